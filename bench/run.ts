@@ -1,0 +1,16 @@
+/**
+ * `npm run bench -- NAME`: runs one benchmark, which compares berth with its
+ * baseline in the same run and prints ratios (this machine is shared and
+ * noisy, so only same-run comparisons mean anything).
+ */
+const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
+  lifecycle: () => import("./lifecycle.ts"),
+};
+
+const name = process.argv[2];
+const load = name ? benches[name] : undefined;
+if (!load) {
+  process.stderr.write(`usage: npm run bench -- <${Object.keys(benches).join("|")}>\n`);
+  process.exit(2);
+}
+await (await load()).run();

@@ -1,0 +1,338 @@
+#!/usr/bin/env node
+// berth's set-up: makes a fresh Debian machine ready for `npm start` and `npm test`.
+//
+// It runs on whatever Node.js the machine has (20 or later), so it is plain
+// JavaScript with no dependencies. Each step checks first and acts only when
+// something is missing, so a second run is fast and changes nothing:
+//   1. npm dependencies (which bring the Node.js 24 binary berth runs on);
+//   2. a Docker engine that answers: installed from Debian's docker.io when
+//      absent, started (detached, in its own session) when installed but stopped;
+//   3. the default runtime image berth/runtime-node:24, built offline.
+import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statfsSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const dockerSocket = process.env.DOCKER_HOST?.startsWith("unix://")
+  ? process.env.DOCKER_HOST.slice("unix://".length)
+  : "/var/run/docker.sock";
+const dockerdLog = process.env.BERTH_DOCKERD_LOG ?? "/var/log/berth-dockerd.log";
+export const RUNTIME_IMAGE = "berth/runtime-node:24";
+const isRoot = process.getuid?.() === 0;
+
+class SetupError extends Error {
+  constructor(what, todo) {
+    super(`${what}\n  → ${todo}`);
+  }
+}
+
+function say(message) {
+  process.stderr.write(`berth setup: ${message}\n`);
+}
+
+function checkDisk(dir, needBytes, purpose) {
+  let free;
+  try {
+    const s = statfsSync(dir);
+    free = s.bavail * s.bsize;
+  } catch {
+    return;
+  }
+  if (free < needBytes) {
+    throw new SetupError(
+      `not enough free disk space in ${dir} for ${purpose} (${Math.round(free / 2 ** 20)} MiB free, about ${Math.round(needBytes / 2 ** 20)} MiB needed)`,
+      "free some disk space, then run the command again",
+    );
+  }
+}
+
+function run(cmd, args, options = {}) {
+  const r = spawnSync(cmd, args, { stdio: "inherit", ...options });
+  if (r.error) throw r.error;
+  return r.status ?? 1;
+}
+
+// ---------- 1. npm dependencies ----------
+function mtime(path) {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return -1;
+  }
+}
+
+function ensureDependencies() {
+  const marker = join(root, "node_modules", ".package-lock.json");
+  const node24 = join(root, "node_modules", "node", "bin", "node");
+  const lock = join(root, "package-lock.json");
+  const upToDate =
+    existsSync(node24) && mtime(marker) >= mtime(lock) && mtime(marker) >= mtime(join(root, "package.json"));
+  if (upToDate) return;
+  checkDisk(root, 600 * 2 ** 20, "npm dependencies");
+  say("installing npm dependencies (first run only)");
+  const args = existsSync(lock)
+    ? ["ci", "--no-audit", "--no-fund", "--loglevel=error"]
+    : ["install", "--no-audit", "--no-fund", "--loglevel=error"];
+  if (run("npm", args, { cwd: root, stdio: ["ignore", "inherit", "inherit"] }) !== 0) {
+    throw new SetupError(
+      "npm could not install berth's dependencies",
+      "check that the npm registry is reachable and the disk is not full, then run the command again",
+    );
+  }
+  if (!existsSync(node24)) {
+    throw new SetupError(
+      "the Node.js 24 binary (npm package 'node') is missing after npm install",
+      "run `npm install-scripts approve node` (npm must be allowed to run its install script), then run the command again",
+    );
+  }
+}
+
+// ---------- 2. Docker engine ----------
+function engineRequest(method, path, { body, timeoutMs = 3000 } = {}) {
+  return new Promise((resolvePromise, reject) => {
+    const req = request(
+      {
+        socketPath: dockerSocket,
+        path,
+        method,
+        headers: body ? { "content-type": "application/x-tar" } : {},
+      },
+      (res) => {
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () =>
+          resolvePromise({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
+        );
+        res.on("error", reject);
+      },
+    );
+    req.setTimeout(timeoutMs, () => req.destroy(new Error("timed out")));
+    req.on("error", reject);
+    if (body) body.pipe(req);
+    else req.end();
+  });
+}
+
+async function enginePing() {
+  try {
+    const r = await engineRequest("GET", "/_ping", { timeoutMs: 2000 });
+    return r.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+function findDockerd() {
+  for (const dir of (process.env.PATH ?? "").split(":").concat(["/usr/sbin", "/usr/bin", "/sbin"])) {
+    const p = join(dir, "dockerd");
+    if (dir && existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+function installDocker() {
+  if (!isRoot) {
+    throw new SetupError(
+      "no Docker engine is installed, and installing one needs root",
+      "run the command as root, or install Docker yourself (Debian: `sudo apt-get install docker.io`) and start it",
+    );
+  }
+  if (!existsSync("/usr/bin/apt-get")) {
+    throw new SetupError(
+      "no Docker engine is installed, and this is not a Debian-like system with apt-get",
+      "install and start a Docker engine (API 1.41 or later), then run the command again",
+    );
+  }
+  checkDisk("/var/lib", 1024 * 2 ** 20, "the Docker engine");
+  say("installing the Docker engine from Debian's docker.io (first run only, about 30 s)");
+  const log = join(tmpdir(), "berth-apt.log");
+  const fd = openSync(log, "w");
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const opts = { env, stdio: ["ignore", fd, fd] };
+  if (
+    run("apt-get", ["update"], opts) !== 0 ||
+    run("apt-get", ["install", "-y", "--no-install-recommends", "docker.io"], opts) !== 0
+  ) {
+    throw new SetupError(
+      `apt-get could not install docker.io (its output is in ${log})`,
+      "check that Debian's package mirrors are reachable and the disk is not full",
+    );
+  }
+}
+
+async function startDockerd(dockerd) {
+  if (!isRoot) {
+    throw new SetupError(
+      "the Docker engine is installed but not running, and starting it needs root",
+      "start it yourself (e.g. `sudo dockerd &` or `sudo service docker start`), or run the command as root",
+    );
+  }
+  say(`starting the Docker engine (log: ${dockerdLog})`);
+  mkdirSync(dirname(dockerdLog), { recursive: true });
+  const out = openSync(dockerdLog, "a");
+  // Its own session (detached → setsid), no stdin, output to a file: a Ctrl-C
+  // or the end of the calling npm script does not take the engine down, and it
+  // never holds the caller's stdout open.
+  const child = spawn(dockerd, [], { detached: true, stdio: ["ignore", out, out] });
+  let exited = false;
+  child.on("exit", () => {
+    exited = true;
+  });
+  child.unref();
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline && !exited) {
+    if (await enginePing()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const tail = readFileSync(dockerdLog, "utf8").split("\n").slice(-15).join("\n");
+  throw new SetupError(
+    `the Docker engine did not come up ${exited ? "(dockerd exited)" : "within 60 s"}; the end of ${dockerdLog}:\n${tail}`,
+    "fix what the log says, then run the command again",
+  );
+}
+
+async function ensureEngine() {
+  if (await enginePing()) return;
+  if (process.env.DOCKER_HOST && !process.env.DOCKER_HOST.startsWith("unix://")) {
+    throw new SetupError(
+      `the Docker engine at DOCKER_HOST=${process.env.DOCKER_HOST} does not answer`,
+      "start that engine, or unset DOCKER_HOST to let berth manage a local one",
+    );
+  }
+  let dockerd = findDockerd();
+  if (!dockerd) {
+    installDocker();
+    dockerd = findDockerd();
+    if (!dockerd)
+      throw new SetupError(
+        "docker.io was installed but dockerd is not on the PATH",
+        "check the installation",
+      );
+  }
+  await startDockerd(dockerd);
+}
+
+// ---------- 3. the default runtime image ----------
+function hashTree(hash, dir) {
+  if (!existsSync(dir)) return;
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  )) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      hash.update(`d:${entry.name}\n`);
+      hashTree(hash, p);
+    } else if (entry.isFile()) {
+      hash.update(`f:${entry.name}\n`);
+      hash.update(readFileSync(p));
+    }
+  }
+}
+
+function sharedLibraries(binary) {
+  const r = spawnSync("ldd", [binary], { encoding: "utf8" });
+  if (r.status !== 0) throw new SetupError(`ldd failed on ${binary}`, "install libc-bin");
+  const libs = [];
+  for (const line of r.stdout.split("\n")) {
+    const m = line.match(/=>\s*(\/\S+)/) ?? line.match(/^\s*(\/\S+)\s+\(/);
+    if (m?.[1]) libs.push(m[1]);
+  }
+  return libs;
+}
+
+async function ensureImage() {
+  const node24 = join(root, "node_modules", "node", "bin", "node");
+  const sdk = join(root, "packages", "workload");
+  const hash = createHash("sha256");
+  hash.update(readFileSync(join(root, "node_modules", "node", "package.json")));
+  hash.update(readFileSync(fileURLToPath(import.meta.url)));
+  hashTree(hash, join(sdk, "lib"));
+  hash.update(existsSync(join(sdk, "package.json")) ? readFileSync(join(sdk, "package.json")) : "");
+  const want = hash.digest("hex").slice(0, 16);
+
+  const current = await engineRequest("GET", `/images/${encodeURIComponent(RUNTIME_IMAGE)}/json`).catch(
+    () => undefined,
+  );
+  if (current?.status === 200) {
+    const env = JSON.parse(current.body).Config?.Env ?? [];
+    if (env.includes(`BERTH_IMAGE_HASH=${want}`)) return;
+  }
+  checkDisk(tmpdir(), 400 * 2 ** 20, "building the runtime image");
+  say(`building the runtime image ${RUNTIME_IMAGE} offline`);
+  const rootfs = mkdtempSync(join(tmpdir(), "berth-rootfs-"));
+  try {
+    for (const dir of ["usr/local/bin", "app", "tmp", "run/berth", "etc", "node_modules/@berth"]) {
+      mkdirSync(join(rootfs, dir), { recursive: true });
+    }
+    chmodSync(join(rootfs, "tmp"), 0o1777);
+    copyFileSync(node24, join(rootfs, "usr/local/bin/node"));
+    chmodSync(join(rootfs, "usr/local/bin/node"), 0o755);
+    for (const lib of sharedLibraries(node24)) {
+      mkdirSync(join(rootfs, dirname(lib)), { recursive: true });
+      copyFileSync(lib, join(rootfs, lib)); // follows symlinks: the real file under the linked name
+    }
+    writeFileSync(
+      join(rootfs, "etc/passwd"),
+      "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n",
+    );
+    writeFileSync(join(rootfs, "etc/group"), "root:x:0:\nnogroup:x:65534:\n");
+    if (existsSync(join(sdk, "package.json"))) {
+      const dest = join(rootfs, "node_modules/@berth/workload");
+      mkdirSync(dest, { recursive: true });
+      copyFileSync(join(sdk, "package.json"), join(dest, "package.json"));
+      if (existsSync(join(sdk, "lib"))) cpSync(join(sdk, "lib"), join(dest, "lib"), { recursive: true });
+    }
+    const tar = spawn("tar", ["-C", rootfs, "--numeric-owner", "--owner=0", "--group=0", "-c", "."], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const changes = [
+      'CMD ["node","/app/index.js"]',
+      "WORKDIR /app",
+      "ENV PATH=/usr/local/bin:/usr/bin:/bin",
+      "ENV NODE_ENV=production",
+      `ENV BERTH_IMAGE_HASH=${want}`,
+    ];
+    const [repo, tag] = RUNTIME_IMAGE.split(":");
+    const query = new URLSearchParams({ fromSrc: "-", repo, tag });
+    for (const c of changes) query.append("changes", c);
+    const r = await engineRequest("POST", `/images/create?${query}`, {
+      body: tar.stdout,
+      timeoutMs: 120_000,
+    });
+    if (r.status !== 200 || r.body.includes('"error"')) {
+      throw new SetupError(
+        `the engine refused to import the runtime image: ${r.body.slice(0, 300)}`,
+        "check the engine's log",
+      );
+    }
+  } finally {
+    rmSync(rootfs, { recursive: true, force: true });
+  }
+}
+
+try {
+  ensureDependencies();
+  await ensureEngine();
+  await ensureImage();
+} catch (err) {
+  say(err instanceof SetupError ? err.message : `failed: ${err?.stack ?? err}`);
+  process.exit(1);
+}

@@ -1,0 +1,99 @@
+import { z } from "zod";
+import type { ContainerInfo } from "../containers/container-info.ts";
+import { ContainerName, ContainerSpec } from "../containers/container-spec.ts";
+import { CONTAINER_STATES } from "../containers/container-state.ts";
+import type { ListResult } from "../containers/list-containers.ts";
+import type { ErrorCategory, ErrorCode } from "../errors/error-codes.ts";
+
+/**
+ * berth's Socket.IO contract, written once: the zod schema of every
+ * client→server payload, the type of every answer, and the server→client
+ * events. The server validates with these schemas; the tests and the client
+ * SDK are typed from them.
+ */
+const ContainerRef = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be a container id or name");
+
+const ByRef = z.strictObject({ id: ContainerRef });
+const TimeoutSec = z.number().int().min(0).max(600);
+
+export const RequestSchemas = {
+  "container:create": ContainerSpec,
+  "container:start": z.strictObject({ id: ContainerRef, waitReady: z.boolean().optional() }),
+  "container:stop": z.strictObject({ id: ContainerRef, timeoutSec: TimeoutSec.optional() }),
+  "container:restart": z.strictObject({
+    id: ContainerRef,
+    timeoutSec: TimeoutSec.optional(),
+    waitReady: z.boolean().optional(),
+  }),
+  "container:delete": ByRef,
+  "container:status": ByRef,
+  "container:list": z.strictObject({
+    filter: z
+      .strictObject({
+        state: z.enum(CONTAINER_STATES).optional(),
+        namePrefix: z.string().max(63).optional(),
+        label: z.string().min(1).max(1200).optional(),
+      })
+      .optional(),
+    limit: z.number().int().min(1).max(500).optional(),
+    cursor: z.string().max(200).optional(),
+  }),
+} as const;
+
+export type ClientEvent = keyof typeof RequestSchemas;
+export type RequestOf<E extends ClientEvent> = z.input<(typeof RequestSchemas)[E]>;
+
+export interface ResultMap {
+  "container:create": ContainerInfo;
+  "container:start": ContainerInfo;
+  "container:stop": ContainerInfo;
+  "container:restart": ContainerInfo;
+  "container:delete": { id?: string; deleted: boolean };
+  "container:status": ContainerInfo;
+  "container:list": ListResult;
+}
+
+export interface WireError {
+  code: ErrorCode;
+  category: ErrorCategory;
+  message: string;
+  retryable: boolean;
+  details?: Record<string, unknown>;
+}
+
+/** Every acknowledgement has this shape. */
+export type AckResponse<T> = { ok: true; data: T } | { ok: false; error: WireError };
+export type Ack<T> = (response: AckResponse<T>) => void;
+
+export type ClientToServerEvents = {
+  [E in ClientEvent]: (payload: RequestOf<E>, ack: Ack<ResultMap[E]>) => void;
+};
+
+export interface StatusChangedEvent {
+  id: string;
+  name: string;
+  from: string;
+  to: string;
+  health: string;
+  exitCode?: number;
+  reason: string;
+  ts: number;
+}
+
+export interface ServerToClientEvents {
+  "container:status_changed": (event: StatusChangedEvent) => void;
+}
+
+// biome-ignore lint/complexity/noBannedTypes: no server-to-server events
+export type InterServerEvents = {};
+
+export interface SocketData {
+  owner: string;
+  admin: boolean;
+}
+
+export { ContainerName };

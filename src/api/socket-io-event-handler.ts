@@ -1,0 +1,99 @@
+import type { Server as HttpServer } from "node:http";
+import { Server } from "socket.io";
+import type { ContainerManager, StatusChange } from "../containers/container-manager.ts";
+import type { Redactor } from "../logging/redactor.ts";
+import type { SystemLogger } from "../logging/system-logger.ts";
+import type { TokenAuthenticator } from "./auth.ts";
+import { registerContainerHandlers } from "./container-handlers.ts";
+import type {
+  ClientToServerEvents,
+  InterServerEvents,
+  ServerToClientEvents,
+  SocketData,
+} from "./contract.ts";
+import { ADMIN_ROOM, ownerRoom } from "./rooms.ts";
+
+export type BerthServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+export interface SocketIOEventHandlerOptions {
+  httpServer: HttpServer;
+  auth: TokenAuthenticator;
+  manager: ContainerManager;
+  redactor: Redactor;
+  log: SystemLogger;
+  maxPayloadBytes: number;
+}
+
+/**
+ * The SocketIOEventHandler: authenticates each connection at the handshake,
+ * puts it in its owner's room, binds the contract's events to the services,
+ * and pushes status changes to the owner's (and admins') connections.
+ *
+ * Connection state recovery is on: a client that reconnects within two
+ * minutes keeps its id, its rooms and the events it missed.
+ */
+export class SocketIOEventHandler {
+  readonly io: BerthServer;
+  readonly #o: SocketIOEventHandlerOptions;
+  readonly #onStatus = (change: StatusChange) => this.#pushStatus(change);
+  #closed = false;
+
+  constructor(options: SocketIOEventHandlerOptions) {
+    this.#o = options;
+    this.io = new Server(options.httpServer, {
+      // One transport limit for everything; a message above it closes that connection (Socket.IO's own behaviour).
+      maxHttpBufferSize: options.maxPayloadBytes,
+      connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: true },
+      serveClient: false,
+      cors: { origin: false },
+    });
+    this.io.use((socket, next) => {
+      const identity = options.auth.authenticate(
+        (socket.handshake.auth as { token?: unknown } | undefined)?.token,
+      );
+      if (!identity) {
+        const err = new Error("A valid token is required.") as Error & { data: unknown };
+        err.data = { code: "UNAUTHORIZED", category: "auth", retryable: false };
+        options.log.info({ address: socket.handshake.address }, "refused connection: bad or missing token");
+        return next(err);
+      }
+      socket.data = identity;
+      next();
+    });
+    this.io.on("connection", (socket) => {
+      const log = options.log.child({ connection: socket.id, owner: socket.data.owner });
+      if (!socket.recovered) {
+        socket.join(socket.data.admin ? ADMIN_ROOM : ownerRoom(socket.data.owner));
+        log.info({ admin: socket.data.admin }, "client connected");
+      } else {
+        log.info("client reconnected with its state");
+      }
+      registerContainerHandlers(socket, options.manager, { log, redactor: options.redactor });
+      socket.on("disconnect", (reason) => log.info({ reason }, "client disconnected"));
+    });
+    options.manager.on("statusChanged", this.#onStatus);
+  }
+
+  #pushStatus({ info, from, reason }: StatusChange): void {
+    const event = {
+      id: info.id,
+      name: info.name,
+      from,
+      to: info.state,
+      health: info.health,
+      ...(info.exitCode === undefined ? {} : { exitCode: info.exitCode }),
+      reason,
+      ts: Date.now(),
+    };
+    this.io.to([ownerRoom(info.owner), ADMIN_ROOM]).emit("container:status_changed", event);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#o.manager.off("statusChanged", this.#onStatus);
+    this.io.disconnectSockets(true);
+    // io.close() would also close the shared HTTP server; fastify owns that, so only the engine is closed here.
+    this.io.engine.close();
+  }
+}

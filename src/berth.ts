@@ -1,0 +1,155 @@
+import type { DatabaseSync } from "node:sqlite";
+import Fastify, { type FastifyInstance } from "fastify";
+import { TokenAuthenticator } from "./api/auth.ts";
+import { registerHttpRoutes } from "./api/http-routes.ts";
+import { SocketIOEventHandler } from "./api/socket-io-event-handler.ts";
+import { SocketCommunicationHandler } from "./channel/socket-communication-handler.ts";
+import { assertSocketPathFits } from "./channel/socket-path.ts";
+import type { Config } from "./config/config.ts";
+import { loadInstanceId, loadOrCreateAdminToken, prepareDataDir } from "./config/data-dir.ts";
+import { newContainerId } from "./containers/container-id.ts";
+import { ContainerManager } from "./containers/container-manager.ts";
+import { ContainerPaths } from "./containers/container-paths.ts";
+import { reconcile } from "./containers/reconciler.ts";
+import { DockerodeClient } from "./docker/dockerode-client.ts";
+import { EngineMonitor } from "./docker/engine-monitor.ts";
+import { Redactor } from "./logging/redactor.ts";
+import { createSystemLogger, type SystemLogger } from "./logging/system-logger.ts";
+import { ContainerRepository } from "./store/container-repository.ts";
+import { openDatabase } from "./store/database.ts";
+
+export interface BerthOptions {
+  /** Where JSON log lines go (tests read them); stdout by default. */
+  logDestination?: NodeJS.WritableStream;
+  /** Called once with a freshly generated admin token, to print it to the terminal. */
+  onAdminTokenCreated?: (token: string) => void;
+}
+
+/**
+ * One berth server, built by hand from its config: every object is made here
+ * and disposed of in reverse order by `close()`. Tests start several of these
+ * side by side, each with its own data directory and so its own instance id.
+ */
+export class Berth {
+  readonly config: Config;
+  readonly log: SystemLogger;
+  readonly redactor: Redactor;
+  readonly instanceId: string;
+  readonly manager: ContainerManager;
+  readonly engine: EngineMonitor;
+  readonly #db: DatabaseSync;
+  readonly #channel: SocketCommunicationHandler;
+  readonly #app: FastifyInstance;
+  readonly #docker: DockerodeClient;
+  readonly #paths: ContainerPaths;
+  #sockets: SocketIOEventHandler | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(config: Config, options: BerthOptions = {}) {
+    this.config = config;
+    this.redactor = new Redactor();
+    this.log = createSystemLogger({
+      level: config.logLevel,
+      redactor: this.redactor,
+      pretty: options.logDestination === undefined && process.stdout.isTTY === true,
+      ...(options.logDestination ? { destination: options.logDestination } : {}),
+    });
+    prepareDataDir(config.dataDir, config.runDir);
+    assertSocketPathFits(config.runDir, newContainerId());
+    this.instanceId = loadInstanceId(config.dataDir);
+
+    let adminToken = config.adminToken;
+    if (config.tokens.size === 0 && adminToken === undefined) {
+      const generated = loadOrCreateAdminToken(config.dataDir);
+      adminToken = generated.token;
+      if (generated.created) options.onAdminTokenCreated?.(generated.token);
+    }
+    for (const token of config.tokens.values()) this.redactor.addSecret(token);
+    if (adminToken) this.redactor.addSecret(adminToken);
+
+    this.#db = openDatabase(`${config.dataDir}/berth.db`);
+    const repo = new ContainerRepository(this.#db);
+    this.#paths = new ContainerPaths(config.dataDir, config.runDir);
+    this.#docker = new DockerodeClient({ socketPath: config.dockerSocket, log: this.log });
+    this.engine = new EngineMonitor(this.#docker, this.log);
+    this.#channel = new SocketCommunicationHandler({
+      runDir: config.runDir,
+      maxFrameBytes: config.maxFrameBytes,
+      maxRequestTimeoutMs: config.maxRequestTimeoutMs,
+      log: this.log,
+    });
+    this.manager = new ContainerManager({
+      config,
+      docker: this.#docker,
+      repo,
+      channel: this.#channel,
+      redactor: this.redactor,
+      log: this.log,
+      instanceId: this.instanceId,
+      paths: this.#paths,
+    });
+    // Registered before any container is known, so secrets of adopted containers are hidden too.
+    for (const record of repo.all()) this.redactor.addEnvironment(record.spec.env, record.spec.secretEnv);
+
+    this.#app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+    registerHttpRoutes(this.#app, this.engine);
+    this.#auth = new TokenAuthenticator(config.tokens, adminToken);
+    this.#repo = repo;
+  }
+
+  readonly #auth: TokenAuthenticator;
+  readonly #repo: ContainerRepository;
+
+  /** Reconciles with the engine (when it answers), then listens. Resolves with the bound port. */
+  async start(): Promise<number> {
+    this.engine.on("up", () => void this.#reconcile());
+    const status = await this.engine.check();
+    if (status.state === "up") await this.#reconcile();
+    this.engine.start();
+    this.#sockets = new SocketIOEventHandler({
+      httpServer: this.#app.server,
+      auth: this.#auth,
+      manager: this.manager,
+      redactor: this.redactor,
+      log: this.log,
+      maxPayloadBytes: this.config.maxPayloadBytes,
+    });
+    await this.#app.listen({ host: this.config.host, port: this.config.port });
+    const address = this.#app.server.address();
+    const port = typeof address === "object" && address ? address.port : this.config.port;
+    this.log.info({ host: this.config.host, port, instance: this.instanceId }, "berth is listening");
+    return port;
+  }
+
+  async #reconcile(): Promise<void> {
+    try {
+      await reconcile({
+        docker: this.#docker,
+        repo: this.#repo,
+        manager: this.manager,
+        channel: this.#channel,
+        paths: this.#paths,
+        instanceId: this.instanceId,
+        log: this.log,
+      });
+    } catch (err) {
+      this.log.error({ err }, "reconciliation failed; it runs again when the engine comes back");
+    }
+  }
+
+  /** Stops taking work, lets operations in flight finish, then closes in reverse order. Safe to call twice. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.log.info("berth is shutting down");
+      this.engine.stop();
+      await this.#sockets?.close();
+      await this.manager.drain();
+      await this.#app.close();
+      await this.#channel.closeAll();
+      this.#db.close();
+      this.log.info("berth stopped");
+      this.log.flush();
+    })();
+    return this.#closing;
+  }
+}

@@ -1,0 +1,85 @@
+import type { Config } from "../config/config.ts";
+import type { ContainerCreateBody } from "../docker/docker-client.ts";
+import type { StoredSpec } from "./container-spec.ts";
+
+const MiB = 1024 * 1024;
+export const SOCKET_DIR_IN_CONTAINER = "/run/berth";
+export const SOCKET_PATH_IN_CONTAINER = "/run/berth/berth.sock";
+
+export interface CreateBodyInput {
+  id: string;
+  owner: string;
+  instanceId: string;
+  uid: number;
+  spec: StoredSpec;
+  image: string;
+  socketDir: string;
+  /** The release mounted read-only at /app; none when the image brings its own code. */
+  releaseDir: string | undefined;
+  /** The owner's own bridge network, for `network: 'outbound'`. */
+  networkName: string | undefined;
+  config: Config;
+}
+
+/** The labels that make a container berth's, and this berth instance's. */
+export function managedLabels(instanceId: string): Record<string, string> {
+  return { "berth.managed": "true", "berth.instance": instanceId };
+}
+
+/**
+ * The engine's create body for a workload, hardened by default: its own
+ * unprivileged uid, every capability dropped, no-new-privileges, a read-only
+ * root filesystem with a small tmpfs /tmp, an init process so signals reach
+ * the workload, pid and memory limits, rotated logs, and no network unless
+ * asked for and allowed. Nothing from the client becomes a host path.
+ */
+export function buildCreateBody(input: CreateBodyInput): ContainerCreateBody {
+  const { spec, config } = input;
+  const memoryBytes = (spec.resources?.memoryMb ?? config.defaultMemoryMb) * MiB;
+  const env = [
+    ...Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`),
+    ...Object.entries(spec.secretEnv ?? {}).map(([k, v]) => `${k}=${v}`),
+    `BERTH_SOCKET=${SOCKET_PATH_IN_CONTAINER}`,
+    `BERTH_ID=${input.id}`,
+    `BERTH_NAME=${spec.name}`,
+  ];
+  const mounts = [
+    { Type: "bind" as const, Source: input.socketDir, Target: SOCKET_DIR_IN_CONTAINER, ReadOnly: true },
+  ];
+  if (input.releaseDir)
+    mounts.push({ Type: "bind", Source: input.releaseDir, Target: "/app", ReadOnly: true });
+  const networked = input.networkName !== undefined;
+  return {
+    name: `berth-${input.id}`,
+    Image: input.image,
+    ...(spec.command ? { Cmd: spec.command } : {}),
+    Env: env,
+    Labels: {
+      ...spec.labels,
+      ...managedLabels(input.instanceId),
+      "berth.id": input.id,
+      "berth.owner": input.owner,
+      "berth.name": spec.name,
+    },
+    User: `${input.uid}:${input.uid}`,
+    WorkingDir: "/app",
+    NetworkDisabled: !networked,
+    HostConfig: {
+      Init: true,
+      Privileged: false,
+      ReadonlyRootfs: true,
+      CapDrop: ["ALL"],
+      SecurityOpt: ["no-new-privileges"],
+      IpcMode: "private",
+      Tmpfs: { "/tmp": "rw,nosuid,nodev,size=64m,mode=1777" },
+      Memory: memoryBytes,
+      MemorySwap: memoryBytes, // equal to Memory: no swap, so the limit is the limit
+      PidsLimit: spec.resources?.pids ?? config.defaultPids,
+      ...(spec.resources?.cpus ? { NanoCpus: Math.round(spec.resources.cpus * 1e9) } : {}),
+      LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
+      NetworkMode: networked ? input.networkName : "none",
+      RestartPolicy: { Name: "no" }, // berth restarts, so that it can tell and count
+      Mounts: mounts,
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import type { ContainerRecord } from "../store/container-repository.ts";
+import type { ContainerState, HealthState } from "./container-state.ts";
+
+/** A workload's channel as clients see it (times in epoch ms). */
+export interface ChannelInfo {
+  connected: boolean;
+  connectedAt?: number;
+  lastSeenAt?: number;
+  rttMs?: number;
+  protocol?: number;
+}
+
+/** A container as clients see it. Secret values and host details never appear here. */
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  owner: string;
+  image: string;
+  labels: Record<string, string>;
+  state: ContainerState;
+  health: HealthState;
+  createdAt: number;
+  startedAt?: number;
+  exitCode?: number;
+  release?: number;
+  restartPolicy: "no" | "on-failure" | "always";
+  network: "none" | "outbound";
+  channel?: ChannelInfo;
+}
+
+export function toContainerInfo(record: ContainerRecord, channel?: ChannelInfo): ContainerInfo {
+  const info: ContainerInfo = {
+    id: record.id,
+    name: record.name,
+    owner: record.owner,
+    image: record.image,
+    labels: record.spec.labels ?? {},
+    state: record.state,
+    health: record.health,
+    createdAt: record.createdAt,
+    restartPolicy: record.spec.restartPolicy ?? "no",
+    network: record.spec.network ?? "none",
+  };
+  if (record.startedAt !== null) info.startedAt = record.startedAt;
+  if (record.exitCode !== null) info.exitCode = record.exitCode;
+  if (record.release !== null) info.release = record.release;
+  if (channel) info.channel = channel;
+  return info;
+}

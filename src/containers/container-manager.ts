@@ -1,0 +1,455 @@
+import { createHash } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { mkdir, rm } from "node:fs/promises";
+import type { Config } from "../config/config.ts";
+import type { DockerClient } from "../docker/docker-client.ts";
+import { BerthError } from "../errors/berth-error.ts";
+import {
+  ConflictError,
+  NameConflictError,
+  NotFoundError,
+  StorageError,
+  ValidationError,
+} from "../errors/errors.ts";
+import type { Redactor } from "../logging/redactor.ts";
+import type { SystemLogger } from "../logging/system-logger.ts";
+import type { ContainerRecord, ContainerRepository } from "../store/container-repository.ts";
+import type { Actor } from "./actor.ts";
+import { validateCodeFiles, writeRelease } from "./code-files.ts";
+import { buildCreateBody, managedLabels } from "./container-config.ts";
+import { isContainerId, newContainerId } from "./container-id.ts";
+import { type ContainerInfo, toContainerInfo } from "./container-info.ts";
+import type { ContainerPaths } from "./container-paths.ts";
+import { type ContainerSpec, toStoredSpec } from "./container-spec.ts";
+import { type ContainerState, STARTABLE, STOPPABLE } from "./container-state.ts";
+import { type ListRequest, type ListResult, listContainers } from "./list-containers.ts";
+import { OperationQueue } from "./operation-queue.ts";
+import { waitUntilReady } from "./readiness.ts";
+import { UndoStack } from "./undo-stack.ts";
+import type { WorkloadChannel } from "./workload-channel.ts";
+
+export interface ContainerManagerOptions {
+  config: Config;
+  docker: DockerClient;
+  repo: ContainerRepository;
+  channel: WorkloadChannel;
+  redactor: Redactor;
+  log: SystemLogger;
+  instanceId: string;
+  paths: ContainerPaths;
+}
+
+export interface StatusChange {
+  info: ContainerInfo;
+  /** "new" for a container that did not exist before. */
+  from: ContainerState | "new";
+  reason: string;
+}
+
+export interface ContainerManagerEvents {
+  statusChanged: [StatusChange];
+}
+
+export interface StartOptions {
+  waitReady?: boolean;
+}
+
+export interface StopOptions {
+  timeoutSec?: number;
+}
+
+/**
+ * The ContainerManager: every container's lifecycle, from create to delete,
+ * through the Docker engine. Operations on one container are serialised by an
+ * operation queue; operations on different containers run concurrently. Each
+ * multi-step operation records how to undo what it made, so a failure half-way
+ * leaves nothing behind and the caller gets the original error.
+ */
+export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
+  readonly #o: ContainerManagerOptions;
+  readonly #queue = new OperationQueue();
+  readonly #log: SystemLogger;
+
+  constructor(options: ContainerManagerOptions) {
+    super();
+    this.#o = options;
+    this.#log = options.log.child({ component: "ContainerManager" });
+  }
+
+  get queue(): OperationQueue {
+    return this.#queue;
+  }
+
+  /** Finds a container by berth id or by name, as `actor` may see it; anything else is NOT_FOUND. */
+  resolve(actor: Actor, ref: string): ContainerRecord {
+    const { repo } = this.#o;
+    let record: ContainerRecord | undefined;
+    if (isContainerId(ref)) {
+      record = repo.get(ref);
+    } else if (actor.admin) {
+      const matches = repo.findByName(ref);
+      if (matches.length > 1) {
+        throw new ValidationError(`Several owners have a container named '${ref}'; use its id.`, {
+          details: { ids: matches.map((m) => m.id) },
+        });
+      }
+      record = matches[0];
+    } else {
+      record = repo.getByName(actor.owner, ref);
+    }
+    if (!record || (!actor.admin && record.owner !== actor.owner)) throw new NotFoundError();
+    return record;
+  }
+
+  info(record: ContainerRecord): ContainerInfo {
+    return toContainerInfo(record, this.#o.channel.status(record.id));
+  }
+
+  status(actor: Actor, ref: string): ContainerInfo {
+    return this.info(this.resolve(actor, ref));
+  }
+
+  list(actor: Actor, request: ListRequest): ListResult {
+    return listContainers(this.#o.repo, actor, request, (r) => this.info(r));
+  }
+
+  /** Creates a container from a validated spec; with `start` (the default) it answers once the workload is ready. */
+  async create(actor: Actor, spec: ContainerSpec): Promise<ContainerInfo> {
+    const { config, repo, docker, paths, redactor } = this.#o;
+    const image = spec.image ?? config.defaultImage;
+    this.#checkLimits(spec, image);
+    const entries = spec.code
+      ? validateCodeFiles(spec.code.files, { maxBytes: config.maxCodeBytes, maxFiles: config.maxCodeFiles })
+      : undefined;
+
+    const existing = repo.getByName(actor.owner, spec.name);
+    if (existing) throw new NameConflictError(spec.name, existing.id);
+
+    const id = newContainerId();
+    const log = this.#log.child({ containerId: id, op: "create" });
+    const undo = new UndoStack();
+    const record: ContainerRecord = {
+      id,
+      owner: actor.owner,
+      name: spec.name,
+      image,
+      spec: toStoredSpec(spec),
+      dockerId: null,
+      dockerName: `berth-${id}`,
+      state: "created",
+      health: "none",
+      uid: this.#allocateUid(),
+      createdAt: Date.now(),
+      startedAt: null,
+      exitCode: null,
+      release: entries ? 1 : null,
+    };
+    log.info({ name: spec.name, image }, "creating container");
+    return this.#queue.run(id, "create", async () => {
+      try {
+        try {
+          repo.insert(record);
+        } catch (err) {
+          const taken = repo.getByName(actor.owner, spec.name);
+          if (taken) throw new NameConflictError(spec.name, taken.id);
+          throw err;
+        }
+        undo.push("delete row", () => repo.delete(id));
+        redactor.addEnvironment(spec.env, spec.secretEnv);
+        undo.push("forget secrets", () => redactor.removeEnvironment(spec.env, spec.secretEnv));
+
+        await this.#storage(async () => {
+          if (entries) {
+            undo.push("remove code", () => rm(paths.codeDir(id), { recursive: true, force: true }));
+            await mkdir(`${paths.codeDir(id)}/releases`, { recursive: true, mode: 0o755 });
+            await writeRelease(paths.releaseDir(id, 1), entries);
+          }
+          undo.push("remove socket directory", () =>
+            rm(paths.socketDir(id), { recursive: true, force: true }),
+          );
+          await mkdir(paths.socketDir(id), { recursive: true, mode: 0o755 });
+        });
+        undo.push("close channel", () => this.#o.channel.close(id));
+        await this.#o.channel.open(id, { uid: record.uid, gid: record.uid });
+
+        const networkName =
+          spec.network === "outbound" ? await this.#ensureOwnerNetwork(actor.owner) : undefined;
+        const dockerId = await docker.createContainer(
+          buildCreateBody({
+            id,
+            owner: actor.owner,
+            instanceId: this.#o.instanceId,
+            uid: record.uid,
+            spec: record.spec,
+            image,
+            socketDir: paths.socketDir(id),
+            releaseDir: entries ? paths.releaseDir(id, 1) : undefined,
+            networkName,
+            config,
+          }),
+        );
+        undo.push("remove engine container", () => docker.removeContainer(dockerId));
+        record.dockerId = dockerId;
+        repo.update(id, { dockerId });
+        if (spec.start !== false) await docker.startContainer(dockerId);
+      } catch (err) {
+        log.warn({ err }, "create failed; cleaning up");
+        await undo.unwind(log);
+        throw err;
+      }
+      log.info("created container");
+      this.#emit(record, "new", "created");
+      if (spec.start === false) return this.info(record);
+      this.#setState(record, "running", "started", { startedAt: Date.now(), exitCode: null });
+      // From here on the container exists: a workload that is not ready is the owner's to inspect, fix or delete.
+      if (spec.waitReady !== false) await this.#waitReady(record);
+      return this.info(record);
+    });
+  }
+
+  async start(actor: Actor, ref: string, options: StartOptions = {}): Promise<ContainerInfo> {
+    const record = this.resolve(actor, ref);
+    return this.#queue.run(record.id, "start", async () => {
+      const current = this.#fresh(record.id);
+      this.#require(current, STARTABLE, "start");
+      if (current.state !== "running") {
+        const log = this.#log.child({ containerId: current.id, op: "start" });
+        log.info("starting container");
+        this.#setState(current, "starting", "starting");
+        try {
+          await this.#o.docker.startContainer(this.#dockerId(current));
+        } catch (err) {
+          this.#setState(current, "failed", "start failed");
+          throw err;
+        }
+        this.#setState(current, "running", "started", { startedAt: Date.now(), exitCode: null });
+        log.info("started container");
+      }
+      if (options.waitReady !== false) await this.#waitReady(current);
+      return this.info(current);
+    });
+  }
+
+  async stop(actor: Actor, ref: string, options: StopOptions = {}): Promise<ContainerInfo> {
+    const record = this.resolve(actor, ref);
+    return this.#queue.run(record.id, "stop", async () => {
+      const current = this.#fresh(record.id);
+      this.#require(current, STOPPABLE, "stop");
+      await this.#stopNow(current, options.timeoutSec ?? this.#o.config.stopTimeoutSec);
+      return this.info(current);
+    });
+  }
+
+  async restart(actor: Actor, ref: string, options: StopOptions & StartOptions = {}): Promise<ContainerInfo> {
+    const record = this.resolve(actor, ref);
+    return this.#queue.run(record.id, "restart", async () => {
+      const current = this.#fresh(record.id);
+      this.#require(current, STOPPABLE, "restart");
+      const log = this.#log.child({ containerId: current.id, op: "restart" });
+      log.info("restarting container");
+      this.#setState(current, "restarting", "restarting");
+      const dockerId = this.#dockerId(current);
+      try {
+        await this.#o.docker.stopContainer(dockerId, options.timeoutSec ?? this.#o.config.stopTimeoutSec);
+        await this.#o.docker.startContainer(dockerId);
+      } catch (err) {
+        this.#setState(current, "failed", "restart failed");
+        throw err;
+      }
+      this.#setState(current, "running", "restarted", { startedAt: Date.now(), exitCode: null });
+      log.info("restarted container");
+      if (options.waitReady !== false) await this.#waitReady(current);
+      return this.info(current);
+    });
+  }
+
+  /**
+   * Removes the container, its directories and its row. Idempotent: deleting
+   * what is already gone answers `{ deleted: false }`, so a client that lost
+   * an acknowledgement can simply ask again.
+   */
+  async delete(actor: Actor, ref: string): Promise<{ id?: string; deleted: boolean }> {
+    let record: ContainerRecord;
+    try {
+      record = this.resolve(actor, ref);
+    } catch (err) {
+      if (err instanceof NotFoundError) return { deleted: false };
+      throw err;
+    }
+    return this.#queue.run(record.id, "delete", async () => {
+      const current = this.#o.repo.get(record.id);
+      if (!current) return { id: record.id, deleted: false };
+      await this.removeEverything(current, "deleted");
+      return { id: current.id, deleted: true };
+    });
+  }
+
+  /** Tears a container down completely; also used by reconciliation to finish an interrupted delete. */
+  async removeEverything(record: ContainerRecord, reason: string): Promise<void> {
+    const { docker, repo, paths, channel, redactor } = this.#o;
+    const log = this.#log.child({ containerId: record.id, op: "delete" });
+    log.info("deleting container");
+    const from = record.state;
+    if (record.state !== "removing") this.#setState(record, "removing", reason);
+    if (record.dockerId) await docker.removeContainer(record.dockerId);
+    await channel.close(record.id);
+    await this.#storage(async () => {
+      await rm(paths.socketDir(record.id), { recursive: true, force: true });
+      await rm(paths.codeDir(record.id), { recursive: true, force: true });
+    });
+    repo.delete(record.id);
+    redactor.removeEnvironment(record.spec.env, record.spec.secretEnv);
+    if (record.spec.network === "outbound") await this.#removeOwnerNetworkIfUnused(record.owner);
+    log.info({ from }, "deleted container");
+  }
+
+  /** Waits for every operation in flight; used at shutdown. */
+  drain(): Promise<void> {
+    return this.#queue.drain();
+  }
+
+  /** Records a state that berth observed rather than caused (engine events, reconciliation). */
+  observe(
+    record: ContainerRecord,
+    to: ContainerState,
+    reason: string,
+    changes: Partial<ContainerRecord> = {},
+  ): void {
+    if (record.state === to && Object.keys(changes).length === 0) return;
+    this.#setState(record, to, reason, changes);
+  }
+
+  async #stopNow(record: ContainerRecord, timeoutSec: number): Promise<void> {
+    if (record.state === "stopped" || record.state === "created" || record.state === "exited") return;
+    const log = this.#log.child({ containerId: record.id, op: "stop" });
+    log.info({ timeoutSec }, "stopping container");
+    this.#setState(record, "stopping", "stopping");
+    try {
+      await this.#o.docker.stopContainer(this.#dockerId(record), timeoutSec);
+    } catch (err) {
+      this.#setState(record, "failed", "stop failed");
+      throw err;
+    }
+    this.#setState(record, "stopped", "stopped");
+    log.info("stopped container");
+  }
+
+  async #waitReady(record: ContainerRecord): Promise<void> {
+    try {
+      await waitUntilReady({
+        id: record.id,
+        dockerId: this.#dockerId(record),
+        timeoutMs: this.#o.config.readyTimeoutMs,
+        docker: this.#o.docker,
+        channel: this.#o.channel,
+        redactor: this.#o.redactor,
+      });
+    } catch (err) {
+      if (err instanceof BerthError && err.code === "NOT_READY" && err.details?.cause === "exited") {
+        this.#setState(record, "exited", "exited before ready", { exitCode: Number(err.details.exitCode) });
+      }
+      throw err;
+    }
+  }
+
+  #checkLimits(spec: ContainerSpec, image: string): void {
+    const { config } = this.#o;
+    const fail = (field: string, message: string) => {
+      throw new ValidationError(message, { details: { field } });
+    };
+    if (!config.allowedImages.includes(image))
+      fail("image", `The image '${image}' is not allowed on this server.`);
+    if (spec.network === "outbound" && !config.allowNetwork) {
+      fail("network", "Network access is not allowed on this server.");
+    }
+    const r = spec.resources;
+    if (r?.memoryMb !== undefined && r.memoryMb > config.maxMemoryMb) {
+      fail("resources.memoryMb", `memoryMb may be at most ${config.maxMemoryMb}.`);
+    }
+    if (r?.cpus !== undefined && r.cpus > config.maxCpus)
+      fail("resources.cpus", `cpus may be at most ${config.maxCpus}.`);
+    if (r?.pids !== undefined && r.pids > config.maxPids)
+      fail("resources.pids", `pids may be at most ${config.maxPids}.`);
+  }
+
+  /** A random free uid in the configured range, so no two containers (even of different berth instances, most likely) share one. */
+  #allocateUid(): number {
+    const { first, last } = this.#o.config.uidRange;
+    for (let attempt = 0; attempt < 1000; attempt++) {
+      const uid = first + Math.floor(Math.random() * (last - first + 1));
+      if (!this.#o.repo.isUidTaken(uid)) return uid;
+    }
+    throw new BerthError("INTERNAL", "No free uid is left in BERTH_UID_RANGE.");
+  }
+
+  async #ensureOwnerNetwork(owner: string): Promise<string> {
+    const name = this.#ownerNetwork(owner);
+    await this.#o.docker.ensureNetwork({
+      name,
+      labels: { ...managedLabels(this.#o.instanceId), "berth.owner": owner },
+      // One bridge per owner, with traffic between its own containers off too.
+      options: { "com.docker.network.bridge.enable_icc": "false" },
+    });
+    return name;
+  }
+
+  async #removeOwnerNetworkIfUnused(owner: string): Promise<void> {
+    const stillUsed = this.#o.repo
+      .list({ owner, limit: 1_000_000 })
+      .some((r) => r.spec.network === "outbound");
+    if (!stillUsed) await this.#o.docker.removeNetwork(this.#ownerNetwork(owner));
+  }
+
+  #ownerNetwork(owner: string): string {
+    const slug = createHash("sha256").update(owner).digest("hex").slice(0, 12);
+    return `berth-${this.#o.instanceId.slice(0, 8)}-${slug}`;
+  }
+
+  /** File-system failures (disk full, read-only) become STORAGE_ERROR; the raw error stays in `cause`. */
+  async #storage(fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      throw new StorageError({
+        cause: err,
+        details: { reason: (err as NodeJS.ErrnoException).code ?? "unknown" },
+      });
+    }
+  }
+
+  #fresh(id: string): ContainerRecord {
+    const record = this.#o.repo.get(id);
+    if (!record) throw new NotFoundError();
+    return record;
+  }
+
+  #dockerId(record: ContainerRecord): string {
+    if (!record.dockerId) throw new ConflictError("The container is still being created.");
+    return record.dockerId;
+  }
+
+  #require(record: ContainerRecord, allowed: ReadonlySet<ContainerState>, op: string): void {
+    if (!allowed.has(record.state)) {
+      throw new ConflictError(`Cannot ${op} a container that is ${record.state}.`, {
+        retryable: false,
+        details: { state: record.state },
+      });
+    }
+  }
+
+  #setState(
+    record: ContainerRecord,
+    to: ContainerState,
+    reason: string,
+    changes: Partial<ContainerRecord> = {},
+  ): void {
+    const from = record.state;
+    Object.assign(record, changes, { state: to });
+    this.#o.repo.update(record.id, { ...changes, state: to });
+    if (from !== to) this.#emit(record, from, reason);
+  }
+
+  #emit(record: ContainerRecord, from: ContainerState | "new", reason: string): void {
+    this.emit("statusChanged", { info: this.info(record), from, reason });
+  }
+}

@@ -1,0 +1,89 @@
+import { z } from "zod";
+
+/**
+ * The container spec a client sends with `container:create`. Unknown fields
+ * are rejected at every level: a typo must fail loudly, not be ignored.
+ * Limits that depend on the server's configuration (allowed images, memory
+ * ceilings, code size) are checked by the ContainerManager.
+ */
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9_.-]*$/;
+const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9_./-]*$/;
+
+export const ContainerName = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(
+    NAME_PATTERN,
+    "must be lower-case letters, digits, '_', '.' or '-', starting with a letter or digit",
+  );
+
+const boundedMap = (key: z.ZodString, valueMax: number, maxEntries: number) =>
+  z
+    .record(key, z.string().max(valueMax))
+    .refine((m) => Object.keys(m).length <= maxEntries, `at most ${maxEntries} entries`);
+
+const envKey = z
+  .string()
+  .max(256)
+  .regex(ENV_KEY, "must be a valid environment variable name")
+  .refine((k) => !k.startsWith("BERTH_"), "BERTH_* variables are reserved");
+
+export const EnvMap = boundedMap(envKey, 32_768, 256);
+export const SecretEnvMap = z
+  .record(envKey, z.string().min(4, "secret values must be at least 4 characters").max(32_768))
+  .refine((m) => Object.keys(m).length <= 256, "at most 256 entries");
+export const LabelMap = boundedMap(
+  z
+    .string()
+    .max(128)
+    .regex(LABEL_KEY, "must be letters, digits, '_', '.', '/' or '-'")
+    .refine((k) => !k.startsWith("berth."), "berth.* labels are reserved"),
+  1024,
+  64,
+);
+
+/** File contents: text as a string, anything else as binary (Socket.IO carries a Buffer as binary). */
+export const CodeFiles = z.record(z.string(), z.union([z.string(), z.instanceof(Uint8Array)]));
+
+export const Resources = z.strictObject({
+  memoryMb: z.number().int().min(6).optional(),
+  cpus: z.number().positive().max(1024).optional(),
+  pids: z.number().int().min(8).optional(),
+});
+
+export const HealthCheck = z.strictObject({
+  request: z.json(),
+  expect: z.json().optional(),
+  intervalMs: z.number().int().min(1_000).max(3_600_000).optional(),
+  timeoutMs: z.number().int().min(10).max(600_000).optional(),
+  retries: z.number().int().min(1).max(100).optional(),
+});
+
+export const ContainerSpec = z.strictObject({
+  name: ContainerName,
+  image: z.string().min(1).max(255).optional(),
+  command: z.array(z.string().max(4096)).min(1).max(256).optional(),
+  env: EnvMap.optional(),
+  secretEnv: SecretEnvMap.optional(),
+  labels: LabelMap.optional(),
+  code: z.strictObject({ files: CodeFiles }).optional(),
+  resources: Resources.optional(),
+  network: z.enum(["none", "outbound"]).optional(),
+  restartPolicy: z.enum(["no", "on-failure", "always"]).optional(),
+  healthCheck: HealthCheck.optional(),
+  start: z.boolean().optional(),
+  waitReady: z.boolean().optional(),
+});
+
+export type ContainerSpec = z.infer<typeof ContainerSpec>;
+export type ContainerSpecInput = z.input<typeof ContainerSpec>;
+
+/** What berth keeps of a spec: everything but the code, which lives on disk as releases. */
+export type StoredSpec = Omit<ContainerSpec, "code" | "start" | "waitReady">;
+
+export function toStoredSpec(spec: ContainerSpec): StoredSpec {
+  const { code: _code, start: _start, waitReady: _waitReady, ...rest } = spec;
+  return rest;
+}

@@ -1,0 +1,61 @@
+/**
+ * A container's life as berth tells it. `stopped` is stopped on request,
+ * `exited` stopped by itself; `missing` means its engine container vanished
+ * behind berth's back; `failed` means berth could not bring it to a known state.
+ */
+export const CONTAINER_STATES = [
+  "created",
+  "starting",
+  "running",
+  "stopping",
+  "stopped",
+  "exited",
+  "restarting",
+  "updating",
+  "paused",
+  "removing",
+  "missing",
+  "failed",
+] as const;
+export type ContainerState = (typeof CONTAINER_STATES)[number];
+
+export const HEALTH_STATES = ["starting", "healthy", "unhealthy", "none"] as const;
+export type HealthState = (typeof HEALTH_STATES)[number];
+
+/** What the engine's own state means in berth's words, given what berth last knew. */
+export function stateFromEngine(engineState: string, previous: ContainerState): ContainerState {
+  switch (engineState) {
+    case "running":
+      return "running";
+    case "paused":
+      return "paused";
+    case "restarting":
+      return "restarting";
+    case "created":
+      return previous === "stopped" ? "stopped" : "created";
+    case "removing":
+      return "removing";
+    default:
+      // exited, dead: stopped if berth stopped it, exited if it stopped by itself
+      return previous === "stopped" || previous === "stopping" ? "stopped" : "exited";
+  }
+}
+
+/** The states from which each operation may begin; anything else is a CONFLICT. */
+export const STARTABLE: ReadonlySet<ContainerState> = new Set([
+  "created",
+  "stopped",
+  "exited",
+  "failed",
+  "running",
+]);
+export const STOPPABLE: ReadonlySet<ContainerState> = new Set([
+  "created",
+  "running",
+  "starting",
+  "stopped",
+  "exited",
+  "paused",
+  "restarting",
+  "failed",
+]);

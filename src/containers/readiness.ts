@@ -1,0 +1,87 @@
+import type { DockerClient } from "../docker/docker-client.ts";
+import { BerthError } from "../errors/berth-error.ts";
+import type { Redactor } from "../logging/redactor.ts";
+import type { WorkloadChannel } from "./workload-channel.ts";
+
+export type NotReadyCause = "exited" | "never_connected" | "bad_hello" | "timeout";
+
+/** Lines of the workload's output kept in a NOT_READY answer. */
+const OUTPUT_LINES = 20;
+
+/** The workload did not become ready; `details.cause` says why, as soon as the cause is known. */
+export class NotReadyError extends BerthError {
+  readonly cause_: NotReadyCause;
+  constructor(cause: NotReadyCause, message: string, details: Record<string, unknown> = {}) {
+    super("NOT_READY", message, { details: { cause, ...details } });
+    this.cause_ = cause;
+  }
+}
+
+export interface ReadinessInput {
+  id: string;
+  dockerId: string;
+  timeoutMs: number;
+  docker: DockerClient;
+  channel: WorkloadChannel;
+  redactor: Redactor;
+}
+
+/**
+ * Waits until the workload is ready — its hello has arrived on the channel —
+ * and fails as soon as the cause of a failure is known rather than at the
+ * end of the timeout: the process exiting (with its exit code and the last
+ * lines of its output), a bad hello, or the time running out.
+ */
+export async function waitUntilReady(input: ReadinessInput): Promise<void> {
+  const { id, dockerId, docker, channel, redactor } = input;
+  const since = Date.now();
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(new Error("ready timeout")), input.timeoutMs);
+  try {
+    const outcome = await Promise.race([
+      channel.waitForHello(id, { signal: abort.signal }).then(() => ({ kind: "ready" as const })),
+      docker.waitForExit(dockerId, abort.signal).then((exitCode) => ({ kind: "exited" as const, exitCode })),
+      new Promise<{ kind: "bad_hello"; reason: string }>((resolve) => {
+        const listener = (badId: string, reason: string) => {
+          if (badId === id) resolve({ kind: "bad_hello", reason });
+        };
+        channel.on("bad_hello", listener);
+        abort.signal.addEventListener("abort", () => channel.off("bad_hello", listener), { once: true });
+      }),
+      new Promise<{ kind: "timeout" }>((resolve) =>
+        abort.signal.addEventListener("abort", () => resolve({ kind: "timeout" }), { once: true }),
+      ),
+    ]);
+    if (outcome.kind === "ready") return;
+    if (outcome.kind === "exited") {
+      const output = await docker.containerLogs(dockerId, OUTPUT_LINES).catch(() => []);
+      throw new NotReadyError(
+        "exited",
+        `The workload exited with code ${outcome.exitCode} before it was ready.`,
+        {
+          exitCode: outcome.exitCode,
+          output: output.map((line) => redactor.redactString(line)),
+        },
+      );
+    }
+    if (outcome.kind === "bad_hello") {
+      throw new NotReadyError("bad_hello", `The workload's handshake was refused: ${outcome.reason}.`, {
+        reason: outcome.reason,
+      });
+    }
+    const status = channel.status(id);
+    if (status.connectedAt === undefined || status.connectedAt < since) {
+      throw new NotReadyError(
+        "never_connected",
+        `The workload never connected to its socket within ${input.timeoutMs} ms.`,
+        { timeoutMs: input.timeoutMs },
+      );
+    }
+    throw new NotReadyError("timeout", `The workload was not ready within ${input.timeoutMs} ms.`, {
+      timeoutMs: input.timeoutMs,
+    });
+  } finally {
+    clearTimeout(timer);
+    abort.abort(new Error("settled"));
+  }
+}

@@ -1,0 +1,97 @@
+import { rm } from "node:fs/promises";
+import type { DockerClient } from "../docker/docker-client.ts";
+import type { SystemLogger } from "../logging/system-logger.ts";
+import type { ContainerRepository } from "../store/container-repository.ts";
+import { managedLabels } from "./container-config.ts";
+import { isContainerId } from "./container-id.ts";
+import type { ContainerManager } from "./container-manager.ts";
+import type { ContainerPaths } from "./container-paths.ts";
+import { stateFromEngine } from "./container-state.ts";
+import type { WorkloadChannel } from "./workload-channel.ts";
+
+export interface ReconcileReport {
+  adopted: number;
+  missing: number;
+  orphansRemoved: number;
+  finishedDeletes: number;
+  abandonedCreates: number;
+}
+
+export interface ReconcilerOptions {
+  docker: DockerClient;
+  repo: ContainerRepository;
+  manager: ContainerManager;
+  channel: WorkloadChannel;
+  paths: ContainerPaths;
+  instanceId: string;
+  log: SystemLogger;
+}
+
+/**
+ * Brings the store and the engine into agreement at start-up (and whenever
+ * the engine comes back): adopts this instance's labelled containers, marks
+ * rows whose engine container vanished as `missing`, finishes deletes and
+ * undoes creates that a crash interrupted, and removes engine containers of
+ * this instance that no row knows (a create that died before its row). Other
+ * instances' containers are never touched.
+ */
+export async function reconcile(o: ReconcilerOptions): Promise<ReconcileReport> {
+  const report: ReconcileReport = {
+    adopted: 0,
+    missing: 0,
+    orphansRemoved: 0,
+    finishedDeletes: 0,
+    abandonedCreates: 0,
+  };
+  const engine = await o.docker.listContainers(managedLabels(o.instanceId));
+  const byBerthId = new Map(engine.map((c) => [c.labels["berth.id"] ?? "", c]));
+  const known = new Set<string>();
+
+  for (const record of o.repo.all()) {
+    known.add(record.id);
+    const log = o.log.child({ containerId: record.id, op: "reconcile" });
+    const found = byBerthId.get(record.id);
+    if (record.state === "removing") {
+      await o.manager.removeEverything(record, "delete finished after restart");
+      report.finishedDeletes++;
+      continue;
+    }
+    if (!found && record.dockerId === null) {
+      // The create was interrupted before its engine container existed.
+      await o.manager.removeEverything(record, "interrupted create undone");
+      report.abandonedCreates++;
+      continue;
+    }
+    if (!found) {
+      if (record.state !== "missing") {
+        log.warn("engine container vanished; marking missing");
+        o.manager.observe(record, "missing", "engine container vanished");
+        report.missing++;
+      }
+      continue;
+    }
+    const state = stateFromEngine(found.state, record.state);
+    o.manager.observe(
+      record,
+      state,
+      "reconciled with the engine",
+      record.dockerId === found.dockerId ? {} : { dockerId: found.dockerId },
+    );
+    await o.channel.open(record.id, { uid: record.uid, gid: record.uid });
+    report.adopted++;
+  }
+
+  for (const c of engine) {
+    const id = c.labels["berth.id"];
+    if (id && known.has(id)) continue;
+    o.log.warn({ dockerId: c.dockerId, containerId: id }, "removing engine container that no row knows");
+    await o.docker.removeContainer(c.dockerId);
+    if (id && isContainerId(id)) {
+      await rm(o.paths.socketDir(id), { recursive: true, force: true });
+      await rm(o.paths.codeDir(id), { recursive: true, force: true });
+    }
+    report.orphansRemoved++;
+  }
+  o.log.info(report, "reconciled with the engine");
+  return report;
+}

@@ -1,0 +1,56 @@
+import type Dockerode from "dockerode";
+
+/**
+ * berth's view of the container engine. The rest of berth depends on this
+ * interface only; `DockerodeClient` is the real adapter and unit tests use a
+ * hand-written fake. Every method throws berth errors: DockerUnavailableError
+ * when the engine cannot be reached, DockerError (with `statusCode`) when it refuses.
+ */
+export type ContainerCreateBody = Dockerode.ContainerCreateOptions & { name: string };
+export type ContainerInspect = Dockerode.ContainerInspectInfo;
+
+export interface ContainerSummary {
+  dockerId: string;
+  names: string[];
+  labels: Record<string, string>;
+  /** Engine state: created, running, paused, restarting, removing, exited, dead. */
+  state: string;
+}
+
+export interface EngineVersion {
+  version: string;
+  apiVersion: string;
+}
+
+export interface NetworkSpec {
+  name: string;
+  labels: Record<string, string>;
+  /** Bridge options, e.g. ICC off so containers on one network cannot reach each other. */
+  options?: Record<string, string>;
+}
+
+export interface DockerClient {
+  ping(): Promise<void>;
+  version(): Promise<EngineVersion>;
+  imageExists(ref: string): Promise<boolean>;
+  /** Creates a container and returns its engine id. */
+  createContainer(body: ContainerCreateBody): Promise<string>;
+  /** Starting a running container succeeds (the engine's 304). */
+  startContainer(dockerId: string): Promise<void>;
+  /** SIGTERM, then SIGKILL after `timeoutSec`; stopping a stopped container succeeds. */
+  stopContainer(dockerId: string, timeoutSec: number): Promise<void>;
+  /** Force-removes with anonymous volumes; removing a missing container succeeds. */
+  removeContainer(dockerId: string): Promise<void>;
+  /** Resolves with the exit code once the container is not running (at once if it already is not). */
+  waitForExit(dockerId: string, signal: AbortSignal): Promise<number>;
+  /** undefined when there is no such container. */
+  inspectContainer(dockerIdOrName: string): Promise<ContainerInspect | undefined>;
+  listContainers(labels: Record<string, string>): Promise<ContainerSummary[]>;
+  /** The last `tail` lines of stdout and stderr, demultiplexed, oldest first. */
+  containerLogs(dockerId: string, tail: number): Promise<string[]>;
+  /** Creates the network if it does not exist. */
+  ensureNetwork(spec: NetworkSpec): Promise<void>;
+  /** Removes the network; missing or still in use is not an error (returns false when in use). */
+  removeNetwork(name: string): Promise<boolean>;
+  listNetworks(labels: Record<string, string>): Promise<string[]>;
+}

@@ -1,0 +1,220 @@
+import Dockerode from "dockerode";
+import type { BerthError } from "../errors/berth-error.ts";
+import type { SystemLogger } from "../logging/system-logger.ts";
+import { RetryPolicy } from "../util/retry-policy.ts";
+import type {
+  ContainerCreateBody,
+  ContainerInspect,
+  ContainerSummary,
+  DockerClient,
+  EngineVersion,
+  NetworkSpec,
+} from "./docker-client.ts";
+import { demuxLogs } from "./log-demux.ts";
+import { isTransient, toDockerError } from "./to-docker-error.ts";
+
+export interface DockerodeClientOptions {
+  socketPath: string;
+  log: SystemLogger;
+  retry?: RetryPolicy;
+}
+
+/**
+ * The DockerClient over the Engine API, through dockerode. Idempotent calls
+ * are retried on transient failures (engine unreachable, connection reset,
+ * 5xx) by the retry policy; 404 and 409 never are. `createContainer` is not
+ * idempotent, so a retry that meets a 409 for its own name adopts the
+ * container the first attempt made.
+ */
+export class DockerodeClient implements DockerClient {
+  readonly #docker: Dockerode;
+  readonly #retry: RetryPolicy;
+  readonly #log: SystemLogger;
+
+  constructor(options: DockerodeClientOptions) {
+    this.#docker = new Dockerode({ socketPath: options.socketPath });
+    this.#log = options.log;
+    this.#retry =
+      options.retry ??
+      new RetryPolicy({
+        maxAttempts: 4,
+        baseDelayMs: 100,
+        maxDelayMs: 1_000,
+        maxTotalMs: 5_000,
+        isRetryable: (err) => isTransient(err),
+        onRetry: ({ attempt, delayMs, err }) =>
+          this.#log.warn({ attempt, delayMs, err }, "engine call failed; retrying"),
+      });
+  }
+
+  async #call<T>(op: string, fn: () => Promise<T>, notFound?: () => T): Promise<T> {
+    return this.#retry.run(async () => {
+      try {
+        return await fn();
+      } catch (err) {
+        const mapped: BerthError = toDockerError(err, op);
+        if (notFound && (err as { statusCode?: number }).statusCode === 404) return notFound();
+        throw mapped;
+      }
+    });
+  }
+
+  async ping(): Promise<void> {
+    await this.#call("ping", () => this.#docker.ping());
+  }
+
+  async version(): Promise<EngineVersion> {
+    const v = await this.#call("version", () => this.#docker.version());
+    return { version: v.Version, apiVersion: v.ApiVersion };
+  }
+
+  async imageExists(ref: string): Promise<boolean> {
+    return this.#call(
+      "image inspect",
+      async () => {
+        await this.#docker.getImage(ref).inspect();
+        return true;
+      },
+      () => false,
+    );
+  }
+
+  async createContainer(body: ContainerCreateBody): Promise<string> {
+    let attempts = 0;
+    return this.#call("container create", async () => {
+      attempts++;
+      try {
+        const c = await this.#docker.createContainer(body);
+        return c.id;
+      } catch (err) {
+        // A retried create meets the container its first, lost attempt made.
+        if (attempts > 1 && (err as { statusCode?: number }).statusCode === 409) {
+          const existing = await this.#docker.getContainer(body.name).inspect();
+          if (existing.Config.Labels?.["berth.id"] === body.Labels?.["berth.id"]) return existing.Id;
+        }
+        throw err;
+      }
+    });
+  }
+
+  async startContainer(dockerId: string): Promise<void> {
+    await this.#call("container start", async () => {
+      try {
+        await this.#docker.getContainer(dockerId).start();
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode !== 304) throw err;
+      }
+    });
+  }
+
+  async stopContainer(dockerId: string, timeoutSec: number): Promise<void> {
+    await this.#call("container stop", async () => {
+      try {
+        await this.#docker.getContainer(dockerId).stop({ t: timeoutSec });
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode !== 304) throw err;
+      }
+    });
+  }
+
+  async removeContainer(dockerId: string): Promise<void> {
+    await this.#call(
+      "container remove",
+      () => this.#docker.getContainer(dockerId).remove({ force: true, v: true }),
+      () => undefined,
+    );
+  }
+
+  async waitForExit(dockerId: string, signal: AbortSignal): Promise<number> {
+    // Not retried: a long wait that breaks is reported to the caller, who knows what it waited for.
+    try {
+      const r = (await this.#docker
+        .getContainer(dockerId)
+        .wait({ condition: "not-running", abortSignal: signal })) as { StatusCode: number };
+      return r.StatusCode;
+    } catch (err) {
+      if (signal.aborted) throw signal.reason;
+      throw toDockerError(err, "container wait");
+    }
+  }
+
+  async inspectContainer(dockerIdOrName: string): Promise<ContainerInspect | undefined> {
+    return this.#call(
+      "container inspect",
+      () => this.#docker.getContainer(dockerIdOrName).inspect(),
+      () => undefined,
+    );
+  }
+
+  async listContainers(labels: Record<string, string>): Promise<ContainerSummary[]> {
+    const list = await this.#call("container list", () =>
+      this.#docker.listContainers({ all: true, filters: { label: labelFilters(labels) } }),
+    );
+    return list.map((c) => ({ dockerId: c.Id, names: c.Names, labels: c.Labels ?? {}, state: c.State }));
+  }
+
+  async containerLogs(dockerId: string, tail: number): Promise<string[]> {
+    const raw = await this.#call(
+      "container logs",
+      async () =>
+        (await this.#docker.getContainer(dockerId).logs({
+          stdout: true,
+          stderr: true,
+          tail,
+          follow: false,
+        })) as unknown as Buffer,
+      () => Buffer.alloc(0),
+    );
+    return demuxLogs(raw).map((l) => l.text);
+  }
+
+  async ensureNetwork(spec: NetworkSpec): Promise<void> {
+    await this.#call("network create", async () => {
+      try {
+        await this.#docker.getNetwork(spec.name).inspect();
+        return;
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+      }
+      try {
+        await this.#docker.createNetwork({
+          Name: spec.name,
+          Driver: "bridge",
+          CheckDuplicate: true,
+          Labels: spec.labels,
+          Options: spec.options ?? {},
+        });
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode !== 409) throw err; // made meanwhile by a concurrent create
+      }
+    });
+  }
+
+  async removeNetwork(name: string): Promise<boolean> {
+    return this.#call(
+      "network remove",
+      async () => {
+        try {
+          await this.#docker.getNetwork(name).remove();
+          return true;
+        } catch (err) {
+          // 403: still has endpoints; the last container of its owner removes it later.
+          if ((err as { statusCode?: number }).statusCode === 403) return false;
+          throw err;
+        }
+      },
+      () => true,
+    );
+  }
+
+  async listNetworks(labels: Record<string, string>): Promise<string[]> {
+    const list = await this.#call("network list", () =>
+      this.#docker.listNetworks({ filters: { label: labelFilters(labels) } }),
+    );
+    return list.map((n) => n.Name);
+  }
+}
+
+function labelFilters(labels: Record<string, string>): string[] {
+  return Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+}

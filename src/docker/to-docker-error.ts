@@ -1,0 +1,37 @@
+import { BerthError } from "../errors/berth-error.ts";
+import { DockerError, DockerUnavailableError, NotFoundError } from "../errors/errors.ts";
+
+/** Socket-level failures that mean "the engine is not there right now". */
+const UNREACHABLE = new Set([
+  "ECONNREFUSED",
+  "ENOENT",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+]);
+
+/** Turns whatever dockerode threw into a berth error; the engine's own text stays in `cause`, for the system log only. */
+export function toDockerError(err: unknown, op: string): BerthError {
+  if (err instanceof BerthError) return err;
+  const e = err as { code?: string; statusCode?: number; message?: string };
+  if (e.code && UNREACHABLE.has(e.code)) return new DockerUnavailableError({ cause: err, details: { op } });
+  if (e.message?.includes("socket hang up"))
+    return new DockerUnavailableError({ cause: err, details: { op } });
+  if (e.statusCode === 404) return new NotFoundError("engine object", { cause: err, details: { op } });
+  if (typeof e.statusCode === "number") {
+    return new DockerError(`The container engine could not ${op}.`, e.statusCode, {
+      cause: err,
+      retryable: e.statusCode >= 500,
+      details: { op, statusCode: e.statusCode },
+    });
+  }
+  return new DockerUnavailableError({ cause: err, details: { op } });
+}
+
+/** Worth another attempt: unreachable, reset, or a 5xx. Never 404 or 409. */
+export function isTransient(err: unknown): boolean {
+  if (err instanceof DockerUnavailableError) return true;
+  return err instanceof DockerError && err.statusCode !== undefined && err.statusCode >= 500;
+}

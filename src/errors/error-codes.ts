@@ -1,0 +1,91 @@
+/**
+ * The registry of every error code berth can answer with. Each code has one
+ * category and one retryable flag, so a client can decide what to do from the
+ * code alone. docs/errors.md documents the same table; a test keeps them in step.
+ */
+export type ErrorCategory = "validation" | "docker" | "communication" | "system" | "auth";
+
+export interface ErrorCodeDefinition {
+  readonly category: ErrorCategory;
+  readonly retryable: boolean;
+  /** What the client sees when the thrower gives no message of its own. */
+  readonly message: string;
+}
+
+export const ERROR_CODES = {
+  VALIDATION_FAILED: {
+    category: "validation",
+    retryable: false,
+    message: "The request is not valid.",
+  },
+  NOT_FOUND: { category: "validation", retryable: false, message: "No such container." },
+  NAME_CONFLICT: {
+    category: "validation",
+    retryable: false,
+    message: "A container with this name already exists.",
+  },
+  CONFLICT: {
+    category: "system",
+    retryable: true,
+    message: "Another operation is in progress on this container.",
+  },
+  UNAUTHORIZED: { category: "auth", retryable: false, message: "A valid token is required." },
+  DOCKER_UNAVAILABLE: {
+    category: "docker",
+    retryable: true,
+    message: "The container engine is not reachable right now.",
+  },
+  DOCKER_ERROR: {
+    category: "docker",
+    retryable: false,
+    message: "The container engine refused the operation.",
+  },
+  NOT_READY: {
+    category: "communication",
+    retryable: false,
+    message: "The workload did not become ready.",
+  },
+  CHANNEL_NOT_CONNECTED: {
+    category: "communication",
+    retryable: true,
+    message: "The workload is not connected.",
+  },
+  CHANNEL_DISCONNECTED: {
+    category: "communication",
+    retryable: true,
+    message: "The workload disconnected before it answered.",
+  },
+  CHANNEL_TIMEOUT: {
+    category: "communication",
+    retryable: true,
+    message: "The workload did not answer in time.",
+  },
+  CHANNEL_BUSY: {
+    category: "communication",
+    retryable: true,
+    message: "Too many messages are waiting for this workload; try again shortly.",
+  },
+  FRAME_TOO_LARGE: {
+    category: "validation",
+    retryable: false,
+    message: "The data is larger than the frame limit.",
+  },
+  WORKLOAD_ERROR: {
+    category: "communication",
+    retryable: false,
+    message: "The workload answered with an error.",
+  },
+  STORAGE_ERROR: {
+    category: "system",
+    retryable: false,
+    message: "berth could not write to its data directory.",
+  },
+  SHUTTING_DOWN: { category: "system", retryable: true, message: "berth is shutting down." },
+  INTERNAL: { category: "system", retryable: false, message: "Something went wrong inside berth." },
+} as const satisfies Record<string, ErrorCodeDefinition>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, value);
+}

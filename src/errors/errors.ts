@@ -1,0 +1,69 @@
+import { BerthError, type BerthErrorOptions } from "./berth-error.ts";
+
+/** A client sent something berth will not accept; `details.issues` lists what and where. */
+export class ValidationError extends BerthError {
+  constructor(message: string, options?: BerthErrorOptions) {
+    super("VALIDATION_FAILED", message, options);
+  }
+}
+
+/** No such container for this caller — also what another owner's container looks like. */
+export class NotFoundError extends BerthError {
+  constructor(what = "container", options?: BerthErrorOptions) {
+    super("NOT_FOUND", `No such ${what}.`, options);
+  }
+}
+
+/** The name is taken by one of the caller's containers; details carry its id so a lost ack can be recovered. */
+export class NameConflictError extends BerthError {
+  constructor(name: string, existingId: string) {
+    super("NAME_CONFLICT", `A container named '${name}' already exists.`, {
+      details: { name, id: existingId },
+    });
+  }
+}
+
+export class ConflictError extends BerthError {
+  constructor(message?: string, options?: BerthErrorOptions) {
+    super("CONFLICT", message, options);
+  }
+}
+
+export class UnauthorizedError extends BerthError {
+  constructor(message?: string) {
+    super("UNAUTHORIZED", message);
+  }
+}
+
+export class DockerUnavailableError extends BerthError {
+  constructor(options?: BerthErrorOptions) {
+    super("DOCKER_UNAVAILABLE", undefined, options);
+  }
+}
+
+/** The engine answered, but with a failure; `statusCode` is the engine's HTTP status. */
+export class DockerError extends BerthError {
+  readonly statusCode: number | undefined;
+  constructor(message: string | undefined, statusCode: number | undefined, options?: BerthErrorOptions) {
+    super("DOCKER_ERROR", message, options);
+    this.statusCode = statusCode;
+  }
+}
+
+export class StorageError extends BerthError {
+  constructor(options?: BerthErrorOptions) {
+    super("STORAGE_ERROR", undefined, options);
+  }
+}
+
+export class ShuttingDownError extends BerthError {
+  constructor() {
+    super("SHUTTING_DOWN");
+  }
+}
+
+export class InternalError extends BerthError {
+  constructor(options?: BerthErrorOptions) {
+    super("INTERNAL", undefined, options);
+  }
+}

@@ -1,0 +1,32 @@
+import type { z } from "zod";
+import type { WireError } from "../api/contract.ts";
+import type { Redactor } from "../logging/redactor.ts";
+import { BerthError } from "./berth-error.ts";
+import { InternalError, ValidationError } from "./errors.ts";
+
+/**
+ * The one mapping from an error to what a client sees. A BerthError keeps its
+ * code, message and details (redacted); anything else is an INTERNAL error
+ * with a generic message — its text, stack and host paths stay in the system log.
+ */
+export function toWireError(err: unknown, redactor: Redactor): WireError {
+  const e = err instanceof BerthError ? err : new InternalError({ cause: err });
+  const wire: WireError = {
+    code: e.code,
+    category: e.category,
+    message: redactor.redactString(e.message),
+    retryable: e.retryable,
+  };
+  if (e.details !== undefined) wire.details = redactor.redact(e.details);
+  return wire;
+}
+
+/** A zod failure as VALIDATION_FAILED, naming each field and problem (never the offending value). */
+export function fromZodError(error: z.ZodError): ValidationError {
+  const issues = error.issues
+    .slice(0, 20)
+    .map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
+  const first = issues[0];
+  const message = first ? `${first.path || "payload"}: ${first.message}` : "The payload is not valid.";
+  return new ValidationError(message, { details: { issues } });
+}

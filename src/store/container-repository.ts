@@ -1,0 +1,189 @@
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import type { StoredSpec } from "../containers/container-spec.ts";
+import type { ContainerState, HealthState } from "../containers/container-state.ts";
+
+/** One container as berth keeps it. */
+export interface ContainerRecord {
+  id: string;
+  owner: string;
+  name: string;
+  image: string;
+  spec: StoredSpec;
+  dockerId: string | null;
+  dockerName: string;
+  state: ContainerState;
+  health: HealthState;
+  uid: number;
+  createdAt: number;
+  startedAt: number | null;
+  exitCode: number | null;
+  release: number | null;
+}
+
+export interface ListQuery {
+  owner?: string;
+  state?: ContainerState;
+  namePrefix?: string;
+  after?: { createdAt: number; id: string };
+  limit: number;
+}
+
+interface Row {
+  id: string;
+  owner: string;
+  name: string;
+  image: string;
+  spec: string;
+  docker_id: string | null;
+  docker_name: string;
+  state: string;
+  health: string;
+  uid: number;
+  created_at: number;
+  started_at: number | null;
+  exit_code: number | null;
+  release: number | null;
+}
+
+const COLUMNS: Record<keyof Omit<ContainerRecord, "id">, string> = {
+  owner: "owner",
+  name: "name",
+  image: "image",
+  spec: "spec",
+  dockerId: "docker_id",
+  dockerName: "docker_name",
+  state: "state",
+  health: "health",
+  uid: "uid",
+  createdAt: "created_at",
+  startedAt: "started_at",
+  exitCode: "exit_code",
+  release: "release",
+};
+
+/** SQLite access for containers. Every method is synchronous: node:sqlite is, and one statement is microseconds. */
+export class ContainerRepository {
+  readonly #db: DatabaseSync;
+  readonly #byId: StatementSync;
+  readonly #byName: StatementSync;
+  readonly #insert: StatementSync;
+  readonly #delete: StatementSync;
+  readonly #all: StatementSync;
+  readonly #uidTaken: StatementSync;
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+    this.#byId = db.prepare("SELECT * FROM containers WHERE id = ?");
+    this.#byName = db.prepare("SELECT * FROM containers WHERE owner = ? AND name = ?");
+    this.#insert = db.prepare(
+      `INSERT INTO containers (id, owner, name, image, spec, docker_id, docker_name, state, health, uid, created_at, started_at, exit_code, release)
+       VALUES (:id, :owner, :name, :image, :spec, :docker_id, :docker_name, :state, :health, :uid, :created_at, :started_at, :exit_code, :release)`,
+    );
+    this.#delete = db.prepare("DELETE FROM containers WHERE id = ?");
+    this.#all = db.prepare("SELECT * FROM containers ORDER BY created_at, id");
+    this.#uidTaken = db.prepare("SELECT 1 FROM containers WHERE uid = ?");
+  }
+
+  get(id: string): ContainerRecord | undefined {
+    const row = this.#byId.get(id) as Row | undefined;
+    return row && fromRow(row);
+  }
+
+  getByName(owner: string, name: string): ContainerRecord | undefined {
+    const row = this.#byName.get(owner, name) as Row | undefined;
+    return row && fromRow(row);
+  }
+
+  /** Every container with this name, across owners (for an admin addressing one by name). */
+  findByName(name: string): ContainerRecord[] {
+    return (this.#db.prepare("SELECT * FROM containers WHERE name = ?").all(name) as unknown as Row[]).map(
+      fromRow,
+    );
+  }
+
+  /** Throws SQLite's UNIQUE error when the owner already has the name or the uid is taken. */
+  insert(record: ContainerRecord): void {
+    this.#insert.run({
+      id: record.id,
+      owner: record.owner,
+      name: record.name,
+      image: record.image,
+      spec: JSON.stringify(record.spec),
+      docker_id: record.dockerId,
+      docker_name: record.dockerName,
+      state: record.state,
+      health: record.health,
+      uid: record.uid,
+      created_at: record.createdAt,
+      started_at: record.startedAt,
+      exit_code: record.exitCode,
+      release: record.release,
+    });
+  }
+
+  update(id: string, changes: Partial<Omit<ContainerRecord, "id">>): void {
+    const keys = Object.keys(changes) as Array<keyof typeof COLUMNS>;
+    if (keys.length === 0) return;
+    const sets = keys.map((k) => `${COLUMNS[k]} = ?`).join(", ");
+    const values = keys.map((k) => {
+      const v = changes[k];
+      return k === "spec" ? JSON.stringify(v) : (v as string | number | null);
+    });
+    this.#db.prepare(`UPDATE containers SET ${sets} WHERE id = ?`).run(...values, id);
+  }
+
+  delete(id: string): void {
+    this.#delete.run(id);
+  }
+
+  isUidTaken(uid: number): boolean {
+    return this.#uidTaken.get(uid) !== undefined;
+  }
+
+  all(): ContainerRecord[] {
+    return (this.#all.all() as unknown as Row[]).map(fromRow);
+  }
+
+  list(query: ListQuery): ContainerRecord[] {
+    const where: string[] = [];
+    const params: Array<string | number> = [];
+    if (query.owner !== undefined) {
+      where.push("owner = ?");
+      params.push(query.owner);
+    }
+    if (query.state !== undefined) {
+      where.push("state = ?");
+      params.push(query.state);
+    }
+    if (query.namePrefix !== undefined) {
+      // substr comparison, not LIKE: a prefix may contain '_' or '%'.
+      where.push("substr(name, 1, ?) = ?");
+      params.push(query.namePrefix.length, query.namePrefix);
+    }
+    if (query.after) {
+      where.push("(created_at, id) > (?, ?)");
+      params.push(query.after.createdAt, query.after.id);
+    }
+    const sql = `SELECT * FROM containers ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at, id LIMIT ?`;
+    return (this.#db.prepare(sql).all(...params, query.limit) as unknown as Row[]).map(fromRow);
+  }
+}
+
+function fromRow(row: Row): ContainerRecord {
+  return {
+    id: row.id,
+    owner: row.owner,
+    name: row.name,
+    image: row.image,
+    spec: JSON.parse(row.spec) as StoredSpec,
+    dockerId: row.docker_id,
+    dockerName: row.docker_name,
+    state: row.state as ContainerState,
+    health: row.health as HealthState,
+    uid: row.uid,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    exitCode: row.exit_code,
+    release: row.release,
+  };
+}

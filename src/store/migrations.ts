@@ -1,0 +1,25 @@
+/** Schema migrations, applied in order; PRAGMA user_version counts how many have run. Never edit a landed one. */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE containers (
+    id           TEXT PRIMARY KEY,
+    owner        TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    image        TEXT NOT NULL,
+    spec         TEXT NOT NULL,
+    docker_id    TEXT,
+    docker_name  TEXT NOT NULL,
+    state        TEXT NOT NULL,
+    health       TEXT NOT NULL DEFAULT 'none',
+    uid          INTEGER NOT NULL UNIQUE,
+    created_at   INTEGER NOT NULL,
+    started_at   INTEGER,
+    exit_code    INTEGER,
+    release      INTEGER,
+    UNIQUE (owner, name)
+  );
+  CREATE INDEX containers_by_owner ON containers (owner, created_at, id);
+  CREATE INDEX containers_by_created ON containers (created_at, id);
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
+];

@@ -1,0 +1,141 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import Dockerode from "dockerode";
+import { io, type Socket } from "socket.io-client";
+import type {
+  AckResponse,
+  ClientEvent,
+  RequestOf,
+  ResultMap,
+  ServerToClientEvents,
+} from "../../src/api/contract.ts";
+import { Berth } from "../../src/berth.ts";
+import { loadConfig } from "../../src/config/config.ts";
+
+export const docker = new Dockerode({ socketPath: "/var/run/docker.sock" });
+
+export const TOKENS = {
+  alice: "alice-token-0123456789",
+  bob: "bob-token-0123456789",
+  admin: "admin-token-0123456789",
+} as const;
+
+export type Client = Socket<ServerToClientEvents>;
+
+export interface TestServer {
+  berth: Berth;
+  url: string;
+  dataDir: string;
+  /** Every JSON line berth logged so far. */
+  logs(): string;
+  connect(who: keyof typeof TOKENS | { token: string }): Promise<Client>;
+  close(): Promise<void>;
+}
+
+const echoWorkload = readFile(new URL("../fixtures/workloads/echo.js", import.meta.url), "utf8");
+
+/** The echo fixture as `code.files`, ready for a create. */
+export async function echoCode(): Promise<{ files: Record<string, string> }> {
+  return { files: { "index.js": await echoWorkload } };
+}
+
+/**
+ * Starts a berth on an ephemeral port with its own data directory (and so its
+ * own instance id), and on close removes whatever it left in the engine, by
+ * its instance label — even after a failed test.
+ */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  // Short paths: a Unix socket path may have at most 107 bytes.
+  const dataDir = await mkdtemp(join(tmpdir(), "bt-"));
+  const logStream = new PassThrough();
+  let logText = "";
+  logStream.on("data", (c: Buffer) => {
+    logText += c.toString();
+  });
+  const config = loadConfig({
+    BERTH_DATA_DIR: dataDir,
+    BERTH_PORT: "0",
+    BERTH_LOG_LEVEL: "debug",
+    BERTH_TOKENS: `alice:${TOKENS.alice},bob:${TOKENS.bob}`,
+    BERTH_ADMIN_TOKEN: TOKENS.admin,
+    BERTH_READY_TIMEOUT_MS: "15000",
+    BERTH_STOP_TIMEOUT_SEC: "2",
+    ...env,
+  });
+  const berth = new Berth(config, { logDestination: logStream });
+  const port = await berth.start();
+  const url = `http://127.0.0.1:${port}`;
+  const clients: Client[] = [];
+  return {
+    berth,
+    url,
+    dataDir,
+    logs: () => logText,
+    async connect(who) {
+      const token = typeof who === "string" ? TOKENS[who] : who.token;
+      const client: Client = io(url, { auth: { token }, transports: ["websocket"], reconnection: false });
+      clients.push(client);
+      await new Promise<void>((resolve, reject) => {
+        client.once("connect", resolve);
+        client.once("connect_error", reject);
+      });
+      return client;
+    },
+    async close() {
+      for (const c of clients) c.disconnect();
+      await berth.close();
+      await removeInstance(berth.instanceId);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Removes every engine container and network that carries this instance's label. */
+export async function removeInstance(instanceId: string): Promise<void> {
+  const filters = { label: [`berth.instance=${instanceId}`] };
+  const containers = await docker.listContainers({ all: true, filters });
+  await Promise.all(
+    containers.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => {}),
+    ),
+  );
+  const networks = await docker.listNetworks({ filters });
+  await Promise.all(
+    networks.map((n) =>
+      docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => {}),
+    ),
+  );
+}
+
+/** Emits a contract event and resolves with its acknowledgement. */
+export function call<E extends ClientEvent>(
+  client: Client,
+  event: E,
+  payload: RequestOf<E> | unknown,
+  timeoutMs = 60_000,
+): Promise<AckResponse<ResultMap[E]>> {
+  return (
+    client.timeout(timeoutMs) as unknown as {
+      emitWithAck(e: string, p: unknown): Promise<AckResponse<ResultMap[E]>>;
+    }
+  ).emitWithAck(event, payload);
+}
+
+/** Like `call`, but throws unless the answer is ok; returns its data. */
+export async function ok<E extends ClientEvent>(
+  client: Client,
+  event: E,
+  payload: RequestOf<E>,
+): Promise<ResultMap[E]> {
+  const res = await call(client, event, payload);
+  if (!res.ok) throw new Error(`${event} failed: ${JSON.stringify(res.error)}`);
+  return res.data;
+}

@@ -1,0 +1,31 @@
+import { defineConfig } from "vitest/config";
+
+// Unit tests sit beside their source and use fakes; system tests in test/ start
+// real servers against the real Docker engine. Files run concurrently: the
+// system tests wait on the engine, not on the CPU, and each uses its own
+// berth instance, data directory and labels.
+export default defineConfig({
+  test: {
+    pool: "forks",
+    maxWorkers: 4,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          include: ["src/**/*.test.ts", "packages/*/test/**/*.test.ts"],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "system",
+          include: ["test/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
