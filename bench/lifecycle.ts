@@ -32,7 +32,7 @@ export async function run(): Promise<void> {
     auth: { token: "bench-token-0123456789" },
     transports: ["websocket"],
   });
-  await new Promise((r) => client.once("connect", r));
+  await new Promise<void>((r) => client.once("connect", () => r()));
   const docker = new Dockerode({ socketPath: config.dockerSocket });
   const code = await readFile(new URL("../test/fixtures/workloads/echo.js", import.meta.url), "utf8");
   const ack = async (event: string, payload: unknown) => {

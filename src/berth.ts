@@ -78,6 +78,8 @@ export class Berth {
       maxRequestTimeoutMs: config.maxRequestTimeoutMs,
       log: this.log,
     });
+    // One 'bad_hello' listener per container waiting to become ready; hundreds may wait at once.
+    this.#channel.setMaxListeners(0);
     this.manager = new ContainerManager({
       config,
       docker: this.#docker,

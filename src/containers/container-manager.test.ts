@@ -1,0 +1,153 @@
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadConfig } from "../config/config.ts";
+import { prepareDataDir } from "../config/data-dir.ts";
+import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
+import { DockerError } from "../errors/errors.ts";
+import { Redactor } from "../logging/redactor.ts";
+import { createSystemLogger } from "../logging/system-logger.ts";
+import { ContainerRepository } from "../store/container-repository.ts";
+import { openDatabase } from "../store/database.ts";
+import { ContainerManager } from "./container-manager.ts";
+import { ContainerPaths } from "./container-paths.ts";
+import { ContainerSpec } from "./container-spec.ts";
+import { FakeWorkloadChannel } from "./testing/fake-workload-channel.ts";
+
+const alice = { owner: "alice", admin: false };
+const spec = (extra: Record<string, unknown> = {}) =>
+  ContainerSpec.parse({ name: "bot", code: { files: { "index.js": "x" } }, ...extra });
+
+describe("ContainerManager (with a fake engine)", () => {
+  let dataDir: string;
+  let docker: FakeDockerClient;
+  let channel: FakeWorkloadChannel;
+  let repo: ContainerRepository;
+  let manager: ContainerManager;
+  let close: () => void;
+
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "cm-"));
+    const config = loadConfig({ BERTH_DATA_DIR: dataDir, BERTH_READY_TIMEOUT_MS: "300" });
+    prepareDataDir(config.dataDir, config.runDir);
+    const db = openDatabase(join(dataDir, "berth.db"));
+    close = () => db.close();
+    repo = new ContainerRepository(db);
+    docker = new FakeDockerClient();
+    channel = new FakeWorkloadChannel();
+    const redactor = new Redactor();
+    manager = new ContainerManager({
+      config,
+      docker,
+      repo,
+      channel,
+      redactor,
+      log: createSystemLogger({ level: "silent", redactor, destination: new PassThrough() }),
+      instanceId: "test",
+      paths: new ContainerPaths(config.dataDir, config.runDir),
+    });
+  });
+  afterEach(async () => {
+    close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function expectNothingLeft(): Promise<void> {
+    expect(repo.all()).toEqual([]);
+    expect(docker.containers.size).toBe(0);
+    expect(await readdir(join(dataDir, "code"))).toEqual([]);
+    expect(await readdir(join(dataDir, "run"))).toEqual([]);
+    expect(channel.open_.size).toBe(0);
+  }
+
+  it.each(["createContainer", "startContainer"] as const)(
+    "removes everything it made when %s fails, and rethrows the original error",
+    async (method) => {
+      const injected = new DockerError("injected failure", 500);
+      docker.failNext(method, injected);
+      await expect(manager.create(alice, spec())).rejects.toBe(injected);
+      await expectNothingLeft();
+    },
+  );
+
+  it("answers NOT_READY with the exit code as soon as the workload exits, and keeps the container", async () => {
+    channel.autoHello = false;
+    const started = Date.now();
+    const creating = manager.create(alice, spec());
+    await new Promise((r) => setTimeout(r, 20));
+    const [dockerId] = docker.containers.keys();
+    docker.exit(dockerId!, 3);
+    await expect(creating).rejects.toMatchObject({
+      code: "NOT_READY",
+      details: { cause: "exited", exitCode: 3 },
+    });
+    expect(Date.now() - started).toBeLessThan(250); // well before the 300 ms ready timeout
+    const [record] = repo.all();
+    expect(record).toMatchObject({ state: "exited", exitCode: 3 });
+  });
+
+  it("answers NOT_READY bad_hello at once when the handshake is refused", async () => {
+    channel.autoHello = false;
+    const creating = manager.create(alice, spec());
+    await new Promise((r) => setTimeout(r, 20));
+    channel.badHello(repo.all()[0]!.id, "wrong protocol version");
+    await expect(creating).rejects.toMatchObject({ code: "NOT_READY", details: { cause: "bad_hello" } });
+    expect(repo.all()[0]?.state).toBe("running");
+  });
+
+  it("answers NOT_READY never_connected when the workload never connects", async () => {
+    channel.autoHello = false;
+    await expect(manager.create(alice, spec())).rejects.toMatchObject({
+      code: "NOT_READY",
+      details: { cause: "never_connected" },
+    });
+  });
+
+  it("refuses a second container of the same name with its id, and allows the name to another owner", async () => {
+    const first = await manager.create(alice, spec());
+    await expect(manager.create(alice, spec())).rejects.toMatchObject({
+      code: "NAME_CONFLICT",
+      details: { id: first.id },
+    });
+    const bobs = await manager.create({ owner: "bob", admin: false }, spec());
+    expect(bobs.id).not.toBe(first.id);
+  });
+
+  it("deletes idempotently, and still cleans up when the engine container is already gone", async () => {
+    const info = await manager.create(alice, spec());
+    docker.containers.clear(); // vanished behind berth's back
+    expect(await manager.delete(alice, info.id)).toEqual({ id: info.id, deleted: true });
+    expect(await manager.delete(alice, info.id)).toEqual({ deleted: false });
+    await expectNothingLeft();
+  });
+
+  it("keeps the row (state removing) when the engine is down during delete, so it can finish later", async () => {
+    const info = await manager.create(alice, spec());
+    docker.down = true;
+    await expect(manager.delete(alice, info.id)).rejects.toMatchObject({ code: "DOCKER_UNAVAILABLE" });
+    expect(repo.get(info.id)?.state).toBe("removing");
+    docker.down = false;
+    await manager.removeEverything(repo.get(info.id)!, "retried");
+    await expectNothingLeft();
+  });
+
+  it("serialises operations on one container", async () => {
+    const info = await manager.create(alice, spec());
+    const order: string[] = [];
+    manager.on("statusChanged", (c) => order.push(c.info.state));
+    await Promise.all([
+      manager.stop(alice, info.id),
+      manager.start(alice, info.id),
+      manager.restart(alice, info.id),
+    ]);
+    expect(order).toEqual(["stopping", "stopped", "starting", "running", "restarting", "running"]);
+  });
+
+  it("writes release 1 and never writes outside the code directory", async () => {
+    const info = await manager.create(alice, spec({ code: { files: { "index.js": "1", "lib/a.js": "2" } } }));
+    expect(existsSync(join(dataDir, "code", info.id, "releases", "1", "lib", "a.js"))).toBe(true);
+  });
+});

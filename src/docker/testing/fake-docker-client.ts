@@ -1,0 +1,152 @@
+import { DockerError, DockerUnavailableError } from "../../errors/errors.ts";
+import type {
+  ContainerCreateBody,
+  ContainerInspect,
+  ContainerSummary,
+  DockerClient,
+  EngineVersion,
+  NetworkSpec,
+} from "../docker-client.ts";
+
+interface FakeContainer {
+  id: string;
+  body: ContainerCreateBody;
+  state: "created" | "running" | "exited";
+  exitCode: number;
+  exitWaiters: Array<(code: number) => void>;
+}
+
+type Method = keyof DockerClient;
+
+/**
+ * An in-memory engine for unit tests. `failNext(method, error)` makes the next
+ * call of a method fail, which is how tests walk every failure path of an
+ * operation deterministically; `calls` records what was asked of it.
+ */
+export class FakeDockerClient implements DockerClient {
+  readonly containers = new Map<string, FakeContainer>();
+  readonly networks = new Set<string>();
+  readonly calls: Array<{ method: Method; arg?: unknown }> = [];
+  readonly #faults = new Map<Method, unknown[]>();
+  #next = 1;
+  down = false;
+
+  failNext(method: Method, error: unknown = new DockerError("injected", 500)): void {
+    const list = this.#faults.get(method) ?? [];
+    list.push(error);
+    this.#faults.set(method, list);
+  }
+
+  /** Simulates the workload exiting by itself. */
+  exit(dockerId: string, code: number): void {
+    const c = this.#get(dockerId);
+    c.state = "exited";
+    c.exitCode = code;
+    for (const w of c.exitWaiters.splice(0)) w(code);
+  }
+
+  #enter(method: Method, arg?: unknown): void {
+    this.calls.push({ method, arg });
+    if (this.down) throw new DockerUnavailableError();
+    const fault = this.#faults.get(method)?.shift();
+    if (fault !== undefined) throw fault;
+  }
+
+  #get(id: string): FakeContainer {
+    const c = this.containers.get(id) ?? [...this.containers.values()].find((x) => x.body.name === id);
+    if (!c) throw new DockerError("no such container", 404);
+    return c;
+  }
+
+  async ping(): Promise<void> {
+    this.#enter("ping");
+  }
+
+  async version(): Promise<EngineVersion> {
+    this.#enter("version");
+    return { version: "fake", apiVersion: "1.41" };
+  }
+
+  async imageExists(ref: string): Promise<boolean> {
+    this.#enter("imageExists", ref);
+    return true;
+  }
+
+  async createContainer(body: ContainerCreateBody): Promise<string> {
+    this.#enter("createContainer", body);
+    const id = `fake${String(this.#next++).padStart(60, "0")}`;
+    this.containers.set(id, { id, body, state: "created", exitCode: 0, exitWaiters: [] });
+    return id;
+  }
+
+  async startContainer(dockerId: string): Promise<void> {
+    this.#enter("startContainer", dockerId);
+    this.#get(dockerId).state = "running";
+  }
+
+  async stopContainer(dockerId: string, timeoutSec: number): Promise<void> {
+    this.#enter("stopContainer", { dockerId, timeoutSec });
+    const c = this.#get(dockerId);
+    if (c.state === "running") this.exit(dockerId, 143);
+  }
+
+  async removeContainer(dockerId: string): Promise<void> {
+    this.#enter("removeContainer", dockerId);
+    this.containers.delete(dockerId);
+  }
+
+  async waitForExit(dockerId: string, signal: AbortSignal): Promise<number> {
+    this.#enter("waitForExit", dockerId);
+    const c = this.#get(dockerId);
+    if (c.state !== "running") return c.exitCode;
+    return new Promise((resolve, reject) => {
+      c.exitWaiters.push(resolve);
+      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    });
+  }
+
+  async inspectContainer(id: string): Promise<ContainerInspect | undefined> {
+    this.#enter("inspectContainer", id);
+    const c = this.containers.get(id) ?? [...this.containers.values()].find((x) => x.body.name === id);
+    if (!c) return undefined;
+    return {
+      Id: c.id,
+      Name: `/${c.body.name}`,
+      State: { Status: c.state, Running: c.state === "running", ExitCode: c.exitCode, Pid: 0 },
+      Config: { Labels: c.body.Labels ?? {} },
+    } as unknown as ContainerInspect;
+  }
+
+  async listContainers(labels: Record<string, string>): Promise<ContainerSummary[]> {
+    this.#enter("listContainers", labels);
+    return [...this.containers.values()]
+      .filter((c) => Object.entries(labels).every(([k, v]) => c.body.Labels?.[k] === v))
+      .map((c) => ({
+        dockerId: c.id,
+        names: [`/${c.body.name}`],
+        labels: c.body.Labels ?? {},
+        state: c.state,
+      }));
+  }
+
+  async containerLogs(dockerId: string, tail: number): Promise<string[]> {
+    this.#enter("containerLogs", { dockerId, tail });
+    return [];
+  }
+
+  async ensureNetwork(spec: NetworkSpec): Promise<void> {
+    this.#enter("ensureNetwork", spec);
+    this.networks.add(spec.name);
+  }
+
+  async removeNetwork(name: string): Promise<boolean> {
+    this.#enter("removeNetwork", name);
+    this.networks.delete(name);
+    return true;
+  }
+
+  async listNetworks(): Promise<string[]> {
+    this.#enter("listNetworks");
+    return [...this.networks];
+  }
+}
