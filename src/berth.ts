@@ -15,6 +15,7 @@ import { DockerodeClient } from "./docker/dockerode-client.ts";
 import { EngineMonitor } from "./docker/engine-monitor.ts";
 import { Redactor } from "./logging/redactor.ts";
 import { createSystemLogger, type SystemLogger } from "./logging/system-logger.ts";
+import { EngineEventWatcher } from "./monitoring/engine-event-watcher.ts";
 import { ContainerRepository } from "./store/container-repository.ts";
 import { openDatabase } from "./store/database.ts";
 
@@ -37,6 +38,7 @@ export class Berth {
   readonly instanceId: string;
   readonly manager: ContainerManager;
   readonly engine: EngineMonitor;
+  readonly #events: EngineEventWatcher;
   readonly #db: DatabaseSync;
   readonly #channel: SocketCommunicationHandler;
   readonly #app: FastifyInstance;
@@ -93,6 +95,14 @@ export class Berth {
     // Registered before any container is known, so secrets of adopted containers are hidden too.
     for (const record of repo.all()) this.redactor.addEnvironment(record.spec.env, record.spec.secretEnv);
 
+    this.#events = new EngineEventWatcher({
+      docker: this.#docker,
+      manager: this.manager,
+      repo,
+      instanceId: this.instanceId,
+      log: this.log,
+    });
+
     this.#app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
     registerHttpRoutes(this.#app, this.engine);
     this.#auth = new TokenAuthenticator(config.tokens, adminToken);
@@ -104,10 +114,14 @@ export class Berth {
 
   /** Reconciles with the engine (when it answers), then listens. Resolves with the bound port. */
   async start(): Promise<number> {
-    this.engine.on("up", () => void this.#reconcile());
+    this.engine.on("up", () => {
+      void this.#reconcile();
+      this.#events.nudge();
+    });
     const status = await this.engine.check();
     if (status.state === "up") await this.#reconcile();
     this.engine.start();
+    this.#events.start();
     this.#sockets = new SocketIOEventHandler({
       httpServer: this.#app.server,
       auth: this.#auth,
@@ -145,6 +159,7 @@ export class Berth {
       this.log.info("berth is shutting down");
       this.engine.stop();
       await this.#sockets?.close();
+      await this.#events.close();
       await this.manager.drain();
       await this.#app.close();
       await this.#channel.closeAll();

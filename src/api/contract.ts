@@ -80,6 +80,7 @@ export interface StatusChangedEvent {
   to: string;
   health: string;
   exitCode?: number;
+  oomKilled?: boolean;
   reason: string;
   ts: number;
 }

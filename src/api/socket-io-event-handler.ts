@@ -74,7 +74,7 @@ export class SocketIOEventHandler {
     options.manager.on("statusChanged", this.#onStatus);
   }
 
-  #pushStatus({ info, from, reason }: StatusChange): void {
+  #pushStatus({ info, from, reason, oomKilled }: StatusChange): void {
     const event = {
       id: info.id,
       name: info.name,
@@ -82,6 +82,7 @@ export class SocketIOEventHandler {
       to: info.state,
       health: info.health,
       ...(info.exitCode === undefined ? {} : { exitCode: info.exitCode }),
+      ...(oomKilled ? { oomKilled } : {}),
       reason,
       ts: Date.now(),
     };

@@ -21,7 +21,7 @@ import { isContainerId, newContainerId } from "./container-id.ts";
 import { type ContainerInfo, toContainerInfo } from "./container-info.ts";
 import type { ContainerPaths } from "./container-paths.ts";
 import { type ContainerSpec, toStoredSpec } from "./container-spec.ts";
-import { type ContainerState, STARTABLE, STOPPABLE } from "./container-state.ts";
+import { type ContainerState, STARTABLE, STOPPABLE, stateFromEngine } from "./container-state.ts";
 import { type ListRequest, type ListResult, listContainers } from "./list-containers.ts";
 import { OperationQueue } from "./operation-queue.ts";
 import { waitUntilReady } from "./readiness.ts";
@@ -44,6 +44,8 @@ export interface StatusChange {
   /** "new" for a container that did not exist before. */
   from: ContainerState | "new";
   reason: string;
+  /** Set when the engine killed the workload for using more memory than its limit. */
+  oomKilled?: boolean;
 }
 
 export interface ContainerManagerEvents {
@@ -303,6 +305,34 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     log.info({ from }, "deleted container");
   }
 
+  /**
+   * Reads the engine's truth about one container and records any change.
+   * Engine events and resyncs come here; it runs in the container's operation
+   * queue, so it never interleaves with an operation berth itself is making
+   * (whose own outcome is recorded by that operation).
+   */
+  syncFromEngine(id: string, reason: string): Promise<void> {
+    return this.#queue.run(id, "sync", async () => {
+      const record = this.#o.repo.get(id);
+      if (!record || record.state === "removing") return;
+      const inspect = record.dockerId ? await this.#o.docker.inspectContainer(record.dockerId) : undefined;
+      if (!inspect) {
+        if (record.dockerId) this.observe(record, "missing", "engine container vanished");
+        return;
+      }
+      const to = stateFromEngine(inspect.State.Status, record.state);
+      if (to === record.state) return;
+      const changes: Partial<ContainerRecord> = {};
+      let why = reason;
+      if (to === "exited" || to === "stopped") {
+        changes.exitCode = inspect.State.ExitCode;
+        if (inspect.State.OOMKilled) why = "out of memory";
+      }
+      if (to === "running") changes.startedAt = Date.parse(inspect.State.StartedAt) || Date.now();
+      this.#setState(record, to, why, changes, { oomKilled: inspect.State.OOMKilled === true });
+    });
+  }
+
   /** Waits for every operation in flight; used at shutdown. */
   drain(): Promise<void> {
     return this.#queue.drain();
@@ -442,14 +472,20 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     to: ContainerState,
     reason: string,
     changes: Partial<ContainerRecord> = {},
+    extra: { oomKilled?: boolean } = {},
   ): void {
     const from = record.state;
     Object.assign(record, changes, { state: to });
     this.#o.repo.update(record.id, { ...changes, state: to });
-    if (from !== to) this.#emit(record, from, reason);
+    if (from !== to) this.#emit(record, from, reason, extra);
   }
 
-  #emit(record: ContainerRecord, from: ContainerState | "new", reason: string): void {
-    this.emit("statusChanged", { info: this.info(record), from, reason });
+  #emit(
+    record: ContainerRecord,
+    from: ContainerState | "new",
+    reason: string,
+    extra: { oomKilled?: boolean } = {},
+  ): void {
+    this.emit("statusChanged", { info: this.info(record), from, reason, ...extra });
   }
 }

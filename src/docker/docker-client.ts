@@ -29,6 +29,23 @@ export interface NetworkSpec {
   options?: Record<string, string>;
 }
 
+/** One engine event about a container, as berth needs it. */
+export interface EngineEvent {
+  /** start, die, oom, pause, unpause, destroy, health_status: healthy, … */
+  action: string;
+  dockerId: string;
+  labels: Record<string, string>;
+  exitCode?: number;
+  /** Epoch ms. */
+  time: number;
+}
+
+export interface EventSubscription {
+  /** Resolves (or rejects) when the stream ends: closed by berth, or lost. */
+  readonly done: Promise<void>;
+  close(): void;
+}
+
 export interface DockerClient {
   ping(): Promise<void>;
   version(): Promise<EngineVersion>;
@@ -46,6 +63,12 @@ export interface DockerClient {
   /** undefined when there is no such container. */
   inspectContainer(dockerIdOrName: string): Promise<ContainerInspect | undefined>;
   listContainers(labels: Record<string, string>): Promise<ContainerSummary[]>;
+  /** Follows the engine's container events for containers with these labels, from `sinceMs` on. */
+  streamEvents(
+    labels: Record<string, string>,
+    sinceMs: number,
+    onEvent: (e: EngineEvent) => void,
+  ): Promise<EventSubscription>;
   /** The last `tail` lines of stdout and stderr, demultiplexed, oldest first. */
   containerLogs(dockerId: string, tail: number): Promise<string[]>;
   /** Creates the network if it does not exist. */

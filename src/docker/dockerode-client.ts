@@ -7,7 +7,9 @@ import type {
   ContainerInspect,
   ContainerSummary,
   DockerClient,
+  EngineEvent,
   EngineVersion,
+  EventSubscription,
   NetworkSpec,
 } from "./docker-client.ts";
 import { demuxLogs } from "./log-demux.ts";
@@ -153,6 +155,39 @@ export class DockerodeClient implements DockerClient {
     return list.map((c) => ({ dockerId: c.Id, names: c.Names, labels: c.Labels ?? {}, state: c.State }));
   }
 
+  async streamEvents(
+    labels: Record<string, string>,
+    sinceMs: number,
+    onEvent: (e: EngineEvent) => void,
+  ): Promise<EventSubscription> {
+    const abort = new AbortController();
+    const stream = (await this.#call("events", () =>
+      this.#docker.getEvents({
+        since: Math.floor(sinceMs / 1000),
+        filters: { type: ["container"], label: labelFilters(labels) },
+        abortSignal: abort.signal,
+      }),
+    )) as NodeJS.ReadableStream;
+    let buffer = "";
+    const done = new Promise<void>((resolve, reject) => {
+      stream.on("data", (chunk: Buffer) => {
+        buffer += chunk.toString("utf8");
+        for (let nl = buffer.indexOf("\n"); nl !== -1; nl = buffer.indexOf("\n")) {
+          const line = buffer.slice(0, nl);
+          buffer = buffer.slice(nl + 1);
+          const event = parseEngineEvent(line);
+          if (event) onEvent(event);
+        }
+      });
+      stream.on("end", () => resolve());
+      stream.on("close", () => resolve());
+      stream.on("error", (err: Error) =>
+        abort.signal.aborted ? resolve() : reject(toDockerError(err, "events")),
+      );
+    });
+    return { done, close: () => abort.abort() };
+  }
+
   async containerLogs(dockerId: string, tail: number): Promise<string[]> {
     const raw = await this.#call(
       "container logs",
@@ -212,6 +247,30 @@ export class DockerodeClient implements DockerClient {
       this.#docker.listNetworks({ filters: { label: labelFilters(labels) } }),
     );
     return list.map((n) => n.Name);
+  }
+}
+
+function parseEngineEvent(line: string): EngineEvent | undefined {
+  if (line.trim() === "") return undefined;
+  try {
+    const raw = JSON.parse(line) as {
+      Action?: string;
+      Actor?: { ID?: string; Attributes?: Record<string, string> };
+      timeNano?: number;
+      time?: number;
+    };
+    if (!raw.Action || !raw.Actor?.ID) return undefined;
+    const attributes = raw.Actor.Attributes ?? {};
+    const event: EngineEvent = {
+      action: raw.Action,
+      dockerId: raw.Actor.ID,
+      labels: attributes,
+      time: raw.timeNano ? Math.floor(raw.timeNano / 1e6) : (raw.time ?? 0) * 1000,
+    };
+    if (attributes.exitCode !== undefined) event.exitCode = Number(attributes.exitCode);
+    return event;
+  } catch {
+    return undefined;
   }
 }
 

@@ -4,7 +4,9 @@ import type {
   ContainerInspect,
   ContainerSummary,
   DockerClient,
+  EngineEvent,
   EngineVersion,
+  EventSubscription,
   NetworkSpec,
 } from "../docker-client.ts";
 
@@ -127,6 +129,36 @@ export class FakeDockerClient implements DockerClient {
         labels: c.body.Labels ?? {},
         state: c.state,
       }));
+  }
+
+  readonly eventListeners = new Set<(e: EngineEvent) => void>();
+  #endStreams: Array<() => void> = [];
+
+  async streamEvents(
+    labels: Record<string, string>,
+    _sinceMs: number,
+    onEvent: (e: EngineEvent) => void,
+  ): Promise<EventSubscription> {
+    this.#enter("streamEvents", labels);
+    this.eventListeners.add(onEvent);
+    let end!: () => void;
+    const done = new Promise<void>((r) => (end = r));
+    const close = () => {
+      this.eventListeners.delete(onEvent);
+      end();
+    };
+    this.#endStreams.push(close);
+    return { done, close };
+  }
+
+  /** Delivers an engine event to every subscriber. */
+  emitEvent(e: EngineEvent): void {
+    for (const l of this.eventListeners) l(e);
+  }
+
+  /** Ends every event stream, as when the engine restarts. */
+  dropEventStreams(): void {
+    for (const end of this.#endStreams.splice(0)) end();
   }
 
   async containerLogs(dockerId: string, tail: number): Promise<string[]> {

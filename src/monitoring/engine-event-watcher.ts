@@ -1,0 +1,133 @@
+import { managedLabels } from "../containers/container-config.ts";
+import { isContainerId } from "../containers/container-id.ts";
+import type { ContainerManager } from "../containers/container-manager.ts";
+import type { DockerClient, EngineEvent, EventSubscription } from "../docker/docker-client.ts";
+import type { SystemLogger } from "../logging/system-logger.ts";
+import type { ContainerRepository } from "../store/container-repository.ts";
+import { RetryPolicy } from "../util/retry-policy.ts";
+
+/** The engine actions that can change what berth reports about a container. */
+const RELEVANT = new Set(["start", "die", "oom", "pause", "unpause", "destroy", "kill", "stop", "restart"]);
+
+export interface EngineEventWatcherOptions {
+  docker: DockerClient;
+  manager: ContainerManager;
+  repo: ContainerRepository;
+  instanceId: string;
+  log: SystemLogger;
+}
+
+/**
+ * Follows the engine's event stream (no polling) for this instance's
+ * containers and turns each relevant event into a state check through the
+ * ContainerManager. When the stream drops — the engine restarted, the socket
+ * broke — it reconnects with back-off and resyncs every container against the
+ * engine, so a change made while nobody watched is still reported; since a
+ * change is only reported when the recorded state differs, nothing is
+ * reported twice.
+ */
+export class EngineEventWatcher {
+  readonly #o: EngineEventWatcherOptions;
+  readonly #log: SystemLogger;
+  #subscription: EventSubscription | undefined;
+  #closed = false;
+  #loop: Promise<void> | undefined;
+  #attempt = 0;
+  readonly #backoff = new RetryPolicy({ isRetryable: () => true, baseDelayMs: 250, maxDelayMs: 5_000 });
+  #wake: (() => void) | undefined;
+
+  constructor(options: EngineEventWatcherOptions) {
+    this.#o = options;
+    this.#log = options.log.child({ component: "EngineEventWatcher" });
+  }
+
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  /** Reconnects now instead of waiting out the back-off (the engine monitor saw the engine come back). */
+  nudge(): void {
+    this.#wake?.();
+  }
+
+  async #run(): Promise<void> {
+    let resyncNeeded = false;
+    while (!this.#closed) {
+      const since = Date.now();
+      try {
+        this.#subscription = await this.#o.docker.streamEvents(
+          managedLabels(this.#o.instanceId),
+          since,
+          (e) => this.#onEvent(e),
+        );
+        if (resyncNeeded) await this.resync("event stream reconnected");
+        this.#attempt = 0;
+        await this.#subscription.done;
+        if (!this.#closed) this.#log.warn("engine event stream ended; reconnecting");
+      } catch (err) {
+        if (this.#closed) break;
+        this.#log.warn({ err }, "engine event stream failed; reconnecting");
+      }
+      resyncNeeded = true;
+      if (this.#closed) break;
+      const delay = this.#backoff.delayFor(++this.#attempt);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wake = undefined;
+    }
+  }
+
+  #onEvent(e: EngineEvent): void {
+    const base = e.action.split(":")[0] ?? "";
+    if (!RELEVANT.has(base) && !e.action.startsWith("health_status")) return;
+    const id = e.labels["berth.id"];
+    if (!id || !isContainerId(id) || !this.#o.repo.get(id)) return;
+    this.#log.debug({ containerId: id, action: e.action }, "engine event");
+    this.#o.manager.syncFromEngine(id, describe(e)).catch((err) => {
+      this.#log.warn({ err, containerId: id }, "could not follow an engine event");
+    });
+  }
+
+  /** Compares every container with the engine and records what changed. */
+  async resync(reason: string): Promise<void> {
+    this.#log.info({ reason }, "resyncing with the engine");
+    await Promise.all(
+      this.#o.repo.all().map((r) =>
+        this.#o.manager.syncFromEngine(r.id, reason).catch((err) => {
+          this.#log.warn({ err, containerId: r.id }, "resync failed for a container");
+        }),
+      ),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#subscription?.close();
+    this.#wake?.();
+    await this.#loop;
+  }
+}
+
+function describe(e: EngineEvent): string {
+  switch (e.action.split(":")[0]) {
+    case "die":
+      return e.exitCode === undefined ? "the process exited" : `the process exited with code ${e.exitCode}`;
+    case "oom":
+      return "out of memory";
+    case "destroy":
+      return "engine container removed";
+    case "pause":
+      return "paused";
+    case "unpause":
+      return "unpaused";
+    case "start":
+      return "started by the engine";
+    default:
+      return e.action;
+  }
+}

@@ -1,0 +1,68 @@
+import { execFileSync } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { StatusChangedEvent } from "../../src/api/contract.ts";
+import { type Client, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
+
+/** Resolves with the first pushed status change that matches. */
+function nextStatus(client: Client, match: (e: StatusChangedEvent) => boolean): Promise<StatusChangedEvent> {
+  return new Promise((resolve) => {
+    const listener = (e: StatusChangedEvent) => {
+      if (!match(e)) return;
+      client.off("container:status_changed", listener);
+      resolve(e);
+    };
+    client.on("container:status_changed", listener);
+  });
+}
+
+const workload = (body: string) => ({ files: { "index.js": `${helloPrelude}\n${body}` } });
+// Says hello so that create answers once ready, then does what the test needs.
+const helloPrelude = `const s = require("node:net").connect(process.env.BERTH_SOCKET, () => s.write(JSON.stringify({ type: "hello", protocol: 1 }) + "\\n")); s.on("error", () => {});`;
+
+describe("status changes pushed from the engine's event stream", () => {
+  let server: TestServer;
+  let alice: Client;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    alice = await server.connect("alice");
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("reports a workload that exits with code 3 as exited with code 3", async () => {
+    const exited = nextStatus(alice, (e) => e.name === "exit3" && e.to === "exited");
+    await ok(alice, "container:create", {
+      name: "exit3",
+      code: workload("s.on('data', () => {}); setTimeout(() => process.exit(3), 300);"),
+    });
+    const e = await exited;
+    expect(e).toMatchObject({ from: "running", to: "exited", exitCode: 3 });
+    expect((await ok(alice, "container:status", { id: "exit3" })).exitCode).toBe(3);
+  });
+
+  it("reports a container stopped behind berth's back with the docker CLI", async () => {
+    const c = await ok(alice, "container:create", {
+      name: "cli-stopped",
+      code: workload("setInterval(() => {}, 1e6);"),
+    });
+    const exited = nextStatus(alice, (e) => e.id === c.id && e.to === "exited");
+    execFileSync("docker", ["stop", "-t", "1", `berth-${c.id}`]);
+    expect(await exited).toMatchObject({ from: "running", to: "exited" });
+  });
+
+  it("reports a workload killed for using more memory than its limit as OOM-killed", async () => {
+    const oom = nextStatus(alice, (e) => e.name === "hungry" && e.to === "exited");
+    await ok(alice, "container:create", {
+      name: "hungry",
+      resources: { memoryMb: 32 },
+      code: workload(
+        "const hog = []; setTimeout(() => { for (;;) hog.push(Buffer.alloc(1 << 20, 1)); }, 200);",
+      ),
+    });
+    const e = await oom;
+    expect(e.oomKilled).toBe(true);
+    expect(e.exitCode).toBe(137);
+  });
+});
