@@ -1,5 +1,6 @@
 import type { DatabaseSync } from "node:sqlite";
 import Fastify, { type FastifyInstance } from "fastify";
+import { UserActivityLogger } from "./activity/user-activity-logger.ts";
 import { TokenAuthenticator } from "./api/auth.ts";
 import { registerHttpRoutes } from "./api/http-routes.ts";
 import { SocketIOEventHandler } from "./api/socket-io-event-handler.ts";
@@ -11,11 +12,13 @@ import { newContainerId } from "./containers/container-id.ts";
 import { ContainerManager } from "./containers/container-manager.ts";
 import { ContainerPaths } from "./containers/container-paths.ts";
 import { reconcile } from "./containers/reconciler.ts";
+import { RestartSupervisor } from "./containers/restart-supervisor.ts";
 import { DockerodeClient } from "./docker/dockerode-client.ts";
 import { EngineMonitor } from "./docker/engine-monitor.ts";
 import { Redactor } from "./logging/redactor.ts";
 import { createSystemLogger, type SystemLogger } from "./logging/system-logger.ts";
 import { EngineEventWatcher } from "./monitoring/engine-event-watcher.ts";
+import { ActivityRepository } from "./store/activity-repository.ts";
 import { ContainerRepository } from "./store/container-repository.ts";
 import { openDatabase } from "./store/database.ts";
 
@@ -39,6 +42,8 @@ export class Berth {
   readonly manager: ContainerManager;
   readonly engine: EngineMonitor;
   readonly #events: EngineEventWatcher;
+  readonly restarts: RestartSupervisor;
+  readonly activity: UserActivityLogger;
   readonly #db: DatabaseSync;
   readonly #channel: SocketCommunicationHandler;
   readonly #app: FastifyInstance;
@@ -95,6 +100,21 @@ export class Berth {
     // Registered before any container is known, so secrets of adopted containers are hidden too.
     for (const record of repo.all()) this.redactor.addEnvironment(record.spec.env, record.spec.secretEnv);
 
+    this.restarts = new RestartSupervisor(
+      this.manager,
+      {
+        maxRestarts: config.maxRestarts,
+        resetAfterMs: config.restartResetMs,
+        baseDelayMs: config.restartBaseDelayMs,
+        maxDelayMs: 60_000,
+      },
+      this.log,
+    );
+    this.activity = new UserActivityLogger(new ActivityRepository(this.#db), this.redactor, this.log, {
+      maxEntriesPerOwner: config.activityMaxEntries,
+      maxAgeMs: config.activityMaxAgeMs,
+    });
+    this.activity.follow({ manager: this.manager, restarts: this.restarts, engine: this.engine });
     this.#events = new EngineEventWatcher({
       docker: this.#docker,
       manager: this.manager,
@@ -124,6 +144,7 @@ export class Berth {
     this.#events.start();
     this.#sockets = new SocketIOEventHandler({
       httpServer: this.#app.server,
+      activity: this.activity,
       auth: this.#auth,
       manager: this.manager,
       redactor: this.redactor,
@@ -160,7 +181,9 @@ export class Berth {
       this.engine.stop();
       await this.#sockets?.close();
       await this.#events.close();
+      this.restarts.close();
       await this.manager.drain();
+      this.activity.close();
       await this.#app.close();
       await this.#channel.closeAll();
       this.#db.close();

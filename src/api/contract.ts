@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { ActivityEntry } from "../activity/activity-entry.ts";
 import type { ContainerInfo } from "../containers/container-info.ts";
 import { ContainerName, ContainerSpec } from "../containers/container-spec.ts";
 import { CONTAINER_STATES } from "../containers/container-state.ts";
@@ -42,6 +43,11 @@ export const RequestSchemas = {
     limit: z.number().int().min(1).max(500).optional(),
     cursor: z.string().max(200).optional(),
   }),
+  "activity:history": z.strictObject({
+    containerId: ContainerRef.optional(),
+    afterId: z.number().int().min(0).optional(),
+    limit: z.number().int().min(1).max(1000).optional(),
+  }),
 } as const;
 
 export type ClientEvent = keyof typeof RequestSchemas;
@@ -55,6 +61,7 @@ export interface ResultMap {
   "container:delete": { id?: string; deleted: boolean };
   "container:status": ContainerInfo;
   "container:list": ListResult;
+  "activity:history": { items: ActivityEntry[]; hasMore: boolean };
 }
 
 export interface WireError {
@@ -87,6 +94,7 @@ export interface StatusChangedEvent {
 
 export interface ServerToClientEvents {
   "container:status_changed": (event: StatusChangedEvent) => void;
+  activity_log: (entry: ActivityEntry) => void;
 }
 
 // biome-ignore lint/complexity/noBannedTypes: no server-to-server events

@@ -1,8 +1,11 @@
 import type { Server as HttpServer } from "node:http";
 import { Server } from "socket.io";
+import { type ActivityEntry, EVERYONE } from "../activity/activity-entry.ts";
+import type { UserActivityLogger } from "../activity/user-activity-logger.ts";
 import type { ContainerManager, StatusChange } from "../containers/container-manager.ts";
 import type { Redactor } from "../logging/redactor.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
+import { registerActivityHandlers } from "./activity-handlers.ts";
 import type { TokenAuthenticator } from "./auth.ts";
 import { registerContainerHandlers } from "./container-handlers.ts";
 import type {
@@ -17,6 +20,7 @@ export type BerthServer = Server<ClientToServerEvents, ServerToClientEvents, Int
 
 export interface SocketIOEventHandlerOptions {
   httpServer: HttpServer;
+  activity: UserActivityLogger;
   auth: TokenAuthenticator;
   manager: ContainerManager;
   redactor: Redactor;
@@ -36,6 +40,10 @@ export class SocketIOEventHandler {
   readonly io: BerthServer;
   readonly #o: SocketIOEventHandlerOptions;
   readonly #onStatus = (change: StatusChange) => this.#pushStatus(change);
+  readonly #onActivity = (owner: string, entry: ActivityEntry) => {
+    if (owner === EVERYONE) this.io.emit("activity_log", entry);
+    else this.io.to([ownerRoom(owner), ADMIN_ROOM]).emit("activity_log", entry);
+  };
   #closed = false;
 
   constructor(options: SocketIOEventHandlerOptions) {
@@ -69,9 +77,14 @@ export class SocketIOEventHandler {
         log.info("client reconnected with its state");
       }
       registerContainerHandlers(socket, options.manager, { log, redactor: options.redactor });
+      registerActivityHandlers(socket, options.activity, options.manager, {
+        log,
+        redactor: options.redactor,
+      });
       socket.on("disconnect", (reason) => log.info({ reason }, "client disconnected"));
     });
     options.manager.on("statusChanged", this.#onStatus);
+    options.activity.on("entry", this.#onActivity);
   }
 
   #pushStatus({ info, from, reason, oomKilled }: StatusChange): void {
@@ -93,6 +106,7 @@ export class SocketIOEventHandler {
     if (this.#closed) return;
     this.#closed = true;
     this.#o.manager.off("statusChanged", this.#onStatus);
+    this.#o.activity.off("entry", this.#onActivity);
     this.io.disconnectSockets(true);
     // io.close() would also close the shared HTTP server; fastify owns that, so only the engine is closed here.
     this.io.engine.close();

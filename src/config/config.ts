@@ -53,6 +53,11 @@ const EnvSchema = z.object({
   BERTH_READY_TIMEOUT_MS: int(30_000, 100, 600_000),
   BERTH_MAX_REQUEST_TIMEOUT_MS: int(30_000, 10, 3_600_000),
   BERTH_KEEP_RELEASES: int(5, 1, 1000),
+  BERTH_MAX_RESTARTS: int(5, 0, 1000),
+  BERTH_RESTART_RESET_MS: int(60_000, 1000),
+  BERTH_RESTART_BASE_DELAY_MS: int(1_000, 10, 600_000),
+  BERTH_ACTIVITY_MAX_ENTRIES: int(10_000, 10),
+  BERTH_ACTIVITY_MAX_AGE_DAYS: int(30, 1, 3650),
   BERTH_DOCKER_SOCKET: z.string().optional(),
   DOCKER_HOST: z.string().optional(),
 });
@@ -83,6 +88,11 @@ export interface Config {
   readonly readyTimeoutMs: number;
   readonly maxRequestTimeoutMs: number;
   readonly keepReleases: number;
+  readonly maxRestarts: number;
+  readonly restartResetMs: number;
+  readonly restartBaseDelayMs: number;
+  readonly activityMaxEntries: number;
+  readonly activityMaxAgeMs: number;
   readonly dockerSocket: string;
 }
 
@@ -145,6 +155,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     readyTimeoutMs: e.BERTH_READY_TIMEOUT_MS,
     maxRequestTimeoutMs: e.BERTH_MAX_REQUEST_TIMEOUT_MS,
     keepReleases: e.BERTH_KEEP_RELEASES,
+    maxRestarts: e.BERTH_MAX_RESTARTS,
+    restartResetMs: e.BERTH_RESTART_RESET_MS,
+    restartBaseDelayMs: e.BERTH_RESTART_BASE_DELAY_MS,
+    activityMaxEntries: e.BERTH_ACTIVITY_MAX_ENTRIES,
+    activityMaxAgeMs: e.BERTH_ACTIVITY_MAX_AGE_DAYS * 86_400_000,
     dockerSocket: e.BERTH_DOCKER_SOCKET ?? dockerHost ?? "/var/run/docker.sock",
   });
 }

@@ -48,8 +48,27 @@ export interface StatusChange {
   oomKilled?: boolean;
 }
 
+export type OperationName = "create" | "start" | "stop" | "restart" | "delete" | "update" | "rollback";
+
+/** How an operation a client asked for went; the activity feed tells users from these. */
+export interface OperationOutcome {
+  op: OperationName;
+  ok: boolean;
+  ms: number;
+  owner: string;
+  name: string;
+  id: string | undefined;
+  info?: ContainerInfo | undefined;
+  error?: unknown;
+}
+
 export interface ContainerManagerEvents {
   statusChanged: [StatusChange];
+  operation: [OperationOutcome];
+}
+
+function isContainerInfo(value: unknown): value is ContainerInfo {
+  return typeof value === "object" && value !== null && "state" in value && "createdAt" in value;
 }
 
 export interface StartOptions {
@@ -117,6 +136,10 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
 
   /** Creates a container from a validated spec; with `start` (the default) it answers once the workload is ready. */
   async create(actor: Actor, spec: ContainerSpec): Promise<ContainerInfo> {
+    return this.#operate("create", { owner: actor.owner, name: spec.name }, () => this.#create(actor, spec));
+  }
+
+  async #create(actor: Actor, spec: ContainerSpec): Promise<ContainerInfo> {
     const { config, repo, docker, paths, redactor } = this.#o;
     const image = spec.image ?? config.defaultImage;
     this.#checkLimits(spec, image);
@@ -211,6 +234,10 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
 
   async start(actor: Actor, ref: string, options: StartOptions = {}): Promise<ContainerInfo> {
     const record = this.resolve(actor, ref);
+    return this.#operate("start", record, () => this.#start(record, options));
+  }
+
+  #start(record: ContainerRecord, options: StartOptions): Promise<ContainerInfo> {
     return this.#queue.run(record.id, "start", async () => {
       const current = this.#fresh(record.id);
       this.#require(current, STARTABLE, "start");
@@ -234,6 +261,10 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
 
   async stop(actor: Actor, ref: string, options: StopOptions = {}): Promise<ContainerInfo> {
     const record = this.resolve(actor, ref);
+    return this.#operate("stop", record, () => this.#stop(record, options));
+  }
+
+  #stop(record: ContainerRecord, options: StopOptions): Promise<ContainerInfo> {
     return this.#queue.run(record.id, "stop", async () => {
       const current = this.#fresh(record.id);
       this.#require(current, STOPPABLE, "stop");
@@ -244,6 +275,10 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
 
   async restart(actor: Actor, ref: string, options: StopOptions & StartOptions = {}): Promise<ContainerInfo> {
     const record = this.resolve(actor, ref);
+    return this.#operate("restart", record, () => this.#restart(record, options));
+  }
+
+  #restart(record: ContainerRecord, options: StopOptions & StartOptions): Promise<ContainerInfo> {
     return this.#queue.run(record.id, "restart", async () => {
       const current = this.#fresh(record.id);
       this.#require(current, STOPPABLE, "restart");
@@ -278,12 +313,14 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
       if (err instanceof NotFoundError) return { deleted: false };
       throw err;
     }
-    return this.#queue.run(record.id, "delete", async () => {
-      const current = this.#o.repo.get(record.id);
-      if (!current) return { id: record.id, deleted: false };
-      await this.removeEverything(current, "deleted");
-      return { id: current.id, deleted: true };
-    });
+    return this.#operate("delete", record, () =>
+      this.#queue.run(record.id, "delete", async () => {
+        const current = this.#o.repo.get(record.id);
+        if (!current) return { id: record.id, deleted: false };
+        await this.removeEverything(current, "deleted");
+        return { id: current.id, deleted: true };
+      }),
+    );
   }
 
   /** Tears a container down completely; also used by reconciliation to finish an interrupted delete. */
@@ -349,6 +386,45 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     this.#setState(record, to, reason, changes);
   }
 
+  /** Runs an operation and tells listeners (the activity feed) how it went and how long it took. */
+  async #operate<T>(
+    op: OperationName,
+    subject: { id?: string; owner: string; name: string },
+    fn: () => Promise<T>,
+  ): Promise<T> {
+    const started = performance.now();
+    try {
+      const result = await fn();
+      const info = isContainerInfo(result) ? result : undefined;
+      this.emit("operation", {
+        op,
+        ok: true,
+        ms: performance.now() - started,
+        owner: subject.owner,
+        name: subject.name,
+        id: info?.id ?? subject.id,
+        info,
+      });
+      return result;
+    } catch (err) {
+      const id =
+        subject.id ??
+        (err instanceof BerthError && typeof err.details?.containerId === "string"
+          ? err.details.containerId
+          : undefined);
+      this.emit("operation", {
+        op,
+        ok: false,
+        ms: performance.now() - started,
+        owner: subject.owner,
+        name: subject.name,
+        id,
+        error: err,
+      });
+      throw err;
+    }
+  }
+
   async #stopNow(record: ContainerRecord, timeoutSec: number): Promise<void> {
     if (record.state === "stopped" || record.state === "created" || record.state === "exited") return;
     const log = this.#log.child({ containerId: record.id, op: "stop" });
@@ -375,6 +451,8 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         redactor: this.#o.redactor,
       });
     } catch (err) {
+      // The container exists and is kept: its id lets the client read its output, fix it or delete it.
+      if (err instanceof BerthError && err.details) err.details.containerId = record.id;
       if (err instanceof BerthError && err.code === "NOT_READY" && err.details?.cause === "exited") {
         this.#setState(record, "exited", "exited before ready", { exitCode: Number(err.details.exitCode) });
       }

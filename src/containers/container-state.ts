@@ -48,6 +48,7 @@ export const STARTABLE: ReadonlySet<ContainerState> = new Set([
   "exited",
   "failed",
   "running",
+  "restarting",
 ]);
 export const STOPPABLE: ReadonlySet<ContainerState> = new Set([
   "created",

@@ -22,4 +22,20 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX containers_by_created ON containers (created_at, id);
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   `,
+  `
+  CREATE TABLE activity (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts             INTEGER NOT NULL,
+    owner          TEXT NOT NULL,
+    level          TEXT NOT NULL,
+    action         TEXT NOT NULL,
+    container_id   TEXT,
+    container_name TEXT,
+    message        TEXT NOT NULL,
+    details        TEXT
+  );
+  CREATE INDEX activity_by_owner ON activity (owner, id);
+  CREATE INDEX activity_by_container ON activity (container_id, id);
+  CREATE INDEX activity_by_ts ON activity (ts);
+  `,
 ];

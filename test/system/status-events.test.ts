@@ -1,23 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { StatusChangedEvent } from "../../src/api/contract.ts";
+import { helloThen, nextStatus } from "../helpers/events.ts";
 import { type Client, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
-
-/** Resolves with the first pushed status change that matches. */
-function nextStatus(client: Client, match: (e: StatusChangedEvent) => boolean): Promise<StatusChangedEvent> {
-  return new Promise((resolve) => {
-    const listener = (e: StatusChangedEvent) => {
-      if (!match(e)) return;
-      client.off("container:status_changed", listener);
-      resolve(e);
-    };
-    client.on("container:status_changed", listener);
-  });
-}
-
-const workload = (body: string) => ({ files: { "index.js": `${helloPrelude}\n${body}` } });
-// Says hello so that create answers once ready, then does what the test needs.
-const helloPrelude = `const s = require("node:net").connect(process.env.BERTH_SOCKET, () => s.write(JSON.stringify({ type: "hello", protocol: 1 }) + "\\n")); s.on("error", () => {});`;
 
 describe("status changes pushed from the engine's event stream", () => {
   let server: TestServer;
@@ -35,7 +19,7 @@ describe("status changes pushed from the engine's event stream", () => {
     const exited = nextStatus(alice, (e) => e.name === "exit3" && e.to === "exited");
     await ok(alice, "container:create", {
       name: "exit3",
-      code: workload("s.on('data', () => {}); setTimeout(() => process.exit(3), 300);"),
+      code: helloThen("setTimeout(() => process.exit(3), 300);"),
     });
     const e = await exited;
     expect(e).toMatchObject({ from: "running", to: "exited", exitCode: 3 });
@@ -45,7 +29,7 @@ describe("status changes pushed from the engine's event stream", () => {
   it("reports a container stopped behind berth's back with the docker CLI", async () => {
     const c = await ok(alice, "container:create", {
       name: "cli-stopped",
-      code: workload("setInterval(() => {}, 1e6);"),
+      code: helloThen("setInterval(() => {}, 1e6);"),
     });
     const exited = nextStatus(alice, (e) => e.id === c.id && e.to === "exited");
     execFileSync("docker", ["stop", "-t", "1", `berth-${c.id}`]);
@@ -57,7 +41,7 @@ describe("status changes pushed from the engine's event stream", () => {
     await ok(alice, "container:create", {
       name: "hungry",
       resources: { memoryMb: 32 },
-      code: workload(
+      code: helloThen(
         "const hog = []; setTimeout(() => { for (;;) hog.push(Buffer.alloc(1 << 20, 1)); }, 200);",
       ),
     });

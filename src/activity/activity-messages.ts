@@ -1,0 +1,138 @@
+import type { OperationOutcome, StatusChange } from "../containers/container-manager.ts";
+import { BerthError } from "../errors/berth-error.ts";
+import type { ActivityDraft } from "./activity-entry.ts";
+
+/**
+ * Turns what happened into plain words for end users. Only berth's own
+ * messages and safe facts (codes, exit codes, durations) are used: never a
+ * stack trace, a host path, an engine id or an internal error's text.
+ */
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+const ACTION: Record<OperationOutcome["op"], string> = {
+  create: "container.created",
+  start: "container.started",
+  stop: "container.stopped",
+  restart: "container.restarted",
+  delete: "container.deleted",
+  update: "container.updated",
+  rollback: "container.rolled_back",
+};
+
+const PAST: Record<OperationOutcome["op"], string> = {
+  create: "Created",
+  start: "Started",
+  stop: "Stopped",
+  restart: "Restarted",
+  delete: "Deleted",
+  update: "Updated",
+  rollback: "Rolled back",
+};
+
+export function describeOperation(o: OperationOutcome): ActivityDraft | undefined {
+  const base = { owner: o.owner, containerId: o.id, containerName: o.name };
+  if (o.ok) {
+    if (o.op === "delete" && o.info === undefined && o.id === undefined) return undefined; // nothing was there
+    const timed =
+      o.op === "start" || o.op === "restart" || (o.op === "create" && o.info?.state === "running");
+    const message =
+      o.op === "create"
+        ? o.info?.state === "running"
+          ? `Created and started '${o.name}' in ${seconds(o.ms)}`
+          : `Created container '${o.name}'`
+        : `${PAST[o.op]} '${o.name}'${timed ? ` in ${seconds(o.ms)}` : ""}`;
+    return {
+      ...base,
+      level: "success",
+      action: ACTION[o.op],
+      message,
+      details: { durationMs: Math.round(o.ms) },
+    };
+  }
+  const err = o.error instanceof BerthError ? o.error : undefined;
+  // Refused requests (bad input, unknown container) are the caller's business, not the feed's.
+  if (!err || err.category === "validation" || err.category === "auth") return undefined;
+  const details: Record<string, unknown> = { code: err.code };
+  if (err.code === "NOT_READY") {
+    const cause = err.details?.cause;
+    const exitCode = err.details?.exitCode;
+    details.cause = cause;
+    if (exitCode !== undefined) details.exitCode = exitCode;
+    return {
+      ...base,
+      containerId: o.id ?? (err.details?.containerId as string | undefined),
+      level: "error",
+      action: `container.${o.op}_not_ready`,
+      message: notReadyMessage(o.name, cause, exitCode),
+      details,
+    };
+  }
+  return {
+    ...base,
+    level: "error",
+    action: `container.${o.op}_failed`,
+    message: `Could not ${o.op} '${o.name}': ${err.message}${err.retryable ? " Try again in a moment." : ""}`,
+    details,
+  };
+}
+
+function notReadyMessage(name: string, cause: unknown, exitCode: unknown): string {
+  switch (cause) {
+    case "exited":
+      return `'${name}' exited with code ${exitCode} before it was ready. Check its output, fix its code, then start it again.`;
+    case "bad_hello":
+      return `'${name}' connected but did not introduce itself correctly. Check that it uses the berth SDK or protocol version 1.`;
+    case "never_connected":
+      return `'${name}' started but never connected to berth. Check that it connects to BERTH_SOCKET.`;
+    default:
+      return `'${name}' did not become ready in time. It is still running; check its output.`;
+  }
+}
+
+/** Status changes that berth did not cause itself (the workload exited, the engine removed it, …). */
+export function describeStatusChange(change: StatusChange): ActivityDraft | undefined {
+  const { info, from } = change;
+  const base = { owner: info.owner, containerId: info.id, containerName: info.name };
+  if (info.state === "exited" && from !== "new") {
+    // Exits of containers with a restart policy are told by the RestartSupervisor, with what it does about them.
+    if (info.restartPolicy !== "no") return undefined;
+    if (change.oomKilled) {
+      return {
+        ...base,
+        level: "error",
+        action: "container.oom_killed",
+        message: `'${info.name}' ran out of memory and was stopped`,
+        details: { exitCode: info.exitCode },
+      };
+    }
+    if (change.reason === "exited before ready") return undefined; // told by the operation's own entry
+    const code = info.exitCode;
+    return {
+      ...base,
+      level: code === 0 ? "info" : "warning",
+      action: "container.exited",
+      message:
+        code === 0
+          ? `'${info.name}' finished (exit code 0)`
+          : `'${info.name}' stopped unexpectedly (exit code ${code ?? "unknown"})`,
+      details: { exitCode: code },
+    };
+  }
+  if (info.state === "missing") {
+    return {
+      ...base,
+      level: "warning",
+      action: "container.missing",
+      message: `'${info.name}' was removed outside berth; delete it or create it again`,
+    };
+  }
+  if (info.state === "paused" || (from === "paused" && info.state === "running")) {
+    return {
+      ...base,
+      level: "info",
+      action: `container.${info.state === "paused" ? "paused" : "unpaused"}`,
+      message: `'${info.name}' was ${info.state === "paused" ? "paused" : "resumed"}`,
+    };
+  }
+  return undefined;
+}

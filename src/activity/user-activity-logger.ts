@@ -1,0 +1,171 @@
+import { EventEmitter } from "node:events";
+import type { ContainerManager, OperationOutcome, StatusChange } from "../containers/container-manager.ts";
+import type { RestartEvent, RestartSupervisor } from "../containers/restart-supervisor.ts";
+import type { EngineMonitor } from "../docker/engine-monitor.ts";
+import type { Redactor } from "../logging/redactor.ts";
+import type { SystemLogger } from "../logging/system-logger.ts";
+import type { ActivityRepository, HistoryQuery } from "../store/activity-repository.ts";
+import { type ActivityDraft, type ActivityEntry, EVERYONE } from "./activity-entry.ts";
+import { describeOperation, describeStatusChange } from "./activity-messages.ts";
+
+export interface RetentionOptions {
+  maxEntriesPerOwner: number;
+  maxAgeMs: number;
+}
+
+export interface UserActivityLoggerEvents {
+  /** A new entry, already stored and redacted, for `owner` ("*": everyone). */
+  entry: [owner: string, entry: ActivityEntry];
+}
+
+/**
+ * The UserActivityLogger: tells end users what happens to their containers,
+ * in plain words. Every entry passes through the redactor, is stored (so a
+ * client that reconnects catches up with `activity:history`), then is emitted
+ * for the API to push as `activity_log` to the owner's connections.
+ */
+export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
+  readonly #repo: ActivityRepository;
+  readonly #redactor: Redactor;
+  readonly #log: SystemLogger;
+  readonly #retention: RetentionOptions;
+  readonly #detach: Array<() => void> = [];
+  #sincePrune = 0;
+
+  constructor(repo: ActivityRepository, redactor: Redactor, log: SystemLogger, retention: RetentionOptions) {
+    super();
+    this.#repo = repo;
+    this.#redactor = redactor;
+    this.#log = log.child({ component: "UserActivityLogger" });
+    this.#retention = retention;
+  }
+
+  record(draft: ActivityDraft): ActivityEntry | undefined {
+    const safe: ActivityDraft = {
+      ...draft,
+      message: this.#redactor.redactString(draft.message),
+      details: draft.details === undefined ? undefined : this.#redactor.redact(draft.details),
+    };
+    try {
+      const entry = this.#repo.insert(safe, Date.now());
+      this.emit("entry", draft.owner, entry);
+      if (++this.#sincePrune >= 500) this.prune();
+      return entry;
+    } catch (err) {
+      // A full or read-only disk must not turn a user's operation into a failure.
+      this.#log.error({ err, action: draft.action }, "could not store an activity entry");
+      return undefined;
+    }
+  }
+
+  history(query: HistoryQuery): ActivityEntry[] {
+    return this.#repo.history(query);
+  }
+
+  prune(): void {
+    this.#sincePrune = 0;
+    const removed = this.#repo.prune(
+      Date.now() - this.#retention.maxAgeMs,
+      this.#retention.maxEntriesPerOwner,
+    );
+    if (removed > 0) this.#log.debug({ removed }, "pruned activity history");
+  }
+
+  /** Listens to everything worth telling users about. */
+  follow(sources: { manager: ContainerManager; restarts: RestartSupervisor; engine: EngineMonitor }): void {
+    const onOperation = (o: OperationOutcome) => this.#maybe(describeOperation(o));
+    const onStatus = (c: StatusChange) => this.#maybe(describeStatusChange(c));
+    const onExit = (e: RestartEvent) => this.#maybe(describeRestart(e));
+    const onRestartFailed = ({ info }: { info: { owner: string; id: string; name: string } }) =>
+      this.record({
+        owner: info.owner,
+        level: "error",
+        action: "container.restart_failed",
+        containerId: info.id,
+        containerName: info.name,
+        message: `berth could not restart '${info.name}'. Start it again or check its code.`,
+      });
+    let wasDown = false;
+    const onDown = () => {
+      wasDown = true;
+      this.record({
+        owner: EVERYONE,
+        level: "error",
+        action: "engine.unavailable",
+        message:
+          "The container engine is unavailable. Running containers keep running, but changes will fail until it is back.",
+      });
+    };
+    const onUp = () => {
+      if (!wasDown) return;
+      wasDown = false;
+      this.record({
+        owner: EVERYONE,
+        level: "success",
+        action: "engine.available",
+        message: "The container engine is back; everything works again.",
+      });
+    };
+    sources.manager.on("operation", onOperation);
+    sources.manager.on("statusChanged", onStatus);
+    sources.restarts.on("exit", onExit);
+    sources.restarts.on("restartFailed", onRestartFailed);
+    sources.engine.on("down", onDown);
+    sources.engine.on("up", onUp);
+    this.#detach.push(() => {
+      sources.manager.off("operation", onOperation);
+      sources.manager.off("statusChanged", onStatus);
+      sources.restarts.off("exit", onExit);
+      sources.restarts.off("restartFailed", onRestartFailed);
+      sources.engine.off("down", onDown);
+      sources.engine.off("up", onUp);
+    });
+  }
+
+  #maybe(draft: ActivityDraft | undefined): void {
+    if (draft) this.record(draft);
+  }
+
+  close(): void {
+    for (const detach of this.#detach.splice(0)) detach();
+  }
+}
+
+function describeRestart({ info, exitCode, oomKilled, decision }: RestartEvent): ActivityDraft | undefined {
+  const base = { owner: info.owner, containerId: info.id, containerName: info.name };
+  const what = oomKilled
+    ? `'${info.name}' ran out of memory`
+    : `'${info.name}' stopped unexpectedly (exit code ${exitCode ?? "unknown"})`;
+  switch (decision.kind) {
+    case "restart":
+      return {
+        ...base,
+        level: "warning",
+        action: oomKilled ? "container.oom_restarted" : "container.crash_restarted",
+        message: `${what} and is being restarted (attempt ${decision.attempt} of ${decision.max})`,
+        details: {
+          exitCode,
+          oomKilled,
+          attempt: decision.attempt,
+          maxAttempts: decision.max,
+          delayMs: decision.delayMs,
+        },
+      };
+    case "give_up":
+      return {
+        ...base,
+        level: "error",
+        action: "container.restart_gave_up",
+        message: `${what}. berth stopped restarting it after ${decision.attempts} attempts; check its output, fix its code, then start it again.`,
+        details: { exitCode, oomKilled, attempts: decision.attempts },
+      };
+    default:
+      return {
+        ...base,
+        level: "info",
+        action: "container.exited",
+        message: `'${info.name}' finished (exit code ${exitCode ?? 0})`,
+        details: { exitCode },
+      };
+  }
+}

@@ -1,0 +1,110 @@
+import { EventEmitter } from "node:events";
+import type { SystemLogger } from "../logging/system-logger.ts";
+import type { ContainerInfo } from "./container-info.ts";
+import type { ContainerManager, StatusChange } from "./container-manager.ts";
+
+export interface RestartPolicyOptions {
+  maxRestarts: number;
+  /** A container that has run this long since its last start gets its count reset. */
+  resetAfterMs: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export type RestartDecision =
+  | { kind: "restart"; attempt: number; max: number; delayMs: number }
+  | { kind: "give_up"; attempts: number }
+  | { kind: "none" };
+
+export interface RestartEvent {
+  info: ContainerInfo;
+  exitCode: number | undefined;
+  oomKilled: boolean;
+  decision: RestartDecision;
+}
+
+export interface RestartSupervisorEvents {
+  exit: [RestartEvent];
+  restartFailed: [{ info: ContainerInfo; error: unknown }];
+}
+
+/**
+ * berth's restart policy (Docker's own stays `no`, so that berth can count
+ * and tell): an unexpected exit of an `always` container, or a non-zero exit
+ * of an `on-failure` one, is followed by a start after an exponential back-off
+ * (1 s, 2 s, 4 s, … by default), up to `maxRestarts` attempts; a container
+ * that then runs well for `resetAfterMs` starts counting afresh. Past the
+ * limit it stays `exited`, and the `exit` event says why.
+ */
+export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
+  readonly #manager: ContainerManager;
+  readonly #o: RestartPolicyOptions;
+  readonly #log: SystemLogger;
+  readonly #attempts = new Map<string, { count: number; lastStartAt: number }>();
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #onStatus = (change: StatusChange) => this.#onStatusChange(change);
+
+  constructor(manager: ContainerManager, options: RestartPolicyOptions, log: SystemLogger) {
+    super();
+    this.#manager = manager;
+    this.#o = options;
+    this.#log = log.child({ component: "RestartSupervisor" });
+    manager.on("statusChanged", this.#onStatus);
+  }
+
+  #onStatusChange({ info, reason, oomKilled }: StatusChange): void {
+    if (info.state !== "exited") {
+      // Any other state (stopped on request, deleted, started by hand) cancels a pending restart.
+      if (info.state !== "restarting") this.#cancel(info.id);
+      if (info.state === "removing") this.#attempts.delete(info.id);
+      return;
+    }
+    if (info.restartPolicy === "no" || reason === "exited before ready") return;
+    const decision = this.#decide(info);
+    this.emit("exit", { info, exitCode: info.exitCode, oomKilled: oomKilled === true, decision });
+    if (decision.kind !== "restart") return;
+    this.#log.info(
+      { containerId: info.id, attempt: decision.attempt, delayMs: decision.delayMs },
+      "restarting after exit",
+    );
+    this.#cancel(info.id);
+    const timer = setTimeout(() => {
+      this.#timers.delete(info.id);
+      this.#manager
+        .start({ owner: info.owner, admin: true }, info.id, { waitReady: false })
+        .catch((error) => {
+          this.#log.warn({ err: error, containerId: info.id }, "restart failed");
+          this.emit("restartFailed", { info, error });
+        });
+    }, decision.delayMs);
+    timer.unref();
+    this.#timers.set(info.id, timer);
+  }
+
+  #decide(info: ContainerInfo): RestartDecision {
+    if (info.restartPolicy === "on-failure" && info.exitCode === 0) return { kind: "none" };
+    const now = Date.now();
+    const state = this.#attempts.get(info.id) ?? { count: 0, lastStartAt: 0 };
+    const ranSince = info.startedAt ?? state.lastStartAt;
+    if (state.count > 0 && now - ranSince >= this.#o.resetAfterMs) state.count = 0;
+    if (state.count >= this.#o.maxRestarts) {
+      return { kind: "give_up", attempts: state.count };
+    }
+    state.count++;
+    state.lastStartAt = now;
+    this.#attempts.set(info.id, state);
+    const delayMs = Math.min(this.#o.maxDelayMs, this.#o.baseDelayMs * 2 ** (state.count - 1));
+    return { kind: "restart", attempt: state.count, max: this.#o.maxRestarts, delayMs };
+  }
+
+  #cancel(id: string): void {
+    clearTimeout(this.#timers.get(id));
+    this.#timers.delete(id);
+  }
+
+  close(): void {
+    this.#manager.off("statusChanged", this.#onStatus);
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+  }
+}

@@ -1,0 +1,114 @@
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import type { ActivityDraft, ActivityEntry, ActivityLevel } from "../activity/activity-entry.ts";
+import { EVERYONE } from "../activity/activity-entry.ts";
+
+export interface HistoryQuery {
+  /** undefined: every owner (an admin). */
+  owner: string | undefined;
+  containerId?: string | undefined;
+  afterId?: number | undefined;
+  limit: number;
+}
+
+interface Row {
+  id: number;
+  ts: number;
+  owner: string;
+  level: string;
+  action: string;
+  container_id: string | null;
+  container_name: string | null;
+  message: string;
+  details: string | null;
+}
+
+/** The activity feed's history in SQLite, with retention by count (per owner) and by age. */
+export class ActivityRepository {
+  readonly #db: DatabaseSync;
+  readonly #insert: StatementSync;
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+    this.#insert = db.prepare(
+      `INSERT INTO activity (ts, owner, level, action, container_id, container_name, message, details)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    );
+  }
+
+  insert(draft: ActivityDraft, ts: number): ActivityEntry {
+    const row = this.#insert.get(
+      ts,
+      draft.owner,
+      draft.level,
+      draft.action,
+      draft.containerId ?? null,
+      draft.containerName ?? null,
+      draft.message,
+      draft.details === undefined ? null : JSON.stringify(draft.details),
+    ) as { id: number };
+    return toEntry({ ...rowFromDraft(draft, ts), id: row.id });
+  }
+
+  /** Entries after `afterId`, oldest first: exactly what a client missed, in order. */
+  history(query: HistoryQuery): ActivityEntry[] {
+    const where = ["id > ?"];
+    const params: Array<string | number> = [query.afterId ?? 0];
+    if (query.owner !== undefined) {
+      where.push("owner IN (?, ?)");
+      params.push(query.owner, EVERYONE);
+    }
+    if (query.containerId !== undefined) {
+      where.push("container_id = ?");
+      params.push(query.containerId);
+    }
+    const sql = `SELECT * FROM activity WHERE ${where.join(" AND ")} ORDER BY id LIMIT ?`;
+    return (this.#db.prepare(sql).all(...params, query.limit) as unknown as Row[]).map(toEntry);
+  }
+
+  /** Deletes entries older than `olderThan` and all but the newest `keepPerOwner` of each owner. */
+  prune(olderThan: number, keepPerOwner: number): number {
+    let removed = Number(this.#db.prepare("DELETE FROM activity WHERE ts < ?").run(olderThan).changes);
+    const owners = this.#db
+      .prepare("SELECT owner, COUNT(*) AS n FROM activity GROUP BY owner HAVING n > ?")
+      .all(keepPerOwner) as Array<{
+      owner: string;
+    }>;
+    for (const { owner } of owners) {
+      removed += Number(
+        this.#db
+          .prepare(
+            "DELETE FROM activity WHERE owner = ? AND id <= (SELECT id FROM activity WHERE owner = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+          )
+          .run(owner, owner, keepPerOwner).changes,
+      );
+    }
+    return removed;
+  }
+}
+
+function rowFromDraft(d: ActivityDraft, ts: number): Omit<Row, "id"> {
+  return {
+    ts,
+    owner: d.owner,
+    level: d.level,
+    action: d.action,
+    container_id: d.containerId ?? null,
+    container_name: d.containerName ?? null,
+    message: d.message,
+    details: d.details === undefined ? null : JSON.stringify(d.details),
+  };
+}
+
+function toEntry(row: Row): ActivityEntry {
+  const entry: ActivityEntry = {
+    id: row.id,
+    ts: row.ts,
+    level: row.level as ActivityLevel,
+    action: row.action,
+    message: row.message,
+  };
+  if (row.container_id !== null) entry.containerId = row.container_id;
+  if (row.container_name !== null) entry.containerName = row.container_name;
+  if (row.details !== null) entry.details = JSON.parse(row.details) as Record<string, unknown>;
+  return entry;
+}

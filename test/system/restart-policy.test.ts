@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { collectActivity, helloThen, nextActivity } from "../helpers/events.ts";
+import { type Client, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
+
+describe("restart policy", () => {
+  let server: TestServer;
+  let alice: Client;
+
+  beforeAll(async () => {
+    server = await startTestServer({ BERTH_MAX_RESTARTS: "3", BERTH_RESTART_BASE_DELAY_MS: "200" });
+    alice = await server.connect("alice");
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("restarts an on-failure workload with growing back-off, and stops at the limit saying why", async () => {
+    const feed = collectActivity(alice);
+    const gaveUp = nextActivity(
+      alice,
+      (e) => e.containerName === "crashy" && e.action === "container.restart_gave_up",
+    );
+    await ok(alice, "container:create", {
+      name: "crashy",
+      restartPolicy: "on-failure",
+      code: helloThen("setTimeout(() => process.exit(2), 100);"),
+    });
+    const last = await gaveUp;
+    feed.stop();
+    expect(last.message).toMatch(/stopped restarting it after 3 attempts/);
+    const restarts = feed.entries.filter(
+      (e) => e.containerName === "crashy" && e.action === "container.crash_restarted",
+    );
+    expect(restarts.map((e) => e.details?.attempt)).toEqual([1, 2, 3]);
+    expect(restarts.map((e) => e.details?.delayMs)).toEqual([200, 400, 800]);
+    expect(restarts[0]?.message).toBe(
+      "'crashy' stopped unexpectedly (exit code 2) and is being restarted (attempt 1 of 3)",
+    );
+    const status = await ok(alice, "container:status", { id: "crashy" });
+    expect(status).toMatchObject({ state: "exited", exitCode: 2 });
+  });
+
+  it("does not restart an on-failure workload that exits with code 0", async () => {
+    const finished = nextActivity(alice, (e) => e.containerName === "oneshot");
+    await ok(alice, "container:create", {
+      name: "oneshot",
+      restartPolicy: "on-failure",
+      code: helloThen("setTimeout(() => process.exit(0), 100);"),
+    });
+    const skip = await nextActivity(
+      alice,
+      (e) => e.containerName === "oneshot" && e.action === "container.exited",
+    );
+    expect(skip.message).toBe("'oneshot' finished (exit code 0)");
+    await finished;
+    expect((await ok(alice, "container:status", { id: "oneshot" })).state).toBe("exited");
+  });
+});
