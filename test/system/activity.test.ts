@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ActivityEntry } from "../../src/activity/activity-entry.ts";
 import { collectActivity, nextActivity } from "../helpers/events.ts";
-import { type Client, echoCode, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { type Client, call, echoCode, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
 
 describe("activity feed", () => {
   let server: TestServer;
@@ -45,7 +45,7 @@ describe("activity feed", () => {
 
   it("explains a workload that fails to start, without internal details", async () => {
     const told = nextActivity(alice, (e) => e.containerName === "broken");
-    const res = await alice.timeout(60_000).emitWithAck("container:create", {
+    const res = await call(alice, "container:create", {
       name: "broken",
       code: { files: { "index.js": "throw new Error('boom at /srv/secret/path')" } },
     });
