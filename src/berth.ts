@@ -77,8 +77,9 @@ export class Berth {
     this.#db = openDatabase(`${config.dataDir}/berth.db`);
     const repo = new ContainerRepository(this.#db);
     this.#paths = new ContainerPaths(config.dataDir, config.runDir);
-    this.#docker = new DockerodeClient({ socketPath: config.dockerSocket, log: this.log });
-    this.engine = new EngineMonitor(this.#docker, this.log);
+    this.engine = new EngineMonitor(this.log);
+    this.#docker = new DockerodeClient({ socketPath: config.dockerSocket, log: this.log, gate: this.engine });
+    this.engine.attach(this.#docker);
     this.#channel = new SocketCommunicationHandler({
       runDir: config.runDir,
       maxFrameBytes: config.maxFrameBytes,

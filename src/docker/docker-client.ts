@@ -49,6 +49,8 @@ export interface EventSubscription {
 export interface DockerClient {
   ping(): Promise<void>;
   version(): Promise<EngineVersion>;
+  /** One quick, un-retried version call that ignores any outage gate: how a monitor learns the engine is back. */
+  probe(): Promise<EngineVersion>;
   imageExists(ref: string): Promise<boolean>;
   /** Creates a container and returns its engine id. */
   createContainer(body: ContainerCreateBody): Promise<string>;

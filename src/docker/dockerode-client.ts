@@ -1,5 +1,6 @@
 import Dockerode from "dockerode";
 import type { BerthError } from "../errors/berth-error.ts";
+import { DockerUnavailableError } from "../errors/errors.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import { RetryPolicy } from "../util/retry-policy.ts";
 import type {
@@ -15,10 +16,20 @@ import type {
 import { demuxLogs } from "./log-demux.ts";
 import { isTransient, toDockerError } from "./to-docker-error.ts";
 
+/**
+ * Lets the client fail fast while the engine is known to be down, instead of
+ * spending its whole retry budget on every call; and report an outage it finds.
+ */
+export interface OutageGate {
+  isDown(): boolean;
+  reportDown(err: unknown): void;
+}
+
 export interface DockerodeClientOptions {
   socketPath: string;
   log: SystemLogger;
   retry?: RetryPolicy;
+  gate?: OutageGate;
 }
 
 /**
@@ -32,10 +43,15 @@ export class DockerodeClient implements DockerClient {
   readonly #docker: Dockerode;
   readonly #retry: RetryPolicy;
   readonly #log: SystemLogger;
+  readonly #gate: OutageGate | undefined;
+  readonly #probeDocker: Dockerode;
 
   constructor(options: DockerodeClientOptions) {
     this.#docker = new Dockerode({ socketPath: options.socketPath });
+    // Its own modem with a short timeout: a probe must answer quickly or count as down.
+    this.#probeDocker = new Dockerode({ socketPath: options.socketPath, timeout: 2_000 });
     this.#log = options.log;
+    this.#gate = options.gate;
     this.#retry =
       options.retry ??
       new RetryPolicy({
@@ -50,15 +66,30 @@ export class DockerodeClient implements DockerClient {
   }
 
   async #call<T>(op: string, fn: () => Promise<T>, notFound?: () => T): Promise<T> {
-    return this.#retry.run(async () => {
-      try {
-        return await fn();
-      } catch (err) {
-        const mapped: BerthError = toDockerError(err, op);
-        if (notFound && (err as { statusCode?: number }).statusCode === 404) return notFound();
-        throw mapped;
-      }
-    });
+    if (this.#gate?.isDown()) throw new DockerUnavailableError({ details: { op } });
+    try {
+      return await this.#retry.run(async () => {
+        try {
+          return await fn();
+        } catch (err) {
+          const mapped: BerthError = toDockerError(err, op);
+          if (notFound && (err as { statusCode?: number }).statusCode === 404) return notFound();
+          throw mapped;
+        }
+      });
+    } catch (err) {
+      if (err instanceof DockerUnavailableError) this.#gate?.reportDown(err);
+      throw err;
+    }
+  }
+
+  async probe(): Promise<EngineVersion> {
+    try {
+      const v = await this.#probeDocker.version();
+      return { version: v.Version, apiVersion: v.ApiVersion };
+    } catch (err) {
+      throw toDockerError(err, "version");
+    }
   }
 
   async ping(): Promise<void> {

@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { DockerClient } from "./docker-client.ts";
+import type { OutageGate } from "./dockerode-client.ts";
 
 export type EngineStatus =
   | { state: "up"; version: string; apiVersion: string; since: number }
@@ -11,36 +12,61 @@ export interface EngineMonitorEvents {
   down: [EngineStatus & { state: "down" }];
 }
 
+export interface EngineMonitorOptions {
+  /** How often the engine is probed while it answers. */
+  upIntervalMs?: number;
+  /** How often while it does not: short, so that berth recovers soon after the engine does. */
+  downIntervalMs?: number;
+}
+
 /**
- * Watches whether the engine answers, so that /healthz can say `degraded`
- * with a reason, and so that berth re-syncs by itself when the engine comes
- * back — without a restart of its own.
+ * Knows whether the engine answers. It probes on a timer (often while the
+ * engine is down) and also hears of outages from the Docker adapter, so that
+ * operations fail fast with DOCKER_UNAVAILABLE while the engine is away,
+ * /healthz says `degraded` with the reason, and berth re-syncs by itself when
+ * the engine returns — with no restart of its own.
  */
-export class EngineMonitor extends EventEmitter<EngineMonitorEvents> {
-  readonly #docker: DockerClient;
+export class EngineMonitor extends EventEmitter<EngineMonitorEvents> implements OutageGate {
+  #docker: DockerClient | undefined;
   readonly #log: SystemLogger;
-  readonly #intervalMs: number;
+  readonly #upMs: number;
+  readonly #downMs: number;
   #status: EngineStatus = { state: "down", reason: "not checked yet", since: Date.now() };
   #timer: NodeJS.Timeout | undefined;
+  #running = false;
   #checking: Promise<EngineStatus> | undefined;
 
-  constructor(docker: DockerClient, log: SystemLogger, intervalMs = 5_000) {
+  constructor(log: SystemLogger, options: EngineMonitorOptions = {}) {
     super();
-    this.#docker = docker;
     this.#log = log.child({ component: "EngineMonitor" });
-    this.#intervalMs = intervalMs;
+    this.#upMs = options.upIntervalMs ?? 5_000;
+    this.#downMs = options.downIntervalMs ?? 1_000;
+  }
+
+  /** The client is attached after construction: it needs this monitor as its gate. */
+  attach(docker: DockerClient): void {
+    this.#docker = docker;
   }
 
   get status(): EngineStatus {
     return this.#status;
   }
 
-  start(): void {
-    this.#timer ??= setInterval(() => void this.check(), this.#intervalMs);
-    this.#timer.unref();
+  isDown(): boolean {
+    return this.#status.state === "down" && this.#status.reason !== "not checked yet";
   }
 
-  /** Checks now; concurrent callers share one check. */
+  reportDown(err: unknown): void {
+    if (this.#status.state === "down" && this.#status.reason !== "not checked yet") return;
+    this.#markDown(err);
+  }
+
+  start(): void {
+    this.#running = true;
+    this.#schedule();
+  }
+
+  /** Probes now; concurrent callers share one probe. */
   check(): Promise<EngineStatus> {
     this.#checking ??= this.#check().finally(() => {
       this.#checking = undefined;
@@ -48,28 +74,41 @@ export class EngineMonitor extends EventEmitter<EngineMonitorEvents> {
     return this.#checking;
   }
 
+  #schedule(): void {
+    if (!this.#running) return;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(
+      () => void this.check().finally(() => this.#schedule()),
+      this.#status.state === "up" ? this.#upMs : this.#downMs,
+    );
+    this.#timer.unref();
+  }
+
   async #check(): Promise<EngineStatus> {
-    const previous = this.#status;
+    if (!this.#docker) throw new Error("EngineMonitor used before attach()");
     try {
-      const v = await this.#docker.version();
-      if (previous.state !== "up") {
+      const v = await this.#docker.probe();
+      if (this.#status.state !== "up") {
         this.#status = { state: "up", version: v.version, apiVersion: v.apiVersion, since: Date.now() };
         this.#log.info({ version: v.version, apiVersion: v.apiVersion }, "engine is available");
         this.emit("up", this.#status);
       }
     } catch (err) {
-      if (previous.state !== "down" || previous.reason === "not checked yet") {
-        const reason = "the Docker engine does not answer";
-        this.#status = { state: "down", reason, since: Date.now() };
-        this.#log.error({ err }, "engine is unavailable");
-        this.emit("down", this.#status);
-      }
+      if (this.#status.state !== "down" || this.#status.reason === "not checked yet") this.#markDown(err);
     }
     return this.#status;
   }
 
+  #markDown(err: unknown): void {
+    this.#status = { state: "down", reason: "the Docker engine does not answer", since: Date.now() };
+    this.#log.error({ err }, "engine is unavailable");
+    this.emit("down", this.#status);
+    this.#schedule();
+  }
+
   stop(): void {
-    clearInterval(this.#timer);
+    this.#running = false;
+    clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 }

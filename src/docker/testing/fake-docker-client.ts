@@ -69,6 +69,11 @@ export class FakeDockerClient implements DockerClient {
     return { version: "fake", apiVersion: "1.41" };
   }
 
+  async probe(): Promise<EngineVersion> {
+    this.#enter("probe");
+    return { version: "fake", apiVersion: "1.41" };
+  }
+
   async imageExists(ref: string): Promise<boolean> {
     this.#enter("imageExists", ref);
     return true;
