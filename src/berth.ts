@@ -18,6 +18,7 @@ import { EngineMonitor } from "./docker/engine-monitor.ts";
 import { Redactor } from "./logging/redactor.ts";
 import { createSystemLogger, type SystemLogger } from "./logging/system-logger.ts";
 import { EngineEventWatcher } from "./monitoring/engine-event-watcher.ts";
+import { HealthMonitor } from "./monitoring/health-monitor.ts";
 import { ActivityRepository } from "./store/activity-repository.ts";
 import { ContainerRepository } from "./store/container-repository.ts";
 import { openDatabase } from "./store/database.ts";
@@ -43,6 +44,7 @@ export class Berth {
   readonly engine: EngineMonitor;
   readonly #events: EngineEventWatcher;
   readonly restarts: RestartSupervisor;
+  readonly health: HealthMonitor;
   readonly activity: UserActivityLogger;
   readonly #db: DatabaseSync;
   readonly #channel: SocketCommunicationHandler;
@@ -115,13 +117,25 @@ export class Berth {
       maxEntriesPerOwner: config.activityMaxEntries,
       maxAgeMs: config.activityMaxAgeMs,
     });
-    this.activity.follow({ manager: this.manager, restarts: this.restarts, engine: this.engine });
+    this.health = new HealthMonitor({ repo, channel: this.#channel, log: this.log });
+    this.manager.on("statusChanged", ({ info }) => {
+      const record = info.state === "running" ? repo.get(info.id) : undefined;
+      if (record) this.health.track(record);
+      else this.health.untrack(info.id);
+    });
+    this.activity.follow({
+      manager: this.manager,
+      restarts: this.restarts,
+      engine: this.engine,
+      health: this.health,
+    });
     this.#events = new EngineEventWatcher({
       docker: this.#docker,
       manager: this.manager,
       repo,
       instanceId: this.instanceId,
       log: this.log,
+      onDockerHealth: (id, status) => this.health.dockerHealth(id, status),
     });
 
     this.#app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
@@ -146,6 +160,7 @@ export class Berth {
     this.#sockets = new SocketIOEventHandler({
       httpServer: this.#app.server,
       activity: this.activity,
+      health: this.health,
       auth: this.#auth,
       manager: this.manager,
       redactor: this.redactor,
@@ -183,6 +198,7 @@ export class Berth {
       await this.#sockets?.close();
       await this.#events.close();
       this.restarts.close();
+      this.health.close();
       await this.manager.drain();
       this.activity.close();
       await this.#app.close();

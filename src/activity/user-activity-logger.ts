@@ -4,6 +4,7 @@ import type { RestartEvent, RestartSupervisor } from "../containers/restart-supe
 import type { EngineMonitor } from "../docker/engine-monitor.ts";
 import type { Redactor } from "../logging/redactor.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
+import type { HealthChange, HealthMonitor } from "../monitoring/health-monitor.ts";
 import type { ActivityRepository, HistoryQuery } from "../store/activity-repository.ts";
 import { type ActivityDraft, type ActivityEntry, EVERYONE } from "./activity-entry.ts";
 import { describeOperation, describeStatusChange } from "./activity-messages.ts";
@@ -72,7 +73,34 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
   }
 
   /** Listens to everything worth telling users about. */
-  follow(sources: { manager: ContainerManager; restarts: RestartSupervisor; engine: EngineMonitor }): void {
+  follow(sources: {
+    manager: ContainerManager;
+    restarts: RestartSupervisor;
+    engine: EngineMonitor;
+    health: HealthMonitor;
+  }): void {
+    const onHealth = (change: HealthChange) => {
+      const record = sources.manager.findById(change.id);
+      if (!record) return;
+      const base = { owner: record.owner, containerId: record.id, containerName: record.name };
+      if (change.health === "unhealthy") {
+        this.record({
+          ...base,
+          level: "warning",
+          action: "container.unhealthy",
+          message: `'${record.name}' is unhealthy: ${change.reason}`,
+        });
+      } else if (change.health === "healthy" && change.previous === "unhealthy") {
+        this.record({
+          ...base,
+          level: "success",
+          action: "container.healthy",
+          message: `'${record.name}' is healthy again`,
+        });
+      }
+    };
+    sources.health.on("change", onHealth);
+    this.#detach.push(() => sources.health.off("change", onHealth));
     const onOperation = (o: OperationOutcome) => this.#maybe(describeOperation(o));
     const onStatus = (c: StatusChange) => this.#maybe(describeStatusChange(c));
     const onExit = (e: RestartEvent) => this.#maybe(describeRestart(e));

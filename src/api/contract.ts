@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { ActivityEntry } from "../activity/activity-entry.ts";
 import type { ContainerInfo } from "../containers/container-info.ts";
 import { ContainerName, ContainerSpec } from "../containers/container-spec.ts";
-import { CONTAINER_STATES } from "../containers/container-state.ts";
+import { CONTAINER_STATES, HEALTH_STATES } from "../containers/container-state.ts";
 import type { ListResult } from "../containers/list-containers.ts";
 import type { ErrorCategory, ErrorCode } from "../errors/error-codes.ts";
 
@@ -36,6 +36,7 @@ export const RequestSchemas = {
     filter: z
       .strictObject({
         state: z.enum(CONTAINER_STATES).optional(),
+        health: z.enum(HEALTH_STATES).optional(),
         namePrefix: z.string().max(63).optional(),
         label: z.string().min(1).max(1200).optional(),
       })
@@ -92,7 +93,17 @@ export interface StatusChangedEvent {
   ts: number;
 }
 
+export interface HealthChangedEvent {
+  id: string;
+  name: string;
+  health: string;
+  previous: string;
+  reason: string;
+  ts: number;
+}
+
 export interface ServerToClientEvents {
+  "container:health_changed": (event: HealthChangedEvent) => void;
   "container:status_changed": (event: StatusChangedEvent) => void;
   activity_log: (entry: ActivityEntry) => void;
 }

@@ -5,6 +5,7 @@ import type { UserActivityLogger } from "../activity/user-activity-logger.ts";
 import type { ContainerManager, StatusChange } from "../containers/container-manager.ts";
 import type { Redactor } from "../logging/redactor.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
+import type { HealthChange, HealthMonitor } from "../monitoring/health-monitor.ts";
 import { registerActivityHandlers } from "./activity-handlers.ts";
 import type { TokenAuthenticator } from "./auth.ts";
 import { registerContainerHandlers } from "./container-handlers.ts";
@@ -21,6 +22,7 @@ export type BerthServer = Server<ClientToServerEvents, ServerToClientEvents, Int
 export interface SocketIOEventHandlerOptions {
   httpServer: HttpServer;
   activity: UserActivityLogger;
+  health: HealthMonitor;
   auth: TokenAuthenticator;
   manager: ContainerManager;
   redactor: Redactor;
@@ -85,7 +87,21 @@ export class SocketIOEventHandler {
     });
     options.manager.on("statusChanged", this.#onStatus);
     options.activity.on("entry", this.#onActivity);
+    options.health.on("change", this.#onHealth);
   }
+
+  readonly #onHealth = (change: HealthChange) => {
+    const record = this.#o.manager.findById(change.id);
+    if (!record) return;
+    this.io.to([ownerRoom(record.owner), ADMIN_ROOM]).emit("container:health_changed", {
+      id: change.id,
+      name: record.name,
+      health: change.health,
+      previous: change.previous,
+      reason: change.reason,
+      ts: Date.now(),
+    });
+  };
 
   #pushStatus({ info, from, reason, oomKilled }: StatusChange): void {
     const event = {
@@ -107,6 +123,7 @@ export class SocketIOEventHandler {
     this.#closed = true;
     this.#o.manager.off("statusChanged", this.#onStatus);
     this.#o.activity.off("entry", this.#onActivity);
+    this.#o.health.off("change", this.#onHealth);
     this.io.disconnectSockets(true);
     // io.close() would also close the shared HTTP server; fastify owns that, so only the engine is closed here.
     this.io.engine.close();

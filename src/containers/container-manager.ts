@@ -122,6 +122,11 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     return record;
   }
 
+  /** The record by berth id, whoever owns it (for berth's own components, never for a client's ref). */
+  findById(id: string): ContainerRecord | undefined {
+    return this.#o.repo.get(id);
+  }
+
   info(record: ContainerRecord): ContainerInfo {
     return toContainerInfo(record, this.#o.channel.status(record.id));
   }

@@ -2,10 +2,10 @@ import { ValidationError } from "../errors/errors.ts";
 import type { ContainerRecord, ContainerRepository } from "../store/container-repository.ts";
 import type { Actor } from "./actor.ts";
 import type { ContainerInfo } from "./container-info.ts";
-import type { ContainerState } from "./container-state.ts";
+import type { ContainerState, HealthState } from "./container-state.ts";
 
 export interface ListRequest {
-  filter?: { state?: ContainerState; namePrefix?: string; label?: string };
+  filter?: { state?: ContainerState; health?: HealthState; namePrefix?: string; label?: string };
   limit?: number;
   cursor?: string;
 }
@@ -42,6 +42,7 @@ export function listContainers(
     const batch = repo.list({
       ...(actor.admin ? {} : { owner: actor.owner }),
       ...(request.filter?.state ? { state: request.filter.state } : {}),
+      ...(request.filter?.health ? { health: request.filter.health } : {}),
       ...(request.filter?.namePrefix ? { namePrefix: request.filter.namePrefix } : {}),
       ...(cursor ? { after: cursor } : {}),
       limit: limit + 1,

@@ -15,6 +15,8 @@ export interface EngineEventWatcherOptions {
   repo: ContainerRepository;
   instanceId: string;
   log: SystemLogger;
+  /** The image's HEALTHCHECK result changed. */
+  onDockerHealth?: (id: string, status: "healthy" | "unhealthy" | "starting") => void;
 }
 
 /**
@@ -88,6 +90,12 @@ export class EngineEventWatcher {
     const id = e.labels["berth.id"];
     if (!id || !isContainerId(id) || !this.#o.repo.get(id)) return;
     this.#log.debug({ containerId: id, action: e.action }, "engine event");
+    if (e.action.startsWith("health_status")) {
+      const status = e.action.split(":")[1]?.trim();
+      if (status === "healthy" || status === "unhealthy" || status === "starting")
+        this.#o.onDockerHealth?.(id, status);
+      return;
+    }
     this.#o.manager.syncFromEngine(id, describe(e)).catch((err) => {
       this.#log.warn({ err, containerId: id }, "could not follow an engine event");
     });

@@ -23,6 +23,7 @@ export interface ContainerRecord {
 export interface ListQuery {
   owner?: string;
   state?: ContainerState;
+  health?: HealthState;
   namePrefix?: string;
   after?: { createdAt: number; id: string };
   limit: number;
@@ -154,6 +155,10 @@ export class ContainerRepository {
     if (query.state !== undefined) {
       where.push("state = ?");
       params.push(query.state);
+    }
+    if (query.health !== undefined) {
+      where.push("health = ?");
+      params.push(query.health);
     }
     if (query.namePrefix !== undefined) {
       // substr comparison, not LIKE: a prefix may contain '_' or '%'.

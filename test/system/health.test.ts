@@ -1,0 +1,63 @@
+import { readFile } from "node:fs/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { HealthChangedEvent } from "../../src/api/contract.ts";
+import { nextActivity } from "../helpers/events.ts";
+import { type Client, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
+
+function nextHealth(client: Client, match: (e: HealthChangedEvent) => boolean): Promise<HealthChangedEvent> {
+  return new Promise((resolve) => {
+    const listener = (e: HealthChangedEvent) => {
+      if (!match(e)) return;
+      client.off("container:health_changed", listener);
+      resolve(e);
+    };
+    client.on("container:health_changed", listener);
+  });
+}
+
+describe("health", () => {
+  let server: TestServer;
+  let alice: Client;
+  let bob: Client;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    [alice, bob] = await Promise.all([server.connect("alice"), server.connect("bob")]);
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("turns healthy when the health check passes, then unhealthy after its misses, and pushes each change to the owner", async () => {
+    const code = await readFile(new URL("../fixtures/workloads/flaky-health.js", import.meta.url), "utf8");
+    const bobSaw: unknown[] = [];
+    bob.on("container:health_changed", (e) => bobSaw.push(e));
+    const healthy = nextHealth(alice, (e) => e.name === "flaky" && e.health === "healthy");
+    const unhealthy = nextHealth(alice, (e) => e.name === "flaky" && e.health === "unhealthy");
+    const told = nextActivity(
+      alice,
+      (e) => e.containerName === "flaky" && e.action === "container.unhealthy",
+    );
+    await ok(alice, "container:create", {
+      name: "flaky",
+      env: { HEALTHY_MS: "2500" },
+      healthCheck: {
+        request: { health: true },
+        expect: { ok: true },
+        intervalMs: 1000,
+        retries: 2,
+        timeoutMs: 500,
+      },
+      code: { files: { "index.js": code } },
+    });
+    expect((await healthy).previous).toBe("starting");
+    const bad = await unhealthy;
+    expect(bad).toMatchObject({ previous: "healthy" });
+    expect(bad.reason).toMatch(/failed 2 times in a row/);
+    expect((await told).message).toMatch(/^'flaky' is unhealthy: /);
+    expect((await ok(alice, "container:status", { id: "flaky" })).health).toBe("unhealthy");
+    await ok(alice, "container:stop", { id: "flaky" });
+    expect((await ok(alice, "container:status", { id: "flaky" })).health).toBe("none");
+    expect(bobSaw).toEqual([]);
+  });
+});
