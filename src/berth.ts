@@ -159,6 +159,7 @@ export class Berth {
     this.#events.start();
     this.#sockets = new SocketIOEventHandler({
       httpServer: this.#app.server,
+      channel: this.#channel,
       activity: this.activity,
       health: this.health,
       auth: this.#auth,

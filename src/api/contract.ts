@@ -19,6 +19,27 @@ const ContainerRef = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be a container id or name");
 
 const ByRef = z.strictObject({ id: ContainerRef });
+
+/**
+ * Application data for the channel: any JSON value. Socket.IO has already
+ * parsed it, so only what JSON cannot carry is refused — binary attachments
+ * and undefined — with a walk that is cheap on the request hot path.
+ */
+const JsonData = z.custom<unknown>((value) => value !== undefined && isPlainJson(value, 0), {
+  message: "must be JSON data (no binary)",
+});
+
+function isPlainJson(value: unknown, depth: number): boolean {
+  if (value === null || typeof value !== "object")
+    return typeof value !== "function" && typeof value !== "symbol" && typeof value !== "bigint";
+  if (depth > 64 || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return false;
+  if (Array.isArray(value)) {
+    for (const v of value) if (!isPlainJson(v, depth + 1)) return false;
+    return true;
+  }
+  for (const key in value) if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false;
+  return true;
+}
 const TimeoutSec = z.number().int().min(0).max(600);
 
 export const RequestSchemas = {
@@ -44,6 +65,14 @@ export const RequestSchemas = {
     limit: z.number().int().min(1).max(500).optional(),
     cursor: z.string().max(200).optional(),
   }),
+  "container:send": z.strictObject({ id: ContainerRef, data: JsonData }),
+  "container:request": z.strictObject({
+    id: ContainerRef,
+    data: JsonData,
+    timeoutMs: z.number().int().min(1).max(3_600_000).optional(),
+  }),
+  "container:subscribe": ByRef,
+  "container:unsubscribe": ByRef,
   "activity:history": z.strictObject({
     containerId: ContainerRef.optional(),
     afterId: z.number().int().min(0).optional(),
@@ -63,6 +92,10 @@ export interface ResultMap {
   "container:status": ContainerInfo;
   "container:list": ListResult;
   "activity:history": { items: ActivityEntry[]; hasMore: boolean };
+  "container:send": { id: string };
+  "container:request": unknown;
+  "container:subscribe": { id: string; subscribed: true };
+  "container:unsubscribe": { id: string; subscribed: false };
 }
 
 export interface WireError {
@@ -102,7 +135,15 @@ export interface HealthChangedEvent {
   ts: number;
 }
 
+/** A `message` frame from a workload, pushed to the container's subscribers. */
+export interface ContainerMessageEvent {
+  id: string;
+  data: unknown;
+  ts: number;
+}
+
 export interface ServerToClientEvents {
+  "container:message": (event: ContainerMessageEvent) => void;
   "container:health_changed": (event: HealthChangedEvent) => void;
   "container:status_changed": (event: StatusChangedEvent) => void;
   activity_log: (entry: ActivityEntry) => void;

@@ -36,6 +36,7 @@ export function registerHandler<E extends ClientEvent>(
   context: { log: SystemLogger; redactor: Redactor },
 ): void {
   const schema = RequestSchemas[event];
+  const log = context.log.child({ event });
   const listener = async (...args: unknown[]) => {
     const ack = args.at(-1);
     if (typeof ack !== "function") {
@@ -44,7 +45,6 @@ export function registerHandler<E extends ClientEvent>(
     }
     const payload = args.length > 1 ? args[0] : undefined;
     const started = performance.now();
-    const log = context.log.child({ event });
     let response: unknown;
     try {
       if (payload === null || typeof payload !== "object" || Array.isArray(payload)) {

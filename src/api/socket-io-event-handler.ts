@@ -2,12 +2,14 @@ import type { Server as HttpServer } from "node:http";
 import { Server } from "socket.io";
 import { type ActivityEntry, EVERYONE } from "../activity/activity-entry.ts";
 import type { UserActivityLogger } from "../activity/user-activity-logger.ts";
+import type { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
 import type { ContainerManager, StatusChange } from "../containers/container-manager.ts";
 import type { Redactor } from "../logging/redactor.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { HealthChange, HealthMonitor } from "../monitoring/health-monitor.ts";
 import { registerActivityHandlers } from "./activity-handlers.ts";
 import type { TokenAuthenticator } from "./auth.ts";
+import { registerChannelHandlers } from "./channel-handlers.ts";
 import { registerContainerHandlers } from "./container-handlers.ts";
 import type {
   ClientToServerEvents,
@@ -15,12 +17,13 @@ import type {
   ServerToClientEvents,
   SocketData,
 } from "./contract.ts";
-import { ADMIN_ROOM, ownerRoom } from "./rooms.ts";
+import { ADMIN_ROOM, messagesRoom, ownerRoom } from "./rooms.ts";
 
 export type BerthServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 export interface SocketIOEventHandlerOptions {
   httpServer: HttpServer;
+  channel: SocketCommunicationHandler;
   activity: UserActivityLogger;
   health: HealthMonitor;
   auth: TokenAuthenticator;
@@ -79,6 +82,7 @@ export class SocketIOEventHandler {
         log.info("client reconnected with its state");
       }
       registerContainerHandlers(socket, options.manager, { log, redactor: options.redactor });
+      registerChannelHandlers(socket, options.manager, options.channel, { log, redactor: options.redactor });
       registerActivityHandlers(socket, options.activity, options.manager, {
         log,
         redactor: options.redactor,
@@ -86,9 +90,20 @@ export class SocketIOEventHandler {
       socket.on("disconnect", (reason) => log.info({ reason }, "client disconnected"));
     });
     options.manager.on("statusChanged", this.#onStatus);
+    options.manager.on("statusChanged", this.#onDeleted);
     options.activity.on("entry", this.#onActivity);
     options.health.on("change", this.#onHealth);
+    options.channel.on("message", this.#onMessage);
   }
+
+  readonly #onMessage = (id: string, data: unknown, ts: number) => {
+    this.io.to(messagesRoom(id)).emit("container:message", { id, data, ts });
+  };
+
+  readonly #onDeleted = (change: StatusChange) => {
+    // A deleted container's subscribers are let go; a new container never inherits them.
+    if (change.info.state === "removing") this.io.socketsLeave(messagesRoom(change.info.id));
+  };
 
   readonly #onHealth = (change: HealthChange) => {
     const record = this.#o.manager.findById(change.id);
@@ -124,6 +139,8 @@ export class SocketIOEventHandler {
     this.#o.manager.off("statusChanged", this.#onStatus);
     this.#o.activity.off("entry", this.#onActivity);
     this.#o.health.off("change", this.#onHealth);
+    this.#o.channel.off("message", this.#onMessage);
+    this.#o.manager.off("statusChanged", this.#onDeleted);
     this.io.disconnectSockets(true);
     // io.close() would also close the shared HTTP server; fastify owns that, so only the engine is closed here.
     this.io.engine.close();

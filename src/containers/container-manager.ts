@@ -176,6 +176,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     };
     log.info({ name: spec.name, image }, "creating container");
     return this.#queue.run(id, "create", async () => {
+      let startedAt: number | undefined;
       try {
         try {
           repo.insert(record);
@@ -221,6 +222,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         undo.push("remove engine container", () => docker.removeContainer(dockerId));
         record.dockerId = dockerId;
         repo.update(id, { dockerId });
+        startedAt = Date.now();
         if (spec.start !== false) await docker.startContainer(dockerId);
       } catch (err) {
         log.warn({ err }, "create failed; cleaning up");
@@ -232,7 +234,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
       if (spec.start === false) return this.info(record);
       this.#setState(record, "running", "started", { startedAt: Date.now(), exitCode: null });
       // From here on the container exists: a workload that is not ready is the owner's to inspect, fix or delete.
-      if (spec.waitReady !== false) await this.#waitReady(record);
+      if (spec.waitReady !== false) await this.#waitReady(record, startedAt);
       return this.info(record);
     });
   }
@@ -246,20 +248,27 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     return this.#queue.run(record.id, "start", async () => {
       const current = this.#fresh(record.id);
       this.#require(current, STARTABLE, "start");
-      if (current.state !== "running") {
-        const log = this.#log.child({ containerId: current.id, op: "start" });
+      const log = this.#log.child({ containerId: current.id, op: "start" });
+      const before = current.state;
+      // Asked of the engine even when berth believes it runs: the workload may
+      // have exited a moment ago, before the engine's event reached berth.
+      if (before !== "running") {
         log.info("starting container");
         this.#setState(current, "starting", "starting");
-        try {
-          await this.#o.docker.startContainer(this.#dockerId(current));
-        } catch (err) {
-          this.#setState(current, "failed", "start failed");
-          throw err;
-        }
-        this.#setState(current, "running", "started", { startedAt: Date.now(), exitCode: null });
-        log.info("started container");
       }
-      if (options.waitReady !== false) await this.#waitReady(current);
+      const t0 = Date.now();
+      let started: boolean;
+      try {
+        started = await this.#o.docker.startContainer(this.#dockerId(current));
+      } catch (err) {
+        this.#setState(current, this.#afterFailure(err, before), "start failed");
+        throw err;
+      }
+      if (started || before !== "running") {
+        this.#setState(current, "running", "started", { startedAt: Date.now(), exitCode: null });
+        log.info({ started }, "started container");
+      }
+      if (options.waitReady !== false) await this.#waitReady(current, started ? t0 : undefined);
       return this.info(current);
     });
   }
@@ -286,6 +295,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   #restart(record: ContainerRecord, options: StopOptions & StartOptions): Promise<ContainerInfo> {
     return this.#queue.run(record.id, "restart", async () => {
       const current = this.#fresh(record.id);
+      let startedAt: number | undefined;
       this.#require(current, STOPPABLE, "restart");
       const log = this.#log.child({ containerId: current.id, op: "restart" });
       log.info("restarting container");
@@ -293,14 +303,15 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
       const dockerId = this.#dockerId(current);
       try {
         await this.#o.docker.stopContainer(dockerId, options.timeoutSec ?? this.#o.config.stopTimeoutSec);
+        startedAt = Date.now();
         await this.#o.docker.startContainer(dockerId);
       } catch (err) {
-        this.#setState(current, "failed", "restart failed");
+        this.#setState(current, this.#afterFailure(err, "running"), "restart failed");
         throw err;
       }
       this.#setState(current, "running", "restarted", { startedAt: Date.now(), exitCode: null });
       log.info("restarted container");
-      if (options.waitReady !== false) await this.#waitReady(current);
+      if (options.waitReady !== false) await this.#waitReady(current, startedAt);
       return this.info(current);
     });
   }
@@ -434,21 +445,23 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     if (record.state === "stopped" || record.state === "created" || record.state === "exited") return;
     const log = this.#log.child({ containerId: record.id, op: "stop" });
     log.info({ timeoutSec }, "stopping container");
+    const before = record.state;
     this.#setState(record, "stopping", "stopping");
     try {
       await this.#o.docker.stopContainer(this.#dockerId(record), timeoutSec);
     } catch (err) {
-      this.#setState(record, "failed", "stop failed");
+      this.#setState(record, this.#afterFailure(err, before), "stop failed");
       throw err;
     }
     this.#setState(record, "stopped", "stopped");
     log.info("stopped container");
   }
 
-  async #waitReady(record: ContainerRecord): Promise<void> {
+  async #waitReady(record: ContainerRecord, startedAt: number | undefined): Promise<void> {
     try {
       await waitUntilReady({
         id: record.id,
+        startedAt,
         dockerId: this.#dockerId(record),
         timeoutMs: this.#o.config.readyTimeoutMs,
         docker: this.#o.docker,
@@ -528,6 +541,15 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         details: { reason: (err as NodeJS.ErrnoException).code ?? "unknown" },
       });
     }
+  }
+
+  /**
+   * The state to record after an engine call failed: unchanged when the engine
+   * could not be reached (nothing happened; a resync tells the truth later),
+   * `failed` when it refused.
+   */
+  #afterFailure(err: unknown, before: ContainerState): ContainerState {
+    return err instanceof BerthError && err.code === "DOCKER_UNAVAILABLE" ? before : "failed";
   }
 
   #fresh(id: string): ContainerRecord {

@@ -21,6 +21,12 @@ export interface ReadinessInput {
   id: string;
   dockerId: string;
   timeoutMs: number;
+  /**
+   * When berth (re)started the process: only a hello from a connection made
+   * since then counts. Undefined for a container berth did not just start,
+   * where a workload connected now is ready at once.
+   */
+  startedAt: number | undefined;
   docker: DockerClient;
   channel: WorkloadChannel;
   redactor: Redactor;
@@ -34,12 +40,18 @@ export interface ReadinessInput {
  */
 export async function waitUntilReady(input: ReadinessInput): Promise<void> {
   const { id, dockerId, docker, channel, redactor } = input;
-  const since = Date.now();
+  const since = input.startedAt ?? Date.now();
+  // A hello that came before this call but after the start counts; checked and
+  // then waited for without yielding, so none can slip between the two.
+  const now = channel.status(id);
+  if (now.connected && (input.startedAt === undefined || (now.connectedAt ?? 0) >= input.startedAt)) return;
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(new Error("ready timeout")), input.timeoutMs);
   try {
     const outcome = await Promise.race([
-      channel.waitForHello(id, { signal: abort.signal }).then(() => ({ kind: "ready" as const })),
+      channel
+        .waitForHello(id, { signal: abort.signal, fresh: true })
+        .then(() => ({ kind: "ready" as const })),
       docker.waitForExit(dockerId, abort.signal).then((exitCode) => ({ kind: "exited" as const, exitCode })),
       new Promise<{ kind: "bad_hello"; reason: string }>((resolve) => {
         const listener = (badId: string, reason: string) => {

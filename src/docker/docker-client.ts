@@ -54,8 +54,8 @@ export interface DockerClient {
   imageExists(ref: string): Promise<boolean>;
   /** Creates a container and returns its engine id. */
   createContainer(body: ContainerCreateBody): Promise<string>;
-  /** Starting a running container succeeds (the engine's 304). */
-  startContainer(dockerId: string): Promise<void>;
+  /** Resolves true when it started the container, false when it was already running (the engine's 304). */
+  startContainer(dockerId: string): Promise<boolean>;
   /** SIGTERM, then SIGKILL after `timeoutSec`; stopping a stopped container succeeds. */
   stopContainer(dockerId: string, timeoutSec: number): Promise<void>;
   /** Force-removes with anonymous volumes; removing a missing container succeeds. */

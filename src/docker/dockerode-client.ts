@@ -130,12 +130,14 @@ export class DockerodeClient implements DockerClient {
     });
   }
 
-  async startContainer(dockerId: string): Promise<void> {
-    await this.#call("container start", async () => {
+  async startContainer(dockerId: string): Promise<boolean> {
+    return this.#call("container start", async () => {
       try {
         await this.#docker.getContainer(dockerId).start();
+        return true;
       } catch (err) {
-        if ((err as { statusCode?: number }).statusCode !== 304) throw err;
+        if ((err as { statusCode?: number }).statusCode === 304) return false;
+        throw err;
       }
     });
   }

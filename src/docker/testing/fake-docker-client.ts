@@ -86,9 +86,12 @@ export class FakeDockerClient implements DockerClient {
     return id;
   }
 
-  async startContainer(dockerId: string): Promise<void> {
+  async startContainer(dockerId: string): Promise<boolean> {
     this.#enter("startContainer", dockerId);
-    this.#get(dockerId).state = "running";
+    const c = this.#get(dockerId);
+    if (c.state === "running") return false;
+    c.state = "running";
+    return true;
   }
 
   async stopContainer(dockerId: string, timeoutSec: number): Promise<void> {

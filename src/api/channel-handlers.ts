@@ -1,0 +1,58 @@
+import type { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
+import type { ContainerManager } from "../containers/container-manager.ts";
+import type { Redactor } from "../logging/redactor.ts";
+import type { SystemLogger } from "../logging/system-logger.ts";
+import { type BerthSocket, registerHandler } from "./register-handler.ts";
+import { messagesRoom } from "./rooms.ts";
+
+/**
+ * The channel events: one-way messages and requests to the process inside a
+ * container, and subscriptions to what it sends. The data is application data
+ * and passes through untouched (never redacted, never logged).
+ */
+export function registerChannelHandlers(
+  socket: BerthSocket,
+  manager: ContainerManager,
+  channel: SocketCommunicationHandler,
+  context: { log: SystemLogger; redactor: Redactor },
+): void {
+  registerHandler(
+    socket,
+    "container:send",
+    async (p, actor) => {
+      const { id } = manager.resolve(actor, p.id);
+      await channel.send(id, p.data);
+      return { id };
+    },
+    context,
+  );
+  registerHandler(
+    socket,
+    "container:request",
+    (p, actor) => {
+      const { id } = manager.resolve(actor, p.id);
+      return channel.request(id, p.data, p.timeoutMs === undefined ? undefined : { timeoutMs: p.timeoutMs });
+    },
+    context,
+  );
+  registerHandler(
+    socket,
+    "container:subscribe",
+    async (p, actor) => {
+      const { id } = manager.resolve(actor, p.id);
+      await socket.join(messagesRoom(id));
+      return { id, subscribed: true as const };
+    },
+    context,
+  );
+  registerHandler(
+    socket,
+    "container:unsubscribe",
+    async (p, actor) => {
+      const { id } = manager.resolve(actor, p.id);
+      await socket.leave(messagesRoom(id));
+      return { id, subscribed: false as const };
+    },
+    context,
+  );
+}
