@@ -70,14 +70,13 @@ export async function reconcile(o: ReconcilerOptions): Promise<ReconcileReport> 
       }
       continue;
     }
-    const state = stateFromEngine(found.state, record.state);
-    o.manager.observe(
-      record,
-      state,
-      "reconciled with the engine",
-      record.dockerId === found.dockerId ? {} : { dockerId: found.dockerId },
-    );
+    if (record.dockerId !== found.dockerId)
+      o.manager.observe(record, record.state, "adopted", { dockerId: found.dockerId });
     await o.channel.open(record.id, { uid: record.uid, gid: record.uid });
+    // What changed while berth was away (an exit, with its code) is read and reported once.
+    if (stateFromEngine(found.state, record.state) !== record.state) {
+      await o.manager.syncFromEngine(record.id, "changed while berth was away");
+    }
     report.adopted++;
   }
 

@@ -1,0 +1,55 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+
+const root = new URL("../../", import.meta.url).pathname;
+
+export interface BerthProcess {
+  child: ChildProcess;
+  port: number;
+  url: string;
+  /** Every log line so far. */
+  lines: string[];
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * Runs berth as its own process (`node src/main.ts`, on the Node.js 24 that
+ * runs the tests), for tests that kill it: SIGKILL must leave the containers
+ * running, and the next start must adopt them.
+ */
+export async function spawnBerth(env: Record<string, string>): Promise<BerthProcess> {
+  const child = spawn(process.execPath, ["src/main.ts"], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "", BERTH_PORT: "0", BERTH_LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: string[] = [];
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`berth did not start:\n${lines.join("\n")}`)), 30_000);
+    for (const stream of [child.stdout!, child.stderr!]) {
+      createInterface({ input: stream }).on("line", (line) => {
+        lines.push(line);
+        if (line.includes('"berth is listening"')) {
+          clearTimeout(timer);
+          resolve((JSON.parse(line) as { port: number }).port);
+        }
+      });
+    }
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`berth exited with ${code}:\n${lines.join("\n")}`));
+    });
+  });
+  return {
+    child,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    lines,
+    async kill(signal = "SIGTERM") {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      await once(child, "exit");
+    },
+  };
+}

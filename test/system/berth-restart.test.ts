@@ -1,0 +1,89 @@
+import { execFileSync } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { io } from "socket.io-client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type BerthProcess, spawnBerth } from "../helpers/berth-process.ts";
+import { type Client, call, ok, removeInstance, TOKENS } from "../helpers/test-server.ts";
+
+async function connect(url: string): Promise<Client> {
+  const client: Client = io(url, {
+    auth: { token: TOKENS.alice },
+    transports: ["websocket"],
+    reconnection: false,
+  });
+  await new Promise<void>((resolve, reject) => {
+    client.once("connect", resolve);
+    client.once("connect_error", reject);
+  });
+  return client;
+}
+
+describe("berth killed with SIGKILL and started again", () => {
+  let dataDir: string;
+  let berth: BerthProcess | undefined;
+  let env: Record<string, string>;
+  const clients: Client[] = [];
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "br-"));
+    env = { BERTH_DATA_DIR: dataDir, BERTH_TOKENS: `alice:${TOKENS.alice}`, BERTH_STOP_TIMEOUT_SEC: "1" };
+  });
+  afterAll(async () => {
+    for (const c of clients) c.disconnect();
+    await berth?.kill("SIGKILL");
+    const instanceId = (await readFile(join(dataDir, "instance-id"), "utf8").catch(() => "")).trim();
+    if (instanceId) await removeInstance(instanceId);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("leaves containers running; the next berth adopts them, workloads reconnect, and what changed meanwhile is reported once", async () => {
+    berth = await spawnBerth(env);
+    let alice = await connect(berth.url);
+    clients.push(alice);
+    const echo = await readFile(new URL("../fixtures/workloads/echo.js", import.meta.url), "utf8");
+    const a = await ok(alice, "container:create", {
+      name: "survivor",
+      code: { files: { "index.js": echo } },
+    });
+    const b = await ok(alice, "container:create", {
+      name: "dies-meanwhile",
+      code: { files: { "index.js": echo } },
+    });
+    expect(await ok(alice, "container:request", { id: a.id, data: "before" })).toBe("before");
+
+    await berth.kill("SIGKILL");
+    // While berth is away: one workload keeps running, the other is stopped (exit 137).
+    execFileSync("docker", ["kill", `berth-${b.id}`]);
+    expect(
+      execFileSync("docker", ["inspect", "-f", "{{.State.Running}}", `berth-${a.id}`])
+        .toString()
+        .trim(),
+    ).toBe("true");
+
+    berth = await spawnBerth(env);
+    alice = await connect(berth.url);
+    clients.push(alice);
+    // The workload reconnects by itself (it retries every 200 ms).
+    let answer: unknown;
+    for (let i = 0; i < 50 && answer === undefined; i++) {
+      const res = await call(alice, "container:request", { id: a.id, data: "after" }, 5000);
+      if (res.ok) answer = res.data;
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(answer).toBe("after");
+    expect(await ok(alice, "container:status", { id: a.id })).toMatchObject({
+      state: "running",
+      channel: { connected: true },
+    });
+    expect(await ok(alice, "container:status", { id: b.id })).toMatchObject({
+      state: "exited",
+      exitCode: 137,
+    });
+    const history = await ok(alice, "activity:history", { containerId: b.id });
+    const exits = history.items.filter((e) => e.action === "container.exited");
+    expect(exits).toHaveLength(1);
+    expect(exits[0]?.message).toBe("'dies-meanwhile' stopped unexpectedly (exit code 137)");
+  });
+});
