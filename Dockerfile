@@ -4,7 +4,9 @@
 FROM node:24-slim
 COPY packages/workload/package.json /node_modules/@berth/workload/package.json
 COPY packages/workload/lib /node_modules/@berth/workload/lib
-RUN mkdir -p /app /run/berth
+# berth mounts the container's code directory at /run/berth-code, where
+# `current` points at the active release: /app is always one whole release.
+RUN mkdir -p /run/berth /run/berth-code && ln -s /run/berth-code/current /app
 WORKDIR /app
 ENV NODE_ENV=production
 CMD ["node", "/app/index.js"]

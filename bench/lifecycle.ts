@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -62,8 +62,9 @@ export async function run(): Promise<void> {
       const id = `D${String(round).padStart(11, "0")}`;
       const base = join(dataDir, "direct", id);
       await mkdir(join(base, "run"), { recursive: true });
-      await mkdir(join(base, "app"), { recursive: true });
-      await writeFile(join(base, "app", "index.js"), code);
+      await mkdir(join(base, "code", "releases", "1"), { recursive: true });
+      await writeFile(join(base, "code", "releases", "1", "index.js"), code);
+      await symlink("releases/1", join(base, "code", "current"));
       t = performance.now();
       const body = buildCreateBody({
         id,
@@ -73,7 +74,8 @@ export async function run(): Promise<void> {
         spec: { name: `direct-${round}` },
         image: config.defaultImage,
         socketDir: join(base, "run"),
-        releaseDir: join(base, "app"),
+        codeDir: join(base, "code"),
+        hasCode: true,
         networkName: undefined,
         config,
       });

@@ -23,6 +23,7 @@ import {
   rmSync,
   statfsSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { request } from "node:http";
@@ -279,9 +280,12 @@ async function ensureImage() {
   say(`building the runtime image ${RUNTIME_IMAGE} offline`);
   const rootfs = mkdtempSync(join(tmpdir(), "berth-rootfs-"));
   try {
-    for (const dir of ["usr/local/bin", "app", "tmp", "run/berth", "etc", "node_modules/@berth"]) {
+    for (const dir of ["usr/local/bin", "tmp", "run/berth", "run/berth-code", "etc", "node_modules/@berth"]) {
       mkdirSync(join(rootfs, dir), { recursive: true });
     }
+    // berth mounts a container's code directory at /run/berth-code; `current`
+    // there points at the active release, so /app is always one whole release.
+    symlinkSync("/run/berth-code/current", join(rootfs, "app"));
     chmodSync(join(rootfs, "tmp"), 0o1777);
     copyFileSync(node24, join(rootfs, "usr/local/bin/node"));
     chmodSync(join(rootfs, "usr/local/bin/node"), 0o755);

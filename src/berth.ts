@@ -22,6 +22,7 @@ import { HealthMonitor } from "./monitoring/health-monitor.ts";
 import { ActivityRepository } from "./store/activity-repository.ts";
 import { ContainerRepository } from "./store/container-repository.ts";
 import { openDatabase } from "./store/database.ts";
+import { ReleaseRepository } from "./store/release-repository.ts";
 
 export interface BerthOptions {
   /** Where JSON log lines go (tests read them); stdout by default. */
@@ -94,6 +95,7 @@ export class Berth {
       config,
       docker: this.#docker,
       repo,
+      releases: new ReleaseRepository(this.#db),
       channel: this.#channel,
       redactor: this.redactor,
       log: this.log,

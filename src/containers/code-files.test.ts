@@ -1,9 +1,6 @@
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { BerthError } from "../errors/berth-error.ts";
-import { checkCodePath, validateCodeFiles, writeRelease } from "./code-files.ts";
+import { checkCodePath, validateCodeFiles } from "./code-files.ts";
 
 const limits = { maxBytes: 1000, maxFiles: 3 };
 
@@ -40,19 +37,5 @@ describe("code files", () => {
     expect(fail({ a: "x".repeat(1001) })).toBe("VALIDATION_FAILED");
     expect(fail({ a: "1", "a/b": "2" })).toBe("VALIDATION_FAILED");
     expect(fail({ a: "1", "b/c": "2" })).toBe("accepted");
-  });
-
-  it("writes a release all at once, with files readable by the workload", async () => {
-    const root = await mkdtemp(join(tmpdir(), "code-"));
-    try {
-      const entries = validateCodeFiles({ "index.js": "1", "lib/a.js": Buffer.from([0, 1, 2]) }, limits);
-      await writeRelease(join(root, "1"), entries);
-      expect(await readdir(root)).toEqual(["1"]); // no staging directory left behind
-      expect(await readFile(join(root, "1", "index.js"), "utf8")).toBe("1");
-      expect([...(await readFile(join(root, "1", "lib", "a.js")))]).toEqual([0, 1, 2]);
-      expect((await stat(join(root, "1", "index.js"))).mode & 0o777).toBe(0o644);
-    } finally {
-      await rm(root, { recursive: true, force: true });
-    }
   });
 });

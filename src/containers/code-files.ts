@@ -1,5 +1,3 @@
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
 import { ValidationError } from "../errors/errors.ts";
 
 export interface CodeLimits {
@@ -7,7 +5,7 @@ export interface CodeLimits {
   maxFiles: number;
 }
 
-export interface CodeEntry {
+export interface CodeFileEntry {
   path: string;
   content: Buffer;
 }
@@ -38,8 +36,8 @@ export function checkCodePath(path: string): string | undefined {
 export function validateCodeFiles(
   files: Record<string, string | Uint8Array>,
   limits: CodeLimits,
-): CodeEntry[] {
-  const entries: CodeEntry[] = [];
+): CodeFileEntry[] {
+  const entries: CodeFileEntry[] = [];
   const seen = new Set<string>();
   let total = 0;
   const paths = Object.keys(files);
@@ -72,7 +70,7 @@ export function validateCodeFiles(
       .slice(0, -1)
       .map((_, i, parts) => parts.slice(0, i + 1).join("/"));
     for (const p of prefixes) {
-      if (files[p] !== undefined) {
+      if (Object.hasOwn(files, p)) {
         throw new ValidationError(`Code file path '${p}' is both a file and a directory.`, {
           details: { field: "code.files", path: p },
         });
@@ -82,26 +80,4 @@ export function validateCodeFiles(
     entries.push({ path, content });
   }
   return entries;
-}
-
-/**
- * Writes a release into `dir` all at once: into a sibling temporary directory
- * first, then one rename, so that `dir` either does not exist or is complete.
- * Files are root-owned and world-readable (the workload runs as its own uid and
- * reads them through a read-only mount).
- */
-export async function writeRelease(dir: string, entries: readonly CodeEntry[]): Promise<void> {
-  const staging = `${dir}.staging-${process.pid}-${Date.now()}`;
-  await mkdir(staging, { recursive: true, mode: 0o755 });
-  try {
-    for (const { path, content } of entries) {
-      const target = join(staging, path);
-      await mkdir(dirname(target), { recursive: true, mode: 0o755 });
-      await writeFile(target, content, { mode: 0o644, flag: "wx" });
-    }
-    await rename(staging, dir);
-  } catch (err) {
-    await rm(staging, { recursive: true, force: true });
-    throw err;
-  }
 }

@@ -5,6 +5,7 @@ import type { StoredSpec } from "./container-spec.ts";
 const MiB = 1024 * 1024;
 export const SOCKET_DIR_IN_CONTAINER = "/run/berth";
 export const SOCKET_PATH_IN_CONTAINER = "/run/berth/berth.sock";
+export const CODE_DIR_IN_CONTAINER = "/run/berth-code";
 
 export interface CreateBodyInput {
   id: string;
@@ -14,8 +15,10 @@ export interface CreateBodyInput {
   spec: StoredSpec;
   image: string;
   socketDir: string;
-  /** The release mounted read-only at /app; none when the image brings its own code. */
-  releaseDir: string | undefined;
+  /** The code directory (releases and the `current` pointer), mounted read-only at /run/berth-code. */
+  codeDir: string;
+  /** Whether there is code: /app (a link to /run/berth-code/current) is then the working directory. */
+  hasCode: boolean;
   /** The owner's own bridge network, for `network: 'outbound'`. */
   networkName: string | undefined;
   config: Config;
@@ -46,8 +49,7 @@ export function buildCreateBody(input: CreateBodyInput): ContainerCreateBody {
   const mounts = [
     { Type: "bind" as const, Source: input.socketDir, Target: SOCKET_DIR_IN_CONTAINER, ReadOnly: true },
   ];
-  if (input.releaseDir)
-    mounts.push({ Type: "bind", Source: input.releaseDir, Target: "/app", ReadOnly: true });
+  mounts.push({ Type: "bind", Source: input.codeDir, Target: CODE_DIR_IN_CONTAINER, ReadOnly: true });
   const networked = input.networkName !== undefined;
   return {
     name: `berth-${input.id}`,
@@ -62,7 +64,7 @@ export function buildCreateBody(input: CreateBodyInput): ContainerCreateBody {
       "berth.name": spec.name,
     },
     User: `${input.uid}:${input.uid}`,
-    WorkingDir: "/app",
+    WorkingDir: input.hasCode ? "/app" : "/",
     NetworkDisabled: !networked,
     HostConfig: {
       Init: true,

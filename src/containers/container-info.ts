@@ -44,6 +44,14 @@ export function toContainerInfo(record: ContainerRecord, channel?: ChannelInfo):
   if (record.startedAt !== null) info.startedAt = record.startedAt;
   if (record.exitCode !== null) info.exitCode = record.exitCode;
   if (record.release !== null) info.release = record.release;
-  if (channel) info.channel = channel;
+  if (channel) {
+    // Only the documented fields: the hub also knows meta, requests in flight and bad-frame counts.
+    const c: ChannelInfo = { connected: channel.connected };
+    if (channel.connectedAt !== undefined) c.connectedAt = channel.connectedAt;
+    if (channel.lastSeenAt !== undefined) c.lastSeenAt = channel.lastSeenAt;
+    if (channel.rttMs !== undefined) c.rttMs = channel.rttMs;
+    if (channel.protocol !== undefined) c.protocol = channel.protocol;
+    info.channel = c;
+  }
   return info;
 }

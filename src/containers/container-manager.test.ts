@@ -12,12 +12,18 @@ import { Redactor } from "../logging/redactor.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
 import { ContainerRepository } from "../store/container-repository.ts";
 import { openDatabase } from "../store/database.ts";
+import { ReleaseRepository } from "../store/release-repository.ts";
 import { ContainerManager } from "./container-manager.ts";
 import { ContainerPaths } from "./container-paths.ts";
 import { ContainerSpec } from "./container-spec.ts";
 import { FakeWorkloadChannel } from "./testing/fake-workload-channel.ts";
 
 const alice = { owner: "alice", admin: false };
+
+/** Waits (on the event loop, never on a fixed sleep) until the fake engine has been asked for something. */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((r) => setImmediate(r));
+}
 const spec = (extra: Record<string, unknown> = {}) =>
   ContainerSpec.parse({ name: "bot", code: { files: { "index.js": "x" } }, ...extra });
 
@@ -43,6 +49,7 @@ describe("ContainerManager (with a fake engine)", () => {
       config,
       docker,
       repo,
+      releases: new ReleaseRepository(db),
       channel,
       redactor,
       log: createSystemLogger({ level: "silent", redactor, destination: new PassThrough() }),
@@ -77,7 +84,7 @@ describe("ContainerManager (with a fake engine)", () => {
     channel.autoHello = false;
     const started = Date.now();
     const creating = manager.create(alice, spec());
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => docker.calls.some((c) => c.method === "waitForExit"));
     const [dockerId] = docker.containers.keys();
     docker.exit(dockerId!, 3);
     await expect(creating).rejects.toMatchObject({
@@ -92,7 +99,7 @@ describe("ContainerManager (with a fake engine)", () => {
   it("answers NOT_READY bad_hello at once when the handshake is refused", async () => {
     channel.autoHello = false;
     const creating = manager.create(alice, spec());
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => docker.calls.some((c) => c.method === "waitForExit"));
     channel.badHello(repo.all()[0]!.id, "wrong protocol version");
     await expect(creating).rejects.toMatchObject({ code: "NOT_READY", details: { cause: "bad_hello" } });
     expect(repo.all()[0]?.state).toBe("running");
@@ -149,5 +156,6 @@ describe("ContainerManager (with a fake engine)", () => {
   it("writes release 1 and never writes outside the code directory", async () => {
     const info = await manager.create(alice, spec({ code: { files: { "index.js": "1", "lib/a.js": "2" } } }));
     expect(existsSync(join(dataDir, "code", info.id, "releases", "1", "lib", "a.js"))).toBe(true);
+    expect(existsSync(join(dataDir, "code", info.id, "current", "index.js"))).toBe(true);
   });
 });

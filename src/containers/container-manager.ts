@@ -14,8 +14,12 @@ import {
 import type { Redactor } from "../logging/redactor.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ContainerRecord, ContainerRepository } from "../store/container-repository.ts";
+import type { ReleaseRepository } from "../store/release-repository.ts";
+import { codeFromFiles } from "../updates/code-from-files.ts";
+import { switchRelease } from "../updates/release-pointer.ts";
+import { releaseStats } from "../updates/release-stats.ts";
+import { writeReleaseEntries } from "../updates/write-release-entries.ts";
 import type { Actor } from "./actor.ts";
-import { validateCodeFiles, writeRelease } from "./code-files.ts";
 import { buildCreateBody, managedLabels } from "./container-config.ts";
 import { isContainerId, newContainerId } from "./container-id.ts";
 import { type ContainerInfo, toContainerInfo } from "./container-info.ts";
@@ -32,6 +36,7 @@ export interface ContainerManagerOptions {
   config: Config;
   docker: DockerClient;
   repo: ContainerRepository;
+  releases: ReleaseRepository;
   channel: WorkloadChannel;
   redactor: Redactor;
   log: SystemLogger;
@@ -65,6 +70,14 @@ export interface OperationOutcome {
 export interface ContainerManagerEvents {
   statusChanged: [StatusChange];
   operation: [OperationOutcome];
+}
+
+/** A failure to write berth's own files or store, as STORAGE_ERROR; berth's own errors pass through. */
+export function asStorageError(err: unknown): unknown {
+  if (err instanceof BerthError) return err;
+  const e = err as NodeJS.ErrnoException & { errcode?: number; errstr?: string };
+  const reason = e.code === "ERR_SQLITE_ERROR" ? (e.errstr ?? "database error") : (e.code ?? "unknown");
+  return new StorageError({ cause: err, details: { reason } });
 }
 
 function isContainerInfo(value: unknown): value is ContainerInfo {
@@ -149,7 +162,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     const image = spec.image ?? config.defaultImage;
     this.#checkLimits(spec, image);
     const entries = spec.code
-      ? validateCodeFiles(spec.code.files, { maxBytes: config.maxCodeBytes, maxFiles: config.maxCodeFiles })
+      ? codeFromFiles(spec.code.files, { maxBytes: config.maxCodeBytes, maxFiles: config.maxCodeFiles })
       : undefined;
 
     const existing = repo.getByName(actor.owner, spec.name);
@@ -183,17 +196,27 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         } catch (err) {
           const taken = repo.getByName(actor.owner, spec.name);
           if (taken) throw new NameConflictError(spec.name, taken.id);
-          throw err;
+          throw asStorageError(err);
         }
         undo.push("delete row", () => repo.delete(id));
         redactor.addEnvironment(spec.env, spec.secretEnv);
         undo.push("forget secrets", () => redactor.removeEnvironment(spec.env, spec.secretEnv));
 
         await this.#storage(async () => {
+          undo.push("remove code", () => rm(paths.codeDir(id), { recursive: true, force: true }));
+          await mkdir(paths.codeDir(id), { recursive: true, mode: 0o755 });
           if (entries) {
-            undo.push("remove code", () => rm(paths.codeDir(id), { recursive: true, force: true }));
-            await mkdir(`${paths.codeDir(id)}/releases`, { recursive: true, mode: 0o755 });
-            await writeRelease(paths.releaseDir(id, 1), entries);
+            await writeReleaseEntries(paths.releaseDir(id, 1), entries);
+            await switchRelease(paths.codeDir(id), 1);
+            const stats = releaseStats(entries);
+            this.#o.releases.insert({
+              containerId: id,
+              number: 1,
+              status: "active",
+              createdAt: record.createdAt,
+              createdBy: actor.owner,
+              ...stats,
+            });
           }
           undo.push("remove socket directory", () =>
             rm(paths.socketDir(id), { recursive: true, force: true }),
@@ -214,7 +237,8 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
             spec: record.spec,
             image,
             socketDir: paths.socketDir(id),
-            releaseDir: entries ? paths.releaseDir(id, 1) : undefined,
+            codeDir: paths.codeDir(id),
+            hasCode: entries !== undefined,
             networkName,
             config,
           }),
@@ -268,7 +292,18 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         this.#setState(current, "running", "started", { startedAt: Date.now(), exitCode: null });
         log.info({ started }, "started container");
       }
-      if (options.waitReady !== false) await this.#waitReady(current, started ? t0 : undefined);
+      if (options.waitReady === false) return this.info(current);
+      try {
+        await this.#waitReady(current, started ? t0 : undefined);
+      } catch (err) {
+        // The engine said "already running" while the workload was on its way out; now it is out: start it for real.
+        if (started || !(err instanceof BerthError && err.details?.cause === "exited")) throw err;
+        log.info("workload had just exited; starting it again");
+        const t1 = Date.now();
+        await this.#o.docker.startContainer(this.#dockerId(current));
+        this.#setState(current, "running", "started", { startedAt: Date.now(), exitCode: null });
+        await this.#waitReady(current, t1);
+      }
       return this.info(current);
     });
   }

@@ -38,4 +38,17 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX activity_by_container ON activity (container_id, id);
   CREATE INDEX activity_by_ts ON activity (ts);
   `,
+  `
+  CREATE TABLE releases (
+    container_id TEXT NOT NULL REFERENCES containers (id) ON DELETE CASCADE,
+    number       INTEGER NOT NULL,
+    status       TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    created_by   TEXT NOT NULL,
+    bytes        INTEGER NOT NULL,
+    files        INTEGER NOT NULL,
+    hash         TEXT NOT NULL,
+    PRIMARY KEY (container_id, number)
+  );
+  `,
 ];

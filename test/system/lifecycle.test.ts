@@ -95,10 +95,11 @@ describe("container lifecycle over Socket.IO", () => {
     const mounts = info.Mounts.map((m) => ({ dest: m.Destination, rw: m.RW, src: m.Source }));
     expect(mounts).toContainEqual({ dest: "/run/berth", rw: false, src: `${server.dataDir}/run/${c.id}` });
     expect(mounts).toContainEqual({
-      dest: "/app",
+      dest: "/run/berth-code",
       rw: false,
-      src: `${server.dataDir}/code/${c.id}/releases/1`,
+      src: `${server.dataDir}/code/${c.id}`,
     });
+    expect(mounts).toHaveLength(2);
     expect(mounts.some((m) => m.src.includes("docker.sock"))).toBe(false);
     expect(info.Config.Env).toContain("BERTH_SOCKET=/run/berth/berth.sock");
     expect(info.Config.Labels).toMatchObject({

@@ -1,0 +1,73 @@
+import type { Socket } from "node:net";
+import { ValidationError } from "../errors/errors.ts";
+import { ChannelBusyError, FrameTooLargeError } from "./channel-errors.ts";
+
+/**
+ * The outbound side of one connection: serializes, enforces the frame limit
+ * and the bound on what may wait in the socket's queue, and batches writes.
+ */
+export class FrameWriter {
+  readonly #socket: Socket;
+  readonly #maxFrameBytes: number;
+  readonly #maxQueuedBytes: number;
+  readonly #uncork: () => void;
+  #corked = false;
+
+  constructor(socket: Socket, maxFrameBytes: number, maxQueuedBytes: number) {
+    this.#socket = socket;
+    this.#maxFrameBytes = maxFrameBytes;
+    this.#maxQueuedBytes = maxQueuedBytes;
+    this.#uncork = () => {
+      this.#corked = false;
+      this.#socket.uncork();
+    };
+  }
+
+  /** The JSON text of `data`; undefined (or a function) has no JSON form and travels as null. */
+  static serialize(data: unknown): string {
+    try {
+      return JSON.stringify(data) ?? "null";
+    } catch (err) {
+      throw new ValidationError("The data cannot be sent as JSON (a cycle or a BigInt?).", { cause: err });
+    }
+  }
+
+  /** Throws FRAME_TOO_LARGE or CHANNEL_BUSY when `line` may not be written now. */
+  check(line: string): void {
+    // A UTF-16 unit is at most 3 UTF-8 bytes: short lines need no byte count.
+    if ((line.length - 1) * 3 > this.#maxFrameBytes) {
+      const bytes = Buffer.byteLength(line) - 1;
+      if (bytes > this.#maxFrameBytes) throw new FrameTooLargeError(bytes, this.#maxFrameBytes);
+    }
+    // The socket counts queued strings in characters, not bytes: close enough for a bound.
+    // An empty queue always takes one frame, so a frame of the maximum size can always be sent.
+    const queued = this.#socket.writableLength;
+    if (queued > 0 && queued + line.length > this.#maxQueuedBytes) {
+      throw new ChannelBusyError(queued, this.#maxQueuedBytes);
+    }
+  }
+
+  /**
+   * Writes within one tick are corked and leave in one writev when the tick
+   * ends: many requests issued together (or answers to a batch of pings) cost
+   * one system call instead of one each.
+   */
+  write(line: string, cb?: (err?: Error | null) => void): void {
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#socket.cork();
+      process.nextTick(this.#uncork);
+    }
+    this.#socket.write(line, cb);
+  }
+
+  /** Writes a frame of berth's own unless the queue is full: a peer that does not read gets no more. */
+  writeIfRoom(line: string): void {
+    if (this.#socket.writableLength + line.length <= this.#maxQueuedBytes) this.write(line);
+  }
+
+  /** Sends what is corked now (before an end()). */
+  flush(): void {
+    if (this.#corked) this.#uncork();
+  }
+}

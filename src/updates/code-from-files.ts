@@ -1,0 +1,16 @@
+import { type CodeLimits, validateCodeFiles } from "../containers/code-files.ts";
+import type { CodeEntryList } from "./code-entry.ts";
+
+/**
+ * Turns a `code.files` map into the same entries an archive gives, with the
+ * checks container creation applies (errors name `field: "code.files"`).
+ * Directories are implied by the paths; every file is written 0644.
+ */
+export function codeFromFiles(files: Record<string, string | Uint8Array>, limits: CodeLimits): CodeEntryList {
+  return validateCodeFiles(files, limits).map(({ path, content }) => ({
+    path,
+    kind: "file",
+    content,
+    mode: 0o644,
+  }));
+}

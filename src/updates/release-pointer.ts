@@ -1,0 +1,42 @@
+import { randomBytes } from "node:crypto";
+import { open, readlink, rename, rm, symlink } from "node:fs/promises";
+import { join } from "node:path";
+
+/**
+ * Which release a container runs is one symlink, `<code>/<id>/current →
+ * releases/<n>`. The code directory is mounted read-only at /run/berth-code
+ * and the image's /app links to /run/berth-code/current, so the workload
+ * always sees one complete, immutable release. A switch writes a new link
+ * beside the old one and renames it over: rename is atomic, so a crash leaves
+ * either the old pointer or the new one, never neither.
+ */
+export const POINTER = "current";
+
+export async function switchRelease(codeDir: string, release: number): Promise<void> {
+  const temp = join(codeDir, `.current-${randomBytes(6).toString("hex")}`);
+  await symlink(`releases/${release}`, temp);
+  try {
+    await rename(temp, join(codeDir, POINTER));
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+  // The rename must reach the disk before the container starts on it.
+  const dir = await open(codeDir, "r");
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+/** The release the pointer names, or undefined when there is none. */
+export async function currentRelease(codeDir: string): Promise<number | undefined> {
+  try {
+    const target = await readlink(join(codeDir, POINTER));
+    const m = /^releases\/(\d+)$/.exec(target);
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}

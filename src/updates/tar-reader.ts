@@ -1,0 +1,160 @@
+import { BerthError } from "../errors/berth-error.ts";
+import { archiveError } from "./archive-error.ts";
+import { parsePaxRecords } from "./pax-records.ts";
+import { decodeName, isZeroBlock, parseTarHeader, TAR_BLOCK, type TarHeader } from "./tar-header.ts";
+
+/** One member of a tar archive, with GNU long names and pax overrides applied; nothing checked but structure. */
+export interface TarEntry {
+  name: string;
+  linkname: string;
+  /** The typeflag character: "0" file, "1" hard link, "2" symlink, "5" directory, anything else. */
+  type: string;
+  mode: number;
+  /** A view into the archive holding the data actually present (never more than what remains). */
+  data: Buffer;
+}
+
+// A longer name could never pass checkCodePath (1024 characters), so there is no reason to read one.
+const MAX_LONG_NAME = 4096;
+// pax headers also carry timestamps and extended attributes (macOS tar adds several); this is generous.
+const MAX_PAX_HEADER = 1024 * 1024;
+
+/** What metadata headers say about the next real entry. */
+interface Pending {
+  path?: string | undefined;
+  linkpath?: string | undefined;
+  size?: number | undefined;
+  longName?: string | undefined;
+  longLink?: string | undefined;
+  pax?: boolean;
+  sparse?: boolean;
+}
+
+/**
+ * Walks a tar archive (ustar, GNU long names `L`/`K`, pax `x`; pax `g` ignored)
+ * one header at a time, yielding each member as it is reached so the caller can
+ * count and refuse before the rest is looked at. Declared sizes are never
+ * trusted: data is a view of what is actually there, and a header that claims
+ * more than remains refuses the archive. The archive must end with its
+ * end-of-archive marker followed only by zero padding.
+ */
+export function* readTarEntries(tar: Buffer): Generator<TarEntry, void, undefined> {
+  let offset = 0;
+  let pending: Pending = {};
+  for (;;) {
+    if (tar.length - offset < TAR_BLOCK) {
+      throw archiveError("truncated", undefined, "ends without an end-of-archive marker (it is truncated)");
+    }
+    const block = tar.subarray(offset, offset + TAR_BLOCK);
+    if (isZeroBlock(block)) {
+      if (Object.keys(pending).length > 0) {
+        throw archiveError(
+          "truncated",
+          pending.path ?? pending.longName,
+          "has extended headers but no entry after them",
+        );
+      }
+      if (!isAllZero(tar.subarray(offset))) {
+        // Data hidden after the end is what some readers (tar -i) would extract and berth would not.
+        throw archiveError("trailing-data", undefined, "has data after its end-of-archive marker");
+      }
+      return;
+    }
+    const header = offset === 0 ? parseFirstHeader(block) : parseTarHeader(block);
+    const isMetadata =
+      header.type === "x" || header.type === "g" || header.type === "L" || header.type === "K";
+    const name = pending.path ?? pending.longName ?? header.name;
+    const size = isMetadata ? header.size : (pending.size ?? header.size);
+    const start = offset + TAR_BLOCK;
+    const remaining = tar.length - start;
+    if (size > remaining) {
+      throw archiveError("truncated", name, `declares ${size} bytes of data but only ${remaining} remain`);
+    }
+    const data = tar.subarray(start, start + size);
+    offset = start + Math.ceil(size / TAR_BLOCK) * TAR_BLOCK;
+
+    switch (header.type) {
+      case "x":
+        if (pending.pax) throw archiveError("bad-header", name, "has two pax headers in a row");
+        if (size > MAX_PAX_HEADER) throw archiveError("bad-header", name, "has an oversized pax header");
+        applyPax(pending, parsePaxRecords(data, name), name);
+        break;
+      case "g":
+        break;
+      case "L":
+        if (pending.longName !== undefined)
+          throw archiveError("bad-header", name, "has two long-name headers");
+        pending.longName = longName(data, name);
+        break;
+      case "K":
+        if (pending.longLink !== undefined)
+          throw archiveError("bad-header", name, "has two long-link headers");
+        pending.longLink = longName(data, name);
+        break;
+      default:
+        // A sparse file's data is a map plus fragments, not the file's content.
+        if (pending.sparse) throw archiveError("unsupported-type", name, "is a sparse file");
+        yield {
+          name,
+          linkname: pending.linkpath ?? pending.longLink ?? header.linkname,
+          type: header.type,
+          mode: header.mode,
+          data,
+        };
+        pending = {};
+    }
+  }
+}
+
+/** A first header that fails its checksum means this is not a tar at all (a zip, say), not a damaged entry. */
+function parseFirstHeader(block: Buffer): TarHeader {
+  try {
+    return parseTarHeader(block);
+  } catch (err) {
+    if (err instanceof BerthError && err.details?.reason === "bad-checksum") {
+      throw archiveError(
+        "not-an-archive",
+        undefined,
+        "is neither a tar nor a gzip-compressed tar archive",
+        err,
+      );
+    }
+    throw err;
+  }
+}
+
+function applyPax(pending: Pending, records: Map<string, string>, entry: string): void {
+  pending.pax = true;
+  for (const [key, value] of records) {
+    // An empty value means "use the header's own field".
+    const set = value.length > 0 ? value : undefined;
+    if (key === "path") pending.path = set;
+    else if (key === "linkpath") pending.linkpath = set;
+    else if (key === "size") {
+      if (set !== undefined && !/^[0-9]{1,20}$/.test(set)) {
+        throw archiveError("bad-header", entry, "has a pax header with an invalid size");
+      }
+      pending.size = set === undefined ? undefined : Number(set);
+    } else if (key.startsWith("GNU.sparse.")) {
+      pending.sparse = true;
+    }
+  }
+}
+
+/** GNU long names are NUL-terminated; a NUL before the end is kept so the path check refuses it. */
+function longName(data: Buffer, entry: string): string {
+  if (data.length > MAX_LONG_NAME) throw archiveError("bad-path", entry, "has a name that is too long");
+  let end = data.length;
+  while (end > 0 && data[end - 1] === 0) end--;
+  return decodeName(data.subarray(0, end), entry);
+}
+
+const ZEROS = Buffer.alloc(64 * 1024);
+
+function isAllZero(data: Buffer): boolean {
+  for (let i = 0; i < data.length; i += ZEROS.length) {
+    const chunk = data.subarray(i, i + ZEROS.length);
+    if (!ZEROS.subarray(0, chunk.length).equals(chunk)) return false;
+  }
+  return true;
+}
