@@ -23,6 +23,7 @@ import { ActivityRepository } from "./store/activity-repository.ts";
 import { ContainerRepository } from "./store/container-repository.ts";
 import { openDatabase } from "./store/database.ts";
 import { ReleaseRepository } from "./store/release-repository.ts";
+import { CodeUpdater } from "./updates/code-updater.ts";
 
 export interface BerthOptions {
   /** Where JSON log lines go (tests read them); stdout by default. */
@@ -45,6 +46,7 @@ export class Berth {
   readonly engine: EngineMonitor;
   readonly #events: EngineEventWatcher;
   readonly restarts: RestartSupervisor;
+  readonly updater: CodeUpdater;
   readonly health: HealthMonitor;
   readonly activity: UserActivityLogger;
   readonly #db: DatabaseSync;
@@ -89,13 +91,14 @@ export class Berth {
       maxRequestTimeoutMs: config.maxRequestTimeoutMs,
       log: this.log,
     });
+    const releases = new ReleaseRepository(this.#db);
     // One 'bad_hello' listener per container waiting to become ready; hundreds may wait at once.
     this.#channel.setMaxListeners(0);
     this.manager = new ContainerManager({
       config,
       docker: this.#docker,
       repo,
-      releases: new ReleaseRepository(this.#db),
+      releases,
       channel: this.#channel,
       redactor: this.redactor,
       log: this.log,
@@ -105,6 +108,14 @@ export class Berth {
     // Registered before any container is known, so secrets of adopted containers are hidden too.
     for (const record of repo.all()) this.redactor.addEnvironment(record.spec.env, record.spec.secretEnv);
 
+    this.updater = new CodeUpdater({
+      config,
+      manager: this.manager,
+      releases,
+      channel: this.#channel,
+      paths: this.#paths,
+      log: this.log,
+    });
     this.restarts = new RestartSupervisor(
       this.manager,
       {
@@ -162,6 +173,7 @@ export class Berth {
     this.#sockets = new SocketIOEventHandler({
       httpServer: this.#app.server,
       channel: this.#channel,
+      updater: this.updater,
       activity: this.activity,
       health: this.health,
       auth: this.#auth,

@@ -35,6 +35,16 @@ export function describeOperation(o: OperationOutcome): ActivityDraft | undefine
     if (o.op === "delete" && o.info === undefined && o.id === undefined) return undefined; // nothing was there
     const timed =
       o.op === "start" || o.op === "restart" || (o.op === "create" && o.info?.state === "running");
+    const release = (o.result as { release?: number } | undefined)?.release;
+    if ((o.op === "update" || o.op === "rollback") && release !== undefined) {
+      return {
+        ...base,
+        level: "success",
+        action: ACTION[o.op],
+        message: `${o.op === "update" ? "Updated" : "Rolled back"} '${o.name}' to release ${release} in ${seconds(o.ms)}`,
+        details: { release, durationMs: Math.round(o.ms) },
+      };
+    }
     const message =
       o.op === "create"
         ? o.info?.state === "running"
@@ -53,6 +63,31 @@ export function describeOperation(o: OperationOutcome): ActivityDraft | undefine
   // Refused requests (bad input, unknown container) are the caller's business, not the feed's.
   if (!err || err.category === "validation" || err.category === "auth") return undefined;
   const details: Record<string, unknown> = { code: err.code };
+  if (err.code === "UPDATE_ROLLED_BACK" || err.code === "ROLLBACK_FAILED") {
+    const d = err.details ?? {};
+    const what = o.op === "rollback" ? `Rollback to release ${d.release}` : `Update to release ${d.release}`;
+    const why = gateCause(d.cause, d.exitCode);
+    return {
+      ...base,
+      level: "error",
+      action:
+        err.code === "UPDATE_ROLLED_BACK"
+          ? `container.${o.op}_rolled_back`
+          : `container.${o.op}_rollback_failed`,
+      message:
+        err.code === "UPDATE_ROLLED_BACK"
+          ? `${what} failed: ${why} — rolled back to release ${d.restoredRelease}`
+          : `${what} failed: ${why}, and release ${d.restoredRelease} did not come back either. Update it again or delete it.`,
+      details: {
+        code: err.code,
+        release: d.release,
+        restoredRelease: d.restoredRelease,
+        failedStep: d.failedStep,
+        cause: d.cause,
+        exitCode: d.exitCode,
+      },
+    };
+  }
   if (err.code === "NOT_READY") {
     const cause = err.details?.cause;
     const exitCode = err.details?.exitCode;
@@ -74,6 +109,25 @@ export function describeOperation(o: OperationOutcome): ActivityDraft | undefine
     message: `Could not ${o.op} '${o.name}': ${err.message}${err.retryable ? " Try again in a moment." : ""}`,
     details,
   };
+}
+
+function gateCause(cause: unknown, exitCode: unknown): string {
+  switch (cause) {
+    case "exited":
+      return `the process exited with code ${exitCode}`;
+    case "never_connected":
+      return "the process never connected to berth";
+    case "bad_hello":
+      return "the process did not introduce itself correctly";
+    case "health_error":
+      return "its health check failed";
+    case "health_mismatch":
+      return "its health check gave the wrong answer";
+    case "timeout":
+      return "it was not ready in time";
+    default:
+      return "it could not be started";
+  }
 }
 
 function notReadyMessage(name: string, cause: unknown, exitCode: unknown): string {

@@ -1,10 +1,11 @@
 import { z } from "zod";
 import type { ActivityEntry } from "../activity/activity-entry.ts";
 import type { ContainerInfo } from "../containers/container-info.ts";
-import { ContainerName, ContainerSpec } from "../containers/container-spec.ts";
+import { CodeFiles, ContainerName, ContainerSpec, HealthCheck } from "../containers/container-spec.ts";
 import { CONTAINER_STATES, HEALTH_STATES } from "../containers/container-state.ts";
 import type { ListResult } from "../containers/list-containers.ts";
 import type { ErrorCategory, ErrorCode } from "../errors/error-codes.ts";
+import type { ReleaseInfo, UpdateResult } from "../updates/code-updater.ts";
 
 /**
  * berth's Socket.IO contract, written once: the zod schema of every
@@ -73,6 +74,17 @@ export const RequestSchemas = {
   }),
   "container:subscribe": ByRef,
   "container:unsubscribe": ByRef,
+  "container:update": z.strictObject({
+    id: ContainerRef,
+    code: z.union([
+      z.strictObject({ files: CodeFiles }),
+      z.strictObject({ archive: z.instanceof(Uint8Array, { message: "must be binary (a Buffer)" }) }),
+    ]),
+    readyTimeoutMs: z.number().int().min(100).max(600_000).optional(),
+    healthCheck: HealthCheck.optional(),
+  }),
+  "container:rollback": z.strictObject({ id: ContainerRef, release: z.number().int().min(1).optional() }),
+  "container:releases": ByRef,
   "activity:history": z.strictObject({
     containerId: ContainerRef.optional(),
     afterId: z.number().int().min(0).optional(),
@@ -93,6 +105,9 @@ export interface ResultMap {
   "container:list": ListResult;
   "activity:history": { items: ActivityEntry[]; hasMore: boolean };
   "container:send": { id: string };
+  "container:update": UpdateResult;
+  "container:rollback": UpdateResult;
+  "container:releases": { items: ReleaseInfo[] };
   "container:request": unknown;
   "container:subscribe": { id: string; subscribed: true };
   "container:unsubscribe": { id: string; subscribed: false };

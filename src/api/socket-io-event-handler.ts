@@ -7,6 +7,7 @@ import type { ContainerManager, StatusChange } from "../containers/container-man
 import type { Redactor } from "../logging/redactor.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { HealthChange, HealthMonitor } from "../monitoring/health-monitor.ts";
+import type { CodeUpdater } from "../updates/code-updater.ts";
 import { registerActivityHandlers } from "./activity-handlers.ts";
 import type { TokenAuthenticator } from "./auth.ts";
 import { registerChannelHandlers } from "./channel-handlers.ts";
@@ -18,12 +19,14 @@ import type {
   SocketData,
 } from "./contract.ts";
 import { ADMIN_ROOM, messagesRoom, ownerRoom } from "./rooms.ts";
+import { registerUpdateHandlers } from "./update-handlers.ts";
 
 export type BerthServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 export interface SocketIOEventHandlerOptions {
   httpServer: HttpServer;
   channel: SocketCommunicationHandler;
+  updater: CodeUpdater;
   activity: UserActivityLogger;
   health: HealthMonitor;
   auth: TokenAuthenticator;
@@ -83,6 +86,7 @@ export class SocketIOEventHandler {
       }
       registerContainerHandlers(socket, options.manager, { log, redactor: options.redactor });
       registerChannelHandlers(socket, options.manager, options.channel, { log, redactor: options.redactor });
+      registerUpdateHandlers(socket, options.updater, { log, redactor: options.redactor });
       registerActivityHandlers(socket, options.activity, options.manager, {
         log,
         redactor: options.redactor,

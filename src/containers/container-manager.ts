@@ -64,6 +64,8 @@ export interface OperationOutcome {
   name: string;
   id: string | undefined;
   info?: ContainerInfo | undefined;
+  /** What the operation answered, when it succeeded. */
+  result?: unknown;
   error?: unknown;
 }
 
@@ -154,7 +156,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
 
   /** Creates a container from a validated spec; with `start` (the default) it answers once the workload is ready. */
   async create(actor: Actor, spec: ContainerSpec): Promise<ContainerInfo> {
-    return this.#operate("create", { owner: actor.owner, name: spec.name }, () => this.#create(actor, spec));
+    return this.track("create", { owner: actor.owner, name: spec.name }, () => this.#create(actor, spec));
   }
 
   async #create(actor: Actor, spec: ContainerSpec): Promise<ContainerInfo> {
@@ -265,7 +267,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
 
   async start(actor: Actor, ref: string, options: StartOptions = {}): Promise<ContainerInfo> {
     const record = this.resolve(actor, ref);
-    return this.#operate("start", record, () => this.#start(record, options));
+    return this.track("start", record, () => this.#start(record, options));
   }
 
   #start(record: ContainerRecord, options: StartOptions): Promise<ContainerInfo> {
@@ -310,7 +312,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
 
   async stop(actor: Actor, ref: string, options: StopOptions = {}): Promise<ContainerInfo> {
     const record = this.resolve(actor, ref);
-    return this.#operate("stop", record, () => this.#stop(record, options));
+    return this.track("stop", record, () => this.#stop(record, options));
   }
 
   #stop(record: ContainerRecord, options: StopOptions): Promise<ContainerInfo> {
@@ -324,7 +326,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
 
   async restart(actor: Actor, ref: string, options: StopOptions & StartOptions = {}): Promise<ContainerInfo> {
     const record = this.resolve(actor, ref);
-    return this.#operate("restart", record, () => this.#restart(record, options));
+    return this.track("restart", record, () => this.#restart(record, options));
   }
 
   #restart(record: ContainerRecord, options: StopOptions & StartOptions): Promise<ContainerInfo> {
@@ -364,7 +366,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
       if (err instanceof NotFoundError) return { deleted: false };
       throw err;
     }
-    return this.#operate("delete", record, () =>
+    return this.track("delete", record, () =>
       this.#queue.run(record.id, "delete", async () => {
         const current = this.#o.repo.get(record.id);
         if (!current) return { id: record.id, deleted: false };
@@ -421,6 +423,46 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     });
   }
 
+  // ---- The process itself, for berth's own multi-step operations (code updates). ----
+  // They change no recorded state: the caller runs inside the container's
+  // operation queue and records the outcome of the whole step.
+
+  /** The container's current record; NOT_FOUND when it is gone. */
+  current(id: string): ContainerRecord {
+    return this.#fresh(id);
+  }
+
+  async stopProcess(record: ContainerRecord): Promise<void> {
+    await this.#o.docker.stopContainer(this.#dockerId(record), this.#o.config.stopTimeoutSec);
+  }
+
+  /** Starts the process and returns when berth asked for it, for `waitReady`. */
+  async startProcess(record: ContainerRecord): Promise<number> {
+    const t0 = Date.now();
+    await this.#o.docker.startContainer(this.#dockerId(record));
+    return t0;
+  }
+
+  /** NOT_READY (with its cause, exit code and output) unless a hello arrives after `since` within `timeoutMs`. */
+  async waitReady(record: ContainerRecord, since: number, timeoutMs: number): Promise<void> {
+    await waitUntilReady({
+      id: record.id,
+      dockerId: this.#dockerId(record),
+      startedAt: since,
+      timeoutMs,
+      docker: this.#o.docker,
+      channel: this.#o.channel,
+      redactor: this.#o.redactor,
+    });
+  }
+
+  /** The last lines of the workload's output, redacted. */
+  async recentOutput(record: ContainerRecord, lines = 20): Promise<string[]> {
+    if (!record.dockerId) return [];
+    const out = await this.#o.docker.containerLogs(record.dockerId, lines).catch(() => []);
+    return out.map((l) => this.#o.redactor.redactString(l));
+  }
+
   /** Waits for every operation in flight; used at shutdown. */
   drain(): Promise<void> {
     return this.#queue.drain();
@@ -438,7 +480,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   }
 
   /** Runs an operation and tells listeners (the activity feed) how it went and how long it took. */
-  async #operate<T>(
+  async track<T>(
     op: OperationName,
     subject: { id?: string; owner: string; name: string },
     fn: () => Promise<T>,
@@ -455,6 +497,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         name: subject.name,
         id: info?.id ?? subject.id,
         info,
+        result,
       });
       return result;
     } catch (err) {

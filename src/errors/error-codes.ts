@@ -75,6 +75,16 @@ export const ERROR_CODES = {
     retryable: false,
     message: "The workload answered with an error.",
   },
+  UPDATE_ROLLED_BACK: {
+    category: "communication",
+    retryable: false,
+    message: "The new code did not come up, so the previous release was put back.",
+  },
+  ROLLBACK_FAILED: {
+    category: "system",
+    retryable: false,
+    message: "The new code did not come up, and putting the previous release back failed too.",
+  },
   STORAGE_ERROR: {
     category: "system",
     retryable: false,

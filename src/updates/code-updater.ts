@@ -1,0 +1,422 @@
+import { rm } from "node:fs/promises";
+import type { z } from "zod";
+import type { Config } from "../config/config.ts";
+import type { Actor } from "../containers/actor.ts";
+import type { ContainerManager } from "../containers/container-manager.ts";
+import { asStorageError } from "../containers/container-manager.ts";
+import type { ContainerPaths } from "../containers/container-paths.ts";
+import type { HealthCheck } from "../containers/container-spec.ts";
+import { BerthError } from "../errors/berth-error.ts";
+import { NotFoundError, ValidationError } from "../errors/errors.ts";
+import type { SystemLogger } from "../logging/system-logger.ts";
+import type { ContainerRecord } from "../store/container-repository.ts";
+import type { ReleaseRecord, ReleaseRepository } from "../store/release-repository.ts";
+import { partialMatch } from "../util/partial-match.ts";
+import { type CodeUpload, readCode } from "./read-code.ts";
+import { currentRelease, switchRelease } from "./release-pointer.ts";
+import { releaseStats } from "./release-stats.ts";
+import { type GateFailure, RollbackFailedError, UpdateRolledBackError } from "./update-errors.ts";
+import { writeReleaseEntries } from "./write-release-entries.ts";
+
+type HealthCheckSpec = z.infer<typeof HealthCheck>;
+
+/** The channel requests a health gate sends. */
+export interface GateChannel {
+  request(id: string, data: unknown, opts?: { timeoutMs?: number }): Promise<unknown>;
+}
+
+export interface CodeUpdaterOptions {
+  config: Config;
+  manager: ContainerManager;
+  releases: ReleaseRepository;
+  channel: GateChannel;
+  paths: ContainerPaths;
+  log: SystemLogger;
+}
+
+export interface UpdateRequest {
+  code: CodeUpload;
+  readyTimeoutMs?: number | undefined;
+  healthCheck?: HealthCheckSpec | undefined;
+}
+
+export interface UpdateResult {
+  id: string;
+  release: number;
+  previousRelease: number | null;
+  /** Milliseconds each step took. */
+  timings: Record<"validate" | "write" | "stop" | "switch" | "start" | "ready" | "health" | "total", number>;
+}
+
+export interface ReleaseInfo {
+  number: number;
+  status: ReleaseRecord["status"];
+  createdAt: number;
+  createdBy: string;
+  bytes: number;
+  files: number;
+  hash: string;
+}
+
+const DEFAULT_HEALTH_TIMEOUT_MS = 5_000;
+
+/**
+ * Code updates with a health-gated restart and automatic rollback.
+ *
+ * An update validates the code (nothing is written if any entry is bad),
+ * writes it as a new immutable release, stops the workload, switches the
+ * `current` pointer (one atomic rename), starts it, waits for its hello and,
+ * when a health check is set, for a good answer — then commits. Any failure
+ * after the switch puts the previous release back the same way and answers
+ * UPDATE_ROLLED_BACK saying what failed; if that fails too, the container is
+ * marked `failed` and the answer is ROLLBACK_FAILED.
+ *
+ * A crash in the middle leaves a `pending` release row: at start-up,
+ * `recover()` puts the pointer back on the active release and marks the
+ * pending one failed, so the store and the disk agree.
+ */
+export class CodeUpdater {
+  readonly #o: CodeUpdaterOptions;
+  readonly #log: SystemLogger;
+
+  constructor(options: CodeUpdaterOptions) {
+    this.#o = options;
+    this.#log = options.log.child({ component: "CodeUpdater" });
+  }
+
+  update(actor: Actor, ref: string, request: UpdateRequest): Promise<UpdateResult> {
+    const { manager, config } = this.#o;
+    const record = manager.resolve(actor, ref);
+    return manager.track("update", record, async () => {
+      const t0 = performance.now();
+      // Checked before anything is written, and before taking the container's turn.
+      const entries = readCode(request.code, {
+        maxBytes: config.maxCodeBytes,
+        maxFiles: config.maxCodeFiles,
+      });
+      const validated = performance.now();
+      return manager.queue.runExclusive(record.id, "update", async () => {
+        const current = manager.current(record.id);
+        this.#requireUpdatable(current);
+        const number = this.#o.releases.nextNumber(current.id);
+        const log = this.#log.child({ containerId: current.id, op: "update", release: number });
+        log.info("updating container");
+        const dir = this.#o.paths.releaseDir(current.id, number);
+        try {
+          this.#o.releases.insert({
+            containerId: current.id,
+            number,
+            status: "pending",
+            createdAt: Date.now(),
+            createdBy: actor.owner,
+            ...releaseStats(entries),
+          });
+          await writeReleaseEntries(dir, entries);
+        } catch (err) {
+          this.#o.releases.delete(current.id, number);
+          await rm(dir, { recursive: true, force: true }).catch(() => {});
+          throw asStorageError(err);
+        }
+        const written = performance.now();
+        const gate = await this.#gatedSwitch(current, number, request, log);
+        const result: UpdateResult = {
+          id: current.id,
+          release: number,
+          previousRelease: current.release,
+          timings: {
+            validate: ms(validated - t0),
+            write: ms(written - validated),
+            ...gate,
+            total: ms(performance.now() - t0),
+          },
+        };
+        this.#commit(current, number, "previous");
+        await this.#prune(current.id, number);
+        log.info({ timings: result.timings }, "updated container");
+        return result;
+      });
+    });
+  }
+
+  /** Goes back to the previous release, or to a named one, through the same gate. */
+  rollback(actor: Actor, ref: string, release: number | undefined): Promise<UpdateResult> {
+    const { manager } = this.#o;
+    const record = manager.resolve(actor, ref);
+    return manager.track("rollback", record, () =>
+      manager.queue.runExclusive(record.id, "rollback", async () => {
+        const t0 = performance.now();
+        const current = manager.current(record.id);
+        this.#requireUpdatable(current);
+        const target =
+          release ?? this.#o.releases.list(current.id).find((r) => r.status === "previous")?.number;
+        const row = target === undefined ? undefined : this.#o.releases.get(current.id, target);
+        if (!row || row.status === "pending") throw new NotFoundError("release");
+        if (row.number === current.release) {
+          throw new ValidationError(`Release ${row.number} is already active.`, {
+            details: { field: "release" },
+          });
+        }
+        const log = this.#log.child({ containerId: current.id, op: "rollback", release: row.number });
+        log.info("rolling back");
+        const gate = await this.#gatedSwitch(current, row.number, {}, log);
+        this.#commit(current, row.number, "rolled-back");
+        return {
+          id: current.id,
+          release: row.number,
+          previousRelease: current.release,
+          timings: { validate: 0, write: 0, ...gate, total: ms(performance.now() - t0) },
+        };
+      }),
+    );
+  }
+
+  releases(actor: Actor, ref: string): ReleaseInfo[] {
+    const record = this.#o.manager.resolve(actor, ref);
+    return this.#o.releases.list(record.id).map(({ containerId: _c, ...r }) => r);
+  }
+
+  /**
+   * Finishes what a crash interrupted: a `pending` release is undone — the
+   * pointer goes back to the active release (restarting the workload if it ran
+   * the pending code) and the pending release is marked failed.
+   */
+  async recover(): Promise<void> {
+    for (const pending of this.#o.releases.pending()) {
+      const record = this.#o.manager.findById(pending.containerId);
+      if (!record) continue;
+      const log = this.#log.child({ containerId: record.id, op: "recover", release: pending.number });
+      const codeDir = this.#o.paths.codeDir(record.id);
+      const onDisk = await currentRelease(codeDir);
+      try {
+        if (onDisk === pending.number && record.release !== null) {
+          log.warn({ active: record.release }, "undoing an update that a crash interrupted");
+          await this.#o.manager.queue.run(record.id, "recover", async () => {
+            const wasRunning = record.state === "running" || record.state === "updating";
+            if (wasRunning) await this.#o.manager.stopProcess(record);
+            await switchRelease(codeDir, record.release!);
+            if (wasRunning) await this.#o.manager.startProcess(record);
+            this.#o.manager.observe(
+              record,
+              wasRunning ? "running" : record.state,
+              "interrupted update undone",
+            );
+          });
+        } else if (record.state === "updating") {
+          this.#o.manager.observe(record, "running", "interrupted update undone");
+        }
+        this.#o.releases.setStatus(record.id, pending.number, "failed");
+      } catch (err) {
+        log.error({ err }, "could not undo an interrupted update");
+      }
+    }
+  }
+
+  /**
+   * Stop → switch → start → ready → health; on any failure, the same back to
+   * the release that ran before. Resolves with each step's duration.
+   */
+  async #gatedSwitch(
+    record: ContainerRecord,
+    release: number,
+    request: Omit<UpdateRequest, "code">,
+    log: SystemLogger,
+  ): Promise<Omit<UpdateResult["timings"], "validate" | "write" | "total">> {
+    const { manager } = this.#o;
+    const codeDir = this.#o.paths.codeDir(record.id);
+    const previous = record.release;
+    const readyTimeoutMs = request.readyTimeoutMs ?? this.#o.config.readyTimeoutMs;
+    const healthCheck = request.healthCheck ?? record.spec.healthCheck;
+    manager.observe(record, "updating", `switching to release ${release}`);
+    const times = { stop: 0, switch: 0, start: 0, ready: 0, health: 0 };
+    let step = performance.now();
+    const lap = (name: keyof typeof times) => {
+      const now = performance.now();
+      times[name] = ms(now - step);
+      step = now;
+    };
+    try {
+      await manager.stopProcess(record);
+      lap("stop");
+      await switchRelease(codeDir, release).catch((err) => {
+        throw asStorageError(err);
+      });
+      lap("switch");
+    } catch (err) {
+      // Nothing switched yet: the old release is still in place; bring it back up.
+      await this.#restartQuietly(record, readyTimeoutMs, log);
+      this.#o.releases.setStatus(record.id, release, "failed");
+      throw err;
+    }
+    const failure = await this.#gate(record, readyTimeoutMs, healthCheck, () => lap("start"), lap);
+    if (!failure) {
+      // The release number is recorded by #commit, with the release rows, in one transaction.
+      manager.observe(record, "running", `release ${release} is running`, {
+        startedAt: Date.now(),
+        exitCode: null,
+      });
+      return times;
+    }
+    log.warn(
+      { failedStep: failure.failedStep, cause: failure.cause },
+      "new release failed its gate; rolling back",
+    );
+    this.#o.releases.setStatus(record.id, release, "failed");
+    const rollback = await this.#restore(record, previous, readyTimeoutMs);
+    if (rollback) {
+      log.error({ cause: rollback.cause }, "rollback failed too");
+      manager.observe(record, "failed", "rollback failed");
+      throw new RollbackFailedError(release, previous, failure, rollback);
+    }
+    manager.observe(record, "running", `rolled back to release ${previous ?? "none"}`, {
+      startedAt: Date.now(),
+      exitCode: null,
+    });
+    throw new UpdateRolledBackError(release, previous, failure);
+  }
+
+  /** Starts the process and checks readiness and health; the failure, or undefined when it passed. */
+  async #gate(
+    record: ContainerRecord,
+    readyTimeoutMs: number,
+    healthCheck: HealthCheckSpec | undefined,
+    started: () => void,
+    lap: (name: "ready" | "health") => void,
+  ): Promise<GateFailure | undefined> {
+    const { manager } = this.#o;
+    let since: number;
+    try {
+      since = await manager.startProcess(record);
+      started();
+    } catch (err) {
+      return { failedStep: "restart", cause: "start_failed", output: [], message: errorText(err) };
+    }
+    try {
+      await manager.waitReady(record, since, readyTimeoutMs);
+      lap("ready");
+    } catch (err) {
+      const details = err instanceof BerthError ? (err.details ?? {}) : {};
+      const cause = typeof details.cause === "string" ? details.cause : "timeout";
+      const failure: GateFailure = {
+        failedStep: "ready",
+        cause,
+        output: Array.isArray(details.output)
+          ? (details.output as string[])
+          : await manager.recentOutput(record),
+        message: describeCause(cause, details.exitCode),
+      };
+      if (typeof details.exitCode === "number") failure.exitCode = details.exitCode;
+      return failure;
+    }
+    if (!healthCheck) return undefined;
+    try {
+      const answer = await this.#o.channel.request(record.id, healthCheck.request, {
+        timeoutMs: healthCheck.timeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS,
+      });
+      lap("health");
+      if (healthCheck.expect !== undefined && !partialMatch(answer, healthCheck.expect)) {
+        return {
+          failedStep: "health",
+          cause: "health_mismatch",
+          output: await manager.recentOutput(record),
+          message: "its health check answered, but not as expected",
+        };
+      }
+      return undefined;
+    } catch (err) {
+      return {
+        failedStep: "health",
+        cause: "health_error",
+        output: await manager.recentOutput(record),
+        message: `its health check failed: ${errorText(err)}`,
+      };
+    }
+  }
+
+  /** Puts `previous` back and checks it is ready; the failure, or undefined when it is back. */
+  async #restore(
+    record: ContainerRecord,
+    previous: number | null,
+    readyTimeoutMs: number,
+  ): Promise<GateFailure | undefined> {
+    const { manager } = this.#o;
+    try {
+      await manager.stopProcess(record);
+      if (previous !== null) await switchRelease(this.#o.paths.codeDir(record.id), previous);
+    } catch (err) {
+      return { failedStep: "restart", cause: "switch_failed", output: [], message: errorText(err) };
+    }
+    const noop = () => {};
+    return this.#gate(record, readyTimeoutMs, undefined, noop, noop);
+  }
+
+  async #restartQuietly(record: ContainerRecord, readyTimeoutMs: number, log: SystemLogger): Promise<void> {
+    const failure = await this.#gate(
+      record,
+      readyTimeoutMs,
+      undefined,
+      () => {},
+      () => {},
+    );
+    if (failure) {
+      log.error({ cause: failure.cause }, "could not bring the old release back after a failed switch");
+      this.#o.manager.observe(record, "failed", "update failed");
+    } else {
+      this.#o.manager.observe(record, "running", "update abandoned");
+    }
+  }
+
+  /** Records the switch to `release` in one transaction; the release it replaces gets `replacedStatus`. */
+  #commit(record: ContainerRecord, release: number, replacedStatus: "previous" | "rolled-back"): void {
+    const { releases, manager } = this.#o;
+    releases.transaction(() => {
+      if (record.release !== null && record.release !== release) {
+        releases.setStatus(record.id, record.release, replacedStatus);
+      }
+      releases.setStatus(record.id, release, "active");
+      manager.observe(record, record.state, `release ${release} is active`, { release });
+    });
+  }
+
+  /** Keeps the newest BERTH_KEEP_RELEASES releases (and always the active one). */
+  async #prune(id: string, active: number): Promise<void> {
+    const keep = this.#o.config.keepReleases;
+    const all = this.#o.releases.list(id);
+    for (const r of all.slice(keep)) {
+      if (r.number === active) continue;
+      this.#o.releases.delete(id, r.number);
+      await rm(this.#o.paths.releaseDir(id, r.number), { recursive: true, force: true }).catch((err) =>
+        this.#log.warn({ err, containerId: id, release: r.number }, "could not remove an old release"),
+      );
+    }
+  }
+
+  #requireUpdatable(record: ContainerRecord): void {
+    if (record.state === "removing" || record.state === "missing") {
+      throw new BerthError("CONFLICT", `Cannot update a container that is ${record.state}.`, {
+        retryable: false,
+        details: { state: record.state },
+      });
+    }
+  }
+}
+
+function ms(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof BerthError ? err.message : "an internal error";
+}
+
+function describeCause(cause: string, exitCode: unknown): string {
+  switch (cause) {
+    case "exited":
+      return `the process exited with code ${exitCode}`;
+    case "never_connected":
+      return "the process never connected to berth";
+    case "bad_hello":
+      return "the process did not introduce itself correctly";
+    default:
+      return "the process was not ready in time";
+  }
+}

@@ -1,0 +1,175 @@
+import { execFileSync } from "node:child_process";
+import { mkdtemp, readdir, readlink, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { nextActivity } from "../helpers/events.ts";
+import { type Client, call, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { versioned } from "../helpers/versioned.ts";
+
+describe("code updates with a health-gated restart and automatic rollback", () => {
+  let server: TestServer;
+  let alice: Client;
+  let id: string;
+  let concurrentWinner = "";
+  const healthCheck = { request: { health: true }, expect: { ok: true }, timeoutMs: 2000 };
+
+  const version = () => ok(alice, "container:request", { id, data: { version: true } });
+  const onDisk = async () => ({
+    current: await readlink(join(server.dataDir, "code", id, "current")),
+    releases: (await readdir(join(server.dataDir, "code", id, "releases"))).sort(),
+  });
+
+  beforeAll(async () => {
+    server = await startTestServer({ BERTH_KEEP_RELEASES: "3" });
+    alice = await server.connect("alice");
+    id = (await ok(alice, "container:create", { name: "app", code: versioned("v1"), healthCheck })).id;
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("puts a good release in place: the workload answers with its new version", async () => {
+    const told = nextActivity(alice, (e) => e.action === "container.updated");
+    const result = await ok(alice, "container:update", { id, code: versioned("v2") });
+    expect(result).toMatchObject({ id, release: 2, previousRelease: 1 });
+    for (const step of [
+      "validate",
+      "write",
+      "stop",
+      "switch",
+      "start",
+      "ready",
+      "health",
+      "total",
+    ] as const) {
+      expect(result.timings[step]).toBeGreaterThanOrEqual(0);
+    }
+    expect(await version()).toBe("v2");
+    expect((await told).message).toMatch(/^Updated 'app' to release 2 in \d+\.\d s$/);
+    const { items } = await ok(alice, "container:releases", { id });
+    expect(items.map((r) => [r.number, r.status])).toEqual([
+      [2, "active"],
+      [1, "previous"],
+    ]);
+    expect(items[0]).toMatchObject({
+      createdBy: "alice",
+      files: 2,
+      hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    expect((await ok(alice, "container:status", { id })).release).toBe(2);
+  });
+
+  it("rolls back code that throws at start, saying what failed", async () => {
+    const told = nextActivity(alice, (e) => e.action === "container.update_rolled_back");
+    const res = await call(alice, "container:update", {
+      id,
+      code: versioned("v3", { prelude: "console.error('cannot load config'); throw new Error('boom');" }),
+    });
+    expect(res).toMatchObject({
+      ok: false,
+      error: {
+        code: "UPDATE_ROLLED_BACK",
+        details: { release: 3, restoredRelease: 2, failedStep: "ready", cause: "exited", exitCode: 1 },
+      },
+    });
+    if (!res.ok) expect(res.error.details?.output).toContain("cannot load config");
+    expect(await version()).toBe("v2");
+    expect((await told).message).toBe(
+      "Update to release 3 failed: the process exited with code 1 — rolled back to release 2",
+    );
+    const { items } = await ok(alice, "container:releases", { id });
+    expect(items.find((r) => r.number === 3)?.status).toBe("failed");
+    expect(await onDisk()).toMatchObject({ current: "releases/2" });
+  });
+
+  it("rolls back code that never connects", async () => {
+    const res = await call(alice, "container:update", {
+      id,
+      code: { files: { "index.js": "setInterval(() => {}, 1e6);" } },
+      readyTimeoutMs: 1500,
+    });
+    expect(res).toMatchObject({
+      ok: false,
+      error: { code: "UPDATE_ROLLED_BACK", details: { failedStep: "ready", cause: "never_connected" } },
+    });
+    expect(await version()).toBe("v2");
+  });
+
+  it("rolls back code that fails its health request", async () => {
+    const res = await call(alice, "container:update", { id, code: versioned("v5", { healthy: false }) });
+    expect(res).toMatchObject({
+      ok: false,
+      error: { code: "UPDATE_ROLLED_BACK", details: { failedStep: "health", cause: "health_mismatch" } },
+    });
+    expect(await version()).toBe("v2");
+    expect((await ok(alice, "container:status", { id })).state).toBe("running");
+  });
+
+  it("refuses a second update while one runs with a retryable CONFLICT, never interleaving them", async () => {
+    const [a, b] = await Promise.all([
+      call(alice, "container:update", { id, code: versioned("v6") }),
+      call(alice, "container:update", { id, code: versioned("v7") }),
+    ]);
+    const results = [a, b];
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    expect(results.find((r) => !r.ok)).toMatchObject({
+      ok: false,
+      error: { code: "CONFLICT", retryable: true },
+    });
+    concurrentWinner = a.ok ? "v6" : "v7";
+    expect(await version()).toBe(concurrentWinner);
+  });
+
+  it("accepts a tar.gz archive", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "ar-"));
+    try {
+      for (const [name, content] of Object.entries(versioned("v8").files))
+        await writeFile(join(dir, name), content);
+      const archive = execFileSync("tar", ["-C", dir, "-cz", "."]);
+      const result = await ok(alice, "container:update", { id, code: { archive } });
+      expect(await version()).toBe("v8");
+      expect(result.release).toBeGreaterThan(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a hostile archive as a whole and writes nothing", async () => {
+    const before = await onDisk();
+    const dir = await mkdtemp(join(tmpdir(), "ar-"));
+    try {
+      await writeFile(join(dir, "index.js"), "x");
+      // GNU tar keeps a member name as given with -P: here one that climbs out of the release.
+      const archive = execFileSync("tar", ["-C", dir, "-cP", "--transform", "s,^,../../,", "index.js"]);
+      const res = await call(alice, "container:update", { id, code: { archive } });
+      expect(res).toMatchObject({
+        ok: false,
+        error: { code: "VALIDATION_FAILED", details: { field: "code.archive" } },
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(await onDisk()).toEqual(before);
+  });
+
+  it("rolls back to a named release, keeps only the newest releases, and answers NOT_FOUND for pruned ones", async () => {
+    const { items } = await ok(alice, "container:releases", { id });
+    expect(items.length).toBeLessThanOrEqual(3);
+    const oldest = Math.min(...items.map((r) => r.number));
+    const res = await call(alice, "container:rollback", { id, release: 1 });
+    expect(res).toMatchObject({ ok: false, error: { code: "NOT_FOUND" } });
+    const active = items.find((r) => r.status === "active")!;
+    const target = items.find((r) => r.status === "previous");
+    expect(target).toBeDefined();
+    const back = await ok(alice, "container:rollback", { id, release: target!.number });
+    expect(back).toMatchObject({ release: target!.number, previousRelease: active.number });
+    expect(await version()).toBe(concurrentWinner);
+    const after = (await ok(alice, "container:releases", { id })).items;
+    expect(after.find((r) => r.number === active.number)?.status).toBe("rolled-back");
+    expect(after.find((r) => r.number === target!.number)?.status).toBe("active");
+    expect(oldest).toBeGreaterThan(1);
+    const disk = await onDisk();
+    expect(disk.releases).toHaveLength((await ok(alice, "container:releases", { id })).items.length);
+  });
+});
