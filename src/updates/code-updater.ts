@@ -158,12 +158,13 @@ export class CodeUpdater {
         }
         const log = this.#log.child({ containerId: current.id, op: "rollback", release: row.number });
         log.info("rolling back");
+        const replaced = current.release;
         const gate = await this.#gatedSwitch(current, row.number, {}, log);
         this.#commit(current, row.number, "rolled-back");
         return {
           id: current.id,
           release: row.number,
-          previousRelease: current.release,
+          previousRelease: replaced,
           timings: { validate: 0, write: 0, ...gate, total: ms(performance.now() - t0) },
         };
       }),
