@@ -200,6 +200,7 @@ export class Berth {
         instanceId: this.instanceId,
         log: this.log,
       });
+      await this.updater.recover();
     } catch (err) {
       this.log.error({ err }, "reconciliation failed; it runs again when the engine comes back");
     }

@@ -1,11 +1,12 @@
 import { execFileSync } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, readlink, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { io } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BerthProcess, spawnBerth } from "../helpers/berth-process.ts";
 import { type Client, call, ok, removeInstance, TOKENS } from "../helpers/test-server.ts";
+import { versioned } from "../helpers/versioned.ts";
 
 async function connect(url: string): Promise<Client> {
   const client: Client = io(url, {
@@ -85,5 +86,66 @@ describe("berth killed with SIGKILL and started again", () => {
     const exits = history.items.filter((e) => e.action === "container.exited");
     expect(exits).toHaveLength(1);
     expect(exits[0]?.message).toBe("'dies-meanwhile' stopped unexpectedly (exit code 137)");
+  });
+});
+
+describe("berth killed with SIGKILL in the middle of an update", () => {
+  let dataDir: string;
+  let berth: BerthProcess | undefined;
+  const clients: Client[] = [];
+
+  afterAll(async () => {
+    for (const c of clients) c.disconnect();
+    await berth?.kill("SIGKILL");
+    const instanceId = (await readFile(join(dataDir, "instance-id"), "utf8").catch(() => "")).trim();
+    if (instanceId) await removeInstance(instanceId);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("ends on one complete release, and the store agrees with the disk", async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "bu-"));
+    const env = {
+      BERTH_DATA_DIR: dataDir,
+      BERTH_TOKENS: `alice:${TOKENS.alice}`,
+      BERTH_STOP_TIMEOUT_SEC: "1",
+    };
+    berth = await spawnBerth(env);
+    let alice = await connect(berth.url);
+    clients.push(alice);
+    const { id } = await ok(alice, "container:create", { name: "mid-update", code: versioned("v1") });
+    // v2 spends 3 s before it connects: long enough to kill berth while it waits for the hello.
+    // Its answer never comes: berth dies first (the rejection is expected, and handled at once).
+    const updating = call(alice, "container:update", {
+      id,
+      code: versioned("v2", { prelude: "const until = Date.now() + 3000; while (Date.now() < until) {}" }),
+    }).catch(() => undefined);
+    await new Promise<void>((resolve) => {
+      const check = () =>
+        readlink(join(dataDir, "code", id, "current")).then(
+          (target) => (target === "releases/2" ? resolve() : setTimeout(check, 20)),
+          () => setTimeout(check, 20),
+        );
+      check();
+    });
+    await berth.kill("SIGKILL");
+    await updating;
+
+    berth = await spawnBerth(env);
+    alice = await connect(berth.url);
+    clients.push(alice);
+    let answer: unknown;
+    for (let i = 0; i < 100 && answer === undefined; i++) {
+      const res = await call(alice, "container:request", { id, data: { version: true } }, 5000);
+      if (res.ok) answer = res.data;
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(answer).toBe("v1");
+    expect(await readlink(join(dataDir, "code", id, "current"))).toBe("releases/1");
+    const { items } = await ok(alice, "container:releases", { id });
+    expect(items.map((r) => [r.number, r.status])).toEqual([
+      [2, "failed"],
+      [1, "active"],
+    ]);
+    expect(await ok(alice, "container:status", { id })).toMatchObject({ state: "running", release: 1 });
   });
 });
