@@ -5,6 +5,7 @@
  */
 const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   lifecycle: () => import("./lifecycle.ts"),
+  update: () => import("./update.ts"),
 };
 
 const name = process.argv[2];

@@ -383,12 +383,20 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     log.info("deleting container");
     const from = record.state;
     if (record.state !== "removing") this.#setState(record, "removing", reason);
-    if (record.dockerId) await docker.removeContainer(record.dockerId);
-    await channel.close(record.id);
-    await this.#storage(async () => {
-      await rm(paths.socketDir(record.id), { recursive: true, force: true });
-      await rm(paths.codeDir(record.id), { recursive: true, force: true });
-    });
+    // The engine container and the host-side files go in parallel: the row,
+    // which lets a later reconciliation finish the job, goes only once both have.
+    const [engine, files] = await Promise.allSettled([
+      record.dockerId ? docker.removeContainer(record.dockerId) : Promise.resolve(),
+      (async () => {
+        await channel.close(record.id);
+        await this.#storage(async () => {
+          await rm(paths.socketDir(record.id), { recursive: true, force: true });
+          await rm(paths.codeDir(record.id), { recursive: true, force: true });
+        });
+      })(),
+    ]);
+    if (engine.status === "rejected") throw engine.reason;
+    if (files.status === "rejected") throw files.reason;
     repo.delete(record.id);
     redactor.removeEnvironment(record.spec.env, record.spec.secretEnv);
     if (record.spec.network === "outbound") await this.#removeOwnerNetworkIfUnused(record.owner);
