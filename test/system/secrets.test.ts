@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { collectActivity } from "../helpers/events.ts";
+import { type Client, call, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { versioned } from "../helpers/versioned.ts";
+
+/** Distinct canaries, one per way a secret can try to get out. */
+const CANARY = {
+  secretEnv: "canary-secret-env-7f3a91",
+  envToken: "canary-env-token-52c8d0",
+  inCode: "AKIACANARYCODE000017", // looks like a cloud access key: caught by shape
+  jwt: "eyJhbGciOiJIUzI1NiJ9.eyJjYW5hcnkiOiJqd3QifQ.c2lnbmF0dXJlLWNhbmFyeS1qd3Q",
+  urlPassword: "canary-url-pass-88e1",
+  invalidPayload: "canary-invalid-payload-4d2e",
+  bearer: "canarybearer0a1b2c3d4e5f",
+};
+
+describe("secrets never reach a client or a log", () => {
+  let server: TestServer;
+  let alice: Client;
+  const answers: unknown[] = [];
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    alice = await server.connect("alice");
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  async function record<T>(p: Promise<T>): Promise<T> {
+    const answer = await p;
+    answers.push(answer);
+    return answer;
+  }
+
+  it("keeps every canary out of acknowledgements, the activity feed, its history and the system log", async () => {
+    const feed = collectActivity(alice);
+    const env = { API_TOKEN: CANARY.envToken, DATABASE_URL: `postgres://app:${CANARY.urlPassword}@db/app` };
+    const secretEnv = { STRIPE_KEY: CANARY.secretEnv };
+    // A workload that prints and throws every secret it has, so they show up in its output.
+    const leaky = [
+      `console.log("env secret:", process.env.STRIPE_KEY, process.env.API_TOKEN, process.env.DATABASE_URL);`,
+      `console.log("key in code: ${CANARY.inCode}", "jwt: ${CANARY.jwt}", "Authorization: Bearer ${CANARY.bearer}");`,
+      `throw new Error("failed with " + process.env.STRIPE_KEY);`,
+    ].join("\n");
+    const failed = await record(
+      call(alice, "container:create", {
+        name: "leaky",
+        env,
+        secretEnv,
+        code: { files: { "index.js": leaky } },
+      }),
+    );
+    expect(failed).toMatchObject({ ok: false, error: { code: "NOT_READY", details: { cause: "exited" } } });
+    if (!failed.ok) expect((failed.error.details?.output as string[]).join("\n")).toContain("[REDACTED]");
+
+    // Payloads that fail validation, carrying canaries in values and in the wrong places.
+    await record(
+      call(alice, "container:create", { name: "Bad Name", secretEnv: { K: CANARY.invalidPayload } }),
+    );
+    await record(call(alice, "container:create", { name: "x", password: CANARY.invalidPayload }));
+    await record(call(alice, "container:create", { name: "x", env: { "BAD KEY": CANARY.invalidPayload } }));
+
+    // A working container with the same secrets, through its whole life, and an update that fails and prints them.
+    const good = await record(
+      ok(alice, "container:create", { name: "holder", env, secretEnv, code: versioned("v1") }),
+    );
+    await record(call(alice, "container:status", { id: good.id }));
+    await record(call(alice, "container:list", {}));
+    await record(call(alice, "container:update", { id: good.id, code: { files: { "index.js": leaky } } }));
+    await record(call(alice, "container:stop", { id: good.id }));
+    await record(call(alice, "container:delete", { id: good.id }));
+    await record(call(alice, "container:delete", { id: "leaky" }));
+    const history = await record(ok(alice, "activity:history", { limit: 1000 }));
+    feed.stop();
+
+    expect(history.items.length).toBeGreaterThan(3);
+    const surfaces = {
+      acknowledgements: JSON.stringify(answers),
+      activity: JSON.stringify(feed.entries),
+      history: JSON.stringify(history),
+      systemLog: server.logs(),
+    };
+    expect(surfaces.systemLog.length).toBeGreaterThan(1000);
+    for (const [surface, text] of Object.entries(surfaces)) {
+      for (const [kind, canary] of Object.entries(CANARY)) {
+        expect(text.includes(canary), `${kind} canary in ${surface}`).toBe(false);
+      }
+    }
+  });
+});
