@@ -52,7 +52,7 @@ describe("secrets never reach a client or a log", () => {
       }),
     );
     expect(failed).toMatchObject({ ok: false, error: { code: "NOT_READY", details: { cause: "exited" } } });
-    if (!failed.ok) expect((failed.error.details?.output as string[]).join("\n")).toContain("[REDACTED]");
+    if (!failed.ok) expect(String(failed.error.details?.output ?? "")).toContain("[REDACTED]");
 
     // Payloads that fail validation, carrying canaries in values and in the wrong places.
     await record(
