@@ -17,8 +17,11 @@ import { DockerodeClient } from "./docker/dockerode-client.ts";
 import { EngineMonitor } from "./docker/engine-monitor.ts";
 import { Redactor } from "./logging/redactor.ts";
 import { createSystemLogger, type SystemLogger } from "./logging/system-logger.ts";
+import { ContainerLogs } from "./monitoring/container-logs.ts";
 import { EngineEventWatcher } from "./monitoring/engine-event-watcher.ts";
 import { HealthMonitor } from "./monitoring/health-monitor.ts";
+import { NodeCgroupFs } from "./monitoring/node-cgroup-fs.ts";
+import { StatsSampler } from "./monitoring/stats-sampler.ts";
 import { ActivityRepository } from "./store/activity-repository.ts";
 import { ContainerRepository } from "./store/container-repository.ts";
 import { openDatabase } from "./store/database.ts";
@@ -45,6 +48,7 @@ export class Berth {
   readonly manager: ContainerManager;
   readonly engine: EngineMonitor;
   readonly #events: EngineEventWatcher;
+  readonly #sampler: StatsSampler;
   readonly restarts: RestartSupervisor;
   readonly updater: CodeUpdater;
   readonly health: HealthMonitor;
@@ -130,6 +134,15 @@ export class Berth {
       maxEntriesPerOwner: config.activityMaxEntries,
       maxAgeMs: config.activityMaxAgeMs,
     });
+    const samplerLog = this.log.child({ component: "StatsSampler" });
+    this.#sampler = new StatsSampler({
+      fs: new NodeCgroupFs(),
+      engine: { stats: (dockerId) => this.#docker.containerStats(dockerId) },
+      onError: (containerId, err) => samplerLog.warn({ containerId, err }, "sampling failed"),
+      onFallback: (containerId, cause) =>
+        samplerLog.debug({ containerId, cause }, "sampling through the engine"),
+    });
+    this.manager.on("statusChanged", ({ info }) => this.#sampler.invalidate(info.id));
     this.health = new HealthMonitor({ repo, channel: this.#channel, log: this.log });
     this.manager.on("statusChanged", ({ info }) => {
       const record = info.state === "running" ? repo.get(info.id) : undefined;
@@ -160,6 +173,11 @@ export class Berth {
   readonly #auth: TokenAuthenticator;
   readonly #repo: ContainerRepository;
 
+  /** Stats watches and log follows that clients hold open right now. */
+  get activeSubscriptions(): number {
+    return this.#sockets?.activeSubscriptions ?? 0;
+  }
+
   /** Reconciles with the engine (when it answers), then listens. Resolves with the bound port. */
   async start(): Promise<number> {
     this.engine.on("up", () => {
@@ -174,6 +192,11 @@ export class Berth {
       httpServer: this.#app.server,
       channel: this.#channel,
       updater: this.updater,
+      monitoring: {
+        docker: this.#docker,
+        sampler: this.#sampler,
+        logs: new ContainerLogs(this.#docker, this.redactor),
+      },
       activity: this.activity,
       health: this.health,
       auth: this.#auth,
@@ -217,6 +240,7 @@ export class Berth {
       this.health.close();
       await this.manager.drain();
       this.activity.close();
+      await this.#sampler.close();
       await this.#app.close();
       await this.#channel.closeAll();
       this.#db.close();

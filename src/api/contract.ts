@@ -5,6 +5,8 @@ import { CodeFiles, ContainerName, ContainerSpec, HealthCheck } from "../contain
 import { CONTAINER_STATES, HEALTH_STATES } from "../containers/container-state.ts";
 import type { ListResult } from "../containers/list-containers.ts";
 import type { ErrorCategory, ErrorCode } from "../errors/error-codes.ts";
+import type { ContainerLogLine } from "../monitoring/log-line-splitter.ts";
+import type { ResourceUsage } from "../monitoring/resource-usage.ts";
 import type { ReleaseInfo, UpdateResult } from "../updates/code-updater.ts";
 
 /**
@@ -85,6 +87,22 @@ export const RequestSchemas = {
   }),
   "container:rollback": z.strictObject({ id: ContainerRef, release: z.number().int().min(1).optional() }),
   "container:releases": ByRef,
+  "container:stats": ByRef,
+  "container:watch_stats": z.strictObject({
+    id: ContainerRef,
+    intervalMs: z.number().int().min(250).max(60_000).optional(),
+  }),
+  "container:unwatch_stats": ByRef,
+  "container:logs": z.strictObject({
+    id: ContainerRef,
+    tail: z.number().int().min(1).max(5_000).optional(),
+    since: z.number().int().min(0).optional(),
+  }),
+  "container:follow_logs": z.strictObject({
+    id: ContainerRef,
+    tail: z.number().int().min(0).max(5_000).optional(),
+  }),
+  "container:unfollow_logs": ByRef,
   "activity:history": z.strictObject({
     containerId: ContainerRef.optional(),
     afterId: z.number().int().min(0).optional(),
@@ -105,6 +123,12 @@ export interface ResultMap {
   "container:list": ListResult;
   "activity:history": { items: ActivityEntry[]; hasMore: boolean };
   "container:send": { id: string };
+  "container:stats": ResourceUsage;
+  "container:watch_stats": { id: string; intervalMs: number };
+  "container:unwatch_stats": { id: string; watching: boolean };
+  "container:logs": { lines: ContainerLogLine[] };
+  "container:follow_logs": { id: string; following: true };
+  "container:unfollow_logs": { id: string; following: boolean };
   "container:update": UpdateResult;
   "container:rollback": UpdateResult;
   "container:releases": { items: ReleaseInfo[] };
@@ -157,7 +181,12 @@ export interface ContainerMessageEvent {
   ts: number;
 }
 
+export type ResourceUsageEvent = ResourceUsage & { id: string };
+export type ContainerLogEvent = ContainerLogLine & { id: string };
+
 export interface ServerToClientEvents {
+  "container:resource_usage": (event: ResourceUsageEvent) => void;
+  "container:log": (event: ContainerLogEvent) => void;
   "container:message": (event: ContainerMessageEvent) => void;
   "container:health_changed": (event: HealthChangedEvent) => void;
   "container:status_changed": (event: StatusChangedEvent) => void;

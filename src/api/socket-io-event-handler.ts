@@ -18,7 +18,9 @@ import type {
   ServerToClientEvents,
   SocketData,
 } from "./contract.ts";
+import { type MonitoringServices, registerMonitoringHandlers } from "./monitoring-handlers.ts";
 import { ADMIN_ROOM, messagesRoom, ownerRoom } from "./rooms.ts";
+import { Subscriptions } from "./subscriptions.ts";
 import { registerUpdateHandlers } from "./update-handlers.ts";
 
 export type BerthServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -27,6 +29,7 @@ export interface SocketIOEventHandlerOptions {
   httpServer: HttpServer;
   channel: SocketCommunicationHandler;
   updater: CodeUpdater;
+  monitoring: Omit<MonitoringServices, "subscriptions" | "manager">;
   activity: UserActivityLogger;
   health: HealthMonitor;
   auth: TokenAuthenticator;
@@ -87,6 +90,11 @@ export class SocketIOEventHandler {
       registerContainerHandlers(socket, options.manager, { log, redactor: options.redactor });
       registerChannelHandlers(socket, options.manager, options.channel, { log, redactor: options.redactor });
       registerUpdateHandlers(socket, options.updater, { log, redactor: options.redactor });
+      registerMonitoringHandlers(
+        socket,
+        { ...options.monitoring, manager: options.manager, subscriptions: this.#subscriptions },
+        { log, redactor: options.redactor },
+      );
       registerActivityHandlers(socket, options.activity, options.manager, {
         log,
         redactor: options.redactor,
@@ -104,9 +112,13 @@ export class SocketIOEventHandler {
     this.io.to(messagesRoom(id)).emit("container:message", { id, data, ts });
   };
 
+  readonly #subscriptions = new Subscriptions();
+
   readonly #onDeleted = (change: StatusChange) => {
     // A deleted container's subscribers are let go; a new container never inherits them.
-    if (change.info.state === "removing") this.io.socketsLeave(messagesRoom(change.info.id));
+    if (change.info.state !== "removing") return;
+    this.io.socketsLeave(messagesRoom(change.info.id));
+    this.#subscriptions.removeContainer(change.info.id);
   };
 
   readonly #onHealth = (change: HealthChange) => {
@@ -137,6 +149,11 @@ export class SocketIOEventHandler {
     this.io.to([ownerRoom(info.owner), ADMIN_ROOM]).emit("container:status_changed", event);
   }
 
+  /** Stats watches and log follows that connections hold open right now. */
+  get activeSubscriptions(): number {
+    return this.#subscriptions.size;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -145,6 +162,7 @@ export class SocketIOEventHandler {
     this.#o.health.off("change", this.#onHealth);
     this.#o.channel.off("message", this.#onMessage);
     this.#o.manager.off("statusChanged", this.#onDeleted);
+    this.#subscriptions.closeAll();
     this.io.disconnectSockets(true);
     // io.close() would also close the shared HTTP server; fastify owns that, so only the engine is closed here.
     this.io.engine.close();

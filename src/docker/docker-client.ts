@@ -73,6 +73,15 @@ export interface DockerClient {
   ): Promise<EventSubscription>;
   /** The last `tail` lines of stdout and stderr, demultiplexed, oldest first. */
   containerLogs(dockerId: string, tail: number): Promise<string[]>;
+  /** One sample of the engine's stats API (`stream: false`): the fallback when cgroup files cannot be read. */
+  containerStats(dockerId: string): Promise<unknown>;
+  /** The raw multiplexed log stream with timestamps: the last `tail` lines (and, with `follow`, what comes next). */
+  readLogs(dockerId: string, opts: { tail: number; sinceMs?: number }): Promise<Buffer>;
+  followLogs(
+    dockerId: string,
+    opts: { tail: number },
+    onChunk: (chunk: Buffer) => void,
+  ): Promise<EventSubscription>;
   /** Creates the network if it does not exist. */
   ensureNetwork(spec: NetworkSpec): Promise<void>;
   /** Removes the network; missing or still in use is not an error (returns false when in use). */

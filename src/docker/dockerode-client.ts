@@ -236,6 +236,52 @@ export class DockerodeClient implements DockerClient {
     return demuxLogs(raw).map((l) => l.text);
   }
 
+  async containerStats(dockerId: string): Promise<unknown> {
+    return this.#call("container stats", () => this.#docker.getContainer(dockerId).stats({ stream: false }));
+  }
+
+  async readLogs(dockerId: string, opts: { tail: number; sinceMs?: number }): Promise<Buffer> {
+    return this.#call(
+      "container logs",
+      async () =>
+        (await this.#docker.getContainer(dockerId).logs({
+          stdout: true,
+          stderr: true,
+          timestamps: true,
+          tail: opts.tail,
+          ...(opts.sinceMs === undefined ? {} : { since: Math.floor(opts.sinceMs / 1000) }),
+          follow: false,
+        })) as unknown as Buffer,
+      () => Buffer.alloc(0),
+    );
+  }
+
+  async followLogs(
+    dockerId: string,
+    opts: { tail: number },
+    onChunk: (chunk: Buffer) => void,
+  ): Promise<EventSubscription> {
+    const abort = new AbortController();
+    const stream = (await this.#call("container logs", () =>
+      this.#docker.getContainer(dockerId).logs({
+        stdout: true,
+        stderr: true,
+        timestamps: true,
+        tail: opts.tail,
+        follow: true,
+        abortSignal: abort.signal,
+      }),
+    )) as unknown as NodeJS.ReadableStream;
+    const done = new Promise<void>((resolve) => {
+      stream.on("data", (chunk: Buffer) => onChunk(chunk));
+      stream.on("end", () => resolve());
+      stream.on("close", () => resolve());
+      // A follow that breaks (engine restart) just ends; the client is told by the stream's end.
+      stream.on("error", () => resolve());
+    });
+    return { done, close: () => abort.abort() };
+  }
+
   async ensureNetwork(spec: NetworkSpec): Promise<void> {
     await this.#call("network create", async () => {
       try {

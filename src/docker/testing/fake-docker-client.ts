@@ -174,6 +174,21 @@ export class FakeDockerClient implements DockerClient {
     return [];
   }
 
+  async containerStats(dockerId: string): Promise<unknown> {
+    this.#enter("containerStats", dockerId);
+    return {};
+  }
+
+  async readLogs(dockerId: string): Promise<Buffer> {
+    this.#enter("readLogs", dockerId);
+    return Buffer.alloc(0);
+  }
+
+  async followLogs(dockerId: string): Promise<EventSubscription> {
+    this.#enter("followLogs", dockerId);
+    return { done: new Promise(() => {}), close: () => {} };
+  }
+
   async ensureNetwork(spec: NetworkSpec): Promise<void> {
     this.#enter("ensureNetwork", spec);
     this.networks.add(spec.name);

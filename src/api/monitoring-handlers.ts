@@ -1,0 +1,117 @@
+import type { ContainerManager } from "../containers/container-manager.ts";
+import type { DockerClient } from "../docker/docker-client.ts";
+import { NotFoundError } from "../errors/errors.ts";
+import type { Redactor } from "../logging/redactor.ts";
+import type { SystemLogger } from "../logging/system-logger.ts";
+import type { ContainerLogs } from "../monitoring/container-logs.ts";
+import type { ContainerTarget } from "../monitoring/container-target.ts";
+import type { StatsSampler } from "../monitoring/stats-sampler.ts";
+import type { ContainerRecord } from "../store/container-repository.ts";
+import { type BerthSocket, registerHandler } from "./register-handler.ts";
+import { Subscriptions } from "./subscriptions.ts";
+
+const DEFAULT_STATS_INTERVAL_MS = 1_000;
+
+export interface MonitoringServices {
+  manager: ContainerManager;
+  docker: DockerClient;
+  sampler: StatsSampler;
+  logs: ContainerLogs;
+  subscriptions: Subscriptions;
+}
+
+/**
+ * Resource usage and output: one-off reads (`container:stats`,
+ * `container:logs`) and streams that belong to the connection that asked
+ * (`container:watch_stats` → `container:resource_usage`,
+ * `container:follow_logs` → `container:log`), stopped when it asks, when it
+ * disconnects, or when the container is deleted. One sampler serves every
+ * watcher of a container.
+ */
+export function registerMonitoringHandlers(
+  socket: BerthSocket,
+  services: MonitoringServices,
+  context: { log: SystemLogger; redactor: Redactor },
+): void {
+  const { manager, sampler, logs, subscriptions } = services;
+  const target = (record: ContainerRecord): ContainerTarget => ({
+    resolve: async () => {
+      const current = manager.findById(record.id);
+      const inspect = current?.dockerId
+        ? await services.docker.inspectContainer(current.dockerId)
+        : undefined;
+      if (!inspect) throw new NotFoundError();
+      return { dockerId: inspect.Id, pid: inspect.State.Running ? inspect.State.Pid : 0 };
+    },
+  });
+
+  registerHandler(
+    socket,
+    "container:stats",
+    async (p, actor) => {
+      const record = manager.resolve(actor, p.id);
+      return (await sampler.sampleOnce(record.id, target(record))).usage;
+    },
+    context,
+  );
+  registerHandler(
+    socket,
+    "container:watch_stats",
+    (p, actor) => {
+      const record = manager.resolve(actor, p.id);
+      const intervalMs = p.intervalMs ?? DEFAULT_STATS_INTERVAL_MS;
+      const stop = sampler.watch(record.id, target(record), intervalMs, (sample) => {
+        socket.emit("container:resource_usage", { id: record.id, ...sample.usage });
+      });
+      subscriptions.add(socket.id, Subscriptions.key("stats", record.id), stop);
+      return { id: record.id, intervalMs };
+    },
+    context,
+  );
+  registerHandler(
+    socket,
+    "container:unwatch_stats",
+    (p, actor) => {
+      const record = manager.resolve(actor, p.id);
+      subscriptions.remove(socket.id, Subscriptions.key("stats", record.id));
+      return { id: record.id, watching: false };
+    },
+    context,
+  );
+  registerHandler(
+    socket,
+    "container:logs",
+    async (p, actor) => {
+      const record = manager.resolve(actor, p.id);
+      return { lines: await logs.recent(record, { tail: p.tail, sinceMs: p.since }) };
+    },
+    context,
+  );
+  registerHandler(
+    socket,
+    "container:follow_logs",
+    async (p, actor) => {
+      const record = manager.resolve(actor, p.id);
+      const key = Subscriptions.key("logs", record.id);
+      const sub = await logs.follow(record, { tail: p.tail }, (line) => {
+        socket.emit("container:log", { id: record.id, ...line });
+      });
+      subscriptions.add(socket.id, key, () => sub.close());
+      // The stream ends by itself when the container goes away; forget it then.
+      void sub.done.then(() => subscriptions.remove(socket.id, key));
+      return { id: record.id, following: true as const };
+    },
+    context,
+  );
+  registerHandler(
+    socket,
+    "container:unfollow_logs",
+    (p, actor) => {
+      const record = manager.resolve(actor, p.id);
+      subscriptions.remove(socket.id, Subscriptions.key("logs", record.id));
+      return { id: record.id, following: false };
+    },
+    context,
+  );
+  socket.on("disconnect", () => subscriptions.removeSocket(socket.id));
+}

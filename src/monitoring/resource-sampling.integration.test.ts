@@ -1,0 +1,141 @@
+import Dockerode from "dockerode";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CgroupFs } from "./cgroup-fs.ts";
+import { NodeCgroupFs } from "./node-cgroup-fs.ts";
+import type { ResourceSample } from "./resource-usage.ts";
+import { StatsSampler } from "./stats-sampler.ts";
+import {
+  engineStatsOf,
+  removeLabelled,
+  startContainer,
+  targetOf,
+  testLabel,
+} from "./testing/engine-test-helpers.ts";
+
+const MEMORY = 128 * 1024 * 1024;
+const docker = new Dockerode({ socketPath: "/var/run/docker.sock" });
+const labels = testLabel();
+let busyId: string;
+let idleId: string;
+
+/** A file system that refuses every read, to drive the sampler onto the engine's stats API. */
+const denied = async (path: string): Promise<never> => {
+  throw Object.assign(new Error(`EACCES: ${path}`), { code: "EACCES" });
+};
+const deniedFs: CgroupFs = { readFile: denied, open: denied };
+
+/**
+ * Watches at 1 Hz until a sample — each measuring CPU over the second since the
+ * one before — satisfies `wanted`, or until `timeoutMs`; returns the last one.
+ * Other test files run beside this one on a 2-core machine, so a single
+ * window may catch the busy container starved; a later one will not.
+ */
+function sampleUntil(
+  sampler: StatsSampler,
+  dockerId: string,
+  wanted: (sample: ResourceSample) => boolean,
+  timeoutMs = 8000,
+): Promise<ResourceSample> {
+  return new Promise((resolve) => {
+    let seen = 0;
+    const startedAt = Date.now();
+    const stop = sampler.watch(dockerId, targetOf(docker, dockerId), 1000, (sample) => {
+      // The first sample measures CPU over only 100 ms.
+      if (++seen < 2) return;
+      if (!wanted(sample) && Date.now() - startedAt < timeoutMs) return;
+      stop();
+      resolve(sample);
+    });
+  });
+}
+
+const busyEnough = (s: ResourceSample) => s.usage.cpuPercent > 50;
+const idleEnough = (s: ResourceSample) => s.usage.cpuPercent < 5;
+
+beforeAll(async () => {
+  const hostConfig = { Memory: MEMORY };
+  const [busy, idle] = await Promise.all([
+    startContainer(docker, labels, ["node", "-e", "for(;;){}"], hostConfig),
+    startContainer(docker, labels, ["node", "-e", "setInterval(()=>{},1e6)"], hostConfig),
+  ]);
+  busyId = busy.id;
+  idleId = idle.id;
+}, 60_000);
+
+afterAll(async () => {
+  await removeLabelled(docker, labels);
+}, 60_000);
+
+describe("resource sampling against the real engine", () => {
+  it("reads busy and idle containers from their cgroup files", async () => {
+    const fallbacks: unknown[] = [];
+    const sampler = new StatsSampler({
+      fs: new NodeCgroupFs(),
+      engine: engineStatsOf(docker),
+      onFallback: (_key, cause) => fallbacks.push(cause),
+    });
+    try {
+      const [busy, idle] = await Promise.all([
+        sampleUntil(sampler, busyId, busyEnough),
+        sampleUntil(sampler, idleId, idleEnough),
+      ]);
+      expect(fallbacks).toEqual([]);
+      expect(busy.source).toBe("cgroup");
+      expect(idle.source).toBe("cgroup");
+      expect(busy.usage.cpuPercent).toBeGreaterThan(50);
+      expect(busy.usage.cpuPercent).toBeLessThan(130);
+      expect(idle.usage.cpuPercent).toBeLessThan(5);
+      for (const { usage } of [busy, idle]) {
+        expect(usage.memoryBytes).toBeGreaterThan(0);
+        expect(usage.memoryLimitBytes).toBe(MEMORY);
+        expect(usage.pids).toBeGreaterThanOrEqual(1);
+        // Network "none": loopback only, which is not counted.
+        expect(usage.netRxBytes + usage.netTxBytes).toBe(0);
+        expect(Math.abs(usage.ts - Date.now())).toBeLessThan(5000);
+      }
+    } finally {
+      await sampler.close();
+    }
+  }, 30_000);
+
+  it("gives comparable numbers from the engine's stats API when the cgroup files cannot be read", async () => {
+    const cgroup = new StatsSampler({ fs: new NodeCgroupFs(), engine: engineStatsOf(docker) });
+    const engine = new StatsSampler({ fs: deniedFs, engine: engineStatsOf(docker) });
+    try {
+      const engineUntil = async (dockerId: string, wanted: (s: ResourceSample) => boolean) => {
+        const deadline = Date.now() + 8000;
+        for (;;) {
+          const sample = await engine.sampleOnce(dockerId, targetOf(docker, dockerId));
+          if (wanted(sample) || Date.now() > deadline) return sample;
+        }
+      };
+      const [busyEngine, idleEngine, busyCgroup, idleCgroup] = await Promise.all([
+        engineUntil(busyId, busyEnough),
+        engineUntil(idleId, idleEnough),
+        sampleUntil(cgroup, busyId, busyEnough),
+        sampleUntil(cgroup, idleId, idleEnough),
+      ]);
+      expect(busyEngine.source).toBe("engine");
+      expect(idleEngine.source).toBe("engine");
+      expect(busyEngine.usage.cpuPercent).toBeGreaterThan(50);
+      expect(idleEngine.usage.cpuPercent).toBeLessThan(5);
+      // Both measure one core's worth of busy loop, over different seconds.
+      expect(Math.abs(busyEngine.usage.cpuPercent - busyCgroup.usage.cpuPercent)).toBeLessThan(50);
+      for (const [e, c] of [
+        [busyEngine, busyCgroup],
+        [idleEngine, idleCgroup],
+      ] as const) {
+        expect(e.usage.memoryLimitBytes).toBe(c.usage.memoryLimitBytes);
+        expect(e.usage.pids).toBe(c.usage.pids);
+        // Same formula, read a moment apart: within 10% or 4 MiB.
+        expect(Math.abs(e.usage.memoryBytes - c.usage.memoryBytes)).toBeLessThan(
+          Math.max(4 * 1024 * 1024, c.usage.memoryBytes * 0.1),
+        );
+        expect(e.usage.netRxBytes).toBe(c.usage.netRxBytes);
+        expect(e.usage.blockReadBytes).toBe(c.usage.blockReadBytes);
+      }
+    } finally {
+      await Promise.all([cgroup.close(), engine.close()]);
+    }
+  }, 30_000);
+});
