@@ -106,6 +106,31 @@ describe("code updates with a health-gated restart and automatic rollback", () =
     expect((await ok(alice, "container:status", { id })).state).toBe("running");
   });
 
+  it("rolls back when the container is killed in the middle of an update", async () => {
+    const updating = call(alice, "container:update", {
+      id,
+      code: versioned("v-killed", {
+        prelude: "const until = Date.now() + 2000; while (Date.now() < until) {}",
+      }),
+    });
+    // Wait until the new release is switched in and starting, then kill its process from outside.
+    await new Promise<void>((resolve) => {
+      const check = () =>
+        readlink(join(server.dataDir, "code", id, "current")).then((t) =>
+          t === "releases/2" || !t.startsWith("releases/") ? setTimeout(check, 20) : resolve(),
+        );
+      check();
+    });
+    execFileSync("docker", ["kill", `berth-${id}`]);
+    const res = await updating;
+    expect(res).toMatchObject({
+      ok: false,
+      error: { code: "UPDATE_ROLLED_BACK", details: { failedStep: "ready", cause: "exited", exitCode: 137 } },
+    });
+    expect(await version()).toBe("v2");
+    expect(await onDisk()).toMatchObject({ current: "releases/2" });
+  });
+
   it("refuses a second update while one runs with a retryable CONFLICT, never interleaving them", async () => {
     const [a, b] = await Promise.all([
       call(alice, "container:update", { id, code: versioned("v6") }),

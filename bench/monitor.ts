@@ -1,0 +1,181 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import Dockerode from "dockerode";
+import { io, type Socket } from "socket.io-client";
+import { Berth } from "../src/berth.ts";
+import { loadConfig } from "../src/config/config.ts";
+import { percentile } from "./stats.ts";
+
+/**
+ * Monitoring at scale, with 100 idle containers:
+ *  (a) CPU of berth + dockerd + containerd while berth samples all of them at
+ *      1 Hz for its watchers (cgroup files), beside
+ *  (b) the usual way: one engine `stats` call with `stream: false` per
+ *      container per second (the bench process makes them; its CPU counts too);
+ *  (c) `container:list` latency at 100 and at 200 containers.
+ * CPU is read from /proc/<pid>/stat (utime + stime) over the same wall time.
+ */
+const CONTAINERS = 100;
+const WINDOW_MS = 20_000;
+const CLK_TCK = 100;
+
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function pidsOf(name: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, "utf8").trim() === name) pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
+}
+
+/** Percent of one core used by `pids` (and this process, when `self`) during `fn`. */
+async function measureCpu(pids: number[], fn: () => Promise<void>): Promise<number> {
+  const before = pids.map(cpuTicks);
+  const self0 = process.cpuUsage();
+  const t0 = performance.now();
+  await fn();
+  const wall = performance.now() - t0;
+  const ticks = pids.map(cpuTicks).reduce((sum, t, i) => sum + t - before[i]!, 0);
+  const self = process.cpuUsage(self0);
+  const cpuMs = (ticks * 1000) / CLK_TCK + (self.user + self.system) / 1000;
+  return (cpuMs / wall) * 100;
+}
+
+export async function run(): Promise<void> {
+  const engineDaemons = [...pidsOf("dockerd"), ...pidsOf("containerd")];
+  const dataDir = await mkdtemp(join(tmpdir(), "bm-"));
+  const config = loadConfig({
+    BERTH_DATA_DIR: dataDir,
+    BERTH_PORT: "0",
+    BERTH_LOG_LEVEL: "warn",
+    BERTH_TOKENS: "bench:bench-token-0123456789",
+    BERTH_DEFAULT_MEMORY_MB: "64",
+  });
+  const berth = new Berth(config, { logDestination: new PassThrough().resume() });
+  const port = await berth.start();
+  const client: Socket = io(`http://127.0.0.1:${port}`, {
+    auth: { token: "bench-token-0123456789" },
+    transports: ["websocket"],
+  });
+  await new Promise<void>((r) => client.once("connect", () => r()));
+  const docker = new Dockerode({ socketPath: config.dockerSocket });
+  const echo = await readFile(new URL("../test/fixtures/workloads/echo.js", import.meta.url), "utf8");
+  const ack = async (event: string, payload: unknown) => {
+    const res = await client.timeout(120_000).emitWithAck(event, payload);
+    if (!res.ok) throw new Error(`${event}: ${JSON.stringify(res.error)}`);
+    return res.data;
+  };
+  const createMany = async (from: number, to: number) => {
+    const ids: string[] = [];
+    for (let i = from; i < to; i += 10) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(10, to - i) }, (_, k) =>
+          ack("container:create", { name: `idle-${i + k}`, code: { files: { "index.js": echo } } }),
+        ),
+      );
+      ids.push(...batch.map((c: { id: string }) => c.id));
+    }
+    return ids;
+  };
+  const listLatency = async () => {
+    const samples: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const t = performance.now();
+      await ack("container:list", { limit: 500 });
+      samples.push(performance.now() - t);
+    }
+    return samples;
+  };
+
+  try {
+    process.stderr.write(`creating ${CONTAINERS} idle containers…\n`);
+    const ids = await createMany(0, CONTAINERS);
+    const dockerIds = await Promise.all(
+      ids.map(async (id) => (await docker.getContainer(`berth-${id}`).inspect()).Id),
+    );
+    await new Promise((r) => setTimeout(r, 3000)); // let the starts settle
+
+    process.stderr.write("(a) berth sampling every container at 1 Hz…\n");
+    let pushes = 0;
+    client.on("container:resource_usage", () => pushes++);
+    await Promise.all(ids.map((id) => ack("container:watch_stats", { id, intervalMs: 1000 })));
+    await new Promise((r) => setTimeout(r, 2000));
+    const berthCpu = await measureCpu(engineDaemons, () => new Promise((r) => setTimeout(r, WINDOW_MS)));
+    await Promise.all(ids.map((id) => ack("container:unwatch_stats", { id })));
+    const pushRate = pushes / ((WINDOW_MS + 2000) / 1000);
+
+    process.stderr.write("(b) engine stats API, stream: false, per container per second…\n");
+    let calls = 0;
+    const engineCpu = await measureCpu(engineDaemons, async () => {
+      const deadline = performance.now() + WINDOW_MS;
+      while (performance.now() < deadline) {
+        const tick = performance.now();
+        await Promise.all(
+          dockerIds.map((d) =>
+            docker
+              .getContainer(d)
+              .stats({ stream: false })
+              .then(() => calls++),
+          ),
+        );
+        const rest = 1000 - (performance.now() - tick);
+        if (rest > 0) await new Promise((r) => setTimeout(r, rest));
+      }
+    });
+
+    process.stderr.write("(c) container:list latency…\n");
+    const list100 = await listLatency();
+    await createMany(CONTAINERS, 2 * CONTAINERS);
+    const list200 = await listLatency();
+
+    console.log(`\n### monitor: ${CONTAINERS} idle containers, ${WINDOW_MS / 1000} s windows\n`);
+    console.log("| what | CPU (% of one core: berth or bench + dockerd + containerd) | samples/s |");
+    console.log("|---|---|---|");
+    console.log(`| (a) berth, cgroup sampling at 1 Hz | ${berthCpu.toFixed(1)}% | ${pushRate.toFixed(0)} |`);
+    console.log(
+      `| (b) engine stats API, stream: false, 1 Hz | ${engineCpu.toFixed(1)}% | ${(calls / (WINDOW_MS / 1000)).toFixed(0)} |`,
+    );
+    console.log(`| ratio (a)/(b) | ${(berthCpu / engineCpu).toFixed(3)} | |`);
+    console.log("\n| container:list | p50 | p95 |\n|---|---|---|");
+    for (const [n, s] of [
+      [100, list100],
+      [200, list200],
+    ] as const) {
+      console.log(
+        `| ${n} containers | ${percentile(s, 50).toFixed(2)} ms | ${percentile(s, 95).toFixed(2)} ms |`,
+      );
+    }
+    const targets = [
+      ["(a) ≤ 5% of one core", berthCpu <= 5],
+      ["(a) ≤ 0.1 × (b)", berthCpu <= 0.1 * engineCpu],
+      ["(c) p95 < 20 ms at 200", percentile(list200, 95) < 20],
+    ] as const;
+    console.log("\n| target | result |\n|---|---|");
+    for (const [what, pass] of targets) console.log(`| ${what} | ${pass ? "PASS" : "FAIL"} |`);
+  } finally {
+    client.disconnect();
+    const instance = berth.instanceId;
+    await berth.close();
+    const left = await docker.listContainers({
+      all: true,
+      filters: { label: [`berth.instance=${instance}`] },
+    });
+    for (let i = 0; i < left.length; i += 20) {
+      await Promise.all(left.slice(i, i + 20).map((c) => docker.getContainer(c.Id).remove({ force: true })));
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
