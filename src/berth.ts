@@ -28,6 +28,9 @@ import { openDatabase } from "./store/database.ts";
 import { ReleaseRepository } from "./store/release-repository.ts";
 import { CodeUpdater } from "./updates/code-updater.ts";
 
+/** How soon a reconciliation that could not finish everything runs again. */
+const RECONCILE_RETRY_MS = 10_000;
+
 export interface BerthOptions {
   /** Where JSON log lines go (tests read them); stdout by default. */
   logDestination?: NodeJS.WritableStream;
@@ -60,6 +63,7 @@ export class Berth {
   readonly #paths: ContainerPaths;
   #sockets: SocketIOEventHandler | undefined;
   #closing: Promise<void> | undefined;
+  #retryReconcile: NodeJS.Timeout | undefined;
 
   constructor(config: Config, options: BerthOptions = {}) {
     this.config = config;
@@ -214,7 +218,7 @@ export class Berth {
 
   async #reconcile(): Promise<void> {
     try {
-      await reconcile({
+      const report = await reconcile({
         docker: this.#docker,
         repo: this.#repo,
         manager: this.manager,
@@ -224,6 +228,12 @@ export class Berth {
         log: this.log,
       });
       await this.updater.recover();
+      if (report.failed > 0 && !this.#closing) {
+        // Something the engine refused (a container it could not remove, …): try again shortly.
+        clearTimeout(this.#retryReconcile);
+        this.#retryReconcile = setTimeout(() => void this.#reconcile(), RECONCILE_RETRY_MS);
+        this.#retryReconcile.unref();
+      }
     } catch (err) {
       this.log.error({ err }, "reconciliation failed; it runs again when the engine comes back");
     }
@@ -234,6 +244,7 @@ export class Berth {
     this.#closing ??= (async () => {
       this.log.info("berth is shutting down");
       this.engine.stop();
+      clearTimeout(this.#retryReconcile);
       await this.#sockets?.close();
       await this.#events.close();
       this.restarts.close();

@@ -4,17 +4,12 @@ import { mkdir, rm } from "node:fs/promises";
 import type { Config } from "../config/config.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
 import { BerthError } from "../errors/berth-error.ts";
-import {
-  ConflictError,
-  NameConflictError,
-  NotFoundError,
-  StorageError,
-  ValidationError,
-} from "../errors/errors.ts";
+import { ConflictError, NameConflictError, NotFoundError, ValidationError } from "../errors/errors.ts";
 import type { Redactor } from "../logging/redactor.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ContainerRecord, ContainerRepository } from "../store/container-repository.ts";
 import type { ReleaseRepository } from "../store/release-repository.ts";
+import { asStorageError } from "../store/storage-guard.ts";
 import { codeFromFiles } from "../updates/code-from-files.ts";
 import { switchRelease } from "../updates/release-pointer.ts";
 import { releaseStats } from "../updates/release-stats.ts";
@@ -72,14 +67,6 @@ export interface OperationOutcome {
 export interface ContainerManagerEvents {
   statusChanged: [StatusChange];
   operation: [OperationOutcome];
-}
-
-/** A failure to write berth's own files or store, as STORAGE_ERROR; berth's own errors pass through. */
-export function asStorageError(err: unknown): unknown {
-  if (err instanceof BerthError) return err;
-  const e = err as NodeJS.ErrnoException & { errcode?: number; errstr?: string };
-  const reason = e.code === "ERR_SQLITE_ERROR" ? (e.errstr ?? "database error") : (e.code ?? "unknown");
-  return new StorageError({ cause: err, details: { reason } });
 }
 
 function isContainerInfo(value: unknown): value is ContainerInfo {
@@ -198,7 +185,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         } catch (err) {
           const taken = repo.getByName(actor.owner, spec.name);
           if (taken) throw new NameConflictError(spec.name, taken.id);
-          throw asStorageError(err);
+          throw err;
         }
         undo.push("delete row", () => repo.delete(id));
         redactor.addEnvironment(spec.env, spec.secretEnv);
@@ -622,10 +609,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     try {
       await fn();
     } catch (err) {
-      throw new StorageError({
-        cause: err,
-        details: { reason: (err as NodeJS.ErrnoException).code ?? "unknown" },
-      });
+      throw asStorageError(err);
     }
   }
 

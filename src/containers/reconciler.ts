@@ -1,7 +1,7 @@
 import { rm } from "node:fs/promises";
-import type { DockerClient } from "../docker/docker-client.ts";
+import type { ContainerSummary, DockerClient } from "../docker/docker-client.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
-import type { ContainerRepository } from "../store/container-repository.ts";
+import type { ContainerRecord, ContainerRepository } from "../store/container-repository.ts";
 import { managedLabels } from "./container-config.ts";
 import { isContainerId } from "./container-id.ts";
 import type { ContainerManager } from "./container-manager.ts";
@@ -15,6 +15,8 @@ export interface ReconcileReport {
   orphansRemoved: number;
   finishedDeletes: number;
   abandonedCreates: number;
+  /** Steps that failed this time (the engine refused, a file could not go); the caller tries again later. */
+  failed: number;
 }
 
 export interface ReconcilerOptions {
@@ -42,6 +44,7 @@ export async function reconcile(o: ReconcilerOptions): Promise<ReconcileReport> 
     orphansRemoved: 0,
     finishedDeletes: 0,
     abandonedCreates: 0,
+    failed: 0,
   };
   const engine = await o.docker.listContainers(managedLabels(o.instanceId));
   const byBerthId = new Map(engine.map((c) => [c.labels["berth.id"] ?? "", c]));
@@ -50,47 +53,70 @@ export async function reconcile(o: ReconcilerOptions): Promise<ReconcileReport> 
   for (const record of o.repo.all()) {
     known.add(record.id);
     const log = o.log.child({ containerId: record.id, op: "reconcile" });
-    const found = byBerthId.get(record.id);
-    if (record.state === "removing") {
-      await o.manager.removeEverything(record, "delete finished after restart");
-      report.finishedDeletes++;
-      continue;
+    // One container that cannot be brought in line must not hold up the others.
+    try {
+      await reconcileOne(o, record, byBerthId.get(record.id), report, log);
+    } catch (err) {
+      report.failed++;
+      log.warn({ err }, "could not reconcile this container; will try again");
     }
-    if (!found && record.dockerId === null) {
-      // The create was interrupted before its engine container existed.
-      await o.manager.removeEverything(record, "interrupted create undone");
-      report.abandonedCreates++;
-      continue;
-    }
-    if (!found) {
-      if (record.state !== "missing") {
-        log.warn("engine container vanished; marking missing");
-        o.manager.observe(record, "missing", "engine container vanished");
-        report.missing++;
-      }
-      continue;
-    }
-    if (record.dockerId !== found.dockerId)
-      o.manager.observe(record, record.state, "adopted", { dockerId: found.dockerId });
-    await o.channel.open(record.id, { uid: record.uid, gid: record.uid });
-    // What changed while berth was away (an exit, with its code) is read and reported once.
-    if (stateFromEngine(found.state, record.state) !== record.state) {
-      await o.manager.syncFromEngine(record.id, "changed while berth was away");
-    }
-    report.adopted++;
   }
 
   for (const c of engine) {
     const id = c.labels["berth.id"];
     if (id && known.has(id)) continue;
     o.log.warn({ dockerId: c.dockerId, containerId: id }, "removing engine container that no row knows");
-    await o.docker.removeContainer(c.dockerId);
-    if (id && isContainerId(id)) {
-      await rm(o.paths.socketDir(id), { recursive: true, force: true });
-      await rm(o.paths.codeDir(id), { recursive: true, force: true });
+    try {
+      await o.docker.removeContainer(c.dockerId);
+      if (id && isContainerId(id)) {
+        await rm(o.paths.socketDir(id), { recursive: true, force: true });
+        await rm(o.paths.codeDir(id), { recursive: true, force: true });
+      }
+      report.orphansRemoved++;
+    } catch (err) {
+      report.failed++;
+      o.log.warn(
+        { err, dockerId: c.dockerId },
+        "could not remove an orphaned engine container; will try again",
+      );
     }
-    report.orphansRemoved++;
   }
   o.log.info(report, "reconciled with the engine");
   return report;
+}
+
+async function reconcileOne(
+  o: ReconcilerOptions,
+  record: ContainerRecord,
+  found: ContainerSummary | undefined,
+  report: ReconcileReport,
+  log: SystemLogger,
+): Promise<void> {
+  if (record.state === "removing") {
+    await o.manager.removeEverything(record, "delete finished after restart");
+    report.finishedDeletes++;
+    return;
+  }
+  if (!found && record.dockerId === null) {
+    // The create was interrupted before its engine container existed.
+    await o.manager.removeEverything(record, "interrupted create undone");
+    report.abandonedCreates++;
+    return;
+  }
+  if (!found) {
+    if (record.state !== "missing") {
+      log.warn("engine container vanished; marking missing");
+      o.manager.observe(record, "missing", "engine container vanished");
+      report.missing++;
+    }
+    return;
+  }
+  if (record.dockerId !== found.dockerId)
+    o.manager.observe(record, record.state, "adopted", { dockerId: found.dockerId });
+  await o.channel.open(record.id, { uid: record.uid, gid: record.uid });
+  // What changed while berth was away (an exit, with its code) is read and reported once.
+  if (stateFromEngine(found.state, record.state) !== record.state) {
+    await o.manager.syncFromEngine(record.id, "changed while berth was away");
+  }
+  report.adopted++;
 }

@@ -12,6 +12,26 @@ const UNREACHABLE = new Set([
   "EHOSTUNREACH",
 ]);
 
+/** What the engine was asked, in words that finish "The container engine could not …". */
+const OPS: Record<string, string> = {
+  "container create": "create the container",
+  "container start": "start the container",
+  "container stop": "stop the container",
+  "container remove": "remove the container",
+  "container inspect": "read the container's state",
+  "container list": "list containers",
+  "container logs": "read the container's output",
+  "container stats": "read the container's resource usage",
+  "container wait": "wait for the container",
+  "network create": "create the network",
+  "network remove": "remove the network",
+  "network list": "list networks",
+  "image inspect": "find the image",
+  events: "follow its events",
+  version: "report its version",
+  ping: "answer",
+};
+
 /** Turns whatever dockerode threw into a berth error; the engine's own text stays in `cause`, for the system log only. */
 export function toDockerError(err: unknown, op: string): BerthError {
   if (err instanceof BerthError) return err;
@@ -21,7 +41,7 @@ export function toDockerError(err: unknown, op: string): BerthError {
     return new DockerUnavailableError({ cause: err, details: { op } });
   if (e.statusCode === 404) return new NotFoundError("engine object", { cause: err, details: { op } });
   if (typeof e.statusCode === "number") {
-    return new DockerError(`The container engine could not ${op}.`, e.statusCode, {
+    return new DockerError(`The container engine could not ${OPS[op] ?? op}.`, e.statusCode, {
       cause: err,
       retryable: e.statusCode >= 500,
       details: { op, statusCode: e.statusCode },

@@ -87,7 +87,7 @@ export const ERROR_CODES = {
   },
   STORAGE_ERROR: {
     category: "system",
-    retryable: false,
+    retryable: true,
     message: "berth could not write to its data directory.",
   },
   SHUTTING_DOWN: { category: "system", retryable: true, message: "berth is shutting down." },

@@ -1,6 +1,7 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { StoredSpec } from "../containers/container-spec.ts";
 import type { ContainerState, HealthState } from "../containers/container-state.ts";
+import { guardStorage } from "./storage-guard.ts";
 
 /** One container as berth keeps it. */
 export interface ContainerRecord {
@@ -104,6 +105,10 @@ export class ContainerRepository {
 
   /** Throws SQLite's UNIQUE error when the owner already has the name or the uid is taken. */
   insert(record: ContainerRecord): void {
+    guardStorage(() => this.#insertRow(record));
+  }
+
+  #insertRow(record: ContainerRecord): void {
     this.#insert.run({
       id: record.id,
       owner: record.owner,
@@ -130,11 +135,11 @@ export class ContainerRepository {
       const v = changes[k];
       return k === "spec" ? JSON.stringify(v) : (v as string | number | null);
     });
-    this.#db.prepare(`UPDATE containers SET ${sets} WHERE id = ?`).run(...values, id);
+    guardStorage(() => this.#db.prepare(`UPDATE containers SET ${sets} WHERE id = ?`).run(...values, id));
   }
 
   delete(id: string): void {
-    this.#delete.run(id);
+    guardStorage(() => this.#delete.run(id));
   }
 
   isUidTaken(uid: number): boolean {

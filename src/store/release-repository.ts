@@ -1,4 +1,5 @@
 import type { DatabaseSync } from "node:sqlite";
+import { guardStorage } from "./storage-guard.ts";
 
 /**
  * `pending` while an update is under way (a crash leaves it for start-up to
@@ -39,6 +40,10 @@ export class ReleaseRepository {
   }
 
   insert(r: ReleaseRecord): void {
+    guardStorage(() => this.#insertRow(r));
+  }
+
+  #insertRow(r: ReleaseRecord): void {
     this.#db
       .prepare(
         "INSERT INTO releases (container_id, number, status, created_at, created_by, bytes, files, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -85,7 +90,9 @@ export class ReleaseRepository {
   }
 
   delete(containerId: string, number: number): void {
-    this.#db.prepare("DELETE FROM releases WHERE container_id = ? AND number = ?").run(containerId, number);
+    guardStorage(() =>
+      this.#db.prepare("DELETE FROM releases WHERE container_id = ? AND number = ?").run(containerId, number),
+    );
   }
 
   /** Runs `fn` in one transaction: the statuses of a switch change together or not at all. */

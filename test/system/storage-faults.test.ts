@@ -1,0 +1,231 @@
+import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { mkdir, mkdtemp, rm, statfs } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { agreeing, holdings } from "../helpers/instance-holdings.ts";
+import { mountTmpfs, stackReadOnlyBind, unmount, unmountAllUnder } from "../helpers/mounts.ts";
+import { NEEDS_ROOT } from "../helpers/needs-root.ts";
+import {
+  type Client,
+  call,
+  docker,
+  echoCode,
+  ok,
+  startTestServer,
+  type TestServer,
+} from "../helpers/test-server.ts";
+
+/**
+ * Real storage faults under a running berth, on the shared engine: a data
+ * directory that turns read-only and one that fills up. root ignores file
+ * modes, so a chmod would prove nothing; these are real mounts.
+ */
+
+if (NEEDS_ROOT) console.warn(`storage-fault tests skipped: ${NEEDS_ROOT}`);
+
+describe.skipIf(NEEDS_ROOT)("when berth's data directory turns read-only", () => {
+  let root: string;
+  let dataDir: string;
+  let server: TestServer;
+  let alice: Client;
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), "sf-"));
+    dataDir = join(root, "data");
+    await mkdir(dataDir);
+    server = await startTestServer({ BERTH_DATA_DIR: dataDir });
+    alice = await server.connect("alice");
+  });
+  afterAll(async () => {
+    await server?.close();
+    if (root) {
+      await unmountAllUnder(root);
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it("answers STORAGE_ERROR to a create, leaves nothing behind, and creates again once writable", async () => {
+    const before = await ok(alice, "container:create", { name: "before", code: await echoCode() });
+
+    await stackReadOnlyBind(dataDir);
+    try {
+      for (const spec of [
+        { name: "with-code", code: await echoCode() },
+        // Without code, the first write is the container's socket directory.
+        { name: "without-code", start: false },
+      ]) {
+        const res = await call(alice, "container:create", spec);
+        expect(res, spec.name).toMatchObject({
+          ok: false,
+          error: { code: "STORAGE_ERROR", category: "system", retryable: true },
+        });
+        expect(JSON.stringify(res)).not.toContain(root); // no host path reaches a client
+      }
+      // The container that was there before is untouched; the refused ones left no row, engine container
+      // or directory behind.
+      expect(await holdings(server, alice, docker)).toEqual(agreeing([before.id]));
+      expect(await ok(alice, "container:status", { id: before.id })).toMatchObject({ state: "running" });
+    } finally {
+      await unmount(dataDir);
+    }
+
+    const again = await ok(alice, "container:create", { name: "with-code", code: await echoCode() });
+    expect(again.state).toBe("running");
+    expect(await holdings(server, alice, docker)).toEqual(agreeing([before.id, again.id]));
+  });
+
+  it("answers STORAGE_ERROR to a delete it cannot finish, and finishes it when asked again once writable", async () => {
+    const doomed = await ok(alice, "container:create", { name: "doomed", code: await echoCode() });
+    const { rows: others } = await holdings(server, alice, docker);
+
+    await stackReadOnlyBind(dataDir);
+    try {
+      const res = await call(alice, "container:delete", { id: doomed.id });
+      expect(res).toMatchObject({ ok: false, error: { code: "STORAGE_ERROR", category: "system" } });
+      // Half done, and says so: the engine container is gone, the row says removing until the files are.
+      expect(await ok(alice, "container:status", { id: doomed.id })).toMatchObject({ state: "removing" });
+    } finally {
+      await unmount(dataDir);
+    }
+
+    expect(await ok(alice, "container:delete", { id: doomed.id })).toEqual({ id: doomed.id, deleted: true });
+    expect(await holdings(server, alice, docker)).toEqual(agreeing(others.filter((id) => id !== doomed.id)));
+  });
+});
+
+describe.skipIf(NEEDS_ROOT)("when berth's disk is full", () => {
+  let root: string;
+  let dataDir: string;
+  let filler: string;
+  let inodeFiller: string;
+  let server: TestServer;
+  let alice: Client;
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), "sd-"));
+    dataDir = join(root, "d");
+    await mkdir(dataDir);
+    await mountTmpfs(dataDir, "2m", 256);
+    filler = join(dataDir, "filler");
+    inodeFiller = join(dataDir, "inodes");
+    // The run directory on the same tiny disk, with a short path (a socket path has at most 107 bytes).
+    server = await startTestServer({ BERTH_DATA_DIR: dataDir, BERTH_RUN_DIR: join(dataDir, "r") });
+    alice = await server.connect("alice");
+  });
+  afterAll(async () => {
+    await server?.close();
+    if (root) {
+      await unmountAllUnder(root);
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it("answers STORAGE_ERROR to a create, leaves nothing behind, and creates again once there is room", async () => {
+    fillToTheBrim(filler);
+    expect((await statfs(dataDir)).bavail).toBe(0);
+    try {
+      const res = await call(alice, "container:create", { name: "no-room", code: await echoCode() });
+      expect(res).toMatchObject({
+        ok: false,
+        error: { code: "STORAGE_ERROR", category: "system", retryable: true },
+      });
+      expect(await holdings(server, alice, docker)).toEqual(agreeing([]));
+    } finally {
+      await rm(filler);
+    }
+
+    const created = await ok(alice, "container:create", { name: "no-room", code: await echoCode() });
+    expect(created.state).toBe("running");
+    expect(await holdings(server, alice, docker)).toEqual(agreeing([created.id]));
+    await ok(alice, "container:delete", { id: created.id });
+  });
+
+  it("answers STORAGE_ERROR when no file can be made, undoing the row it had written", async () => {
+    // Space for the store to grow, but no inode left for the code and socket directories.
+    const made = fillInodes(inodeFiller);
+    try {
+      const res = await call(alice, "container:create", { name: "no-inode", code: await echoCode() });
+      expect(res).toMatchObject({
+        ok: false,
+        error: { code: "STORAGE_ERROR", category: "system", details: { reason: "ENOSPC" } },
+      });
+      expect(await holdings(server, alice, docker)).toEqual(agreeing([]));
+    } finally {
+      await rm(inodeFiller, { recursive: true, force: true });
+    }
+    expect(made).toBeGreaterThan(0);
+
+    const created = await ok(alice, "container:create", { name: "no-inode", code: await echoCode() });
+    expect(await holdings(server, alice, docker)).toEqual(agreeing([created.id]));
+    await ok(alice, "container:delete", { id: created.id });
+  });
+
+  it("leaves a running container as it was when it cannot record a stop or a delete", async () => {
+    const kept = await ok(alice, "container:create", { name: "kept", code: await echoCode() });
+    fillToTheBrim(filler);
+    try {
+      for (const event of ["container:stop", "container:delete"] as const) {
+        const res = await call(alice, event, { id: kept.id });
+        expect(res, event).toMatchObject({
+          ok: false,
+          error: { code: "STORAGE_ERROR", category: "system", retryable: true },
+        });
+      }
+    } finally {
+      await rm(filler);
+    }
+    expect(await ok(alice, "container:status", { id: kept.id })).toMatchObject({ state: "running" });
+    expect((await docker.getContainer(`berth-${kept.id}`).inspect()).State.Running).toBe(true);
+    expect(await holdings(server, alice, docker)).toEqual(agreeing([kept.id]));
+    await ok(alice, "container:delete", { id: kept.id });
+  });
+
+  // Every store write goes through guardStorage, so a full disk is STORAGE_ERROR whatever the operation.
+  it("answers STORAGE_ERROR, not INTERNAL, to a stop or a delete it cannot record", async () => {
+    const kept = await ok(alice, "container:create", { name: "kept-2", code: await echoCode() });
+    fillToTheBrim(filler);
+    try {
+      for (const event of ["container:stop", "container:delete"] as const) {
+        const res = await call(alice, event, { id: kept.id });
+        expect(res, event).toMatchObject({ ok: false, error: { code: "STORAGE_ERROR", category: "system" } });
+      }
+    } finally {
+      await rm(filler);
+      await call(alice, "container:delete", { id: kept.id });
+    }
+  });
+});
+
+/** Makes empty files under `dir` until the file system has no inode left; returns how many. */
+function fillInodes(dir: string): number {
+  mkdirSync(dir);
+  for (let n = 0; ; n++) {
+    try {
+      closeSync(openSync(join(dir, String(n)), "wx"));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOSPC") return n;
+      throw err;
+    }
+  }
+}
+
+/** Writes `file` until the file system has not one byte left. */
+function fillToTheBrim(file: string): void {
+  const fd = openSync(file, "a");
+  try {
+    for (const size of [1 << 20, 1 << 16, 1 << 12, 1]) {
+      const chunk = Buffer.alloc(size, 0x66);
+      for (;;) {
+        try {
+          if (writeSync(fd, chunk) < size) break;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === "ENOSPC") break;
+          throw err;
+        }
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
