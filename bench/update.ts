@@ -26,7 +26,10 @@ export async function run(): Promise<void> {
   });
   const berth = new Berth(config, { logDestination: new PassThrough().resume() });
   const port = await berth.start();
-  const client = io(`http://127.0.0.1:${port}`, { auth: { token: "bench-token-0123456789" }, transports: ["websocket"] });
+  const client = io(`http://127.0.0.1:${port}`, {
+    auth: { token: "bench-token-0123456789" },
+    transports: ["websocket"],
+  });
   await new Promise<void>((r) => client.once("connect", () => r()));
   const echo = await readFile(new URL("../test/fixtures/workloads/echo.js", import.meta.url), "utf8");
   const ack = async (event: string, payload: unknown) => {
@@ -37,10 +40,16 @@ export async function run(): Promise<void> {
   const update: number[] = [];
   const restart: number[] = [];
   try {
-    const { id } = await ack("container:create", { name: "bench-update", code: { files: { "index.js": echo } } });
+    const { id } = await ack("container:create", {
+      name: "bench-update",
+      code: { files: { "index.js": echo } },
+    });
     for (let round = 0; round < ROUNDS + 2; round++) {
       let t = performance.now();
-      await ack("container:update", { id, code: { files: { "index.js": `${echo}\n// release ${round}\n` } } });
+      await ack("container:update", {
+        id,
+        code: { files: { "index.js": `${echo}\n// release ${round}\n` } },
+      });
       const u = performance.now() - t;
       t = performance.now();
       await ack("container:restart", { id });
@@ -54,7 +63,10 @@ export async function run(): Promise<void> {
     const instance = berth.instanceId;
     await berth.close();
     const docker = new Dockerode({ socketPath: config.dockerSocket });
-    const left = await docker.listContainers({ all: true, filters: { label: [`berth.instance=${instance}`] } });
+    const left = await docker.listContainers({
+      all: true,
+      filters: { label: [`berth.instance=${instance}`] },
+    });
     await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true })));
     await rm(dataDir, { recursive: true, force: true });
   }
