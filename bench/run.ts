@@ -4,8 +4,10 @@
  * noisy, so only same-run comparisons mean anything).
  */
 const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
+  channel: () => import("./channel.ts"),
   lifecycle: () => import("./lifecycle.ts"),
   update: () => import("./update.ts"),
+  monitor: () => import("./monitor.ts"),
 };
 
 const name = process.argv[2];
