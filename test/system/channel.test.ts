@@ -148,7 +148,7 @@ describe("the channel, end to end: socket.io-client → berth → Unix socket �
     });
     // stdout and stderr are captured separately by the engine: their relative order is not guaranteed.
     if (!res.ok)
-      expect([...(res.error.details?.output as string[])].sort()).toEqual([
+      expect([...((res.error.details?.output ?? []) as string[])].sort()).toEqual([
         "fatal: config missing",
         "starting",
       ]);
