@@ -1,5 +1,6 @@
 import type { OperationOutcome, StatusChange } from "../containers/container-manager.ts";
 import { BerthError } from "../errors/berth-error.ts";
+import { describeGateCause } from "../updates/update-errors.ts";
 import type { ActivityDraft } from "./activity-entry.ts";
 
 /**
@@ -66,7 +67,7 @@ export function describeOperation(o: OperationOutcome): ActivityDraft | undefine
   if (err.code === "UPDATE_ROLLED_BACK" || err.code === "ROLLBACK_FAILED") {
     const d = err.details ?? {};
     const what = o.op === "rollback" ? `Rollback to release ${d.release}` : `Update to release ${d.release}`;
-    const why = gateCause(d.cause, d.exitCode);
+    const why = describeGateCause(d.cause, d.exitCode);
     return {
       ...base,
       level: "error",
@@ -109,25 +110,6 @@ export function describeOperation(o: OperationOutcome): ActivityDraft | undefine
     message: `Could not ${o.op} '${o.name}': ${err.message}${err.retryable ? " Try again in a moment." : ""}`,
     details,
   };
-}
-
-function gateCause(cause: unknown, exitCode: unknown): string {
-  switch (cause) {
-    case "exited":
-      return `the process exited with code ${exitCode}`;
-    case "never_connected":
-      return "the process never connected to berth";
-    case "bad_hello":
-      return "the process did not introduce itself correctly";
-    case "health_error":
-      return "its health check failed";
-    case "health_mismatch":
-      return "its health check gave the wrong answer";
-    case "timeout":
-      return "it was not ready in time";
-    default:
-      return "it could not be started";
-  }
 }
 
 function notReadyMessage(name: string, cause: unknown, exitCode: unknown): string {

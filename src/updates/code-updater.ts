@@ -15,7 +15,12 @@ import { partialMatch } from "../util/partial-match.ts";
 import { type CodeUpload, readCode } from "./read-code.ts";
 import { currentRelease, switchRelease } from "./release-pointer.ts";
 import { releaseStats } from "./release-stats.ts";
-import { type GateFailure, RollbackFailedError, UpdateRolledBackError } from "./update-errors.ts";
+import {
+  describeGateCause,
+  type GateFailure,
+  RollbackFailedError,
+  UpdateRolledBackError,
+} from "./update-errors.ts";
 import { writeReleaseEntries } from "./write-release-entries.ts";
 
 type HealthCheckSpec = z.infer<typeof HealthCheck>;
@@ -303,7 +308,7 @@ export class CodeUpdater {
         output: Array.isArray(details.output)
           ? (details.output as string[])
           : await manager.recentOutput(record),
-        message: describeCause(cause, details.exitCode),
+        message: describeGateCause(cause, details.exitCode),
       };
       if (typeof details.exitCode === "number") failure.exitCode = details.exitCode;
       return failure;
@@ -407,17 +412,4 @@ function ms(value: number): number {
 
 function errorText(err: unknown): string {
   return err instanceof BerthError ? err.message : "an internal error";
-}
-
-function describeCause(cause: string, exitCode: unknown): string {
-  switch (cause) {
-    case "exited":
-      return `the process exited with code ${exitCode}`;
-    case "never_connected":
-      return "the process never connected to berth";
-    case "bad_hello":
-      return "the process did not introduce itself correctly";
-    default:
-      return "the process was not ready in time";
-  }
 }

@@ -38,3 +38,23 @@ export class RollbackFailedError extends BerthError {
     );
   }
 }
+
+/** Why a gated restart failed, in words that complete "… failed: ". */
+export function describeGateCause(cause: unknown, exitCode: unknown): string {
+  switch (cause) {
+    case "exited":
+      return `the process exited with code ${exitCode}`;
+    case "never_connected":
+      return "the process never connected to berth";
+    case "bad_hello":
+      return "the process did not introduce itself correctly";
+    case "health_error":
+      return "its health check failed";
+    case "health_mismatch":
+      return "its health check gave the wrong answer";
+    case "timeout":
+      return "the process was not ready in time";
+    default:
+      return "it could not be started";
+  }
+}
