@@ -184,12 +184,13 @@ export class Berth {
 
   /** Reconciles with the engine (when it answers), then listens. Resolves with the bound port. */
   async start(): Promise<number> {
+    const status = await this.engine.check();
+    if (status.state === "up") await this.#reconcile();
+    // Every later return of the engine: the first check's own "up" was handled just above.
     this.engine.on("up", () => {
       void this.#reconcile();
       this.#events.nudge();
     });
-    const status = await this.engine.check();
-    if (status.state === "up") await this.#reconcile();
     this.engine.start();
     this.#events.start();
     this.#sockets = new SocketIOEventHandler({
