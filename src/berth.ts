@@ -177,6 +177,11 @@ export class Berth {
   readonly #auth: TokenAuthenticator;
   readonly #repo: ContainerRepository;
 
+  /** The channel hub (for benchmarks and tests that talk to workloads without Socket.IO). */
+  get channel(): SocketCommunicationHandler {
+    return this.#channel;
+  }
+
   /** Stats watches and log follows that clients hold open right now. */
   get activeSubscriptions(): number {
     return this.#sockets?.activeSubscriptions ?? 0;

@@ -31,7 +31,11 @@ describe("backpressure and limits on what berth sends", () => {
         new Promise((r) => setImmediate(r)),
       ]);
     }
-    expect(busy).toMatchObject({ code: "CHANNEL_BUSY", details: { limitBytes: 64 * 1024 } });
+    // Refused at the bound once the workload has stalled, or at four times it while it still seemed to read.
+    expect(busy).toMatchObject({ code: "CHANNEL_BUSY" });
+    expect([64 * 1024, 256 * 1024]).toContain(
+      (busy as { details: { limitBytes: number } }).details.limitBytes,
+    );
     await expect(h.hub.request(TEST_ID, data)).rejects.toMatchObject({ code: "CHANNEL_BUSY" });
     // Sends still queued fail when the connection goes, rather than hang.
     await h.hub.close(TEST_ID);

@@ -114,7 +114,8 @@ describe("opening and closing a channel", () => {
     expect(existsSync(h.path)).toBe(false);
     expect(existsSync(dirname(h.path))).toBe(true);
     expect(h.hub.status(TEST_ID)).toEqual({ connected: false });
-    expect(timers()).toBe(before);
+    // At most as many as before: a timer of an earlier test may have run out meanwhile.
+    expect(timers()).toBeLessThanOrEqual(before);
   });
 
   it("opens again after a close, on a fresh socket", async () => {

@@ -2,16 +2,29 @@ import type { Socket } from "node:net";
 import { ValidationError } from "../errors/errors.ts";
 import { ChannelBusyError, FrameTooLargeError } from "./channel-errors.ts";
 
+/** How long a queue over its bound may go without the workload taking anything before berth refuses more. */
+export const STALL_MS = 500;
+
 /**
  * The outbound side of one connection: serializes, enforces the frame limit
  * and the bound on what may wait in the socket's queue, and batches writes.
+ *
+ * The bound has two levels. Up to `maxQueuedBytes` anything is taken. Above
+ * it, more is taken only while the workload keeps reading — a write completed
+ * within the last STALL_MS — and never beyond four times the bound: a burst of
+ * large requests to a workload that is busy but alive is queued, not refused,
+ * while a workload that stopped reading gets CHANNEL_BUSY and no more memory.
  */
 export class FrameWriter {
   readonly #socket: Socket;
   readonly #maxFrameBytes: number;
   readonly #maxQueuedBytes: number;
   readonly #uncork: () => void;
+  readonly #progressed = () => {
+    this.#lastProgressAt = Date.now();
+  };
   #corked = false;
+  #lastProgressAt = Date.now();
 
   constructor(socket: Socket, maxFrameBytes: number, maxQueuedBytes: number) {
     this.#socket = socket;
@@ -42,9 +55,11 @@ export class FrameWriter {
     // The socket counts queued strings in characters, not bytes: close enough for a bound.
     // An empty queue always takes one frame, so a frame of the maximum size can always be sent.
     const queued = this.#socket.writableLength;
-    if (queued > 0 && queued + line.length > this.#maxQueuedBytes) {
+    if (queued === 0 || queued + line.length <= this.#maxQueuedBytes) return;
+    const hard = 4 * this.#maxQueuedBytes;
+    if (queued + line.length > hard) throw new ChannelBusyError(queued, hard);
+    if (Date.now() - this.#lastProgressAt > STALL_MS)
       throw new ChannelBusyError(queued, this.#maxQueuedBytes);
-    }
   }
 
   /**
@@ -58,7 +73,15 @@ export class FrameWriter {
       this.#socket.cork();
       process.nextTick(this.#uncork);
     }
-    this.#socket.write(line, cb);
+    this.#socket.write(
+      line,
+      cb
+        ? (err) => {
+            if (!err) this.#lastProgressAt = Date.now();
+            cb(err);
+          }
+        : this.#progressed,
+    );
   }
 
   /** Writes a frame of berth's own unless the queue is full: a peer that does not read gets no more. */

@@ -63,8 +63,18 @@ const COLUMNS: Record<keyof Omit<ContainerRecord, "id">, string> = {
   release: "release",
 };
 
-/** SQLite access for containers. Every method is synchronous: node:sqlite is, and one statement is microseconds. */
+/**
+ * SQLite access for containers. Every method is synchronous: node:sqlite is.
+ *
+ * Reads by id and by name are served from a write-through cache: every
+ * request a client makes resolves its container first, and a SELECT plus the
+ * spec's JSON.parse cost more than the rest of berth's own work on a channel
+ * request. berth is the only writer of its database, so the cache cannot go
+ * stale; callers get copies, so they cannot change it behind its back.
+ */
 export class ContainerRepository {
+  readonly #cache = new Map<string, ContainerRecord>();
+  readonly #idByName = new Map<string, string>();
   readonly #db: DatabaseSync;
   readonly #byId: StatementSync;
   readonly #byName: StatementSync;
@@ -87,13 +97,32 @@ export class ContainerRepository {
   }
 
   get(id: string): ContainerRecord | undefined {
-    const row = this.#byId.get(id) as Row | undefined;
-    return row && fromRow(row);
+    let record = this.#cache.get(id);
+    if (!record) {
+      const row = this.#byId.get(id) as Row | undefined;
+      if (!row) return undefined;
+      record = this.#remember(fromRow(row));
+    }
+    return { ...record };
   }
 
   getByName(owner: string, name: string): ContainerRecord | undefined {
+    const id = this.#idByName.get(nameKey(owner, name));
+    if (id !== undefined) return this.get(id);
     const row = this.#byName.get(owner, name) as Row | undefined;
-    return row && fromRow(row);
+    return row && { ...this.#remember(fromRow(row)) };
+  }
+
+  #remember(record: ContainerRecord): ContainerRecord {
+    this.#cache.set(record.id, record);
+    this.#idByName.set(nameKey(record.owner, record.name), record.id);
+    return record;
+  }
+
+  #forget(id: string): void {
+    const record = this.#cache.get(id);
+    if (record) this.#idByName.delete(nameKey(record.owner, record.name));
+    this.#cache.delete(id);
   }
 
   /** Every container with this name, across owners (for an admin addressing one by name). */
@@ -106,6 +135,7 @@ export class ContainerRepository {
   /** Throws SQLite's UNIQUE error when the owner already has the name or the uid is taken. */
   insert(record: ContainerRecord): void {
     guardStorage(() => this.#insertRow(record));
+    this.#remember({ ...record });
   }
 
   #insertRow(record: ContainerRecord): void {
@@ -136,10 +166,13 @@ export class ContainerRepository {
       return k === "spec" ? JSON.stringify(v) : (v as string | number | null);
     });
     guardStorage(() => this.#db.prepare(`UPDATE containers SET ${sets} WHERE id = ?`).run(...values, id));
+    const cached = this.#cache.get(id);
+    if (cached) Object.assign(cached, changes);
   }
 
   delete(id: string): void {
     guardStorage(() => this.#delete.run(id));
+    this.#forget(id);
   }
 
   isUidTaken(uid: number): boolean {
@@ -177,6 +210,10 @@ export class ContainerRepository {
     const sql = `SELECT * FROM containers ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at, id LIMIT ?`;
     return (this.#db.prepare(sql).all(...params, query.limit) as unknown as Row[]).map(fromRow);
   }
+}
+
+function nameKey(owner: string, name: string): string {
+  return `${owner}\u0000${name}`;
 }
 
 function fromRow(row: Row): ContainerRecord {

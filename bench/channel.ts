@@ -1,0 +1,250 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { promisify } from "node:util";
+import Dockerode from "dockerode";
+import { io } from "socket.io-client";
+import { Berth } from "../src/berth.ts";
+import { loadConfig } from "../src/config/config.ts";
+import { berthHub } from "./berth-hub.ts";
+import { type MemoryRun, measureMemory } from "./channel-memory.ts";
+import { measureExec, measurePaths, notes } from "./channel-paths.ts";
+import { measureReady, type ReadyTimes } from "./channel-ready.ts";
+import { type Cell, duration, pathTable, rate, ratio, table } from "./channel-report.ts";
+import { Cleanup, removeLabelled } from "./cleanup.ts";
+import { SDK_ECHO_WORKLOAD } from "./echo-workload.ts";
+import { perSecond } from "./load.ts";
+import { NdjsonFloor } from "./ndjson-floor.ts";
+import { SocketIoEcho } from "./socketio-echo.ts";
+import { percentile, printTable } from "./stats.ts";
+
+/**
+ * Channel: what it costs to talk to a workload through berth, in one run.
+ *  (a)  the floor: raw NDJSON over a Unix socket to an echo peer in a child process;
+ *  (c') the Socket.IO floor: a plain socket.io server echoing acknowledgements;
+ *  (b)  berth's hub: SocketCommunicationHandler.request() to an SDK echo container;
+ *  (c)  the full path: socket.io-client → berth `container:request` → workload → back;
+ *  (d)  `docker exec … node -e`, what users would otherwise reach for;
+ *  (e)  create-until-ready, through berth beside dockerode + a bare socket;
+ * and berth's resident memory over a million requests. Ends with the targets.
+ */
+const ROUNDS = 5;
+const READY_ROUNDS = 20;
+const MEMORY_REQUESTS = 1_000_000;
+const TOKEN = "bench-token-0123456789";
+const execFileP = promisify(execFile);
+
+const progress = (line: string) => process.stderr.write(`[channel] ${line}\n`);
+
+interface LatencyPhase {
+  cells: Map<string, Cell[]>;
+  exec: Cell[];
+  ready: ReadyTimes;
+}
+
+async function latencyPhase(): Promise<LatencyPhase> {
+  const cleanup = new Cleanup();
+  try {
+    const dataDir = await mkdtemp(join(tmpdir(), "bc-"));
+    cleanup.add("remove the data dir", () => rm(dataDir, { recursive: true, force: true }));
+    const config = loadConfig({
+      BERTH_DATA_DIR: dataDir,
+      BERTH_PORT: "0",
+      BERTH_LOG_LEVEL: "warn",
+      BERTH_TOKENS: `bench:${TOKEN}`,
+    });
+    const docker = new Dockerode({ socketPath: config.dockerSocket });
+    const berth = new Berth(config, { logDestination: new PassThrough().resume() });
+    const directLabel = `direct-${berth.instanceId}`;
+    cleanup.add("remove direct containers", () => removeLabelled(docker, `berth.instance=${directLabel}`));
+    cleanup.add("remove berth's containers", () =>
+      removeLabelled(docker, `berth.instance=${berth.instanceId}`),
+    );
+    cleanup.add("close berth", () => berth.close());
+    const port = await berth.start();
+    const client = io(`http://127.0.0.1:${port}`, { auth: { token: TOKEN }, transports: ["websocket"] });
+    cleanup.add("disconnect", () => client.disconnect());
+    await new Promise<void>((r) => client.once("connect", () => r()));
+    const ack = async (event: string, payload: unknown) => {
+      const res = await client.timeout(60_000).emitWithAck(event, payload);
+      if (!res.ok) throw new Error(`${event}: ${JSON.stringify(res.error)}`);
+      return res.data;
+    };
+
+    const { id } = await ack("container:create", {
+      name: "echo",
+      code: { files: { "index.js": SDK_ECHO_WORKLOAD } },
+    });
+    const hub = await berthHub({ berth, berthContainerId: id, docker, config, root: dataDir, cleanup });
+    const floor = await NdjsonFloor.start(dataDir);
+    cleanup.add("stop the floor", () => floor.close());
+    const sio = await SocketIoEcho.start();
+    cleanup.add("stop the Socket.IO echo", () => sio.close());
+    progress("set up; measuring (a), (c'), (b), (c)");
+
+    const cells = await measurePaths(
+      [
+        { key: "a", call: (data) => floor.call(data) },
+        { key: "c'", call: (data) => sio.call(data) },
+        { key: "b", call: hub.call },
+        {
+          key: "c",
+          call: async (data) => {
+            const res = await client.emitWithAck("container:request", { id, data });
+            if (!res.ok) throw new Error(`${res.error.code}: ${res.error.message}`);
+            return res.data;
+          },
+        },
+      ],
+      ROUNDS,
+      progress,
+    );
+    const floorCells = cells.get("a")!;
+    pathTable("(a) floor: raw NDJSON over a Unix socket, echo peer in a child node process", floorCells);
+    pathTable(
+      "(c') raw Socket.IO acknowledgement, websocket transport, loopback",
+      cells.get("c'")!,
+      floorCells,
+    );
+    pathTable(
+      "(b) berth → workload: SocketCommunicationHandler.request() → SDK echo container",
+      cells.get("b")!,
+      floorCells,
+    );
+    pathTable(
+      "(c) full path: socket.io-client `container:request` → berth → workload → back",
+      cells.get("c")!,
+      floorCells,
+    );
+    notes("(b) how the hub was reached", [hub.how]);
+
+    progress("measuring (d) docker exec");
+    const exec = await measureExec({
+      key: "d",
+      call: async (data) => {
+        const script = "process.stdout.write(process.argv[1])";
+        const { stdout } = await execFileP(
+          "docker",
+          ["exec", `berth-${id}`, "node", "-e", script, JSON.stringify(data)],
+          {
+            maxBuffer: 1 << 20,
+          },
+        );
+        return JSON.parse(stdout);
+      },
+    });
+    pathTable(
+      "(d) `docker exec berth-<id> node -e 'process.stdout.write(process.argv[1])' <json>` (CLI)",
+      exec,
+      floorCells,
+    );
+
+    progress("measuring (e) create-until-ready");
+    const ready = await measureReady({
+      rounds: READY_ROUNDS,
+      ack,
+      docker,
+      config,
+      root: join(dataDir, "direct"),
+      instanceLabel: directLabel,
+    });
+    printTable(
+      `(e) create until the workload's hello: ${READY_ROUNDS} rounds, berth vs dockerode + bare socket`,
+      "ms",
+      [{ what: "create + start until hello", berth: ready.berth, baseline: ready.direct }],
+      [50, 95],
+    );
+    return { cells, exec, ready };
+  } finally {
+    await cleanup.run();
+  }
+}
+
+function memoryTable(run: MemoryRun): void {
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+  table(
+    `memory: berth as a child process (src/main.ts), path (c), 64 in flight, 100 B payload — ${rate((run.readings.at(-1)!.requests * 1000) / run.elapsedMs)} req/s overall, ${run.errors} errors${run.firstError ? ` (${run.firstError})` : ""}`,
+    ["after request", "VmRSS (median of 3, after GC)", "V8 heap used", "V8 heap total", "external"],
+    run.readings.map((r) => [
+      r.requests.toLocaleString("en"),
+      mib(r.memory.rssBytes),
+      mib(r.memory.heapUsedBytes),
+      mib(r.memory.heapTotalBytes),
+      mib(r.memory.externalBytes),
+    ]),
+  );
+}
+
+function targets(phase: LatencyPhase, memory: MemoryRun): void {
+  const cell = (key: string, payload: string, inFlight: number) =>
+    phase.cells.get(key)!.find((c) => c.payload === payload && c.inFlight === inFlight)!;
+  const p50 = (c: Cell) => percentile(c.result.latenciesMs, 50);
+  const rows: string[][] = [];
+  const verdict = (ok: boolean) => (ok ? "PASS" : "**FAIL**");
+  for (const payload of ["100 B", "64 KiB"]) {
+    const c = p50(cell("c", payload, 1));
+    const limit = 1.5 * (p50(cell("c'", payload, 1)) + p50(cell("a", payload, 1)));
+    rows.push([
+      `(c) p50, one at a time, ${payload} ≤ 1.5 × ((c') p50 + (a) p50)`,
+      duration(c),
+      `≤ ${duration(limit)}`,
+      ratio(c, limit / 1.5),
+      verdict(c <= limit),
+    ]);
+  }
+  for (const payload of ["100 B", "64 KiB"]) {
+    const c = perSecond(cell("c", payload, 64).result);
+    const limit = 0.6 * perSecond(cell("c'", payload, 64).result);
+    rows.push([
+      `(c) req/s, 64 in flight, ${payload} ≥ 0.6 × (c') acks/s`,
+      rate(c),
+      `≥ ${rate(limit)}`,
+      ratio(c, limit / 0.6),
+      verdict(c >= limit),
+    ]);
+  }
+  const eBerth = percentile(phase.ready.berth, 50);
+  const eDirect = percentile(phase.ready.direct, 50);
+  rows.push([
+    "(e) create-until-ready p50 ≤ 1.2 × direct p50",
+    duration(eBerth),
+    `≤ ${duration(1.2 * eDirect)}`,
+    ratio(eBerth, eDirect),
+    verdict(eBerth <= 1.2 * eDirect),
+  ]);
+  const at100k = memory.readings.find((r) => r.requests === 100_000)!.memory.rssBytes;
+  const at1m = memory.readings.at(-1)!.memory.rssBytes;
+  const growth = (at1m - at100k) / at100k;
+  rows.push([
+    `berth RSS growth, request 100,000 → ${memory.readings.at(-1)!.requests.toLocaleString("en")} < 10%`,
+    `${(growth * 100).toFixed(1)}% (${(at100k / 2 ** 20).toFixed(1)} → ${(at1m / 2 ** 20).toFixed(1)} MiB)`,
+    "< 10%",
+    "",
+    verdict(growth < 0.1),
+  ]);
+  // Not a target: whether memory still grows once V8 has sized its heap for the load.
+  const half = memory.readings[Math.floor(memory.readings.length / 2) - 1];
+  if (half) {
+    const steady = (at1m - half.memory.rssBytes) / half.memory.rssBytes;
+    rows.push([
+      `(info) berth RSS growth, request ${half.requests.toLocaleString("en")} → ${memory.readings.at(-1)!.requests.toLocaleString("en")}`,
+      `${(steady * 100).toFixed(1)}%`,
+      "",
+      "",
+      "info",
+    ]);
+  }
+  table("targets", ["target", "measured", "limit", "vs baseline", "result"], rows);
+}
+
+export async function run(): Promise<void> {
+  const started = performance.now();
+  const phase = await latencyPhase();
+  progress(`latency phase done in ${duration(performance.now() - started)}; memory run`);
+  const memory = await measureMemory(MEMORY_REQUESTS, progress);
+  memoryTable(memory);
+  targets(phase, memory);
+  progress(`done in ${duration(performance.now() - started)}`);
+}
