@@ -51,3 +51,27 @@ describe("OperationQueue", () => {
     await expect(q.runExclusive("a", "update", async () => "ok")).resolves.toBe("ok");
   });
 });
+
+describe("OperationQueue with background syncs", () => {
+  it("coalesces syncs that wait, and lets a client's operation go ahead of them", async () => {
+    const q = new OperationQueue();
+    const log: string[] = [];
+    let release!: () => void;
+    const stop = q.run("a", "stop", () =>
+      new Promise<void>((r) => (release = r)).then(() => void log.push("stop")),
+    );
+    const syncs = [1, 2, 3].map(() => q.run("a", "sync", async () => void log.push("sync")));
+    const del = q.run("a", "delete", async () => void log.push("delete"));
+    release();
+    await Promise.all([stop, ...syncs, del]);
+    expect(log).toEqual(["stop", "delete", "sync"]);
+    expect(q.isBusy("a")).toBe(false);
+  });
+
+  it("never refuses an exclusive operation because of a sync", async () => {
+    const q = new OperationQueue();
+    const sync = q.run("a", "sync", () => new Promise((r) => setTimeout(r, 10)));
+    await expect(q.runExclusive("a", "update", async () => "ok")).resolves.toBe("ok");
+    await sync;
+  });
+});

@@ -1,45 +1,87 @@
 import { ConflictError } from "../errors/errors.ts";
 
-/** Background work (following engine events) that an exclusive operation waits behind rather than refusing. */
+/** Background work (following engine events) that clients' operations go ahead of, and that never causes a CONFLICT. */
 const BACKGROUND = new Set(["sync"]);
+
+interface Entry {
+  op: string;
+  run: () => void;
+}
+
+interface Lane {
+  running: string | undefined;
+  waiting: Entry[];
+  /** Background entries waiting, by op name, so that a burst of engine events costs one sync. */
+  background: Map<string, Promise<unknown>>;
+}
 
 /**
  * Serialises operations per key (a container id) while different keys run
  * concurrently. `run` waits its turn; `runExclusive` refuses with CONFLICT
- * when a client's operation is already running or queued for the key — for
+ * when a client's operation is already running or waiting for the key — for
  * operations such as an update, where waiting behind another would surprise
- * the caller. Background syncs never cause a CONFLICT; they are brief and
- * the exclusive operation simply waits for them.
+ * the caller.
+ *
+ * Background syncs (checking the engine after one of its events) are
+ * coalesced — a stop brings `kill`, `die` and `stop` events, which need one
+ * look at the engine, not three — and a client's operation that arrives while
+ * a sync still waits goes first: the sync then sees the result.
  */
 export class OperationQueue {
-  readonly #tails = new Map<string, Promise<unknown>>();
-  /** Per key: the client operations running or waiting, by name. */
-  readonly #pending = new Map<string, string[]>();
+  readonly #lanes = new Map<string, Lane>();
 
   isBusy(key: string): boolean {
-    return this.#tails.has(key);
+    return this.#lanes.has(key);
   }
 
+  /** The client operation running or waiting first for `key`, if any. */
   current(key: string): string | undefined {
-    return this.#pending.get(key)?.[0];
+    const lane = this.#lanes.get(key);
+    if (!lane) return undefined;
+    if (lane.running !== undefined && !BACKGROUND.has(lane.running)) return lane.running;
+    return lane.waiting.find((e) => !BACKGROUND.has(e.op))?.op;
   }
 
   run<T>(key: string, op: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.#tails.get(key) ?? Promise.resolve();
-    const next = previous.then(fn, fn);
-    this.#tails.set(key, next);
-    const tracked = !BACKGROUND.has(op);
-    if (tracked) this.#pending.set(key, [...(this.#pending.get(key) ?? []), op]);
-    const settle = () => {
-      if (this.#tails.get(key) === next) this.#tails.delete(key);
-      if (tracked) {
-        const ops = this.#pending.get(key) ?? [];
-        ops.splice(ops.indexOf(op), 1);
-        if (ops.length === 0) this.#pending.delete(key);
+    let lane = this.#lanes.get(key);
+    if (!lane) {
+      lane = { running: undefined, waiting: [], background: new Map() };
+      this.#lanes.set(key, lane);
+    }
+    const background = BACKGROUND.has(op);
+    const coalesced = background ? lane.background.get(op) : undefined;
+    if (coalesced) return coalesced as Promise<T>;
+    const l = lane;
+    const promise = new Promise<T>((resolve, reject) => {
+      const entry: Entry = {
+        op,
+        run: () => {
+          if (background) l.background.delete(op);
+          l.running = op;
+          // The lane moves on before the caller hears the outcome, so that it finds the lane free.
+          fn().then(
+            (value) => {
+              this.#next(key, l);
+              resolve(value);
+            },
+            (err: unknown) => {
+              this.#next(key, l);
+              reject(err);
+            },
+          );
+        },
+      };
+      if (background) l.waiting.push(entry);
+      else {
+        // Ahead of waiting background work, behind other client operations.
+        const firstBackground = l.waiting.findIndex((e) => BACKGROUND.has(e.op));
+        if (firstBackground === -1) l.waiting.push(entry);
+        else l.waiting.splice(firstBackground, 0, entry);
       }
-    };
-    next.then(settle, settle);
-    return next;
+    });
+    if (background) lane.background.set(op, promise);
+    if (lane.running === undefined) this.#next(key, lane);
+    return promise;
   }
 
   runExclusive<T>(key: string, op: string, fn: () => Promise<T>): Promise<T> {
@@ -54,10 +96,15 @@ export class OperationQueue {
     return this.run(key, op, fn);
   }
 
+  #next(key: string, lane: Lane): void {
+    lane.running = undefined;
+    const entry = lane.waiting.shift();
+    if (entry) entry.run();
+    else if (this.#lanes.get(key) === lane) this.#lanes.delete(key);
+  }
+
   /** Resolves when every queued operation has settled (for shutdown). */
   async drain(): Promise<void> {
-    while (this.#tails.size > 0) {
-      await Promise.allSettled([...this.#tails.values()]);
-    }
+    while (this.#lanes.size > 0) await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -114,8 +114,9 @@ async function reconcileOne(
   if (record.dockerId !== found.dockerId)
     o.manager.observe(record, record.state, "adopted", { dockerId: found.dockerId });
   await o.channel.open(record.id, { uid: record.uid, gid: record.uid });
-  // What changed while berth was away (an exit, with its code) is read and reported once.
-  if (stateFromEngine(found.state, record.state) !== record.state) {
+  // What changed while berth was away (an exit, with its code) is read and reported once —
+  // except during an update that a crash interrupted, which the CodeUpdater's recovery finishes.
+  if (record.state !== "updating" && stateFromEngine(found.state, record.state) !== record.state) {
     await o.manager.syncFromEngine(record.id, "changed while berth was away");
   }
   report.adopted++;

@@ -192,24 +192,24 @@ export class CodeUpdater {
       if (!record) continue;
       const log = this.#log.child({ containerId: record.id, op: "recover", release: pending.number });
       const codeDir = this.#o.paths.codeDir(record.id);
-      const onDisk = await currentRelease(codeDir);
+      // `updating`: the crash came after the workload was stopped for the switch. An update always
+      // ends with the workload running, on the new release or the old one: here, the old one.
+      const interrupted = record.state === "updating";
       try {
-        if (onDisk === pending.number && record.release !== null) {
-          log.warn({ active: record.release }, "undoing an update that a crash interrupted");
-          await this.#o.manager.queue.run(record.id, "recover", async () => {
-            const wasRunning = record.state === "running" || record.state === "updating";
-            if (wasRunning) await this.#o.manager.stopProcess(record);
-            await switchRelease(codeDir, record.release!);
-            if (wasRunning) await this.#o.manager.startProcess(record);
-            this.#o.manager.observe(
-              record,
-              wasRunning ? "running" : record.state,
-              "interrupted update undone",
-            );
-          });
-        } else if (record.state === "updating") {
-          this.#o.manager.observe(record, "running", "interrupted update undone");
-        }
+        await this.#o.manager.queue.run(record.id, "recover", async () => {
+          if ((await currentRelease(codeDir)) === pending.number && record.release !== null) {
+            log.warn({ active: record.release }, "undoing an update that a crash interrupted");
+            if (interrupted) await this.#o.manager.stopProcess(record);
+            await switchRelease(codeDir, record.release);
+          }
+          if (interrupted) {
+            await this.#o.manager.startProcess(record);
+            this.#o.manager.observe(record, "running", "interrupted update undone", {
+              startedAt: Date.now(),
+              exitCode: null,
+            });
+          }
+        });
         this.#o.releases.setStatus(record.id, pending.number, "failed");
       } catch (err) {
         log.error({ err }, "could not undo an interrupted update");
