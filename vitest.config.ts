@@ -7,6 +7,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     pool: "forks",
+    reporters: ["default", "./test/helpers/summary-reporter.ts"],
     maxWorkers: 4,
     projects: [
       {
