@@ -1,7 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
+
+const NODE_FLAGS: string = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
+  .config.nodeFlags;
 
 const root = new URL("../", import.meta.url).pathname;
 
@@ -41,10 +45,24 @@ export class BerthChild {
   static async spawn(env: Record<string, string>): Promise<BerthChild> {
     const child = spawn(
       process.execPath,
-      ["--expose-gc", "--import", new URL("./gc-on-signal.ts", import.meta.url).pathname, "src/main.ts"],
+      [
+        // The flags `npm start` runs berth with (package.json's config.nodeFlags), unless the bench overrides them.
+        ...(process.env.BENCH_BERTH_FLAGS ?? NODE_FLAGS).split(" ").filter(Boolean),
+        "--expose-gc",
+        "--import",
+        new URL("./gc-on-signal.ts", import.meta.url).pathname,
+        "src/main.ts",
+      ],
       {
         cwd: root,
-        env: { PATH: process.env.PATH ?? "", BERTH_PORT: "0", BERTH_LOG_LEVEL: "info", ...env },
+        env: {
+          PATH: process.env.PATH ?? "",
+          ...(process.env.MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX } : {}),
+          ...(process.env.GLIBC_TUNABLES ? { GLIBC_TUNABLES: process.env.GLIBC_TUNABLES } : {}),
+          BERTH_PORT: "0",
+          BERTH_LOG_LEVEL: "info",
+          ...env,
+        },
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
