@@ -88,7 +88,7 @@ function ensureDependencies() {
     existsSync(node24) && mtime(marker) >= mtime(lock) && mtime(marker) >= mtime(join(root, "package.json"));
   if (upToDate) return;
   checkDisk(root, 600 * 2 ** 20, "npm dependencies");
-  say("installing npm dependencies (first run only)");
+  say("installing npm dependencies (on the first run, and after they change)");
   const args = existsSync(lock)
     ? ["ci", "--no-audit", "--no-fund", "--loglevel=error"]
     : ["install", "--no-audit", "--no-fund", "--loglevel=error"];
