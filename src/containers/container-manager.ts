@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { mkdir, rm } from "node:fs/promises";
 import type { Config } from "../config/config.ts";
@@ -15,7 +14,7 @@ import { switchRelease } from "../updates/release-pointer.ts";
 import { releaseStats } from "../updates/release-stats.ts";
 import { writeReleaseEntries } from "../updates/write-release-entries.ts";
 import type { Actor } from "./actor.ts";
-import { buildCreateBody, managedLabels } from "./container-config.ts";
+import { buildCreateBody } from "./container-config.ts";
 import { isContainerId, newContainerId } from "./container-id.ts";
 import { type ContainerInfo, toContainerInfo } from "./container-info.ts";
 import type { ContainerPaths } from "./container-paths.ts";
@@ -23,7 +22,9 @@ import { type ContainerSpec, toStoredSpec } from "./container-spec.ts";
 import { type ContainerState, STARTABLE, STOPPABLE, stateFromEngine } from "./container-state.ts";
 import { type ListRequest, type ListResult, listContainers } from "./list-containers.ts";
 import { OperationQueue } from "./operation-queue.ts";
+import { ensureOwnerNetwork, ownerNetworkName } from "./owner-network.ts";
 import { waitUntilReady } from "./readiness.ts";
+import { allocateUid, checkSpecLimits } from "./spec-limits.ts";
 import { UndoStack } from "./undo-stack.ts";
 import type { WorkloadChannel } from "./workload-channel.ts";
 
@@ -69,6 +70,16 @@ export interface ContainerManagerEvents {
   operation: [OperationOutcome];
 }
 
+const STOPS = new Set(["stop", "restart", "delete", "update", "rollback"]);
+const STARTS = new Set(["create", "start", "restart", "update", "rollback"]);
+/** Which of berth's own operations make the engine report each event. */
+const EVENT_CAUSES: Record<string, ReadonlySet<string>> = {
+  kill: STOPS,
+  die: STOPS,
+  stop: STOPS,
+  start: STARTS,
+};
+
 function isContainerInfo(value: unknown): value is ContainerInfo {
   return typeof value === "object" && value !== null && "state" in value && "createdAt" in value;
 }
@@ -91,6 +102,8 @@ export interface StopOptions {
 export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   readonly #o: ContainerManagerOptions;
   readonly #queue = new OperationQueue();
+  /** The last client operation on each container and when it ended, to recognise its late engine events. */
+  readonly #lastOperation = new Map<string, { op: string; endedAt: number }>();
   readonly #log: SystemLogger;
 
   constructor(options: ContainerManagerOptions) {
@@ -149,7 +162,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   async #create(actor: Actor, spec: ContainerSpec): Promise<ContainerInfo> {
     const { config, repo, docker, paths, redactor } = this.#o;
     const image = spec.image ?? config.defaultImage;
-    this.#checkLimits(spec, image);
+    checkSpecLimits(spec, image, config);
     const entries = spec.code
       ? codeFromFiles(spec.code.files, { maxBytes: config.maxCodeBytes, maxFiles: config.maxCodeFiles })
       : undefined;
@@ -170,7 +183,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
       dockerName: `berth-${id}`,
       state: "created",
       health: "none",
-      uid: this.#allocateUid(),
+      uid: allocateUid(config.uidRange, (uid) => repo.isUidTaken(uid)),
       createdAt: Date.now(),
       startedAt: null,
       exitCode: null,
@@ -216,7 +229,9 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         await this.#o.channel.open(id, { uid: record.uid, gid: record.uid });
 
         const networkName =
-          spec.network === "outbound" ? await this.#ensureOwnerNetwork(actor.owner) : undefined;
+          spec.network === "outbound"
+            ? await ensureOwnerNetwork(docker, this.#o.instanceId, actor.owner)
+            : undefined;
         const dockerId = await docker.createContainer(
           buildCreateBody({
             id,
@@ -474,6 +489,22 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     this.#setState(record, to, reason, changes);
   }
 
+  /**
+   * Whether an engine event is the echo of berth's own operation — the `die`
+   * of a stop, the `start` of a restart — which that operation records itself.
+   * True while such an operation is under way, or when the event happened
+   * before the last one ended (events can arrive a moment late). Anything
+   * else (a crash, a stop from outside) is not, and gets a sync.
+   */
+  causedByBerth(id: string, action: string, time: number): boolean {
+    const causes = EVENT_CAUSES[action];
+    if (!causes) return false;
+    const running = this.#queue.current(id);
+    if (running !== undefined && causes.has(running)) return true;
+    const last = this.#lastOperation.get(id);
+    return last !== undefined && causes.has(last.op) && time <= last.endedAt;
+  }
+
   /** Runs an operation and tells listeners (the activity feed) how it went and how long it took. */
   async track<T>(
     op: OperationName,
@@ -481,9 +512,15 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     fn: () => Promise<T>,
   ): Promise<T> {
     const started = performance.now();
+    const remember = (id: string | undefined) => {
+      if (id === undefined) return;
+      if (this.#o.repo.get(id)) this.#lastOperation.set(id, { op, endedAt: Date.now() });
+      else this.#lastOperation.delete(id);
+    };
     try {
       const result = await fn();
       const info = isContainerInfo(result) ? result : undefined;
+      remember(info?.id ?? subject.id);
       this.emit("operation", {
         op,
         ok: true,
@@ -501,6 +538,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         (err instanceof BerthError && typeof err.details?.containerId === "string"
           ? err.details.containerId
           : undefined);
+      remember(id);
       this.emit("operation", {
         op,
         ok: false,
@@ -551,57 +589,11 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     }
   }
 
-  #checkLimits(spec: ContainerSpec, image: string): void {
-    const { config } = this.#o;
-    const fail = (field: string, message: string) => {
-      throw new ValidationError(message, { details: { field } });
-    };
-    if (!config.allowedImages.includes(image))
-      fail("image", `The image '${image}' is not allowed on this server.`);
-    if (spec.network === "outbound" && !config.allowNetwork) {
-      fail("network", "Network access is not allowed on this server.");
-    }
-    const r = spec.resources;
-    if (r?.memoryMb !== undefined && r.memoryMb > config.maxMemoryMb) {
-      fail("resources.memoryMb", `memoryMb may be at most ${config.maxMemoryMb}.`);
-    }
-    if (r?.cpus !== undefined && r.cpus > config.maxCpus)
-      fail("resources.cpus", `cpus may be at most ${config.maxCpus}.`);
-    if (r?.pids !== undefined && r.pids > config.maxPids)
-      fail("resources.pids", `pids may be at most ${config.maxPids}.`);
-  }
-
-  /** A random free uid in the configured range, so no two containers (even of different berth instances, most likely) share one. */
-  #allocateUid(): number {
-    const { first, last } = this.#o.config.uidRange;
-    for (let attempt = 0; attempt < 1000; attempt++) {
-      const uid = first + Math.floor(Math.random() * (last - first + 1));
-      if (!this.#o.repo.isUidTaken(uid)) return uid;
-    }
-    throw new BerthError("INTERNAL", "No free uid is left in BERTH_UID_RANGE.");
-  }
-
-  async #ensureOwnerNetwork(owner: string): Promise<string> {
-    const name = this.#ownerNetwork(owner);
-    await this.#o.docker.ensureNetwork({
-      name,
-      labels: { ...managedLabels(this.#o.instanceId), "berth.owner": owner },
-      // One bridge per owner, with traffic between its own containers off too.
-      options: { "com.docker.network.bridge.enable_icc": "false" },
-    });
-    return name;
-  }
-
   async #removeOwnerNetworkIfUnused(owner: string): Promise<void> {
     const stillUsed = this.#o.repo
       .list({ owner, limit: 1_000_000 })
       .some((r) => r.spec.network === "outbound");
-    if (!stillUsed) await this.#o.docker.removeNetwork(this.#ownerNetwork(owner));
-  }
-
-  #ownerNetwork(owner: string): string {
-    const slug = createHash("sha256").update(owner).digest("hex").slice(0, 12);
-    return `berth-${this.#o.instanceId.slice(0, 8)}-${slug}`;
+    if (!stillUsed) await this.#o.docker.removeNetwork(ownerNetworkName(this.#o.instanceId, owner));
   }
 
   /** File-system failures (disk full, read-only) become STORAGE_ERROR; the raw error stays in `cause`. */

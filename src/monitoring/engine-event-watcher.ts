@@ -96,6 +96,7 @@ export class EngineEventWatcher {
         this.#o.onDockerHealth?.(id, status);
       return;
     }
+    if (this.#o.manager.causedByBerth(id, base, e.time)) return;
     this.#o.manager.syncFromEngine(id, describe(e)).catch((err) => {
       this.#log.warn({ err, containerId: id }, "could not follow an engine event");
     });

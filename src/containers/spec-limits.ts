@@ -1,0 +1,43 @@
+import type { Config } from "../config/config.ts";
+import { ValidationError } from "../errors/errors.ts";
+import type { ContainerSpec } from "./container-spec.ts";
+
+/**
+ * The checks on a spec that depend on this server's configuration (the
+ * schema checks everything else): an allowed image, network only where
+ * allowed, resources within the server's ceilings.
+ */
+export function checkSpecLimits(spec: ContainerSpec, image: string, config: Config): void {
+  const fail = (field: string, message: string): never => {
+    throw new ValidationError(message, { details: { field } });
+  };
+  if (!config.allowedImages.includes(image))
+    fail("image", `The image '${image}' is not allowed on this server.`);
+  if (spec.network === "outbound" && !config.allowNetwork) {
+    fail("network", "Network access is not allowed on this server.");
+  }
+  const r = spec.resources;
+  if (r?.memoryMb !== undefined && r.memoryMb > config.maxMemoryMb) {
+    fail("resources.memoryMb", `memoryMb may be at most ${config.maxMemoryMb}.`);
+  }
+  if (r?.cpus !== undefined && r.cpus > config.maxCpus)
+    fail("resources.cpus", `cpus may be at most ${config.maxCpus}.`);
+  if (r?.pids !== undefined && r.pids > config.maxPids)
+    fail("resources.pids", `pids may be at most ${config.maxPids}.`);
+}
+
+/**
+ * A random free uid in the configured range. Random rather than the lowest
+ * free one, so that containers of different berth instances sharing an engine
+ * (which cannot see each other's rows) are unlikely to share one either.
+ */
+export function allocateUid(
+  range: { first: number; last: number },
+  isTaken: (uid: number) => boolean,
+): number {
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    const uid = range.first + Math.floor(Math.random() * (range.last - range.first + 1));
+    if (!isTaken(uid)) return uid;
+  }
+  throw new ValidationError("No free uid is left in BERTH_UID_RANGE; delete containers or widen the range.");
+}
