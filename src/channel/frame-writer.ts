@@ -68,6 +68,8 @@ export class FrameWriter {
    * one system call instead of one each.
    */
   write(line: string, cb?: (err?: Error | null) => void): void {
+    // An idle connection has not stalled: a burst after a quiet spell counts from its first frame.
+    if (this.#socket.writableLength === 0) this.#lastProgressAt = Date.now();
     if (!this.#corked) {
       this.#corked = true;
       this.#socket.cork();
