@@ -118,41 +118,53 @@ export async function run(): Promise<void> {
     const pushRate = pushes / ((WINDOW_MS + 2000) / 1000);
 
     process.stderr.write("(b) engine stats API, stream: false, per container per second…\n");
-    // A poller per container, as monitoring agents do: one call per second, a new one only once the
-    // last has answered (the engine takes about a second to answer one, so it cannot go faster).
+    // One call per container per second, as a poller on a timer makes them: each call waits about a
+    // second inside the engine (stream: false takes two readings), so calls overlap; at most three per
+    // container are left outstanding, so that a slow engine is not buried.
     let calls = 0;
+    const engineStarted = performance.now();
     const engineCpu = await measureCpu(engineDaemons, async () => {
+      const outstanding = new Map<string, number>();
+      const inFlight = new Set<Promise<unknown>>();
       const deadline = performance.now() + WINDOW_MS;
-      await Promise.all(
-        dockerIds.map(async (d, i) => {
-          await new Promise((r) => setTimeout(r, (i * 1000) / dockerIds.length)); // spread over the second
-          while (performance.now() < deadline) {
-            const tick = performance.now();
-            await docker.getContainer(d).stats({ stream: false });
-            calls++;
-            const rest = 1000 - (performance.now() - tick);
-            if (rest > 0) await new Promise((r) => setTimeout(r, rest));
-          }
-        }),
-      );
+      while (performance.now() < deadline) {
+        const tick = performance.now();
+        for (const d of dockerIds) {
+          if ((outstanding.get(d) ?? 0) >= 3) continue;
+          outstanding.set(d, (outstanding.get(d) ?? 0) + 1);
+          const call = docker
+            .getContainer(d)
+            .stats({ stream: false })
+            .then(() => calls++)
+            .finally(() => {
+              outstanding.set(d, (outstanding.get(d) ?? 1) - 1);
+              inFlight.delete(call);
+            });
+          inFlight.add(call);
+        }
+        const rest = 1000 - (performance.now() - tick);
+        if (rest > 0) await new Promise((r) => setTimeout(r, rest));
+      }
+      await Promise.allSettled([...inFlight]);
     });
+    const engineEnded = performance.now();
 
     process.stderr.write("(c) container:list latency…\n");
     const list100 = await listLatency();
     await createMany(CONTAINERS, 2 * CONTAINERS);
     const list200 = await listLatency();
 
+    const engineRate = calls / ((engineEnded - engineStarted) / 1000);
     console.log(`\n### monitor: ${CONTAINERS} idle containers, ${WINDOW_MS / 1000} s windows\n`);
     console.log("| what | CPU (% of one core: berth or bench + dockerd + containerd) | samples/s |");
     console.log("|---|---|---|");
     console.log(`| (a) berth, cgroup sampling at 1 Hz | ${berthCpu.toFixed(1)}% | ${pushRate.toFixed(0)} |`);
     console.log(
-      `| (b) engine stats API, stream: false, 1 Hz | ${engineCpu.toFixed(1)}% | ${(calls / (WINDOW_MS / 1000)).toFixed(0)} |`,
+      `| (b) engine stats API, stream: false, 1 Hz | ${engineCpu.toFixed(1)}% | ${engineRate.toFixed(0)} |`,
     );
-    const engineRate = calls / (WINDOW_MS / 1000);
     console.log(`| ratio (a)/(b) | ${(berthCpu / engineCpu).toFixed(3)} | |`);
     console.log(
-      `| ratio per sample (a)/(b) | ${(berthCpu / pushRate / (engineCpu / engineRate)).toFixed(3)} | (the engine answers fewer than 1/s per container) |`,
+      `| ratio per sample (a)/(b) | ${(berthCpu / pushRate / (engineCpu / engineRate)).toFixed(3)} | |`,
     );
     console.log("\n| container:list | p50 | p95 |\n|---|---|---|");
     for (const [n, s] of [
