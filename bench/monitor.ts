@@ -42,16 +42,25 @@ function pidsOf(name: string): number[] {
 }
 
 /** Percent of one core used by `pids` (and this process, when `self`) during `fn`. */
-async function measureCpu(pids: number[], fn: () => Promise<void>): Promise<number> {
+interface CpuShare {
+  /** All of it, in % of one core. */
+  total: number;
+  /** The benchmark's own process (berth and the client in (a); the polling client in (b)). */
+  self: number;
+  engine: number;
+}
+
+async function measureCpu(pids: number[], fn: () => Promise<void>): Promise<CpuShare> {
   const before = pids.map(cpuTicks);
   const self0 = process.cpuUsage();
   const t0 = performance.now();
   await fn();
   const wall = performance.now() - t0;
   const ticks = pids.map(cpuTicks).reduce((sum, t, i) => sum + t - before[i]!, 0);
-  const self = process.cpuUsage(self0);
-  const cpuMs = (ticks * 1000) / CLK_TCK + (self.user + self.system) / 1000;
-  return (cpuMs / wall) * 100;
+  const used = process.cpuUsage(self0);
+  const self = ((used.user + used.system) / 1000 / wall) * 100;
+  const engine = ((ticks * 1000) / CLK_TCK / wall) * 100;
+  return { total: self + engine, self, engine };
 }
 
 export async function run(): Promise<void> {
@@ -107,15 +116,18 @@ export async function run(): Promise<void> {
       ids.map(async (id) => (await docker.getContainer(`berth-${id}`).inspect()).Id),
     );
     await new Promise((r) => setTimeout(r, 3000)); // let the starts settle
+    process.stderr.write("idle: 100 containers, nothing sampled…\n");
+    const idle = await measureCpu(engineDaemons, () => new Promise((r) => setTimeout(r, WINDOW_MS / 2)));
 
     process.stderr.write("(a) berth sampling every container at 1 Hz…\n");
     let pushes = 0;
     client.on("container:resource_usage", () => pushes++);
     await Promise.all(ids.map((id) => ack("container:watch_stats", { id, intervalMs: 1000 })));
     await new Promise((r) => setTimeout(r, 2000));
-    const berthCpu = await measureCpu(engineDaemons, () => new Promise((r) => setTimeout(r, WINDOW_MS)));
+    pushes = 0;
+    const berthShare = await measureCpu(engineDaemons, () => new Promise((r) => setTimeout(r, WINDOW_MS)));
+    const pushRate = pushes / (WINDOW_MS / 1000);
     await Promise.all(ids.map((id) => ack("container:unwatch_stats", { id })));
-    const pushRate = pushes / ((WINDOW_MS + 2000) / 1000);
 
     process.stderr.write("(b) engine stats API, stream: false, per container per second…\n");
     // One call per container per second, as a poller on a timer makes them: each call waits about a
@@ -123,7 +135,7 @@ export async function run(): Promise<void> {
     // container are left outstanding, so that a slow engine is not buried.
     let calls = 0;
     const engineStarted = performance.now();
-    const engineCpu = await measureCpu(engineDaemons, async () => {
+    const engineShare = await measureCpu(engineDaemons, async () => {
       const outstanding = new Map<string, number>();
       const inFlight = new Set<Promise<unknown>>();
       const deadline = performance.now() + WINDOW_MS;
@@ -155,16 +167,22 @@ export async function run(): Promise<void> {
     const list200 = await listLatency();
 
     const engineRate = calls / ((engineEnded - engineStarted) / 1000);
+    const berthCpu = berthShare.total;
+    const engineCpu = engineShare.total;
+    const split = (c: CpuShare) => `${c.self.toFixed(1)}% + ${c.engine.toFixed(1)}%`;
     console.log(`\n### monitor: ${CONTAINERS} idle containers, ${WINDOW_MS / 1000} s windows\n`);
-    console.log("| what | CPU (% of one core: berth or bench + dockerd + containerd) | samples/s |");
-    console.log("|---|---|---|");
-    console.log(`| (a) berth, cgroup sampling at 1 Hz | ${berthCpu.toFixed(1)}% | ${pushRate.toFixed(0)} |`);
+    console.log("| what | CPU (% of one core) | bench process + dockerd & containerd | samples/s |");
+    console.log("|---|---|---|---|");
+    console.log(`| idle: no sampling | ${idle.total.toFixed(1)}% | ${split(idle)} | 0 |`);
     console.log(
-      `| (b) engine stats API, stream: false, 1 Hz | ${engineCpu.toFixed(1)}% | ${engineRate.toFixed(0)} |`,
+      `| (a) berth, cgroup sampling at 1 Hz | ${berthCpu.toFixed(1)}% | ${split(berthShare)} | ${pushRate.toFixed(0)} |`,
     );
-    console.log(`| ratio (a)/(b) | ${(berthCpu / engineCpu).toFixed(3)} | |`);
     console.log(
-      `| ratio per sample (a)/(b) | ${(berthCpu / pushRate / (engineCpu / engineRate)).toFixed(3)} | |`,
+      `| (b) engine stats API, stream: false, 1 Hz | ${engineCpu.toFixed(1)}% | ${split(engineShare)} | ${engineRate.toFixed(0)} |`,
+    );
+    console.log(`| ratio (a)/(b) | ${(berthCpu / engineCpu).toFixed(3)} | | |`);
+    console.log(
+      `| ratio per sample (a)/(b) | ${(berthCpu / pushRate / (engineCpu / engineRate)).toFixed(3)} | | |`,
     );
     console.log("\n| container:list | p50 | p95 |\n|---|---|---|");
     for (const [n, s] of [
