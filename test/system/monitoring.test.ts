@@ -45,9 +45,13 @@ describe("resource usage and output", () => {
   });
 
   it("reports high CPU for a busy loop and near zero for an idle workload", async () => {
+    // The whole suite shares two cores: a busy container can be starved for a moment, so look for
+    // one half-second window in which it shows what it does when it gets a core.
     let busyCpu = 0;
-    for (let i = 0; i < 8 && busyCpu < 50; i++)
-      busyCpu = (await ok(alice, "container:stats", { id: busy })).cpuPercent;
+    for (let i = 0; i < 20 && busyCpu <= 50; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      busyCpu = Math.max(busyCpu, (await ok(alice, "container:stats", { id: busy })).cpuPercent);
+    }
     expect(busyCpu).toBeGreaterThan(50);
     const quiet = await ok(alice, "container:stats", { id: idle });
     expect(quiet.cpuPercent).toBeLessThan(10);
