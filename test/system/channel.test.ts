@@ -14,7 +14,8 @@ describe("the channel, end to end: socket.io-client → berth → Unix socket �
   let id: string;
 
   beforeAll(async () => {
-    server = await startTestServer({ BERTH_READY_TIMEOUT_MS: "3000" });
+    // Long enough that an answer well before it proves the cause was found early, even on a loaded machine.
+    server = await startTestServer({ BERTH_READY_TIMEOUT_MS: "8000" });
     [alice, bob] = await Promise.all([server.connect("alice"), server.connect("bob")]);
     id = (await ok(alice, "container:create", { name: "chan", code: await channelCode() })).id;
   });
@@ -129,7 +130,7 @@ describe("the channel, end to end: socket.io-client → berth → Unix socket �
       code: { files: { "index.js": code } },
     });
     expect(res).toMatchObject({ ok: false, error: { code: "NOT_READY", details: { cause: "bad_hello" } } });
-    expect(Date.now() - started).toBeLessThan(2500);
+    expect(Date.now() - started).toBeLessThan(6000);
   });
 
   it("answers NOT_READY within seconds, naming the exit code, for a workload that exits at start", async () => {
@@ -152,7 +153,7 @@ describe("the channel, end to end: socket.io-client → berth → Unix socket �
         "fatal: config missing",
         "starting",
       ]);
-    expect(Date.now() - started).toBeLessThan(2500);
+    expect(Date.now() - started).toBeLessThan(6000);
     expect((await ok(alice, "container:status", { id: "exits" })).state).toBe("exited");
   });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nextActivity } from "../helpers/events.ts";
-import { type Client, call, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { type Client, call, docker, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
 import { versioned } from "../helpers/versioned.ts";
 
 describe("code updates with a health-gated restart and automatic rollback", () => {
@@ -113,14 +113,14 @@ describe("code updates with a health-gated restart and automatic rollback", () =
         prelude: "const until = Date.now() + 2000; while (Date.now() < until) {}",
       }),
     });
-    // Wait until the new release is switched in and starting, then kill its process from outside.
-    await new Promise<void>((resolve) => {
-      const check = () =>
-        readlink(join(server.dataDir, "code", id, "current")).then((t) =>
-          t === "releases/2" || !t.startsWith("releases/") ? setTimeout(check, 20) : resolve(),
-        );
-      check();
-    });
+    // Wait until the new release is switched in and its process runs (it spins for 2 s before it
+    // connects), then kill it from outside.
+    for (;;) {
+      const target = await readlink(join(server.dataDir, "code", id, "current")).catch(() => "");
+      const running = (await docker.getContainer(`berth-${id}`).inspect()).State.Running;
+      if (target !== "releases/2" && target.startsWith("releases/") && running) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
     execFileSync("docker", ["kill", `berth-${id}`]);
     const res = await updating;
     expect(res).toMatchObject({
