@@ -198,7 +198,13 @@ export class StatsSampler {
     if (entry.watchers.size === 0 || entry.inFlight !== undefined || this.#closing !== undefined) return;
     let intervalMs = this.#maxIntervalMs;
     for (const watcher of entry.watchers) intervalMs = Math.min(intervalMs, watcher.intervalMs);
-    const delay = Math.max(0, entry.lastTickAt + intervalMs - this.#monotonicMs());
+    // On a grid of the interval: every container watched at the same interval is sampled in the
+    // same wake-up of the process, not in a hundred wake-ups spread over the second.
+    // (A timer fires a little late, never early; a first tick just before a grid point skips it,
+    // so that no two samples are much closer than half an interval.)
+    let due = Math.floor(entry.lastTickAt / intervalMs) * intervalMs + intervalMs;
+    if (due - entry.lastTickAt < intervalMs / 2) due += intervalMs;
+    const delay = Number.isFinite(due) ? Math.max(0, due - this.#monotonicMs()) : 0;
     entry.timer = setTimeout(() => this.#tick(entry), delay);
     // Sampling alone must never keep berth's process alive.
     entry.timer.unref();
