@@ -1,12 +1,9 @@
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import Dockerode from "dockerode";
-import { io } from "socket.io-client";
-import { Berth } from "../src/berth.ts";
-import { loadConfig } from "../src/config/config.ts";
 import { buildCreateBody } from "../src/containers/container-config.ts";
+import { startInProcessBerth } from "./in-process-berth.ts";
 import { printTable } from "./stats.ts";
 
 /**
@@ -18,28 +15,15 @@ import { printTable } from "./stats.ts";
 const ROUNDS = 20;
 
 export async function run(): Promise<void> {
-  const dataDir = await mkdtemp(join(tmpdir(), "bb-"));
-  const config = loadConfig({
-    BERTH_DATA_DIR: dataDir,
-    BERTH_PORT: "0",
-    BERTH_LOG_LEVEL: "warn",
-    BERTH_TOKENS: "bench:bench-token-0123456789",
-    BERTH_STOP_TIMEOUT_SEC: "10",
-  });
-  const berth = new Berth(config, { logDestination: new PassThrough().resume() });
-  const port = await berth.start();
-  const client = io(`http://127.0.0.1:${port}`, {
-    auth: { token: "bench-token-0123456789" },
-    transports: ["websocket"],
-  });
-  await new Promise<void>((r) => client.once("connect", () => r()));
+  const {
+    berth,
+    config,
+    ack,
+    echo: code,
+    close,
+  } = await startInProcessBerth({ BERTH_STOP_TIMEOUT_SEC: "10" });
   const docker = new Dockerode({ socketPath: config.dockerSocket });
-  const code = await readFile(new URL("../test/fixtures/workloads/echo.js", import.meta.url), "utf8");
-  const ack = async (event: string, payload: unknown) => {
-    const res = await client.timeout(60_000).emitWithAck(event, payload);
-    if (!res.ok) throw new Error(`${event}: ${JSON.stringify(res.error)}`);
-    return res.data;
-  };
+  const directDir = await mkdtemp(join(tmpdir(), "bd-"));
 
   const berthCreate: number[] = [];
   const berthRemove: number[] = [];
@@ -60,7 +44,7 @@ export async function run(): Promise<void> {
       berthRemove.push(performance.now() - t);
 
       const id = `D${String(round).padStart(11, "0")}`;
-      const base = join(dataDir, "direct", id);
+      const base = join(directDir, id);
       await mkdir(join(base, "run"), { recursive: true });
       await mkdir(join(base, "code", "releases", "1"), { recursive: true });
       await writeFile(join(base, "code", "releases", "1", "index.js"), code);
@@ -89,14 +73,14 @@ export async function run(): Promise<void> {
       await rm(base, { recursive: true, force: true });
     }
   } finally {
-    client.disconnect();
-    await berth.close();
+    const instance = berth.instanceId;
+    await close();
     const left = await docker.listContainers({
       all: true,
-      filters: { label: [`berth.instance=direct-${berth.instanceId}`] },
+      filters: { label: [`berth.instance=direct-${instance}`] },
     });
     await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true })));
-    await rm(dataDir, { recursive: true, force: true });
+    await rm(directDir, { recursive: true, force: true });
   }
   printTable(`lifecycle: ${ROUNDS} rounds, berth vs direct dockerode`, "ms", [
     { what: "create + start until running", berth: berthCreate, baseline: directCreate },

@@ -1,11 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { PassThrough } from "node:stream";
-import Dockerode from "dockerode";
-import { io } from "socket.io-client";
-import { Berth } from "../src/berth.ts";
-import { loadConfig } from "../src/config/config.ts";
+import { startInProcessBerth } from "./in-process-berth.ts";
 import { printTable } from "./stats.ts";
 
 /**
@@ -17,26 +10,7 @@ import { printTable } from "./stats.ts";
 const ROUNDS = 20;
 
 export async function run(): Promise<void> {
-  const dataDir = await mkdtemp(join(tmpdir(), "bu-"));
-  const config = loadConfig({
-    BERTH_DATA_DIR: dataDir,
-    BERTH_PORT: "0",
-    BERTH_LOG_LEVEL: "warn",
-    BERTH_TOKENS: "bench:bench-token-0123456789",
-  });
-  const berth = new Berth(config, { logDestination: new PassThrough().resume() });
-  const port = await berth.start();
-  const client = io(`http://127.0.0.1:${port}`, {
-    auth: { token: "bench-token-0123456789" },
-    transports: ["websocket"],
-  });
-  await new Promise<void>((r) => client.once("connect", () => r()));
-  const echo = await readFile(new URL("../test/fixtures/workloads/echo.js", import.meta.url), "utf8");
-  const ack = async (event: string, payload: unknown) => {
-    const res = await client.timeout(60_000).emitWithAck(event, payload);
-    if (!res.ok) throw new Error(`${event}: ${JSON.stringify(res.error)}`);
-    return res.data;
-  };
+  const { ack, echo, close } = await startInProcessBerth();
   const update: number[] = [];
   const restart: number[] = [];
   try {
@@ -59,16 +33,7 @@ export async function run(): Promise<void> {
       restart.push(r);
     }
   } finally {
-    client.disconnect();
-    const instance = berth.instanceId;
-    await berth.close();
-    const docker = new Dockerode({ socketPath: config.dockerSocket });
-    const left = await docker.listContainers({
-      all: true,
-      filters: { label: [`berth.instance=${instance}`] },
-    });
-    await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true })));
-    await rm(dataDir, { recursive: true, force: true });
+    await close();
   }
   printTable(`update: ${ROUNDS} rounds, update until ready vs restart until ready (same container)`, "ms", [
     { what: "until ready", berth: update, baseline: restart },

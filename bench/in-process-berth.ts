@@ -1,0 +1,62 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import Dockerode from "dockerode";
+import { io, type Socket } from "socket.io-client";
+import type { AckResponse, ClientEvent, RequestOf, ResultMap } from "../src/api/contract.ts";
+import { Berth } from "../src/berth.ts";
+import { type Config, loadConfig } from "../src/config/config.ts";
+
+const TOKEN = "bench-token-0123456789";
+
+export interface InProcessBerth {
+  berth: Berth;
+  config: Config;
+  client: Socket;
+  /** The echo workload's source (test/fixtures/workloads/echo.js). */
+  echo: string;
+  /** Emits a contract event and resolves with its data, or throws with the error. */
+  ack<E extends ClientEvent>(event: E, payload: RequestOf<E>): Promise<ResultMap[E]>;
+  /** Disconnects, stops berth and removes every container it made, also after a failure. */
+  close(): Promise<void>;
+}
+
+/** A berth in this process on an ephemeral port, with its own data directory, and a connected client. */
+export async function startInProcessBerth(env: Record<string, string> = {}): Promise<InProcessBerth> {
+  const dataDir = await mkdtemp(join(tmpdir(), "bb-"));
+  const config = loadConfig({
+    BERTH_DATA_DIR: dataDir,
+    BERTH_PORT: "0",
+    BERTH_LOG_LEVEL: "warn",
+    BERTH_TOKENS: `bench:${TOKEN}`,
+    ...env,
+  });
+  const berth = new Berth(config, { logDestination: new PassThrough().resume() });
+  const port = await berth.start();
+  const client = io(`http://127.0.0.1:${port}`, { auth: { token: TOKEN }, transports: ["websocket"] });
+  await new Promise<void>((r) => client.once("connect", () => r()));
+  const echo = await readFile(new URL("../test/fixtures/workloads/echo.js", import.meta.url), "utf8");
+  return {
+    berth,
+    config,
+    client,
+    echo,
+    async ack<E extends ClientEvent>(event: E, payload: RequestOf<E>): Promise<ResultMap[E]> {
+      const res = (await client.timeout(60_000).emitWithAck(event, payload)) as AckResponse<ResultMap[E]>;
+      if (!res.ok) throw new Error(`${event}: ${JSON.stringify(res.error)}`);
+      return res.data;
+    },
+    async close() {
+      client.disconnect();
+      await berth.close();
+      const docker = new Dockerode({ socketPath: config.dockerSocket });
+      const left = await docker.listContainers({
+        all: true,
+        filters: { label: [`berth.instance=${berth.instanceId}`] },
+      });
+      await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true })));
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
