@@ -37,8 +37,13 @@ export function collectActivity(client: Client): { entries: ActivityEntry[]; sto
   return { entries, stop: () => client.off("activity_log", listener) };
 }
 
-/** A workload that says hello (so that create answers once ready), then runs `body`. */
+/**
+ * A workload that says hello (so that create answers once ready), then runs
+ * `body`. `welcome` resolves when berth's welcome arrives: a body that exits
+ * or blocks its event loop waits for it, so that the hello is surely out
+ * first, however loaded the machine.
+ */
 export function helloThen(body: string): { files: Record<string, string> } {
-  const prelude = `const s = require("node:net").connect(process.env.BERTH_SOCKET, () => s.write(JSON.stringify({ type: "hello", protocol: 1 }) + "\\n")); s.on("error", () => {}); s.on("data", () => {});`;
+  const prelude = `const s = require("node:net").connect(process.env.BERTH_SOCKET, () => s.write(JSON.stringify({ type: "hello", protocol: 1 }) + "\\n")); s.on("error", () => {}); s.on("data", () => {}); const welcome = new Promise((r) => s.once("data", r));`;
   return { files: { "index.js": `${prelude}\n${body}` } };
 }

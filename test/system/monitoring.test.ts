@@ -24,7 +24,7 @@ describe("resource usage and output", () => {
       ok(alice, "container:create", {
         name: "busy",
         resources: { memoryMb: 128 },
-        code: helloThen("setTimeout(() => { for (;;) {} }, 50);"),
+        code: helloThen("welcome.then(() => { for (;;) {} });"),
       }).then((c) => c.id),
       ok(alice, "container:create", {
         name: "idle",

@@ -23,7 +23,7 @@ describe("restart policy", () => {
     await ok(alice, "container:create", {
       name: "crashy",
       restartPolicy: "on-failure",
-      code: helloThen("setTimeout(() => process.exit(2), 100);"),
+      code: helloThen("welcome.then(() => setTimeout(() => process.exit(2), 100));"),
     });
     const last = await gaveUp;
     feed.stop();
@@ -45,7 +45,7 @@ describe("restart policy", () => {
     await ok(alice, "container:create", {
       name: "oneshot",
       restartPolicy: "on-failure",
-      code: helloThen("setTimeout(() => process.exit(0), 100);"),
+      code: helloThen("welcome.then(() => setTimeout(() => process.exit(0), 100));"),
     });
     const skip = await nextActivity(
       alice,

@@ -19,7 +19,7 @@ describe("status changes pushed from the engine's event stream", () => {
     const exited = nextStatus(alice, (e) => e.name === "exit3" && e.to === "exited");
     await ok(alice, "container:create", {
       name: "exit3",
-      code: helloThen("setTimeout(() => process.exit(3), 300);"),
+      code: helloThen("welcome.then(() => setTimeout(() => process.exit(3), 300));"),
     });
     const e = await exited;
     expect(e).toMatchObject({ from: "running", to: "exited", exitCode: 3 });
@@ -42,7 +42,7 @@ describe("status changes pushed from the engine's event stream", () => {
       name: "hungry",
       resources: { memoryMb: 32 },
       code: helloThen(
-        "const hog = []; setTimeout(() => { for (;;) hog.push(Buffer.alloc(1 << 20, 1)); }, 200);",
+        "const hog = []; welcome.then(() => setTimeout(() => { for (;;) hog.push(Buffer.alloc(1 << 20, 1)); }, 200));",
       ),
     });
     const e = await oom;
