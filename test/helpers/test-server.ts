@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import Dockerode from "dockerode";
 import { io, type Socket } from "socket.io-client";
+import { afterAll, beforeAll } from "vitest";
 import type {
   AckResponse,
   ClientEvent,
@@ -89,6 +90,39 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       await removeInstance(berth.instanceId);
       await rm(dataDir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * A test server for the enclosing `describe`: started before its tests,
+ * closed (and everything it made removed) after them. Call it inside the
+ * `describe`; hooks registered after it see a started server.
+ */
+export function useTestServer(env: Record<string, string> = {}): TestServer {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await startTestServer(env);
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  const started = (): TestServer => {
+    if (!server) throw new Error("the test server has not started");
+    return server;
+  };
+  return {
+    get berth() {
+      return started().berth;
+    },
+    get url() {
+      return started().url;
+    },
+    get dataDir() {
+      return started().dataDir;
+    },
+    logs: () => started().logs(),
+    connect: (who) => started().connect(who),
+    close: () => started().close(),
   };
 }
 

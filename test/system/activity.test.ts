@@ -1,19 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { ActivityEntry } from "../../src/activity/activity-entry.ts";
 import { collectActivity, nextActivity } from "../helpers/events.ts";
-import { type Client, call, echoCode, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { type Client, call, echoCode, ok, useTestServer } from "../helpers/test-server.ts";
 
 describe("activity feed", () => {
-  let server: TestServer;
+  const server = useTestServer();
   let alice: Client;
   let bob: Client;
 
   beforeAll(async () => {
-    server = await startTestServer();
     [alice, bob] = await Promise.all([server.connect("alice"), server.connect("bob")]);
-  });
-  afterAll(async () => {
-    await server?.close();
   });
 
   it("tells the owner each step in plain words, and never tells another owner", async () => {

@@ -1,27 +1,14 @@
 import { readdir } from "node:fs/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type Client,
-  call,
-  docker,
-  echoCode,
-  ok,
-  startTestServer,
-  type TestServer,
-} from "../helpers/test-server.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type Client, call, docker, echoCode, ok, useTestServer } from "../helpers/test-server.ts";
 
 describe("bad input", () => {
-  let server: TestServer;
+  const server = useTestServer();
   let alice: Client;
 
   beforeAll(async () => {
-    server = await startTestServer();
     alice = await server.connect("alice");
   });
-  afterAll(async () => {
-    await server?.close();
-  });
-
   const cases: Array<[string, unknown]> = [
     ["a missing name", { code: { files: { "index.js": "" } } }],
     ["a name of the wrong type", { name: 42 }],

@@ -1,26 +1,22 @@
 import { readFile } from "node:fs/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { ContainerMessageEvent } from "../../src/api/contract.ts";
-import { type Client, call, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { type Client, call, ok, useTestServer } from "../helpers/test-server.ts";
 
 const channelCode = async () => ({
   files: { "index.js": await readFile(new URL("../fixtures/workloads/channel.js", import.meta.url), "utf8") },
 });
 
 describe("the channel, end to end: socket.io-client → berth → Unix socket → workload", () => {
-  let server: TestServer;
+  // Long enough that an answer well before it proves the cause was found early, even on a loaded machine.
+  const server = useTestServer({ BERTH_READY_TIMEOUT_MS: "8000" });
   let alice: Client;
   let bob: Client;
   let id: string;
 
   beforeAll(async () => {
-    // Long enough that an answer well before it proves the cause was found early, even on a loaded machine.
-    server = await startTestServer({ BERTH_READY_TIMEOUT_MS: "8000" });
     [alice, bob] = await Promise.all([server.connect("alice"), server.connect("bob")]);
     id = (await ok(alice, "container:create", { name: "chan", code: await channelCode() })).id;
-  });
-  afterAll(async () => {
-    await server?.close();
   });
 
   it("round-trips requests and reports the channel's status", async () => {

@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { HealthChangedEvent } from "../../src/api/contract.ts";
 import { nextActivity } from "../helpers/events.ts";
-import { type Client, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { type Client, ok, useTestServer } from "../helpers/test-server.ts";
 
 function nextHealth(client: Client, match: (e: HealthChangedEvent) => boolean): Promise<HealthChangedEvent> {
   return new Promise((resolve) => {
@@ -16,16 +16,12 @@ function nextHealth(client: Client, match: (e: HealthChangedEvent) => boolean): 
 }
 
 describe("health", () => {
-  let server: TestServer;
+  const server = useTestServer();
   let alice: Client;
   let bob: Client;
 
   beforeAll(async () => {
-    server = await startTestServer();
     [alice, bob] = await Promise.all([server.connect("alice"), server.connect("bob")]);
-  });
-  afterAll(async () => {
-    await server?.close();
   });
 
   it("turns healthy when the health check passes, then unhealthy after its misses, and pushes each change to the owner", async () => {

@@ -1,22 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Client, call, echoCode, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type Client, call, echoCode, ok, useTestServer } from "../helpers/test-server.ts";
 
 describe("owners", () => {
-  let server: TestServer;
+  const server = useTestServer();
   let alice: Client;
   let bob: Client;
   let admin: Client;
 
   beforeAll(async () => {
-    server = await startTestServer();
     [alice, bob, admin] = await Promise.all([
       server.connect("alice"),
       server.connect("bob"),
       server.connect("admin"),
     ]);
-  });
-  afterAll(async () => {
-    await server?.close();
   });
 
   it("refuses a connection without a valid token with UNAUTHORIZED", async () => {

@@ -1,26 +1,14 @@
 import { existsSync } from "node:fs";
 import { stat } from "node:fs/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type Client,
-  call,
-  docker,
-  echoCode,
-  ok,
-  startTestServer,
-  type TestServer,
-} from "../helpers/test-server.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type Client, call, docker, echoCode, ok, useTestServer } from "../helpers/test-server.ts";
 
 describe("container lifecycle over Socket.IO", () => {
-  let server: TestServer;
+  const server = useTestServer();
   let alice: Client;
 
   beforeAll(async () => {
-    server = await startTestServer();
     alice = await server.connect("alice");
-  });
-  afterAll(async () => {
-    await server?.close();
   });
 
   it("creates, reports, stops, starts, restarts and deletes a container, leaving nothing behind", async () => {

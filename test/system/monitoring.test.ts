@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { ContainerLogEvent, ResourceUsageEvent } from "../../src/api/contract.ts";
 import { helloThen } from "../helpers/events.ts";
-import { type Client, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { type Client, ok, useTestServer } from "../helpers/test-server.ts";
 
 async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -12,13 +12,12 @@ async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void
 }
 
 describe("resource usage and output", () => {
-  let server: TestServer;
+  const server = useTestServer();
   let alice: Client;
   let busy: string;
   let idle: string;
 
   beforeAll(async () => {
-    server = await startTestServer();
     alice = await server.connect("alice");
     [busy, idle] = await Promise.all([
       ok(alice, "container:create", {
@@ -39,9 +38,6 @@ describe("resource usage and output", () => {
         secretEnv: { SPLIT_SECRET: "split-canary-0123456789" },
       }).then((c) => c.id),
     ]);
-  });
-  afterAll(async () => {
-    await server?.close();
   });
 
   it("reports high CPU for a busy loop and near zero for an idle workload", async () => {

@@ -1,15 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { docker, echoCode, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { describe, expect, it } from "vitest";
+import { docker, echoCode, ok, useTestServer } from "../helpers/test-server.ts";
 
 describe("outbound network, where the server allows it", () => {
-  let server: TestServer;
-
-  beforeAll(async () => {
-    server = await startTestServer({ BERTH_ALLOW_NETWORK: "true" });
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+  const server = useTestServer({ BERTH_ALLOW_NETWORK: "true" });
 
   it("puts each owner's containers on the owner's own bridge, without traffic between containers, and removes it with the last", async () => {
     const [alice, bob] = await Promise.all([server.connect("alice"), server.connect("bob")]);

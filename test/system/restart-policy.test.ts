@@ -1,17 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { collectActivity, helloThen, nextActivity } from "../helpers/events.ts";
-import { type Client, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { type Client, ok, useTestServer } from "../helpers/test-server.ts";
 
 describe("restart policy", () => {
-  let server: TestServer;
+  const server = useTestServer({ BERTH_MAX_RESTARTS: "3", BERTH_RESTART_BASE_DELAY_MS: "200" });
   let alice: Client;
 
   beforeAll(async () => {
-    server = await startTestServer({ BERTH_MAX_RESTARTS: "3", BERTH_RESTART_BASE_DELAY_MS: "200" });
     alice = await server.connect("alice");
-  });
-  afterAll(async () => {
-    await server?.close();
   });
 
   it("restarts an on-failure workload with growing back-off, and stops at the limit saying why", async () => {

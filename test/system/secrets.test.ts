@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { collectActivity } from "../helpers/events.ts";
-import { type Client, call, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { type Client, call, ok, useTestServer } from "../helpers/test-server.ts";
 import { versioned } from "../helpers/versioned.ts";
 
 /** Distinct canaries, one per way a secret can try to get out. */
@@ -15,18 +15,13 @@ const CANARY = {
 };
 
 describe("secrets never reach a client or a log", () => {
-  let server: TestServer;
+  const server = useTestServer();
   let alice: Client;
   const answers: unknown[] = [];
 
   beforeAll(async () => {
-    server = await startTestServer();
     alice = await server.connect("alice");
   });
-  afterAll(async () => {
-    await server?.close();
-  });
-
   async function record<T>(p: Promise<T>): Promise<T> {
     const answer = await p;
     answers.push(answer);

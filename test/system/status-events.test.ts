@@ -1,18 +1,14 @@
 import { execFileSync } from "node:child_process";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { helloThen, nextStatus } from "../helpers/events.ts";
-import { type Client, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { type Client, ok, useTestServer } from "../helpers/test-server.ts";
 
 describe("status changes pushed from the engine's event stream", () => {
-  let server: TestServer;
+  const server = useTestServer();
   let alice: Client;
 
   beforeAll(async () => {
-    server = await startTestServer();
     alice = await server.connect("alice");
-  });
-  afterAll(async () => {
-    await server?.close();
   });
 
   it("reports a workload that exits with code 3 as exited with code 3", async () => {

@@ -2,13 +2,13 @@ import { execFileSync } from "node:child_process";
 import { mkdtemp, readdir, readlink, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { nextActivity } from "../helpers/events.ts";
-import { type Client, call, docker, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { type Client, call, docker, ok, useTestServer } from "../helpers/test-server.ts";
 import { versioned } from "../helpers/versioned.ts";
 
 describe("code updates with a health-gated restart and automatic rollback", () => {
-  let server: TestServer;
+  const server = useTestServer({ BERTH_KEEP_RELEASES: "3" });
   let alice: Client;
   let id: string;
   let concurrentWinner = "";
@@ -21,12 +21,8 @@ describe("code updates with a health-gated restart and automatic rollback", () =
   });
 
   beforeAll(async () => {
-    server = await startTestServer({ BERTH_KEEP_RELEASES: "3" });
     alice = await server.connect("alice");
     id = (await ok(alice, "container:create", { name: "app", code: versioned("v1"), healthCheck })).id;
-  });
-  afterAll(async () => {
-    await server?.close();
   });
 
   it("puts a good release in place: the workload answers with its new version", async () => {

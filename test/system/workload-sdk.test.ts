@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Client, call, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type Client, call, ok, useTestServer } from "../helpers/test-server.ts";
 
 /** Workloads written against @berth/workload, as found in the runtime image, through `require` and `import`. */
 const commonjs = `
@@ -18,15 +18,11 @@ berth.onRequest((data) => ({ style: "import", echo: data }));
 `;
 
 describe("the workload SDK inside the runtime image", () => {
-  let server: TestServer;
+  const server = useTestServer();
   let alice: Client;
 
   beforeAll(async () => {
-    server = await startTestServer();
     alice = await server.connect("alice");
-  });
-  afterAll(async () => {
-    await server?.close();
   });
 
   it("serves requests, errors and messages from a CommonJS workload", async () => {
