@@ -3,9 +3,12 @@ import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
+import { CLK_TCK, cpuTicks } from "./proc-stat.ts";
 
-const NODE_FLAGS: string = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
-  .config.nodeFlags;
+/** The Node.js flags `npm start` runs berth with: package.json's config.nodeFlags. */
+export const BERTH_NODE_FLAGS: string = JSON.parse(
+  readFileSync(new URL("../package.json", import.meta.url), "utf8"),
+).config.nodeFlags;
 
 const root = new URL("../", import.meta.url).pathname;
 
@@ -16,6 +19,8 @@ export interface MemoryReading {
   /** What V8 holds for its heap, used or not. */
   heapTotalBytes: number;
   externalBytes: number;
+  /** CPU time berth has used so far (user + system), in seconds. */
+  cpuSeconds: number;
 }
 
 /**
@@ -42,12 +47,18 @@ export class BerthChild {
     this.#memoryLines = memoryLines;
   }
 
-  static async spawn(env: Record<string, string>): Promise<BerthChild> {
+  /**
+   * `nodeFlags` defaults to the flags `npm start` runs berth with
+   * (package.json's config.nodeFlags), or BENCH_BERTH_FLAGS when set.
+   */
+  static async spawn(
+    env: Record<string, string>,
+    nodeFlags = process.env.BENCH_BERTH_FLAGS ?? BERTH_NODE_FLAGS,
+  ): Promise<BerthChild> {
     const child = spawn(
       process.execPath,
       [
-        // The flags `npm start` runs berth with (package.json's config.nodeFlags), unless the bench overrides them.
-        ...(process.env.BENCH_BERTH_FLAGS ?? NODE_FLAGS).split(" ").filter(Boolean),
+        ...nodeFlags.split(" ").filter(Boolean),
         "--expose-gc",
         "--import",
         new URL("./gc-on-signal.ts", import.meta.url).pathname,
@@ -111,6 +122,7 @@ export class BerthChild {
       heapUsedBytes: usage.heapUsed,
       heapTotalBytes: usage.heapTotal,
       externalBytes: usage.external,
+      cpuSeconds: cpuTicks(this.child.pid!) / CLK_TCK,
     };
   }
 

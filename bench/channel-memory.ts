@@ -9,6 +9,8 @@ import { SDK_ECHO_WORKLOAD } from "./echo-workload.ts";
 import { PAYLOADS } from "./payloads.ts";
 
 export interface MemoryRun {
+  /** The Node.js flags berth ran with. */
+  nodeFlags: string;
   /** berth's memory after a forced GC, keyed by the number of requests answered so far. */
   readings: { requests: number; memory: MemoryReading }[];
   elapsedMs: number;
@@ -51,51 +53,78 @@ function pump(
   });
 }
 
+/** One berth process with an SDK echo container made through it, and a client connected to it. */
+interface Subject {
+  berth: BerthChild;
+  client: Socket;
+  payload: { id: string; data: unknown };
+  run: MemoryRun;
+}
+
+async function startSubject(nodeFlags: string, cleanup: Cleanup): Promise<Subject> {
+  const dataDir = await mkdtemp(join(tmpdir(), "bm-"));
+  cleanup.add("remove the data dir", () => rm(dataDir, { recursive: true, force: true }));
+  const token = "bench-token-0123456789";
+  const berth = await BerthChild.spawn(
+    { BERTH_DATA_DIR: dataDir, BERTH_TOKENS: `bench:${token}` },
+    nodeFlags,
+  );
+  const docker = new Dockerode({ socketPath: "/var/run/docker.sock" });
+  cleanup.add("remove berth's containers", () =>
+    removeLabelled(docker, `berth.instance=${berth.instanceId}`),
+  );
+  cleanup.add("stop berth", () => berth.stop());
+  const client = io(`http://127.0.0.1:${berth.port}`, { auth: { token }, transports: ["websocket"] });
+  cleanup.add("disconnect", () => client.disconnect());
+  await new Promise<void>((r) => client.once("connect", () => r()));
+  const created = await client.timeout(60_000).emitWithAck("container:create", {
+    name: "memory",
+    code: { files: { "index.js": SDK_ECHO_WORKLOAD } },
+  });
+  if (!created.ok) throw new Error(`container:create: ${JSON.stringify(created.error)}`);
+  return {
+    berth,
+    client,
+    payload: { id: created.data.id as string, data: PAYLOADS[0]!.data },
+    run: { nodeFlags, readings: [], elapsedMs: 0, errors: 0, firstError: undefined },
+  };
+}
+
 /**
- * Memory: berth runs as its own process (src/main.ts), an SDK echo container
- * is made through it, and the full path (c) carries `total` small requests
- * with 64 in flight; every 100,000 answers the flow pauses and berth's memory
- * is read after a forced GC.
+ * Memory: one berth process (src/main.ts) per set of Node.js flags, each with
+ * an SDK echo container made through it; the full path (c) carries `total`
+ * small requests with 64 in flight to each. The berths take turns, 100,000
+ * requests at a time (so that a drift of the machine's speed hits all of them
+ * alike); after each turn the flow pauses and that berth's memory and CPU time
+ * are read, after a forced GC.
  */
-export async function measureMemory(total: number, progress: (line: string) => void): Promise<MemoryRun> {
+export async function measureMemory(
+  total: number,
+  flagSets: string[],
+  progress: (line: string) => void,
+): Promise<MemoryRun[]> {
   const cleanup = new Cleanup();
   try {
-    const dataDir = await mkdtemp(join(tmpdir(), "bm-"));
-    cleanup.add("remove the data dir", () => rm(dataDir, { recursive: true, force: true }));
-    const token = "bench-token-0123456789";
-    const berth = await BerthChild.spawn({ BERTH_DATA_DIR: dataDir, BERTH_TOKENS: `bench:${token}` });
-    const docker = new Dockerode({ socketPath: "/var/run/docker.sock" });
-    cleanup.add("remove berth's containers", () =>
-      removeLabelled(docker, `berth.instance=${berth.instanceId}`),
-    );
-    cleanup.add("stop berth", () => berth.stop());
-    const client = io(`http://127.0.0.1:${berth.port}`, { auth: { token }, transports: ["websocket"] });
-    cleanup.add("disconnect", () => client.disconnect());
-    await new Promise<void>((r) => client.once("connect", () => r()));
-    const created = await client.timeout(60_000).emitWithAck("container:create", {
-      name: "memory",
-      code: { files: { "index.js": SDK_ECHO_WORKLOAD } },
-    });
-    if (!created.ok) throw new Error(`container:create: ${JSON.stringify(created.error)}`);
-    const payload = { id: created.data.id as string, data: PAYLOADS[0]!.data };
-
-    const run: MemoryRun = { readings: [], elapsedMs: 0, errors: 0, firstError: undefined };
+    const subjects: Subject[] = [];
+    for (const flags of flagSets) subjects.push(await startSubject(flags, cleanup));
     for (let done = 0; done < total; ) {
       const n = Math.min(STEP, total - done);
-      const t = performance.now();
-      const r = await pump(client, payload, n, 64);
-      const ms = performance.now() - t;
-      run.elapsedMs += ms;
-      run.errors += r.errors;
-      run.firstError ??= r.firstError;
       done += n;
-      const memory = await berth.memory();
-      run.readings.push({ requests: done, memory });
-      progress(
-        `memory run: ${done} requests, ${Math.round((n * 1000) / ms)}/s, VmRSS ${(memory.rssBytes / 2 ** 20).toFixed(1)} MiB`,
-      );
+      for (const { berth, client, payload, run } of subjects) {
+        const t = performance.now();
+        const r = await pump(client, payload, n, 64);
+        const ms = performance.now() - t;
+        run.elapsedMs += ms;
+        run.errors += r.errors;
+        run.firstError ??= r.firstError;
+        const memory = await berth.memory();
+        run.readings.push({ requests: done, memory });
+        progress(
+          `memory run (${run.nodeFlags || "V8 defaults"}): ${done} requests, ${Math.round((n * 1000) / ms)}/s, VmRSS ${(memory.rssBytes / 2 ** 20).toFixed(1)} MiB`,
+        );
+      }
     }
-    return run;
+    return subjects.map((s) => s.run);
   } finally {
     await cleanup.run();
   }

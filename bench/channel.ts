@@ -8,6 +8,7 @@ import Dockerode from "dockerode";
 import { io } from "socket.io-client";
 import { Berth } from "../src/berth.ts";
 import { loadConfig } from "../src/config/config.ts";
+import { BERTH_NODE_FLAGS } from "./berth-child.ts";
 import { berthHub } from "./berth-hub.ts";
 import { type MemoryRun, measureMemory } from "./channel-memory.ts";
 import { measureExec, measurePaths, notes } from "./channel-paths.ts";
@@ -28,7 +29,8 @@ import { percentile, printTable } from "./stats.ts";
  *  (c)  the full path: socket.io-client → berth `container:request` → workload → back;
  *  (d)  `docker exec … node -e`, what users would otherwise reach for;
  *  (e)  create-until-ready, through berth beside dockerode + a bare socket;
- * and berth's resident memory over a million requests. Ends with the targets.
+ * and berth's resident memory and CPU over a million requests, with berth's
+ * heap flags (config.nodeFlags) and with V8's defaults. Ends with the targets.
  */
 const ROUNDS = 5;
 const READY_ROUNDS = 20;
@@ -165,19 +167,41 @@ async function latencyPhase(): Promise<LatencyPhase> {
 function memoryTable(run: MemoryRun): void {
   const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
   table(
-    `memory: berth as a child process (src/main.ts), path (c), 64 in flight, 100 B payload — ${rate((run.readings.at(-1)!.requests * 1000) / run.elapsedMs)} req/s overall, ${run.errors} errors${run.firstError ? ` (${run.firstError})` : ""}`,
-    ["after request", "VmRSS (median of 3, after GC)", "V8 heap used", "V8 heap total", "external"],
-    run.readings.map((r) => [
+    `memory: berth as a child process (src/main.ts) with ${run.nodeFlags ? `\`${run.nodeFlags}\`` : "V8's default heap settings"}, path (c), 64 in flight, 100 B payload — ${rate((run.readings.at(-1)!.requests * 1000) / run.elapsedMs)} req/s overall, ${run.errors} errors${run.firstError ? ` (${run.firstError})` : ""}`,
+    [
+      "after request",
+      "VmRSS (median of 3, after GC)",
+      "V8 heap used",
+      "V8 heap total",
+      "external",
+      "berth CPU per request",
+    ],
+    run.readings.map((r, i) => [
       r.requests.toLocaleString("en"),
       mib(r.memory.rssBytes),
       mib(r.memory.heapUsedBytes),
       mib(r.memory.heapTotalBytes),
       mib(r.memory.externalBytes),
+      i === 0 ? "" : `${cpuPerRequest(run.readings[i - 1]!, r).toFixed(1)} µs`,
     ]),
   );
 }
 
-function targets(phase: LatencyPhase, memory: MemoryRun): void {
+type Reading = MemoryRun["readings"][number];
+
+/** berth's CPU time per request between two readings, in microseconds. */
+function cpuPerRequest(from: Reading, to: Reading): number {
+  return ((to.memory.cpuSeconds - from.memory.cpuSeconds) * 1e6) / (to.requests - from.requests);
+}
+
+/** RSS growth from request 100,000 to the last reading, as a fraction. */
+function rssGrowth(run: MemoryRun): { growth: number; from: number; to: number } {
+  const from = run.readings.find((r) => r.requests === 100_000)!.memory.rssBytes;
+  const to = run.readings.at(-1)!.memory.rssBytes;
+  return { growth: (to - from) / from, from, to };
+}
+
+function targets(phase: LatencyPhase, memory: MemoryRun, defaults: MemoryRun): void {
   const cell = (key: string, payload: string, inFlight: number) =>
     phase.cells.get(key)!.find((c) => c.payload === payload && c.inFlight === inFlight)!;
   const p50 = (c: Cell) => percentile(c.result.latenciesMs, 50);
@@ -214,28 +238,32 @@ function targets(phase: LatencyPhase, memory: MemoryRun): void {
     ratio(eBerth, eDirect),
     verdict(eBerth <= 1.2 * eDirect),
   ]);
-  const at100k = memory.readings.find((r) => r.requests === 100_000)!.memory.rssBytes;
-  const at1m = memory.readings.at(-1)!.memory.rssBytes;
-  const growth = (at1m - at100k) / at100k;
+  const last = memory.readings.at(-1)!.requests.toLocaleString("en");
+  const { growth, from, to } = rssGrowth(memory);
   rows.push([
-    `berth RSS growth, request 100,000 → ${memory.readings.at(-1)!.requests.toLocaleString("en")} < 10%`,
-    `${(growth * 100).toFixed(1)}% (${(at100k / 2 ** 20).toFixed(1)} → ${(at1m / 2 ** 20).toFixed(1)} MiB)`,
+    `berth RSS growth, request 100,000 → ${last} < 10%`,
+    `${(growth * 100).toFixed(1)}% (${(from / 2 ** 20).toFixed(1)} → ${(to / 2 ** 20).toFixed(1)} MiB)`,
     "< 10%",
     "",
     verdict(growth < 0.1),
   ]);
-  // Not a target: whether memory still grows once V8 has sized its heap for the load.
-  const half = memory.readings[Math.floor(memory.readings.length / 2) - 1];
-  if (half) {
-    const steady = (at1m - half.memory.rssBytes) / half.memory.rssBytes;
-    rows.push([
-      `(info) berth RSS growth, request ${half.requests.toLocaleString("en")} → ${memory.readings.at(-1)!.requests.toLocaleString("en")}`,
-      `${(steady * 100).toFixed(1)}%`,
-      "",
-      "",
-      "info",
-    ]);
-  }
+  // Not targets: what berth's heap flags cost and save against V8's defaults, in the same run.
+  const other = rssGrowth(defaults);
+  rows.push([
+    `(info) the same with V8's default heap settings`,
+    `${(other.growth * 100).toFixed(1)}% (${(other.from / 2 ** 20).toFixed(1)} → ${(other.to / 2 ** 20).toFixed(1)} MiB)`,
+    "",
+    "",
+    "info",
+  ]);
+  const cpu = (run: MemoryRun) => cpuPerRequest(run.readings[0]!, run.readings.at(-1)!);
+  rows.push([
+    `(info) berth CPU per request, request 100,000 → ${last}: config.nodeFlags vs V8 defaults`,
+    `${cpu(memory).toFixed(1)} µs vs ${cpu(defaults).toFixed(1)} µs`,
+    "",
+    ratio(cpu(memory), cpu(defaults)),
+    "info",
+  ]);
   table("targets", ["target", "measured", "limit", "vs baseline", "result"], rows);
 }
 
@@ -243,8 +271,13 @@ export async function run(): Promise<void> {
   const started = performance.now();
   const phase = await latencyPhase();
   progress(`latency phase done in ${duration(performance.now() - started)}; memory run`);
-  const memory = await measureMemory(MEMORY_REQUESTS, progress);
-  memoryTable(memory);
-  targets(phase, memory);
+  const [memory, defaults] = await measureMemory(
+    MEMORY_REQUESTS,
+    [process.env.BENCH_BERTH_FLAGS ?? BERTH_NODE_FLAGS, ""],
+    progress,
+  );
+  memoryTable(memory!);
+  memoryTable(defaults!);
+  targets(phase, memory!, defaults!);
   progress(`done in ${duration(performance.now() - started)}`);
 }

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import Dockerode from "dockerode";
 import { io, type Socket } from "socket.io-client";
 import { BerthChild } from "./berth-child.ts";
+import { CLK_TCK, cpuTicks } from "./proc-stat.ts";
 import { percentile } from "./stats.ts";
 
 /**
@@ -18,13 +19,6 @@ import { percentile } from "./stats.ts";
  */
 const CONTAINERS = 100;
 const WINDOW_MS = 20_000;
-const CLK_TCK = 100;
-
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(fields[11]) + Number(fields[12]);
-}
 
 function pidsOf(name: string): number[] {
   const pids: number[] = [];

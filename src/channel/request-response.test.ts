@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BerthError } from "../errors/berth-error.ts";
+import { ENCODE_ABOVE_CHARS } from "./frame-writer.ts";
 import { type ChannelHarness, openHarness, TEST_ID } from "./testing/channel-harness.ts";
 import { type Frame, RawWorkload } from "./testing/raw-workload.ts";
 
@@ -25,6 +26,16 @@ describe("requests, messages and pings", () => {
     const w = await connected();
     w.serve((data) => ({ echo: data }));
     await expect(h.hub.request(TEST_ID, { n: 1, s: "ü✓" })).resolves.toEqual({ echo: { n: 1, s: "ü✓" } });
+  });
+
+  it("carries large frames with multi-byte text intact, on both sides of the encode threshold", async () => {
+    const w = await connected();
+    w.serve((data) => ({ echo: data }));
+    // Written as strings below ENCODE_ABOVE_CHARS and as Buffers above: the bytes must not differ.
+    for (const chars of [ENCODE_ABOVE_CHARS - 64, ENCODE_ABOVE_CHARS, 24_000]) {
+      const text = "ü✓𝄞a".repeat(Math.ceil(chars / 5)).slice(0, chars);
+      await expect(h.hub.request(TEST_ID, { text })).resolves.toEqual({ echo: { text } });
+    }
   });
 
   it("resolves 1,000 requests in flight answered in reverse order", async () => {

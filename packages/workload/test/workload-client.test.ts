@@ -33,6 +33,22 @@ describe("@berth/workload against berth's channel", () => {
     await expect(h.hub.request(TEST_ID, [1, "ü"])).resolves.toEqual({ echo: [1, "ü"] });
   });
 
+  it("answers large frames with multi-byte text intact (written as a Buffer above 16 Ki characters)", async () => {
+    const big = await openHarness({ maxFrameBytes: 256 * 1024 });
+    const c = connect({ socketPath: big.path, reconnect: fastReconnect });
+    try {
+      c.onRequest((data) => ({ echo: data }));
+      await c.ready;
+      for (const chars of [16_000, 16_384, 60_000]) {
+        const text = "ü✓𝄞a".repeat(Math.ceil(chars / 5)).slice(0, chars);
+        await expect(big.hub.request(TEST_ID, text)).resolves.toEqual({ echo: text });
+      }
+    } finally {
+      await c.close();
+      await big.cleanup();
+    }
+  });
+
   it("answers many requests in flight from an async handler, in the order they finish", async () => {
     const c = client();
     c.onRequest(async (n: number) => {
