@@ -5,6 +5,7 @@ import type { CgroupFs } from "./cgroup-fs.ts";
 import { CgroupReader } from "./cgroup-reader.ts";
 import { ContainerProbe, type ProbeContext } from "./container-probe.ts";
 import type { ContainerTarget } from "./container-target.ts";
+import { DueTimers } from "./due-timers.ts";
 import type { EngineStats } from "./engine-stats.ts";
 import type { ResourceSample } from "./resource-usage.ts";
 
@@ -39,7 +40,6 @@ interface Entry {
   key: string;
   probe: ContainerProbe;
   watchers: Set<Watcher>;
-  timer: NodeJS.Timeout | undefined;
   inFlight: Promise<ResourceSample> | undefined;
   /** When the last scheduled sample started (monotonic ms); the next one is due an interval later. */
   lastTickAt: number;
@@ -62,6 +62,7 @@ interface Entry {
  */
 export class StatsSampler {
   readonly #entries = new Map<string, Entry>();
+  readonly #timers: DueTimers<Entry>;
   readonly #ctx: ProbeContext;
   readonly #clock: Clock;
   readonly #monotonicMs: () => number;
@@ -74,6 +75,7 @@ export class StatsSampler {
   constructor(options: StatsSamplerOptions) {
     this.#clock = options.clock ?? systemClock;
     this.#monotonicMs = options.monotonicMs ?? (() => performance.now());
+    this.#timers = new DueTimers(this.#monotonicMs);
     this.#minIntervalMs = options.minIntervalMs ?? 250;
     this.#maxIntervalMs = options.maxIntervalMs ?? 60_000;
     this.#onError = options.onError ?? (() => {});
@@ -145,11 +147,8 @@ export class StatsSampler {
     this.#closing ??= (async () => {
       const entries = [...this.#entries.values()];
       this.#entries.clear();
-      for (const entry of entries) {
-        clearTimeout(entry.timer);
-        entry.timer = undefined;
-        entry.watchers.clear();
-      }
+      this.#timers.clearAll();
+      for (const entry of entries) entry.watchers.clear();
       await Promise.allSettled(entries.map((entry) => entry.inFlight));
       for (const entry of entries) entry.probe.close();
     })();
@@ -168,7 +167,6 @@ export class StatsSampler {
         key,
         probe: new ContainerProbe(target, ctx),
         watchers: new Set(),
-        timer: undefined,
         inFlight: undefined,
         lastTickAt: Number.NEGATIVE_INFINITY,
         last: undefined,
@@ -192,26 +190,21 @@ export class StatsSampler {
 
   /** (Re)arms the entry's timer for the next sample due, or leaves it off when nothing is due. */
   #schedule(entry: Entry): void {
-    clearTimeout(entry.timer);
-    entry.timer = undefined;
+    this.#timers.clear(entry);
     // While a sample runs, its completion schedules the next one.
     if (entry.watchers.size === 0 || entry.inFlight !== undefined || this.#closing !== undefined) return;
     let intervalMs = this.#maxIntervalMs;
     for (const watcher of entry.watchers) intervalMs = Math.min(intervalMs, watcher.intervalMs);
-    // On a grid of the interval: every container watched at the same interval is sampled in the
-    // same wake-up of the process, not in a hundred wake-ups spread over the second.
+    // On a grid of the interval: every container watched at the same interval is sampled by the
+    // same timer, not by a hundred timers spread over the second.
     // (A timer fires a little late, never early; a first tick just before a grid point skips it,
     // so that no two samples are much closer than half an interval.)
     let due = Math.floor(entry.lastTickAt / intervalMs) * intervalMs + intervalMs;
     if (due - entry.lastTickAt < intervalMs / 2) due += intervalMs;
-    const delay = Number.isFinite(due) ? Math.max(0, due - this.#monotonicMs()) : 0;
-    entry.timer = setTimeout(() => this.#tick(entry), delay);
-    // Sampling alone must never keep berth's process alive.
-    entry.timer.unref();
+    this.#timers.set(entry, Number.isFinite(due) ? due : this.#monotonicMs(), () => this.#tick(entry));
   }
 
   #tick(entry: Entry): void {
-    entry.timer = undefined;
     entry.lastTickAt = this.#monotonicMs();
     this.#run(entry).then(
       (sample) => {
