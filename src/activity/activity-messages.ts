@@ -1,4 +1,5 @@
-import type { OperationOutcome, StatusChange } from "../containers/container-manager.ts";
+import type { StatusChange } from "../containers/container-manager.ts";
+import type { OperationOutcome } from "../containers/operation-tracker.ts";
 import { BerthError } from "../errors/berth-error.ts";
 import { describeGateCause } from "../updates/update-errors.ts";
 import type { ActivityDraft } from "./activity-entry.ts";

@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
-import type { ContainerManager, OperationOutcome, StatusChange } from "../containers/container-manager.ts";
+import type { ContainerManager, StatusChange } from "../containers/container-manager.ts";
+import type { OperationOutcome } from "../containers/operation-tracker.ts";
 import type { RestartEvent, RestartSupervisor } from "../containers/restart-supervisor.ts";
 import type { EngineMonitor } from "../docker/engine-monitor.ts";
 import type { Redactor } from "../logging/redactor.ts";

@@ -1,5 +1,4 @@
 import { EventEmitter } from "node:events";
-import { mkdir, rm } from "node:fs/promises";
 import type { Config } from "../config/config.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
 import { BerthError } from "../errors/berth-error.ts";
@@ -8,13 +7,10 @@ import type { Redactor } from "../logging/redactor.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ContainerRecord, ContainerRepository } from "../store/container-repository.ts";
 import type { ReleaseRepository } from "../store/release-repository.ts";
-import { asStorageError } from "../store/storage-guard.ts";
 import { codeFromFiles } from "../updates/code-from-files.ts";
-import { switchRelease } from "../updates/release-pointer.ts";
-import { releaseStats } from "../updates/release-stats.ts";
-import { writeReleaseEntries } from "../updates/write-release-entries.ts";
 import type { Actor } from "./actor.ts";
 import { buildCreateBody } from "./container-config.ts";
+import { layOutContainerFiles, removeContainerFiles } from "./container-files.ts";
 import { isContainerId, newContainerId } from "./container-id.ts";
 import { type ContainerInfo, toContainerInfo } from "./container-info.ts";
 import type { ContainerPaths } from "./container-paths.ts";
@@ -22,6 +18,7 @@ import { type ContainerSpec, toStoredSpec } from "./container-spec.ts";
 import { type ContainerState, STARTABLE, STOPPABLE, stateFromEngine } from "./container-state.ts";
 import { type ListRequest, type ListResult, listContainers } from "./list-containers.ts";
 import { OperationQueue } from "./operation-queue.ts";
+import { type OperationName, type OperationOutcome, OperationTracker } from "./operation-tracker.ts";
 import { ensureOwnerNetwork, ownerNetworkName } from "./owner-network.ts";
 import { waitUntilReady } from "./readiness.ts";
 import { allocateUid, checkSpecLimits } from "./spec-limits.ts";
@@ -49,39 +46,9 @@ export interface StatusChange {
   oomKilled?: boolean;
 }
 
-export type OperationName = "create" | "start" | "stop" | "restart" | "delete" | "update" | "rollback";
-
-/** How an operation a client asked for went; the activity feed tells users from these. */
-export interface OperationOutcome {
-  op: OperationName;
-  ok: boolean;
-  ms: number;
-  owner: string;
-  name: string;
-  id: string | undefined;
-  info?: ContainerInfo | undefined;
-  /** What the operation answered, when it succeeded. */
-  result?: unknown;
-  error?: unknown;
-}
-
 export interface ContainerManagerEvents {
   statusChanged: [StatusChange];
   operation: [OperationOutcome];
-}
-
-const STOPS = new Set(["stop", "restart", "delete", "update", "rollback"]);
-const STARTS = new Set(["create", "start", "restart", "update", "rollback"]);
-/** Which of berth's own operations make the engine report each event. */
-const EVENT_CAUSES: Record<string, ReadonlySet<string>> = {
-  kill: STOPS,
-  die: STOPS,
-  stop: STOPS,
-  start: STARTS,
-};
-
-function isContainerInfo(value: unknown): value is ContainerInfo {
-  return typeof value === "object" && value !== null && "state" in value && "createdAt" in value;
 }
 
 export interface StartOptions {
@@ -102,14 +69,17 @@ export interface StopOptions {
 export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   readonly #o: ContainerManagerOptions;
   readonly #queue = new OperationQueue();
-  /** The last client operation on each container and when it ended, to recognise its late engine events. */
-  readonly #lastOperation = new Map<string, { op: string; endedAt: number }>();
+  readonly #operations: OperationTracker;
   readonly #log: SystemLogger;
 
   constructor(options: ContainerManagerOptions) {
     super();
     this.#o = options;
     this.#log = options.log.child({ component: "ContainerManager" });
+    this.#operations = new OperationTracker(
+      (id) => options.repo.get(id) !== undefined,
+      (outcome) => this.emit("operation", outcome),
+    );
   }
 
   get queue(): OperationQueue {
@@ -204,26 +174,14 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         redactor.addEnvironment(spec.env, spec.secretEnv);
         undo.push("forget secrets", () => redactor.removeEnvironment(spec.env, spec.secretEnv));
 
-        await this.#storage(async () => {
-          undo.push("remove code", () => rm(paths.codeDir(id), { recursive: true, force: true }));
-          await mkdir(paths.codeDir(id), { recursive: true, mode: 0o755 });
-          if (entries) {
-            await writeReleaseEntries(paths.releaseDir(id, 1), entries);
-            await switchRelease(paths.codeDir(id), 1);
-            const stats = releaseStats(entries);
-            this.#o.releases.insert({
-              containerId: id,
-              number: 1,
-              status: "active",
-              createdAt: record.createdAt,
-              createdBy: actor.owner,
-              ...stats,
-            });
-          }
-          undo.push("remove socket directory", () =>
-            rm(paths.socketDir(id), { recursive: true, force: true }),
-          );
-          await mkdir(paths.socketDir(id), { recursive: true, mode: 0o755 });
+        await layOutContainerFiles({
+          paths,
+          releases: this.#o.releases,
+          id,
+          code: entries,
+          createdAt: record.createdAt,
+          createdBy: actor.owner,
+          undo,
         });
         undo.push("close channel", () => this.#o.channel.close(id));
         await this.#o.channel.open(id, { uid: record.uid, gid: record.uid });
@@ -391,10 +349,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
       record.dockerId ? docker.removeContainer(record.dockerId) : Promise.resolve(),
       (async () => {
         await channel.close(record.id);
-        await this.#storage(async () => {
-          await rm(paths.socketDir(record.id), { recursive: true, force: true });
-          await rm(paths.codeDir(record.id), { recursive: true, force: true });
-        });
+        await removeContainerFiles(paths, record.id);
       })(),
     ]);
     if (engine.status === "rejected") throw engine.reason;
@@ -497,59 +452,16 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
    * else (a crash, a stop from outside) is not, and gets a sync.
    */
   causedByBerth(id: string, action: string, time: number): boolean {
-    const causes = EVENT_CAUSES[action];
-    if (!causes) return false;
-    const running = this.#queue.current(id);
-    if (running !== undefined && causes.has(running)) return true;
-    const last = this.#lastOperation.get(id);
-    return last !== undefined && causes.has(last.op) && time <= last.endedAt;
+    return this.#operations.causedByBerth(id, action, time, this.#queue.current(id));
   }
 
   /** Runs an operation and tells listeners (the activity feed) how it went and how long it took. */
-  async track<T>(
+  track<T>(
     op: OperationName,
     subject: { id?: string; owner: string; name: string },
     fn: () => Promise<T>,
   ): Promise<T> {
-    const started = performance.now();
-    const remember = (id: string | undefined) => {
-      if (id === undefined) return;
-      if (this.#o.repo.get(id)) this.#lastOperation.set(id, { op, endedAt: Date.now() });
-      else this.#lastOperation.delete(id);
-    };
-    try {
-      const result = await fn();
-      const info = isContainerInfo(result) ? result : undefined;
-      remember(info?.id ?? subject.id);
-      this.emit("operation", {
-        op,
-        ok: true,
-        ms: performance.now() - started,
-        owner: subject.owner,
-        name: subject.name,
-        id: info?.id ?? subject.id,
-        info,
-        result,
-      });
-      return result;
-    } catch (err) {
-      const id =
-        subject.id ??
-        (err instanceof BerthError && typeof err.details?.containerId === "string"
-          ? err.details.containerId
-          : undefined);
-      remember(id);
-      this.emit("operation", {
-        op,
-        ok: false,
-        ms: performance.now() - started,
-        owner: subject.owner,
-        name: subject.name,
-        id,
-        error: err,
-      });
-      throw err;
-    }
+    return this.#operations.track(op, subject, fn);
   }
 
   async #stopNow(record: ContainerRecord, timeoutSec: number): Promise<void> {
@@ -594,15 +506,6 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
       .list({ owner, limit: 1_000_000 })
       .some((r) => r.spec.network === "outbound");
     if (!stillUsed) await this.#o.docker.removeNetwork(ownerNetworkName(this.#o.instanceId, owner));
-  }
-
-  /** File-system failures (disk full, read-only) become STORAGE_ERROR; the raw error stays in `cause`. */
-  async #storage(fn: () => Promise<void>): Promise<void> {
-    try {
-      await fn();
-    } catch (err) {
-      throw asStorageError(err);
-    }
   }
 
   /**

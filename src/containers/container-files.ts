@@ -1,0 +1,58 @@
+import { mkdir, rm } from "node:fs/promises";
+import type { ReleaseRepository } from "../store/release-repository.ts";
+import { asStorageError } from "../store/storage-guard.ts";
+import type { CodeEntryList } from "../updates/code-entry.ts";
+import { switchRelease } from "../updates/release-pointer.ts";
+import { releaseStats } from "../updates/release-stats.ts";
+import { writeReleaseEntries } from "../updates/write-release-entries.ts";
+import type { ContainerPaths } from "./container-paths.ts";
+import type { UndoStack } from "./undo-stack.ts";
+
+/**
+ * Lays out a new container's files on the host: its code directory — with
+ * release 1 active when the spec came with code — and its socket directory.
+ * Each step pushes its undo before it starts, so that a failure half-way
+ * leaves nothing once the stack unwinds. File-system failures (disk full,
+ * read-only) become STORAGE_ERROR, with the raw error as the cause.
+ */
+export async function layOutContainerFiles(o: {
+  paths: ContainerPaths;
+  releases: ReleaseRepository;
+  id: string;
+  code: CodeEntryList | undefined;
+  createdAt: number;
+  createdBy: string;
+  undo: UndoStack;
+}): Promise<void> {
+  const { paths, id, undo } = o;
+  try {
+    undo.push("remove code", () => rm(paths.codeDir(id), { recursive: true, force: true }));
+    await mkdir(paths.codeDir(id), { recursive: true, mode: 0o755 });
+    if (o.code) {
+      await writeReleaseEntries(paths.releaseDir(id, 1), o.code);
+      await switchRelease(paths.codeDir(id), 1);
+      o.releases.insert({
+        containerId: id,
+        number: 1,
+        status: "active",
+        createdAt: o.createdAt,
+        createdBy: o.createdBy,
+        ...releaseStats(o.code),
+      });
+    }
+    undo.push("remove socket directory", () => rm(paths.socketDir(id), { recursive: true, force: true }));
+    await mkdir(paths.socketDir(id), { recursive: true, mode: 0o755 });
+  } catch (err) {
+    throw asStorageError(err);
+  }
+}
+
+/** Removes a container's socket and code directories; failures become STORAGE_ERROR. */
+export async function removeContainerFiles(paths: ContainerPaths, id: string): Promise<void> {
+  try {
+    await rm(paths.socketDir(id), { recursive: true, force: true });
+    await rm(paths.codeDir(id), { recursive: true, force: true });
+  } catch (err) {
+    throw asStorageError(err);
+  }
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { BerthError } from "../errors/berth-error.ts";
+import { type OperationOutcome, OperationTracker } from "./operation-tracker.ts";
+
+function tracker(known: Set<string>) {
+  const outcomes: OperationOutcome[] = [];
+  return {
+    outcomes,
+    ops: new OperationTracker(
+      (id) => known.has(id),
+      (o) => outcomes.push(o),
+    ),
+  };
+}
+
+const info = { id: "C1", state: "running", createdAt: 1 };
+
+describe("OperationTracker", () => {
+  it("reports a success with the container the answer names, and a failure with the id the error names", async () => {
+    const { outcomes, ops } = tracker(new Set(["C1", "C2"]));
+    await expect(ops.track("create", { owner: "alice", name: "bot" }, async () => info)).resolves.toBe(info);
+    const failure = new BerthError("NOT_READY", "not ready", { details: { containerId: "C2" } });
+    await expect(
+      ops.track("create", { owner: "alice", name: "other" }, async () => Promise.reject(failure)),
+    ).rejects.toBe(failure);
+    expect(outcomes).toMatchObject([
+      { op: "create", ok: true, owner: "alice", name: "bot", id: "C1", info, result: info },
+      { op: "create", ok: false, owner: "alice", name: "other", id: "C2", error: failure },
+    ]);
+    expect(outcomes.every((o) => o.ms >= 0)).toBe(true);
+  });
+
+  it("takes an engine event for the echo of berth's operation while it runs, or if it is not later than its end", async () => {
+    const { ops } = tracker(new Set(["C1"]));
+    expect(ops.causedByBerth("C1", "die", Date.now(), "stop")).toBe(true);
+    expect(ops.causedByBerth("C1", "die", Date.now(), "start")).toBe(false);
+    expect(ops.causedByBerth("C1", "die", Date.now(), undefined)).toBe(false);
+
+    await ops.track("stop", { id: "C1", owner: "alice", name: "bot" }, async () => info);
+    const endedAt = Date.now();
+    expect(ops.causedByBerth("C1", "die", endedAt - 5, undefined)).toBe(true);
+    expect(ops.causedByBerth("C1", "start", endedAt - 5, undefined)).toBe(false);
+    expect(ops.causedByBerth("C1", "die", endedAt + 60_000, undefined)).toBe(false);
+    expect(ops.causedByBerth("C1", "oom", endedAt - 5, "stop")).toBe(false);
+  });
+
+  it("forgets a container that no longer exists after its operation", async () => {
+    const known = new Set(["C1"]);
+    const { ops } = tracker(known);
+    await ops.track("stop", { id: "C1", owner: "alice", name: "bot" }, async () => info);
+    known.delete("C1");
+    await ops.track("delete", { id: "C1", owner: "alice", name: "bot" }, async () => ({ deleted: true }));
+    expect(ops.causedByBerth("C1", "die", 0, undefined)).toBe(false);
+  });
+});

@@ -1,0 +1,112 @@
+import { BerthError } from "../errors/berth-error.ts";
+import type { ContainerInfo } from "./container-info.ts";
+
+export type OperationName = "create" | "start" | "stop" | "restart" | "delete" | "update" | "rollback";
+
+/** How an operation a client asked for went; the activity feed tells users from these. */
+export interface OperationOutcome {
+  op: OperationName;
+  ok: boolean;
+  ms: number;
+  owner: string;
+  name: string;
+  id: string | undefined;
+  info?: ContainerInfo | undefined;
+  /** What the operation answered, when it succeeded. */
+  result?: unknown;
+  error?: unknown;
+}
+
+const STOPS = new Set(["stop", "restart", "delete", "update", "rollback"]);
+const STARTS = new Set(["create", "start", "restart", "update", "rollback"]);
+/** Which of berth's own operations make the engine report each event. */
+const EVENT_CAUSES: Record<string, ReadonlySet<string>> = {
+  kill: STOPS,
+  die: STOPS,
+  stop: STOPS,
+  start: STARTS,
+};
+
+function isContainerInfo(value: unknown): value is ContainerInfo {
+  return typeof value === "object" && value !== null && "state" in value && "createdAt" in value;
+}
+
+/**
+ * Times the operations clients ask for, reports how each went, and remembers
+ * the last one on each container and when it ended — so that the engine's
+ * echo of berth's own work (the `die` of a stop, arriving a moment later) is
+ * recognised and not taken for something that happened to the workload.
+ */
+export class OperationTracker {
+  readonly #lastOperation = new Map<string, { op: string; endedAt: number }>();
+  readonly #exists: (id: string) => boolean;
+  readonly #onOutcome: (outcome: OperationOutcome) => void;
+
+  /** `exists` tells whether a container is still known (a deleted one is forgotten). */
+  constructor(exists: (id: string) => boolean, onOutcome: (outcome: OperationOutcome) => void) {
+    this.#exists = exists;
+    this.#onOutcome = onOutcome;
+  }
+
+  /**
+   * Whether an engine event `action` on container `id` at `time` is the echo of
+   * an operation of berth's: `running` (the operation under way now, if any)
+   * or the last one, if the event is not later than its end.
+   */
+  causedByBerth(id: string, action: string, time: number, running: string | undefined): boolean {
+    const causes = EVENT_CAUSES[action];
+    if (!causes) return false;
+    if (running !== undefined && causes.has(running)) return true;
+    const last = this.#lastOperation.get(id);
+    return last !== undefined && causes.has(last.op) && time <= last.endedAt;
+  }
+
+  /** Runs an operation and reports how it went and how long it took. */
+  async track<T>(
+    op: OperationName,
+    subject: { id?: string; owner: string; name: string },
+    fn: () => Promise<T>,
+  ): Promise<T> {
+    const started = performance.now();
+    try {
+      const result = await fn();
+      const info = isContainerInfo(result) ? result : undefined;
+      const id = info?.id ?? subject.id;
+      this.#remember(id, op);
+      this.#onOutcome({
+        op,
+        ok: true,
+        ms: performance.now() - started,
+        owner: subject.owner,
+        name: subject.name,
+        id,
+        info,
+        result,
+      });
+      return result;
+    } catch (err) {
+      const id =
+        subject.id ??
+        (err instanceof BerthError && typeof err.details?.containerId === "string"
+          ? err.details.containerId
+          : undefined);
+      this.#remember(id, op);
+      this.#onOutcome({
+        op,
+        ok: false,
+        ms: performance.now() - started,
+        owner: subject.owner,
+        name: subject.name,
+        id,
+        error: err,
+      });
+      throw err;
+    }
+  }
+
+  #remember(id: string | undefined, op: string): void {
+    if (id === undefined) return;
+    if (this.#exists(id)) this.#lastOperation.set(id, { op, endedAt: Date.now() });
+    else this.#lastOperation.delete(id);
+  }
+}
