@@ -93,6 +93,10 @@ export const RequestSchemas = {
     intervalMs: z.number().int().min(250).max(60_000).optional(),
   }),
   "container:unwatch_stats": ByRef,
+  "containers:watch_stats": z.strictObject({
+    intervalMs: z.number().int().min(250).max(60_000).optional(),
+  }),
+  "containers:unwatch_stats": z.strictObject({}),
   "container:logs": z.strictObject({
     id: ContainerRef,
     tail: z.number().int().min(1).max(5_000).optional(),
@@ -126,6 +130,9 @@ export interface ResultMap {
   "container:stats": ResourceUsage;
   "container:watch_stats": { id: string; intervalMs: number };
   "container:unwatch_stats": { id: string; watching: boolean };
+  /** `containers`: how many running containers the overview samples now. */
+  "containers:watch_stats": { intervalMs: number; containers: number };
+  "containers:unwatch_stats": { watching: false };
   "container:logs": { lines: ContainerLogLine[] };
   "container:follow_logs": { id: string; following: true };
   "container:unfollow_logs": { id: string; following: boolean };
@@ -182,10 +189,17 @@ export interface ContainerMessageEvent {
 }
 
 export type ResourceUsageEvent = ResourceUsage & { id: string };
+
+/** One tick of an overview: the samples of every running container the connection may see. */
+export interface StatsOverviewEvent {
+  ts: number;
+  samples: ResourceUsageEvent[];
+}
 export type ContainerLogEvent = ContainerLogLine & { id: string };
 
 export interface ServerToClientEvents {
   "container:resource_usage": (event: ResourceUsageEvent) => void;
+  "containers:resource_usage": (event: StatsOverviewEvent) => void;
   "container:log": (event: ContainerLogEvent) => void;
   "container:message": (event: ContainerMessageEvent) => void;
   "container:health_changed": (event: HealthChangedEvent) => void;

@@ -1,4 +1,5 @@
 import type { ContainerManager } from "../containers/container-manager.ts";
+import { MAX_LIST_LIMIT } from "../containers/list-containers.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
 import { NotFoundError } from "../errors/errors.ts";
 import type { Redactor } from "../logging/redactor.ts";
@@ -8,6 +9,7 @@ import type { ContainerTarget } from "../monitoring/container-target.ts";
 import type { StatsSampler } from "../monitoring/stats-sampler.ts";
 import type { ContainerRecord } from "../store/container-repository.ts";
 import { type BerthSocket, registerHandler } from "./register-handler.ts";
+import { StatsOverview, type StatsOverviews } from "./stats-overview.ts";
 import { Subscriptions } from "./subscriptions.ts";
 
 const DEFAULT_STATS_INTERVAL_MS = 1_000;
@@ -18,7 +20,11 @@ export interface MonitoringServices {
   sampler: StatsSampler;
   logs: ContainerLogs;
   subscriptions: Subscriptions;
+  overviews: StatsOverviews;
 }
+
+/** The Subscriptions key of a connection's overview (no container id ends with it). */
+const OVERVIEW_KEY = Subscriptions.key("stats", "*");
 
 /**
  * Resource usage and output: one-off reads (`container:stats`,
@@ -33,7 +39,7 @@ export function registerMonitoringHandlers(
   services: MonitoringServices,
   context: { log: SystemLogger; redactor: Redactor },
 ): void {
-  const { manager, sampler, logs, subscriptions } = services;
+  const { manager, sampler, logs, subscriptions, overviews } = services;
   const target = (record: ContainerRecord): ContainerTarget => ({
     resolve: async () => {
       const current = manager.findById(record.id);
@@ -75,6 +81,45 @@ export function registerMonitoringHandlers(
       const record = manager.resolve(actor, p.id);
       subscriptions.remove(socket.id, Subscriptions.key("stats", record.id));
       return { id: record.id, watching: false };
+    },
+    context,
+  );
+  registerHandler(
+    socket,
+    "containers:watch_stats",
+    (p, actor) => {
+      const intervalMs = p.intervalMs ?? DEFAULT_STATS_INTERVAL_MS;
+      const overview = new StatsOverview({
+        actor,
+        intervalMs,
+        watch: (id, ms, listener) => {
+          const record = manager.findById(id);
+          return record ? sampler.watch(id, target(record), ms, listener) : () => {};
+        },
+        push: (event) => socket.emit("containers:resource_usage", event),
+      });
+      overviews.set(socket.id, overview);
+      subscriptions.add(socket.id, OVERVIEW_KEY, () => overviews.delete(socket.id, overview));
+      let cursor: string | undefined;
+      do {
+        const page = manager.list(actor, {
+          filter: { state: "running" },
+          limit: MAX_LIST_LIMIT,
+          ...(cursor === undefined ? {} : { cursor }),
+        });
+        for (const info of page.items) overview.follow(info);
+        cursor = page.nextCursor;
+      } while (cursor !== undefined);
+      return { intervalMs, containers: overview.size };
+    },
+    context,
+  );
+  registerHandler(
+    socket,
+    "containers:unwatch_stats",
+    () => {
+      subscriptions.remove(socket.id, OVERVIEW_KEY);
+      return { watching: false as const };
     },
     context,
   );

@@ -20,6 +20,7 @@ import type {
 } from "./contract.ts";
 import { type MonitoringServices, registerMonitoringHandlers } from "./monitoring-handlers.ts";
 import { ADMIN_ROOM, messagesRoom, ownerRoom } from "./rooms.ts";
+import { StatsOverviews } from "./stats-overview.ts";
 import { Subscriptions } from "./subscriptions.ts";
 import { registerUpdateHandlers } from "./update-handlers.ts";
 
@@ -29,7 +30,7 @@ export interface SocketIOEventHandlerOptions {
   httpServer: HttpServer;
   channel: SocketCommunicationHandler;
   updater: CodeUpdater;
-  monitoring: Omit<MonitoringServices, "subscriptions" | "manager">;
+  monitoring: Omit<MonitoringServices, "subscriptions" | "manager" | "overviews">;
   activity: UserActivityLogger;
   health: HealthMonitor;
   auth: TokenAuthenticator;
@@ -50,7 +51,10 @@ export interface SocketIOEventHandlerOptions {
 export class SocketIOEventHandler {
   readonly io: BerthServer;
   readonly #o: SocketIOEventHandlerOptions;
-  readonly #onStatus = (change: StatusChange) => this.#pushStatus(change);
+  readonly #onStatus = (change: StatusChange) => {
+    this.#pushStatus(change);
+    this.#overviews.follow(change.info);
+  };
   readonly #onActivity = (owner: string, entry: ActivityEntry) => {
     if (owner === EVERYONE) this.io.emit("activity_log", entry);
     else this.io.to([ownerRoom(owner), ADMIN_ROOM]).emit("activity_log", entry);
@@ -92,7 +96,12 @@ export class SocketIOEventHandler {
       registerUpdateHandlers(socket, options.updater, { log, redactor: options.redactor });
       registerMonitoringHandlers(
         socket,
-        { ...options.monitoring, manager: options.manager, subscriptions: this.#subscriptions },
+        {
+          ...options.monitoring,
+          manager: options.manager,
+          subscriptions: this.#subscriptions,
+          overviews: this.#overviews,
+        },
         { log, redactor: options.redactor },
       );
       registerActivityHandlers(socket, options.activity, options.manager, {
@@ -113,6 +122,7 @@ export class SocketIOEventHandler {
   };
 
   readonly #subscriptions = new Subscriptions();
+  readonly #overviews = new StatsOverviews();
 
   readonly #onDeleted = (change: StatusChange) => {
     // A deleted container's subscribers are let go; a new container never inherits them.

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import type { ContainerLogEvent, ResourceUsageEvent } from "../../src/api/contract.ts";
+import type { ContainerLogEvent, ResourceUsageEvent, StatsOverviewEvent } from "../../src/api/contract.ts";
 import { helloThen } from "../helpers/events.ts";
 import { type Client, ok, useTestServer } from "../helpers/test-server.ts";
 
@@ -102,5 +102,41 @@ describe("resource usage and output", () => {
     const before = server.berth.activeSubscriptions;
     other.disconnect();
     await until(() => server.berth.activeSubscriptions <= before - 2);
+  });
+
+  it("pushes an overview of the owner's running containers, one event per tick, following stops and starts", async () => {
+    const bob = await server.connect("bob");
+    const bobs = await ok(bob, "container:create", { name: "bobs", code: helloThen("") });
+    const batches: StatsOverviewEvent[] = [];
+    const ids = (b: StatsOverviewEvent | undefined) => new Set(b?.samples.map((s) => s.id));
+    alice.on("containers:resource_usage", (e) => batches.push(e));
+    expect(await ok(alice, "containers:watch_stats", { intervalMs: 250 })).toEqual({
+      intervalMs: 250,
+      containers: 2,
+    });
+    await until(() => batches.some((b) => ids(b).has(busy) && ids(b).has(idle)));
+    const both = batches.find((b) => ids(b).has(busy) && ids(b).has(idle))!;
+    expect(both.samples.find((s) => s.id === busy)).toMatchObject({
+      cpuPercent: expect.any(Number),
+      ts: expect.any(Number),
+    });
+    // Each container at most once per event; never another owner's.
+    expect(batches.every((b) => ids(b).size === b.samples.length)).toBe(true);
+    expect(batches.some((b) => ids(b).has(bobs.id))).toBe(false);
+
+    await ok(alice, "container:stop", { id: idle });
+    const stoppedAt = batches.length;
+    await until(() => batches.length >= stoppedAt + 3);
+    // The first one may have been on its way.
+    expect(batches.slice(stoppedAt + 1).some((b) => ids(b).has(idle))).toBe(false);
+    await ok(alice, "container:start", { id: idle });
+    await until(() => ids(batches.at(-1)).has(idle));
+
+    await ok(alice, "containers:unwatch_stats", {});
+    const count = batches.length;
+    await new Promise((r) => setTimeout(r, 700));
+    expect(batches.length).toBeLessThanOrEqual(count + 1);
+    alice.off("containers:resource_usage");
+    await ok(bob, "container:delete", { id: bobs.id });
   });
 });
