@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ContainerLogEvent, ResourceUsageEvent, StatsOverviewEvent } from "../../src/api/contract.ts";
 import { helloThen } from "../helpers/events.ts";
-import { type Client, ok, useTestServer } from "../helpers/test-server.ts";
+import { type Client, call, ok, useTestServer } from "../helpers/test-server.ts";
 
 async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -109,6 +109,10 @@ describe("resource usage and output", () => {
     const bobs = await ok(bob, "container:create", { name: "bobs", code: helloThen("") });
     const batches: StatsOverviewEvent[] = [];
     const ids = (b: StatsOverviewEvent | undefined) => new Set(b?.samples.map((s) => s.id));
+    for (const bad of [{ intervalMs: 10 }, { intervalMs: 1000, id: idle }]) {
+      const refused = await call(alice, "containers:watch_stats", bad as { intervalMs: number });
+      expect(refused).toMatchObject({ ok: false, error: { code: "VALIDATION_FAILED" } });
+    }
     alice.on("containers:resource_usage", (e) => batches.push(e));
     expect(await ok(alice, "containers:watch_stats", { intervalMs: 250 })).toEqual({
       intervalMs: 250,
