@@ -258,7 +258,7 @@ function targets(phase: LatencyPhase, memory: MemoryRun, defaults: MemoryRun): v
   ]);
   const cpu = (run: MemoryRun) => cpuPerRequest(run.readings[0]!, run.readings.at(-1)!);
   rows.push([
-    `(info) berth CPU per request, request 100,000 → ${last}: config.nodeFlags vs V8 defaults`,
+    `(info) berth CPU per request, request 100,000 → ${last}: \`${memory.nodeFlags}\` vs V8 defaults`,
     `${cpu(memory).toFixed(1)} µs vs ${cpu(defaults).toFixed(1)} µs`,
     "",
     ratio(cpu(memory), cpu(defaults)),

@@ -98,18 +98,25 @@ export function registerMonitoringHandlers(
         },
         push: (event) => socket.emit("containers:resource_usage", event),
       });
-      overviews.set(socket.id, overview);
+      // The new overview starts its watches before the one it replaces stops its own, so that the
+      // sampler keeps what it knows of containers both watch (open files, CPU baseline).
+      try {
+        let cursor: string | undefined;
+        do {
+          const page = manager.list(actor, {
+            filter: { state: "running" },
+            limit: MAX_LIST_LIMIT,
+            ...(cursor === undefined ? {} : { cursor }),
+          });
+          for (const info of page.items) overview.follow(info);
+          cursor = page.nextCursor;
+        } while (cursor !== undefined);
+      } catch (err) {
+        overview.close();
+        throw err;
+      }
       subscriptions.add(socket.id, OVERVIEW_KEY, () => overviews.delete(socket.id, overview));
-      let cursor: string | undefined;
-      do {
-        const page = manager.list(actor, {
-          filter: { state: "running" },
-          limit: MAX_LIST_LIMIT,
-          ...(cursor === undefined ? {} : { cursor }),
-        });
-        for (const info of page.items) overview.follow(info);
-        cursor = page.nextCursor;
-      } while (cursor !== undefined);
+      overviews.set(socket.id, overview);
       return { intervalMs, containers: overview.size };
     },
     context,

@@ -14,9 +14,12 @@ export interface StatsOverviewOptions {
 /**
  * One connection's overview of resource use across its containers (every
  * container for an admin): each running container is sampled at the
- * overview's interval, and the samples taken in one turn of the event loop —
- * all of a tick's, since the sampler wakes every container due together —
+ * overview's interval, and the samples taken in one turn of the event loop
  * leave as one `containers:resource_usage` event instead of one event each.
+ * That is normally all of an interval's, since the sampler wakes every
+ * container due together; a container's first sample, one read through the
+ * engine's API, or a container that someone watches faster on its own can
+ * arrive in an event of its own.
  * Containers join when they start running and leave when they stop or go
  * away; the SocketIOEventHandler tells it every status change.
  */

@@ -60,7 +60,7 @@ export class FrameWriter {
       const bytes = Buffer.byteLength(line) - 1;
       if (bytes > this.#maxFrameBytes) throw new FrameTooLargeError(bytes, this.#maxFrameBytes);
     }
-    // The socket counts queued strings in characters, not bytes: close enough for a bound.
+    // The socket counts queued strings in characters and Buffers (long frames) in bytes: close enough for a bound.
     // An empty queue always takes one frame, so a frame of the maximum size can always be sent.
     const queued = this.#socket.writableLength;
     if (queued === 0 || queued + line.length <= this.#maxQueuedBytes) return;

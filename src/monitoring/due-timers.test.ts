@@ -54,6 +54,23 @@ describe("DueTimers", () => {
     expect(fired).toEqual(["again", "again"]);
   });
 
+  it("lets a callback clear or move a sibling due at the same time", async () => {
+    timers.set("a", 1_001_000, () => {
+      fired.push("a");
+      timers.clear("b");
+      set("c", 1_002_000);
+    });
+    set("b", 1_001_000);
+    set("c", 1_001_000);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(fired).toEqual(["a"]);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(fired).toEqual(["a", "c"]);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(fired).toEqual(["a", "c"]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it("cancels everything with clearAll, and ignores clearing a key it does not hold", () => {
     set("a", 1_001_000);
     set("b", 1_005_000);

@@ -56,8 +56,12 @@ export class DueTimers<K> {
   #fire(dueMs: number): void {
     const group = this.#groups.get(dueMs);
     if (group === undefined) return;
+    // The live map: a callback that clears a sibling stops it, one that sets a key due now adds it.
+    for (const [key, fn] of group.callbacks) {
+      group.callbacks.delete(key);
+      this.#dueOf.delete(key);
+      fn();
+    }
     this.#groups.delete(dueMs);
-    for (const key of group.callbacks.keys()) this.#dueOf.delete(key);
-    for (const fn of group.callbacks.values()) fn();
   }
 }

@@ -94,14 +94,15 @@ describe("resource usage and output", () => {
     alice.off("container:log");
   });
 
-  it("stops a client's stats and log streams when it disconnects", async () => {
+  it("stops a client's stats, overview and log streams when it disconnects", async () => {
     const other = await server.connect("alice");
     await ok(other, "container:watch_stats", { id: busy });
     await ok(other, "container:follow_logs", { id: busy });
-    expect(server.berth.activeSubscriptions).toBeGreaterThanOrEqual(2);
+    await ok(other, "containers:watch_stats", {});
+    expect(server.berth.activeSubscriptions).toBeGreaterThanOrEqual(3);
     const before = server.berth.activeSubscriptions;
     other.disconnect();
-    await until(() => server.berth.activeSubscriptions <= before - 2);
+    await until(() => server.berth.activeSubscriptions <= before - 3);
   });
 
   it("pushes an overview of the owner's running containers, one event per tick, following stops and starts", async () => {
@@ -124,6 +125,12 @@ describe("resource usage and output", () => {
       cpuPercent: expect.any(Number),
       ts: expect.any(Number),
     });
+    // Once both are sampled, a tick's samples travel together: far fewer events than samples.
+    const steadyFrom = batches.indexOf(both);
+    await until(() => batches.length >= steadyFrom + 6);
+    const steady = batches.slice(steadyFrom);
+    const sampled = steady.reduce((n, b) => n + b.samples.length, 0);
+    expect(steady.length).toBeLessThanOrEqual(0.75 * sampled);
     // Each container at most once per event; never another owner's.
     expect(batches.every((b) => ids(b).size === b.samples.length)).toBe(true);
     expect(batches.some((b) => ids(b).has(bobs.id))).toBe(false);
