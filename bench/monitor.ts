@@ -125,35 +125,46 @@ export async function run(): Promise<void> {
       () => new Promise((r) => setTimeout(r, WINDOW_MS / 2)),
     );
 
+    /** berth's CPU over a window while `subscribe` has it push samples; counts them with `count`. */
+    const samplingWindow = async (
+      event: "container:resource_usage" | "containers:resource_usage",
+      count: (payload: { samples?: unknown[] }) => number,
+      subscribe: () => Promise<unknown>,
+      unsubscribe: () => Promise<unknown>,
+    ) => {
+      let samples = 0;
+      client.on(event, (payload: { samples?: unknown[] }) => {
+        samples += count(payload);
+      });
+      await subscribe();
+      await new Promise((r) => setTimeout(r, 2000));
+      samples = 0;
+      const share = await measureCpu(
+        berthPid,
+        engineDaemons,
+        () => new Promise((r) => setTimeout(r, WINDOW_MS)),
+      );
+      const rate = samples / (WINDOW_MS / 1000);
+      await unsubscribe();
+      client.off(event);
+      return { share, rate };
+    };
+
     process.stderr.write("(a) berth sampling every container at 1 Hz…\n");
-    let pushes = 0;
-    client.on("container:resource_usage", () => pushes++);
-    await Promise.all(ids.map((id) => ack("container:watch_stats", { id, intervalMs: 1000 })));
-    await new Promise((r) => setTimeout(r, 2000));
-    pushes = 0;
-    const berthShare = await measureCpu(
-      berthPid,
-      engineDaemons,
-      () => new Promise((r) => setTimeout(r, WINDOW_MS)),
+    const { share: berthShare, rate: pushRate } = await samplingWindow(
+      "container:resource_usage",
+      () => 1,
+      () => Promise.all(ids.map((id) => ack("container:watch_stats", { id, intervalMs: 1000 }))),
+      () => Promise.all(ids.map((id) => ack("container:unwatch_stats", { id }))),
     );
-    const pushRate = pushes / (WINDOW_MS / 1000);
-    await Promise.all(ids.map((id) => ack("container:unwatch_stats", { id })));
 
     process.stderr.write("(a') berth's overview: one subscription, every container at 1 Hz…\n");
-    let overviewSamples = 0;
-    client.on("containers:resource_usage", (e: { samples: unknown[] }) => {
-      overviewSamples += e.samples.length;
-    });
-    await ack("containers:watch_stats", { intervalMs: 1000 });
-    await new Promise((r) => setTimeout(r, 2000));
-    overviewSamples = 0;
-    const overviewShare = await measureCpu(
-      berthPid,
-      engineDaemons,
-      () => new Promise((r) => setTimeout(r, WINDOW_MS)),
+    const { share: overviewShare, rate: overviewRate } = await samplingWindow(
+      "containers:resource_usage",
+      (payload) => payload.samples?.length ?? 0,
+      () => ack("containers:watch_stats", { intervalMs: 1000 }),
+      () => ack("containers:unwatch_stats", {}),
     );
-    const overviewRate = overviewSamples / (WINDOW_MS / 1000);
-    await ack("containers:unwatch_stats", {});
 
     process.stderr.write("(b) engine stats API, stream: false, per container per second…\n");
     // One call per container per second, as a poller on a timer makes them: each call waits about a

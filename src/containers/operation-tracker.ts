@@ -68,38 +68,31 @@ export class OperationTracker {
     fn: () => Promise<T>,
   ): Promise<T> {
     const started = performance.now();
+    const report = (
+      id: string | undefined,
+      outcome: Pick<OperationOutcome, "ok" | "info" | "result" | "error">,
+    ) => {
+      this.#remember(id, op);
+      this.#onOutcome({
+        op,
+        ms: performance.now() - started,
+        owner: subject.owner,
+        name: subject.name,
+        id,
+        ...outcome,
+      });
+    };
     try {
       const result = await fn();
       const info = isContainerInfo(result) ? result : undefined;
-      const id = info?.id ?? subject.id;
-      this.#remember(id, op);
-      this.#onOutcome({
-        op,
-        ok: true,
-        ms: performance.now() - started,
-        owner: subject.owner,
-        name: subject.name,
-        id,
-        info,
-        result,
-      });
+      report(info?.id ?? subject.id, { ok: true, info, result });
       return result;
     } catch (err) {
-      const id =
-        subject.id ??
-        (err instanceof BerthError && typeof err.details?.containerId === "string"
+      const named =
+        err instanceof BerthError && typeof err.details?.containerId === "string"
           ? err.details.containerId
-          : undefined);
-      this.#remember(id, op);
-      this.#onOutcome({
-        op,
-        ok: false,
-        ms: performance.now() - started,
-        owner: subject.owner,
-        name: subject.name,
-        id,
-        error: err,
-      });
+          : undefined;
+      report(subject.id ?? named, { ok: false, error: err });
       throw err;
     }
   }
