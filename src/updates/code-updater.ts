@@ -1,5 +1,6 @@
 import { rm } from "node:fs/promises";
 import type { z } from "zod";
+import { type AdmissionPort, admitEverything } from "../admission/admission.ts";
 import type { Config } from "../config/config.ts";
 import type { Actor } from "../containers/actor.ts";
 import type { ContainerManager } from "../containers/container-manager.ts";
@@ -37,6 +38,8 @@ export interface CodeUpdaterOptions {
   channel: GateChannel;
   paths: ContainerPaths;
   log: SystemLogger;
+  /** The owner's code quota; none when left out. */
+  admission?: AdmissionPort;
 }
 
 export interface UpdateRequest {
@@ -107,6 +110,13 @@ export class CodeUpdater {
         const log = this.#log.child({ containerId: current.id, op: "update", release: number });
         log.info("updating container");
         const dir = this.#o.paths.releaseDir(current.id, number);
+        const stats = releaseStats(entries);
+        // Held until the release row counts the bytes (or is gone again).
+        const quota = (this.#o.admission ?? admitEverything).reserveCode(
+          current.owner,
+          current.id,
+          stats.bytes,
+        );
         try {
           this.#o.releases.insert({
             containerId: current.id,
@@ -114,13 +124,15 @@ export class CodeUpdater {
             status: "pending",
             createdAt: Date.now(),
             createdBy: actor.owner,
-            ...releaseStats(entries),
+            ...stats,
           });
           await writeReleaseEntries(dir, entries);
         } catch (err) {
           this.#o.releases.delete(current.id, number);
           await rm(dir, { recursive: true, force: true }).catch(() => {});
           throw asStorageError(err);
+        } finally {
+          quota.release();
         }
         const written = performance.now();
         const gate = await this.#gatedSwitch(current, number, request, log);
