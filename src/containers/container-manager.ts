@@ -168,7 +168,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     log.info({ name: spec.name, image }, "creating container");
     return this.#queue.run(id, "create", async () => {
       let startedAt: number | undefined;
-      // Held until the row says what was made: released below before any await, so nothing counts twice or not at all.
+      // Released in `finally`, and the state recorded after it with no await between: counted once, never twice or not at all.
       const admitted = await admit(this.#admission, actor.owner, !actor.admin, (a) =>
         a.reserveCreate(actor.owner, id, {
           resources: spec.resources,
