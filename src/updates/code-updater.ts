@@ -135,7 +135,10 @@ export class CodeUpdater {
           quota.release();
         }
         const written = performance.now();
-        const gate = await this.#gatedSwitch(current, number, request, log);
+        const gate = await this.#gatedSwitch(current, number, request, log).catch(async (err: unknown) => {
+          await this.#pruneFailed(current.id);
+          throw err;
+        });
         const result: UpdateResult = {
           id: current.id,
           release: number,
@@ -393,6 +396,26 @@ export class CodeUpdater {
       releases.setStatus(record.id, release, "active");
       manager.observe(record, record.state, `release ${release} is active`, { release });
     });
+  }
+
+  /**
+   * After a failed update: the oldest failed releases go while more than
+   * BERTH_KEEP_RELEASES are kept. A failed release stays for its owner to
+   * look at, but only a successful update prunes otherwise, so an owner whose
+   * updates keep failing would fill the disk (or its code quota) without this.
+   */
+  async #pruneFailed(id: string): Promise<void> {
+    const all = this.#o.releases.list(id);
+    let excess = all.length - this.#o.config.keepReleases;
+    for (const r of all.toReversed()) {
+      if (excess <= 0) return;
+      if (r.status !== "failed") continue;
+      excess--;
+      this.#o.releases.delete(id, r.number);
+      await rm(this.#o.paths.releaseDir(id, r.number), { recursive: true, force: true }).catch((err) =>
+        this.#log.warn({ err, containerId: id, release: r.number }, "could not remove a failed release"),
+      );
+    }
   }
 
   /** Keeps the newest BERTH_KEEP_RELEASES releases (and always the active one). */

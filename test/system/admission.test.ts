@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -158,6 +158,29 @@ describe("per-owner quotas", () => {
     await ok(bob, "container:update", { id: b.id, code: await echoCode() });
     await deleteAll(alice);
     await deleteAll(bob);
+  });
+});
+
+describe("code kept on disk after failed updates", () => {
+  const server = useTestServer({ BERTH_KEEP_RELEASES: "2" });
+
+  it("does not grow with every failed update: the oldest failed releases go beyond BERTH_KEEP_RELEASES", async () => {
+    const alice = await server.connect("alice");
+    const c = await ok(alice, "container:create", { name: "flaky", code: await echoCode() });
+    const crashes = { files: { "index.js": "process.exit(3);" } };
+    for (let i = 0; i < 4; i++) {
+      const res = await call(alice, "container:update", { id: c.id, code: crashes });
+      expect(res).toMatchObject({ ok: false, error: { code: "UPDATE_ROLLED_BACK" } });
+    }
+    const { items } = await ok(alice, "container:releases", { id: c.id });
+    expect(items.map((r) => [r.number, r.status])).toEqual([
+      [5, "failed"],
+      [1, "active"],
+    ]);
+    const onDisk = await readdir(join(server.dataDir, "code", c.id, "releases"));
+    expect(onDisk.sort()).toEqual(["1", "5"]);
+    expect(server.berth.quotas.usage("alice").codeBytes).toBe(items.reduce((n, r) => n + r.bytes, 0));
+    await deleteAll(alice);
   });
 });
 
