@@ -83,6 +83,13 @@ describe("per-owner quotas", () => {
     await deleteAll(bob);
   });
 
+  it("does not hold the admin's own containers to a tenant's quota", async () => {
+    const admin = await server.connect("admin");
+    for (let i = 0; i < 6; i++) await ok(admin, "container:create", { name: `ops-${i}`, start: false });
+    expect((await ok(admin, "container:list", { filter: { namePrefix: "ops-" } })).items).toHaveLength(6);
+    await deleteAll(admin);
+  });
+
   it("refuses a start past the running quota, and a stop frees the slot", async () => {
     const code = await echoCode();
     const ids: string[] = [];
@@ -231,8 +238,11 @@ describe("per-owner rate limits", () => {
     expect(limited.error.details?.retryAfterMs).toBeGreaterThan(50_000);
     expect(limited.error.details?.retryAfterMs).toBeLessThanOrEqual(60_000);
     expect((await ok(bob, "container:create", { name: "r3", start: false })).owner).toBe("bob");
-    // Channel requests and reads are not rate limited.
+    // Reads are not rate limited, and neither is the admin.
     for (let i = 0; i < 20; i++) await ok(alice, "container:status", { id: "r1" });
+    const admin = await server.connect("admin");
+    for (let i = 0; i < 4; i++) await ok(admin, "container:create", { name: `ops-${i}`, start: false });
+    await deleteAll(admin);
     await deleteAll(alice);
     await deleteAll(bob);
   });
