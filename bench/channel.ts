@@ -8,6 +8,7 @@ import Dockerode from "dockerode";
 import { io } from "socket.io-client";
 import { Berth } from "../src/berth.ts";
 import { loadConfig } from "../src/config/config.ts";
+import { RATE_LIMITS_OFF } from "./admission-env.ts";
 import { BERTH_NODE_FLAGS } from "./berth-child.ts";
 import { berthHub } from "./berth-hub.ts";
 import { type AfterWait, measureAfterWait } from "./channel-after-wait.ts";
@@ -58,6 +59,7 @@ async function latencyPhase(): Promise<LatencyPhase> {
       BERTH_PORT: "0",
       BERTH_LOG_LEVEL: "warn",
       BERTH_TOKENS: `bench:${TOKEN}`,
+      ...RATE_LIMITS_OFF,
     });
     const docker = new Dockerode({ socketPath: config.dockerSocket });
     const berth = new Berth(config, { logDestination: new PassThrough().resume() });

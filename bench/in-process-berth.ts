@@ -7,6 +7,7 @@ import { io, type Socket } from "socket.io-client";
 import type { AckResponse, ClientEvent, RequestOf, ResultMap } from "../src/api/contract.ts";
 import { Berth } from "../src/berth.ts";
 import { type Config, loadConfig } from "../src/config/config.ts";
+import { RATE_LIMITS_OFF } from "./admission-env.ts";
 
 const TOKEN = "bench-token-0123456789";
 
@@ -30,6 +31,7 @@ export async function startInProcessBerth(env: Record<string, string> = {}): Pro
     BERTH_PORT: "0",
     BERTH_LOG_LEVEL: "warn",
     BERTH_TOKENS: `bench:${TOKEN}`,
+    ...RATE_LIMITS_OFF,
     ...env,
   });
   const berth = new Berth(config, { logDestination: new PassThrough().resume() });

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Dockerode from "dockerode";
 import { io, type Socket } from "socket.io-client";
+import { QUOTAS_OFF, RATE_LIMITS_OFF } from "./admission-env.ts";
 import { BerthChild } from "./berth-child.ts";
 import { CLK_TCK, cpuTicks } from "./proc-stat.ts";
 import { percentile } from "./stats.ts";
@@ -74,6 +75,8 @@ export async function run(): Promise<void> {
     BERTH_DATA_DIR: dataDir,
     BERTH_TOKENS: "bench:bench-token-0123456789",
     BERTH_DEFAULT_MEMORY_MB: "64",
+    ...RATE_LIMITS_OFF,
+    ...QUOTAS_OFF, // 100 containers for one owner
   });
   const port = berth.port;
   const berthPid = berth.child.pid!;

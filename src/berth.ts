@@ -1,6 +1,13 @@
+import { availableParallelism } from "node:os";
 import type { DatabaseSync } from "node:sqlite";
 import Fastify, { type FastifyInstance } from "fastify";
 import { UserActivityLogger } from "./activity/user-activity-logger.ts";
+import { containerUsage } from "./admission/container-usage.ts";
+import { EngineAdmission } from "./admission/engine-admission.ts";
+import { FairQueue } from "./admission/fair-queue.ts";
+import { QuotaLedger } from "./admission/quota-ledger.ts";
+import { type QuotaOverrides, quotaLimitsFor } from "./admission/quota-limits.ts";
+import { RateLimiter } from "./admission/rate-limiter.ts";
 import { TokenAuthenticator } from "./api/auth.ts";
 import { registerHttpRoutes } from "./api/http-routes.ts";
 import { SocketIOEventHandler } from "./api/socket-io-event-handler.ts";
@@ -25,6 +32,7 @@ import { StatsSampler } from "./monitoring/stats-sampler.ts";
 import { ActivityRepository } from "./store/activity-repository.ts";
 import { ContainerRepository } from "./store/container-repository.ts";
 import { openDatabase } from "./store/database.ts";
+import { OwnerUsageRepository } from "./store/owner-usage-repository.ts";
 import { ReleaseRepository } from "./store/release-repository.ts";
 import { CodeUpdater } from "./updates/code-updater.ts";
 
@@ -56,6 +64,11 @@ export class Berth {
   readonly updater: CodeUpdater;
   readonly health: HealthMonitor;
   readonly activity: UserActivityLogger;
+  /** Per-owner quota usage (the store plus operations under way). */
+  readonly quotas: QuotaLedger;
+  /** The bounded, fair queue of engine operations. */
+  readonly engineQueue: FairQueue;
+  readonly #rates: RateLimiter;
   readonly #db: DatabaseSync;
   readonly #channel: SocketCommunicationHandler;
   readonly #app: FastifyInstance;
@@ -102,6 +115,23 @@ export class Berth {
     const releases = new ReleaseRepository(this.#db);
     // One 'bad_hello' listener per container waiting to become ready; hundreds may wait at once.
     this.#channel.setMaxListeners(0);
+    // Per-owner quota overrides come from the tokens file; until it is wired, every owner has the defaults.
+    const quotaOverrides: QuotaOverrides = () => undefined;
+    const usageRepo = new OwnerUsageRepository(this.#db);
+    // A container without a CPU limit may use every core, so it counts as that many.
+    const resourceDefaults = { memoryMb: config.defaultMemoryMb, cpus: availableParallelism() };
+    this.quotas = new QuotaLedger(
+      {
+        usageOf: (owner) =>
+          usageRepo
+            .containersOf(owner)
+            .map((u) => ({ id: u.id, usage: containerUsage(u, resourceDefaults) })),
+      },
+      quotaLimitsFor(config.quota, quotaOverrides),
+    );
+    this.engineQueue = new FairQueue(config.engineQueue);
+    const admission = new EngineAdmission(this.quotas, this.engineQueue, resourceDefaults);
+    this.#rates = new RateLimiter(config.rateLimits);
     this.manager = new ContainerManager({
       config,
       docker: this.#docker,
@@ -112,6 +142,7 @@ export class Berth {
       log: this.log,
       instanceId: this.instanceId,
       paths: this.#paths,
+      admission,
     });
     // Registered before any container is known, so secrets of adopted containers are hidden too.
     for (const record of repo.all()) this.redactor.addEnvironment(record.spec.env, record.spec.secretEnv);
@@ -123,6 +154,7 @@ export class Berth {
       channel: this.#channel,
       paths: this.#paths,
       log: this.log,
+      admission,
     });
     this.restarts = new RestartSupervisor(
       this.manager,
@@ -214,6 +246,7 @@ export class Berth {
       redactor: this.redactor,
       log: this.log,
       maxPayloadBytes: this.config.maxPayloadBytes,
+      rates: this.#rates,
     });
     await this.#app.listen({ host: this.config.host, port: this.config.port });
     const address = this.#app.server.address();

@@ -62,8 +62,9 @@ export function describeOperation(o: OperationOutcome): ActivityDraft | undefine
     };
   }
   const err = o.error instanceof BerthError ? o.error : undefined;
-  // Refused requests (bad input, unknown container) are the caller's business, not the feed's.
-  if (!err || err.category === "validation" || err.category === "auth") return undefined;
+  // Refused requests (bad input, unknown container, over a quota or a rate) are the caller's business, not the feed's.
+  if (!err || err.category === "validation" || err.category === "auth" || err.code === "RATE_LIMITED")
+    return undefined;
   const details: Record<string, unknown> = { code: err.code };
   if (err.code === "UPDATE_ROLLED_BACK" || err.code === "ROLLBACK_FAILED") {
     const d = err.details ?? {};

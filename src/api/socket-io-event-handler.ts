@@ -2,6 +2,7 @@ import type { Server as HttpServer } from "node:http";
 import { Server } from "socket.io";
 import { type ActivityEntry, EVERYONE } from "../activity/activity-entry.ts";
 import type { UserActivityLogger } from "../activity/user-activity-logger.ts";
+import type { RateLimiter } from "../admission/rate-limiter.ts";
 import type { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
 import type { ContainerManager, StatusChange } from "../containers/container-manager.ts";
 import type { Redactor } from "../logging/redactor.ts";
@@ -38,6 +39,8 @@ export interface SocketIOEventHandlerOptions {
   redactor: Redactor;
   log: SystemLogger;
   maxPayloadBytes: number;
+  /** Per-owner rate limits on creates, lifecycle operations and updates; none when left out. */
+  rates?: RateLimiter;
 }
 
 /**
@@ -91,9 +94,17 @@ export class SocketIOEventHandler {
       } else {
         log.info("client reconnected with its state");
       }
-      registerContainerHandlers(socket, options.manager, { log, redactor: options.redactor });
+      registerContainerHandlers(socket, options.manager, {
+        log,
+        redactor: options.redactor,
+        rates: options.rates,
+      });
       registerChannelHandlers(socket, options.manager, options.channel, { log, redactor: options.redactor });
-      registerUpdateHandlers(socket, options.updater, { log, redactor: options.redactor });
+      registerUpdateHandlers(socket, options.updater, {
+        log,
+        redactor: options.redactor,
+        rates: options.rates,
+      });
       registerMonitoringHandlers(
         socket,
         {

@@ -1,29 +1,35 @@
+import type { RateLimiter } from "../admission/rate-limiter.ts";
 import type { Redactor } from "../logging/redactor.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { CodeUpdater } from "../updates/code-updater.ts";
 import { type BerthSocket, registerHandler } from "./register-handler.ts";
 
-/** Code updates: `container:update`, `container:rollback`, `container:releases`. */
+/** Code updates: `container:update`, `container:rollback` (both take a token from the owner's update bucket), `container:releases`. */
 export function registerUpdateHandlers(
   socket: BerthSocket,
   updater: CodeUpdater,
-  context: { log: SystemLogger; redactor: Redactor },
+  context: { log: SystemLogger; redactor: Redactor; rates?: RateLimiter | undefined },
 ): void {
   registerHandler(
     socket,
     "container:update",
-    (p, actor) =>
-      updater.update(actor, p.id, {
+    (p, actor) => {
+      context.rates?.take(actor, "update");
+      return updater.update(actor, p.id, {
         code: p.code,
         readyTimeoutMs: p.readyTimeoutMs,
         healthCheck: p.healthCheck,
-      }),
+      });
+    },
     context,
   );
   registerHandler(
     socket,
     "container:rollback",
-    (p, actor) => updater.rollback(actor, p.id, p.release),
+    (p, actor) => {
+      context.rates?.take(actor, "update");
+      return updater.rollback(actor, p.id, p.release);
+    },
     context,
   );
   registerHandler(

@@ -31,7 +31,30 @@ describe("loadConfig", () => {
     expect(c.port).toBe(0);
   });
 
+  it("reads per-owner quotas, rate limits and the engine queue's bounds", () => {
+    const d = loadConfig({});
+    expect(d.quota).toEqual({ containers: 20, running: 8, memoryMb: 2048, cpus: 4, codeMb: 256 });
+    expect(d.rateLimits).toEqual({
+      create: { perMinute: 30, burst: 10 },
+      lifecycle: { perMinute: 120, burst: 30 },
+      update: { perMinute: 12, burst: 5 },
+    });
+    expect(d.engineQueue).toEqual({ concurrency: 4, maxWaitingPerOwner: 16, maxWaiting: 64 });
+    const c = loadConfig({
+      BERTH_QUOTA_CPUS: "1.5",
+      BERTH_RATE_CREATE_PER_MIN: "0",
+      BERTH_ENGINE_CONCURRENCY: "2",
+    });
+    expect(c.quota.cpus).toBe(1.5);
+    expect(c.rateLimits.create.perMinute).toBe(0);
+    expect(c.engineQueue.concurrency).toBe(2);
+  });
+
   it.each([
+    [{ BERTH_QUOTA_CONTAINERS: "0" }, "BERTH_QUOTA_CONTAINERS"],
+    [{ BERTH_QUOTA_CPUS: "0.001" }, "BERTH_QUOTA_CPUS"],
+    [{ BERTH_RATE_CREATE_BURST: "0" }, "BERTH_RATE_CREATE_BURST"],
+    [{ BERTH_ENGINE_CONCURRENCY: "0" }, "BERTH_ENGINE_CONCURRENCY"],
     [{ BERTH_PORT: "seventy" }, "BERTH_PORT"],
     [{ BERTH_TOKENS: "no-colon" }, "BERTH_TOKENS"],
     [{ BERTH_TOKENS: "alice:short" }, "BERTH_TOKENS"],

@@ -1,5 +1,7 @@
 import { resolve } from "node:path";
 import { z } from "zod";
+import type { QuotaLimits } from "../admission/quota-limits.ts";
+import type { RateLimits } from "../admission/rate-limiter.ts";
 
 /**
  * The one place that reads the environment. Everything else receives this
@@ -58,6 +60,20 @@ const EnvSchema = z.object({
   BERTH_RESTART_BASE_DELAY_MS: int(1_000, 10, 600_000),
   BERTH_ACTIVITY_MAX_ENTRIES: int(10_000, 10),
   BERTH_ACTIVITY_MAX_AGE_DAYS: int(30, 1, 3650),
+  BERTH_QUOTA_CONTAINERS: int(20, 1),
+  BERTH_QUOTA_RUNNING: int(8, 1),
+  BERTH_QUOTA_MEMORY_MB: int(2048, 6),
+  BERTH_QUOTA_CPUS: z.coerce.number().min(0.01).default(4),
+  BERTH_QUOTA_CODE_MB: int(256, 1),
+  BERTH_RATE_CREATE_PER_MIN: int(30),
+  BERTH_RATE_CREATE_BURST: int(10, 1),
+  BERTH_RATE_LIFECYCLE_PER_MIN: int(120),
+  BERTH_RATE_LIFECYCLE_BURST: int(30, 1),
+  BERTH_RATE_UPDATE_PER_MIN: int(12),
+  BERTH_RATE_UPDATE_BURST: int(5, 1),
+  BERTH_ENGINE_CONCURRENCY: int(4, 1, 256),
+  BERTH_ENGINE_QUEUE_PER_OWNER: int(16, 0),
+  BERTH_ENGINE_QUEUE_TOTAL: int(64, 0),
   BERTH_DOCKER_SOCKET: z.string().optional(),
   DOCKER_HOST: z.string().optional(),
 });
@@ -94,6 +110,15 @@ export interface Config {
   readonly activityMaxEntries: number;
   readonly activityMaxAgeMs: number;
   readonly dockerSocket: string;
+  /** Per-owner quotas unless the tokens file overrides them. */
+  readonly quota: Readonly<QuotaLimits>;
+  /** Per-owner token buckets; `perMinute: 0` turns one off. */
+  readonly rateLimits: Readonly<RateLimits>;
+  readonly engineQueue: {
+    readonly concurrency: number;
+    readonly maxWaitingPerOwner: number;
+    readonly maxWaiting: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -161,5 +186,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     activityMaxEntries: e.BERTH_ACTIVITY_MAX_ENTRIES,
     activityMaxAgeMs: e.BERTH_ACTIVITY_MAX_AGE_DAYS * 86_400_000,
     dockerSocket: e.BERTH_DOCKER_SOCKET ?? dockerHost ?? "/var/run/docker.sock",
+    quota: Object.freeze({
+      containers: e.BERTH_QUOTA_CONTAINERS,
+      running: e.BERTH_QUOTA_RUNNING,
+      memoryMb: e.BERTH_QUOTA_MEMORY_MB,
+      cpus: e.BERTH_QUOTA_CPUS,
+      codeMb: e.BERTH_QUOTA_CODE_MB,
+    }),
+    rateLimits: Object.freeze({
+      create: { perMinute: e.BERTH_RATE_CREATE_PER_MIN, burst: e.BERTH_RATE_CREATE_BURST },
+      lifecycle: { perMinute: e.BERTH_RATE_LIFECYCLE_PER_MIN, burst: e.BERTH_RATE_LIFECYCLE_BURST },
+      update: { perMinute: e.BERTH_RATE_UPDATE_PER_MIN, burst: e.BERTH_RATE_UPDATE_BURST },
+    }),
+    engineQueue: Object.freeze({
+      concurrency: e.BERTH_ENGINE_CONCURRENCY,
+      maxWaitingPerOwner: e.BERTH_ENGINE_QUEUE_PER_OWNER,
+      maxWaiting: e.BERTH_ENGINE_QUEUE_TOTAL,
+    }),
   });
 }

@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import { type AdmissionPort, admit, admitEverything } from "../admission/admission.ts";
 import type { Config } from "../config/config.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
 import { BerthError } from "../errors/berth-error.ts";
@@ -8,6 +9,7 @@ import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ContainerRecord, ContainerRepository } from "../store/container-repository.ts";
 import type { ReleaseRepository } from "../store/release-repository.ts";
 import { codeFromFiles } from "../updates/code-from-files.ts";
+import { codeBytes } from "../updates/release-stats.ts";
 import type { Actor } from "./actor.ts";
 import { buildCreateBody } from "./container-config.ts";
 import { layOutContainerFiles, removeContainerFiles } from "./container-files.ts";
@@ -35,6 +37,8 @@ export interface ContainerManagerOptions {
   log: SystemLogger;
   instanceId: string;
   paths: ContainerPaths;
+  /** Quotas and the fair engine queue; none when left out. */
+  admission?: AdmissionPort;
 }
 
 export interface StatusChange {
@@ -71,11 +75,13 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   readonly #queue = new OperationQueue();
   readonly #operations: OperationTracker;
   readonly #log: SystemLogger;
+  readonly #admission: AdmissionPort;
 
   constructor(options: ContainerManagerOptions) {
     super();
     this.#o = options;
     this.#log = options.log.child({ component: "ContainerManager" });
+    this.#admission = options.admission ?? admitEverything;
     this.#operations = new OperationTracker(
       (id) => options.repo.get(id) !== undefined,
       (outcome) => this.emit("operation", outcome),
@@ -162,6 +168,14 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     log.info({ name: spec.name, image }, "creating container");
     return this.#queue.run(id, "create", async () => {
       let startedAt: number | undefined;
+      // Released in `finally`, and the state recorded after it with no await between: counted once, never twice or not at all.
+      const admitted = await admit(this.#admission, actor.owner, !actor.admin, (a) =>
+        a.reserveCreate(actor.owner, id, {
+          resources: spec.resources,
+          starts: spec.start !== false,
+          codeBytes: entries ? codeBytes(entries) : 0,
+        }),
+      );
       try {
         try {
           repo.insert(record);
@@ -214,6 +228,8 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         log.warn({ err }, "create failed; cleaning up");
         await undo.unwind(log);
         throw err;
+      } finally {
+        admitted.release();
       }
       log.info("created container");
       this.#emit(record, "new", "created");
@@ -227,14 +243,17 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
 
   async start(actor: Actor, ref: string, options: StartOptions = {}): Promise<ContainerInfo> {
     const record = this.resolve(actor, ref);
-    return this.track("start", record, () => this.#start(record, options));
+    return this.track("start", record, () => this.#start(record, options, actor));
   }
 
-  #start(record: ContainerRecord, options: StartOptions): Promise<ContainerInfo> {
+  #start(record: ContainerRecord, options: StartOptions, actor: Actor): Promise<ContainerInfo> {
     return this.#queue.run(record.id, "start", async () => {
       const current = this.#fresh(record.id);
       this.#require(current, STARTABLE, "start");
       const log = this.#log.child({ containerId: current.id, op: "start" });
+      const admitted = await admit(this.#admission, current.owner, !actor.admin, (a) =>
+        a.reserveRun(current.owner, current.id, current.spec.resources),
+      );
       const before = current.state;
       // Asked of the engine even when berth believes it runs: the workload may
       // have exited a moment ago, before the engine's event reached berth.
@@ -249,6 +268,8 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
       } catch (err) {
         this.#setState(current, this.#afterFailure(err, before), "start failed");
         throw err;
+      } finally {
+        admitted.release(); // the state recorded below, before any await
       }
       if (started || before !== "running") {
         this.#setState(current, "running", "started", { startedAt: Date.now(), exitCode: null });
@@ -294,14 +315,15 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
       const current = this.#fresh(record.id);
       let startedAt: number | undefined;
       this.#require(current, STOPPABLE, "restart");
+      // Checked here and counted by the store from `restarting` on: nothing to hold.
+      this.#admission.reserveRun(current.owner, current.id, current.spec.resources).release();
       const log = this.#log.child({ containerId: current.id, op: "restart" });
       log.info("restarting container");
       this.#setState(current, "restarting", "restarting");
       const dockerId = this.#dockerId(current);
       try {
         await this.#o.docker.stopContainer(dockerId, options.timeoutSec ?? this.#o.config.stopTimeoutSec);
-        startedAt = Date.now();
-        await this.#o.docker.startContainer(dockerId);
+        startedAt = await this.startProcess(current);
       } catch (err) {
         this.#setState(current, this.#afterFailure(err, "running"), "restart failed");
         throw err;
@@ -330,7 +352,8 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
       this.#queue.run(record.id, "delete", async () => {
         const current = this.#o.repo.get(record.id);
         if (!current) return { id: record.id, deleted: false };
-        await this.removeEverything(current, "deleted");
+        const turn = await this.#admission.engineTurn(current.owner, { bounded: !actor.admin });
+        await this.removeEverything(current, "deleted").finally(() => turn.release());
         return { id: current.id, deleted: true };
       }),
     );
@@ -403,8 +426,10 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
 
   /** Starts the process and returns when berth asked for it, for `waitReady`. */
   async startProcess(record: ContainerRecord): Promise<number> {
+    // A step of an operation already admitted: it waits for its turn, never refused half-way.
+    const turn = await this.#admission.engineTurn(record.owner, { bounded: false });
     const t0 = Date.now();
-    await this.#o.docker.startContainer(this.#dockerId(record));
+    await this.#o.docker.startContainer(this.#dockerId(record)).finally(() => turn.release());
     return t0;
   }
 

@@ -90,6 +90,16 @@ export const ERROR_CODES = {
     retryable: true,
     message: "berth could not write to its data directory.",
   },
+  QUOTA_EXCEEDED: {
+    category: "validation",
+    retryable: false,
+    message: "The owner's quota does not allow this.",
+  },
+  RATE_LIMITED: {
+    category: "system",
+    retryable: true,
+    message: "Too many requests; try again shortly.",
+  },
   SHUTTING_DOWN: { category: "system", retryable: true, message: "berth is shutting down." },
   INTERNAL: { category: "system", retryable: false, message: "Something went wrong inside berth." },
 } as const satisfies Record<string, ErrorCodeDefinition>;

@@ -1,5 +1,6 @@
 import { rm } from "node:fs/promises";
 import type { z } from "zod";
+import { type AdmissionPort, admitEverything } from "../admission/admission.ts";
 import type { Config } from "../config/config.ts";
 import type { Actor } from "../containers/actor.ts";
 import type { ContainerManager } from "../containers/container-manager.ts";
@@ -37,6 +38,8 @@ export interface CodeUpdaterOptions {
   channel: GateChannel;
   paths: ContainerPaths;
   log: SystemLogger;
+  /** The owner's code quota; none when left out. */
+  admission?: AdmissionPort;
 }
 
 export interface UpdateRequest {
@@ -107,6 +110,13 @@ export class CodeUpdater {
         const log = this.#log.child({ containerId: current.id, op: "update", release: number });
         log.info("updating container");
         const dir = this.#o.paths.releaseDir(current.id, number);
+        const stats = releaseStats(entries);
+        // Held until the release row counts the bytes (or is gone again).
+        const quota = (this.#o.admission ?? admitEverything).reserveCode(
+          current.owner,
+          current.id,
+          stats.bytes,
+        );
         try {
           this.#o.releases.insert({
             containerId: current.id,
@@ -114,16 +124,21 @@ export class CodeUpdater {
             status: "pending",
             createdAt: Date.now(),
             createdBy: actor.owner,
-            ...releaseStats(entries),
+            ...stats,
           });
           await writeReleaseEntries(dir, entries);
         } catch (err) {
           this.#o.releases.delete(current.id, number);
           await rm(dir, { recursive: true, force: true }).catch(() => {});
           throw asStorageError(err);
+        } finally {
+          quota.release();
         }
         const written = performance.now();
-        const gate = await this.#gatedSwitch(current, number, request, log);
+        const gate = await this.#gatedSwitch(current, number, request, log).catch(async (err: unknown) => {
+          await this.#pruneFailed(current.id);
+          throw err;
+        });
         const result: UpdateResult = {
           id: current.id,
           release: number,
@@ -381,6 +396,26 @@ export class CodeUpdater {
       releases.setStatus(record.id, release, "active");
       manager.observe(record, record.state, `release ${release} is active`, { release });
     });
+  }
+
+  /**
+   * After a failed update: the oldest failed releases go while more than
+   * BERTH_KEEP_RELEASES are kept. A failed release stays for its owner to
+   * look at, but only a successful update prunes otherwise, so an owner whose
+   * updates keep failing would fill the disk (or its code quota) without this.
+   */
+  async #pruneFailed(id: string): Promise<void> {
+    const all = this.#o.releases.list(id);
+    let excess = all.length - this.#o.config.keepReleases;
+    for (const r of all.toReversed()) {
+      if (excess <= 0) return;
+      if (r.status !== "failed") continue;
+      excess--;
+      this.#o.releases.delete(id, r.number);
+      await rm(this.#o.paths.releaseDir(id, r.number), { recursive: true, force: true }).catch((err) =>
+        this.#log.warn({ err, containerId: id, release: r.number }, "could not remove a failed release"),
+      );
+    }
   }
 
   /** Keeps the newest BERTH_KEEP_RELEASES releases (and always the active one). */

@@ -39,3 +39,10 @@ export function releaseStats(entries: CodeEntryList): ReleaseStats {
   }
   return { files, bytes, hash: hash.digest("hex") };
 }
+
+/** Bytes of file content, as `releaseStats` counts them, without hashing (for a quota check before anything is written). */
+export function codeBytes(entries: CodeEntryList): number {
+  let bytes = 0;
+  for (const entry of entries) if (entry.kind === "file") bytes += entry.content.length;
+  return bytes;
+}

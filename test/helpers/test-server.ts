@@ -43,6 +43,24 @@ export async function echoCode(): Promise<{ files: Record<string, string> }> {
 }
 
 /**
+ * Quotas, rate limits and the engine queue's bounds out of the way, unless a
+ * test sets them: most tests make bursts that are not what they test. The
+ * queue's concurrency keeps its default, so every test goes through it.
+ */
+export const ADMISSION_OFF: Record<string, string> = {
+  BERTH_QUOTA_CONTAINERS: "100000",
+  BERTH_QUOTA_RUNNING: "100000",
+  BERTH_QUOTA_MEMORY_MB: "100000000",
+  BERTH_QUOTA_CPUS: "100000",
+  BERTH_QUOTA_CODE_MB: "100000",
+  BERTH_RATE_CREATE_PER_MIN: "0",
+  BERTH_RATE_LIFECYCLE_PER_MIN: "0",
+  BERTH_RATE_UPDATE_PER_MIN: "0",
+  BERTH_ENGINE_QUEUE_PER_OWNER: "100000",
+  BERTH_ENGINE_QUEUE_TOTAL: "100000",
+};
+
+/**
  * Starts a berth on an ephemeral port with its own data directory (and so its
  * own instance id), and on close removes whatever it left in the engine, by
  * its instance label — even after a failed test.
@@ -63,6 +81,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     BERTH_ADMIN_TOKEN: TOKENS.admin,
     BERTH_READY_TIMEOUT_MS: "15000",
     BERTH_STOP_TIMEOUT_SEC: "2",
+    ...ADMISSION_OFF,
     ...env,
   });
   const berth = new Berth(config, { logDestination: logStream });

@@ -1,0 +1,131 @@
+import { QuotaExceededError } from "./admission-errors.ts";
+import { NO_USAGE, type Usage } from "./container-usage.ts";
+import type { QuotaLimits, QuotaName } from "./quota-limits.ts";
+
+/** Each container's usage as recorded now (the store), for one owner. */
+export interface UsageSource {
+  usageOf(owner: string): Iterable<{ id: string; usage: Usage }>;
+}
+
+/** Held while an operation makes its change; `release()` once the store records the outcome. Idempotent. */
+export interface QuotaReservation {
+  release(): void;
+}
+
+const MiB = 1024 * 1024;
+/** Sums of fractional CPUs (0.1 + 0.2) must not fail a check by a rounding error. */
+const EPSILON = 1e-9;
+
+const QUOTA_OF: ReadonlyArray<[keyof Usage, QuotaName, number]> = [
+  ["containers", "containers", 1],
+  ["running", "running", 1],
+  ["memoryMb", "memoryMb", 1],
+  ["cpus", "cpus", 1],
+  ["codeBytes", "codeMb", MiB],
+];
+
+interface Held {
+  id: string;
+  floor: Partial<Usage>;
+}
+
+/** A floor, or how to make one from what the container counts now (for "this much more code"). */
+export type Floor = Partial<Usage> | ((current: Usage) => Partial<Usage>);
+
+/**
+ * Per-owner quota accounting that stays exact under concurrency and across
+ * restarts: usage is read from the store (the records of what exists) on
+ * every check, plus the reservations of operations still under way.
+ *
+ * A reservation is a *floor* for one container while its operation runs: a
+ * create holds `{ containers: 1, codeBytes, … }` before the row exists; a
+ * start holds `{ running: 1, memoryMb, cpus }` before the state says so. A
+ * container counts as the larger of its recorded usage and its floors, per
+ * quota, so a reservation never counts twice once the store catches up, and
+ * a start of a container that already runs asks for nothing more. Checking
+ * and reserving happen in one synchronous step, so fifty concurrent creates
+ * cannot pass a check together; nothing survives a restart because nothing
+ * needs to: an operation that was under way either reached the store or was
+ * undone.
+ *
+ * Only a quota that the reservation raises is checked: an owner already above
+ * a lowered memory quota may still stop, delete, or start within the others.
+ */
+export class QuotaLedger {
+  readonly #source: UsageSource;
+  readonly #limitsFor: (owner: string) => QuotaLimits;
+  readonly #held = new Map<string, Set<Held>>();
+
+  constructor(source: UsageSource, limitsFor: (owner: string) => QuotaLimits) {
+    this.#source = source;
+    this.#limitsFor = limitsFor;
+  }
+
+  /** What `owner` uses now, reservations included. */
+  usage(owner: string): Usage {
+    return sum(this.#byId(owner));
+  }
+
+  /** Reserves `floor` for container `id` of `owner`; QUOTA_EXCEEDED when that would pass a limit. */
+  reserve(owner: string, id: string, floor: Floor): QuotaReservation {
+    const byId = this.#byId(owner);
+    const held: Held = {
+      id,
+      floor: typeof floor === "function" ? floor(byId.get(id) ?? { ...NO_USAGE }) : floor,
+    };
+    const before = sum(byId);
+    const after = sum(this.#byId(owner, held));
+    const limits = this.#limitsFor(owner);
+    for (const [key, quota, unit] of QUOTA_OF) {
+      const limit = limits[quota] * unit;
+      if (after[key] > before[key] + EPSILON && after[key] > limit + EPSILON) {
+        throw new QuotaExceededError(
+          quota,
+          inUnit(before[key], unit),
+          inUnit(after[key] - before[key], unit),
+          limits[quota],
+        );
+      }
+    }
+    let set = this.#held.get(owner);
+    if (!set) {
+      set = new Set();
+      this.#held.set(owner, set);
+    }
+    set.add(held);
+    const owned = set;
+    return {
+      release: () => {
+        owned.delete(held);
+        if (owned.size === 0 && this.#held.get(owner) === owned) this.#held.delete(owner);
+      },
+    };
+  }
+
+  /** Each container's usage: recorded, raised to the floors held for it (and to `extra`). */
+  #byId(owner: string, extra?: Held): Map<string, Usage> {
+    const byId = new Map<string, Usage>();
+    for (const { id, usage } of this.#source.usageOf(owner)) byId.set(id, { ...usage });
+    const floors = [...(this.#held.get(owner) ?? []), ...(extra ? [extra] : [])];
+    for (const { id, floor } of floors) {
+      const usage = byId.get(id) ?? { ...NO_USAGE };
+      for (const key of Object.keys(floor) as Array<keyof Usage>) {
+        usage[key] = Math.max(usage[key], floor[key] ?? 0);
+      }
+      byId.set(id, usage);
+    }
+    return byId;
+  }
+}
+
+function sum(byId: Map<string, Usage>): Usage {
+  const total = { ...NO_USAGE };
+  for (const usage of byId.values()) {
+    for (const key of Object.keys(total) as Array<keyof Usage>) total[key] += usage[key];
+  }
+  return total;
+}
+
+function inUnit(value: number, unit: number): number {
+  return Math.round((value / unit) * 100) / 100;
+}

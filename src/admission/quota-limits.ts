@@ -1,0 +1,43 @@
+/**
+ * What one owner may hold at once. `containers` counts every container the
+ * owner keeps, whatever its state; `running`, `memoryMb` and `cpus` count the
+ * containers that run (or are on their way up or down: see `IN_USE_STATES`);
+ * `codeMb` counts every release kept on disk for the owner's containers.
+ */
+export interface QuotaLimits {
+  containers: number;
+  running: number;
+  memoryMb: number;
+  cpus: number;
+  codeMb: number;
+}
+
+export type QuotaName = keyof QuotaLimits;
+
+export const QUOTA_NAMES: readonly QuotaName[] = ["containers", "running", "memoryMb", "cpus", "codeMb"];
+
+/** Per-owner overrides (from the tokens file); keys left out take the server's defaults. */
+export type QuotaOverrides = (owner: string) => Partial<QuotaLimits> | undefined;
+
+/** The owner the admin's own containers belong to; operators are not held to tenants' quotas. */
+export const ADMIN_OWNER = "admin";
+
+const UNLIMITED: QuotaLimits = Object.freeze({
+  containers: Number.POSITIVE_INFINITY,
+  running: Number.POSITIVE_INFINITY,
+  memoryMb: Number.POSITIVE_INFINITY,
+  cpus: Number.POSITIVE_INFINITY,
+  codeMb: Number.POSITIVE_INFINITY,
+});
+
+/**
+ * The limits that hold for `owner`: its overrides over the server's defaults,
+ * read afresh on every check so that a re-read tokens file applies at once.
+ * The admin's own containers have none.
+ */
+export function quotaLimitsFor(
+  defaults: QuotaLimits,
+  overrides: QuotaOverrides,
+): (owner: string) => QuotaLimits {
+  return (owner) => (owner === ADMIN_OWNER ? UNLIMITED : { ...defaults, ...overrides(owner) });
+}

@@ -1,0 +1,106 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { containerUsage } from "../admission/container-usage.ts";
+import { EngineAdmission } from "../admission/engine-admission.ts";
+import { FairQueue } from "../admission/fair-queue.ts";
+import { QuotaLedger } from "../admission/quota-ledger.ts";
+import { loadConfig } from "../config/config.ts";
+import { prepareDataDir } from "../config/data-dir.ts";
+import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
+import { DockerError } from "../errors/errors.ts";
+import { Redactor } from "../logging/redactor.ts";
+import { createSystemLogger } from "../logging/system-logger.ts";
+import { ContainerRepository } from "../store/container-repository.ts";
+import { openDatabase } from "../store/database.ts";
+import { OwnerUsageRepository } from "../store/owner-usage-repository.ts";
+import { ReleaseRepository } from "../store/release-repository.ts";
+import { ContainerManager } from "./container-manager.ts";
+import { ContainerPaths } from "./container-paths.ts";
+import { ContainerSpec } from "./container-spec.ts";
+import { FakeWorkloadChannel } from "./testing/fake-workload-channel.ts";
+
+const alice = { owner: "alice", admin: false };
+const admin = { owner: "admin", admin: true };
+const spec = (name: string, extra: Record<string, unknown> = {}) =>
+  ContainerSpec.parse({ name, waitReady: false, ...extra });
+
+describe("ContainerManager with admission control (fake engine)", () => {
+  let dataDir: string;
+  let docker: FakeDockerClient;
+  let manager: ContainerManager;
+  let ledger: QuotaLedger;
+  let queue: FairQueue;
+  let close: () => void;
+
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "cma-"));
+    const config = loadConfig({ BERTH_DATA_DIR: dataDir });
+    prepareDataDir(config.dataDir, config.runDir);
+    const db = openDatabase(join(dataDir, "berth.db"));
+    close = () => db.close();
+    docker = new FakeDockerClient();
+    const defaults = { memoryMb: 256, cpus: 1 };
+    const usage = new OwnerUsageRepository(db);
+    ledger = new QuotaLedger(
+      {
+        usageOf: (o) => usage.containersOf(o).map((u) => ({ id: u.id, usage: containerUsage(u, defaults) })),
+      },
+      () => ({ containers: 2, running: 1, memoryMb: 1024, cpus: 4, codeMb: 1 }),
+    );
+    queue = new FairQueue({ concurrency: 1, maxWaitingPerOwner: 0, maxWaiting: 0 });
+    const redactor = new Redactor();
+    manager = new ContainerManager({
+      config,
+      docker,
+      repo: new ContainerRepository(db),
+      releases: new ReleaseRepository(db),
+      channel: new FakeWorkloadChannel(),
+      redactor,
+      log: createSystemLogger({ level: "silent", redactor, destination: new PassThrough() }),
+      instanceId: "test",
+      paths: new ContainerPaths(config.dataDir, config.runDir),
+      admission: new EngineAdmission(ledger, queue, defaults),
+    });
+  });
+  afterEach(async () => {
+    close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("gives the quota back when the engine refuses a create", async () => {
+    docker.failNext("createContainer", new DockerError("injected", 500));
+    await expect(manager.create(alice, spec("a"))).rejects.toThrow("injected");
+    expect(ledger.usage("alice")).toMatchObject({ containers: 0, running: 0, memoryMb: 0 });
+    expect(queue.running).toBe(0);
+  });
+
+  it("counts a started container as running from the store once the create is done, and nothing twice", async () => {
+    await manager.create(alice, spec("a"));
+    expect(ledger.usage("alice")).toMatchObject({ containers: 1, running: 1, memoryMb: 256, cpus: 1 });
+    await manager.stop(alice, "a");
+    expect(ledger.usage("alice")).toMatchObject({ containers: 1, running: 0, memoryMb: 0 });
+    await manager.delete(alice, "a");
+    expect(ledger.usage("alice").containers).toBe(0);
+  });
+
+  it("refuses a start with a full engine queue without touching the container, and gives the quota back", async () => {
+    await manager.create(alice, spec("a", { start: false }));
+    const held = await queue.acquire("someone-else");
+    await expect(manager.start(alice, "a")).rejects.toMatchObject({ code: "RATE_LIMITED" });
+    expect((await manager.status(alice, "a")).state).toBe("created");
+    expect(ledger.usage("alice").running).toBe(0);
+    held.release();
+    expect((await manager.start(alice, "a", { waitReady: false })).state).toBe("running");
+  });
+
+  it("lets the admin wait for a turn where an owner is refused", async () => {
+    await manager.create(alice, spec("a", { start: false }));
+    const held = await queue.acquire("someone-else");
+    const started = manager.start(admin, "a", { waitReady: false });
+    held.release();
+    expect((await started).state).toBe("running");
+  });
+});

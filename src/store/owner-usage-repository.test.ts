@@ -1,0 +1,80 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { ContainerRecord } from "./container-repository.ts";
+import { ContainerRepository } from "./container-repository.ts";
+import { openDatabase } from "./database.ts";
+import { OwnerUsageRepository } from "./owner-usage-repository.ts";
+import { ReleaseRepository } from "./release-repository.ts";
+
+describe("OwnerUsageRepository", () => {
+  let dir: string;
+  let close: () => void;
+  let containers: ContainerRepository;
+  let releases: ReleaseRepository;
+  let usage: OwnerUsageRepository;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "usage-"));
+    const db = openDatabase(join(dir, "berth.db"));
+    close = () => db.close();
+    containers = new ContainerRepository(db);
+    releases = new ReleaseRepository(db);
+    usage = new OwnerUsageRepository(db);
+  });
+  afterEach(async () => {
+    close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  let uid = 200_000;
+  const container = (owner: string, id: string, extra: Partial<ContainerRecord> = {}): ContainerRecord => ({
+    id,
+    owner,
+    name: id.toLowerCase(),
+    image: "img",
+    spec: { name: id.toLowerCase() },
+    dockerId: null,
+    dockerName: `berth-${id}`,
+    state: "created",
+    health: "none",
+    uid: uid++,
+    createdAt: Date.now(),
+    startedAt: null,
+    exitCode: null,
+    release: null,
+    ...extra,
+  });
+  const release = (containerId: string, number: number, bytes: number) =>
+    releases.insert({
+      containerId,
+      number,
+      status: "previous",
+      createdAt: 0,
+      createdBy: "x",
+      bytes,
+      files: 1,
+      hash: "h",
+    });
+
+  it("reads each of an owner's containers: state, its own resources (or none), and every release's bytes", () => {
+    containers.insert(
+      container("alice", "C1", {
+        state: "running",
+        spec: { name: "c1", resources: { memoryMb: 128, cpus: 0.5 } },
+      }),
+    );
+    containers.insert(container("alice", "C2"));
+    containers.insert(container("bob", "C3", { state: "running" }));
+    release("C1", 1, 1000);
+    release("C1", 2, 500);
+    release("C3", 1, 7);
+    const rows = usage.containersOf("alice").sort((a, b) => a.id.localeCompare(b.id));
+    expect(rows).toEqual([
+      { id: "C1", state: "running", memoryMb: 128, cpus: 0.5, codeBytes: 1500 },
+      { id: "C2", state: "created", memoryMb: null, cpus: null, codeBytes: 0 },
+    ]);
+    expect(usage.containersOf("carol")).toEqual([]);
+  });
+});

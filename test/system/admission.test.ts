@@ -1,0 +1,302 @@
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../helpers/deadline.ts";
+import {
+  type Client,
+  call,
+  docker,
+  echoCode,
+  ok,
+  startTestServer,
+  useTestServer,
+} from "../helpers/test-server.ts";
+
+/** Every container of `owner` this berth has in the engine, as the engine lists them. */
+async function engineContainers(instanceId: string, owner: string): Promise<number> {
+  const list = await docker.listContainers({
+    all: true,
+    filters: { label: [`berth.instance=${instanceId}`, `berth.owner=${owner}`] },
+  });
+  return list.length;
+}
+
+async function deleteAll(client: Client): Promise<void> {
+  const { items } = await ok(client, "container:list", { limit: 500 });
+  // One at a time: a small engine queue would refuse a burst of deletes too.
+  for (const c of items) await ok(client, "container:delete", { id: c.id });
+}
+
+describe("per-owner quotas", () => {
+  const server = useTestServer({
+    BERTH_QUOTA_CONTAINERS: "5",
+    BERTH_QUOTA_RUNNING: "2",
+    BERTH_QUOTA_MEMORY_MB: "1024",
+    BERTH_QUOTA_CPUS: "100",
+    BERTH_QUOTA_CODE_MB: "1",
+  });
+  let alice: Client;
+  let bob: Client;
+
+  beforeAll(async () => {
+    alice = await server.connect("alice");
+    bob = await server.connect("bob");
+  });
+
+  it("lets exactly the containers quota through out of 50 concurrent creates, and alice at her quota does not limit bob", async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        call(alice, "container:create", { name: `burst-${i}`, start: false }),
+      ),
+    );
+    const created = answers.filter((a) => a.ok);
+    const refused = answers.filter((a) => !a.ok);
+    expect(created).toHaveLength(5);
+    expect(refused).toHaveLength(45);
+    for (const r of refused) {
+      expect(r).toMatchObject({
+        ok: false,
+        error: {
+          code: "QUOTA_EXCEEDED",
+          category: "validation",
+          retryable: false,
+          details: { quota: "containers", usage: 5, requested: 1, limit: 5 },
+        },
+      });
+    }
+    expect(await engineContainers(server.berth.instanceId, "alice")).toBe(5);
+
+    const bobs = await ok(bob, "container:create", { name: "bobs", start: false });
+    expect(bobs.owner).toBe("bob");
+
+    // A delete gives the slot back.
+    const first = created[0];
+    if (!first?.ok) throw new Error("unreachable");
+    await ok(alice, "container:delete", { id: first.data.id });
+    await ok(alice, "container:create", { name: "after-delete", start: false });
+    expect(await call(alice, "container:create", { name: "one-too-many", start: false })).toMatchObject({
+      ok: false,
+      error: { code: "QUOTA_EXCEEDED" },
+    });
+    await deleteAll(alice);
+    await deleteAll(bob);
+  });
+
+  it("does not hold the admin's own containers to a tenant's quota", async () => {
+    const admin = await server.connect("admin");
+    for (let i = 0; i < 6; i++) await ok(admin, "container:create", { name: `ops-${i}`, start: false });
+    expect((await ok(admin, "container:list", { filter: { namePrefix: "ops-" } })).items).toHaveLength(6);
+    await deleteAll(admin);
+  });
+
+  it("refuses a start past the running quota, and a stop frees the slot", async () => {
+    const code = await echoCode();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++)
+      ids.push((await ok(alice, "container:create", { name: `run-${i}`, code, start: false })).id);
+    const answers = await Promise.all(ids.map((id) => call(alice, "container:start", { id })));
+    expect(answers.filter((a) => a.ok)).toHaveLength(2);
+    const refusedAt = answers.findIndex((a) => !a.ok);
+    expect(answers[refusedAt]).toMatchObject({
+      ok: false,
+      error: { code: "QUOTA_EXCEEDED", details: { quota: "running", usage: 2, requested: 1, limit: 2 } },
+    });
+    const refusedId = ids[refusedAt] as string;
+    expect((await ok(alice, "container:status", { id: refusedId })).state).toBe("created");
+
+    // bob runs as many as his own quota allows, whatever alice runs.
+    const b = await ok(bob, "container:create", { name: "bob-runs", code });
+    expect(b.state).toBe("running");
+
+    const running = ids.filter((_, i) => i !== refusedAt);
+    await ok(alice, "container:stop", { id: running[0] as string });
+    expect((await ok(alice, "container:start", { id: refusedId })).state).toBe("running");
+    // A create that starts counts as running too.
+    expect(await call(alice, "container:create", { name: "run-3", code })).toMatchObject({
+      ok: false,
+      error: { code: "QUOTA_EXCEEDED", details: { quota: "running" } },
+    });
+    await deleteAll(alice);
+    await deleteAll(bob);
+  });
+
+  it("refuses memory past the quota, naming usage, request and limit", async () => {
+    const res = await call(alice, "container:create", {
+      name: "big",
+      code: await echoCode(),
+      resources: { memoryMb: 2000 },
+    });
+    expect(res).toMatchObject({
+      ok: false,
+      error: {
+        code: "QUOTA_EXCEEDED",
+        details: { quota: "memoryMb", usage: 0, requested: 2000, limit: 1024 },
+      },
+    });
+    // Not started, it holds no memory: the same container is created stopped.
+    const stopped = await ok(alice, "container:create", {
+      name: "big",
+      code: await echoCode(),
+      resources: { memoryMb: 2000 },
+      start: false,
+    });
+    expect(await call(alice, "container:start", { id: stopped.id })).toMatchObject({
+      ok: false,
+      error: { code: "QUOTA_EXCEEDED", details: { quota: "memoryMb" } },
+    });
+    await deleteAll(alice);
+  });
+
+  it("refuses an update that would keep more code than the code quota, writing nothing", async () => {
+    const echo = (await echoCode()).files["index.js"] as string;
+    const padded = `${echo}\n// ${"x".repeat(600 * 1024)}\n`;
+    const c = await ok(alice, "container:create", { name: "coder", code: { files: { "index.js": padded } } });
+    const res = await call(alice, "container:update", { id: c.id, code: { files: { "index.js": padded } } });
+    expect(res).toMatchObject({
+      ok: false,
+      error: { code: "QUOTA_EXCEEDED", details: { quota: "codeMb", limit: 1 } },
+    });
+    if (res.ok) throw new Error("unreachable");
+    expect(res.error.details?.usage).toBeCloseTo(0.59, 1);
+    expect((await ok(alice, "container:releases", { id: c.id })).items).toHaveLength(1);
+    // bob's code is his own.
+    const b = await ok(bob, "container:create", { name: "coder", code: { files: { "index.js": padded } } });
+    await ok(bob, "container:update", { id: b.id, code: await echoCode() });
+    await deleteAll(alice);
+    await deleteAll(bob);
+  });
+});
+
+describe("code kept on disk after failed updates", () => {
+  const server = useTestServer({ BERTH_KEEP_RELEASES: "2" });
+
+  it("does not grow with every failed update: the oldest failed releases go beyond BERTH_KEEP_RELEASES", async () => {
+    const alice = await server.connect("alice");
+    const c = await ok(alice, "container:create", { name: "flaky", code: await echoCode() });
+    const crashes = { files: { "index.js": "process.exit(3);" } };
+    for (let i = 0; i < 4; i++) {
+      const res = await call(alice, "container:update", { id: c.id, code: crashes });
+      expect(res).toMatchObject({ ok: false, error: { code: "UPDATE_ROLLED_BACK" } });
+    }
+    const { items } = await ok(alice, "container:releases", { id: c.id });
+    expect(items.map((r) => [r.number, r.status])).toEqual([
+      [5, "failed"],
+      [1, "active"],
+    ]);
+    const onDisk = await readdir(join(server.dataDir, "code", c.id, "releases"));
+    expect(onDisk.sort()).toEqual(["1", "5"]);
+    expect(server.berth.quotas.usage("alice").codeBytes).toBe(items.reduce((n, r) => n + r.bytes, 0));
+    await deleteAll(alice);
+  });
+});
+
+describe("quota usage across a restart of berth", () => {
+  it("is counted from the store: berth started again on the same data directory still refuses past the quota", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "bq-"));
+    const env = { BERTH_DATA_DIR: dataDir, BERTH_QUOTA_CONTAINERS: "2" };
+    const first = await startTestServer(env);
+    try {
+      const alice = await first.connect("alice");
+      await ok(alice, "container:create", { name: "one", start: false });
+      await ok(alice, "container:create", { name: "two", start: false });
+      alice.disconnect();
+    } finally {
+      await first.berth.close(); // containers stay, as after any stop of berth
+      await rm(first.dataDir, { recursive: true, force: true });
+    }
+    const second = await startTestServer(env);
+    try {
+      const alice = await second.connect("alice");
+      expect(await call(alice, "container:create", { name: "three", start: false })).toMatchObject({
+        ok: false,
+        error: { code: "QUOTA_EXCEEDED", details: { quota: "containers", usage: 2, limit: 2 } },
+      });
+      const bob = await second.connect("bob");
+      await ok(bob, "container:create", { name: "three", start: false });
+    } finally {
+      await second.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("per-owner rate limits", () => {
+  const server = useTestServer({ BERTH_RATE_CREATE_PER_MIN: "1", BERTH_RATE_CREATE_BURST: "2" });
+
+  it("limits alice's burst of creates with a retry-after, while bob's next create passes", async () => {
+    const alice = await server.connect("alice");
+    const bob = await server.connect("bob");
+    await ok(alice, "container:create", { name: "r1", start: false });
+    await ok(alice, "container:create", { name: "r2", start: false });
+    const limited = await call(alice, "container:create", { name: "r3", start: false });
+    expect(limited).toMatchObject({
+      ok: false,
+      error: { code: "RATE_LIMITED", category: "system", retryable: true, details: { limit: "create" } },
+    });
+    if (limited.ok) throw new Error("unreachable");
+    expect(limited.error.details?.retryAfterMs).toBeGreaterThan(50_000);
+    expect(limited.error.details?.retryAfterMs).toBeLessThanOrEqual(60_000);
+    expect((await ok(bob, "container:create", { name: "r3", start: false })).owner).toBe("bob");
+    // Reads are not rate limited, and neither is the admin.
+    for (let i = 0; i < 20; i++) await ok(alice, "container:status", { id: "r1" });
+    const admin = await server.connect("admin");
+    for (let i = 0; i < 4; i++) await ok(admin, "container:create", { name: `ops-${i}`, start: false });
+    await deleteAll(admin);
+    await deleteAll(alice);
+    await deleteAll(bob);
+  });
+});
+
+describe("the fair engine queue", () => {
+  const server = useTestServer({ BERTH_ENGINE_CONCURRENCY: "2" });
+
+  it("serves bob's two creates, sent after alice's thirty, before most of alice's", async () => {
+    const alice = await server.connect("alice");
+    const bob = await server.connect("bob");
+    const finished: string[] = [];
+    const create = (client: Client, name: string) =>
+      ok(client, "container:create", { name, start: false }).then(() => finished.push(name));
+    const alices = Array.from({ length: 30 }, (_, i) => create(alice, `a-${i}`));
+    // "Just after": once alice's burst is in the queue.
+    await eventually(10_000, "alice's creates queued", () => server.berth.engineQueue.waiting >= 20, 2);
+    const bobs = [create(bob, "b-0"), create(bob, "b-1")];
+    await Promise.all([...alices, ...bobs]);
+    const bobAt = ["b-0", "b-1"].map((n) => finished.indexOf(n));
+    const alicesAfterBob = finished.slice(Math.max(...bobAt) + 1).filter((n) => n.startsWith("a-"));
+    expect(alicesAfterBob.length, `finished in order: ${finished.join(" ")}`).toBeGreaterThanOrEqual(15);
+    await deleteAll(alice);
+    await deleteAll(bob);
+  });
+});
+
+describe("a full engine queue", () => {
+  const server = useTestServer({ BERTH_ENGINE_CONCURRENCY: "1", BERTH_ENGINE_QUEUE_PER_OWNER: "2" });
+
+  it("answers RATE_LIMITED with a retry-after past alice's waiting bound, and still takes bob's create", async () => {
+    const alice = await server.connect("alice");
+    const bob = await server.connect("bob");
+    const answers = Promise.all(
+      Array.from({ length: 8 }, (_, i) => call(alice, "container:create", { name: `q-${i}`, start: false })),
+    );
+    await eventually(10_000, "alice's line full", () => server.berth.engineQueue.waiting >= 2, 2);
+    const bobs = ok(bob, "container:create", { name: "q-bob", start: false });
+    const results = await answers;
+    const refused = results.filter((r) => !r.ok);
+    expect(results.filter((r) => r.ok).length).toBeGreaterThanOrEqual(3);
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    for (const r of refused) {
+      expect(r).toMatchObject({
+        ok: false,
+        error: { code: "RATE_LIMITED", retryable: true, details: { limit: "engine_queue" } },
+      });
+      if (!r.ok) expect(r.error.details?.retryAfterMs).toBeGreaterThan(0);
+    }
+    expect((await bobs).owner).toBe("bob");
+    // Once the line has drained, the same request passes.
+    const again = results.findIndex((r) => !r.ok);
+    await ok(alice, "container:create", { name: `q-${again}`, start: false });
+    await deleteAll(alice);
+    await deleteAll(bob);
+  });
+});
