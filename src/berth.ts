@@ -11,6 +11,7 @@ import { loadInstanceId, loadOrCreateAdminToken, prepareDataDir } from "./config
 import { newContainerId } from "./containers/container-id.ts";
 import { ContainerManager } from "./containers/container-manager.ts";
 import { ContainerPaths } from "./containers/container-paths.ts";
+import { protectOwnerNetworks } from "./containers/owner-network.ts";
 import { reconcile } from "./containers/reconciler.ts";
 import { RestartSupervisor } from "./containers/restart-supervisor.ts";
 import { DockerodeClient } from "./docker/dockerode-client.ts";
@@ -22,6 +23,9 @@ import { EngineEventWatcher } from "./monitoring/engine-event-watcher.ts";
 import { HealthMonitor } from "./monitoring/health-monitor.ts";
 import { NodeCgroupFs } from "./monitoring/node-cgroup-fs.ts";
 import { StatsSampler } from "./monitoring/stats-sampler.ts";
+import { EgressFirewall } from "./network/egress-firewall.ts";
+import { egressPolicy } from "./network/egress-policy.ts";
+import { ExecFileIptables, type Iptables } from "./network/iptables.ts";
 import { ActivityRepository } from "./store/activity-repository.ts";
 import { ContainerRepository } from "./store/container-repository.ts";
 import { openDatabase } from "./store/database.ts";
@@ -36,6 +40,8 @@ export interface BerthOptions {
   logDestination?: NodeJS.WritableStream;
   /** Called once with a freshly generated admin token, to print it to the terminal. */
   onAdminTokenCreated?: (token: string) => void;
+  /** The host's packet filter for `network: 'outbound'` (tests pass a missing binary); the `iptables` on the PATH by default. */
+  iptables?: Iptables;
 }
 
 /**
@@ -61,6 +67,7 @@ export class Berth {
   readonly #app: FastifyInstance;
   readonly #docker: DockerodeClient;
   readonly #paths: ContainerPaths;
+  readonly #egress: EgressFirewall;
   #sockets: SocketIOEventHandler | undefined;
   #closing: Promise<void> | undefined;
   #retryReconcile: NodeJS.Timeout | undefined;
@@ -100,6 +107,12 @@ export class Berth {
       log: this.log,
     });
     const releases = new ReleaseRepository(this.#db);
+    this.#egress = new EgressFirewall({
+      iptables: options.iptables ?? new ExecFileIptables(),
+      policy: egressPolicy(config.egressAllow, config.egressBlock),
+      instanceId: this.instanceId,
+      log: this.log,
+    });
     // One 'bad_hello' listener per container waiting to become ready; hundreds may wait at once.
     this.#channel.setMaxListeners(0);
     this.manager = new ContainerManager({
@@ -112,6 +125,7 @@ export class Berth {
       log: this.log,
       instanceId: this.instanceId,
       paths: this.#paths,
+      egress: this.#egress,
     });
     // Registered before any container is known, so secrets of adopted containers are hidden too.
     for (const record of repo.all()) this.redactor.addEnvironment(record.spec.env, record.spec.secretEnv);
@@ -189,6 +203,7 @@ export class Berth {
 
   /** Reconciles with the engine (when it answers), then listens. Resolves with the bound port. */
   async start(): Promise<number> {
+    if (this.config.allowNetwork) await this.#reportEgressFilter();
     const status = await this.engine.check();
     if (status.state === "up") await this.#reconcile();
     // Every later return of the engine: the first check's own "up" was handled just above.
@@ -234,6 +249,7 @@ export class Berth {
         log: this.log,
       });
       await this.updater.recover();
+      await this.#protectOwnerNetworks();
       if (report.failed > 0 && !this.#closing) {
         // Something the engine refused (a container it could not remove, …): try again shortly.
         clearTimeout(this.#retryReconcile);
@@ -242,6 +258,29 @@ export class Berth {
       }
     } catch (err) {
       this.log.error({ err }, "reconciliation failed; it runs again when the engine comes back");
+    }
+  }
+
+  /** Says at start whether `network: 'outbound'` can be filtered here; if not, creates asking for it are refused. */
+  async #reportEgressFilter(): Promise<void> {
+    const status = await this.#egress.check();
+    if (status.available)
+      this.log.info("egress filter available: outbound containers cannot reach the host or private ranges");
+    else
+      this.log.error(
+        { reason: status.reason },
+        "egress filter unavailable (iptables with Docker's DOCKER-USER chain is needed): network 'outbound' is refused",
+      );
+  }
+
+  async #protectOwnerNetworks(): Promise<void> {
+    try {
+      await protectOwnerNetworks(this.#docker, this.#egress, this.instanceId, this.log);
+    } catch (err) {
+      this.log.error(
+        { err },
+        "could not check the egress filter of owner networks; it is checked again at each start",
+      );
     }
   }
 
