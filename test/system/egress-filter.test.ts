@@ -39,7 +39,9 @@ function expectRejectedAtOnce(probe: Probe): void {
 async function gatewayOf(containerId: string): Promise<string> {
   const inspect = await docker.getContainer(`berth-${containerId}`).inspect();
   const network = await docker.getNetwork(inspect.HostConfig.NetworkMode ?? "").inspect();
-  return network.IPAM.Config[0].Gateway as string;
+  const gateway = network.IPAM?.Config?.[0]?.Gateway;
+  if (!gateway) throw new Error("the owner network has no IPv4 gateway");
+  return gateway;
 }
 
 /** The host's own IPv4 addresses other than loopback and Docker's bridges: reached through INPUT too. */
