@@ -2,13 +2,27 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { networkInterfaces } from "node:os";
+import { PassThrough } from "node:stream";
 import { promisify } from "node:util";
+import { io } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Berth } from "../../src/berth.ts";
+import { EgressFirewall } from "../../src/network/egress-firewall.ts";
+import { egressPolicy } from "../../src/network/egress-policy.ts";
 import { ExecFileIptables } from "../../src/network/iptables.ts";
 import { eventually } from "../helpers/deadline.ts";
 import { NEEDS_ROOT } from "../helpers/needs-root.ts";
 import { createTestNetns, pickSubnet, type TestNetns } from "../helpers/test-netns.ts";
-import { type Client, call, docker, ok, type TestServer, useTestServer } from "../helpers/test-server.ts";
+import {
+  type Client,
+  call,
+  docker,
+  ok,
+  startTestServer,
+  type TestServer,
+  TOKENS,
+  useTestServer,
+} from "../helpers/test-server.ts";
 
 const run = promisify(execFile);
 const probeWorkload = readFile(new URL("../fixtures/workloads/probe.js", import.meta.url), "utf8");
@@ -205,6 +219,55 @@ describe.skipIf(NEEDS_ROOT)("egress filter for network 'outbound'", () => {
       expect(left).toEqual([]);
       // Without network, containers are unaffected.
       await ok(alice, "container:create", { name: "offline", code: await probeCode() });
+    });
+  });
+
+  describe("after berth was away", () => {
+    it("puts the filter back at start on a bridge that lost it, and removes the rules of a bridge that is gone", async () => {
+      const server = await startTestServer({ BERTH_ALLOW_NETWORK: "true" });
+      let second: Berth | undefined;
+      try {
+        const alice = await server.connect("alice");
+        const { id } = await ok(alice, "container:create", {
+          name: "probe",
+          network: "outbound",
+          code: await probeCode(),
+        });
+        await server.berth.close(); // the container keeps running
+        const firewall = new EgressFirewall({
+          iptables: new ExecFileIptables(),
+          policy: egressPolicy([], []),
+          instanceId: server.berth.instanceId,
+          log: server.berth.log,
+        });
+        // While berth is away: a firewall reload flushes its rules, and a stale bridge's rules are left over.
+        await firewall.sweep(new Set());
+        await firewall.protect("br-feedfacecafe");
+        expect(await rulesOf(server)).toHaveLength(2);
+
+        second = new Berth(server.berth.config, { logDestination: new PassThrough() });
+        const port = await second.start();
+        const rules = await rulesOf(server);
+        expect(rules).toHaveLength(2);
+        expect(rules.join("\n")).not.toContain("br-feedfacecafe");
+        const client: Client = io(`http://127.0.0.1:${port}`, {
+          auth: { token: TOKENS.alice },
+          transports: ["websocket"],
+          reconnection: false,
+        });
+        try {
+          await eventually(10_000, "the workload reconnected", async () => {
+            const status = await ok(client, "container:status", { id });
+            return status.channel?.connected === true;
+          });
+          expectRejectedAtOnce(await connectFrom(client, id, await gatewayOf(id), hostPort));
+        } finally {
+          client.disconnect();
+        }
+      } finally {
+        await second?.close();
+        await server.close();
+      }
     });
   });
 
