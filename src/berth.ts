@@ -26,6 +26,7 @@ import { StatsSampler } from "./monitoring/stats-sampler.ts";
 import { EgressFirewall } from "./network/egress-firewall.ts";
 import { egressPolicy } from "./network/egress-policy.ts";
 import { ExecFileIptables, type Iptables } from "./network/iptables.ts";
+import { reportEgressFilter } from "./network/report-egress-filter.ts";
 import { ActivityRepository } from "./store/activity-repository.ts";
 import { ContainerRepository } from "./store/container-repository.ts";
 import { openDatabase } from "./store/database.ts";
@@ -203,7 +204,7 @@ export class Berth {
 
   /** Reconciles with the engine (when it answers), then listens. Resolves with the bound port. */
   async start(): Promise<number> {
-    if (this.config.allowNetwork) await this.#reportEgressFilter();
+    if (this.config.allowNetwork) await reportEgressFilter(this.#egress, this.log);
     const status = await this.engine.check();
     if (status.state === "up") await this.#reconcile();
     // Every later return of the engine: the first check's own "up" was handled just above.
@@ -259,18 +260,6 @@ export class Berth {
     } catch (err) {
       this.log.error({ err }, "reconciliation failed; it runs again when the engine comes back");
     }
-  }
-
-  /** Says at start whether `network: 'outbound'` can be filtered here; if not, creates asking for it are refused. */
-  async #reportEgressFilter(): Promise<void> {
-    const status = await this.#egress.check();
-    if (status.available)
-      this.log.info("egress filter available: outbound containers cannot reach the host or private ranges");
-    else
-      this.log.error(
-        { reason: status.reason },
-        "egress filter unavailable (iptables with Docker's DOCKER-USER chain is needed): network 'outbound' is refused",
-      );
   }
 
   async #protectOwnerNetworks(): Promise<void> {

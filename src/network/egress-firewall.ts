@@ -51,6 +51,10 @@ export class EgressFirewall {
     this.#policyHash = createHash("sha256").update(JSON.stringify(options.policy)).digest("hex").slice(0, 6);
   }
 
+  get policy(): EgressPolicy {
+    return this.#policy;
+  }
+
   /** Whether rules can be installed here: iptables runs, as root, and Docker's DOCKER-USER chain exists. */
   async check(): Promise<EgressFilterStatus> {
     try {

@@ -22,3 +22,11 @@ export function parseIpv4Cidr(text: string): Ipv4Cidr | undefined {
   const out = [24, 16, 8, 0].map((shift) => Math.floor(base / 2 ** shift) % 256).join(".");
   return `${out}/${prefix}` as Ipv4Cidr;
 }
+
+/** Whether the IPv4 address `ip` lies in `cidr`; false for anything that is not an IPv4 address. */
+export function ipv4InCidr(ip: string, cidr: Ipv4Cidr): boolean {
+  const address = parseIpv4Cidr(ip);
+  if (address === undefined || !address.endsWith("/32")) return false;
+  const [base = "", prefix = "32"] = cidr.split("/");
+  return parseIpv4Cidr(`${address.slice(0, -3)}/${prefix}`) === `${base}/${prefix}`;
+}
