@@ -43,6 +43,8 @@ export interface BerthOptions {
   onAdminTokenCreated?: (token: string) => void;
   /** The host's packet filter for `network: 'outbound'` (tests pass a missing binary); the `iptables` on the PATH by default. */
   iptables?: Iptables;
+  /** How often the owner bridges' egress rules are checked and put back if lost (default 30 s). */
+  egressRecheckMs?: number;
 }
 
 /**
@@ -69,9 +71,12 @@ export class Berth {
   readonly #docker: DockerodeClient;
   readonly #paths: ContainerPaths;
   readonly #egress: EgressFirewall;
+  readonly #egressRecheckMs: number;
   #sockets: SocketIOEventHandler | undefined;
   #closing: Promise<void> | undefined;
   #retryReconcile: NodeJS.Timeout | undefined;
+  /** A host firewall reload (ufw, firewalld) flushes berth's rules while containers run: they are put back within this period. */
+  #egressRecheck: NodeJS.Timeout | undefined;
 
   constructor(config: Config, options: BerthOptions = {}) {
     this.config = config;
@@ -108,6 +113,7 @@ export class Berth {
       log: this.log,
     });
     const releases = new ReleaseRepository(this.#db);
+    this.#egressRecheckMs = options.egressRecheckMs ?? 30_000;
     this.#egress = new EgressFirewall({
       iptables: options.iptables ?? new ExecFileIptables(),
       policy: egressPolicy(config.egressAllow, config.egressBlock),
@@ -205,6 +211,8 @@ export class Berth {
   /** Reconciles with the engine (when it answers), then listens. Resolves with the bound port. */
   async start(): Promise<number> {
     if (this.config.allowNetwork) await reportEgressFilter(this.#egress, this.log);
+    this.#egressRecheck = setInterval(() => void this.#protectOwnerNetworks(), this.#egressRecheckMs);
+    this.#egressRecheck.unref();
     const status = await this.engine.check();
     if (status.state === "up") await this.#reconcile();
     // Every later return of the engine: the first check's own "up" was handled just above.
@@ -263,12 +271,15 @@ export class Berth {
   }
 
   async #protectOwnerNetworks(): Promise<void> {
+    // A server that never ran outbound containers has no rules to keep, and may well have no iptables.
+    const outbound = () => this.#repo.all().some((r) => r.spec.network === "outbound");
+    if (this.#closing || (!this.config.allowNetwork && !outbound())) return;
     try {
       await protectOwnerNetworks(this.#docker, this.#egress, this.instanceId, this.log);
     } catch (err) {
       this.log.error(
         { err },
-        "could not check the egress filter of owner networks; it is checked again at each start",
+        "could not check the egress filter of owner networks; it is checked again shortly",
       );
     }
   }
@@ -279,6 +290,7 @@ export class Berth {
       this.log.info("berth is shutting down");
       this.engine.stop();
       clearTimeout(this.#retryReconcile);
+      clearInterval(this.#egressRecheck);
       await this.#sockets?.close();
       await this.#events.close();
       this.restarts.close();

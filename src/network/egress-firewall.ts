@@ -117,7 +117,8 @@ export class EgressFirewall {
     }
     // Only now that the current policy's chains are in place: the chains of an earlier policy go.
     await this.#unhook(bridge, (chain) => chain !== forward && chain !== input);
-    this.#log.debug({ bridge, forward, input }, "egress filter in place");
+    if (!hooked(forward) || !hooked(input))
+      this.#log.info({ bridge, forward, input }, "egress filter installed");
   }
 
   async #fill(chain: string, rules: string[][]): Promise<void> {

@@ -54,7 +54,7 @@ export async function echoCode(): Promise<{ files: Record<string, string> }> {
  */
 export async function startTestServer(
   env: Record<string, string> = {},
-  options: Pick<BerthOptions, "iptables"> = {},
+  options: Pick<BerthOptions, "iptables" | "egressRecheckMs"> = {},
 ): Promise<TestServer> {
   // Short paths: a Unix socket path may have at most 107 bytes.
   const dataDir = await mkdtemp(join(tmpdir(), "bt-"));
@@ -108,7 +108,7 @@ export async function startTestServer(
  */
 export function useTestServer(
   env: Record<string, string> = {},
-  options: Pick<BerthOptions, "iptables"> = {},
+  options: Pick<BerthOptions, "iptables" | "egressRecheckMs"> = {},
 ): TestServer {
   let server: TestServer | undefined;
   beforeAll(async () => {

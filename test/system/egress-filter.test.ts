@@ -222,7 +222,34 @@ describe.skipIf(NEEDS_ROOT)("egress filter for network 'outbound'", () => {
     });
   });
 
-  describe("after berth was away", () => {
+  describe("when its rules are lost", () => {
+    it("puts them back within the re-check period while berth runs (a host firewall reload)", async () => {
+      const server = await startTestServer({ BERTH_ALLOW_NETWORK: "true" }, { egressRecheckMs: 200 });
+      try {
+        const alice = await server.connect("alice");
+        const { id } = await ok(alice, "container:create", {
+          name: "probe",
+          network: "outbound",
+          code: await probeCode(),
+        });
+        const before = await rulesOf(server);
+        expect(before).toHaveLength(2);
+        const firewall = new EgressFirewall({
+          iptables: new ExecFileIptables(),
+          policy: egressPolicy([], []),
+          instanceId: server.berth.instanceId,
+          log: server.berth.log,
+        });
+        await firewall.sweep(new Set());
+        expect(await rulesOf(server)).toEqual([]);
+        await eventually(5000, "the rules are back", async () => (await rulesOf(server)).length === 2);
+        expect(await rulesOf(server)).toEqual(before);
+        expectRejectedAtOnce(await connectFrom(alice, id, await gatewayOf(id), hostPort));
+      } finally {
+        await server.close();
+      }
+    });
+
     it("puts the filter back at start on a bridge that lost it, and removes the rules of a bridge that is gone", async () => {
       const server = await startTestServer({ BERTH_ALLOW_NETWORK: "true" });
       let second: Berth | undefined;
