@@ -18,6 +18,7 @@ import { loadInstanceId, loadOrCreateAdminToken, prepareDataDir } from "./config
 import { newContainerId } from "./containers/container-id.ts";
 import { ContainerManager } from "./containers/container-manager.ts";
 import { ContainerPaths } from "./containers/container-paths.ts";
+import { protectOwnerNetworks } from "./containers/owner-network.ts";
 import { reconcile } from "./containers/reconciler.ts";
 import { RestartSupervisor } from "./containers/restart-supervisor.ts";
 import { DockerodeClient } from "./docker/dockerode-client.ts";
@@ -29,6 +30,10 @@ import { EngineEventWatcher } from "./monitoring/engine-event-watcher.ts";
 import { HealthMonitor } from "./monitoring/health-monitor.ts";
 import { NodeCgroupFs } from "./monitoring/node-cgroup-fs.ts";
 import { StatsSampler } from "./monitoring/stats-sampler.ts";
+import { EgressFirewall } from "./network/egress-firewall.ts";
+import { egressPolicy } from "./network/egress-policy.ts";
+import { ExecFileIptables, type Iptables } from "./network/iptables.ts";
+import { reportEgressFilter } from "./network/report-egress-filter.ts";
 import { ActivityRepository } from "./store/activity-repository.ts";
 import { ContainerRepository } from "./store/container-repository.ts";
 import { openDatabase } from "./store/database.ts";
@@ -44,6 +49,10 @@ export interface BerthOptions {
   logDestination?: NodeJS.WritableStream;
   /** Called once with a freshly generated admin token, to print it to the terminal. */
   onAdminTokenCreated?: (token: string) => void;
+  /** The host's packet filter for `network: 'outbound'` (tests pass a missing binary); the `iptables` on the PATH by default. */
+  iptables?: Iptables;
+  /** How often the owner bridges' egress rules are checked and put back if lost (default 30 s). */
+  egressRecheckMs?: number;
 }
 
 /**
@@ -74,9 +83,13 @@ export class Berth {
   readonly #app: FastifyInstance;
   readonly #docker: DockerodeClient;
   readonly #paths: ContainerPaths;
+  readonly #egress: EgressFirewall;
+  readonly #egressRecheckMs: number;
   #sockets: SocketIOEventHandler | undefined;
   #closing: Promise<void> | undefined;
   #retryReconcile: NodeJS.Timeout | undefined;
+  /** A host firewall reload (ufw, firewalld) flushes berth's rules while containers run: they are put back within this period. */
+  #egressRecheck: NodeJS.Timeout | undefined;
 
   constructor(config: Config, options: BerthOptions = {}) {
     this.config = config;
@@ -113,6 +126,13 @@ export class Berth {
       log: this.log,
     });
     const releases = new ReleaseRepository(this.#db);
+    this.#egressRecheckMs = options.egressRecheckMs ?? 30_000;
+    this.#egress = new EgressFirewall({
+      iptables: options.iptables ?? new ExecFileIptables(),
+      policy: egressPolicy(config.egressAllow, config.egressBlock),
+      instanceId: this.instanceId,
+      log: this.log,
+    });
     // One 'bad_hello' listener per container waiting to become ready; hundreds may wait at once.
     this.#channel.setMaxListeners(0);
     // Per-owner quota overrides come from the tokens file; until it is wired, every owner has the defaults.
@@ -143,6 +163,7 @@ export class Berth {
       instanceId: this.instanceId,
       paths: this.#paths,
       admission,
+      egress: this.#egress,
     });
     // Registered before any container is known, so secrets of adopted containers are hidden too.
     for (const record of repo.all()) this.redactor.addEnvironment(record.spec.env, record.spec.secretEnv);
@@ -221,6 +242,9 @@ export class Berth {
 
   /** Reconciles with the engine (when it answers), then listens. Resolves with the bound port. */
   async start(): Promise<number> {
+    if (this.config.allowNetwork) await reportEgressFilter(this.#egress, this.log);
+    this.#egressRecheck = setInterval(() => void this.#protectOwnerNetworks(), this.#egressRecheckMs);
+    this.#egressRecheck.unref();
     const status = await this.engine.check();
     if (status.state === "up") await this.#reconcile();
     // Every later return of the engine: the first check's own "up" was handled just above.
@@ -267,6 +291,7 @@ export class Berth {
         log: this.log,
       });
       await this.updater.recover();
+      await this.#protectOwnerNetworks();
       if (report.failed > 0 && !this.#closing) {
         // Something the engine refused (a container it could not remove, …): try again shortly.
         clearTimeout(this.#retryReconcile);
@@ -278,12 +303,27 @@ export class Berth {
     }
   }
 
+  async #protectOwnerNetworks(): Promise<void> {
+    // A server that never ran outbound containers has no rules to keep, and may well have no iptables.
+    const outbound = () => this.#repo.all().some((r) => r.spec.network === "outbound");
+    if (this.#closing || (!this.config.allowNetwork && !outbound())) return;
+    try {
+      await protectOwnerNetworks(this.#docker, this.#egress, this.instanceId, this.log);
+    } catch (err) {
+      this.log.error(
+        { err },
+        "could not check the egress filter of owner networks; it is checked again shortly",
+      );
+    }
+  }
+
   /** Stops taking work, lets operations in flight finish, then closes in reverse order. Safe to call twice. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.log.info("berth is shutting down");
       this.engine.stop();
       clearTimeout(this.#retryReconcile);
+      clearInterval(this.#egressRecheck);
       await this.#sockets?.close();
       await this.#events.close();
       this.restarts.close();

@@ -1,6 +1,7 @@
 import { chmod, lchown, lstat, mkdir, rm } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { dirname } from "node:path";
+import type { RepeatedLog } from "../logging/repeated-log.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import { ChannelNotConnectedError } from "./channel-errors.ts";
 import type { BadHelloInfo, ChannelStatus, DisconnectReason, HelloInfo } from "./channel-types.ts";
@@ -36,6 +37,7 @@ export class ContainerChannel {
   readonly #limits: ConnectionLimits;
   readonly #hooks: ChannelHooks;
   readonly #log: SystemLogger;
+  readonly #repeated: RepeatedLog;
   readonly #connectionHooks: ConnectionHooks;
   readonly #all = new Set<WorkloadConnection>();
   readonly #waiters = new Set<HelloWaiter>();
@@ -47,12 +49,20 @@ export class ContainerChannel {
   #lastSeenAt: number | undefined;
   #closing: Promise<void> | undefined;
 
-  constructor(id: string, path: string, limits: ConnectionLimits, hooks: ChannelHooks, log: SystemLogger) {
+  constructor(
+    id: string,
+    path: string,
+    limits: ConnectionLimits,
+    hooks: ChannelHooks,
+    log: SystemLogger,
+    repeated: RepeatedLog,
+  ) {
     this.id = id;
     this.path = path;
     this.#limits = limits;
     this.#hooks = hooks;
     this.#log = log;
+    this.#repeated = repeated;
     this.#connectionHooks = {
       onHello: (conn, info) => this.#onHello(conn, info),
       onBadHello: (_conn, reason, message) => {
@@ -193,7 +203,7 @@ export class ContainerChannel {
       socket.destroy();
       return;
     }
-    const conn = new WorkloadConnection(socket, this.id, this.#limits, this.#connectionHooks, this.#log);
+    const conn = new WorkloadConnection(socket, this.id, this.#limits, this.#connectionHooks, this.#repeated);
     this.#all.add(conn);
     const previous = this.#handshaking;
     this.#handshaking = conn;
@@ -213,8 +223,10 @@ export class ContainerChannel {
       code: "REPLACED",
       message: "A newer connection to this socket replaced this one.",
     });
-    this.#log.info(
-      { containerId: this.id, protocol: info.protocol, replaced: previous !== undefined },
+    this.#repeated.info(
+      `${this.id}:connected`,
+      { containerId: this.id },
+      { protocol: info.protocol, replaced: previous !== undefined },
       "workload connected",
     );
     for (const waiter of [...this.#waiters]) {
@@ -231,7 +243,12 @@ export class ContainerChannel {
       this.#lastSeenAt = conn.lastSeenAt;
     }
     if (!wasReady) return;
-    this.#log.info({ containerId: this.id, reason }, "workload disconnected");
+    this.#repeated.info(
+      `${this.id}:disconnected`,
+      { containerId: this.id },
+      { reason },
+      "workload disconnected",
+    );
     this.#hooks.onDisconnected(reason);
   }
 }

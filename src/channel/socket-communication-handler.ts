@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import { ShuttingDownError, ValidationError } from "../errors/errors.ts";
+import { RepeatedLog } from "../logging/repeated-log.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import { ChannelNotConnectedError } from "./channel-errors.ts";
 import type { BadHelloInfo, ChannelStatus, HelloInfo, SocketCommunicationEvents } from "./channel-types.ts";
@@ -25,6 +26,8 @@ export interface SocketCommunicationOptions {
   /** More bad frames than this within badFrameWindowMs and the workload is cut off (default 20 in 10 s). */
   badFrameLimit?: number;
   badFrameWindowMs?: number;
+  /** Events a workload causes at will are logged once, then counted in one line per this interval (default 60 s). */
+  repeatedLogIntervalMs?: number;
 }
 
 export interface RequestOptions {
@@ -61,6 +64,7 @@ export class SocketCommunicationHandler extends EventEmitter<SocketCommunication
   readonly #maxRequestTimeoutMs: number;
   readonly #limits: ConnectionLimits;
   readonly #log: SystemLogger;
+  readonly #repeated: RepeatedLog;
   readonly #channels = new Map<string, { channel: ContainerChannel; opened: Promise<void> }>();
   /** Channels being closed, so a re-open of the same id waits until the old socket file is gone. */
   readonly #closing = new Map<string, Promise<void>>();
@@ -71,6 +75,7 @@ export class SocketCommunicationHandler extends EventEmitter<SocketCommunication
     this.#runDir = opts.runDir;
     this.#maxRequestTimeoutMs = opts.maxRequestTimeoutMs;
     this.#log = opts.log;
+    this.#repeated = new RepeatedLog(opts.log, { intervalMs: opts.repeatedLogIntervalMs ?? 60_000 });
     this.#limits = {
       maxFrameBytes: opts.maxFrameBytes,
       maxQueuedBytes: opts.maxQueuedBytes ?? 4 * opts.maxFrameBytes,
@@ -110,6 +115,7 @@ export class SocketCommunicationHandler extends EventEmitter<SocketCommunication
         onMessage: (data, ts) => this.#emit("message", id, data, ts),
       },
       this.#log,
+      this.#repeated,
     );
     const closing = this.#closing.get(id);
     const entry = { channel, opened: Promise.resolve() };
@@ -148,6 +154,7 @@ export class SocketCommunicationHandler extends EventEmitter<SocketCommunication
     this.#closedAll ??= (async () => {
       await Promise.all([...this.#channels.keys()].map((id) => this.close(id)));
       await Promise.all([...this.#closing.values()]);
+      this.#repeated.close(); // the counts of the last interval, not lost at shutdown
     })();
     return this.#closedAll;
   }

@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import type { SystemLogger } from "../logging/system-logger.ts";
+import type { RepeatedLog } from "../logging/repeated-log.ts";
 import { BadFrameMeter } from "./bad-frame-meter.ts";
 import { ChannelDisconnectedError, ChannelNotConnectedError, WorkloadError } from "./channel-errors.ts";
 import type { DisconnectReason, HelloInfo } from "./channel-types.ts";
@@ -55,7 +55,8 @@ export class WorkloadConnection {
   readonly #containerId: string;
   readonly #limits: ConnectionLimits;
   readonly #hooks: ConnectionHooks;
-  readonly #log: SystemLogger;
+  /** Everything a workload can make happen at will is logged once, then counted, per container. */
+  readonly #repeated: RepeatedLog;
   readonly #decoder: FrameDecoder;
   readonly #requests = new InFlightCalls();
   readonly #pings = new InFlightCalls();
@@ -80,13 +81,13 @@ export class WorkloadConnection {
     containerId: string,
     limits: ConnectionLimits,
     hooks: ConnectionHooks,
-    log: SystemLogger,
+    repeated: RepeatedLog,
   ) {
     this.#socket = socket;
     this.#containerId = containerId;
     this.#limits = limits;
     this.#hooks = hooks;
-    this.#log = log;
+    this.#repeated = repeated;
     this.#badFrames = new BadFrameMeter(limits.badFrameLimit, limits.badFrameWindowMs);
     this.#decoder = new FrameDecoder(limits.maxFrameBytes, {
       onLine: (line) => this.#onLine(line),
@@ -97,8 +98,10 @@ export class WorkloadConnection {
       limits.heartbeatMisses,
       () => this.#sendHeartbeat(),
       () => {
-        this.#log.warn(
-          { containerId, silentMs: limits.heartbeatIntervalMs * limits.heartbeatMisses },
+        this.#repeated.warn(
+          `${containerId}:heartbeat_timeout`,
+          { containerId },
+          { silentMs: limits.heartbeatIntervalMs * limits.heartbeatMisses },
           "workload stopped answering",
         );
         this.close("heartbeat_timeout");
@@ -113,7 +116,13 @@ export class WorkloadConnection {
     socket.on("end", () => this.close("closed"));
     socket.on("error", (err: NodeJS.ErrnoException) => {
       const peerGone = err.code === "EPIPE" || err.code === "ECONNRESET";
-      if (!peerGone) this.#log.warn({ containerId, err }, "workload socket failed");
+      if (!peerGone)
+        this.#repeated.warn(
+          `${containerId}:socket_error`,
+          { containerId },
+          { err },
+          "workload socket failed",
+        );
       this.close(peerGone ? "closed" : "socket_error");
     });
     socket.on("close", () => {
@@ -284,7 +293,13 @@ export class WorkloadConnection {
 
   #refuseHello(reason: BadHelloReason, code: ProtocolErrorCode, message: string): void {
     if (this.#state !== "handshaking") return;
-    this.#log.warn({ containerId: this.#containerId, reason }, "refused workload handshake");
+    const containerId = this.#containerId;
+    this.#repeated.warn(
+      `${containerId}:bad_hello`,
+      { containerId },
+      { reason },
+      "refused workload handshake",
+    );
     this.#hooks.onBadHello(this, reason, message);
     this.close("closed", { code, message });
   }
@@ -353,7 +368,13 @@ export class WorkloadConnection {
     if (settled) return;
     if (this.#wasIssued(id)) {
       // The request timed out or was aborted before the answer came: the workload did nothing wrong.
-      this.#log.debug({ containerId: this.#containerId, requestId: id }, "dropped late response");
+      const containerId = this.#containerId;
+      this.#repeated.debug(
+        `${containerId}:late_response`,
+        { containerId },
+        { requestId: id },
+        "dropped late response",
+      );
     } else {
       this.#badFrame("UNKNOWN_REQUEST", "No request with this id is waiting for an answer.", bytes, { id });
     }
@@ -391,8 +412,11 @@ export class WorkloadConnection {
     const tooMany = this.#badFrames.record(Date.now());
     const badFrames = this.#badFrames.total;
     // Sizes and kinds only: the frame itself may hold application data or secrets.
-    this.#log.warn(
-      { containerId: this.#containerId, code, bytes, badFrames, type: about.type },
+    const containerId = this.#containerId;
+    this.#repeated.warn(
+      `${containerId}:bad_frame`,
+      { containerId },
+      { code, bytes, badFrames, type: about.type },
       "dropped bad frame",
     );
     if (tooMany) {

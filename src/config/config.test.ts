@@ -50,6 +50,16 @@ describe("loadConfig", () => {
     expect(c.engineQueue.concurrency).toBe(2);
   });
 
+  it("reads egress ranges as normalised IPv4 CIDRs", () => {
+    const c = loadConfig({
+      BERTH_EGRESS_ALLOW: "10.1.2.3/8, 192.168.1.5",
+      BERTH_EGRESS_BLOCK: "203.0.113.0/24",
+    });
+    expect(c.egressAllow).toEqual(["10.0.0.0/8", "192.168.1.5/32"]);
+    expect(c.egressBlock).toEqual(["203.0.113.0/24"]);
+    expect(loadConfig({}).egressAllow).toEqual([]);
+  });
+
   it.each([
     [{ BERTH_QUOTA_CONTAINERS: "0" }, "BERTH_QUOTA_CONTAINERS"],
     [{ BERTH_QUOTA_CPUS: "0.001" }, "BERTH_QUOTA_CPUS"],
@@ -61,6 +71,9 @@ describe("loadConfig", () => {
     [{ BERTH_UID_RANGE: "5-1" }, "BERTH_UID_RANGE"],
     [{ BERTH_MAX_CODE_BYTES: "99999999999" }, "BERTH_MAX_CODE_BYTES"],
     [{ BERTH_LOG_LEVEL: "loud" }, "BERTH_LOG_LEVEL"],
+    [{ BERTH_EGRESS_ALLOW: "10.0.0.0/33" }, "BERTH_EGRESS_ALLOW"],
+    [{ BERTH_EGRESS_ALLOW: "fc00::/7" }, "BERTH_EGRESS_ALLOW"],
+    [{ BERTH_EGRESS_BLOCK: "example.com" }, "BERTH_EGRESS_BLOCK"],
   ])("refuses %j naming the variable", (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(name);

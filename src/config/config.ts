@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { z } from "zod";
 import type { QuotaLimits } from "../admission/quota-limits.ts";
 import type { RateLimits } from "../admission/rate-limiter.ts";
+import { type Ipv4Cidr, parseIpv4Cidr } from "../network/ipv4-cidr.ts";
 
 /**
  * The one place that reads the environment. Everything else receives this
@@ -38,6 +39,8 @@ const EnvSchema = z.object({
   BERTH_TOKENS: list,
   BERTH_ADMIN_TOKEN: z.string().optional(),
   BERTH_ALLOW_NETWORK: bool(false),
+  BERTH_EGRESS_ALLOW: list,
+  BERTH_EGRESS_BLOCK: list,
   BERTH_MAX_PAYLOAD_BYTES: int(16 * MiB, 1024),
   BERTH_MAX_CODE_BYTES: int(8 * MiB, 1),
   BERTH_MAX_CODE_FILES: int(10_000, 1),
@@ -90,6 +93,10 @@ export interface Config {
   readonly tokens: ReadonlyMap<string, string>;
   readonly adminToken: string | undefined;
   readonly allowNetwork: boolean;
+  /** IPv4 ranges `network: 'outbound'` may reach despite the blocks (host, private, link-local). */
+  readonly egressAllow: readonly Ipv4Cidr[];
+  /** IPv4 ranges blocked for `network: 'outbound'` on top of the defaults. */
+  readonly egressBlock: readonly Ipv4Cidr[];
   readonly maxPayloadBytes: number;
   readonly maxCodeBytes: number;
   readonly maxCodeFiles: number;
@@ -151,6 +158,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       "invalid configuration:\n  BERTH_MAX_CODE_BYTES must be below BERTH_MAX_PAYLOAD_BYTES (the transport limit)",
     );
   }
+  const cidrs = (name: string, values: string[]): Ipv4Cidr[] =>
+    values.map((v) => {
+      const cidr = parseIpv4Cidr(v);
+      if (!cidr)
+        throw new ConfigError(`invalid configuration:\n  ${name}: '${v}' is not an IPv4 address or CIDR`);
+      return cidr;
+    });
+  const egressAllow = cidrs("BERTH_EGRESS_ALLOW", e.BERTH_EGRESS_ALLOW);
+  const egressBlock = cidrs("BERTH_EGRESS_BLOCK", e.BERTH_EGRESS_BLOCK);
   const dataDir = resolve(e.BERTH_DATA_DIR);
   const dockerHost = e.DOCKER_HOST?.startsWith("unix://") ? e.DOCKER_HOST.slice(7) : undefined;
   return Object.freeze({
@@ -166,6 +182,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tokens,
     adminToken: e.BERTH_ADMIN_TOKEN,
     allowNetwork: e.BERTH_ALLOW_NETWORK,
+    egressAllow: Object.freeze(egressAllow),
+    egressBlock: Object.freeze(egressBlock),
     maxPayloadBytes: e.BERTH_MAX_PAYLOAD_BYTES,
     maxCodeBytes: e.BERTH_MAX_CODE_BYTES,
     maxCodeFiles: e.BERTH_MAX_CODE_FILES,

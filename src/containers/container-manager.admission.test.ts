@@ -58,6 +58,8 @@ describe("ContainerManager with admission control (fake engine)", () => {
       repo: new ContainerRepository(db),
       releases: new ReleaseRepository(db),
       channel: new FakeWorkloadChannel(),
+      // Nothing here asks for network: 'outbound', so the guard is never consulted.
+      egress: { protect: async () => {}, release: async () => {}, sweep: async () => {} },
       redactor,
       log: createSystemLogger({ level: "silent", redactor, destination: new PassThrough() }),
       instanceId: "test",

@@ -10,6 +10,9 @@ import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
 import { DockerError } from "../errors/errors.ts";
 import { Redactor } from "../logging/redactor.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
+import { EgressFirewall } from "../network/egress-firewall.ts";
+import { egressPolicy } from "../network/egress-policy.ts";
+import { FakeIptables } from "../network/testing/fake-iptables.ts";
 import { ContainerRepository } from "../store/container-repository.ts";
 import { openDatabase } from "../store/database.ts";
 import { ReleaseRepository } from "../store/release-repository.ts";
@@ -33,11 +36,16 @@ describe("ContainerManager (with a fake engine)", () => {
   let channel: FakeWorkloadChannel;
   let repo: ContainerRepository;
   let manager: ContainerManager;
+  let iptables: FakeIptables;
   let close: () => void;
 
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "cm-"));
-    const config = loadConfig({ BERTH_DATA_DIR: dataDir, BERTH_READY_TIMEOUT_MS: "300" });
+    const config = loadConfig({
+      BERTH_DATA_DIR: dataDir,
+      BERTH_READY_TIMEOUT_MS: "300",
+      BERTH_ALLOW_NETWORK: "true",
+    });
     prepareDataDir(config.dataDir, config.runDir);
     const db = openDatabase(join(dataDir, "berth.db"));
     close = () => db.close();
@@ -45,6 +53,8 @@ describe("ContainerManager (with a fake engine)", () => {
     docker = new FakeDockerClient();
     channel = new FakeWorkloadChannel();
     const redactor = new Redactor();
+    const log = createSystemLogger({ level: "silent", redactor, destination: new PassThrough() });
+    iptables = new FakeIptables();
     manager = new ContainerManager({
       config,
       docker,
@@ -52,9 +62,10 @@ describe("ContainerManager (with a fake engine)", () => {
       releases: new ReleaseRepository(db),
       channel,
       redactor,
-      log: createSystemLogger({ level: "silent", redactor, destination: new PassThrough() }),
+      log,
       instanceId: "test",
       paths: new ContainerPaths(config.dataDir, config.runDir),
+      egress: new EgressFirewall({ iptables, policy: egressPolicy([], []), instanceId: "test", log }),
     });
   });
   afterEach(async () => {
@@ -79,6 +90,35 @@ describe("ContainerManager (with a fake engine)", () => {
       await expectNothingLeft();
     },
   );
+
+  it("filters an outbound container's bridge before the container starts, and unfilters it with the network", async () => {
+    const run = iptables.run.bind(iptables);
+    let engineCallsWhenHooked = -1;
+    iptables.run = (args) => {
+      if (args[0] === "-I") engineCallsWhenHooked = docker.calls.length;
+      return run(args);
+    };
+    const created = await manager.create(alice, spec({ network: "outbound" }));
+    const engineCalls = docker.calls.map((c) => c.method);
+    expect(engineCalls.indexOf("createContainer")).toBeGreaterThanOrEqual(engineCallsWhenHooked);
+    expect(engineCalls.indexOf("ensureNetwork")).toBeLessThan(engineCallsWhenHooked);
+    expect(iptables.chains.get("DOCKER-USER")).toHaveLength(2);
+    expect(iptables.chains.get("INPUT")).toHaveLength(1);
+    await manager.delete(alice, created.id);
+    expect(docker.networks.size).toBe(0);
+    expect(iptables.dump()).toEqual(["DOCKER-USER: -j RETURN"]);
+  });
+
+  it("refuses an outbound container when the egress filter cannot be installed (fail closed), and leaves nothing behind", async () => {
+    iptables.broken = "spawn iptables ENOENT";
+    await expect(manager.create(alice, spec({ network: "outbound" }))).rejects.toMatchObject({
+      code: "EGRESS_FILTER_UNAVAILABLE",
+    });
+    expect(docker.calls.some((c) => c.method === "createContainer")).toBe(false);
+    await expectNothingLeft();
+    // Containers without network do not need the filter.
+    await expect(manager.create(alice, spec())).resolves.toMatchObject({ state: "running" });
+  });
 
   it("answers NOT_READY with the exit code as soon as the workload exits, and keeps the container", async () => {
     channel.autoHello = false;

@@ -18,6 +18,7 @@ import { type ContainerInfo, toContainerInfo } from "./container-info.ts";
 import type { ContainerPaths } from "./container-paths.ts";
 import { type ContainerSpec, toStoredSpec } from "./container-spec.ts";
 import { type ContainerState, STARTABLE, STOPPABLE, stateFromEngine } from "./container-state.ts";
+import type { EgressGuard } from "./egress-guard.ts";
 import { type ListRequest, type ListResult, listContainers } from "./list-containers.ts";
 import { OperationQueue } from "./operation-queue.ts";
 import { type OperationName, type OperationOutcome, OperationTracker } from "./operation-tracker.ts";
@@ -39,6 +40,8 @@ export interface ContainerManagerOptions {
   paths: ContainerPaths;
   /** Quotas and the fair engine queue; none when left out. */
   admission?: AdmissionPort;
+  /** Filters what `network: 'outbound'` containers can reach; consulted before each of them starts. */
+  egress: EgressGuard;
 }
 
 export interface StatusChange {
@@ -201,9 +204,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         await this.#o.channel.open(id, { uid: record.uid, gid: record.uid });
 
         const networkName =
-          spec.network === "outbound"
-            ? await ensureOwnerNetwork(docker, this.#o.instanceId, actor.owner)
-            : undefined;
+          spec.network === "outbound" ? await this.#filteredNetwork(actor.owner) : undefined;
         const dockerId = await docker.createContainer(
           buildCreateBody({
             id,
@@ -264,6 +265,8 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
       const t0 = Date.now();
       let started: boolean;
       try {
+        // The filter may have gone since the create (a host firewall reload, a reboot): never start unfiltered.
+        if (current.spec.network === "outbound") await this.#filteredNetwork(current.owner);
         started = await this.#o.docker.startContainer(this.#dockerId(current));
       } catch (err) {
         this.#setState(current, this.#afterFailure(err, before), "start failed");
@@ -322,6 +325,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
       this.#setState(current, "restarting", "restarting");
       const dockerId = this.#dockerId(current);
       try {
+        if (current.spec.network === "outbound") await this.#filteredNetwork(current.owner);
         await this.#o.docker.stopContainer(dockerId, options.timeoutSec ?? this.#o.config.stopTimeoutSec);
         startedAt = await this.startProcess(current);
       } catch (err) {
@@ -426,6 +430,8 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
 
   /** Starts the process and returns when berth asked for it, for `waitReady`. */
   async startProcess(record: ContainerRecord): Promise<number> {
+    // The filter first, so no turn at the engine is held while iptables runs.
+    if (record.spec.network === "outbound") await this.#filteredNetwork(record.owner);
     // A step of an operation already admitted: it waits for its turn, never refused half-way.
     const turn = await this.#admission.engineTurn(record.owner, { bounded: false });
     const t0 = Date.now();
@@ -526,11 +532,22 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     }
   }
 
+  /** The owner's bridge, created if missing, with its egress filter in place (or EGRESS_FILTER_UNAVAILABLE). */
+  async #filteredNetwork(owner: string): Promise<string> {
+    const network = await ensureOwnerNetwork(this.#o.docker, this.#o.instanceId, owner);
+    await this.#o.egress.protect(network.bridge);
+    return network.name;
+  }
+
   async #removeOwnerNetworkIfUnused(owner: string): Promise<void> {
     const stillUsed = this.#o.repo
       .list({ owner, limit: 1_000_000 })
       .some((r) => r.spec.network === "outbound");
-    if (!stillUsed) await this.#o.docker.removeNetwork(ownerNetworkName(this.#o.instanceId, owner));
+    if (stillUsed) return;
+    const name = ownerNetworkName(this.#o.instanceId, owner);
+    const network = await this.#o.docker.inspectNetwork(name);
+    // The rules go only once the network has: a bridge that still has containers stays filtered.
+    if ((await this.#o.docker.removeNetwork(name)) && network) await this.#o.egress.release(network.bridge);
   }
 
   /**

@@ -29,6 +29,13 @@ export interface NetworkSpec {
   options?: Record<string, string>;
 }
 
+/** A network as the egress filter needs it: the host-side interface its traffic enters through. */
+export interface NetworkInfo {
+  id: string;
+  /** The bridge's interface on the host: `br-<first 12 of the id>`, or the name set by option. */
+  bridge: string;
+}
+
 /** One engine event about a container, as berth needs it. */
 export interface EngineEvent {
   /** start, die, oom, pause, unpause, destroy, health_status: healthy, … */
@@ -82,8 +89,10 @@ export interface DockerClient {
     opts: { tail: number },
     onChunk: (chunk: Buffer) => void,
   ): Promise<EventSubscription>;
-  /** Creates the network if it does not exist. */
-  ensureNetwork(spec: NetworkSpec): Promise<void>;
+  /** Creates the network if it does not exist (IPv4 only: the egress filter is IPv4). */
+  ensureNetwork(spec: NetworkSpec): Promise<NetworkInfo>;
+  /** undefined when there is no such network. */
+  inspectNetwork(name: string): Promise<NetworkInfo | undefined>;
   /** Removes the network; missing or still in use is not an error (returns false when in use). */
   removeNetwork(name: string): Promise<boolean>;
   listNetworks(labels: Record<string, string>): Promise<string[]>;

@@ -11,6 +11,7 @@ import type {
   EngineEvent,
   EngineVersion,
   EventSubscription,
+  NetworkInfo,
   NetworkSpec,
 } from "./docker-client.ts";
 import { demuxLogs } from "./log-demux.ts";
@@ -282,26 +283,47 @@ export class DockerodeClient implements DockerClient {
     return { done, close: () => abort.abort() };
   }
 
-  async ensureNetwork(spec: NetworkSpec): Promise<void> {
-    await this.#call("network create", async () => {
-      try {
-        await this.#docker.getNetwork(spec.name).inspect();
-        return;
-      } catch (err) {
-        if ((err as { statusCode?: number }).statusCode !== 404) throw err;
-      }
+  async ensureNetwork(spec: NetworkSpec): Promise<NetworkInfo> {
+    return this.#call("network create", async () => {
+      const existing = await this.#inspectNetwork(spec.name);
+      if (existing) return existing;
       try {
         await this.#docker.createNetwork({
           Name: spec.name,
           Driver: "bridge",
           CheckDuplicate: true,
+          // Said outright, so that a daemon defaulting new networks to IPv6 does not open a path the filter does not cover.
+          EnableIPv6: false,
           Labels: spec.labels,
           Options: spec.options ?? {},
         });
       } catch (err) {
         if ((err as { statusCode?: number }).statusCode !== 409) throw err; // made meanwhile by a concurrent create
       }
+      const made = await this.#inspectNetwork(spec.name);
+      if (!made)
+        throw Object.assign(new Error(`network ${spec.name} vanished after its creation`), {
+          statusCode: 404,
+        });
+      return made;
     });
+  }
+
+  async inspectNetwork(name: string): Promise<NetworkInfo | undefined> {
+    return this.#call("network inspect", () => this.#inspectNetwork(name));
+  }
+
+  async #inspectNetwork(name: string): Promise<NetworkInfo | undefined> {
+    try {
+      const n = (await this.#docker.getNetwork(name).inspect()) as {
+        Id: string;
+        Options?: Record<string, string>;
+      };
+      return { id: n.Id, bridge: n.Options?.["com.docker.network.bridge.name"] ?? `br-${n.Id.slice(0, 12)}` };
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw err;
+    }
   }
 
   async removeNetwork(name: string): Promise<boolean> {

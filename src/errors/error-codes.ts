@@ -100,6 +100,11 @@ export const ERROR_CODES = {
     retryable: true,
     message: "Too many requests; try again shortly.",
   },
+  EGRESS_FILTER_UNAVAILABLE: {
+    category: "system",
+    retryable: false,
+    message: "Outbound network is unavailable: this server cannot filter it.",
+  },
   SHUTTING_DOWN: { category: "system", retryable: true, message: "berth is shutting down." },
   INTERNAL: { category: "system", retryable: false, message: "Something went wrong inside berth." },
 } as const satisfies Record<string, ErrorCodeDefinition>;

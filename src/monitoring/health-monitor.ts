@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { HealthState } from "../containers/container-state.ts";
+import { RepeatedLog } from "../logging/repeated-log.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ContainerRecord, ContainerRepository } from "../store/container-repository.ts";
 import { partialMatch } from "../util/partial-match.ts";
@@ -60,7 +61,7 @@ interface Sources {
  */
 export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
   readonly #o: HealthMonitorOptions;
-  readonly #log: SystemLogger;
+  readonly #repeated: RepeatedLog;
   readonly #tracked = new Map<string, Sources>();
   readonly #onConnected = (id: string) => this.#channelChanged(id, true, "connected");
   readonly #onDisconnected = (id: string, reason: string) =>
@@ -69,7 +70,7 @@ export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
   constructor(options: HealthMonitorOptions) {
     super();
     this.#o = options;
-    this.#log = options.log.child({ component: "HealthMonitor" });
+    this.#repeated = new RepeatedLog(options.log.child({ component: "HealthMonitor" }));
     options.channel.on("connected", this.#onConnected);
     options.channel.on("disconnected", this.#onDisconnected);
   }
@@ -179,7 +180,13 @@ export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
     const record = this.#o.repo.get(id);
     if (!record || record.health === health) return;
     this.#o.repo.update(id, { health });
-    this.#log.info({ containerId: id, health, previous: record.health, reason }, "health changed");
+    // A workload that reconnects in a loop flips its health each time: logged once per kind of flip, then counted.
+    this.#repeated.info(
+      `${id}:health:${health}`,
+      { containerId: id, health },
+      { previous: record.health, reason },
+      "health changed",
+    );
     this.emit("change", { id, health, previous: record.health, reason });
   }
 
@@ -187,5 +194,6 @@ export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
     this.#o.channel.off("connected", this.#onConnected);
     this.#o.channel.off("disconnected", this.#onDisconnected);
     for (const id of [...this.#tracked.keys()]) this.untrack(id, false);
+    this.#repeated.close();
   }
 }

@@ -12,8 +12,13 @@ import type {
   ResultMap,
   ServerToClientEvents,
 } from "../../src/api/contract.ts";
-import { Berth } from "../../src/berth.ts";
+import { Berth, type BerthOptions } from "../../src/berth.ts";
 import { loadConfig } from "../../src/config/config.ts";
+import { Redactor } from "../../src/logging/redactor.ts";
+import { createSystemLogger } from "../../src/logging/system-logger.ts";
+import { EgressFirewall } from "../../src/network/egress-firewall.ts";
+import { egressPolicy } from "../../src/network/egress-policy.ts";
+import { ExecFileIptables } from "../../src/network/iptables.ts";
 
 export const docker = new Dockerode({ socketPath: "/var/run/docker.sock" });
 
@@ -65,7 +70,10 @@ export const ADMISSION_OFF: Record<string, string> = {
  * own instance id), and on close removes whatever it left in the engine, by
  * its instance label — even after a failed test.
  */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: Pick<BerthOptions, "iptables" | "egressRecheckMs"> = {},
+): Promise<TestServer> {
   // Short paths: a Unix socket path may have at most 107 bytes.
   const dataDir = await mkdtemp(join(tmpdir(), "bt-"));
   const logStream = new PassThrough();
@@ -84,7 +92,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     ...ADMISSION_OFF,
     ...env,
   });
-  const berth = new Berth(config, { logDestination: logStream });
+  const berth = new Berth(config, { logDestination: logStream, ...options });
   const port = await berth.start();
   const url = `http://127.0.0.1:${port}`;
   const clients: Client[] = [];
@@ -117,10 +125,13 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
  * closed (and everything it made removed) after them. Call it inside the
  * `describe`; hooks registered after it see a started server.
  */
-export function useTestServer(env: Record<string, string> = {}): TestServer {
+export function useTestServer(
+  env: Record<string, string> = {},
+  options: Pick<BerthOptions, "iptables" | "egressRecheckMs"> = {},
+): TestServer {
   let server: TestServer | undefined;
   beforeAll(async () => {
-    server = await startTestServer(env);
+    server = await startTestServer(env, options);
   });
   afterAll(async () => {
     await server?.close();
@@ -166,6 +177,20 @@ export async function removeInstance(instanceId: string): Promise<void> {
         .catch(() => {}),
     ),
   );
+  await removeEgressRules(instanceId);
+}
+
+/** Removes the egress filter rules this instance left (none, unless it crashed); nothing where iptables is missing. */
+async function removeEgressRules(instanceId: string): Promise<void> {
+  const redactor = new Redactor();
+  const log = createSystemLogger({ level: "silent", redactor, destination: new PassThrough() });
+  const firewall = new EgressFirewall({
+    iptables: new ExecFileIptables(),
+    policy: egressPolicy([], []),
+    instanceId,
+    log,
+  });
+  await firewall.sweep(new Set()).catch(() => {});
 }
 
 /** Emits a contract event and resolves with its acknowledgement. */

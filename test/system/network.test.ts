@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { NEEDS_ROOT } from "../helpers/needs-root.ts";
 import { docker, echoCode, ok, useTestServer } from "../helpers/test-server.ts";
 
-describe("outbound network, where the server allows it", () => {
+// Outbound containers need the egress filter, and so iptables, and so root.
+describe.skipIf(NEEDS_ROOT)("outbound network, where the server allows it", () => {
   const server = useTestServer({ BERTH_ALLOW_NETWORK: "true" });
 
   it("puts each owner's containers on the owner's own bridge, without traffic between containers, and removes it with the last", async () => {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { DockerError, DockerUnavailableError } from "../../errors/errors.ts";
 import type {
   ContainerCreateBody,
@@ -7,6 +8,7 @@ import type {
   EngineEvent,
   EngineVersion,
   EventSubscription,
+  NetworkInfo,
   NetworkSpec,
 } from "../docker-client.ts";
 
@@ -189,9 +191,15 @@ export class FakeDockerClient implements DockerClient {
     return { done: new Promise(() => {}), close: () => {} };
   }
 
-  async ensureNetwork(spec: NetworkSpec): Promise<void> {
+  async ensureNetwork(spec: NetworkSpec): Promise<NetworkInfo> {
     this.#enter("ensureNetwork", spec);
     this.networks.add(spec.name);
+    return fakeNetworkInfo(spec.name);
+  }
+
+  async inspectNetwork(name: string): Promise<NetworkInfo | undefined> {
+    this.#enter("inspectNetwork", name);
+    return this.networks.has(name) ? fakeNetworkInfo(name) : undefined;
   }
 
   async removeNetwork(name: string): Promise<boolean> {
@@ -204,4 +212,10 @@ export class FakeDockerClient implements DockerClient {
     this.#enter("listNetworks");
     return [...this.networks];
   }
+}
+
+/** A bridge name derived from the network's name, as stable as Docker's `br-<id>`. */
+function fakeNetworkInfo(name: string): NetworkInfo {
+  const id = createHash("sha256").update(name).digest("hex");
+  return { id, bridge: `br-${id.slice(0, 12)}` };
 }

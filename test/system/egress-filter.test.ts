@@ -1,0 +1,305 @@
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { createServer, type Server } from "node:net";
+import { networkInterfaces } from "node:os";
+import { PassThrough } from "node:stream";
+import { promisify } from "node:util";
+import { io } from "socket.io-client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Berth } from "../../src/berth.ts";
+import { EgressFirewall } from "../../src/network/egress-firewall.ts";
+import { egressPolicy } from "../../src/network/egress-policy.ts";
+import { ExecFileIptables } from "../../src/network/iptables.ts";
+import { eventually } from "../helpers/deadline.ts";
+import { NEEDS_ROOT } from "../helpers/needs-root.ts";
+import { createTestNetns, pickSubnet, type TestNetns } from "../helpers/test-netns.ts";
+import {
+  type Client,
+  call,
+  docker,
+  ok,
+  startTestServer,
+  type TestServer,
+  TOKENS,
+  useTestServer,
+} from "../helpers/test-server.ts";
+
+const run = promisify(execFile);
+const probeWorkload = readFile(new URL("../fixtures/workloads/probe.js", import.meta.url), "utf8");
+const probeCode = async () => ({ files: { "index.js": await probeWorkload } });
+const METADATA = "169.254.169.254";
+
+interface Probe {
+  connected: boolean;
+  error?: string;
+  ms: number;
+}
+
+/** Asks the workload to open a TCP connection to host:port, and how it went. */
+async function connectFrom(client: Client, id: string, host: string, port: number): Promise<Probe> {
+  return (await ok(client, "container:request", {
+    id,
+    data: { connect: { host, port, timeoutMs: 3000 } },
+  })) as Probe;
+}
+
+/** What a REJECT rule looks like from the workload's side: a refusal, well before any timeout. */
+function expectRejectedAtOnce(probe: Probe): void {
+  expect(probe.connected).toBe(false);
+  expect(["EHOSTUNREACH", "ECONNREFUSED"]).toContain(probe.error);
+  expect(probe.ms).toBeLessThan(1000);
+}
+
+async function gatewayOf(containerId: string): Promise<string> {
+  const inspect = await docker.getContainer(`berth-${containerId}`).inspect();
+  const network = await docker.getNetwork(inspect.HostConfig.NetworkMode ?? "").inspect();
+  const gateway = network.IPAM?.Config?.[0]?.Gateway;
+  if (!gateway) throw new Error("the owner network has no IPv4 gateway");
+  return gateway;
+}
+
+/** The host's own IPv4 addresses other than loopback and Docker's bridges: reached through INPUT too. */
+function otherHostAddresses(): string[] {
+  return Object.entries(networkInterfaces())
+    .filter(([name]) => !name.startsWith("br-") && !name.startsWith("docker") && !name.startsWith("bv"))
+    .flatMap(([, addrs]) => addrs ?? [])
+    .filter((a) => a.family === "IPv4" && !a.internal)
+    .map((a) => a.address);
+}
+
+async function rulesOf(server: TestServer): Promise<string[]> {
+  const iptables = new ExecFileIptables();
+  const tag = `berth:${server.berth.instanceId}`;
+  const lines = [
+    ...(await iptables.run(["-S", "DOCKER-USER"])).split("\n"),
+    ...(await iptables.run(["-S", "INPUT"])).split("\n"),
+  ];
+  return lines.filter((l) => l.includes(tag));
+}
+
+describe.skipIf(NEEDS_ROOT)("egress filter for network 'outbound'", () => {
+  // Chosen now: the second server's configuration allows it.
+  const lan = pickSubnet();
+  let netns: TestNetns;
+  let hostListener: Server;
+  let hostPort: number;
+  const hostAccepted: string[] = [];
+
+  beforeAll(async () => {
+    netns = await createTestNetns(lan, [METADATA]);
+    hostListener = createServer((s) => {
+      hostAccepted.push(s.remoteAddress ?? "");
+      s.on("error", () => {});
+      s.end();
+    });
+    await new Promise<void>((resolve) => hostListener.listen(0, "0.0.0.0", resolve));
+    hostPort = (hostListener.address() as { port: number }).port;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => hostListener?.close(resolve));
+    await netns?.destroy();
+  });
+
+  describe("with the default policy", () => {
+    const server = useTestServer({ BERTH_ALLOW_NETWORK: "true" });
+    let alice: Client;
+    let bob: Client;
+    let aliceId: string;
+    let bobId: string;
+
+    beforeAll(async () => {
+      [alice, bob] = await Promise.all([server.connect("alice"), server.connect("bob")]);
+      [aliceId, bobId] = await Promise.all([
+        ok(alice, "container:create", { name: "probe", network: "outbound", code: await probeCode() }).then(
+          (c) => c.id,
+        ),
+        ok(bob, "container:create", { name: "probe", network: "outbound", code: await probeCode() }).then(
+          (c) => c.id,
+        ),
+      ]);
+    });
+
+    it("says at start that the filter is in place", () => {
+      expect(server.logs()).toContain("egress filter available");
+    });
+
+    it("refuses at once a connection to the host through the bridge's gateway, and to the host's other addresses", async () => {
+      expectRejectedAtOnce(await connectFrom(alice, aliceId, await gatewayOf(aliceId), hostPort));
+      for (const address of otherHostAddresses()) {
+        expectRejectedAtOnce(await connectFrom(alice, aliceId, address, hostPort));
+      }
+      expect(hostAccepted).toEqual([]);
+    });
+
+    it("refuses at once the metadata address (169.254.169.254) and another private range", async () => {
+      expectRejectedAtOnce(await connectFrom(alice, aliceId, METADATA, netns.port));
+      expectRejectedAtOnce(await connectFrom(alice, aliceId, netns.address, netns.port));
+      expect(netns.accepted).toEqual([]);
+    });
+
+    it("keeps bob's outbound container from alice's, on its own bridge", async () => {
+      const { addresses } = (await ok(alice, "container:request", {
+        id: aliceId,
+        data: { listen: 8080 },
+      })) as {
+        addresses: string[];
+      };
+      expect(addresses).toHaveLength(1);
+      expectRejectedAtOnce(await connectFrom(bob, bobId, addresses[0] as string, 8080));
+    });
+
+    it("gives the workload no IPv6 address, so no IPv6 path exists for the filter to miss", async () => {
+      const interfaces = (await ok(alice, "container:request", {
+        id: aliceId,
+        data: { interfaces: true },
+      })) as Record<string, Array<{ family: string }>>;
+      expect(
+        Object.values(interfaces)
+          .flat()
+          .filter((a) => a.family !== "IPv4"),
+      ).toEqual([]);
+    });
+
+    it("installs one set of rules per owner bridge, and removes them with the bridge", async () => {
+      expect(await rulesOf(server)).toHaveLength(4); // alice's and bob's bridges, DOCKER-USER and INPUT each
+      await ok(alice, "container:delete", { id: aliceId });
+      expect(await rulesOf(server)).toHaveLength(2);
+      await ok(bob, "container:delete", { id: bobId });
+      expect(await rulesOf(server)).toEqual([]);
+    });
+  });
+
+  describe("with a private range allowed by the operator", () => {
+    const server = useTestServer({
+      BERTH_ALLOW_NETWORK: "true",
+      BERTH_EGRESS_ALLOW: `${lan.subnet}`,
+    });
+
+    it("reaches the allowed range, and nothing else that is blocked", async () => {
+      const alice = await server.connect("alice");
+      const { id } = await ok(alice, "container:create", {
+        name: "probe",
+        network: "outbound",
+        code: await probeCode(),
+      });
+      const reached = await connectFrom(alice, id, netns.address, netns.port);
+      expect(reached).toMatchObject({ connected: true });
+      // The namespace's listener reports over a pipe, a moment after the workload's answer.
+      await eventually(
+        2000,
+        "the namespace's listener saw the connection",
+        () => netns.accepted.length === 1,
+      );
+      expectRejectedAtOnce(await connectFrom(alice, id, METADATA, netns.port));
+      expectRejectedAtOnce(await connectFrom(alice, id, await gatewayOf(id), hostPort));
+      expect(hostAccepted).toEqual([]);
+      await ok(alice, "container:delete", { id });
+    });
+  });
+
+  describe("where iptables is missing", () => {
+    const server = useTestServer(
+      { BERTH_ALLOW_NETWORK: "true" },
+      { iptables: new ExecFileIptables("/nonexistent/iptables") },
+    );
+
+    it("says so at start, refuses network 'outbound' with EGRESS_FILTER_UNAVAILABLE and runs nothing unfiltered", async () => {
+      expect(server.logs()).toContain("egress filter unavailable");
+      const alice = await server.connect("alice");
+      const res = await call(alice, "container:create", {
+        name: "probe",
+        network: "outbound",
+        code: await probeCode(),
+      });
+      expect(res).toMatchObject({ ok: false, error: { code: "EGRESS_FILTER_UNAVAILABLE" } });
+      const left = await docker.listContainers({
+        all: true,
+        filters: { label: [`berth.instance=${server.berth.instanceId}`] },
+      });
+      expect(left).toEqual([]);
+      // Without network, containers are unaffected.
+      await ok(alice, "container:create", { name: "offline", code: await probeCode() });
+    });
+  });
+
+  describe("when its rules are lost", () => {
+    it("puts them back within the re-check period while berth runs (a host firewall reload)", async () => {
+      const server = await startTestServer({ BERTH_ALLOW_NETWORK: "true" }, { egressRecheckMs: 200 });
+      try {
+        const alice = await server.connect("alice");
+        const { id } = await ok(alice, "container:create", {
+          name: "probe",
+          network: "outbound",
+          code: await probeCode(),
+        });
+        const before = await rulesOf(server);
+        expect(before).toHaveLength(2);
+        const firewall = new EgressFirewall({
+          iptables: new ExecFileIptables(),
+          policy: egressPolicy([], []),
+          instanceId: server.berth.instanceId,
+          log: server.berth.log,
+        });
+        await firewall.sweep(new Set());
+        expect(await rulesOf(server)).toEqual([]);
+        await eventually(5000, "the rules are back", async () => (await rulesOf(server)).length === 2);
+        expect(await rulesOf(server)).toEqual(before);
+        expectRejectedAtOnce(await connectFrom(alice, id, await gatewayOf(id), hostPort));
+      } finally {
+        await server.close();
+      }
+    });
+
+    it("puts the filter back at start on a bridge that lost it, and removes the rules of a bridge that is gone", async () => {
+      const server = await startTestServer({ BERTH_ALLOW_NETWORK: "true" });
+      let second: Berth | undefined;
+      try {
+        const alice = await server.connect("alice");
+        const { id } = await ok(alice, "container:create", {
+          name: "probe",
+          network: "outbound",
+          code: await probeCode(),
+        });
+        await server.berth.close(); // the container keeps running
+        const firewall = new EgressFirewall({
+          iptables: new ExecFileIptables(),
+          policy: egressPolicy([], []),
+          instanceId: server.berth.instanceId,
+          log: server.berth.log,
+        });
+        // While berth is away: a firewall reload flushes its rules, and a stale bridge's rules are left over.
+        await firewall.sweep(new Set());
+        await firewall.protect("br-feedfacecafe");
+        expect(await rulesOf(server)).toHaveLength(2);
+
+        second = new Berth(server.berth.config, { logDestination: new PassThrough() });
+        const port = await second.start();
+        const rules = await rulesOf(server);
+        expect(rules).toHaveLength(2);
+        expect(rules.join("\n")).not.toContain("br-feedfacecafe");
+        const client: Client = io(`http://127.0.0.1:${port}`, {
+          auth: { token: TOKENS.alice },
+          transports: ["websocket"],
+          reconnection: false,
+        });
+        try {
+          await eventually(10_000, "the workload reconnected", async () => {
+            const status = await ok(client, "container:status", { id });
+            return status.channel?.connected === true;
+          });
+          expectRejectedAtOnce(await connectFrom(client, id, await gatewayOf(id), hostPort));
+        } finally {
+          client.disconnect();
+        }
+      } finally {
+        await second?.close();
+        await server.close();
+      }
+    });
+  });
+
+  it("left no namespace of its own behind from an earlier run", async () => {
+    const { stdout } = await run("ip", ["netns", "list"]);
+    expect(stdout.split("\n").filter((l) => l.startsWith("berth-t-")).length).toBeLessThanOrEqual(1);
+  });
+});
