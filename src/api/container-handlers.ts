@@ -1,5 +1,5 @@
 import type { ContainerManager } from "../containers/container-manager.ts";
-import type { Redactor } from "../logging/redactor.ts";
+import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import { type BerthSocket, registerHandler } from "./register-handler.ts";
 
@@ -7,7 +7,7 @@ import { type BerthSocket, registerHandler } from "./register-handler.ts";
 export function registerContainerHandlers(
   socket: BerthSocket,
   manager: ContainerManager,
-  context: { log: SystemLogger; redactor: Redactor },
+  context: { log: SystemLogger; redactor: OwnerRedactors },
 ): void {
   registerHandler(socket, "container:create", (spec, actor) => manager.create(actor, spec), context);
   registerHandler(

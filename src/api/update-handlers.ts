@@ -1,4 +1,4 @@
-import type { Redactor } from "../logging/redactor.ts";
+import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { CodeUpdater } from "../updates/code-updater.ts";
 import { type BerthSocket, registerHandler } from "./register-handler.ts";
@@ -7,7 +7,7 @@ import { type BerthSocket, registerHandler } from "./register-handler.ts";
 export function registerUpdateHandlers(
   socket: BerthSocket,
   updater: CodeUpdater,
-  context: { log: SystemLogger; redactor: Redactor },
+  context: { log: SystemLogger; redactor: OwnerRedactors },
 ): void {
   registerHandler(
     socket,

@@ -8,7 +8,7 @@ import { loadConfig } from "../config/config.ts";
 import { prepareDataDir } from "../config/data-dir.ts";
 import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
 import { DockerError } from "../errors/errors.ts";
-import { Redactor } from "../logging/redactor.ts";
+import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
 import { ContainerRepository } from "../store/container-repository.ts";
 import { openDatabase } from "../store/database.ts";
@@ -44,15 +44,15 @@ describe("ContainerManager (with a fake engine)", () => {
     repo = new ContainerRepository(db);
     docker = new FakeDockerClient();
     channel = new FakeWorkloadChannel();
-    const redactor = new Redactor();
+    const secrets = new SecretRegistry();
     manager = new ContainerManager({
       config,
       docker,
       repo,
       releases: new ReleaseRepository(db),
       channel,
-      redactor,
-      log: createSystemLogger({ level: "silent", redactor, destination: new PassThrough() }),
+      secrets,
+      log: createSystemLogger({ level: "silent", redactor: secrets.system, destination: new PassThrough() }),
       instanceId: "test",
       paths: new ContainerPaths(config.dataDir, config.runDir),
     });
