@@ -1,5 +1,5 @@
-import { MIN_SECRET_LENGTH, MIN_SECRET_LINE_LENGTH } from "./secret-limits.ts";
 import { sanitizeLogLine } from "./sanitize-log-line.ts";
+import { MIN_SECRET_LENGTH, MIN_SECRET_LINE_LENGTH } from "./secret-limits.ts";
 
 /**
  * The strings to hide for one secret value: the value itself; each line of a

@@ -1,5 +1,5 @@
-import { parseRfc3339 } from "./rfc3339-timestamp.ts";
 import { MAX_LOG_LINE_LENGTH, sanitizeLogLine } from "../logging/sanitize-log-line.ts";
+import { parseRfc3339 } from "./rfc3339-timestamp.ts";
 
 /** One line of a container's output, ready for a client. */
 export interface ContainerLogLine {
