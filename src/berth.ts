@@ -36,6 +36,8 @@ export interface BerthOptions {
   logDestination?: NodeJS.WritableStream;
   /** Called once with a freshly generated admin token, to print it to the terminal. */
   onAdminTokenCreated?: (token: string) => void;
+  /** The registry to fill; main.ts passes its own, so that its fatal-error report hides what berth registered. */
+  secrets?: SecretRegistry;
 }
 
 /**
@@ -68,7 +70,7 @@ export class Berth {
 
   constructor(config: Config, options: BerthOptions = {}) {
     this.config = config;
-    this.secrets = new SecretRegistry();
+    this.secrets = options.secrets ?? new SecretRegistry();
     this.log = createSystemLogger({
       level: config.logLevel,
       redactor: this.secrets.system,
