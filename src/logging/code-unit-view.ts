@@ -22,29 +22,34 @@ export interface CodeUnitView {
 
 /** Anything that must be rewritten: CR and every non-ASCII code unit. */
 const NEEDS_REWRITE = /[\r\u0080-\uffff]/;
-const PRIVATE_PLANE = 0xf0000;
 
 export function codeUnitView(text: string): CodeUnitView {
   if (!NEEDS_REWRITE.test(text)) return { text, toOriginal: (i) => i };
+  const units = new Uint16Array(text.length * 2);
   const map = new Int32Array(text.length * 2 + 1);
-  let out = "";
-  let runStart = 0;
   let v = 0;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
+    map[v] = i;
     if (code < 0x80 && code !== 0x0d) {
-      map[v++] = i;
+      units[v++] = code;
       continue;
     }
-    out += text.slice(runStart, i) + String.fromCodePoint(PRIVATE_PLANE + code);
-    runStart = i + 1;
-    map[v++] = i;
-    map[v++] = i;
+    // U+F0000 + code as a surrogate pair: plane 15, so the high half is 0xDB80 + (code >> 10).
+    units[v++] = HIGH_BASE + (code >> 10);
+    map[v] = i;
+    units[v++] = 0xdc00 + (code & 0x3ff);
   }
-  out += text.slice(runStart);
   map[v] = text.length;
+  let out = "";
+  for (let at = 0; at < v; at += CHUNK) out += String.fromCharCode(...units.subarray(at, Math.min(v, at + CHUNK)));
   return { text: out, toOriginal: (i) => map[i] ?? text.length };
 }
+
+/** The high surrogate of U+F0000. */
+const HIGH_BASE = 0xdb80;
+/** Code units per String.fromCharCode call: well under any engine's argument limit. */
+const CHUNK = 8192;
 
 /** A pattern as it appears in a view. */
 export function inView(pattern: string): string {
