@@ -42,7 +42,8 @@ export function codeUnitView(text: string): CodeUnitView {
   }
   map[v] = text.length;
   let out = "";
-  for (let at = 0; at < v; at += CHUNK) out += String.fromCharCode(...units.subarray(at, Math.min(v, at + CHUNK)));
+  for (let at = 0; at < v; at += CHUNK)
+    out += String.fromCharCode(...units.subarray(at, Math.min(v, at + CHUNK)));
   return { text: out, toOriginal: (i) => map[i] ?? text.length };
 }
 
