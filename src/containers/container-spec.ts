@@ -89,32 +89,33 @@ export const HealthCheck = z.strictObject({
   retries: z.number().int().min(1).max(100).optional(),
 });
 
-export const ContainerSpec = z
-  .strictObject({
-    name: ContainerName,
-    image: z.string().min(1).max(255).optional(),
-    command: z.array(z.string().max(4096)).min(1).max(256).optional(),
-    env: EnvMap.optional(),
-    secretEnv: SecretEnvMap.optional(),
-    labels: LabelMap.optional(),
-    code: z.strictObject({ files: CodeFiles }).optional(),
-    resources: Resources.optional(),
-    network: z.enum(["none", "outbound"]).optional(),
-    restartPolicy: z.enum(["no", "on-failure", "always"]).optional(),
-    healthCheck: HealthCheck.optional(),
-    start: z.boolean().optional(),
-    waitReady: z.boolean().optional(),
-  })
-  .superRefine((spec, ctx) => {
-    const total = secretValues(spec.env, spec.secretEnv).reduce((sum, v) => sum + v.length, 0);
-    if (total > MAX_SECRET_TOTAL_LENGTH) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["secretEnv"],
-        message: `the secret values of one container (secretEnv and env values under secret-looking keys) may have at most ${MAX_SECRET_TOTAL_LENGTH} characters together`,
-      });
-    }
-  });
+const ContainerSpecFields = z.strictObject({
+  name: ContainerName,
+  image: z.string().min(1).max(255).optional(),
+  command: z.array(z.string().max(4096)).min(1).max(256).optional(),
+  env: EnvMap.optional(),
+  secretEnv: SecretEnvMap.optional(),
+  labels: LabelMap.optional(),
+  code: z.strictObject({ files: CodeFiles }).optional(),
+  resources: Resources.optional(),
+  network: z.enum(["none", "outbound"]).optional(),
+  restartPolicy: z.enum(["no", "on-failure", "always"]).optional(),
+  healthCheck: HealthCheck.optional(),
+  start: z.boolean().optional(),
+  waitReady: z.boolean().optional(),
+});
+
+/** The fields above, and the bound on all of a container's secret values together (see secret-limits.ts). */
+export const ContainerSpec = ContainerSpecFields.superRefine((spec, ctx) => {
+  const total = secretValues(spec.env, spec.secretEnv).reduce((sum, v) => sum + v.length, 0);
+  if (total > MAX_SECRET_TOTAL_LENGTH) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["secretEnv"],
+      message: `the secret values of one container (secretEnv and env values under secret-looking keys) may have at most ${MAX_SECRET_TOTAL_LENGTH} characters together`,
+    });
+  }
+});
 
 export type ContainerSpec = z.infer<typeof ContainerSpec>;
 export type ContainerSpecInput = z.input<typeof ContainerSpec>;
