@@ -71,6 +71,8 @@ export class Berth {
   constructor(config: Config, options: BerthOptions = {}) {
     this.config = config;
     this.secrets = options.secrets ?? new SecretRegistry();
+    // Before anything can fail, so that no error message carries a token out (a generated admin token is added below).
+    this.secrets.setTokens(config.tokens, config.adminToken);
     this.log = createSystemLogger({
       level: config.logLevel,
       redactor: this.secrets.system,
