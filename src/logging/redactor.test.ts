@@ -99,7 +99,8 @@ describe("Redactor", () => {
     const started = performance.now();
     r.redactString("eyJ-".repeat(16_384));
     r.redactString("a.".repeat(32_768));
-    expect(performance.now() - started).toBeLessThan(50);
+    // Quadratic, each took over a second; linear, a few milliseconds (the margin is for a loaded machine).
+    expect(performance.now() - started).toBeLessThan(250);
   });
 
   it("never modifies its input, and survives cycles and buffers", () => {

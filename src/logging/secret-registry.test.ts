@@ -112,7 +112,7 @@ describe("SecretRegistry", () => {
     const line = "x".repeat(4096);
     const started = performance.now();
     for (let i = 0; i < 100; i++) alice.redactString(line);
-    expect((performance.now() - started) / 100).toBeLessThan(5);
+    expect((performance.now() - started) / 100).toBeLessThan(20);
     expect(secrets.system.redactString(big)).toBe(REDACTED);
   });
 

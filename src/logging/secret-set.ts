@@ -7,7 +7,8 @@ import { SecretMatcher } from "./secret-matcher.ts";
  * on the first redaction after a change, never on the change itself.
  *
  * Building an automaton costs time linear in the total length of the set
- * (about 80 ms per MiB of secrets, measured). A small set (≤ 64 Ki
+ * (measured here: about 80 ms per MiB of secrets; 19 ms for 10,000 secrets of
+ * about 30 characters — `npm run bench -- redaction`). A small set (≤ 64 Ki
  * characters: a few milliseconds) is simply rebuilt after each change. A
  * large one — the system log's set holds every owner's secrets — is not:
  * values added since the last build go into a small second matcher (rebuilt
