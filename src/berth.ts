@@ -23,7 +23,7 @@ import { reconcile } from "./containers/reconciler.ts";
 import { RestartSupervisor } from "./containers/restart-supervisor.ts";
 import { DockerodeClient } from "./docker/dockerode-client.ts";
 import { EngineMonitor } from "./docker/engine-monitor.ts";
-import { Redactor } from "./logging/redactor.ts";
+import { SecretRegistry } from "./logging/secret-registry.ts";
 import { createSystemLogger, type SystemLogger } from "./logging/system-logger.ts";
 import { ContainerLogs } from "./monitoring/container-logs.ts";
 import { EngineEventWatcher } from "./monitoring/engine-event-watcher.ts";
@@ -53,6 +53,8 @@ export interface BerthOptions {
   iptables?: Iptables;
   /** How often the owner bridges' egress rules are checked and put back if lost (default 30 s). */
   egressRecheckMs?: number;
+  /** The registry to fill; main.ts passes its own, so that its fatal-error report hides what berth registered. */
+  secrets?: SecretRegistry;
 }
 
 /**
@@ -63,7 +65,8 @@ export interface BerthOptions {
 export class Berth {
   readonly config: Config;
   readonly log: SystemLogger;
-  readonly redactor: Redactor;
+  /** Every secret and token, per owner; `secrets.system` redacts the system log. */
+  readonly secrets: SecretRegistry;
   readonly instanceId: string;
   readonly manager: ContainerManager;
   readonly engine: EngineMonitor;
@@ -93,10 +96,12 @@ export class Berth {
 
   constructor(config: Config, options: BerthOptions = {}) {
     this.config = config;
-    this.redactor = new Redactor();
+    this.secrets = options.secrets ?? new SecretRegistry();
+    // Before anything can fail, so that no error message carries a token out (a generated admin token is added below).
+    this.secrets.setTokens(config.tokens, config.adminToken);
     this.log = createSystemLogger({
       level: config.logLevel,
-      redactor: this.redactor,
+      redactor: this.secrets.system,
       pretty: options.logDestination === undefined && process.stdout.isTTY === true,
       ...(options.logDestination ? { destination: options.logDestination } : {}),
     });
@@ -110,8 +115,7 @@ export class Berth {
       adminToken = generated.token;
       if (generated.created) options.onAdminTokenCreated?.(generated.token);
     }
-    for (const token of config.tokens.values()) this.redactor.addSecret(token);
-    if (adminToken) this.redactor.addSecret(adminToken);
+    this.secrets.setTokens(config.tokens, adminToken);
 
     this.#db = openDatabase(`${config.dataDir}/berth.db`);
     const repo = new ContainerRepository(this.#db);
@@ -158,7 +162,7 @@ export class Berth {
       repo,
       releases,
       channel: this.#channel,
-      redactor: this.redactor,
+      secrets: this.secrets,
       log: this.log,
       instanceId: this.instanceId,
       paths: this.#paths,
@@ -166,7 +170,9 @@ export class Berth {
       egress: this.#egress,
     });
     // Registered before any container is known, so secrets of adopted containers are hidden too.
-    for (const record of repo.all()) this.redactor.addEnvironment(record.spec.env, record.spec.secretEnv);
+    // Values stored by an older berth may exceed today's bounds: they are hidden all the same.
+    for (const record of repo.all())
+      this.secrets.addEnvironment(record.owner, record.spec.env, record.spec.secretEnv);
 
     this.updater = new CodeUpdater({
       config,
@@ -187,7 +193,7 @@ export class Berth {
       },
       this.log,
     );
-    this.activity = new UserActivityLogger(new ActivityRepository(this.#db), this.redactor, this.log, {
+    this.activity = new UserActivityLogger(new ActivityRepository(this.#db), this.secrets, this.log, {
       maxEntriesPerOwner: config.activityMaxEntries,
       maxAgeMs: config.activityMaxAgeMs,
     });
@@ -261,13 +267,13 @@ export class Berth {
       monitoring: {
         docker: this.#docker,
         sampler: this.#sampler,
-        logs: new ContainerLogs(this.#docker, this.redactor),
+        logs: new ContainerLogs(this.#docker, this.secrets),
       },
       activity: this.activity,
       health: this.health,
       auth: this.#auth,
       manager: this.manager,
-      redactor: this.redactor,
+      redactor: this.secrets,
       log: this.log,
       maxPayloadBytes: this.config.maxPayloadBytes,
       rates: this.#rates,

@@ -1,6 +1,23 @@
 import { Berth } from "./berth.ts";
 import { ConfigError, loadConfig } from "./config/config.ts";
 import { BerthError } from "./errors/berth-error.ts";
+import { fatalReport } from "./logging/fatal-report.ts";
+import { SecretRegistry } from "./logging/secret-registry.ts";
+
+const secrets = new SecretRegistry();
+
+/** Anything nobody caught ends berth, with one redacted line and nothing else (see fatalReport). */
+function die(msg: string): (err: unknown) => void {
+  return (err) => {
+    try {
+      process.stderr.write(fatalReport(err, msg, secrets.system));
+    } finally {
+      process.exit(1);
+    }
+  };
+}
+process.on("uncaughtException", die("berth crashed: uncaught exception"));
+process.on("unhandledRejection", die("berth crashed: unhandled rejection"));
 
 /**
  * The composition root: read the config, build berth, start it, and on
@@ -11,6 +28,7 @@ async function main(): Promise<void> {
   let berth: Berth;
   try {
     berth = new Berth(loadConfig(process.env), {
+      secrets,
       onAdminTokenCreated: (token) => {
         // Printed once, straight to the terminal, never through the logger (which would redact it anyway).
         process.stderr.write(
@@ -20,10 +38,11 @@ async function main(): Promise<void> {
     });
   } catch (err) {
     if (err instanceof ConfigError || err instanceof BerthError) {
-      process.stderr.write(`berth: ${err.message}\n`);
+      process.stderr.write(`berth: ${secrets.system.redactString(err.message)}\n`);
       process.exit(2);
     }
-    throw err;
+    die("berth could not be built")(err);
+    return;
   }
   let stopping = false;
   const stop = (signal: string) => {
@@ -51,4 +70,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+await main().catch(die("berth crashed"));

@@ -3,7 +3,7 @@ import type { ContainerManager, StatusChange } from "../containers/container-man
 import type { OperationOutcome } from "../containers/operation-tracker.ts";
 import type { RestartEvent, RestartSupervisor } from "../containers/restart-supervisor.ts";
 import type { EngineMonitor } from "../docker/engine-monitor.ts";
-import type { Redactor } from "../logging/redactor.ts";
+import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { HealthChange, HealthMonitor } from "../monitoring/health-monitor.ts";
 import type { ActivityRepository, HistoryQuery } from "../store/activity-repository.ts";
@@ -22,31 +22,40 @@ export interface UserActivityLoggerEvents {
 
 /**
  * The UserActivityLogger: tells end users what happens to their containers,
- * in plain words. Every entry passes through the redactor, is stored (so a
+ * in plain words. Every entry passes through its owner's redactor (the fixed
+ * rules alone for entries to everyone), is stored (so a
  * client that reconnects catches up with `activity:history`), then is emitted
  * for the API to push as `activity_log` to the owner's connections.
  */
 export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
   readonly #repo: ActivityRepository;
-  readonly #redactor: Redactor;
+  readonly #redactors: OwnerRedactors;
   readonly #log: SystemLogger;
   readonly #retention: RetentionOptions;
   readonly #detach: Array<() => void> = [];
   #sincePrune = 0;
 
-  constructor(repo: ActivityRepository, redactor: Redactor, log: SystemLogger, retention: RetentionOptions) {
+  constructor(
+    repo: ActivityRepository,
+    redactors: OwnerRedactors,
+    log: SystemLogger,
+    retention: RetentionOptions,
+  ) {
     super();
     this.#repo = repo;
-    this.#redactor = redactor;
+    this.#redactors = redactors;
     this.#log = log.child({ component: "UserActivityLogger" });
     this.#retention = retention;
   }
 
   record(draft: ActivityDraft): ActivityEntry | undefined {
+    // The owner's own secrets only: another owner's would make the feed an oracle, or let them blank it.
+    const redactor =
+      draft.owner === EVERYONE ? this.#redactors.anyone : this.#redactors.forOwner(draft.owner);
     const safe: ActivityDraft = {
       ...draft,
-      message: this.#redactor.redactString(draft.message),
-      details: draft.details === undefined ? undefined : this.#redactor.redact(draft.details),
+      message: redactor.redactString(draft.message),
+      details: draft.details === undefined ? undefined : redactor.redact(draft.details),
     };
     try {
       const entry = this.#repo.insert(safe, Date.now());

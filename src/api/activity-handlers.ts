@@ -1,6 +1,6 @@
 import type { UserActivityLogger } from "../activity/user-activity-logger.ts";
 import type { ContainerManager } from "../containers/container-manager.ts";
-import type { Redactor } from "../logging/redactor.ts";
+import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import { type BerthSocket, registerHandler } from "./register-handler.ts";
 
@@ -16,7 +16,7 @@ export function registerActivityHandlers(
   socket: BerthSocket,
   activity: UserActivityLogger,
   manager: ContainerManager,
-  context: { log: SystemLogger; redactor: Redactor },
+  context: { log: SystemLogger; redactor: OwnerRedactors },
 ): void {
   registerHandler(
     socket,

@@ -1,6 +1,6 @@
 import type { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
 import type { ContainerManager } from "../containers/container-manager.ts";
-import type { Redactor } from "../logging/redactor.ts";
+import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import { type BerthSocket, registerHandler } from "./register-handler.ts";
 import { messagesRoom } from "./rooms.ts";
@@ -14,7 +14,7 @@ export function registerChannelHandlers(
   socket: BerthSocket,
   manager: ContainerManager,
   channel: SocketCommunicationHandler,
-  context: { log: SystemLogger; redactor: Redactor },
+  context: { log: SystemLogger; redactor: OwnerRedactors },
 ): void {
   registerHandler(
     socket,

@@ -1,7 +1,7 @@
 import type { RateKind, RateLimiter } from "../admission/rate-limiter.ts";
 import type { Actor } from "../containers/actor.ts";
 import type { ContainerManager } from "../containers/container-manager.ts";
-import type { Redactor } from "../logging/redactor.ts";
+import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import { type BerthSocket, registerHandler } from "./register-handler.ts";
 
@@ -13,7 +13,7 @@ import { type BerthSocket, registerHandler } from "./register-handler.ts";
 export function registerContainerHandlers(
   socket: BerthSocket,
   manager: ContainerManager,
-  context: { log: SystemLogger; redactor: Redactor; rates?: RateLimiter | undefined },
+  context: { log: SystemLogger; redactor: OwnerRedactors; rates?: RateLimiter | undefined },
 ): void {
   const take = (actor: Actor, kind: RateKind) => context.rates?.take(actor, kind);
   registerHandler(

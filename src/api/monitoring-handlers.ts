@@ -2,7 +2,7 @@ import type { ContainerManager } from "../containers/container-manager.ts";
 import { MAX_LIST_LIMIT } from "../containers/list-containers.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
 import { NotFoundError } from "../errors/errors.ts";
-import type { Redactor } from "../logging/redactor.ts";
+import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ContainerLogs } from "../monitoring/container-logs.ts";
 import type { ContainerTarget } from "../monitoring/container-target.ts";
@@ -37,7 +37,7 @@ const OVERVIEW_KEY = Subscriptions.key("stats", "*");
 export function registerMonitoringHandlers(
   socket: BerthSocket,
   services: MonitoringServices,
-  context: { log: SystemLogger; redactor: Redactor },
+  context: { log: SystemLogger; redactor: OwnerRedactors },
 ): void {
   const { manager, sampler, logs, subscriptions, overviews } = services;
   const target = (record: ContainerRecord): ContainerTarget => ({

@@ -2,7 +2,7 @@ import type { Socket } from "socket.io";
 import type { z } from "zod";
 import type { Actor } from "../containers/actor.ts";
 import { fromZodError, toWireError } from "../errors/to-wire.ts";
-import type { Redactor } from "../logging/redactor.ts";
+import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import {
   type ClientEvent,
@@ -33,7 +33,7 @@ export function registerHandler<E extends ClientEvent>(
   socket: BerthSocket,
   event: E,
   handler: Handler<E>,
-  context: { log: SystemLogger; redactor: Redactor },
+  context: { log: SystemLogger; redactor: OwnerRedactors },
 ): void {
   const schema = RequestSchemas[event];
   const log = context.log.child({ event });
@@ -58,7 +58,8 @@ export function registerHandler<E extends ClientEvent>(
       response = { ok: true, data };
       log.debug({ ms: Math.round(performance.now() - started) }, "handled");
     } catch (err) {
-      const error = toWireError(err, context.redactor);
+      // Redacted for whoever asked: their own secrets and token, never another owner's.
+      const error = toWireError(err, context.redactor.forViewer(socket.data));
       const level = error.code === "INTERNAL" ? "error" : "info";
       log[level]({ err, code: error.code, ms: Math.round(performance.now() - started) }, "request failed");
       response = { ok: false, error };

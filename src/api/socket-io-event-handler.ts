@@ -5,7 +5,7 @@ import type { UserActivityLogger } from "../activity/user-activity-logger.ts";
 import type { RateLimiter } from "../admission/rate-limiter.ts";
 import type { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
 import type { ContainerManager, StatusChange } from "../containers/container-manager.ts";
-import type { Redactor } from "../logging/redactor.ts";
+import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { HealthChange, HealthMonitor } from "../monitoring/health-monitor.ts";
 import type { CodeUpdater } from "../updates/code-updater.ts";
@@ -36,7 +36,7 @@ export interface SocketIOEventHandlerOptions {
   health: HealthMonitor;
   auth: TokenAuthenticator;
   manager: ContainerManager;
-  redactor: Redactor;
+  redactor: OwnerRedactors;
   log: SystemLogger;
   maxPayloadBytes: number;
   /** Per-owner rate limits on creates, lifecycle operations and updates; none when left out. */

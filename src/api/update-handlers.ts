@@ -1,5 +1,5 @@
 import type { RateLimiter } from "../admission/rate-limiter.ts";
-import type { Redactor } from "../logging/redactor.ts";
+import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { CodeUpdater } from "../updates/code-updater.ts";
 import { type BerthSocket, registerHandler } from "./register-handler.ts";
@@ -8,7 +8,7 @@ import { type BerthSocket, registerHandler } from "./register-handler.ts";
 export function registerUpdateHandlers(
   socket: BerthSocket,
   updater: CodeUpdater,
-  context: { log: SystemLogger; redactor: Redactor; rates?: RateLimiter | undefined },
+  context: { log: SystemLogger; redactor: OwnerRedactors; rates?: RateLimiter | undefined },
 ): void {
   registerHandler(
     socket,

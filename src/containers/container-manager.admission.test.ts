@@ -11,7 +11,7 @@ import { loadConfig } from "../config/config.ts";
 import { prepareDataDir } from "../config/data-dir.ts";
 import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
 import { DockerError } from "../errors/errors.ts";
-import { Redactor } from "../logging/redactor.ts";
+import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
 import { ContainerRepository } from "../store/container-repository.ts";
 import { openDatabase } from "../store/database.ts";
@@ -51,7 +51,7 @@ describe("ContainerManager with admission control (fake engine)", () => {
       () => ({ containers: 2, running: 1, memoryMb: 1024, cpus: 4, codeMb: 1 }),
     );
     queue = new FairQueue({ concurrency: 1, maxWaitingPerOwner: 0, maxWaiting: 0 });
-    const redactor = new Redactor();
+    const secrets = new SecretRegistry();
     manager = new ContainerManager({
       config,
       docker,
@@ -60,8 +60,8 @@ describe("ContainerManager with admission control (fake engine)", () => {
       channel: new FakeWorkloadChannel(),
       // Nothing here asks for network: 'outbound', so the guard is never consulted.
       egress: { protect: async () => {}, release: async () => {}, sweep: async () => {} },
-      redactor,
-      log: createSystemLogger({ level: "silent", redactor, destination: new PassThrough() }),
+      secrets,
+      log: createSystemLogger({ level: "silent", redactor: secrets.system, destination: new PassThrough() }),
       instanceId: "test",
       paths: new ContainerPaths(config.dataDir, config.runDir),
       admission: new EngineAdmission(ledger, queue, defaults),

@@ -8,7 +8,7 @@ import { loadConfig } from "../config/config.ts";
 import { prepareDataDir } from "../config/data-dir.ts";
 import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
 import { DockerError } from "../errors/errors.ts";
-import { Redactor } from "../logging/redactor.ts";
+import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
 import { EgressFirewall } from "../network/egress-firewall.ts";
 import { egressPolicy } from "../network/egress-policy.ts";
@@ -52,8 +52,12 @@ describe("ContainerManager (with a fake engine)", () => {
     repo = new ContainerRepository(db);
     docker = new FakeDockerClient();
     channel = new FakeWorkloadChannel();
-    const redactor = new Redactor();
-    const log = createSystemLogger({ level: "silent", redactor, destination: new PassThrough() });
+    const secrets = new SecretRegistry();
+    const log = createSystemLogger({
+      level: "silent",
+      redactor: secrets.system,
+      destination: new PassThrough(),
+    });
     iptables = new FakeIptables();
     manager = new ContainerManager({
       config,
@@ -61,7 +65,7 @@ describe("ContainerManager (with a fake engine)", () => {
       repo,
       releases: new ReleaseRepository(db),
       channel,
-      redactor,
+      secrets,
       log,
       instanceId: "test",
       paths: new ContainerPaths(config.dataDir, config.runDir),

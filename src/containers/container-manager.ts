@@ -4,7 +4,8 @@ import type { Config } from "../config/config.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
 import { BerthError } from "../errors/berth-error.ts";
 import { ConflictError, NameConflictError, NotFoundError, ValidationError } from "../errors/errors.ts";
-import type { Redactor } from "../logging/redactor.ts";
+import { presentOutputLine } from "../logging/present-output-line.ts";
+import type { SecretRegistry } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ContainerRecord, ContainerRepository } from "../store/container-repository.ts";
 import type { ReleaseRepository } from "../store/release-repository.ts";
@@ -34,7 +35,8 @@ export interface ContainerManagerOptions {
   repo: ContainerRepository;
   releases: ReleaseRepository;
   channel: WorkloadChannel;
-  redactor: Redactor;
+  /** Where each container's secrets are registered, for its owner's redactor and the system log's. */
+  secrets: SecretRegistry;
   log: SystemLogger;
   instanceId: string;
   paths: ContainerPaths;
@@ -139,7 +141,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   }
 
   async #create(actor: Actor, spec: ContainerSpec): Promise<ContainerInfo> {
-    const { config, repo, docker, paths, redactor } = this.#o;
+    const { config, repo, docker, paths, secrets } = this.#o;
     const image = spec.image ?? config.defaultImage;
     checkSpecLimits(spec, image, config);
     const entries = spec.code
@@ -188,8 +190,8 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
           throw err;
         }
         undo.push("delete row", () => repo.delete(id));
-        redactor.addEnvironment(spec.env, spec.secretEnv);
-        undo.push("forget secrets", () => redactor.removeEnvironment(spec.env, spec.secretEnv));
+        secrets.addEnvironment(actor.owner, spec.env, spec.secretEnv);
+        undo.push("forget secrets", () => secrets.removeEnvironment(actor.owner, spec.env, spec.secretEnv));
 
         await layOutContainerFiles({
           paths,
@@ -365,7 +367,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
 
   /** Tears a container down completely; also used by reconciliation to finish an interrupted delete. */
   async removeEverything(record: ContainerRecord, reason: string): Promise<void> {
-    const { docker, repo, paths, channel, redactor } = this.#o;
+    const { docker, repo, paths, channel, secrets } = this.#o;
     const log = this.#log.child({ containerId: record.id, op: "delete" });
     log.info("deleting container");
     const from = record.state;
@@ -382,7 +384,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     if (engine.status === "rejected") throw engine.reason;
     if (files.status === "rejected") throw files.reason;
     repo.delete(record.id);
-    redactor.removeEnvironment(record.spec.env, record.spec.secretEnv);
+    secrets.removeEnvironment(record.owner, record.spec.env, record.spec.secretEnv);
     if (record.spec.network === "outbound") await this.#removeOwnerNetworkIfUnused(record.owner);
     log.info({ from }, "deleted container");
   }
@@ -448,15 +450,16 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
       timeoutMs,
       docker: this.#o.docker,
       channel: this.#o.channel,
-      redactor: this.#o.redactor,
+      redactor: this.#o.secrets.forOwner(record.owner),
     });
   }
 
-  /** The last lines of the workload's output, redacted. */
+  /** The last lines of the workload's output, as its owner may see them (presentOutputLine). */
   async recentOutput(record: ContainerRecord, lines = 20): Promise<string[]> {
     if (!record.dockerId) return [];
     const out = await this.#o.docker.containerLogs(record.dockerId, lines).catch(() => []);
-    return out.map((l) => this.#o.redactor.redactString(l));
+    const redactor = this.#o.secrets.forOwner(record.owner);
+    return out.map((l) => presentOutputLine(l, redactor));
   }
 
   /** Waits for every operation in flight; used at shutdown. */
@@ -520,7 +523,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         timeoutMs: this.#o.config.readyTimeoutMs,
         docker: this.#o.docker,
         channel: this.#o.channel,
-        redactor: this.#o.redactor,
+        redactor: this.#o.secrets.forOwner(record.owner),
       });
     } catch (err) {
       // The container exists and is kept: its id lets the client read its output, fix it or delete it.

@@ -1,4 +1,11 @@
 import { z } from "zod";
+import { isSecretKey } from "../logging/redactor.ts";
+import {
+  MAX_SECRET_TOTAL_LENGTH,
+  MAX_SECRET_VALUE_LENGTH,
+  MIN_SECRET_LENGTH,
+} from "../logging/secret-limits.ts";
+import { secretValues } from "../logging/secret-registry.ts";
 
 /**
  * The container spec a client sends with `container:create`. Unknown fields
@@ -30,9 +37,30 @@ const envKey = z
   .regex(ENV_KEY, "must be a valid environment variable name")
   .refine((k) => !k.startsWith("BERTH_"), "BERTH_* variables are reserved");
 
-export const EnvMap = boundedMap(envKey, 32_768, 256);
+/**
+ * A value under a secret-looking key (`DB_PASSWORD`, `API_TOKEN`, …) is
+ * registered as a secret like a `secretEnv` value, so it has the same bound
+ * (see secret-limits.ts for why those bounds).
+ */
+export const EnvMap = boundedMap(envKey, 32_768, 256).superRefine((env, ctx) => {
+  for (const [key, value] of Object.entries(env)) {
+    if (isSecretKey(key) && value.length > MAX_SECRET_VALUE_LENGTH) {
+      ctx.addIssue({
+        code: "custom",
+        path: [key],
+        message: `a value under a secret-looking key may have at most ${MAX_SECRET_VALUE_LENGTH} characters`,
+      });
+    }
+  }
+});
 export const SecretEnvMap = z
-  .record(envKey, z.string().min(4, "secret values must be at least 4 characters").max(32_768))
+  .record(
+    envKey,
+    z
+      .string()
+      .min(MIN_SECRET_LENGTH, `secret values must be at least ${MIN_SECRET_LENGTH} characters`)
+      .max(MAX_SECRET_VALUE_LENGTH, `secret values may have at most ${MAX_SECRET_VALUE_LENGTH} characters`),
+  )
   .refine((m) => Object.keys(m).length <= 256, "at most 256 entries");
 export const LabelMap = boundedMap(
   z
@@ -61,7 +89,7 @@ export const HealthCheck = z.strictObject({
   retries: z.number().int().min(1).max(100).optional(),
 });
 
-export const ContainerSpec = z.strictObject({
+const ContainerSpecFields = z.strictObject({
   name: ContainerName,
   image: z.string().min(1).max(255).optional(),
   command: z.array(z.string().max(4096)).min(1).max(256).optional(),
@@ -75,6 +103,18 @@ export const ContainerSpec = z.strictObject({
   healthCheck: HealthCheck.optional(),
   start: z.boolean().optional(),
   waitReady: z.boolean().optional(),
+});
+
+/** The fields above, and the bound on all of a container's secret values together (see secret-limits.ts). */
+export const ContainerSpec = ContainerSpecFields.superRefine((spec, ctx) => {
+  const total = secretValues(spec.env, spec.secretEnv).reduce((sum, v) => sum + v.length, 0);
+  if (total > MAX_SECRET_TOTAL_LENGTH) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["secretEnv"],
+      message: `the secret values of one container (secretEnv and env values under secret-looking keys) may have at most ${MAX_SECRET_TOTAL_LENGTH} characters together`,
+    });
+  }
 });
 
 export type ContainerSpec = z.infer<typeof ContainerSpec>;

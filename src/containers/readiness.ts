@@ -1,5 +1,6 @@
 import type { DockerClient } from "../docker/docker-client.ts";
 import { BerthError } from "../errors/berth-error.ts";
+import { presentOutputLine } from "../logging/present-output-line.ts";
 import type { Redactor } from "../logging/redactor.ts";
 import type { WorkloadChannel } from "./workload-channel.ts";
 
@@ -29,6 +30,7 @@ export interface ReadinessInput {
   startedAt: number | undefined;
   docker: DockerClient;
   channel: WorkloadChannel;
+  /** The container owner's redactor: the output is shown to the owner (and to the admin, as the owner sees it). */
   redactor: Redactor;
 }
 
@@ -72,7 +74,7 @@ export async function waitUntilReady(input: ReadinessInput): Promise<void> {
         `The workload exited with code ${outcome.exitCode} before it was ready.`,
         {
           exitCode: outcome.exitCode,
-          output: output.map((line) => redactor.redactString(line)),
+          output: output.map((line) => presentOutputLine(line, redactor)),
         },
       );
     }

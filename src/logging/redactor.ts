@@ -1,18 +1,26 @@
+import { codeUnitView } from "./code-unit-view.ts";
+import type { SecretSet } from "./secret-set.ts";
+
 /**
- * The one chokepoint through which everything berth shows — system log lines,
+ * The chokepoint through which everything berth shows — system log lines,
  * error details, activity entries, container output — passes on its way out.
  * It removes three kinds of secret:
  *   - values under keys that look secret (`password`, `apiKey`, `AUTH_TOKEN`, …), at any depth;
- *   - exact values berth knows to be secret (tokens, every `secretEnv` value,
- *     `env` values under secret-looking keys), wherever they appear in a string;
+ *   - exact values berth knows to be secret (tokens, `secretEnv` values, `env`
+ *     values under secret-looking keys), wherever they appear in a string —
+ *     but only those of the sets this redactor was given: the SecretRegistry
+ *     hands each owner a redactor over that owner's own secrets and token, so
+ *     that what an owner sees never depends on another owner's secrets;
  *   - strings that look like secrets anywhere (bearer tokens, JWTs, private
  *     key blocks, cloud access keys, `user:password@` in URLs).
  *
+ * A redactor never throws: if anything goes wrong, the whole string (or
+ * value) is replaced by REDACTED rather than shown.
+ *
  * @example
- *   const r = new Redactor();
- *   r.addSecret("hunter2!");
- *   r.redact({ msg: "login with hunter2!", password: "x" });
- *   // → { msg: "login with [REDACTED]", password: "[REDACTED]" }
+ *   const redactor = registry.forOwner("alice");
+ *   redactor.redact({ msg: "login with hunter2!", password: "x" });
+ *   // → { msg: "login with [REDACTED]", password: "[REDACTED]" } when alice registered "hunter2!"
  */
 export const REDACTED = "[REDACTED]";
 
@@ -20,18 +28,20 @@ export const REDACTED = "[REDACTED]";
 const SECRET_KEY =
   /(pass(word|wd|phrase)?|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|(^|[-_])key$|^key|auth|credential|cookie|session|signature|dsn)/i;
 
-/** Secret-looking values, wherever they appear. Order matters: whole PEM blocks first. */
+/**
+ * Secret-looking values, wherever they appear. Order matters: whole PEM blocks
+ * first. The JWT and URL rules start only where a run of their characters
+ * starts (the look-behinds): starting inside a run made a failed match rescan
+ * the rest of it, so a 16 KiB line of `eyJ-eyJ-…` cost 80 ms.
+ */
 const SECRET_PATTERNS: ReadonlyArray<[RegExp, string]> = [
   [/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g, REDACTED],
-  [/\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+/g, REDACTED],
+  [/(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+/g, REDACTED],
   [/\b(bearer|basic|token)(\s+)[A-Za-z0-9\-._~+/]{8,}=*/gi, `$1$2${REDACTED}`],
   [/\b(AKIA|ASIA)[0-9A-Z]{16}\b/g, REDACTED],
   [/\b(gh[pousr]_[A-Za-z0-9]{30,}|xox[abpr]-[A-Za-z0-9-]{10,}|sk-[A-Za-z0-9_-]{20,})/g, REDACTED],
-  [/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+):[^\s@/]+@/gi, `$1:${REDACTED}@`],
+  [/((?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+):[^\s@/]+@/gi, `$1:${REDACTED}@`],
 ];
-
-/** Shorter values would turn ordinary words into "[REDACTED]"; such secrets are refused by validation instead. */
-export const MIN_SECRET_LENGTH = 4;
 
 const MAX_DEPTH = 12;
 
@@ -39,68 +49,78 @@ export function isSecretKey(key: string): boolean {
   return SECRET_KEY.test(key);
 }
 
+export interface RedactOptions {
+  /**
+   * The text was cut before its real end (output dropped past a byte cap):
+   * its last characters may be the beginning of a secret, so they are hidden
+   * too — as many as the longest secret has, less one.
+   */
+  openEnd?: boolean;
+}
+
 export class Redactor {
-  readonly #secrets = new Map<string, number>();
-  #matcher: RegExp | undefined;
+  readonly #sets: () => readonly SecretSet[];
 
-  /** Registers an exact value to hide; the same value may be registered by several owners (counted). */
-  addSecret(value: string): void {
-    if (value.length < MIN_SECRET_LENGTH) return;
-    this.#secrets.set(value, (this.#secrets.get(value) ?? 0) + 1);
-    this.#matcher = undefined;
+  /** `sets` is asked at every call, so the redactor always sees the sets as they are now. */
+  constructor(sets: () => readonly SecretSet[] = () => []) {
+    this.#sets = sets;
   }
 
-  removeSecret(value: string): void {
-    const count = this.#secrets.get(value);
-    if (count === undefined) return;
-    if (count <= 1) this.#secrets.delete(value);
-    else this.#secrets.set(value, count - 1);
-    this.#matcher = undefined;
-  }
-
-  /** Registers the secret parts of a container's environment. */
-  addEnvironment(
-    env: Record<string, string> | undefined,
-    secretEnv: Record<string, string> | undefined,
-  ): void {
-    for (const value of Object.values(secretEnv ?? {})) this.addSecret(value);
-    for (const [key, value] of Object.entries(env ?? {})) if (isSecretKey(key)) this.addSecret(value);
-  }
-
-  removeEnvironment(
-    env: Record<string, string> | undefined,
-    secretEnv: Record<string, string> | undefined,
-  ): void {
-    for (const value of Object.values(secretEnv ?? {})) this.removeSecret(value);
-    for (const [key, value] of Object.entries(env ?? {})) if (isSecretKey(key)) this.removeSecret(value);
-  }
-
-  /** The longest registered secret: a streaming reader keeps this many bytes back to catch a split secret. */
-  get longestSecret(): number {
-    let longest = 0;
-    for (const s of this.#secrets.keys()) longest = Math.max(longest, s.length);
-    return longest;
-  }
-
-  redactString(text: string): string {
-    let out = text;
-    if (this.#secrets.size > 0) {
-      this.#matcher ??= new RegExp(
-        [...this.#secrets.keys()]
-          .sort((a, b) => b.length - a.length)
-          .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
-          .join("|"),
-        "g",
-      );
-      out = out.replace(this.#matcher, REDACTED);
+  redactString(text: string, options: RedactOptions = {}): string {
+    try {
+      let out = this.#hideSecrets(text, options.openEnd === true);
+      for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
+      return out;
+    } catch {
+      return REDACTED;
     }
-    for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
-    return out;
   }
 
   /** Returns a redacted deep copy; the input is never modified. */
   redact<T>(value: T): T {
-    return this.#walk(value, 0, new WeakSet()) as T;
+    try {
+      return this.#walk(value, 0, new WeakSet()) as T;
+    } catch {
+      // A throwing getter, a revoked proxy, an invalid date: show nothing of it.
+      return REDACTED as T;
+    }
+  }
+
+  #hideSecrets(text: string, openEnd: boolean): string {
+    if (text.length === 0) return text;
+    const matchers = this.#sets().flatMap((set) => set.matchers());
+    if (matchers.length === 0) return text;
+    const view = codeUnitView(text);
+    const found: number[] = [];
+    // Overlapping hits are listed (so that two overlapping secrets are both
+    // hidden whole); a text that hits far more often than it has characters is
+    // someone probing the matcher, and is hidden whole.
+    const budget = view.text.length * 4 + 64;
+    for (const matcher of matchers) if (!matcher.collect(view.text, found, budget)) return REDACTED;
+    const ranges: Array<[number, number]> = [];
+    for (let i = 0; i < found.length; i += 2) {
+      ranges.push([view.toOriginal(found[i] as number), view.toOriginal(found[i + 1] as number)]);
+    }
+    if (openEnd) {
+      const longest = matchers.reduce((max, m) => Math.max(max, m.longest), 0);
+      if (longest > 1) ranges.push([Math.max(0, text.length - (longest - 1)), text.length]);
+    }
+    if (ranges.length === 0) return text;
+    ranges.sort((a, b) => a[0] - b[0]);
+    let out = "";
+    let shown = 0;
+    let [start, end] = ranges[0] as [number, number];
+    for (const [s, e] of ranges) {
+      if (s <= end) {
+        end = Math.max(end, e);
+        continue;
+      }
+      out += text.slice(shown, start) + REDACTED;
+      shown = end;
+      start = s;
+      end = e;
+    }
+    return out + text.slice(shown, start) + REDACTED + text.slice(end);
   }
 
   #walk(value: unknown, depth: number, seen: WeakSet<object>): unknown {
@@ -112,7 +132,7 @@ export class Redactor {
     if (Buffer.isBuffer(value) || value instanceof Uint8Array) return `[binary ${value.byteLength} bytes]`;
     if (value instanceof Error) return this.#walkError(value, depth, seen);
     if (Array.isArray(value)) return value.map((v) => this.#walk(v, depth + 1, seen));
-    if (value instanceof Date) return value.toISOString();
+    if (value instanceof Date) return Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString();
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(value)) {
       out[key] =

@@ -23,7 +23,13 @@ export function createSystemLogger(options: SystemLoggerOptions): SystemLogger {
   const common = {
     level: options.level,
     base: { service: "berth" },
-    formatters: { log: (obj: Record<string, unknown>) => redactor.redact(obj) },
+    formatters: {
+      log: (obj: Record<string, unknown>) => {
+        const safe = redactor.redact(obj);
+        // The redactor gives a string when it could not read the object at all.
+        return typeof safe === "object" && safe !== null ? safe : { redacted: safe };
+      },
+    },
     hooks: {
       logMethod(this: Logger, args: unknown[], method: (...a: unknown[]) => void) {
         method.apply(

@@ -1,7 +1,7 @@
 import Dockerode from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAX_LOG_LINE_LENGTH, TRUNCATION_MARKER } from "../logging/sanitize-log-line.ts";
 import { type ContainerLogLine, LogLineSplitter } from "./log-line-splitter.ts";
-import { MAX_LOG_LINE_LENGTH, TRUNCATION_MARKER } from "./sanitize-log-line.ts";
 import { removeLabelled, startContainer, testLabel } from "./testing/engine-test-helpers.ts";
 
 const docker = new Dockerode({ socketPath: "/var/run/docker.sock" });

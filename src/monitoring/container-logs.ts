@@ -1,5 +1,6 @@
 import type { DockerClient, EventSubscription } from "../docker/docker-client.ts";
-import type { Redactor } from "../logging/redactor.ts";
+import { presentOutputLine } from "../logging/present-output-line.ts";
+import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { ContainerRecord } from "../store/container-repository.ts";
 import { type ContainerLogLine, LogLineSplitter } from "./log-line-splitter.ts";
 
@@ -8,18 +9,19 @@ export const MAX_LOG_TAIL = 5_000;
 
 /**
  * A workload's output as clients see it: demultiplexed into stdout and stderr
- * lines with timestamps, sanitised (no escape sequences or raw control
- * characters) and redacted. Lines are assembled whole before the redactor
- * sees them, so a secret that the workload wrote in two pieces — or that the
+ * lines with timestamps, then each whole line through presentOutputLine —
+ * sanitised, redacted with the container owner's secrets (whoever reads it,
+ * the admin included), and only then cut. Lines are assembled whole before
+ * that, so a secret that the workload wrote in two pieces — or that the
  * engine delivered across two chunks — is still caught.
  */
 export class ContainerLogs {
   readonly #docker: DockerClient;
-  readonly #redactor: Redactor;
+  readonly #redactors: OwnerRedactors;
 
-  constructor(docker: DockerClient, redactor: Redactor) {
+  constructor(docker: DockerClient, redactors: OwnerRedactors) {
     this.#docker = docker;
-    this.#redactor = redactor;
+    this.#redactors = redactors;
   }
 
   async recent(
@@ -31,8 +33,8 @@ export class ContainerLogs {
       tail: opts.tail ?? DEFAULT_LOG_TAIL,
       ...(opts.sinceMs === undefined ? {} : { sinceMs: opts.sinceMs }),
     });
-    const splitter = new LogLineSplitter();
-    return [...splitter.push(raw), ...splitter.end()].map((l) => this.#redact(l));
+    const splitter = this.#splitter(record);
+    return [...splitter.push(raw), ...splitter.end()];
   }
 
   /** Streams lines as they come; `close()` stops. `done` settles when the stream ends (container removed, engine gone). */
@@ -42,17 +44,20 @@ export class ContainerLogs {
     onLine: (line: ContainerLogLine) => void,
   ): Promise<EventSubscription> {
     if (!record.dockerId) return { done: Promise.resolve(), close: () => {} };
-    const splitter = new LogLineSplitter();
+    const splitter = this.#splitter(record);
     const sub = await this.#docker.followLogs(record.dockerId, { tail: opts.tail ?? 0 }, (chunk) => {
-      for (const line of splitter.push(chunk)) onLine(this.#redact(line));
+      for (const line of splitter.push(chunk)) onLine(line);
     });
     const done = sub.done.then(() => {
-      for (const line of splitter.end()) onLine(this.#redact(line));
+      for (const line of splitter.end()) onLine(line);
     });
     return { done, close: () => sub.close() };
   }
 
-  #redact(line: ContainerLogLine): ContainerLogLine {
-    return { stream: line.stream, ts: line.ts, text: this.#redactor.redactString(line.text) };
+  #splitter(record: ContainerRecord): LogLineSplitter {
+    const redactor = this.#redactors.forOwner(record.owner);
+    return new LogLineSplitter({
+      present: (raw, truncated) => presentOutputLine(raw, redactor, { truncated }),
+    });
   }
 }

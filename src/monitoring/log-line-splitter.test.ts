@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { TRUNCATION_MARKER } from "../logging/sanitize-log-line.ts";
 import { type ContainerLogLine, LogLineSplitter } from "./log-line-splitter.ts";
-import { TRUNCATION_MARKER } from "./sanitize-log-line.ts";
 
 const T1 = "2026-11-25T18:44:14.247684167Z";
 const T2 = "2026-11-25T18:44:15.000000001Z";

@@ -1,12 +1,12 @@
+import { MAX_LOG_LINE_LENGTH, sanitizeLogLine } from "../logging/sanitize-log-line.ts";
 import { parseRfc3339 } from "./rfc3339-timestamp.ts";
-import { MAX_LOG_LINE_LENGTH, sanitizeLogLine } from "./sanitize-log-line.ts";
 
 /** One line of a container's output, ready for a client. */
 export interface ContainerLogLine {
   stream: "stdout" | "stderr";
   /** When the engine received the line, epoch ms. */
   ts: number;
-  /** Sanitised with sanitizeLogLine: no escape sequences, no raw control characters, capped. */
+  /** As the splitter's `present` made it (by default sanitizeLogLine: no escape sequences, no raw control characters, capped). */
   text: string;
 }
 
@@ -15,6 +15,12 @@ export interface LogLineSplitterOptions {
   maxLineLength?: number;
   /** Stamps a line that arrives without a timestamp (default Date.now). */
   now?: () => number;
+  /**
+   * Turns a whole decoded line into what a client sees; `truncated` says the
+   * splitter dropped its end. Default: sanitizeLogLine. ContainerLogs passes
+   * presentOutputLine, which redacts before it cuts.
+   */
+  present?: (raw: string, truncated: boolean) => string;
 }
 
 interface StreamState {
@@ -53,6 +59,7 @@ export class LogLineSplitter {
   readonly #maxLineLength: number;
   readonly #maxLineBytes: number;
   readonly #now: () => number;
+  readonly #present: (raw: string, truncated: boolean) => string;
   readonly #header = new Uint8Array(HEADER_BYTES);
   #headerFill = 0;
   /** Payload bytes still to come for the current frame; 0 while reading a header. */
@@ -68,6 +75,9 @@ export class LogLineSplitter {
     this.#maxLineLength = options.maxLineLength ?? MAX_LOG_LINE_LENGTH;
     this.#maxLineBytes = this.#maxLineLength * 4;
     this.#now = options.now ?? Date.now;
+    this.#present =
+      options.present ??
+      ((raw, truncated) => sanitizeLogLine(raw, { maxLength: this.#maxLineLength, truncated }));
   }
 
   /** Feeds a chunk; returns the lines it completed, in stream order. */
@@ -188,7 +198,7 @@ export class LogLineSplitter {
     const line: ContainerLogLine = {
       stream: state.stream,
       ts: state.ts ?? this.#now(),
-      text: sanitizeLogLine(decoded, { maxLength: this.#maxLineLength, truncated: state.dropped }),
+      text: this.#present(decoded, state.dropped),
     };
     state.open = false;
     state.parts = [];

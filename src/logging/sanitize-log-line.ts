@@ -71,9 +71,14 @@ export function sanitizeLogLine(text: string, options: SanitizeOptions = {}): st
     return text;
   out += text.slice(runStart, scannedAll ? end : i);
   if (scannedAll && out.length <= maxLength && !options.truncated) return out;
-  let cut = Math.min(out.length, Math.max(0, maxLength - TRUNCATION_MARKER.length));
-  if (cut > 0 && isHighSurrogate(out.charCodeAt(cut - 1))) cut--;
-  return out.slice(0, cut) + TRUNCATION_MARKER;
+  return cutLine(out, maxLength);
+}
+
+/** Cuts a line to `maxLength` (marker included), never inside a surrogate pair, and marks it as cut. */
+export function cutLine(text: string, maxLength: number): string {
+  let cut = Math.min(text.length, Math.max(0, maxLength - TRUNCATION_MARKER.length));
+  if (cut > 0 && isHighSurrogate(text.charCodeAt(cut - 1))) cut--;
+  return text.slice(0, cut) + TRUNCATION_MARKER;
 }
 
 function escapeCode(code: number): string {

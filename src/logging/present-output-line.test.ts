@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { presentOutputLine } from "./present-output-line.ts";
+import { REDACTED } from "./redactor.ts";
+import { TRUNCATION_MARKER } from "./sanitize-log-line.ts";
+import { SecretRegistry } from "./secret-registry.ts";
+
+const SECRET = "canary-s3cr3t-0123456789";
+
+function aliceRedactor() {
+  const secrets = new SecretRegistry();
+  secrets.addEnvironment("alice", undefined, { K: SECRET });
+  return secrets.forOwner("alice");
+}
+
+describe("presentOutputLine", () => {
+  it("strips escapes before it redacts, so a secret split by an escape sequence is caught", () => {
+    expect(presentOutputLine("key: canar\x1b[0my-s3cr3t-0123456789\x07", aliceRedactor())).toBe(
+      `key: ${REDACTED}\\x07`,
+    );
+  });
+
+  it("redacts a long line whole before it cuts, leaving no prefix of a secret at the cut", () => {
+    const redactor = aliceRedactor();
+    for (let at = 80; at < 100; at++) {
+      const line = "x".repeat(at) + SECRET + "y".repeat(100);
+      const out = presentOutputLine(line, redactor, { maxLength: 100 });
+      expect(out.length).toBeLessThanOrEqual(100);
+      expect(out.endsWith(TRUNCATION_MARKER)).toBe(true);
+      expect(out).not.toMatch(/canar|canary-s/);
+    }
+  });
+
+  it("hides the start of a secret where the line's end was dropped", () => {
+    const out = presentOutputLine(`${"\x1b[0m".repeat(50)}tail canary-s3cr3t`, aliceRedactor(), {
+      truncated: true,
+    });
+    expect(out).not.toContain("canary-s3");
+    expect(out.endsWith(TRUNCATION_MARKER)).toBe(true);
+  });
+
+  it("looks at no more than four times the longest line", () => {
+    const out = presentOutputLine(`${"z".repeat(1000)}${SECRET}`, aliceRedactor(), { maxLength: 100 });
+    expect(out).toBe("z".repeat(100 - TRUNCATION_MARKER.length) + TRUNCATION_MARKER);
+  });
+});

@@ -1,0 +1,163 @@
+import { isSecretKey, Redactor } from "./redactor.ts";
+import { secretForms } from "./secret-forms.ts";
+import { SecretSet } from "./secret-set.ts";
+
+/** Who is looking: an owner, or the admin (whose own containers are under `owner`). */
+export interface Viewer {
+  owner: string;
+  admin: boolean;
+}
+
+/** Hands out the redactor for what one owner (or the admin) may see. */
+export interface OwnerRedactors {
+  /** That owner's secrets and token, plus the fixed rules. */
+  forOwner(owner: string): Redactor;
+  /** What a connection sees in its answers; see SecretRegistry.forViewer. */
+  forViewer(viewer: Viewer): Redactor;
+  /** The fixed rules alone, for text addressed to every owner at once. */
+  readonly anyone: Redactor;
+}
+
+/**
+ * Every secret berth knows, kept per owner: each owner's `secretEnv` values
+ * and `env` values under secret-looking keys (counted, since several of the
+ * owner's containers may share one), each owner's token, and the admin's
+ * token.
+ *
+ * What an owner sees is redacted with that owner's set only. A shared set
+ * would be an oracle — bob's workload prints guesses of alice's secret and
+ * watches which come back as [REDACTED] in his own logs — and a weapon — bob
+ * registers "Created" as a secret and blanks the word out of alice's feed.
+ * The operators' system log is redacted with everything (`system`).
+ *
+ * Each owner's matcher is built lazily from that owner's set alone and
+ * rebuilt only when that set changes, so an owner's redaction costs the same
+ * whether other owners hold ten secrets or ten thousand, and one owner's
+ * create or delete rebuilds nobody else's. The system set is large by nature;
+ * SecretSet amortises its rebuilds (see there).
+ *
+ * @example
+ *   registry.addEnvironment("alice", { DB_PASSWORD: "s3cr3t-db" }, { STRIPE: "sk_live_x" });
+ *   registry.forOwner("alice").redactString("s3cr3t-db");  // "[REDACTED]"
+ *   registry.forOwner("bob").redactString("s3cr3t-db");    // "s3cr3t-db": not bob's secret
+ *   registry.system.redactString("s3cr3t-db");             // "[REDACTED]"
+ */
+export class SecretRegistry implements OwnerRedactors {
+  readonly #owners = new Map<string, SecretSet>();
+  readonly #all = new SecretSet();
+  readonly #admin = new SecretSet();
+  #tokens: ReadonlyMap<string, string> = new Map();
+  #adminToken: string | undefined;
+
+  /** The operators' log: every owner's secrets and tokens, and the admin's token. */
+  readonly system = new Redactor(() => [this.#all]);
+  readonly anyone = new Redactor();
+
+  forOwner(owner: string): Redactor {
+    return new Redactor(() => {
+      const set = this.#owners.get(owner);
+      return set ? [set] : [];
+    });
+  }
+
+  /**
+   * What a connection sees in its answers (errors and their details). An owner:
+   * its own set. The admin: the secrets of the containers it owns itself and
+   * its token — not the system set. Text about another owner's container (its
+   * output in NOT_READY or UPDATE_ROLLED_BACK, its activity entries, its logs)
+   * is already redacted with that owner's set where it is made, so the admin
+   * sees it exactly as the owner does. The system set would let any tenant
+   * blank words out of the admin's view (bob's "Created"), and the admin, who
+   * may read every container anyway, gains nothing from it.
+   */
+  forViewer(viewer: Viewer): Redactor {
+    if (!viewer.admin) return this.forOwner(viewer.owner);
+    return new Redactor(() => {
+      const set = this.#owners.get(viewer.owner);
+      return set ? [set, this.#admin] : [this.#admin];
+    });
+  }
+
+  /** Registers the secret parts of one container's environment, for its owner. */
+  addEnvironment(
+    owner: string,
+    env: Record<string, string> | undefined,
+    secretEnv: Record<string, string> | undefined,
+  ): void {
+    const set = this.#ownerSet(owner);
+    for (const value of secretValues(env, secretEnv)) {
+      for (const form of secretForms(value)) {
+        set.add(form);
+        this.#all.add(form);
+      }
+    }
+  }
+
+  removeEnvironment(
+    owner: string,
+    env: Record<string, string> | undefined,
+    secretEnv: Record<string, string> | undefined,
+  ): void {
+    const set = this.#owners.get(owner);
+    for (const value of secretValues(env, secretEnv)) {
+      for (const form of secretForms(value)) {
+        set?.remove(form);
+        this.#all.remove(form);
+      }
+    }
+    this.#forgetIfEmpty(owner);
+  }
+
+  /**
+   * Replaces every token at once (at start, and whenever the token set is
+   * reloaded): each owner's token is hidden from that owner's view and from
+   * the system log; the admin's from the admin's view and the system log.
+   */
+  setTokens(tokens: ReadonlyMap<string, string>, adminToken: string | undefined): void {
+    const previous = this.#tokens;
+    const previousAdmin = this.#adminToken;
+    this.#tokens = new Map(tokens);
+    this.#adminToken = adminToken;
+    for (const [owner, token] of this.#tokens) {
+      this.#ownerSet(owner).add(token);
+      this.#all.add(token);
+    }
+    if (adminToken) {
+      this.#admin.add(adminToken);
+      this.#all.add(adminToken);
+    }
+    // Removed after the new ones are in, so a token kept across the reload is never unhidden.
+    for (const [owner, token] of previous) {
+      this.#owners.get(owner)?.remove(token);
+      this.#all.remove(token);
+      this.#forgetIfEmpty(owner);
+    }
+    if (previousAdmin) {
+      this.#admin.remove(previousAdmin);
+      this.#all.remove(previousAdmin);
+    }
+  }
+
+  #ownerSet(owner: string): SecretSet {
+    let set = this.#owners.get(owner);
+    if (!set) {
+      set = new SecretSet();
+      this.#owners.set(owner, set);
+    }
+    return set;
+  }
+
+  #forgetIfEmpty(owner: string): void {
+    if (this.#owners.get(owner)?.size === 0) this.#owners.delete(owner);
+  }
+}
+
+/** The values of an environment that are secret: all of `secretEnv`, and `env` values under secret-looking keys. */
+export function secretValues(
+  env: Record<string, string> | undefined,
+  secretEnv: Record<string, string> | undefined,
+): string[] {
+  const values = Object.values(secretEnv ?? {});
+  for (const [key, value] of Object.entries(env ?? {})) if (isSecretKey(key)) values.push(value);
+  return values;
+}

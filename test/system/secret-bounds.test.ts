@@ -1,0 +1,162 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { io } from "socket.io-client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/config.ts";
+import { prepareDataDir } from "../../src/config/data-dir.ts";
+import { MAX_SECRET_TOTAL_LENGTH, MAX_SECRET_VALUE_LENGTH } from "../../src/logging/secret-limits.ts";
+import { ContainerRepository } from "../../src/store/container-repository.ts";
+import { openDatabase } from "../../src/store/database.ts";
+import { type BerthProcess, spawnBerth } from "../helpers/berth-process.ts";
+import { eventually } from "../helpers/deadline.ts";
+import {
+  type Client,
+  call,
+  echoCode,
+  ok,
+  removeInstance,
+  TOKENS,
+  useTestServer,
+} from "../helpers/test-server.ts";
+
+/** The schema's old maximum, which made the redactor build a regular expression V8 refused. */
+const OLD_MAXIMUM = 32_768;
+const bigSecret = (fill: string, length: number) => `${fill}${"q".repeat(length - fill.length - 1)}!`;
+
+describe("secret sizes are bounded at create", () => {
+  const server = useTestServer();
+  let alice: Client;
+  let bob: Client;
+  let aliceApp: string;
+
+  beforeAll(async () => {
+    [alice, bob] = await Promise.all([server.connect("alice"), server.connect("bob")]);
+    aliceApp = (await ok(alice, "container:create", { name: "steady", code: await echoCode() })).id;
+  });
+
+  it("refuses a secretEnv value at the old maximum (32,768) as VALIDATION_FAILED, without echoing it, and berth stays up", async () => {
+    const secret = bigSecret("canary-old-max-", OLD_MAXIMUM);
+    const res = await call(bob, "container:create", { name: "huge", secretEnv: { K: secret } });
+    expect(res).toMatchObject({
+      ok: false,
+      error: { code: "VALIDATION_FAILED", details: { issues: [{ path: "secretEnv.K" }] } },
+    });
+    expect(JSON.stringify(res)).not.toContain("canary-old-max-");
+    expect(res.ok ? "" : res.error.message).toContain(String(MAX_SECRET_VALUE_LENGTH));
+    // Another owner's workload is untouched, and bob can go on.
+    expect(await ok(alice, "container:request", { id: aliceApp, data: "still here" })).toBe("still here");
+    expect((await ok(bob, "container:list", {})).items).toEqual([]);
+  });
+
+  it("refuses a value under a secret-looking env key above the bound, and accepts it under a plain key", async () => {
+    const value = bigSecret("canary-env-", MAX_SECRET_VALUE_LENGTH + 1);
+    const refused = await call(bob, "container:create", { name: "env-secret", env: { API_TOKEN: value } });
+    expect(refused).toMatchObject({
+      ok: false,
+      error: { code: "VALIDATION_FAILED", details: { issues: [{ path: "env.API_TOKEN" }] } },
+    });
+    const plain = await ok(bob, "container:create", {
+      name: "env-plain",
+      env: { NOTES: value },
+      start: false,
+    });
+    await ok(bob, "container:delete", { id: plain.id });
+  });
+
+  it("refuses secrets whose total passes the per-container bound", async () => {
+    const secretEnv: Record<string, string> = {};
+    const count = Math.ceil(MAX_SECRET_TOTAL_LENGTH / MAX_SECRET_VALUE_LENGTH) + 1;
+    for (let i = 0; i < count; i++) secretEnv[`K${i}`] = bigSecret(`part-${i}-`, MAX_SECRET_VALUE_LENGTH);
+    const res = await call(bob, "container:create", { name: "many", secretEnv });
+    expect(res).toMatchObject({
+      ok: false,
+      error: { code: "VALIDATION_FAILED", details: { issues: [{ path: "secretEnv" }] } },
+    });
+  });
+
+  it("accepts a secret at the bound — an 8192-bit RSA key's size — and hides it", async () => {
+    const secret = bigSecret("canary-at-bound-", MAX_SECRET_VALUE_LENGTH);
+    const app = await ok(bob, "container:create", {
+      name: "at-bound",
+      secretEnv: { K: secret },
+      code: { files: { "index.js": "console.log(process.env.K); process.exit(0);" } },
+      waitReady: false,
+    });
+    let shown: string[] = [];
+    await eventually(15_000, "the workload's output", async () => {
+      shown = (await ok(bob, "container:logs", { id: app.id })).lines.map((l) => l.text);
+      return shown.length > 0 || JSON.stringify(shown);
+    });
+    expect(shown).toEqual(["[REDACTED]"]);
+    await ok(bob, "container:delete", { id: app.id });
+  });
+});
+
+describe("a data directory holding a secret stored by an older berth, above today's bounds", () => {
+  const stored = bigSecret("canary-stored-old-", OLD_MAXIMUM);
+  const storedEnv = bigSecret("canary-stored-env-", OLD_MAXIMUM);
+  let dataDir: string;
+  let berth: BerthProcess | undefined;
+  let alice: Client | undefined;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "bs-"));
+    const config = loadConfig({ BERTH_DATA_DIR: dataDir });
+    prepareDataDir(config.dataDir, config.runDir);
+    const db = openDatabase(join(dataDir, "berth.db"));
+    try {
+      new ContainerRepository(db).insert({
+        id: "c0ldsecret000001",
+        owner: "alice",
+        name: "old",
+        image: config.defaultImage,
+        spec: { name: "old", secretEnv: { K: stored }, env: { DB_PASSWORD: storedEnv } },
+        dockerId: "0".repeat(64),
+        dockerName: "berth-c0ldsecret000001",
+        state: "missing",
+        health: "none",
+        uid: 299_001,
+        createdAt: Date.now(),
+        startedAt: null,
+        exitCode: null,
+        release: null,
+      });
+    } finally {
+      db.close();
+    }
+  });
+  afterAll(async () => {
+    alice?.disconnect();
+    await berth?.kill("SIGKILL");
+    const instanceId = (await readFile(join(dataDir, "instance-id"), "utf8").catch(() => "")).trim();
+    if (instanceId) await removeInstance(instanceId);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("starts, keeps the container visible and deletable, and never prints the secret", async () => {
+    berth = await spawnBerth({
+      BERTH_DATA_DIR: dataDir,
+      BERTH_TOKENS: `alice:${TOKENS.alice}`,
+      BERTH_ADMIN_TOKEN: TOKENS.admin,
+      BERTH_LOG_LEVEL: "debug",
+    });
+    const client: Client = io(berth.url, {
+      auth: { token: TOKENS.alice },
+      transports: ["websocket"],
+      reconnection: false,
+    });
+    alice = client;
+    await new Promise<void>((resolve, reject) => {
+      client.once("connect", resolve);
+      client.once("connect_error", reject);
+    });
+    expect((await ok(client, "container:list", {})).items.map((c) => [c.name, c.state])).toEqual([
+      ["old", "missing"],
+    ]);
+    expect(await ok(client, "container:delete", { id: "old" })).toMatchObject({ deleted: true });
+    const printed = berth.lines.join("\n");
+    expect(printed).not.toContain("canary-stored");
+    expect(printed).not.toContain(TOKENS.alice);
+  });
+});
