@@ -1,9 +1,11 @@
 import type { DatabaseSync } from "node:sqlite";
 import Fastify, { type FastifyInstance } from "fastify";
 import { UserActivityLogger } from "./activity/user-activity-logger.ts";
-import { TokenAuthenticator } from "./api/auth.ts";
 import { registerHttpRoutes } from "./api/http-routes.ts";
 import { SocketIOEventHandler } from "./api/socket-io-event-handler.ts";
+import { TokenStore } from "./auth/token-store.ts";
+import { TokensFileError } from "./auth/tokens-file.ts";
+import { TokensFileWatcher } from "./auth/tokens-file-watcher.ts";
 import { SocketCommunicationHandler } from "./channel/socket-communication-handler.ts";
 import { assertSocketPathFits } from "./channel/socket-path.ts";
 import type { Config } from "./config/config.ts";
@@ -79,13 +81,22 @@ export class Berth {
     this.instanceId = loadInstanceId(config.dataDir);
 
     let adminToken = config.adminToken;
-    if (config.tokens.size === 0 && adminToken === undefined) {
+    if (config.tokens.size === 0 && config.tokensFile === undefined && adminToken === undefined) {
       const generated = loadOrCreateAdminToken(config.dataDir);
       adminToken = generated.token;
       if (generated.created) options.onAdminTokenCreated?.(generated.token);
     }
-    for (const token of config.tokens.values()) this.redactor.addSecret(token);
+    // Throws TokensFileError when the tokens file is refused: berth stops with that message.
+    this.tokens = new TokenStore({ tokens: config.tokens, adminToken, file: config.tokensFile });
+    for (const token of this.tokens.tokens.values()) this.redactor.addSecret(token);
     if (adminToken) this.redactor.addSecret(adminToken);
+    // New tokens are hidden from logs from the moment they are in force (revoked ones stay hidden too).
+    this.tokens.on("changed", ({ tokens, added }) => {
+      for (const owner of added) {
+        const token = tokens.get(owner);
+        if (token) this.redactor.addSecret(token);
+      }
+    });
 
     this.#db = openDatabase(`${config.dataDir}/berth.db`);
     const repo = new ContainerRepository(this.#db);
@@ -170,12 +181,38 @@ export class Berth {
 
     this.#app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
     registerHttpRoutes(this.#app, this.engine);
-    this.#auth = new TokenAuthenticator(config.tokens, adminToken);
     this.#repo = repo;
   }
 
-  readonly #auth: TokenAuthenticator;
+  /** The tokens in force; with BERTH_TOKENS_FILE, reloaded by `reloadTokens()` (SIGHUP) and when the file changes. */
+  readonly tokens: TokenStore;
   readonly #repo: ContainerRepository;
+  #tokensWatcher: TokensFileWatcher | undefined;
+
+  /**
+   * Reads the tokens file again. A file that is refused (unreadable, readable
+   * by others, a line that does not parse) changes nothing: the tokens in
+   * force stay, and the system log says why — with the line number, never
+   * the line. Returns whether the new file was taken.
+   */
+  reloadTokens(): boolean {
+    if (this.config.tokensFile === undefined) return false;
+    try {
+      const change = this.tokens.reload();
+      this.log.info(
+        { file: this.config.tokensFile, added: change?.added ?? [], revoked: change?.revoked ?? [] },
+        change ? "tokens reloaded" : "tokens reloaded; nothing changed",
+      );
+      return true;
+    } catch (err) {
+      if (!(err instanceof TokensFileError)) throw err;
+      this.log.error(
+        { file: this.config.tokensFile, line: err.line, reason: err.reason },
+        "tokens file refused; the tokens in force stay",
+      );
+      return false;
+    }
+  }
 
   /** The channel hub (for benchmarks and tests that talk to workloads without Socket.IO). */
   get channel(): SocketCommunicationHandler {
@@ -209,12 +246,21 @@ export class Berth {
       },
       activity: this.activity,
       health: this.health,
-      auth: this.#auth,
+      auth: this.tokens,
       manager: this.manager,
       redactor: this.redactor,
       log: this.log,
       maxPayloadBytes: this.config.maxPayloadBytes,
+      maxConnectionsPerOwner: this.config.maxConnectionsPerOwner,
+      handshakesPerMinute: this.config.handshakesPerMinute,
     });
+    if (this.config.tokensFile !== undefined) {
+      this.#tokensWatcher = new TokensFileWatcher(
+        this.config.tokensFile,
+        () => this.reloadTokens(),
+        (err) => this.log.warn({ err }, "watching the tokens file failed; send SIGHUP to reload it"),
+      );
+    }
     await this.#app.listen({ host: this.config.host, port: this.config.port });
     const address = this.#app.server.address();
     const port = typeof address === "object" && address ? address.port : this.config.port;
@@ -251,6 +297,7 @@ export class Berth {
       this.log.info("berth is shutting down");
       this.engine.stop();
       clearTimeout(this.#retryReconcile);
+      this.#tokensWatcher?.close();
       await this.#sockets?.close();
       await this.#events.close();
       this.restarts.close();
