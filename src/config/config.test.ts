@@ -31,6 +31,21 @@ describe("loadConfig", () => {
     expect(c.port).toBe(0);
   });
 
+  it("refuses an owner named admin in any case, a token given twice, and names BERTH_TOKENS", () => {
+    expect(() => loadConfig({ BERTH_TOKENS: "Admin:aaaaaaaa" })).toThrow(/BERTH_TOKENS: 'admin' is reserved/);
+  });
+
+  it("reads the tokens file's path (absolute) and the connection caps", () => {
+    const c = loadConfig({ BERTH_TOKENS_FILE: "tokens", BERTH_MAX_CONNECTIONS_PER_OWNER: "4" });
+    expect(c.tokensFile).toMatch(/^\/.*\/tokens$/);
+    expect(c.maxConnectionsPerOwner).toBe(4);
+    expect(loadConfig({})).toMatchObject({
+      tokensFile: undefined,
+      maxConnectionsPerOwner: 32,
+      handshakesPerMinute: 120,
+    });
+  });
+
   it.each([
     [{ BERTH_PORT: "seventy" }, "BERTH_PORT"],
     [{ BERTH_TOKENS: "no-colon" }, "BERTH_TOKENS"],
@@ -38,6 +53,13 @@ describe("loadConfig", () => {
     [{ BERTH_UID_RANGE: "5-1" }, "BERTH_UID_RANGE"],
     [{ BERTH_MAX_CODE_BYTES: "99999999999" }, "BERTH_MAX_CODE_BYTES"],
     [{ BERTH_LOG_LEVEL: "loud" }, "BERTH_LOG_LEVEL"],
+    [{ BERTH_TOKENS: "admin:aaaaaaaa" }, "BERTH_TOKENS"],
+    [{ BERTH_TOKENS: "alice:aaaaaaaa,ADMIN:bbbbbbbb" }, "BERTH_TOKENS"],
+    [{ BERTH_TOKENS: "alice:aaaaaaaa,bob:aaaaaaaa" }, "BERTH_TOKENS"],
+    [{ BERTH_TOKENS: "alice:aaaaaaaa", BERTH_ADMIN_TOKEN: "aaaaaaaa" }, "BERTH_TOKENS"],
+    [{ BERTH_TOKENS: "alice:aaaaaaaa", BERTH_TOKENS_FILE: "/etc/berth/tokens" }, "BERTH_TOKENS_FILE"],
+    [{ BERTH_MAX_CONNECTIONS_PER_OWNER: "-1" }, "BERTH_MAX_CONNECTIONS_PER_OWNER"],
+    [{ BERTH_HANDSHAKES_PER_MINUTE: "many" }, "BERTH_HANDSHAKES_PER_MINUTE"],
   ])("refuses %j naming the variable", (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(name);
