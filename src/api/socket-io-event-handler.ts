@@ -1,10 +1,11 @@
+import { timingSafeEqual } from "node:crypto";
 import type { Server as HttpServer } from "node:http";
 import { Server } from "socket.io";
 import { type ActivityEntry, EVERYONE } from "../activity/activity-entry.ts";
 import type { UserActivityLogger } from "../activity/user-activity-logger.ts";
 import { ConnectionCounter } from "../auth/connection-counter.ts";
 import { HandshakeLimiter } from "../auth/handshake-limiter.ts";
-import { actorOf } from "../auth/identity.ts";
+import { actorOf, identityOf } from "../auth/identity.ts";
 import type { TokenStore, TokensChange } from "../auth/token-store.ts";
 import type { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
 import type { ContainerManager, StatusChange } from "../containers/container-manager.ts";
@@ -112,13 +113,16 @@ export class SocketIOEventHandler {
     });
     this.#preAuth = new PreAuthGuard(options.httpServer, { pollingLimitAfterAuth: options.maxPayloadBytes });
     this.io.engine.on("connection", this.#preAuth.onEngineConnection);
+    // A session is restored only for the token it was made with, while that token is in force for the same
+    // identity (a token moved to another owner in the tokens file does not carry the session along).
     guardSessionRecovery(this.io.of("/"), (token, session) => {
       const credential = options.auth.authenticate(token);
+      if (!credential || session.tokenDigest?.length !== credential.digest.length) return false;
+      const actor = actorOf(credential.identity);
       return (
-        credential !== undefined &&
-        session.tokenDigest !== undefined &&
-        options.auth.isCurrent({ identity: credential.identity, digest: session.tokenDigest }) &&
-        credential.digest.equals(session.tokenDigest)
+        timingSafeEqual(credential.digest, session.tokenDigest) &&
+        actor.admin === session.admin &&
+        actor.owner === session.owner
       );
     });
     this.io.use((socket, next) => {
@@ -182,10 +186,8 @@ export class SocketIOEventHandler {
   /** A revoked token's connections are told and closed at once; connections with other tokens are left alone. */
   readonly #onTokensChanged = (change: TokensChange) => {
     for (const socket of this.io.of("/").sockets.values()) {
-      const identity = socket.data.admin
-        ? ({ kind: "admin" } as const)
-        : ({ kind: "owner", owner: socket.data.owner } as const);
-      if (this.#o.auth.isCurrent({ identity, digest: socket.data.tokenDigest })) continue;
+      if (this.#o.auth.isCurrent({ identity: identityOf(socket.data), digest: socket.data.tokenDigest }))
+        continue;
       this.#o.log.info(
         { connection: socket.id, owner: socket.data.owner, revoked: change.revoked.length },
         "closing connection: its token was revoked",

@@ -21,6 +21,11 @@ export function actorOf(identity: Identity): Actor {
     : { owner: identity.owner, admin: false };
 }
 
+/** The identity behind an actor that `actorOf` made (a connection's `socket.data`). */
+export function identityOf(actor: Actor): Identity {
+  return actor.admin ? { kind: "admin" } : { kind: "owner", owner: actor.owner };
+}
+
 export function sameIdentity(a: Identity, b: Identity): boolean {
   return a.kind === "admin" ? b.kind === "admin" : b.kind === "owner" && b.owner === a.owner;
 }

@@ -93,28 +93,43 @@ describe("the tokens file (BERTH_TOKENS_FILE)", () => {
     const info = await ok(carol, "container:create", { name: "short-lived", start: false });
     await within(10_000, "carol's push", pushed);
     const { _pid: pid, _lastOffset: offset } = carol as unknown as { _pid: string; _lastOffset: string };
+    const carolId = carol.id;
     carol.io.engine.close(); // a dropped transport: the session is kept for recovery
+    // While carol is away, a push for her room: it waits in her session for a recovery.
+    const admin = await server.connect("admin");
+    const deleted = nextStatus(admin, (e) => e.id === info.id && e.to === "removing");
+    await ok(admin, "container:delete", { id: info.id });
+    await within(10_000, "the delete's push", deleted);
 
-    // Carol's token is replaced by a new one.
-    await rewrite(`${base}carol:${DAVE}\n`);
-    for (const token of [CAROL, DAVE]) {
+    /** Reconnects with carol's session and `token`: "restored", "fresh" or the refusal's code; and what reached the wire. */
+    const attempt = async (token: string) => {
       const again: Client = io(server.url, {
         auth: { token, pid, offset },
         transports: ["websocket"],
         reconnection: false,
       });
+      const packets: string[] = [];
+      again.io.on("open", () =>
+        again.io.engine.on("packet", (p: { type: string; data?: unknown }) => packets.push(String(p.data))),
+      );
       const outcome = await new Promise<string>((resolve) => {
-        again.once("connect", () => resolve(again.id === carol.id ? "restored" : "fresh"));
+        again.once("connect", () => resolve(again.id === carolId ? "restored" : "fresh"));
         again.once("connect_error", (e: Error & { data?: { code?: string } }) =>
           resolve(e.data?.code ?? "?"),
         );
       });
-      // The old token is refused; the new one gets a fresh session, not the one made with the old token.
-      expect(outcome).toBe(token === CAROL ? "UNAUTHORIZED" : "fresh");
       again.disconnect();
-    }
-    const admin = await server.connect("admin");
-    await ok(admin, "container:delete", { id: info.id });
+      return { outcome, leaked: packets.some((p) => p.includes(info.id)) };
+    };
+
+    // Carol's token is replaced by a new one: the old token is refused, the new one gets a fresh session,
+    // and neither sees the push that waits in the old session.
+    await rewrite(`${base}carol:${DAVE}\n`);
+    expect(await attempt(CAROL)).toEqual({ outcome: "UNAUTHORIZED", leaked: false });
+    expect(await attempt(DAVE)).toEqual({ outcome: "fresh", leaked: false });
+    // Carol's old token now given to dave: it connects as dave, and carol's session does not come along.
+    await rewrite(`${base}dave:${CAROL}\n`);
+    expect(await attempt(CAROL)).toEqual({ outcome: "fresh", leaked: false });
   });
 
   it("keeps an owner's containers running when its token is gone; the admin still sees and manages them", async () => {
