@@ -91,7 +91,14 @@ export class SocketIOEventHandler {
   constructor(options: SocketIOEventHandlerOptions) {
     this.#o = options;
     this.#connections = new ConnectionCounter(options.maxConnectionsPerOwner ?? 0);
-    this.#handshakes = new HandshakeLimiter({ perMinute: options.handshakesPerMinute ?? 0 });
+    this.#handshakes = new HandshakeLimiter({
+      perMinute: options.handshakesPerMinute ?? 0,
+      onLimit: (address, state, refused) => {
+        if (state === "limited")
+          options.log.warn({ address }, "refusing handshakes: too many from this address");
+        else options.log.info({ address, refused }, "handshakes from this address are let in again");
+      },
+    });
     this.io = new Server(options.httpServer, {
       // One transport limit for authenticated connections; a message above it closes that connection
       // (Socket.IO's own behaviour). Before authentication the PreAuthGuard holds a connection to far less.
@@ -102,10 +109,6 @@ export class SocketIOEventHandler {
       connectTimeout: CONNECT_TIMEOUT_MS,
       allowRequest: (req, callback) => {
         if (this.#handshakes.allow(req.socket.remoteAddress)) return callback(null, true);
-        options.log.debug(
-          { address: req.socket.remoteAddress },
-          "refused handshake: too many from this address",
-        );
         callback("too many handshakes from this address", false);
       },
       serveClient: false,

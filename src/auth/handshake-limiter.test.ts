@@ -42,6 +42,24 @@ describe("HandshakeLimiter", () => {
     expect(limiter.size).toBeLessThanOrEqual(100);
   });
 
+  it("reports when an address runs dry and when it is let in again, not each refusal", () => {
+    let now = 0;
+    const reports: unknown[] = [];
+    const limiter = new HandshakeLimiter({
+      perMinute: 1,
+      now: () => now,
+      onLimit: (...args) => reports.push(args),
+    });
+    for (let i = 0; i < 100; i++) limiter.allow("10.0.0.1");
+    expect(reports).toEqual([["10.0.0.1", "limited", 0]]);
+    now += 60_000;
+    limiter.allow("10.0.0.1");
+    expect(reports).toEqual([
+      ["10.0.0.1", "limited", 0],
+      ["10.0.0.1", "released", 99],
+    ]);
+  });
+
   it("does nothing when switched off", () => {
     const limiter = new HandshakeLimiter({ perMinute: 0 });
     for (let i = 0; i < 1000; i++) expect(limiter.allow("10.0.0.1")).toBe(true);

@@ -4,6 +4,8 @@ export const MAX_TRACKED_ADDRESSES = 10_000;
 interface Bucket {
   tokens: number;
   at: number;
+  /** Handshakes refused since the bucket last ran dry. */
+  refused: number;
 }
 
 export interface HandshakeLimiterOptions {
@@ -11,6 +13,11 @@ export interface HandshakeLimiterOptions {
   perMinute: number;
   maxAddresses?: number;
   now?: () => number;
+  /**
+   * Called when an address first runs dry (`refused` 0), and when it is let in again after refusals (with how
+   * many were refused), so that a flood is logged twice rather than once per refused handshake.
+   */
+  onLimit?: (address: string, state: "limited" | "released", refused: number) => void;
 }
 
 /**
@@ -25,8 +32,10 @@ export class HandshakeLimiter {
   readonly #maxAddresses: number;
   readonly #now: () => number;
   readonly #buckets = new Map<string, Bucket>();
+  readonly #onLimit: HandshakeLimiterOptions["onLimit"];
 
   constructor(options: HandshakeLimiterOptions) {
+    this.#onLimit = options.onLimit;
     this.#perMinute = options.perMinute;
     this.#maxAddresses = options.maxAddresses ?? MAX_TRACKED_ADDRESSES;
     this.#now = options.now ?? Date.now;
@@ -47,7 +56,10 @@ export class HandshakeLimiter {
       this.#evict(now);
     }
     const allowed = tokens >= 1;
-    this.#buckets.set(key, { tokens: allowed ? tokens - 1 : tokens, at: now });
+    const refused = allowed ? 0 : (bucket?.refused ?? 0) + 1;
+    this.#buckets.set(key, { tokens: allowed ? tokens - 1 : tokens, at: now, refused });
+    if (refused === 1) this.#onLimit?.(key, "limited", 0);
+    if (allowed && bucket && bucket.refused > 0) this.#onLimit?.(key, "released", bucket.refused);
     return allowed;
   }
 
