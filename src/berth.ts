@@ -205,9 +205,10 @@ export class Berth {
       );
       return true;
     } catch (err) {
-      if (!(err instanceof TokensFileError)) throw err;
+      // Never thrown on: a reload runs from a signal handler or a file watch, where it would take berth down.
+      const context = err instanceof TokensFileError ? { line: err.line, reason: err.reason } : { err };
       this.log.error(
-        { file: this.config.tokensFile, line: err.line, reason: err.reason },
+        { file: this.config.tokensFile, ...context },
         "tokens file refused; the tokens in force stay",
       );
       return false;
