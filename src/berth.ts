@@ -81,7 +81,9 @@ export class Berth {
     this.instanceId = loadInstanceId(config.dataDir);
 
     let adminToken = config.adminToken;
-    if (config.tokens.size === 0 && config.tokensFile === undefined && adminToken === undefined) {
+    // A tokens file holds owners only: without BERTH_ADMIN_TOKEN berth makes the admin's token here too, so
+    // that someone can still manage the containers of an owner whose token was removed.
+    if (config.tokens.size === 0 && adminToken === undefined) {
       const generated = loadOrCreateAdminToken(config.dataDir);
       adminToken = generated.token;
       if (generated.created) options.onAdminTokenCreated?.(generated.token);
