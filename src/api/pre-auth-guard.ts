@@ -21,7 +21,8 @@ export const PRE_AUTH_MAX_BYTES = 16 * 1024;
  * - a WebSocket's TCP stream is metered as it arrives and destroyed once over
  *   the limit, so `ws` never holds more than the limit plus one read;
  * - a polling transport's request bodies are capped at the limit (engine.io
- *   checks `Content-Length` up front and counts the body as it streams).
+ *   checks `Content-Length` up front and counts the body as it streams);
+ * - all packets together, over every transport, are held to the limit.
  * Engine.io's `allowRequest` cannot do this (it sees only the HTTP request,
  * and the token comes later, in the CONNECT packet), and a smaller engine-wide
  * limit would refuse the code uploads of authenticated owners.
@@ -47,7 +48,7 @@ export class PreAuthGuard {
   /** Called with each new engine connection (engine.io's `connection` event). */
   readonly onEngineConnection = (conn: EngineSocket): void => {
     const stop = this.#handshakes.get(conn.request);
-    this.#meters.set(engineId(conn), stop ? [stop] : []);
+    this.#meters.set(engineId(conn), stop ? [stop, this.#meterPackets(conn)] : [this.#meterPackets(conn)]);
     setPollingLimit(conn, this.#limit);
     conn.once("close", () => {
       for (const s of this.#meters.get(engineId(conn)) ?? []) s();
@@ -67,6 +68,22 @@ export class PreAuthGuard {
 
   close(): void {
     this.#http.off("upgrade", this.#onUpgrade);
+  }
+
+  /**
+   * The limit over all of a connection's packets, whatever the transport: a polling client could otherwise
+   * send one capped body after another until the connect timeout.
+   */
+  #meterPackets(conn: EngineSocket): () => void {
+    let bytes = 0;
+    const onPacket = (packet: { data?: unknown }) => {
+      const data = packet.data;
+      bytes += typeof data === "string" ? Buffer.byteLength(data) : Buffer.isBuffer(data) ? data.length : 1;
+      // Discarding what waits to be sent: a polling peer that never asks for it must not keep the connection.
+      if (bytes > this.#limit) conn.close(true);
+    };
+    conn.on("packet", onPacket);
+    return () => conn.off("packet", onPacket);
   }
 
   readonly #onUpgrade = (req: IncomingMessage, socket: Duplex): void => {

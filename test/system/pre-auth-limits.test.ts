@@ -74,6 +74,21 @@ describe("what an unauthenticated connection may send", () => {
       body: `40${JSON.stringify({ token: "x".repeat(MiB) })}`,
     });
     expect(post.status).toBe(413);
+
+    // Nor can many smaller bodies add up: the limit holds over the whole connection.
+    const again = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`);
+    const second = (JSON.parse((await again.text()).slice(1)) as { sid: string }).sid;
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling&sid=${second}`, {
+        method: "POST",
+        body: `40${JSON.stringify({ token: "x".repeat(6 * 1024) })}`,
+      });
+      statuses.push(res.status);
+      await res.text();
+    }
+    // Two fit in 16 KiB; the third goes over and closes the connection, so the fourth finds no session.
+    expect(statuses).toEqual([200, 200, 200, 400]);
   });
 
   it("closes a polling connection upgraded to websocket before authenticating, once it sends a large frame", async () => {
