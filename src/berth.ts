@@ -8,9 +8,11 @@ import { FairQueue } from "./admission/fair-queue.ts";
 import { QuotaLedger } from "./admission/quota-ledger.ts";
 import { type QuotaOverrides, quotaLimitsFor } from "./admission/quota-limits.ts";
 import { RateLimiter } from "./admission/rate-limiter.ts";
-import { TokenAuthenticator } from "./api/auth.ts";
 import { registerHttpRoutes } from "./api/http-routes.ts";
 import { SocketIOEventHandler } from "./api/socket-io-event-handler.ts";
+import { TokenStore } from "./auth/token-store.ts";
+import { TokensFileError } from "./auth/tokens-file.ts";
+import { TokensFileWatcher } from "./auth/tokens-file-watcher.ts";
 import { SocketCommunicationHandler } from "./channel/socket-communication-handler.ts";
 import { assertSocketPathFits } from "./channel/socket-path.ts";
 import type { Config } from "./config/config.ts";
@@ -110,12 +112,18 @@ export class Berth {
     this.instanceId = loadInstanceId(config.dataDir);
 
     let adminToken = config.adminToken;
+    // A tokens file holds owners only: without BERTH_ADMIN_TOKEN berth makes the admin's token here too, so
+    // that someone can still manage the containers of an owner whose token was removed.
     if (config.tokens.size === 0 && adminToken === undefined) {
       const generated = loadOrCreateAdminToken(config.dataDir);
       adminToken = generated.token;
       if (generated.created) options.onAdminTokenCreated?.(generated.token);
     }
-    this.secrets.setTokens(config.tokens, adminToken);
+    // Throws TokensFileError when the tokens file is refused: berth stops with that message.
+    this.tokens = new TokenStore({ tokens: config.tokens, adminToken, file: config.tokensFile });
+    this.secrets.setTokens(this.tokens.tokens, this.tokens.adminToken);
+    // Each owner's redactor follows the tokens in force: a new token is hidden from the moment it works.
+    this.tokens.on("changed", ({ tokens, adminToken: admin }) => this.secrets.setTokens(tokens, admin));
 
     this.#db = openDatabase(`${config.dataDir}/berth.db`);
     const repo = new ContainerRepository(this.#db);
@@ -140,7 +148,7 @@ export class Berth {
     // One 'bad_hello' listener per container waiting to become ready; hundreds may wait at once.
     this.#channel.setMaxListeners(0);
     // Per-owner quota overrides come from the tokens file; until it is wired, every owner has the defaults.
-    const quotaOverrides: QuotaOverrides = () => undefined;
+    const quotaOverrides: QuotaOverrides = (owner) => this.tokens.overridesFor(owner);
     const usageRepo = new OwnerUsageRepository(this.#db);
     // A container without a CPU limit may use every core, so it counts as that many.
     const resourceDefaults = { memoryMb: config.defaultMemoryMb, cpus: availableParallelism() };
@@ -229,12 +237,39 @@ export class Berth {
 
     this.#app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
     registerHttpRoutes(this.#app, this.engine);
-    this.#auth = new TokenAuthenticator(config.tokens, adminToken);
     this.#repo = repo;
   }
 
-  readonly #auth: TokenAuthenticator;
+  /** The tokens in force; with BERTH_TOKENS_FILE, reloaded by `reloadTokens()` (SIGHUP) and when the file changes. */
+  readonly tokens: TokenStore;
   readonly #repo: ContainerRepository;
+  #tokensWatcher: TokensFileWatcher | undefined;
+
+  /**
+   * Reads the tokens file again. A file that is refused (unreadable, readable
+   * by others, a line that does not parse) changes nothing: the tokens in
+   * force stay, and the system log says why — with the line number, never
+   * the line. Returns whether the new file was taken.
+   */
+  reloadTokens(): boolean {
+    if (this.config.tokensFile === undefined) return false;
+    try {
+      const change = this.tokens.reload();
+      this.log.info(
+        { file: this.config.tokensFile, added: change?.added ?? [], revoked: change?.revoked ?? [] },
+        change ? "tokens reloaded" : "tokens reloaded; nothing changed",
+      );
+      return true;
+    } catch (err) {
+      // Never thrown on: a reload runs from a signal handler or a file watch, where it would take berth down.
+      const context = err instanceof TokensFileError ? { line: err.line, reason: err.reason } : { err };
+      this.log.error(
+        { file: this.config.tokensFile, ...context },
+        "tokens file refused; the tokens in force stay",
+      );
+      return false;
+    }
+  }
 
   /** The channel hub (for benchmarks and tests that talk to workloads without Socket.IO). */
   get channel(): SocketCommunicationHandler {
@@ -271,13 +306,22 @@ export class Berth {
       },
       activity: this.activity,
       health: this.health,
-      auth: this.#auth,
+      auth: this.tokens,
       manager: this.manager,
       redactor: this.secrets,
       log: this.log,
       maxPayloadBytes: this.config.maxPayloadBytes,
       rates: this.#rates,
+      maxConnectionsPerOwner: this.config.maxConnectionsPerOwner,
+      handshakesPerMinute: this.config.handshakesPerMinute,
     });
+    if (this.config.tokensFile !== undefined) {
+      this.#tokensWatcher = new TokensFileWatcher(
+        this.config.tokensFile,
+        () => this.reloadTokens(),
+        (err) => this.log.warn({ err }, "watching the tokens file failed; send SIGHUP to reload it"),
+      );
+    }
     await this.#app.listen({ host: this.config.host, port: this.config.port });
     const address = this.#app.server.address();
     const port = typeof address === "object" && address ? address.port : this.config.port;
@@ -330,6 +374,7 @@ export class Berth {
       this.engine.stop();
       clearTimeout(this.#retryReconcile);
       clearInterval(this.#egressRecheck);
+      this.#tokensWatcher?.close();
       await this.#sockets?.close();
       await this.#events.close();
       this.restarts.close();

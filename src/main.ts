@@ -61,6 +61,10 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGHUP", () => {
+    berth.log.info({ signal: "SIGHUP" }, "received signal; reloading the tokens file");
+    berth.reloadTokens();
+  });
   try {
     await berth.start();
   } catch (err) {

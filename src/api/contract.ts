@@ -197,6 +197,12 @@ export interface StatsOverviewEvent {
 }
 export type ContainerLogEvent = ContainerLogLine & { id: string };
 
+/** Sent just before berth closes a connection whose token was revoked (removed or replaced); its session cannot be recovered. */
+export interface SessionRevokedEvent {
+  reason: "token_revoked";
+  ts: number;
+}
+
 export interface ServerToClientEvents {
   "container:resource_usage": (event: ResourceUsageEvent) => void;
   "containers:resource_usage": (event: StatsOverviewEvent) => void;
@@ -205,6 +211,7 @@ export interface ServerToClientEvents {
   "container:health_changed": (event: HealthChangedEvent) => void;
   "container:status_changed": (event: StatusChangedEvent) => void;
   activity_log: (entry: ActivityEntry) => void;
+  "session:revoked": (event: SessionRevokedEvent) => void;
 }
 
 // biome-ignore lint/complexity/noBannedTypes: no server-to-server events
@@ -213,6 +220,8 @@ export type InterServerEvents = {};
 export interface SocketData {
   owner: string;
   admin: boolean;
+  /** SHA-256 of the token the connection was made with: a recovered session must present the same one. */
+  tokenDigest: Buffer;
 }
 
 export { ContainerName };

@@ -1,8 +1,13 @@
+import { timingSafeEqual } from "node:crypto";
 import type { Server as HttpServer } from "node:http";
 import { Server } from "socket.io";
 import { type ActivityEntry, EVERYONE } from "../activity/activity-entry.ts";
 import type { UserActivityLogger } from "../activity/user-activity-logger.ts";
 import type { RateLimiter } from "../admission/rate-limiter.ts";
+import { ConnectionCounter } from "../auth/connection-counter.ts";
+import { HandshakeLimiter } from "../auth/handshake-limiter.ts";
+import { actorOf, identityOf } from "../auth/identity.ts";
+import type { TokenStore, TokensChange } from "../auth/token-store.ts";
 import type { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
 import type { ContainerManager, StatusChange } from "../containers/container-manager.ts";
 import type { OwnerRedactors } from "../logging/secret-registry.ts";
@@ -10,7 +15,6 @@ import type { SystemLogger } from "../logging/system-logger.ts";
 import type { HealthChange, HealthMonitor } from "../monitoring/health-monitor.ts";
 import type { CodeUpdater } from "../updates/code-updater.ts";
 import { registerActivityHandlers } from "./activity-handlers.ts";
-import type { TokenAuthenticator } from "./auth.ts";
 import { registerChannelHandlers } from "./channel-handlers.ts";
 import { registerContainerHandlers } from "./container-handlers.ts";
 import type {
@@ -19,8 +23,11 @@ import type {
   ServerToClientEvents,
   SocketData,
 } from "./contract.ts";
+import { handshakeError } from "./handshake-error.ts";
 import { type MonitoringServices, registerMonitoringHandlers } from "./monitoring-handlers.ts";
+import { PreAuthGuard } from "./pre-auth-guard.ts";
 import { ADMIN_ROOM, messagesRoom, ownerRoom } from "./rooms.ts";
+import { guardSessionRecovery } from "./session-recovery-guard.ts";
 import { StatsOverviews } from "./stats-overview.ts";
 import { Subscriptions } from "./subscriptions.ts";
 import { registerUpdateHandlers } from "./update-handlers.ts";
@@ -34,14 +41,26 @@ export interface SocketIOEventHandlerOptions {
   monitoring: Omit<MonitoringServices, "subscriptions" | "manager" | "overviews">;
   activity: UserActivityLogger;
   health: HealthMonitor;
-  auth: TokenAuthenticator;
+  auth: TokenStore;
   manager: ContainerManager;
   redactor: OwnerRedactors;
   log: SystemLogger;
   maxPayloadBytes: number;
   /** Per-owner rate limits on creates, lifecycle operations and updates; none when left out. */
   rates?: RateLimiter;
+  /** Connections per owner at once (0: no cap); the admin is not capped. */
+  maxConnectionsPerOwner?: number;
+  /** Handshakes per remote address per minute (0: no limit). */
+  handshakesPerMinute?: number;
 }
+
+/**
+ * How long a connection may stay without a successful namespace connect.
+ * Socket.IO's default (45 s) lets an unauthenticated peer hold a connection
+ * for long; a client that can reach berth sends its CONNECT within a round
+ * trip of opening, so 10 s is generous even on a slow mobile link.
+ */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * The SocketIOEventHandler: authenticates each connection at the handshake,
@@ -49,7 +68,12 @@ export interface SocketIOEventHandlerOptions {
  * and pushes status changes to the owner's (and admins') connections.
  *
  * Connection state recovery is on: a client that reconnects within two
- * minutes keeps its id, its rooms and the events it missed.
+ * minutes keeps its id, its rooms and the events it missed — only with the
+ * same token it connected with, and only while that token is in force.
+ *
+ * Before authentication a connection is held to little: handshakes per
+ * remote address are rate-limited, it may send PRE_AUTH_MAX_BYTES, and it is
+ * closed after CONNECT_TIMEOUT_MS without a successful connect.
  */
 export class SocketIOEventHandler {
   readonly io: BerthServer;
@@ -63,30 +87,75 @@ export class SocketIOEventHandler {
     else this.io.to([ownerRoom(owner), ADMIN_ROOM]).emit("activity_log", entry);
   };
   #closed = false;
+  readonly #preAuth: PreAuthGuard;
+  readonly #connections: ConnectionCounter;
+  readonly #handshakes: HandshakeLimiter;
 
   constructor(options: SocketIOEventHandlerOptions) {
     this.#o = options;
+    this.#connections = new ConnectionCounter(options.maxConnectionsPerOwner ?? 0);
+    this.#handshakes = new HandshakeLimiter({
+      perMinute: options.handshakesPerMinute ?? 0,
+      onLimit: (address, state, refused) => {
+        if (state === "limited")
+          options.log.warn({ address }, "refusing handshakes: too many from this address");
+        else options.log.info({ address, refused }, "handshakes from this address are let in again");
+      },
+    });
     this.io = new Server(options.httpServer, {
-      // One transport limit for everything; a message above it closes that connection (Socket.IO's own behaviour).
+      // One transport limit for authenticated connections; a message above it closes that connection
+      // (Socket.IO's own behaviour). Before authentication the PreAuthGuard holds a connection to far less.
       maxHttpBufferSize: options.maxPayloadBytes,
-      connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: true },
+      // Middlewares run for recovered sessions too: the connection cap counts them, and the token is checked
+      // again (the session recovery guard below has already made sure it is the session's own token).
+      connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false },
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      allowRequest: (req, callback) => {
+        if (this.#handshakes.allow(req.socket.remoteAddress)) return callback(null, true);
+        callback("too many handshakes from this address", false);
+      },
       serveClient: false,
       cors: { origin: false },
     });
+    this.#preAuth = new PreAuthGuard(options.httpServer, { pollingLimitAfterAuth: options.maxPayloadBytes });
+    this.io.engine.on("connection", this.#preAuth.onEngineConnection);
+    // A session is restored only for the token it was made with, while that token is in force for the same
+    // identity (a token moved to another owner in the tokens file does not carry the session along).
+    guardSessionRecovery(this.io.of("/"), (token, session) => {
+      const credential = options.auth.authenticate(token);
+      if (!credential || session.tokenDigest?.length !== credential.digest.length) return false;
+      const actor = actorOf(credential.identity);
+      return (
+        timingSafeEqual(credential.digest, session.tokenDigest) &&
+        actor.admin === session.admin &&
+        actor.owner === session.owner
+      );
+    });
     this.io.use((socket, next) => {
-      const identity = options.auth.authenticate(
+      const credential = options.auth.authenticate(
         (socket.handshake.auth as { token?: unknown } | undefined)?.token,
       );
-      if (!identity) {
-        const err = new Error("A valid token is required.") as Error & { data: unknown };
-        err.data = { code: "UNAUTHORIZED", category: "auth", retryable: false };
+      if (!credential) {
         options.log.info({ address: socket.handshake.address }, "refused connection: bad or missing token");
-        return next(err);
+        return next(handshakeError("UNAUTHORIZED"));
       }
-      socket.data = identity;
+      const actor = actorOf(credential.identity);
+      if (!actor.admin) {
+        const release = this.#connections.take(actor.owner);
+        if (!release) {
+          options.log.info({ owner: actor.owner }, "refused connection: the owner is at its connection cap");
+          return next(handshakeError("TOO_MANY_CONNECTIONS", { limit: options.maxConnectionsPerOwner }));
+        }
+        // Given back once, whether the socket disconnects later or its connection closes before it connects.
+        socket.once("disconnect", release);
+        socket.conn.once("close", release);
+      }
+      socket.data = { ...actor, tokenDigest: credential.digest };
       next();
     });
+    options.auth.on("changed", this.#onTokensChanged);
     this.io.on("connection", (socket) => {
+      this.#preAuth.trust(socket.conn);
       const log = options.log.child({ connection: socket.id, owner: socket.data.owner });
       if (!socket.recovered) {
         socket.join(socket.data.admin ? ADMIN_ROOM : ownerRoom(socket.data.owner));
@@ -127,6 +196,20 @@ export class SocketIOEventHandler {
     options.health.on("change", this.#onHealth);
     options.channel.on("message", this.#onMessage);
   }
+
+  /** A revoked token's connections are told and closed at once; connections with other tokens are left alone. */
+  readonly #onTokensChanged = (change: TokensChange) => {
+    for (const socket of this.io.of("/").sockets.values()) {
+      if (this.#o.auth.isCurrent({ identity: identityOf(socket.data), digest: socket.data.tokenDigest }))
+        continue;
+      this.#o.log.info(
+        { connection: socket.id, owner: socket.data.owner, revoked: change.revoked.length },
+        "closing connection: its token was revoked",
+      );
+      socket.emit("session:revoked", { reason: "token_revoked", ts: Date.now() });
+      socket.disconnect(true);
+    }
+  };
 
   readonly #onMessage = (id: string, data: unknown, ts: number) => {
     this.io.to(messagesRoom(id)).emit("container:message", { id, data, ts });
@@ -183,6 +266,8 @@ export class SocketIOEventHandler {
     this.#o.health.off("change", this.#onHealth);
     this.#o.channel.off("message", this.#onMessage);
     this.#o.manager.off("statusChanged", this.#onDeleted);
+    this.#o.auth.off("changed", this.#onTokensChanged);
+    this.#preAuth.close();
     this.#subscriptions.closeAll();
     this.io.disconnectSockets(true);
     // io.close() would also close the shared HTTP server; fastify owns that, so only the engine is closed here.

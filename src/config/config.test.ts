@@ -60,6 +60,21 @@ describe("loadConfig", () => {
     expect(loadConfig({}).egressAllow).toEqual([]);
   });
 
+  it("refuses an owner named admin in any case, a token given twice, and names BERTH_TOKENS", () => {
+    expect(() => loadConfig({ BERTH_TOKENS: "Admin:aaaaaaaa" })).toThrow(/BERTH_TOKENS: 'admin' is reserved/);
+  });
+
+  it("reads the tokens file's path (absolute) and the connection caps", () => {
+    const c = loadConfig({ BERTH_TOKENS_FILE: "tokens", BERTH_MAX_CONNECTIONS_PER_OWNER: "4" });
+    expect(c.tokensFile).toMatch(/^\/.*\/tokens$/);
+    expect(c.maxConnectionsPerOwner).toBe(4);
+    expect(loadConfig({})).toMatchObject({
+      tokensFile: undefined,
+      maxConnectionsPerOwner: 32,
+      handshakesPerMinute: 120,
+    });
+  });
+
   it.each([
     [{ BERTH_QUOTA_CONTAINERS: "0" }, "BERTH_QUOTA_CONTAINERS"],
     [{ BERTH_QUOTA_CPUS: "0.001" }, "BERTH_QUOTA_CPUS"],
@@ -74,6 +89,13 @@ describe("loadConfig", () => {
     [{ BERTH_EGRESS_ALLOW: "10.0.0.0/33" }, "BERTH_EGRESS_ALLOW"],
     [{ BERTH_EGRESS_ALLOW: "fc00::/7" }, "BERTH_EGRESS_ALLOW"],
     [{ BERTH_EGRESS_BLOCK: "example.com" }, "BERTH_EGRESS_BLOCK"],
+    [{ BERTH_TOKENS: "admin:aaaaaaaa" }, "BERTH_TOKENS"],
+    [{ BERTH_TOKENS: "alice:aaaaaaaa,ADMIN:bbbbbbbb" }, "BERTH_TOKENS"],
+    [{ BERTH_TOKENS: "alice:aaaaaaaa,bob:aaaaaaaa" }, "BERTH_TOKENS"],
+    [{ BERTH_TOKENS: "alice:aaaaaaaa", BERTH_ADMIN_TOKEN: "aaaaaaaa" }, "BERTH_TOKENS"],
+    [{ BERTH_TOKENS: "alice:aaaaaaaa", BERTH_TOKENS_FILE: "/etc/berth/tokens" }, "BERTH_TOKENS_FILE"],
+    [{ BERTH_MAX_CONNECTIONS_PER_OWNER: "-1" }, "BERTH_MAX_CONNECTIONS_PER_OWNER"],
+    [{ BERTH_HANDSHAKES_PER_MINUTE: "many" }, "BERTH_HANDSHAKES_PER_MINUTE"],
   ])("refuses %j naming the variable", (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(name);

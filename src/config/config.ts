@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { z } from "zod";
 import type { QuotaLimits } from "../admission/quota-limits.ts";
 import type { RateLimits } from "../admission/rate-limiter.ts";
+import { checkOwnerName, MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH } from "../auth/owner-name.ts";
 import { type Ipv4Cidr, parseIpv4Cidr } from "../network/ipv4-cidr.ts";
 
 /**
@@ -38,6 +39,11 @@ const EnvSchema = z.object({
   BERTH_ALLOWED_IMAGES: list,
   BERTH_TOKENS: list,
   BERTH_ADMIN_TOKEN: z.string().optional(),
+  BERTH_TOKENS_FILE: z.string().min(1).optional(),
+  // A client app needs a few connections; 32 leaves room for many tabs or workers while bounding what one owner holds.
+  BERTH_MAX_CONNECTIONS_PER_OWNER: int(32, 0),
+  // A client reconnecting with back-off makes a handful per minute; 120 a minute caps a flood at 2 a second.
+  BERTH_HANDSHAKES_PER_MINUTE: int(120, 0),
   BERTH_ALLOW_NETWORK: bool(false),
   BERTH_EGRESS_ALLOW: list,
   BERTH_EGRESS_BLOCK: list,
@@ -92,6 +98,12 @@ export interface Config {
   /** owner → token */
   readonly tokens: ReadonlyMap<string, string>;
   readonly adminToken: string | undefined;
+  /** BERTH_TOKENS_FILE, absolute: owner tokens re-read on SIGHUP and when it changes. */
+  readonly tokensFile: string | undefined;
+  /** Connections per owner at once (0: no cap). */
+  readonly maxConnectionsPerOwner: number;
+  /** Handshakes per remote address per minute, before authentication (0: no limit). */
+  readonly handshakesPerMinute: number;
   readonly allowNetwork: boolean;
   /** IPv4 ranges `network: 'outbound'` may reach despite the blocks (host, private, link-local). */
   readonly egressAllow: readonly Ipv4Cidr[];
@@ -142,12 +154,27 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const at = entry.indexOf(":");
     const owner = entry.slice(0, at);
     const token = entry.slice(at + 1);
-    if (at <= 0 || token.length < 8 || !/^[A-Za-z0-9_.@-]{1,64}$/.test(owner)) {
+    if (at <= 0 || token.length < MIN_TOKEN_LENGTH || token.length > MAX_TOKEN_LENGTH) {
       throw new ConfigError(
-        "invalid configuration:\n  BERTH_TOKENS: expected owner:token pairs, tokens of 8+ characters",
+        `invalid configuration:\n  BERTH_TOKENS: expected owner:token pairs, tokens of ${MIN_TOKEN_LENGTH}–${MAX_TOKEN_LENGTH} characters`,
+      );
+    }
+    const badName = checkOwnerName(owner);
+    if (badName) throw new ConfigError(`invalid configuration:\n  BERTH_TOKENS: ${badName}`);
+    if (tokens.has(owner))
+      throw new ConfigError(`invalid configuration:\n  BERTH_TOKENS: owner '${owner}' is named twice`);
+    if ([...tokens.values()].includes(token) || token === e.BERTH_ADMIN_TOKEN) {
+      throw new ConfigError(
+        `invalid configuration:\n  BERTH_TOKENS: owner '${owner}' has a token already given to another owner or the admin`,
       );
     }
     tokens.set(owner, token);
+  }
+  if (tokens.size > 0 && e.BERTH_TOKENS_FILE !== undefined) {
+    // One place for owner tokens: a token removed from the file must not live on in the environment.
+    throw new ConfigError(
+      "invalid configuration:\n  BERTH_TOKENS and BERTH_TOKENS_FILE cannot be used together; put every owner in the file",
+    );
   }
   const [first, last] = e.BERTH_UID_RANGE.split("-").map(Number) as [number, number];
   if (first < 1000 || last < first) {
@@ -181,6 +208,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ),
     tokens,
     adminToken: e.BERTH_ADMIN_TOKEN,
+    tokensFile: e.BERTH_TOKENS_FILE === undefined ? undefined : resolve(e.BERTH_TOKENS_FILE),
+    maxConnectionsPerOwner: e.BERTH_MAX_CONNECTIONS_PER_OWNER,
+    handshakesPerMinute: e.BERTH_HANDSHAKES_PER_MINUTE,
     allowNetwork: e.BERTH_ALLOW_NETWORK,
     egressAllow: Object.freeze(egressAllow),
     egressBlock: Object.freeze(egressBlock),

@@ -30,6 +30,11 @@ export const ERROR_CODES = {
     message: "Another operation is in progress on this container.",
   },
   UNAUTHORIZED: { category: "auth", retryable: false, message: "A valid token is required." },
+  TOO_MANY_CONNECTIONS: {
+    category: "auth",
+    retryable: true,
+    message: "This owner has as many connections open as berth allows.",
+  },
   DOCKER_UNAVAILABLE: {
     category: "docker",
     retryable: true,

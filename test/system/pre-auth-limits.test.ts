@@ -1,0 +1,128 @@
+import { io } from "socket.io-client";
+import { describe, expect, it } from "vitest";
+import { within } from "../helpers/deadline.ts";
+import { type Client, call, TOKENS, useTestServer } from "../helpers/test-server.ts";
+
+const MiB = 1024 * 1024;
+
+/** A raw Engine.IO v4 WebSocket (no Socket.IO client): the frames are exactly what the test sends. */
+async function rawSocket(
+  url: string,
+  sid?: string,
+): Promise<{ ws: WebSocket; messages: string[]; closed: Promise<number> }> {
+  const query = `EIO=4&transport=websocket${sid ? `&sid=${sid}` : ""}`;
+  const ws = new WebSocket(`${url.replace("http", "ws")}/socket.io/?${query}`);
+  const messages: string[] = [];
+  const opened = new Promise<void>((resolve, reject) => {
+    ws.addEventListener("open", () => resolve(), { once: true });
+    ws.addEventListener("error", () => reject(new Error("the raw websocket did not open")), { once: true });
+  });
+  const closed = new Promise<number>((resolve) => ws.addEventListener("close", () => resolve(Date.now())));
+  ws.addEventListener("message", (e) => {
+    const text = String(e.data);
+    // Engine.IO ping → pong, so that only berth's own limits can close the connection.
+    if (text === "2") ws.send("3");
+    messages.push(text);
+  });
+  await opened;
+  return { ws, messages, closed };
+}
+
+async function message(messages: string[], match: (m: string) => boolean, what: string): Promise<string> {
+  return within(
+    5_000,
+    what,
+    (async () => {
+      for (;;) {
+        const found = messages.find(match);
+        if (found) return found;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })(),
+  );
+}
+
+describe("what an unauthenticated connection may send", () => {
+  const server = useTestServer();
+
+  it("closes a raw websocket that sends a large frame before authenticating; after authenticating the same frame is answered", async () => {
+    const big = `421["container:list",{"filter":"${"x".repeat(MiB)}"}]`;
+
+    const anonymous = await rawSocket(server.url);
+    anonymous.ws.send(`40${JSON.stringify({ token: "x".repeat(MiB) })}`);
+    await within(5_000, "berth closes the unauthenticated connection", anonymous.closed);
+    expect(anonymous.messages.some((m) => m.startsWith("40") || m.startsWith("44"))).toBe(false);
+
+    const authenticated = await rawSocket(server.url);
+    authenticated.ws.send(`40${JSON.stringify({ token: TOKENS.alice })}`);
+    await message(authenticated.messages, (m) => m.startsWith("40{"), "the namespace connect");
+    authenticated.ws.send(big);
+    const answer = await message(
+      authenticated.messages,
+      (m) => m.startsWith("431"),
+      "the answer to a 1 MiB event",
+    );
+    expect(answer).toContain("VALIDATION_FAILED");
+    authenticated.ws.close();
+  });
+
+  it("caps a polling request's body before authentication", async () => {
+    const open = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`);
+    const { sid } = JSON.parse((await open.text()).slice(1)) as { sid: string };
+    const post = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling&sid=${sid}`, {
+      method: "POST",
+      body: `40${JSON.stringify({ token: "x".repeat(MiB) })}`,
+    });
+    expect(post.status).toBe(413);
+
+    // Nor can many smaller bodies add up: the limit holds over the whole connection.
+    const again = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`);
+    const second = (JSON.parse((await again.text()).slice(1)) as { sid: string }).sid;
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling&sid=${second}`, {
+        method: "POST",
+        body: `40${JSON.stringify({ token: "x".repeat(6 * 1024) })}`,
+      });
+      statuses.push(res.status);
+      await res.text();
+    }
+    // Two fit in 16 KiB; the third goes over and closes the connection, so the fourth finds no session.
+    expect(statuses).toEqual([200, 200, 200, 400]);
+  });
+
+  it("closes a polling connection upgraded to websocket before authenticating, once it sends a large frame", async () => {
+    const open = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`);
+    const { sid } = JSON.parse((await open.text()).slice(1)) as { sid: string };
+    const upgraded = await rawSocket(server.url, sid);
+    upgraded.ws.send("2probe");
+    await message(upgraded.messages, (m) => m === "3probe", "the probe's answer");
+    upgraded.ws.send("5");
+    upgraded.ws.send(`40${JSON.stringify({ token: "x".repeat(MiB) })}`);
+    await within(5_000, "berth closes the upgraded unauthenticated connection", upgraded.closed);
+  });
+
+  it.each([
+    ["polling, then upgraded to websocket", ["polling", "websocket"]],
+    ["polling only", ["polling"]],
+  ])("lets an authenticated client on %s send up to the transport limit", async (_, transports) => {
+    const client: Client = io(server.url, { auth: { token: TOKENS.alice }, transports, reconnection: false });
+    await new Promise<void>((resolve, reject) => {
+      client.once("connect", resolve);
+      client.once("connect_error", reject);
+    });
+    for (let i = 0; i < 3; i++) {
+      const res = await call(client, "container:list", { filter: "x".repeat(MiB) });
+      expect(res).toMatchObject({ ok: false, error: { code: "VALIDATION_FAILED" } });
+    }
+    client.disconnect();
+  });
+
+  it("closes a connection that never authenticates within the connect timeout", async () => {
+    const idle = await rawSocket(server.url);
+    const opened = Date.now();
+    const closedAt = await within(15_000, "berth closes the idle connection", idle.closed);
+    expect(closedAt - opened).toBeGreaterThan(9_000);
+    expect(closedAt - opened).toBeLessThan(12_000);
+  }, 20_000);
+});
