@@ -131,6 +131,20 @@ describe("ContainerManager (with a fake engine)", () => {
     await expectNothingLeft();
   });
 
+  it("reports a container that the engine is removing behind berth's back as missing, and deletes it", async () => {
+    const info = await manager.create(alice, spec());
+    const [dockerId] = docker.containers.keys();
+    // `docker rm -f`: the die event's inspect can land while the engine still says "removing".
+    docker.containers.get(dockerId!)!.state = "removing";
+    await manager.syncFromEngine(info.id, "the process exited");
+    docker.containers.delete(dockerId!);
+    await manager.syncFromEngine(info.id, "engine container removed");
+    expect(repo.get(info.id)?.state).toBe("missing");
+    await expect(manager.start(alice, info.id)).rejects.toMatchObject({ code: "CONFLICT" });
+    expect(await manager.delete(alice, info.id)).toEqual({ id: info.id, deleted: true });
+    await expectNothingLeft();
+  });
+
   it("keeps the row (state removing) when the engine is down during delete, so it can finish later", async () => {
     const info = await manager.create(alice, spec());
     docker.down = true;

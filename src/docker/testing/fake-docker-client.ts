@@ -13,7 +13,8 @@ import type {
 interface FakeContainer {
   id: string;
   body: ContainerCreateBody;
-  state: "created" | "running" | "exited";
+  /** `removing`: a `docker rm -f` from outside is under way (the engine reports this between kill and destroy). */
+  state: "created" | "running" | "exited" | "removing";
   exitCode: number;
   exitWaiters: Array<(code: number) => void>;
 }
