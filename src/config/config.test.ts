@@ -38,6 +38,9 @@ describe("loadConfig", () => {
     [{ BERTH_UID_RANGE: "5-1" }, "BERTH_UID_RANGE"],
     [{ BERTH_MAX_CODE_BYTES: "99999999999" }, "BERTH_MAX_CODE_BYTES"],
     [{ BERTH_LOG_LEVEL: "loud" }, "BERTH_LOG_LEVEL"],
+    [{ BERTH_DEFAULT_CPUS: "0.001" }, "BERTH_DEFAULT_CPUS"],
+    [{ BERTH_DEFAULT_CPUS: "3", BERTH_MAX_CPUS: "2" }, "BERTH_DEFAULT_CPUS"],
+    [{ BERTH_MAX_CPUS: "1e-12" }, "BERTH_MAX_CPUS"],
   ])("refuses %j naming the variable", (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(name);

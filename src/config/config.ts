@@ -7,6 +7,8 @@ import { z } from "zod";
  * variable's value stops berth at start-up with a message naming it.
  */
 const MiB = 1024 * 1024;
+/** Docker's own floor for a CPU limit (`--cpus`): below it the engine refuses the create. */
+export const MIN_CPUS = 0.01;
 
 const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -48,7 +50,8 @@ const EnvSchema = z.object({
   BERTH_MAX_MEMORY_MB: int(4096, 6),
   BERTH_DEFAULT_PIDS: int(256, 8),
   BERTH_MAX_PIDS: int(4096, 8),
-  BERTH_MAX_CPUS: z.coerce.number().positive().default(2),
+  BERTH_MAX_CPUS: z.coerce.number().min(MIN_CPUS).max(1024).default(2),
+  BERTH_DEFAULT_CPUS: z.coerce.number().min(MIN_CPUS).max(1024).default(1),
   BERTH_STOP_TIMEOUT_SEC: int(10, 0, 600),
   BERTH_READY_TIMEOUT_MS: int(30_000, 100, 600_000),
   BERTH_MAX_REQUEST_TIMEOUT_MS: int(30_000, 10, 3_600_000),
@@ -84,6 +87,8 @@ export interface Config {
   readonly defaultPids: number;
   readonly maxPids: number;
   readonly maxCpus: number;
+  /** The CPU limit of a container whose spec names none: no container runs without one. */
+  readonly defaultCpus: number;
   readonly stopTimeoutSec: number;
   readonly readyTimeoutMs: number;
   readonly maxRequestTimeoutMs: number;
@@ -126,6 +131,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       "invalid configuration:\n  BERTH_MAX_CODE_BYTES must be below BERTH_MAX_PAYLOAD_BYTES (the transport limit)",
     );
   }
+  if (e.BERTH_DEFAULT_CPUS > e.BERTH_MAX_CPUS) {
+    throw new ConfigError("invalid configuration:\n  BERTH_DEFAULT_CPUS must be at most BERTH_MAX_CPUS");
+  }
   const dataDir = resolve(e.BERTH_DATA_DIR);
   const dockerHost = e.DOCKER_HOST?.startsWith("unix://") ? e.DOCKER_HOST.slice(7) : undefined;
   return Object.freeze({
@@ -151,6 +159,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     defaultPids: e.BERTH_DEFAULT_PIDS,
     maxPids: e.BERTH_MAX_PIDS,
     maxCpus: e.BERTH_MAX_CPUS,
+    defaultCpus: e.BERTH_DEFAULT_CPUS,
     stopTimeoutSec: e.BERTH_STOP_TIMEOUT_SEC,
     readyTimeoutMs: e.BERTH_READY_TIMEOUT_MS,
     maxRequestTimeoutMs: e.BERTH_MAX_REQUEST_TIMEOUT_MS,

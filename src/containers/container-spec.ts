@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MIN_CPUS } from "../config/config.ts";
 
 /**
  * The container spec a client sends with `container:create`. Unknown fields
@@ -49,7 +50,8 @@ export const CodeFiles = z.record(z.string(), z.union([z.string(), z.instanceof(
 
 export const Resources = z.strictObject({
   memoryMb: z.number().int().min(6).optional(),
-  cpus: z.number().positive().max(1024).optional(),
+  // Docker's floor: a smaller positive value (1e-12) rounds to NanoCpus 0, which the engine reads as "no limit".
+  cpus: z.number().min(MIN_CPUS, `cpus must be at least ${MIN_CPUS}`).max(1024).optional(),
   pids: z.number().int().min(8).optional(),
 });
 
