@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { within } from "../helpers/deadline.ts";
 import { helloThen, nextStatus } from "../helpers/events.ts";
-import { type Client, ok, useTestServer } from "../helpers/test-server.ts";
+import { type Client, call, ok, useTestServer } from "../helpers/test-server.ts";
 
 describe("a container removed behind berth's back", () => {
   const server = useTestServer();
@@ -27,7 +27,7 @@ describe("a container removed behind berth's back", () => {
     expect((await ok(alice, "container:status", { id: c.id })).state).toBe("missing");
 
     // Bob cannot see it, let alone delete it.
-    expect(await bob.emitWithAck("container:delete", { id: c.id })).toEqual({
+    expect(await call(bob, "container:delete", { id: c.id })).toEqual({
       ok: true,
       data: { deleted: false },
     });
@@ -35,7 +35,7 @@ describe("a container removed behind berth's back", () => {
     expect(await ok(alice, "container:delete", { id: c.id })).toEqual({ id: c.id, deleted: true });
     expect(existsSync(join(server.dataDir, "code", c.id))).toBe(false);
     expect(existsSync(join(server.dataDir, "run", c.id))).toBe(false);
-    const status = await alice.emitWithAck("container:status", { id: c.id });
+    const status = await call(alice, "container:status", { id: c.id });
     expect(status.ok ? undefined : status.error.code).toBe("NOT_FOUND");
   });
 });
