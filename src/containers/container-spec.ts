@@ -35,12 +35,31 @@ export const EnvMap = boundedMap(envKey, 32_768, 256);
 export const SecretEnvMap = z
   .record(envKey, z.string().min(4, "secret values must be at least 4 characters").max(32_768))
   .refine((m) => Object.keys(m).length <= 256, "at most 256 entries");
+/**
+ * Label namespaces a client may not use: berth's own (which mark a container
+ * as berth's and name its owner), those Docker reserves for itself — Compose
+ * and Swarm act on `com.docker.compose.*` / `com.docker.swarm.*`, so a label
+ * there could make `docker compose down` or a swarm node treat a tenant's
+ * container as theirs — and the OCI's `org.opencontainers.*`, which tools read
+ * as facts about the image. Compared without case, so `Com.Docker.x` is no way round.
+ */
+export const RESERVED_LABEL_PREFIXES = [
+  "berth.",
+  "com.docker.",
+  "io.docker.",
+  "org.dockerproject.",
+  "org.opencontainers.",
+] as const;
+
 export const LabelMap = boundedMap(
   z
     .string()
     .max(128)
     .regex(LABEL_KEY, "must be letters, digits, '_', '.', '/' or '-'")
-    .refine((k) => !k.startsWith("berth."), "berth.* labels are reserved"),
+    .refine(
+      (k) => !RESERVED_LABEL_PREFIXES.some((p) => k.toLowerCase().startsWith(p)),
+      `labels under ${RESERVED_LABEL_PREFIXES.map((p) => `${p}*`).join(", ")} are reserved`,
+    ),
   1024,
   64,
 );
