@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { MIN_CPUS } from "../config/config.ts";
+import { jsonValueProblem } from "../util/json-depth.ts";
 
 /**
  * The container spec a client sends with `container:create`. Unknown fields
@@ -74,9 +75,20 @@ export const Resources = z.strictObject({
   pids: z.number().int().min(8).optional(),
 });
 
+/**
+ * Free JSON from a client (channel data, health-check requests): plain JSON,
+ * no binary, nested at most MAX_JSON_DEPTH deep. Not zod's own z.json(), which
+ * recurses once per level and overflows the stack on a payload 10,000 deep
+ * before any limit could be checked.
+ */
+export const JsonData = z.unknown().superRefine((value, ctx) => {
+  const problem = jsonValueProblem(value);
+  if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+});
+
 export const HealthCheck = z.strictObject({
-  request: z.json(),
-  expect: z.json().optional(),
+  request: JsonData,
+  expect: JsonData.optional(),
   intervalMs: z.number().int().min(1_000).max(3_600_000).optional(),
   timeoutMs: z.number().int().min(10).max(600_000).optional(),
   retries: z.number().int().min(1).max(100).optional(),
