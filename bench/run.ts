@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   lifecycle: () => import("./lifecycle.ts"),
   update: () => import("./update.ts"),
   monitor: () => import("./monitor.ts"),
+  "json-depth": () => import("./json-depth.ts"),
 };
 
 const name = process.argv[2];
