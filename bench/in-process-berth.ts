@@ -7,6 +7,7 @@ import { io, type Socket } from "socket.io-client";
 import type { AckResponse, ClientEvent, RequestOf, ResultMap } from "../src/api/contract.ts";
 import { Berth } from "../src/berth.ts";
 import { type Config, loadConfig } from "../src/config/config.ts";
+import { secretKeyFileBeside } from "./secret-key-file.ts";
 
 const TOKEN = "bench-token-0123456789";
 
@@ -27,6 +28,7 @@ export async function startInProcessBerth(env: Record<string, string> = {}): Pro
   const dataDir = await mkdtemp(join(tmpdir(), "bb-"));
   const config = loadConfig({
     BERTH_DATA_DIR: dataDir,
+    BERTH_SECRET_KEY_FILE: secretKeyFileBeside(dataDir),
     BERTH_PORT: "0",
     BERTH_LOG_LEVEL: "warn",
     BERTH_TOKENS: `bench:${TOKEN}`,
@@ -57,6 +59,7 @@ export async function startInProcessBerth(env: Record<string, string> = {}): Pro
       });
       await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true })));
       await rm(dataDir, { recursive: true, force: true });
+      await rm(secretKeyFileBeside(dataDir), { force: true });
     },
   };
 }

@@ -22,6 +22,7 @@ import { EngineEventWatcher } from "./monitoring/engine-event-watcher.ts";
 import { HealthMonitor } from "./monitoring/health-monitor.ts";
 import { NodeCgroupFs } from "./monitoring/node-cgroup-fs.ts";
 import { StatsSampler } from "./monitoring/stats-sampler.ts";
+import { openSecretsAtRest, type SecretsAtRest } from "./secrets/secrets-at-rest.ts";
 import { ActivityRepository } from "./store/activity-repository.ts";
 import { ContainerRepository } from "./store/container-repository.ts";
 import { openDatabase } from "./store/database.ts";
@@ -88,7 +89,21 @@ export class Berth {
     if (adminToken) this.redactor.addSecret(adminToken);
 
     this.#db = openDatabase(`${config.dataDir}/berth.db`);
-    const repo = new ContainerRepository(this.#db);
+    let secrets: SecretsAtRest;
+    try {
+      secrets = openSecretsAtRest(this.#db, config.secretKeyFile);
+    } catch (err) {
+      this.#db.close(); // berth does not start: nothing else holds the store
+      throw err;
+    }
+    if (secrets.createdKey)
+      this.log.info({ file: config.secretKeyFile }, "created the key for secrets at rest");
+    if (secrets.sealedNow > 0)
+      this.log.info(
+        { values: secrets.sealedNow },
+        "sealed secret values stored in plain text by an earlier berth",
+      );
+    const repo = new ContainerRepository(this.#db, secrets.cipher);
     this.#paths = new ContainerPaths(config.dataDir, config.runDir);
     this.engine = new EngineMonitor(this.log);
     this.#docker = new DockerodeClient({ socketPath: config.dockerSocket, log: this.log, gate: this.engine });

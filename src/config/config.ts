@@ -1,4 +1,4 @@
-import { resolve } from "node:path";
+import { join, resolve, sep } from "node:path";
 import { z } from "zod";
 
 /**
@@ -63,6 +63,9 @@ const EnvSchema = z.object({
   BERTH_ACTIVITY_MAX_AGE_DAYS: int(30, 1, 3650),
   BERTH_DOCKER_SOCKET: z.string().optional(),
   DOCKER_HOST: z.string().optional(),
+  BERTH_SECRET_KEY_FILE: z.string().min(1).optional(),
+  XDG_CONFIG_HOME: z.string().optional(),
+  HOME: z.string().optional(),
 });
 
 export interface Config {
@@ -99,6 +102,8 @@ export interface Config {
   readonly activityMaxEntries: number;
   readonly activityMaxAgeMs: number;
   readonly dockerSocket: string;
+  /** The key file that seals secret values in the store; outside the data directory. */
+  readonly secretKeyFile: string;
 }
 
 export class ConfigError extends Error {}
@@ -136,6 +141,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const dataDir = resolve(e.BERTH_DATA_DIR);
   const dockerHost = e.DOCKER_HOST?.startsWith("unix://") ? e.DOCKER_HOST.slice(7) : undefined;
+  const secretKeyFile = resolve(e.BERTH_SECRET_KEY_FILE ?? defaultSecretKeyFile(e.XDG_CONFIG_HOME, e.HOME));
+  if (secretKeyFile.startsWith(dataDir + sep)) {
+    throw new ConfigError(
+      "invalid configuration:\n  BERTH_SECRET_KEY_FILE must be outside BERTH_DATA_DIR (a copy of the data directory must not carry the key to its secrets)",
+    );
+  }
   return Object.freeze({
     host: e.BERTH_HOST,
     port: e.BERTH_PORT,
@@ -170,5 +181,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     activityMaxEntries: e.BERTH_ACTIVITY_MAX_ENTRIES,
     activityMaxAgeMs: e.BERTH_ACTIVITY_MAX_AGE_DAYS * 86_400_000,
     dockerSocket: e.BERTH_DOCKER_SOCKET ?? dockerHost ?? "/var/run/docker.sock",
+    secretKeyFile,
   });
+}
+
+/**
+ * Where the key for secrets at rest lives unless BERTH_SECRET_KEY_FILE says:
+ * beside other system configuration when berth runs as root, else in the
+ * user's configuration directory — in either case outside the data
+ * directory, so that backing up or copying the data does not copy the key.
+ */
+function defaultSecretKeyFile(xdgConfigHome: string | undefined, home: string | undefined): string {
+  if (process.getuid?.() === 0) return "/etc/berth/secret.key";
+  const base = xdgConfigHome || (home ? join(home, ".config") : undefined);
+  if (!base) {
+    throw new ConfigError(
+      "invalid configuration:\n  BERTH_SECRET_KEY_FILE: not set, and neither XDG_CONFIG_HOME nor HOME says where to keep it",
+    );
+  }
+  return join(base, "berth", "secret.key");
 }

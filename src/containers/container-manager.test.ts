@@ -10,6 +10,8 @@ import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
 import { DockerError } from "../errors/errors.ts";
 import { Redactor } from "../logging/redactor.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
+import { KeyRing } from "../secrets/key-ring.ts";
+import { SecretCipher } from "../secrets/secret-cipher.ts";
 import { ContainerRepository } from "../store/container-repository.ts";
 import { openDatabase } from "../store/database.ts";
 import { ReleaseRepository } from "../store/release-repository.ts";
@@ -41,7 +43,7 @@ describe("ContainerManager (with a fake engine)", () => {
     prepareDataDir(config.dataDir, config.runDir);
     const db = openDatabase(join(dataDir, "berth.db"));
     close = () => db.close();
-    repo = new ContainerRepository(db);
+    repo = new ContainerRepository(db, new SecretCipher(KeyRing.ephemeral()));
     docker = new FakeDockerClient();
     channel = new FakeWorkloadChannel();
     const redactor = new Redactor();

@@ -50,6 +50,8 @@ export async function echoCode(): Promise<{ files: Record<string, string> }> {
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   // Short paths: a Unix socket path may have at most 107 bytes.
   const dataDir = await mkdtemp(join(tmpdir(), "bt-"));
+  // The key for secrets at rest lives outside the data directory, as in production — but never in /etc.
+  const keyDir = env.BERTH_SECRET_KEY_FILE ? undefined : await mkdtemp(join(tmpdir(), "bk-"));
   const logStream = new PassThrough();
   let logText = "";
   logStream.on("data", (c: Buffer) => {
@@ -63,6 +65,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     BERTH_ADMIN_TOKEN: TOKENS.admin,
     BERTH_READY_TIMEOUT_MS: "15000",
     BERTH_STOP_TIMEOUT_SEC: "2",
+    ...(keyDir ? { BERTH_SECRET_KEY_FILE: join(keyDir, "secret.key") } : {}),
     ...env,
   });
   const berth = new Berth(config, { logDestination: logStream });
@@ -89,6 +92,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       await berth.close();
       await removeInstance(berth.instanceId);
       await rm(dataDir, { recursive: true, force: true });
+      if (keyDir) await rm(keyDir, { recursive: true, force: true });
     },
   };
 }
