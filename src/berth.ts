@@ -8,6 +8,7 @@ import { SocketCommunicationHandler } from "./channel/socket-communication-handl
 import { assertSocketPathFits } from "./channel/socket-path.ts";
 import type { Config } from "./config/config.ts";
 import { loadInstanceId, loadOrCreateAdminToken, prepareDataDir } from "./config/data-dir.ts";
+import { removePidFile, writePidFile } from "./config/pid-file.ts";
 import { newContainerId } from "./containers/container-id.ts";
 import { ContainerManager } from "./containers/container-manager.ts";
 import { ContainerPaths } from "./containers/container-paths.ts";
@@ -231,6 +232,7 @@ export class Berth {
       maxPayloadBytes: this.config.maxPayloadBytes,
     });
     await this.#app.listen({ host: this.config.host, port: this.config.port });
+    writePidFile(this.config.dataDir);
     const address = this.#app.server.address();
     const port = typeof address === "object" && address ? address.port : this.config.port;
     this.log.info({ host: this.config.host, port, instance: this.instanceId }, "berth is listening");
@@ -276,6 +278,7 @@ export class Berth {
       await this.#app.close();
       await this.#channel.closeAll();
       this.#db.close();
+      removePidFile(this.config.dataDir);
       this.log.info("berth stopped");
       this.log.flush();
     })();
