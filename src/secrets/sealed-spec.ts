@@ -50,7 +50,8 @@ export function rewriteSecrets(
     const map = json[field];
     if (typeof map !== "object" || map === null) continue;
     for (const [name, value] of Object.entries(map as Record<string, string | SealedValue>)) {
-      if (!isSealedName(field, name)) continue;
+      // A sealed value is visited whatever its name, should the rule for secret-looking names change.
+      if (!isSealedName(field, name) && !isSealed(value)) continue;
       const next = visit(value, sealContext(id, field, name));
       if (next !== value) {
         (map as Record<string, unknown>)[name] = next;

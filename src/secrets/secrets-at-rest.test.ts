@@ -7,6 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../store/database.ts";
 import { KeyRing } from "./key-ring.ts";
 import { rotateSecretKey } from "./rotate-secret-key.ts";
+import { openSpec, sealSpec } from "./sealed-spec.ts";
+import { SecretCipher } from "./secret-cipher.ts";
 import { SecretKeyError } from "./secret-key-error.ts";
 import { openSecretsAtRest } from "./secrets-at-rest.ts";
 
@@ -119,5 +121,24 @@ describe("secrets at rest", () => {
     const ring = KeyRing.load(keyFile);
     expect(ring.current.id).toBe(before); // the new key was added, but not made current
     expect(ring.ids).toHaveLength(2);
+  });
+});
+
+describe("sealed specs", () => {
+  it("opens a sealed value under any name, so a change to the secret-name rule loses nothing", () => {
+    const cipher = new SecretCipher(KeyRing.ephemeral());
+    const json = sealSpec(
+      { name: "x", env: { API_TOKEN: "t0ken-value", PLAIN: "p" } },
+      "C00000000001",
+      cipher,
+    );
+    // As if API_TOKEN no longer counted as secret-looking: the value was sealed under the old rule.
+    const env = json.env as Record<string, unknown>;
+    env.RENAMED = { $sealed: cipher.seal("moved-value", "C00000000001/env/RENAMED") };
+    expect(openSpec(json, "C00000000001", cipher).env).toEqual({
+      API_TOKEN: "t0ken-value",
+      PLAIN: "p",
+      RENAMED: "moved-value",
+    });
   });
 });
