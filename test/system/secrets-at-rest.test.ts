@@ -114,13 +114,44 @@ describe("secrets at rest", () => {
   it("made the key file outside the data directory, mode 0600, and it is all it takes to read them back", async () => {
     expect(existsSync(keyFile)).toBe(true);
     expect((await import("node:fs")).statSync(keyFile).mode & 0o777).toBe(0o600);
-    await start();
+    const { alice } = await start();
     expect(server?.berth.manager.findById(ids.alice!)?.spec).toMatchObject({
       secretEnv: { STRIPE_KEY: ALICE_SECRET },
       env: { API_TOKEN: ALICE_ENV_TOKEN },
     });
     expect(server?.berth.manager.findById(ids.bob!)?.spec.secretEnv).toEqual({ STRIPE_KEY: BOB_SECRET });
+    // While berth runs, what it just wrote sits in the WAL: no secret there either.
+    const extra = await ok(alice, "container:create", {
+      name: "vault-2",
+      code: await echoCode(),
+      secretEnv: { STRIPE_KEY: ALICE_SECRET },
+      start: false,
+    });
+    const files = await filesUnder(dataDir);
+    expect(files.find((f) => f.path.endsWith("berth.db-wal"))?.bytes.length).toBeGreaterThan(0);
+    expect(files.map((f) => f.path)).toContain(join(dataDir, "berth.db-shm"));
+    expect(leaks(files)).toEqual([]);
+    await ok(alice, "container:delete", { id: extra.id });
     await stop();
+  });
+
+  it("refuses to start, exiting 2 with a message that names the key file, when others can read the key", async () => {
+    await chmod(keyFile, 0o604);
+    const exit = await run(process.execPath, ["src/main.ts"], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH ?? "",
+        BERTH_PORT: "0",
+        BERTH_TOKENS: "alice:alice-token-0123456789",
+        ...env,
+      },
+    }).catch((err: { code: number; stderr: string }) => err);
+    await chmod(keyFile, 0o600);
+    expect(exit).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining(`secret key: ${keyFile} can be read`),
+    });
+    for (const canary of CANARIES) expect(JSON.stringify(exit)).not.toContain(canary);
   });
 
   it("refuses to start without the key, with a different key, or with a key others can read", async () => {
