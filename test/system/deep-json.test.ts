@@ -110,6 +110,22 @@ describe("JSON nested too deep", () => {
     });
   });
 
+  it("closes only the sender's connection for a deep binary event, which Socket.IO's parser rebuilds recursively", async () => {
+    // Found while looking for the same bug elsewhere: the overflow happens inside Socket.IO's decoder,
+    // before berth sees the event; Socket.IO then closes that one connection, and berth goes on.
+    const mallory = await server.connect("alice");
+    const closed = new Promise((resolve) => mallory.once("disconnect", resolve));
+    const engine = (mallory.io as unknown as { engine: RawEngine & { write(data: Buffer): void } }).engine;
+    const placeholder = '{"_placeholder":true,"num":0}';
+    engine.write(
+      `51-${rawAckId++}["container:request",{"id":"${echo}","data":${"[".repeat(100_000)}${placeholder}${"]".repeat(100_000)}}]`,
+    );
+    engine.write(Buffer.from("attachment"));
+    expect(await within(10_000, "the sender disconnected", closed)).toBe("transport close");
+    expect(await ok(bob, "container:list", {})).toMatchObject({ items: [] });
+    expect(await ok(alice, "container:request", { id: echo, data: "still up" })).toBe("still up");
+  });
+
   describe("from a workload", () => {
     let deep: string;
     const aliceMessages: ContainerMessageEvent[] = [];
