@@ -12,6 +12,7 @@ import { removePidFile, writePidFile } from "./config/pid-file.ts";
 import { newContainerId } from "./containers/container-id.ts";
 import { ContainerManager } from "./containers/container-manager.ts";
 import { ContainerPaths } from "./containers/container-paths.ts";
+import { backfillCpuLimits } from "./containers/cpu-limit-backfill.ts";
 import { reconcile } from "./containers/reconciler.ts";
 import { RestartSupervisor } from "./containers/restart-supervisor.ts";
 import { DockerodeClient } from "./docker/dockerode-client.ts";
@@ -27,6 +28,7 @@ import { openSecretsAtRest, type SecretsAtRest } from "./secrets/secrets-at-rest
 import { ActivityRepository } from "./store/activity-repository.ts";
 import { ContainerRepository } from "./store/container-repository.ts";
 import { openDatabase } from "./store/database.ts";
+import { MetaRepository } from "./store/meta-repository.ts";
 import { ReleaseRepository } from "./store/release-repository.ts";
 import { CodeUpdater } from "./updates/code-updater.ts";
 
@@ -251,6 +253,13 @@ export class Berth {
         log: this.log,
       });
       await this.updater.recover();
+      await backfillCpuLimits({
+        docker: this.#docker,
+        repo: this.#repo,
+        meta: new MetaRepository(this.#db),
+        defaultCpus: this.config.defaultCpus,
+        log: this.log,
+      });
       if (report.failed > 0 && !this.#closing) {
         // Something the engine refused (a container it could not remove, …): try again shortly.
         clearTimeout(this.#retryReconcile);

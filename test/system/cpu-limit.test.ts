@@ -1,7 +1,20 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../helpers/deadline.ts";
 import { helloThen } from "../helpers/events.ts";
-import { type Client, call, docker, echoCode, ok, useTestServer } from "../helpers/test-server.ts";
+import {
+  type Client,
+  call,
+  docker,
+  echoCode,
+  ok,
+  startTestServer,
+  type TestServer,
+  useTestServer,
+} from "../helpers/test-server.ts";
 
 interface CpuReading {
   usageNs: number;
@@ -92,5 +105,67 @@ describe("CPU limits", () => {
     expect(cores).toBeLessThan(0.25 * 1.25);
     expect(second.throttledPeriods).toBeGreaterThan(first.throttledPeriods);
     await ok(alice, "container:delete", { id: c.id });
+  });
+});
+
+describe("containers that an earlier berth made without a CPU limit", () => {
+  let dataDir: string;
+  let keyDir: string;
+  let server: TestServer | undefined;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "cb-"));
+    keyDir = await mkdtemp(join(tmpdir(), "ck-"));
+  });
+  afterAll(async () => {
+    await server?.close(); // removes the data directory and the instance's containers
+    await rm(dataDir, { recursive: true, force: true });
+    await rm(keyDir, { recursive: true, force: true });
+  });
+
+  /** Replaces the engine container with the same one minus its CPU limit, as a berth before limits made it. */
+  async function withoutCpuLimit(dockerName: string): Promise<void> {
+    const old = await docker.getContainer(dockerName).inspect();
+    await docker.getContainer(dockerName).remove({ force: true });
+    const { NanoCpus: _limit, ...host } = old.HostConfig;
+    const made = await docker.createContainer({
+      name: dockerName,
+      Image: old.Config.Image,
+      Cmd: old.Config.Cmd,
+      Env: old.Config.Env,
+      Labels: old.Config.Labels,
+      User: old.Config.User,
+      WorkingDir: old.Config.WorkingDir,
+      NetworkDisabled: true,
+      HostConfig: host,
+    });
+    await made.start();
+    expect((await made.inspect()).HostConfig.NanoCpus).toBe(0);
+  }
+
+  it("gives them their limit at the next start, in place, for every owner", async () => {
+    const env = { BERTH_DATA_DIR: dataDir, BERTH_SECRET_KEY_FILE: join(keyDir, "secret.key") };
+    server = await startTestServer(env);
+    const [alice, bob] = await Promise.all([server.connect("alice"), server.connect("bob")]);
+    const a = await ok(alice, "container:create", { name: "old", code: await echoCode() });
+    const b = await ok(bob, "container:create", {
+      name: "old",
+      code: await echoCode(),
+      resources: { cpus: 0.5 },
+    });
+    await server.berth.close();
+    await rm(server.dataDir, { recursive: true, force: true }); // the helper's own spare directory
+    await withoutCpuLimit(`berth-${a.id}`);
+    await withoutCpuLimit(`berth-${b.id}`);
+    const db = new DatabaseSync(join(dataDir, "berth.db"));
+    db.prepare("DELETE FROM meta WHERE key = 'cpu-limits-backfilled'").run(); // as before limits existed
+    db.close();
+
+    server = await startTestServer(env);
+    expect((await docker.getContainer(`berth-${a.id}`).inspect()).HostConfig.NanoCpus).toBe(1_000_000_000);
+    expect((await docker.getContainer(`berth-${b.id}`).inspect()).HostConfig.NanoCpus).toBe(500_000_000);
+    expect(server.logs()).toMatch(/gave a container made without a CPU limit its limit/);
+    const alice2 = await server.connect("alice");
+    expect((await ok(alice2, "container:status", { id: a.id })).state).toBe("running");
   });
 });

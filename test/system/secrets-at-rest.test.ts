@@ -70,6 +70,7 @@ describe("secrets at rest", () => {
   }
   async function stop(): Promise<void> {
     await server?.berth.close();
+    if (server) await rm(server.dataDir, { recursive: true, force: true }); // the helper's own spare directory
     server = undefined;
   }
 

@@ -101,6 +101,12 @@ export class FakeDockerClient implements DockerClient {
     if (c.state === "running") this.exit(dockerId, 143);
   }
 
+  async updateCpuLimit(dockerId: string, nanoCpus: number): Promise<void> {
+    this.#enter("updateCpuLimit", dockerId);
+    const c = this.#get(dockerId);
+    c.body.HostConfig = { ...c.body.HostConfig, NanoCpus: nanoCpus };
+  }
+
   async removeContainer(dockerId: string): Promise<void> {
     this.#enter("removeContainer", dockerId);
     this.containers.delete(dockerId);
@@ -125,6 +131,7 @@ export class FakeDockerClient implements DockerClient {
       Name: `/${c.body.name}`,
       State: { Status: c.state, Running: c.state === "running", ExitCode: c.exitCode, Pid: 0 },
       Config: { Labels: c.body.Labels ?? {} },
+      HostConfig: { ...c.body.HostConfig },
     } as unknown as ContainerInspect;
   }
 
