@@ -68,7 +68,15 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     ...(keyDir ? { BERTH_SECRET_KEY_FILE: join(keyDir, "secret.key") } : {}),
     ...env,
   });
-  const berth = new Berth(config, { logDestination: logStream });
+  let berth: Berth;
+  try {
+    berth = new Berth(config, { logDestination: logStream });
+  } catch (err) {
+    // A berth that refuses to start (a test of its refusals) leaves nothing behind either.
+    await rm(dataDir, { recursive: true, force: true });
+    if (keyDir) await rm(keyDir, { recursive: true, force: true });
+    throw err;
+  }
   const port = await berth.start();
   const url = `http://127.0.0.1:${port}`;
   const clients: Client[] = [];
