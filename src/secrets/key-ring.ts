@@ -103,7 +103,7 @@ export class KeyRing {
   }
 
   /** A ring with a new key added beside the others; the current key stays current. Written to the file. */
-  withNewKey(): { ring: KeyRing; added: SecretKey } {
+  addNewKey(): { ring: KeyRing; added: SecretKey } {
     let added = newKey();
     while (this.#byId.has(added.id)) added = newKey();
     const keys = [...this.#byId.values(), added];
@@ -112,7 +112,7 @@ export class KeyRing {
   }
 
   /** A ring holding `id` alone, now current (the others are dropped). Written to the file. */
-  keepOnly(id: string): KeyRing {
+  retireAllBut(id: string): KeyRing {
     const key = this.#byId.get(id);
     if (!key) throw new SecretKeyError(`the key ${id} is not in ${this.path}.`);
     writeKeyFile(this.path, { version: 1, current: key.id, keys: [encode(key)] });

@@ -24,7 +24,7 @@ export interface RotationReport {
  */
 export function rotateSecretKey(db: DatabaseSync, keyFile: string): RotationReport {
   const before = KeyRing.load(keyFile);
-  const { ring, added } = before.withNewKey();
+  const { ring, added } = before.addNewKey();
   const cipher = new SecretCipher(ring);
   const rows = db.prepare("SELECT id, spec FROM containers").all() as unknown as Array<{
     id: string;
@@ -55,6 +55,6 @@ export function rotateSecretKey(db: DatabaseSync, keyFile: string): RotationRepo
     throw err;
   }
   db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  ring.keepOnly(added.id);
+  ring.retireAllBut(added.id);
   return { from: before.ids, to: added.id, containers, values };
 }
