@@ -14,6 +14,7 @@ import { SecretKeyError } from "./secret-key-error.ts";
 
 /** AES-256: 32 bytes of key. */
 const KEY_BYTES = 32;
+const IN_MEMORY = "(in memory)";
 
 export interface SecretKey {
   /** Short and random; every sealed value names the key that sealed it. */
@@ -99,7 +100,7 @@ export class KeyRing {
   /** A ring of one fresh key that lives in memory only: for unit tests, whose stores are thrown away. */
   static ephemeral(): KeyRing {
     const key = newKey();
-    return new KeyRing("(in memory)", key, [key]);
+    return new KeyRing(IN_MEMORY, key, [key]);
   }
 
   /** A ring with a new key added beside the others; the current key stays current. Written to the file. */
@@ -162,6 +163,7 @@ function checkPermissions(path: string): void {
  * losing the key file would lose every secret sealed with it.
  */
 function writeKeyFile(path: string, content: KeyFile, flag: "wx" | "replace" = "replace"): void {
+  if (path === IN_MEMORY) throw new SecretKeyError("an in-memory key ring has no file to change.");
   const text = `${JSON.stringify(content, null, 2)}\n`;
   if (flag === "wx") {
     let fd: number;
