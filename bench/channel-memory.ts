@@ -7,6 +7,7 @@ import { BerthChild, type MemoryReading } from "./berth-child.ts";
 import { Cleanup, removeLabelled } from "./cleanup.ts";
 import { SDK_ECHO_WORKLOAD } from "./echo-workload.ts";
 import { PAYLOADS } from "./payloads.ts";
+import { secretKeyFileBeside } from "./secret-key-file.ts";
 
 export interface MemoryRun {
   /** The Node.js flags berth ran with. */
@@ -64,9 +65,14 @@ interface Subject {
 async function startSubject(nodeFlags: string, cleanup: Cleanup): Promise<Subject> {
   const dataDir = await mkdtemp(join(tmpdir(), "bm-"));
   cleanup.add("remove the data dir", () => rm(dataDir, { recursive: true, force: true }));
+  cleanup.add("remove the key file", () => rm(secretKeyFileBeside(dataDir), { force: true }));
   const token = "bench-token-0123456789";
   const berth = await BerthChild.spawn(
-    { BERTH_DATA_DIR: dataDir, BERTH_TOKENS: `bench:${token}` },
+    {
+      BERTH_DATA_DIR: dataDir,
+      BERTH_SECRET_KEY_FILE: secretKeyFileBeside(dataDir),
+      BERTH_TOKENS: `bench:${token}`,
+    },
     nodeFlags,
   );
   const docker = new Dockerode({ socketPath: "/var/run/docker.sock" });

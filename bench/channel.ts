@@ -20,6 +20,7 @@ import { Cleanup, removeLabelled } from "./cleanup.ts";
 import { SDK_ECHO_WORKLOAD } from "./echo-workload.ts";
 import { perSecond } from "./load.ts";
 import { NdjsonFloor } from "./ndjson-floor.ts";
+import { secretKeyFileBeside } from "./secret-key-file.ts";
 import { SocketIoEcho } from "./socketio-echo.ts";
 import { percentile, printTable } from "./stats.ts";
 
@@ -54,8 +55,10 @@ async function latencyPhase(): Promise<LatencyPhase> {
   try {
     const dataDir = await mkdtemp(join(tmpdir(), "bc-"));
     cleanup.add("remove the data dir", () => rm(dataDir, { recursive: true, force: true }));
+    cleanup.add("remove the key file", () => rm(secretKeyFileBeside(dataDir), { force: true }));
     const config = loadConfig({
       BERTH_DATA_DIR: dataDir,
+      BERTH_SECRET_KEY_FILE: secretKeyFileBeside(dataDir),
       BERTH_PORT: "0",
       BERTH_LOG_LEVEL: "warn",
       BERTH_TOKENS: `bench:${TOKEN}`,

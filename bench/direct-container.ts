@@ -21,7 +21,7 @@ let made = 0;
 
 /**
  * Writes the code (release 1 and a `current` link, as berth does), then
- * creates and starts the container with berth's own create body — same image,
+ * creates and starts the container with berth's own create body — same image, CPU limit,
  * hardened settings and mounts — labelled `berth.instance=<instanceLabel>` so
  * that cleanup finds it. `beforeStart` runs once the socket directory exists
  * (to listen on the socket there).

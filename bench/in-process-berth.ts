@@ -8,6 +8,7 @@ import type { AckResponse, ClientEvent, RequestOf, ResultMap } from "../src/api/
 import { Berth } from "../src/berth.ts";
 import { type Config, loadConfig } from "../src/config/config.ts";
 import { RATE_LIMITS_OFF } from "./admission-env.ts";
+import { secretKeyFileBeside } from "./secret-key-file.ts";
 
 const TOKEN = "bench-token-0123456789";
 
@@ -28,6 +29,7 @@ export async function startInProcessBerth(env: Record<string, string> = {}): Pro
   const dataDir = await mkdtemp(join(tmpdir(), "bb-"));
   const config = loadConfig({
     BERTH_DATA_DIR: dataDir,
+    BERTH_SECRET_KEY_FILE: secretKeyFileBeside(dataDir),
     BERTH_PORT: "0",
     BERTH_LOG_LEVEL: "warn",
     BERTH_TOKENS: `bench:${TOKEN}`,
@@ -59,6 +61,7 @@ export async function startInProcessBerth(env: Record<string, string> = {}): Pro
       });
       await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true })));
       await rm(dataDir, { recursive: true, force: true });
+      await rm(secretKeyFileBeside(dataDir), { force: true });
     },
   };
 }

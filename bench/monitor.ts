@@ -7,6 +7,7 @@ import { io, type Socket } from "socket.io-client";
 import { QUOTAS_OFF, RATE_LIMITS_OFF } from "./admission-env.ts";
 import { BerthChild } from "./berth-child.ts";
 import { CLK_TCK, cpuTicks } from "./proc-stat.ts";
+import { secretKeyFileBeside } from "./secret-key-file.ts";
 import { percentile } from "./stats.ts";
 
 /**
@@ -73,6 +74,7 @@ export async function run(): Promise<void> {
   // receives the pushes (the application, in real life) lives in this process and is not counted.
   const berth = await BerthChild.spawn({
     BERTH_DATA_DIR: dataDir,
+    BERTH_SECRET_KEY_FILE: secretKeyFileBeside(dataDir),
     BERTH_TOKENS: "bench:bench-token-0123456789",
     BERTH_DEFAULT_MEMORY_MB: "64",
     ...RATE_LIMITS_OFF,
@@ -259,5 +261,6 @@ export async function run(): Promise<void> {
       await Promise.all(left.slice(i, i + 20).map((c) => docker.getContainer(c.Id).remove({ force: true })));
     }
     await rm(dataDir, { recursive: true, force: true });
+    await rm(secretKeyFileBeside(dataDir), { force: true });
   }
 }

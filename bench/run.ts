@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   update: () => import("./update.ts"),
   monitor: () => import("./monitor.ts"),
   redaction: () => import("./redaction.ts"),
+  "json-depth": () => import("./json-depth.ts"),
 };
 
 const name = process.argv[2];

@@ -1,4 +1,3 @@
-import { availableParallelism } from "node:os";
 import type { DatabaseSync } from "node:sqlite";
 import Fastify, { type FastifyInstance } from "fastify";
 import { UserActivityLogger } from "./activity/user-activity-logger.ts";
@@ -17,9 +16,11 @@ import { SocketCommunicationHandler } from "./channel/socket-communication-handl
 import { assertSocketPathFits } from "./channel/socket-path.ts";
 import type { Config } from "./config/config.ts";
 import { loadInstanceId, loadOrCreateAdminToken, prepareDataDir } from "./config/data-dir.ts";
+import { removePidFile, writePidFile } from "./config/pid-file.ts";
 import { newContainerId } from "./containers/container-id.ts";
 import { ContainerManager } from "./containers/container-manager.ts";
 import { ContainerPaths } from "./containers/container-paths.ts";
+import { backfillCpuLimits } from "./containers/cpu-limit-backfill.ts";
 import { protectOwnerNetworks } from "./containers/owner-network.ts";
 import { reconcile } from "./containers/reconciler.ts";
 import { RestartSupervisor } from "./containers/restart-supervisor.ts";
@@ -36,9 +37,11 @@ import { EgressFirewall } from "./network/egress-firewall.ts";
 import { egressPolicy } from "./network/egress-policy.ts";
 import { ExecFileIptables, type Iptables } from "./network/iptables.ts";
 import { reportEgressFilter } from "./network/report-egress-filter.ts";
+import { openSecretsAtRest, type SecretsAtRest } from "./secrets/secrets-at-rest.ts";
 import { ActivityRepository } from "./store/activity-repository.ts";
 import { ContainerRepository } from "./store/container-repository.ts";
 import { openDatabase } from "./store/database.ts";
+import { MetaRepository } from "./store/meta-repository.ts";
 import { OwnerUsageRepository } from "./store/owner-usage-repository.ts";
 import { ReleaseRepository } from "./store/release-repository.ts";
 import { CodeUpdater } from "./updates/code-updater.ts";
@@ -126,7 +129,21 @@ export class Berth {
     this.tokens.on("changed", ({ tokens, adminToken: admin }) => this.secrets.setTokens(tokens, admin));
 
     this.#db = openDatabase(`${config.dataDir}/berth.db`);
-    const repo = new ContainerRepository(this.#db);
+    let secrets: SecretsAtRest;
+    try {
+      secrets = openSecretsAtRest(this.#db, config.secretKeyFile);
+    } catch (err) {
+      this.#db.close(); // berth does not start: nothing else holds the store
+      throw err;
+    }
+    if (secrets.createdKey)
+      this.log.info({ file: config.secretKeyFile }, "created the key for secrets at rest");
+    if (secrets.sealedNow > 0)
+      this.log.info(
+        { values: secrets.sealedNow },
+        "sealed secret values stored in plain text by an earlier berth",
+      );
+    const repo = new ContainerRepository(this.#db, secrets.cipher);
     this.#paths = new ContainerPaths(config.dataDir, config.runDir);
     this.engine = new EngineMonitor(this.log);
     this.#docker = new DockerodeClient({ socketPath: config.dockerSocket, log: this.log, gate: this.engine });
@@ -147,11 +164,11 @@ export class Berth {
     });
     // One 'bad_hello' listener per container waiting to become ready; hundreds may wait at once.
     this.#channel.setMaxListeners(0);
-    // Per-owner quota overrides come from the tokens file; until it is wired, every owner has the defaults.
+    // Per-owner quota overrides come from the tokens file, read on every check so a reload applies at once.
     const quotaOverrides: QuotaOverrides = (owner) => this.tokens.overridesFor(owner);
     const usageRepo = new OwnerUsageRepository(this.#db);
-    // A container without a CPU limit may use every core, so it counts as that many.
-    const resourceDefaults = { memoryMb: config.defaultMemoryMb, cpus: availableParallelism() };
+    // A spec without resources gets the server's defaults, so it counts as those.
+    const resourceDefaults = { memoryMb: config.defaultMemoryMb, cpus: config.defaultCpus };
     this.quotas = new QuotaLedger(
       {
         usageOf: (owner) =>
@@ -323,6 +340,7 @@ export class Berth {
       );
     }
     await this.#app.listen({ host: this.config.host, port: this.config.port });
+    writePidFile(this.config.dataDir);
     const address = this.#app.server.address();
     const port = typeof address === "object" && address ? address.port : this.config.port;
     this.log.info({ host: this.config.host, port, instance: this.instanceId }, "berth is listening");
@@ -342,6 +360,13 @@ export class Berth {
       });
       await this.updater.recover();
       await this.#protectOwnerNetworks();
+      await backfillCpuLimits({
+        docker: this.#docker,
+        repo: this.#repo,
+        meta: new MetaRepository(this.#db),
+        defaultCpus: this.config.defaultCpus,
+        log: this.log,
+      });
       if (report.failed > 0 && !this.#closing) {
         // Something the engine refused (a container it could not remove, …): try again shortly.
         clearTimeout(this.#retryReconcile);
@@ -385,6 +410,7 @@ export class Berth {
       await this.#app.close();
       await this.#channel.closeAll();
       this.#db.close();
+      removePidFile(this.config.dataDir);
       this.log.info("berth stopped");
       this.log.flush();
     })();

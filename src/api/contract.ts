@@ -1,7 +1,13 @@
 import { z } from "zod";
 import type { ActivityEntry } from "../activity/activity-entry.ts";
 import type { ContainerInfo } from "../containers/container-info.ts";
-import { CodeFiles, ContainerName, ContainerSpec, HealthCheck } from "../containers/container-spec.ts";
+import {
+  CodeFiles,
+  ContainerName,
+  ContainerSpec,
+  HealthCheck,
+  JsonData,
+} from "../containers/container-spec.ts";
 import { CONTAINER_STATES, HEALTH_STATES } from "../containers/container-state.ts";
 import type { ListResult } from "../containers/list-containers.ts";
 import type { ErrorCategory, ErrorCode } from "../errors/error-codes.ts";
@@ -23,26 +29,6 @@ const ContainerRef = z
 
 const ByRef = z.strictObject({ id: ContainerRef });
 
-/**
- * Application data for the channel: any JSON value. Socket.IO has already
- * parsed it, so only what JSON cannot carry is refused — binary attachments
- * and undefined — with a walk that is cheap on the request hot path.
- */
-const JsonData = z.custom<unknown>((value) => value !== undefined && isPlainJson(value, 0), {
-  message: "must be JSON data (no binary)",
-});
-
-function isPlainJson(value: unknown, depth: number): boolean {
-  if (value === null || typeof value !== "object")
-    return typeof value !== "function" && typeof value !== "symbol" && typeof value !== "bigint";
-  if (depth > 64 || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return false;
-  if (Array.isArray(value)) {
-    for (const v of value) if (!isPlainJson(v, depth + 1)) return false;
-    return true;
-  }
-  for (const key in value) if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false;
-  return true;
-}
 const TimeoutSec = z.number().int().min(0).max(600);
 
 export const RequestSchemas = {

@@ -1,3 +1,5 @@
+import { MAX_JSON_DEPTH } from "../util/json-depth.ts";
+
 /**
  * The wire contract between berth and the process inside a container, written
  * once: newline-delimited JSON over one Unix stream socket. docs/protocol.md
@@ -5,6 +7,14 @@
  * (packages/workload) speaks them from the other side.
  */
 export const PROTOCOL_VERSION = 1;
+
+/**
+ * How deep a frame may nest: its own object plus data of at most
+ * MAX_JSON_DEPTH levels, as a client's data may. Checked on the text before it
+ * is parsed: deeper data would overflow the stack of whatever walks it next
+ * (Socket.IO's encoder on the way to a client, JSON.stringify).
+ */
+export const MAX_FRAME_DEPTH = MAX_JSON_DEPTH + 1;
 
 /** Codes a workload can find in an `error` frame from berth (not berth's client-facing registry). */
 export const PROTOCOL_ERROR_CODES = [

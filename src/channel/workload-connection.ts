@@ -1,5 +1,6 @@
 import type { Socket } from "node:net";
 import type { RepeatedLog } from "../logging/repeated-log.ts";
+import { jsonTextTooDeep, MAX_JSON_DEPTH } from "../util/json-depth.ts";
 import { BadFrameMeter } from "./bad-frame-meter.ts";
 import { ChannelDisconnectedError, ChannelNotConnectedError, WorkloadError } from "./channel-errors.ts";
 import type { DisconnectReason, HelloInfo } from "./channel-types.ts";
@@ -15,6 +16,7 @@ import {
   encodePing,
   encodePong,
   encodeRequest,
+  MAX_FRAME_DEPTH,
   PROTOCOL_VERSION,
   type ProtocolErrorCode,
 } from "./protocol.ts";
@@ -265,7 +267,8 @@ export class WorkloadConnection {
   #onHello(line: string): void {
     let value: unknown;
     try {
-      value = JSON.parse(line);
+      // A hello too deep to pass on (its meta reaches clients) is no hello.
+      value = jsonTextTooDeep(line, MAX_FRAME_DEPTH) ? undefined : JSON.parse(line);
     } catch {
       value = undefined;
     }
@@ -305,6 +308,10 @@ export class WorkloadConnection {
   }
 
   #onFrame(line: string): void {
+    if (jsonTextTooDeep(line, MAX_FRAME_DEPTH)) {
+      this.#onTooDeep(line);
+      return;
+    }
     let frame: Record<string, unknown>;
     try {
       frame = JSON.parse(line);
@@ -343,6 +350,32 @@ export class WorkloadConnection {
             type: frame.type.slice(0, 32),
           },
         );
+    }
+  }
+
+  /**
+   * A frame nested deeper than any client may receive: dropped before a byte
+   * of it goes on. A response among them still ends its request at once (as
+   * the workload's error) rather than leaving the caller to its timeout: the
+   * parse that finds its id is safe, since V8's JSON.parse does not recurse.
+   */
+  #onTooDeep(line: string): void {
+    const message = `A frame's data may nest at most ${MAX_JSON_DEPTH} levels deep.`;
+    let id: unknown;
+    try {
+      const frame = JSON.parse(line) as { type?: unknown; id?: unknown };
+      if (frame.type === "response") id = frame.id;
+    } catch {
+      // Not JSON either: a bad frame all the same.
+    }
+    if (typeof id === "string") {
+      this.#requests.fail(
+        id,
+        new WorkloadError({ message: `berth refused the answer: ${message}`, code: "BAD_FRAME" }),
+      );
+      this.#badFrame("BAD_FRAME", message, line.length, { id });
+    } else {
+      this.#badFrame("BAD_FRAME", message, line.length);
     }
   }
 

@@ -96,6 +96,13 @@ describe("loadConfig", () => {
     [{ BERTH_TOKENS: "alice:aaaaaaaa", BERTH_TOKENS_FILE: "/etc/berth/tokens" }, "BERTH_TOKENS_FILE"],
     [{ BERTH_MAX_CONNECTIONS_PER_OWNER: "-1" }, "BERTH_MAX_CONNECTIONS_PER_OWNER"],
     [{ BERTH_HANDSHAKES_PER_MINUTE: "many" }, "BERTH_HANDSHAKES_PER_MINUTE"],
+    [{ BERTH_DEFAULT_CPUS: "0.001" }, "BERTH_DEFAULT_CPUS"],
+    [{ BERTH_DEFAULT_CPUS: "3", BERTH_MAX_CPUS: "2" }, "BERTH_DEFAULT_CPUS"],
+    [{ BERTH_MAX_CPUS: "1e-12" }, "BERTH_MAX_CPUS"],
+    [
+      { BERTH_DATA_DIR: "/srv/berth", BERTH_SECRET_KEY_FILE: "/srv/berth/secret.key" },
+      "BERTH_SECRET_KEY_FILE",
+    ],
   ])("refuses %j naming the variable", (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(name);

@@ -1,4 +1,4 @@
-import { resolve } from "node:path";
+import { join, resolve, sep } from "node:path";
 import { z } from "zod";
 import type { QuotaLimits } from "../admission/quota-limits.ts";
 import type { RateLimits } from "../admission/rate-limiter.ts";
@@ -11,6 +11,8 @@ import { type Ipv4Cidr, parseIpv4Cidr } from "../network/ipv4-cidr.ts";
  * variable's value stops berth at start-up with a message naming it.
  */
 const MiB = 1024 * 1024;
+/** Docker's own floor for a CPU limit (`--cpus`): below it the engine refuses the create. */
+export const MIN_CPUS = 0.01;
 
 const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -59,7 +61,8 @@ const EnvSchema = z.object({
   BERTH_MAX_MEMORY_MB: int(4096, 6),
   BERTH_DEFAULT_PIDS: int(256, 8),
   BERTH_MAX_PIDS: int(4096, 8),
-  BERTH_MAX_CPUS: z.coerce.number().positive().default(2),
+  BERTH_MAX_CPUS: z.coerce.number().min(MIN_CPUS).max(1024).default(2),
+  BERTH_DEFAULT_CPUS: z.coerce.number().min(MIN_CPUS).max(1024).default(1),
   BERTH_STOP_TIMEOUT_SEC: int(10, 0, 600),
   BERTH_READY_TIMEOUT_MS: int(30_000, 100, 600_000),
   BERTH_MAX_REQUEST_TIMEOUT_MS: int(30_000, 10, 3_600_000),
@@ -85,6 +88,9 @@ const EnvSchema = z.object({
   BERTH_ENGINE_QUEUE_TOTAL: int(64, 0),
   BERTH_DOCKER_SOCKET: z.string().optional(),
   DOCKER_HOST: z.string().optional(),
+  BERTH_SECRET_KEY_FILE: z.string().min(1).optional(),
+  XDG_CONFIG_HOME: z.string().optional(),
+  HOME: z.string().optional(),
 });
 
 export interface Config {
@@ -119,6 +125,8 @@ export interface Config {
   readonly defaultPids: number;
   readonly maxPids: number;
   readonly maxCpus: number;
+  /** The CPU limit of a container whose spec names none: no container runs without one. */
+  readonly defaultCpus: number;
   readonly stopTimeoutSec: number;
   readonly readyTimeoutMs: number;
   readonly maxRequestTimeoutMs: number;
@@ -138,6 +146,8 @@ export interface Config {
     readonly maxWaitingPerOwner: number;
     readonly maxWaiting: number;
   };
+  /** The key file that seals secret values in the store; outside the data directory. */
+  readonly secretKeyFile: string;
 }
 
 export class ConfigError extends Error {}
@@ -194,8 +204,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     });
   const egressAllow = cidrs("BERTH_EGRESS_ALLOW", e.BERTH_EGRESS_ALLOW);
   const egressBlock = cidrs("BERTH_EGRESS_BLOCK", e.BERTH_EGRESS_BLOCK);
+  if (e.BERTH_DEFAULT_CPUS > e.BERTH_MAX_CPUS) {
+    throw new ConfigError("invalid configuration:\n  BERTH_DEFAULT_CPUS must be at most BERTH_MAX_CPUS");
+  }
   const dataDir = resolve(e.BERTH_DATA_DIR);
   const dockerHost = e.DOCKER_HOST?.startsWith("unix://") ? e.DOCKER_HOST.slice(7) : undefined;
+  const secretKeyFile = resolve(e.BERTH_SECRET_KEY_FILE ?? defaultSecretKeyFile(e.XDG_CONFIG_HOME, e.HOME));
+  if (secretKeyFile.startsWith(dataDir + sep)) {
+    throw new ConfigError(
+      "invalid configuration:\n  BERTH_SECRET_KEY_FILE must be outside BERTH_DATA_DIR (a copy of the data directory must not carry the key to its secrets)",
+    );
+  }
   return Object.freeze({
     host: e.BERTH_HOST,
     port: e.BERTH_PORT,
@@ -224,6 +243,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     defaultPids: e.BERTH_DEFAULT_PIDS,
     maxPids: e.BERTH_MAX_PIDS,
     maxCpus: e.BERTH_MAX_CPUS,
+    defaultCpus: e.BERTH_DEFAULT_CPUS,
     stopTimeoutSec: e.BERTH_STOP_TIMEOUT_SEC,
     readyTimeoutMs: e.BERTH_READY_TIMEOUT_MS,
     maxRequestTimeoutMs: e.BERTH_MAX_REQUEST_TIMEOUT_MS,
@@ -251,5 +271,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxWaitingPerOwner: e.BERTH_ENGINE_QUEUE_PER_OWNER,
       maxWaiting: e.BERTH_ENGINE_QUEUE_TOTAL,
     }),
+    secretKeyFile,
   });
+}
+
+/**
+ * Where the key for secrets at rest lives unless BERTH_SECRET_KEY_FILE says:
+ * beside other system configuration when berth runs as root, else in the
+ * user's configuration directory — in either case outside the data
+ * directory, so that backing up or copying the data does not copy the key.
+ */
+function defaultSecretKeyFile(xdgConfigHome: string | undefined, home: string | undefined): string {
+  if (process.getuid?.() === 0) return "/etc/berth/secret.key";
+  const base = xdgConfigHome || (home ? join(home, ".config") : undefined);
+  if (!base) {
+    throw new ConfigError(
+      "invalid configuration:\n  BERTH_SECRET_KEY_FILE: not set, and neither XDG_CONFIG_HOME nor HOME says where to keep it",
+    );
+  }
+  return join(base, "berth", "secret.key");
 }

@@ -77,7 +77,10 @@ export function buildCreateBody(input: CreateBodyInput): ContainerCreateBody {
       Memory: memoryBytes,
       MemorySwap: memoryBytes, // equal to Memory: no swap, so the limit is the limit
       PidsLimit: spec.resources?.pids ?? config.defaultPids,
-      ...(spec.resources?.cpus ? { NanoCpus: Math.round(spec.resources.cpus * 1e9) } : {}),
+      // NanoCpus (docker run --cpus) rather than CpuQuota/CpuPeriod: one number, which the engine
+      // turns into a CFS quota over its 100 ms period on cgroup v1 and into cpu.max on v2, and
+      // checks against the host's CPU count. Always set: a container without one can take every core.
+      NanoCpus: Math.round((spec.resources?.cpus ?? config.defaultCpus) * 1e9),
       LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
       NetworkMode: networked ? input.networkName : "none",
       RestartPolicy: { Name: "no" }, // berth restarts, so that it can tell and count

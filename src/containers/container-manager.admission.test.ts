@@ -13,6 +13,8 @@ import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
 import { DockerError } from "../errors/errors.ts";
 import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
+import { KeyRing } from "../secrets/key-ring.ts";
+import { SecretCipher } from "../secrets/secret-cipher.ts";
 import { ContainerRepository } from "../store/container-repository.ts";
 import { openDatabase } from "../store/database.ts";
 import { OwnerUsageRepository } from "../store/owner-usage-repository.ts";
@@ -55,7 +57,7 @@ describe("ContainerManager with admission control (fake engine)", () => {
     manager = new ContainerManager({
       config,
       docker,
-      repo: new ContainerRepository(db),
+      repo: new ContainerRepository(db, new SecretCipher(KeyRing.ephemeral())),
       releases: new ReleaseRepository(db),
       channel: new FakeWorkloadChannel(),
       // Nothing here asks for network: 'outbound', so the guard is never consulted.

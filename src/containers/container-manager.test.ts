@@ -13,6 +13,8 @@ import { createSystemLogger } from "../logging/system-logger.ts";
 import { EgressFirewall } from "../network/egress-firewall.ts";
 import { egressPolicy } from "../network/egress-policy.ts";
 import { FakeIptables } from "../network/testing/fake-iptables.ts";
+import { KeyRing } from "../secrets/key-ring.ts";
+import { SecretCipher } from "../secrets/secret-cipher.ts";
 import { ContainerRepository } from "../store/container-repository.ts";
 import { openDatabase } from "../store/database.ts";
 import { ReleaseRepository } from "../store/release-repository.ts";
@@ -49,7 +51,7 @@ describe("ContainerManager (with a fake engine)", () => {
     prepareDataDir(config.dataDir, config.runDir);
     const db = openDatabase(join(dataDir, "berth.db"));
     close = () => db.close();
-    repo = new ContainerRepository(db);
+    repo = new ContainerRepository(db, new SecretCipher(KeyRing.ephemeral()));
     docker = new FakeDockerClient();
     channel = new FakeWorkloadChannel();
     const secrets = new SecretRegistry();
@@ -172,6 +174,20 @@ describe("ContainerManager (with a fake engine)", () => {
     docker.containers.clear(); // vanished behind berth's back
     expect(await manager.delete(alice, info.id)).toEqual({ id: info.id, deleted: true });
     expect(await manager.delete(alice, info.id)).toEqual({ deleted: false });
+    await expectNothingLeft();
+  });
+
+  it("reports a container that the engine is removing behind berth's back as missing, and deletes it", async () => {
+    const info = await manager.create(alice, spec());
+    const [dockerId] = docker.containers.keys();
+    // `docker rm -f`: the die event's inspect can land while the engine still says "removing".
+    docker.containers.get(dockerId!)!.state = "removing";
+    await manager.syncFromEngine(info.id, "the process exited");
+    docker.containers.delete(dockerId!);
+    await manager.syncFromEngine(info.id, "engine container removed");
+    expect(repo.get(info.id)?.state).toBe("missing");
+    await expect(manager.start(alice, info.id)).rejects.toMatchObject({ code: "CONFLICT" });
+    expect(await manager.delete(alice, info.id)).toEqual({ id: info.id, deleted: true });
     await expectNothingLeft();
   });
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MIN_CPUS } from "../config/config.ts";
 import { isSecretKey } from "../logging/redactor.ts";
 import {
   MAX_SECRET_TOTAL_LENGTH,
@@ -6,6 +7,7 @@ import {
   MIN_SECRET_LENGTH,
 } from "../logging/secret-limits.ts";
 import { secretValues } from "../logging/secret-registry.ts";
+import { jsonValueProblem } from "../util/json-depth.ts";
 
 /**
  * The container spec a client sends with `container:create`. Unknown fields
@@ -62,12 +64,31 @@ export const SecretEnvMap = z
       .max(MAX_SECRET_VALUE_LENGTH, `secret values may have at most ${MAX_SECRET_VALUE_LENGTH} characters`),
   )
   .refine((m) => Object.keys(m).length <= 256, "at most 256 entries");
+/**
+ * Label namespaces a client may not use: berth's own (which mark a container
+ * as berth's and name its owner), those Docker reserves for itself — Compose
+ * and Swarm act on `com.docker.compose.*` / `com.docker.swarm.*`, so a label
+ * there could make `docker compose down` or a swarm node treat a tenant's
+ * container as theirs — and the OCI's `org.opencontainers.*`, which tools read
+ * as facts about the image. Compared without case, so `Com.Docker.x` is no way round.
+ */
+export const RESERVED_LABEL_PREFIXES = [
+  "berth.",
+  "com.docker.",
+  "io.docker.",
+  "org.dockerproject.",
+  "org.opencontainers.",
+] as const;
+
 export const LabelMap = boundedMap(
   z
     .string()
     .max(128)
     .regex(LABEL_KEY, "must be letters, digits, '_', '.', '/' or '-'")
-    .refine((k) => !k.startsWith("berth."), "berth.* labels are reserved"),
+    .refine(
+      (k) => !RESERVED_LABEL_PREFIXES.some((p) => k.toLowerCase().startsWith(p)),
+      `labels under ${RESERVED_LABEL_PREFIXES.map((p) => `${p}*`).join(", ")} are reserved`,
+    ),
   1024,
   64,
 );
@@ -77,13 +98,25 @@ export const CodeFiles = z.record(z.string(), z.union([z.string(), z.instanceof(
 
 export const Resources = z.strictObject({
   memoryMb: z.number().int().min(6).optional(),
-  cpus: z.number().positive().max(1024).optional(),
+  // Docker's floor: a smaller positive value (1e-12) rounds to NanoCpus 0, which the engine reads as "no limit".
+  cpus: z.number().min(MIN_CPUS, `cpus must be at least ${MIN_CPUS}`).max(1024).optional(),
   pids: z.number().int().min(8).optional(),
 });
 
+/**
+ * Free JSON from a client (channel data, health-check requests): plain JSON,
+ * no binary, nested at most MAX_JSON_DEPTH deep. Not zod's own z.json(), which
+ * recurses once per level and overflows the stack on a payload 10,000 deep
+ * before any limit could be checked.
+ */
+export const JsonData = z.unknown().superRefine((value, ctx) => {
+  const problem = jsonValueProblem(value);
+  if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+});
+
 export const HealthCheck = z.strictObject({
-  request: z.json(),
-  expect: z.json().optional(),
+  request: JsonData,
+  expect: JsonData.optional(),
   intervalMs: z.number().int().min(1_000).max(3_600_000).optional(),
   timeoutMs: z.number().int().min(10).max(600_000).optional(),
   retries: z.number().int().min(1).max(100).optional(),

@@ -34,7 +34,10 @@ export function stateFromEngine(engineState: string, previous: ContainerState): 
     case "created":
       return previous === "stopped" ? "stopped" : "created";
     case "removing":
-      return "removing";
+      // Someone else is removing it (`docker rm -f`): berth's own delete records
+      // its own state and never asks the engine meanwhile. Taken for berth's
+      // `removing`, the row would wait forever for a delete that nobody makes.
+      return "missing";
     default:
       // exited, dead: stopped if berth stopped it, exited if it stopped by itself
       return previous === "stopped" || previous === "stopping" ? "stopped" : "exited";

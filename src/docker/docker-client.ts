@@ -67,6 +67,8 @@ export interface DockerClient {
   stopContainer(dockerId: string, timeoutSec: number): Promise<void>;
   /** Force-removes with anonymous volumes; removing a missing container succeeds. */
   removeContainer(dockerId: string): Promise<void>;
+  /** Sets a container's CPU limit (NanoCpus) in place, running or not. */
+  updateCpuLimit(dockerId: string, nanoCpus: number): Promise<void>;
   /** Resolves with the exit code once the container is not running (at once if it already is not). */
   waitForExit(dockerId: string, signal: AbortSignal): Promise<number>;
   /** undefined when there is no such container. */

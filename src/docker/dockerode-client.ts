@@ -153,6 +153,12 @@ export class DockerodeClient implements DockerClient {
     });
   }
 
+  async updateCpuLimit(dockerId: string, nanoCpus: number): Promise<void> {
+    await this.#call("container update", () =>
+      this.#docker.getContainer(dockerId).update({ NanoCpus: nanoCpus }),
+    );
+  }
+
   async removeContainer(dockerId: string): Promise<void> {
     await this.#call(
       "container remove",

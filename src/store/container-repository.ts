@@ -1,6 +1,8 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { StoredSpec } from "../containers/container-spec.ts";
 import type { ContainerState, HealthState } from "../containers/container-state.ts";
+import { openSpec, sealSpec } from "../secrets/sealed-spec.ts";
+import type { SecretCipher } from "../secrets/secret-cipher.ts";
 import { guardStorage } from "./storage-guard.ts";
 
 /** One container as berth keeps it. */
@@ -71,6 +73,10 @@ const COLUMNS: Record<keyof Omit<ContainerRecord, "id">, string> = {
  * spec's JSON.parse cost more than the rest of berth's own work on a channel
  * request. berth is the only writer of its database, so the cache cannot go
  * stale; callers get copies, so they cannot change it behind its back.
+ *
+ * Secret values (secretEnv, and env under secret-looking names) are sealed
+ * with `cipher` on the way in and opened on the way out: the database file
+ * never holds them in plain text.
  */
 export class ContainerRepository {
   readonly #cache = new Map<string, ContainerRecord>();
@@ -82,9 +88,11 @@ export class ContainerRepository {
   readonly #delete: StatementSync;
   readonly #all: StatementSync;
   readonly #uidTaken: StatementSync;
+  readonly #cipher: SecretCipher;
 
-  constructor(db: DatabaseSync) {
+  constructor(db: DatabaseSync, cipher: SecretCipher) {
     this.#db = db;
+    this.#cipher = cipher;
     this.#byId = db.prepare("SELECT * FROM containers WHERE id = ?");
     this.#byName = db.prepare("SELECT * FROM containers WHERE owner = ? AND name = ?");
     this.#insert = db.prepare(
@@ -101,7 +109,7 @@ export class ContainerRepository {
     if (!record) {
       const row = this.#byId.get(id) as Row | undefined;
       if (!row) return undefined;
-      record = this.#remember(fromRow(row));
+      record = this.#remember(this.#fromRow(row));
     }
     return { ...record };
   }
@@ -110,7 +118,7 @@ export class ContainerRepository {
     const id = this.#idByName.get(nameKey(owner, name));
     if (id !== undefined) return this.get(id);
     const row = this.#byName.get(owner, name) as Row | undefined;
-    return row && { ...this.#remember(fromRow(row)) };
+    return row && { ...this.#remember(this.#fromRow(row)) };
   }
 
   #remember(record: ContainerRecord): ContainerRecord {
@@ -128,7 +136,7 @@ export class ContainerRepository {
   /** Every container with this name, across owners (for an admin addressing one by name). */
   findByName(name: string): ContainerRecord[] {
     return (this.#db.prepare("SELECT * FROM containers WHERE name = ?").all(name) as unknown as Row[]).map(
-      fromRow,
+      (row) => this.#fromRow(row),
     );
   }
 
@@ -144,7 +152,7 @@ export class ContainerRepository {
       owner: record.owner,
       name: record.name,
       image: record.image,
-      spec: JSON.stringify(record.spec),
+      spec: JSON.stringify(sealSpec(record.spec, record.id, this.#cipher)),
       docker_id: record.dockerId,
       docker_name: record.dockerName,
       state: record.state,
@@ -163,7 +171,9 @@ export class ContainerRepository {
     const sets = keys.map((k) => `${COLUMNS[k]} = ?`).join(", ");
     const values = keys.map((k) => {
       const v = changes[k];
-      return k === "spec" ? JSON.stringify(v) : (v as string | number | null);
+      return k === "spec"
+        ? JSON.stringify(sealSpec(v as StoredSpec, id, this.#cipher))
+        : (v as string | number | null);
     });
     guardStorage(() => this.#db.prepare(`UPDATE containers SET ${sets} WHERE id = ?`).run(...values, id));
     const cached = this.#cache.get(id);
@@ -180,7 +190,7 @@ export class ContainerRepository {
   }
 
   all(): ContainerRecord[] {
-    return (this.#all.all() as unknown as Row[]).map(fromRow);
+    return (this.#all.all() as unknown as Row[]).map((row) => this.#fromRow(row));
   }
 
   list(query: ListQuery): ContainerRecord[] {
@@ -208,7 +218,20 @@ export class ContainerRepository {
       params.push(query.after.createdAt, query.after.id);
     }
     const sql = `SELECT * FROM containers ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at, id LIMIT ?`;
-    return (this.#db.prepare(sql).all(...params, query.limit) as unknown as Row[]).map(fromRow);
+    return (this.#db.prepare(sql).all(...params, query.limit) as unknown as Row[]).map((row) =>
+      this.#fromRow(row),
+    );
+  }
+
+  /**
+   * A row as a record. A cached record is the same container as berth last
+   * wrote it (berth is the only writer), so its copy is used: opening the
+   * sealed secrets again for every listed row would cost a decryption each.
+   */
+  #fromRow(row: Row): ContainerRecord {
+    const cached = this.#cache.get(row.id);
+    if (cached) return { ...cached };
+    return fromRow(row, openSpec(JSON.parse(row.spec), row.id, this.#cipher));
   }
 }
 
@@ -216,13 +239,13 @@ function nameKey(owner: string, name: string): string {
   return `${owner}\u0000${name}`;
 }
 
-function fromRow(row: Row): ContainerRecord {
+function fromRow(row: Row, spec: StoredSpec): ContainerRecord {
   return {
     id: row.id,
     owner: row.owner,
     name: row.name,
     image: row.image,
-    spec: JSON.parse(row.spec) as StoredSpec,
+    spec,
     dockerId: row.docker_id,
     dockerName: row.docker_name,
     state: row.state as ContainerState,

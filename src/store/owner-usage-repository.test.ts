@@ -2,6 +2,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { KeyRing } from "../secrets/key-ring.ts";
+import { SecretCipher } from "../secrets/secret-cipher.ts";
 import type { ContainerRecord } from "./container-repository.ts";
 import { ContainerRepository } from "./container-repository.ts";
 import { openDatabase } from "./database.ts";
@@ -19,7 +21,7 @@ describe("OwnerUsageRepository", () => {
     dir = await mkdtemp(join(tmpdir(), "usage-"));
     const db = openDatabase(join(dir, "berth.db"));
     close = () => db.close();
-    containers = new ContainerRepository(db);
+    containers = new ContainerRepository(db, new SecretCipher(KeyRing.ephemeral()));
     releases = new ReleaseRepository(db);
     usage = new OwnerUsageRepository(db);
   });

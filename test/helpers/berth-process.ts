@@ -14,14 +14,30 @@ export interface BerthProcess {
 }
 
 /**
+ * Where a test's berth keeps its key for secrets at rest unless the test says:
+ * beside its data directory (outside it, as berth requires; never /etc), the
+ * same for every start on that directory. The test removes it with the directory.
+ */
+export function secretKeyFileBeside(dataDir: string): string {
+  return `${dataDir.replace(/\/+$/, "")}.secret.key`;
+}
+
+/**
  * Runs berth as its own process (`node src/main.ts`, on the Node.js 24 that
  * runs the tests), for tests that kill it: SIGKILL must leave the containers
  * running, and the next start must adopt them.
  */
 export async function spawnBerth(env: Record<string, string>): Promise<BerthProcess> {
+  const keyFile = env.BERTH_DATA_DIR ? secretKeyFileBeside(env.BERTH_DATA_DIR) : undefined;
   const child = spawn(process.execPath, ["src/main.ts"], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? "", BERTH_PORT: "0", BERTH_LOG_LEVEL: "info", ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      BERTH_PORT: "0",
+      BERTH_LOG_LEVEL: "info",
+      ...(keyFile ? { BERTH_SECRET_KEY_FILE: keyFile } : {}),
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines: string[] = [];

@@ -76,6 +76,8 @@ export async function startTestServer(
 ): Promise<TestServer> {
   // Short paths: a Unix socket path may have at most 107 bytes.
   const dataDir = await mkdtemp(join(tmpdir(), "bt-"));
+  // The key for secrets at rest lives outside the data directory, as in production — but never in /etc.
+  const keyDir = env.BERTH_SECRET_KEY_FILE ? undefined : await mkdtemp(join(tmpdir(), "bk-"));
   const logStream = new PassThrough();
   let logText = "";
   logStream.on("data", (c: Buffer) => {
@@ -90,9 +92,18 @@ export async function startTestServer(
     BERTH_READY_TIMEOUT_MS: "15000",
     BERTH_STOP_TIMEOUT_SEC: "2",
     ...ADMISSION_OFF,
+    ...(keyDir ? { BERTH_SECRET_KEY_FILE: join(keyDir, "secret.key") } : {}),
     ...env,
   });
-  const berth = new Berth(config, { logDestination: logStream, ...options });
+  let berth: Berth;
+  try {
+    berth = new Berth(config, { logDestination: logStream, ...options });
+  } catch (err) {
+    // A berth that refuses to start (a test of its refusals) leaves nothing behind either.
+    await rm(dataDir, { recursive: true, force: true });
+    if (keyDir) await rm(keyDir, { recursive: true, force: true });
+    throw err;
+  }
   const port = await berth.start();
   const url = `http://127.0.0.1:${port}`;
   const clients: Client[] = [];
@@ -116,6 +127,7 @@ export async function startTestServer(
       await berth.close();
       await removeInstance(berth.instanceId);
       await rm(dataDir, { recursive: true, force: true });
+      if (keyDir) await rm(keyDir, { recursive: true, force: true });
     },
   };
 }

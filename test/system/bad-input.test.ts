@@ -27,6 +27,10 @@ describe("bad input", () => {
     ["memory above the server's maximum", { name: "x", resources: { memoryMb: 1_000_000 } }],
     ["a reserved environment variable", { name: "x", env: { BERTH_SOCKET: "/tmp/evil" } }],
     ["a reserved label", { name: "x", labels: { "berth.owner": "bob" } }],
+    ["a Compose label", { name: "x", labels: { "com.docker.compose.project": "prod" } }],
+    ["a Swarm label", { name: "x", labels: { "com.docker.swarm.service.id": "abc" } }],
+    ["a Docker label in other case", { name: "x", labels: { "Com.Docker.Compose.project": "prod" } }],
+    ["an OCI label", { name: "x", labels: { "org.opencontainers.image.source": "x" } }],
     ["a command that is not a string array", { name: "x", command: "rm -rf /" }],
   ];
 

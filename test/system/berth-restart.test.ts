@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { io } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type BerthProcess, spawnBerth } from "../helpers/berth-process.ts";
+import { type BerthProcess, secretKeyFileBeside, spawnBerth } from "../helpers/berth-process.ts";
 import { type Client, call, ok, removeInstance, TOKENS } from "../helpers/test-server.ts";
 import { versioned } from "../helpers/versioned.ts";
 
@@ -37,6 +37,7 @@ describe("berth killed with SIGKILL and started again", () => {
     const instanceId = (await readFile(join(dataDir, "instance-id"), "utf8").catch(() => "")).trim();
     if (instanceId) await removeInstance(instanceId);
     await rm(dataDir, { recursive: true, force: true });
+    await rm(secretKeyFileBeside(dataDir), { force: true });
   });
 
   it("leaves containers running; the next berth adopts them, workloads reconnect, and what changed meanwhile is reported once", async () => {
@@ -100,6 +101,7 @@ describe("berth killed with SIGKILL in the middle of an update", () => {
     const instanceId = (await readFile(join(dataDir, "instance-id"), "utf8").catch(() => "")).trim();
     if (instanceId) await removeInstance(instanceId);
     await rm(dataDir, { recursive: true, force: true });
+    await rm(secretKeyFileBeside(dataDir), { force: true });
   });
 
   it("ends on one complete release, and the store agrees with the disk", async () => {

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.ts";
 import { prepareDataDir } from "../../src/config/data-dir.ts";
 import { MAX_SECRET_TOTAL_LENGTH, MAX_SECRET_VALUE_LENGTH } from "../../src/logging/secret-limits.ts";
+import { KeyRing } from "../../src/secrets/key-ring.ts";
+import { SecretCipher } from "../../src/secrets/secret-cipher.ts";
 import { ContainerRepository } from "../../src/store/container-repository.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { type BerthProcess, spawnBerth } from "../helpers/berth-process.ts";
@@ -106,12 +108,14 @@ describe("a data directory holding a secret stored by an older berth, above toda
     prepareDataDir(config.dataDir, config.runDir);
     const db = openDatabase(join(dataDir, "berth.db"));
     try {
-      new ContainerRepository(db).insert({
+      // Inserted, then rewritten as an older berth stored it: in plain text (the next start seals it).
+      const spec = { name: "old", secretEnv: { K: stored }, env: { DB_PASSWORD: storedEnv } };
+      new ContainerRepository(db, new SecretCipher(KeyRing.ephemeral())).insert({
         id: "c0ldsecret000001",
         owner: "alice",
         name: "old",
         image: config.defaultImage,
-        spec: { name: "old", secretEnv: { K: stored }, env: { DB_PASSWORD: storedEnv } },
+        spec,
         dockerId: "0".repeat(64),
         dockerName: "berth-c0ldsecret000001",
         state: "missing",
@@ -122,6 +126,7 @@ describe("a data directory holding a secret stored by an older berth, above toda
         exitCode: null,
         release: null,
       });
+      db.prepare("UPDATE containers SET spec = ? WHERE id = ?").run(JSON.stringify(spec), "c0ldsecret000001");
     } finally {
       db.close();
     }

@@ -15,7 +15,8 @@ import type {
 interface FakeContainer {
   id: string;
   body: ContainerCreateBody;
-  state: "created" | "running" | "exited";
+  /** `removing`: a `docker rm -f` from outside is under way (the engine reports this between kill and destroy). */
+  state: "created" | "running" | "exited" | "removing";
   exitCode: number;
   exitWaiters: Array<(code: number) => void>;
 }
@@ -102,6 +103,12 @@ export class FakeDockerClient implements DockerClient {
     if (c.state === "running") this.exit(dockerId, 143);
   }
 
+  async updateCpuLimit(dockerId: string, nanoCpus: number): Promise<void> {
+    this.#enter("updateCpuLimit", dockerId);
+    const c = this.#get(dockerId);
+    c.body.HostConfig = { ...c.body.HostConfig, NanoCpus: nanoCpus };
+  }
+
   async removeContainer(dockerId: string): Promise<void> {
     this.#enter("removeContainer", dockerId);
     this.containers.delete(dockerId);
@@ -126,6 +133,7 @@ export class FakeDockerClient implements DockerClient {
       Name: `/${c.body.name}`,
       State: { Status: c.state, Running: c.state === "running", ExitCode: c.exitCode, Pid: 0 },
       Config: { Labels: c.body.Labels ?? {} },
+      HostConfig: { ...c.body.HostConfig },
     } as unknown as ContainerInspect;
   }
 

@@ -1,0 +1,46 @@
+import type { DockerClient } from "../docker/docker-client.ts";
+import type { SystemLogger } from "../logging/system-logger.ts";
+import type { ContainerRepository } from "../store/container-repository.ts";
+import type { MetaRepository } from "../store/meta-repository.ts";
+
+/** Set in the store once every container has a CPU limit; containers made since get one at create. */
+const DONE = "cpu-limits-backfilled";
+
+export interface CpuLimitBackfillOptions {
+  docker: DockerClient;
+  repo: ContainerRepository;
+  meta: MetaRepository;
+  defaultCpus: number;
+  log: SystemLogger;
+}
+
+/**
+ * Gives the containers that an earlier berth made without a CPU limit the
+ * limit their spec asks for, or the default, in place (`docker update`: no
+ * restart). Once per data directory: when every container has one, the store
+ * remembers it and later starts cost nothing. A container the engine refuses
+ * to update is logged and tried again at the next reconciliation.
+ */
+export async function backfillCpuLimits(o: CpuLimitBackfillOptions): Promise<number> {
+  if (o.meta.get(DONE) !== undefined) return 0;
+  const log = o.log.child({ component: "CpuLimitBackfill" });
+  let updated = 0;
+  let failed = 0;
+  for (const record of o.repo.all()) {
+    if (!record.dockerId) continue;
+    try {
+      const inspect = await o.docker.inspectContainer(record.dockerId);
+      const host = inspect?.HostConfig;
+      if (!host || (host.NanoCpus ?? 0) > 0 || (host.CpuQuota ?? 0) > 0) continue;
+      const cpus = record.spec.resources?.cpus ?? o.defaultCpus;
+      await o.docker.updateCpuLimit(record.dockerId, Math.round(cpus * 1e9));
+      log.info({ containerId: record.id, cpus }, "gave a container made without a CPU limit its limit");
+      updated++;
+    } catch (err) {
+      failed++;
+      log.warn({ err, containerId: record.id }, "could not give a container its CPU limit; will try again");
+    }
+  }
+  if (failed === 0) o.meta.set(DONE, new Date().toISOString());
+  return updated;
+}

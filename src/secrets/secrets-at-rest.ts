@@ -1,0 +1,84 @@
+import type { DatabaseSync } from "node:sqlite";
+import { KeyRing } from "./key-ring.ts";
+import { isSealed, rewriteSecrets, type SpecJson } from "./sealed-spec.ts";
+import { SecretCipher } from "./secret-cipher.ts";
+import { SecretKeyError } from "./secret-key-error.ts";
+
+export interface SecretsAtRest {
+  cipher: SecretCipher;
+  /** Whether the key file was made now (first start). */
+  createdKey: boolean;
+  /** Values an earlier berth stored in plain text, sealed now. */
+  sealedNow: number;
+}
+
+interface Row {
+  id: string;
+  spec: string;
+}
+
+/**
+ * Opens the store's secrets at start-up, before anything reads a container:
+ * makes the key file at the first start (only when the store holds no sealed
+ * value, which a new key could never open), checks that every sealed value
+ * opens with the keys in the file, and seals — in one transaction — the
+ * values an earlier berth kept in plain text. Refuses (SecretKeyError) rather
+ * than start with secrets it cannot read.
+ */
+export function openSecretsAtRest(db: DatabaseSync, keyFile: string): SecretsAtRest {
+  const rows = db.prepare("SELECT id, spec FROM containers").all() as unknown as Row[];
+  const specs = rows.map((r) => ({ id: r.id, json: JSON.parse(r.spec) as SpecJson }));
+  const sealedWith = new Set<string>();
+  for (const { id, json } of specs) {
+    rewriteSecrets(json, id, (value) => {
+      if (isSealed(value)) sealedWith.add(SecretCipher.keyIdOf(value.$sealed) ?? "?");
+      return value;
+    });
+  }
+
+  let createdKey = false;
+  if (!KeyRing.exists(keyFile)) {
+    if (sealedWith.size > 0) {
+      throw new SecretKeyError(
+        `${keyFile} is missing, and the store holds secrets sealed with key ${[...sealedWith].join(", ")}. Restore that key file (or set BERTH_SECRET_KEY_FILE to it); a new key could not open them.`,
+      );
+    }
+    KeyRing.create(keyFile);
+    createdKey = true;
+  }
+  const cipher = new SecretCipher(KeyRing.load(keyFile));
+
+  let sealedNow = 0;
+  const update = db.prepare("UPDATE containers SET spec = ? WHERE id = ?");
+  const plain: Array<{ id: string; json: SpecJson }> = [];
+  for (const spec of specs) {
+    let hasPlain = false;
+    rewriteSecrets(spec.json, spec.id, (value, context) => {
+      if (isSealed(value))
+        cipher.open(value.$sealed, context); // throws unless it opens
+      else hasPlain = true;
+      return value;
+    });
+    if (hasPlain) plain.push(spec);
+  }
+  if (plain.length > 0) {
+    // Overwrite what is replaced instead of leaving it in free space, and push the
+    // change out of the WAL into the main file: no plain-text copy outlives this step.
+    db.exec("PRAGMA secure_delete = ON");
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      for (const { id, json } of plain) {
+        sealedNow += rewriteSecrets(json, id, (value, context) =>
+          isSealed(value) ? value : { $sealed: cipher.seal(value, context) },
+        );
+        update.run(JSON.stringify(json), id);
+      }
+      db.exec("COMMIT");
+    } catch (err) {
+      db.exec("ROLLBACK");
+      throw err;
+    }
+    db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+  return { cipher, createdKey, sealedNow };
+}
