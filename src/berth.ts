@@ -187,6 +187,16 @@ export class Berth {
     return this.#sockets?.activeSubscriptions ?? 0;
   }
 
+  /** Bytes berth holds now for the client connection `socketId` (undefined when it is not connected). */
+  clientBufferedBytes(socketId: string): number | undefined {
+    return this.#sockets?.bufferedBytes(socketId);
+  }
+
+  /** Packets kept for connection-state recovery now, across all connections. */
+  get recoveryPackets(): number {
+    return this.#sockets?.recoveryPackets ?? 0;
+  }
+
   /** Reconciles with the engine (when it answers), then listens. Resolves with the bound port. */
   async start(): Promise<number> {
     const status = await this.engine.check();
@@ -214,6 +224,13 @@ export class Berth {
       redactor: this.redactor,
       log: this.log,
       maxPayloadBytes: this.config.maxPayloadBytes,
+      limits: {
+        bufferBytes: this.config.clientBufferBytes,
+        maxBufferBytes: this.config.clientBufferMaxBytes,
+        graceMs: this.config.clientBufferGraceMs,
+        maxRequestsInFlight: this.config.maxRequestsInFlight,
+        maxSubscriptions: this.config.maxSubscriptions,
+      },
     });
     await this.#app.listen({ host: this.config.host, port: this.config.port });
     const address = this.#app.server.address();

@@ -197,11 +197,22 @@ export interface StatsOverviewEvent {
 }
 export type ContainerLogEvent = ContainerLogLine & { id: string };
 
+/**
+ * How many events of one stream of one container a connection missed because
+ * it did not read fast enough; sent once it has caught up, before newer events.
+ */
+export interface ContainerDroppedEvent {
+  id: string;
+  stream: "logs" | "stats" | "messages";
+  count: number;
+}
+
 export interface ServerToClientEvents {
   "container:resource_usage": (event: ResourceUsageEvent) => void;
   "containers:resource_usage": (event: StatsOverviewEvent) => void;
   "container:log": (event: ContainerLogEvent) => void;
   "container:message": (event: ContainerMessageEvent) => void;
+  "container:dropped": (event: ContainerDroppedEvent) => void;
   "container:health_changed": (event: HealthChangedEvent) => void;
   "container:status_changed": (event: StatusChangedEvent) => void;
   activity_log: (entry: ActivityEntry) => void;

@@ -11,6 +11,7 @@ import type { CodeUpdater } from "../updates/code-updater.ts";
 import { registerActivityHandlers } from "./activity-handlers.ts";
 import type { TokenAuthenticator } from "./auth.ts";
 import { registerChannelHandlers } from "./channel-handlers.ts";
+import type { ConnectionLimits, ConnectionLimitsConfig } from "./connection-limits.ts";
 import { registerContainerHandlers } from "./container-handlers.ts";
 import type {
   ClientToServerEvents,
@@ -18,9 +19,15 @@ import type {
   ServerToClientEvents,
   SocketData,
 } from "./contract.ts";
+import { EngineOutbound } from "./engine-outbound.ts";
+import { InFlightLimit } from "./in-flight-limit.ts";
 import { type MonitoringServices, registerMonitoringHandlers } from "./monitoring-handlers.ts";
+import { RecoveryAdapter } from "./recovery-adapter.ts";
+import type { BerthSocket } from "./register-handler.ts";
 import { ADMIN_ROOM, messagesRoom, ownerRoom } from "./rooms.ts";
 import { StatsOverviews } from "./stats-overview.ts";
+import { StreamGuard } from "./stream-guard.ts";
+import { SubscriptionCap } from "./subscription-cap.ts";
 import { Subscriptions } from "./subscriptions.ts";
 import { registerUpdateHandlers } from "./update-handlers.ts";
 
@@ -38,6 +45,8 @@ export interface SocketIOEventHandlerOptions {
   redactor: Redactor;
   log: SystemLogger;
   maxPayloadBytes: number;
+  /** Per-connection bounds: bytes buffered for the client, channel calls in flight, subscriptions. */
+  limits: ConnectionLimitsConfig;
 }
 
 /**
@@ -46,7 +55,10 @@ export interface SocketIOEventHandlerOptions {
  * and pushes status changes to the owner's (and admins') connections.
  *
  * Connection state recovery is on: a client that reconnects within two
- * minutes keeps its id, its rooms and the events it missed.
+ * minutes keeps its id, its rooms and the status changes, health changes and
+ * activity entries it missed; telemetry (logs, stats, workload messages) is
+ * not kept for it (RecoveryAdapter), and what falls behind on a live
+ * connection is dropped and counted (StreamGuard).
  */
 export class SocketIOEventHandler {
   readonly io: BerthServer;
@@ -63,10 +75,12 @@ export class SocketIOEventHandler {
 
   constructor(options: SocketIOEventHandlerOptions) {
     this.#o = options;
+    this.#subscriptionCap = new SubscriptionCap(options.limits.maxSubscriptions, this.#subscriptions);
     this.io = new Server(options.httpServer, {
       // One transport limit for everything; a message above it closes that connection (Socket.IO's own behaviour).
       maxHttpBufferSize: options.maxPayloadBytes,
       connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: true },
+      adapter: RecoveryAdapter,
       serveClient: false,
       cors: { origin: false },
     });
@@ -92,7 +106,14 @@ export class SocketIOEventHandler {
         log.info("client reconnected with its state");
       }
       registerContainerHandlers(socket, options.manager, { log, redactor: options.redactor });
-      registerChannelHandlers(socket, options.manager, options.channel, { log, redactor: options.redactor });
+      const limits = this.#limitsFor(socket, log);
+      registerChannelHandlers(
+        socket,
+        options.manager,
+        options.channel,
+        { log, redactor: options.redactor },
+        limits,
+      );
       registerUpdateHandlers(socket, options.updater, { log, redactor: options.redactor });
       registerMonitoringHandlers(
         socket,
@@ -103,6 +124,7 @@ export class SocketIOEventHandler {
           overviews: this.#overviews,
         },
         { log, redactor: options.redactor },
+        limits,
       );
       registerActivityHandlers(socket, options.activity, options.manager, {
         log,
@@ -118,10 +140,60 @@ export class SocketIOEventHandler {
   }
 
   readonly #onMessage = (id: string, data: unknown, ts: number) => {
-    this.io.to(messagesRoom(id)).emit("container:message", { id, data, ts });
+    const room = messagesRoom(id);
+    const members = this.io.sockets.adapter.rooms.get(room);
+    if (!members) return;
+    // Encoded once for the whole room; the subscribers that are behind are left out (and count it).
+    const behind: string[] = [];
+    for (const socketId of members) {
+      if (this.#guards.get(socketId)?.admit(id, "messages") === false) behind.push(socketId);
+    }
+    if (behind.length === 0) this.io.to(room).emit("container:message", { id, data, ts });
+    else if (behind.length < members.size)
+      this.io.to(room).except(behind).emit("container:message", { id, data, ts });
   };
 
+  /** Each connection's StreamGuard, by socket id (for the pushes that go to rooms). */
+  readonly #guards = new Map<string, StreamGuard>();
+
+  #limitsFor(socket: BerthSocket, log: SystemLogger): ConnectionLimits {
+    const outbound = new EngineOutbound(socket.conn);
+    const guard = new StreamGuard(outbound, this.#o.limits, {
+      notify: (event) => socket.emit("container:dropped", event),
+      disconnect: (report) => {
+        log.warn(
+          { ...report, graceMs: this.#o.limits.graceMs },
+          "disconnected a client that does not read: it stayed over its buffer bound",
+        );
+        socket.disconnect(true);
+        outbound.terminate();
+      },
+    });
+    this.#guards.set(socket.id, guard);
+    socket.on("disconnect", () => {
+      guard.close();
+      outbound.close();
+      if (this.#guards.get(socket.id) === guard) this.#guards.delete(socket.id);
+    });
+    return {
+      guard,
+      inFlight: new InFlightLimit(this.#o.limits.maxRequestsInFlight),
+      subscriptions: this.#subscriptionCap,
+    };
+  }
+
+  /** Bytes buffered now for the connection `socketId` (undefined when it is not connected). */
+  bufferedBytes(socketId: string): number | undefined {
+    return this.#guards.get(socketId)?.bufferedBytes;
+  }
+
+  /** Packets stored for connection-state recovery now. */
+  get recoveryPackets(): number {
+    return (this.io.of("/").adapter as unknown as RecoveryAdapter).storedPackets;
+  }
+
   readonly #subscriptions = new Subscriptions();
+  readonly #subscriptionCap: SubscriptionCap;
   readonly #overviews = new StatsOverviews();
 
   readonly #onDeleted = (change: StatusChange) => {

@@ -51,6 +51,15 @@ export class Subscriptions {
     }
   }
 
+  /** How many subscriptions one connection holds whose key starts with one of `kinds` (`stats`, `logs`). */
+  countOf(socketId: string, kinds: readonly string[]): number {
+    let n = 0;
+    for (const key of this.#bySocket.get(socketId)?.keys() ?? []) {
+      if (kinds.some((kind) => key.startsWith(`${kind}:`))) n++;
+    }
+    return n;
+  }
+
   /** How many subscriptions are live (for tests and metrics). */
   get size(): number {
     let n = 0;

@@ -58,6 +58,12 @@ const EnvSchema = z.object({
   BERTH_RESTART_BASE_DELAY_MS: int(1_000, 10, 600_000),
   BERTH_ACTIVITY_MAX_ENTRIES: int(10_000, 10),
   BERTH_ACTIVITY_MAX_AGE_DAYS: int(30, 1, 3650),
+  // Per connection: telemetry is dropped above the first, the connection cut off above the second after the grace.
+  BERTH_CLIENT_BUFFER_BYTES: int(MiB, 64 * 1024),
+  BERTH_CLIENT_BUFFER_MAX_BYTES: int(16 * MiB, 128 * 1024),
+  BERTH_CLIENT_BUFFER_GRACE_MS: int(10_000, 100, 600_000),
+  BERTH_MAX_REQUESTS_IN_FLIGHT: int(256, 1, 1_000_000),
+  BERTH_MAX_SUBSCRIPTIONS: int(128, 1, 100_000),
   BERTH_DOCKER_SOCKET: z.string().optional(),
   DOCKER_HOST: z.string().optional(),
 });
@@ -94,6 +100,15 @@ export interface Config {
   readonly activityMaxEntries: number;
   readonly activityMaxAgeMs: number;
   readonly dockerSocket: string;
+  /** Bytes buffered for one client above which its telemetry is dropped and counted. */
+  readonly clientBufferBytes: number;
+  /** Bytes buffered for one client above which, after the grace period, it is disconnected. */
+  readonly clientBufferMaxBytes: number;
+  readonly clientBufferGraceMs: number;
+  /** Channel calls (`container:request`, `container:send`) waiting for an answer, per connection. */
+  readonly maxRequestsInFlight: number;
+  /** Message subscriptions, log follows and stats watches together, per connection. */
+  readonly maxSubscriptions: number;
 }
 
 export class ConfigError extends Error {}
@@ -124,6 +139,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.BERTH_MAX_CODE_BYTES >= e.BERTH_MAX_PAYLOAD_BYTES) {
     throw new ConfigError(
       "invalid configuration:\n  BERTH_MAX_CODE_BYTES must be below BERTH_MAX_PAYLOAD_BYTES (the transport limit)",
+    );
+  }
+  if (e.BERTH_CLIENT_BUFFER_MAX_BYTES <= e.BERTH_CLIENT_BUFFER_BYTES) {
+    throw new ConfigError(
+      "invalid configuration:\n  BERTH_CLIENT_BUFFER_MAX_BYTES must be above BERTH_CLIENT_BUFFER_BYTES",
     );
   }
   const dataDir = resolve(e.BERTH_DATA_DIR);
@@ -161,5 +181,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     activityMaxEntries: e.BERTH_ACTIVITY_MAX_ENTRIES,
     activityMaxAgeMs: e.BERTH_ACTIVITY_MAX_AGE_DAYS * 86_400_000,
     dockerSocket: e.BERTH_DOCKER_SOCKET ?? dockerHost ?? "/var/run/docker.sock",
+    clientBufferBytes: e.BERTH_CLIENT_BUFFER_BYTES,
+    clientBufferMaxBytes: e.BERTH_CLIENT_BUFFER_MAX_BYTES,
+    clientBufferGraceMs: e.BERTH_CLIENT_BUFFER_GRACE_MS,
+    maxRequestsInFlight: e.BERTH_MAX_REQUESTS_IN_FLIGHT,
+    maxSubscriptions: e.BERTH_MAX_SUBSCRIPTIONS,
   });
 }
