@@ -83,7 +83,6 @@ describe("a client that does not read", () => {
     };
     const { sent } = (await ok(alice, "container:request", { id, data: { stop: true } })) as { sent: number };
 
-    console.log("DEBUG", { maxBuffered, rssGrowth: (maxRss - rssBefore) / MiB, sent, before, during, rec: server.berth.recoveryPackets });
     // What berth holds for the connection stays at its bound (1 MiB, plus the message that crossed it).
     expect(maxBuffered).toBeGreaterThan(0);
     expect(maxBuffered).toBeLessThan(MiB + 64 * 1024);
@@ -98,7 +97,6 @@ describe("a client that does not read", () => {
     tcpOf(reader).resume();
     const notice = await within(20_000, "container:dropped", dropped);
     expect(notice).toMatchObject({ id, stream: "messages" });
-    console.log("DEBUG2", notice, received.length);
     expect(notice.count).toBeGreaterThan(0);
     // Every message was either delivered or counted.
     expect(received.length + notice.count).toBe(sent);
