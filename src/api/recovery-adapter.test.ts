@@ -1,15 +1,11 @@
-import { afterEach, describe, expect, it } from "vitest";
 import { Server } from "socket.io";
+import { describe, expect, it } from "vitest";
 import { MAX_RECOVERY_PACKETS, RecoveryAdapter } from "./recovery-adapter.ts";
 
 describe("RecoveryAdapter", () => {
-  let io: Server | undefined;
-  afterEach(async () => {
-    await io?.close();
-  });
-
+  // A server attached to nothing: emits go through the adapter to no socket (its recovery timer is unref'd).
   function server(): { io: Server; adapter: RecoveryAdapter } {
-    io = new Server({ connectionStateRecovery: {}, adapter: RecoveryAdapter });
+    const io = new Server({ connectionStateRecovery: {}, adapter: RecoveryAdapter });
     return { io, adapter: io.of("/").adapter as unknown as RecoveryAdapter };
   }
 
