@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   lifecycle: () => import("./lifecycle.ts"),
   update: () => import("./update.ts"),
   monitor: () => import("./monitor.ts"),
+  "slow-reader": () => import("./slow-reader.ts"),
 };
 
 const name = process.argv[2];
