@@ -202,7 +202,7 @@ export async function run(): Promise<void> {
       if (paused.stalled.closed) paused.disconnected = "closed by berth";
       const notice = await Promise.race([
         paused.stalled.resumeUntilDropped(),
-        new Promise<undefined>((r) => setTimeout(r, 30_000)),
+        new Promise<undefined>((r) => setTimeout(() => r(undefined), 30_000)),
       ]);
       paused.dropped = notice?.count ?? 0;
     }
