@@ -28,6 +28,7 @@ import { percentile, printTable } from "./stats.ts";
  *  (c') the Socket.IO floor: a plain socket.io server echoing acknowledgements;
  *  (b)  berth's hub: SocketCommunicationHandler.request() to an SDK echo container;
  *  (c)  the full path: socket.io-client → berth `container:request` → workload → back;
+ *  (c-off) the same through a second berth without the cap on requests in flight per connection;
  *  (d)  `docker exec … node -e`, what users would otherwise reach for;
  *  (e)  create-until-ready, through berth beside dockerode + a bare socket;
  * and berth's resident memory and CPU over a million requests, with berth's
@@ -81,6 +82,8 @@ async function latencyPhase(): Promise<LatencyPhase> {
       name: "echo",
       code: { files: { "index.js": SDK_ECHO_WORKLOAD } },
     });
+    // The same path through a second berth with no cap on requests in flight (BERTH_MAX_REQUESTS_IN_FLIGHT=0).
+    const uncapped = await startUncapped(cleanup);
     const hub = await berthHub({ berth, berthContainerId: id, docker, config, root: dataDir, cleanup });
     const floor = await NdjsonFloor.start(dataDir);
     cleanup.add("stop the floor", () => floor.close());
@@ -101,6 +104,7 @@ async function latencyPhase(): Promise<LatencyPhase> {
             return res.data;
           },
         },
+        { key: "c-off", call: uncapped.call },
       ],
       ROUNDS,
       progress,
@@ -120,6 +124,11 @@ async function latencyPhase(): Promise<LatencyPhase> {
     pathTable(
       "(c) full path: socket.io-client `container:request` → berth → workload → back",
       cells.get("c")!,
+      floorCells,
+    );
+    pathTable(
+      "(c-off) the full path through a berth with no cap on requests in flight per connection",
+      cells.get("c-off")!,
       floorCells,
     );
     notes("(b) how the hub was reached", [hub.how]);
@@ -251,6 +260,18 @@ function targets(phase: LatencyPhase, memory: MemoryRun, defaults: MemoryRun): v
       verdict(c >= limit),
     ]);
   }
+  for (const payload of ["100 B", "64 KiB"]) {
+    const capped = cell("c", payload, 64);
+    const off = cell("c-off", payload, 64);
+    const [c, o] = [perSecond(capped.result), perSecond(off.result)];
+    rows.push([
+      `(c) req/s, 64 in flight, ${payload}, with the default cap on requests in flight ≥ 0.9 × cap off`,
+      `${rate(c)} vs ${rate(o)}${capped.result.errors ? ` (${capped.result.errors} errors)` : ""}`,
+      `≥ ${rate(0.9 * o)}`,
+      ratio(c, o),
+      verdict(c >= 0.9 * o && capped.result.errors === 0),
+    ]);
+  }
   const eBerth = percentile(phase.ready.berth, 50);
   const eDirect = percentile(phase.ready.direct, 50);
   rows.push([
@@ -302,4 +323,40 @@ export async function run(): Promise<void> {
   memoryTable(defaults!);
   targets(phase, memory!, defaults!);
   progress(`done in ${duration(performance.now() - started)}`);
+}
+
+/** A second in-process berth, with no cap on requests in flight, an SDK echo container and a client. */
+async function startUncapped(cleanup: Cleanup): Promise<{ call: (data: unknown) => Promise<unknown> }> {
+  const dataDir = await mkdtemp(join(tmpdir(), "bu-"));
+  cleanup.add("remove the uncapped berth's data dir", () => rm(dataDir, { recursive: true, force: true }));
+  const config = loadConfig({
+    BERTH_DATA_DIR: dataDir,
+    BERTH_PORT: "0",
+    BERTH_LOG_LEVEL: "warn",
+    BERTH_TOKENS: `bench:${TOKEN}`,
+    BERTH_MAX_REQUESTS_IN_FLIGHT: "0",
+  });
+  const docker = new Dockerode({ socketPath: config.dockerSocket });
+  const berth = new Berth(config, { logDestination: new PassThrough().resume() });
+  cleanup.add("remove the uncapped berth's containers", () =>
+    removeLabelled(docker, `berth.instance=${berth.instanceId}`),
+  );
+  cleanup.add("close the uncapped berth", () => berth.close());
+  const port = await berth.start();
+  const client = io(`http://127.0.0.1:${port}`, { auth: { token: TOKEN }, transports: ["websocket"] });
+  cleanup.add("disconnect from the uncapped berth", () => client.disconnect());
+  await new Promise<void>((r) => client.once("connect", () => r()));
+  const created = await client.timeout(60_000).emitWithAck("container:create", {
+    name: "echo",
+    code: { files: { "index.js": SDK_ECHO_WORKLOAD } },
+  });
+  if (!created.ok) throw new Error(`container:create: ${JSON.stringify(created.error)}`);
+  const id = created.data.id as string;
+  return {
+    call: async (data) => {
+      const res = await client.emitWithAck("container:request", { id, data });
+      if (!res.ok) throw new Error(`${res.error.code}: ${res.error.message}`);
+      return res.data;
+    },
+  };
 }

@@ -62,7 +62,7 @@ const EnvSchema = z.object({
   BERTH_CLIENT_BUFFER_BYTES: int(MiB, 64 * 1024),
   BERTH_CLIENT_BUFFER_MAX_BYTES: int(16 * MiB, 128 * 1024),
   BERTH_CLIENT_BUFFER_GRACE_MS: int(10_000, 100, 600_000),
-  BERTH_MAX_REQUESTS_IN_FLIGHT: int(1024, 1, 1_000_000),
+  BERTH_MAX_REQUESTS_IN_FLIGHT: int(1024, 0, 1_000_000),
   BERTH_MAX_SUBSCRIPTIONS: int(128, 1, 100_000),
   BERTH_DOCKER_SOCKET: z.string().optional(),
   DOCKER_HOST: z.string().optional(),
@@ -105,7 +105,7 @@ export interface Config {
   /** Bytes buffered for one client above which, after the grace period, it is disconnected. */
   readonly clientBufferMaxBytes: number;
   readonly clientBufferGraceMs: number;
-  /** Channel calls (`container:request`, `container:send`) waiting for an answer, per connection. */
+  /** Channel calls (`container:request`, `container:send`) waiting for an answer, per connection; 0: no cap. */
   readonly maxRequestsInFlight: number;
   /** Message subscriptions, log follows and stats watches together, per connection. */
   readonly maxSubscriptions: number;
