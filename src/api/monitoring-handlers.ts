@@ -106,13 +106,8 @@ export function registerMonitoringHandlers(
           return record ? sampler.watch(id, target(record), ms, listener) : () => {};
         },
         push: (event) => {
-          if (
-            guard.admitAll(
-              event.samples.map((s) => s.id),
-              "stats",
-            )
-          )
-            socket.emit("containers:resource_usage", event);
+          const ids = event.samples.map((sample) => sample.id);
+          if (guard.admitAll(ids, "stats")) socket.emit("containers:resource_usage", event);
         },
       });
       // The new overview starts its watches before the one it replaces stops its own, so that the

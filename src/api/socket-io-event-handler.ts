@@ -163,7 +163,7 @@ export class SocketIOEventHandler {
       disconnect: (report) => {
         log.warn(
           { ...report, graceMs: this.#o.limits.graceMs },
-          "disconnected a client that does not read: it stayed over its buffer bound",
+          "disconnected a client that does not read: over its buffer bound",
         );
         socket.disconnect(true);
         outbound.terminate();

@@ -107,7 +107,11 @@ describe("StreamGuard", () => {
     expect(disconnects).toEqual([]);
     vi.advanceTimersByTime(200);
     expect(disconnects).toHaveLength(1);
-    expect(disconnects[0]).toMatchObject({ bufferedBytes: 1500 * KiB, maxBufferBytes: 1000 * KiB });
+    expect(disconnects[0]).toMatchObject({
+      cause: "grace",
+      bufferedBytes: 1500 * KiB,
+      maxBufferBytes: 1000 * KiB,
+    });
     expect(disconnects[0]!.overMs).toBeGreaterThanOrEqual(1000);
     vi.advanceTimersByTime(5000);
     expect(disconnects).toHaveLength(1);
@@ -130,7 +134,9 @@ describe("StreamGuard", () => {
   it("disconnects at once a connection that reaches twice the higher bound", () => {
     const { conn, disconnects } = guardOf();
     conn.queue(2000 * KiB);
-    expect(disconnects).toEqual([{ bufferedBytes: 2000 * KiB, maxBufferBytes: 1000 * KiB, overMs: 0 }]);
+    expect(disconnects).toEqual([
+      { cause: "ceiling", bufferedBytes: 2000 * KiB, maxBufferBytes: 1000 * KiB, overMs: 0 },
+    ]);
   });
 
   it("sends nothing and stops its timer once closed", () => {

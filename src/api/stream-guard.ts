@@ -17,6 +17,8 @@ export interface DroppedEvent {
 }
 
 export interface OverBoundReport {
+  /** `grace`: over `maxBufferBytes` for the grace period; `ceiling`: at twice it. */
+  cause: "grace" | "ceiling";
   bufferedBytes: number;
   maxBufferBytes: number;
   /** How long it had been over `maxBufferBytes`, in ms (0 when it reached the ceiling at once). */
@@ -118,7 +120,12 @@ export class StreamGuard {
   #onPacket(): void {
     const bytes = this.#outbound.bufferedBytes();
     if (bytes >= 2 * this.#limits.maxBufferBytes) {
-      this.#disconnect({ bufferedBytes: bytes, maxBufferBytes: this.#limits.maxBufferBytes, overMs: 0 });
+      this.#disconnect({
+        cause: "ceiling",
+        bufferedBytes: bytes,
+        maxBufferBytes: this.#limits.maxBufferBytes,
+        overMs: 0,
+      });
     } else if (bytes > this.#limits.bufferBytes) {
       this.#fallBehind();
     }
@@ -136,8 +143,14 @@ export class StreamGuard {
     if (bytes > this.#limits.maxBufferBytes) {
       this.#overSince ??= now;
       const overMs = now - this.#overSince;
-      if (overMs >= this.#limits.graceMs || bytes >= 2 * this.#limits.maxBufferBytes) {
-        this.#disconnect({ bufferedBytes: bytes, maxBufferBytes: this.#limits.maxBufferBytes, overMs });
+      const ceiling = bytes >= 2 * this.#limits.maxBufferBytes;
+      if (ceiling || overMs >= this.#limits.graceMs) {
+        this.#disconnect({
+          cause: ceiling ? "ceiling" : "grace",
+          bufferedBytes: bytes,
+          maxBufferBytes: this.#limits.maxBufferBytes,
+          overMs,
+        });
       }
       return;
     }
