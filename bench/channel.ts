@@ -11,6 +11,7 @@ import { loadConfig } from "../src/config/config.ts";
 import { BERTH_NODE_FLAGS } from "./berth-child.ts";
 import { berthHub } from "./berth-hub.ts";
 import { type AfterWait, measureAfterWait } from "./channel-after-wait.ts";
+import { type CapCells, measureCap } from "./channel-cap.ts";
 import { type MemoryRun, measureMemory } from "./channel-memory.ts";
 import { measureExec, measurePaths, notes } from "./channel-paths.ts";
 import { measureReady, type ReadyTimes } from "./channel-ready.ts";
@@ -28,7 +29,8 @@ import { percentile, printTable } from "./stats.ts";
  *  (c') the Socket.IO floor: a plain socket.io server echoing acknowledgements;
  *  (b)  berth's hub: SocketCommunicationHandler.request() to an SDK echo container;
  *  (c)  the full path: socket.io-client → berth `container:request` → workload → back;
- *  (c-off) the same through a second berth without the cap on requests in flight per connection;
+ *  (c-cap) the same with 64 in flight through two fresh berths, one with the default cap on
+ *       requests in flight per connection and one without;
  *  (d)  `docker exec … node -e`, what users would otherwise reach for;
  *  (e)  create-until-ready, through berth beside dockerode + a bare socket;
  * and berth's resident memory and CPU over a million requests, with berth's
@@ -47,6 +49,7 @@ interface LatencyPhase {
   exec: Cell[];
   ready: ReadyTimes;
   afterWait: AfterWait;
+  cap: CapCells;
 }
 
 async function latencyPhase(): Promise<LatencyPhase> {
@@ -82,8 +85,6 @@ async function latencyPhase(): Promise<LatencyPhase> {
       name: "echo",
       code: { files: { "index.js": SDK_ECHO_WORKLOAD } },
     });
-    // The same path through a second berth with no cap on requests in flight (BERTH_MAX_REQUESTS_IN_FLIGHT=0).
-    const uncapped = await startUncapped(cleanup);
     const hub = await berthHub({ berth, berthContainerId: id, docker, config, root: dataDir, cleanup });
     const floor = await NdjsonFloor.start(dataDir);
     cleanup.add("stop the floor", () => floor.close());
@@ -104,7 +105,6 @@ async function latencyPhase(): Promise<LatencyPhase> {
             return res.data;
           },
         },
-        { key: "c-off", call: uncapped.call },
       ],
       ROUNDS,
       progress,
@@ -124,11 +124,6 @@ async function latencyPhase(): Promise<LatencyPhase> {
     pathTable(
       "(c) full path: socket.io-client `container:request` → berth → workload → back",
       cells.get("c")!,
-      floorCells,
-    );
-    pathTable(
-      "(c-off) the full path through a berth with no cap on requests in flight per connection",
-      cells.get("c-off")!,
       floorCells,
     );
     notes("(b) how the hub was reached", [hub.how]);
@@ -171,7 +166,19 @@ async function latencyPhase(): Promise<LatencyPhase> {
       [{ what: "create + start until hello", berth: ready.berth, baseline: ready.direct }],
       [50, 95],
     );
-    return { cells, exec, ready, afterWait };
+    progress("measuring (c-cap) the cap on requests in flight");
+    const cap = await measureCap(progress);
+    pathTable(
+      "(c-cap) the full path, 64 in flight, through a berth with the default cap on requests in flight per connection",
+      cap.capped,
+      floorCells,
+    );
+    pathTable(
+      "(c-cap) … and through a berth without it (BERTH_MAX_REQUESTS_IN_FLIGHT=0), in turns with the one above",
+      cap.off,
+      floorCells,
+    );
+    return { cells, exec, ready, afterWait, cap };
   } finally {
     await cleanup.run();
   }
@@ -261,11 +268,11 @@ function targets(phase: LatencyPhase, memory: MemoryRun, defaults: MemoryRun): v
     ]);
   }
   for (const payload of ["100 B", "64 KiB"]) {
-    const capped = cell("c", payload, 64);
-    const off = cell("c-off", payload, 64);
+    const capped = phase.cap.capped.find((c) => c.payload === payload)!;
+    const off = phase.cap.off.find((c) => c.payload === payload)!;
     const [c, o] = [perSecond(capped.result), perSecond(off.result)];
     rows.push([
-      `(c) req/s, 64 in flight, ${payload}, with the default cap on requests in flight ≥ 0.9 × cap off`,
+      `(c-cap) req/s, 64 in flight, ${payload}, with the default cap on requests in flight ≥ 0.9 × without`,
       `${rate(c)} vs ${rate(o)}${capped.result.errors ? ` (${capped.result.errors} errors)` : ""}`,
       `≥ ${rate(0.9 * o)}`,
       ratio(c, o),
@@ -323,40 +330,4 @@ export async function run(): Promise<void> {
   memoryTable(defaults!);
   targets(phase, memory!, defaults!);
   progress(`done in ${duration(performance.now() - started)}`);
-}
-
-/** A second in-process berth, with no cap on requests in flight, an SDK echo container and a client. */
-async function startUncapped(cleanup: Cleanup): Promise<{ call: (data: unknown) => Promise<unknown> }> {
-  const dataDir = await mkdtemp(join(tmpdir(), "bu-"));
-  cleanup.add("remove the uncapped berth's data dir", () => rm(dataDir, { recursive: true, force: true }));
-  const config = loadConfig({
-    BERTH_DATA_DIR: dataDir,
-    BERTH_PORT: "0",
-    BERTH_LOG_LEVEL: "warn",
-    BERTH_TOKENS: `bench:${TOKEN}`,
-    BERTH_MAX_REQUESTS_IN_FLIGHT: "0",
-  });
-  const docker = new Dockerode({ socketPath: config.dockerSocket });
-  const berth = new Berth(config, { logDestination: new PassThrough().resume() });
-  cleanup.add("remove the uncapped berth's containers", () =>
-    removeLabelled(docker, `berth.instance=${berth.instanceId}`),
-  );
-  cleanup.add("close the uncapped berth", () => berth.close());
-  const port = await berth.start();
-  const client = io(`http://127.0.0.1:${port}`, { auth: { token: TOKEN }, transports: ["websocket"] });
-  cleanup.add("disconnect from the uncapped berth", () => client.disconnect());
-  await new Promise<void>((r) => client.once("connect", () => r()));
-  const created = await client.timeout(60_000).emitWithAck("container:create", {
-    name: "echo",
-    code: { files: { "index.js": SDK_ECHO_WORKLOAD } },
-  });
-  if (!created.ok) throw new Error(`container:create: ${JSON.stringify(created.error)}`);
-  const id = created.data.id as string;
-  return {
-    call: async (data) => {
-      const res = await client.emitWithAck("container:request", { id, data });
-      if (!res.ok) throw new Error(`${res.error.code}: ${res.error.message}`);
-      return res.data;
-    },
-  };
 }

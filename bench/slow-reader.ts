@@ -6,6 +6,7 @@ import { io, type Socket } from "socket.io-client";
 import { BerthChild } from "./berth-child.ts";
 import { Cleanup, removeLabelled } from "./cleanup.ts";
 import { SDK_ECHO_WORKLOAD } from "./echo-workload.ts";
+import { CLK_TCK, cpuTicks } from "./proc-stat.ts";
 import { StalledClient } from "./stalled-client.ts";
 import { percentile } from "./stats.ts";
 
@@ -45,6 +46,9 @@ interface Subject {
   afterGc: number[];
   peakRss: number;
   deliveredPerSecond: number[];
+  /** berth's CPU time during its floods, in seconds, and how long they lasted. */
+  cpuSeconds: number;
+  floodSeconds: number;
   before: number[];
   during: number[];
 }
@@ -127,6 +131,8 @@ async function startSubject(kind: Kind, floodCode: string, cleanup: Cleanup): Pr
     afterGc: [],
     peakRss: 0,
     deliveredPerSecond: [],
+    cpuSeconds: 0,
+    floodSeconds: 0,
     before: [],
     during: [],
   };
@@ -156,6 +162,7 @@ async function startSubject(kind: Kind, floodCode: string, cleanup: Cleanup): Pr
 async function turn(s: Subject): Promise<void> {
   await roundTrips(s, s.before);
   const delivered = s.delivered;
+  const ticks = cpuTicks(s.berth.child.pid!);
   const started = performance.now();
   await ask(s.owner, "container:request", {
     id: s.floodId,
@@ -178,6 +185,8 @@ async function turn(s: Subject): Promise<void> {
     sent: number;
   };
   const seconds = (performance.now() - started) / 1000;
+  s.cpuSeconds += (cpuTicks(s.berth.child.pid!) - ticks) / CLK_TCK;
+  s.floodSeconds += seconds;
   s.deliveredPerSecond.push((s.delivered - delivered) / seconds);
   s.afterGc.push((await s.berth.memory()).rssBytes);
   process.stderr.write(
@@ -212,13 +221,13 @@ export async function run(): Promise<void> {
       `\n### slow reader: ${RATE.toLocaleString("en")} messages/s of ${MESSAGE_BYTES} B, ${ROUNDS} turns of ${TURN_MS / 1000} s each\n`,
     );
     console.log(
-      "| berth with | VmRSS before | after each turn (after GC) | peak during floods | ratio to no subscriber (after last turn / peak) | delivered/s | dropped (told) |",
+      "| berth with | VmRSS before | after each turn (after GC) | peak during floods | ratio to no subscriber (after last turn / peak) | delivered/s | dropped (told) | berth CPU during floods |",
     );
-    console.log("|---|---|---|---|---|---|---|");
+    console.log("|---|---|---|---|---|---|---|---|");
     for (const s of subjects) {
       const last = s.afterGc.at(-1)!;
       console.log(
-        `| ${s.kind} | ${mib(s.startRss)} | ${s.afterGc.map(mib).join(", ")} | ${mib(s.peakRss)} | ${(last / base.afterGc.at(-1)!).toFixed(2)}× / ${(s.peakRss / base.peakRss).toFixed(2)}× | ${s.kind === "no subscriber" ? "–" : Math.round(Math.min(...s.deliveredPerSecond)).toLocaleString("en")} | ${s.kind === "no subscriber" ? "–" : `${s.dropped.toLocaleString("en")}${s.disconnected ? ` (disconnected: ${s.disconnected})` : ""}`} |`,
+        `| ${s.kind} | ${mib(s.startRss)} | ${s.afterGc.map(mib).join(", ")} | ${mib(s.peakRss)} | ${(last / base.afterGc.at(-1)!).toFixed(2)}× / ${(s.peakRss / base.peakRss).toFixed(2)}× | ${s.kind === "no subscriber" ? "–" : Math.round(Math.min(...s.deliveredPerSecond)).toLocaleString("en")} | ${s.kind === "no subscriber" ? "–" : `${s.dropped.toLocaleString("en")}${s.disconnected ? ` (disconnected: ${s.disconnected})` : ""}`} | ${((100 * s.cpuSeconds) / s.floodSeconds).toFixed(0)}% of one core |`,
       );
     }
     console.log(
