@@ -1,6 +1,6 @@
 import { TooManySubscriptionsError } from "./connection-limit-errors.ts";
 import { MESSAGES_ROOM_PREFIX } from "./rooms.ts";
-import type { Subscriptions } from "./subscriptions.ts";
+import { Subscriptions } from "./subscriptions.ts";
 
 /** The parts of a connection the cap reads: its id and the rooms it is in (`messages:<id>` for subscriptions). */
 interface Connection {
@@ -8,8 +8,10 @@ interface Connection {
   readonly rooms: ReadonlySet<string>;
 }
 
-/** Subscriptions kinds that count: one container's stats watch, one log follow (the overview does not). */
+/** Subscriptions kinds that count: one container's stats watch, one log follow. */
 const COUNTED_KINDS = ["stats", "logs"] as const;
+/** The overview (`containers:watch_stats`) is kept as `stats:*`; one per connection, so not counted. */
+const OVERVIEW_KEY = Subscriptions.key("stats", "*");
 
 /**
  * The per-connection cap on what a connection listens to: workload-message
@@ -52,9 +54,11 @@ export class SubscriptionCap {
   #count(connection: Connection): number {
     let rooms = 0;
     for (const room of connection.rooms) if (room.startsWith(MESSAGES_ROOM_PREFIX)) rooms++;
+    const overview = this.#subscriptions.has(connection.id, OVERVIEW_KEY) ? 1 : 0;
     return (
       rooms +
-      this.#subscriptions.countOf(connection.id, COUNTED_KINDS) +
+      this.#subscriptions.countOf(connection.id, COUNTED_KINDS) -
+      overview +
       (this.#opening.get(connection.id) ?? 0)
     );
   }
