@@ -8,6 +8,7 @@ import type { ErrorCategory, ErrorCode } from "../errors/error-codes.ts";
 import type { ContainerLogLine } from "../monitoring/log-line-splitter.ts";
 import type { ResourceUsage } from "../monitoring/resource-usage.ts";
 import type { ReleaseInfo, UpdateResult } from "../updates/code-updater.ts";
+import type { TelemetryStream } from "./telemetry-streams.ts";
 
 /**
  * berth's Socket.IO contract, written once: the zod schema of every
@@ -203,7 +204,7 @@ export type ContainerLogEvent = ContainerLogLine & { id: string };
  */
 export interface ContainerDroppedEvent {
   id: string;
-  stream: "logs" | "stats" | "messages";
+  stream: TelemetryStream;
   count: number;
 }
 

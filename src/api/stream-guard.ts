@@ -1,3 +1,4 @@
+import type { ContainerDroppedEvent } from "./contract.ts";
 import type { Outbound } from "./engine-outbound.ts";
 import type { TelemetryStream } from "./telemetry-streams.ts";
 
@@ -10,11 +11,7 @@ export interface StreamGuardLimits {
 }
 
 /** What a client missed of one stream of one container: sent as `container:dropped`. */
-export interface DroppedEvent {
-  id: string;
-  stream: TelemetryStream;
-  count: number;
-}
+export type DroppedEvent = ContainerDroppedEvent;
 
 export interface OverBoundReport {
   /** `grace`: over `maxBufferBytes` for the grace period; `ceiling`: at twice it. */
