@@ -161,9 +161,10 @@ export function registerMonitoringHandlers(
         const sub = await logs.follow(record, { tail: p.tail }, (line) => {
           if (guard.admit(record.id, "logs")) socket.emit("container:log", { id: record.id, ...line });
         });
-        subscriptions.add(socket.id, key, () => sub.close());
-        // The stream ends by itself when the container goes away; forget it then.
-        void sub.done.then(() => subscriptions.remove(socket.id, key));
+        const dispose = () => sub.close();
+        subscriptions.add(socket.id, key, dispose);
+        // The stream ends by itself when the container goes away; forget it then (unless a newer follow replaced it).
+        void sub.done.then(() => subscriptions.removeIfCurrent(socket.id, key, dispose));
         return { id: record.id, following: true as const };
       });
     },

@@ -88,6 +88,20 @@ describe("a client that does not read", () => {
     bob.disconnect();
   }, 60_000);
 
+  it("keeps following when a connection asks to follow the same container's output again", async () => {
+    const follower = await server.connect("alice");
+    await ok(follower, "container:follow_logs", { id, tail: 0 });
+    await ok(follower, "container:follow_logs", { id, tail: 0 });
+    const line = new Promise((resolve) => follower.once("container:log", resolve));
+    await ok(alice, "container:request", { id, data: { logs: { perSecond: 100 } } });
+    try {
+      expect(await within(10_000, "a line after following again", line)).toMatchObject({ id });
+    } finally {
+      await ok(alice, "container:request", { id, data: { stop: true } });
+      follower.disconnect();
+    }
+  });
+
   it("drops a followed log stream too, and says which stream it was", async () => {
     const follower = await server.connect("alice");
     await ok(follower, "container:follow_logs", { id, tail: 0 });
