@@ -12,6 +12,7 @@ import { RATE_LIMITS_OFF } from "./admission-env.ts";
 import { BERTH_NODE_FLAGS } from "./berth-child.ts";
 import { berthHub } from "./berth-hub.ts";
 import { type AfterWait, measureAfterWait } from "./channel-after-wait.ts";
+import { type CapCells, measureCap } from "./channel-cap.ts";
 import { type MemoryRun, measureMemory } from "./channel-memory.ts";
 import { measureExec, measurePaths, notes } from "./channel-paths.ts";
 import { measureReady, type ReadyTimes } from "./channel-ready.ts";
@@ -30,6 +31,8 @@ import { percentile, printTable } from "./stats.ts";
  *  (c') the Socket.IO floor: a plain socket.io server echoing acknowledgements;
  *  (b)  berth's hub: SocketCommunicationHandler.request() to an SDK echo container;
  *  (c)  the full path: socket.io-client → berth `container:request` → workload → back;
+ *  (c-cap) the same with 64 in flight through two fresh berths, one with the default cap on
+ *       requests in flight per connection and one without;
  *  (d)  `docker exec … node -e`, what users would otherwise reach for;
  *  (e)  create-until-ready, through berth beside dockerode + a bare socket;
  * and berth's resident memory and CPU over a million requests, with berth's
@@ -48,6 +51,7 @@ interface LatencyPhase {
   exec: Cell[];
   ready: ReadyTimes;
   afterWait: AfterWait;
+  cap: CapCells;
 }
 
 async function latencyPhase(): Promise<LatencyPhase> {
@@ -167,7 +171,19 @@ async function latencyPhase(): Promise<LatencyPhase> {
       [{ what: "create + start until hello", berth: ready.berth, baseline: ready.direct }],
       [50, 95],
     );
-    return { cells, exec, ready, afterWait };
+    progress("measuring (c-cap) the cap on requests in flight");
+    const cap = await measureCap(progress);
+    pathTable(
+      "(c-cap) the full path, 64 in flight, through a berth with the default cap on requests in flight per connection",
+      cap.capped,
+      floorCells,
+    );
+    pathTable(
+      "(c-cap) … and through a berth without it (BERTH_MAX_REQUESTS_IN_FLIGHT=0), in turns with the one above",
+      cap.off,
+      floorCells,
+    );
+    return { cells, exec, ready, afterWait, cap };
   } finally {
     await cleanup.run();
   }
@@ -254,6 +270,18 @@ function targets(phase: LatencyPhase, memory: MemoryRun, defaults: MemoryRun): v
       `≥ ${rate(limit)}`,
       ratio(c, limit / 0.6),
       verdict(c >= limit),
+    ]);
+  }
+  for (const payload of ["100 B", "64 KiB"]) {
+    const capped = phase.cap.capped.find((c) => c.payload === payload)!;
+    const off = phase.cap.off.find((c) => c.payload === payload)!;
+    const [c, o] = [perSecond(capped.result), perSecond(off.result)];
+    rows.push([
+      `(c-cap) req/s, 64 in flight, ${payload}, with the default cap on requests in flight ≥ 0.9 × without`,
+      `${rate(c)} vs ${rate(o)}${capped.result.errors ? ` (${capped.result.errors} errors)` : ""}`,
+      `≥ ${rate(0.9 * o)}`,
+      ratio(c, o),
+      verdict(c >= 0.9 * o && capped.result.errors === 0),
     ]);
   }
   const eBerth = percentile(phase.ready.berth, 50);

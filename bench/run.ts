@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   monitor: () => import("./monitor.ts"),
   redaction: () => import("./redaction.ts"),
   "json-depth": () => import("./json-depth.ts"),
+  "slow-reader": () => import("./slow-reader.ts"),
 };
 
 const name = process.argv[2];

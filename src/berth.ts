@@ -298,6 +298,16 @@ export class Berth {
     return this.#sockets?.activeSubscriptions ?? 0;
   }
 
+  /** Bytes berth holds now for the client connection `socketId` (undefined when it is not connected). */
+  clientBufferedBytes(socketId: string): number | undefined {
+    return this.#sockets?.bufferedBytes(socketId);
+  }
+
+  /** Packets kept for connection-state recovery now, across all connections. */
+  get recoveryPackets(): number {
+    return this.#sockets?.recoveryPackets ?? 0;
+  }
+
   /** Reconciles with the engine (when it answers), then listens. Resolves with the bound port. */
   async start(): Promise<number> {
     if (this.config.allowNetwork) await reportEgressFilter(this.#egress, this.log);
@@ -331,6 +341,13 @@ export class Berth {
       rates: this.#rates,
       maxConnectionsPerOwner: this.config.maxConnectionsPerOwner,
       handshakesPerMinute: this.config.handshakesPerMinute,
+      limits: {
+        bufferBytes: this.config.clientBufferBytes,
+        maxBufferBytes: this.config.clientBufferMaxBytes,
+        graceMs: this.config.clientBufferGraceMs,
+        maxRequestsInFlight: this.config.maxRequestsInFlight,
+        maxSubscriptions: this.config.maxSubscriptions,
+      },
     });
     if (this.config.tokensFile !== undefined) {
       this.#tokensWatcher = new TokensFileWatcher(

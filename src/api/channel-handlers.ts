@@ -2,37 +2,46 @@ import type { SocketCommunicationHandler } from "../channel/socket-communication
 import type { ContainerManager } from "../containers/container-manager.ts";
 import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
+import type { ConnectionLimits } from "./connection-limits.ts";
 import { type BerthSocket, registerHandler } from "./register-handler.ts";
 import { messagesRoom } from "./rooms.ts";
 
 /**
  * The channel events: one-way messages and requests to the process inside a
  * container, and subscriptions to what it sends. The data is application data
- * and passes through untouched (never redacted, never logged).
+ * and passes through untouched (never redacted, never logged). Calls waiting
+ * for an answer and subscriptions are capped per connection (`limits`).
  */
 export function registerChannelHandlers(
   socket: BerthSocket,
   manager: ContainerManager,
   channel: SocketCommunicationHandler,
   context: { log: SystemLogger; redactor: OwnerRedactors },
+  limits: Pick<ConnectionLimits, "inFlight" | "subscriptions">,
 ): void {
   registerHandler(
     socket,
     "container:send",
-    async (p, actor) => {
-      const { id } = manager.resolve(actor, p.id);
-      await channel.send(id, p.data);
-      return { id };
-    },
+    (p, actor) =>
+      limits.inFlight.run(async () => {
+        const { id } = manager.resolve(actor, p.id);
+        await channel.send(id, p.data);
+        return { id };
+      }),
     context,
   );
   registerHandler(
     socket,
     "container:request",
-    (p, actor) => {
-      const { id } = manager.resolve(actor, p.id);
-      return channel.request(id, p.data, p.timeoutMs === undefined ? undefined : { timeoutMs: p.timeoutMs });
-    },
+    (p, actor) =>
+      limits.inFlight.run(() => {
+        const { id } = manager.resolve(actor, p.id);
+        return channel.request(
+          id,
+          p.data,
+          p.timeoutMs === undefined ? undefined : { timeoutMs: p.timeoutMs },
+        );
+      }),
     context,
   );
   registerHandler(
@@ -40,7 +49,7 @@ export function registerChannelHandlers(
     "container:subscribe",
     async (p, actor) => {
       const { id } = manager.resolve(actor, p.id);
-      await socket.join(messagesRoom(id));
+      await limits.subscriptions.open(socket, messagesRoom(id), () => socket.join(messagesRoom(id)));
       return { id, subscribed: true as const };
     },
     context,

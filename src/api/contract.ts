@@ -14,6 +14,7 @@ import type { ErrorCategory, ErrorCode } from "../errors/error-codes.ts";
 import type { ContainerLogLine } from "../monitoring/log-line-splitter.ts";
 import type { ResourceUsage } from "../monitoring/resource-usage.ts";
 import type { ReleaseInfo, UpdateResult } from "../updates/code-updater.ts";
+import type { TelemetryStream } from "./telemetry-streams.ts";
 
 /**
  * berth's Socket.IO contract, written once: the zod schema of every
@@ -189,11 +190,22 @@ export interface SessionRevokedEvent {
   ts: number;
 }
 
+/**
+ * How many events of one stream of one container a connection missed because
+ * it did not read fast enough; sent once it has caught up, before newer events.
+ */
+export interface ContainerDroppedEvent {
+  id: string;
+  stream: TelemetryStream;
+  count: number;
+}
+
 export interface ServerToClientEvents {
   "container:resource_usage": (event: ResourceUsageEvent) => void;
   "containers:resource_usage": (event: StatsOverviewEvent) => void;
   "container:log": (event: ContainerLogEvent) => void;
   "container:message": (event: ContainerMessageEvent) => void;
+  "container:dropped": (event: ContainerDroppedEvent) => void;
   "container:health_changed": (event: HealthChangedEvent) => void;
   "container:status_changed": (event: StatusChangedEvent) => void;
   activity_log: (entry: ActivityEntry) => void;

@@ -8,6 +8,7 @@ import type { ContainerLogs } from "../monitoring/container-logs.ts";
 import type { ContainerTarget } from "../monitoring/container-target.ts";
 import type { StatsSampler } from "../monitoring/stats-sampler.ts";
 import type { ContainerRecord } from "../store/container-repository.ts";
+import type { ConnectionLimits } from "./connection-limits.ts";
 import { type BerthSocket, registerHandler } from "./register-handler.ts";
 import { StatsOverview, type StatsOverviews } from "./stats-overview.ts";
 import { Subscriptions } from "./subscriptions.ts";
@@ -32,13 +33,17 @@ const OVERVIEW_KEY = Subscriptions.key("stats", "*");
  * (`container:watch_stats` → `container:resource_usage`,
  * `container:follow_logs` → `container:log`), stopped when it asks, when it
  * disconnects, or when the container is deleted. One sampler serves every
- * watcher of a container.
+ * watcher of a container. What the streams push passes the connection's
+ * StreamGuard (dropped and counted while the client does not keep up), and
+ * the connection's watches and follows count toward its SubscriptionCap.
  */
 export function registerMonitoringHandlers(
   socket: BerthSocket,
   services: MonitoringServices,
   context: { log: SystemLogger; redactor: OwnerRedactors },
+  limits: Pick<ConnectionLimits, "guard" | "subscriptions">,
 ): void {
+  const { guard } = limits;
   const { manager, sampler, logs, subscriptions, overviews } = services;
   const target = (record: ContainerRecord): ContainerTarget => ({
     resolve: async () => {
@@ -66,11 +71,15 @@ export function registerMonitoringHandlers(
     (p, actor) => {
       const record = manager.resolve(actor, p.id);
       const intervalMs = p.intervalMs ?? DEFAULT_STATS_INTERVAL_MS;
-      const stop = sampler.watch(record.id, target(record), intervalMs, (sample) => {
-        socket.emit("container:resource_usage", { id: record.id, ...sample.usage });
+      const key = Subscriptions.key("stats", record.id);
+      return limits.subscriptions.open(socket, key, () => {
+        const stop = sampler.watch(record.id, target(record), intervalMs, (sample) => {
+          if (guard.admit(record.id, "stats"))
+            socket.emit("container:resource_usage", { id: record.id, ...sample.usage });
+        });
+        subscriptions.add(socket.id, key, stop);
+        return { id: record.id, intervalMs };
       });
-      subscriptions.add(socket.id, Subscriptions.key("stats", record.id), stop);
-      return { id: record.id, intervalMs };
     },
     context,
   );
@@ -96,7 +105,10 @@ export function registerMonitoringHandlers(
           const record = manager.findById(id);
           return record ? sampler.watch(id, target(record), ms, listener) : () => {};
         },
-        push: (event) => socket.emit("containers:resource_usage", event),
+        push: (event) => {
+          const ids = event.samples.map((sample) => sample.id);
+          if (guard.admitAll(ids, "stats")) socket.emit("containers:resource_usage", event);
+        },
       });
       // The new overview starts its watches before the one it replaces stops its own, so that the
       // sampler keeps what it knows of containers both watch (open files, CPU baseline).
@@ -145,13 +157,16 @@ export function registerMonitoringHandlers(
     async (p, actor) => {
       const record = manager.resolve(actor, p.id);
       const key = Subscriptions.key("logs", record.id);
-      const sub = await logs.follow(record, { tail: p.tail }, (line) => {
-        socket.emit("container:log", { id: record.id, ...line });
+      return limits.subscriptions.open(socket, key, async () => {
+        const sub = await logs.follow(record, { tail: p.tail }, (line) => {
+          if (guard.admit(record.id, "logs")) socket.emit("container:log", { id: record.id, ...line });
+        });
+        const dispose = () => sub.close();
+        subscriptions.add(socket.id, key, dispose);
+        // The stream ends by itself when the container goes away; forget it then (unless a newer follow replaced it).
+        void sub.done.then(() => subscriptions.removeIfCurrent(socket.id, key, dispose));
+        return { id: record.id, following: true as const };
       });
-      subscriptions.add(socket.id, key, () => sub.close());
-      // The stream ends by itself when the container goes away; forget it then.
-      void sub.done.then(() => subscriptions.remove(socket.id, key));
-      return { id: record.id, following: true as const };
     },
     context,
   );

@@ -16,6 +16,7 @@ import type { HealthChange, HealthMonitor } from "../monitoring/health-monitor.t
 import type { CodeUpdater } from "../updates/code-updater.ts";
 import { registerActivityHandlers } from "./activity-handlers.ts";
 import { registerChannelHandlers } from "./channel-handlers.ts";
+import type { ConnectionLimits, ConnectionLimitsConfig } from "./connection-limits.ts";
 import { registerContainerHandlers } from "./container-handlers.ts";
 import type {
   ClientToServerEvents,
@@ -23,12 +24,18 @@ import type {
   ServerToClientEvents,
   SocketData,
 } from "./contract.ts";
+import { EngineOutbound } from "./engine-outbound.ts";
 import { handshakeError } from "./handshake-error.ts";
+import { InFlightLimit } from "./in-flight-limit.ts";
 import { type MonitoringServices, registerMonitoringHandlers } from "./monitoring-handlers.ts";
 import { PreAuthGuard } from "./pre-auth-guard.ts";
+import { RecoveryAdapter } from "./recovery-adapter.ts";
+import type { BerthSocket } from "./register-handler.ts";
 import { ADMIN_ROOM, messagesRoom, ownerRoom } from "./rooms.ts";
 import { guardSessionRecovery } from "./session-recovery-guard.ts";
 import { StatsOverviews } from "./stats-overview.ts";
+import { StreamGuard } from "./stream-guard.ts";
+import { SubscriptionCap } from "./subscription-cap.ts";
 import { Subscriptions } from "./subscriptions.ts";
 import { registerUpdateHandlers } from "./update-handlers.ts";
 
@@ -52,6 +59,8 @@ export interface SocketIOEventHandlerOptions {
   maxConnectionsPerOwner?: number;
   /** Handshakes per remote address per minute (0: no limit). */
   handshakesPerMinute?: number;
+  /** Per-connection bounds: bytes buffered for the client, channel calls in flight, subscriptions. */
+  limits: ConnectionLimitsConfig;
 }
 
 /**
@@ -68,8 +77,11 @@ const CONNECT_TIMEOUT_MS = 10_000;
  * and pushes status changes to the owner's (and admins') connections.
  *
  * Connection state recovery is on: a client that reconnects within two
- * minutes keeps its id, its rooms and the events it missed — only with the
- * same token it connected with, and only while that token is in force.
+ * minutes keeps its id, its rooms and the status changes, health changes and
+ * activity entries it missed — only with the same token it connected with,
+ * and only while that token is in force; telemetry (logs, stats, workload
+ * messages) is not kept for it (RecoveryAdapter), and what falls behind on a
+ * live connection is dropped and counted (StreamGuard).
  *
  * Before authentication a connection is held to little: handshakes per
  * remote address are rate-limited, it may send PRE_AUTH_MAX_BYTES, and it is
@@ -102,6 +114,7 @@ export class SocketIOEventHandler {
         else options.log.info({ address, refused }, "handshakes from this address are let in again");
       },
     });
+    this.#subscriptionCap = new SubscriptionCap(options.limits.maxSubscriptions, this.#subscriptions);
     this.io = new Server(options.httpServer, {
       // One transport limit for authenticated connections; a message above it closes that connection
       // (Socket.IO's own behaviour). Before authentication the PreAuthGuard holds a connection to far less.
@@ -114,6 +127,7 @@ export class SocketIOEventHandler {
         if (this.#handshakes.allow(req.socket.remoteAddress)) return callback(null, true);
         callback("too many handshakes from this address", false);
       },
+      adapter: RecoveryAdapter,
       serveClient: false,
       cors: { origin: false },
     });
@@ -168,7 +182,14 @@ export class SocketIOEventHandler {
         redactor: options.redactor,
         rates: options.rates,
       });
-      registerChannelHandlers(socket, options.manager, options.channel, { log, redactor: options.redactor });
+      const limits = this.#limitsFor(socket, log);
+      registerChannelHandlers(
+        socket,
+        options.manager,
+        options.channel,
+        { log, redactor: options.redactor },
+        limits,
+      );
       registerUpdateHandlers(socket, options.updater, {
         log,
         redactor: options.redactor,
@@ -183,6 +204,7 @@ export class SocketIOEventHandler {
           overviews: this.#overviews,
         },
         { log, redactor: options.redactor },
+        limits,
       );
       registerActivityHandlers(socket, options.activity, options.manager, {
         log,
@@ -212,10 +234,60 @@ export class SocketIOEventHandler {
   };
 
   readonly #onMessage = (id: string, data: unknown, ts: number) => {
-    this.io.to(messagesRoom(id)).emit("container:message", { id, data, ts });
+    const room = messagesRoom(id);
+    const members = this.io.sockets.adapter.rooms.get(room);
+    if (!members) return;
+    // Encoded once for the whole room; the subscribers that are behind are left out (and count it).
+    const behind: string[] = [];
+    for (const socketId of members) {
+      if (this.#guards.get(socketId)?.admit(id, "messages") === false) behind.push(socketId);
+    }
+    if (behind.length === 0) this.io.to(room).emit("container:message", { id, data, ts });
+    else if (behind.length < members.size)
+      this.io.to(room).except(behind).emit("container:message", { id, data, ts });
   };
 
+  /** Each connection's StreamGuard, by socket id (for the pushes that go to rooms). */
+  readonly #guards = new Map<string, StreamGuard>();
+
+  #limitsFor(socket: BerthSocket, log: SystemLogger): ConnectionLimits {
+    const outbound = new EngineOutbound(socket.conn);
+    const guard = new StreamGuard(outbound, this.#o.limits, {
+      notify: (event) => socket.emit("container:dropped", event),
+      disconnect: (report) => {
+        log.warn(
+          { ...report, graceMs: this.#o.limits.graceMs },
+          "disconnected a client that does not read: over its buffer bound",
+        );
+        socket.disconnect(true);
+        outbound.terminate();
+      },
+    });
+    this.#guards.set(socket.id, guard);
+    socket.on("disconnect", () => {
+      guard.close();
+      outbound.close();
+      if (this.#guards.get(socket.id) === guard) this.#guards.delete(socket.id);
+    });
+    return {
+      guard,
+      inFlight: new InFlightLimit(this.#o.limits.maxRequestsInFlight),
+      subscriptions: this.#subscriptionCap,
+    };
+  }
+
+  /** Bytes buffered now for the connection `socketId` (undefined when it is not connected). */
+  bufferedBytes(socketId: string): number | undefined {
+    return this.#guards.get(socketId)?.bufferedBytes;
+  }
+
+  /** Packets stored for connection-state recovery now. */
+  get recoveryPackets(): number {
+    return (this.io.of("/").adapter as unknown as RecoveryAdapter).storedPackets;
+  }
+
   readonly #subscriptions = new Subscriptions();
+  readonly #subscriptionCap: SubscriptionCap;
   readonly #overviews = new StatsOverviews();
 
   readonly #onDeleted = (change: StatusChange) => {

@@ -34,6 +34,16 @@ export class Subscriptions {
     return true;
   }
 
+  /**
+   * Removes the subscription `key` only if it is still the one `dispose`
+   * belongs to: a stream that ends because a newer one replaced it must not
+   * take the newer one with it.
+   */
+  removeIfCurrent(socketId: string, key: string, dispose: () => void): boolean {
+    if (this.#bySocket.get(socketId)?.get(key) !== dispose) return false;
+    return this.remove(socketId, key);
+  }
+
   removeSocket(socketId: string): void {
     const subs = this.#bySocket.get(socketId);
     this.#bySocket.delete(socketId);
@@ -49,6 +59,15 @@ export class Subscriptions {
         }
       }
     }
+  }
+
+  /** How many subscriptions one connection holds whose key starts with one of `kinds` (`stats`, `logs`). */
+  countOf(socketId: string, kinds: readonly string[]): number {
+    let n = 0;
+    for (const key of this.#bySocket.get(socketId)?.keys() ?? []) {
+      if (kinds.some((kind) => key.startsWith(`${kind}:`))) n++;
+    }
+    return n;
   }
 
   /** How many subscriptions are live (for tests and metrics). */

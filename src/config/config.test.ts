@@ -15,6 +15,21 @@ describe("loadConfig", () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
+  it("bounds each connection by default, and refuses a disconnect bound under the drop bound", () => {
+    expect(loadConfig({})).toMatchObject({
+      clientBufferBytes: 1024 * 1024,
+      clientBufferMaxBytes: 16 * 1024 * 1024,
+      clientBufferGraceMs: 10_000,
+      maxRequestsInFlight: 1024,
+      maxSubscriptions: 128,
+    });
+    expect(() =>
+      loadConfig({ BERTH_CLIENT_BUFFER_BYTES: "2097152", BERTH_CLIENT_BUFFER_MAX_BYTES: "1048576" }),
+    ).toThrow(/BERTH_CLIENT_BUFFER_MAX_BYTES must be above BERTH_CLIENT_BUFFER_BYTES/);
+    expect(() => loadConfig({ BERTH_MAX_SUBSCRIPTIONS: "0" })).toThrow(ConfigError);
+    expect(loadConfig({ BERTH_MAX_REQUESTS_IN_FLIGHT: "0" }).maxRequestsInFlight).toBe(0);
+  });
+
   it("reads tokens, allowed images and limits", () => {
     const c = loadConfig({
       BERTH_TOKENS: "alice:aaaaaaaa, bob:bbbbbbbb",

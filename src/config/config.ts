@@ -86,6 +86,12 @@ const EnvSchema = z.object({
   BERTH_ENGINE_CONCURRENCY: int(4, 1, 256),
   BERTH_ENGINE_QUEUE_PER_OWNER: int(16, 0),
   BERTH_ENGINE_QUEUE_TOTAL: int(64, 0),
+  // Per connection: telemetry is dropped above the first, the connection cut off above the second after the grace.
+  BERTH_CLIENT_BUFFER_BYTES: int(MiB, 64 * 1024),
+  BERTH_CLIENT_BUFFER_MAX_BYTES: int(16 * MiB, 128 * 1024),
+  BERTH_CLIENT_BUFFER_GRACE_MS: int(10_000, 100, 600_000),
+  BERTH_MAX_REQUESTS_IN_FLIGHT: int(1024, 0, 1_000_000),
+  BERTH_MAX_SUBSCRIPTIONS: int(128, 1, 100_000),
   BERTH_DOCKER_SOCKET: z.string().optional(),
   DOCKER_HOST: z.string().optional(),
   BERTH_SECRET_KEY_FILE: z.string().min(1).optional(),
@@ -148,6 +154,15 @@ export interface Config {
   };
   /** The key file that seals secret values in the store; outside the data directory. */
   readonly secretKeyFile: string;
+  /** Bytes buffered for one client above which its telemetry is dropped and counted. */
+  readonly clientBufferBytes: number;
+  /** Bytes buffered for one client above which, after the grace period, it is disconnected. */
+  readonly clientBufferMaxBytes: number;
+  readonly clientBufferGraceMs: number;
+  /** Channel calls (`container:request`, `container:send`) waiting for an answer, per connection; 0: no cap. */
+  readonly maxRequestsInFlight: number;
+  /** Message subscriptions, log follows and stats watches together, per connection. */
+  readonly maxSubscriptions: number;
 }
 
 export class ConfigError extends Error {}
@@ -206,6 +221,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const egressBlock = cidrs("BERTH_EGRESS_BLOCK", e.BERTH_EGRESS_BLOCK);
   if (e.BERTH_DEFAULT_CPUS > e.BERTH_MAX_CPUS) {
     throw new ConfigError("invalid configuration:\n  BERTH_DEFAULT_CPUS must be at most BERTH_MAX_CPUS");
+  }
+  if (e.BERTH_CLIENT_BUFFER_MAX_BYTES <= e.BERTH_CLIENT_BUFFER_BYTES) {
+    throw new ConfigError(
+      "invalid configuration:\n  BERTH_CLIENT_BUFFER_MAX_BYTES must be above BERTH_CLIENT_BUFFER_BYTES",
+    );
   }
   const dataDir = resolve(e.BERTH_DATA_DIR);
   const dockerHost = e.DOCKER_HOST?.startsWith("unix://") ? e.DOCKER_HOST.slice(7) : undefined;
@@ -272,6 +292,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxWaiting: e.BERTH_ENGINE_QUEUE_TOTAL,
     }),
     secretKeyFile,
+    clientBufferBytes: e.BERTH_CLIENT_BUFFER_BYTES,
+    clientBufferMaxBytes: e.BERTH_CLIENT_BUFFER_MAX_BYTES,
+    clientBufferGraceMs: e.BERTH_CLIENT_BUFFER_GRACE_MS,
+    maxRequestsInFlight: e.BERTH_MAX_REQUESTS_IN_FLIGHT,
+    maxSubscriptions: e.BERTH_MAX_SUBSCRIPTIONS,
   });
 }
 

@@ -70,6 +70,11 @@ export const ERROR_CODES = {
     retryable: true,
     message: "Too many messages are waiting for this workload; try again shortly.",
   },
+  TOO_MANY_SUBSCRIPTIONS: {
+    category: "validation",
+    retryable: false,
+    message: "This connection holds as many subscriptions as it may.",
+  },
   FRAME_TOO_LARGE: {
     category: "validation",
     retryable: false,

@@ -1,0 +1,27 @@
+import { BerthError } from "../errors/berth-error.ts";
+
+/**
+ * The connection already has its cap of channel calls waiting for an answer.
+ * The same code as a workload's full queue (CHANNEL_BUSY): either way the
+ * client should wait for answers before it sends more.
+ */
+export class RequestsInFlightError extends BerthError {
+  constructor(limit: number) {
+    super(
+      "CHANNEL_BUSY",
+      `This connection has ${limit} requests waiting for an answer; wait for some before sending more.`,
+      { details: { inFlight: limit, limit } },
+    );
+  }
+}
+
+/** The connection holds its cap of subscriptions, log follows and stats watches. */
+export class TooManySubscriptionsError extends BerthError {
+  constructor(limit: number) {
+    super(
+      "TOO_MANY_SUBSCRIPTIONS",
+      `This connection already holds ${limit} subscriptions, log follows and stats watches; end one first.`,
+      { details: { limit } },
+    );
+  }
+}

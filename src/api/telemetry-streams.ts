@@ -1,0 +1,24 @@
+/**
+ * The server→client events that are telemetry: high-rate, and worth less than
+ * the connection that carries them. A connection that falls behind loses
+ * these (counted, then told with `container:dropped`) rather than making
+ * berth hold them; none of them enters the connection-state-recovery buffer,
+ * so a client that reconnects re-subscribes instead of being replayed minutes
+ * of output. Everything else (status and health changes, `activity_log`,
+ * acknowledgements) is kept.
+ */
+export const TELEMETRY_STREAMS = {
+  "container:log": "logs",
+  "container:resource_usage": "stats",
+  "containers:resource_usage": "stats",
+  "container:message": "messages",
+} as const;
+
+export type TelemetryEvent = keyof typeof TELEMETRY_STREAMS;
+export type TelemetryStream = (typeof TELEMETRY_STREAMS)[TelemetryEvent];
+
+/** Events never stored for recovery: the telemetry itself and the notice of what was lost of it. */
+export const TRANSIENT_EVENTS: ReadonlySet<string> = new Set([
+  ...Object.keys(TELEMETRY_STREAMS),
+  "container:dropped",
+]);
