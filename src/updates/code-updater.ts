@@ -1,6 +1,7 @@
 import { rm } from "node:fs/promises";
 import type { z } from "zod";
 import { type AdmissionPort, admitEverything } from "../admission/admission.ts";
+import type { QuotaReservation } from "../admission/quota-ledger.ts";
 import type { Config } from "../config/config.ts";
 import type { Actor } from "../containers/actor.ts";
 import type { ContainerManager } from "../containers/container-manager.ts";
@@ -38,7 +39,7 @@ export interface CodeUpdaterOptions {
   channel: GateChannel;
   paths: ContainerPaths;
   log: SystemLogger;
-  /** The owner's code quota; none when left out. */
+  /** The owner's code and running quotas; none when left out. */
   admission?: AdmissionPort;
 }
 
@@ -106,54 +107,59 @@ export class CodeUpdater {
       return manager.queue.runExclusive(record.id, "update", async () => {
         const current = manager.current(record.id);
         this.#requireUpdatable(current);
-        const number = this.#o.releases.nextNumber(current.id);
-        const log = this.#log.child({ containerId: current.id, op: "update", release: number });
-        log.info("updating container");
-        const dir = this.#o.paths.releaseDir(current.id, number);
-        const stats = releaseStats(entries);
-        // Held until the release row counts the bytes (or is gone again).
-        const quota = (this.#o.admission ?? admitEverything).reserveCode(
-          current.owner,
-          current.id,
-          stats.bytes,
-        );
+        const run = this.#reserveRun(current);
         try {
-          this.#o.releases.insert({
-            containerId: current.id,
-            number,
-            status: "pending",
-            createdAt: Date.now(),
-            createdBy: actor.owner,
-            ...stats,
+          const number = this.#o.releases.nextNumber(current.id);
+          const log = this.#log.child({ containerId: current.id, op: "update", release: number });
+          log.info("updating container");
+          const dir = this.#o.paths.releaseDir(current.id, number);
+          const stats = releaseStats(entries);
+          // Held until the release row counts the bytes (or is gone again).
+          const quota = (this.#o.admission ?? admitEverything).reserveCode(
+            current.owner,
+            current.id,
+            stats.bytes,
+          );
+          try {
+            this.#o.releases.insert({
+              containerId: current.id,
+              number,
+              status: "pending",
+              createdAt: Date.now(),
+              createdBy: actor.owner,
+              ...stats,
+            });
+            await writeReleaseEntries(dir, entries);
+          } catch (err) {
+            this.#o.releases.delete(current.id, number);
+            await rm(dir, { recursive: true, force: true }).catch(() => {});
+            throw asStorageError(err);
+          } finally {
+            quota.release();
+          }
+          const written = performance.now();
+          const gate = await this.#gatedSwitch(current, number, request, log).catch(async (err: unknown) => {
+            await this.#pruneFailed(current.id);
+            throw err;
           });
-          await writeReleaseEntries(dir, entries);
-        } catch (err) {
-          this.#o.releases.delete(current.id, number);
-          await rm(dir, { recursive: true, force: true }).catch(() => {});
-          throw asStorageError(err);
+          const result: UpdateResult = {
+            id: current.id,
+            release: number,
+            previousRelease: current.release,
+            timings: {
+              validate: ms(validated - t0),
+              write: ms(written - validated),
+              ...gate,
+              total: ms(performance.now() - t0),
+            },
+          };
+          this.#commit(current, number, "previous");
+          await this.#prune(current.id, number);
+          log.info({ timings: result.timings }, "updated container");
+          return result;
         } finally {
-          quota.release();
+          run.release();
         }
-        const written = performance.now();
-        const gate = await this.#gatedSwitch(current, number, request, log).catch(async (err: unknown) => {
-          await this.#pruneFailed(current.id);
-          throw err;
-        });
-        const result: UpdateResult = {
-          id: current.id,
-          release: number,
-          previousRelease: current.release,
-          timings: {
-            validate: ms(validated - t0),
-            write: ms(written - validated),
-            ...gate,
-            total: ms(performance.now() - t0),
-          },
-        };
-        this.#commit(current, number, "previous");
-        await this.#prune(current.id, number);
-        log.info({ timings: result.timings }, "updated container");
-        return result;
       });
     });
   }
@@ -179,14 +185,19 @@ export class CodeUpdater {
         const log = this.#log.child({ containerId: current.id, op: "rollback", release: row.number });
         log.info("rolling back");
         const replaced = current.release;
-        const gate = await this.#gatedSwitch(current, row.number, {}, log);
-        this.#commit(current, row.number, "rolled-back");
-        return {
-          id: current.id,
-          release: row.number,
-          previousRelease: replaced,
-          timings: { validate: 0, write: 0, ...gate, total: ms(performance.now() - t0) },
-        };
+        const run = this.#reserveRun(current);
+        try {
+          const gate = await this.#gatedSwitch(current, row.number, {}, log);
+          this.#commit(current, row.number, "rolled-back");
+          return {
+            id: current.id,
+            release: row.number,
+            previousRelease: replaced,
+            timings: { validate: 0, write: 0, ...gate, total: ms(performance.now() - t0) },
+          };
+        } finally {
+          run.release();
+        }
       }),
     );
   }
@@ -429,6 +440,21 @@ export class CodeUpdater {
         this.#log.warn({ err, containerId: id, release: r.number }, "could not remove an old release"),
       );
     }
+  }
+
+  /**
+   * An update or rollback ends with the workload running, whatever it was
+   * before: a stopped container is held to the `running`, `memoryMb` and
+   * `cpus` quotas as a start is (QUOTA_EXCEEDED before anything is written
+   * or switched); one that already runs asks for nothing more. Held until the
+   * operation ends, after the store records its outcome (`updating` counts
+   * from the switch on, and so does the `running` or `failed` it ends in).
+   * No turn at the engine is held with it: the start inside the gate takes
+   * its own, and holding one across the disk writes and the readiness wait
+   * would stall every owner's engine operations.
+   */
+  #reserveRun(record: ContainerRecord): QuotaReservation {
+    return (this.#o.admission ?? admitEverything).reserveRun(record.owner, record.id, record.spec.resources);
   }
 
   #requireUpdatable(record: ContainerRecord): void {

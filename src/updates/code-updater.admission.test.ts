@@ -1,0 +1,182 @@
+import * as fs from "node:fs/promises";
+import { mkdtemp, readlink, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { containerUsage } from "../admission/container-usage.ts";
+import { EngineAdmission } from "../admission/engine-admission.ts";
+import { FairQueue } from "../admission/fair-queue.ts";
+import { QuotaLedger } from "../admission/quota-ledger.ts";
+import { loadConfig } from "../config/config.ts";
+import { prepareDataDir } from "../config/data-dir.ts";
+import { ContainerManager } from "../containers/container-manager.ts";
+import { ContainerPaths } from "../containers/container-paths.ts";
+import { ContainerSpec } from "../containers/container-spec.ts";
+import { FakeWorkloadChannel } from "../containers/testing/fake-workload-channel.ts";
+import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
+import { SecretRegistry } from "../logging/secret-registry.ts";
+import { createSystemLogger } from "../logging/system-logger.ts";
+import { KeyRing } from "../secrets/key-ring.ts";
+import { SecretCipher } from "../secrets/secret-cipher.ts";
+import { ContainerRepository } from "../store/container-repository.ts";
+import { openDatabase } from "../store/database.ts";
+import { OwnerUsageRepository } from "../store/owner-usage-repository.ts";
+import { ReleaseRepository } from "../store/release-repository.ts";
+import { CodeUpdater } from "./code-updater.ts";
+
+/** `rm` as node:fs has it, except under a path a test has made unremovable. */
+const unremovable = new Set<string>();
+vi.mock("node:fs/promises", async (importOriginal) => {
+  const real = await importOriginal<typeof import("node:fs/promises")>();
+  return {
+    ...real,
+    rm: (path: string, options?: Parameters<typeof real.rm>[1]) =>
+      unremovable.has(String(path))
+        ? Promise.reject(Object.assign(new Error(`EBUSY: resource busy, rm '${path}'`), { code: "EBUSY" }))
+        : real.rm(path, options),
+  };
+});
+
+const alice = { owner: "alice", admin: false };
+const bob = { owner: "bob", admin: false };
+const code = (text: string) => ({ files: { "index.js": text } });
+
+describe("CodeUpdater with admission control (fake engine)", () => {
+  let dataDir: string;
+  let manager: ContainerManager;
+  let updater: CodeUpdater;
+  let releases: ReleaseRepository;
+  let ledger: QuotaLedger;
+  let paths: ContainerPaths;
+  let healthAnswer: () => Promise<unknown>;
+  let close: () => void;
+
+  beforeEach(async () => {
+    unremovable.clear();
+    dataDir = await mkdtemp(join(tmpdir(), "cua-"));
+    const config = loadConfig({ BERTH_DATA_DIR: dataDir, BERTH_KEEP_RELEASES: "2" });
+    prepareDataDir(config.dataDir, config.runDir);
+    const db = openDatabase(join(dataDir, "berth.db"));
+    close = () => db.close();
+    const defaults = { memoryMb: 256, cpus: 1 };
+    const usage = new OwnerUsageRepository(db);
+    ledger = new QuotaLedger(
+      {
+        usageOf: (o) => usage.containersOf(o).map((u) => ({ id: u.id, usage: containerUsage(u, defaults) })),
+      },
+      () => ({ containers: 30, running: 1, memoryMb: 1024, cpus: 4, codeMb: 1 }),
+    );
+    const admission = new EngineAdmission(
+      ledger,
+      new FairQueue({ concurrency: 1, maxWaitingPerOwner: 4, maxWaiting: 8 }),
+      defaults,
+    );
+    const secrets = new SecretRegistry();
+    const log = createSystemLogger({
+      level: "silent",
+      redactor: secrets.system,
+      destination: new PassThrough(),
+    });
+    releases = new ReleaseRepository(db);
+    paths = new ContainerPaths(config.dataDir, config.runDir);
+    manager = new ContainerManager({
+      config,
+      docker: new FakeDockerClient(),
+      repo: new ContainerRepository(db, new SecretCipher(KeyRing.ephemeral())),
+      releases,
+      channel: new FakeWorkloadChannel(),
+      // Nothing here asks for network: 'outbound', so the guard is never consulted.
+      egress: { protect: async () => {}, release: async () => {}, sweep: async () => {} },
+      secrets,
+      log,
+      instanceId: "test",
+      paths,
+      admission,
+    });
+    healthAnswer = async () => ({ ok: true });
+    updater = new CodeUpdater({
+      config,
+      manager,
+      releases,
+      channel: { request: () => healthAnswer() },
+      paths,
+      log,
+      admission,
+    });
+  });
+  afterEach(async () => {
+    close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const create = (actor: typeof alice, name: string, start: boolean) =>
+    manager.create(actor, ContainerSpec.parse({ name, code: code("v1"), start, waitReady: false }));
+
+  describe("the running quota", () => {
+    it("refuses to update a stopped container past it before writing or switching anything, and lets bob update his", async () => {
+      await create(alice, "up", true);
+      const stopped = await create(alice, "down", false);
+      const pointer = await readlink(join(paths.codeDir(stopped.id), "current"));
+
+      await expect(updater.update(alice, "down", { code: code("v2") })).rejects.toMatchObject({
+        code: "QUOTA_EXCEEDED",
+        details: { quota: "running", usage: 1, requested: 1, limit: 1 },
+      });
+      expect((await manager.status(alice, "down")).state).toBe("created");
+      expect(releases.list(stopped.id).map((r) => r.number)).toEqual([1]);
+      expect(await fs.readdir(join(paths.codeDir(stopped.id), "releases"))).toEqual(["1"]);
+      expect(await readlink(join(paths.codeDir(stopped.id), "current"))).toBe(pointer);
+      expect(ledger.usage("alice")).toMatchObject({ running: 1, memoryMb: 256 });
+
+      // bob's quota is his own.
+      await create(bob, "bobs", false);
+      await expect(updater.update(bob, "bobs", { code: code("v2") })).resolves.toMatchObject({ release: 2 });
+      expect((await manager.status(bob, "bobs")).state).toBe("running");
+    });
+
+    it("refuses to roll a stopped container back past it", async () => {
+      const target = await create(alice, "down", true);
+      await updater.update(alice, "down", { code: code("v2") });
+      await manager.stop(alice, "down");
+      await create(alice, "up", true);
+
+      await expect(updater.rollback(alice, "down", undefined)).rejects.toMatchObject({
+        code: "QUOTA_EXCEEDED",
+        details: { quota: "running" },
+      });
+      expect((await manager.status(alice, "down")).state).toBe("stopped");
+      expect(releases.get(target.id, 2)?.status).toBe("active");
+      expect(await readlink(join(paths.codeDir(target.id), "current"))).toBe("releases/2");
+    });
+
+    it("counts an updated container once, and lets an update within the quota start it", async () => {
+      await create(alice, "a", false);
+      await create(alice, "b", false);
+      await expect(updater.update(alice, "a", { code: code("v2") })).resolves.toMatchObject({ release: 2 });
+      expect((await manager.status(alice, "a")).state).toBe("running");
+      expect(ledger.usage("alice")).toMatchObject({ running: 1, memoryMb: 256, cpus: 1 });
+      // One that already runs asks for nothing more.
+      await expect(updater.update(alice, "a", { code: code("v3") })).resolves.toMatchObject({ release: 3 });
+      await expect(updater.update(alice, "b", { code: code("v2") })).rejects.toMatchObject({
+        code: "QUOTA_EXCEEDED",
+      });
+      await manager.stop(alice, "a");
+      await expect(updater.update(alice, "b", { code: code("v2") })).resolves.toMatchObject({ release: 2 });
+      expect(ledger.usage("alice")).toMatchObject({ running: 1, memoryMb: 256 });
+    });
+
+    it("does not let twenty stopped containers be updated into running past it", async () => {
+      for (let i = 0; i < 20; i++) await create(alice, `c${i}`, false);
+      const answers = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) => updater.update(alice, `c${i}`, { code: code("v2") })),
+      );
+      expect(answers.filter((a) => a.status === "fulfilled")).toHaveLength(1);
+      const running = (
+        await Promise.all(Array.from({ length: 20 }, (_, i) => manager.status(alice, `c${i}`)))
+      ).filter((c) => c.state === "running");
+      expect(running).toHaveLength(1);
+      expect(ledger.usage("alice").running).toBe(1);
+    });
+  });
+});
