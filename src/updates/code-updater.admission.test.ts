@@ -179,4 +179,41 @@ describe("CodeUpdater with admission control (fake engine)", () => {
       expect(ledger.usage("alice").running).toBe(1);
     });
   });
+
+  describe("the code quota, when a release's directory cannot be removed", () => {
+    const healthCheck = { request: { health: true }, expect: { ok: true } };
+    const bytesOf = (id: string) => releases.list(id).reduce((sum, r) => sum + r.bytes, 0);
+
+    it("keeps counting a failed release whose directory stays on disk, and removes it at the next prune", async () => {
+      const c = await create(alice, "app", true);
+      healthAnswer = async () => ({ ok: false });
+      const failed = () => updater.update(alice, "app", { code: code("bad"), healthCheck });
+      await expect(failed()).rejects.toMatchObject({ code: "UPDATE_ROLLED_BACK" });
+      unremovable.add(paths.releaseDir(c.id, 2));
+      // Three releases, two kept: the oldest failed one (2) is pruned, but its directory will not go.
+      await expect(failed()).rejects.toMatchObject({ code: "UPDATE_ROLLED_BACK" });
+      expect(await fs.readdir(join(paths.codeDir(c.id), "releases"))).toContain("2");
+      expect(releases.get(c.id, 2)?.status).toBe("failed");
+      expect(ledger.usage("alice").codeBytes).toBe(bytesOf(c.id));
+
+      unremovable.clear();
+      await expect(failed()).rejects.toMatchObject({ code: "UPDATE_ROLLED_BACK" });
+      expect(releases.list(c.id).map((r) => r.number)).toEqual([4, 1]);
+      expect((await fs.readdir(join(paths.codeDir(c.id), "releases"))).sort()).toEqual(["1", "4"]);
+      expect(ledger.usage("alice").codeBytes).toBe(bytesOf(c.id));
+    });
+
+    it("keeps counting an old release whose directory stays on disk after a good update", async () => {
+      const c = await create(alice, "app", true);
+      await updater.update(alice, "app", { code: code("v2") });
+      unremovable.add(paths.releaseDir(c.id, 1));
+      await updater.update(alice, "app", { code: code("v3") });
+      expect(releases.list(c.id).map((r) => r.number)).toEqual([3, 2, 1]);
+      expect(ledger.usage("alice").codeBytes).toBe(bytesOf(c.id));
+      unremovable.clear();
+      await updater.update(alice, "app", { code: code("v4") });
+      expect(releases.list(c.id).map((r) => r.number)).toEqual([4, 3]);
+      expect((await fs.readdir(join(paths.codeDir(c.id), "releases"))).sort()).toEqual(["3", "4"]);
+    });
+  });
 });

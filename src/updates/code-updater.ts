@@ -131,8 +131,8 @@ export class CodeUpdater {
             });
             await writeReleaseEntries(dir, entries);
           } catch (err) {
-            this.#o.releases.delete(current.id, number);
-            await rm(dir, { recursive: true, force: true }).catch(() => {});
+            // A row whose bytes could not go stays `pending`, still counted; recover() marks it failed at the next start.
+            await this.#removeRelease(current.id, number, "could not remove a release that failed to write");
             throw asStorageError(err);
           } finally {
             quota.release();
@@ -422,10 +422,7 @@ export class CodeUpdater {
       if (excess <= 0) return;
       if (r.status !== "failed") continue;
       excess--;
-      this.#o.releases.delete(id, r.number);
-      await rm(this.#o.paths.releaseDir(id, r.number), { recursive: true, force: true }).catch((err) =>
-        this.#log.warn({ err, containerId: id, release: r.number }, "could not remove a failed release"),
-      );
+      await this.#removeRelease(id, r.number, "could not remove a failed release");
     }
   }
 
@@ -435,11 +432,23 @@ export class CodeUpdater {
     const all = this.#o.releases.list(id);
     for (const r of all.slice(keep)) {
       if (r.number === active) continue;
-      this.#o.releases.delete(id, r.number);
-      await rm(this.#o.paths.releaseDir(id, r.number), { recursive: true, force: true }).catch((err) =>
-        this.#log.warn({ err, containerId: id, release: r.number }, "could not remove an old release"),
-      );
+      await this.#removeRelease(id, r.number, "could not remove an old release");
     }
+  }
+
+  /**
+   * Removes a release's directory, then its row. The row is what the code
+   * quota counts, so it goes only once the bytes have: a directory that
+   * cannot be removed stays counted (and listed), and the next prune tries again.
+   */
+  async #removeRelease(id: string, release: number, failure: string): Promise<void> {
+    try {
+      await rm(this.#o.paths.releaseDir(id, release), { recursive: true, force: true });
+    } catch (err) {
+      this.#log.warn({ err, containerId: id, release }, failure);
+      return;
+    }
+    this.#o.releases.delete(id, release);
   }
 
   /**
