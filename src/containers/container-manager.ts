@@ -478,6 +478,11 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     return out.map((l) => presentOutputLine(l, redactor));
   }
 
+  /** Text that came from the workload (an error it answered with), as its owner may see it (presentOutputLine). */
+  presentWorkloadText(record: ContainerRecord, text: string): string {
+    return presentOutputLine(text, this.#o.secrets.forOwner(record.owner));
+  }
+
   /** Waits for every operation in flight; used at shutdown. */
   drain(): Promise<void> {
     return this.#queue.drain();

@@ -320,7 +320,12 @@ export class CodeUpdater {
       since = await manager.startProcess(record);
       started();
     } catch (err) {
-      return { failedStep: "restart", cause: "start_failed", output: [], message: errorText(err) };
+      return {
+        failedStep: "restart",
+        cause: "start_failed",
+        output: [],
+        message: this.#errorText(record, err),
+      };
     }
     try {
       await manager.waitReady(record, since, readyTimeoutMs);
@@ -359,7 +364,7 @@ export class CodeUpdater {
         failedStep: "health",
         cause: "health_error",
         output: await manager.recentOutput(record),
-        message: `its health check failed: ${errorText(err)}`,
+        message: `its health check failed: ${this.#errorText(record, err)}`,
       };
     }
   }
@@ -375,7 +380,12 @@ export class CodeUpdater {
       await manager.stopProcess(record);
       if (previous !== null) await switchRelease(this.#o.paths.codeDir(record.id), previous);
     } catch (err) {
-      return { failedStep: "restart", cause: "switch_failed", output: [], message: errorText(err) };
+      return {
+        failedStep: "restart",
+        cause: "switch_failed",
+        output: [],
+        message: this.#errorText(record, err),
+      };
     }
     const noop = () => {};
     return this.#gate(record, readyTimeoutMs, undefined, noop, noop);
@@ -466,6 +476,19 @@ export class CodeUpdater {
     return (this.#o.admission ?? admitEverything).reserveRun(record.owner, record.id, record.spec.resources);
   }
 
+  /**
+   * An error's message as the failed gate quotes it. A health check's error
+   * comes back from the workload, so whatever it says goes through the one
+   * step all workload text takes before anyone sees it: sanitised, then
+   * redacted with the owner's secrets, then cut (presentOutputLine), so
+   * neither an escape sequence nor a secret split by one (`canar\x1b[0my-…`)
+   * reaches the answer. Anything but a BerthError stays in the system log.
+   */
+  #errorText(record: ContainerRecord, err: unknown): string {
+    if (!(err instanceof BerthError)) return "an internal error";
+    return this.#o.manager.presentWorkloadText(record, err.message);
+  }
+
   #requireUpdatable(record: ContainerRecord): void {
     if (record.state === "removing" || record.state === "missing") {
       throw new BerthError("CONFLICT", `Cannot update a container that is ${record.state}.`, {
@@ -478,8 +501,4 @@ export class CodeUpdater {
 
 function ms(value: number): number {
   return Math.round(value * 10) / 10;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof BerthError ? err.message : "an internal error";
 }

@@ -15,6 +15,7 @@ import { ContainerPaths } from "../containers/container-paths.ts";
 import { ContainerSpec } from "../containers/container-spec.ts";
 import { FakeWorkloadChannel } from "../containers/testing/fake-workload-channel.ts";
 import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
+import { BerthError } from "../errors/berth-error.ts";
 import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
 import { KeyRing } from "../secrets/key-ring.ts";
@@ -42,7 +43,7 @@ const alice = { owner: "alice", admin: false };
 const bob = { owner: "bob", admin: false };
 const code = (text: string) => ({ files: { "index.js": text } });
 
-describe("CodeUpdater with admission control (fake engine)", () => {
+describe("CodeUpdater (fake engine)", () => {
   let dataDir: string;
   let manager: ContainerManager;
   let updater: CodeUpdater;
@@ -214,6 +215,32 @@ describe("CodeUpdater with admission control (fake engine)", () => {
       await updater.update(alice, "app", { code: code("v4") });
       expect(releases.list(c.id).map((r) => r.number)).toEqual([4, 3]);
       expect((await fs.readdir(join(paths.codeDir(c.id), "releases"))).sort()).toEqual(["3", "4"]);
+    });
+  });
+
+  describe("what a failed gate says about the workload's error", () => {
+    it("sanitises it, then redacts it with the owner's secrets: no escape, and no secret split by one", async () => {
+      const secret = "canary-s3cr3t-51d7e0";
+      await manager.create(
+        alice,
+        ContainerSpec.parse({ name: "app", code: code("v1"), secretEnv: { KEY: secret }, waitReady: false }),
+      );
+      // An error whose message quotes what the workload answered.
+      const split = `${secret.slice(0, 5)}\x1b[0m${secret.slice(5)}`;
+      healthAnswer = () =>
+        Promise.reject(new BerthError("WORKLOAD_ERROR", `health failed: ${split} \x1b]0;pwned\x07\x9b2J`));
+      const failed = await updater
+        .update(alice, "app", { code: code("v2"), healthCheck: { request: { health: true } } })
+        .catch((err: unknown) => err);
+      expect(failed).toMatchObject({ code: "UPDATE_ROLLED_BACK", details: { cause: "health_error" } });
+      const { message } = failed as BerthError;
+      expect(message).toContain("its health check failed: health failed: [REDACTED]");
+      expect(message).not.toContain("s3cr3t");
+      const controls = [...message].filter((c) => {
+        const code = c.charCodeAt(0);
+        return code < 0x20 || (code >= 0x7f && code <= 0x9f);
+      });
+      expect(controls).toEqual([]);
     });
   });
 });
