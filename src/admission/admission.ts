@@ -45,19 +45,27 @@ export const admitEverything: AdmissionPort = {
 };
 
 /**
- * Reserves quota, then waits for a turn at the engine; one `release()` gives
- * both back. When the turn is refused (a full queue) the quota goes back at
- * once. Release it once the store records the outcome.
+ * Reserves quota, runs `beforeTurn` if given, then waits for a turn at the
+ * engine; one `release()` gives both back. When `beforeTurn` fails or the
+ * turn is refused (a full queue) the quota goes back at once. Release it once
+ * the store records the outcome.
+ *
+ * `beforeTurn` is for slow work that needs no turn — installing the egress
+ * filter runs iptables, each call up to seconds — so that it holds up only
+ * this operation, never the other owners waiting for the engine; it runs
+ * after the quota check, so a refused request costs nothing.
  */
 export async function admit(
   port: AdmissionPort,
   owner: string,
   bounded: boolean,
   reserve: (port: AdmissionPort) => QuotaReservation,
+  beforeTurn?: () => Promise<void>,
 ): Promise<Turn> {
   const quota = reserve(port);
   let turn: Turn;
   try {
+    await beforeTurn?.();
     turn = await port.engineTurn(owner, { bounded });
   } catch (err) {
     quota.release();

@@ -1,3 +1,5 @@
+import { ADMIN_OWNER } from "../auth/identity.ts";
+
 /**
  * What one owner may hold at once. `containers` counts every container the
  * owner keeps, whatever its state; `running`, `memoryMb` and `cpus` count the
@@ -19,9 +21,6 @@ export const QUOTA_NAMES: readonly QuotaName[] = ["containers", "running", "memo
 /** Per-owner overrides (from the tokens file); keys left out take the server's defaults. */
 export type QuotaOverrides = (owner: string) => Partial<QuotaLimits> | undefined;
 
-/** The owner the admin's own containers belong to; operators are not held to tenants' quotas. */
-export const ADMIN_OWNER = "admin";
-
 const UNLIMITED: QuotaLimits = Object.freeze({
   containers: Number.POSITIVE_INFINITY,
   running: Number.POSITIVE_INFINITY,
@@ -33,7 +32,8 @@ const UNLIMITED: QuotaLimits = Object.freeze({
 /**
  * The limits that hold for `owner`: its overrides over the server's defaults,
  * read afresh on every check so that a re-read tokens file applies at once.
- * The admin's own containers have none.
+ * The admin's own containers (owner ADMIN_OWNER, the one name no tenant can
+ * take) have none; operators are not held to tenants' quotas.
  */
 export function quotaLimitsFor(
   defaults: QuotaLimits,

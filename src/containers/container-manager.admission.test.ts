@@ -25,6 +25,7 @@ import { ContainerSpec } from "./container-spec.ts";
 import { FakeWorkloadChannel } from "./testing/fake-workload-channel.ts";
 
 const alice = { owner: "alice", admin: false };
+const bob = { owner: "bob", admin: false };
 const admin = { owner: "admin", admin: true };
 const spec = (name: string, extra: Record<string, unknown> = {}) =>
   ContainerSpec.parse({ name, waitReady: false, ...extra });
@@ -36,10 +37,20 @@ describe("ContainerManager with admission control (fake engine)", () => {
   let ledger: QuotaLedger;
   let queue: FairQueue;
   let close: () => void;
+  /** While set, the egress filter's install and removal wait for `done`, as a slow iptables does. */
+  let slowFilter: { entered: PromiseWithResolvers<void>; done: PromiseWithResolvers<void> } | undefined;
+  let filterCalls = 0;
+  const filterStep = () => {
+    filterCalls++;
+    if (!slowFilter) return Promise.resolve();
+    slowFilter.entered.resolve();
+    return slowFilter.done.promise;
+  };
 
   beforeEach(async () => {
+    slowFilter = undefined;
     dataDir = await mkdtemp(join(tmpdir(), "cma-"));
-    const config = loadConfig({ BERTH_DATA_DIR: dataDir });
+    const config = loadConfig({ BERTH_DATA_DIR: dataDir, BERTH_ALLOW_NETWORK: "true" });
     prepareDataDir(config.dataDir, config.runDir);
     const db = openDatabase(join(dataDir, "berth.db"));
     close = () => db.close();
@@ -60,8 +71,7 @@ describe("ContainerManager with admission control (fake engine)", () => {
       repo: new ContainerRepository(db, new SecretCipher(KeyRing.ephemeral())),
       releases: new ReleaseRepository(db),
       channel: new FakeWorkloadChannel(),
-      // Nothing here asks for network: 'outbound', so the guard is never consulted.
-      egress: { protect: async () => {}, release: async () => {}, sweep: async () => {} },
+      egress: { protect: filterStep, release: filterStep, sweep: async () => {} },
       secrets,
       log: createSystemLogger({ level: "silent", redactor: secrets.system, destination: new PassThrough() }),
       instanceId: "test",
@@ -106,5 +116,66 @@ describe("ContainerManager with admission control (fake engine)", () => {
     const started = manager.start(admin, "a", { waitReady: false });
     held.release();
     expect((await started).state).toBe("running");
+  });
+
+  describe("while the egress filter is slow (iptables), it holds no turn at the engine", () => {
+    const outbound = (name: string, extra: Record<string, unknown> = {}) =>
+      spec(name, { network: "outbound", ...extra });
+
+    /** Runs `op` until it waits in the filter, checks that bob's create gets the engine meanwhile, then lets it finish. */
+    async function meanwhileBobCreates<T>(op: () => Promise<T>): Promise<T> {
+      const slow = { entered: Promise.withResolvers<void>(), done: Promise.withResolvers<void>() };
+      slowFilter = slow;
+      const pending = op();
+      try {
+        await slow.entered.promise;
+        expect(queue.running).toBe(0);
+        // One turn in all and no waiting allowed: bob would be RATE_LIMITED if alice held it.
+        const bobs = await manager.create(bob, spec("bobs"));
+        expect(bobs.state).toBe("running");
+      } finally {
+        slowFilter = undefined;
+        slow.done.resolve();
+      }
+      return pending;
+    }
+
+    it("on create", async () => {
+      await expect(meanwhileBobCreates(() => manager.create(alice, outbound("a")))).resolves.toMatchObject({
+        state: "running",
+      });
+    });
+
+    it("on start", async () => {
+      await manager.create(alice, outbound("a", { start: false }));
+      await expect(
+        meanwhileBobCreates(() => manager.start(alice, "a", { waitReady: false })),
+      ).resolves.toMatchObject({ state: "running" });
+    });
+
+    it("on restart", async () => {
+      await manager.create(alice, outbound("a"));
+      await expect(
+        meanwhileBobCreates(() => manager.restart(alice, "a", { waitReady: false })),
+      ).resolves.toMatchObject({ state: "running" });
+    });
+
+    it("on delete, when the owner's network and its rules go", async () => {
+      await manager.create(alice, outbound("a"));
+      await expect(meanwhileBobCreates(() => manager.delete(alice, "a"))).resolves.toMatchObject({
+        deleted: true,
+      });
+    });
+
+    it("and nothing refused by the quota runs it", async () => {
+      await manager.create(alice, spec("a"));
+      await manager.create(alice, outbound("b", { start: false }));
+      filterCalls = 0;
+      await expect(manager.start(alice, "b")).rejects.toMatchObject({ code: "QUOTA_EXCEEDED" });
+      await expect(manager.create(alice, outbound("c", { start: false }))).rejects.toMatchObject({
+        code: "QUOTA_EXCEEDED",
+      });
+      expect(filterCalls).toBe(0);
+    });
   });
 });

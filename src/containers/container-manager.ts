@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import { type AdmissionPort, admit, admitEverything } from "../admission/admission.ts";
+import type { Turn } from "../admission/fair-queue.ts";
 import type { Config } from "../config/config.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
 import { BerthError } from "../errors/berth-error.ts";
@@ -173,13 +174,21 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     log.info({ name: spec.name, image }, "creating container");
     return this.#queue.run(id, "create", async () => {
       let startedAt: number | undefined;
+      let networkName: string | undefined;
       // Released in `finally`, and the state recorded after it with no await between: counted once, never twice or not at all.
-      const admitted = await admit(this.#admission, actor.owner, !actor.admin, (a) =>
-        a.reserveCreate(actor.owner, id, {
-          resources: spec.resources,
-          starts: spec.start !== false,
-          codeBytes: entries ? codeBytes(entries) : 0,
-        }),
+      const admitted = await admit(
+        this.#admission,
+        actor.owner,
+        !actor.admin,
+        (a) =>
+          a.reserveCreate(actor.owner, id, {
+            resources: spec.resources,
+            starts: spec.start !== false,
+            codeBytes: entries ? codeBytes(entries) : 0,
+          }),
+        async () => {
+          if (spec.network === "outbound") networkName = await this.#filteredNetwork(actor.owner);
+        },
       );
       try {
         try {
@@ -205,8 +214,6 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         undo.push("close channel", () => this.#o.channel.close(id));
         await this.#o.channel.open(id, { uid: record.uid, gid: record.uid });
 
-        const networkName =
-          spec.network === "outbound" ? await this.#filteredNetwork(actor.owner) : undefined;
         const dockerId = await docker.createContainer(
           buildCreateBody({
             id,
@@ -254,8 +261,15 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
       const current = this.#fresh(record.id);
       this.#require(current, STARTABLE, "start");
       const log = this.#log.child({ containerId: current.id, op: "start" });
-      const admitted = await admit(this.#admission, current.owner, !actor.admin, (a) =>
-        a.reserveRun(current.owner, current.id, current.spec.resources),
+      // The filter may have gone since the create (a host firewall reload, a reboot): never start unfiltered.
+      const admitted = await admit(
+        this.#admission,
+        current.owner,
+        !actor.admin,
+        (a) => a.reserveRun(current.owner, current.id, current.spec.resources),
+        async () => {
+          if (current.spec.network === "outbound") await this.#filteredNetwork(current.owner);
+        },
       );
       const before = current.state;
       // Asked of the engine even when berth believes it runs: the workload may
@@ -267,8 +281,6 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
       const t0 = Date.now();
       let started: boolean;
       try {
-        // The filter may have gone since the create (a host firewall reload, a reboot): never start unfiltered.
-        if (current.spec.network === "outbound") await this.#filteredNetwork(current.owner);
         started = await this.#o.docker.startContainer(this.#dockerId(current));
       } catch (err) {
         this.#setState(current, this.#afterFailure(err, before), "start failed");
@@ -359,14 +371,18 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         const current = this.#o.repo.get(record.id);
         if (!current) return { id: record.id, deleted: false };
         const turn = await this.#admission.engineTurn(current.owner, { bounded: !actor.admin });
-        await this.removeEverything(current, "deleted").finally(() => turn.release());
+        await this.removeEverything(current, "deleted", turn).finally(() => turn.release());
         return { id: current.id, deleted: true };
       }),
     );
   }
 
-  /** Tears a container down completely; also used by reconciliation to finish an interrupted delete. */
-  async removeEverything(record: ContainerRecord, reason: string): Promise<void> {
+  /**
+   * Tears a container down completely; also used by reconciliation to finish
+   * an interrupted delete. A `turn` at the engine is given back before the
+   * egress filter of the owner's last outbound container goes (iptables).
+   */
+  async removeEverything(record: ContainerRecord, reason: string, turn?: Turn): Promise<void> {
     const { docker, repo, paths, channel, secrets } = this.#o;
     const log = this.#log.child({ containerId: record.id, op: "delete" });
     log.info("deleting container");
@@ -385,7 +401,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     if (files.status === "rejected") throw files.reason;
     repo.delete(record.id);
     secrets.removeEnvironment(record.owner, record.spec.env, record.spec.secretEnv);
-    if (record.spec.network === "outbound") await this.#removeOwnerNetworkIfUnused(record.owner);
+    if (record.spec.network === "outbound") await this.#removeOwnerNetworkIfUnused(record.owner, turn);
     log.info({ from }, "deleted container");
   }
 
@@ -460,6 +476,11 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     const out = await this.#o.docker.containerLogs(record.dockerId, lines).catch(() => []);
     const redactor = this.#o.secrets.forOwner(record.owner);
     return out.map((l) => presentOutputLine(l, redactor));
+  }
+
+  /** Text that came from the workload (an error it answered with), as its owner may see it (presentOutputLine). */
+  presentWorkloadText(record: ContainerRecord, text: string): string {
+    return presentOutputLine(text, this.#o.secrets.forOwner(record.owner));
   }
 
   /** Waits for every operation in flight; used at shutdown. */
@@ -542,15 +563,17 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     return network.name;
   }
 
-  async #removeOwnerNetworkIfUnused(owner: string): Promise<void> {
+  async #removeOwnerNetworkIfUnused(owner: string, turn: Turn | undefined): Promise<void> {
     const stillUsed = this.#o.repo
       .list({ owner, limit: 1_000_000 })
       .some((r) => r.spec.network === "outbound");
     if (stillUsed) return;
     const name = ownerNetworkName(this.#o.instanceId, owner);
     const network = await this.#o.docker.inspectNetwork(name);
+    const removed = await this.#o.docker.removeNetwork(name);
+    turn?.release(); // the engine's part is done; iptables can take seconds, and needs no turn
     // The rules go only once the network has: a bridge that still has containers stays filtered.
-    if ((await this.#o.docker.removeNetwork(name)) && network) await this.#o.egress.release(network.bridge);
+    if (removed && network) await this.#o.egress.release(network.bridge);
   }
 
   /**

@@ -1,6 +1,7 @@
 import { rm } from "node:fs/promises";
 import type { z } from "zod";
 import { type AdmissionPort, admitEverything } from "../admission/admission.ts";
+import type { QuotaReservation } from "../admission/quota-ledger.ts";
 import type { Config } from "../config/config.ts";
 import type { Actor } from "../containers/actor.ts";
 import type { ContainerManager } from "../containers/container-manager.ts";
@@ -38,7 +39,7 @@ export interface CodeUpdaterOptions {
   channel: GateChannel;
   paths: ContainerPaths;
   log: SystemLogger;
-  /** The owner's code quota; none when left out. */
+  /** The owner's code and running quotas; none when left out. */
   admission?: AdmissionPort;
 }
 
@@ -106,54 +107,59 @@ export class CodeUpdater {
       return manager.queue.runExclusive(record.id, "update", async () => {
         const current = manager.current(record.id);
         this.#requireUpdatable(current);
-        const number = this.#o.releases.nextNumber(current.id);
-        const log = this.#log.child({ containerId: current.id, op: "update", release: number });
-        log.info("updating container");
-        const dir = this.#o.paths.releaseDir(current.id, number);
-        const stats = releaseStats(entries);
-        // Held until the release row counts the bytes (or is gone again).
-        const quota = (this.#o.admission ?? admitEverything).reserveCode(
-          current.owner,
-          current.id,
-          stats.bytes,
-        );
+        const run = this.#reserveRun(current);
         try {
-          this.#o.releases.insert({
-            containerId: current.id,
-            number,
-            status: "pending",
-            createdAt: Date.now(),
-            createdBy: actor.owner,
-            ...stats,
+          const number = this.#o.releases.nextNumber(current.id);
+          const log = this.#log.child({ containerId: current.id, op: "update", release: number });
+          log.info("updating container");
+          const dir = this.#o.paths.releaseDir(current.id, number);
+          const stats = releaseStats(entries);
+          // Held until the release row counts the bytes (or is gone again).
+          const quota = (this.#o.admission ?? admitEverything).reserveCode(
+            current.owner,
+            current.id,
+            stats.bytes,
+          );
+          try {
+            this.#o.releases.insert({
+              containerId: current.id,
+              number,
+              status: "pending",
+              createdAt: Date.now(),
+              createdBy: actor.owner,
+              ...stats,
+            });
+            await writeReleaseEntries(dir, entries);
+          } catch (err) {
+            // A row whose bytes could not go stays `pending`, still counted; recover() marks it failed at the next start.
+            await this.#removeRelease(current.id, number, "could not remove a release that failed to write");
+            throw asStorageError(err);
+          } finally {
+            quota.release();
+          }
+          const written = performance.now();
+          const gate = await this.#gatedSwitch(current, number, request, log).catch(async (err: unknown) => {
+            await this.#pruneFailed(current.id);
+            throw err;
           });
-          await writeReleaseEntries(dir, entries);
-        } catch (err) {
-          this.#o.releases.delete(current.id, number);
-          await rm(dir, { recursive: true, force: true }).catch(() => {});
-          throw asStorageError(err);
+          const result: UpdateResult = {
+            id: current.id,
+            release: number,
+            previousRelease: current.release,
+            timings: {
+              validate: ms(validated - t0),
+              write: ms(written - validated),
+              ...gate,
+              total: ms(performance.now() - t0),
+            },
+          };
+          this.#commit(current, number, "previous");
+          await this.#prune(current.id, number);
+          log.info({ timings: result.timings }, "updated container");
+          return result;
         } finally {
-          quota.release();
+          run.release();
         }
-        const written = performance.now();
-        const gate = await this.#gatedSwitch(current, number, request, log).catch(async (err: unknown) => {
-          await this.#pruneFailed(current.id);
-          throw err;
-        });
-        const result: UpdateResult = {
-          id: current.id,
-          release: number,
-          previousRelease: current.release,
-          timings: {
-            validate: ms(validated - t0),
-            write: ms(written - validated),
-            ...gate,
-            total: ms(performance.now() - t0),
-          },
-        };
-        this.#commit(current, number, "previous");
-        await this.#prune(current.id, number);
-        log.info({ timings: result.timings }, "updated container");
-        return result;
       });
     });
   }
@@ -179,14 +185,19 @@ export class CodeUpdater {
         const log = this.#log.child({ containerId: current.id, op: "rollback", release: row.number });
         log.info("rolling back");
         const replaced = current.release;
-        const gate = await this.#gatedSwitch(current, row.number, {}, log);
-        this.#commit(current, row.number, "rolled-back");
-        return {
-          id: current.id,
-          release: row.number,
-          previousRelease: replaced,
-          timings: { validate: 0, write: 0, ...gate, total: ms(performance.now() - t0) },
-        };
+        const run = this.#reserveRun(current);
+        try {
+          const gate = await this.#gatedSwitch(current, row.number, {}, log);
+          this.#commit(current, row.number, "rolled-back");
+          return {
+            id: current.id,
+            release: row.number,
+            previousRelease: replaced,
+            timings: { validate: 0, write: 0, ...gate, total: ms(performance.now() - t0) },
+          };
+        } finally {
+          run.release();
+        }
       }),
     );
   }
@@ -309,7 +320,12 @@ export class CodeUpdater {
       since = await manager.startProcess(record);
       started();
     } catch (err) {
-      return { failedStep: "restart", cause: "start_failed", output: [], message: errorText(err) };
+      return {
+        failedStep: "restart",
+        cause: "start_failed",
+        output: [],
+        message: this.#errorText(record, err),
+      };
     }
     try {
       await manager.waitReady(record, since, readyTimeoutMs);
@@ -348,7 +364,7 @@ export class CodeUpdater {
         failedStep: "health",
         cause: "health_error",
         output: await manager.recentOutput(record),
-        message: `its health check failed: ${errorText(err)}`,
+        message: `its health check failed: ${this.#errorText(record, err)}`,
       };
     }
   }
@@ -364,7 +380,12 @@ export class CodeUpdater {
       await manager.stopProcess(record);
       if (previous !== null) await switchRelease(this.#o.paths.codeDir(record.id), previous);
     } catch (err) {
-      return { failedStep: "restart", cause: "switch_failed", output: [], message: errorText(err) };
+      return {
+        failedStep: "restart",
+        cause: "switch_failed",
+        output: [],
+        message: this.#errorText(record, err),
+      };
     }
     const noop = () => {};
     return this.#gate(record, readyTimeoutMs, undefined, noop, noop);
@@ -411,10 +432,7 @@ export class CodeUpdater {
       if (excess <= 0) return;
       if (r.status !== "failed") continue;
       excess--;
-      this.#o.releases.delete(id, r.number);
-      await rm(this.#o.paths.releaseDir(id, r.number), { recursive: true, force: true }).catch((err) =>
-        this.#log.warn({ err, containerId: id, release: r.number }, "could not remove a failed release"),
-      );
+      await this.#removeRelease(id, r.number, "could not remove a failed release");
     }
   }
 
@@ -424,11 +442,51 @@ export class CodeUpdater {
     const all = this.#o.releases.list(id);
     for (const r of all.slice(keep)) {
       if (r.number === active) continue;
-      this.#o.releases.delete(id, r.number);
-      await rm(this.#o.paths.releaseDir(id, r.number), { recursive: true, force: true }).catch((err) =>
-        this.#log.warn({ err, containerId: id, release: r.number }, "could not remove an old release"),
-      );
+      await this.#removeRelease(id, r.number, "could not remove an old release");
     }
+  }
+
+  /**
+   * Removes a release's directory, then its row. The row is what the code
+   * quota counts, so it goes only once the bytes have: a directory that
+   * cannot be removed stays counted (and listed), and the next prune tries again.
+   */
+  async #removeRelease(id: string, release: number, failure: string): Promise<void> {
+    try {
+      await rm(this.#o.paths.releaseDir(id, release), { recursive: true, force: true });
+    } catch (err) {
+      this.#log.warn({ err, containerId: id, release }, failure);
+      return;
+    }
+    this.#o.releases.delete(id, release);
+  }
+
+  /**
+   * An update or rollback ends with the workload running, whatever it was
+   * before: a stopped container is held to the `running`, `memoryMb` and
+   * `cpus` quotas as a start is (QUOTA_EXCEEDED before anything is written
+   * or switched); one that already runs asks for nothing more. Held until the
+   * operation ends, after the store records its outcome (`updating` counts
+   * from the switch on, and so does the `running` or `failed` it ends in).
+   * No turn at the engine is held with it: the start inside the gate takes
+   * its own, and holding one across the disk writes and the readiness wait
+   * would stall every owner's engine operations.
+   */
+  #reserveRun(record: ContainerRecord): QuotaReservation {
+    return (this.#o.admission ?? admitEverything).reserveRun(record.owner, record.id, record.spec.resources);
+  }
+
+  /**
+   * An error's message as the failed gate quotes it. A health check's error
+   * comes back from the workload, so whatever it says goes through the one
+   * step all workload text takes before anyone sees it: sanitised, then
+   * redacted with the owner's secrets, then cut (presentOutputLine), so
+   * neither an escape sequence nor a secret split by one (`canar\x1b[0my-…`)
+   * reaches the answer. Anything but a BerthError stays in the system log.
+   */
+  #errorText(record: ContainerRecord, err: unknown): string {
+    if (!(err instanceof BerthError)) return "an internal error";
+    return this.#o.manager.presentWorkloadText(record, err.message);
   }
 
   #requireUpdatable(record: ContainerRecord): void {
@@ -443,8 +501,4 @@ export class CodeUpdater {
 
 function ms(value: number): number {
   return Math.round(value * 10) / 10;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof BerthError ? err.message : "an internal error";
 }

@@ -121,6 +121,41 @@ describe("per-owner quotas", () => {
     await deleteAll(bob);
   });
 
+  it("refuses an update or a rollback that would start a stopped container past the running quota, and lets one within it through", async () => {
+    const code = await echoCode();
+    for (let i = 0; i < 2; i++) await ok(alice, "container:create", { name: `up-${i}`, code });
+    const down = await ok(alice, "container:create", { name: "down", code, start: false });
+    const refused = await call(alice, "container:update", { id: down.id, code });
+    expect(refused).toMatchObject({
+      ok: false,
+      error: { code: "QUOTA_EXCEEDED", details: { quota: "running", usage: 2, requested: 1, limit: 2 } },
+    });
+    // Nothing was written or switched, and nothing runs.
+    expect((await ok(alice, "container:releases", { id: down.id })).items).toHaveLength(1);
+    expect((await docker.getContainer(`berth-${down.id}`).inspect()).State.Running).toBe(false);
+    expect((await ok(alice, "container:status", { id: down.id })).state).toBe("created");
+
+    // bob's stopped container updates (and starts) whatever alice runs.
+    const bobs = await ok(bob, "container:create", { name: "bobs", code, start: false });
+    await ok(bob, "container:update", { id: bobs.id, code });
+    expect((await ok(bob, "container:status", { id: bobs.id })).state).toBe("running");
+
+    // Within the quota the update starts it; stopped again, a rollback past the quota is refused too.
+    await ok(alice, "container:stop", { id: "up-0" });
+    expect(await ok(alice, "container:update", { id: down.id, code })).toMatchObject({ release: 2 });
+    expect((await ok(alice, "container:status", { id: down.id })).state).toBe("running");
+    await ok(alice, "container:stop", { id: down.id });
+    await ok(alice, "container:start", { id: "up-0" });
+    expect(await call(alice, "container:rollback", { id: down.id })).toMatchObject({
+      ok: false,
+      error: { code: "QUOTA_EXCEEDED", details: { quota: "running" } },
+    });
+    expect((await ok(alice, "container:status", { id: down.id })).release).toBe(2);
+    expect((await ok(alice, "container:status", { id: down.id })).state).toBe("stopped");
+    await deleteAll(alice);
+    await deleteAll(bob);
+  });
+
   it("refuses memory past the quota, naming usage, request and limit", async () => {
     const res = await call(alice, "container:create", {
       name: "big",

@@ -1,0 +1,246 @@
+import * as fs from "node:fs/promises";
+import { mkdtemp, readlink, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { containerUsage } from "../admission/container-usage.ts";
+import { EngineAdmission } from "../admission/engine-admission.ts";
+import { FairQueue } from "../admission/fair-queue.ts";
+import { QuotaLedger } from "../admission/quota-ledger.ts";
+import { loadConfig } from "../config/config.ts";
+import { prepareDataDir } from "../config/data-dir.ts";
+import { ContainerManager } from "../containers/container-manager.ts";
+import { ContainerPaths } from "../containers/container-paths.ts";
+import { ContainerSpec } from "../containers/container-spec.ts";
+import { FakeWorkloadChannel } from "../containers/testing/fake-workload-channel.ts";
+import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
+import { BerthError } from "../errors/berth-error.ts";
+import { SecretRegistry } from "../logging/secret-registry.ts";
+import { createSystemLogger } from "../logging/system-logger.ts";
+import { KeyRing } from "../secrets/key-ring.ts";
+import { SecretCipher } from "../secrets/secret-cipher.ts";
+import { ContainerRepository } from "../store/container-repository.ts";
+import { openDatabase } from "../store/database.ts";
+import { OwnerUsageRepository } from "../store/owner-usage-repository.ts";
+import { ReleaseRepository } from "../store/release-repository.ts";
+import { CodeUpdater } from "./code-updater.ts";
+
+/** `rm` as node:fs has it, except under a path a test has made unremovable. */
+const unremovable = new Set<string>();
+vi.mock("node:fs/promises", async (importOriginal) => {
+  const real = await importOriginal<typeof import("node:fs/promises")>();
+  return {
+    ...real,
+    rm: (path: string, options?: Parameters<typeof real.rm>[1]) =>
+      unremovable.has(String(path))
+        ? Promise.reject(Object.assign(new Error(`EBUSY: resource busy, rm '${path}'`), { code: "EBUSY" }))
+        : real.rm(path, options),
+  };
+});
+
+const alice = { owner: "alice", admin: false };
+const bob = { owner: "bob", admin: false };
+const code = (text: string) => ({ files: { "index.js": text } });
+
+describe("CodeUpdater (fake engine)", () => {
+  let dataDir: string;
+  let manager: ContainerManager;
+  let updater: CodeUpdater;
+  let releases: ReleaseRepository;
+  let ledger: QuotaLedger;
+  let paths: ContainerPaths;
+  let healthAnswer: () => Promise<unknown>;
+  let close: () => void;
+
+  beforeEach(async () => {
+    unremovable.clear();
+    dataDir = await mkdtemp(join(tmpdir(), "cua-"));
+    const config = loadConfig({ BERTH_DATA_DIR: dataDir, BERTH_KEEP_RELEASES: "2" });
+    prepareDataDir(config.dataDir, config.runDir);
+    const db = openDatabase(join(dataDir, "berth.db"));
+    close = () => db.close();
+    const defaults = { memoryMb: 256, cpus: 1 };
+    const usage = new OwnerUsageRepository(db);
+    ledger = new QuotaLedger(
+      {
+        usageOf: (o) => usage.containersOf(o).map((u) => ({ id: u.id, usage: containerUsage(u, defaults) })),
+      },
+      () => ({ containers: 30, running: 1, memoryMb: 1024, cpus: 4, codeMb: 1 }),
+    );
+    const admission = new EngineAdmission(
+      ledger,
+      new FairQueue({ concurrency: 1, maxWaitingPerOwner: 4, maxWaiting: 8 }),
+      defaults,
+    );
+    const secrets = new SecretRegistry();
+    const log = createSystemLogger({
+      level: "silent",
+      redactor: secrets.system,
+      destination: new PassThrough(),
+    });
+    releases = new ReleaseRepository(db);
+    paths = new ContainerPaths(config.dataDir, config.runDir);
+    manager = new ContainerManager({
+      config,
+      docker: new FakeDockerClient(),
+      repo: new ContainerRepository(db, new SecretCipher(KeyRing.ephemeral())),
+      releases,
+      channel: new FakeWorkloadChannel(),
+      // Nothing here asks for network: 'outbound', so the guard is never consulted.
+      egress: { protect: async () => {}, release: async () => {}, sweep: async () => {} },
+      secrets,
+      log,
+      instanceId: "test",
+      paths,
+      admission,
+    });
+    healthAnswer = async () => ({ ok: true });
+    updater = new CodeUpdater({
+      config,
+      manager,
+      releases,
+      channel: { request: () => healthAnswer() },
+      paths,
+      log,
+      admission,
+    });
+  });
+  afterEach(async () => {
+    close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const create = (actor: typeof alice, name: string, start: boolean) =>
+    manager.create(actor, ContainerSpec.parse({ name, code: code("v1"), start, waitReady: false }));
+
+  describe("the running quota", () => {
+    it("refuses to update a stopped container past it before writing or switching anything, and lets bob update his", async () => {
+      await create(alice, "up", true);
+      const stopped = await create(alice, "down", false);
+      const pointer = await readlink(join(paths.codeDir(stopped.id), "current"));
+
+      await expect(updater.update(alice, "down", { code: code("v2") })).rejects.toMatchObject({
+        code: "QUOTA_EXCEEDED",
+        details: { quota: "running", usage: 1, requested: 1, limit: 1 },
+      });
+      expect((await manager.status(alice, "down")).state).toBe("created");
+      expect(releases.list(stopped.id).map((r) => r.number)).toEqual([1]);
+      expect(await fs.readdir(join(paths.codeDir(stopped.id), "releases"))).toEqual(["1"]);
+      expect(await readlink(join(paths.codeDir(stopped.id), "current"))).toBe(pointer);
+      expect(ledger.usage("alice")).toMatchObject({ running: 1, memoryMb: 256 });
+
+      // bob's quota is his own.
+      await create(bob, "bobs", false);
+      await expect(updater.update(bob, "bobs", { code: code("v2") })).resolves.toMatchObject({ release: 2 });
+      expect((await manager.status(bob, "bobs")).state).toBe("running");
+    });
+
+    it("refuses to roll a stopped container back past it", async () => {
+      const target = await create(alice, "down", true);
+      await updater.update(alice, "down", { code: code("v2") });
+      await manager.stop(alice, "down");
+      await create(alice, "up", true);
+
+      await expect(updater.rollback(alice, "down", undefined)).rejects.toMatchObject({
+        code: "QUOTA_EXCEEDED",
+        details: { quota: "running" },
+      });
+      expect((await manager.status(alice, "down")).state).toBe("stopped");
+      expect(releases.get(target.id, 2)?.status).toBe("active");
+      expect(await readlink(join(paths.codeDir(target.id), "current"))).toBe("releases/2");
+    });
+
+    it("counts an updated container once, and lets an update within the quota start it", async () => {
+      await create(alice, "a", false);
+      await create(alice, "b", false);
+      await expect(updater.update(alice, "a", { code: code("v2") })).resolves.toMatchObject({ release: 2 });
+      expect((await manager.status(alice, "a")).state).toBe("running");
+      expect(ledger.usage("alice")).toMatchObject({ running: 1, memoryMb: 256, cpus: 1 });
+      // One that already runs asks for nothing more.
+      await expect(updater.update(alice, "a", { code: code("v3") })).resolves.toMatchObject({ release: 3 });
+      await expect(updater.update(alice, "b", { code: code("v2") })).rejects.toMatchObject({
+        code: "QUOTA_EXCEEDED",
+      });
+      await manager.stop(alice, "a");
+      await expect(updater.update(alice, "b", { code: code("v2") })).resolves.toMatchObject({ release: 2 });
+      expect(ledger.usage("alice")).toMatchObject({ running: 1, memoryMb: 256 });
+    });
+
+    it("does not let twenty stopped containers be updated into running past it", async () => {
+      for (let i = 0; i < 20; i++) await create(alice, `c${i}`, false);
+      const answers = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) => updater.update(alice, `c${i}`, { code: code("v2") })),
+      );
+      expect(answers.filter((a) => a.status === "fulfilled")).toHaveLength(1);
+      const running = (
+        await Promise.all(Array.from({ length: 20 }, (_, i) => manager.status(alice, `c${i}`)))
+      ).filter((c) => c.state === "running");
+      expect(running).toHaveLength(1);
+      expect(ledger.usage("alice").running).toBe(1);
+    });
+  });
+
+  describe("the code quota, when a release's directory cannot be removed", () => {
+    const healthCheck = { request: { health: true }, expect: { ok: true } };
+    const bytesOf = (id: string) => releases.list(id).reduce((sum, r) => sum + r.bytes, 0);
+
+    it("keeps counting a failed release whose directory stays on disk, and removes it at the next prune", async () => {
+      const c = await create(alice, "app", true);
+      healthAnswer = async () => ({ ok: false });
+      const failed = () => updater.update(alice, "app", { code: code("bad"), healthCheck });
+      await expect(failed()).rejects.toMatchObject({ code: "UPDATE_ROLLED_BACK" });
+      unremovable.add(paths.releaseDir(c.id, 2));
+      // Three releases, two kept: the oldest failed one (2) is pruned, but its directory will not go.
+      await expect(failed()).rejects.toMatchObject({ code: "UPDATE_ROLLED_BACK" });
+      expect(await fs.readdir(join(paths.codeDir(c.id), "releases"))).toContain("2");
+      expect(releases.get(c.id, 2)?.status).toBe("failed");
+      expect(ledger.usage("alice").codeBytes).toBe(bytesOf(c.id));
+
+      unremovable.clear();
+      await expect(failed()).rejects.toMatchObject({ code: "UPDATE_ROLLED_BACK" });
+      expect(releases.list(c.id).map((r) => r.number)).toEqual([4, 1]);
+      expect((await fs.readdir(join(paths.codeDir(c.id), "releases"))).sort()).toEqual(["1", "4"]);
+      expect(ledger.usage("alice").codeBytes).toBe(bytesOf(c.id));
+    });
+
+    it("keeps counting an old release whose directory stays on disk after a good update", async () => {
+      const c = await create(alice, "app", true);
+      await updater.update(alice, "app", { code: code("v2") });
+      unremovable.add(paths.releaseDir(c.id, 1));
+      await updater.update(alice, "app", { code: code("v3") });
+      expect(releases.list(c.id).map((r) => r.number)).toEqual([3, 2, 1]);
+      expect(ledger.usage("alice").codeBytes).toBe(bytesOf(c.id));
+      unremovable.clear();
+      await updater.update(alice, "app", { code: code("v4") });
+      expect(releases.list(c.id).map((r) => r.number)).toEqual([4, 3]);
+      expect((await fs.readdir(join(paths.codeDir(c.id), "releases"))).sort()).toEqual(["3", "4"]);
+    });
+  });
+
+  describe("what a failed gate says about the workload's error", () => {
+    it("sanitises it, then redacts it with the owner's secrets: no escape, and no secret split by one", async () => {
+      const secret = "canary-s3cr3t-51d7e0";
+      await manager.create(
+        alice,
+        ContainerSpec.parse({ name: "app", code: code("v1"), secretEnv: { KEY: secret }, waitReady: false }),
+      );
+      // An error whose message quotes what the workload answered.
+      const split = `${secret.slice(0, 5)}\x1b[0m${secret.slice(5)}`;
+      healthAnswer = () =>
+        Promise.reject(new BerthError("WORKLOAD_ERROR", `health failed: ${split} \x1b]0;pwned\x07\x9b2J`));
+      const failed = await updater
+        .update(alice, "app", { code: code("v2"), healthCheck: { request: { health: true } } })
+        .catch((err: unknown) => err);
+      expect(failed).toMatchObject({ code: "UPDATE_ROLLED_BACK", details: { cause: "health_error" } });
+      const { message } = failed as BerthError;
+      expect(message).toContain("its health check failed: health failed: [REDACTED]");
+      expect(message).not.toContain("s3cr3t");
+      const controls = [...message].filter((c) => {
+        const code = c.charCodeAt(0);
+        return code < 0x20 || (code >= 0x7f && code <= 0x9f);
+      });
+      expect(controls).toEqual([]);
+    });
+  });
+});
