@@ -7,14 +7,14 @@ import { inView } from "./code-unit-view.ts";
  * index, updated in place: nothing is ever rebuilt.
  *
  * A value of length L is filed under the hash of its first W characters, W
- * the largest power of two ≤ L (its "tier"); finding scans the text once per
+ * the largest power of two ≤ min(L, 32) (its "tier"); finding scans the text once per
  * tier in use with a rolling hash of that window, and checks the values filed
  * under each hash seen. So:
  *   - adding or removing a value costs time in proportion to its length (one
  *     hash, one map entry), whatever the set holds: a create or a delete
  *     costs what it changes, and no change ever stalls a later line;
- *   - finding costs time linear in the text per tier in use (at most one tier
- *     per power of two up to the longest value: 2–4 in practice), plus the
+ *   - finding costs time linear in the text per tier in use (at most six:
+ *     2–3 in practice), plus the
  *     values checked where a hash matched;
  *   - memory is one map entry per value; the values themselves are the
  *     strings berth holds anyway.
@@ -33,7 +33,7 @@ import { inView } from "./code-unit-view.ts";
  * expression is ever made from a secret.
  */
 export class SecretMatcher {
-  /** tiers[t] holds the values whose view length is in [2^t, 2^(t+1)). */
+  /** tiers[t] holds the values filed under their first 2^t characters. */
   readonly #tiers: Array<Tier | undefined> = [];
   /** How many values of each length: `longest` must shrink when the longest goes. */
   readonly #lengths = new Map<number, number>();
@@ -99,18 +99,27 @@ export class SecretMatcher {
    */
   collect(view: string, ranges: number[], budget: number): boolean {
     if (this.#size === 0) return true;
-    const work = { left: WORK_PER_UNIT * view.length + WORK_FLOOR };
-    for (const tier of this.#tiers) {
-      if (tier !== undefined && !tier.collect(view, ranges, budget, work)) return false;
-    }
+    const scan: Scan = {
+      text: view,
+      ranges,
+      budget,
+      work: WORK_PER_UNIT * view.length + WORK_FLOOR,
+      prefix: undefined,
+    };
+    for (const tier of this.#tiers) if (tier !== undefined && !tier.collect(scan)) return false;
     return true;
   }
 }
 
-/** Characters a check may compare per character of text before collect gives up; legitimate text needs about one per tier. */
-const WORK_PER_UNIT = 64;
-/** …plus this many, so that a short text may still hold a whole 8 KiB secret several times over. */
-const WORK_FLOOR = 128 * 1024;
+/**
+ * Candidate checks allowed per character of text before collect gives up
+ * (a real hit also costs its length / 64, for the comparison that confirms
+ * it). Ordinary text makes a check only where a window hash matched: far
+ * fewer than one per character.
+ */
+const WORK_PER_UNIT = 16;
+/** …plus this many, for short texts. */
+const WORK_FLOOR = 1024;
 
 /**
  * The modulus: the largest prime below 2^30, so that every hash is a small
@@ -121,20 +130,112 @@ const MODULUS = 1_073_741_789;
 /** Random per process, so a tenant cannot aim text at another value's hash. */
 const BASE = randomInt(1 << 16, 1 << 22);
 
+/**
+ * The widest window: longer values are filed under their first 32 characters
+ * (and told apart by length, then by value), so adding one costs a hash of at
+ * most 32 characters and finding costs at most six passes (windows 1, 2, 4,
+ * 8, 16, 32). Distinct secrets rarely share 32 characters (a PEM header and
+ * the first base64 characters do: a bucket of a few).
+ */
+const MAX_TIER = 5;
+
 function tierOf(length: number): number {
-  return 31 - Math.clz32(length);
+  return Math.min(MAX_TIER, 31 - Math.clz32(length));
+}
+
+/**
+ * x mod MODULUS for 0 ≤ x < 2^53. A floored division is several times faster
+ * than `%` on numbers past 2^31 (a call to fmod); its rounding is off by at
+ * most one multiple, which the two corrections take back.
+ */
+function mod(x: number): number {
+  const r = x - Math.floor(x / MODULUS) * MODULUS;
+  return r < 0 ? r + MODULUS : r >= MODULUS ? r - MODULUS : r;
 }
 
 function hashOf(text: string, from: number, window: number): number {
   let h = 0;
-  for (let i = from; i < from + window; i++) h = (h * BASE + text.charCodeAt(i)) % MODULUS;
+  for (let i = from; i < from + window; i++) h = mod(h * BASE + text.charCodeAt(i));
   return h;
 }
 
-/** One value, or (rarely: values sharing their first `window` characters, or a hash collision) values by length. */
-type Bucket = string | Map<number, Set<string>>;
+/** a · b mod MODULUS for a, b < MODULUS, exactly: split a so that no product reaches 2^53. */
+function mulMod(a: number, b: number): number {
+  return mod(mod((a >>> 15) * b) * 32768 + (a & 32767) * b);
+}
 
-/** The values whose view length is in [window, 2 · window). */
+/**
+ * A value with its whole hash and BASE^length, so that a candidate is checked
+ * in constant time. Worked out when first needed (hash −1 until then): most
+ * values sit alone in their bucket and short ones are compared directly.
+ */
+interface Entry {
+  readonly value: string;
+  hash: number;
+  power: number;
+}
+
+function entryOf(value: string): Entry {
+  return { value, hash: -1, power: 1 };
+}
+
+function hashed(entry: Entry): Entry {
+  if (entry.hash >= 0) return entry;
+  let hash = 0;
+  let power = 1;
+  for (let i = 0; i < entry.value.length; i++) {
+    hash = mod(hash * BASE + entry.value.charCodeAt(i));
+    power = mod(power * BASE);
+  }
+  entry.hash = hash;
+  entry.power = power;
+  return entry;
+}
+
+/**
+ * The hashes of every prefix of a text, made once per text and only when a
+ * window hash matched: the hash of any substring is then a constant-time
+ * computation, so a candidate is checked in constant time and compared
+ * character by character only when it is (almost surely) there.
+ */
+class PrefixHashes {
+  readonly #prefix: Int32Array;
+
+  constructor(text: string) {
+    this.#prefix = new Int32Array(text.length + 1);
+    let h = 0;
+    for (let i = 0; i < text.length; i++) {
+      h = mod(h * BASE + text.charCodeAt(i));
+      this.#prefix[i + 1] = h;
+    }
+  }
+
+  /** The hash of text[from, from + length), given power = BASE^length. */
+  of(from: number, length: number, power: number): number {
+    const end = this.#prefix[from + length] as number;
+    return mod(end + MODULUS - mulMod(this.#prefix[from] as number, power));
+  }
+}
+
+/**
+ * Where the values filed under one window hash are: one entry (almost always),
+ * or — values sharing their first `window` characters, or a window collision —
+ * entries by length, then by whole hash (a list: two values of one length
+ * may share a whole hash too).
+ */
+type Bucket = Entry | Map<number, Map<number, Entry[]>>;
+
+/** The state of one collect call, shared by the tiers. */
+interface Scan {
+  text: string;
+  ranges: number[];
+  budget: number;
+  /** Checks left before the text counts as probing. */
+  work: number;
+  prefix: PrefixHashes | undefined;
+}
+
+/** The values filed under their first `window` characters: view length in [window, 2 · window), or ≥ 32 for the last tier. */
 class Tier {
   readonly #window: number;
   /** BASE^(window − 1) mod MODULUS: the weight of the character that leaves the window. */
@@ -145,21 +246,23 @@ class Tier {
   constructor(window: number) {
     this.#window = window;
     let top = 1;
-    for (let i = 1; i < window; i++) top = (top * BASE) % MODULUS;
+    for (let i = 1; i < window; i++) top = mod(top * BASE);
     this.#top = top;
   }
 
   add(value: string): boolean {
     const h = hashOf(value, 0, this.#window);
     const bucket = this.#buckets.get(h);
+    const entry = entryOf(value);
     if (bucket === undefined) {
-      this.#buckets.set(h, value);
-    } else if (typeof bucket === "string") {
-      if (bucket === value) return false;
-      const byLength = new Map<number, Set<string>>([[bucket.length, new Set([bucket])]]);
-      addByLength(byLength, value);
+      this.#buckets.set(h, entry);
+    } else if (isEntry(bucket)) {
+      if (bucket.value === value) return false;
+      const byLength = new Map<number, Map<number, Entry[]>>();
+      file(byLength, bucket);
+      file(byLength, entry);
       this.#buckets.set(h, byLength);
-    } else if (!addByLength(bucket, value)) {
+    } else if (!file(bucket, entry)) {
       return false;
     }
     this.size++;
@@ -170,63 +273,104 @@ class Tier {
     const h = hashOf(value, 0, this.#window);
     const bucket = this.#buckets.get(h);
     if (bucket === undefined) return false;
-    if (typeof bucket === "string") {
-      if (bucket !== value) return false;
+    if (isEntry(bucket)) {
+      if (bucket.value !== value) return false;
       this.#buckets.delete(h);
     } else {
-      const same = bucket.get(value.length);
-      if (!same?.delete(value)) return false;
-      if (same.size === 0) bucket.delete(value.length);
-      const [first] = bucket.values();
-      if (first === undefined) this.#buckets.delete(h);
-      else if (bucket.size === 1 && first.size === 1) this.#buckets.set(h, [...first][0] as string);
+      const entry = hashed(entryOf(value));
+      const byHash = bucket.get(value.length);
+      const same = byHash?.get(entry.hash);
+      const at = same?.findIndex((e) => e.value === value) ?? -1;
+      if (byHash === undefined || same === undefined || at < 0) return false;
+      same.splice(at, 1);
+      if (same.length === 0) byHash.delete(entry.hash);
+      if (byHash.size === 0) bucket.delete(value.length);
+      if (bucket.size === 0) this.#buckets.delete(h);
+      else if (bucket.size === 1) {
+        const [only] = bucket.values();
+        const [list] = only?.values() ?? [];
+        if (only?.size === 1 && list?.length === 1) this.#buckets.set(h, list[0] as Entry);
+      }
     }
     this.size--;
     return true;
   }
 
-  collect(text: string, ranges: number[], budget: number, work: { left: number }): boolean {
+  collect(scan: Scan): boolean {
     const window = this.#window;
+    const text = scan.text;
     const n = text.length;
     if (n < window) return true;
     const buckets = this.#buckets;
     let h = hashOf(text, 0, window);
     for (let i = 0; ; i++) {
       const bucket = buckets.get(h);
-      if (bucket !== undefined) {
-        if (typeof bucket === "string") {
-          work.left -= bucket.length;
-          if (work.left < 0) return false;
-          if (text.startsWith(bucket, i)) {
-            if (ranges.length >= budget * 2) return false;
-            ranges.push(i, i + bucket.length);
-          }
-        } else {
-          for (const [length, values] of bucket) {
-            if (i + length > n) continue;
-            work.left -= length;
-            if (work.left < 0) return false;
-            if (values.has(text.slice(i, i + length))) {
-              if (ranges.length >= budget * 2) return false;
-              ranges.push(i, i + length);
-            }
-          }
-        }
-      }
+      if (bucket !== undefined && !check(scan, i, bucket)) return false;
       if (i + window >= n) return true;
-      h = (h + MODULUS - ((text.charCodeAt(i) * this.#top) % MODULUS)) % MODULUS;
-      h = (h * BASE + text.charCodeAt(i + window)) % MODULUS;
+      h = mod(h + MODULUS - mod(text.charCodeAt(i) * this.#top));
+      h = mod(h * BASE + text.charCodeAt(i + window));
     }
   }
 }
 
-function addByLength(byLength: Map<number, Set<string>>, value: string): boolean {
-  let same = byLength.get(value.length);
-  if (same === undefined) {
-    same = new Set();
-    byLength.set(value.length, same);
+function isEntry(bucket: Bucket): bucket is Entry {
+  return !(bucket instanceof Map);
+}
+
+function file(byLength: Map<number, Map<number, Entry[]>>, unhashed: Entry): boolean {
+  const entry = hashed(unhashed);
+  let byHash = byLength.get(entry.value.length);
+  if (byHash === undefined) {
+    byHash = new Map();
+    byLength.set(entry.value.length, byHash);
   }
-  if (same.has(value)) return false;
-  same.add(value);
+  const same = byHash.get(entry.hash);
+  if (same === undefined) {
+    byHash.set(entry.hash, [entry]);
+    return true;
+  }
+  if (same.some((e) => e.value === entry.value)) return false;
+  same.push(entry);
   return true;
 }
+
+/** Checks the values filed under the window hash seen at `at`; false when the text is probing. */
+function check(scan: Scan, at: number, bucket: Bucket): boolean {
+  const n = scan.text.length;
+  if (isEntry(bucket)) return at + bucket.value.length > n || checkEntry(scan, at, bucket);
+  for (const [length, byHash] of bucket) {
+    if (at + length > n) continue;
+    scan.prefix ??= new PrefixHashes(scan.text);
+    scan.work -= 1;
+    if (scan.work < 0) return false;
+    const [first] = byHash.values();
+    if (first === undefined) continue;
+    const same = byHash.get(scan.prefix.of(at, length, hashed(first[0] as Entry).power));
+    if (same === undefined) continue;
+    for (const entry of same) if (!checkEntry(scan, at, entry)) return false;
+  }
+  return true;
+}
+
+/** Lists the entry if it is at `at`; false when the text is probing. */
+function checkEntry(scan: Scan, at: number, entry: Entry): boolean {
+  scan.work -= 1;
+  if (scan.work < 0) return false;
+  const length = entry.value.length;
+  if (length > DIRECT_COMPARE) {
+    // Whole hashes first: comparing characters at every position of a
+    // periodic text ("kkkk…" against a long "kkk…k!") would be quadratic.
+    scan.prefix ??= new PrefixHashes(scan.text);
+    if (scan.prefix.of(at, length, hashed(entry).power) !== entry.hash) return true;
+    // Almost surely there; the comparison makes it certain, once per real hit.
+    scan.work -= length / DIRECT_COMPARE;
+    if (scan.work < 0) return false;
+  }
+  if (!scan.text.startsWith(entry.value, at)) return true;
+  if (scan.ranges.length >= scan.budget * 2) return false;
+  scan.ranges.push(at, at + length);
+  return true;
+}
+
+/** Values up to this long are compared directly: it costs about what hashing them would. */
+const DIRECT_COMPARE = 64;
