@@ -69,6 +69,14 @@ describe("SecretMatcher", () => {
     expect(found(matcher, `${prefix}${"x".repeat(500)}`)).toEqual(["0-32", "0-532"]);
   });
 
+  it("costs one lookup per length where many values share a prefix: a tenant's thousand secrets starting with 'creating' cannot make a line of 'creating' expensive", () => {
+    const values = Array.from({ length: 1000 }, (_, i) => `creating-${i.toString().padStart(4, "0")}`);
+    const matcher = new SecretMatcher(values);
+    const text = "creating container web; ".repeat(170);
+    expect(found(matcher, text)).toEqual([]);
+    expect(found(matcher, `${text}creating-0042`)).toEqual([`${text.length}-${text.length + 13}`]);
+  });
+
   it("finds a long value in a periodic text without comparing it at every position", () => {
     const big = `${"k".repeat(32_767)}!`;
     const matcher = new SecretMatcher([big]);

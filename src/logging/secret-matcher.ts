@@ -220,10 +220,12 @@ class PrefixHashes {
 /**
  * Where the values filed under one window hash are: one entry (almost always),
  * or — values sharing their first `window` characters, or a window collision —
- * entries by length, then by whole hash (a list: two values of one length
- * may share a whole hash too).
+ * groups by length. A group is one entry, or (values of one length sharing
+ * their first characters: PKCS#8 keys of one size) entries by whole hash, so
+ * a hit costs one lookup per length however many values share a prefix.
  */
-type Bucket = Entry | Map<number, Map<number, Entry[]>>;
+type Group = Entry | Map<number, Entry[]>;
+type Bucket = Entry | Map<number, Group>;
 
 /** The state of one collect call, shared by the tiers. */
 interface Scan {
@@ -258,11 +260,10 @@ class Tier {
       this.#buckets.set(h, entry);
     } else if (isEntry(bucket)) {
       if (bucket.value === value) return false;
-      const byLength = new Map<number, Map<number, Entry[]>>();
-      file(byLength, bucket);
-      file(byLength, entry);
+      const byLength = new Map<number, Group>([[bucket.value.length, bucket]]);
+      fileByLength(byLength, entry);
       this.#buckets.set(h, byLength);
-    } else if (!file(bucket, entry)) {
+    } else if (!fileByLength(bucket, entry)) {
       return false;
     }
     this.size++;
@@ -277,20 +278,10 @@ class Tier {
       if (bucket.value !== value) return false;
       this.#buckets.delete(h);
     } else {
-      const entry = hashed(entryOf(value));
-      const byHash = bucket.get(value.length);
-      const same = byHash?.get(entry.hash);
-      const at = same?.findIndex((e) => e.value === value) ?? -1;
-      if (byHash === undefined || same === undefined || at < 0) return false;
-      same.splice(at, 1);
-      if (same.length === 0) byHash.delete(entry.hash);
-      if (byHash.size === 0) bucket.delete(value.length);
-      if (bucket.size === 0) this.#buckets.delete(h);
-      else if (bucket.size === 1) {
-        const [only] = bucket.values();
-        const [list] = only?.values() ?? [];
-        if (only?.size === 1 && list?.length === 1) this.#buckets.set(h, list[0] as Entry);
-      }
+      if (!unfileByLength(bucket, value)) return false;
+      const [only] = bucket.values();
+      if (only === undefined) this.#buckets.delete(h);
+      else if (bucket.size === 1 && isEntry(only)) this.#buckets.set(h, only);
     }
     this.size--;
     return true;
@@ -313,17 +304,30 @@ class Tier {
   }
 }
 
-function isEntry(bucket: Bucket): bucket is Entry {
-  return !(bucket instanceof Map);
+function isEntry(item: Entry | Map<number, unknown>): item is Entry {
+  return !(item instanceof Map);
 }
 
-function file(byLength: Map<number, Map<number, Entry[]>>, unhashed: Entry): boolean {
-  const entry = hashed(unhashed);
-  let byHash = byLength.get(entry.value.length);
-  if (byHash === undefined) {
-    byHash = new Map();
-    byLength.set(entry.value.length, byHash);
+function fileByLength(byLength: Map<number, Group>, entry: Entry): boolean {
+  const length = entry.value.length;
+  const group = byLength.get(length);
+  if (group === undefined) {
+    byLength.set(length, entry);
+    return true;
   }
+  if (isEntry(group)) {
+    if (group.value === entry.value) return false;
+    const byHash = new Map<number, Entry[]>();
+    fileByHash(byHash, group);
+    fileByHash(byHash, entry);
+    byLength.set(length, byHash);
+    return true;
+  }
+  return fileByHash(group, entry);
+}
+
+function fileByHash(byHash: Map<number, Entry[]>, unhashed: Entry): boolean {
+  const entry = hashed(unhashed);
   const same = byHash.get(entry.hash);
   if (same === undefined) {
     byHash.set(entry.hash, [entry]);
@@ -334,18 +338,42 @@ function file(byLength: Map<number, Map<number, Entry[]>>, unhashed: Entry): boo
   return true;
 }
 
+function unfileByLength(byLength: Map<number, Group>, value: string): boolean {
+  const group = byLength.get(value.length);
+  if (group === undefined) return false;
+  if (isEntry(group)) {
+    if (group.value !== value) return false;
+    byLength.delete(value.length);
+    return true;
+  }
+  const { hash } = hashed(entryOf(value));
+  const same = group.get(hash);
+  const at = same?.findIndex((e) => e.value === value) ?? -1;
+  if (same === undefined || at < 0) return false;
+  same.splice(at, 1);
+  if (same.length === 0) group.delete(hash);
+  const [only] = group.values();
+  if (only === undefined) byLength.delete(value.length);
+  else if (group.size === 1 && only.length === 1) byLength.set(value.length, only[0] as Entry);
+  return true;
+}
+
 /** Checks the values filed under the window hash seen at `at`; false when the text is probing. */
 function check(scan: Scan, at: number, bucket: Bucket): boolean {
   const n = scan.text.length;
   if (isEntry(bucket)) return at + bucket.value.length > n || checkEntry(scan, at, bucket);
-  for (const [length, byHash] of bucket) {
+  for (const [length, group] of bucket) {
     if (at + length > n) continue;
-    scan.prefix ??= new PrefixHashes(scan.text);
+    if (isEntry(group)) {
+      if (!checkEntry(scan, at, group)) return false;
+      continue;
+    }
     scan.work -= 1;
     if (scan.work < 0) return false;
-    const [first] = byHash.values();
+    const [first] = group.values();
     if (first === undefined) continue;
-    const same = byHash.get(scan.prefix.of(at, length, hashed(first[0] as Entry).power));
+    scan.prefix ??= new PrefixHashes(scan.text);
+    const same = group.get(scan.prefix.of(at, length, hashed(first[0] as Entry).power));
     if (same === undefined) continue;
     for (const entry of same) if (!checkEntry(scan, at, entry)) return false;
   }
