@@ -242,6 +242,8 @@ class Tier {
   readonly #window: number;
   /** BASE^(window − 1) mod MODULUS: the weight of the character that leaves the window. */
   readonly #top: number;
+  /** MODULUS − c · top mod MODULUS for each ASCII c (almost every code unit of a view): one `mod` per step instead of three. */
+  readonly #leaving = new Float64Array(128);
   readonly #buckets = new Map<number, Bucket>();
   size = 0;
 
@@ -250,6 +252,7 @@ class Tier {
     let top = 1;
     for (let i = 1; i < window; i++) top = mod(top * BASE);
     this.#top = top;
+    for (let c = 0; c < 128; c++) this.#leaving[c] = MODULUS - mod(c * top);
   }
 
   add(value: string): boolean {
@@ -298,8 +301,10 @@ class Tier {
       const bucket = buckets.get(h);
       if (bucket !== undefined && !check(scan, i, bucket)) return false;
       if (i + window >= n) return true;
-      h = mod(h + MODULUS - mod(text.charCodeAt(i) * this.#top));
-      h = mod(h * BASE + text.charCodeAt(i + window));
+      const out = text.charCodeAt(i);
+      const leaving = out < 128 ? (this.#leaving[out] as number) : MODULUS - mod(out * this.#top);
+      // (h + leaving) < 2^31 and BASE < 2^22: the product stays exact.
+      h = mod((h + leaving) * BASE + text.charCodeAt(i + window));
     }
   }
 }
