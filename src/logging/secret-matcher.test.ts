@@ -93,6 +93,19 @@ describe("SecretMatcher", () => {
     expect(matcher.collect(`${"a".repeat(40)}!`, [], 1e9)).toBe(true);
   });
 
+  it("keeps finding every value held while thousands come and go (its filter grows and is rebuilt)", () => {
+    const value = (i: number) => `v-${i.toString(36).padStart(5, "0")}-${"z".repeat(i % 40)}`;
+    const matcher = new SecretMatcher();
+    for (let i = 0; i < 5000; i++) matcher.add(value(i));
+    for (let i = 0; i < 5000; i++) if (i % 5 !== 0) matcher.remove(value(i));
+    for (let i = 5000; i < 6000; i++) matcher.add(value(i));
+    expect(matcher.size).toBe(2000);
+    for (let i = 0; i < 6000; i += 7) {
+      const held = i >= 5000 || i % 5 === 0;
+      expect(found(matcher, `<${value(i)}>`)).toEqual(held ? [`1-${1 + value(i).length}`] : []);
+    }
+  });
+
   it("knows its longest value as values come and go", () => {
     const matcher = new SecretMatcher(["short-one", "x".repeat(100)]);
     expect(matcher.longest).toBe(100);

@@ -245,6 +245,16 @@ class Tier {
   /** MODULUS − c · top mod MODULUS for each ASCII c (almost every code unit of a view): one `mod` per step instead of three. */
   readonly #leaving = new Float64Array(128);
   readonly #buckets = new Map<number, Bucket>();
+  /**
+   * One bit per hash modulo its length, set for every bucket: most positions
+   * of a text are turned away by a bit test instead of a map lookup. Grown
+   * fourfold (and rebuilt) when the buckets reach a quarter of its bits, and
+   * rebuilt when as many buckets went as there are left — amortised, each
+   * bucket costs a few bit sets.
+   */
+  #filter = new Uint8Array(FILTER_MIN_BITS / 8);
+  #mask = FILTER_MIN_BITS - 1;
+  #goneSinceFilter = 0;
   size = 0;
 
   constructor(window: number) {
@@ -261,6 +271,7 @@ class Tier {
     const entry = entryOf(value);
     if (bucket === undefined) {
       this.#buckets.set(h, entry);
+      this.#mark(h);
     } else if (isEntry(bucket)) {
       if (bucket.value === value) return false;
       const byLength = new Map<number, Group>([[bucket.value.length, bucket]]);
@@ -279,15 +290,35 @@ class Tier {
     if (bucket === undefined) return false;
     if (isEntry(bucket)) {
       if (bucket.value !== value) return false;
-      this.#buckets.delete(h);
+      this.#drop(h);
     } else {
       if (!unfileByLength(bucket, value)) return false;
       const [only] = bucket.values();
-      if (only === undefined) this.#buckets.delete(h);
+      if (only === undefined) this.#drop(h);
       else if (bucket.size === 1 && isEntry(only)) this.#buckets.set(h, only);
     }
     this.size--;
     return true;
+  }
+
+  #mark(h: number): void {
+    if (this.#buckets.size * 4 > this.#mask + 1) this.#rebuildFilter();
+    else setBit(this.#filter, this.#mask, h);
+  }
+
+  #drop(h: number): void {
+    this.#buckets.delete(h);
+    if (++this.#goneSinceFilter > this.#buckets.size && this.#mask + 1 > FILTER_MIN_BITS)
+      this.#rebuildFilter();
+  }
+
+  #rebuildFilter(): void {
+    let bits = FILTER_MIN_BITS;
+    while (this.#buckets.size * 4 > bits) bits *= 4;
+    this.#filter = new Uint8Array(bits / 8);
+    this.#mask = bits - 1;
+    this.#goneSinceFilter = 0;
+    for (const h of this.#buckets.keys()) setBit(this.#filter, this.#mask, h);
   }
 
   collect(scan: Scan): boolean {
@@ -296,10 +327,14 @@ class Tier {
     const n = text.length;
     if (n < window) return true;
     const buckets = this.#buckets;
+    const filter = this.#filter;
+    const mask = this.#mask;
     let h = hashOf(text, 0, window);
     for (let i = 0; ; i++) {
-      const bucket = buckets.get(h);
-      if (bucket !== undefined && !check(scan, i, bucket)) return false;
+      if (((filter[(h & mask) >>> 3] as number) >>> (h & 7)) & 1) {
+        const bucket = buckets.get(h);
+        if (bucket !== undefined && !check(scan, i, bucket)) return false;
+      }
       if (i + window >= n) return true;
       const out = text.charCodeAt(i);
       const leaving = out < 128 ? (this.#leaving[out] as number) : MODULUS - mod(out * this.#top);
@@ -307,6 +342,11 @@ class Tier {
       h = mod((h + leaving) * BASE + text.charCodeAt(i + window));
     }
   }
+}
+
+function setBit(filter: Uint8Array, mask: number, h: number): void {
+  const at = (h & mask) >>> 3;
+  filter[at] = (filter[at] as number) | (1 << (h & 7));
 }
 
 function isEntry(item: Entry | Map<number, unknown>): item is Entry {
@@ -404,6 +444,9 @@ function checkEntry(scan: Scan, at: number, entry: Entry): boolean {
   scan.ranges.push(at, at + length);
   return true;
 }
+
+/** The smallest filter: 128 bytes (an owner with a few secrets), enough for 256 buckets before it grows. */
+const FILTER_MIN_BITS = 1 << 10;
 
 /** Values up to this long are compared directly: it costs about what hashing them would. */
 const DIRECT_COMPARE = 64;

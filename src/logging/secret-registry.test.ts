@@ -164,13 +164,15 @@ describe("SecretRegistry", () => {
     const costs: number[] = [];
     for (let round = 0; round < 20; round++) {
       const created = environment();
-      const started = performance.now();
+      // CPU time, not wall time: other processes on a busy machine do not count against us.
+      const started = process.cpuUsage();
       secrets.addEnvironment("alice", undefined, created);
       secrets.system.redactString("created container");
       secrets.forOwner("alice").redactString("output line");
       secrets.removeEnvironment("alice", undefined, held.shift());
       secrets.system.redactString("deleted container");
-      costs.push(performance.now() - started);
+      const used = process.cpuUsage(started);
+      costs.push((used.user + used.system) / 1000);
       held.push(created);
     }
     costs.sort((a, b) => a - b);

@@ -43,14 +43,15 @@ describe("SecretSet", () => {
 
   it("costs a change what it changes: adding and removing one value does not grow with the set", () => {
     const time = (set: SecretSet, r: Redactor) => {
-      const started = performance.now();
+      const started = process.cpuUsage();
       for (let i = 0; i < 200; i++) {
         set.add(`churn-${i}-${"y".repeat(60)}`);
         r.redactString("a system log line");
         set.remove(`churn-${i}-${"y".repeat(60)}`);
         r.redactString("a system log line");
       }
-      return performance.now() - started;
+      const used = process.cpuUsage(started);
+      return (used.user + used.system) / 1000;
     };
     const small = new SecretSet();
     const large = new SecretSet();
