@@ -7,17 +7,18 @@ import { inView } from "./code-unit-view.ts";
  * index, updated in place: nothing is ever rebuilt.
  *
  * A value of length L is filed under the hash of its first W characters, W
- * the largest power of two ≤ min(L, 32) (its "tier"); finding scans the text once per
- * tier in use with a rolling hash of that window, and checks the values filed
- * under each hash seen. So:
- *   - adding or removing a value costs time in proportion to its length (one
- *     hash, one map entry), whatever the set holds: a create or a delete
- *     costs what it changes, and no change ever stalls a later line;
- *   - finding costs time linear in the text per tier in use (at most six:
- *     2–3 in practice), plus the
- *     values checked where a hash matched;
- *   - memory is one map entry per value; the values themselves are the
- *     strings berth holds anyway.
+ * the largest power of two ≤ min(L, 32) (its "tier"); finding scans the text
+ * once per tier in use with a rolling hash of that window, and checks the
+ * values filed under each hash seen. So:
+ *   - adding or removing a value costs time in proportion to its length at
+ *     most (a hash of ≤ 32 characters, one map entry), whatever the set
+ *     holds: a create or a delete costs what it changes, and no change ever
+ *     stalls a later line;
+ *   - finding costs time linear in the text per tier in use (at most six,
+ *     two or three in practice), plus the values checked where a hash
+ *     matched;
+ *   - memory is one map entry per value and a few bits per bucket; the
+ *     values themselves are the strings berth holds anyway.
  *
  * The former Aho–Corasick automaton (modern-ahocorasick) cost about 0.4 ms per
  * KiB of secrets to build and hundreds of bytes per character held: 13 s and
@@ -27,8 +28,8 @@ import { inView } from "./code-unit-view.ts";
  * so a hash hit costs one lookup per distinct length there (a tenant who
  * registers a thousand secrets that all begin with "creating" costs at most
  * eight lookups per "creating" printed, not a thousand). A text that makes
- * the index check more than a few dozen characters per character of text (or
- * hit more often than the caller's budget) is someone probing the matcher:
+ * the index check more than WORK_PER_UNIT candidates per character of text
+ * (or hit more often than the caller's budget) is someone probing the matcher:
  * `collect` gives up and the caller hides the whole text. No regular
  * expression is ever made from a secret.
  */
