@@ -30,11 +30,12 @@ export interface OwnerRedactors {
  * registers "Created" as a secret and blanks the word out of alice's feed.
  * The operators' system log is redacted with everything (`system`).
  *
- * Each owner's matcher is built lazily from that owner's set alone and
- * rebuilt only when that set changes, so an owner's redaction costs the same
- * whether other owners hold ten secrets or ten thousand, and one owner's
- * create or delete rebuilds nobody else's. The system set is large by nature;
- * SecretSet amortises its rebuilds (see there).
+ * Each owner's matcher holds that owner's set alone, so an owner's redaction
+ * costs the same whether other owners hold ten secrets or ten thousand. No
+ * matcher is ever rebuilt: each is an index updated in place (see
+ * secret-matcher.ts), so a create or a delete costs time in proportion to the
+ * forms it adds or removes — once in the owner's set, once in the system
+ * set — whatever anyone else holds, and no later line waits for a build.
  *
  * @example
  *   registry.addEnvironment("alice", { DB_PASSWORD: "s3cr3t-db" }, { STRIPE: "sk_live_x" });

@@ -1,0 +1,117 @@
+import { describe, expect, it } from "vitest";
+import { codeUnitView } from "./code-unit-view.ts";
+import { SecretMatcher } from "./secret-matcher.ts";
+
+/** A small deterministic generator, so a failure can be replayed. */
+function random(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 1_103_515_245 + 12_345) % 2 ** 31;
+    return s / 2 ** 31;
+  };
+}
+
+function draw(next: () => number, alphabet: string, length: number): string {
+  let out = "";
+  for (let i = 0; i < length; i++) out += alphabet[Math.floor(next() * alphabet.length)];
+  return out;
+}
+
+/** Every occurrence of every value, overlapping ones included, found the slow and obvious way (in view offsets). */
+function naive(values: Iterable<string>, text: string): string[] {
+  const view = codeUnitView(text).text;
+  const out: string[] = [];
+  for (const value of values) {
+    const v = codeUnitView(value).text;
+    for (let at = view.indexOf(v); at >= 0; at = view.indexOf(v, at + 1)) out.push(`${at}-${at + v.length}`);
+  }
+  return out.sort();
+}
+
+function found(matcher: SecretMatcher, text: string): string[] {
+  const ranges: number[] = [];
+  expect(matcher.collect(codeUnitView(text).text, ranges, 1e9)).toBe(true);
+  const out: string[] = [];
+  for (let i = 0; i < ranges.length; i += 2) out.push(`${ranges[i]}-${ranges[i + 1]}`);
+  return out.sort();
+}
+
+describe("SecretMatcher", () => {
+  it("finds exactly what a naive search finds, overlapping hits included, for values of every length, as values come and go", () => {
+    // A two-letter alphabet makes values share prefixes and overlap all the time; "é€" exercises the code-unit view.
+    for (const alphabet of ["ab", "aé€\r"]) {
+      const next = random(alphabet.length);
+      const matcher = new SecretMatcher();
+      const held = new Set<string>();
+      for (let round = 0; round < 300; round++) {
+        const value = draw(next, alphabet, 1 + Math.floor(next() * 70));
+        if (held.has(value)) {
+          matcher.remove(value);
+          held.delete(value);
+        } else {
+          matcher.add(value);
+          held.add(value);
+        }
+        const text = draw(next, alphabet, Math.floor(next() * 200)) + (next() < 0.5 ? value : "");
+        expect(found(matcher, text)).toEqual(naive(held, text));
+        expect(matcher.size).toBe(held.size);
+      }
+    }
+  });
+
+  it("tells apart values that share their first 32 characters, whatever their lengths", () => {
+    const prefix = "-----BEGIN PRIVATE KEY-----\nMIIE";
+    const values = [`${prefix}one`, `${prefix}two`, `${prefix}three`, `${prefix}${"x".repeat(500)}`, prefix];
+    const matcher = new SecretMatcher(values);
+    expect(found(matcher, `${prefix}two ${prefix}thre`)).toEqual(naive(values, `${prefix}two ${prefix}thre`));
+    matcher.remove(`${prefix}two`);
+    expect(found(matcher, `${prefix}two`)).toEqual(["0-32"]);
+    expect(found(matcher, `${prefix}${"x".repeat(500)}`)).toEqual(["0-32", "0-532"]);
+  });
+
+  it("costs one lookup per length where many values share a prefix: a tenant's thousand secrets starting with 'creating' cannot make a line of 'creating' expensive", () => {
+    const values = Array.from({ length: 1000 }, (_, i) => `creating-${i.toString().padStart(4, "0")}`);
+    const matcher = new SecretMatcher(values);
+    const text = "creating container web; ".repeat(170);
+    expect(found(matcher, text)).toEqual([]);
+    expect(found(matcher, `${text}creating-0042`)).toEqual([`${text.length}-${text.length + 13}`]);
+  });
+
+  it("finds a long value in a periodic text without comparing it at every position", () => {
+    const big = `${"k".repeat(32_767)}!`;
+    const matcher = new SecretMatcher([big]);
+    const text = `${"k".repeat(100_000)}!`;
+    const started = performance.now();
+    expect(found(matcher, text)).toEqual([`${100_001 - big.length}-100001`]);
+    expect(performance.now() - started).toBeLessThan(200);
+  });
+
+  it("gives up on a text that makes it check many values at every position (the caller hides it whole)", () => {
+    // 600 values sharing their first 32 characters, of 600 lengths: each position of a long run of "a" checks them all.
+    const matcher = new SecretMatcher(Array.from({ length: 600 }, (_, i) => `${"a".repeat(32 + i)}!`));
+    expect(matcher.collect("a".repeat(4096), [], 1e9)).toBe(false);
+    expect(matcher.collect(`${"a".repeat(40)}!`, [], 1e9)).toBe(true);
+  });
+
+  it("keeps finding every value held while thousands come and go (its filter grows and is rebuilt)", () => {
+    const value = (i: number) => `v-${i.toString(36).padStart(5, "0")}-${"z".repeat(i % 40)}`;
+    const matcher = new SecretMatcher();
+    for (let i = 0; i < 5000; i++) matcher.add(value(i));
+    for (let i = 0; i < 5000; i++) if (i % 5 !== 0) matcher.remove(value(i));
+    for (let i = 5000; i < 6000; i++) matcher.add(value(i));
+    expect(matcher.size).toBe(2000);
+    for (let i = 0; i < 6000; i += 7) {
+      const held = i >= 5000 || i % 5 === 0;
+      expect(found(matcher, `<${value(i)}>`)).toEqual(held ? [`1-${1 + value(i).length}`] : []);
+    }
+  });
+
+  it("knows its longest value as values come and go", () => {
+    const matcher = new SecretMatcher(["short-one", "x".repeat(100)]);
+    expect(matcher.longest).toBe(100);
+    matcher.remove("x".repeat(100));
+    expect(matcher.longest).toBe(9);
+    matcher.remove("short-one");
+    expect([matcher.longest, matcher.size]).toEqual([0, 0]);
+  });
+});
