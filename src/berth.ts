@@ -123,7 +123,14 @@ export class Berth {
       if (generated.created) options.onAdminTokenCreated?.(generated.token);
     }
     // Throws TokensFileError when the tokens file is refused: berth stops with that message.
-    this.tokens = new TokenStore({ tokens: config.tokens, adminToken, file: config.tokensFile });
+    this.tokens = new TokenStore({
+      tokens: config.tokens,
+      adminToken,
+      file: config.tokensFile,
+      // The new tokens are in force by then, and the other listeners (closing revoked connections) still run.
+      onListenerError: (err) =>
+        this.log.error({ err }, "a listener of the tokens change failed; the new tokens are in force"),
+    });
     this.secrets.setTokens(this.tokens.tokens, this.tokens.adminToken);
     // Each owner's redactor follows the tokens in force: a new token is hidden from the moment it works.
     this.tokens.on("changed", ({ tokens, adminToken: admin }) => this.secrets.setTokens(tokens, admin));

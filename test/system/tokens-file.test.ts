@@ -176,6 +176,27 @@ describe("the tokens file (BERTH_TOKENS_FILE)", () => {
     expect(await ok(admin, "container:delete", { id: info.id })).toMatchObject({ deleted: true });
   });
 
+  it("closes a revoked token's connections even when another listener of the change throws, and says which failed", async () => {
+    await rewrite(`${base}carol:${CAROL}\n`);
+    const carol = await server.connect({ token: CAROL });
+    const closed = new Promise<string>((resolve) => carol.once("disconnect", resolve));
+    // Put first, ahead of the listener that closes revoked connections.
+    const failing = () => {
+      throw new Error("a listener that fails");
+    };
+    server.berth.tokens.prependListener("changed", failing);
+    try {
+      writeTokensFile(file, base);
+      expect(server.berth.reloadTokens()).toBe(true);
+      await within(5_000, "carol's connection is closed", closed);
+    } finally {
+      server.berth.tokens.off("changed", failing);
+    }
+    expect(server.logs()).toContain("a listener of the tokens change failed; the new tokens are in force");
+    expect(countLines(server.logs(), "tokens file refused")).toBe(0);
+    expect((await refusalOf(server.connect({ token: CAROL })))?.data?.code).toBe("UNAUTHORIZED");
+  });
+
   it("keeps the tokens in force when the file does not parse, and logs the line number but never the line", async () => {
     const before = countLines(server.logs(), "tokens file refused; the tokens in force stay");
     writeTokensFile(file, `alice:${TOKENS.alice}\n${CAROL}-without-owner\nbob:${TOKENS.bob}\n`);
