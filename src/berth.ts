@@ -388,8 +388,11 @@ export class Berth {
   async #protectOwnerNetworks(): Promise<void> {
     // A server that never ran outbound containers has no rules to keep, and may well have no iptables.
     const outbound = () => this.#repo.all().some((r) => r.spec.network === "outbound");
-    if (this.#closing || (!this.config.allowNetwork && !outbound())) return;
+    if (this.#closing) return;
+    // The store is read inside the try: this runs from a timer, where a failed read would be an unhandled
+    // rejection, and main.ts ends berth on those.
     try {
+      if (!this.config.allowNetwork && !outbound()) return;
       await protectOwnerNetworks(this.#docker, this.#egress, this.instanceId, this.log);
     } catch (err) {
       this.log.error(
