@@ -19,7 +19,7 @@ import {
   TOKENS,
   useTestServer,
 } from "../helpers/test-server.ts";
-import { writeTokensFile } from "../helpers/tokens-file.ts";
+import { publishTokensVersion, writeTokensFile } from "../helpers/tokens-file.ts";
 
 const CAROL = "carol-token-0123456789";
 const DAVE = "dave-token-0123456789";
@@ -317,5 +317,30 @@ describe("berth as its own process", () => {
       rmSync(dir, { recursive: true, force: true });
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("a tokens file mounted as Kubernetes and Vault Agent mount secrets (a ..data symlink swap)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "berth-k8s-"));
+  publishTokensVersion(dir, "2026_v1", `${base}carol:${CAROL}\n`);
+  const server = useTestServer({ BERTH_TOKENS: "", BERTH_TOKENS_FILE: join(dir, "tokens") });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("reloads a new version without SIGHUP: carol's revoked token is closed, alice and bob stay", async () => {
+    const [carol, alice, bob] = await Promise.all([
+      server.connect({ token: CAROL }),
+      server.connect("alice"),
+      server.connect("bob"),
+    ]);
+    const revoked = new Promise<SessionRevokedEvent>((resolve) => carol.once("session:revoked", resolve));
+    const closed = new Promise<string>((resolve) => carol.once("disconnect", resolve));
+
+    publishTokensVersion(dir, "2026_v2", `${base}dave:${DAVE}\n`);
+    await within(5_000, "carol's connection is told and closed", Promise.all([revoked, closed]));
+    expect(alice.connected && bob.connected).toBe(true);
+    expect((await refusalOf(server.connect({ token: CAROL })))?.data?.code).toBe("UNAUTHORIZED");
+    (await server.connect({ token: DAVE })).disconnect();
+    alice.disconnect();
+    bob.disconnect();
   });
 });
