@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { SessionRevokedEvent } from "../../src/api/contract.ts";
 import { Berth } from "../../src/berth.ts";
 import { loadConfig } from "../../src/config/config.ts";
-import { spawnBerth } from "../helpers/berth-process.ts";
+import { adminTokenPath } from "../../src/secrets/admin-token-file.ts";
+import { secretKeyFileBeside, spawnBerth } from "../helpers/berth-process.ts";
 import { eventually, within } from "../helpers/deadline.ts";
 import { nextStatus } from "../helpers/events.ts";
 import {
@@ -235,8 +236,17 @@ describe("berth at start-up", () => {
   /** Builds (and, should it start, closes) a berth from `env`; resolves with the message it refused with. */
   async function startRefusal(env: Record<string, string>): Promise<string> {
     const dataDir = mkdtempSync(join(tmpdir(), "bt-"));
+    // The key, and the admin token berth generates without BERTH_ADMIN_TOKEN, beside it: never in $HOME.
+    const keyDir = mkdtempSync(join(tmpdir(), "bk-"));
     try {
-      const berth = new Berth(loadConfig({ BERTH_DATA_DIR: dataDir, BERTH_LOG_LEVEL: "silent", ...env }));
+      const berth = new Berth(
+        loadConfig({
+          BERTH_DATA_DIR: dataDir,
+          BERTH_SECRET_KEY_FILE: join(keyDir, "secret.key"),
+          BERTH_LOG_LEVEL: "silent",
+          ...env,
+        }),
+      );
       await berth.close();
       await removeInstance(berth.instanceId);
       return "started";
@@ -244,6 +254,7 @@ describe("berth at start-up", () => {
       return (err as Error).message;
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
+      rmSync(keyDir, { recursive: true, force: true });
     }
   }
 
@@ -316,6 +327,9 @@ describe("berth as its own process", () => {
       await berth.kill();
       rmSync(dir, { recursive: true, force: true });
       rmSync(dataDir, { recursive: true, force: true });
+      // The key and the admin token it generated (no BERTH_ADMIN_TOKEN) live beside the data directory.
+      rmSync(secretKeyFileBeside(dataDir), { force: true });
+      rmSync(adminTokenPath(secretKeyFileBeside(dataDir)), { force: true });
     }
   });
 });
