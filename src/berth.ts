@@ -15,7 +15,7 @@ import { TokensFileWatcher } from "./auth/tokens-file-watcher.ts";
 import { SocketCommunicationHandler } from "./channel/socket-communication-handler.ts";
 import { assertSocketPathFits } from "./channel/socket-path.ts";
 import type { Config } from "./config/config.ts";
-import { loadInstanceId, loadOrCreateAdminToken, prepareDataDir } from "./config/data-dir.ts";
+import { loadInstanceId, prepareDataDir } from "./config/data-dir.ts";
 import { removePidFile, writePidFile } from "./config/pid-file.ts";
 import { newContainerId } from "./containers/container-id.ts";
 import { ContainerManager } from "./containers/container-manager.ts";
@@ -37,6 +37,7 @@ import { EgressFirewall } from "./network/egress-firewall.ts";
 import { egressPolicy } from "./network/egress-policy.ts";
 import { ExecFileIptables, type Iptables } from "./network/iptables.ts";
 import { reportEgressFilter } from "./network/report-egress-filter.ts";
+import { adminTokenPath, loadOrCreateAdminToken } from "./secrets/admin-token-file.ts";
 import { openSecretsAtRest, type SecretsAtRest } from "./secrets/secrets-at-rest.ts";
 import { ActivityRepository } from "./store/activity-repository.ts";
 import { ContainerRepository } from "./store/container-repository.ts";
@@ -52,8 +53,8 @@ const RECONCILE_RETRY_MS = 10_000;
 export interface BerthOptions {
   /** Where JSON log lines go (tests read them); stdout by default. */
   logDestination?: NodeJS.WritableStream;
-  /** Called once with a freshly generated admin token, to print it to the terminal. */
-  onAdminTokenCreated?: (token: string) => void;
+  /** Called once with a freshly generated admin token and the file that keeps it, to print it to the terminal. */
+  onAdminTokenCreated?: (token: string, file: string) => void;
   /** The host's packet filter for `network: 'outbound'` (tests pass a missing binary); the `iptables` on the PATH by default. */
   iptables?: Iptables;
   /** How often the owner bridges' egress rules are checked and put back if lost (default 30 s). */
@@ -118,12 +119,26 @@ export class Berth {
     // A tokens file holds owners only: without BERTH_ADMIN_TOKEN berth makes the admin's token here too, so
     // that someone can still manage the containers of an owner whose token was removed.
     if (config.tokens.size === 0 && adminToken === undefined) {
-      const generated = loadOrCreateAdminToken(config.dataDir);
+      const file = adminTokenPath(config.secretKeyFile);
+      const generated = loadOrCreateAdminToken(file, config.dataDir);
       adminToken = generated.token;
-      if (generated.created) options.onAdminTokenCreated?.(generated.token);
+      this.secrets.setTokens(config.tokens, adminToken);
+      if (generated.created) options.onAdminTokenCreated?.(generated.token, file);
+      if (generated.movedFrom)
+        this.log.info(
+          { from: generated.movedFrom, to: file },
+          "moved the admin token out of the data directory",
+        );
     }
     // Throws TokensFileError when the tokens file is refused: berth stops with that message.
-    this.tokens = new TokenStore({ tokens: config.tokens, adminToken, file: config.tokensFile });
+    this.tokens = new TokenStore({
+      tokens: config.tokens,
+      adminToken,
+      file: config.tokensFile,
+      // The new tokens are in force by then, and the other listeners (closing revoked connections) still run.
+      onListenerError: (err) =>
+        this.log.error({ err }, "a listener of the tokens change failed; the new tokens are in force"),
+    });
     this.secrets.setTokens(this.tokens.tokens, this.tokens.adminToken);
     // Each owner's redactor follows the tokens in force: a new token is hidden from the moment it works.
     this.tokens.on("changed", ({ tokens, adminToken: admin }) => this.secrets.setTokens(tokens, admin));
@@ -398,8 +413,11 @@ export class Berth {
   async #protectOwnerNetworks(): Promise<void> {
     // A server that never ran outbound containers has no rules to keep, and may well have no iptables.
     const outbound = () => this.#repo.all().some((r) => r.spec.network === "outbound");
-    if (this.#closing || (!this.config.allowNetwork && !outbound())) return;
+    if (this.#closing) return;
+    // The store is read inside the try: this runs from a timer, where a failed read would be an unhandled
+    // rejection, and main.ts ends berth on those.
     try {
+      if (!this.config.allowNetwork && !outbound()) return;
       await protectOwnerNetworks(this.#docker, this.#egress, this.instanceId, this.log);
     } catch (err) {
       this.log.error(

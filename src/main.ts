@@ -29,10 +29,10 @@ async function main(): Promise<void> {
   try {
     berth = new Berth(loadConfig(process.env), {
       secrets,
-      onAdminTokenCreated: (token) => {
+      onAdminTokenCreated: (token, file) => {
         // Printed once, straight to the terminal, never through the logger (which would redact it anyway).
         process.stderr.write(
-          `\n  berth: generated an admin token (kept in the data directory):\n\n    ${token}\n\n  Connect with auth: { token }.\n\n`,
+          `\n  berth: generated an admin token (kept in ${file}):\n\n    ${token}\n\n  Connect with auth: { token }.\n\n`,
         );
       },
     });

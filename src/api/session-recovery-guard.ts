@@ -30,10 +30,11 @@ export function guardSessionRecovery(
   const add = nsp._add.bind(nsp);
   nsp._add = async (client, auth, fn) => {
     const { pid, offset, ...fresh } = auth;
-    if (typeof pid === "string" && typeof offset === "string") {
-      const session = await nsp.adapter.restoreSession(pid, offset).catch(() => null);
-      if (session && !mayRestore(auth.token, session.data as SocketData)) return add(client, fresh, fn);
-    }
+    if (typeof pid !== "string" || typeof offset !== "string") return add(client, fresh, fn);
+    const session = await nsp.adapter.restoreSession(pid, offset).catch(() => null);
+    // Fails closed: `_add` looks the session up again, and an adapter that could not show it here (null, an
+    // error, a store that answers differently the second time) must not get to restore it there unchecked.
+    if (!session || !mayRestore(auth.token, session.data as SocketData)) return add(client, fresh, fn);
     return add(client, auth, fn);
   };
 }

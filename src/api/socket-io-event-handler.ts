@@ -16,6 +16,7 @@ import type { HealthChange, HealthMonitor } from "../monitoring/health-monitor.t
 import type { CodeUpdater } from "../updates/code-updater.ts";
 import { registerActivityHandlers } from "./activity-handlers.ts";
 import { registerChannelHandlers } from "./channel-handlers.ts";
+import { ConnectRefusals } from "./connect-refusals.ts";
 import type { ConnectionLimits, ConnectionLimitsConfig } from "./connection-limits.ts";
 import { registerContainerHandlers } from "./container-handlers.ts";
 import type {
@@ -25,7 +26,6 @@ import type {
   SocketData,
 } from "./contract.ts";
 import { EngineOutbound } from "./engine-outbound.ts";
-import { handshakeError } from "./handshake-error.ts";
 import { InFlightLimit } from "./in-flight-limit.ts";
 import { type MonitoringServices, registerMonitoringHandlers } from "./monitoring-handlers.ts";
 import { PreAuthGuard } from "./pre-auth-guard.ts";
@@ -102,6 +102,7 @@ export class SocketIOEventHandler {
   readonly #preAuth: PreAuthGuard;
   readonly #connections: ConnectionCounter;
   readonly #handshakes: HandshakeLimiter;
+  readonly #refusals: ConnectRefusals;
 
   constructor(options: SocketIOEventHandlerOptions) {
     this.#o = options;
@@ -145,20 +146,26 @@ export class SocketIOEventHandler {
         actor.owner === session.owner
       );
     });
+    // One try at the token per connection: a refused CONNECT closes it (see ConnectRefusals).
+    this.#refusals = new ConnectRefusals(options.log);
+    this.io.use(this.#refusals.oneAttempt);
     this.io.use((socket, next) => {
       const credential = options.auth.authenticate(
         (socket.handshake.auth as { token?: unknown } | undefined)?.token,
       );
-      if (!credential) {
-        options.log.info({ address: socket.handshake.address }, "refused connection: bad or missing token");
-        return next(handshakeError("UNAUTHORIZED"));
-      }
+      if (!credential)
+        return next(
+          this.#refusals.refuse(socket, "UNAUTHORIZED", "refused connection: bad or missing token"),
+        );
       const actor = actorOf(credential.identity);
       if (!actor.admin) {
         const release = this.#connections.take(actor.owner);
         if (!release) {
-          options.log.info({ owner: actor.owner }, "refused connection: the owner is at its connection cap");
-          return next(handshakeError("TOO_MANY_CONNECTIONS", { limit: options.maxConnectionsPerOwner }));
+          const refusal = "refused connection: the owner is at its connection cap";
+          const details = { limit: options.maxConnectionsPerOwner };
+          return next(
+            this.#refusals.refuse(socket, "TOO_MANY_CONNECTIONS", refusal, { owner: actor.owner, details }),
+          );
         }
         // Given back once, whether the socket disconnects later or its connection closes before it connects.
         socket.once("disconnect", release);
@@ -340,6 +347,7 @@ export class SocketIOEventHandler {
     this.#o.manager.off("statusChanged", this.#onDeleted);
     this.#o.auth.off("changed", this.#onTokensChanged);
     this.#preAuth.close();
+    this.#refusals.close();
     this.#subscriptions.closeAll();
     this.io.disconnectSockets(true);
     // io.close() would also close the shared HTTP server; fastify owns that, so only the engine is closed here.

@@ -73,6 +73,38 @@ describe("TokenStore", () => {
     expect(store.authenticate("bob-token-001")).toBeUndefined();
   });
 
+  it("tells every listener of a change, even when one throws, and reports the one that threw", () => {
+    write("alice:alice-token-1\n");
+    const failures: unknown[] = [];
+    const store = new TokenStore({ file, onListenerError: (err) => failures.push(err) });
+    const heard: string[][] = [];
+    store.on("changed", () => {
+      throw new Error("the redactor's listener failed");
+    });
+    store.on("changed", ({ revoked }) => heard.push([...revoked]));
+
+    write("bob:bob-token-001\n");
+    expect(store.reload()).toMatchObject({ revoked: ["alice"], added: ["bob"] });
+    expect(heard).toEqual([["alice"]]);
+    expect(failures).toEqual([new Error("the redactor's listener failed")]);
+    expect(store.authenticate("bob-token-001")?.identity).toEqual({ kind: "owner", owner: "bob" });
+    expect(store.authenticate("alice-token-1")).toBeUndefined();
+  });
+
+  it("without onListenerError, throws the listeners' failures once all of them ran, with the new tokens in force", () => {
+    write("alice:alice-token-1\n");
+    const store = new TokenStore({ file });
+    let later = 0;
+    store.on("changed", () => {
+      throw new Error("first listener failed");
+    });
+    store.on("changed", () => later++);
+    write("bob:bob-token-001\n");
+    expect(() => store.reload()).toThrow(AggregateError);
+    expect(later).toBe(1);
+    expect(store.authenticate("bob-token-001")?.identity).toEqual({ kind: "owner", owner: "bob" });
+  });
+
   it("refuses to start from a file others can read", () => {
     write("alice:alice-token-1\n");
     chmodSync(file, 0o644);

@@ -26,6 +26,11 @@ export interface TokenStoreOptions {
   adminToken?: string | undefined;
   /** BERTH_TOKENS_FILE: owner tokens (and quota overrides) that `reload()` reads again. */
   file?: string | undefined;
+  /**
+   * Told of each `changed` listener that throws (the others run all the same). Without it, `reload()` throws
+   * an AggregateError of them once every listener has run — the new tokens are in force either way.
+   */
+  onListenerError?: (err: unknown) => void;
 }
 
 interface Entry {
@@ -48,6 +53,7 @@ interface Entry {
 export class TokenStore extends EventEmitter<{ changed: [TokensChange] }> {
   readonly #file: string | undefined;
   readonly #adminToken: string | undefined;
+  readonly #onListenerError: ((err: unknown) => void) | undefined;
   #owners: ReadonlyMap<string, OwnerEntry>;
   #entries: readonly Entry[];
 
@@ -56,6 +62,7 @@ export class TokenStore extends EventEmitter<{ changed: [TokensChange] }> {
     super();
     this.#file = options.file;
     this.#adminToken = options.adminToken;
+    this.#onListenerError = options.onListenerError;
     this.#owners = this.#read(options.tokens);
     this.#entries = this.#build();
   }
@@ -100,7 +107,8 @@ export class TokenStore extends EventEmitter<{ changed: [TokensChange] }> {
   /**
    * Reads the tokens file again and puts its tokens in force at once. Throws
    * TokensFileError (and changes nothing) when the file is refused. Emits
-   * `changed` when any token was added, removed or replaced.
+   * `changed` when any token was added, removed or replaced — to every
+   * listener, whichever of them throws (see `onListenerError`).
    */
   reload(): TokensChange | undefined {
     if (this.#file === undefined) return undefined;
@@ -114,8 +122,26 @@ export class TokenStore extends EventEmitter<{ changed: [TokensChange] }> {
     this.#entries = this.#build();
     if (added.length === 0 && revoked.length === 0) return undefined;
     const change: TokensChange = { tokens: this.tokens, adminToken: this.#adminToken, revoked, added };
-    this.emit("changed", change);
+    this.#announce(change);
     return change;
+  }
+
+  /**
+   * `emit`, but one listener that throws stops no other: the new set is in force already, so a failing
+   * listener (the redactor's, say) must not leave the connections of revoked tokens open, nor make the
+   * reload look refused.
+   */
+  #announce(change: TokensChange): void {
+    const failures: unknown[] = [];
+    for (const listener of this.listeners("changed")) {
+      try {
+        listener.call(this, change);
+      } catch (err) {
+        if (this.#onListenerError) this.#onListenerError(err);
+        else failures.push(err);
+      }
+    }
+    if (failures.length > 0) throw new AggregateError(failures, "a listener of the tokens change failed");
   }
 
   #read(fixed: ReadonlyMap<string, string> | undefined): ReadonlyMap<string, OwnerEntry> {

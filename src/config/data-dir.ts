@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-/** Creates the data directory, owner-only: it holds the store (with secretEnv values) and the admin token. */
+/** Creates the data directory, owner-only: it holds the store (with secretEnv values, sealed) and the code. */
 export function prepareDataDir(dataDir: string, runDir: string): void {
   if (!existsSync(dataDir)) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   chmodSync(dataDir, 0o700);
@@ -23,17 +23,4 @@ export function loadInstanceId(dataDir: string): string {
   const id = randomBytes(8).toString("hex");
   writeFileSync(file, `${id}\n`, { mode: 0o600 });
   return id;
-}
-
-/**
- * With neither BERTH_TOKENS nor BERTH_ADMIN_TOKEN set, berth makes an admin
- * token at first start, keeps it in the data directory, and reports it once
- * (`created: true`) so that the caller prints it to the terminal.
- */
-export function loadOrCreateAdminToken(dataDir: string): { token: string; created: boolean } {
-  const file = join(dataDir, "admin-token");
-  if (existsSync(file)) return { token: readFileSync(file, "utf8").trim(), created: false };
-  const token = `berth_${randomBytes(24).toString("base64url")}`;
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  return { token, created: true };
 }

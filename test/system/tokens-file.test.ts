@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { SessionRevokedEvent } from "../../src/api/contract.ts";
 import { Berth } from "../../src/berth.ts";
 import { loadConfig } from "../../src/config/config.ts";
-import { spawnBerth } from "../helpers/berth-process.ts";
+import { adminTokenPath } from "../../src/secrets/admin-token-file.ts";
+import { secretKeyFileBeside, spawnBerth } from "../helpers/berth-process.ts";
 import { eventually, within } from "../helpers/deadline.ts";
 import { nextStatus } from "../helpers/events.ts";
 import {
@@ -19,7 +20,7 @@ import {
   TOKENS,
   useTestServer,
 } from "../helpers/test-server.ts";
-import { writeTokensFile } from "../helpers/tokens-file.ts";
+import { publishTokensVersion, writeTokensFile } from "../helpers/tokens-file.ts";
 
 const CAROL = "carol-token-0123456789";
 const DAVE = "dave-token-0123456789";
@@ -176,6 +177,27 @@ describe("the tokens file (BERTH_TOKENS_FILE)", () => {
     expect(await ok(admin, "container:delete", { id: info.id })).toMatchObject({ deleted: true });
   });
 
+  it("closes a revoked token's connections even when another listener of the change throws, and says which failed", async () => {
+    await rewrite(`${base}carol:${CAROL}\n`);
+    const carol = await server.connect({ token: CAROL });
+    const closed = new Promise<string>((resolve) => carol.once("disconnect", resolve));
+    // Put first, ahead of the listener that closes revoked connections.
+    const failing = () => {
+      throw new Error("a listener that fails");
+    };
+    server.berth.tokens.prependListener("changed", failing);
+    try {
+      writeTokensFile(file, base);
+      expect(server.berth.reloadTokens()).toBe(true);
+      await within(5_000, "carol's connection is closed", closed);
+    } finally {
+      server.berth.tokens.off("changed", failing);
+    }
+    expect(server.logs()).toContain("a listener of the tokens change failed; the new tokens are in force");
+    expect(countLines(server.logs(), "tokens file refused")).toBe(0);
+    expect((await refusalOf(server.connect({ token: CAROL })))?.data?.code).toBe("UNAUTHORIZED");
+  });
+
   it("keeps the tokens in force when the file does not parse, and logs the line number but never the line", async () => {
     const before = countLines(server.logs(), "tokens file refused; the tokens in force stay");
     writeTokensFile(file, `alice:${TOKENS.alice}\n${CAROL}-without-owner\nbob:${TOKENS.bob}\n`);
@@ -214,8 +236,17 @@ describe("berth at start-up", () => {
   /** Builds (and, should it start, closes) a berth from `env`; resolves with the message it refused with. */
   async function startRefusal(env: Record<string, string>): Promise<string> {
     const dataDir = mkdtempSync(join(tmpdir(), "bt-"));
+    // The key, and the admin token berth generates without BERTH_ADMIN_TOKEN, beside it: never in $HOME.
+    const keyDir = mkdtempSync(join(tmpdir(), "bk-"));
     try {
-      const berth = new Berth(loadConfig({ BERTH_DATA_DIR: dataDir, BERTH_LOG_LEVEL: "silent", ...env }));
+      const berth = new Berth(
+        loadConfig({
+          BERTH_DATA_DIR: dataDir,
+          BERTH_SECRET_KEY_FILE: join(keyDir, "secret.key"),
+          BERTH_LOG_LEVEL: "silent",
+          ...env,
+        }),
+      );
       await berth.close();
       await removeInstance(berth.instanceId);
       return "started";
@@ -223,6 +254,7 @@ describe("berth at start-up", () => {
       return (err as Error).message;
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
+      rmSync(keyDir, { recursive: true, force: true });
     }
   }
 
@@ -295,6 +327,34 @@ describe("berth as its own process", () => {
       await berth.kill();
       rmSync(dir, { recursive: true, force: true });
       rmSync(dataDir, { recursive: true, force: true });
+      // The key and the admin token it generated (no BERTH_ADMIN_TOKEN) live beside the data directory.
+      rmSync(secretKeyFileBeside(dataDir), { force: true });
+      rmSync(adminTokenPath(secretKeyFileBeside(dataDir)), { force: true });
     }
+  });
+});
+
+describe("a tokens file mounted as Kubernetes and Vault Agent mount secrets (a ..data symlink swap)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "berth-k8s-"));
+  publishTokensVersion(dir, "2026_v1", `${base}carol:${CAROL}\n`);
+  const server = useTestServer({ BERTH_TOKENS: "", BERTH_TOKENS_FILE: join(dir, "tokens") });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("reloads a new version without SIGHUP: carol's revoked token is closed, alice and bob stay", async () => {
+    const [carol, alice, bob] = await Promise.all([
+      server.connect({ token: CAROL }),
+      server.connect("alice"),
+      server.connect("bob"),
+    ]);
+    const revoked = new Promise<SessionRevokedEvent>((resolve) => carol.once("session:revoked", resolve));
+    const closed = new Promise<string>((resolve) => carol.once("disconnect", resolve));
+
+    publishTokensVersion(dir, "2026_v2", `${base}dave:${DAVE}\n`);
+    await within(5_000, "carol's connection is told and closed", Promise.all([revoked, closed]));
+    expect(alice.connected && bob.connected).toBe(true);
+    expect((await refusalOf(server.connect({ token: CAROL })))?.data?.code).toBe("UNAUTHORIZED");
+    (await server.connect({ token: DAVE })).disconnect();
+    alice.disconnect();
+    bob.disconnect();
   });
 });
