@@ -94,11 +94,10 @@ export class SecretMatcher {
 
   /**
    * Appends every occurrence in `text` to `ranges` as start/end pairs of
-   * code-unit offsets, overlapping ones included. Returns
-   * false as soon as more than `budget` occurrences were listed, or the
-   * checks cost more than WORK_PER_UNIT per character: a text made to hit many
-   * secrets at every position is hidden whole rather than listed at quadratic
-   * cost.
+   * code-unit offsets, overlapping ones included. Returns false as soon as
+   * more than `budget` occurrences were listed, or the checks cost more than
+   * WORK_PER_UNIT per character: a text made to hit many secrets at every
+   * position is hidden whole rather than listed at quadratic cost.
    */
   collect(text: string, ranges: number[], budget: number): boolean {
     if (this.#size === 0) return true;
