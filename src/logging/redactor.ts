@@ -1,4 +1,3 @@
-import { codeUnitView } from "./code-unit-view.ts";
 import type { SecretSet } from "./secret-set.ts";
 
 /**
@@ -90,17 +89,18 @@ export class Redactor {
     if (text.length === 0) return text;
     const matchers = this.#sets().flatMap((set) => set.matchers());
     if (matchers.length === 0) return text;
-    const view = codeUnitView(text);
+    // The matchers compare UTF-16 code units of the text itself, so whatever
+    // follows a secret (a combining mark, a joiner, a variation selector, the
+    // \n after a secret ending in \r) never hides it, and the offsets they
+    // list are offsets in `text`.
     const found: number[] = [];
     // Overlapping hits are listed (so that two overlapping secrets are both
     // hidden whole); a text that hits far more often than it has characters is
     // someone probing the matcher, and is hidden whole.
-    const budget = view.text.length * 4 + 64;
-    for (const matcher of matchers) if (!matcher.collect(view.text, found, budget)) return REDACTED;
+    const budget = text.length * 4 + 64;
+    for (const matcher of matchers) if (!matcher.collect(text, found, budget)) return REDACTED;
     const ranges: Array<[number, number]> = [];
-    for (let i = 0; i < found.length; i += 2) {
-      ranges.push([view.toOriginal(found[i] as number), view.toOriginal(found[i + 1] as number)]);
-    }
+    for (let i = 0; i < found.length; i += 2) ranges.push([found[i] as number, found[i + 1] as number]);
     if (openEnd) {
       const longest = matchers.reduce((max, m) => Math.max(max, m.longest), 0);
       if (longest > 1) ranges.push([Math.max(0, text.length - (longest - 1)), text.length]);

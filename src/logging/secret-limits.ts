@@ -1,7 +1,10 @@
 /**
  * How big secrets may be, and why. Checked when a container is created
  * (container-spec.ts); the redactor copes with anything bigger that an older
- * berth stored, it only costs more to build.
+ * berth stored: nothing is built from a value (the index files it under a
+ * hash of at most its first 32 characters, see secret-matcher.ts), a bigger
+ * one only takes more memory (its forms, see secret-forms.ts) and hides more
+ * of the end of output cut short (RedactOptions.openEnd).
  */
 
 /** Shorter values would turn ordinary words into "[REDACTED]"; such secrets are refused by validation instead. */

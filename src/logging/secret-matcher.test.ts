@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { codeUnitView } from "./code-unit-view.ts";
 import { SecretMatcher } from "./secret-matcher.ts";
 
 /** A small deterministic generator, so a failure can be replayed. */
@@ -17,20 +16,20 @@ function draw(next: () => number, alphabet: string, length: number): string {
   return out;
 }
 
-/** Every occurrence of every value, overlapping ones included, found the slow and obvious way (in view offsets). */
+/** Every occurrence of every value, overlapping ones included, found the slow and obvious way (String#indexOf compares code units). */
 function naive(values: Iterable<string>, text: string): string[] {
-  const view = codeUnitView(text).text;
   const out: string[] = [];
   for (const value of values) {
-    const v = codeUnitView(value).text;
-    for (let at = view.indexOf(v); at >= 0; at = view.indexOf(v, at + 1)) out.push(`${at}-${at + v.length}`);
+    for (let at = text.indexOf(value); at >= 0; at = text.indexOf(value, at + 1)) {
+      out.push(`${at}-${at + value.length}`);
+    }
   }
   return out.sort();
 }
 
 function found(matcher: SecretMatcher, text: string): string[] {
   const ranges: number[] = [];
-  expect(matcher.collect(codeUnitView(text).text, ranges, 1e9)).toBe(true);
+  expect(matcher.collect(text, ranges, 1e9)).toBe(true);
   const out: string[] = [];
   for (let i = 0; i < ranges.length; i += 2) out.push(`${ranges[i]}-${ranges[i + 1]}`);
   return out.sort();
@@ -38,8 +37,10 @@ function found(matcher: SecretMatcher, text: string): string[] {
 
 describe("SecretMatcher", () => {
   it("finds exactly what a naive search finds, overlapping hits included, for values of every length, as values come and go", () => {
-    // A two-letter alphabet makes values share prefixes and overlap all the time; "é€" exercises the code-unit view.
-    for (const alphabet of ["ab", "aé€\r"]) {
+    // A two-letter alphabet makes values share prefixes and overlap all the time. The second
+    // draws single code units: non-ASCII ones, a CR, a combining mark, and the halves of a
+    // surrogate pair, so that values and texts hold pairs, lone halves and joined clusters.
+    for (const alphabet of ["ab", "a\u00e9\u20ac\r\u0301\u{1F600}"]) {
       const next = random(alphabet.length);
       const matcher = new SecretMatcher();
       const held = new Set<string>();
@@ -57,6 +58,21 @@ describe("SecretMatcher", () => {
         expect(matcher.size).toBe(held.size);
       }
     }
+  });
+
+  it("matches code units, so nothing joined to a value's first or last character hides it", () => {
+    const matcher = new SecretMatcher(["s3cr3t", "line\r", "caf\u00e9", "p\u{1F511}ss", "\ude00x"]);
+    const cases: Array<[string, string[]]> = [
+      ["s3cr3t\u0301", ["0-6"]],
+      ["\u200ds3cr3t\u200d", ["1-7"]],
+      ["s3cr3t\ufe0f", ["0-6"]],
+      ["line\r\n", ["0-5"]],
+      ["cafe\u0301 caf\u00e9\u0301", ["6-10"]],
+      ["\u{1F600}p\u{1F511}ss\u{1F600}", ["2-7"]],
+      // A value may even begin with the second half of a surrogate pair.
+      ["\u{1F600}x", ["1-3"]],
+    ];
+    for (const [text, hits] of cases) expect(found(matcher, text), JSON.stringify(text)).toEqual(hits);
   });
 
   it("tells apart values that share their first 32 characters, whatever their lengths", () => {

@@ -1,10 +1,11 @@
 import { randomInt } from "node:crypto";
-import { inView } from "./code-unit-view.ts";
 
 /**
  * Finds every occurrence of a changing set of exact secret values in a text,
- * matching in the code-unit view (see code-unit-view.ts). It is a Rabin–Karp
- * index, updated in place: nothing is ever rebuilt.
+ * comparing UTF-16 code units: what a reader sees as one character (a secret
+ * and the combining mark after it, a CR and the LF after it) plays no part,
+ * so nothing that follows or precedes a secret can hide it. It is a
+ * Rabin–Karp index, updated in place: nothing is ever rebuilt.
  *
  * A value of length L is filed under the hash of its first W characters, W
  * the largest power of two ≤ min(L, 32) (its "tier"); finding scans the text
@@ -20,9 +21,12 @@ import { inView } from "./code-unit-view.ts";
  *   - memory is one map entry per value and a few bits per bucket; the
  *     values themselves are the strings berth holds anyway.
  *
- * The former Aho–Corasick automaton (modern-ahocorasick) cost about 0.4 ms per
- * KiB of secrets to build and hundreds of bytes per character held: 13 s and
- * 1.9 GB for ten owners at quota, rebuilt as the set changed.
+ * The Aho–Corasick automaton it replaced (modern-ahocorasick, since removed)
+ * cost about 0.4 ms per KiB of secrets to build and hundreds of bytes per
+ * character held: 13 s and 1.9 GB for ten owners at quota, rebuilt as the set
+ * changed. It matched grapheme clusters, so texts and secrets went through a
+ * rewriting that made every code unit a cluster of its own; this index reads
+ * code units directly and needs none.
  *
  * Values that share their first W characters share a bucket, kept by length,
  * so a hash hit costs one lookup per distinct length there (a tenant who
@@ -45,7 +49,7 @@ export class SecretMatcher {
     for (const pattern of patterns) this.add(pattern);
   }
 
-  /** The longest value, in original code units (an upper bound: view units). */
+  /** The longest value, in UTF-16 code units. */
   get longest(): number {
     return this.#longest;
   }
@@ -57,14 +61,13 @@ export class SecretMatcher {
   /** Adds a value (not yet held; SecretSet counts repeats). Empty values are ignored. */
   add(pattern: string): void {
     if (pattern.length === 0) return;
-    const view = inView(pattern);
-    const t = tierOf(view.length);
+    const t = tierOf(pattern.length);
     let tier = this.#tiers[t];
     if (tier === undefined) {
       tier = new Tier(2 ** t);
       this.#tiers[t] = tier;
     }
-    if (!tier.add(view)) return;
+    if (!tier.add(pattern)) return;
     this.#size++;
     this.#lengths.set(pattern.length, (this.#lengths.get(pattern.length) ?? 0) + 1);
     if (pattern.length > this.#longest) this.#longest = pattern.length;
@@ -72,10 +75,9 @@ export class SecretMatcher {
 
   remove(pattern: string): void {
     if (pattern.length === 0) return;
-    const view = inView(pattern);
-    const t = tierOf(view.length);
+    const t = tierOf(pattern.length);
     const tier = this.#tiers[t];
-    if (tier === undefined || !tier.remove(view)) return;
+    if (tier === undefined || !tier.remove(pattern)) return;
     if (tier.size === 0) this.#tiers[t] = undefined;
     this.#size--;
     const left = (this.#lengths.get(pattern.length) ?? 1) - 1;
@@ -91,20 +93,19 @@ export class SecretMatcher {
   }
 
   /**
-   * Appends every occurrence in `view` (a code-unit view's text) to `ranges`
-   * as start/end pairs in view offsets, overlapping ones included. Returns
-   * false as soon as more than `budget` occurrences were listed, or the
-   * checks cost more than WORK_PER_UNIT per character: a text made to hit many
-   * secrets at every position is hidden whole rather than listed at quadratic
-   * cost.
+   * Appends every occurrence in `text` to `ranges` as start/end pairs of
+   * code-unit offsets, overlapping ones included. Returns false as soon as
+   * more than `budget` occurrences were listed, or the checks cost more than
+   * WORK_PER_UNIT per character: a text made to hit many secrets at every
+   * position is hidden whole rather than listed at quadratic cost.
    */
-  collect(view: string, ranges: number[], budget: number): boolean {
+  collect(text: string, ranges: number[], budget: number): boolean {
     if (this.#size === 0) return true;
     const scan: Scan = {
-      text: view,
+      text,
       ranges,
       budget,
-      work: WORK_PER_UNIT * view.length + WORK_FLOOR,
+      work: WORK_PER_UNIT * text.length + WORK_FLOOR,
       prefix: undefined,
     };
     for (const tier of this.#tiers) if (tier !== undefined && !tier.collect(scan)) return false;
@@ -238,12 +239,12 @@ interface Scan {
   prefix: PrefixHashes | undefined;
 }
 
-/** The values filed under their first `window` characters: view length in [window, 2 · window), or ≥ 32 for the last tier. */
+/** The values filed under their first `window` characters: length in [window, 2 · window), or ≥ 32 for the last tier. */
 class Tier {
   readonly #window: number;
   /** BASE^(window − 1) mod MODULUS: the weight of the character that leaves the window. */
   readonly #top: number;
-  /** MODULUS − c · top mod MODULUS for each ASCII c (almost every code unit of a view): one `mod` per step instead of three. */
+  /** MODULUS − c · top mod MODULUS for each ASCII c (almost every code unit of a log line): one `mod` per step instead of three. */
   readonly #leaving = new Float64Array(128);
   readonly #buckets = new Map<number, Bucket>();
   /**
