@@ -62,6 +62,12 @@ export class EngineEventWatcher {
           since,
           (e) => this.#onEvent(e),
         );
+        // close() may have run while the stream was being opened: it could not close a
+        // subscription it did not have yet, and `done` would then never settle.
+        if (this.#closed) {
+          this.#subscription.close();
+          break;
+        }
         if (resyncNeeded) await this.resync("event stream reconnected");
         this.#attempt = 0;
         await this.#subscription.done;

@@ -1,0 +1,54 @@
+import { PassThrough } from "node:stream";
+import { describe, expect, it } from "vitest";
+import type { ContainerManager } from "../containers/container-manager.ts";
+import type { DockerClient, EventSubscription } from "../docker/docker-client.ts";
+import { SecretRegistry } from "../logging/secret-registry.ts";
+import { createSystemLogger } from "../logging/system-logger.ts";
+import type { ContainerRepository } from "../store/container-repository.ts";
+import { EngineEventWatcher } from "./engine-event-watcher.ts";
+
+/** An engine whose event stream opens only when the test says so, and ends only when closed. */
+function slowToOpen() {
+  let open: (() => void) | undefined;
+  let closed = 0;
+  const docker = {
+    streamEvents: () =>
+      new Promise<EventSubscription>((resolve) => {
+        let end: () => void = () => {};
+        const done = new Promise<void>((r) => {
+          end = r;
+        });
+        open = () =>
+          resolve({
+            done,
+            close: () => {
+              closed++;
+              end();
+            },
+          });
+      }),
+  } as unknown as DockerClient;
+  return { docker, open: () => open?.(), closed: () => closed };
+}
+
+describe("EngineEventWatcher", () => {
+  it("closes when close() comes while the event stream is still being opened", async () => {
+    const engine = slowToOpen();
+    const watcher = new EngineEventWatcher({
+      docker: engine.docker,
+      manager: {} as ContainerManager,
+      repo: {} as ContainerRepository,
+      instanceId: "test",
+      log: createSystemLogger({
+        level: "silent",
+        redactor: new SecretRegistry().system,
+        destination: new PassThrough(),
+      }),
+    });
+    watcher.start();
+    const closing = watcher.close();
+    engine.open(); // the stream opens only after close() was asked for
+    await closing;
+    expect(engine.closed()).toBe(1);
+  });
+});
