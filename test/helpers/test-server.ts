@@ -19,6 +19,7 @@ import { createSystemLogger } from "../../src/logging/system-logger.ts";
 import { EgressFirewall } from "../../src/network/egress-firewall.ts";
 import { egressPolicy } from "../../src/network/egress-policy.ts";
 import { ExecFileIptables } from "../../src/network/iptables.ts";
+import { secretKeyFileBeside } from "./berth-process.ts";
 
 export const docker = new Dockerode({ socketPath: "/var/run/docker.sock" });
 
@@ -37,7 +38,14 @@ export interface TestServer {
   /** Every JSON line berth logged so far. */
   logs(): string;
   connect(who: keyof typeof TOKENS | { token: string }): Promise<Client>;
+  /** Stops berth and removes everything it made: engine containers, data directory, key. */
   close(): Promise<void>;
+  /**
+   * Stops berth as an upgrade or a crash would: its containers keep running,
+   * and its data directory (when the test gave one) and key stay for a berth
+   * started again on them, whose close() removes them.
+   */
+  stop(): Promise<void>;
 }
 
 const echoWorkload = readFile(new URL("../fixtures/workloads/echo.js", import.meta.url), "utf8");
@@ -76,8 +84,9 @@ export async function startTestServer(
 ): Promise<TestServer> {
   // Short paths: a Unix socket path may have at most 107 bytes.
   const dataDir = await mkdtemp(join(tmpdir(), "bt-"));
-  // The key for secrets at rest lives outside the data directory, as in production — but never in /etc.
-  const keyDir = env.BERTH_SECRET_KEY_FILE ? undefined : await mkdtemp(join(tmpdir(), "bk-"));
+  // The key for secrets at rest lives outside the data directory, as in production — but never in /etc;
+  // beside the data directory, so that a berth started again on the same directory finds the same key.
+  const keyFile = env.BERTH_SECRET_KEY_FILE ? undefined : secretKeyFileBeside(env.BERTH_DATA_DIR ?? dataDir);
   const logStream = new PassThrough();
   let logText = "";
   logStream.on("data", (c: Buffer) => {
@@ -92,7 +101,7 @@ export async function startTestServer(
     BERTH_READY_TIMEOUT_MS: "15000",
     BERTH_STOP_TIMEOUT_SEC: "2",
     ...ADMISSION_OFF,
-    ...(keyDir ? { BERTH_SECRET_KEY_FILE: join(keyDir, "secret.key") } : {}),
+    ...(keyFile ? { BERTH_SECRET_KEY_FILE: keyFile } : {}),
     ...env,
   });
   let berth: Berth;
@@ -101,7 +110,7 @@ export async function startTestServer(
   } catch (err) {
     // A berth that refuses to start (a test of its refusals) leaves nothing behind either.
     await rm(dataDir, { recursive: true, force: true });
-    if (keyDir) await rm(keyDir, { recursive: true, force: true });
+    if (keyFile) await rm(keyFile, { force: true });
     throw err;
   }
   const port = await berth.start();
@@ -127,7 +136,13 @@ export async function startTestServer(
       await berth.close();
       await removeInstance(berth.instanceId);
       await rm(dataDir, { recursive: true, force: true });
-      if (keyDir) await rm(keyDir, { recursive: true, force: true });
+      if (keyFile) await rm(keyFile, { force: true });
+    },
+    async stop() {
+      for (const c of clients) c.disconnect();
+      await berth.close();
+      // With a data directory of the test's own, the helper's spare one goes; the test's stays, with its key.
+      if (env.BERTH_DATA_DIR) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
@@ -165,6 +180,7 @@ export function useTestServer(
     logs: () => started().logs(),
     connect: (who) => started().connect(who),
     close: () => started().close(),
+    stop: () => started().stop(),
   };
 }
 

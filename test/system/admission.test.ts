@@ -237,8 +237,7 @@ describe("quota usage across a restart of berth", () => {
       await ok(alice, "container:create", { name: "two", start: false });
       alice.disconnect();
     } finally {
-      await first.berth.close(); // containers stay, as after any stop of berth
-      await rm(first.dataDir, { recursive: true, force: true });
+      await first.stop(); // containers stay, as after any stop of berth
     }
     const second = await startTestServer(env);
     try {

@@ -153,8 +153,7 @@ describe("containers that an earlier berth made without a CPU limit", () => {
       code: await echoCode(),
       resources: { cpus: 0.5 },
     });
-    await server.berth.close();
-    await rm(server.dataDir, { recursive: true, force: true }); // the helper's own spare directory
+    await server.stop(); // the containers keep running, the data directory and its key stay
     await withoutCpuLimit(`berth-${a.id}`);
     await withoutCpuLimit(`berth-${b.id}`);
     const db = new DatabaseSync(join(dataDir, "berth.db"));

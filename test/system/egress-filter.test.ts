@@ -260,7 +260,7 @@ describe.skipIf(NEEDS_ROOT)("egress filter for network 'outbound'", () => {
           network: "outbound",
           code: await probeCode(),
         });
-        await server.berth.close(); // the container keeps running
+        await server.stop(); // the container keeps running
         const firewall = new EgressFirewall({
           iptables: new ExecFileIptables(),
           policy: egressPolicy([], []),

@@ -10,7 +10,7 @@ import { KeyRing } from "../../src/secrets/key-ring.ts";
 import { SecretCipher } from "../../src/secrets/secret-cipher.ts";
 import { ContainerRepository } from "../../src/store/container-repository.ts";
 import { openDatabase } from "../../src/store/database.ts";
-import { type BerthProcess, spawnBerth } from "../helpers/berth-process.ts";
+import { type BerthProcess, secretKeyFileBeside, spawnBerth } from "../helpers/berth-process.ts";
 import { eventually } from "../helpers/deadline.ts";
 import {
   type Client,
@@ -137,6 +137,7 @@ describe("a data directory holding a secret stored by an older berth, above toda
     const instanceId = (await readFile(join(dataDir, "instance-id"), "utf8").catch(() => "")).trim();
     if (instanceId) await removeInstance(instanceId);
     await rm(dataDir, { recursive: true, force: true });
+    await rm(secretKeyFileBeside(dataDir), { force: true });
   });
 
   it("starts, keeps the container visible and deletable, and never prints the secret", async () => {
