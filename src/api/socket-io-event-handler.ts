@@ -37,6 +37,7 @@ import { StatsOverviews } from "./stats-overview.ts";
 import { StreamGuard } from "./stream-guard.ts";
 import { SubscriptionCap } from "./subscription-cap.ts";
 import { Subscriptions } from "./subscriptions.ts";
+import { answerUnknownEvents } from "./unknown-events.ts";
 import { registerUpdateHandlers } from "./update-handlers.ts";
 
 export type BerthServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -217,6 +218,7 @@ export class SocketIOEventHandler {
         log,
         redactor: options.redactor,
       });
+      answerUnknownEvents(socket, { log, redactor: options.redactor });
       socket.on("disconnect", (reason) => log.info({ reason }, "client disconnected"));
     });
     options.manager.on("statusChanged", this.#onStatus);

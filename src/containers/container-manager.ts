@@ -125,7 +125,10 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   }
 
   info(record: ContainerRecord): ContainerInfo {
-    return toContainerInfo(record, this.#o.channel.status(record.id));
+    // Health is the HealthMonitor's to write, in the store; a record held through an operation (a create
+    // waiting for its hello) has an older copy, and its answer must say what `health_changed` said.
+    const health = this.#o.repo.get(record.id)?.health ?? record.health;
+    return toContainerInfo({ ...record, health }, this.#o.channel.status(record.id));
   }
 
   status(actor: Actor, ref: string): ContainerInfo {
@@ -470,10 +473,10 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     });
   }
 
-  /** The last lines of the workload's output, as its owner may see them (presentOutputLine). */
-  async recentOutput(record: ContainerRecord, lines = 20): Promise<string[]> {
+  /** The last lines of the workload's output since `sinceMs` (all it kept, without), as its owner may see them. */
+  async recentOutput(record: ContainerRecord, sinceMs?: number, lines = 20): Promise<string[]> {
     if (!record.dockerId) return [];
-    const out = await this.#o.docker.containerLogs(record.dockerId, lines).catch(() => []);
+    const out = await this.#o.docker.containerLogs(record.dockerId, lines, sinceMs).catch(() => []);
     const redactor = this.#o.secrets.forOwner(record.owner);
     return out.map((l) => presentOutputLine(l, redactor));
   }

@@ -37,7 +37,10 @@ const envKey = z
   .string()
   .max(256)
   .regex(ENV_KEY, "must be a valid environment variable name")
-  .refine((k) => !k.startsWith("BERTH_"), "BERTH_* variables are reserved");
+  .refine(
+    (k) => !k.startsWith("BERTH_"),
+    "the prefix BERTH_ is reserved for the variables berth sets itself (BERTH_SOCKET, BERTH_ID, BERTH_NAME); choose a name without it",
+  );
 
 /**
  * A value under a secret-looking key (`DB_PASSWORD`, `API_TOKEN`, …) is
@@ -85,10 +88,14 @@ export const LabelMap = boundedMap(
     .string()
     .max(128)
     .regex(LABEL_KEY, "must be letters, digits, '_', '.', '/' or '-'")
-    .refine(
-      (k) => !RESERVED_LABEL_PREFIXES.some((p) => k.toLowerCase().startsWith(p)),
-      `labels under ${RESERVED_LABEL_PREFIXES.map((p) => `${p}*`).join(", ")} are reserved`,
-    ),
+    .superRefine((key, ctx) => {
+      const prefix = RESERVED_LABEL_PREFIXES.find((p) => key.toLowerCase().startsWith(p));
+      if (prefix === undefined) return;
+      ctx.addIssue({
+        code: "custom",
+        message: `the prefix '${prefix}' is reserved (labels under ${RESERVED_LABEL_PREFIXES.map((p) => `${p}*`).join(", ")} belong to berth, Docker or the OCI); choose a key outside them`,
+      });
+    }),
   1024,
   64,
 );

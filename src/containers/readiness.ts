@@ -67,15 +67,16 @@ export async function waitUntilReady(input: ReadinessInput): Promise<void> {
       ),
     ]);
     if (outcome.kind === "ready") return;
+    // Only this run's lines: the engine container keeps the output of earlier runs (and releases) too.
+    const output = async () =>
+      (await docker.containerLogs(dockerId, OUTPUT_LINES, input.startedAt).catch(() => [])).map((line) =>
+        presentOutputLine(line, redactor),
+      );
     if (outcome.kind === "exited") {
-      const output = await docker.containerLogs(dockerId, OUTPUT_LINES).catch(() => []);
       throw new NotReadyError(
         "exited",
         `The workload exited with code ${outcome.exitCode} before it was ready.`,
-        {
-          exitCode: outcome.exitCode,
-          output: output.map((line) => presentOutputLine(line, redactor)),
-        },
+        { exitCode: outcome.exitCode, output: await output() },
       );
     }
     if (outcome.kind === "bad_hello") {
@@ -85,10 +86,11 @@ export async function waitUntilReady(input: ReadinessInput): Promise<void> {
     }
     const status = channel.status(id);
     if (status.connectedAt === undefined || status.connectedAt < since) {
+      // Its output usually says why (a crash loop inside, a wrong socket path, a long start-up).
       throw new NotReadyError(
         "never_connected",
-        `The workload never connected to its socket within ${input.timeoutMs} ms.`,
-        { timeoutMs: input.timeoutMs },
+        `The workload never connected to its socket within ${input.timeoutMs} ms; it must connect to BERTH_SOCKET and say hello (see docs/protocol.md).`,
+        { timeoutMs: input.timeoutMs, output: await output() },
       );
     }
     throw new NotReadyError("timeout", `The workload was not ready within ${input.timeoutMs} ms.`, {

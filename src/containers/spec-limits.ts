@@ -11,8 +11,13 @@ export function checkSpecLimits(spec: ContainerSpec, image: string, config: Conf
   const fail = (field: string, message: string): never => {
     throw new ValidationError(message, { details: { field } });
   };
-  if (!config.allowedImages.includes(image))
-    fail("image", `The image '${image}' is not allowed on this server.`);
+  if (!config.allowedImages.includes(image)) {
+    // The operator's list, which every client of this server may know (server:info will publish it too).
+    throw new ValidationError(
+      `The image '${shorten(image)}' is not allowed on this server; use one of: ${config.allowedImages.join(", ")} (or leave image out for ${config.defaultImage}).`,
+      { details: { field: "image", allowedImages: [...config.allowedImages] } },
+    );
+  }
   if (spec.network === "outbound" && !config.allowNetwork) {
     fail("network", "Network access is not allowed on this server.");
   }
@@ -40,4 +45,9 @@ export function allocateUid(
     if (!isTaken(uid)) return uid;
   }
   throw new ValidationError("No free uid is left in BERTH_UID_RANGE; delete containers or widen the range.");
+}
+
+/** A client's text echoed in a message, cut so that a 255-character name does not drown the rest. */
+function shorten(text: string, max = 80): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }

@@ -80,8 +80,12 @@ export interface DockerClient {
     sinceMs: number,
     onEvent: (e: EngineEvent) => void,
   ): Promise<EventSubscription>;
-  /** The last `tail` lines of stdout and stderr, demultiplexed, oldest first. */
-  containerLogs(dockerId: string, tail: number): Promise<string[]>;
+  /**
+   * The last `tail` lines of stdout and stderr, demultiplexed, oldest first;
+   * with `sinceMs`, only lines written from then on (one engine container
+   * keeps the output of every run, and of every release an update tried).
+   */
+  containerLogs(dockerId: string, tail: number, sinceMs?: number): Promise<string[]>;
   /** One sample of the engine's stats API (`stream: false`): the fallback when cgroup files cannot be read. */
   containerStats(dockerId: string): Promise<unknown>;
   /** The raw multiplexed log stream with timestamps: the last `tail` lines (and, with `follow`, what comes next). */

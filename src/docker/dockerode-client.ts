@@ -228,7 +228,7 @@ export class DockerodeClient implements DockerClient {
     return { done, close: () => abort.abort() };
   }
 
-  async containerLogs(dockerId: string, tail: number): Promise<string[]> {
+  async containerLogs(dockerId: string, tail: number, sinceMs?: number): Promise<string[]> {
     const raw = await this.#call(
       "container logs",
       async () =>
@@ -236,6 +236,9 @@ export class DockerodeClient implements DockerClient {
           stdout: true,
           stderr: true,
           tail,
+          // "seconds.milliseconds": the engine parses a fraction (as `docker logs --since` sends it), where a
+          // whole second would let in the last lines of a run that ended within the same second.
+          ...(sinceMs === undefined ? {} : { since: (sinceMs / 1000).toFixed(3) as unknown as number }),
           follow: false,
         })) as unknown as Buffer,
       () => Buffer.alloc(0),

@@ -19,6 +19,11 @@ export const ERROR_CODES = {
     message: "The request is not valid.",
   },
   NOT_FOUND: { category: "validation", retryable: false, message: "No such container." },
+  UNKNOWN_EVENT: {
+    category: "validation",
+    retryable: false,
+    message: "berth has no such event.",
+  },
   NAME_CONFLICT: {
     category: "validation",
     retryable: false,
@@ -39,6 +44,11 @@ export const ERROR_CODES = {
     category: "docker",
     retryable: true,
     message: "The container engine is not reachable right now.",
+  },
+  IMAGE_NOT_FOUND: {
+    category: "docker",
+    retryable: false,
+    message: "The image is not present on the container engine.",
   },
   DOCKER_ERROR: {
     category: "docker",

@@ -25,8 +25,22 @@ export function toWireError(err: unknown, redactor: Redactor): WireError {
 export function fromZodError(error: z.ZodError): ValidationError {
   const issues = error.issues
     .slice(0, 20)
-    .map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
+    .map((i) => ({ path: i.path.map(String).join("."), message: issueMessage(i) }));
   const first = issues[0];
   const message = first ? `${first.path || "payload"}: ${first.message}` : "The payload is not valid.";
   return new ValidationError(message, { details: { issues } });
+}
+
+/**
+ * zod reports a record key that fails its own schema as "Invalid key in
+ * record", with the key schema's messages nested inside: the nested ones say
+ * what is wrong (a reserved prefix, a bad name), so they are what the client
+ * reads, after the key itself. Keys are names (of variables, of labels),
+ * never values.
+ */
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code !== "invalid_key" || issue.issues.length === 0) return issue.message;
+  const key = String(issue.path.at(-1) ?? "");
+  const shown = key.length > 64 ? `${key.slice(0, 64)}…` : key;
+  return `the key '${shown}' is not allowed: ${issue.issues.map((i) => i.message).join("; ")}`;
 }

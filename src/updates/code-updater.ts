@@ -338,7 +338,7 @@ export class CodeUpdater {
         cause,
         output: Array.isArray(details.output)
           ? (details.output as string[])
-          : await manager.recentOutput(record),
+          : await manager.recentOutput(record, since),
         message: describeGateCause(cause, details.exitCode),
       };
       if (typeof details.exitCode === "number") failure.exitCode = details.exitCode;
@@ -354,7 +354,7 @@ export class CodeUpdater {
         return {
           failedStep: "health",
           cause: "health_mismatch",
-          output: await manager.recentOutput(record),
+          output: await manager.recentOutput(record, since),
           message: "its health check answered, but not as expected",
         };
       }
@@ -363,7 +363,7 @@ export class CodeUpdater {
       return {
         failedStep: "health",
         cause: "health_error",
-        output: await manager.recentOutput(record),
+        output: await manager.recentOutput(record, since),
         message: `its health check failed: ${this.#errorText(record, err)}`,
       };
     }

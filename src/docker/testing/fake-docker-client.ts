@@ -179,8 +179,8 @@ export class FakeDockerClient implements DockerClient {
     for (const end of this.#endStreams.splice(0)) end();
   }
 
-  async containerLogs(dockerId: string, tail: number): Promise<string[]> {
-    this.#enter("containerLogs", { dockerId, tail });
+  async containerLogs(dockerId: string, tail: number, sinceMs?: number): Promise<string[]> {
+    this.#enter("containerLogs", { dockerId, tail, sinceMs });
     return [];
   }
 
