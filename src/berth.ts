@@ -21,6 +21,7 @@ import { newContainerId } from "./containers/container-id.ts";
 import { ContainerManager } from "./containers/container-manager.ts";
 import { ContainerPaths } from "./containers/container-paths.ts";
 import { backfillCpuLimits } from "./containers/cpu-limit-backfill.ts";
+import { ImageCatalog } from "./containers/image-catalog.ts";
 import { protectOwnerNetworks } from "./containers/owner-network.ts";
 import { reconcile } from "./containers/reconciler.ts";
 import { RestartSupervisor } from "./containers/restart-supervisor.ts";
@@ -94,6 +95,7 @@ export class Berth {
   readonly #paths: ContainerPaths;
   readonly #egress: EgressFirewall;
   readonly #egressRecheckMs: number;
+  readonly #images: ImageCatalog;
   #sockets: SocketIOEventHandler | undefined;
   #closing: Promise<void> | undefined;
   #retryReconcile: NodeJS.Timeout | undefined;
@@ -196,8 +198,10 @@ export class Berth {
     this.engineQueue = new FairQueue(config.engineQueue);
     const admission = new EngineAdmission(this.quotas, this.engineQueue, resourceDefaults);
     this.#rates = new RateLimiter(config.rateLimits);
+    this.#images = new ImageCatalog(this.#docker);
     this.manager = new ContainerManager({
       config,
+      images: this.#images,
       docker: this.#docker,
       repo,
       releases,
@@ -329,10 +333,11 @@ export class Berth {
     this.#egressRecheck = setInterval(() => void this.#protectOwnerNetworks(), this.#egressRecheckMs);
     this.#egressRecheck.unref();
     const status = await this.engine.check();
-    if (status.state === "up") await this.#reconcile();
+    if (status.state === "up") await Promise.all([this.#reconcile(), this.#reportImages()]);
     // Every later return of the engine: the first check's own "up" was handled just above.
     this.engine.on("up", () => {
       void this.#reconcile();
+      void this.#reportImages();
       this.#events.nudge();
     });
     this.engine.start();
@@ -408,6 +413,11 @@ export class Berth {
     } catch (err) {
       this.log.error({ err }, "reconciliation failed; it runs again when the engine comes back");
     }
+  }
+
+  /** Logs each allowed image the engine lacks, with how to build it; berth serves on without it. */
+  async #reportImages(): Promise<void> {
+    await this.#images.report(this.config.allowedImages, this.log.child({ component: "ImageCatalog" }));
   }
 
   async #protectOwnerNetworks(): Promise<void> {

@@ -34,6 +34,7 @@ describe("loadConfig", () => {
     const c = loadConfig({
       BERTH_TOKENS: "alice:aaaaaaaa, bob:bbbbbbbb",
       BERTH_ALLOWED_IMAGES: "a:1,b:2",
+      BERTH_DEFAULT_IMAGE: "b:2",
       BERTH_ALLOW_NETWORK: "true",
       BERTH_PORT: "0",
     });
@@ -44,6 +45,14 @@ describe("loadConfig", () => {
     expect(c.allowedImages).toEqual(["a:1", "b:2"]);
     expect(c.allowNetwork).toBe(true);
     expect(c.port).toBe(0);
+  });
+
+  it("refuses a default image that is not among the allowed images, naming both", () => {
+    expect(() => loadConfig({ BERTH_ALLOWED_IMAGES: "a:1,b:2" })).toThrow(
+      /BERTH_DEFAULT_IMAGE 'berth\/runtime-node:24' must be one of BERTH_ALLOWED_IMAGES \(a:1, b:2\)/,
+    );
+    expect(() => loadConfig({ BERTH_ALLOWED_IMAGES: "a:1", BERTH_DEFAULT_IMAGE: "b:2" })).toThrow(ConfigError);
+    expect(loadConfig({ BERTH_ALLOWED_IMAGES: "a:1,berth/runtime-node:24" }).allowedImages).toHaveLength(2);
   });
 
   it("reads per-owner quotas, rate limits and the engine queue's bounds", () => {

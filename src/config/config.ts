@@ -219,6 +219,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     });
   const egressAllow = cidrs("BERTH_EGRESS_ALLOW", e.BERTH_EGRESS_ALLOW);
   const egressBlock = cidrs("BERTH_EGRESS_BLOCK", e.BERTH_EGRESS_BLOCK);
+  if (e.BERTH_ALLOWED_IMAGES.length > 0 && !e.BERTH_ALLOWED_IMAGES.includes(e.BERTH_DEFAULT_IMAGE)) {
+    // A spec without `image` would otherwise be refused with "not allowed" for an image the client never named.
+    throw new ConfigError(
+      `invalid configuration:\n  BERTH_DEFAULT_IMAGE '${e.BERTH_DEFAULT_IMAGE}' must be one of BERTH_ALLOWED_IMAGES (${e.BERTH_ALLOWED_IMAGES.join(", ")}); add it there, or choose a default among them`,
+    );
+  }
   if (e.BERTH_DEFAULT_CPUS > e.BERTH_MAX_CPUS) {
     throw new ConfigError("invalid configuration:\n  BERTH_DEFAULT_CPUS must be at most BERTH_MAX_CPUS");
   }

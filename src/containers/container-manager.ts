@@ -10,6 +10,7 @@ import type { SecretRegistry } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ContainerRecord, ContainerRepository } from "../store/container-repository.ts";
 import type { ReleaseRepository } from "../store/release-repository.ts";
+import type { CodeEntryList } from "../updates/code-entry.ts";
 import { codeFromFiles } from "../updates/code-from-files.ts";
 import { codeBytes } from "../updates/release-stats.ts";
 import type { Actor } from "./actor.ts";
@@ -21,6 +22,8 @@ import type { ContainerPaths } from "./container-paths.ts";
 import { type ContainerSpec, toStoredSpec } from "./container-spec.ts";
 import { type ContainerState, STARTABLE, STOPPABLE, stateFromEngine } from "./container-state.ts";
 import type { EgressGuard } from "./egress-guard.ts";
+import { requireEntryFile } from "./entry-file.ts";
+import { ImageCatalog, ImageNotFoundError } from "./image-catalog.ts";
 import { type ListRequest, type ListResult, listContainers } from "./list-containers.ts";
 import { OperationQueue } from "./operation-queue.ts";
 import { type OperationName, type OperationOutcome, OperationTracker } from "./operation-tracker.ts";
@@ -45,6 +48,8 @@ export interface ContainerManagerOptions {
   admission?: AdmissionPort;
   /** Filters what `network: 'outbound'` containers can reach; consulted before each of them starts. */
   egress: EgressGuard;
+  /** Whether the engine has an image, and what it runs by default; one over `docker` when left out. */
+  images?: ImageCatalog;
 }
 
 export interface StatusChange {
@@ -82,12 +87,14 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   readonly #operations: OperationTracker;
   readonly #log: SystemLogger;
   readonly #admission: AdmissionPort;
+  readonly #images: ImageCatalog;
 
   constructor(options: ContainerManagerOptions) {
     super();
     this.#o = options;
     this.#log = options.log.child({ component: "ContainerManager" });
     this.#admission = options.admission ?? admitEverything;
+    this.#images = options.images ?? new ImageCatalog(options.docker);
     this.#operations = new OperationTracker(
       (id) => options.repo.get(id) !== undefined,
       (outcome) => this.emit("operation", outcome),
@@ -154,6 +161,9 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
 
     const existing = repo.getByName(actor.owner, spec.name);
     if (existing) throw new NameConflictError(spec.name, existing.id);
+    // Before anything is made: a missing image, or code its default command cannot run, fails here.
+    const facts = await this.#images.require(image);
+    if (entries && !spec.command) requireEntryFile(entries, facts, image);
 
     const id = newContainerId();
     const log = this.#log.child({ containerId: id, op: "create" });
@@ -217,21 +227,27 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         undo.push("close channel", () => this.#o.channel.close(id));
         await this.#o.channel.open(id, { uid: record.uid, gid: record.uid });
 
-        const dockerId = await docker.createContainer(
-          buildCreateBody({
-            id,
-            owner: actor.owner,
-            instanceId: this.#o.instanceId,
-            uid: record.uid,
-            spec: record.spec,
-            image,
-            socketDir: paths.socketDir(id),
-            codeDir: paths.codeDir(id),
-            hasCode: entries !== undefined,
-            networkName,
-            config,
-          }),
-        );
+        const dockerId = await docker
+          .createContainer(
+            buildCreateBody({
+              id,
+              owner: actor.owner,
+              instanceId: this.#o.instanceId,
+              uid: record.uid,
+              spec: record.spec,
+              image,
+              socketDir: paths.socketDir(id),
+              codeDir: paths.codeDir(id),
+              hasCode: entries !== undefined,
+              networkName,
+              config,
+            }),
+          )
+          .catch((err: unknown) => {
+            // The engine's 404 on a create is its image (removed since the check above).
+            if (err instanceof NotFoundError) throw new ImageNotFoundError(image);
+            throw err;
+          });
         undo.push("remove engine container", () => docker.removeContainer(dockerId));
         record.dockerId = dockerId;
         repo.update(id, { dockerId });
@@ -471,6 +487,17 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
       channel: this.#o.channel,
       redactor: this.#o.secrets.forOwner(record.owner),
     });
+  }
+
+  /**
+   * VALIDATION_FAILED when new code lacks the file that the container's
+   * image runs by default (and its spec names no command of its own).
+   */
+  async checkEntryFile(record: ContainerRecord, entries: CodeEntryList): Promise<void> {
+    if (record.spec.command) return;
+    // The engine container exists and holds its image; one removed by force since is the engine's to report.
+    const facts = await this.#images.facts(record.image);
+    if (facts) requireEntryFile(entries, facts, record.image);
   }
 
   /** The last lines of the workload's output since `sinceMs` (all it kept, without), as its owner may see them. */

@@ -17,6 +17,14 @@ export interface ContainerSummary {
   state: string;
 }
 
+/** What berth reads of an image: the command it runs when a spec names none. */
+export interface ImageFacts {
+  /** The image's ENTRYPOINT, empty when it has none. */
+  entrypoint: string[];
+  /** The image's CMD, empty when it has none. */
+  cmd: string[];
+}
+
 export interface EngineVersion {
   version: string;
   apiVersion: string;
@@ -58,7 +66,8 @@ export interface DockerClient {
   version(): Promise<EngineVersion>;
   /** One quick, un-retried version call that ignores any outage gate: how a monitor learns the engine is back. */
   probe(): Promise<EngineVersion>;
-  imageExists(ref: string): Promise<boolean>;
+  /** undefined when the engine has no such image. */
+  inspectImage(ref: string): Promise<ImageFacts | undefined>;
   /** Creates a container and returns its engine id. */
   createContainer(body: ContainerCreateBody): Promise<string>;
   /** Resolves true when it started the container, false when it was already running (the engine's 304). */

@@ -11,6 +11,7 @@ import type {
   EngineEvent,
   EngineVersion,
   EventSubscription,
+  ImageFacts,
   NetworkInfo,
   NetworkSpec,
 } from "./docker-client.ts";
@@ -102,14 +103,14 @@ export class DockerodeClient implements DockerClient {
     return { version: v.Version, apiVersion: v.ApiVersion };
   }
 
-  async imageExists(ref: string): Promise<boolean> {
+  async inspectImage(ref: string): Promise<ImageFacts | undefined> {
     return this.#call(
       "image inspect",
       async () => {
-        await this.#docker.getImage(ref).inspect();
-        return true;
+        const { Config } = await this.#docker.getImage(ref).inspect();
+        return { entrypoint: stringsOf(Config?.Entrypoint), cmd: stringsOf(Config?.Cmd) };
       },
-      () => false,
+      () => undefined,
     );
   }
 
@@ -386,4 +387,10 @@ function parseEngineEvent(line: string): EngineEvent | undefined {
 
 function labelFilters(labels: Record<string, string>): string[] {
   return Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+}
+
+/** An image's Entrypoint or Cmd: a list, a string (in images built long ago), or nothing. */
+function stringsOf(value: unknown): string[] {
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === "string");
+  return typeof value === "string" && value !== "" ? [value] : [];
 }

@@ -103,6 +103,7 @@ export class CodeUpdater {
         maxBytes: config.maxCodeBytes,
         maxFiles: config.maxCodeFiles,
       });
+      await manager.checkEntryFile(record, entries);
       const validated = performance.now();
       return manager.queue.runExclusive(record.id, "update", async () => {
         const current = manager.current(record.id);

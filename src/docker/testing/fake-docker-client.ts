@@ -8,6 +8,7 @@ import type {
   EngineEvent,
   EngineVersion,
   EventSubscription,
+  ImageFacts,
   NetworkInfo,
   NetworkSpec,
 } from "../docker-client.ts";
@@ -77,9 +78,13 @@ export class FakeDockerClient implements DockerClient {
     return { version: "fake", apiVersion: "1.41" };
   }
 
-  async imageExists(ref: string): Promise<boolean> {
-    this.#enter("imageExists", ref);
-    return true;
+  /** Images the engine has; any other is missing. Every image is there unless a test sets this. */
+  images: Map<string, ImageFacts> | undefined;
+
+  async inspectImage(ref: string): Promise<ImageFacts | undefined> {
+    this.#enter("inspectImage", ref);
+    if (!this.images) return { entrypoint: [], cmd: [] };
+    return this.images.get(ref);
   }
 
   async createContainer(body: ContainerCreateBody): Promise<string> {
