@@ -51,7 +51,9 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ BERTH_ALLOWED_IMAGES: "a:1,b:2" })).toThrow(
       /BERTH_DEFAULT_IMAGE 'berth\/runtime-node:24' must be one of BERTH_ALLOWED_IMAGES \(a:1, b:2\)/,
     );
-    expect(() => loadConfig({ BERTH_ALLOWED_IMAGES: "a:1", BERTH_DEFAULT_IMAGE: "b:2" })).toThrow(ConfigError);
+    expect(() => loadConfig({ BERTH_ALLOWED_IMAGES: "a:1", BERTH_DEFAULT_IMAGE: "b:2" })).toThrow(
+      ConfigError,
+    );
     expect(loadConfig({ BERTH_ALLOWED_IMAGES: "a:1,berth/runtime-node:24" }).allowedImages).toHaveLength(2);
   });
 
