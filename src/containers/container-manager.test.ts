@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../config/config.ts";
 import { prepareDataDir } from "../config/data-dir.ts";
 import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
-import { DockerError } from "../errors/errors.ts";
+import { DockerError, NotFoundError } from "../errors/errors.ts";
 import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
 import { EgressFirewall } from "../network/egress-firewall.ts";
@@ -217,5 +217,29 @@ describe("ContainerManager (with a fake engine)", () => {
     const info = await manager.create(alice, spec({ code: { files: { "index.js": "1", "lib/a.js": "2" } } }));
     expect(existsSync(join(dataDir, "code", info.id, "releases", "1", "lib", "a.js"))).toBe(true);
     expect(existsSync(join(dataDir, "code", info.id, "current", "index.js"))).toBe(true);
+  });
+
+  it("answers IMAGE_NOT_FOUND, with nothing made, for an image the engine lacks — also when it goes between the check and the create", async () => {
+    docker.images = new Map();
+    await expect(manager.create(alice, spec())).rejects.toMatchObject({
+      code: "IMAGE_NOT_FOUND",
+      details: { image: "berth/runtime-node:24" },
+    });
+    expect(docker.calls.some((c) => c.method === "createContainer")).toBe(false);
+    docker.images = undefined;
+    docker.failNext("createContainer", new NotFoundError("engine object"));
+    await expect(manager.create(alice, spec())).rejects.toMatchObject({ code: "IMAGE_NOT_FOUND" });
+    expect(repo.all()).toEqual([]);
+    expect(await readdir(join(dataDir, "code"))).toEqual([]);
+  });
+
+  it("refuses code without the file the image's default command runs, unless the spec has a command", async () => {
+    docker.images = new Map([["berth/runtime-node:24", { entrypoint: [], cmd: ["node", "/app/main.js"] }]]);
+    await expect(manager.create(alice, spec())).rejects.toMatchObject({
+      code: "VALIDATION_FAILED",
+      details: { field: "code", missing: "main.js" },
+    });
+    const info = await manager.create(alice, spec({ command: ["node", "/app/index.js"], start: false }));
+    expect(info.state).toBe("created");
   });
 });
