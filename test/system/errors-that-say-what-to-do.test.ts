@@ -185,20 +185,33 @@ describe("errors that say what to do", () => {
     });
   });
 
-  it("gives never_connected the workload's last output lines", async () => {
+  it("gives never_connected the workload's last output lines, redacted with its owner's secrets only", async () => {
+    // bob's secret is a word alice's workload prints: it is not hidden from alice (per-owner redaction).
+    const bobs = await ok(bob, "container:create", {
+      name: "bobs-app",
+      secretEnv: { API_TOKEN: "the-database" },
+      start: false,
+    });
     const res = await call(alice, "container:create", {
       name: "never-connects",
-      code: { files: { "index.js": "console.log('waiting for the database'); setInterval(() => {}, 1e6);" } },
+      secretEnv: { DB_PASSWORD: "hunter2-secret-value" },
+      code: {
+        files: {
+          "index.js":
+            "console.log('waiting for the-database'); console.log('with ' + process.env.DB_PASSWORD); setInterval(() => {}, 1e6);",
+        },
+      },
     });
     expect(res).toMatchObject({
       ok: false,
       error: { code: "NOT_READY", details: { cause: "never_connected" } },
     });
     if (!res.ok) {
-      expect(res.error.details?.output).toEqual(["waiting for the database"]);
+      expect(res.error.details?.output).toEqual(["waiting for the-database", "with [REDACTED]"]);
       expect(res.error.message).toContain("BERTH_SOCKET");
       await ok(alice, "container:delete", { id: res.error.details?.containerId as string });
     }
+    await ok(bob, "container:delete", { id: bobs.id });
   });
 
   it("gives a rollback's output the failed release's lines only", async () => {
