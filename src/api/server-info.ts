@@ -26,14 +26,13 @@ export interface ServerInfo {
   /**
    * The caller's own quotas and what it holds now (operations under way
    * included); `null` for the admin, who has none. Never another owner's.
+   * Code is limited in MiB (`limits.codeMb`) and counted exactly, in bytes
+   * (`usage.codeBytes`), so that a client can tell what still fits.
    */
-  quota: { limits: QuotaLimits; usage: QuotaUsage } | null;
+  quota: { limits: QuotaLimits; usage: Usage } | null;
   /** Creates, lifecycle operations and updates per minute for each owner (0: not limited); `null` for the admin. */
   rates: RateLimits | null;
 }
-
-/** An owner's usage in the units of its quotas (`codeMb` to two decimals). */
-export type QuotaUsage = Omit<Usage, "codeBytes"> & { codeMb: number };
 
 export interface ServerInfoSource {
   version: string;
@@ -54,18 +53,12 @@ export interface ServerInfoSource {
   quotaLimits(owner: string): QuotaLimits;
 }
 
-const MiB = 1024 * 1024;
-
 /** The answer to `server:info` for `actor`: the server's limits, and the caller's own quotas only. */
 export function serverInfo(source: ServerInfoSource, actor: Actor): ServerInfo {
   const { config } = source;
   let quota: ServerInfo["quota"] = null;
   if (!actor.admin) {
-    const { codeBytes, ...usage } = source.usage(actor.owner);
-    quota = {
-      limits: { ...source.quotaLimits(actor.owner) },
-      usage: { ...usage, codeMb: Math.round((codeBytes / MiB) * 100) / 100 },
-    };
+    quota = { limits: { ...source.quotaLimits(actor.owner) }, usage: { ...source.usage(actor.owner) } };
   }
   return {
     version: source.version,
