@@ -95,13 +95,26 @@ export const LabelMap = boundedMap(
 );
 
 /** File contents: text as a string, anything else as binary (Socket.IO carries a Buffer as binary). */
-export const CodeFiles = z.record(z.string(), z.union([z.string(), z.instanceof(Uint8Array)]));
+export const CodeFiles = z.record(
+  z.string(),
+  z.union([z.string(), z.instanceof(Uint8Array)], { error: "must be text (a string) or binary (a Buffer)" }),
+);
 
-/** Code as a map of files, or as one tar or tar.gz archive (a Buffer); the same for a create and an update. */
-export const CodeUpload = z.union([
-  z.strictObject({ files: CodeFiles }),
-  z.strictObject({ archive: z.instanceof(Uint8Array, { message: "must be binary (a Buffer)" }) }),
-]);
+/**
+ * Code as a map of files, or as one tar or tar.gz archive (a Buffer); the
+ * same for a create and an update. One object with a check rather than a
+ * union of two: a union's error says only "Invalid input", this one names
+ * the field that is wrong.
+ */
+export const CodeUpload = z
+  .strictObject({
+    files: CodeFiles.optional(),
+    archive: z.instanceof(Uint8Array, { message: "must be binary (a Buffer)" }).optional(),
+  })
+  .refine(
+    (code) => (code.files === undefined) !== (code.archive === undefined),
+    "must have exactly one of 'files' (a map of paths to contents) or 'archive' (a tar or tar.gz Buffer)",
+  );
 
 export const Resources = z.strictObject({
   memoryMb: z.number().int().min(6).optional(),

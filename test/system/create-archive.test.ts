@@ -78,10 +78,24 @@ describe("creating a container from a code archive", () => {
     expect(await footprint()).toEqual(before);
   });
 
-  it("refuses an archive that is not binary, and code with both files and an archive", async () => {
-    for (const code of [{ archive: "not a buffer" }, { files: { "index.js": "x" }, archive: tarGz([]) }]) {
-      const res = await call(alice, "container:create", { name: "hostile", code });
-      expect(res).toMatchObject({ ok: false, error: { code: "VALIDATION_FAILED" } });
+  it.each([
+    ["an archive that is not binary", { archive: "not a buffer" }, /code\.archive: must be binary/],
+    [
+      "both files and an archive",
+      { files: { "index.js": "x" }, archive: tarGz([]) },
+      /exactly one of 'files'/,
+    ],
+    ["neither files nor an archive", {}, /exactly one of 'files'/],
+    [
+      "a file that is neither text nor binary",
+      { files: { "index.js": 5 } },
+      /code\.files\.index\.js: must be text/,
+    ],
+  ])("refuses %s, naming the field", async (_what, code, message) => {
+    for (const event of ["container:create", "container:update"] as const) {
+      const payload = event === "container:create" ? { name: "hostile", code } : { id: "hostile", code };
+      const res = await call(alice, event, payload);
+      expect(res).toMatchObject({ ok: false, error: { code: "VALIDATION_FAILED", message } });
     }
   });
 });
