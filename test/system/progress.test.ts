@@ -114,6 +114,17 @@ describe("progress on long operations", () => {
     expect(steps("create-taken")).toEqual(["validate:started", "validate:failed"]);
   });
 
+  it("tells bob nothing when he asks for progress on alice's container: NOT_FOUND, and no step", async () => {
+    for (const [event, payload] of [
+      ["container:update", { id, code: versioned("bobs"), progress: { opId: "bob-1" } }],
+      ["container:rollback", { id, release: 2, progress: { opId: "bob-2" } }],
+      ["container:restart", { id, progress: { opId: "bob-3" } }],
+    ] as const) {
+      const res = await call(bob, event, payload);
+      expect(res).toMatchObject({ ok: false, error: { code: "NOT_FOUND" } });
+    }
+  });
+
   it("sends nothing to alice's other connection or to bob", async () => {
     // A round trip on each: anything sent to them before it has arrived by now.
     await Promise.all([alicesOther, bob].map((c) => ok(c, "container:list", {})));
