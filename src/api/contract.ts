@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { ActivityEntry } from "../activity/activity-entry.ts";
-import type { ContainerInfo, CreatedContainer } from "../containers/container-info.ts";
+import type { ContainerInfo, CreatedContainer, CreateStep } from "../containers/container-info.ts";
 import {
   CodeUpload,
   ContainerName,
@@ -15,7 +15,7 @@ import type { ContainerLogLine } from "../monitoring/log-line-splitter.ts";
 import type { ResourceUsage } from "../monitoring/resource-usage.ts";
 import { ProgressRequest } from "../progress/progress-request.ts";
 import type { StepStatus } from "../progress/step-timer.ts";
-import type { ReleaseInfo, UpdateResult } from "../updates/code-updater.ts";
+import type { ReleaseInfo, UpdateResult, UpdateStep } from "../updates/code-updater.ts";
 import type { ServerInfo } from "./server-info.ts";
 import type { TelemetryStream } from "./telemetry-streams.ts";
 
@@ -220,7 +220,8 @@ export interface ContainerDroppedEvent {
 export interface ContainerProgressEvent {
   opId: string;
   id: string;
-  step: string;
+  /** A restart's steps (`stop`, `start`, `ready`) are among these too. */
+  step: CreateStep | UpdateStep;
   status: StepStatus;
   ms?: number;
 }

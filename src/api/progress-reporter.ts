@@ -1,4 +1,5 @@
 import type { OnStep } from "../progress/step-timer.ts";
+import type { ContainerProgressEvent } from "./contract.ts";
 import type { BerthSocket } from "./register-handler.ts";
 
 /**
@@ -15,6 +16,9 @@ export function progressTo(socket: BerthSocket, progress: { opId: string } | und
   const { opId } = progress;
   return ({ id, step, status, ms }) => {
     if (!socket.connected) return;
-    socket.emit("container:progress", { opId, id, step, status, ...(ms === undefined ? {} : { ms }) });
+    // The services name their steps with the contract's unions (CreateStep, UpdateStep); OnStep itself is generic.
+    const event: ContainerProgressEvent = { opId, id, step: step as ContainerProgressEvent["step"], status };
+    if (ms !== undefined) event.ms = ms;
+    socket.emit("container:progress", event);
   };
 }
