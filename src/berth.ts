@@ -5,7 +5,7 @@ import { containerUsage } from "./admission/container-usage.ts";
 import { EngineAdmission } from "./admission/engine-admission.ts";
 import { FairQueue } from "./admission/fair-queue.ts";
 import { QuotaLedger } from "./admission/quota-ledger.ts";
-import { type QuotaOverrides, quotaLimitsFor } from "./admission/quota-limits.ts";
+import { type QuotaLimits, type QuotaOverrides, quotaLimitsFor } from "./admission/quota-limits.ts";
 import { RateLimiter } from "./admission/rate-limiter.ts";
 import { registerHttpRoutes } from "./api/http-routes.ts";
 import { SocketIOEventHandler } from "./api/socket-io-event-handler.ts";
@@ -47,6 +47,7 @@ import { MetaRepository } from "./store/meta-repository.ts";
 import { OwnerUsageRepository } from "./store/owner-usage-repository.ts";
 import { ReleaseRepository } from "./store/release-repository.ts";
 import { CodeUpdater } from "./updates/code-updater.ts";
+import { BERTH_VERSION } from "./version.ts";
 
 /** How soon a reconciliation that could not finish everything runs again. */
 const RECONCILE_RETRY_MS = 10_000;
@@ -97,6 +98,7 @@ export class Berth {
   readonly #egressRecheckMs: number;
   readonly #images: ImageCatalog;
   #sockets: SocketIOEventHandler | undefined;
+  readonly #quotaLimits: (owner: string) => QuotaLimits;
   #closing: Promise<void> | undefined;
   #retryReconcile: NodeJS.Timeout | undefined;
   /** A host firewall reload (ufw, firewalld) flushes berth's rules while containers run: they are put back within this period. */
@@ -183,6 +185,7 @@ export class Berth {
     this.#channel.setMaxListeners(0);
     // Per-owner quota overrides come from the tokens file, read on every check so a reload applies at once.
     const quotaOverrides: QuotaOverrides = (owner) => this.tokens.overridesFor(owner);
+    this.#quotaLimits = quotaLimitsFor(config.quota, quotaOverrides);
     const usageRepo = new OwnerUsageRepository(this.#db);
     // A spec without resources gets the server's defaults, so it counts as those.
     const resourceDefaults = { memoryMb: config.defaultMemoryMb, cpus: config.defaultCpus };
@@ -193,7 +196,7 @@ export class Berth {
             .containersOf(owner)
             .map((u) => ({ id: u.id, usage: containerUsage(u, resourceDefaults) })),
       },
-      quotaLimitsFor(config.quota, quotaOverrides),
+      this.#quotaLimits,
     );
     this.engineQueue = new FairQueue(config.engineQueue);
     const admission = new EngineAdmission(this.quotas, this.engineQueue, resourceDefaults);
@@ -361,6 +364,12 @@ export class Berth {
       rates: this.#rates,
       maxConnectionsPerOwner: this.config.maxConnectionsPerOwner,
       handshakesPerMinute: this.config.handshakesPerMinute,
+      serverInfo: {
+        version: BERTH_VERSION,
+        config: this.config,
+        usage: (owner) => this.quotas.usage(owner),
+        quotaLimits: this.#quotaLimits,
+      },
       limits: {
         bufferBytes: this.config.clientBufferBytes,
         maxBufferBytes: this.config.clientBufferMaxBytes,

@@ -3,6 +3,7 @@ import type { Actor } from "../containers/actor.ts";
 import type { ContainerManager } from "../containers/container-manager.ts";
 import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
+import { progressTo } from "./progress-reporter.ts";
 import { type BerthSocket, registerHandler } from "./register-handler.ts";
 
 /**
@@ -21,7 +22,7 @@ export function registerContainerHandlers(
     "container:create",
     (spec, actor) => {
       take(actor, "create");
-      return manager.create(actor, spec);
+      return manager.create(actor, spec, { onStep: progressTo(socket, spec.progress) });
     },
     context,
   );
@@ -51,6 +52,7 @@ export function registerContainerHandlers(
       return manager.restart(actor, p.id, {
         ...(p.timeoutSec === undefined ? {} : { timeoutSec: p.timeoutSec }),
         ...(p.waitReady === undefined ? {} : { waitReady: p.waitReady }),
+        onStep: progressTo(socket, p.progress),
       });
     },
     context,

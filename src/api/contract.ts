@@ -1,8 +1,8 @@
 import { z } from "zod";
 import type { ActivityEntry } from "../activity/activity-entry.ts";
-import type { ContainerInfo } from "../containers/container-info.ts";
+import type { ContainerInfo, CreatedContainer, CreateStep } from "../containers/container-info.ts";
 import {
-  CodeFiles,
+  CodeUpload,
   ContainerName,
   ContainerSpec,
   HealthCheck,
@@ -13,7 +13,10 @@ import type { ListResult } from "../containers/list-containers.ts";
 import type { ErrorCategory, ErrorCode } from "../errors/error-codes.ts";
 import type { ContainerLogLine } from "../monitoring/log-line-splitter.ts";
 import type { ResourceUsage } from "../monitoring/resource-usage.ts";
-import type { ReleaseInfo, UpdateResult } from "../updates/code-updater.ts";
+import { ProgressRequest } from "../progress/progress-request.ts";
+import type { StepStatus } from "../progress/step-timer.ts";
+import type { ReleaseInfo, UpdateResult, UpdateStep } from "../updates/code-updater.ts";
+import type { ServerInfo } from "./server-info.ts";
 import type { TelemetryStream } from "./telemetry-streams.ts";
 
 /**
@@ -40,6 +43,7 @@ export const RequestSchemas = {
     id: ContainerRef,
     timeoutSec: TimeoutSec.optional(),
     waitReady: z.boolean().optional(),
+    progress: ProgressRequest.optional(),
   }),
   "container:delete": ByRef,
   "container:status": ByRef,
@@ -65,14 +69,16 @@ export const RequestSchemas = {
   "container:unsubscribe": ByRef,
   "container:update": z.strictObject({
     id: ContainerRef,
-    code: z.union([
-      z.strictObject({ files: CodeFiles }),
-      z.strictObject({ archive: z.instanceof(Uint8Array, { message: "must be binary (a Buffer)" }) }),
-    ]),
+    code: CodeUpload,
     readyTimeoutMs: z.number().int().min(100).max(600_000).optional(),
     healthCheck: HealthCheck.optional(),
+    progress: ProgressRequest.optional(),
   }),
-  "container:rollback": z.strictObject({ id: ContainerRef, release: z.number().int().min(1).optional() }),
+  "container:rollback": z.strictObject({
+    id: ContainerRef,
+    release: z.number().int().min(1).optional(),
+    progress: ProgressRequest.optional(),
+  }),
   "container:releases": ByRef,
   "container:stats": ByRef,
   "container:watch_stats": z.strictObject({
@@ -99,13 +105,15 @@ export const RequestSchemas = {
     afterId: z.number().int().min(0).optional(),
     limit: z.number().int().min(1).max(1000).optional(),
   }),
+  "server:info": z.strictObject({}),
 } as const;
 
 export type ClientEvent = keyof typeof RequestSchemas;
 export type RequestOf<E extends ClientEvent> = z.input<(typeof RequestSchemas)[E]>;
 
 export interface ResultMap {
-  "container:create": ContainerInfo;
+  /** The container, and how long each step took (`timings`, like an update's). */
+  "container:create": CreatedContainer;
   "container:start": ContainerInfo;
   "container:stop": ContainerInfo;
   "container:restart": ContainerInfo;
@@ -129,6 +137,7 @@ export interface ResultMap {
   "container:request": unknown;
   "container:subscribe": { id: string; subscribed: true };
   "container:unsubscribe": { id: string; subscribed: false };
+  "server:info": ServerInfo;
 }
 
 export interface WireError {
@@ -200,6 +209,23 @@ export interface ContainerDroppedEvent {
   count: number;
 }
 
+/**
+ * One step of a long operation (create, update, rollback, restart) that the
+ * caller asked to follow with `progress: { opId }`; sent to the calling
+ * connection only, never stored for session recovery. `ms` (how long the
+ * step took) is on `done` and `failed`. A failed update or rollback goes on
+ * with the steps that put the previous release back, named `rollback:stop`,
+ * `rollback:switch`, `rollback:start`, `rollback:ready`.
+ */
+export interface ContainerProgressEvent {
+  opId: string;
+  id: string;
+  /** A restart's steps (`stop`, `start`, `ready`) are among these too. */
+  step: CreateStep | UpdateStep;
+  status: StepStatus;
+  ms?: number;
+}
+
 export interface ServerToClientEvents {
   "container:resource_usage": (event: ResourceUsageEvent) => void;
   "containers:resource_usage": (event: StatsOverviewEvent) => void;
@@ -208,6 +234,7 @@ export interface ServerToClientEvents {
   "container:dropped": (event: ContainerDroppedEvent) => void;
   "container:health_changed": (event: HealthChangedEvent) => void;
   "container:status_changed": (event: StatusChangedEvent) => void;
+  "container:progress": (event: ContainerProgressEvent) => void;
   activity_log: (entry: ActivityEntry) => void;
   "session:revoked": (event: SessionRevokedEvent) => void;
 }

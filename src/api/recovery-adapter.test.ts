@@ -9,7 +9,7 @@ describe("RecoveryAdapter", () => {
     return { io, adapter: io.of("/").adapter as unknown as RecoveryAdapter };
   }
 
-  it("keeps status changes and activity for recovery, but no telemetry", () => {
+  it("keeps status changes and activity for recovery, but no telemetry and no progress steps", () => {
     const { io, adapter } = server();
     io.emit("container:status_changed", { id: "C1" });
     io.emit("activity_log", { id: 1 });
@@ -18,6 +18,7 @@ describe("RecoveryAdapter", () => {
     io.emit("container:resource_usage", { id: "C1" });
     io.emit("containers:resource_usage", { ts: 1, samples: [] });
     io.emit("container:dropped", { id: "C1", stream: "logs", count: 1 });
+    io.emit("container:progress", { opId: "op", id: "C1", step: "stop", status: "started" });
     expect(adapter.storedPackets).toBe(2);
   });
 

@@ -32,6 +32,8 @@ import { PreAuthGuard } from "./pre-auth-guard.ts";
 import { RecoveryAdapter } from "./recovery-adapter.ts";
 import type { BerthSocket } from "./register-handler.ts";
 import { ADMIN_ROOM, messagesRoom, ownerRoom } from "./rooms.ts";
+import type { ServerInfoSource } from "./server-info.ts";
+import { registerServerInfoHandlers } from "./server-info-handlers.ts";
 import { guardSessionRecovery } from "./session-recovery-guard.ts";
 import { StatsOverviews } from "./stats-overview.ts";
 import { StreamGuard } from "./stream-guard.ts";
@@ -62,6 +64,8 @@ export interface SocketIOEventHandlerOptions {
   handshakesPerMinute?: number;
   /** Per-connection bounds: bytes buffered for the client, channel calls in flight, subscriptions. */
   limits: ConnectionLimitsConfig;
+  /** What `server:info` answers from: version, limits, each owner's own quotas. */
+  serverInfo: ServerInfoSource;
 }
 
 /**
@@ -218,6 +222,7 @@ export class SocketIOEventHandler {
         log,
         redactor: options.redactor,
       });
+      registerServerInfoHandlers(socket, options.serverInfo, { log, redactor: options.redactor });
       answerUnknownEvents(socket, { log, redactor: options.redactor });
       socket.on("disconnect", (reason) => log.info({ reason }, "client disconnected"));
     });

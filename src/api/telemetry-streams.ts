@@ -17,8 +17,13 @@ export const TELEMETRY_STREAMS = {
 export type TelemetryEvent = keyof typeof TELEMETRY_STREAMS;
 export type TelemetryStream = (typeof TELEMETRY_STREAMS)[TelemetryEvent];
 
-/** Events never stored for recovery: the telemetry itself and the notice of what was lost of it. */
+/**
+ * Events never stored for recovery: the telemetry itself, the notice of what
+ * was lost of it, and the steps of an operation in progress (whose answer,
+ * or its absence after a drop, is what a reconnecting client acts on).
+ */
 export const TRANSIENT_EVENTS: ReadonlySet<string> = new Set([
   ...Object.keys(TELEMETRY_STREAMS),
   "container:dropped",
+  "container:progress",
 ]);

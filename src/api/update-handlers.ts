@@ -2,6 +2,7 @@ import type { RateLimiter } from "../admission/rate-limiter.ts";
 import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { CodeUpdater } from "../updates/code-updater.ts";
+import { progressTo } from "./progress-reporter.ts";
 import { type BerthSocket, registerHandler } from "./register-handler.ts";
 
 /** Code updates: `container:update`, `container:rollback` (both take a token from the owner's update bucket), `container:releases`. */
@@ -15,11 +16,12 @@ export function registerUpdateHandlers(
     "container:update",
     (p, actor) => {
       context.rates?.take(actor, "update");
-      return updater.update(actor, p.id, {
-        code: p.code,
-        readyTimeoutMs: p.readyTimeoutMs,
-        healthCheck: p.healthCheck,
-      });
+      return updater.update(
+        actor,
+        p.id,
+        { code: p.code, readyTimeoutMs: p.readyTimeoutMs, healthCheck: p.healthCheck },
+        { onStep: progressTo(socket, p.progress) },
+      );
     },
     context,
   );
@@ -28,7 +30,7 @@ export function registerUpdateHandlers(
     "container:rollback",
     (p, actor) => {
       context.rates?.take(actor, "update");
-      return updater.rollback(actor, p.id, p.release);
+      return updater.rollback(actor, p.id, p.release, { onStep: progressTo(socket, p.progress) });
     },
     context,
   );

@@ -28,6 +28,16 @@ export interface ContainerInfo {
   channel?: ChannelInfo;
 }
 
+/** The steps of a create, in order; `start` and `ready` only when it starts the workload (and waits for it). */
+export type CreateStep = "validate" | "write" | "create" | "start" | "ready";
+
+/**
+ * The answer to a create: the container, and how long each step took in
+ * milliseconds (0 for a step that did not run). `validate` covers the spec,
+ * the code, the quotas and the wait for a turn at the engine.
+ */
+export type CreatedContainer = ContainerInfo & { timings: Record<CreateStep | "total", number> };
+
 export function toContainerInfo(record: ContainerRecord, channel?: ChannelInfo): ContainerInfo {
   const info: ContainerInfo = {
     id: record.id,

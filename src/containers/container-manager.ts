@@ -8,16 +8,22 @@ import { ConflictError, NameConflictError, NotFoundError, ValidationError } from
 import { presentOutputLine } from "../logging/present-output-line.ts";
 import type { SecretRegistry } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
+import { type StepOptions, StepTimer } from "../progress/step-timer.ts";
 import type { ContainerRecord, ContainerRepository } from "../store/container-repository.ts";
 import type { ReleaseRepository } from "../store/release-repository.ts";
 import type { CodeEntryList } from "../updates/code-entry.ts";
-import { codeFromFiles } from "../updates/code-from-files.ts";
+import { readCode } from "../updates/read-code.ts";
 import { codeBytes } from "../updates/release-stats.ts";
 import type { Actor } from "./actor.ts";
 import { buildCreateBody } from "./container-config.ts";
 import { layOutContainerFiles, removeContainerFiles } from "./container-files.ts";
 import { isContainerId, newContainerId } from "./container-id.ts";
-import { type ContainerInfo, toContainerInfo } from "./container-info.ts";
+import {
+  type ContainerInfo,
+  type CreatedContainer,
+  type CreateStep,
+  toContainerInfo,
+} from "./container-info.ts";
 import type { ContainerPaths } from "./container-paths.ts";
 import { type ContainerSpec, toStoredSpec } from "./container-spec.ts";
 import { type ContainerState, STARTABLE, STOPPABLE, stateFromEngine } from "./container-state.ts";
@@ -146,17 +152,35 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     return listContainers(this.#o.repo, actor, request, (r) => this.info(r));
   }
 
-  /** Creates a container from a validated spec; with `start` (the default) it answers once the workload is ready. */
-  async create(actor: Actor, spec: ContainerSpec): Promise<ContainerInfo> {
-    return this.track("create", { owner: actor.owner, name: spec.name }, () => this.#create(actor, spec));
+  /**
+   * Creates a container from a validated spec; with `start` (the default) it
+   * answers once the workload is ready, with each step's timings. `onStep`
+   * hears of each step (validate, write, create, start, ready) as it starts and ends.
+   */
+  async create(actor: Actor, spec: ContainerSpec, options: StepOptions = {}): Promise<CreatedContainer> {
+    const id = newContainerId();
+    const timer = new StepTimer<CreateStep>(id, options.onStep);
+    return this.track("create", { owner: actor.owner, name: spec.name }, () =>
+      this.#create(actor, spec, id, timer).catch((err: unknown) => {
+        timer.fail();
+        throw err;
+      }),
+    );
   }
 
-  async #create(actor: Actor, spec: ContainerSpec): Promise<ContainerInfo> {
+  async #create(
+    actor: Actor,
+    spec: ContainerSpec,
+    id: string,
+    timer: StepTimer<CreateStep>,
+  ): Promise<CreatedContainer> {
     const { config, repo, docker, paths, secrets } = this.#o;
+    timer.start("validate");
     const image = spec.image ?? config.defaultImage;
     checkSpecLimits(spec, image, config);
+    // Files or an archive, with the same checks and limits as an update; nothing is written if any entry is bad.
     const entries = spec.code
-      ? codeFromFiles(spec.code.files, { maxBytes: config.maxCodeBytes, maxFiles: config.maxCodeFiles })
+      ? readCode(spec.code, { maxBytes: config.maxCodeBytes, maxFiles: config.maxCodeFiles })
       : undefined;
 
     const existing = repo.getByName(actor.owner, spec.name);
@@ -165,7 +189,6 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     const facts = await this.#images.require(image);
     if (entries && !spec.command) requireEntryFile(entries, facts, image);
 
-    const id = newContainerId();
     const log = this.#log.child({ containerId: id, op: "create" });
     const undo = new UndoStack();
     const record: ContainerRecord = {
@@ -204,6 +227,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         },
       );
       try {
+        timer.start("write");
         try {
           repo.insert(record);
         } catch (err) {
@@ -227,6 +251,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         undo.push("close channel", () => this.#o.channel.close(id));
         await this.#o.channel.open(id, { uid: record.uid, gid: record.uid });
 
+        timer.start("create");
         const dockerId = await docker
           .createContainer(
             buildCreateBody({
@@ -252,8 +277,13 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         record.dockerId = dockerId;
         repo.update(id, { dockerId });
         startedAt = Date.now();
-        if (spec.start !== false) await docker.startContainer(dockerId);
+        if (spec.start !== false) {
+          timer.start("start");
+          await docker.startContainer(dockerId);
+        }
+        timer.done();
       } catch (err) {
+        timer.fail();
         log.warn({ err }, "create failed; cleaning up");
         await undo.unwind(log);
         throw err;
@@ -262,11 +292,11 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
       }
       log.info("created container");
       this.#emit(record, "new", "created");
-      if (spec.start === false) return this.info(record);
+      if (spec.start === false) return created(this.info(record), timer);
       this.#setState(record, "running", "started", { startedAt: Date.now(), exitCode: null });
       // From here on the container exists: a workload that is not ready is the owner's to inspect, fix or delete.
-      if (spec.waitReady !== false) await this.#waitReady(record, startedAt);
-      return this.info(record);
+      if (spec.waitReady !== false) await timer.time("ready", () => this.#waitReady(record, startedAt));
+      return created(this.info(record), timer);
     });
   }
 
@@ -341,12 +371,21 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     });
   }
 
-  async restart(actor: Actor, ref: string, options: StopOptions & StartOptions = {}): Promise<ContainerInfo> {
+  /** Stops and starts the workload; `onStep` hears of each step (stop, start, ready) as it starts and ends. */
+  async restart(
+    actor: Actor,
+    ref: string,
+    options: StopOptions & StartOptions & StepOptions = {},
+  ): Promise<ContainerInfo> {
     const record = this.resolve(actor, ref);
     return this.track("restart", record, () => this.#restart(record, options));
   }
 
-  #restart(record: ContainerRecord, options: StopOptions & StartOptions): Promise<ContainerInfo> {
+  #restart(
+    record: ContainerRecord,
+    options: StopOptions & StartOptions & StepOptions,
+  ): Promise<ContainerInfo> {
+    const timer = new StepTimer<"stop" | "start" | "ready">(record.id, options.onStep);
     return this.#queue.run(record.id, "restart", async () => {
       const current = this.#fresh(record.id);
       let startedAt: number | undefined;
@@ -359,15 +398,17 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
       const dockerId = this.#dockerId(current);
       try {
         if (current.spec.network === "outbound") await this.#filteredNetwork(current.owner);
-        await this.#o.docker.stopContainer(dockerId, options.timeoutSec ?? this.#o.config.stopTimeoutSec);
-        startedAt = await this.startProcess(current);
+        await timer.time("stop", () =>
+          this.#o.docker.stopContainer(dockerId, options.timeoutSec ?? this.#o.config.stopTimeoutSec),
+        );
+        startedAt = await timer.time("start", () => this.startProcess(current));
       } catch (err) {
         this.#setState(current, this.#afterFailure(err, "running"), "restart failed");
         throw err;
       }
       this.#setState(current, "running", "restarted", { startedAt: Date.now(), exitCode: null });
       log.info("restarted container");
-      if (options.waitReady !== false) await this.#waitReady(current, startedAt);
+      if (options.waitReady !== false) await timer.time("ready", () => this.#waitReady(current, startedAt));
       return this.info(current);
     });
   }
@@ -656,4 +697,20 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   ): void {
     this.emit("statusChanged", { info: this.info(record), from, reason, ...extra });
   }
+}
+
+/** The create's answer: the container and its steps' timings (0 for a step that did not run). */
+function created(info: ContainerInfo, timer: StepTimer<CreateStep>): CreatedContainer {
+  const t = timer.timings;
+  return {
+    ...info,
+    timings: {
+      validate: t.validate ?? 0,
+      write: t.write ?? 0,
+      create: t.create ?? 0,
+      start: t.start ?? 0,
+      ready: t.ready ?? 0,
+      total: timer.total(),
+    },
+  };
 }

@@ -7,6 +7,7 @@ import {
   MIN_SECRET_LENGTH,
 } from "../logging/secret-limits.ts";
 import { secretValues } from "../logging/secret-registry.ts";
+import { ProgressRequest } from "../progress/progress-request.ts";
 import { jsonValueProblem } from "../util/json-depth.ts";
 
 /**
@@ -101,7 +102,26 @@ export const LabelMap = boundedMap(
 );
 
 /** File contents: text as a string, anything else as binary (Socket.IO carries a Buffer as binary). */
-export const CodeFiles = z.record(z.string(), z.union([z.string(), z.instanceof(Uint8Array)]));
+export const CodeFiles = z.record(
+  z.string(),
+  z.union([z.string(), z.instanceof(Uint8Array)], { error: "must be text (a string) or binary (a Buffer)" }),
+);
+
+/**
+ * Code as a map of files, or as one tar or tar.gz archive (a Buffer); the
+ * same for a create and an update. One object with a check rather than a
+ * union of two: a union's error says only "Invalid input", this one names
+ * the field that is wrong.
+ */
+export const CodeUpload = z
+  .strictObject({
+    files: CodeFiles.optional(),
+    archive: z.instanceof(Uint8Array, { message: "must be binary (a Buffer)" }).optional(),
+  })
+  .refine(
+    (code) => (code.files === undefined) !== (code.archive === undefined),
+    "must have exactly one of 'files' (a map of paths to contents) or 'archive' (a tar or tar.gz Buffer)",
+  );
 
 export const Resources = z.strictObject({
   memoryMb: z.number().int().min(6).optional(),
@@ -136,13 +156,15 @@ const ContainerSpecFields = z.strictObject({
   env: EnvMap.optional(),
   secretEnv: SecretEnvMap.optional(),
   labels: LabelMap.optional(),
-  code: z.strictObject({ files: CodeFiles }).optional(),
+  code: CodeUpload.optional(),
   resources: Resources.optional(),
   network: z.enum(["none", "outbound"]).optional(),
   restartPolicy: z.enum(["no", "on-failure", "always"]).optional(),
   healthCheck: HealthCheck.optional(),
   start: z.boolean().optional(),
   waitReady: z.boolean().optional(),
+  /** Not part of the container: asks for `container:progress` events about this create. */
+  progress: ProgressRequest.optional(),
 });
 
 /** The fields above, and the bound on all of a container's secret values together (see secret-limits.ts). */
@@ -161,9 +183,9 @@ export type ContainerSpec = z.infer<typeof ContainerSpec>;
 export type ContainerSpecInput = z.input<typeof ContainerSpec>;
 
 /** What berth keeps of a spec: everything but the code, which lives on disk as releases. */
-export type StoredSpec = Omit<ContainerSpec, "code" | "start" | "waitReady">;
+export type StoredSpec = Omit<ContainerSpec, "code" | "start" | "waitReady" | "progress">;
 
 export function toStoredSpec(spec: ContainerSpec): StoredSpec {
-  const { code: _code, start: _start, waitReady: _waitReady, ...rest } = spec;
+  const { code: _code, start: _start, waitReady: _waitReady, progress: _progress, ...rest } = spec;
   return rest;
 }

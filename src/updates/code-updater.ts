@@ -10,6 +10,7 @@ import type { HealthCheck } from "../containers/container-spec.ts";
 import { BerthError } from "../errors/berth-error.ts";
 import { NotFoundError, ValidationError } from "../errors/errors.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
+import { type StepOptions, StepTimer } from "../progress/step-timer.ts";
 import type { ContainerRecord } from "../store/container-repository.ts";
 import type { ReleaseRecord, ReleaseRepository } from "../store/release-repository.ts";
 import { asStorageError } from "../store/storage-guard.ts";
@@ -48,6 +49,17 @@ export interface UpdateRequest {
   readyTimeoutMs?: number | undefined;
   healthCheck?: HealthCheckSpec | undefined;
 }
+
+/** The steps of a gated restart, in order; `health` only when a health check is set. */
+export type GateStep = "stop" | "switch" | "start" | "ready" | "health";
+/**
+ * The steps an update or rollback reports as it goes: its own, then — when
+ * the new release fails its gate — those that put the previous release back,
+ * under `rollback:` (`rollback:stop`, `rollback:switch`, `rollback:start`,
+ * `rollback:ready`; only `rollback:start` and `rollback:ready` when the
+ * failure came before the switch, since the old release is still in place).
+ */
+export type UpdateStep = "validate" | "write" | GateStep | `rollback:${GateStep}`;
 
 export interface UpdateResult {
   id: string;
@@ -93,18 +105,22 @@ export class CodeUpdater {
     this.#log = options.log.child({ component: "CodeUpdater" });
   }
 
-  update(actor: Actor, ref: string, request: UpdateRequest): Promise<UpdateResult> {
+  update(
+    actor: Actor,
+    ref: string,
+    request: UpdateRequest,
+    options: StepOptions = {},
+  ): Promise<UpdateResult> {
     const { manager, config } = this.#o;
     const record = manager.resolve(actor, ref);
     return manager.track("update", record, async () => {
-      const t0 = performance.now();
+      const timer = new StepTimer<UpdateStep>(record.id, options.onStep);
       // Checked before anything is written, and before taking the container's turn.
-      const entries = readCode(request.code, {
-        maxBytes: config.maxCodeBytes,
-        maxFiles: config.maxCodeFiles,
+      const entries = await timer.time("validate", async () => {
+        const read = readCode(request.code, { maxBytes: config.maxCodeBytes, maxFiles: config.maxCodeFiles });
+        await manager.checkEntryFile(record, read);
+        return read;
       });
-      await manager.checkEntryFile(record, entries);
-      const validated = performance.now();
       return manager.queue.runExclusive(record.id, "update", async () => {
         const current = manager.current(record.id);
         this.#requireUpdatable(current);
@@ -121,6 +137,7 @@ export class CodeUpdater {
             current.id,
             stats.bytes,
           );
+          timer.start("write");
           try {
             this.#o.releases.insert({
               containerId: current.id,
@@ -132,14 +149,15 @@ export class CodeUpdater {
             });
             await writeReleaseEntries(dir, entries);
           } catch (err) {
+            timer.fail();
             // A row whose bytes could not go stays `pending`, still counted; recover() marks it failed at the next start.
             await this.#removeRelease(current.id, number, "could not remove a release that failed to write");
             throw asStorageError(err);
           } finally {
             quota.release();
           }
-          const written = performance.now();
-          const gate = await this.#gatedSwitch(current, number, request, log).catch(async (err: unknown) => {
+          timer.done();
+          await this.#gatedSwitch(current, number, request, log, timer).catch(async (err: unknown) => {
             await this.#pruneFailed(current.id);
             throw err;
           });
@@ -147,12 +165,7 @@ export class CodeUpdater {
             id: current.id,
             release: number,
             previousRelease: current.release,
-            timings: {
-              validate: ms(validated - t0),
-              write: ms(written - validated),
-              ...gate,
-              total: ms(performance.now() - t0),
-            },
+            timings: updateTimings(timer),
           };
           this.#commit(current, number, "previous");
           await this.#prune(current.id, number);
@@ -166,12 +179,18 @@ export class CodeUpdater {
   }
 
   /** Goes back to the previous release, or to a named one, through the same gate. */
-  rollback(actor: Actor, ref: string, release: number | undefined): Promise<UpdateResult> {
+  rollback(
+    actor: Actor,
+    ref: string,
+    release: number | undefined,
+    options: StepOptions = {},
+  ): Promise<UpdateResult> {
     const { manager } = this.#o;
     const record = manager.resolve(actor, ref);
     return manager.track("rollback", record, () =>
       manager.queue.runExclusive(record.id, "rollback", async () => {
-        const t0 = performance.now();
+        // Nothing to validate or write: a rollback reports its gate's steps only (validate and write are 0).
+        const timer = new StepTimer<UpdateStep>(record.id, options.onStep);
         const current = manager.current(record.id);
         this.#requireUpdatable(current);
         const target =
@@ -188,13 +207,13 @@ export class CodeUpdater {
         const replaced = current.release;
         const run = this.#reserveRun(current);
         try {
-          const gate = await this.#gatedSwitch(current, row.number, {}, log);
+          await this.#gatedSwitch(current, row.number, {}, log, timer);
           this.#commit(current, row.number, "rolled-back");
           return {
             id: current.id,
             release: row.number,
             previousRelease: replaced,
-            timings: { validate: 0, write: 0, ...gate, total: ms(performance.now() - t0) },
+            timings: updateTimings(timer),
           };
         } finally {
           run.release();
@@ -246,55 +265,49 @@ export class CodeUpdater {
 
   /**
    * Stop → switch → start → ready → health; on any failure, the same back to
-   * the release that ran before. Resolves with each step's duration.
+   * the release that ran before. Each step is measured (and reported) by `timer`.
    */
   async #gatedSwitch(
     record: ContainerRecord,
     release: number,
     request: Omit<UpdateRequest, "code">,
     log: SystemLogger,
-  ): Promise<Omit<UpdateResult["timings"], "validate" | "write" | "total">> {
+    timer: StepTimer<UpdateStep>,
+  ): Promise<void> {
     const { manager } = this.#o;
     const codeDir = this.#o.paths.codeDir(record.id);
     const previous = record.release;
     const readyTimeoutMs = request.readyTimeoutMs ?? this.#o.config.readyTimeoutMs;
     const healthCheck = request.healthCheck ?? record.spec.healthCheck;
     manager.observe(record, "updating", `switching to release ${release}`);
-    const times = { stop: 0, switch: 0, start: 0, ready: 0, health: 0 };
-    let step = performance.now();
-    const lap = (name: keyof typeof times) => {
-      const now = performance.now();
-      times[name] = ms(now - step);
-      step = now;
-    };
     try {
-      await manager.stopProcess(record);
-      lap("stop");
-      await switchRelease(codeDir, release).catch((err) => {
-        throw asStorageError(err);
-      });
-      lap("switch");
+      await timer.time("stop", () => manager.stopProcess(record));
+      await timer.time("switch", () =>
+        switchRelease(codeDir, release).catch((err) => {
+          throw asStorageError(err);
+        }),
+      );
     } catch (err) {
       // Nothing switched yet: the old release is still in place; bring it back up.
-      await this.#restartQuietly(record, readyTimeoutMs, log);
+      await this.#restartQuietly(record, readyTimeoutMs, log, timer);
       this.#o.releases.setStatus(record.id, release, "failed");
       throw err;
     }
-    const failure = await this.#gate(record, readyTimeoutMs, healthCheck, () => lap("start"), lap);
+    const failure = await this.#gate(record, readyTimeoutMs, healthCheck, timer, "");
     if (!failure) {
       // The release number is recorded by #commit, with the release rows, in one transaction.
       manager.observe(record, "running", `release ${release} is running`, {
         startedAt: Date.now(),
         exitCode: null,
       });
-      return times;
+      return;
     }
     log.warn(
       { failedStep: failure.failedStep, cause: failure.cause },
       "new release failed its gate; rolling back",
     );
     this.#o.releases.setStatus(record.id, release, "failed");
-    const rollback = await this.#restore(record, previous, readyTimeoutMs);
+    const rollback = await this.#restore(record, previous, readyTimeoutMs, timer);
     if (rollback) {
       log.error({ cause: rollback.cause }, "rollback failed too");
       manager.observe(record, "failed", "rollback failed");
@@ -307,20 +320,26 @@ export class CodeUpdater {
     throw new UpdateRolledBackError(release, previous, failure);
   }
 
-  /** Starts the process and checks readiness and health; the failure, or undefined when it passed. */
+  /**
+   * Starts the process and checks readiness and health; the failure, or
+   * undefined when it passed. Its steps are `start`, `ready`, `health`, under
+   * `prefix` (`rollback:` when it brings the previous release back).
+   */
   async #gate(
     record: ContainerRecord,
     readyTimeoutMs: number,
     healthCheck: HealthCheckSpec | undefined,
-    started: () => void,
-    lap: (name: "ready" | "health") => void,
+    timer: StepTimer<UpdateStep>,
+    prefix: "" | "rollback:",
   ): Promise<GateFailure | undefined> {
     const { manager } = this.#o;
     let since: number;
+    timer.start(`${prefix}start`);
     try {
       since = await manager.startProcess(record);
-      started();
+      timer.done();
     } catch (err) {
+      timer.fail();
       return {
         failedStep: "restart",
         cause: "start_failed",
@@ -328,10 +347,12 @@ export class CodeUpdater {
         message: this.#errorText(record, err),
       };
     }
+    timer.start(`${prefix}ready`);
     try {
       await manager.waitReady(record, since, readyTimeoutMs);
-      lap("ready");
+      timer.done();
     } catch (err) {
+      timer.fail();
       const details = err instanceof BerthError ? (err.details ?? {}) : {};
       const cause = typeof details.cause === "string" ? details.cause : "timeout";
       const failure: GateFailure = {
@@ -346,12 +367,13 @@ export class CodeUpdater {
       return failure;
     }
     if (!healthCheck) return undefined;
+    timer.start(`${prefix}health`);
     try {
       const answer = await this.#o.channel.request(record.id, healthCheck.request, {
         timeoutMs: healthCheck.timeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS,
       });
-      lap("health");
       if (healthCheck.expect !== undefined && !partialMatch(answer, healthCheck.expect)) {
+        timer.fail();
         return {
           failedStep: "health",
           cause: "health_mismatch",
@@ -359,8 +381,10 @@ export class CodeUpdater {
           message: "its health check answered, but not as expected",
         };
       }
+      timer.done();
       return undefined;
     } catch (err) {
+      timer.fail();
       return {
         failedStep: "health",
         cause: "health_error",
@@ -375,11 +399,14 @@ export class CodeUpdater {
     record: ContainerRecord,
     previous: number | null,
     readyTimeoutMs: number,
+    timer: StepTimer<UpdateStep>,
   ): Promise<GateFailure | undefined> {
     const { manager } = this.#o;
     try {
-      await manager.stopProcess(record);
-      if (previous !== null) await switchRelease(this.#o.paths.codeDir(record.id), previous);
+      await timer.time("rollback:stop", () => manager.stopProcess(record));
+      if (previous !== null) {
+        await timer.time("rollback:switch", () => switchRelease(this.#o.paths.codeDir(record.id), previous));
+      }
     } catch (err) {
       return {
         failedStep: "restart",
@@ -388,18 +415,16 @@ export class CodeUpdater {
         message: this.#errorText(record, err),
       };
     }
-    const noop = () => {};
-    return this.#gate(record, readyTimeoutMs, undefined, noop, noop);
+    return this.#gate(record, readyTimeoutMs, undefined, timer, "rollback:");
   }
 
-  async #restartQuietly(record: ContainerRecord, readyTimeoutMs: number, log: SystemLogger): Promise<void> {
-    const failure = await this.#gate(
-      record,
-      readyTimeoutMs,
-      undefined,
-      () => {},
-      () => {},
-    );
+  async #restartQuietly(
+    record: ContainerRecord,
+    readyTimeoutMs: number,
+    log: SystemLogger,
+    timer: StepTimer<UpdateStep>,
+  ): Promise<void> {
+    const failure = await this.#gate(record, readyTimeoutMs, undefined, timer, "rollback:");
     if (failure) {
       log.error({ cause: failure.cause }, "could not bring the old release back after a failed switch");
       this.#o.manager.observe(record, "failed", "update failed");
@@ -500,6 +525,17 @@ export class CodeUpdater {
   }
 }
 
-function ms(value: number): number {
-  return Math.round(value * 10) / 10;
+/** The answer's timings: each step of the operation itself (0 when it did not run), and the total. */
+function updateTimings(timer: StepTimer<UpdateStep>): UpdateResult["timings"] {
+  const t = timer.timings;
+  return {
+    validate: t.validate ?? 0,
+    write: t.write ?? 0,
+    stop: t.stop ?? 0,
+    switch: t.switch ?? 0,
+    start: t.start ?? 0,
+    ready: t.ready ?? 0,
+    health: t.health ?? 0,
+    total: timer.total(),
+  };
 }

@@ -4,13 +4,15 @@ import type { CodeEntryList } from "./code-entry.ts";
 import { codeFromFiles } from "./code-from-files.ts";
 import { readCodeArchive } from "./read-code-archive.ts";
 
-/** The `code` of a `container:update`: a map of files, or one tar / tar.gz archive. */
-export type CodeUpload = { files: Record<string, string | Uint8Array> } | { archive: Uint8Array };
+/** The `code` of a create or an update: a map of files, or one tar / tar.gz archive (exactly one of them). */
+export type CodeUpload = {
+  files?: Record<string, string | Uint8Array> | undefined;
+  archive?: Uint8Array | undefined;
+};
 
 /** Reads either form of uploaded code into checked entries; nothing is written. */
 export function readCode(code: CodeUpload, limits: CodeLimits): CodeEntryList {
-  const files = "files" in code ? code.files : undefined;
-  const archive = "archive" in code ? code.archive : undefined;
+  const { files, archive } = code;
   // The schema should already ensure this; with two sources it would be unclear which one wins.
   if ((files === undefined) === (archive === undefined)) {
     throw new ValidationError("Code must have exactly one of 'files' or 'archive'.", {

@@ -39,6 +39,7 @@ const REFERENCING: Record<ClientEvent, RefPayload | null> = {
   "container:follow_logs": (id) => ({ id }),
   "container:unfollow_logs": (id) => ({ id }),
   "activity:history": (containerId) => ({ containerId }),
+  "server:info": null,
 };
 
 /** A well-formed container id that no container has. */

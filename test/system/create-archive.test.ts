@@ -1,0 +1,101 @@
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { file, symlink, tarArchive, tarGz } from "../../src/updates/testing/tar-writer.ts";
+import { type Client, call, docker, ok, useTestServer } from "../helpers/test-server.ts";
+import { versioned } from "../helpers/versioned.ts";
+
+/** `container:create` takes `code: { archive }` as `container:update` does: the same checks, limits and errors. */
+describe("creating a container from a code archive", () => {
+  const MAX_CODE_BYTES = 64 * 1024;
+  const server = useTestServer({ BERTH_MAX_CODE_BYTES: String(MAX_CODE_BYTES), BERTH_MAX_CODE_FILES: "5" });
+  let alice: Client;
+
+  /** What a refused create must leave unchanged: alice's containers, the code directories, the engine's containers. */
+  const footprint = async () => ({
+    containers: (await ok(alice, "container:list", {})).items.map((c) => c.name).sort(),
+    codeDirs: (await readdir(join(server.dataDir, "code")).catch(() => [])).sort(),
+    engine: (
+      await docker.listContainers({
+        all: true,
+        filters: { label: [`berth.instance=${server.berth.instanceId}`] },
+      })
+    ).length,
+  });
+
+  beforeAll(async () => {
+    alice = await server.connect("alice");
+  });
+
+  it("runs code that came as a tar.gz", async () => {
+    const members = Object.entries(versioned("from-archive").files).map(([name, content]) =>
+      file(name, content),
+    );
+    const created = await ok(alice, "container:create", {
+      name: "packed",
+      code: { archive: new Uint8Array(tarGz(members)) },
+    });
+    expect(created).toMatchObject({ state: "running", release: 1 });
+    expect(await ok(alice, "container:request", { id: created.id, data: { version: true } })).toBe(
+      "from-archive",
+    );
+    const { items } = await ok(alice, "container:releases", { id: created.id });
+    expect(items).toMatchObject([{ number: 1, status: "active", files: 2 }]);
+  });
+
+  it("runs code that came as a plain tar", async () => {
+    const members = Object.entries(versioned("plain-tar").files).map(([name, content]) =>
+      file(name, content),
+    );
+    const created = await ok(alice, "container:create", {
+      name: "plain",
+      code: { archive: new Uint8Array(tarArchive(members)) },
+    });
+    expect(await ok(alice, "container:request", { id: created.id, data: { version: true } })).toBe(
+      "plain-tar",
+    );
+  });
+
+  it.each([
+    ["a member that climbs out with '..'", [file("index.js", "x"), file("../escape.js", "x")]],
+    ["a member with an absolute path", [file("index.js", "x"), file("/etc/escape.js", "x")]],
+    [
+      "a symlink that leads out of the release",
+      [file("index.js", "x"), symlink("out", "../../../etc/passwd")],
+    ],
+    ["a symlink to an absolute path", [file("index.js", "x"), symlink("out", "/etc/passwd")]],
+    ["more files than the limit", Array.from({ length: 6 }, (_, i) => file(`f${i}.js`, "x"))],
+    ["more bytes, unpacked, than the limit", [file("index.js", Buffer.alloc(MAX_CODE_BYTES + 1))]],
+  ])("refuses %s with VALIDATION_FAILED and leaves nothing behind", async (_what, members) => {
+    const before = await footprint();
+    for (const archive of [tarArchive(members), tarGz(members)]) {
+      const res = await call(alice, "container:create", { name: "hostile", code: { archive } });
+      expect(res).toMatchObject({
+        ok: false,
+        error: { code: "VALIDATION_FAILED", details: { field: "code.archive" } },
+      });
+    }
+    expect(await footprint()).toEqual(before);
+  });
+
+  it.each([
+    ["an archive that is not binary", { archive: "not a buffer" }, /code\.archive: must be binary/],
+    [
+      "both files and an archive",
+      { files: { "index.js": "x" }, archive: tarGz([]) },
+      /exactly one of 'files'/,
+    ],
+    ["neither files nor an archive", {}, /exactly one of 'files'/],
+    [
+      "a file that is neither text nor binary",
+      { files: { "index.js": 5 } },
+      /code\.files\.index\.js: must be text/,
+    ],
+  ])("refuses %s, naming the field", async (_what, code, message) => {
+    for (const event of ["container:create", "container:update"] as const) {
+      const payload = event === "container:create" ? { name: "hostile", code } : { id: "hostile", code };
+      const res = await call(alice, event, payload);
+      expect(res).toMatchObject({ ok: false, error: { code: "VALIDATION_FAILED", message } });
+    }
+  });
+});
