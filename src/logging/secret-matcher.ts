@@ -24,7 +24,7 @@ import { randomInt } from "node:crypto";
  *     DIRECT_COMPARE characters, plus length / DIRECT_COMPARE for a value
  *     actually found. Past that budget `collect` gives up. So finding is
  *     linear in the text, whatever the set holds;
- *   - memory is one map entry per value and a few bits per bucket; the
+ *   - memory is one map or array entry per value and a few bits per bucket; the
  *     values themselves are the strings berth holds anyway.
  *
  * The Aho–Corasick automaton it replaced (modern-ahocorasick, since removed)
@@ -247,8 +247,9 @@ type Bucket = Entry | ByLength;
  * would step over every length too long for it: a tenant's 600 secrets of
  * lengths 1001–1600 sharing their first 32 characters made each line of 1000
  * "a" cost 580,000 steps that no budget saw.) Adding or removing a length
- * moves the lengths after it: a bucket holds at most one entry per length, a
- * few thousand at most (MAX_SECRET_VALUE_LENGTH), moved by one memmove.
+ * moves the lengths after it: a bucket holds one entry per length, a few
+ * thousand at most for values accepted today (MAX_SECRET_VALUE_LENGTH),
+ * moved by one memmove.
  */
 class ByLength {
   readonly lengths: number[] = [];
