@@ -12,9 +12,11 @@ import { randomInt } from "node:crypto";
  * once per tier in use with a rolling hash of that window, and checks the
  * values filed under each hash seen. So:
  *   - adding or removing a value costs time in proportion to its length at
- *     most (a hash of ≤ 32 characters, one map entry), whatever the set
- *     holds: a create or a delete costs what it changes, and no change ever
- *     stalls a later line;
+ *     most (a hash of ≤ 32 characters, one map entry; where values share
+ *     their first 32 characters, one memmove of that bucket's lengths),
+ *     whatever else the set holds: a create or a delete costs what it
+ *     changes, and no change ever stalls a later line. (Removing the longest
+ *     value also looks through the distinct lengths held, to find the next.);
  *   - finding costs, for a text of n characters: one rolling-hash step
  *     per character per tier in use (at most six, two or three in
  *     practice); a prefix-hash table of the text (n steps, made once, only
