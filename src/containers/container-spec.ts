@@ -2,9 +2,11 @@ import { z } from "zod";
 import { MIN_CPUS } from "../config/config.ts";
 import { isSecretKey } from "../logging/redactor.ts";
 import {
+  hasUnshowableCharacter,
   MAX_SECRET_TOTAL_LENGTH,
   MAX_SECRET_VALUE_LENGTH,
   MIN_SECRET_LENGTH,
+  UNSHOWABLE_SECRET_MESSAGE,
 } from "../logging/secret-limits.ts";
 import { secretValues } from "../logging/secret-registry.ts";
 import { ProgressRequest } from "../progress/progress-request.ts";
@@ -45,18 +47,22 @@ const envKey = z
 
 /**
  * A value under a secret-looking key (`DB_PASSWORD`, `API_TOKEN`, …) is
- * registered as a secret like a `secretEnv` value, so it has the same bound
- * (see secret-limits.ts for why those bounds).
+ * registered as a secret like a `secretEnv` value, so it has the same bounds
+ * and the same characters (see secret-limits.ts for why). Issues name the
+ * variable, never the value.
  */
 export const EnvMap = boundedMap(envKey, 32_768, 256).superRefine((env, ctx) => {
   for (const [key, value] of Object.entries(env)) {
-    if (isSecretKey(key) && value.length > MAX_SECRET_VALUE_LENGTH) {
+    if (!isSecretKey(key)) continue;
+    if (value.length > MAX_SECRET_VALUE_LENGTH) {
       ctx.addIssue({
         code: "custom",
         path: [key],
         message: `a value under a secret-looking key may have at most ${MAX_SECRET_VALUE_LENGTH} characters`,
       });
     }
+    if (hasUnshowableCharacter(value))
+      ctx.addIssue({ code: "custom", path: [key], message: UNSHOWABLE_SECRET_MESSAGE });
   }
 });
 export const SecretEnvMap = z
@@ -65,7 +71,8 @@ export const SecretEnvMap = z
     z
       .string()
       .min(MIN_SECRET_LENGTH, `secret values must be at least ${MIN_SECRET_LENGTH} characters`)
-      .max(MAX_SECRET_VALUE_LENGTH, `secret values may have at most ${MAX_SECRET_VALUE_LENGTH} characters`),
+      .max(MAX_SECRET_VALUE_LENGTH, `secret values may have at most ${MAX_SECRET_VALUE_LENGTH} characters`)
+      .refine((value) => !hasUnshowableCharacter(value), UNSHOWABLE_SECRET_MESSAGE),
   )
   .refine((m) => Object.keys(m).length <= 256, "at most 256 entries");
 /**

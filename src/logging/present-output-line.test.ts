@@ -19,6 +19,29 @@ describe("presentOutputLine", () => {
     );
   });
 
+  it("hides a secret whose head an escape printed just before it swallows", () => {
+    const secrets = new SecretRegistry();
+    secrets.addEnvironment("alice", undefined, { K: "12;4mXXXXXXXXXXXXXXXX", H: "hunter2-is-my-password" });
+    const redactor = secrets.forOwner("alice");
+    expect(presentOutputLine("key: \x1b[12;4mXXXXXXXXXXXXXXXX!", redactor)).toBe(`key: ${REDACTED}!`);
+    expect(presentOutputLine("pw=\x1bhunter2-is-my-password", redactor)).toBe(`pw=${REDACTED}`);
+    // Bob's view is not touched by alice's forms.
+    expect(presentOutputLine("key: \x1b[12;4mXXXXXXXXXXXXXXXX!", secrets.forOwner("bob"))).toBe(
+      "key: XXXXXXXXXXXXXXXX!",
+    );
+  });
+
+  it("hides a secret stored with lone surrogates at both ends when the output pairs one of them", () => {
+    const secrets = new SecretRegistry();
+    secrets.addEnvironment("alice", undefined, { K: "\udc00lone-halves-around-it\ud800" });
+    const out = presentOutputLine(
+      "\ud83d\udc00lone-halves-around-it\ud800 and on",
+      secrets.forOwner("alice"),
+    );
+    expect(out).not.toContain("lone-halves");
+    expect(out).toContain(REDACTED);
+  });
+
   it("redacts a long line whole before it cuts, leaving no prefix of a secret at the cut", () => {
     const redactor = aliceRedactor();
     for (let at = 80; at < 100; at++) {

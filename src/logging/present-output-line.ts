@@ -15,7 +15,9 @@ export interface PresentOptions {
  *
  * 1. sanitise (sanitizeLogLine, uncut): escape sequences removed, control
  *    characters shown as `\xNN`, so `canar\x1b[0my-s3cr3t` reads — and is
- *    matched as — `canary-s3cr3t`;
+ *    matched as — `canary-s3cr3t`; an escape printed just before a secret
+ *    may swallow its first characters, and the secret's forms include what
+ *    is left (secret-forms.ts);
  * 2. redact the whole line with the container owner's redactor; a line whose
  *    end was dropped also has its last characters hidden when they could be
  *    the start of a secret;

@@ -29,3 +29,44 @@ export const MAX_SECRET_TOTAL_LENGTH = 64 * 1024;
  * too little of the secret to matter.
  */
 export const MIN_SECRET_LINE_LENGTH = 8;
+
+/**
+ * Whether a secret value holds a character that output sanitising rewrites
+ * or that can join what a workload prints beside it: ESC, any other C0
+ * control but tab, newline and CR (which PEM keys and JSON key files hold),
+ * DEL, a C1 control (U+0080–U+009F), a bidi override or isolate, or a lone
+ * UTF-16 surrogate. Such values are refused at create (container-spec.ts).
+ *
+ * Why refuse rather than only cope: how output shows these depends on what
+ * surrounds them (a lone surrogate at a value's end is paired by the next
+ * character or not; a BEL ends a control string the workload opened before
+ * the value), and each gives the value more forms to hide (secret-forms.ts,
+ * up to STORED_FORM_CHARS_PER_VALUE_CHAR). No real credential holds them.
+ * The redactor still copes with such values stored by an older berth, which
+ * load without this check and stay hidden; and an escape the workload prints
+ * just before a value (`\x1b[` before `12;4mXXXX`) needs no character of the
+ * value's own, so secretForms also hides what it leaves of any value.
+ */
+export function hasUnshowableCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20) {
+      if (code !== 0x09 && code !== 0x0a && code !== 0x0d) return true;
+    } else if (code >= 0x7f && code <= 0x9f) {
+      return true;
+    } else if ((code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069)) {
+      return true;
+    } else if (code >= 0xd800 && code <= 0xdbff) {
+      const next = value.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return true;
+      i++;
+    } else if (code >= 0xdc00 && code <= 0xdfff) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Says what hasUnshowableCharacter refuses, naming no character of the value. */
+export const UNSHOWABLE_SECRET_MESSAGE =
+  "secret values may not hold escape or other control characters (but tab, newline and carriage return), bidi controls, or unpaired UTF-16 surrogates";

@@ -109,6 +109,34 @@ describe("SecretMatcher", () => {
     expect(matcher.collect(`${"a".repeat(40)}!`, [], 1e9)).toBe(true);
   });
 
+  it("spends nothing on values too long for the rest of the text: 600 secrets of lengths 1001–1600 sharing their first 32 characters make a line of 1000 'a' cheap", () => {
+    // The review's scenario: each of the 969 positions where the shared window is seen used to
+    // step over all 600 lengths, none of which fits, and none of it was charged to the budget:
+    // about 2 ms of CPU per line, per follower, on the event loop. Now the lengths are walked
+    // shortest first and the walk stops at the first that does not fit.
+    const values = Array.from({ length: 600 }, (_, i) => `${"a".repeat(32)}${"b".repeat(1001 + i - 32)}`);
+    const matcher = new SecretMatcher(values);
+    const line = "a".repeat(1000);
+    const before = process.cpuUsage();
+    for (let i = 0; i < 300; i++) expect(found(matcher, line)).toEqual([]);
+    const used = process.cpuUsage(before);
+    // About 650 ms before; a few ms now. CPU time, not wall time, so a busy machine does not fail it.
+    expect((used.user + used.system) / 1000).toBeLessThan(150);
+    // And a value is still found where it fits (the shortest, alone: every longer one runs past the end).
+    const text = `${"a".repeat(40)}${values[0]}`;
+    expect(found(matcher, text)).toEqual([`40-${40 + 1001}`]);
+  });
+
+  it("charges every hit to the budget, so the budget bounds the work whatever the values", () => {
+    // A hit that finds nothing to check costs one step: a run of "a" against one value that
+    // starts with it stays far within 16 steps per character…
+    const matcher = new SecretMatcher([`${"a".repeat(32)}!`]);
+    expect(matcher.collect("a".repeat(10_000), [], 1e9)).toBe(true);
+    // …while 600 lengths that all fit cost 600 steps per position, far past it: the matcher gives up.
+    const fitting = new SecretMatcher(Array.from({ length: 600 }, (_, i) => `${"a".repeat(32 + i)}!`));
+    expect(fitting.collect("a".repeat(1000), [], 1e9)).toBe(false);
+  });
+
   it("keeps finding every value held while thousands come and go (its filter grows and is rebuilt)", () => {
     const value = (i: number) => `v-${i.toString(36).padStart(5, "0")}-${"z".repeat(i % 40)}`;
     const matcher = new SecretMatcher();

@@ -12,13 +12,21 @@ import { randomInt } from "node:crypto";
  * once per tier in use with a rolling hash of that window, and checks the
  * values filed under each hash seen. So:
  *   - adding or removing a value costs time in proportion to its length at
- *     most (a hash of ≤ 32 characters, one map entry), whatever the set
- *     holds: a create or a delete costs what it changes, and no change ever
- *     stalls a later line;
- *   - finding costs time linear in the text per tier in use (at most six,
- *     two or three in practice), plus the values checked where a hash
- *     matched;
- *   - memory is one map entry per value and a few bits per bucket; the
+ *     most (a hash of ≤ 32 characters, one map entry; where values share
+ *     their first 32 characters, one memmove of that bucket's lengths),
+ *     whatever else the set holds: a create or a delete costs what it
+ *     changes, and no change ever stalls a later line. (Removing the longest
+ *     value also looks through the distinct lengths held, to find the next.);
+ *   - finding costs, for a text of n characters: one rolling-hash step
+ *     per character per tier in use (at most six, two or three in
+ *     practice); a prefix-hash table of the text (n steps, made once, only
+ *     if a long value is checked); and the checks where a window hash was
+ *     seen — at most WORK_PER_UNIT · n + WORK_FLOOR of them in all, each
+ *     a constant-time hash comparison or a direct comparison of at most
+ *     DIRECT_COMPARE characters, plus length / DIRECT_COMPARE for a value
+ *     actually found. Past that budget `collect` gives up. So finding is
+ *     linear in the text, whatever the set holds;
+ *   - memory is one map or array entry per value and a few bits per bucket; the
  *     values themselves are the strings berth holds anyway.
  *
  * The Aho–Corasick automaton it replaced (modern-ahocorasick, since removed)
@@ -28,13 +36,15 @@ import { randomInt } from "node:crypto";
  * rewriting that made every code unit a cluster of its own; this index reads
  * code units directly and needs none.
  *
- * Values that share their first W characters share a bucket, kept by length,
- * so a hash hit costs one lookup per distinct length there (a tenant who
- * registers a thousand secrets that all begin with "creating" costs at most
- * eight lookups per "creating" printed, not a thousand). A text that makes
- * the index check more than WORK_PER_UNIT candidates per character of text
- * (or hit more often than the caller's budget) is someone probing the matcher:
- * `collect` gives up and the caller hides the whole text. No regular
+ * Values that share their first W characters share a bucket, kept by length
+ * in ascending order, so a hash hit costs one lookup per distinct length
+ * there that fits in the rest of the text, and nothing for those that do not
+ * (a tenant who registers a thousand secrets that all begin with "creating"
+ * costs at most eight lookups per "creating" printed, not a thousand). Every
+ * hit, every length looked up and every value compared is charged to the
+ * budget: a text that makes the index do more than WORK_PER_UNIT of them per
+ * character (or hit more often than the caller's budget) is someone probing
+ * the matcher: `collect` gives up and the caller hides the whole text. No regular
  * expression is ever made from a secret.
  */
 export class SecretMatcher {
@@ -114,10 +124,12 @@ export class SecretMatcher {
 }
 
 /**
- * Candidate checks allowed per character of text before collect gives up
- * (a real hit also costs its length / 64, for the comparison that confirms
- * it). Ordinary text makes a check only where a window hash matched: far
- * fewer than one per character.
+ * Steps of checking allowed per character of text before collect gives up:
+ * a window hash that hit a bucket costs one, each length that fits and each
+ * value compared one more (a real hit also costs its length / 64, for the
+ * comparison that confirms it). Ordinary text hits a bucket only here and
+ * there — far less than once per character; a run of one letter against a
+ * secret made of it costs two or three per character per tier.
  */
 const WORK_PER_UNIT = 16;
 /** …plus this many, for short texts. */
@@ -227,7 +239,62 @@ class PrefixHashes {
  * a hit costs one lookup per length however many values share a prefix.
  */
 type Group = Entry | Map<number, Entry[]>;
-type Bucket = Entry | Map<number, Group>;
+type Bucket = Entry | ByLength;
+
+/**
+ * The groups of one bucket, in ascending order of length: a check walks them
+ * from the shortest and stops at the first that runs past the end of the
+ * text, so lengths that cannot fit cost nothing at all — not even a step of
+ * the walk. (Walked in any other order, each position near the end of a text
+ * would step over every length too long for it: a tenant's 600 secrets of
+ * lengths 1001–1600 sharing their first 32 characters made each line of 1000
+ * "a" cost 580,000 steps that no budget saw.) Adding or removing a length
+ * moves the lengths after it: a bucket holds one entry per length, a few
+ * thousand at most for values accepted today (MAX_SECRET_VALUE_LENGTH),
+ * moved by one memmove.
+ */
+class ByLength {
+  readonly lengths: number[] = [];
+  readonly groups: Group[] = [];
+
+  get size(): number {
+    return this.lengths.length;
+  }
+
+  get(length: number): Group | undefined {
+    const at = this.#find(length);
+    return this.lengths[at] === length ? this.groups[at] : undefined;
+  }
+
+  set(length: number, group: Group): void {
+    const at = this.#find(length);
+    if (this.lengths[at] === length) {
+      this.groups[at] = group;
+    } else {
+      this.lengths.splice(at, 0, length);
+      this.groups.splice(at, 0, group);
+    }
+  }
+
+  delete(length: number): void {
+    const at = this.#find(length);
+    if (this.lengths[at] !== length) return;
+    this.lengths.splice(at, 1);
+    this.groups.splice(at, 1);
+  }
+
+  /** The first index whose length is ≥ `length` (binary search). */
+  #find(length: number): number {
+    let low = 0;
+    let high = this.lengths.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if ((this.lengths[mid] as number) < length) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+}
 
 /** The state of one collect call, shared by the tiers. */
 interface Scan {
@@ -276,7 +343,8 @@ class Tier {
       this.#mark(h);
     } else if (isEntry(bucket)) {
       if (bucket.value === value) return false;
-      const byLength = new Map<number, Group>([[bucket.value.length, bucket]]);
+      const byLength = new ByLength();
+      byLength.set(bucket.value.length, bucket);
       fileByLength(byLength, entry);
       this.#buckets.set(h, byLength);
     } else if (!fileByLength(bucket, entry)) {
@@ -295,7 +363,7 @@ class Tier {
       this.#drop(h);
     } else {
       if (!unfileByLength(bucket, value)) return false;
-      const [only] = bucket.values();
+      const only = bucket.groups[0];
       if (only === undefined) this.#drop(h);
       else if (bucket.size === 1 && isEntry(only)) this.#buckets.set(h, only);
     }
@@ -351,11 +419,11 @@ function setBit(filter: Uint8Array, mask: number, h: number): void {
   filter[at] = (filter[at] as number) | (1 << (h & 7));
 }
 
-function isEntry(item: Entry | Map<number, unknown>): item is Entry {
-  return !(item instanceof Map);
+function isEntry(item: Entry | ByLength | Map<number, unknown>): item is Entry {
+  return !(item instanceof Map || item instanceof ByLength);
 }
 
-function fileByLength(byLength: Map<number, Group>, entry: Entry): boolean {
+function fileByLength(byLength: ByLength, entry: Entry): boolean {
   const length = entry.value.length;
   const group = byLength.get(length);
   if (group === undefined) {
@@ -385,7 +453,7 @@ function fileByHash(byHash: Map<number, Entry[]>, unhashed: Entry): boolean {
   return true;
 }
 
-function unfileByLength(byLength: Map<number, Group>, value: string): boolean {
+function unfileByLength(byLength: ByLength, value: string): boolean {
   const group = byLength.get(value.length);
   if (group === undefined) return false;
   if (isEntry(group)) {
@@ -405,12 +473,23 @@ function unfileByLength(byLength: Map<number, Group>, value: string): boolean {
   return true;
 }
 
-/** Checks the values filed under the window hash seen at `at`; false when the text is probing. */
+/**
+ * Checks the values filed under the window hash seen at `at`; false when the
+ * text is probing. Every step is charged to the budget: the hit itself (so
+ * the budget bounds the number of hits, whatever they lead to), each length
+ * that fits, each value compared. Lengths that do not fit cost nothing: they
+ * come after the last one that does, and the walk stops there.
+ */
 function check(scan: Scan, at: number, bucket: Bucket): boolean {
-  const n = scan.text.length;
-  if (isEntry(bucket)) return at + bucket.value.length > n || checkEntry(scan, at, bucket);
-  for (const [length, group] of bucket) {
-    if (at + length > n) continue;
+  scan.work -= 1;
+  if (scan.work < 0) return false;
+  const room = scan.text.length - at;
+  if (isEntry(bucket)) return bucket.value.length > room || checkEntry(scan, at, bucket);
+  const { lengths, groups } = bucket;
+  for (let k = 0; k < lengths.length; k++) {
+    const length = lengths[k] as number;
+    if (length > room) break;
+    const group = groups[k] as Group;
     if (isEntry(group)) {
       if (!checkEntry(scan, at, group)) return false;
       continue;

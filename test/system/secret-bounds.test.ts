@@ -66,6 +66,41 @@ describe("secret sizes are bounded at create", () => {
     await ok(bob, "container:delete", { id: plain.id });
   });
 
+  it("refuses secret values holding an escape, another control character or a lone surrogate, naming the variable and not the value; alice's workload is untouched", async () => {
+    const refused = await call(bob, "container:create", {
+      name: "unshowable",
+      secretEnv: { ESCAPED: "canary-esc-\x1b[31m-value", PAIRED: "canary-pem-\r\n\tline\u{1F511}" },
+      env: { API_TOKEN: "canary-lone-\udc00-half", NOTES: "plain \x1b is fine here" },
+    });
+    expect(refused).toMatchObject({ ok: false, error: { code: "VALIDATION_FAILED" } });
+    const issues = refused.ok ? [] : (refused.error.details as { issues: Array<{ path: string }> }).issues;
+    expect(issues.map((issue) => issue.path).sort()).toEqual(["env.API_TOKEN", "secretEnv.ESCAPED"]);
+    expect(JSON.stringify(refused)).not.toContain("canary-");
+    expect(await ok(alice, "container:request", { id: aliceApp, data: "still here" })).toBe("still here");
+    expect((await ok(bob, "container:list", {})).items).toEqual([]);
+  });
+
+  it("hides a secret whose head an escape printed just before it swallows", async () => {
+    // "\x1b[" before "12;4m…" makes "12;4m" the end of a colour code: the value is not in the
+    // sanitised line, only what is left of it.
+    const secret = "12;4mcanary-head-swallowed";
+    const app = await ok(bob, "container:create", {
+      name: "head",
+      secretEnv: { K: secret },
+      code: {
+        files: { "index.js": 'console.log("key: \\x1b[" + process.env.K + "!"); process.exit(0);' },
+      },
+      waitReady: false,
+    });
+    let shown: string[] = [];
+    await eventually(15_000, "the workload's output", async () => {
+      shown = (await ok(bob, "container:logs", { id: app.id })).lines.map((l) => l.text);
+      return shown.length > 0 || JSON.stringify(shown);
+    });
+    expect(shown).toEqual(["key: [REDACTED]!"]);
+    await ok(bob, "container:delete", { id: app.id });
+  });
+
   it("refuses secrets whose total passes the per-container bound", async () => {
     const secretEnv: Record<string, string> = {};
     const count = Math.ceil(MAX_SECRET_TOTAL_LENGTH / MAX_SECRET_VALUE_LENGTH) + 1;
@@ -109,7 +144,9 @@ describe("a data directory holding a secret stored by an older berth, above toda
     const db = openDatabase(join(dataDir, "berth.db"));
     try {
       // Inserted, then rewritten as an older berth stored it: in plain text (the next start seals it).
-      const spec = { name: "old", secretEnv: { K: stored }, env: { DB_PASSWORD: storedEnv } };
+      // An escape and lone surrogates in a value, too: refused at create today, still loaded and hidden.
+      const unshowable = "\udc00canary-stored-esc-\x1b[31m-value\ud800";
+      const spec = { name: "old", secretEnv: { K: stored, E: unshowable }, env: { DB_PASSWORD: storedEnv } };
       new ContainerRepository(db, new SecretCipher(KeyRing.ephemeral())).insert({
         id: "c0ldsecret000001",
         owner: "alice",
