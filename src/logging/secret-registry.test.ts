@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { presentOutputLine } from "./present-output-line.ts";
 import { REDACTED } from "./redactor.ts";
 import { SecretRegistry } from "./secret-registry.ts";
 
@@ -55,6 +56,18 @@ describe("SecretRegistry", () => {
     );
     expect(secrets.forViewer({ owner: "admin", admin: true }).redactString(text)).toBe(
       `alice-token-1 bob-token-22 ${REDACTED}`,
+    );
+  });
+
+  it("hides what an escape sequence printed just before a token leaves of it, as for a secret value", () => {
+    const secrets = new SecretRegistry();
+    secrets.setTokens(new Map([["alice", "12;4malice-token-tail"]]), "admin-token-tail-1");
+    const alice = secrets.forOwner("alice");
+    expect(presentOutputLine("t=\x1b[12;4malice-token-tail.", alice)).toBe(`t=${REDACTED}.`);
+    expect(presentOutputLine("t=\x1b[12;4malice-token-tail.", secrets.system)).toBe(`t=${REDACTED}.`);
+    // bob is told nothing about alice's token, in any form.
+    expect(presentOutputLine("t=\x1b[12;4malice-token-tail.", secrets.forOwner("bob"))).toBe(
+      "t=alice-token-tail.",
     );
   });
 

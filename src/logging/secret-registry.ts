@@ -119,23 +119,29 @@ export class SecretRegistry implements OwnerRedactors {
     const previousAdmin = this.#adminToken;
     this.#tokens = new Map(tokens);
     this.#adminToken = adminToken;
+    // A token is hidden in the same forms as a secret value: also what an escape sequence printed
+    // just before it leaves of it.
     for (const [owner, token] of this.#tokens) {
-      this.#ownerSet(owner).add(token);
-      this.#all.add(token);
+      for (const form of secretForms(token)) {
+        this.#ownerSet(owner).add(form);
+        this.#all.add(form);
+      }
     }
-    if (adminToken) {
-      this.#admin.add(adminToken);
-      this.#all.add(adminToken);
+    for (const form of adminToken ? secretForms(adminToken) : []) {
+      this.#admin.add(form);
+      this.#all.add(form);
     }
     // Removed after the new ones are in, so a token kept across the reload is never unhidden.
     for (const [owner, token] of previous) {
-      this.#owners.get(owner)?.remove(token);
-      this.#all.remove(token);
+      for (const form of secretForms(token)) {
+        this.#owners.get(owner)?.remove(form);
+        this.#all.remove(form);
+      }
       this.#forgetIfEmpty(owner);
     }
-    if (previousAdmin) {
-      this.#admin.remove(previousAdmin);
-      this.#all.remove(previousAdmin);
+    for (const form of previousAdmin ? secretForms(previousAdmin) : []) {
+      this.#admin.remove(form);
+      this.#all.remove(form);
     }
   }
 
