@@ -28,13 +28,16 @@ const deniedFs: CgroupFs = { readFile: denied, open: denied };
  * Watches at 1 Hz until a sample — each measuring CPU over the second since the
  * one before — satisfies `wanted`, or until `timeoutMs`; returns the last one.
  * Other test files run beside this one on a 2-core machine, so a single
- * window may catch the busy container starved; a later one will not.
+ * window may catch the busy container starved; a later one will not. The
+ * wait is long (20 s) because under a full suite a busy container can go
+ * without half a core for several seconds; on a quiet machine the first
+ * window qualifies.
  */
 function sampleUntil(
   sampler: StatsSampler,
   dockerId: string,
   wanted: (sample: ResourceSample) => boolean,
-  timeoutMs = 8000,
+  timeoutMs = 20_000,
 ): Promise<ResourceSample> {
   return new Promise((resolve) => {
     let seen = 0;
@@ -99,14 +102,14 @@ describe("resource sampling against the real engine", () => {
     } finally {
       await sampler.close();
     }
-  }, 30_000);
+  }, 60_000);
 
   it("gives comparable numbers from the engine's stats API when the cgroup files cannot be read", async () => {
     const cgroup = new StatsSampler({ fs: new NodeCgroupFs(), engine: engineStatsOf(docker) });
     const engine = new StatsSampler({ fs: deniedFs, engine: engineStatsOf(docker) });
     try {
       const engineUntil = async (dockerId: string, wanted: (s: ResourceSample) => boolean) => {
-        const deadline = Date.now() + 8000;
+        const deadline = Date.now() + 20_000;
         for (;;) {
           const sample = await engine.sampleOnce(dockerId, targetOf(docker, dockerId));
           if (wanted(sample) || Date.now() > deadline) return sample;
@@ -140,5 +143,5 @@ describe("resource sampling against the real engine", () => {
     } finally {
       await Promise.all([cgroup.close(), engine.close()]);
     }
-  }, 30_000);
+  }, 60_000);
 });
