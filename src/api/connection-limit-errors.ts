@@ -25,3 +25,13 @@ export class TooManySubscriptionsError extends BerthError {
     );
   }
 }
+
+/**
+ * The connection that asked is gone: what it started is cancelled (a pending channel call) or closed
+ * as soon as it is opened (a log follow). Nobody receives it; it names the cause in berth's log.
+ */
+export class ConnectionClosedError extends BerthError {
+  constructor() {
+    super("CONNECTION_CLOSED", "The client's connection closed before the answer was ready.");
+  }
+}

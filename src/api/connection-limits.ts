@@ -10,6 +10,12 @@ export interface ConnectionLimitsConfig extends StreamGuardLimits {
 
 /** What bounds one connection: its outbound telemetry, its channel calls in flight, its subscriptions. */
 export interface ConnectionLimits {
+  /**
+   * Aborted (with CONNECTION_CLOSED) when the connection disconnects. Whatever a handler opens after an
+   * await checks it first and closes what it opened if the connection is gone, and calls that can be
+   * cancelled take it, so that nothing a connection started outlives it.
+   */
+  closed: AbortSignal;
   guard: StreamGuard;
   inFlight: InFlightLimit;
   subscriptions: SubscriptionCap;

@@ -41,7 +41,7 @@ export function registerMonitoringHandlers(
   socket: BerthSocket,
   services: MonitoringServices,
   context: { log: SystemLogger; redactor: OwnerRedactors },
-  limits: Pick<ConnectionLimits, "guard" | "subscriptions">,
+  limits: Pick<ConnectionLimits, "closed" | "guard" | "subscriptions">,
 ): void {
   const { guard } = limits;
   const { manager, sampler, logs, subscriptions, overviews } = services;
@@ -161,6 +161,12 @@ export function registerMonitoringHandlers(
         const sub = await logs.follow(record, { tail: p.tail }, (line) => {
           if (guard.admit(record.id, "logs")) socket.emit("container:log", { id: record.id, ...line });
         });
+        // The follow waited on the engine; a connection that left meanwhile has already given back
+        // everything it held, so what opened for it now is closed here, never registered.
+        if (limits.closed.aborted) {
+          sub.close();
+          throw limits.closed.reason;
+        }
         const dispose = () => sub.close();
         subscriptions.add(socket.id, key, dispose);
         // The stream ends by itself when the container goes away; forget it then (unless a newer follow replaced it).

@@ -17,6 +17,7 @@ import type { CodeUpdater } from "../updates/code-updater.ts";
 import { registerActivityHandlers } from "./activity-handlers.ts";
 import { registerChannelHandlers } from "./channel-handlers.ts";
 import { ConnectRefusals } from "./connect-refusals.ts";
+import { ConnectionClosedError } from "./connection-limit-errors.ts";
 import type { ConnectionLimits, ConnectionLimitsConfig } from "./connection-limits.ts";
 import { registerContainerHandlers } from "./container-handlers.ts";
 import type {
@@ -217,7 +218,14 @@ export class SocketIOEventHandler {
         log,
         redactor: options.redactor,
       });
-      socket.on("disconnect", (reason) => log.info({ reason }, "client disconnected"));
+      socket.on("disconnect", (reason) => {
+        log.info({ reason }, "client disconnected");
+        // berth has one namespace, and the engine connection is trusted (and counted toward its owner's
+        // cap) only because of its socket there: a client that leaves the namespace but keeps the engine
+        // connection open would hold an uncounted, trusted connection. Closing it is a no-op when it is
+        // already closing (transport close, server disconnect).
+        socket.conn.close();
+      });
     });
     options.manager.on("statusChanged", this.#onStatus);
     options.manager.on("statusChanged", this.#onDeleted);
@@ -258,6 +266,8 @@ export class SocketIOEventHandler {
   readonly #guards = new Map<string, StreamGuard>();
 
   #limitsFor(socket: BerthSocket, log: SystemLogger): ConnectionLimits {
+    const closed = new AbortController();
+    socket.once("disconnect", () => closed.abort(new ConnectionClosedError()));
     const outbound = new EngineOutbound(socket.conn);
     const guard = new StreamGuard(outbound, this.#o.limits, {
       notify: (event) => socket.emit("container:dropped", event),
@@ -277,6 +287,7 @@ export class SocketIOEventHandler {
       if (this.#guards.get(socket.id) === guard) this.#guards.delete(socket.id);
     });
     return {
+      closed: closed.signal,
       guard,
       inFlight: new InFlightLimit(this.#o.limits.maxRequestsInFlight),
       subscriptions: this.#subscriptionCap,
