@@ -15,6 +15,23 @@ export class RequestsInFlightError extends BerthError {
   }
 }
 
+/**
+ * The connection already has its cap of large reads (`container:logs`, `container:stats`) waiting for the
+ * engine. RATE_LIMITED, as for any request that comes too fast; `details.limit` names this cap, and there is
+ * no `retryAfterMs`: the client should wait for one of its answers.
+ */
+export class ReadsInFlightError extends BerthError {
+  constructor(max: number) {
+    super(
+      "RATE_LIMITED",
+      `This connection has ${max} log and stats reads under way; wait for an answer first.`,
+      {
+        details: { limit: "reads_in_flight", max },
+      },
+    );
+  }
+}
+
 /** The connection holds its cap of subscriptions, log follows and stats watches. */
 export class TooManySubscriptionsError extends BerthError {
   constructor(limit: number) {

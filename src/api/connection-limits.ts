@@ -8,6 +8,13 @@ export interface ConnectionLimitsConfig extends StreamGuardLimits {
   maxSubscriptions: number;
 }
 
+/**
+ * Large reads (`container:logs`, `container:stats`) one connection may have under way at once. A log answer
+ * holds up to MAX_LOG_ANSWER_BYTES (4 MiB) while it is built and sent, so this bounds a connection's reads
+ * to 16 MiB whatever it asks, and leaves a client room to read a few containers side by side.
+ */
+export const MAX_READS_IN_FLIGHT = 4;
+
 /** What bounds one connection: its outbound telemetry, its channel calls in flight, its subscriptions. */
 export interface ConnectionLimits {
   /**
@@ -18,5 +25,7 @@ export interface ConnectionLimits {
   closed: AbortSignal;
   guard: StreamGuard;
   inFlight: InFlightLimit;
+  /** Its large reads under way (MAX_READS_IN_FLIGHT; RATE_LIMITED beyond). */
+  reads: InFlightLimit;
   subscriptions: SubscriptionCap;
 }

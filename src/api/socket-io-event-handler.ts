@@ -17,8 +17,12 @@ import type { CodeUpdater } from "../updates/code-updater.ts";
 import { registerActivityHandlers } from "./activity-handlers.ts";
 import { registerChannelHandlers } from "./channel-handlers.ts";
 import { ConnectRefusals } from "./connect-refusals.ts";
-import { ConnectionClosedError } from "./connection-limit-errors.ts";
-import type { ConnectionLimits, ConnectionLimitsConfig } from "./connection-limits.ts";
+import { ConnectionClosedError, ReadsInFlightError } from "./connection-limit-errors.ts";
+import {
+  type ConnectionLimits,
+  type ConnectionLimitsConfig,
+  MAX_READS_IN_FLIGHT,
+} from "./connection-limits.ts";
 import { registerContainerHandlers } from "./container-handlers.ts";
 import type {
   ClientToServerEvents,
@@ -290,6 +294,7 @@ export class SocketIOEventHandler {
       closed: closed.signal,
       guard,
       inFlight: new InFlightLimit(this.#o.limits.maxRequestsInFlight),
+      reads: new InFlightLimit(MAX_READS_IN_FLIGHT, (max) => new ReadsInFlightError(max)),
       subscriptions: this.#subscriptionCap,
     };
   }
