@@ -68,7 +68,7 @@ export class EngineOutbound implements Outbound {
     for (const listener of this.#listeners) listener();
   };
   /** TCP connections that carried poll responses, with the bytes of the latest; each forgotten when it closes. */
-  readonly #polls = new Map<NetSocket, { bytes: number }>();
+  readonly #polls = new Map<NetSocket, { bytes: number; forget: () => void }>();
 
   readonly #onFlush = (packets: readonly EnginePacket[]) => {
     this.#queued = 0;
@@ -95,8 +95,9 @@ export class EngineOutbound implements Outbound {
       known.bytes = bytes;
       return;
     }
-    tcp.once("close", () => this.#polls.delete(tcp));
-    this.#polls.set(tcp, { bytes });
+    const forget = () => this.#polls.delete(tcp);
+    tcp.once("close", forget);
+    this.#polls.set(tcp, { bytes, forget });
   }
 
   onPacket(listener: () => void): () => void {
@@ -111,15 +112,17 @@ export class EngineOutbound implements Outbound {
     const ws = (this.#conn.transport as { socket?: { terminate?: unknown } }).socket;
     if (typeof ws?.terminate === "function") (ws.terminate as () => void).call(ws);
     // A reset, not a close: the kernel drops the poll responses it still holds instead of trying to deliver them.
-    for (const tcp of [...this.#polls.keys()]) tcp.resetAndDestroy();
+    for (const tcp of [...this.#polls.keys()]) if (!tcp.destroyed) tcp.resetAndDestroy();
   }
 
   close(): void {
     this.#conn.off("packetCreate", this.#onPacketCreate);
     this.#conn.off("flush", this.#onFlush);
     this.#listeners.clear();
-    // The poll connections stay known until they close, for a terminate that comes after (a disconnect closes
-    // this first); a client's keep-alive connection is its own to reuse, so a plain close does not reset them.
+    // The poll connections stay known for a terminate that comes after (a disconnect closes this first), but
+    // without a listener left on them: a keep-alive connection may outlive many engine connections. A client's
+    // keep-alive connection is its own to reuse, so a plain close does not reset them.
+    for (const [tcp, poll] of this.#polls) tcp.off("close", poll.forget);
   }
 }
 
