@@ -17,7 +17,7 @@ export function registerChannelHandlers(
   manager: ContainerManager,
   channel: SocketCommunicationHandler,
   context: { log: SystemLogger; redactor: OwnerRedactors },
-  limits: Pick<ConnectionLimits, "inFlight" | "subscriptions">,
+  limits: Pick<ConnectionLimits, "closed" | "inFlight" | "subscriptions">,
 ): void {
   registerHandler(
     socket,
@@ -36,11 +36,11 @@ export function registerChannelHandlers(
     (p, actor) =>
       limits.inFlight.run(() => {
         const { id } = manager.resolve(actor, p.id);
-        return channel.request(
-          id,
-          p.data,
-          p.timeoutMs === undefined ? undefined : { timeoutMs: p.timeoutMs },
-        );
+        // A disconnect cancels the call at once: nobody is left to receive its answer.
+        return channel.request(id, p.data, {
+          signal: limits.closed,
+          ...(p.timeoutMs === undefined ? {} : { timeoutMs: p.timeoutMs }),
+        });
       }),
     context,
   );

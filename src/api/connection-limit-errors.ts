@@ -15,6 +15,23 @@ export class RequestsInFlightError extends BerthError {
   }
 }
 
+/**
+ * The connection already has its cap of large reads (`container:logs`, `container:stats`) waiting for the
+ * engine. RATE_LIMITED, as for any request that comes too fast; `details.limit` names this cap, and there is
+ * no `retryAfterMs`: the client should wait for one of its answers.
+ */
+export class ReadsInFlightError extends BerthError {
+  constructor(max: number) {
+    super(
+      "RATE_LIMITED",
+      `This connection has ${max} log and stats reads under way; wait for an answer first.`,
+      {
+        details: { limit: "reads_in_flight", max },
+      },
+    );
+  }
+}
+
 /** The connection holds its cap of subscriptions, log follows and stats watches. */
 export class TooManySubscriptionsError extends BerthError {
   constructor(limit: number) {
@@ -23,5 +40,15 @@ export class TooManySubscriptionsError extends BerthError {
       `This connection already holds ${limit} subscriptions, log follows and stats watches; end one first.`,
       { details: { limit } },
     );
+  }
+}
+
+/**
+ * The connection that asked is gone: what it started is cancelled (a pending channel call) or closed
+ * as soon as it is opened (a log follow). Nobody receives it; it names the cause in berth's log.
+ */
+export class ConnectionClosedError extends BerthError {
+  constructor() {
+    super("CONNECTION_CLOSED", "The client's connection closed before the answer was ready.");
   }
 }

@@ -8,9 +8,24 @@ export interface ConnectionLimitsConfig extends StreamGuardLimits {
   maxSubscriptions: number;
 }
 
+/**
+ * Large reads (`container:logs`, `container:stats`) one connection may have under way at once. A log answer
+ * holds up to MAX_LOG_ANSWER_BYTES (4 MiB) while it is built and sent, so this bounds a connection's reads
+ * to 16 MiB whatever it asks, and leaves a client room to read a few containers side by side.
+ */
+export const MAX_READS_IN_FLIGHT = 4;
+
 /** What bounds one connection: its outbound telemetry, its channel calls in flight, its subscriptions. */
 export interface ConnectionLimits {
+  /**
+   * Aborted (with CONNECTION_CLOSED) when the connection disconnects. Whatever a handler opens after an
+   * await checks it first and closes what it opened if the connection is gone, and calls that can be
+   * cancelled take it, so that nothing a connection started outlives it.
+   */
+  closed: AbortSignal;
   guard: StreamGuard;
   inFlight: InFlightLimit;
+  /** Its large reads under way (MAX_READS_IN_FLIGHT; RATE_LIMITED beyond). */
+  reads: InFlightLimit;
   subscriptions: SubscriptionCap;
 }

@@ -128,7 +128,8 @@ export interface ResultMap {
   /** `containers`: how many running containers the overview samples now. */
   "containers:watch_stats": { intervalMs: number; containers: number };
   "containers:unwatch_stats": { watching: false };
-  "container:logs": { lines: ContainerLogLine[] };
+  /** `truncated`: older lines were left out to keep the answer within MAX_LOG_ANSWER_BYTES (4 MiB). */
+  "container:logs": { lines: ContainerLogLine[]; truncated?: true };
   "container:follow_logs": { id: string; following: true };
   "container:unfollow_logs": { id: string; following: boolean };
   "container:update": UpdateResult;

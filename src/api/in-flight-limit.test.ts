@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ReadsInFlightError } from "./connection-limit-errors.ts";
 import { InFlightLimit } from "./in-flight-limit.ts";
 
 describe("InFlightLimit", () => {
@@ -26,5 +27,16 @@ describe("InFlightLimit", () => {
     const limit = new InFlightLimit(0);
     const calls = Array.from({ length: 5000 }, (_, i) => limit.run(async () => i));
     expect(await Promise.all(calls)).toHaveLength(5000);
+  });
+
+  it("refuses with the error it was given (RATE_LIMITED for a connection's large reads)", async () => {
+    const limit = new InFlightLimit(1, (max) => new ReadsInFlightError(max));
+    const held = limit.run(() => new Promise<void>(() => {}));
+    await expect(limit.run(async () => "second")).rejects.toMatchObject({
+      code: "RATE_LIMITED",
+      details: { limit: "reads_in_flight", max: 1 },
+    });
+    expect(limit.inFlight).toBe(1);
+    void held;
   });
 });

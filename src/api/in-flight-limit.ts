@@ -1,3 +1,4 @@
+import type { BerthError } from "../errors/berth-error.ts";
 import { RequestsInFlightError } from "./connection-limit-errors.ts";
 
 /**
@@ -9,11 +10,16 @@ import { RequestsInFlightError } from "./connection-limit-errors.ts";
  */
 export class InFlightLimit {
   readonly #limit: number;
+  readonly #refuse: (limit: number) => BerthError;
   #inFlight = 0;
 
-  /** `limit` 0 means no cap (for comparison in benchmarks). */
-  constructor(limit: number) {
+  /**
+   * `limit` 0 means no cap (for comparison in benchmarks). `refuse` makes the error for a call over the
+   * cap (CHANNEL_BUSY for channel calls; the connection's large reads say RATE_LIMITED).
+   */
+  constructor(limit: number, refuse: (limit: number) => BerthError = (n) => new RequestsInFlightError(n)) {
     this.#limit = limit;
+    this.#refuse = refuse;
   }
 
   get inFlight(): number {
@@ -22,7 +28,7 @@ export class InFlightLimit {
 
   async run<T>(call: () => Promise<T>): Promise<T> {
     if (this.#limit === 0) return call();
-    if (this.#inFlight >= this.#limit) throw new RequestsInFlightError(this.#limit);
+    if (this.#inFlight >= this.#limit) throw this.#refuse(this.#limit);
     this.#inFlight++;
     try {
       return await call();

@@ -36,12 +36,15 @@ const OVERVIEW_KEY = Subscriptions.key("stats", "*");
  * watcher of a container. What the streams push passes the connection's
  * StreamGuard (dropped and counted while the client does not keep up), and
  * the connection's watches and follows count toward its SubscriptionCap.
+ * One-off reads run under the connection's cap on reads under way
+ * (MAX_READS_IN_FLIGHT), so that many at once cannot each hold a large
+ * answer; a log answer is itself capped (MAX_LOG_ANSWER_BYTES).
  */
 export function registerMonitoringHandlers(
   socket: BerthSocket,
   services: MonitoringServices,
   context: { log: SystemLogger; redactor: OwnerRedactors },
-  limits: Pick<ConnectionLimits, "guard" | "subscriptions">,
+  limits: Pick<ConnectionLimits, "closed" | "guard" | "reads" | "subscriptions">,
 ): void {
   const { guard } = limits;
   const { manager, sampler, logs, subscriptions, overviews } = services;
@@ -59,9 +62,9 @@ export function registerMonitoringHandlers(
   registerHandler(
     socket,
     "container:stats",
-    async (p, actor) => {
+    (p, actor) => {
       const record = manager.resolve(actor, p.id);
-      return (await sampler.sampleOnce(record.id, target(record))).usage;
+      return limits.reads.run(async () => (await sampler.sampleOnce(record.id, target(record))).usage);
     },
     context,
   );
@@ -145,9 +148,12 @@ export function registerMonitoringHandlers(
   registerHandler(
     socket,
     "container:logs",
-    async (p, actor) => {
+    (p, actor) => {
       const record = manager.resolve(actor, p.id);
-      return { lines: await logs.recent(record, { tail: p.tail, sinceMs: p.since }) };
+      return limits.reads.run(async () => {
+        const { lines, truncated } = await logs.recent(record, { tail: p.tail, sinceMs: p.since });
+        return truncated ? { lines, truncated } : { lines };
+      });
     },
     context,
   );
@@ -161,6 +167,12 @@ export function registerMonitoringHandlers(
         const sub = await logs.follow(record, { tail: p.tail }, (line) => {
           if (guard.admit(record.id, "logs")) socket.emit("container:log", { id: record.id, ...line });
         });
+        // The follow waited on the engine; a connection that left meanwhile has already given back
+        // everything it held, so what opened for it now is closed here, never registered.
+        if (limits.closed.aborted) {
+          sub.close();
+          throw limits.closed.reason;
+        }
         const dispose = () => sub.close();
         subscriptions.add(socket.id, key, dispose);
         // The stream ends by itself when the container goes away; forget it then (unless a newer follow replaced it).

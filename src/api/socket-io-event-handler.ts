@@ -17,7 +17,12 @@ import type { CodeUpdater } from "../updates/code-updater.ts";
 import { registerActivityHandlers } from "./activity-handlers.ts";
 import { registerChannelHandlers } from "./channel-handlers.ts";
 import { ConnectRefusals } from "./connect-refusals.ts";
-import type { ConnectionLimits, ConnectionLimitsConfig } from "./connection-limits.ts";
+import { ConnectionClosedError, ReadsInFlightError } from "./connection-limit-errors.ts";
+import {
+  type ConnectionLimits,
+  type ConnectionLimitsConfig,
+  MAX_READS_IN_FLIGHT,
+} from "./connection-limits.ts";
 import { registerContainerHandlers } from "./container-handlers.ts";
 import type {
   ClientToServerEvents,
@@ -224,7 +229,14 @@ export class SocketIOEventHandler {
       });
       registerServerInfoHandlers(socket, options.serverInfo, { log, redactor: options.redactor });
       answerUnknownEvents(socket, { log, redactor: options.redactor });
-      socket.on("disconnect", (reason) => log.info({ reason }, "client disconnected"));
+      socket.on("disconnect", (reason) => {
+        log.info({ reason }, "client disconnected");
+        // berth has one namespace, and the engine connection is trusted (and counted toward its owner's
+        // cap) only because of its socket there: a client that leaves the namespace but keeps the engine
+        // connection open would hold an uncounted, trusted connection. Closing it is a no-op when it is
+        // already closing (transport close, server disconnect).
+        socket.conn.close();
+      });
     });
     options.manager.on("statusChanged", this.#onStatus);
     options.manager.on("statusChanged", this.#onDeleted);
@@ -265,6 +277,8 @@ export class SocketIOEventHandler {
   readonly #guards = new Map<string, StreamGuard>();
 
   #limitsFor(socket: BerthSocket, log: SystemLogger): ConnectionLimits {
+    const closed = new AbortController();
+    socket.once("disconnect", () => closed.abort(new ConnectionClosedError()));
     const outbound = new EngineOutbound(socket.conn);
     const guard = new StreamGuard(outbound, this.#o.limits, {
       notify: (event) => socket.emit("container:dropped", event),
@@ -284,8 +298,10 @@ export class SocketIOEventHandler {
       if (this.#guards.get(socket.id) === guard) this.#guards.delete(socket.id);
     });
     return {
+      closed: closed.signal,
       guard,
       inFlight: new InFlightLimit(this.#o.limits.maxRequestsInFlight),
+      reads: new InFlightLimit(MAX_READS_IN_FLIGHT, (max) => new ReadsInFlightError(max)),
       subscriptions: this.#subscriptionCap,
     };
   }

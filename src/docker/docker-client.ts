@@ -97,8 +97,15 @@ export interface DockerClient {
   containerLogs(dockerId: string, tail: number, sinceMs?: number): Promise<string[]>;
   /** One sample of the engine's stats API (`stream: false`): the fallback when cgroup files cannot be read. */
   containerStats(dockerId: string): Promise<unknown>;
-  /** The raw multiplexed log stream with timestamps: the last `tail` lines (and, with `follow`, what comes next). */
-  readLogs(dockerId: string, opts: { tail: number; sinceMs?: number }): Promise<Buffer>;
+  /**
+   * The raw multiplexed log stream with timestamps, the last `tail` lines, chunk by chunk as the engine
+   * sends them; resolves when it ended (at once when there is no such container).
+   */
+  readLogs(
+    dockerId: string,
+    opts: { tail: number; sinceMs?: number },
+    onChunk: (chunk: Buffer) => void,
+  ): Promise<void>;
   followLogs(
     dockerId: string,
     opts: { tail: number },

@@ -251,20 +251,45 @@ export class DockerodeClient implements DockerClient {
     return this.#call("container stats", () => this.#docker.getContainer(dockerId).stats({ stream: false }));
   }
 
-  async readLogs(dockerId: string, opts: { tail: number; sinceMs?: number }): Promise<Buffer> {
-    return this.#call(
+  async readLogs(
+    dockerId: string,
+    opts: { tail: number; sinceMs?: number },
+    onChunk: (chunk: Buffer) => void,
+  ): Promise<void> {
+    // As a stream, not dockerode's buffered `logs({ follow: false })`, which holds the engine's whole answer
+    // (5,000 lines of up to 16 KiB: 80 MiB) before anyone looks at it; the caller keeps what it needs as it comes.
+    const container = this.#docker.getContainer(dockerId);
+    const stream = await this.#call(
       "container logs",
-      async () =>
-        (await this.#docker.getContainer(dockerId).logs({
-          stdout: true,
-          stderr: true,
-          timestamps: true,
-          tail: opts.tail,
-          ...(opts.sinceMs === undefined ? {} : { since: Math.floor(opts.sinceMs / 1000) }),
-          follow: false,
-        })) as unknown as Buffer,
-      () => Buffer.alloc(0),
+      () =>
+        new Promise<NodeJS.ReadableStream>((resolve, reject) => {
+          container.modem.dial(
+            {
+              path: `/containers/${dockerId}/logs?`,
+              method: "GET",
+              isStream: true,
+              statusCodes: { 200: true, 404: "no such container", 500: "server error" },
+              options: {
+                stdout: true,
+                stderr: true,
+                timestamps: true,
+                tail: opts.tail,
+                ...(opts.sinceMs === undefined ? {} : { since: Math.floor(opts.sinceMs / 1000) }),
+                follow: false,
+              },
+            },
+            (err: unknown, data: NodeJS.ReadableStream) => (err ? reject(err) : resolve(data)),
+          );
+        }),
+      () => undefined,
     );
+    if (!stream) return;
+    await new Promise<void>((resolve, reject) => {
+      stream.on("data", (chunk: Buffer) => onChunk(chunk));
+      stream.on("end", () => resolve());
+      stream.on("close", () => resolve());
+      stream.on("error", (err: unknown) => reject(toDockerError(err, "container logs")));
+    });
   }
 
   async followLogs(

@@ -85,6 +85,11 @@ export const ERROR_CODES = {
     retryable: false,
     message: "This connection holds as many subscriptions as it may.",
   },
+  CONNECTION_CLOSED: {
+    category: "communication",
+    retryable: true,
+    message: "The connection closed before the answer was ready.",
+  },
   FRAME_TOO_LARGE: {
     category: "validation",
     retryable: false,

@@ -3,9 +3,17 @@ import { presentOutputLine } from "../logging/present-output-line.ts";
 import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { ContainerRecord } from "../store/container-repository.ts";
 import { type ContainerLogLine, LogLineSplitter } from "./log-line-splitter.ts";
+import { NewestLines } from "./newest-lines.ts";
 
 export const DEFAULT_LOG_TAIL = 100;
 export const MAX_LOG_TAIL = 5_000;
+/**
+ * The most one `container:logs` answer carries, in bytes of its lines as sent: 5,000 lines of up to
+ * 16 KiB would be 80 MiB, held for the whole time the answer takes to build and send. 4 MiB is a few
+ * thousand lines of ordinary output — what a reader of a tail looks at — and keeps a connection's reads
+ * in flight (at most MAX_READS_IN_FLIGHT) to 16 MiB, within its buffer bound.
+ */
+export const MAX_LOG_ANSWER_BYTES = 4 * 1024 * 1024;
 
 /**
  * A workload's output as clients see it: demultiplexed into stdout and stderr
@@ -24,17 +32,28 @@ export class ContainerLogs {
     this.#redactors = redactors;
   }
 
+  /**
+   * The last `tail` lines (since `sinceMs`), the newest that fit in `maxBytes`; `truncated` when older
+   * ones were left out for it.
+   */
   async recent(
     record: ContainerRecord,
     opts: { tail?: number | undefined; sinceMs?: number | undefined },
-  ): Promise<ContainerLogLine[]> {
-    if (!record.dockerId) return [];
-    const raw = await this.#docker.readLogs(record.dockerId, {
-      tail: opts.tail ?? DEFAULT_LOG_TAIL,
-      ...(opts.sinceMs === undefined ? {} : { sinceMs: opts.sinceMs }),
-    });
+    maxBytes = MAX_LOG_ANSWER_BYTES,
+  ): Promise<{ lines: ContainerLogLine[]; truncated: boolean }> {
+    if (!record.dockerId) return { lines: [], truncated: false };
     const splitter = this.#splitter(record);
-    return [...splitter.push(raw), ...splitter.end()];
+    const newest = new NewestLines(maxBytes);
+    await this.#docker.readLogs(
+      record.dockerId,
+      {
+        tail: opts.tail ?? DEFAULT_LOG_TAIL,
+        ...(opts.sinceMs === undefined ? {} : { sinceMs: opts.sinceMs }),
+      },
+      (chunk) => newest.add(splitter.push(chunk)),
+    );
+    newest.add(splitter.end());
+    return newest.result();
   }
 
   /** Streams lines as they come; `close()` stops. `done` settles when the stream ends (container removed, engine gone). */

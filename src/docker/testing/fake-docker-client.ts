@@ -194,9 +194,8 @@ export class FakeDockerClient implements DockerClient {
     return {};
   }
 
-  async readLogs(dockerId: string): Promise<Buffer> {
+  async readLogs(dockerId: string): Promise<void> {
     this.#enter("readLogs", dockerId);
-    return Buffer.alloc(0);
   }
 
   async followLogs(dockerId: string): Promise<EventSubscription> {
