@@ -1,0 +1,258 @@
+import { z } from "zod";
+import type { ActivityEntry } from "../activity/activity-entry.ts";
+import type { QuotaLimits } from "../admission/quota-limits.ts";
+import type { RateLimits } from "../admission/rate-limiter.ts";
+import type { ContainerInfo, CreateStep } from "../containers/container-info.ts";
+import { CONTAINER_STATES, HEALTH_STATES } from "../containers/container-state.ts";
+import { ERROR_CODES, type ErrorCategory, type ErrorCode } from "../errors/error-codes.ts";
+import type { ContainerLogLine } from "../monitoring/log-line-splitter.ts";
+import type { ResourceUsage } from "../monitoring/resource-usage.ts";
+import type { ReleaseInfo, UpdateResult, UpdateStep } from "../updates/code-updater.ts";
+import type { ClientEvent, ResultMap, ServerToClientEvents, WireError } from "./contract.ts";
+
+/**
+ * zod schemas of what berth sends: every acknowledgement's `data`, the error
+ * envelope and every pushed event. The server does not validate its own
+ * answers with them; they exist so that the API document (asyncapi.ts) is
+ * generated rather than written by hand. The TypeScript types of the
+ * contract stay where they are, and the compiler keeps the two in step: the
+ * checks at the end of this file fail `tsc` when a schema and its type
+ * differ in either direction, or when an event of the contract has no schema.
+ */
+const Id = z.string();
+const EpochMs = z.number();
+
+const ContainerState = z.enum(CONTAINER_STATES);
+const HealthState = z.enum(HEALTH_STATES);
+
+const ChannelInfo = z.object({
+  connected: z.boolean(),
+  connectedAt: EpochMs.optional(),
+  lastSeenAt: EpochMs.optional(),
+  rttMs: z.number().optional(),
+  protocol: z.number().optional(),
+});
+
+export const ContainerInfoSchema = z.object({
+  id: Id,
+  name: z.string(),
+  owner: z.string(),
+  image: z.string(),
+  labels: z.record(z.string(), z.string()),
+  state: ContainerState,
+  health: HealthState,
+  createdAt: EpochMs,
+  startedAt: EpochMs.optional(),
+  exitCode: z.number().optional(),
+  release: z.number().optional(),
+  restartPolicy: z.enum(["no", "on-failure", "always"]),
+  network: z.enum(["none", "outbound"]),
+  channel: ChannelInfo.optional(),
+});
+
+const CREATE_STEPS = ["validate", "write", "create", "start", "ready"] as const;
+const GATE_STEPS = ["stop", "switch", "start", "ready", "health"] as const;
+const UPDATE_STEPS = [
+  "validate",
+  "write",
+  ...GATE_STEPS,
+  ...GATE_STEPS.map((s) => `rollback:${s}` as const),
+] as const;
+
+const Timings = <const K extends string>(keys: readonly K[]) =>
+  z.object(Object.fromEntries(keys.map((k) => [k, z.number()])) as Record<K, z.ZodNumber>);
+
+const CreatedContainer = ContainerInfoSchema.extend({ timings: Timings([...CREATE_STEPS, "total"]) });
+
+const ActivityEntrySchema = z.object({
+  id: z.number(),
+  ts: EpochMs,
+  level: z.enum(["info", "success", "warning", "error"]),
+  action: z.string(),
+  containerId: z.string().optional(),
+  containerName: z.string().optional(),
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const ResourceUsageSchema = z.object({
+  cpuPercent: z.number(),
+  memoryBytes: z.number(),
+  memoryLimitBytes: z.number(),
+  pids: z.number(),
+  netRxBytes: z.number(),
+  netTxBytes: z.number(),
+  blockReadBytes: z.number(),
+  blockWriteBytes: z.number(),
+  ts: EpochMs,
+});
+
+const LogLine = z.object({ stream: z.enum(["stdout", "stderr"]), ts: EpochMs, text: z.string() });
+
+const UpdateResultSchema = z.object({
+  id: Id,
+  release: z.number(),
+  previousRelease: z.number().nullable(),
+  timings: Timings(["validate", "write", ...GATE_STEPS, "total"]),
+});
+
+const ReleaseInfoSchema = z.object({
+  number: z.number(),
+  status: z.enum(["pending", "active", "previous", "failed", "rolled-back"]),
+  createdAt: EpochMs,
+  createdBy: z.string(),
+  bytes: z.number(),
+  files: z.number(),
+  hash: z.string(),
+});
+
+const QuotaLimitsSchema = z.object({
+  containers: z.number(),
+  running: z.number(),
+  memoryMb: z.number(),
+  cpus: z.number(),
+  codeMb: z.number(),
+});
+const RateSpec = z.object({ perMinute: z.number(), burst: z.number() });
+const RateLimitsSchema = z.object({ create: RateSpec, lifecycle: RateSpec, update: RateSpec });
+
+const ServerInfoSchema = z.object({
+  version: z.string(),
+  channelProtocol: z.number(),
+  limits: z.object({
+    maxPayloadBytes: z.number(),
+    maxCodeBytes: z.number(),
+    maxCodeFiles: z.number(),
+    maxFrameBytes: z.number(),
+    maxRequestTimeoutMs: z.number(),
+  }),
+  images: z.object({ allowed: z.array(z.string()), default: z.string() }),
+  quota: z
+    .object({
+      limits: QuotaLimitsSchema,
+      usage: z.object({
+        containers: z.number(),
+        running: z.number(),
+        memoryMb: z.number(),
+        cpus: z.number(),
+        codeBytes: z.number(),
+      }),
+    })
+    .nullable(),
+  rates: RateLimitsSchema.nullable(),
+});
+
+/** The `data` of each event's successful acknowledgement. */
+export const ResultSchemas = {
+  "container:create": CreatedContainer,
+  "container:start": ContainerInfoSchema,
+  "container:stop": ContainerInfoSchema,
+  "container:restart": ContainerInfoSchema,
+  "container:delete": z.object({ id: Id.optional(), deleted: z.boolean() }),
+  "container:status": ContainerInfoSchema,
+  "container:list": z.object({ items: z.array(ContainerInfoSchema), nextCursor: z.string().optional() }),
+  "activity:history": z.object({ items: z.array(ActivityEntrySchema), hasMore: z.boolean() }),
+  "container:send": z.object({ id: Id }),
+  "container:stats": ResourceUsageSchema,
+  "container:watch_stats": z.object({ id: Id, intervalMs: z.number() }),
+  "container:unwatch_stats": z.object({ id: Id, watching: z.boolean() }),
+  "containers:watch_stats": z.object({ intervalMs: z.number(), containers: z.number() }),
+  "containers:unwatch_stats": z.object({ watching: z.literal(false) }),
+  "container:logs": z.object({ lines: z.array(LogLine), truncated: z.literal(true).optional() }),
+  "container:follow_logs": z.object({ id: Id, following: z.literal(true) }),
+  "container:unfollow_logs": z.object({ id: Id, following: z.boolean() }),
+  "container:update": UpdateResultSchema,
+  "container:rollback": UpdateResultSchema,
+  "container:releases": z.object({ items: z.array(ReleaseInfoSchema) }),
+  "container:request": z.unknown().describe("The workload's answer: any JSON value."),
+  "container:subscribe": z.object({ id: Id, subscribed: z.literal(true) }),
+  "container:unsubscribe": z.object({ id: Id, subscribed: z.literal(false) }),
+  "server:info": ServerInfoSchema,
+
+} as const satisfies Record<ClientEvent, z.ZodType>;
+
+const ERROR_CATEGORIES = ["validation", "docker", "communication", "system", "auth"] as const;
+
+export const WireErrorSchema = z.object({
+  code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
+  category: z.enum(ERROR_CATEGORIES),
+  message: z.string(),
+  retryable: z.boolean(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** `{ ok: false, error }`: the acknowledgement of every event that failed. */
+export const ErrorEnvelopeSchema = z.object({ ok: z.literal(false), error: WireErrorSchema });
+
+const ResourceUsageEvent = ResourceUsageSchema.extend({ id: Id });
+
+/** The payload of each server→client event. */
+export const EventSchemas = {
+  "container:resource_usage": ResourceUsageEvent,
+  "containers:resource_usage": z.object({ ts: EpochMs, samples: z.array(ResourceUsageEvent) }),
+  "container:log": LogLine.extend({ id: Id }),
+  "container:message": z.object({ id: Id, data: z.unknown(), ts: EpochMs }),
+  "container:dropped": z.object({
+    id: Id,
+    stream: z.enum(["logs", "stats", "messages"]),
+    count: z.number(),
+  }),
+  "container:health_changed": z.object({
+    id: Id,
+    name: z.string(),
+    health: z.string(),
+    previous: z.string(),
+    reason: z.string(),
+    ts: EpochMs,
+  }),
+  "container:status_changed": z.object({
+    id: Id,
+    name: z.string(),
+    from: z.string(),
+    to: z.string(),
+    health: z.string(),
+    exitCode: z.number().optional(),
+    oomKilled: z.boolean().optional(),
+    reason: z.string(),
+    ts: EpochMs,
+  }),
+  "container:progress": z.object({
+    opId: z.string(),
+    id: Id,
+    step: z.enum([...new Set([...CREATE_STEPS, ...UPDATE_STEPS])]),
+    status: z.enum(["started", "done", "failed"]),
+    ms: z.number().optional(),
+  }),
+  activity_log: ActivityEntrySchema,
+  "session:revoked": z.object({ reason: z.literal("token_revoked"), ts: EpochMs }),
+} as const satisfies Record<keyof ServerToClientEvents, z.ZodType>;
+
+// --- The compiler's check that the schemas above say what the contract's types say. ---
+
+/** `true` when A and B are assignable both ways (the same type for a client). */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type AllTrue<T extends Record<string, true>> = T;
+
+export type ResultSchemasMatchContract = AllTrue<{
+  [E in ClientEvent]: Same<z.output<(typeof ResultSchemas)[E]>, ResultMap[E]>;
+}>;
+export type EventSchemasMatchContract = AllTrue<{
+  [E in keyof ServerToClientEvents]: Same<
+    z.output<(typeof EventSchemas)[E]>,
+    Parameters<ServerToClientEvents[E]>[0]
+  >;
+}>;
+export type SharedSchemasMatchTypes = AllTrue<{
+  wireError: Same<z.output<typeof WireErrorSchema>, WireError>;
+  category: Same<z.output<typeof WireErrorSchema>["category"], ErrorCategory>;
+  containerInfo: Same<z.output<typeof ContainerInfoSchema>, ContainerInfo>;
+  activityEntry: Same<z.output<typeof ActivityEntrySchema>, ActivityEntry>;
+  resourceUsage: Same<z.output<typeof ResourceUsageSchema>, ResourceUsage>;
+  logLine: Same<z.output<typeof LogLine>, ContainerLogLine>;
+  updateResult: Same<z.output<typeof UpdateResultSchema>, UpdateResult>;
+  releaseInfo: Same<z.output<typeof ReleaseInfoSchema>, ReleaseInfo>;
+  quotaLimits: Same<z.output<typeof QuotaLimitsSchema>, QuotaLimits>;
+  rateLimits: Same<z.output<typeof RateLimitsSchema>, RateLimits>;
+  createStep: Same<(typeof CREATE_STEPS)[number], CreateStep>;
+  updateStep: Same<(typeof UPDATE_STEPS)[number], UpdateStep>;
+}>;
