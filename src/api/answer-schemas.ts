@@ -168,7 +168,6 @@ export const ResultSchemas = {
   "container:subscribe": z.object({ id: Id, subscribed: z.literal(true) }),
   "container:unsubscribe": z.object({ id: Id, subscribed: z.literal(false) }),
   "server:info": ServerInfoSchema,
-
 } as const satisfies Record<ClientEvent, z.ZodType>;
 
 const ERROR_CATEGORIES = ["validation", "docker", "communication", "system", "auth"] as const;
