@@ -32,9 +32,10 @@ describe("the AsyncAPI document", () => {
 
   it("is a valid AsyncAPI 3 document", async () => {
     const { document, diagnostics } = await new Parser().parse(asyncApiJson());
-    const errors = diagnostics.filter((d) => d.severity === 0);
+    // Severity 0 is an error, 1 a warning: neither may stand.
+    const errors = diagnostics.filter((d) => d.severity <= 1);
     expect(errors).toEqual([]);
-    expect(document?.version()).toBe("3.0.0");
+    expect(document?.version()).toBe("3.1.0");
   });
 
   it("has a received operation with an acknowledgement for every client event of the contract", () => {

@@ -2,6 +2,8 @@ import { z } from "zod";
 import { MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH } from "../auth/owner-name.ts";
 import { JsonData } from "../containers/container-spec.ts";
 import { BERTH_VERSION } from "../version.ts";
+import { type ClientEvent, RequestSchemas, type ServerToClientEvents } from "./contract.ts";
+import { CLIENT_EVENT_DESCRIPTIONS, SERVER_EVENT_DESCRIPTIONS } from "./event-descriptions.ts";
 import {
   ContainerInfoSchema,
   ErrorEnvelopeSchema,
@@ -9,9 +11,7 @@ import {
   ResourceUsageSchema,
   ResultSchemas,
   WireErrorSchema,
-} from "./answer-schemas.ts";
-import { type ClientEvent, RequestSchemas, type ServerToClientEvents } from "./contract.ts";
-import { CLIENT_EVENT_DESCRIPTIONS, SERVER_EVENT_DESCRIPTIONS } from "./event-descriptions.ts";
+} from "./wire-schemas.ts";
 
 type ServerEvent = keyof ServerToClientEvents;
 type JsonObject = Record<string, unknown>;
@@ -33,7 +33,7 @@ export function eventKey(event: string): string {
  * berth's Socket.IO API as an AsyncAPI 3 document, generated from the
  * contract: the zod schemas the server validates requests with
  * (`RequestSchemas`), the schemas of its answers and pushed events
- * (answer-schemas.ts) and the error registry. Served at `GET /asyncapi.json`
+ * (wire-schemas.ts) and the error registry. Served at `GET /asyncapi.json`
  * and written to docs/asyncapi.json by `npm run docs:asyncapi`.
  *
  * The document describes berth (the server): a client→server event is an
@@ -121,7 +121,7 @@ export function buildAsyncApiDocument(): JsonObject {
   }
 
   return {
-    asyncapi: "3.0.0",
+    asyncapi: "3.1.0",
     info: {
       title: "berth",
       version: BERTH_VERSION,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { ActivityEntry } from "../activity/activity-entry.ts";
-import type { ContainerInfo, CreatedContainer, CreateStep } from "../containers/container-info.ts";
+import type { ContainerInfo, CreatedContainer } from "../containers/container-info.ts";
 import {
   CodeUpload,
   ContainerName,
@@ -10,14 +10,11 @@ import {
 } from "../containers/container-spec.ts";
 import { CONTAINER_STATES, HEALTH_STATES } from "../containers/container-state.ts";
 import type { ListResult } from "../containers/list-containers.ts";
-import type { ErrorCategory, ErrorCode } from "../errors/error-codes.ts";
-import type { ContainerLogLine } from "../monitoring/log-line-splitter.ts";
 import type { ResourceUsage } from "../monitoring/resource-usage.ts";
 import { ProgressRequest } from "../progress/progress-request.ts";
-import type { StepStatus } from "../progress/step-timer.ts";
-import type { ReleaseInfo, UpdateResult, UpdateStep } from "../updates/code-updater.ts";
+import type { UpdateResult } from "../updates/code-updater.ts";
 import type { ServerInfo } from "./server-info.ts";
-import type { TelemetryStream } from "./telemetry-streams.ts";
+import type { EventSchemas, ResultSchemas, WireErrorSchema } from "./wire-schemas.ts";
 
 /**
  * berth's Socket.IO contract, written once: the zod schema of every
@@ -111,43 +108,44 @@ export const RequestSchemas = {
 export type ClientEvent = keyof typeof RequestSchemas;
 export type RequestOf<E extends ClientEvent> = z.input<(typeof RequestSchemas)[E]>;
 
+/**
+ * The `data` of a successful answer to `E`, from its schema in wire-schemas.ts
+ * (which the API document is generated from). The answers that are the
+ * server's own types (ContainerInfo, UpdateResult, …) are named below; the
+ * compiler checks that their schemas say the same.
+ */
+type Answer<E extends ClientEvent> = z.output<(typeof ResultSchemas)[E]>;
+
 export interface ResultMap {
   /** The container, and how long each step took (`timings`, like an update's). */
   "container:create": CreatedContainer;
   "container:start": ContainerInfo;
   "container:stop": ContainerInfo;
   "container:restart": ContainerInfo;
-  "container:delete": { id?: string; deleted: boolean };
+  "container:delete": Answer<"container:delete">;
   "container:status": ContainerInfo;
   "container:list": ListResult;
-  "activity:history": { items: ActivityEntry[]; hasMore: boolean };
-  "container:send": { id: string };
+  "activity:history": Answer<"activity:history">;
+  "container:send": Answer<"container:send">;
   "container:stats": ResourceUsage;
-  "container:watch_stats": { id: string; intervalMs: number };
-  "container:unwatch_stats": { id: string; watching: boolean };
-  /** `containers`: how many running containers the overview samples now. */
-  "containers:watch_stats": { intervalMs: number; containers: number };
-  "containers:unwatch_stats": { watching: false };
-  /** `truncated`: older lines were left out to keep the answer within MAX_LOG_ANSWER_BYTES (4 MiB). */
-  "container:logs": { lines: ContainerLogLine[]; truncated?: true };
-  "container:follow_logs": { id: string; following: true };
-  "container:unfollow_logs": { id: string; following: boolean };
+  "container:watch_stats": Answer<"container:watch_stats">;
+  "container:unwatch_stats": Answer<"container:unwatch_stats">;
+  "containers:watch_stats": Answer<"containers:watch_stats">;
+  "containers:unwatch_stats": Answer<"containers:unwatch_stats">;
+  "container:logs": Answer<"container:logs">;
+  "container:follow_logs": Answer<"container:follow_logs">;
+  "container:unfollow_logs": Answer<"container:unfollow_logs">;
   "container:update": UpdateResult;
   "container:rollback": UpdateResult;
-  "container:releases": { items: ReleaseInfo[] };
+  "container:releases": Answer<"container:releases">;
   "container:request": unknown;
-  "container:subscribe": { id: string; subscribed: true };
-  "container:unsubscribe": { id: string; subscribed: false };
+  "container:subscribe": Answer<"container:subscribe">;
+  "container:unsubscribe": Answer<"container:unsubscribe">;
   "server:info": ServerInfo;
 }
 
-export interface WireError {
-  code: ErrorCode;
-  category: ErrorCategory;
-  message: string;
-  retryable: boolean;
-  details?: Record<string, unknown>;
-}
+/** The `error` of a failed answer: `code` is one of the registry's (errors/error-codes.ts). */
+export type WireError = z.output<typeof WireErrorSchema>;
 
 /** Every acknowledgement has this shape. */
 export type AckResponse<T> = { ok: true; data: T } | { ok: false; error: WireError };
@@ -157,59 +155,24 @@ export type ClientToServerEvents = {
   [E in ClientEvent]: (payload: RequestOf<E>, ack: Ack<ResultMap[E]>) => void;
 };
 
-export interface StatusChangedEvent {
-  id: string;
-  name: string;
-  from: string;
-  to: string;
-  health: string;
-  exitCode?: number;
-  oomKilled?: boolean;
-  reason: string;
-  ts: number;
-}
+/** The payload of the pushed event `E`, from its schema in wire-schemas.ts. */
+type Pushed<E extends keyof typeof EventSchemas> = z.output<(typeof EventSchemas)[E]>;
 
-export interface HealthChangedEvent {
-  id: string;
-  name: string;
-  health: string;
-  previous: string;
-  reason: string;
-  ts: number;
-}
-
+export type StatusChangedEvent = Pushed<"container:status_changed">;
+export type HealthChangedEvent = Pushed<"container:health_changed">;
 /** A `message` frame from a workload, pushed to the container's subscribers. */
-export interface ContainerMessageEvent {
-  id: string;
-  data: unknown;
-  ts: number;
-}
-
-export type ResourceUsageEvent = ResourceUsage & { id: string };
-
+export type ContainerMessageEvent = Pushed<"container:message">;
+export type ResourceUsageEvent = Pushed<"container:resource_usage">;
 /** One tick of an overview: the samples of every running container the connection may see. */
-export interface StatsOverviewEvent {
-  ts: number;
-  samples: ResourceUsageEvent[];
-}
-export type ContainerLogEvent = ContainerLogLine & { id: string };
-
+export type StatsOverviewEvent = Pushed<"containers:resource_usage">;
+export type ContainerLogEvent = Pushed<"container:log">;
 /** Sent just before berth closes a connection whose token was revoked (removed or replaced); its session cannot be recovered. */
-export interface SessionRevokedEvent {
-  reason: "token_revoked";
-  ts: number;
-}
-
+export type SessionRevokedEvent = Pushed<"session:revoked">;
 /**
  * How many events of one stream of one container a connection missed because
  * it did not read fast enough; sent once it has caught up, before newer events.
  */
-export interface ContainerDroppedEvent {
-  id: string;
-  stream: TelemetryStream;
-  count: number;
-}
-
+export type ContainerDroppedEvent = Pushed<"container:dropped">;
 /**
  * One step of a long operation (create, update, rollback, restart) that the
  * caller asked to follow with `progress: { opId }`; sent to the calling
@@ -218,14 +181,7 @@ export interface ContainerDroppedEvent {
  * with the steps that put the previous release back, named `rollback:stop`,
  * `rollback:switch`, `rollback:start`, `rollback:ready`.
  */
-export interface ContainerProgressEvent {
-  opId: string;
-  id: string;
-  /** A restart's steps (`stop`, `start`, `ready`) are among these too. */
-  step: CreateStep | UpdateStep;
-  status: StepStatus;
-  ms?: number;
-}
+export type ContainerProgressEvent = Pushed<"container:progress">;
 
 export interface ServerToClientEvents {
   "container:resource_usage": (event: ResourceUsageEvent) => void;

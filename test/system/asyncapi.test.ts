@@ -20,6 +20,6 @@ describe("GET /asyncapi.json", () => {
       fetch(`${server.url}/asyncapi.json`).then((r) => r.json()),
     ]);
     expect(a).toEqual(b);
-    expect(a).toMatchObject({ asyncapi: "3.0.0", info: { title: "berth" } });
+    expect(a).toMatchObject({ asyncapi: "3.1.0", info: { title: "berth" } });
   });
 });

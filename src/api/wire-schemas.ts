@@ -7,17 +7,26 @@ import { CONTAINER_STATES, HEALTH_STATES } from "../containers/container-state.t
 import { ERROR_CODES, type ErrorCategory, type ErrorCode } from "../errors/error-codes.ts";
 import type { ContainerLogLine } from "../monitoring/log-line-splitter.ts";
 import type { ResourceUsage } from "../monitoring/resource-usage.ts";
+import type { StepStatus } from "../progress/step-timer.ts";
 import type { ReleaseInfo, UpdateResult, UpdateStep } from "../updates/code-updater.ts";
-import type { ClientEvent, ResultMap, ServerToClientEvents, WireError } from "./contract.ts";
+import type { ClientEvent, ResultMap, ServerToClientEvents } from "./contract.ts";
+import type { TelemetryStream } from "./telemetry-streams.ts";
 
 /**
  * zod schemas of what berth sends: every acknowledgement's `data`, the error
  * envelope and every pushed event. The server does not validate its own
- * answers with them; they exist so that the API document (asyncapi.ts) is
- * generated rather than written by hand. The TypeScript types of the
- * contract stay where they are, and the compiler keeps the two in step: the
- * checks at the end of this file fail `tsc` when a schema and its type
- * differ in either direction, or when an event of the contract has no schema.
+ * answers with them; they are what the API document (asyncapi.ts) is
+ * generated from, and the contract's types of the pushed events, of
+ * WireError and of the answers it writes out inline are derived from them
+ * (`z.output`), so each is written once.
+ *
+ * The answers that are the server's own types (ContainerInfo, ActivityEntry,
+ * ResourceUsage, UpdateResult, ServerInfo, …) are declared where the server
+ * makes them; the checks at the end of this file fail `tsc` when a schema
+ * here and that type differ in either direction, or when an event of the
+ * contract has no schema. (Deriving those types from these schemas too is
+ * the move of the contract into a leaf both the server and the client SDK
+ * import.)
  */
 const Id = z.string();
 const EpochMs = z.number();
@@ -62,7 +71,11 @@ const UPDATE_STEPS = [
 const Timings = <const K extends string>(keys: readonly K[]) =>
   z.object(Object.fromEntries(keys.map((k) => [k, z.number()])) as Record<K, z.ZodNumber>);
 
-const CreatedContainer = ContainerInfoSchema.extend({ timings: Timings([...CREATE_STEPS, "total"]) });
+const CreatedContainer = ContainerInfoSchema.extend({
+  timings: Timings([...CREATE_STEPS, "total"]).describe(
+    "Milliseconds each step took (0 for a step that did not run), like an update's.",
+  ),
+});
 
 const ActivityEntrySchema = z.object({
   id: z.number(),
@@ -156,9 +169,18 @@ export const ResultSchemas = {
   "container:stats": ResourceUsageSchema,
   "container:watch_stats": z.object({ id: Id, intervalMs: z.number() }),
   "container:unwatch_stats": z.object({ id: Id, watching: z.boolean() }),
-  "containers:watch_stats": z.object({ intervalMs: z.number(), containers: z.number() }),
+  "containers:watch_stats": z.object({
+    intervalMs: z.number(),
+    containers: z.number().describe("How many running containers the overview samples now."),
+  }),
   "containers:unwatch_stats": z.object({ watching: z.literal(false) }),
-  "container:logs": z.object({ lines: z.array(LogLine), truncated: z.literal(true).optional() }),
+  "container:logs": z.object({
+    lines: z.array(LogLine),
+    truncated: z
+      .literal(true)
+      .optional()
+      .describe("Older lines were left out to keep the answer within 4 MiB (MAX_LOG_ANSWER_BYTES)."),
+  }),
   "container:follow_logs": z.object({ id: Id, following: z.literal(true) }),
   "container:unfollow_logs": z.object({ id: Id, following: z.boolean() }),
   "container:update": UpdateResultSchema,
@@ -218,9 +240,13 @@ export const EventSchemas = {
   "container:progress": z.object({
     opId: z.string(),
     id: Id,
-    step: z.enum([...new Set([...CREATE_STEPS, ...UPDATE_STEPS])]),
+    step: z
+      .enum([...new Set([...CREATE_STEPS, ...UPDATE_STEPS])])
+      .describe(
+        "A step of a create or an update; a restart's steps (stop, start, ready) are among these too.",
+      ),
     status: z.enum(["started", "done", "failed"]),
-    ms: z.number().optional(),
+    ms: z.number().optional().describe("Milliseconds the step took; on `done` and `failed` only."),
   }),
   activity_log: ActivityEntrySchema,
   "session:revoked": z.object({ reason: z.literal("token_revoked"), ts: EpochMs }),
@@ -228,8 +254,28 @@ export const EventSchemas = {
 
 // --- The compiler's check that the schemas above say what the contract's types say. ---
 
-/** `true` when A and B are assignable both ways (the same type for a client). */
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/**
+ * `true` when A and B are assignable both ways and have the same keys at
+ * every depth: assignability alone would not notice an optional field that
+ * one of them lacks (a field the document would then leave out).
+ */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? SameKeys<A, B> : false) : false;
+type Mutual<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type SameKeys<A, B> = [A] extends [readonly (infer X)[]]
+  ? [B] extends [readonly (infer Y)[]]
+    ? SameKeys<X, Y>
+    : false
+  : [A] extends [object]
+    ? [B] extends [object]
+      ? Mutual<keyof A, keyof B> extends true
+        ? false extends {
+            [K in keyof A & keyof B]-?: SameKeys<NonNullable<A[K]>, NonNullable<B[K]>>;
+          }[keyof A & keyof B]
+          ? false
+          : true
+        : false
+      : false
+    : true;
 type AllTrue<T extends Record<string, true>> = T;
 
 export type ResultSchemasMatchContract = AllTrue<{
@@ -242,7 +288,7 @@ export type EventSchemasMatchContract = AllTrue<{
   >;
 }>;
 export type SharedSchemasMatchTypes = AllTrue<{
-  wireError: Same<z.output<typeof WireErrorSchema>, WireError>;
+  errorCode: Same<z.output<typeof WireErrorSchema>["code"], ErrorCode>;
   category: Same<z.output<typeof WireErrorSchema>["category"], ErrorCategory>;
   containerInfo: Same<z.output<typeof ContainerInfoSchema>, ContainerInfo>;
   activityEntry: Same<z.output<typeof ActivityEntrySchema>, ActivityEntry>;
@@ -252,6 +298,8 @@ export type SharedSchemasMatchTypes = AllTrue<{
   releaseInfo: Same<z.output<typeof ReleaseInfoSchema>, ReleaseInfo>;
   quotaLimits: Same<z.output<typeof QuotaLimitsSchema>, QuotaLimits>;
   rateLimits: Same<z.output<typeof RateLimitsSchema>, RateLimits>;
+  stepStatus: Same<z.output<(typeof EventSchemas)["container:progress"]>["status"], StepStatus>;
+  telemetryStream: Same<z.output<(typeof EventSchemas)["container:dropped"]>["stream"], TelemetryStream>;
   createStep: Same<(typeof CREATE_STEPS)[number], CreateStep>;
   updateStep: Same<(typeof UPDATE_STEPS)[number], UpdateStep>;
 }>;
