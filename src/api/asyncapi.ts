@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH } from "../auth/owner-name.ts";
-import { JsonData } from "../containers/container-spec.ts";
 import { BERTH_VERSION } from "../version.ts";
 import { type ClientEvent, RequestSchemas, type ServerToClientEvents } from "./contract.ts";
 import { CLIENT_EVENT_DESCRIPTIONS, SERVER_EVENT_DESCRIPTIONS } from "./event-descriptions.ts";
+import { jsonSchemaOverrides, type OverrideOptions } from "./json-schema-overrides.ts";
 import {
   ContainerInfoSchema,
   ErrorEnvelopeSchema,
@@ -41,7 +41,7 @@ export function eventKey(event: string): string {
  * operation's `reply`); a pushed event is one berth `send`s. Every message
  * goes over the one Socket.IO namespace, `/`.
  */
-export function buildAsyncApiDocument(): JsonObject {
+export function buildAsyncApiDocument(options: OverrideOptions = {}): JsonObject {
   const clientEvents = Object.keys(RequestSchemas) as ClientEvent[];
   const serverEvents = Object.keys(EventSchemas) as ServerEvent[];
 
@@ -67,9 +67,8 @@ export function buildAsyncApiDocument(): JsonObject {
   const { schemas } = z.toJSONSchema(registry, {
     target: "draft-07",
     io: "input",
-    unrepresentable: "any",
     uri: (id) => `#/components/schemas/${id}`,
-    override: overrideUnrepresentable,
+    ...jsonSchemaOverrides(options),
   });
   for (const schema of Object.values(schemas)) {
     delete schema.$schema;
@@ -156,45 +155,6 @@ export function buildAsyncApiDocument(): JsonObject {
       messages,
     },
   };
-}
-
-/**
- * What zod cannot say in JSON Schema, said explicitly:
- * - `z.instanceof(Uint8Array)` (code files, archives) is a custom schema,
- *   which zod leaves as `{}`: it is binary, a Buffer sent as a Socket.IO
- *   binary attachment.
- * - `refine`/`superRefine` checks are code, which zod drops: a refinement
- *   with a fixed message has that message added to the description; free
- *   JSON (`JsonData`, checked for depth) is described as such. Other checks
- *   (reserved prefixes, secret bounds) are in the README and answered with
- *   `VALIDATION_FAILED`.
- */
-function overrideUnrepresentable(ctx: {
-  zodSchema: z.core.$ZodTypes;
-  jsonSchema: z.core.JSONSchema.BaseSchema;
-}): void {
-  const def = ctx.zodSchema._zod.def;
-  const json = ctx.jsonSchema;
-  if (def.type === "custom") {
-    json.type = "string";
-    json.format = "binary";
-    json.description = "Binary: a Buffer (Uint8Array), sent as a Socket.IO binary attachment.";
-    return;
-  }
-  if (ctx.zodSchema === JsonData) {
-    json.description ??= "Any JSON value (no binary), nested at most 64 objects or arrays deep.";
-  }
-  const notes: string[] = [];
-  for (const check of (def as { checks?: z.core.$ZodCheck[] }).checks ?? []) {
-    const checkDef = check._zod.def as { check: string; error?: (issue: unknown) => unknown };
-    if (checkDef.check !== "custom" || checkDef.error === undefined) continue;
-    const message = checkDef.error({});
-    if (typeof message === "string") notes.push(message);
-  }
-  if (notes.length > 0) {
-    const own = typeof json.description === "string" ? `${json.description} ` : "";
-    json.description = `${own}Also checked: ${notes.join("; ")}.`;
-  }
 }
 
 /** The document as docs/asyncapi.json holds it: two-space indented, with a final newline. */
