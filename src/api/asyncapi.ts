@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH } from "../auth/owner-name.ts";
+import { DEFAULT_HOST, DEFAULT_PORT } from "../config/config.ts";
 import { BERTH_VERSION } from "../version.ts";
 import { type ClientEvent, RequestSchemas, type ServerToClientEvents } from "./contract.ts";
 import { CLIENT_EVENT_DESCRIPTIONS, SERVER_EVENT_DESCRIPTIONS } from "./event-descriptions.ts";
@@ -20,9 +21,6 @@ type JsonObject = Record<string, unknown>;
 const HandshakeAuth = z
   .object({ token: z.string().min(MIN_TOKEN_LENGTH).max(MAX_TOKEN_LENGTH) })
   .describe("The Socket.IO handshake's `auth` object: `io(url, { auth: { token } })`.");
-
-/** The port berth listens on unless BERTH_PORT says otherwise (config.ts). */
-const DEFAULT_PORT = "7300";
 
 /** A component key for an event name: AsyncAPI keys allow letters, digits, '.', '-' and '_' only. */
 export function eventKey(event: string): string {
@@ -135,8 +133,8 @@ export function buildAsyncApiDocument(options: OverrideOptions = {}): JsonObject
         pathname: "/socket.io/",
         title: "berth",
         description:
-          "Socket.IO 4 (Engine.IO protocol 4) over websocket, default namespace `/`. Authenticate in the handshake: `io(\"http://host:7300\", { auth: { token } })` with an owner's or the admin's token (components.schemas.HandshakeAuth). A refused handshake gets `connect_error` with `data: { code, category, retryable, details? }` (`UNAUTHORIZED`, `TOO_MANY_CONNECTIONS`). Binary values (code files, archives) travel as Socket.IO binary attachments.",
-        variables: { host: { default: "localhost" }, port: { default: DEFAULT_PORT } },
+          "Socket.IO 4 (Engine.IO protocol 4) over websocket, default namespace `/`. Authenticate in the handshake: `io(url, { auth: { token } })` with an owner's or the admin's token (components.schemas.HandshakeAuth). A refused handshake gets `connect_error` with `data: { code, category, retryable, details? }` (`UNAUTHORIZED`, `TOO_MANY_CONNECTIONS`). Binary values (code files, archives) travel as Socket.IO binary attachments.",
+        variables: { host: { default: DEFAULT_HOST }, port: { default: String(DEFAULT_PORT) } },
       },
     },
     channels: {

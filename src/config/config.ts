@@ -31,9 +31,13 @@ const list = z
       .filter(Boolean),
   );
 
+/** Where berth listens unless BERTH_HOST and BERTH_PORT say otherwise (also the API document's defaults). */
+export const DEFAULT_HOST = "127.0.0.1";
+export const DEFAULT_PORT = 7300;
+
 const EnvSchema = z.object({
-  BERTH_HOST: z.string().default("127.0.0.1"),
-  BERTH_PORT: int(7300, 0, 65535),
+  BERTH_HOST: z.string().default(DEFAULT_HOST),
+  BERTH_PORT: int(DEFAULT_PORT, 0, 65535),
   BERTH_DATA_DIR: z.string().default("./data"),
   BERTH_RUN_DIR: z.string().optional(),
   BERTH_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
