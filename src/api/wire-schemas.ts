@@ -195,7 +195,13 @@ export const ResultSchemas = {
 const ERROR_CATEGORIES = ["validation", "docker", "communication", "system", "auth"] as const;
 
 export const WireErrorSchema = z.object({
-  code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
+  code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]).describe(
+    `A code of the registry (docs/errors.md), each with its category and whether a retry may succeed: ${Object.entries(
+      ERROR_CODES,
+    )
+      .map(([code, d]) => `${code} (${d.category}${d.retryable ? ", retryable" : ""}): ${d.message}`)
+      .join(" ")}`,
+  ),
   category: z.enum(ERROR_CATEGORIES),
   message: z.string(),
   retryable: z.boolean(),
