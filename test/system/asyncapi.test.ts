@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { useTestServer } from "../helpers/test-server.ts";
+import { TOKENS, useTestServer } from "../helpers/test-server.ts";
 
 /** `GET /asyncapi.json`: the API document, the same as the committed docs/asyncapi.json, for anyone who asks. */
 describe("GET /asyncapi.json", () => {
@@ -14,12 +14,18 @@ describe("GET /asyncapi.json", () => {
     expect(await res.text()).toBe(committed);
   });
 
-  it("serves the same document twice, without a token (it holds nothing of any owner)", async () => {
+  it("is the same for everyone and holds nothing of this server's owners or configuration", async () => {
     const [a, b] = await Promise.all([
-      fetch(`${server.url}/asyncapi.json`).then((r) => r.json()),
-      fetch(`${server.url}/asyncapi.json`).then((r) => r.json()),
+      fetch(`${server.url}/asyncapi.json`).then((r) => r.text()),
+      fetch(`${server.url}/asyncapi.json`, { headers: { authorization: `Bearer ${TOKENS.alice}` } }).then(
+        (r) => r.text(),
+      ),
     ]);
-    expect(a).toEqual(b);
-    expect(a).toMatchObject({ asyncapi: "3.1.0", info: { title: "berth" } });
+    expect(a).toBe(b);
+    expect(JSON.parse(a)).toMatchObject({ asyncapi: "3.1.0", info: { title: "berth" } });
+    for (const token of Object.values(TOKENS)) expect(a).not.toContain(token);
+    expect(a).not.toContain("alice");
+    expect(a).not.toContain(server.dataDir);
+    expect(a).not.toContain(`:${new URL(server.url).port}`);
   });
 });
