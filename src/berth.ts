@@ -103,6 +103,7 @@ export class Berth {
   #retryReconcile: NodeJS.Timeout | undefined;
   /** A host firewall reload (ufw, firewalld) flushes berth's rules while containers run: they are put back within this period. */
   #egressRecheck: NodeJS.Timeout | undefined;
+  #protecting: Promise<void> | undefined;
 
   constructor(config: Config, options: BerthOptions = {}) {
     this.config = config;
@@ -333,7 +334,10 @@ export class Berth {
   /** Reconciles with the engine (when it answers), then listens. Resolves with the bound port. */
   async start(): Promise<number> {
     if (this.config.allowNetwork) await reportEgressFilter(this.#egress, this.log);
-    this.#egressRecheck = setInterval(() => void this.#protectOwnerNetworks(), this.#egressRecheckMs);
+    // A pass still running when the next is due is not doubled: the timer skips its turn.
+    this.#egressRecheck = setInterval(() => {
+      if (!this.#protecting) void this.#protectOwnerNetworks();
+    }, this.#egressRecheckMs);
     this.#egressRecheck.unref();
     const status = await this.engine.check();
     if (status.state === "up") await Promise.all([this.#reconcile(), this.#reportImages()]);
@@ -429,7 +433,21 @@ export class Berth {
     await this.#images.report(this.config.allowedImages, this.log.child({ component: "ImageCatalog" }));
   }
 
-  async #protectOwnerNetworks(): Promise<void> {
+  /**
+   * One pass over the owner networks' egress rules, after any pass under way (so the engine's return gets
+   * a pass that sees what the reconciliation did). close() waits for the last one: a pass finishing after
+   * berth is gone would put rules back for a bridge that is about to be removed, and leave them behind.
+   */
+  #protectOwnerNetworks(): Promise<void> {
+    const pass = (this.#protecting ?? Promise.resolve()).then(() => this.#protectPass());
+    this.#protecting = pass;
+    void pass.finally(() => {
+      if (this.#protecting === pass) this.#protecting = undefined;
+    });
+    return pass;
+  }
+
+  async #protectPass(): Promise<void> {
     // A server that never ran outbound containers has no rules to keep, and may well have no iptables.
     const outbound = () => this.#repo.all().some((r) => r.spec.network === "outbound");
     if (this.#closing) return;
@@ -453,6 +471,7 @@ export class Berth {
       this.engine.stop();
       clearTimeout(this.#retryReconcile);
       clearInterval(this.#egressRecheck);
+      await this.#protecting;
       this.#tokensWatcher?.close();
       await this.#sockets?.close();
       await this.#events.close();

@@ -1,7 +1,16 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { FakeIptables } from "../../src/network/testing/fake-iptables.ts";
 import { ContainerRepository } from "../../src/store/container-repository.ts";
 import { eventually } from "../helpers/deadline.ts";
-import { startTestServer } from "../helpers/test-server.ts";
+import { echoCode, ok, startTestServer } from "../helpers/test-server.ts";
+
+/** A filter table whose every command takes a while, as iptables does waiting for its lock. */
+class SlowIptables extends FakeIptables {
+  override async run(args: readonly string[]): Promise<string> {
+    await new Promise((r) => setTimeout(r, 40));
+    return super.run(args);
+  }
+}
 
 describe("the periodic egress re-check", () => {
   afterEach(() => vi.restoreAllMocks());
@@ -36,6 +45,24 @@ describe("the periodic egress re-check", () => {
     } finally {
       process.off("unhandledRejection", onUnhandled);
       vi.restoreAllMocks();
+      await server.close();
+    }
+  });
+
+  it("lets a pass under way finish before close() resolves, so no rule is put back after berth is gone", async () => {
+    const iptables = new SlowIptables();
+    const server = await startTestServer({ BERTH_ALLOW_NETWORK: "true" }, { iptables, egressRecheckMs: 20 });
+    try {
+      const alice = await server.connect("alice");
+      await ok(alice, "container:create", { name: "out", network: "outbound", code: await echoCode() });
+      // Wait until a re-check pass is under way (its slow iptables calls keep coming).
+      const before = iptables.calls.length;
+      await eventually(5_000, "a re-check pass is under way", () => iptables.calls.length > before);
+      await server.berth.close();
+      const atClose = iptables.calls.length;
+      await new Promise((r) => setTimeout(r, 300));
+      expect(iptables.calls.length).toBe(atClose);
+    } finally {
       await server.close();
     }
   });
