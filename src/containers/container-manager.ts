@@ -701,16 +701,5 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
 
 /** The create's answer: the container and its steps' timings (0 for a step that did not run). */
 function created(info: ContainerInfo, timer: StepTimer<CreateStep>): CreatedContainer {
-  const t = timer.timings;
-  return {
-    ...info,
-    timings: {
-      validate: t.validate ?? 0,
-      write: t.write ?? 0,
-      create: t.create ?? 0,
-      start: t.start ?? 0,
-      ready: t.ready ?? 0,
-      total: timer.total(),
-    },
-  };
+  return { ...info, timings: timer.report(["validate", "write", "create", "start", "ready"]) };
 }

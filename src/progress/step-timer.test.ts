@@ -48,4 +48,14 @@ describe("StepTimer", () => {
     await expect(timer.time("a", () => 42)).resolves.toBe(42);
     expect(timer.timings.a).toBeGreaterThanOrEqual(0);
   });
+
+  it("reports the steps asked for as timings, 0 for one that did not run, with the total", async () => {
+    const timer = new StepTimer<"a" | "b" | "c">("C1");
+    await timer.time("a", () => new Promise((r) => setTimeout(r, 5)));
+    const timings = timer.report(["a", "b"]);
+    expect(Object.keys(timings).sort()).toEqual(["a", "b", "total"]);
+    expect(timings.a).toBeGreaterThan(0);
+    expect(timings.b).toBe(0);
+    expect(timings.total).toBeGreaterThanOrEqual(timings.a);
+  });
 });

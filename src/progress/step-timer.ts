@@ -74,6 +74,13 @@ export class StepTimer<S extends string> {
     return ms(performance.now() - this.#started);
   }
 
+  /** An answer's `timings`: each of `steps` (0 for one that did not run) and the total so far. */
+  report<K extends S>(steps: readonly K[]): Record<K | "total", number> {
+    const out = { total: this.total() } as Record<K | "total", number>;
+    for (const step of steps) out[step] = this.timings[step] ?? 0;
+    return out;
+  }
+
   #end(status: "done" | "failed"): void {
     const current = this.#current;
     if (!current) return;

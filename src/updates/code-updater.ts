@@ -527,15 +527,5 @@ export class CodeUpdater {
 
 /** The answer's timings: each step of the operation itself (0 when it did not run), and the total. */
 function updateTimings(timer: StepTimer<UpdateStep>): UpdateResult["timings"] {
-  const t = timer.timings;
-  return {
-    validate: t.validate ?? 0,
-    write: t.write ?? 0,
-    stop: t.stop ?? 0,
-    switch: t.switch ?? 0,
-    start: t.start ?? 0,
-    ready: t.ready ?? 0,
-    health: t.health ?? 0,
-    total: timer.total(),
-  };
+  return timer.report(["validate", "write", "stop", "switch", "start", "ready", "health"]);
 }
