@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import Dockerode from "dockerode";
 import { io, type Socket } from "socket.io-client";
-import type { AckResponse, ClientEvent, RequestOf, ResultMap } from "../src/api/contract.ts";
+import type { AckResponse, ClientEvent, RequestOf, ResultMap } from "#protocol";
 import { Berth } from "../src/berth.ts";
 import { type Config, loadConfig } from "../src/config/config.ts";
 import { RATE_LIMITS_OFF } from "./admission-env.ts";

@@ -1,11 +1,12 @@
 import type { DatabaseSync } from "node:sqlite";
 import Fastify, { type FastifyInstance } from "fastify";
+import type { QuotaLimits } from "#protocol";
 import { UserActivityLogger } from "./activity/user-activity-logger.ts";
 import { containerUsage } from "./admission/container-usage.ts";
 import { EngineAdmission } from "./admission/engine-admission.ts";
 import { FairQueue } from "./admission/fair-queue.ts";
 import { QuotaLedger } from "./admission/quota-ledger.ts";
-import { type QuotaLimits, type QuotaOverrides, quotaLimitsFor } from "./admission/quota-limits.ts";
+import { type QuotaOverrides, quotaLimitsFor } from "./admission/quota-limits.ts";
 import { RateLimiter } from "./admission/rate-limiter.ts";
 import { registerHttpRoutes } from "./api/http-routes.ts";
 import { SocketIOEventHandler } from "./api/socket-io-event-handler.ts";

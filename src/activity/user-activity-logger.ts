@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import type { ActivityEntry } from "#protocol";
 import type { ContainerManager, StatusChange } from "../containers/container-manager.ts";
 import type { OperationOutcome } from "../containers/operation-tracker.ts";
 import type { RestartEvent, RestartSupervisor } from "../containers/restart-supervisor.ts";
@@ -7,7 +8,7 @@ import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { HealthChange, HealthMonitor } from "../monitoring/health-monitor.ts";
 import type { ActivityRepository, HistoryQuery } from "../store/activity-repository.ts";
-import { type ActivityDraft, type ActivityEntry, EVERYONE } from "./activity-entry.ts";
+import { type ActivityDraft, EVERYONE } from "./activity-entry.ts";
 import { describeOperation, describeStatusChange } from "./activity-messages.ts";
 
 export interface RetentionOptions {

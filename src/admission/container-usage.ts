@@ -1,4 +1,4 @@
-import type { ContainerState } from "../containers/container-state.ts";
+import type { ContainerState } from "#protocol";
 
 /** What one container counts against its owner's quotas. Code is counted in bytes, converted only for the limit. */
 export interface Usage {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
+import type { QuotaLimits } from "#protocol";
 import { QuotaExceededError } from "./admission-errors.ts";
 import { NO_USAGE, type Usage } from "./container-usage.ts";
 import { QuotaLedger } from "./quota-ledger.ts";
-import { type QuotaLimits, quotaLimitsFor } from "./quota-limits.ts";
+import { quotaLimitsFor } from "./quota-limits.ts";
 
 const MiB = 1024 * 1024;
 const LIMITS: QuotaLimits = { containers: 3, running: 2, memoryMb: 512, cpus: 1, codeMb: 1 };

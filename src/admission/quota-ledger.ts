@@ -1,6 +1,7 @@
+import type { QuotaLimits } from "#protocol";
 import { QuotaExceededError } from "./admission-errors.ts";
 import { NO_USAGE, type Usage } from "./container-usage.ts";
-import type { QuotaLimits, QuotaName } from "./quota-limits.ts";
+import type { QuotaName } from "./quota-limits.ts";
 
 /** Each container's usage as recorded now (the store), for one owner. */
 export interface UsageSource {

@@ -1,18 +1,5 @@
+import type { QuotaLimits } from "#protocol";
 import { ADMIN_OWNER } from "../auth/identity.ts";
-
-/**
- * What one owner may hold at once. `containers` counts every container the
- * owner keeps, whatever its state; `running`, `memoryMb` and `cpus` count the
- * containers that run (or are on their way up or down: see `IN_USE_STATES`);
- * `codeMb` counts every release kept on disk for the owner's containers.
- */
-export interface QuotaLimits {
-  containers: number;
-  running: number;
-  memoryMb: number;
-  cpus: number;
-  codeMb: number;
-}
 
 export type QuotaName = keyof QuotaLimits;
 

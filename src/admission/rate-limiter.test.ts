@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import type { RateLimits } from "#protocol";
 import { RateLimitedError } from "./admission-errors.ts";
-import { RateLimiter, type RateLimits } from "./rate-limiter.ts";
+import { RateLimiter } from "./rate-limiter.ts";
 
 const alice = { owner: "alice", admin: false };
 const bob = { owner: "bob", admin: false };

@@ -1,13 +1,8 @@
+import type { RateKind, RateLimits } from "#protocol";
 import type { Actor } from "../containers/actor.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import { RateLimitedError } from "./admission-errors.ts";
-import { type RateSpec, TokenBucket } from "./token-bucket.ts";
-
-/** The operations limited separately: a burst of starts must not use up the creates, nor the reverse. */
-export type RateKind = "create" | "lifecycle" | "update";
-
-/** A kind with `perMinute: 0` is not limited. */
-export type RateLimits = Record<RateKind, RateSpec>;
+import { TokenBucket } from "./token-bucket.ts";
 
 /**
  * Per-owner token buckets for the operations that make the engine work:

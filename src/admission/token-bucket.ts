@@ -1,9 +1,4 @@
-/** How a bucket fills: `burst` tokens at most, `perMinute` added back each minute. */
-export interface RateSpec {
-  perMinute: number;
-  burst: number;
-}
-
+import type { RateSpec } from "#protocol";
 /**
  * A token bucket: each operation takes one token; tokens come back at a
  * steady rate up to `burst`. A burst of `burst` operations passes at once,

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { Parser } from "@asyncapi/parser";
 import { describe, expect, it } from "vitest";
-import { ERROR_CODES } from "../errors/error-codes.ts";
+import { ERROR_CODES, type ServerToClientEvents } from "#protocol";
 import { asyncApiJson, buildAsyncApiDocument } from "./asyncapi.ts";
-import { RequestSchemas, type ServerToClientEvents } from "./contract.ts";
+import { RequestSchemas } from "./contract.ts";
 
 /** Every pushed event of the contract, listed through its type: adding one there fails tsc here until it is added. */
 const SERVER_EVENTS = {

@@ -1,4 +1,4 @@
-import type { ErrorCode } from "../errors/error-codes.ts";
+import type { ErrorCode } from "#protocol";
 import { RepeatedLog, type RepeatedLogOptions } from "../logging/repeated-log.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import { handshakeError } from "./handshake-error.ts";

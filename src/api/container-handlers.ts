@@ -1,4 +1,5 @@
-import type { RateKind, RateLimiter } from "../admission/rate-limiter.ts";
+import type { RateKind } from "#protocol";
+import type { RateLimiter } from "../admission/rate-limiter.ts";
 import type { Actor } from "../containers/actor.ts";
 import type { ContainerManager } from "../containers/container-manager.ts";
 import type { OwnerRedactors } from "../logging/secret-registry.ts";

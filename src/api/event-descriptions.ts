@@ -1,4 +1,4 @@
-import type { ClientEvent, ServerToClientEvents } from "./contract.ts";
+import type { ClientEvent, ServerToClientEvents } from "#protocol";
 
 /**
  * One line on what each event of the contract does, written once beside the

@@ -1,4 +1,4 @@
-import { ERROR_CODES, type ErrorCode } from "../errors/error-codes.ts";
+import { ERROR_CODES, type ErrorCode } from "#protocol";
 
 /**
  * What a refused client reads in `connect_error`'s message, where the code's

@@ -13,7 +13,7 @@ import { MAX_JSON_DEPTH } from "../util/json-depth.ts";
  * What `z.toJSONSchema` cannot say about berth's schemas, said explicitly for
  * the API document (asyncapi.ts):
  *
- * - `z.instanceof(Uint8Array)` (code files, archives) is a custom schema, which
+ * - `z.instanceof(Uint8Array)` (code files, archives: `binary` in container-spec.ts) is a custom schema, which
  *   zod cannot represent: it is binary, a Buffer that Socket.IO sends as a
  *   binary attachment. Any other unrepresentable schema stops the generator
  *   (`unrepresentable`), so none slips into the document as "anything".

@@ -1,5 +1,5 @@
+import type { ContainerProgressEvent } from "#protocol";
 import type { OnStep } from "../progress/step-timer.ts";
-import type { ContainerProgressEvent } from "./contract.ts";
 import type { BerthSocket } from "./register-handler.ts";
 
 /**

@@ -1,18 +1,11 @@
 import type { Socket } from "socket.io";
 import type { z } from "zod";
+import type { ClientEvent, ClientToServerEvents, ResultMap, ServerToClientEvents } from "#protocol";
 import type { Actor } from "../containers/actor.ts";
 import { fromZodError, toWireError } from "../errors/to-wire.ts";
 import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
-import {
-  type ClientEvent,
-  type ClientToServerEvents,
-  type InterServerEvents,
-  RequestSchemas,
-  type ResultMap,
-  type ServerToClientEvents,
-  type SocketData,
-} from "./contract.ts";
+import { type InterServerEvents, RequestSchemas, type SocketData } from "./contract.ts";
 
 export type BerthSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 

@@ -1,10 +1,6 @@
 import type { Namespace } from "socket.io";
-import type {
-  ClientToServerEvents,
-  InterServerEvents,
-  ServerToClientEvents,
-  SocketData,
-} from "./contract.ts";
+import type { ClientToServerEvents, ServerToClientEvents } from "#protocol";
+import type { InterServerEvents, SocketData } from "./contract.ts";
 
 type BerthNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 

@@ -1,7 +1,8 @@
 import { timingSafeEqual } from "node:crypto";
 import type { Server as HttpServer } from "node:http";
 import { Server } from "socket.io";
-import { type ActivityEntry, EVERYONE } from "../activity/activity-entry.ts";
+import type { ActivityEntry, ClientToServerEvents, ServerToClientEvents } from "#protocol";
+import { EVERYONE } from "../activity/activity-entry.ts";
 import type { UserActivityLogger } from "../activity/user-activity-logger.ts";
 import type { RateLimiter } from "../admission/rate-limiter.ts";
 import { ConnectionCounter } from "../auth/connection-counter.ts";
@@ -24,12 +25,7 @@ import {
   MAX_READS_IN_FLIGHT,
 } from "./connection-limits.ts";
 import { registerContainerHandlers } from "./container-handlers.ts";
-import type {
-  ClientToServerEvents,
-  InterServerEvents,
-  ServerToClientEvents,
-  SocketData,
-} from "./contract.ts";
+import type { InterServerEvents, SocketData } from "./contract.ts";
 import { EngineOutbound } from "./engine-outbound.ts";
 import { InFlightLimit } from "./in-flight-limit.ts";
 import { type MonitoringServices, registerMonitoringHandlers } from "./monitoring-handlers.ts";

@@ -1,9 +1,8 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
+import type { ContainerInfo, StatsOverviewEvent } from "#protocol";
 import type { Actor } from "../containers/actor.ts";
-import type { ContainerInfo } from "../containers/container-info.ts";
 import type { ResourceSample } from "../monitoring/resource-usage.ts";
-import type { StatsOverviewEvent } from "./contract.ts";
 import { StatsOverview, StatsOverviews } from "./stats-overview.ts";
 
 function info(id: string, owner: string, state: ContainerInfo["state"]): ContainerInfo {

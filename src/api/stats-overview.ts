@@ -1,7 +1,6 @@
+import type { ContainerInfo, ResourceUsageEvent, StatsOverviewEvent } from "#protocol";
 import type { Actor } from "../containers/actor.ts";
-import type { ContainerInfo } from "../containers/container-info.ts";
 import type { ResourceSample } from "../monitoring/resource-usage.ts";
-import type { ResourceUsageEvent, StatsOverviewEvent } from "./contract.ts";
 
 export interface StatsOverviewOptions {
   actor: Actor;

@@ -1,6 +1,5 @@
-import type { ContainerDroppedEvent } from "./contract.ts";
+import type { ContainerDroppedEvent, TelemetryStream } from "#protocol";
 import type { Outbound } from "./engine-outbound.ts";
-import type { TelemetryStream } from "./telemetry-streams.ts";
 
 export interface StreamGuardLimits {
   /** Above this many bytes buffered, telemetry for the connection is dropped and counted. */

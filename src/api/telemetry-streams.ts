@@ -1,3 +1,5 @@
+import type { TelemetryStream } from "#protocol";
+
 /**
  * The server→client events that are telemetry: high-rate, and worth less than
  * the connection that carries them. A connection that falls behind loses
@@ -12,11 +14,9 @@ export const TELEMETRY_STREAMS = {
   "container:resource_usage": "stats",
   "containers:resource_usage": "stats",
   "container:message": "messages",
-} as const;
+} as const satisfies Record<string, TelemetryStream>;
 
 export type TelemetryEvent = keyof typeof TELEMETRY_STREAMS;
-export type TelemetryStream = (typeof TELEMETRY_STREAMS)[TelemetryEvent];
-
 /**
  * Events never stored for recovery: the telemetry itself, the notice of what
  * was lost of it, and the steps of an operation in progress (whose answer,

@@ -1,32 +1,37 @@
 import { z } from "zod";
-import type { ActivityEntry } from "../activity/activity-entry.ts";
-import type { QuotaLimits } from "../admission/quota-limits.ts";
-import type { RateLimits } from "../admission/rate-limiter.ts";
-import type { ContainerInfo, CreateStep } from "../containers/container-info.ts";
-import { CONTAINER_STATES, HEALTH_STATES } from "../containers/container-state.ts";
-import { ERROR_CODES, type ErrorCategory, type ErrorCode } from "../errors/error-codes.ts";
-import type { ContainerLogLine } from "../monitoring/log-line-splitter.ts";
-import type { ResourceUsage } from "../monitoring/resource-usage.ts";
-import type { StepStatus } from "../progress/step-timer.ts";
-import type { ReleaseInfo, UpdateResult, UpdateStep } from "../updates/code-updater.ts";
-import type { ClientEvent, ResultMap, ServerToClientEvents } from "./contract.ts";
-import type { TelemetryStream } from "./telemetry-streams.ts";
+import {
+  type ActivityEntry,
+  type ClientEvent,
+  CONTAINER_STATES,
+  type ContainerInfo,
+  CREATE_STEPS,
+  ERROR_CODES,
+  type ErrorCategory,
+  type ErrorCode,
+  GATE_STEPS,
+  HEALTH_STATES,
+  type LogLine,
+  type QuotaLimits,
+  type RateLimits,
+  type ReleaseInfo,
+  type ResourceUsage,
+  type ResultMap,
+  type ServerToClientEvents,
+  type StepStatus,
+  type TelemetryStream,
+  UPDATE_STEPS,
+  type UpdateResult,
+} from "#protocol";
+import type { Same } from "./same-type.ts";
 
 /**
  * zod schemas of what berth sends: every acknowledgement's `data`, the error
  * envelope and every pushed event. The server does not validate its own
  * answers with them; they are what the API document (asyncapi.ts) is
- * generated from, and the contract's types of the pushed events, of
- * WireError and of the answers it writes out inline are derived from them
- * (`z.output`), so each is written once.
- *
- * The answers that are the server's own types (ContainerInfo, ActivityEntry,
- * ResourceUsage, UpdateResult, ServerInfo, …) are declared where the server
- * makes them; the checks at the end of this file fail `tsc` when a schema
- * here and that type differ in either direction, or when an event of the
- * contract has no schema. (Deriving those types from these schemas too is
- * the move of the contract into a leaf both the server and the client SDK
- * import.)
+ * generated from. What each of them is, is declared once in the protocol
+ * (`#protocol`); the checks at the end of this file fail `tsc` when a schema
+ * here and the protocol's type differ in either direction, or when an event
+ * of the protocol has no schema.
  */
 const Id = z.string();
 const EpochMs = z.number();
@@ -58,15 +63,6 @@ export const ContainerInfoSchema = z.object({
   network: z.enum(["none", "outbound"]),
   channel: ChannelInfo.optional(),
 });
-
-const CREATE_STEPS = ["validate", "write", "create", "start", "ready"] as const;
-const GATE_STEPS = ["stop", "switch", "start", "ready", "health"] as const;
-const UPDATE_STEPS = [
-  "validate",
-  "write",
-  ...GATE_STEPS,
-  ...GATE_STEPS.map((s) => `rollback:${s}` as const),
-] as const;
 
 const Timings = <const K extends string>(keys: readonly K[]) =>
   z.object(Object.fromEntries(keys.map((k) => [k, z.number()])) as Record<K, z.ZodNumber>);
@@ -100,7 +96,7 @@ export const ResourceUsageSchema = z.object({
   ts: EpochMs,
 });
 
-const LogLine = z.object({ stream: z.enum(["stdout", "stderr"]), ts: EpochMs, text: z.string() });
+const LogLineSchema = z.object({ stream: z.enum(["stdout", "stderr"]), ts: EpochMs, text: z.string() });
 
 const UpdateResultSchema = z.object({
   id: Id,
@@ -175,7 +171,7 @@ export const ResultSchemas = {
   }),
   "containers:unwatch_stats": z.object({ watching: z.literal(false) }),
   "container:logs": z.object({
-    lines: z.array(LogLine),
+    lines: z.array(LogLineSchema),
     truncated: z
       .literal(true)
       .optional()
@@ -217,7 +213,7 @@ const ResourceUsageEvent = ResourceUsageSchema.extend({ id: Id });
 export const EventSchemas = {
   "container:resource_usage": ResourceUsageEvent,
   "containers:resource_usage": z.object({ ts: EpochMs, samples: z.array(ResourceUsageEvent) }),
-  "container:log": LogLine.extend({ id: Id }),
+  "container:log": LogLineSchema.extend({ id: Id }),
   "container:message": z.object({ id: Id, data: z.unknown(), ts: EpochMs }),
   "container:dropped": z.object({
     id: Id,
@@ -258,30 +254,6 @@ export const EventSchemas = {
   "session:revoked": z.object({ reason: z.literal("token_revoked"), ts: EpochMs }),
 } as const satisfies Record<keyof ServerToClientEvents, z.ZodType>;
 
-// --- The compiler's check that the schemas above say what the contract's types say. ---
-
-/**
- * `true` when A and B are assignable both ways and have the same keys at
- * every depth: assignability alone would not notice an optional field that
- * one of them lacks (a field the document would then leave out).
- */
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? SameKeys<A, B> : false) : false;
-type Mutual<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-type SameKeys<A, B> = [A] extends [readonly (infer X)[]]
-  ? [B] extends [readonly (infer Y)[]]
-    ? SameKeys<X, Y>
-    : false
-  : [A] extends [object]
-    ? [B] extends [object]
-      ? Mutual<keyof A, keyof B> extends true
-        ? false extends {
-            [K in keyof A & keyof B]-?: SameKeys<NonNullable<A[K]>, NonNullable<B[K]>>;
-          }[keyof A & keyof B]
-          ? false
-          : true
-        : false
-      : false
-    : true;
 type AllTrue<T extends Record<string, true>> = T;
 
 export type ResultSchemasMatchContract = AllTrue<{
@@ -299,13 +271,11 @@ export type SharedSchemasMatchTypes = AllTrue<{
   containerInfo: Same<z.output<typeof ContainerInfoSchema>, ContainerInfo>;
   activityEntry: Same<z.output<typeof ActivityEntrySchema>, ActivityEntry>;
   resourceUsage: Same<z.output<typeof ResourceUsageSchema>, ResourceUsage>;
-  logLine: Same<z.output<typeof LogLine>, ContainerLogLine>;
+  logLine: Same<z.output<typeof LogLineSchema>, LogLine>;
   updateResult: Same<z.output<typeof UpdateResultSchema>, UpdateResult>;
   releaseInfo: Same<z.output<typeof ReleaseInfoSchema>, ReleaseInfo>;
   quotaLimits: Same<z.output<typeof QuotaLimitsSchema>, QuotaLimits>;
   rateLimits: Same<z.output<typeof RateLimitsSchema>, RateLimits>;
   stepStatus: Same<z.output<(typeof EventSchemas)["container:progress"]>["status"], StepStatus>;
   telemetryStream: Same<z.output<(typeof EventSchemas)["container:dropped"]>["stream"], TelemetryStream>;
-  createStep: Same<(typeof CREATE_STEPS)[number], CreateStep>;
-  updateStep: Same<(typeof UPDATE_STEPS)[number], UpdateStep>;
 }>;

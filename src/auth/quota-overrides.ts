@@ -1,4 +1,4 @@
-import type { QuotaLimits } from "../admission/quota-limits.ts";
+import type { QuotaLimits } from "#protocol";
 
 /** Per-owner quota overrides from the tokens file, e.g. `containers=50 memoryMb=8192`. */
 export type QuotaOverrides = Partial<QuotaLimits>;

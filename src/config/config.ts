@@ -1,7 +1,6 @@
 import { join, resolve, sep } from "node:path";
 import { z } from "zod";
-import type { QuotaLimits } from "../admission/quota-limits.ts";
-import type { RateLimits } from "../admission/rate-limiter.ts";
+import type { QuotaLimits, RateLimits } from "#protocol";
 import { checkOwnerName, MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH } from "../auth/owner-name.ts";
 import { type Ipv4Cidr, parseIpv4Cidr } from "../network/ipv4-cidr.ts";
 

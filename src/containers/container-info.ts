@@ -1,42 +1,5 @@
+import type { ChannelInfo, ContainerInfo } from "#protocol";
 import type { ContainerRecord } from "../store/container-repository.ts";
-import type { ContainerState, HealthState } from "./container-state.ts";
-
-/** A workload's channel as clients see it (times in epoch ms). */
-export interface ChannelInfo {
-  connected: boolean;
-  connectedAt?: number;
-  lastSeenAt?: number;
-  rttMs?: number;
-  protocol?: number;
-}
-
-/** A container as clients see it. Secret values and host details never appear here. */
-export interface ContainerInfo {
-  id: string;
-  name: string;
-  owner: string;
-  image: string;
-  labels: Record<string, string>;
-  state: ContainerState;
-  health: HealthState;
-  createdAt: number;
-  startedAt?: number;
-  exitCode?: number;
-  release?: number;
-  restartPolicy: "no" | "on-failure" | "always";
-  network: "none" | "outbound";
-  channel?: ChannelInfo;
-}
-
-/** The steps of a create, in order; `start` and `ready` only when it starts the workload (and waits for it). */
-export type CreateStep = "validate" | "write" | "create" | "start" | "ready";
-
-/**
- * The answer to a create: the container, and how long each step took in
- * milliseconds (0 for a step that did not run). `validate` covers the spec,
- * the code, the quotas and the wait for a turn at the engine.
- */
-export type CreatedContainer = ContainerInfo & { timings: Record<CreateStep | "total", number> };
 
 export function toContainerInfo(record: ContainerRecord, channel?: ChannelInfo): ContainerInfo {
   const info: ContainerInfo = {

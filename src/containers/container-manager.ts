@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import type { ContainerInfo, ContainerState, CreatedContainer, CreateStep, ListResult } from "#protocol";
 import { type AdmissionPort, admit, admitEverything } from "../admission/admission.ts";
 import type { Turn } from "../admission/fair-queue.ts";
 import type { Config } from "../config/config.ts";
@@ -18,19 +19,14 @@ import type { Actor } from "./actor.ts";
 import { buildCreateBody } from "./container-config.ts";
 import { layOutContainerFiles, removeContainerFiles } from "./container-files.ts";
 import { isContainerId, newContainerId } from "./container-id.ts";
-import {
-  type ContainerInfo,
-  type CreatedContainer,
-  type CreateStep,
-  toContainerInfo,
-} from "./container-info.ts";
+import { toContainerInfo } from "./container-info.ts";
 import type { ContainerPaths } from "./container-paths.ts";
 import { type ContainerSpec, toStoredSpec } from "./container-spec.ts";
-import { type ContainerState, STARTABLE, STOPPABLE, stateFromEngine } from "./container-state.ts";
+import { STARTABLE, STOPPABLE, stateFromEngine } from "./container-state.ts";
 import type { EgressGuard } from "./egress-guard.ts";
 import { requireEntryFile } from "./entry-file.ts";
 import { ImageCatalog, ImageNotFoundError } from "./image-catalog.ts";
-import { type ListRequest, type ListResult, listContainers } from "./list-containers.ts";
+import { type ListRequest, listContainers } from "./list-containers.ts";
 import { OperationQueue } from "./operation-queue.ts";
 import { type OperationName, type OperationOutcome, OperationTracker } from "./operation-tracker.ts";
 import { ensureOwnerNetwork, ownerNetworkName } from "./owner-network.ts";

@@ -108,10 +108,19 @@ export const LabelMap = boundedMap(
   64,
 );
 
+/**
+ * Bytes as Socket.IO hands them over (a Buffer). Typed as any Uint8Array,
+ * as the protocol declares it: `z.instanceof` alone would narrow the type to
+ * one over an ArrayBuffer, which a Node.js Buffer is not declared to be.
+ */
+const binary = (message: string): z.ZodType<Uint8Array, Uint8Array> => z.instanceof(Uint8Array, { message });
+
 /** File contents: text as a string, anything else as binary (Socket.IO carries a Buffer as binary). */
 export const CodeFiles = z.record(
   z.string(),
-  z.union([z.string(), z.instanceof(Uint8Array)], { error: "must be text (a string) or binary (a Buffer)" }),
+  z.union([z.string(), binary("must be binary (a Buffer)")], {
+    error: "must be text (a string) or binary (a Buffer)",
+  }),
 );
 
 /**
@@ -123,7 +132,7 @@ export const CodeFiles = z.record(
 export const CodeUpload = z
   .strictObject({
     files: CodeFiles.optional(),
-    archive: z.instanceof(Uint8Array, { message: "must be binary (a Buffer)" }).optional(),
+    archive: binary("must be binary (a Buffer)").optional(),
   })
   .refine(
     (code) => (code.files === undefined) !== (code.archive === undefined),

@@ -1,27 +1,4 @@
-/**
- * A container's life as berth tells it. `stopped` is stopped on request,
- * `exited` stopped by itself; `missing` means its engine container vanished
- * behind berth's back; `failed` means berth could not bring it to a known state.
- */
-export const CONTAINER_STATES = [
-  "created",
-  "starting",
-  "running",
-  "stopping",
-  "stopped",
-  "exited",
-  "restarting",
-  "updating",
-  "paused",
-  "removing",
-  "missing",
-  "failed",
-] as const;
-export type ContainerState = (typeof CONTAINER_STATES)[number];
-
-export const HEALTH_STATES = ["starting", "healthy", "unhealthy", "none"] as const;
-export type HealthState = (typeof HEALTH_STATES)[number];
-
+import type { ContainerState } from "#protocol";
 /** What the engine's own state means in berth's words, given what berth last knew. */
 export function stateFromEngine(engineState: string, previous: ContainerState): ContainerState {
   switch (engineState) {

@@ -1,18 +1,12 @@
+import type { ContainerInfo, ContainerState, HealthState, ListResult } from "#protocol";
 import { ValidationError } from "../errors/errors.ts";
 import type { ContainerRecord, ContainerRepository } from "../store/container-repository.ts";
 import type { Actor } from "./actor.ts";
-import type { ContainerInfo } from "./container-info.ts";
-import type { ContainerState, HealthState } from "./container-state.ts";
 
 export interface ListRequest {
   filter?: { state?: ContainerState; health?: HealthState; namePrefix?: string; label?: string };
   limit?: number;
   cursor?: string;
-}
-
-export interface ListResult {
-  items: ContainerInfo[];
-  nextCursor?: string;
 }
 
 export const DEFAULT_LIST_LIMIT = 50;

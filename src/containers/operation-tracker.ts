@@ -1,5 +1,5 @@
+import type { ContainerInfo } from "#protocol";
 import { BerthError } from "../errors/berth-error.ts";
-import type { ContainerInfo } from "./container-info.ts";
 
 export type OperationName = "create" | "start" | "stop" | "restart" | "delete" | "update" | "rollback";
 

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
+import type { ContainerInfo } from "#protocol";
 import type { SystemLogger } from "../logging/system-logger.ts";
-import type { ContainerInfo } from "./container-info.ts";
 import type { ContainerManager, StatusChange } from "./container-manager.ts";
 
 export interface RestartPolicyOptions {

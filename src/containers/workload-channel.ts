@@ -1,4 +1,4 @@
-import type { ChannelInfo } from "./container-info.ts";
+import type { ChannelInfo } from "#protocol";
 
 /**
  * What the ContainerManager needs of the Unix-socket channel: a socket per

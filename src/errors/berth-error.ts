@@ -1,4 +1,4 @@
-import { ERROR_CODES, type ErrorCategory, type ErrorCode } from "./error-codes.ts";
+import { ERROR_CODES, type ErrorCategory, type ErrorCode } from "#protocol";
 
 export interface BerthErrorOptions {
   /** Safe, client-visible facts (they still pass through the redactor). */

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { WireError } from "../api/contract.ts";
+import type { WireError } from "#protocol";
 import type { Redactor } from "../logging/redactor.ts";
 import { BerthError } from "./berth-error.ts";
 import { InternalError, ValidationError } from "./errors.ts";

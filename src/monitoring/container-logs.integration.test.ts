@@ -1,7 +1,8 @@
 import Dockerode from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { LogLine } from "#protocol";
 import { MAX_LOG_LINE_LENGTH, TRUNCATION_MARKER } from "../logging/sanitize-log-line.ts";
-import { type ContainerLogLine, LogLineSplitter } from "./log-line-splitter.ts";
+import { LogLineSplitter } from "./log-line-splitter.ts";
 import { removeLabelled, startContainer, testLabel } from "./testing/engine-test-helpers.ts";
 
 const docker = new Dockerode({ socketPath: "/var/run/docker.sock" });
@@ -32,7 +33,7 @@ afterAll(async () => {
   await removeLabelled(docker, labels);
 }, 60_000);
 
-function expectTheLines(lines: ContainerLogLine[]): void {
+function expectTheLines(lines: LogLine[]): void {
   const stdout = lines.filter((l) => l.stream === "stdout").map((l) => l.text);
   const stderr = lines.filter((l) => l.stream === "stderr").map((l) => l.text);
   expect(stderr).toEqual(["warning: disk at 91%\\x07"]);
@@ -55,7 +56,7 @@ describe("log lines from the real engine", () => {
       .logs({ follow: false, stdout: true, stderr: true, timestamps: true });
     // Fed in odd-sized chunks, as a socket would deliver them.
     const splitter = new LogLineSplitter();
-    const lines: ContainerLogLine[] = [];
+    const lines: LogLine[] = [];
     for (let pos = 0; pos < raw.length; pos += 1000)
       lines.push(...splitter.push(raw.subarray(pos, pos + 1000)));
     lines.push(...splitter.end());
@@ -67,7 +68,7 @@ describe("log lines from the real engine", () => {
       .getContainer(dockerId)
       .logs({ follow: true, stdout: true, stderr: true, timestamps: true });
     const splitter = new LogLineSplitter();
-    const lines: ContainerLogLine[] = [];
+    const lines: LogLine[] = [];
     // The container has exited, so the followed stream ends after the last line.
     for await (const chunk of stream as AsyncIterable<Buffer>) lines.push(...splitter.push(chunk));
     lines.push(...splitter.end());

@@ -1,8 +1,9 @@
+import type { LogLine } from "#protocol";
 import type { DockerClient, EventSubscription } from "../docker/docker-client.ts";
 import { presentOutputLine } from "../logging/present-output-line.ts";
 import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { ContainerRecord } from "../store/container-repository.ts";
-import { type ContainerLogLine, LogLineSplitter } from "./log-line-splitter.ts";
+import { LogLineSplitter } from "./log-line-splitter.ts";
 import { NewestLines } from "./newest-lines.ts";
 
 export const DEFAULT_LOG_TAIL = 100;
@@ -40,7 +41,7 @@ export class ContainerLogs {
     record: ContainerRecord,
     opts: { tail?: number | undefined; sinceMs?: number | undefined },
     maxBytes = MAX_LOG_ANSWER_BYTES,
-  ): Promise<{ lines: ContainerLogLine[]; truncated: boolean }> {
+  ): Promise<{ lines: LogLine[]; truncated: boolean }> {
     if (!record.dockerId) return { lines: [], truncated: false };
     const splitter = this.#splitter(record);
     const newest = new NewestLines(maxBytes);
@@ -60,7 +61,7 @@ export class ContainerLogs {
   async follow(
     record: ContainerRecord,
     opts: { tail?: number | undefined },
-    onLine: (line: ContainerLogLine) => void,
+    onLine: (line: LogLine) => void,
   ): Promise<EventSubscription> {
     if (!record.dockerId) return { done: Promise.resolve(), close: () => {} };
     const splitter = this.#splitter(record);

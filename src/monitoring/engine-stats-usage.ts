@@ -1,4 +1,4 @@
-import type { ResourceUsage } from "./resource-usage.ts";
+import type { ResourceUsage } from "#protocol";
 
 /**
  * Converts one stats-API answer into a sample with the formulas of the docker

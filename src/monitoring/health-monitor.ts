@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import type { HealthState } from "../containers/container-state.ts";
+import type { HealthState } from "#protocol";
 import { RepeatedLog } from "../logging/repeated-log.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ContainerRecord, ContainerRepository } from "../store/container-repository.ts";

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import type { LogLine } from "#protocol";
 import { TRUNCATION_MARKER } from "../logging/sanitize-log-line.ts";
-import { type ContainerLogLine, LogLineSplitter } from "./log-line-splitter.ts";
+import { LogLineSplitter } from "./log-line-splitter.ts";
 
 const T1 = "2026-11-25T18:44:14.247684167Z";
 const T2 = "2026-11-25T18:44:15.000000001Z";
@@ -15,9 +16,9 @@ function frame(stream: 1 | 2, payload: string | Buffer): Buffer {
   return Buffer.concat([header, body]);
 }
 
-function splitAll(input: Buffer, chunkSizes: number[] = [input.length]): ContainerLogLine[] {
+function splitAll(input: Buffer, chunkSizes: number[] = [input.length]): LogLine[] {
   const splitter = new LogLineSplitter({ now: () => 42 });
-  const lines: ContainerLogLine[] = [];
+  const lines: LogLine[] = [];
   let pos = 0;
   for (let i = 0; pos < input.length; i++) {
     const size = chunkSizes[i % chunkSizes.length] ?? input.length;
@@ -34,7 +35,7 @@ describe("LogLineSplitter", () => {
     frame(2, `${T2} warning: low disk\n`),
     frame(1, `${T2} \n`),
   ]);
-  const expected: ContainerLogLine[] = [
+  const expected: LogLine[] = [
     { stream: "stdout", ts: ms(T1), text: "listening on :3000" },
     { stream: "stderr", ts: ms(T2), text: "warning: low disk" },
     { stream: "stdout", ts: ms(T2), text: "" },
@@ -95,7 +96,7 @@ describe("LogLineSplitter", () => {
 
   it("bounds the memory a line without end can take, and marks the cut", () => {
     const splitter = new LogLineSplitter({ maxLineLength: 100 });
-    const lines: ContainerLogLine[] = [];
+    const lines: LogLine[] = [];
     lines.push(...splitter.push(frame(1, `${T1} ${"x".repeat(300)}`)));
     for (let i = 0; i < 1000; i++) lines.push(...splitter.push(frame(1, `${T1} ${"y".repeat(1000)}`)));
     lines.push(...splitter.push(frame(1, `${T1} end\n`)), ...splitter.push(frame(1, `${T2} next\n`)));

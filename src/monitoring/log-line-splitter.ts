@@ -1,14 +1,6 @@
+import type { LogLine } from "#protocol";
 import { MAX_LOG_LINE_LENGTH, sanitizeLogLine } from "../logging/sanitize-log-line.ts";
 import { parseRfc3339 } from "./rfc3339-timestamp.ts";
-
-/** One line of a container's output, ready for a client. */
-export interface ContainerLogLine {
-  stream: "stdout" | "stderr";
-  /** When the engine received the line, epoch ms. */
-  ts: number;
-  /** As the splitter's `present` made it (by default sanitizeLogLine: no escape sequences, no raw control characters, capped). */
-  text: string;
-}
 
 export interface LogLineSplitterOptions {
   /** Passed to sanitizeLogLine (default MAX_LOG_LINE_LENGTH). */
@@ -24,7 +16,7 @@ export interface LogLineSplitterOptions {
 }
 
 interface StreamState {
-  stream: ContainerLogLine["stream"];
+  stream: LogLine["stream"];
   /** A line has begun and not yet ended. */
   open: boolean;
   ts: number | undefined;
@@ -81,8 +73,8 @@ export class LogLineSplitter {
   }
 
   /** Feeds a chunk; returns the lines it completed, in stream order. */
-  push(chunk: Uint8Array): ContainerLogLine[] {
-    const lines: ContainerLogLine[] = [];
+  push(chunk: Uint8Array): LogLine[] {
+    const lines: LogLine[] = [];
     let pos = 0;
     while (pos < chunk.length) {
       if (this.#frameStream === undefined) {
@@ -113,8 +105,8 @@ export class LogLineSplitter {
   }
 
   /** The stream ended: returns the lines still open (output that did not end with a newline). */
-  end(): ContainerLogLine[] {
-    const lines: ContainerLogLine[] = [];
+  end(): LogLine[] {
+    const lines: LogLine[] = [];
     if (this.#head !== undefined && this.#headFill > 0) this.#flushHead(lines, this.#headFill);
     this.#head = undefined;
     this.#frameStream = undefined;
@@ -137,7 +129,7 @@ export class LogLineSplitter {
     this.#headFill = 0;
   }
 
-  #flushHead(lines: ContainerLogLine[], length = this.#headFill): void {
+  #flushHead(lines: LogLine[], length = this.#headFill): void {
     const head = this.#head;
     const state = this.#frameStream;
     this.#head = undefined;
@@ -146,7 +138,7 @@ export class LogLineSplitter {
     if (this.#remaining === 0) this.#frameStream = undefined;
   }
 
-  #payload(state: StreamState, bytes: Uint8Array, frameStart: boolean, lines: ContainerLogLine[]): void {
+  #payload(state: StreamState, bytes: Uint8Array, frameStart: boolean, lines: LogLine[]): void {
     let pos = 0;
     if (frameStart) {
       const stamp = readStamp(bytes, 0);
@@ -192,10 +184,10 @@ export class LogLineSplitter {
     state.keptBytes += kept.length;
   }
 
-  #finish(state: StreamState): ContainerLogLine {
+  #finish(state: StreamState): LogLine {
     // Decoded only now, whole: a UTF-8 character may be split across frames.
     const decoded = Buffer.concat(state.parts, state.keptBytes).toString("utf8");
-    const line: ContainerLogLine = {
+    const line: LogLine = {
       stream: state.stream,
       ts: state.ts ?? this.#now(),
       text: this.#present(decoded, state.dropped),

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { ContainerLogLine } from "./log-line-splitter.ts";
+import type { LogLine } from "#protocol";
 import { NewestLines } from "./newest-lines.ts";
 
-const line = (n: number): ContainerLogLine => ({ stream: "stdout", ts: 1_000 + n, text: `line ${n}` });
-const size = (l: ContainerLogLine) => Buffer.byteLength(JSON.stringify(l)) + 1;
+const line = (n: number): LogLine => ({ stream: "stdout", ts: 1_000 + n, text: `line ${n}` });
+const size = (l: LogLine) => Buffer.byteLength(JSON.stringify(l)) + 1;
 
 describe("NewestLines", () => {
   it("keeps every line while they fit, and does not say truncated", () => {
@@ -24,7 +24,7 @@ describe("NewestLines", () => {
   });
 
   it("counts the bytes of a line as sent (multi-byte text, escapes)", () => {
-    const wide: ContainerLogLine = { stream: "stderr", ts: 1, text: 'é"\\'.repeat(100) };
+    const wide: LogLine = { stream: "stderr", ts: 1, text: 'é"\\'.repeat(100) };
     const newest = new NewestLines(size(wide) - 1);
     newest.add([wide]);
     expect(newest.result()).toEqual({ lines: [], truncated: true });

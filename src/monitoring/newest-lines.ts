@@ -1,4 +1,4 @@
-import type { ContainerLogLine } from "./log-line-splitter.ts";
+import type { LogLine } from "#protocol";
 
 /**
  * The newest lines of a log read that fit in a byte budget, kept as they
@@ -15,7 +15,7 @@ import type { ContainerLogLine } from "./log-line-splitter.ts";
  */
 export class NewestLines {
   readonly #maxBytes: number;
-  #lines: ContainerLogLine[] = [];
+  #lines: LogLine[] = [];
   #sizes: number[] = [];
   /** Index of the oldest line still kept (older ones are left for compaction). */
   #first = 0;
@@ -26,7 +26,7 @@ export class NewestLines {
     this.#maxBytes = maxBytes;
   }
 
-  add(lines: readonly ContainerLogLine[]): void {
+  add(lines: readonly LogLine[]): void {
     for (const line of lines) {
       const size = Buffer.byteLength(JSON.stringify(line)) + 1;
       this.#lines.push(line);
@@ -47,7 +47,7 @@ export class NewestLines {
   }
 
   /** The lines kept, oldest first; `truncated` when older lines were left out for the budget. */
-  result(): { lines: ContainerLogLine[]; truncated: boolean } {
+  result(): { lines: LogLine[]; truncated: boolean } {
     return { lines: this.#lines.slice(this.#first), truncated: this.#truncated };
   }
 }

@@ -1,9 +1,4 @@
-/**
- * How a step of a long operation went: `started` when it begins, then `done`
- * or `failed`, each of those with how long it took (`ms`).
- */
-export type StepStatus = "started" | "done" | "failed";
-
+import type { StepStatus } from "#protocol";
 export interface StepReport<S extends string = string> {
   /** The container the operation is about (for a create, the id it is being given). */
   id: string;

@@ -1,5 +1,6 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import type { ActivityDraft, ActivityEntry, ActivityLevel } from "../activity/activity-entry.ts";
+import type { ActivityEntry, ActivityLevel } from "#protocol";
+import type { ActivityDraft } from "../activity/activity-entry.ts";
 import { EVERYONE } from "../activity/activity-entry.ts";
 
 export interface HistoryQuery {

@@ -1,6 +1,6 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import type { ContainerState, HealthState } from "#protocol";
 import type { StoredSpec } from "../containers/container-spec.ts";
-import type { ContainerState, HealthState } from "../containers/container-state.ts";
 import { openSpec, sealSpec } from "../secrets/sealed-spec.ts";
 import type { SecretCipher } from "../secrets/secret-cipher.ts";
 import { guardStorage } from "./storage-guard.ts";

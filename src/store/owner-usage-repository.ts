@@ -1,6 +1,6 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import type { ContainerState } from "#protocol";
 import type { StoredUsage } from "../admission/container-usage.ts";
-import type { ContainerState } from "../containers/container-state.ts";
 
 interface Row {
   id: string;

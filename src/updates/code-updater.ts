@@ -1,5 +1,6 @@
 import { rm } from "node:fs/promises";
 import type { z } from "zod";
+import type { ReleaseInfo, UpdateResult, UpdateStep } from "#protocol";
 import { type AdmissionPort, admitEverything } from "../admission/admission.ts";
 import type { QuotaReservation } from "../admission/quota-ledger.ts";
 import type { Config } from "../config/config.ts";
@@ -12,7 +13,7 @@ import { NotFoundError, ValidationError } from "../errors/errors.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import { type StepOptions, StepTimer } from "../progress/step-timer.ts";
 import type { ContainerRecord } from "../store/container-repository.ts";
-import type { ReleaseRecord, ReleaseRepository } from "../store/release-repository.ts";
+import type { ReleaseRepository } from "../store/release-repository.ts";
 import { asStorageError } from "../store/storage-guard.ts";
 import { partialMatch } from "../util/partial-match.ts";
 import { type CodeUpload, readCode } from "./read-code.ts";
@@ -48,35 +49,6 @@ export interface UpdateRequest {
   code: CodeUpload;
   readyTimeoutMs?: number | undefined;
   healthCheck?: HealthCheckSpec | undefined;
-}
-
-/** The steps of a gated restart, in order; `health` only when a health check is set. */
-export type GateStep = "stop" | "switch" | "start" | "ready" | "health";
-/**
- * The steps an update or rollback reports as it goes: its own, then — when
- * the new release fails its gate — those that put the previous release back,
- * under `rollback:` (`rollback:stop`, `rollback:switch`, `rollback:start`,
- * `rollback:ready`; only `rollback:start` and `rollback:ready` when the
- * failure came before the switch, since the old release is still in place).
- */
-export type UpdateStep = "validate" | "write" | GateStep | `rollback:${GateStep}`;
-
-export interface UpdateResult {
-  id: string;
-  release: number;
-  previousRelease: number | null;
-  /** Milliseconds each step took. */
-  timings: Record<"validate" | "write" | "stop" | "switch" | "start" | "ready" | "health" | "total", number>;
-}
-
-export interface ReleaseInfo {
-  number: number;
-  status: ReleaseRecord["status"];
-  createdAt: number;
-  createdBy: string;
-  bytes: number;
-  files: number;
-  hash: string;
 }
 
 const DEFAULT_HEALTH_TIMEOUT_MS = 5_000;

@@ -1,5 +1,4 @@
-import type { ActivityEntry } from "../../src/activity/activity-entry.ts";
-import type { StatusChangedEvent } from "../../src/api/contract.ts";
+import type { ActivityEntry, StatusChangedEvent } from "#protocol";
 import type { Client } from "./test-server.ts";
 
 /** Resolves with the first pushed status change that matches. */

@@ -5,13 +5,7 @@ import { PassThrough } from "node:stream";
 import Dockerode from "dockerode";
 import { io, type Socket } from "socket.io-client";
 import { afterAll, beforeAll } from "vitest";
-import type {
-  AckResponse,
-  ClientEvent,
-  RequestOf,
-  ResultMap,
-  ServerToClientEvents,
-} from "../../src/api/contract.ts";
+import type { AckResponse, ClientEvent, RequestOf, ResultMap, ServerToClientEvents } from "#protocol";
 import { Berth, type BerthOptions } from "../../src/berth.ts";
 import { loadConfig } from "../../src/config/config.ts";
 import { Redactor } from "../../src/logging/redactor.ts";

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import type { ActivityEntry } from "../../src/activity/activity-entry.ts";
+import type { ActivityEntry } from "#protocol";
 import { collectActivity, nextActivity } from "../helpers/events.ts";
 import { type Client, call, echoCode, ok, useTestServer } from "../helpers/test-server.ts";
 

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { ContainerMessageEvent } from "../../src/api/contract.ts";
+import type { ContainerMessageEvent } from "#protocol";
 import { type Client, call, ok, useTestServer } from "../helpers/test-server.ts";
 
 const channelCode = async () => ({

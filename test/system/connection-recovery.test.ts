@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ContainerMessageEvent } from "../../src/api/contract.ts";
+import type { ContainerMessageEvent } from "#protocol";
 import { eventually, within } from "../helpers/deadline.ts";
 import { floodCode } from "../helpers/slow-client.ts";
 import { type Client, ok, startTestServer, type TestServer, TOKENS } from "../helpers/test-server.ts";

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { AckResponse, ContainerMessageEvent } from "../../src/api/contract.ts";
+import type { AckResponse, ContainerMessageEvent } from "#protocol";
 import { within } from "../helpers/deadline.ts";
 import { type Client, call, echoCode, ok, useTestServer } from "../helpers/test-server.ts";
 

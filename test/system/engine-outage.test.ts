@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from "vitest";
-import type { AckResponse } from "../../src/api/contract.ts";
+import type { AckResponse } from "#protocol";
 import { managedLabels } from "../../src/containers/container-config.ts";
 import { newContainerId } from "../../src/containers/container-id.ts";
 import { eventually, within } from "../helpers/deadline.ts";

@@ -1,6 +1,6 @@
 import { io } from "socket.io-client";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { HealthChangedEvent, WireError } from "../../src/api/contract.ts";
+import type { HealthChangedEvent, WireError } from "#protocol";
 import { type Client, call, docker, echoCode, ok, useTestServer } from "../helpers/test-server.ts";
 import { versioned } from "../helpers/versioned.ts";
 

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { HealthChangedEvent } from "../../src/api/contract.ts";
+import type { HealthChangedEvent } from "#protocol";
 import { nextActivity } from "../helpers/events.ts";
 import { type Client, ok, useTestServer } from "../helpers/test-server.ts";
 

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import type { ContainerLogEvent, ResourceUsageEvent, StatsOverviewEvent } from "../../src/api/contract.ts";
+import type { ContainerLogEvent, ResourceUsageEvent, StatsOverviewEvent } from "#protocol";
 import { helloThen } from "../helpers/events.ts";
 import { type Client, call, ok, useTestServer } from "../helpers/test-server.ts";
 

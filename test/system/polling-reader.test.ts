@@ -1,7 +1,7 @@
 import { connect, type Socket as NetSocket } from "node:net";
 import { io } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ContainerMessageEvent } from "../../src/api/contract.ts";
+import type { ContainerMessageEvent } from "#protocol";
 import { eventually, within } from "../helpers/deadline.ts";
 import { floodCode } from "../helpers/slow-client.ts";
 import { type Client, ok, startTestServer, type TestServer, TOKENS } from "../helpers/test-server.ts";

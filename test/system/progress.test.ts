@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import type { ContainerProgressEvent } from "../../src/api/contract.ts";
+import type { ContainerProgressEvent } from "#protocol";
 import { type Client, call, ok, useTestServer } from "../helpers/test-server.ts";
 import { versioned } from "../helpers/versioned.ts";
 

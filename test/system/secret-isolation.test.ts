@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import type { ContainerLogLine } from "../../src/monitoring/log-line-splitter.ts";
+import type { LogLine } from "#protocol";
 import { within } from "../helpers/deadline.ts";
 import { collectActivity, helloThen } from "../helpers/events.ts";
 import { type Client, call, ok, TOKENS, useTestServer } from "../helpers/test-server.ts";
@@ -18,7 +18,7 @@ const PEM = ["-----BEGIN RSA PRIVATE KEY-----", ...PEM_LINES, "-----END RSA PRIV
 const printPem = `for (const line of process.env.TLS_KEY.split("\\n")) console.log(line); console.log("printed");`;
 const keepRunning = "setInterval(() => {}, 1 << 30);";
 
-const texts = (lines: ContainerLogLine[]) => lines.map((l) => l.text);
+const texts = (lines: LogLine[]) => lines.map((l) => l.text);
 /** The one escape sequence the workloads below print. */
 const noEscapes = (text: string) => text.replaceAll("\x1b[0m", "");
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ContainerDroppedEvent, ContainerMessageEvent } from "../../src/api/contract.ts";
+import type { ContainerDroppedEvent, ContainerMessageEvent } from "#protocol";
 import { eventually, within } from "../helpers/deadline.ts";
 import { floodCode, MiB, tcpOf } from "../helpers/slow-client.ts";
 import { type Client, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";

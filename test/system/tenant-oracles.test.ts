@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ClientEvent, RequestSchemas } from "../../src/api/contract.ts";
+import type { ClientEvent } from "#protocol";
+import { RequestSchemas } from "../../src/api/contract.ts";
 import { eventually } from "../helpers/deadline.ts";
 import { type Client, call, echoCode, ok, useTestServer } from "../helpers/test-server.ts";
 

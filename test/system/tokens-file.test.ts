@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { io } from "socket.io-client";
 import { afterAll, describe, expect, it } from "vitest";
-import type { SessionRevokedEvent } from "../../src/api/contract.ts";
+import type { SessionRevokedEvent } from "#protocol";
 import { Berth } from "../../src/berth.ts";
 import { loadConfig } from "../../src/config/config.ts";
 import { adminTokenPath } from "../../src/secrets/admin-token-file.ts";

@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import type { ChannelInfo } from "../container-info.ts";
+import type { ChannelInfo } from "#protocol";
 import type { WorkloadChannel } from "../workload-channel.ts";
 
 /** A channel whose workloads say hello when a test says so (or at once, with `autoHello`). */

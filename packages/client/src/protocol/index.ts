@@ -1,35 +1,70 @@
-// TEMPORARY: re-exports of the server's contract, until the wire types move here
-// (this file becomes the contract's leaf; the names below stay the same).
+/**
+ * berth's wire contract, written once: the payload of every client→server
+ * event and its answer, every pushed event, the error codes. Plain types and
+ * constants that import nothing, so that the server (which validates against
+ * them with zod schemas the compiler holds to these types) and the client
+ * SDK (which ships them in its declarations) share one source of truth.
+ */
+export type { ActivityEntry, ActivityLevel } from "./activity.ts";
+export {
+  type ChannelInfo,
+  CONTAINER_STATES,
+  type CodeUpload,
+  type ContainerInfo,
+  type ContainerSpec,
+  type ContainerState,
+  CREATE_STEPS,
+  type CreatedContainer,
+  type CreateStep,
+  HEALTH_STATES,
+  type HealthCheck,
+  type HealthState,
+  type JsonValue,
+  type ListResult,
+  type NetworkMode,
+  type ProgressRequest,
+  type Resources,
+  type RestartPolicy,
+} from "./container.ts";
 export type {
   Ack,
   AckResponse,
   ClientEvent,
   ClientToServerEvents,
+  ContainerRef,
+  RequestOf,
+  Requests,
+  ResultMap,
+  WireError,
+} from "./contract.ts";
+export {
+  ERROR_CODES,
+  type ErrorCategory,
+  type ErrorCode,
+  type ErrorCodeDefinition,
+  isErrorCode,
+} from "./error-codes.ts";
+export type {
   ContainerDroppedEvent,
   ContainerLogEvent,
   ContainerMessageEvent,
   ContainerProgressEvent,
   HealthChangedEvent,
-  RequestOf,
   ResourceUsageEvent,
-  ResultMap,
   ServerToClientEvents,
   SessionRevokedEvent,
   StatsOverviewEvent,
   StatusChangedEvent,
-  WireError,
-} from "../../../../src/api/contract.ts";
-export type { ActivityEntry } from "../../../../src/activity/activity-entry.ts";
-export type { ContainerInfo, CreatedContainer } from "../../../../src/containers/container-info.ts";
-export type { ContainerState, HealthState } from "../../../../src/containers/container-state.ts";
-export type { ListResult } from "../../../../src/containers/list-containers.ts";
-export type { ContainerLogLine as LogLine } from "../../../../src/monitoring/log-line-splitter.ts";
-export type { ResourceUsage } from "../../../../src/monitoring/resource-usage.ts";
-export type { ServerInfo } from "../../../../src/api/server-info.ts";
-export type { ReleaseInfo, UpdateResult } from "../../../../src/updates/code-updater.ts";
-export { ERROR_CODES, type ErrorCategory, type ErrorCode } from "../../../../src/errors/error-codes.ts";
-import type { RequestOf } from "../../../../src/api/contract.ts";
-/** What `container:create` takes. */
-export type ContainerSpec = RequestOf<"container:create">;
-/** A workload's code: `{ files }` (path → text) or `{ archive }` (base64 tar.gz). */
-export type CodeUpload = RequestOf<"container:update">["code"];
+  StepStatus,
+} from "./events.ts";
+export type { LogLine, ResourceUsage, TelemetryStream } from "./monitoring.ts";
+export {
+  GATE_STEPS,
+  type GateStep,
+  type ReleaseInfo,
+  type ReleaseStatus,
+  UPDATE_STEPS,
+  type UpdateResult,
+  type UpdateStep,
+} from "./releases.ts";
+export type { QuotaLimits, QuotaUsage, RateKind, RateLimits, RateSpec, ServerInfo } from "./server-info.ts";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ERROR_CODES } from "./error-codes.ts";
+import { ERROR_CODES } from "#protocol";
 
 describe("the error registry", () => {
   it("matches the table in docs/errors.md, code for code", () => {

@@ -1,0 +1,135 @@
+/**
+ * A container as berth's clients see it, and what they send to make one.
+ * Plain types and constants only: this folder is the wire contract that the
+ * server and the client SDK both import, so it imports nothing.
+ */
+
+/**
+ * A container's life as berth tells it. `stopped` is stopped on request,
+ * `exited` stopped by itself; `missing` means its engine container vanished
+ * behind berth's back; `failed` means berth could not bring it to a known state.
+ */
+export const CONTAINER_STATES = [
+  "created",
+  "starting",
+  "running",
+  "stopping",
+  "stopped",
+  "exited",
+  "restarting",
+  "updating",
+  "paused",
+  "removing",
+  "missing",
+  "failed",
+] as const;
+export type ContainerState = (typeof CONTAINER_STATES)[number];
+
+export const HEALTH_STATES = ["starting", "healthy", "unhealthy", "none"] as const;
+export type HealthState = (typeof HEALTH_STATES)[number];
+
+export type RestartPolicy = "no" | "on-failure" | "always";
+export type NetworkMode = "none" | "outbound";
+
+/** A workload's channel as clients see it (times in epoch ms). */
+export interface ChannelInfo {
+  connected: boolean;
+  connectedAt?: number;
+  lastSeenAt?: number;
+  rttMs?: number;
+  protocol?: number;
+}
+
+/** A container as clients see it. Secret values and host details never appear here. */
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  owner: string;
+  image: string;
+  labels: Record<string, string>;
+  state: ContainerState;
+  health: HealthState;
+  createdAt: number;
+  startedAt?: number;
+  exitCode?: number;
+  release?: number;
+  restartPolicy: RestartPolicy;
+  network: NetworkMode;
+  channel?: ChannelInfo;
+}
+
+/** The steps of a create, in order; `start` and `ready` only when it starts the workload (and waits for it). */
+export const CREATE_STEPS = ["validate", "write", "create", "start", "ready"] as const;
+export type CreateStep = (typeof CREATE_STEPS)[number];
+
+/**
+ * The answer to a create: the container, and how long each step took in
+ * milliseconds (0 for a step that did not run). `validate` covers the spec,
+ * the code, the quotas and the wait for a turn at the engine.
+ */
+export type CreatedContainer = ContainerInfo & { timings: Record<CreateStep | "total", number> };
+
+/** One page of `container:list`; pass `nextCursor` back as `cursor` for the next. */
+export interface ListResult {
+  items: ContainerInfo[];
+  nextCursor?: string;
+}
+
+/** JSON as berth carries it between a client and a workload: plain JSON, nested at most 64 deep. */
+export type JsonValue = unknown;
+
+/**
+ * A workload's code: `files` (path → contents: text as a string, anything
+ * else as binary) or one tar or tar.gz `archive` — exactly one of the two.
+ */
+export interface CodeUpload {
+  files?: Record<string, string | Uint8Array>;
+  archive?: Uint8Array;
+}
+
+/** A request berth sends the workload every `intervalMs`; the container is healthy while it answers (with `expect`, when given). */
+export interface HealthCheck {
+  request: JsonValue;
+  expect?: JsonValue;
+  intervalMs?: number;
+  timeoutMs?: number;
+  retries?: number;
+}
+
+/** Per-container limits; berth's defaults (and the owner's quotas) apply where a field is left out. */
+export interface Resources {
+  memoryMb?: number;
+  cpus?: number;
+  pids?: number;
+}
+
+/** `progress: { opId }` on a long operation: `container:progress` events for it come to the calling connection, carrying `opId`. */
+export interface ProgressRequest {
+  opId: string;
+}
+
+/**
+ * What `container:create` takes. Unknown fields are refused at every level.
+ * `env.BERTH_*`, `secretEnv.BERTH_*` and labels under `berth.`, `com.docker.`,
+ * `io.docker.`, `org.dockerproject.` and `org.opencontainers.` are reserved.
+ * `secretEnv` values are stored sealed, passed to the workload and hidden
+ * from every log and answer.
+ */
+export interface ContainerSpec {
+  name: string;
+  image?: string;
+  command?: string[];
+  env?: Record<string, string>;
+  secretEnv?: Record<string, string>;
+  labels?: Record<string, string>;
+  code?: CodeUpload;
+  resources?: Resources;
+  network?: NetworkMode;
+  restartPolicy?: RestartPolicy;
+  healthCheck?: HealthCheck;
+  /** Start it once created (default true). */
+  start?: boolean;
+  /** With `start`, answer once the workload has said hello on its channel (default true). */
+  waitReady?: boolean;
+  progress?: ProgressRequest;
+}

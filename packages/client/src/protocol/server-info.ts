@@ -1,0 +1,61 @@
+/**
+ * What one owner may hold at once. `containers` counts every container the
+ * owner keeps, whatever its state; `running`, `memoryMb` and `cpus` count the
+ * containers that run (or are on their way up or down); `codeMb` counts every
+ * release kept on disk for the owner's containers.
+ */
+export interface QuotaLimits {
+  containers: number;
+  running: number;
+  memoryMb: number;
+  cpus: number;
+  codeMb: number;
+}
+
+/** What an owner holds now, operations under way included; code counted exactly, in bytes. */
+export interface QuotaUsage {
+  containers: number;
+  running: number;
+  memoryMb: number;
+  cpus: number;
+  codeBytes: number;
+}
+
+/** A token bucket: `perMinute` refill (0: not limited), holding at most `burst`. */
+export interface RateSpec {
+  perMinute: number;
+  burst: number;
+}
+
+/** The operations limited separately: a burst of starts must not use up the creates, nor the reverse. */
+export type RateKind = "create" | "lifecycle" | "update";
+export type RateLimits = Record<RateKind, RateSpec>;
+
+/** What a client must know of this berth before it sends anything large: the answer to `server:info`. */
+export interface ServerInfo {
+  /** berth's version (its package.json). */
+  version: string;
+  /** The version of the channel protocol that workloads speak to berth. */
+  channelProtocol: number;
+  limits: {
+    /** The largest Socket.IO message berth accepts; a larger one closes the connection. */
+    maxPayloadBytes: number;
+    /** Code of one release, files or unpacked archive, in bytes. */
+    maxCodeBytes: number;
+    maxCodeFiles: number;
+    /** The largest frame a workload and berth send each other on the channel. */
+    maxFrameBytes: number;
+    /** The longest `timeoutMs` a `container:request` may wait for. */
+    maxRequestTimeoutMs: number;
+  };
+  images: { allowed: string[]; default: string };
+  /**
+   * The caller's own quotas and what it holds now (operations under way
+   * included); `null` for the admin, who has none. Never another owner's.
+   * Code is limited in MiB (`limits.codeMb`) and counted exactly, in bytes
+   * (`usage.codeBytes`), so that a client can tell what still fits.
+   */
+  quota: { limits: QuotaLimits; usage: QuotaUsage } | null;
+  /** Creates, lifecycle operations and updates per minute for each owner (0: not limited); `null` for the admin. */
+  rates: RateLimits | null;
+}
