@@ -35,7 +35,7 @@ export interface CodeFromDirectoryOptions {
 }
 
 /** Code ready for `container:create` or `container:update`: text files, or a tar.gz of everything. */
-export type DirectoryCode = { files: Record<string, string> } | { archive: Uint8Array };
+export type DirectoryCode = { files: Record<string, string> } | { archive: Uint8Array<ArrayBuffer> };
 
 /**
  * Reads a folder into code for `container:create` / `container:update`.
@@ -125,7 +125,7 @@ function textFiles(
   return jsonBytes + SPEC_ALLOWANCE <= limits.maxPayloadBytes ? out : undefined;
 }
 
-function archive(entries: CodeEntry[], limits: CodeLimits): Uint8Array {
+function archive(entries: CodeEntry[], limits: CodeLimits): Uint8Array<ArrayBuffer> {
   if (entries.length > limits.maxCodeFiles) {
     throw codeError(
       `The code has ${entries.length} entries (files, symlinks and empty folders), more than the limit of ${limits.maxCodeFiles}; leave out what the workload does not need with a .berthignore.`,
