@@ -27,7 +27,11 @@ const protocolShim = readFileSync(join(pkgDir, "src", "protocol", "index.ts"), "
 );
 
 /** The package as a consumer installs it: lib/ and package.json under node_modules, socket.io-client beside it. */
-describe.skipIf(protocolShim)("the built @berth/client package", () => {
+const title = protocolShim
+  ? "the built @berth/client package (SKIPPED: src/protocol/index.ts still re-exports the server's files, so the package cannot compile on its own)"
+  : "the built @berth/client package";
+
+describe.skipIf(protocolShim)(title, () => {
   let consumer: string;
   const run = (node: string, args: string[]) =>
     execFileSync(node, args, { cwd: consumer, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });

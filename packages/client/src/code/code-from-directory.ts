@@ -16,7 +16,9 @@ export const IGNORE_FILE = ".berthignore";
  * there can bring one back. Git's metadata is never part of a program and
  * can be larger than the code. `node_modules/` is NOT left out: berth runs
  * no install step, so a workload's dependencies travel with its code (add
- * `node_modules/` to `.berthignore` when the code needs none).
+ * `node_modules/` to `.berthignore` when the code needs none). As with
+ * docker's `.dockerignore`, `.berthignore` itself is sent unless it lists
+ * itself.
  */
 export const DEFAULT_IGNORES: readonly string[] = Object.freeze([".git/"]);
 
