@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import {
   cpSync,
   existsSync,
@@ -112,6 +112,14 @@ void code;`;
     if (hasRoot)
       writeFileSync(join(consumer, "root.ts"), `import * as berth from "@berth/client";\nvoid berth;\n`);
     run(NODES["Node 24"], [join(repo, "node_modules", "typescript", "bin", "tsc"), "-p", "."]);
+  });
+
+  it("is not rebuilt when its sources have not changed (set-up runs the build before every npm test)", () => {
+    const again = spawnSync(NODES["Node 20"], [join(repo, "scripts", "build-packages.mjs")], {
+      cwd: repo,
+      encoding: "utf8",
+    });
+    expect(again.stderr).toContain("up to date");
   });
 
   it("references nothing outside the package, and depends on socket.io-client only", () => {
