@@ -13,7 +13,8 @@ function sourceFiles(dir: string): string[] {
 
 /** Every module specifier a file imports or re-exports from (static and dynamic). */
 function specifiers(file: string): string[] {
-  const text = readFileSync(file, "utf8");
+  // Comments (doc examples) are not imports.
+  const text = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, "");
   return [...text.matchAll(/(?:from|import)\s*\(?\s*"([^"]+)"/g)].map((m) => m[1] as string);
 }
 

@@ -1,3 +1,6 @@
+import { BerthError } from "../berth-error.ts";
+import { ERROR_CODES } from "../protocol/index.ts";
+
 /** Why `codeFromDirectory` refused a folder; callers may branch on it (`details.reason`). */
 export type CodeRejection =
   | "not-a-directory"
@@ -15,25 +18,31 @@ export interface CodeErrorDetails {
   [key: string]: unknown;
 }
 
-/** An Error with the SDK's error shape (`code`, `details`), until the merge makes it a BerthError. */
-export interface CodeError extends Error {
-  code: "VALIDATION_FAILED";
-  details: CodeErrorDetails;
-}
-
 /**
- * The one way `codeFromDirectory` refuses a folder. It throws a plain Error
- * with `code: "VALIDATION_FAILED"` and `details` for now — the same code the
- * server gives for code it refuses — because the SDK's BerthError is being
- * written in parallel; the merge turns this into `new BerthError(...)`.
+ * The one way `codeFromDirectory` refuses a folder: a BerthError, as every
+ * failure of the SDK is. Code over berth's limits is PAYLOAD_TOO_LARGE, as
+ * the SDK's own check before sending says it (berth would refuse it or drop
+ * the connection); anything else the folder holds that berth would refuse is
+ * VALIDATION_FAILED, the code berth gives for such code.
  *
  * @example
  *   throw codeError("'sock' is a socket; only files, folders and symlinks can be code.", { reason: "special-file", path: "sock" });
  */
-export function codeError(message: string, details: CodeErrorDetails, cause?: unknown): CodeError {
-  const err = new Error(message, cause === undefined ? undefined : { cause }) as CodeError;
-  err.name = "BerthError";
-  err.code = "VALIDATION_FAILED";
-  err.details = details;
-  return err;
+export function codeError(
+  message: string,
+  details: CodeErrorDetails,
+  cause?: unknown,
+): BerthError<"VALIDATION_FAILED" | "PAYLOAD_TOO_LARGE"> {
+  const options = { details, ...(cause === undefined ? {} : { cause }) };
+  if (details.reason === "too-large" || details.reason === "too-many-files") {
+    return BerthError.client("PAYLOAD_TOO_LARGE", message, options);
+  }
+  const def = ERROR_CODES.VALIDATION_FAILED;
+  return new BerthError({
+    code: "VALIDATION_FAILED",
+    message,
+    category: def.category,
+    retryable: def.retryable,
+    ...options,
+  });
 }

@@ -48,12 +48,11 @@ export type DirectoryCode = { files: Record<string, string> } | { archive: Uint8
  * `.berthignore` and `options.ignore` list. Refuses, with an error whose
  * `code` is `VALIDATION_FAILED` and whose `details` name the reason and the
  * path: a symlink leading outside the folder, sockets, FIFOs and devices,
- * paths berth refuses, and code over the limits.
+ * paths berth refuses — and with `PAYLOAD_TOO_LARGE`, code over the limits.
  *
  * @example
  *   import { codeFromDirectory } from "@berth/client/code";
- *   const info = await berth.serverInfo();
- *   const code = await codeFromDirectory("./my-app", { ignore: ["*.test.js"], limits: info.limits });
+ *   const code = await codeFromDirectory("./my-app", { ignore: ["*.test.js"], limits: berth.info.limits });
  *   await berth.containers.create({ name: "my-app", code });
  */
 export async function codeFromDirectory(

@@ -1,7 +1,7 @@
 // `@berth/client/code`: reading code from a folder. Node.js only (it reads the
 // file system), so it is its own entry and the root entry stays browser-safe.
 export type { CodeEntry } from "./code-entry.ts";
-export type { CodeError, CodeErrorDetails, CodeRejection } from "./code-error.ts";
+export type { CodeErrorDetails, CodeRejection } from "./code-error.ts";
 export {
   type CodeFromDirectoryOptions,
   codeFromDirectory,

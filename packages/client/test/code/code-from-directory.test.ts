@@ -156,10 +156,12 @@ describe("codeFromDirectory", () => {
     expect(await codeFromDirectory(dir)).toMatchObject({ files: { ".git/HEAD": "ref" } });
   });
 
-  it("refuses code over maxCodeBytes, naming the limit", async () => {
+  it("refuses code over maxCodeBytes with PAYLOAD_TOO_LARGE, naming the limit", async () => {
     await put("index.js", "x".repeat(100));
     await expect(codeFromDirectory(dir, { limits: { maxCodeBytes: 99 } })).rejects.toMatchObject({
-      code: "VALIDATION_FAILED",
+      name: "BerthError",
+      code: "PAYLOAD_TOO_LARGE",
+      retryable: false,
       details: { reason: "too-large", limit: 99 },
     });
   });
@@ -167,6 +169,7 @@ describe("codeFromDirectory", () => {
   it("refuses more files than maxCodeFiles", async () => {
     for (const name of ["a", "b", "c"]) await put(name, name);
     await expect(codeFromDirectory(dir, { limits: { maxCodeFiles: 2 } })).rejects.toMatchObject({
+      code: "PAYLOAD_TOO_LARGE",
       details: { reason: "too-many-files", limit: 2 },
     });
   });
