@@ -338,13 +338,9 @@ try {
   ensureDependencies();
   await ensureEngine();
   await ensureImage();
-  try {
-    const built = buildPackages({ log: say });
-    if (built.length > 0) say(`compiled ${built.join(", ")}`);
-  } catch (err) {
-    // berth itself runs from source; only the packages' own tests need the build, and they say so.
-    say(`could not compile the packages (the server runs without them): ${err.message}`);
-  }
+  // The server runs from source, but `npx berth` and the client's package do not: a build that fails stops here, loudly.
+  const built = buildPackages({ log: say });
+  if (built.length > 0) say(`compiled ${built.join(", ")}`);
 } catch (err) {
   say(err instanceof SetupError ? err.message : `failed: ${err?.stack ?? err}`);
   process.exit(1);
