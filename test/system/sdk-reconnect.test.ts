@@ -220,4 +220,35 @@ describe("@berth/client: a revoked token", () => {
     await (await admin.containers.get(bot.id)).delete();
     await admin.close();
   });
+
+  it("stops at the refusal of a token revoked while it was away: closed with SESSION_REVOKED, no loop", async () => {
+    writeTokensFile(file, `${base}carol:${CAROL}\n`);
+    await eventually(5_000, "carol's token in force", async () =>
+      connect(server.url, { token: CAROL }).then(
+        (c) => c.close().then(() => true),
+        () => false,
+      ),
+    );
+    const carol = await connect(server.url, { token: CAROL });
+    const states: ConnectionState[] = [];
+    carol.on("connection", (s) => states.push(s));
+    const closed = stateBecomes(carol, "closed");
+    carol.socket.io.reconnection(false);
+    carol.socket.io.engine.close();
+    await eventually(5_000, "the drop", () => carol.state === "reconnecting");
+    writeTokensFile(file, base);
+    await eventually(5_000, "carol's token revoked", async () =>
+      connect(server.url, { token: CAROL }).then(
+        (c) => c.close().then(() => false),
+        () => true,
+      ),
+    );
+    carol.socket.io.reconnection(true);
+    carol.socket.connect();
+    await within(10_000, "the client's close", closed);
+    expect(states).toEqual(["reconnecting", "closed"]);
+    expect(isBerthError(await rejection(carol.call("server:info", {})), "SESSION_REVOKED")).toBe(true);
+    expect(carol.socket.active).toBe(false);
+    await carol.close();
+  });
 });
