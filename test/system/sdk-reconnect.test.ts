@@ -147,6 +147,8 @@ describe("@berth/client: reconnection", () => {
     const stats = ticker.watchStats({ intervalMs: 250 });
     const late: unknown[] = [];
     let lateOff: ReturnType<Container["onMessage"]> | undefined;
+    let lateLogs: ReturnType<Container["followLogs"]> | undefined;
+    let lateStats: ReturnType<Container["watchStats"]> | undefined;
     const read = async (n: number) => {
       for (let i = 0; i < n; i++) {
         const { value, done } = await within(10_000, "a log line", logs.next());
@@ -160,6 +162,9 @@ describe("@berth/client: reconnection", () => {
       async () => {
         // A listener added while the client is away subscribes once it is back.
         lateOff = ticker.onMessage((data) => late.push(data));
+        // So do streams started while it is away.
+        lateLogs = ticker.followLogs({ tail: 2 });
+        lateStats = ticker.watchStats({ intervalMs: 250 });
         // Lines the workload prints while the client is away: at least five more.
         const same = await other.containers.get("ticker");
         const last = numbers.at(-1)!;
@@ -182,6 +187,11 @@ describe("@berth/client: reconnection", () => {
     expect(late).toContainEqual({ echo: { after: "reconnect" } });
     offMessages();
     lateOff!();
+    const lateNumbers: number[] = [];
+    for await (const line of lateLogs!) if (lateNumbers.push(Number(line.text.split(" ")[1])) === 4) break;
+    expect(lateNumbers).toEqual(lateNumbers.map((_, i) => lateNumbers[0]! + i));
+    expect((await within(10_000, "a late stats sample", lateStats!.next())).value?.id).toBe(ticker.id);
+    await lateStats!.return();
     const sample = await within(10_000, "a stats sample after the reconnect", stats.next());
     expect(sample.value?.id).toBe(ticker.id);
     await stats.return();
