@@ -67,10 +67,14 @@ export function connectionFailed(
     );
   const errno = errnoOf(err);
   const reason = errno ? (ERRNO_TEXT[errno] ?? errno) : detailOf(err);
+  // Without a system error something did answer (an HTTP 403 over the handshake limit, a proxy's refusal):
+  // whether berth runs is then not the question.
   const message =
     errno === "ECONNREFUSED"
       ? `nothing answered at ${url}: ${reason} — ${HOW_TO_START}`
-      : `could not connect to berth at ${url}: ${reason} — ${HOW_TO_START}, and is the URL right?`;
+      : errno
+        ? `could not connect to berth at ${url}: ${reason} — ${HOW_TO_START}, and is the URL right?`
+        : `could not connect to berth at ${url}: ${reason}`;
   return BerthError.client("CONNECTION_FAILED", message, {
     details: { url, reason: errno ?? reason },
     cause: err,

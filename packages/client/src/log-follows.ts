@@ -29,7 +29,7 @@ export class LogFollows implements LiveStream {
       ...(bound === undefined ? {} : { bound }),
       onReturn: () => this.#remove(id, stream),
     });
-    const stream = new LogStream(queue);
+    const stream = new LogStream(queue, tail);
     try {
       this.#core.assertOpen();
     } catch (err) {
@@ -54,7 +54,11 @@ export class LogFollows implements LiveStream {
         if (tail === 0) return [];
         return (await this.#core.call("container:logs", { id, tail })).lines;
       })
-      .catch((err: unknown) => queue.end(err));
+      .catch((err: unknown) => {
+        // Dropped before the answer, or not connected: the stream starts on the next connect (resume).
+        if (err instanceof BerthError && err.code === "DISCONNECTED") return;
+        queue.end(err);
+      });
     return queue;
   }
 
@@ -67,9 +71,11 @@ export class LogFollows implements LiveStream {
             stream.sync(async () => {
               await opened;
               const since = stream.lastTs;
-              // A stream that has given no line yet has nothing to resume from: it goes on from now.
-              if (since === undefined) return [];
-              return (await this.#core.call("container:logs", { id, since })).lines;
+              if (since !== undefined) return (await this.#core.call("container:logs", { id, since })).lines;
+              // A stream that has given no line yet reads the tail it asked for, if it never got it;
+              // otherwise it has nothing to resume from and goes on from now.
+              if (stream.tail === 0) return [];
+              return (await this.#core.call("container:logs", { id, tail: stream.tail })).lines;
             }),
           ),
         ).catch((err: unknown) => {

@@ -36,8 +36,12 @@ export class LogStream {
   #overlap = new Map<string, number>();
   #overlapUntil = Number.NEGATIVE_INFINITY;
 
-  constructor(queue: EventQueue<LogLine>) {
+  /** The tail still to read: the first sync's, until one has succeeded. */
+  tail: number;
+
+  constructor(queue: EventQueue<LogLine>, tail = 0) {
     this.queue = queue;
+    this.tail = tail;
   }
 
   /** The time of the newest line given, if any. */
@@ -61,6 +65,7 @@ export class LogStream {
     this.#syncing = true;
     try {
       const lines = await fetch();
+      this.tail = 0;
       this.#overlap.clear();
       this.#overlapUntil = Number.NEGATIVE_INFINITY;
       for (const line of lines) {

@@ -66,6 +66,8 @@ export class SharedStreams<T, O> implements LiveStream {
     }
     if (!sameOptions)
       this.#kind.open(this.#core, key, options).catch((err: unknown) => {
+        // Dropped before the answer, or not connected: opened again on the next connect (resume).
+        if (err instanceof BerthError && err.code === "DISCONNECTED") return;
         for (const q of [...(this.#entries.get(key)?.queues ?? [])]) q.end(err);
       });
     return queue;
