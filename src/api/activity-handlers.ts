@@ -8,7 +8,8 @@ const DEFAULT_HISTORY_LIMIT = 100;
 
 /**
  * `activity:history`: the caller's entries after `afterId`, oldest first, so a
- * client that was away catches up with exactly what it missed. Entries about a
+ * client that was away catches up with exactly what it missed; with `newest`,
+ * the last `limit` of them (a feed's recent lines, or the id to follow from). Entries about a
  * deleted container are still there; `containerId` must then be the id (the
  * name no longer resolves), and only the owner's own entries are ever returned.
  */
@@ -35,9 +36,12 @@ export function registerActivityHandlers(
         owner: actor.admin ? undefined : actor.owner,
         containerId,
         afterId: p.afterId,
+        newest: p.newest,
         limit: limit + 1,
       });
-      return { items: items.slice(0, limit), hasMore: items.length > limit };
+      const hasMore = items.length > limit;
+      // One entry more than asked says whether there are more: the oldest of the newest, or the newest of the first.
+      return { items: p.newest ? items.slice(hasMore ? 1 : 0) : items.slice(0, limit), hasMore };
     },
     context,
   );

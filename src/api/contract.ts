@@ -96,6 +96,7 @@ export const RequestSchemas = {
   "activity:history": z.strictObject({
     containerId: ContainerRef.optional(),
     afterId: z.number().int().min(0).optional(),
+    newest: z.boolean().optional(),
     limit: z.number().int().min(1).max(1000).optional(),
   }),
   "server:info": z.strictObject({}),

@@ -39,6 +39,20 @@ describe("ActivityRepository", () => {
     expect(repo.history({ owner: undefined, limit: 10 })).toHaveLength(4);
   });
 
+  it("gives an owner's newest entries with `newest`, still oldest first, and never another owner's", () => {
+    for (const m of ["a1", "a2", "a3"]) add("alice", m);
+    add("bob", "b1");
+    expect(repo.history({ owner: "alice", newest: true, limit: 2 }).map((e) => e.message)).toEqual([
+      "a2",
+      "a3",
+    ]);
+    const [a1] = repo.history({ owner: "alice", limit: 1 });
+    expect(
+      repo.history({ owner: "alice", afterId: a1?.id, newest: true, limit: 10 }).map((e) => e.message),
+    ).toEqual(["a2", "a3"]);
+    expect(repo.history({ owner: "bob", newest: true, limit: 5 }).map((e) => e.message)).toEqual(["b1"]);
+  });
+
   it("keeps at most the newest N entries per owner and drops entries past their age", () => {
     const old = Date.now() - 10_000;
     add("alice", "too old", old - 1);

@@ -8,6 +8,8 @@ export interface HistoryQuery {
   owner: string | undefined;
   containerId?: string | undefined;
   afterId?: number | undefined;
+  /** The newest `limit` entries (after `afterId`) rather than the first ones; still oldest first. */
+  newest?: boolean | undefined;
   limit: number;
 }
 
@@ -62,7 +64,10 @@ export class ActivityRepository {
       where.push("container_id = ?");
       params.push(query.containerId);
     }
-    const sql = `SELECT * FROM activity WHERE ${where.join(" AND ")} ORDER BY id LIMIT ?`;
+    const select = `SELECT * FROM activity WHERE ${where.join(" AND ")}`;
+    const sql = query.newest
+      ? `SELECT * FROM (${select} ORDER BY id DESC LIMIT ?) ORDER BY id`
+      : `${select} ORDER BY id LIMIT ?`;
     return (this.#db.prepare(sql).all(...params, query.limit) as unknown as Row[]).map(toEntry);
   }
 

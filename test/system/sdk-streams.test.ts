@@ -170,6 +170,11 @@ describe("@berth/client: streams, updates and activity", () => {
       expect(heardByBob.filter((e) => e.containerId === bot.id)).toEqual([]);
       const afterFirst = await alice.activity.history({ containerId: bot.id, afterId: history.items[0]!.id });
       expect(afterFirst.items).toEqual(history.items.slice(1));
+      // The newest two, oldest first, with hasMore saying older ones exist; bob's newest are never alice's.
+      const newest = await alice.activity.history({ containerId: bot.id, newest: true, limit: 2 });
+      expect(newest).toEqual({ items: history.items.slice(-2), hasMore: history.items.length > 2 });
+      const bobsNewest = await bob.activity.history({ newest: true, limit: 1000 });
+      expect(bobsNewest.items.filter((e) => e.containerId === bot.id)).toEqual([]);
     } finally {
       off();
       offBob();

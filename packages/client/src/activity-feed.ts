@@ -15,9 +15,8 @@ const PAGE = 1000;
  * recovered session replays what it missed) are given once.
  *
  * To know where to resume from, the feed needs the id of the newest entry
- * it has seen; when the first listener comes, it reads the history to its
- * end to learn it (one page per thousand entries kept), unless a push tells
- * it first.
+ * it has seen; when the first listener comes, it asks berth for it
+ * (`activity:history { newest: true, limit: 1 }`), unless a push tells it first.
  */
 export class ActivityFeed implements LiveStream {
   readonly #core: ClientCore;
@@ -81,15 +80,10 @@ export class ActivityFeed implements LiveStream {
     this.#lastId = undefined;
   }
 
-  /** Learns the newest entry's id without giving the entries (they are history, not news). */
+  /** Learns the newest entry's id without giving the entries (they are history, not news): one call. */
   async #baseline(): Promise<void> {
-    let afterId = 0;
-    for (;;) {
-      const page = await this.#core.call("activity:history", { afterId, limit: PAGE });
-      const last = page.items.at(-1);
-      if (last) afterId = last.id;
-      if (!page.hasMore || !last) break;
-    }
+    const page = await this.#core.call("activity:history", { newest: true, limit: 1 });
+    const afterId = page.items.at(-1)?.id ?? 0;
     if (this.#untrack && (this.#lastId === undefined || afterId > this.#lastId)) this.#lastId = afterId;
   }
 

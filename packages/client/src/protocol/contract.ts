@@ -59,7 +59,12 @@ export interface Requests {
   "container:logs": ById & { tail?: number; since?: number };
   "container:follow_logs": ById & { tail?: number };
   "container:unfollow_logs": ById;
-  "activity:history": { containerId?: ContainerRef; afterId?: number; limit?: number };
+  /**
+   * The caller's entries after `afterId` (default 0), oldest first, at most
+   * `limit` (default 100); with `newest`, the newest `limit` of them (what
+   * `docker logs --tail` would show; `limit: 1` gives the id to follow from).
+   */
+  "activity:history": { containerId?: ContainerRef; afterId?: number; newest?: boolean; limit?: number };
   "server:info": Record<string, never>;
 }
 
@@ -76,6 +81,7 @@ export interface ResultMap {
   "container:delete": { id?: string; deleted: boolean };
   "container:status": ContainerInfo;
   "container:list": ListResult;
+  /** `hasMore`: more entries lie beyond this page — newer ones, or with `newest`, older ones. */
   "activity:history": { items: ActivityEntry[]; hasMore: boolean };
   "container:send": { id: string };
   "container:stats": ResourceUsage;
