@@ -15,6 +15,6 @@ export function parseDuration(text: string, flag: string): number {
     throw usageError(`${flag} must be a duration such as 500ms, 5s, 2m or 1h (got '${text}')`);
   }
   const ms = Math.round(Number(m[1]) * unit);
-  if (ms <= 0) throw usageError(`${flag} must be longer than 0 (got '${text}')`);
+  if (ms <= 0) throw usageError(`${flag} must be longer than 0, such as 5s (got '${text}')`);
   return ms;
 }
