@@ -7,7 +7,9 @@ import { buildProgram } from "./program.ts";
 
 /** The CLI's version: its package.json sits one folder above both src/ and lib/. */
 export function cliVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
   return pkg.version;
 }
 

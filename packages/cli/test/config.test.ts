@@ -58,7 +58,10 @@ describe("resolveTarget", () => {
   });
 
   it("uses berth's default address when nothing names one", async () => {
-    expect(await resolveTarget({ token: "t" }, { XDG_CONFIG_HOME: dir })).toEqual({ url: DEFAULT_URL, token: "t" });
+    expect(await resolveTarget({ token: "t" }, { XDG_CONFIG_HOME: dir })).toEqual({
+      url: DEFAULT_URL,
+      token: "t",
+    });
     expect(DEFAULT_URL).toBe("http://127.0.0.1:7300");
   });
 

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { formatAgo, formatBytes, formatMs, formatSpan, formatTime, formatUptime } from "../src/output/format.ts";
+import {
+  formatAgo,
+  formatBytes,
+  formatMs,
+  formatSpan,
+  formatTime,
+  formatUptime,
+} from "../src/output/format.ts";
 import { formatTable } from "../src/output/table.ts";
 
 describe("formatTable", () => {

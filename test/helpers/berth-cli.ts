@@ -1,0 +1,92 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { within } from "./deadline.ts";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+
+/**
+ * How the tests run the `berth` executable — the one line to change when the
+ * compiled CLI (`packages/cli/lib/main.js`) replaces the sources run on the
+ * project's Node.js 24 (which strips the types).
+ */
+const BERTH_COMMAND = [`${root}node_modules/.bin/node`, `${root}packages/cli/src/main.ts`] as const;
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A running `berth` child: its output so far, a wait for a line, and its end. */
+export interface CliProcess {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves once stdout holds `text`, or fails after `ms` with what was printed. */
+  waitForOutput(text: string, ms?: number): Promise<void>;
+  exited: Promise<CliResult>;
+}
+
+/**
+ * Starts `berth ARGS…` with exactly `env` (plus PATH and HOME, so nothing of the
+ * test runner's own BERTH_* or XDG settings leaks in).
+ */
+export function startBerth(args: string[], env: Record<string, string>, input?: string): CliProcess {
+  const [node, main] = BERTH_COMMAND;
+  const child = spawn(node, [main, ...args], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", ...env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  const waiters = new Set<() => void>();
+  child.stdout.on("data", (c: Buffer) => {
+    stdout += c.toString();
+    for (const w of waiters) w();
+  });
+  child.stderr.on("data", (c: Buffer) => {
+    stderr += c.toString();
+  });
+  child.stdin.end(input ?? "");
+  const exited = new Promise<CliResult>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  });
+  return {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited,
+    waitForOutput(text, ms = 30_000) {
+      const seen = new Promise<void>((resolve) => {
+        const check = () => {
+          if (!stdout.includes(text)) return;
+          waiters.delete(check);
+          resolve();
+        };
+        waiters.add(check);
+        check();
+      });
+      return within(
+        ms,
+        `berth ${args.join(" ")} printing '${text}' (stdout: ${stdout}, stderr: ${stderr})`,
+        seen,
+      );
+    },
+  };
+}
+
+/** Runs `berth ARGS…` to its end (failing after `ms`) and answers its exit code and output. */
+export async function runBerth(
+  args: string[],
+  env: Record<string, string>,
+  options: { input?: string; ms?: number } = {},
+): Promise<CliResult> {
+  const p = startBerth(args, env, options.input);
+  try {
+    return await within(options.ms ?? 90_000, `berth ${args.join(" ")}`, p.exited);
+  } finally {
+    if (p.child.exitCode === null) p.child.kill("SIGKILL");
+  }
+}
