@@ -148,9 +148,10 @@ describe("the berth CLI, run as a child process against a real berth", () => {
   it("lists the releases, updates again and rolls back", async () => {
     const releases = await runBerth(["releases", "cli-web", "--json"], env);
     expect(releases.code, releases.stderr).toBe(0);
+    // Newest first, as berth lists them.
     expect(JSON.parse(releases.stdout)).toEqual([
-      expect.objectContaining({ number: 1 }),
       expect.objectContaining({ number: 2, status: "failed" }),
+      expect.objectContaining({ number: 1 }),
     ]);
     const table = await runBerth(["releases", "cli-web"], env);
     expect(table.stdout).toMatch(/^RELEASE\s+STATUS\s+CREATED\s+BY\s+SIZE\s+FILES\s+HASH$/m);

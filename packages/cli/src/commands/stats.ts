@@ -46,7 +46,7 @@ Examples:
             if (name !== undefined) {
               const container = await berth.containers.get(name);
               for await (const usage of container.watchStats(intervalMs)) {
-                printRows(out, [{ id: container.id, name: container.name, ...usage }], true);
+                printRows(out, [{ ...usage, id: container.id, name: container.name }], true);
               }
               return;
             }
