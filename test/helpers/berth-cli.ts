@@ -31,9 +31,20 @@ export interface CliProcess {
  * Starts `berth ARGS…` with exactly `env` (plus PATH and HOME, so nothing of the
  * test runner's own BERTH_* or XDG settings leaks in).
  */
-export function startBerth(args: string[], env: Record<string, string>, input?: string): CliProcess {
+export function startBerth(
+  args: string[],
+  env: Record<string, string>,
+  input?: string,
+  options: { terminal?: boolean } = {},
+): CliProcess {
   const [node, main] = BERTH_COMMAND;
-  const child = spawn(node, [main, ...args], {
+  // On a terminal: util-linux `script` gives the CLI a pty (stdout and stderr both go to it, so
+  // all output arrives as stdout), sized like an ordinary terminal window.
+  const quoted = [node, main, ...args].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
+  const [command, argv] = options.terminal
+    ? ["script", ["-qec", `stty cols 120 rows 40; ${quoted}`, "/dev/null"]]
+    : [node, [main, ...args]];
+  const child = spawn(command, argv, {
     cwd: root,
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", ...env },
     stdio: ["pipe", "pipe", "pipe"],
@@ -81,9 +92,9 @@ export function startBerth(args: string[], env: Record<string, string>, input?: 
 export async function runBerth(
   args: string[],
   env: Record<string, string>,
-  options: { input?: string; ms?: number } = {},
+  options: { input?: string; ms?: number; terminal?: boolean } = {},
 ): Promise<CliResult> {
-  const p = startBerth(args, env, options.input);
+  const p = startBerth(args, env, options.input, { terminal: options.terminal === true });
   try {
     return await within(options.ms ?? 90_000, `berth ${args.join(" ")}`, p.exited);
   } finally {

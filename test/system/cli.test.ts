@@ -85,6 +85,25 @@ describe("the berth CLI, run as a child process against a real berth", () => {
     expect(json.stdout).not.toContain(SECRET);
   });
 
+  it("on a terminal: colour and live steps, but no colour with NO_COLOR or --json", async () => {
+    const ESC = "\x1b[";
+    const table = await runBerth(["ls"], env, { terminal: true });
+    expect(table.code, table.stdout).toBe(0);
+    expect(table.stdout).toContain(`${ESC}1mNAME`);
+    const plain = await runBerth(["ls"], { ...env, NO_COLOR: "1" }, { terminal: true });
+    expect(plain.stdout).toMatch(/^NAME\s+ID/);
+    expect(plain.stdout).not.toContain(ESC);
+    const json = await runBerth(["ls", "--json"], env, { terminal: true });
+    expect(json.stdout).not.toContain(ESC);
+    expect(JSON.parse(json.stdout)).toEqual([expect.objectContaining({ name: "cli-web" })]);
+
+    // A spinner per step that ends as ✔ with its time.
+    const restart = await runBerth(["restart", "cli-web"], env, { terminal: true });
+    expect(restart.code, restart.stdout).toBe(0);
+    for (const step of ["stop", "start", "ready"])
+      expect(restart.stdout).toMatch(new RegExp(`✔.*${step}.*\\d+ ms`));
+  });
+
   it("shows its status and resource usage, with its limits, as JSON", async () => {
     const status = await runBerth(["status", "cli-web", "--json"], env);
     expect(status.code, status.stderr).toBe(0);

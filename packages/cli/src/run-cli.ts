@@ -32,6 +32,8 @@ export async function runCli(argv: string[]): Promise<number> {
       const shown = ["commander.helpDisplayed", "commander.help", "commander.version"].includes(err.code);
       return shown || err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     }
-    return printError(Output.forProcess({ json: false }), err);
+    // Commander is done with the flags by now, but an error can come before it was: `--json` anywhere
+    // means a script is reading, so no colour in the error either.
+    return printError(Output.forProcess({ json: argv.includes("--json") }), err);
   }
 }

@@ -21,9 +21,11 @@ export class StepsDisplay {
 
   constructor(out: Output) {
     this.#out = out;
-    const tty = (out.stderr as NodeJS.WriteStream).isTTY === true;
-    if (!out.json && tty) {
-      this.#spinner = ora({ stream: out.stderr as NodeJS.WriteStream, color: "cyan" });
+    const stream = out.stderr as NodeJS.WriteStream;
+    // A terminal that reports no width (a pty nobody sized) would make ora count lines to clear as
+    // Infinity; plain lines suit it better.
+    if (!out.json && stream.isTTY === true && (stream.columns ?? 0) > 0) {
+      this.#spinner = ora({ stream, color: "cyan" });
     }
   }
 
