@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { EventQueue } from "../src/event-queue.ts";
+import { LogStream } from "../src/log-stream.ts";
+import type { LogLine } from "../src/protocol/index.ts";
+
+const line = (ts: number, text: string): LogLine => ({ stream: "stdout", ts, text });
+
+/** The texts of every line the stream has given so far. */
+async function given(queue: EventQueue<LogLine>): Promise<string[]> {
+  queue.end();
+  const texts: string[] = [];
+  for await (const l of queue) texts.push(l.text);
+  return texts;
+}
+
+describe("LogStream", () => {
+  it("gives the tail, then the live lines, each once even where they overlap", async () => {
+    const stream = new LogStream(new EventQueue());
+    const tail = [line(1, "a"), line(2, "b"), line(3, "c")];
+    await stream.sync(async () => {
+      // The follow is open: a line written while the tail is read comes both ways.
+      stream.onLive(line(3, "c"));
+      stream.onLive(line(4, "d"));
+      return tail;
+    });
+    stream.onLive(line(5, "e"));
+    expect(await given(stream.queue)).toEqual(["a", "b", "c", "d", "e"]);
+  });
+
+  it("resumes after a drop from its last line without giving a line twice, identical lines included", async () => {
+    const stream = new LogStream(new EventQueue());
+    await stream.sync(async () => [line(1, "a"), line(2, "same"), line(2, "same")]);
+    expect(stream.lastTs).toBe(2);
+    // The drop: the catch-up since ts 2 has the two lines given at ts 2, one more identical one, and what came after.
+    await stream.sync(async () => [line(2, "same"), line(2, "same"), line(2, "same"), line(3, "missed")]);
+    stream.onLive(line(4, "live"));
+    expect(await given(stream.queue)).toEqual(["a", "same", "same", "same", "missed", "live"]);
+  });
+});
