@@ -1,6 +1,11 @@
 // The one place the CLI reaches @berth/client from, so that how it is
 // resolved (the workspace package, the compiled one) is decided here only.
+// TEMPORARY: packages/client/package.json has no `exports` yet (branch `build`
+// adds them), so `@berth/client` does not resolve; until then the client's
+// sources are imported by path. Once it has them: `from "@berth/client"` and
+// `from "@berth/client/code"` below, and nothing else changes.
 
+export { codeFromDirectory } from "../../client/src/code/index.ts";
 export type {
   ActivityEntry,
   CodeUpload,
@@ -13,12 +18,11 @@ export type {
   ResourceUsage,
   StatsOverviewEvent,
   UpdateResult,
-} from "@berth/client";
+} from "../../client/src/index.ts";
 export {
   type BerthClient,
   BerthError,
   type Container,
   connect,
   isBerthError,
-} from "@berth/client";
-export { codeFromDirectory } from "@berth/client/code";
+} from "../../client/src/index.ts";
