@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBerth, startBerth } from "../helpers/berth-cli.ts";
-import { within } from "../helpers/deadline.ts";
+import { eventually, within } from "../helpers/deadline.ts";
 import { TOKENS, useTestServer } from "../helpers/test-server.ts";
 
 const SECRET = "cli-canary-s3cr3t-7f21";
@@ -140,6 +140,43 @@ describe("the berth CLI, run as a child process against a real berth", () => {
       expect(res.stderr).toBe("");
     } finally {
       logs.child.kill("SIGKILL");
+    }
+  });
+
+  it("watches resource usage as NDJSON until Ctrl-C, then exits 0", async () => {
+    const stats = startBerth(["stats", "cli-web", "-w", "--interval", "250ms", "--json"], env);
+    try {
+      await stats.waitForOutput("\n");
+      await eventually(10_000, "a second sample", () => stats.stdout().split("\n").length > 2);
+      stats.child.kill("SIGINT");
+      const res = await within(10_000, "stats -w ending on SIGINT", stats.exited);
+      expect(res.code, res.stderr).toBe(0);
+      const samples = res.stdout
+        .trimEnd()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { name: string });
+      expect(samples.every((s) => s.name === "cli-web")).toBe(true);
+    } finally {
+      stats.child.kill("SIGKILL");
+    }
+  });
+
+  it("follows the activity feed: a restart shows up as it happens, and Ctrl-C exits 0", async () => {
+    const feed = startBerth(["activity", "-f", "--container", "cli-web", "--tail", "0", "--json"], env);
+    try {
+      // The feed is subscribed once it has read the history; give it an event to print after that.
+      await eventually(10_000, "the restart to appear in the followed feed", async () => {
+        await runBerth(["restart", "cli-web"], env);
+        return feed.stdout().includes('"containerName":"cli-web"');
+      });
+      feed.child.kill("SIGINT");
+      const res = await within(10_000, "activity -f ending on SIGINT", feed.exited);
+      expect(res.code, res.stderr).toBe(0);
+      for (const line of res.stdout.trimEnd().split("\n")) {
+        expect(JSON.parse(line)).toMatchObject({ containerName: "cli-web" });
+      }
+    } finally {
+      feed.child.kill("SIGKILL");
     }
   });
 
