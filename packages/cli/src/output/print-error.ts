@@ -27,8 +27,11 @@ export function printError(out: Output, err: unknown): ExitCode {
     if (hint) out.note(out.color.dim(`hint: ${hint}`));
     return EXIT.FAILED;
   }
+  // Errors with a code of berth's shape that are not (yet) BerthErrors, such as codeFromDirectory's refusals.
+  const code = (err as { code?: unknown } | null)?.code;
   const message = err instanceof Error ? err.message : String(err);
-  out.note(`${red("error")}: ${message}`);
+  const label = typeof code === "string" && /^[A-Z][A-Z_]+$/.test(code) ? `error ${code}` : "error";
+  out.note(`${red(label)}: ${message}`);
   return EXIT.FAILED;
 }
 
