@@ -65,8 +65,15 @@ describe("the berth CLI's tokens and owners", () => {
   });
 
   it("bob cannot see or touch alice's container: it is NOT_FOUND to him", async () => {
-    const create = await runBerth(["create", "cli-private", "--code", appDir, "--json"], as("alice"));
+    const secret = "alice-only-s3cr3t-91c4";
+    const create = await runBerth(
+      ["create", "cli-private", "--code", appDir, "--secret-env", `DB_PASSWORD=${secret}`, "--json"],
+      as("alice"),
+    );
     expect(create.code, create.stderr).toBe(0);
+    // berth answers a create without secret values, and the CLI prints the answer as it came.
+    expect(JSON.parse(create.stdout)).toMatchObject({ name: "cli-private", state: "running" });
+    expect(create.stdout + create.stderr).not.toContain(secret);
     try {
       const status = await runBerth(["status", "cli-private"], as("bob"));
       expect(status.code).toBe(1);
