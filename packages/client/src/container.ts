@@ -36,8 +36,15 @@ export interface StreamOptions {
   bufferSize?: number;
 }
 
-/** An iterator over a stream berth pushes; `dropped` counts the events left out while the consumer was behind. */
-export type StreamIterator<T> = AsyncIterableIterator<T> & { readonly dropped: number };
+/**
+ * An iterator over a stream berth pushes: `return()` (what `break` calls)
+ * ends it and stops berth's stream; `dropped` counts the events left out
+ * while the consumer was more than its buffer behind.
+ */
+export type StreamIterator<T> = AsyncIterableIterator<T> & {
+  readonly dropped: number;
+  return(): Promise<IteratorResult<T>>;
+};
 
 /**
  * A handle on one of berth's containers, from `containers.create()` or
