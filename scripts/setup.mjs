@@ -7,7 +7,8 @@
 //   1. npm dependencies (which bring the Node.js 24 binary berth runs on);
 //   2. a Docker engine that answers: installed from Debian's docker.io when
 //      absent, started (detached, in its own session) when installed but stopped;
-//   3. the default runtime image berth/runtime-node:24, built offline.
+//   3. the default runtime image berth/runtime-node:24, built offline;
+//   4. the compiled packages (@berth/client, the CLI), rebuilt only when their sources changed.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
@@ -30,6 +31,7 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildPackages } from "./build-packages.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const dockerSocket = process.env.DOCKER_HOST?.startsWith("unix://")
@@ -336,6 +338,13 @@ try {
   ensureDependencies();
   await ensureEngine();
   await ensureImage();
+  try {
+    const built = buildPackages({ log: say });
+    if (built.length > 0) say(`compiled ${built.join(", ")}`);
+  } catch (err) {
+    // berth itself runs from source; only the packages' own tests need the build, and they say so.
+    say(`could not compile the packages (the server runs without them): ${err.message}`);
+  }
 } catch (err) {
   say(err instanceof SetupError ? err.message : `failed: ${err?.stack ?? err}`);
   process.exit(1);

@@ -16,7 +16,9 @@ export const IGNORE_FILE = ".berthignore";
  * there can bring one back. Git's metadata is never part of a program and
  * can be larger than the code. `node_modules/` is NOT left out: berth runs
  * no install step, so a workload's dependencies travel with its code (add
- * `node_modules/` to `.berthignore` when the code needs none).
+ * `node_modules/` to `.berthignore` when the code needs none). As with
+ * docker's `.dockerignore`, `.berthignore` itself is sent unless it lists
+ * itself.
  */
 export const DEFAULT_IGNORES: readonly string[] = Object.freeze([".git/"]);
 
@@ -35,7 +37,7 @@ export interface CodeFromDirectoryOptions {
 }
 
 /** Code ready for `container:create` or `container:update`: text files, or a tar.gz of everything. */
-export type DirectoryCode = { files: Record<string, string> } | { archive: Uint8Array };
+export type DirectoryCode = { files: Record<string, string> } | { archive: Uint8Array<ArrayBuffer> };
 
 /**
  * Reads a folder into code for `container:create` / `container:update`.
@@ -125,7 +127,7 @@ function textFiles(
   return jsonBytes + SPEC_ALLOWANCE <= limits.maxPayloadBytes ? out : undefined;
 }
 
-function archive(entries: CodeEntry[], limits: CodeLimits): Uint8Array {
+function archive(entries: CodeEntry[], limits: CodeLimits): Uint8Array<ArrayBuffer> {
   if (entries.length > limits.maxCodeFiles) {
     throw codeError(
       `The code has ${entries.length} entries (files, symlinks and empty folders), more than the limit of ${limits.maxCodeFiles}; leave out what the workload does not need with a .berthignore.`,

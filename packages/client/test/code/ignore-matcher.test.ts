@@ -1,0 +1,108 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { IgnoreMatcher } from "../../src/code/ignore-matcher.ts";
+
+/**
+ * Each case: the lines of an ignore file, then the paths to ask about (a
+ * trailing `/` makes a folder). The expected answer is not written here: git
+ * itself gives it (`git check-ignore --no-index`), so the matcher cannot drift
+ * from the real syntax.
+ */
+const CASES: [string, string[], string[]][] = [
+  ["plain name at any depth", ["foo"], ["foo", "a/foo", "a/b/foo/", "foobar", "a/xfoo"]],
+  ["comments and blank lines", ["# foo", "", "   ", "bar"], ["foo", "# foo", "bar"]],
+  ["escaped hash and bang", ["\\#lit", "\\!bang"], ["#lit", "!bang", "lit"]],
+  ["trailing spaces dropped unless escaped", ["foo   ", "bar\\ "], ["foo", "bar ", "bar"]],
+  ["negation re-includes", ["*.log", "!keep.log"], ["a.log", "keep.log", "d/keep.log", "d/a.log"]],
+  ["a later rule wins", ["!a.txt", "*.txt"], ["a.txt", "b.txt"]],
+  ["leading slash anchors", ["/top"], ["top", "a/top", "top/x"]],
+  ["middle slash anchors", ["a/b"], ["a/b", "x/a/b", "a/b/c"]],
+  ["trailing slash: folders only", ["build/"], ["build", "build/", "src/build/", "build/x.js"]],
+  ["anchored folder", ["/out/"], ["out/", "out/x", "src/out/"]],
+  ["star stays within a segment", ["a*z", "d/*"], ["az", "abcz", "a/z", "d/x", "d/x/y", "e/d/x"]],
+  ["question mark", ["?.js"], ["a.js", "ab.js", "d/a.js"]],
+  ["leading double star", ["**/logs"], ["logs", "a/logs", "a/b/logs/", "logs/x"]],
+  [
+    "leading double star with more",
+    ["**/logs/debug.log"],
+    ["logs/debug.log", "a/logs/debug.log", "debug.log"],
+  ],
+  ["trailing double star", ["abc/**"], ["abc", "abc/", "abc/x", "abc/x/y", "z/abc/x"]],
+  ["middle double star", ["a/**/b"], ["a/b", "a/x/b", "a/x/y/b", "a/xb", "c/a/b"]],
+  ["double star not alone is a star", ["a**b", "x/**y"], ["ab", "aXYb", "a/b", "x/y", "x/zy", "x/z/y"]],
+  ["double star alone", ["**", "!keep"], ["a", "a/b", "keep"]],
+  [
+    "brackets",
+    ["[abc].txt", "[!abc].md", "[^x]y", "[a-c]d"],
+    ["a.txt", "d.txt", "a.md", "z.md", "xy", "zy", "bd", "dd"],
+  ],
+  [
+    "bracket with ] first and classes",
+    ["[]]x", "[[:digit:]]n", "[[:upper:]][[:lower:]]"],
+    ["]x", "1n", "an", "Ab", "ab"],
+  ],
+  ["escaped metacharacters", ["\\*star", "q\\?", "\\[b]"], ["*star", "xstar", "q?", "qa", "[b]", "b"]],
+  ["dot files", [".*", "!.berthignore"], [".env", ".berthignore", "a/.hidden", "x.y"]],
+  [
+    "negating inside an ignored folder does not re-include",
+    ["dir/", "!dir/keep"],
+    ["dir/", "dir/keep", "dir/other"],
+  ],
+  ["re-including a folder's contents by pattern", ["dir/*", "!dir/keep"], ["dir/keep", "dir/other"]],
+  ["negated folder-only", ["tmp*", "!tmp/"], ["tmp", "tmp/", "tmpfile", "tmp/x"]],
+  ["trailing slash on a pattern with a slash", ["a/b/"], ["a/b", "a/b/", "a/b/c"]],
+];
+
+describe("IgnoreMatcher", () => {
+  const root = mkdtempSync(join(tmpdir(), "berth-ignore-"));
+  afterAll(() => rm(root, { recursive: true, force: true }), 60_000);
+
+  it.each(CASES)("agrees with git check-ignore on %s", (_what, lines, paths) => {
+    const repo = mkdtempSync(join(root, "case-"));
+    execFileSync("git", ["init", "-q", repo]);
+    writeFileSync(join(repo, ".gitignore"), `${lines.join("\n")}\n`);
+    const asked = paths.map((p) => ({ path: p.endsWith("/") ? p.slice(0, -1) : p, isDir: p.endsWith("/") }));
+    // Make the tree so git knows what is a folder; a folder's contents imply it is one.
+    const dirs = new Set(asked.filter((a) => a.isDir).map((a) => a.path));
+    for (const a of asked) for (let d = dirname(a.path); d !== "."; d = dirname(d)) dirs.add(d);
+    for (const d of dirs) mkdirSync(join(repo, d), { recursive: true });
+    for (const a of asked) if (!dirs.has(a.path)) writeFileSync(join(repo, a.path), "");
+    const byGit = gitIgnored(
+      repo,
+      asked.map((a) => a.path),
+    );
+    const matcher = new IgnoreMatcher(lines);
+    const ours = asked.map((a) => matcher.ignores(a.path, dirs.has(a.path)));
+    const table = (answers: boolean[]) => Object.fromEntries(asked.map((a, i) => [a.path, answers[i]]));
+    expect(table(ours)).toEqual(table(asked.map((a) => byGit.has(a.path))));
+  });
+
+  it("leaves nothing out without rules", () => {
+    expect(new IgnoreMatcher([]).ignores("a/b.js", false)).toBe(false);
+  });
+
+  it("ignores a pattern git can never match instead of throwing", () => {
+    const matcher = new IgnoreMatcher(["[abc", "trail\\"]);
+    expect(matcher.ignores("[abc", false)).toBe(false);
+    expect(matcher.ignores("a", false)).toBe(false);
+  });
+});
+
+/** The paths git leaves out; `-z` keeps odd names intact, `--no-index` judges tracked and untracked alike. */
+function gitIgnored(repo: string, paths: string[]): Set<string> {
+  let out = "";
+  try {
+    out = execFileSync("git", ["-C", repo, "check-ignore", "--no-index", "-z", "--stdin"], {
+      input: paths.map((p) => `${p}\0`).join(""),
+      encoding: "utf8",
+    });
+  } catch (err) {
+    // Exit status 1: none of the paths is ignored.
+    if ((err as { status?: number }).status !== 1) throw err;
+  }
+  return new Set(out.split("\0").filter((p) => p !== ""));
+}
