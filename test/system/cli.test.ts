@@ -235,6 +235,19 @@ describe("the berth CLI, run as a child process against a real berth", () => {
     expect(res.stdout).not.toContain(SECRET);
   });
 
+  it("ends a follow of the logs by itself when the container is stopped, with exit 0", async () => {
+    const logs = startBerth(["logs", "cli-web", "-f", "--tail", "0"], env);
+    try {
+      await logs.waitForOutput("tick from the workload");
+      expect((await runBerth(["stop", "cli-web"], env)).code).toBe(0);
+      const res = await within(15_000, "logs -f ending after a stop", logs.exited);
+      expect(res.code, res.stderr).toBe(0);
+    } finally {
+      logs.child.kill("SIGKILL");
+      await runBerth(["start", "cli-web"], env);
+    }
+  });
+
   it("stops, starts and removes it; then it is gone", async () => {
     const stop = await runBerth(["stop", "cli-web"], env);
     expect(stop.code, stop.stderr).toBe(0);

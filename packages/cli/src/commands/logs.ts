@@ -50,16 +50,33 @@ Examples:
           return;
         }
         const follow = container.followLogs(flags.tail !== undefined ? { tail: flags.tail } : {});
-        await untilInterrupted(
-          () => berth.close(),
-          async () => {
-            for await (const line of follow) print(line);
-          },
-        );
+        // Like `docker logs -f`, the follow ends with the container's output: once it is stopped or
+        // removed, or has exited for good (with a restart policy it comes back, and so do its lines).
+        const stopFollowing = berth.on("container:status_changed", (event) => {
+          if (event.id === container.id && outputEnded(event.to, container.info.restartPolicy))
+            void follow.return?.();
+        });
+        try {
+          await untilInterrupted(
+            () => berth.close(),
+            async () => {
+              for await (const line of follow) print(line);
+            },
+          );
+        } finally {
+          stopFollowing();
+        }
       },
       { longLived: flags.follow === true },
     );
   });
+}
+
+/** Whether a container in state `to` will print no more (until someone starts it again). */
+export function outputEnded(to: string, restartPolicy: string): boolean {
+  return (
+    to === "stopped" || to === "removing" || to === "missing" || (to === "exited" && restartPolicy === "no")
+  );
 }
 
 function printLine(out: Output, line: LogLine, flags: LogsFlags): void {
