@@ -40,7 +40,7 @@ export function startBerth(
   const [node, main] = BERTH_COMMAND;
   // On a terminal: util-linux `script` gives the CLI a pty (stdout and stderr both go to it, so
   // all output arrives as stdout), sized like an ordinary terminal window.
-  const quoted = [node, main, ...args].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
+  const quoted = berthShellCommand(args);
   const [command, argv] = options.terminal
     ? ["script", ["-qec", `stty cols 120 rows 40; ${quoted}`, "/dev/null"]]
     : [node, [main, ...args]];
@@ -99,5 +99,40 @@ export async function runBerth(
     return await within(options.ms ?? 90_000, `berth ${args.join(" ")}`, p.exited);
   } finally {
     if (p.child.exitCode === null) p.child.kill("SIGKILL");
+  }
+}
+
+/** `berth ARGS…` quoted for a shell command line (for pipes). */
+export function berthShellCommand(args: string[]): string {
+  return [...BERTH_COMMAND, ...args].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
+}
+
+/** Runs a shell command line (with `berth` in a pipe, say) to its end and answers its exit code and output. */
+export async function runShell(
+  command: string,
+  env: Record<string, string>,
+  ms = 60_000,
+): Promise<CliResult> {
+  const child = spawn("sh", ["-c", command], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr.on("data", (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const exited = new Promise<CliResult>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  });
+  try {
+    return await within(ms, command, exited);
+  } finally {
+    if (child.exitCode === null) child.kill("SIGKILL");
   }
 }

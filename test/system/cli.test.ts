@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runBerth, startBerth } from "../helpers/berth-cli.ts";
+import { berthShellCommand, runBerth, runShell, startBerth } from "../helpers/berth-cli.ts";
 import { eventually, within } from "../helpers/deadline.ts";
 import { TOKENS, useTestServer } from "../helpers/test-server.ts";
 
@@ -56,6 +56,8 @@ describe("the berth CLI, run as a child process against a real berth", () => {
         "0.5",
         "--restart",
         "on-failure",
+        "--label",
+        "team=web",
       ],
       env,
     );
@@ -83,6 +85,11 @@ describe("the berth CLI, run as a child process against a real berth", () => {
       expect.objectContaining({ name: "cli-web", state: "running", restartPolicy: "on-failure" }),
     ]);
     expect(json.stdout).not.toContain(SECRET);
+
+    const byLabel = await runBerth(["ls", "--label", "team=web", "-q"], env);
+    expect(byLabel.stdout).toBe("cli-web\n");
+    const otherLabel = await runBerth(["ls", "--label", "team=db", "-q"], env);
+    expect(otherLabel.stdout).toBe("");
   });
 
   it("on a terminal: colour and live steps, but no colour with NO_COLOR or --json", async () => {
@@ -159,6 +166,25 @@ describe("the berth CLI, run as a child process against a real berth", () => {
     } finally {
       stats.child.kill("SIGKILL");
     }
+  });
+
+  it("watches the overview of every running container the same way", async () => {
+    const stats = startBerth(["stats", "-w", "--interval", "250ms", "--json"], env);
+    try {
+      await stats.waitForOutput('"name":"cli-web"');
+      stats.child.kill("SIGINT");
+      const res = await within(10_000, "stats -w ending on SIGINT", stats.exited);
+      expect(res.code, res.stderr).toBe(0);
+    } finally {
+      stats.child.kill("SIGKILL");
+    }
+  });
+
+  it("ends quietly when whoever reads its output goes away (a pipe to head)", async () => {
+    const res = await runShell(`${berthShellCommand(["logs", "cli-web", "-f"])} | head -n 1`, env);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toBe("tick from the workload\n");
+    expect(res.stderr).toBe("");
   });
 
   it("follows the activity feed: a restart shows up as it happens, and Ctrl-C exits 0", async () => {
