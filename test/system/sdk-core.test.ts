@@ -8,7 +8,7 @@ import {
   isBerthError,
 } from "../../packages/client/src/index.ts";
 import { eventually } from "../helpers/deadline.ts";
-import { echoCode, TOKENS, useTestServer } from "../helpers/test-server.ts";
+import { echoCode, startTestServer, TOKENS, useTestServer } from "../helpers/test-server.ts";
 
 /** A port where nothing listens: bound, then closed again. */
 async function freePort(): Promise<number> {
@@ -81,6 +81,22 @@ describe("@berth/client: connecting", () => {
       expect(Date.now() - started).toBeLessThan(3_000);
     } finally {
       silent.close();
+    }
+  });
+});
+
+describe("@berth/client: the connection cap", () => {
+  it("rejects a connection over the owner's cap with TOO_MANY_CONNECTIONS, retryable, naming the limit", async () => {
+    const server = await startTestServer({ BERTH_MAX_CONNECTIONS_PER_OWNER: "1" });
+    const first = await connect(server.url, { token: TOKENS.alice });
+    try {
+      const err = await rejection(connect(server.url, { token: TOKENS.alice }));
+      expect(isBerthError(err, "TOO_MANY_CONNECTIONS")).toBe(true);
+      expect(err).toMatchObject({ retryable: true, details: { limit: 1 } });
+      expect(first.state).toBe("connected");
+    } finally {
+      await first.close();
+      await server.close();
     }
   });
 });
@@ -158,6 +174,27 @@ describe("@berth/client: containers", () => {
     } finally {
       await bot.delete();
     }
+  });
+
+  it("fails with TIMEOUT when berth does not answer within timeoutMs, and with ABORTED on its signal", async () => {
+    const late = await rejection(
+      alice.containers.create({ name: "slow-to-answer", code: await echoCode() }, { timeoutMs: 1 }),
+    );
+    expect(isBerthError(late, "TIMEOUT")).toBe(true);
+    expect((late as Error).message).toContain("within 1 ms");
+    const controller = new AbortController();
+    const pending = alice.call("container:list", {}, { signal: controller.signal });
+    controller.abort(new Error("changed my mind"));
+    const aborted = await rejection(pending);
+    expect(isBerthError(aborted, "ABORTED")).toBe(true);
+    expect((aborted as Error).cause).toMatchObject({ message: "changed my mind" });
+    // berth went on with the create the client stopped waiting for.
+    await eventually(20_000, "the create the client gave up on", async () => {
+      const made = await alice.containers.get("slow-to-answer").catch(() => undefined);
+      if (made?.info.state !== "running") return false;
+      await made.delete();
+      return true;
+    });
   });
 
   it("lists every page with for await, and one page with .page()", async () => {

@@ -145,6 +145,8 @@ describe("@berth/client: reconnection", () => {
     const offMessages = ticker.onMessage((data) => messages.push(data));
     await offMessages.ready;
     const stats = ticker.watchStats({ intervalMs: 250 });
+    const late: unknown[] = [];
+    let lateOff: ReturnType<Container["onMessage"]> | undefined;
     const read = async (n: number) => {
       for (let i = 0; i < n; i++) {
         const { value, done } = await within(10_000, "a log line", logs.next());
@@ -156,6 +158,8 @@ describe("@berth/client: reconnection", () => {
     await dropWhile(
       alice,
       async () => {
+        // A listener added while the client is away subscribes once it is back.
+        lateOff = ticker.onMessage((data) => late.push(data));
         // Lines the workload prints while the client is away: at least five more.
         const same = await other.containers.get("ticker");
         const last = numbers.at(-1)!;
@@ -173,7 +177,11 @@ describe("@berth/client: reconnection", () => {
     await ticker.send({ after: "reconnect" });
     await eventually(10_000, "a message after the reconnect", () => messages.length > 0);
     expect(messages).toContainEqual({ echo: { after: "reconnect" } });
+    await within(5_000, "the late listener's subscription", lateOff!.ready);
+    await eventually(10_000, "the message to the late listener", () => late.length > 0);
+    expect(late).toContainEqual({ echo: { after: "reconnect" } });
     offMessages();
+    lateOff!();
     const sample = await within(10_000, "a stats sample after the reconnect", stats.next());
     expect(sample.value?.id).toBe(ticker.id);
     await stats.return();
@@ -219,5 +227,36 @@ describe("@berth/client: a revoked token", () => {
     });
     await (await admin.containers.get(bot.id)).delete();
     await admin.close();
+  });
+
+  it("stops at the refusal of a token revoked while it was away: closed with SESSION_REVOKED, no loop", async () => {
+    writeTokensFile(file, `${base}carol:${CAROL}\n`);
+    await eventually(5_000, "carol's token in force", async () =>
+      connect(server.url, { token: CAROL }).then(
+        (c) => c.close().then(() => true),
+        () => false,
+      ),
+    );
+    const carol = await connect(server.url, { token: CAROL });
+    const states: ConnectionState[] = [];
+    carol.on("connection", (s) => states.push(s));
+    const closed = stateBecomes(carol, "closed");
+    carol.socket.io.reconnection(false);
+    carol.socket.io.engine.close();
+    await eventually(5_000, "the drop", () => carol.state === "reconnecting");
+    writeTokensFile(file, base);
+    await eventually(5_000, "carol's token revoked", async () =>
+      connect(server.url, { token: CAROL }).then(
+        (c) => c.close().then(() => false),
+        () => true,
+      ),
+    );
+    carol.socket.io.reconnection(true);
+    carol.socket.connect();
+    await within(10_000, "the client's close", closed);
+    expect(states).toEqual(["reconnecting", "closed"]);
+    expect(isBerthError(await rejection(carol.call("server:info", {})), "SESSION_REVOKED")).toBe(true);
+    expect(carol.socket.active).toBe(false);
+    await carol.close();
   });
 });

@@ -25,6 +25,8 @@ export type ClientEvents = ServerToClientEvents & {
  * `activity` wrap berth's events; `call` sends any event of the contract
  * as is. Every failure is a BerthError. After a drop it reconnects by
  * itself and brings its subscriptions back (`state` says where it stands);
+ * while it is `reconnecting`, calls — and streams or listeners started
+ * then — fail at once with DISCONNECTED (retryable) rather than wait.
  * `close()` ends it, and every iterator with it.
  *
  * @example
