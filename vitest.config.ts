@@ -5,6 +5,10 @@ import { defineConfig } from "vitest/config";
 // system tests wait on the engine, not on the CPU, and each uses its own
 // berth instance, data directory and labels.
 export default defineConfig({
+  // The workspace packages from their sources (package.json `exports`, condition
+  // "berth-source"), as tsc reads them: a test never runs a stale build.
+  // The rest are Vite's defaults for server code (vite's defaultServerConditions), which a list given here replaces.
+  ssr: { resolve: { conditions: ["berth-source", "module", "node", "development|production"] } },
   test: {
     pool: "forks",
     reporters: ["default", "./test/helpers/summary-reporter.ts"],

@@ -1,0 +1,101 @@
+import type { ContainerSpec } from "@berth/client";
+import { type Command, Option } from "commander";
+import { addJsonOption, contextOf } from "../command-context.ts";
+import { formatMs } from "../output/format.ts";
+import { StepsDisplay } from "../output/steps-display.ts";
+import { parseKeyValue } from "../parse/key-value.ts";
+import { parseCpus } from "../parse/numbers.ts";
+import { parseMemoryMb } from "../parse/size.ts";
+import { readCode } from "../read-code.ts";
+
+interface CreateFlags {
+  code: string;
+  image?: string;
+  env?: Record<string, string>;
+  secretEnv?: Record<string, string>;
+  label?: Record<string, string>;
+  memory?: number;
+  cpus?: number;
+  restart?: "no" | "on-failure" | "always";
+  network?: "none" | "outbound";
+  wait: boolean;
+  start: boolean;
+}
+
+/** `berth create NAME --code DIR`: a container from a folder, started and waited for unless told not to. */
+export function registerCreate(program: Command): void {
+  const cmd = program
+    .command("create")
+    .description("create a container from a folder of code, start it and wait until it is ready")
+    .argument("<name>", "the container's name (lower-case letters, digits, '_', '.', '-')")
+    .requiredOption("--code <dir>", "the folder with the workload's code (honours .berthignore)")
+    .option("--image <image>", "the runtime image (default: the server's)")
+    .option("-e, --env <key=value>", "an environment variable (repeatable)", (v, p) =>
+      parseKeyValue(v, "--env", p as Record<string, string>),
+    )
+    .option(
+      "--secret-env <key=value>",
+      "a secret environment variable, never shown back (repeatable)",
+      (v, p) => parseKeyValue(v, "--secret-env", p as Record<string, string>),
+    )
+    .option("-l, --label <key=value>", "a label (repeatable)", (v, p) =>
+      parseKeyValue(v, "--label", p as Record<string, string>),
+    )
+    .option("-m, --memory <size>", "memory limit, e.g. 128m or 1g", (v) => parseMemoryMb(v, "--memory"))
+    .option("--cpus <n>", "CPU limit in cores, e.g. 0.5", (v) => parseCpus(v, "--cpus"))
+    .addOption(
+      new Option("--restart <policy>", "restart policy").choices(["no", "on-failure", "always"] as const),
+    )
+    .addOption(new Option("--network <mode>", "network access").choices(["none", "outbound"] as const))
+    .option("--no-wait", "do not wait for the workload to be ready")
+    .option("--no-start", "create the container without starting it");
+  addJsonOption(cmd, "the created container as one JSON document");
+  cmd.addHelpText(
+    "after",
+    `
+Examples:
+  $ berth create web --code ./app
+  $ berth create worker --code ./worker -e LOG_LEVEL=debug --secret-env API_KEY=s3cr3t-value \\
+      --memory 256m --cpus 0.5 --restart on-failure`,
+  );
+  cmd.action(async (name: string, _opts: CreateFlags, command: Command) => {
+    const { flags, out, client } = contextOf<CreateFlags>(command);
+    await client(async (berth) => {
+      const spec: ContainerSpec = {
+        name,
+        code: await readCode(berth, flags.code, "--code"),
+        ...(flags.image !== undefined ? { image: flags.image } : {}),
+        ...(flags.env !== undefined ? { env: flags.env } : {}),
+        ...(flags.secretEnv !== undefined ? { secretEnv: flags.secretEnv } : {}),
+        ...(flags.label !== undefined ? { labels: flags.label } : {}),
+        ...(flags.restart !== undefined ? { restartPolicy: flags.restart } : {}),
+        ...(flags.network !== undefined ? { network: flags.network } : {}),
+        ...(flags.memory !== undefined || flags.cpus !== undefined
+          ? {
+              resources: {
+                ...(flags.memory !== undefined ? { memoryMb: flags.memory } : {}),
+                ...(flags.cpus !== undefined ? { cpus: flags.cpus } : {}),
+              },
+            }
+          : {}),
+        start: flags.start,
+        waitReady: flags.start && flags.wait,
+      };
+      const steps = new StepsDisplay(out);
+      let created: Awaited<ReturnType<typeof berth.containers.create>>;
+      try {
+        created = await berth.containers.create(spec, { onProgress: steps.onProgress });
+      } finally {
+        steps.close();
+      }
+      // berth never answers with secret values (ContainerInfo has no env), so the answer is safe to print whole.
+      const info = created.info;
+      if (flags.json) return out.jsonDocument(info);
+      const total =
+        "timings" in info ? ` in ${formatMs((info as { timings: { total: number } }).timings.total)}` : "";
+      out.line(
+        `${out.color.green(info.name)} created (${info.id}): ${info.state}, release ${info.release ?? "-"}${total}`,
+      );
+    });
+  });
+}

@@ -1,0 +1,53 @@
+import type { ContainerInfo } from "@berth/client";
+import type { Command } from "commander";
+import { addJsonOption, contextOf } from "../command-context.ts";
+import { formatAgo, formatTime, formatUptime } from "../output/format.ts";
+
+/** `berth status NAME`: one container in full, as `kubectl describe` shows one object. */
+export function registerStatus(program: Command): void {
+  const cmd = program
+    .command("status")
+    .alias("inspect")
+    .description("show one container: state, health, release, channel")
+    .argument("<name>", "the container's name or id");
+  addJsonOption(cmd, "the container as one JSON document");
+  cmd.addHelpText(
+    "after",
+    `
+Examples:
+  $ berth status web
+  $ berth status web --json | jq .health`,
+  );
+  cmd.action(async (name: string, _opts: object, command: Command) => {
+    const { flags, out, client } = contextOf<object>(command);
+    const info = await client(async (berth) => (await berth.containers.get(name)).status());
+    if (flags.json) return out.jsonDocument(info);
+    for (const [key, value] of describe(info, Date.now())) out.line(`${`${key}:`.padEnd(12)}${value}`);
+  });
+}
+
+/** The lines of `berth status`, as label and value. */
+export function describe(info: ContainerInfo, now: number): [string, string][] {
+  const lines: [string, string][] = [
+    ["Name", info.name],
+    ["ID", info.id],
+    ["State", info.state + (info.exitCode !== undefined ? ` (exit code ${info.exitCode})` : "")],
+    ["Health", info.health],
+    ["Release", info.release === undefined ? "-" : String(info.release)],
+    ["Image", info.image],
+    ["Uptime", formatUptime(info.startedAt, info.state === "running", now)],
+    ["Created", `${formatTime(info.createdAt)} (${formatAgo(info.createdAt, now)})`],
+    ["Restart", info.restartPolicy],
+    ["Network", info.network],
+  ];
+  const labels = Object.entries(info.labels);
+  lines.push(["Labels", labels.length === 0 ? "-" : labels.map(([k, v]) => `${k}=${v}`).join(", ")]);
+  const ch = info.channel;
+  if (ch) {
+    const rtt = ch.rttMs !== undefined ? `, rtt ${ch.rttMs} ms` : "";
+    lines.push(["Channel", ch.connected ? `connected${rtt}` : "not connected"]);
+  } else {
+    lines.push(["Channel", "-"]);
+  }
+  return lines;
+}
