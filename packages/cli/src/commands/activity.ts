@@ -25,7 +25,7 @@ export function registerActivity(program: Command): void {
     .option("-c, --container <name>", "only entries about this container")
     .option(
       "-n, --tail <n>",
-      "how many of the latest entries to show first",
+      "how many of the latest entries to show first (at most 1000)",
       (v) => parseWholeNumber(v, "--tail"),
       20,
     );
@@ -76,27 +76,19 @@ Examples:
   });
 }
 
-/** The newest `count` entries, oldest first (berth pages from the oldest). */
+/** The newest `count` entries (at most a page: 1000), oldest first, in one call. */
 async function latestEntries(
   berth: BerthClient,
   containerId: string | undefined,
   count: number,
 ): Promise<ActivityEntry[]> {
-  let kept: ActivityEntry[] = [];
-  let afterId = 0;
-  for (;;) {
-    const page = await berth.activity.history({
-      afterId,
-      limit: PAGE,
-      ...(containerId !== undefined ? { containerId } : {}),
-    });
-    kept.push(...page.items);
-    if (kept.length > count) kept = kept.slice(-count);
-    const last = page.items.at(-1);
-    if (!page.hasMore || last === undefined) break;
-    afterId = last.id;
-  }
-  return kept.slice(kept.length - count);
+  if (count === 0) return [];
+  const page = await berth.activity.history({
+    newest: true,
+    limit: Math.min(count, PAGE),
+    ...(containerId !== undefined ? { containerId } : {}),
+  });
+  return page.items;
 }
 
 function printEntry(out: Output, e: ActivityEntry): void {

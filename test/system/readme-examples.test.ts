@@ -1,0 +1,38 @@
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { BERTH_COMMAND } from "../helpers/berth-cli.ts";
+import { ok, TOKENS, useTestServer } from "../helpers/test-server.ts";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const run = promisify(execFile);
+
+describe("the README's examples", () => {
+  const server = useTestServer();
+
+  it("shows examples/quickstart.mjs as it is", async () => {
+    const [readme, example] = await Promise.all([
+      readFile(`${root}README.md`, "utf8"),
+      readFile(`${root}examples/quickstart.mjs`, "utf8"),
+    ]);
+    expect(readme).toContain(`\`\`\`js\n${example}\`\`\``);
+  });
+
+  it("runs the SDK quick start against a real berth: create from a folder, a request, an update rolled back", async () => {
+    // As a user runs it from the repository: the compiled @berth/client (BERTH_COMMAND's import compiled it).
+    expect(BERTH_COMMAND[1]).toMatch(/lib\/main\.js$/);
+    const { stdout } = await run(BERTH_COMMAND[0], ["examples/quickstart.mjs"], {
+      cwd: root,
+      env: { PATH: process.env.PATH, BERTH_URL: server.url, BERTH_TOKEN: TOKENS.alice },
+      timeout: 90_000,
+    });
+    const lines = stdout.trim().split("\n");
+    expect(lines[0]).toBe("{ hello: 'berth' }");
+    expect(lines[1]).toMatch(/^rolled back: Release 2 did not come up .*release 1 is running again/);
+    // It deleted what it made.
+    const admin = await server.connect("admin");
+    expect((await ok(admin, "container:list", {})).items).toEqual([]);
+  });
+});
