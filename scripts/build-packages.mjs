@@ -3,8 +3,7 @@
 // @berth/client as ESM and CommonJS, and the CLI as ESM once its sources
 // exist. Each is rebuilt only when its sources changed (see build-package.mjs).
 // Plain JavaScript: set-up runs it on the machine's Node.js 20.
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildPackage } from "./build-package.mjs";
@@ -30,14 +29,15 @@ export function buildPackages({ force = false, log = () => {} } = {}) {
  * would fetch an unrelated package named `berth` from the registry.
  */
 function linkCliBin(cli, log) {
-  const bin = join(root, "node_modules", ".bin", "berth");
-  if (existsSync(bin)) return;
   const main = join(cli, "lib", "main.js");
   if (!existsSync(main)) return;
+  // tsc writes the file without the execute bit, on every build; the link (npm's or ours) runs it directly.
+  chmodSync(main, 0o755);
+  const bin = join(root, "node_modules", ".bin", "berth");
+  if (existsSync(bin)) return;
   mkdirSync(dirname(bin), { recursive: true });
   rmSync(bin, { force: true }); // a dangling link from an earlier layout
   symlinkSync("../@berth/cli/lib/main.js", bin);
-  spawnSync("chmod", ["+x", main]);
   log("linked node_modules/.bin/berth");
 }
 

@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BERTH_COMMAND, runBerth } from "../helpers/berth-cli.ts";
 
@@ -52,6 +53,12 @@ describe("the berth CLI's command line", () => {
     const ls = run(["ls"]);
     expect(ls.status).toBe(1);
     expect(ls.stderr).toContain("error CONNECTION_FAILED: nothing answered at http://127.0.0.1:9");
+  });
+
+  it("is linked as node_modules/.bin/berth and runs from there, as `npx berth` runs it", () => {
+    const bin = fileURLToPath(new URL("../../node_modules/.bin/berth", import.meta.url));
+    const r = spawnSync(bin, ["--version"], { encoding: "utf8", env: { PATH: process.env.PATH, ...env } });
+    expect(r).toMatchObject({ status: 0, stdout: "0.1.0\n" });
   });
 
   it("exits 2 on an unknown flag", async () => {
