@@ -68,10 +68,14 @@ export class LogStream {
       this.tail = 0;
       this.#overlap.clear();
       this.#overlapUntil = Number.NEGATIVE_INFINITY;
+      // What was given before this fetch, apart from what this fetch gives: three identical
+      // lines in one millisecond must not be taken for one line given three times.
+      const givenUntil = this.#lastTs;
+      const givenAtLast = new Map(this.#atLastTs);
       for (const line of lines) {
-        if (line.ts < this.#lastTs) continue;
+        if (line.ts < givenUntil) continue;
         const key = keyOf(line);
-        if (line.ts === this.#lastTs && take(this.#atLastTs, key)) continue;
+        if (line.ts === givenUntil && take(givenAtLast, key)) continue;
         add(this.#overlap, key);
         this.#overlapUntil = Math.max(this.#overlapUntil, line.ts);
         this.#give(line, key);

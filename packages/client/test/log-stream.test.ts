@@ -27,6 +27,12 @@ describe("LogStream", () => {
     expect(await given(stream.queue)).toEqual(["a", "b", "c", "d", "e"]);
   });
 
+  it("gives identical lines of one millisecond in one fetch, every one of them", async () => {
+    const stream = new LogStream(new EventQueue(), 4);
+    await stream.sync(async () => [line(1, "x"), line(2, "x"), line(2, "x"), line(2, "x"), line(2, "b")]);
+    expect(await given(stream.queue)).toEqual(["x", "x", "x", "x", "b"]);
+  });
+
   it("resumes after a drop from its last line without giving a line twice, identical lines included", async () => {
     const stream = new LogStream(new EventQueue());
     await stream.sync(async () => [line(1, "a"), line(2, "same"), line(2, "same")]);
