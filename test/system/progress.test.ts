@@ -22,10 +22,13 @@ describe("progress on long operations", () => {
   const heardElsewhere: ContainerProgressEvent[] = [];
   const healthCheck = { request: { health: true }, expect: { ok: true }, timeoutMs: 2000 };
 
-  /** An `onProgress` that keeps what it is given. */
+  /** An `onProgress` that keeps what it is given in `events`. */
   const track = () => {
     const events: ContainerProgressEvent[] = [];
-    return { events, onProgress: (e: ContainerProgressEvent) => events.push(e) };
+    const onProgress = (e: ContainerProgressEvent) => {
+      events.push(e);
+    };
+    return { events, onProgress };
   };
   /**
    * The steps an operation's `onProgress` was given, as `step:status` — after
@@ -52,7 +55,10 @@ describe("progress on long operations", () => {
 
   it("tells the caller each step of a create, in order, and answers with the same timings", async () => {
     const progress = track();
-    app = await alice.containers.create({ name: "app", code: versioned("v1") }, progress);
+    app = await alice.containers.create(
+      { name: "app", code: versioned("v1") },
+      { onProgress: progress.onProgress },
+    );
     const created = app.info as CreatedContainer;
     id = app.id;
     expect(steps(progress.events)).toEqual(both("validate", "write", "create", "start", "ready"));
@@ -82,7 +88,7 @@ describe("progress on long operations", () => {
 
   it("tells the caller each step of an update, health included", async () => {
     const progress = track();
-    const result = await app.update(versioned("v2"), { healthCheck, ...progress });
+    const result = await app.update(versioned("v2"), { healthCheck, onProgress: progress.onProgress });
     expect(steps(progress.events)).toEqual(
       both("validate", "write", "stop", "switch", "start", "ready", "health"),
     );
@@ -93,7 +99,9 @@ describe("progress on long operations", () => {
   it("reports the step that failed, then the steps that put the previous release back", async () => {
     const progress = track();
     await expect(
-      app.update(versioned("v3", { prelude: "throw new Error('boom');" }), progress),
+      app.update(versioned("v3", { prelude: "throw new Error('boom');" }), {
+        onProgress: progress.onProgress,
+      }),
     ).rejects.toMatchObject({ code: "UPDATE_ROLLED_BACK" });
     expect(steps(progress.events)).toEqual([
       ...both("validate", "write", "stop", "switch", "start"),
@@ -107,19 +115,21 @@ describe("progress on long operations", () => {
 
   it("tells the caller each step of a rollback", async () => {
     const progress = track();
-    await app.rollback({ release: 1, ...progress });
+    await app.rollback({ release: 1, onProgress: progress.onProgress });
     expect(steps(progress.events)).toEqual(both("stop", "switch", "start", "ready"));
   });
 
   it("tells the caller each step of a restart", async () => {
     const progress = track();
-    await app.restart({ timeoutSec: 1, ...progress });
+    await app.restart({ timeoutSec: 1, onProgress: progress.onProgress });
     expect(steps(progress.events)).toEqual(both("stop", "start", "ready"));
   });
 
   it("reports a create that fails at validation as a failed validate step", async () => {
     const progress = track();
-    await expect(alice.containers.create({ name: "app" /* taken */ }, progress)).rejects.toMatchObject({
+    await expect(
+      alice.containers.create({ name: "app" /* taken */ }, { onProgress: progress.onProgress }),
+    ).rejects.toMatchObject({
       code: "NAME_CONFLICT",
     });
     expect(steps(progress.events)).toEqual(["validate:started", "validate:failed"]);
