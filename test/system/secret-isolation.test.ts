@@ -20,6 +20,19 @@ const printPem = `for (const line of process.env.TLS_KEY.split("\\n")) console.l
 const keepRunning = "setInterval(() => {}, 1 << 30);";
 
 const texts = (lines: LogLine[]) => lines.map((l) => l.text);
+/**
+ * The first `count` lines of a container's output, once they are in: output
+ * reaches berth a moment after the workload is ready, so a read right after
+ * the create would race it.
+ */
+async function linesOf(app: Container, count: number): Promise<string[]> {
+  let lines: string[] = [];
+  await eventually(15_000, `${app.name}'s ${count} lines of output`, async () => {
+    lines = texts(await app.logs());
+    return lines.length >= count || JSON.stringify(lines);
+  });
+  return lines;
+}
 /** The one escape sequence the workloads below print. */
 const noEscapes = (text: string) => text.replaceAll("\x1b[0m", "");
 
@@ -54,15 +67,6 @@ describe("each owner's view is redacted with that owner's secrets only", () => {
     const history = await alice.activity.history({ containerId: aliceApp.id });
     feed.stop();
 
-    // Output reaches berth a moment after the workload is ready, so the reads wait for the lines to be in.
-    const linesOf = async (app: Container, count: number) => {
-      let lines: string[] = [];
-      await eventually(15_000, `${app.name}'s ${count} lines of output`, async () => {
-        lines = texts(await app.logs());
-        return lines.length >= count || JSON.stringify(lines);
-      });
-      return lines;
-    };
     expect(await linesOf(bobApp, 2)).toEqual([`guess ${ALICE_SECRET}`, "mine [REDACTED]"]);
     const aliceSees = await linesOf(aliceApp, 1);
     expect(aliceSees).toEqual(["Created with [REDACTED]"]);
@@ -85,7 +89,7 @@ describe("each owner's view is redacted with that owner's secrets only", () => {
         `${printPem} s.on("data", (c) => { if (String(c).includes('"message"')) { ${printPem} } }); ${keepRunning}`,
       ),
     });
-    const logged = texts(await printer.logs());
+    const logged = await linesOf(printer, 6);
     expect(logged).toHaveLength(6);
 
     // On the follow event itself, not printer.followLogs(): the SDK's followLogs({ tail }) drops a
