@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Container } from "../../packages/client/src/index.ts";
+import { eventually } from "../helpers/deadline.ts";
 import { nextActivity } from "../helpers/events.ts";
 import { settled } from "../helpers/settled.ts";
 import { type Client, docker, useTestServer } from "../helpers/test-server.ts";
@@ -111,12 +112,19 @@ describe("code updates with a health-gated restart and automatic rollback", () =
     );
     // Wait until the new release is switched in and its process runs (it spins for 2 s before it
     // connects), then kill it from outside.
-    for (;;) {
-      const target = await readlink(join(server.dataDir, "code", id, "current")).catch(() => "");
-      const running = (await docker.getContainer(`berth-${id}`).inspect()).State.Running;
-      if (target !== "releases/2" && target.startsWith("releases/") && running) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await eventually(
+      15_000,
+      "the new release switched in and running",
+      async () => {
+        const target = await readlink(join(server.dataDir, "code", id, "current")).catch(() => "");
+        const running = (await docker.getContainer(`berth-${id}`).inspect()).State.Running;
+        return (
+          (target !== "releases/2" && target.startsWith("releases/") && running) ||
+          `${target}, running: ${running}`
+        );
+      },
+      20,
+    );
     execFileSync("docker", ["kill", `berth-${id}`]);
     const res = await updating;
     expect(res).toMatchObject({
