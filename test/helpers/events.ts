@@ -1,39 +1,48 @@
 import type { ActivityEntry, StatusChangedEvent } from "#protocol";
-import type { Client } from "./test-server.ts";
+import { BerthClient } from "../../packages/client/src/index.ts";
+import type { Client, RawClient } from "./test-server.ts";
+
+type Pushed = "container:status_changed" | "activity_log";
+type Payload<E extends Pushed> = E extends "activity_log" ? ActivityEntry : StatusChangedEvent;
+
+/** Listens on an SDK client or a bare socket alike; returns the unsubscribe. */
+function listen<E extends Pushed>(client: Client | RawClient, event: E, fn: (e: Payload<E>) => void): () => void {
+  if (client instanceof BerthClient) return client.on(event, fn as never);
+  const raw = client as unknown as { on(e: string, f: unknown): void; off(e: string, f: unknown): void };
+  raw.on(event, fn);
+  return () => raw.off(event, fn);
+}
 
 /** Resolves with the first pushed status change that matches. */
 export function nextStatus(
-  client: Client,
+  client: Client | RawClient,
   match: (e: StatusChangedEvent) => boolean,
 ): Promise<StatusChangedEvent> {
   return new Promise((resolve) => {
-    const listener = (e: StatusChangedEvent) => {
+    const off = listen(client, "container:status_changed", (e) => {
       if (!match(e)) return;
-      client.off("container:status_changed", listener);
+      off();
       resolve(e);
-    };
-    client.on("container:status_changed", listener);
+    });
   });
 }
 
 /** Resolves with the first pushed activity entry that matches. */
-export function nextActivity(client: Client, match: (e: ActivityEntry) => boolean): Promise<ActivityEntry> {
+export function nextActivity(client: Client | RawClient, match: (e: ActivityEntry) => boolean): Promise<ActivityEntry> {
   return new Promise((resolve) => {
-    const listener = (e: ActivityEntry) => {
+    const off = listen(client, "activity_log", (e) => {
       if (!match(e)) return;
-      client.off("activity_log", listener);
+      off();
       resolve(e);
-    };
-    client.on("activity_log", listener);
+    });
   });
 }
 
 /** Collects every pushed activity entry until stopped. */
-export function collectActivity(client: Client): { entries: ActivityEntry[]; stop(): void } {
+export function collectActivity(client: Client | RawClient): { entries: ActivityEntry[]; stop(): void } {
   const entries: ActivityEntry[] = [];
-  const listener = (e: ActivityEntry) => entries.push(e);
-  client.on("activity_log", listener);
-  return { entries, stop: () => client.off("activity_log", listener) };
+  const stop = listen(client, "activity_log", (e) => entries.push(e));
+  return { entries, stop };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { Socket as NetSocket } from "node:net";
-import type { Client } from "./test-server.ts";
+import type { RawClient } from "./test-server.ts";
 
 export const MiB = 1024 * 1024;
 
@@ -12,13 +12,13 @@ export async function floodCode(): Promise<{ files: Record<string, string> }> {
 }
 
 /** The TCP socket under a socket.io-client's websocket: pausing it makes a client that does not read. */
-export function tcpOf(client: Client): NetSocket {
+export function tcpOf(client: RawClient): NetSocket {
   const ws = (client.io.engine as unknown as { transport: { ws?: { _socket?: NetSocket } } }).transport.ws;
   if (!ws?._socket) throw new Error("the client has no websocket");
   return ws._socket;
 }
 
 /** Emits without awaiting the answer (a client that does not read never gets it). */
-export function emitRaw(client: Client, event: string, ...args: unknown[]): void {
+export function emitRaw(client: RawClient, event: string, ...args: unknown[]): void {
   (client as unknown as { emit(e: string, ...a: unknown[]): void }).emit(event, ...args);
 }

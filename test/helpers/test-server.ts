@@ -4,8 +4,22 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import Dockerode from "dockerode";
 import { io, type Socket } from "socket.io-client";
+import {
+  BerthClient,
+  type ConnectOptions,
+  connect as connectClient,
+  isBerthError,
+} from "../../packages/client/src/index.ts";
 import { afterAll, beforeAll } from "vitest";
-import type { AckResponse, ClientEvent, RequestOf, ResultMap, ServerToClientEvents } from "#protocol";
+import type {
+  AckResponse,
+  ClientEvent,
+  ClientToServerEvents,
+  RequestOf,
+  ResultMap,
+  ServerToClientEvents,
+  WireError,
+} from "#protocol";
 import { Berth, type BerthOptions } from "../../src/berth.ts";
 import { loadConfig } from "../../src/config/config.ts";
 import { Redactor } from "../../src/logging/redactor.ts";
@@ -23,7 +37,15 @@ export const TOKENS = {
   admin: "admin-token-0123456789",
 } as const;
 
-export type Client = Socket<ServerToClientEvents>;
+/** A connection made with berth's client SDK, as an application makes one. */
+export type Client = BerthClient;
+/**
+ * A bare Socket.IO connection, for the tests of the wire itself (what berth
+ * does with malformed frames, unknown events, slow readers, recovery).
+ */
+export type RawClient = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+type Who = keyof typeof TOKENS | { token: string };
 
 export interface TestServer {
   berth: Berth;
@@ -31,7 +53,10 @@ export interface TestServer {
   dataDir: string;
   /** Every JSON line berth logged so far. */
   logs(): string;
-  connect(who: keyof typeof TOKENS | { token: string }): Promise<Client>;
+  /** Connects through the client SDK (without reconnecting unless asked), closed with the server. */
+  connect(who: Who, options?: Omit<ConnectOptions, "token">): Promise<Client>;
+  /** Connects a bare Socket.IO socket (WebSocket, no reconnection), closed with the server. */
+  connectRaw(who: Who): Promise<RawClient>;
   /** Stops berth and removes everything it made: engine containers, data directory, key. */
   close(): Promise<void>;
   /**
@@ -109,16 +134,22 @@ export async function startTestServer(
   }
   const port = await berth.start();
   const url = `http://127.0.0.1:${port}`;
-  const clients: Client[] = [];
+  const clients: { close(): unknown }[] = [];
   return {
     berth,
     url,
     dataDir,
     logs: () => logText,
-    async connect(who) {
+    async connect(who, options = {}) {
       const token = typeof who === "string" ? TOKENS[who] : who.token;
-      const client: Client = io(url, { auth: { token }, transports: ["websocket"], reconnection: false });
+      const client = await connectClient(url, { token, reconnect: false, ...options });
       clients.push(client);
+      return client;
+    },
+    async connectRaw(who) {
+      const token = typeof who === "string" ? TOKENS[who] : who.token;
+      const client: RawClient = io(url, { auth: { token }, transports: ["websocket"], reconnection: false });
+      clients.push({ close: () => client.disconnect() });
       await new Promise<void>((resolve, reject) => {
         client.once("connect", resolve);
         client.once("connect_error", reject);
@@ -126,14 +157,14 @@ export async function startTestServer(
       return client;
     },
     async close() {
-      for (const c of clients) c.disconnect();
+      for (const c of clients) c.close();
       await berth.close();
       await removeInstance(berth.instanceId);
       await rm(dataDir, { recursive: true, force: true });
       if (keyFile) await rm(keyFile, { force: true });
     },
     async stop() {
-      for (const c of clients) c.disconnect();
+      for (const c of clients) c.close();
       await berth.close();
       // With a data directory of the test's own, the helper's spare one goes; the test's stays, with its key.
       if (env.BERTH_DATA_DIR) await rm(dataDir, { recursive: true, force: true });
@@ -172,7 +203,8 @@ export function useTestServer(
       return started().dataDir;
     },
     logs: () => started().logs(),
-    connect: (who) => started().connect(who),
+    connect: (who, options) => started().connect(who, options),
+    connectRaw: (who) => started().connectRaw(who),
     close: () => started().close(),
     stop: () => started().stop(),
   };
@@ -215,13 +247,27 @@ async function removeEgressRules(instanceId: string): Promise<void> {
   await firewall.sweep(new Set()).catch(() => {});
 }
 
-/** Emits a contract event and resolves with its acknowledgement. */
-export function call<E extends ClientEvent>(
-  client: Client,
+/**
+ * Sends a contract event and resolves with its acknowledgement — through the
+ * client SDK's `call` for a Client (berth's error, or a client code such as
+ * TIMEOUT, as `{ ok: false, error }`), or as the bare `emitWithAck` for a
+ * RawClient. For the tests that look at refusals; `ok` for the rest.
+ */
+export async function call<E extends ClientEvent>(
+  client: Client | RawClient,
   event: E,
   payload: RequestOf<E> | unknown,
   timeoutMs = 60_000,
 ): Promise<AckResponse<ResultMap[E]>> {
+  if (client instanceof BerthClient) {
+    try {
+      return { ok: true, data: await client.call(event, payload as RequestOf<E>, { timeoutMs }) };
+    } catch (err) {
+      if (!isBerthError(err)) throw err;
+      const { code, category, message, retryable, details } = err;
+      return { ok: false, error: { code, category, message, retryable, ...(details ? { details } : {}) } as WireError };
+    }
+  }
   return (
     client.timeout(timeoutMs) as unknown as {
       emitWithAck(e: string, p: unknown): Promise<AckResponse<ResultMap[E]>>;
@@ -231,7 +277,7 @@ export function call<E extends ClientEvent>(
 
 /** Like `call`, but throws unless the answer is ok; returns its data. */
 export async function ok<E extends ClientEvent>(
-  client: Client,
+  client: Client | RawClient,
   event: E,
   payload: RequestOf<E>,
 ): Promise<ResultMap[E]> {

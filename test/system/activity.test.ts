@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ActivityEntry } from "#protocol";
 import { collectActivity, nextActivity } from "../helpers/events.ts";
-import { type Client, call, echoCode, ok, useTestServer } from "../helpers/test-server.ts";
+import { type Client, echoCode, useTestServer } from "../helpers/test-server.ts";
 
 describe("activity feed", () => {
   const server = useTestServer();
@@ -16,9 +16,9 @@ describe("activity feed", () => {
     const aliceFeed = collectActivity(alice);
     const bobFeed = collectActivity(bob);
     const deleted = nextActivity(alice, (e) => e.action === "container.deleted");
-    const c = await ok(alice, "container:create", { name: "weather-bot", code: await echoCode() });
-    await ok(alice, "container:stop", { id: c.id });
-    await ok(alice, "container:delete", { id: c.id });
+    const c = await alice.containers.create({ name: "weather-bot", code: await echoCode() });
+    await c.stop();
+    await c.delete();
     await deleted;
     aliceFeed.stop();
     bobFeed.stop();
@@ -34,21 +34,19 @@ describe("activity feed", () => {
     }
     expect(bobFeed.entries).toEqual([]);
     // Entries outlive the container they tell of.
-    const history = await ok(alice, "activity:history", { containerId: c.id });
+    const history = await alice.activity.history({ containerId: c.id });
     expect(history.items.map((e) => e.id)).toEqual(aliceFeed.entries.map((e) => e.id));
-    expect((await ok(bob, "activity:history", { containerId: c.id })).items).toEqual([]);
+    expect((await bob.activity.history({ containerId: c.id })).items).toEqual([]);
   });
 
   it("explains a workload that fails to start, without internal details", async () => {
     const told = nextActivity(alice, (e) => e.containerName === "broken");
-    const res = await call(alice, "container:create", {
-      name: "broken",
-      code: { files: { "index.js": "throw new Error('boom at /srv/secret/path')" } },
-    });
-    expect(res).toMatchObject({
-      ok: false,
-      error: { code: "NOT_READY", details: { cause: "exited", exitCode: 1 } },
-    });
+    await expect(
+      alice.containers.create({
+        name: "broken",
+        code: { files: { "index.js": "throw new Error('boom at /srv/secret/path')" } },
+      }),
+    ).rejects.toMatchObject({ code: "NOT_READY", details: { cause: "exited", exitCode: 1 } });
     const entry = await told;
     expect(entry).toMatchObject({
       level: "error",
@@ -62,9 +60,9 @@ describe("activity feed", () => {
   });
 
   it("lets a client that was away catch up on exactly the 1,000 entries it missed, in order", async () => {
-    const before = await ok(bob, "activity:history", {});
+    const before = await bob.activity.history();
     const lastSeen = before.items.at(-1)?.id ?? 0;
-    bob.disconnect();
+    await bob.close();
     for (let i = 0; i < 1000; i++) {
       server.berth.activity.record({
         owner: "bob",
@@ -84,7 +82,7 @@ describe("activity feed", () => {
     const caught: ActivityEntry[] = [];
     let afterId = lastSeen;
     for (;;) {
-      const page = await ok(bob, "activity:history", { afterId, limit: 300 });
+      const page = await bob.activity.history({ afterId, limit: 300 });
       caught.push(...page.items);
       afterId = page.items.at(-1)?.id ?? afterId;
       if (!page.hasMore) break;

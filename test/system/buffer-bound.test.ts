@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../helpers/deadline.ts";
 import { emitRaw, floodCode, MiB, tcpOf } from "../helpers/slow-client.ts";
-import { type Client, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { type RawClient, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
 
 describe("a client that stays over its bound", () => {
   let server: TestServer;
-  let alice: Client;
+  let alice: RawClient;
   let id: string;
 
   beforeAll(async () => {
@@ -14,7 +14,7 @@ describe("a client that stays over its bound", () => {
       BERTH_CLIENT_BUFFER_MAX_BYTES: String(2 * MiB),
       BERTH_CLIENT_BUFFER_GRACE_MS: "1500",
     });
-    alice = await server.connect("alice");
+    alice = await server.connectRaw("alice");
     id = (await ok(alice, "container:create", { name: "echo", code: await floodCode() })).id;
   });
   afterAll(async () => {
@@ -22,8 +22,8 @@ describe("a client that stays over its bound", () => {
   });
 
   it("is disconnected after the grace period, with the reason in the system log; others are not", async () => {
-    const stuck = await server.connect("alice");
-    const bob = await server.connect("bob");
+    const stuck = await server.connectRaw("alice");
+    const bob = await server.connectRaw("bob");
     const stuckId = stuck.id!;
     tcpOf(stuck).pause();
     // Answers are never dropped: ask for 64 KiB ones until berth holds more than the bound for it.
@@ -68,7 +68,7 @@ describe("a client that stays over its bound", () => {
   }, 60_000);
 
   it("is disconnected at once when it reaches twice the bound", async () => {
-    const stuck = await server.connect("alice");
+    const stuck = await server.connectRaw("alice");
     const stuckId = stuck.id!;
     tcpOf(stuck).pause();
     const data = { pad: "z".repeat(512 * 1024) };

@@ -1,13 +1,13 @@
 import { io } from "socket.io-client";
 import { describe, expect, it } from "vitest";
 import { eventually } from "../helpers/deadline.ts";
-import { type Client, TOKENS, useTestServer } from "../helpers/test-server.ts";
+import { type RawClient, TOKENS, useTestServer } from "../helpers/test-server.ts";
 
 type ConnectError = Error & { data?: { code?: string; details?: unknown }; description?: unknown };
 
 /** Connects from `localAddress` (any of 127.0.0.0/8 reaches a server on 127.0.0.1); resolves with the client or the error. */
-function connectFrom(url: string, token: string, localAddress = "127.0.0.1"): Promise<Client | ConnectError> {
-  const client: Client = io(url, {
+function connectFrom(url: string, token: string, localAddress = "127.0.0.1"): Promise<RawClient | ConnectError> {
+  const client: RawClient = io(url, {
     auth: { token },
     transports: ["websocket"],
     reconnection: false,
@@ -22,7 +22,7 @@ function connectFrom(url: string, token: string, localAddress = "127.0.0.1"): Pr
   });
 }
 
-const isClient = (x: Client | ConnectError): x is Client => !(x instanceof Error);
+const isClient = (x: RawClient | ConnectError): x is RawClient => !(x instanceof Error);
 
 describe("connections per owner (BERTH_MAX_CONNECTIONS_PER_OWNER)", () => {
   const server = useTestServer({ BERTH_MAX_CONNECTIONS_PER_OWNER: "3" });
@@ -60,7 +60,7 @@ describe("handshakes per remote address (BERTH_HANDSHAKES_PER_MINUTE)", () => {
   const server = useTestServer({ BERTH_HANDSHAKES_PER_MINUTE: "5" });
 
   it("refuses a flood of handshakes from one address before authentication, while another address connects", async () => {
-    const flood: Array<Client | ConnectError> = [];
+    const flood: Array<RawClient | ConnectError> = [];
     for (let i = 0; i < 8; i++) flood.push(await connectFrom(server.url, "not-a-valid-token", "127.0.0.2"));
     // The first five reach the token check; the rest are refused before it, at the HTTP upgrade.
     expect(flood.slice(0, 5).map((e) => (isClient(e) ? "connected" : e.data?.code))).toEqual(

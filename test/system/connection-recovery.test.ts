@@ -2,19 +2,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ContainerMessageEvent } from "#protocol";
 import { eventually, within } from "../helpers/deadline.ts";
 import { floodCode } from "../helpers/slow-client.ts";
-import { type Client, ok, startTestServer, type TestServer, TOKENS } from "../helpers/test-server.ts";
+import { type RawClient, ok, startTestServer, type TestServer, TOKENS } from "../helpers/test-server.ts";
 
 describe("connection-state recovery", () => {
   let server: TestServer;
-  let alice: Client;
-  let bob: Client;
+  let alice: RawClient;
+  let bob: RawClient;
   let floodId: string;
   let otherId: string;
   let bobsId: string;
 
   beforeAll(async () => {
     server = await startTestServer();
-    [alice, bob] = await Promise.all([server.connect("alice"), server.connect("bob")]);
+    [alice, bob] = await Promise.all([server.connectRaw("alice"), server.connectRaw("bob")]);
     const code = await floodCode();
     [floodId, otherId, bobsId] = await Promise.all([
       ok(alice, "container:create", { name: "flood", code }).then((c) => c.id),
@@ -24,9 +24,9 @@ describe("connection-state recovery", () => {
   });
 
   /** A client that does not reconnect by itself, so that the test says when it comes back. */
-  async function recoverable(token: string): Promise<Client> {
+  async function recoverable(token: string): Promise<RawClient> {
     const { io } = await import("socket.io-client");
-    const client: Client = io(server.url, {
+    const client: RawClient = io(server.url, {
       auth: { token },
       transports: ["websocket"],
       reconnection: false,
@@ -39,7 +39,7 @@ describe("connection-state recovery", () => {
   }
 
   /** Drops the client's transport (as a network would; berth keeps the session) and waits until berth has seen it go. */
-  async function drop(client: Client): Promise<void> {
+  async function drop(client: RawClient): Promise<void> {
     const id = client.id!;
     client.io.engine.close();
     await eventually(

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, within } from "../helpers/deadline.ts";
 import { rawSocket } from "../helpers/raw-engine.ts";
 import { emitRaw } from "../helpers/slow-client.ts";
-import { type Client, call, ok, startTestServer, type TestServer, TOKENS } from "../helpers/test-server.ts";
+import { type RawClient, call, ok, startTestServer, type TestServer, TOKENS } from "../helpers/test-server.ts";
 
 /** The log lines of one connection's handling of `event` that say it is over (answered or failed). */
 function outcomes(server: TestServer, connection: string, event: string): { msg: string; code?: string }[] {
@@ -18,14 +18,14 @@ function outcomes(server: TestServer, connection: string, event: string): { msg:
 
 describe("nothing a connection started outlives it", () => {
   let server: TestServer;
-  let bob: Client;
+  let bob: RawClient;
   let aliceId: string;
   let bobId: string;
 
   beforeAll(async () => {
     server = await startTestServer({ BERTH_MAX_REQUESTS_IN_FLIGHT: "200" });
-    const alice = await server.connect("alice");
-    bob = await server.connect("bob");
+    const alice = await server.connectRaw("alice");
+    bob = await server.connectRaw("bob");
     const code = {
       files: {
         "index.js": await readFile(new URL("../fixtures/workloads/channel.js", import.meta.url), "utf8"),
@@ -45,7 +45,7 @@ describe("nothing a connection started outlives it", () => {
     await ok(bob, "container:follow_logs", { id: bobId, tail: 0 });
     expect(server.berth.activeSubscriptions).toBe(1);
     for (let i = 0; i < 5; i++) {
-      const gone = await server.connect("alice");
+      const gone = await server.connectRaw("alice");
       const connection = gone.id!;
       // The follow waits on the engine. Events are handled in order, so once the list (answered without
       // the engine) comes back the follow has started; the DISCONNECT then reaches berth before the engine answers.
@@ -72,7 +72,7 @@ describe("nothing a connection started outlives it", () => {
       const status = server.berth.channel.status(id);
       return status.inFlight ?? -1;
     };
-    const gone = await server.connect("alice");
+    const gone = await server.connectRaw("alice");
     for (let i = 0; i < 100; i++) {
       emitRaw(gone, "container:request", { id: aliceId, data: { never: true }, timeoutMs: 60_000 }, () => {});
     }

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { AckResponse, ContainerMessageEvent } from "#protocol";
 import { within } from "../helpers/deadline.ts";
-import { type Client, call, echoCode, ok, useTestServer } from "../helpers/test-server.ts";
+import { type RawClient, call, echoCode, ok, useTestServer } from "../helpers/test-server.ts";
 
 /** Arrays nested `levels` deep, built without recursion. */
 function nested(levels: number): unknown {
@@ -25,7 +25,7 @@ let rawAckId = 1_000_000;
  * own encoder cannot be used: it walks the payload recursively too (hasBinary,
  * JSON.stringify) and overflows the test's stack first.
  */
-function rawCall(client: Client, event: string, payloadJson: string): Promise<AckResponse<unknown>> {
+function rawCall(client: RawClient, event: string, payloadJson: string): Promise<AckResponse<unknown>> {
   const id = rawAckId++;
   const engine = (client.io as unknown as { engine: RawEngine }).engine;
   return new Promise((resolve) => {
@@ -47,12 +47,12 @@ interface RawEngine {
 
 describe("JSON nested too deep", () => {
   const server = useTestServer();
-  let alice: Client;
-  let bob: Client;
+  let alice: RawClient;
+  let bob: RawClient;
   let echo: string;
 
   beforeAll(async () => {
-    [alice, bob] = await Promise.all([server.connect("alice"), server.connect("bob")]);
+    [alice, bob] = await Promise.all([server.connectRaw("alice"), server.connectRaw("bob")]);
     echo = (await ok(alice, "container:create", { name: "deep-echo", code: await echoCode() })).id;
   });
 
@@ -113,7 +113,7 @@ describe("JSON nested too deep", () => {
   it("closes only the sender's connection for a deep binary event, which Socket.IO's parser rebuilds recursively", async () => {
     // Found while looking for the same bug elsewhere: the overflow happens inside Socket.IO's decoder,
     // before berth sees the event; Socket.IO then closes that one connection, and berth goes on.
-    const mallory = await server.connect("alice");
+    const mallory = await server.connectRaw("alice");
     const closed = new Promise((resolve) => mallory.once("disconnect", resolve));
     const engine = (mallory.io as unknown as { engine: RawEngine & { write(data: Buffer): void } }).engine;
     const placeholder = '{"_placeholder":true,"num":0}';

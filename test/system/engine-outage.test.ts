@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from "vitest";
 import type { AckResponse } from "#protocol";
+import type { Container } from "../../packages/client/src/index.ts";
 import { managedLabels } from "../../src/containers/container-config.ts";
 import { newContainerId } from "../../src/containers/container-id.ts";
 import { eventually, within } from "../helpers/deadline.ts";
@@ -7,7 +8,8 @@ import { nextActivity, nextStatus } from "../helpers/events.ts";
 import { agreeing, holdings, removeInstanceFrom } from "../helpers/instance-holdings.ts";
 import { NEEDS_ROOT } from "../helpers/needs-root.ts";
 import { type PrivateEngine, startPrivateEngine } from "../helpers/private-engine.ts";
-import { type Client, call, echoCode, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { settled } from "../helpers/settled.ts";
+import { type Client, echoCode, startTestServer, type TestServer } from "../helpers/test-server.ts";
 
 /**
  * The engine goes away under a running berth and comes back. Always against
@@ -31,7 +33,7 @@ describe.skipIf(NEEDS_ROOT)("when the Docker engine goes away and comes back", (
   let server: TestServer;
   let alice: Client;
   let reader: Client;
-  let steadyId: string;
+  let steady: Container;
   let steadyExited: Promise<unknown>;
 
   beforeAll(async () => {
@@ -51,14 +53,13 @@ describe.skipIf(NEEDS_ROOT)("when the Docker engine goes away and comes back", (
   });
 
   it("while it is down: answers from its own view, fails fast with DOCKER_UNAVAILABLE, and says so on /healthz and in the feed", async () => {
-    const steady = await ok(alice, "container:create", { name: "steady", code: await echoCode() });
-    expect(steady.state).toBe("running");
-    steadyId = steady.id;
+    steady = await alice.containers.create({ name: "steady", code: await echoCode() });
+    expect(steady.info.state).toBe("running");
     steadyExited = nextStatus(alice, (e) => e.id === steady.id && e.to === "exited");
     const told = nextActivity(alice, (e) => e.action === "engine.unavailable");
 
     // Clients go on working while the engine shuts down under them.
-    const reads = keepReading(reader, steady.id);
+    const reads = keepReading(reader, await reader.containers.get(steady.id));
     const churn = keepChurning(alice);
     await engine.stop();
     const unavailable = await within(NOTICE_MS, "the engine.unavailable activity entry", told);
@@ -82,11 +83,11 @@ describe.skipIf(NEEDS_ROOT)("when the Docker engine goes away and comes back", (
     const body = (await health.json()) as { status: string; reason: unknown };
     expect(body).toMatchObject({ status: "degraded", reason: expect.stringMatching(/\S/) });
 
-    for (const [op, attempt] of Object.entries({
+    for (const [op, attempt] of Object.entries<() => Promise<Answer>>({
       create: () =>
-        call(alice, "container:create", { name: "during-outage", code: { files: { "index.js": "" } } }),
+        settled(alice.containers.create({ name: "during-outage", code: { files: { "index.js": "" } } })),
       // Asked of the engine whatever berth believes: the workload may have exited unseen.
-      start: () => call(alice, "container:start", { id: steady.id }),
+      start: () => settled(steady.start()),
     })) {
       const { res, ms } = await timed(attempt);
       expect(res, op).toMatchObject({
@@ -98,24 +99,24 @@ describe.skipIf(NEEDS_ROOT)("when the Docker engine goes away and comes back", (
 
     // berth's own view. dockerd stops its containers while it shuts down; berth hears the exit but can
     // confirm it only if an inspect still gets through — a race, so either view is honest.
-    const status = await timed(() => call(alice, "container:status", { id: steady.id }));
+    const status = await timed(() => settled(steady.status()));
     expect(status.ms).toBeLessThan(FAIL_FAST_MS);
     if (!status.res.ok) throw new Error(`container:status failed: ${JSON.stringify(status.res.error)}`);
     const seen = status.res.data.state;
     expect(["running", "exited"]).toContain(seen);
-    const list = await ok(alice, "container:list", {});
+    const list = await alice.containers.list().page();
     expect(list.items.find((c) => c.id === steady.id)?.state).toBe(seen);
     expect(list.items.map((c) => c.name)).not.toContain("during-outage");
 
     // Stopping what berth believes runs needs the engine; what it saw exit is already stopped.
-    const stop = await timed(() => call(alice, "container:stop", { id: steady.id }));
+    const stop = await timed(() => settled(steady.stop()));
     expect(stop.ms, `stop answered in ${Math.round(stop.ms)} ms`).toBeLessThan(FAIL_FAST_MS);
     expect(stop.res).toMatchObject(
       seen === "running"
         ? { ok: false, error: { code: "DOCKER_UNAVAILABLE", category: "docker", retryable: true } }
         : { ok: true, data: { state: "exited" } },
     );
-    expect(alice.connected).toBe(true);
+    expect(alice.state).toBe("connected");
   });
 
   it("once it is back: healthy again without a restart, tells the feed, re-syncs states, and works again", async () => {
@@ -131,9 +132,9 @@ describe.skipIf(NEEDS_ROOT)("when the Docker engine goes away and comes back", (
     // dockerd without live-restore stopped the container as it went (the echo workload exits 0 on
     // SIGTERM): berth now reports what the engine says.
     await within(NOTICE_MS, "steady reported exited", steadyExited);
-    const truth = await engine.docker.getContainer(`berth-${steadyId}`).inspect();
+    const truth = await engine.docker.getContainer(`berth-${steady.id}`).inspect();
     expect(truth.State).toMatchObject({ Status: "exited", ExitCode: 0 });
-    expect(await ok(alice, "container:status", { id: steadyId })).toMatchObject({
+    expect(await steady.status()).toMatchObject({
       state: "exited",
       exitCode: 0,
     });
@@ -145,12 +146,12 @@ describe.skipIf(NEEDS_ROOT)("when the Docker engine goes away and comes back", (
       return JSON.stringify(now) === JSON.stringify(agreeing(now.rows)) || JSON.stringify(now);
     });
 
-    const after = await ok(alice, "container:create", { name: "after-outage", code: await echoCode() });
-    expect(after.state).toBe("running");
-    expect(await ok(alice, "container:start", { id: steadyId })).toMatchObject({ state: "running" });
-    const { items } = await ok(alice, "container:list", { limit: 500 });
+    const after = await alice.containers.create({ name: "after-outage", code: await echoCode() });
+    expect(after.info.state).toBe("running");
+    expect(await steady.start()).toMatchObject({ state: "running" });
+    const { items } = await alice.containers.list().page({ limit: 500 });
     for (const c of items) {
-      expect(await ok(alice, "container:delete", { id: c.id })).toMatchObject({ deleted: true });
+      expect(await (await alice.containers.get(c.id)).delete()).toMatchObject({ deleted: true });
     }
     expect(await holdings(server, alice, engine.docker)).toEqual(agreeing([]));
   });
@@ -199,13 +200,13 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ res: T; ms: number }> {
 }
 
 /** Reads a container's status and the list in a loop until stopped: what dashboards do all day. */
-function keepReading(client: Client, id: string): { stop(): Promise<Answer[]> } {
+function keepReading(client: Client, bot: Container): { stop(): Promise<Answer[]> } {
   const answers: Answer[] = [];
   let running = true;
   const loop = (async () => {
     while (running) {
-      answers.push(await call(client, "container:status", { id }, 10_000));
-      answers.push(await call(client, "container:list", {}, 10_000));
+      answers.push(await settled(bot.status({ timeoutMs: 10_000 })));
+      answers.push(await settled(client.containers.list().page({ timeoutMs: 10_000 })));
     }
   })();
   return {
@@ -229,9 +230,9 @@ function keepChurning(client: Client): { stop(): Promise<Answer[]> } {
   const loop = (async () => {
     const code = await echoCode();
     for (let i = 0; running; i++) {
-      const created = await call(client, "container:create", { name: `churn-${i}`, code, start: false });
+      const created = await settled(client.containers.create({ name: `churn-${i}`, code, start: false }));
       answers.push(created);
-      if (created.ok) answers.push(await call(client, "container:delete", { id: `churn-${i}` }));
+      if (created.ok) answers.push(await settled(created.data.delete()));
     }
   })();
   return {

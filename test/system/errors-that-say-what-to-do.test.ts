@@ -1,12 +1,25 @@
 import { io } from "socket.io-client";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { HealthChangedEvent, WireError } from "#protocol";
-import { type Client, call, docker, echoCode, ok, useTestServer } from "../helpers/test-server.ts";
+import { connect } from "../../packages/client/src/index.ts";
+import { refused } from "../helpers/refused.ts";
+import {
+  type Client,
+  call,
+  docker,
+  echoCode,
+  type RawClient,
+  useTestServer,
+} from "../helpers/test-server.ts";
 import { versioned } from "../helpers/versioned.ts";
 
-/** Emits any event name with an acknowledgement, as a client with a typo in it would. */
+/**
+ * Emits any event name with an acknowledgement, as a client with a typo in it
+ * would — on a bare socket: the SDK's typed `call` cannot send a name that is
+ * not in the contract.
+ */
 function emitRaw(
-  client: Client,
+  client: RawClient,
   event: string,
   payload: unknown,
 ): Promise<{ ok: boolean; error?: WireError }> {
@@ -32,9 +45,10 @@ describe("errors that say what to do", () => {
     bob = await server.connect("bob");
   });
 
+  // What berth answers to an event name outside the contract: a wire test, on bare sockets.
   describe("an unknown event sent with an acknowledgement", () => {
     it("is answered at once with UNKNOWN_EVENT naming the nearest events", async () => {
-      const res = await emitRaw(alice, "container:creat", { name: "x" });
+      const res = await emitRaw(await server.connectRaw("alice"), "container:creat", { name: "x" });
       expect(res).toMatchObject({
         ok: false,
         error: {
@@ -53,31 +67,28 @@ describe("errors that say what to do", () => {
     });
 
     it("looks at the first 64 characters of a huge name only, and answers every owner alike", async () => {
+      const rawBob = await server.connectRaw("bob");
       const started = performance.now();
-      const res = await emitRaw(bob, `containers:watch_stat${"s".repeat(200_000)}`, {});
+      const res = await emitRaw(rawBob, `containers:watch_stat${"s".repeat(200_000)}`, {});
       expect(performance.now() - started).toBeLessThan(2_000);
       expect(res.error?.code).toBe("UNKNOWN_EVENT");
       expect(String(res.error?.details?.event)).toHaveLength(64);
       expect(res.error?.details?.suggestions).toContain("containers:watch_stats");
       expect(res.error?.message.length).toBeLessThan(400);
       // Known events are untouched by the catch-all: answered by their own handler, once.
-      expect(await ok(bob, "container:list", {})).toMatchObject({ items: [] });
+      expect(await call(rawBob, "container:list", {})).toMatchObject({ ok: true, data: { items: [] } });
+      expect(await bob.containers.list().page()).toMatchObject({ items: [] });
     });
   });
 
   it("lists the allowed images when an image is not allowed", async () => {
-    const res = await call(alice, "container:create", { name: "x", image: "alpine:latest" });
-    expect(res).toMatchObject({
-      ok: false,
-      error: {
-        code: "VALIDATION_FAILED",
-        details: { field: "image", allowedImages: ["berth/runtime-node:24", MISSING_IMAGE] },
-      },
+    const err = await refused(alice.containers.create({ name: "x", image: "alpine:latest" }));
+    expect(err).toMatchObject({
+      code: "VALIDATION_FAILED",
+      details: { field: "image", allowedImages: ["berth/runtime-node:24", MISSING_IMAGE] },
     });
-    if (!res.ok) {
-      expect(res.error.message).toContain("'alpine:latest' is not allowed");
-      expect(res.error.message).toContain(`use one of: berth/runtime-node:24, ${MISSING_IMAGE}`);
-    }
+    expect(err.message).toContain("'alpine:latest' is not allowed");
+    expect(err.message).toContain(`use one of: berth/runtime-node:24, ${MISSING_IMAGE}`);
   });
 
   it.each([
@@ -98,33 +109,29 @@ describe("errors that say what to do", () => {
       "'com.docker.'",
     ],
   ])("names the key and the reserved prefix in %s", async (_what, fields, path, key, prefix) => {
-    const res = await call(alice, "container:create", { name: "reserved", ...fields });
-    expect(res.ok).toBe(false);
-    if (res.ok) return;
-    expect(res.error.code).toBe("VALIDATION_FAILED");
-    expect(res.error.message).not.toContain("Invalid key in record");
-    expect(res.error.message).toContain(`the key '${key}' is not allowed`);
-    expect(res.error.message).toContain(`prefix ${prefix} is reserved`);
-    const issues = res.error.details?.issues as Array<{ path: string; message: string }>;
+    const err = await refused(alice.containers.create({ name: "reserved", ...fields }));
+    expect(err.code).toBe("VALIDATION_FAILED");
+    expect(err.message).not.toContain("Invalid key in record");
+    expect(err.message).toContain(`the key '${key}' is not allowed`);
+    expect(err.message).toContain(`prefix ${prefix} is reserved`);
+    const issues = err.details?.issues as Array<{ path: string; message: string }>;
     expect(issues[0]?.path).toBe(path);
     expect(issues[0]?.message).toContain("is reserved");
-    expect(res.error.message).not.toContain("long-enough-secret");
+    expect(err.message).not.toContain("long-enough-secret");
   });
 
   describe("an allowed image that the engine does not have", () => {
     it("is answered IMAGE_NOT_FOUND naming the image, with nothing made", async () => {
-      const res = await call(alice, "container:create", {
-        name: "needs-missing",
-        image: MISSING_IMAGE,
-        command: ["true"],
+      const err = await refused(
+        alice.containers.create({ name: "needs-missing", image: MISSING_IMAGE, command: ["true"] }),
+      );
+      expect(err).toMatchObject({
+        code: "IMAGE_NOT_FOUND",
+        category: "docker",
+        details: { image: MISSING_IMAGE },
       });
-      expect(res).toMatchObject({
-        ok: false,
-        error: { code: "IMAGE_NOT_FOUND", category: "docker", details: { image: MISSING_IMAGE } },
-      });
-      if (!res.ok)
-        expect(res.error.message).toContain(`'${MISSING_IMAGE}' is allowed on this server but not present`);
-      expect((await ok(alice, "container:list", {})).items).toEqual([]);
+      expect(err.message).toContain(`'${MISSING_IMAGE}' is allowed on this server but not present`);
+      expect((await alice.containers.list().page()).items).toEqual([]);
       const engine = await docker.listContainers({
         all: true,
         filters: { label: [`berth.instance=${server.berth.instanceId}`] },
@@ -147,106 +154,102 @@ describe("errors that say what to do", () => {
 
   describe("code without the file the image's default command runs", () => {
     it("is refused at create, naming the missing file", async () => {
-      const res = await call(alice, "container:create", {
-        name: "no-entry",
-        code: { files: { "main.js": "console.log('hi')" } },
+      const err = await refused(
+        alice.containers.create({ name: "no-entry", code: { files: { "main.js": "console.log('hi')" } } }),
+      );
+      expect(err).toMatchObject({
+        code: "VALIDATION_FAILED",
+        details: { field: "code", missing: "index.js" },
       });
-      expect(res).toMatchObject({
-        ok: false,
-        error: { code: "VALIDATION_FAILED", details: { field: "code", missing: "index.js" } },
-      });
-      if (!res.ok) expect(res.error.message).toContain("The code has no 'index.js'");
-      expect((await ok(alice, "container:list", {})).items).toEqual([]);
+      expect(err.message).toContain("The code has no 'index.js'");
+      expect((await alice.containers.list().page()).items).toEqual([]);
     });
 
     it("is accepted when the spec gives its own command", async () => {
-      const created = await ok(alice, "container:create", {
+      const created = await alice.containers.create({
         name: "own-command",
         command: ["node", "/app/main.js"],
         code: { files: { "main.js": "console.log('hi')" } },
         start: false,
       });
-      await ok(alice, "container:delete", { id: created.id });
+      await created.delete();
     });
 
     it("is refused at update, and the running release stays", async () => {
-      const app = await ok(alice, "container:create", { name: "entry-update", code: await echoCode() });
-      const res = await call(alice, "container:update", {
-        id: app.id,
-        code: { files: { "lib/index.js": "1" } },
+      const app = await alice.containers.create({ name: "entry-update", code: await echoCode() });
+      await expect(app.update({ files: { "lib/index.js": "1" } })).rejects.toMatchObject({
+        code: "VALIDATION_FAILED",
+        details: { missing: "index.js" },
       });
-      expect(res).toMatchObject({
-        ok: false,
-        error: { code: "VALIDATION_FAILED", details: { missing: "index.js" } },
-      });
-      const { items } = await ok(alice, "container:releases", { id: app.id });
-      expect(items.map((r) => r.number)).toEqual([1]);
-      await ok(alice, "container:delete", { id: app.id });
+      expect((await app.releases()).map((r) => r.number)).toEqual([1]);
+      await app.delete();
     });
   });
 
   it("gives never_connected the workload's last output lines, redacted with its owner's secrets only", async () => {
     // bob's secret is a word alice's workload prints: it is not hidden from alice (per-owner redaction).
-    const bobs = await ok(bob, "container:create", {
+    const bobs = await bob.containers.create({
       name: "bobs-app",
       secretEnv: { API_TOKEN: "the-database" },
       start: false,
     });
-    const res = await call(alice, "container:create", {
-      name: "never-connects",
-      secretEnv: { DB_PASSWORD: "hunter2-secret-value" },
-      code: {
-        files: {
-          "index.js":
-            "console.log('waiting for the-database'); console.log('with ' + process.env.DB_PASSWORD); setInterval(() => {}, 1e6);",
+    const err = await refused(
+      alice.containers.create({
+        name: "never-connects",
+        secretEnv: { DB_PASSWORD: "hunter2-secret-value" },
+        code: {
+          files: {
+            "index.js":
+              "console.log('waiting for the-database'); console.log('with ' + process.env.DB_PASSWORD); setInterval(() => {}, 1e6);",
+          },
         },
-      },
-    });
-    expect(res).toMatchObject({
-      ok: false,
-      error: { code: "NOT_READY", details: { cause: "never_connected" } },
-    });
-    if (!res.ok) {
-      expect(res.error.details?.output).toEqual(["waiting for the-database", "with [REDACTED]"]);
-      expect(res.error.message).toContain("BERTH_SOCKET");
-      await ok(alice, "container:delete", { id: res.error.details?.containerId as string });
-    }
-    await ok(bob, "container:delete", { id: bobs.id });
+      }),
+    );
+    expect(err).toMatchObject({ code: "NOT_READY", details: { cause: "never_connected" } });
+    expect(err.details?.output).toEqual(["waiting for the-database", "with [REDACTED]"]);
+    expect(err.message).toContain("BERTH_SOCKET");
+    await (await alice.containers.get(err.details?.containerId as string)).delete();
+    await bobs.delete();
   });
 
   it("gives a rollback's output the failed release's lines only", async () => {
-    const app = await ok(alice, "container:create", {
+    const app = await alice.containers.create({
       name: "rolls-back",
       code: versioned("v1", { prelude: "console.log('v1 line before the update');" }),
     });
-    const res = await call(alice, "container:update", {
-      id: app.id,
-      code: versioned("v2", { prelude: "console.error('v2 cannot start'); process.exit(3);" }),
-    });
-    expect(res).toMatchObject({
-      ok: false,
-      error: { code: "UPDATE_ROLLED_BACK", details: { cause: "exited", exitCode: 3 } },
-    });
-    if (!res.ok) expect(res.error.details?.output).toEqual(["v2 cannot start"]);
-    await ok(alice, "container:delete", { id: app.id });
+    const err = await refused(
+      app.update(versioned("v2", { prelude: "console.error('v2 cannot start'); process.exit(3);" })),
+    );
+    expect(err).toMatchObject({ code: "UPDATE_ROLLED_BACK", details: { cause: "exited", exitCode: 3 } });
+    expect(err.details?.output).toEqual(["v2 cannot start"]);
+    await app.delete();
   });
 
   it("answers a create with the health that the last health_changed reported", async () => {
     const seen: HealthChangedEvent[] = [];
-    const onHealth = (e: HealthChangedEvent) => {
+    const off = alice.on("container:health_changed", (e: HealthChangedEvent) => {
       if (e.name === "healthy-app") seen.push(e);
-    };
-    alice.on("container:health_changed", onHealth);
+    });
     try {
-      const created = await ok(alice, "container:create", { name: "healthy-app", code: await echoCode() });
+      const created = await alice.containers.create({ name: "healthy-app", code: await echoCode() });
       expect(seen.length).toBeGreaterThan(0);
-      expect(created.health).toBe(seen.at(-1)?.health);
-      await ok(alice, "container:delete", { id: created.id });
+      expect(created.info.health).toBe(seen.at(-1)?.health);
+      await created.delete();
     } finally {
-      alice.off("container:health_changed", onHealth);
+      off();
     }
   });
 
+  it("tells a refused handshake how to pass the token, through the SDK's connect", async () => {
+    await expect(connect(server.url, { token: "wrong-token-000", reconnect: false })).rejects.toMatchObject({
+      code: "UNAUTHORIZED",
+      category: "auth",
+      retryable: false,
+      message: expect.stringContaining("auth: { token"),
+    });
+  });
+
+  // The handshake's refusal as it travels (connect_error's data): a wire test, on a bare socket.
   it("tells a refused handshake how to pass the token, with the code unchanged", async () => {
     const client = io(server.url, {
       auth: { token: "wrong-token-000" },

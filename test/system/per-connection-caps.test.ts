@@ -1,17 +1,17 @@
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Client, call, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { type RawClient, call, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
 
 describe("per-connection caps", () => {
   let server: TestServer;
-  let alice: Client;
-  let bob: Client;
+  let alice: RawClient;
+  let bob: RawClient;
   let aliceId: string;
   let bobId: string;
 
   beforeAll(async () => {
     server = await startTestServer({ BERTH_MAX_SUBSCRIPTIONS: "2", BERTH_MAX_REQUESTS_IN_FLIGHT: "3" });
-    [alice, bob] = await Promise.all([server.connect("alice"), server.connect("bob")]);
+    [alice, bob] = await Promise.all([server.connectRaw("alice"), server.connectRaw("bob")]);
     const code = {
       files: {
         "index.js": await readFile(new URL("../fixtures/workloads/channel.js", import.meta.url), "utf8"),
@@ -44,7 +44,7 @@ describe("per-connection caps", () => {
     // bob, and alice's other connection, each have a cap of their own.
     await ok(bob, "container:subscribe", { id: bobId });
     await ok(bob, "container:follow_logs", { id: bobId, tail: 0 });
-    const aliceAgain = await server.connect("alice");
+    const aliceAgain = await server.connectRaw("alice");
     await ok(aliceAgain, "container:watch_stats", { id: aliceId });
     // Ending one frees its place.
     await ok(alice, "container:unsubscribe", { id: aliceId });
@@ -68,7 +68,7 @@ describe("per-connection caps", () => {
     });
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(await ok(bob, "container:request", { id: bobId, data: { echo: "bob" } })).toBe("bob");
-    const aliceAgain = await server.connect("alice");
+    const aliceAgain = await server.connectRaw("alice");
     expect(await ok(aliceAgain, "container:request", { id: aliceId, data: { echo: "other" } })).toBe("other");
     expect(await Promise.all(slow)).toEqual([1, 2, 3]);
     expect(await ok(alice, "container:request", { id: aliceId, data: { echo: "after" } })).toBe("after");

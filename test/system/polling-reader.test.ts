@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ContainerMessageEvent } from "#protocol";
 import { eventually, within } from "../helpers/deadline.ts";
 import { floodCode } from "../helpers/slow-client.ts";
-import { type Client, ok, startTestServer, type TestServer, TOKENS } from "../helpers/test-server.ts";
+import { type RawClient, ok, startTestServer, type TestServer, TOKENS } from "../helpers/test-server.ts";
 
 const KiB = 1024;
 
@@ -93,8 +93,8 @@ function readOut(tcp: NetSocket): Promise<number> {
 describe("a polling client that does not read", () => {
   // Small bounds, so that a flood crosses them within a second.
   let server: TestServer;
-  let alice: Client;
-  let bob: Client;
+  let alice: RawClient;
+  let bob: RawClient;
   let aliceId: string;
   let bobId: string;
 
@@ -104,7 +104,7 @@ describe("a polling client that does not read", () => {
       BERTH_CLIENT_BUFFER_MAX_BYTES: String(256 * KiB),
       BERTH_CLIENT_BUFFER_GRACE_MS: "1000",
     });
-    alice = await server.connect("alice");
+    alice = await server.connectRaw("alice");
     bob = io(server.url, { auth: { token: TOKENS.bob }, transports: ["polling"], reconnection: false });
     await new Promise<void>((resolve, reject) => {
       bob.once("connect", resolve);

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { REFUSED_DRAIN_MS } from "../../src/api/connect-refusals.ts";
 import { eventually, within } from "../helpers/deadline.ts";
 import { rawSocket } from "../helpers/raw-engine.ts";
-import { type Client, call, type TestServer, TOKENS, useTestServer } from "../helpers/test-server.ts";
+import { type RawClient, call, type TestServer, TOKENS, useTestServer } from "../helpers/test-server.ts";
 
 const MiB = 1024 * 1024;
 
@@ -86,7 +86,7 @@ describe("what an unauthenticated connection may send", () => {
     ["polling, then upgraded to websocket", ["polling", "websocket"]],
     ["polling only", ["polling"]],
   ])("lets an authenticated client on %s send up to the transport limit", async (_, transports) => {
-    const client: Client = io(server.url, { auth: { token: TOKENS.alice }, transports, reconnection: false });
+    const client: RawClient = io(server.url, { auth: { token: TOKENS.alice }, transports, reconnection: false });
     await new Promise<void>((resolve, reject) => {
       client.once("connect", resolve);
       client.once("connect_error", reject);
@@ -172,7 +172,7 @@ describe("one try at the token per connection", () => {
   });
 
   it("closes the connection refused TOO_MANY_CONNECTIONS too, after the client got its code; bob is not held to alice's cap", async () => {
-    const alice = await server.connect("alice");
+    const alice = await server.connectRaw("alice");
     const raw = await rawSocket(server.url);
     raw.ws.send(`40${JSON.stringify({ token: TOKENS.alice })}`);
     const refusal = await message(raw.messages, (m) => m.startsWith("44"), "the connect_error");
@@ -181,7 +181,7 @@ describe("one try at the token per connection", () => {
     });
     await within(5_000, "berth closes the refused connection", raw.closed);
     expect(connected(raw.messages)).toBe(false);
-    const bob = await server.connect("bob");
+    const bob = await server.connectRaw("bob");
     expect(bob.connected && alice.connected).toBe(true);
     alice.disconnect();
     bob.disconnect();

@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import type { LogLine } from "#protocol";
-import { within } from "../helpers/deadline.ts";
+import type { Container, LogLine } from "../../packages/client/src/index.ts";
+import { eventually, within } from "../helpers/deadline.ts";
 import { collectActivity, helloThen } from "../helpers/events.ts";
-import { type Client, call, ok, TOKENS, useTestServer } from "../helpers/test-server.ts";
+import { refused } from "../helpers/refused.ts";
+import { type Client, ok, TOKENS, useTestServer } from "../helpers/test-server.ts";
 import { versioned } from "../helpers/versioned.ts";
 
 const ALICE_SECRET = "alice-canary-9f2e41d7";
@@ -19,6 +20,19 @@ const printPem = `for (const line of process.env.TLS_KEY.split("\\n")) console.l
 const keepRunning = "setInterval(() => {}, 1 << 30);";
 
 const texts = (lines: LogLine[]) => lines.map((l) => l.text);
+/**
+ * The first `count` lines of a container's output, once they are in: output
+ * reaches berth a moment after the workload is ready, so a read right after
+ * the create would race it.
+ */
+async function linesOf(app: Container, count: number): Promise<string[]> {
+  let lines: string[] = [];
+  await eventually(15_000, `${app.name}'s ${count} lines of output`, async () => {
+    lines = texts(await app.logs());
+    return lines.length >= count || JSON.stringify(lines);
+  });
+  return lines;
+}
 /** The one escape sequence the workloads below print. */
 const noEscapes = (text: string) => text.replaceAll("\x1b[0m", "");
 
@@ -37,7 +51,7 @@ describe("each owner's view is redacted with that owner's secrets only", () => {
   });
 
   it("shows bob a guess of alice's secret as printed (no oracle), and bob's secret 'Created' does not blank alice's feed", async () => {
-    const bobApp = await ok(bob, "container:create", {
+    const bobApp = await bob.containers.create({
       name: "guesser",
       secretEnv: { WORD: "Created", BOB_KEY: BOB_SECRET },
       code: helloThen(
@@ -45,22 +59,19 @@ describe("each owner's view is redacted with that owner's secrets only", () => {
       ),
     });
     const feed = collectActivity(alice);
-    const aliceApp = await ok(alice, "container:create", {
+    const aliceApp = await alice.containers.create({
       name: "holder",
       secretEnv: { ALICE_KEY: ALICE_SECRET },
       code: helloThen(`console.log("Created with " + process.env.ALICE_KEY); ${keepRunning}`),
     });
-    const history = await ok(alice, "activity:history", { containerId: aliceApp.id });
+    const history = await alice.activity.history({ containerId: aliceApp.id });
     feed.stop();
 
-    expect(texts((await ok(bob, "container:logs", { id: bobApp.id })).lines)).toEqual([
-      `guess ${ALICE_SECRET}`,
-      "mine [REDACTED]",
-    ]);
-    const aliceSees = texts((await ok(alice, "container:logs", { id: aliceApp.id })).lines);
+    expect(await linesOf(bobApp, 2)).toEqual([`guess ${ALICE_SECRET}`, "mine [REDACTED]"]);
+    const aliceSees = await linesOf(aliceApp, 1);
     expect(aliceSees).toEqual(["Created with [REDACTED]"]);
     // The admin reads a container's output as its owner does.
-    expect(texts((await ok(admin, "container:logs", { id: aliceApp.id })).lines)).toEqual(aliceSees);
+    expect(texts(await (await admin.containers.get(aliceApp.id)).logs())).toEqual(aliceSees);
     expect(history.items.map((e) => e.message)).toContainEqual(
       expect.stringMatching(/^Created and started 'holder'/),
     );
@@ -70,7 +81,7 @@ describe("each owner's view is redacted with that owner's secrets only", () => {
   });
 
   it("hides a PEM key printed line by line in logs, followed logs and NOT_READY output", async () => {
-    const printer = await ok(alice, "container:create", {
+    const printer = await alice.containers.create({
       name: "pem-printer",
       secretEnv: { TLS_KEY: PEM },
       // Prints the key at start, and again at each message it is sent.
@@ -78,28 +89,36 @@ describe("each owner's view is redacted with that owner's secrets only", () => {
         `${printPem} s.on("data", (c) => { if (String(c).includes('"message"')) { ${printPem} } }); ${keepRunning}`,
       ),
     });
-    const logged = texts((await ok(alice, "container:logs", { id: printer.id })).lines);
+    const logged = await linesOf(printer, 6);
     expect(logged).toHaveLength(6);
 
+    // On the follow event itself, not printer.followLogs(): the SDK's followLogs({ tail }) drops a
+    // line identical to the one before it in the same millisecond (three "[REDACTED]" lines here),
+    // so its tail cannot tell when berth is following. Back to the iterator once the SDK keeps them.
     const followed: string[] = [];
     const ended = new Promise<void>((resolve) => {
-      alice.on("container:log", (line) => {
+      const off = alice.on("container:log", (line) => {
         if (line.id !== printer.id) return;
         followed.push(line.text);
-        if (line.text === "printed") resolve();
+        if (line.text !== "printed") return;
+        off();
+        resolve();
       });
     });
     await ok(alice, "container:follow_logs", { id: printer.id });
-    await ok(alice, "container:send", { id: printer.id, data: "print" });
+    await printer.send("print");
     await within(15_000, "the key printed again", ended);
+    await ok(alice, "container:unfollow_logs", { id: printer.id });
 
-    const crashed = await call(alice, "container:create", {
-      name: "pem-crash",
-      secretEnv: { TLS_KEY: PEM },
-      code: { files: { "index.js": `${printPem} process.exit(3);` } },
-    });
-    expect(crashed).toMatchObject({ ok: false, error: { code: "NOT_READY", details: { cause: "exited" } } });
-    const notReady = crashed.ok ? [] : (crashed.error.details?.output as string[]);
+    const crashed = await refused(
+      alice.containers.create({
+        name: "pem-crash",
+        secretEnv: { TLS_KEY: PEM },
+        code: { files: { "index.js": `${printPem} process.exit(3);` } },
+      }),
+    );
+    expect(crashed).toMatchObject({ code: "NOT_READY", details: { cause: "exited" } });
+    const notReady = crashed.details?.output as string[];
     expect(notReady).toHaveLength(6);
 
     for (const [where, lines] of Object.entries({ logged, followed, notReady })) {
@@ -111,25 +130,26 @@ describe("each owner's view is redacted with that owner's secrets only", () => {
 
   it("hides a secret split by an escape sequence in NOT_READY and in rollback output", async () => {
     const printSplit = `console.log("key " + process.env.K.slice(0, 5) + "\\x1b[0m" + process.env.K.slice(5));`;
-    const crashed = await call(alice, "container:create", {
-      name: "escape-crash",
-      secretEnv: { K: ESCAPED_SECRET },
-      code: { files: { "index.js": `${printSplit} process.exit(3);` } },
-    });
-    expect(crashed).toMatchObject({ ok: false, error: { code: "NOT_READY" } });
-    const notReady = crashed.ok ? [] : (crashed.error.details?.output as string[]);
+    const crashed = await refused(
+      alice.containers.create({
+        name: "escape-crash",
+        secretEnv: { K: ESCAPED_SECRET },
+        code: { files: { "index.js": `${printSplit} process.exit(3);` } },
+      }),
+    );
+    expect(crashed).toMatchObject({ code: "NOT_READY" });
+    const notReady = crashed.details?.output as string[];
 
-    const app = await ok(alice, "container:create", {
+    const app = await alice.containers.create({
       name: "escape-update",
       secretEnv: { K: ESCAPED_SECRET },
       code: versioned("v1"),
     });
-    const update = await call(alice, "container:update", {
-      id: app.id,
-      code: versioned("v2", { prelude: `${printSplit} throw new Error("boom");` }),
-    });
-    expect(update).toMatchObject({ ok: false, error: { code: "UPDATE_ROLLED_BACK" } });
-    const rollback = update.ok ? [] : (update.error.details?.output as string[]);
+    const update = await refused(
+      app.update(versioned("v2", { prelude: `${printSplit} throw new Error("boom");` })),
+    );
+    expect(update).toMatchObject({ code: "UPDATE_ROLLED_BACK" });
+    const rollback = update.details?.output as string[];
 
     for (const [where, lines] of Object.entries({ notReady, rollback })) {
       expect(lines, where).toContain("key [REDACTED]");

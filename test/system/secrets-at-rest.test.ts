@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type Client,
   echoCode,
-  ok,
   removeInstance,
   startTestServer,
   type TestServer,
@@ -81,13 +80,13 @@ describe("secrets at rest", () => {
     env = { BERTH_DATA_DIR: dataDir, BERTH_SECRET_KEY_FILE: keyFile };
     const { alice, bob } = await start();
     const [a, b] = await Promise.all([
-      ok(alice, "container:create", {
+      alice.containers.create({
         name: "vault",
         code: await echoCode(),
         secretEnv: { STRIPE_KEY: ALICE_SECRET },
         env: { API_TOKEN: ALICE_ENV_TOKEN, MODE: "plain-value-kept" },
       }),
-      ok(bob, "container:create", {
+      bob.containers.create({
         name: "vault",
         code: await echoCode(),
         secretEnv: { STRIPE_KEY: BOB_SECRET },
@@ -122,7 +121,7 @@ describe("secrets at rest", () => {
     });
     expect(server?.berth.manager.findById(ids.bob!)?.spec.secretEnv).toEqual({ STRIPE_KEY: BOB_SECRET });
     // While berth runs, what it just wrote sits in the WAL: no secret there either.
-    const extra = await ok(alice, "container:create", {
+    const extra = await alice.containers.create({
       name: "vault-2",
       code: await echoCode(),
       secretEnv: { STRIPE_KEY: ALICE_SECRET },
@@ -132,7 +131,7 @@ describe("secrets at rest", () => {
     expect(files.find((f) => f.path.endsWith("berth.db-wal"))?.bytes.length).toBeGreaterThan(0);
     expect(files.map((f) => f.path)).toContain(join(dataDir, "berth.db-shm"));
     expect(leaks(files)).toEqual([]);
-    await ok(alice, "container:delete", { id: extra.id });
+    await extra.delete();
     await stop();
   });
 
@@ -189,7 +188,7 @@ describe("secrets at rest", () => {
     expect(leaks(await filesUnder(dataDir))).toEqual([]);
     const { alice } = await start();
     expect(server?.berth.manager.findById(ids.alice!)?.spec.secretEnv).toEqual({ STRIPE_KEY: ALICE_SECRET });
-    expect((await ok(alice, "container:status", { id: "vault" })).id).toBe(ids.alice);
+    expect((await alice.containers.get("vault")).id).toBe(ids.alice);
   });
 
   it("refuses to rotate while berth runs on the data directory", async () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type Client, call, ok, useTestServer } from "../helpers/test-server.ts";
+import { type Client, call, useTestServer } from "../helpers/test-server.ts";
 import { versioned } from "../helpers/versioned.ts";
 
 const packageVersion = JSON.parse(
@@ -32,26 +32,29 @@ describe("server:info", () => {
   it("tells any connection berth's version, protocol, limits and images", async () => {
     const { config } = server.berth;
     for (const client of [alice, bob, admin]) {
-      const info = await ok(client, "server:info", {});
-      expect(info).toMatchObject({
-        version: packageVersion,
-        channelProtocol: 1,
-        limits: {
-          maxPayloadBytes: config.maxPayloadBytes,
-          maxCodeBytes: config.maxCodeBytes,
-          maxCodeFiles: 321,
-          maxFrameBytes: config.maxFrameBytes,
-          maxRequestTimeoutMs: config.maxRequestTimeoutMs,
-        },
-        images: { allowed: [...config.allowedImages], default: config.defaultImage },
-      });
+      // What the SDK read at connect, and what berth answers when asked again.
+      for (const info of [client.info, await client.call("server:info", {})]) {
+        expect(info).toMatchObject({
+          version: packageVersion,
+          channelProtocol: 1,
+          limits: {
+            maxPayloadBytes: config.maxPayloadBytes,
+            maxCodeBytes: config.maxCodeBytes,
+            maxCodeFiles: 321,
+            maxFrameBytes: config.maxFrameBytes,
+            maxRequestTimeoutMs: config.maxRequestTimeoutMs,
+          },
+          images: { allowed: [...config.allowedImages], default: config.defaultImage },
+        });
+      }
     }
   });
 
   it("shows each owner its own quotas and usage, never another's", async () => {
-    await ok(alice, "container:create", { name: "one", code: versioned("v1"), resources: { memoryMb: 64 } });
-    await ok(alice, "container:create", { name: "two", start: false });
-    const mine = await ok(alice, "server:info", {});
+    await alice.containers.create({ name: "one", code: versioned("v1"), resources: { memoryMb: 64 } });
+    await alice.containers.create({ name: "two", start: false });
+    // client.info is what berth said at connect; the usage now needs asking again.
+    const mine = await alice.call("server:info", {});
     expect(mine.quota).toEqual({
       limits: { containers: 4, running: 3, memoryMb: 2048, cpus: 4, codeMb: 16 },
       usage: {
@@ -65,16 +68,17 @@ describe("server:info", () => {
     expect(mine.quota?.usage.codeBytes).toBeGreaterThan(0);
     expect(mine.rates).toMatchObject({ create: { perMinute: expect.any(Number) } });
 
-    const bobs = await ok(bob, "server:info", {});
+    const bobs = await bob.call("server:info", {});
     expect(bobs.quota?.usage).toEqual({ containers: 0, running: 0, memoryMb: 0, cpus: 0, codeBytes: 0 });
     // Nothing of alice's anywhere in bob's answer: not her name, not her containers' names.
     expect(JSON.stringify(bobs)).not.toMatch(/alice|"one"|"two"/);
   });
 
   it("shows the admin no quotas: the admin has none", async () => {
-    const info = await ok(admin, "server:info", {});
-    expect(info.quota).toBeNull();
-    expect(info.rates).toBeNull();
+    for (const info of [admin.info, await admin.call("server:info", {})]) {
+      expect(info.quota).toBeNull();
+      expect(info.rates).toBeNull();
+    }
   });
 
   it("refuses a payload with fields", async () => {

@@ -2,10 +2,10 @@ import { io } from "socket.io-client";
 import { describe, expect, it } from "vitest";
 import { within } from "../helpers/deadline.ts";
 import { nextStatus } from "../helpers/events.ts";
-import { type Client, ok, TOKENS, useTestServer } from "../helpers/test-server.ts";
+import { type RawClient, ok, TOKENS, useTestServer } from "../helpers/test-server.ts";
 
 /** The session id and last offset a socket.io client presents when it reconnects (kept privately by the client). */
-function sessionOf(client: Client): { pid: string; offset: string } {
+function sessionOf(client: RawClient): { pid: string; offset: string } {
   const { _pid, _lastOffset } = client as unknown as { _pid?: string; _lastOffset?: string };
   if (!_pid || !_lastOffset) throw new Error("the client has no recoverable session yet");
   return { pid: _pid, offset: _lastOffset };
@@ -15,8 +15,8 @@ function sessionOf(client: Client): { pid: string; offset: string } {
 async function reconnectWith(
   url: string,
   auth: Record<string, unknown>,
-): Promise<{ client: Client; packets: string[]; error?: Error & { data?: { code?: string } } }> {
-  const client: Client = io(url, { auth, transports: ["websocket"], reconnection: false });
+): Promise<{ client: RawClient; packets: string[]; error?: Error & { data?: { code?: string } } }> {
+  const client: RawClient = io(url, { auth, transports: ["websocket"], reconnection: false });
   const packets: string[] = [];
   client.io.on("open", () => {
     client.io.engine.on("packet", (p: { type: string; data?: unknown }) => {
@@ -34,8 +34,8 @@ describe("connection-state recovery", () => {
   const server = useTestServer();
 
   it("restores a session only for the token it was made with: another owner's token or none starts fresh", async () => {
-    const alice = await server.connect("alice");
-    const admin = await server.connect("admin");
+    const alice = await server.connectRaw("alice");
+    const admin = await server.connectRaw("admin");
     const aliceId = alice.id;
     // A push gives alice's client an offset to resume from.
     const created = nextStatus(alice, (e) => e.to === "created");

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ContainerDroppedEvent, ContainerMessageEvent } from "#protocol";
 import { eventually, within } from "../helpers/deadline.ts";
 import { floodCode, MiB, tcpOf } from "../helpers/slow-client.ts";
-import { type Client, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { type RawClient, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
 
 /** p50 of `n` round trips of `once`, in ms. */
 async function roundTrips(n: number, once: () => Promise<unknown>): Promise<number> {
@@ -19,12 +19,12 @@ async function roundTrips(n: number, once: () => Promise<unknown>): Promise<numb
 describe("a client that does not read", () => {
   // The defaults: telemetry is dropped above 1 MiB buffered for a connection.
   let server: TestServer;
-  let alice: Client;
+  let alice: RawClient;
   let id: string;
 
   beforeAll(async () => {
     server = await startTestServer();
-    alice = await server.connect("alice");
+    alice = await server.connectRaw("alice");
     id = (await ok(alice, "container:create", { name: "flood", code: await floodCode() })).id;
   });
   afterAll(async () => {
@@ -32,8 +32,8 @@ describe("a client that does not read", () => {
   });
 
   it("makes berth drop its messages instead of holding them, and is told how many it missed once it reads again", async () => {
-    const reader = await server.connect("alice");
-    const bob = await server.connect("bob");
+    const reader = await server.connectRaw("alice");
+    const bob = await server.connectRaw("bob");
     await ok(reader, "container:subscribe", { id });
     const received: ContainerMessageEvent[] = [];
     reader.on("container:message", (e) => received.push(e));
@@ -89,7 +89,7 @@ describe("a client that does not read", () => {
   }, 60_000);
 
   it("keeps following when a connection asks to follow the same container's output again", async () => {
-    const follower = await server.connect("alice");
+    const follower = await server.connectRaw("alice");
     await ok(follower, "container:follow_logs", { id, tail: 0 });
     await ok(follower, "container:follow_logs", { id, tail: 0 });
     const line = new Promise((resolve) => follower.once("container:log", resolve));
@@ -103,7 +103,7 @@ describe("a client that does not read", () => {
   });
 
   it("drops a followed log stream too, and says which stream it was", async () => {
-    const follower = await server.connect("alice");
+    const follower = await server.connectRaw("alice");
     await ok(follower, "container:follow_logs", { id, tail: 0 });
     const dropped = new Promise<ContainerDroppedEvent>((resolve) =>
       follower.once("container:dropped", resolve),

@@ -6,15 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agreeing, holdings } from "../helpers/instance-holdings.ts";
 import { mountTmpfs, stackReadOnlyBind, unmount, unmountAllUnder } from "../helpers/mounts.ts";
 import { NEEDS_ROOT } from "../helpers/needs-root.ts";
-import {
-  type Client,
-  call,
-  docker,
-  echoCode,
-  ok,
-  startTestServer,
-  type TestServer,
-} from "../helpers/test-server.ts";
+import { settled } from "../helpers/settled.ts";
+import { type Client, docker, echoCode, startTestServer, type TestServer } from "../helpers/test-server.ts";
 
 /**
  * Real storage faults under a running berth, on the shared engine: a data
@@ -46,7 +39,7 @@ describe.skipIf(NEEDS_ROOT)("when berth's data directory turns read-only", () =>
   });
 
   it("answers STORAGE_ERROR to a create, leaves nothing behind, and creates again once writable", async () => {
-    const before = await ok(alice, "container:create", { name: "before", code: await echoCode() });
+    const before = await alice.containers.create({ name: "before", code: await echoCode() });
 
     await stackReadOnlyBind(dataDir);
     try {
@@ -55,7 +48,8 @@ describe.skipIf(NEEDS_ROOT)("when berth's data directory turns read-only", () =>
         // Without code, the first write is the container's socket directory.
         { name: "without-code", start: false },
       ]) {
-        const res = await call(alice, "container:create", spec);
+        // In berth's answer shape, so that the whole refusal (its message too) is searched for a path.
+        const res = await settled(alice.containers.create(spec));
         expect(res, spec.name).toMatchObject({
           ok: false,
           error: { code: "STORAGE_ERROR", category: "system", retryable: true },
@@ -65,31 +59,30 @@ describe.skipIf(NEEDS_ROOT)("when berth's data directory turns read-only", () =>
       // The container that was there before is untouched; the refused ones left no row, engine container
       // or directory behind.
       expect(await holdings(server, alice, docker)).toEqual(agreeing([before.id]));
-      expect(await ok(alice, "container:status", { id: before.id })).toMatchObject({ state: "running" });
+      expect(await before.status()).toMatchObject({ state: "running" });
     } finally {
       await unmount(dataDir);
     }
 
-    const again = await ok(alice, "container:create", { name: "with-code", code: await echoCode() });
-    expect(again.state).toBe("running");
+    const again = await alice.containers.create({ name: "with-code", code: await echoCode() });
+    expect(again.info.state).toBe("running");
     expect(await holdings(server, alice, docker)).toEqual(agreeing([before.id, again.id]));
   });
 
   it("answers STORAGE_ERROR to a delete it cannot finish, and finishes it when asked again once writable", async () => {
-    const doomed = await ok(alice, "container:create", { name: "doomed", code: await echoCode() });
+    const doomed = await alice.containers.create({ name: "doomed", code: await echoCode() });
     const { rows: others } = await holdings(server, alice, docker);
 
     await stackReadOnlyBind(dataDir);
     try {
-      const res = await call(alice, "container:delete", { id: doomed.id });
-      expect(res).toMatchObject({ ok: false, error: { code: "STORAGE_ERROR", category: "system" } });
+      await expect(doomed.delete()).rejects.toMatchObject({ code: "STORAGE_ERROR", category: "system" });
       // Half done, and says so: the engine container is gone, the row says removing until the files are.
-      expect(await ok(alice, "container:status", { id: doomed.id })).toMatchObject({ state: "removing" });
+      expect(await doomed.status()).toMatchObject({ state: "removing" });
     } finally {
       await unmount(dataDir);
     }
 
-    expect(await ok(alice, "container:delete", { id: doomed.id })).toEqual({ id: doomed.id, deleted: true });
+    expect(await doomed.delete()).toEqual({ id: doomed.id, deleted: true });
     expect(await holdings(server, alice, docker)).toEqual(agreeing(others.filter((id) => id !== doomed.id)));
   });
 });
@@ -125,30 +118,34 @@ describe.skipIf(NEEDS_ROOT)("when berth's disk is full", () => {
     fillToTheBrim(filler);
     expect((await statfs(dataDir)).bavail).toBe(0);
     try {
-      const res = await call(alice, "container:create", { name: "no-room", code: await echoCode() });
-      expect(res).toMatchObject({
-        ok: false,
-        error: { code: "STORAGE_ERROR", category: "system", retryable: true },
+      await expect(
+        alice.containers.create({ name: "no-room", code: await echoCode() }),
+      ).rejects.toMatchObject({
+        code: "STORAGE_ERROR",
+        category: "system",
+        retryable: true,
       });
       expect(await holdings(server, alice, docker)).toEqual(agreeing([]));
     } finally {
       await rm(filler);
     }
 
-    const created = await ok(alice, "container:create", { name: "no-room", code: await echoCode() });
-    expect(created.state).toBe("running");
+    const created = await alice.containers.create({ name: "no-room", code: await echoCode() });
+    expect(created.info.state).toBe("running");
     expect(await holdings(server, alice, docker)).toEqual(agreeing([created.id]));
-    await ok(alice, "container:delete", { id: created.id });
+    await created.delete();
   });
 
   it("answers STORAGE_ERROR when no file can be made, undoing the row it had written", async () => {
     // Space for the store to grow, but no inode left for the code and socket directories.
     const made = fillInodes(inodeFiller);
     try {
-      const res = await call(alice, "container:create", { name: "no-inode", code: await echoCode() });
-      expect(res).toMatchObject({
-        ok: false,
-        error: { code: "STORAGE_ERROR", category: "system", details: { reason: "ENOSPC" } },
+      await expect(
+        alice.containers.create({ name: "no-inode", code: await echoCode() }),
+      ).rejects.toMatchObject({
+        code: "STORAGE_ERROR",
+        category: "system",
+        details: { reason: "ENOSPC" },
       });
       expect(await holdings(server, alice, docker)).toEqual(agreeing([]));
     } finally {
@@ -156,43 +153,42 @@ describe.skipIf(NEEDS_ROOT)("when berth's disk is full", () => {
     }
     expect(made).toBeGreaterThan(0);
 
-    const created = await ok(alice, "container:create", { name: "no-inode", code: await echoCode() });
+    const created = await alice.containers.create({ name: "no-inode", code: await echoCode() });
     expect(await holdings(server, alice, docker)).toEqual(agreeing([created.id]));
-    await ok(alice, "container:delete", { id: created.id });
+    await created.delete();
   });
 
   it("leaves a running container as it was when it cannot record a stop or a delete", async () => {
-    const kept = await ok(alice, "container:create", { name: "kept", code: await echoCode() });
+    const kept = await alice.containers.create({ name: "kept", code: await echoCode() });
     fillToTheBrim(filler);
     try {
-      for (const event of ["container:stop", "container:delete"] as const) {
-        const res = await call(alice, event, { id: kept.id });
-        expect(res, event).toMatchObject({
-          ok: false,
-          error: { code: "STORAGE_ERROR", category: "system", retryable: true },
+      for (const [op, attempt] of Object.entries({ stop: () => kept.stop(), delete: () => kept.delete() })) {
+        await expect(attempt(), op).rejects.toMatchObject({
+          code: "STORAGE_ERROR",
+          category: "system",
+          retryable: true,
         });
       }
     } finally {
       await rm(filler);
     }
-    expect(await ok(alice, "container:status", { id: kept.id })).toMatchObject({ state: "running" });
+    expect(await kept.status()).toMatchObject({ state: "running" });
     expect((await docker.getContainer(`berth-${kept.id}`).inspect()).State.Running).toBe(true);
     expect(await holdings(server, alice, docker)).toEqual(agreeing([kept.id]));
-    await ok(alice, "container:delete", { id: kept.id });
+    await kept.delete();
   });
 
   // Every store write goes through guardStorage, so a full disk is STORAGE_ERROR whatever the operation.
   it("answers STORAGE_ERROR, not INTERNAL, to a stop or a delete it cannot record", async () => {
-    const kept = await ok(alice, "container:create", { name: "kept-2", code: await echoCode() });
+    const kept = await alice.containers.create({ name: "kept-2", code: await echoCode() });
     fillToTheBrim(filler);
     try {
-      for (const event of ["container:stop", "container:delete"] as const) {
-        const res = await call(alice, event, { id: kept.id });
-        expect(res, event).toMatchObject({ ok: false, error: { code: "STORAGE_ERROR", category: "system" } });
+      for (const [op, attempt] of Object.entries({ stop: () => kept.stop(), delete: () => kept.delete() })) {
+        await expect(attempt(), op).rejects.toMatchObject({ code: "STORAGE_ERROR", category: "system" });
       }
     } finally {
       await rm(filler);
-      await call(alice, "container:delete", { id: kept.id });
+      await settled(kept.delete());
     }
   });
 });

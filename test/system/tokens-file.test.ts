@@ -11,7 +11,7 @@ import { secretKeyFileBeside, spawnBerth } from "../helpers/berth-process.ts";
 import { eventually, within } from "../helpers/deadline.ts";
 import { nextStatus } from "../helpers/events.ts";
 import {
-  type Client,
+  type RawClient,
   call,
   docker,
   echoCode,
@@ -54,9 +54,9 @@ describe("the tokens file (BERTH_TOKENS_FILE)", () => {
   }
 
   it("puts a new token in force without a restart, with its quota overrides", async () => {
-    expect((await refusalOf(server.connect({ token: CAROL })))?.data?.code).toBe("UNAUTHORIZED");
+    expect((await refusalOf(server.connectRaw({ token: CAROL })))?.data?.code).toBe("UNAUTHORIZED");
     await rewrite(`${base}carol:${CAROL} running=2\n`);
-    const carol = await server.connect({ token: CAROL });
+    const carol = await server.connectRaw({ token: CAROL });
     expect((await ok(carol, "container:list", {})).items).toEqual([]);
     expect(server.berth.tokens.overridesFor("carol")).toEqual({ running: 2 });
     expect(server.berth.tokens.overridesFor("bob")).toEqual({ containers: 5 });
@@ -65,7 +65,7 @@ describe("the tokens file (BERTH_TOKENS_FILE)", () => {
 
   it("holds an owner to the quota overrides of the tokens file, and to new ones from the next reload", async () => {
     await rewrite(`${base}carol:${CAROL} containers=1\n`);
-    const carol = await server.connect({ token: CAROL });
+    const carol = await server.connectRaw({ token: CAROL });
     const first = await ok(carol, "container:create", { name: "one", code: await echoCode(), start: false });
     const refused = await call(carol, "container:create", {
       name: "two",
@@ -77,7 +77,7 @@ describe("the tokens file (BERTH_TOKENS_FILE)", () => {
       error: { code: "QUOTA_EXCEEDED", details: { quota: "containers", usage: 1, limit: 1 } },
     });
     // bob's override (containers=5) is his own: alice and bob are not held to carol's.
-    const bobs = await ok(await server.connect("bob"), "container:create", {
+    const bobs = await ok(await server.connectRaw("bob"), "container:create", {
       name: "two",
       code: await echoCode(),
       start: false,
@@ -85,21 +85,21 @@ describe("the tokens file (BERTH_TOKENS_FILE)", () => {
     await rewrite(`${base}carol:${CAROL} containers=2\n`);
     const second = await ok(carol, "container:create", { name: "two", code: await echoCode(), start: false });
     for (const id of [first.id, second.id]) await ok(carol, "container:delete", { id });
-    await ok(await server.connect("admin"), "container:delete", { id: bobs.id });
+    await ok(await server.connectRaw("admin"), "container:delete", { id: bobs.id });
     carol.disconnect();
   });
 
   it("closes a revoked token's connections with session:revoked at once, and only those", async () => {
     await rewrite(`${base}carol:${CAROL}\n`);
     const [carol, carol2, bob, alice] = await Promise.all([
-      server.connect({ token: CAROL }),
-      server.connect({ token: CAROL }),
-      server.connect("bob"),
-      server.connect("alice"),
+      server.connectRaw({ token: CAROL }),
+      server.connectRaw({ token: CAROL }),
+      server.connectRaw("bob"),
+      server.connectRaw("alice"),
     ]);
-    const told = (c: Client) =>
+    const told = (c: RawClient) =>
       new Promise<SessionRevokedEvent>((resolve) => c.once("session:revoked", resolve));
-    const closed = (c: Client) => new Promise<string>((resolve) => c.once("disconnect", resolve));
+    const closed = (c: RawClient) => new Promise<string>((resolve) => c.once("disconnect", resolve));
     const events = Promise.all([told(carol), told(carol2), closed(carol), closed(carol2)]);
 
     await rewrite(base, "inPlace");
@@ -110,12 +110,12 @@ describe("the tokens file (BERTH_TOKENS_FILE)", () => {
     expect(bob.connected && alice.connected).toBe(true);
     expect((await call(bob, "container:list", {})).ok).toBe(true);
     expect((await call(alice, "container:list", {})).ok).toBe(true);
-    expect((await refusalOf(server.connect({ token: CAROL })))?.data?.code).toBe("UNAUTHORIZED");
+    expect((await refusalOf(server.connectRaw({ token: CAROL })))?.data?.code).toBe("UNAUTHORIZED");
   });
 
   it("cannot recover a session of a revoked token, nor of a token that was replaced", async () => {
     await rewrite(`${base}carol:${CAROL}\n`);
-    const carol = await server.connect({ token: CAROL });
+    const carol = await server.connectRaw({ token: CAROL });
     const pushed = nextStatus(carol, (e) => e.to === "created");
     const info = await ok(carol, "container:create", { name: "short-lived", start: false });
     await within(10_000, "carol's push", pushed);
@@ -123,14 +123,14 @@ describe("the tokens file (BERTH_TOKENS_FILE)", () => {
     const carolId = carol.id;
     carol.io.engine.close(); // a dropped transport: the session is kept for recovery
     // While carol is away, a push for her room: it waits in her session for a recovery.
-    const admin = await server.connect("admin");
+    const admin = await server.connectRaw("admin");
     const deleted = nextStatus(admin, (e) => e.id === info.id && e.to === "removing");
     await ok(admin, "container:delete", { id: info.id });
     await within(10_000, "the delete's push", deleted);
 
     /** Reconnects with carol's session and `token`: "restored", "fresh" or the refusal's code; and what reached the wire. */
     const attempt = async (token: string) => {
-      const again: Client = io(server.url, {
+      const again: RawClient = io(server.url, {
         auth: { token, pid, offset },
         transports: ["websocket"],
         reconnection: false,
@@ -161,14 +161,14 @@ describe("the tokens file (BERTH_TOKENS_FILE)", () => {
 
   it("keeps an owner's containers running when its token is gone; the admin still sees and manages them", async () => {
     await rewrite(`${base}carol:${CAROL}\n`);
-    const carol = await server.connect({ token: CAROL });
+    const carol = await server.connectRaw({ token: CAROL });
     const info = await ok(carol, "container:create", { name: "keeps-running", code: await echoCode() });
     expect(info.state).toBe("running");
     const gone = new Promise((resolve) => carol.once("disconnect", resolve));
     await rewrite(base);
     await within(5_000, "carol's connection is closed", gone);
 
-    const admin = await server.connect("admin");
+    const admin = await server.connectRaw("admin");
     const seen = await ok(admin, "container:list", {});
     expect(seen.items.find((c) => c.id === info.id)).toMatchObject({ owner: "carol", state: "running" });
     const engine = await docker.getContainer(`berth-${info.id}`).inspect();
@@ -179,7 +179,7 @@ describe("the tokens file (BERTH_TOKENS_FILE)", () => {
 
   it("closes a revoked token's connections even when another listener of the change throws, and says which failed", async () => {
     await rewrite(`${base}carol:${CAROL}\n`);
-    const carol = await server.connect({ token: CAROL });
+    const carol = await server.connectRaw({ token: CAROL });
     const closed = new Promise<string>((resolve) => carol.once("disconnect", resolve));
     // Put first, ahead of the listener that closes revoked connections.
     const failing = () => {
@@ -195,7 +195,7 @@ describe("the tokens file (BERTH_TOKENS_FILE)", () => {
     }
     expect(server.logs()).toContain("a listener of the tokens change failed; the new tokens are in force");
     expect(countLines(server.logs(), "tokens file refused")).toBe(0);
-    expect((await refusalOf(server.connect({ token: CAROL })))?.data?.code).toBe("UNAUTHORIZED");
+    expect((await refusalOf(server.connectRaw({ token: CAROL })))?.data?.code).toBe("UNAUTHORIZED");
   });
 
   it("keeps the tokens in force when the file does not parse, and logs the line number but never the line", async () => {
@@ -212,8 +212,8 @@ describe("the tokens file (BERTH_TOKENS_FILE)", () => {
     expect(JSON.parse(line ?? "{}")).toMatchObject({ level: 50, line: 2, reason: "expected owner:token" });
     expect(server.logs()).not.toContain(`${CAROL}-without-owner`);
     // What was in force stays in force: alice and bob connect, and no one was cut off.
-    (await server.connect("alice")).disconnect();
-    (await server.connect("bob")).disconnect();
+    (await server.connectRaw("alice")).disconnect();
+    (await server.connectRaw("bob")).disconnect();
   });
 
   it("refuses a reloaded file that group or others can read, and keeps the tokens in force", async () => {
@@ -223,11 +223,11 @@ describe("the tokens file (BERTH_TOKENS_FILE)", () => {
     expect(server.logs()).toMatch(
       /"reason":"[^"]*mode 0644; group and others must have no access \(chmod 600\)"/,
     );
-    expect((await refusalOf(server.connect({ token: DAVE })))?.data?.code).toBe("UNAUTHORIZED");
-    (await server.connect("alice")).disconnect();
+    expect((await refusalOf(server.connectRaw({ token: DAVE })))?.data?.code).toBe("UNAUTHORIZED");
+    (await server.connectRaw("alice")).disconnect();
     chmodSync(file, 0o600);
     expect(server.berth.reloadTokens()).toBe(true);
-    (await server.connect({ token: DAVE })).disconnect();
+    (await server.connectRaw({ token: DAVE })).disconnect();
     writeTokensFile(file, base);
   });
 });
@@ -301,12 +301,12 @@ describe("berth as its own process", () => {
       BERTH_TOKENS_FILE: join(dir, "watched", "tokens"),
     });
     const connect = (token: string) => {
-      const client: Client = io(berth.url, {
+      const client: RawClient = io(berth.url, {
         auth: { token },
         transports: ["websocket"],
         reconnection: false,
       });
-      return new Promise<Client>((resolve, reject) => {
+      return new Promise<RawClient>((resolve, reject) => {
         client.once("connect", () => resolve(client));
         client.once("connect_error", (err) => {
           client.close();
@@ -342,9 +342,9 @@ describe("a tokens file mounted as Kubernetes and Vault Agent mount secrets (a .
 
   it("reloads a new version without SIGHUP: carol's revoked token is closed, alice and bob stay", async () => {
     const [carol, alice, bob] = await Promise.all([
-      server.connect({ token: CAROL }),
-      server.connect("alice"),
-      server.connect("bob"),
+      server.connectRaw({ token: CAROL }),
+      server.connectRaw("alice"),
+      server.connectRaw("bob"),
     ]);
     const revoked = new Promise<SessionRevokedEvent>((resolve) => carol.once("session:revoked", resolve));
     const closed = new Promise<string>((resolve) => carol.once("disconnect", resolve));
@@ -352,8 +352,8 @@ describe("a tokens file mounted as Kubernetes and Vault Agent mount secrets (a .
     publishTokensVersion(dir, "2026_v2", `${base}dave:${DAVE}\n`);
     await within(5_000, "carol's connection is told and closed", Promise.all([revoked, closed]));
     expect(alice.connected && bob.connected).toBe(true);
-    expect((await refusalOf(server.connect({ token: CAROL })))?.data?.code).toBe("UNAUTHORIZED");
-    (await server.connect({ token: DAVE })).disconnect();
+    expect((await refusalOf(server.connectRaw({ token: CAROL })))?.data?.code).toBe("UNAUTHORIZED");
+    (await server.connectRaw({ token: DAVE })).disconnect();
     alice.disconnect();
     bob.disconnect();
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Client, call, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { type RawClient, call, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
 
 describe("the transport limit", () => {
   let server: TestServer;
@@ -15,7 +15,7 @@ describe("the transport limit", () => {
   });
 
   it("answers a code field over its own limit with VALIDATION_FAILED, and keeps the connection", async () => {
-    const alice = await server.connect("alice");
+    const alice = await server.connectRaw("alice");
     const res = await call(alice, "container:create", {
       name: "big",
       code: { files: { "a.js": "x".repeat(1_500_000) } },
@@ -25,12 +25,12 @@ describe("the transport limit", () => {
   });
 
   it("closes the connection of a message above BERTH_MAX_PAYLOAD_BYTES, and serves the next one", async () => {
-    const alice: Client = await server.connect("alice");
+    const alice: RawClient = await server.connectRaw("alice");
     const closed = new Promise<string>((resolve) => alice.once("disconnect", resolve));
     const raw = alice as unknown as { emit(event: string, ...args: unknown[]): void };
     raw.emit("container:create", { name: "huge", code: { files: { "a.js": "x".repeat(3_000_000) } } });
     expect(await closed).toMatch(/transport (close|error)/);
-    const again = await server.connect("alice");
+    const again = await server.connectRaw("alice");
     expect((await ok(again, "container:list", {})).items).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { collectActivity } from "../helpers/events.ts";
-import { call, echoCode, ok, useTestServer } from "../helpers/test-server.ts";
+import { settled } from "../helpers/settled.ts";
+import { echoCode, useTestServer } from "../helpers/test-server.ts";
 
 const SECRET = "canary-s3cr3t-51d7e0";
 
@@ -40,21 +41,24 @@ describe("what a failed update says about the workload's own error", () => {
     const bob = await server.connect("bob");
     const feed = collectActivity(alice);
     const bobsFeed = collectActivity(bob);
-    const { id } = await ok(alice, "container:create", {
+    const gate = await alice.containers.create({
       name: "gate",
       secretEnv: { SIGNING_KEY: SECRET },
       code: await echoCode(),
     });
-    const res = await call(alice, "container:update", {
-      id,
-      code: { files: { "index.js": hostile } },
-      healthCheck: { request: { health: true }, timeoutMs: 5000 },
-    });
+    const id = gate.id;
+    // As berth's answer shape, so that the whole answer (the error's message included) is searched below.
+    const res = await settled(
+      gate.update(
+        { files: { "index.js": hostile } },
+        { healthCheck: { request: { health: true }, timeoutMs: 5000 } },
+      ),
+    );
     expect(res).toMatchObject({
       ok: false,
       error: { code: "UPDATE_ROLLED_BACK", details: { failedStep: "health", cause: "health_error" } },
     });
-    const history = await ok(alice, "activity:history", { limit: 100 });
+    const history = await alice.activity.history({ limit: 100 });
     feed.stop();
     bobsFeed.stop();
     expect(bobsFeed.entries.filter((e) => e.containerId === id)).toEqual([]);
@@ -68,6 +72,6 @@ describe("what a failed update says about the workload's own error", () => {
       for (const control of ["\\u001b", "\\u0007", "\x9b"])
         expect(text.includes(control), `${JSON.stringify(control)} in ${surface}`).toBe(false);
     }
-    await ok(alice, "container:delete", { id });
+    await gate.delete();
   });
 });

@@ -3,18 +3,22 @@ import { mkdtemp, readdir, readlink, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { Container } from "../../packages/client/src/index.ts";
+import { eventually } from "../helpers/deadline.ts";
 import { nextActivity } from "../helpers/events.ts";
-import { type Client, call, docker, ok, useTestServer } from "../helpers/test-server.ts";
+import { settled } from "../helpers/settled.ts";
+import { type Client, docker, useTestServer } from "../helpers/test-server.ts";
 import { versioned } from "../helpers/versioned.ts";
 
 describe("code updates with a health-gated restart and automatic rollback", () => {
   const server = useTestServer({ BERTH_KEEP_RELEASES: "3" });
   let alice: Client;
+  let app: Container;
   let id: string;
   let concurrentWinner = "";
   const healthCheck = { request: { health: true }, expect: { ok: true }, timeoutMs: 2000 };
 
-  const version = () => ok(alice, "container:request", { id, data: { version: true } });
+  const version = () => app.request({ version: true });
   const onDisk = async () => ({
     current: await readlink(join(server.dataDir, "code", id, "current")),
     releases: (await readdir(join(server.dataDir, "code", id, "releases"))).sort(),
@@ -22,12 +26,13 @@ describe("code updates with a health-gated restart and automatic rollback", () =
 
   beforeAll(async () => {
     alice = await server.connect("alice");
-    id = (await ok(alice, "container:create", { name: "app", code: versioned("v1"), healthCheck })).id;
+    app = await alice.containers.create({ name: "app", code: versioned("v1"), healthCheck });
+    id = app.id;
   });
 
   it("puts a good release in place: the workload answers with its new version", async () => {
     const told = nextActivity(alice, (e) => e.action === "container.updated");
-    const result = await ok(alice, "container:update", { id, code: versioned("v2") });
+    const result = await app.update(versioned("v2"));
     expect(result).toMatchObject({ id, release: 2, previousRelease: 1 });
     for (const step of [
       "validate",
@@ -43,7 +48,7 @@ describe("code updates with a health-gated restart and automatic rollback", () =
     }
     expect(await version()).toBe("v2");
     expect((await told).message).toMatch(/^Updated 'app' to release 2 in \d+\.\d s$/);
-    const { items } = await ok(alice, "container:releases", { id });
+    const items = await app.releases();
     expect(items.map((r) => [r.number, r.status])).toEqual([
       [2, "active"],
       [1, "previous"],
@@ -53,15 +58,16 @@ describe("code updates with a health-gated restart and automatic rollback", () =
       files: 2,
       hash: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
-    expect((await ok(alice, "container:status", { id })).release).toBe(2);
+    expect((await app.status()).release).toBe(2);
   });
 
   it("rolls back code that throws at start, saying what failed", async () => {
     const told = nextActivity(alice, (e) => e.action === "container.update_rolled_back");
-    const res = await call(alice, "container:update", {
-      id,
-      code: versioned("v3", { prelude: "console.error('cannot load config'); throw new Error('boom');" }),
-    });
+    const res = await settled(
+      app.update(
+        versioned("v3", { prelude: "console.error('cannot load config'); throw new Error('boom');" }),
+      ),
+    );
     expect(res).toMatchObject({
       ok: false,
       error: {
@@ -74,49 +80,51 @@ describe("code updates with a health-gated restart and automatic rollback", () =
     expect((await told).message).toBe(
       "Update to release 3 failed: the process exited with code 1 — rolled back to release 2",
     );
-    const { items } = await ok(alice, "container:releases", { id });
+    const items = await app.releases();
     expect(items.find((r) => r.number === 3)?.status).toBe("failed");
     expect(await onDisk()).toMatchObject({ current: "releases/2" });
   });
 
   it("rolls back code that never connects", async () => {
-    const res = await call(alice, "container:update", {
-      id,
-      code: { files: { "index.js": "setInterval(() => {}, 1e6);" } },
-      readyTimeoutMs: 1500,
-    });
-    expect(res).toMatchObject({
-      ok: false,
-      error: { code: "UPDATE_ROLLED_BACK", details: { failedStep: "ready", cause: "never_connected" } },
+    await expect(
+      app.update({ files: { "index.js": "setInterval(() => {}, 1e6);" } }, { readyTimeoutMs: 1500 }),
+    ).rejects.toMatchObject({
+      code: "UPDATE_ROLLED_BACK",
+      details: { failedStep: "ready", cause: "never_connected" },
     });
     expect(await version()).toBe("v2");
   });
 
   it("rolls back code that fails its health request", async () => {
-    const res = await call(alice, "container:update", { id, code: versioned("v5", { healthy: false }) });
-    expect(res).toMatchObject({
-      ok: false,
-      error: { code: "UPDATE_ROLLED_BACK", details: { failedStep: "health", cause: "health_mismatch" } },
+    await expect(app.update(versioned("v5", { healthy: false }))).rejects.toMatchObject({
+      code: "UPDATE_ROLLED_BACK",
+      details: { failedStep: "health", cause: "health_mismatch" },
     });
     expect(await version()).toBe("v2");
-    expect((await ok(alice, "container:status", { id })).state).toBe("running");
+    expect((await app.status()).state).toBe("running");
   });
 
   it("rolls back when the container is killed in the middle of an update", async () => {
-    const updating = call(alice, "container:update", {
-      id,
-      code: versioned("v-killed", {
-        prelude: "const until = Date.now() + 2000; while (Date.now() < until) {}",
-      }),
-    });
+    const updating = settled(
+      app.update(
+        versioned("v-killed", { prelude: "const until = Date.now() + 2000; while (Date.now() < until) {}" }),
+      ),
+    );
     // Wait until the new release is switched in and its process runs (it spins for 2 s before it
     // connects), then kill it from outside.
-    for (;;) {
-      const target = await readlink(join(server.dataDir, "code", id, "current")).catch(() => "");
-      const running = (await docker.getContainer(`berth-${id}`).inspect()).State.Running;
-      if (target !== "releases/2" && target.startsWith("releases/") && running) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await eventually(
+      15_000,
+      "the new release switched in and running",
+      async () => {
+        const target = await readlink(join(server.dataDir, "code", id, "current")).catch(() => "");
+        const running = (await docker.getContainer(`berth-${id}`).inspect()).State.Running;
+        return (
+          (target !== "releases/2" && target.startsWith("releases/") && running) ||
+          `${target}, running: ${running}`
+        );
+      },
+      20,
+    );
     execFileSync("docker", ["kill", `berth-${id}`]);
     const res = await updating;
     expect(res).toMatchObject({
@@ -129,8 +137,8 @@ describe("code updates with a health-gated restart and automatic rollback", () =
 
   it("refuses a second update while one runs with a retryable CONFLICT, never interleaving them", async () => {
     const [a, b] = await Promise.all([
-      call(alice, "container:update", { id, code: versioned("v6") }),
-      call(alice, "container:update", { id, code: versioned("v7") }),
+      settled(app.update(versioned("v6"))),
+      settled(app.update(versioned("v7"))),
     ]);
     const results = [a, b];
     expect(results.filter((r) => r.ok)).toHaveLength(1);
@@ -148,7 +156,7 @@ describe("code updates with a health-gated restart and automatic rollback", () =
       for (const [name, content] of Object.entries(versioned("v8").files))
         await writeFile(join(dir, name), content);
       const archive = execFileSync("tar", ["-C", dir, "-cz", "."]);
-      const result = await ok(alice, "container:update", { id, code: { archive } });
+      const result = await app.update({ archive });
       expect(await version()).toBe("v8");
       expect(result.release).toBeGreaterThan(2);
     } finally {
@@ -163,10 +171,9 @@ describe("code updates with a health-gated restart and automatic rollback", () =
       await writeFile(join(dir, "index.js"), "x");
       // GNU tar keeps a member name as given with -P: here one that climbs out of the release.
       const archive = execFileSync("tar", ["-C", dir, "-cP", "--transform", "s,^,../../,", "index.js"]);
-      const res = await call(alice, "container:update", { id, code: { archive } });
-      expect(res).toMatchObject({
-        ok: false,
-        error: { code: "VALIDATION_FAILED", details: { field: "code.archive" } },
+      await expect(app.update({ archive })).rejects.toMatchObject({
+        code: "VALIDATION_FAILED",
+        details: { field: "code.archive" },
       });
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -175,22 +182,21 @@ describe("code updates with a health-gated restart and automatic rollback", () =
   });
 
   it("rolls back to a named release, keeps only the newest releases, and answers NOT_FOUND for pruned ones", async () => {
-    const { items } = await ok(alice, "container:releases", { id });
+    const items = await app.releases();
     expect(items.length).toBeLessThanOrEqual(3);
     const oldest = Math.min(...items.map((r) => r.number));
-    const res = await call(alice, "container:rollback", { id, release: 1 });
-    expect(res).toMatchObject({ ok: false, error: { code: "NOT_FOUND" } });
+    await expect(app.rollback({ release: 1 })).rejects.toMatchObject({ code: "NOT_FOUND" });
     const active = items.find((r) => r.status === "active")!;
     const target = items.find((r) => r.status === "previous");
     expect(target).toBeDefined();
-    const back = await ok(alice, "container:rollback", { id, release: target!.number });
+    const back = await app.rollback({ release: target!.number });
     expect(back).toMatchObject({ release: target!.number, previousRelease: active.number });
     expect(await version()).toBe(concurrentWinner);
-    const after = (await ok(alice, "container:releases", { id })).items;
+    const after = await app.releases();
     expect(after.find((r) => r.number === active.number)?.status).toBe("rolled-back");
     expect(after.find((r) => r.number === target!.number)?.status).toBe("active");
     expect(oldest).toBeGreaterThan(1);
     const disk = await onDisk();
-    expect(disk.releases).toHaveLength((await ok(alice, "container:releases", { id })).items.length);
+    expect(disk.releases).toHaveLength((await app.releases()).length);
   });
 });
