@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { BERTH_COMMAND } from "../helpers/berth-cli.ts";
-import { ok, TOKENS, useTestServer } from "../helpers/test-server.ts";
+import { TOKENS, useTestServer } from "../helpers/test-server.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const run = promisify(execFile);
@@ -33,6 +33,6 @@ describe("the README's examples", () => {
     expect(lines[1]).toMatch(/^rolled back: Release 2 did not come up .*release 1 is running again/);
     // It deleted what it made.
     const admin = await server.connect("admin");
-    expect((await ok(admin, "container:list", {})).items).toEqual([]);
+    expect((await admin.containers.list().page()).items).toEqual([]);
   });
 });
