@@ -42,4 +42,19 @@ describe("the client's sources", () => {
       }
     }
   });
+
+  it("keep the root entry browser-safe: nothing it reaches imports a Node.js built-in", () => {
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const spec of specifiers(file)) {
+        expect(spec.startsWith("node:"), `${relative(srcDir, file)} imports ${spec}`).toBe(false);
+        if (spec.startsWith(".")) visit(resolve(file, "..", spec));
+      }
+    };
+    visit(join(srcDir, "index.ts"));
+    expect(seen.size).toBeGreaterThan(10);
+    expect([...seen].some((f) => f.includes(`${join("src", "code")}`))).toBe(false);
+  });
 });
