@@ -5,6 +5,7 @@ import {
   call,
   docker,
   echoCode,
+  ok,
   type RawClient,
   useTestServer,
 } from "../helpers/test-server.ts";
