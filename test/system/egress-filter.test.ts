@@ -91,7 +91,8 @@ describe.skipIf(NEEDS_ROOT)("egress filter for network 'outbound'", () => {
     hostPort = (hostListener.address() as { port: number }).port;
   });
   afterAll(async () => {
-    await new Promise((resolve) => hostListener?.close(resolve));
+    // Settles even when beforeAll failed before the listener existed (it would otherwise hang the hook).
+    await new Promise<void>((resolve) => (hostListener ? hostListener.close(() => resolve()) : resolve()));
     await netns?.destroy();
   });
 
