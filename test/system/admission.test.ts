@@ -9,7 +9,6 @@ import {
   call,
   docker,
   echoCode,
-  ok,
   startTestServer,
   useTestServer,
 } from "../helpers/test-server.ts";
@@ -47,6 +46,7 @@ describe("per-owner quotas", () => {
   });
 
   it("lets exactly the containers quota through out of 50 concurrent creates, and alice at her quota does not limit bob", async () => {
+    // On call: the 50 answers are compared as berth gave them.
     const answers = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
         call(alice, "container:create", { name: `burst-${i}`, start: false }),
@@ -69,17 +69,16 @@ describe("per-owner quotas", () => {
     }
     expect(await engineContainers(server.berth.instanceId, "alice")).toBe(5);
 
-    const bobs = await ok(bob, "container:create", { name: "bobs", start: false });
-    expect(bobs.owner).toBe("bob");
+    const bobs = await bob.containers.create({ name: "bobs", start: false });
+    expect(bobs.info.owner).toBe("bob");
 
     // A delete gives the slot back.
     const first = created[0];
     if (!first?.ok) throw new Error("unreachable");
-    await ok(alice, "container:delete", { id: first.data.id });
-    await ok(alice, "container:create", { name: "after-delete", start: false });
-    expect(await call(alice, "container:create", { name: "one-too-many", start: false })).toMatchObject({
-      ok: false,
-      error: { code: "QUOTA_EXCEEDED" },
+    await (await alice.containers.get(first.data.id)).delete();
+    await alice.containers.create({ name: "after-delete", start: false });
+    await expect(alice.containers.create({ name: "one-too-many", start: false })).rejects.toMatchObject({
+      code: "QUOTA_EXCEEDED",
     });
     await deleteAll(alice);
     await deleteAll(bob);
@@ -87,8 +86,8 @@ describe("per-owner quotas", () => {
 
   it("does not hold the admin's own containers to a tenant's quota", async () => {
     const admin = await server.connect("admin");
-    for (let i = 0; i < 6; i++) await ok(admin, "container:create", { name: `ops-${i}`, start: false });
-    expect((await ok(admin, "container:list", { filter: { namePrefix: "ops-" } })).items).toHaveLength(6);
+    for (let i = 0; i < 6; i++) await admin.containers.create({ name: `ops-${i}`, start: false });
+    expect((await admin.containers.list({ filter: { namePrefix: "ops-" } }).page()).items).toHaveLength(6);
     await deleteAll(admin);
   });
 
@@ -239,12 +238,12 @@ describe("quota usage across a restart of berth", () => {
     const second = await startTestServer(env);
     try {
       const alice = await second.connect("alice");
-      expect(await call(alice, "container:create", { name: "three", start: false })).toMatchObject({
-        ok: false,
-        error: { code: "QUOTA_EXCEEDED", details: { quota: "containers", usage: 2, limit: 2 } },
+      await expect(alice.containers.create({ name: "three", start: false })).rejects.toMatchObject({
+        code: "QUOTA_EXCEEDED",
+        details: { quota: "containers", usage: 2, limit: 2 },
       });
       const bob = await second.connect("bob");
-      await ok(bob, "container:create", { name: "three", start: false });
+      await bob.containers.create({ name: "three", start: false });
     } finally {
       await second.close();
       await rm(dataDir, { recursive: true, force: true });
@@ -258,21 +257,26 @@ describe("per-owner rate limits", () => {
   it("limits alice's burst of creates with a retry-after, while bob's next create passes", async () => {
     const alice = await server.connect("alice");
     const bob = await server.connect("bob");
-    await ok(alice, "container:create", { name: "r1", start: false });
-    await ok(alice, "container:create", { name: "r2", start: false });
-    const limited = await call(alice, "container:create", { name: "r3", start: false });
+    const r1 = await alice.containers.create({ name: "r1", start: false });
+    await alice.containers.create({ name: "r2", start: false });
+    const limited = await alice.containers.create({ name: "r3", start: false }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(limited).toMatchObject({
-      ok: false,
-      error: { code: "RATE_LIMITED", category: "system", retryable: true, details: { limit: "create" } },
+      code: "RATE_LIMITED",
+      category: "system",
+      retryable: true,
+      details: { limit: "create" },
     });
-    if (limited.ok) throw new Error("unreachable");
-    expect(limited.error.details?.retryAfterMs).toBeGreaterThan(50_000);
-    expect(limited.error.details?.retryAfterMs).toBeLessThanOrEqual(60_000);
-    expect((await ok(bob, "container:create", { name: "r3", start: false })).owner).toBe("bob");
+    const retryAfterMs = (limited as { details?: { retryAfterMs?: number } }).details?.retryAfterMs;
+    expect(retryAfterMs).toBeGreaterThan(50_000);
+    expect(retryAfterMs).toBeLessThanOrEqual(60_000);
+    expect((await bob.containers.create({ name: "r3", start: false })).info.owner).toBe("bob");
     // Reads are not rate limited, and neither is the admin.
-    for (let i = 0; i < 20; i++) await ok(alice, "container:status", { id: "r1" });
+    for (let i = 0; i < 20; i++) await r1.status();
     const admin = await server.connect("admin");
-    for (let i = 0; i < 4; i++) await ok(admin, "container:create", { name: `ops-${i}`, start: false });
+    for (let i = 0; i < 4; i++) await admin.containers.create({ name: `ops-${i}`, start: false });
     await deleteAll(admin);
     await deleteAll(alice);
     await deleteAll(bob);
@@ -287,7 +291,7 @@ describe("the fair engine queue", () => {
     const bob = await server.connect("bob");
     const finished: string[] = [];
     const create = (client: Client, name: string) =>
-      ok(client, "container:create", { name, start: false }).then(() => finished.push(name));
+      client.containers.create({ name, start: false }).then(() => finished.push(name));
     const alices = Array.from({ length: 30 }, (_, i) => create(alice, `a-${i}`));
     // "Just after": once alice's burst is in the queue.
     await eventually(10_000, "alice's creates queued", () => server.berth.engineQueue.waiting >= 20, 2);
@@ -307,11 +311,12 @@ describe("a full engine queue", () => {
   it("answers RATE_LIMITED with a retry-after past alice's waiting bound, and still takes bob's create", async () => {
     const alice = await server.connect("alice");
     const bob = await server.connect("bob");
+    // On call: which of the eight berth refuses, and how, is the point.
     const answers = Promise.all(
       Array.from({ length: 8 }, (_, i) => call(alice, "container:create", { name: `q-${i}`, start: false })),
     );
     await eventually(10_000, "alice's line full", () => server.berth.engineQueue.waiting >= 2, 2);
-    const bobs = ok(bob, "container:create", { name: "q-bob", start: false });
+    const bobs = bob.containers.create({ name: "q-bob", start: false });
     const results = await answers;
     const refused = results.filter((r) => !r.ok);
     expect(results.filter((r) => r.ok).length).toBeGreaterThanOrEqual(3);
@@ -323,10 +328,10 @@ describe("a full engine queue", () => {
       });
       if (!r.ok) expect(r.error.details?.retryAfterMs).toBeGreaterThan(0);
     }
-    expect((await bobs).owner).toBe("bob");
+    expect((await bobs).info.owner).toBe("bob");
     // Once the line has drained, the same request passes.
     const again = results.findIndex((r) => !r.ok);
-    await ok(alice, "container:create", { name: `q-${again}`, start: false });
+    await alice.containers.create({ name: `q-${again}`, start: false });
     await deleteAll(alice);
     await deleteAll(bob);
   });
