@@ -2,13 +2,13 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { Container } from "../../packages/client/src/index.ts";
 import { eventually } from "../helpers/deadline.ts";
 import {
   type Client,
   call,
   docker,
   echoCode,
-  ok,
   startTestServer,
   useTestServer,
 } from "../helpers/test-server.ts";
@@ -23,9 +23,10 @@ async function engineContainers(instanceId: string, owner: string): Promise<numb
 }
 
 async function deleteAll(client: Client): Promise<void> {
-  const { items } = await ok(client, "container:list", { limit: 500 });
+  const all: Container[] = [];
+  for await (const info of client.containers.list()) all.push(await client.containers.get(info.id));
   // One at a time: a small engine queue would refuse a burst of deletes too.
-  for (const c of items) await ok(client, "container:delete", { id: c.id });
+  for (const c of all) await c.delete();
 }
 
 describe("per-owner quotas", () => {
@@ -45,6 +46,7 @@ describe("per-owner quotas", () => {
   });
 
   it("lets exactly the containers quota through out of 50 concurrent creates, and alice at her quota does not limit bob", async () => {
+    // On call: the 50 answers are compared as berth gave them.
     const answers = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
         call(alice, "container:create", { name: `burst-${i}`, start: false }),
@@ -67,17 +69,16 @@ describe("per-owner quotas", () => {
     }
     expect(await engineContainers(server.berth.instanceId, "alice")).toBe(5);
 
-    const bobs = await ok(bob, "container:create", { name: "bobs", start: false });
-    expect(bobs.owner).toBe("bob");
+    const bobs = await bob.containers.create({ name: "bobs", start: false });
+    expect(bobs.info.owner).toBe("bob");
 
     // A delete gives the slot back.
     const first = created[0];
     if (!first?.ok) throw new Error("unreachable");
-    await ok(alice, "container:delete", { id: first.data.id });
-    await ok(alice, "container:create", { name: "after-delete", start: false });
-    expect(await call(alice, "container:create", { name: "one-too-many", start: false })).toMatchObject({
-      ok: false,
-      error: { code: "QUOTA_EXCEEDED" },
+    await (await alice.containers.get(first.data.id)).delete();
+    await alice.containers.create({ name: "after-delete", start: false });
+    await expect(alice.containers.create({ name: "one-too-many", start: false })).rejects.toMatchObject({
+      code: "QUOTA_EXCEEDED",
     });
     await deleteAll(alice);
     await deleteAll(bob);
@@ -85,16 +86,18 @@ describe("per-owner quotas", () => {
 
   it("does not hold the admin's own containers to a tenant's quota", async () => {
     const admin = await server.connect("admin");
-    for (let i = 0; i < 6; i++) await ok(admin, "container:create", { name: `ops-${i}`, start: false });
-    expect((await ok(admin, "container:list", { filter: { namePrefix: "ops-" } })).items).toHaveLength(6);
+    for (let i = 0; i < 6; i++) await admin.containers.create({ name: `ops-${i}`, start: false });
+    expect((await admin.containers.list({ filter: { namePrefix: "ops-" } }).page()).items).toHaveLength(6);
     await deleteAll(admin);
   });
 
   it("refuses a start past the running quota, and a stop frees the slot", async () => {
     const code = await echoCode();
-    const ids: string[] = [];
+    const bots: Container[] = [];
     for (let i = 0; i < 3; i++)
-      ids.push((await ok(alice, "container:create", { name: `run-${i}`, code, start: false })).id);
+      bots.push(await alice.containers.create({ name: `run-${i}`, code, start: false }));
+    const ids = bots.map((b) => b.id);
+    // Started together; the exact refusal is the point, so the answers are compared as berth gave them.
     const answers = await Promise.all(ids.map((id) => call(alice, "container:start", { id })));
     expect(answers.filter((a) => a.ok)).toHaveLength(2);
     const refusedAt = answers.findIndex((a) => !a.ok);
@@ -102,20 +105,20 @@ describe("per-owner quotas", () => {
       ok: false,
       error: { code: "QUOTA_EXCEEDED", details: { quota: "running", usage: 2, requested: 1, limit: 2 } },
     });
-    const refusedId = ids[refusedAt] as string;
-    expect((await ok(alice, "container:status", { id: refusedId })).state).toBe("created");
+    const refused = bots[refusedAt] as Container;
+    expect((await refused.status()).state).toBe("created");
 
     // bob runs as many as his own quota allows, whatever alice runs.
-    const b = await ok(bob, "container:create", { name: "bob-runs", code });
-    expect(b.state).toBe("running");
+    const b = await bob.containers.create({ name: "bob-runs", code });
+    expect(b.info.state).toBe("running");
 
-    const running = ids.filter((_, i) => i !== refusedAt);
-    await ok(alice, "container:stop", { id: running[0] as string });
-    expect((await ok(alice, "container:start", { id: refusedId })).state).toBe("running");
+    const running = bots.filter((_, i) => i !== refusedAt);
+    await (running[0] as Container).stop();
+    expect((await refused.start()).state).toBe("running");
     // A create that starts counts as running too.
-    expect(await call(alice, "container:create", { name: "run-3", code })).toMatchObject({
-      ok: false,
-      error: { code: "QUOTA_EXCEEDED", details: { quota: "running" } },
+    await expect(alice.containers.create({ name: "run-3", code })).rejects.toMatchObject({
+      code: "QUOTA_EXCEEDED",
+      details: { quota: "running" },
     });
     await deleteAll(alice);
     await deleteAll(bob);
@@ -123,62 +126,57 @@ describe("per-owner quotas", () => {
 
   it("refuses an update or a rollback that would start a stopped container past the running quota, and lets one within it through", async () => {
     const code = await echoCode();
-    for (let i = 0; i < 2; i++) await ok(alice, "container:create", { name: `up-${i}`, code });
-    const down = await ok(alice, "container:create", { name: "down", code, start: false });
-    const refused = await call(alice, "container:update", { id: down.id, code });
-    expect(refused).toMatchObject({
-      ok: false,
-      error: { code: "QUOTA_EXCEEDED", details: { quota: "running", usage: 2, requested: 1, limit: 2 } },
+    const up: Container[] = [];
+    for (let i = 0; i < 2; i++) up.push(await alice.containers.create({ name: `up-${i}`, code }));
+    const down = await alice.containers.create({ name: "down", code, start: false });
+    await expect(down.update(code)).rejects.toMatchObject({
+      code: "QUOTA_EXCEEDED",
+      details: { quota: "running", usage: 2, requested: 1, limit: 2 },
     });
     // Nothing was written or switched, and nothing runs.
-    expect((await ok(alice, "container:releases", { id: down.id })).items).toHaveLength(1);
+    expect(await down.releases()).toHaveLength(1);
     expect((await docker.getContainer(`berth-${down.id}`).inspect()).State.Running).toBe(false);
-    expect((await ok(alice, "container:status", { id: down.id })).state).toBe("created");
+    expect((await down.status()).state).toBe("created");
 
     // bob's stopped container updates (and starts) whatever alice runs.
-    const bobs = await ok(bob, "container:create", { name: "bobs", code, start: false });
-    await ok(bob, "container:update", { id: bobs.id, code });
-    expect((await ok(bob, "container:status", { id: bobs.id })).state).toBe("running");
+    const bobs = await bob.containers.create({ name: "bobs", code, start: false });
+    await bobs.update(code);
+    expect((await bobs.status()).state).toBe("running");
 
     // Within the quota the update starts it; stopped again, a rollback past the quota is refused too.
-    await ok(alice, "container:stop", { id: "up-0" });
-    expect(await ok(alice, "container:update", { id: down.id, code })).toMatchObject({ release: 2 });
-    expect((await ok(alice, "container:status", { id: down.id })).state).toBe("running");
-    await ok(alice, "container:stop", { id: down.id });
-    await ok(alice, "container:start", { id: "up-0" });
-    expect(await call(alice, "container:rollback", { id: down.id })).toMatchObject({
-      ok: false,
-      error: { code: "QUOTA_EXCEEDED", details: { quota: "running" } },
+    const up0 = up[0] as Container;
+    await up0.stop();
+    expect(await down.update(code)).toMatchObject({ release: 2 });
+    expect((await down.status()).state).toBe("running");
+    await down.stop();
+    await up0.start();
+    await expect(down.rollback()).rejects.toMatchObject({
+      code: "QUOTA_EXCEEDED",
+      details: { quota: "running" },
     });
-    expect((await ok(alice, "container:status", { id: down.id })).release).toBe(2);
-    expect((await ok(alice, "container:status", { id: down.id })).state).toBe("stopped");
+    expect((await down.status()).release).toBe(2);
+    expect((await down.status()).state).toBe("stopped");
     await deleteAll(alice);
     await deleteAll(bob);
   });
 
   it("refuses memory past the quota, naming usage, request and limit", async () => {
-    const res = await call(alice, "container:create", {
-      name: "big",
-      code: await echoCode(),
-      resources: { memoryMb: 2000 },
-    });
-    expect(res).toMatchObject({
-      ok: false,
-      error: {
-        code: "QUOTA_EXCEEDED",
-        details: { quota: "memoryMb", usage: 0, requested: 2000, limit: 1024 },
-      },
+    await expect(
+      alice.containers.create({ name: "big", code: await echoCode(), resources: { memoryMb: 2000 } }),
+    ).rejects.toMatchObject({
+      code: "QUOTA_EXCEEDED",
+      details: { quota: "memoryMb", usage: 0, requested: 2000, limit: 1024 },
     });
     // Not started, it holds no memory: the same container is created stopped.
-    const stopped = await ok(alice, "container:create", {
+    const stopped = await alice.containers.create({
       name: "big",
       code: await echoCode(),
       resources: { memoryMb: 2000 },
       start: false,
     });
-    expect(await call(alice, "container:start", { id: stopped.id })).toMatchObject({
-      ok: false,
-      error: { code: "QUOTA_EXCEEDED", details: { quota: "memoryMb" } },
+    await expect(stopped.start()).rejects.toMatchObject({
+      code: "QUOTA_EXCEEDED",
+      details: { quota: "memoryMb" },
     });
     await deleteAll(alice);
   });
@@ -186,18 +184,17 @@ describe("per-owner quotas", () => {
   it("refuses an update that would keep more code than the code quota, writing nothing", async () => {
     const echo = (await echoCode()).files["index.js"] as string;
     const padded = `${echo}\n// ${"x".repeat(600 * 1024)}\n`;
-    const c = await ok(alice, "container:create", { name: "coder", code: { files: { "index.js": padded } } });
-    const res = await call(alice, "container:update", { id: c.id, code: { files: { "index.js": padded } } });
-    expect(res).toMatchObject({
-      ok: false,
-      error: { code: "QUOTA_EXCEEDED", details: { quota: "codeMb", limit: 1 } },
-    });
-    if (res.ok) throw new Error("unreachable");
-    expect(res.error.details?.usage).toBeCloseTo(0.59, 1);
-    expect((await ok(alice, "container:releases", { id: c.id })).items).toHaveLength(1);
+    const c = await alice.containers.create({ name: "coder", code: { files: { "index.js": padded } } });
+    const refused = await c.update({ files: { "index.js": padded } }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(refused).toMatchObject({ code: "QUOTA_EXCEEDED", details: { quota: "codeMb", limit: 1 } });
+    expect((refused as { details?: { usage?: number } }).details?.usage).toBeCloseTo(0.59, 1);
+    expect(await c.releases()).toHaveLength(1);
     // bob's code is his own.
-    const b = await ok(bob, "container:create", { name: "coder", code: { files: { "index.js": padded } } });
-    await ok(bob, "container:update", { id: b.id, code: await echoCode() });
+    const b = await bob.containers.create({ name: "coder", code: { files: { "index.js": padded } } });
+    await b.update(await echoCode());
     await deleteAll(alice);
     await deleteAll(bob);
   });
@@ -208,13 +205,12 @@ describe("code kept on disk after failed updates", () => {
 
   it("does not grow with every failed update: the oldest failed releases go beyond BERTH_KEEP_RELEASES", async () => {
     const alice = await server.connect("alice");
-    const c = await ok(alice, "container:create", { name: "flaky", code: await echoCode() });
+    const c = await alice.containers.create({ name: "flaky", code: await echoCode() });
     const crashes = { files: { "index.js": "process.exit(3);" } };
     for (let i = 0; i < 4; i++) {
-      const res = await call(alice, "container:update", { id: c.id, code: crashes });
-      expect(res).toMatchObject({ ok: false, error: { code: "UPDATE_ROLLED_BACK" } });
+      await expect(c.update(crashes)).rejects.toMatchObject({ code: "UPDATE_ROLLED_BACK" });
     }
-    const { items } = await ok(alice, "container:releases", { id: c.id });
+    const items = await c.releases();
     expect(items.map((r) => [r.number, r.status])).toEqual([
       [5, "failed"],
       [1, "active"],
@@ -233,21 +229,21 @@ describe("quota usage across a restart of berth", () => {
     const first = await startTestServer(env);
     try {
       const alice = await first.connect("alice");
-      await ok(alice, "container:create", { name: "one", start: false });
-      await ok(alice, "container:create", { name: "two", start: false });
-      alice.disconnect();
+      await alice.containers.create({ name: "one", start: false });
+      await alice.containers.create({ name: "two", start: false });
+      await alice.close();
     } finally {
       await first.stop(); // containers stay, as after any stop of berth
     }
     const second = await startTestServer(env);
     try {
       const alice = await second.connect("alice");
-      expect(await call(alice, "container:create", { name: "three", start: false })).toMatchObject({
-        ok: false,
-        error: { code: "QUOTA_EXCEEDED", details: { quota: "containers", usage: 2, limit: 2 } },
+      await expect(alice.containers.create({ name: "three", start: false })).rejects.toMatchObject({
+        code: "QUOTA_EXCEEDED",
+        details: { quota: "containers", usage: 2, limit: 2 },
       });
       const bob = await second.connect("bob");
-      await ok(bob, "container:create", { name: "three", start: false });
+      await bob.containers.create({ name: "three", start: false });
     } finally {
       await second.close();
       await rm(dataDir, { recursive: true, force: true });
@@ -261,21 +257,26 @@ describe("per-owner rate limits", () => {
   it("limits alice's burst of creates with a retry-after, while bob's next create passes", async () => {
     const alice = await server.connect("alice");
     const bob = await server.connect("bob");
-    await ok(alice, "container:create", { name: "r1", start: false });
-    await ok(alice, "container:create", { name: "r2", start: false });
-    const limited = await call(alice, "container:create", { name: "r3", start: false });
+    const r1 = await alice.containers.create({ name: "r1", start: false });
+    await alice.containers.create({ name: "r2", start: false });
+    const limited = await alice.containers.create({ name: "r3", start: false }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(limited).toMatchObject({
-      ok: false,
-      error: { code: "RATE_LIMITED", category: "system", retryable: true, details: { limit: "create" } },
+      code: "RATE_LIMITED",
+      category: "system",
+      retryable: true,
+      details: { limit: "create" },
     });
-    if (limited.ok) throw new Error("unreachable");
-    expect(limited.error.details?.retryAfterMs).toBeGreaterThan(50_000);
-    expect(limited.error.details?.retryAfterMs).toBeLessThanOrEqual(60_000);
-    expect((await ok(bob, "container:create", { name: "r3", start: false })).owner).toBe("bob");
+    const retryAfterMs = (limited as { details?: { retryAfterMs?: number } }).details?.retryAfterMs;
+    expect(retryAfterMs).toBeGreaterThan(50_000);
+    expect(retryAfterMs).toBeLessThanOrEqual(60_000);
+    expect((await bob.containers.create({ name: "r3", start: false })).info.owner).toBe("bob");
     // Reads are not rate limited, and neither is the admin.
-    for (let i = 0; i < 20; i++) await ok(alice, "container:status", { id: "r1" });
+    for (let i = 0; i < 20; i++) await r1.status();
     const admin = await server.connect("admin");
-    for (let i = 0; i < 4; i++) await ok(admin, "container:create", { name: `ops-${i}`, start: false });
+    for (let i = 0; i < 4; i++) await admin.containers.create({ name: `ops-${i}`, start: false });
     await deleteAll(admin);
     await deleteAll(alice);
     await deleteAll(bob);
@@ -290,7 +291,7 @@ describe("the fair engine queue", () => {
     const bob = await server.connect("bob");
     const finished: string[] = [];
     const create = (client: Client, name: string) =>
-      ok(client, "container:create", { name, start: false }).then(() => finished.push(name));
+      client.containers.create({ name, start: false }).then(() => finished.push(name));
     const alices = Array.from({ length: 30 }, (_, i) => create(alice, `a-${i}`));
     // "Just after": once alice's burst is in the queue.
     await eventually(10_000, "alice's creates queued", () => server.berth.engineQueue.waiting >= 20, 2);
@@ -310,11 +311,12 @@ describe("a full engine queue", () => {
   it("answers RATE_LIMITED with a retry-after past alice's waiting bound, and still takes bob's create", async () => {
     const alice = await server.connect("alice");
     const bob = await server.connect("bob");
+    // On call: which of the eight berth refuses, and how, is the point.
     const answers = Promise.all(
       Array.from({ length: 8 }, (_, i) => call(alice, "container:create", { name: `q-${i}`, start: false })),
     );
     await eventually(10_000, "alice's line full", () => server.berth.engineQueue.waiting >= 2, 2);
-    const bobs = ok(bob, "container:create", { name: "q-bob", start: false });
+    const bobs = bob.containers.create({ name: "q-bob", start: false });
     const results = await answers;
     const refused = results.filter((r) => !r.ok);
     expect(results.filter((r) => r.ok).length).toBeGreaterThanOrEqual(3);
@@ -326,10 +328,10 @@ describe("a full engine queue", () => {
       });
       if (!r.ok) expect(r.error.details?.retryAfterMs).toBeGreaterThan(0);
     }
-    expect((await bobs).owner).toBe("bob");
+    expect((await bobs).info.owner).toBe("bob");
     // Once the line has drained, the same request passes.
     const again = results.findIndex((r) => !r.ok);
-    await ok(alice, "container:create", { name: `q-${again}`, start: false });
+    await alice.containers.create({ name: `q-${again}`, start: false });
     await deleteAll(alice);
     await deleteAll(bob);
   });

@@ -1,13 +1,24 @@
 import { readdir } from "node:fs/promises";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type Client, call, docker, echoCode, ok, useTestServer } from "../helpers/test-server.ts";
+import {
+  type Client,
+  call,
+  docker,
+  echoCode,
+  ok,
+  type RawClient,
+  useTestServer,
+} from "../helpers/test-server.ts";
 
 describe("bad input", () => {
   const server = useTestServer();
   let alice: Client;
+  // What berth does with input as it arrives on the wire: a bare socket, since the SDK refuses some of it
+  // (code over the limits) before sending, and cannot emit without an acknowledgement.
+  let wire: RawClient;
 
   beforeAll(async () => {
-    alice = await server.connect("alice");
+    [alice, wire] = await Promise.all([server.connect("alice"), server.connectRaw("alice")]);
   });
   const cases: Array<[string, unknown]> = [
     ["a missing name", { code: { files: { "index.js": "" } } }],
@@ -35,24 +46,42 @@ describe("bad input", () => {
   ];
 
   it.each(cases)("answers %s with VALIDATION_FAILED", async (_what, payload) => {
-    const res = await call(alice, "container:create", payload);
+    const res = await call(wire, "container:create", payload);
     expect(res.ok).toBe(false);
     if (res.ok) return;
     expect(res.error).toMatchObject({ code: "VALIDATION_FAILED", category: "validation", retryable: false });
     expect(res.error.message).not.toMatch(/\/tmp\/|at .*\.ts|node_modules/);
   });
 
+  it("refuses a 10 MB code file in the SDK before sending, naming both limits", async () => {
+    const sent = { name: "x", code: { files: { "big.js": "x".repeat(10 * 1024 * 1024) } } };
+    await expect(alice.containers.create(sent)).rejects.toMatchObject({
+      code: "PAYLOAD_TOO_LARGE",
+      details: {
+        maxCodeBytes: alice.info.limits.maxCodeBytes,
+        maxPayloadBytes: alice.info.limits.maxPayloadBytes,
+      },
+    });
+  });
+
   it("answers payloads that are not objects, and events of other shapes, without harm", async () => {
     for (const payload of [null, 42, "create", [1, 2], undefined]) {
-      const res = await call(alice, "container:status", payload);
-      expect(res).toMatchObject({ ok: false, error: { code: "VALIDATION_FAILED" } });
+      expect(await call(alice, "container:status", payload)).toMatchObject({
+        ok: false,
+        error: { code: "VALIDATION_FAILED" },
+      });
+      expect(await call(wire, "container:status", payload)).toMatchObject({
+        ok: false,
+        error: { code: "VALIDATION_FAILED" },
+      });
     }
     // No acknowledgement callback: nothing to answer, nothing made, nothing broken.
-    const raw = alice as unknown as { emit(event: string, ...args: unknown[]): void };
+    const raw = wire as unknown as { emit(event: string, ...args: unknown[]): void };
     raw.emit("container:create", { name: "no-ack", code: await echoCode() });
     raw.emit("container:delete");
     raw.emit("no:such:event", { x: 1 });
-    const list = await ok(alice, "container:list", {});
+    // Listed on the same connection, so that berth has seen the three events before it answers.
+    const list = await ok(wire, "container:list", {});
     expect(list.items.map((c) => c.name)).not.toContain("no-ack");
   });
 

@@ -2,23 +2,15 @@ import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, readlink, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { io } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect as connectClient } from "../../packages/client/src/index.ts";
 import { type BerthProcess, secretKeyFileBeside, spawnBerth } from "../helpers/berth-process.ts";
-import { type Client, call, ok, removeInstance, TOKENS } from "../helpers/test-server.ts";
+import { type Client, removeInstance, TOKENS } from "../helpers/test-server.ts";
 import { versioned } from "../helpers/versioned.ts";
 
-async function connect(url: string): Promise<Client> {
-  const client: Client = io(url, {
-    auth: { token: TOKENS.alice },
-    transports: ["websocket"],
-    reconnection: false,
-  });
-  await new Promise<void>((resolve, reject) => {
-    client.once("connect", resolve);
-    client.once("connect_error", reject);
-  });
-  return client;
+/** Alice, through the client SDK; without reconnecting, since each berth here is killed on purpose. */
+function connect(url: string): Promise<Client> {
+  return connectClient(url, { token: TOKENS.alice, reconnect: false });
 }
 
 describe("berth killed with SIGKILL and started again", () => {
@@ -32,7 +24,7 @@ describe("berth killed with SIGKILL and started again", () => {
     env = { BERTH_DATA_DIR: dataDir, BERTH_TOKENS: `alice:${TOKENS.alice}`, BERTH_STOP_TIMEOUT_SEC: "1" };
   });
   afterAll(async () => {
-    for (const c of clients) c.disconnect();
+    for (const c of clients) await c.close();
     await berth?.kill("SIGKILL");
     const instanceId = (await readFile(join(dataDir, "instance-id"), "utf8").catch(() => "")).trim();
     if (instanceId) await removeInstance(instanceId);
@@ -45,15 +37,12 @@ describe("berth killed with SIGKILL and started again", () => {
     let alice = await connect(berth.url);
     clients.push(alice);
     const echo = await readFile(new URL("../fixtures/workloads/echo.js", import.meta.url), "utf8");
-    const a = await ok(alice, "container:create", {
-      name: "survivor",
-      code: { files: { "index.js": echo } },
-    });
-    const b = await ok(alice, "container:create", {
+    const a = await alice.containers.create({ name: "survivor", code: { files: { "index.js": echo } } });
+    const b = await alice.containers.create({
       name: "dies-meanwhile",
       code: { files: { "index.js": echo } },
     });
-    expect(await ok(alice, "container:request", { id: a.id, data: "before" })).toBe("before");
+    expect(await a.request("before")).toBe("before");
 
     await berth.kill("SIGKILL");
     // While berth is away: one workload keeps running, the other is stopped (exit 137).
@@ -67,23 +56,18 @@ describe("berth killed with SIGKILL and started again", () => {
     berth = await spawnBerth(env);
     alice = await connect(berth.url);
     clients.push(alice);
-    // The workload reconnects by itself (it retries every 200 ms).
+    // Handles from the new connection; the workload reconnects by itself (it retries every 200 ms).
+    const survivor = await alice.containers.get(a.id);
+    const died = await alice.containers.get(b.id);
     let answer: unknown;
     for (let i = 0; i < 50 && answer === undefined; i++) {
-      const res = await call(alice, "container:request", { id: a.id, data: "after" }, 5000);
-      if (res.ok) answer = res.data;
-      else await new Promise((r) => setTimeout(r, 100));
+      answer = await survivor.request("after", { timeoutMs: 4000 }).catch(() => undefined);
+      if (answer === undefined) await new Promise((r) => setTimeout(r, 100));
     }
     expect(answer).toBe("after");
-    expect(await ok(alice, "container:status", { id: a.id })).toMatchObject({
-      state: "running",
-      channel: { connected: true },
-    });
-    expect(await ok(alice, "container:status", { id: b.id })).toMatchObject({
-      state: "exited",
-      exitCode: 137,
-    });
-    const history = await ok(alice, "activity:history", { containerId: b.id });
+    expect(await survivor.status()).toMatchObject({ state: "running", channel: { connected: true } });
+    expect(await died.status()).toMatchObject({ state: "exited", exitCode: 137 });
+    const history = await alice.activity.history({ containerId: b.id });
     const exits = history.items.filter((e) => e.action === "container.exited");
     expect(exits).toHaveLength(1);
     expect(exits[0]?.message).toBe("'dies-meanwhile' stopped unexpectedly (exit code 137)");
@@ -96,7 +80,7 @@ describe("berth killed with SIGKILL in the middle of an update", () => {
   const clients: Client[] = [];
 
   afterAll(async () => {
-    for (const c of clients) c.disconnect();
+    for (const c of clients) await c.close();
     await berth?.kill("SIGKILL");
     const instanceId = (await readFile(join(dataDir, "instance-id"), "utf8").catch(() => "")).trim();
     if (instanceId) await removeInstance(instanceId);
@@ -114,13 +98,12 @@ describe("berth killed with SIGKILL in the middle of an update", () => {
     berth = await spawnBerth(env);
     let alice = await connect(berth.url);
     clients.push(alice);
-    const { id } = await ok(alice, "container:create", { name: "mid-update", code: versioned("v1") });
+    const { id } = await alice.containers.create({ name: "mid-update", code: versioned("v1") });
     // v2 spends 3 s before it connects: long enough to kill berth while it waits for the hello.
     // Its answer never comes: berth dies first (the rejection is expected, and handled at once).
-    const updating = call(alice, "container:update", {
-      id,
-      code: versioned("v2", { prelude: "const until = Date.now() + 3000; while (Date.now() < until) {}" }),
-    }).catch(() => undefined);
+    const updating = (await alice.containers.get(id))
+      .update(versioned("v2", { prelude: "const until = Date.now() + 3000; while (Date.now() < until) {}" }))
+      .catch(() => undefined);
     await new Promise<void>((resolve) => {
       const check = () =>
         readlink(join(dataDir, "code", id, "current")).then(
@@ -135,19 +118,19 @@ describe("berth killed with SIGKILL in the middle of an update", () => {
     berth = await spawnBerth(env);
     alice = await connect(berth.url);
     clients.push(alice);
+    const bot = await alice.containers.get(id);
     let answer: unknown;
     for (let i = 0; i < 100 && answer === undefined; i++) {
-      const res = await call(alice, "container:request", { id, data: { version: true } }, 5000);
-      if (res.ok) answer = res.data;
-      else await new Promise((r) => setTimeout(r, 100));
+      answer = await bot.request({ version: true }, { timeoutMs: 4000 }).catch(() => undefined);
+      if (answer === undefined) await new Promise((r) => setTimeout(r, 100));
     }
     expect(answer).toBe("v1");
     expect(await readlink(join(dataDir, "code", id, "current"))).toBe("releases/1");
-    const { items } = await ok(alice, "container:releases", { id });
+    const items = await bot.releases();
     expect(items.map((r) => [r.number, r.status])).toEqual([
       [2, "failed"],
       [1, "active"],
     ]);
-    expect(await ok(alice, "container:status", { id })).toMatchObject({ state: "running", release: 1 });
+    expect(await bot.status()).toMatchObject({ state: "running", release: 1 });
   });
 });

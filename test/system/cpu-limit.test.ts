@@ -7,10 +7,8 @@ import { eventually } from "../helpers/deadline.ts";
 import { helloThen } from "../helpers/events.ts";
 import {
   type Client,
-  call,
   docker,
   echoCode,
-  ok,
   startTestServer,
   type TestServer,
   useTestServer,
@@ -46,17 +44,14 @@ describe("CPU limits", () => {
 
   it("gives every container the default limit when its spec names none", async () => {
     const [a, b] = await Promise.all([
-      ok(alice, "container:create", { name: "no-cpus", code: await echoCode(), start: false }),
-      ok(bob, "container:create", { name: "no-cpus", code: await echoCode(), start: false }),
+      alice.containers.create({ name: "no-cpus", code: await echoCode(), start: false }),
+      bob.containers.create({ name: "no-cpus", code: await echoCode(), start: false }),
     ]);
     for (const c of [a, b]) {
       const h = (await docker.getContainer(`berth-${c.id}`).inspect()).HostConfig;
       expect(h.NanoCpus).toBe(1_000_000_000);
     }
-    await Promise.all([
-      ok(alice, "container:delete", { id: a.id }),
-      ok(bob, "container:delete", { id: b.id }),
-    ]);
+    await Promise.all([a.delete(), b.delete()]);
   });
 
   it.each([
@@ -66,29 +61,30 @@ describe("CPU limits", () => {
     ["a negative number", -1],
     ["more than BERTH_MAX_CPUS", 2.5],
   ])("refuses cpus of %s as VALIDATION_FAILED", async (_, cpus) => {
-    const res = await call(alice, "container:create", {
-      name: "bad-cpus",
-      code: await echoCode(),
-      resources: { cpus },
-      start: false,
-    });
-    expect(res).toMatchObject({ ok: false, error: { code: "VALIDATION_FAILED" } });
-    expect((await ok(alice, "container:list", {})).items.map((c) => c.name)).not.toContain("bad-cpus");
+    await expect(
+      alice.containers.create({
+        name: "bad-cpus",
+        code: await echoCode(),
+        resources: { cpus },
+        start: false,
+      }),
+    ).rejects.toMatchObject({ code: "VALIDATION_FAILED" });
+    await expect(alice.containers.get("bad-cpus")).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 
   it("accepts Docker's minimum of 0.01", async () => {
-    const c = await ok(alice, "container:create", {
+    const c = await alice.containers.create({
       name: "tiny-cpus",
       code: await echoCode(),
       resources: { cpus: 0.01 },
       start: false,
     });
     expect((await docker.getContainer(`berth-${c.id}`).inspect()).HostConfig.NanoCpus).toBe(10_000_000);
-    await ok(alice, "container:delete", { id: c.id });
+    await c.delete();
   });
 
   it("holds a busy loop at its limit", async () => {
-    const c = await ok(alice, "container:create", {
+    const c = await alice.containers.create({
       name: "spinner",
       resources: { cpus: 0.25 },
       code: helloThen("welcome.then(() => { for (;;) {} });"),
@@ -104,7 +100,7 @@ describe("CPU limits", () => {
     const cores = (second.usageNs - first.usageNs) / (second.at - first.at);
     expect(cores).toBeLessThan(0.25 * 1.25);
     expect(second.throttledPeriods).toBeGreaterThan(first.throttledPeriods);
-    await ok(alice, "container:delete", { id: c.id });
+    await c.delete();
   });
 });
 
@@ -147,8 +143,8 @@ describe("containers that an earlier berth made without a CPU limit", () => {
     const env = { BERTH_DATA_DIR: dataDir, BERTH_SECRET_KEY_FILE: join(keyDir, "secret.key") };
     server = await startTestServer(env);
     const [alice, bob] = await Promise.all([server.connect("alice"), server.connect("bob")]);
-    const a = await ok(alice, "container:create", { name: "old", code: await echoCode() });
-    const b = await ok(bob, "container:create", {
+    const a = await alice.containers.create({ name: "old", code: await echoCode() });
+    const b = await bob.containers.create({
       name: "old",
       code: await echoCode(),
       resources: { cpus: 0.5 },
@@ -165,6 +161,6 @@ describe("containers that an earlier berth made without a CPU limit", () => {
     expect((await docker.getContainer(`berth-${b.id}`).inspect()).HostConfig.NanoCpus).toBe(500_000_000);
     expect(server.logs()).toMatch(/gave a container made without a CPU limit its limit/);
     const alice2 = await server.connect("alice");
-    expect((await ok(alice2, "container:status", { id: a.id })).state).toBe("running");
+    expect((await alice2.containers.get(a.id)).info.state).toBe("running");
   });
 });

@@ -2,7 +2,7 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { file, symlink, tarArchive, tarGz } from "../../src/updates/testing/tar-writer.ts";
-import { type Client, call, docker, ok, useTestServer } from "../helpers/test-server.ts";
+import { type Client, call, docker, useTestServer } from "../helpers/test-server.ts";
 import { versioned } from "../helpers/versioned.ts";
 
 /** `container:create` takes `code: { archive }` as `container:update` does: the same checks, limits and errors. */
@@ -13,7 +13,7 @@ describe("creating a container from a code archive", () => {
 
   /** What a refused create must leave unchanged: alice's containers, the code directories, the engine's containers. */
   const footprint = async () => ({
-    containers: (await ok(alice, "container:list", {})).items.map((c) => c.name).sort(),
+    containers: await names(),
     codeDirs: (await readdir(join(server.dataDir, "code")).catch(() => [])).sort(),
     engine: (
       await docker.listContainers({
@@ -23,6 +23,12 @@ describe("creating a container from a code archive", () => {
     ).length,
   });
 
+  const names = async () => {
+    const all: string[] = [];
+    for await (const c of alice.containers.list()) all.push(c.name);
+    return all.sort();
+  };
+
   beforeAll(async () => {
     alice = await server.connect("alice");
   });
@@ -31,29 +37,26 @@ describe("creating a container from a code archive", () => {
     const members = Object.entries(versioned("from-archive").files).map(([name, content]) =>
       file(name, content),
     );
-    const created = await ok(alice, "container:create", {
+    const packed = await alice.containers.create({
       name: "packed",
       code: { archive: new Uint8Array(tarGz(members)) },
     });
-    expect(created).toMatchObject({ state: "running", release: 1 });
-    expect(await ok(alice, "container:request", { id: created.id, data: { version: true } })).toBe(
-      "from-archive",
-    );
-    const { items } = await ok(alice, "container:releases", { id: created.id });
-    expect(items).toMatchObject([{ number: 1, status: "active", files: 2 }]);
+    expect(packed.info).toMatchObject({ state: "running", release: 1 });
+    expect(await packed.request({ version: true })).toBe("from-archive");
+    expect(await packed.releases()).toMatchObject([{ number: 1, status: "active", files: 2 }]);
+    await packed.delete();
   });
 
   it("runs code that came as a plain tar", async () => {
     const members = Object.entries(versioned("plain-tar").files).map(([name, content]) =>
       file(name, content),
     );
-    const created = await ok(alice, "container:create", {
+    const plain = await alice.containers.create({
       name: "plain",
       code: { archive: new Uint8Array(tarArchive(members)) },
     });
-    expect(await ok(alice, "container:request", { id: created.id, data: { version: true } })).toBe(
-      "plain-tar",
-    );
+    expect(await plain.request({ version: true })).toBe("plain-tar");
+    await plain.delete();
   });
 
   it.each([
@@ -69,10 +72,9 @@ describe("creating a container from a code archive", () => {
   ])("refuses %s with VALIDATION_FAILED and leaves nothing behind", async (_what, members) => {
     const before = await footprint();
     for (const archive of [tarArchive(members), tarGz(members)]) {
-      const res = await call(alice, "container:create", { name: "hostile", code: { archive } });
-      expect(res).toMatchObject({
-        ok: false,
-        error: { code: "VALIDATION_FAILED", details: { field: "code.archive" } },
+      await expect(alice.containers.create({ name: "hostile", code: { archive } })).rejects.toMatchObject({
+        code: "VALIDATION_FAILED",
+        details: { field: "code.archive" },
       });
     }
     expect(await footprint()).toEqual(before);
@@ -92,6 +94,7 @@ describe("creating a container from a code archive", () => {
       /code\.files\.index\.js: must be text/,
     ],
   ])("refuses %s, naming the field", async (_what, code, message) => {
+    // Ill-typed on purpose: sent through call, since the handles take only well-typed code.
     for (const event of ["container:create", "container:update"] as const) {
       const payload = event === "container:create" ? { name: "hostile", code } : { id: "hostile", code };
       const res = await call(alice, event, payload);

@@ -4,8 +4,8 @@ import { createServer, type Server } from "node:net";
 import { networkInterfaces } from "node:os";
 import { PassThrough } from "node:stream";
 import { promisify } from "node:util";
-import { io } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Container, connect as connectClient } from "../../packages/client/src/index.ts";
 import { Berth } from "../../src/berth.ts";
 import { EgressFirewall } from "../../src/network/egress-firewall.ts";
 import { egressPolicy } from "../../src/network/egress-policy.ts";
@@ -15,9 +15,7 @@ import { NEEDS_ROOT } from "../helpers/needs-root.ts";
 import { createTestNetns, pickSubnet, type TestNetns } from "../helpers/test-netns.ts";
 import {
   type Client,
-  call,
   docker,
-  ok,
   startTestServer,
   type TestServer,
   TOKENS,
@@ -36,11 +34,8 @@ interface Probe {
 }
 
 /** Asks the workload to open a TCP connection to host:port, and how it went. */
-async function connectFrom(client: Client, id: string, host: string, port: number): Promise<Probe> {
-  return (await ok(client, "container:request", {
-    id,
-    data: { connect: { host, port, timeoutMs: 3000 } },
-  })) as Probe;
+async function connectFrom(bot: Container, host: string, port: number): Promise<Probe> {
+  return bot.request<Probe>({ connect: { host, port, timeoutMs: 3000 } });
 }
 
 /** What a REJECT rule looks like from the workload's side: a refusal, well before any timeout. */
@@ -96,7 +91,8 @@ describe.skipIf(NEEDS_ROOT)("egress filter for network 'outbound'", () => {
     hostPort = (hostListener.address() as { port: number }).port;
   });
   afterAll(async () => {
-    await new Promise((resolve) => hostListener?.close(resolve));
+    // Settles even when beforeAll failed before the listener existed (it would otherwise hang the hook).
+    await new Promise<void>((resolve) => (hostListener ? hostListener.close(() => resolve()) : resolve()));
     await netns?.destroy();
   });
 
@@ -104,18 +100,14 @@ describe.skipIf(NEEDS_ROOT)("egress filter for network 'outbound'", () => {
     const server = useTestServer({ BERTH_ALLOW_NETWORK: "true" });
     let alice: Client;
     let bob: Client;
-    let aliceId: string;
-    let bobId: string;
+    let aliceBot: Container;
+    let bobBot: Container;
 
     beforeAll(async () => {
       [alice, bob] = await Promise.all([server.connect("alice"), server.connect("bob")]);
-      [aliceId, bobId] = await Promise.all([
-        ok(alice, "container:create", { name: "probe", network: "outbound", code: await probeCode() }).then(
-          (c) => c.id,
-        ),
-        ok(bob, "container:create", { name: "probe", network: "outbound", code: await probeCode() }).then(
-          (c) => c.id,
-        ),
+      [aliceBot, bobBot] = await Promise.all([
+        alice.containers.create({ name: "probe", network: "outbound", code: await probeCode() }),
+        bob.containers.create({ name: "probe", network: "outbound", code: await probeCode() }),
       ]);
     });
 
@@ -124,35 +116,29 @@ describe.skipIf(NEEDS_ROOT)("egress filter for network 'outbound'", () => {
     });
 
     it("refuses at once a connection to the host through the bridge's gateway, and to the host's other addresses", async () => {
-      expectRejectedAtOnce(await connectFrom(alice, aliceId, await gatewayOf(aliceId), hostPort));
+      expectRejectedAtOnce(await connectFrom(aliceBot, await gatewayOf(aliceBot.id), hostPort));
       for (const address of otherHostAddresses()) {
-        expectRejectedAtOnce(await connectFrom(alice, aliceId, address, hostPort));
+        expectRejectedAtOnce(await connectFrom(aliceBot, address, hostPort));
       }
       expect(hostAccepted).toEqual([]);
     });
 
     it("refuses at once the metadata address (169.254.169.254) and another private range", async () => {
-      expectRejectedAtOnce(await connectFrom(alice, aliceId, METADATA, netns.port));
-      expectRejectedAtOnce(await connectFrom(alice, aliceId, netns.address, netns.port));
+      expectRejectedAtOnce(await connectFrom(aliceBot, METADATA, netns.port));
+      expectRejectedAtOnce(await connectFrom(aliceBot, netns.address, netns.port));
       expect(netns.accepted).toEqual([]);
     });
 
     it("keeps bob's outbound container from alice's, on its own bridge", async () => {
-      const { addresses } = (await ok(alice, "container:request", {
-        id: aliceId,
-        data: { listen: 8080 },
-      })) as {
-        addresses: string[];
-      };
+      const { addresses } = await aliceBot.request<{ addresses: string[] }>({ listen: 8080 });
       expect(addresses).toHaveLength(1);
-      expectRejectedAtOnce(await connectFrom(bob, bobId, addresses[0] as string, 8080));
+      expectRejectedAtOnce(await connectFrom(bobBot, addresses[0] as string, 8080));
     });
 
     it("gives the workload no IPv6 address, so no IPv6 path exists for the filter to miss", async () => {
-      const interfaces = (await ok(alice, "container:request", {
-        id: aliceId,
-        data: { interfaces: true },
-      })) as Record<string, Array<{ family: string }>>;
+      const interfaces = await aliceBot.request<Record<string, Array<{ family: string }>>>({
+        interfaces: true,
+      });
       expect(
         Object.values(interfaces)
           .flat()
@@ -162,9 +148,9 @@ describe.skipIf(NEEDS_ROOT)("egress filter for network 'outbound'", () => {
 
     it("installs one set of rules per owner bridge, and removes them with the bridge", async () => {
       expect(await rulesOf(server)).toHaveLength(4); // alice's and bob's bridges, DOCKER-USER and INPUT each
-      await ok(alice, "container:delete", { id: aliceId });
+      await aliceBot.delete();
       expect(await rulesOf(server)).toHaveLength(2);
-      await ok(bob, "container:delete", { id: bobId });
+      await bobBot.delete();
       expect(await rulesOf(server)).toEqual([]);
     });
   });
@@ -177,12 +163,13 @@ describe.skipIf(NEEDS_ROOT)("egress filter for network 'outbound'", () => {
 
     it("reaches the allowed range, and nothing else that is blocked", async () => {
       const alice = await server.connect("alice");
-      const { id } = await ok(alice, "container:create", {
+      const bot = await alice.containers.create({
         name: "probe",
         network: "outbound",
         code: await probeCode(),
       });
-      const reached = await connectFrom(alice, id, netns.address, netns.port);
+      const { id } = bot;
+      const reached = await connectFrom(bot, netns.address, netns.port);
       expect(reached).toMatchObject({ connected: true });
       // The namespace's listener reports over a pipe, a moment after the workload's answer.
       await eventually(
@@ -190,10 +177,10 @@ describe.skipIf(NEEDS_ROOT)("egress filter for network 'outbound'", () => {
         "the namespace's listener saw the connection",
         () => netns.accepted.length === 1,
       );
-      expectRejectedAtOnce(await connectFrom(alice, id, METADATA, netns.port));
-      expectRejectedAtOnce(await connectFrom(alice, id, await gatewayOf(id), hostPort));
+      expectRejectedAtOnce(await connectFrom(bot, METADATA, netns.port));
+      expectRejectedAtOnce(await connectFrom(bot, await gatewayOf(id), hostPort));
       expect(hostAccepted).toEqual([]);
-      await ok(alice, "container:delete", { id });
+      await bot.delete();
     });
   });
 
@@ -206,19 +193,16 @@ describe.skipIf(NEEDS_ROOT)("egress filter for network 'outbound'", () => {
     it("says so at start, refuses network 'outbound' with EGRESS_FILTER_UNAVAILABLE and runs nothing unfiltered", async () => {
       expect(server.logs()).toContain("egress filter unavailable");
       const alice = await server.connect("alice");
-      const res = await call(alice, "container:create", {
-        name: "probe",
-        network: "outbound",
-        code: await probeCode(),
-      });
-      expect(res).toMatchObject({ ok: false, error: { code: "EGRESS_FILTER_UNAVAILABLE" } });
+      await expect(
+        alice.containers.create({ name: "probe", network: "outbound", code: await probeCode() }),
+      ).rejects.toMatchObject({ code: "EGRESS_FILTER_UNAVAILABLE" });
       const left = await docker.listContainers({
         all: true,
         filters: { label: [`berth.instance=${server.berth.instanceId}`] },
       });
       expect(left).toEqual([]);
       // Without network, containers are unaffected.
-      await ok(alice, "container:create", { name: "offline", code: await probeCode() });
+      await (await alice.containers.create({ name: "offline", code: await probeCode() })).delete();
     });
   });
 
@@ -227,11 +211,12 @@ describe.skipIf(NEEDS_ROOT)("egress filter for network 'outbound'", () => {
       const server = await startTestServer({ BERTH_ALLOW_NETWORK: "true" }, { egressRecheckMs: 200 });
       try {
         const alice = await server.connect("alice");
-        const { id } = await ok(alice, "container:create", {
+        const bot = await alice.containers.create({
           name: "probe",
           network: "outbound",
           code: await probeCode(),
         });
+        const { id } = bot;
         const before = await rulesOf(server);
         expect(before).toHaveLength(2);
         const firewall = new EgressFirewall({
@@ -244,7 +229,7 @@ describe.skipIf(NEEDS_ROOT)("egress filter for network 'outbound'", () => {
         expect(await rulesOf(server)).toEqual([]);
         await eventually(5000, "the rules are back", async () => (await rulesOf(server)).length === 2);
         expect(await rulesOf(server)).toEqual(before);
-        expectRejectedAtOnce(await connectFrom(alice, id, await gatewayOf(id), hostPort));
+        expectRejectedAtOnce(await connectFrom(bot, await gatewayOf(id), hostPort));
       } finally {
         await server.close();
       }
@@ -255,11 +240,12 @@ describe.skipIf(NEEDS_ROOT)("egress filter for network 'outbound'", () => {
       let second: Berth | undefined;
       try {
         const alice = await server.connect("alice");
-        const { id } = await ok(alice, "container:create", {
+        const bot = await alice.containers.create({
           name: "probe",
           network: "outbound",
           code: await probeCode(),
         });
+        const { id } = bot;
         await server.stop(); // the container keeps running
         const firewall = new EgressFirewall({
           iptables: new ExecFileIptables(),
@@ -277,19 +263,19 @@ describe.skipIf(NEEDS_ROOT)("egress filter for network 'outbound'", () => {
         const rules = await rulesOf(server);
         expect(rules).toHaveLength(2);
         expect(rules.join("\n")).not.toContain("br-feedfacecafe");
-        const client: Client = io(`http://127.0.0.1:${port}`, {
-          auth: { token: TOKENS.alice },
-          transports: ["websocket"],
-          reconnection: false,
+        const client = await connectClient(`http://127.0.0.1:${port}`, {
+          token: TOKENS.alice,
+          reconnect: false,
         });
         try {
+          const again = await client.containers.get(id);
           await eventually(10_000, "the workload reconnected", async () => {
-            const status = await ok(client, "container:status", { id });
+            const status = await again.status();
             return status.channel?.connected === true;
           });
-          expectRejectedAtOnce(await connectFrom(client, id, await gatewayOf(id), hostPort));
+          expectRejectedAtOnce(await connectFrom(again, await gatewayOf(id), hostPort));
         } finally {
-          client.disconnect();
+          await client.close();
         }
       } finally {
         await second?.close();

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { FakeIptables } from "../../src/network/testing/fake-iptables.ts";
 import { ContainerRepository } from "../../src/store/container-repository.ts";
 import { eventually } from "../helpers/deadline.ts";
-import { echoCode, ok, startTestServer } from "../helpers/test-server.ts";
+import { echoCode, startTestServer } from "../helpers/test-server.ts";
 
 /** A filter table whose every command takes a while, as iptables does waiting for its lock. */
 class SlowIptables extends FakeIptables {
@@ -41,7 +41,7 @@ describe("the periodic egress re-check", () => {
       expect(all).toHaveBeenCalled();
       expect(unhandled).toEqual([]);
       // berth still answers.
-      (await server.connect("alice")).disconnect();
+      await (await server.connect("alice")).close();
     } finally {
       process.off("unhandledRejection", onUnhandled);
       vi.restoreAllMocks();
@@ -54,7 +54,7 @@ describe("the periodic egress re-check", () => {
     const server = await startTestServer({ BERTH_ALLOW_NETWORK: "true" }, { iptables, egressRecheckMs: 20 });
     try {
       const alice = await server.connect("alice");
-      await ok(alice, "container:create", { name: "out", network: "outbound", code: await echoCode() });
+      await alice.containers.create({ name: "out", network: "outbound", code: await echoCode() });
       // Wait until a re-check pass is under way (its slow iptables calls keep coming).
       const before = iptables.calls.length;
       await eventually(5_000, "a re-check pass is under way", () => iptables.calls.length > before);

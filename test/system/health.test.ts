@@ -2,16 +2,15 @@ import { readFile } from "node:fs/promises";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { HealthChangedEvent } from "#protocol";
 import { nextActivity } from "../helpers/events.ts";
-import { type Client, ok, useTestServer } from "../helpers/test-server.ts";
+import { type Client, useTestServer } from "../helpers/test-server.ts";
 
 function nextHealth(client: Client, match: (e: HealthChangedEvent) => boolean): Promise<HealthChangedEvent> {
   return new Promise((resolve) => {
-    const listener = (e: HealthChangedEvent) => {
+    const off = client.on("container:health_changed", (e) => {
       if (!match(e)) return;
-      client.off("container:health_changed", listener);
+      off();
       resolve(e);
-    };
-    client.on("container:health_changed", listener);
+    });
   });
 }
 
@@ -27,14 +26,14 @@ describe("health", () => {
   it("turns healthy when the health check passes, then unhealthy after its misses, and pushes each change to the owner", async () => {
     const code = await readFile(new URL("../fixtures/workloads/flaky-health.js", import.meta.url), "utf8");
     const bobSaw: unknown[] = [];
-    bob.on("container:health_changed", (e) => bobSaw.push(e));
+    const offBob = bob.on("container:health_changed", (e) => bobSaw.push(e));
     const healthy = nextHealth(alice, (e) => e.name === "flaky" && e.health === "healthy");
     const unhealthy = nextHealth(alice, (e) => e.name === "flaky" && e.health === "unhealthy");
     const told = nextActivity(
       alice,
       (e) => e.containerName === "flaky" && e.action === "container.unhealthy",
     );
-    await ok(alice, "container:create", {
+    const flaky = await alice.containers.create({
       name: "flaky",
       env: { HEALTHY_MS: "2500" },
       healthCheck: {
@@ -51,9 +50,11 @@ describe("health", () => {
     expect(bad).toMatchObject({ previous: "healthy" });
     expect(bad.reason).toMatch(/failed 2 times in a row/);
     expect((await told).message).toMatch(/^'flaky' is unhealthy: /);
-    expect((await ok(alice, "container:status", { id: "flaky" })).health).toBe("unhealthy");
-    await ok(alice, "container:stop", { id: "flaky" });
-    expect((await ok(alice, "container:status", { id: "flaky" })).health).toBe("none");
+    expect((await flaky.status()).health).toBe("unhealthy");
+    await flaky.stop();
+    expect((await flaky.status()).health).toBe("none");
+    offBob();
     expect(bobSaw).toEqual([]);
+    await flaky.delete();
   });
 });

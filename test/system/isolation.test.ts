@@ -1,5 +1,13 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { type Client, call, echoCode, ok, useTestServer } from "../helpers/test-server.ts";
+import { eventually } from "../helpers/deadline.ts";
+import { type Client, call, echoCode, useTestServer } from "../helpers/test-server.ts";
+
+/** Every container the client may see, over all pages. */
+async function idsOf(client: Client): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const c of client.containers.list()) ids.push(c.id);
+  return ids;
+}
 
 describe("owners", () => {
   const server = useTestServer();
@@ -17,19 +25,16 @@ describe("owners", () => {
 
   it("refuses a connection without a valid token with UNAUTHORIZED", async () => {
     for (const token of ["", "wrong-token-123456", TOKENS_PREFIX()]) {
-      const err = await server.connect({ token }).then(
-        () => undefined,
-        (e: Error & { data?: { code?: string } }) => e,
-      );
-      expect(err?.data?.code).toBe("UNAUTHORIZED");
+      await expect(server.connect({ token })).rejects.toMatchObject({ code: "UNAUTHORIZED" });
     }
   });
 
   it("cannot see, stop or delete each other's containers; an admin sees all", async () => {
-    const mine = await ok(alice, "container:create", { name: "private", code: await echoCode() });
-    const bobs = await ok(bob, "container:create", { name: "private", code: await echoCode(), start: false });
+    const mine = await alice.containers.create({ name: "private", code: await echoCode() });
+    const bobs = await bob.containers.create({ name: "private", code: await echoCode(), start: false });
     expect(bobs.id).not.toBe(mine.id); // names are unique per owner, not across owners
 
+    // Bob has no handle on alice's container: each refusal is asked for directly.
     for (const event of [
       "container:status",
       "container:stop",
@@ -40,31 +45,41 @@ describe("owners", () => {
       expect(res).toMatchObject({ ok: false, error: { code: "NOT_FOUND" } });
     }
     // By name, bob reaches his own container, never alice's.
-    expect((await ok(bob, "container:status", { id: "private" })).id).toBe(bobs.id);
-    expect(await ok(bob, "container:delete", { id: mine.id })).toEqual({ deleted: false });
-    expect((await ok(alice, "container:status", { id: mine.id })).state).toBe("running");
+    expect((await bob.containers.get("private")).id).toBe(bobs.id);
+    await expect(bob.containers.get(mine.id)).rejects.toMatchObject({ code: "NOT_FOUND" });
+    expect(await call(bob, "container:delete", { id: mine.id })).toEqual({
+      ok: true,
+      data: { deleted: false },
+    });
+    expect((await mine.status()).state).toBe("running");
 
-    const bobsList = await ok(bob, "container:list", {});
-    expect(bobsList.items.map((c) => c.id)).toEqual([bobs.id]);
-    const all = await ok(admin, "container:list", {});
-    expect(all.items.map((c) => c.id).sort()).toEqual([mine.id, bobs.id].sort());
-    expect((await ok(admin, "container:status", { id: mine.id })).owner).toBe("alice");
+    expect(await idsOf(bob)).toEqual([bobs.id]);
+    expect((await idsOf(admin)).sort()).toEqual([mine.id, bobs.id].sort());
+    expect((await admin.containers.get(mine.id)).info.owner).toBe("alice");
 
-    await ok(alice, "container:delete", { id: mine.id });
-    await ok(bob, "container:delete", { id: bobs.id });
+    await mine.delete();
+    await bobs.delete();
   });
 
   it("pushes status changes to the owner's connections only", async () => {
     const seenByBob: unknown[] = [];
-    bob.on("container:status_changed", (e) => seenByBob.push(e));
+    const offBob = bob.on("container:status_changed", (e) => seenByBob.push(e));
     const seenByAdmin: string[] = [];
-    admin.on("container:status_changed", (e) => seenByAdmin.push(`${e.from}->${e.to}`));
+    const offAdmin = admin.on("container:status_changed", (e) => seenByAdmin.push(`${e.from}->${e.to}`));
     const events: string[] = [];
-    alice.on("container:status_changed", (e) => events.push(`${e.from}->${e.to}`));
-    const c = await ok(alice, "container:create", { name: "pushed", code: await echoCode() });
-    await ok(alice, "container:stop", { id: c.id });
-    await ok(alice, "container:delete", { id: c.id });
-    await new Promise((r) => setTimeout(r, 100)); // pushes ride the same connection as the acks; let them land
+    const offAlice = alice.on("container:status_changed", (e) => events.push(`${e.from}->${e.to}`));
+    const c = await alice.containers.create({ name: "pushed", code: await echoCode() });
+    await c.stop();
+    await c.delete();
+    // Alice's pushes and the admin's come on connections of their own: waited for, not slept on.
+    await eventually(
+      5000,
+      "alice's and the admin's five pushes",
+      () => events.length >= 5 && seenByAdmin.length >= 5,
+    );
+    offBob();
+    offAdmin();
+    offAlice();
     expect(events).toEqual([
       "new->created",
       "created->running",

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Container } from "../../packages/client/src/index.ts";
 import { MAX_READS_IN_FLIGHT } from "../../src/api/connection-limits.ts";
 import { MAX_LOG_ANSWER_BYTES } from "../../src/monitoring/container-logs.ts";
 import { eventually } from "../helpers/deadline.ts";
@@ -20,23 +21,22 @@ describe("large reads on one connection", () => {
   let server: TestServer;
   let alice: Client;
   let bob: Client;
+  let aliceBot: Container;
+  let bobBot: Container;
   let aliceId: string;
-  let bobId: string;
 
   beforeAll(async () => {
     server = await startTestServer();
     [alice, bob] = await Promise.all([server.connect("alice"), server.connect("bob")]);
     const code = await chattyCode();
-    [aliceId, bobId] = await Promise.all([
-      ok(alice, "container:create", { name: "chatty", code }).then((c) => c.id),
-      ok(bob, "container:create", { name: "chatty", code }).then((c) => c.id),
+    [aliceBot, bobBot] = await Promise.all([
+      alice.containers.create({ name: "chatty", code }),
+      bob.containers.create({ name: "chatty", code }),
     ]);
-    for (const [client, id] of [
-      [alice, aliceId],
-      [bob, bobId],
-    ] as const) {
+    aliceId = aliceBot.id;
+    for (const bot of [aliceBot, bobBot]) {
       await eventually(20_000, "the workload wrote all its lines", async () => {
-        const { lines } = await ok(client, "container:logs", { id, tail: 1 });
+        const lines = await bot.logs({ tail: 1 });
         return lines[0]?.text.startsWith("line 5999 ") === true;
       });
     }
@@ -46,6 +46,7 @@ describe("large reads on one connection", () => {
   });
 
   it("cuts a log answer at its byte budget, keeping the newest lines, and says so", async () => {
+    // On call: the handle's logs() gives the lines only, not berth's `truncated` mark that this test is about.
     const answer = await ok(alice, "container:logs", { id: aliceId, tail: 5_000 });
     expect(answer.truncated).toBe(true);
     expect(Buffer.byteLength(JSON.stringify(answer.lines))).toBeLessThanOrEqual(MAX_LOG_ANSWER_BYTES);
@@ -61,9 +62,8 @@ describe("large reads on one connection", () => {
     const asks = Array.from({ length: 20 }, () =>
       call(alice, "container:logs", { id: aliceId, tail: 5_000 }).then((res) => ({ res, at: Date.now() })),
     );
-    const bobs = Array.from({ length: MAX_READS_IN_FLIGHT }, () =>
-      call(bob, "container:stats", { id: bobId }),
-    );
+    // Alice's burst on call: which of them berth refuses, and when, is the point. Bob reads through his handle.
+    const bobs = Array.from({ length: MAX_READS_IN_FLIGHT }, () => bobBot.stats());
     const answers = await Promise.all(asks);
     const served = answers.filter((a) => a.res.ok);
     const refused = answers.filter((a) => !a.res.ok);
@@ -82,8 +82,8 @@ describe("large reads on one connection", () => {
     // Refused at once: before any of the served reads was answered.
     const firstServed = Math.min(...served.map((a) => a.at));
     for (const { at } of refused) expect(at).toBeLessThanOrEqual(firstServed);
-    for (const res of await Promise.all(bobs)) expect(res.ok).toBe(true);
+    await Promise.all(bobs);
     // Once answered, the places are free again.
-    expect((await call(alice, "container:stats", { id: aliceId })).ok).toBe(true);
+    await aliceBot.stats();
   });
 });

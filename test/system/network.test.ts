@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { NEEDS_ROOT } from "../helpers/needs-root.ts";
-import { docker, echoCode, ok, useTestServer } from "../helpers/test-server.ts";
+import { docker, echoCode, useTestServer } from "../helpers/test-server.ts";
 
 // Outbound containers need the egress filter, and so iptables, and so root.
 describe.skipIf(NEEDS_ROOT)("outbound network, where the server allows it", () => {
@@ -8,22 +8,10 @@ describe.skipIf(NEEDS_ROOT)("outbound network, where the server allows it", () =
 
   it("puts each owner's containers on the owner's own bridge, without traffic between containers, and removes it with the last", async () => {
     const [alice, bob] = await Promise.all([server.connect("alice"), server.connect("bob")]);
-    const a1 = await ok(alice, "container:create", {
-      name: "net-1",
-      network: "outbound",
-      code: await echoCode(),
-    });
-    const a2 = await ok(alice, "container:create", {
-      name: "net-2",
-      network: "outbound",
-      code: await echoCode(),
-    });
-    const b1 = await ok(bob, "container:create", {
-      name: "net-1",
-      network: "outbound",
-      code: await echoCode(),
-    });
-    const none = await ok(alice, "container:create", { name: "offline", code: await echoCode() });
+    const a1 = await alice.containers.create({ name: "net-1", network: "outbound", code: await echoCode() });
+    const a2 = await alice.containers.create({ name: "net-2", network: "outbound", code: await echoCode() });
+    const b1 = await bob.containers.create({ name: "net-1", network: "outbound", code: await echoCode() });
+    const none = await alice.containers.create({ name: "offline", code: await echoCode() });
     const modeOf = async (id: string) =>
       (await docker.getContainer(`berth-${id}`).inspect()).HostConfig.NetworkMode;
 
@@ -38,11 +26,12 @@ describe.skipIf(NEEDS_ROOT)("outbound network, where the server allows it", () =
       "berth.instance": server.berth.instanceId,
     });
 
-    await ok(alice, "container:delete", { id: a1.id });
+    await a1.delete();
     await expect(docker.getNetwork(m1!).inspect()).resolves.toBeDefined(); // still used by net-2
-    await ok(alice, "container:delete", { id: a2.id });
+    await a2.delete();
     await expect(docker.getNetwork(m1!).inspect()).rejects.toMatchObject({ statusCode: 404 });
-    await ok(bob, "container:delete", { id: b1.id });
+    await b1.delete();
     await expect(docker.getNetwork(mb!).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    await none.delete();
   });
 });

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { collectActivity, helloThen, nextActivity } from "../helpers/events.ts";
-import { type Client, ok, useTestServer } from "../helpers/test-server.ts";
+import { type Client, useTestServer } from "../helpers/test-server.ts";
 
 describe("restart policy", () => {
   const server = useTestServer({ BERTH_MAX_RESTARTS: "3", BERTH_RESTART_BASE_DELAY_MS: "200" });
@@ -16,7 +16,7 @@ describe("restart policy", () => {
       alice,
       (e) => e.containerName === "crashy" && e.action === "container.restart_gave_up",
     );
-    await ok(alice, "container:create", {
+    const crashy = await alice.containers.create({
       name: "crashy",
       restartPolicy: "on-failure",
       code: helloThen("welcome.then(() => setTimeout(() => process.exit(2), 100));"),
@@ -32,23 +32,25 @@ describe("restart policy", () => {
     expect(restarts[0]?.message).toBe(
       "'crashy' stopped unexpectedly (exit code 2) and is being restarted (attempt 1 of 3)",
     );
-    const status = await ok(alice, "container:status", { id: "crashy" });
-    expect(status).toMatchObject({ state: "exited", exitCode: 2 });
+    expect(await crashy.status()).toMatchObject({ state: "exited", exitCode: 2 });
+    await crashy.delete();
   });
 
   it("does not restart an on-failure workload that exits with code 0", async () => {
     const finished = nextActivity(alice, (e) => e.containerName === "oneshot");
-    await ok(alice, "container:create", {
+    const exited = nextActivity(
+      alice,
+      (e) => e.containerName === "oneshot" && e.action === "container.exited",
+    );
+    const oneshot = await alice.containers.create({
       name: "oneshot",
       restartPolicy: "on-failure",
       code: helloThen("welcome.then(() => setTimeout(() => process.exit(0), 100));"),
     });
-    const skip = await nextActivity(
-      alice,
-      (e) => e.containerName === "oneshot" && e.action === "container.exited",
-    );
+    const skip = await exited;
     expect(skip.message).toBe("'oneshot' finished (exit code 0)");
     await finished;
-    expect((await ok(alice, "container:status", { id: "oneshot" })).state).toBe("exited");
+    expect((await oneshot.status()).state).toBe("exited");
+    await oneshot.delete();
   });
 });

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClientEvent } from "#protocol";
+import type { Container } from "../../packages/client/src/index.ts";
 import { RequestSchemas } from "../../src/api/contract.ts";
 import { eventually } from "../helpers/deadline.ts";
-import { type Client, call, echoCode, ok, useTestServer } from "../helpers/test-server.ts";
+import { type Client, call, echoCode, ok, type RawClient, useTestServer } from "../helpers/test-server.ts";
 
 /**
  * Tenant pairs on every event: bob must learn nothing about alice's
@@ -50,28 +51,28 @@ const NO_SUCH_NAME = "no-such-container";
 describe("tenant pairs on every event", () => {
   const server = useTestServer();
   let alice: Client;
-  let bob: Client;
+  // Bob is a bare socket: his answers are compared word for word as berth sent them, and onAny sees every push.
+  let bob: RawClient;
   const seenByBob: Array<[string, unknown]> = [];
-  let secretContainer: { id: string; name: string };
+  let secretContainer: Container;
   let bobsOwn: string;
 
   beforeAll(async () => {
-    [alice, bob] = await Promise.all([server.connect("alice"), server.connect("bob")]);
+    [alice, bob] = await Promise.all([server.connect("alice"), server.connectRaw("bob")]);
     bob.onAny((event: string, payload: unknown) => seenByBob.push([event, payload]));
     // Bob runs a workload of his own, so that his overview ticks while alice works.
     bobsOwn = (await ok(bob, "container:create", { name: "bobs-bot", code: await echoCode() })).id;
     await ok(bob, "containers:watch_stats", { intervalMs: 250 });
-    const c = await ok(alice, "container:create", {
+    secretContainer = await alice.containers.create({
       name: "alices-private-bot",
       code: await echoCode(),
       secretEnv: { API_KEY: "alice-only-secret-value" },
       labels: { team: "alice-team" },
     });
-    secretContainer = { id: c.id, name: c.name };
   });
 
   afterAll(async () => {
-    await call(alice, "container:delete", { id: secretContainer.id });
+    await secretContainer.delete().catch(() => {});
     await call(bob, "container:delete", { id: bobsOwn });
   });
 
@@ -95,9 +96,9 @@ describe("tenant pairs on every event", () => {
     }
     expect(differences).toEqual([]);
     // None of it touched alice's container.
-    const status = await ok(alice, "container:status", { id: secretContainer.id });
+    const status = await secretContainer.status();
     expect(status.state).toBe("running");
-    expect((await ok(alice, "container:releases", { id: secretContainer.id })).items).toHaveLength(1);
+    expect(await secretContainer.releases()).toHaveLength(1);
   });
 
   it("lists and filters show bob nothing of alice's", async () => {
@@ -110,13 +111,16 @@ describe("tenant pairs on every event", () => {
   });
 
   it("pushes bob nothing while alice's container works, updates, stops and restarts", async () => {
-    await ok(alice, "container:subscribe", { id: secretContainer.id });
-    await ok(alice, "container:follow_logs", { id: secretContainer.id });
-    await ok(alice, "container:watch_stats", { id: secretContainer.id, intervalMs: 250 });
-    await ok(alice, "container:send", { id: secretContainer.id, data: { hello: "alice" } });
-    await ok(alice, "container:request", { id: secretContainer.id, data: { n: 1 } });
-    await ok(alice, "container:update", { id: secretContainer.id, code: await echoCode() });
-    await ok(alice, "container:restart", { id: secretContainer.id, timeoutSec: 0 });
+    const bot = secretContainer;
+    const offMessages = bot.onMessage(() => {});
+    await offMessages.ready;
+    // The follow and the watch are asked for at once, ahead of what follows on the same connection.
+    const logs = bot.followLogs();
+    const stats = bot.watchStats({ intervalMs: 250 });
+    await bot.send({ hello: "alice" });
+    await bot.request({ n: 1 });
+    await bot.update(await echoCode());
+    await bot.restart({ timeoutSec: 0 });
     // Bob's own overview ticks meanwhile: wait for a few of them, so pushes about alice had every chance to leak.
     const ticksBefore = seenByBob.filter(([e]) => e === "containers:resource_usage").length;
     await eventually(
@@ -135,6 +139,9 @@ describe("tenant pairs on every event", () => {
       if (event === "containers:resource_usage") expect(p.samples?.map((s) => s.id)).toEqual([bobsOwn]);
       else expect(p.containerId ?? p.id).toSatisfy((id) => id === bobsOwn || typeof id === "number");
     }
+    offMessages();
+    await logs.return?.();
+    await stats.return?.();
   });
 });
 

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { eventually } from "../helpers/deadline.ts";
-import { call, echoCode, ok, startTestServer } from "../helpers/test-server.ts";
+import { echoCode, startTestServer } from "../helpers/test-server.ts";
 
 const CYCLES = 300;
 const BAD_FRAMES = 20;
@@ -25,17 +25,16 @@ describe("a workload that reconnects in a loop and sends bad frames", () => {
     let closed = false;
     try {
       const [alice, bob] = await Promise.all([server.connect("alice"), server.connect("bob")]);
-      const flood = await ok(alice, "container:create", {
+      const flood = await alice.containers.create({
         name: "flood",
         env: { FLOOD_CYCLES: String(CYCLES), FLOOD_BAD_FRAMES: String(BAD_FRAMES) },
         code: await floodCode(),
         waitReady: false,
       });
       await eventually(60_000, "the workload finished its reconnect loop", async () => {
-        const res = await call(alice, "container:request", { id: flood.id, data: { cycles: true } });
-        return res.ok && res.data === CYCLES;
+        return (await flood.request({ cycles: true }).catch(() => undefined)) === CYCLES;
       });
-      const quiet = await ok(bob, "container:create", { name: "quiet", code: await echoCode() });
+      const quiet = await bob.containers.create({ name: "quiet", code: await echoCode() });
 
       expect(linesOf(server.logs(), flood.id).length).toBeLessThanOrEqual(15);
       expect(linesOf(server.logs(), quiet.id).map((l) => l.msg)).toContain("workload connected");

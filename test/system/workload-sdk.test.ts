@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { type Client, call, ok, useTestServer } from "../helpers/test-server.ts";
+import type { ContainerMessageEvent } from "#protocol";
+import { type Client, useTestServer } from "../helpers/test-server.ts";
 
 /** Workloads written against @berth/workload, as found in the runtime image, through `require` and `import`. */
 const commonjs = `
@@ -26,30 +27,37 @@ describe("the workload SDK inside the runtime image", () => {
   });
 
   it("serves requests, errors and messages from a CommonJS workload", async () => {
-    const { id } = await ok(alice, "container:create", {
+    const bot = await alice.containers.create({
       name: "sdk-cjs",
       code: { files: { "index.js": commonjs } },
     });
-    expect(await ok(alice, "container:request", { id, data: { n: 1 } })).toEqual({
-      style: "require",
-      echo: { n: 1 },
-    });
-    expect(await call(alice, "container:request", { id, data: { fail: "no" } })).toMatchObject({
-      ok: false,
-      error: { code: "WORKLOAD_ERROR", details: { message: "refused: no", code: "E_REFUSED" } },
-    });
-    await ok(alice, "container:subscribe", { id });
-    const got = new Promise((resolve) => alice.once("container:message", resolve));
-    await ok(alice, "container:send", { id, data: "hi" });
-    expect(await got).toMatchObject({ id, data: { got: "hi" } });
+    try {
+      expect(await bot.request({ n: 1 })).toEqual({ style: "require", echo: { n: 1 } });
+      await expect(bot.request({ fail: "no" })).rejects.toMatchObject({
+        code: "WORKLOAD_ERROR",
+        details: { message: "refused: no", code: "E_REFUSED" },
+      });
+      const { promise: got, resolve } = Promise.withResolvers<ContainerMessageEvent>();
+      const off = bot.onMessage((_data, event) => resolve(event));
+      await off.ready;
+      await bot.send("hi");
+      expect(await got).toMatchObject({ id: bot.id, data: { got: "hi" } });
+      off();
+    } finally {
+      await bot.delete();
+    }
   });
 
   it("serves requests from an ES module workload", async () => {
-    const { id } = await ok(alice, "container:create", {
+    const bot = await alice.containers.create({
       name: "sdk-esm",
       command: ["node", "/app/index.mjs"],
       code: { files: { "index.mjs": esm } },
     });
-    expect(await ok(alice, "container:request", { id, data: "x" })).toEqual({ style: "import", echo: "x" });
+    try {
+      expect(await bot.request("x")).toEqual({ style: "import", echo: "x" });
+    } finally {
+      await bot.delete();
+    }
   });
 });
