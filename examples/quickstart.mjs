@@ -1,7 +1,8 @@
 import { connect, isBerthError } from "@berth/client";
 import { codeFromDirectory } from "@berth/client/code";
 
-const berth = await connect(process.env.BERTH_URL ?? "http://127.0.0.1:7300", { token: process.env.BERTH_TOKEN });
+const url = process.env.BERTH_URL ?? "http://127.0.0.1:7300";
+const berth = await connect(url, { token: process.env.BERTH_TOKEN });
 const bot = await berth.containers.create({ name: "hello", code: await codeFromDirectory("examples/hello") });
 console.log(await bot.request({ name: "berth" }, { timeoutMs: 5_000 })); // { hello: 'berth' }
 try {

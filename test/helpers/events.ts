@@ -6,7 +6,11 @@ type Pushed = "container:status_changed" | "activity_log";
 type Payload<E extends Pushed> = E extends "activity_log" ? ActivityEntry : StatusChangedEvent;
 
 /** Listens on an SDK client or a bare socket alike; returns the unsubscribe. */
-function listen<E extends Pushed>(client: Client | RawClient, event: E, fn: (e: Payload<E>) => void): () => void {
+function listen<E extends Pushed>(
+  client: Client | RawClient,
+  event: E,
+  fn: (e: Payload<E>) => void,
+): () => void {
   if (client instanceof BerthClient) return client.on(event, fn as never);
   const raw = client as unknown as { on(e: string, f: unknown): void; off(e: string, f: unknown): void };
   raw.on(event, fn);
@@ -28,7 +32,10 @@ export function nextStatus(
 }
 
 /** Resolves with the first pushed activity entry that matches. */
-export function nextActivity(client: Client | RawClient, match: (e: ActivityEntry) => boolean): Promise<ActivityEntry> {
+export function nextActivity(
+  client: Client | RawClient,
+  match: (e: ActivityEntry) => boolean,
+): Promise<ActivityEntry> {
   return new Promise((resolve) => {
     const off = listen(client, "activity_log", (e) => {
       if (!match(e)) return;

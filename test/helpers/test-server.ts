@@ -4,12 +4,6 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import Dockerode from "dockerode";
 import { io, type Socket } from "socket.io-client";
-import {
-  BerthClient,
-  type ConnectOptions,
-  connect as connectClient,
-  isBerthError,
-} from "../../packages/client/src/index.ts";
 import { afterAll, beforeAll } from "vitest";
 import type {
   AckResponse,
@@ -20,6 +14,12 @@ import type {
   ServerToClientEvents,
   WireError,
 } from "#protocol";
+import {
+  BerthClient,
+  type ConnectOptions,
+  connect as connectClient,
+  isBerthError,
+} from "../../packages/client/src/index.ts";
 import { Berth, type BerthOptions } from "../../src/berth.ts";
 import { loadConfig } from "../../src/config/config.ts";
 import { Redactor } from "../../src/logging/redactor.ts";
@@ -265,7 +265,10 @@ export async function call<E extends ClientEvent>(
     } catch (err) {
       if (!isBerthError(err)) throw err;
       const { code, category, message, retryable, details } = err;
-      return { ok: false, error: { code, category, message, retryable, ...(details ? { details } : {}) } as WireError };
+      return {
+        ok: false,
+        error: { code, category, message, retryable, ...(details ? { details } : {}) } as WireError,
+      };
     }
   }
   return (

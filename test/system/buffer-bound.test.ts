@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../helpers/deadline.ts";
 import { emitRaw, floodCode, MiB, tcpOf } from "../helpers/slow-client.ts";
-import { type RawClient, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { ok, type RawClient, startTestServer, type TestServer } from "../helpers/test-server.ts";
 
 describe("a client that stays over its bound", () => {
   let server: TestServer;

@@ -6,7 +6,11 @@ import { type RawClient, TOKENS, useTestServer } from "../helpers/test-server.ts
 type ConnectError = Error & { data?: { code?: string; details?: unknown }; description?: unknown };
 
 /** Connects from `localAddress` (any of 127.0.0.0/8 reaches a server on 127.0.0.1); resolves with the client or the error. */
-function connectFrom(url: string, token: string, localAddress = "127.0.0.1"): Promise<RawClient | ConnectError> {
+function connectFrom(
+  url: string,
+  token: string,
+  localAddress = "127.0.0.1",
+): Promise<RawClient | ConnectError> {
   const client: RawClient = io(url, {
     auth: { token },
     transports: ["websocket"],

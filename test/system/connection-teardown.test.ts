@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, within } from "../helpers/deadline.ts";
 import { rawSocket } from "../helpers/raw-engine.ts";
 import { emitRaw } from "../helpers/slow-client.ts";
-import { type RawClient, call, ok, startTestServer, type TestServer, TOKENS } from "../helpers/test-server.ts";
+import {
+  call,
+  ok,
+  type RawClient,
+  startTestServer,
+  type TestServer,
+  TOKENS,
+} from "../helpers/test-server.ts";
 
 /** The log lines of one connection's handling of `event` that say it is over (answered or failed). */
 function outcomes(server: TestServer, connection: string, event: string): { msg: string; code?: string }[] {

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { AckResponse, ContainerMessageEvent } from "#protocol";
 import { within } from "../helpers/deadline.ts";
-import { type RawClient, call, echoCode, ok, useTestServer } from "../helpers/test-server.ts";
+import { call, echoCode, ok, type RawClient, useTestServer } from "../helpers/test-server.ts";
 
 /** Arrays nested `levels` deep, built without recursion. */
 function nested(levels: number): unknown {

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RawClient, call, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { call, ok, type RawClient, startTestServer, type TestServer } from "../helpers/test-server.ts";
 
 describe("per-connection caps", () => {
   let server: TestServer;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ContainerMessageEvent } from "#protocol";
 import { eventually, within } from "../helpers/deadline.ts";
 import { floodCode } from "../helpers/slow-client.ts";
-import { type RawClient, ok, startTestServer, type TestServer, TOKENS } from "../helpers/test-server.ts";
+import { ok, type RawClient, startTestServer, type TestServer, TOKENS } from "../helpers/test-server.ts";
 
 const KiB = 1024;
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { REFUSED_DRAIN_MS } from "../../src/api/connect-refusals.ts";
 import { eventually, within } from "../helpers/deadline.ts";
 import { rawSocket } from "../helpers/raw-engine.ts";
-import { type RawClient, call, type TestServer, TOKENS, useTestServer } from "../helpers/test-server.ts";
+import { call, type RawClient, type TestServer, TOKENS, useTestServer } from "../helpers/test-server.ts";
 
 const MiB = 1024 * 1024;
 
@@ -86,7 +86,11 @@ describe("what an unauthenticated connection may send", () => {
     ["polling, then upgraded to websocket", ["polling", "websocket"]],
     ["polling only", ["polling"]],
   ])("lets an authenticated client on %s send up to the transport limit", async (_, transports) => {
-    const client: RawClient = io(server.url, { auth: { token: TOKENS.alice }, transports, reconnection: false });
+    const client: RawClient = io(server.url, {
+      auth: { token: TOKENS.alice },
+      transports,
+      reconnection: false,
+    });
     await new Promise<void>((resolve, reject) => {
       client.once("connect", resolve);
       client.once("connect_error", reject);

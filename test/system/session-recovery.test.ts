@@ -2,7 +2,7 @@ import { io } from "socket.io-client";
 import { describe, expect, it } from "vitest";
 import { within } from "../helpers/deadline.ts";
 import { nextStatus } from "../helpers/events.ts";
-import { type RawClient, ok, TOKENS, useTestServer } from "../helpers/test-server.ts";
+import { ok, type RawClient, TOKENS, useTestServer } from "../helpers/test-server.ts";
 
 /** The session id and last offset a socket.io client presents when it reconnects (kept privately by the client). */
 function sessionOf(client: RawClient): { pid: string; offset: string } {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ContainerDroppedEvent, ContainerMessageEvent } from "#protocol";
 import { eventually, within } from "../helpers/deadline.ts";
 import { floodCode, MiB, tcpOf } from "../helpers/slow-client.ts";
-import { type RawClient, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { ok, type RawClient, startTestServer, type TestServer } from "../helpers/test-server.ts";
 
 /** p50 of `n` round trips of `once`, in ms. */
 async function roundTrips(n: number, once: () => Promise<unknown>): Promise<number> {

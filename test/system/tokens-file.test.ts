@@ -11,11 +11,11 @@ import { secretKeyFileBeside, spawnBerth } from "../helpers/berth-process.ts";
 import { eventually, within } from "../helpers/deadline.ts";
 import { nextStatus } from "../helpers/events.ts";
 import {
-  type RawClient,
   call,
   docker,
   echoCode,
   ok,
+  type RawClient,
   removeInstance,
   TOKENS,
   useTestServer,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RawClient, call, ok, startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { call, ok, type RawClient, startTestServer, type TestServer } from "../helpers/test-server.ts";
 
 describe("the transport limit", () => {
   let server: TestServer;
