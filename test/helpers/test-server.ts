@@ -12,13 +12,11 @@ import type {
   RequestOf,
   ResultMap,
   ServerToClientEvents,
-  WireError,
 } from "#protocol";
 import {
   BerthClient,
   type ConnectOptions,
   connect as connectClient,
-  isBerthError,
 } from "../../packages/client/src/index.ts";
 import { Berth, type BerthOptions } from "../../src/berth.ts";
 import { loadConfig } from "../../src/config/config.ts";
@@ -28,6 +26,7 @@ import { EgressFirewall } from "../../src/network/egress-firewall.ts";
 import { egressPolicy } from "../../src/network/egress-policy.ts";
 import { ExecFileIptables } from "../../src/network/iptables.ts";
 import { secretKeyFileBeside } from "./berth-process.ts";
+import { settled } from "./settled.ts";
 
 export const docker = new Dockerode({ socketPath: "/var/run/docker.sock" });
 
@@ -260,16 +259,7 @@ export async function call<E extends ClientEvent>(
   timeoutMs = 60_000,
 ): Promise<AckResponse<ResultMap[E]>> {
   if (client instanceof BerthClient) {
-    try {
-      return { ok: true, data: await client.call(event, payload as RequestOf<E>, { timeoutMs }) };
-    } catch (err) {
-      if (!isBerthError(err)) throw err;
-      const { code, category, message, retryable, details } = err;
-      return {
-        ok: false,
-        error: { code, category, message, retryable, ...(details ? { details } : {}) } as WireError,
-      };
-    }
+    return settled(client.call(event, payload as RequestOf<E>, { timeoutMs }));
   }
   return (
     client.timeout(timeoutMs) as unknown as {
