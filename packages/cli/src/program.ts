@@ -34,7 +34,7 @@ export function buildProgram(version: string): Command {
     "after",
     `
 Examples:
-  $ berth login http://127.0.0.1:7300 --token "$TOKEN"
+  $ berth login http://127.0.0.1:7300 --token-stdin < ~/berth-token
   $ berth create web --code ./app
   $ berth ls
   $ berth request web '{"ping": 1}'
