@@ -10,6 +10,8 @@ export default defineConfig({
   // The rest are Vite's defaults for server code (vite's defaultServerConditions), which a list given here replaces.
   ssr: { resolve: { conditions: ["berth-source", "module", "node", "development|production"] } },
   test: {
+    // Builds the compiled packages once, before any file of either project (each runs it; the later ones find it done).
+    globalSetup: ["./test/helpers/global-setup.ts"],
     pool: "forks",
     reporters: ["default", "./test/helpers/summary-reporter.ts"],
     maxWorkers: 4,

@@ -7,12 +7,26 @@
 //
 // ESM goes to lib/ (lib/esm with --cjs); with --cjs, CommonJS goes to lib/cjs, whose own
 // package.json says "type": "commonjs" so Node and tsc read its .js and .d.ts
-// as CommonJS. A hash of the sources, the package.json, this script and the
-// compiler's version is kept in lib/.build-hash: an unchanged package is not
-// rebuilt. Plain JavaScript on purpose: set-up runs it on the machine's Node 20.
+// as CommonJS. A hash of the sources, the package.json, this script, the
+// compiler's version and the build of each @berth/* dependency (its own
+// lib/.build-hash: the CLI compiles against the client's declarations) is
+// kept in lib/.build-hash: an unchanged package is not rebuilt. Each build
+// happens in a folder of its own and is renamed into place, so two builds at
+// once (two test runs, a test run and `npm run build`) never write into each
+// other's output. Plain JavaScript on purpose: set-up runs it on the machine's Node 20.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -29,6 +43,15 @@ function sourceFiles(dir) {
   return out.sort();
 }
 
+/** The folders of the package's @berth/* dependencies, which are built before it (packages/<name>). */
+function berthDependencies(pkgDir) {
+  const manifest = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8"));
+  return Object.keys(manifest.dependencies ?? {})
+    .filter((name) => name.startsWith("@berth/"))
+    .sort()
+    .map((name) => join(root, "packages", name.slice("@berth/".length)));
+}
+
 /** What the output depends on; a change to any of it means a rebuild. */
 export function sourceHash(pkgDir, { cjs = false } = {}) {
   const hash = createHash("sha256");
@@ -36,6 +59,13 @@ export function sourceHash(pkgDir, { cjs = false } = {}) {
   hash.update(readFileSync(fileURLToPath(import.meta.url)));
   hash.update(readFileSync(join(root, "node_modules", "typescript", "package.json")));
   hash.update(readFileSync(join(pkgDir, "package.json")));
+  for (const dep of berthDependencies(pkgDir)) {
+    // The dependency's build as this package compiles against it: unbuilt, or built from which sources.
+    const depHash = join(dep, "lib", ".build-hash");
+    hash.update(
+      `${relative(root, dep)}=${existsSync(depHash) ? readFileSync(depHash, "utf8") : "unbuilt"}\n`,
+    );
+  }
   for (const file of sourceFiles(join(pkgDir, "src"))) {
     hash.update(`${relative(pkgDir, file)}\n`);
     hash.update(readFileSync(file));
@@ -97,9 +127,9 @@ export function buildPackage(pkgDir, { cjs = false, force = false } = {}) {
   const hashFile = join(lib, ".build-hash");
   const want = sourceHash(pkgDir, { cjs });
   if (!force && existsSync(hashFile) && readFileSync(hashFile, "utf8") === want) return false;
-  rmSync(lib, { recursive: true, force: true });
-  const work = join(pkgDir, ".build");
-  rmSync(work, { recursive: true, force: true });
+  // A folder of this build's own, inside the package so that its dependencies resolve.
+  const work = mkdtempSync(join(pkgDir, ".build-"));
+  const built = join(work, "lib");
   try {
     const passes = [{ format: "esm", type: "module" }];
     if (cjs) passes.push({ format: "cjs", type: "commonjs" });
@@ -114,7 +144,7 @@ export function buildPackage(pkgDir, { cjs = false, force = false } = {}) {
       });
       writeFileSync(join(dir, "package.json"), `${JSON.stringify({ type })}\n`);
       // An ESM-only package (the CLI) keeps its output at lib/ itself, where its `bin` points.
-      const out = cjs ? join(lib, format) : lib;
+      const out = cjs ? join(built, format) : built;
       const config = join(dir, "tsconfig.json");
       writeFileSync(
         config,
@@ -132,14 +162,34 @@ export function buildPackage(pkgDir, { cjs = false, force = false } = {}) {
       fixDeclarationSpecifiers(out);
       if (cjs) writeFileSync(join(out, "package.json"), `${JSON.stringify({ type })}\n`);
     }
-  } catch (err) {
-    rmSync(lib, { recursive: true, force: true });
-    throw err;
+    writeFileSync(join(built, ".build-hash"), want);
+    replaceDirectory(built, lib, join(work, "old"));
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  writeFileSync(hashFile, want);
   return true;
+}
+
+/**
+ * Puts the finished `built` in place of `target`: the old one is renamed
+ * aside (into the build's own folder, removed with it), the new one renamed
+ * in, so that no reader sees a half-written lib/, only for an instant none.
+ * When another build put its lib/ in place between the two renames, that
+ * one stays: both come from the same sources, or the later run rebuilds.
+ */
+function replaceDirectory(built, target, aside) {
+  if (existsSync(target)) {
+    try {
+      renameSync(target, aside);
+    } catch (err) {
+      if (err.code !== "ENOENT") throw err; // another build moved it aside first
+    }
+  }
+  try {
+    renameSync(built, target);
+  } catch (err) {
+    if (err.code !== "ENOTEMPTY" && err.code !== "EEXIST") throw err;
+  }
 }
 
 /** Whether `pkgDir/lib` is older than its sources; for callers that only want to know. */

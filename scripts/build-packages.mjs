@@ -13,6 +13,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 /** Builds what needs it; returns the names of the packages built. */
 export function buildPackages({ force = false, log = () => {} } = {}) {
   const built = [];
+  // The client first: the CLI compiles against its declarations, and its hash takes in the client's build.
   const client = join(root, "packages", "client");
   if (buildPackage(client, { cjs: true, force })) built.push("@berth/client");
   const cli = join(root, "packages", "cli");

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { within } from "./deadline.ts";
 
@@ -7,10 +7,10 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 /**
  * How the tests run the `berth` executable: the compiled CLI, as `npx berth`
  * and a global install run it, on the project's Node.js 24 (a test of
- * cli-usage runs it on the machine's Node.js 20 too). Compiled first when its
- * sources changed (a no-op otherwise), so that a test never runs a stale build.
+ * cli-usage runs it on the machine's Node.js 20 too). The test run's global
+ * set-up (test/helpers/global-setup.ts) compiled it when its sources or the
+ * client's changed, once, before any test file: a test never runs a stale build.
  */
-execFileSync(process.execPath, [`${root}scripts/build-packages.mjs`], { stdio: "ignore" });
 export const BERTH_COMMAND = [`${root}node_modules/.bin/node`, `${root}packages/cli/lib/main.js`] as const;
 
 export interface CliResult {

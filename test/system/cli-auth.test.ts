@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBerth } from "../helpers/berth-cli.ts";
 import { TOKENS, useTestServer } from "../helpers/test-server.ts";
 
-describe("the berth CLI's tokens and owners", () => {
+describe("the berth CLI's tokens, secrets and owners", () => {
   const server = useTestServer();
   let work: string;
   let appDir: string;
@@ -29,9 +29,13 @@ describe("the berth CLI's tokens and owners", () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  it("login checks the token, saves it readable by its owner only, and later commands use it", async () => {
+  it("login reads the token from stdin, checks it, saves it readable by its owner only, and later commands use it", async () => {
     const config = join(work, "login");
-    const login = await runBerth(["login", server.url, "--token", TOKENS.alice], { XDG_CONFIG_HOME: config });
+    const login = await runBerth(
+      ["login", server.url, "--token-stdin"],
+      { XDG_CONFIG_HOME: config },
+      { input: `${TOKENS.alice}\n` },
+    );
     expect(login.code, login.stderr).toBe(0);
     expect(login.stdout).toContain(`Logged in to ${server.url}`);
     expect(login.stdout + login.stderr).not.toContain(TOKENS.alice);
@@ -44,6 +48,62 @@ describe("the berth CLI's tokens and owners", () => {
     const ls = await runBerth(["ls", "--json"], { XDG_CONFIG_HOME: config });
     expect(ls.code, ls.stderr).toBe(0);
     expect(JSON.parse(ls.stdout)).toEqual(expect.any(Array));
+  });
+
+  it("login --token-stdin with nothing to read, or with --token as well, is bad usage: exit 2", async () => {
+    const config = join(work, "no-token");
+    const empty = await runBerth(["login", server.url, "--token-stdin"], { XDG_CONFIG_HOME: config });
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain("--token-stdin read nothing");
+    const both = await runBerth(
+      ["--token", TOKENS.alice, "login", server.url, "--token-stdin"],
+      { XDG_CONFIG_HOME: config },
+      { input: TOKENS.alice },
+    );
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("--token-stdin or --token, not both");
+    await expect(stat(join(config, "berth", "config.json"))).rejects.toThrow(/ENOENT/);
+  });
+
+  it("create takes secret values from its environment and from a file, never from its command line", async () => {
+    // The echo workload, answering { version: true } with the secret it was given (BERTH_ is berth's prefix).
+    const secretApp = join(work, "secret-app");
+    await mkdir(secretApp);
+    const echo = await readFile(join(appDir, "index.js"), "utf8");
+    await writeFile(
+      join(secretApp, "index.js"),
+      echo.replace("process.env.BERTH_TEST_VERSION", "process.env.CLI_SECRET"),
+    );
+    const fromEnv = "from-the-environment-s3cr3t";
+    const fromFile = "from-the-file-s3cr3t";
+    const secretsFile = join(work, "secrets.env");
+    await writeFile(secretsFile, `# test secrets\nCLI_SECRET=${fromFile}\n`, { mode: 0o600 });
+    const made: string[] = [];
+    try {
+      for (const [name, args, env, want] of [
+        ["cli-secret-env", ["--secret-env", "CLI_SECRET"], { CLI_SECRET: fromEnv }, fromEnv],
+        ["cli-secret-file", ["--secret-env-file", secretsFile], {}, fromFile],
+      ] as const) {
+        const create = await runBerth(["create", name, "--code", secretApp, ...args], {
+          ...as("alice"),
+          ...env,
+        });
+        expect(create.code, create.stderr).toBe(0);
+        made.push(name);
+        expect(create.stdout + create.stderr).not.toContain(want);
+        const answer = await runBerth(["request", name, '{"version": true}'], as("alice"));
+        expect(answer.code, answer.stderr).toBe(0);
+        expect(JSON.parse(answer.stdout)).toBe(want);
+      }
+      const unset = await runBerth(
+        ["create", "cli-secret-unset", "--code", appDir, "--secret-env", "NOT_SET_HERE"],
+        as("alice"),
+      );
+      expect(unset.code).toBe(2);
+      expect(unset.stderr).toContain("NOT_SET_HERE is not set in this environment");
+    } finally {
+      if (made.length > 0) await runBerth(["rm", ...made], as("alice"));
+    }
   });
 
   it("login with a wrong token exits 1 and saves nothing", async () => {

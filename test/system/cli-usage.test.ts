@@ -105,7 +105,7 @@ describe("the berth CLI's command line", () => {
     const res = await runBerth(["ls"], { XDG_CONFIG_HOME: config });
     expect(res.code).toBe(2);
     expect(res.stderr).toContain(
-      "no token: pass --token T, set BERTH_TOKEN, or save one with `berth login URL --token T`",
+      "no token: pass --token T, set BERTH_TOKEN, or save one with `berth login URL --token-stdin`",
     );
   });
 

@@ -49,7 +49,7 @@ describe("the berth CLI, run as a child process against a real berth", () => {
         "--env",
         "GREETING=hello",
         "--secret-env",
-        `API_KEY=${SECRET}`,
+        "API_KEY",
         "--memory",
         "128m",
         "--cpus",
@@ -59,7 +59,8 @@ describe("the berth CLI, run as a child process against a real berth", () => {
         "--label",
         "team=web",
       ],
-      env,
+      // The secret's value comes from the CLI's environment, not its command line.
+      { ...env, API_KEY: SECRET },
     );
     expect(res.stderr).not.toContain(SECRET);
     expect(res.stdout).not.toContain(SECRET);

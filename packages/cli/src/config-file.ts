@@ -40,7 +40,7 @@ export async function readSavedLogin(path = configFilePath()): Promise<Partial<S
     };
   } catch (err) {
     throw new CliError(
-      `${path} is not valid JSON (${(err as Error).message}); run \`berth login URL --token T\` again`,
+      `${path} is not valid JSON (${(err as Error).message}); run \`berth login URL --token-stdin\` again`,
       EXIT.FAILED,
     );
   }

@@ -38,7 +38,7 @@ export async function resolveTarget(
   }
   if (token === undefined) {
     throw usageError(
-      "no token: pass --token T, set BERTH_TOKEN, or save one with `berth login URL --token T`",
+      "no token: pass --token T, set BERTH_TOKEN, or save one with `berth login URL --token-stdin`",
     );
   }
   return { url: url ?? DEFAULT_URL, token };

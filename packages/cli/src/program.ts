@@ -26,7 +26,10 @@ export function buildProgram(version: string): Command {
     .description("Run and drive workloads on a berth server")
     .version(version, "-V, --version", "print the CLI's version")
     .option("--url <url>", "berth's address (default: $BERTH_URL, the saved login, or http://127.0.0.1:7300)")
-    .option("--token <token>", "the token to connect with (default: $BERTH_TOKEN or the saved login)")
+    .option(
+      "--token <token>",
+      "the token to connect with (default: $BERTH_TOKEN or the saved login; prefer those: a flag shows in ps)",
+    )
     .showSuggestionAfterError(true)
     .showHelpAfterError("(add --help for usage)")
     .exitOverride();
@@ -34,7 +37,7 @@ export function buildProgram(version: string): Command {
     "after",
     `
 Examples:
-  $ berth login http://127.0.0.1:7300 --token "$TOKEN"
+  $ berth login http://127.0.0.1:7300 --token-stdin < ~/berth-token
   $ berth create web --code ./app
   $ berth ls
   $ berth request web '{"ping": 1}'

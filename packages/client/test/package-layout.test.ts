@@ -1,10 +1,12 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import {
+  appendFileSync,
   cpSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -12,23 +14,24 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const repo = resolve(pkgDir, "../..");
 const NODES = { "Node 20": "/usr/bin/node", "Node 24": join(repo, "node_modules", "node", "bin", "node") };
 
-/** The package as a consumer installs it: lib/ and package.json under node_modules, socket.io-client beside it. */
+/**
+ * The package as a consumer installs it: lib/ and package.json under
+ * node_modules, socket.io-client beside it. The test run's global set-up
+ * (test/helpers/global-setup.ts) built it.
+ */
 describe("the built @berth/client package", () => {
   let consumer: string;
   const run = (node: string, args: string[]) =>
     execFileSync(node, args, { cwd: consumer, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
   beforeAll(() => {
-    execFileSync(NODES["Node 20"], [join(repo, "scripts", "build-packages.mjs")], {
-      cwd: repo,
-      stdio: "pipe",
-    });
     consumer = mkdtempSync(join(tmpdir(), "berth-consumer-"));
     const installed = join(consumer, "node_modules", "@berth", "client");
     mkdirSync(installed, { recursive: true });
@@ -110,13 +113,28 @@ void code;`;
     run(NODES["Node 24"], [join(repo, "node_modules", "typescript", "bin", "tsc"), "-p", "."]);
   });
 
-  it("is not rebuilt when its sources have not changed (set-up runs the build before every npm test)", () => {
-    const again = spawnSync(NODES["Node 20"], [join(repo, "scripts", "build-packages.mjs")], {
-      cwd: repo,
-      encoding: "utf8",
-    });
-    expect(again.stderr).toContain("up to date");
-  });
+  it("is built again when, and only when, something it is built from changed; the CLI when the client did", async () => {
+    const copy = checkoutCopy();
+    try {
+      const touch = (file: string) => appendFileSync(join(copy, file), "\n// touched by the test\n");
+      expect(await build(copy)).toBe("built @berth/client, @berth/cli");
+      expect(await build(copy)).toBe("up to date");
+      touch("packages/client/src/index.ts");
+      expect(await build(copy)).toBe("built @berth/client, @berth/cli");
+      touch("packages/cli/src/main.ts");
+      expect(await build(copy)).toBe("built @berth/cli");
+      touch("packages/client/src/code/index.ts");
+      // Two builds at once (two test runs, say) do not write into each other's output.
+      const both = await Promise.all([build(copy), build(copy)]);
+      expect(both).toContain("built @berth/client, @berth/cli");
+      expect(await build(copy)).toBe("up to date");
+      const main = join(copy, "packages", "cli", "lib", "main.js");
+      expect(execFileSync(NODES["Node 20"], [main, "--version"], { encoding: "utf8" }).trim()).toBe("0.1.0");
+      expect(readdirSync(join(copy, "packages", "client")).filter((f) => f.startsWith(".build"))).toEqual([]);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it("references nothing outside the package, and depends on socket.io-client only", () => {
     const installed = join(consumer, "node_modules", "@berth", "client");
@@ -149,6 +167,42 @@ void code;`;
     expect(problems).toEqual([]);
   });
 });
+
+/** Runs build-packages.mjs in `checkout` on Node 20, as set-up does; answers its summary ("up to date", "built …"). */
+async function build(checkout: string): Promise<string> {
+  const { stderr } = await promisify(execFile)(
+    NODES["Node 20"],
+    [join(checkout, "scripts", "build-packages.mjs")],
+    { cwd: checkout, encoding: "utf8" },
+  );
+  return stderr.match(/^berth build: (up to date|built .*)$/m)?.[1] ?? stderr;
+}
+
+/**
+ * What building the packages reads, copied into a folder of its own, so that
+ * the test can change sources without touching the repository's: the build
+ * scripts, the two packages' sources and manifests, and a node_modules whose
+ * entries link to the repository's, but whose @berth/* are the copies and
+ * whose .bin is its own.
+ */
+function checkoutCopy(): string {
+  const copy = mkdtempSync(join(tmpdir(), "berth-build-"));
+  for (const f of ["scripts/build-package.mjs", "scripts/build-packages.mjs"])
+    cpSync(join(repo, f), join(copy, f));
+  for (const pkg of ["client", "cli"]) {
+    for (const f of ["src", "package.json"])
+      cpSync(join(repo, "packages", pkg, f), join(copy, "packages", pkg, f), { recursive: true });
+  }
+  const modules = join(copy, "node_modules");
+  mkdirSync(join(modules, ".bin"), { recursive: true });
+  mkdirSync(join(modules, "@berth"));
+  for (const pkg of ["client", "cli"]) symlinkSync(join(copy, "packages", pkg), join(modules, "@berth", pkg));
+  for (const entry of readdirSync(join(repo, "node_modules"))) {
+    if (entry === ".bin" || entry === "@berth") continue;
+    symlinkSync(realpathSync(join(repo, "node_modules", entry)), join(modules, entry));
+  }
+  return copy;
+}
 
 function listFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>

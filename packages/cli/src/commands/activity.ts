@@ -1,5 +1,6 @@
-import type { ActivityEntry, BerthClient } from "@berth/client";
+import type { ActivityEntry } from "@berth/client";
 import type { Command } from "commander";
+import { activitySource, followActivity } from "../activity-follow.ts";
 import { addJsonOption, contextOf } from "../command-context.ts";
 import { untilInterrupted } from "../interrupt.ts";
 import { formatTime } from "../output/format.ts";
@@ -11,9 +12,6 @@ interface ActivityFlags {
   container?: string;
   tail: number;
 }
-
-/** The largest page berth answers for `activity:history`. */
-const PAGE = 1000;
 
 /** `berth activity [-f] [--container NAME]`: what happened to your containers, told in plain words. */
 export function registerActivity(program: Command): void {
@@ -44,51 +42,22 @@ Examples:
       async (berth) => {
         const containerId =
           flags.container !== undefined ? (await berth.containers.get(flags.container)).id : undefined;
-        const latest = await latestEntries(berth, containerId, flags.tail);
-        if (!flags.follow) {
-          if (out.json) out.jsonDocument(latest);
-          else for (const e of latest) printEntry(out, e);
+        const print = (e: ActivityEntry) => printEntry(out, e);
+        if (flags.follow) {
+          const source = activitySource(berth);
+          await untilInterrupted(
+            () => berth.close(),
+            () => followActivity(source, { tail: flags.tail, containerId }, print),
+          );
           return;
         }
-        for (const e of latest) printEntry(out, e);
-        let lastId = latest.at(-1)?.id ?? 0;
-        let unsubscribe: (() => void) | undefined;
-        await untilInterrupted(
-          () => berth.close(),
-          () =>
-            new Promise<void>((resolve) => {
-              unsubscribe = berth.activity.on((entry: ActivityEntry) => {
-                if (entry.id <= lastId) return;
-                if (containerId !== undefined && entry.containerId !== containerId) return;
-                lastId = entry.id;
-                printEntry(out, entry);
-              });
-              // The feed has no end of its own: it ends when the connection does (Ctrl-C closes it).
-              berth.on("connection", (state: string) => {
-                if (state === "closed") resolve();
-              });
-            }),
-        );
-        unsubscribe?.();
+        const latest = await activitySource(berth).latest(flags.tail, containerId);
+        if (out.json) out.jsonDocument(latest);
+        else for (const e of latest) print(e);
       },
       { longLived: flags.follow === true },
     );
   });
-}
-
-/** The newest `count` entries (at most a page: 1000), oldest first, in one call. */
-async function latestEntries(
-  berth: BerthClient,
-  containerId: string | undefined,
-  count: number,
-): Promise<ActivityEntry[]> {
-  if (count === 0) return [];
-  const page = await berth.activity.history({
-    newest: true,
-    limit: Math.min(count, PAGE),
-    ...(containerId !== undefined ? { containerId } : {}),
-  });
-  return page.items;
 }
 
 function printEntry(out: Output, e: ActivityEntry): void {

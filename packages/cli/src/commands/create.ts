@@ -5,6 +5,7 @@ import { formatMs } from "../output/format.ts";
 import { StepsDisplay } from "../output/steps-display.ts";
 import { parseKeyValue } from "../parse/key-value.ts";
 import { parseCpus } from "../parse/numbers.ts";
+import { parseSecretEnv, parseSecretEnvFile } from "../parse/secret-env.ts";
 import { parseMemoryMb } from "../parse/size.ts";
 import { readCode } from "../read-code.ts";
 
@@ -13,6 +14,7 @@ interface CreateFlags {
   image?: string;
   env?: Record<string, string>;
   secretEnv?: Record<string, string>;
+  secretEnvFile?: Record<string, string>;
   label?: Record<string, string>;
   memory?: number;
   cpus?: number;
@@ -34,9 +36,14 @@ export function registerCreate(program: Command): void {
       parseKeyValue(v, "--env", p as Record<string, string>),
     )
     .option(
-      "--secret-env <key=value>",
-      "a secret environment variable, never shown back (repeatable)",
-      (v, p) => parseKeyValue(v, "--secret-env", p as Record<string, string>),
+      "--secret-env <key>",
+      "a secret environment variable, never shown back, its value taken from this environment (repeatable; KEY=VALUE works too, but shows in ps and your shell's history)",
+      (v, p) => parseSecretEnv(v, p as Record<string, string>),
+    )
+    .option(
+      "--secret-env-file <file>",
+      "secret environment variables from a file of KEY=VALUE lines (repeatable; --secret-env wins)",
+      (v, p) => parseSecretEnvFile(v, p as Record<string, string>),
     )
     .option("-l, --label <key=value>", "a label (repeatable)", (v, p) =>
       parseKeyValue(v, "--label", p as Record<string, string>),
@@ -55,8 +62,9 @@ export function registerCreate(program: Command): void {
     `
 Examples:
   $ berth create web --code ./app
-  $ berth create worker --code ./worker -e LOG_LEVEL=debug --secret-env API_KEY=s3cr3t-value \\
-      --memory 256m --cpus 0.5 --restart on-failure`,
+  $ API_KEY="$(cat api-key)" berth create worker --code ./worker -e LOG_LEVEL=debug \\
+      --secret-env API_KEY --memory 256m --cpus 0.5 --restart on-failure
+  $ berth create db-client --code ./app --secret-env-file ./secrets.env`,
   );
   cmd.action(async (name: string, _opts: CreateFlags, command: Command) => {
     const { flags, out, client } = contextOf<CreateFlags>(command);
@@ -66,7 +74,9 @@ Examples:
         code: await readCode(berth, flags.code, "--code"),
         ...(flags.image !== undefined ? { image: flags.image } : {}),
         ...(flags.env !== undefined ? { env: flags.env } : {}),
-        ...(flags.secretEnv !== undefined ? { secretEnv: flags.secretEnv } : {}),
+        ...(flags.secretEnv !== undefined || flags.secretEnvFile !== undefined
+          ? { secretEnv: { ...flags.secretEnvFile, ...flags.secretEnv } }
+          : {}),
         ...(flags.label !== undefined ? { labels: flags.label } : {}),
         ...(flags.restart !== undefined ? { restartPolicy: flags.restart } : {}),
         ...(flags.network !== undefined ? { network: flags.network } : {}),

@@ -12,7 +12,8 @@ interface ServeFlags {
  * `berth serve`: what `npm start` runs — the set-up script, then berth on the
  * project's own Node.js 24 with its `config.nodeFlags` — in the checkout this
  * CLI belongs to. Never imports server code: berth runs as a child process
- * that gets SIGINT/SIGTERM forwarded, and its exit code is this one's.
+ * that gets SIGINT, SIGTERM and SIGHUP (reload the tokens file) forwarded,
+ * and its exit code is this one's.
  */
 export function registerServe(program: Command): void {
   const cmd = program
@@ -48,17 +49,19 @@ Examples:
   });
 }
 
-/** Runs a child with this terminal, forwards SIGINT/SIGTERM to it, and resolves with its exit code. */
+/** The signals passed on to the child: stop (SIGINT, SIGTERM) and berth's reload of its tokens file (SIGHUP). */
+const FORWARDED: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+/** Runs a child with this terminal, forwards FORWARDED to it, and resolves with its exit code. */
 function run(command: string, args: string[], cwd: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, stdio: "inherit" });
-    // On a terminal Ctrl-C reaches the child's process group as well; forwarding is for a `kill` of this process.
+    // On a terminal Ctrl-C reaches the child's process group as well; forwarding is for a `kill` of this
+    // process. SIGHUP's default would end this wrapper and leave berth running without a parent.
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
-    process.on("SIGINT", forward);
-    process.on("SIGTERM", forward);
+    for (const signal of FORWARDED) process.on(signal, forward);
     const done = () => {
-      process.off("SIGINT", forward);
-      process.off("SIGTERM", forward);
+      for (const signal of FORWARDED) process.off(signal, forward);
     };
     child.once("error", (err) => {
       done();

@@ -37,7 +37,7 @@ export function printError(out: Output, err: unknown): ExitCode {
 
 const HINTS: Record<string, string> = {
   UNAUTHORIZED:
-    "pass the token with --token T, set BERTH_TOKEN, or save it with `berth login URL --token T` (the CLI sends it as auth: { token })",
+    "pass the token with --token T, set BERTH_TOKEN, or save it with `berth login URL --token-stdin` (the CLI sends it as auth: { token })",
   CONNECTION_FAILED:
     "start berth with `berth serve` (or `npm start`), or point the CLI at it with --url or BERTH_URL",
 };

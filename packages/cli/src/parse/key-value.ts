@@ -13,11 +13,7 @@ export function parseKeyValue(
   previous: Record<string, string> = {},
 ): Record<string, string> {
   const eq = text.indexOf("=");
-  if (eq <= 0) throw usageError(`${flag} takes KEY=VALUE (got '${redactValue(flag, text)}')`);
+  // Not for secrets: --secret-env has its own parser, which never echoes what it was given.
+  if (eq <= 0) throw usageError(`${flag} takes KEY=VALUE (got '${text}')`);
   return { ...previous, [text.slice(0, eq)]: text.slice(eq + 1) };
-}
-
-// A malformed --secret-env may be the secret itself: never echo it back.
-function redactValue(flag: string, text: string): string {
-  return flag === "--secret-env" ? "…" : text;
 }
