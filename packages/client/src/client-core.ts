@@ -2,6 +2,7 @@ import { io, type Socket } from "socket.io-client";
 import { BerthError } from "./berth-error.ts";
 import type { CallOptions } from "./call-options.ts";
 import { type ConnectErrorLike, connectionFailed, refusalOf } from "./connect-error.ts";
+import { isConnectionLoss } from "./connection-loss.ts";
 import type { ConnectionState } from "./connection-state.ts";
 import type { LiveStream } from "./live-stream.ts";
 import { checkPayload } from "./payload-size.ts";
@@ -33,6 +34,13 @@ export interface ConnectOptions {
    * behind a proxy that does not pass WebSockets).
    */
   transports?: ("websocket" | "polling" | "webtransport")[];
+  /**
+   * How long the client goes on asking again, with backoff, when berth
+   * refuses a reconnect for a reason that passes (TOO_MANY_CONNECTIONS: the
+   * owner is at its connection cap) before it gives up and closes with that
+   * error (default 5 minutes).
+   */
+  refusedRetryLimitMs?: number;
 }
 
 /** Extra wait for `container:request` beyond its own timeout, so that berth's CHANNEL_TIMEOUT arrives before the client's TIMEOUT. */
@@ -41,6 +49,8 @@ export const REQUEST_MARGIN_MS = 5_000;
 /** Backoff before asking again after a retryable refusal (TOO_MANY_CONNECTIONS) while reconnecting. */
 const REFUSED_RETRY_MIN_MS = 1_000;
 const REFUSED_RETRY_MAX_MS = 30_000;
+/** How long the client goes on asking after retryable refusals by default (ConnectOptions.refusedRetryLimitMs). */
+export const DEFAULT_REFUSED_RETRY_LIMIT_MS = 5 * 60_000;
 
 interface Pending {
   fail(error: BerthError): void;
@@ -66,6 +76,9 @@ export class ClientCore {
   readonly #streams = new Set<LiveStream>();
   readonly #stateListeners = new Set<(state: ConnectionState) => void>();
   #refusedRetries = 0;
+  /** When the first of the current run of retryable refusals came (undefined: none since the last connect). */
+  #refusedSince: number | undefined;
+  readonly #refusedRetryLimitMs: number;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(socket: BerthSocket, url: string, options: ConnectOptions) {
@@ -73,6 +86,7 @@ export class ClientCore {
     this.url = url;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
     this.#reconnect = options.reconnect ?? true;
+    this.#refusedRetryLimitMs = options.refusedRetryLimitMs ?? DEFAULT_REFUSED_RETRY_LIMIT_MS;
     socket.on("disconnect", this.#onDisconnect);
     socket.on("connect", this.#onConnect);
     socket.on("connect_error", this.#onConnectError);
@@ -261,12 +275,13 @@ export class ClientCore {
   readonly #onConnect = () => {
     if (this.#closedBy) return;
     this.#refusedRetries = 0;
+    this.#refusedSince = undefined;
     this.#setState("connected");
     const recovered = this.socket.recovered;
     for (const stream of [...this.#streams]) {
       stream.resume(recovered).catch((err: unknown) => {
         // A stream that cannot come back (its container was deleted meanwhile, a cap reached) ends with why.
-        if (err instanceof BerthError && (err.code === "DISCONNECTED" || err.code === "CLOSED")) return;
+        if (isConnectionLoss(err)) return;
         stream.end(err instanceof BerthError ? err : undefined);
         this.#streams.delete(stream);
       });
@@ -277,7 +292,7 @@ export class ClientCore {
     if (this.#closedBy) return;
     const refusal = refusalOf(err);
     if (!refusal) return; // a transport failure: socket.io-client goes on retrying with backoff
-    if (refusal.code === "UNAUTHORIZED" || !refusal.retryable) {
+    if (refusal.code === "UNAUTHORIZED") {
       this.close(
         BerthError.client(
           "SESSION_REVOKED",
@@ -287,9 +302,18 @@ export class ClientCore {
       );
       return;
     }
-    // A retryable refusal (TOO_MANY_CONNECTIONS) ends socket.io-client's own attempts: try again later.
+    const now = Date.now();
+    this.#refusedSince ??= now;
+    if (!refusal.retryable || now - this.#refusedSince >= this.#refusedRetryLimitMs) {
+      // Anything else berth refuses with is not a revoked token: the client closes with berth's own code.
+      this.close(refusedReconnect(refusal, this.#refusedRetries));
+      return;
+    }
+    // A retryable refusal (TOO_MANY_CONNECTIONS) ends socket.io-client's own attempts: try again later,
+    // with backoff, until refusedRetryLimitMs has passed since the first refusal.
     const delay = Math.min(REFUSED_RETRY_MAX_MS, REFUSED_RETRY_MIN_MS * 2 ** this.#refusedRetries++);
-    this.#retryTimer = setTimeout(() => this.socket.connect(), delay * (0.5 + Math.random()));
+    const left = this.#refusedSince + this.#refusedRetryLimitMs - now;
+    this.#retryTimer = setTimeout(() => this.socket.connect(), Math.min(left, delay * (0.5 + Math.random())));
   };
 
   readonly #onRevoked = () => {
@@ -300,6 +324,19 @@ export class ClientCore {
       ),
     );
   };
+}
+
+/** What closes a client whose reconnect berth refused (other than a refused token): berth's code, saying so. */
+function refusedReconnect(refusal: BerthError, retries: number): BerthError {
+  const again = retries > 0 ? ` (asked ${retries + 1} times)` : "";
+  return new BerthError({
+    code: refusal.code,
+    message: `berth refused this client when it reconnected${again}: ${refusal.message}`,
+    category: refusal.category,
+    retryable: refusal.retryable,
+    ...(refusal.details === undefined ? {} : { details: refusal.details }),
+    cause: refusal,
+  });
 }
 
 function aborted(event: string, signal: AbortSignal): BerthError {

@@ -1,23 +1,43 @@
 import { BerthError } from "./berth-error.ts";
 import type { ClientCore } from "./client-core.ts";
+import { isConnectionLoss } from "./connection-loss.ts";
 import { EventQueue } from "./event-queue.ts";
 import type { LiveStream } from "./live-stream.ts";
 import { LogStream } from "./log-stream.ts";
-import type { ContainerLogEvent, LogLine } from "./protocol/index.ts";
+import type { ContainerDroppedEvent, ContainerLogEvent, LogLine, StatusChangedEvent } from "./protocol/index.ts";
+
+/** The most lines berth gives for one `container:logs` (its MAX_LOG_TAIL): what a resume asks for. */
+export const MAX_LOG_TAIL = 5_000;
+
+interface Followed {
+  streams: Set<LogStream>;
+  /** The follow being opened (or open) on berth: an iterator that joins reads its tail only once it is. */
+  opened: Promise<void>;
+  /** When (berth's clock) the container last left `running`: where a stream with no line yet reads from once it is back. */
+  leftRunningAt?: number;
+}
 
 /**
  * Every `followLogs()` iterator of one client. berth keeps one log follow
  * per connection and container, so iterators of one container share it:
  * it is opened (`container:follow_logs` with `tail: 0`) for the first and
  * closed (`container:unfollow_logs`) after the last one returns; each
- * iterator reads its own tail with `container:logs`. After a reconnect
- * (berth ends follows with the connection, even a recovered one), the
- * follow is opened again and each iterator reads what it missed since its
- * last line (LogStream gives no line twice).
+ * iterator reads its own tail with `container:logs` once the follow is open
+ * (an iterator that joins while it is being opened waits for it too).
+ *
+ * A follow ends on berth when the container stops (the engine ends it) and
+ * when the connection drops (even a recovered one). So it is opened again
+ * when `container:status_changed` says the container is `running` again (a
+ * restart, an update, a rollback, the restart policy) and after a reconnect;
+ * each iterator then reads what it missed since its last line (up to
+ * MAX_LOG_TAIL lines; a gap beyond that is counted in `dropped`), and
+ * LogStream gives no line twice. The iterators end cleanly when the
+ * container is deleted. berth's `container:dropped` for a container's logs
+ * is counted in each of its iterators' `dropped`.
  */
 export class LogFollows implements LiveStream {
   readonly #core: ClientCore;
-  readonly #byId = new Map<string, Set<LogStream>>();
+  readonly #byId = new Map<string, Followed>();
   #untrack: (() => void) | undefined;
 
   constructor(core: ClientCore) {
@@ -36,18 +56,14 @@ export class LogFollows implements LiveStream {
       queue.end(err instanceof BerthError && err.code === "CLOSED" ? undefined : err);
       return queue;
     }
-    let streams = this.#byId.get(id);
-    const first = !streams;
-    if (!streams) {
-      streams = new Set();
-      this.#byId.set(id, streams);
+    let followed = this.#byId.get(id);
+    if (!followed) {
+      followed = { streams: new Set(), opened: this.#open(id) };
+      this.#byId.set(id, followed);
     }
-    streams.add(stream);
-    if (!this.#untrack) {
-      this.#core.socket.on("container:log", this.#onLine);
-      this.#untrack = this.#core.track(this);
-    }
-    const opened = first ? this.#open(id) : Promise.resolve();
+    followed.streams.add(stream);
+    if (!this.#untrack) this.#start();
+    const { opened } = followed;
     stream
       .sync(async () => {
         await opened;
@@ -56,49 +72,64 @@ export class LogFollows implements LiveStream {
       })
       .catch((err: unknown) => {
         // Dropped before the answer, or not connected: the stream starts on the next connect (resume).
-        if (err instanceof BerthError && err.code === "DISCONNECTED") return;
-        queue.end(err);
+        if (!isConnectionLoss(err)) queue.end(err);
       });
     return queue;
   }
 
   async resume(): Promise<void> {
-    await Promise.all(
-      [...this.#byId].map(async ([id, streams]) => {
-        const opened = this.#open(id);
-        await Promise.all(
-          [...streams].map((stream) =>
-            stream.sync(async () => {
-              await opened;
-              const since = stream.lastTs;
-              if (since !== undefined) return (await this.#core.call("container:logs", { id, since })).lines;
-              // A stream that has given no line yet reads the tail it asked for, if it never got it;
-              // otherwise it has nothing to resume from and goes on from now.
-              if (stream.tail === 0) return [];
-              return (await this.#core.call("container:logs", { id, tail: stream.tail })).lines;
-            }),
-          ),
-        ).catch((err: unknown) => {
-          if (err instanceof BerthError && (err.code === "DISCONNECTED" || err.code === "CLOSED")) return;
-          for (const stream of streams) stream.queue.end(err);
-        });
-      }),
-    );
+    await Promise.all([...this.#byId].map(([id, followed]) => this.#reopen(id, followed)));
   }
 
   end(error?: BerthError): void {
-    for (const streams of [...this.#byId.values()]) for (const s of [...streams]) s.queue.end(error);
+    for (const followed of [...this.#byId.values()])
+      for (const s of [...followed.streams]) s.queue.end(error);
     this.#byId.clear();
     this.#stop();
   }
 
-  async #open(id: string): Promise<void> {
-    await this.#core.call("container:follow_logs", { id, tail: 0 });
+  /** Opens the follow again and has each stream read what it missed since its last line (or since `since`). */
+  async #reopen(id: string, followed: Followed, since?: number): Promise<void> {
+    const opened = this.#open(id);
+    followed.opened = opened;
+    await Promise.all(
+      [...followed.streams].map((stream) =>
+        stream.sync(async () => {
+          await opened;
+          const from = stream.lastTs ?? (stream.tail === 0 ? since : undefined);
+          if (from !== undefined) return this.#linesSince(id, from, stream);
+          // A stream that has given no line yet reads the tail it asked for, if it never got it;
+          // otherwise it has nothing to resume from and goes on from now.
+          if (stream.tail === 0) return [];
+          return (await this.#core.call("container:logs", { id, tail: stream.tail })).lines;
+        }),
+      ),
+    ).catch((err: unknown) => {
+      if (!isConnectionLoss(err)) for (const stream of followed.streams) stream.queue.end(err);
+    });
+  }
+
+  /** The lines since `since`, as many as berth gives; a gap it could not fill is counted in the stream's `dropped`. */
+  async #linesSince(id: string, since: number, stream: LogStream): Promise<LogLine[]> {
+    const answer = await this.#core.call("container:logs", { id, since, tail: MAX_LOG_TAIL });
+    const { lines } = answer;
+    // berth gives the newest lines: when it left some out (its tail or its byte budget) and the oldest
+    // given is newer than `since`, lines in between are missing — how many, berth does not say.
+    const cut = answer.truncated === true || lines.length >= MAX_LOG_TAIL;
+    if (cut && (lines[0]?.ts ?? Number.POSITIVE_INFINITY) > since) stream.queue.countDropped(1);
+    return lines;
+  }
+
+  #open(id: string): Promise<void> {
+    const opened = this.#core.call("container:follow_logs", { id, tail: 0 }).then(() => {});
+    // Each stream that waits for it handles its failure; this keeps an unawaited one from being unhandled.
+    opened.catch(() => {});
+    return opened;
   }
 
   #remove(id: string, stream: LogStream): void {
-    const streams = this.#byId.get(id);
-    if (!streams?.delete(stream) || streams.size > 0) return;
+    const followed = this.#byId.get(id);
+    if (!followed?.streams.delete(stream) || followed.streams.size > 0) return;
     this.#byId.delete(id);
     if (this.#core.socket.connected && this.#core.state !== "closed")
       this.#core.call("container:unfollow_logs", { id }).catch(() => {
@@ -107,13 +138,48 @@ export class LogFollows implements LiveStream {
     if (this.#byId.size === 0) this.#stop();
   }
 
+  #start(): void {
+    this.#core.socket.on("container:log", this.#onLine);
+    this.#core.socket.on("container:status_changed", this.#onStatus);
+    this.#core.socket.on("container:dropped", this.#onDropped);
+    this.#untrack = this.#core.track(this);
+  }
+
   #stop(): void {
     this.#core.socket.off("container:log", this.#onLine);
+    this.#core.socket.off("container:status_changed", this.#onStatus);
+    this.#core.socket.off("container:dropped", this.#onDropped);
     this.#untrack?.();
     this.#untrack = undefined;
   }
 
   readonly #onLine = (event: ContainerLogEvent) => {
-    for (const stream of [...(this.#byId.get(event.id) ?? [])]) stream.onLive(event);
+    for (const stream of [...(this.#byId.get(event.id)?.streams ?? [])]) stream.onLive(event);
+  };
+
+  readonly #onStatus = (event: StatusChangedEvent) => {
+    const followed = this.#byId.get(event.id);
+    if (!followed) return;
+    if (event.to === "removing") {
+      // Deleted: its iterators end cleanly; there is no follow left to close on berth.
+      this.#byId.delete(event.id);
+      for (const stream of [...followed.streams]) stream.queue.end();
+      if (this.#byId.size === 0) this.#stop();
+      return;
+    }
+    if (event.to !== "running") {
+      followed.leftRunningAt ??= event.ts;
+      return;
+    }
+    if (event.from === "running") return;
+    // Back up: the engine ended berth's follow when the container stopped, so it is opened again.
+    const since = followed.leftRunningAt;
+    delete followed.leftRunningAt;
+    void this.#reopen(event.id, followed, since);
+  };
+
+  readonly #onDropped = (event: ContainerDroppedEvent) => {
+    if (event.stream !== "logs") return;
+    for (const stream of this.#byId.get(event.id)?.streams ?? []) stream.queue.countDropped(event.count);
   };
 }

@@ -1,7 +1,9 @@
 import { BerthError } from "./berth-error.ts";
 import type { ClientCore } from "./client-core.ts";
+import { isConnectionLoss } from "./connection-loss.ts";
 import { EventQueue } from "./event-queue.ts";
 import type { LiveStream } from "./live-stream.ts";
+import type { ContainerDroppedEvent, TelemetryStream } from "./protocol/index.ts";
 
 /** How one kind of pushed stream is opened and closed on berth, and which key a pushed event belongs to. */
 export interface SharedStreamKind<T, O> {
@@ -13,6 +15,8 @@ export interface SharedStreamKind<T, O> {
   open(core: ClientCore, key: string, options: O): Promise<unknown>;
   /** Asks berth to stop the stream `key`. */
   close(core: ClientCore, key: string): Promise<unknown>;
+  /** The stream berth names in `container:dropped` (keyed by container id) for these events, if it counts them. */
+  dropped?: TelemetryStream;
 }
 
 interface Entry<T, O> {
@@ -62,12 +66,13 @@ export class SharedStreams<T, O> implements LiveStream {
     entry.queues.add(queue);
     if (!this.#untrack) {
       this.#core.socket.on(this.#kind.event as "connect", this.#onEvent as () => void);
+      if (this.#kind.dropped) this.#core.socket.on("container:dropped", this.#onDropped);
       this.#untrack = this.#core.track(this);
     }
     if (!sameOptions)
       this.#kind.open(this.#core, key, options).catch((err: unknown) => {
         // Dropped before the answer, or not connected: opened again on the next connect (resume).
-        if (err instanceof BerthError && err.code === "DISCONNECTED") return;
+        if (isConnectionLoss(err)) return;
         for (const q of [...(this.#entries.get(key)?.queues ?? [])]) q.end(err);
       });
     return queue;
@@ -77,7 +82,7 @@ export class SharedStreams<T, O> implements LiveStream {
     await Promise.all(
       [...this.#entries].map(([key, entry]) =>
         this.#kind.open(this.#core, key, entry.options).catch((err: unknown) => {
-          if (err instanceof BerthError && (err.code === "DISCONNECTED" || err.code === "CLOSED")) return;
+          if (isConnectionLoss(err)) return;
           for (const q of [...entry.queues]) q.end(err);
         }),
       ),
@@ -103,9 +108,16 @@ export class SharedStreams<T, O> implements LiveStream {
 
   #stop(): void {
     this.#core.socket.off(this.#kind.event as "connect", this.#onEvent as () => void);
+    this.#core.socket.off("container:dropped", this.#onDropped);
     this.#untrack?.();
     this.#untrack = undefined;
   }
+
+  /** berth's count of events it left out for this connection: each iterator of that key missed them. */
+  readonly #onDropped = (event: ContainerDroppedEvent) => {
+    if (event.stream !== this.#kind.dropped) return;
+    for (const queue of this.#entries.get(event.id)?.queues ?? []) queue.countDropped(event.count);
+  };
 
   readonly #onEvent = (event: T) => {
     for (const queue of [...(this.#entries.get(this.#kind.keyOf(event))?.queues ?? [])]) queue.push(event);
