@@ -24,7 +24,12 @@ export interface ConnectOptions {
   token: string;
   /** How long connecting (the handshake, then `server:info`) may take before CONNECTION_FAILED (default 10 s). */
   timeoutMs?: number;
-  /** How long a call waits for berth's answer unless it says otherwise (default 60 s: a create waits for readiness). */
+  /**
+   * How long a call waits for berth's answer unless it says otherwise
+   * (default 60 s). Long operations (create, start, stop, restart, update,
+   * rollback) wait longer by default: as long as berth may take for them
+   * (its ready and stop timeouts, up to their maxima, plus a margin).
+   */
   requestTimeoutMs?: number;
   /** Whether to reconnect after a drop (default true); without it a drop closes the client. */
   reconnect?: boolean;

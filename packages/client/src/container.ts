@@ -2,6 +2,7 @@ import type { CallOptions } from "./call-options.ts";
 import { REQUEST_MARGIN_MS } from "./client-core.ts";
 import type { ClientStreams } from "./client-streams.ts";
 import type { MessageListener } from "./message-subscriptions.ts";
+import { operationOptions } from "./operation-wait.ts";
 import { type ProgressListener, withProgress } from "./progress.ts";
 import type {
   CodeUpload,
@@ -78,13 +79,16 @@ export class Container {
     return this.#streams.core;
   }
 
-  /** Starts the container; by default the answer waits until its workload is ready. */
+  /**
+   * Starts the container; by default the answer waits until its workload is
+   * ready (and the client waits as long as berth may: see `operationOptions`).
+   */
   start(options: { waitReady?: boolean } & CallOptions = {}): Promise<ContainerInfo> {
     const { waitReady, ...call } = options;
     return this.#info(
       "container:start",
       { id: this.id, ...(waitReady === undefined ? {} : { waitReady }) },
-      call,
+      operationOptions(this.#core, call, waitReady === false ? {} : { ready: {} }),
     );
   }
 
@@ -94,7 +98,7 @@ export class Container {
     return this.#info(
       "container:stop",
       { id: this.id, ...(timeoutSec === undefined ? {} : { timeoutSec }) },
-      call,
+      operationOptions(this.#core, call, { stop: { timeoutSec } }),
     );
   }
 
@@ -112,7 +116,10 @@ export class Container {
           ...(waitReady === undefined ? {} : { waitReady }),
           ...(progress ? { progress } : {}),
         },
-        call,
+        operationOptions(this.#core, call, {
+          stop: { timeoutSec },
+          ...(waitReady === false ? {} : { ready: {} }),
+        }),
       ),
     );
   }
@@ -223,7 +230,12 @@ export class Container {
           ...(healthCheck === undefined ? {} : { healthCheck }),
           ...(progress ? { progress } : {}),
         },
-        call,
+        operationOptions(this.#core, call, {
+          stop: {},
+          ready: { readyTimeoutMs },
+          health: healthCheck,
+          undoable: true,
+        }),
       ),
     );
   }
@@ -237,7 +249,7 @@ export class Container {
       this.#core.call(
         "container:rollback",
         { id: this.id, ...(release === undefined ? {} : { release }), ...(progress ? { progress } : {}) },
-        call,
+        operationOptions(this.#core, call, { stop: {}, ready: {}, undoable: true }),
       ),
     );
   }

@@ -4,7 +4,12 @@ import { isConnectionLoss } from "./connection-loss.ts";
 import { EventQueue } from "./event-queue.ts";
 import type { LiveStream } from "./live-stream.ts";
 import { LogStream } from "./log-stream.ts";
-import type { ContainerDroppedEvent, ContainerLogEvent, LogLine, StatusChangedEvent } from "./protocol/index.ts";
+import type {
+  ContainerDroppedEvent,
+  ContainerLogEvent,
+  LogLine,
+  StatusChangedEvent,
+} from "./protocol/index.ts";
 
 /** The most lines berth gives for one `container:logs` (its MAX_LOG_TAIL): what a resume asks for. */
 export const MAX_LOG_TAIL = 5_000;
