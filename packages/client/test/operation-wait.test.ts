@@ -40,10 +40,17 @@ describe("long operations: how long the client waits for berth", () => {
 
   it("waits for an update through its own ready timeout and health check, twice over (the automatic rollback)", async () => {
     const { fake, bot } = handles();
-    await bot.update({ files: {} }, { readyTimeoutMs: 120_000, healthCheck: { request: {}, timeoutMs: 2_000 } });
-    expect(waitOf(fake, "container:update")).toBe(2 * (MAX_STOP_WAIT_MS + 120_000 + 2_000) + OPERATION_MARGIN_MS);
+    await bot.update(
+      { files: {} },
+      { readyTimeoutMs: 120_000, healthCheck: { request: {}, timeoutMs: 2_000 } },
+    );
+    expect(waitOf(fake, "container:update")).toBe(
+      2 * (MAX_STOP_WAIT_MS + 120_000 + 2_000) + OPERATION_MARGIN_MS,
+    );
     await bot.rollback();
-    expect(waitOf(fake, "container:rollback")).toBe(2 * (MAX_STOP_WAIT_MS + MAX_READY_WAIT_MS) + OPERATION_MARGIN_MS);
+    expect(waitOf(fake, "container:rollback")).toBe(
+      2 * (MAX_STOP_WAIT_MS + MAX_READY_WAIT_MS) + OPERATION_MARGIN_MS,
+    );
   });
 
   it("keeps the caller's timeoutMs, and the client's requestTimeoutMs where nothing waits for readiness", async () => {
