@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { type BerthClient, type Container, connect, type LogLine } from "../../packages/client/src/index.ts";
 import { within } from "../helpers/deadline.ts";
 import { echoCode, TOKENS, useTestServer } from "../helpers/test-server.ts";

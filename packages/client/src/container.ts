@@ -39,8 +39,11 @@ export interface StreamOptions {
 
 /**
  * An iterator over a stream berth pushes: `return()` (what `break` calls)
- * ends it and stops berth's stream; `dropped` counts the events left out
- * while the consumer was more than its buffer behind.
+ * ends it and stops berth's stream; `dropped` counts the events left out:
+ * while the consumer was more than its buffer behind, those berth reported
+ * with `container:dropped` (it was behind itself), and for `followLogs` one
+ * for each gap a resume could not read back (berth does not say how many
+ * lines were in it).
  */
 export type StreamIterator<T> = AsyncIterableIterator<T> & {
   readonly dropped: number;
@@ -191,8 +194,10 @@ export class Container {
   /**
    * The output as it comes: the last `tail` lines first (default 0), then
    * each new line, until `break`/`return()` (which stops berth's follow) or
-   * the client closes. After a reconnect it resumes from its last line,
-   * without giving a line twice.
+   * the client closes, or the container is deleted (then it ends cleanly).
+   * After a reconnect, and when the container runs again after a restart,
+   * an update, a rollback or its restart policy, it goes on from its last
+   * line, without giving a line twice.
    *
    * @example
    *   for await (const line of bot.followLogs({ tail: 20 })) console.log(line.stream, line.text);
