@@ -18,7 +18,10 @@ interface Followed {
   streams: Set<LogStream>;
   /** The follow being opened (or open) on berth: an iterator that joins reads its tail only once it is. */
   opened: Promise<void>;
-  /** When (berth's clock) the container last left `running`: where a stream with no line yet reads from once it is back. */
+  /**
+   * When (berth's clock) the container was last seen not `running` while followed: berth's follow has
+   * ended (or may have); a stream with no line yet reads from then once the container is back.
+   */
   leftRunningAt?: number;
 }
 
@@ -176,9 +179,12 @@ export class LogFollows implements LiveStream {
       followed.leftRunningAt ??= event.ts;
       return;
     }
-    if (event.from === "running") return;
-    // Back up: the engine ended berth's follow when the container stopped, so it is opened again.
+    // Running, without having left `running` while followed (it came up from `starting`, whose process
+    // already runs): berth's follow is still open. Opening it again would replace it, and a line could
+    // come through both while they overlap.
     const since = followed.leftRunningAt;
+    if (since === undefined) return;
+    // Back up: the engine ended berth's follow when the container stopped, so it is opened again.
     delete followed.leftRunningAt;
     void this.#reopen(event.id, followed, since);
   };

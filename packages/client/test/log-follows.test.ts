@@ -88,6 +88,17 @@ describe("LogFollows", () => {
     follows.end();
   });
 
+  it("leaves the follow alone when the container comes up from starting (its process was already running)", async () => {
+    const fake = berth(() => ({ lines: [] }));
+    const follows = new LogFollows(fake.core);
+    follows.follow(ID, 0);
+    await settle();
+    fake.push("container:status_changed", status("starting", "running", 5));
+    await settle();
+    expect(fake.callsOf("container:follow_logs")).toHaveLength(1);
+    follows.end();
+  });
+
   it("ends its iterators cleanly when the container is deleted, and leaves other containers' alone", async () => {
     const fake = berth(() => ({ lines: [] }));
     const follows = new LogFollows(fake.core);
