@@ -10,12 +10,12 @@ import type {
   LogLine,
   StatusChangedEvent,
 } from "./protocol/index.ts";
+import { type SharedEntry, SharedRegistry } from "./shared-registry.ts";
 
 /** The most lines berth gives for one `container:logs` (its MAX_LOG_TAIL): what a resume asks for. */
 export const MAX_LOG_TAIL = 5_000;
 
-interface Followed {
-  streams: Set<LogStream>;
+interface Followed extends SharedEntry<LogStream> {
   /** The follow being opened (or open) on berth: an iterator that joins reads its tail only once it is. */
   opened: Promise<void>;
   /**
@@ -45,17 +45,20 @@ interface Followed {
  */
 export class LogFollows implements LiveStream {
   readonly #core: ClientCore;
-  readonly #byId = new Map<string, Followed>();
-  #untrack: (() => void) | undefined;
+  readonly #byId: SharedRegistry<LogStream, Followed>;
 
   constructor(core: ClientCore) {
     this.#core = core;
+    this.#byId = new SharedRegistry(core, this, {
+      listen: (on) => this.#listen(on),
+      close: (id) => core.call("container:unfollow_logs", { id }),
+    });
   }
 
   follow(id: string, tail: number, bound?: number): EventQueue<LogLine> {
     const queue = new EventQueue<LogLine>({
       ...(bound === undefined ? {} : { bound }),
-      onReturn: () => this.#remove(id, stream),
+      onReturn: () => this.#byId.remove(id, stream),
     });
     const stream = new LogStream(queue, tail);
     try {
@@ -64,14 +67,10 @@ export class LogFollows implements LiveStream {
       queue.end(err instanceof BerthError && err.code === "CLOSED" ? undefined : err);
       return queue;
     }
-    let followed = this.#byId.get(id);
-    if (!followed) {
-      followed = { streams: new Set(), opened: this.#open(id) };
-      this.#byId.set(id, followed);
-    }
-    followed.streams.add(stream);
-    if (!this.#untrack) this.#start();
-    const { opened } = followed;
+    const { opened } = this.#byId.add(id, stream, () => ({
+      members: new Set(),
+      opened: this.#open(id),
+    })).entry;
     stream
       .sync(async () => {
         await opened;
@@ -86,14 +85,11 @@ export class LogFollows implements LiveStream {
   }
 
   async resume(): Promise<void> {
-    await Promise.all([...this.#byId].map(([id, followed]) => this.#reopen(id, followed)));
+    await Promise.all(this.#byId.entries().map(([id, followed]) => this.#reopen(id, followed)));
   }
 
   end(error?: BerthError): void {
-    for (const followed of [...this.#byId.values()])
-      for (const s of [...followed.streams]) s.queue.end(error);
-    this.#byId.clear();
-    this.#stop();
+    for (const stream of this.#byId.clear()) stream.queue.end(error);
   }
 
   /** Opens the follow again and has each stream read what it missed since its last line (or since `since`). */
@@ -101,7 +97,7 @@ export class LogFollows implements LiveStream {
     const opened = this.#open(id);
     followed.opened = opened;
     await Promise.all(
-      [...followed.streams].map((stream) =>
+      [...followed.members].map((stream) =>
         stream.sync(async () => {
           await opened;
           const from = stream.lastTs ?? (stream.tail === 0 ? since : undefined);
@@ -113,7 +109,7 @@ export class LogFollows implements LiveStream {
         }),
       ),
     ).catch((err: unknown) => {
-      if (!isConnectionLoss(err)) for (const stream of followed.streams) stream.queue.end(err);
+      if (!isConnectionLoss(err)) for (const stream of followed.members) stream.queue.end(err);
     });
   }
 
@@ -135,34 +131,16 @@ export class LogFollows implements LiveStream {
     return opened;
   }
 
-  #remove(id: string, stream: LogStream): void {
-    const followed = this.#byId.get(id);
-    if (!followed?.streams.delete(stream) || followed.streams.size > 0) return;
-    this.#byId.delete(id);
-    if (this.#core.socket.connected && this.#core.state !== "closed")
-      this.#core.call("container:unfollow_logs", { id }).catch(() => {
-        // Best effort: berth ends the follow anyway when the container goes or the connection drops.
-      });
-    if (this.#byId.size === 0) this.#stop();
-  }
-
-  #start(): void {
-    this.#core.socket.on("container:log", this.#onLine);
-    this.#core.socket.on("container:status_changed", this.#onStatus);
-    this.#core.socket.on("container:dropped", this.#onDropped);
-    this.#untrack = this.#core.track(this);
-  }
-
-  #stop(): void {
-    this.#core.socket.off("container:log", this.#onLine);
-    this.#core.socket.off("container:status_changed", this.#onStatus);
-    this.#core.socket.off("container:dropped", this.#onDropped);
-    this.#untrack?.();
-    this.#untrack = undefined;
+  #listen(on: boolean): void {
+    const socket = this.#core.socket;
+    const method = on ? socket.on.bind(socket) : socket.off.bind(socket);
+    method("container:log", this.#onLine);
+    method("container:status_changed", this.#onStatus);
+    method("container:dropped", this.#onDropped);
   }
 
   readonly #onLine = (event: ContainerLogEvent) => {
-    for (const stream of [...(this.#byId.get(event.id)?.streams ?? [])]) stream.onLive(event);
+    for (const stream of [...(this.#byId.get(event.id)?.members ?? [])]) stream.onLive(event);
   };
 
   readonly #onStatus = (event: StatusChangedEvent) => {
@@ -170,9 +148,8 @@ export class LogFollows implements LiveStream {
     if (!followed) return;
     if (event.to === "removing") {
       // Deleted: its iterators end cleanly; there is no follow left to close on berth.
-      this.#byId.delete(event.id);
-      for (const stream of [...followed.streams]) stream.queue.end();
-      if (this.#byId.size === 0) this.#stop();
+      this.#byId.forget(event.id);
+      for (const stream of [...followed.members]) stream.queue.end();
       return;
     }
     if (event.to !== "running") {
@@ -191,6 +168,6 @@ export class LogFollows implements LiveStream {
 
   readonly #onDropped = (event: ContainerDroppedEvent) => {
     if (event.stream !== "logs") return;
-    for (const stream of this.#byId.get(event.id)?.streams ?? []) stream.queue.countDropped(event.count);
+    for (const stream of this.#byId.get(event.id)?.members ?? []) stream.queue.countDropped(event.count);
   };
 }
