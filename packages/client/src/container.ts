@@ -129,7 +129,11 @@ export class Container {
 
   /** Deletes the container (stopping it first) and its code; berth answers `{ id, deleted }`. */
   delete(options: CallOptions = {}): Promise<ResultMap["container:delete"]> {
-    return this.#core.call("container:delete", { id: this.id }, options);
+    return this.#core.call(
+      "container:delete",
+      { id: this.id },
+      operationOptions(this.#core, options, { stop: {} }),
+    );
   }
 
   /** The container as berth sees it now. */

@@ -25,7 +25,7 @@ export interface OperationSteps {
 
 /**
  * The call options of a long operation (create, start, stop, restart,
- * update, rollback): unless the caller gave `timeoutMs`, the client waits as
+ * delete, update, rollback): unless the caller gave `timeoutMs`, the client waits as
  * long as berth may legitimately take — each step's own timeout, or berth's
  * longest where the client cannot know the one configured — plus
  * OPERATION_MARGIN_MS, and never less than `requestTimeoutMs`. So a client

@@ -18,6 +18,7 @@ function handles() {
     "container:restart",
     "container:update",
     "container:rollback",
+    "container:delete",
   ])
     fake.handlers[event] = () => INFO;
   const streams = clientStreams(fake.core);
@@ -36,6 +37,14 @@ describe("long operations: how long the client waits for berth", () => {
     expect(waitOf(fake, "container:start")).toBe(MAX_READY_WAIT_MS + OPERATION_MARGIN_MS);
     await bot.restart({ timeoutSec: 5 });
     expect(waitOf(fake, "container:restart")).toBe(5_000 + MAX_READY_WAIT_MS + OPERATION_MARGIN_MS);
+  });
+
+  it("waits for a stop and a delete (which stops first) as long as berth may wait for the container to stop", async () => {
+    const { fake, bot } = handles();
+    await bot.stop({ timeoutSec: 30 });
+    expect(waitOf(fake, "container:stop")).toBe(30_000 + OPERATION_MARGIN_MS);
+    await bot.delete();
+    expect(waitOf(fake, "container:delete")).toBe(MAX_STOP_WAIT_MS + OPERATION_MARGIN_MS);
   });
 
   it("waits for an update through its own ready timeout and health check, twice over (the automatic rollback)", async () => {
