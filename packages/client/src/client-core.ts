@@ -91,7 +91,10 @@ export class ClientCore {
     this.url = url;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
     this.#reconnect = options.reconnect ?? true;
-    this.#refusedRetryLimitMs = options.refusedRetryLimitMs ?? DEFAULT_REFUSED_RETRY_LIMIT_MS;
+    const limit = options.refusedRetryLimitMs;
+    // NaN or a negative limit would never be reached: the default then, rather than retries without end.
+    this.#refusedRetryLimitMs =
+      limit !== undefined && Number.isFinite(limit) && limit >= 0 ? limit : DEFAULT_REFUSED_RETRY_LIMIT_MS;
     socket.on("disconnect", this.#onDisconnect);
     socket.on("connect", this.#onConnect);
     socket.on("connect_error", this.#onConnectError);
