@@ -40,7 +40,7 @@ interface Followed extends SharedEntry<LogStream> {
  * each iterator then reads what it missed since its last line (up to
  * MAX_LOG_TAIL lines; a gap beyond that is counted in `dropped`), and
  * LogStream gives no line twice. The iterators end cleanly when the
- * container is deleted. berth's `container:dropped` for a container's logs
+ * container is deleted (`removing`, or NOT_FOUND when opened again). berth's `container:dropped` for a container's logs
  * is counted in each of its iterators' `dropped`.
  */
 export class LogFollows implements LiveStream {
@@ -109,7 +109,11 @@ export class LogFollows implements LiveStream {
         }),
       ),
     ).catch((err: unknown) => {
-      if (!isConnectionLoss(err)) for (const stream of followed.members) stream.queue.end(err);
+      if (isConnectionLoss(err)) return;
+      // Deleted while the client was away: its iterators end cleanly, as they do on `removing`.
+      const deleted = err instanceof BerthError && err.code === "NOT_FOUND";
+      if (deleted && this.#byId.get(id) === followed) this.#byId.forget(id);
+      for (const stream of [...followed.members]) stream.queue.end(deleted ? undefined : err);
     });
   }
 

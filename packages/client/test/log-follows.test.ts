@@ -113,6 +113,19 @@ describe("LogFollows", () => {
     follows.end();
   });
 
+  it("ends its iterators cleanly when a resume finds the container deleted meanwhile", async () => {
+    const fake = berth(() => ({ lines: [] }));
+    const follows = new LogFollows(fake.core);
+    const logs = follows.follow(ID, 0);
+    await settle();
+    fake.handlers["container:follow_logs"] = () => {
+      throw new BerthError({ code: "NOT_FOUND", message: "gone", category: "validation", retryable: false });
+    };
+    await follows.resume();
+    expect(await logs.next()).toEqual({ value: undefined, done: true });
+    expect(fake.callsOf("container:unfollow_logs")).toHaveLength(0);
+  });
+
   it("counts in dropped a gap a resume could not read back (berth's tail or byte budget cut it)", async () => {
     const many = Array.from({ length: MAX_LOG_TAIL }, (_, i) => line(100 + i, `l${i}`));
     let answer: { lines: LogLine[]; truncated?: true } = { lines: [] };
