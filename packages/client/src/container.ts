@@ -84,7 +84,8 @@ export class Container {
 
   /**
    * Starts the container; by default the answer waits until its workload is
-   * ready (and the client waits as long as berth may: see `operationOptions`).
+   * ready (and the client waits as long as berth may: its ready timeout, up
+   * to its maximum, plus a minute, unless `timeoutMs` says otherwise).
    */
   start(options: { waitReady?: boolean } & CallOptions = {}): Promise<ContainerInfo> {
     const { waitReady, ...call } = options;
