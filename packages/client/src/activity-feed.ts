@@ -7,6 +7,9 @@ export type ActivityListener = (entry: ActivityEntry) => void;
 /** Entries asked for per `activity:history` page while catching up (berth's maximum). */
 const PAGE = 1000;
 
+/** Pushes held while catching up (they are read again from history if they must go). */
+const MAX_HELD = 10_000;
+
 /**
  * The activity feed (`activity_log`) for a client's listeners, each entry
  * given once and in order (by id) — across reconnections too: after one,
@@ -45,17 +48,17 @@ export class ActivityFeed implements LiveStream {
       await this.#baseline();
       return;
     }
+    // Pushes that come meanwhile are newer than the entries being read: held until these are given.
+    // A catch-up that fails keeps holding them and leaves #lastId at the last entry given, so that
+    // the next one (after the next connect) reads from there: giving them now would skip the rest.
     this.#catchingUp = true;
-    try {
-      let hasMore = true;
-      while (hasMore && this.#untrack) {
-        const page = await this.#core.call("activity:history", { afterId: this.#lastId ?? 0, limit: PAGE });
-        for (const entry of page.items) this.#give(entry);
-        hasMore = page.hasMore && page.items.length > 0;
-      }
-    } finally {
-      this.#release();
+    let hasMore = true;
+    while (hasMore && this.#untrack) {
+      const page = await this.#core.call("activity:history", { afterId: this.#lastId ?? 0, limit: PAGE });
+      for (const entry of page.items) this.#give(entry);
+      hasMore = page.hasMore && page.items.length > 0;
     }
+    this.#release();
   }
 
   end(): void {
@@ -73,6 +76,8 @@ export class ActivityFeed implements LiveStream {
   }
 
   #stop(): void {
+    this.#catchingUp = false;
+    this.#held = [];
     this.#core.socket.off("activity_log", this.#onEntry);
     this.#untrack?.();
     this.#untrack = undefined;
@@ -88,8 +93,10 @@ export class ActivityFeed implements LiveStream {
   }
 
   readonly #onEntry = (entry: ActivityEntry) => {
-    if (this.#catchingUp) this.#held.push(entry);
-    else this.#give(entry);
+    if (!this.#catchingUp) return this.#give(entry);
+    // Bounded: past it the oldest held go, and the next catch-up reads them from history anyway.
+    this.#held.push(entry);
+    if (this.#held.length > MAX_HELD) this.#held.shift();
   };
 
   #release(): void {

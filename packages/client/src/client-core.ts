@@ -2,6 +2,7 @@ import { io, type Socket } from "socket.io-client";
 import { BerthError } from "./berth-error.ts";
 import type { CallOptions } from "./call-options.ts";
 import { type ConnectErrorLike, connectionFailed, refusalOf } from "./connect-error.ts";
+import { isConnectionLoss } from "./connection-loss.ts";
 import type { ConnectionState } from "./connection-state.ts";
 import type { LiveStream } from "./live-stream.ts";
 import { checkPayload } from "./payload-size.ts";
@@ -23,7 +24,12 @@ export interface ConnectOptions {
   token: string;
   /** How long connecting (the handshake, then `server:info`) may take before CONNECTION_FAILED (default 10 s). */
   timeoutMs?: number;
-  /** How long a call waits for berth's answer unless it says otherwise (default 60 s: a create waits for readiness). */
+  /**
+   * How long a call waits for berth's answer unless it says otherwise
+   * (default 60 s). Long operations (create, start, stop, restart, update,
+   * rollback) wait longer by default: as long as berth may take for them
+   * (its ready and stop timeouts, up to their maxima, plus a margin).
+   */
   requestTimeoutMs?: number;
   /** Whether to reconnect after a drop (default true); without it a drop closes the client. */
   reconnect?: boolean;
@@ -33,6 +39,13 @@ export interface ConnectOptions {
    * behind a proxy that does not pass WebSockets).
    */
   transports?: ("websocket" | "polling" | "webtransport")[];
+  /**
+   * How long the client goes on asking again, with backoff, when berth
+   * refuses a reconnect for a reason that passes (TOO_MANY_CONNECTIONS: the
+   * owner is at its connection cap) before it gives up and closes with that
+   * error (default 5 minutes).
+   */
+  refusedRetryLimitMs?: number;
 }
 
 /** Extra wait for `container:request` beyond its own timeout, so that berth's CHANNEL_TIMEOUT arrives before the client's TIMEOUT. */
@@ -41,6 +54,8 @@ export const REQUEST_MARGIN_MS = 5_000;
 /** Backoff before asking again after a retryable refusal (TOO_MANY_CONNECTIONS) while reconnecting. */
 const REFUSED_RETRY_MIN_MS = 1_000;
 const REFUSED_RETRY_MAX_MS = 30_000;
+/** How long the client goes on asking after retryable refusals by default (ConnectOptions.refusedRetryLimitMs). */
+export const DEFAULT_REFUSED_RETRY_LIMIT_MS = 5 * 60_000;
 
 interface Pending {
   fail(error: BerthError): void;
@@ -66,6 +81,9 @@ export class ClientCore {
   readonly #streams = new Set<LiveStream>();
   readonly #stateListeners = new Set<(state: ConnectionState) => void>();
   #refusedRetries = 0;
+  /** When the first of the current run of retryable refusals came (undefined: none since the last connect). */
+  #refusedSince: number | undefined;
+  readonly #refusedRetryLimitMs: number;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(socket: BerthSocket, url: string, options: ConnectOptions) {
@@ -73,6 +91,10 @@ export class ClientCore {
     this.url = url;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
     this.#reconnect = options.reconnect ?? true;
+    const limit = options.refusedRetryLimitMs;
+    // NaN or a negative limit would never be reached: the default then, rather than retries without end.
+    this.#refusedRetryLimitMs =
+      limit !== undefined && Number.isFinite(limit) && limit >= 0 ? limit : DEFAULT_REFUSED_RETRY_LIMIT_MS;
     socket.on("disconnect", this.#onDisconnect);
     socket.on("connect", this.#onConnect);
     socket.on("connect_error", this.#onConnectError);
@@ -261,12 +283,13 @@ export class ClientCore {
   readonly #onConnect = () => {
     if (this.#closedBy) return;
     this.#refusedRetries = 0;
+    this.#refusedSince = undefined;
     this.#setState("connected");
     const recovered = this.socket.recovered;
     for (const stream of [...this.#streams]) {
       stream.resume(recovered).catch((err: unknown) => {
         // A stream that cannot come back (its container was deleted meanwhile, a cap reached) ends with why.
-        if (err instanceof BerthError && (err.code === "DISCONNECTED" || err.code === "CLOSED")) return;
+        if (isConnectionLoss(err)) return;
         stream.end(err instanceof BerthError ? err : undefined);
         this.#streams.delete(stream);
       });
@@ -277,7 +300,7 @@ export class ClientCore {
     if (this.#closedBy) return;
     const refusal = refusalOf(err);
     if (!refusal) return; // a transport failure: socket.io-client goes on retrying with backoff
-    if (refusal.code === "UNAUTHORIZED" || !refusal.retryable) {
+    if (refusal.code === "UNAUTHORIZED") {
       this.close(
         BerthError.client(
           "SESSION_REVOKED",
@@ -287,9 +310,18 @@ export class ClientCore {
       );
       return;
     }
-    // A retryable refusal (TOO_MANY_CONNECTIONS) ends socket.io-client's own attempts: try again later.
+    const now = Date.now();
+    this.#refusedSince ??= now;
+    if (!refusal.retryable || now - this.#refusedSince >= this.#refusedRetryLimitMs) {
+      // Anything else berth refuses with is not a revoked token: the client closes with berth's own code.
+      this.close(refusedReconnect(refusal, this.#refusedRetries));
+      return;
+    }
+    // A retryable refusal (TOO_MANY_CONNECTIONS) ends socket.io-client's own attempts: try again later,
+    // with backoff, until refusedRetryLimitMs has passed since the first refusal.
     const delay = Math.min(REFUSED_RETRY_MAX_MS, REFUSED_RETRY_MIN_MS * 2 ** this.#refusedRetries++);
-    this.#retryTimer = setTimeout(() => this.socket.connect(), delay * (0.5 + Math.random()));
+    const left = this.#refusedSince + this.#refusedRetryLimitMs - now;
+    this.#retryTimer = setTimeout(() => this.socket.connect(), Math.min(left, delay * (0.5 + Math.random())));
   };
 
   readonly #onRevoked = () => {
@@ -300,6 +332,19 @@ export class ClientCore {
       ),
     );
   };
+}
+
+/** What closes a client whose reconnect berth refused (other than a refused token): berth's code, saying so. */
+function refusedReconnect(refusal: BerthError, retries: number): BerthError {
+  const again = retries > 0 ? ` (asked ${retries + 1} times)` : "";
+  return new BerthError({
+    code: refusal.code,
+    message: `berth refused this client when it reconnected${again}: ${refusal.message}`,
+    category: refusal.category,
+    retryable: refusal.retryable,
+    ...(refusal.details === undefined ? {} : { details: refusal.details }),
+    cause: refusal,
+  });
 }
 
 function aborted(event: string, signal: AbortSignal): BerthError {

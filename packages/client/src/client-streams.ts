@@ -26,6 +26,7 @@ export function clientStreams(core: ClientCore): ClientStreams {
       keyOf: (e: ResourceUsageEvent) => e.id,
       open: (c, id, o: { intervalMs?: number }) => c.call("container:watch_stats", { id, ...o }),
       close: (c, id) => c.call("container:unwatch_stats", { id }),
+      dropped: "stats",
     }),
     overview: new SharedStreams(core, {
       event: "containers:resource_usage",

@@ -2,6 +2,7 @@ import type { CallOptions } from "./call-options.ts";
 import { REQUEST_MARGIN_MS } from "./client-core.ts";
 import type { ClientStreams } from "./client-streams.ts";
 import type { MessageListener } from "./message-subscriptions.ts";
+import { operationOptions } from "./operation-wait.ts";
 import { type ProgressListener, withProgress } from "./progress.ts";
 import type {
   CodeUpload,
@@ -38,8 +39,11 @@ export interface StreamOptions {
 
 /**
  * An iterator over a stream berth pushes: `return()` (what `break` calls)
- * ends it and stops berth's stream; `dropped` counts the events left out
- * while the consumer was more than its buffer behind.
+ * ends it and stops berth's stream; `dropped` counts the events left out:
+ * while the consumer was more than its buffer behind, those berth reported
+ * with `container:dropped` (it was behind itself), and for `followLogs` one
+ * for each gap a resume could not read back (berth does not say how many
+ * lines were in it).
  */
 export type StreamIterator<T> = AsyncIterableIterator<T> & {
   readonly dropped: number;
@@ -78,13 +82,17 @@ export class Container {
     return this.#streams.core;
   }
 
-  /** Starts the container; by default the answer waits until its workload is ready. */
+  /**
+   * Starts the container; by default the answer waits until its workload is
+   * ready (and the client waits as long as berth may: its ready timeout, up
+   * to its maximum, plus a minute, unless `timeoutMs` says otherwise).
+   */
   start(options: { waitReady?: boolean } & CallOptions = {}): Promise<ContainerInfo> {
     const { waitReady, ...call } = options;
     return this.#info(
       "container:start",
       { id: this.id, ...(waitReady === undefined ? {} : { waitReady }) },
-      call,
+      operationOptions(this.#core, call, waitReady === false ? {} : { ready: {} }),
     );
   }
 
@@ -94,7 +102,7 @@ export class Container {
     return this.#info(
       "container:stop",
       { id: this.id, ...(timeoutSec === undefined ? {} : { timeoutSec }) },
-      call,
+      operationOptions(this.#core, call, { stop: { timeoutSec } }),
     );
   }
 
@@ -112,14 +120,21 @@ export class Container {
           ...(waitReady === undefined ? {} : { waitReady }),
           ...(progress ? { progress } : {}),
         },
-        call,
+        operationOptions(this.#core, call, {
+          stop: { timeoutSec },
+          ...(waitReady === false ? {} : { ready: {} }),
+        }),
       ),
     );
   }
 
   /** Deletes the container (stopping it first) and its code; berth answers `{ id, deleted }`. */
   delete(options: CallOptions = {}): Promise<ResultMap["container:delete"]> {
-    return this.#core.call("container:delete", { id: this.id }, options);
+    return this.#core.call(
+      "container:delete",
+      { id: this.id },
+      operationOptions(this.#core, options, { stop: {} }),
+    );
   }
 
   /** The container as berth sees it now. */
@@ -184,8 +199,10 @@ export class Container {
   /**
    * The output as it comes: the last `tail` lines first (default 0), then
    * each new line, until `break`/`return()` (which stops berth's follow) or
-   * the client closes. After a reconnect it resumes from its last line,
-   * without giving a line twice.
+   * the client closes, or the container is deleted (then it ends cleanly).
+   * After a reconnect, and when the container runs again after a restart,
+   * an update, a rollback or its restart policy, it goes on from its last
+   * line, without giving a line twice.
    *
    * @example
    *   for await (const line of bot.followLogs({ tail: 20 })) console.log(line.stream, line.text);
@@ -223,7 +240,12 @@ export class Container {
           ...(healthCheck === undefined ? {} : { healthCheck }),
           ...(progress ? { progress } : {}),
         },
-        call,
+        operationOptions(this.#core, call, {
+          stop: {},
+          ready: { readyTimeoutMs },
+          health: healthCheck,
+          undoable: true,
+        }),
       ),
     );
   }
@@ -237,7 +259,7 @@ export class Container {
       this.#core.call(
         "container:rollback",
         { id: this.id, ...(release === undefined ? {} : { release }), ...(progress ? { progress } : {}) },
-        call,
+        operationOptions(this.#core, call, { stop: {}, ready: {}, undoable: true }),
       ),
     );
   }

@@ -2,6 +2,7 @@ import type { CallOptions } from "./call-options.ts";
 import type { ClientStreams } from "./client-streams.ts";
 import { Container } from "./container.ts";
 import { ContainerList, type ListOptions } from "./container-list.ts";
+import { operationOptions } from "./operation-wait.ts";
 import { type ProgressListener, withProgress } from "./progress.ts";
 import type { ContainerSpec } from "./protocol/index.ts";
 
@@ -31,7 +32,16 @@ export class Containers {
   ): Promise<Container> {
     const { onProgress, ...call } = options;
     const created = await withProgress(this.#streams.core, onProgress, (progress) =>
-      this.#streams.core.call("container:create", progress ? { ...spec, progress } : spec, call),
+      this.#streams.core.call(
+        "container:create",
+        progress ? { ...spec, progress } : spec,
+        // Started and waited for by default: the client waits as long as berth may (operationOptions).
+        operationOptions(
+          this.#streams.core,
+          call,
+          spec.start === false || spec.waitReady === false ? {} : { ready: {} },
+        ),
+      ),
     );
     return new Container(this.#streams, created);
   }

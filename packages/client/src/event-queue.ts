@@ -33,9 +33,17 @@ export class EventQueue<T> implements AsyncIterableIterator<T> {
     this.#onReturn = options.onReturn;
   }
 
-  /** Events dropped so far because the consumer was `bound` events behind. */
+  /**
+   * Events dropped so far: because the consumer was `bound` events behind,
+   * and those the source says it left out (`countDropped`).
+   */
   get dropped(): number {
     return this.#dropped;
+  }
+
+  /** Counts `n` events the source left out before they reached the queue (berth's `container:dropped`, a gap a resume could not read back). */
+  countDropped(n: number): void {
+    if (!this.#ended && Number.isSafeInteger(n) && n > 0) this.#dropped += n;
   }
 
   /** Whether the queue has ended (its consumer will get no new events). */
