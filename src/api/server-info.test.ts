@@ -12,6 +12,8 @@ describe("serverInfo", () => {
       maxCodeFiles: 5,
       maxFrameBytes: 10,
       maxRequestTimeoutMs: 1000,
+      readyTimeoutMs: 15_000,
+      stopTimeoutSec: 10,
       allowedImages: ["img:1", "img:2"],
       defaultImage: "img:1",
       rateLimits: {
@@ -33,6 +35,7 @@ describe("serverInfo", () => {
     expect(asked).toEqual(["alice"]);
     expect(info.quota?.usage).toEqual({ containers: 1, running: 1, memoryMb: 64, cpus: 0.5, codeBytes: 123 });
     expect(info.images).toEqual({ allowed: ["img:1", "img:2"], default: "img:1" });
+    expect(info.timeouts).toEqual({ readyMs: 15_000, stopSec: 10 });
   });
 
   it("gives the admin no quotas and asks for no one's usage", () => {

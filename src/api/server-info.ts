@@ -13,6 +13,8 @@ export interface ServerInfoSource {
     | "maxCodeFiles"
     | "maxFrameBytes"
     | "maxRequestTimeoutMs"
+    | "readyTimeoutMs"
+    | "stopTimeoutSec"
     | "allowedImages"
     | "defaultImage"
     | "rateLimits"
@@ -40,6 +42,7 @@ export function serverInfo(source: ServerInfoSource, actor: Actor): ServerInfo {
       maxFrameBytes: config.maxFrameBytes,
       maxRequestTimeoutMs: config.maxRequestTimeoutMs,
     },
+    timeouts: { readyMs: config.readyTimeoutMs, stopSec: config.stopTimeoutSec },
     images: { allowed: [...config.allowedImages], default: config.defaultImage },
     quota,
     rates: actor.admin ? null : structuredClone(config.rateLimits),

@@ -135,6 +135,12 @@ const ServerInfoSchema = z.object({
     maxFrameBytes: z.number(),
     maxRequestTimeoutMs: z.number(),
   }),
+  timeouts: z.object({
+    readyMs: z
+      .number()
+      .describe("How long berth waits for a workload's hello after a start (BERTH_READY_TIMEOUT_MS)."),
+    stopSec: z.number().describe("How long berth waits for a container to stop (BERTH_STOP_TIMEOUT_SEC)."),
+  }),
   images: z.object({ allowed: z.array(z.string()), default: z.string() }),
   quota: z
     .object({

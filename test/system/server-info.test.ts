@@ -44,6 +44,7 @@ describe("server:info", () => {
             maxFrameBytes: config.maxFrameBytes,
             maxRequestTimeoutMs: config.maxRequestTimeoutMs,
           },
+          timeouts: { readyMs: config.readyTimeoutMs, stopSec: config.stopTimeoutSec },
           images: { allowed: [...config.allowedImages], default: config.defaultImage },
         });
       }

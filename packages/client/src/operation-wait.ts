@@ -26,8 +26,8 @@ export interface OperationSteps {
 /**
  * The call options of a long operation (create, start, stop, restart,
  * delete, update, rollback): unless the caller gave `timeoutMs`, the client waits as
- * long as berth may legitimately take — each step's own timeout, or berth's
- * longest where the client cannot know the one configured — plus
+ * long as berth may legitimately take — each step's own timeout, or the one
+ * berth says it uses (`server:info` `timeouts`), or berth's longest — plus
  * OPERATION_MARGIN_MS, and never less than `requestTimeoutMs`. So a client
  * does not give up (TIMEOUT) on an operation that berth is still carrying out.
  *
@@ -36,8 +36,12 @@ export interface OperationSteps {
  */
 export function operationOptions(core: ClientCore, options: CallOptions, steps: OperationSteps): CallOptions {
   if (options.timeoutMs !== undefined) return options;
-  const stop = steps.stop ? (steps.stop.timeoutSec ?? MAX_STOP_WAIT_MS / 1000) * 1000 : 0;
-  const ready = steps.ready ? (steps.ready.readyTimeoutMs ?? MAX_READY_WAIT_MS) : 0;
+  // berth's own waits, from server:info; its longest when connected to a berth that does not say.
+  const timeouts = core.info?.timeouts;
+  const stop = steps.stop
+    ? (steps.stop.timeoutSec ?? timeouts?.stopSec ?? MAX_STOP_WAIT_MS / 1000) * 1000
+    : 0;
+  const ready = steps.ready ? (steps.ready.readyTimeoutMs ?? timeouts?.readyMs ?? MAX_READY_WAIT_MS) : 0;
   const health = steps.health ? (steps.health.timeoutMs ?? DEFAULT_HEALTH_WAIT_MS) : 0;
   const once = stop + ready + health;
   const wait = (steps.undoable ? 2 * once : once) + OPERATION_MARGIN_MS;

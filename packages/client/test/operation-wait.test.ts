@@ -71,4 +71,15 @@ describe("long operations: how long the client waits for berth", () => {
     await bot.start({ waitReady: false });
     expect(waitOf(fake, "container:start")).toBe(Math.max(fake.requestTimeoutMs, OPERATION_MARGIN_MS));
   });
+
+  it("waits as long as the berth it is connected to says it waits (server:info timeouts), not berth's longest", async () => {
+    const { fake, containers, bot } = handles();
+    Object.assign(fake.core.info as object, { timeouts: { readyMs: 15_000, stopSec: 10 } });
+    await containers.create({ name: "bot" });
+    expect(waitOf(fake, "container:create")).toBe(
+      Math.max(fake.requestTimeoutMs, 15_000 + OPERATION_MARGIN_MS),
+    );
+    await bot.update({ files: {} });
+    expect(waitOf(fake, "container:update")).toBe(2 * (10_000 + 15_000) + OPERATION_MARGIN_MS);
+  });
 });

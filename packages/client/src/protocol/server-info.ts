@@ -48,6 +48,13 @@ export interface ServerInfo {
     /** The longest `timeoutMs` a `container:request` may wait for. */
     maxRequestTimeoutMs: number;
   };
+  /**
+   * berth's own waits where a request leaves them out: for a workload's hello
+   * after a start (`readyMs`, BERTH_READY_TIMEOUT_MS) and for a container to
+   * stop (`stopSec`, BERTH_STOP_TIMEOUT_SEC) — so that a client can tell how
+   * long a long operation may legitimately take.
+   */
+  timeouts: { readyMs: number; stopSec: number };
   images: { allowed: string[]; default: string };
   /**
    * The caller's own quotas and what it holds now (operations under way
