@@ -3,7 +3,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { Worker } from "node:worker_threads";
 import { afterAll, describe, expect, it } from "vitest";
+import { within } from "../../../../test/helpers/deadline.ts";
 import { IgnoreMatcher } from "../../src/code/ignore-matcher.ts";
 
 /**
@@ -55,6 +57,15 @@ const CASES: [string, string[], string[]][] = [
   ["re-including a folder's contents by pattern", ["dir/*", "!dir/keep"], ["dir/keep", "dir/other"]],
   ["negated folder-only", ["tmp*", "!tmp/"], ["tmp", "tmp/", "tmpfile", "tmp/x"]],
   ["trailing slash on a pattern with a slash", ["a/b/"], ["a/b", "a/b/", "a/b/c"]],
+  ["an escaped slash still anchors", ["a\\/b"], ["a/b", "x/a/b"]],
+  ["a slash in a bracket anchors, and matches no slash", ["q[/x]z"], ["qxz", "d/qxz", "q/z"]],
+  ["stars backtrack within a name", ["*a*a*b", "x*?y"], ["aab", "zazazb", "aaba", "ab", "xy", "xzy", "x/y"]],
+  [
+    "repeated double stars",
+    ["**/**/x", "a/**/**/b", "c/**/**"],
+    ["x", "d/x", "d/e/x", "a/b", "a/d/b", "a/d/e/b", "c", "c/d", "c/d/e"],
+  ],
+  ["double stars between names", ["a/**/m/**/z"], ["a/m/z", "a/b/m/c/z", "a/m/m/z", "a/z", "a/b/z"]],
 ];
 
 describe("IgnoreMatcher", () => {
@@ -81,6 +92,30 @@ describe("IgnoreMatcher", () => {
     expect(table(ours)).toEqual(table(asked.map((a) => byGit.has(a.path))));
   });
 
+  // Patterns that made the old regex matcher backtrack for seconds or forever.
+  // No timing assertion: a linear matcher answers at once. A regression would
+  // block the test's own thread, where no timeout can fire, so the matcher
+  // runs in a worker that the test's deadline ends.
+  it.each([
+    ["stars in a name", "*a*a*a*a*a*a*b", "a".repeat(60), "b"],
+    ["stars in a long name", "*a*a*a*a*a*a*a*a*a*a*a*a*b", "a".repeat(254), "b"],
+    ["double stars on a deep path", "**/**/**/**/**/**/x", Array(60).fill("a").join("/"), "/x"],
+    ["double stars between names", "a/**/a/**/a/**/a/**/a/**/b", Array(200).fill("a").join("/"), "/b"],
+    [
+      "both, with long names",
+      "**/*a*a*a*a*a*a*b/**/x",
+      Array(30).fill("a".repeat(255)).join("/"),
+      "/aaaaaab/c/x",
+    ],
+  ])("answers at once for a pathological pattern: %s", async (_what, pattern, path, tail) => {
+    const answers = await within(
+      15_000,
+      `the matcher's answer for ${pattern}`,
+      ignoresInWorker(pattern, [path, `${path}${tail}`]),
+    );
+    expect(answers).toEqual([false, true]);
+  });
+
   it("leaves nothing out without rules", () => {
     expect(new IgnoreMatcher([]).ignores("a/b.js", false)).toBe(false);
   });
@@ -91,6 +126,27 @@ describe("IgnoreMatcher", () => {
     expect(matcher.ignores("a", false)).toBe(false);
   });
 });
+
+/** `new IgnoreMatcher([pattern]).ignores(path, false)` for each path, asked in a worker thread that is ended however it goes. */
+async function ignoresInWorker(pattern: string, paths: string[]): Promise<boolean[]> {
+  const matcherUrl = new URL("../../src/code/ignore-matcher.ts", import.meta.url).href;
+  const worker = new Worker(
+    `const { parentPort, workerData } = require("node:worker_threads");
+    import(workerData.matcherUrl).then(({ IgnoreMatcher }) => {
+      const matcher = new IgnoreMatcher([workerData.pattern]);
+      parentPort.postMessage(workerData.paths.map((p) => matcher.ignores(p, false)));
+    });`,
+    { eval: true, workerData: { matcherUrl, pattern, paths } },
+  );
+  try {
+    return await new Promise<boolean[]>((resolve, reject) => {
+      worker.once("message", resolve);
+      worker.once("error", reject);
+    });
+  } finally {
+    await worker.terminate();
+  }
+}
 
 /** The paths git leaves out; `-z` keeps odd names intact, `--no-index` judges tracked and untracked alike. */
 function gitIgnored(repo: string, paths: string[]): Set<string> {
