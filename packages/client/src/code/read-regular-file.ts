@@ -1,9 +1,17 @@
 import { constants, type Stats } from "node:fs";
-import { open } from "node:fs/promises";
+import { open, readlink } from "node:fs/promises";
 
 /** What `readRegularFile` found at a path. */
 export type RegularFileRead =
-  | { kind: "file"; content: Uint8Array; mode: number; dev: number; ino: number }
+  | {
+      kind: "file";
+      content: Uint8Array;
+      mode: number;
+      dev: number;
+      ino: number;
+      /** Where the opened file really is, as the kernel says (Linux's /proc); undefined where it cannot say. */
+      openedAt: string | undefined;
+    }
   /** Not a regular file when opened: `what` names it ("a symlink", "a FIFO", …). */
   | { kind: "not-a-file"; what: string }
   /** Larger than `maxBytes` bytes when opened. */
@@ -49,7 +57,8 @@ export async function readRegularFile(path: string, maxBytes: number): Promise<R
       length += bytesRead;
     }
     const content = new Uint8Array(buffer.buffer, buffer.byteOffset, length);
-    return { kind: "file", content, mode: info.mode, dev: info.dev, ino: info.ino };
+    const openedAt = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => undefined);
+    return { kind: "file", content, mode: info.mode, dev: info.dev, ino: info.ino, openedAt };
   } finally {
     await handle.close();
   }

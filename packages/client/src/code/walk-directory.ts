@@ -20,8 +20,9 @@ export interface WalkResult {
  * (berth creates a file's folders itself); symlinks are kept as symlinks and
  * never followed, and one that leads outside the folder is refused. Sockets,
  * FIFOs and devices are refused, and so is any path berth would refuse.
- * Files are read through an open handle that never follows a link, so a
- * folder changed during the walk cannot slip in a file from outside. Stops
+ * Files are read through an open handle that never follows a link and is
+ * checked to be where the walk expected it, so a folder changed during the
+ * walk cannot slip in a file from outside. Stops
  * as soon as the files' bytes pass `maxCodeBytes` or their number passes
  * `maxCodeFiles`; symlinks and empty folders, which only an archive counts,
  * are checked against `maxCodeFiles` once the form is known.
@@ -90,9 +91,14 @@ async function walk(
         },
       );
       if (read.kind === "too-large") throw tooLarge();
-      if (read.kind === "not-a-file" || read.dev !== info.dev || read.ino !== info.ino) {
+      if (
+        read.kind === "not-a-file" ||
+        read.dev !== info.dev ||
+        read.ino !== info.ino ||
+        (await openedElsewhere(full, read.openedAt))
+      ) {
         throw codeError(
-          `Code path ${JSON.stringify(path)} changed while the folder was read (it is now ${read.kind === "file" ? "another file" : read.what}); read it again when it is still.`,
+          `Code path ${JSON.stringify(path)} changed while the folder was read (it is now ${read.kind === "file" ? "another file, or reached through a link" : read.what}); read it again when it is still.`,
           { reason: "unreadable", path },
         );
       }
@@ -115,6 +121,19 @@ async function walk(
     kept++;
   }
   return kept;
+}
+
+/**
+ * Whether the file opened for `full` is really somewhere else: a folder on
+ * its way was swapped for a link after the walk looked at it (O_NOFOLLOW
+ * guards the last name only). The kernel's own answer where there is one;
+ * elsewhere the folder's real path now, which leaves a narrower window (a
+ * link swapped in and out again between the read and this check).
+ */
+async function openedElsewhere(full: string, openedAt: string | undefined): Promise<boolean> {
+  if (openedAt !== undefined) return openedAt !== full;
+  const realDir = await realpath(dirname(full)).catch(() => undefined);
+  return realDir !== dirname(full);
 }
 
 /** Every archive entry counts against `maxCodeFiles` on the server; the files form counts files only, checked later. */
