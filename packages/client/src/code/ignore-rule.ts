@@ -17,11 +17,13 @@ export interface IgnoreRule {
  * line, a comment, or a pattern git itself could never match (an unclosed
  * `[`, a trailing backslash). Follows gitignore(5): a pattern with a slash
  * at its start or middle (escaped or in a bracket too, as git counts it) is
- * anchored at the folder, otherwise it matches at any depth; `**` spans folders only as `**​/`, `/**​/` or `/**`; `*`, `?` and
- * `[...]` never match a slash.
+ * anchored at the folder, otherwise it matches at any depth; `**` spans
+ * folders only as `**​/`, `/**​/` or `/**`; `*`, `?` and `[...]` never
+ * match a slash. Matching is linear in the pattern and the path (see
+ * `compilePathGlob`): a `.berthignore` cannot make it backtrack.
  *
  * @example
- *   compileIgnoreRule("/build/")?.glob.matches(splitPath("build")); // true (and only for a folder: dirOnly)
+ *   compileIgnoreRule("/build/")?.glob.matches(splitPath("build")); // true (dirOnly: folders only)
  */
 export function compileIgnoreRule(line: string): IgnoreRule | undefined {
   let text = trimTrailingSpaces(line.endsWith("\r") ? line.slice(0, -1) : line);

@@ -22,10 +22,10 @@ export interface WalkResult {
  * FIFOs and devices are refused, and so is any path berth would refuse.
  * Files are read through an open handle that never follows a link and is
  * checked to be where the walk expected it, so a folder changed during the
- * walk cannot slip in a file from outside. Stops
- * as soon as the files' bytes pass `maxCodeBytes` or their number passes
- * `maxCodeFiles`; symlinks and empty folders, which only an archive counts,
- * are checked against `maxCodeFiles` once the form is known.
+ * walk cannot slip in a file from outside. Stops as soon as the files'
+ * bytes pass `maxCodeBytes` or their number passes `maxCodeFiles`; symlinks
+ * and empty folders, which only an archive counts, are checked against
+ * `maxCodeFiles` once the form is known (codeFromDirectory's archive step).
  */
 export async function walkDirectory(
   root: string,
