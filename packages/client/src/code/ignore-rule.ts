@@ -19,8 +19,8 @@ export interface IgnoreRule {
  * at its start or middle (escaped or in a bracket too, as git counts it) is
  * anchored at the folder, otherwise it matches at any depth; `**` spans
  * folders only as `**​/`, `/**​/` or `/**`; `*`, `?` and `[...]` never
- * match a slash. Matching is linear in the pattern and the path (see
- * `compilePathGlob`): a `.berthignore` cannot make it backtrack.
+ * match a slash. Matching never backtracks (see `compilePathGlob`): at
+ * worst the pattern's length times the path's, whatever a `.berthignore` holds.
  *
  * @example
  *   compileIgnoreRule("/build/")?.glob.matches(splitPath("build")); // true (dirOnly: folders only)
