@@ -14,11 +14,11 @@ type Segment = { kind: "globstar" } | { kind: "name"; tokens: NameToken[] };
 const ANY_NAME: Segment = { kind: "name", tokens: [{ kind: "star" }] };
 
 /**
- * A `.gitignore` glob compiled for matching without backtracking. A pattern never
- * becomes a backtracking regex (`*a*a*a*a*b` against a long name, or
- * `**​/**​/**​/x` against a deep path, took seconds to forever that way):
- * names are matched by the classic two-pointer star algorithm,
- * and paths segment by segment with the same algorithm one level up, `**`
+ * A `.gitignore` glob compiled for matching without backtracking. It is
+ * never turned into a regex (`*a*a*a*a*b` against a long name, or
+ * `**​/**​/**​/x` against a deep path, took seconds to forever that
+ * way): names are matched by the classic two-pointer star algorithm, and
+ * paths segment by segment with the same algorithm one level up, `**`
  * playing the star. Each is at worst the product of the two lengths, and
  * names are at most 255 bytes.
  *
