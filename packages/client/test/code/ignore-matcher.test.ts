@@ -72,7 +72,8 @@ describe("IgnoreMatcher", () => {
   const root = mkdtempSync(join(tmpdir(), "berth-ignore-"));
   afterAll(() => rm(root, { recursive: true, force: true }), 60_000);
 
-  it.each(CASES)("agrees with git check-ignore on %s", (_what, lines, paths) => {
+  /** Our answers and git's for `paths` (a trailing `/` makes a folder), as path → ignored tables to compare. */
+  const answers = (lines: string[], paths: string[]) => {
     const repo = mkdtempSync(join(root, "case-"));
     execFileSync("git", ["init", "-q", repo]);
     writeFileSync(join(repo, ".gitignore"), `${lines.join("\n")}\n`);
@@ -89,7 +90,46 @@ describe("IgnoreMatcher", () => {
     const matcher = new IgnoreMatcher(lines);
     const ours = asked.map((a) => matcher.ignores(a.path, dirs.has(a.path)));
     const table = (answers: boolean[]) => Object.fromEntries(asked.map((a, i) => [a.path, answers[i]]));
-    expect(table(ours)).toEqual(table(asked.map((a) => byGit.has(a.path))));
+    return { ours: table(ours), git: table(asked.map((a) => byGit.has(a.path))) };
+  };
+
+  it.each(CASES)("agrees with git check-ignore on %s", (_what, lines, paths) => {
+    const { ours, git } = answers(lines, paths);
+    expect(ours).toEqual(git);
+  });
+
+  // Beyond the table: rule sets drawn from the syntax's pieces, judged by git. Seeded, so a failure repeats.
+  it("agrees with git check-ignore on random rules and paths", () => {
+    const random = seeded(11);
+    const pieces = [
+      "a",
+      "b",
+      "*",
+      "**",
+      "***",
+      "?",
+      "[ab]",
+      "[!a]",
+      "[[:lower:]]",
+      "/",
+      "/",
+      "\\*",
+      "\\/",
+      "[/a]",
+    ];
+    const names = ["a", "b", "ab", "ba", "aa", "aab", "*"];
+    for (let round = 0; round < 20; round++) {
+      const lines = Array.from({ length: 3 }, () => {
+        let line = (random(4) === 0 ? "!" : "") + (random(4) === 0 ? "/" : "");
+        for (let n = 1 + random(4); n > 0; n--) line += pieces[random(pieces.length)];
+        return line + (random(4) === 0 ? "/" : "");
+      });
+      const paths = Array.from({ length: 30 }, () =>
+        Array.from({ length: 1 + random(4) }, () => names[random(names.length)]).join("/"),
+      );
+      const { ours, git } = answers(lines, [...new Set(paths)]);
+      expect({ lines, answers: ours }).toEqual({ lines, answers: git });
+    }
   });
 
   // Patterns that made the old regex matcher backtrack for seconds or forever.
@@ -146,6 +186,15 @@ async function ignoresInWorker(pattern: string, paths: string[]): Promise<boolea
   } finally {
     await worker.terminate();
   }
+}
+
+/** A small seeded generator (an LCG): `random(n)` is in [0, n). */
+function seeded(seed: number): (n: number) => number {
+  let state = seed;
+  return (n) => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state % n;
+  };
 }
 
 /** The paths git leaves out; `-z` keeps odd names intact, `--no-index` judges tracked and untracked alike. */
