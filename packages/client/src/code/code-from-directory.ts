@@ -1,10 +1,11 @@
-import { readFile, stat } from "node:fs/promises";
+import { lstat, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import type { CodeEntry } from "./code-entry.ts";
 import { codeError } from "./code-error.ts";
 import { type CodeLimits, DEFAULT_CODE_LIMITS } from "./code-limits.ts";
 import { IgnoreMatcher } from "./ignore-matcher.ts";
+import { fileKind, type RegularFileRead, readRegularFile } from "./read-regular-file.ts";
 import { writeTar } from "./tar-writer.ts";
 import { walkDirectory } from "./walk-directory.ts";
 
@@ -48,7 +49,9 @@ export type DirectoryCode = { files: Record<string, string> } | { archive: Uint8
  * `.berthignore` and `options.ignore` list. Refuses, with an error whose
  * `code` is `VALIDATION_FAILED` and whose `details` name the reason and the
  * path: a symlink leading outside the folder, sockets, FIFOs and devices,
- * paths berth refuses — and with `PAYLOAD_TOO_LARGE`, code over the limits.
+ * paths berth refuses, a `.berthignore` that is not a regular file (a link
+ * included), a file the folder swapped while it was read — and with
+ * `PAYLOAD_TOO_LARGE`, code over the limits or a `.berthignore` over 1 MiB.
  *
  * @example
  *   import { codeFromDirectory } from "@berth/client/code";
@@ -87,17 +90,50 @@ function definedOnly(limits: Partial<CodeLimits> | undefined): Partial<CodeLimit
   return Object.fromEntries(Object.entries(limits ?? {}).filter(([, v]) => v !== undefined));
 }
 
+/**
+ * The largest `.berthignore` read. Far above any real one; it bounds what a
+ * hostile folder can make the reader hold (a file, not a link to /dev/zero).
+ */
+export const MAX_IGNORE_FILE_BYTES = 1024 * 1024;
+
+/**
+ * The lines of the folder's `.berthignore`, read only as a regular file: it
+ * is read before the walk's own checks, so it gets them here. lstat first, so
+ * a device or FIFO is never even opened; readRegularFile then judges the
+ * open handle, so a swap after the lstat is caught too.
+ */
 async function readIgnoreFile(dir: string): Promise<string[]> {
-  try {
-    return (await readFile(join(dir, IGNORE_FILE), "utf8")).split("\n");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw codeError(
-      `Cannot read ${IGNORE_FILE}: ${(err as Error).message}.`,
+  const file = join(dir, IGNORE_FILE);
+  const unreadable = (err: NodeJS.ErrnoException) =>
+    codeError(
+      `Cannot read ${IGNORE_FILE}: ${err.code ?? err.message}.`,
       { reason: "unreadable", path: IGNORE_FILE },
       err,
     );
+  let read: RegularFileRead;
+  try {
+    const info = await lstat(file);
+    read = info.isFile()
+      ? await readRegularFile(file, MAX_IGNORE_FILE_BYTES)
+      : { kind: "not-a-file", what: fileKind(info) };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw unreadable(err as NodeJS.ErrnoException);
   }
+  if (read.kind === "not-a-file") {
+    throw codeError(
+      `${IGNORE_FILE} is ${read.what}; berth reads it only as a regular file (a link could lead anywhere, a FIFO would never end). Make it a plain file.`,
+      { reason: "special-file", path: IGNORE_FILE },
+    );
+  }
+  if (read.kind === "too-large") {
+    throw codeError(`${IGNORE_FILE} is larger than ${MAX_IGNORE_FILE_BYTES} bytes, the most berth reads.`, {
+      reason: "too-large",
+      path: IGNORE_FILE,
+      limit: MAX_IGNORE_FILE_BYTES,
+    });
+  }
+  return Buffer.from(read.content).toString("utf8").split("\n");
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });

@@ -1,4 +1,5 @@
 import { compileIgnoreRule, type IgnoreRule } from "./ignore-rule.ts";
+import { splitPath } from "./path-glob.ts";
 
 /**
  * Decides which paths of a folder to leave out, from `.gitignore`-style
@@ -24,10 +25,11 @@ export class IgnoreMatcher {
 
   /** Whether the rules leave out `path` itself (its folders not consulted): what a walk that prunes needs. */
   matches(path: string, isDir: boolean): boolean {
+    const names = splitPath(path);
     for (let i = this.#rules.length - 1; i >= 0; i--) {
       const rule = this.#rules[i]!;
       if (rule.dirOnly && !isDir) continue;
-      if (rule.regex.test(path)) return !rule.negated;
+      if (rule.glob.matches(names)) return !rule.negated;
     }
     return false;
   }

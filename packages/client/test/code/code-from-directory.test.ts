@@ -91,6 +91,29 @@ describe("codeFromDirectory", () => {
     expect(unpacked(archive)).toMatchObject({ "bin/a.js": "->../lib/a.js", libdir: "->lib" });
   });
 
+  it("resolves a link through another link as the folder does, not by its letters", async () => {
+    // c/.. is sub, not the root: `a -> c/../x` leads to sub/x on disk, and must in the archive too.
+    await put("x", "top");
+    await put("sub/x", "inner");
+    await put("sub/deep/y", "y");
+    await symlink("sub/deep", join(dir, "c"));
+    await symlink("c/../x", join(dir, "a"));
+    const { archive } = (await codeFromDirectory(dir)) as { archive: Uint8Array };
+    expect(unpacked(archive)).toMatchObject({ a: "->sub/x", c: "->sub/deep" });
+  });
+
+  it("refuses a link whose '..' climbs out through another link", async () => {
+    await put("sub/deep/y", "y");
+    await symlink("sub/deep", join(dir, "c"));
+    // By its letters c/../../x leaves the folder; on disk it is sub/deep/../../x = x, inside.
+    await symlink("c/../../x", join(dir, "a"));
+    await symlink("c/../../../outside", join(dir, "b"));
+    await expect(codeFromDirectory(dir, { ignore: ["b"] })).resolves.toHaveProperty("archive");
+    await expect(codeFromDirectory(dir)).rejects.toMatchObject({
+      details: { reason: "symlink-escapes", path: "b" },
+    });
+  });
+
   it.each([
     ["a relative climb", "../outside"],
     ["an absolute path", "/etc/passwd"],
@@ -147,6 +170,35 @@ describe("codeFromDirectory", () => {
         "logs/keep.log": "k",
         "node_modules/dep/index.js": "dep",
       },
+    });
+  });
+
+  // A hostile folder's .berthignore is read before the walk's checks; it gets them itself.
+  it("refuses a FIFO named .berthignore instead of waiting for a writer", async () => {
+    await put("index.js", "x");
+    execFileSync("mkfifo", [join(dir, ".berthignore")]);
+    await expect(codeFromDirectory(dir)).rejects.toMatchObject({
+      code: "VALIDATION_FAILED",
+      details: { reason: "special-file", path: ".berthignore" },
+    });
+  });
+
+  it.each([
+    ["/dev/zero", "/dev/zero"],
+    ["a file inside", "rules.txt"],
+  ])("refuses a .berthignore that is a link (to %s): only a regular file is read", async (_what, target) => {
+    await put("rules.txt", "*.log\n");
+    await symlink(target, join(dir, ".berthignore"));
+    await expect(codeFromDirectory(dir)).rejects.toMatchObject({
+      code: "VALIDATION_FAILED",
+      details: { reason: "special-file", path: ".berthignore" },
+    });
+  });
+
+  it("refuses a .berthignore larger than 1 MiB", async () => {
+    await put(".berthignore", `${"#".repeat(1024 * 1024)}\n`);
+    await expect(codeFromDirectory(dir)).rejects.toMatchObject({
+      details: { reason: "too-large", path: ".berthignore", limit: 1024 * 1024 },
     });
   });
 
