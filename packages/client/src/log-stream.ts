@@ -91,6 +91,10 @@ export class LogStream {
   #giveLive(line: LogLine): void {
     const key = keyOf(line);
     if (line.ts <= this.#overlapUntil && take(this.#overlap, key)) return;
+    // Older than the newest line the last fetch read, and not among what it read: a line the fetch
+    // left out on purpose (older than the tail asked for). The engine's follow can still push one
+    // written while it was being opened, after the tail's answer; given, it would be out of order.
+    if (line.ts < this.#overlapUntil) return;
     if (line.ts > this.#overlapUntil && this.#overlap.size > 0) this.#overlap.clear();
     this.#give(line, key);
   }

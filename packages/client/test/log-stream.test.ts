@@ -27,6 +27,17 @@ describe("LogStream", () => {
     expect(await given(stream.queue)).toEqual(["a", "b", "c", "d", "e"]);
   });
 
+  it("never gives a line older than the tail it read, pushed by the follow after the tail", async () => {
+    const stream = new LogStream(new EventQueue(), 1);
+    await stream.sync(async () => {
+      stream.onLive(line(42, "c")); // held while the tail is read
+      return [line(44, "d")];
+    });
+    stream.onLive(line(43, "b")); // written while the follow opened, pushed after the tail's answer
+    stream.onLive(line(45, "e"));
+    expect(await given(stream.queue)).toEqual(["d", "e"]);
+  });
+
   it("gives identical lines of one millisecond in one fetch, every one of them", async () => {
     const stream = new LogStream(new EventQueue(), 4);
     await stream.sync(async () => [line(1, "x"), line(2, "x"), line(2, "x"), line(2, "x"), line(2, "b")]);
