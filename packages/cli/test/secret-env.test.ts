@@ -34,6 +34,13 @@ describe("parseSecretEnv (--secret-env)", () => {
     expect(err.message).toMatch(/--secret-env: API_KEY is not set in this environment; export it/);
   });
 
+  it("never repeats a secret given without its KEY= (a token in a variable's shape, or with other characters)", () => {
+    for (const text of ["ghp_Zq7hunter2s3cr3tTokenValue01", "sk-live/hunter2+s3cr3t==", "hunter2 s3cr3t"]) {
+      const err = usageErrorOf(() => parseSecretEnv(text, {}, {}));
+      expect(err.message).not.toContain("hunter2");
+    }
+  });
+
   it("refuses an empty key without echoing what it was given", () => {
     for (const text of [`=${SECRET}`, ""]) {
       const err = usageErrorOf(() => parseSecretEnv(text, {}, {}));
@@ -64,6 +71,15 @@ describe("parseSecretEnvFile (--secret-env-file)", () => {
       FROM_ENV: "from the environment",
       EMPTY: "",
     });
+  });
+
+  it("never repeats a secret line that has no '=' (a PEM key's second line)", () => {
+    for (const second of ["MIIEvQIBADANBgkqhunter2AgEAAoIBAQC7", "MIIEvQIBADANBgkqhunter2AgEA/oIBAQ=="]) {
+      const path = file("pem.env", `KEY=-----BEGIN KEY-----\n${second}\n`);
+      const err = usageErrorOf(() => parseSecretEnvFile(path, {}, {}));
+      expect(err.message).toContain("line 2");
+      expect(err.message).not.toContain("hunter2");
+    }
   });
 
   it("names the file and line of a bad line, never the line itself", () => {
