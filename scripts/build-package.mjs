@@ -19,6 +19,7 @@ import { createHash } from "node:crypto";
 import {
   cpSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -121,8 +122,47 @@ function fixDeclarationSpecifiers(dir) {
  * Builds `pkgDir` unless its lib/ is up to date; returns whether it built.
  * `cjs` adds the CommonJS build; `force` builds even when nothing changed.
  */
-export function buildPackage(pkgDir, { cjs = false, force = false } = {}) {
+export function buildPackage(pkgDir, options = {}) {
   pkgDir = resolve(pkgDir);
+  return whileHolding(join(pkgDir, ".build.lock"), () => buildUnlocked(pkgDir, options));
+}
+
+/** The longest a build may hold its lock: a lock older than this was left by a build that died. */
+const LOCK_STALE_MS = 5 * 60_000;
+
+/**
+ * Runs `fn` holding a lock on the package (a directory made atomically), so
+ * that two builds of one package — two test runs, the layout test's own
+ * parallel builds — compile one after the other: the second then finds the
+ * first's output up to date, and neither renames a lib/ the other is reading.
+ */
+function whileHolding(lock, fn) {
+  const waitUntil = Date.now() + LOCK_STALE_MS;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (err) {
+      if (err.code !== "EEXIST") throw err;
+      let age = 0;
+      try {
+        age = Date.now() - statSync(lock).mtimeMs;
+      } catch {
+        continue; // released meanwhile
+      }
+      if (age > LOCK_STALE_MS) rmSync(lock, { recursive: true, force: true });
+      else if (Date.now() > waitUntil) throw new Error(`another build holds ${lock}`);
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100); // a synchronous sleep
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function buildUnlocked(pkgDir, { cjs = false, force = false }) {
   const lib = join(pkgDir, "lib");
   const hashFile = join(lib, ".build-hash");
   const want = sourceHash(pkgDir, { cjs });
