@@ -2,6 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server } from "socket.io";
 import { afterEach, describe, expect, it } from "vitest";
+import { eventually } from "../../../test/helpers/deadline.ts";
 import { connect } from "../src/connect.ts";
 
 type Refusal = { code: string; category: string; retryable: boolean } | undefined;
@@ -106,13 +107,7 @@ describe("reconnecting after berth refuses", () => {
       }),
     );
     berth.drop();
-    await new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        if (berth.handshakes < 3) return;
-        clearInterval(timer);
-        resolve();
-      }, 50);
-    });
+    await eventually(15_000, "two refused handshakes after the drop", () => berth.handshakes >= 3);
     refusing = false;
     await connected;
     expect(client.state).toBe("connected");
