@@ -28,7 +28,7 @@ interface Followed extends SharedEntry<LogStream> {
    * so the follow it opened may have been ended at once by the engine — the next `running` reopens it.
    */
   mayHaveStopped?: true;
-  /** The reopen in flight: one at a time, so that berth never runs two engine follows for one reason. */
+  /** The reopen in flight: one at a time, so that berth does not run two engine follows at once for the client. */
   reopening?: Promise<void>;
   /** A further reopen asked for while one was in flight (with the earliest `since` asked for). */
   again?: { since: number | undefined };
@@ -45,8 +45,10 @@ interface Followed extends SharedEntry<LogStream> {
  * A follow ends on berth when the container stops (the engine ends it) and
  * when the connection drops (even a recovered one). So it is opened again
  * when `container:status_changed` says the container is `running` again (a
- * restart, an update, a rollback, the restart policy) and after a reconnect;
- * each iterator then reads what it missed since its last line (up to
+ * restart, an update, a rollback, the restart policy) and after a reconnect
+ * — and once more at the next `running` after a reconnect, whose statuses
+ * may have been missed (a restart while away ends the follow it opened).
+ * One reopen runs at a time per container. Each iterator then reads what it missed since its last line (up to
  * MAX_LOG_TAIL lines; a gap beyond that is counted in `dropped`), and
  * LogStream gives no line twice. The iterators end cleanly when the
  * container is deleted (`removing`, or NOT_FOUND when opened again). berth's `container:dropped` for a container's logs
