@@ -48,11 +48,12 @@ interface Followed extends SharedEntry<LogStream> {
  * restart, an update, a rollback, the restart policy) and after a reconnect
  * — and once more at the next `running` after a reconnect, whose statuses
  * may have been missed (a restart while away ends the follow it opened).
- * One reopen runs at a time per container. Each iterator then reads what it missed since its last line (up to
- * MAX_LOG_TAIL lines; a gap beyond that is counted in `dropped`), and
- * LogStream gives no line twice. The iterators end cleanly when the
- * container is deleted (`removing`, or NOT_FOUND when opened again). berth's `container:dropped` for a container's logs
- * is counted in each of its iterators' `dropped`.
+ * One reopen runs at a time per container. Each iterator then reads what it
+ * missed since its last line (up to MAX_LOG_TAIL lines; a gap beyond that
+ * is counted in `dropped`), and LogStream gives no line twice. The
+ * iterators end cleanly when the container is deleted (`removing`, or
+ * NOT_FOUND when opened again). berth's `container:dropped` for a
+ * container's logs is counted in each of its iterators' `dropped`.
  */
 export class LogFollows implements LiveStream {
   readonly #core: ClientCore;
