@@ -94,7 +94,10 @@ export class ActivityFeed implements LiveStream {
         await this.#catchUp(run);
         break;
       } catch (err) {
-        if (isConnectionLoss(err) || run !== this.#run) throw err;
+        // Superseded (the listeners left, or a newer resume runs): rejecting would have the client end
+        // the feed, and with it the listeners of the newer run.
+        if (run !== this.#run) return;
+        if (isConnectionLoss(err)) throw err;
         if (attempt >= this.#retry.attempts) break; // gives up on the gap: see the class comment
         const delay = Math.min(this.#retry.maxMs, this.#retry.minMs * 2 ** (attempt - 1));
         await this.#sleep(delay * (0.5 + Math.random()));

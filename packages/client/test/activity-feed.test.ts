@@ -131,4 +131,21 @@ describe("ActivityFeed", () => {
     await resumed;
     expect(fake.callsOf("activity:history").filter((c) => c.payload.afterId !== undefined)).toHaveLength(1);
   });
+
+  it("does not reject a catch-up refused after its listeners left (the client would end the newer listeners' feed)", async () => {
+    const fake = new FakeCore();
+    const page = deferred<unknown>();
+    fake.handlers["activity:history"] = (p: { newest?: boolean }) =>
+      p.newest ? { items: [entry(5)], hasMore: false } : page.promise;
+    const feed = new ActivityFeed(fake.core, AT_ONCE);
+    const off = feed.on(() => {});
+    await settle();
+    const resumed = feed.resume();
+    await settle();
+    off();
+    const offLater = feed.on(() => {});
+    page.reject(refused());
+    await expect(resumed).resolves.toBeUndefined();
+    offLater();
+  });
 });
