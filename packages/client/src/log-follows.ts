@@ -207,12 +207,13 @@ export class LogFollows implements LiveStream {
       followed.leftRunningAt ??= event.ts;
       return;
     }
-    // Running, without having left `running` while followed or a resume since (it came up from `starting`, whose process
-    // already runs): berth's follow is still open. Opening it again would replace it, and a line could
-    // come through both while they overlap.
+    // Running, without having left `running` while followed (it came up from `starting`, whose process
+    // already runs) nor a resume since: berth's follow is still open. Opening it again would replace
+    // it, and a line could come through both while they overlap.
     const since = followed.leftRunningAt;
     if (since === undefined && !followed.mayHaveStopped) return;
-    // Back up: the engine ended berth's follow when the container stopped, so it is opened again.
+    // Back up: the engine ended berth's follow when the container stopped (or may have, while the
+    // client was away), so it is opened again.
     delete followed.leftRunningAt;
     delete followed.mayHaveStopped;
     void this.#reopen(event.id, followed, since);
