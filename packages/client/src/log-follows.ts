@@ -23,6 +23,15 @@ interface Followed extends SharedEntry<LogStream> {
    * ended (or may have); a stream with no line yet reads from then once the container is back.
    */
   leftRunningAt?: number;
+  /**
+   * Set by a resume: statuses may have been missed while the client was away (a restart, an update),
+   * so the follow it opened may have been ended at once by the engine — the next `running` reopens it.
+   */
+  mayHaveStopped?: true;
+  /** The reopen in flight: one at a time, so that berth does not run two engine follows at once for the client. */
+  reopening?: Promise<void>;
+  /** A further reopen asked for while one was in flight (with the earliest `since` asked for). */
+  again?: { since: number | undefined };
 }
 
 /**
@@ -36,12 +45,15 @@ interface Followed extends SharedEntry<LogStream> {
  * A follow ends on berth when the container stops (the engine ends it) and
  * when the connection drops (even a recovered one). So it is opened again
  * when `container:status_changed` says the container is `running` again (a
- * restart, an update, a rollback, the restart policy) and after a reconnect;
- * each iterator then reads what it missed since its last line (up to
- * MAX_LOG_TAIL lines; a gap beyond that is counted in `dropped`), and
- * LogStream gives no line twice. The iterators end cleanly when the
- * container is deleted (`removing`, or NOT_FOUND when opened again). berth's `container:dropped` for a container's logs
- * is counted in each of its iterators' `dropped`.
+ * restart, an update, a rollback, the restart policy) and after a reconnect
+ * — and once more at the next `running` after a reconnect, whose statuses
+ * may have been missed (a restart while away ends the follow it opened).
+ * One reopen runs at a time per container. Each iterator then reads what it
+ * missed since its last line (up to MAX_LOG_TAIL lines; a gap beyond that
+ * is counted in `dropped`), and LogStream gives no line twice. The
+ * iterators end cleanly when the container is deleted (`removing`, or
+ * NOT_FOUND when opened again). berth's `container:dropped` for a
+ * container's logs is counted in each of its iterators' `dropped`.
  */
 export class LogFollows implements LiveStream {
   readonly #core: ClientCore;
@@ -85,15 +97,50 @@ export class LogFollows implements LiveStream {
   }
 
   async resume(): Promise<void> {
-    await Promise.all(this.#byId.entries().map(([id, followed]) => this.#reopen(id, followed)));
+    await Promise.all(
+      this.#byId.entries().map(([id, followed]) => {
+        followed.mayHaveStopped = true;
+        return this.#reopen(id, followed);
+      }),
+    );
   }
 
   end(error?: BerthError): void {
     for (const stream of this.#byId.clear()) stream.queue.end(error);
   }
 
+  /**
+   * Opens the follow again, once at a time: asked while one is in flight, it runs once more after it
+   * (a `running` that came meanwhile means the engine may have ended the follow being opened).
+   */
+  #reopen(id: string, followed: Followed, since?: number): Promise<void> {
+    if (followed.reopening) {
+      // The earlier `since` (when the container first left running) is the one a stream with no line reads from.
+      followed.again = { since: followed.again?.since ?? since };
+      return followed.reopening;
+    }
+    const run = async () => {
+      let next: { since: number | undefined } | undefined = { since };
+      // Not once its iterators have all returned, or its container was found deleted.
+      while (next && this.#byId.get(id) === followed) {
+        delete followed.again;
+        await this.#reopenOnce(id, followed, next.since);
+        next = followed.again;
+      }
+      // The last iterator returned while the follow was being opened again: its unfollow went before
+      // this open, which left a follow on berth that nothing else closes (unless another follow of the
+      // container has begun since, which uses it).
+      if (followed.members.size === 0 && !this.#byId.get(id) && this.#core.socket.connected)
+        this.#core.call("container:unfollow_logs", { id }).catch(() => {});
+    };
+    followed.reopening = run().finally(() => {
+      delete followed.reopening;
+    });
+    return followed.reopening;
+  }
+
   /** Opens the follow again and has each stream read what it missed since its last line (or since `since`). */
-  async #reopen(id: string, followed: Followed, since?: number): Promise<void> {
+  async #reopenOnce(id: string, followed: Followed, since?: number): Promise<void> {
     const opened = this.#open(id);
     followed.opened = opened;
     await Promise.all(
@@ -101,7 +148,7 @@ export class LogFollows implements LiveStream {
         stream.sync(async () => {
           await opened;
           const from = stream.lastTs ?? (stream.tail === 0 ? since : undefined);
-          if (from !== undefined) return this.#linesSince(id, from, stream);
+          if (from !== undefined) return { lines: await this.#linesSince(id, from, stream), since: from };
           // A stream that has given no line yet reads the tail it asked for, if it never got it;
           // otherwise it has nothing to resume from and goes on from now.
           if (stream.tail === 0) return [];
@@ -161,12 +208,14 @@ export class LogFollows implements LiveStream {
       return;
     }
     // Running, without having left `running` while followed (it came up from `starting`, whose process
-    // already runs): berth's follow is still open. Opening it again would replace it, and a line could
-    // come through both while they overlap.
+    // already runs) nor a resume since: berth's follow is still open. Opening it again would replace
+    // it, and a line could come through both while they overlap.
     const since = followed.leftRunningAt;
-    if (since === undefined) return;
-    // Back up: the engine ended berth's follow when the container stopped, so it is opened again.
+    if (since === undefined && !followed.mayHaveStopped) return;
+    // Back up: the engine ended berth's follow when the container stopped (or may have, while the
+    // client was away), so it is opened again.
     delete followed.leftRunningAt;
+    delete followed.mayHaveStopped;
     void this.#reopen(event.id, followed, since);
   };
 

@@ -1,6 +1,12 @@
 import type { EventQueue } from "./event-queue.ts";
 import type { LogLine } from "./protocol/index.ts";
 
+/** What a fetch read since a time (a resume): every line from `since` on, as far as berth gave them. */
+export interface SinceRead {
+  lines: LogLine[];
+  since: number;
+}
+
 const keyOf = (line: LogLine) => `${line.ts}\u0000${line.stream}\u0000${line.text}`;
 
 function take(counts: Map<string, number>, key: string): boolean {
@@ -35,6 +41,11 @@ export class LogStream {
   /** Lines the last fetch gave, which the live follow may give again. */
   #overlap = new Map<string, number>();
   #overlapUntil = Number.NEGATIVE_INFINITY;
+  /** Live lines older than this are not given: what the last fetch left out on purpose. */
+  #dropBefore = Number.NEGATIVE_INFINITY;
+  /** Whether the follow was opened again since this stream began (then two engine follows may overlap). */
+  #reopened = false;
+  #synced = false;
 
   /** The tail still to read: the first sync's, until one has succeeded. */
   tail: number;
@@ -60,11 +71,17 @@ export class LogStream {
     this.#giveLive(line);
   }
 
-  /** Holds live lines while `fetch` reads the lines before them, gives each line once, then goes live again. */
-  async sync(fetch: () => Promise<LogLine[]>): Promise<void> {
+  /**
+   * Holds live lines while `fetch` reads the lines before them, gives each line once, then goes live again.
+   * `fetch` gives a tail (the lines) or what came since a time (`{ lines, since }`).
+   */
+  async sync(fetch: () => Promise<LogLine[] | SinceRead>): Promise<void> {
     this.#syncing = true;
+    this.#reopened ||= this.#synced;
+    this.#synced = true;
     try {
-      const lines = await fetch();
+      const read = await fetch();
+      const lines = Array.isArray(read) ? read : read.lines;
       this.tail = 0;
       this.#overlap.clear();
       this.#overlapUntil = Number.NEGATIVE_INFINITY;
@@ -75,11 +92,18 @@ export class LogStream {
       for (const line of lines) {
         if (line.ts < givenUntil) continue;
         const key = keyOf(line);
-        if (line.ts === givenUntil && take(givenAtLast, key)) continue;
+        // Given before, or now: either way the live follow may bring it again.
         add(this.#overlap, key);
         this.#overlapUntil = Math.max(this.#overlapUntil, line.ts);
+        if (line.ts === givenUntil && take(givenAtLast, key)) continue;
         this.#give(line, key);
       }
+      // A tail left out every line older than its oldest on purpose: a late live line older than the
+      // newest fetched is one of those (given, it would come out of order: 44, 43, 45 with tail 1).
+      // A read since a time left out nothing after it: docker writes stdout and stderr from separate
+      // goroutines, so a stderr line stamped 9 can reach the log after a read whose newest is 10 — a
+      // real line, given (order across stdout and stderr is the engine's).
+      this.#dropBefore = Array.isArray(read) ? this.#overlapUntil : read.since;
     } finally {
       this.#syncing = false;
       const live = this.#live;
@@ -91,10 +115,14 @@ export class LogStream {
   #giveLive(line: LogLine): void {
     const key = keyOf(line);
     if (line.ts <= this.#overlapUntil && take(this.#overlap, key)) return;
-    // Older than the newest line the last fetch read, and not among what it read: a line the fetch
-    // left out on purpose (older than the tail asked for). The engine's follow can still push one
-    // written while it was being opened, after the tail's answer; given, it would be out of order.
-    if (line.ts < this.#overlapUntil) return;
+    // A line the last fetch left out on purpose (see sync): the engine's follow can still push one
+    // written while it was being opened, after the fetch's answer.
+    if (line.ts < this.#dropBefore) return;
+    // After a reopen berth may run two engine follows for a moment (the old one not yet ended), and a
+    // line both carry comes twice: at the newest time given, a line already given then is not given
+    // again. The cost, paid only once the follow was reopened: a line the container writes twice in
+    // one millisecond comes through once while live.
+    if (this.#reopened && line.ts === this.#lastTs && this.#atLastTs.has(key)) return;
     if (line.ts > this.#overlapUntil && this.#overlap.size > 0) this.#overlap.clear();
     this.#give(line, key);
   }

@@ -36,6 +36,13 @@ async function next(iterator: AsyncIterator<LogLine>, n: number): Promise<string
   return texts;
 }
 
+/** The texts of every line an iterator gives until it ends. */
+async function rest(iterator: AsyncIterable<LogLine>): Promise<string[]> {
+  const texts: string[] = [];
+  for await (const l of iterator) texts.push(l.text);
+  return texts;
+}
+
 describe("LogFollows", () => {
   it("has an iterator that joins while the follow is being opened read its tail only once the follow is open", async () => {
     const fake = berth(() => ({ lines: [line(1, "a"), line(2, "b")] }));
@@ -173,5 +180,82 @@ describe("LogFollows", () => {
     const refused = follows.follow("c2", 0);
     await expect(refused.next()).rejects.toMatchObject({ code: "BAD_RESPONSE" });
     follows.end();
+  });
+
+  it("opens the follow again when the container runs again after a resume that may have missed its stop", async () => {
+    const fake = berth(({ since }) => ({
+      lines: since === 1 ? [line(1, "a"), line(3, "b (as it came up)")] : [],
+    }));
+    const follows = new LogFollows(fake.core);
+    const logs = follows.follow(ID, 0);
+    await settle();
+    fake.push("container:log", { id: ID, ...line(1, "a") });
+    expect(await next(logs, 1)).toEqual(["a"]);
+    // A drop without session recovery, while the container went running → restarting: the resume opens
+    // the follow while the container is down, and the engine ends it at once. Only `running` comes.
+    await follows.resume();
+    fake.push("container:status_changed", status("restarting", "running", 4));
+    await settle();
+    expect(fake.callsOf("container:follow_logs")).toHaveLength(3);
+    expect(await next(logs, 1)).toEqual(["b (as it came up)"]);
+    follows.end();
+  });
+
+  it("opens the follow again one at a time, and once more after when the container ran again meanwhile", async () => {
+    const fake = berth(() => ({ lines: [] }));
+    const follows = new LogFollows(fake.core);
+    follows.follow(ID, 0);
+    await settle();
+    const opening = deferred<unknown>();
+    fake.handlers["container:follow_logs"] = () => opening.promise;
+    const resumed = follows.resume();
+    // A recovered session replays the statuses it missed while the resume's follow is being opened.
+    fake.push("container:status_changed", status("running", "exited", 5));
+    fake.push("container:status_changed", status("exited", "running", 6));
+    fake.push("container:status_changed", status("running", "exited", 7));
+    fake.push("container:status_changed", status("exited", "running", 8));
+    await settle();
+    // Two at once would run two engine follows, and a line both carry would be given twice.
+    expect(fake.callsOf("container:follow_logs")).toHaveLength(2);
+    fake.handlers["container:follow_logs"] = () => ({ id: ID, following: true });
+    opening.resolve({ id: ID, following: true });
+    await resumed;
+    await settle();
+    expect(fake.callsOf("container:follow_logs")).toHaveLength(3);
+    follows.end();
+  });
+
+  it("gives a late stderr line older than the newest a resume read, but none older than where it resumed", async () => {
+    const fake = berth(({ since }) => ({ lines: since === 5 ? [line(5, "a"), line(10, "out")] : [] }));
+    const follows = new LogFollows(fake.core);
+    const logs = follows.follow(ID, 0);
+    await settle();
+    fake.push("container:log", { id: ID, ...line(5, "a") });
+    expect(await next(logs, 1)).toEqual(["a"]);
+    await follows.resume();
+    // docker writes stdout and stderr from separate goroutines: a stderr line stamped 9 can come after 10.
+    fake.push("container:log", { id: ID, stream: "stderr", ts: 9, text: "err" });
+    fake.push("container:log", { id: ID, ...line(4, "older than the resume") });
+    fake.push("container:log", { id: ID, ...line(11, "next") });
+    follows.end();
+    expect(await rest(logs)).toEqual(["out", "err", "next"]);
+  });
+
+  it("closes a follow opened again after its last iterator returned, once the open settles", async () => {
+    const fake = berth(() => ({ lines: [] }));
+    const follows = new LogFollows(fake.core);
+    const logs = follows.follow(ID, 0);
+    await settle();
+    const opening = deferred<unknown>();
+    fake.handlers["container:follow_logs"] = () => opening.promise;
+    const resumed = follows.resume();
+    await settle();
+    await logs.return?.();
+    opening.resolve({ id: ID, following: true });
+    await resumed;
+    await settle();
+    // The unfollow sent when the iterator returned went before the open it raced; one more closes it.
+    expect(fake.calls.at(-1)?.event).toBe("container:unfollow_logs");
+    expect(fake.callsOf("container:unfollow_logs")).toHaveLength(2);
   });
 });

@@ -53,4 +53,24 @@ describe("LogStream", () => {
     stream.onLive(line(4, "live"));
     expect(await given(stream.queue)).toEqual(["a", "same", "same", "same", "missed", "live"]);
   });
+
+  it("gives a line once when two follows carry it for a moment after the follow was opened again", async () => {
+    const stream = new LogStream(new EventQueue());
+    await stream.sync(async () => []);
+    // Reopened (a restart, a reconnect): berth's old engine follow may still push what the new one does.
+    await stream.sync(async () => []);
+    stream.onLive(line(7, "x"));
+    stream.onLive(line(7, "x"));
+    stream.onLive(line(8, "y"));
+    stream.onLive(line(8, "y"));
+    expect(await given(stream.queue)).toEqual(["x", "y"]);
+  });
+
+  it("gives identical live lines of one millisecond, every one, while the follow was never opened again", async () => {
+    const stream = new LogStream(new EventQueue());
+    await stream.sync(async () => []);
+    stream.onLive(line(7, ""));
+    stream.onLive(line(7, ""));
+    expect(await given(stream.queue)).toEqual(["", ""]);
+  });
 });
