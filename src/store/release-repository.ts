@@ -1,4 +1,5 @@
 import type { DatabaseSync } from "node:sqlite";
+import type { ReleaseStatus } from "#protocol";
 import { guardStorage } from "./storage-guard.ts";
 
 /**
@@ -7,7 +8,6 @@ import { guardStorage } from "./storage-guard.ts";
  * be rolled back to; `failed` never passed its gate; `rolled-back` was active
  * until a rollback replaced it.
  */
-export type ReleaseStatus = "pending" | "active" | "previous" | "failed" | "rolled-back";
 
 export interface ReleaseRecord {
   containerId: string;

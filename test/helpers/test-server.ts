@@ -73,6 +73,12 @@ export async function echoCode(): Promise<{ files: Record<string, string> }> {
   return { files: { "index.js": await echoWorkload } };
 }
 
+/** The echo workload, printing `tick <n>` every 50 ms: output to follow. */
+export async function tickingCode(): Promise<{ files: Record<string, string> }> {
+  const echo = (await echoCode()).files["index.js"];
+  return { files: { "index.js": `let n = 0; setInterval(() => console.log("tick " + n++), 50);\n${echo}` } };
+}
+
 /**
  * Quotas, rate limits and the engine queue's bounds out of the way, unless a
  * test sets them: most tests make bursts that are not what they test. The

@@ -8,6 +8,7 @@ import {
   isBerthError,
 } from "../../packages/client/src/index.ts";
 import { eventually } from "../helpers/deadline.ts";
+import { refused } from "../helpers/refused.ts";
 import { echoCode, startTestServer, TOKENS, useTestServer } from "../helpers/test-server.ts";
 
 /** A port where nothing listens: bound, then closed again. */
@@ -17,16 +18,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
-}
-
-/** The error a promise rejects with (fails the test if it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected a rejection");
 }
 
 describe("@berth/client: connecting", () => {
@@ -46,7 +37,7 @@ describe("@berth/client: connecting", () => {
 
   it("rejects a bad token with UNAUTHORIZED and a message that says how to pass the token, without retrying", async () => {
     const started = Date.now();
-    const err = await rejection(connect(server.url, { token: "not-a-valid-token" }));
+    const err = await refused(connect(server.url, { token: "not-a-valid-token" }));
     expect(isBerthError(err, "UNAUTHORIZED")).toBe(true);
     if (!isBerthError(err, "UNAUTHORIZED")) return;
     expect(err.message).toMatch(/auth: \{ token/);
@@ -58,7 +49,7 @@ describe("@berth/client: connecting", () => {
   it("rejects at once with CONNECTION_FAILED, saying what to do, when nothing listens", async () => {
     const url = `http://127.0.0.1:${await freePort()}`;
     const started = Date.now();
-    const err = await rejection(connect(url, { token: TOKENS.alice }));
+    const err = await refused(connect(url, { token: TOKENS.alice }));
     expect(isBerthError(err, "CONNECTION_FAILED")).toBe(true);
     expect((err as Error).message).toContain(`nothing answered at ${url}: connection refused`);
     expect((err as Error).message).toContain("is berth running? Start it with `npm start` or `berth serve`");
@@ -73,9 +64,7 @@ describe("@berth/client: connecting", () => {
     const { port } = silent.address() as { port: number };
     try {
       const started = Date.now();
-      const err = await rejection(
-        connect(`http://127.0.0.1:${port}`, { token: TOKENS.alice, timeoutMs: 500 }),
-      );
+      const err = await refused(connect(`http://127.0.0.1:${port}`, { token: TOKENS.alice, timeoutMs: 500 }));
       expect(isBerthError(err, "CONNECTION_FAILED")).toBe(true);
       expect((err as Error).message).toContain("within 500 ms");
       expect(Date.now() - started).toBeLessThan(3_000);
@@ -90,7 +79,7 @@ describe("@berth/client: the connection cap", () => {
     const server = await startTestServer({ BERTH_MAX_CONNECTIONS_PER_OWNER: "1" });
     const first = await connect(server.url, { token: TOKENS.alice });
     try {
-      const err = await rejection(connect(server.url, { token: TOKENS.alice }));
+      const err = await refused(connect(server.url, { token: TOKENS.alice }));
       expect(isBerthError(err, "TOO_MANY_CONNECTIONS")).toBe(true);
       expect(err).toMatchObject({ retryable: true, details: { limit: 1 } });
       expect(first.state).toBe("connected");
@@ -152,7 +141,7 @@ describe("@berth/client: containers", () => {
     const again = await alice.containers.get("lifecycle-bot");
     expect(again.id).toBe(bot.id);
     expect(await bot.delete()).toMatchObject({ deleted: true });
-    const err = await rejection(alice.containers.get(bot.id));
+    const err = await refused(alice.containers.get(bot.id));
     expect(isBerthError(err, "NOT_FOUND")).toBe(true);
   });
 
@@ -160,7 +149,7 @@ describe("@berth/client: containers", () => {
     const bot = await alice.containers.create({ name: "echo-bot", code: await echoCode() });
     try {
       expect(await bot.request({ hello: "world" })).toEqual({ hello: "world" });
-      const err = await rejection(bot.request({ fail: "nope" }));
+      const err = await refused(bot.request({ fail: "nope" }));
       expect(isBerthError(err, "WORKLOAD_ERROR")).toBe(true);
 
       const heard: unknown[] = [];
@@ -177,7 +166,7 @@ describe("@berth/client: containers", () => {
   });
 
   it("fails with TIMEOUT when berth does not answer within timeoutMs, and with ABORTED on its signal", async () => {
-    const late = await rejection(
+    const late = await refused(
       alice.containers.create({ name: "slow-to-answer", code: await echoCode() }, { timeoutMs: 1 }),
     );
     expect(isBerthError(late, "TIMEOUT")).toBe(true);
@@ -185,7 +174,7 @@ describe("@berth/client: containers", () => {
     const controller = new AbortController();
     const pending = alice.call("container:list", {}, { signal: controller.signal });
     controller.abort(new Error("changed my mind"));
-    const aborted = await rejection(pending);
+    const aborted = await refused(pending);
     expect(isBerthError(aborted, "ABORTED")).toBe(true);
     expect((aborted as Error).cause).toMatchObject({ message: "changed my mind" });
     // berth went on with the create the client stopped waiting for.
@@ -219,7 +208,7 @@ describe("@berth/client: containers", () => {
   it("refuses code over berth's limits before sending, and the connection stays up", async () => {
     const { maxPayloadBytes, maxCodeBytes } = alice.info.limits;
     const big = "x".repeat(maxPayloadBytes + 1024);
-    const err = await rejection(
+    const err = await refused(
       alice.containers.create({ name: "too-big", code: { files: { "index.js": big } } }),
     );
     expect(isBerthError(err, "PAYLOAD_TOO_LARGE")).toBe(true);
@@ -234,7 +223,7 @@ describe("@berth/client: containers", () => {
     // Over the transport limit in a message that is not code: refused too, and never sent.
     const bot = await alice.containers.create({ name: "still-here", start: false });
     try {
-      const sent = await rejection(bot.send(big));
+      const sent = await refused(bot.send(big));
       expect(isBerthError(sent, "PAYLOAD_TOO_LARGE")).toBe(true);
       expect((sent as Error).message).toMatch(/payload is .* MiB/);
       expect(alice.state).toBe("connected");
@@ -260,7 +249,7 @@ describe("@berth/client: containers", () => {
         bob.call("container:request", { id: bot.id, data: 1 }),
         bob.call("container:subscribe", { id: bot.id }),
       ]) {
-        expect(isBerthError(await rejection(attempt), "NOT_FOUND")).toBe(true);
+        expect(isBerthError(await refused(attempt), "NOT_FOUND")).toBe(true);
       }
       const bobs: string[] = [];
       for await (const info of bob.containers.list()) bobs.push(info.id);

@@ -11,7 +11,8 @@ import {
   isBerthError,
 } from "../../packages/client/src/index.ts";
 import { eventually, within } from "../helpers/deadline.ts";
-import { echoCode, TOKENS, useTestServer } from "../helpers/test-server.ts";
+import { refused } from "../helpers/refused.ts";
+import { echoCode, TOKENS, tickingCode, useTestServer } from "../helpers/test-server.ts";
 import { writeTokensFile } from "../helpers/tokens-file.ts";
 
 /** Resolves when the client's connection state becomes `state`. */
@@ -46,21 +47,6 @@ async function dropWhile(client: BerthClient, during: () => Promise<void>, fresh
   }
 }
 
-/** The error a promise rejects with (fails the test if it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected a rejection");
-}
-
-async function tickingCode(): Promise<{ files: Record<string, string> }> {
-  const echo = (await echoCode()).files["index.js"];
-  return { files: { "index.js": `let n = 0; setInterval(() => console.log("tick " + n++), 50);\n${echo}` } };
-}
-
 describe("@berth/client: reconnection", () => {
   const server = useTestServer();
   let alice: BerthClient;
@@ -83,7 +69,7 @@ describe("@berth/client: reconnection", () => {
     const inFlight = alice.containers.create({ name: "in-flight", code: await echoCode() });
     const back = stateBecomes(alice, "connected");
     alice.socket.io.engine.close();
-    const err = await within(2_000, "the call's failure", rejection(inFlight));
+    const err = await within(2_000, "the call's failure", refused(inFlight));
     expect(isBerthError(err, "DISCONNECTED")).toBe(true);
     expect((err as { retryable: boolean }).retryable).toBe(true);
     await within(10_000, "the reconnect", back);
@@ -220,13 +206,13 @@ describe("@berth/client: a revoked token", () => {
     await within(10_000, "the client's close", closed);
     expect(states).toEqual(["closed"]);
     // The samples it holds still come, then the iterator throws why it ended.
-    const ended = await rejection(
+    const ended = await refused(
       (async () => {
         for (;;) if ((await stats.next()).done) return;
       })(),
     );
     expect(isBerthError(ended, "SESSION_REVOKED")).toBe(true);
-    const err = await rejection(carol.call("server:info", {}));
+    const err = await refused(carol.call("server:info", {}));
     expect(isBerthError(err, "SESSION_REVOKED")).toBe(true);
     expect(carol.socket.io.engine?.readyState ?? "closed").not.toBe("open");
     // No reconnect attempt follows.
@@ -265,7 +251,7 @@ describe("@berth/client: a revoked token", () => {
     carol.socket.connect();
     await within(10_000, "the client's close", closed);
     expect(states).toEqual(["reconnecting", "closed"]);
-    expect(isBerthError(await rejection(carol.call("server:info", {})), "SESSION_REVOKED")).toBe(true);
+    expect(isBerthError(await refused(carol.call("server:info", {})), "SESSION_REVOKED")).toBe(true);
     expect(carol.socket.active).toBe(false);
     await carol.close();
   });

@@ -9,23 +9,8 @@ import {
   type LogLine,
 } from "../../packages/client/src/index.ts";
 import { eventually, within } from "../helpers/deadline.ts";
-import { echoCode, TOKENS, useTestServer } from "../helpers/test-server.ts";
-
-/** The echo workload, printing `tick <n>` every 50 ms. */
-async function tickingCode(): Promise<{ files: Record<string, string> }> {
-  const echo = (await echoCode()).files["index.js"];
-  return { files: { "index.js": `let n = 0; setInterval(() => console.log("tick " + n++), 50);\n${echo}` } };
-}
-
-/** The error a promise rejects with (fails the test if it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected a rejection");
-}
+import { refused } from "../helpers/refused.ts";
+import { echoCode, TOKENS, tickingCode, useTestServer } from "../helpers/test-server.ts";
 
 describe("@berth/client: streams, updates and activity", () => {
   const server = useTestServer();
@@ -118,7 +103,7 @@ describe("@berth/client: streams, updates and activity", () => {
     await other.close(); // idempotent
     await within(5_000, "the iterators' end", reading);
     expect(other.state).toBe("closed");
-    const err = await rejection(other.call("server:info", {}));
+    const err = await refused(other.call("server:info", {}));
     expect(isBerthError(err, "CLOSED")).toBe(true);
   });
 
@@ -129,7 +114,7 @@ describe("@berth/client: streams, updates and activity", () => {
       expect(v2).toMatchObject({ id: bot.id, release: 2, previousRelease: 1 });
 
       const steps: ContainerProgressEvent[] = [];
-      const err = await rejection(
+      const err = await refused(
         bot.update({ files: { "index.js": "process.exit(3)" } }, { onProgress: (e) => steps.push(e) }),
       );
       expect(isBerthError(err, "UPDATE_ROLLED_BACK")).toBe(true);

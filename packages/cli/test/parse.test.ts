@@ -1,21 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { CliError, EXIT } from "../src/cli-error.ts";
 import { parseDuration } from "../src/parse/duration.ts";
 import { parseJsonArgument } from "../src/parse/json-argument.ts";
 import { parseKeyValue } from "../src/parse/key-value.ts";
 import { parseCpus, parseWholeNumber } from "../src/parse/numbers.ts";
 import { parseMemoryMb } from "../src/parse/size.ts";
-
-function usageErrorOf(fn: () => unknown): CliError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CliError);
-    expect((err as CliError).exitCode).toBe(EXIT.USAGE);
-    return err as CliError;
-  }
-  throw new Error("expected a usage error");
-}
+import { usageErrorOf } from "./usage-error-of.ts";
 
 describe("parseDuration", () => {
   it.each([

@@ -2,21 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { CliError, EXIT } from "../src/cli-error.ts";
 import { parseSecretEnv, parseSecretEnvFile } from "../src/parse/secret-env.ts";
+import { usageErrorOf } from "./usage-error-of.ts";
 
 const SECRET = "hunter2-s3cr3t";
-
-function usageErrorOf(fn: () => unknown): CliError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CliError);
-    expect((err as CliError).exitCode).toBe(EXIT.USAGE);
-    return err as CliError;
-  }
-  throw new Error("expected a usage error");
-}
 
 describe("parseSecretEnv (--secret-env)", () => {
   it("takes a bare KEY's value from the environment, so that it never is on the command line", () => {
