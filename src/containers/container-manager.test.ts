@@ -151,6 +151,23 @@ describe("ContainerManager (with a fake engine)", () => {
     expect(repo.all()[0]?.state).toBe("running");
   });
 
+  it("answers NOT_READY bad_hello at once when the handshake was refused before the wait for it began", async () => {
+    channel.autoHello = false;
+    // A workload quick to start (or an engine slow to answer the start): refused before berth listens.
+    const start = docker.startContainer.bind(docker);
+    docker.startContainer = async (dockerId) => {
+      const started = await start(dockerId);
+      channel.badHello(repo.all()[0]!.id, "wrong protocol version");
+      return started;
+    };
+    const started = Date.now();
+    await expect(manager.create(alice, spec())).rejects.toMatchObject({
+      code: "NOT_READY",
+      details: { cause: "bad_hello" },
+    });
+    expect(Date.now() - started).toBeLessThan(250); // well before the 300 ms ready timeout
+  });
+
   it("answers NOT_READY never_connected when the workload never connects", async () => {
     channel.autoHello = false;
     await expect(manager.create(alice, spec())).rejects.toMatchObject({

@@ -47,6 +47,9 @@ export async function waitUntilReady(input: ReadinessInput): Promise<void> {
   // then waited for without yielding, so none can slip between the two.
   const now = channel.status(id);
   if (now.connected && (input.startedAt === undefined || (now.connectedAt ?? 0) >= input.startedAt)) return;
+  // Likewise a refused hello: a workload quick to start can be refused before this wait listens.
+  const refused = channel.lastBadHello(id);
+  if (refused !== undefined && refused.at >= since) throw badHello(refused.reason);
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(new Error("ready timeout")), input.timeoutMs);
   try {
@@ -79,11 +82,7 @@ export async function waitUntilReady(input: ReadinessInput): Promise<void> {
         { exitCode: outcome.exitCode, output: await output() },
       );
     }
-    if (outcome.kind === "bad_hello") {
-      throw new NotReadyError("bad_hello", `The workload's handshake was refused: ${outcome.reason}.`, {
-        reason: outcome.reason,
-      });
-    }
+    if (outcome.kind === "bad_hello") throw badHello(outcome.reason);
     const status = channel.status(id);
     if (status.connectedAt === undefined || status.connectedAt < since) {
       // Its output usually says why (a crash loop inside, a wrong socket path, a long start-up).
@@ -100,4 +99,8 @@ export async function waitUntilReady(input: ReadinessInput): Promise<void> {
     clearTimeout(timer);
     abort.abort(new Error("settled"));
   }
+}
+
+function badHello(reason: string): NotReadyError {
+  return new NotReadyError("bad_hello", `The workload's handshake was refused: ${reason}.`, { reason });
 }

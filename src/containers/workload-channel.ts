@@ -11,6 +11,8 @@ export interface WorkloadChannel {
   status(id: string): ChannelInfo;
   /** Resolves at the next completed handshake (`fresh`) or at once if one is live. */
   waitForHello(id: string, opts?: { signal?: AbortSignal; fresh?: boolean }): Promise<unknown>;
+  /** Why the latest handshake was refused (`at`: when), unless a good one came after it. */
+  lastBadHello(id: string): { reason: string; at: number } | undefined;
   /** 'bad_hello' fires when a workload's handshake is refused (wrong or missing hello). */
   on(event: "bad_hello", listener: (id: string, reason: string) => void): unknown;
   off(event: "bad_hello", listener: (id: string, reason: string) => void): unknown;

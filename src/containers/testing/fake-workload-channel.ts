@@ -25,11 +25,19 @@ export class FakeWorkloadChannel extends EventEmitter implements WorkloadChannel
 
   hello(id: string): void {
     this.#connected.set(id, Date.now());
+    this.#badHellos.delete(id);
     for (const w of this.#waiters.get(id)?.splice(0) ?? []) w();
   }
 
+  readonly #badHellos = new Map<string, { reason: string; at: number }>();
+
   badHello(id: string, reason: string): void {
+    this.#badHellos.set(id, { reason, at: Date.now() });
     this.emit("bad_hello", id, reason);
+  }
+
+  lastBadHello(id: string): { reason: string; at: number } | undefined {
+    return this.#badHellos.get(id);
   }
 
   waitForHello(id: string, opts: { signal?: AbortSignal } = {}): Promise<unknown> {
