@@ -45,13 +45,19 @@ def describe_error(err: BaseException, *, debug: bool = False) -> dict[str, Any]
 def error_response(request_id: str, error: dict[str, Any], max_frame_bytes: int) -> str:
     """The response frame, its message shortened until the frame fits ``max_frame_bytes``."""
     line = _response(request_id, error)
-    while len(line.encode("utf-8")) > max_frame_bytes and error["message"]:
-        excess = len(line.encode("utf-8")) - max_frame_bytes
-        # Cuts excess + 4 characters (each at least a byte) for the 3-byte ellipsis: one round fits.
-        keep = len(error["message"]) - excess - 3
-        error = {**error, "message": _clip(error["message"], keep) if keep > 1 else ""}
-        line = _response(request_id, error)
-    return line
+    if len(line.encode("utf-8")) <= max_frame_bytes:
+        return line
+    # Cut the message's UTF-8 to what is left once the rest of the frame and an ellipsis are counted;
+    # "ignore" drops a character cut in half. json.dumps may escape a few characters longer, hence the loop.
+    message = error["message"]
+    budget = max_frame_bytes - len(_response(request_id, {**error, "message": ""}).encode("utf-8")) - 3
+    while budget > 0:
+        short = message.encode("utf-8")[:budget].decode("utf-8", "ignore") + "…"
+        line = _response(request_id, {**error, "message": short})
+        if len(line.encode("utf-8")) <= max_frame_bytes:
+            return line
+        budget -= len(line.encode("utf-8")) - max_frame_bytes
+    return _response(request_id, {**error, "message": ""})
 
 
 def _response(request_id: str, error: dict[str, Any]) -> str:
