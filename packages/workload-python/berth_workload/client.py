@@ -181,6 +181,8 @@ class WorkloadClient:
         if self._state == "idle":
             self._state = "connecting"
             self._runner = asyncio.get_running_loop().create_task(self._run(), name="berth_workload")
+            # A task cancelled before its first step never runs its `finally`: settle here too (idempotent).
+            self._runner.add_done_callback(lambda _: self._finish(None))
         return self
 
     async def wait_closed(self) -> BerthWorkloadError | None:
@@ -193,7 +195,9 @@ class WorkloadClient:
         """Stops for good: no reconnect, the connection ended, handlers still running cancelled. Idempotent."""
         if self._state == "idle":
             self._finish(None)
-        elif self._runner is not None and not self._runner.done():
+        elif self._runner is not None and not self._runner.done() and self._state != "closed":
+            # Closed first, so that ending the connection is no "disconnect" and nothing more is sent.
+            self._state = "closed"
             self._runner.cancel()
         await self.wait_closed()
 

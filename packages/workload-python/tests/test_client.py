@@ -149,6 +149,18 @@ class ClientTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(caught.exception.code, "CLOSED")
         self.assertIsNone(await c.wait_closed())
 
+    async def test_closes_before_it_ever_ran_and_after_a_welcome_without_a_disconnect(self) -> None:
+        early = self.client().start()
+        await asyncio.wait_for(early.close(), 5)
+        self.assertEqual(self.berth.connections, 0)
+        lost: list[object] = []
+        c = self.client().start()
+        c.on_disconnect(lost.append)
+        await c.ready
+        await c.close()
+        self.assertFalse(c.connected)
+        self.assertEqual(lost, [])
+
     async def test_refuses_to_start_without_a_socket(self) -> None:
         with mock.patch.dict(os.environ, {}, clear=True), self.assertRaises(BerthWorkloadError) as caught:
             connect()
