@@ -48,6 +48,21 @@ describe("berth_workload (Python) against berth's channel", () => {
     });
   });
 
+  it("answers large frames with multi-byte text intact (read in several chunks)", async () => {
+    const big = await openHarness({ maxFrameBytes: 256 * 1024 });
+    const w = new PythonWorkload("async_workload.py", big.path, FAST_BACKOFF);
+    try {
+      await within(10_000, `the workload's welcome (stderr: ${w.stderr})`, big.hub.waitForHello(TEST_ID));
+      for (const chars of [16_000, 60_000]) {
+        const text = "ü✓𝄞a".repeat(Math.ceil(chars / 5)).slice(0, chars);
+        await expect(big.hub.request(TEST_ID, { op: "echo", data: text })).resolves.toEqual({ echo: text });
+      }
+    } finally {
+      await w.stop();
+      await big.cleanup();
+    }
+  });
+
   it("answers 1,000 requests in flight, each as soon as it is done", async () => {
     const w = start();
     await ready(w);

@@ -6,7 +6,7 @@ import unittest
 from typing import Any
 from unittest import mock
 
-from berth_workload import Backoff, BerthWorkloadError, RequestError, WelcomeInfo, connect
+from berth_workload import Backoff, BerthWorkloadError, RequestError, WelcomeInfo, connect, run
 
 from fake_berth import FakeBerth
 
@@ -130,6 +130,52 @@ class ClientTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(error.code if error else None, "REPLACED")
         self.assertEqual(self.berth.connections, 1)
         self.assertEqual([e.code for e in self.errors if isinstance(e, BerthWorkloadError)], ["REPLACED"])
+
+    async def test_stops_for_good_on_protocol_mismatch(self) -> None:
+        self.berth.welcome = False
+        c = self.client().start()
+        await self.berth.next("hello")
+        self.berth.send({"type": "error", "code": "PROTOCOL_MISMATCH", "message": "berth speaks protocol 2"})
+        self.berth.writers[-1].close()
+        error = await asyncio.wait_for(c.wait_closed(), 5)
+        self.assertEqual(error.code if error else None, "PROTOCOL_MISMATCH")
+        with self.assertRaises(BerthWorkloadError) as caught:
+            await c.ready
+        self.assertEqual(caught.exception.code, "PROTOCOL_MISMATCH")
+        self.assertEqual(self.berth.connections, 1)
+
+    async def test_reconnects_after_a_refused_hello_that_is_worth_retrying(self) -> None:
+        self.berth.welcome = False
+        c = self.client().start()
+        await self.berth.next("hello")
+        self.berth.send({"type": "error", "code": "HELLO_TIMEOUT", "message": "too slow"})
+        self.berth.writers[-1].close()
+        self.berth.welcome = True
+        await self.berth.next("hello")
+        self.assertEqual((await asyncio.wait_for(c.ready, 5)).id, "C1")
+
+    async def test_run_serves_sync_handlers_in_threads_and_raises_what_stopped_it(self) -> None:
+        import threading
+
+        threads: set[str] = set()
+
+        def handler(data: int) -> int:
+            threads.add(threading.current_thread().name)
+            return data + 1
+
+        # From a thread of its own, as signals are only for the main thread; REPLACED ends it.
+        served = asyncio.ensure_future(
+            asyncio.to_thread(run, handler, socket_path=self.berth.path, reconnect=FAST)
+        )
+        await self.berth.next("hello")
+        self.berth.send({"type": "request", "id": "1", "data": 41})
+        self.assertEqual(await self.berth.next("response"), {"type": "response", "id": "1", "data": 42})
+        self.assertTrue(all(name.startswith("berth-request") for name in threads), threads)
+        self.berth.send({"type": "error", "code": "REPLACED", "message": "replaced"})
+        self.berth.writers[-1].close()
+        with self.assertRaises(BerthWorkloadError) as caught:
+            await asyncio.wait_for(served, 5)
+        self.assertEqual(caught.exception.code, "REPLACED")
 
     async def test_gives_up_when_its_policy_has_no_attempt_left(self) -> None:
         await self.berth.stop()
