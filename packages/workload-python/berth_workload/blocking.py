@@ -75,8 +75,9 @@ async def _serve(
             debug=debug,
         )
         loop = asyncio.get_running_loop()
-        # Signal handlers can only be set from the main thread; elsewhere the caller stops the loop its own way.
-        signals = (signal.SIGTERM, signal.SIGINT) if threading.current_thread() is threading.main_thread() else ()
+        # Signal handlers can only be set from the main thread; elsewhere the caller stops it its own way.
+        in_main = threading.current_thread() is threading.main_thread()
+        signals = (signal.SIGTERM, signal.SIGINT) if in_main else ()
         for signum in signals:
             loop.add_signal_handler(signum, lambda: asyncio.ensure_future(client.close()))
         try:

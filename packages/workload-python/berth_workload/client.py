@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import inspect
 import json
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Executor
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
 from .backoff import Backoff
 from .connection import Connection
-from .error_response import debug_from_env, describe_error, error_response
+from .error_response import debug_from_env
 from .errors import BerthWorkloadError
 from .framing import DEFAULT_MAX_FRAME_BYTES, encode_line, frame, to_json
+from .handlers import ErrorHandler, Handlers, MessageHandler, RequestHandler
 from .welcome import WelcomeInfo
 
 PROTOCOL_VERSION = 1
@@ -27,8 +26,6 @@ FATAL_CODES = frozenset({"PROTOCOL_MISMATCH", "REPLACED"})
 
 log = logging.getLogger("berth_workload")
 
-RequestHandler = Callable[[Any], Any]
-MessageHandler = Callable[[Any], Any]
 F = TypeVar("F", bound=Callable[..., Any])
 State = Literal["idle", "connecting", "handshaking", "ready", "waiting", "closed"]
 
@@ -70,33 +67,34 @@ class WorkloadClient:
         reconnect: bool | Backoff = True,
         on_request: RequestHandler | None = None,
         on_message: MessageHandler | None = None,
-        on_error: Callable[[BaseException], None] | None = None,
+        on_error: ErrorHandler | None = None,
         executor: Executor | None = None,
         debug: bool | None = None,
     ) -> None:
         path = socket_path or os.environ.get("BERTH_SOCKET")
         if not path:
-            raise BerthWorkloadError("BERTH_SOCKET is not set: is this process running under berth?", "NO_SOCKET")
+            message = "BERTH_SOCKET is not set: is this process running under berth?"
+            raise BerthWorkloadError(message, "NO_SOCKET")
         self.socket_path = path
         to_json(meta)  # fail here, not in the background, when meta has no JSON form
         self._hello = frame("hello", protocol=PROTOCOL_VERSION, **({} if meta is None else {"meta": meta}))
         self._backoff = None if reconnect is False else (Backoff() if reconnect is True else reconnect)
-        self._request_handler = on_request
-        self._message_handlers: list[MessageHandler] = [on_message] if on_message else []
-        self._welcome_handlers: list[Callable[[WelcomeInfo], Any]] = []
-        self._disconnect_handlers: list[Callable[[BerthWorkloadError], Any]] = []
-        self._on_error = on_error or _report
-        self._executor = executor
-        # Sync message handlers run one after another on their own thread when handlers run in threads: in order.
-        self._message_executor: ThreadPoolExecutor | None = None
-        self._debug = debug_from_env() if debug is None else debug
+        self._handlers = Handlers(
+            on_error=on_error or _report,
+            executor=executor,
+            debug=debug_from_env() if debug is None else debug,
+        )
+        self._handlers.request = on_request
+        if on_message is not None:
+            self._handlers.messages.append(on_message)
+        self._welcome_hooks: list[Callable[[WelcomeInfo], Any]] = []
+        self._disconnect_hooks: list[Callable[[BerthWorkloadError], Any]] = []
         self._state: State = "idle"
         self._conn: Connection | None = None
         self._welcome: WelcomeInfo | None = None
         self._ready: asyncio.Future[WelcomeInfo] | None = None
         self._closed: asyncio.Future[BerthWorkloadError | None] | None = None
         self._runner: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Future[Any]] = set()
         self._pings: dict[str, asyncio.Future[float]] = {}
         self._ping_seq = 0
 
@@ -104,7 +102,7 @@ class WorkloadClient:
 
     @property
     def ready(self) -> asyncio.Future[WelcomeInfo]:
-        """Resolves with berth's first welcome; fails with BerthWorkloadError if the client stops before one."""
+        """Resolves with berth's first welcome; fails (BerthWorkloadError) if the client stops before one."""
         if self._ready is None:
             self._ready = _quiet_future()
         return self._ready
@@ -125,22 +123,22 @@ class WorkloadClient:
         Its return value is the answer; an exception becomes an error response
         with ``str(exc)`` and the exception's ``code`` attribute when it is a string.
         """
-        self._request_handler = handler
+        self._handlers.request = handler
         return handler
 
     def on_message(self, handler: F) -> F:
         """Calls ``handler(data)`` (sync or async) for every message from berth."""
-        self._message_handlers.append(handler)
+        self._handlers.messages.append(handler)
         return handler
 
     def on_welcome(self, handler: F) -> F:
         """Calls ``handler(info)`` after every handshake (the first and each reconnect)."""
-        self._welcome_handlers.append(handler)
+        self._welcome_hooks.append(handler)
         return handler
 
     def on_disconnect(self, handler: F) -> F:
         """Calls ``handler(error)`` when a welcomed connection ends (the client then reconnects)."""
-        self._disconnect_handlers.append(handler)
+        self._disconnect_hooks.append(handler)
         return handler
 
     async def send(self, data: Any) -> bool:
@@ -192,7 +190,7 @@ class WorkloadClient:
         return await asyncio.shield(self._closed)
 
     async def close(self) -> None:
-        """Stops for good: no reconnect, the connection ended, handlers still running cancelled. Idempotent."""
+        """Stops for good: no reconnect, the connection ended, running handlers cancelled. Idempotent."""
         if self._state == "idle":
             self._finish(None)
         elif self._runner is not None and not self._runner.done() and self._state != "closed":
@@ -254,6 +252,7 @@ class WorkloadClient:
             pass  # a reset connection ends like a closed one
         finally:
             self._conn = None
+            conn.live = False
             was_ready = self._state == "ready"
             if self._state != "closed":
                 self._state = "connecting"
@@ -261,26 +260,22 @@ class WorkloadClient:
             self._fail_pings(lost)
             await conn.close()
             if was_ready:
-                for handler in self._disconnect_handlers:
-                    self._call_hook(handler, lost)
+                for hook in self._disconnect_hooks:
+                    self._handlers.call(hook, lost)
         return conn.fatal
 
     async def _stop(self, error: BerthWorkloadError | None) -> None:
         self._state = "closed"
         self._fail_pings(error or BerthWorkloadError("The client was closed.", "CLOSED"))
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if self._message_executor is not None:
-            self._message_executor.shutdown(wait=False, cancel_futures=True)
+        await self._handlers.cancel()
         self._finish(error)
 
     def _finish(self, error: BerthWorkloadError | None) -> None:
         self._state = "closed"
         ready = self.ready
         if not ready.done():
-            ready.set_exception(error or BerthWorkloadError("The client was closed before berth welcomed it.", "CLOSED"))
+            closed = BerthWorkloadError("The client was closed before berth welcomed it.", "CLOSED")
+            ready.set_exception(error or closed)
         if self._closed is None:
             self._closed = _quiet_future()
         if not self._closed.done():
@@ -298,9 +293,9 @@ class WorkloadClient:
         kind = msg.get("type")
         if kind == "request":
             if isinstance(msg.get("id"), str):
-                self._on_request(conn, msg["id"], msg.get("data"))
+                self._handlers.handle_request(conn, msg["id"], msg.get("data"))
         elif kind == "message":
-            self._on_message(msg.get("data"))
+            self._handlers.handle_message(msg.get("data"))
         elif kind == "ping":
             if isinstance(msg.get("id"), str):
                 conn.write(f"{frame('pong', id=msg['id'])}\n".encode())
@@ -312,7 +307,7 @@ class WorkloadClient:
             self._on_welcome(conn, msg)
         elif kind == "error":
             self._on_error_frame(conn, msg)
-        # Other types: a newer berth may send frames this SDK does not know; ignoring them keeps both compatible.
+        # Other types: a newer berth may send frames this SDK does not know; ignoring them keeps both working.
 
     def _on_welcome(self, conn: Connection, msg: dict[str, Any]) -> None:
         limit = msg.get("maxFrameBytes")
@@ -328,97 +323,15 @@ class WorkloadClient:
         if not self.ready.done():
             self.ready.set_result(info)
         log.debug("berth welcomed the workload as %s", info.id)
-        for handler in self._welcome_handlers:
-            self._call_hook(handler, info)
+        for hook in self._welcome_hooks:
+            self._handlers.call(hook, info)
 
     def _on_error_frame(self, conn: Connection, msg: dict[str, Any]) -> None:
-        error = BerthWorkloadError(str(msg.get("message") or "berth reported an error."), str(msg.get("code") or "ERROR"))
+        message = str(msg.get("message") or "berth reported an error.")
+        error = BerthWorkloadError(message, str(msg.get("code") or "ERROR"))
         if error.code in FATAL_CODES:
             conn.fatal = error
-        self._on_error(error)
-
-    def _on_message(self, data: Any) -> None:
-        for handler in self._message_handlers:
-            if self._executor is not None and not inspect.iscoroutinefunction(handler):
-                if self._message_executor is None:
-                    self._message_executor = ThreadPoolExecutor(1, thread_name_prefix="berth-message")
-                future = asyncio.get_running_loop().run_in_executor(self._message_executor, handler, data)
-                self._track(future, report=True)
-                continue
-            try:
-                result = handler(data)
-            except Exception as err:  # a bug in one handler must not cost the connection
-                self._on_error(err)
-                continue
-            if inspect.isawaitable(result):
-                self._track(asyncio.ensure_future(result), report=True)
-
-    def _on_request(self, conn: Connection, request_id: str, data: Any) -> None:
-        handler = self._request_handler
-        if handler is None:
-            self._respond_error(conn, request_id, BerthWorkloadError("This workload answers no requests.", "NO_HANDLER"))
-            return
-        if self._executor is not None and not inspect.iscoroutinefunction(handler):
-            pending = asyncio.get_running_loop().run_in_executor(self._executor, handler, data)
-            self._track(asyncio.ensure_future(self._answer(conn, request_id, pending)))
-            return
-        try:
-            result = handler(data)
-        except Exception as err:
-            self._respond_error(conn, request_id, err)
-            return
-        if inspect.isawaitable(result):
-            self._track(asyncio.ensure_future(self._answer(conn, request_id, result)))
-        else:
-            self._respond(conn, request_id, result)
-
-    async def _answer(self, conn: Connection, request_id: str, pending: Awaitable[Any]) -> None:
-        try:
-            value = await pending
-        except Exception as err:
-            self._respond_error(conn, request_id, err)
-        else:
-            self._respond(conn, request_id, value)
-        with contextlib.suppress(OSError):
-            await conn.drain()
-
-    def _respond(self, conn: Connection, request_id: str, value: Any) -> None:
-        # The connection that asked is gone: berth has already failed the request.
-        if self._conn is not conn:
-            return
-        try:
-            line = encode_line(f'{{"type":"response","id":{json.dumps(request_id)},"data":{to_json(value)}}}', conn.max_frame_bytes)
-        except BerthWorkloadError as err:
-            self._respond_error(conn, request_id, err)
-            return
-        conn.write(line)
-
-    def _respond_error(self, conn: Connection, request_id: str, err: BaseException) -> None:
-        if self._conn is not conn:
-            return
-        error = describe_error(err, debug=self._debug and not isinstance(err, BerthWorkloadError))
-        conn.write(f"{error_response(request_id, error, conn.max_frame_bytes)}\n".encode())
-
-    # -- helpers -------------------------------------------------------------
-
-    def _track(self, future: asyncio.Future[Any], *, report: bool = False) -> None:
-        self._tasks.add(future)
-
-        def done(f: asyncio.Future[Any]) -> None:
-            self._tasks.discard(f)
-            if report and not f.cancelled() and f.exception() is not None:
-                self._on_error(f.exception())  # type: ignore[arg-type]
-
-        future.add_done_callback(done)
-
-    def _call_hook(self, handler: Callable[[Any], Any], arg: Any) -> None:
-        try:
-            result = handler(arg)
-        except Exception as err:
-            self._on_error(err)
-            return
-        if inspect.isawaitable(result):
-            self._track(asyncio.ensure_future(result), report=True)
+        self._handlers.on_error(error)
 
     def _fail_pings(self, error: BerthWorkloadError) -> None:
         for pong in self._pings.values():
@@ -445,7 +358,7 @@ def connect(
     executor: Executor | None = None,
     debug: bool | None = None,
 ) -> WorkloadClient:
-    """A client for berth's socket (``BERTH_SOCKET`` unless ``socket_path`` is given); ``async with`` starts it.
+    """A client for berth's socket (``BERTH_SOCKET`` unless ``socket_path``); ``async with`` starts it.
 
     ``meta`` (any JSON) goes in the hello and shows in the container's channel
     status, so put no secrets in it. ``reconnect`` is True (the default

@@ -23,6 +23,8 @@ class Connection:
         self._decoder = LineDecoder(DEFAULT_MAX_FRAME_BYTES)
         #: Set by the welcome.
         self.welcomed = False
+        #: False once the connection has ended: answers for it are dropped (berth has failed their requests).
+        self.live = True
         #: A REPLACED or PROTOCOL_MISMATCH from berth: the client stops when this connection ends.
         self.fatal: BerthWorkloadError | None = None
 

@@ -1,4 +1,4 @@
-"""What berth's caller sees when a request handler fails: the error's message and code, never its traceback."""
+"""What berth's caller sees when a request handler fails: its message and code, never its traceback."""
 
 from __future__ import annotations
 

@@ -66,7 +66,9 @@ class FakeBerth:
             while line := await reader.readline():
                 frame = json.loads(line)
                 if frame.get("type") == "hello" and self.welcome:
-                    self.send({"type": "welcome", "protocol": 1, "id": "C1", "maxFrameBytes": self.max_frame_bytes}, writer)
+                    limit = self.max_frame_bytes
+                    welcome = {"type": "welcome", "protocol": 1, "id": "C1", "maxFrameBytes": limit}
+                    self.send(welcome, writer)
                 await self.frames.put(frame)
         except (ConnectionError, asyncio.CancelledError):
             pass

@@ -20,7 +20,8 @@ class ClientTest(unittest.IsolatedAsyncioTestCase):
         self.errors: list[BaseException] = []
 
     def client(self, **options: Any):
-        options = {"socket_path": self.berth.path, "reconnect": FAST, "on_error": self.errors.append, **options}
+        defaults = {"socket_path": self.berth.path, "reconnect": FAST, "on_error": self.errors.append}
+        options = defaults | options
         c = connect(**options)
         self.addAsyncCleanup(c.close)
         return c

@@ -67,7 +67,8 @@ class DescribeErrorTest(unittest.TestCase):
 class ErrorResponseTest(unittest.TestCase):
     def test_is_a_response_frame_for_the_request(self) -> None:
         line = error_response("17", {"message": "no", "code": "E"}, 1024)
-        self.assertEqual(json.loads(line), {"type": "response", "id": "17", "error": {"message": "no", "code": "E"}})
+        expected = {"type": "response", "id": "17", "error": {"message": "no", "code": "E"}}
+        self.assertEqual(json.loads(line), expected)
 
     def test_shortens_the_message_until_the_frame_fits_the_limit(self) -> None:
         for text in ("x" * 4096, "ü" * 4096, "𝄞" * 4096):
