@@ -9,7 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .backoff import Backoff
-from .client import MessageHandler, RequestHandler, WorkloadClient
+from .client import WorkloadClient
+from .handlers import MessageHandler, RequestHandler
 
 
 def run(

@@ -113,6 +113,10 @@ class WorkloadClient:
         return self._welcome
 
     @property
+    def _closing(self) -> bool:
+        return self._state == "closed"
+
+    @property
     def connected(self) -> bool:
         """True while a welcomed connection is up."""
         return self._state == "ready"
@@ -253,8 +257,9 @@ class WorkloadClient:
         finally:
             self._conn = None
             conn.live = False
-            was_ready = self._state == "ready"
-            if self._state != "closed":
+            # Read through properties: the frames handled above (welcome) and close() change the state.
+            was_ready = self.connected
+            if not self._closing:
                 self._state = "connecting"
             lost = conn.fatal or BerthWorkloadError("The connection to berth was lost.", "DISCONNECTED")
             self._fail_pings(lost)

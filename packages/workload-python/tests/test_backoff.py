@@ -33,7 +33,7 @@ class BackoffTest(unittest.TestCase):
     def test_refuses_a_policy_that_would_spin_or_never_grow(self) -> None:
         for bad in ({"initial": 0}, {"initial": 2, "maximum": 1}, {"factor": 0.5}, {"max_attempts": -1}):
             with self.subTest(bad=bad), self.assertRaises(ValueError):
-                Backoff(**bad)  # type: ignore[arg-type]
+                Backoff(**bad)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import unittest
 from typing import Any
 from unittest import mock
 
-from berth_workload import Backoff, BerthWorkloadError, RequestError, WelcomeInfo, connect, run
+from berth_workload import Backoff, BerthWorkloadError, RequestError, WelcomeInfo, WorkloadClient, connect, run
 
 from fake_berth import FakeBerth
 
@@ -19,8 +19,8 @@ class ClientTest(unittest.IsolatedAsyncioTestCase):
         self.addAsyncCleanup(self.berth.__aexit__)
         self.errors: list[BaseException] = []
 
-    def client(self, **options: Any):
-        defaults = {"socket_path": self.berth.path, "reconnect": FAST, "on_error": self.errors.append}
+    def client(self, **options: Any) -> WorkloadClient:
+        defaults: dict[str, Any] = {"socket_path": self.berth.path, "reconnect": FAST, "on_error": self.errors.append}
         options = defaults | options
         c = connect(**options)
         self.addAsyncCleanup(c.close)
@@ -110,7 +110,11 @@ class ClientTest(unittest.IsolatedAsyncioTestCase):
         c = self.client().start()
         c.on_welcome(welcomes.append)
         gone = asyncio.Event()
-        c.on_disconnect(lambda err: (lost.append(err.code), gone.set()))
+        @c.on_disconnect
+        def disconnected(err: BerthWorkloadError) -> None:
+            lost.append(err.code)
+            gone.set()
+
         await c.ready
         await self.berth.stop()
         await asyncio.wait_for(gone.wait(), 5)
