@@ -209,6 +209,29 @@ describe("berth_workload (Python) against berth's channel", () => {
     }
   });
 
+  it("keeps answering berth's heartbeat while a blocking handler sleeps in its thread", async () => {
+    // Pings every 50 ms, dead after 3 silent intervals: a handler blocking the reader would cost the connection.
+    const quick = await openHarness({
+      maxFrameBytes: FRAME_LIMIT,
+      heartbeatIntervalMs: 50,
+      heartbeatMisses: 3,
+    });
+    const w = new PythonWorkload("blocking_workload.py", quick.path, FAST_BACKOFF);
+    const dropped: string[] = [];
+    quick.hub.on("disconnected", (_id, reason) => dropped.push(reason));
+    try {
+      await within(10_000, `the workload's hello (stderr: ${w.stderr})`, quick.hub.waitForHello(TEST_ID));
+      await expect(quick.hub.request(TEST_ID, { op: "sleep", n: 1, ms: 600 })).resolves.toMatchObject({
+        n: 1,
+      });
+      expect(dropped).toEqual([]);
+      expect(quick.hub.status(TEST_ID)).toMatchObject({ connected: true, rttMs: expect.any(Number) });
+    } finally {
+      await w.stop();
+      await quick.cleanup();
+    }
+  });
+
   it("serves sync handlers in threads with the blocking run(), and stops cleanly on SIGTERM", async () => {
     const w = start("blocking_workload.py");
     await within(10_000, `the blocking workload's hello (stderr: ${w.stderr})`, h.hub.waitForHello(TEST_ID));
