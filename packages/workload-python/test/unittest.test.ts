@@ -11,7 +11,12 @@ describe("berth_workload's own unittest suite", () => {
         ["-m", "unittest", "discover", "-s", join(PACKAGE_DIR, "tests"), "-v"],
         {
           cwd: PACKAGE_DIR,
-          env: { ...process.env, PYTHONPATH: PACKAGE_DIR, BERTH_WORKLOAD_DEBUG: "" },
+          env: {
+            ...process.env,
+            PYTHONPATH: PACKAGE_DIR,
+            PYTHONDONTWRITEBYTECODE: "1",
+            BERTH_WORKLOAD_DEBUG: "",
+          },
           timeout: 60_000,
         },
         (error, stdout, stderr) => {
