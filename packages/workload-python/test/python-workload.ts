@@ -26,6 +26,7 @@ export class PythonWorkload {
         BERTH_SOCKET: socketPath,
         PYTHONPATH: PACKAGE_DIR,
         PYTHONUNBUFFERED: "1",
+        PYTHONDONTWRITEBYTECODE: "1",
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
