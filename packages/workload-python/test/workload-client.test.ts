@@ -171,6 +171,15 @@ describe("berth_workload (Python) against berth's channel", () => {
     expect(w.child.exitCode).toBeNull();
   });
 
+  it("waits, with back-off, for a socket that is not there yet", async () => {
+    await h.hub.close(TEST_ID);
+    const w = start();
+    await eventually(10_000, "two failed attempts", () => countRetries(w) >= 2);
+    await h.hub.open(TEST_ID, { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 });
+    await ready(w);
+    await expect(h.hub.request(TEST_ID, { op: "echo", data: "late" })).resolves.toEqual({ echo: "late" });
+  });
+
   it("survives a berth restart: a new hub on the same socket path", async () => {
     const w = start();
     await ready(w);
