@@ -8,7 +8,8 @@
 //   2. a Docker engine that answers: installed from Debian's docker.io when
 //      absent, started (detached, in its own session) when installed but stopped;
 //   3. the default runtime image berth/runtime-node:24, built offline;
-//   4. the compiled packages (@berth/client, the CLI), rebuilt only when their sources changed.
+//   4. Python 3.11 or later (`python3`), which the Python workload SDK's tests run on;
+//   5. the compiled packages (@berth/client, the CLI), rebuilt only when their sources changed.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
@@ -152,33 +153,65 @@ function findDockerd() {
 }
 
 function installDocker() {
+  aptInstall(
+    "docker.io",
+    "a Docker engine",
+    "install and start a Docker engine (API 1.41 or later), then run the command again",
+  );
+}
+
+/**
+ * Installs one Debian package as root with apt-get, or says what to do
+ * instead: `what` names what is missing, `otherwise` what a user without apt
+ * or root does about it.
+ */
+function aptInstall(pkg, what, otherwise) {
   if (!isRoot) {
     throw new SetupError(
-      "no Docker engine is installed, and installing one needs root",
-      "run the command as root, or install Docker yourself (Debian: `sudo apt-get install docker.io`) and start it",
+      `${what} is not installed, and installing it needs root`,
+      `run the command as root, or install it yourself (Debian: \`sudo apt-get install ${pkg}\`)`,
     );
   }
   if (!existsSync("/usr/bin/apt-get")) {
     throw new SetupError(
-      "no Docker engine is installed, and this is not a Debian-like system with apt-get",
-      "install and start a Docker engine (API 1.41 or later), then run the command again",
+      `${what} is not installed, and this is not a Debian-like system with apt-get`,
+      otherwise,
     );
   }
-  checkDisk("/var/lib", 1024 * 2 ** 20, "the Docker engine");
-  say("installing the Docker engine from Debian's docker.io (first run only, about 30 s)");
+  checkDisk("/var/lib", 1024 * 2 ** 20, what);
+  say(`installing ${what} from Debian's ${pkg} (first run only)`);
   const log = join(tmpdir(), "berth-apt.log");
   const fd = openSync(log, "w");
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   const opts = { env, stdio: ["ignore", fd, fd] };
   if (
     run("apt-get", ["update"], opts) !== 0 ||
-    run("apt-get", ["install", "-y", "--no-install-recommends", "docker.io"], opts) !== 0
+    run("apt-get", ["install", "-y", "--no-install-recommends", pkg], opts) !== 0
   ) {
     throw new SetupError(
-      `apt-get could not install docker.io (its output is in ${log})`,
+      `apt-get could not install ${pkg} (its output is in ${log})`,
       "check that Debian's package mirrors are reachable and the disk is not full",
     );
   }
+}
+
+/**
+ * Python 3.11 or later, which the Python workload SDK's tests run on
+ * (`python3` on the PATH; Debian 12's is 3.11): installed from Debian when
+ * missing, so that those tests never find it absent.
+ */
+function ensurePython() {
+  const version = spawnSync("python3", ["-c", "import sys; print(sys.version_info >= (3, 11))"], {
+    encoding: "utf8",
+  });
+  if (version.status === 0 && version.stdout.trim() === "True") return;
+  if (version.status === 0) {
+    throw new SetupError(
+      "python3 is older than 3.11",
+      "install Python 3.11 or later as python3 (Debian 12: python3)",
+    );
+  }
+  aptInstall("python3", "Python 3", "install Python 3.11 or later as python3, then run the command again");
 }
 
 async function startDockerd(dockerd) {
@@ -338,6 +371,7 @@ try {
   ensureDependencies();
   await ensureEngine();
   await ensureImage();
+  ensurePython();
   // The server runs from source, but `npx berth` and the client's package do not: a build that fails stops here, loudly.
   const built = buildPackages({ log: say });
   if (built.length > 0) say(`compiled ${built.join(", ")}`);
