@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import Dockerode from "dockerode";
 import { io, type Socket } from "socket.io-client";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import type {
   AckResponse,
   ClientEvent,
@@ -189,6 +189,18 @@ export function useTestServer(
   let server: TestServer | undefined;
   beforeAll(async () => {
     server = await startTestServer(env, options);
+  });
+  // When a test fails, what berth logged as an error since the last test says why (an INTERNAL answer's
+  // cause is in berth's log only): printed with the failure, redacted as every log line is.
+  let logged = 0;
+  afterEach((context) => {
+    const text = server?.logs() ?? "";
+    const since = text.slice(logged);
+    logged = text.length;
+    if (context.task.result?.state !== "fail") return;
+    const errors = since.split("\n").filter((line) => /"level":(50|60)/.test(line));
+    if (errors.length > 0)
+      process.stderr.write(`berth's errors during "${context.task.name}":\n${errors.join("\n")}\n`);
   });
   afterAll(async () => {
     await server?.close();
