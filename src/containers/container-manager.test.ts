@@ -38,6 +38,7 @@ describe("ContainerManager (with a fake engine)", () => {
   let channel: FakeWorkloadChannel;
   let repo: ContainerRepository;
   let manager: ContainerManager;
+  let options: ConstructorParameters<typeof ContainerManager>[0];
   let iptables: FakeIptables;
   let close: () => void;
 
@@ -61,7 +62,7 @@ describe("ContainerManager (with a fake engine)", () => {
       destination: new PassThrough(),
     });
     iptables = new FakeIptables();
-    manager = new ContainerManager({
+    options = {
       config,
       docker,
       repo,
@@ -72,7 +73,8 @@ describe("ContainerManager (with a fake engine)", () => {
       instanceId: "test",
       paths: new ContainerPaths(config.dataDir, config.runDir),
       egress: new EgressFirewall({ iptables, policy: egressPolicy([], []), instanceId: "test", log }),
-    });
+    };
+    manager = new ContainerManager(options);
   });
   afterEach(async () => {
     close();
@@ -166,6 +168,21 @@ describe("ContainerManager (with a fake engine)", () => {
       details: { cause: "bad_hello" },
     });
     expect(Date.now() - started).toBeLessThan(250); // well before the 300 ms ready timeout
+  });
+
+  it("gives parallel creates different uids even from a range of two (chosen and stored with no await between)", async () => {
+    const config = loadConfig({ BERTH_DATA_DIR: dataDir, BERTH_UID_RANGE: "5000-5001" });
+    const narrow = new ContainerManager({ ...options, config });
+    // Eight rounds: with the uid chosen before the awaits that precede storing it, each pair had
+    // an even chance of choosing the same one.
+    for (let round = 0; round < 8; round++) {
+      const pair = await Promise.all([
+        narrow.create(alice, spec({ name: "a" })),
+        narrow.create(alice, spec({ name: "b" })),
+      ]);
+      expect(new Set(repo.all().map((r) => r.uid))).toEqual(new Set([5000, 5001]));
+      for (const c of pair) await narrow.delete(alice, c.id);
+    }
   });
 
   it("answers NOT_READY never_connected when the workload never connects", async () => {

@@ -187,22 +187,6 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
 
     const log = this.#log.child({ containerId: id, op: "create" });
     const undo = new UndoStack();
-    const record: ContainerRecord = {
-      id,
-      owner: actor.owner,
-      name: spec.name,
-      image,
-      spec: toStoredSpec(spec),
-      dockerId: null,
-      dockerName: `berth-${id}`,
-      state: "created",
-      health: "none",
-      uid: allocateUid(config.uidRange, (uid) => repo.isUidTaken(uid)),
-      createdAt: Date.now(),
-      startedAt: null,
-      exitCode: null,
-      release: entries ? 1 : null,
-    };
     log.info({ name: spec.name, image }, "creating container");
     return this.#queue.run(id, "create", async () => {
       let startedAt: number | undefined;
@@ -222,6 +206,25 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
           if (spec.network === "outbound") networkName = await this.#filteredNetwork(actor.owner);
         },
       );
+      // Made here, with no await between choosing its uid and storing it: parallel creates chose
+      // uids before any of them stored one, and two could pick the same (the store's UNIQUE then
+      // failed the second with INTERNAL).
+      const record: ContainerRecord = {
+        id,
+        owner: actor.owner,
+        name: spec.name,
+        image,
+        spec: toStoredSpec(spec),
+        dockerId: null,
+        dockerName: `berth-${id}`,
+        state: "created",
+        health: "none",
+        uid: allocateUid(config.uidRange, (uid) => repo.isUidTaken(uid)),
+        createdAt: Date.now(),
+        startedAt: null,
+        exitCode: null,
+        release: entries ? 1 : null,
+      };
       try {
         timer.start("write");
         try {
