@@ -96,6 +96,16 @@ describe.skipIf(NEEDS_ROOT)("egress filter for network 'outbound'", () => {
     await netns?.destroy();
   });
 
+  /** An egress firewall over the same iptables rules as `server`'s berth: what a host firewall reload or a second berth would touch. */
+  function firewallOf(server: TestServer): EgressFirewall {
+    return new EgressFirewall({
+      iptables: new ExecFileIptables(),
+      policy: egressPolicy([], []),
+      instanceId: server.berth.instanceId,
+      log: server.berth.log,
+    });
+  }
+
   describe("with the default policy", () => {
     const server = useTestServer({ BERTH_ALLOW_NETWORK: "true" });
     let alice: Client;
@@ -219,12 +229,7 @@ describe.skipIf(NEEDS_ROOT)("egress filter for network 'outbound'", () => {
         const { id } = bot;
         const before = await rulesOf(server);
         expect(before).toHaveLength(2);
-        const firewall = new EgressFirewall({
-          iptables: new ExecFileIptables(),
-          policy: egressPolicy([], []),
-          instanceId: server.berth.instanceId,
-          log: server.berth.log,
-        });
+        const firewall = firewallOf(server);
         await firewall.sweep(new Set());
         expect(await rulesOf(server)).toEqual([]);
         await eventually(5000, "the rules are back", async () => (await rulesOf(server)).length === 2);
@@ -247,12 +252,7 @@ describe.skipIf(NEEDS_ROOT)("egress filter for network 'outbound'", () => {
         });
         const { id } = bot;
         await server.stop(); // the container keeps running
-        const firewall = new EgressFirewall({
-          iptables: new ExecFileIptables(),
-          policy: egressPolicy([], []),
-          instanceId: server.berth.instanceId,
-          log: server.berth.log,
-        });
+        const firewall = firewallOf(server);
         // While berth is away: a firewall reload flushes its rules, and a stale bridge's rules are left over.
         await firewall.sweep(new Set());
         await firewall.protect("br-feedfacecafe");
