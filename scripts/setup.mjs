@@ -7,39 +7,23 @@
 //   1. npm dependencies (which bring the Node.js 24 binary berth runs on);
 //   2. a Docker engine that answers: installed from Debian's docker.io when
 //      absent, started (detached, in its own session) when installed but stopped;
-//   3. the default runtime image berth/runtime-node:24, built offline;
-//   4. Python 3.11 or later (`python3`), which the Python workload SDK's tests run on;
-//   5. the compiled packages (@berth/client, the CLI), rebuilt only when their sources changed.
+//   3. the runtime images berth/runtime-node:24 and berth/runtime-python:3.11,
+//      built offline from Debian packages (scripts/images/);
+//   4. the compiled packages (@berth/client, the CLI), rebuilt only when their sources changed.
 import { spawn, spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import {
-  chmodSync,
-  copyFileSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statfsSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, openSync, readFileSync, statfsSync, statSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildPackages } from "./build-packages.mjs";
+import { buildImages, staleRecipes } from "./images/build-image.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const dockerSocket = process.env.DOCKER_HOST?.startsWith("unix://")
   ? process.env.DOCKER_HOST.slice("unix://".length)
   : "/var/run/docker.sock";
 const dockerdLog = process.env.BERTH_DOCKERD_LOG ?? "/var/log/berth-dockerd.log";
-export const RUNTIME_IMAGE = "berth/runtime-node:24";
 const isRoot = process.getuid?.() === 0;
 
 class SetupError extends Error {
@@ -195,25 +179,6 @@ function aptInstall(pkg, what, otherwise) {
   }
 }
 
-/**
- * Python 3.11 or later, which the Python workload SDK's tests run on
- * (`python3` on the PATH; Debian 12's is 3.11): installed from Debian when
- * missing, so that those tests never find it absent.
- */
-function ensurePython() {
-  const version = spawnSync("python3", ["-c", "import sys; print(sys.version_info >= (3, 11))"], {
-    encoding: "utf8",
-  });
-  if (version.status === 0 && version.stdout.trim() === "True") return;
-  if (version.status === 0) {
-    throw new SetupError(
-      "python3 is older than 3.11",
-      "install Python 3.11 or later as python3 (Debian 12: python3)",
-    );
-  }
-  aptInstall("python3", "Python 3", "install Python 3.11 or later as python3, then run the command again");
-}
-
 async function startDockerd(dockerd) {
   if (!isRoot) {
     throw new SetupError(
@@ -266,112 +231,30 @@ async function ensureEngine() {
   await startDockerd(dockerd);
 }
 
-// ---------- 3. the default runtime image ----------
-function hashTree(hash, dir) {
-  if (!existsSync(dir)) return;
-  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
-    a.name.localeCompare(b.name),
-  )) {
-    const p = join(dir, entry.name);
-    if (entry.isDirectory()) {
-      hash.update(`d:${entry.name}\n`);
-      hashTree(hash, p);
-    } else if (entry.isFile()) {
-      hash.update(`f:${entry.name}\n`);
-      hash.update(readFileSync(p));
-    }
-  }
-}
-
-function sharedLibraries(binary) {
-  const r = spawnSync("ldd", [binary], { encoding: "utf8" });
-  if (r.status !== 0) throw new SetupError(`ldd failed on ${binary}`, "install libc-bin");
-  const libs = [];
-  for (const line of r.stdout.split("\n")) {
-    const m = line.match(/=>\s*(\/\S+)/) ?? line.match(/^\s*(\/\S+)\s+\(/);
-    if (m?.[1]) libs.push(m[1]);
-  }
-  return libs;
-}
-
-async function ensureImage() {
-  const node24 = join(root, "node_modules", "node", "bin", "node");
-  const sdk = join(root, "packages", "workload");
-  const hash = createHash("sha256");
-  hash.update(readFileSync(join(root, "node_modules", "node", "package.json")));
-  hash.update(readFileSync(fileURLToPath(import.meta.url)));
-  hashTree(hash, join(sdk, "lib"));
-  hash.update(existsSync(join(sdk, "package.json")) ? readFileSync(join(sdk, "package.json")) : "");
-  const want = hash.digest("hex").slice(0, 16);
-
-  const current = await engineRequest("GET", `/images/${encodeURIComponent(RUNTIME_IMAGE)}/json`).catch(
-    () => undefined,
-  );
-  if (current?.status === 200) {
-    const env = JSON.parse(current.body).Config?.Env ?? [];
-    if (env.includes(`BERTH_IMAGE_HASH=${want}`)) return;
-  }
-  checkDisk(tmpdir(), 400 * 2 ** 20, "building the runtime image");
-  say(`building the runtime image ${RUNTIME_IMAGE} offline`);
-  const rootfs = mkdtempSync(join(tmpdir(), "berth-rootfs-"));
-  try {
-    for (const dir of ["usr/local/bin", "tmp", "run/berth", "run/berth-code", "etc", "node_modules/@berth"]) {
-      mkdirSync(join(rootfs, dir), { recursive: true });
-    }
-    // berth mounts a container's code directory at /run/berth-code; `current`
-    // there points at the active release, so /app is always one whole release.
-    symlinkSync("/run/berth-code/current", join(rootfs, "app"));
-    chmodSync(join(rootfs, "tmp"), 0o1777);
-    copyFileSync(node24, join(rootfs, "usr/local/bin/node"));
-    chmodSync(join(rootfs, "usr/local/bin/node"), 0o755);
-    for (const lib of sharedLibraries(node24)) {
-      mkdirSync(join(rootfs, dirname(lib)), { recursive: true });
-      copyFileSync(lib, join(rootfs, lib)); // follows symlinks: the real file under the linked name
-    }
-    writeFileSync(
-      join(rootfs, "etc/passwd"),
-      "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n",
+// ---------- 3. the runtime images ----------
+/**
+ * berth's runtime images (a recipe.json under images/ for each), built offline from Debian
+ * packages with mmdebstrap when missing or built from an older recipe; a
+ * second run costs one inspect per image.
+ */
+async function ensureImages() {
+  const stale = await staleRecipes(engineRequest);
+  if (stale.length === 0) return;
+  if (!existsSync("/usr/bin/mmdebstrap")) {
+    aptInstall(
+      "mmdebstrap",
+      "mmdebstrap (which builds berth's runtime images from Debian packages)",
+      "build the images from the Dockerfiles beside their recipes in images/ (see docs/images.md), then run the command again",
     );
-    writeFileSync(join(rootfs, "etc/group"), "root:x:0:\nnogroup:x:65534:\n");
-    if (existsSync(join(sdk, "package.json"))) {
-      const dest = join(rootfs, "node_modules/@berth/workload");
-      mkdirSync(dest, { recursive: true });
-      copyFileSync(join(sdk, "package.json"), join(dest, "package.json"));
-      if (existsSync(join(sdk, "lib"))) cpSync(join(sdk, "lib"), join(dest, "lib"), { recursive: true });
-    }
-    const tar = spawn("tar", ["-C", rootfs, "--numeric-owner", "--owner=0", "--group=0", "-c", "."], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    const changes = [
-      'CMD ["node","/app/index.js"]',
-      "WORKDIR /app",
-      "ENV PATH=/usr/local/bin:/usr/bin:/bin",
-      "ENV NODE_ENV=production",
-      `ENV BERTH_IMAGE_HASH=${want}`,
-    ];
-    const [repo, tag] = RUNTIME_IMAGE.split(":");
-    const query = new URLSearchParams({ fromSrc: "-", repo, tag });
-    for (const c of changes) query.append("changes", c);
-    const r = await engineRequest("POST", `/images/create?${query}`, {
-      body: tar.stdout,
-      timeoutMs: 120_000,
-    });
-    if (r.status !== 200 || r.body.includes('"error"')) {
-      throw new SetupError(
-        `the engine refused to import the runtime image: ${r.body.slice(0, 300)}`,
-        "check the engine's log",
-      );
-    }
-  } finally {
-    rmSync(rootfs, { recursive: true, force: true });
   }
+  checkDisk(tmpdir(), 1024 * 2 ** 20, "building the runtime images");
+  await buildImages(stale, { engineRequest, log: say });
 }
 
 try {
   ensureDependencies();
   await ensureEngine();
-  await ensureImage();
-  ensurePython();
+  await ensureImages();
   // The server runs from source, but `npx berth` and the client's package do not: a build that fails stops here, loudly.
   const built = buildPackages({ log: say });
   if (built.length > 0) say(`compiled ${built.join(", ")}`);
