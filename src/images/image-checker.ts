@@ -174,7 +174,7 @@ export class ImageChecker {
       );
     } else {
       const found = Object.entries(rawLabels)
-        .filter(([k]) => /^berth\.(runtime|entry|command|protocol)$/.test(k))
+        .filter(([k, v]) => /^berth\.(runtime|entry|command|protocol)$/.test(k) && v !== "")
         .map(([k, v]) => `${k}=${v}`);
       report.pass(
         "labels",
@@ -379,7 +379,8 @@ export class ImageChecker {
       if (answer.error === undefined)
         report.pass(
           "workdir",
-          `uid ${answer.uid} read ${answer.entries ?? 0} entries of ${presentOutputLine(answer.cwd, redactor, { maxLength: 200 })}`,
+          // The engine resolves the link: the process sees the release the pointer named.
+          `uid ${answer.uid} read ${answer.entries ?? 0} entries of ${CHECK_WORKDIR} (${presentOutputLine(answer.cwd, redactor, { maxLength: 200 })})`,
         );
       else
         report.fail(

@@ -10,8 +10,10 @@ export type Runtime = (typeof RUNTIMES)[number];
  * (the entry file, relative to the code's root, that the default command
  * runs), `berth.command` (that command, as a JSON array) and
  * `berth.protocol` (the channel protocol its SDK speaks). Each is undefined
- * when the image lacks it — a custom image may have none — and a label that
- * is there but makes no sense is named in `problems` instead.
+ * when the image lacks it — a custom image may have none, and an empty value
+ * counts as none: an image cannot drop the labels of the image it is built
+ * FROM, only set them to "" — and a label that is there but makes no sense
+ * is named in `problems` instead.
  *
  * Kept apart from the image catalog so that it can move into ImageFacts
  * once the catalog reads labels itself.
@@ -28,7 +30,8 @@ export interface BerthImageLabels {
   problems: string[];
 }
 
-export function readBerthLabels(labels: Record<string, string>): BerthImageLabels {
+export function readBerthLabels(all: Record<string, string>): BerthImageLabels {
+  const labels = Object.fromEntries(Object.entries(all).filter(([, v]) => v !== ""));
   const out: BerthImageLabels = { problems: [] };
   const runtime = labels["berth.runtime"];
   if (runtime !== undefined) {
