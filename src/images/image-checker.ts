@@ -11,7 +11,7 @@ import { howToBuild } from "../containers/image-catalog.ts";
 import { NotReadyError, waitUntilReady } from "../containers/readiness.ts";
 import { allocateUid } from "../containers/spec-limits.ts";
 import { UndoStack } from "../containers/undo-stack.ts";
-import type { DockerClient } from "../docker/docker-client.ts";
+import type { DockerClient, ImageFacts } from "../docker/docker-client.ts";
 import { BerthError } from "../errors/berth-error.ts";
 import { ShuttingDownError } from "../errors/errors.ts";
 import { presentOutputLine } from "../logging/present-output-line.ts";
@@ -153,7 +153,7 @@ export class ImageChecker {
       report.fail(
         "image",
         "The container engine has no such image (berth never pulls one).",
-        `Build it on the engine's host: ${howToBuild(image)}.`,
+        `${howToBuild(image).replace(/^./, (c) => c.toUpperCase())}.`,
       );
       return finish(report, log);
     }
@@ -220,7 +220,7 @@ export class ImageChecker {
 
     const undo = new UndoStack();
     try {
-      await this.#run(actor, image, code, id, entry, report, redactor, undo, log);
+      await this.#run(actor, image, facts, code, id, entry, report, redactor, undo, log);
     } finally {
       await undo.unwind(log);
     }
@@ -230,6 +230,7 @@ export class ImageChecker {
   async #run(
     actor: Actor,
     image: string,
+    facts: ImageFacts,
     code: CodeEntryList,
     id: string,
     entry: { uid: number; hub?: SocketCommunicationHandler },
@@ -240,6 +241,7 @@ export class ImageChecker {
   ): Promise<void> {
     const { config, docker, paths } = this.#o;
     const uid = entry.uid;
+    const command = [...facts.entrypoint, ...facts.cmd];
     // The directories and the socket, laid out as berth lays out a container's (container-files.ts).
     try {
       undo.push("remove code", () => rm(paths.codeDir(id), { recursive: true, force: true }));
@@ -329,7 +331,7 @@ export class ImageChecker {
         report.fail(
           "connect",
           `The workload exited with code ${details.exitCode} before it connected to BERTH_SOCKET.`,
-          "Read its output below: a missing interpreter or SDK, a file it cannot find, or a write outside /tmp (the root filesystem is read-only).",
+          exitedFix(details.exitCode, command),
         );
         report.skip("workdir", "not known: the workload exited before it said anything");
       } else if (err.cause_ === "bad_hello") {
@@ -380,7 +382,7 @@ export class ImageChecker {
         report.pass(
           "workdir",
           // The engine resolves the link: the process sees the release the pointer named.
-          `uid ${answer.uid} read ${answer.entries ?? 0} entries of ${CHECK_WORKDIR} (${presentOutputLine(answer.cwd, redactor, { maxLength: 200 })})`,
+          `uid ${answer.uid} read ${answer.entries ?? 0} ${answer.entries === 1 ? "entry" : "entries"} of ${CHECK_WORKDIR} (${presentOutputLine(answer.cwd, redactor, { maxLength: 200 })})`,
         );
       else
         report.fail(
@@ -414,6 +416,22 @@ export class ImageChecker {
       text = text.replaceAll(host, shown);
     return presentOutputLine(text, redactor, { maxLength: 500 });
   }
+}
+
+/** Shells berth's runtime images do not have: a shell-form CMD runs through one of them. */
+const SHELLS = new Set(["/bin/sh", "sh", "/bin/bash", "bash"]);
+
+/**
+ * What to do about a workload that exited before it connected. 127 is what
+ * the init process (berth runs the engine's) exits with when it cannot
+ * execute the command at all.
+ */
+function exitedFix(exitCode: number | undefined, command: string[]): string {
+  if (exitCode === 127 && SHELLS.has(command[0] ?? ""))
+    return `The image runs its command through ${command[0]} (a shell-form CMD or ENTRYPOINT), and an image without a shell cannot: write it in exec form, e.g. CMD ["python3", "main.py"].`;
+  if (exitCode === 127)
+    return `The program ${JSON.stringify(command[0] ?? "")} could not be executed: it is not in the image, not on its PATH, or not executable by any uid.`;
+  return "Read its output below: a missing interpreter or SDK, a file it cannot find, or a write outside /tmp (the root filesystem is read-only).";
 }
 
 function finish(report: ImageCheckReport, log: SystemLogger): ImageCheckResult {
