@@ -14,6 +14,13 @@ export async function buildThrowawayImage(dockerfile: string, name = "image"): P
   return tag;
 }
 
+/** Like buildThrowawayImage, from a folder that holds a Dockerfile and what it copies. */
+export async function buildThrowawayImageFrom(contextDir: string, name = "image"): Promise<string> {
+  const tag = `berth-test/${name}:${randomBytes(4).toString("hex")}`;
+  await docker(["build", "-q", "-t", tag, contextDir]);
+  return tag;
+}
+
 /** Removes a throwaway image; one that is gone already is no error. */
 export async function removeImage(tag: string): Promise<void> {
   await docker(["rmi", "-f", tag]).catch(() => {});
