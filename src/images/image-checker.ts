@@ -119,6 +119,10 @@ export class ImageChecker {
     this.#running.set(id, entry);
     try {
       return await run;
+    } catch (err) {
+      // Cut short by close(): the channel it waited on was closed under it, which says nothing of the image.
+      if (this.#closed) throw new ShuttingDownError();
+      throw err;
     } finally {
       this.#running.delete(id);
     }

@@ -70,7 +70,7 @@ describe("image:check — can berth run workloads in this image?", () => {
     const byName = Object.fromEntries(result.checks.map((c) => [c.name, c.summary]));
     expect(byName.start).toMatch(/^started as uid \d+:\d+, read-only root, no capabilities, no network$/);
     expect(byName.workdir).toMatch(
-      /^uid \d+ read 1 entries of \/run\/berth-code\/current \(\/run\/berth-code\/releases\/1\)$/,
+      /^uid \d+ read 1 entry of \/run\/berth-code\/current \(\/run\/berth-code\/releases\/1\)$/,
     );
     expect(byName.labels).toContain("berth.runtime=node");
     expect(await leftBehind(server.berth.instanceId, server.dataDir)).toEqual([]);
@@ -138,6 +138,11 @@ describe("image:check — can berth run workloads in this image?", () => {
 
   it("refuses an owner, alice, with FORBIDDEN, whatever she sends, and makes nothing", async () => {
     const alice = await server.connect("alice");
+    // Bob, another owner, sees nothing of an admin's check: no status change, no activity, no message.
+    const bob = await server.connectRaw("bob");
+    const seenByBob: string[] = [];
+    bob.onAny((event: string) => seenByBob.push(event));
+    expect((await admin.images.check(images.good)).ok).toBe(true);
     for (const payload of [{ image: images.good }, { image: "NOT AN IMAGE" }, { nonsense: true }]) {
       const res = await call(alice, "image:check", payload);
       expect(res).toMatchObject({
@@ -146,6 +151,7 @@ describe("image:check — can berth run workloads in this image?", () => {
       });
     }
     await expect(alice.images.check(images.good)).rejects.toMatchObject({ code: "FORBIDDEN" });
+    expect(seenByBob).toEqual([]);
     expect(await leftBehind(server.berth.instanceId, server.dataDir)).toEqual([]);
   });
 
