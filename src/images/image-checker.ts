@@ -35,7 +35,7 @@ export interface ImageCheckerOptions {
   connectTimeoutMs?: number;
 }
 
-export interface ImageCheckRequest {
+export interface CheckRequest {
   image: string;
   code?: CodeUpload | undefined;
 }
@@ -85,7 +85,7 @@ export class ImageChecker {
    * in it, is VALIDATION_FAILED before anything is made. `redactor` is the
    * caller's: the workload's output is shown as berth shows it to them.
    */
-  async check(actor: Actor, request: ImageCheckRequest, redactor: Redactor): Promise<ImageCheckResult> {
+  async check(actor: Actor, request: CheckRequest, redactor: Redactor): Promise<ImageCheckResult> {
     if (this.#closed) throw new ShuttingDownError();
     const { config } = this.#o;
     const given = request.code
