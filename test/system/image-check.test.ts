@@ -29,11 +29,14 @@ function statuses(result: ImageCheckResult): Record<string, string> {
   return Object.fromEntries(result.checks.map((c) => [c.name, c.status]));
 }
 
-/** Engine containers of this berth that a check made, and what is left in its code and run directories. */
+/**
+ * Engine containers of this berth (the servers here make none but the checks'), and what is left in
+ * its code and run directories.
+ */
 async function leftBehind(instanceId: string, dataDir: string): Promise<string[]> {
   const containers = await docker.listContainers({
     all: true,
-    filters: { label: [`berth.instance=${instanceId}`, "berth.check=image"] },
+    filters: { label: [`berth.instance=${instanceId}`] },
   });
   const entries = async (dir: string) => (await readdir(dir).catch(() => [])).map((e) => join(dir, e));
   return [
