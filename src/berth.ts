@@ -28,6 +28,7 @@ import { reconcile } from "./containers/reconciler.ts";
 import { RestartSupervisor } from "./containers/restart-supervisor.ts";
 import { DockerodeClient } from "./docker/dockerode-client.ts";
 import { EngineMonitor } from "./docker/engine-monitor.ts";
+import { ImageChecker } from "./images/image-checker.ts";
 import { SecretRegistry } from "./logging/secret-registry.ts";
 import { createSystemLogger, type SystemLogger } from "./logging/system-logger.ts";
 import { ContainerLogs } from "./monitoring/container-logs.ts";
@@ -98,6 +99,7 @@ export class Berth {
   readonly #egress: EgressFirewall;
   readonly #egressRecheckMs: number;
   readonly #images: ImageCatalog;
+  readonly #imageChecker: ImageChecker;
   #sockets: SocketIOEventHandler | undefined;
   readonly #quotaLimits: (owner: string) => QuotaLimits;
   #closing: Promise<void> | undefined;
@@ -204,6 +206,14 @@ export class Berth {
     const admission = new EngineAdmission(this.quotas, this.engineQueue, resourceDefaults);
     this.#rates = new RateLimiter(config.rateLimits);
     this.#images = new ImageCatalog(this.#docker);
+    this.#imageChecker = new ImageChecker({
+      config,
+      docker: this.#docker,
+      paths: this.#paths,
+      instanceId: this.instanceId,
+      isUidTaken: (uid) => repo.isUidTaken(uid),
+      log: this.log,
+    });
     this.manager = new ContainerManager({
       config,
       images: this.#images,
@@ -369,6 +379,7 @@ export class Berth {
       rates: this.#rates,
       maxConnectionsPerOwner: this.config.maxConnectionsPerOwner,
       handshakesPerMinute: this.config.handshakesPerMinute,
+      images: this.#imageChecker,
       serverInfo: {
         version: BERTH_VERSION,
         config: this.config,
@@ -475,6 +486,8 @@ export class Berth {
       await this.#protecting;
       this.#tokensWatcher?.close();
       await this.#sockets?.close();
+      // Checks under way end, and remove their containers and directories, before the engine client goes.
+      await this.#imageChecker.close();
       await this.#events.close();
       this.restarts.close();
       this.health.close();

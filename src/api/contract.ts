@@ -28,6 +28,22 @@ const ByRef = z.strictObject({ id: ContainerRef });
 
 const TimeoutSec = z.number().int().min(0).max(600);
 
+/**
+ * An image as the engine names one: `[registry[:port]/]path[:tag][@sha256:…]`
+ * (Docker's reference grammar, path components in lower case), or an image
+ * id (`sha256:` and 64 hex digits). Checked here because `image:check` takes
+ * an image that BERTH_ALLOWED_IMAGES need not list.
+ */
+const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+const IMAGE_REFERENCE = new RegExp(
+  `^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?|sha256:[a-f0-9]{64})$`,
+);
+export const ImageReference = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(IMAGE_REFERENCE, "must be an image reference such as acme/bot:1.2 or registry.local:5000/bot");
+
 export const RequestSchemas = {
   "container:create": ContainerSpec,
   "container:start": z.strictObject({ id: ContainerRef, waitReady: z.boolean().optional() }),
@@ -100,6 +116,7 @@ export const RequestSchemas = {
     limit: z.number().int().min(1).max(1000).optional(),
   }),
   "server:info": z.strictObject({}),
+  "image:check": z.strictObject({ image: ImageReference, code: CodeUpload.optional() }),
 } as const satisfies Record<ClientEvent, z.ZodType>;
 
 /** `true` for every event whose schema takes exactly what the protocol declares (see same-type.ts). */

@@ -39,6 +39,8 @@ export const CLIENT_EVENT_DESCRIPTIONS = {
     "The activity feed after `afterId`, oldest first: what a client missed while it was away.",
   "server:info":
     "berth's version, the limits a client must keep to, the allowed images, and the caller's own quotas.",
+  "image:check":
+    "The admin's only (FORBIDDEN for owners): whether berth can run workloads in an image — allowed or not — by running a throwaway container from it with berth's hardening and a probe (or the code given) that must connect and answer one request; answers each check as passed, failed or skipped, with what to do.",
 } as const satisfies Record<ClientEvent, string>;
 
 export const SERVER_EVENT_DESCRIPTIONS = {

@@ -2,6 +2,7 @@ import type { Socket } from "socket.io";
 import type { z } from "zod";
 import type { ClientEvent, ClientToServerEvents, ResultMap, ServerToClientEvents } from "#protocol";
 import type { Actor } from "../containers/actor.ts";
+import { ForbiddenError } from "../errors/errors.ts";
 import { fromZodError, toWireError } from "../errors/to-wire.ts";
 import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
@@ -21,12 +22,14 @@ export type Handler<E extends ClientEvent> = (
  * acknowledgement with `{ ok, data }` or `{ ok: false, error }`. An event
  * without an acknowledgement callback is ignored (and logged): every berth
  * operation answers, and one whose answer nobody awaits is a client bug.
+ * With `adminOnly`, an owner's connection is refused FORBIDDEN before its
+ * payload is even looked at.
  */
 export function registerHandler<E extends ClientEvent>(
   socket: BerthSocket,
   event: E,
   handler: Handler<E>,
-  context: { log: SystemLogger; redactor: OwnerRedactors },
+  context: { log: SystemLogger; redactor: OwnerRedactors; adminOnly?: boolean },
 ): void {
   const schema = RequestSchemas[event];
   const log = context.log.child({ event });
@@ -40,6 +43,7 @@ export function registerHandler<E extends ClientEvent>(
     const started = performance.now();
     let response: unknown;
     try {
+      if (context.adminOnly === true && !socket.data.admin) throw new ForbiddenError(`'${event}'`);
       if (payload === null || typeof payload !== "object" || Array.isArray(payload)) {
         throw fromZodError({
           issues: [{ path: [], message: "the payload must be an object" }],

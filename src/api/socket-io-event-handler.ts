@@ -11,6 +11,7 @@ import { actorOf, identityOf } from "../auth/identity.ts";
 import type { TokenStore, TokensChange } from "../auth/token-store.ts";
 import type { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
 import type { ContainerManager, StatusChange } from "../containers/container-manager.ts";
+import type { ImageChecker } from "../images/image-checker.ts";
 import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { HealthChange, HealthMonitor } from "../monitoring/health-monitor.ts";
@@ -27,6 +28,7 @@ import {
 import { registerContainerHandlers } from "./container-handlers.ts";
 import type { InterServerEvents, SocketData } from "./contract.ts";
 import { EngineOutbound } from "./engine-outbound.ts";
+import { registerImageHandlers } from "./image-handlers.ts";
 import { InFlightLimit } from "./in-flight-limit.ts";
 import { type MonitoringServices, registerMonitoringHandlers } from "./monitoring-handlers.ts";
 import { PreAuthGuard } from "./pre-auth-guard.ts";
@@ -67,6 +69,8 @@ export interface SocketIOEventHandlerOptions {
   limits: ConnectionLimitsConfig;
   /** What `server:info` answers from: version, limits, each owner's own quotas. */
   serverInfo: ServerInfoSource;
+  /** Runs `image:check` (the admin's only). */
+  images: ImageChecker;
 }
 
 /**
@@ -224,6 +228,7 @@ export class SocketIOEventHandler {
         redactor: options.redactor,
       });
       registerServerInfoHandlers(socket, options.serverInfo, { log, redactor: options.redactor });
+      registerImageHandlers(socket, options.images, { log, redactor: options.redactor });
       answerUnknownEvents(socket, { log, redactor: options.redactor });
       socket.on("disconnect", (reason) => {
         log.info({ reason }, "client disconnected");

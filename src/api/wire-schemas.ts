@@ -10,6 +10,9 @@ import {
   type ErrorCode,
   GATE_STEPS,
   HEALTH_STATES,
+  IMAGE_CHECKS,
+  type ImageCheckItem,
+  type ImageCheckResult,
   type LogLine,
   type QuotaLimits,
   type RateLimits,
@@ -157,6 +160,31 @@ const ServerInfoSchema = z.object({
   rates: RateLimitsSchema.nullable(),
 });
 
+const ImageCheckItemSchema = z.object({
+  name: z.enum(IMAGE_CHECKS),
+  status: z.enum(["passed", "failed", "skipped"]),
+  summary: z.string().describe("What berth found, in words."),
+  fix: z.string().optional().describe("What to change so that the check passes (failed checks only)."),
+});
+
+const ImageCheckResultSchema = z.object({
+  image: z.string(),
+  ok: z.boolean().describe("Every check passed: berth can run workloads in this image."),
+  allowed: z.boolean().describe("Whether BERTH_ALLOWED_IMAGES lists the image."),
+  runtime: z.string().optional().describe("The image's `berth.runtime` label."),
+  code: z
+    .enum(["probe", "given", "none"])
+    .describe("What ran as the workload's code: berth's probe for the runtime, the code given, or none."),
+  protocol: z.number().optional().describe("The channel protocol version the workload said hello with."),
+  exitCode: z.number().optional().describe("The workload's exit code, when it exited during the check."),
+  output: z
+    .array(z.string())
+    .optional()
+    .describe("The last lines the workload printed, sanitised and redacted (on failure)."),
+  checks: z.array(ImageCheckItemSchema).describe(`In this order: ${IMAGE_CHECKS.join(", ")}.`),
+  ms: z.number(),
+});
+
 /** The `data` of each event's successful acknowledgement. */
 export const ResultSchemas = {
   "container:create": CreatedContainer,
@@ -192,6 +220,7 @@ export const ResultSchemas = {
   "container:subscribe": z.object({ id: Id, subscribed: z.literal(true) }),
   "container:unsubscribe": z.object({ id: Id, subscribed: z.literal(false) }),
   "server:info": ServerInfoSchema,
+  "image:check": ImageCheckResultSchema,
 } as const satisfies Record<ClientEvent, z.ZodType>;
 
 const ERROR_CATEGORIES = ["validation", "docker", "communication", "system", "auth"] as const;
@@ -280,6 +309,8 @@ export type SharedSchemasMatchTypes = AllTrue<{
   logLine: Same<z.output<typeof LogLineSchema>, LogLine>;
   updateResult: Same<z.output<typeof UpdateResultSchema>, UpdateResult>;
   releaseInfo: Same<z.output<typeof ReleaseInfoSchema>, ReleaseInfo>;
+  imageCheckItem: Same<z.output<typeof ImageCheckItemSchema>, ImageCheckItem>;
+  imageCheckResult: Same<z.output<typeof ImageCheckResultSchema>, ImageCheckResult>;
   quotaLimits: Same<z.output<typeof QuotaLimitsSchema>, QuotaLimits>;
   rateLimits: Same<z.output<typeof RateLimitsSchema>, RateLimits>;
   stepStatus: Same<z.output<(typeof EventSchemas)["container:progress"]>["status"], StepStatus>;

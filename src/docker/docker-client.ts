@@ -118,4 +118,10 @@ export interface DockerClient {
   /** Removes the network; missing or still in use is not an error (returns false when in use). */
   removeNetwork(name: string): Promise<boolean>;
   listNetworks(labels: Record<string, string>): Promise<string[]>;
+  /**
+   * The image's labels (its `LABEL`s and its base images'), `{}` when it has
+   * none; undefined when the engine has no such image. `berth image check`
+   * reads berth's own (`berth.runtime`, `berth.entry`, …) from them.
+   */
+  inspectImageLabels(ref: string): Promise<Record<string, string> | undefined>;
 }

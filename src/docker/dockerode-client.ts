@@ -384,6 +384,17 @@ export class DockerodeClient implements DockerClient {
     );
     return list.map((n) => n.Name);
   }
+
+  async inspectImageLabels(ref: string): Promise<Record<string, string> | undefined> {
+    return this.#call(
+      "image inspect",
+      async () => {
+        const { Config } = await this.#docker.getImage(ref).inspect();
+        return { ...(Config?.Labels ?? {}) };
+      },
+      () => undefined,
+    );
+  }
 }
 
 function parseEngineEvent(line: string): EngineEvent | undefined {

@@ -35,6 +35,13 @@ export class UnauthorizedError extends BerthError {
   }
 }
 
+/** The caller is authenticated, but the request is the admin's only (`image:check`). */
+export class ForbiddenError extends BerthError {
+  constructor(what: string) {
+    super("FORBIDDEN", `${what} is for the server's admin only; connect with the admin's token.`);
+  }
+}
+
 export class DockerUnavailableError extends BerthError {
   constructor(options?: BerthErrorOptions) {
     super("DOCKER_UNAVAILABLE", undefined, options);

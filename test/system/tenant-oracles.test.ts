@@ -42,6 +42,7 @@ const REFERENCING: Record<ClientEvent, RefPayload | null> = {
   "container:unfollow_logs": (id) => ({ id }),
   "activity:history": (containerId) => ({ containerId }),
   "server:info": null,
+  "image:check": null, // the admin's only: bob is refused FORBIDDEN whatever he names (image-check.test.ts)
 };
 
 /** A well-formed container id that no container has. */

@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { registerActivity } from "./commands/activity.ts";
 import { registerCreate } from "./commands/create.ts";
+import { registerImage } from "./commands/image.ts";
 import { registerLifecycle } from "./commands/lifecycle.ts";
 import { registerLogin } from "./commands/login.ts";
 import { registerLogs } from "./commands/logs.ts";
@@ -42,6 +43,7 @@ Examples:
   $ berth ls
   $ berth request web '{"ping": 1}'
   $ berth logs web -f
+  $ berth image check acme/bot:1 --code ./bot   # as the admin
 
 Exit status: 0 done, 1 the operation failed, 2 bad usage.`,
   );
@@ -58,6 +60,7 @@ Exit status: 0 done, 1 the operation failed, 2 bad usage.`,
   registerLogs(program);
   registerStats(program);
   registerActivity(program);
+  registerImage(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError("(add --help for usage)");
   return program;
 }

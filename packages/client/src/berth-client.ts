@@ -5,6 +5,7 @@ import type { BerthSocket, ClientCore } from "./client-core.ts";
 import { type ClientStreams, clientStreams } from "./client-streams.ts";
 import type { ConnectionState } from "./connection-state.ts";
 import { Containers } from "./containers.ts";
+import { Images } from "./images.ts";
 import type {
   ClientEvent,
   RequestOf,
@@ -39,6 +40,8 @@ export class BerthClient implements AsyncDisposable {
   readonly containers: Containers;
   readonly stats: Stats;
   readonly activity: Activity;
+  /** Image checks (the server admin's only). */
+  readonly images: Images;
   readonly #core: ClientCore;
   readonly #streams: ClientStreams;
   readonly #feed: ActivityFeed;
@@ -50,6 +53,7 @@ export class BerthClient implements AsyncDisposable {
     this.containers = new Containers(this.#streams);
     this.stats = new Stats(this.#streams);
     this.activity = new Activity(core, this.#feed);
+    this.images = new Images(core);
   }
 
   /** What berth answered to `server:info` at connect: its version, limits and images, the caller's quotas. */

@@ -16,6 +16,7 @@ export { Container, type StreamIterator, type StreamOptions, type UpdateOptions 
 export type { ContainerList, ListFilter, ListOptions } from "./container-list.ts";
 export type { Containers } from "./containers.ts";
 export { DEFAULT_QUEUE_BOUND } from "./event-queue.ts";
+export type { Images } from "./images.ts";
 export type { MessageListener } from "./message-subscriptions.ts";
 export type { ProgressListener } from "./progress.ts";
 export * from "./protocol/index.ts";

@@ -224,6 +224,15 @@ export class FakeDockerClient implements DockerClient {
     this.#enter("listNetworks");
     return [...this.networks];
   }
+
+  /** Labels per image; an image in `images` without an entry here has none. */
+  imageLabels = new Map<string, Record<string, string>>();
+
+  async inspectImageLabels(ref: string): Promise<Record<string, string> | undefined> {
+    this.#enter("inspectImageLabels", ref);
+    if (this.images && !this.images.has(ref)) return undefined;
+    return { ...(this.imageLabels.get(ref) ?? {}) };
+  }
 }
 
 /** A bridge name derived from the network's name, as stable as Docker's `br-<id>`. */

@@ -12,6 +12,7 @@ import type {
   ProgressRequest,
 } from "./container.ts";
 import type { ErrorCategory, ErrorCode } from "./error-codes.ts";
+import type { ImageCheckRequest, ImageCheckResult } from "./images.ts";
 import type { LogLine, ResourceUsage } from "./monitoring.ts";
 import type { ReleaseInfo, UpdateResult } from "./releases.ts";
 import type { ServerInfo } from "./server-info.ts";
@@ -66,6 +67,8 @@ export interface Requests {
    */
   "activity:history": { containerId?: ContainerRef; afterId?: number; newest?: boolean; limit?: number };
   "server:info": Record<string, never>;
+  /** The admin's only: whether berth can run workloads in an image, by doing what berth does (FORBIDDEN for owners). */
+  "image:check": ImageCheckRequest;
 }
 
 export type ClientEvent = keyof Requests;
@@ -102,6 +105,7 @@ export interface ResultMap {
   "container:subscribe": { id: string; subscribed: true };
   "container:unsubscribe": { id: string; subscribed: false };
   "server:info": ServerInfo;
+  "image:check": ImageCheckResult;
 }
 
 /** The `error` of a failed answer: `code` is one of the registry's (error-codes.ts, docs/errors.md). */

@@ -35,6 +35,11 @@ export const ERROR_CODES = {
     message: "Another operation is in progress on this container.",
   },
   UNAUTHORIZED: { category: "auth", retryable: false, message: "A valid token is required." },
+  FORBIDDEN: {
+    category: "auth",
+    retryable: false,
+    message: "This request is the server admin's only.",
+  },
   TOO_MANY_CONNECTIONS: {
     category: "auth",
     retryable: true,

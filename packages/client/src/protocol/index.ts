@@ -57,6 +57,15 @@ export type {
   StatusChangedEvent,
   StepStatus,
 } from "./events.ts";
+export {
+  IMAGE_CHECKS,
+  type ImageCheckCode,
+  type ImageCheckItem,
+  type ImageCheckName,
+  type ImageCheckRequest,
+  type ImageCheckResult,
+  type ImageCheckStatus,
+} from "./images.ts";
 export type { LogLine, ResourceUsage, TelemetryStream } from "./monitoring.ts";
 export {
   GATE_STEPS,

@@ -1,0 +1,235 @@
+import { mkdir, rm } from "node:fs/promises";
+import { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
+import type { Config } from "../config/config.ts";
+import { buildCreateBody, CODE_DIR_IN_CONTAINER } from "../containers/container-config.ts";
+import type { ContainerPaths } from "../containers/container-paths.ts";
+import { NotReadyError, waitUntilReady } from "../containers/readiness.ts";
+import type { UndoStack } from "../containers/undo-stack.ts";
+import type { DockerClient } from "../docker/docker-client.ts";
+import { BerthError } from "../errors/berth-error.ts";
+import { ShuttingDownError } from "../errors/errors.ts";
+import { presentOutputLine } from "../logging/present-output-line.ts";
+import type { Redactor } from "../logging/redactor.ts";
+import type { SystemLogger } from "../logging/system-logger.ts";
+import { asStorageError } from "../store/storage-guard.ts";
+import { switchRelease } from "../updates/release-pointer.ts";
+import { writeReleaseEntries } from "../updates/write-release-entries.ts";
+import { engineReason, exitedFix } from "./failure-advice.ts";
+import type { ImageCheckReport } from "./image-check-report.ts";
+import type { ImageToRun } from "./image-config-checks.ts";
+import { isProbeAnswer, PROBE_MARK } from "./image-probes.ts";
+
+/** Where the workload's code is: the read-only code mount's current release, berth's working directory. */
+export const CHECK_WORKDIR = `${CODE_DIR_IN_CONTAINER}/current`;
+/** The one request's timeout: the probe answers at once. */
+const REQUEST_TIMEOUT_MS = 5_000;
+/** Lines of output shown when the check fails after the start. */
+const OUTPUT_LINES = 20;
+
+export interface ThrowawayRun {
+  config: Config;
+  docker: DockerClient;
+  paths: ContainerPaths;
+  instanceId: string;
+  /** The check's id: a container id, so that a berth killed mid-check removes what it left as an orphan. */
+  id: string;
+  uid: number;
+  owner: string;
+  image: string;
+  toRun: ImageToRun;
+  connectTimeoutMs: number;
+  report: ImageCheckReport;
+  redactor: Redactor;
+  /** Everything made is pushed here; the caller unwinds it on every path. */
+  undo: UndoStack;
+  log: SystemLogger;
+  /** Hands the check's channel hub to whoever may have to close it (shutdown). */
+  onHub: (hub: SocketCommunicationHandler) => void;
+  closed: () => boolean;
+}
+
+/**
+ * The checks that run the image, once, in a throwaway container made as
+ * berth makes a workload's — its files laid out as container-files.ts lays
+ * them out, its create body from buildCreateBody — with the working
+ * directory at the code's current release: `start`, `workdir`, `connect`,
+ * `request`. Marks each in the report; throws only for berth's own
+ * failures (storage, the engine unreachable, shutdown).
+ */
+export async function runThrowaway(o: ThrowawayRun): Promise<void> {
+  const { config, docker, paths, id, uid, report, redactor, undo } = o;
+  try {
+    undo.push("remove code", () => rm(paths.codeDir(id), { recursive: true, force: true }));
+    await mkdir(paths.codeDir(id), { recursive: true, mode: 0o755 });
+    await writeReleaseEntries(paths.releaseDir(id, 1), o.toRun.code);
+    await switchRelease(paths.codeDir(id), 1);
+    undo.push("remove socket directory", () => rm(paths.socketDir(id), { recursive: true, force: true }));
+    await mkdir(paths.socketDir(id), { recursive: true, mode: 0o755 });
+  } catch (err) {
+    throw asStorageError(err);
+  }
+  // A hub of its own: the check's channel events must not reach the services that follow real containers.
+  const hub = new SocketCommunicationHandler({
+    runDir: config.runDir,
+    maxFrameBytes: config.maxFrameBytes,
+    maxRequestTimeoutMs: config.maxRequestTimeoutMs,
+    log: o.log,
+  });
+  o.onHub(hub);
+  undo.push("close channel", () => hub.closeAll());
+  if (o.closed()) throw new ShuttingDownError();
+  await hub.open(id, { uid, gid: uid });
+
+  const body = buildCreateBody({
+    id,
+    owner: o.owner,
+    instanceId: o.instanceId,
+    uid,
+    spec: { name: "image-check" },
+    image: o.image,
+    socketDir: paths.socketDir(id),
+    codeDir: paths.codeDir(id),
+    hasCode: true,
+    networkName: undefined,
+    config,
+  });
+  // Explicit, whatever berth's default is: the check is of an image that needs no /app link.
+  body.WorkingDir = CHECK_WORKDIR;
+  body.Labels = { ...body.Labels, "berth.check": "image" };
+  const hardening = `uid ${uid}:${uid}, read-only root, no capabilities, no network`;
+  let dockerId: string;
+  let startedAt: number;
+  try {
+    dockerId = await docker.createContainer(body);
+    undo.push("remove engine container", () => docker.removeContainer(dockerId));
+    startedAt = Date.now();
+    await docker.startContainer(dockerId);
+  } catch (err) {
+    if (err instanceof BerthError && err.code === "DOCKER_UNAVAILABLE") throw err;
+    const reason = engineReason(
+      err,
+      {
+        socketDir: paths.socketDir(id),
+        codeDir: paths.codeDir(id),
+        runDir: config.runDir,
+        dataDir: config.dataDir,
+      },
+      redactor,
+    );
+    if (/chdir|cwd|working directory/i.test(reason)) {
+      report.fail("start", `The engine could not start it: ${reason}`, "See the working directory check.");
+      report.fail(
+        "workdir",
+        `The process could not enter ${CHECK_WORKDIR} as uid ${uid}.`,
+        "berth mounts the code there, readable by any uid; make sure the image does not shadow /run/berth-code with a volume or a file of its own.",
+      );
+    } else {
+      report.fail(
+        "start",
+        `The engine could not start it with berth's hardening (${hardening}): ${reason}`,
+        "The image must run as any uid with a read-only root filesystem and no capabilities; see docs/images.md.",
+      );
+    }
+    return;
+  }
+  report.pass("start", `started as ${hardening}`);
+
+  const output = async () =>
+    (await docker.containerLogs(dockerId, OUTPUT_LINES, startedAt).catch(() => [])).map((line) =>
+      presentOutputLine(line, redactor),
+    );
+  if (!(await connects(o, hub, dockerId, startedAt, output))) return;
+
+  const asked = Date.now();
+  let answer: unknown;
+  try {
+    answer = await hub.request(id, { probe: PROBE_MARK }, { timeoutMs: REQUEST_TIMEOUT_MS });
+    report.pass("request", `answered in ${Date.now() - asked} ms`);
+  } catch (err) {
+    if (err instanceof BerthError && err.code === "WORKLOAD_ERROR") {
+      const message = String((err.details as { message?: unknown } | undefined)?.message ?? "");
+      report.pass(
+        "request",
+        `answered with an error of its own (${presentOutputLine(message, redactor, { maxLength: 200 })}): the channel works`,
+      );
+    } else {
+      report.fail(
+        "request",
+        `The workload did not answer a request: ${err instanceof BerthError ? `${err.code}: ${err.message}` : "the request failed"}`,
+        "Answer every request frame with a response frame of the same id (docs/protocol.md); the SDKs do once a handler is set.",
+      );
+      report.facts.output = await output();
+    }
+  }
+  if (!isProbeAnswer(answer)) {
+    report.pass("workdir", `the workload ran in ${CHECK_WORKDIR} as uid ${uid}`);
+  } else if (answer.error === undefined) {
+    const entries = answer.entries ?? 0;
+    report.pass(
+      "workdir",
+      // The engine resolves the link: the process sees the release the pointer named.
+      `uid ${answer.uid} read ${entries} ${entries === 1 ? "entry" : "entries"} of ${CHECK_WORKDIR} (${presentOutputLine(answer.cwd, redactor, { maxLength: 200 })})`,
+    );
+  } else {
+    report.fail(
+      "workdir",
+      `uid ${answer.uid} cannot read ${CHECK_WORKDIR}: ${presentOutputLine(answer.error, redactor, { maxLength: 200 })}`,
+      "berth writes the code readable by any uid; make sure the image does not shadow /run/berth-code.",
+    );
+  }
+}
+
+/** The `connect` check, through berth's own readiness wait; false (with the report marked) when it failed. */
+async function connects(
+  o: ThrowawayRun,
+  hub: SocketCommunicationHandler,
+  dockerId: string,
+  startedAt: number,
+  output: () => Promise<string[]>,
+): Promise<boolean> {
+  const { report, id, uid } = o;
+  try {
+    await waitUntilReady({
+      id,
+      dockerId,
+      timeoutMs: o.connectTimeoutMs,
+      startedAt,
+      docker: o.docker,
+      channel: hub,
+      redactor: o.redactor,
+    });
+  } catch (err) {
+    if (!(err instanceof NotReadyError)) throw err;
+    const details = err.details as { exitCode?: number; output?: string[]; reason?: string };
+    if (details.output) report.facts.output = details.output;
+    if (details.exitCode !== undefined) report.facts.exitCode = details.exitCode;
+    if (err.cause_ === "exited") {
+      report.fail(
+        "connect",
+        `The workload exited with code ${details.exitCode} before it connected to BERTH_SOCKET.`,
+        exitedFix(details.exitCode, o.toRun.command),
+      );
+      report.skip("workdir", "not known: the workload exited before it said anything");
+    } else if (err.cause_ === "bad_hello") {
+      report.fail(
+        "connect",
+        `The workload connected, but berth refused its handshake: ${details.reason}.`,
+        "Say hello as docs/protocol.md shows (the workload SDKs do), with protocol version 1.",
+      );
+      report.pass("workdir", `the process ran in ${CHECK_WORKDIR} as uid ${uid}`);
+    } else {
+      report.fail(
+        "connect",
+        `The workload did not connect to BERTH_SOCKET within ${o.connectTimeoutMs} ms.`,
+        "Its command must start a workload that connects to the socket in BERTH_SOCKET and says hello (docs/protocol.md); the SDKs @berth/workload and berth_workload do.",
+      );
+      report.skip("workdir", "not known: the workload never connected");
+      if (!details.output) report.facts.output = await output();
+    }
+    return false;
+  }
+  const status = hub.status(id);
+  if (status.protocol !== undefined) report.facts.protocol = status.protocol;
+  report.pass("connect", `said hello over BERTH_SOCKET with protocol ${status.protocol ?? "?"}`);
+  return true;
+}
