@@ -227,6 +227,7 @@ export class Berth {
       paths: this.#paths,
       admission,
       egress: this.#egress,
+      uidsInUse: (uid) => this.#imageChecker.holdsUid(uid),
     });
     // Registered before any container is known, so secrets of adopted containers are hidden too.
     // Values stored by an older berth may exceed today's bounds: they are hidden all the same.

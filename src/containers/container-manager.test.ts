@@ -185,6 +185,16 @@ describe("ContainerManager (with a fake engine)", () => {
     }
   });
 
+  it("never gives a container a uid that an image check holds, even when it is the only one left", async () => {
+    const config = loadConfig({ BERTH_DATA_DIR: dataDir, BERTH_UID_RANGE: "5000-5001" });
+    const held = new ContainerManager({ ...options, config, uidsInUse: (uid) => uid === 5000 });
+    for (let round = 0; round < 4; round++) {
+      const c = await held.create(alice, spec({ name: `c${round}` }));
+      expect(repo.get(c.id)?.uid).toBe(5001);
+      await held.delete(alice, c.id);
+    }
+  });
+
   it("answers NOT_READY never_connected when the workload never connects", async () => {
     channel.autoHello = false;
     await expect(manager.create(alice, spec())).rejects.toMatchObject({

@@ -52,6 +52,11 @@ export interface ContainerManagerOptions {
   egress: EgressGuard;
   /** Whether the engine has an image, and what it runs by default; one over `docker` when left out. */
   images?: ImageCatalog;
+  /**
+   * Uids taken outside the store (an image check's throwaway container): a
+   * new container never shares one, since its socket is chowned to its uid.
+   */
+  uidsInUse?: (uid: number) => boolean;
 }
 
 export interface StatusChange {
@@ -219,7 +224,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         dockerName: `berth-${id}`,
         state: "created",
         health: "none",
-        uid: allocateUid(config.uidRange, (uid) => repo.isUidTaken(uid)),
+        uid: allocateUid(config.uidRange, (uid) => repo.isUidTaken(uid) || this.#o.uidsInUse?.(uid) === true),
         createdAt: Date.now(),
         startedAt: null,
         exitCode: null,

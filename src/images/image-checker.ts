@@ -92,10 +92,7 @@ export class ImageChecker {
       ? readCode(request.code, { maxBytes: config.maxCodeBytes, maxFiles: config.maxCodeFiles })
       : undefined;
     const id = newContainerId();
-    const uid = allocateUid(
-      config.uidRange,
-      (u) => this.#o.isUidTaken(u) || [...this.#running.values()].some((r) => r.uid === u),
-    );
+    const uid = allocateUid(config.uidRange, (u) => this.#o.isUidTaken(u) || this.holdsUid(u));
     const running: Running = { uid, done: Promise.resolve() };
     const run = this.#check(actor, request.image, given, id, running, redactor);
     running.done = run.catch(() => undefined);
@@ -109,6 +106,12 @@ export class ImageChecker {
     } finally {
       this.#running.delete(id);
     }
+  }
+
+  /** Whether a check under way runs as `uid` (creates avoid it: a socket is chowned to its container's uid). */
+  holdsUid(uid: number): boolean {
+    for (const r of this.#running.values()) if (r.uid === uid) return true;
+    return false;
   }
 
   /** Refuses new checks, ends those under way (their clean-up runs) and waits for them. Idempotent. */
