@@ -26,6 +26,7 @@ import { ImageCatalog } from "./containers/image-catalog.ts";
 import { protectOwnerNetworks } from "./containers/owner-network.ts";
 import { reconcile } from "./containers/reconciler.ts";
 import { RestartSupervisor } from "./containers/restart-supervisor.ts";
+import { describeRuntimes } from "./containers/runtime-offer.ts";
 import { DockerodeClient } from "./docker/dockerode-client.ts";
 import { EngineMonitor } from "./docker/engine-monitor.ts";
 import { SecretRegistry } from "./logging/secret-registry.ts";
@@ -203,7 +204,7 @@ export class Berth {
     this.engineQueue = new FairQueue(config.engineQueue);
     const admission = new EngineAdmission(this.quotas, this.engineQueue, resourceDefaults);
     this.#rates = new RateLimiter(config.rateLimits);
-    this.#images = new ImageCatalog(this.#docker);
+    this.#images = new ImageCatalog(this.#docker, this.log);
     this.manager = new ContainerManager({
       config,
       images: this.#images,
@@ -374,6 +375,7 @@ export class Berth {
         config: this.config,
         usage: (owner) => this.quotas.usage(owner),
         quotaLimits: this.#quotaLimits,
+        runtimes: () => describeRuntimes(this.#images, this.config.runtimeImages),
       },
       limits: {
         bufferBytes: this.config.clientBufferBytes,

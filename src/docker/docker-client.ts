@@ -17,12 +17,14 @@ export interface ContainerSummary {
   state: string;
 }
 
-/** What berth reads of an image: the command it runs when a spec names none. */
+/** What berth reads of an image: the command it runs when a spec names none, and its labels. */
 export interface ImageFacts {
   /** The image's ENTRYPOINT, empty when it has none. */
   entrypoint: string[];
   /** The image's CMD, empty when it has none. */
   cmd: string[];
+  /** The image's labels as the engine reports them, unchecked (image-catalog.ts reads berth's own). */
+  labels: Record<string, string>;
 }
 
 export interface EngineVersion {

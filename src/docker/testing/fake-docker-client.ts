@@ -83,7 +83,7 @@ export class FakeDockerClient implements DockerClient {
 
   async inspectImage(ref: string): Promise<ImageFacts | undefined> {
     this.#enter("inspectImage", ref);
-    if (!this.images) return { entrypoint: [], cmd: [] };
+    if (!this.images) return { entrypoint: [], cmd: [], labels: {} };
     return this.images.get(ref);
   }
 
