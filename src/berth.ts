@@ -433,7 +433,11 @@ export class Berth {
 
   /** Logs each allowed image the engine lacks, with how to build it; berth serves on without it. */
   async #reportImages(): Promise<void> {
-    await this.#images.report(this.config.allowedImages, this.log.child({ component: "ImageCatalog" }));
+    await this.#images.report(
+      this.config.allowedImages,
+      this.log.child({ component: "ImageCatalog" }),
+      this.config.runtimeImages,
+    );
   }
 
   /**

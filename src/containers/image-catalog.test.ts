@@ -97,4 +97,21 @@ describe("ImageCatalog", () => {
     });
     await expect(catalog.require("acme/none:1")).rejects.toMatchObject({ code: "IMAGE_NOT_FOUND" });
   });
+
+  it("warns of a runtime's image labelled for another runtime, or speaking another protocol", async () => {
+    const docker = new FakeDockerClient();
+    docker.images = new Map([
+      [
+        "acme/node:1",
+        { entrypoint: [], cmd: [], labels: { "berth.runtime": "node", "berth.protocol": "2" } },
+      ],
+    ]);
+    const { log, lines } = logger();
+    await new ImageCatalog(docker).report(["acme/node:1"], log, { python: "acme/node:1" });
+    log.flush();
+    expect(lines()).toEqual([
+      expect.objectContaining({ image: "acme/node:1", runtime: "python", imageRuntime: "node" }),
+      expect.objectContaining({ image: "acme/node:1", protocol: 2, supported: 1 }),
+    ]);
+  });
 });

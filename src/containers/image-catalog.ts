@@ -1,3 +1,4 @@
+import type { Runtime } from "#protocol";
 import { PROTOCOL_VERSION } from "../channel/protocol.ts";
 import type { DockerClient, ImageFacts } from "../docker/docker-client.ts";
 import { BerthError } from "../errors/berth-error.ts";
@@ -100,14 +101,37 @@ export class ImageCatalog {
 
   /**
    * Checks every image in `images` and logs each missing one with how to
-   * build it; berth keeps serving (creates that need one answer
-   * IMAGE_NOT_FOUND). Never throws: it runs whenever the engine comes back.
+   * build it, and each of `runtimes`' images whose labels say it is for
+   * another runtime (or speaks another protocol); berth keeps serving
+   * (creates that need one answer IMAGE_NOT_FOUND or IMAGE_INCOMPATIBLE).
+   * Never throws: it runs whenever the engine comes back.
    */
-  async report(images: readonly string[], log: SystemLogger): Promise<string[]> {
+  async report(
+    images: readonly string[],
+    log: SystemLogger,
+    runtimes: Readonly<Partial<Record<Runtime, string>>> = {},
+  ): Promise<string[]> {
     const missing: string[] = [];
     for (const image of images) {
       try {
-        if (await this.#docker.inspectImage(image)) continue;
+        const found = await this.describe(image);
+        if (found) {
+          const runtime = Object.entries(runtimes).find(([, i]) => i === image)?.[0];
+          const { labels } = found;
+          if (runtime !== undefined && labels.runtime !== undefined && labels.runtime !== runtime) {
+            log.warn(
+              { image, runtime, imageRuntime: labels.runtime },
+              "a runtime's image is labelled for another runtime; creates with that runtime answer IMAGE_INCOMPATIBLE until BERTH_RUNTIME_IMAGES is corrected",
+            );
+          }
+          if (labels.protocol !== undefined && labels.protocol !== PROTOCOL_VERSION) {
+            log.warn(
+              { image, protocol: labels.protocol, supported: PROTOCOL_VERSION },
+              "an allowed image's workload SDK speaks another channel protocol; creates with it answer IMAGE_INCOMPATIBLE until it is rebuilt",
+            );
+          }
+          continue;
+        }
         missing.push(image);
         log.warn(
           { image, fix: howToBuild(image) },
