@@ -26,6 +26,7 @@ import { ImageCatalog } from "./containers/image-catalog.ts";
 import { protectOwnerNetworks } from "./containers/owner-network.ts";
 import { reconcile } from "./containers/reconciler.ts";
 import { RestartSupervisor } from "./containers/restart-supervisor.ts";
+import { describeRuntimes } from "./containers/runtime-offer.ts";
 import { DockerodeClient } from "./docker/dockerode-client.ts";
 import { EngineMonitor } from "./docker/engine-monitor.ts";
 import { ImageChecker } from "./images/image-checker.ts";
@@ -205,7 +206,7 @@ export class Berth {
     this.engineQueue = new FairQueue(config.engineQueue);
     const admission = new EngineAdmission(this.quotas, this.engineQueue, resourceDefaults);
     this.#rates = new RateLimiter(config.rateLimits);
-    this.#images = new ImageCatalog(this.#docker);
+    this.#images = new ImageCatalog(this.#docker, this.log);
     this.#imageChecker = new ImageChecker({
       config,
       docker: this.#docker,
@@ -386,6 +387,7 @@ export class Berth {
         config: this.config,
         usage: (owner) => this.quotas.usage(owner),
         quotaLimits: this.#quotaLimits,
+        runtimes: () => describeRuntimes(this.#images, this.config.runtimeImages),
       },
       limits: {
         bufferBytes: this.config.clientBufferBytes,
@@ -443,7 +445,11 @@ export class Berth {
 
   /** Logs each allowed image the engine lacks, with how to build it; berth serves on without it. */
   async #reportImages(): Promise<void> {
-    await this.#images.report(this.config.allowedImages, this.log.child({ component: "ImageCatalog" }));
+    await this.#images.report(
+      this.config.allowedImages,
+      this.log.child({ component: "ImageCatalog" }),
+      this.config.runtimeImages,
+    );
   }
 
   /**

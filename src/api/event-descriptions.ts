@@ -8,7 +8,7 @@ import type { ClientEvent, ServerToClientEvents } from "#protocol";
  */
 export const CLIENT_EVENT_DESCRIPTIONS = {
   "container:create":
-    "Create a container from a spec (and its code), start it and wait until the workload is ready unless `start: false` or `waitReady: false`; answers the container and how long each step took.",
+    "Create a container from a spec (and its code), start it and wait until the workload is ready unless `start: false` or `waitReady: false`; answers the container and how long each step took. `runtime` (`node`, the default, or `python`) picks the server's image for it and the entry file the code must hold (`index.js`, `main.py`); `image` names an allowed custom image instead (with `runtime` too, the image must be that runtime's).",
   "container:start": "Start a container; answers once the workload is ready (unless `waitReady: false`).",
   "container:stop": "Stop a container: SIGTERM, then SIGKILL after `timeoutSec`.",
   "container:restart": "Restart a container; answers once the workload is ready (unless `waitReady: false`).",
@@ -38,7 +38,7 @@ export const CLIENT_EVENT_DESCRIPTIONS = {
   "activity:history":
     "The activity feed after `afterId`, oldest first: what a client missed while it was away.",
   "server:info":
-    "berth's version, the limits a client must keep to, the allowed images, and the caller's own quotas.",
+    "berth's version, the limits a client must keep to, the allowed images, the runtimes (each one's image, entry file, default command and whether the engine has the image), and the caller's own quotas.",
   "image:check":
     "The admin's only (FORBIDDEN for owners): whether berth can run workloads in an image — allowed or not — by running a throwaway container from it with berth's hardening and a probe (or the code given) that must connect and answer one request; answers each check as passed, failed or skipped, with what to do.",
 } as const satisfies Record<ClientEvent, string>;

@@ -1,4 +1,4 @@
-import type { QuotaLimits, ServerInfo } from "#protocol";
+import type { QuotaLimits, RuntimeInfo, ServerInfo } from "#protocol";
 import type { Usage } from "../admission/container-usage.ts";
 import { PROTOCOL_VERSION } from "../channel/protocol.ts";
 import type { Config } from "../config/config.ts";
@@ -23,10 +23,12 @@ export interface ServerInfoSource {
   usage(owner: string): Usage;
   /** The quotas that hold for `owner` now (its overrides over the defaults). */
   quotaLimits(owner: string): QuotaLimits;
+  /** The runtimes and their images as the engine has them now (containers/runtime-offer.ts); never rejects. */
+  runtimes(): Promise<RuntimeInfo[]>;
 }
 
 /** The answer to `server:info` for `actor`: the server's limits, and the caller's own quotas only. */
-export function serverInfo(source: ServerInfoSource, actor: Actor): ServerInfo {
+export async function serverInfo(source: ServerInfoSource, actor: Actor): Promise<ServerInfo> {
   const { config } = source;
   let quota: ServerInfo["quota"] = null;
   if (!actor.admin) {
@@ -44,6 +46,7 @@ export function serverInfo(source: ServerInfoSource, actor: Actor): ServerInfo {
     },
     timeouts: { readyMs: config.readyTimeoutMs, stopSec: config.stopTimeoutSec },
     images: { allowed: [...config.allowedImages], default: config.defaultImage },
+    runtimes: await source.runtimes(),
     quota,
     rates: actor.admin ? null : structuredClone(config.rateLimits),
   };

@@ -19,6 +19,7 @@ import {
   type ReleaseInfo,
   type ResourceUsage,
   type ResultMap,
+  RUNTIMES,
   type ServerToClientEvents,
   type StepStatus,
   type TelemetryStream,
@@ -55,6 +56,12 @@ export const ContainerInfoSchema = z.object({
   name: z.string(),
   owner: z.string(),
   image: z.string(),
+  runtime: z
+    .enum(RUNTIMES)
+    .optional()
+    .describe(
+      "The image's `berth.runtime` label, or the runtime the server configured the image for; absent for a custom image that says neither.",
+    ),
   labels: z.record(z.string(), z.string()),
   state: ContainerState,
   health: HealthState,
@@ -145,6 +152,25 @@ const ServerInfoSchema = z.object({
     stopSec: z.number().describe("How long berth waits for a container to stop (BERTH_STOP_TIMEOUT_SEC)."),
   }),
   images: z.object({ allowed: z.array(z.string()), default: z.string() }),
+  runtimes: z
+    .array(
+      z.object({
+        name: z.enum(RUNTIMES),
+        image: z.string(),
+        entry: z
+          .string()
+          .nullable()
+          .describe(
+            "The file of the code the default command runs (`index.js`, `main.py`); create and update check for it.",
+          ),
+        command: z.array(z.string()).nullable().describe("The image's default command."),
+        available: z
+          .boolean()
+          .nullable()
+          .describe("Whether the engine has the image now (null: the engine could not be asked)."),
+      }),
+    )
+    .describe("The runtimes a spec may name; a spec naming neither `runtime` nor `image` gets `node`."),
   quota: z
     .object({
       limits: QuotaLimitsSchema,

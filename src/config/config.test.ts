@@ -10,7 +10,8 @@ describe("loadConfig", () => {
       defaultImage: "berth/runtime-node:24",
       allowNetwork: false,
     });
-    expect(c.allowedImages).toEqual(["berth/runtime-node:24"]);
+    expect(c.runtimeImages).toEqual({ node: "berth/runtime-node:24", python: "berth/runtime-python:3.11" });
+    expect(c.allowedImages).toEqual(["berth/runtime-node:24", "berth/runtime-python:3.11"]);
     expect(c.runDir).toBe(`${c.dataDir}/run`);
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -42,19 +43,53 @@ describe("loadConfig", () => {
       ["alice", "aaaaaaaa"],
       ["bob", "bbbbbbbb"],
     ]);
-    expect(c.allowedImages).toEqual(["a:1", "b:2"]);
+    expect(c.allowedImages).toEqual(["b:2", "berth/runtime-python:3.11", "a:1"]);
     expect(c.allowNetwork).toBe(true);
     expect(c.port).toBe(0);
   });
 
-  it("refuses a default image that is not among the allowed images, naming both", () => {
-    expect(() => loadConfig({ BERTH_ALLOWED_IMAGES: "a:1,b:2" })).toThrow(
-      /BERTH_DEFAULT_IMAGE 'berth\/runtime-node:24' must be one of BERTH_ALLOWED_IMAGES \(a:1, b:2\)/,
-    );
-    expect(() => loadConfig({ BERTH_ALLOWED_IMAGES: "a:1", BERTH_DEFAULT_IMAGE: "b:2" })).toThrow(
-      ConfigError,
-    );
-    expect(loadConfig({ BERTH_ALLOWED_IMAGES: "a:1,berth/runtime-node:24" }).allowedImages).toHaveLength(2);
+  describe("runtime images", () => {
+    it("allow every runtime's image, whatever BERTH_ALLOWED_IMAGES lists", () => {
+      const c = loadConfig({ BERTH_ALLOWED_IMAGES: "a:1,b:2" });
+      expect(c.allowedImages).toEqual(["berth/runtime-node:24", "berth/runtime-python:3.11", "a:1", "b:2"]);
+      expect(c.defaultImage).toBe("berth/runtime-node:24");
+    });
+
+    it("take BERTH_RUNTIME_IMAGES over berth's own, runtime by runtime", () => {
+      const c = loadConfig({ BERTH_RUNTIME_IMAGES: "python=acme/py:3.12" });
+      expect(c.runtimeImages).toEqual({ node: "berth/runtime-node:24", python: "acme/py:3.12" });
+      const d = loadConfig({ BERTH_RUNTIME_IMAGES: " node=acme/node:24 , python=acme/py:3.12 " });
+      expect(d.runtimeImages).toEqual({ node: "acme/node:24", python: "acme/py:3.12" });
+      expect(d.defaultImage).toBe("acme/node:24");
+    });
+
+    it("read BERTH_DEFAULT_IMAGE as the node runtime's image, the default", () => {
+      const c = loadConfig({ BERTH_DEFAULT_IMAGE: "acme/node:24" });
+      expect(c.runtimeImages.node).toBe("acme/node:24");
+      expect(c.defaultImage).toBe("acme/node:24");
+      // Both may say it when they agree.
+      const d = loadConfig({
+        BERTH_DEFAULT_IMAGE: "acme/node:24",
+        BERTH_RUNTIME_IMAGES: "node=acme/node:24",
+      });
+      expect(d.defaultImage).toBe("acme/node:24");
+    });
+
+    it.each([
+      [
+        { BERTH_DEFAULT_IMAGE: "a:1", BERTH_RUNTIME_IMAGES: "node=b:2" },
+        /BERTH_DEFAULT_IMAGE 'a:1' and BERTH_RUNTIME_IMAGES node=b:2 disagree/,
+      ],
+      [{ BERTH_RUNTIME_IMAGES: "ruby=r:3" }, /'ruby' is not a runtime berth knows \(node, python\)/],
+      [{ BERTH_RUNTIME_IMAGES: "python" }, /'python' is not RUNTIME=IMAGE/],
+      [{ BERTH_RUNTIME_IMAGES: "python=" }, /'python=' is not RUNTIME=IMAGE/],
+      [{ BERTH_RUNTIME_IMAGES: "python=a:1,python=b:2" }, /'python' is named twice/],
+      [{ BERTH_RUNTIME_IMAGES: "node=a:1,python=a:1" }, /'node' and 'python' have the same image a:1/],
+      [{ BERTH_DEFAULT_IMAGE: "berth/runtime-python:3.11" }, /'node' and 'python' have the same image/],
+    ])("refuse a contradiction at start-up: %o", (env, message) => {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(message);
+    });
   });
 
   it("reads per-owner quotas, rate limits and the engine queue's bounds", () => {

@@ -1,8 +1,9 @@
 import { join, resolve, sep } from "node:path";
 import { z } from "zod";
-import type { QuotaLimits, RateLimits } from "#protocol";
+import type { QuotaLimits, RateLimits, Runtime } from "#protocol";
 import { checkOwnerName, MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH } from "../auth/owner-name.ts";
 import { type Ipv4Cidr, parseIpv4Cidr } from "../network/ipv4-cidr.ts";
+import { parseRuntimeImages } from "./runtime-images.ts";
 
 /**
  * The one place that reads the environment. Everything else receives this
@@ -40,7 +41,9 @@ const EnvSchema = z.object({
   BERTH_DATA_DIR: z.string().default("./data"),
   BERTH_RUN_DIR: z.string().optional(),
   BERTH_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  BERTH_DEFAULT_IMAGE: z.string().min(1).default("berth/runtime-node:24"),
+  // Left unset rather than defaulted: parseRuntimeImages must tell "not said" from "said", to refuse a contradiction.
+  BERTH_DEFAULT_IMAGE: z.string().min(1).max(255).optional(),
+  BERTH_RUNTIME_IMAGES: list,
   BERTH_ALLOWED_IMAGES: list,
   BERTH_TOKENS: list,
   BERTH_ADMIN_TOKEN: z.string().optional(),
@@ -108,7 +111,11 @@ export interface Config {
   readonly dataDir: string;
   readonly runDir: string;
   readonly logLevel: string;
+  /** The image of a spec that names neither `runtime` nor `image`: the node runtime's. */
   readonly defaultImage: string;
+  /** Each runtime's image (BERTH_RUNTIME_IMAGES, with BERTH_DEFAULT_IMAGE as node's). */
+  readonly runtimeImages: Readonly<Record<Runtime, string>>;
+  /** BERTH_ALLOWED_IMAGES and every runtime's image. */
   readonly allowedImages: readonly string[];
   /** owner → token */
   readonly tokens: ReadonlyMap<string, string>;
@@ -222,12 +229,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     });
   const egressAllow = cidrs("BERTH_EGRESS_ALLOW", e.BERTH_EGRESS_ALLOW);
   const egressBlock = cidrs("BERTH_EGRESS_BLOCK", e.BERTH_EGRESS_BLOCK);
-  if (e.BERTH_ALLOWED_IMAGES.length > 0 && !e.BERTH_ALLOWED_IMAGES.includes(e.BERTH_DEFAULT_IMAGE)) {
-    // A spec without `image` would otherwise be refused with "not allowed" for an image the client never named.
-    throw new ConfigError(
-      `invalid configuration:\n  BERTH_DEFAULT_IMAGE '${e.BERTH_DEFAULT_IMAGE}' must be one of BERTH_ALLOWED_IMAGES (${e.BERTH_ALLOWED_IMAGES.join(", ")}); add it there, or choose a default among them`,
-    );
-  }
+  const runtimes = parseRuntimeImages(e.BERTH_RUNTIME_IMAGES, e.BERTH_DEFAULT_IMAGE);
+  if (!runtimes.ok) throw new ConfigError(`invalid configuration:\n  ${runtimes.problem}`);
+  const runtimeImages = runtimes.images;
   if (e.BERTH_DEFAULT_CPUS > e.BERTH_MAX_CPUS) {
     throw new ConfigError("invalid configuration:\n  BERTH_DEFAULT_CPUS must be at most BERTH_MAX_CPUS");
   }
@@ -250,10 +254,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir,
     runDir: resolve(e.BERTH_RUN_DIR ?? `${dataDir}/run`),
     logLevel: e.BERTH_LOG_LEVEL,
-    defaultImage: e.BERTH_DEFAULT_IMAGE,
-    allowedImages: Object.freeze(
-      e.BERTH_ALLOWED_IMAGES.length > 0 ? e.BERTH_ALLOWED_IMAGES : [e.BERTH_DEFAULT_IMAGE],
-    ),
+    defaultImage: runtimeImages.node,
+    runtimeImages,
+    // Every runtime's image is allowed: a spec naming a runtime must never be refused for an image it did not name.
+    allowedImages: Object.freeze([...new Set([...Object.values(runtimeImages), ...e.BERTH_ALLOWED_IMAGES])]),
     tokens,
     adminToken: e.BERTH_ADMIN_TOKEN,
     tokensFile: e.BERTH_TOKENS_FILE === undefined ? undefined : resolve(e.BERTH_TOKENS_FILE),

@@ -6,6 +6,14 @@ const MiB = 1024 * 1024;
 export const SOCKET_DIR_IN_CONTAINER = "/run/berth";
 export const SOCKET_PATH_IN_CONTAINER = "/run/berth/berth.sock";
 export const CODE_DIR_IN_CONTAINER = "/run/berth-code";
+/**
+ * The working directory of a container with code: the read-only code mount's
+ * `current` pointer, a link the engine resolves at each start (checked on
+ * Docker 20.10: the process starts in the release it names, and after an
+ * update and a restart in the new one). So an image needs no /app link of its
+ * own; berth's images keep one for older specs' commands.
+ */
+export const CODE_WORKDIR_IN_CONTAINER = `${CODE_DIR_IN_CONTAINER}/current`;
 
 export interface CreateBodyInput {
   id: string;
@@ -17,7 +25,7 @@ export interface CreateBodyInput {
   socketDir: string;
   /** The code directory (releases and the `current` pointer), mounted read-only at /run/berth-code. */
   codeDir: string;
-  /** Whether there is code: /app (a link to /run/berth-code/current) is then the working directory. */
+  /** Whether there is code: /run/berth-code/current is then the working directory (else /). */
   hasCode: boolean;
   /** The owner's own bridge network, for `network: 'outbound'`. */
   networkName: string | undefined;
@@ -64,7 +72,7 @@ export function buildCreateBody(input: CreateBodyInput): ContainerCreateBody {
       "berth.name": spec.name,
     },
     User: `${input.uid}:${input.uid}`,
-    WorkingDir: input.hasCode ? "/app" : "/",
+    WorkingDir: input.hasCode ? CODE_WORKDIR_IN_CONTAINER : "/",
     NetworkDisabled: !networked,
     HostConfig: {
       Init: true,

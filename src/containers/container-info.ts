@@ -14,6 +14,7 @@ export function toContainerInfo(record: ContainerRecord, channel?: ChannelInfo):
     restartPolicy: record.spec.restartPolicy ?? "no",
     network: record.spec.network ?? "none",
   };
+  if (record.spec.runtime !== undefined) info.runtime = record.spec.runtime;
   if (record.startedAt !== null) info.startedAt = record.startedAt;
   if (record.exitCode !== null) info.exitCode = record.exitCode;
   if (record.release !== null) info.release = record.release;

@@ -278,12 +278,149 @@ describe("ContainerManager (with a fake engine)", () => {
   });
 
   it("refuses code without the file the image's default command runs, unless the spec has a command", async () => {
-    docker.images = new Map([["berth/runtime-node:24", { entrypoint: [], cmd: ["node", "/app/main.js"] }]]);
+    docker.images = new Map([
+      ["berth/runtime-node:24", { entrypoint: [], cmd: ["node", "/app/main.js"], labels: {} }],
+    ]);
     await expect(manager.create(alice, spec())).rejects.toMatchObject({
       code: "VALIDATION_FAILED",
       details: { field: "code", missing: "main.js" },
     });
     const info = await manager.create(alice, spec({ command: ["node", "/app/index.js"], start: false }));
     expect(info.state).toBe("created");
+  });
+
+  describe("runtimes", () => {
+    const NODE = "berth/runtime-node:24";
+    const PYTHON = "berth/runtime-python:3.11";
+    const labelled = (runtime: string, entry: string, command: string[]) => ({
+      entrypoint: [],
+      cmd: command,
+      labels: {
+        "berth.runtime": runtime,
+        "berth.entry": entry,
+        "berth.command": JSON.stringify(command),
+        "berth.protocol": "1",
+      },
+    });
+    beforeEach(() => {
+      docker.images = new Map([
+        [NODE, labelled("node", "index.js", ["node", "index.js"])],
+        [PYTHON, labelled("python", "main.py", ["python3", "main.py"])],
+      ]);
+    });
+    const py = (extra: Record<string, unknown> = {}) =>
+      spec({ runtime: "python", code: { files: { "main.py": "print(1)" } }, start: false, ...extra });
+    const bodyOf = (id: string) =>
+      docker.calls.find(
+        (c) =>
+          c.method === "createContainer" &&
+          (c.arg as { Labels: Record<string, string> }).Labels["berth.id"] === id,
+      )?.arg as { Image: string; WorkingDir: string; Cmd?: string[] };
+
+    it("runs the runtime's image, in the code's current release, and shows the runtime", async () => {
+      const info = await manager.create(alice, py());
+      expect(info).toMatchObject({ image: PYTHON, runtime: "python" });
+      expect(bodyOf(info.id)).toMatchObject({ Image: PYTHON, WorkingDir: "/run/berth-code/current" });
+      expect(bodyOf(info.id).Cmd).toBeUndefined(); // the image's own CMD, which its berth.command label repeats
+      expect(repo.get(info.id)?.spec.runtime).toBe("python");
+      expect(manager.status(alice, info.id).runtime).toBe("python");
+    });
+
+    it("runs node when the spec names neither runtime nor image; a container without code works in /", async () => {
+      const info = await manager.create(alice, spec({ start: false }));
+      expect(info).toMatchObject({ image: NODE, runtime: "node" });
+      const bare = await manager.create(alice, ContainerSpec.parse({ name: "bare", start: false }));
+      expect(bodyOf(bare.id).WorkingDir).toBe("/");
+    });
+
+    it("refuses python code without main.py, naming the file and the runtime", async () => {
+      const err = await manager.create(alice, py({ code: { files: { "app.py": "" } } })).catch((e) => e);
+      expect(err).toMatchObject({
+        code: "VALIDATION_FAILED",
+        details: { field: "code", missing: "main.py", runtime: "python" },
+      });
+      expect(err.message).toContain("The code has no 'main.py', which the python runtime's image");
+      expect(err.message).toContain("(python3 main.py)");
+      expect(repo.all()).toEqual([]);
+    });
+
+    it("checks an update's code for the entry file of the container's runtime", async () => {
+      const info = await manager.create(alice, py());
+      const record = manager.current(info.id);
+      const file = (path: string) => ({
+        path,
+        kind: "file" as const,
+        content: Buffer.from("x"),
+        mode: 0o644 as const,
+      });
+      await expect(manager.checkEntryFile(record, [file("main.py")])).resolves.toBeUndefined();
+      await expect(manager.checkEntryFile(record, [file("index.js")])).rejects.toMatchObject({
+        code: "VALIDATION_FAILED",
+        details: { field: "code", missing: "main.py", runtime: "python" },
+      });
+    });
+
+    it("accepts a runtime with an image labelled for it, and refuses one labelled for another, naming both", async () => {
+      const custom = "acme/py:1";
+      const config = loadConfig({ BERTH_DATA_DIR: dataDir, BERTH_ALLOWED_IMAGES: `${custom},acme/plain:1` });
+      manager = new ContainerManager({ ...options, config });
+      docker.images?.set(custom, labelled("python", "bot.py", ["python3", "bot.py"]));
+      docker.images?.set("acme/plain:1", { entrypoint: [], cmd: ["/bin/app"], labels: {} });
+      const ok = await manager.create(alice, py({ image: custom, code: { files: { "bot.py": "" } } }));
+      expect(ok).toMatchObject({ image: custom, runtime: "python" });
+
+      const wrong = await manager
+        .create(alice, spec({ name: "w", runtime: "node", image: custom }))
+        .catch((e) => e);
+      expect(wrong).toMatchObject({
+        code: "VALIDATION_FAILED",
+        details: { field: "runtime", runtime: "node", image: custom, imageRuntime: "python" },
+      });
+      expect(wrong.message).toContain("The runtime 'node' and the image 'acme/py:1' disagree");
+      const unlabelled = await manager
+        .create(alice, spec({ name: "u", runtime: "python", image: "acme/plain:1" }))
+        .catch((e) => e);
+      expect(unlabelled).toMatchObject({
+        code: "VALIDATION_FAILED",
+        details: { runtime: "python", image: "acme/plain:1", imageRuntime: null },
+      });
+      expect(unlabelled.message).toContain("has no berth.runtime label");
+      // Alone, an unlabelled custom image runs as it is, with no runtime to show.
+      const plain = await manager.create(alice, spec({ name: "p", image: "acme/plain:1", start: false }));
+      expect(plain.runtime).toBeUndefined();
+      expect(repo.get(plain.id)?.spec.runtime).toBeUndefined();
+    });
+
+    it("refuses an image whose SDK speaks another channel protocol, with nothing made", async () => {
+      const node = labelled("node", "index.js", ["node", "index.js"]);
+      docker.images?.set(NODE, { ...node, labels: { ...node.labels, "berth.protocol": "2" } });
+      const err = await manager.create(alice, spec()).catch((e) => e);
+      expect(err).toMatchObject({
+        code: "IMAGE_INCOMPATIBLE",
+        details: { image: NODE, protocol: 2, supported: [1] },
+      });
+      expect(docker.calls.some((c) => c.method === "createContainer")).toBe(false);
+      expect(repo.all()).toEqual([]);
+    });
+
+    it("takes an image with malformed labels as one without them, and still checks the old /app command", async () => {
+      docker.images?.set(NODE, {
+        entrypoint: [],
+        cmd: ["node", "/app/index.js"],
+        labels: {
+          "berth.runtime": "ruby",
+          "berth.entry": "../etc/passwd",
+          "berth.command": "[",
+          "berth.protocol": "x",
+        },
+      });
+      const info = await manager.create(alice, spec({ start: false }));
+      expect(info).toMatchObject({ image: NODE, runtime: "node" });
+      await expect(
+        manager.create(alice, spec({ name: "b", code: { files: { "a.js": "" } } })),
+      ).rejects.toMatchObject({
+        details: { missing: "index.js" },
+      });
+    });
   });
 });

@@ -31,6 +31,7 @@ import { OperationQueue } from "./operation-queue.ts";
 import { type OperationName, type OperationOutcome, OperationTracker } from "./operation-tracker.ts";
 import { ensureOwnerNetwork, ownerNetworkName } from "./owner-network.ts";
 import { waitUntilReady } from "./readiness.ts";
+import { imageOfSpec, runtimeOfImage } from "./runtime-choice.ts";
 import { allocateUid, checkSpecLimits } from "./spec-limits.ts";
 import { UndoStack } from "./undo-stack.ts";
 import type { WorkloadChannel } from "./workload-channel.ts";
@@ -101,7 +102,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     this.#o = options;
     this.#log = options.log.child({ component: "ContainerManager" });
     this.#admission = options.admission ?? admitEverything;
-    this.#images = options.images ?? new ImageCatalog(options.docker);
+    this.#images = options.images ?? new ImageCatalog(options.docker, options.log);
     this.#operations = new OperationTracker(
       (id) => options.repo.get(id) !== undefined,
       (outcome) => this.emit("operation", outcome),
@@ -177,7 +178,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   ): Promise<CreatedContainer> {
     const { config, repo, docker, paths, secrets } = this.#o;
     timer.start("validate");
-    const image = spec.image ?? config.defaultImage;
+    const image = imageOfSpec(spec, config);
     checkSpecLimits(spec, image, config);
     // Files or an archive, with the same checks and limits as an update; nothing is written if any entry is bad.
     const entries = spec.code
@@ -186,13 +187,19 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
 
     const existing = repo.getByName(actor.owner, spec.name);
     if (existing) throw new NameConflictError(spec.name, existing.id);
-    // Before anything is made: a missing image, or code its default command cannot run, fails here.
-    const facts = await this.#images.require(image);
-    if (entries && !spec.command) requireEntryFile(entries, facts, image);
+    // Before anything is made: a missing or incompatible image, a runtime the image is not for, or code
+    // its default command cannot run, fails here.
+    const found = await this.#images.require(image);
+    const runtime = runtimeOfImage(spec, image, found.labels, config);
+    if (entries && !spec.command) requireEntryFile(entries, found, runtime);
+    const stored = toStoredSpec(spec);
+    // Kept as resolved, so that the container shows what it runs whatever the spec said.
+    if (runtime !== undefined) stored.runtime = runtime;
+    else delete stored.runtime;
 
     const log = this.#log.child({ containerId: id, op: "create" });
     const undo = new UndoStack();
-    log.info({ name: spec.name, image }, "creating container");
+    log.info({ name: spec.name, image, runtime }, "creating container");
     return this.#queue.run(id, "create", async () => {
       let startedAt: number | undefined;
       let networkName: string | undefined;
@@ -219,7 +226,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         owner: actor.owner,
         name: spec.name,
         image,
-        spec: toStoredSpec(spec),
+        spec: stored,
         dockerId: null,
         dockerName: `berth-${id}`,
         state: "created",
@@ -541,8 +548,8 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   async checkEntryFile(record: ContainerRecord, entries: CodeEntryList): Promise<void> {
     if (record.spec.command) return;
     // The engine container exists and holds its image; one removed by force since is the engine's to report.
-    const facts = await this.#images.facts(record.image);
-    if (facts) requireEntryFile(entries, facts, record.image);
+    const found = await this.#images.describe(record.image);
+    if (found) requireEntryFile(entries, found, record.spec.runtime ?? found.labels.runtime);
   }
 
   /** The last lines of the workload's output since `sinceMs` (all it kept, without), as its owner may see them. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { RUNTIMES } from "#protocol";
 import { MIN_CPUS } from "../config/config.ts";
 import { isSecretKey } from "../logging/redactor.ts";
 import {
@@ -167,6 +168,12 @@ export const HealthCheck = z.strictObject({
 
 const ContainerSpecFields = z.strictObject({
   name: ContainerName,
+  runtime: z
+    .enum(RUNTIMES)
+    .optional()
+    .describe(
+      "The language runtime (default `node` when `image` is left out too): the server's image for it (server:info `runtimes`), whose default command runs `index.js` or `main.py` from the code.",
+    ),
   image: z.string().min(1).max(255).optional(),
   command: z.array(z.string().max(4096)).min(1).max(256).optional(),
   env: EnvMap.optional(),

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { entryFileOf, requireEntryFile } from "./entry-file.ts";
+import type { ImageFacts } from "../docker/docker-client.ts";
+import { defaultCommandOf, entryFileOf, requireEntryFile } from "./entry-file.ts";
+import type { BerthImageLabels } from "./image-labels.ts";
 
 const file = (path: string) => ({
   path,
@@ -7,30 +9,73 @@ const file = (path: string) => ({
   content: Buffer.from("1"),
   mode: 0o644 as const,
 });
+const image = (facts: Partial<ImageFacts>, labels: BerthImageLabels = {}) => ({
+  image: "img",
+  facts: { entrypoint: [], cmd: [], labels: {}, ...facts },
+  labels,
+});
 
 describe("the entry file of an image's default command", () => {
-  it("is the first argument under /app/, from the entrypoint then the command", () => {
-    expect(entryFileOf({ entrypoint: [], cmd: ["node", "/app/index.js"] })).toBe("index.js");
-    expect(entryFileOf({ entrypoint: ["python3"], cmd: ["/app/bot/main.py", "--x"] })).toBe("bot/main.py");
-    expect(entryFileOf({ entrypoint: ["/usr/bin/tini", "--"], cmd: ["sh", "-c", "node /app/x.js"] })).toBe(
-      undefined,
+  it("is the berth.entry label first, whatever the command says", () => {
+    expect(entryFileOf(image({ cmd: ["python3", "main.py"] }, { entry: "main.py" }))).toBe("main.py");
+    expect(entryFileOf(image({ cmd: ["node", "/app/index.js"] }, { entry: "src/app.js" }))).toBe(
+      "src/app.js",
     );
-    expect(entryFileOf({ entrypoint: [], cmd: [] })).toBe(undefined);
-    expect(entryFileOf({ entrypoint: [], cmd: ["node", "/app/"] })).toBe(undefined);
+  });
+
+  it("is, without the label, the first argument under /app/, from the entrypoint then the command (images from before labels)", () => {
+    expect(entryFileOf(image({ cmd: ["node", "/app/index.js"] }))).toBe("index.js");
+    expect(entryFileOf(image({ entrypoint: ["python3"], cmd: ["/app/bot/main.py", "--x"] }))).toBe(
+      "bot/main.py",
+    );
+    expect(
+      entryFileOf(image({ entrypoint: ["/usr/bin/tini", "--"], cmd: ["sh", "-c", "node /app/x.js"] })),
+    ).toBe(undefined);
+    expect(entryFileOf(image({}))).toBe(undefined);
+    expect(entryFileOf(image({ cmd: ["node", "/app/"] }))).toBe(undefined);
+    // A relative command says nothing berth can check without the label.
+    expect(entryFileOf(image({ cmd: ["node", "index.js"] }))).toBe(undefined);
+  });
+
+  it("comes with the default command: the berth.command label, else ENTRYPOINT then CMD", () => {
+    expect(
+      defaultCommandOf(image({ cmd: ["python3", "main.py"] }, { command: ["python3", "-u", "main.py"] })),
+    ).toEqual(["python3", "-u", "main.py"]);
+    expect(defaultCommandOf(image({ entrypoint: ["tini"], cmd: ["node", "/app/index.js"] }))).toEqual([
+      "tini",
+      "node",
+      "/app/index.js",
+    ]);
   });
 
   it("must be in the code, as a file or a link, and is named when it is not", () => {
-    const facts = { entrypoint: [], cmd: ["node", "/app/index.js"] };
-    expect(() => requireEntryFile([file("index.js")], facts, "img")).not.toThrow();
+    const old = image({ cmd: ["node", "/app/index.js"] });
+    expect(() => requireEntryFile([file("index.js")], old, undefined)).not.toThrow();
     expect(() =>
-      requireEntryFile([{ path: "index.js", kind: "symlink", target: "dist/index.js" }], facts, "img"),
+      requireEntryFile([{ path: "index.js", kind: "symlink", target: "dist/index.js" }], old, undefined),
     ).not.toThrow();
-    expect(() => requireEntryFile([{ path: "index.js", kind: "dir" }], facts, "img")).toThrow(
+    expect(() => requireEntryFile([{ path: "index.js", kind: "dir" }], old, undefined)).toThrow(
       /The code has no 'index.js', which the image img runs by default \(node \/app\/index.js\)/,
     );
-    expect(() => requireEntryFile([file("src/index.js")], facts, "img")).toThrow(
+    expect(() => requireEntryFile([file("src/index.js")], old, undefined)).toThrow(
       expect.objectContaining({ code: "VALIDATION_FAILED", details: { field: "code", missing: "index.js" } }),
     );
-    expect(() => requireEntryFile([], { entrypoint: ["/bin/app"], cmd: [] }, "img")).not.toThrow();
+    expect(() => requireEntryFile([], image({ entrypoint: ["/bin/app"] }), undefined)).not.toThrow();
+  });
+
+  it("names the runtime when there is one", () => {
+    const python = image(
+      { cmd: ["python3", "main.py"] },
+      { entry: "main.py", command: ["python3", "main.py"] },
+    );
+    expect(() => requireEntryFile([file("main.py")], python, "python")).not.toThrow();
+    expect(() => requireEntryFile([file("index.js")], python, "python")).toThrow(
+      expect.objectContaining({
+        code: "VALIDATION_FAILED",
+        message:
+          "The code has no 'main.py', which the python runtime's image img runs by default (python3 main.py); add 'main.py' to the code, or give a `command` that runs your entry file.",
+        details: { field: "code", missing: "main.py", runtime: "python" },
+      }),
+    );
   });
 });

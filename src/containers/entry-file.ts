@@ -1,35 +1,52 @@
-import type { ImageFacts } from "../docker/docker-client.ts";
+import type { Runtime } from "#protocol";
 import { ValidationError } from "../errors/errors.ts";
 import type { CodeEntryList } from "../updates/code-entry.ts";
+import type { CatalogImage } from "./image-catalog.ts";
 
-/** Where the code is in the container: /app is the active release. */
+/** Where older images expect the code: /app, a link to the active release. */
 const APP_DIR = "/app/";
 
 /**
- * The file of the code that an image's default command runs: `index.js` for
- * `node /app/index.js` (berth's runtime image), `main.py` for
- * `python3 /app/main.py`. Undefined when the command names no file under
- * /app (a shell, a binary in the image), which berth then cannot check.
+ * The file of the code that an image's default command runs: its
+ * `berth.entry` label (`index.js`, `main.py` on berth's runtime images);
+ * else, for images from before labels, the first argument of its command
+ * under /app (`node /app/index.js`). Undefined when neither says (a shell, a
+ * binary in the image), which berth then cannot check.
  */
-export function entryFileOf(facts: ImageFacts): string | undefined {
-  for (const arg of [...facts.entrypoint, ...facts.cmd]) {
+export function entryFileOf(image: Pick<CatalogImage, "facts" | "labels">): string | undefined {
+  if (image.labels.entry !== undefined) return image.labels.entry;
+  for (const arg of [...image.facts.entrypoint, ...image.facts.cmd]) {
     if (arg.startsWith(APP_DIR) && arg.length > APP_DIR.length) return arg.slice(APP_DIR.length);
   }
   return undefined;
 }
 
+/** The command an image runs when a spec names none: its `berth.command` label, else its ENTRYPOINT and CMD. */
+export function defaultCommandOf(image: Pick<CatalogImage, "facts" | "labels">): string[] {
+  return image.labels.command ?? [...image.facts.entrypoint, ...image.facts.cmd];
+}
+
 /**
  * VALIDATION_FAILED when code meant for an image's default command lacks the
- * file that command runs: refused before anything is made, rather than
- * started to fail with "Cannot find module".
+ * file that command runs: refused before anything is made (at create) or
+ * switched to (at update), rather than started to fail with "Cannot find
+ * module" or "can't open file".
  */
-export function requireEntryFile(entries: CodeEntryList, facts: ImageFacts, image: string): void {
-  const entry = entryFileOf(facts);
+export function requireEntryFile(
+  entries: CodeEntryList,
+  image: CatalogImage,
+  runtime: Runtime | undefined,
+): void {
+  const entry = entryFileOf(image);
   if (entry === undefined) return;
   if (entries.some((e) => e.path === entry && e.kind !== "dir")) return;
-  const command = [...facts.entrypoint, ...facts.cmd].join(" ");
+  // Cut: a label may hold 16 KiB of command, which would drown the message.
+  const full = defaultCommandOf(image).join(" ");
+  const command = full.length > 200 ? `${full.slice(0, 200)}…` : full;
+  const of =
+    runtime === undefined ? `the image ${image.image}` : `the ${runtime} runtime's image ${image.image}`;
   throw new ValidationError(
-    `The code has no '${entry}', which the image ${image} runs by default (${command}); add '${entry}' to the code, or give a \`command\` that runs your entry file.`,
-    { details: { field: "code", missing: entry } },
+    `The code has no '${entry}', which ${of} runs by default (${command}); add '${entry}' to the code, or give a \`command\` that runs your entry file.`,
+    { details: { field: "code", missing: entry, ...(runtime !== undefined ? { runtime } : {}) } },
   );
 }

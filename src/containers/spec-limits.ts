@@ -14,7 +14,7 @@ export function checkSpecLimits(spec: ContainerSpec, image: string, config: Conf
   if (!config.allowedImages.includes(image)) {
     // The operator's list, which every client of this server may know (server:info will publish it too).
     throw new ValidationError(
-      `The image '${shorten(image)}' is not allowed on this server; use one of: ${config.allowedImages.join(", ")} (or leave image out for ${config.defaultImage}).`,
+      `The image '${shorten(image)}' is not allowed on this server; use one of: ${config.allowedImages.join(", ")} (or leave image out, and name a runtime: ${runtimeList(config)}).`,
       { details: { field: "image", allowedImages: [...config.allowedImages] } },
     );
   }
@@ -45,6 +45,13 @@ export function allocateUid(
     if (!isTaken(uid)) return uid;
   }
   throw new ValidationError("No free uid is left in BERTH_UID_RANGE; delete containers or widen the range.");
+}
+
+/** `node (berth/runtime-node:24), python (…)`, for a message. */
+function runtimeList(config: Config): string {
+  return Object.entries(config.runtimeImages)
+    .map(([name, image]) => `${name} (${image})`)
+    .join(", ");
 }
 
 /** A client's text echoed in a message, cut so that a 255-character name does not drown the rest. */

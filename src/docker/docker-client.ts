@@ -17,12 +17,14 @@ export interface ContainerSummary {
   state: string;
 }
 
-/** What berth reads of an image: the command it runs when a spec names none. */
+/** What berth reads of an image: the command it runs when a spec names none, and its labels. */
 export interface ImageFacts {
   /** The image's ENTRYPOINT, empty when it has none. */
   entrypoint: string[];
   /** The image's CMD, empty when it has none. */
   cmd: string[];
+  /** The image's labels as the engine reports them, unchecked (image-catalog.ts reads berth's own). */
+  labels: Record<string, string>;
 }
 
 export interface EngineVersion {
@@ -118,10 +120,4 @@ export interface DockerClient {
   /** Removes the network; missing or still in use is not an error (returns false when in use). */
   removeNetwork(name: string): Promise<boolean>;
   listNetworks(labels: Record<string, string>): Promise<string[]>;
-  /**
-   * The image's labels (its `LABEL`s and its base images'), `{}` when it has
-   * none; undefined when the engine has no such image. `berth image check`
-   * reads berth's own (`berth.runtime`, `berth.entry`, …) from them.
-   */
-  inspectImageLabels(ref: string): Promise<Record<string, string> | undefined>;
 }

@@ -108,7 +108,11 @@ export class DockerodeClient implements DockerClient {
       "image inspect",
       async () => {
         const { Config } = await this.#docker.getImage(ref).inspect();
-        return { entrypoint: stringsOf(Config?.Entrypoint), cmd: stringsOf(Config?.Cmd) };
+        return {
+          entrypoint: stringsOf(Config?.Entrypoint),
+          cmd: stringsOf(Config?.Cmd),
+          labels: labelsOf(Config?.Labels),
+        };
       },
       () => undefined,
     );
@@ -384,17 +388,6 @@ export class DockerodeClient implements DockerClient {
     );
     return list.map((n) => n.Name);
   }
-
-  async inspectImageLabels(ref: string): Promise<Record<string, string> | undefined> {
-    return this.#call(
-      "image inspect",
-      async () => {
-        const { Config } = await this.#docker.getImage(ref).inspect();
-        return { ...(Config?.Labels ?? {}) };
-      },
-      () => undefined,
-    );
-  }
 }
 
 function parseEngineEvent(line: string): EngineEvent | undefined {
@@ -426,6 +419,14 @@ function labelFilters(labels: Record<string, string>): string[] {
 }
 
 /** An image's Entrypoint or Cmd: a list, a string (in images built long ago), or nothing. */
+/** Only string values: an image is anyone's to build, and its labels are read as untrusted. */
+function labelsOf(value: unknown): Record<string, string> {
+  const labels: Record<string, string> = {};
+  if (value === null || typeof value !== "object") return labels;
+  for (const [key, v] of Object.entries(value)) if (typeof v === "string") labels[key] = v;
+  return labels;
+}
+
 function stringsOf(value: unknown): string[] {
   if (Array.isArray(value)) return value.filter((v): v is string => typeof v === "string");
   return typeof value === "string" && value !== "" ? [value] : [];

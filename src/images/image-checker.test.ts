@@ -24,8 +24,16 @@ describe("ImageChecker, over a fake engine", () => {
     dataDir = await mkdtemp(join(tmpdir(), "bic-"));
     const config = loadConfig({ BERTH_DATA_DIR: dataDir, BERTH_READY_TIMEOUT_MS: "2000" });
     docker = new FakeDockerClient();
-    docker.images = new Map([[IMAGE, { entrypoint: [], cmd: ["node", "index.js"] }]]);
-    docker.imageLabels.set(IMAGE, { "berth.runtime": "node", "berth.entry": "index.js" });
+    docker.images = new Map([
+      [
+        IMAGE,
+        {
+          entrypoint: [],
+          cmd: ["node", "index.js"],
+          labels: { "berth.runtime": "node", "berth.entry": "index.js" },
+        },
+      ],
+    ]);
     const log = createSystemLogger({
       level: "silent",
       redactor: new Redactor(),

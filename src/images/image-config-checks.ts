@@ -3,7 +3,7 @@ import { howToBuild } from "../containers/image-catalog.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
 import type { CodeEntryList } from "../updates/code-entry.ts";
 import type { ImageCheckReport } from "./image-check-report.ts";
-import { readBerthLabels } from "./image-labels.ts";
+import { readCheckedLabels } from "./image-labels.ts";
 import { probeCode } from "./image-probes.ts";
 
 /** What the checks of the image's configuration leave for the run: the command it runs, and the code to run it with. */
@@ -25,11 +25,8 @@ export async function checkImageConfig(
   given: CodeEntryList | undefined,
   report: ImageCheckReport,
 ): Promise<ImageToRun | undefined> {
-  const [facts, rawLabels] = await Promise.all([
-    docker.inspectImage(image),
-    docker.inspectImageLabels(image),
-  ]);
-  if (!facts || !rawLabels) {
+  const facts = await docker.inspectImage(image);
+  if (!facts) {
     report.fail(
       "image",
       "The container engine has no such image (berth never pulls one).",
@@ -39,7 +36,8 @@ export async function checkImageConfig(
   }
   report.pass("image", "present on the container engine");
 
-  const labels = readBerthLabels(rawLabels);
+  const rawLabels = facts.labels;
+  const labels = readCheckedLabels(rawLabels);
   const command = [...facts.entrypoint, ...facts.cmd];
   if (labels.command && command.length > 0 && JSON.stringify(labels.command) !== JSON.stringify(command))
     labels.problems.push(
@@ -82,7 +80,7 @@ export async function checkImageConfig(
     code = probeCode(labels.runtime, labels.entry);
     report.facts.code = "probe";
   }
-  const entryFile = labels.entry ?? entryFileOf(facts);
+  const entryFile = entryFileOf({ facts, labels });
   if (entryFile === undefined) {
     report.pass("entry", "the image names no entry file (no berth.entry label): nothing to check");
   } else if (code.some((e) => e.path === entryFile && e.kind !== "dir")) {

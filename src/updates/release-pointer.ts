@@ -5,8 +5,9 @@ import { join } from "node:path";
 /**
  * Which release a container runs is one symlink, `<code>/<id>/current →
  * releases/<n>`. The code directory is mounted read-only at /run/berth-code
- * and the image's /app links to /run/berth-code/current, so the workload
- * always sees one complete, immutable release. A switch writes a new link
+ * and the workload starts in /run/berth-code/current (its working directory;
+ * berth's images also link /app there), so it always sees one complete,
+ * immutable release. A switch writes a new link
  * beside the old one and renames it over: rename is atomic, so a crash leaves
  * either the old pointer or the new one, never neither.
  */

@@ -25,6 +25,7 @@ const COMMANDS = [
   "logs",
   "stats",
   "activity",
+  "info",
 ];
 
 describe("the berth CLI's command line", () => {

@@ -85,10 +85,15 @@ describe("errors that say what to do", () => {
     const err = await refused(alice.containers.create({ name: "x", image: "alpine:latest" }));
     expect(err).toMatchObject({
       code: "VALIDATION_FAILED",
-      details: { field: "image", allowedImages: ["berth/runtime-node:24", MISSING_IMAGE] },
+      details: {
+        field: "image",
+        allowedImages: ["berth/runtime-node:24", "berth/runtime-python:3.11", MISSING_IMAGE],
+      },
     });
     expect(err.message).toContain("'alpine:latest' is not allowed");
-    expect(err.message).toContain(`use one of: berth/runtime-node:24, ${MISSING_IMAGE}`);
+    expect(err.message).toContain(
+      `use one of: berth/runtime-node:24, berth/runtime-python:3.11, ${MISSING_IMAGE}`,
+    );
   });
 
   it.each([

@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { registerActivity } from "./commands/activity.ts";
 import { registerCreate } from "./commands/create.ts";
 import { registerImage } from "./commands/image.ts";
+import { registerInfo } from "./commands/info.ts";
 import { registerLifecycle } from "./commands/lifecycle.ts";
 import { registerLogin } from "./commands/login.ts";
 import { registerLogs } from "./commands/logs.ts";
@@ -40,6 +41,7 @@ export function buildProgram(version: string): Command {
 Examples:
   $ berth login http://127.0.0.1:7300 --token-stdin < ~/berth-token
   $ berth create web --code ./app
+  $ berth create py-bot --runtime python --code ./bot
   $ berth ls
   $ berth request web '{"ping": 1}'
   $ berth logs web -f
@@ -61,6 +63,7 @@ Exit status: 0 done, 1 the operation failed, 2 bad usage.`,
   registerStats(program);
   registerActivity(program);
   registerImage(program);
+  registerInfo(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError("(add --help for usage)");
   return program;
 }

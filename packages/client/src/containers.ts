@@ -25,6 +25,8 @@ export class Containers {
    *     { name: "weather-bot", code: { files: { "index.js": source } } },
    *     { onProgress: (e) => console.log(e.step, e.status, e.ms ?? "") },
    *   );
+   *   // A Python workload: the server's Python image runs the code's main.py.
+   *   await berth.containers.create({ name: "py-bot", runtime: "python", code: { files: { "main.py": py } } });
    */
   async create(
     spec: ContainerSpec,

@@ -83,7 +83,7 @@ export class FakeDockerClient implements DockerClient {
 
   async inspectImage(ref: string): Promise<ImageFacts | undefined> {
     this.#enter("inspectImage", ref);
-    if (!this.images) return { entrypoint: [], cmd: [] };
+    if (!this.images) return { entrypoint: [], cmd: [], labels: {} };
     return this.images.get(ref);
   }
 
@@ -223,15 +223,6 @@ export class FakeDockerClient implements DockerClient {
   async listNetworks(): Promise<string[]> {
     this.#enter("listNetworks");
     return [...this.networks];
-  }
-
-  /** Labels per image; an image in `images` without an entry here has none. */
-  imageLabels = new Map<string, Record<string, string>>();
-
-  async inspectImageLabels(ref: string): Promise<Record<string, string> | undefined> {
-    this.#enter("inspectImageLabels", ref);
-    if (this.images && !this.images.has(ref)) return undefined;
-    return { ...(this.imageLabels.get(ref) ?? {}) };
   }
 }
 

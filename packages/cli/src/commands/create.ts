@@ -1,4 +1,4 @@
-import type { ContainerSpec } from "@berth/client";
+import { type ContainerSpec, RUNTIMES } from "@berth/client";
 import { type Command, Option } from "commander";
 import { addJsonOption, contextOf } from "../command-context.ts";
 import { formatMs } from "../output/format.ts";
@@ -11,6 +11,7 @@ import { readCode } from "../read-code.ts";
 
 interface CreateFlags {
   code: string;
+  runtime?: "node" | "python";
   image?: string;
   env?: Record<string, string>;
   secretEnv?: Record<string, string>;
@@ -31,7 +32,13 @@ export function registerCreate(program: Command): void {
     .description("create a container from a folder of code, start it and wait until it is ready")
     .argument("<name>", "the container's name (lower-case letters, digits, '_', '.', '-')")
     .requiredOption("--code <dir>", "the folder with the workload's code (honours .berthignore)")
-    .option("--image <image>", "the runtime image (default: the server's)")
+    .addOption(
+      new Option(
+        "--runtime <runtime>",
+        "the language runtime: runs the code's index.js (node, the default) or main.py (python)",
+      ).choices(RUNTIMES),
+    )
+    .option("--image <image>", "an allowed custom image instead of the runtime's (see berth info)")
     .option("-e, --env <key=value>", "an environment variable (repeatable)", (v, p) =>
       parseKeyValue(v, "--env", p as Record<string, string>),
     )
@@ -62,6 +69,7 @@ export function registerCreate(program: Command): void {
     `
 Examples:
   $ berth create web --code ./app
+  $ berth create py-bot --runtime python --code ./bot      # runs ./bot/main.py
   $ API_KEY="$(cat api-key)" berth create worker --code ./worker -e LOG_LEVEL=debug \\
       --secret-env API_KEY --memory 256m --cpus 0.5 --restart on-failure
   $ berth create db-client --code ./app --secret-env-file ./secrets.env`,
@@ -72,6 +80,7 @@ Examples:
       const spec: ContainerSpec = {
         name,
         code: await readCode(berth, flags.code, "--code"),
+        ...(flags.runtime !== undefined ? { runtime: flags.runtime } : {}),
         ...(flags.image !== undefined ? { image: flags.image } : {}),
         ...(flags.env !== undefined ? { env: flags.env } : {}),
         ...(flags.secretEnv !== undefined || flags.secretEnvFile !== undefined

@@ -35,6 +35,7 @@ export function describe(info: ContainerInfo, now: number): [string, string][] {
     ["Health", info.health],
     ["Release", info.release === undefined ? "-" : String(info.release)],
     ["Image", info.image],
+    ["Runtime", info.runtime ?? "-"],
     ["Uptime", formatUptime(info.startedAt, info.state === "running", now)],
     ["Created", `${formatTime(info.createdAt)} (${formatAgo(info.createdAt, now)})`],
     ["Restart", info.restartPolicy],

@@ -28,6 +28,14 @@ export type ContainerState = (typeof CONTAINER_STATES)[number];
 export const HEALTH_STATES = ["starting", "healthy", "unhealthy", "none"] as const;
 export type HealthState = (typeof HEALTH_STATES)[number];
 
+/**
+ * The language runtimes berth has images for. A runtime picks the image
+ * (the server's BERTH_RUNTIME_IMAGES), its default command and the entry
+ * file that create and update check the code for (`index.js` / `main.py`).
+ */
+export const RUNTIMES = ["node", "python"] as const;
+export type Runtime = (typeof RUNTIMES)[number];
+
 export type RestartPolicy = "no" | "on-failure" | "always";
 export type NetworkMode = "none" | "outbound";
 
@@ -46,6 +54,12 @@ export interface ContainerInfo {
   name: string;
   owner: string;
   image: string;
+  /**
+   * The runtime the container runs: its image's `berth.runtime` label, or the
+   * runtime the server configured the image for. Absent for a custom image
+   * that says nothing of its runtime (and for containers made before runtimes).
+   */
+  runtime?: Runtime;
   labels: Record<string, string>;
   state: ContainerState;
   health: HealthState;
@@ -117,6 +131,14 @@ export interface ProgressRequest {
  */
 export interface ContainerSpec {
   name: string;
+  /**
+   * The language runtime (default `node` when `image` is left out too): picks
+   * the server's image for it, whose default command runs `index.js` (node) or
+   * `main.py` (python) from the code. With `image` as well, the image must be
+   * that runtime's (its `berth.runtime` label, or the server's image for it).
+   */
+  runtime?: Runtime;
+  /** An allowed image of the server's (`server:info` `images.allowed`), for a custom image. */
   image?: string;
   command?: string[];
   env?: Record<string, string>;

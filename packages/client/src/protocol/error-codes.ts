@@ -55,6 +55,11 @@ export const ERROR_CODES = {
     retryable: false,
     message: "The image is not present on the container engine.",
   },
+  IMAGE_INCOMPATIBLE: {
+    category: "docker",
+    retryable: false,
+    message: "The image cannot run workloads for this server.",
+  },
   DOCKER_ERROR: {
     category: "docker",
     retryable: false,

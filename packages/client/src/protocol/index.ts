@@ -25,6 +25,8 @@ export {
   type ProgressRequest,
   type Resources,
   type RestartPolicy,
+  RUNTIMES,
+  type Runtime,
 } from "./container.ts";
 export type {
   Ack,
@@ -76,4 +78,12 @@ export {
   type UpdateResult,
   type UpdateStep,
 } from "./releases.ts";
-export type { QuotaLimits, QuotaUsage, RateKind, RateLimits, RateSpec, ServerInfo } from "./server-info.ts";
+export type {
+  QuotaLimits,
+  QuotaUsage,
+  RateKind,
+  RateLimits,
+  RateSpec,
+  RuntimeInfo,
+  ServerInfo,
+} from "./server-info.ts";

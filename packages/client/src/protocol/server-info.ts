@@ -1,3 +1,5 @@
+import type { Runtime } from "./container.ts";
+
 /**
  * What one owner may hold at once. `containers` counts every container the
  * owner keeps, whatever its state; `running`, `memoryMb` and `cpus` count the
@@ -31,6 +33,27 @@ export interface RateSpec {
 export type RateKind = "create" | "lifecycle" | "update";
 export type RateLimits = Record<RateKind, RateSpec>;
 
+/**
+ * One runtime as the server offers it (`server:info` `runtimes`): the image
+ * a spec with `runtime: name` gets, the file of the code its default command
+ * runs, and that command — each from the image's labels when the engine has
+ * it (`null` when neither its labels nor its command say).
+ */
+export interface RuntimeInfo {
+  name: Runtime;
+  image: string;
+  /** The entry file, relative to the code's root, that create and update check the code for: `index.js`, `main.py`. */
+  entry: string | null;
+  /** The command the image runs when a spec names none, e.g. `["python3", "main.py"]`. */
+  command: string[] | null;
+  /**
+   * Whether the container engine has the image now: a create with this
+   * runtime answers IMAGE_NOT_FOUND while it is `false`. `null` when the
+   * engine could not be asked.
+   */
+  available: boolean | null;
+}
+
 /** What a client must know of this berth before it sends anything large: the answer to `server:info`. */
 export interface ServerInfo {
   /** berth's version (its package.json). */
@@ -55,7 +78,13 @@ export interface ServerInfo {
    * long a long operation may legitimately take.
    */
   timeouts: { readyMs: number; stopSec: number };
+  /** The images a spec may name (every runtime's among them), and the one a spec naming neither `runtime` nor `image` gets. */
   images: { allowed: string[]; default: string };
+  /**
+   * The runtimes a spec may name, in the order of RUNTIMES. A spec naming
+   * neither `runtime` nor `image` gets `node` (its image is `images.default`).
+   */
+  runtimes: RuntimeInfo[];
   /**
    * The caller's own quotas and what it holds now (operations under way
    * included); `null` for the admin, who has none. Never another owner's.
