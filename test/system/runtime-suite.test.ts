@@ -216,20 +216,23 @@ describe.each(CASES)("a $runtime workload written with its SDK", (c) => {
     await expect(bob.containers.get(bot.id)).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 
-  it.each(c.broken)("rolls back an update whose code $what, showing the error's last lines", async (broken) => {
-    const before = (await bot.status()).release;
-    const err = await bot.update({ files: { [c.entry]: broken.code } }).catch((e: unknown) => e);
-    expect(err).toMatchObject({
-      code: "UPDATE_ROLLED_BACK",
-      details: { failedStep: "ready", cause: "exited", exitCode: 1, restoredRelease: before },
-    });
-    // Whole, to its last line: nothing of the error cut off.
-    const output = (err as { details: { output: string[] } }).details.output;
-    expect(output).toContain(broken.error);
-    expect(output.filter((line) => line.trim() !== "").at(-1)).toMatch(c.lastLine(broken));
-    expect(await bot.status()).toMatchObject({ state: "running", release: before });
-    expect(await bot.request({ op: "echo", data: "back" })).toBe("back");
-  });
+  it.each(c.broken)(
+    "rolls back an update whose code $what, showing the error's last lines",
+    async (broken) => {
+      const before = (await bot.status()).release;
+      const err = await bot.update({ files: { [c.entry]: broken.code } }).catch((e: unknown) => e);
+      expect(err).toMatchObject({
+        code: "UPDATE_ROLLED_BACK",
+        details: { failedStep: "ready", cause: "exited", exitCode: 1, restoredRelease: before },
+      });
+      // Whole, to its last line: nothing of the error cut off.
+      const output = (err as { details: { output: string[] } }).details.output;
+      expect(output).toContain(broken.error);
+      expect(output.filter((line) => line.trim() !== "").at(-1)).toMatch(c.lastLine(broken));
+      expect(await bot.status()).toMatchObject({ state: "running", release: before });
+      expect(await bot.request({ op: "echo", data: "back" })).toBe("back");
+    },
+  );
 });
 
 describe.each(CASES)("a $runtime workload when berth is killed with SIGKILL", (c) => {
@@ -275,7 +278,9 @@ describe.each(CASES)("a $runtime workload when berth is killed with SIGKILL", (c
     const survivor = await alice.containers.get(made.id);
     // The SDK reconnects with back-off (at most 5 s between tries): asked until it answers.
     await eventually(30_000, "an answer from the reconnected workload", async () => {
-      const answer = await survivor.request({ op: "echo", data: "after" }, { timeoutMs: 2000 }).catch(() => "");
+      const answer = await survivor
+        .request({ op: "echo", data: "after" }, { timeoutMs: 2000 })
+        .catch(() => "");
       return answer === "after" || "no answer yet";
     });
     expect(await survivor.status()).toMatchObject({ state: "running", channel: { connected: true } });
