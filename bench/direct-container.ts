@@ -32,6 +32,10 @@ export async function startDirect(opts: {
   root: string;
   instanceLabel: string;
   code: string;
+  /** The file the code is written to (default `index.js`, what the Node.js image runs). */
+  entry?: string;
+  /** The image (default berth's default image). */
+  image?: string;
   beforeStart: (c: DirectContainer) => Promise<void>;
   /** Where the socket directory goes (default `<root>/<id>/run`). */
   socketDirFor?: (id: string) => string;
@@ -50,7 +54,7 @@ export async function startDirect(opts: {
   await mkdir(socketDir, { recursive: true, mode: 0o755 });
   await chmod(socketDir, 0o755);
   await mkdir(join(base, "code", "releases", "1"), { recursive: true });
-  await writeFile(join(base, "code", "releases", "1", "index.js"), opts.code);
+  await writeFile(join(base, "code", "releases", "1", opts.entry ?? "index.js"), opts.code);
   await symlink("releases/1", join(base, "code", "current"));
   await opts.beforeStart(c);
   const body = buildCreateBody({
@@ -59,7 +63,7 @@ export async function startDirect(opts: {
     instanceId: opts.instanceLabel,
     uid: c.uid,
     spec: { name: `direct-${id.toLowerCase()}` },
-    image: opts.config.defaultImage,
+    image: opts.image ?? opts.config.defaultImage,
     socketDir,
     codeDir: join(base, "code"),
     hasCode: true,
