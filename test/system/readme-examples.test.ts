@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { codeFromDirectory } from "@berth/client/code";
 import { describe, expect, it } from "vitest";
 import { BERTH_COMMAND } from "../helpers/berth-cli.ts";
 import { TOKENS, useTestServer } from "../helpers/test-server.ts";
@@ -34,5 +35,28 @@ describe("the README's examples", () => {
     // It deleted what it made.
     const admin = await server.connect("admin");
     expect((await admin.containers.list().page()).items).toEqual([]);
+  });
+
+  it("runs examples/python-hello with the package it ships in vendor/", async () => {
+    const alice = await server.connect("alice");
+    const bot = await alice.containers.create({
+      name: "python-hello",
+      runtime: "python",
+      code: await codeFromDirectory(`${root}examples/python-hello`),
+    });
+    try {
+      expect(bot.info).toMatchObject({
+        state: "running",
+        runtime: "python",
+        image: "berth/runtime-python:3.11",
+      });
+      expect(await bot.request({ name: "Ada", text: "don't état-major, three words" })).toEqual({
+        hello: "Ada",
+        words: 4,
+      });
+      expect((await bot.logs()).map((l) => l.text)).toContain("python-hello is starting");
+    } finally {
+      await bot.delete();
+    }
   });
 });
