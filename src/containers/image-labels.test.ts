@@ -26,6 +26,15 @@ describe("berth's labels on an image", () => {
     expect(read({ maintainer: "me" })).toEqual({ labels: {}, malformed: [] });
   });
 
+  it("count an empty label as absent: an image cannot drop a label of its base image, only empty it", () => {
+    expect(
+      read({ "berth.runtime": "", "berth.entry": "", "berth.command": "", "berth.protocol": "" }),
+    ).toEqual({
+      labels: {},
+      malformed: [],
+    });
+  });
+
   it("allow an entry file in a folder", () => {
     expect(read({ "berth.entry": "src/bot/main.py" }).labels).toEqual({ entry: "src/bot/main.py" });
   });
@@ -33,7 +42,6 @@ describe("berth's labels on an image", () => {
   it.each([
     ["berth.runtime", "ruby", "not a runtime berth knows (node, python)"],
     ["berth.runtime", "Node", "not a runtime berth knows (node, python)"],
-    ["berth.entry", "", "not 1 to 255 characters"],
     ["berth.entry", "/app/index.js", "not a plain path relative to the code's root"],
     ["berth.entry", "../../etc/passwd", "not a plain path relative to the code's root"],
     ["berth.entry", "a//b.js", "not a plain path relative to the code's root"],
