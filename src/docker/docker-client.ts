@@ -108,9 +108,14 @@ export interface DockerClient {
     opts: { tail: number; sinceMs?: number },
     onChunk: (chunk: Buffer) => void,
   ): Promise<void>;
+  /**
+   * Follows the log stream: the last `tail` lines then every new one; with
+   * `sinceMs` instead, every line from then on (to the second: the engine's
+   * follow takes whole seconds), then every new one.
+   */
   followLogs(
     dockerId: string,
-    opts: { tail: number },
+    opts: { tail: number } | { sinceMs: number },
     onChunk: (chunk: Buffer) => void,
   ): Promise<EventSubscription>;
   /** Creates the network if it does not exist (IPv4 only: the egress filter is IPv4). */

@@ -298,7 +298,7 @@ export class DockerodeClient implements DockerClient {
 
   async followLogs(
     dockerId: string,
-    opts: { tail: number },
+    opts: { tail: number } | { sinceMs: number },
     onChunk: (chunk: Buffer) => void,
   ): Promise<EventSubscription> {
     const abort = new AbortController();
@@ -307,7 +307,7 @@ export class DockerodeClient implements DockerClient {
         stdout: true,
         stderr: true,
         timestamps: true,
-        tail: opts.tail,
+        ...("sinceMs" in opts ? { since: Math.floor(opts.sinceMs / 1000) } : { tail: opts.tail }),
         follow: true,
         abortSignal: abort.signal,
       }),

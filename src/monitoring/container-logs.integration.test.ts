@@ -1,7 +1,15 @@
+import { PassThrough } from "node:stream";
 import Dockerode from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LogLine } from "#protocol";
+import { within } from "../../test/helpers/deadline.ts";
+import { DockerodeClient } from "../docker/dockerode-client.ts";
+import { Redactor } from "../logging/redactor.ts";
 import { MAX_LOG_LINE_LENGTH, TRUNCATION_MARKER } from "../logging/sanitize-log-line.ts";
+import { SecretRegistry } from "../logging/secret-registry.ts";
+import { createSystemLogger } from "../logging/system-logger.ts";
+import type { ContainerRecord } from "../store/container-repository.ts";
+import { ContainerLogs } from "./container-logs.ts";
 import { LogLineSplitter } from "./log-line-splitter.ts";
 import { removeLabelled, startContainer, testLabel } from "./testing/engine-test-helpers.ts";
 
@@ -74,4 +82,46 @@ describe("log lines from the real engine", () => {
     lines.push(...splitter.end());
     expectTheLines(lines);
   });
+});
+
+describe("following a container's output from now on", () => {
+  const followLabels = testLabel();
+  afterAll(async () => {
+    await removeLabelled(docker, followLabels);
+  }, 60_000);
+
+  it("delivers every line written from the moment it was asked, and none from before", async () => {
+    // A line every 10 ms, numbered: a line lost while the engine attaches shows as a gap.
+    const container = await startContainer(docker, followLabels, [
+      "node",
+      "-e",
+      "let n = 0; setInterval(() => console.log(`line ${n++}`), 10);",
+    ]);
+    const log = createSystemLogger({
+      level: "silent",
+      redactor: new Redactor(),
+      destination: new PassThrough(),
+    });
+    const logs = new ContainerLogs(
+      new DockerodeClient({ socketPath: "/var/run/docker.sock", log }),
+      new SecretRegistry(),
+    );
+    await new Promise((r) => setTimeout(r, 300)); // lines from before the follow, in the same second
+    const asked = Date.now();
+    const seen: LogLine[] = [];
+    const enough = Promise.withResolvers<void>();
+    const record = { id: "c1", owner: "alice", dockerId: container.id } as ContainerRecord;
+    const sub = await logs.follow(record, {}, (line) => {
+      seen.push(line);
+      if (seen.length === 50) enough.resolve();
+    });
+    try {
+      await within(15_000, "50 followed lines", enough.promise);
+    } finally {
+      sub.close();
+    }
+    const numbers = seen.map((l) => Number(l.text.replace("line ", "")));
+    expect(numbers).toEqual(numbers.map((_, i) => (numbers[0] as number) + i));
+    expect(seen.every((l) => l.ts >= asked)).toBe(true);
+  }, 30_000);
 });

@@ -65,12 +65,22 @@ export class ContainerLogs {
   ): Promise<EventSubscription> {
     if (!record.dockerId) return { done: Promise.resolve(), close: () => {} };
     const splitter = this.#splitter(record);
-    const sub = await this.#docker.followLogs(record.dockerId, { tail: opts.tail ?? 0 }, (chunk) => {
-      for (const line of splitter.push(chunk)) onLine(line);
-    });
-    const done = sub.done.then(() => {
-      for (const line of splitter.end()) onLine(line);
-    });
+    // New lines only: asked as "since now", not "tail 0". The engine answers a follow before it
+    // watches the log file, and with tail 0 it starts at the file's end as it finds it then, so a
+    // line written in between was lost (a workload told to print right after a follow began).
+    // "since" reaches back to the whole second; the lines from before `from` are dropped here.
+    const tail = opts.tail ?? 0;
+    const from = Date.now();
+    const keep = tail > 0 ? () => true : (line: LogLine) => line.ts >= from;
+    const deliver = (lines: LogLine[]) => {
+      for (const line of lines) if (keep(line)) onLine(line);
+    };
+    const sub = await this.#docker.followLogs(
+      record.dockerId,
+      tail > 0 ? { tail } : { sinceMs: from },
+      (chunk) => deliver(splitter.push(chunk)),
+    );
+    const done = sub.done.then(() => deliver(splitter.end()));
     return { done, close: () => sub.close() };
   }
 
