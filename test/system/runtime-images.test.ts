@@ -162,7 +162,20 @@ describe.each(recipes)("the Dockerfile beside the recipe of $image", (recipe) =>
     expect(instructions("COPY").length).toBeGreaterThan(0);
   });
 
+  it("keeps the same programs as the recipe (by name: the base images put the runtime in /usr/local/bin)", () => {
+    const run = instructions("RUN").join("\n");
+    const kept = new Set(
+      [...run.matchAll(/'(\/usr\/[a-z/]+\/[\w.]+)'/g)]
+        .map((m) => m[1] as string)
+        .filter((p) => /bin\//.test(p)),
+    );
+    const names = (paths: Iterable<string>) => [...new Set([...paths].map((p) => p.split("/").pop()))].sort();
+    const ours = recipe.runtime === "node" ? ["/usr/local/bin/node"] : [];
+    expect(names(kept)).toEqual(names([...Object.keys(recipe.keep), ...ours]));
+  });
+
   it("runs the same command in the same place with the same environment", () => {
+    expect(instructions("ENTRYPOINT")).toEqual(["[]"]);
     expect(JSON.parse(instructions("CMD")[0] as string)).toEqual(recipe.command);
     expect(instructions("WORKDIR")).toEqual(["/run/berth-code/current"]);
     expect(instructions("ENV")).toEqual(Object.entries(recipe.env).map(([k, v]) => `${k}=${v}`));
