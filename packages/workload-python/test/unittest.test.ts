@@ -1,10 +1,29 @@
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { dockerRunArgs, PACKAGE_DIR } from "./python-workload.ts";
+// @ts-expect-error set-up's plain JavaScript has no declarations
+import { loadRecipes, recipeHash } from "../../../scripts/images/recipe.mjs";
+import { dockerRunArgs, PACKAGE_DIR, PYTHON_IMAGE } from "./python-workload.ts";
 
 describe("berth_workload's own unittest suite", () => {
+  it("runs against this checkout's SDK: the image was built from the current sources", async () => {
+    // The image installs a copy of the SDK; set-up rebuilds it when the sources change. A run of
+    // vitest alone after an edit would test the old copy, so it fails here, saying what to do.
+    const recipe = loadRecipes().find((r: { runtime: string }) => r.runtime === "python");
+    const { stdout } = await promisify(execFile)("docker", [
+      "image",
+      "inspect",
+      PYTHON_IMAGE,
+      "--format",
+      '{{index .Config.Labels "berth.recipe"}}',
+    ]);
+    expect(stdout.trim(), "the Python image is older than the SDK's sources: run `npm run setup`").toBe(
+      recipeHash(recipe),
+    );
+  });
+
   it("passes inside berth's Python runtime image, against the SDK installed there", async () => {
     // Only the tests are mounted: `import berth_workload` finds the copy the image installed, as a workload's would.
     const args = dockerRunArgs(
