@@ -95,7 +95,7 @@ describe("following a container's output from now on", () => {
     const container = await startContainer(docker, followLabels, [
       "node",
       "-e",
-      "let n = 0; setInterval(() => console.log(\"line \" + n++), 10);",
+      'let n = 0; setInterval(() => console.log("line " + n++), 10);',
     ]);
     const log = createSystemLogger({
       level: "silent",
