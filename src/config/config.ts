@@ -1,6 +1,6 @@
 import { join, resolve, sep } from "node:path";
 import { z } from "zod";
-import type { QuotaLimits, RateLimits, Runtime } from "#protocol";
+import type { QuotaLimits, RateLimits } from "#protocol";
 import { checkOwnerName, MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH } from "../auth/owner-name.ts";
 import { type Ipv4Cidr, parseIpv4Cidr } from "../network/ipv4-cidr.ts";
 import { parseRuntimeImages, type RuntimeImages } from "./runtime-images.ts";
