@@ -26,7 +26,7 @@ import { ImageCatalog } from "./containers/image-catalog.ts";
 import { protectOwnerNetworks } from "./containers/owner-network.ts";
 import { reconcile } from "./containers/reconciler.ts";
 import { RestartSupervisor } from "./containers/restart-supervisor.ts";
-import { describeRuntimes } from "./containers/runtime-offer.ts";
+import { RuntimeOffer } from "./containers/runtime-offer.ts";
 import { DockerodeClient } from "./docker/dockerode-client.ts";
 import { EngineMonitor } from "./docker/engine-monitor.ts";
 import { ImageChecker } from "./images/image-checker.ts";
@@ -100,6 +100,8 @@ export class Berth {
   readonly #egress: EgressFirewall;
   readonly #egressRecheckMs: number;
   readonly #images: ImageCatalog;
+  /** server:info's runtimes, read from the engine at most every few seconds whoever asks. */
+  readonly #runtimeOffer: RuntimeOffer;
   readonly #imageChecker: ImageChecker;
   #sockets: SocketIOEventHandler | undefined;
   readonly #quotaLimits: (owner: string) => QuotaLimits;
@@ -207,6 +209,7 @@ export class Berth {
     const admission = new EngineAdmission(this.quotas, this.engineQueue, resourceDefaults);
     this.#rates = new RateLimiter(config.rateLimits);
     this.#images = new ImageCatalog(this.#docker, this.log);
+    this.#runtimeOffer = new RuntimeOffer(this.#images, this.config.runtimeImages);
     this.#imageChecker = new ImageChecker({
       config,
       docker: this.#docker,
@@ -356,6 +359,7 @@ export class Berth {
     if (status.state === "up") await Promise.all([this.#reconcile(), this.#reportImages()]);
     // Every later return of the engine: the first check's own "up" was handled just above.
     this.engine.on("up", () => {
+      this.#runtimeOffer.invalidate();
       void this.#reconcile();
       void this.#reportImages();
       this.#events.nudge();
@@ -387,7 +391,7 @@ export class Berth {
         config: this.config,
         usage: (owner) => this.quotas.usage(owner),
         quotaLimits: this.#quotaLimits,
-        runtimes: () => describeRuntimes(this.#images, this.config.runtimeImages),
+        runtimes: () => this.#runtimeOffer.runtimes(),
       },
       limits: {
         bufferBytes: this.config.clientBufferBytes,

@@ -63,6 +63,15 @@ describe("loadConfig", () => {
       expect(d.defaultImage).toBe("acme/node:24");
     });
 
+    it("turn a runtime off with an empty image: it is neither offered nor allowed", () => {
+      const c = loadConfig({ BERTH_RUNTIME_IMAGES: "python=", BERTH_ALLOWED_IMAGES: "acme/bot:1" });
+      expect(c.runtimeImages).toEqual({ node: "berth/runtime-node:24" });
+      expect(c.allowedImages).toEqual(["berth/runtime-node:24", "acme/bot:1"]);
+      // The node runtime takes another image instead, never none.
+      const d = loadConfig({ BERTH_RUNTIME_IMAGES: "python=", BERTH_DEFAULT_IMAGE: "acme/node:24" });
+      expect(d.runtimeImages).toEqual({ node: "acme/node:24" });
+    });
+
     it("read BERTH_DEFAULT_IMAGE as the node runtime's image, the default", () => {
       const c = loadConfig({ BERTH_DEFAULT_IMAGE: "acme/node:24" });
       expect(c.runtimeImages.node).toBe("acme/node:24");
@@ -82,7 +91,9 @@ describe("loadConfig", () => {
       ],
       [{ BERTH_RUNTIME_IMAGES: "ruby=r:3" }, /'ruby' is not a runtime berth knows \(node, python\)/],
       [{ BERTH_RUNTIME_IMAGES: "python" }, /'python' is not RUNTIME=IMAGE/],
-      [{ BERTH_RUNTIME_IMAGES: "python=" }, /'python=' is not RUNTIME=IMAGE/],
+      [{ BERTH_RUNTIME_IMAGES: "=a:1" }, /'=a:1' is not RUNTIME=IMAGE/],
+      [{ BERTH_RUNTIME_IMAGES: "node=" }, /'node=' would turn off the node runtime, which cannot be/],
+      [{ BERTH_RUNTIME_IMAGES: "python=,python=a:1" }, /'python' is named twice/],
       [{ BERTH_RUNTIME_IMAGES: "python=a:1,python=b:2" }, /'python' is named twice/],
       [{ BERTH_RUNTIME_IMAGES: "node=a:1,python=a:1" }, /'node' and 'python' have the same image a:1/],
       [{ BERTH_DEFAULT_IMAGE: "berth/runtime-python:3.11" }, /'node' and 'python' have the same image/],

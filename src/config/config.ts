@@ -1,9 +1,9 @@
 import { join, resolve, sep } from "node:path";
 import { z } from "zod";
-import type { QuotaLimits, RateLimits, Runtime } from "#protocol";
+import type { QuotaLimits, RateLimits } from "#protocol";
 import { checkOwnerName, MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH } from "../auth/owner-name.ts";
 import { type Ipv4Cidr, parseIpv4Cidr } from "../network/ipv4-cidr.ts";
-import { parseRuntimeImages } from "./runtime-images.ts";
+import { parseRuntimeImages, type RuntimeImages } from "./runtime-images.ts";
 
 /**
  * The one place that reads the environment. Everything else receives this
@@ -113,8 +113,8 @@ export interface Config {
   readonly logLevel: string;
   /** The image of a spec that names neither `runtime` nor `image`: the node runtime's. */
   readonly defaultImage: string;
-  /** Each runtime's image (BERTH_RUNTIME_IMAGES, with BERTH_DEFAULT_IMAGE as node's). */
-  readonly runtimeImages: Readonly<Record<Runtime, string>>;
+  /** Each offered runtime's image (BERTH_RUNTIME_IMAGES, with BERTH_DEFAULT_IMAGE as node's); a runtime turned off has none. */
+  readonly runtimeImages: RuntimeImages;
   /** BERTH_ALLOWED_IMAGES and every runtime's image. */
   readonly allowedImages: readonly string[];
   /** owner → token */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ImageFacts } from "../docker/docker-client.ts";
-import { defaultCommandOf, entryFileOf, requireEntryFile } from "./entry-file.ts";
+import { defaultCommandOf, entryFileOf, requireEntryFile, staleEntryLabel } from "./entry-file.ts";
 import type { BerthImageLabels } from "./image-labels.ts";
 
 const file = (path: string) => ({
@@ -16,11 +16,35 @@ const image = (facts: Partial<ImageFacts>, labels: BerthImageLabels = {}) => ({
 });
 
 describe("the entry file of an image's default command", () => {
-  it("is the berth.entry label first, whatever the command says", () => {
+  it("is the berth.entry label first, when the default command runs it", () => {
     expect(entryFileOf(image({ cmd: ["python3", "main.py"] }, { entry: "main.py" }))).toBe("main.py");
-    expect(entryFileOf(image({ cmd: ["node", "/app/index.js"] }, { entry: "src/app.js" }))).toBe(
+    expect(entryFileOf(image({ cmd: ["node", "/app/src/app.js"] }, { entry: "src/app.js" }))).toBe(
       "src/app.js",
     );
+    expect(
+      entryFileOf(
+        image({ cmd: ["python3", "bot.py"] }, { entry: "bot.py", command: ["python3", "-u", "bot.py"] }),
+      ),
+    ).toBe("bot.py");
+  });
+
+  it("is not a berth.entry that the default command does not run: one inherited from a base image", () => {
+    // FROM berth/runtime-python:3.11, CMD ["python3", "bot.py"], LABEL berth.command="": main.py stays behind.
+    const derived = image({ cmd: ["python3", "bot.py"] }, { entry: "main.py", runtime: "python" });
+    expect(entryFileOf(derived)).toBe(undefined);
+    expect(staleEntryLabel(derived)).toBe("main.py");
+    expect(() => requireEntryFile([file("bot.py")], derived, "python")).not.toThrow();
+    // The berth.command label is the command when it is there, stale or not.
+    const labelled = image(
+      { cmd: ["python3", "bot.py"] },
+      { entry: "main.py", command: ["python3", "main.py"] },
+    );
+    expect(entryFileOf(labelled)).toBe("main.py");
+    expect(staleEntryLabel(labelled)).toBe(undefined);
+    // A partial name is not the file: xmain.py does not run main.py.
+    expect(staleEntryLabel(image({ cmd: ["python3", "xmain.py"] }, { entry: "main.py" }))).toBe("main.py");
+    // Without the label's help, an old /app command still says it.
+    expect(entryFileOf(image({ cmd: ["node", "/app/index.js"] }, { entry: "src/app.js" }))).toBe("index.js");
   });
 
   it("is, without the label, the first argument under /app/, from the entrypoint then the command (images from before labels)", () => {

@@ -8,17 +8,37 @@ const APP_DIR = "/app/";
 
 /**
  * The file of the code that an image's default command runs: its
- * `berth.entry` label (`index.js`, `main.py` on berth's runtime images);
- * else, for images from before labels, the first argument of its command
- * under /app (`node /app/index.js`). Undefined when neither says (a shell, a
- * binary in the image), which berth then cannot check.
+ * `berth.entry` label (`index.js`, `main.py` on berth's runtime images) when
+ * that command does run it; else, for images from before labels, the first
+ * argument of its command under /app (`node /app/index.js`). Undefined when
+ * neither says (a shell, a binary in the image), which berth then cannot check.
+ *
+ * The label counts only with the command: an image built `FROM` a runtime
+ * image inherits its `berth.entry` (`main.py`) even when it runs another file
+ * (`CMD ["python3", "bot.py"]`), and code would then be refused for lacking a
+ * file nothing runs (staleEntryLabel() names such a label).
+ *
+ * @example entryFileOf({ facts: { entrypoint: [], cmd: ["python3", "bot.py"], labels: {} }, labels: { entry: "main.py" } })
+ *   // → undefined: the command does not run main.py
  */
 export function entryFileOf(image: Pick<CatalogImage, "facts" | "labels">): string | undefined {
-  if (image.labels.entry !== undefined) return image.labels.entry;
+  const { entry } = image.labels;
+  if (entry !== undefined && runs(defaultCommandOf(image), entry)) return entry;
   for (const arg of [...image.facts.entrypoint, ...image.facts.cmd]) {
     if (arg.startsWith(APP_DIR) && arg.length > APP_DIR.length) return arg.slice(APP_DIR.length);
   }
   return undefined;
+}
+
+/** The image's `berth.entry` when its default command does not run it (berth ignores it then), else undefined. */
+export function staleEntryLabel(image: Pick<CatalogImage, "facts" | "labels">): string | undefined {
+  const { entry } = image.labels;
+  return entry !== undefined && !runs(defaultCommandOf(image), entry) ? entry : undefined;
+}
+
+/** Whether `command` runs `entry`: an argument that is the entry, or a path ending in it (`/app/main.py`). */
+function runs(command: readonly string[], entry: string): boolean {
+  return command.some((arg) => arg === entry || arg.endsWith(`/${entry}`));
 }
 
 /** The command an image runs when a spec names none: its `berth.command` label, else its ENTRYPOINT and CMD. */

@@ -107,4 +107,20 @@ describe("choosing the image and runtime of a spec", () => {
     // The default image runs as what it is.
     expect(runtimeOfImage({}, "x:1", { runtime: "python" }, misconfigured)).toBe("python");
   });
+
+  it("refuses a runtime the operator turned off, with or without an image, naming those it offers", () => {
+    const off = loadConfig({ BERTH_RUNTIME_IMAGES: "python=", BERTH_ALLOWED_IMAGES: "acme/py:1" });
+    for (const spec of [{ runtime: "python" as const }, { runtime: "python" as const, image: "acme/py:1" }]) {
+      expect(() => imageOfSpec(spec, off)).toThrow(
+        expect.objectContaining({
+          code: "VALIDATION_FAILED",
+          message:
+            "This server does not offer the python runtime (its operator turned it off); the runtimes it offers: node.",
+          details: { field: "runtime", runtime: "python", offered: ["node"] },
+        }),
+      );
+    }
+    expect(imageOfSpec({}, off)).toBe(NODE);
+    expect(imageOfSpec({ image: "acme/py:1" }, off)).toBe("acme/py:1");
+  });
 });

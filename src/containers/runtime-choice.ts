@@ -1,5 +1,6 @@
 import type { Runtime } from "#protocol";
 import type { Config } from "../config/config.ts";
+import { offeredRuntimes } from "../config/runtime-images.ts";
 import { ValidationError } from "../errors/errors.ts";
 import { ImageIncompatibleError } from "./image-catalog.ts";
 import type { BerthImageLabels } from "./image-labels.ts";
@@ -10,12 +11,23 @@ type RuntimeConfig = Pick<Config, "runtimeImages">;
 /**
  * The image a spec runs, before the engine is asked anything: the one it
  * names, else its runtime's (BERTH_RUNTIME_IMAGES), else the node runtime's
- * (BERTH_DEFAULT_IMAGE).
+ * (BERTH_DEFAULT_IMAGE). A spec naming a runtime the operator turned off
+ * (`BERTH_RUNTIME_IMAGES=python=`) is VALIDATION_FAILED, with or without an
+ * image: the server does not offer that runtime at all.
  *
  * @example imageOfSpec({ runtime: "python" }, config) // → "berth/runtime-python:3.11"
  */
 export function imageOfSpec(spec: Choice, config: RuntimeConfig): string {
-  return spec.image ?? config.runtimeImages[spec.runtime ?? "node"];
+  const runtime = spec.runtime ?? "node";
+  const image = config.runtimeImages[runtime];
+  if (image === undefined) {
+    const offered = offeredRuntimes(config.runtimeImages);
+    throw new ValidationError(
+      `This server does not offer the ${runtime} runtime (its operator turned it off); the runtimes it offers: ${offered.join(", ")}.`,
+      { details: { field: "runtime", runtime, offered } },
+    );
+  }
+  return spec.image ?? image;
 }
 
 /**

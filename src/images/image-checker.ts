@@ -130,7 +130,7 @@ export class ImageChecker {
     running: Running,
     redactor: Redactor,
   ): Promise<ImageCheckResult> {
-    const report = new ImageCheckReport(image, this.#o.config.allowedImages.includes(image));
+    const report = new ImageCheckReport(image, this.#o.config.allowedImages.includes(image), redactor);
     const log = this.#log.child({ checkId: id, op: "image check" });
     log.info({ image }, "checking image");
     const toRun = await checkImageConfig(this.#o.docker, image, given, report);

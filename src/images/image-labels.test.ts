@@ -41,4 +41,15 @@ describe("readCheckedLabels", () => {
       "berth.protocol says the image's SDK speaks protocol 2; this berth speaks 1",
     ]);
   });
+
+  it("quotes a malformed value sanitised and cut: an image's labels are anyone's text", () => {
+    const { problems } = readCheckedLabels({
+      "berth.runtime": "\x1b]52;c;Y3VybCBldmlsLnNo\x07\u009b2J\u202eruby",
+      "berth.protocol": "9".repeat(5_000),
+    });
+    expect(problems).toEqual([
+      "berth.runtime is '\\x9b2J\\u202eruby': not a runtime berth knows (node, python)",
+      `berth.protocol is '${"9".repeat(67)} …[truncated]': not a positive whole number`,
+    ]);
+  });
 });

@@ -1,5 +1,6 @@
 import { PROTOCOL_VERSION } from "../channel/protocol.ts";
 import { type BerthImageLabels, readImageLabels } from "../containers/image-labels.ts";
+import { sanitizeLogLine } from "../logging/sanitize-log-line.ts";
 
 /** berth's labels on an image, as a create reads them, and what is wrong with them in words for an operator. */
 export interface CheckedImageLabels extends BerthImageLabels {
@@ -19,7 +20,7 @@ export interface CheckedImageLabels extends BerthImageLabels {
 export function readCheckedLabels(all: Readonly<Record<string, string>>): CheckedImageLabels {
   const problems: string[] = [];
   const labels = readImageLabels(all, ({ label, reason }) =>
-    problems.push(`${label} is '${cut(all[label] ?? "")}': ${reason}`),
+    problems.push(`${label} is '${quoted(all[label] ?? "")}': ${reason}`),
   );
   if (labels.protocol !== undefined && labels.protocol !== PROTOCOL_VERSION) {
     problems.push(
@@ -29,7 +30,18 @@ export function readCheckedLabels(all: Readonly<Record<string, string>>): Checke
   return { ...labels, problems };
 }
 
-/** A label's value echoed in a message, cut: an image's labels are anyone's text. */
-function cut(text: string, max = 80): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
+/**
+ * An image's text (a label's value, its command) echoed in a message:
+ * sanitised and cut, since an image is anyone's to build — so that one value
+ * cannot drown the rest of the message, nor carry a terminal's escape
+ * sequence. (The report sanitises and cuts each whole message again.)
+ *
+ * @example quoted("\x1b]52;c;aGk=\x07python") // → "python"
+ */
+export function quoted(text: string, max = 80): string {
+  // Bounded before the scan: a label or CMD may hold megabytes.
+  return sanitizeLogLine(text.length > max * 4 ? text.slice(0, max * 4) : text, {
+    maxLength: max,
+    truncated: text.length > max * 4,
+  });
 }

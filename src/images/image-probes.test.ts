@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { PythonWorkload } from "../../packages/workload-python/test/python-workload.ts";
 import { type ChannelHarness, openHarness, TEST_ID } from "../channel/testing/channel-harness.ts";
-import { isProbeAnswer, probeCode } from "./image-probes.ts";
+import { isProbeAnswer, PROBE_MARK, probeCode } from "./image-probes.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 // The probes run for real in berth's images through the whole check (test/system/image-check.test.ts);
@@ -70,5 +70,29 @@ describe("berth image check's probes, against a real channel", () => {
     } finally {
       await w.stop();
     }
+  });
+});
+
+describe("what counts as the probe's answer", () => {
+  const answer = { probe: PROBE_MARK, runtime: "python", cwd: "/run/berth-code/releases/1", uid: 200123 };
+
+  it("is the probe's mark with a working directory, a uid, and a count or an error", () => {
+    expect(isProbeAnswer(answer)).toBe(true);
+    expect(isProbeAnswer({ ...answer, entries: 3 })).toBe(true);
+    expect(isProbeAnswer({ ...answer, error: "Permission denied" })).toBe(true);
+  });
+
+  it.each([
+    ["an error that is not a string", { ...answer, error: 42 }],
+    ["a count that is not a number", { ...answer, entries: "\x1b]52;c;aGk=\x07" }],
+    ["a count that is not a whole number", { ...answer, entries: 1.5 }],
+    ["a uid that is not a number", { ...answer, uid: "0" }],
+    ["a working directory that is not a string", { ...answer, cwd: ["/"] }],
+    ["no runtime", { ...answer, runtime: undefined }],
+    ["another mark", { ...answer, probe: "x" }],
+    ["an array", [answer]],
+    ["nothing", null],
+  ])("is not an answer with %s", (_, value) => {
+    expect(isProbeAnswer(value)).toBe(false);
   });
 });

@@ -69,13 +69,28 @@ export interface ProbeAnswer {
   error?: string;
 }
 
+/**
+ * Whether `value` is what berth's probe answers, field by field: it comes
+ * over the channel from whatever the image runs, so anything else — an
+ * `error` that is not a string, an `entries` that is not a count — is not
+ * the probe, and is shown as no probe's answer.
+ *
+ * @example isProbeAnswer({ probe: PROBE_MARK, runtime: "node", cwd: "/", uid: 1, error: 42 }) // → false
+ */
 export function isProbeAnswer(value: unknown): value is ProbeAnswer {
-  const v = value as Partial<ProbeAnswer> | null;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const v = value as Record<string, unknown>;
   return (
-    typeof v === "object" &&
-    v !== null &&
     v.probe === PROBE_MARK &&
+    typeof v.runtime === "string" &&
     typeof v.cwd === "string" &&
-    typeof v.uid === "number"
+    isCount(v.uid) &&
+    (v.entries === undefined || isCount(v.entries)) &&
+    (v.error === undefined || typeof v.error === "string")
   );
+}
+
+/** A whole number from 0 up that prints as digits (not 1e+21, not NaN). */
+function isCount(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
 }

@@ -141,9 +141,9 @@ export async function runThrowaway(o: ThrowawayRun): Promise<void> {
   if (!(await connects(o, hub, dockerId, startedAt, output))) return;
 
   const asked = Date.now();
-  let answer: unknown;
+  let answered: { answer: unknown } | undefined;
   try {
-    answer = await hub.request(id, { probe: PROBE_MARK }, { timeoutMs: REQUEST_TIMEOUT_MS });
+    answered = { answer: await hub.request(id, { probe: PROBE_MARK }, { timeoutMs: REQUEST_TIMEOUT_MS }) };
     report.pass("request", `answered in ${Date.now() - asked} ms`);
   } catch (err) {
     if (err instanceof BerthError && err.code === "WORKLOAD_ERROR") {
@@ -152,6 +152,7 @@ export async function runThrowaway(o: ThrowawayRun): Promise<void> {
         "request",
         `answered with an error of its own (${presentOutputLine(message, redactor, { maxLength: 200 })}): the channel works`,
       );
+      answered = { answer: undefined };
     } else {
       report.fail(
         "request",
@@ -161,6 +162,26 @@ export async function runThrowaway(o: ThrowawayRun): Promise<void> {
       report.facts.output = await output();
     }
   }
+  checkWorkdir(report, answered, uid, redactor);
+}
+
+/**
+ * The `workdir` check, from the request's answer: the probe's own word on
+ * what it read there, or — any other answer, or an error of the workload's
+ * own — that it ran there (the engine enters the directory before the
+ * program starts). Without an answer nothing is known.
+ */
+function checkWorkdir(
+  report: ImageCheckReport,
+  answered: { answer: unknown } | undefined,
+  uid: number,
+  redactor: Redactor,
+): void {
+  if (answered === undefined) {
+    report.skip("workdir", "not known: the workload did not answer");
+    return;
+  }
+  const { answer } = answered;
   if (!isProbeAnswer(answer)) {
     report.pass("workdir", `the workload ran in ${CHECK_WORKDIR} as uid ${uid}`);
   } else if (answer.error === undefined) {
