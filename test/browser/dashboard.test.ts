@@ -1,7 +1,7 @@
 import type { Page } from "playwright-core";
 import { describe, expect, it, onTestFinished } from "vitest";
 import type { Container } from "../../packages/client/src/index.ts";
-import { axeScan, PAGE_WAIT_MS, signIn, useBrowser } from "../helpers/browser.ts";
+import { axeScan, cspViolations, PAGE_WAIT_MS, signIn, useBrowser } from "../helpers/browser.ts";
 import { echoCode, TOKENS, useTestServer } from "../helpers/test-server.ts";
 
 /** The overview's row of container `name`, and one of its cells. */
@@ -43,6 +43,16 @@ describe("the dashboard in a browser", () => {
     expect(server.logs()).not.toContain(TOKENS.alice);
   });
 
+  it("runs under berth's Content-Security-Policy, which blocks a script injected inline", async () => {
+    const page = await browser.signedIn(server.url, TOKENS.alice);
+    expect(await cspViolations(page)).toEqual([]);
+    await page.evaluate(
+      "const s = document.createElement('script'); s.textContent = 'window.inlineRan = true'; document.body.append(s)",
+    );
+    expect(await page.evaluate("window.inlineRan === true")).toBe(false);
+    expect((await cspViolations(page)).join("\n")).toContain("script-src-elem inline");
+  });
+
   it("stays signed in across a reload of the tab, and forgets the token on sign-out", async () => {
     const page = await browser.signedIn(server.url, TOKENS.alice);
     await page.reload();
@@ -71,6 +81,7 @@ describe("the dashboard in a browser", () => {
     await bot.stop();
     await stateOf(page, "dash-live", "stopped").waitFor({ timeout: PAGE_WAIT_MS });
     expect(await sameWindow()).toBe(true);
+    expect(await cspViolations(page)).toEqual([]);
 
     expect(await axeScan(page)).toEqual([]);
     await bot.delete();

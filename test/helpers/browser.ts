@@ -52,6 +52,10 @@ export function useBrowser(): BrowserSession {
     if (!browser) throw new Error("the browser has not started");
     const context = await browser.newContext();
     contexts.push(context);
+    // Before any script of the page: a CSP that blocks something the dashboard needs shows up in cspViolations().
+    await context.addInitScript(
+      `window.berthCspViolations = []; document.addEventListener("securitypolicyviolation", (e) => window.berthCspViolations.push(e.effectiveDirective + " " + e.blockedURI));`,
+    );
     return context.newPage();
   };
   return {
@@ -70,6 +74,11 @@ export function useBrowser(): BrowserSession {
 export async function signIn(page: Page, token: string): Promise<void> {
   await page.getByLabel("Token").fill(token);
   await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** What the page's Content-Security-Policy blocked so far (directive and address): none, when the CSP fits the dashboard. */
+export async function cspViolations(page: Page): Promise<string[]> {
+  return (await page.evaluate("window.berthCspViolations ?? []")) as string[];
 }
 
 /** One axe-core finding, as much as a failing test needs to say what is wrong and where. */

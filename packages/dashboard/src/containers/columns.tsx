@@ -1,25 +1,8 @@
-import type { ComponentChild } from "preact";
 import { formatBytes, formatDuration, formatPercent } from "../format.ts";
 import { routeHref } from "../router/route.ts";
+import type { Column } from "./column.ts";
 import type { ContainerRow } from "./container-store.ts";
 import { StateBadge } from "./state-badge.tsx";
-
-/**
- * One column of the overview table. To add one (restarts, a CPU sparkline):
- * a Column here, placed in OVERVIEW_COLUMNS; the table, its sorting and its
- * narrow-screen layout (each cell labelled by `label`) follow from it.
- */
-export interface Column {
-  key: string;
-  label: string;
-  /** What the column sorts by; absent: not sortable. Missing values sort last. */
-  sortValue?: (row: ContainerRow, now: number) => string | number | undefined;
-  cell: (row: ContainerRow, now: number) => ComponentChild;
-  /** Right-aligned figures. */
-  numeric?: boolean;
-  /** Shown to the admin only (who sees every owner's containers). */
-  adminOnly?: boolean;
-}
 
 const uptimeMs = (row: ContainerRow, now: number): number | undefined =>
   row.info.state === "running" && row.info.startedAt !== undefined ? now - row.info.startedAt : undefined;

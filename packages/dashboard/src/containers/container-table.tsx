@@ -1,4 +1,4 @@
-import type { Column } from "./columns.tsx";
+import type { Column } from "./column.ts";
 import type { ContainerRow } from "./container-store.ts";
 import type { RowQuery } from "./row-query.ts";
 

@@ -1,5 +1,5 @@
 import type { ContainerState } from "@berth/client";
-import type { Column } from "./columns.tsx";
+import type { Column } from "./column.ts";
 import type { ContainerRow } from "./container-store.ts";
 
 /** What the overview shows of the rows: a filter (by state, by part of the name) and a sort. */
