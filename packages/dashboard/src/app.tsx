@@ -25,10 +25,18 @@ export function App() {
   const attempt = async (token: string) => {
     try {
       const session = await signIn(token);
-      // berth closes the connection of a revoked token; the client then stays closed.
-      session.client.on("session:revoked", () => {
-        tokenStore.clear();
-        setAuth({ state: "signed-out", error: "Your token was revoked. Sign in with a new one." });
+      // Only while this session is the one shown: a sign-out closes the client too, and says nothing.
+      const end = (error: string) =>
+        setAuth((auth) => {
+          if (auth.state !== "signed-in" || auth.session !== session) return auth;
+          tokenStore.clear();
+          return { state: "signed-out", error };
+        });
+      // berth closes the connection of a revoked token (session:revoked comes first, then the close);
+      // the client also closes when it gives up reconnecting.
+      session.client.on("session:revoked", () => end("Your token was revoked. Sign in with a new one."));
+      session.client.on("connection", (state) => {
+        if (state === "closed") end("The connection to berth ended. Sign in again.");
       });
       setAuth({ state: "signed-in", session });
     } catch (err) {
@@ -57,8 +65,9 @@ export function App() {
 
   const { client, isAdmin } = auth.session;
   const leave = async () => {
-    await signOut(auth.session);
+    const { session } = auth;
     setAuth({ state: "signed-out" });
+    await signOut(session);
   };
   return (
     <Layout route={route} isAdmin={isAdmin} onSignOut={leave}>

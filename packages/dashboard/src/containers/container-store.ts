@@ -97,12 +97,15 @@ export class ContainerStore {
   }
 
   async #load(): Promise<void> {
+    // A status event that comes while the list is read is newer than what the list says of that container.
+    const before = this.#events;
+    const newer = (id: string) => (this.#seq.get(id) ?? 0) > before;
     try {
       const fresh = new Map<string, ContainerInfo>();
       for await (const info of this.#client.containers.list({ pageSize: 500 })) fresh.set(info.id, info);
       if (this.#closed) return;
-      for (const id of this.#rows.keys()) if (!fresh.has(id)) this.#rows.delete(id);
-      for (const [id, info] of fresh) this.#rows.set(id, { ...this.#rows.get(id), info });
+      for (const id of this.#rows.keys()) if (!fresh.has(id) && !newer(id)) this.#rows.delete(id);
+      for (const [id, info] of fresh) if (!newer(id)) this.#rows.set(id, { ...this.#rows.get(id), info });
       this.#status = "ready";
       this.#error = undefined;
     } catch (err) {
