@@ -121,6 +121,44 @@ describe("the dashboard in a browser", () => {
     await bobPage.getByText("There is no container named").waitFor({ timeout: PAGE_WAIT_MS });
   });
 
+  it("shows one container's page, live, and moves the focus to the page's content on the way there", async () => {
+    const page = await browser.signedIn(server.url, TOKENS.alice);
+    const alice = await server.connect("alice");
+    const bot = await alice.containers.create({
+      name: "dash-page",
+      code: await echoCode(),
+      labels: { team: "blue" },
+    });
+    removeAfterTest(bot);
+
+    await page.getByRole("link", { name: "dash-page" }).click();
+    await page.getByRole("heading", { name: "dash-page", level: 1 }).waitFor({ timeout: PAGE_WAIT_MS });
+    expect(await page.evaluate("document.activeElement.id")).toBe("main");
+    expect(await page.locator("main").textContent()).toContain("team=blue");
+    await page.locator('main [data-state="running"]').waitFor({ timeout: PAGE_WAIT_MS });
+
+    await bot.stop();
+    await page.locator('main [data-state="stopped"]').waitFor({ timeout: PAGE_WAIT_MS });
+    expect(await axeScan(page)).toEqual([]);
+  });
+
+  it("adds what happens to the activity page as it happens", async () => {
+    const page = await browser.signedIn(server.url, TOKENS.alice);
+    await page.getByRole("link", { name: "Activity" }).click();
+    await page.getByRole("heading", { name: "Activity", level: 1 }).waitFor({ timeout: PAGE_WAIT_MS });
+    const sameWindow = await markWindow(page);
+
+    const alice = await server.connect("alice");
+    const bot = await alice.containers.create({ name: "dash-feed", code: await echoCode(), start: false });
+    removeAfterTest(bot);
+    await page
+      .locator('li[data-action="container.created"]')
+      .filter({ hasText: "dash-feed" })
+      .waitFor({ timeout: PAGE_WAIT_MS });
+    expect(await sameWindow()).toBe(true);
+    expect(await axeScan(page)).toEqual([]);
+  });
+
   it("filters by name and state, and sorts by a column from the keyboard", async () => {
     const page = await browser.signedIn(server.url, TOKENS.alice);
     const alice = await server.connect("alice");
