@@ -133,7 +133,7 @@ describe("the dashboard in a browser", () => {
 
     await page.getByRole("link", { name: "dash-page" }).click();
     await page.getByRole("heading", { name: "dash-page", level: 1 }).waitFor({ timeout: PAGE_WAIT_MS });
-    expect(await page.evaluate("document.activeElement.id")).toBe("main");
+    await page.waitForFunction("document.activeElement?.id === 'main'", undefined, { timeout: PAGE_WAIT_MS });
     expect(await page.locator("main").textContent()).toContain("team=blue");
     await page.locator('main [data-state="running"]').waitFor({ timeout: PAGE_WAIT_MS });
 

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from "preact";
-import { useEffect, useRef } from "preact/hooks";
+import { useLayoutEffect, useRef } from "preact/hooks";
 import type { Route } from "../router/route.ts";
 
 interface Props {
@@ -22,7 +22,8 @@ const NAV: { page: Route["page"]; href: string; label: string }[] = [
 export function Layout({ route, isAdmin, onSignOut, children }: Props) {
   const main = useRef<HTMLElement>(null);
   const first = useRef(true);
-  useEffect(() => {
+  // A layout effect: the focus moves with the render that shows the new page, not a frame later.
+  useLayoutEffect(() => {
     if (first.current) {
       first.current = false;
       return;
