@@ -142,6 +142,28 @@ describe("the dashboard in a browser", () => {
     expect(await axeScan(page)).toEqual([]);
   });
 
+  it("shows what an owner wrote (a label) to the admin as text, never as markup", async () => {
+    const adminPage = await browser.signedIn(server.url, TOKENS.admin);
+    const alice = await server.connect("alice");
+    const hostile = `<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>`;
+    const bot = await alice.containers.create({
+      name: "dash-hostile",
+      code: await echoCode(),
+      start: false,
+      labels: { note: hostile },
+    });
+    removeAfterTest(bot);
+
+    await adminPage.goto(`${server.url}/#/containers/dash-hostile`);
+    await adminPage
+      .getByRole("heading", { name: "dash-hostile", level: 1 })
+      .waitFor({ timeout: PAGE_WAIT_MS });
+    expect(await adminPage.locator("main").textContent()).toContain(`note=${hostile}`);
+    expect(await adminPage.locator("main img, main script").count()).toBe(0);
+    expect(await adminPage.evaluate("window.pwned === undefined")).toBe(true);
+    expect(await cspViolations(adminPage)).toEqual([]);
+  });
+
   it("adds what happens to the activity page as it happens", async () => {
     const page = await browser.signedIn(server.url, TOKENS.alice);
     await page.getByRole("link", { name: "Activity" }).click();
