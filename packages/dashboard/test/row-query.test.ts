@@ -4,8 +4,13 @@ import type { Column } from "../src/containers/column.ts";
 import type { ContainerRow } from "../src/containers/container-store.ts";
 import { applyQuery, DEFAULT_QUERY } from "../src/containers/row-query.ts";
 
-function row(name: string, state: ContainerState, cpuPercent?: number): ContainerRow {
-  const info = { id: `id-${name}`, name, state, health: "none" } as ContainerInfo;
+function row(
+  name: string,
+  state: ContainerState,
+  cpuPercent?: number,
+  more: Partial<ContainerInfo> = {},
+): ContainerRow {
+  const info = { id: `id-${name}`, name, state, health: "none", labels: {}, ...more } as ContainerInfo;
   return cpuPercent === undefined
     ? { info }
     : {
@@ -29,7 +34,11 @@ const columns: Column[] = [
   { key: "cpu", label: "CPU", sortValue: (r) => r.usage?.cpuPercent, cell: () => null },
 ];
 
-const rows = [row("web", "running", 12), row("api", "running", 80), row("cron", "stopped")];
+const rows = [
+  row("web", "running", 12, { labels: { team: "blue" } }),
+  row("api", "running", 80, { health: "unhealthy", labels: { team: "red" } }),
+  row("cron", "stopped"),
+];
 const names = (list: ContainerRow[]) => list.map((r) => r.info.name);
 
 describe("the overview's filter and sort", () => {
@@ -43,6 +52,14 @@ describe("the overview's filter and sort", () => {
       "web",
     ]);
     expect(names(applyQuery(rows, { ...DEFAULT_QUERY, name: " CR " }, columns, 0))).toEqual(["cron"]);
+  });
+
+  it("filters by health, and by a label's key or key=value", () => {
+    expect(names(applyQuery(rows, { ...DEFAULT_QUERY, health: "unhealthy" }, columns, 0))).toEqual(["api"]);
+    expect(names(applyQuery(rows, { ...DEFAULT_QUERY, label: "team" }, columns, 0))).toEqual(["api", "web"]);
+    expect(names(applyQuery(rows, { ...DEFAULT_QUERY, label: "team=blue" }, columns, 0))).toEqual(["web"]);
+    expect(names(applyQuery(rows, { ...DEFAULT_QUERY, label: "team=" }, columns, 0))).toEqual([]);
+    expect(names(applyQuery(rows, { ...DEFAULT_QUERY, label: "toString" }, columns, 0))).toEqual([]);
   });
 
   it("sorts numbers as numbers, and rows without a value last in either direction", () => {

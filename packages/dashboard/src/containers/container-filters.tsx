@@ -1,4 +1,4 @@
-import { CONTAINER_STATES, type ContainerState } from "@berth/client";
+import { CONTAINER_STATES, type ContainerState, HEALTH_STATES, type HealthState } from "@berth/client";
 import type { RowQuery } from "./row-query.ts";
 
 interface Props {
@@ -6,7 +6,7 @@ interface Props {
   onChange: (query: RowQuery) => void;
 }
 
-/** The overview's filters: a state and part of a name. Labelled controls in a search landmark. */
+/** The overview's filters: part of a name, a state, a health, a label. Labelled controls in a search landmark. */
 export function ContainerFilters({ query, onChange }: Props) {
   return (
     <search class="filters" aria-label="Filter containers">
@@ -33,6 +33,31 @@ export function ContainerFilters({ query, onChange }: Props) {
             </option>
           ))}
         </select>
+      </label>
+      <label>
+        Health
+        <select
+          value={query.health}
+          onChange={(e) => onChange({ ...query, health: e.currentTarget.value as HealthState | "" })}
+        >
+          <option value="">any</option>
+          {HEALTH_STATES.map((health) => (
+            <option key={health} value={health}>
+              {health}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Label
+        <input
+          type="search"
+          value={query.label}
+          placeholder="key or key=value"
+          autocomplete="off"
+          spellcheck={false}
+          onInput={(e) => onChange({ ...query, label: e.currentTarget.value })}
+        />
       </label>
     </search>
   );

@@ -1,16 +1,33 @@
-import type { ContainerState } from "@berth/client";
+import type { ContainerInfo, ContainerState, HealthState } from "@berth/client";
 import type { Column } from "./column.ts";
 import type { ContainerRow } from "./container-store.ts";
 
-/** What the overview shows of the rows: a filter (by state, by part of the name) and a sort. */
+/** What the overview shows of the rows: a filter (by state, health, part of the name, a label) and a sort. */
 export interface RowQuery {
   state: ContainerState | "";
+  health: HealthState | "";
   name: string;
+  /** `key` (the label is there) or `key=value`, as `container:list`'s filter takes it. */
+  label: string;
   sortKey: string;
   descending: boolean;
 }
 
-export const DEFAULT_QUERY: RowQuery = { state: "", name: "", sortKey: "name", descending: false };
+export const DEFAULT_QUERY: RowQuery = {
+  state: "",
+  health: "",
+  name: "",
+  label: "",
+  sortKey: "name",
+  descending: false,
+};
+
+function hasLabel(info: ContainerInfo, label: string): boolean {
+  const eq = label.indexOf("=");
+  if (eq < 0) return Object.hasOwn(info.labels, label);
+  const key = label.slice(0, eq);
+  return Object.hasOwn(info.labels, key) && info.labels[key] === label.slice(eq + 1);
+}
 
 export function applyQuery(
   rows: ContainerRow[],
@@ -19,10 +36,13 @@ export function applyQuery(
   now: number,
 ): ContainerRow[] {
   const needle = query.name.trim().toLowerCase();
+  const label = query.label.trim();
   const kept = rows.filter(
     (row) =>
       (query.state === "" || row.info.state === query.state) &&
-      (needle === "" || row.info.name.toLowerCase().includes(needle)),
+      (query.health === "" || row.info.health === query.health) &&
+      (needle === "" || row.info.name.toLowerCase().includes(needle)) &&
+      (label === "" || hasLabel(row.info, label)),
   );
   const sortValue = columns.find((c) => c.key === query.sortKey)?.sortValue;
   if (!sortValue) return kept;
