@@ -136,7 +136,7 @@ const LOCK_STALE_MS = 5 * 60_000;
  * parallel builds — compile one after the other: the second then finds the
  * first's output up to date, and neither renames a lib/ the other is reading.
  */
-function whileHolding(lock, fn) {
+export function whileHolding(lock, fn) {
   const waitUntil = Date.now() + LOCK_STALE_MS;
   for (;;) {
     try {

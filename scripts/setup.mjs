@@ -9,13 +9,17 @@
 //      absent, started (detached, in its own session) when installed but stopped;
 //   3. the runtime images berth/runtime-node:24 and berth/runtime-python:3.11,
 //      built offline from Debian packages (scripts/images/);
-//   4. the compiled packages (@berth/client, the CLI), rebuilt only when their sources changed.
+//   4. the compiled packages (@berth/client, the CLI), rebuilt only when their sources changed;
+//   5. the web dashboard (packages/dashboard/dist), built with Vite on Node.js 24 when its sources
+//      or the client's changed;
+//   6. Debian's Chromium (/usr/bin/chromium), which the browser tests drive, when missing.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readFileSync, statfsSync, statSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildDashboard } from "./build-dashboard.mjs";
 import { buildPackages } from "./build-packages.mjs";
 import { buildImages, staleRecipes } from "./images/build-image.mjs";
 
@@ -251,6 +255,17 @@ async function ensureImages() {
   await buildImages(stale, { engineRequest, log: say });
 }
 
+// ---------- 6. Chromium for the browser tests ----------
+/** The browser tests drive Debian's Chromium with playwright-core, which downloads no browser of its own. */
+function ensureChromium() {
+  if (existsSync("/usr/bin/chromium")) return;
+  aptInstall(
+    "chromium",
+    "Chromium (which berth's browser tests drive)",
+    "install Chromium at /usr/bin/chromium, then run the command again",
+  );
+}
+
 try {
   ensureDependencies();
   await ensureEngine();
@@ -258,6 +273,15 @@ try {
   // The server runs from source, but `npx berth` and the client's package do not: a build that fails stops here, loudly.
   const built = buildPackages({ log: say });
   if (built.length > 0) say(`compiled ${built.join(", ")}`);
+  try {
+    if (buildDashboard({ log: say })) say("built the dashboard");
+  } catch (err) {
+    throw new SetupError(
+      `the dashboard did not build: ${err.message}`,
+      "fix what it says, then run the command again",
+    );
+  }
+  ensureChromium();
 } catch (err) {
   say(err instanceof SetupError ? err.message : `failed: ${err?.stack ?? err}`);
   process.exit(1);

@@ -8,6 +8,7 @@ import { FairQueue } from "./admission/fair-queue.ts";
 import { QuotaLedger } from "./admission/quota-ledger.ts";
 import { type QuotaOverrides, quotaLimitsFor } from "./admission/quota-limits.ts";
 import { RateLimiter } from "./admission/rate-limiter.ts";
+import { DASHBOARD_DIR, registerDashboardRoutes } from "./api/dashboard-routes.ts";
 import { registerHttpRoutes } from "./api/http-routes.ts";
 import { SocketIOEventHandler } from "./api/socket-io-event-handler.ts";
 import { TokenStore } from "./auth/token-store.ts";
@@ -64,6 +65,8 @@ export interface BerthOptions {
   iptables?: Iptables;
   /** How often the owner bridges' egress rules are checked and put back if lost (default 30 s). */
   egressRecheckMs?: number;
+  /** Where the built dashboard is (default packages/dashboard/dist, which set-up builds). */
+  dashboardDir?: string;
   /** The registry to fill; main.ts passes its own, so that its fatal-error report hides what berth registered. */
   secrets?: SecretRegistry;
 }
@@ -293,6 +296,7 @@ export class Berth {
 
     this.#app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
     registerHttpRoutes(this.#app, this.engine);
+    registerDashboardRoutes(this.#app, options.dashboardDir ?? DASHBOARD_DIR);
     this.#repo = repo;
   }
 

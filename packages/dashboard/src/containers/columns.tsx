@@ -1,0 +1,84 @@
+import { formatBytes, formatDuration, formatPercent } from "../format.ts";
+import { routeHref } from "../router/route.ts";
+import type { Column } from "./column.ts";
+import type { ContainerRow } from "./container-store.ts";
+import { StateBadge } from "./state-badge.tsx";
+
+const uptimeMs = (row: ContainerRow, now: number): number | undefined =>
+  row.info.state === "running" && row.info.startedAt !== undefined ? now - row.info.startedAt : undefined;
+
+export const OVERVIEW_COLUMNS: Column[] = [
+  {
+    key: "name",
+    label: "Name",
+    sortValue: (row) => row.info.name,
+    cell: (row) => <a href={routeHref({ page: "container", name: row.info.name })}>{row.info.name}</a>,
+  },
+  {
+    key: "owner",
+    label: "Owner",
+    adminOnly: true,
+    sortValue: (row) => row.info.owner,
+    cell: (row) => row.info.owner,
+  },
+  {
+    key: "state",
+    label: "State",
+    sortValue: (row) => row.info.state,
+    cell: (row) => <StateBadge kind="state" value={row.info.state} />,
+  },
+  {
+    key: "health",
+    label: "Health",
+    sortValue: (row) => row.info.health,
+    cell: (row) => <StateBadge kind="health" value={row.info.health} />,
+  },
+  {
+    key: "uptime",
+    label: "Uptime",
+    numeric: true,
+    sortValue: uptimeMs,
+    cell: (row, now) => {
+      const ms = uptimeMs(row, now);
+      return ms === undefined ? <Absent /> : formatDuration(ms);
+    },
+  },
+  {
+    key: "cpu",
+    label: "CPU",
+    numeric: true,
+    sortValue: (row) => row.usage?.cpuPercent,
+    // The place for a sparkline of the last minutes (uPlot), once berth serves a short history.
+    cell: (row) => (row.usage ? formatPercent(row.usage.cpuPercent) : <Absent />),
+  },
+  {
+    key: "memory",
+    label: "Memory",
+    numeric: true,
+    sortValue: (row) => row.usage?.memoryBytes,
+    cell: (row) =>
+      row.usage ? (
+        <span title={`limit ${formatBytes(row.usage.memoryLimitBytes)}`}>
+          {formatBytes(row.usage.memoryBytes)}
+        </span>
+      ) : (
+        <Absent />
+      ),
+  },
+  {
+    key: "image",
+    label: "Image",
+    sortValue: (row) => row.info.image,
+    cell: (row) => <code>{row.info.image}</code>,
+  },
+];
+
+/** A value that does not apply (a stopped container has no uptime): a dash for the eye, words for a screen reader. */
+function Absent() {
+  return (
+    <>
+      <span aria-hidden="true">—</span>
+      <span class="visually-hidden">none</span>
+    </>
+  );
+}
