@@ -66,7 +66,16 @@ export const ContainerInfoSchema = z.object({
   state: ContainerState,
   health: HealthState,
   createdAt: EpochMs,
-  startedAt: EpochMs.optional(),
+  startedAt: EpochMs.nullable().describe(
+    "When the current run began; null while the workload does not run (any state but running, paused, stopping, updating).",
+  ),
+  restartCount: z
+    .number()
+    .int()
+    .nonnegative()
+    .describe(
+      "Starts since create by the restart policy, by container:restart and from outside berth; not client starts, updates or rollbacks.",
+    ),
   exitCode: z.number().optional(),
   release: z.number().optional(),
   restartPolicy: z.enum(["no", "on-failure", "always"]),
