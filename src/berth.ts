@@ -34,8 +34,10 @@ import { SecretRegistry } from "./logging/secret-registry.ts";
 import { createSystemLogger, type SystemLogger } from "./logging/system-logger.ts";
 import { ContainerLogs } from "./monitoring/container-logs.ts";
 import { EngineEventWatcher } from "./monitoring/engine-event-watcher.ts";
+import { engineTarget } from "./monitoring/engine-target.ts";
 import { HealthMonitor } from "./monitoring/health-monitor.ts";
 import { NodeCgroupFs } from "./monitoring/node-cgroup-fs.ts";
+import { StatsHistory } from "./monitoring/stats-history.ts";
 import { StatsSampler } from "./monitoring/stats-sampler.ts";
 import { EgressFirewall } from "./network/egress-firewall.ts";
 import { egressPolicy } from "./network/egress-policy.ts";
@@ -83,6 +85,7 @@ export class Berth {
   readonly engine: EngineMonitor;
   readonly #events: EngineEventWatcher;
   readonly #sampler: StatsSampler;
+  readonly #history: StatsHistory;
   readonly restarts: RestartSupervisor;
   readonly updater: CodeUpdater;
   readonly health: HealthMonitor;
@@ -267,6 +270,12 @@ export class Berth {
         samplerLog.debug({ containerId, cause }, "sampling through the engine"),
     });
     this.manager.on("statusChanged", ({ info }) => this.#sampler.invalidate(info.id));
+    // Every running container is sampled at a low rate, always, so that a chart opens with a past.
+    this.#history = new StatsHistory({
+      sampler: this.#sampler,
+      target: (id) => engineTarget(this.#docker, () => repo.get(id)?.dockerId),
+    });
+    this.manager.on("statusChanged", ({ info }) => this.#history.follow(info));
     this.health = new HealthMonitor({ repo, channel: this.#channel, log: this.log });
     this.manager.on("statusChanged", ({ info }) => {
       const record = info.state === "running" ? repo.get(info.id) : undefined;
@@ -369,6 +378,7 @@ export class Berth {
       monitoring: {
         docker: this.#docker,
         sampler: this.#sampler,
+        history: this.#history,
         logs: new ContainerLogs(this.#docker, this.secrets),
       },
       activity: this.activity,
@@ -424,6 +434,8 @@ export class Berth {
         log: this.log,
       });
       await this.updater.recover();
+      // What ran before berth started (or while the engine was away) changed no state: follow it here.
+      for (const record of this.#repo.all()) this.#history.follow(record);
       await this.#protectOwnerNetworks();
       await backfillCpuLimits({
         docker: this.#docker,
@@ -500,6 +512,7 @@ export class Berth {
       this.health.close();
       await this.manager.drain();
       this.activity.close();
+      this.#history.close();
       await this.#sampler.close();
       await this.#app.close();
       await this.#channel.closeAll();
