@@ -273,6 +273,7 @@ export class Berth {
     // Every running container is sampled at a low rate, always, so that a chart opens with a past.
     this.#history = new StatsHistory({
       sampler: this.#sampler,
+      intervalMs: config.statsHistoryIntervalMs,
       target: (id) => engineTarget(this.#docker, () => repo.get(id)?.dockerId),
     });
     this.manager.on("statusChanged", ({ info }) => this.#history.follow(info));

@@ -116,4 +116,12 @@ describe("StatsHistory", () => {
     history.follow({ id: "b", state: "running" });
     expect(sampler.watchers.size).toBe(0);
   });
+
+  it("samples nothing and keeps nothing with an interval of 0 (the history turned off)", () => {
+    const sampler = new FakeSampler();
+    const history = new StatsHistory({ sampler, target: () => target, intervalMs: 0 });
+    history.follow({ id: "a", state: "running" });
+    expect(sampler.watchers.size).toBe(0);
+    expect(history.samples("a")).toEqual([]);
+  });
 });

@@ -17,7 +17,7 @@ export interface StatsHistoryOptions {
   sampler: HistorySampler;
   /** How the sampler finds a container (see ContainerTarget). */
   target: (id: string) => ContainerTarget;
-  /** One sample kept every `intervalMs` (default 5 s). */
+  /** One sample kept every `intervalMs` (default 5 s); 0 keeps no history and samples nothing. */
   intervalMs?: number;
   /** How far back the history reaches (default 10 minutes): `windowMs / intervalMs` samples a container. */
   windowMs?: number;
@@ -70,7 +70,8 @@ export class StatsHistory {
   constructor(options: StatsHistoryOptions) {
     this.#o = options;
     this.intervalMs = options.intervalMs ?? 5_000;
-    this.capacity = Math.max(1, Math.ceil((options.windowMs ?? 600_000) / this.intervalMs));
+    this.capacity =
+      this.intervalMs > 0 ? Math.max(1, Math.ceil((options.windowMs ?? 600_000) / this.intervalMs)) : 0;
   }
 
   /** How many containers have a history now. */
@@ -80,7 +81,7 @@ export class StatsHistory {
 
   /** Follows a container's state: samples it while it runs, keeps or frees its history otherwise. */
   follow(info: { id: string; state: ContainerState }): void {
-    if (this.#closed) return;
+    if (this.#closed || this.capacity === 0) return;
     let track = this.#tracks.get(info.id);
     if (info.state === "running") {
       if (track === undefined) {
