@@ -108,12 +108,10 @@ export async function run(): Promise<void> {
     for (let i = 0; i < CONTAINERS; i += 10) {
       await Promise.all(
         Array.from({ length: Math.min(10, CONTAINERS - i) }, async (_, k) => {
-          const res = await client
-            .timeout(120_000)
-            .emitWithAck("container:create", {
-              name: `idle-${i + k}`,
-              code: { files: { "index.js": echo } },
-            });
+          const res = await client.timeout(120_000).emitWithAck("container:create", {
+            name: `idle-${i + k}`,
+            code: { files: { "index.js": echo } },
+          });
           if (!res.ok) throw new Error(`create: ${JSON.stringify(res.error)}`);
         }),
       );
