@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   lifecycle: () => import("./lifecycle.ts"),
   update: () => import("./update.ts"),
   monitor: () => import("./monitor.ts"),
+  "stats-history": () => import("./stats-history.ts"),
   redaction: () => import("./redaction.ts"),
   "json-depth": () => import("./json-depth.ts"),
   "slow-reader": () => import("./slow-reader.ts"),

@@ -35,8 +35,10 @@ import { SecretRegistry } from "./logging/secret-registry.ts";
 import { createSystemLogger, type SystemLogger } from "./logging/system-logger.ts";
 import { ContainerLogs } from "./monitoring/container-logs.ts";
 import { EngineEventWatcher } from "./monitoring/engine-event-watcher.ts";
+import { engineTarget } from "./monitoring/engine-target.ts";
 import { HealthMonitor } from "./monitoring/health-monitor.ts";
 import { NodeCgroupFs } from "./monitoring/node-cgroup-fs.ts";
+import { StatsHistory } from "./monitoring/stats-history.ts";
 import { StatsSampler } from "./monitoring/stats-sampler.ts";
 import { EgressFirewall } from "./network/egress-firewall.ts";
 import { egressPolicy } from "./network/egress-policy.ts";
@@ -86,6 +88,7 @@ export class Berth {
   readonly engine: EngineMonitor;
   readonly #events: EngineEventWatcher;
   readonly #sampler: StatsSampler;
+  readonly #history: StatsHistory;
   readonly restarts: RestartSupervisor;
   readonly updater: CodeUpdater;
   readonly health: HealthMonitor;
@@ -273,6 +276,13 @@ export class Berth {
         samplerLog.debug({ containerId, cause }, "sampling through the engine"),
     });
     this.manager.on("statusChanged", ({ info }) => this.#sampler.invalidate(info.id));
+    // Every running container is sampled at a low rate, always, so that a chart opens with a past.
+    this.#history = new StatsHistory({
+      sampler: this.#sampler,
+      intervalMs: config.statsHistoryIntervalMs,
+      target: (id) => engineTarget(this.#docker, () => repo.get(id)?.dockerId),
+    });
+    this.manager.on("statusChanged", ({ info }) => this.#history.follow(info));
     this.health = new HealthMonitor({ repo, channel: this.#channel, log: this.log });
     this.manager.on("statusChanged", ({ info }) => {
       const record = info.state === "running" ? repo.get(info.id) : undefined;
@@ -377,6 +387,7 @@ export class Berth {
       monitoring: {
         docker: this.#docker,
         sampler: this.#sampler,
+        history: this.#history,
         logs: new ContainerLogs(this.#docker, this.secrets),
       },
       activity: this.activity,
@@ -432,6 +443,8 @@ export class Berth {
         log: this.log,
       });
       await this.updater.recover();
+      // What ran before berth started (or while the engine was away) changed no state: follow it here.
+      for (const record of this.#repo.all()) this.#history.follow(record);
       await this.#protectOwnerNetworks();
       await backfillCpuLimits({
         docker: this.#docker,
@@ -508,6 +521,7 @@ export class Berth {
       this.health.close();
       await this.manager.drain();
       this.activity.close();
+      this.#history.close();
       await this.#sampler.close();
       await this.#app.close();
       await this.#channel.closeAll();

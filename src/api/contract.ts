@@ -99,6 +99,8 @@ export const RequestSchemas = {
     intervalMs: z.number().int().min(250).max(60_000).optional(),
   }),
   "containers:unwatch_stats": z.strictObject({}),
+  "container:stats_history": ByRef,
+  "containers:stats_history": z.strictObject({}),
   "container:logs": z.strictObject({
     id: ContainerRef,
     tail: z.number().int().min(1).max(5_000).optional(),

@@ -32,6 +32,10 @@ export const CLIENT_EVENT_DESCRIPTIONS = {
   "containers:watch_stats":
     "Receive `containers:resource_usage`, the samples of every running container the connection may see, every `intervalMs`.",
   "containers:unwatch_stats": "Stop the overview of `containers:watch_stats`.",
+  "container:stats_history":
+    "The container's resource samples of the last 10 minutes, oldest first, one per `intervalMs`, for a chart that opens with a past.",
+  "containers:stats_history":
+    "The resource-sample histories of every running container the caller may see, for sparklines (at most 100 containers).",
   "container:logs": "The last lines of the container's output (at most 4 MiB of them).",
   "container:follow_logs": "Receive `container:log` for each new line of the container's output.",
   "container:unfollow_logs": "Stop receiving `container:log` for this container.",

@@ -1,11 +1,13 @@
+import { MAX_STATS_HISTORY_CONTAINERS } from "#protocol";
 import type { ContainerManager } from "../containers/container-manager.ts";
 import { MAX_LIST_LIMIT } from "../containers/list-containers.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
-import { NotFoundError } from "../errors/errors.ts";
 import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ContainerLogs } from "../monitoring/container-logs.ts";
 import type { ContainerTarget } from "../monitoring/container-target.ts";
+import { engineTarget } from "../monitoring/engine-target.ts";
+import type { StatsHistory } from "../monitoring/stats-history.ts";
 import type { StatsSampler } from "../monitoring/stats-sampler.ts";
 import type { ContainerRecord } from "../store/container-repository.ts";
 import type { ConnectionLimits } from "./connection-limits.ts";
@@ -19,6 +21,8 @@ export interface MonitoringServices {
   manager: ContainerManager;
   docker: DockerClient;
   sampler: StatsSampler;
+  /** The last minutes of every running container's samples (`*:stats_history`). */
+  history: StatsHistory;
   logs: ContainerLogs;
   subscriptions: Subscriptions;
   overviews: StatsOverviews;
@@ -47,17 +51,9 @@ export function registerMonitoringHandlers(
   limits: Pick<ConnectionLimits, "closed" | "guard" | "reads" | "subscriptions">,
 ): void {
   const { guard } = limits;
-  const { manager, sampler, logs, subscriptions, overviews } = services;
-  const target = (record: ContainerRecord): ContainerTarget => ({
-    resolve: async () => {
-      const current = manager.findById(record.id);
-      const inspect = current?.dockerId
-        ? await services.docker.inspectContainer(current.dockerId)
-        : undefined;
-      if (!inspect) throw new NotFoundError();
-      return { dockerId: inspect.Id, pid: inspect.State.Running ? inspect.State.Pid : 0 };
-    },
-  });
+  const { manager, sampler, history, logs, subscriptions, overviews } = services;
+  const target = (record: ContainerRecord): ContainerTarget =>
+    engineTarget(services.docker, () => manager.findById(record.id)?.dockerId);
 
   registerHandler(
     socket,
@@ -143,6 +139,32 @@ export function registerMonitoringHandlers(
       subscriptions.remove(socket.id, OVERVIEW_KEY);
       return { watching: false as const };
     },
+    context,
+  );
+  registerHandler(
+    socket,
+    "container:stats_history",
+    (p, actor) => {
+      const record = manager.resolve(actor, p.id);
+      return { id: record.id, intervalMs: history.intervalMs, samples: history.samples(record.id) };
+    },
+    context,
+  );
+  registerHandler(
+    socket,
+    "containers:stats_history",
+    (_p, actor) =>
+      // Up to MAX_STATS_HISTORY_CONTAINERS × 120 samples (about 2 MB of JSON): a large read.
+      limits.reads.run(async () => {
+        const page = manager.list(actor, {
+          filter: { state: "running" },
+          limit: MAX_STATS_HISTORY_CONTAINERS,
+        });
+        const containers = page.items.map((info) => ({ id: info.id, samples: history.samples(info.id) }));
+        return page.nextCursor === undefined
+          ? { intervalMs: history.intervalMs, containers }
+          : { intervalMs: history.intervalMs, containers, truncated: true as const };
+      }),
     context,
   );
   registerHandler(

@@ -350,6 +350,8 @@ export class SocketIOEventHandler {
       health: info.health,
       ...(info.exitCode === undefined ? {} : { exitCode: info.exitCode }),
       ...(oomKilled ? { oomKilled } : {}),
+      startedAt: info.startedAt,
+      restartCount: info.restartCount,
       reason,
       ts: Date.now(),
     };

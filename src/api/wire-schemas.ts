@@ -14,6 +14,7 @@ import {
   type ImageCheckItem,
   type ImageCheckResult,
   type LogLine,
+  MAX_STATS_HISTORY_CONTAINERS,
   type QuotaLimits,
   type RateLimits,
   type ReleaseInfo,
@@ -66,7 +67,16 @@ export const ContainerInfoSchema = z.object({
   state: ContainerState,
   health: HealthState,
   createdAt: EpochMs,
-  startedAt: EpochMs.optional(),
+  startedAt: EpochMs.nullable().describe(
+    "When the current run began; null while the workload does not run (any state but running, paused, stopping, updating).",
+  ),
+  restartCount: z
+    .number()
+    .int()
+    .nonnegative()
+    .describe(
+      "Starts since create by the restart policy, by container:restart and from outside berth; not client starts, updates or rollbacks.",
+    ),
   exitCode: z.number().optional(),
   release: z.number().optional(),
   restartPolicy: z.enum(["no", "on-failure", "always"]),
@@ -230,6 +240,22 @@ export const ResultSchemas = {
     containers: z.number().describe("How many running containers the overview samples now."),
   }),
   "containers:unwatch_stats": z.object({ watching: z.literal(false) }),
+  "container:stats_history": z.object({
+    id: Id,
+    intervalMs: z.number().describe("One sample kept per interval."),
+    samples: z
+      .array(ResourceUsageSchema)
+      .describe("Oldest first, at most 10 minutes of them; empty while the container does not run."),
+  }),
+  "containers:stats_history": z.object({
+    intervalMs: z.number(),
+    containers: z
+      .array(z.object({ id: Id, samples: z.array(ResourceUsageSchema) }))
+      .describe(
+        `The caller's running containers (an admin's: all), oldest first, at most ${MAX_STATS_HISTORY_CONTAINERS}.`,
+      ),
+    truncated: z.literal(true).optional().describe("More containers run than the answer holds."),
+  }),
   "container:logs": z.object({
     lines: z.array(LogLineSchema),
     truncated: z
@@ -297,6 +323,8 @@ export const EventSchemas = {
     health: z.string(),
     exitCode: z.number().optional(),
     oomKilled: z.boolean().optional(),
+    startedAt: EpochMs.nullable().describe("The container's startedAt after the change."),
+    restartCount: z.number().int().nonnegative().describe("The container's restartCount after the change."),
     reason: z.string(),
     ts: EpochMs,
   }),

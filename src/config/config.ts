@@ -76,6 +76,12 @@ const EnvSchema = z.object({
   BERTH_MAX_RESTARTS: int(5, 0, 1000),
   BERTH_RESTART_RESET_MS: int(60_000, 1000),
   BERTH_RESTART_BASE_DELAY_MS: int(1_000, 10, 600_000),
+  // 0 turns the history off: containers are then sampled only while someone watches them.
+  BERTH_STATS_HISTORY_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .refine((n) => n === 0 || (n >= 250 && n <= 60_000), "expected 0 (off) or 250 to 60000")
+    .default(5_000),
   BERTH_ACTIVITY_MAX_ENTRIES: int(10_000, 10),
   BERTH_ACTIVITY_MAX_AGE_DAYS: int(30, 1, 3650),
   BERTH_QUOTA_CONTAINERS: int(20, 1),
@@ -150,6 +156,8 @@ export interface Config {
   readonly maxRestarts: number;
   readonly restartResetMs: number;
   readonly restartBaseDelayMs: number;
+  /** One kept sample per running container every this many ms, 10 minutes of them (0: no history). */
+  readonly statsHistoryIntervalMs: number;
   readonly activityMaxEntries: number;
   readonly activityMaxAgeMs: number;
   readonly dockerSocket: string;
@@ -284,6 +292,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxRestarts: e.BERTH_MAX_RESTARTS,
     restartResetMs: e.BERTH_RESTART_RESET_MS,
     restartBaseDelayMs: e.BERTH_RESTART_BASE_DELAY_MS,
+    statsHistoryIntervalMs: e.BERTH_STATS_HISTORY_INTERVAL_MS,
     activityMaxEntries: e.BERTH_ACTIVITY_MAX_ENTRIES,
     activityMaxAgeMs: e.BERTH_ACTIVITY_MAX_AGE_DAYS * 86_400_000,
     dockerSocket: e.BERTH_DOCKER_SOCKET ?? dockerHost ?? "/var/run/docker.sock",

@@ -1,5 +1,8 @@
-import type { ChannelInfo, ContainerInfo } from "#protocol";
+import type { ChannelInfo, ContainerInfo, ContainerState } from "#protocol";
 import type { ContainerRecord } from "../store/container-repository.ts";
+
+/** The states in which the workload's process runs (or is frozen, or winding down), so `startedAt` is shown. */
+const RUNS: ReadonlySet<ContainerState> = new Set(["running", "paused", "stopping", "updating"]);
 
 export function toContainerInfo(record: ContainerRecord, channel?: ChannelInfo): ContainerInfo {
   const info: ContainerInfo = {
@@ -11,11 +14,12 @@ export function toContainerInfo(record: ContainerRecord, channel?: ChannelInfo):
     state: record.state,
     health: record.health,
     createdAt: record.createdAt,
+    startedAt: record.startedAt !== null && RUNS.has(record.state) ? record.startedAt : null,
+    restartCount: record.restartCount,
     restartPolicy: record.spec.restartPolicy ?? "no",
     network: record.spec.network ?? "none",
   };
   if (record.spec.runtime !== undefined) info.runtime = record.spec.runtime;
-  if (record.startedAt !== null) info.startedAt = record.startedAt;
   if (record.exitCode !== null) info.exitCode = record.exitCode;
   if (record.release !== null) info.release = record.release;
   if (channel) {

@@ -76,6 +76,8 @@ export interface ContainerManagerEvents {
 
 export interface StartOptions {
   waitReady?: boolean;
+  /** The restart policy's start after an exit: counted in `restartCount` (a client's start is not). */
+  restart?: boolean;
 }
 
 export interface StopOptions {
@@ -236,6 +238,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         startedAt: null,
         exitCode: null,
         release: entries ? 1 : null,
+        restartCount: 0,
       };
       try {
         timer.start("write");
@@ -349,7 +352,11 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         admitted.release(); // the state recorded below, before any await
       }
       if (started || before !== "running") {
-        this.#setState(current, "running", "started", { startedAt: Date.now(), exitCode: null });
+        this.#setState(current, "running", "started", {
+          startedAt: Date.now(),
+          exitCode: null,
+          ...(options.restart === true && started ? { restartCount: current.restartCount + 1 } : {}),
+        });
         log.info({ started }, "started container");
       }
       if (options.waitReady === false) return this.info(current);
@@ -417,7 +424,11 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         this.#setState(current, this.#afterFailure(err, "running"), "restart failed");
         throw err;
       }
-      this.#setState(current, "running", "restarted", { startedAt: Date.now(), exitCode: null });
+      this.#setState(current, "running", "restarted", {
+        startedAt: Date.now(),
+        exitCode: null,
+        restartCount: current.restartCount + 1,
+      });
       log.info("restarted container");
       if (options.waitReady !== false) await timer.time("ready", () => this.#waitReady(current, startedAt));
       return this.info(current);
@@ -499,7 +510,11 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         changes.exitCode = inspect.State.ExitCode;
         if (inspect.State.OOMKilled) why = "out of memory";
       }
-      if (to === "running") changes.startedAt = Date.parse(inspect.State.StartedAt) || Date.now();
+      if (to === "running") {
+        changes.startedAt = Date.parse(inspect.State.StartedAt) || Date.now();
+        // Started outside berth after it had stopped: a restart all the same (see ContainerInfo.restartCount).
+        if (STOPPED_BEFORE.has(record.state)) changes.restartCount = record.restartCount + 1;
+      }
       this.#setState(record, to, why, changes, { oomKilled: inspect.State.OOMKilled === true });
     });
   }
@@ -709,6 +724,9 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     this.emit("statusChanged", { info: this.info(record), from, reason, ...extra });
   }
 }
+
+/** States after which the workload running again, started by someone other than berth, counts as a restart. */
+const STOPPED_BEFORE: ReadonlySet<ContainerState> = new Set(["exited", "stopped", "failed"]);
 
 /** The create's answer: the container and its steps' timings (0 for a step that did not run). */
 function created(info: ContainerInfo, timer: StepTimer<CreateStep>): CreatedContainer {

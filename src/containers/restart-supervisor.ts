@@ -53,6 +53,10 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
   }
 
   #onStatusChange({ info, reason, oomKilled }: StatusChange): void {
+    // `startedAt` is null once it has exited: remember when the run began, for the reset after a good run.
+    const attempts = this.#attempts.get(info.id);
+    if (info.state === "running" && attempts !== undefined && info.startedAt !== null)
+      attempts.lastStartAt = info.startedAt;
     if (info.state !== "exited") {
       // Any other state (stopped on request, deleted, started by hand) cancels a pending restart.
       if (info.state !== "restarting") this.#cancel(info.id);
@@ -71,7 +75,7 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
     const timer = setTimeout(() => {
       this.#timers.delete(info.id);
       this.#manager
-        .start({ owner: info.owner, admin: true }, info.id, { waitReady: false })
+        .start({ owner: info.owner, admin: true }, info.id, { waitReady: false, restart: true })
         .catch((error) => {
           this.#log.warn({ err: error, containerId: info.id }, "restart failed");
           this.emit("restartFailed", { info, error });
@@ -85,7 +89,7 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
     if (info.restartPolicy === "on-failure" && info.exitCode === 0) return { kind: "none" };
     const now = Date.now();
     const state = this.#attempts.get(info.id) ?? { count: 0, lastStartAt: 0 };
-    const ranSince = info.startedAt ?? state.lastStartAt;
+    const ranSince = state.lastStartAt;
     if (state.count > 0 && now - ranSince >= this.#o.resetAfterMs) state.count = 0;
     if (state.count >= this.#o.maxRestarts) {
       return { kind: "give_up", attempts: state.count };

@@ -21,6 +21,8 @@ export interface ContainerRecord {
   startedAt: number | null;
   exitCode: number | null;
   release: number | null;
+  /** Restarts since create (ContainerInfo.restartCount); written with the state that counted it. */
+  restartCount: number;
 }
 
 export interface ListQuery {
@@ -47,6 +49,7 @@ interface Row {
   started_at: number | null;
   exit_code: number | null;
   release: number | null;
+  restart_count: number;
 }
 
 const COLUMNS: Record<keyof Omit<ContainerRecord, "id">, string> = {
@@ -63,6 +66,7 @@ const COLUMNS: Record<keyof Omit<ContainerRecord, "id">, string> = {
   startedAt: "started_at",
   exitCode: "exit_code",
   release: "release",
+  restartCount: "restart_count",
 };
 
 /**
@@ -96,8 +100,8 @@ export class ContainerRepository {
     this.#byId = db.prepare("SELECT * FROM containers WHERE id = ?");
     this.#byName = db.prepare("SELECT * FROM containers WHERE owner = ? AND name = ?");
     this.#insert = db.prepare(
-      `INSERT INTO containers (id, owner, name, image, spec, docker_id, docker_name, state, health, uid, created_at, started_at, exit_code, release)
-       VALUES (:id, :owner, :name, :image, :spec, :docker_id, :docker_name, :state, :health, :uid, :created_at, :started_at, :exit_code, :release)`,
+      `INSERT INTO containers (id, owner, name, image, spec, docker_id, docker_name, state, health, uid, created_at, started_at, exit_code, release, restart_count)
+       VALUES (:id, :owner, :name, :image, :spec, :docker_id, :docker_name, :state, :health, :uid, :created_at, :started_at, :exit_code, :release, :restart_count)`,
     );
     this.#delete = db.prepare("DELETE FROM containers WHERE id = ?");
     this.#all = db.prepare("SELECT * FROM containers ORDER BY created_at, id");
@@ -162,6 +166,7 @@ export class ContainerRepository {
       started_at: record.startedAt,
       exit_code: record.exitCode,
       release: record.release,
+      restart_count: record.restartCount,
     });
   }
 
@@ -255,5 +260,6 @@ function fromRow(row: Row, spec: StoredSpec): ContainerRecord {
     startedAt: row.started_at,
     exitCode: row.exit_code,
     release: row.release,
+    restartCount: row.restart_count,
   };
 }

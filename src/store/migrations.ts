@@ -51,4 +51,7 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (container_id, number)
   );
   `,
+  `
+  ALTER TABLE containers ADD COLUMN restart_count INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

@@ -46,6 +46,7 @@ describe("OwnerUsageRepository", () => {
     startedAt: null,
     exitCode: null,
     release: null,
+    restartCount: 0,
     ...extra,
   });
   const release = (containerId: string, number: number, bytes: number) =>

@@ -76,7 +76,7 @@ describe("the berth CLI, run as a child process against a real berth", () => {
     const table = await runBerth(["ls"], env);
     expect(table.code, table.stderr).toBe(0);
     const [header, ...rows] = table.stdout.trimEnd().split("\n");
-    expect(header).toMatch(/^NAME\s+ID\s+STATE\s+HEALTH\s+RELEASE\s+UPTIME\s+CREATED\s+IMAGE$/);
+    expect(header).toMatch(/^NAME\s+ID\s+STATE\s+HEALTH\s+RELEASE\s+UPTIME\s+RESTARTS\s+CREATED\s+IMAGE$/);
     expect(rows.find((r) => r.startsWith("cli-web "))).toMatch(/\brunning\b.*\bUp \d+ seconds?\b/);
 
     const json = await runBerth(["ls", "--json", "--state", "running"], env);

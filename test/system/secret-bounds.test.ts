@@ -153,6 +153,7 @@ describe("a data directory holding a secret stored by an older berth, above toda
         startedAt: null,
         exitCode: null,
         release: null,
+        restartCount: 0,
       });
       db.prepare("UPDATE containers SET spec = ? WHERE id = ?").run(JSON.stringify(spec), "C00000SECRET");
     } finally {

@@ -37,6 +37,8 @@ const REFERENCING: Record<ClientEvent, RefPayload | null> = {
   "container:stats": (id) => ({ id }),
   "container:watch_stats": (id) => ({ id }),
   "container:unwatch_stats": (id) => ({ id }),
+  "container:stats_history": (id) => ({ id }),
+  "containers:stats_history": null, // the caller's own containers only (stats-history.test.ts)
   "container:logs": (id) => ({ id }),
   "container:follow_logs": (id) => ({ id }),
   "container:unfollow_logs": (id) => ({ id }),

@@ -14,6 +14,7 @@ import type {
   ResourceUsage,
   ResourceUsageEvent,
   ResultMap,
+  StatsHistory,
   UpdateResult,
 } from "./protocol/index.ts";
 import type { Subscription } from "./subscription.ts";
@@ -220,6 +221,19 @@ export class Container {
   /** One sample of resource usage now. */
   stats(options: CallOptions = {}): Promise<ResourceUsage> {
     return this.#core.call("container:stats", { id: this.id }, options);
+  }
+
+  /**
+   * The resource samples berth kept of the last 10 minutes, oldest first, one
+   * per `intervalMs`: what a chart shows before `watchStats` brings more.
+   * Empty while the container does not run.
+   *
+   * @example
+   *   const { samples } = await bot.statsHistory();
+   *   const memory = samples.map((s) => [s.ts, s.memoryBytes]);
+   */
+  statsHistory(options: CallOptions = {}): Promise<StatsHistory> {
+    return this.#core.call("container:stats_history", { id: this.id }, options);
   }
 
   /**

@@ -1,7 +1,8 @@
+import type { CallOptions } from "./call-options.ts";
 import type { ClientStreams } from "./client-streams.ts";
 import { OVERVIEW_KEY } from "./client-streams.ts";
 import type { StreamIterator, StreamOptions } from "./container.ts";
-import type { StatsOverviewEvent } from "./protocol/index.ts";
+import type { StatsHistoryOverview, StatsOverviewEvent } from "./protocol/index.ts";
 
 /** `client.stats`: resource usage across the caller's containers. */
 export class Stats {
@@ -26,5 +27,18 @@ export class Stats {
       intervalMs === undefined ? {} : { intervalMs },
       bufferSize,
     );
+  }
+
+  /**
+   * The last 10 minutes of samples of every running container the caller may
+   * see (at most 100 containers; `truncated` when more run), oldest first: the
+   * past of an overview's sparklines, before `watchAll` brings more.
+   *
+   * @example
+   *   const { containers } = await berth.stats.history();
+   *   for (const c of containers) console.log(c.id, c.samples.map((s) => s.cpuPercent));
+   */
+  history(options: CallOptions = {}): Promise<StatsHistoryOverview> {
+    return this.#streams.core.call("containers:stats_history", {}, options);
   }
 }

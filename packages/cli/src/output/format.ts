@@ -14,9 +14,9 @@ export function formatSpan(ms: number): string {
   return plural(Math.floor(h / 24), "day");
 }
 
-/** `Up 5 minutes`, or `-` for a container that is not running. */
-export function formatUptime(startedAt: number | undefined, running: boolean, now: number): string {
-  return running && startedAt !== undefined ? `Up ${formatSpan(now - startedAt)}` : "-";
+/** `Up 5 minutes` from a ContainerInfo's `startedAt`, or `-` for a container that is not running (`null`). */
+export function formatUptime(startedAt: number | null | undefined, now: number): string {
+  return startedAt == null ? "-" : `Up ${formatSpan(now - startedAt)}`;
 }
 
 /** `5 minutes ago`. */

@@ -64,7 +64,24 @@ export interface ContainerInfo {
   state: ContainerState;
   health: HealthState;
   createdAt: number;
-  startedAt?: number;
+  /**
+   * When the current run of the workload began (epoch ms, the engine's
+   * `State.StartedAt` or berth's record of the start it made); `null` while
+   * the workload does not run (any state but `running`, `paused`, `stopping`
+   * and `updating`). An uptime is `now - startedAt`.
+   */
+  startedAt: number | null;
+  /**
+   * How many times the workload was started again since the container was
+   * created: each start by its restart policy after an exit, each
+   * `container:restart`, and each start made outside berth (seen on the
+   * engine) of a container that had stopped. A `container:start` asked for by
+   * a client, a code update's switch and a rollback are not restarts. berth
+   * keeps the count in its database (the engine's own `RestartCount` stays 0:
+   * its restart policy is off, berth's supervisor restarts instead), so it
+   * survives berth's own restarts and crashes.
+   */
+  restartCount: number;
   exitCode?: number;
   release?: number;
   restartPolicy: RestartPolicy;

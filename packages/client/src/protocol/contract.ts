@@ -13,7 +13,7 @@ import type {
 } from "./container.ts";
 import type { ErrorCategory, ErrorCode } from "./error-codes.ts";
 import type { ImageCheckRequest, ImageCheckResult } from "./images.ts";
-import type { LogLine, ResourceUsage } from "./monitoring.ts";
+import type { LogLine, ResourceUsage, StatsHistory, StatsHistoryOverview } from "./monitoring.ts";
 import type { ReleaseInfo, UpdateResult } from "./releases.ts";
 import type { ServerInfo } from "./server-info.ts";
 
@@ -57,6 +57,8 @@ export interface Requests {
   "container:unwatch_stats": ById;
   "containers:watch_stats": { intervalMs?: number };
   "containers:unwatch_stats": Record<string, never>;
+  "container:stats_history": ById;
+  "containers:stats_history": Record<string, never>;
   "container:logs": ById & { tail?: number; since?: number };
   "container:follow_logs": ById & { tail?: number };
   "container:unfollow_logs": ById;
@@ -93,6 +95,8 @@ export interface ResultMap {
   /** `containers`: how many running containers the overview samples now. */
   "containers:watch_stats": { intervalMs: number; containers: number };
   "containers:unwatch_stats": { watching: false };
+  "container:stats_history": StatsHistory;
+  "containers:stats_history": StatsHistoryOverview;
   /** `truncated`: older lines were left out to keep the answer within 4 MiB. */
   "container:logs": { lines: LogLine[]; truncated?: true };
   "container:follow_logs": { id: string; following: true };

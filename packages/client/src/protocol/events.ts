@@ -12,6 +12,10 @@ export interface StatusChangedEvent {
   health: string;
   exitCode?: number;
   oomKilled?: boolean;
+  /** The container's `startedAt` after the change (ContainerInfo): null once it no longer runs. */
+  startedAt: number | null;
+  /** The container's `restartCount` after the change (ContainerInfo). */
+  restartCount: number;
   reason: string;
   ts: number;
 }

@@ -68,7 +68,14 @@ export {
   type ImageCheckResult,
   type ImageCheckStatus,
 } from "./images.ts";
-export type { LogLine, ResourceUsage, TelemetryStream } from "./monitoring.ts";
+export {
+  type LogLine,
+  MAX_STATS_HISTORY_CONTAINERS,
+  type ResourceUsage,
+  type StatsHistory,
+  type StatsHistoryOverview,
+  type TelemetryStream,
+} from "./monitoring.ts";
 export {
   GATE_STEPS,
   type GateStep,
