@@ -116,6 +116,7 @@ export function info(name: string, change: Partial<ContainerInfo> = {}): Contain
     health: "none",
     createdAt: 1_000,
     startedAt: 2_000,
+    restartCount: 0,
     restartPolicy: "no",
     network: "none",
     ...change,

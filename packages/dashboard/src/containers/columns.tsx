@@ -5,7 +5,7 @@ import type { ContainerRow } from "./container-store.ts";
 import { StateBadge } from "./state-badge.tsx";
 
 const uptimeMs = (row: ContainerRow, now: number): number | undefined =>
-  row.info.state === "running" && row.info.startedAt !== undefined ? now - row.info.startedAt : undefined;
+  row.info.state === "running" && row.info.startedAt != null ? now - row.info.startedAt : undefined;
 
 export const OVERVIEW_COLUMNS: Column[] = [
   {

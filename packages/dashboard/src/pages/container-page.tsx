@@ -46,9 +46,7 @@ export function ContainerPage({ client, name }: Props) {
         </dd>
         <dt>Uptime</dt>
         <dd>
-          {info.state === "running" && info.startedAt !== undefined
-            ? formatDuration(now - info.startedAt)
-            : "—"}
+          {info.state === "running" && info.startedAt != null ? formatDuration(now - info.startedAt) : "—"}
         </dd>
         <dt>CPU</dt>
         <dd>{usage ? formatPercent(usage.cpuPercent) : "—"}</dd>
