@@ -3,10 +3,11 @@ import { ShuttingDownError, ValidationError } from "../errors/errors.ts";
 import { RepeatedLog } from "../logging/repeated-log.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import { ChannelNotConnectedError } from "./channel-errors.ts";
+import type { ChannelObserver } from "./channel-observer.ts";
 import type { BadHelloInfo, ChannelStatus, HelloInfo, SocketCommunicationEvents } from "./channel-types.ts";
 import { ContainerChannel } from "./container-channel.ts";
 import { assertSocketPathFits } from "./socket-path.ts";
-import type { ConnectionLimits } from "./workload-connection.ts";
+import type { ConnectionLimits, WorkloadConnection } from "./workload-connection.ts";
 
 export interface SocketCommunicationOptions {
   runDir: string;
@@ -28,6 +29,8 @@ export interface SocketCommunicationOptions {
   badFrameWindowMs?: number;
   /** Events a workload causes at will are logged once, then counted in one line per this interval (default 60 s). */
   repeatedLogIntervalMs?: number;
+  /** Told of every request, byte and refused frame (metrics); nothing is measured without it. */
+  observer?: ChannelObserver;
 }
 
 export interface RequestOptions {
@@ -65,6 +68,7 @@ export class SocketCommunicationHandler extends EventEmitter<SocketCommunication
   readonly #limits: ConnectionLimits;
   readonly #log: SystemLogger;
   readonly #repeated: RepeatedLog;
+  readonly #observer: ChannelObserver | undefined;
   readonly #channels = new Map<string, { channel: ContainerChannel; opened: Promise<void> }>();
   /** Channels being closed, so a re-open of the same id waits until the old socket file is gone. */
   readonly #closing = new Map<string, Promise<void>>();
@@ -75,6 +79,7 @@ export class SocketCommunicationHandler extends EventEmitter<SocketCommunication
     this.#runDir = opts.runDir;
     this.#maxRequestTimeoutMs = opts.maxRequestTimeoutMs;
     this.#log = opts.log;
+    this.#observer = opts.observer;
     this.#repeated = new RepeatedLog(opts.log, { intervalMs: opts.repeatedLogIntervalMs ?? 60_000 });
     this.#limits = {
       maxFrameBytes: opts.maxFrameBytes,
@@ -116,6 +121,7 @@ export class SocketCommunicationHandler extends EventEmitter<SocketCommunication
       },
       this.#log,
       this.#repeated,
+      this.#observer?.forContainer(id),
     );
     const closing = this.#closing.get(id);
     const entry = { channel, opened: Promise.resolve() };
@@ -178,7 +184,26 @@ export class SocketCommunicationHandler extends EventEmitter<SocketCommunication
    * FRAME_TOO_LARGE. Never hangs.
    */
   request(id: string, data: unknown, opts?: RequestOptions): Promise<unknown> {
-    const conn = this.#channels.get(id)?.channel.live;
+    const channel = this.#channels.get(id)?.channel;
+    const traffic = channel?.traffic;
+    if (traffic === undefined) return this.#request(channel?.live, data, opts);
+    const started = performance.now();
+    const answer = this.#request(channel?.live, data, opts);
+    answer.then(
+      () => traffic.requestEnded((performance.now() - started) / 1000, undefined),
+      (err: unknown) => traffic.requestEnded((performance.now() - started) / 1000, err),
+    );
+    return answer;
+  }
+
+  /** Workloads connected now (their handshake done), across all channels. */
+  get connectedCount(): number {
+    let n = 0;
+    for (const { channel } of this.#channels.values()) if (channel.live !== undefined) n++;
+    return n;
+  }
+
+  #request(conn: WorkloadConnection | undefined, data: unknown, opts?: RequestOptions): Promise<unknown> {
     if (conn === undefined) return Promise.reject(new ChannelNotConnectedError());
     const timeoutMs = opts?.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     if (!(timeoutMs > 0)) return Promise.reject(new ValidationError("timeoutMs must be a positive number."));

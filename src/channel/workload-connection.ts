@@ -3,6 +3,7 @@ import type { RepeatedLog } from "../logging/repeated-log.ts";
 import { jsonTextTooDeep, MAX_JSON_DEPTH } from "../util/json-depth.ts";
 import { BadFrameMeter } from "./bad-frame-meter.ts";
 import { ChannelDisconnectedError, ChannelNotConnectedError, WorkloadError } from "./channel-errors.ts";
+import type { ContainerTraffic } from "./channel-observer.ts";
 import type { DisconnectReason, HelloInfo } from "./channel-types.ts";
 import { FrameDecoder } from "./frame-decoder.ts";
 import { FrameWriter } from "./frame-writer.ts";
@@ -65,6 +66,7 @@ export class WorkloadConnection {
   readonly #badFrames: BadFrameMeter;
   readonly #heartbeat: Heartbeat;
   readonly #writer: FrameWriter;
+  readonly #traffic: ContainerTraffic | undefined;
   #state: ConnectionState = "handshaking";
   #closeReason: DisconnectReason | undefined;
   #helloTimer: NodeJS.Timeout | undefined;
@@ -84,8 +86,10 @@ export class WorkloadConnection {
     limits: ConnectionLimits,
     hooks: ConnectionHooks,
     repeated: RepeatedLog,
+    traffic?: ContainerTraffic,
   ) {
     this.#socket = socket;
+    this.#traffic = traffic;
     this.#containerId = containerId;
     this.#limits = limits;
     this.#hooks = hooks;
@@ -109,8 +113,9 @@ export class WorkloadConnection {
         this.close("heartbeat_timeout");
       },
     );
-    this.#writer = new FrameWriter(socket, limits.maxFrameBytes, limits.maxQueuedBytes);
+    this.#writer = new FrameWriter(socket, limits.maxFrameBytes, limits.maxQueuedBytes, traffic);
     socket.on("data", (chunk: Buffer) => {
+      this.#traffic?.received(chunk.length);
       this.#lastSeenAt = Date.now();
       this.#heartbeat.sawTraffic = true;
       this.#decoder.push(chunk);
@@ -442,6 +447,7 @@ export class WorkloadConnection {
     bytes: number,
     about: { id?: string; type?: string } = {},
   ): void {
+    this.#traffic?.frameRefused(code);
     const tooMany = this.#badFrames.record(Date.now());
     const badFrames = this.#badFrames.total;
     // Sizes and kinds only: the frame itself may hold application data or secrets.

@@ -1,0 +1,163 @@
+import type { Counter, Histogram, Registry } from "prom-client";
+import { Counter as CounterClass, Histogram as HistogramClass } from "prom-client";
+import type { ChannelObserver, ContainerTraffic } from "../channel/channel-observer.ts";
+import type { ProtocolErrorCode } from "../channel/protocol.ts";
+import { CHANNEL_REQUEST_BUCKETS } from "./metric-buckets.ts";
+import { outcomeOf } from "./outcome.ts";
+
+type Inc = { inc(value?: number): void };
+type Observe = { observe(value: number): void };
+
+/**
+ * The channel's metrics: requests by outcome and their latency, bytes each
+ * way, refused frames. By default one set of series for all containers; with
+ * `perContainer`, one per container, labelled with berth's container id (never
+ * an owner's or a container's name).
+ *
+ * The hot path costs one call on a handle made when the channel opened: each
+ * handle holds its prom-client children, made once per label set, so a
+ * request does no label lookup of its own.
+ */
+export class ChannelMetrics implements ChannelObserver {
+  readonly #requests: Counter<"outcome" | "container">;
+  readonly #duration: Histogram<"container">;
+  readonly #received: Counter<"container">;
+  readonly #sent: Counter<"container">;
+  readonly #refused: Counter<"code" | "container">;
+  readonly #perContainer: boolean;
+  readonly #handles = new Map<string, Handle>();
+  #shared: Handle | undefined;
+
+  constructor(registry: Registry, perContainer: boolean) {
+    this.#perContainer = perContainer;
+    const container = perContainer ? (["container"] as const) : [];
+    this.#requests = new CounterClass({
+      name: "berth_channel_requests_total",
+      help: "Requests berth sent to workloads over the channel, by outcome (ok or the error code).",
+      labelNames: ["outcome", ...container],
+      registers: [registry],
+    });
+    this.#duration = new HistogramClass({
+      name: "berth_channel_request_duration_seconds",
+      help: "Time from sending a channel request to its answer, failure or timeout.",
+      labelNames: [...container],
+      buckets: CHANNEL_REQUEST_BUCKETS,
+      registers: [registry],
+    });
+    this.#received = new CounterClass({
+      name: "berth_channel_received_bytes_total",
+      help: "Bytes read from workloads' channel sockets.",
+      labelNames: [...container],
+      registers: [registry],
+    });
+    this.#sent = new CounterClass({
+      name: "berth_channel_sent_bytes_total",
+      help: "Bytes of frames berth wrote to workloads' channel sockets.",
+      labelNames: [...container],
+      registers: [registry],
+    });
+    this.#refused = new CounterClass({
+      name: "berth_channel_frames_refused_total",
+      help: "Frames from workloads that berth refused, by the protocol error it answered with.",
+      labelNames: ["code", ...container],
+      registers: [registry],
+    });
+  }
+
+  forContainer(id: string): ContainerTraffic {
+    if (!this.#perContainer) {
+      this.#shared ??= new Handle(this.#series({}));
+      return this.#shared;
+    }
+    let handle = this.#handles.get(id);
+    if (handle === undefined) {
+      handle = new Handle(this.#series({ container: id }));
+      this.#handles.set(id, handle);
+    }
+    return handle;
+  }
+
+  /** Drops a deleted container's series (with `perContainer`), so that they do not pile up for ever. */
+  forget(id: string): void {
+    const handle = this.#handles.get(id);
+    if (handle === undefined) return;
+    this.#handles.delete(id);
+    const container = { container: id };
+    for (const metric of [this.#duration, this.#received, this.#sent]) metric.remove(container);
+    for (const outcome of handle.outcomes()) this.#requests.remove({ outcome, ...container });
+    for (const code of handle.codes()) this.#refused.remove({ code, ...container });
+  }
+
+  #series(labels: { container?: string }): Series {
+    return {
+      requests: (outcome) => this.#requests.labels({ outcome, ...labels }),
+      duration: this.#duration.labels(labels),
+      received: this.#received.labels(labels),
+      sent: this.#sent.labels(labels),
+      refused: (code) => this.#refused.labels({ code, ...labels }),
+    };
+  }
+}
+
+interface Series {
+  requests(outcome: string): Inc;
+  duration: Observe;
+  received: Inc;
+  sent: Inc;
+  refused(code: string): Inc;
+}
+
+/** One channel's (or, by default, every channel's) children, made once per label set and then reused. */
+class Handle implements ContainerTraffic {
+  readonly #series: Series;
+  readonly #ok: Inc;
+  readonly #outcomes = new Map<string, Inc>();
+  readonly #codes = new Map<string, Inc>();
+
+  constructor(series: Series) {
+    this.#series = series;
+    this.#ok = series.requests("ok");
+  }
+
+  /** The outcomes this handle has counted (one series each). */
+  outcomes(): string[] {
+    return ["ok", ...this.#outcomes.keys()];
+  }
+
+  /** The refusal codes this handle has counted (one series each). */
+  codes(): string[] {
+    return [...this.#codes.keys()];
+  }
+
+  requestEnded(seconds: number, error: unknown): void {
+    this.#series.duration.observe(seconds);
+    if (error === undefined) {
+      this.#ok.inc();
+      return;
+    }
+    const outcome = outcomeOf(error);
+    let child = this.#outcomes.get(outcome);
+    if (child === undefined) {
+      child = this.#series.requests(outcome);
+      this.#outcomes.set(outcome, child);
+    }
+    child.inc();
+  }
+
+  received(bytes: number): void {
+    this.#series.received.inc(bytes);
+  }
+
+  sent(bytes: number): void {
+    this.#series.sent.inc(bytes);
+  }
+
+  frameRefused(code: ProtocolErrorCode): void {
+    let child = this.#codes.get(code);
+    if (child === undefined) {
+      child = this.#series.refused(code);
+      this.#codes.set(code, child);
+    }
+    child.inc();
+  }
+}
