@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   redaction: () => import("./redaction.ts"),
   "json-depth": () => import("./json-depth.ts"),
   "slow-reader": () => import("./slow-reader.ts"),
+  metrics: () => import("./metrics.ts"),
 };
 
 const name = process.argv[2];
