@@ -7,7 +7,7 @@ import type { ChannelObserver } from "./channel-observer.ts";
 import type { BadHelloInfo, ChannelStatus, HelloInfo, SocketCommunicationEvents } from "./channel-types.ts";
 import { ContainerChannel } from "./container-channel.ts";
 import { assertSocketPathFits } from "./socket-path.ts";
-import type { ConnectionLimits, WorkloadConnection } from "./workload-connection.ts";
+import type { ConnectionLimits } from "./workload-connection.ts";
 
 export interface SocketCommunicationOptions {
   runDir: string;
@@ -185,15 +185,16 @@ export class SocketCommunicationHandler extends EventEmitter<SocketCommunication
    */
   request(id: string, data: unknown, opts?: RequestOptions): Promise<unknown> {
     const channel = this.#channels.get(id)?.channel;
-    const traffic = channel?.traffic;
-    if (traffic === undefined) return this.#request(channel?.live, data, opts);
-    const started = performance.now();
-    const answer = this.#request(channel?.live, data, opts);
-    answer.then(
-      () => traffic.requestEnded((performance.now() - started) / 1000, undefined),
-      (err: unknown) => traffic.requestEnded((performance.now() - started) / 1000, err),
-    );
-    return answer;
+    const conn = channel?.live;
+    if (conn === undefined) {
+      const err = new ChannelNotConnectedError();
+      // The connection counts the requests it takes (when they end); this one never reached one.
+      channel?.traffic?.requestEnded(0, err);
+      return Promise.reject(err);
+    }
+    const timeoutMs = opts?.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    if (!(timeoutMs > 0)) return Promise.reject(new ValidationError("timeoutMs must be a positive number."));
+    return conn.request(data, Math.min(timeoutMs, this.#maxRequestTimeoutMs), opts?.signal);
   }
 
   /** Workloads connected now (their handshake done), across all channels. */
@@ -201,13 +202,6 @@ export class SocketCommunicationHandler extends EventEmitter<SocketCommunication
     let n = 0;
     for (const { channel } of this.#channels.values()) if (channel.live !== undefined) n++;
     return n;
-  }
-
-  #request(conn: WorkloadConnection | undefined, data: unknown, opts?: RequestOptions): Promise<unknown> {
-    if (conn === undefined) return Promise.reject(new ChannelNotConnectedError());
-    const timeoutMs = opts?.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    if (!(timeoutMs > 0)) return Promise.reject(new ValidationError("timeoutMs must be a positive number."));
-    return conn.request(data, Math.min(timeoutMs, this.#maxRequestTimeoutMs), opts?.signal);
   }
 
   /** Round-trip time to the workload in ms. */

@@ -61,7 +61,7 @@ export class WorkloadConnection {
   /** Everything a workload can make happen at will is logged once, then counted, per container. */
   readonly #repeated: RepeatedLog;
   readonly #decoder: FrameDecoder;
-  readonly #requests = new InFlightCalls();
+  readonly #requests: InFlightCalls;
   readonly #pings = new InFlightCalls();
   readonly #badFrames: BadFrameMeter;
   readonly #heartbeat: Heartbeat;
@@ -90,6 +90,8 @@ export class WorkloadConnection {
   ) {
     this.#socket = socket;
     this.#traffic = traffic;
+    // Requests are timed where they end, from the send time the call keeps anyway: nothing extra per request.
+    this.#requests = new InFlightCalls(traffic);
     this.#containerId = containerId;
     this.#limits = limits;
     this.#hooks = hooks;
@@ -192,6 +194,7 @@ export class WorkloadConnection {
       line = encodeRequest(id, FrameWriter.serialize(data));
       this.#writer.check(line);
     } catch (err) {
+      this.#traffic?.requestEnded(0, err);
       return Promise.reject(err);
     }
     this.#requestSeq++;
