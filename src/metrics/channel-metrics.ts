@@ -2,11 +2,11 @@ import type { Counter, Histogram, Registry } from "prom-client";
 import { Counter as CounterClass, Histogram as HistogramClass } from "prom-client";
 import type { ChannelObserver, ContainerTraffic } from "../channel/channel-observer.ts";
 import type { ProtocolErrorCode } from "../channel/protocol.ts";
+import { LatencyTally } from "./latency-tally.ts";
 import { CHANNEL_REQUEST_BUCKETS } from "./metric-buckets.ts";
 import { outcomeOf } from "./outcome.ts";
 
 type Inc = { inc(value?: number): void };
-type Observe = { observe(value: number): void };
 
 /**
  * The channel's metrics: requests by outcome and their latency, bytes each
@@ -16,11 +16,12 @@ type Observe = { observe(value: number): void };
  *
  * The hot path costs one call on a handle made when the channel opened: each
  * handle holds its prom-client children, made once per label set, so a
- * request does no label lookup of its own. The busiest counters (answered
- * requests, bytes) are only added up in the handle, and handed to prom-client
- * by the counters' `collect` when they are scraped: an increment through
- * prom-client builds its label key every time, which on a request of some
- * 20 µs of berth's CPU was a cost to measure (bench: metrics).
+ * request does no label lookup of its own. The busiest series (answered
+ * requests, their latency, bytes) are only added up in the handle, and handed
+ * to prom-client by the metrics' `collect` when they are scraped: an
+ * increment or observation through prom-client builds its series key every
+ * time, which on a request of some 20 µs of berth's CPU was a cost to measure
+ * (bench: metrics).
  */
 export class ChannelMetrics implements ChannelObserver {
   readonly #requests: Counter<"outcome" | "container">;
@@ -52,6 +53,7 @@ export class ChannelMetrics implements ChannelObserver {
       labelNames: [...container],
       buckets: CHANNEL_REQUEST_BUCKETS,
       registers: [registry],
+      collect: flush((handle) => handle.latency.writeTo(this.#duration)),
     });
     this.#received = new CounterClass({
       name: "berth_channel_received_bytes_total",
@@ -99,10 +101,10 @@ export class ChannelMetrics implements ChannelObserver {
     for (const code of handle.codes()) this.#refused.remove({ code, ...container });
   }
 
-  #series(labels: { container?: string }): Series {
+  #series(labels: Record<string, string>): Series {
     return {
       requests: (outcome) => this.#requests.labels({ outcome, ...labels }),
-      duration: this.#duration.labels(labels),
+      latency: new LatencyTally(CHANNEL_REQUEST_BUCKETS, labels),
       received: this.#received.labels(labels),
       sent: this.#sent.labels(labels),
       refused: (code) => this.#refused.labels({ code, ...labels }),
@@ -112,7 +114,7 @@ export class ChannelMetrics implements ChannelObserver {
 
 interface Series {
   requests(outcome: string): Inc;
-  duration: Observe;
+  latency: LatencyTally;
   received: Inc;
   sent: Inc;
   refused(code: string): Inc;
@@ -121,6 +123,7 @@ interface Series {
 /** One channel's (or, by default, every channel's) children, made once per label set and then reused. */
 class Handle implements ContainerTraffic {
   readonly #series: Series;
+  readonly latency: LatencyTally;
   readonly #ok: Inc;
   readonly #outcomes = new Map<string, Inc>();
   readonly #codes = new Map<string, Inc>();
@@ -131,6 +134,7 @@ class Handle implements ContainerTraffic {
 
   constructor(series: Series) {
     this.#series = series;
+    this.latency = series.latency;
     this.#ok = series.requests("ok");
   }
 
@@ -145,7 +149,7 @@ class Handle implements ContainerTraffic {
   }
 
   requestEnded(seconds: number, error: unknown): void {
-    this.#series.duration.observe(seconds);
+    this.latency.observe(seconds);
     if (error === undefined) {
       this.#answered++;
       return;
