@@ -29,12 +29,11 @@ const PER_TURN = Number(process.env.BENCH_METRICS_REQUESTS ?? 100_000);
 const WARM_UP = 20_000;
 const TARGET = 1.03;
 const A_A = process.env.BENCH_METRICS_A_A === "1";
-const SIDES = {
+type SideName = "on" | "off";
+const SIDES: Record<SideName, Record<string, string>> = {
   on: A_A ? { BERTH_METRICS: "false" } : { BERTH_METRICS: "true", BERTH_METRICS_PUBLIC: "true" },
   off: { BERTH_METRICS: "false" },
-} as const;
-
-type SideName = keyof typeof SIDES;
+};
 
 const progress = (line: string) => process.stderr.write(`[metrics] ${line}\n`);
 
