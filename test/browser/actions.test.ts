@@ -3,9 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { describe, expect, it, onTestFinished } from "vitest";
-import type { Client } from "../helpers/test-server.ts";
 import { axeScan, cspViolations, PAGE_WAIT_MS, useBrowser } from "../helpers/browser.ts";
-import { echoCode, TOKENS, useTestServer } from "../helpers/test-server.ts";
+import { type Client, echoCode, TOKENS, useTestServer } from "../helpers/test-server.ts";
 
 const row = (page: Page, name: string) => page.locator(`tr[data-container="${name}"]`);
 const stateOf = (page: Page, name: string, state: string) =>
