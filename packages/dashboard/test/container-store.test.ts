@@ -35,6 +35,18 @@ const status = (name: string, to: string) => ({
   ts: 0,
 });
 
+const usage = {
+  cpuPercent: 12,
+  memoryBytes: 1024,
+  memoryLimitBytes: 4096,
+  pids: 3,
+  netRxBytes: 0,
+  netTxBytes: 0,
+  blockReadBytes: 0,
+  blockWriteBytes: 0,
+  ts: 1,
+};
+
 describe("the overview's live store of containers", () => {
   it("lists the caller's containers, then patches a row from a pushed status without listing again", async () => {
     const fake = new FakeClient();
@@ -122,6 +134,35 @@ describe("the overview's live store of containers", () => {
 
     fake.emit("container:status_changed", status("web", "exited"));
     expect(store.snapshot.rows[0]!.usage).toBeUndefined();
+    store.close();
+  });
+
+  it("seeds each running row's history from berth's kept samples, then adds each tick, and drops it when the row stops", async () => {
+    const fake = new FakeClient();
+    fake.listed = [info("web"), info("idle", { state: "stopped", startedAt: null })];
+    const kept = (ts: number) => ({ ...usage, ts });
+    fake.history = {
+      intervalMs: 5_000,
+      containers: [
+        { id: "id-web", samples: [kept(1_000), kept(6_000)] },
+        { id: "id-idle", samples: [kept(1_000)] },
+      ],
+    };
+    const store = await started(fake);
+    let s = await until(store, (x) => x.rows.some((r) => r.history !== undefined));
+    const web = () => s.rows.find((r) => r.info.name === "web")!;
+    expect(web().history?.map((h) => h.ts)).toEqual([1_000, 6_000]);
+    expect(s.rows.find((r) => r.info.name === "idle")!.history).toBeUndefined();
+
+    fake.tick({ ts: 8_000, samples: [{ id: "id-web", ...kept(8_000) }] });
+    s = await until(store, (x) => x.rows.some((r) => r.history?.length === 3));
+    expect(web().history?.map((h) => h.ts)).toEqual([1_000, 6_000, 8_000]);
+
+    fake.emit("container:status_changed", { ...status("web", "exited"), startedAt: null, restartCount: 2 });
+    expect(store.snapshot.rows.find((r) => r.info.name === "web")).toMatchObject({
+      info: { state: "exited", startedAt: null, restartCount: 2 },
+    });
+    expect(store.snapshot.rows.find((r) => r.info.name === "web")!.history).toBeUndefined();
     store.close();
   });
 
