@@ -91,6 +91,10 @@ describe("the dashboard's actions in a browser", () => {
     expect(await codeError.textContent()).toContain("index.js");
     expect(await page.getByRole("alert").textContent()).toContain("VALIDATION_FAILED");
     expect(await axeScan(page)).toEqual([]);
+
+    // On a narrow screen the form stays within the page's width.
+    await page.setViewportSize({ width: 360, height: 740 });
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(360);
   });
 
   it("never shows a secret value typed into the form once it is sent", async () => {
@@ -137,6 +141,11 @@ describe("the dashboard's actions in a browser", () => {
 
     const restart = row(page, "act-row").getByRole("button", { name: "Restart act-row" });
     await restart.click();
+    // Under way: the pressed button says so (a stop, a start and the workload's hello take a moment), the others wait.
+    await row(page, "act-row")
+      .locator('button[data-action="restart"][aria-busy="true"]')
+      .waitFor({ timeout: PAGE_WAIT_MS });
+    expect(await row(page, "act-row").locator('button[data-action="delete"]').isDisabled()).toBe(true);
     await row(page, "act-row")
       .locator('td[data-column="restarts"]')
       .filter({ hasText: /^1$/ })
@@ -146,6 +155,14 @@ describe("the dashboard's actions in a browser", () => {
       .locator('button[data-action="restart"]:not([disabled])')
       .waitFor({ timeout: PAGE_WAIT_MS });
     expect(await row(page, "act-row").getByRole("alert").count()).toBe(0);
+    // Two ticks of the stats watch make a line: CPU and memory, drawn in SVG with nothing the CSP blocks.
+    await row(page, "act-row")
+      .locator('td[data-column="cpu"] svg.spark polyline')
+      .waitFor({ timeout: PAGE_WAIT_MS });
+    await row(page, "act-row")
+      .locator('td[data-column="memory"] svg.spark polyline')
+      .waitFor({ timeout: PAGE_WAIT_MS });
+    expect(await cspViolations(page)).toEqual([]);
     expect(await axeScan(page)).toEqual([]);
   });
 

@@ -42,6 +42,8 @@ export function Sparkline({ history, metric }: Props) {
       aria-hidden="true"
       focusable="false"
     >
+      {/* The whole window as a faint frame: a line that began a minute ago reads as recent, not as all there is. */}
+      <rect class="spark-frame" width={WIDTH} height={HEIGHT} />
       <polyline points={points} />
     </svg>
   );
