@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -191,6 +192,30 @@ describe("the dashboard's actions in a browser", () => {
     expect(await page.getByRole("alert").textContent()).toContain("UPDATE_ROLLED_BACK");
     expect(await axeScan(page)).toEqual([]);
     expect(await cspViolations(page)).toEqual([]);
+  });
+
+  it("updates a container from an archive, each step shown, and says which release runs now", async () => {
+    const alice = await server.connect("alice");
+    await alice.containers.create({ name: "act-archive", code: await echoCode() });
+    removeAfterTest(alice, "act-archive");
+    const folder = await codeFolder((await echoCode()).files);
+    const archive = join(folder, "..", `${folder.split("/").at(-1)}.tar.gz`);
+    execFileSync("tar", ["czf", archive, "-C", folder, "index.js"]);
+    onTestFinished(() => rm(archive, { force: true }));
+    const page = await browser.signedIn(server.url, TOKENS.alice);
+    await page.goto(`${server.url}/#/containers/act-archive`);
+
+    await page.getByRole("radio", { name: "An archive (.tar, .tar.gz)" }).check();
+    await page.getByLabel("Archive of the code", { exact: true }).setInputFiles(archive);
+    await page.getByText("Picked: an archive").waitFor({ timeout: PAGE_WAIT_MS });
+    await page.getByRole("button", { name: "Update", exact: true }).click();
+    await page
+      .getByRole("status")
+      .filter({ hasText: "Release 2 runs now" })
+      .waitFor({ timeout: PAGE_WAIT_MS });
+    for (const step of ["validate", "write", "stop", "switch", "start", "ready"])
+      expect(await page.locator(`li[data-step="${step}"]`).getAttribute("data-status")).toBe("done");
+    expect(await page.locator(".rolled-back").count()).toBe(0);
   });
 
   it("deletes a container from its row only once confirmed, from the keyboard", async () => {

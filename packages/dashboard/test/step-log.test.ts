@@ -52,6 +52,14 @@ describe("an error as the page shows it", () => {
     expect(describeError(wire("VALIDATION_FAILED", "x", issues)).field).toBe("resources.memoryMb");
   });
 
+  it("keeps the workload's last output of a NOT_READY, as lines of text", () => {
+    const err = wire("NOT_READY", "The workload did not become ready.", {
+      cause: "exited",
+      output: ["boom", {}],
+    });
+    expect(describeError(err).output).toEqual(["boom"]);
+  });
+
   it("says what to do for a code, and nothing of a non-berth error's text", () => {
     expect(describeError(wire("NAME_CONFLICT", "taken")).fix).toContain("another name");
     const view = describeError(new Error("secret internals at /var/lib/berth"));

@@ -11,6 +11,11 @@ export interface ErrorView {
    * or the path of its first issue: `name`, `env.FOO`, `resources.memoryMb`).
    */
   field?: string;
+  /**
+   * The last lines the workload printed, when berth sent them (NOT_READY:
+   * the workload exited or never connected). Redacted by berth; shown as text.
+   */
+  output?: string[];
 }
 
 /** What to do, by code: berth's messages say what went wrong; these say what the reader can change. */
@@ -61,6 +66,8 @@ export function describeError(err: unknown): ErrorView {
   const view: ErrorView = { code: err.code, message: err.message, fix: FIXES[err.code] ?? DEFAULT_FIX };
   const field = fieldOf(err.details);
   if (err.code === "VALIDATION_FAILED" && field !== undefined) view.field = field;
+  const output = err.code === "NOT_READY" ? err.details?.output : undefined;
+  if (Array.isArray(output)) view.output = output.filter((l): l is string => typeof l === "string");
   return view;
 }
 

@@ -15,6 +15,12 @@ export function ErrorNotice({ what, error, onDismiss }: Props) {
         <strong>{what} failed</strong> ({error.code}): {error.message}
       </p>
       <p class="fix">{error.fix}</p>
+      {error.output && error.output.length > 0 && (
+        <>
+          <p>The workload's last output:</p>
+          <pre class="output">{error.output.join("\n")}</pre>
+        </>
+      )}
       {onDismiss && (
         <button type="button" class="link-button" onClick={onDismiss}>
           Dismiss
