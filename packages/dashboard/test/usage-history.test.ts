@@ -39,10 +39,18 @@ describe("a row's usage history", () => {
   });
 
   it("puts berth's kept samples before those that came live while it was asked", () => {
-    const live = [sample(10_000), sample(12_000)];
+    const live = [sample(11_000), sample(13_000)];
     const kept = [sample(0), sample(5_000), sample(10_000)];
-    expect(mergeHistory(kept, live).map((s) => s.ts)).toEqual([0, 5_000, 10_000, 12_000]);
-    expect(mergeHistory(kept, undefined).map((s) => s.ts)).toEqual([0, 5_000, 10_000]);
+    expect(mergeHistory(kept, live, 5_000).map((s) => s.ts)).toEqual([0, 5_000, 11_000, 13_000]);
+    expect(mergeHistory(kept, undefined, 5_000).map((s) => s.ts)).toEqual([0, 5_000, 10_000]);
+  });
+
+  it("fills the gap a dropped connection left in the live samples with berth's kept ones, and only the gap", () => {
+    const live = [sample(0), sample(2_000), sample(30_000), sample(32_000)];
+    const kept = [0, 5_000, 10_000, 15_000, 20_000, 25_000, 30_000].map((ts) => sample(ts));
+    expect(mergeHistory(kept, live, 5_000).map((s) => s.ts)).toEqual([
+      0, 2_000, 10_000, 15_000, 20_000, 25_000, 30_000, 32_000,
+    ]);
   });
 });
 

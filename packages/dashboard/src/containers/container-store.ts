@@ -140,12 +140,12 @@ export class ContainerStore {
   /** The samples berth kept of the last minutes, so that a sparkline has a past the moment the page opens. */
   async #seedHistory(): Promise<void> {
     try {
-      const { containers } = await this.#client.stats.history();
+      const { containers, intervalMs } = await this.#client.stats.history();
       if (this.#closed) return;
       for (const { id, samples } of containers) {
         const row = this.#rows.get(id);
         if (row?.info.state === "running")
-          this.#rows.set(id, { ...row, history: mergeHistory(samples, row.history) });
+          this.#rows.set(id, { ...row, history: mergeHistory(samples, row.history, intervalMs) });
       }
       this.#emit();
     } catch {

@@ -22,16 +22,27 @@ export function appendSample(
 }
 
 /**
- * berth's kept history (`stats.history()`, oldest first) joined with the
- * samples that came live while it was asked for: the kept ones before the
- * first live one, then the live ones.
+ * berth's kept history (`stats.history()`, oldest first, one sample per
+ * `keptIntervalMs`) joined with the samples the page has from the live
+ * watch: a kept sample fills only where no live one is within an interval of
+ * it — before the first live sample (a page just opened), or in the gap a
+ * dropped connection left — so the two samplings never zigzag together.
  */
 export function mergeHistory(
   kept: readonly ResourceUsage[],
   live: readonly ResourceUsage[] | undefined,
+  keptIntervalMs: number,
 ): readonly ResourceUsage[] {
-  const firstLive = live?.[0]?.ts ?? Number.POSITIVE_INFINITY;
-  return trim([...kept.filter((s) => s.ts < firstLive), ...(live ?? [])]);
+  if (!live || live.length === 0) return trim([...kept]);
+  const fill: ResourceUsage[] = [];
+  let next = 0; // the first live sample at or after the kept one
+  for (const s of kept) {
+    while (next < live.length && live[next]!.ts < s.ts) next++;
+    const before = live[next - 1]?.ts ?? Number.NEGATIVE_INFINITY;
+    const after = live[next]?.ts ?? Number.POSITIVE_INFINITY;
+    if (s.ts - before >= keptIntervalMs && after - s.ts >= keptIntervalMs) fill.push(s);
+  }
+  return trim([...fill, ...live].sort((a, b) => a.ts - b.ts));
 }
 
 function trim(samples: ResourceUsage[]): ResourceUsage[] {
