@@ -167,6 +167,24 @@ describe("the dashboard's actions in a browser", () => {
     expect(await axeScan(page)).toEqual([]);
   });
 
+  it("shows in the row why a start failed: berth's message, what to do, and the workload's last output", async () => {
+    const alice = await server.connect("alice");
+    await alice.containers.create({ name: "act-broken", code: { files: BROKEN }, start: false });
+    removeAfterTest(alice, "act-broken");
+    const page = await browser.signedIn(server.url, TOKENS.alice);
+    await row(page, "act-broken").getByRole("button", { name: "Start act-broken" }).click();
+
+    const alert = row(page, "act-broken").getByRole("alert");
+    await alert.waitFor({ timeout: PAGE_WAIT_MS });
+    const text = await alert.textContent();
+    expect(text).toContain("Starting act-broken failed (NOT_READY)");
+    expect(text).toContain("check its output");
+    expect(text).toContain("broken release starting");
+    expect(await axeScan(page)).toEqual([]);
+    await alert.getByRole("button", { name: "Dismiss" }).click();
+    await alert.waitFor({ state: "detached", timeout: PAGE_WAIT_MS });
+  });
+
   it("shows an update from the container page with broken code rolled back, with the failed step and its cause", async () => {
     const alice = await server.connect("alice");
     await alice.containers.create({ name: "act-update", code: await echoCode() });
