@@ -8,8 +8,10 @@ interface Props {
   metric: Metric;
 }
 
-const WIDTH = 80;
-const HEIGHT = 20;
+// Drawing units, not pixels (CSS sizes the line): large enough that whole numbers are finer than a pixel,
+// and whole numbers turn into text several times faster than fractions — over 200 rows, that counts.
+const WIDTH = 1000;
+const HEIGHT = 100;
 
 /**
  * Each history's drawn line, by metric: the table renders every second (the
@@ -59,11 +61,11 @@ export function linePoints(history: readonly ResourceUsage[], metric: Metric): s
   const start = end - HISTORY_WINDOW_MS;
   let max = metric === "cpuPercent" ? 1 : 1024 * 1024;
   for (const s of history) if (s[metric] > max) max = s[metric];
-  const out: string[] = [];
+  let out = "";
   for (const s of history) {
     const x = ((Math.max(s.ts, start) - start) / HISTORY_WINDOW_MS) * WIDTH;
-    const y = HEIGHT - 1 - (s[metric] / max) * (HEIGHT - 2);
-    out.push(`${x.toFixed(1)},${y.toFixed(1)}`);
+    const y = HEIGHT - 2 - (s[metric] / max) * (HEIGHT - 4);
+    out += `${out === "" ? "" : " "}${Math.round(x)},${Math.round(y)}`;
   }
-  return out.join(" ");
+  return out;
 }
