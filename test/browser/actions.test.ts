@@ -68,6 +68,7 @@ describe("the dashboard's actions in a browser", () => {
   });
 
   it("names a bad name next to the name field, and berth's own refusal next to the field berth names", async () => {
+    const alice = await server.connect("alice");
     const page = await browser.signedIn(server.url, TOKENS.alice);
     await page.goto(`${server.url}/#/new`);
     await page.getByLabel("Name", { exact: true }).fill("Bad Name!");
@@ -92,6 +93,20 @@ describe("the dashboard's actions in a browser", () => {
     expect(await codeError.textContent()).toContain("index.js");
     expect(await page.getByRole("alert").textContent()).toContain("VALIDATION_FAILED");
     expect(await axeScan(page)).toEqual([]);
+
+    // A name one of alice's containers has: berth's NAME_CONFLICT, next to the name.
+    await alice.containers.create({ name: "act-taken", code: await echoCode(), start: false });
+    removeAfterTest(alice, "act-taken");
+    await page.getByLabel("Name", { exact: true }).fill("act-taken");
+    await page
+      .getByLabel("Folder with the code", { exact: true })
+      .setInputFiles(await codeFolder((await echoCode()).files));
+    await page.getByText("Picked: 1 file").waitFor({ timeout: PAGE_WAIT_MS });
+    await page.getByRole("button", { name: "Create" }).click();
+    await page
+      .locator("#create-name-error")
+      .filter({ hasText: "already exists" })
+      .waitFor({ timeout: PAGE_WAIT_MS });
 
     // On a narrow screen the form stays within the page's width.
     await page.setViewportSize({ width: 360, height: 740 });

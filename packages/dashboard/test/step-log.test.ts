@@ -62,6 +62,7 @@ describe("an error as the page shows it", () => {
 
   it("says what to do for a code, and nothing of a non-berth error's text", () => {
     expect(describeError(wire("NAME_CONFLICT", "taken")).fix).toContain("another name");
+    expect(describeError(wire("NAME_CONFLICT", "taken")).field).toBe("name");
     const view = describeError(new Error("secret internals at /var/lib/berth"));
     expect(view.code).toBe("UNKNOWN");
     expect(JSON.stringify(view)).not.toContain("/var/lib");

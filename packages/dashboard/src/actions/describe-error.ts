@@ -8,7 +8,8 @@ export interface ErrorView {
   fix: string;
   /**
    * The field of the request berth named (VALIDATION_FAILED's `details.field`,
-   * or the path of its first issue: `name`, `env.FOO`, `resources.memoryMb`).
+   * or the path of its first issue: `name`, `env.FOO`, `resources.memoryMb`;
+   * `name` for a NAME_CONFLICT).
    */
   field?: string;
   /**
@@ -66,6 +67,8 @@ export function describeError(err: unknown): ErrorView {
   const view: ErrorView = { code: err.code, message: err.message, fix: FIXES[err.code] ?? DEFAULT_FIX };
   const field = fieldOf(err.details);
   if (err.code === "VALIDATION_FAILED" && field !== undefined) view.field = field;
+  // A name already taken is the name field's problem too, though berth files it under its own code.
+  if (err.code === "NAME_CONFLICT") view.field = "name";
   const output = err.code === "NOT_READY" ? err.details?.output : undefined;
   if (Array.isArray(output)) view.output = output.filter((l): l is string => typeof l === "string");
   return view;
