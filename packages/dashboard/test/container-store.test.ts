@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ContainerStore, type StoreSnapshot } from "../src/containers/container-store.ts";
+import { ContainerStore, type StoreOptions, type StoreSnapshot } from "../src/containers/container-store.ts";
 import { FakeClient, info } from "./fake-client.ts";
 
 /** Resolves with the first snapshot that `check` accepts (the current one included). */
@@ -18,8 +18,8 @@ function until(store: ContainerStore, check: (s: StoreSnapshot) => boolean): Pro
 const stateOf = (s: StoreSnapshot, name: string) => s.rows.find((r) => r.info.name === name)?.info.state;
 const names = (s: StoreSnapshot) => s.rows.map((r) => r.info.name).sort();
 
-async function started(fake: FakeClient): Promise<ContainerStore> {
-  const store = new ContainerStore(fake.asClient);
+async function started(fake: FakeClient, options: StoreOptions = {}): Promise<ContainerStore> {
+  const store = new ContainerStore(fake.asClient, options);
   store.start();
   await until(store, (s) => s.status === "ready");
   return store;
@@ -130,6 +130,7 @@ describe("the overview's live store of containers", () => {
     });
     const s = await until(store, (x) => x.rows[0]?.usage !== undefined);
     expect(s.rows[0]!.usage).toEqual(sample);
+    expect(s.rows[0]!.history).toBeUndefined(); // kept only when asked for (the overview's sparklines)
     expect(s.rows).toHaveLength(1);
 
     fake.emit("container:status_changed", status("web", "exited"));
@@ -148,7 +149,7 @@ describe("the overview's live store of containers", () => {
         { id: "id-idle", samples: [kept(1_000)] },
       ],
     };
-    const store = await started(fake);
+    const store = await started(fake, { history: true });
     let s = await until(store, (x) => x.rows.some((r) => r.history !== undefined));
     const web = () => s.rows.find((r) => r.info.name === "web")!;
     expect(web().history?.map((h) => h.ts)).toEqual([1_000, 6_000]);

@@ -16,6 +16,15 @@ export interface ContainerRow {
   history?: readonly ResourceUsage[];
 }
 
+export interface StoreOptions {
+  /**
+   * Keep each running row's recent samples in `history` (the overview's
+   * sparklines): berth's kept history is read once the list is in, then each
+   * tick adds to it. Off by default: a page without sparklines need not read it.
+   */
+  history?: boolean;
+}
+
 export type StoreStatus = "loading" | "ready" | "reconnecting" | "failed";
 
 export interface StoreSnapshot {
@@ -57,8 +66,11 @@ export class ContainerStore {
   #closed = false;
   #snapshot: StoreSnapshot = { status: "loading", rows: [] };
 
-  constructor(client: BerthClient) {
+  readonly #history: boolean;
+
+  constructor(client: BerthClient, options: StoreOptions = {}) {
     this.#client = client;
+    this.#history = options.history ?? false;
   }
 
   get snapshot(): StoreSnapshot {
@@ -112,7 +124,7 @@ export class ContainerStore {
       this.#status = "ready";
       this.#error = undefined;
       // After the rows: the history of each goes into its row (again after a reconnect, which left a gap).
-      void this.#seedHistory();
+      if (this.#history) void this.#seedHistory();
     } catch (err) {
       if (this.#closed) return;
       this.#status = "failed";
@@ -128,7 +140,11 @@ export class ContainerStore {
       for await (const tick of ticks) {
         for (const { id, ...usage } of tick.samples) {
           const row = this.#rows.get(id);
-          if (row) this.#rows.set(id, { ...row, usage, history: appendSample(row.history, usage) });
+          if (!row) continue;
+          this.#rows.set(
+            id,
+            this.#history ? { ...row, usage, history: appendSample(row.history, usage) } : { ...row, usage },
+          );
         }
         this.#emit();
       }

@@ -16,7 +16,7 @@ interface Props {
 
 /** `#/`: the caller's containers (the admin's: everyone's, with the owner), live. */
 export function OverviewPage({ client, isAdmin }: Props) {
-  const snapshot = useContainerStore(client);
+  const snapshot = useContainerStore(client, { history: true });
   const [query, setQuery] = useState(DEFAULT_QUERY);
   const now = useNow();
   const columns = useMemo(
