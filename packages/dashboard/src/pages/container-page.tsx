@@ -1,4 +1,5 @@
 import type { BerthClient } from "@berth/client";
+import { ActionsBar } from "../actions/actions-bar.tsx";
 import { StateBadge } from "../containers/state-badge.tsx";
 import { useContainerStore } from "../containers/use-container-store.ts";
 import { formatBytes, formatDuration, formatPercent, formatTime } from "../format.ts";
@@ -34,6 +35,7 @@ export function ContainerPage({ client, name }: Props) {
   return (
     <>
       <h1>{info.name}</h1>
+      <ActionsBar client={client} info={info} />
       <dl class="facts">
         <dt>State</dt>
         <dd>
