@@ -48,7 +48,10 @@ describe("the charts' samples", () => {
       times: [1, 2],
       series: [{ label: "CPU", values: [2, 3] }],
     });
-    expect(memoryData(samples).series.map((s) => s.label)).toEqual(["Memory used", "Memory limit"]);
+    expect(memoryData(samples).series).toEqual([{ label: "Memory used", values: [1024, 1024] }]);
+    expect(describeChart(memoryData(samples))).toBe(
+      "Over the last 1s: Memory used latest 1.0 KiB, lowest 1.0 KiB, highest 1.0 KiB; limit 4.0 KiB.",
+    );
   });
 
   it("turn the network counters into bytes per second, with a gap where a counter started again", () => {

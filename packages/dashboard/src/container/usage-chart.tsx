@@ -1,12 +1,18 @@
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import { type ChartData, describeChart, formatValue } from "./usage-series.ts";
+import { type ChartData, describeChart, formatValue, type Unit } from "./usage-series.ts";
 
 /** The colours of a chart's series, in order; the legend's swatches (styles.css, `.swatch-N`) repeat them. */
 const STROKES = ["#0a58ca", "#a40e26"];
 
 const HEIGHT = 160;
+
+/**
+ * The least top of each chart's scale: an idle container's chart stays flat at the bottom instead of
+ * magnifying noise, and its axis reads in round figures (0, 512 B/s, 1 KiB/s rather than 0, 1, 1 B/s).
+ */
+const MIN_TOP: Record<Unit, number> = { percent: 5, bytes: 16 * 1024 * 1024, "bytes-per-second": 1024 };
 
 interface Props {
   /** The chart's name, its heading and the start of its text alternative. */
@@ -36,7 +42,7 @@ export function UsageChart({ title, data }: Props) {
         height: HEIGHT,
         legend: { show: false },
         cursor: { drag: { x: false, y: false } },
-        scales: { y: { range: (_u, _min, max) => [0, Math.max(max, data.unit === "percent" ? 5 : 1)] } },
+        scales: { y: { range: (_u, _min, max) => [0, Math.max(max, MIN_TOP[data.unit])] } },
         axes: [
           {},
           {
@@ -51,6 +57,7 @@ export function UsageChart({ title, data }: Props) {
             stroke: STROKES[i % STROKES.length],
             width: 2,
             spanGaps: false,
+            points: { show: false },
           })),
         ],
       },

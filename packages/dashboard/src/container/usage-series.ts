@@ -21,6 +21,8 @@ export interface ChartData {
   unit: Unit;
   times: number[];
   series: ChartSeries[];
+  /** A fact the chart does not draw, said after its figures (the memory limit). */
+  note?: string;
 }
 
 /**
@@ -57,14 +59,14 @@ export function cpuData(samples: readonly ResourceUsage[]): ChartData {
   };
 }
 
+/** Memory used; the limit is said, not drawn: on the same scale it would flatten the line of use. */
 export function memoryData(samples: readonly ResourceUsage[]): ChartData {
+  const limit = samples.at(-1)?.memoryLimitBytes;
   return {
     unit: "bytes",
     times: seconds(samples),
-    series: [
-      { label: "Memory used", values: samples.map((s) => s.memoryBytes) },
-      { label: "Memory limit", values: samples.map((s) => s.memoryLimitBytes) },
-    ],
+    series: [{ label: "Memory used", values: samples.map((s) => s.memoryBytes) }],
+    ...(limit === undefined ? {} : { note: `limit ${formatBytes(limit)}` }),
   };
 }
 
@@ -117,5 +119,6 @@ export function describeChart(data: ChartData): string {
     const format = (v: number) => formatValue(data.unit, v);
     return `${series.label} latest ${format(latest)}, lowest ${format(Math.min(...values))}, highest ${format(Math.max(...values))}`;
   });
-  return `Over the last ${formatDuration((last - first) * 1000)}: ${parts.join("; ")}.`;
+  const note = data.note === undefined ? "" : `; ${data.note}`;
+  return `Over the last ${formatDuration((last - first) * 1000)}: ${parts.join("; ")}${note}.`;
 }
