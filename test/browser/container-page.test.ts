@@ -179,5 +179,27 @@ describe("a container's page in a browser", () => {
       await bobPage.locator("section.output, section.usage, section.spec, section.history").count(),
     ).toBe(0);
     expect(await axeScan(bobPage)).toEqual([]);
+
+    // Nor by its id.
+    await bobPage.goto(`${server.url}/#/containers/${bot.id}`);
+    await bobPage.getByText(`There is no container named “${bot.id}”`).waitFor({ timeout: PAGE_WAIT_MS });
+    expect(await bobPage.content()).not.toContain("zebra");
+  });
+
+  it("asks the admin which owner's container is meant when two owners use one name", async () => {
+    const alice = await server.connect("alice");
+    const bob = await server.connect("bob");
+    const aliceBot = await alice.containers.create({ name: "cp-twin", code: await echoCode() });
+    removeAfterTest(aliceBot);
+    const bobBot = await bob.containers.create({ name: "cp-twin", code: await echoCode() });
+    removeAfterTest(bobBot);
+    const page = await browser.signedIn(server.url, TOKENS.admin);
+    await openContainer(page, server.url, "cp-twin");
+
+    await page.getByRole("link", { name: "cp-twin of alice" }).click();
+    await page.locator("section.spec").waitFor({ timeout: PAGE_WAIT_MS });
+    expect(page.url()).toContain(`#/containers/${aliceBot.id}`);
+    expect(await page.locator(".container-facts").textContent()).toContain("alice");
+    expect(await axeScan(page)).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@ import { StatusHistory } from "../container/status-history.tsx";
 import { UsageCharts } from "../container/usage-charts.tsx";
 import { useContainerHandle } from "../container/use-container-handle.ts";
 import { useContainerStore } from "../containers/use-container-store.ts";
+import { routeHref } from "../router/route.ts";
 import { useNow } from "../use-now.ts";
 
 interface Props {
@@ -28,9 +29,29 @@ interface Props {
 export function ContainerPage({ client, name }: Props) {
   const snapshot = useContainerStore(client);
   const now = useNow();
-  const row = snapshot.rows.find((r) => r.info.name === name);
+  // By id too: names are unique per owner only, so the admin, who sees every owner's, may need the id.
+  const byId = snapshot.rows.find((r) => r.info.id === name);
+  const named = snapshot.rows.filter((r) => r.info.name === name);
+  const row = byId ?? (named.length === 1 ? named[0] : undefined);
   const container = useContainerHandle(client, row?.info.id);
 
+  if (!row && named.length > 1) {
+    return (
+      <>
+        <h1>{name}</h1>
+        <p>Several owners have a container named “{name}”. Which one?</p>
+        <ul>
+          {named.map((r) => (
+            <li key={r.info.id}>
+              <a href={routeHref({ page: "container", name: r.info.id })}>
+                {r.info.name} of {r.info.owner}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </>
+    );
+  }
   if (!row) {
     return (
       <>
