@@ -79,7 +79,7 @@ describe("a container's page in a browser", () => {
     const held = () => page.locator(".output-status").getAttribute("data-held").then(Number);
     await expect.poll(held, { timeout: PAGE_WAIT_MS }).toBeGreaterThanOrEqual(5);
     expect(await lines(page).allTextContents()).toEqual(shown);
-    expect(await page.locator(".output-status").textContent()).toMatch(/Paused: \d+ new lines held/);
+    expect(await page.locator(".output-status").textContent()).toMatch(/Paused\. \d+ new lines held/);
 
     await page.getByRole("button", { name: "Resume" }).click();
     await expect

@@ -69,14 +69,15 @@ export function LiveOutput({ container, name }: Props) {
           Download
         </button>
       </div>
-      <p class="output-status" role="status" data-held={buffer.held}>
-        {buffer.paused
-          ? `Paused: ${buffer.held} new ${buffer.held === 1 ? "line" : "lines"} held, shown on resume.`
-          : "Following live."}{" "}
+      {/* Only the pause and the resume are announced: counts that change with every line would talk over everything. */}
+      <p class="output-status" data-held={buffer.held}>
+        <span role="status">{buffer.paused ? "Paused." : "Following live."}</span>{" "}
+        {buffer.paused &&
+          `${buffer.held} new ${buffer.held === 1 ? "line" : "lines"} held, shown on resume. `}
         {query === ""
           ? `${buffer.lines.length} ${buffer.lines.length === 1 ? "line" : "lines"} shown`
           : `${shown.length} of ${buffer.lines.length} lines match`}
-        {buffer.dropped > 0 && ` (the page keeps the newest ${buffer.keep}).`}
+        {buffer.dropped > 0 ? ` (the page keeps the newest ${buffer.keep}).` : "."}
       </p>
       {output.error && (
         <p class="error" role="alert">
