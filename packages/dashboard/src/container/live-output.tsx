@@ -38,23 +38,19 @@ export function LiveOutput({ container, name }: Props) {
     link.href = url;
     link.download = outputFileName(name, Date.now());
     link.click();
-    // The download has taken the Blob by the next task; holding it longer would keep its memory.
-    setTimeout(() => URL.revokeObjectURL(url), 0);
+    // Not at once: some browsers read the URL a moment after the click. A minute later the download has
+    // long taken the Blob, and the page lets go of its memory.
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
   };
 
   return (
     <section class="output" aria-labelledby="output-heading">
       <h2 id="output-heading">Output</h2>
       <div class="output-tools">
-        {buffer.paused ? (
-          <button type="button" onClick={output.resume}>
-            Resume
-          </button>
-        ) : (
-          <button type="button" onClick={output.pause}>
-            Pause
-          </button>
-        )}
+        {/* One button whose word changes: the focus stays on it across a pause and a resume. */}
+        <button type="button" onClick={buffer.paused ? output.resume : output.pause}>
+          {buffer.paused ? "Resume" : "Pause"}
+        </button>
         <label>
           Search
           <input
