@@ -12,6 +12,9 @@ const HEIGHT = 160;
  * The least top of each chart's scale: an idle container's chart stays flat at the bottom instead of
  * magnifying noise, and its axis reads in round figures (0, 512 B/s, 1 KiB/s rather than 0, 1, 1 B/s).
  */
+/** Tick steps for bytes: powers of two (512 KiB, 1 MiB, 2 MiB), which read as round figures in KiB and MiB. */
+const BINARY_STEPS = Array.from({ length: 44 }, (_, i) => 2 ** i);
+
 const MIN_TOP: Record<Unit, number> = { percent: 5, bytes: 16 * 1024 * 1024, "bytes-per-second": 1024 };
 
 interface Props {
@@ -48,6 +51,7 @@ export function UsageChart({ title, data }: Props) {
           {
             size: 70,
             values: (_u, splits) => splits.map((v) => formatValue(data.unit, v)),
+            ...(data.unit === "percent" ? {} : { incrs: BINARY_STEPS }),
           },
         ],
         series: [
