@@ -28,6 +28,11 @@ describe("the spec the page shows", () => {
     expect(JSON.stringify(view)).not.toContain("s3cr3t-value");
   });
 
+  it("takes the detail from the container's own status answer when the live info has none", () => {
+    const answered = { ...info("web"), spec: { env: {}, secretEnvKeys: ["TOKEN"], resources: {} } };
+    expect(specView(info("web"), answered).detail?.secretEnvKeys).toEqual(["TOKEN"]);
+  });
+
   it("leaves out a field of the wrong type rather than show it raw", () => {
     const sent = {
       ...info("web"),

@@ -9,10 +9,11 @@ const NOT_SENT = "not sent by this berth";
  * The container's spec, as it was created: image, runtime, command, env (with
  * values), secret env (keys only: berth never sends a secret value, and the
  * page could not show one), labels, limits, restart policy, network and
- * health check. Every value is an owner's text, rendered as text.
+ * health check. Every value is an owner's text, rendered as text. `answered`:
+ * the container handle's info (its `container:status` answer).
  */
-export function ContainerSpec({ info }: { info: ContainerInfo }) {
-  const spec = specView(info);
+export function ContainerSpec({ info, answered }: { info: ContainerInfo; answered?: ContainerInfo }) {
+  const spec = specView(info, answered);
   const d = spec.detail;
   return (
     <section class="spec" aria-labelledby="spec-heading">
@@ -25,7 +26,8 @@ export function ContainerSpec({ info }: { info: ContainerInfo }) {
         <dt>Runtime</dt>
         <dd>{spec.runtime ?? "none (a custom image)"}</dd>
         <dt>Command</dt>
-        <dd>{d ? d.command ? <code>{d.command.join(" ")}</code> : "the image's own" : NOT_SENT}</dd>
+        {/* As a JSON array, like the image's own: a space inside an argument stays visible. */}
+        <dd>{d ? d.command ? <code>{JSON.stringify(d.command)}</code> : "the image's own" : NOT_SENT}</dd>
         <dt>Environment</dt>
         <dd data-spec="env">{d ? <Pairs pairs={d.env} /> : NOT_SENT}</dd>
         <dt>Secret environment</dt>

@@ -27,13 +27,16 @@ export interface SpecDetail {
 }
 
 /**
- * The spec as the page shows it. What berth sends is a hostile owner's input
- * like any other: a field of the wrong type is left out, never shown raw.
+ * The spec as the page shows it, from the live `info`; the detail from
+ * `info`, or else from `answered` (the container's own `container:status`
+ * answer, which may carry what a list leaves out). What berth sends is a
+ * hostile owner's input like any other: a field of the wrong type is left
+ * out, never shown raw.
  *
  * @example
  *   specView(info).detail?.secretEnvKeys; // ["API_KEY"], never its value
  */
-export function specView(info: ContainerInfo): SpecView {
+export function specView(info: ContainerInfo, answered?: ContainerInfo): SpecView {
   const view: SpecView = {
     image: info.image,
     labels: info.labels,
@@ -41,7 +44,9 @@ export function specView(info: ContainerInfo): SpecView {
     network: info.network,
   };
   if (info.runtime !== undefined) view.runtime = info.runtime;
-  const detail = detailOf((info as { spec?: unknown }).spec);
+  const detail =
+    detailOf((info as { spec?: unknown }).spec) ??
+    detailOf((answered as { spec?: unknown } | undefined)?.spec);
   if (detail) view.detail = detail;
   return view;
 }
