@@ -161,6 +161,18 @@ describe("a container's page in a browser", () => {
     expect(await axeScan(page)).toEqual([]);
   });
 
+  it("fits a phone's screen: nothing wider than the page, the output scrolling in its own region", async () => {
+    const alice = await server.connect("alice");
+    const bot = await alice.containers.create({ name: "cp-narrow", code: await countingCode() });
+    removeAfterTest(bot);
+    const page = await browser.signedIn(server.url, TOKENS.alice);
+    await page.setViewportSize({ width: 360, height: 740 });
+    await openContainer(page, server.url, "cp-narrow");
+    await page.locator('figure[data-chart="network"] canvas').waitFor({ timeout: PAGE_WAIT_MS });
+    await lines(page).first().waitFor({ timeout: PAGE_WAIT_MS });
+    expect(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")).toBe(true);
+  });
+
   it.todo("shows the secret env's keys and the env's values once berth sends the spec in ContainerInfo");
 
   it("shows bob 'not found' at the address of alice's container, and nothing of it", async () => {
