@@ -1,4 +1,5 @@
 import { type BerthClient, connect } from "@berth/client";
+import { activityCursor } from "../activity/activity-cursor.ts";
 import { tokenStore } from "./token-store.ts";
 
 /** A signed-in dashboard: the client, and whether its token is the admin's (who sees every owner). */
@@ -25,5 +26,7 @@ export async function signIn(token: string): Promise<Session> {
 /** Ends the session: closes the connection and forgets the token. Safe to call twice. */
 export async function signOut(session: Session | undefined): Promise<void> {
   tokenStore.clear();
+  // The next person to sign in on this tab starts the activity afresh, not from this one's place.
+  activityCursor.clear();
   await session?.client.close();
 }
