@@ -1,0 +1,121 @@
+/**
+ * `npm run bench -- dashboard`: the dashboard's overview with 200 containers,
+ * in Debian's Chromium against a berth in this process on the real engine.
+ *
+ * - Time to first render: navigation start → the table showing all 200 rows,
+ *   painted, measured in the page (a performance mark; see dashboard-probe.ts).
+ *   Each reload of a signed-in tab: the token from sessionStorage, the
+ *   connect, `container:list`, the render. Target ≤ 1 s.
+ * - Push to paint: a state change made through the client SDK (a start, a
+ *   stop) → berth pushes `container:status_changed` → the page paints the
+ *   row's new state; both ends in the page's clock (the push timed as it
+ *   arrives on the page's WebSocket). Target p95 ≤ 50 ms.
+ *
+ * The 200 containers are real engine containers, cheap ones: 20 run the echo
+ * workload (so the overview's stats ticks carry samples), 180 are created
+ * and not started; the starts and stops measured are of those.
+ */
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { type BerthClient, connect } from "../packages/client/src/index.ts";
+import { QUOTAS_OFF } from "./admission-env.ts";
+import { type ProbeReadings, probeScript } from "./dashboard-probe.ts";
+import { BENCH_TOKEN, startInProcessBerth } from "./in-process-berth.ts";
+import { percentile } from "./stats.ts";
+
+const CONTAINERS = 200;
+const RUNNING = 20;
+const RELOADS = 15;
+/** Start-and-stop rounds: each gives up to four pushes (starting, running, stopping, stopped). */
+const ROUNDS = 25;
+const CREATE_CONCURRENCY = 8;
+const WAIT = { timeout: 60_000 };
+const name = (i: number) => `dash-${String(i).padStart(3, "0")}`;
+
+export async function run(): Promise<void> {
+  execFileSync(
+    process.execPath,
+    [fileURLToPath(new URL("../scripts/build-dashboard.mjs", import.meta.url))],
+    {
+      stdio: "inherit",
+    },
+  );
+  const server = await startInProcessBerth({ ...QUOTAS_OFF, BERTH_QUOTA_CODE_MB: "100000" });
+  let client: BerthClient | undefined;
+  const browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: process.getuid?.() === 0 ? ["--no-sandbox"] : [],
+  });
+  try {
+    client = await connect(server.url, { token: BENCH_TOKEN });
+    const made = performance.now();
+    await createAll(client, server.echo);
+    console.log(
+      `made ${CONTAINERS} containers (${RUNNING} running) in ${((performance.now() - made) / 1000).toFixed(1)} s`,
+    );
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await context.addInitScript(probeScript(CONTAINERS));
+    const page = await context.newPage();
+    await page.goto(server.url);
+    await page.getByLabel("Token").fill(BENCH_TOKEN);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    const readings = async () => (await page.evaluate("window.__berthBench")) as ProbeReadings;
+    await page.waitForFunction("window.__berthBench.firstRenderMs !== undefined", undefined, WAIT);
+
+    const firstRender: number[] = [];
+    for (let i = 0; i < RELOADS; i++) {
+      await page.reload();
+      await page.waitForFunction("window.__berthBench.firstRenderMs !== undefined", undefined, WAIT);
+      firstRender.push((await readings()).firstRenderMs!);
+    }
+
+    for (let i = 0; i < ROUNDS; i++) {
+      const bot = await client.containers.get(name(RUNNING + i));
+      await bot.start();
+      await bot.stop();
+    }
+    const last = name(RUNNING + ROUNDS - 1);
+    await page
+      .locator(`tr[data-container="${last}"] td[data-column="state"] [data-state="stopped"]`)
+      .waitFor(WAIT);
+    // The last push's paint is a frame after the DOM showed it.
+    await page.waitForFunction(
+      `window.__berthBench.pushes.some((p) => p.name === ${JSON.stringify(last)} && p.to === "stopped")`,
+      undefined,
+      WAIT,
+    );
+    const pushes = (await readings()).pushes.map((p) => p.ms);
+
+    console.log(`\n### Dashboard, ${CONTAINERS} containers (Chromium ${browser.version()}, headless)\n`);
+    console.log("| what | n | p50 | p95 | max | target |");
+    console.log("|---|---|---|---|---|---|");
+    row("first render (navigation start → all rows painted)", firstRender, "≤ 1000 ms (p95)", 1000);
+    row("push → paint (status_changed arrives → the row's state painted)", pushes, "≤ 50 ms p95", 50);
+  } finally {
+    await browser.close();
+    await client?.close();
+    await server.close();
+  }
+}
+
+async function createAll(client: BerthClient, echo: string): Promise<void> {
+  const code = { files: { "index.js": echo } };
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < CONTAINERS; i = next++) {
+      await client.containers.create({ name: name(i), code, start: i < RUNNING });
+    }
+  };
+  await Promise.all(Array.from({ length: CREATE_CONCURRENCY }, worker));
+}
+
+function row(what: string, samples: number[], target: string, limit: number): void {
+  const ms = (p: number) => `${percentile(samples, p).toFixed(1)} ms`;
+  const met = percentile(samples, 95) <= limit ? "met" : "MISSED";
+  console.log(
+    `| ${what} | ${samples.length} | ${ms(50)} | ${ms(95)} | ${Math.max(...samples).toFixed(1)} ms | ${target}: ${met} |`,
+  );
+}
