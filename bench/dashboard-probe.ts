@@ -3,7 +3,7 @@ export interface ProbeReadings {
   /** Navigation start → the overview's table holding every row, painted; undefined until then. */
   firstRenderMs?: number;
   /** Per `container:status_changed` push: its arrival on the page's WebSocket → the row's new state painted. */
-  pushes: { name: string; to: string; ms: number }[];
+  pushes: { name: string; to: string; ms: number; domMs: number }[];
 }
 
 /**
@@ -63,7 +63,8 @@ export function probeScript(rows: number): string {
       const badge = document.querySelector('tr[data-container="' + CSS.escape(name) + '"] td[data-column="state"] [data-state]');
       if (badge && badge.getAttribute("data-state") === push.to) {
         pending.delete(name);
-        afterPaint((t) => readings.pushes.push({ name, to: push.to, ms: t - push.arrived }));
+        const dom = performance.now();
+        afterPaint((t) => readings.pushes.push({ name, to: push.to, ms: t - push.arrived, domMs: dom - push.arrived }));
       }
     }
   };

@@ -16,8 +16,9 @@
  * and not started; the starts and stops measured are of those.
  */
 import { execFileSync } from "node:child_process";
+import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { chromium, type Page } from "playwright-core";
 import { type BerthClient, connect } from "../packages/client/src/index.ts";
 import { QUOTAS_OFF } from "./admission-env.ts";
 import { type ProbeReadings, probeScript } from "./dashboard-probe.ts";
@@ -63,12 +64,12 @@ export async function run(): Promise<void> {
     await page.getByLabel("Token").fill(BENCH_TOKEN);
     await page.getByRole("button", { name: "Sign in" }).click();
     const readings = async () => (await page.evaluate("window.__berthBench")) as ProbeReadings;
-    await page.waitForFunction("window.__berthBench.firstRenderMs !== undefined", undefined, WAIT);
+    await until(page, "window.__berthBench.firstRenderMs !== undefined");
 
     const firstRender: number[] = [];
     for (let i = 0; i < RELOADS; i++) {
       await page.reload();
-      await page.waitForFunction("window.__berthBench.firstRenderMs !== undefined", undefined, WAIT);
+      await until(page, "window.__berthBench.firstRenderMs !== undefined");
       firstRender.push((await readings()).firstRenderMs!);
     }
 
@@ -82,22 +83,82 @@ export async function run(): Promise<void> {
       .locator(`tr[data-container="${last}"] td[data-column="state"] [data-state="stopped"]`)
       .waitFor(WAIT);
     // The last push's paint is a frame after the DOM showed it.
-    await page.waitForFunction(
+    await until(
+      page,
       `window.__berthBench.pushes.some((p) => p.name === ${JSON.stringify(last)} && p.to === "stopped")`,
-      undefined,
-      WAIT,
     );
-    const pushes = (await readings()).pushes.map((p) => p.ms);
+    const pushed = (await readings()).pushes;
+    const pushes = pushed.map((p) => p.ms);
 
+    const frames = await frameBaselines(page);
     console.log(`\n### Dashboard, ${CONTAINERS} containers (Chromium ${browser.version()}, headless)\n`);
+    // The machine's own load decides much of a frame's time: said beside the figures.
+    console.log(
+      `${availableParallelism()} CPUs, load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ")}\n`,
+    );
     console.log("| what | n | p50 | p95 | max | target |");
     console.log("|---|---|---|---|---|---|");
     row("first render (navigation start → all rows painted)", firstRender, "≤ 1000 ms (p95)", 1000);
     row("push → paint (status_changed arrives → the row's state painted)", pushes, "≤ 50 ms p95", 50);
+    row(
+      "… of which push → the row's state in the DOM",
+      pushed.map((p) => p.domMs),
+      "",
+      Number.POSITIVE_INFINITY,
+    );
+    row("baseline: a text outside the table changed → painted", frames.outside, "", Number.POSITIVE_INFINITY);
+    row("baseline: a state cell's text changed by hand → painted", frames.cell, "", Number.POSITIVE_INFINITY);
   } finally {
     await browser.close();
     await client?.close();
     await server.close();
+  }
+}
+
+/**
+ * What a frame costs the page without the dashboard's own work: a change made by hand (no push, no
+ * Preact) to a text outside the table, and to a state cell of the table, each timed to its paint as
+ * the probe times a push. Once the engine is quiet.
+ */
+async function frameBaselines(page: Page): Promise<{ outside: number[]; cell: number[] }> {
+  return (await page.evaluate(`(async () => {
+    const afterPaint = () => new Promise((resolve) => requestAnimationFrame(() => {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => resolve(performance.now());
+      channel.port2.postMessage(0);
+    }));
+    const time = async (change) => {
+      const out = [];
+      for (let i = 0; i < 30; i++) {
+        await new Promise((r) => setTimeout(r, 30));
+        const t0 = performance.now();
+        change(i);
+        out.push((await afterPaint()) - t0);
+      }
+      return out;
+    };
+    const note = document.body.appendChild(document.createElement("p"));
+    const outside = await time((i) => { note.textContent = "frame " + i; });
+    note.remove();
+    const cell = document.querySelector("tbody tr td[data-column='state'] span");
+    const was = cell.textContent;
+    const cellTimes = await time((i) => { cell.textContent = i % 2 ? "starting" : "stopped"; });
+    cell.textContent = was;
+    return { outside, cell: cellTimes };
+  })()`)) as { outside: number[]; cell: number[] };
+}
+
+/**
+ * Polls `expression` in the page until it is true. Not page.waitForFunction: given a string, it evaluates
+ * it with the page's own eval, which berth's CSP forbids; page.evaluate goes through the DevTools protocol.
+ */
+async function until(page: Page, expression: string): Promise<void> {
+  const deadline = Date.now() + WAIT.timeout;
+  while ((await page.evaluate(expression)) !== true) {
+    if (Date.now() > deadline) throw new Error(`not within ${WAIT.timeout} ms: ${expression}`);
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -114,8 +175,9 @@ async function createAll(client: BerthClient, echo: string): Promise<void> {
 
 function row(what: string, samples: number[], target: string, limit: number): void {
   const ms = (p: number) => `${percentile(samples, p).toFixed(1)} ms`;
-  const met = percentile(samples, 95) <= limit ? "met" : "MISSED";
+  const met =
+    limit === Number.POSITIVE_INFINITY ? "" : percentile(samples, 95) <= limit ? ": met" : ": MISSED";
   console.log(
-    `| ${what} | ${samples.length} | ${ms(50)} | ${ms(95)} | ${Math.max(...samples).toFixed(1)} ms | ${target}: ${met} |`,
+    `| ${what} | ${samples.length} | ${ms(50)} | ${ms(95)} | ${Math.max(...samples).toFixed(1)} ms | ${target}${met} |`,
   );
 }
