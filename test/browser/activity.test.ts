@@ -70,7 +70,7 @@ describe("the activity page in a browser", () => {
     expect(await cspViolations(page)).toEqual([]);
   });
 
-  it("after a reload, shows what was written meanwhile, beyond the newest few, each entry once", async () => {
+  it("after the tab left and came back (a reload), shows what was written meanwhile, beyond the newest few, each entry once", async () => {
     const page = await browser.signedIn(server.url, TOKENS.alice);
     await activityPage(page);
     const alice = await server.connect("alice");
@@ -91,6 +91,13 @@ describe("the activity page in a browser", () => {
     const shown = await shownIds(page);
     expect(new Set(shown).size).toBe(shown.length);
     expect(shown.filter((id) => id > before).sort((a, b) => a - b)).toEqual(written);
+
+    // A plain reload with nothing new: the newest entries as before (the newest 50, where nothing was missed), each once.
+    await page.reload();
+    await page.locator(`ol.activity li[data-id="${written.at(-1)}"]`).waitFor({ timeout: PAGE_WAIT_MS });
+    const again = await shownIds(page);
+    expect(again.length).toBeGreaterThanOrEqual(50);
+    expect(again).toEqual(shown.slice(0, again.length));
   });
 
   it("filters by text, level, container and kind; the admin's also by owner, and an owner's page shows only theirs", async () => {
@@ -128,6 +135,14 @@ describe("the activity page in a browser", () => {
     expect(await entryOf(bobPage, "container.created", "actv-bob").count()).toBe(1);
     expect(await bobPage.getByLabel(/^Owner/).count()).toBe(0);
     expect(await bobPage.content()).not.toContain("actv-alice");
+    expect(await axeScan(bobPage)).toEqual([]);
+
+    // On a narrow screen the filters wrap and long entries break: nothing makes the page scroll sideways.
+    await bobPage.setViewportSize({ width: 360, height: 740 });
+    const widths = (await bobPage.evaluate(
+      "({ page: document.documentElement.scrollWidth, viewport: window.innerWidth })",
+    )) as { page: number; viewport: number };
+    expect(widths.page).toBeLessThanOrEqual(widths.viewport);
     expect(await axeScan(bobPage)).toEqual([]);
     expect(await cspViolations(bobPage)).toEqual([]);
   });
