@@ -3,7 +3,16 @@ export interface ProbeReadings {
   /** Navigation start → the overview's table holding every row, painted; undefined until then. */
   firstRenderMs?: number;
   /** Per `container:status_changed` push: its arrival on the page's WebSocket → the row's new state painted. */
-  pushes: { name: string; to: string; ms: number; domMs: number }[];
+  pushes: {
+    name: string;
+    to: string;
+    /** → the paint done (requestAnimationFrame, then a task). */
+    ms: number;
+    /** → the requestAnimationFrame of the frame that paints it (what the issue's target counts). */
+    frameMs: number;
+    /** → the row's new state in the DOM. */
+    domMs: number;
+  }[];
 }
 
 /**
@@ -19,8 +28,9 @@ export interface ProbeReadings {
  *   socket.io-client, the client SDK and the dashboard see it — on
  *   127.0.0.1 the moment berth sent it, within the loopback's microseconds.
  *   The MutationObserver then waits for that row's state badge to show the
- *   new state; the time is taken after the next frame's paint
- *   (requestAnimationFrame, then a task: the paint falls between).
+ *   new state; two times are taken: in the next requestAnimationFrame
+ *   callback (the frame that will paint it: the issue's measure), and in a
+ *   task after it (the paint falls between: the stricter one).
  */
 export function probeScript(rows: number): string {
   return `(() => {
@@ -28,8 +38,9 @@ export function probeScript(rows: number): string {
   const pending = new Map();
   const afterPaint = (then) =>
     requestAnimationFrame(() => {
+      const frame = performance.now();
       const channel = new MessageChannel();
-      channel.port1.onmessage = () => then(performance.now());
+      channel.port1.onmessage = () => then(performance.now(), frame);
       channel.port2.postMessage(0);
     });
   const Native = window.WebSocket;
@@ -64,7 +75,9 @@ export function probeScript(rows: number): string {
       if (badge && badge.getAttribute("data-state") === push.to) {
         pending.delete(name);
         const dom = performance.now();
-        afterPaint((t) => readings.pushes.push({ name, to: push.to, ms: t - push.arrived, domMs: dom - push.arrived }));
+        afterPaint((t, frame) =>
+          readings.pushes.push({ name, to: push.to, ms: t - push.arrived, frameMs: frame - push.arrived, domMs: dom - push.arrived }),
+        );
       }
     }
   };

@@ -108,7 +108,13 @@ export async function run(): Promise<void> {
     console.log("| what | n | p50 | p95 | max | target |");
     console.log("|---|---|---|---|---|---|");
     row("first render (navigation start → all rows painted)", firstRender, "≤ 1000 ms (p95)", 1000);
-    row("push → paint (status_changed arrives → the row's state painted)", pushes, "≤ 50 ms p95", 50);
+    row(
+      "push → frame (status_changed arrives → requestAnimationFrame of the frame that paints the new state)",
+      pushed.map((p) => p.frameMs),
+      "≤ 50 ms p95",
+      50,
+    );
+    row("push → painted (… → a task after that frame's paint: stricter)", pushes, "≤ 50 ms p95", 50);
     row(
       "… of which push → the row's state in the DOM",
       pushed.map((p) => p.domMs),
