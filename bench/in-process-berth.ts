@@ -10,11 +10,15 @@ import { type Config, loadConfig } from "../src/config/config.ts";
 import { RATE_LIMITS_OFF } from "./admission-env.ts";
 import { secretKeyFileBeside } from "./secret-key-file.ts";
 
-const TOKEN = "bench-token-0123456789";
+/** The one owner's token: for a benchmark that signs in elsewhere too (the dashboard's, in a browser). */
+export const BENCH_TOKEN = "bench-token-0123456789";
+const TOKEN = BENCH_TOKEN;
 
 export interface InProcessBerth {
   berth: Berth;
   config: Config;
+  /** Where it listens: `http://127.0.0.1:<port>`. */
+  url: string;
   client: Socket;
   /** The echo workload's source (test/fixtures/workloads/echo.js). */
   echo: string;
@@ -38,12 +42,14 @@ export async function startInProcessBerth(env: Record<string, string> = {}): Pro
   });
   const berth = new Berth(config, { logDestination: new PassThrough().resume() });
   const port = await berth.start();
-  const client = io(`http://127.0.0.1:${port}`, { auth: { token: TOKEN }, transports: ["websocket"] });
+  const url = `http://127.0.0.1:${port}`;
+  const client = io(url, { auth: { token: TOKEN }, transports: ["websocket"] });
   await new Promise<void>((r) => client.once("connect", () => r()));
   const echo = await readFile(new URL("../test/fixtures/workloads/echo.js", import.meta.url), "utf8");
   return {
     berth,
     config,
+    url,
     client,
     echo,
     async ack<E extends ClientEvent>(event: E, payload: RequestOf<E>): Promise<ResultMap[E]> {

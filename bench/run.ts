@@ -14,6 +14,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   "slow-reader": () => import("./slow-reader.ts"),
   runtimes: () => import("./runtimes.ts"),
   metrics: () => import("./metrics.ts"),
+  dashboard: () => import("./dashboard.ts"),
 };
 
 const name = process.argv[2];

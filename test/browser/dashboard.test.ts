@@ -159,6 +159,8 @@ describe("the dashboard in a browser", () => {
     await adminPage
       .getByRole("heading", { name: "dash-hostile", level: 1 })
       .waitFor({ timeout: PAGE_WAIT_MS });
+    // The heading shows while the page still loads: the facts are there once the state is.
+    await adminPage.locator("main [data-state]").first().waitFor({ timeout: PAGE_WAIT_MS });
     expect(await adminPage.locator("main").textContent()).toContain(`note=${hostile}`);
     expect(await adminPage.locator("main img, main script").count()).toBe(0);
     expect(await adminPage.evaluate("window.pwned === undefined")).toBe(true);

@@ -64,6 +64,14 @@ export interface TestServer {
    * started again on them, whose close() removes them.
    */
   stop(): Promise<void>;
+  /**
+   * Stops berth as an upgrade would (its containers keep running) and starts
+   * a new one on the same data directory, key and port, so that a client
+   * left connected (a dashboard's page) can reconnect to it by itself.
+   * `berth` is the new one afterwards. Clients opened with `connect` without
+   * reconnecting close with the drop, as they would against a real restart.
+   */
+  restart(): Promise<void>;
 }
 
 const echoWorkload = readFile(new URL("../fixtures/workloads/echo.js", import.meta.url), "utf8");
@@ -116,7 +124,7 @@ export async function startTestServer(
   logStream.on("data", (c: Buffer) => {
     logText += c.toString();
   });
-  const config = loadConfig({
+  const configEnv: Record<string, string> = {
     BERTH_DATA_DIR: dataDir,
     BERTH_PORT: "0",
     BERTH_LOG_LEVEL: "debug",
@@ -127,7 +135,8 @@ export async function startTestServer(
     ...ADMISSION_OFF,
     ...(keyFile ? { BERTH_SECRET_KEY_FILE: keyFile } : {}),
     ...env,
-  });
+  };
+  const config = loadConfig(configEnv);
   let berth: Berth;
   try {
     berth = new Berth(config, { logDestination: logStream, ...options });
@@ -141,7 +150,9 @@ export async function startTestServer(
   const url = `http://127.0.0.1:${port}`;
   const clients: { close(): unknown }[] = [];
   return {
-    berth,
+    get berth() {
+      return berth;
+    },
     url,
     dataDir,
     logs: () => logText,
@@ -173,6 +184,14 @@ export async function startTestServer(
       await berth.close();
       // With a data directory of the test's own, the helper's spare one goes; the test's stays, with its key.
       if (env.BERTH_DATA_DIR) await rm(dataDir, { recursive: true, force: true });
+    },
+    async restart() {
+      await berth.close();
+      berth = new Berth(loadConfig({ ...configEnv, BERTH_PORT: String(port) }), {
+        logDestination: logStream,
+        ...options,
+      });
+      await berth.start();
     },
   };
 }
@@ -224,6 +243,7 @@ export function useTestServer(
     connectRaw: (who) => started().connectRaw(who),
     close: () => started().close(),
     stop: () => started().stop(),
+    restart: () => started().restart(),
   };
 }
 

@@ -74,7 +74,7 @@ export function App() {
     <Layout route={route} isAdmin={isAdmin} onSignOut={leave}>
       {route.page === "overview" && <OverviewPage client={client} isAdmin={isAdmin} />}
       {route.page === "container" && <ContainerPage key={route.name} client={client} name={route.name} />}
-      {route.page === "activity" && <ActivityPage client={client} />}
+      {route.page === "activity" && <ActivityPage client={client} isAdmin={isAdmin} />}
       {route.page === "new" && <NewContainerPage client={client} />}
       {route.page === "not-found" && <NotFoundPage path={route.path} />}
     </Layout>

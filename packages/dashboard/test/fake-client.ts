@@ -1,4 +1,5 @@
 import {
+  type ActivityEntry,
   type BerthClient,
   BerthError,
   type ContainerInfo,
@@ -11,8 +12,10 @@ type Listener = (payload: unknown) => void;
 /**
  * A hand-written stand-in for BerthClient, with what the dashboard's stores
  * use: `on` (events the test pushes with `emit`), `containers.list`,
- * `stats.watchAll` (ticks the test pushes with `tick`), `stats.history` and
- * `call("container:status")`, whose answers the test gives when it likes.
+ * `stats.watchAll` (ticks the test pushes with `tick`), `stats.history`,
+ * `call("container:status")`, whose answers the test gives when it likes,
+ * and `activity` (`history` answers from `written`, as berth would, while
+ * `connected`; `on` gets what the test pushes with `pushActivity`).
  */
 export class FakeClient {
   /** What `containers.list()` gives. */
@@ -23,6 +26,14 @@ export class FakeClient {
   readonly #ticks: StatsOverviewEvent[] = [];
   #wakeTicks: (() => void) | undefined;
   #ticksDone = false;
+
+  /** The entries berth holds, oldest first: what `activity.history` reads. */
+  written: ActivityEntry[] = [];
+  /** Each `activity.history` asked for, in order. */
+  readonly historyAsks: { afterId?: number; newest?: boolean; limit?: number }[] = [];
+  /** While false, `activity.history` fails as the client does without a connection (DISCONNECTED). */
+  connected = true;
+  readonly #activityListeners = new Set<(entry: ActivityEntry) => void>();
 
   get asClient(): BerthClient {
     return this as unknown as BerthClient;
@@ -40,7 +51,7 @@ export class FakeClient {
   }
 
   listenerCount(): number {
-    return [...this.#listeners.values()].reduce((n, set) => n + set.size, 0);
+    return [...this.#listeners.values()].reduce((n, set) => n + set.size, this.#activityListeners.size);
   }
 
   readonly containers = {
@@ -55,6 +66,41 @@ export class FakeClient {
 
   /** What `stats.history()` answers: berth's kept samples per running container. */
   history: StatsHistoryOverview = { intervalMs: 5_000, containers: [] };
+
+  readonly activity = {
+    on: (listener: (entry: ActivityEntry) => void) => {
+      this.#activityListeners.add(listener);
+      return () => this.#activityListeners.delete(listener);
+    },
+    history: async (ask: { afterId?: number; newest?: boolean; limit?: number } = {}) => {
+      this.historyAsks.push(ask);
+      if (!this.connected)
+        throw new BerthError({
+          code: "DISCONNECTED",
+          message: "not connected",
+          category: "communication",
+          retryable: true,
+        });
+      const limit = ask.limit ?? 100;
+      if (ask.newest) {
+        const items = this.written.slice(-limit);
+        return { items, hasMore: this.written.length > items.length };
+      }
+      const after = this.written.filter((e) => e.id > (ask.afterId ?? 0));
+      return { items: after.slice(0, limit), hasMore: after.length > limit };
+    },
+  };
+
+  /** Pushes `entry` to the activity listeners, as the client's feed gives one (it is not written: see `write`). */
+  pushActivity(entry: ActivityEntry): void {
+    for (const listener of this.#activityListeners) listener(entry);
+  }
+
+  /** berth writes `entry`: history reads it from now on, and it is pushed unless `push` is false (a push lost). */
+  write(entry: ActivityEntry, push = true): void {
+    this.written.push(entry);
+    if (push) this.pushActivity(entry);
+  }
 
   readonly stats = {
     history: async (): Promise<StatsHistoryOverview> => this.history,
@@ -129,6 +175,19 @@ export function info(name: string, change: Partial<ContainerInfo> = {}): Contain
     restartCount: 0,
     restartPolicy: "no",
     network: "none",
+    ...change,
+  };
+}
+
+export function entry(id: number, change: Partial<ActivityEntry> = {}): ActivityEntry {
+  return {
+    id,
+    ts: 1_000 + id,
+    level: "info",
+    action: "container.started",
+    containerId: "id-web",
+    containerName: "web",
+    message: `entry ${id}`,
     ...change,
   };
 }

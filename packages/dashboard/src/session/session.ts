@@ -1,4 +1,6 @@
 import { type BerthClient, connect } from "@berth/client";
+import { activityCursor } from "../activity/activity-cursor.ts";
+import { reconnectAsFreshSessions } from "./fresh-sessions.ts";
 import { tokenStore } from "./token-store.ts";
 
 /** A signed-in dashboard: the client, and whether its token is the admin's (who sees every owner). */
@@ -17,6 +19,7 @@ export interface Session {
  */
 export async function signIn(token: string): Promise<Session> {
   const client = await connect(window.location.origin, { token, transports: ["websocket"] });
+  reconnectAsFreshSessions(client);
   tokenStore.write(token);
   // server:info gives the admin no quota: that, not a name, is how a client tells the admin's token.
   return { client, isAdmin: client.info.quota === null };
@@ -25,5 +28,7 @@ export async function signIn(token: string): Promise<Session> {
 /** Ends the session: closes the connection and forgets the token. Safe to call twice. */
 export async function signOut(session: Session | undefined): Promise<void> {
   tokenStore.clear();
+  // The next person to sign in on this tab starts the activity afresh, not from this one's place.
+  activityCursor.clear();
   await session?.client.close();
 }
