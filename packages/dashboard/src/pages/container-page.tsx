@@ -1,7 +1,10 @@
 import type { BerthClient } from "@berth/client";
+// Releases and the message console (src/releases, src/console): mounted in their own block below.
+import { MessageConsole } from "../console/message-console.tsx";
 import { StateBadge } from "../containers/state-badge.tsx";
 import { useContainerStore } from "../containers/use-container-store.ts";
 import { formatBytes, formatDuration, formatPercent, formatTime } from "../format.ts";
+import { ReleaseHistory } from "../releases/release-history.tsx";
 import { useNow } from "../use-now.ts";
 
 interface Props {
@@ -80,6 +83,9 @@ export function ContainerPage({ client, name }: Props) {
               ))}
         </dd>
       </dl>
+      {/* Releases and the message console: each a section with its own h2, live by itself. */}
+      <ReleaseHistory client={client} info={info} />
+      <MessageConsole client={client} info={info} />
     </>
   );
 }

@@ -1,0 +1,49 @@
+import type { BerthClient, ContainerProgressEvent, UpdateResult } from "@berth/client";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { type ErrorFacts, errorFacts } from "../errors/error-fix.ts";
+
+/** A rollback asked for on this page: its steps as berth reports them, then its result or its error. */
+export type RollbackOp =
+  | { status: "running"; release: number; steps: ContainerProgressEvent[] }
+  | { status: "done"; release: number; steps: ContainerProgressEvent[]; result: UpdateResult }
+  | { status: "failed"; release: number; steps: ContainerProgressEvent[]; error: ErrorFacts };
+
+/**
+ * Rolls the container back to a release through the client SDK, following
+ * its steps (`onProgress`). One at a time: berth would answer a second one
+ * with CONFLICT anyway. What the page shows after the component goes is not
+ * updated (the answer still comes; the release list shows its effect).
+ */
+export function useRollback(
+  client: BerthClient,
+  containerId: string,
+): { op: RollbackOp | undefined; rollBack(release: number): Promise<void> } {
+  const [op, setOp] = useState<RollbackOp>();
+  const mounted = useRef(true);
+  useEffect(
+    () => () => {
+      mounted.current = false;
+    },
+    [],
+  );
+  const rollBack = async (release: number) => {
+    if (op?.status === "running") return;
+    const steps: ContainerProgressEvent[] = [];
+    const update = (next: RollbackOp) => mounted.current && setOp(next);
+    update({ status: "running", release, steps });
+    try {
+      const container = await client.containers.get(containerId);
+      const result = await container.rollback({
+        release,
+        onProgress: (event) => {
+          steps.push(event);
+          update({ status: "running", release, steps: [...steps] });
+        },
+      });
+      update({ status: "done", release, steps: [...steps], result });
+    } catch (err) {
+      update({ status: "failed", release, steps: [...steps], error: errorFacts(err) });
+    }
+  };
+  return { op, rollBack };
+}
