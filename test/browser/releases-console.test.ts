@@ -1,0 +1,176 @@
+import type { Page } from "playwright-core";
+import { describe, expect, it, onTestFinished } from "vitest";
+import type { Container } from "../../packages/client/src/index.ts";
+import { axeScan, cspViolations, PAGE_WAIT_MS, useBrowser } from "../helpers/browser.ts";
+import { TOKENS, useTestServer } from "../helpers/test-server.ts";
+
+/**
+ * A workload written for these tests with berth's workload SDK: it answers a
+ * request with what it was sent, and each message with a message of its own.
+ */
+const consoleCode = (version: string) => ({
+  files: {
+    "index.js": `
+const { connect } = require("@berth/workload");
+const berth = connect();
+berth.onRequest((data) => ({ version: ${JSON.stringify(version)}, got: data }));
+berth.onMessage((data) => berth.send({ reply: data }));
+console.log("console workload ${version} up");
+process.on("SIGTERM", () => process.exit(0));
+`,
+  },
+});
+
+/** Code that prints a line, then exits before it says hello: an update berth must roll back. */
+const brokenCode = {
+  files: { "index.js": 'console.log("broken release: missing config"); process.exit(3);' },
+};
+
+function removeAfterTest(container: Container): void {
+  onTestFinished(async () => {
+    await container.delete().catch(() => {});
+  });
+}
+
+/** The container's page, opened in `page` (signed in), once its release history has been read. */
+async function openContainer(page: Page, url: string, name: string): Promise<void> {
+  await page.goto(`${url}/#/containers/${encodeURIComponent(name)}`);
+  await page.getByRole("heading", { name, level: 1 }).waitFor({ timeout: PAGE_WAIT_MS });
+}
+
+const releaseItem = (page: Page, n: number) => page.locator(`.release-list li[data-release="${n}"]`);
+
+describe("the container page's releases and message console", () => {
+  const server = useTestServer();
+  const browser = useBrowser();
+
+  it("sends a request and shows the workload's answer with its latency; invalid JSON is refused with its position first", async () => {
+    const alice = await server.connect("alice");
+    const bot = await alice.containers.create({ name: "console-req", code: consoleCode("1") });
+    removeAfterTest(bot);
+    const page = await browser.signedIn(server.url, TOKENS.alice);
+    await openContainer(page, server.url, "console-req");
+
+    const data = page.getByLabel("Data (JSON)");
+    await data.fill('{\n  "city": "Oslo",\n  days: 3\n}');
+    const check = page.locator("#console-data-check");
+    expect(await check.textContent()).toContain("line 3, column 3");
+    expect(await data.getAttribute("aria-invalid")).toBe("true");
+    await page.getByRole("button", { name: "Send the request" }).click();
+    expect(await page.locator(".console-outcome").count()).toBe(0);
+
+    await data.fill('{ "city": "Oslo", "days": 3 }');
+    await page.getByRole("button", { name: "Send the request" }).click();
+    const answer = page.locator("pre[data-answer]");
+    await answer.waitFor({ timeout: PAGE_WAIT_MS });
+    expect(JSON.parse((await answer.textContent()) ?? "")).toEqual({
+      version: "1",
+      got: { city: "Oslo", days: 3 },
+    });
+    expect(await page.locator("[data-latency]").textContent()).toMatch(/^\d+(\.\d)? ms$/);
+    expect(await cspViolations(page)).toEqual([]);
+    expect(await axeScan(page)).toEqual([]);
+  });
+
+  it("shows an error's code, message and fix when the workload is not connected (a stopped container)", async () => {
+    const alice = await server.connect("alice");
+    const bot = await alice.containers.create({ name: "console-stopped", code: consoleCode("1") });
+    removeAfterTest(bot);
+    await bot.stop();
+    const page = await browser.signedIn(server.url, TOKENS.alice);
+    await openContainer(page, server.url, "console-stopped");
+
+    await page.getByRole("button", { name: "Send the request" }).click();
+    const alert = page.locator(".console-outcome [role=alert]");
+    await alert.waitFor({ timeout: PAGE_WAIT_MS });
+    expect(await alert.getAttribute("data-error-code")).toBe("CHANNEL_NOT_CONNECTED");
+    expect(await alert.textContent()).toContain("check that it runs");
+  });
+
+  it("sends a one-way message and lists the workload's reply message as it comes, newest first", async () => {
+    const alice = await server.connect("alice");
+    const bot = await alice.containers.create({ name: "console-msg", code: consoleCode("1") });
+    removeAfterTest(bot);
+    const page = await browser.signedIn(server.url, TOKENS.alice);
+    await openContainer(page, server.url, "console-msg");
+    await page
+      .locator('.message-list[data-listening="true"]')
+      .waitFor({ state: "attached", timeout: PAGE_WAIT_MS });
+
+    await page.getByLabel("a message (one way)").check();
+    for (const n of [1, 2]) {
+      await page.getByLabel("Data (JSON)").fill(`{ "ping": ${n} }`);
+      await page.getByRole("button", { name: "Send the message" }).click();
+      await page
+        .locator(".message-list li")
+        .nth(n - 1)
+        .waitFor({ timeout: PAGE_WAIT_MS });
+    }
+    const texts = await page.locator(".message-list pre").allTextContents();
+    expect(texts.map((t) => JSON.parse(t))).toEqual([{ reply: { ping: 2 } }, { reply: { ping: 1 } }]);
+    expect(await page.locator("[data-latency]").textContent()).toMatch(/ms$/);
+    expect(await axeScan(page)).toEqual([]);
+  });
+
+  it("shows updates made elsewhere live, a broken one with its failed step and cause, then rolls back to release 1 by hand", async () => {
+    const alice = await server.connect("alice");
+    const bot = await alice.containers.create({ name: "rel-bot", code: consoleCode("1") });
+    removeAfterTest(bot);
+    const page = await browser.signedIn(server.url, TOKENS.alice);
+    await openContainer(page, server.url, "rel-bot");
+    await releaseItem(page, 1).and(page.locator('[data-status="active"]')).waitFor({ timeout: PAGE_WAIT_MS });
+    await page.evaluate("window.berthMark = true");
+
+    await bot.update(consoleCode("2"));
+    await releaseItem(page, 2).and(page.locator('[data-status="active"]')).waitFor({ timeout: PAGE_WAIT_MS });
+    const refused = await bot.update(brokenCode).catch((err: unknown) => err);
+    expect(refused).toMatchObject({ code: "UPDATE_ROLLED_BACK" });
+
+    const failed = releaseItem(page, 3);
+    await failed.and(page.locator('[data-status="failed"]')).waitFor({ timeout: PAGE_WAIT_MS });
+    await failed.locator(".release-failure").waitFor({ timeout: PAGE_WAIT_MS });
+    expect(await failed.locator(".release-failure").textContent()).toContain(
+      "Failed at the ready step: the process exited with code 3",
+    );
+    await failed.getByText("Last output of release 3").click();
+    await failed.locator("pre.output").waitFor({ timeout: PAGE_WAIT_MS });
+    expect(await failed.locator("pre.output").textContent()).toContain("broken release: missing config");
+    expect(await page.evaluate("window.berthMark === true")).toBe(true);
+
+    expect(await releaseItem(page, 2).getByRole("button").count()).toBe(0); // the active one
+    await releaseItem(page, 1).getByRole("button", { name: "Roll back to release 1" }).click();
+    const yes = page.getByRole("button", { name: "Yes, roll back to release 1" });
+    expect(await yes.evaluate((el) => el === el.ownerDocument.activeElement)).toBe(true);
+    expect(await axeScan(page)).toEqual([]);
+    await yes.click();
+
+    await page.locator('.rollback-status[data-rollback="done"]').waitFor({ timeout: PAGE_WAIT_MS });
+    expect(await page.locator(".rollback-status [role=status]").textContent()).toContain(
+      "Rolled back to release 1",
+    );
+    await releaseItem(page, 1).and(page.locator('[data-status="active"]')).waitFor({ timeout: PAGE_WAIT_MS });
+    expect(await page.locator('.rollback-status [data-step="ready"]').getAttribute("data-step-status")).toBe(
+      "done",
+    );
+    expect(await bot.request({ which: "?" })).toMatchObject({ version: "1" });
+    expect(await cspViolations(page)).toEqual([]);
+    expect(await axeScan(page)).toEqual([]);
+  });
+
+  it("shows bob nothing of alice's container: no releases, no console, no messages", async () => {
+    const alice = await server.connect("alice");
+    const bot = await alice.containers.create({ name: "rel-private", code: consoleCode("1") });
+    removeAfterTest(bot);
+    const bobPage = await browser.signedIn(server.url, TOKENS.bob);
+    await openContainer(bobPage, server.url, "rel-private");
+    await bobPage.getByText("There is no container named").waitFor({ timeout: PAGE_WAIT_MS });
+    await bot.send({ secret: "for alice only" });
+    await bot.update(consoleCode("2"));
+
+    expect(await bobPage.getByRole("heading", { name: "Releases" }).count()).toBe(0);
+    expect(await bobPage.getByRole("heading", { name: "Message console" }).count()).toBe(0);
+    const html = await bobPage.content();
+    expect(html).not.toContain("for alice only");
+    expect(html).not.toContain("Release 2");
+  });
+});
