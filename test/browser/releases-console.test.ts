@@ -108,8 +108,26 @@ describe("the container page's releases and message console", () => {
     }
     const texts = await page.locator(".message-list pre").allTextContents();
     expect(texts.map((t) => JSON.parse(t))).toEqual([{ reply: { ping: 2 } }, { reply: { ping: 1 } }]);
+
+    // What a workload sends is shown as text, never as markup.
+    const hostile = `<img src=x onerror="window.pwned=1">`;
+    await page.getByLabel("Data (JSON)").fill(JSON.stringify({ html: hostile }));
+    await page.getByRole("button", { name: "Send the message" }).click();
+    await page.locator(".message-list li").nth(2).waitFor({ timeout: PAGE_WAIT_MS });
+    expect(JSON.parse((await page.locator(".message-list pre").first().textContent()) ?? "")).toEqual({
+      reply: { html: hostile },
+    });
+    expect(await page.locator("main img").count()).toBe(0);
+    expect(await page.evaluate("window.pwned === undefined")).toBe(true);
     expect(await page.locator("[data-latency]").textContent()).toMatch(/ms$/);
     expect(await axeScan(page)).toEqual([]);
+
+    // On a narrow screen the console and the messages fit the width; nothing scrolls the page sideways.
+    await page.setViewportSize({ width: 360, height: 740 });
+    const widths = (await page.evaluate(
+      "({ page: document.documentElement.scrollWidth, viewport: window.innerWidth })",
+    )) as { page: number; viewport: number };
+    expect(widths.page).toBeLessThanOrEqual(widths.viewport);
   });
 
   it("shows updates made elsewhere live, a broken one with its failed step and cause, then rolls back to release 1 by hand", async () => {
@@ -138,11 +156,17 @@ describe("the container page's releases and message console", () => {
     expect(await page.evaluate("window.berthMark === true")).toBe(true);
 
     expect(await releaseItem(page, 2).getByRole("button").count()).toBe(0); // the active one
-    await releaseItem(page, 1).getByRole("button", { name: "Roll back to release 1" }).click();
+    // Asked first, from the keyboard: Escape cancels and gives the focus back to the button.
+    const rollBack = releaseItem(page, 1).getByRole("button", { name: "Roll back to release 1" });
+    await rollBack.focus();
+    await page.keyboard.press("Enter");
     const yes = page.getByRole("button", { name: "Yes, roll back to release 1" });
     expect(await yes.evaluate((el) => el === el.ownerDocument.activeElement)).toBe(true);
     expect(await axeScan(page)).toEqual([]);
-    await yes.click();
+    await page.keyboard.press("Escape");
+    expect(await rollBack.evaluate((el) => el === el.ownerDocument.activeElement)).toBe(true);
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("Enter"); // the focused "Yes"
 
     await page.locator('.rollback-status[data-rollback="done"]').waitFor({ timeout: PAGE_WAIT_MS });
     expect(await page.locator(".rollback-status [role=status]").textContent()).toContain(

@@ -25,8 +25,22 @@ export function ReleaseHistory({ client, info }: Props) {
   const { op, rollBack } = useRollback(client, info.id);
   const [confirming, setConfirming] = useState<number>();
   const busy = op?.status === "running";
+  // Where the focus goes once the confirmation closes (its buttons leave the page with it): back to the
+  // release's button after a cancel, to the rollback's progress after a yes.
+  const focusNext = useRef<number | "status" | undefined>(undefined);
+  const takeFocus = (key: number | "status") => (el: HTMLElement | null) => {
+    if (el && focusNext.current === key) {
+      focusNext.current = undefined;
+      el.focus();
+    }
+  };
 
+  const cancel = (release: number) => {
+    focusNext.current = release;
+    setConfirming(undefined);
+  };
   const confirm = async (release: number) => {
+    focusNext.current = "status";
     setConfirming(undefined);
     await rollBack(release);
     releases.reload();
@@ -42,7 +56,11 @@ export function ReleaseHistory({ client, info }: Props) {
       {releases.status === "ready" && releases.rows.length === 0 && (
         <p>This container has no release of its code.</p>
       )}
-      {op && <RollbackStatus op={op} />}
+      {op && (
+        <div tabIndex={-1} ref={takeFocus("status")} class="rollback-focus">
+          <RollbackStatus op={op} />
+        </div>
+      )}
       <ol class="release-list">
         {releases.rows.map((row) => (
           <li key={row.release.number} data-release={row.release.number} data-status={row.release.status}>
@@ -72,10 +90,15 @@ export function ReleaseHistory({ client, info }: Props) {
                 <RollbackConfirm
                   release={row.release.number}
                   onConfirm={() => void confirm(row.release.number)}
-                  onCancel={() => setConfirming(undefined)}
+                  onCancel={() => cancel(row.release.number)}
                 />
               ) : (
-                <button type="button" disabled={busy} onClick={() => setConfirming(row.release.number)}>
+                <button
+                  type="button"
+                  ref={takeFocus(row.release.number)}
+                  disabled={busy}
+                  onClick={() => setConfirming(row.release.number)}
+                >
                   Roll back to release {row.release.number}
                 </button>
               ))}
