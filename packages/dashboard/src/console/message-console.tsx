@@ -36,11 +36,11 @@ export function MessageConsole({ client, info }: Props) {
   const [timeoutMs, setTimeoutMs] = useState(String(DEFAULT_TIMEOUT_MS));
   const [checked, setChecked] = useState<JsonCheck>(() => checkJson(text));
   const [outcome, setOutcome] = useState<Outcome>();
-  const { maxPayloadBytes, maxRequestTimeoutMs } = client.info.limits;
+  const { maxRequestTimeoutMs } = client.info.limits;
 
   const problem = !checked.ok
     ? `Not valid JSON at line ${checked.line}, column ${checked.column} (character ${checked.offset + 1}): ${checked.message}.`
-    : payloadProblem(checked.bytes, maxPayloadBytes);
+    : payloadProblem(checked.bytes, client.info.limits);
   const timeout = Number(timeoutMs);
   const timeoutProblem =
     kind === "request" && (!Number.isInteger(timeout) || timeout < 1 || timeout > maxRequestTimeoutMs)
