@@ -58,6 +58,7 @@ describe("the container page's releases and message console", () => {
     expect(await data.getAttribute("aria-invalid")).toBe("true");
     await page.getByRole("button", { name: "Send the request" }).click();
     expect(await page.locator(".console-outcome").count()).toBe(0);
+    expect(await data.evaluate((el) => el === el.ownerDocument.activeElement)).toBe(true);
 
     await data.fill('{ "city": "Oslo", "days": 3 }');
     await page.getByRole("button", { name: "Send the request" }).click();
@@ -178,6 +179,32 @@ describe("the container page's releases and message console", () => {
     );
     expect(await bot.request({ which: "?" })).toMatchObject({ version: "1" });
     expect(await cspViolations(page)).toEqual([]);
+    expect(await axeScan(page)).toEqual([]);
+  });
+
+  it("shows berth's refusal of a rollback, with its code, message and fix, while an update is under way", async () => {
+    const alice = await server.connect("alice");
+    const bot = await alice.containers.create({ name: "rel-busy", code: consoleCode("1") });
+    removeAfterTest(bot);
+    await bot.update(consoleCode("2"));
+    const page = await browser.signedIn(server.url, TOKENS.alice);
+    await openContainer(page, server.url, "rel-busy");
+    await releaseItem(page, 1).getByRole("button", { name: "Roll back to release 1" }).click();
+
+    // A release that takes its time to say hello: the update holds the container meanwhile.
+    const slow = consoleCode("3");
+    slow.files["index.js"] = `setTimeout(() => {\n${slow.files["index.js"]}\n}, 3000);`;
+    const updating = bot.update(slow);
+    await page.locator('main [data-state="updating"]').waitFor({ timeout: PAGE_WAIT_MS });
+    await page.getByRole("button", { name: "Yes, roll back to release 1" }).click();
+
+    const alert = page.locator(".rollback-status [role=alert]");
+    await alert.waitFor({ timeout: PAGE_WAIT_MS });
+    expect(await alert.getAttribute("data-error-code")).toBe("CONFLICT");
+    expect(await alert.textContent()).toContain("is in progress on this container");
+    expect(await alert.textContent()).toContain("wait for it to finish");
+    await updating;
+    await releaseItem(page, 3).and(page.locator('[data-status="active"]')).waitFor({ timeout: PAGE_WAIT_MS });
     expect(await axeScan(page)).toEqual([]);
   });
 

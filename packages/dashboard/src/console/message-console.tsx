@@ -1,5 +1,5 @@
 import type { BerthClient, ContainerInfo } from "@berth/client";
-import { useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { type ErrorFacts, errorFacts } from "../errors/error-fix.ts";
 import { ErrorNotice } from "../errors/error-notice.tsx";
 import { checkJson, type JsonCheck } from "./json-check.ts";
@@ -36,6 +36,8 @@ export function MessageConsole({ client, info }: Props) {
   const [timeoutMs, setTimeoutMs] = useState(String(DEFAULT_TIMEOUT_MS));
   const [checked, setChecked] = useState<JsonCheck>(() => checkJson(text));
   const [outcome, setOutcome] = useState<Outcome>();
+  const dataField = useRef<HTMLTextAreaElement>(null);
+  const timeoutField = useRef<HTMLInputElement>(null);
   const { maxRequestTimeoutMs } = client.info.limits;
 
   const problem = !checked.ok
@@ -49,14 +51,19 @@ export function MessageConsole({ client, info }: Props) {
 
   const send = async (e: Event) => {
     e.preventDefault();
-    if (!checked.ok || problem || timeoutProblem || outcome?.state === "sending") return;
+    if (outcome?.state === "sending") return;
+    if (!checked.ok || problem || timeoutProblem) {
+      // Nothing is sent; the field that is wrong takes the focus, and a screen reader reads its error with it.
+      (problem ? dataField : timeoutField).current?.focus();
+      return;
+    }
     const sentKind = kind;
     setOutcome({ state: "sending", kind: sentKind });
-    const started = performance.now();
+    let t0 = performance.now();
     try {
       const container = await client.containers.get(info.id);
       // The handle is asked for before the clock starts counting what the person waits for the workload.
-      const t0 = performance.now();
+      t0 = performance.now();
       if (sentKind === "request") {
         const answer = await container.request(checked.value, { timeoutMs: timeout });
         const ms = performance.now() - t0;
@@ -75,7 +82,7 @@ export function MessageConsole({ client, info }: Props) {
         state: "failed",
         kind: sentKind,
         error: errorFacts(err),
-        ms: performance.now() - started,
+        ms: performance.now() - t0,
       });
     }
   };
@@ -110,6 +117,7 @@ export function MessageConsole({ client, info }: Props) {
         <label for="console-data">Data (JSON)</label>
         <textarea
           id="console-data"
+          ref={dataField}
           rows={6}
           spellcheck={false}
           autocomplete="off"
@@ -127,6 +135,7 @@ export function MessageConsole({ client, info }: Props) {
         <label for="console-timeout">Request timeout (ms)</label>
         <input
           id="console-timeout"
+          ref={timeoutField}
           type="number"
           inputMode="numeric"
           min={1}

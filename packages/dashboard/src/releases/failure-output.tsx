@@ -39,7 +39,7 @@ export function FailureOutput({ client, containerId, release, failure }: Props) 
       setOutput({
         state: "shown",
         lines: kept,
-        note: "From the container's log, between the upload of this release and its rollback.",
+        note: "From the container's log, from the upload of this release until berth had put the previous one back: the last lines may be the previous release's.",
       });
     } catch (err) {
       const { code, message } = errorFacts(err);
