@@ -82,7 +82,8 @@ export function ReleaseHistory({ client, info }: Props) {
             )}
             {row.release.status === "failed" && !row.failure && (
               <p class="release-failure">
-                Failed; berth kept no cause for it (an update a restart of berth cut short).
+                Failed before its gate (a stop, a switch or a restart of berth cut it short), or the activity
+                feed no longer holds why.
               </p>
             )}
             {row.canRollBack &&
