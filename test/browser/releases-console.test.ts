@@ -59,6 +59,12 @@ describe("the container page's releases and message console", () => {
     await page.getByRole("button", { name: "Send the request" }).click();
     expect(await page.locator(".console-outcome").count()).toBe(0);
     expect(await data.evaluate((el) => el === el.ownerDocument.activeElement)).toBe(true);
+    await page.getByRole("button", { name: "Show where" }).click();
+    const selected = await data.evaluate((el) => {
+      const field = el as unknown as { value: string; selectionStart: number; selectionEnd: number };
+      return field.value.slice(field.selectionStart, field.selectionEnd);
+    });
+    expect(selected).toBe("d");
 
     await data.fill('{ "city": "Oslo", "days": 3 }');
     await page.getByRole("button", { name: "Send the request" }).click();

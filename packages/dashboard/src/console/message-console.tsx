@@ -132,6 +132,13 @@ export function MessageConsole({ client, info }: Props) {
         <p id="console-data-check" class={problem ? "field-error" : "hint"}>
           {problem ?? (checked.ok ? `Valid JSON, ${checked.bytes} bytes as sent.` : "")}
         </p>
+        {!checked.ok && (
+          <div>
+            <button type="button" onClick={() => showError(dataField.current, checked.offset)}>
+              Show where
+            </button>
+          </div>
+        )}
         <label for="console-timeout">Request timeout (ms)</label>
         <input
           id="console-timeout"
@@ -194,4 +201,11 @@ function ConsoleOutcome({ outcome }: { outcome: Outcome | undefined }) {
 
 function formatLatency(ms: number): string {
   return ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
+}
+
+/** Puts the caret on the character where the JSON goes wrong (selecting it), in the field, with the focus. */
+function showError(field: HTMLTextAreaElement | null, offset: number): void {
+  if (!field) return;
+  field.focus();
+  field.setSelectionRange(offset, Math.min(offset + 1, field.value.length));
 }
