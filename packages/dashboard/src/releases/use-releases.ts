@@ -1,5 +1,5 @@
-import type { BerthClient } from "@berth/client";
-import { useEffect, useRef, useState } from "preact/hooks";
+import type { ActivityEntry, BerthClient, ReleaseInfo } from "@berth/client";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { type ErrorFacts, errorFacts } from "../errors/error-fix.ts";
 import { changesReleases, type ReleaseRow, releaseRows } from "./release-rows.ts";
 
@@ -9,51 +9,73 @@ export interface ReleasesState {
   error?: ErrorFacts;
 }
 
-/** Entries of the container's feed read with the releases: enough to reach back through many failed updates. */
+/** Entries of the container's feed read at first: enough to reach back through many failed updates. */
 const HISTORY_LIMIT = 500;
 
 /**
- * The container's releases with each failure's step and cause, live: read
- * once, then again whenever something may have changed them — a status
- * change of this container (an update or a rollback switches it), an entry
- * of its feed about an update or a rollback (they come once the releases
- * are committed), a reconnect (pushes may have been lost). berth pushes no
- * event for a release itself, so this reads the list again; the newest read
- * wins, so a slow answer never replaces a newer one.
+ * The container's releases with each failure's step and cause, live. berth
+ * pushes no event for a release itself, so the list (small) is read again
+ * whenever something may have changed it: a status change of this container
+ * (an update or a rollback switches it; a pending release shows), an entry
+ * of its feed about an update or a rollback (they come once the releases are
+ * committed; the entry itself is kept, for its failure). The feed's history
+ * (larger) is read once, and again only after a reconnect, when pushes may
+ * have been lost. The newest read wins, so a slow answer never replaces a
+ * newer one.
  */
 export function useReleases(client: BerthClient, containerId: string): ReleasesState & { reload(): void } {
-  const [state, setState] = useState<ReleasesState>({ status: "loading", rows: [] });
+  const [releases, setReleases] = useState<ReleaseInfo[]>();
+  const [entries, setEntries] = useState<ActivityEntry[]>([]);
+  const [error, setError] = useState<ErrorFacts>();
   const reloadRef = useRef<() => void>(() => {});
   useEffect(() => {
     let closed = false;
     let reads = 0;
-    const load = async () => {
+    const fail = (err: unknown) => !closed && setError(errorFacts(err));
+    const readReleases = async () => {
       const read = ++reads;
       try {
-        const [{ items: releases }, { items: entries }] = await Promise.all([
-          client.call("container:releases", { id: containerId }),
-          client.activity.history({ containerId, newest: true, limit: HISTORY_LIMIT }),
-        ]);
+        const { items } = await client.call("container:releases", { id: containerId });
         if (closed || read !== reads) return;
-        setState({ status: "ready", rows: releaseRows(releases, entries) });
+        setReleases(items);
+        setError(undefined);
       } catch (err) {
-        if (closed || read !== reads) return;
-        setState((s) => ({ ...s, status: "failed", error: errorFacts(err) }));
+        if (read === reads) fail(err);
       }
     };
-    reloadRef.current = () => void load();
+    const readAll = async () => {
+      try {
+        const { items } = await client.activity.history({ containerId, newest: true, limit: HISTORY_LIMIT });
+        if (!closed) setEntries((held) => merge(held, items));
+      } catch (err) {
+        fail(err);
+      }
+      await readReleases();
+    };
+    reloadRef.current = () => void readReleases();
     const offs = [
-      client.on("container:status_changed", (e) => e.id === containerId && void load()),
+      client.on("container:status_changed", (e) => e.id === containerId && void readReleases()),
       client.on("activity_log", (entry) => {
-        if (entry.containerId === containerId && changesReleases(entry)) void load();
+        if (entry.containerId !== containerId || !changesReleases(entry)) return;
+        setEntries((held) => merge(held, [entry]));
+        void readReleases();
       }),
-      client.on("connection", (s) => s === "connected" && void load()),
+      client.on("connection", (s) => s === "connected" && void readAll()),
     ];
-    void load();
+    void readAll();
     return () => {
       closed = true;
       for (const off of offs) off();
     };
   }, [client, containerId]);
-  return { ...state, reload: () => reloadRef.current() };
+  const rows = useMemo(() => (releases ? releaseRows(releases, entries) : []), [releases, entries]);
+  const status = error ? "failed" : releases ? "ready" : "loading";
+  return { status, rows, ...(error ? { error } : {}), reload: () => reloadRef.current() };
+}
+
+/** The entries held and those read or pushed, once each, newest first, at most HISTORY_LIMIT. */
+function merge(held: ActivityEntry[], incoming: ActivityEntry[]): ActivityEntry[] {
+  const seen = new Set(held.map((e) => e.id));
+  const merged = [...held, ...incoming.filter((e) => !seen.has(e.id))];
+  return merged.sort((a, b) => b.id - a.id).slice(0, HISTORY_LIMIT);
 }
