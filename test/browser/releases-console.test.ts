@@ -214,7 +214,7 @@ describe("the container page's releases and message console", () => {
     expect(await axeScan(page)).toEqual([]);
   });
 
-  it("shows bob nothing of alice's container: no releases, no console, no messages", async () => {
+  it("shows bob nothing of alice's container: no releases, no console, no messages; the admin its releases", async () => {
     const alice = await server.connect("alice");
     const bot = await alice.containers.create({ name: "rel-private", code: consoleCode("1") });
     removeAfterTest(bot);
@@ -229,5 +229,12 @@ describe("the container page's releases and message console", () => {
     const html = await bobPage.content();
     expect(html).not.toContain("for alice only");
     expect(html).not.toContain("Release 2");
+
+    // The admin, who sees every owner, sees them.
+    const adminPage = await browser.signedIn(server.url, TOKENS.admin);
+    await openContainer(adminPage, server.url, "rel-private");
+    await releaseItem(adminPage, 2)
+      .and(adminPage.locator('[data-status="active"]'))
+      .waitFor({ timeout: PAGE_WAIT_MS });
   });
 });
