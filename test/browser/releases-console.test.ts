@@ -90,7 +90,7 @@ describe("the container page's releases and message console", () => {
     await page.getByRole("button", { name: "Send the request" }).click();
     const alert = page.locator(".console-outcome [role=alert]");
     await alert.waitFor({ timeout: PAGE_WAIT_MS });
-    expect(await alert.getAttribute("data-error-code")).toBe("CHANNEL_NOT_CONNECTED");
+    expect(await alert.getAttribute("data-code")).toBe("CHANNEL_NOT_CONNECTED");
     expect(await alert.textContent()).toContain("check that it runs");
   });
 
@@ -206,7 +206,7 @@ describe("the container page's releases and message console", () => {
 
     const alert = page.locator(".rollback-status [role=alert]");
     await alert.waitFor({ timeout: PAGE_WAIT_MS });
-    expect(await alert.getAttribute("data-error-code")).toBe("CONFLICT");
+    expect(await alert.getAttribute("data-code")).toBe("CONFLICT");
     expect(await alert.textContent()).toContain("is in progress on this container");
     expect(await alert.textContent()).toContain("wait for it to finish");
     await updating;

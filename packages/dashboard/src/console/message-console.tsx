@@ -1,6 +1,6 @@
 import type { BerthClient, ContainerInfo } from "@berth/client";
 import { useRef, useState } from "preact/hooks";
-import { type ErrorFacts, errorFacts } from "../errors/error-fix.ts";
+import { describeError, type ErrorView } from "../errors/describe-error.ts";
 import { ErrorNotice } from "../errors/error-notice.tsx";
 import { checkJson, type JsonCheck } from "./json-check.ts";
 import { payloadProblem } from "./payload-limit.ts";
@@ -17,7 +17,7 @@ type Kind = "request" | "message";
 type Outcome =
   | { state: "sending"; kind: Kind }
   | { state: "answered"; kind: Kind; text: string; ms: number }
-  | { state: "failed"; kind: Kind; error: ErrorFacts; ms: number };
+  | { state: "failed"; kind: Kind; error: ErrorView; ms: number };
 
 /** berth's own default wait for a request's answer, where the field is left empty. */
 const DEFAULT_TIMEOUT_MS = 5_000;
@@ -81,7 +81,7 @@ export function MessageConsole({ client, info }: Props) {
       setOutcome({
         state: "failed",
         kind: sentKind,
-        error: errorFacts(err),
+        error: describeError(err),
         ms: performance.now() - t0,
       });
     }
@@ -193,7 +193,7 @@ function ConsoleOutcome({ outcome }: { outcome: Outcome | undefined }) {
         </>
       )}
       {outcome.state === "failed" && (
-        <ErrorNotice what={`${what} (after ${formatLatency(outcome.ms)})`} facts={outcome.error} />
+        <ErrorNotice what={`${what} (after ${formatLatency(outcome.ms)})`} error={outcome.error} />
       )}
     </div>
   );

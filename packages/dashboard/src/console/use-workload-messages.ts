@@ -1,6 +1,6 @@
 import type { BerthClient } from "@berth/client";
 import { useEffect, useState } from "preact/hooks";
-import { type ErrorFacts, errorFacts } from "../errors/error-fix.ts";
+import { describeError, type ErrorView } from "../errors/describe-error.ts";
 import { addNewest, type BoundedList, emptyList } from "./bounded-list.ts";
 
 /** One message the workload sent, as the console lists it. */
@@ -19,7 +19,7 @@ const MAX_TEXT = 10_000;
 
 export interface WorkloadMessages extends BoundedList<WorkloadMessage> {
   listening: boolean;
-  error?: ErrorFacts;
+  error?: ErrorView;
 }
 
 /**
@@ -31,7 +31,7 @@ export interface WorkloadMessages extends BoundedList<WorkloadMessage> {
 export function useWorkloadMessages(client: BerthClient, containerId: string): WorkloadMessages {
   const [list, setList] = useState(emptyList<WorkloadMessage>());
   const [listening, setListening] = useState(false);
-  const [error, setError] = useState<ErrorFacts>();
+  const [error, setError] = useState<ErrorView>();
   useEffect(() => {
     let closed = false;
     let seq = 0;
@@ -46,10 +46,10 @@ export function useWorkloadMessages(client: BerthClient, containerId: string): W
         off = subscription;
         subscription.ready.then(
           () => !closed && setListening(true),
-          (err: unknown) => !closed && setError(errorFacts(err)),
+          (err: unknown) => !closed && setError(describeError(err)),
         );
       },
-      (err: unknown) => !closed && setError(errorFacts(err)),
+      (err: unknown) => !closed && setError(describeError(err)),
     );
     return () => {
       closed = true;

@@ -14,7 +14,7 @@ export function WorkloadMessageList({ client, containerId }: Props) {
   return (
     <section class="workload-messages" aria-labelledby="workload-messages-heading">
       <h3 id="workload-messages-heading">Messages from the workload</h3>
-      {messages.error && <ErrorNotice what="Listening to the workload's messages" facts={messages.error} />}
+      {messages.error && <ErrorNotice what="Listening to the workload's messages" error={messages.error} />}
       <p class="hint">
         {messages.items.length === 0
           ? messages.listening

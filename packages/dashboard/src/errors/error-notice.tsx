@@ -1,19 +1,28 @@
-import type { ErrorFacts } from "./error-fix.ts";
+import type { ErrorView } from "./describe-error.ts";
 
 interface Props {
-  facts: ErrorFacts;
   /** What failed, in words that complete "… failed": "The request", "Rolling back to release 1". */
   what: string;
+  error: ErrorView;
 }
 
-/** A failure as the dashboard shows it: what failed, berth's code and message (as text), and what to do about it. */
-export function ErrorNotice({ facts, what }: Props) {
+/** A failure: what failed, berth's code and message (as text), what to do about it, and the workload's last output if any. */
+export function ErrorNotice({ what, error }: Props) {
   return (
-    <div class="error" role="alert" data-error-code={facts.code}>
+    <div class="error" role="alert" data-code={error.code}>
       <p>
-        {what} failed: <code>{facts.code}</code> {facts.message}
+        <strong>{what} failed</strong> ({error.code}): {error.message}
       </p>
-      {facts.fix && <p class="fix">{facts.fix}</p>}
+      <p class="fix">{error.fix}</p>
+      {error.output && error.output.length > 0 && (
+        <>
+          <p>The workload's last output:</p>
+          {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a region that may scroll takes the keyboard's focus (axe: scrollable-region-focusable) */}
+          <pre class="output" tabIndex={0}>
+            {error.output.join("\n")}
+          </pre>
+        </>
+      )}
     </div>
   );
 }

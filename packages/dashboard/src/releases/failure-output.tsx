@@ -1,6 +1,6 @@
 import type { BerthClient, ReleaseInfo } from "@berth/client";
 import { useState } from "preact/hooks";
-import { errorFacts } from "../errors/error-fix.ts";
+import { describeError } from "../errors/describe-error.ts";
 import type { ReleaseFailure } from "./release-rows.ts";
 
 interface Props {
@@ -42,7 +42,7 @@ export function FailureOutput({ client, containerId, release, failure }: Props) 
         note: "From the container's log, from the upload of this release until berth had put the previous one back: the last lines may be the previous release's.",
       });
     } catch (err) {
-      const { code, message } = errorFacts(err);
+      const { code, message } = describeError(err);
       setOutput({ state: "shown", lines: [], note: `The output could not be read (${code}): ${message}` });
     }
   };

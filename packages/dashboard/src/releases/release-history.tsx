@@ -51,7 +51,7 @@ export function ReleaseHistory({ client, info }: Props) {
       <h2 id="releases-heading">Releases</h2>
       {releases.status === "loading" && <p role="status">Reading the releases…</p>}
       {releases.status === "failed" && releases.error && (
-        <ErrorNotice what="Reading the releases" facts={releases.error} />
+        <ErrorNotice what="Reading the releases" error={releases.error} />
       )}
       {releases.status === "ready" && releases.rows.length === 0 && (
         <p>This container has no release of its code.</p>

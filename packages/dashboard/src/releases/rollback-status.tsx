@@ -25,7 +25,7 @@ export function RollbackStatus({ op }: { op: RollbackOp }) {
         </ol>
       )}
       {op.status === "failed" && (
-        <ErrorNotice what={`Rolling back to release ${op.release}`} facts={op.error} />
+        <ErrorNotice what={`Rolling back to release ${op.release}`} error={op.error} />
       )}
     </div>
   );

@@ -1,12 +1,12 @@
 import type { ActivityEntry, BerthClient, ReleaseInfo } from "@berth/client";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { type ErrorFacts, errorFacts } from "../errors/error-fix.ts";
+import { describeError, type ErrorView } from "../errors/describe-error.ts";
 import { changesReleases, type ReleaseRow, releaseRows } from "./release-rows.ts";
 
 export interface ReleasesState {
   status: "loading" | "ready" | "failed";
   rows: ReleaseRow[];
-  error?: ErrorFacts;
+  error?: ErrorView;
 }
 
 /** Entries of the container's feed read at first: enough to reach back through many failed updates. */
@@ -26,12 +26,12 @@ const HISTORY_LIMIT = 500;
 export function useReleases(client: BerthClient, containerId: string): ReleasesState & { reload(): void } {
   const [releases, setReleases] = useState<ReleaseInfo[]>();
   const [entries, setEntries] = useState<ActivityEntry[]>([]);
-  const [error, setError] = useState<ErrorFacts>();
+  const [error, setError] = useState<ErrorView>();
   const reloadRef = useRef<() => void>(() => {});
   useEffect(() => {
     let closed = false;
     let reads = 0;
-    const fail = (err: unknown) => !closed && setError(errorFacts(err));
+    const fail = (err: unknown) => !closed && setError(describeError(err));
     const readReleases = async () => {
       const read = ++reads;
       try {

@@ -1,12 +1,12 @@
 import type { BerthClient, ContainerProgressEvent, UpdateResult } from "@berth/client";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type ErrorFacts, errorFacts } from "../errors/error-fix.ts";
+import { describeError, type ErrorView } from "../errors/describe-error.ts";
 
 /** A rollback asked for on this page: its steps as berth reports them, then its result or its error. */
 export type RollbackOp =
   | { status: "running"; release: number; steps: ContainerProgressEvent[] }
   | { status: "done"; release: number; steps: ContainerProgressEvent[]; result: UpdateResult }
-  | { status: "failed"; release: number; steps: ContainerProgressEvent[]; error: ErrorFacts };
+  | { status: "failed"; release: number; steps: ContainerProgressEvent[]; error: ErrorView };
 
 /**
  * Rolls the container back to a release through the client SDK, following
@@ -42,7 +42,7 @@ export function useRollback(
       });
       update({ status: "done", release, steps: [...steps], result });
     } catch (err) {
-      update({ status: "failed", release, steps: [...steps], error: errorFacts(err) });
+      update({ status: "failed", release, steps: [...steps], error: describeError(err) });
     }
   };
   return { op, rollBack };
