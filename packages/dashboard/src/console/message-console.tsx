@@ -5,6 +5,7 @@ import { ErrorNotice } from "../errors/error-notice.tsx";
 import { checkJson, type JsonCheck } from "./json-check.ts";
 import { payloadProblem } from "./payload-limit.ts";
 import { WorkloadMessageList } from "./workload-message-list.tsx";
+import "./console.css";
 
 interface Props {
   client: BerthClient;

@@ -1,4 +1,5 @@
 import type { ErrorView } from "./describe-error.ts";
+import "./error-notice.css";
 
 interface Props {
   /** What failed, in words that complete "… failed": "The request", "Rolling back to release 1". */

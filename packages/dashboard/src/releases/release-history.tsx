@@ -7,6 +7,7 @@ import { describeCause, type ReleaseRow } from "./release-rows.ts";
 import { RollbackStatus } from "./rollback-status.tsx";
 import { useReleases } from "./use-releases.ts";
 import { useRollback } from "./use-rollback.ts";
+import "./releases.css";
 
 interface Props {
   client: BerthClient;
