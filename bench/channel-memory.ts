@@ -26,7 +26,7 @@ const STEP = 100_000;
  * acknowledgement callbacks (no promise per request, so the client costs as
  * little as it can): the fastest closed loop the full path allows.
  */
-function pump(
+export function pump(
   client: Socket,
   payload: unknown,
   count: number,
@@ -55,14 +55,19 @@ function pump(
 }
 
 /** One berth process with an SDK echo container made through it, and a client connected to it. */
-interface Subject {
+export interface Subject {
   berth: BerthChild;
   client: Socket;
   payload: { id: string; data: unknown };
   run: MemoryRun;
 }
 
-async function startSubject(nodeFlags: string, cleanup: Cleanup): Promise<Subject> {
+/** `env` is added to berth's environment (the metrics benchmark turns metrics on or off with it). */
+export async function startSubject(
+  nodeFlags: string,
+  cleanup: Cleanup,
+  env: Record<string, string> = {},
+): Promise<Subject> {
   const dataDir = await mkdtemp(join(tmpdir(), "bm-"));
   cleanup.add("remove the data dir", () => rm(dataDir, { recursive: true, force: true }));
   cleanup.add("remove the key file", () => rm(secretKeyFileBeside(dataDir), { force: true }));
@@ -72,6 +77,7 @@ async function startSubject(nodeFlags: string, cleanup: Cleanup): Promise<Subjec
       BERTH_DATA_DIR: dataDir,
       BERTH_SECRET_KEY_FILE: secretKeyFileBeside(dataDir),
       BERTH_TOKENS: `bench:${token}`,
+      ...env,
     },
     nodeFlags,
   );

@@ -13,6 +13,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   "json-depth": () => import("./json-depth.ts"),
   "slow-reader": () => import("./slow-reader.ts"),
   runtimes: () => import("./runtimes.ts"),
+  metrics: () => import("./metrics.ts"),
 };
 
 const name = process.argv[2];

@@ -10,6 +10,7 @@ import { type QuotaOverrides, quotaLimitsFor } from "./admission/quota-limits.ts
 import { RateLimiter } from "./admission/rate-limiter.ts";
 import { DASHBOARD_DIR, registerDashboardRoutes } from "./api/dashboard-routes.ts";
 import { registerHttpRoutes } from "./api/http-routes.ts";
+import { registerMetricsRoute } from "./api/metrics-route.ts";
 import { SocketIOEventHandler } from "./api/socket-io-event-handler.ts";
 import { TokenStore } from "./auth/token-store.ts";
 import { TokensFileError } from "./auth/tokens-file.ts";
@@ -33,6 +34,8 @@ import { EngineMonitor } from "./docker/engine-monitor.ts";
 import { ImageChecker } from "./images/image-checker.ts";
 import { SecretRegistry } from "./logging/secret-registry.ts";
 import { createSystemLogger, type SystemLogger } from "./logging/system-logger.ts";
+import { BerthMetrics } from "./metrics/berth-metrics.ts";
+import { observeBerth } from "./metrics/observe-berth.ts";
 import { ContainerLogs } from "./monitoring/container-logs.ts";
 import { EngineEventWatcher } from "./monitoring/engine-event-watcher.ts";
 import { engineTarget } from "./monitoring/engine-target.ts";
@@ -116,6 +119,9 @@ export class Berth {
   /** A host firewall reload (ufw, firewalld) flushes berth's rules while containers run: they are put back within this period. */
   #egressRecheck: NodeJS.Timeout | undefined;
   #protecting: Promise<void> | undefined;
+  /** Prometheus metrics; undefined with BERTH_METRICS=false, when nothing at all is measured. */
+  readonly metrics: BerthMetrics | undefined;
+  readonly #unobserve: (() => void) | undefined;
 
   constructor(config: Config, options: BerthOptions = {}) {
     this.config = config;
@@ -176,15 +182,34 @@ export class Berth {
         "sealed secret values stored in plain text by an earlier berth",
       );
     const repo = new ContainerRepository(this.#db, secrets.cipher);
+    // The gauges read their sources at scrape time: the store's count, the connections open then.
+    this.metrics = config.metrics.enabled
+      ? new BerthMetrics({
+          perContainer: config.metrics.perContainer,
+          version: BERTH_VERSION,
+          sources: {
+            containers: () => repo.tally(),
+            connectedClients: () => this.#sockets?.io.of("/").sockets.size ?? 0,
+            connectedWorkloads: () => this.#channel.connectedCount,
+          },
+        })
+      : undefined;
+    const metrics = this.metrics;
     this.#paths = new ContainerPaths(config.dataDir, config.runDir);
     this.engine = new EngineMonitor(this.log);
-    this.#docker = new DockerodeClient({ socketPath: config.dockerSocket, log: this.log, gate: this.engine });
+    this.#docker = new DockerodeClient({
+      socketPath: config.dockerSocket,
+      log: this.log,
+      gate: this.engine,
+      ...(metrics ? { onCall: (op: string, err: unknown) => metrics.engineCall(op, err) } : {}),
+    });
     this.engine.attach(this.#docker);
     this.#channel = new SocketCommunicationHandler({
       runDir: config.runDir,
       maxFrameBytes: config.maxFrameBytes,
       maxRequestTimeoutMs: config.maxRequestTimeoutMs,
       log: this.log,
+      ...(metrics ? { observer: metrics.channel } : {}),
     });
     const releases = new ReleaseRepository(this.#db);
     this.#egressRecheckMs = options.egressRecheckMs ?? 30_000;
@@ -302,11 +327,21 @@ export class Berth {
       instanceId: this.instanceId,
       log: this.log,
       onDockerHealth: (id, status) => this.health.dockerHealth(id, status),
+      ...(metrics ? { onReconnected: () => metrics.eventStreamReconnected() } : {}),
     });
+    this.#unobserve = metrics && observeBerth(metrics, { manager: this.manager, activity: this.activity });
 
     this.#app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
     registerHttpRoutes(this.#app, this.engine);
     registerDashboardRoutes(this.#app, options.dashboardDir ?? DASHBOARD_DIR);
+    // Without metrics there is no route at all: /metrics answers 404 like any unknown path.
+    if (metrics)
+      registerMetricsRoute(this.#app, {
+        metrics,
+        tokens: this.tokens,
+        public: config.metrics.public,
+        perMinute: config.handshakesPerMinute,
+      });
     this.#repo = repo;
   }
 
@@ -522,6 +557,7 @@ export class Berth {
       await this.manager.drain();
       this.activity.close();
       this.#history.close();
+      this.#unobserve?.();
       await this.#sampler.close();
       await this.#app.close();
       await this.#channel.closeAll();

@@ -4,6 +4,7 @@ import { dirname } from "node:path";
 import type { RepeatedLog } from "../logging/repeated-log.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import { ChannelNotConnectedError } from "./channel-errors.ts";
+import type { ContainerTraffic } from "./channel-observer.ts";
 import type { BadHelloInfo, ChannelStatus, DisconnectReason, HelloInfo } from "./channel-types.ts";
 import type { BadHelloReason } from "./protocol.ts";
 import { type ConnectionHooks, type ConnectionLimits, WorkloadConnection } from "./workload-connection.ts";
@@ -34,6 +35,8 @@ type ChannelState = "idle" | "listening" | "closed";
 export class ContainerChannel {
   readonly id: string;
   readonly path: string;
+  /** Where this channel's traffic is counted (metrics); undefined when nothing is measured. */
+  readonly traffic: ContainerTraffic | undefined;
   readonly #limits: ConnectionLimits;
   readonly #hooks: ChannelHooks;
   readonly #log: SystemLogger;
@@ -56,8 +59,10 @@ export class ContainerChannel {
     hooks: ChannelHooks,
     log: SystemLogger,
     repeated: RepeatedLog,
+    traffic?: ContainerTraffic,
   ) {
     this.id = id;
+    this.traffic = traffic;
     this.path = path;
     this.#limits = limits;
     this.#hooks = hooks;
@@ -203,7 +208,14 @@ export class ContainerChannel {
       socket.destroy();
       return;
     }
-    const conn = new WorkloadConnection(socket, this.id, this.#limits, this.#connectionHooks, this.#repeated);
+    const conn = new WorkloadConnection(
+      socket,
+      this.id,
+      this.#limits,
+      this.#connectionHooks,
+      this.#repeated,
+      this.traffic,
+    );
     this.#all.add(conn);
     const previous = this.#handshaking;
     this.#handshaking = conn;

@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import { ValidationError } from "../errors/errors.ts";
 import { ChannelBusyError, FrameTooLargeError } from "./channel-errors.ts";
+import type { ContainerTraffic } from "./channel-observer.ts";
 
 /** How long a queue over its bound may go without the workload taking anything before berth refuses more. */
 export const STALL_MS = 500;
@@ -31,11 +32,13 @@ export class FrameWriter {
   readonly #progressed = () => {
     this.#lastProgressAt = Date.now();
   };
+  readonly #traffic: ContainerTraffic | undefined;
   #corked = false;
   #lastProgressAt = Date.now();
 
-  constructor(socket: Socket, maxFrameBytes: number, maxQueuedBytes: number) {
+  constructor(socket: Socket, maxFrameBytes: number, maxQueuedBytes: number, traffic?: ContainerTraffic) {
     this.#socket = socket;
+    this.#traffic = traffic;
     this.#maxFrameBytes = maxFrameBytes;
     this.#maxQueuedBytes = maxQueuedBytes;
     this.#uncork = () => {
@@ -83,8 +86,12 @@ export class FrameWriter {
       this.#socket.cork();
       process.nextTick(this.#uncork);
     }
+    const chunk = line.length >= ENCODE_ABOVE_CHARS ? Buffer.from(line) : line;
+    // Only when measured: counting a string's UTF-8 bytes is a pass over it.
+    if (this.#traffic !== undefined)
+      this.#traffic.sent(typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.length);
     this.#socket.write(
-      line.length >= ENCODE_ABOVE_CHARS ? Buffer.from(line) : line,
+      chunk,
       cb
         ? (err) => {
             if (!err) this.#lastProgressAt = Date.now();

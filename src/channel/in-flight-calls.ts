@@ -1,4 +1,5 @@
 import { ChannelTimeoutError } from "./channel-errors.ts";
+import type { ContainerTraffic } from "./channel-observer.ts";
 
 /** One call waiting for its answer (a request's response or a ping's pong). */
 interface PendingCall {
@@ -16,10 +17,16 @@ interface PendingCall {
  * The calls of one connection that wait for an answer, keyed by the id berth
  * gave them. Every call has exactly one timer, and every way out — answer,
  * timeout, abort, disconnect — clears it and forgets the call, so nothing
- * outlives the connection.
+ * outlives the connection. With `traffic`, each call's end is reported
+ * there with its latency (requests; pings are not reported).
  */
 export class InFlightCalls {
   readonly #calls = new Map<string, PendingCall>();
+  readonly #traffic: ContainerTraffic | undefined;
+
+  constructor(traffic?: ContainerTraffic) {
+    this.#traffic = traffic;
+  }
 
   get size(): number {
     return this.#calls.size;
@@ -60,6 +67,7 @@ export class InFlightCalls {
   resolve(id: string, value: unknown): boolean {
     const call = this.#take(id);
     if (call === undefined) return false;
+    this.#traffic?.requestEnded((performance.now() - call.sentAt) / 1000, undefined);
     call.resolve(value);
     return true;
   }
@@ -76,6 +84,7 @@ export class InFlightCalls {
   fail(id: string, err: Error): boolean {
     const call = this.#take(id);
     if (call === undefined) return false;
+    this.#traffic?.requestEnded((performance.now() - call.sentAt) / 1000, err);
     call.reject(err);
     return true;
   }
@@ -86,7 +95,9 @@ export class InFlightCalls {
     this.#calls.clear();
     for (const call of calls) {
       release(call);
-      call.reject(makeError());
+      const err = makeError();
+      this.#traffic?.requestEnded((performance.now() - call.sentAt) / 1000, err);
+      call.reject(err);
     }
   }
 
@@ -104,7 +115,9 @@ export class InFlightCalls {
     if (call === undefined) return;
     this.#calls.delete(id);
     if (call.onAbort !== undefined) call.signal?.removeEventListener("abort", call.onAbort);
-    call.reject(new ChannelTimeoutError(call.timeoutMs));
+    const err = new ChannelTimeoutError(call.timeoutMs);
+    this.#traffic?.requestEnded((performance.now() - call.sentAt) / 1000, err);
+    call.reject(err);
   }
 }
 

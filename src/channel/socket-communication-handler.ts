@@ -3,6 +3,7 @@ import { ShuttingDownError, ValidationError } from "../errors/errors.ts";
 import { RepeatedLog } from "../logging/repeated-log.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import { ChannelNotConnectedError } from "./channel-errors.ts";
+import type { ChannelObserver } from "./channel-observer.ts";
 import type { BadHelloInfo, ChannelStatus, HelloInfo, SocketCommunicationEvents } from "./channel-types.ts";
 import { ContainerChannel } from "./container-channel.ts";
 import { assertSocketPathFits } from "./socket-path.ts";
@@ -28,6 +29,8 @@ export interface SocketCommunicationOptions {
   badFrameWindowMs?: number;
   /** Events a workload causes at will are logged once, then counted in one line per this interval (default 60 s). */
   repeatedLogIntervalMs?: number;
+  /** Told of every request, byte and refused frame (metrics); nothing is measured without it. */
+  observer?: ChannelObserver;
 }
 
 export interface RequestOptions {
@@ -65,6 +68,7 @@ export class SocketCommunicationHandler extends EventEmitter<SocketCommunication
   readonly #limits: ConnectionLimits;
   readonly #log: SystemLogger;
   readonly #repeated: RepeatedLog;
+  readonly #observer: ChannelObserver | undefined;
   readonly #channels = new Map<string, { channel: ContainerChannel; opened: Promise<void> }>();
   /** Channels being closed, so a re-open of the same id waits until the old socket file is gone. */
   readonly #closing = new Map<string, Promise<void>>();
@@ -75,6 +79,7 @@ export class SocketCommunicationHandler extends EventEmitter<SocketCommunication
     this.#runDir = opts.runDir;
     this.#maxRequestTimeoutMs = opts.maxRequestTimeoutMs;
     this.#log = opts.log;
+    this.#observer = opts.observer;
     this.#repeated = new RepeatedLog(opts.log, { intervalMs: opts.repeatedLogIntervalMs ?? 60_000 });
     this.#limits = {
       maxFrameBytes: opts.maxFrameBytes,
@@ -116,6 +121,7 @@ export class SocketCommunicationHandler extends EventEmitter<SocketCommunication
       },
       this.#log,
       this.#repeated,
+      this.#observer?.forContainer(id),
     );
     const closing = this.#closing.get(id);
     const entry = { channel, opened: Promise.resolve() };
@@ -178,11 +184,24 @@ export class SocketCommunicationHandler extends EventEmitter<SocketCommunication
    * FRAME_TOO_LARGE. Never hangs.
    */
   request(id: string, data: unknown, opts?: RequestOptions): Promise<unknown> {
-    const conn = this.#channels.get(id)?.channel.live;
-    if (conn === undefined) return Promise.reject(new ChannelNotConnectedError());
+    const channel = this.#channels.get(id)?.channel;
+    const conn = channel?.live;
+    if (conn === undefined) {
+      const err = new ChannelNotConnectedError();
+      // The connection counts the requests it takes (when they end); this one never reached one.
+      channel?.traffic?.requestEnded(0, err);
+      return Promise.reject(err);
+    }
     const timeoutMs = opts?.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     if (!(timeoutMs > 0)) return Promise.reject(new ValidationError("timeoutMs must be a positive number."));
     return conn.request(data, Math.min(timeoutMs, this.#maxRequestTimeoutMs), opts?.signal);
+  }
+
+  /** Workloads connected now (their handshake done), across all channels. */
+  get connectedCount(): number {
+    let n = 0;
+    for (const { channel } of this.#channels.values()) if (channel.live !== undefined) n++;
+    return n;
   }
 
   /** Round-trip time to the workload in ms. */

@@ -3,6 +3,7 @@ import type { RepeatedLog } from "../logging/repeated-log.ts";
 import { jsonTextTooDeep, MAX_JSON_DEPTH } from "../util/json-depth.ts";
 import { BadFrameMeter } from "./bad-frame-meter.ts";
 import { ChannelDisconnectedError, ChannelNotConnectedError, WorkloadError } from "./channel-errors.ts";
+import type { ContainerTraffic } from "./channel-observer.ts";
 import type { DisconnectReason, HelloInfo } from "./channel-types.ts";
 import { FrameDecoder } from "./frame-decoder.ts";
 import { FrameWriter } from "./frame-writer.ts";
@@ -60,11 +61,12 @@ export class WorkloadConnection {
   /** Everything a workload can make happen at will is logged once, then counted, per container. */
   readonly #repeated: RepeatedLog;
   readonly #decoder: FrameDecoder;
-  readonly #requests = new InFlightCalls();
+  readonly #requests: InFlightCalls;
   readonly #pings = new InFlightCalls();
   readonly #badFrames: BadFrameMeter;
   readonly #heartbeat: Heartbeat;
   readonly #writer: FrameWriter;
+  readonly #traffic: ContainerTraffic | undefined;
   #state: ConnectionState = "handshaking";
   #closeReason: DisconnectReason | undefined;
   #helloTimer: NodeJS.Timeout | undefined;
@@ -84,8 +86,12 @@ export class WorkloadConnection {
     limits: ConnectionLimits,
     hooks: ConnectionHooks,
     repeated: RepeatedLog,
+    traffic?: ContainerTraffic,
   ) {
     this.#socket = socket;
+    this.#traffic = traffic;
+    // Requests are timed where they end, from the send time the call keeps anyway: nothing extra per request.
+    this.#requests = new InFlightCalls(traffic);
     this.#containerId = containerId;
     this.#limits = limits;
     this.#hooks = hooks;
@@ -109,8 +115,9 @@ export class WorkloadConnection {
         this.close("heartbeat_timeout");
       },
     );
-    this.#writer = new FrameWriter(socket, limits.maxFrameBytes, limits.maxQueuedBytes);
+    this.#writer = new FrameWriter(socket, limits.maxFrameBytes, limits.maxQueuedBytes, traffic);
     socket.on("data", (chunk: Buffer) => {
+      this.#traffic?.received(chunk.length);
       this.#lastSeenAt = Date.now();
       this.#heartbeat.sawTraffic = true;
       this.#decoder.push(chunk);
@@ -187,6 +194,7 @@ export class WorkloadConnection {
       line = encodeRequest(id, FrameWriter.serialize(data));
       this.#writer.check(line);
     } catch (err) {
+      this.#traffic?.requestEnded(0, err);
       return Promise.reject(err);
     }
     this.#requestSeq++;
@@ -442,6 +450,7 @@ export class WorkloadConnection {
     bytes: number,
     about: { id?: string; type?: string } = {},
   ): void {
+    this.#traffic?.frameRefused(code);
     const tooMany = this.#badFrames.record(Date.now());
     const badFrames = this.#badFrames.total;
     // Sizes and kinds only: the frame itself may hold application data or secrets.

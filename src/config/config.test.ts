@@ -31,6 +31,15 @@ describe("loadConfig", () => {
     expect(loadConfig({ BERTH_MAX_REQUESTS_IN_FLIGHT: "0" }).maxRequestsInFlight).toBe(0);
   });
 
+  it("keeps metrics on, behind the admin token, without a per-container label by default", () => {
+    expect(loadConfig({}).metrics).toEqual({ enabled: true, public: false, perContainer: false });
+    expect(
+      loadConfig({ BERTH_METRICS: "false", BERTH_METRICS_PUBLIC: "true", BERTH_METRICS_PER_CONTAINER: "1" })
+        .metrics,
+    ).toEqual({ enabled: false, public: true, perContainer: true });
+    expect(() => loadConfig({ BERTH_METRICS_PUBLIC: "maybe" })).toThrow(/BERTH_METRICS_PUBLIC/);
+  });
+
   it("reads tokens, allowed images and limits", () => {
     const c = loadConfig({
       BERTH_TOKENS: "alice:aaaaaaaa, bob:bbbbbbbb",

@@ -104,6 +104,9 @@ const EnvSchema = z.object({
   BERTH_CLIENT_BUFFER_GRACE_MS: int(10_000, 100, 600_000),
   BERTH_MAX_REQUESTS_IN_FLIGHT: int(1024, 0, 1_000_000),
   BERTH_MAX_SUBSCRIPTIONS: int(128, 1, 100_000),
+  BERTH_METRICS: bool(true),
+  BERTH_METRICS_PUBLIC: bool(false),
+  BERTH_METRICS_PER_CONTAINER: bool(false),
   BERTH_DOCKER_SOCKET: z.string().optional(),
   DOCKER_HOST: z.string().optional(),
   BERTH_SECRET_KEY_FILE: z.string().min(1).optional(),
@@ -181,6 +184,15 @@ export interface Config {
   readonly maxRequestsInFlight: number;
   /** Message subscriptions, log follows and stats watches together, per connection. */
   readonly maxSubscriptions: number;
+  /** Prometheus metrics at `GET /metrics` (docs/metrics.md). */
+  readonly metrics: {
+    /** false: no metric is kept at all and /metrics answers 404. */
+    readonly enabled: boolean;
+    /** true: /metrics answers without the admin token. */
+    readonly public: boolean;
+    /** true: the high-volume channel series carry a `container` label (berth's container id). */
+    readonly perContainer: boolean;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -319,6 +331,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     clientBufferGraceMs: e.BERTH_CLIENT_BUFFER_GRACE_MS,
     maxRequestsInFlight: e.BERTH_MAX_REQUESTS_IN_FLIGHT,
     maxSubscriptions: e.BERTH_MAX_SUBSCRIPTIONS,
+    metrics: Object.freeze({
+      enabled: e.BERTH_METRICS,
+      public: e.BERTH_METRICS_PUBLIC,
+      perContainer: e.BERTH_METRICS_PER_CONTAINER,
+    }),
   });
 }
 

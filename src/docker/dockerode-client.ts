@@ -32,6 +32,8 @@ export interface DockerodeClientOptions {
   log: SystemLogger;
   retry?: RetryPolicy;
   gate?: OutageGate;
+  /** Told of every call as it ends, `error` undefined when it succeeded (metrics); retries of one call count once. */
+  onCall?: (op: string, error: unknown) => void;
 }
 
 /**
@@ -47,6 +49,7 @@ export class DockerodeClient implements DockerClient {
   readonly #log: SystemLogger;
   readonly #gate: OutageGate | undefined;
   readonly #probeDocker: Dockerode;
+  readonly #onCall: ((op: string, error: unknown) => void) | undefined;
 
   constructor(options: DockerodeClientOptions) {
     this.#docker = new Dockerode({ socketPath: options.socketPath });
@@ -54,6 +57,7 @@ export class DockerodeClient implements DockerClient {
     this.#probeDocker = new Dockerode({ socketPath: options.socketPath, timeout: 2_000 });
     this.#log = options.log;
     this.#gate = options.gate;
+    this.#onCall = options.onCall;
     this.#retry =
       options.retry ??
       new RetryPolicy({
@@ -68,6 +72,18 @@ export class DockerodeClient implements DockerClient {
   }
 
   async #call<T>(op: string, fn: () => Promise<T>, notFound?: () => T): Promise<T> {
+    if (this.#onCall === undefined) return this.#attempt(op, fn, notFound);
+    try {
+      const result = await this.#attempt(op, fn, notFound);
+      this.#onCall(op, undefined);
+      return result;
+    } catch (err) {
+      this.#onCall(op, err);
+      throw err;
+    }
+  }
+
+  async #attempt<T>(op: string, fn: () => Promise<T>, notFound?: () => T): Promise<T> {
     if (this.#gate?.isDown()) throw new DockerUnavailableError({ details: { op } });
     try {
       return await this.#retry.run(async () => {
@@ -88,9 +104,12 @@ export class DockerodeClient implements DockerClient {
   async probe(): Promise<EngineVersion> {
     try {
       const v = await this.#probeDocker.version();
+      this.#onCall?.("probe", undefined);
       return { version: v.Version, apiVersion: v.ApiVersion };
     } catch (err) {
-      throw toDockerError(err, "version");
+      const mapped = toDockerError(err, "version");
+      this.#onCall?.("probe", mapped);
+      throw mapped;
     }
   }
 

@@ -17,6 +17,8 @@ export interface EngineEventWatcherOptions {
   log: SystemLogger;
   /** The image's HEALTHCHECK result changed. */
   onDockerHealth?: (id: string, status: "healthy" | "unhealthy" | "starting") => void;
+  /** The stream is back after it dropped or failed (metrics). */
+  onReconnected?: () => void;
 }
 
 /**
@@ -68,7 +70,10 @@ export class EngineEventWatcher {
           this.#subscription.close();
           break;
         }
-        if (resyncNeeded) await this.resync("event stream reconnected");
+        if (resyncNeeded) {
+          this.#o.onReconnected?.();
+          await this.resync("event stream reconnected");
+        }
         this.#attempt = 0;
         await this.#subscription.done;
         if (!this.#closed) this.#log.warn("engine event stream ended; reconnecting");

@@ -52,7 +52,13 @@ function sampleUntil(
   });
 }
 
-const busyEnough = (s: ResourceSample) => s.usage.cpuPercent > 50;
+/**
+ * A busy loop reads as a whole core on a quiet machine; a quarter of one is
+ * still far from an idle workload's < 5 %, and is what a busy container gets
+ * even on this 2-core machine with other suites (or other work) beside it.
+ */
+const BUSY_PERCENT = 25;
+const busyEnough = (s: ResourceSample) => s.usage.cpuPercent > BUSY_PERCENT;
 const idleEnough = (s: ResourceSample) => s.usage.cpuPercent < 5;
 
 beforeAll(async () => {
@@ -86,7 +92,7 @@ describe("resource sampling against the real engine", () => {
       expect(fallbacks).toEqual([]);
       expect(busy.source).toBe("cgroup");
       expect(idle.source).toBe("cgroup");
-      expect(busy.usage.cpuPercent).toBeGreaterThan(50);
+      expect(busy.usage.cpuPercent).toBeGreaterThan(BUSY_PERCENT);
       expect(busy.usage.cpuPercent).toBeLessThan(130);
       expect(idle.usage.cpuPercent).toBeLessThan(5);
       for (const { usage } of [busy, idle]) {
@@ -123,7 +129,7 @@ describe("resource sampling against the real engine", () => {
       ]);
       expect(busyEngine.source).toBe("engine");
       expect(idleEngine.source).toBe("engine");
-      expect(busyEngine.usage.cpuPercent).toBeGreaterThan(50);
+      expect(busyEngine.usage.cpuPercent).toBeGreaterThan(BUSY_PERCENT);
       expect(idleEngine.usage.cpuPercent).toBeLessThan(5);
       // Both measure one core's worth of busy loop, over different seconds.
       expect(Math.abs(busyEngine.usage.cpuPercent - busyCgroup.usage.cpuPercent)).toBeLessThan(50);

@@ -92,6 +92,7 @@ export class ContainerRepository {
   readonly #delete: StatementSync;
   readonly #all: StatementSync;
   readonly #uidTaken: StatementSync;
+  readonly #tally: StatementSync;
   readonly #cipher: SecretCipher;
 
   constructor(db: DatabaseSync, cipher: SecretCipher) {
@@ -106,6 +107,9 @@ export class ContainerRepository {
     this.#delete = db.prepare("DELETE FROM containers WHERE id = ?");
     this.#all = db.prepare("SELECT * FROM containers ORDER BY created_at, id");
     this.#uidTaken = db.prepare("SELECT 1 FROM containers WHERE uid = ?");
+    this.#tally = db.prepare(
+      "SELECT state, health, COUNT(*) AS count FROM containers GROUP BY state, health",
+    );
   }
 
   get(id: string): ContainerRecord | undefined {
@@ -192,6 +196,15 @@ export class ContainerRepository {
 
   isUidTaken(uid: number): boolean {
     return this.#uidTaken.get(uid) !== undefined;
+  }
+
+  /** How many containers are in each state and health, in one query (no spec is read or unsealed). */
+  tally(): Array<{ state: ContainerState; health: HealthState; count: number }> {
+    return this.#tally.all() as unknown as Array<{
+      state: ContainerState;
+      health: HealthState;
+      count: number;
+    }>;
   }
 
   all(): ContainerRecord[] {

@@ -134,8 +134,9 @@ describe("the dashboard in a browser", () => {
     await page.getByRole("link", { name: "dash-page" }).click();
     await page.getByRole("heading", { name: "dash-page", level: 1 }).waitFor({ timeout: PAGE_WAIT_MS });
     await page.waitForFunction("document.activeElement?.id === 'main'", undefined, { timeout: PAGE_WAIT_MS });
-    expect(await page.locator("main").textContent()).toContain("team=blue");
+    // The page reads the list itself: until then it says "Loading…" under the same heading.
     await page.locator('main [data-state="running"]').waitFor({ timeout: PAGE_WAIT_MS });
+    expect(await page.locator("main").textContent()).toContain("team=blue");
 
     await bot.stop();
     await page.locator('main [data-state="stopped"]').waitFor({ timeout: PAGE_WAIT_MS });

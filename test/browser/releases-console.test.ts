@@ -1,4 +1,4 @@
-import type { Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { describe, expect, it, onTestFinished } from "vitest";
 import type { Container } from "../../packages/client/src/index.ts";
 import { axeScan, cspViolations, PAGE_WAIT_MS, useBrowser } from "../helpers/browser.ts";
@@ -155,7 +155,7 @@ describe("the container page's releases and message console", () => {
     await failed.and(page.locator('[data-status="failed"]')).waitFor({ timeout: PAGE_WAIT_MS });
     await failed.locator(".release-failure").waitFor({ timeout: PAGE_WAIT_MS });
     expect(await failed.locator(".release-failure").textContent()).toContain(
-      "Failed at the ready step: the process exited with code 3",
+      "Failed at the ready step: the workload exited (exit code 3)",
     );
     await failed.getByText("Last output of release 3").click();
     await failed.locator("pre.output").waitFor({ timeout: PAGE_WAIT_MS });
@@ -163,24 +163,28 @@ describe("the container page's releases and message console", () => {
     expect(await page.evaluate("window.berthMark === true")).toBe(true);
 
     expect(await releaseItem(page, 2).getByRole("button").count()).toBe(0); // the active one
-    // Asked first, from the keyboard: Escape cancels and gives the focus back to the button.
+    // Asked first, in a dialog, from the keyboard: the focus starts on Cancel, Escape gives it back to the button.
     const rollBack = releaseItem(page, 1).getByRole("button", { name: "Roll back to release 1" });
     await rollBack.focus();
     await page.keyboard.press("Enter");
-    const yes = page.getByRole("button", { name: "Yes, roll back to release 1" });
-    expect(await yes.evaluate((el) => el === el.ownerDocument.activeElement)).toBe(true);
+    const dialog = page.getByRole("dialog", { name: "Roll back to release 1?" });
+    await dialog.waitFor({ timeout: PAGE_WAIT_MS });
+    const focused = (l: Locator) => l.evaluate((el) => el === el.ownerDocument.activeElement);
+    expect(await focused(dialog.getByRole("button", { name: "Cancel" }))).toBe(true);
     expect(await axeScan(page)).toEqual([]);
     await page.keyboard.press("Escape");
-    expect(await rollBack.evaluate((el) => el === el.ownerDocument.activeElement)).toBe(true);
+    await dialog.waitFor({ state: "detached", timeout: PAGE_WAIT_MS });
+    expect(await focused(rollBack)).toBe(true);
     await page.keyboard.press("Enter");
-    await page.keyboard.press("Enter"); // the focused "Yes"
+    await dialog.getByRole("button", { name: "Yes, roll back to release 1" }).click();
+    await expect.poll(() => focused(page.locator(".rollback-focus")), { timeout: PAGE_WAIT_MS }).toBe(true);
 
     await page.locator('.rollback-status[data-rollback="done"]').waitFor({ timeout: PAGE_WAIT_MS });
     expect(await page.locator(".rollback-status [role=status]").textContent()).toContain(
       "Rolled back to release 1",
     );
     await releaseItem(page, 1).and(page.locator('[data-status="active"]')).waitFor({ timeout: PAGE_WAIT_MS });
-    expect(await page.locator('.rollback-status [data-step="ready"]').getAttribute("data-step-status")).toBe(
+    expect(await page.locator('.rollback-status [data-step="ready"]').getAttribute("data-status")).toBe(
       "done",
     );
     expect(await bot.request({ which: "?" })).toMatchObject({ version: "1" });
@@ -196,13 +200,14 @@ describe("the container page's releases and message console", () => {
     const page = await browser.signedIn(server.url, TOKENS.alice);
     await openContainer(page, server.url, "rel-busy");
     await releaseItem(page, 1).getByRole("button", { name: "Roll back to release 1" }).click();
+    const dialog = page.getByRole("dialog", { name: "Roll back to release 1?" });
 
     // A release that takes its time to say hello: the update holds the container meanwhile.
     const slow = consoleCode("3");
     slow.files["index.js"] = `setTimeout(() => {\n${slow.files["index.js"]}\n}, 3000);`;
     const updating = bot.update(slow);
     await page.locator('main [data-state="updating"]').waitFor({ timeout: PAGE_WAIT_MS });
-    await page.getByRole("button", { name: "Yes, roll back to release 1" }).click();
+    await dialog.getByRole("button", { name: "Yes, roll back to release 1" }).click();
 
     const alert = page.locator(".rollback-status [role=alert]");
     await alert.waitFor({ timeout: PAGE_WAIT_MS });

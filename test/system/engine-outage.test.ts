@@ -3,13 +3,14 @@ import type { AckResponse } from "#protocol";
 import type { Container } from "../../packages/client/src/index.ts";
 import { managedLabels } from "../../src/containers/container-config.ts";
 import { newContainerId } from "../../src/containers/container-id.ts";
+import { seriesValue } from "../../src/metrics/testing/series-value.ts";
 import { eventually, within } from "../helpers/deadline.ts";
 import { nextActivity, nextStatus } from "../helpers/events.ts";
 import { agreeing, holdings, removeInstanceFrom } from "../helpers/instance-holdings.ts";
 import { NEEDS_ROOT } from "../helpers/needs-root.ts";
 import { type PrivateEngine, startPrivateEngine } from "../helpers/private-engine.ts";
 import { settled } from "../helpers/settled.ts";
-import { type Client, echoCode, startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { type Client, echoCode, startTestServer, type TestServer, TOKENS } from "../helpers/test-server.ts";
 
 /**
  * The engine goes away under a running berth and comes back. Always against
@@ -137,6 +138,20 @@ describe.skipIf(NEEDS_ROOT)("when the Docker engine goes away and comes back", (
     expect(await steady.status()).toMatchObject({
       state: "exited",
       exitCode: 0,
+    });
+
+    // The metrics saw it too: the probes the engine did not answer, and the event stream coming back.
+    await eventually(NOTICE_MS, "the outage in /metrics", async () => {
+      const res = await fetch(`${server.url}/metrics`, {
+        headers: { authorization: `Bearer ${TOKENS.admin}` },
+      });
+      const text = await res.text();
+      const reconnects = seriesValue(text, "berth_engine_event_stream_reconnects_total") ?? 0;
+      const unanswered =
+        seriesValue(text, 'berth_engine_errors_total{op="probe",kind="DOCKER_UNAVAILABLE"}') ?? 0;
+      return (
+        (reconnects >= 1 && unanswered >= 1) || `reconnects ${reconnects}, probes unanswered ${unanswered}`
+      );
     });
 
     // Reconciliation runs in the background and finishes what the outage cut short (a create whose answer

@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { Layout } from "./layout/layout.tsx";
 import { ActivityPage } from "./pages/activity-page.tsx";
 import { ContainerPage } from "./pages/container-page.tsx";
+import { NewContainerPage } from "./pages/new-container-page.tsx";
 import { NotFoundPage } from "./pages/not-found-page.tsx";
 import { OverviewPage } from "./pages/overview-page.tsx";
 import { SignInPage } from "./pages/sign-in-page.tsx";
@@ -74,6 +75,7 @@ export function App() {
       {route.page === "overview" && <OverviewPage client={client} isAdmin={isAdmin} />}
       {route.page === "container" && <ContainerPage key={route.name} client={client} name={route.name} />}
       {route.page === "activity" && <ActivityPage client={client} />}
+      {route.page === "new" && <NewContainerPage client={client} />}
       {route.page === "not-found" && <NotFoundPage path={route.path} />}
     </Layout>
   );
@@ -86,7 +88,9 @@ function titleOf(page: string): string {
       ? "Activity"
       : page === "container"
         ? "Container"
-        : "Not found";
+        : page === "new"
+          ? "New container"
+          : "Not found";
 }
 
 const errorProp = (error: string | undefined) => (error === undefined ? {} : { error });

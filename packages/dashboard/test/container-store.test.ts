@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ContainerStore, type StoreSnapshot } from "../src/containers/container-store.ts";
+import { ContainerStore, type StoreOptions, type StoreSnapshot } from "../src/containers/container-store.ts";
 import { FakeClient, info } from "./fake-client.ts";
 
 /** Resolves with the first snapshot that `check` accepts (the current one included). */
@@ -18,8 +18,8 @@ function until(store: ContainerStore, check: (s: StoreSnapshot) => boolean): Pro
 const stateOf = (s: StoreSnapshot, name: string) => s.rows.find((r) => r.info.name === name)?.info.state;
 const names = (s: StoreSnapshot) => s.rows.map((r) => r.info.name).sort();
 
-async function started(fake: FakeClient): Promise<ContainerStore> {
-  const store = new ContainerStore(fake.asClient);
+async function started(fake: FakeClient, options: StoreOptions = {}): Promise<ContainerStore> {
+  const store = new ContainerStore(fake.asClient, options);
   store.start();
   await until(store, (s) => s.status === "ready");
   return store;
@@ -34,6 +34,18 @@ const status = (name: string, to: string) => ({
   reason: "test",
   ts: 0,
 });
+
+const usage = {
+  cpuPercent: 12,
+  memoryBytes: 1024,
+  memoryLimitBytes: 4096,
+  pids: 3,
+  netRxBytes: 0,
+  netTxBytes: 0,
+  blockReadBytes: 0,
+  blockWriteBytes: 0,
+  ts: 1,
+};
 
 describe("the overview's live store of containers", () => {
   it("lists the caller's containers, then patches a row from a pushed status without listing again", async () => {
@@ -118,10 +130,40 @@ describe("the overview's live store of containers", () => {
     });
     const s = await until(store, (x) => x.rows[0]?.usage !== undefined);
     expect(s.rows[0]!.usage).toEqual(sample);
+    expect(s.rows[0]!.history).toBeUndefined(); // kept only when asked for (the overview's sparklines)
     expect(s.rows).toHaveLength(1);
 
     fake.emit("container:status_changed", status("web", "exited"));
     expect(store.snapshot.rows[0]!.usage).toBeUndefined();
+    store.close();
+  });
+
+  it("seeds each running row's history from berth's kept samples, then adds each tick, and drops it when the row stops", async () => {
+    const fake = new FakeClient();
+    fake.listed = [info("web"), info("idle", { state: "stopped", startedAt: null })];
+    const kept = (ts: number) => ({ ...usage, ts });
+    fake.history = {
+      intervalMs: 5_000,
+      containers: [
+        { id: "id-web", samples: [kept(1_000), kept(6_000)] },
+        { id: "id-idle", samples: [kept(1_000)] },
+      ],
+    };
+    const store = await started(fake, { history: true });
+    let s = await until(store, (x) => x.rows.some((r) => r.history !== undefined));
+    const web = () => s.rows.find((r) => r.info.name === "web")!;
+    expect(web().history?.map((h) => h.ts)).toEqual([1_000, 6_000]);
+    expect(s.rows.find((r) => r.info.name === "idle")!.history).toBeUndefined();
+
+    fake.tick({ ts: 8_000, samples: [{ id: "id-web", ...kept(8_000) }] });
+    s = await until(store, (x) => x.rows.some((r) => r.history?.length === 3));
+    expect(web().history?.map((h) => h.ts)).toEqual([1_000, 6_000, 8_000]);
+
+    fake.emit("container:status_changed", { ...status("web", "exited"), startedAt: null, restartCount: 2 });
+    expect(store.snapshot.rows.find((r) => r.info.name === "web")).toMatchObject({
+      info: { state: "exited", startedAt: null, restartCount: 2 },
+    });
+    expect(store.snapshot.rows.find((r) => r.info.name === "web")!.history).toBeUndefined();
     store.close();
   });
 

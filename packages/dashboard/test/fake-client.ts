@@ -1,11 +1,17 @@
-import { type BerthClient, BerthError, type ContainerInfo, type StatsOverviewEvent } from "@berth/client";
+import {
+  type BerthClient,
+  BerthError,
+  type ContainerInfo,
+  type StatsHistoryOverview,
+  type StatsOverviewEvent,
+} from "@berth/client";
 
 type Listener = (payload: unknown) => void;
 
 /**
  * A hand-written stand-in for BerthClient, with what the dashboard's stores
  * use: `on` (events the test pushes with `emit`), `containers.list`,
- * `stats.watchAll` (ticks the test pushes with `tick`) and
+ * `stats.watchAll` (ticks the test pushes with `tick`), `stats.history` and
  * `call("container:status")`, whose answers the test gives when it likes.
  */
 export class FakeClient {
@@ -47,7 +53,11 @@ export class FakeClient {
     },
   };
 
+  /** What `stats.history()` answers: berth's kept samples per running container. */
+  history: StatsHistoryOverview = { intervalMs: 5_000, containers: [] };
+
   readonly stats = {
+    history: async (): Promise<StatsHistoryOverview> => this.history,
     watchAll: () => {
       const fake = this;
       const iterator = {

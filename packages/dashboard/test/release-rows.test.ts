@@ -46,7 +46,7 @@ describe("the release history's rows", () => {
       exitCode: 1,
       rollbackFailed: false,
     });
-    expect(describeCause(rows[0]!.failure!)).toBe("the process exited with code 1");
+    expect(describeCause(rows[0]!.failure!)).toBe("the workload exited (exit code 1)");
     expect(rows[1]!.failure).toBeUndefined();
   });
 

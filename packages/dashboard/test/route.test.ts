@@ -6,6 +6,7 @@ describe("the dashboard's hash routes", () => {
     expect(parseRoute("")).toEqual({ page: "overview" });
     expect(parseRoute("#/")).toEqual({ page: "overview" });
     expect(parseRoute("#/activity")).toEqual({ page: "activity" });
+    expect(parseRoute(routeHref({ page: "new" }))).toEqual({ page: "new" });
     expect(parseRoute("#/containers/my-bot")).toEqual({ page: "container", name: "my-bot" });
   });
 

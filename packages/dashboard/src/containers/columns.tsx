@@ -2,6 +2,7 @@ import { formatBytes, formatDuration, formatPercent } from "../format.ts";
 import { routeHref } from "../router/route.ts";
 import type { Column } from "./column.ts";
 import type { ContainerRow } from "./container-store.ts";
+import { Sparkline } from "./sparkline.tsx";
 import { StateBadge } from "./state-badge.tsx";
 
 const uptimeMs = (row: ContainerRow, now: number): number | undefined =>
@@ -44,12 +45,26 @@ export const OVERVIEW_COLUMNS: Column[] = [
     },
   },
   {
+    key: "restarts",
+    label: "Restarts",
+    numeric: true,
+    sortValue: (row) => row.info.restartCount,
+    cell: (row) => row.info.restartCount,
+  },
+  {
     key: "cpu",
     label: "CPU",
     numeric: true,
     sortValue: (row) => row.usage?.cpuPercent,
-    // The place for a sparkline of the last minutes (uPlot), once berth serves a short history.
-    cell: (row) => (row.usage ? formatPercent(row.usage.cpuPercent) : <Absent />),
+    cell: (row) =>
+      row.usage ? (
+        <span class="with-spark">
+          <Sparkline history={row.history} metric="cpuPercent" />
+          {formatPercent(row.usage.cpuPercent)}
+        </span>
+      ) : (
+        <Absent />
+      ),
   },
   {
     key: "memory",
@@ -58,7 +73,8 @@ export const OVERVIEW_COLUMNS: Column[] = [
     sortValue: (row) => row.usage?.memoryBytes,
     cell: (row) =>
       row.usage ? (
-        <span title={`limit ${formatBytes(row.usage.memoryLimitBytes)}`}>
+        <span class="with-spark" title={`limit ${formatBytes(row.usage.memoryLimitBytes)}`}>
+          <Sparkline history={row.history} metric="memoryBytes" />
           {formatBytes(row.usage.memoryBytes)}
         </span>
       ) : (

@@ -5,12 +5,24 @@ import {
   type ResourceUsage,
   type StatusChangedEvent,
 } from "@berth/client";
+import { appendSample, mergeHistory } from "./usage-history.ts";
 
 /** One row of the overview: the container as berth last told it, and its latest resource sample. */
 export interface ContainerRow {
   info: ContainerInfo;
   /** The latest sample from `containers:watch_stats`; absent until one came (and for a container not running). */
   usage?: ResourceUsage;
+  /** The last minutes of samples, oldest first (usage-history.ts): berth's kept history, then each tick. Absent as `usage` is. */
+  history?: readonly ResourceUsage[];
+}
+
+export interface StoreOptions {
+  /**
+   * Keep each running row's recent samples in `history` (the overview's
+   * sparklines): berth's kept history is read once the list is in, then each
+   * tick adds to it. Off by default: a page without sparklines need not read it.
+   */
+  history?: boolean;
 }
 
 export type StoreStatus = "loading" | "ready" | "reconnecting" | "failed";
@@ -54,8 +66,11 @@ export class ContainerStore {
   #closed = false;
   #snapshot: StoreSnapshot = { status: "loading", rows: [] };
 
-  constructor(client: BerthClient) {
+  readonly #history: boolean;
+
+  constructor(client: BerthClient, options: StoreOptions = {}) {
     this.#client = client;
+    this.#history = options.history ?? false;
   }
 
   get snapshot(): StoreSnapshot {
@@ -108,6 +123,8 @@ export class ContainerStore {
       for (const [id, info] of fresh) if (!newer(id)) this.#rows.set(id, { ...this.#rows.get(id), info });
       this.#status = "ready";
       this.#error = undefined;
+      // After the rows: the history of each goes into its row (again after a reconnect, which left a gap).
+      if (this.#history) void this.#seedHistory();
     } catch (err) {
       if (this.#closed) return;
       this.#status = "failed";
@@ -123,12 +140,32 @@ export class ContainerStore {
       for await (const tick of ticks) {
         for (const { id, ...usage } of tick.samples) {
           const row = this.#rows.get(id);
-          if (row) this.#rows.set(id, { ...row, usage });
+          if (!row) continue;
+          this.#rows.set(
+            id,
+            this.#history ? { ...row, usage, history: appendSample(row.history, usage) } : { ...row, usage },
+          );
         }
         this.#emit();
       }
     } catch {
       // The client closed (sign-out): the overview goes with it.
+    }
+  }
+
+  /** The samples berth kept of the last minutes, so that a sparkline has a past the moment the page opens. */
+  async #seedHistory(): Promise<void> {
+    try {
+      const { containers, intervalMs } = await this.#client.stats.history();
+      if (this.#closed) return;
+      for (const { id, samples } of containers) {
+        const row = this.#rows.get(id);
+        if (row?.info.state === "running")
+          this.#rows.set(id, { ...row, history: mergeHistory(samples, row.history, intervalMs) });
+      }
+      this.#emit();
+    } catch {
+      // No past then: the sparklines fill as the ticks come.
     }
   }
 
@@ -138,6 +175,9 @@ export class ContainerStore {
     this.#patch(event.id, {
       state: event.to as ContainerInfo["state"],
       health: event.health as ContainerInfo["health"],
+      // In the event since restart counts came to the contract; a fake or an older berth's event may lack them.
+      ...(event.startedAt === undefined ? {} : { startedAt: event.startedAt }),
+      ...(event.restartCount === undefined ? {} : { restartCount: event.restartCount }),
     });
     void this.#refresh(event.id, seq);
   }

@@ -3,17 +3,23 @@ import { isBerthError } from "@berth/client";
 /**
  * A failure as the dashboard shows it: what went wrong, what to do about it,
  * the field at fault and the workload's last output when berth sent them.
- * (The same shape as the actions' `describeError`: the two are one idea, to
- * be kept in one file once both are on main.)
+ * Every part of the dashboard tells its failures through this one.
  */
 export interface ErrorView {
   code: string;
   message: string;
   /** What the person at the page can do about it. */
   fix: string;
-  /** The field of the request berth named (VALIDATION_FAILED's `details.field`, or its first issue's path). */
+  /**
+   * The field of the request berth named (VALIDATION_FAILED's `details.field`,
+   * or the path of its first issue: `name`, `env.FOO`, `resources.memoryMb`;
+   * `name` for a NAME_CONFLICT).
+   */
   field?: string;
-  /** The last lines the workload printed, when berth sent them (NOT_READY). Redacted by berth; shown as text. */
+  /**
+   * The last lines the workload printed, when berth sent them (NOT_READY:
+   * the workload exited or never connected). Redacted by berth; shown as text.
+   */
   output?: string[];
 }
 
@@ -22,7 +28,7 @@ export interface ErrorView {
  * reader can change (docs/errors.md says the same at more length).
  */
 const FIXES: Record<string, string> = {
-  VALIDATION_FAILED: "Correct what the message names, then try again.",
+  VALIDATION_FAILED: "Correct the field named, then try again.",
   NAME_CONFLICT: "Choose another name, or delete the container that has it.",
   NOT_FOUND: "The container (or release) is gone, or is not yours: reload the list.",
   CONFLICT: "Another operation is running on this container: wait for it to finish, then try again.",
@@ -45,7 +51,8 @@ const FIXES: Record<string, string> = {
   UPDATE_ROLLED_BACK:
     "The previous release runs again. Fix the code (see the cause and output), then update again.",
   ROLLBACK_FAILED: "The container is marked failed: update it again with working code, or delete it.",
-  PAYLOAD_TOO_LARGE: "The data is larger than berth takes in one message: send less (code: send an archive).",
+  PAYLOAD_TOO_LARGE:
+    "It is larger than berth takes in one message: send less (code: fewer files, or an archive).",
   STORAGE_ERROR: "berth could not write to its disk: ask its operator to make room, then try again.",
   EGRESS_FILTER_UNAVAILABLE: "This berth cannot filter outbound traffic: ask its operator.",
   SHUTTING_DOWN: "berth is restarting: try again once the page has reconnected.",

@@ -2,15 +2,20 @@ import type { ErrorView } from "./describe-error.ts";
 import "./error-notice.css";
 
 interface Props {
-  /** What failed, in words that complete "… failed": "The request", "Rolling back to release 1". */
+  /** What failed, in words that complete "… failed": "Stopping dash-bot", "The request". */
   what: string;
   error: ErrorView;
+  onDismiss?: () => void;
 }
 
-/** A failure: what failed, berth's code and message (as text), what to do about it, and the workload's last output if any. */
-export function ErrorNotice({ what, error }: Props) {
+/**
+ * A failure: berth's code and message (already redacted by berth; shown as
+ * text), what to do about it, and the workload's last output when berth sent
+ * it — announced as it appears.
+ */
+export function ErrorNotice({ what, error, onDismiss }: Props) {
   return (
-    <div class="error" role="alert" data-code={error.code}>
+    <div class="error action-error" role="alert" data-code={error.code}>
       <p>
         <strong>{what} failed</strong> ({error.code}): {error.message}
       </p>
@@ -23,6 +28,11 @@ export function ErrorNotice({ what, error }: Props) {
             {error.output.join("\n")}
           </pre>
         </>
+      )}
+      {onDismiss && (
+        <button type="button" class="link-button" onClick={onDismiss}>
+          Dismiss
+        </button>
       )}
     </div>
   );

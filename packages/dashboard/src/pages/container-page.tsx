@@ -1,10 +1,15 @@
 import type { BerthClient } from "@berth/client";
-// Releases and the message console (src/releases, src/console): mounted in their own block below.
+import { ActionsBar } from "../actions/actions-bar.tsx";
 import { MessageConsole } from "../console/message-console.tsx";
-import { StateBadge } from "../containers/state-badge.tsx";
+import { ContainerFacts } from "../container/container-facts.tsx";
+import { ContainerSpec } from "../container/container-spec.tsx";
+import { LiveOutput } from "../container/live-output.tsx";
+import { StatusHistory } from "../container/status-history.tsx";
+import { UsageCharts } from "../container/usage-charts.tsx";
+import { useContainerHandle } from "../container/use-container-handle.ts";
 import { useContainerStore } from "../containers/use-container-store.ts";
-import { formatBytes, formatDuration, formatPercent, formatTime } from "../format.ts";
 import { ReleaseHistory } from "../releases/release-history.tsx";
+import { routeHref } from "../router/route.ts";
 import { useNow } from "../use-now.ts";
 
 interface Props {
@@ -12,12 +17,44 @@ interface Props {
   name: string;
 }
 
-/** `#/containers/:name`: one container's state, health and usage, live. */
+/**
+ * `#/containers/:name`: one container, live — its facts, usage charts,
+ * output, status history and spec. The page finds the container among the
+ * caller's own (the live store): a name the caller may not see shows "not
+ * found" and nothing else, and no stream is opened for it.
+ *
+ * The page is a grid of sections (styles.css, `.container-page`): an
+ * actions bar under the heading (`.actions-bar`), and "Releases"
+ * (`.releases`) and "Console" (`.console`) sections between the status
+ * history and the spec — each mounted with one line in the marked places
+ * below, given `client`, `info` and, for streams, `container` (the handle).
+ */
 export function ContainerPage({ client, name }: Props) {
   const snapshot = useContainerStore(client);
   const now = useNow();
-  const row = snapshot.rows.find((r) => r.info.name === name);
+  // By id too: names are unique per owner only, so the admin, who sees every owner's, may need the id.
+  const byId = snapshot.rows.find((r) => r.info.id === name);
+  const named = snapshot.rows.filter((r) => r.info.name === name);
+  const row = byId ?? (named.length === 1 ? named[0] : undefined);
+  const container = useContainerHandle(client, row?.info.id);
 
+  if (!row && named.length > 1) {
+    return (
+      <>
+        <h1>{name}</h1>
+        <p>Several owners have a container named “{name}”. Which one?</p>
+        <ul>
+          {named.map((r) => (
+            <li key={r.info.id}>
+              <a href={routeHref({ page: "container", name: r.info.id })}>
+                {r.info.name} of {r.info.owner}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </>
+    );
+  }
   if (!row) {
     return (
       <>
@@ -35,57 +72,16 @@ export function ContainerPage({ client, name }: Props) {
   }
   const { info, usage } = row;
   return (
-    <>
+    <div class="container-page">
       <h1>{info.name}</h1>
-      <dl class="facts">
-        <dt>State</dt>
-        <dd>
-          <StateBadge kind="state" value={info.state} />
-          {info.exitCode !== undefined && info.state !== "running" && ` (exit code ${info.exitCode})`}
-        </dd>
-        <dt>Health</dt>
-        <dd>
-          <StateBadge kind="health" value={info.health} />
-        </dd>
-        <dt>Uptime</dt>
-        <dd>
-          {info.state === "running" && info.startedAt != null ? formatDuration(now - info.startedAt) : "—"}
-        </dd>
-        <dt>CPU</dt>
-        <dd>{usage ? formatPercent(usage.cpuPercent) : "—"}</dd>
-        <dt>Memory</dt>
-        <dd>{usage ? `${formatBytes(usage.memoryBytes)} of ${formatBytes(usage.memoryLimitBytes)}` : "—"}</dd>
-        <dt>Owner</dt>
-        <dd>{info.owner}</dd>
-        <dt>Image</dt>
-        <dd>
-          <code>{info.image}</code>
-          {info.runtime && ` (${info.runtime})`}
-        </dd>
-        <dt>Release</dt>
-        <dd>{info.release ?? "—"}</dd>
-        <dt>Restart policy</dt>
-        <dd>{info.restartPolicy}</dd>
-        <dt>Network</dt>
-        <dd>{info.network}</dd>
-        <dt>Channel</dt>
-        <dd>{info.channel?.connected ? "connected" : "not connected"}</dd>
-        <dt>Created</dt>
-        <dd>{formatTime(info.createdAt)}</dd>
-        <dt>Labels</dt>
-        <dd>
-          {Object.keys(info.labels).length === 0
-            ? "none"
-            : Object.entries(info.labels).map(([k, v]) => (
-                <code key={k} class="label">
-                  {k}={v}
-                </code>
-              ))}
-        </dd>
-      </dl>
-      {/* Releases and the message console: each a section with its own h2, live by itself. */}
+      <ActionsBar client={client} info={info} />
+      <ContainerFacts info={info} usage={usage} now={now} />
+      <UsageCharts container={container} running={info.state === "running"} />
+      <LiveOutput container={container} name={info.name} />
+      <StatusHistory client={client} containerId={info.id} />
       <ReleaseHistory client={client} info={info} />
       <MessageConsole client={client} info={info} />
-    </>
+      <ContainerSpec info={info} {...(container ? { answered: container.info } : {})} />
+    </div>
   );
 }

@@ -1,5 +1,6 @@
 import type { BerthClient, ContainerInfo } from "@berth/client";
-import { useRef, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { ConfirmDialog } from "../actions/confirm-dialog.tsx";
 import { ErrorNotice } from "../errors/error-notice.tsx";
 import { formatBytes, formatTime } from "../format.ts";
 import { FailureOutput } from "./failure-output.tsx";
@@ -26,22 +27,19 @@ export function ReleaseHistory({ client, info }: Props) {
   const { op, rollBack } = useRollback(client, info.id);
   const [confirming, setConfirming] = useState<number>();
   const busy = op?.status === "running";
-  // Where the focus goes once the confirmation closes (its buttons leave the page with it): back to the
-  // release's button after a cancel, to the rollback's progress after a yes.
-  const focusNext = useRef<number | "status" | undefined>(undefined);
-  const takeFocus = (key: number | "status") => (el: HTMLElement | null) => {
-    if (el && focusNext.current === key) {
-      focusNext.current = undefined;
-      el.focus();
+  // After a confirmed rollback, the focus goes to its progress (an effect: after the dialog has closed,
+  // which gives the focus back to the button that opened it, now disabled while the rollback runs).
+  const status = useRef<HTMLDivElement>(null);
+  const focusStatus = useRef(false);
+  useEffect(() => {
+    if (op?.status === "running" && focusStatus.current) {
+      focusStatus.current = false;
+      status.current?.focus();
     }
-  };
+  }, [op?.status]);
 
-  const cancel = (release: number) => {
-    focusNext.current = release;
-    setConfirming(undefined);
-  };
   const confirm = async (release: number) => {
-    focusNext.current = "status";
+    focusStatus.current = true;
     setConfirming(undefined);
     await rollBack(release);
     releases.reload();
@@ -58,7 +56,7 @@ export function ReleaseHistory({ client, info }: Props) {
         <p>This container has no release of its code.</p>
       )}
       {op && (
-        <div tabIndex={-1} ref={takeFocus("status")} class="rollback-focus">
+        <div tabIndex={-1} ref={status} class="rollback-focus">
           <RollbackStatus op={op} />
         </div>
       )}
@@ -87,26 +85,24 @@ export function ReleaseHistory({ client, info }: Props) {
                 feed no longer holds why.
               </p>
             )}
-            {row.canRollBack &&
-              (confirming === row.release.number ? (
-                <RollbackConfirm
-                  release={row.release.number}
-                  onConfirm={() => void confirm(row.release.number)}
-                  onCancel={() => cancel(row.release.number)}
-                />
-              ) : (
-                <button
-                  type="button"
-                  ref={takeFocus(row.release.number)}
-                  disabled={busy}
-                  onClick={() => setConfirming(row.release.number)}
-                >
-                  Roll back to release {row.release.number}
-                </button>
-              ))}
+            {row.canRollBack && (
+              <button type="button" disabled={busy} onClick={() => setConfirming(row.release.number)}>
+                Roll back to release {row.release.number}
+              </button>
+            )}
           </li>
         ))}
       </ol>
+      {confirming !== undefined && (
+        <ConfirmDialog
+          title={`Roll back to release ${confirming}?`}
+          confirmLabel={`Yes, roll back to release ${confirming}`}
+          onCancel={() => setConfirming(undefined)}
+          onConfirm={() => void confirm(confirming)}
+        >
+          <p>The container restarts on the code of release {confirming}; the active release is kept.</p>
+        </ConfirmDialog>
+      )}
     </section>
   );
 }
@@ -142,35 +138,5 @@ function ReleaseSummary({ row }: { row: ReleaseRow }) {
         {formatBytes(release.bytes)}
       </span>
     </p>
-  );
-}
-
-interface ConfirmProps {
-  release: number;
-  onConfirm: () => void;
-  onCancel: () => void;
-}
-
-/** Asks before a rollback, which restarts the workload. The focus goes to the question's answer; Escape cancels. */
-function RollbackConfirm({ release, onConfirm, onCancel }: ConfirmProps) {
-  const focus = useRef<HTMLButtonElement>(null);
-  // A ref callback rather than autofocus: the button takes the focus when it appears, after the click.
-  const take = (el: HTMLButtonElement | null) => {
-    if (el && focus.current !== el) {
-      focus.current = el;
-      el.focus();
-    }
-  };
-  return (
-    <fieldset class="confirm" onKeyDown={(e) => e.key === "Escape" && onCancel()}>
-      <legend>Confirm the rollback to release {release}</legend>
-      <p>Roll back to release {release}? The container restarts on that release's code.</p>
-      <button type="button" ref={take} onClick={onConfirm}>
-        Yes, roll back to release {release}
-      </button>{" "}
-      <button type="button" onClick={onCancel}>
-        Cancel
-      </button>
-    </fieldset>
   );
 }

@@ -1,4 +1,5 @@
 import type { ActivityEntry, ReleaseInfo } from "@berth/client";
+import { CAUSE_WORDS } from "../actions/rollback-facts.ts";
 
 /** Why a release failed, as the activity feed told it when berth put the one before back. */
 export interface ReleaseFailure {
@@ -74,24 +75,9 @@ export function changesReleases(entry: ActivityEntry): boolean {
   return /^container\.(updated|rolled_back|update_|rollback_)/.test(entry.action);
 }
 
-/** A gate failure's cause in words, as berth's feed says it ("… failed: the process exited with code 1"). */
+/** A gate failure's cause in words, as the update form says it: "the workload exited (exit code 1)". */
 export function describeCause(failure: ReleaseFailure): string {
-  switch (failure.cause) {
-    case "exited":
-      return `the process exited${failure.exitCode === undefined ? "" : ` with code ${failure.exitCode}`}`;
-    case "never_connected":
-      return "the process never connected to berth";
-    case "bad_hello":
-      return "the process did not introduce itself correctly";
-    case "health_error":
-      return "its health check failed";
-    case "health_mismatch":
-      return "its health check gave the wrong answer";
-    case "timeout":
-      return "the process was not ready in time";
-    case undefined:
-      return "berth did not say why";
-    default:
-      return failure.cause;
-  }
+  const words =
+    failure.cause === undefined ? "berth did not say why" : (CAUSE_WORDS[failure.cause] ?? failure.cause);
+  return failure.exitCode === undefined ? words : `${words} (exit code ${failure.exitCode})`;
 }

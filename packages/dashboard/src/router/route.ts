@@ -5,6 +5,7 @@
  */
 export type Route =
   | { page: "overview" }
+  | { page: "new" }
   | { page: "container"; name: string }
   | { page: "activity" }
   | { page: "not-found"; path: string };
@@ -13,6 +14,7 @@ export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, "") || "/";
   if (path === "/") return { page: "overview" };
   if (path === "/activity") return { page: "activity" };
+  if (path === "/new") return { page: "new" };
   const container = /^\/containers\/([^/]+)$/.exec(path);
   if (container) {
     try {
@@ -30,6 +32,8 @@ export function routeHref(route: Route): string {
       return "#/";
     case "activity":
       return "#/activity";
+    case "new":
+      return "#/new";
     case "container":
       return `#/containers/${encodeURIComponent(route.name)}`;
     case "not-found":

@@ -1,0 +1,220 @@
+import { readFile } from "node:fs/promises";
+import type { Page } from "playwright-core";
+import { describe, expect, it, onTestFinished } from "vitest";
+import type { Container } from "../../packages/client/src/index.ts";
+import { axeScan, cspViolations, PAGE_WAIT_MS, useBrowser } from "../helpers/browser.ts";
+import { eventually } from "../helpers/deadline.ts";
+import { echoCode, TOKENS, useTestServer } from "../helpers/test-server.ts";
+
+/** The echo workload, printing `even <n>` and `odd <n>` in turn every 100 ms: output to follow and to search. */
+async function countingCode(): Promise<{ files: Record<string, string> }> {
+  const echo = (await echoCode()).files["index.js"];
+  const count = `let n = 0; setInterval(() => { console.log((n % 2 ? "odd " : "even ") + n); n++; }, 100);\n`;
+  return { files: { "index.js": count + echo } };
+}
+
+function removeAfterTest(container: Container): void {
+  onTestFinished(async () => {
+    await container.delete().catch(() => {});
+  });
+}
+
+async function openContainer(page: Page, url: string, name: string): Promise<void> {
+  await page.goto(`${url}/#/containers/${name}`);
+  await page.getByRole("heading", { name, level: 1 }).waitFor({ timeout: PAGE_WAIT_MS });
+}
+
+const lines = (page: Page) => page.locator(".output-lines li .line-text");
+const chartSamples = async (page: Page, chart: string) =>
+  Number(await page.locator(`figure[data-chart="${chart}"]`).getAttribute("data-samples"));
+
+describe("a container's page in a browser", () => {
+  // Samples every 500 ms: a history of several samples within seconds of a start.
+  const server = useTestServer({ BERTH_STATS_HISTORY_INTERVAL_MS: "500" });
+  const browser = useBrowser();
+
+  it("draws CPU, memory and network charts from berth's history as it opens, then live, with their values in words", async () => {
+    const alice = await server.connect("alice");
+    const bot = await alice.containers.create({ name: "cp-charts", code: await countingCode() });
+    removeAfterTest(bot);
+    await eventually(PAGE_WAIT_MS, "berth's history of the container", async () => {
+      return (await bot.statsHistory()).samples.length >= 10;
+    });
+
+    const page = await browser.signedIn(server.url, TOKENS.alice);
+    await openContainer(page, server.url, "cp-charts");
+    // The live watch brings one sample a second: eight within 4 s can only come from the history.
+    await expect.poll(() => chartSamples(page, "cpu"), { timeout: 4_000 }).toBeGreaterThanOrEqual(8);
+    for (const chart of ["cpu", "memory", "network"]) {
+      await page
+        .locator(`figure[data-chart="${chart}"] .chart-canvas canvas`)
+        .waitFor({ timeout: PAGE_WAIT_MS });
+    }
+    const seeded = await chartSamples(page, "cpu");
+    await expect.poll(() => chartSamples(page, "cpu"), { timeout: PAGE_WAIT_MS }).toBeGreaterThan(seeded);
+
+    expect(await page.locator('figure[data-chart="memory"] figcaption').textContent()).toMatch(
+      /Memory used latest [\d.]+ [KMG]iB, lowest .*highest .*; limit [\d.]+ [KMG]iB/,
+    );
+    expect(await page.locator('figure[data-chart="cpu"] figcaption').textContent()).toMatch(
+      /CPU latest [\d.]+%/,
+    );
+    expect(await cspViolations(page)).toEqual([]);
+    expect(await axeScan(page)).toEqual([]);
+  });
+
+  it("follows the output live; a pause holds and counts new lines, which resume shows", async () => {
+    const alice = await server.connect("alice");
+    const bot = await alice.containers.create({ name: "cp-output", code: await countingCode() });
+    removeAfterTest(bot);
+    const page = await browser.signedIn(server.url, TOKENS.alice);
+    await openContainer(page, server.url, "cp-output");
+
+    await lines(page).first().waitFor({ timeout: PAGE_WAIT_MS });
+    const first = await lines(page).count();
+    await expect.poll(() => lines(page).count(), { timeout: PAGE_WAIT_MS }).toBeGreaterThan(first);
+
+    await page.getByRole("button", { name: "Pause" }).click();
+    const shown = await lines(page).allTextContents();
+    const held = () => page.locator(".output-status").getAttribute("data-held").then(Number);
+    await expect.poll(held, { timeout: PAGE_WAIT_MS }).toBeGreaterThanOrEqual(5);
+    expect(await lines(page).allTextContents()).toEqual(shown);
+    expect(await page.locator(".output-status").textContent()).toMatch(/Paused\. \d+ new lines held/);
+
+    await page.getByRole("button", { name: "Resume" }).click();
+    await expect
+      .poll(() => lines(page).count(), { timeout: PAGE_WAIT_MS })
+      .toBeGreaterThanOrEqual(shown.length + 5);
+    const after = await lines(page).allTextContents();
+    expect(after.slice(0, shown.length)).toEqual(shown);
+    expect(await page.locator(".output-status").textContent()).toContain("Following live.");
+    expect(await cspViolations(page)).toEqual([]);
+  });
+
+  it("filters the output by a search, marking the matches as text, and downloads the lines shown", async () => {
+    const alice = await server.connect("alice");
+    const bot = await alice.containers.create({ name: "cp-search", code: await countingCode() });
+    removeAfterTest(bot);
+    const page = await browser.signedIn(server.url, TOKENS.alice);
+    await openContainer(page, server.url, "cp-search");
+    await expect.poll(() => lines(page).count(), { timeout: PAGE_WAIT_MS }).toBeGreaterThanOrEqual(6);
+
+    // Paused, the lines shown hold still: the file must hold exactly them.
+    await page.getByRole("button", { name: "Pause" }).click();
+    await page.getByLabel("Search").fill("ODD");
+    const shown = await lines(page).allTextContents();
+    expect(shown.length).toBeGreaterThanOrEqual(3);
+    for (const text of shown) expect(text).toMatch(/^odd \d+$/);
+    expect(await page.locator(".output-lines mark").first().textContent()).toBe("odd");
+
+    const [download] = await Promise.all([
+      page.waitForEvent("download", { timeout: PAGE_WAIT_MS }),
+      page.getByRole("button", { name: "Download" }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^cp-search-output-.*\.log$/);
+    const file = await readFile(await download.path(), "utf8");
+    const fileLines = file.trimEnd().split("\n");
+    expect(fileLines.map((l) => l.replace(/^\S+ stdout /, ""))).toEqual(shown);
+    expect(await cspViolations(page)).toEqual([]);
+  });
+
+  it("shows the status history from the activity feed, and adds what happens next", async () => {
+    const alice = await server.connect("alice");
+    const bot = await alice.containers.create({ name: "cp-history", code: await echoCode() });
+    removeAfterTest(bot);
+    const page = await browser.signedIn(server.url, TOKENS.alice);
+    await openContainer(page, server.url, "cp-history");
+    const history = page.locator(".history li");
+    await history.first().waitFor({ timeout: PAGE_WAIT_MS });
+    const before = await history.count();
+
+    await bot.stop();
+    await expect.poll(() => history.count(), { timeout: PAGE_WAIT_MS }).toBeGreaterThan(before);
+    expect(await history.first().getAttribute("data-action")).toMatch(/^container\.stop/);
+  });
+
+  it("shows the spec, and never a secret value set at create, not even one the workload prints", async () => {
+    const secret = "s3cr3t-value-never-shown-7f2c";
+    const alice = await server.connect("alice");
+    const echo = (await echoCode()).files["index.js"];
+    const bot = await alice.containers.create({
+      name: "cp-spec",
+      // berth hides a secret's value in the output it keeps and sends: the page has nothing to show.
+      code: { files: { "index.js": `console.log("key is " + process.env.API_KEY);\n${echo}` } },
+      env: { MODE: "demo" },
+      secretEnv: { API_KEY: secret },
+      labels: { team: "blue" },
+      restartPolicy: "on-failure",
+    });
+    removeAfterTest(bot);
+    const page = await browser.signedIn(server.url, TOKENS.alice);
+    await openContainer(page, server.url, "cp-spec");
+    const spec = page.locator("section.spec");
+    await spec.waitFor({ timeout: PAGE_WAIT_MS });
+    expect(await spec.textContent()).toContain("team=blue");
+    expect(await spec.textContent()).toContain("on-failure");
+    expect(await spec.textContent()).toContain(bot.info.image);
+    // The whole page, markup and text, the output followed and the history read included.
+    await page.locator(".history li").first().waitFor({ timeout: PAGE_WAIT_MS });
+    await lines(page).filter({ hasText: "key is" }).waitFor({ timeout: PAGE_WAIT_MS });
+    expect(await page.content()).not.toContain(secret);
+    expect(await axeScan(page)).toEqual([]);
+  });
+
+  it("fits a phone's screen: nothing wider than the page, the output scrolling in its own region", async () => {
+    const alice = await server.connect("alice");
+    const bot = await alice.containers.create({ name: "cp-narrow", code: await countingCode() });
+    removeAfterTest(bot);
+    const page = await browser.signedIn(server.url, TOKENS.alice);
+    await page.setViewportSize({ width: 360, height: 740 });
+    await openContainer(page, server.url, "cp-narrow");
+    await page.locator('figure[data-chart="network"] canvas').waitFor({ timeout: PAGE_WAIT_MS });
+    await lines(page).first().waitFor({ timeout: PAGE_WAIT_MS });
+    expect(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")).toBe(true);
+  });
+
+  it.todo("shows the secret env's keys and the env's values once berth sends the spec in ContainerInfo");
+
+  it("shows bob 'not found' at the address of alice's container, and nothing of it", async () => {
+    const alice = await server.connect("alice");
+    const bot = await alice.containers.create({
+      name: "cp-alice",
+      code: await countingCode(),
+      labels: { secretproject: "zebra" },
+    });
+    removeAfterTest(bot);
+    const bobPage = await browser.signedIn(server.url, TOKENS.bob);
+    await bobPage.goto(`${server.url}/#/containers/cp-alice`);
+    await bobPage.getByText("There is no container named").waitFor({ timeout: PAGE_WAIT_MS });
+
+    const html = await bobPage.content();
+    for (const trace of [bot.id, "zebra", "secretproject", "even ", "odd "])
+      expect(html).not.toContain(trace);
+    expect(
+      await bobPage.locator("section.output, section.usage, section.spec, section.history").count(),
+    ).toBe(0);
+    expect(await axeScan(bobPage)).toEqual([]);
+
+    // Nor by its id.
+    await bobPage.goto(`${server.url}/#/containers/${bot.id}`);
+    await bobPage.getByText(`There is no container named “${bot.id}”`).waitFor({ timeout: PAGE_WAIT_MS });
+    expect(await bobPage.content()).not.toContain("zebra");
+  });
+
+  it("asks the admin which owner's container is meant when two owners use one name", async () => {
+    const alice = await server.connect("alice");
+    const bob = await server.connect("bob");
+    const aliceBot = await alice.containers.create({ name: "cp-twin", code: await echoCode() });
+    removeAfterTest(aliceBot);
+    const bobBot = await bob.containers.create({ name: "cp-twin", code: await echoCode() });
+    removeAfterTest(bobBot);
+    const page = await browser.signedIn(server.url, TOKENS.admin);
+    await openContainer(page, server.url, "cp-twin");
+
+    await page.getByRole("link", { name: "cp-twin of alice" }).click();
+    await page.locator("section.spec").waitFor({ timeout: PAGE_WAIT_MS });
+    expect(page.url()).toContain(`#/containers/${aliceBot.id}`);
+    expect(await page.locator(".container-facts").textContent()).toContain("alice");
+    expect(await axeScan(page)).toEqual([]);
+  });
+});
