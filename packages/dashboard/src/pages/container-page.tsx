@@ -19,15 +19,16 @@ interface Props {
 
 /**
  * `#/containers/:name`: one container, live — its facts, usage charts,
- * output, status history and spec. The page finds the container among the
+ * output, status history, releases (with rollback), message console and
+ * spec. The page finds the container among the
  * caller's own (the live store): a name the caller may not see shows "not
  * found" and nothing else, and no stream is opened for it.
  *
  * The page is a grid of sections (styles.css, `.container-page`): an
  * actions bar under the heading (`.actions-bar`), and "Releases"
  * (`.releases`) and "Console" (`.console`) sections between the status
- * history and the spec — each mounted with one line in the marked places
- * below, given `client`, `info` and, for streams, `container` (the handle).
+ * history and the spec — each mounted with one line, given `client`,
+ * `info` and, for streams, `container` (the handle).
  */
 export function ContainerPage({ client, name }: Props) {
   const snapshot = useContainerStore(client);
