@@ -1,8 +1,8 @@
 import { BerthError, type ContainerProgressEvent } from "@berth/client";
 import { describe, expect, it } from "vitest";
-import { describeError } from "../src/actions/describe-error.ts";
 import { rollbackFacts } from "../src/actions/rollback-facts.ts";
 import { addStep, type StepView, stepLabel } from "../src/actions/step-log.ts";
+import { describeError } from "../src/errors/describe-error.ts";
 
 const event = (
   step: string,

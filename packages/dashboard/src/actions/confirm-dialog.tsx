@@ -13,8 +13,8 @@ interface Props {
 /**
  * A modal question before something that cannot be undone. The native
  * `<dialog>` opened with showModal(): the rest of the page is inert, the
- * focus starts on Cancel (the safe answer), Escape cancels, and the browser
- * gives the focus back to what opened it on close.
+ * focus starts on Cancel (the safe answer), Escape cancels, and the focus
+ * goes back to what opened it on close.
  */
 export function ConfirmDialog({ title, children, confirmLabel, onConfirm, onCancel }: Props) {
   const dialog = useRef<HTMLDialogElement>(null);
@@ -23,9 +23,14 @@ export function ConfirmDialog({ title, children, confirmLabel, onConfirm, onCanc
   useEffect(() => {
     const d = dialog.current;
     if (!d) return;
+    // Chromium does not give the focus back when the dialog leaves with its component: done here.
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     d.showModal();
     cancel.current?.focus();
-    return () => d.close();
+    return () => {
+      d.close();
+      opener?.focus();
+    };
   }, []);
   return (
     <dialog

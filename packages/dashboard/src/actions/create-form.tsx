@@ -1,5 +1,6 @@
 import type { BerthClient, CodeUpload } from "@berth/client";
 import { useEffect, useState } from "preact/hooks";
+import { ErrorNotice } from "../errors/error-notice.tsx";
 import { routeHref } from "../router/route.ts";
 import { CodePicker } from "./code-picker.tsx";
 import {
@@ -13,7 +14,6 @@ import {
   toSpec,
   validateCreateForm,
 } from "./create-form-model.ts";
-import { ErrorNotice } from "./error-notice.tsx";
 import { KeyValueRows } from "./key-value-rows.tsx";
 import { ProgressSteps } from "./progress-steps.tsx";
 import { useAction } from "./use-action.ts";

@@ -1,7 +1,7 @@
 import type { BerthClient, ContainerInfo, ContainerState } from "@berth/client";
 import { useState } from "preact/hooks";
+import { ErrorNotice } from "../errors/error-notice.tsx";
 import { ConfirmDialog } from "./confirm-dialog.tsx";
-import { ErrorNotice } from "./error-notice.tsx";
 import { ProgressSteps } from "./progress-steps.tsx";
 import { stepLabel } from "./step-log.ts";
 import { useAction } from "./use-action.ts";

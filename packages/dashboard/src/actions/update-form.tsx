@@ -1,7 +1,7 @@
 import type { BerthClient, CodeUpload, ContainerInfo } from "@berth/client";
 import { useState } from "preact/hooks";
+import { ErrorNotice } from "../errors/error-notice.tsx";
 import { CodePicker } from "./code-picker.tsx";
-import { ErrorNotice } from "./error-notice.tsx";
 import { ProgressSteps } from "./progress-steps.tsx";
 import { CAUSE_WORDS, type RollbackFacts, rollbackFacts } from "./rollback-facts.ts";
 import { useAction } from "./use-action.ts";

@@ -1,6 +1,6 @@
 import type { ProgressListener } from "@berth/client";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { describeError, type ErrorView } from "./describe-error.ts";
+import { describeError, type ErrorView } from "../errors/describe-error.ts";
 import { addStep, type StepView } from "./step-log.ts";
 
 /** One action's life on the page: idle, under way (with the steps berth reported), done, or failed. */

@@ -1,5 +1,6 @@
 import type { BerthClient } from "@berth/client";
 import { ActionsBar } from "../actions/actions-bar.tsx";
+import { MessageConsole } from "../console/message-console.tsx";
 import { ContainerFacts } from "../container/container-facts.tsx";
 import { ContainerSpec } from "../container/container-spec.tsx";
 import { LiveOutput } from "../container/live-output.tsx";
@@ -7,6 +8,7 @@ import { StatusHistory } from "../container/status-history.tsx";
 import { UsageCharts } from "../container/usage-charts.tsx";
 import { useContainerHandle } from "../container/use-container-handle.ts";
 import { useContainerStore } from "../containers/use-container-store.ts";
+import { ReleaseHistory } from "../releases/release-history.tsx";
 import { routeHref } from "../router/route.ts";
 import { useNow } from "../use-now.ts";
 
@@ -17,15 +19,16 @@ interface Props {
 
 /**
  * `#/containers/:name`: one container, live — its facts, usage charts,
- * output, status history and spec. The page finds the container among the
+ * output, status history, releases (with rollback), message console and
+ * spec. The page finds the container among the
  * caller's own (the live store): a name the caller may not see shows "not
  * found" and nothing else, and no stream is opened for it.
  *
  * The page is a grid of sections (styles.css, `.container-page`): an
  * actions bar under the heading (`.actions-bar`), and "Releases"
  * (`.releases`) and "Console" (`.console`) sections between the status
- * history and the spec — each mounted with one line in the marked places
- * below, given `client`, `info` and, for streams, `container` (the handle).
+ * history and the spec — each mounted with one line, given `client`,
+ * `info` and, for streams, `container` (the handle).
  */
 export function ContainerPage({ client, name }: Props) {
   const snapshot = useContainerStore(client);
@@ -77,7 +80,8 @@ export function ContainerPage({ client, name }: Props) {
       <UsageCharts container={container} running={info.state === "running"} />
       <LiveOutput container={container} name={info.name} />
       <StatusHistory client={client} containerId={info.id} />
-      {/* Releases (src/releases/) and Console (src/console/): mount here, each a <section class="releases"> / <section class="console"> */}
+      <ReleaseHistory client={client} info={info} />
+      <MessageConsole client={client} info={info} />
       <ContainerSpec info={info} {...(container ? { answered: container.info } : {})} />
     </div>
   );

@@ -1,13 +1,18 @@
 import type { ErrorView } from "./describe-error.ts";
+import "./error-notice.css";
 
 interface Props {
-  /** What failed, e.g. "Stopping dash-bot". */
+  /** What failed, in words that complete "… failed": "Stopping dash-bot", "The request". */
   what: string;
   error: ErrorView;
   onDismiss?: () => void;
 }
 
-/** A failed action: berth's message (already redacted by berth) and what to do about it, announced as it appears. */
+/**
+ * A failure: berth's code and message (already redacted by berth; shown as
+ * text), what to do about it, and the workload's last output when berth sent
+ * it — announced as it appears.
+ */
 export function ErrorNotice({ what, error, onDismiss }: Props) {
   return (
     <div class="error action-error" role="alert" data-code={error.code}>
@@ -18,7 +23,10 @@ export function ErrorNotice({ what, error, onDismiss }: Props) {
       {error.output && error.output.length > 0 && (
         <>
           <p>The workload's last output:</p>
-          <pre class="output">{error.output.join("\n")}</pre>
+          {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a region that may scroll takes the keyboard's focus (axe: scrollable-region-focusable) */}
+          <pre class="output" tabIndex={0}>
+            {error.output.join("\n")}
+          </pre>
         </>
       )}
       {onDismiss && (
