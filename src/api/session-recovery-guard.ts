@@ -27,7 +27,15 @@ export function guardSessionRecovery(
   nsp._add = async (client, auth, fn) => {
     const { pid, offset, ...fresh } = auth;
     if (typeof pid !== "string" || typeof offset !== "string") return add(client, fresh, fn);
-    const session = await nsp.adapter.restoreSession(pid, offset).catch(() => null);
+    // The adapter answers a promise, or plain null for a session it never held (socket.io-adapter's
+    // in-memory one after a berth restart): `.catch` on that threw, the handshake never ended, and every
+    // client that came back after a restart with its old session id waited for ever.
+    let session: Awaited<ReturnType<typeof nsp.adapter.restoreSession>> | null = null;
+    try {
+      session = await nsp.adapter.restoreSession(pid, offset);
+    } catch {
+      session = null;
+    }
     // Fails closed: `_add` looks the session up again, and an adapter that could not show it here (null, an
     // error, a store that answers differently the second time) must not get to restore it there unchecked.
     if (!session || !mayRestore(auth.token, session.data as SocketData)) return add(client, fresh, fn);

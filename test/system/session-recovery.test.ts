@@ -72,4 +72,17 @@ describe("connection-state recovery", () => {
     expect(back.packets.join("\n")).toContain(info.id);
     back.client.disconnect();
   });
+
+  it("starts a fresh session for a session id it never held (a client back after a berth restart), at once", async () => {
+    // socket.io's in-memory adapter answers null, not a promise, for an id it does not know.
+    const back = await within(
+      5_000,
+      "the handshake's answer",
+      reconnectWith(server.url, { token: TOKENS.alice, pid: "never-issued-by-this-berth", offset: "0-0" }),
+    );
+    expect(back.error).toBeUndefined();
+    expect(back.client.connected).toBe(true);
+    expect(await ok(back.client, "container:list", {})).toMatchObject({ items: expect.any(Array) });
+    back.client.disconnect();
+  });
 });

@@ -1,6 +1,5 @@
 import { type BerthClient, connect } from "@berth/client";
 import { activityCursor } from "../activity/activity-cursor.ts";
-import { reconnectAsFreshSessions } from "./fresh-sessions.ts";
 import { tokenStore } from "./token-store.ts";
 
 /** A signed-in dashboard: the client, and whether its token is the admin's (who sees every owner). */
@@ -19,7 +18,6 @@ export interface Session {
  */
 export async function signIn(token: string): Promise<Session> {
   const client = await connect(window.location.origin, { token, transports: ["websocket"] });
-  reconnectAsFreshSessions(client);
   tokenStore.write(token);
   // server:info gives the admin no quota: that, not a name, is how a client tells the admin's token.
   return { client, isAdmin: client.info.quota === null };
