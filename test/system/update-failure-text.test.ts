@@ -65,6 +65,10 @@ describe("what a failed update says about the workload's own error", () => {
     const told = feed.entries.find((e) => e.action === "container.update_rolled_back");
     expect(told).toBeDefined();
     if (!res.ok) expect(res.error.details?.output).toContain("health failed: [REDACTED]  \\x9b2J");
+    // The feed keeps the same lines, as shown to the owner, for whoever did not run the update.
+    expect((told?.details as { output?: string[] } | undefined)?.output).toContain(
+      "health failed: [REDACTED]  \\x9b2J",
+    );
     for (const [surface, value] of Object.entries({ answer: res, feed: feed.entries, history })) {
       const text = JSON.stringify(value);
       expect(text.includes("s3cr3t"), `secret in ${surface}`).toBe(false);
