@@ -174,7 +174,8 @@ describe("the container page's releases and message console", () => {
     expect(await axeScan(page)).toEqual([]);
     await page.keyboard.press("Escape");
     await dialog.waitFor({ state: "detached", timeout: PAGE_WAIT_MS });
-    expect(await focused(rollBack)).toBe(true);
+    // The focus goes back once the dialog has closed, which may be a frame after it left the DOM.
+    await expect.poll(() => focused(rollBack), { timeout: PAGE_WAIT_MS }).toBe(true);
     await page.keyboard.press("Enter");
     await dialog.getByRole("button", { name: "Yes, roll back to release 1" }).click();
     await expect.poll(() => focused(page.locator(".rollback-focus")), { timeout: PAGE_WAIT_MS }).toBe(true);
