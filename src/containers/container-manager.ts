@@ -1,5 +1,12 @@
 import { EventEmitter } from "node:events";
-import type { ContainerInfo, ContainerState, CreatedContainer, CreateStep, ListResult } from "#protocol";
+import type {
+  ContainerDetail,
+  ContainerInfo,
+  ContainerState,
+  CreatedContainer,
+  CreateStep,
+  ListResult,
+} from "#protocol";
 import { type AdmissionPort, admit, admitEverything } from "../admission/admission.ts";
 import type { Turn } from "../admission/fair-queue.ts";
 import type { Config } from "../config/config.ts";
@@ -19,7 +26,7 @@ import type { Actor } from "./actor.ts";
 import { buildCreateBody } from "./container-config.ts";
 import { layOutContainerFiles, removeContainerFiles } from "./container-files.ts";
 import { isContainerId, newContainerId } from "./container-id.ts";
-import { toContainerInfo } from "./container-info.ts";
+import { toContainerDetail, toContainerInfo } from "./container-info.ts";
 import type { ContainerPaths } from "./container-paths.ts";
 import { type ContainerSpec, toStoredSpec } from "./container-spec.ts";
 import { STARTABLE, STOPPABLE, stateFromEngine } from "./container-state.ts";
@@ -142,14 +149,29 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   }
 
   info(record: ContainerRecord): ContainerInfo {
-    // Health is the HealthMonitor's to write, in the store; a record held through an operation (a create
-    // waiting for its hello) has an older copy, and its answer must say what `health_changed` said.
-    const health = this.#o.repo.get(record.id)?.health ?? record.health;
-    return toContainerInfo({ ...record, health }, this.#o.channel.status(record.id));
+    return toContainerInfo(this.#withHealth(record), this.#o.channel.status(record.id));
   }
 
-  status(actor: Actor, ref: string): ContainerInfo {
-    return this.info(this.resolve(actor, ref));
+  /**
+   * The container with its spec, secret values left out. Other text in the
+   * spec is redacted with the container owner's secrets, as its output is, so
+   * the admin sees it exactly as the owner does (see SecretRegistry.forViewer).
+   */
+  status(actor: Actor, ref: string): ContainerDetail {
+    const record = this.resolve(actor, ref);
+    const { config, channel, secrets } = this.#o;
+    return toContainerDetail(this.#withHealth(record), channel.status(record.id), {
+      defaults: { memoryMb: config.defaultMemoryMb, cpus: config.defaultCpus, pids: config.defaultPids },
+      redactor: secrets.forOwner(record.owner),
+    });
+  }
+
+  /**
+   * Health is the HealthMonitor's to write, in the store; a record held through an operation (a create
+   * waiting for its hello) has an older copy, and its answer must say what `health_changed` said.
+   */
+  #withHealth(record: ContainerRecord): ContainerRecord {
+    return { ...record, health: this.#o.repo.get(record.id)?.health ?? record.health };
   }
 
   list(actor: Actor, request: ListRequest): ListResult {
