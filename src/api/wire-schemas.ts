@@ -3,8 +3,8 @@ import {
   type ActivityEntry,
   type ClientEvent,
   CONTAINER_STATES,
+  type ContainerDetail,
   type ContainerInfo,
-  type ContainerSpecInfo,
   CREATE_STEPS,
   ERROR_CODES,
   type ErrorCategory,
@@ -79,7 +79,7 @@ const ContainerSpecInfoSchema = z
       ),
     healthCheck: HealthCheckSchema.optional(),
   })
-  .describe("What the container was created with, secret values left out (container:status only).");
+  .describe("What the container was created with, secret values left out; in container:status answers only.");
 
 export const ContainerInfoSchema = z.object({
   id: Id,
@@ -111,7 +111,6 @@ export const ContainerInfoSchema = z.object({
   restartPolicy: z.enum(["no", "on-failure", "always"]),
   network: z.enum(["none", "outbound"]),
   channel: ChannelInfo.optional(),
-  spec: ContainerSpecInfoSchema.optional(),
 });
 
 const ContainerDetailSchema = ContainerInfoSchema.extend({ spec: ContainerSpecInfoSchema });
@@ -390,7 +389,7 @@ export type SharedSchemasMatchTypes = AllTrue<{
   errorCode: Same<z.output<typeof WireErrorSchema>["code"], ErrorCode>;
   category: Same<z.output<typeof WireErrorSchema>["category"], ErrorCategory>;
   containerInfo: Same<z.output<typeof ContainerInfoSchema>, ContainerInfo>;
-  containerSpecInfo: Same<z.output<typeof ContainerSpecInfoSchema>, ContainerSpecInfo>;
+  containerDetail: Same<z.output<typeof ContainerDetailSchema>, ContainerDetail>;
   activityEntry: Same<z.output<typeof ActivityEntrySchema>, ActivityEntry>;
   resourceUsage: Same<z.output<typeof ResourceUsageSchema>, ResourceUsage>;
   logLine: Same<z.output<typeof LogLineSchema>, LogLine>;

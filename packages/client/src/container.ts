@@ -86,12 +86,12 @@ export class Container {
   spec: ContainerSpecInfo | undefined;
   readonly #streams: ClientStreams;
 
-  constructor(streams: ClientStreams, info: ContainerInfo | CreatedContainer) {
+  constructor(streams: ClientStreams, info: ContainerInfo | CreatedContainer | ContainerDetail) {
     this.#streams = streams;
     this.id = info.id;
     this.name = info.name;
     this.info = info;
-    this.spec = info.spec;
+    this.spec = "spec" in info ? info.spec : undefined;
   }
 
   get #core() {

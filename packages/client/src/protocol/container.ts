@@ -87,17 +87,10 @@ export interface ContainerInfo {
   restartPolicy: RestartPolicy;
   network: NetworkMode;
   channel?: ChannelInfo;
-  /**
-   * What the container was created with, secret values left out: in
-   * `container:status` answers only (so in `containers.get()` and
-   * `Container.status()`), never in lists, lifecycle answers or pushes, which
-   * would carry up to 256 env values of 32 KiB each for every container.
-   */
-  spec?: ContainerSpecInfo;
 }
 
 /**
- * A container's spec as berth shows it (`ContainerInfo.spec`). Secret values
+ * A container's spec as berth shows it (`ContainerDetail.spec`). Secret values
  * never leave berth: every `secretEnv` value, and every `env` value under a
  * secret-looking key (`DB_PASSWORD`, `API_TOKEN`, … — berth treats those as
  * secrets), is left out, its key listed in `secretEnvKeys` instead. The other
@@ -121,8 +114,16 @@ export interface ContainerSpecInfo {
   healthCheck?: HealthCheck;
 }
 
-/** The answer to `container:status`: the container, with its spec. */
-export type ContainerDetail = ContainerInfo & { spec: ContainerSpecInfo };
+/**
+ * The answer to `container:status` (so `containers.get()` and
+ * `Container.status()`): the container with what it was created with, secret
+ * values left out. Only this answer carries the spec; lists, lifecycle
+ * answers and pushes do not, as they would repeat up to 256 env values of
+ * 32 KiB each for every container, and a spec does not change after the create.
+ */
+export interface ContainerDetail extends ContainerInfo {
+  spec: ContainerSpecInfo;
+}
 
 /** The steps of a create, in order; `start` and `ready` only when it starts the workload (and waits for it). */
 export const CREATE_STEPS = ["validate", "write", "create", "start", "ready"] as const;
