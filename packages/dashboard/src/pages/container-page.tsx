@@ -78,7 +78,7 @@ export function ContainerPage({ client, name }: Props) {
       <LiveOutput container={container} name={info.name} />
       <StatusHistory client={client} containerId={info.id} />
       {/* Releases (src/releases/) and Console (src/console/): mount here, each a <section class="releases"> / <section class="console"> */}
-      <ContainerSpec info={info} {...(container ? { answered: container.info } : {})} />
+      <ContainerSpec info={info} container={container} />
     </div>
   );
 }
