@@ -1,7 +1,5 @@
-import type { ChannelInfo, ContainerDetail, ContainerInfo, ContainerState } from "#protocol";
-import type { Redactor } from "../logging/redactor.ts";
+import type { ChannelInfo, ContainerInfo, ContainerState } from "#protocol";
 import type { ContainerRecord } from "../store/container-repository.ts";
-import { type ResourceDefaults, toSpecInfo } from "./container-spec-info.ts";
 
 /** The states in which the workload's process runs (or is frozen, or winding down), so `startedAt` is shown. */
 const RUNS: ReadonlySet<ContainerState> = new Set(["running", "paused", "stopping", "updating"]);
@@ -34,20 +32,4 @@ export function toContainerInfo(record: ContainerRecord, channel?: ChannelInfo):
     info.channel = c;
   }
   return info;
-}
-
-/**
- * The container with its spec (secret values left out; see toSpecInfo), as
- * `container:status` answers. Only that answer carries the spec: a list or a
- * push of it would carry up to 8 MiB of env for every container.
- */
-export function toContainerDetail(
-  record: ContainerRecord,
-  channel: ChannelInfo | undefined,
-  shown: { defaults: ResourceDefaults; redactor: Redactor },
-): ContainerDetail {
-  return {
-    ...toContainerInfo(record, channel),
-    spec: toSpecInfo(record.spec, shown.defaults, shown.redactor),
-  };
 }

@@ -26,9 +26,10 @@ import type { Actor } from "./actor.ts";
 import { buildCreateBody } from "./container-config.ts";
 import { layOutContainerFiles, removeContainerFiles } from "./container-files.ts";
 import { isContainerId, newContainerId } from "./container-id.ts";
-import { toContainerDetail, toContainerInfo } from "./container-info.ts";
+import { toContainerInfo } from "./container-info.ts";
 import type { ContainerPaths } from "./container-paths.ts";
 import { type ContainerSpec, toStoredSpec } from "./container-spec.ts";
+import { toSpecInfo } from "./container-spec-info.ts";
 import { STARTABLE, STOPPABLE, stateFromEngine } from "./container-state.ts";
 import type { EgressGuard } from "./egress-guard.ts";
 import { requireEntryFile } from "./entry-file.ts";
@@ -39,6 +40,7 @@ import { type OperationName, type OperationOutcome, OperationTracker } from "./o
 import { ensureOwnerNetwork, ownerNetworkName } from "./owner-network.ts";
 import { waitUntilReady } from "./readiness.ts";
 import { imageOfSpec, runtimeOfImage } from "./runtime-choice.ts";
+import { SpecInfoCache } from "./spec-info-cache.ts";
 import { allocateUid, checkSpecLimits } from "./spec-limits.ts";
 import { UndoStack } from "./undo-stack.ts";
 import type { WorkloadChannel } from "./workload-channel.ts";
@@ -105,6 +107,8 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   readonly #log: SystemLogger;
   readonly #admission: AdmissionPort;
   readonly #images: ImageCatalog;
+  /** Each spec as `container:status` shows it, until the secrets it is redacted with change. */
+  readonly #specs = new SpecInfoCache();
 
   constructor(options: ContainerManagerOptions) {
     super();
@@ -149,7 +153,10 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   }
 
   info(record: ContainerRecord): ContainerInfo {
-    return toContainerInfo(this.#withHealth(record), this.#o.channel.status(record.id));
+    // Health is the HealthMonitor's to write, in the store; a record held through an operation (a create
+    // waiting for its hello) has an older copy, and its answer must say what `health_changed` said.
+    const health = this.#o.repo.get(record.id)?.health ?? record.health;
+    return toContainerInfo({ ...record, health }, this.#o.channel.status(record.id));
   }
 
   /**
@@ -159,19 +166,15 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
    */
   status(actor: Actor, ref: string): ContainerDetail {
     const record = this.resolve(actor, ref);
-    const { config, channel, secrets } = this.#o;
-    return toContainerDetail(this.#withHealth(record), channel.status(record.id), {
-      defaults: { memoryMb: config.defaultMemoryMb, cpus: config.defaultCpus, pids: config.defaultPids },
-      redactor: secrets.forOwner(record.owner),
-    });
-  }
-
-  /**
-   * Health is the HealthMonitor's to write, in the store; a record held through an operation (a create
-   * waiting for its hello) has an older copy, and its answer must say what `health_changed` said.
-   */
-  #withHealth(record: ContainerRecord): ContainerRecord {
-    return { ...record, health: this.#o.repo.get(record.id)?.health ?? record.health };
+    const { config, secrets } = this.#o;
+    const spec = this.#specs.get(record.spec, secrets.generation, () =>
+      toSpecInfo(
+        record.spec,
+        { memoryMb: config.defaultMemoryMb, cpus: config.defaultCpus, pids: config.defaultPids },
+        secrets.forOwner(record.owner),
+      ),
+    );
+    return { ...this.info(record), spec };
   }
 
   list(actor: Actor, request: ListRequest): ListResult {

@@ -2,8 +2,9 @@ import { describe, expect, it } from "vitest";
 import { REDACTED } from "../logging/redactor.ts";
 import { SecretRegistry } from "../logging/secret-registry.ts";
 import type { ContainerRecord } from "../store/container-repository.ts";
-import { toContainerDetail, toContainerInfo } from "./container-info.ts";
+import { toContainerInfo } from "./container-info.ts";
 import type { StoredSpec } from "./container-spec.ts";
+import { toSpecInfo } from "./container-spec-info.ts";
 
 const DEFAULTS = { memoryMb: 256, cpus: 1, pids: 256 };
 const SECRET = "s3cr3t-in-secretEnv-91c2";
@@ -29,11 +30,11 @@ function record(spec: Partial<StoredSpec> = {}): ContainerRecord {
   };
 }
 
-/** alice's registry, as berth keeps it once the container is made: her secret values registered. */
-function shownTo(spec: Partial<StoredSpec>) {
+/** The spec as alice sees it, her secret values registered as berth does once the container is made. */
+function shown(spec: Partial<StoredSpec>) {
   const secrets = new SecretRegistry();
   secrets.addEnvironment("alice", spec.env, spec.secretEnv);
-  return { defaults: DEFAULTS, redactor: secrets.forOwner("alice") };
+  return toSpecInfo(record(spec).spec, DEFAULTS, secrets.forOwner("alice"));
 }
 
 describe("a container's spec as clients see it", () => {
@@ -46,38 +47,35 @@ describe("a container's spec as clients see it", () => {
   };
 
   it("never holds a secret value: not a secretEnv value, not an env value under a secret-looking key", () => {
-    const detail = toContainerDetail(record(spec), undefined, shownTo(spec));
-    const json = JSON.stringify(detail);
+    const json = JSON.stringify(shown(spec));
     for (const secret of [SECRET, ENV_SECRET, "another-s3cr3t-value"]) expect(json).not.toContain(secret);
-    expect(detail.spec).not.toHaveProperty("secretEnv");
+    expect(shown(spec)).not.toHaveProperty("secretEnv");
   });
 
   it("lists the secret keys, sorted and each once, with the secret-looking env keys moved out of env", () => {
-    const { spec: shown } = toContainerDetail(record(spec), undefined, shownTo(spec));
-    expect(shown.secretEnvKeys).toEqual(["ALPHA", "DB_PASSWORD", "STRIPE_KEY"]);
-    expect(shown.env).toEqual({ MODE: "prod", LOG_LEVEL: "debug" });
+    const info = shown(spec);
+    expect(info.secretEnvKeys).toEqual(["ALPHA", "DB_PASSWORD", "STRIPE_KEY"]);
+    expect(info.env).toEqual({ MODE: "prod", LOG_LEVEL: "debug" });
 
     const twice = { env: { API_TOKEN: "same-key-in-env" }, secretEnv: { API_TOKEN: "and-in-secretEnv" } };
-    expect(toContainerDetail(record(twice), undefined, shownTo(twice)).spec.secretEnvKeys).toEqual([
-      "API_TOKEN",
-    ]);
+    expect(shown(twice).secretEnvKeys).toEqual(["API_TOKEN"]);
   });
 
   it("fills in the server's defaults for the limits the spec leaves out", () => {
-    const { spec: shown } = toContainerDetail(record(spec), undefined, shownTo(spec));
-    expect(shown.resources).toEqual({ memoryMb: 512, cpus: 1, pids: 256 });
-    expect(toContainerDetail(record(), undefined, shownTo({})).spec.resources).toEqual(DEFAULTS);
+    const info = shown(spec);
+    expect(info.resources).toEqual({ memoryMb: 512, cpus: 1, pids: 256 });
+    expect(shown({}).resources).toEqual(DEFAULTS);
   });
 
   it("passes the command, the health check and the other env values through", () => {
-    const { spec: shown } = toContainerDetail(record(spec), undefined, shownTo(spec));
-    expect(shown.command).toEqual(["node", "server.js", "--port", "8080"]);
-    expect(shown.healthCheck).toEqual({ request: { ping: true }, expect: { pong: true }, intervalMs: 5_000 });
+    const info = shown(spec);
+    expect(info.command).toEqual(["node", "server.js", "--port", "8080"]);
+    expect(info.healthCheck).toEqual({ request: { ping: true }, expect: { pong: true }, intervalMs: 5_000 });
   });
 
   it("leaves the command and health check out when the spec names none (the image's own command runs)", () => {
-    const { spec: shown } = toContainerDetail(record(), undefined, shownTo({}));
-    expect(shown).toEqual({ env: {}, secretEnvKeys: [], resources: DEFAULTS });
+    const info = shown({});
+    expect(info).toEqual({ env: {}, secretEnvKeys: [], resources: DEFAULTS });
   });
 
   it("hides the owner's secrets wherever they appear in the other text, as in any text berth shows", () => {
@@ -87,14 +85,14 @@ describe("a container's spec as clients see it", () => {
       secretEnv: { K: SECRET },
       healthCheck: { request: { op: "ping", token: "looks-secret-by-its-key" }, expect: `ok ${SECRET}` },
     };
-    const { spec: shown } = toContainerDetail(record(leaky), undefined, shownTo(leaky));
-    expect(shown.command?.[2]).toBe(`curl -H "x: ${REDACTED}" http://example.test`);
-    expect(shown.env).toEqual({
+    const info = shown(leaky);
+    expect(info.command?.[2]).toBe(`curl -H "x: ${REDACTED}" http://example.test`);
+    expect(info.env).toEqual({
       GREETING: `hello ${REDACTED}`,
       URL: `postgres://app:${REDACTED}@db:5432/app`,
     });
-    expect(shown.healthCheck).toEqual({ request: { op: "ping", token: REDACTED }, expect: `ok ${REDACTED}` });
-    expect(JSON.stringify(shown)).not.toContain("looks-secret-by-its-key");
+    expect(info.healthCheck).toEqual({ request: { op: "ping", token: REDACTED }, expect: `ok ${REDACTED}` });
+    expect(JSON.stringify(info)).not.toContain("looks-secret-by-its-key");
   });
 
   it("is left out of the ContainerInfo that lists, lifecycle answers and pushes carry", () => {
