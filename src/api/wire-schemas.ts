@@ -3,6 +3,7 @@ import {
   type ActivityEntry,
   type ClientEvent,
   CONTAINER_STATES,
+  type ContainerDetail,
   type ContainerInfo,
   CREATE_STEPS,
   ERROR_CODES,
@@ -52,6 +53,34 @@ const ChannelInfo = z.object({
   protocol: z.number().optional(),
 });
 
+const HealthCheckSchema = z.object({
+  request: z.unknown(),
+  expect: z.unknown().optional(),
+  intervalMs: z.number().optional(),
+  timeoutMs: z.number().optional(),
+  retries: z.number().optional(),
+});
+
+const ContainerSpecInfoSchema = z
+  .object({
+    command: z.array(z.string()).optional().describe("Absent when the image's own command runs."),
+    env: z
+      .record(z.string(), z.string())
+      .describe("The env values that are not secret, redacted as the owner's other text is."),
+    secretEnvKeys: z
+      .array(z.string())
+      .describe(
+        "The keys of secretEnv and of env entries under secret-looking keys, sorted; their values are never sent.",
+      ),
+    resources: z
+      .object({ memoryMb: z.number(), cpus: z.number(), pids: z.number() })
+      .describe(
+        "The limits the container runs under: the spec's, the server's defaults where it named none.",
+      ),
+    healthCheck: HealthCheckSchema.optional(),
+  })
+  .describe("What the container was created with, secret values left out; in container:status answers only.");
+
 export const ContainerInfoSchema = z.object({
   id: Id,
   name: z.string(),
@@ -83,6 +112,8 @@ export const ContainerInfoSchema = z.object({
   network: z.enum(["none", "outbound"]),
   channel: ChannelInfo.optional(),
 });
+
+const ContainerDetailSchema = ContainerInfoSchema.extend({ spec: ContainerSpecInfoSchema });
 
 const Timings = <const K extends string>(keys: readonly K[]) =>
   z.object(Object.fromEntries(keys.map((k) => [k, z.number()])) as Record<K, z.ZodNumber>);
@@ -228,7 +259,7 @@ export const ResultSchemas = {
   "container:stop": ContainerInfoSchema,
   "container:restart": ContainerInfoSchema,
   "container:delete": z.object({ id: Id.optional(), deleted: z.boolean() }),
-  "container:status": ContainerInfoSchema,
+  "container:status": ContainerDetailSchema,
   "container:list": z.object({ items: z.array(ContainerInfoSchema), nextCursor: z.string().optional() }),
   "activity:history": z.object({ items: z.array(ActivityEntrySchema), hasMore: z.boolean() }),
   "container:send": z.object({ id: Id }),
@@ -358,6 +389,7 @@ export type SharedSchemasMatchTypes = AllTrue<{
   errorCode: Same<z.output<typeof WireErrorSchema>["code"], ErrorCode>;
   category: Same<z.output<typeof WireErrorSchema>["category"], ErrorCategory>;
   containerInfo: Same<z.output<typeof ContainerInfoSchema>, ContainerInfo>;
+  containerDetail: Same<z.output<typeof ContainerDetailSchema>, ContainerDetail>;
   activityEntry: Same<z.output<typeof ActivityEntrySchema>, ActivityEntry>;
   resourceUsage: Same<z.output<typeof ResourceUsageSchema>, ResourceUsage>;
   logLine: Same<z.output<typeof LogLineSchema>, LogLine>;

@@ -1,5 +1,12 @@
 import { EventEmitter } from "node:events";
-import type { ContainerInfo, ContainerState, CreatedContainer, CreateStep, ListResult } from "#protocol";
+import type {
+  ContainerDetail,
+  ContainerInfo,
+  ContainerState,
+  CreatedContainer,
+  CreateStep,
+  ListResult,
+} from "#protocol";
 import { type AdmissionPort, admit, admitEverything } from "../admission/admission.ts";
 import type { Turn } from "../admission/fair-queue.ts";
 import type { Config } from "../config/config.ts";
@@ -22,6 +29,7 @@ import { isContainerId, newContainerId } from "./container-id.ts";
 import { toContainerInfo } from "./container-info.ts";
 import type { ContainerPaths } from "./container-paths.ts";
 import { type ContainerSpec, toStoredSpec } from "./container-spec.ts";
+import { toSpecInfo } from "./container-spec-info.ts";
 import { STARTABLE, STOPPABLE, stateFromEngine } from "./container-state.ts";
 import type { EgressGuard } from "./egress-guard.ts";
 import { requireEntryFile } from "./entry-file.ts";
@@ -32,6 +40,7 @@ import { type OperationName, type OperationOutcome, OperationTracker } from "./o
 import { ensureOwnerNetwork, ownerNetworkName } from "./owner-network.ts";
 import { waitUntilReady } from "./readiness.ts";
 import { imageOfSpec, runtimeOfImage } from "./runtime-choice.ts";
+import { SpecInfoCache } from "./spec-info-cache.ts";
 import { allocateUid, checkSpecLimits } from "./spec-limits.ts";
 import { UndoStack } from "./undo-stack.ts";
 import type { WorkloadChannel } from "./workload-channel.ts";
@@ -98,6 +107,8 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   readonly #log: SystemLogger;
   readonly #admission: AdmissionPort;
   readonly #images: ImageCatalog;
+  /** Each spec as `container:status` shows it, until the secrets it is redacted with change. */
+  readonly #specs = new SpecInfoCache();
 
   constructor(options: ContainerManagerOptions) {
     super();
@@ -148,8 +159,22 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     return toContainerInfo({ ...record, health }, this.#o.channel.status(record.id));
   }
 
-  status(actor: Actor, ref: string): ContainerInfo {
-    return this.info(this.resolve(actor, ref));
+  /**
+   * The container with its spec, secret values left out. Other text in the
+   * spec is redacted with the container owner's secrets, as its output is, so
+   * the admin sees it exactly as the owner does (see SecretRegistry.forViewer).
+   */
+  status(actor: Actor, ref: string): ContainerDetail {
+    const record = this.resolve(actor, ref);
+    const { config, secrets } = this.#o;
+    const spec = this.#specs.get(record.spec, secrets.generation, () =>
+      toSpecInfo(
+        record.spec,
+        { memoryMb: config.defaultMemoryMb, cpus: config.defaultCpus, pids: config.defaultPids },
+        secrets.forOwner(record.owner),
+      ),
+    );
+    return { ...this.info(record), spec };
   }
 
   list(actor: Actor, request: ListRequest): ListResult {

@@ -49,10 +49,20 @@ export class SecretRegistry implements OwnerRedactors {
   readonly #admin = new SecretSet();
   #tokens: ReadonlyMap<string, string> = new Map();
   #adminToken: string | undefined;
+  #generation = 0;
 
   /** The operators' log: every owner's secrets and tokens, and the admin's token. */
   readonly system = new Redactor(() => [this.#all]);
   readonly anyone = new Redactor();
+
+  /**
+   * Counts the changes to what is hidden (a container's secrets added or
+   * removed, the tokens reloaded): text redacted at one generation would be
+   * redacted the same way until the next, so it may be kept until then.
+   */
+  get generation(): number {
+    return this.#generation;
+  }
 
   forOwner(owner: string): Redactor {
     return new Redactor(() => {
@@ -85,6 +95,7 @@ export class SecretRegistry implements OwnerRedactors {
     env: Record<string, string> | undefined,
     secretEnv: Record<string, string> | undefined,
   ): void {
+    this.#generation++;
     const set = this.#ownerSet(owner);
     for (const value of secretValues(env, secretEnv)) {
       for (const form of secretForms(value)) {
@@ -99,6 +110,7 @@ export class SecretRegistry implements OwnerRedactors {
     env: Record<string, string> | undefined,
     secretEnv: Record<string, string> | undefined,
   ): void {
+    this.#generation++;
     const set = this.#owners.get(owner);
     for (const value of secretValues(env, secretEnv)) {
       for (const form of secretForms(value)) {
@@ -115,6 +127,7 @@ export class SecretRegistry implements OwnerRedactors {
    * the system log; the admin's from the admin's view and the system log.
    */
   setTokens(tokens: ReadonlyMap<string, string>, adminToken: string | undefined): void {
+    this.#generation++;
     const previous = this.#tokens;
     const previousAdmin = this.#adminToken;
     this.#tokens = new Map(tokens);

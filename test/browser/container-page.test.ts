@@ -173,7 +173,45 @@ describe("a container's page in a browser", () => {
     expect(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")).toBe(true);
   });
 
-  it.todo("shows the secret env's keys and the env's values once berth sends the spec in ContainerInfo");
+  it("shows the command, env values, secret env keys, limits and health check, and no secret value in the page", async () => {
+    const secret = "s3cr3t-env-value-never-in-page-91ab";
+    const envSecret = "s3cr3t-under-password-key-5c0d";
+    const alice = await server.connect("alice");
+    const bot = await alice.containers.create({
+      name: "cp-spec-detail",
+      code: await echoCode(),
+      command: ["node", "index.js", "--mode", "demo"],
+      env: { MODE: "demo", DB_PASSWORD: envSecret, NOTE: `echoes ${secret}` },
+      secretEnv: { API_KEY: secret },
+      resources: { memoryMb: 128, cpus: 0.5 },
+      healthCheck: { request: { ping: true }, expect: { pong: true }, intervalMs: 30_000 },
+    });
+    removeAfterTest(bot);
+    const page = await browser.signedIn(server.url, TOKENS.alice);
+    await openContainer(page, server.url, "cp-spec-detail");
+    const field = (name: string) => page.locator(`section.spec [data-spec="${name}"]`);
+    await field("secret-env").getByText("API_KEY").waitFor({ timeout: PAGE_WAIT_MS });
+
+    expect(await field("command").textContent()).toBe('["node","index.js","--mode","demo"]');
+    expect(await field("env").locator("li").allTextContents()).toEqual([
+      "MODE=demo",
+      "NOTE=echoes [REDACTED]",
+    ]);
+    // A value under a secret-looking key is a secret too: its key only, with the secretEnv's.
+    expect(await field("secret-env").locator("li").allTextContents()).toEqual([
+      "API_KEY (value hidden)",
+      "DB_PASSWORD (value hidden)",
+    ]);
+    expect(await field("limits").textContent()).toBe("128 MB memory, 0.5 CPUs, 256 processes");
+    expect(await field("health-check").textContent()).toBe(
+      'request {"ping":true}, expecting {"pong":true} every 30000 ms',
+    );
+    const html = await page.content();
+    expect(html).not.toContain(secret);
+    expect(html).not.toContain(envSecret);
+    expect(await cspViolations(page)).toEqual([]);
+    expect(await axeScan(page)).toEqual([]);
+  });
 
   it("shows bob 'not found' at the address of alice's container, and nothing of it", async () => {
     const alice = await server.connect("alice");

@@ -117,6 +117,12 @@ describe("the berth CLI, run as a child process against a real berth", () => {
     expect(status.code, status.stderr).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({ name: "cli-web", state: "running", release: 1 });
     expect(status.stdout).not.toContain(SECRET);
+    // The spec, for people: the secret's key, never its value.
+    const described = await runBerth(["status", "cli-web"], env);
+    expect(described.stdout).toMatch(/^Env: +GREETING="hello"$/m);
+    expect(described.stdout).toMatch(/^Secret env: +API_KEY \(values hidden\)$/m);
+    expect(described.stdout).toMatch(/^Limits: +128 MB memory, 0.5 CPUs, 256 processes$/m);
+    expect(described.stdout).not.toContain(SECRET);
 
     const stats = await runBerth(["stats", "cli-web", "--json"], env);
     expect(stats.code, stats.stderr).toBe(0);

@@ -6,7 +6,9 @@ import { operationOptions } from "./operation-wait.ts";
 import { type ProgressListener, withProgress } from "./progress.ts";
 import type {
   CodeUpload,
+  ContainerDetail,
   ContainerInfo,
+  ContainerSpecInfo,
   CreatedContainer,
   LogLine,
   ReleaseInfo,
@@ -70,13 +72,26 @@ export class Container {
   readonly name: string;
   /** The last ContainerInfo berth answered with (from a create: with its `timings`). */
   info: ContainerInfo | CreatedContainer;
+  /**
+   * What the container was created with, secret values left out (only their
+   * keys, in `secretEnvKeys`): from the last `status()` answer, which is the
+   * only one that carries it — so set on a handle from `containers.get()`,
+   * and on one from `create()` once `status()` was called. A spec does not
+   * change after the create, so a start or a stop keeps it.
+   *
+   * @example
+   *   const web = await berth.containers.get("web");
+   *   web.spec?.secretEnvKeys; // ["API_KEY"]
+   */
+  spec: ContainerSpecInfo | undefined;
   readonly #streams: ClientStreams;
 
-  constructor(streams: ClientStreams, info: ContainerInfo | CreatedContainer) {
+  constructor(streams: ClientStreams, info: ContainerInfo | CreatedContainer | ContainerDetail) {
     this.#streams = streams;
     this.id = info.id;
     this.name = info.name;
     this.info = info;
+    this.spec = "spec" in info ? info.spec : undefined;
   }
 
   get #core() {
@@ -138,9 +153,12 @@ export class Container {
     );
   }
 
-  /** The container as berth sees it now. */
-  status(options: CallOptions = {}): Promise<ContainerInfo> {
-    return this.#info("container:status", { id: this.id }, options);
+  /** The container as berth sees it now, with its spec (`spec`, secret values left out). */
+  async status(options: CallOptions = {}): Promise<ContainerDetail> {
+    const detail = await this.#core.call("container:status", { id: this.id }, options);
+    this.info = detail;
+    this.spec = detail.spec;
+    return detail;
   }
 
   /**
@@ -284,11 +302,11 @@ export class Container {
   }
 
   async #info(
-    event: "container:start" | "container:stop" | "container:restart" | "container:status",
-    payload: RequestOf<"container:start" | "container:stop" | "container:restart" | "container:status">,
+    event: "container:start" | "container:stop" | "container:restart",
+    payload: RequestOf<"container:start" | "container:stop" | "container:restart">,
     options: CallOptions,
   ): Promise<ContainerInfo> {
-    const info = await this.#core.call(event, payload as RequestOf<"container:status">, options);
+    const info = await this.#core.call(event, payload as RequestOf<"container:restart">, options);
     this.info = info;
     return info;
   }

@@ -16,37 +16,42 @@ describe("the spec the page shows", () => {
     });
   });
 
-  it("has no detail while berth does not send the rest of the spec", () => {
+  it("has no detail until the container's own status answer brings the rest of the spec", () => {
     expect(specView(info("web")).detail).toBeUndefined();
   });
 
+  it("takes command, env, secret keys, limits and health check from the spec berth sent", () => {
+    const sent = {
+      command: ["node", "server.js"],
+      env: { MODE: "prod" },
+      secretEnvKeys: ["API_KEY", "DB_PASSWORD"],
+      resources: { memoryMb: 256, cpus: 1, pids: 256 },
+      healthCheck: { request: { ping: 1 }, expect: { pong: 1 }, intervalMs: 5_000, retries: 3 },
+    };
+    expect(specView(info("web"), sent).detail).toEqual(sent);
+  });
+
   it("holds the secret env's keys only, even were values sent", () => {
-    const sent = { ...info("web"), spec: { env: { MODE: "prod" }, secretEnv: { API_KEY: "s3cr3t-value" } } };
-    const view = specView(sent);
+    const sent = { env: { MODE: "prod" }, secretEnv: { API_KEY: "s3cr3t-value" } };
+    const view = specView(info("web"), sent);
     expect(view.detail?.secretEnvKeys).toEqual(["API_KEY"]);
     expect(view.detail?.env).toEqual({ MODE: "prod" });
     expect(JSON.stringify(view)).not.toContain("s3cr3t-value");
   });
 
-  it("takes the detail from the container's own status answer when the live info has none", () => {
-    const answered = { ...info("web"), spec: { env: {}, secretEnvKeys: ["TOKEN"], resources: {} } };
-    expect(specView(info("web"), answered).detail?.secretEnvKeys).toEqual(["TOKEN"]);
-  });
-
   it("leaves out a field of the wrong type rather than show it raw", () => {
     const sent = {
-      ...info("web"),
-      spec: {
-        command: ["node", 1],
-        env: { OK: "yes", BAD: { nested: true } },
-        secretEnvKeys: ["A", 2],
-        resources: { memoryMb: "lots", cpus: 0.5 },
-      },
+      command: ["node", 1],
+      env: { OK: "yes", BAD: { nested: true } },
+      secretEnvKeys: ["A", 2],
+      resources: { memoryMb: "lots", cpus: 0.5 },
+      healthCheck: { request: "ping", intervalMs: { every: "now" }, retries: 2 },
     };
-    expect(specView(sent).detail).toEqual({
+    expect(specView(info("web"), sent).detail).toEqual({
       env: { OK: "yes" },
       secretEnvKeys: ["A"],
       resources: { cpus: 0.5 },
+      healthCheck: { request: "ping", retries: 2 },
     });
   });
 });

@@ -1,4 +1,4 @@
-import type { ContainerInfo } from "@berth/client";
+import type { ContainerInfo, ContainerSpecInfo } from "@berth/client";
 import type { Command } from "commander";
 import { addJsonOption, contextOf } from "../command-context.ts";
 import { formatAgo, formatTime, formatUptime } from "../output/format.ts";
@@ -8,7 +8,7 @@ export function registerStatus(program: Command): void {
   const cmd = program
     .command("status")
     .alias("inspect")
-    .description("show one container: state, health, release, channel")
+    .description("show one container: state, health, release, channel, and its spec (secret values never)")
     .argument("<name>", "the container's name or id");
   addJsonOption(cmd, "the container as one JSON document");
   cmd.addHelpText(
@@ -22,12 +22,15 @@ Examples:
     const { flags, out, client } = contextOf<object>(command);
     const info = await client(async (berth) => (await berth.containers.get(name)).status());
     if (flags.json) return out.jsonDocument(info);
-    for (const [key, value] of describe(info, Date.now())) out.line(`${`${key}:`.padEnd(12)}${value}`);
+    for (const [key, value] of describe(info, Date.now())) out.line(`${`${key}:`.padEnd(14)}${value}`);
   });
 }
 
 /** The lines of `berth status`, as label and value. */
-export function describe(info: ContainerInfo, now: number): [string, string][] {
+export function describe(
+  info: ContainerInfo & { spec?: ContainerSpecInfo },
+  now: number,
+): [string, string][] {
   const lines: [string, string][] = [
     ["Name", info.name],
     ["ID", info.id],
@@ -51,5 +54,30 @@ export function describe(info: ContainerInfo, now: number): [string, string][] {
   } else {
     lines.push(["Channel", "-"]);
   }
+  if (info.spec) lines.push(...describeSpec(info.spec));
   return lines;
+}
+
+/**
+ * The spec's lines: berth sends no secret value (`secretEnvKeys` holds the
+ * keys alone), so none can be printed. Values are the owner's text, printed
+ * as JSON strings where a space or a comma inside one would mislead.
+ */
+function describeSpec(spec: ContainerSpecInfo): [string, string][] {
+  const env = Object.entries(spec.env);
+  const r = spec.resources;
+  const h = spec.healthCheck;
+  return [
+    ["Command", spec.command ? JSON.stringify(spec.command) : "the image's own"],
+    ["Env", env.length === 0 ? "-" : env.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ")],
+    [
+      "Secret env",
+      spec.secretEnvKeys.length === 0 ? "-" : `${spec.secretEnvKeys.join(", ")} (values hidden)`,
+    ],
+    ["Limits", `${r.memoryMb} MB memory, ${r.cpus} ${r.cpus === 1 ? "CPU" : "CPUs"}, ${r.pids} processes`],
+    [
+      "Health check",
+      h ? `request ${JSON.stringify(h.request)}${h.intervalMs ? ` every ${h.intervalMs} ms` : ""}` : "-",
+    ],
+  ];
 }

@@ -89,6 +89,42 @@ export interface ContainerInfo {
   channel?: ChannelInfo;
 }
 
+/**
+ * A container's spec as berth shows it (`ContainerDetail.spec`). Secret values
+ * never leave berth: every `secretEnv` value, and every `env` value under a
+ * secret-looking key (`DB_PASSWORD`, `API_TOKEN`, … — berth treats those as
+ * secrets), is left out, its key listed in `secretEnvKeys` instead. The other
+ * env values and the command are shown as the owner's other text is: with the
+ * owner's secrets (and anything that looks like one) replaced by `[REDACTED]`.
+ *
+ * @example
+ *   const { spec } = await berth.containers.get("web");
+ *   spec?.secretEnvKeys; // ["API_KEY", "DB_PASSWORD"] — never their values
+ *   spec?.resources;     // { memoryMb: 256, cpus: 1, pids: 256 }: the server's defaults filled in
+ */
+export interface ContainerSpecInfo {
+  /** The command the spec names; absent when the image's own runs. */
+  command?: string[];
+  /** The env values that are not secret (redacted as the owner's text is). */
+  env: Record<string, string>;
+  /** The keys of `secretEnv` and of `env` entries under secret-looking keys: sorted, each once. */
+  secretEnvKeys: string[];
+  /** The limits the container runs under: its spec's, and the server's defaults where the spec named none. */
+  resources: Required<Resources>;
+  healthCheck?: HealthCheck;
+}
+
+/**
+ * The answer to `container:status` (so `containers.get()` and
+ * `Container.status()`): the container with what it was created with, secret
+ * values left out. Only this answer carries the spec; lists, lifecycle
+ * answers and pushes do not, as they would repeat up to 256 env values of
+ * 32 KiB each for every container, and a spec does not change after the create.
+ */
+export interface ContainerDetail extends ContainerInfo {
+  spec: ContainerSpecInfo;
+}
+
 /** The steps of a create, in order; `start` and `ready` only when it starts the workload (and waits for it). */
 export const CREATE_STEPS = ["validate", "write", "create", "start", "ready"] as const;
 export type CreateStep = (typeof CREATE_STEPS)[number];

@@ -1,6 +1,7 @@
 import type { ActivityEntry } from "./activity.ts";
 import type {
   CodeUpload,
+  ContainerDetail,
   ContainerInfo,
   ContainerSpec,
   ContainerState,
@@ -84,7 +85,8 @@ export interface ResultMap {
   "container:stop": ContainerInfo;
   "container:restart": ContainerInfo;
   "container:delete": { id?: string; deleted: boolean };
-  "container:status": ContainerInfo;
+  /** The container with its spec (`spec`, secret values left out): the one answer that carries it. */
+  "container:status": ContainerDetail;
   "container:list": ListResult;
   /** `hasMore`: more entries lie beyond this page — newer ones, or with `newest`, older ones. */
   "activity:history": { items: ActivityEntry[]; hasMore: boolean };

@@ -1,13 +1,14 @@
-import type { ContainerInfo, HealthCheck, Resources } from "@berth/client";
+import type { ContainerInfo, HealthCheck } from "@berth/client";
 
 /**
  * What the page's Spec section shows of a container. `image`, `runtime`,
  * `labels`, `restartPolicy` and `network` come with every ContainerInfo.
- * The command, env, secret env keys, limits and health check are in berth's
- * record of the spec but not (yet) in ContainerInfo: `detail` is undefined
- * until berth sends them as `ContainerInfo.spec` (the shape read below), and
- * the section says so. Secret env: the KEYS only — the view never holds a
- * secret value, even were one sent (berth sends none).
+ * The command, env, secret env keys, limits and health check come with the
+ * container's own `container:status` answer only (`ContainerDetail.spec`,
+ * kept on the SDK's handle as `container.spec`): `detail` is undefined until
+ * that answer is read, or for good from a berth that does not send it.
+ * Secret env: the KEYS only — the view never holds a secret value, even were
+ * one sent (berth sends none).
  */
 export interface SpecView {
   image: string;
@@ -22,21 +23,27 @@ export interface SpecDetail {
   command?: string[];
   env: Record<string, string>;
   secretEnvKeys: string[];
-  resources: Resources;
+  resources: Limits;
   healthCheck?: HealthCheck;
 }
 
+/** The limits as berth sent them (the server's defaults filled in); a field of the wrong type is left out. */
+export interface Limits {
+  memoryMb?: number;
+  cpus?: number;
+  pids?: number;
+}
+
 /**
- * The spec as the page shows it, from the live `info`; the detail from
- * `info`, or else from `answered` (the container's own `container:status`
- * answer, which may carry what a list leaves out). What berth sends is a
+ * The spec as the page shows it, from the live `info` and `sent`, the spec
+ * of the container's own `container:status` answer. What berth sends is a
  * hostile owner's input like any other: a field of the wrong type is left
  * out, never shown raw.
  *
  * @example
- *   specView(info).detail?.secretEnvKeys; // ["API_KEY"], never its value
+ *   specView(info, container.spec).detail?.secretEnvKeys; // ["API_KEY"], never its value
  */
-export function specView(info: ContainerInfo, answered?: ContainerInfo): SpecView {
+export function specView(info: ContainerInfo, sent?: unknown): SpecView {
   const view: SpecView = {
     image: info.image,
     labels: info.labels,
@@ -44,9 +51,7 @@ export function specView(info: ContainerInfo, answered?: ContainerInfo): SpecVie
     network: info.network,
   };
   if (info.runtime !== undefined) view.runtime = info.runtime;
-  const detail =
-    detailOf((info as { spec?: unknown }).spec) ??
-    detailOf((answered as { spec?: unknown } | undefined)?.spec);
+  const detail = detailOf(sent);
   if (detail) view.detail = detail;
   return view;
 }
@@ -66,12 +71,22 @@ function detailOf(spec: unknown): SpecDetail | undefined {
   if (Array.isArray(spec.command) && spec.command.every((c) => typeof c === "string"))
     detail.command = spec.command;
   if (isRecord(spec.healthCheck) && "request" in spec.healthCheck)
-    detail.healthCheck = spec.healthCheck as unknown as HealthCheck;
+    detail.healthCheck = healthCheckOf(spec.healthCheck);
   return detail;
 }
 
-function resourcesOf(r: Record<string, unknown>): Resources {
-  const out: Resources = {};
+/** The request and expected answer are JSON, shown as JSON; the times and the count only as numbers. */
+function healthCheckOf(h: Record<string, unknown>): HealthCheck {
+  const out: HealthCheck = { request: h.request };
+  if (h.expect !== undefined) out.expect = h.expect;
+  if (typeof h.intervalMs === "number") out.intervalMs = h.intervalMs;
+  if (typeof h.timeoutMs === "number") out.timeoutMs = h.timeoutMs;
+  if (typeof h.retries === "number") out.retries = h.retries;
+  return out;
+}
+
+function resourcesOf(r: Record<string, unknown>): Limits {
+  const out: Limits = {};
   if (typeof r.memoryMb === "number") out.memoryMb = r.memoryMb;
   if (typeof r.cpus === "number") out.cpus = r.cpus;
   if (typeof r.pids === "number") out.pids = r.pids;

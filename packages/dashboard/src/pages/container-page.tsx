@@ -82,7 +82,7 @@ export function ContainerPage({ client, name }: Props) {
       <StatusHistory client={client} containerId={info.id} />
       <ReleaseHistory client={client} info={info} />
       <MessageConsole client={client} info={info} />
-      <ContainerSpec info={info} {...(container ? { answered: container.info } : {})} />
+      <ContainerSpec info={info} container={container} />
     </div>
   );
 }
