@@ -91,7 +91,9 @@ async function main(): Promise<void> {
     await page.getByRole("link", { name: "web-shop" }).click();
     await page.getByRole("heading", { name: "web-shop", level: 1 }).waitFor(WAIT);
     await page.locator("main").getByText(/B of /).first().waitFor(WAIT);
-    await shot(page, "container");
+    // A script, not a test: ten seconds of the page's live 1 s watch, so its charts show a line.
+    await page.waitForTimeout(10_000);
+    await shot(page, "container", { fullPage: true });
 
     await page.getByRole("link", { name: "Activity" }).click();
     await page.locator('ol.activity li[data-action="container.stopped"]').first().waitFor(WAIT);
@@ -138,8 +140,8 @@ async function demoContainers(alice: BerthClient, bob: BerthClient): Promise<voi
   await (await bob.containers.get("mailer")).stop();
 }
 
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: false });
+async function shot(page: Page, name: string, { fullPage = false } = {}): Promise<void> {
+  await page.screenshot({ path: join(OUT, `${name}.png`), fullPage });
   process.stdout.write(`saved docs/screenshots/${name}.png\n`);
 }
 
