@@ -2,19 +2,16 @@ import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { promisify } from "node:util";
 import Dockerode from "dockerode";
 import type { ContainerSpec } from "#protocol";
 import { type BerthClient, connect } from "../packages/client/src/index.ts";
-import { Berth } from "../src/berth.ts";
-import { type Config, loadConfig } from "../src/config/config.ts";
-import { RATE_LIMITS_OFF } from "./admission-env.ts";
+import type { Config } from "../src/config/config.ts";
 import { duration, ratio, table } from "./channel-report.ts";
 import { Cleanup, removeLabelled } from "./cleanup.ts";
 import { type DirectContainer, HelloListener, removeDirect, startDirect } from "./direct-container.ts";
+import { BENCH_TOKEN, startInProcessBerth } from "./in-process-berth.ts";
 import { concurrent, type LoadResult, merge } from "./load.ts";
-import { secretKeyFileBeside } from "./secret-key-file.ts";
 import { percentile } from "./stats.ts";
 
 /**
@@ -35,7 +32,6 @@ const TRIP_ROUNDS = 10;
 const ONE_AT_A_TIME = 100;
 const IN_FLIGHT = 64;
 const IN_FLIGHT_REQUESTS = 640;
-const TOKEN = "bench-token-0123456789";
 
 type Runtime = "node" | "python";
 const RUNTIMES: Runtime[] = ["node", "python"];
@@ -199,29 +195,17 @@ export async function run(): Promise<void> {
   const ready = {} as Record<Runtime, { berth: number[]; direct: number[] }>;
   let trips: Trips;
   try {
-    const dataDir = await mkdtemp(join(tmpdir(), "bq-"));
-    cleanup.add("remove the data dir", () => rm(dataDir, { recursive: true, force: true }));
-    cleanup.add("remove the key file", () => rm(secretKeyFileBeside(dataDir), { force: true }));
     const root = await mkdtemp(join(tmpdir(), "bqd-"));
     cleanup.add("remove the direct containers' files", () => rm(root, { recursive: true, force: true }));
-    const config = loadConfig({
-      BERTH_DATA_DIR: dataDir,
-      BERTH_SECRET_KEY_FILE: secretKeyFileBeside(dataDir),
-      BERTH_PORT: "0",
-      BERTH_LOG_LEVEL: "warn",
-      BERTH_TOKENS: `bench:${TOKEN}`,
-      ...RATE_LIMITS_OFF,
-    });
+    // berth in this process; its close() removes every container it made.
+    const subject = await startInProcessBerth();
+    cleanup.add("close berth", () => subject.close());
+    const { config } = subject;
     const docker = new Dockerode({ socketPath: config.dockerSocket });
-    const berth = new Berth(config, { logDestination: new PassThrough().resume() });
-    const directLabel = `direct-${berth.instanceId}`;
+    const directLabel = `direct-${subject.berth.instanceId}`;
     cleanup.add("remove direct containers", () => removeLabelled(docker, `berth.instance=${directLabel}`));
-    cleanup.add("remove berth's containers", () =>
-      removeLabelled(docker, `berth.instance=${berth.instanceId}`),
-    );
-    cleanup.add("close berth", () => berth.close());
-    const port = await berth.start();
-    const client = await connect(`http://127.0.0.1:${port}`, { token: TOKEN });
+    // The client SDK, as users talk to berth (not the in-process berth's raw socket).
+    const client = await connect(subject.url, { token: BENCH_TOKEN });
     cleanup.add("close the client", () => client.close());
     const b: Bench = { config, docker, client, root, directLabel };
 

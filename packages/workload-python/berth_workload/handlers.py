@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import inspect
 import json
 from collections.abc import Awaitable, Callable
@@ -11,6 +12,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from .connection import Connection
+from .eager import Finished, Resumed, first_step
 from .error_response import describe_error, error_response
 from .errors import BerthWorkloadError
 from .framing import encode_line, to_json
@@ -24,7 +26,8 @@ class Handlers:
     """Runs the user's handlers for the client and answers requests on the connection that asked.
 
     A sync handler runs on the event loop, or in ``executor`` when one is
-    given; an async one runs as a task. Every task is tracked so that
+    given; an async one runs at once until it first waits (eager.py), and
+    then, if it has not finished, as a task. Every task is tracked so that
     :meth:`cancel` can end them when the client stops. An answer for a
     connection that has ended is dropped: berth has already failed its request.
     """
@@ -49,13 +52,20 @@ class Handlers:
             pending = asyncio.get_running_loop().run_in_executor(self._executor, handler, data)
             self._track(asyncio.ensure_future(self._answer(conn, request_id, pending)))
             return
+        context = contextvars.copy_context()
         try:
-            result = handler(data)
+            result = context.run(handler, data)
+            if inspect.iscoroutine(result):
+                # Its first step now: a handler that never waits is answered in this turn, without a task.
+                result = first_step(result, context)
         except Exception as err:
             self._respond_error(conn, request_id, err)
             return
-        if inspect.isawaitable(result):
-            self._track(asyncio.ensure_future(self._answer(conn, request_id, result)))
+        if isinstance(result, Finished):
+            self._respond(conn, request_id, result.value)
+        elif isinstance(result, Resumed) or inspect.isawaitable(result):
+            loop = asyncio.get_running_loop()
+            self._track(loop.create_task(self._answer(conn, request_id, result), context=context))
         else:
             self._respond(conn, request_id, result)
 
