@@ -219,10 +219,13 @@ export class SocketIOEventHandler {
         { log, redactor: options.redactor },
         limits,
       );
-      registerActivityHandlers(socket, options.activity, options.manager, {
-        log,
-        redactor: options.redactor,
-      });
+      registerActivityHandlers(
+        socket,
+        options.activity,
+        options.manager,
+        { log, redactor: options.redactor },
+        limits,
+      );
       registerServerInfoHandlers(socket, options.serverInfo, { log, redactor: options.redactor });
       registerImageHandlers(socket, options.images, { log, redactor: options.redactor });
       answerUnknownEvents(socket, { log, redactor: options.redactor });
