@@ -6,25 +6,20 @@
 //   import { buildDashboard } from "./build-dashboard.mjs"; buildDashboard({ log });
 //
 // A hash of what the bundle is made from — the dashboard's sources, the
-// client's (bundled from its sources), this script, and the versions of Vite
-// and Preact — is kept in dist/.build-hash: an unchanged dashboard is not
-// rebuilt. Vite writes into a folder of the build's own, renamed into place,
-// so that berth, serving dist/ meanwhile, never serves half a build.
+// client's (bundled from its sources), these scripts, and package-lock.json
+// (the exact version of everything bundled: Preact, uPlot, socket.io-client,
+// and of Vite that bundles them) — is kept in dist/.build-hash: an unchanged
+// dashboard is not rebuilt. Vite writes into a folder of the build's own, and
+// install-dashboard-build.mjs puts it in place while berth serves dist/: new
+// assets first, index.html swapped last, the previous build's assets kept.
 // Plain JavaScript on purpose: set-up runs it on the machine's Node 20.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import {
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { whileHolding } from "./build-package.mjs";
+import { installDashboardBuild } from "./install-dashboard-build.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const dashboard = join(root, "packages", "dashboard");
@@ -43,22 +38,24 @@ function files(dir) {
   return out.sort();
 }
 
-/** What the bundle is made from; a change to any of it means a rebuild. */
-export function dashboardHash() {
-  const hash = createHash("sha256");
-  hash.update(readFileSync(fileURLToPath(import.meta.url)));
-  for (const pkg of ["vite", "preact"]) {
-    hash.update(
-      `${pkg}@${JSON.parse(readFileSync(join(root, "node_modules", pkg, "package.json"), "utf8")).version}\n`,
-    );
-  }
-  const inputs = [
+/** The files the bundle is made from; a change to any of them means a rebuild. */
+export function dashboardInputs() {
+  return [
+    fileURLToPath(import.meta.url),
+    fileURLToPath(new URL("./install-dashboard-build.mjs", import.meta.url)),
+    // Every bundled package's exact version (and Vite's): a dependency updated in place changes the bundle.
+    join(root, "package-lock.json"),
     ...["index.html", "package.json", "tsconfig.json", "vite.config.ts"].map((f) => join(dashboard, f)),
     ...files(join(dashboard, "src")),
     join(client, "package.json"),
     ...files(join(client, "src")),
   ];
-  for (const file of inputs) {
+}
+
+/** What the bundle is made from, as one hash (dist/.build-hash). */
+export function dashboardHash() {
+  const hash = createHash("sha256");
+  for (const file of dashboardInputs()) {
     hash.update(`${relative(root, file)}\n`);
     hash.update(readFileSync(file));
   }
@@ -94,10 +91,8 @@ export function buildDashboard({ force = false, log = () => {} } = {}) {
       if (r.error) throw r.error;
       if (r.status !== 0)
         throw new Error(`vite could not build the dashboard:\n${(r.stdout + r.stderr).trim()}`);
-      writeFileSync(join(out, ".build-hash"), want);
-      // The old build aside, the new one in: a reader sees one or the other, only for an instant neither.
-      if (existsSync(dist)) renameSync(dist, join(work, "old"));
-      renameSync(out, dist);
+      // In place while berth serves the old one: never a 404 for a page's asset, never a 503 for `/`.
+      installDashboardBuild({ out, dist, hash: want });
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

@@ -12,6 +12,7 @@ import { DASHBOARD_DIR, registerDashboardRoutes } from "./api/dashboard-routes.t
 import { registerHttpRoutes } from "./api/http-routes.ts";
 import { registerMetricsRoute } from "./api/metrics-route.ts";
 import { SocketIOEventHandler } from "./api/socket-io-event-handler.ts";
+import { HandshakeLimiter } from "./auth/handshake-limiter.ts";
 import { TokenStore } from "./auth/token-store.ts";
 import { TokensFileError } from "./auth/tokens-file.ts";
 import { TokensFileWatcher } from "./auth/tokens-file-watcher.ts";
@@ -101,6 +102,8 @@ export class Berth {
   /** The bounded, fair queue of engine operations. */
   readonly engineQueue: FairQueue;
   readonly #rates: RateLimiter;
+  /** One budget of tries per address, before authentication: Socket.IO's handshakes and /metrics' failed tries. */
+  readonly #handshakes: HandshakeLimiter;
   readonly #db: DatabaseSync;
   readonly #channel: SocketCommunicationHandler;
   readonly #app: FastifyInstance;
@@ -331,6 +334,14 @@ export class Berth {
     });
     this.#unobserve = metrics && observeBerth(metrics, { manager: this.manager, activity: this.activity });
 
+    this.#handshakes = new HandshakeLimiter({
+      perMinute: config.handshakesPerMinute,
+      onLimit: (address, state, refused) => {
+        if (state === "limited")
+          this.log.warn({ address }, "refusing handshakes: too many from this address");
+        else this.log.info({ address, refused }, "handshakes from this address are let in again");
+      },
+    });
     this.#app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
     registerHttpRoutes(this.#app, this.engine);
     registerDashboardRoutes(this.#app, options.dashboardDir ?? DASHBOARD_DIR);
@@ -340,7 +351,7 @@ export class Berth {
         metrics,
         tokens: this.tokens,
         public: config.metrics.public,
-        perMinute: config.handshakesPerMinute,
+        limiter: this.#handshakes,
       });
     this.#repo = repo;
   }
@@ -434,7 +445,7 @@ export class Berth {
       maxPayloadBytes: this.config.maxPayloadBytes,
       rates: this.#rates,
       maxConnectionsPerOwner: this.config.maxConnectionsPerOwner,
-      handshakesPerMinute: this.config.handshakesPerMinute,
+      handshakes: this.#handshakes,
       images: this.#imageChecker,
       serverInfo: {
         version: BERTH_VERSION,

@@ -3,6 +3,7 @@ import type { OperationOutcome } from "../containers/operation-tracker.ts";
 import { BerthError } from "../errors/berth-error.ts";
 import { describeGateCause } from "../updates/update-errors.ts";
 import type { ActivityDraft } from "./activity-entry.ts";
+import { feedOutput } from "./feed-output.ts";
 
 /**
  * Turns what happened into plain words for end users. Only berth's own
@@ -89,7 +90,7 @@ export function describeOperation(o: OperationOutcome): ActivityDraft | undefine
         cause: d.cause,
         exitCode: d.exitCode,
         // What the failed release printed, as its owner was shown it (sanitised, redacted): the feed is
-        // where anyone who did not run the update (a dashboard, a teammate) finds it. Bounded: it is stored.
+        // where anyone who did not run the update (a dashboard, a teammate) finds it. Bounded to 2 KiB: it is stored.
         output: feedOutput(d.output),
       },
     };
@@ -176,17 +177,4 @@ export function describeStatusChange(change: StatusChange): ActivityDraft | unde
     };
   }
   return undefined;
-}
-
-/** The last lines a failed update's error kept, bounded for the store: at most 20 lines of 1,000 characters. */
-const FEED_OUTPUT_LINES = 20;
-const FEED_OUTPUT_LINE_LENGTH = 1_000;
-function feedOutput(output: unknown): string[] | undefined {
-  if (!Array.isArray(output)) return undefined;
-  return output
-    .filter((line): line is string => typeof line === "string")
-    .slice(-FEED_OUTPUT_LINES)
-    .map((line) =>
-      line.length > FEED_OUTPUT_LINE_LENGTH ? `${line.slice(0, FEED_OUTPUT_LINE_LENGTH)}…` : line,
-    );
 }

@@ -55,6 +55,9 @@ describe("the dashboard's routes", () => {
     expect(res.headers["content-security-policy"]).toBe(DASHBOARD_CSP);
     expect(DASHBOARD_CSP).toContain("script-src 'self';");
     expect(DASHBOARD_CSP).not.toContain("unsafe-inline");
+    // WebSockets back to berth only: 'self' covers same-origin ws:/wss:, a bare scheme would allow any host.
+    expect(DASHBOARD_CSP).toContain("connect-src 'self';");
+    expect(DASHBOARD_CSP).not.toMatch(/\bwss?:/);
     expect(res.headers["x-content-type-options"]).toBe("nosniff");
     expect(res.headers["referrer-policy"]).toBe("no-referrer");
   });

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
+import { HandshakeLimiter } from "../auth/handshake-limiter.ts";
 import { TokenStore } from "../auth/token-store.ts";
 import { BerthMetrics } from "../metrics/berth-metrics.ts";
 import { registerMetricsRoute } from "./metrics-route.ts";
@@ -13,7 +14,9 @@ afterEach(async () => {
   app = undefined;
 });
 
-function serve(options: { public?: boolean; perMinute?: number } = {}): FastifyInstance {
+function serve(
+  options: { public?: boolean; perMinute?: number; limiter?: HandshakeLimiter } = {},
+): FastifyInstance {
   app = Fastify({ logger: false });
   registerMetricsRoute(app, {
     metrics: new BerthMetrics({
@@ -23,7 +26,7 @@ function serve(options: { public?: boolean; perMinute?: number } = {}): FastifyI
     }),
     tokens: new TokenStore({ tokens: new Map([["alice", ALICE]]), adminToken: ADMIN }),
     public: options.public ?? false,
-    perMinute: options.perMinute ?? 0,
+    limiter: options.limiter ?? new HandshakeLimiter({ perMinute: options.perMinute ?? 0 }),
   });
   return app;
 }
@@ -60,11 +63,34 @@ describe("GET /metrics", () => {
     expect(res.body).toContain("berth_containers");
   });
 
-  it("limits each address's tries per minute, so that it is no oracle for the admin's token", async () => {
+  it("counts each failed try against the address's handshake budget, so that it is no oracle for the admin's token", async () => {
     const server = serve({ perMinute: 3 });
     const codes = [];
     for (let i = 0; i < 4; i++) codes.push((await get(server, "Bearer guess-number-000")).statusCode);
     expect(codes).toEqual([401, 401, 401, 429]);
-    expect((await get(server, `Bearer ${ADMIN}`)).statusCode).toBe(429);
+    expect((await get(server)).statusCode).toBe(429);
+    expect((await get(server, `Bearer ${ALICE}`)).statusCode).toBe(429);
+  });
+
+  it("shares one budget with the handshakes: failed tries here leave fewer handshakes, and the reverse", async () => {
+    const handshakes = new HandshakeLimiter({ perMinute: 4 });
+    const server = serve({ limiter: handshakes });
+    expect((await get(server, "Bearer guess-number-000")).statusCode).toBe(401);
+    expect((await get(server, "Bearer guess-number-001")).statusCode).toBe(401);
+    // The address inject() uses: the same key as a handshake from it.
+    expect(handshakes.allow("127.0.0.1")).toBe(true);
+    expect(handshakes.allow("127.0.0.1")).toBe(true);
+    expect(handshakes.allow("127.0.0.1")).toBe(false);
+    expect((await get(server, "Bearer guess-number-002")).statusCode).toBe(429);
+  });
+
+  it("never counts nor refuses the admin's token, so that guesses from a shared address cannot starve Prometheus", async () => {
+    const handshakes = new HandshakeLimiter({ perMinute: 2 });
+    const server = serve({ limiter: handshakes });
+    for (let i = 0; i < 5; i++) expect((await get(server, `Bearer ${ADMIN}`)).statusCode).toBe(200);
+    expect((await get(server, "Bearer guess-number-000")).statusCode).toBe(401); // the scrapes took nothing
+    expect((await get(server, "Bearer guess-number-001")).statusCode).toBe(401);
+    expect((await get(server, "Bearer guess-number-002")).statusCode).toBe(429);
+    expect((await get(server, `Bearer ${ADMIN}`)).statusCode).toBe(200);
   });
 });

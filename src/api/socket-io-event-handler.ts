@@ -63,8 +63,11 @@ export interface SocketIOEventHandlerOptions {
   rates?: RateLimiter;
   /** Connections per owner at once (0: no cap); the admin is not capped. */
   maxConnectionsPerOwner?: number;
-  /** Handshakes per remote address per minute (0: no limit). */
-  handshakesPerMinute?: number;
+  /**
+   * Handshakes per remote address (BERTH_HANDSHAKES_PER_MINUTE): the same limiter
+   * as /metrics' failed tries, one budget of token guesses per address; no limit when left out.
+   */
+  handshakes?: HandshakeLimiter;
   /** Per-connection bounds: bytes buffered for the client, channel calls in flight, subscriptions. */
   limits: ConnectionLimitsConfig;
   /** What `server:info` answers from: version, limits, each owner's own quotas. */
@@ -117,14 +120,7 @@ export class SocketIOEventHandler {
   constructor(options: SocketIOEventHandlerOptions) {
     this.#o = options;
     this.#connections = new ConnectionCounter(options.maxConnectionsPerOwner ?? 0);
-    this.#handshakes = new HandshakeLimiter({
-      perMinute: options.handshakesPerMinute ?? 0,
-      onLimit: (address, state, refused) => {
-        if (state === "limited")
-          options.log.warn({ address }, "refusing handshakes: too many from this address");
-        else options.log.info({ address, refused }, "handshakes from this address are let in again");
-      },
-    });
+    this.#handshakes = options.handshakes ?? new HandshakeLimiter({ perMinute: 0 });
     this.#subscriptionCap = new SubscriptionCap(options.limits.maxSubscriptions, this.#subscriptions);
     this.io = new Server(options.httpServer, {
       // One transport limit for authenticated connections; a message above it closes that connection
@@ -223,10 +219,13 @@ export class SocketIOEventHandler {
         { log, redactor: options.redactor },
         limits,
       );
-      registerActivityHandlers(socket, options.activity, options.manager, {
-        log,
-        redactor: options.redactor,
-      });
+      registerActivityHandlers(
+        socket,
+        options.activity,
+        options.manager,
+        { log, redactor: options.redactor },
+        limits,
+      );
       registerServerInfoHandlers(socket, options.serverInfo, { log, redactor: options.redactor });
       registerImageHandlers(socket, options.images, { log, redactor: options.redactor });
       answerUnknownEvents(socket, { log, redactor: options.redactor });

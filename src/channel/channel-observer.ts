@@ -9,6 +9,13 @@ import type { ProtocolErrorCode } from "./protocol.ts";
 export interface ChannelObserver {
   /** The handle that counts the traffic of container `id`'s channel. */
   forContainer(id: string): ContainerTraffic;
+  /**
+   * Container `id`'s channel is closed by `close(id)`, which only the end of a
+   * container's record asks for (a delete, an undone create, the clean-up of a
+   * half-deleted one): what is kept for it may go. Called once its connection is
+   * gone, so no report for it follows; a later `forContainer(id)` starts afresh.
+   */
+  forget(id: string): void;
 }
 
 /** One channel's traffic. Each method is called on the hot path: it must stay cheap and never throw. */

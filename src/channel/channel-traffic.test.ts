@@ -30,6 +30,7 @@ describe("the channel's traffic, as told to its observer", () => {
   let workload: RawWorkload;
   let seen: ReturnType<typeof recording>["seen"];
   const asked: string[] = [];
+  const forgotten: string[] = [];
 
   beforeEach(async () => {
     const r = recording();
@@ -42,6 +43,7 @@ describe("the channel's traffic, as told to its observer", () => {
           asked.push(id);
           return r.traffic;
         },
+        forget: (id) => forgotten.push(id),
       },
     });
     workload = await RawWorkload.hello(h.path);
@@ -53,6 +55,20 @@ describe("the channel's traffic, as told to its observer", () => {
 
   it("asks for one handle per channel, by the container's id", () => {
     expect(asked.at(-1)).toBe(TEST_ID);
+  });
+
+  it("tells the observer to forget a channel closed for good, once its connection is gone, and not at shutdown", async () => {
+    forgotten.length = 0;
+    const closed = h.hub.close(TEST_ID);
+    expect(forgotten).toEqual([]);
+    await closed;
+    expect(forgotten).toEqual([TEST_ID]);
+    // A channel whose open failed is closed too (a create's undo): nothing open, but its handle was asked for.
+    await h.hub.close("C000000000NO");
+    expect(forgotten).toEqual([TEST_ID, "C000000000NO"]);
+    await h.hub.open(TEST_ID, { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 });
+    await h.hub.closeAll();
+    expect(forgotten).toEqual([TEST_ID, "C000000000NO"]);
   });
 
   it("reports each request's outcome and latency: answered, failed by the workload, timed out", async () => {

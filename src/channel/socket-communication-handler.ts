@@ -139,17 +139,28 @@ export class SocketCommunicationHandler extends EventEmitter<SocketCommunication
   /**
    * Stops listening, closes the connection (calls in flight fail with
    * CHANNEL_DISCONNECTED) and removes the socket file; idempotent. The
-   * directory stays: the container manager owns it.
+   * directory stays: the container manager owns it. The observer forgets the
+   * channel (its per-container metric series go): only the end of a
+   * container's record closes its channel.
    */
   close(id: string): Promise<void> {
     const entry = this.#channels.get(id);
-    if (entry === undefined) return this.#closing.get(id) ?? Promise.resolve();
+    if (entry === undefined) {
+      const closing = this.#closing.get(id);
+      if (closing !== undefined) return closing;
+      // Nothing open: a channel whose open failed (forgotten here already) still had its observer's handle.
+      if (this.#closedAll === undefined) this.#observer?.forget(id);
+      return Promise.resolve();
+    }
     this.#channels.delete(id);
     const done = entry.opened
       .catch(() => undefined)
       .then(() => entry.channel.close())
       .finally(() => {
         if (this.#closing.get(id) === done) this.#closing.delete(id);
+        // Closed for good — unless opened again meanwhile (that open waited for this close, and holds the handle).
+        // Not at shutdown either: the container is still there, only berth stops.
+        if (!this.#channels.has(id) && this.#closedAll === undefined) this.#observer?.forget(id);
       });
     this.#closing.set(id, done);
     return done;

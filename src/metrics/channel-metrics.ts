@@ -90,7 +90,10 @@ export class ChannelMetrics implements ChannelObserver {
     return handle;
   }
 
-  /** Drops a deleted container's series (with `perContainer`), so that they do not pile up for ever. */
+  /**
+   * Drops a removed container's series (with `perContainer`) — deleted, or a create that failed and was
+   * undone — so that they do not pile up for ever. The hub calls it when it closes the container's channel.
+   */
   forget(id: string): void {
     const handle = this.#handles.get(id);
     if (handle === undefined) return;

@@ -14,11 +14,8 @@ export function observeBerth(
   metrics: BerthMetrics,
   sources: { manager: ContainerManager; activity: UserActivityLogger },
 ): () => void {
-  const onOperation = (outcome: OperationOutcome) => {
-    metrics.operationEnded(outcome);
-    // A deleted container's per-container series go with it.
-    if (outcome.op === "delete" && outcome.ok && outcome.id !== undefined) metrics.channel.forget(outcome.id);
-  };
+  // A removed container's per-container channel series go when the hub closes its channel (ChannelObserver.forget).
+  const onOperation = (outcome: OperationOutcome) => metrics.operationEnded(outcome);
   const onEntry = (_owner: string, entry: ActivityEntry) => metrics.activityEntryWritten(entry.action);
   sources.manager.on("operation", onOperation);
   sources.activity.on("entry", onEntry);
