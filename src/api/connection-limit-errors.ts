@@ -17,9 +17,8 @@ export class RequestsInFlightError extends BerthError {
 
 /**
  * The connection already has its cap of large reads (`container:logs`, `container:stats`, a status with its
- * spec) waiting for the
- * engine. RATE_LIMITED, as for any request that comes too fast; `details.limit` names this cap, and there is
- * no `retryAfterMs`: the client should wait for one of its answers.
+ * spec) under way. RATE_LIMITED, as for any request that comes too fast; `details.limit` names this cap, and
+ * there is no `retryAfterMs`: the client should wait for one of its answers.
  */
 export class ReadsInFlightError extends BerthError {
   constructor(max: number) {
