@@ -169,9 +169,12 @@ describe("a container's spec as clients see it, bounded", () => {
     const secrets = new SecretRegistry();
     secrets.addEnvironment("alice", undefined, { K: "some-s3cr3t-value" });
     const spec = record({ env: huge() }).spec;
-    const started = performance.now();
-    toSpecInfo(spec, DEFAULTS, secrets.forOwner("alice"));
-    // Was ~290 ms for all 8 MiB; 64 KiB of it is a few ms. Generous for a loaded machine.
-    expect(performance.now() - started).toBeLessThan(50);
+    const times = [1, 2, 3].map(() => {
+      const started = performance.now();
+      toSpecInfo(spec, DEFAULTS, secrets.forOwner("alice"));
+      return performance.now() - started;
+    });
+    // Was ~290 ms for all 8 MiB; 64 KiB of it takes ~2 ms once warm (the best of three, for a loaded machine).
+    expect(Math.min(...times)).toBeLessThan(50);
   });
 });
