@@ -16,15 +16,15 @@ export class RequestsInFlightError extends BerthError {
 }
 
 /**
- * The connection already has its cap of large reads (`container:logs`, `container:stats`) waiting for the
- * engine. RATE_LIMITED, as for any request that comes too fast; `details.limit` names this cap, and there is
- * no `retryAfterMs`: the client should wait for one of its answers.
+ * The connection already has its cap of large reads (`container:logs`, `container:stats`, a status with its
+ * spec) under way. RATE_LIMITED, as for any request that comes too fast; `details.limit` names this cap, and
+ * there is no `retryAfterMs`: the client should wait for one of its answers.
  */
 export class ReadsInFlightError extends BerthError {
   constructor(max: number) {
     super(
       "RATE_LIMITED",
-      `This connection has ${max} log and stats reads under way; wait for an answer first.`,
+      `This connection has ${max} log, stats and spec reads under way; wait for an answer first.`,
       {
         details: { limit: "reads_in_flight", max },
       },

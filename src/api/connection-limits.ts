@@ -9,7 +9,7 @@ export interface ConnectionLimitsConfig extends StreamGuardLimits {
 }
 
 /**
- * Large reads (`container:logs`, `container:stats`) one connection may have under way at once. A log answer
+ * Large reads (`container:logs`, `container:stats`, `container:status` with `spec`) one connection may have under way at once. A log answer
  * holds up to MAX_LOG_ANSWER_BYTES (4 MiB) while it is built and sent, so this bounds a connection's reads
  * to 16 MiB whatever it asks, and leaves a client room to read a few containers side by side.
  */

@@ -4,18 +4,23 @@ import type { Actor } from "../containers/actor.ts";
 import type { ContainerManager } from "../containers/container-manager.ts";
 import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
+import type { ConnectionLimits } from "./connection-limits.ts";
 import { progressTo } from "./progress-reporter.ts";
 import { type BerthSocket, registerHandler } from "./register-handler.ts";
 
 /**
  * The container lifecycle events: thin adapters from the contract to the
  * ContainerManager. Creates and lifecycle operations first take a token from
- * the owner's bucket (`rates`); reads (status, list) are not limited.
+ * the owner's bucket (`rates`); reads (status, list) are not limited, but a
+ * status that asks for the spec — up to MAX_SPEC_INFO_LENGTH of it — is a
+ * large read and runs under the connection's cap on those (`limits.reads`),
+ * as `container:logs` does. A plain status never builds or sends a spec.
  */
 export function registerContainerHandlers(
   socket: BerthSocket,
   manager: ContainerManager,
   context: { log: SystemLogger; redactor: OwnerRedactors; rates?: RateLimiter | undefined },
+  limits: Pick<ConnectionLimits, "reads">,
 ): void {
   const take = (actor: Actor, kind: RateKind) => context.rates?.take(actor, kind);
   registerHandler(
@@ -67,6 +72,14 @@ export function registerContainerHandlers(
     },
     context,
   );
-  registerHandler(socket, "container:status", (p, actor) => manager.status(actor, p.id), context);
+  registerHandler(
+    socket,
+    "container:status",
+    (p, actor) =>
+      p.spec === true
+        ? limits.reads.run(async () => manager.detail(actor, p.id))
+        : manager.status(actor, p.id),
+    context,
+  );
   registerHandler(socket, "container:list", (p, actor) => manager.list(actor, p), context);
 }

@@ -55,7 +55,7 @@ export const RequestSchemas = {
     progress: ProgressRequest.optional(),
   }),
   "container:delete": ByRef,
-  "container:status": ByRef,
+  "container:status": z.strictObject({ id: ContainerRef, spec: z.boolean().optional() }),
   "container:list": z.strictObject({
     filter: z
       .strictObject({

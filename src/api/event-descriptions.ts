@@ -14,7 +14,8 @@ export const CLIENT_EVENT_DESCRIPTIONS = {
   "container:restart": "Restart a container; answers once the workload is ready (unless `waitReady: false`).",
   "container:delete":
     "Delete a container and its code; idempotent (`deleted: false` when there was nothing to delete).",
-  "container:status": "A container as berth sees it.",
+  "container:status":
+    "A container as berth sees it; with `spec: true`, also its spec (secret values never; bounded to 64 KiB, each value to 1 KiB), a large read under the connection's cap on those.",
   "container:list":
     "One page of the caller's containers, oldest first, filtered by state, health, name prefix or label; `nextCursor` asks for the next.",
   "container:send": "Send JSON data to the workload; answers once it is written to the workload's socket.",

@@ -190,12 +190,13 @@ export class SocketIOEventHandler {
       } else {
         log.info("client reconnected with its state");
       }
-      registerContainerHandlers(socket, options.manager, {
-        log,
-        redactor: options.redactor,
-        rates: options.rates,
-      });
       const limits = this.#limitsFor(socket, log);
+      registerContainerHandlers(
+        socket,
+        options.manager,
+        { log, redactor: options.redactor, rates: options.rates },
+        limits,
+      );
       registerChannelHandlers(
         socket,
         options.manager,

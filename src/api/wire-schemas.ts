@@ -78,8 +78,22 @@ const ContainerSpecInfoSchema = z
         "The limits the container runs under: the spec's, the server's defaults where it named none.",
       ),
     healthCheck: HealthCheckSchema.optional(),
+    truncated: z
+      .object({
+        env: z.array(z.string()).describe("Env keys whose value is shown cut to 1,024 characters."),
+        args: z.array(z.number()).describe("Positions of the command arguments shown cut likewise."),
+        omittedEnv: z.number().describe("Env entries left out as the spec reached 64 KiB."),
+        omittedArgs: z.number().describe("Command arguments left out at its end, likewise."),
+        healthCheck: z
+          .boolean()
+          .describe("The health check's request or answer is shown as its JSON text, cut."),
+      })
+      .optional()
+      .describe("What was cut or left out to keep the answer small; absent when nothing was."),
   })
-  .describe("What the container was created with, secret values left out; in container:status answers only.");
+  .describe(
+    "What the container was created with, secret values left out, bounded; in container:status answers with spec: true only.",
+  );
 
 export const ContainerInfoSchema = z.object({
   id: Id,
@@ -259,7 +273,7 @@ export const ResultSchemas = {
   "container:stop": ContainerInfoSchema,
   "container:restart": ContainerInfoSchema,
   "container:delete": z.object({ id: Id.optional(), deleted: z.boolean() }),
-  "container:status": ContainerDetailSchema,
+  "container:status": z.union([ContainerDetailSchema, ContainerInfoSchema]),
   "container:list": z.object({ items: z.array(ContainerInfoSchema), nextCursor: z.string().optional() }),
   "activity:history": z.object({ items: z.array(ActivityEntrySchema), hasMore: z.boolean() }),
   "container:send": z.object({ id: Id }),

@@ -107,7 +107,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   readonly #log: SystemLogger;
   readonly #admission: AdmissionPort;
   readonly #images: ImageCatalog;
-  /** Each spec as `container:status` shows it, until the secrets it is redacted with change. */
+  /** Each spec as `container:status { spec: true }` shows it, until its owner's secrets change. */
   readonly #specs = new SpecInfoCache();
 
   constructor(options: ContainerManagerOptions) {
@@ -159,15 +159,22 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     return toContainerInfo({ ...record, health }, this.#o.channel.status(record.id));
   }
 
+  /** The container as berth sees it now (`container:status` without `spec`). */
+  status(actor: Actor, ref: string): ContainerInfo {
+    return this.info(this.resolve(actor, ref));
+  }
+
   /**
-   * The container with its spec, secret values left out. Other text in the
-   * spec is redacted with the container owner's secrets, as its output is, so
-   * the admin sees it exactly as the owner does (see SecretRegistry.forViewer).
+   * The container with its spec, secret values left out, bounded (toSpecInfo).
+   * Other text in the spec is redacted with the container owner's secrets, as
+   * its output is, so the admin sees it exactly as the owner does (see
+   * SecretRegistry.forViewer). The shown form is kept until the owner's
+   * secrets change — never because another owner's did.
    */
-  status(actor: Actor, ref: string): ContainerDetail {
+  detail(actor: Actor, ref: string): ContainerDetail {
     const record = this.resolve(actor, ref);
     const { config, secrets } = this.#o;
-    const spec = this.#specs.get(record.spec, secrets.generation, () =>
+    const spec = this.#specs.get(record.spec, secrets.generationOf(record.owner), () =>
       toSpecInfo(
         record.spec,
         { memoryMb: config.defaultMemoryMb, cpus: config.defaultCpus, pids: config.defaultPids },

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { MAX_SPEC_INFO_LENGTH, MAX_SPEC_VALUE_LENGTH } from "#protocol";
 import { REDACTED } from "../logging/redactor.ts";
+import { TRUNCATION_MARKER } from "../logging/sanitize-log-line.ts";
 import { SecretRegistry } from "../logging/secret-registry.ts";
 import type { ContainerRecord } from "../store/container-repository.ts";
 import { toContainerInfo } from "./container-info.ts";
@@ -97,5 +99,82 @@ describe("a container's spec as clients see it", () => {
 
   it("is left out of the ContainerInfo that lists, lifecycle answers and pushes carry", () => {
     expect(toContainerInfo(record(spec))).not.toHaveProperty("spec");
+  });
+});
+
+describe("a container's spec as clients see it, bounded", () => {
+  /** 256 env values of 32 KiB: the largest spec berth takes. */
+  const huge = () =>
+    Object.fromEntries(Array.from({ length: 256 }, (_, i) => [`VAR_${i}`, `${i}`.padEnd(32_768, "v")]));
+
+  it("cuts each env value and command argument to 1 KiB, marks it, and names it in `truncated`", () => {
+    const info = shown({
+      command: ["node", "a".repeat(5_000)],
+      env: { SHORT: "ok", LONG: "b".repeat(5_000) },
+    });
+    expect(info.env.SHORT).toBe("ok");
+    expect(info.env.LONG).toHaveLength(MAX_SPEC_VALUE_LENGTH);
+    expect(info.env.LONG?.endsWith(TRUNCATION_MARKER)).toBe(true);
+    expect(info.command?.[1]).toHaveLength(MAX_SPEC_VALUE_LENGTH);
+    expect(info.truncated).toEqual({
+      env: ["LONG"],
+      args: [1],
+      omittedEnv: 0,
+      omittedArgs: 0,
+      healthCheck: false,
+    });
+    expect(shown({ env: { SHORT: "ok" } })).not.toHaveProperty("truncated");
+  });
+
+  it("hides a secret of the owner's that the cut splits, its beginning kept and its end dropped", () => {
+    const secret = "split-s3cr3t-at-the-cut-0123456789";
+    // The secret starts 10 characters before the cut: its first 10 would be shown were the prefix redacted as whole text.
+    const value = `${"x".repeat(MAX_SPEC_VALUE_LENGTH - 10)}${secret}${"y".repeat(100)}`;
+    const info = shown({ env: { LONG: value }, secretEnv: { K: secret } });
+    expect(info.env.LONG).not.toContain(secret.slice(0, 10));
+    expect(info.env.LONG).toContain(REDACTED);
+    expect(info.truncated?.env).toEqual(["LONG"]);
+  });
+
+  it("keeps the whole spec within 64 KiB, leaving out and counting the entries beyond", () => {
+    const info = shown({ env: huge(), command: ["node", ..."c".repeat(300).split("")] });
+    expect(JSON.stringify({ command: info.command, env: info.env }).length).toBeLessThanOrEqual(
+      MAX_SPEC_INFO_LENGTH,
+    );
+    const shownCount = Object.keys(info.env).length;
+    expect(shownCount).toBeGreaterThan(0);
+    expect(info.truncated?.omittedEnv).toBe(256 - shownCount);
+    expect(info.truncated?.env).toHaveLength(shownCount);
+    expect(JSON.stringify(info).length).toBeLessThan(MAX_SPEC_INFO_LENGTH + 8_192);
+  });
+
+  it("leaves out the command's last arguments, counted, when the command alone fills the answer", () => {
+    const command = Array.from({ length: 256 }, () => "d".repeat(4_096));
+    const info = shown({ command, env: { MODE: "prod" } });
+    expect(info.command?.length).toBeLessThan(256);
+    expect(info.truncated?.omittedArgs).toBe(256 - (info.command?.length ?? 0));
+    expect(info.truncated?.omittedEnv).toBe(1);
+    expect(info.env).toEqual({});
+  });
+
+  it("shows a health check whose JSON is longer than 1 KiB as its cut JSON text", () => {
+    const info = shown({ healthCheck: { request: { pad: "e".repeat(5_000) } } });
+    expect(info.healthCheck?.request).toBe(
+      `{"pad":"${"e".repeat(MAX_SPEC_VALUE_LENGTH - 8 - TRUNCATION_MARKER.length)}${TRUNCATION_MARKER}`,
+    );
+    expect(info.truncated?.healthCheck).toBe(true);
+  });
+
+  it("builds the largest spec quickly: only what is shown is redacted", () => {
+    const secrets = new SecretRegistry();
+    secrets.addEnvironment("alice", undefined, { K: "some-s3cr3t-value" });
+    const spec = record({ env: huge() }).spec;
+    const times = [1, 2, 3].map(() => {
+      const started = performance.now();
+      toSpecInfo(spec, DEFAULTS, secrets.forOwner("alice"));
+      return performance.now() - started;
+    });
+    // Was ~290 ms for all 8 MiB; 64 KiB of it takes ~2 ms once warm (the best of three, for a loaded machine).
+    expect(Math.min(...times)).toBeLessThan(50);
   });
 });

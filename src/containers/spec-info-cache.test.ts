@@ -29,7 +29,9 @@ describe("the shown specs kept between status answers", () => {
     const cache = new SpecInfoCache();
     const spec: StoredSpec = { name: "web", env: { GREETING: "hello new-s3cr3t-value" } };
     const show = () =>
-      cache.get(spec, secrets.generation, () => toSpecInfo(spec, DEFAULTS, secrets.forOwner("alice")));
+      cache.get(spec, secrets.generationOf("alice"), () =>
+        toSpecInfo(spec, DEFAULTS, secrets.forOwner("alice")),
+      );
     expect(show().env.GREETING).toBe("hello new-s3cr3t-value");
 
     // alice's next container makes the value a secret of hers: it must not show here either.
@@ -39,5 +41,43 @@ describe("the shown specs kept between status answers", () => {
     expect(show().env.GREETING).toBe("hello new-s3cr3t-value");
     secrets.setTokens(new Map([["alice", "new-s3cr3t-value"]]), undefined);
     expect(show().env.GREETING).toBe(`hello ${REDACTED}`);
+  });
+
+  it("keeps alice's spec when bob's secrets change: each owner's creates and deletes move only their own generation", () => {
+    const secrets = new SecretRegistry();
+    const cache = new SpecInfoCache();
+    const spec: StoredSpec = { name: "web", env: { MODE: "prod" } };
+    let builds = 0;
+    const show = () =>
+      cache.get(spec, secrets.generationOf("alice"), () => {
+        builds++;
+        return toSpecInfo(spec, DEFAULTS, secrets.forOwner("alice"));
+      });
+    show();
+    secrets.addEnvironment("bob", undefined, { K: "bobs-s3cr3t" });
+    secrets.removeEnvironment("bob", undefined, { K: "bobs-s3cr3t" });
+    secrets.setTokens(new Map([["bob", "bobs-token-value"]]), "admin-token-value");
+    show();
+    expect(builds).toBe(1);
+
+    // A reload that leaves alice's token as it was keeps her spec too; one that changes it does not.
+    secrets.setTokens(new Map([["bob", "bobs-new-token"]]), undefined);
+    show();
+    expect(builds).toBe(1);
+    secrets.setTokens(new Map([["alice", "alices-token-value"]]), undefined);
+    show();
+    expect(builds).toBe(2);
+  });
+
+  it("never sees an owner's generation come back to an earlier value, even once the owner holds no secret", () => {
+    const secrets = new SecretRegistry();
+    const seen = [secrets.generationOf("alice")];
+    for (let i = 0; i < 3; i++) {
+      secrets.addEnvironment("alice", undefined, { K: `s3cr3t-${i}` });
+      seen.push(secrets.generationOf("alice"));
+      secrets.removeEnvironment("alice", undefined, { K: `s3cr3t-${i}` });
+      seen.push(secrets.generationOf("alice"));
+    }
+    expect(new Set(seen).size).toBe(seen.length);
   });
 });

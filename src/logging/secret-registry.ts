@@ -49,19 +49,29 @@ export class SecretRegistry implements OwnerRedactors {
   readonly #admin = new SecretSet();
   #tokens: ReadonlyMap<string, string> = new Map();
   #adminToken: string | undefined;
-  #generation = 0;
+  /** Each owner's generation: a value of one clock shared by all, so that no owner's ever comes back. */
+  readonly #generations = new Map<string, number>();
+  #clock = 0;
 
   /** The operators' log: every owner's secrets and tokens, and the admin's token. */
   readonly system = new Redactor(() => [this.#all]);
   readonly anyone = new Redactor();
 
   /**
-   * Counts the changes to what is hidden (a container's secrets added or
-   * removed, the tokens reloaded): text redacted at one generation would be
-   * redacted the same way until the next, so it may be kept until then.
+   * Moves whenever what `forOwner(owner)` hides changes (one of the owner's
+   * containers made or deleted, the owner's token changed): text redacted
+   * for that owner at one generation would be redacted the same way until the
+   * next, so it may be kept until then. Per owner, so that no owner's creates
+   * and deletes throw away what is kept for another (bob's loop of creates
+   * would otherwise make berth redact alice's specs again and again).
+   *
+   * @example
+   *   const before = registry.generationOf("alice");
+   *   registry.addEnvironment("bob", undefined, { K: "x" });
+   *   registry.generationOf("alice") === before; // true
    */
-  get generation(): number {
-    return this.#generation;
+  generationOf(owner: string): number {
+    return this.#generations.get(owner) ?? 0;
   }
 
   forOwner(owner: string): Redactor {
@@ -95,7 +105,7 @@ export class SecretRegistry implements OwnerRedactors {
     env: Record<string, string> | undefined,
     secretEnv: Record<string, string> | undefined,
   ): void {
-    this.#generation++;
+    this.#touch(owner);
     const set = this.#ownerSet(owner);
     for (const value of secretValues(env, secretEnv)) {
       for (const form of secretForms(value)) {
@@ -110,7 +120,7 @@ export class SecretRegistry implements OwnerRedactors {
     env: Record<string, string> | undefined,
     secretEnv: Record<string, string> | undefined,
   ): void {
-    this.#generation++;
+    this.#touch(owner);
     const set = this.#owners.get(owner);
     for (const value of secretValues(env, secretEnv)) {
       for (const form of secretForms(value)) {
@@ -127,9 +137,10 @@ export class SecretRegistry implements OwnerRedactors {
    * the system log; the admin's from the admin's view and the system log.
    */
   setTokens(tokens: ReadonlyMap<string, string>, adminToken: string | undefined): void {
-    this.#generation++;
     const previous = this.#tokens;
     const previousAdmin = this.#adminToken;
+    for (const owner of new Set([...previous.keys(), ...tokens.keys()]))
+      if (previous.get(owner) !== tokens.get(owner)) this.#touch(owner);
     this.#tokens = new Map(tokens);
     this.#adminToken = adminToken;
     // A token is hidden in the same forms as a secret value: also what an escape sequence printed
@@ -156,6 +167,10 @@ export class SecretRegistry implements OwnerRedactors {
       this.#admin.remove(form);
       this.#all.remove(form);
     }
+  }
+
+  #touch(owner: string): void {
+    this.#generations.set(owner, ++this.#clock);
   }
 
   #ownerSet(owner: string): SecretSet {

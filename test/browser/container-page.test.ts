@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { Page } from "playwright-core";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import type { Container } from "../../packages/client/src/index.ts";
 import { axeScan, cspViolations, PAGE_WAIT_MS, useBrowser } from "../helpers/browser.ts";
 import { eventually } from "../helpers/deadline.ts";
@@ -209,6 +209,51 @@ describe("a container's page in a browser", () => {
     const html = await page.content();
     expect(html).not.toContain(secret);
     expect(html).not.toContain(envSecret);
+    expect(await cspViolations(page)).toEqual([]);
+    expect(await axeScan(page)).toEqual([]);
+  });
+
+  it("asks for the spec only on the container page, once, and shows a value berth cut as cut", async () => {
+    // Counted where berth builds a spec answer: `container:status` with `spec: true` and nothing else.
+    const specAsks = vi.spyOn(server.berth.manager, "detail");
+    onTestFinished(() => specAsks.mockRestore());
+    const alice = await server.connect("alice");
+    const bot = await alice.containers.create({
+      name: "cp-spec-cut",
+      code: await echoCode(),
+      env: { LONG: `start-${"z".repeat(3_000)}`, SHORT: "kept whole" },
+    });
+    removeAfterTest(bot);
+
+    // The overview, across status pushes (a stop and a start): rows refreshed, no spec asked for.
+    const page = await browser.signedIn(server.url, TOKENS.alice);
+    const state = (value: string) =>
+      page.locator(`tr[data-container="cp-spec-cut"] td[data-column="state"] [data-state="${value}"]`);
+    await state("running").waitFor({ timeout: PAGE_WAIT_MS });
+    await bot.stop();
+    await state("stopped").waitFor({ timeout: PAGE_WAIT_MS });
+    await bot.start();
+    await state("running").waitFor({ timeout: PAGE_WAIT_MS });
+    expect(specAsks).not.toHaveBeenCalled();
+
+    await openContainer(page, server.url, "cp-spec-cut");
+    const env = page.locator('section.spec [data-spec="env"]');
+    await env.getByText("SHORT=kept whole").waitFor({ timeout: PAGE_WAIT_MS });
+    const long = env.locator("li", { hasText: "LONG=" });
+    expect(await long.textContent()).toContain("…[truncated]");
+    expect(await long.textContent()).toContain("(cut: only its first 1,024 characters are shown)");
+    expect((await long.locator("code").textContent())?.length).toBeLessThanOrEqual("LONG=".length + 1_024);
+    expect(specAsks).toHaveBeenCalledTimes(1);
+
+    // A restart pushes status changes to the open page: the spec, which a restart cannot change, is not asked again.
+    await bot.restart();
+    await page.locator('.container-facts [data-state="running"]').waitFor({ timeout: PAGE_WAIT_MS });
+    await expect
+      .poll(async () => (await page.locator(".container-facts").textContent())?.includes("Restarts1"), {
+        timeout: PAGE_WAIT_MS,
+      })
+      .toBe(true);
+    expect(specAsks).toHaveBeenCalledTimes(1);
     expect(await cspViolations(page)).toEqual([]);
     expect(await axeScan(page)).toEqual([]);
   });

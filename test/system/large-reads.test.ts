@@ -86,4 +86,26 @@ describe("large reads on one connection", () => {
     // Once answered, the places are free again.
     await aliceBot.stats();
   });
+
+  it("counts a status with its spec as a large read: refused beyond the cap, while a plain status is served", async () => {
+    const logs = Array.from({ length: MAX_READS_IN_FLIGHT }, () =>
+      call(alice, "container:logs", { id: aliceId, tail: 5_000 }),
+    );
+    // Sent after the log reads on the same connection, so handled while they hold every place.
+    const [withSpec, plain] = await Promise.all([
+      call(alice, "container:status", { id: aliceId, spec: true }),
+      call(alice, "container:status", { id: aliceId }),
+    ]);
+    expect(withSpec).toMatchObject({
+      ok: false,
+      error: { code: "RATE_LIMITED", details: { limit: "reads_in_flight", max: MAX_READS_IN_FLIGHT } },
+    });
+    expect(plain).toMatchObject({ ok: true, data: { id: aliceId } });
+    for (const res of await Promise.all(logs)) expect(res.ok).toBe(true);
+    // Once the reads are answered, the spec is served.
+    expect(await call(alice, "container:status", { id: aliceId, spec: true })).toMatchObject({
+      ok: true,
+      data: { spec: { env: {} } },
+    });
+  });
 });

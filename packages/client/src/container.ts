@@ -74,24 +74,26 @@ export class Container {
   info: ContainerInfo | CreatedContainer;
   /**
    * What the container was created with, secret values left out (only their
-   * keys, in `secretEnvKeys`): from the last `status()` answer, which is the
-   * only one that carries it — so set on a handle from `containers.get()`,
-   * and on one from `create()` once `status()` was called. A spec does not
-   * change after the create, so a start or a stop keeps it.
+   * keys, in `secretEnvKeys`), bounded (see `truncated`): from the last
+   * `status({ spec: true })` answer, the only one that carries it — berth
+   * sends it only when asked, since it may be large. Undefined until then
+   * (a handle from `containers.get()` or `create()` has none). A spec does
+   * not change after the create, so a plain status, a start or a stop keeps it.
    *
    * @example
    *   const web = await berth.containers.get("web");
-   *   web.spec?.secretEnvKeys; // ["API_KEY"]
+   *   const { spec } = await web.status({ spec: true });
+   *   spec.secretEnvKeys; // ["API_KEY"]; web.spec is the same object now
    */
   spec: ContainerSpecInfo | undefined;
   readonly #streams: ClientStreams;
 
-  constructor(streams: ClientStreams, info: ContainerInfo | CreatedContainer | ContainerDetail) {
+  constructor(streams: ClientStreams, info: ContainerInfo | CreatedContainer) {
     this.#streams = streams;
     this.id = info.id;
     this.name = info.name;
     this.info = info;
-    this.spec = "spec" in info ? info.spec : undefined;
+    this.spec = undefined;
   }
 
   get #core() {
@@ -153,12 +155,24 @@ export class Container {
     );
   }
 
-  /** The container as berth sees it now, with its spec (`spec`, secret values left out). */
-  async status(options: CallOptions = {}): Promise<ContainerDetail> {
-    const detail = await this.#core.call("container:status", { id: this.id }, options);
-    this.info = detail;
-    this.spec = detail.spec;
-    return detail;
+  /**
+   * The container as berth sees it now; with `spec: true`, also what it was
+   * created with (`spec`, secret values left out, bounded; kept on the handle
+   * as `spec`). Ask for the spec only where it is shown: it is a large read,
+   * counted toward the connection's cap on those.
+   *
+   * @example
+   *   const info = await web.status();                   // ContainerInfo
+   *   const { spec } = await web.status({ spec: true }); // ContainerDetail
+   */
+  status(options: { spec: true } & CallOptions): Promise<ContainerDetail>;
+  status(options?: { spec?: boolean } & CallOptions): Promise<ContainerInfo | ContainerDetail>;
+  async status(options: { spec?: boolean } & CallOptions = {}): Promise<ContainerInfo | ContainerDetail> {
+    const { spec, ...call } = options;
+    const info = await this.#core.call("container:status", { id: this.id, ...(spec ? { spec } : {}) }, call);
+    this.info = info;
+    if ("spec" in info) this.spec = info.spec;
+    return info;
   }
 
   /**

@@ -48,7 +48,11 @@ export class Containers {
     return new Container(this.#streams, created);
   }
 
-  /** A handle on the container with this id or name (NOT_FOUND if the caller has none). */
+  /**
+   * A handle on the container with this id or name (NOT_FOUND if the caller
+   * has none), from its plain status: without its spec, which is fetched
+   * only when asked for (`container.status({ spec: true })`).
+   */
   async get(idOrName: string, options: CallOptions = {}): Promise<Container> {
     const info = await this.#streams.core.call("container:status", { id: idOrName }, options);
     return new Container(this.#streams, info);

@@ -1,3 +1,4 @@
+import type { ContainerInfo } from "@berth/client";
 import { describe, expect, it } from "vitest";
 import { ContainerStore, type StoreOptions, type StoreSnapshot } from "../src/containers/container-store.ts";
 import { FakeClient, info } from "./fake-client.ts";
@@ -164,6 +165,23 @@ describe("the overview's live store of containers", () => {
       info: { state: "exited", startedAt: null, restartCount: 2 },
     });
     expect(store.snapshot.rows.find((r) => r.info.name === "web")!.history).toBeUndefined();
+    store.close();
+  });
+
+  it("refreshes a row after a status push with a plain status, never the spec, and keeps no spec were one sent", async () => {
+    const fake = new FakeClient();
+    fake.listed = [info("web")];
+    const store = await started(fake);
+    await until(store, (x) => x.rows.length === 1);
+    fake.emit("container:status_changed", status("web", "exited"));
+    const [ask] = fake.statusAsks;
+    expect(ask?.payload).toEqual({ id: "id-web" });
+    const spec = { env: { BIG: "x".repeat(1_000) }, secretEnvKeys: [], resources: {} };
+    // restartCount 7: the answer's, so that the wait ends once the answer is in the row.
+    ask?.answer({ ...info("web", { state: "exited", restartCount: 7 }), spec } as ContainerInfo);
+    const s = await until(store, (x) => x.rows[0]?.info.restartCount === 7);
+    expect(store.snapshot.rows[0]!.info).not.toHaveProperty("spec");
+    expect(JSON.stringify(s.rows)).not.toContain("x".repeat(100));
     store.close();
   });
 

@@ -22,7 +22,7 @@ export class FakeClient {
   listed: ContainerInfo[] = [];
   listCalls = 0;
   readonly #listeners = new Map<string, Set<Listener>>();
-  readonly #statusAsks: { id: string; answer(info: ContainerInfo | "not-found"): void }[] = [];
+  readonly #statusAsks: StatusAsk[] = [];
   readonly #ticks: StatsOverviewEvent[] = [];
   #wakeTicks: (() => void) | undefined;
   #ticksDone = false;
@@ -135,11 +135,12 @@ export class FakeClient {
     return !this.#ticksDone;
   }
 
-  call(event: string, payload: { id: string }): Promise<ContainerInfo> {
+  call(event: string, payload: { id: string; spec?: boolean }): Promise<ContainerInfo> {
     if (event !== "container:status") throw new Error(`the fake does not answer ${event}`);
     return new Promise((resolve, reject) => {
       this.#statusAsks.push({
         id: payload.id,
+        payload,
         answer: (info) =>
           info === "not-found"
             ? reject(
@@ -156,9 +157,16 @@ export class FakeClient {
   }
 
   /** The `container:status` asks not answered yet, oldest first. */
-  get statusAsks(): { id: string; answer(info: ContainerInfo | "not-found"): void }[] {
+  get statusAsks(): StatusAsk[] {
     return this.#statusAsks;
   }
+}
+
+/** One `container:status` asked of the fake: what was sent, and how the test answers it. */
+export interface StatusAsk {
+  id: string;
+  payload: { id: string; spec?: boolean };
+  answer(info: ContainerInfo | "not-found"): void;
 }
 
 export function info(name: string, change: Partial<ContainerInfo> = {}): ContainerInfo {

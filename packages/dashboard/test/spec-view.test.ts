@@ -54,4 +54,21 @@ describe("the spec the page shows", () => {
       healthCheck: { request: "ping", retries: 2 },
     });
   });
+
+  it("says which values berth cut and how many entries it left out, checked like the rest", () => {
+    const sent = {
+      env: { CA: "-----BEGIN … …[truncated]" },
+      secretEnvKeys: [],
+      resources: {},
+      truncated: { env: ["CA", 3], args: [1], omittedEnv: 12, omittedArgs: "many", healthCheck: true },
+    };
+    expect(specView(info("web"), sent).detail?.cuts).toEqual({
+      env: ["CA"],
+      args: [1],
+      omittedEnv: 12,
+      omittedArgs: 0,
+      healthCheck: true,
+    });
+    expect(specView(info("web"), { env: {} }).detail?.cuts).toBeUndefined();
+  });
 });

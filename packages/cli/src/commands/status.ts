@@ -20,7 +20,7 @@ Examples:
   );
   cmd.action(async (name: string, _opts: object, command: Command) => {
     const { flags, out, client } = contextOf<object>(command);
-    const info = await client(async (berth) => (await berth.containers.get(name)).status());
+    const info = await client(async (berth) => (await berth.containers.get(name)).status({ spec: true }));
     if (flags.json) return out.jsonDocument(info);
     for (const [key, value] of describe(info, Date.now())) out.line(`${`${key}:`.padEnd(14)}${value}`);
   });
@@ -70,6 +70,7 @@ function describeSpec(spec: ContainerSpecInfo): [string, string][] {
   return [
     ["Command", spec.command ? JSON.stringify(spec.command) : "the image's own"],
     ["Env", env.length === 0 ? "-" : env.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ")],
+    ...describeCuts(spec),
     [
       "Secret env",
       spec.secretEnvKeys.length === 0 ? "-" : `${spec.secretEnvKeys.join(", ")} (values hidden)`,
@@ -80,4 +81,17 @@ function describeSpec(spec: ContainerSpecInfo): [string, string][] {
       h ? `request ${JSON.stringify(h.request)}${h.intervalMs ? ` every ${h.intervalMs} ms` : ""}` : "-",
     ],
   ];
+}
+
+/** What berth cut from the spec, said in words: a cut value already ends with " …[truncated]". */
+function describeCuts(spec: ContainerSpecInfo): [string, string][] {
+  const t = spec.truncated;
+  if (!t) return [];
+  const parts: string[] = [];
+  if (t.env.length > 0) parts.push(`env ${t.env.join(", ")} cut to their first 1,024 characters`);
+  if (t.args.length > 0) parts.push(`${t.args.length} command argument(s) cut likewise`);
+  if (t.omittedEnv > 0) parts.push(`${t.omittedEnv} more env entries not shown`);
+  if (t.omittedArgs > 0) parts.push(`${t.omittedArgs} more command arguments not shown`);
+  if (t.healthCheck) parts.push("the health check shown as cut JSON text");
+  return [["Cut", parts.join("; ")]];
 }

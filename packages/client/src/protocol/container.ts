@@ -89,6 +89,37 @@ export interface ContainerInfo {
   channel?: ChannelInfo;
 }
 
+/** The longest env value or command argument a spec shows (UTF-16 code units, the cut's marker included). */
+export const MAX_SPEC_VALUE_LENGTH = 1_024;
+
+/**
+ * The most a spec's command and env may take in one answer (their JSON, in
+ * UTF-16 code units): the entries beyond it are left out and counted
+ * (`SpecCuts.omittedEnv`, `omittedArgs`).
+ */
+export const MAX_SPEC_INFO_LENGTH = 65_536;
+
+/** What berth cut from a spec it shows (`ContainerSpecInfo.truncated`); present only when it cut something. */
+export interface SpecCuts {
+  /**
+   * The env keys whose value is shown cut to its first MAX_SPEC_VALUE_LENGTH
+   * characters; each such value ends with ` …[truncated]` (and a secret of the
+   * owner's that the cut may have split is hidden whole).
+   */
+  env: string[];
+  /** The positions in `command` of the arguments shown cut, likewise. */
+  args: number[];
+  /** How many env entries (key and value) were left out, after the shown ones, as the answer reached MAX_SPEC_INFO_LENGTH. */
+  omittedEnv: number;
+  /** How many command arguments were left out at its end, likewise. */
+  omittedArgs: number;
+  /**
+   * The health check's request or expected answer was longer than
+   * MAX_SPEC_VALUE_LENGTH as JSON: each such one is shown as the cut text of its JSON.
+   */
+  healthCheck: boolean;
+}
+
 /**
  * A container's spec as berth shows it (`ContainerDetail.spec`). Secret values
  * never leave berth: every `secretEnv` value, and every `env` value under a
@@ -96,11 +127,15 @@ export interface ContainerInfo {
  * secrets), is left out, its key listed in `secretEnvKeys` instead. The other
  * env values and the command are shown as the owner's other text is: with the
  * owner's secrets (and anything that looks like one) replaced by `[REDACTED]`.
+ * The spec is bounded: each value and argument to MAX_SPEC_VALUE_LENGTH, the
+ * command and env together to MAX_SPEC_INFO_LENGTH; `truncated` says what was cut.
  *
  * @example
- *   const { spec } = await berth.containers.get("web");
- *   spec?.secretEnvKeys; // ["API_KEY", "DB_PASSWORD"] — never their values
- *   spec?.resources;     // { memoryMb: 256, cpus: 1, pids: 256 }: the server's defaults filled in
+ *   const web = await berth.containers.get("web");
+ *   const spec = await web.spec();
+ *   spec.secretEnvKeys; // ["API_KEY", "DB_PASSWORD"] — never their values
+ *   spec.resources;     // { memoryMb: 256, cpus: 1, pids: 256 }: the server's defaults filled in
+ *   spec.truncated?.env; // ["CA_BUNDLE"]: shown cut to its first 1,024 characters
  */
 export interface ContainerSpecInfo {
   /** The command the spec names; absent when the image's own runs. */
@@ -112,14 +147,16 @@ export interface ContainerSpecInfo {
   /** The limits the container runs under: its spec's, and the server's defaults where the spec named none. */
   resources: Required<Resources>;
   healthCheck?: HealthCheck;
+  /** What was cut or left out to keep the answer small; absent when nothing was. */
+  truncated?: SpecCuts;
 }
 
 /**
- * The answer to `container:status` (so `containers.get()` and
- * `Container.status()`): the container with what it was created with, secret
- * values left out. Only this answer carries the spec; lists, lifecycle
- * answers and pushes do not, as they would repeat up to 256 env values of
- * 32 KiB each for every container, and a spec does not change after the create.
+ * The answer to `container:status` with `spec: true` (so `Container.spec()`
+ * and `status({ spec: true })`): the container with what it was created
+ * with, secret values left out. Only that answer carries the spec; a plain
+ * status, lists, lifecycle answers and pushes do not, as a spec may hold 256
+ * env values of 32 KiB and does not change after the create.
  */
 export interface ContainerDetail extends ContainerInfo {
   spec: ContainerSpecInfo;

@@ -35,7 +35,8 @@ export interface Requests {
   "container:stop": ById & { timeoutSec?: number };
   "container:restart": ById & { timeoutSec?: number; waitReady?: boolean; progress?: ProgressRequest };
   "container:delete": ById;
-  "container:status": ById;
+  /** With `spec: true`, the answer also carries the container's spec (ContainerDetail); a large read. */
+  "container:status": ById & { spec?: boolean };
   "container:list": {
     filter?: { state?: ContainerState; health?: HealthState; namePrefix?: string; label?: string };
     limit?: number;
@@ -85,8 +86,8 @@ export interface ResultMap {
   "container:stop": ContainerInfo;
   "container:restart": ContainerInfo;
   "container:delete": { id?: string; deleted: boolean };
-  /** The container with its spec (`spec`, secret values left out): the one answer that carries it. */
-  "container:status": ContainerDetail;
+  /** The container; with `spec: true` asked, with its spec (`spec`, secret values left out): the one answer that carries it. */
+  "container:status": ContainerInfo | ContainerDetail;
   "container:list": ListResult;
   /** `hasMore`: more entries lie beyond this page — newer ones, or with `newest`, older ones. */
   "activity:history": { items: ActivityEntry[]; hasMore: boolean };

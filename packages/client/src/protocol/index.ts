@@ -23,12 +23,15 @@ export {
   type HealthState,
   type JsonValue,
   type ListResult,
+  MAX_SPEC_INFO_LENGTH,
+  MAX_SPEC_VALUE_LENGTH,
   type NetworkMode,
   type ProgressRequest,
   type Resources,
   type RestartPolicy,
   RUNTIMES,
   type Runtime,
+  type SpecCuts,
 } from "./container.ts";
 export type {
   Ack,

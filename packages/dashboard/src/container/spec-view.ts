@@ -4,9 +4,11 @@ import type { ContainerInfo, HealthCheck } from "@berth/client";
  * What the page's Spec section shows of a container. `image`, `runtime`,
  * `labels`, `restartPolicy` and `network` come with every ContainerInfo.
  * The command, env, secret env keys, limits and health check come with the
- * container's own `container:status` answer only (`ContainerDetail.spec`,
- * kept on the SDK's handle as `container.spec`): `detail` is undefined until
+ * container's own `container:status { spec: true }` answer only
+ * (`ContainerDetail.spec`, see useContainerSpec): `detail` is undefined until
  * that answer is read, or for good from a berth that does not send it.
+ * `cuts` says what berth cut from it (each value past 1 KiB, the entries past
+ * 64 KiB), so the page can say so rather than pass a cut value off as whole.
  * Secret env: the KEYS only — the view never holds a secret value, even were
  * one sent (berth sends none).
  */
@@ -25,6 +27,18 @@ export interface SpecDetail {
   secretEnvKeys: string[];
   resources: Limits;
   healthCheck?: HealthCheck;
+  cuts?: Cuts;
+}
+
+/** What berth cut from the spec it sent (`ContainerSpecInfo.truncated`), checked as the rest is. */
+export interface Cuts {
+  /** Env keys whose value is shown cut. */
+  env: string[];
+  /** Positions of the command arguments shown cut. */
+  args: number[];
+  omittedEnv: number;
+  omittedArgs: number;
+  healthCheck: boolean;
 }
 
 /** The limits as berth sent them (the server's defaults filled in); a field of the wrong type is left out. */
@@ -72,7 +86,19 @@ function detailOf(spec: unknown): SpecDetail | undefined {
     detail.command = spec.command;
   if (isRecord(spec.healthCheck) && "request" in spec.healthCheck)
     detail.healthCheck = healthCheckOf(spec.healthCheck);
+  if (isRecord(spec.truncated)) detail.cuts = cutsOf(spec.truncated);
   return detail;
+}
+
+function cutsOf(t: Record<string, unknown>): Cuts {
+  const count = (v: unknown) => (typeof v === "number" && Number.isInteger(v) && v > 0 ? v : 0);
+  return {
+    env: Array.isArray(t.env) ? t.env.filter((k): k is string => typeof k === "string") : [],
+    args: Array.isArray(t.args) ? t.args.filter((i): i is number => typeof i === "number") : [],
+    omittedEnv: count(t.omittedEnv),
+    omittedArgs: count(t.omittedArgs),
+    healthCheck: t.healthCheck === true,
+  };
 }
 
 /** The request and expected answer are JSON, shown as JSON; the times and the count only as numbers. */

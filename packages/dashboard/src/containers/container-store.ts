@@ -43,7 +43,10 @@ const STATS_INTERVAL_MS = 2_000;
  * patch rows as they come, and `containers:watch_stats` brings each running
  * container's usage. A status event also fetches the container's full info
  * (its start time, a new container, one gone) — newest event wins, so a slow
- * answer never overwrites a later state. berth scopes every push to the
+ * answer never overwrites a later state. That fetch is a plain
+ * `container:status`, never with the spec: a row holds no spec (only the
+ * container page's Spec section asks for one), so a crash-looping container
+ * costs each open page a small answer per change, not its whole spec. berth scopes every push to the
  * caller (an owner's room, or the admin's), so the store filters nothing.
  *
  * @example
@@ -185,8 +188,10 @@ export class ContainerStore {
   /** The container's whole info after a status event: its start time, or the row of a container new to this page. */
   async #refresh(id: string, seq: number): Promise<void> {
     try {
-      const info = await this.#client.call("container:status", { id });
+      const answer = await this.#client.call("container:status", { id });
       if (this.#closed || this.#seq.get(id) !== seq) return;
+      // Not asked for, so not sent; were one sent anyway (an older berth sent it always), it is not kept.
+      const { spec: _spec, ...info } = answer as ContainerInfo & { spec?: unknown };
       this.#rows.set(id, { ...this.#rows.get(id), info });
       this.#emit();
     } catch (err) {
