@@ -22,12 +22,11 @@ const BEARER = /^Bearer[ ]+(\S+)[ ]*$/i;
  * `GET /metrics`: every metric in the Prometheus text format. Protected by
  * the admin token (`Authorization: Bearer <token>`) unless public: a missing,
  * wrong or owner's token gets the same 401, which says how to authenticate and
- * nothing else. A failed try takes one from the address's handshake budget
- * (the same limiter as Socket.IO's handshakes): the route is no second budget of
- * guesses at the admin's token. The admin's token itself is never counted nor
- * refused, so that an attacker behind the same proxy as Prometheus cannot
- * starve its scrapes by guessing; an address out of budget gets 429 for
- * anything else.
+ * nothing else. Every try takes one from the address's handshake budget
+ * (the same limiter as Socket.IO's handshakes), so the route is no second
+ * budget of guesses at the admin's token, and an address out of budget gets
+ * 429 whatever it presents. A scrape every 15 s is 4 a minute of the 120;
+ * Prometheus should not share an address (a proxy) with untrusted clients.
  *
  * @example
  * registerMetricsRoute(app, { metrics, tokens, public: false, limiter: handshakes });
@@ -37,12 +36,14 @@ export function registerMetricsRoute(app: FastifyInstance, options: MetricsRoute
   const { limiter } = options;
   app.get("/metrics", async (request, reply) => {
     if (!options.public) {
+      // Every try takes from the address's budget before the token is looked at, as a handshake does:
+      // were the right token let through past the budget, a guesser out of budget would still be told
+      // a right guess (200) from a wrong one (429) — a full-speed oracle for the admin's token.
+      if (!limiter.allow(request.socket.remoteAddress)) {
+        return reply.code(429).header("retry-after", "60").send({ error: "TOO_MANY_REQUESTS" });
+      }
       const token = BEARER.exec(request.headers.authorization ?? "")?.[1];
       if (tokens.authenticate(token)?.identity.kind !== "admin") {
-        // Only a failed try is counted (a SHA-256 and a constant-time compare cost less than the bucket's lookup).
-        if (!limiter.allow(request.socket.remoteAddress)) {
-          return reply.code(429).header("retry-after", "60").send({ error: "TOO_MANY_REQUESTS" });
-        }
         return reply.code(401).header("www-authenticate", 'Bearer realm="berth"').send({
           error: "UNAUTHORIZED",
           message: "/metrics needs the admin token: Authorization: Bearer <token>.",
