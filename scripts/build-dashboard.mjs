@@ -15,10 +15,10 @@
 // Plain JavaScript on purpose: set-up runs it on the machine's Node 20.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { whileHolding } from "./build-package.mjs";
+import { sourceFiles, whileHolding } from "./build-package.mjs";
 import { installDashboardBuild } from "./install-dashboard-build.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -28,16 +28,6 @@ const dist = join(dashboard, "dist");
 const node24 = join(root, "node_modules", "node", "bin", "node");
 const viteEntry = join(root, "node_modules", "vite", "bin", "vite.js");
 
-function files(dir) {
-  const out = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...files(p));
-    else if (entry.isFile() && !entry.name.endsWith(".test.ts")) out.push(p);
-  }
-  return out.sort();
-}
-
 /** The files the bundle is made from; a change to any of them means a rebuild. */
 export function dashboardInputs() {
   return [
@@ -46,9 +36,9 @@ export function dashboardInputs() {
     // Every bundled package's exact version (and Vite's): a dependency updated in place changes the bundle.
     join(root, "package-lock.json"),
     ...["index.html", "package.json", "tsconfig.json", "vite.config.ts"].map((f) => join(dashboard, f)),
-    ...files(join(dashboard, "src")),
+    ...sourceFiles(join(dashboard, "src")),
     join(client, "package.json"),
-    ...files(join(client, "src")),
+    ...sourceFiles(join(client, "src")),
   ];
 }
 

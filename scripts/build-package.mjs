@@ -34,7 +34,8 @@ import { fileURLToPath } from "node:url";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const tscEntry = join(root, "node_modules", "typescript", "bin", "tsc");
 
-function sourceFiles(dir) {
+/** Every file under `dir` but tests, sorted: what a build is made from. */
+export function sourceFiles(dir) {
   const out = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, entry.name);
