@@ -12,7 +12,8 @@
 //   4. the compiled packages (@berth/client, the CLI), rebuilt only when their sources changed;
 //   5. the web dashboard (packages/dashboard/dist), built with Vite on Node.js 24 when its sources
 //      or the client's changed;
-//   6. Debian's Chromium (/usr/bin/chromium), which the browser tests drive, when missing.
+//   6. with --with-browser (npm test, npm run bench): Debian's Chromium (/usr/bin/chromium),
+//      which the browser tests and the dashboard's benchmark drive, when missing.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readFileSync, statfsSync, statSync } from "node:fs";
 import { request } from "node:http";
@@ -281,7 +282,8 @@ try {
       "fix what it says, then run the command again",
     );
   }
-  ensureChromium();
+  // Only where a browser is driven (npm test, npm run bench): `npm start` needs none.
+  if (process.argv.includes("--with-browser")) ensureChromium();
 } catch (err) {
   say(err instanceof SetupError ? err.message : `failed: ${err?.stack ?? err}`);
   process.exit(1);
