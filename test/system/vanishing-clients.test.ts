@@ -133,7 +133,11 @@ describe("clients that vanish mid-operation", () => {
         const before = await baseline();
         const raw = await server.connectRaw("alice");
         const name = `vanish-create-${how.length}`;
-        raw.emit("container:create", { name, code: await slowReadyCode(1500), waitReady: true }, () => {});
+        raw.emit(
+          "container:create",
+          { name, code: await slowReadyCode(1500), waitReady: true, progress: { opId: "vanish-create" } },
+          () => {},
+        );
         await underWay("operationsUnderWay");
         vanish(raw);
 
@@ -154,6 +158,33 @@ describe("clients that vanish mid-operation", () => {
         observer.close();
       });
 
+      it("right after sending a create, before berth has begun it: the same, either way", async () => {
+        const observer = await server.connect("alice");
+        const before = await baseline();
+        const raw = await server.connectRaw("alice");
+        const name = `vanish-sent-${how.length}`;
+        raw.emit(
+          "container:create",
+          { name, code: await echoCode(), progress: { opId: "vanish-sent" } },
+          () => {},
+        );
+        vanish(raw);
+
+        // Whether berth got the event first or not, it settles: wait for the connection to be gone and work done.
+        await eventually(30_000, "the connection gone and the create settled", () => {
+          const now = server.berth.debugCounts();
+          return now.connections === before.counts.connections && now.operationsUnderWay === 0;
+        });
+        const id = await idOf(observer, name);
+        expect(await holdings(server, observer, docker)).toEqual(agreeing(id ? [id] : []));
+        if (id) {
+          expect((await ok(observer, "container:status", { id })).state).toBe("running");
+          await deleteAndCheck(observer, id);
+        }
+        await backTo(before);
+        observer.close();
+      });
+
       it("during an update that waits for a slow workload: the container runs on one release, the same everywhere", async () => {
         const observer = await server.connect("alice");
         const before = await baseline();
@@ -162,7 +193,11 @@ describe("clients that vanish mid-operation", () => {
           code: await echoCode(),
         });
         const raw = await server.connectRaw("alice");
-        raw.emit("container:update", { id: created.id, code: await slowReadyCode(1500) }, () => {});
+        raw.emit(
+          "container:update",
+          { id: created.id, code: await slowReadyCode(1500), progress: { opId: "vanish-update" } },
+          () => {},
+        );
         await underWay("operationsUnderWay");
         vanish(raw);
 
