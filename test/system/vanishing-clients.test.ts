@@ -120,11 +120,50 @@ describe("clients that vanish mid-operation", () => {
     return items.find((c) => c.name === name)?.id;
   }
 
-  /** Deletes `id` as its owner, then checks that nothing of it is left anywhere. */
-  async function deleteAndCheck(observer: Client, id: string): Promise<void> {
-    await ok(observer, "container:delete", { id });
+  /** Deletes `ids` as their owner, then checks that nothing of them is left anywhere. */
+  async function deleteAndCheck(observer: Client, ...ids: string[]): Promise<void> {
+    for (const id of ids) await ok(observer, "container:delete", { id });
     expect(await holdings(server, observer, docker)).toEqual(agreeing([]));
   }
+
+  it("many clients holding follows, watches and a request each, all gone at once: every one let go", async () => {
+    const observer = await server.connect("alice");
+    const before = await baseline();
+    const ticking = await ok(observer, "container:create", {
+      name: "vanish-many-logs",
+      code: await tickingCode(),
+    });
+    const slow = await ok(observer, "container:create", {
+      name: "vanish-many-slow",
+      code: { files: { "index.js": DELAYED_ANSWER } },
+    });
+    const clients: RawClient[] = [];
+    for (let i = 0; i < 10; i++) {
+      const raw = await server.connectRaw("alice");
+      clients.push(raw);
+      await ok(raw, "container:follow_logs", { id: ticking.id });
+      await ok(raw, "container:watch_stats", { id: slow.id, intervalMs: 250 });
+      await ok(raw, "containers:watch_stats", { intervalMs: 250 });
+      raw.emit("container:request", { id: slow.id, data: { delayMs: 1000 }, timeoutMs: 10_000 }, () => {});
+    }
+    await eventually(
+      10_000,
+      "every request sent",
+      () => server.berth.debugCounts().workloadCallsInFlight === 10,
+    );
+    const holding = server.berth.debugCounts();
+    expect(holding.connections).toBe(before.counts.connections + 10);
+    expect(holding.subscriptions).toBeGreaterThanOrEqual(20);
+    clients.forEach((raw, i) => (VANISHES[i % VANISHES.length] as [string, Vanish])[1](raw));
+
+    await eventually(15_000, "every follow, watch and call let go", () => {
+      const now = server.berth.debugCounts();
+      return (now.subscriptions === 0 && now.workloadCallsInFlight === 0) || JSON.stringify(now);
+    });
+    await deleteAndCheck(observer, ticking.id, slow.id);
+    await backTo(before);
+    observer.close();
+  });
 
   for (const [how, vanish] of VANISHES) {
     describe(`when ${how}`, () => {
