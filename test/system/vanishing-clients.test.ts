@@ -154,7 +154,7 @@ describe("clients that vanish mid-operation", () => {
     const holding = server.berth.debugCounts();
     expect(holding.connections).toBe(before.counts.connections + 10);
     expect(holding.subscriptions).toBeGreaterThanOrEqual(20);
-    clients.forEach((raw, i) => (VANISHES[i % VANISHES.length] as [string, Vanish])[1](raw));
+    for (const [i, raw] of clients.entries()) (VANISHES[i % VANISHES.length] as [string, Vanish])[1](raw);
 
     await eventually(15_000, "every follow, watch and call let go", () => {
       const now = server.berth.debugCounts();
