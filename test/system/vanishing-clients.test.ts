@@ -261,6 +261,47 @@ describe("clients that vanish mid-operation", () => {
         observer.close();
       });
 
+      it("during an update that then fails its gate: the previous release is put back and runs, as if the client had stayed", async () => {
+        const observer = await server.connect("alice");
+        const before = await baseline();
+        const created = await ok(observer, "container:create", {
+          name: `vanish-failed-update-${how.length}`,
+          code: await echoCode(),
+        });
+        const raw = await server.connectRaw("alice");
+        // A release whose workload never says hello: its gate fails after 1.5 s, with nobody left to tell.
+        raw.emit(
+          "container:update",
+          {
+            id: created.id,
+            code: { files: { "index.js": "setInterval(() => {}, 1000);\n" } },
+            readyTimeoutMs: 1500,
+            progress: { opId: "vanish-failed-update" },
+          },
+          () => {},
+        );
+        await underWay("operationsUnderWay");
+        vanish(raw);
+
+        await eventually(
+          30_000,
+          "the update settled",
+          () => server.berth.debugCounts().operationsUnderWay === 0,
+        );
+        expect((await ok(observer, "container:status", { id: created.id })).state).toBe("running");
+        const { items } = await ok(observer, "container:releases", { id: created.id });
+        expect(items.find((r) => r.status === "active")?.number).toBe(1);
+        expect(items.filter((r) => r.status === "pending")).toEqual([]);
+        expect(await holdings(server, observer, docker)).toEqual(agreeing([created.id]));
+        await eventually(15_000, "the first release answers", async () => {
+          const res = await call(observer, "container:request", { id: created.id, data: { version: true } });
+          return res.ok || JSON.stringify(res.error);
+        });
+        await deleteAndCheck(observer, created.id);
+        await backTo(before);
+        observer.close();
+      });
+
       it("during a request to a workload that answers late: the call is cancelled at once, not held until the answer", async () => {
         const observer = await server.connect("alice");
         const before = await baseline();
