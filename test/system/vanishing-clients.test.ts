@@ -225,6 +225,64 @@ describe("clients that vanish mid-operation", () => {
         observer.close();
       });
 
+      it("during twenty creates and a restart, stop and delete of others at once: each finished or undone, all agreeing", async () => {
+        const observer = await server.connect("alice");
+        const before = await baseline();
+        const others = await Promise.all(
+          [0, 1, 2].map(
+            async (i) =>
+              (
+                await ok(observer, "container:create", {
+                  name: `vanish-other-${how.length}-${i}`,
+                  code: await echoCode(),
+                })
+              ).id,
+          ),
+        );
+        const raw = await server.connectRaw("alice");
+        const code = await slowReadyCode(500);
+        for (let i = 0; i < 20; i++)
+          raw.emit(
+            "container:create",
+            { name: `vanish-burst-${how.length}-${i}`, code, waitReady: true },
+            () => {},
+          );
+        raw.emit("container:restart", { id: others[0] as string, waitReady: true }, () => {});
+        raw.emit("container:stop", { id: others[1] as string }, () => {});
+        raw.emit("container:delete", { id: others[2] as string }, () => {});
+        await eventually(
+          15_000,
+          "the burst under way",
+          () => server.berth.debugCounts().operationsUnderWay >= 5,
+          5,
+        );
+        vanish(raw);
+
+        await eventually(
+          60_000,
+          "the burst settled",
+          () => server.berth.debugCounts().operationsUnderWay === 0,
+        );
+        const { items } = await ok(observer, "container:list", { limit: 500 });
+        expect(await holdings(server, observer, docker)).toEqual(agreeing(items.map((c) => c.id)));
+        // Every container left is in a steady state, and the engine says the same.
+        for (const c of items) {
+          const inspected = await docker
+            .getContainer(`berth-${c.id}`)
+            .inspect()
+            .catch(() => undefined);
+          const engineState = inspected?.State.Running ? "running" : "not running";
+          expect({ id: c.id, state: c.state, engineState }).toEqual({
+            id: c.id,
+            state: c.id === others[1] ? "stopped" : "running",
+            engineState: c.id === others[1] ? "not running" : "running",
+          });
+        }
+        await deleteAndCheck(observer, ...items.map((c) => c.id));
+        await backTo(before);
+        observer.close();
+      });
+
       it("during an update that waits for a slow workload: the container runs on one release, the same everywhere", async () => {
         const observer = await server.connect("alice");
         const before = await baseline();
