@@ -77,6 +77,20 @@ export interface BerthOptions {
   secrets?: SecretRegistry;
 }
 
+/** See `Berth.debugCounts()`. */
+export interface BerthDebugCounts {
+  /** Socket.IO client connections open. */
+  connections: number;
+  /** Stats watches and log follows held open by connections. */
+  subscriptions: number;
+  /** Listeners on berth's own emitters (manager, activity, channel hub, health, restarts, tokens, engine monitor). */
+  listeners: number;
+  /** Requests to workloads not yet answered. */
+  workloadCallsInFlight: number;
+  /** Containers with a lifecycle operation running or waiting. */
+  operationsUnderWay: number;
+}
+
 /**
  * One berth server, built by hand from its config: every object is made here
  * and disposed of in reverse order by `close()`. Tests start several of these
@@ -405,6 +419,38 @@ export class Berth {
   /** Packets kept for connection-state recovery now, across all connections. */
   get recoveryPackets(): number {
     return this.#sockets?.recoveryPackets ?? 0;
+  }
+
+  /**
+   * What berth holds now, counted from what it already keeps — a diagnostic
+   * for tests and investigations of leaks (every count is back to its idle
+   * value once clients are gone and operations are done), not an API.
+   *
+   * @example
+   * const before = berth.debugCounts();
+   * // ... clients come and go ...
+   * expect(berth.debugCounts()).toEqual(before);
+   */
+  debugCounts(): BerthDebugCounts {
+    const emitters = [
+      this.manager,
+      this.activity,
+      this.#channel,
+      this.health,
+      this.restarts,
+      this.tokens,
+      this.engine,
+    ] as const;
+    let listeners = 0;
+    for (const emitter of emitters)
+      for (const event of emitter.eventNames()) listeners += emitter.listenerCount(event);
+    return {
+      connections: this.#sockets?.io.of("/").sockets.size ?? 0,
+      subscriptions: this.activeSubscriptions,
+      listeners,
+      workloadCallsInFlight: this.#channel.inFlightCount,
+      operationsUnderWay: this.manager.queue.busyKeys,
+    };
   }
 
   /** Reconciles with the engine (when it answers), then listens. Resolves with the bound port. */

@@ -215,6 +215,13 @@ export class SocketCommunicationHandler extends EventEmitter<SocketCommunication
     return n;
   }
 
+  /** Requests sent to workloads and not yet answered, across all channels (a diagnostic count). */
+  get inFlightCount(): number {
+    let n = 0;
+    for (const { channel } of this.#channels.values()) n += channel.live?.inFlight ?? 0;
+    return n;
+  }
+
   /** Round-trip time to the workload in ms. */
   ping(id: string, timeoutMs = DEFAULT_PING_TIMEOUT_MS): Promise<number> {
     const conn = this.#channels.get(id)?.channel.live;

@@ -30,6 +30,11 @@ interface Lane {
 export class OperationQueue {
   readonly #lanes = new Map<string, Lane>();
 
+  /** Keys with an operation running or waiting now (a diagnostic count: zero when berth is idle). */
+  get busyKeys(): number {
+    return this.#lanes.size;
+  }
+
   isBusy(key: string): boolean {
     return this.#lanes.has(key);
   }
