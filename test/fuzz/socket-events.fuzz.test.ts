@@ -70,6 +70,14 @@ function expectDocumentedEnvelope(answer: unknown): void {
   expect(Object.hasOwn(ERROR_CODES, String(a.error?.code)), `undocumented code ${String(a.error?.code)}`).toBe(true);
 }
 
+/** Answers by event and code, printed with BERTH_FUZZ_TALLY=1: what the generated cases reached. */
+const tallies = new Map<string, number>();
+function tally(event: string, answer: unknown): void {
+  const a = answer as { ok: boolean; error?: { code: string } };
+  const key = `${event} ${a.ok ? "ok" : a.error?.code}`;
+  tallies.set(key, (tallies.get(key) ?? 0) + 1);
+}
+
 function prototypeKeys(): string[] {
   return [Object.prototype, Array.prototype, Function.prototype, String.prototype].flatMap((p) =>
     Reflect.ownKeys(p).map(String),
@@ -97,6 +105,7 @@ describe("hostile input, generated, on every client event", () => {
   });
 
   afterAll(async () => {
+    if (process.env.BERTH_FUZZ_TALLY) console.log([...tallies].map(([k, n]) => `${k}: ${n}`).join("\n"));
     // Whatever a (rare) valid create made goes, with the echo container.
     const list = await call(alice, "container:list", {});
     if (list.ok) for (const c of list.data.items) await call(alice, "container:delete", { id: c.id });
@@ -125,6 +134,7 @@ describe("hostile input, generated, on every client event", () => {
           }
           const answer = await acked(event, p);
           expectDocumentedEnvelope(answer);
+          tally(event, answer);
           if (event === "container:create" && (answer as { ok: boolean }).ok) createdOk++;
         }),
         fuzzParameters(1 / 40),
