@@ -40,13 +40,35 @@ export const deepNesting = fc
 
 /** An object whose own keys are the prototype's names, as JSON.parse makes them. */
 export const protoKeyed = fc
-  .tuple(fc.constantFrom(...PROTO_KEYS), fc.constantFrom<unknown>({ polluted: true }, "x", [1], null, { prototype: { polluted: true } }))
-  .map(([key, value]) => JSON.parse(`{${JSON.stringify(key)}:${JSON.stringify(value)}}`) as Record<string, unknown>);
+  .tuple(
+    fc.constantFrom(...PROTO_KEYS),
+    fc.constantFrom<unknown>({ polluted: true }, "x", [1], null, { prototype: { polluted: true } }),
+  )
+  .map(
+    ([key, value]) =>
+      JSON.parse(`{${JSON.stringify(key)}:${JSON.stringify(value)}}`) as Record<string, unknown>,
+  );
 
 /** Any hostile value: a scalar of the wrong type, binary, huge, deep, prototype-keyed, or anything at all. */
 export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 4, arbitrary: fc.anything({ maxDepth: 3, withObjectString: true, withNullPrototype: true }) },
-  { weight: 2, arbitrary: fc.constantFrom<unknown>(null, undefined, true, 0, -1, 1e309, Number.NaN, "", [], {}) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom<unknown>(
+      null,
+      undefined,
+      true,
+      0,
+      -1,
+      Number.POSITIVE_INFINITY,
+      Number.NaN,
+      2 ** 53 + 2,
+      -0.5,
+      "",
+      [],
+      {},
+    ),
+  },
   { weight: 1, arbitrary: invalidUtf8 },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from(a)) },
   { weight: 1, arbitrary: hugeString },
@@ -68,16 +90,22 @@ export function mutated(base: Record<string, unknown>): fc.Arbitrary<unknown> {
   const dropOne =
     keys.length === 0
       ? fc.constant(base)
-      : fc.constantFrom(...keys).map((k) => Object.fromEntries(Object.entries(base).filter(([key]) => key !== k)));
+      : fc
+          .constantFrom(...keys)
+          .map((k) => Object.fromEntries(Object.entries(base).filter(([key]) => key !== k)));
   const withProtoKeys = fc
-    .tuple(fc.constantFrom(...PROTO_KEYS), keys.length === 0 ? fc.constant(undefined) : fc.option(fc.constantFrom(...keys), { nil: undefined }))
+    .tuple(
+      fc.constantFrom(...PROTO_KEYS),
+      keys.length === 0 ? fc.constant(undefined) : fc.option(fc.constantFrom(...keys), { nil: undefined }),
+    )
     .map(([protoKey, nested]) => {
       const text = JSON.stringify(base);
       const inject = `${JSON.stringify(protoKey)}:{"polluted":true,"prototype":{"polluted":true}}`;
       const field = nested === undefined ? undefined : base[nested];
       const where = field !== null && typeof field === "object" && !Array.isArray(field) ? nested : undefined;
       const copy = JSON.parse(text) as Record<string, unknown>;
-      if (where) copy[where] = JSON.parse(`{${inject},${JSON.stringify(copy[where]).slice(1)}`.replace(/,}$/, "}"));
+      if (where)
+        copy[where] = JSON.parse(`{${inject},${JSON.stringify(copy[where]).slice(1)}`.replace(/,}$/, "}"));
       else return JSON.parse(`{${inject}${keys.length ? "," : ""}${text.slice(1)}`);
       return copy;
     });

@@ -67,7 +67,10 @@ function expectDocumentedEnvelope(answer: unknown): void {
     return;
   }
   expect(a.ok).toBe(false);
-  expect(Object.hasOwn(ERROR_CODES, String(a.error?.code)), `undocumented code ${String(a.error?.code)}`).toBe(true);
+  expect(
+    Object.hasOwn(ERROR_CODES, String(a.error?.code)),
+    `undocumented code ${String(a.error?.code)}`,
+  ).toBe(true);
 }
 
 /** Answers by event and code, printed with BERTH_FUZZ_TALLY=1: what the generated cases reached. */
@@ -121,7 +124,9 @@ describe("hostile input, generated, on every client event", () => {
     expect(info.ok).toBe(true);
   }
 
-  for (const [event, { base, live }] of Object.entries(EVENTS) as Array<[ClientEvent, (typeof EVENTS)[ClientEvent]]>) {
+  for (const [event, { base, live }] of Object.entries(EVENTS) as Array<
+    [ClientEvent, (typeof EVENTS)[ClientEvent]]
+  >) {
     it(`${event}: every generated payload gets a documented answer in time`, async () => {
       const ids = live ? fc.constantFrom(NO_SUCH_ID, liveId) : fc.constant(NO_SUCH_ID);
       const payload = ids.chain((id) => mutated(base(id)));
@@ -129,7 +134,7 @@ describe("hostile input, generated, on every client event", () => {
         fc.asyncProperty(payload, fc.boolean(), async (p, withAck) => {
           if (!withAck) {
             // No acknowledgement callback: berth must not throw calling one; the next acked call shows it lives.
-            alice.emit(event as never, p as never);
+            (alice as unknown as { emit(e: string, p: unknown): void }).emit(event, p);
             return;
           }
           const answer = await acked(event, p);
@@ -143,14 +148,60 @@ describe("hostile input, generated, on every client event", () => {
     });
   }
 
+  it("container:create from a valid spec, mutated: refused as documented, or made once and deleted", async () => {
+    // The valid base reaches past validation (env, labels, secretEnv merged into the engine's spec) with
+    // prototype keys and hostile values; the few mutations that stay valid make a container, deleted at once.
+    const code = await echoCode();
+    const base = {
+      name: "fuzz-valid",
+      code,
+      env: { A: "1" },
+      labels: { team: "fuzz" },
+      secretEnv: { S: "s" },
+    };
+    await fc.assert(
+      fc.asyncProperty(mutated(base), async (p) => {
+        const answer = await acked("container:create", p);
+        expectDocumentedEnvelope(answer);
+        tally("container:create (valid base)", answer);
+        const made = answer as { ok: boolean; data?: { id: string } };
+        if (made.ok && made.data) {
+          const gone = await call(alice, "container:delete", { id: made.data.id });
+          expect(gone.ok).toBe(true);
+        }
+      }),
+      // Each valid one costs an engine create: a share small enough for `npm test`, a few hundred in the soak.
+      fuzzParameters(1 / 60),
+    );
+    await stillServes();
+  });
+
   it("unknown events and extra arguments get a documented answer", async () => {
     const name = fc.oneof(
       fc.string({ maxLength: 40 }),
-      fc.constantFrom("__proto__", "constructor", "toString", "hasOwnProperty", "container:", "connect", "disconnect"),
+      fc.constantFrom(
+        "__proto__",
+        "constructor",
+        "toString",
+        "hasOwnProperty",
+        "container:",
+        "connect",
+        "disconnect",
+      ),
     );
     await fc.assert(
       fc.asyncProperty(name, fc.array(hostileValue, { maxLength: 3 }), async (event, args) => {
-        if (["connect", "disconnect", "connect_error", "disconnecting", "newListener", "removeListener"].includes(event)) return;
+        if (
+          [
+            "connect",
+            "disconnect",
+            "connect_error",
+            "disconnecting",
+            "newListener",
+            "removeListener",
+          ].includes(event)
+        )
+          return;
         const answer = await acked(event, ...args);
         expectDocumentedEnvelope(answer);
       }),
@@ -163,7 +214,10 @@ describe("hostile input, generated, on every client event", () => {
     await stillServes();
     expect(prototypeKeys()).toEqual(protoBefore);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    const made = await docker.listContainers({ all: true, filters: { label: [`berth.instance=${server.berth.instanceId}`] } });
+    const made = await docker.listContainers({
+      all: true,
+      filters: { label: [`berth.instance=${server.berth.instanceId}`] },
+    });
     expect(made.length).toBe(1 + createdOk);
     gc();
     // Loose: vitest, fast-check and Socket.IO keep their own caches; a leak of the payloads (megabytes each) is far above.

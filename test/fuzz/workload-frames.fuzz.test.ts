@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { socketPathFor } from "../../src/channel/socket-path.ts";
 import { type ChannelHarness, openHarness, TEST_ID } from "../../src/channel/testing/channel-harness.ts";
 import { RawWorkload } from "../../src/channel/testing/raw-workload.ts";
-import { socketPathFor } from "../../src/channel/socket-path.ts";
 import { within } from "../helpers/deadline.ts";
 import { fuzzParameters } from "./fuzz-settings.ts";
 import { deepNesting, hostileValue, hugeString, invalidUtf8 } from "./hostile-values.ts";
@@ -33,7 +33,18 @@ const DOCUMENTED = new Set([
 ]);
 
 const line = (value: unknown): string => `${JSON.stringify(value) ?? "null"}\n`;
-const FRAME_TYPES = ["hello", "welcome", "message", "request", "response", "ping", "pong", "error", "nope", ""];
+const FRAME_TYPES = [
+  "hello",
+  "welcome",
+  "message",
+  "request",
+  "response",
+  "ping",
+  "pong",
+  "error",
+  "nope",
+  "",
+];
 
 /** A frame-shaped object with generated (mostly wrong) fields. */
 const frameish = fc.record(
@@ -53,20 +64,43 @@ const chunk: fc.Arbitrary<Buffer> = fc.oneof(
   { weight: 4, arbitrary: frameish.map((f) => Buffer.from(line(f))) },
   { weight: 1, arbitrary: fc.string({ maxLength: 40 }).map((s) => Buffer.from(s.replaceAll("\n", ""))) }, // a partial line
   { weight: 1, arbitrary: hugeString.map((s) => Buffer.from(line({ type: "message", data: s }))) }, // over the limit
-  { weight: 1, arbitrary: fc.integer({ min: FRAME_LIMIT, max: 4 * FRAME_LIMIT }).map((n) => Buffer.from(`${"x".repeat(n)}\n`)) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .integer({ min: FRAME_LIMIT, max: 4 * FRAME_LIMIT })
+      .map((n) => Buffer.from(`${"x".repeat(n)}\n`)),
+  },
   { weight: 1, arbitrary: invalidUtf8.map((b) => Buffer.concat([b, Buffer.from("\n")])) },
   {
     weight: 1,
-    arbitrary: invalidUtf8.map((b) => Buffer.concat([Buffer.from('{"type":"message","data":"'), b, Buffer.from('"}\n')])),
+    arbitrary: invalidUtf8.map((b) =>
+      Buffer.concat([Buffer.from('{"type":"message","data":"'), b, Buffer.from('"}\n')]),
+    ),
   },
-  { weight: 1, arbitrary: fc.constantFrom<unknown>(1, "text", [], null, true, { type: 5 }, [{ type: "message" }]).map((v) => Buffer.from(line(v))) },
-  { weight: 1, arbitrary: fc.string({ maxLength: 16 }).map((id) => Buffer.from(line({ type: "response", id, data: 1 }))) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom<unknown>(1, "text", [], null, true, { type: 5 }, [{ type: "message" }])
+      .map((v) => Buffer.from(line(v))),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.string({ maxLength: 16 }).map((id) => Buffer.from(line({ type: "response", id, data: 1 }))),
+  },
   { weight: 1, arbitrary: fc.constant(Buffer.from(line({ type: "hello", protocol: 1 }))) }, // a duplicate hello
   { weight: 1, arbitrary: fc.constantFrom("\r\n", "\n\n\n", "\r").map((s) => Buffer.from(s)) },
   {
     weight: 1, // a flood of one frame, good or bad
     arbitrary: fc
-      .tuple(fc.constantFrom(line({ type: "message", data: 1 }), line({ type: "pong", id: "x" }), "{\n", line({ type: 7 })), fc.integer({ min: 20, max: 400 }))
+      .tuple(
+        fc.constantFrom(
+          line({ type: "message", data: 1 }),
+          line({ type: "pong", id: "x" }),
+          "{\n",
+          line({ type: 7 }),
+        ),
+        fc.integer({ min: 20, max: 400 }),
+      )
       .map(([text, n]) => Buffer.from(text.repeat(n))),
   },
 );
@@ -99,35 +133,45 @@ describe("generated frame streams stay in their workload's channel", () => {
   it("berth refuses or closes the hostile one as documented; the other keeps answering", async () => {
     let n = 0;
     await fc.assert(
-      fc.asyncProperty(fc.boolean(), fc.array(chunk, { minLength: 1, maxLength: 12 }), async (helloFirst, stream) => {
-        const bad = helloFirst ? await RawWorkload.hello(harness.path) : await RawWorkload.connect(harness.path);
-        // A request berth has pending on the hostile channel settles, whatever the stream does.
-        const pending = helloFirst
-          ? harness.hub.request(TEST_ID, { q: n }, { timeoutMs: 5_000 }).then(
-              (v) => ({ ok: true, v }),
-              (e: unknown) => ({ ok: false, e }),
-            )
-          : undefined;
-        for (const bytes of stream) bad.socket.write(bytes);
-        // End any partial line, then a ping: its pong says berth has read the stream (or the channel closed).
-        bad.sendRaw("\n");
-        bad.send({ type: "ping", id: "sync" });
-        await within(10_000, "berth reading the stream", Promise.race([bad.closed, pongFor(bad, "sync")]));
+      fc.asyncProperty(
+        fc.boolean(),
+        fc.array(chunk, { minLength: 1, maxLength: 12 }),
+        async (helloFirst, stream) => {
+          const bad = helloFirst
+            ? await RawWorkload.hello(harness.path)
+            : await RawWorkload.connect(harness.path);
+          // A request berth has pending on the hostile channel settles, whatever the stream does.
+          const pending = helloFirst
+            ? harness.hub.request(TEST_ID, { q: n }, { timeoutMs: 5_000 }).then(
+                (v) => ({ ok: true, v }),
+                (e: unknown) => ({ ok: false, e }),
+              )
+            : undefined;
+          for (const bytes of stream) bad.socket.write(bytes);
+          // End any partial line, then a ping: its pong says berth has read the stream (or the channel closed).
+          bad.sendRaw("\n");
+          bad.send({ type: "ping", id: "sync" });
+          await within(10_000, "berth reading the stream", Promise.race([bad.closed, pongFor(bad, "sync")]));
 
-        for (const f of bad.frames) {
-          if (f.type !== "error") continue;
-          expect(DOCUMENTED.has(String(f.code)), `undocumented error frame ${String(f.code)}`).toBe(true);
-        }
-        const answer = await within(5_000, "the other workload's answer", harness.hub.request(GOOD_ID, { n }));
-        expect(answer).toEqual({ echo: { n } });
-        n++;
+          for (const f of bad.frames) {
+            if (f.type !== "error") continue;
+            expect(DOCUMENTED.has(String(f.code)), `undocumented error frame ${String(f.code)}`).toBe(true);
+          }
+          const answer = await within(
+            5_000,
+            "the other workload's answer",
+            harness.hub.request(GOOD_ID, { n }),
+          );
+          expect(answer).toEqual({ echo: { n } });
+          n++;
 
-        await bad.destroy();
-        if (pending) {
-          const settled = await within(5_000, "the pending request settling", pending);
-          if (!settled.ok) expect((settled as { e: { code?: unknown } }).e.code).toBeTypeOf("string");
-        }
-      }),
+          await bad.destroy();
+          if (pending) {
+            const settled = await within(5_000, "the pending request settling", pending);
+            if (!settled.ok) expect((settled as { e: { code?: unknown } }).e.code).toBeTypeOf("string");
+          }
+        },
+      ),
       fuzzParameters(1 / 3),
     );
     expect(harness.hub.status(GOOD_ID).connected).toBe(true);
