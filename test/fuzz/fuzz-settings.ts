@@ -3,12 +3,13 @@ import type { Parameters } from "fast-check";
 /**
  * How many generated cases a property runs, and with which seed: `npm test`
  * runs a few hundred in all, `npm run test:soak` sets BERTH_FUZZ_RUNS=10000.
- * A failure prints fast-check's seed and path; replay it with
- * `BERTH_FUZZ_SEED=<seed> BERTH_FUZZ_PATH=<path> npm exec -- vitest run --project fuzz`.
+ * A failure prints fast-check's seed, path and shrunk counterexample; replay
+ * that one property (the path is its own) with
+ * `BERTH_FUZZ_SEED=<seed> BERTH_FUZZ_PATH=<path> npm exec -- vitest run --project fuzz -t "<test name>"`.
  *
  * @example fc.assert(property, fuzzParameters(share))
  */
-export const FUZZ_RUNS = positive(process.env.BERTH_FUZZ_RUNS, 300);
+export const FUZZ_RUNS = positive(process.env.BERTH_FUZZ_RUNS, 500);
 
 /** fast-check's parameters for a property given `share` of the run's cases (at least 3). */
 export function fuzzParameters(share: number): Parameters<unknown> {
@@ -20,8 +21,6 @@ export function fuzzParameters(share: number): Parameters<unknown> {
     ...(path ? { path } : {}),
     // The failure's message carries the seed, the path and the shrunk counterexample: vitest prints it.
     verbose: 1,
-    // Long enough for the soak's 10,000 cases; a hang shows as an ack timeout well before.
-    interruptAfterTimeLimit: undefined,
   };
 }
 
