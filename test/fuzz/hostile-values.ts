@@ -109,10 +109,34 @@ export function mutated(base: Record<string, unknown>): fc.Arbitrary<unknown> {
       else return JSON.parse(`{${inject}${keys.length ? "," : ""}${text.slice(1)}`);
       return copy;
     });
+  // A field inside a nested object (code.files["index.js"], filter.status, env.A) replaced.
+  const paths = fieldPaths(base);
+  const replaceNested =
+    paths.length === 0
+      ? replaceOne
+      : fc.tuple(fc.constantFrom(...paths), hostileValue).map(([path, v]) => replacedAt(base, path, v));
   return fc.oneof(
-    { weight: 4, arbitrary: replaceOne },
+    { weight: 3, arbitrary: replaceOne },
+    { weight: 2, arbitrary: replaceNested },
     { weight: 1, arbitrary: dropOne },
     { weight: 2, arbitrary: withProtoKeys },
     { weight: 2, arbitrary: hostileValue },
   );
+}
+
+/** The paths of the fields below the top level of `value` (plain objects only), at most 3 deep. */
+function fieldPaths(value: unknown, prefix: string[] = []): string[][] {
+  if (value === null || typeof value !== "object" || Array.isArray(value) || prefix.length >= 3) return [];
+  return Object.entries(value).flatMap(([k, v]) => [
+    ...(prefix.length > 0 ? [[...prefix, k]] : []),
+    ...fieldPaths(v, [...prefix, k]),
+  ]);
+}
+
+function replacedAt(base: Record<string, unknown>, path: string[], v: unknown): Record<string, unknown> {
+  const copy = structuredClone(base);
+  let at: Record<string, unknown> = copy;
+  for (const k of path.slice(0, -1)) at = at[k] as Record<string, unknown>;
+  at[path[path.length - 1] as string] = v;
+  return copy;
 }
