@@ -1,8 +1,10 @@
 import v8 from "node:v8";
 import { runInNewContext } from "node:vm";
 import fc from "fast-check";
+import { io } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ClientEvent, ERROR_CODES } from "#protocol";
+import { within } from "../helpers/deadline.ts";
 import { call, docker, echoCode, ok, type RawClient, useTestServer } from "../helpers/test-server.ts";
 import { fuzzParameters } from "./fuzz-settings.ts";
 import { hostileValue, mutated } from "./hostile-values.ts";
@@ -93,7 +95,8 @@ function gc(): void {
 }
 
 describe("hostile input, generated, on every client event", () => {
-  const server = useTestServer();
+  // The handshake budget per address lifted: the handshake property below opens hundreds from one address.
+  const server = useTestServer({ BERTH_HANDSHAKES_PER_MINUTE: "0" });
   let alice: RawClient;
   let liveId: string;
   let createdOk = 0;
@@ -204,6 +207,46 @@ describe("hostile input, generated, on every client event", () => {
           return;
         const answer = await acked(event, ...args);
         expectDocumentedEnvelope(answer);
+      }),
+      fuzzParameters(1 / 20),
+    );
+    await stillServes();
+  });
+
+  it("a handshake with a hostile auth object is refused UNAUTHORIZED (or closed, over 16 KiB), and connects nothing", async () => {
+    const auth = fc.oneof(
+      hostileValue.map((token) => ({ token })),
+      mutated({ token: "alice-token-0123456789x" }),
+      fc.dictionary(fc.string({ maxLength: 12 }), hostileValue, { maxKeys: 4 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(auth, async (a) => {
+        const socket = io(server.url, {
+          auth: a as Record<string, unknown>,
+          transports: ["websocket"],
+          reconnection: false,
+          forceNew: true,
+        });
+        try {
+          const answered = new Promise<{ connected: boolean; code?: unknown }>((resolve) => {
+            socket.once("connect", () => resolve({ connected: true }));
+            socket.once("connect_error", (err: Error & { data?: { code?: unknown } }) =>
+              resolve({ connected: false, code: err.data?.code }),
+            );
+            // Before authentication berth takes at most 16 KiB (README): over it, it closes the transport.
+            // ("forced close" is the client's own, just before it emits the connect_error it received.)
+            socket.io.on("close", (reason) => {
+              if (reason !== "forced close") resolve({ connected: false, code: "closed" });
+            });
+          });
+          const outcome = await within(3_000, "berth's answer to the handshake", answered);
+          const size = Buffer.byteLength(JSON.stringify(a) ?? "");
+          if (outcome.code === "closed")
+            expect(size, "closed before authentication, under 16 KiB").toBeGreaterThan(16 * 1024);
+          else expect(outcome).toEqual({ connected: false, code: "UNAUTHORIZED" });
+        } finally {
+          socket.disconnect();
+        }
       }),
       fuzzParameters(1 / 20),
     );
