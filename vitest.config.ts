@@ -29,8 +29,18 @@ export default defineConfig({
         test: {
           name: "system",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/browser/**"],
+          exclude: ["test/browser/**", "test/fuzz/**"],
           testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Property-based tests of hostile input (test/fuzz/): a few hundred cases here, BERTH_FUZZ_RUNS=10000 in `npm run test:soak`.
+          name: "fuzz",
+          include: ["test/fuzz/**/*.test.ts"],
+          testTimeout: 600_000,
           hookTimeout: 120_000,
         },
       },
