@@ -1,7 +1,15 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type Client, call, docker, echoCode, ok, useTestServer } from "../helpers/test-server.ts";
+import {
+  ADMISSION_OFF,
+  type Client,
+  call,
+  docker,
+  echoCode,
+  ok,
+  useTestServer,
+} from "../helpers/test-server.ts";
 
 /**
  * Many creates at once, then as many deletes at once, round after round:
@@ -18,18 +26,9 @@ const SOAK = process.env.BERTH_SOAK === "1";
 const ROUNDS = SOAK ? 10 : 2;
 const PER_ROUND = SOAK ? 50 : 20;
 
-/** Admission set high for this test alone, whatever the helper's defaults become. */
+/** Admission out of the way, named here so that this test does not rely on the helper's defaults. */
 const UNLIMITED: Record<string, string> = {
-  BERTH_QUOTA_CONTAINERS: "100000",
-  BERTH_QUOTA_RUNNING: "100000",
-  BERTH_QUOTA_MEMORY_MB: "100000000",
-  BERTH_QUOTA_CPUS: "100000",
-  BERTH_QUOTA_CODE_MB: "100000",
-  BERTH_RATE_CREATE_PER_MIN: "0",
-  BERTH_RATE_LIFECYCLE_PER_MIN: "0",
-  BERTH_RATE_UPDATE_PER_MIN: "0",
-  BERTH_ENGINE_QUEUE_PER_OWNER: "100000",
-  BERTH_ENGINE_QUEUE_TOTAL: "100000",
+  ...ADMISSION_OFF,
   BERTH_MAX_REQUESTS_IN_FLIGHT: "1000",
   // A start waits for the workload's hello; with 50 starting at once on two cores, that is slower than alone.
   BERTH_READY_TIMEOUT_MS: "60000",

@@ -391,41 +391,41 @@ describe("clients that vanish mid-operation", () => {
         observer.close();
       });
 
-      it("while following a workload's logs: the follow ends with the connection", async () => {
+      it.each([
+        {
+          what: "following a workload's logs: the follow",
+          name: "follow",
+          code: tickingCode,
+          event: "container:log",
+          subscribe: (raw: RawClient, id: string) => ok(raw, "container:follow_logs", { id }),
+        },
+        {
+          what: "watching a container's stats: the watch",
+          name: "stats",
+          code: echoCode,
+          event: "container:resource_usage",
+          subscribe: (raw: RawClient, id: string) =>
+            ok(raw, "container:watch_stats", { id, intervalMs: 250 }),
+        },
+      ] as const)("while $what ends with the connection", async ({ name, code, event, subscribe }) => {
         const observer = await server.connect("alice");
         const before = await baseline();
         const created = await ok(observer, "container:create", {
-          name: `vanish-follow-${how.length}`,
-          code: await tickingCode(),
+          name: `vanish-${name}-${how.length}`,
+          code: await code(),
         });
         const raw = await server.connectRaw("alice");
-        const line = new Promise<void>((resolve) => raw.once("container:log", () => resolve()));
-        await ok(raw, "container:follow_logs", { id: created.id });
-        await within(10_000, "a followed line", line);
+        const first = new Promise<void>((resolve) => raw.once(event, () => resolve()));
+        await subscribe(raw, created.id);
+        await within(10_000, `a first ${event}`, first);
         expect(server.berth.debugCounts().subscriptions).toBe(1);
         vanish(raw);
 
-        await eventually(10_000, "the follow let go", () => server.berth.debugCounts().subscriptions === 0);
-        await deleteAndCheck(observer, created.id);
-        await backTo(before);
-        observer.close();
-      });
-
-      it("while watching a container's stats: the watch ends with the connection", async () => {
-        const observer = await server.connect("alice");
-        const before = await baseline();
-        const created = await ok(observer, "container:create", {
-          name: `vanish-stats-${how.length}`,
-          code: await echoCode(),
-        });
-        const raw = await server.connectRaw("alice");
-        const sample = new Promise<void>((resolve) => raw.once("container:resource_usage", () => resolve()));
-        await ok(raw, "container:watch_stats", { id: created.id, intervalMs: 250 });
-        await within(10_000, "a stats sample", sample);
-        expect(server.berth.debugCounts().subscriptions).toBe(1);
-        vanish(raw);
-
-        await eventually(10_000, "the watch let go", () => server.berth.debugCounts().subscriptions === 0);
+        await eventually(
+          10_000,
+          "the subscription let go",
+          () => server.berth.debugCounts().subscriptions === 0,
+        );
         await deleteAndCheck(observer, created.id);
         await backTo(before);
         observer.close();
