@@ -82,7 +82,8 @@ describe("the channel's traffic, as told to its observer", () => {
     expect(seen.requests.map((r) => r.code)).toEqual(["ok", "WORKLOAD_ERROR", "CHANNEL_TIMEOUT"]);
     expect(seen.requests[0]?.seconds).toBeGreaterThan(0);
     expect(seen.requests[0]?.seconds).toBeLessThan(1);
-    expect(seen.requests[2]?.seconds).toBeGreaterThanOrEqual(0.05);
+    // Timers fire on the event loop's millisecond clock, the latency is read from a finer one: allow 1 ms.
+    expect(seen.requests[2]?.seconds).toBeGreaterThanOrEqual(0.049);
   });
 
   it("counts the bytes each way, multi-byte text as its UTF-8 bytes", async () => {
