@@ -41,7 +41,9 @@ interface VitestJson {
 
 const rowsDir = mkdtempSync(join(tmpdir(), "berth-soak-"));
 const jsonFile = join(rowsDir, "vitest.json");
-const files = SOAK_FILES.filter((f) => {
+// `npm run test:soak -- test/fuzz/` runs the soak files under the paths given (the table then has their rows only).
+const only = process.argv.slice(2);
+const files = SOAK_FILES.filter((f) => only.length === 0 || only.some((o) => f.startsWith(o))).filter((f) => {
   try {
     readFileSync(join(root, f));
     return true;
@@ -51,9 +53,17 @@ const files = SOAK_FILES.filter((f) => {
   }
 });
 const started = Date.now();
+// Vitest on this very Node.js (24), whatever `node` the PATH finds first.
 const vitest = spawnSync(
-  join(root, "node_modules/.bin/vitest"),
-  ["run", ...files, "--reporter=default", "--reporter=json", `--outputFile.json=${jsonFile}`],
+  process.execPath,
+  [
+    join(root, "node_modules/vitest/vitest.mjs"),
+    "run",
+    ...files,
+    "--reporter=default",
+    "--reporter=json",
+    `--outputFile.json=${jsonFile}`,
+  ],
   {
     cwd: root,
     stdio: "inherit",
@@ -77,7 +87,7 @@ try {
     outcomes.set(
       relative(root, r.name),
       r.status === "passed"
-        ? `passed (${counts.passed} tests)`
+        ? `passed (${counts.passed} ${counts.passed === 1 ? "test" : "tests"})`
         : `**failed** (${counts.failed} of ${counts.passed + counts.failed})`,
     );
   }

@@ -4,6 +4,7 @@ import { socketPathFor } from "../../src/channel/socket-path.ts";
 import { type ChannelHarness, openHarness, TEST_ID } from "../../src/channel/testing/channel-harness.ts";
 import { RawWorkload } from "../../src/channel/testing/raw-workload.ts";
 import { within } from "../helpers/deadline.ts";
+import { reportReliability } from "../helpers/reliability-report.ts";
 import { fuzzParameters } from "./fuzz-settings.ts";
 import { deepNesting, hostileValue, hugeString, invalidUtf8 } from "./hostile-values.ts";
 
@@ -176,5 +177,13 @@ describe("generated frame streams stay in their workload's channel", () => {
     );
     expect(harness.hub.status(GOOD_ID).connected).toBe(true);
     expect(unhandled).toEqual([]);
+    await reportReliability(import.meta.filename, {
+      id: "fuzz-workload-frames",
+      test: "Generated frame streams from a hostile workload",
+      did: `${n.toLocaleString("en")} generated streams (partial lines, huge lines, invalid UTF-8, wrong types, answers to unknown ids, floods) into one channel, beside a well-behaved workload`,
+      measured: "every error frame a documented code; every request pending on the hostile channel settled",
+      invariants:
+        "the other workload answered after every stream; no unhandled rejection; berth never crashed",
+    });
   });
 });

@@ -1,6 +1,8 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { percentile } from "../../bench/stats.ts";
+import { reportReliability } from "../helpers/reliability-report.ts";
 import {
   ADMISSION_OFF,
   type Client,
@@ -68,14 +70,18 @@ describe(`${PER_ROUND} concurrent creates then ${PER_ROUND} concurrent deletes, 
     const networksBefore = await engineNetworks();
     let answers = 0;
     let refused = 0;
+    const createRounds: number[] = [];
+    const deleteRounds: number[] = [];
     const refusals: string[] = [];
 
     for (let round = 0; round < ROUNDS; round++) {
+      let started = performance.now();
       const creates = await Promise.all(
         Array.from({ length: PER_ROUND }, (_, i) =>
           call(owners[i % owners.length] as Client, "container:create", { name: `mass-${round}-${i}`, code }),
         ),
       );
+      createRounds.push(performance.now() - started);
       answers += creates.length;
       const made: string[] = [];
       for (const res of creates) {
@@ -98,9 +104,11 @@ describe(`${PER_ROUND} concurrent creates then ${PER_ROUND} concurrent deletes, 
       expect(await entries(join(server.berth.config.dataDir, "code"))).toEqual(sorted);
       expect(await entries(server.berth.config.runDir)).toEqual(sorted);
 
+      started = performance.now();
       const deletes = await Promise.all(
         made.map((id, i) => call(owners[i % owners.length] as Client, "container:delete", { id })),
       );
+      deleteRounds.push(performance.now() - started);
       answers += deletes.length;
       for (const res of deletes) {
         if (!res.ok) {
@@ -125,5 +133,15 @@ describe(`${PER_ROUND} concurrent creates then ${PER_ROUND} concurrent deletes, 
     );
     expect(refused).toBe(0);
     for (const o of owners) o.close();
+    const seconds = (ms: number[]) =>
+      `p50 ${(percentile(ms, 50) / 1000).toFixed(1)} s, max ${(Math.max(...ms) / 1000).toFixed(1)} s`;
+    await reportReliability(import.meta.filename, {
+      id: "mass-create-delete",
+      test: `${PER_ROUND} concurrent creates, then ${PER_ROUND} concurrent deletes`,
+      did: `${ROUNDS} rounds × ${PER_ROUND} containers (with code, each waiting for its workload's hello), two owners, admission out of the way`,
+      measured: `${answers} answers, ${refused} refused (${((100 * refused) / answers).toFixed(1)} %); a round's ${PER_ROUND} creates: ${seconds(createRounds)}; its ${PER_ROUND} deletes: ${seconds(deleteRounds)}`,
+      invariants:
+        "after the creates: every row running, every engine container running, one code and one socket directory each; after the deletes: no row, engine container, network, code or socket directory left; no operation or workload call under way",
+    });
   }, 600_000);
 });

@@ -1,13 +1,16 @@
-import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
-import { mkdir, mkdtemp, rm, statfs } from "node:fs/promises";
+import { closeSync, mkdirSync, openSync, statfsSync, writeSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, rm, statfs } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Container } from "../../packages/client/src/index.ts";
 import { agreeing, holdings } from "../helpers/instance-holdings.ts";
 import { mountTmpfs, stackReadOnlyBind, unmount, unmountAllUnder } from "../helpers/mounts.ts";
 import { NEEDS_ROOT } from "../helpers/needs-root.ts";
+import { reportReliability } from "../helpers/reliability-report.ts";
 import { settled } from "../helpers/settled.ts";
 import { type Client, docker, echoCode, startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { versioned } from "../helpers/versioned.ts";
 
 /**
  * Real storage faults under a running berth, on the shared engine: a data
@@ -16,6 +19,18 @@ import { type Client, docker, echoCode, startTestServer, type TestServer } from 
  */
 
 if (NEEDS_ROOT) console.warn(`storage-fault tests skipped: ${NEEDS_ROOT}`);
+
+afterAll(() =>
+  reportReliability(import.meta.filename, {
+    id: "storage-faults",
+    test: "Read-only data directory; full disk; a disk that fills halfway through a release",
+    did: "creates, updates, stops and deletes against a read-only bind over the data directory and a 2 MiB tmpfs filled to the last byte, the last inode, or to 300 KiB short of a 600 KiB release",
+    measured:
+      "every refused operation answered STORAGE_ERROR (retryable, no host path in the answer); the same operation succeeded at the first try once the fault was gone",
+    invariants:
+      "rows, engine containers, code and socket directories agree after every refusal; a running workload keeps running and answering on its release; no release listed or on disk that was not completed (not even pending)",
+  }),
+);
 
 describe.skipIf(NEEDS_ROOT)("when berth's data directory turns read-only", () => {
   let root: string;
@@ -84,6 +99,20 @@ describe.skipIf(NEEDS_ROOT)("when berth's data directory turns read-only", () =>
 
     expect(await doomed.delete()).toEqual({ id: doomed.id, deleted: true });
     expect(await holdings(server, alice, docker)).toEqual(agreeing(others.filter((id) => id !== doomed.id)));
+  });
+
+  it("answers STORAGE_ERROR to an update, keeps the workload on its release, half-writes nothing, and updates once writable", async () => {
+    const app = await alice.containers.create({ name: "ro-update", code: versioned("v1") });
+    await stackReadOnlyBind(dataDir);
+    try {
+      await expectUpdateRefused(server, app, versioned("v2"));
+    } finally {
+      await unmount(dataDir);
+    }
+    const updated = await app.update(versioned("v2"));
+    expect(await app.request({ version: true })).toBe("v2");
+    await expectReleasesOnDisk(server, app, [1, updated.release]);
+    await app.delete();
   });
 });
 
@@ -191,7 +220,81 @@ describe.skipIf(NEEDS_ROOT)("when berth's disk is full", () => {
       await settled(kept.delete());
     }
   });
+
+  it("undoes a create that runs out of room halfway through its files", async () => {
+    // Room for the row and the small files, not for the 600 KiB one written after them.
+    fillLeaving(filler, 300 * 1024);
+    const code = { files: { ...(await echoCode()).files, "zz-blob.txt": "x".repeat(600 * 1024) } };
+    try {
+      await expect(alice.containers.create({ name: "half-create", code })).rejects.toMatchObject({
+        code: "STORAGE_ERROR",
+        retryable: true,
+      });
+      expect(await holdings(server, alice, docker)).toEqual(agreeing([]));
+    } finally {
+      await rm(filler);
+    }
+    const created = await alice.containers.create({ name: "half-create", code });
+    expect(await holdings(server, alice, docker)).toEqual(agreeing([created.id]));
+    await created.delete();
+  });
+
+  it("answers STORAGE_ERROR to an update with no room left, and updates once there is room", async () => {
+    const app = await alice.containers.create({ name: "full-update", code: versioned("v1") });
+    fillToTheBrim(filler);
+    try {
+      await expectUpdateRefused(server, app, versioned("v2"));
+    } finally {
+      await rm(filler);
+    }
+    const updated = await app.update(versioned("v2"));
+    expect(await app.request({ version: true })).toBe("v2");
+    await expectReleasesOnDisk(server, app, [1, updated.release]);
+    await app.delete();
+  });
+
+  it("undoes a release that runs out of room halfway through its files", async () => {
+    const app = await alice.containers.create({ name: "half-update", code: versioned("v1") });
+    // Room for the small files, not for the 600 KiB one written after them: the disk fills mid-release.
+    fillLeaving(filler, 300 * 1024);
+    const big = versioned("v2");
+    const code = { files: { ...big.files, "zz-blob.txt": "x".repeat(600 * 1024) } };
+    try {
+      await expectUpdateRefused(server, app, code);
+    } finally {
+      await rm(filler);
+    }
+    const updated = await app.update(code);
+    expect(await app.request({ version: true })).toBe("v2");
+    await expectReleasesOnDisk(server, app, [1, updated.release]);
+    await app.delete();
+  });
 });
+
+/**
+ * An update refused for want of storage: STORAGE_ERROR (retryable), the
+ * workload still runs its release and answers from it, and no release was
+ * left half-made — neither listed (not even `pending`) nor on disk.
+ */
+async function expectUpdateRefused(server: TestServer, app: Container, code: object): Promise<void> {
+  const before = await app.status();
+  await expect(app.update(code as Parameters<Container["update"]>[0])).rejects.toMatchObject({
+    code: "STORAGE_ERROR",
+    category: "system",
+    retryable: true,
+  });
+  expect(await app.status()).toMatchObject({ state: "running", release: before.release });
+  expect(await app.request({ version: true })).toBe("v1");
+  await expectReleasesOnDisk(server, app, [before.release as number]);
+}
+
+/** The releases berth lists for `app` are `numbers`, and exactly those are on disk. */
+async function expectReleasesOnDisk(server: TestServer, app: Container, numbers: number[]): Promise<void> {
+  const listed = (await app.releases()).map((r) => r.number).sort((a, b) => a - b);
+  expect(listed).toEqual([...numbers].sort((a, b) => a - b));
+  const dir = join(server.berth.config.dataDir, "code", app.id, "releases");
+  expect((await readdir(dir)).map(Number).sort((a, b) => a - b)).toEqual(listed);
+}
 
 /** Makes empty files under `dir` until the file system has no inode left; returns how many. */
 function fillInodes(dir: string): number {
@@ -221,6 +324,19 @@ function fillToTheBrim(file: string): void {
         }
       }
     }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Fills the file system of `file` until only `left` bytes remain free. */
+function fillLeaving(file: string, left: number): void {
+  const { bavail, bsize } = statfsSync(file.slice(0, file.lastIndexOf("/")));
+  const fd = openSync(file, "a");
+  try {
+    let remaining = bavail * bsize - left;
+    const chunk = Buffer.alloc(64 * 1024, 0x66);
+    while (remaining > 0) remaining -= writeSync(fd, chunk, 0, Math.min(chunk.length, remaining));
   } finally {
     closeSync(fd);
   }

@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { BerthDebugCounts } from "../../src/berth.ts";
 import { eventually, within } from "../helpers/deadline.ts";
 import { agreeing, holdings } from "../helpers/instance-holdings.ts";
+import { reportReliability } from "../helpers/reliability-report.ts";
 import {
   type Client,
   call,
@@ -65,6 +66,18 @@ function timers(): number {
 
 describe("clients that vanish mid-operation", () => {
   const server = useTestServer();
+
+  afterAll(() =>
+    reportReliability(import.meta.filename, {
+      id: "vanishing-clients",
+      test: "Clients that vanish mid-operation",
+      did: `${VANISHES.length} ways of vanishing (the transport closed under the client; a plain disconnect) × creates waiting for a workload, a create just sent, 20 creates with a restart, stop and delete, an update on a slow workload, an update failing its gate, a request answered late, a log follow, a stats watch; and ten clients holding all of these at once`,
+      measured:
+        "each operation finished or undone; a request to a workload cancelled on the disconnect rather than held until its answer",
+      invariants:
+        "rows, engine containers, code and socket directories agree; berth's connections, follows, watches, emitter listeners, workload calls and operations under way, the process's timers and the berth_connected_clients gauge back to their idle values",
+    }),
+  );
 
   // A failed test leaves nothing for the next one to count.
   afterEach(async () => {
