@@ -103,7 +103,7 @@ describe("a container's spec as clients see it", () => {
 });
 
 describe("a container's spec as clients see it, bounded", () => {
-  /** 256 env values of 32 KiB: the largest spec berth takes. */
+  /** 256 env values of 32 KiB: the largest env an earlier berth stored (a create now takes 1 MiB of env and command in all). */
   const huge = () =>
     Object.fromEntries(Array.from({ length: 256 }, (_, i) => [`VAR_${i}`, `${i}`.padEnd(32_768, "v")]));
 

@@ -190,8 +190,39 @@ const ContainerSpecFields = z.strictObject({
   progress: ProgressRequest.optional(),
 });
 
-/** The fields above, and the bound on all of a container's secret values together (see secret-limits.ts). */
+/**
+ * The environment and arguments a process may start with: the kernel refuses
+ * an exec whose arguments and environment pass a quarter of the stack limit
+ * (2 MiB under Docker's default 8 MiB), and the workload would fail at every
+ * start with "argument list too long". Half of that is the spec's; the rest
+ * is for the image's own variables and those berth sets.
+ */
+export const MAX_EXEC_BYTES = 1024 * 1024;
+
+/** Bytes the kernel counts for `env`, `secretEnv` and `command`: each `KEY=value` and argument in UTF-8, with its NUL. */
+export function execBytes(spec: Pick<ContainerSpec, "env" | "secretEnv" | "command">): number {
+  let bytes = 0;
+  for (const map of [spec.env, spec.secretEnv]) {
+    for (const [key, value] of Object.entries(map ?? {}))
+      bytes += Buffer.byteLength(key) + Buffer.byteLength(value) + 2;
+  }
+  for (const arg of spec.command ?? []) bytes += Buffer.byteLength(arg) + 1;
+  return bytes;
+}
+
+/**
+ * The fields above; the bound on all of a container's secret values together
+ * (see secret-limits.ts); and the bound on what its process starts with.
+ */
 export const ContainerSpec = ContainerSpecFields.superRefine((spec, ctx) => {
+  const exec = execBytes(spec);
+  if (exec > MAX_EXEC_BYTES) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["env"],
+      message: `env, secretEnv and command together may take at most ${MAX_EXEC_BYTES} bytes (each KEY=value and argument in UTF-8, plus one byte each); this spec takes ${exec}: the kernel would refuse to start its process ("argument list too long")`,
+    });
+  }
   const total = secretValues(spec.env, spec.secretEnv).reduce((sum, v) => sum + v.length, 0);
   if (total > MAX_SECRET_TOTAL_LENGTH) {
     ctx.addIssue({
