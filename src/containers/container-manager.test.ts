@@ -46,7 +46,8 @@ describe("ContainerManager (with a fake engine)", () => {
     dataDir = await mkdtemp(join(tmpdir(), "cm-"));
     const config = loadConfig({
       BERTH_DATA_DIR: dataDir,
-      BERTH_READY_TIMEOUT_MS: "300",
+      // Long enough that an answer before it cannot be the timeout, whatever the machine's load.
+      BERTH_READY_TIMEOUT_MS: "3000",
       BERTH_ALLOW_NETWORK: "true",
     });
     prepareDataDir(config.dataDir, config.runDir);
@@ -139,7 +140,7 @@ describe("ContainerManager (with a fake engine)", () => {
       code: "NOT_READY",
       details: { cause: "exited", exitCode: 3 },
     });
-    expect(Date.now() - started).toBeLessThan(250); // well before the 300 ms ready timeout
+    expect(Date.now() - started).toBeLessThan(1_500); // well before the 3 s ready timeout
     const [record] = repo.all();
     expect(record).toMatchObject({ state: "exited", exitCode: 3 });
   });
@@ -167,7 +168,7 @@ describe("ContainerManager (with a fake engine)", () => {
       code: "NOT_READY",
       details: { cause: "bad_hello" },
     });
-    expect(Date.now() - started).toBeLessThan(250); // well before the 300 ms ready timeout
+    expect(Date.now() - started).toBeLessThan(1_500); // well before the 3 s ready timeout
   });
 
   it("gives parallel creates different uids even from a range of two (chosen and stored with no await between)", async () => {
