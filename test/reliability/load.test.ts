@@ -92,7 +92,14 @@ interface Target {
   churn: boolean;
 }
 
-/** The mix, by weight: mostly what an application does all day, some lifecycle and updates. */
+/**
+ * The mix, by weight: mostly what an application does all day, some lifecycle
+ * and updates. Lifecycle operations cost the engine about a second each, 4 at
+ * once: their weight keeps them near 2 a second in both versions (the soak's
+ * fleet makes about 3 times the short one's operations), so that they wait in
+ * berth's engine queue for seconds, not minutes.
+ */
+const LIFECYCLE_WEIGHT = SOAK ? 0.4 : 2;
 const MIX: [op: string, weight: number][] = [
   ["request", 40],
   ["send", 10],
@@ -101,9 +108,9 @@ const MIX: [op: string, weight: number][] = [
   ["logs", 8],
   ["stats", 5],
   ["watch", 5],
-  ["restart", 2],
-  ["stop+start", 2],
-  ["update", 1],
+  ["restart", LIFECYCLE_WEIGHT],
+  ["stop+start", LIFECYCLE_WEIGHT],
+  ["update", LIFECYCLE_WEIGHT / 2],
 ];
 const MIX_TOTAL = MIX.reduce((s, [, w]) => s + w, 0);
 
