@@ -33,17 +33,19 @@ import { ADMISSION_OFF, type Client, call, docker, removeInstance } from "../hel
  * clients, 10 owners, 100 containers, 10 minutes.
  */
 const SOAK = process.env.BERTH_SOAK === "1";
-const CLIENTS = SOAK ? 500 : 40;
+/** BERTH_LOAD_CLIENTS, _CONTAINERS and _SECONDS change the sizes, to try a fleet in between. */
+const sized = (name: string, fallback: number) => Number(process.env[`BERTH_LOAD_${name}`] || fallback);
+const CLIENTS = sized("CLIENTS", SOAK ? 500 : 40);
 const OWNERS = SOAK ? 10 : 3;
-const CONTAINERS = SOAK ? 100 : 6;
+const CONTAINERS = sized("CONTAINERS", SOAK ? 100 : 6);
 /** Containers per owner that lifecycle operations and updates cycle; the others stay up throughout. */
 const CHURN_PER_OWNER = SOAK ? 2 : 1;
-const DURATION_MS = SOAK ? 10 * 60_000 : 20_000;
+const DURATION_MS = sized("SECONDS", SOAK ? 10 * 60 : 20) * 1000;
 /** Mean pause between one client's operations: 500 clients at 1 s make about 400 operations a second. */
 const THINK_MS = SOAK ? 1_000 : 200;
 const SAMPLE_EVERY_MS = SOAK ? 15_000 : 4_000;
 /** Memory is compared from here on (the issue: from minute 2 to the end). */
-const WARM_UP_MS = SOAK ? 2 * 60_000 : 8_000;
+const WARM_UP_MS = Math.min(2 * 60_000, DURATION_MS / 3);
 const SEED = Number(process.env.BERTH_LOAD_SEED ?? Date.now() % 1_000_000);
 
 const ADMIN_TOKEN = "load-admin-token-0123456789";
