@@ -11,6 +11,8 @@ export interface MetricsReading {
   openFds: number;
   connectedClients: number;
   connectedWorkloads: number;
+  /** Listeners on berth's own emitters (`berth_listeners`). */
+  listeners: number;
 }
 
 /** Scrapes berth's /metrics with the admin's token (no handshake limit must be in the way). */
@@ -31,5 +33,6 @@ export async function readMetrics(url: string, adminToken: string): Promise<Metr
     openFds: value("process_open_fds"),
     connectedClients: value("berth_connected_clients"),
     connectedWorkloads: value("berth_connected_workloads"),
+    listeners: value("berth_listeners"),
   };
 }

@@ -373,16 +373,19 @@ describe(`${CLIENTS} clients of ${OWNERS} owners on ${CONTAINERS} containers, a 
       await admin.close();
       clients.length = 0;
 
-      // Nothing a connection held stays: no connection, and no more timers or handles than before the load.
+      // Nothing a connection held stays: no connection, and no more timers, handles or listeners than before the load.
       let after: MetricsReading = idle;
       await eventually(
         20_000,
-        "berth's connections, timers and handles back at their idle values",
+        "berth's connections, timers, handles and listeners back at their idle values",
         async () => {
           after = await metrics();
           return (
-            (after.connectedClients === 0 && after.timers <= idle.timers && after.handles <= idle.handles) ||
-            `clients ${after.connectedClients}, timers ${after.timers} (idle ${idle.timers}), handles ${after.handles} (idle ${idle.handles})`
+            (after.connectedClients === 0 &&
+              after.timers <= idle.timers &&
+              after.handles <= idle.handles &&
+              after.listeners <= idle.listeners) ||
+            `clients ${after.connectedClients}, timers ${after.timers} (idle ${idle.timers}), handles ${after.handles} (idle ${idle.handles}), listeners ${after.listeners} (idle ${idle.listeners})`
           );
         },
       );
@@ -396,13 +399,14 @@ describe(`${CLIENTS} clients of ${OWNERS} owners on ${CONTAINERS} containers, a 
       const lagP99 = Math.max(...samples.map((s) => s.m.eventLoopLagP99Seconds));
       const timers = samples.map((s) => s.m.timers);
       const handles = samples.map((s) => s.m.handles);
+      const listeners = samples.map((s) => s.m.listeners);
       const summary = {
         did: `${CLIENTS} clients of ${OWNERS} owners (connected in ${connectSeconds.toFixed(1)} s), ${CONTAINERS} running containers (${OWNERS * CHURN_PER_OWNER} of them cycled), ${loadSeconds.toFixed(0)} s, ${tally.answers} answers (seed ${SEED})`,
         measured: [
           `per operation, count p50/p99: ${tally.latencyLine()}`,
           `errors: ${tally.errorLine()}; refused by admission ${((100 * refused) / tally.answers).toFixed(1)} %`,
           `berth RSS after GC ${mb(rssFrom)} at ${(WARM_UP_MS / 1000).toFixed(0)} s → ${mb(rssTo)} at the end (${(100 * growth).toFixed(1)} %), idle before the load ${mb(idle.rssBytes)}`,
-          `event-loop lag p99 ≤ ${(lagP99 * 1000).toFixed(1)} ms; timers ${Math.min(...timers)}–${Math.max(...timers)} (idle ${idle.timers}, after ${after.timers}); handles ${Math.min(...handles)}–${Math.max(...handles)} (idle ${idle.handles}, after ${after.handles})`,
+          `event-loop lag p99 ≤ ${(lagP99 * 1000).toFixed(1)} ms; timers ${Math.min(...timers)}–${Math.max(...timers)} (idle ${idle.timers}, after ${after.timers}); handles ${Math.min(...handles)}–${Math.max(...handles)} (idle ${idle.handles}, after ${after.handles}); listeners ${Math.min(...listeners)}–${Math.max(...listeners)} (idle ${idle.listeners}, after ${after.listeners})`,
           `${usageEvents} stats events and ${messageEchoes} workload messages delivered`,
         ].join("; "),
       };
@@ -428,7 +432,7 @@ describe(`${CLIENTS} clients of ${OWNERS} owners on ${CONTAINERS} containers, a 
         test: `${CLIENTS} concurrent clients, mixed stream`,
         ...summary,
         invariants:
-          "every error a code of berth's registry (not INTERNAL; no client timeout or dropped connection); no error at all on containers nobody cycled; every echo right; 0 refused with admission set out of the way; afterwards every container runs and answers, store and engine agree, connections/timers/handles back at idle, nothing left once deleted; RSS growth < 10 % from minute 2",
+          "every error a code of berth's registry (not INTERNAL; no client timeout or dropped connection); no error at all on containers nobody cycled; every echo right; 0 refused with admission set out of the way; afterwards every container runs and answers, store and engine agree, connections/timers/handles/listeners back at idle, nothing left once deleted; RSS growth < 10 % from minute 2",
       });
     },
     DURATION_MS + 600_000,
