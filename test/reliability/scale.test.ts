@@ -252,17 +252,34 @@ describe(`idle workloads one berth holds, in steps of ${STEPS.join(", ")}`, () =
     expect(await engineIds()).toEqual([]);
 
     const last = steps.at(-1) as Step;
+    const pidMax = (await threads()).max;
     const verdict = gave ?? `nothing gave up to ${last.workloads} (the bound of this run)`;
     const measured = [
-      "| workloads | creates/s | list ms | request p50/p99 ms | berth RSS MiB (per workload) | dockerd+containerd MiB | shims MiB/workload | workloads MiB/workload | threads | free GiB |",
+      "| workloads | creates/s | list ms | request p50/p99 ms | berth RSS MiB (KiB per workload) | dockerd+containerd MiB | shims MiB/workload | workloads MiB/workload | threads | free GiB |",
       ...steps.map(row),
-      `berth idle ${mib(rssBefore)} MiB, engine daemons idle ${mib(engineBefore.daemonsBytes)} MiB; deleted at ${deletePerSecond.toFixed(1)}/s. Gave first: ${verdict}`,
-    ].join("<br>");
+      `berth idle ${mib(rssBefore)} MiB, engine daemons idle ${mib(engineBefore.daemonsBytes)} MiB; deleted at ${deletePerSecond.toFixed(1)}/s. Gave first: ${verdict}. ${projection()}`,
+    ].join("\n");
     process.stdout.write(`scale: ${verdict}; deleted at ${deletePerSecond.toFixed(1)}/s\n`);
+
+    /**
+     * Where the machine's bounds would come, at the rates of the last step
+     * (threads and memory per workload from the first step to the last), so
+     * that a run stopped by its own bound still names what would give next.
+     */
+    function projection(): string {
+      const first = steps[0] as Step;
+      const added = last.workloads - first.workloads;
+      if (added <= 0) return "";
+      const threadsEach = (last.threads - first.threads) / added;
+      const bytesEach = (first.availableBytes - last.availableBytes) / added;
+      const byThreads = last.workloads + Math.floor((pidMax - last.threads) / threadsEach);
+      const byMemory = last.workloads + Math.floor((last.availableBytes - MIN_AVAILABLE_BYTES) / bytesEach);
+      return `Projected: ${threadsEach.toFixed(1)} threads and ${mib(bytesEach, 1)} MiB of the machine's memory per workload, so kernel.pid_max (${pidMax}) at about ${byThreads} workloads and 4 GiB left at about ${byMemory}.`;
+    }
 
     function row(s: Step): string {
       const perWorkload = (bytes: number) => mib(bytes / Math.max(1, s.workloads), 1);
-      return `| ${s.workloads} | ${s.createPerSecond.toFixed(1)} | ${s.listMs.toFixed(1)} | ${s.requestP50Ms.toFixed(1)}/${s.requestP99Ms.toFixed(1)} | ${mib(s.berthRssBytes)} (${perWorkload(s.berthRssBytes - rssBefore)}) | ${mib(s.daemonsBytes)} | ${perWorkload(s.shimsBytes)} | ${perWorkload(s.workloadsBytes)} | ${s.threads} | ${(s.availableBytes / 2 ** 30).toFixed(1)} |`;
+      return `| ${s.workloads} | ${s.createPerSecond.toFixed(1)} | ${s.listMs.toFixed(1)} | ${s.requestP50Ms.toFixed(1)}/${s.requestP99Ms.toFixed(1)} | ${mib(s.berthRssBytes)} (${((s.berthRssBytes - rssBefore) / Math.max(1, s.workloads) / 1024).toFixed(0)}) | ${mib(s.daemonsBytes)} | ${perWorkload(s.shimsBytes)} | ${perWorkload(s.workloadsBytes)} | ${s.threads} | ${(s.availableBytes / 2 ** 30).toFixed(1)} |`;
     }
 
     await reportReliability(import.meta.filename, {
