@@ -133,8 +133,12 @@ describe(`${CLIENTS} clients of ${OWNERS} owners on ${CONTAINERS} containers, a 
   let dataDir: string | undefined;
   let berth: BerthChild | undefined;
   const clients: Client[] = [];
+  // A worker that ends without afterAll (killed) must not leave berth running.
+  const killBerth = () => berth?.child.kill("SIGKILL");
+  process.once("exit", killBerth);
 
   afterAll(async () => {
+    process.off("exit", killBerth);
     await Promise.all(clients.map((c) => c.close().catch(() => {})));
     await berth?.stop();
     if (berth) await removeInstance(berth.instanceId);
