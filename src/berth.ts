@@ -208,6 +208,7 @@ export class Berth {
             containers: () => repo.tally(),
             connectedClients: () => this.#sockets?.io.of("/").sockets.size ?? 0,
             connectedWorkloads: () => this.#channel.connectedCount,
+            listeners: () => this.debugCounts().listeners,
           },
         })
       : undefined;

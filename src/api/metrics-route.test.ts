@@ -22,7 +22,12 @@ function serve(
     metrics: new BerthMetrics({
       perContainer: false,
       version: "0.0.0",
-      sources: { containers: () => [], connectedClients: () => 0, connectedWorkloads: () => 0 },
+      sources: {
+        containers: () => [],
+        connectedClients: () => 0,
+        connectedWorkloads: () => 0,
+        listeners: () => 0,
+      },
     }),
     tokens: new TokenStore({ tokens: new Map([["alice", ALICE]]), adminToken: ADMIN }),
     public: options.public ?? false,

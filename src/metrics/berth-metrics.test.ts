@@ -15,6 +15,7 @@ function metricsWith(sources: Partial<MetricSources> = {}, perContainer = false)
       containers: () => [],
       connectedClients: () => 0,
       connectedWorkloads: () => 0,
+      listeners: () => 0,
       ...sources,
     },
   });
@@ -41,14 +42,23 @@ describe("BerthMetrics", () => {
     expect(seriesValue(text, 'berth_containers_health{health="none"}')).toBe(3);
   });
 
-  it("reads connected clients and workloads at scrape time", async () => {
+  it("reads connected clients and workloads, and berth's listeners, at scrape time", async () => {
     let clients = 3;
-    const metrics = metricsWith({ connectedClients: () => clients, connectedWorkloads: () => 5 });
-    expect(seriesValue(await metrics.scrape(), "berth_connected_clients")).toBe(3);
+    let listeners = 40;
+    const metrics = metricsWith({
+      connectedClients: () => clients,
+      connectedWorkloads: () => 5,
+      listeners: () => listeners,
+    });
+    let text = await metrics.scrape();
+    expect(seriesValue(text, "berth_connected_clients")).toBe(3);
+    expect(seriesValue(text, "berth_listeners")).toBe(40);
     clients = 1;
-    const text = await metrics.scrape();
+    listeners = 12;
+    text = await metrics.scrape();
     expect(seriesValue(text, "berth_connected_clients")).toBe(1);
     expect(seriesValue(text, "berth_connected_workloads")).toBe(5);
+    expect(seriesValue(text, "berth_listeners")).toBe(12);
   });
 
   it("counts operations by op and outcome (the error code), and times them", async () => {

@@ -13,6 +13,8 @@ export interface MetricSources {
   connectedClients(): number;
   /** Workloads whose channel has completed its handshake now. */
   connectedWorkloads(): number;
+  /** Listeners on berth's own emitters now (`Berth.debugCounts().listeners`): one that only grows is a leak. */
+  listeners(): number;
 }
 
 export interface BerthMetricsOptions {
@@ -98,6 +100,14 @@ export class BerthMetrics {
       registers,
       collect() {
         this.set(sources.connectedWorkloads());
+      },
+    });
+    new Gauge({
+      name: "berth_listeners",
+      help: "Listeners on berth's own emitters now; flat under a steady load, back to its idle value once clients leave.",
+      registers,
+      collect() {
+        this.set(sources.listeners());
       },
     });
 

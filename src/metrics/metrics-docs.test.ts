@@ -18,7 +18,12 @@ describe("docs/metrics.md", () => {
     const metrics = new BerthMetrics({
       perContainer: false,
       version: "0.0.0",
-      sources: { containers: () => [], connectedClients: () => 0, connectedWorkloads: () => 0 },
+      sources: {
+        containers: () => [],
+        connectedClients: () => 0,
+        connectedWorkloads: () => 0,
+        listeners: () => 0,
+      },
     });
     const registered = new Map(
       (await metrics.registry.getMetricsAsJSON()).map((m) => [m.name, String(m.type)] as const),

@@ -55,7 +55,12 @@ describe("per-container channel series", () => {
     metrics = new BerthMetrics({
       perContainer: true,
       version: "0.0.0",
-      sources: { containers: () => [], connectedClients: () => 0, connectedWorkloads: () => 0 },
+      sources: {
+        containers: () => [],
+        connectedClients: () => 0,
+        connectedWorkloads: () => 0,
+        listeners: () => 0,
+      },
     });
     hub = new SocketCommunicationHandler({
       runDir: config.runDir,
