@@ -80,7 +80,11 @@ export class BerthChild {
     const lines: string[] = [];
     const memoryLines: ((line: string) => void)[] = [];
     const started = new Promise<{ port: number; instance: string }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`berth did not start:\n${lines.join("\n")}`)), 30_000);
+      // A berth that does not say it listens in time is ended here: nobody else holds it to stop it later.
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        reject(new Error(`berth did not start:\n${lines.join("\n")}`));
+      }, 30_000);
       for (const stream of [child.stdout!, child.stderr!]) {
         createInterface({ input: stream }).on("line", (line) => {
           if (line.startsWith("BENCH_MEMORY ")) {
