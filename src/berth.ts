@@ -42,6 +42,7 @@ import { EngineEventWatcher } from "./monitoring/engine-event-watcher.ts";
 import { engineTarget } from "./monitoring/engine-target.ts";
 import { HealthMonitor } from "./monitoring/health-monitor.ts";
 import { NodeCgroupFs } from "./monitoring/node-cgroup-fs.ts";
+import { PressureMonitor } from "./monitoring/pressure-monitor.ts";
 import { StatsHistory } from "./monitoring/stats-history.ts";
 import { StatsSampler } from "./monitoring/stats-sampler.ts";
 import { EgressFirewall } from "./network/egress-firewall.ts";
@@ -107,6 +108,7 @@ export class Berth {
   readonly #events: EngineEventWatcher;
   readonly #sampler: StatsSampler;
   readonly #history: StatsHistory;
+  readonly #pressure: PressureMonitor;
   readonly restarts: RestartSupervisor;
   readonly updater: CodeUpdater;
   readonly health: HealthMonitor;
@@ -309,8 +311,32 @@ export class Berth {
       maxEntriesPerOwner: config.activityMaxEntries,
       maxAgeMs: config.activityMaxAgeMs,
     });
+    const pressureLog = this.log.child({ component: "PressureMonitor" });
+    this.#pressure = new PressureMonitor({
+      outputRateLimit: config.outputRateLimit,
+      nanoCpusOf: (id) => {
+        const record = repo.get(id);
+        return record && Math.round((record.spec.resources?.cpus ?? config.defaultCpus) * 1e9);
+      },
+      setCpuLimit: (dockerId, nanoCpus) => this.#docker.updateCpuLimit(dockerId, nanoCpus),
+      onHold: (e) =>
+        e.kind === "failed"
+          ? pressureLog.warn({ containerId: e.containerKey, err: e.err }, "could not change a CPU limit")
+          : pressureLog.info(
+              { containerId: e.containerKey, cpus: e.nanoCpus / 1e9 },
+              e.kind === "held"
+                ? "holding back a workload over the output rate limit"
+                : "gave a workload its CPU limit back",
+            ),
+    });
+    this.manager.on("statusChanged", ({ info }) => {
+      if (info.state !== "running") this.#pressure.forget(info.id);
+    });
     const samplerLog = this.log.child({ component: "StatsSampler" });
     this.#sampler = new StatsSampler({
+      onSample: (id, sample) => {
+        if (sample.pressure) this.#pressure.observe(id, sample.pressure);
+      },
       fs: new NodeCgroupFs(),
       engine: { stats: (dockerId) => this.#docker.containerStats(dockerId) },
       onError: (containerId, err) => samplerLog.warn({ containerId, err }, "sampling failed"),
@@ -336,6 +362,11 @@ export class Berth {
       restarts: this.restarts,
       engine: this.engine,
       health: this.health,
+      pressure: this.#pressure,
+      memoryLimitOf: (id) => {
+        const record = repo.get(id);
+        return record && (record.spec.resources?.memoryMb ?? config.defaultMemoryMb) * 1024 * 1024;
+      },
     });
     this.#events = new EngineEventWatcher({
       docker: this.#docker,
@@ -616,6 +647,7 @@ export class Berth {
       this.#history.close();
       this.#unobserve?.();
       await this.#sampler.close();
+      await this.#pressure.close();
       await this.#app.close();
       await this.#channel.closeAll();
       this.#db.close();
