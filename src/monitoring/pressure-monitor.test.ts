@@ -149,6 +149,27 @@ describe("PressureMonitor", () => {
     expect(monitor.held).toBe(0);
   });
 
+  it("holds harder (at 0.01 CPU) a workload that still writes over the limit at 0.05, without a second report", async () => {
+    sample(10_000, { output: 20 * MiB });
+    sample(5000, { output: 25 * MiB });
+    sample(5000, { output: 25 * MiB }); // 5 MiB/s at 0.05 CPU: output costs little CPU per byte
+    await vi.advanceTimersByTimeAsync(0);
+    expect(updates.map(([, n]) => n)).toEqual([5e7, 1e7]);
+    sample(5000, { output: 5 * MiB });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(updates.map(([, n]) => n)).toEqual([5e7, 1e7]); // the least the engine takes
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(updates.map(([, n]) => n)).toEqual([5e7, 1e7, SPEC_NANO_CPUS]);
+    expect(reports).toHaveLength(1);
+  });
+
+  it("keeps a hold at 0.05 CPU when that brought the rate under the limit", async () => {
+    sample(10_000, { output: 20 * MiB });
+    sample(15_000, { output: 2 * MiB });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(updates.map(([, n]) => n)).toEqual([5e7]);
+  });
+
   it("does not report the CPU throttling its own hold causes", async () => {
     sample(10_000, { output: 24 * MiB });
     sample(30_000, { cpuShare: 1 });
