@@ -37,6 +37,7 @@ import { SecretRegistry } from "./logging/secret-registry.ts";
 import { createSystemLogger, type SystemLogger } from "./logging/system-logger.ts";
 import { BerthMetrics } from "./metrics/berth-metrics.ts";
 import { observeBerth } from "./metrics/observe-berth.ts";
+import { ChannelTally } from "./monitoring/channel-tally.ts";
 import { ContainerLogs } from "./monitoring/container-logs.ts";
 import { EngineEventWatcher } from "./monitoring/engine-event-watcher.ts";
 import { engineTarget } from "./monitoring/engine-target.ts";
@@ -109,6 +110,7 @@ export class Berth {
   readonly #sampler: StatsSampler;
   readonly #history: StatsHistory;
   readonly #pressure: PressureMonitor;
+  readonly #channelTally: ChannelTally;
   readonly restarts: RestartSupervisor;
   readonly updater: CodeUpdater;
   readonly health: HealthMonitor;
@@ -223,12 +225,15 @@ export class Berth {
       ...(metrics ? { onCall: (op: string, err: unknown) => metrics.engineCall(op, err) } : {}),
     });
     this.engine.attach(this.#docker);
+    const channelTally = new ChannelTally(metrics?.channel);
+    this.#channelTally = channelTally;
     this.#channel = new SocketCommunicationHandler({
       runDir: config.runDir,
       maxFrameBytes: config.maxFrameBytes,
       maxRequestTimeoutMs: config.maxRequestTimeoutMs,
       log: this.log,
-      ...(metrics ? { observer: metrics.channel } : {}),
+      // The tally adds up each workload's channel traffic for the pressure reports, and passes it on to the metrics.
+      observer: channelTally,
     });
     const releases = new ReleaseRepository(this.#db);
     this.#egressRecheckMs = options.egressRecheckMs ?? 30_000;
@@ -335,7 +340,13 @@ export class Berth {
     const samplerLog = this.log.child({ component: "StatsSampler" });
     this.#sampler = new StatsSampler({
       onSample: (id, sample) => {
-        if (sample.pressure) this.#pressure.observe(id, sample.pressure);
+        if (sample.pressure === undefined) return;
+        const channel = this.#channelTally.totals(id);
+        this.#pressure.observe(id, {
+          ...sample.pressure,
+          channelBytes: channel?.receivedBytes,
+          channelRefused: channel?.refusedFrames,
+        });
       },
       fs: new NodeCgroupFs(),
       engine: { stats: (dockerId) => this.#docker.containerStats(dockerId) },

@@ -38,6 +38,20 @@ export function describePressure(report: PressureReport, c: ReportedContainer): 
         message: `'${c.name}' reached its limit of ${report.limit === undefined ? "" : `${count(report.limit)} `}processes; ${count(report.refused)} new process${report.refused === 1 ? " was" : "es were"} refused ${over}`,
         details: { limit: report.limit, refused: report.refused, windowMs: report.windowMs },
       };
+    case "channel_flooded":
+      return {
+        ...base,
+        level: "warning",
+        action: "container.channel_flooded",
+        message: `'${c.name}' flooded its channel: sent ${bytes(report.bytes)} in ${secondsOf(report.windowMs)} (${bytes(report.bytesPerSecond)}/s; the output limit is ${bytes(report.limitBytesPerSecond)}/s)${report.refusedFrames > 0 ? `; ${count(report.refusedFrames)} frame${report.refusedFrames === 1 ? " was" : "s were"} refused` : ""}`,
+        details: {
+          bytes: report.bytes,
+          windowMs: report.windowMs,
+          bytesPerSecond: report.bytesPerSecond,
+          limitBytesPerSecond: report.limitBytesPerSecond,
+          refusedFrames: report.refusedFrames,
+        },
+      };
     case "output_rate_limited":
       return {
         ...base,

@@ -6,6 +6,15 @@ import type { PressureReading } from "./resource-usage.ts";
 const MiB = 1024 * 1024;
 const SPEC_NANO_CPUS = 5e8;
 
+/** What a container does in 5 s: share of CPU periods throttled, forks refused, bytes printed, sent, frames refused. */
+interface Load {
+  cpuShare?: number;
+  forks?: number;
+  output?: number;
+  channel?: number;
+  refused?: number;
+}
+
 /** A container's counters over fake time, sampled every 5 s as the history does. */
 class FakeContainer {
   atMs = 0;
@@ -14,11 +23,13 @@ class FakeContainer {
   throttledUs = 0;
   pidsHits = 0;
   outputBytes = 0;
+  channelBytes = 0;
+  channelRefused = 0;
   dockerId = "d1";
   nanoCpus = SPEC_NANO_CPUS;
 
   /** `ms` pass with `cpuShare` of periods throttled, `forks` refused and `output` bytes written. */
-  run(ms: number, o: { cpuShare?: number; forks?: number; output?: number } = {}): PressureReading {
+  run(ms: number, o: Load = {}): PressureReading {
     this.atMs += ms;
     const periods = ms / 100;
     this.periods += periods;
@@ -26,6 +37,8 @@ class FakeContainer {
     this.throttledUs += periods * (o.cpuShare ?? 0) * 50_000;
     this.pidsHits += o.forks ?? 0;
     this.outputBytes += o.output ?? 0;
+    this.channelBytes += o.channel ?? 0;
+    this.channelRefused += o.refused ?? 0;
     return this.reading();
   }
 
@@ -38,6 +51,8 @@ class FakeContainer {
       cpuThrottledUs: this.throttledUs,
       pidsLimitHits: this.pidsHits,
       outputBytes: this.outputBytes,
+      channelBytes: this.channelBytes,
+      channelRefused: this.channelRefused,
       nanoCpus: this.nanoCpus,
       pidsLimit: 128,
     };
@@ -63,7 +78,7 @@ function newMonitor(options: Partial<PressureMonitorOptions> = {}): PressureMoni
 }
 
 /** Samples every 5 s for `ms`, as the stats history does. */
-function sample(ms: number, per5s: { cpuShare?: number; forks?: number; output?: number } = {}): void {
+function sample(ms: number, per5s: Load = {}): void {
   for (let t = 0; t < ms; t += 5000) monitor.observe("c1", c.run(5000, per5s));
 }
 
@@ -187,12 +202,46 @@ describe("PressureMonitor", () => {
     expect(reports).toHaveLength(1);
   });
 
-  it("leaves output under the limit alone, and a log file the driver rotated", () => {
+  it("leaves output under the limit alone", () => {
     sample(60_000, { output: 4 * MiB });
-    c.outputBytes = 0; // rotated: the file starts again
-    sample(10_000, { output: 4 * MiB });
     expect(reports).toEqual([]);
     expect(updates).toEqual([]);
+  });
+
+  it("counts output across the engine's log rotations (the file starts again at 10 MiB)", () => {
+    const sizes = [6, 2, 8, 4]; // MiB, a reading every 2.5 s: rotated twice, 6 + 6 + 6 + 6 MiB in 10 s
+    monitor.observe("c1", { ...c.reading(), outputBytes: 0 });
+    for (const size of sizes) {
+      c.atMs += 2500;
+      monitor.observe("c1", { ...c.reading(), outputBytes: size * MiB });
+    }
+    expect(reports).toMatchObject([{ kind: "output_rate_limited", bytes: 24 * MiB, windowMs: 10_000 }]);
+  });
+
+  it("tells a channel flood with its bytes and refused frames, and does not hold it", async () => {
+    sample(10_000, { channel: 24 * MiB, refused: 7 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(reports).toEqual([
+      {
+        kind: "channel_flooded",
+        containerKey: "c1",
+        bytes: 48 * MiB,
+        windowMs: 10_000,
+        bytesPerSecond: Math.round(4.8 * MiB),
+        limitBytesPerSecond: MiB,
+        refusedFrames: 14,
+      },
+    ]);
+    expect(updates).toEqual([]);
+    sample(60_000, { channel: 24 * MiB });
+    expect(reports).toHaveLength(1);
+  });
+
+  it("tells a flood of refused frames below the byte limit, but not a bad frame now and then", () => {
+    sample(60_000, { channel: 1024, refused: 10 });
+    expect(reports).toEqual([]);
+    sample(10_000, { channel: 1024, refused: 60 });
+    expect(reports).toMatchObject([{ kind: "channel_flooded", refusedFrames: 120 }]);
   });
 
   it("never holds with the limit off", () => {

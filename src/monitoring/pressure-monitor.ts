@@ -9,7 +9,10 @@ export interface PressureMonitorOptions {
   nanoCpusOf: (containerKey: string) => number | undefined;
   /** Changes a running container's CPU limit in place (the engine's container update). */
   setCpuLimit: (dockerId: string, nanoCpus: number) => Promise<void>;
-  /** Output above this many bytes/s over `outputWindowMs` is held back; 0 turns the limit off. */
+  /**
+   * Output above this many bytes/s over `outputWindowMs` is held back; 0 turns the limit off. A
+   * workload sending more than this over its channel is told of too (a flood costs berth's CPU), not held.
+   */
   outputRateLimit: number;
   /** How far back CPU throttling and refused processes are judged (default 30 s)… */
   windowMs?: number;
@@ -30,6 +33,12 @@ export interface PressureMonitorOptions {
    * workload printing lines as fast as it can still logs ~5 MiB/s at 0.05 CPU, ~1.3 MiB/s at 0.01).
    */
   leastCpus?: number;
+  /**
+   * The size at which the engine rotates a container's log file (berth creates containers with the
+   * json-file driver's `max-size` of 10 MiB): a file that shrank was rotated, and the bytes written
+   * before the rotation are counted up to it.
+   */
+  logMaxBytes?: number;
   /** A hold began or ended, or a CPU update failed: for the system log. */
   onHold?: (event: HoldEvent) => void;
 }
@@ -54,6 +63,8 @@ interface Hold {
 
 interface Track {
   dockerId: string;
+  /** The log file's size at the last reading: readings carry the total written, across rotations. */
+  logSize: number | undefined;
   /** Readings of the last window, oldest first (the oldest is the base of every delta). */
   readings: PressureReading[];
   gates: Map<PressureKind, EpisodeGate>;
@@ -96,6 +107,7 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
       holdMs: 30_000,
       heldCpus: 0.05,
       leastCpus: 0.01,
+      logMaxBytes: 10 * 1024 * 1024,
       ...options,
     };
   }
@@ -114,6 +126,7 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
       if (track) this.#release(containerKey, track);
       track = {
         dockerId: reading.dockerId,
+        logSize: undefined,
         readings: [],
         gates: new Map(),
         hold: undefined,
@@ -125,12 +138,14 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
     const last = track.readings.at(-1);
     // A counter that went back belongs to a new cgroup (the container restarted): start over.
     if (last !== undefined && wentBack(last, reading)) track.readings = [];
+    reading = { ...reading, outputBytes: this.#outputTotal(track, last, reading.outputBytes) };
     track.readings.push(reading);
     const now = reading.atMs;
     while (track.readings.length > 2 && now - track.readings[0]!.atMs > this.#o.windowMs)
       track.readings.shift();
 
     this.#judgeOutput(containerKey, track, reading);
+    this.#judgeChannel(containerKey, track, reading);
     this.#judgeCpu(containerKey, track, reading);
     this.#judgePids(containerKey, track, reading);
   }
@@ -214,6 +229,49 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
   }
 
   /** Still over the limit at the held CPU, over half a window of the hold: hold harder (once). */
+  /** A workload sending over its channel faster than the output limit, or sending frames berth refuses. */
+  #judgeChannel(key: string, track: Track, now: PressureReading): void {
+    if (this.#o.outputRateLimit <= 0) return;
+    const base = track.readings.find((r) => now.atMs - r.atMs <= this.#o.outputWindowMs * 1.2);
+    if (base === undefined || base === now) return;
+    const spanMs = now.atMs - base.atMs;
+    const bytes = delta(base.channelBytes, now.channelBytes);
+    if (bytes === undefined || bytes < 0 || spanMs < this.#o.outputWindowMs * 0.8) return;
+    const bytesPerSecond = (bytes * 1000) / spanMs;
+    const refusedFrames = Math.max(0, delta(base.channelRefused, now.channelRefused) ?? 0);
+    // A bad frame now and then is a bug the workload's own answers tell of; a hundred a window is a flood.
+    if (bytesPerSecond <= this.#o.outputRateLimit && refusedFrames < 100) return;
+    if (!this.#gate(track, "channel_flooded").active(now.atMs)) return;
+    this.emit("report", {
+      kind: "channel_flooded",
+      containerKey: key,
+      bytes,
+      windowMs: Math.round(spanMs),
+      bytesPerSecond: Math.round(bytesPerSecond),
+      limitBytesPerSecond: this.#o.outputRateLimit,
+      refusedFrames,
+    });
+  }
+
+  /**
+   * The bytes written since berth began watching, from the log file's size: a file that shrank was
+   * rotated at `logMaxBytes`, so what was written before is counted up to that size (a lower bound
+   * when it rotated more than once between two readings: at 1 s readings, over 10 MiB/s).
+   */
+  #outputTotal(
+    track: Track,
+    last: PressureReading | undefined,
+    size: number | undefined,
+  ): number | undefined {
+    const previous = track.logSize;
+    track.logSize = size;
+    if (size === undefined) return undefined;
+    const before = last?.outputBytes;
+    if (previous === undefined || before === undefined) return size;
+    const grown = size >= previous ? size - previous : Math.max(0, this.#o.logMaxBytes - previous) + size;
+    return before + grown;
+  }
+
   #stepDown(key: string, hold: Hold, track: Track, now: PressureReading): void {
     const least = Math.round(this.#o.leastCpus * 1e9);
     if (hold.nanoCpus <= least) return;
@@ -291,10 +349,6 @@ function delta(from: number | undefined, to: number | undefined): number | undef
 
 function wentBack(a: PressureReading, b: PressureReading): boolean {
   const back = (x: number | undefined, y: number | undefined) => x !== undefined && y !== undefined && y < x;
-  return (
-    back(a.cpuPeriods, b.cpuPeriods) ||
-    back(a.pidsLimitHits, b.pidsLimitHits) ||
-    // The engine's log file shrinks when the json-file driver rotates it.
-    back(a.outputBytes, b.outputBytes)
-  );
+  // Not the log file's size: it shrinks when the json-file driver rotates it.
+  return back(a.cpuPeriods, b.cpuPeriods) || back(a.pidsLimitHits, b.pidsLimitHits);
 }

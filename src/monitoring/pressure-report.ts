@@ -24,6 +24,17 @@ export type PressureReport =
       windowMs: number;
     }
   | {
+      kind: "channel_flooded";
+      containerKey: string;
+      /** Bytes the workload sent over its channel over the window, the rate, and the rate that counts as a flood. */
+      bytes: number;
+      windowMs: number;
+      bytesPerSecond: number;
+      limitBytesPerSecond: number;
+      /** Frames berth refused over the window (malformed, too large, too deep). */
+      refusedFrames: number;
+    }
+  | {
       kind: "output_rate_limited";
       containerKey: string;
       /** Bytes the engine logged over the window, and the rate that makes. */

@@ -23,6 +23,9 @@ export interface PressureReading extends PressureCounters {
   /** The limits as the engine had them when the container was found (inspect). */
   nanoCpus?: number | undefined;
   pidsLimit?: number | undefined;
+  /** What the workload sent over its channel so far (bytes read by berth, frames refused). */
+  channelBytes?: number | undefined;
+  channelRefused?: number | undefined;
   /** Monotonic ms of the reading. */
   atMs: number;
 }

@@ -61,17 +61,19 @@ const NOISY: Noisy[] = [
   },
   {
     kind: "floods its socket",
-    action: "container.cpu_throttled",
+    action: "container.channel_flooded",
     spec: {
-      resources: { cpus: 0.1 },
-      // Message frames as fast as the socket takes them: berth reads them as fast as it can.
+      // Message frames as fast as the socket takes them: berth reads them as fast as it can, on its own CPU.
       code: helloThen(
         `welcome.then(() => { const frame = JSON.stringify({ type: "message", data: { pad: "x".repeat(256) } }) + "\\n"; const go = () => { while (s.write(frame)); s.once("drain", go); }; go(); });`,
       ),
     },
     check(entry) {
-      expect(entry.details).toMatchObject({ cpus: 0.1 });
-      expect(entry.details?.throttledPercent).toBeGreaterThanOrEqual(50);
+      expect(entry.details).toMatchObject({ limitBytesPerSecond: OUTPUT_LIMIT, refusedFrames: 0 });
+      expect(entry.details?.bytesPerSecond).toBeGreaterThan(OUTPUT_LIMIT);
+      expect(entry.message).toMatch(
+        /flooded its channel: sent [\d.]+ [KMG]iB in \d+ s \([\d.]+ [KMG]iB\/s; the output limit is 1 MiB\/s\)/,
+      );
     },
   },
   {
