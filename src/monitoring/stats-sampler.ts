@@ -1,4 +1,4 @@
-import { stat } from "node:fs/promises";
+import { statSync } from "node:fs";
 import { totalmem } from "node:os";
 import { ShuttingDownError } from "../errors/errors.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
@@ -264,10 +264,14 @@ export class StatsSampler {
   }
 }
 
-/** A file's size, or undefined when it is gone (the engine removed the container's log). */
+/**
+ * A file's size, or undefined when it is gone (the engine removed the container's log). A stat() of
+ * a local file takes a few µs, less than the trip to the thread pool an asynchronous one costs (as
+ * with the cgroup files, read synchronously for the same reason: node-cgroup-fs.ts).
+ */
 async function statSize(path: string): Promise<number | undefined> {
   try {
-    return (await stat(path)).size;
+    return statSync(path).size;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
