@@ -32,6 +32,7 @@ import { RestartSupervisor } from "./containers/restart-supervisor.ts";
 import { RuntimeOffer } from "./containers/runtime-offer.ts";
 import { DockerodeClient } from "./docker/dockerode-client.ts";
 import { EngineMonitor } from "./docker/engine-monitor.ts";
+import { NotFoundError } from "./errors/errors.ts";
 import { ImageChecker } from "./images/image-checker.ts";
 import { SecretRegistry } from "./logging/secret-registry.ts";
 import { createSystemLogger, type SystemLogger } from "./logging/system-logger.ts";
@@ -326,7 +327,13 @@ export class Berth {
       setCpuLimit: (dockerId, nanoCpus) => this.#docker.updateCpuLimit(dockerId, nanoCpus),
       onHold: (e) =>
         e.kind === "failed"
-          ? pressureLog.warn({ containerId: e.containerKey, err: e.err }, "could not change a CPU limit")
+          ? // A container deleted while held has no limit to give back: not worth a warning.
+            e.err instanceof NotFoundError
+            ? pressureLog.debug(
+                { containerId: e.containerKey },
+                "no CPU limit to give back: the container is gone",
+              )
+            : pressureLog.warn({ containerId: e.containerKey, err: e.err }, "could not change a CPU limit")
           : pressureLog.info(
               { containerId: e.containerKey, cpus: e.nanoCpus / 1e9 },
               e.kind === "held"

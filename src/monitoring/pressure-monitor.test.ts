@@ -267,12 +267,25 @@ describe("PressureMonitor", () => {
     expect(updates.at(-1)).toEqual(["d1", SPEC_NANO_CPUS]);
   });
 
-  it("gives back a hold a berth that died left on the engine", async () => {
+  it("gives back a hold a berth that died left on the engine, at either step", async () => {
     newMonitor();
     c.nanoCpus = 5e7;
     monitor.observe("c3", c.reading());
+    c.nanoCpus = 1e7;
+    monitor.observe("c4", c.reading());
     await vi.advanceTimersByTimeAsync(0);
-    expect(updates).toEqual([["d1", SPEC_NANO_CPUS]]);
+    expect(updates).toEqual([
+      ["d1", SPEC_NANO_CPUS],
+      ["d1", SPEC_NANO_CPUS],
+    ]);
+  });
+
+  it("leaves alone a container whose own limit is what a hold would set", async () => {
+    newMonitor({ nanoCpusOf: () => 5e7 });
+    c.nanoCpus = 5e7;
+    monitor.observe("c3", c.reading());
+    await vi.advanceTimersByTimeAsync(0);
+    expect(updates).toEqual([]);
   });
 
   it("starts over when counters go back (the container restarted in a new cgroup)", () => {

@@ -314,9 +314,11 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
   /** A container still at exactly the held limit when first seen was held by a berth that died: give it back. */
   #giveBackStaleHold(key: string, reading: PressureReading): void {
     const meant = this.#o.nanoCpusOf(key);
+    const held = [this.#o.heldCpus, this.#o.leastCpus].map((cpus) => Math.round(cpus * 1e9));
     if (
       meant !== undefined &&
-      reading.nanoCpus === Math.round(this.#o.heldCpus * 1e9) &&
+      reading.nanoCpus !== undefined &&
+      held.includes(reading.nanoCpus) &&
       meant !== reading.nanoCpus
     )
       this.#setCpu(key, reading.dockerId, meant, "released");
