@@ -32,16 +32,19 @@ import { RestartSupervisor } from "./containers/restart-supervisor.ts";
 import { RuntimeOffer } from "./containers/runtime-offer.ts";
 import { DockerodeClient } from "./docker/dockerode-client.ts";
 import { EngineMonitor } from "./docker/engine-monitor.ts";
+import { NotFoundError } from "./errors/errors.ts";
 import { ImageChecker } from "./images/image-checker.ts";
 import { SecretRegistry } from "./logging/secret-registry.ts";
 import { createSystemLogger, type SystemLogger } from "./logging/system-logger.ts";
 import { BerthMetrics } from "./metrics/berth-metrics.ts";
 import { observeBerth } from "./metrics/observe-berth.ts";
+import { ChannelTally } from "./monitoring/channel-tally.ts";
 import { ContainerLogs } from "./monitoring/container-logs.ts";
 import { EngineEventWatcher } from "./monitoring/engine-event-watcher.ts";
 import { engineTarget } from "./monitoring/engine-target.ts";
 import { HealthMonitor } from "./monitoring/health-monitor.ts";
 import { NodeCgroupFs } from "./monitoring/node-cgroup-fs.ts";
+import { PressureMonitor } from "./monitoring/pressure-monitor.ts";
 import { StatsHistory } from "./monitoring/stats-history.ts";
 import { StatsSampler } from "./monitoring/stats-sampler.ts";
 import { EgressFirewall } from "./network/egress-firewall.ts";
@@ -107,6 +110,8 @@ export class Berth {
   readonly #events: EngineEventWatcher;
   readonly #sampler: StatsSampler;
   readonly #history: StatsHistory;
+  readonly #pressure: PressureMonitor;
+  readonly #channelTally: ChannelTally;
   readonly restarts: RestartSupervisor;
   readonly updater: CodeUpdater;
   readonly health: HealthMonitor;
@@ -222,12 +227,15 @@ export class Berth {
       ...(metrics ? { onCall: (op: string, err: unknown) => metrics.engineCall(op, err) } : {}),
     });
     this.engine.attach(this.#docker);
+    const channelTally = new ChannelTally(metrics?.channel);
+    this.#channelTally = channelTally;
     this.#channel = new SocketCommunicationHandler({
       runDir: config.runDir,
       maxFrameBytes: config.maxFrameBytes,
       maxRequestTimeoutMs: config.maxRequestTimeoutMs,
       log: this.log,
-      ...(metrics ? { observer: metrics.channel } : {}),
+      // The tally adds up each workload's channel traffic for the pressure reports, and passes it on to the metrics.
+      observer: channelTally,
     });
     const releases = new ReleaseRepository(this.#db);
     this.#egressRecheckMs = options.egressRecheckMs ?? 30_000;
@@ -310,8 +318,44 @@ export class Berth {
       maxEntriesPerOwner: config.activityMaxEntries,
       maxAgeMs: config.activityMaxAgeMs,
     });
+    const pressureLog = this.log.child({ component: "PressureMonitor" });
+    this.#pressure = new PressureMonitor({
+      outputRateLimit: config.outputRateLimit,
+      nanoCpusOf: (id) => {
+        const record = repo.get(id);
+        return record && Math.round((record.spec.resources?.cpus ?? config.defaultCpus) * 1e9);
+      },
+      setCpuLimit: (dockerId, nanoCpus) => this.#docker.updateCpuLimit(dockerId, nanoCpus),
+      onHold: (e) =>
+        e.kind === "failed"
+          ? // A container deleted while held has no limit to give back: not worth a warning.
+            e.err instanceof NotFoundError
+            ? pressureLog.debug(
+                { containerId: e.containerKey },
+                "no CPU limit to give back: the container is gone",
+              )
+            : pressureLog.warn({ containerId: e.containerKey, err: e.err }, "could not change a CPU limit")
+          : pressureLog.info(
+              { containerId: e.containerKey, cpus: e.nanoCpus / 1e9 },
+              e.kind === "held"
+                ? "holding back a workload over the output rate limit"
+                : "gave a workload its CPU limit back",
+            ),
+    });
+    this.manager.on("statusChanged", ({ info }) => {
+      if (info.state !== "running") this.#pressure.forget(info.id);
+    });
     const samplerLog = this.log.child({ component: "StatsSampler" });
     this.#sampler = new StatsSampler({
+      onSample: (id, sample) => {
+        if (sample.pressure === undefined) return;
+        const channel = this.#channelTally.totals(id);
+        this.#pressure.observe(id, {
+          ...sample.pressure,
+          channelBytes: channel?.receivedBytes,
+          channelRefused: channel?.refusedFrames,
+        });
+      },
       fs: new NodeCgroupFs(),
       engine: { stats: (dockerId) => this.#docker.containerStats(dockerId) },
       onError: (containerId, err) => samplerLog.warn({ containerId, err }, "sampling failed"),
@@ -337,6 +381,11 @@ export class Berth {
       restarts: this.restarts,
       engine: this.engine,
       health: this.health,
+      pressure: this.#pressure,
+      memoryLimitOf: (id) => {
+        const record = repo.get(id);
+        return record && (record.spec.resources?.memoryMb ?? config.defaultMemoryMb) * 1024 * 1024;
+      },
     });
     this.#events = new EngineEventWatcher({
       docker: this.#docker,
@@ -617,6 +666,7 @@ export class Berth {
       this.#history.close();
       this.#unobserve?.();
       await this.#sampler.close();
+      await this.#pressure.close();
       await this.#app.close();
       await this.#channel.closeAll();
       this.#db.close();

@@ -4,6 +4,7 @@ import { BerthError } from "../errors/berth-error.ts";
 import { describeGateCause } from "../updates/update-errors.ts";
 import type { ActivityDraft } from "./activity-entry.ts";
 import { feedOutput } from "./feed-output.ts";
+import { bytes } from "./pressure-messages.ts";
 
 /**
  * Turns what happened into plain words for end users. Only berth's own
@@ -132,19 +133,23 @@ function notReadyMessage(name: string, cause: unknown, exitCode: unknown): strin
 }
 
 /** Status changes that berth did not cause itself (the workload exited, the engine removed it, …). */
-export function describeStatusChange(change: StatusChange): ActivityDraft | undefined {
+export function describeStatusChange(
+  change: StatusChange,
+  memoryLimitOf: (id: string) => number | undefined = () => undefined,
+): ActivityDraft | undefined {
   const { info, from } = change;
   const base = { owner: info.owner, containerId: info.id, containerName: info.name };
   if (info.state === "exited" && from !== "new") {
     // Exits of containers with a restart policy are told by the RestartSupervisor, with what it does about them.
     if (info.restartPolicy !== "no") return undefined;
     if (change.oomKilled) {
+      const limit = memoryLimitOf(info.id);
       return {
         ...base,
         level: "error",
         action: "container.oom_killed",
-        message: `'${info.name}' ran out of memory and was stopped`,
-        details: { exitCode: info.exitCode },
+        message: `'${info.name}' ran out of memory${ofLimit(limit)} and was stopped`,
+        details: { exitCode: info.exitCode, memoryLimitBytes: limit },
       };
     }
     if (change.reason === "exited before ready") return undefined; // told by the operation's own entry
@@ -177,4 +182,9 @@ export function describeStatusChange(change: StatusChange): ActivityDraft | unde
     };
   }
   return undefined;
+}
+
+/** " (its limit is 64 MiB)", or nothing when the limit is not known. */
+export function ofLimit(memoryLimitBytes: number | undefined): string {
+  return memoryLimitBytes === undefined ? "" : ` (its limit is ${bytes(memoryLimitBytes)})`;
 }

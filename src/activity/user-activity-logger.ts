@@ -7,9 +7,12 @@ import type { EngineMonitor } from "../docker/engine-monitor.ts";
 import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { HealthChange, HealthMonitor } from "../monitoring/health-monitor.ts";
+import type { PressureMonitor } from "../monitoring/pressure-monitor.ts";
+import type { PressureReport } from "../monitoring/pressure-report.ts";
 import type { ActivityRepository, HistoryQuery } from "../store/activity-repository.ts";
 import { type ActivityDraft, EVERYONE } from "./activity-entry.ts";
-import { describeOperation, describeStatusChange } from "./activity-messages.ts";
+import { describeOperation, describeStatusChange, ofLimit } from "./activity-messages.ts";
+import { describePressure } from "./pressure-messages.ts";
 
 export interface RetentionOptions {
   maxEntriesPerOwner: number;
@@ -89,7 +92,12 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
     restarts: RestartSupervisor;
     engine: EngineMonitor;
     health: HealthMonitor;
+    /** What a limit did to a workload (CPU throttled, processes refused, output held back). */
+    pressure?: PressureMonitor;
+    /** A container's memory limit in bytes, named when it ran out of memory. */
+    memoryLimitOf?: (id: string) => number | undefined;
   }): void {
+    const memoryLimitOf = sources.memoryLimitOf ?? (() => undefined);
     const onHealth = (change: HealthChange) => {
       const record = sources.manager.findById(change.id);
       if (!record) return;
@@ -113,8 +121,17 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
     sources.health.on("change", onHealth);
     this.#detach.push(() => sources.health.off("change", onHealth));
     const onOperation = (o: OperationOutcome) => this.#maybe(describeOperation(o));
-    const onStatus = (c: StatusChange) => this.#maybe(describeStatusChange(c));
-    const onExit = (e: RestartEvent) => this.#maybe(describeRestart(e));
+    const onStatus = (c: StatusChange) => this.#maybe(describeStatusChange(c, memoryLimitOf));
+    const onExit = (e: RestartEvent) => this.#maybe(describeRestart(e, memoryLimitOf(e.info.id)));
+    const onPressure = (report: PressureReport) => {
+      const record = sources.manager.findById(report.containerKey);
+      if (record) this.record(describePressure(report, record));
+    };
+    const { pressure } = sources;
+    if (pressure) {
+      pressure.on("report", onPressure);
+      this.#detach.push(() => pressure.off("report", onPressure));
+    }
     const onRestartFailed = ({ info }: { info: { owner: string; id: string; name: string } }) =>
       this.record({
         owner: info.owner,
@@ -170,10 +187,13 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
   }
 }
 
-function describeRestart({ info, exitCode, oomKilled, decision }: RestartEvent): ActivityDraft | undefined {
+function describeRestart(
+  { info, exitCode, oomKilled, decision }: RestartEvent,
+  memoryLimitBytes: number | undefined,
+): ActivityDraft | undefined {
   const base = { owner: info.owner, containerId: info.id, containerName: info.name };
   const what = oomKilled
-    ? `'${info.name}' ran out of memory`
+    ? `'${info.name}' ran out of memory${ofLimit(memoryLimitBytes)}`
     : `'${info.name}' stopped unexpectedly (exit code ${exitCode ?? "unknown"})`;
   switch (decision.kind) {
     case "restart":
@@ -185,6 +205,7 @@ function describeRestart({ info, exitCode, oomKilled, decision }: RestartEvent):
         details: {
           exitCode,
           oomKilled,
+          ...(oomKilled ? { memoryLimitBytes } : {}),
           attempt: decision.attempt,
           maxAttempts: decision.max,
           delayMs: decision.delayMs,
@@ -196,7 +217,12 @@ function describeRestart({ info, exitCode, oomKilled, decision }: RestartEvent):
         level: "error",
         action: "container.restart_gave_up",
         message: `${what}. berth stopped restarting it after ${decision.attempts} attempts; check its output, fix its code, then start it again.`,
-        details: { exitCode, oomKilled, attempts: decision.attempts },
+        details: {
+          exitCode,
+          oomKilled,
+          ...(oomKilled ? { memoryLimitBytes } : {}),
+          attempts: decision.attempts,
+        },
       };
     default:
       return {

@@ -16,6 +16,13 @@ describe("loadConfig", () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
+  it("limits a workload's output to 1 MiB/s by default, and turns the limit off with 0", () => {
+    expect(loadConfig({}).outputRateLimit).toBe(1024 * 1024);
+    expect(loadConfig({ BERTH_OUTPUT_RATE_LIMIT: "0" }).outputRateLimit).toBe(0);
+    expect(loadConfig({ BERTH_OUTPUT_RATE_LIMIT: "524288" }).outputRateLimit).toBe(524_288);
+    expect(() => loadConfig({ BERTH_OUTPUT_RATE_LIMIT: "-1" })).toThrow(ConfigError);
+  });
+
   it("bounds each connection by default, and refuses a disconnect bound under the drop bound", () => {
     expect(loadConfig({})).toMatchObject({
       clientBufferBytes: 1024 * 1024,

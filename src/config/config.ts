@@ -82,6 +82,8 @@ const EnvSchema = z.object({
     .int()
     .refine((n) => n === 0 || (n >= 250 && n <= 60_000), "expected 0 (off) or 250 to 60000")
     .default(5_000),
+  // A workload's output above this many bytes/s (over 10 s) is held back; 0 turns the limit off.
+  BERTH_OUTPUT_RATE_LIMIT: int(MiB, 0),
   BERTH_ACTIVITY_MAX_ENTRIES: int(10_000, 10),
   BERTH_ACTIVITY_MAX_AGE_DAYS: int(30, 1, 3650),
   BERTH_QUOTA_CONTAINERS: int(20, 1),
@@ -161,6 +163,11 @@ export interface Config {
   readonly restartBaseDelayMs: number;
   /** One kept sample per running container every this many ms, 10 minutes of them (0: no history). */
   readonly statsHistoryIntervalMs: number;
+  /**
+   * Bytes/s a workload may write to its output, averaged over 10 s; one over it is held to 0.05 CPU
+   * for 30 s (the engine's log driver has no limit, and output costs the engine's CPU). 0: no limit.
+   */
+  readonly outputRateLimit: number;
   readonly activityMaxEntries: number;
   readonly activityMaxAgeMs: number;
   readonly dockerSocket: string;
@@ -305,6 +312,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     restartResetMs: e.BERTH_RESTART_RESET_MS,
     restartBaseDelayMs: e.BERTH_RESTART_BASE_DELAY_MS,
     statsHistoryIntervalMs: e.BERTH_STATS_HISTORY_INTERVAL_MS,
+    outputRateLimit: e.BERTH_OUTPUT_RATE_LIMIT,
     activityMaxEntries: e.BERTH_ACTIVITY_MAX_ENTRIES,
     activityMaxAgeMs: e.BERTH_ACTIVITY_MAX_AGE_DAYS * 86_400_000,
     dockerSocket: e.BERTH_DOCKER_SOCKET ?? dockerHost ?? "/var/run/docker.sock",

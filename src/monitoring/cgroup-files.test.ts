@@ -37,6 +37,8 @@ describe("locateCgroupFiles", () => {
         "/sys/fs/cgroup/blkio/system.slice/docker-abc.scope/blkio.io_service_bytes",
       ],
       netDev: "/proc/42/net/dev",
+      cpuStat: "/sys/fs/cgroup/cpu,cpuacct/system.slice/docker-abc.scope/cpu.stat",
+      pidsEvents: "/sys/fs/cgroup/pids/system.slice/docker-abc.scope/pids.events",
     });
   });
 

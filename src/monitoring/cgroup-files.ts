@@ -18,6 +18,9 @@ export type CgroupFiles =
        */
       blkio: readonly string[];
       netDev: string;
+      /** Pressure counters, optional: `cpu.stat` of the cpu controller (throttling), `pids.events`. */
+      cpuStat: string | undefined;
+      pidsEvents: string;
     }
   | {
       version: 2;
@@ -28,6 +31,8 @@ export type CgroupFiles =
       pidsCurrent: string;
       ioStat: string;
       netDev: string;
+      /** Optional: read when present (a pids controller that is not enabled has none). */
+      pidsEvents: string;
     };
 
 /**
@@ -47,6 +52,13 @@ export function locateCgroupFiles(
     const cpuacct = v1Dir("cpuacct", memberships, mounts);
     const pids = v1Dir("pids", memberships, mounts);
     const blkio = v1Dir("blkio", memberships, mounts);
+    // Throttling counters live in the cpu controller, usually co-mounted with cpuacct; without it, none.
+    let cpu: string | undefined;
+    try {
+      cpu = v1Dir("cpu", memberships, mounts);
+    } catch {
+      cpu = undefined;
+    }
     return {
       version: 1,
       memoryUsage: `${memory}/memory.usage_in_bytes`,
@@ -56,6 +68,8 @@ export function locateCgroupFiles(
       pidsCurrent: `${pids}/pids.current`,
       blkio: [`${blkio}/blkio.throttle.io_service_bytes`, `${blkio}/blkio.io_service_bytes`],
       netDev,
+      cpuStat: cpu === undefined ? undefined : `${cpu}/cpu.stat`,
+      pidsEvents: `${pids}/pids.events`,
     };
   }
   const unified = memberships.find((m) => m.hierarchyId === 0);
@@ -75,6 +89,7 @@ export function locateCgroupFiles(
     pidsCurrent: `${dir}/pids.current`,
     ioStat: `${dir}/io.stat`,
     netDev,
+    pidsEvents: `${dir}/pids.events`,
   };
 }
 

@@ -27,9 +27,16 @@ describe("CgroupReader", () => {
       netTxBytes: 0,
       blockReadBytes: 1458176,
       blockWriteBytes: 8392704,
+      // cpu.stat of the cpu hierarchy (mounted apart from cpuacct here); v1 counts throttled time in ns.
+      pressure: {
+        cpuPeriods: 300,
+        cpuThrottledPeriods: 276,
+        cpuThrottledUs: 13_800_000,
+        pidsLimitHits: 3140,
+      },
     });
-    // The limit comes with memory.stat; one sample is six small reads.
-    expect(fs.reads).toHaveLength(6);
+    // The limit comes with memory.stat; one sample is eight small reads (two of them for pressure).
+    expect(fs.reads).toHaveLength(8);
   });
 
   it("reads a cgroup v1 container of the systemd driver, co-mounted cpu,cpuacct and no blk-throttle", async () => {
@@ -46,6 +53,7 @@ describe("CgroupReader", () => {
       netTxBytes: 48273910,
       blockReadBytes: 2105344 + 1097728,
       blockWriteBytes: 40960,
+      pressure: { cpuPeriods: 0, cpuThrottledPeriods: 0, cpuThrottledUs: 0, pidsLimitHits: 0 },
     });
   });
 
@@ -60,8 +68,10 @@ describe("CgroupReader", () => {
       netTxBytes: 402211 + 2048,
       blockReadBytes: 2105344 + 1097728,
       blockWriteBytes: 40960,
+      // Throttling comes with cpu.stat, read anyway; refused forks from pids.events.
+      pressure: { cpuPeriods: 1200, cpuThrottledPeriods: 600, cpuThrottledUs: 30_000_000, pidsLimitHits: 12 },
     });
-    expect(fs.reads).toHaveLength(7);
+    expect(fs.reads).toHaveLength(8);
   });
 
   it("reads a cgroup v2 container of the cgroupfs driver with a memory limit", async () => {
@@ -109,6 +119,20 @@ describe("CgroupReader", () => {
     expect(fs.reads.filter((p) => p === "/proc/self/mountinfo")).toHaveLength(2);
   });
 
+  it("reads no pressure counters where the kernel keeps none (no pids.events, no cpu hierarchy)", async () => {
+    const fs = await MemoryCgroupFs.fromFixture("v1-cgroupfs");
+    fs.files.delete(fs.find("/pids.events"));
+    fs.files.delete(fs.find("/cpu.stat"));
+    const counters = await (await new CgroupReader(fs, HOST_MEMORY).open(13058)).read();
+    expect(counters.pressure).toEqual({
+      cpuPeriods: undefined,
+      cpuThrottledPeriods: undefined,
+      cpuThrottledUs: undefined,
+      pidsLimitHits: undefined,
+    });
+    expect(counters.pids).toBe(7);
+  });
+
   it("refuses a container without a process", async () => {
     const reader = new CgroupReader(await MemoryCgroupFs.fromFixture("v2-cgroupfs"), HOST_MEMORY);
     await expect(reader.open(0)).rejects.toThrow(CgroupUnavailableError);
@@ -122,7 +146,7 @@ describe("CgroupReader", () => {
   it("keeps the files open between samples and closes every one", async () => {
     const { cgroup, fs } = await readFixture("v2-systemd", 31337);
     await cgroup.read();
-    expect(fs.openFiles).toHaveLength(7);
+    expect(fs.openFiles).toHaveLength(8);
     cgroup.close();
     cgroup.close();
     expect(fs.openFiles).toEqual([]);

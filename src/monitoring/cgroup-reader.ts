@@ -49,6 +49,11 @@ export class CgroupReader {
               pidsCurrent: await open(files.pidsCurrent),
               blkio: await this.#openFirstExisting(files.blkio, open),
               netDev: await open(files.netDev),
+              cpuStat:
+                files.cpuStat === undefined
+                  ? undefined
+                  : await this.#openFirstExisting([files.cpuStat], open),
+              pidsEvents: await this.#openFirstExisting([files.pidsEvents], open),
             }
           : {
               version: 2,
@@ -59,6 +64,7 @@ export class CgroupReader {
               pidsCurrent: await open(files.pidsCurrent),
               ioStat: await open(files.ioStat),
               netDev: await open(files.netDev),
+              pidsEvents: await this.#openFirstExisting([files.pidsEvents], open),
             };
       return new ContainerCgroup(handles, this.#fs, this.#hostMemoryBytes);
     } catch (err) {
@@ -87,7 +93,10 @@ export class CgroupReader {
     return this.#mounts;
   }
 
-  /** Kernels without blk-throttle lack the preferred file; none at all means no block I/O figures. */
+  /**
+   * Kernels without blk-throttle lack the preferred file; none at all means no block I/O figures.
+   * The same for the pressure counters: a controller that is not enabled has no files, and no pressure to report.
+   */
   async #openFirstExisting(
     paths: readonly string[],
     open: (path: string) => Promise<CgroupFile>,

@@ -21,6 +21,20 @@ export interface CgroupCounters {
   netTxBytes: number;
   blockReadBytes: number;
   blockWriteBytes: number;
+  /** What the limits did to the container (not on the wire: the PressureMonitor reads it). */
+  pressure: PressureCounters;
+}
+
+/**
+ * Cumulative counters of the limits at work, each absent where the kernel
+ * does not keep it: CPU periods and how many of them were throttled (the
+ * quota ran out), time spent throttled, and fork()s the pids limit refused.
+ */
+export interface PressureCounters {
+  cpuPeriods?: number | undefined;
+  cpuThrottledPeriods?: number | undefined;
+  cpuThrottledUs?: number | undefined;
+  pidsLimitHits?: number | undefined;
 }
 
 /** The open counter files of one container, by cgroup version. */
@@ -35,6 +49,8 @@ export type OpenCgroupFiles =
       pidsCurrent: CgroupFile;
       blkio: CgroupFile | undefined;
       netDev: CgroupFile;
+      cpuStat: CgroupFile | undefined;
+      pidsEvents: CgroupFile | undefined;
     }
   | {
       version: 2;
@@ -45,6 +61,7 @@ export type OpenCgroupFiles =
       pidsCurrent: CgroupFile;
       ioStat: CgroupFile;
       netDev: CgroupFile;
+      pidsEvents: CgroupFile | undefined;
     };
 
 /**
@@ -87,13 +104,15 @@ export class ContainerCgroup {
   }
 
   async #readV1(files: Extract<OpenCgroupFiles, { version: 1 }>): Promise<CgroupCounters> {
-    const [usage, stat, cpu, pids, blkio, net] = await Promise.all([
+    const [usage, stat, cpu, pids, blkio, net, cpuStat, pidsEvents] = await Promise.all([
       files.memoryUsage.read(),
       files.memoryStat.read(),
       files.cpuacctUsage.read(),
       files.pidsCurrent.read(),
       files.blkio?.read(),
       files.netDev.read(),
+      files.cpuStat?.read(),
+      files.pidsEvents?.read(),
     ]);
     // hierarchical_memory_limit is the effective limit (the smallest up the tree)
     // and comes with memory.stat, which is read anyway; old kernels lack it.
@@ -114,11 +133,18 @@ export class ContainerCgroup {
       netTxBytes: netTotals.tx,
       blockReadBytes: io.read,
       blockWriteBytes: io.write,
+      pressure: {
+        cpuPeriods: cpuStat === undefined ? undefined : statValue(cpuStat, "nr_periods"),
+        cpuThrottledPeriods: cpuStat === undefined ? undefined : statValue(cpuStat, "nr_throttled"),
+        // v1 counts throttled time in ns.
+        cpuThrottledUs: nsToUs(cpuStat === undefined ? undefined : statValue(cpuStat, "throttled_time")),
+        pidsLimitHits: pidsEvents === undefined ? undefined : statValue(pidsEvents, "max"),
+      },
     };
   }
 
   async #readV2(files: Extract<OpenCgroupFiles, { version: 2 }>): Promise<CgroupCounters> {
-    const [current, stat, max, cpu, pids, io, net] = await Promise.all([
+    const [current, stat, max, cpu, pids, io, net, pidsEvents] = await Promise.all([
       files.memoryCurrent.read(),
       files.memoryStat.read(),
       files.memoryMax.read(),
@@ -126,6 +152,7 @@ export class ContainerCgroup {
       files.pidsCurrent.read(),
       files.ioStat.read(),
       files.netDev.read(),
+      files.pidsEvents?.read(),
     ]);
     const ioTotals = sumIoStatV2(io);
     const netTotals = sumNetDev(net);
@@ -141,6 +168,12 @@ export class ContainerCgroup {
       netTxBytes: netTotals.tx,
       blockReadBytes: ioTotals.read,
       blockWriteBytes: ioTotals.write,
+      pressure: {
+        cpuPeriods: statValue(cpu, "nr_periods"),
+        cpuThrottledPeriods: statValue(cpu, "nr_throttled"),
+        cpuThrottledUs: statValue(cpu, "throttled_usec"),
+        pidsLimitHits: pidsEvents === undefined ? undefined : statValue(pidsEvents, "max"),
+      },
     };
   }
 
@@ -154,6 +187,10 @@ export class ContainerCgroup {
 }
 
 const NO_IO: ByteTotals = { read: 0, write: 0 };
+
+function nsToUs(ns: number | undefined): number | undefined {
+  return ns === undefined ? undefined : Math.round(ns / 1000);
+}
 
 function cpuNsOfCpuStat(text: string): number {
   const usec = statValue(text, "usage_usec");

@@ -19,6 +19,12 @@ export interface ProbeContext {
   /** How long to stay on the engine after the cgroup path failed for a reason that will not pass by itself. */
   cgroupRetryMs: number;
   onFallback: (cause: unknown) => void;
+  /**
+   * The size of a file, for the engine's log file of the container: one stat() a sample, far cheaper
+   * than following the engine's log stream (which would have the engine read and encode every byte
+   * again). undefined when the file is gone.
+   */
+  fileSize: (path: string) => Promise<number | undefined>;
 }
 
 /**
@@ -107,9 +113,19 @@ export class ContainerProbe {
         }
         const elapsedMs = atMs - previous.atMs;
         this.#previousCpu = { ns: counters.cpuNs, atMs };
-        const { cpuNs: _, ...rest } = counters;
+        const { cpuNs: _, pressure, ...rest } = counters;
+        const location = this.#location;
         return {
           source: "cgroup",
+          pressure: location && {
+            ...pressure,
+            dockerId: location.dockerId,
+            outputBytes:
+              location.logPath === undefined ? undefined : await this.#ctx.fileSize(location.logPath),
+            nanoCpus: location.nanoCpus,
+            pidsLimit: location.pidsLimit,
+            atMs,
+          },
           usage: {
             cpuPercent: elapsedMs > 0 ? cpuDeltaNs / elapsedMs / 1e4 : 0,
             ...rest,

@@ -3,6 +3,14 @@ export interface ContainerLocation {
   dockerId: string;
   /** `State.Pid`: the main process as the host sees it; 0 when the container is not running. */
   pid: number;
+  /**
+   * The engine's log file of the container (`LogPath`; json-file and local drivers), whose size
+   * growth is the workload's output rate; absent for drivers that keep no file on this host.
+   */
+  logPath?: string | undefined;
+  /** `HostConfig.NanoCpus` and `HostConfig.PidsLimit`: the limits a pressure report names. */
+  nanoCpus?: number | undefined;
+  pidsLimit?: number | undefined;
 }
 
 /**

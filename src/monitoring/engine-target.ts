@@ -22,7 +22,13 @@ export function engineTarget(
       const dockerId = dockerIdOf();
       const inspect = dockerId ? await docker.inspectContainer(dockerId) : undefined;
       if (!inspect) throw new NotFoundError();
-      return { dockerId: inspect.Id, pid: inspect.State.Running ? inspect.State.Pid : 0 };
+      return {
+        dockerId: inspect.Id,
+        pid: inspect.State.Running ? inspect.State.Pid : 0,
+        logPath: inspect.LogPath || undefined,
+        nanoCpus: inspect.HostConfig?.NanoCpus || undefined,
+        pidsLimit: inspect.HostConfig?.PidsLimit || undefined,
+      };
     },
   };
 }

@@ -212,6 +212,48 @@ describe("StatsSampler", () => {
     expect(fallbacks).toHaveLength(1);
   });
 
+  it("hands every sample, with its pressure counters and the size of the engine's log file, to onSample", async () => {
+    const taken: Array<[string, ResourceSample]> = [];
+    const sizes: string[] = [];
+    target.location = { ...target.location, logPath: "/engine/a88d-json.log", nanoCpus: 5e8, pidsLimit: 128 };
+    const sampler = newSampler({
+      onSample: (key, sample) => taken.push([key, sample]),
+      fileSize: async (path) => {
+        sizes.push(path);
+        return 4096;
+      },
+    });
+    const once = await Promise.all([sampler.sampleOnce("c1", target), vi.advanceTimersByTimeAsync(100)]);
+    expect(taken).toEqual([["c1", once[0]]]);
+    expect(once[0].pressure).toEqual({
+      dockerId: DOCKER_ID,
+      cpuPeriods: 300,
+      cpuThrottledPeriods: 276,
+      cpuThrottledUs: 13_800_000,
+      pidsLimitHits: 3140,
+      outputBytes: 4096,
+      nanoCpus: 5e8,
+      pidsLimit: 128,
+      atMs: Date.now(),
+    });
+    expect(sizes).toEqual(["/engine/a88d-json.log"]);
+    // Pressure is the sampler's business: it never reaches the wire.
+    expect(once[0].usage).not.toHaveProperty("pressure");
+  });
+
+  it("goes on sampling when onSample throws, and says so through onError", async () => {
+    const sampler = newSampler({
+      onSample: () => {
+        throw new Error("listener bug");
+      },
+    });
+    const seen: ResourceSample[] = [];
+    sampler.watch("c1", target, 1000, (s) => seen.push(s));
+    await vi.advanceTimersByTimeAsync(100 + 2000);
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    expect(errors).toEqual(expect.arrayContaining([expect.objectContaining({ message: "listener bug" })]));
+  });
+
   it("finds the new process after a restart, when the old pid's files are gone", async () => {
     const sampler = newSampler();
     const seen: ResourceSample[] = [];
@@ -223,7 +265,7 @@ describe("StatsSampler", () => {
     expect(seen.map((s) => s.source)).toEqual(["cgroup", "cgroup"]);
     expect(target.calls).toBe(2);
     expect(seen[1]?.usage.cpuPercent).toBeCloseTo(150);
-    expect(fs.openFiles).toHaveLength(6);
+    expect(fs.openFiles).toHaveLength(8);
     expect(fs.openFiles).toContain("/proc/20001/net/dev");
   });
 

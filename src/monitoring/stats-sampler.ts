@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { totalmem } from "node:os";
 import { ShuttingDownError } from "../errors/errors.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
@@ -29,6 +30,13 @@ export interface StatsSamplerOptions {
   onError?: (containerKey: string, err: unknown) => void;
   /** A sample came from the engine because the cgroup files could not be used. */
   onFallback?: (containerKey: string, cause: unknown) => void;
+  /**
+   * Every sample taken, whoever asked for it: the PressureMonitor reads its pressure counters here,
+   * so that judging pressure costs no timer and no read of its own. Must not throw (errors go to onError).
+   */
+  onSample?: (containerKey: string, sample: ResourceSample) => void;
+  /** The size of a file (the engine's log file of a container); default: stat(). */
+  fileSize?: (path: string) => Promise<number | undefined>;
 }
 
 interface Watcher {
@@ -70,6 +78,7 @@ export class StatsSampler {
   readonly #maxIntervalMs: number;
   readonly #onError: (containerKey: string, err: unknown) => void;
   readonly #onFallback: (containerKey: string, cause: unknown) => void;
+  readonly #onSample: (containerKey: string, sample: ResourceSample) => void;
   #closing: Promise<void> | undefined;
 
   constructor(options: StatsSamplerOptions) {
@@ -80,6 +89,7 @@ export class StatsSampler {
     this.#maxIntervalMs = options.maxIntervalMs ?? 60_000;
     this.#onError = options.onError ?? (() => {});
     this.#onFallback = options.onFallback ?? (() => {});
+    this.#onSample = options.onSample ?? (() => {});
     this.#ctx = {
       reader: new CgroupReader(options.fs, options.hostMemoryBytes ?? totalmem()),
       engine: options.engine,
@@ -88,6 +98,7 @@ export class StatsSampler {
       baselineMs: options.baselineMs ?? 100,
       cgroupRetryMs: options.cgroupRetryMs ?? 60_000,
       onFallback: () => {},
+      fileSize: options.fileSize ?? statSize,
     };
   }
 
@@ -179,11 +190,23 @@ export class StatsSampler {
   /** The one place a sample starts, so that two never run at once for a container. */
   #run(entry: Entry): Promise<ResourceSample> {
     if (entry.inFlight !== undefined) return entry.inFlight;
-    const inFlight = entry.probe.sample().finally(() => {
-      entry.inFlight = undefined;
-      this.#schedule(entry);
-      this.#dropIfIdle(entry);
-    });
+    const inFlight = entry.probe
+      .sample()
+      .then((sample) => {
+        if (this.#closing === undefined) {
+          try {
+            this.#onSample(entry.key, sample);
+          } catch (err) {
+            this.#onError(entry.key, err);
+          }
+        }
+        return sample;
+      })
+      .finally(() => {
+        entry.inFlight = undefined;
+        this.#schedule(entry);
+        this.#dropIfIdle(entry);
+      });
     entry.inFlight = inFlight;
     return inFlight;
   }
@@ -238,5 +261,19 @@ export class StatsSampler {
     if (!Number.isFinite(intervalMs))
       throw new RangeError(`interval must be a finite number of ms: ${intervalMs}`);
     return Math.min(this.#maxIntervalMs, Math.max(this.#minIntervalMs, intervalMs));
+  }
+}
+
+/**
+ * A file's size, or undefined when it is gone (the engine removed the container's log). A stat() of
+ * a local file takes a few µs, less than the trip to the thread pool an asynchronous one costs (as
+ * with the cgroup files, read synchronously for the same reason: node-cgroup-fs.ts).
+ */
+async function statSize(path: string): Promise<number | undefined> {
+  try {
+    return statSync(path).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
   }
 }

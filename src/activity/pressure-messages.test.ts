@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { bytes, describePressure } from "./pressure-messages.ts";
+
+const bob = { owner: "bob", id: "c-1", name: "spinner" };
+
+describe("describePressure", () => {
+  it("tells CPU throttling with the limit, the share of periods and the window", () => {
+    const draft = describePressure(
+      {
+        kind: "cpu_throttled",
+        containerKey: "c-1",
+        cpus: 0.5,
+        throttledPercent: 92,
+        throttledMs: 13_800,
+        windowMs: 30_000,
+      },
+      bob,
+    );
+    expect(draft).toMatchObject({
+      owner: "bob",
+      containerId: "c-1",
+      containerName: "spinner",
+      level: "warning",
+      action: "container.cpu_throttled",
+      message:
+        "'spinner' is using all the CPU it may: held to its limit of 0.5 cores, throttled in 92% of periods over the last 30 s",
+      details: { cpus: 0.5, throttledPercent: 92, throttledMs: 13_800, windowMs: 30_000 },
+    });
+  });
+
+  it("tells a process limit reached with the limit and the refused count", () => {
+    const draft = describePressure(
+      { kind: "pids_limit", containerKey: "c-1", limit: 128, refused: 3140, windowMs: 10_000 },
+      bob,
+    );
+    expect(draft.action).toBe("container.pids_limit_reached");
+    expect(draft.message).toBe(
+      "'spinner' reached its limit of 128 processes; 3,140 new processes were refused over the last 10 s",
+    );
+  });
+
+  it("tells an output hold with what was written, the rate, the limit and the hold", () => {
+    const MiB = 1024 * 1024;
+    const draft = describePressure(
+      {
+        kind: "output_rate_limited",
+        containerKey: "c-1",
+        bytes: 48 * MiB,
+        windowMs: 10_000,
+        bytesPerSecond: 4.8 * MiB,
+        limitBytesPerSecond: MiB,
+        heldCpus: 0.05,
+        holdMs: 30_000,
+      },
+      bob,
+    );
+    expect(draft.action).toBe("container.output_rate_limited");
+    expect(draft.message).toBe(
+      "'spinner' output rate-limited: wrote 48 MiB in 10 s (4.8 MiB/s; limit 1 MiB/s); held to 0.05 CPU for 30 s",
+    );
+  });
+});
+
+describe("bytes", () => {
+  it("shows binary units, one decimal below 10", () => {
+    expect([300, 1536, 10 * 1024, 4.8 * 1024 ** 2, 64 * 1024 ** 2, 3 * 1024 ** 3].map(bytes)).toEqual([
+      "300 B",
+      "1.5 KiB",
+      "10 KiB",
+      "4.8 MiB",
+      "64 MiB",
+      "3 GiB",
+    ]);
+  });
+});

@@ -1,0 +1,316 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { PressureMonitor, type PressureMonitorOptions } from "./pressure-monitor.ts";
+import type { PressureReport } from "./pressure-report.ts";
+import type { PressureReading } from "./resource-usage.ts";
+
+const MiB = 1024 * 1024;
+const SPEC_NANO_CPUS = 5e8;
+
+/** What a container does in 5 s: share of CPU periods throttled, forks refused, bytes printed, sent, frames refused. */
+interface Load {
+  cpuShare?: number;
+  forks?: number;
+  output?: number;
+  channel?: number;
+  refused?: number;
+}
+
+/** A container's counters over fake time, sampled every 5 s as the history does. */
+class FakeContainer {
+  atMs = 0;
+  periods = 0;
+  throttled = 0;
+  throttledUs = 0;
+  pidsHits = 0;
+  outputBytes = 0;
+  channelBytes = 0;
+  channelRefused = 0;
+  dockerId = "d1";
+  nanoCpus = SPEC_NANO_CPUS;
+
+  /** `ms` pass with `cpuShare` of periods throttled, `forks` refused and `output` bytes written. */
+  run(ms: number, o: Load = {}): PressureReading {
+    this.atMs += ms;
+    const periods = ms / 100;
+    this.periods += periods;
+    this.throttled += periods * (o.cpuShare ?? 0);
+    this.throttledUs += periods * (o.cpuShare ?? 0) * 50_000;
+    this.pidsHits += o.forks ?? 0;
+    this.outputBytes += o.output ?? 0;
+    this.channelBytes += o.channel ?? 0;
+    this.channelRefused += o.refused ?? 0;
+    return this.reading();
+  }
+
+  reading(): PressureReading {
+    return {
+      dockerId: this.dockerId,
+      atMs: this.atMs,
+      cpuPeriods: this.periods,
+      cpuThrottledPeriods: this.throttled,
+      cpuThrottledUs: this.throttledUs,
+      pidsLimitHits: this.pidsHits,
+      outputBytes: this.outputBytes,
+      channelBytes: this.channelBytes,
+      channelRefused: this.channelRefused,
+      nanoCpus: this.nanoCpus,
+      pidsLimit: 128,
+    };
+  }
+}
+
+let reports: PressureReport[];
+let updates: Array<[string, number]>;
+let monitor: PressureMonitor;
+let c: FakeContainer;
+
+function newMonitor(options: Partial<PressureMonitorOptions> = {}): PressureMonitor {
+  monitor = new PressureMonitor({
+    nanoCpusOf: () => SPEC_NANO_CPUS,
+    setCpuLimit: async (dockerId, nanoCpus) => {
+      updates.push([dockerId, nanoCpus]);
+    },
+    outputRateLimit: MiB,
+    ...options,
+  });
+  monitor.on("report", (r) => reports.push(r));
+  return monitor;
+}
+
+/** Samples every 5 s for `ms`, as the stats history does. */
+function sample(ms: number, per5s: Load = {}): void {
+  for (let t = 0; t < ms; t += 5000) monitor.observe("c1", c.run(5000, per5s));
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  reports = [];
+  updates = [];
+  c = new FakeContainer();
+  newMonitor();
+  monitor.observe("c1", c.reading());
+});
+
+afterEach(async () => {
+  await monitor.close();
+  vi.useRealTimers();
+});
+
+describe("PressureMonitor", () => {
+  it("reports a container held to its CPU limit once the readings span 10 s, with the share and the limit", () => {
+    sample(5000, { cpuShare: 0.92 });
+    expect(reports).toEqual([]);
+    sample(5000, { cpuShare: 0.92 });
+    expect(reports).toEqual([
+      {
+        kind: "cpu_throttled",
+        containerKey: "c1",
+        cpus: 0.5,
+        throttledPercent: 92,
+        throttledMs: 4600,
+        windowMs: 10_000,
+      },
+    ]);
+  });
+
+  it("reports an episode once, however long it lasts, and again only after it was quiet for a minute", () => {
+    sample(120_000, { cpuShare: 0.9 });
+    expect(reports).toHaveLength(1);
+    sample(20_000);
+    sample(30_000, { cpuShare: 0.9 }); // back before a minute of quiet: the same episode
+    expect(reports).toHaveLength(1);
+    sample(120_000);
+    sample(30_000, { cpuShare: 0.9 });
+    expect(reports).toHaveLength(2);
+  });
+
+  it("says nothing of a workload that uses its CPU without running out of quota", () => {
+    sample(60_000, { cpuShare: 0.2 });
+    expect(reports).toEqual([]);
+  });
+
+  it("reports refused processes at once, counted over the window", () => {
+    sample(5000, { forks: 3140 });
+    sample(5000, { forks: 100 });
+    expect(reports).toEqual([
+      { kind: "pids_limit", containerKey: "c1", limit: 128, refused: 3140, windowMs: 5000 },
+    ]);
+  });
+
+  it("holds a workload over the output limit at 0.05 CPU for 30 s, reports it, then gives its own limit back", async () => {
+    sample(5000, { output: 24 * MiB });
+    expect(reports).toEqual([]); // a rate is judged over (nearly) the whole window
+    sample(5000, { output: 24 * MiB });
+    expect(reports).toEqual([
+      {
+        kind: "output_rate_limited",
+        containerKey: "c1",
+        bytes: 48 * MiB,
+        windowMs: 10_000,
+        bytesPerSecond: Math.round(4.8 * MiB),
+        limitBytesPerSecond: MiB,
+        heldCpus: 0.05,
+        holdMs: 30_000,
+      },
+    ]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(updates).toEqual([["d1", 5e7]]);
+    expect(monitor.held).toBe(1);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(updates).toEqual([
+      ["d1", 5e7],
+      ["d1", SPEC_NANO_CPUS],
+    ]);
+    expect(monitor.held).toBe(0);
+  });
+
+  it("holds harder (at 0.01 CPU) a workload that still writes over the limit at 0.05, without a second report", async () => {
+    sample(10_000, { output: 20 * MiB });
+    sample(5000, { output: 25 * MiB });
+    sample(5000, { output: 25 * MiB }); // 5 MiB/s at 0.05 CPU: output costs little CPU per byte
+    await vi.advanceTimersByTimeAsync(0);
+    expect(updates.map(([, n]) => n)).toEqual([5e7, 1e7]);
+    sample(5000, { output: 5 * MiB });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(updates.map(([, n]) => n)).toEqual([5e7, 1e7]); // the least the engine takes
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(updates.map(([, n]) => n)).toEqual([5e7, 1e7, SPEC_NANO_CPUS]);
+    expect(reports).toHaveLength(1);
+  });
+
+  it("keeps a hold at 0.05 CPU when that brought the rate under the limit", async () => {
+    sample(10_000, { output: 20 * MiB });
+    sample(15_000, { output: 2 * MiB });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(updates.map(([, n]) => n)).toEqual([5e7]);
+  });
+
+  it("does not report the CPU throttling its own hold causes", async () => {
+    sample(10_000, { output: 24 * MiB });
+    sample(30_000, { cpuShare: 1 });
+    await vi.advanceTimersByTimeAsync(30_000);
+    sample(25_000, { cpuShare: 1 }); // the window after a hold still holds throttling from it
+    expect(reports.map((r) => r.kind)).toEqual(["output_rate_limited"]);
+  });
+
+  it("holds again a workload still over the limit after its hold, without a second report", async () => {
+    sample(10_000, { output: 20 * MiB });
+    await vi.advanceTimersByTimeAsync(30_000);
+    sample(10_000, { output: 20 * MiB });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(updates.map(([, n]) => n)).toEqual([5e7, SPEC_NANO_CPUS, 5e7]);
+    expect(reports).toHaveLength(1);
+  });
+
+  it("leaves output under the limit alone", () => {
+    sample(60_000, { output: 4 * MiB });
+    expect(reports).toEqual([]);
+    expect(updates).toEqual([]);
+  });
+
+  it("counts output across the engine's log rotations (the file starts again at 10 MiB)", () => {
+    const sizes = [6, 2, 8, 4]; // MiB, a reading every 2.5 s: rotated twice, 6 + 6 + 6 + 6 MiB in 10 s
+    monitor.observe("c1", { ...c.reading(), outputBytes: 0 });
+    for (const size of sizes) {
+      c.atMs += 2500;
+      monitor.observe("c1", { ...c.reading(), outputBytes: size * MiB });
+    }
+    expect(reports).toMatchObject([{ kind: "output_rate_limited", bytes: 24 * MiB, windowMs: 10_000 }]);
+  });
+
+  it("tells a channel flood with its bytes and refused frames, and does not hold it", async () => {
+    sample(10_000, { channel: 24 * MiB, refused: 7 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(reports).toEqual([
+      {
+        kind: "channel_flooded",
+        containerKey: "c1",
+        bytes: 48 * MiB,
+        windowMs: 10_000,
+        bytesPerSecond: Math.round(4.8 * MiB),
+        limitBytesPerSecond: MiB,
+        refusedFrames: 14,
+      },
+    ]);
+    expect(updates).toEqual([]);
+    sample(60_000, { channel: 24 * MiB });
+    expect(reports).toHaveLength(1);
+  });
+
+  it("tells a flood of refused frames below the byte limit, but not a bad frame now and then", () => {
+    sample(60_000, { channel: 1024, refused: 10 });
+    expect(reports).toEqual([]);
+    sample(10_000, { channel: 1024, refused: 60 });
+    expect(reports).toMatchObject([{ kind: "channel_flooded", refusedFrames: 120 }]);
+  });
+
+  it("never holds with the limit off", () => {
+    newMonitor({ outputRateLimit: 0 });
+    monitor.observe("c1", c.reading());
+    sample(30_000, { output: 100 * MiB });
+    expect(reports).toEqual([]);
+  });
+
+  it("gives a hold back when the container stops, and when berth closes", async () => {
+    sample(10_000, { output: 20 * MiB });
+    monitor.forget("c1");
+    monitor.forget("c1");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(updates).toEqual([
+      ["d1", 5e7],
+      ["d1", SPEC_NANO_CPUS],
+    ]);
+    newMonitor();
+    monitor.observe("c2", c.reading());
+    for (let i = 0; i < 2; i++) monitor.observe("c2", c.run(5000, { output: 20 * MiB }));
+    await monitor.close();
+    expect(updates.at(-1)).toEqual(["d1", SPEC_NANO_CPUS]);
+  });
+
+  it("gives back a hold a berth that died left on the engine, at either step", async () => {
+    newMonitor();
+    c.nanoCpus = 5e7;
+    monitor.observe("c3", c.reading());
+    c.nanoCpus = 1e7;
+    monitor.observe("c4", c.reading());
+    await vi.advanceTimersByTimeAsync(0);
+    expect(updates).toEqual([
+      ["d1", SPEC_NANO_CPUS],
+      ["d1", SPEC_NANO_CPUS],
+    ]);
+  });
+
+  it("leaves alone a container whose own limit is what a hold would set", async () => {
+    newMonitor({ nanoCpusOf: () => 5e7 });
+    c.nanoCpus = 5e7;
+    monitor.observe("c3", c.reading());
+    await vi.advanceTimersByTimeAsync(0);
+    expect(updates).toEqual([]);
+  });
+
+  it("starts over when counters go back (the container restarted in a new cgroup)", () => {
+    sample(5000, { forks: 10 });
+    expect(reports).toHaveLength(1);
+    c.pidsHits = 0;
+    c.periods = 0;
+    c.throttled = 0;
+    sample(5000);
+    expect(reports).toHaveLength(1);
+  });
+
+  it("tells the engine's failures to onHold, and goes on", async () => {
+    const failures: unknown[] = [];
+    newMonitor({
+      setCpuLimit: async () => {
+        throw new Error("engine down");
+      },
+      onHold: (e) => {
+        if (e.kind === "failed") failures.push(e.err);
+      },
+    });
+    monitor.observe("c1", c.reading());
+    sample(10_000, { output: 20 * MiB });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(failures).toHaveLength(1);
+  });
+});
