@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { ActivityEntry } from "#protocol";
 import type { ContainerManager, StatusChange } from "../containers/container-manager.ts";
+import type { InterruptedOperation } from "../containers/interrupted-operation.ts";
 import type { OperationOutcome } from "../containers/operation-tracker.ts";
 import type { RestartEvent, RestartSupervisor } from "../containers/restart-supervisor.ts";
 import type { EngineMonitor } from "../docker/engine-monitor.ts";
@@ -9,7 +10,7 @@ import type { SystemLogger } from "../logging/system-logger.ts";
 import type { HealthChange, HealthMonitor } from "../monitoring/health-monitor.ts";
 import type { ActivityRepository, HistoryQuery } from "../store/activity-repository.ts";
 import { type ActivityDraft, EVERYONE } from "./activity-entry.ts";
-import { describeOperation, describeStatusChange } from "./activity-messages.ts";
+import { describeInterrupted, describeOperation, describeStatusChange } from "./activity-messages.ts";
 
 export interface RetentionOptions {
   maxEntriesPerOwner: number;
@@ -114,6 +115,7 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
     this.#detach.push(() => sources.health.off("change", onHealth));
     const onOperation = (o: OperationOutcome) => this.#maybe(describeOperation(o));
     const onStatus = (c: StatusChange) => this.#maybe(describeStatusChange(c));
+    const onInterrupted = (i: InterruptedOperation) => this.record(describeInterrupted(i));
     const onExit = (e: RestartEvent) => this.#maybe(describeRestart(e));
     const onRestartFailed = ({ info }: { info: { owner: string; id: string; name: string } }) =>
       this.record({
@@ -147,6 +149,7 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
     };
     sources.manager.on("operation", onOperation);
     sources.manager.on("statusChanged", onStatus);
+    sources.manager.on("interrupted", onInterrupted);
     sources.restarts.on("exit", onExit);
     sources.restarts.on("restartFailed", onRestartFailed);
     sources.engine.on("down", onDown);
@@ -154,6 +157,7 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
     this.#detach.push(() => {
       sources.manager.off("operation", onOperation);
       sources.manager.off("statusChanged", onStatus);
+      sources.manager.off("interrupted", onInterrupted);
       sources.restarts.off("exit", onExit);
       sources.restarts.off("restartFailed", onRestartFailed);
       sources.engine.off("down", onDown);
