@@ -329,12 +329,14 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
           });
         undo.push("remove engine container", () => docker.removeContainer(dockerId));
         record.dockerId = dockerId;
-        repo.update(id, { dockerId });
         startedAt = Date.now();
         if (spec.start !== false) {
           timer.start("start");
           await docker.startContainer(dockerId);
         }
+        // Stored once the engine container is made and started, with no await before its state is:
+        // a row without it is a create that a crash cut half-way, which the next start undoes (reconciler).
+        repo.update(id, { dockerId });
         timer.done();
       } catch (err) {
         timer.fail();

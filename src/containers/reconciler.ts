@@ -105,8 +105,10 @@ async function reconcileOne(
     report.finishedDeletes++;
     return;
   }
-  if (!found && record.dockerId === null) {
-    // The create was interrupted before its engine container existed.
+  if (record.dockerId === null && (!found || leftByCrash)) {
+    // The create was interrupted before its engine container was made and started (the row learns
+    // its engine id only then): whatever it made goes, the engine container too if there is one.
+    if (found) record.dockerId = found.dockerId;
     await o.manager.removeEverything(record, "interrupted create undone");
     if (leftByCrash) o.manager.interrupted(record, "create", "undone", true);
     report.abandonedCreates++;

@@ -261,7 +261,7 @@ describe(`berth killed at random moments, ${ROUNDS} rounds`, () => {
       berth = await spawnBerth(env);
       owners = await connectAll(berth.url);
       // Back: berth answers (it listens only once reconciled) and every running workload's channel is up.
-      await eventually(
+      const back = eventually(
         30_000,
         `round ${round}: every running workload's channel back`,
         async () => {
@@ -272,10 +272,19 @@ describe(`berth killed at random moments, ${ROUNDS} rounds`, () => {
             .flatMap((l) => l.items)
             .filter((c) => c.state === "running" && !c.channel?.connected)
             .filter((c) => !ledger.entries.find((e) => e.id === c.id)?.crasher);
-          return down.length === 0 || `${down.length} not back: ${down.map((c) => c.name).join(", ")}`;
+          return (
+            down.length === 0 ||
+            `not back: ${down.map((c) => `${c.name} (left ${snapshot.rows.find((r) => r.id === c.id)?.state ?? "unknown"}, cut ${ledger.entries.find((e) => e.id === c.id || e.name === c.name)?.cut ?? "none"}, ${JSON.stringify(c.channel)})`).join(", ")}`
+          );
         },
         20,
       );
+      await back.catch((err: unknown) => {
+        // berth's warnings and errors say why (a workload's channel is berth's to reopen).
+        const said = (berth?.lines ?? []).filter((l) => /"level":(40|50|60)/.test(l));
+        process.stderr.write(`round ${round}: berth said:\n${said.join("\n")}\n`);
+        throw err;
+      });
       recoveries.push(performance.now() - spawnedAt);
 
       checks += await checkRound({
