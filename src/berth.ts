@@ -462,7 +462,11 @@ export class Berth {
     }, this.#egressRecheckMs);
     this.#egressRecheck.unref();
     const status = await this.engine.check();
-    if (status.state === "up") await Promise.all([this.#reconcile(), this.#reportImages()]);
+    if (status.state === "up") {
+      await Promise.all([this.#reconcile(), this.#reportImages()]);
+      // Restarts a killed berth had due: once, at start-up (the engine's return keeps this berth's own).
+      this.restarts.resume();
+    }
     // Every later return of the engine: the first check's own "up" was handled just above.
     this.engine.on("up", () => {
       this.#runtimeOffer.invalidate();

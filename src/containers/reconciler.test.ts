@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../config/config.ts";
 import { prepareDataDir } from "../config/data-dir.ts";
 import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
@@ -18,6 +18,7 @@ import { ContainerPaths } from "./container-paths.ts";
 import { ContainerSpec } from "./container-spec.ts";
 import type { InterruptedOperation } from "./interrupted-operation.ts";
 import { reconcile } from "./reconciler.ts";
+import { RestartSupervisor } from "./restart-supervisor.ts";
 import { FakeWorkloadChannel } from "./testing/fake-workload-channel.ts";
 
 const alice = { owner: "alice", admin: false };
@@ -138,5 +139,39 @@ describe("reconcile after a crash", () => {
     await run();
     expect(repo.get(id)?.state).toBe("running");
     expect(told).toEqual([]);
+  });
+
+  it("starts again a crashed workload whose policy restart was due when berth was killed", async () => {
+    const made = await manager.create(
+      alice,
+      ContainerSpec.parse({
+        name: "crashy",
+        code: { files: { "index.js": "x" } },
+        waitReady: false,
+        restartPolicy: "on-failure",
+      }),
+    );
+    const { id, dockerId } = repo.get(made.id)!;
+    // The exit was recorded; the restart waited for its back-off when berth died.
+    docker.exit(dockerId!, 1);
+    await manager.syncFromEngine(id, "exited");
+    expect(repo.get(id)?.state).toBe("exited");
+    await run();
+    const log = createSystemLogger({
+      level: "silent",
+      redactor: new SecretRegistry().system,
+      destination: new PassThrough(),
+    });
+    const restarts = new RestartSupervisor(
+      manager,
+      { maxRestarts: 3, resetAfterMs: 60_000, baseDelayMs: 1, maxDelayMs: 1 },
+      log,
+    );
+    try {
+      restarts.resume();
+      await vi.waitFor(() => expect(repo.get(id)).toMatchObject({ state: "running", restartCount: 1 }));
+    } finally {
+      restarts.close();
+    }
   });
 });

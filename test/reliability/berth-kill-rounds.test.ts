@@ -106,6 +106,14 @@ describe(`berth killed at random moments, ${ROUNDS} rounds`, () => {
 
     berth = await spawnBerth(env);
     let owners = await connectAll(berth.url);
+    /** On a failed round, berth's own warnings and errors say why (what recovery could not do). */
+    const explain =
+      (round: number) =>
+      (err: unknown): never => {
+        const said = (berth?.lines ?? []).filter((l) => /"level":(40|50|60)/.test(l));
+        process.stderr.write(`round ${round}: berth said:\n${said.join("\n")}\n`);
+        throw err;
+      };
 
     for (let round = 0; round < ROUNDS; round++) {
       let killed = false;
@@ -170,8 +178,13 @@ describe(`berth killed at random moments, ${ROUNDS} rounds`, () => {
             continue;
           }
           const entry = pick(live);
+          // Claimed before any await: one operation at a time per container, or the ledger could not tell.
+          entry.busy = op;
           const handle = await client.containers.get(entry.id as string).catch(() => undefined);
-          if (!handle) break; // only the kill takes a container away from its own owner's driver
+          if (!handle) {
+            entry.busy = undefined;
+            break; // only the kill takes a container away from its own owner's driver
+          }
           const release = entry.expect.kind === "gone" ? 0 : entry.expect.release;
           switch (op) {
             case "start":
@@ -239,6 +252,7 @@ describe(`berth killed at random moments, ${ROUNDS} rounds`, () => {
               break;
             }
           }
+          entry.busy = undefined;
         }
       };
 
@@ -279,12 +293,7 @@ describe(`berth killed at random moments, ${ROUNDS} rounds`, () => {
         },
         20,
       );
-      await back.catch((err: unknown) => {
-        // berth's warnings and errors say why (a workload's channel is berth's to reopen).
-        const said = (berth?.lines ?? []).filter((l) => /"level":(40|50|60)/.test(l));
-        process.stderr.write(`round ${round}: berth said:\n${said.join("\n")}\n`);
-        throw err;
-      });
+      await back.catch(explain(round));
       recoveries.push(performance.now() - spawnedAt);
 
       checks += await checkRound({
@@ -295,7 +304,7 @@ describe(`berth killed at random moments, ${ROUNDS} rounds`, () => {
         ledger,
         snapshot,
         restartedAt,
-      });
+      }).catch(explain(round));
       ledger.nextRound();
     }
 

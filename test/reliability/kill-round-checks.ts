@@ -78,7 +78,9 @@ export async function checkRound(c: RoundContext): Promise<number> {
   check(await entries(join(c.dataDir, "run")), "socket directories = rows").toEqual(ids);
 
   for (const row of rows) {
-    const what = `'${row.name}' (${row.id})`;
+    const left = c.snapshot.rows.find((r) => r.id === row.id);
+    const cut = c.ledger.entries.find((e) => e.id === row.id)?.cut;
+    const what = `'${row.name}' (${row.id}, left ${left?.state ?? "unknown"}, cut ${cut ?? "none"})`;
     // No operation left half-way in the store; the engine agrees on whether it runs.
     if (crasher(row.id))
       check(CRASHER_STATES.has(row.state), `${what} in a crasher's state (${row.state})`).toEqual(true);
