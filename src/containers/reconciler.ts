@@ -105,12 +105,14 @@ async function reconcileOne(
     report.finishedDeletes++;
     return;
   }
-  if (record.dockerId === null && (!found || leftByCrash)) {
+  if (record.dockerId === null) {
+    // A create under way (the engine came back during it) is settled by its own steps or their undo.
+    if (!leftByCrash) return;
     // The create was interrupted before its engine container was made and started (the row learns
     // its engine id only then): whatever it made goes, the engine container too if there is one.
     if (found) record.dockerId = found.dockerId;
     await o.manager.removeEverything(record, "interrupted create undone");
-    if (leftByCrash) o.manager.interrupted(record, "create", "undone", true);
+    o.manager.interrupted(record, "create", "undone", true);
     report.abandonedCreates++;
     return;
   }

@@ -274,9 +274,14 @@ describe("CodeUpdater (fake engine)", () => {
         files: 1,
         hash: "x",
       });
+      // …its staging directory half-written, as writeReleaseEntries names it.
+      const staging = join(paths.codeDir(id), "releases", "2.staging-4242-0123456789ab");
+      await fs.mkdir(staging, { recursive: true });
+      await fs.writeFile(join(staging, "index.js"), "half");
       const told: InterruptedOperation[] = [];
       manager.on("interrupted", (i) => told.push(i));
       await updater.recover();
+      expect(await fs.readdir(join(paths.codeDir(id), "releases"))).toEqual(["1"]);
       expect(releases.get(id, 2)?.status).toBe("failed");
       expect(manager.current(id)).toMatchObject({ state: "running", release: 1 });
       expect(told).toMatchObject([{ id, op: "update", outcome: "undone", release: 1 }]);

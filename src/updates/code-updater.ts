@@ -16,6 +16,7 @@ import type { ContainerRecord } from "../store/container-repository.ts";
 import type { ReleaseRepository } from "../store/release-repository.ts";
 import { asStorageError } from "../store/storage-guard.ts";
 import { partialMatch } from "../util/partial-match.ts";
+import { removeCrashLeftovers } from "./crash-leftovers.ts";
 import { type CodeUpload, readCode } from "./read-code.ts";
 import { currentRelease, switchRelease } from "./release-pointer.ts";
 import { releaseStats } from "./release-stats.ts";
@@ -232,6 +233,8 @@ export class CodeUpdater {
       const interrupted = record.state === "updating";
       try {
         await manager.queue.run(record.id, "recover", async () => {
+          const leftovers = await removeCrashLeftovers(codeDir);
+          if (leftovers.length > 0) log.warn({ leftovers }, "removed what a crash left half-written");
           const pointer = await currentRelease(codeDir);
           if (record.release !== null && pointer !== record.release) {
             log.warn({ active: record.release, pointer }, "undoing an update that a crash interrupted");

@@ -95,7 +95,16 @@ export async function checkRound(c: RoundContext): Promise<number> {
     );
     // Releases: one row per directory, one active release, the pointer on it, nothing pending.
     const releases = await (await ownerOf(row.owner).containers.get(row.id)).releases();
-    const dirs = (await entries(join(c.dataDir, "code", row.id, "releases"))).map(Number);
+    check(
+      await entries(join(c.dataDir, "code", row.id)),
+      `${what}: nothing half-written in its code directory`,
+    ).toEqual(["current", "releases"]);
+    const names = await entries(join(c.dataDir, "code", row.id, "releases"));
+    check(
+      names.filter((n) => !/^\d+$/.test(n)),
+      `${what}: nothing half-written among its releases`,
+    ).toEqual([]);
+    const dirs = names.map(Number);
     check(
       releases.filter((r) => r.status === "pending"),
       `${what}: no pending release`,
