@@ -461,6 +461,8 @@ export class Berth {
       if (!this.#protecting) void this.#protectOwnerNetworks();
     }, this.#egressRecheckMs);
     this.#egressRecheck.unref();
+    // Engine events from before the reconciliation reads the engine: nothing between the two is missed.
+    const watchSince = Date.now();
     const status = await this.engine.check();
     if (status.state === "up") {
       await Promise.all([this.#reconcile(), this.#reportImages()]);
@@ -475,7 +477,7 @@ export class Berth {
       this.#events.nudge();
     });
     this.engine.start();
-    this.#events.start();
+    this.#events.start(watchSince);
     this.#sockets = new SocketIOEventHandler({
       httpServer: this.#app.server,
       channel: this.#channel,

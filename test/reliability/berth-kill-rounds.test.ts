@@ -64,6 +64,11 @@ function generator(seed: number): () => number {
   };
 }
 
+/** How long the test's workloads (test/fixtures/workloads/versioned.js) wait before they reconnect. */
+const RECONNECT_MS = 200;
+/** The answers admission gives when it refuses (quotas, rates, the engine queue, requests in flight). */
+const ADMISSION_CODES = ["QUOTA_EXCEEDED", "RATE_LIMITED", "TOO_MANY_REQUESTS"];
+
 const HEALTH = { request: { health: true }, expect: { ok: true }, timeoutMs: 2000 };
 /** Hello after this much busy work: the update's ready step lasts long enough to be cut. */
 const SLOW = "const until = Date.now() + 800; while (Date.now() < until) {}";
@@ -118,7 +123,7 @@ describe(`berth killed at random moments, ${ROUNDS} rounds`, () => {
     for (let round = 0; round < ROUNDS; round++) {
       let killed = false;
       /** One operation on `entry` (or a create), its answer written to the ledger unless the kill cut it. */
-      const operate = async (client: Client, entry: Entry, op: LedgerOp, run: () => Promise<void>) => {
+      const operate = async (entry: Entry, op: LedgerOp, run: () => Promise<void>) => {
         entry.busy = op;
         try {
           await run();
@@ -138,7 +143,6 @@ describe(`berth killed at random moments, ${ROUNDS} rounds`, () => {
         } finally {
           entry.busy = undefined;
         }
-        void client;
       };
 
       const drive = async (owner: "alice" | "bob") => {
@@ -166,7 +170,7 @@ describe(`berth killed at random moments, ${ROUNDS} rounds`, () => {
               versions: new Map([[1, version]]),
             };
             ledger.entries.push(entry);
-            await operate(client, entry, op, async () => {
+            await operate(entry, op, async () => {
               const made = await client.containers.create({
                 name,
                 code: versioned(version, crasher ? { prelude: CRASH } : {}),
@@ -188,25 +192,25 @@ describe(`berth killed at random moments, ${ROUNDS} rounds`, () => {
           const release = entry.expect.kind === "gone" ? 0 : entry.expect.release;
           switch (op) {
             case "start":
-              await operate(client, entry, op, async () => {
+              await operate(entry, op, async () => {
                 await handle.start();
                 entry.expect = { kind: "running", release };
               });
               break;
             case "stop":
-              await operate(client, entry, op, async () => {
+              await operate(entry, op, async () => {
                 await handle.stop();
                 entry.expect = { kind: "stopped", release };
               });
               break;
             case "restart":
-              await operate(client, entry, op, async () => {
+              await operate(entry, op, async () => {
                 await handle.restart();
                 entry.expect = { kind: "running", release };
               });
               break;
             case "delete":
-              await operate(client, entry, op, async () => {
+              await operate(entry, op, async () => {
                 await handle.delete();
                 entry.expect = { kind: "gone" };
               });
@@ -223,7 +227,7 @@ describe(`berth killed at random moments, ${ROUNDS} rounds`, () => {
                     : kind === "exits"
                       ? versioned(version, { prelude: "process.exit(3);" })
                       : versioned(version);
-              await operate(client, entry, op, async () => {
+              await operate(entry, op, async () => {
                 try {
                   const result = await handle.update(
                     code,
@@ -245,7 +249,7 @@ describe(`berth killed at random moments, ${ROUNDS} rounds`, () => {
               const releases = await handle.releases().catch(() => []);
               const target = releases.find((r) => r.status === "previous" || r.status === "rolled-back");
               if (!target || !entry.versions.has(target.number)) break;
-              await operate(client, entry, op, async () => {
+              await operate(entry, op, async () => {
                 const result = await handle.rollback({ release: target.number });
                 entry.expect = { kind: "running", release: result.release };
               });
@@ -285,10 +289,10 @@ describe(`berth killed at random moments, ${ROUNDS} rounds`, () => {
           const down = lists
             .flatMap((l) => l.items)
             .filter((c) => c.state === "running" && !c.channel?.connected)
-            .filter((c) => !ledger.entries.find((e) => e.id === c.id)?.crasher);
+            .filter((c) => !ledger.of(c)?.crasher);
           return (
             down.length === 0 ||
-            `not back: ${down.map((c) => `${c.name} (left ${snapshot.rows.find((r) => r.id === c.id)?.state ?? "unknown"}, cut ${ledger.entries.find((e) => e.id === c.id || e.name === c.name)?.cut ?? "none"}, ${JSON.stringify(c.channel)})`).join(", ")}`
+            `not back: ${down.map((c) => `${c.name} (left ${snapshot.rows.find((r) => r.id === c.id)?.state ?? "unknown"}, cut ${ledger.of(c)?.cut ?? "none"}, ${JSON.stringify(c.channel)})`).join(", ")}`
           );
         },
         20,
@@ -313,14 +317,15 @@ describe(`berth killed at random moments, ${ROUNDS} rounds`, () => {
     const p99 = percentile(recoveries, 99);
     const summary = `${ROUNDS} rounds, ${checks} invariant checks, recovery p50 ${(p50 / 1000).toFixed(2)} s / p99 ${(p99 / 1000).toFixed(2)} s, ${ledger.answers} answers (${[...ledger.errors].map(([c, n]) => `${c} ${n}`).join(", ") || "no errors"})`;
     process.stdout.write(`berth kill rounds (seed ${SEED}): ${summary}\n`);
-    // Admission was out of the way: nothing may be refused for a quota, a rate or a full queue.
-    for (const code of ["QUOTA_EXCEEDED", "RATE_LIMITED", "OVERLOADED"])
-      expect(ledger.errors.get(code)).toBeUndefined();
+    // Admission was out of the way: nothing may be refused for a quota, a rate, a full engine queue
+    // (RATE_LIMITED too) or too many requests in flight.
+    const admission = ADMISSION_CODES.reduce((n, code) => n + (ledger.errors.get(code) ?? 0), 0);
+    expect(admission, "answers refused by admission").toBe(0);
     await reportReliability(import.meta.filename, {
       id: "berth-kill-rounds",
       test: "berth killed with SIGKILL at random moments",
       did: `${ROUNDS} rounds (seed ${SEED}), 2 owners × ${DRIVERS_PER_OWNER} clients, up to ${2 * PER_OWNER} containers: creates, starts, stops, restarts, updates (good, slow, failing their gate), rollbacks, deletes, an on-failure crasher`,
-      measured: `recovery (spawn → berth answering and every running workload's channel back) p50 ${(p50 / 1000).toFixed(2)} s, p99 ${(p99 / 1000).toFixed(2)} s (workloads reconnect every 200 ms; the SDK's back-off starts at 100 ms, ×2 with jitter, at most 5 s); ${ledger.answers} answers, ${((100 * ((ledger.errors.get("QUOTA_EXCEEDED") ?? 0) + (ledger.errors.get("RATE_LIMITED") ?? 0))) / Math.max(1, ledger.answers)).toFixed(1)} % refused by admission (${refused} documented errors in all)`,
+      measured: `recovery (spawn → berth answering and every running workload's channel back) p50 ${(p50 / 1000).toFixed(2)} s, p99 ${(p99 / 1000).toFixed(2)} s ; ${recoveries.filter((ms) => ms <= 2_000 + RECONNECT_MS).length} of ${ROUNDS} rounds within 2 s + the workloads' reconnect back-off (${RECONNECT_MS} ms: the test's workloads retry every 200 ms; the SDK's back-off starts at 100 ms, ×2 with jitter, at most 5 s); ${ledger.answers} answers, ${((100 * admission) / Math.max(1, ledger.answers)).toFixed(1)} % refused by admission (${refused} documented errors in all)`,
       invariants: `${checks} checks: store, engine and disk agree (rows, containers, networks, code and socket directories, releases and the current pointer); acknowledged operations still done; cut ones finished or undone and told in the feed; every running workload answers`,
     });
   }, 1_800_000);

@@ -45,6 +45,13 @@ export class KillLedger {
     }
   }
 
+  /** The entry of a container berth lists: by id, or by owner and name for a create whose answer the kill cut. */
+  of(c: { id: string; owner: string; name: string }): Entry | undefined {
+    return this.entries.find(
+      (e) => e.id === c.id || (e.id === undefined && e.owner === c.owner && e.name === c.name),
+    );
+  }
+
   refused(code: string): void {
     this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
   }

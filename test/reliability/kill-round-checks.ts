@@ -61,6 +61,11 @@ export async function checkRound(c: RoundContext): Promise<number> {
   ).flatMap((l) => l.items);
   const byId = new Map(rows.map((r) => [r.id, r]));
   const ids = rows.map((r) => r.id).sort();
+  // A create the kill cut is known by its name until berth lists it.
+  for (const row of rows) {
+    const entry = c.ledger.of(row);
+    if (entry) entry.id = row.id;
+  }
   const crasher = (id: string) => c.ledger.entries.find((e) => e.id === id)?.crasher === true;
 
   // Store, engine and disk name the same containers; no network, directory or socket of anything else.
@@ -167,6 +172,25 @@ export async function checkRound(c: RoundContext): Promise<number> {
     if (known !== undefined) check(answer, `'${row.name}': answers as release ${row.release}`).toEqual(known);
     else check(typeof answer, `'${row.name}': answers`).toEqual("string");
     if (entry && row.release != null) entry.versions.set(row.release, String(answer));
+  }
+
+  // The crasher's state moves on its own: the store must catch up with the engine (an exit seen, never lost).
+  for (const row of rows.filter((r) => crasher(r.id))) {
+    const handle = await ownerOf(row.owner).containers.get(row.id);
+    await eventually(
+      10_000,
+      `round ${c.round}: '${row.name}': store and engine agree on whether it runs`,
+      async () => {
+        const [info, inspect] = await Promise.all([
+          handle.status(),
+          docker.getContainer(`berth-${row.id}`).inspect(),
+        ]);
+        return (
+          (info.state === "running") === inspect.State.Running || `${info.state} vs ${inspect.State.Status}`
+        );
+      },
+    );
+    checks++;
   }
 
   // A restart policy's restart is not lost with berth: an exited crasher is started again.
