@@ -42,7 +42,11 @@ export async function spawnBerth(env: Record<string, string>): Promise<BerthProc
   });
   const lines: string[] = [];
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`berth did not start:\n${lines.join("\n")}`)), 30_000);
+    const timer = setTimeout(() => {
+      // Not left running behind a failed test: nobody holds its handle.
+      child.kill("SIGKILL");
+      reject(new Error(`berth did not start:\n${lines.join("\n")}`));
+    }, 30_000);
     for (const stream of [child.stdout!, child.stderr!]) {
       createInterface({ input: stream }).on("line", (line) => {
         lines.push(line);
