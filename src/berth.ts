@@ -511,8 +511,14 @@ export class Berth {
       if (!this.#protecting) void this.#protectOwnerNetworks();
     }, this.#egressRecheckMs);
     this.#egressRecheck.unref();
+    // Engine events from before the reconciliation reads the engine: nothing between the two is missed.
+    const watchSince = Date.now();
     const status = await this.engine.check();
-    if (status.state === "up") await Promise.all([this.#reconcile(), this.#reportImages()]);
+    if (status.state === "up") {
+      await Promise.all([this.#reconcile(), this.#reportImages()]);
+      // Restarts a killed berth had due: once, at start-up (the engine's return keeps this berth's own).
+      this.restarts.resume();
+    }
     // Every later return of the engine: the first check's own "up" was handled just above.
     this.engine.on("up", () => {
       this.#runtimeOffer.invalidate();
@@ -521,7 +527,7 @@ export class Berth {
       this.#events.nudge();
     });
     this.engine.start();
-    this.#events.start();
+    this.#events.start(watchSince);
     this.#sockets = new SocketIOEventHandler({
       httpServer: this.#app.server,
       channel: this.#channel,

@@ -1,4 +1,5 @@
 import type { StatusChange } from "../containers/container-manager.ts";
+import type { InterruptedOperation } from "../containers/interrupted-operation.ts";
 import type { OperationOutcome } from "../containers/operation-tracker.ts";
 import { BerthError } from "../errors/berth-error.ts";
 import { describeGateCause } from "../updates/update-errors.ts";
@@ -187,4 +188,35 @@ export function describeStatusChange(
 /** " (its limit is 64 MiB)", or nothing when the limit is not known. */
 export function ofLimit(memoryLimitBytes: number | undefined): string {
   return memoryLimitBytes === undefined ? "" : ` (its limit is ${bytes(memoryLimitBytes)})`;
+}
+
+/**
+ * An operation that a crash of berth cut half-way, and what berth did about
+ * it when it started again: nobody received the operation's own answer, so
+ * the feed is where its owner learns whether it happened.
+ */
+export function describeInterrupted(i: InterruptedOperation): ActivityDraft {
+  const base = { owner: i.owner, containerId: i.id, containerName: i.name };
+  const cut = "when berth stopped unexpectedly";
+  const message = ((): string => {
+    switch (i.op) {
+      case "create":
+        return `Creating '${i.name}' was interrupted ${cut}; berth removed what it had made. Create it again.`;
+      case "delete":
+        return `Deleting '${i.name}' was interrupted ${cut}; berth finished deleting it.`;
+      case "update":
+        return `An update or rollback of '${i.name}' was interrupted ${cut}; berth put release ${i.release ?? "none"} back${i.state === "running" ? " and it is running" : ""}. Update it again if you still want the new code.`;
+      case "stop":
+        return `Stopping '${i.name}' was interrupted ${cut}; berth finished stopping it.`;
+      default:
+        return `${i.op === "start" ? "Starting" : "Restarting"} '${i.name}' was interrupted ${cut}; berth finished it, and '${i.name}' is running.`;
+    }
+  })();
+  return {
+    ...base,
+    level: i.outcome === "undone" ? "warning" : "info",
+    action: `container.${i.op}_interrupted`,
+    message,
+    details: { outcome: i.outcome, ...(i.release !== undefined ? { release: i.release } : {}) },
+  };
 }

@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { ActivityEntry } from "#protocol";
 import type { ContainerManager, StatusChange } from "../containers/container-manager.ts";
+import type { InterruptedOperation } from "../containers/interrupted-operation.ts";
 import type { OperationOutcome } from "../containers/operation-tracker.ts";
 import type { RestartEvent, RestartSupervisor } from "../containers/restart-supervisor.ts";
 import type { EngineMonitor } from "../docker/engine-monitor.ts";
@@ -11,7 +12,12 @@ import type { PressureMonitor } from "../monitoring/pressure-monitor.ts";
 import type { PressureReport } from "../monitoring/pressure-report.ts";
 import type { ActivityRepository, HistoryQuery } from "../store/activity-repository.ts";
 import { type ActivityDraft, EVERYONE } from "./activity-entry.ts";
-import { describeOperation, describeStatusChange, ofLimit } from "./activity-messages.ts";
+import {
+  describeInterrupted,
+  describeOperation,
+  describeStatusChange,
+  ofLimit,
+} from "./activity-messages.ts";
 import { describePressure } from "./pressure-messages.ts";
 
 export interface RetentionOptions {
@@ -122,6 +128,7 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
     this.#detach.push(() => sources.health.off("change", onHealth));
     const onOperation = (o: OperationOutcome) => this.#maybe(describeOperation(o));
     const onStatus = (c: StatusChange) => this.#maybe(describeStatusChange(c, memoryLimitOf));
+    const onInterrupted = (i: InterruptedOperation) => this.record(describeInterrupted(i));
     const onExit = (e: RestartEvent) => this.#maybe(describeRestart(e, memoryLimitOf(e.info.id)));
     const onPressure = (report: PressureReport) => {
       const record = sources.manager.findById(report.containerKey);
@@ -164,6 +171,7 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
     };
     sources.manager.on("operation", onOperation);
     sources.manager.on("statusChanged", onStatus);
+    sources.manager.on("interrupted", onInterrupted);
     sources.restarts.on("exit", onExit);
     sources.restarts.on("restartFailed", onRestartFailed);
     sources.engine.on("down", onDown);
@@ -171,6 +179,7 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
     this.#detach.push(() => {
       sources.manager.off("operation", onOperation);
       sources.manager.off("statusChanged", onStatus);
+      sources.manager.off("interrupted", onInterrupted);
       sources.restarts.off("exit", onExit);
       sources.restarts.off("restartFailed", onRestartFailed);
       sources.engine.off("down", onDown);

@@ -34,6 +34,7 @@ import { STARTABLE, STOPPABLE, stateFromEngine } from "./container-state.ts";
 import type { EgressGuard } from "./egress-guard.ts";
 import { requireEntryFile } from "./entry-file.ts";
 import { ImageCatalog, ImageNotFoundError } from "./image-catalog.ts";
+import type { InterruptedOp, InterruptedOperation } from "./interrupted-operation.ts";
 import { type ListRequest, listContainers } from "./list-containers.ts";
 import { OperationQueue } from "./operation-queue.ts";
 import { type OperationName, type OperationOutcome, OperationTracker } from "./operation-tracker.ts";
@@ -81,6 +82,8 @@ export interface StatusChange {
 export interface ContainerManagerEvents {
   statusChanged: [StatusChange];
   operation: [OperationOutcome];
+  /** An operation a crash of berth cut half-way, brought to an end at start-up (reconciler, CodeUpdater.recover). */
+  interrupted: [InterruptedOperation];
 }
 
 export interface StartOptions {
@@ -150,6 +153,11 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   /** The record by berth id, whoever owns it (for berth's own components, never for a client's ref). */
   findById(id: string): ContainerRecord | undefined {
     return this.#o.repo.get(id);
+  }
+
+  /** Every container record, whoever owns it (for berth's own recovery at start-up). */
+  all(): ContainerRecord[] {
+    return this.#o.repo.all();
   }
 
   info(record: ContainerRecord): ContainerInfo {
@@ -321,12 +329,14 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
           });
         undo.push("remove engine container", () => docker.removeContainer(dockerId));
         record.dockerId = dockerId;
-        repo.update(id, { dockerId });
         startedAt = Date.now();
         if (spec.start !== false) {
           timer.start("start");
           await docker.startContainer(dockerId);
         }
+        // Stored once the engine container is made and started, with no await before its state is:
+        // a row without it is a create that a crash cut half-way, which the next start undoes (reconciler).
+        repo.update(id, { dockerId });
         timer.done();
       } catch (err) {
         timer.fail();
@@ -626,6 +636,23 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   ): void {
     if (record.state === to && Object.keys(changes).length === 0) return;
     this.#setState(record, to, reason, changes);
+  }
+
+  /** Tells listeners (the activity feed) what became of an operation a crash of berth cut half-way. */
+  interrupted(
+    record: ContainerRecord,
+    op: InterruptedOp,
+    outcome: InterruptedOperation["outcome"],
+    gone = false,
+  ): void {
+    this.emit("interrupted", {
+      owner: record.owner,
+      id: record.id,
+      name: record.name,
+      op,
+      outcome,
+      ...(gone ? {} : { state: record.state, release: record.release }),
+    });
   }
 
   /**

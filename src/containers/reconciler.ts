@@ -1,4 +1,5 @@
 import { rm } from "node:fs/promises";
+import type { ContainerState } from "#protocol";
 import type { ContainerSummary, DockerClient } from "../docker/docker-client.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ContainerRecord, ContainerRepository } from "../store/container-repository.ts";
@@ -15,6 +16,8 @@ export interface ReconcileReport {
   orphansRemoved: number;
   finishedDeletes: number;
   abandonedCreates: number;
+  /** Starts, stops and restarts that a crash cut half-way, finished now. */
+  finishedOperations: number;
   /** Steps that failed this time (the engine refused, a file could not go); the caller tries again later. */
   failed: number;
 }
@@ -44,6 +47,7 @@ export async function reconcile(o: ReconcilerOptions): Promise<ReconcileReport> 
     orphansRemoved: 0,
     finishedDeletes: 0,
     abandonedCreates: 0,
+    finishedOperations: 0,
     failed: 0,
   };
   const engine = await o.docker.listContainers(managedLabels(o.instanceId));
@@ -92,14 +96,23 @@ async function reconcileOne(
   report: ReconcileReport,
   log: SystemLogger,
 ): Promise<void> {
+  // Left half-way by a crash only when this berth has no operation under way on it: the engine's
+  // return reconciles too, while this berth's own operations may be waiting on the engine.
+  const leftByCrash = o.manager.queue.current(record.id) === undefined;
   if (record.state === "removing") {
     await o.manager.removeEverything(record, "delete finished after restart");
+    if (leftByCrash) o.manager.interrupted(record, "delete", "finished", true);
     report.finishedDeletes++;
     return;
   }
-  if (!found && record.dockerId === null) {
-    // The create was interrupted before its engine container existed.
+  if (record.dockerId === null) {
+    // A create under way (the engine came back during it) is settled by its own steps or their undo.
+    if (!leftByCrash) return;
+    // The create was interrupted before its engine container was made and started (the row learns
+    // its engine id only then): whatever it made goes, the engine container too if there is one.
+    if (found) record.dockerId = found.dockerId;
     await o.manager.removeEverything(record, "interrupted create undone");
+    o.manager.interrupted(record, "create", "undone", true);
     report.abandonedCreates++;
     return;
   }
@@ -114,10 +127,59 @@ async function reconcileOne(
   if (record.dockerId !== found.dockerId)
     o.manager.observe(record, record.state, "adopted", { dockerId: found.dockerId });
   await o.channel.open(record.id, { uid: record.uid, gid: record.uid });
+  const cut = CUT_BY_STATE[record.state];
+  if (cut && leftByCrash) {
+    await finishInterrupted(o, record, found, cut);
+    report.finishedOperations++;
+    report.adopted++;
+    return;
+  }
   // What changed while berth was away (an exit, with its code) is read and reported once —
   // except during an update that a crash interrupted, which the CodeUpdater's recovery finishes.
   if (record.state !== "updating" && stateFromEngine(found.state, record.state) !== record.state) {
     await o.manager.syncFromEngine(record.id, "changed while berth was away");
   }
   report.adopted++;
+}
+
+/** The operation a container's state says was under way; the state is never left behind once it ends. */
+const CUT_BY_STATE: Partial<Record<ContainerState, "start" | "stop" | "restart">> = {
+  starting: "start",
+  stopping: "stop",
+  restarting: "restart",
+};
+
+/**
+ * Finishes a start, stop or restart that a crash of berth cut half-way —
+ * whichever step it had reached, since the engine may or may not have made
+ * it — and tells the owner. Left as the engine had it, the container would
+ * read as exited on its own ("stopped unexpectedly"), or stay `starting`.
+ */
+async function finishInterrupted(
+  o: ReconcilerOptions,
+  record: ContainerRecord,
+  found: ContainerSummary,
+  op: "start" | "stop" | "restart",
+): Promise<void> {
+  const { manager } = o;
+  await manager.queue.run(record.id, "recover", async () => {
+    if (op === "stop" || op === "restart") {
+      if (found.state === "running") await manager.stopProcess(record);
+    }
+    if (op === "stop") {
+      manager.observe(record, "stopped", "interrupted stop finished");
+      return;
+    }
+    await manager.startProcess(record);
+    manager.observe(record, "running", `interrupted ${op} finished`, {
+      startedAt: Date.now(),
+      exitCode: null,
+      // A restart counts once it is made, as container:restart counts it.
+      ...(op === "restart" ? { restartCount: record.restartCount + 1 } : {}),
+    });
+  });
+  o.log
+    .child({ containerId: record.id, op: "reconcile" })
+    .warn({ op }, "finished an operation a crash interrupted");
+  manager.interrupted(record, op, "finished");
 }

@@ -85,6 +85,25 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
     this.#timers.set(info.id, timer);
   }
 
+  /**
+   * At start-up, after reconciliation: the exits a killed berth saw but had
+   * not acted on yet (its restart waited for its back-off when it died) are
+   * acted on now, as if just seen — an `exited` container stays exited for
+   * good otherwise, since nothing changes to tell anyone. The attempts a
+   * killed berth counted died with it, so the count starts afresh (as it does
+   * after a good run); a container past its limit gets the limit again.
+   */
+  resume(): void {
+    for (const record of this.#manager.all()) {
+      if (record.state !== "exited" || this.#timers.has(record.id) || this.#attempts.has(record.id)) continue;
+      this.#onStatusChange({
+        info: this.#manager.info(record),
+        from: "running",
+        reason: "exited before berth started",
+      });
+    }
+  }
+
   #decide(info: ContainerInfo): RestartDecision {
     if (info.restartPolicy === "on-failure" && info.exitCode === 0) return { kind: "none" };
     const now = Date.now();

@@ -1,5 +1,5 @@
 import { PassThrough } from "node:stream";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { ContainerManager } from "../containers/container-manager.ts";
 import type { DockerClient, EventSubscription } from "../docker/docker-client.ts";
 import { SecretRegistry } from "../logging/secret-registry.ts";
@@ -50,5 +50,34 @@ describe("EngineEventWatcher", () => {
     engine.open(); // the stream opens only after close() was asked for
     await closing;
     expect(engine.closed()).toBe(1);
+  });
+
+  it("at start-up, asks for the events since the time it is given: an exit during the reconciliation is not lost", async () => {
+    const asked: number[] = [];
+    const docker = {
+      streamEvents: async (_labels: unknown, sinceMs: number) => {
+        asked.push(sinceMs);
+        let end: () => void = () => {};
+        const done = new Promise<void>((r) => {
+          end = r;
+        });
+        return { done, close: () => end() };
+      },
+    } as unknown as DockerClient;
+    const watcher = new EngineEventWatcher({
+      docker,
+      manager: {} as ContainerManager,
+      repo: {} as ContainerRepository,
+      instanceId: "test",
+      log: createSystemLogger({
+        level: "silent",
+        redactor: new SecretRegistry().system,
+        destination: new PassThrough(),
+      }),
+    });
+    const beforeReconciling = Date.now() - 5_000;
+    watcher.start(beforeReconciling);
+    await vi.waitFor(() => expect(asked).toEqual([beforeReconciling]));
+    await watcher.close();
   });
 });

@@ -45,8 +45,14 @@ export class EngineEventWatcher {
     this.#log = options.log.child({ component: "EngineEventWatcher" });
   }
 
-  start(): void {
-    this.#loop ??= this.#run();
+  /**
+   * Starts watching, with the events since `sinceMs` (now, without): at
+   * start-up, from before the reconciliation, so that a change between its
+   * reading of the engine and the stream's opening — a workload that exits
+   * just then — is not lost, which would leave it `running` for good.
+   */
+  start(sinceMs?: number): void {
+    this.#loop ??= this.#run(sinceMs);
   }
 
   /** Reconnects now instead of waiting out the back-off (the engine monitor saw the engine come back). */
@@ -54,10 +60,11 @@ export class EngineEventWatcher {
     this.#wake?.();
   }
 
-  async #run(): Promise<void> {
+  async #run(firstSinceMs: number | undefined): Promise<void> {
     let resyncNeeded = false;
     while (!this.#closed) {
-      const since = Date.now();
+      const since = firstSinceMs ?? Date.now();
+      firstSinceMs = undefined;
       try {
         this.#subscription = await this.#o.docker.streamEvents(
           managedLabels(this.#o.instanceId),

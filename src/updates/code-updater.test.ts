@@ -13,6 +13,7 @@ import { prepareDataDir } from "../config/data-dir.ts";
 import { ContainerManager } from "../containers/container-manager.ts";
 import { ContainerPaths } from "../containers/container-paths.ts";
 import { ContainerSpec } from "../containers/container-spec.ts";
+import type { InterruptedOperation } from "../containers/interrupted-operation.ts";
 import { FakeWorkloadChannel } from "../containers/testing/fake-workload-channel.ts";
 import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
 import { BerthError } from "../errors/berth-error.ts";
@@ -25,6 +26,7 @@ import { openDatabase } from "../store/database.ts";
 import { OwnerUsageRepository } from "../store/owner-usage-repository.ts";
 import { ReleaseRepository } from "../store/release-repository.ts";
 import { CodeUpdater } from "./code-updater.ts";
+import { switchRelease } from "./release-pointer.ts";
 
 /** `rm` as node:fs has it, except under a path a test has made unremovable. */
 const unremovable = new Set<string>();
@@ -241,6 +243,48 @@ describe("CodeUpdater (fake engine)", () => {
         return code < 0x20 || (code >= 0x7f && code <= 0x9f);
       });
       expect(controls).toEqual([]);
+    });
+  });
+
+  describe("recovery after a crash (berth killed half-way)", () => {
+    it("undoes a rollback cut after its switch — updating, with no pending release — and says so", async () => {
+      const { id } = await create(alice, "app", true);
+      await updater.update(alice, "app", { code: code("v2") });
+      // What a rollback to release 1 leaves when berth dies after the switch: the pointer on 1, the
+      // store still on 2, the container `updating`. Nothing is pending: recovery used to look no further.
+      await switchRelease(paths.codeDir(id), 1);
+      manager.observe(manager.current(id), "updating", "switching to release 1");
+      const told: InterruptedOperation[] = [];
+      manager.on("interrupted", (i) => told.push(i));
+      await updater.recover();
+      expect(await readlink(join(paths.codeDir(id), "current"))).toBe("releases/2");
+      expect(manager.current(id)).toMatchObject({ state: "running", release: 2 });
+      expect(told).toMatchObject([{ id, op: "update", outcome: "undone", state: "running", release: 2 }]);
+    });
+
+    it("undoes an update cut while it wrote its release, and marks that release failed", async () => {
+      const { id } = await create(alice, "app", true);
+      releases.insert({
+        containerId: id,
+        number: 2,
+        status: "pending",
+        createdAt: Date.now(),
+        createdBy: "alice",
+        bytes: 1,
+        files: 1,
+        hash: "x",
+      });
+      // …its staging directory half-written, as writeReleaseEntries names it.
+      const staging = join(paths.codeDir(id), "releases", "2.staging-4242-0123456789ab");
+      await fs.mkdir(staging, { recursive: true });
+      await fs.writeFile(join(staging, "index.js"), "half");
+      const told: InterruptedOperation[] = [];
+      manager.on("interrupted", (i) => told.push(i));
+      await updater.recover();
+      expect(await fs.readdir(join(paths.codeDir(id), "releases"))).toEqual(["1"]);
+      expect(releases.get(id, 2)?.status).toBe("failed");
+      expect(manager.current(id)).toMatchObject({ state: "running", release: 1 });
+      expect(told).toMatchObject([{ id, op: "update", outcome: "undone", release: 1 }]);
     });
   });
 });
