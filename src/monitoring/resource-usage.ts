@@ -20,6 +20,8 @@ export interface PressureReading extends PressureCounters {
   dockerId: string;
   /** The size of the engine's log file of the container: everything it wrote (absent without one). */
   outputBytes?: number | undefined;
+  /** The log file's inode: a new one is a rotation, whatever the sizes say. */
+  outputInode?: number | undefined;
   /** The limits as the engine had them when the container was found (inspect). */
   nanoCpus?: number | undefined;
   pidsLimit?: number | undefined;
