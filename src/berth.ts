@@ -25,14 +25,15 @@ import { newContainerId } from "./containers/container-id.ts";
 import { ContainerManager } from "./containers/container-manager.ts";
 import { ContainerPaths } from "./containers/container-paths.ts";
 import { backfillCpuLimits } from "./containers/cpu-limit-backfill.ts";
+import { effectiveLimits } from "./containers/effective-limits.ts";
 import { ImageCatalog } from "./containers/image-catalog.ts";
+import { giveBackLeftoverHolds } from "./containers/leftover-holds.ts";
 import { protectOwnerNetworks } from "./containers/owner-network.ts";
 import { reconcile } from "./containers/reconciler.ts";
 import { RestartSupervisor } from "./containers/restart-supervisor.ts";
 import { RuntimeOffer } from "./containers/runtime-offer.ts";
 import { DockerodeClient } from "./docker/dockerode-client.ts";
 import { EngineMonitor } from "./docker/engine-monitor.ts";
-import { NotFoundError } from "./errors/errors.ts";
 import { ImageChecker } from "./images/image-checker.ts";
 import { SecretRegistry } from "./logging/secret-registry.ts";
 import { createSystemLogger, type SystemLogger } from "./logging/system-logger.ts";
@@ -43,6 +44,7 @@ import { ContainerLogs } from "./monitoring/container-logs.ts";
 import { EngineEventWatcher } from "./monitoring/engine-event-watcher.ts";
 import { engineTarget } from "./monitoring/engine-target.ts";
 import { HealthMonitor } from "./monitoring/health-monitor.ts";
+import { isContainerGone, logHoldEvent } from "./monitoring/hold-event-log.ts";
 import { NodeCgroupFs } from "./monitoring/node-cgroup-fs.ts";
 import { PressureMonitor } from "./monitoring/pressure-monitor.ts";
 import { StatsHistory } from "./monitoring/stats-history.ts";
@@ -318,29 +320,17 @@ export class Berth {
       maxEntriesPerOwner: config.activityMaxEntries,
       maxAgeMs: config.activityMaxAgeMs,
     });
-    const pressureLog = this.log.child({ component: "PressureMonitor" });
     this.#pressure = new PressureMonitor({
       outputRateLimit: config.outputRateLimit,
       nanoCpusOf: (id) => {
         const record = repo.get(id);
-        return record && Math.round((record.spec.resources?.cpus ?? config.defaultCpus) * 1e9);
+        return record && effectiveLimits(record.spec, config).nanoCpus;
       },
       setCpuLimit: (dockerId, nanoCpus) => this.#docker.updateCpuLimit(dockerId, nanoCpus),
-      onHold: (e) =>
-        e.kind === "failed"
-          ? // A container deleted while held has no limit to give back: not worth a warning.
-            e.err instanceof NotFoundError
-            ? pressureLog.debug(
-                { containerId: e.containerKey },
-                "no CPU limit to give back: the container is gone",
-              )
-            : pressureLog.warn({ containerId: e.containerKey, err: e.err }, "could not change a CPU limit")
-          : pressureLog.info(
-              { containerId: e.containerKey, cpus: e.nanoCpus / 1e9 },
-              e.kind === "held"
-                ? "holding back a workload over the output rate limit"
-                : "gave a workload its CPU limit back",
-            ),
+      // At least two samples of the history in a window, or a slow history would never judge output.
+      outputWindowMs: Math.max(10_000, 2 * config.statsHistoryIntervalMs),
+      isGone: isContainerGone,
+      onHold: logHoldEvent(this.log.child({ component: "PressureMonitor" })),
     });
     this.manager.on("statusChanged", ({ info }) => {
       if (info.state !== "running") this.#pressure.forget(info.id);
@@ -358,6 +348,8 @@ export class Berth {
       },
       fs: new NodeCgroupFs(),
       engine: { stats: (dockerId) => this.#docker.containerStats(dockerId) },
+      // Without an output limit, nobody reads the log files' sizes: not a stat() for them.
+      ...(config.outputRateLimit > 0 ? {} : { fileSize: null }),
       onError: (containerId, err) => samplerLog.warn({ containerId, err }, "sampling failed"),
       onFallback: (containerId, cause) =>
         samplerLog.debug({ containerId, cause }, "sampling through the engine"),
@@ -384,7 +376,7 @@ export class Berth {
       pressure: this.#pressure,
       memoryLimitOf: (id) => {
         const record = repo.get(id);
-        return record && (record.spec.resources?.memoryMb ?? config.defaultMemoryMb) * 1024 * 1024;
+        return record && effectiveLimits(record.spec, config).memoryBytes;
       },
     });
     this.#events = new EngineEventWatcher({
@@ -592,7 +584,15 @@ export class Berth {
         docker: this.#docker,
         repo: this.#repo,
         meta: new MetaRepository(this.#db),
-        defaultCpus: this.config.defaultCpus,
+        defaults: this.config,
+        log: this.log,
+      });
+      await giveBackLeftoverHolds({
+        docker: this.#docker,
+        repo: this.#repo,
+        defaults: this.config,
+        heldNanoCpus: this.#pressure.heldNanoCpus,
+        isHeld: (id) => this.#pressure.isHeld(id),
         log: this.log,
       });
       if (report.failed > 0 && !this.#closing) {

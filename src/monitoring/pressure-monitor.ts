@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { EpisodeGate } from "./episode-gate.ts";
 import { LogByteCounter } from "./log-byte-counter.ts";
-import { type HoldEvent, OutputHolds } from "./output-holds.ts";
+import { type HoldEvent, heldNanoCpus, OutputHolds } from "./output-holds.ts";
 import type { PressureKind, PressureReport } from "./pressure-report.ts";
 import type { PressureReading } from "./resource-usage.ts";
 
@@ -122,6 +122,16 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
   /** How many containers are held back now. */
   get held(): number {
     return this.#holds.held;
+  }
+
+  /** Whether the container is held back now (by this berth). */
+  isHeld(containerKey: string): boolean {
+    return this.#holds.of(containerKey) !== undefined;
+  }
+
+  /** The CPU limits a hold sets, in nano-CPUs: a container found at one may carry a hold left behind. */
+  get heldNanoCpus(): number[] {
+    return heldNanoCpus(this.#settings);
   }
 
   /** How many given-back limits the engine has not taken yet (they are retried at each sample). */

@@ -42,7 +42,10 @@ export type PressureReport =
       windowMs: number;
       bytesPerSecond: number;
       limitBytesPerSecond: number;
-      /** The CPU it is held to meanwhile, in cores, and for how long. */
+      /**
+       * The CPU it is held to meanwhile, in cores, and for how long; a hold never raises a limit, so a
+       * workload whose own limit is already at or below the hold's is not held: its own, for 0 ms.
+       */
       heldCpus: number;
       holdMs: number;
     };
