@@ -482,6 +482,7 @@ export class Berth {
       this.restarts,
       this.tokens,
       this.engine,
+      this.#pressure,
     ] as const;
     let listeners = 0;
     for (const emitter of emitters)
