@@ -30,12 +30,12 @@ describe("describePressure", () => {
 
   it("tells a process limit reached with the limit and the refused count", () => {
     const draft = describePressure(
-      { kind: "pids_limit", containerKey: "c-1", limit: 128, refused: 3140, windowMs: 10_000 },
+      { kind: "pids_limit", containerKey: "c-1", limit: 128, current: 127, refused: 3140, windowMs: 10_000 },
       bob,
     );
     expect(draft.action).toBe("container.pids_limit_reached");
     expect(draft.message).toBe(
-      "'spinner' reached its limit of 128 processes; 3,140 new processes were refused over the last 10 s",
+      "'spinner' reached its limit of 128 processes (127 running); 3,140 new processes were refused over the last 10 s",
     );
   });
 

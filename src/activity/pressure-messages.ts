@@ -36,8 +36,13 @@ export function describePressure(report: PressureReport, c: ReportedContainer): 
         ...base,
         level: "warning",
         action: "container.pids_limit_reached",
-        message: `'${c.name}' reached its limit of ${report.limit === undefined ? "" : `${count(report.limit)} `}processes; ${count(report.refused)} new process${report.refused === 1 ? " was" : "es were"} refused ${over}`,
-        details: { limit: report.limit, refused: report.refused, windowMs: report.windowMs },
+        message: `'${c.name}' reached its limit of ${report.limit === undefined ? "" : `${count(report.limit)} `}processes${report.current === undefined ? "" : ` (${count(report.current)} running)`}; ${count(report.refused)} new process${report.refused === 1 ? " was" : "es were"} refused ${over}`,
+        details: {
+          limit: report.limit,
+          current: report.current,
+          refused: report.refused,
+          windowMs: report.windowMs,
+        },
       };
     case "channel_flooded":
       return {

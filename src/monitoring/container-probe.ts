@@ -129,6 +129,7 @@ export class ContainerProbe {
             ...(await this.#logFile(location.logPath)),
             nanoCpus: location.nanoCpus,
             pidsLimit: location.pidsLimit,
+            pidsCurrent: rest.pids,
             atMs,
           },
           usage: {

@@ -55,6 +55,7 @@ class FakeContainer {
       channelRefused: this.channelRefused,
       nanoCpus: this.nanoCpus,
       pidsLimit: 128,
+      pidsCurrent: 128,
     };
   }
 }
@@ -133,7 +134,7 @@ describe("PressureMonitor", () => {
     sample(5000, { forks: 3140 });
     sample(5000, { forks: 100 });
     expect(reports).toEqual([
-      { kind: "pids_limit", containerKey: "c1", limit: 128, refused: 3140, windowMs: 5000 },
+      { kind: "pids_limit", containerKey: "c1", limit: 128, current: 128, refused: 3140, windowMs: 5000 },
     ]);
   });
 

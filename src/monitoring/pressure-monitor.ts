@@ -212,6 +212,7 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
       kind: "pids_limit",
       containerKey: key,
       limit: now.pidsLimit,
+      current: now.pidsCurrent,
       refused: delta(base.pidsLimitHits, now.pidsLimitHits) ?? 0,
       windowMs: Math.round(now.atMs - base.atMs),
     });

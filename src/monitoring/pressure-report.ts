@@ -19,6 +19,8 @@ export type PressureReport =
       kind: "pids_limit";
       containerKey: string;
       limit: number | undefined;
+      /** Processes it ran at the reading (well under `limit`: a parent cgroup's limit refused them). */
+      current: number | undefined;
       /** fork()s and clone()s the limit refused over the window. */
       refused: number;
       windowMs: number;

@@ -25,6 +25,8 @@ export interface PressureReading extends PressureCounters {
   /** The limits as the engine had them when the container was found (inspect). */
   nanoCpus?: number | undefined;
   pidsLimit?: number | undefined;
+  /** Processes in the container now: well under its limit, a parent cgroup's limit refused the forks. */
+  pidsCurrent?: number | undefined;
   /** What the workload sent over its channel so far (bytes read by berth, frames refused). */
   channelBytes?: number | undefined;
   channelRefused?: number | undefined;

@@ -235,6 +235,7 @@ describe("StatsSampler", () => {
       outputInode: 77,
       nanoCpus: 5e8,
       pidsLimit: 128,
+      pidsCurrent: 7,
       atMs: Date.now(),
     });
     expect(sizes).toEqual(["/engine/a88d-json.log"]);

@@ -93,7 +93,7 @@ const NOISY: Noisy[] = [
       expect(entry.details).toMatchObject({ limit: 24 });
       expect(entry.details?.refused).toBeGreaterThan(0);
       expect(entry.message).toMatch(
-        /reached its limit of 24 processes; [\d,]+ new process(es were| was) refused/,
+        /reached its limit of 24 processes \(\d+ running\); [\d,]+ new process(es were| was) refused/,
       );
     },
   },
