@@ -86,7 +86,8 @@ interface Track {
  * ```
  */
 export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
-  readonly #settings: Settings;
+  // The settings. (Still `#o`: the channel judge below, which reads it, is being changed on another branch.)
+  readonly #o: Settings;
   readonly #tracks = new Map<string, Track>();
   readonly #holds: OutputHolds;
   #closed = false;
@@ -94,7 +95,7 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
   constructor(options: PressureMonitorOptions) {
     super();
     const { onHold, isGone, ...rest } = options;
-    this.#settings = {
+    this.#o = {
       windowMs: 30_000,
       minWindowMs: 10_000,
       outputWindowMs: 10_000,
@@ -106,7 +107,7 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
       logMaxBytes: 10 * 1024 * 1024,
       ...rest,
     };
-    const s = this.#settings;
+    const s = this.#o;
     this.#holds = new OutputHolds({
       nanoCpusOf: s.nanoCpusOf,
       setCpuLimit: s.setCpuLimit,
@@ -131,7 +132,7 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
 
   /** The CPU limits a hold sets, in nano-CPUs: a container found at one may carry a hold left behind. */
   get heldNanoCpus(): number[] {
-    return heldNanoCpus(this.#settings);
+    return heldNanoCpus(this.#o);
   }
 
   /** How many given-back limits the engine has not taken yet (they are retried at each sample). */
@@ -146,7 +147,7 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
       if (track) this.#holds.release(containerKey);
       track = {
         dockerId: reading.dockerId,
-        logBytes: new LogByteCounter(this.#settings.logMaxBytes),
+        logBytes: new LogByteCounter(this.#o.logMaxBytes),
         readings: [],
         gates: new Map(),
         cpuQuietUntil: 0,
@@ -161,7 +162,7 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
     reading = { ...reading, outputBytes: track.logBytes.count(reading.outputBytes, reading.outputInode) };
     track.readings.push(reading);
     const now = reading.atMs;
-    const keepMs = Math.max(this.#settings.windowMs, this.#settings.outputWindowMs * 1.2);
+    const keepMs = Math.max(this.#o.windowMs, this.#o.outputWindowMs * 1.2);
     while (track.readings.length > 2 && now - track.readings[0]!.atMs > keepMs) track.readings.shift();
 
     this.#judgeOutput(containerKey, track, reading);
@@ -189,9 +190,9 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
     const spanMs = now.atMs - base.atMs;
     const periods = delta(base.cpuPeriods, now.cpuPeriods);
     const throttled = delta(base.cpuThrottledPeriods, now.cpuThrottledPeriods);
-    if (spanMs < this.#settings.minWindowMs || periods === undefined || throttled === undefined) return;
+    if (spanMs < this.#o.minWindowMs || periods === undefined || throttled === undefined) return;
     // At least a second's worth of the default 100 ms periods, so that a blip is not a share.
-    if (periods < 10 || throttled / periods < this.#settings.throttledShare) return;
+    if (periods < 10 || throttled / periods < this.#o.throttledShare) return;
     if (!this.#gate(track, "cpu_throttled").active(now.atMs)) return;
     this.emit("report", {
       kind: "cpu_throttled",
@@ -219,7 +220,7 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
   }
 
   #judgeOutput(key: string, track: Track, now: PressureReading): void {
-    const { outputRateLimit, outputWindowMs, holdMs } = this.#settings;
+    const { outputRateLimit, outputWindowMs, holdMs } = this.#o;
     if (outputRateLimit <= 0) return;
     const hold = this.#holds.of(key);
     if (hold) {
@@ -261,16 +262,16 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
 
   /** A workload sending over its channel faster than the output limit, or sending frames berth refuses. */
   #judgeChannel(key: string, track: Track, now: PressureReading): void {
-    if (this.#settings.outputRateLimit <= 0) return;
-    const base = track.readings.find((r) => now.atMs - r.atMs <= this.#settings.outputWindowMs * 1.2);
+    if (this.#o.outputRateLimit <= 0) return;
+    const base = track.readings.find((r) => now.atMs - r.atMs <= this.#o.outputWindowMs * 1.2);
     if (base === undefined || base === now) return;
     const spanMs = now.atMs - base.atMs;
     const bytes = delta(base.channelBytes, now.channelBytes);
-    if (bytes === undefined || bytes < 0 || spanMs < this.#settings.outputWindowMs * 0.8) return;
+    if (bytes === undefined || bytes < 0 || spanMs < this.#o.outputWindowMs * 0.8) return;
     const bytesPerSecond = (bytes * 1000) / spanMs;
     const refusedFrames = Math.max(0, delta(base.channelRefused, now.channelRefused) ?? 0);
     // A bad frame now and then is a bug the workload's own answers tell of; a hundred a window is a flood.
-    if (bytesPerSecond <= this.#settings.outputRateLimit && refusedFrames < 100) return;
+    if (bytesPerSecond <= this.#o.outputRateLimit && refusedFrames < 100) return;
     if (!this.#gate(track, "channel_flooded").active(now.atMs)) return;
     this.emit("report", {
       kind: "channel_flooded",
@@ -278,7 +279,7 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
       bytes,
       windowMs: Math.round(spanMs),
       bytesPerSecond: Math.round(bytesPerSecond),
-      limitBytesPerSecond: this.#settings.outputRateLimit,
+      limitBytesPerSecond: this.#o.outputRateLimit,
       refusedFrames,
     });
   }
@@ -288,13 +289,13 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
     const track = this.#tracks.get(key);
     if (track === undefined) return;
     track.readings = track.readings.slice(-1);
-    track.cpuQuietUntil = (track.readings[0]?.atMs ?? 0) + this.#settings.windowMs;
+    track.cpuQuietUntil = (track.readings[0]?.atMs ?? 0) + this.#o.windowMs;
   }
 
   #gate(track: Track, kind: PressureKind): EpisodeGate {
     let gate = track.gates.get(kind);
     if (gate === undefined) {
-      gate = new EpisodeGate(this.#settings.quietMs);
+      gate = new EpisodeGate(this.#o.quietMs);
       track.gates.set(kind, gate);
     }
     return gate;
