@@ -140,6 +140,9 @@ export class Berth {
   readonly #quotaLimits: (owner: string) => QuotaLimits;
   #closing: Promise<void> | undefined;
   #retryReconcile: NodeJS.Timeout | undefined;
+  /** The pass giving back holds an earlier berth left (giveBackLeftoverHolds), while it runs; done once it found no failure. */
+  #leftoverHolds: Promise<void> | undefined;
+  #leftoverHoldsDone = false;
   /** A host firewall reload (ufw, firewalld) flushes berth's rules while containers run: they are put back within this period. */
   #egressRecheck: NodeJS.Timeout | undefined;
   #protecting: Promise<void> | undefined;
@@ -588,14 +591,7 @@ export class Berth {
         defaults: this.config,
         log: this.log,
       });
-      await giveBackLeftoverHolds({
-        docker: this.#docker,
-        repo: this.#repo,
-        defaults: this.config,
-        heldNanoCpus: this.#pressure.heldNanoCpus,
-        isHeld: (id) => this.#pressure.isHeld(id),
-        log: this.log,
-      });
+      this.#giveBackLeftoverHolds();
       if (report.failed > 0 && !this.#closing) {
         // Something the engine refused (a container it could not remove, …): try again shortly.
         clearTimeout(this.#retryReconcile);
@@ -605,6 +601,33 @@ export class Berth {
     } catch (err) {
       this.log.error({ err }, "reconciliation failed; it runs again when the engine comes back");
     }
+  }
+
+  /**
+   * Gives back, in the background, the CPU limits held by a berth that died during an output hold
+   * (an inspect a container: start-up must not wait for a thousand), until one pass found none it
+   * could not give back.
+   */
+  #giveBackLeftoverHolds(): void {
+    if (this.#leftoverHolds !== undefined || this.#leftoverHoldsDone) return;
+    this.#leftoverHolds = giveBackLeftoverHolds({
+      docker: this.#docker,
+      repo: this.#repo,
+      defaults: this.config,
+      heldNanoCpus: this.#pressure.heldNanoCpus,
+      isHeld: (id) => this.#pressure.isHeld(id),
+      stopped: () => this.#closing !== undefined,
+      log: this.log,
+    })
+      .then(
+        ({ failed }) => {
+          this.#leftoverHoldsDone = failed === 0;
+        },
+        (err: unknown) => this.log.warn({ err }, "could not give back the CPU limits an earlier berth held"),
+      )
+      .finally(() => {
+        this.#leftoverHolds = undefined;
+      });
   }
 
   /** Logs each allowed image the engine lacks, with how to build it; berth serves on without it. */
@@ -655,6 +678,8 @@ export class Berth {
       clearTimeout(this.#retryReconcile);
       clearInterval(this.#egressRecheck);
       await this.#protecting;
+      // It stops at the next container once closing is seen.
+      await this.#leftoverHolds;
       this.#tokensWatcher?.close();
       await this.#sockets?.close();
       // Checks under way end, and remove their containers and directories, before the engine client goes.

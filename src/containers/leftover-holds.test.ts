@@ -48,7 +48,7 @@ describe("giveBackLeftoverHolds", () => {
       ["d-a", 5e8],
       ["d-b", 1e9],
     ]);
-    expect(given).toBe(2);
+    expect(given).toEqual({ given: 2, failed: 0 });
   });
 
   it("leaves alone a hold this berth has under way", async () => {
@@ -62,5 +62,29 @@ describe("giveBackLeftoverHolds", () => {
       log,
     });
     expect(docker.updates).toEqual([]);
+  });
+
+  it("stops at the next container once berth is closing, and counts what the engine refused", async () => {
+    const docker = engine({ "d-a": 5e7, "d-b": 5e7 });
+    docker.updateCpuLimit = async () => {
+      throw new Error("engine busy");
+    };
+    let closing = false;
+    const result = await giveBackLeftoverHolds({
+      docker,
+      repo: {
+        all: () => [record("a", 0.5), record("b", 0.5)],
+      },
+      defaults,
+      heldNanoCpus: HELD,
+      isHeld: () => false,
+      stopped: () => {
+        const was = closing;
+        closing = true;
+        return was;
+      },
+      log,
+    });
+    expect(result).toEqual({ given: 0, failed: 1 });
   });
 });

@@ -12,6 +12,8 @@ export interface LeftoverHoldsOptions {
   heldNanoCpus: readonly number[];
   /** A hold of this berth, under way: not a leftover. */
   isHeld: (containerId: string) => boolean;
+  /** True once berth is closing: the pass ends at the next container. */
+  stopped?: () => boolean;
   log: SystemLogger;
 }
 
@@ -20,12 +22,18 @@ export interface LeftoverHoldsOptions {
  * keeps updated limits): every container found at exactly a held limit that is not its own. The
  * PressureMonitor does the same for a container when it first samples it, but a container that is
  * stopped, or never sampled (the history off), would keep 0.05 CPU until then — at its next start.
- * Run at each reconciliation; a container the engine refuses to update is tried again at the next.
+ * Only a berth that died leaves one, so berth runs this once, after its first reconciliation, in
+ * the background (an inspect a container), and again after a reconciliation while containers
+ * the engine refused to update (`failed`) remain.
  */
-export async function giveBackLeftoverHolds(o: LeftoverHoldsOptions): Promise<number> {
+export async function giveBackLeftoverHolds(
+  o: LeftoverHoldsOptions,
+): Promise<{ given: number; failed: number }> {
   const log = o.log.child({ component: "LeftoverHolds" });
   let given = 0;
+  let failed = 0;
   for (const record of o.repo.all()) {
+    if (o.stopped?.()) break;
     if (!record.dockerId) continue;
     try {
       const nanoCpus = (await o.docker.inspectContainer(record.dockerId))?.HostConfig?.NanoCpus;
@@ -36,8 +44,9 @@ export async function giveBackLeftoverHolds(o: LeftoverHoldsOptions): Promise<nu
       log.info({ containerId: record.id, cpus: own / 1e9 }, "gave back a CPU limit an earlier berth held");
       given++;
     } catch (err) {
+      failed++;
       log.warn({ err, containerId: record.id }, "could not give back a held CPU limit; will try again");
     }
   }
-  return given;
+  return { given, failed };
 }
