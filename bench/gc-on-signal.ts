@@ -1,4 +1,6 @@
 import { getHeapStatistics } from "node:v8";
+// A bench's or a test's berth ends with the process that started it, however that ends.
+import "./end-with-parent.ts";
 
 /**
  * Preloaded (`--import`) into a berth child run with `--expose-gc`: on

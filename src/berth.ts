@@ -25,14 +25,15 @@ import { newContainerId } from "./containers/container-id.ts";
 import { ContainerManager } from "./containers/container-manager.ts";
 import { ContainerPaths } from "./containers/container-paths.ts";
 import { backfillCpuLimits } from "./containers/cpu-limit-backfill.ts";
+import { effectiveLimits } from "./containers/effective-limits.ts";
 import { ImageCatalog } from "./containers/image-catalog.ts";
+import { giveBackLeftoverHolds } from "./containers/leftover-holds.ts";
 import { protectOwnerNetworks } from "./containers/owner-network.ts";
 import { reconcile } from "./containers/reconciler.ts";
 import { RestartSupervisor } from "./containers/restart-supervisor.ts";
 import { RuntimeOffer } from "./containers/runtime-offer.ts";
 import { DockerodeClient } from "./docker/dockerode-client.ts";
 import { EngineMonitor } from "./docker/engine-monitor.ts";
-import { NotFoundError } from "./errors/errors.ts";
 import { ImageChecker } from "./images/image-checker.ts";
 import { SecretRegistry } from "./logging/secret-registry.ts";
 import { createSystemLogger, type SystemLogger } from "./logging/system-logger.ts";
@@ -43,6 +44,7 @@ import { ContainerLogs } from "./monitoring/container-logs.ts";
 import { EngineEventWatcher } from "./monitoring/engine-event-watcher.ts";
 import { engineTarget } from "./monitoring/engine-target.ts";
 import { HealthMonitor } from "./monitoring/health-monitor.ts";
+import { isContainerGone, logHoldEvent } from "./monitoring/hold-event-log.ts";
 import { NodeCgroupFs } from "./monitoring/node-cgroup-fs.ts";
 import { PressureMonitor } from "./monitoring/pressure-monitor.ts";
 import { StatsHistory } from "./monitoring/stats-history.ts";
@@ -138,6 +140,9 @@ export class Berth {
   readonly #quotaLimits: (owner: string) => QuotaLimits;
   #closing: Promise<void> | undefined;
   #retryReconcile: NodeJS.Timeout | undefined;
+  /** The pass giving back holds an earlier berth left (giveBackLeftoverHolds), while it runs; done once it found no failure. */
+  #leftoverHolds: Promise<void> | undefined;
+  #leftoverHoldsDone = false;
   /** A host firewall reload (ufw, firewalld) flushes berth's rules while containers run: they are put back within this period. */
   #egressRecheck: NodeJS.Timeout | undefined;
   #protecting: Promise<void> | undefined;
@@ -318,29 +323,17 @@ export class Berth {
       maxEntriesPerOwner: config.activityMaxEntries,
       maxAgeMs: config.activityMaxAgeMs,
     });
-    const pressureLog = this.log.child({ component: "PressureMonitor" });
     this.#pressure = new PressureMonitor({
       outputRateLimit: config.outputRateLimit,
       nanoCpusOf: (id) => {
         const record = repo.get(id);
-        return record && Math.round((record.spec.resources?.cpus ?? config.defaultCpus) * 1e9);
+        return record && effectiveLimits(record.spec, config).nanoCpus;
       },
       setCpuLimit: (dockerId, nanoCpus) => this.#docker.updateCpuLimit(dockerId, nanoCpus),
-      onHold: (e) =>
-        e.kind === "failed"
-          ? // A container deleted while held has no limit to give back: not worth a warning.
-            e.err instanceof NotFoundError
-            ? pressureLog.debug(
-                { containerId: e.containerKey },
-                "no CPU limit to give back: the container is gone",
-              )
-            : pressureLog.warn({ containerId: e.containerKey, err: e.err }, "could not change a CPU limit")
-          : pressureLog.info(
-              { containerId: e.containerKey, cpus: e.nanoCpus / 1e9 },
-              e.kind === "held"
-                ? "holding back a workload over the output rate limit"
-                : "gave a workload its CPU limit back",
-            ),
+      // At least two samples of the history in a window, or a slow history would never judge output.
+      outputWindowMs: Math.max(10_000, 2 * config.statsHistoryIntervalMs),
+      isGone: isContainerGone,
+      onHold: logHoldEvent(this.log.child({ component: "PressureMonitor" })),
     });
     this.manager.on("statusChanged", ({ info }) => {
       if (info.state !== "running") this.#pressure.forget(info.id);
@@ -358,6 +351,8 @@ export class Berth {
       },
       fs: new NodeCgroupFs(),
       engine: { stats: (dockerId) => this.#docker.containerStats(dockerId) },
+      // Without an output limit, nobody reads the log files' sizes: not a stat() for them.
+      ...(config.outputRateLimit > 0 ? {} : { fileSize: null }),
       onError: (containerId, err) => samplerLog.warn({ containerId, err }, "sampling failed"),
       onFallback: (containerId, cause) =>
         samplerLog.debug({ containerId, cause }, "sampling through the engine"),
@@ -384,7 +379,7 @@ export class Berth {
       pressure: this.#pressure,
       memoryLimitOf: (id) => {
         const record = repo.get(id);
-        return record && (record.spec.resources?.memoryMb ?? config.defaultMemoryMb) * 1024 * 1024;
+        return record && effectiveLimits(record.spec, config).memoryBytes;
       },
     });
     this.#events = new EngineEventWatcher({
@@ -490,6 +485,7 @@ export class Berth {
       this.restarts,
       this.tokens,
       this.engine,
+      this.#pressure,
     ] as const;
     let listeners = 0;
     for (const emitter of emitters)
@@ -598,9 +594,10 @@ export class Berth {
         docker: this.#docker,
         repo: this.#repo,
         meta: new MetaRepository(this.#db),
-        defaultCpus: this.config.defaultCpus,
+        defaults: this.config,
         log: this.log,
       });
+      this.#giveBackLeftoverHolds();
       if (report.failed > 0 && !this.#closing) {
         // Something the engine refused (a container it could not remove, …): try again shortly.
         clearTimeout(this.#retryReconcile);
@@ -610,6 +607,33 @@ export class Berth {
     } catch (err) {
       this.log.error({ err }, "reconciliation failed; it runs again when the engine comes back");
     }
+  }
+
+  /**
+   * Gives back, in the background, the CPU limits held by a berth that died during an output hold
+   * (an inspect a container: start-up must not wait for a thousand), until one pass found none it
+   * could not give back.
+   */
+  #giveBackLeftoverHolds(): void {
+    if (this.#leftoverHolds !== undefined || this.#leftoverHoldsDone) return;
+    this.#leftoverHolds = giveBackLeftoverHolds({
+      docker: this.#docker,
+      repo: this.#repo,
+      defaults: this.config,
+      heldNanoCpus: this.#pressure.heldNanoCpus,
+      isHeld: (id) => this.#pressure.isHeld(id),
+      stopped: () => this.#closing !== undefined,
+      log: this.log,
+    })
+      .then(
+        ({ failed }) => {
+          this.#leftoverHoldsDone = failed === 0;
+        },
+        (err: unknown) => this.log.warn({ err }, "could not give back the CPU limits an earlier berth held"),
+      )
+      .finally(() => {
+        this.#leftoverHolds = undefined;
+      });
   }
 
   /** Logs each allowed image the engine lacks, with how to build it; berth serves on without it. */
@@ -660,6 +684,8 @@ export class Berth {
       clearTimeout(this.#retryReconcile);
       clearInterval(this.#egressRecheck);
       await this.#protecting;
+      // It stops at the next container once closing is seen.
+      await this.#leftoverHolds;
       this.#tokensWatcher?.close();
       await this.#sockets?.close();
       // Checks under way end, and remove their containers and directories, before the engine client goes.

@@ -5,7 +5,7 @@ import { BerthError } from "../errors/berth-error.ts";
 import { describeGateCause } from "../updates/update-errors.ts";
 import type { ActivityDraft } from "./activity-entry.ts";
 import { feedOutput } from "./feed-output.ts";
-import { bytes } from "./pressure-messages.ts";
+import { bytes } from "./format-bytes.ts";
 
 /**
  * Turns what happened into plain words for end users. Only berth's own

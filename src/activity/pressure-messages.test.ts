@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bytes, describePressure } from "./pressure-messages.ts";
+import { describePressure } from "./pressure-messages.ts";
 
 const bob = { owner: "bob", id: "c-1", name: "spinner" };
 
@@ -30,12 +30,12 @@ describe("describePressure", () => {
 
   it("tells a process limit reached with the limit and the refused count", () => {
     const draft = describePressure(
-      { kind: "pids_limit", containerKey: "c-1", limit: 128, refused: 3140, windowMs: 10_000 },
+      { kind: "pids_limit", containerKey: "c-1", limit: 128, current: 127, refused: 3140, windowMs: 10_000 },
       bob,
     );
     expect(draft.action).toBe("container.pids_limit_reached");
     expect(draft.message).toBe(
-      "'spinner' reached its limit of 128 processes; 3,140 new processes were refused over the last 10 s",
+      "'spinner' reached its limit of 128 processes (127 running); 3,140 new processes were refused over the last 10 s",
     );
   });
 
@@ -59,17 +59,24 @@ describe("describePressure", () => {
       "'spinner' output rate-limited: wrote 48 MiB in 10 s (4.8 MiB/s; limit 1 MiB/s); held to 0.05 CPU for 30 s",
     );
   });
-});
 
-describe("bytes", () => {
-  it("shows binary units, one decimal below 10", () => {
-    expect([300, 1536, 10 * 1024, 4.8 * 1024 ** 2, 64 * 1024 ** 2, 3 * 1024 ** 3].map(bytes)).toEqual([
-      "300 B",
-      "1.5 KiB",
-      "10 KiB",
-      "4.8 MiB",
-      "64 MiB",
-      "3 GiB",
-    ]);
+  it("tells output over the limit of a workload whose own CPU limit is already below the hold's", () => {
+    const MiB = 1024 * 1024;
+    const draft = describePressure(
+      {
+        kind: "output_rate_limited",
+        containerKey: "c-1",
+        bytes: 48 * MiB,
+        windowMs: 10_000,
+        bytesPerSecond: 4.8 * MiB,
+        limitBytesPerSecond: MiB,
+        heldCpus: 0.02,
+        holdMs: 0,
+      },
+      bob,
+    );
+    expect(draft.message).toBe(
+      "'spinner' output rate-limited: wrote 48 MiB in 10 s (4.8 MiB/s; limit 1 MiB/s); not held back: its own limit of 0.02 CPU is already that low",
+    );
   });
 });

@@ -1,5 +1,6 @@
 import type { PressureReport } from "../monitoring/pressure-report.ts";
 import type { ActivityDraft } from "./activity-entry.ts";
+import { bytes } from "./format-bytes.ts";
 
 /** The container a report is about, as the feed names it. */
 export interface ReportedContainer {
@@ -35,8 +36,13 @@ export function describePressure(report: PressureReport, c: ReportedContainer): 
         ...base,
         level: "warning",
         action: "container.pids_limit_reached",
-        message: `'${c.name}' reached its limit of ${report.limit === undefined ? "" : `${count(report.limit)} `}processes; ${count(report.refused)} new process${report.refused === 1 ? " was" : "es were"} refused ${over}`,
-        details: { limit: report.limit, refused: report.refused, windowMs: report.windowMs },
+        message: `'${c.name}' reached its limit of ${report.limit === undefined ? "" : `${count(report.limit)} `}processes${report.current === undefined ? "" : ` (${count(report.current)} running)`}; ${count(report.refused)} new process${report.refused === 1 ? " was" : "es were"} refused ${over}`,
+        details: {
+          limit: report.limit,
+          current: report.current,
+          refused: report.refused,
+          windowMs: report.windowMs,
+        },
       };
     case "channel_flooded":
       return {
@@ -57,7 +63,11 @@ export function describePressure(report: PressureReport, c: ReportedContainer): 
         ...base,
         level: "warning",
         action: "container.output_rate_limited",
-        message: `'${c.name}' output rate-limited: wrote ${bytes(report.bytes)} in ${secondsOf(report.windowMs)} (${bytes(report.bytesPerSecond)}/s; limit ${bytes(report.limitBytesPerSecond)}/s); held to ${report.heldCpus} CPU for ${secondsOf(report.holdMs)}`,
+        message: `'${c.name}' output rate-limited: wrote ${bytes(report.bytes)} in ${secondsOf(report.windowMs)} (${bytes(report.bytesPerSecond)}/s; limit ${bytes(report.limitBytesPerSecond)}/s); ${
+          report.holdMs > 0
+            ? `held to ${report.heldCpus} CPU for ${secondsOf(report.holdMs)}`
+            : `not held back: its own limit of ${report.heldCpus} CPU is already that low`
+        }`,
         details: {
           bytes: report.bytes,
           windowMs: report.windowMs,
@@ -74,17 +84,3 @@ const secondsOf = (ms: number) => `${Math.round(ms / 1000)} s`;
 const count = (n: number) => n.toLocaleString("en-US");
 const cores = (cpus: number | undefined) =>
   cpus === undefined ? "the host's cores" : `${cpus} core${cpus === 1 ? "" : "s"}`;
-
-/** 48 MiB, 4.8 MiB, 512 KiB, 300 B: binary units, one decimal below 10. */
-export function bytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB"];
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  const shown =
-    unit === 0 || value >= 10 ? Math.round(value).toString() : value.toFixed(1).replace(/\.0$/, "");
-  return `${shown} ${units[unit]}`;
-}

@@ -23,6 +23,14 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ BERTH_OUTPUT_RATE_LIMIT: "-1" })).toThrow(ConfigError);
   });
 
+  it("refuses an output limit asked for without the stats history that judges it, and turns the default off with it", () => {
+    expect(() =>
+      loadConfig({ BERTH_STATS_HISTORY_INTERVAL_MS: "0", BERTH_OUTPUT_RATE_LIMIT: "1048576" }),
+    ).toThrow(/BERTH_OUTPUT_RATE_LIMIT: the output limit is judged on the stats history's samples/);
+    expect(loadConfig({ BERTH_STATS_HISTORY_INTERVAL_MS: "0" }).outputRateLimit).toBe(0);
+    expect(loadConfig({ BERTH_STATS_HISTORY_INTERVAL_MS: "60000" }).outputRateLimit).toBe(1024 * 1024);
+  });
+
   it("bounds each connection by default, and refuses a disconnect bound under the drop bound", () => {
     expect(loadConfig({})).toMatchObject({
       clientBufferBytes: 1024 * 1024,

@@ -82,7 +82,8 @@ const EnvSchema = z.object({
     .int()
     .refine((n) => n === 0 || (n >= 250 && n <= 60_000), "expected 0 (off) or 250 to 60000")
     .default(5_000),
-  // A workload's output above this many bytes/s (over 10 s) is held back; 0 turns the limit off.
+  // A workload's output above this many bytes/s (over 10 s, or two history intervals) is held back;
+  // 0 turns the limit off, and so does a history turned off (it judges on the history's samples).
   BERTH_OUTPUT_RATE_LIMIT: int(MiB, 0),
   BERTH_ACTIVITY_MAX_ENTRIES: int(10_000, 10),
   BERTH_ACTIVITY_MAX_AGE_DAYS: int(30, 1, 3650),
@@ -238,6 +239,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       "invalid configuration:\n  BERTH_TOKENS and BERTH_TOKENS_FILE cannot be used together; put every owner in the file",
     );
   }
+  // The output limit is judged on the history's samples: without them it would never apply. Asked for
+  // by name, that is refused; left at its default, it goes off with the history (as documented).
+  const historyOff = e.BERTH_STATS_HISTORY_INTERVAL_MS === 0;
+  if (historyOff && env.BERTH_OUTPUT_RATE_LIMIT !== undefined && e.BERTH_OUTPUT_RATE_LIMIT > 0) {
+    throw new ConfigError(
+      "invalid configuration:\n  BERTH_OUTPUT_RATE_LIMIT: the output limit is judged on the stats history's samples, and BERTH_STATS_HISTORY_INTERVAL_MS is 0 (off): turn the history on, or leave the limit unset (or 0)",
+    );
+  }
   const [first, last] = e.BERTH_UID_RANGE.split("-").map(Number) as [number, number];
   if (first < 1000 || last < first) {
     throw new ConfigError("invalid configuration:\n  BERTH_UID_RANGE: FIRST must be ≥ 1000 and ≤ LAST");
@@ -312,7 +321,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     restartResetMs: e.BERTH_RESTART_RESET_MS,
     restartBaseDelayMs: e.BERTH_RESTART_BASE_DELAY_MS,
     statsHistoryIntervalMs: e.BERTH_STATS_HISTORY_INTERVAL_MS,
-    outputRateLimit: e.BERTH_OUTPUT_RATE_LIMIT,
+    outputRateLimit: historyOff ? 0 : e.BERTH_OUTPUT_RATE_LIMIT,
     activityMaxEntries: e.BERTH_ACTIVITY_MAX_ENTRIES,
     activityMaxAgeMs: e.BERTH_ACTIVITY_MAX_AGE_DAYS * 86_400_000,
     dockerSocket: e.BERTH_DOCKER_SOCKET ?? dockerHost ?? "/var/run/docker.sock",

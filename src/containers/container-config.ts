@@ -1,8 +1,8 @@
 import type { Config } from "../config/config.ts";
 import type { ContainerCreateBody } from "../docker/docker-client.ts";
 import type { StoredSpec } from "./container-spec.ts";
+import { effectiveLimits } from "./effective-limits.ts";
 
-const MiB = 1024 * 1024;
 export const SOCKET_DIR_IN_CONTAINER = "/run/berth";
 export const SOCKET_PATH_IN_CONTAINER = "/run/berth/berth.sock";
 export const CODE_DIR_IN_CONTAINER = "/run/berth-code";
@@ -46,7 +46,7 @@ export function managedLabels(instanceId: string): Record<string, string> {
  */
 export function buildCreateBody(input: CreateBodyInput): ContainerCreateBody {
   const { spec, config } = input;
-  const memoryBytes = (spec.resources?.memoryMb ?? config.defaultMemoryMb) * MiB;
+  const { memoryBytes, nanoCpus, pids } = effectiveLimits(spec, config);
   const env = [
     ...Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`),
     ...Object.entries(spec.secretEnv ?? {}).map(([k, v]) => `${k}=${v}`),
@@ -84,11 +84,11 @@ export function buildCreateBody(input: CreateBodyInput): ContainerCreateBody {
       Tmpfs: { "/tmp": "rw,nosuid,nodev,size=64m,mode=1777" },
       Memory: memoryBytes,
       MemorySwap: memoryBytes, // equal to Memory: no swap, so the limit is the limit
-      PidsLimit: spec.resources?.pids ?? config.defaultPids,
+      PidsLimit: pids,
       // NanoCpus (docker run --cpus) rather than CpuQuota/CpuPeriod: one number, which the engine
       // turns into a CFS quota over its 100 ms period on cgroup v1 and into cpu.max on v2, and
       // checks against the host's CPU count. Always set: a container without one can take every core.
-      NanoCpus: Math.round((spec.resources?.cpus ?? config.defaultCpus) * 1e9),
+      NanoCpus: nanoCpus,
       LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
       NetworkMode: networked ? input.networkName : "none",
       RestartPolicy: { Name: "no" }, // berth restarts, so that it can tell and count

@@ -1,7 +1,9 @@
+import type { Config } from "../config/config.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ContainerRepository } from "../store/container-repository.ts";
 import type { MetaRepository } from "../store/meta-repository.ts";
+import { effectiveLimits } from "./effective-limits.ts";
 
 /** Set in the store once every container has a CPU limit; containers made since get one at create. */
 const DONE = "cpu-limits-backfilled";
@@ -10,7 +12,7 @@ export interface CpuLimitBackfillOptions {
   docker: DockerClient;
   repo: ContainerRepository;
   meta: MetaRepository;
-  defaultCpus: number;
+  defaults: Pick<Config, "defaultCpus" | "defaultMemoryMb" | "defaultPids">;
   log: SystemLogger;
 }
 
@@ -32,9 +34,12 @@ export async function backfillCpuLimits(o: CpuLimitBackfillOptions): Promise<num
       const inspect = await o.docker.inspectContainer(record.dockerId);
       const host = inspect?.HostConfig;
       if (!host || (host.NanoCpus ?? 0) > 0 || (host.CpuQuota ?? 0) > 0) continue;
-      const cpus = record.spec.resources?.cpus ?? o.defaultCpus;
-      await o.docker.updateCpuLimit(record.dockerId, Math.round(cpus * 1e9));
-      log.info({ containerId: record.id, cpus }, "gave a container made without a CPU limit its limit");
+      const { nanoCpus } = effectiveLimits(record.spec, o.defaults);
+      await o.docker.updateCpuLimit(record.dockerId, nanoCpus);
+      log.info(
+        { containerId: record.id, cpus: nanoCpus / 1e9 },
+        "gave a container made without a CPU limit its limit",
+      );
       updated++;
     } catch (err) {
       failed++;

@@ -5,6 +5,7 @@ import type { ContainerCgroup } from "./container-cgroup.ts";
 import type { ContainerLocation, ContainerTarget } from "./container-target.ts";
 import type { EngineStats } from "./engine-stats.ts";
 import { usageFromEngineStats } from "./engine-stats-usage.ts";
+import type { LogFileStat } from "./log-byte-counter.ts";
 import type { ResourceSample } from "./resource-usage.ts";
 
 export interface ProbeContext {
@@ -20,11 +21,11 @@ export interface ProbeContext {
   cgroupRetryMs: number;
   onFallback: (cause: unknown) => void;
   /**
-   * The size of a file, for the engine's log file of the container: one stat() a sample, far cheaper
-   * than following the engine's log stream (which would have the engine read and encode every byte
-   * again). undefined when the file is gone.
+   * The size and inode of a file, for the engine's log file of the container: one stat() a sample,
+   * far cheaper than following the engine's log stream (which would have the engine read and encode
+   * every byte again). undefined when the file is gone; undefined here when output is not measured.
    */
-  fileSize: (path: string) => Promise<number | undefined>;
+  fileSize: ((path: string) => Promise<LogFileStat | undefined>) | undefined;
 }
 
 /**
@@ -49,6 +50,11 @@ export class ContainerProbe {
   #previousCpu: { ns: number; atMs: number } | undefined;
   #cgroupBlockedUntil = Number.NEGATIVE_INFINITY;
   #stale = false;
+  /**
+   * The log file could not be stat()ed (EACCES: a berth not run as root cannot see into the
+   * engine's 0710 data directory): the container's output goes unmeasured, and is not asked again.
+   */
+  #logUnreadable = false;
 
   constructor(target: ContainerTarget, ctx: ProbeContext) {
     this.#target = target;
@@ -120,10 +126,10 @@ export class ContainerProbe {
           pressure: location && {
             ...pressure,
             dockerId: location.dockerId,
-            outputBytes:
-              location.logPath === undefined ? undefined : await this.#ctx.fileSize(location.logPath),
+            ...(await this.#logFile(location.logPath)),
             nanoCpus: location.nanoCpus,
             pidsLimit: location.pidsLimit,
+            pidsCurrent: rest.pids,
             atMs,
           },
           usage: {
@@ -138,6 +144,18 @@ export class ContainerProbe {
       }
     }
     return undefined;
+  }
+
+  /** The log file's size and inode; nothing when there is none to read. Never throws: output is a side matter. */
+  async #logFile(path: string | undefined): Promise<{ outputBytes?: number; outputInode?: number }> {
+    if (path === undefined || this.#ctx.fileSize === undefined || this.#logUnreadable) return {};
+    try {
+      const stat = await this.#ctx.fileSize(path);
+      return stat === undefined ? {} : { outputBytes: stat.size, outputInode: stat.ino };
+    } catch {
+      this.#logUnreadable = true;
+      return {};
+    }
   }
 
   async #open(): Promise<ContainerCgroup | undefined> {

@@ -55,6 +55,7 @@ class FakeContainer {
       channelRefused: this.channelRefused,
       nanoCpus: this.nanoCpus,
       pidsLimit: 128,
+      pidsCurrent: 128,
     };
   }
 }
@@ -133,7 +134,7 @@ describe("PressureMonitor", () => {
     sample(5000, { forks: 3140 });
     sample(5000, { forks: 100 });
     expect(reports).toEqual([
-      { kind: "pids_limit", containerKey: "c1", limit: 128, refused: 3140, windowMs: 5000 },
+      { kind: "pids_limit", containerKey: "c1", limit: 128, current: 128, refused: 3140, windowMs: 5000 },
     ]);
   });
 
@@ -216,6 +217,113 @@ describe("PressureMonitor", () => {
       monitor.observe("c1", { ...c.reading(), outputBytes: size * MiB });
     }
     expect(reports).toMatchObject([{ kind: "output_rate_limited", bytes: 24 * MiB, windowMs: 10_000 }]);
+  });
+
+  it("counts a rotation by the log file's new inode when the new file is no smaller (5 s samples, 2.4 MiB/s)", () => {
+    // [size MiB, inode] every 5 s: 12 MiB written each time, across a rotation at 10 MiB.
+    const files = [
+      [4, 1],
+      [6, 2],
+      [8, 3],
+    ] as const;
+    newMonitor();
+    for (const [size, ino] of files) {
+      monitor.observe("c1", { ...c.reading(), outputBytes: size * MiB, outputInode: ino });
+      c.atMs += 5000;
+    }
+    expect(reports).toMatchObject([{ kind: "output_rate_limited", bytes: 24 * MiB, windowMs: 10_000 }]);
+    expect(monitor.held).toBe(1);
+  });
+
+  it("tries a give-back the engine refused again at the next sample, until it takes", async () => {
+    let refuse = 0;
+    newMonitor({
+      setCpuLimit: async (dockerId, nanoCpus) => {
+        if (nanoCpus === SPEC_NANO_CPUS && refuse-- > 0) throw new Error("engine busy");
+        updates.push([dockerId, nanoCpus]);
+      },
+    });
+    monitor.observe("c1", c.reading());
+    sample(10_000, { output: 20 * MiB });
+    refuse = 2;
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(updates).toEqual([["d1", 5e7]]);
+    expect(monitor.pendingRestores).toBe(1);
+    sample(5000);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(updates).toEqual([["d1", 5e7]]);
+    sample(5000);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(updates).toEqual([
+      ["d1", 5e7],
+      ["d1", SPEC_NANO_CPUS],
+    ]);
+    expect(monitor.pendingRestores).toBe(0);
+    sample(5000);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(updates).toHaveLength(2);
+  });
+
+  it("does not retry giving back the limit of a container that is gone", async () => {
+    newMonitor({
+      setCpuLimit: async (_dockerId, nanoCpus) => {
+        if (nanoCpus === SPEC_NANO_CPUS) throw new Error("no such container");
+      },
+      isGone: (err) => (err as Error).message === "no such container",
+    });
+    monitor.observe("c1", c.reading());
+    sample(10_000, { output: 20 * MiB });
+    monitor.forget("c1");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(monitor.pendingRestores).toBe(0);
+  });
+
+  it("changes a container's CPU limit in the order asked, one update at a time", async () => {
+    const calls: Array<{ nanoCpus: number; done: () => void }> = [];
+    newMonitor({
+      setCpuLimit: (_dockerId, nanoCpus) => new Promise<void>((done) => calls.push({ nanoCpus, done })),
+    });
+    monitor.observe("c1", c.reading());
+    sample(10_000, { output: 20 * MiB }); // held…
+    monitor.forget("c1"); // …and the container exits before the engine answered
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls.map((call) => call.nanoCpus)).toEqual([5e7]);
+    calls[0]!.done();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls.map((call) => call.nanoCpus)).toEqual([5e7, SPEC_NANO_CPUS]);
+    calls[1]!.done();
+  });
+
+  it("never raises a limit: a container whose own is at or below the held CPU is reported, with its own, not held", async () => {
+    newMonitor({ nanoCpusOf: () => 2e7 });
+    c.nanoCpus = 2e7;
+    monitor.observe("c1", c.reading());
+    sample(10_000, { output: 20 * MiB });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(updates).toEqual([]);
+    expect(monitor.held).toBe(0);
+    expect(reports).toMatchObject([{ kind: "output_rate_limited", heldCpus: 0.02, holdMs: 0 }]);
+  });
+
+  it("reports output over the limit once per episode, however long it lasts, and again after a quiet minute", async () => {
+    for (let i = 0; i < 6; i++) {
+      sample(10_000, { output: 20 * MiB });
+      await vi.advanceTimersByTimeAsync(30_000);
+      sample(30_000);
+    }
+    // Each round: over the limit, held, given back; the quiet after each is under a minute.
+    expect(reports.filter((r) => r.kind === "output_rate_limited")).toHaveLength(1);
+    sample(60_000);
+    sample(10_000, { output: 20 * MiB });
+    expect(reports.filter((r) => r.kind === "output_rate_limited")).toHaveLength(2);
+  });
+
+  it("judges output over a window as long as two sample intervals when samples are far apart", () => {
+    newMonitor({ outputWindowMs: 120_000 });
+    monitor.observe("c1", c.reading());
+    monitor.observe("c1", c.run(60_000, { output: 120 * MiB }));
+    monitor.observe("c1", c.run(60_000, { output: 120 * MiB }));
+    expect(reports).toMatchObject([{ kind: "output_rate_limited", bytes: 240 * MiB, windowMs: 120_000 }]);
   });
 
   it("tells a channel flood with its bytes and refused frames, and does not hold it", async () => {

@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
-import { availableParallelism } from "node:os";
 import { EpisodeGate } from "./episode-gate.ts";
+import { LogByteCounter } from "./log-byte-counter.ts";
+import { type HoldEvent, heldNanoCpus, OutputHolds } from "./output-holds.ts";
 import type { PressureKind, PressureReport } from "./pressure-report.ts";
 import type { PressureReading } from "./resource-usage.ts";
 
@@ -18,7 +19,10 @@ export interface PressureMonitorOptions {
   windowMs?: number;
   /** …once the readings span at least this much (default 10 s): a first report need not wait 30 s. */
   minWindowMs?: number;
-  /** The window an output rate is averaged over (default 10 s). */
+  /**
+   * The window an output rate is averaged over (default 10 s); berth makes it at least two sample
+   * intervals, or a slow history would have no earlier reading within it and never judge.
+   */
   outputWindowMs?: number;
   /** A kind of pressure is reported again only after it has been absent this long (default 60 s). */
   quietMs?: number;
@@ -39,36 +43,27 @@ export interface PressureMonitorOptions {
    * before the rotation are counted up to it.
    */
   logMaxBytes?: number;
+  /** A CPU update failed because the container is gone: not retried (default: every failure is). */
+  isGone?: (err: unknown) => boolean;
   /** A hold began or ended, or a CPU update failed: for the system log. */
   onHold?: (event: HoldEvent) => void;
 }
 
-export type HoldEvent =
-  | { kind: "held" | "released"; containerKey: string; dockerId: string; nanoCpus: number }
-  | { kind: "failed"; containerKey: string; dockerId: string; err: unknown };
+export type { HoldEvent } from "./output-holds.ts";
 
 export interface PressureMonitorEvents {
   report: [PressureReport];
 }
 
-interface Hold {
-  dockerId: string;
-  restoreNanoCpus: number;
-  /** The limit it is held at now. */
-  nanoCpus: number;
-  /** When the hold began (monotonic ms of the reading that started it). */
-  sinceMs: number;
-  timer: NodeJS.Timeout;
-}
+type Settings = Required<Omit<PressureMonitorOptions, "onHold" | "isGone">>;
 
 interface Track {
   dockerId: string;
-  /** The log file's size at the last reading: readings carry the total written, across rotations. */
-  logSize: number | undefined;
+  /** Readings carry the total the workload wrote across the log's rotations, counted here. */
+  logBytes: LogByteCounter;
   /** Readings of the last window, oldest first (the oldest is the base of every delta). */
   readings: PressureReading[];
   gates: Map<PressureKind, EpisodeGate>;
-  hold: Hold | undefined;
   /** CPU throttling is not judged until then: a hold throttles the workload on purpose. */
   cpuQuietUntil: number;
 }
@@ -81,8 +76,8 @@ interface Track {
  * of its own, and a workload printing as fast as it can costs the engine's
  * CPU, not its own; so one that stays over the limit is held back — its CPU
  * limit lowered in place to `heldCpus` for `holdMs` — then given its own
- * limit back. A hold left by a berth that died during it (the engine keeps
- * updated limits) is given back when the container is next seen.
+ * limit back (OutputHolds). A hold left by a berth that died during it (the
+ * engine keeps updated limits) is given back when the container is next seen.
  *
  * ```ts
  * const pressure = new PressureMonitor({ nanoCpusOf, setCpuLimit, outputRateLimit: 1 << 20 });
@@ -91,13 +86,15 @@ interface Track {
  * ```
  */
 export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
-  readonly #o: Required<Omit<PressureMonitorOptions, "onHold">> & Pick<PressureMonitorOptions, "onHold">;
+  // The settings. (Still `#o`: the channel judge below, which reads it, is being changed on another branch.)
+  readonly #o: Settings;
   readonly #tracks = new Map<string, Track>();
-  readonly #updates = new Set<Promise<void>>();
+  readonly #holds: OutputHolds;
   #closed = false;
 
   constructor(options: PressureMonitorOptions) {
     super();
+    const { onHold, isGone, ...rest } = options;
     this.#o = {
       windowMs: 30_000,
       minWindowMs: 10_000,
@@ -108,41 +105,65 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
       heldCpus: 0.05,
       leastCpus: 0.01,
       logMaxBytes: 10 * 1024 * 1024,
-      ...options,
+      ...rest,
     };
+    const s = this.#o;
+    this.#holds = new OutputHolds({
+      nanoCpusOf: s.nanoCpusOf,
+      setCpuLimit: s.setCpuLimit,
+      holdMs: s.holdMs,
+      heldCpus: s.heldCpus,
+      leastCpus: s.leastCpus,
+      onEnded: (key) => this.#afterHold(key),
+      ...(isGone ? { isGone } : {}),
+      ...(onHold ? { onHold } : {}),
+    });
   }
 
   /** How many containers are held back now. */
   get held(): number {
-    let n = 0;
-    for (const track of this.#tracks.values()) if (track.hold) n++;
-    return n;
+    return this.#holds.held;
+  }
+
+  /** Whether the container is held back now (by this berth). */
+  isHeld(containerKey: string): boolean {
+    return this.#holds.of(containerKey) !== undefined;
+  }
+
+  /** The CPU limits a hold sets, in nano-CPUs: a container found at one may carry a hold left behind. */
+  get heldNanoCpus(): number[] {
+    return heldNanoCpus(this.#o);
+  }
+
+  /** How many given-back limits the engine has not taken yet (they are retried at each sample). */
+  get pendingRestores(): number {
+    return this.#holds.pendingRestores;
   }
 
   observe(containerKey: string, reading: PressureReading): void {
     if (this.#closed) return;
     let track = this.#tracks.get(containerKey);
     if (track === undefined || track.dockerId !== reading.dockerId) {
-      if (track) this.#release(containerKey, track);
+      if (track) this.#holds.release(containerKey);
       track = {
         dockerId: reading.dockerId,
-        logSize: undefined,
+        logBytes: new LogByteCounter(this.#o.logMaxBytes),
         readings: [],
         gates: new Map(),
-        hold: undefined,
         cpuQuietUntil: 0,
       };
       this.#tracks.set(containerKey, track);
-      this.#giveBackStaleHold(containerKey, reading);
+      this.#holds.giveBackLeftover(containerKey, reading.dockerId, reading.nanoCpus);
     }
+    this.#holds.retry(containerKey, reading.dockerId);
     const last = track.readings.at(-1);
     // A counter that went back belongs to a new cgroup (the container restarted): start over.
     if (last !== undefined && wentBack(last, reading)) track.readings = [];
-    reading = { ...reading, outputBytes: this.#outputTotal(track, last, reading.outputBytes) };
+    reading = { ...reading, outputBytes: track.logBytes.count(reading.outputBytes, reading.outputInode) };
     track.readings.push(reading);
     const now = reading.atMs;
-    while (track.readings.length > 2 && now - track.readings[0]!.atMs > this.#o.windowMs)
-      track.readings.shift();
+    const keepMs = Math.max(this.#o.windowMs, this.#o.outputWindowMs * 1.2);
+    while (track.readings.length > 2 && now - track.readings[0]!.atMs > keepMs) track.readings.shift();
 
     this.#judgeOutput(containerKey, track, reading);
     this.#judgeChannel(containerKey, track, reading);
@@ -152,21 +173,19 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
 
   /** The container stopped or went away: its readings are dropped and a hold is given back. */
   forget(containerKey: string): void {
-    const track = this.#tracks.get(containerKey);
-    if (track === undefined) return;
-    this.#release(containerKey, track);
+    this.#holds.release(containerKey);
     this.#tracks.delete(containerKey);
   }
 
   /** Gives every hold back, forgets everything, and waits for the engine's answers. Idempotent. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const key of [...this.#tracks.keys()]) this.forget(key);
-    await Promise.allSettled([...this.#updates]);
+    this.#tracks.clear();
+    await this.#holds.close();
   }
 
   #judgeCpu(key: string, track: Track, now: PressureReading): void {
-    if (track.hold || now.atMs < track.cpuQuietUntil) return;
+    if (this.#holds.of(key) || now.atMs < track.cpuQuietUntil) return;
     const base = track.readings[0]!;
     const spanMs = now.atMs - base.atMs;
     const periods = delta(base.cpuPeriods, now.cpuPeriods);
@@ -187,48 +206,60 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
 
   #judgePids(key: string, track: Track, now: PressureReading): void {
     const previous = track.readings.at(-2);
-    if (previous === undefined || !(delta(previous.pidsLimitHits, now.pidsLimitHits)! > 0)) return;
+    if (previous === undefined || (delta(previous.pidsLimitHits, now.pidsLimitHits) ?? 0) <= 0) return;
     if (!this.#gate(track, "pids_limit").active(now.atMs)) return;
     const base = track.readings[0]!;
     this.emit("report", {
       kind: "pids_limit",
       containerKey: key,
       limit: now.pidsLimit,
+      current: now.pidsCurrent,
       refused: delta(base.pidsLimitHits, now.pidsLimitHits) ?? 0,
       windowMs: Math.round(now.atMs - base.atMs),
     });
   }
 
   #judgeOutput(key: string, track: Track, now: PressureReading): void {
-    if (this.#o.outputRateLimit <= 0) return;
-    if (track.hold) {
-      this.#stepDown(key, track.hold, track, now);
+    const { outputRateLimit, outputWindowMs, holdMs } = this.#o;
+    if (outputRateLimit <= 0) return;
+    const hold = this.#holds.of(key);
+    if (hold) {
+      // Still over the limit at the held CPU, over half a window of the hold: hold harder (once).
+      // Readings from a second into the hold on: the engine applies the update within milliseconds.
+      const rate = rateSince(
+        track,
+        now,
+        (r) => r.atMs >= hold.sinceMs + 1000,
+        (r) => r.outputBytes,
+      );
+      if (rate && rate.spanMs >= outputWindowMs / 2 && rate.bytesPerSecond > outputRateLimit)
+        this.#holds.stepDown(key);
       return;
     }
     // The oldest reading within the window (plus a timer's lateness), as the base of the rate.
-    const base = track.readings.find((r) => now.atMs - r.atMs <= this.#o.outputWindowMs * 1.2);
-    if (base === undefined || base === now) return;
-    const spanMs = now.atMs - base.atMs;
-    const bytes = delta(base.outputBytes, now.outputBytes);
+    const rate = rateSince(
+      track,
+      now,
+      (r) => now.atMs - r.atMs <= outputWindowMs * 1.2,
+      (r) => r.outputBytes,
+    );
     // Nearly a full window: a burst of a few seconds is not a rate that "stays" over the limit.
-    if (bytes === undefined || spanMs < this.#o.outputWindowMs * 0.8) return;
-    const bytesPerSecond = (bytes * 1000) / spanMs;
-    if (bytesPerSecond <= this.#o.outputRateLimit) return;
-    this.#hold(key, track, now.atMs);
+    if (rate === undefined || rate.spanMs < outputWindowMs * 0.8 || rate.bytesPerSecond <= outputRateLimit)
+      return;
+    const heldCpus = this.#holds.hold(key, track.dockerId, now.atMs);
     if (!this.#gate(track, "output_rate_limited").active(now.atMs)) return;
     this.emit("report", {
       kind: "output_rate_limited",
       containerKey: key,
-      bytes,
-      windowMs: Math.round(spanMs),
-      bytesPerSecond: Math.round(bytesPerSecond),
-      limitBytesPerSecond: this.#o.outputRateLimit,
-      heldCpus: this.#o.heldCpus,
-      holdMs: this.#o.holdMs,
+      bytes: rate.bytes,
+      windowMs: Math.round(rate.spanMs),
+      bytesPerSecond: Math.round(rate.bytesPerSecond),
+      limitBytesPerSecond: outputRateLimit,
+      heldCpus,
+      holdMs: this.#holds.of(key) ? holdMs : 0,
     });
   }
 
-  /** Still over the limit at the held CPU, over half a window of the hold: hold harder (once). */
   /** A workload sending over its channel faster than the output limit, or sending frames berth refuses. */
   #judgeChannel(key: string, track: Track, now: PressureReading): void {
     if (this.#o.outputRateLimit <= 0) return;
@@ -253,86 +284,12 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
     });
   }
 
-  /**
-   * The bytes written since berth began watching, from the log file's size: a file that shrank was
-   * rotated at `logMaxBytes`, so what was written before is counted up to that size (a lower bound
-   * when it rotated more than once between two readings: at 1 s readings, over 10 MiB/s).
-   */
-  #outputTotal(
-    track: Track,
-    last: PressureReading | undefined,
-    size: number | undefined,
-  ): number | undefined {
-    const previous = track.logSize;
-    track.logSize = size;
-    if (size === undefined) return undefined;
-    const before = last?.outputBytes;
-    if (previous === undefined || before === undefined) return size;
-    const grown = size >= previous ? size - previous : Math.max(0, this.#o.logMaxBytes - previous) + size;
-    return before + grown;
-  }
-
-  #stepDown(key: string, hold: Hold, track: Track, now: PressureReading): void {
-    const least = Math.round(this.#o.leastCpus * 1e9);
-    if (hold.nanoCpus <= least) return;
-    // Readings from a second into the hold on: the engine applies the update within milliseconds.
-    const base = track.readings.find((r) => r.atMs >= hold.sinceMs + 1000);
-    const bytes = base && delta(base.outputBytes, now.outputBytes);
-    if (base === undefined || bytes === undefined || now.atMs - base.atMs < this.#o.outputWindowMs / 2)
-      return;
-    if ((bytes * 1000) / (now.atMs - base.atMs) <= this.#o.outputRateLimit) return;
-    hold.nanoCpus = least;
-    this.#setCpu(key, hold.dockerId, least, "held");
-  }
-
-  #hold(key: string, track: Track, atMs: number): void {
-    const nanoCpus = Math.round(this.#o.heldCpus * 1e9);
-    const restoreNanoCpus = this.#o.nanoCpusOf(key) ?? availableParallelism() * 1e9;
-    const hold: Hold = {
-      dockerId: track.dockerId,
-      restoreNanoCpus,
-      nanoCpus,
-      sinceMs: atMs,
-      timer: setTimeout(() => this.#release(key, track), this.#o.holdMs),
-    };
-    hold.timer.unref();
-    track.hold = hold;
-    this.#setCpu(key, hold.dockerId, nanoCpus, "held");
-  }
-
-  #release(key: string, track: Track): void {
-    const hold = track.hold;
-    if (hold === undefined) return;
-    clearTimeout(hold.timer);
-    track.hold = undefined;
-    // The window still holds output from before the hold, and CPU throttled by it: judge afresh.
+  /** A hold ended by its timer. The window still holds output from before the hold, and CPU throttled by it: judge afresh. */
+  #afterHold(key: string): void {
+    const track = this.#tracks.get(key);
+    if (track === undefined) return;
     track.readings = track.readings.slice(-1);
     track.cpuQuietUntil = (track.readings[0]?.atMs ?? 0) + this.#o.windowMs;
-    this.#setCpu(key, hold.dockerId, hold.restoreNanoCpus, "released");
-  }
-
-  /** A container still at exactly the held limit when first seen was held by a berth that died: give it back. */
-  #giveBackStaleHold(key: string, reading: PressureReading): void {
-    const meant = this.#o.nanoCpusOf(key);
-    const held = [this.#o.heldCpus, this.#o.leastCpus].map((cpus) => Math.round(cpus * 1e9));
-    if (
-      meant !== undefined &&
-      reading.nanoCpus !== undefined &&
-      held.includes(reading.nanoCpus) &&
-      meant !== reading.nanoCpus
-    )
-      this.#setCpu(key, reading.dockerId, meant, "released");
-  }
-
-  #setCpu(key: string, dockerId: string, nanoCpus: number, kind: "held" | "released"): void {
-    const update = this.#o
-      .setCpuLimit(dockerId, nanoCpus)
-      .then(
-        () => this.#o.onHold?.({ kind, containerKey: key, dockerId, nanoCpus }),
-        (err: unknown) => this.#o.onHold?.({ kind: "failed", containerKey: key, dockerId, err }),
-      )
-      .finally(() => this.#updates.delete(update));
-    this.#updates.add(update);
   }
 
   #gate(track: Track, kind: PressureKind): EpisodeGate {
@@ -343,6 +300,20 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
     }
     return gate;
   }
+}
+
+/** The rate of `pick`'s counter from the first reading `from` accepts to `now`; undefined without two. */
+function rateSince(
+  track: Track,
+  now: PressureReading,
+  from: (r: PressureReading) => boolean,
+  pick: (r: PressureReading) => number | undefined,
+): { bytes: number; spanMs: number; bytesPerSecond: number } | undefined {
+  const base = track.readings.find(from);
+  if (base === undefined || base === now) return undefined;
+  const bytes = delta(pick(base), pick(now));
+  const spanMs = now.atMs - base.atMs;
+  return bytes === undefined ? undefined : { bytes, spanMs, bytesPerSecond: (bytes * 1000) / spanMs };
 }
 
 function delta(from: number | undefined, to: number | undefined): number | undefined {

@@ -19,6 +19,8 @@ export type PressureReport =
       kind: "pids_limit";
       containerKey: string;
       limit: number | undefined;
+      /** Processes it ran at the reading (well under `limit`: a parent cgroup's limit refused them). */
+      current: number | undefined;
       /** fork()s and clone()s the limit refused over the window. */
       refused: number;
       windowMs: number;
@@ -42,7 +44,10 @@ export type PressureReport =
       windowMs: number;
       bytesPerSecond: number;
       limitBytesPerSecond: number;
-      /** The CPU it is held to meanwhile, in cores, and for how long. */
+      /**
+       * The CPU it is held to meanwhile, in cores, and for how long; a hold never raises a limit, so a
+       * workload whose own limit is already at or below the hold's is not held: its own, for 0 ms.
+       */
       heldCpus: number;
       holdMs: number;
     };

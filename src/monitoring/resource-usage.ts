@@ -20,9 +20,13 @@ export interface PressureReading extends PressureCounters {
   dockerId: string;
   /** The size of the engine's log file of the container: everything it wrote (absent without one). */
   outputBytes?: number | undefined;
+  /** The log file's inode: a new one is a rotation, whatever the sizes say. */
+  outputInode?: number | undefined;
   /** The limits as the engine had them when the container was found (inspect). */
   nanoCpus?: number | undefined;
   pidsLimit?: number | undefined;
+  /** Processes in the container now: well under its limit, a parent cgroup's limit refused the forks. */
+  pidsCurrent?: number | undefined;
   /** What the workload sent over its channel so far (bytes read by berth, frames refused). */
   channelBytes?: number | undefined;
   channelRefused?: number | undefined;

@@ -220,7 +220,7 @@ describe("StatsSampler", () => {
       onSample: (key, sample) => taken.push([key, sample]),
       fileSize: async (path) => {
         sizes.push(path);
-        return 4096;
+        return { size: 4096, ino: 77 };
       },
     });
     const once = await Promise.all([sampler.sampleOnce("c1", target), vi.advanceTimersByTimeAsync(100)]);
@@ -232,13 +232,44 @@ describe("StatsSampler", () => {
       cpuThrottledUs: 13_800_000,
       pidsLimitHits: 3140,
       outputBytes: 4096,
+      outputInode: 77,
       nanoCpus: 5e8,
       pidsLimit: 128,
+      pidsCurrent: 7,
       atMs: Date.now(),
     });
     expect(sizes).toEqual(["/engine/a88d-json.log"]);
     // Pressure is the sampler's business: it never reaches the wire.
     expect(once[0].usage).not.toHaveProperty("pressure");
+  });
+
+  it("samples from the cgroup files without the output when the log file cannot be read, and stats it once", async () => {
+    const taken: ResourceSample[] = [];
+    let stats = 0;
+    target.location = { ...target.location, logPath: "/var/lib/docker/containers/a88d/a88d-json.log" };
+    const sampler = newSampler({
+      onSample: (_key, sample) => taken.push(sample),
+      fileSize: async () => {
+        stats++;
+        throw Object.assign(new Error("permission denied"), { code: "EACCES" });
+      },
+    });
+    sampler.watch("c1", target, 1000, () => {});
+    await vi.advanceTimersByTimeAsync(100 + 3000);
+    expect(taken.length).toBeGreaterThanOrEqual(3);
+    expect(taken.map((s) => s.source)).toEqual(taken.map(() => "cgroup"));
+    expect(taken.map((s) => s.pressure?.outputBytes)).toEqual(taken.map(() => undefined));
+    expect(engine.calls).toBe(0);
+    expect(fallbacks).toEqual([]);
+    expect(stats).toBe(1);
+  });
+
+  it("does not stat the log file when output is not measured", async () => {
+    target.location = { ...target.location, logPath: "/engine/a88d-json.log" };
+    const sampler = newSampler({ fileSize: null });
+    const [sample] = await Promise.all([sampler.sampleOnce("c1", target), vi.advanceTimersByTimeAsync(100)]);
+    expect(sample.source).toBe("cgroup");
+    expect(sample.pressure).not.toHaveProperty("outputBytes");
   });
 
   it("goes on sampling when onSample throws, and says so through onError", async () => {

@@ -8,6 +8,7 @@ import { ContainerProbe, type ProbeContext } from "./container-probe.ts";
 import type { ContainerTarget } from "./container-target.ts";
 import { DueTimers } from "./due-timers.ts";
 import type { EngineStats } from "./engine-stats.ts";
+import type { LogFileStat } from "./log-byte-counter.ts";
 import type { ResourceSample } from "./resource-usage.ts";
 
 export type UsageListener = (sample: ResourceSample) => void;
@@ -35,8 +36,11 @@ export interface StatsSamplerOptions {
    * so that judging pressure costs no timer and no read of its own. Must not throw (errors go to onError).
    */
   onSample?: (containerKey: string, sample: ResourceSample) => void;
-  /** The size of a file (the engine's log file of a container); default: stat(). */
-  fileSize?: (path: string) => Promise<number | undefined>;
+  /**
+   * The size and inode of a file (the engine's log file of a container); default: stat(). `null`
+   * measures no output (the output limit is off): no stat() at all.
+   */
+  fileSize?: ((path: string) => Promise<LogFileStat | undefined>) | null;
 }
 
 interface Watcher {
@@ -98,7 +102,7 @@ export class StatsSampler {
       baselineMs: options.baselineMs ?? 100,
       cgroupRetryMs: options.cgroupRetryMs ?? 60_000,
       onFallback: () => {},
-      fileSize: options.fileSize ?? statSize,
+      fileSize: options.fileSize === null ? undefined : (options.fileSize ?? statFile),
     };
   }
 
@@ -265,13 +269,14 @@ export class StatsSampler {
 }
 
 /**
- * A file's size, or undefined when it is gone (the engine removed the container's log). A stat() of
- * a local file takes a few µs, less than the trip to the thread pool an asynchronous one costs (as
- * with the cgroup files, read synchronously for the same reason: node-cgroup-fs.ts).
+ * A file's size and inode, or undefined when it is gone (the engine removed the container's log).
+ * A stat() of a local file takes a few µs, less than the trip to the thread pool an asynchronous one
+ * costs (as with the cgroup files, read synchronously for the same reason: node-cgroup-fs.ts).
  */
-async function statSize(path: string): Promise<number | undefined> {
+async function statFile(path: string): Promise<LogFileStat | undefined> {
   try {
-    return statSync(path).size;
+    const { size, ino } = statSync(path);
+    return { size, ino };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;

@@ -3,6 +3,7 @@ import { once } from "node:events";
 import { createInterface } from "node:readline";
 
 const root = new URL("../../", import.meta.url).pathname;
+const END_WITH_PARENT = new URL("../../bench/end-with-parent.ts", import.meta.url).pathname;
 
 export interface BerthProcess {
   child: ChildProcess;
@@ -25,11 +26,13 @@ export function secretKeyFileBeside(dataDir: string): string {
 /**
  * Runs berth as its own process (`node src/main.ts`, on the Node.js 24 that
  * runs the tests), for tests that kill it: SIGKILL must leave the containers
- * running, and the next start must adopt them.
+ * running, and the next start must adopt them. The process ends itself when
+ * the test's worker goes (bench/end-with-parent.ts).
  */
 export async function spawnBerth(env: Record<string, string>): Promise<BerthProcess> {
   const keyFile = env.BERTH_DATA_DIR ? secretKeyFileBeside(env.BERTH_DATA_DIR) : undefined;
-  const child = spawn(process.execPath, ["src/main.ts"], {
+  // Ended with the test's worker, however it ends (a worker killed by a signal runs no exit hook).
+  const child = spawn(process.execPath, ["--import", END_WITH_PARENT, "src/main.ts"], {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? "",

@@ -133,7 +133,8 @@ describe(`${CLIENTS} clients of ${OWNERS} owners on ${CONTAINERS} containers, a 
   let dataDir: string | undefined;
   let berth: BerthChild | undefined;
   const clients: Client[] = [];
-  // A worker that ends without afterAll (killed) must not leave berth running.
+  // A worker that ends without afterAll must not leave berth running: an exit hook for a worker
+  // that exits, and berth's own watch of its parent (bench/end-with-parent.ts) for one killed by a signal.
   const killBerth = () => berth?.child.kill("SIGKILL");
   process.once("exit", killBerth);
 

@@ -89,7 +89,9 @@ describe(`idle workloads one berth holds, in steps of ${STEPS.join(", ")}`, () =
   let berth: BerthChild | undefined;
   let dataDir: string | undefined;
   let client: Client | undefined;
-  // A worker that ends without afterAll (killed) must not leave berth running; the engine has its own hook.
+  // A worker that ends without afterAll must not leave berth running: an exit hook for a worker that
+  // exits, and berth's own watch of its parent (bench/end-with-parent.ts) for one killed by a signal;
+  // the engine has its own hook.
   const killBerth = () => berth?.child.kill("SIGKILL");
   process.once("exit", killBerth);
 

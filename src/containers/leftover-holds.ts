@@ -1,0 +1,52 @@
+import type { Config } from "../config/config.ts";
+import type { DockerClient } from "../docker/docker-client.ts";
+import type { SystemLogger } from "../logging/system-logger.ts";
+import type { ContainerRepository } from "../store/container-repository.ts";
+import { effectiveLimits } from "./effective-limits.ts";
+
+export interface LeftoverHoldsOptions {
+  docker: Pick<DockerClient, "inspectContainer" | "updateCpuLimit">;
+  repo: Pick<ContainerRepository, "all">;
+  defaults: Pick<Config, "defaultCpus" | "defaultMemoryMb" | "defaultPids">;
+  /** The CPU limits an output hold sets, in nano-CPUs (PressureMonitor's `heldNanoCpus`). */
+  heldNanoCpus: readonly number[];
+  /** A hold of this berth, under way: not a leftover. */
+  isHeld: (containerId: string) => boolean;
+  /** True once berth is closing: the pass ends at the next container. */
+  stopped?: () => boolean;
+  log: SystemLogger;
+}
+
+/**
+ * Gives back the CPU limits that a berth which died during an output hold left on the engine (it
+ * keeps updated limits): every container found at exactly a held limit that is not its own. The
+ * PressureMonitor does the same for a container when it first samples it, but a container that is
+ * stopped, or never sampled (the history off), would keep 0.05 CPU until then — at its next start.
+ * Only a berth that died leaves one, so berth runs this once, after its first reconciliation, in
+ * the background (an inspect a container), and again after a reconciliation while containers
+ * the engine refused to update (`failed`) remain.
+ */
+export async function giveBackLeftoverHolds(
+  o: LeftoverHoldsOptions,
+): Promise<{ given: number; failed: number }> {
+  const log = o.log.child({ component: "LeftoverHolds" });
+  let given = 0;
+  let failed = 0;
+  for (const record of o.repo.all()) {
+    if (o.stopped?.()) break;
+    if (!record.dockerId) continue;
+    try {
+      const nanoCpus = (await o.docker.inspectContainer(record.dockerId))?.HostConfig?.NanoCpus;
+      const own = effectiveLimits(record.spec, o.defaults).nanoCpus;
+      if (nanoCpus === undefined || nanoCpus === own || !o.heldNanoCpus.includes(nanoCpus)) continue;
+      if (o.isHeld(record.id)) continue;
+      await o.docker.updateCpuLimit(record.dockerId, own);
+      log.info({ containerId: record.id, cpus: own / 1e9 }, "gave back a CPU limit an earlier berth held");
+      given++;
+    } catch (err) {
+      failed++;
+      log.warn({ err, containerId: record.id }, "could not give back a held CPU limit; will try again");
+    }
+  }
+  return { given, failed };
+}
