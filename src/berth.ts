@@ -233,6 +233,8 @@ export class Berth {
       runDir: config.runDir,
       maxFrameBytes: config.maxFrameBytes,
       maxRequestTimeoutMs: config.maxRequestTimeoutMs,
+      messageRate: config.channelMessageRate,
+      messageBytesRate: config.channelMessageBytesRate,
       log: this.log,
       // The tally adds up each workload's channel traffic for the pressure reports, and passes it on to the metrics.
       observer: channelTally,
@@ -321,6 +323,8 @@ export class Berth {
     const pressureLog = this.log.child({ component: "PressureMonitor" });
     this.#pressure = new PressureMonitor({
       outputRateLimit: config.outputRateLimit,
+      messageRate: config.channelMessageRate,
+      messageBytesRate: config.channelMessageBytesRate,
       nanoCpusOf: (id) => {
         const record = repo.get(id);
         return record && Math.round((record.spec.resources?.cpus ?? config.defaultCpus) * 1e9);
@@ -354,6 +358,8 @@ export class Berth {
           ...sample.pressure,
           channelBytes: channel?.receivedBytes,
           channelRefused: channel?.refusedFrames,
+          channelHolds: channel?.holds,
+          channelHeldMs: channel?.heldMs,
         });
       },
       fs: new NodeCgroupFs(),

@@ -14,6 +14,12 @@ export interface PressureMonitorOptions {
    * workload sending more than this over its channel is told of too (a flood costs berth's CPU), not held.
    */
   outputRateLimit: number;
+  /**
+   * The channel's budget of frames and bytes a second a workload may send unasked (0: none), for the
+   * report: a workload berth had to hold back to it is told of in the feed, with these numbers.
+   */
+  messageRate?: number;
+  messageBytesRate?: number;
   /** How far back CPU throttling and refused processes are judged (default 30 s)… */
   windowMs?: number;
   /** …once the readings span at least this much (default 10 s): a first report need not wait 30 s. */
@@ -108,6 +114,8 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
       heldCpus: 0.05,
       leastCpus: 0.01,
       logMaxBytes: 10 * 1024 * 1024,
+      messageRate: 0,
+      messageBytesRate: 0,
       ...options,
     };
   }
@@ -229,9 +237,11 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
   }
 
   /** Still over the limit at the held CPU, over half a window of the hold: hold harder (once). */
-  /** A workload sending over its channel faster than the output limit, or sending frames berth refuses. */
+  /**
+   * A workload sending over its channel faster than the output limit, sending frames berth refuses,
+   * or held back to its budget of frames sent unasked (the channel does the holding; this tells of it).
+   */
   #judgeChannel(key: string, track: Track, now: PressureReading): void {
-    if (this.#o.outputRateLimit <= 0) return;
     const base = track.readings.find((r) => now.atMs - r.atMs <= this.#o.outputWindowMs * 1.2);
     if (base === undefined || base === now) return;
     const spanMs = now.atMs - base.atMs;
@@ -239,8 +249,11 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
     if (bytes === undefined || bytes < 0 || spanMs < this.#o.outputWindowMs * 0.8) return;
     const bytesPerSecond = (bytes * 1000) / spanMs;
     const refusedFrames = Math.max(0, delta(base.channelRefused, now.channelRefused) ?? 0);
+    const holds = Math.max(0, delta(base.channelHolds, now.channelHolds) ?? 0);
+    const heldMs = Math.max(0, delta(base.channelHeldMs, now.channelHeldMs) ?? 0);
+    const overRate = this.#o.outputRateLimit > 0 && bytesPerSecond > this.#o.outputRateLimit;
     // A bad frame now and then is a bug the workload's own answers tell of; a hundred a window is a flood.
-    if (bytesPerSecond <= this.#o.outputRateLimit && refusedFrames < 100) return;
+    if (!overRate && refusedFrames < 100 && holds === 0) return;
     if (!this.#gate(track, "channel_flooded").active(now.atMs)) return;
     this.emit("report", {
       kind: "channel_flooded",
@@ -250,6 +263,10 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
       bytesPerSecond: Math.round(bytesPerSecond),
       limitBytesPerSecond: this.#o.outputRateLimit,
       refusedFrames,
+      holds,
+      heldMs: Math.round(heldMs),
+      messageRate: this.#o.messageRate,
+      messageBytesRate: this.#o.messageBytesRate,
     });
   }
 
