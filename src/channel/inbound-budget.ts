@@ -40,8 +40,9 @@ export class InboundBudget {
     return limits.framesPerSecond > 0 || limits.bytesPerSecond > 0;
   }
 
-  /** One unasked frame of `bytes` was read. */
+  /** One unasked frame of `bytes` was read (refilled first: what an idle spell earns is capped at a second's worth). */
   spend(bytes: number): void {
+    this.#refill();
     this.#frames--;
     this.#bytes -= bytes;
   }
