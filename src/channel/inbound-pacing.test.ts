@@ -68,6 +68,30 @@ describe("what a workload sends unasked, paced", () => {
     expect(seen.heldMs).toBeGreaterThan(1000);
   });
 
+  it("keeps one budget per channel: a workload that reconnects does not get a fresh burst", async () => {
+    const { seen, observer } = holdCounter();
+    h = await openHarness({ messageRate: 100, observer });
+    w = await RawWorkload.hello(h.path);
+    const first = messages(h, 100);
+    w.sendRaw(
+      range(100)
+        .map((i) => `{"type":"message","data":${i}}\n`)
+        .join(""),
+    );
+    await first;
+    expect(seen.holds).toBe(0);
+    await w.destroy();
+    w = await RawWorkload.hello(h.path);
+    const second = messages(h, 50);
+    w.sendRaw(
+      range(50)
+        .map((i) => `{"type":"message","data":${i}}\n`)
+        .join(""),
+    );
+    await second;
+    expect(seen.holds).toBe(1);
+  });
+
   it("holds on bytes too", async () => {
     const { seen, observer } = holdCounter();
     h = await openHarness({ messageBytesRate: 32 * 1024, observer });

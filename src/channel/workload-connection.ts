@@ -9,7 +9,7 @@ import { FrameDecoder } from "./frame-decoder.ts";
 import { FrameWriter } from "./frame-writer.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { InFlightCalls } from "./in-flight-calls.ts";
-import { InboundBudget } from "./inbound-budget.ts";
+import type { InboundBudget } from "./inbound-budget.ts";
 import {
   type BadHelloReason,
   checkHello,
@@ -97,6 +97,8 @@ export class WorkloadConnection {
     hooks: ConnectionHooks,
     repeated: RepeatedLog,
     traffic?: ContainerTraffic,
+    /** The channel's budget of frames sent unasked (shared by its connections); undefined: no limit. */
+    budget?: InboundBudget,
   ) {
     this.#socket = socket;
     this.#traffic = traffic;
@@ -126,8 +128,7 @@ export class WorkloadConnection {
       },
     );
     this.#writer = new FrameWriter(socket, limits.maxFrameBytes, limits.maxQueuedBytes, traffic);
-    const rates = { framesPerSecond: limits.messageRate, bytesPerSecond: limits.messageBytesRate };
-    this.#budget = InboundBudget.isOn(rates) ? new InboundBudget(rates) : undefined;
+    this.#budget = budget;
     this.#pacer = new ReadPacer({
       socket,
       sliceBytes: limits.readSliceBytes,
