@@ -54,7 +54,7 @@ describe("a workload flooding its channel with messages", () => {
     }
     const counted = got.length - from;
     // The flooder's own channel still works: its answer comes once the frames it queued before it are read.
-    const own = (await flood.request("still there", { timeoutMs: 25_000 })) as { echo: string; sent: number };
+    const own = (await flood.request("still there", { timeoutMs: 25_000 })) as { echo: string };
     off();
     expect(own.echo).toBe("still there");
     // Without the budget berth reads tens of thousands a second. With it: a second's burst, the
@@ -64,8 +64,6 @@ describe("a workload flooding its channel with messages", () => {
     expect(answered).toBeGreaterThan(0);
     // Nothing lost, nothing reordered: every number once, in order, from the first after the subscription.
     expect(got).toEqual(got.map((_, i) => got[0]! + i));
-    // The workload was writing far more than it was let through.
-    expect(own.sent).toBeGreaterThan(got.length);
   }, 60_000);
 
   it("is told in its owner's feed, held back with the numbers", async () => {
