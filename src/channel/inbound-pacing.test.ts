@@ -119,6 +119,25 @@ describe("what a workload sends unasked, paced", () => {
     expect(seen.holds).toBe(0);
   });
 
+  it("charges a pong to no ping of berth's as sent unasked", async () => {
+    const { seen, observer } = holdCounter();
+    h = await openHarness({ messageRate: 10, heartbeatIntervalMs: 0, observer });
+    w = await RawWorkload.hello(h.path);
+    w.sendRaw(
+      range(20)
+        .map((i) => `{"type":"pong","id":"x${i}"}\n`)
+        .join(""),
+    );
+    // Five pings alone are within the budget; after the twenty stray pongs, they are not.
+    w.sendRaw(
+      range(5)
+        .map((i) => `{"type":"ping","id":"p${i}"}\n`)
+        .join(""),
+    );
+    for (let i = 0; i < 5; i++) await w.next("pong");
+    expect(seen.holds).toBeGreaterThan(0);
+  });
+
   it("reads a flood a slice at a time without losing or reordering a frame (no budget)", async () => {
     h = await openHarness({ readSliceBytes: 4096 });
     w = await RawWorkload.hello(h.path);

@@ -369,8 +369,8 @@ export class WorkloadConnection {
         else this.#writer.writeIfRoom(encodePong(frame.id));
         return false;
       case "pong":
-        if (typeof frame.id === "string") this.#onPong(frame.id);
-        return true;
+        // Only a pong berth was waiting for is an answer: any other is sent unasked, and charged.
+        return typeof frame.id === "string" && this.#onPong(frame.id);
       case "hello":
         this.#badFrame("BAD_FRAME", "hello was already received on this connection.", line.length);
         return false;
@@ -458,15 +458,18 @@ export class WorkloadConnection {
     this.#writer.writeIfRoom(encodePing(this.#heartbeatId));
   }
 
-  #onPong(id: string): void {
+  /** True when the pong answered a ping in flight. */
+  #onPong(id: string): boolean {
     if (id === this.#heartbeatId) {
       this.#rttMs = performance.now() - this.#heartbeatSentAt;
       this.#heartbeatId = "";
-      return;
+      return true;
     }
     // An unknown pong is an answer to a ping that timed out: harmless.
     const rtt = this.#pings.resolveWithRtt(id);
-    if (rtt !== undefined) this.#rttMs = rtt;
+    if (rtt === undefined) return false;
+    this.#rttMs = rtt;
+    return true;
   }
 
   /** Counts a bad frame, tells the peer (within reason), and cuts off a peer that keeps doing it. */
