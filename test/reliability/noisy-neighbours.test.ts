@@ -245,7 +245,7 @@ describe("noisy neighbours", () => {
         )
         .join("; "),
       invariants:
-        "alice's p99 ≤ 2× quiet per kind; each noisy workload in bob's feed once, with its numbers (CPU throttled, process limit reached, out of memory with its limit, output rate-limited and held to 0.05 CPU in the engine); nothing of bob's in alice's feed",
+        "alice's p99 ≤ 2× quiet per kind; each noisy workload in bob's feed once, with its numbers (CPU throttled, channel flooded and held back to its message budget, process limit reached, out of memory with its limit, output rate-limited and held to 0.05 CPU in the engine); nothing of bob's in alice's feed",
     });
   });
 });
