@@ -95,6 +95,9 @@ async function startSubject(kind: Kind, floodCode: string, cleanup: Cleanup): Pr
   const berth = await BerthChild.spawn({
     BERTH_DATA_DIR: dataDir,
     BERTH_TOKENS: `bench:${tokens.bench},other:${tokens.other}`,
+    // No budget on messages: the flood (RATE a second) must reach berth's clients whole, as it measures.
+    BERTH_CHANNEL_MESSAGE_RATE: "0",
+    BERTH_CHANNEL_MESSAGE_BYTES_RATE: "0",
   });
   const docker = new Dockerode({ socketPath: "/var/run/docker.sock" });
   cleanup.add("remove berth's containers", () =>

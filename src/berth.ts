@@ -238,6 +238,8 @@ export class Berth {
       runDir: config.runDir,
       maxFrameBytes: config.maxFrameBytes,
       maxRequestTimeoutMs: config.maxRequestTimeoutMs,
+      messageRate: config.channelMessageRate,
+      messageBytesRate: config.channelMessageBytesRate,
       log: this.log,
       // The tally adds up each workload's channel traffic for the pressure reports, and passes it on to the metrics.
       observer: channelTally,
@@ -325,6 +327,8 @@ export class Berth {
     });
     this.#pressure = new PressureMonitor({
       outputRateLimit: config.outputRateLimit,
+      messageRate: config.channelMessageRate,
+      messageBytesRate: config.channelMessageBytesRate,
       nanoCpusOf: (id) => {
         const record = repo.get(id);
         return record && effectiveLimits(record.spec, config).nanoCpus;
@@ -347,6 +351,8 @@ export class Berth {
           ...sample.pressure,
           channelBytes: channel?.receivedBytes,
           channelRefused: channel?.refusedFrames,
+          channelHolds: channel?.holds,
+          channelHeldMs: channel?.heldMs,
         });
       },
       fs: new NodeCgroupFs(),

@@ -39,6 +39,31 @@ describe("describePressure", () => {
     );
   });
 
+  it("tells a channel held back to its budget with the holds, the time held and the budget", () => {
+    const MiB = 1024 * 1024;
+    const draft = describePressure(
+      {
+        kind: "channel_flooded",
+        containerKey: "c-1",
+        bytes: 2.5 * MiB,
+        windowMs: 10_000,
+        bytesPerSecond: 0.25 * MiB,
+        limitBytesPerSecond: MiB,
+        refusedFrames: 0,
+        holds: 1200,
+        heldMs: 8_420,
+        messageRate: 5000,
+        messageBytesRate: 8 * MiB,
+      },
+      bob,
+    );
+    expect(draft.action).toBe("container.channel_flooded");
+    expect(draft.message).toBe(
+      "'spinner' flooded its channel: sent 2.5 MiB in 10 s (256 KiB/s; the output limit is 1 MiB/s); berth held it back 1,200 times (8.4 s in all) to its budget of 5,000 frames and 8 MiB a second sent unasked",
+    );
+    expect(draft.details).toMatchObject({ holds: 1200, heldMs: 8_420, messageRate: 5000 });
+  });
+
   it("tells an output hold with what was written, the rate, the limit and the hold", () => {
     const MiB = 1024 * 1024;
     const draft = describePressure(

@@ -49,13 +49,17 @@ export function describePressure(report: PressureReport, c: ReportedContainer): 
         ...base,
         level: "warning",
         action: "container.channel_flooded",
-        message: `'${c.name}' flooded its channel: sent ${bytes(report.bytes)} in ${secondsOf(report.windowMs)} (${bytes(report.bytesPerSecond)}/s; the output limit is ${bytes(report.limitBytesPerSecond)}/s)${report.refusedFrames > 0 ? `; ${count(report.refusedFrames)} frame${report.refusedFrames === 1 ? " was" : "s were"} refused` : ""}`,
+        message: `'${c.name}' flooded its channel: sent ${bytes(report.bytes)} in ${secondsOf(report.windowMs)} (${bytes(report.bytesPerSecond)}/s; the output limit is ${bytes(report.limitBytesPerSecond)}/s)${heldBack(report)}${report.refusedFrames > 0 ? `; ${count(report.refusedFrames)} frame${report.refusedFrames === 1 ? " was" : "s were"} refused` : ""}`,
         details: {
           bytes: report.bytes,
           windowMs: report.windowMs,
           bytesPerSecond: report.bytesPerSecond,
           limitBytesPerSecond: report.limitBytesPerSecond,
           refusedFrames: report.refusedFrames,
+          holds: report.holds,
+          heldMs: report.heldMs,
+          messageRate: report.messageRate,
+          messageBytesRate: report.messageBytesRate,
         },
       };
     case "output_rate_limited":
@@ -78,6 +82,19 @@ export function describePressure(report: PressureReport, c: ReportedContainer): 
         },
       };
   }
+}
+
+/** "; held back 12 times (3.4 s in all) to its budget of 5,000 frames and 8 MiB a second sent unasked" */
+function heldBack(r: Extract<PressureReport, { kind: "channel_flooded" }>): string {
+  if (r.holds === 0) return "";
+  const budget = [
+    r.messageRate > 0 ? `${count(r.messageRate)} frames` : "",
+    r.messageBytesRate > 0 ? bytes(r.messageBytesRate) : "",
+  ]
+    .filter(Boolean)
+    .join(" and ");
+  const held = r.heldMs < 10_000 ? `${(r.heldMs / 1000).toFixed(1)} s` : secondsOf(r.heldMs);
+  return `; berth held it back ${count(r.holds)} time${r.holds === 1 ? "" : "s"} (${held} in all)${budget === "" ? "" : ` to its budget of ${budget} a second sent unasked`}`;
 }
 
 const secondsOf = (ms: number) => `${Math.round(ms / 1000)} s`;

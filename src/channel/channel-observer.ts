@@ -28,4 +28,9 @@ export interface ContainerTraffic {
   sent(bytes: number): void;
   /** A frame from the workload was refused (the protocol error berth answered with). */
   frameRefused(code: ProtocolErrorCode): void;
+  /**
+   * The workload went over its budget of frames it sends unasked, and its socket is not read for
+   * `ms` (`started`: a new hold; else the same hold, lengthened).
+   */
+  held(ms: number, started: boolean): void;
 }

@@ -21,6 +21,7 @@ function recording() {
       seen.out += bytes;
     },
     frameRefused: (code) => seen.refused.push(code),
+    held: () => {},
   };
   return { seen, traffic };
 }

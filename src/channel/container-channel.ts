@@ -6,6 +6,7 @@ import type { SystemLogger } from "../logging/system-logger.ts";
 import { ChannelNotConnectedError } from "./channel-errors.ts";
 import type { ContainerTraffic } from "./channel-observer.ts";
 import type { BadHelloInfo, ChannelStatus, DisconnectReason, HelloInfo } from "./channel-types.ts";
+import { InboundBudget } from "./inbound-budget.ts";
 import type { BadHelloReason } from "./protocol.ts";
 import { type ConnectionHooks, type ConnectionLimits, WorkloadConnection } from "./workload-connection.ts";
 
@@ -42,6 +43,8 @@ export class ContainerChannel {
   readonly #log: SystemLogger;
   readonly #repeated: RepeatedLog;
   readonly #connectionHooks: ConnectionHooks;
+  /** The channel's one budget of frames sent unasked, across its connections: a reconnect does not refill it. */
+  readonly #budget: InboundBudget | undefined;
   readonly #all = new Set<WorkloadConnection>();
   readonly #waiters = new Set<HelloWaiter>();
   #state: ChannelState = "idle";
@@ -68,6 +71,8 @@ export class ContainerChannel {
     this.#hooks = hooks;
     this.#log = log;
     this.#repeated = repeated;
+    const rates = { framesPerSecond: limits.messageRate, bytesPerSecond: limits.messageBytesRate };
+    this.#budget = InboundBudget.isOn(rates) ? new InboundBudget(rates) : undefined;
     this.#connectionHooks = {
       onHello: (conn, info) => this.#onHello(conn, info),
       onBadHello: (_conn, reason, message) => {
@@ -215,6 +220,7 @@ export class ContainerChannel {
       this.#connectionHooks,
       this.#repeated,
       this.traffic,
+      this.#budget,
     );
     this.#all.add(conn);
     const previous = this.#handshaking;

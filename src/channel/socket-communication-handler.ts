@@ -29,6 +29,15 @@ export interface SocketCommunicationOptions {
   badFrameWindowMs?: number;
   /** Events a workload causes at will are logged once, then counted in one line per this interval (default 60 s). */
   repeatedLogIntervalMs?: number;
+  /**
+   * Frames and bytes a second a workload may send unasked (messages, pings, bad frames; never
+   * responses or pongs), with a burst of one second's worth; over it, its socket is not read until
+   * the budget has refilled. 0 or absent: no limit (berth passes BERTH_CHANNEL_MESSAGE_RATE / _BYTES_RATE).
+   */
+  messageRate?: number;
+  messageBytesRate?: number;
+  /** Bytes read from one socket before the others get a turn (default 64 KiB, one read's worth). */
+  readSliceBytes?: number;
   /** Told of every request, byte and refused frame (metrics); nothing is measured without it. */
   observer?: ChannelObserver;
 }
@@ -90,6 +99,9 @@ export class SocketCommunicationHandler extends EventEmitter<SocketCommunication
       badFrameLimit: opts.badFrameLimit ?? 20,
       badFrameWindowMs: opts.badFrameWindowMs ?? 10_000,
       lingerMs: 1_000,
+      messageRate: opts.messageRate ?? 0,
+      messageBytesRate: opts.messageBytesRate ?? 0,
+      readSliceBytes: opts.readSliceBytes ?? 64 * 1024,
     };
   }
 

@@ -9,6 +9,7 @@ import { FrameDecoder } from "./frame-decoder.ts";
 import { FrameWriter } from "./frame-writer.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { InFlightCalls } from "./in-flight-calls.ts";
+import type { InboundBudget } from "./inbound-budget.ts";
 import {
   type BadHelloReason,
   checkHello,
@@ -21,6 +22,7 @@ import {
   PROTOCOL_VERSION,
   type ProtocolErrorCode,
 } from "./protocol.ts";
+import { ReadPacer } from "./read-pacer.ts";
 
 export interface ConnectionLimits {
   maxFrameBytes: number;
@@ -33,6 +35,11 @@ export interface ConnectionLimits {
   badFrameWindowMs: number;
   /** How long a connection closed with an error frame may take to read it before it is cut. */
   lingerMs: number;
+  /** Config BERTH_CHANNEL_MESSAGE_RATE / _BYTES_RATE: what a workload may send unasked, a second (0: no limit). */
+  messageRate: number;
+  messageBytesRate: number;
+  /** Bytes read from one socket before it lets the others have a turn. */
+  readSliceBytes: number;
 }
 
 export interface ConnectionHooks {
@@ -67,6 +74,9 @@ export class WorkloadConnection {
   readonly #heartbeat: Heartbeat;
   readonly #writer: FrameWriter;
   readonly #traffic: ContainerTraffic | undefined;
+  /** What the workload sends unasked (undefined: no limit); responses and pongs are never charged. */
+  readonly #budget: InboundBudget | undefined;
+  readonly #pacer: ReadPacer;
   #state: ConnectionState = "handshaking";
   #closeReason: DisconnectReason | undefined;
   #helloTimer: NodeJS.Timeout | undefined;
@@ -87,6 +97,8 @@ export class WorkloadConnection {
     hooks: ConnectionHooks,
     repeated: RepeatedLog,
     traffic?: ContainerTraffic,
+    /** The channel's budget of frames sent unasked (shared by its connections); undefined: no limit. */
+    budget?: InboundBudget,
   ) {
     this.#socket = socket;
     this.#traffic = traffic;
@@ -116,11 +128,19 @@ export class WorkloadConnection {
       },
     );
     this.#writer = new FrameWriter(socket, limits.maxFrameBytes, limits.maxQueuedBytes, traffic);
+    this.#budget = budget;
+    this.#pacer = new ReadPacer({
+      socket,
+      sliceBytes: limits.readSliceBytes,
+      budget: this.#budget,
+      onHold: (ms, started) => traffic?.held(ms, started),
+    });
     socket.on("data", (chunk: Buffer) => {
       this.#traffic?.received(chunk.length);
       this.#lastSeenAt = Date.now();
       this.#heartbeat.sawTraffic = true;
       this.#decoder.push(chunk);
+      this.#pacer.afterChunk(chunk.length);
     });
     socket.on("end", () => this.close("closed"));
     socket.on("error", (err: NodeJS.ErrnoException) => {
@@ -225,6 +245,7 @@ export class WorkloadConnection {
     this.#closeReason = reason;
     clearTimeout(this.#helloTimer);
     this.#heartbeat.stop();
+    this.#pacer.close();
     this.#decoder.reset();
     this.#requests.failAll(() => new ChannelDisconnectedError(reason));
     this.#pings.failAll(() => new ChannelDisconnectedError(reason));
@@ -252,8 +273,10 @@ export class WorkloadConnection {
   }
 
   #onLine(line: string): void {
-    if (this.#state === "ready") this.#onFrame(line);
-    else if (this.#state === "handshaking") this.#onHello(line);
+    if (this.#state === "ready") {
+      // Sent unasked: charged to the budget (characters for bytes — exact for ASCII, near enough else).
+      if (!this.#onFrame(line)) this.#budget?.spend(line.length + 1);
+    } else if (this.#state === "handshaking") this.#onHello(line);
   }
 
   #onOversize(bytes: number): void {
@@ -264,6 +287,7 @@ export class WorkloadConnection {
         `The hello frame is larger than ${this.#limits.maxFrameBytes} bytes.`,
       );
     } else if (this.#state === "ready") {
+      this.#budget?.spend(bytes + 1);
       this.#badFrame(
         "FRAME_TOO_LARGE",
         `The frame is ${bytes} bytes; the limit is ${this.#limits.maxFrameBytes}.`,
@@ -315,40 +339,41 @@ export class WorkloadConnection {
     this.close("closed", { code, message });
   }
 
-  #onFrame(line: string): void {
+  /** Handles one frame of a ready connection; true when it answered berth (a response or a pong). */
+  #onFrame(line: string): boolean {
     if (jsonTextTooDeep(line, MAX_FRAME_DEPTH)) {
       this.#onTooDeep(line);
-      return;
+      return false;
     }
     let frame: Record<string, unknown>;
     try {
       frame = JSON.parse(line);
     } catch {
       this.#badFrame("BAD_FRAME", "The frame is not valid JSON.", line.length);
-      return;
+      return false;
     }
     if (typeof frame !== "object" || frame === null || typeof frame.type !== "string") {
       this.#badFrame("BAD_FRAME", "A frame must be a JSON object with a string type.", line.length);
-      return;
+      return false;
     }
     switch (frame.type) {
       case "response":
         this.#onResponse(frame, line.length);
-        return;
+        return true;
       case "message":
         this.#hooks.onMessage(frame.data === undefined ? null : frame.data, Date.now());
-        return;
+        return false;
       case "ping":
         if (typeof frame.id !== "string")
           this.#badFrame("BAD_FRAME", "ping.id must be a string.", line.length);
         else this.#writer.writeIfRoom(encodePong(frame.id));
-        return;
+        return false;
       case "pong":
-        if (typeof frame.id === "string") this.#onPong(frame.id);
-        return;
+        // Only a pong berth was waiting for is an answer: any other is sent unasked, and charged.
+        return typeof frame.id === "string" && this.#onPong(frame.id);
       case "hello":
         this.#badFrame("BAD_FRAME", "hello was already received on this connection.", line.length);
-        return;
+        return false;
       default:
         this.#badFrame(
           "UNKNOWN_TYPE",
@@ -358,6 +383,7 @@ export class WorkloadConnection {
             type: frame.type.slice(0, 32),
           },
         );
+        return false;
     }
   }
 
@@ -432,15 +458,18 @@ export class WorkloadConnection {
     this.#writer.writeIfRoom(encodePing(this.#heartbeatId));
   }
 
-  #onPong(id: string): void {
+  /** True when the pong answered a ping in flight. */
+  #onPong(id: string): boolean {
     if (id === this.#heartbeatId) {
       this.#rttMs = performance.now() - this.#heartbeatSentAt;
       this.#heartbeatId = "";
-      return;
+      return true;
     }
     // An unknown pong is an answer to a ping that timed out: harmless.
     const rtt = this.#pings.resolveWithRtt(id);
-    if (rtt !== undefined) this.#rttMs = rtt;
+    if (rtt === undefined) return false;
+    this.#rttMs = rtt;
+    return true;
   }
 
   /** Counts a bad frame, tells the peer (within reason), and cuts off a peer that keeps doing it. */

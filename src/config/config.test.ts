@@ -31,6 +31,18 @@ describe("loadConfig", () => {
     expect(loadConfig({ BERTH_STATS_HISTORY_INTERVAL_MS: "60000" }).outputRateLimit).toBe(1024 * 1024);
   });
 
+  it("budgets what a workload sends unasked at 5,000 frames and 8 MiB a second by default; 0 turns each off", () => {
+    expect(loadConfig({})).toMatchObject({
+      channelMessageRate: 5000,
+      channelMessageBytesRate: 8 * 1024 * 1024,
+    });
+    expect(
+      loadConfig({ BERTH_CHANNEL_MESSAGE_RATE: "0", BERTH_CHANNEL_MESSAGE_BYTES_RATE: "0" }),
+    ).toMatchObject({ channelMessageRate: 0, channelMessageBytesRate: 0 });
+    expect(() => loadConfig({ BERTH_CHANNEL_MESSAGE_RATE: "-1" })).toThrow(ConfigError);
+    expect(() => loadConfig({ BERTH_CHANNEL_MESSAGE_BYTES_RATE: "1.5" })).toThrow(ConfigError);
+  });
+
   it("bounds each connection by default, and refuses a disconnect bound under the drop bound", () => {
     expect(loadConfig({})).toMatchObject({
       clientBufferBytes: 1024 * 1024,

@@ -59,6 +59,9 @@ const EnvSchema = z.object({
   BERTH_MAX_CODE_BYTES: int(8 * MiB, 1),
   BERTH_MAX_CODE_FILES: int(10_000, 1),
   BERTH_MAX_FRAME_BYTES: int(MiB, 1024),
+  // What a workload may send over its channel unasked, a second (burst: one second's worth); 0: no limit.
+  BERTH_CHANNEL_MESSAGE_RATE: int(5_000, 0),
+  BERTH_CHANNEL_MESSAGE_BYTES_RATE: int(8 * MiB, 0),
   BERTH_UID_RANGE: z
     .string()
     .regex(/^\d+-\d+$/, "expected FIRST-LAST, e.g. 200000-299999")
@@ -169,6 +172,13 @@ export interface Config {
    * for 30 s (the engine's log driver has no limit, and output costs the engine's CPU). 0: no limit.
    */
   readonly outputRateLimit: number;
+  /**
+   * Frames and bytes a second a workload may send over its channel unasked (messages, pings, bad
+   * frames — never answers to berth's requests), a burst of one second's worth; over it, berth stops
+   * reading its socket until the budget has refilled. 0: no limit.
+   */
+  readonly channelMessageRate: number;
+  readonly channelMessageBytesRate: number;
   readonly activityMaxEntries: number;
   readonly activityMaxAgeMs: number;
   readonly dockerSocket: string;
@@ -322,6 +332,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     restartBaseDelayMs: e.BERTH_RESTART_BASE_DELAY_MS,
     statsHistoryIntervalMs: e.BERTH_STATS_HISTORY_INTERVAL_MS,
     outputRateLimit: historyOff ? 0 : e.BERTH_OUTPUT_RATE_LIMIT,
+    channelMessageRate: e.BERTH_CHANNEL_MESSAGE_RATE,
+    channelMessageBytesRate: e.BERTH_CHANNEL_MESSAGE_BYTES_RATE,
     activityMaxEntries: e.BERTH_ACTIVITY_MAX_ENTRIES,
     activityMaxAgeMs: e.BERTH_ACTIVITY_MAX_AGE_DAYS * 86_400_000,
     dockerSocket: e.BERTH_DOCKER_SOCKET ?? dockerHost ?? "/var/run/docker.sock",

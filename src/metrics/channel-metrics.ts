@@ -29,6 +29,7 @@ export class ChannelMetrics implements ChannelObserver {
   readonly #received: Counter<"container">;
   readonly #sent: Counter<"container">;
   readonly #refused: Counter<"code" | "container">;
+  readonly #held: Counter<"container">;
   readonly #perContainer: boolean;
   readonly #handles = new Map<string, Handle>();
   #shared: Handle | undefined;
@@ -75,6 +76,12 @@ export class ChannelMetrics implements ChannelObserver {
       labelNames: ["code", ...container],
       registers: [registry],
     });
+    this.#held = new CounterClass({
+      name: "berth_channel_held_seconds_total",
+      help: "Time workloads' channel sockets were not read: the workload was over its budget of frames sent unasked.",
+      labelNames: [...container],
+      registers: [registry],
+    });
   }
 
   forContainer(id: string): ContainerTraffic {
@@ -99,7 +106,7 @@ export class ChannelMetrics implements ChannelObserver {
     if (handle === undefined) return;
     this.#handles.delete(id);
     const container = { container: id };
-    for (const metric of [this.#duration, this.#received, this.#sent]) metric.remove(container);
+    for (const metric of [this.#duration, this.#received, this.#sent, this.#held]) metric.remove(container);
     for (const outcome of handle.outcomes()) this.#requests.remove({ outcome, ...container });
     for (const code of handle.codes()) this.#refused.remove({ code, ...container });
   }
@@ -111,6 +118,7 @@ export class ChannelMetrics implements ChannelObserver {
       received: this.#received.labels(labels),
       sent: this.#sent.labels(labels),
       refused: (code) => this.#refused.labels({ code, ...labels }),
+      held: this.#held.labels(labels),
     };
   }
 }
@@ -121,6 +129,7 @@ interface Series {
   received: Inc;
   sent: Inc;
   refused(code: string): Inc;
+  held: Inc;
 }
 
 /** One channel's (or, by default, every channel's) children, made once per label set and then reused. */
@@ -188,6 +197,11 @@ class Handle implements ContainerTraffic {
   flushSent(): void {
     this.#series.sent.inc(this.#sent);
     this.#sent = 0;
+  }
+
+  /** Rare (a few a second at most, from a workload over its budget): counted straight away. */
+  held(ms: number): void {
+    this.#series.held.inc(ms / 1000);
   }
 
   frameRefused(code: ProtocolErrorCode): void {

@@ -5,18 +5,21 @@ import type { ProtocolErrorCode } from "../channel/protocol.ts";
 export interface ChannelTotals {
   receivedBytes: number;
   refusedFrames: number;
+  /** Times berth stopped reading the channel (over its budget of frames sent unasked), and for how long in all. */
+  holds: number;
+  heldMs: number;
 }
 
 /**
  * Adds up what each workload sends over its channel — bytes read and frames
- * refused — for the PressureMonitor, which tells a flood in the feed; passes
+ * refused, holds — for the PressureMonitor, which tells a flood in the feed; passes
  * every report on to the metrics' observer when there is one. Two additions
  * a chunk read: the channel's hot path stays cheap.
  *
  * ```ts
  * const tally = new ChannelTally(metrics?.channel);
  * new SocketCommunicationHandler({ …, observer: tally });
- * tally.totals(id); // { receivedBytes, refusedFrames }
+ * tally.totals(id); // { receivedBytes, refusedFrames, holds, heldMs }
  * ```
  */
 export class ChannelTally implements ChannelObserver {
@@ -31,7 +34,7 @@ export class ChannelTally implements ChannelObserver {
     const inner = this.#inner?.forContainer(id);
     let counts = this.#counts.get(id);
     if (counts === undefined) {
-      counts = { receivedBytes: 0, refusedFrames: 0 };
+      counts = { receivedBytes: 0, refusedFrames: 0, holds: 0, heldMs: 0 };
       this.#counts.set(id, counts);
     }
     const mine = counts;
@@ -45,6 +48,11 @@ export class ChannelTally implements ChannelObserver {
       frameRefused: (code: ProtocolErrorCode) => {
         mine.refusedFrames++;
         inner?.frameRefused(code);
+      },
+      held: (ms: number, started: boolean) => {
+        if (started) mine.holds++;
+        mine.heldMs += ms;
+        inner?.held(ms, started);
       },
     };
   }

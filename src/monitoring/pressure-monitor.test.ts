@@ -13,6 +13,9 @@ interface Load {
   output?: number;
   channel?: number;
   refused?: number;
+  /** Holds of the channel (over its budget of frames sent unasked), and how long they lasted. */
+  holds?: number;
+  heldMs?: number;
 }
 
 /** A container's counters over fake time, sampled every 5 s as the history does. */
@@ -25,6 +28,8 @@ class FakeContainer {
   outputBytes = 0;
   channelBytes = 0;
   channelRefused = 0;
+  channelHolds = 0;
+  channelHeldMs = 0;
   dockerId = "d1";
   nanoCpus = SPEC_NANO_CPUS;
 
@@ -39,6 +44,8 @@ class FakeContainer {
     this.outputBytes += o.output ?? 0;
     this.channelBytes += o.channel ?? 0;
     this.channelRefused += o.refused ?? 0;
+    this.channelHolds += o.holds ?? 0;
+    this.channelHeldMs += o.heldMs ?? 0;
     return this.reading();
   }
 
@@ -53,6 +60,8 @@ class FakeContainer {
       outputBytes: this.outputBytes,
       channelBytes: this.channelBytes,
       channelRefused: this.channelRefused,
+      channelHolds: this.channelHolds,
+      channelHeldMs: this.channelHeldMs,
       nanoCpus: this.nanoCpus,
       pidsLimit: 128,
       pidsCurrent: 128,
@@ -338,11 +347,46 @@ describe("PressureMonitor", () => {
         bytesPerSecond: Math.round(4.8 * MiB),
         limitBytesPerSecond: MiB,
         refusedFrames: 14,
+        holds: 0,
+        heldMs: 0,
+        messageRate: 0,
+        messageBytesRate: 0,
       },
     ]);
     expect(updates).toEqual([]);
     sample(60_000, { channel: 24 * MiB });
     expect(reports).toHaveLength(1);
+  });
+
+  it("tells a workload the channel held back to its budget, with the holds and the budget, even below the byte limit", () => {
+    newMonitor({ messageRate: 5000, messageBytesRate: 8 * MiB });
+    monitor.observe("c1", c.reading());
+    sample(60_000, { channel: 1024 });
+    expect(reports).toEqual([]);
+    // Readings 5 s apart: the window's base is the one 10 s back.
+    sample(5_000, { channel: 99 * 1024, holds: 4, heldMs: 900 });
+    expect(reports).toEqual([
+      {
+        kind: "channel_flooded",
+        containerKey: "c1",
+        bytes: 100 * 1024,
+        windowMs: 10_000,
+        bytesPerSecond: 10 * 1024,
+        limitBytesPerSecond: MiB,
+        refusedFrames: 0,
+        holds: 4,
+        heldMs: 900,
+        messageRate: 5000,
+        messageBytesRate: 8 * MiB,
+      },
+    ]);
+  });
+
+  it("tells a held channel with the output limit off", () => {
+    newMonitor({ outputRateLimit: 0, messageRate: 5000 });
+    monitor.observe("c1", c.reading());
+    sample(10_000, { channel: 1024, holds: 1, heldMs: 100 });
+    expect(reports).toMatchObject([{ kind: "channel_flooded", holds: 2, limitBytesPerSecond: 0 }]);
   });
 
   it("tells a flood of refused frames below the byte limit, but not a bad frame now and then", () => {

@@ -15,6 +15,12 @@ export interface PressureMonitorOptions {
    * workload sending more than this over its channel is told of too (a flood costs berth's CPU), not held.
    */
   outputRateLimit: number;
+  /**
+   * The channel's budget of frames and bytes a second a workload may send unasked (0: none), for the
+   * report: a workload berth had to hold back to it is told of in the feed, with these numbers.
+   */
+  messageRate?: number;
+  messageBytesRate?: number;
   /** How far back CPU throttling and refused processes are judged (default 30 s)… */
   windowMs?: number;
   /** …once the readings span at least this much (default 10 s): a first report need not wait 30 s. */
@@ -86,8 +92,7 @@ interface Track {
  * ```
  */
 export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
-  // The settings. (Still `#o`: the channel judge below, which reads it, is being changed on another branch.)
-  readonly #o: Settings;
+  readonly #settings: Settings;
   readonly #tracks = new Map<string, Track>();
   readonly #holds: OutputHolds;
   #closed = false;
@@ -95,7 +100,7 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
   constructor(options: PressureMonitorOptions) {
     super();
     const { onHold, isGone, ...rest } = options;
-    this.#o = {
+    this.#settings = {
       windowMs: 30_000,
       minWindowMs: 10_000,
       outputWindowMs: 10_000,
@@ -105,9 +110,11 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
       heldCpus: 0.05,
       leastCpus: 0.01,
       logMaxBytes: 10 * 1024 * 1024,
+      messageRate: 0,
+      messageBytesRate: 0,
       ...rest,
     };
-    const s = this.#o;
+    const s = this.#settings;
     this.#holds = new OutputHolds({
       nanoCpusOf: s.nanoCpusOf,
       setCpuLimit: s.setCpuLimit,
@@ -132,7 +139,7 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
 
   /** The CPU limits a hold sets, in nano-CPUs: a container found at one may carry a hold left behind. */
   get heldNanoCpus(): number[] {
-    return heldNanoCpus(this.#o);
+    return heldNanoCpus(this.#settings);
   }
 
   /** How many given-back limits the engine has not taken yet (they are retried at each sample). */
@@ -147,7 +154,7 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
       if (track) this.#holds.release(containerKey);
       track = {
         dockerId: reading.dockerId,
-        logBytes: new LogByteCounter(this.#o.logMaxBytes),
+        logBytes: new LogByteCounter(this.#settings.logMaxBytes),
         readings: [],
         gates: new Map(),
         cpuQuietUntil: 0,
@@ -162,7 +169,7 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
     reading = { ...reading, outputBytes: track.logBytes.count(reading.outputBytes, reading.outputInode) };
     track.readings.push(reading);
     const now = reading.atMs;
-    const keepMs = Math.max(this.#o.windowMs, this.#o.outputWindowMs * 1.2);
+    const keepMs = Math.max(this.#settings.windowMs, this.#settings.outputWindowMs * 1.2);
     while (track.readings.length > 2 && now - track.readings[0]!.atMs > keepMs) track.readings.shift();
 
     this.#judgeOutput(containerKey, track, reading);
@@ -190,9 +197,9 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
     const spanMs = now.atMs - base.atMs;
     const periods = delta(base.cpuPeriods, now.cpuPeriods);
     const throttled = delta(base.cpuThrottledPeriods, now.cpuThrottledPeriods);
-    if (spanMs < this.#o.minWindowMs || periods === undefined || throttled === undefined) return;
+    if (spanMs < this.#settings.minWindowMs || periods === undefined || throttled === undefined) return;
     // At least a second's worth of the default 100 ms periods, so that a blip is not a share.
-    if (periods < 10 || throttled / periods < this.#o.throttledShare) return;
+    if (periods < 10 || throttled / periods < this.#settings.throttledShare) return;
     if (!this.#gate(track, "cpu_throttled").active(now.atMs)) return;
     this.emit("report", {
       kind: "cpu_throttled",
@@ -220,7 +227,7 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
   }
 
   #judgeOutput(key: string, track: Track, now: PressureReading): void {
-    const { outputRateLimit, outputWindowMs, holdMs } = this.#o;
+    const { outputRateLimit, outputWindowMs, holdMs } = this.#settings;
     if (outputRateLimit <= 0) return;
     const hold = this.#holds.of(key);
     if (hold) {
@@ -260,18 +267,23 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
     });
   }
 
-  /** A workload sending over its channel faster than the output limit, or sending frames berth refuses. */
+  /**
+   * A workload sending over its channel faster than the output limit, sending frames berth refuses,
+   * or held back to its budget of frames sent unasked (the channel does the holding; this tells of it).
+   */
   #judgeChannel(key: string, track: Track, now: PressureReading): void {
-    if (this.#o.outputRateLimit <= 0) return;
-    const base = track.readings.find((r) => now.atMs - r.atMs <= this.#o.outputWindowMs * 1.2);
+    const base = track.readings.find((r) => now.atMs - r.atMs <= this.#settings.outputWindowMs * 1.2);
     if (base === undefined || base === now) return;
     const spanMs = now.atMs - base.atMs;
     const bytes = delta(base.channelBytes, now.channelBytes);
-    if (bytes === undefined || bytes < 0 || spanMs < this.#o.outputWindowMs * 0.8) return;
+    if (bytes === undefined || bytes < 0 || spanMs < this.#settings.outputWindowMs * 0.8) return;
     const bytesPerSecond = (bytes * 1000) / spanMs;
     const refusedFrames = Math.max(0, delta(base.channelRefused, now.channelRefused) ?? 0);
+    const holds = Math.max(0, delta(base.channelHolds, now.channelHolds) ?? 0);
+    const heldMs = Math.max(0, delta(base.channelHeldMs, now.channelHeldMs) ?? 0);
+    const overRate = this.#settings.outputRateLimit > 0 && bytesPerSecond > this.#settings.outputRateLimit;
     // A bad frame now and then is a bug the workload's own answers tell of; a hundred a window is a flood.
-    if (bytesPerSecond <= this.#o.outputRateLimit && refusedFrames < 100) return;
+    if (!overRate && refusedFrames < 100 && holds === 0) return;
     if (!this.#gate(track, "channel_flooded").active(now.atMs)) return;
     this.emit("report", {
       kind: "channel_flooded",
@@ -279,8 +291,12 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
       bytes,
       windowMs: Math.round(spanMs),
       bytesPerSecond: Math.round(bytesPerSecond),
-      limitBytesPerSecond: this.#o.outputRateLimit,
+      limitBytesPerSecond: this.#settings.outputRateLimit,
       refusedFrames,
+      holds,
+      heldMs: Math.round(heldMs),
+      messageRate: this.#settings.messageRate,
+      messageBytesRate: this.#settings.messageBytesRate,
     });
   }
 
@@ -289,13 +305,13 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
     const track = this.#tracks.get(key);
     if (track === undefined) return;
     track.readings = track.readings.slice(-1);
-    track.cpuQuietUntil = (track.readings[0]?.atMs ?? 0) + this.#o.windowMs;
+    track.cpuQuietUntil = (track.readings[0]?.atMs ?? 0) + this.#settings.windowMs;
   }
 
   #gate(track: Track, kind: PressureKind): EpisodeGate {
     let gate = track.gates.get(kind);
     if (gate === undefined) {
-      gate = new EpisodeGate(this.#o.quietMs);
+      gate = new EpisodeGate(this.#settings.quietMs);
       track.gates.set(kind, gate);
     }
     return gate;

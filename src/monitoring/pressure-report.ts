@@ -35,6 +35,14 @@ export type PressureReport =
       limitBytesPerSecond: number;
       /** Frames berth refused over the window (malformed, too large, too deep). */
       refusedFrames: number;
+      /**
+       * Times berth stopped reading the channel over the window because the workload was over its
+       * budget of frames sent unasked, how long it was held in all, and that budget (0: no limit).
+       */
+      holds: number;
+      heldMs: number;
+      messageRate: number;
+      messageBytesRate: number;
     }
   | {
       kind: "output_rate_limited";

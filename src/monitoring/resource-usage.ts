@@ -30,6 +30,9 @@ export interface PressureReading extends PressureCounters {
   /** What the workload sent over its channel so far (bytes read by berth, frames refused). */
   channelBytes?: number | undefined;
   channelRefused?: number | undefined;
+  /** Times berth stopped reading the channel (the workload was over its budget of frames sent unasked), and for how long in all. */
+  channelHolds?: number | undefined;
+  channelHeldMs?: number | undefined;
   /** Monotonic ms of the reading. */
   atMs: number;
 }

@@ -67,16 +67,22 @@ const NOISY: Noisy[] = [
     kind: "floods its socket",
     action: "container.channel_flooded",
     spec: {
-      // Message frames as fast as the socket takes them: berth reads them as fast as it can, on its own CPU.
+      // Message frames as fast as the socket takes them: berth reads them a slice a turn, held to the channel's budget.
       code: helloThen(
         `welcome.then(() => { const frame = JSON.stringify({ type: "message", data: { pad: "x".repeat(256) } }) + "\\n"; const go = () => { while (s.write(frame)); s.once("drain", go); }; go(); });`,
       ),
     },
     check(entry) {
-      expect(entry.details).toMatchObject({ limitBytesPerSecond: OUTPUT_LIMIT, refusedFrames: 0 });
-      expect(entry.details?.bytesPerSecond).toBeGreaterThan(OUTPUT_LIMIT);
+      // Held to the channel's budget of frames sent unasked (the defaults): told with the holds.
+      expect(entry.details).toMatchObject({
+        limitBytesPerSecond: OUTPUT_LIMIT,
+        refusedFrames: 0,
+        messageRate: 5000,
+        messageBytesRate: 8 * MiB,
+      });
+      expect(entry.details?.holds).toBeGreaterThan(0);
       expect(entry.message).toMatch(
-        /flooded its channel: sent [\d.]+ [KMG]iB in \d+ s \([\d.]+ [KMG]iB\/s; the output limit is 1 MiB\/s\)/,
+        /flooded its channel: sent [\d.]+ [KMG]?i?B in \d+ s \([\d.]+ [KMG]?i?B\/s; the output limit is 1 MiB\/s\); berth held it back [\d,]+ times? \([\d.]+ s in all\) to its budget of 5,000 frames and 8 MiB a second sent unasked/,
       );
     },
   },
@@ -246,7 +252,7 @@ describe("noisy neighbours", () => {
         )
         .join("; "),
       invariants:
-        "alice's p99 ≤ 2× quiet per kind; each noisy workload in bob's feed, with its numbers (CPU throttled, process limit reached, out of memory with its limit, output rate-limited and held to 0.05 CPU in the engine); nothing of bob's in alice's feed",
+        "alice's p99 ≤ 2× quiet per kind; each noisy workload in bob's feed, with its numbers (CPU throttled, channel flooded and held back to its message budget, process limit reached, out of memory with its limit, output rate-limited and held to 0.05 CPU in the engine); nothing of bob's in alice's feed",
     });
   });
 });
