@@ -53,13 +53,15 @@ const files = SOAK_FILES.filter((f) => only.length === 0 || only.some((o) => f.s
   }
 });
 const started = Date.now();
-// Vitest on this very Node.js (24), whatever `node` the PATH finds first.
+// Vitest on this very Node.js (24), whatever `node` the PATH finds first; one file at a time, since
+// each measures latencies and memory that another file's load would distort.
 const vitest = spawnSync(
   process.execPath,
   [
     join(root, "node_modules/vitest/vitest.mjs"),
     "run",
     ...files,
+    "--no-file-parallelism",
     "--reporter=default",
     "--reporter=json",
     `--outputFile.json=${jsonFile}`,
