@@ -41,7 +41,7 @@ interface VitestJson {
 
 const rowsDir = mkdtempSync(join(tmpdir(), "berth-soak-"));
 const jsonFile = join(rowsDir, "vitest.json");
-// `npm run test:soak -- test/fuzz/` runs the soak files under the paths given (the table then has their rows only).
+// `npm run test:soak -- test/fuzz/` runs the soak files under the paths given (their rows replace their old ones).
 const only = process.argv.slice(2);
 const files = SOAK_FILES.filter((f) => only.length === 0 || only.some((o) => f.startsWith(o))).filter((f) => {
   try {
@@ -97,34 +97,69 @@ try {
   // No JSON: Vitest did not get as far as reporting; every row says so below.
 }
 
-const rows = readdirSync(rowsDir)
+/** A row as published: the test's own, with its file's outcome and when and where it was measured. */
+interface PublishedRow extends Row {
+  result: string;
+  ranAt: string;
+  machine: string;
+}
+
+const engine = spawnSync("docker", ["version", "--format", "{{.Server.Version}}"], { encoding: "utf8" });
+const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? "CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}, Docker Engine ${engine.stdout.trim() || "unknown"}, Node.js ${process.versions.node}`;
+const ranAt = `${new Date(started).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+
+const fresh: PublishedRow[] = readdirSync(rowsDir)
   .filter((f) => f.endsWith(".json") && f !== "vitest.json")
   .map((f) => JSON.parse(readFileSync(join(rowsDir, f), "utf8")) as Row)
-  .sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file) || a.id.localeCompare(b.id));
-const reported = new Set(rows.map((r) => r.file));
+  .map((r) => ({ ...r, result: outcomes.get(r.file) ?? "not reported", ranAt, machine }));
+const reported = new Set(fresh.map((r) => r.file));
+for (const file of files.filter((f) => !reported.has(f))) {
+  fresh.push({
+    id: file,
+    test: `\`${file}\``,
+    did: "—",
+    measured: "—",
+    invariants: "—",
+    file,
+    result: `${outcomes.get(file) ?? "did not run"}; reported no figures`,
+    ranAt,
+    machine,
+  });
+}
+
+// The rows are kept as JSON beside the table: a run of some files (`-- PATH`) replaces their rows and keeps the others'.
+const rowsFile = join(root, "docs/reliability.json");
+let kept: PublishedRow[] = [];
+try {
+  kept = (JSON.parse(readFileSync(rowsFile, "utf8")) as PublishedRow[]).filter(
+    (r) => !files.includes(r.file),
+  );
+} catch {
+  // No rows yet: this run writes the first.
+}
+const order = (f: string) => (SOAK_FILES.indexOf(f) + SOAK_FILES.length + 1) % (SOAK_FILES.length + 1);
+const rows = [...kept, ...fresh].sort((a, b) => order(a.file) - order(b.file) || a.id.localeCompare(b.id));
 const cell = (text: string) => text.replaceAll("|", "\\|").replaceAll("\n", "<br>");
-const engine = spawnSync("docker", ["version", "--format", "{{.Server.Version}}"], { encoding: "utf8" });
+const machines = [...new Set(rows.map((r) => r.machine))];
 
 const lines = [
   "# berth's reliability, measured",
   "",
-  "Written by `npm run test:soak` (scripts/soak.ts) from what each soak test measured, on the real Docker engine; nobody types these figures. `npm test` runs a short version of each test that checks the same invariants without timings.",
+  "Written by `npm run test:soak` (scripts/soak.ts) from what each soak test measured, on the real Docker engine, one file at a time; nobody types these figures (the rows are kept in reliability.json). `npm test` runs a short version of each test that checks the same invariants without timings.",
   "",
-  `- Run: ${new Date(started).toISOString().slice(0, 16).replace("T", " ")} UTC, ${minutes.toFixed(1)} min; Vitest exit code ${vitest.status ?? vitest.signal}`,
-  `- Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? "CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}, Docker Engine ${engine.stdout.trim() || "unknown"}, Node.js ${process.versions.node}`,
+  `- Last run: ${ranAt}, ${minutes.toFixed(1)} min, ${files.length} of ${SOAK_FILES.length} files; Vitest exit code ${vitest.status ?? vitest.signal}`,
+  ...machines.map((m) => `- Machine: ${m}`),
   "",
-  "| Test | What it did | What it measured | Invariants checked | Result |",
-  "|---|---|---|---|---|",
+  "| Test | What it did | What it measured | Invariants checked | Result | Run |",
+  "|---|---|---|---|---|---|",
   ...rows.map(
     (r) =>
-      `| ${cell(r.test)} | ${cell(r.did)} | ${cell(r.measured)} | ${cell(r.invariants)} | ${outcomes.get(r.file) ?? "not reported"} |`,
+      `| ${cell(r.test)} | ${cell(r.did)} | ${cell(r.measured)} | ${cell(r.invariants)} | ${r.result} | ${r.ranAt} |`,
   ),
-  ...files
-    .filter((f) => !reported.has(f))
-    .map((f) => `| \`${f}\` | — | — | — | ${outcomes.get(f) ?? "did not run"}; reported no figures |`),
   "",
 ];
+writeFileSync(rowsFile, `${JSON.stringify(rows, null, 2)}\n`);
 writeFileSync(join(root, "docs/reliability.md"), lines.join("\n"));
 rmSync(rowsDir, { recursive: true, force: true });
-console.log(`soak: wrote docs/reliability.md (${rows.length} rows)`);
+console.log(`soak: wrote docs/reliability.md (${fresh.length} rows from this run, ${kept.length} kept)`);
 process.exit(vitest.status ?? 1);
