@@ -25,6 +25,7 @@ import { newContainerId } from "./containers/container-id.ts";
 import { ContainerManager } from "./containers/container-manager.ts";
 import { ContainerPaths } from "./containers/container-paths.ts";
 import { backfillCpuLimits } from "./containers/cpu-limit-backfill.ts";
+import { EngineReturnRestarter } from "./containers/engine-return-restarter.ts";
 import { ImageCatalog } from "./containers/image-catalog.ts";
 import { protectOwnerNetworks } from "./containers/owner-network.ts";
 import { reconcile } from "./containers/reconciler.ts";
@@ -83,7 +84,7 @@ export interface BerthDebugCounts {
   connections: number;
   /** Stats watches and log follows held open by connections. */
   subscriptions: number;
-  /** Listeners on berth's own emitters (manager, activity, channel hub, health, restarts, tokens, engine monitor). */
+  /** Listeners on berth's own emitters (manager, activity, channel hub, health, restarts, bring-back, tokens, engine monitor). */
   listeners: number;
   /** Requests to workloads not yet answered. */
   workloadCallsInFlight: number;
@@ -108,6 +109,8 @@ export class Berth {
   readonly #sampler: StatsSampler;
   readonly #history: StatsHistory;
   readonly restarts: RestartSupervisor;
+  /** Starts again, once the engine is back, what its going away stopped. */
+  readonly bringBack: EngineReturnRestarter;
   readonly updater: CodeUpdater;
   readonly health: HealthMonitor;
   readonly activity: UserActivityLogger;
@@ -295,6 +298,14 @@ export class Berth {
       log: this.log,
       admission,
     });
+    // Before the restart supervisor: the exits it defers are those this one holds.
+    this.bringBack = new EngineReturnRestarter({
+      engine: this.engine,
+      manager: this.manager,
+      records: () => repo.all(),
+      log: this.log,
+    });
+    const bringBack = this.bringBack;
     this.restarts = new RestartSupervisor(
       this.manager,
       {
@@ -304,6 +315,7 @@ export class Berth {
         maxDelayMs: 60_000,
       },
       this.log,
+      (id) => bringBack.holds(id),
     );
     this.activity = new UserActivityLogger(new ActivityRepository(this.#db), this.secrets, this.log, {
       maxEntriesPerOwner: config.activityMaxEntries,
@@ -334,6 +346,7 @@ export class Berth {
     this.activity.follow({
       manager: this.manager,
       restarts: this.restarts,
+      bringBack: this.bringBack,
       engine: this.engine,
       health: this.health,
     });
@@ -438,6 +451,7 @@ export class Berth {
       this.#channel,
       this.health,
       this.restarts,
+      this.bringBack,
       this.tokens,
       this.engine,
     ] as const;
@@ -610,6 +624,7 @@ export class Berth {
       await this.#imageChecker.close();
       await this.#events.close();
       this.restarts.close();
+      await this.bringBack.close();
       this.health.close();
       await this.manager.drain();
       this.activity.close();

@@ -1,3 +1,4 @@
+import type { ContainerInfo } from "#protocol";
 import type { StatusChange } from "../containers/container-manager.ts";
 import type { OperationOutcome } from "../containers/operation-tracker.ts";
 import { BerthError } from "../errors/berth-error.ts";
@@ -177,4 +178,27 @@ export function describeStatusChange(change: StatusChange): ActivityDraft | unde
     };
   }
   return undefined;
+}
+
+/** A workload the Docker engine stopped as it went away (no live-restore), running again now that it is back. */
+export function describeBroughtBack(info: ContainerInfo): ActivityDraft {
+  return {
+    owner: info.owner,
+    containerId: info.id,
+    containerName: info.name,
+    level: "success",
+    action: "container.engine_restarted",
+    message: `Restarted '${info.name}' after the Docker engine came back: it had stopped when the engine went away`,
+  };
+}
+
+export function describeBringBackFailed(info: ContainerInfo): ActivityDraft {
+  return {
+    owner: info.owner,
+    containerId: info.id,
+    containerName: info.name,
+    level: "error",
+    action: "container.engine_restart_failed",
+    message: `berth could not start '${info.name}' again after the Docker engine came back. Start it again or check its code.`,
+  };
 }

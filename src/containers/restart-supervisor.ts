@@ -43,9 +43,21 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
   readonly #attempts = new Map<string, { count: number; lastStartAt: number }>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #onStatus = (change: StatusChange) => this.#onStatusChange(change);
+  readonly #defer: (id: string) => boolean;
 
-  constructor(manager: ContainerManager, options: RestartPolicyOptions, log: SystemLogger) {
+  /**
+   * `defer` names the containers whose exit another part of berth answers
+   * (the EngineReturnRestarter: the engine stopped them as it went away), so
+   * that it is neither counted as a crash nor restarted twice.
+   */
+  constructor(
+    manager: ContainerManager,
+    options: RestartPolicyOptions,
+    log: SystemLogger,
+    defer: (id: string) => boolean = () => false,
+  ) {
     super();
+    this.#defer = defer;
     this.#manager = manager;
     this.#o = options;
     this.#log = log.child({ component: "RestartSupervisor" });
@@ -63,7 +75,7 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
       if (info.state === "removing") this.#attempts.delete(info.id);
       return;
     }
-    if (info.restartPolicy === "no" || reason === "exited before ready") return;
+    if (info.restartPolicy === "no" || reason === "exited before ready" || this.#defer(info.id)) return;
     const decision = this.#decide(info);
     this.emit("exit", { info, exitCode: info.exitCode, oomKilled: oomKilled === true, decision });
     if (decision.kind !== "restart") return;
@@ -74,6 +86,8 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
     this.#cancel(info.id);
     const timer = setTimeout(() => {
       this.#timers.delete(info.id);
+      // The engine went away meanwhile (its shutdown was this exit's cause): its return brings it back.
+      if (this.#defer(info.id)) return;
       this.#manager
         .start({ owner: info.owner, admin: true }, info.id, { waitReady: false, restart: true })
         .catch((error) => {
