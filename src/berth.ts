@@ -304,8 +304,8 @@ export class Berth {
       manager: this.manager,
       records: () => repo.all(),
       log: this.log,
+      probe: () => this.engine.check(),
     });
-    const bringBack = this.bringBack;
     this.restarts = new RestartSupervisor(
       this.manager,
       {
@@ -315,7 +315,7 @@ export class Berth {
         maxDelayMs: 60_000,
       },
       this.log,
-      (id) => bringBack.holds(id),
+      this.bringBack,
     );
     this.activity = new UserActivityLogger(new ActivityRepository(this.#db), this.secrets, this.log, {
       maxEntriesPerOwner: config.activityMaxEntries,

@@ -68,17 +68,23 @@ class FakeManager extends EventEmitter<ContainerManagerEvents> {
 function setUp(now = () => 1_000_000) {
   const engine = new EventEmitter<EngineMonitorEvents>();
   const manager = new FakeManager();
+  const down = () => engine.emit("down", { state: "down", reason: "gone", since: 0 });
+  /** Whether a probe finds the engine gone (and says so, as the EngineMonitor does). */
+  const probe = { finds: "up" as "up" | "down", count: 0 };
   const restarter = new EngineReturnRestarter({
     engine,
     manager: manager as unknown as RestarterManager,
     records: () => manager.records.values(),
     log: pino({ level: "silent" }) as unknown as SystemLogger,
+    probe: async () => {
+      probe.count++;
+      if (probe.finds === "down") down();
+    },
     now,
   });
   const broughtBack: string[] = [];
   restarter.on("broughtBack", ({ info }) => broughtBack.push(info.id));
-  const down = () => engine.emit("down", { state: "down", reason: "gone", since: 0 });
-  return { engine, manager, restarter, broughtBack, down };
+  return { engine, manager, restarter, broughtBack, down, probe };
 }
 
 describe("EngineReturnRestarter", () => {
@@ -145,6 +151,23 @@ describe("EngineReturnRestarter", () => {
     down();
     await restarter.bringBack();
     expect(manager.starts).toEqual(["late-news"]);
+  });
+
+  it("tells the restart policy which exits are the engine's: those it holds, and those the engine's shutdown caused before berth knew", async () => {
+    const { manager, restarter, probe } = setUp();
+    manager.add("crashed", "running", "always");
+    manager.add("stopped-by-engine", "running", "always");
+    manager.set("crashed", "exited", 1);
+    expect(await restarter.isOutageExit("crashed")).toBe(false);
+    expect(probe.count).toBe(0); // a crash's code needs no question to the engine
+    manager.set("stopped-by-engine", "exited", 143);
+    expect(await restarter.isOutageExit("stopped-by-engine")).toBe(false); // the engine still answers
+    probe.finds = "down";
+    manager.set("stopped-by-engine", "running");
+    manager.set("stopped-by-engine", "exited", 143);
+    expect(await restarter.isOutageExit("stopped-by-engine")).toBe(true);
+    expect(restarter.holds("stopped-by-engine")).toBe(true);
+    expect(restarter.holds("crashed")).toBe(false);
   });
 
   it("keeps what it could not start while the engine was away again, and brings it back on the next return", async () => {

@@ -44,6 +44,8 @@ export interface EngineReturnRestarterOptions {
   /** Every container in the store, as berth recorded it. */
   records: () => Iterable<ContainerRecord>;
   log: SystemLogger;
+  /** Asks the engine whether it answers now (EngineMonitor.check): a "down" it finds is told as usual. */
+  probe: () => Promise<unknown>;
   lookbackMs?: number;
   now?: () => number;
 }
@@ -87,6 +89,21 @@ export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEve
 
   /** Whether this container waits to be brought back: its exit is the outage's, not a crash to count. */
   holds(id: string): boolean {
+    return this.#held.has(id);
+  }
+
+  /**
+   * Whether this exit is the outage's rather than the workload's: held, or
+   * — since an engine shutting down stops its containers before berth may
+   * know it is going — one with an engine-stop code while the engine no
+   * longer takes new connections. The restart policy leaves those alone.
+   */
+  async isOutageExit(id: string): Promise<boolean> {
+    if (this.#held.has(id)) return true;
+    const record = this.#o.manager.findById(id);
+    if (record?.state !== "exited" || record.exitCode === null || !ENGINE_STOP_CODES.has(record.exitCode))
+      return false;
+    await this.#o.probe().catch(() => {});
     return this.#held.has(id);
   }
 

@@ -11,6 +11,12 @@ export interface RestartPolicyOptions {
   maxDelayMs: number;
 }
 
+/** Exits that are not the workload's doing (see EngineReturnRestarter). */
+export interface ExitDeferral {
+  holds(id: string): boolean;
+  isOutageExit(id: string): Promise<boolean>;
+}
+
 export type RestartDecision =
   | { kind: "restart"; attempt: number; max: number; delayMs: number }
   | { kind: "give_up"; attempts: number }
@@ -42,8 +48,9 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
   readonly #log: SystemLogger;
   readonly #attempts = new Map<string, { count: number; lastStartAt: number }>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
+  #closed = false;
   readonly #onStatus = (change: StatusChange) => this.#onStatusChange(change);
-  readonly #defer: (id: string) => boolean;
+  readonly #defer: ExitDeferral;
 
   /**
    * `defer` names the containers whose exit another part of berth answers
@@ -54,7 +61,7 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
     manager: ContainerManager,
     options: RestartPolicyOptions,
     log: SystemLogger,
-    defer: (id: string) => boolean = () => false,
+    defer: ExitDeferral = { holds: () => false, isOutageExit: async () => false },
   ) {
     super();
     this.#defer = defer;
@@ -75,9 +82,20 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
       if (info.state === "removing") this.#attempts.delete(info.id);
       return;
     }
-    if (info.restartPolicy === "no" || reason === "exited before ready" || this.#defer(info.id)) return;
+    if (info.restartPolicy === "no" || reason === "exited before ready") return;
+    void this.#afterExit(info, oomKilled === true);
+  }
+
+  async #afterExit(info: ContainerInfo, oomKilled: boolean): Promise<void> {
+    try {
+      if (await this.#defer.isOutageExit(info.id)) return;
+    } catch (err) {
+      this.#log.warn({ err, containerId: info.id }, "could not tell whether an exit was the engine's");
+    }
+    // Started, stopped or deleted meanwhile: that answered the exit.
+    if (this.#closed || this.#manager.findById(info.id)?.state !== "exited") return;
     const decision = this.#decide(info);
-    this.emit("exit", { info, exitCode: info.exitCode, oomKilled: oomKilled === true, decision });
+    this.emit("exit", { info, exitCode: info.exitCode, oomKilled, decision });
     if (decision.kind !== "restart") return;
     this.#log.info(
       { containerId: info.id, attempt: decision.attempt, delayMs: decision.delayMs },
@@ -87,7 +105,7 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
     const timer = setTimeout(() => {
       this.#timers.delete(info.id);
       // The engine went away meanwhile (its shutdown was this exit's cause): its return brings it back.
-      if (this.#defer(info.id)) return;
+      if (this.#defer.holds(info.id)) return;
       this.#manager
         .start({ owner: info.owner, admin: true }, info.id, { waitReady: false, restart: true })
         .catch((error) => {
@@ -121,6 +139,7 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
   }
 
   close(): void {
+    this.#closed = true;
     this.#manager.off("statusChanged", this.#onStatus);
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
