@@ -345,7 +345,7 @@ function keepBusy(
     }
   })();
   const reads = (async () => {
-    for (let i = 0; running; i++) {
+    while (running) {
       await record("read", 2, owner.steady[0]!.status({ timeoutMs: 10_000 }));
       await record("read", 2, owner.client.containers.list().page({ timeoutMs: 10_000 }));
       // berth itself stays up: /healthz says ok (200) or degraded with the reason (503), never nothing.
