@@ -1,6 +1,6 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from "vitest";
-import { type AckResponse, type ActivityEntry, ERROR_CODES } from "#protocol";
+import { type ActivityEntry, ERROR_CODES, type WireError } from "#protocol";
 import { percentile } from "../../bench/stats.ts";
 import type { Container } from "../../packages/client/src/index.ts";
 import { seriesValue } from "../../src/metrics/testing/series-value.ts";
@@ -36,6 +36,8 @@ const OUTAGE_MS = SOAK ? 10_000 : 1_500;
 const NOTICE_MS = 20_000;
 /** A workload brought back starts, then reconnects to its socket (the echo fixture retries every 200 ms). */
 const RECOVER_MS = 30_000;
+/** The whole run of one mode: its rounds, each an outage and up to a minute of checks. */
+const TEST_TIMEOUT_MS = SOAK ? ROUNDS * (OUTAGE_MS + 90_000) : 120_000;
 
 interface Mode {
   id: string;
@@ -69,12 +71,13 @@ const MODES: readonly Mode[] = [
 type Phase = "up" | "going" | "down" | "coming";
 type Kind = "lifecycle" | "request" | "read" | "health";
 
+/** One answer, without its data: thousands are kept. */
 interface Answer {
   kind: Kind;
   /** The phase when it was asked, and when the answer came. */
   asked: Phase;
   answered: Phase;
-  res: AckResponse<unknown>;
+  res: { ok: true } | { ok: false; error: WireError };
 }
 
 if (NEEDS_ROOT) console.warn(`engine-restarts tests skipped: ${NEEDS_ROOT}`);
@@ -96,6 +99,8 @@ for (const mode of MODES) {
     const answers: Answer[] = [];
     let phase: Phase = "up";
     const started = performance.now();
+    let stopTraffic: () => Promise<unknown> = async () => {};
+    const resyncs = resyncCounter();
 
     beforeAll(async () => {
       engine = await startPrivateEngine({ liveRestore: mode.liveRestore });
@@ -125,6 +130,8 @@ for (const mode of MODES) {
     });
 
     afterAll(async () => {
+      // A round that failed half-way leaves its traffic running: it stops before anything goes.
+      await stopTraffic().catch(() => {});
       if (engine && !engine.running) await engine.start().catch(() => {});
       await server?.close();
       if (server && engine?.running) await removeInstanceFrom(engine.docker, server.berth.instanceId);
@@ -135,7 +142,9 @@ for (const mode of MODES) {
       onTestFailed(async () => console.error(`the private dockerd's last lines:\n${await engine.logTail()}`));
     });
 
-    it(`survives ${ROUNDS} rounds of the engine going away${mode.how === "kill" ? " by SIGKILL" : ""} and coming back`, async () => {
+    it(`survives ${ROUNDS} rounds of the engine going away${mode.how === "kill" ? " by SIGKILL" : ""} and coming back`, {
+      timeout: TEST_TIMEOUT_MS,
+    }, async () => {
       for (let round = 1; round <= ROUNDS; round++) {
         const steady = owners.flatMap((o) => o.steady);
         const startedAt = new Map<string, string>();
@@ -145,6 +154,7 @@ for (const mode of MODES) {
         const reconnectsBefore = await reconnects(server);
 
         const traffic = owners.map((o) => keepBusy(o, server.url, () => phase, answers, round));
+        stopTraffic = () => Promise.all(traffic.map((t) => t.stop()));
         // Every loop has answered at least once with the engine up: the outage cuts into work under way.
         await eventually(10_000, "traffic under way", () => traffic.every((t) => t.answered() > 0));
 
@@ -174,7 +184,7 @@ for (const mode of MODES) {
         recoveries.push(performance.now() - answering);
         await within(NOTICE_MS, `round ${round}: the engine.available entry`, up);
         phase = "up";
-        for (const t of traffic) await t.stop();
+        await stopTraffic();
 
         // Resynced once, on the event stream's return.
         await eventually(NOTICE_MS, `round ${round}: one resync`, async () => {
@@ -314,8 +324,10 @@ function keepBusy(
   const record = async (kind: Kind, i: number, op: Promise<unknown>) => {
     const asked = phase();
     const res = await settled(op);
-    answers.push({ kind, asked, answered: phase(), res });
+    answers.push({ kind, asked, answered: phase(), res: res.ok ? { ok: true } : res });
     counts[i]!++;
+    // Refused at once while the engine is away: paced, so that the loop does not spin.
+    if (!res.ok) await delay(50);
     return res;
   };
   const lifecycle = (async () => {
@@ -374,15 +386,25 @@ async function engineStartedAt(engine: PrivateEngine, id: string): Promise<strin
   return (await engine.docker.getContainer(`berth-${id}`).inspect()).State.StartedAt;
 }
 
-/** The system log's resyncs on the event stream's return (each reconnect is followed by one). */
-function resyncs(server: TestServer): number {
+/**
+ * Counts the system log's resyncs on the event stream's return (each
+ * reconnect is followed by one), reading only what was logged since the last
+ * count: the log of a soak run is long.
+ */
+function resyncCounter(): (server: TestServer) => number {
+  let read = 0;
   let n = 0;
-  for (const line of server.logs().split("\n")) {
-    if (!line.includes("resyncing with the engine")) continue;
-    const entry = JSON.parse(line) as { msg?: string; reason?: string };
-    if (entry.msg === "resyncing with the engine" && entry.reason === "event stream reconnected") n++;
-  }
-  return n;
+  return (server) => {
+    const text = server.logs();
+    const end = text.lastIndexOf("\n") + 1;
+    for (const line of text.slice(read, end).split("\n")) {
+      if (!line.includes("resyncing with the engine")) continue;
+      const entry = JSON.parse(line) as { msg?: string; reason?: string };
+      if (entry.msg === "resyncing with the engine" && entry.reason === "event stream reconnected") n++;
+    }
+    read = Math.max(read, end);
+    return n;
+  };
 }
 
 async function reconnects(server: TestServer): Promise<number> {
