@@ -98,11 +98,12 @@ for (const mode of MODES) {
     const recoveries: number[] = [];
     const answers: Answer[] = [];
     let phase: Phase = "up";
-    const started = performance.now();
+    let started = 0;
     let stopTraffic: () => Promise<unknown> = async () => {};
     const resyncs = resyncCounter();
 
     beforeAll(async () => {
+      started = performance.now();
       engine = await startPrivateEngine({ liveRestore: mode.liveRestore });
       server = await startTestServer({ BERTH_DOCKER_SOCKET: engine.socketPath });
       admin = await server.connect("admin");
@@ -222,7 +223,14 @@ for (const mode of MODES) {
           const parked = await engine.docker.getContainer(`berth-${o.parked.id}`).inspect();
           expect(parked.State.Running).toBe(false);
         }
-        await settleRound(server, engine, admin, owners, round);
+        await settleRound(
+          server,
+          engine,
+          admin,
+          owners,
+          round,
+          traffic.map((t) => t.stopCutOff()),
+        );
       }
       judgeAnswers(answers, mode);
 
@@ -250,8 +258,9 @@ async function settleRound(
   admin: Client,
   owners: { client: Client; steady: Container[]; parked: Container; flapper: Container }[],
   round: number,
+  stopCutOff: readonly boolean[],
 ): Promise<void> {
-  for (const o of owners) {
+  for (const [i, o] of owners.entries()) {
     // Stopped and started all round long: whatever its last answer made it, berth and the engine agree.
     await eventually(NOTICE_MS, `round ${round}: the flapper's state agrees with the engine`, async () => {
       const { state } = await o.flapper.status();
@@ -259,8 +268,12 @@ async function settleRound(
       const agree =
         (state === "running") === truth.State.Running &&
         ["running", "stopped", "failed", "exited"].includes(state);
-      // Exited means it was not brought back: it was running when the engine went (or berth would have said stopped).
-      return (agree && state !== "exited") || `berth ${state}, engine ${truth.State.Status}`;
+      // Exited means it was not brought back: a workload running when the engine went must be, unless
+      // its owner's stop was under way then (and the engine may have carried it out): that is not undone.
+      const allowed = state !== "exited" || stopCutOff[i] === true;
+      return (
+        (agree && allowed) || `berth ${state}, engine ${truth.State.Status}, stop cut off: ${stopCutOff[i]}`
+      );
     });
     // Creates whose answer came back ok are deleted by the loop; what the outage left is deleted here.
     const { items } = await o.client.containers.list().page({ limit: 500 });
@@ -318,8 +331,9 @@ function keepBusy(
   phase: () => Phase,
   answers: Answer[],
   round: number,
-): { answered(): number; stop(): Promise<void> } {
+): { answered(): number; stopCutOff(): boolean; stop(): Promise<void> } {
   let running = true;
+  let stopCutOff = false;
   const counts = [0, 0, 0];
   const record = async (kind: Kind, i: number, op: Promise<unknown>) => {
     const asked = phase();
@@ -342,11 +356,14 @@ function keepBusy(
         ),
       );
       if (created.ok) await record("lifecycle", 0, (created.data as Container).delete({ timeoutMs: 60_000 }));
-      await record(
+      const asked = phase();
+      const flipped = await record(
         "lifecycle",
         0,
         i % 2 === 0 ? owner.flapper.stop({ timeoutMs: 60_000 }) : owner.flapper.start({ timeoutMs: 60_000 }),
       );
+      // A stop refused while the engine was away never reached it; one that failed as it went may have.
+      if (i % 2 === 0 && !flipped.ok && asked !== "down") stopCutOff = true;
     }
   })();
   const requests = (async () => {
@@ -367,6 +384,7 @@ function keepBusy(
   })();
   return {
     answered: () => Math.min(...counts),
+    stopCutOff: () => stopCutOff,
     async stop() {
       running = false;
       await Promise.all([lifecycle, requests, reads]);
