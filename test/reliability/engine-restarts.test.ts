@@ -229,7 +229,8 @@ for (const mode of MODES) {
           admin,
           owners,
           round,
-          traffic.map((t) => t.stopCutOff()),
+          traffic.map((t) => t.flipCutOff()),
+          traffic.map((t) => t.flips),
         );
       }
       judgeAnswers(answers, mode);
@@ -258,7 +259,8 @@ async function settleRound(
   admin: Client,
   owners: { client: Client; steady: Container[]; parked: Container; flapper: Container }[],
   round: number,
-  stopCutOff: readonly boolean[],
+  flipCutOff: readonly boolean[],
+  flips: readonly string[][] = [],
 ): Promise<void> {
   for (const [i, o] of owners.entries()) {
     // Stopped and started all round long: whatever its last answer made it, berth and the engine agree.
@@ -269,10 +271,11 @@ async function settleRound(
         (state === "running") === truth.State.Running &&
         ["running", "stopped", "failed", "exited"].includes(state);
       // Exited means it was not brought back: a workload running when the engine went must be, unless
-      // its owner's stop was under way then (and the engine may have carried it out): that is not undone.
-      const allowed = state !== "exited" || stopCutOff[i] === true;
+      // its owner's stop or start was under way then and failed (the owner was told; berth does not guess).
+      const allowed = state !== "exited" || flipCutOff[i] === true;
       return (
-        (agree && allowed) || `berth ${state}, engine ${truth.State.Status}, stop cut off: ${stopCutOff[i]}`
+        (agree && allowed) ||
+        `berth ${state}, engine ${JSON.stringify(truth.State)}, stop or start cut off: ${flipCutOff[i]}, flips: ${flips[i]?.slice(-6).join("; ")}`
       );
     });
     // Creates whose answer came back ok are deleted by the loop; what the outage left is deleted here.
@@ -331,9 +334,10 @@ function keepBusy(
   phase: () => Phase,
   answers: Answer[],
   round: number,
-): { answered(): number; stopCutOff(): boolean; stop(): Promise<void> } {
+): { answered(): number; flipCutOff(): boolean; flips: string[]; stop(): Promise<void> } {
+  const flips: string[] = [];
   let running = true;
-  let stopCutOff = false;
+  let flipCutOff = false;
   const counts = [0, 0, 0];
   const record = async (kind: Kind, i: number, op: Promise<unknown>) => {
     const asked = phase();
@@ -362,8 +366,12 @@ function keepBusy(
         0,
         i % 2 === 0 ? owner.flapper.stop({ timeoutMs: 60_000 }) : owner.flapper.start({ timeoutMs: 60_000 }),
       );
-      // A stop refused while the engine was away never reached it; one that failed as it went may have.
-      if (i % 2 === 0 && !flipped.ok && asked !== "down") stopCutOff = true;
+      // One refused while the engine was away never reached it; one that failed as it went or came back
+      // may have half-happened (a start that the engine's shutdown undid: the workload ran for a moment).
+      if (!flipped.ok && asked !== "down") flipCutOff = true;
+      flips.push(
+        `${i % 2 === 0 ? "stop" : "start"} ${asked}→${phase()} ${flipped.ok ? "ok" : flipped.error.code}`,
+      );
     }
   })();
   const requests = (async () => {
@@ -384,7 +392,8 @@ function keepBusy(
   })();
   return {
     answered: () => Math.min(...counts),
-    stopCutOff: () => stopCutOff,
+    flipCutOff: () => flipCutOff,
+    flips,
     async stop() {
       running = false;
       await Promise.all([lifecycle, requests, reads]);
