@@ -282,7 +282,10 @@ async function settleRound(
     const { items } = await o.client.containers.list().page({ limit: 500 });
     for (const c of items.filter((i) => i.name.startsWith("churn-"))) {
       await eventually(NOTICE_MS, `round ${round}: ${c.name} deleted`, async () => {
-        const res = await settled((await o.client.containers.get(c.id)).delete());
+        // The reconciliation after the engine's return may finish a delete the outage cut short first.
+        const found = await settled(o.client.containers.get(c.id));
+        if (!found.ok) return found.error.code === "NOT_FOUND" || JSON.stringify(found.error);
+        const res = await settled(found.data.delete());
         return res.ok || JSON.stringify(res.error);
       });
     }
