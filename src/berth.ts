@@ -26,6 +26,7 @@ import { ContainerManager } from "./containers/container-manager.ts";
 import { ContainerPaths } from "./containers/container-paths.ts";
 import { backfillCpuLimits } from "./containers/cpu-limit-backfill.ts";
 import { effectiveLimits } from "./containers/effective-limits.ts";
+import { EngineReturnRestarter } from "./containers/engine-return-restarter.ts";
 import { ImageCatalog } from "./containers/image-catalog.ts";
 import { giveBackLeftoverHolds } from "./containers/leftover-holds.ts";
 import { protectOwnerNetworks } from "./containers/owner-network.ts";
@@ -88,7 +89,7 @@ export interface BerthDebugCounts {
   connections: number;
   /** Stats watches and log follows held open by connections. */
   subscriptions: number;
-  /** Listeners on berth's own emitters (manager, activity, channel hub, health, restarts, tokens, engine monitor). */
+  /** Listeners on berth's own emitters (manager, activity, channel hub, health, restarts, bring-back, tokens, engine monitor). */
   listeners: number;
   /** Requests to workloads not yet answered. */
   workloadCallsInFlight: number;
@@ -115,6 +116,8 @@ export class Berth {
   readonly #pressure: PressureMonitor;
   readonly #channelTally: ChannelTally;
   readonly restarts: RestartSupervisor;
+  /** Starts again, once the engine is back, what its going away stopped. */
+  readonly bringBack: EngineReturnRestarter;
   readonly updater: CodeUpdater;
   readonly health: HealthMonitor;
   readonly activity: UserActivityLogger;
@@ -311,6 +314,14 @@ export class Berth {
       log: this.log,
       admission,
     });
+    // Before the restart supervisor: the exits it defers are those this one holds.
+    this.bringBack = new EngineReturnRestarter({
+      engine: this.engine,
+      manager: this.manager,
+      records: () => repo.all(),
+      log: this.log,
+      probe: () => this.engine.check(),
+    });
     this.restarts = new RestartSupervisor(
       this.manager,
       {
@@ -320,6 +331,7 @@ export class Berth {
         maxDelayMs: 60_000,
       },
       this.log,
+      this.bringBack,
     );
     this.activity = new UserActivityLogger(new ActivityRepository(this.#db), this.secrets, this.log, {
       maxEntriesPerOwner: config.activityMaxEntries,
@@ -380,6 +392,7 @@ export class Berth {
     this.activity.follow({
       manager: this.manager,
       restarts: this.restarts,
+      bringBack: this.bringBack,
       engine: this.engine,
       health: this.health,
       pressure: this.#pressure,
@@ -489,6 +502,7 @@ export class Berth {
       this.#channel,
       this.health,
       this.restarts,
+      this.bringBack,
       this.tokens,
       this.engine,
       this.#pressure,
@@ -698,6 +712,7 @@ export class Berth {
       await this.#imageChecker.close();
       await this.#events.close();
       this.restarts.close();
+      await this.bringBack.close();
       this.health.close();
       await this.manager.drain();
       this.activity.close();

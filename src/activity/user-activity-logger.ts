@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
-import type { ActivityEntry } from "#protocol";
+import type { ActivityEntry, ContainerInfo } from "#protocol";
 import type { ContainerManager, StatusChange } from "../containers/container-manager.ts";
+import type { EngineReturnRestarter } from "../containers/engine-return-restarter.ts";
 import type { InterruptedOperation } from "../containers/interrupted-operation.ts";
 import type { OperationOutcome } from "../containers/operation-tracker.ts";
 import type { RestartEvent, RestartSupervisor } from "../containers/restart-supervisor.ts";
@@ -13,6 +14,8 @@ import type { PressureReport } from "../monitoring/pressure-report.ts";
 import type { ActivityRepository, HistoryQuery } from "../store/activity-repository.ts";
 import { type ActivityDraft, EVERYONE } from "./activity-entry.ts";
 import {
+  describeBringBackFailed,
+  describeBroughtBack,
   describeInterrupted,
   describeOperation,
   describeStatusChange,
@@ -96,6 +99,7 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
   follow(sources: {
     manager: ContainerManager;
     restarts: RestartSupervisor;
+    bringBack?: EngineReturnRestarter;
     engine: EngineMonitor;
     health: HealthMonitor;
     /** What a limit did to a workload (CPU throttled, processes refused, output held back). */
@@ -148,6 +152,9 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
         containerName: info.name,
         message: `berth could not restart '${info.name}'. Start it again or check its code.`,
       });
+    const onBroughtBack = ({ info }: { info: ContainerInfo }) => this.record(describeBroughtBack(info));
+    const onBringBackFailed = ({ info }: { info: ContainerInfo }) =>
+      this.record(describeBringBackFailed(info));
     let wasDown = false;
     const onDown = () => {
       wasDown = true;
@@ -156,7 +163,7 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
         level: "error",
         action: "engine.unavailable",
         message:
-          "The container engine is unavailable. Running containers keep running, but changes will fail until it is back.",
+          "The container engine is unavailable. Changes will fail until it is back; workloads it stops meanwhile are started again when it returns.",
       });
     };
     const onUp = () => {
@@ -176,7 +183,11 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
     sources.restarts.on("restartFailed", onRestartFailed);
     sources.engine.on("down", onDown);
     sources.engine.on("up", onUp);
+    sources.bringBack?.on("broughtBack", onBroughtBack);
+    sources.bringBack?.on("bringBackFailed", onBringBackFailed);
     this.#detach.push(() => {
+      sources.bringBack?.off("broughtBack", onBroughtBack);
+      sources.bringBack?.off("bringBackFailed", onBringBackFailed);
       sources.manager.off("operation", onOperation);
       sources.manager.off("statusChanged", onStatus);
       sources.manager.off("interrupted", onInterrupted);

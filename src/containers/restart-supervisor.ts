@@ -11,6 +11,12 @@ export interface RestartPolicyOptions {
   maxDelayMs: number;
 }
 
+/** Exits that are not the workload's doing (see EngineReturnRestarter). */
+export interface ExitDeferral {
+  holds(id: string): boolean;
+  isOutageExit(id: string): Promise<boolean>;
+}
+
 export type RestartDecision =
   | { kind: "restart"; attempt: number; max: number; delayMs: number }
   | { kind: "give_up"; attempts: number }
@@ -42,10 +48,23 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
   readonly #log: SystemLogger;
   readonly #attempts = new Map<string, { count: number; lastStartAt: number }>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
+  #closed = false;
   readonly #onStatus = (change: StatusChange) => this.#onStatusChange(change);
+  readonly #defer: ExitDeferral;
 
-  constructor(manager: ContainerManager, options: RestartPolicyOptions, log: SystemLogger) {
+  /**
+   * `defer` names the containers whose exit another part of berth answers
+   * (the EngineReturnRestarter: the engine stopped them as it went away), so
+   * that it is neither counted as a crash nor restarted twice.
+   */
+  constructor(
+    manager: ContainerManager,
+    options: RestartPolicyOptions,
+    log: SystemLogger,
+    defer: ExitDeferral = { holds: () => false, isOutageExit: async () => false },
+  ) {
     super();
+    this.#defer = defer;
     this.#manager = manager;
     this.#o = options;
     this.#log = log.child({ component: "RestartSupervisor" });
@@ -64,8 +83,19 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
       return;
     }
     if (info.restartPolicy === "no" || reason === "exited before ready") return;
+    void this.#afterExit(info, oomKilled === true);
+  }
+
+  async #afterExit(info: ContainerInfo, oomKilled: boolean): Promise<void> {
+    try {
+      if (await this.#defer.isOutageExit(info.id)) return;
+    } catch (err) {
+      this.#log.warn({ err, containerId: info.id }, "could not tell whether an exit was the engine's");
+    }
+    // Started, stopped or deleted meanwhile: that answered the exit.
+    if (this.#closed || this.#manager.findById(info.id)?.state !== "exited") return;
     const decision = this.#decide(info);
-    this.emit("exit", { info, exitCode: info.exitCode, oomKilled: oomKilled === true, decision });
+    this.emit("exit", { info, exitCode: info.exitCode, oomKilled, decision });
     if (decision.kind !== "restart") return;
     this.#log.info(
       { containerId: info.id, attempt: decision.attempt, delayMs: decision.delayMs },
@@ -74,6 +104,8 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
     this.#cancel(info.id);
     const timer = setTimeout(() => {
       this.#timers.delete(info.id);
+      // The engine went away meanwhile (its shutdown was this exit's cause): its return brings it back.
+      if (this.#defer.holds(info.id)) return;
       this.#manager
         .start({ owner: info.owner, admin: true }, info.id, { waitReady: false, restart: true })
         .catch((error) => {
@@ -126,6 +158,7 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
   }
 
   close(): void {
+    this.#closed = true;
     this.#manager.off("statusChanged", this.#onStatus);
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();

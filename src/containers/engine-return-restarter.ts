@@ -1,0 +1,207 @@
+import { EventEmitter } from "node:events";
+import type { ContainerInfo, ContainerState } from "#protocol";
+import type { EngineMonitorEvents } from "../docker/engine-monitor.ts";
+import { BerthError } from "../errors/berth-error.ts";
+import type { SystemLogger } from "../logging/system-logger.ts";
+import type { ContainerRecord } from "../store/container-repository.ts";
+import type { ContainerManager, StatusChange } from "./container-manager.ts";
+import type { OperationOutcome } from "./operation-tracker.ts";
+
+/** States in which a workload runs, or is on its way to: what the engine's going away interrupts. */
+const RUNNING: ReadonlySet<ContainerState> = new Set(["running", "starting", "restarting"]);
+/** States that mean the workload is no longer running on its own (what a bring-back starts again). */
+const STOPPED_BY_ENGINE: ReadonlySet<ContainerState> = new Set(["exited", "failed"]);
+/**
+ * Exit codes of a workload that the engine stopped on its way out: 0 (it
+ * honoured SIGTERM), 143 (SIGTERM, unhandled), 137 (SIGKILL after the grace).
+ */
+const ENGINE_STOP_CODES: ReadonlySet<number> = new Set([0, 143, 137]);
+/**
+ * An engine that shuts down stops its containers before berth may have
+ * noticed it is gone (berth probes every 5 s while the engine answers, and an
+ * exit can still be read through a connection already open): exits with an
+ * engine-stop code seen this long before the outage was known count as the
+ * outage's.
+ */
+const DEFAULT_LOOKBACK_MS = 6_000;
+
+export interface EngineReturnRestarterEvents {
+  /** A workload the engine's outage stopped is running again. */
+  broughtBack: [{ info: ContainerInfo }];
+  /** Starting it again failed for another reason than the engine being away (which is tried on its next return). */
+  bringBackFailed: [{ info: ContainerInfo; error: unknown }];
+}
+
+/** What of the ContainerManager a bring-back uses. */
+export type RestarterManager = Pick<
+  ContainerManager,
+  "on" | "off" | "findById" | "syncFromEngine" | "start" | "info"
+>;
+
+export interface EngineReturnRestarterOptions {
+  engine: Pick<EventEmitter<EngineMonitorEvents>, "on" | "off">;
+  manager: RestarterManager;
+  /** Every container in the store, as berth recorded it. */
+  records: () => Iterable<ContainerRecord>;
+  log: SystemLogger;
+  /** Asks the engine whether it answers now (EngineMonitor.check): a "down" it finds is told as usual. */
+  probe: () => Promise<unknown>;
+  lookbackMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Brings back every workload that was running when the Docker engine went
+ * away, whatever its restart policy: an engine without `live-restore` stops
+ * its containers when it stops (or, SIGKILLed, when it starts again), and
+ * the owner never asked for that. Which ones is read from berth's own store
+ * at the moment the outage is known — never from the engine after the fact,
+ * which only says they exited. A stop or a delete the owner asks for during
+ * the outage is not undone; a container stopped before it stays stopped.
+ * With `live-restore` the workloads kept running and nothing is started.
+ */
+export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEvents> {
+  readonly #o: EngineReturnRestarterOptions;
+  readonly #log: SystemLogger;
+  readonly #now: () => number;
+  /** Containers to bring back when the engine returns; kept across outages until brought back. */
+  readonly #held = new Set<string>();
+  /** Exits that berth saw on its own (not its own stop), by id, when: see DEFAULT_LOOKBACK_MS. */
+  readonly #recentExits = new Map<string, number>();
+  #down = false;
+  #pass: Promise<void> | undefined;
+  #closed = false;
+  readonly #onDown = () => this.#engineDown();
+  readonly #onUp = () => void this.bringBack();
+  readonly #onStatus = (change: StatusChange) => this.#statusChanged(change);
+  readonly #onOperation = (outcome: OperationOutcome) => this.#operationEnded(outcome);
+
+  constructor(options: EngineReturnRestarterOptions) {
+    super();
+    this.#o = options;
+    this.#log = options.log.child({ component: "EngineReturnRestarter" });
+    this.#now = options.now ?? Date.now;
+    options.engine.on("down", this.#onDown);
+    options.engine.on("up", this.#onUp);
+    options.manager.on("statusChanged", this.#onStatus);
+    options.manager.on("operation", this.#onOperation);
+  }
+
+  /** Whether this container waits to be brought back: its exit is the outage's, not a crash to count. */
+  holds(id: string): boolean {
+    return this.#held.has(id);
+  }
+
+  /**
+   * Whether this exit is the outage's rather than the workload's: held, or
+   * — since an engine shutting down stops its containers before berth may
+   * know it is going — one with an engine-stop code while the engine no
+   * longer takes new connections. The restart policy leaves those alone.
+   */
+  async isOutageExit(id: string): Promise<boolean> {
+    if (this.#held.has(id)) return true;
+    const record = this.#o.manager.findById(id);
+    if (record?.state !== "exited" || record.exitCode === null || !ENGINE_STOP_CODES.has(record.exitCode))
+      return false;
+    await this.#o.probe().catch(() => {});
+    return this.#held.has(id);
+  }
+
+  #engineDown(): void {
+    this.#down = true;
+    const since = this.#now() - (this.#o.lookbackMs ?? DEFAULT_LOOKBACK_MS);
+    for (const record of this.#o.records()) {
+      const exitedAt = this.#recentExits.get(record.id);
+      const stoppedWithEngine =
+        record.state === "exited" &&
+        exitedAt !== undefined &&
+        exitedAt >= since &&
+        record.exitCode !== null &&
+        ENGINE_STOP_CODES.has(record.exitCode);
+      if (RUNNING.has(record.state) || stoppedWithEngine) this.#held.add(record.id);
+    }
+    this.#recentExits.clear();
+    if (this.#held.size > 0)
+      this.#log.info({ containers: this.#held.size }, "engine went away; will bring its workloads back");
+  }
+
+  #statusChanged({ info, from }: StatusChange): void {
+    if (info.state === "exited" && RUNNING.has(from as ContainerState) && !this.#down) {
+      this.#recentExits.set(info.id, this.#now());
+      // Only the last few seconds matter: older entries go, so the map stays as small as the churn.
+      const since = this.#now() - (this.#o.lookbackMs ?? DEFAULT_LOOKBACK_MS);
+      for (const [id, at] of this.#recentExits) if (at < since) this.#recentExits.delete(id);
+    }
+    // Stopped on request, or deleted: not to be undone. (A stop the engine could not carry out changed
+    // nothing: the owner was told to try again, and the workload is brought back as it was.)
+    if (info.state === "stopped" || info.state === "removing") this.#held.delete(info.id);
+  }
+
+  #operationEnded(outcome: OperationOutcome): void {
+    // A stop of what berth already saw exit changes no state, yet the owner asked for it stopped.
+    if (outcome.ok && outcome.id && (outcome.op === "stop" || outcome.op === "delete"))
+      this.#held.delete(outcome.id);
+  }
+
+  /** Starts again what the outage stopped; runs on each return of the engine (one pass at a time). */
+  bringBack(): Promise<void> {
+    this.#down = false;
+    const pass = (this.#pass ?? Promise.resolve()).then(() => this.#bringBackPass());
+    this.#pass = pass;
+    void pass.finally(() => {
+      if (this.#pass === pass) this.#pass = undefined;
+    });
+    return pass;
+  }
+
+  async #bringBackPass(): Promise<void> {
+    const ids = [...this.#held];
+    if (ids.length === 0) return;
+    this.#log.info({ containers: ids.length }, "engine is back; bringing back its workloads");
+    await Promise.all(ids.map((id) => this.#bringBackOne(id)));
+  }
+
+  async #bringBackOne(id: string): Promise<void> {
+    if (this.#closed || this.#down || !this.#held.has(id)) return;
+    const log = this.#log.child({ containerId: id, op: "bring-back" });
+    try {
+      // The engine's truth first: with live-restore (or a shim that outlived dockerd) it still runs.
+      await this.#o.manager.syncFromEngine(id, "stopped while the Docker engine was away");
+      const record = this.#o.manager.findById(id);
+      if (!record || !this.#held.has(id)) return this.#let(id);
+      if (!STOPPED_BY_ENGINE.has(record.state)) {
+        log.debug({ state: record.state }, "nothing to bring back");
+        return this.#let(id);
+      }
+      const info = await this.#o.manager.start({ owner: record.owner, admin: true }, id, {
+        waitReady: false,
+        restart: true,
+      });
+      this.#let(id);
+      log.info("brought back after the engine's return");
+      this.emit("broughtBack", { info });
+    } catch (err) {
+      // Gone again before the start got through: the next return tries once more.
+      if (err instanceof BerthError && err.code === "DOCKER_UNAVAILABLE") return;
+      this.#let(id);
+      if (err instanceof BerthError && err.code === "NOT_FOUND") return;
+      const record = this.#o.manager.findById(id);
+      log.warn({ err }, "could not bring back after the engine's return");
+      if (record) this.emit("bringBackFailed", { info: this.#o.manager.info(record), error: err });
+    }
+  }
+
+  #let(id: string): void {
+    this.#held.delete(id);
+  }
+
+  /** Waits for a pass under way. Safe to call twice. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#o.engine.off("down", this.#onDown);
+    this.#o.engine.off("up", this.#onUp);
+    this.#o.manager.off("statusChanged", this.#onStatus);
+    this.#o.manager.off("operation", this.#onOperation);
+    await this.#pass?.catch(() => {});
+  }
+}
