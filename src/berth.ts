@@ -25,6 +25,7 @@ import { newContainerId } from "./containers/container-id.ts";
 import { ContainerManager } from "./containers/container-manager.ts";
 import { ContainerPaths } from "./containers/container-paths.ts";
 import { backfillCpuLimits } from "./containers/cpu-limit-backfill.ts";
+import { CutByCrash } from "./containers/cut-by-crash.ts";
 import { effectiveLimits } from "./containers/effective-limits.ts";
 import { EngineReturnRestarter } from "./containers/engine-return-restarter.ts";
 import { ImageCatalog } from "./containers/image-catalog.ts";
@@ -143,6 +144,8 @@ export class Berth {
   readonly #quotaLimits: (owner: string) => QuotaLimits;
   #closing: Promise<void> | undefined;
   #retryReconcile: NodeJS.Timeout | undefined;
+  /** Taken by start(); empty until then. */
+  #cutByCrash = CutByCrash.of([]);
   /** The pass giving back holds an earlier berth left (giveBackLeftoverHolds), while it runs; done once it found no failure. */
   #leftoverHolds: Promise<void> | undefined;
   #leftoverHoldsDone = false;
@@ -527,6 +530,8 @@ export class Berth {
       if (!this.#protecting) void this.#protectOwnerNetworks();
     }, this.#egressRecheckMs);
     this.#egressRecheck.unref();
+    // What a crash left cut half-way, read before this berth makes any operation of its own.
+    this.#cutByCrash = CutByCrash.of(this.#repo.all());
     // Engine events from before the reconciliation reads the engine: nothing between the two is missed.
     const watchSince = Date.now();
     const status = await this.engine.check();
@@ -605,8 +610,9 @@ export class Berth {
         paths: this.#paths,
         instanceId: this.instanceId,
         log: this.log,
+        cut: this.#cutByCrash,
       });
-      await this.updater.recover();
+      await this.updater.recover(this.#cutByCrash);
       // What ran before berth started (or while the engine was away) changed no state: follow it here.
       for (const record of this.#repo.all()) this.#history.follow(record);
       await this.#protectOwnerNetworks();
