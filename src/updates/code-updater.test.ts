@@ -13,6 +13,7 @@ import { prepareDataDir } from "../config/data-dir.ts";
 import { ContainerManager } from "../containers/container-manager.ts";
 import { ContainerPaths } from "../containers/container-paths.ts";
 import { ContainerSpec } from "../containers/container-spec.ts";
+import { CutByCrash } from "../containers/cut-by-crash.ts";
 import type { InterruptedOperation } from "../containers/interrupted-operation.ts";
 import { FakeWorkloadChannel } from "../containers/testing/fake-workload-channel.ts";
 import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
@@ -247,6 +248,57 @@ describe("CodeUpdater (fake engine)", () => {
   });
 
   describe("recovery after a crash (berth killed half-way)", () => {
+    /** What a berth started just now finds: everything so far is the crash's. */
+    const afterCrash = () => CutByCrash.of(manager.all(), Date.now() + 1);
+    const pending = (containerId: string, number: number, createdAt = Date.now()) =>
+      releases.insert({
+        containerId,
+        number,
+        status: "pending",
+        createdAt,
+        createdBy: "alice",
+        bytes: 1,
+        files: 1,
+        hash: "x",
+      });
+
+    it("leaves a release an update committed after the list was read active, and tells only of the crash's", async () => {
+      const x = await create(alice, "x", true);
+      pending(x.id, 2); // cut by the crash while it wrote its release
+      const y = await create(bob, "y", true);
+      await updater.update(bob, "y", { code: code("v2") });
+      releases.setStatus(y.id, 2, "pending"); // read so by the recovery, as an update under way then
+      const cut = afterCrash();
+      // …which commits while the recovery works on `x` (whose row it reads first).
+      const findById = manager.findById.bind(manager);
+      let committed = false;
+      vi.spyOn(manager, "findById").mockImplementation((id) => {
+        if (id === x.id && !committed) {
+          committed = true;
+          releases.setStatus(y.id, 2, "active");
+        }
+        return findById(id);
+      });
+      const told: InterruptedOperation[] = [];
+      manager.on("interrupted", (i) => told.push(i));
+      await updater.recover(cut);
+      expect(committed).toBe(true);
+      expect(releases.get(y.id, 2)?.status).toBe("active");
+      expect(releases.get(x.id, 2)?.status).toBe("failed");
+      expect(told).toMatchObject([{ id: x.id, op: "update", outcome: "undone" }]);
+    });
+
+    it("marks failed without a word a pending release this berth's own failed clean-up left", async () => {
+      const { id } = await create(alice, "app", true);
+      const cut = CutByCrash.of(manager.all(), Date.now() - 1);
+      pending(id, 2, Date.now()); // made by this berth, after its start
+      const told: InterruptedOperation[] = [];
+      manager.on("interrupted", (i) => told.push(i));
+      await updater.recover(cut);
+      expect(releases.get(id, 2)?.status).toBe("failed");
+      expect(told).toEqual([]);
+    });
+
     it("undoes a rollback cut after its switch — updating, with no pending release — and says so", async () => {
       const { id } = await create(alice, "app", true);
       await updater.update(alice, "app", { code: code("v2") });
@@ -256,7 +308,7 @@ describe("CodeUpdater (fake engine)", () => {
       manager.observe(manager.current(id), "updating", "switching to release 1");
       const told: InterruptedOperation[] = [];
       manager.on("interrupted", (i) => told.push(i));
-      await updater.recover();
+      await updater.recover(afterCrash());
       expect(await readlink(join(paths.codeDir(id), "current"))).toBe("releases/2");
       expect(manager.current(id)).toMatchObject({ state: "running", release: 2 });
       expect(told).toMatchObject([{ id, op: "update", outcome: "undone", state: "running", release: 2 }]);
@@ -280,7 +332,7 @@ describe("CodeUpdater (fake engine)", () => {
       await fs.writeFile(join(staging, "index.js"), "half");
       const told: InterruptedOperation[] = [];
       manager.on("interrupted", (i) => told.push(i));
-      await updater.recover();
+      await updater.recover(afterCrash());
       expect(await fs.readdir(join(paths.codeDir(id), "releases"))).toEqual(["1"]);
       expect(releases.get(id, 2)?.status).toBe("failed");
       expect(manager.current(id)).toMatchObject({ state: "running", release: 1 });

@@ -8,6 +8,7 @@ import type { Actor } from "../containers/actor.ts";
 import type { ContainerManager } from "../containers/container-manager.ts";
 import type { ContainerPaths } from "../containers/container-paths.ts";
 import type { HealthCheck } from "../containers/container-spec.ts";
+import type { CutByCrash } from "../containers/cut-by-crash.ts";
 import { BerthError } from "../errors/berth-error.ts";
 import { NotFoundError, ValidationError } from "../errors/errors.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
@@ -210,13 +211,10 @@ export class CodeUpdater {
    * release: it is undone all the same. Containers with an operation of this
    * berth under way are left to it (the engine's return calls this too).
    */
-  async recover(): Promise<void> {
+  async recover(cut: CutByCrash): Promise<void> {
     const { manager, releases } = this.#o;
-    const pendingOf = new Map<string, number[]>();
-    for (const p of releases.pending())
-      pendingOf.set(p.containerId, [...(pendingOf.get(p.containerId) ?? []), p.number]);
     const ids = new Set([
-      ...pendingOf.keys(),
+      ...releases.pending().map((p) => p.containerId),
       ...manager
         .all()
         .filter((r) => r.state === "updating")
@@ -224,15 +222,21 @@ export class CodeUpdater {
     ]);
     for (const id of ids) {
       if (manager.queue.current(id) !== undefined) continue;
-      const record = manager.findById(id);
-      if (!record) continue;
-      const log = this.#log.child({ containerId: record.id, op: "recover" });
-      const codeDir = this.#o.paths.codeDir(record.id);
-      // `updating`: the crash came after the workload was stopped for the switch. An update always
-      // ends with the workload running, on the new release or the old one: here, the old one.
-      const interrupted = record.state === "updating";
+      const log = this.#log.child({ containerId: id, op: "recover" });
+      const codeDir = this.#o.paths.codeDir(id);
       try {
-        await manager.queue.run(record.id, "recover", async () => {
+        // The list above was read before earlier containers' awaits: an update may have committed since.
+        // Everything is read again in the container's turn, where no update of this berth runs.
+        const told = await manager.queue.run(id, "recover", async () => {
+          const record = manager.findById(id);
+          if (!record) return undefined;
+          // `updating`: the crash came after the workload was stopped for the switch. An update always
+          // ends with the workload running, on the new release or the old one: here, the old one.
+          const interrupted = record.state === "updating";
+          // A pending release made before this process started is a crash's; one of this process is
+          // an update whose clean-up failed (it answered its error), marked failed without a word.
+          const byCrash =
+            (interrupted && cut.holds(record)) || releases.pendingOf(id).some((p) => p.createdAt < cut.since);
           const leftovers = await removeCrashLeftovers(codeDir);
           if (leftovers.length > 0) log.warn({ leftovers }, "removed what a crash left half-written");
           const pointer = await currentRelease(codeDir);
@@ -248,9 +252,11 @@ export class CodeUpdater {
               exitCode: null,
             });
           }
+          for (const p of releases.pendingOf(id)) releases.failPending(id, p.number);
+          cut.settle(id);
+          return byCrash ? record : undefined;
         });
-        for (const number of pendingOf.get(id) ?? []) releases.setStatus(record.id, number, "failed");
-        manager.interrupted(record, "update", "undone");
+        if (told) manager.interrupted(told, "update", "undone");
       } catch (err) {
         log.error({ err }, "could not undo an interrupted update");
       }
