@@ -29,6 +29,7 @@ import { CutByCrash } from "./containers/cut-by-crash.ts";
 import { effectiveLimits } from "./containers/effective-limits.ts";
 import { EngineReturnRestarter } from "./containers/engine-return-restarter.ts";
 import { ImageCatalog } from "./containers/image-catalog.ts";
+import { InterruptedOperations } from "./containers/interrupted-operation.ts";
 import { giveBackLeftoverHolds } from "./containers/leftover-holds.ts";
 import { protectOwnerNetworks } from "./containers/owner-network.ts";
 import { reconcile } from "./containers/reconciler.ts";
@@ -64,6 +65,7 @@ import { MetaRepository } from "./store/meta-repository.ts";
 import { OwnerUsageRepository } from "./store/owner-usage-repository.ts";
 import { ReleaseRepository } from "./store/release-repository.ts";
 import { CodeUpdater } from "./updates/code-updater.ts";
+import { recoverUpdates } from "./updates/update-recovery.ts";
 import { BERTH_VERSION } from "./version.ts";
 
 /** How soon a reconciliation that could not finish everything runs again. */
@@ -146,6 +148,9 @@ export class Berth {
   #retryReconcile: NodeJS.Timeout | undefined;
   /** Taken by start(); empty until then. */
   #cutByCrash = CutByCrash.of([]);
+  /** What the reconciliation and the update recovery did about operations a crash cut; the feed tells it. */
+  readonly #interrupted = new InterruptedOperations();
+  #releases: ReleaseRepository;
   /** The pass giving back holds an earlier berth left (giveBackLeftoverHolds), while it runs; done once it found no failure. */
   #leftoverHolds: Promise<void> | undefined;
   #leftoverHoldsDone = false;
@@ -251,6 +256,7 @@ export class Berth {
       observer: channelTally,
     });
     const releases = new ReleaseRepository(this.#db);
+    this.#releases = releases;
     this.#egressRecheckMs = options.egressRecheckMs ?? 30_000;
     this.#egress = new EgressFirewall({
       iptables: options.iptables ?? new ExecFileIptables(),
@@ -394,6 +400,7 @@ export class Berth {
     });
     this.activity.follow({
       manager: this.manager,
+      interrupted: this.#interrupted,
       restarts: this.restarts,
       bringBack: this.bringBack,
       engine: this.engine,
@@ -611,8 +618,18 @@ export class Berth {
         instanceId: this.instanceId,
         log: this.log,
         cut: this.#cutByCrash,
+        interrupted: this.#interrupted,
       });
-      await this.updater.recover(this.#cutByCrash);
+      await recoverUpdates(
+        {
+          manager: this.manager,
+          releases: this.#releases,
+          paths: this.#paths,
+          log: this.log.child({ component: "UpdateRecovery" }),
+          interrupted: this.#interrupted,
+        },
+        this.#cutByCrash,
+      );
       // What ran before berth started (or while the engine was away) changed no state: follow it here.
       for (const record of this.#repo.all()) this.#history.follow(record);
       await this.#protectOwnerNetworks();

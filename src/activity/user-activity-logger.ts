@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import type { ActivityEntry, ContainerInfo } from "#protocol";
 import type { ContainerManager, StatusChange } from "../containers/container-manager.ts";
 import type { EngineReturnRestarter } from "../containers/engine-return-restarter.ts";
-import type { InterruptedOperation } from "../containers/interrupted-operation.ts";
+import type { InterruptedOperation, InterruptedOperations } from "../containers/interrupted-operation.ts";
 import type { OperationOutcome } from "../containers/operation-tracker.ts";
 import type { RestartEvent, RestartSupervisor } from "../containers/restart-supervisor.ts";
 import type { EngineMonitor } from "../docker/engine-monitor.ts";
@@ -98,6 +98,8 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
   /** Listens to everything worth telling users about. */
   follow(sources: {
     manager: ContainerManager;
+    /** Operations a crash of berth cut half-way, and what became of them. */
+    interrupted?: InterruptedOperations;
     restarts: RestartSupervisor;
     bringBack?: EngineReturnRestarter;
     engine: EngineMonitor;
@@ -178,7 +180,7 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
     };
     sources.manager.on("operation", onOperation);
     sources.manager.on("statusChanged", onStatus);
-    sources.manager.on("interrupted", onInterrupted);
+    sources.interrupted?.on("interrupted", onInterrupted);
     sources.restarts.on("exit", onExit);
     sources.restarts.on("restartFailed", onRestartFailed);
     sources.engine.on("down", onDown);
@@ -190,7 +192,7 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
       sources.bringBack?.off("bringBackFailed", onBringBackFailed);
       sources.manager.off("operation", onOperation);
       sources.manager.off("statusChanged", onStatus);
-      sources.manager.off("interrupted", onInterrupted);
+      sources.interrupted?.off("interrupted", onInterrupted);
       sources.restarts.off("exit", onExit);
       sources.restarts.off("restartFailed", onRestartFailed);
       sources.engine.off("down", onDown);

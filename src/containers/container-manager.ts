@@ -34,7 +34,6 @@ import { STARTABLE, STOPPABLE, stateFromEngine } from "./container-state.ts";
 import type { EgressGuard } from "./egress-guard.ts";
 import { requireEntryFile } from "./entry-file.ts";
 import { ImageCatalog, ImageNotFoundError } from "./image-catalog.ts";
-import type { InterruptedOp, InterruptedOperation } from "./interrupted-operation.ts";
 import { type ListRequest, listContainers } from "./list-containers.ts";
 import { OperationQueue } from "./operation-queue.ts";
 import { type OperationName, type OperationOutcome, OperationTracker } from "./operation-tracker.ts";
@@ -82,8 +81,6 @@ export interface StatusChange {
 export interface ContainerManagerEvents {
   statusChanged: [StatusChange];
   operation: [OperationOutcome];
-  /** An operation a crash of berth cut half-way, brought to an end at start-up (reconciler, CodeUpdater.recover). */
-  interrupted: [InterruptedOperation];
 }
 
 export interface StartOptions {
@@ -636,23 +633,6 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   ): void {
     if (record.state === to && Object.keys(changes).length === 0) return;
     this.#setState(record, to, reason, changes);
-  }
-
-  /** Tells listeners (the activity feed) what became of an operation a crash of berth cut half-way. */
-  interrupted(
-    record: ContainerRecord,
-    op: InterruptedOp,
-    outcome: InterruptedOperation["outcome"],
-    gone = false,
-  ): void {
-    this.emit("interrupted", {
-      owner: record.owner,
-      id: record.id,
-      name: record.name,
-      op,
-      outcome,
-      ...(gone ? {} : { state: record.state, release: record.release }),
-    });
   }
 
   /**

@@ -17,7 +17,7 @@ import { ContainerManager } from "./container-manager.ts";
 import { ContainerPaths } from "./container-paths.ts";
 import { ContainerSpec } from "./container-spec.ts";
 import { CutByCrash } from "./cut-by-crash.ts";
-import type { InterruptedOperation } from "./interrupted-operation.ts";
+import { type InterruptedOperation, InterruptedOperations } from "./interrupted-operation.ts";
 import { reconcile } from "./reconciler.ts";
 import { RestartSupervisor } from "./restart-supervisor.ts";
 import { FakeWorkloadChannel } from "./testing/fake-workload-channel.ts";
@@ -70,11 +70,12 @@ describe("reconcile after a crash", () => {
       egress: { protect: async () => {}, release: async () => {}, sweep: async () => {} },
     });
     told = [];
-    manager.on("interrupted", (i) => told.push(i));
+    const interrupted = new InterruptedOperations();
+    interrupted.on("interrupted", (i) => told.push(i));
     cut = undefined;
     run = () => {
       cut ??= CutByCrash.of(repo.all());
-      return reconcile({ docker, repo, manager, channel, paths, instanceId: "test", log, cut });
+      return reconcile({ docker, repo, manager, channel, paths, instanceId: "test", log, cut, interrupted });
     };
   });
   afterEach(async () => {

@@ -9,6 +9,7 @@ import type { ContainerPaths } from "./container-paths.ts";
 import { stateFromEngine } from "./container-state.ts";
 import type { CutByCrash } from "./cut-by-crash.ts";
 import { CUT_BY_STATE, finishInterrupted } from "./finish-interrupted.ts";
+import type { InterruptedOperations } from "./interrupted-operation.ts";
 import type { WorkloadChannel } from "./workload-channel.ts";
 
 export interface ReconcileReport {
@@ -33,6 +34,8 @@ export interface ReconcilerOptions {
   log: SystemLogger;
   /** The rows as a crash left them, taken when this process started: only those are finished or undone as cut. */
   cut: CutByCrash;
+  /** Told what became of each operation the crash cut (the activity feed listens). */
+  interrupted: InterruptedOperations;
 }
 
 /**
@@ -120,7 +123,7 @@ async function reconcileOne(
       if (found && record.dockerId === null) record.dockerId = found.dockerId;
       await manager.removeEverything(record, "delete finished after restart");
       report.finishedDeletes++;
-      if (byCrash) manager.interrupted(record, op, op === "create" ? "undone" : "finished", true);
+      if (byCrash) o.interrupted.tell(record, op, op === "create" ? "undone" : "finished", true);
       o.cut.settle(record.id);
     });
     return;
@@ -133,7 +136,7 @@ async function reconcileOne(
       // its engine id only then): whatever it made goes, the engine container too if there is one.
       if (found) record.dockerId = found.dockerId;
       await manager.removeEverything(record, "interrupted create undone");
-      manager.interrupted(record, "create", "undone", true);
+      o.interrupted.tell(record, "create", "undone", true);
       o.cut.settle(record.id);
       report.abandonedCreates++;
     });
@@ -163,7 +166,7 @@ async function reconcileOne(
       if (!o.cut.holds(record)) return false;
       await finishInterrupted(manager, record, found, op);
       o.cut.settle(record.id);
-      manager.interrupted(record, op, "finished");
+      o.interrupted.tell(record, op, "finished");
       return true;
     });
     if (finished) {

@@ -14,12 +14,12 @@ import { ContainerManager } from "../containers/container-manager.ts";
 import { ContainerPaths } from "../containers/container-paths.ts";
 import { ContainerSpec } from "../containers/container-spec.ts";
 import { CutByCrash } from "../containers/cut-by-crash.ts";
-import type { InterruptedOperation } from "../containers/interrupted-operation.ts";
+import { type InterruptedOperation, InterruptedOperations } from "../containers/interrupted-operation.ts";
 import { FakeWorkloadChannel } from "../containers/testing/fake-workload-channel.ts";
 import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
 import { BerthError } from "../errors/berth-error.ts";
 import { SecretRegistry } from "../logging/secret-registry.ts";
-import { createSystemLogger } from "../logging/system-logger.ts";
+import { createSystemLogger, type SystemLogger } from "../logging/system-logger.ts";
 import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
 import { ContainerRepository } from "../store/container-repository.ts";
@@ -28,6 +28,7 @@ import { OwnerUsageRepository } from "../store/owner-usage-repository.ts";
 import { ReleaseRepository } from "../store/release-repository.ts";
 import { CodeUpdater } from "./code-updater.ts";
 import { switchRelease } from "./release-pointer.ts";
+import { recoverUpdates } from "./update-recovery.ts";
 
 /** `rm` as node:fs has it, except under a path a test has made unremovable. */
 const unremovable = new Set<string>();
@@ -53,6 +54,7 @@ describe("CodeUpdater (fake engine)", () => {
   let releases: ReleaseRepository;
   let ledger: QuotaLedger;
   let paths: ContainerPaths;
+  let log: SystemLogger;
   let healthAnswer: () => Promise<unknown>;
   let close: () => void;
 
@@ -77,7 +79,7 @@ describe("CodeUpdater (fake engine)", () => {
       defaults,
     );
     const secrets = new SecretRegistry();
-    const log = createSystemLogger({
+    log = createSystemLogger({
       level: "silent",
       redactor: secrets.system,
       destination: new PassThrough(),
@@ -250,6 +252,14 @@ describe("CodeUpdater (fake engine)", () => {
   describe("recovery after a crash (berth killed half-way)", () => {
     /** What a berth started just now finds: everything so far is the crash's. */
     const afterCrash = () => CutByCrash.of(manager.all(), Date.now() + 1);
+    let told: InterruptedOperation[];
+    let recover: (cut: CutByCrash) => Promise<void>;
+    beforeEach(() => {
+      told = [];
+      const interrupted = new InterruptedOperations();
+      interrupted.on("interrupted", (i) => told.push(i));
+      recover = (cut) => recoverUpdates({ manager, releases, paths, log, interrupted }, cut);
+    });
     const pending = (containerId: string, number: number, createdAt = Date.now()) =>
       releases.insert({
         containerId,
@@ -279,9 +289,7 @@ describe("CodeUpdater (fake engine)", () => {
         }
         return findById(id);
       });
-      const told: InterruptedOperation[] = [];
-      manager.on("interrupted", (i) => told.push(i));
-      await updater.recover(cut);
+      await recover(cut);
       expect(committed).toBe(true);
       expect(releases.get(y.id, 2)?.status).toBe("active");
       expect(releases.get(x.id, 2)?.status).toBe("failed");
@@ -292,9 +300,7 @@ describe("CodeUpdater (fake engine)", () => {
       const { id } = await create(alice, "app", true);
       const cut = CutByCrash.of(manager.all(), Date.now() - 1);
       pending(id, 2, Date.now()); // made by this berth, after its start
-      const told: InterruptedOperation[] = [];
-      manager.on("interrupted", (i) => told.push(i));
-      await updater.recover(cut);
+      await recover(cut);
       expect(releases.get(id, 2)?.status).toBe("failed");
       expect(told).toEqual([]);
     });
@@ -306,9 +312,7 @@ describe("CodeUpdater (fake engine)", () => {
       // store still on 2, the container `updating`. Nothing is pending: recovery used to look no further.
       await switchRelease(paths.codeDir(id), 1);
       manager.observe(manager.current(id), "updating", "switching to release 1");
-      const told: InterruptedOperation[] = [];
-      manager.on("interrupted", (i) => told.push(i));
-      await updater.recover(afterCrash());
+      await recover(afterCrash());
       expect(await readlink(join(paths.codeDir(id), "current"))).toBe("releases/2");
       expect(manager.current(id)).toMatchObject({ state: "running", release: 2 });
       expect(told).toMatchObject([{ id, op: "update", outcome: "undone", state: "running", release: 2 }]);
@@ -330,9 +334,7 @@ describe("CodeUpdater (fake engine)", () => {
       const staging = join(paths.codeDir(id), "releases", "2.staging-4242-0123456789ab");
       await fs.mkdir(staging, { recursive: true });
       await fs.writeFile(join(staging, "index.js"), "half");
-      const told: InterruptedOperation[] = [];
-      manager.on("interrupted", (i) => told.push(i));
-      await updater.recover(afterCrash());
+      await recover(afterCrash());
       expect(await fs.readdir(join(paths.codeDir(id), "releases"))).toEqual(["1"]);
       expect(releases.get(id, 2)?.status).toBe("failed");
       expect(manager.current(id)).toMatchObject({ state: "running", release: 1 });

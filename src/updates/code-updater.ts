@@ -8,7 +8,6 @@ import type { Actor } from "../containers/actor.ts";
 import type { ContainerManager } from "../containers/container-manager.ts";
 import type { ContainerPaths } from "../containers/container-paths.ts";
 import type { HealthCheck } from "../containers/container-spec.ts";
-import type { CutByCrash } from "../containers/cut-by-crash.ts";
 import { BerthError } from "../errors/berth-error.ts";
 import { NotFoundError, ValidationError } from "../errors/errors.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
@@ -17,9 +16,8 @@ import type { ContainerRecord } from "../store/container-repository.ts";
 import type { ReleaseRepository } from "../store/release-repository.ts";
 import { asStorageError } from "../store/storage-guard.ts";
 import { partialMatch } from "../util/partial-match.ts";
-import { removeCrashLeftovers } from "./crash-leftovers.ts";
 import { type CodeUpload, readCode } from "./read-code.ts";
-import { currentRelease, switchRelease } from "./release-pointer.ts";
+import { switchRelease } from "./release-pointer.ts";
 import { releaseStats } from "./release-stats.ts";
 import {
   describeGateCause,
@@ -199,68 +197,6 @@ export class CodeUpdater {
   releases(actor: Actor, ref: string): ReleaseInfo[] {
     const record = this.#o.manager.resolve(actor, ref);
     return this.#o.releases.list(record.id).map(({ containerId: _c, ...r }) => r);
-  }
-
-  /**
-   * Undoes the updates and rollbacks that a crash interrupted, and tells the
-   * owner (the `interrupted` event): the pointer goes back to the release the
-   * store holds active, the workload is started again on it if the crash came
-   * after it was stopped for the switch (`updating`), and a `pending` release
-   * is marked failed. A container is `updating` also during a rollback and
-   * during an update's own rollback after a failed gate, with no pending
-   * release: it is undone all the same. Containers with an operation of this
-   * berth under way are left to it (the engine's return calls this too).
-   */
-  async recover(cut: CutByCrash): Promise<void> {
-    const { manager, releases } = this.#o;
-    const ids = new Set([
-      ...releases.pending().map((p) => p.containerId),
-      ...manager
-        .all()
-        .filter((r) => r.state === "updating")
-        .map((r) => r.id),
-    ]);
-    for (const id of ids) {
-      if (manager.queue.current(id) !== undefined) continue;
-      const log = this.#log.child({ containerId: id, op: "recover" });
-      const codeDir = this.#o.paths.codeDir(id);
-      try {
-        // The list above was read before earlier containers' awaits: an update may have committed since.
-        // Everything is read again in the container's turn, where no update of this berth runs.
-        const told = await manager.queue.run(id, "recover", async () => {
-          const record = manager.findById(id);
-          if (!record) return undefined;
-          // `updating`: the crash came after the workload was stopped for the switch. An update always
-          // ends with the workload running, on the new release or the old one: here, the old one.
-          const interrupted = record.state === "updating";
-          // A pending release made before this process started is a crash's; one of this process is
-          // an update whose clean-up failed (it answered its error), marked failed without a word.
-          const byCrash =
-            (interrupted && cut.holds(record)) || releases.pendingOf(id).some((p) => p.createdAt < cut.since);
-          const leftovers = await removeCrashLeftovers(codeDir);
-          if (leftovers.length > 0) log.warn({ leftovers }, "removed what a crash left half-written");
-          const pointer = await currentRelease(codeDir);
-          if (record.release !== null && pointer !== record.release) {
-            log.warn({ active: record.release, pointer }, "undoing an update that a crash interrupted");
-            if (interrupted) await manager.stopProcess(record);
-            await switchRelease(codeDir, record.release);
-          }
-          if (interrupted) {
-            await manager.startProcess(record);
-            manager.observe(record, "running", "interrupted update undone", {
-              startedAt: Date.now(),
-              exitCode: null,
-            });
-          }
-          for (const p of releases.pendingOf(id)) releases.failPending(id, p.number);
-          cut.settle(id);
-          return byCrash ? record : undefined;
-        });
-        if (told) manager.interrupted(told, "update", "undone");
-      } catch (err) {
-        log.error({ err }, "could not undo an interrupted update");
-      }
-    }
   }
 
   /**
