@@ -582,6 +582,20 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     return t0;
   }
 
+  /**
+   * Starts the process and records it running, for a step berth makes on its
+   * own (a start a crash cut, an update undone): one place that says what a
+   * start leaves in the row. In the caller's queue turn.
+   */
+  async finishStart(
+    record: ContainerRecord,
+    reason: string,
+    changes: Partial<ContainerRecord> = {},
+  ): Promise<void> {
+    await this.startProcess(record);
+    this.observe(record, "running", reason, { startedAt: Date.now(), exitCode: null, ...changes });
+  }
+
   /** NOT_READY (with its cause, exit code and output) unless a hello arrives after `since` within `timeoutMs`. */
   async waitReady(record: ContainerRecord, since: number, timeoutMs: number): Promise<void> {
     await waitUntilReady({

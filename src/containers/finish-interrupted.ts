@@ -30,11 +30,10 @@ export async function finishInterrupted(
     manager.observe(record, "stopped", "interrupted stop finished");
     return;
   }
-  await manager.startProcess(record);
-  manager.observe(record, "running", `interrupted ${op} finished`, {
-    startedAt: Date.now(),
-    exitCode: null,
+  await manager.finishStart(
+    record,
+    `interrupted ${op} finished`,
     // A restart counts once it is made, as container:restart counts it.
-    ...(op === "restart" ? { restartCount: record.restartCount + 1 } : {}),
-  });
+    op === "restart" ? { restartCount: record.restartCount + 1 } : {},
+  );
 }

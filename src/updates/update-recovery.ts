@@ -61,13 +61,7 @@ export async function recoverUpdates(o: UpdateRecoveryOptions, cut: CutByCrash):
           if (interrupted) await manager.stopProcess(record);
           await switchRelease(codeDir, record.release);
         }
-        if (interrupted) {
-          await manager.startProcess(record);
-          manager.observe(record, "running", "interrupted update undone", {
-            startedAt: Date.now(),
-            exitCode: null,
-          });
-        }
+        if (interrupted) await manager.finishStart(record, "interrupted update undone");
         for (const p of releases.pendingOf(id)) releases.failPending(id, p.number);
         cut.settle(id);
         return byCrash ? record : undefined;
