@@ -88,7 +88,11 @@ export interface ContainerManagerEvents {
 
 export interface StartOptions {
   waitReady?: boolean;
-  /** The restart policy's start after an exit: counted in `restartCount` (a client's start is not). */
+  /**
+   * The restart policy's start after an exit: counted in `restartCount` (a client's start is not).
+   * It starts only a container still `exited` or `failed` when its turn comes, and otherwise
+   * answers the container as it is, not started (an owner's stop queued before it stands).
+   */
   restart?: boolean;
 }
 
@@ -364,6 +368,9 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   #start(record: ContainerRecord, options: StartOptions, actor: Actor): Promise<ContainerInfo> {
     return this.#queue.run(record.id, "start", async () => {
       const current = this.#fresh(record.id);
+      // berth's own start after an exit (restart policy, the engine's return) was decided before
+      // this turn: an owner's stop or start queued meanwhile answered the exit, and is not undone.
+      if (options.restart === true && !RESTARTABLE.has(current.state)) return this.info(current);
       this.#require(current, STARTABLE, "start");
       const log = this.#log.child({ containerId: current.id, op: "start" });
       // The filter may have gone since the create (a host firewall reload, a reboot): never start unfiltered.
@@ -676,8 +683,10 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   }
 
   async #stopNow(record: ContainerRecord, timeoutSec: number): Promise<void> {
-    if (record.state === "stopped" || record.state === "created" || record.state === "exited") return;
+    if (record.state === "stopped" || record.state === "created") return;
     const log = this.#log.child({ containerId: record.id, op: "stop" });
+    // Already out, yet its owner wants it down: recorded, so that no automatic start undoes it.
+    if (record.state === "exited") return this.#setState(record, "stopped", "stopped");
     log.info({ timeoutSec }, "stopping container");
     const before = record.state;
     this.#setState(record, "stopping", "stopping");
@@ -783,6 +792,9 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     this.emit("statusChanged", { info: this.info(record), from, reason, ...extra });
   }
 }
+
+/** The states an automatic start (StartOptions.restart) starts from: the workload stopped on its own. */
+const RESTARTABLE: ReadonlySet<ContainerState> = new Set(["exited", "failed"]);
 
 /** States after which the workload running again, started by someone other than berth, counts as a restart. */
 const STOPPED_BEFORE: ReadonlySet<ContainerState> = new Set(["exited", "stopped", "failed"]);
