@@ -270,6 +270,17 @@ describe("ContainerManager (with a fake engine)", () => {
     expect(repo.get(info.id)).toMatchObject({ state: "running", restartCount: 1 });
   });
 
+  it("keeps the restart policy's due restart in the store until a start, a stop or a delete answers the exit", async () => {
+    const info = await manager.create(alice, spec());
+    const [dockerId] = docker.containers.keys();
+    docker.exit(dockerId!, 1);
+    await manager.syncFromEngine(info.id, "the process exited");
+    manager.setRestartDue(info.id, { at: 123, attempts: 2 });
+    expect(repo.get(info.id)).toMatchObject({ restartDueAt: 123, restartAttempts: 2 });
+    await manager.stop(alice, info.id);
+    expect(repo.get(info.id)).toMatchObject({ state: "stopped", restartDueAt: null, restartAttempts: 2 });
+  });
+
   it("serialises operations on one container", async () => {
     const info = await manager.create(alice, spec());
     const order: string[] = [];

@@ -568,6 +568,15 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     });
   }
 
+  /**
+   * The restart policy's bookkeeping (RestartSupervisor): when its start is due (null: none) and
+   * its attempts, kept in the store so that a berth killed during a back-off leaves them to the next.
+   */
+  setRestartDue(id: string, due: { at: number | null; attempts: number }): void {
+    if (!this.#o.repo.get(id)) return;
+    this.#o.repo.update(id, { restartDueAt: due.at, restartAttempts: due.attempts });
+  }
+
   // ---- The process itself, for berth's own multi-step operations (code updates). ----
   // They change no recorded state: the caller runs inside the container's
   // operation queue and records the outcome of the whole step.
@@ -778,8 +787,10 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     extra: { oomKilled?: boolean } = {},
   ): void {
     const from = record.state;
-    Object.assign(record, changes, { state: to });
-    this.#o.repo.update(record.id, { ...changes, state: to });
+    // Anything but an exit answers the restart the policy had due (RestartSupervisor): a start, a stop, a delete.
+    const written = to === "exited" ? changes : { ...changes, restartDueAt: null };
+    Object.assign(record, written, { state: to });
+    this.#o.repo.update(record.id, { ...written, state: to });
     if (from !== to) this.#emit(record, from, reason, extra);
   }
 
