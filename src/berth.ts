@@ -335,6 +335,8 @@ export class Berth {
       this.log,
       this.bringBack,
     );
+    // A held workload that ended on its own: its restart policy answers it, not the bring-back.
+    this.bringBack.on("handedBack", ({ info, oomKilled }) => this.restarts.takeExit(info, oomKilled));
     this.activity = new UserActivityLogger(new ActivityRepository(this.#db), this.secrets, this.log, {
       maxEntriesPerOwner: config.activityMaxEntries,
       maxAgeMs: config.activityMaxAgeMs,

@@ -86,6 +86,14 @@ export interface ContainerManagerEvents {
   interrupted: [InterruptedOperation];
 }
 
+/** How the workload last ended, as the engine tells (ContainerManager.syncFromEngine). */
+export interface EngineExit {
+  exitCode: number;
+  oomKilled: boolean;
+  /** When it ended; undefined when the engine does not say. */
+  finishedAt: number | undefined;
+}
+
 export interface StartOptions {
   waitReady?: boolean;
   /**
@@ -542,17 +550,26 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
    * queue, so it never interleaves with an operation berth itself is making
    * (whose own outcome is recorded by that operation).
    */
-  syncFromEngine(id: string, reason: string): Promise<void> {
+  syncFromEngine(id: string, reason: string): Promise<EngineExit | undefined> {
     return this.#queue.run(id, "sync", async () => {
       const record = this.#o.repo.get(id);
-      if (!record || record.state === "removing") return;
+      if (!record || record.state === "removing") return undefined;
       const inspect = record.dockerId ? await this.#o.docker.inspectContainer(record.dockerId) : undefined;
       if (!inspect) {
         if (record.dockerId) this.observe(record, "missing", "engine container vanished");
-        return;
+        return undefined;
       }
+      const finishedAt = Date.parse(inspect.State.FinishedAt ?? "");
+      const exit: EngineExit | undefined = inspect.State.Running
+        ? undefined
+        : {
+            exitCode: inspect.State.ExitCode,
+            oomKilled: inspect.State.OOMKilled === true,
+            // The engine's zero time ("0001-01-01…") for a container that never ran.
+            finishedAt: finishedAt > 0 ? finishedAt : undefined,
+          };
       const to = stateFromEngine(inspect.State.Status, record.state);
-      if (to === record.state) return;
+      if (to === record.state) return exit;
       const changes: Partial<ContainerRecord> = {};
       let why = reason;
       if (to === "exited" || to === "stopped") {
@@ -565,6 +582,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         if (STOPPED_BEFORE.has(record.state)) changes.restartCount = record.restartCount + 1;
       }
       this.#setState(record, to, why, changes, { oomKilled: inspect.State.OOMKilled === true });
+      return exit;
     });
   }
 

@@ -164,4 +164,16 @@ describe("RestartSupervisor", () => {
     expect(manager.starts).toEqual(["c1"]);
     supervisor.close();
   });
+
+  it("answers an exit handed back by the engine's return as its own: counted and restarted", async () => {
+    const { manager, supervisor, exits } = setUp({ holds: () => false, isOutageExit: async () => true });
+    const info = manager.exit(1); // held for the engine's return: left alone
+    await settle();
+    expect(exits).toEqual([]);
+    supervisor.takeExit(info, false); // the engine said it crashed
+    await settle();
+    expect(exits.map((e) => e.decision.kind)).toEqual(["restart"]);
+    expect(manager.starts).toEqual(["c1"]);
+    supervisor.close();
+  });
 });

@@ -15,7 +15,7 @@ export interface RestartPolicyOptions {
 /** Exits that are not the workload's doing (see EngineReturnRestarter). */
 export interface ExitDeferral {
   holds(id: string): boolean;
-  isOutageExit(id: string): Promise<boolean>;
+  isOutageExit(id: string, oomKilled?: boolean): Promise<boolean>;
 }
 
 export type RestartDecision =
@@ -88,12 +88,23 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
     if (info.restartPolicy === "no" || reason === "exited before ready") return;
     // Synchronously, before any await: a `resume()` meanwhile must not take this exit for another.
     this.#deciding.add(info.id);
-    void this.#afterExit(info, oomKilled === true).finally(() => this.#deciding.delete(info.id));
+    void this.#afterExit(info, oomKilled === true, true).finally(() => this.#deciding.delete(info.id));
   }
 
-  async #afterExit(info: ContainerInfo, oomKilled: boolean): Promise<void> {
+  /**
+   * An exit the deferral held for the engine's return and found, once the
+   * engine told how it ended, to be the workload's own (EngineReturnRestarter
+   * `handedBack`): the policy answers it now, as if just seen.
+   */
+  takeExit(info: ContainerInfo, oomKilled: boolean): void {
+    if (info.restartPolicy === "no" || this.#timers.has(info.id) || this.#deciding.has(info.id)) return;
+    this.#deciding.add(info.id);
+    void this.#afterExit(info, oomKilled, false).finally(() => this.#deciding.delete(info.id));
+  }
+
+  async #afterExit(info: ContainerInfo, oomKilled: boolean, askDeferral: boolean): Promise<void> {
     try {
-      if (await this.#defer.isOutageExit(info.id)) return;
+      if (askDeferral && (await this.#defer.isOutageExit(info.id, oomKilled))) return;
     } catch (err) {
       this.#log.warn({ err, containerId: info.id }, "could not tell whether an exit was the engine's");
     }
