@@ -4,27 +4,14 @@ import type { EngineMonitorEvents } from "../docker/engine-monitor.ts";
 import { BerthError } from "../errors/berth-error.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ContainerRecord } from "../store/container-repository.ts";
-import type { ContainerManager, EngineExit, StatusChange } from "./container-manager.ts";
+import type { ContainerManager, StatusChange } from "./container-manager.ts";
 import type { OperationOutcome } from "./operation-tracker.ts";
+import { isEngineStopCode, isOutagesExit, OutageExitDetector } from "./outage-exit-detector.ts";
 
 /** States in which a workload runs, or is on its way to: what the engine's going away interrupts. */
 const RUNNING: ReadonlySet<ContainerState> = new Set(["running", "starting", "restarting"]);
 /** States that mean the workload is no longer running on its own (what a bring-back starts again). */
 const STOPPED_BY_ENGINE: ReadonlySet<ContainerState> = new Set(["exited", "failed"]);
-/**
- * Exit codes of a workload that the engine stopped on its way out: 0 (it
- * honoured SIGTERM), 143 (SIGTERM, unhandled), 137 (SIGKILL after the grace;
- * never one the engine says was for memory).
- */
-const ENGINE_STOP_CODES: ReadonlySet<number> = new Set([0, 143, 137]);
-/**
- * An engine that shuts down stops its containers before berth may have
- * noticed it is gone (berth probes every 5 s while the engine answers, and an
- * exit can still be read through a connection already open): exits with an
- * engine-stop code seen this long before the outage was known count as the
- * outage's.
- */
-const DEFAULT_LOOKBACK_MS = 6_000;
 
 export interface EngineReturnRestarterEvents {
   /** A workload the engine's outage stopped is running again. */
@@ -71,8 +58,7 @@ export interface EngineReturnRestarterOptions {
 export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEvents> {
   readonly #o: EngineReturnRestarterOptions;
   readonly #log: SystemLogger;
-  readonly #now: () => number;
-  readonly #lookbackMs: number;
+  readonly #exits: OutageExitDetector;
   /**
    * Containers to bring back when the engine returns, kept across outages until brought back; each
    * with the earliest time an exit of theirs may be the outage's (undefined: berth cannot tell,
@@ -81,8 +67,6 @@ export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEve
   readonly #held = new Map<string, number | undefined>();
   /** Whether berth has seen the engine answer: until then, what the store says ran may be stale. */
   #sawUp = false;
-  /** Exits that berth saw on its own (not its own stop), by id, when: see DEFAULT_LOOKBACK_MS. */
-  readonly #recentExits = new Map<string, number>();
   #down = false;
   #pass: Promise<void> | undefined;
   #closed = false;
@@ -95,8 +79,7 @@ export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEve
     super();
     this.#o = options;
     this.#log = options.log.child({ component: "EngineReturnRestarter" });
-    this.#now = options.now ?? Date.now;
-    this.#lookbackMs = options.lookbackMs ?? DEFAULT_LOOKBACK_MS;
+    this.#exits = new OutageExitDetector({ lookbackMs: options.lookbackMs, now: options.now ?? Date.now });
     options.engine.on("down", this.#onDown);
     options.engine.on("up", this.#onUp);
     options.manager.on("statusChanged", this.#onStatus);
@@ -125,32 +108,21 @@ export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEve
 
   #engineDown(): void {
     this.#down = true;
-    const since = this.#now() - this.#lookbackMs;
+    const since = this.#exits.since;
     for (const record of this.#o.records()) {
       if (this.#held.has(record.id)) continue; // held since an earlier outage: its bound stands
-      const exitedAt = this.#recentExits.get(record.id);
-      const stoppedWithEngine =
-        record.state === "exited" &&
-        exitedAt !== undefined &&
-        exitedAt >= since &&
-        isEngineStopCode(record.exitCode);
+      const stoppedWithEngine = record.state === "exited" && this.#exits.exitedJustBefore(record.id);
       if (RUNNING.has(record.state) || stoppedWithEngine)
         this.#held.set(record.id, this.#sawUp ? since : undefined);
     }
-    this.#recentExits.clear();
+    this.#exits.clear();
     if (this.#held.size > 0)
       this.#log.info({ containers: this.#held.size }, "engine went away; will bring its workloads back");
   }
 
   #statusChanged({ info, from, oomKilled }: StatusChange): void {
-    // Only an exit the engine's shutdown could have caused (see ENGINE_STOP_CODES).
-    const couldBeEngines = isEngineStopCode(info.exitCode) && oomKilled !== true;
-    if (info.state === "exited" && RUNNING.has(from as ContainerState) && !this.#down && couldBeEngines) {
-      this.#recentExits.set(info.id, this.#now());
-      // Only the last few seconds matter: older entries go, so the map stays as small as the churn.
-      const since = this.#now() - this.#lookbackMs;
-      for (const [id, at] of this.#recentExits) if (at < since) this.#recentExits.delete(id);
-    }
+    if (info.state === "exited" && RUNNING.has(from as ContainerState) && !this.#down)
+      this.#exits.noteExit(info.id, info.exitCode, oomKilled === true);
     // Stopped on request, or deleted: not to be undone. (A stop the engine could not carry out changed
     // nothing: the owner was told to try again, and the workload is brought back as it was.)
     if (info.state === "stopped" || info.state === "removing") this.#held.delete(info.id);
@@ -233,18 +205,4 @@ export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEve
     this.#o.manager.off("operation", this.#onOperation);
     await this.#pass?.catch(() => {});
   }
-}
-
-function isEngineStopCode(exitCode: number | null | undefined): boolean {
-  return exitCode !== null && exitCode !== undefined && ENGINE_STOP_CODES.has(exitCode);
-}
-
-/**
- * Whether the engine's account of an exit fits its own going away: an
- * engine-stop code, not for memory, and — when berth knows from when the
- * outage could have begun (`since`) — not ended before then.
- */
-function isOutagesExit(exit: EngineExit, since: number | undefined): boolean {
-  if (exit.oomKilled || !isEngineStopCode(exit.exitCode)) return false;
-  return since === undefined || exit.finishedAt === undefined || exit.finishedAt >= since;
 }
