@@ -590,9 +590,13 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
    * The restart policy's bookkeeping (RestartSupervisor): when its start is due (null: none) and
    * its attempts, kept in the store so that a berth killed during a back-off leaves them to the next.
    */
-  setRestartDue(id: string, due: { at: number | null; attempts: number }): void {
+  setRestartDue(id: string, due: { at: number | null; attempts?: number }): void {
     if (!this.#o.repo.get(id)) return;
-    this.#o.repo.update(id, { restartDueAt: due.at, restartAttempts: due.attempts });
+    const { at, attempts } = due;
+    this.#o.repo.update(id, {
+      restartDueAt: at,
+      ...(attempts === undefined ? {} : { restartAttempts: attempts }),
+    });
   }
 
   // ---- The process itself, for berth's own multi-step operations (code updates). ----

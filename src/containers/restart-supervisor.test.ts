@@ -38,9 +38,9 @@ class FakeManager extends EventEmitter<ContainerManagerEvents> {
       exitCode: this.exitCode,
     } as unknown as ContainerInfo;
   }
-  setRestartDue(_id: string, due: { at: number | null; attempts: number }) {
+  setRestartDue(_id: string, due: { at: number | null; attempts?: number }) {
     this.restartDueAt = due.at;
-    this.restartAttempts = due.attempts;
+    this.restartAttempts = due.attempts ?? this.restartAttempts;
   }
   async start(_actor: unknown, id: string) {
     this.starts.push(id);
@@ -174,6 +174,36 @@ describe("RestartSupervisor", () => {
     await settle();
     expect(exits.map((e) => e.decision.kind)).toEqual(["restart"]);
     expect(manager.starts).toEqual(["c1"]);
+    supervisor.close();
+  });
+
+  it("decides at start-up on an exit a killed berth saw and died before deciding on", async () => {
+    let answer: (outage: boolean) => void = () => {};
+    const { manager, supervisor, exits } = setUp({
+      holds: () => false,
+      isOutageExit: () => new Promise<boolean>((r) => (answer = r)),
+    });
+    manager.exit(1);
+    expect(manager.restartDueAt).toBe(0); // seen, not decided
+    supervisor.close(); // killed while the engine was asked
+    answer(false);
+    const next = setUp({ holds: () => false, isOutageExit: async () => false }, manager);
+    next.supervisor.resume();
+    await settle();
+    expect(exits).toEqual([]);
+    expect(next.exits.map((e) => e.decision.kind)).toEqual(["restart"]);
+    expect(manager.starts).toEqual(["c1"]);
+    next.supervisor.close();
+  });
+
+  it("keeps nothing due for an exit the policy decided to leave alone", async () => {
+    const { manager, supervisor, exits } = setUp({ holds: () => false, isOutageExit: async () => false });
+    manager.state = "exited";
+    const onFailure = Object.assign(manager.info(), { restartPolicy: "on-failure" });
+    manager.emit("statusChanged", { info: onFailure, from: "running", reason: "exited" });
+    await settle();
+    expect(exits.map((e) => e.decision.kind)).toEqual(["none"]);
+    expect(manager.restartDueAt).toBeNull();
     supervisor.close();
   });
 });

@@ -18,6 +18,12 @@ export interface ExitDeferral {
   isOutageExit(id: string, oomKilled?: boolean): Promise<boolean>;
 }
 
+/**
+ * `restartDueAt` of an exit seen and not yet decided on (the deferral's
+ * answer awaited, or an outage's exit that the engine's return answers).
+ */
+const UNDECIDED = 0;
+
 export type RestartDecision =
   | { kind: "restart"; attempt: number; max: number; delayMs: number }
   | { kind: "give_up"; attempts: number }
@@ -86,8 +92,10 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
       return;
     }
     if (info.restartPolicy === "no" || reason === "exited before ready") return;
-    // Synchronously, before any await: a `resume()` meanwhile must not take this exit for another.
+    // Synchronously, before any await: a `resume()` meanwhile must not take this exit for another,
+    // and a berth killed before the decision leaves it to the next (UNDECIDED in the store).
     this.#deciding.add(info.id);
+    this.#manager.setRestartDue(info.id, { at: UNDECIDED });
     void this.#afterExit(info, oomKilled === true, true).finally(() => this.#deciding.delete(info.id));
   }
 
@@ -145,9 +153,10 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
    * restarts a killed berth had decided and not yet made (it died during the
    * back-off) are made now, when they were due — the store keeps them
    * (`restartDueAt`), since an `exited` container stays exited for good
-   * otherwise: nothing changes to tell anyone. Only those: an exit the policy
-   * left alone (no policy, a failed create, past the limit) stays so. The
-   * attempts go on from the killed berth's count; the exit was reported then.
+   * otherwise: nothing changes to tell anyone — and the exits it saw and died
+   * before deciding on are decided now. Only those: an exit the policy left
+   * alone (no policy, a failed create, past the limit) stays so. The attempts
+   * go on from the killed berth's count; a decided exit was reported then.
    */
   resume(): void {
     const now = Date.now();
@@ -155,6 +164,13 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
       const { id, restartDueAt } = record;
       if (record.state !== "exited" || restartDueAt == null) continue;
       if (this.#timers.has(id) || this.#deciding.has(id)) continue;
+      if (restartDueAt === UNDECIDED) {
+        // Seen by the killed berth, which died before deciding: decided now, as if just seen.
+        this.#deciding.add(id);
+        const info = this.#manager.info(record);
+        void this.#afterExit(info, false, true).finally(() => this.#deciding.delete(id));
+        continue;
+      }
       this.#attempts.set(id, { count: record.restartAttempts ?? 1, lastStartAt: now });
       this.#log.info({ containerId: id }, "restart a previous berth had due");
       this.#schedule(this.#manager.info(record), Math.max(0, restartDueAt - now));
@@ -162,7 +178,10 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
   }
 
   #decide(info: ContainerInfo): RestartDecision {
-    if (info.restartPolicy === "on-failure" && info.exitCode === 0) return { kind: "none" };
+    if (info.restartPolicy === "on-failure" && info.exitCode === 0) {
+      this.#manager.setRestartDue(info.id, { at: null });
+      return { kind: "none" };
+    }
     const now = Date.now();
     // First exit this berth sees: the count a previous berth kept, since its last start.
     const record = this.#manager.findById(info.id);
