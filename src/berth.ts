@@ -154,6 +154,8 @@ export class Berth {
   /** The pass giving back holds an earlier berth left (giveBackLeftoverHolds), while it runs; done once it found no failure. */
   #leftoverHolds: Promise<void> | undefined;
   #leftoverHoldsDone = false;
+  /** Whether the restarts a killed berth had due were taken up (RestartSupervisor.resume). */
+  #resumedRestarts = false;
   /** A host firewall reload (ufw, firewalld) flushes berth's rules while containers run: they are put back within this period. */
   #egressRecheck: NodeJS.Timeout | undefined;
   #protecting: Promise<void> | undefined;
@@ -342,6 +344,8 @@ export class Berth {
       this.log,
       this.bringBack,
     );
+    // A held workload that ended on its own: its restart policy answers it, not the bring-back.
+    this.bringBack.on("handedBack", ({ info, oomKilled }) => this.restarts.takeExit(info, oomKilled));
     this.activity = new UserActivityLogger(new ActivityRepository(this.#db), this.secrets, this.log, {
       maxEntriesPerOwner: config.activityMaxEntries,
       maxAgeMs: config.activityMaxAgeMs,
@@ -542,11 +546,7 @@ export class Berth {
     // Engine events from before the reconciliation reads the engine: nothing between the two is missed.
     const watchSince = Date.now();
     const status = await this.engine.check();
-    if (status.state === "up") {
-      await Promise.all([this.#reconcile(), this.#reportImages()]);
-      // Restarts a killed berth had due: once, at start-up (the engine's return keeps this berth's own).
-      this.restarts.resume();
-    }
+    if (status.state === "up") await Promise.all([this.#reconcile(), this.#reportImages()]);
     // Every later return of the engine: the first check's own "up" was handled just above.
     this.engine.on("up", () => {
       this.#runtimeOffer.invalidate();
@@ -641,6 +641,12 @@ export class Berth {
         log: this.log,
       });
       this.#giveBackLeftoverHolds();
+      // Restarts a killed berth had due: once, after the first reconciliation that got through —
+      // at start-up, or when the engine first returns (this berth's own timers outlive an outage).
+      if (!this.#resumedRestarts) {
+        this.#resumedRestarts = true;
+        this.restarts.resume();
+      }
       if (report.failed > 0 && !this.#closing) {
         // Something the engine refused (a container it could not remove, …): try again shortly.
         clearTimeout(this.#retryReconcile);

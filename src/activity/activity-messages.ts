@@ -234,6 +234,7 @@ export function describeBroughtBack(info: ContainerInfo): ActivityDraft {
   };
 }
 
+/** A workload the engine's outage stopped that berth could not start again once the engine was back (not for the engine being gone again). */
 export function describeBringBackFailed(info: ContainerInfo): ActivityDraft {
   return {
     owner: info.owner,
@@ -242,5 +243,17 @@ export function describeBringBackFailed(info: ContainerInfo): ActivityDraft {
     level: "error",
     action: "container.engine_restart_failed",
     message: `berth could not start '${info.name}' again after the Docker engine came back. Start it again or check its code.`,
+  };
+}
+
+/** The restart policy's start after an exit failed (RestartSupervisor `restartFailed`): the owner has to act. */
+export function describeRestartFailed(info: Pick<ContainerInfo, "owner" | "id" | "name">): ActivityDraft {
+  return {
+    owner: info.owner,
+    level: "error",
+    action: "container.restart_failed",
+    containerId: info.id,
+    containerName: info.name,
+    message: `berth could not restart '${info.name}'. Start it again or check its code.`,
   };
 }

@@ -18,6 +18,7 @@ import {
   describeBroughtBack,
   describeInterrupted,
   describeOperation,
+  describeRestartFailed,
   describeStatusChange,
   ofLimit,
 } from "./activity-messages.ts";
@@ -145,15 +146,7 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
       pressure.on("report", onPressure);
       this.#detach.push(() => pressure.off("report", onPressure));
     }
-    const onRestartFailed = ({ info }: { info: { owner: string; id: string; name: string } }) =>
-      this.record({
-        owner: info.owner,
-        level: "error",
-        action: "container.restart_failed",
-        containerId: info.id,
-        containerName: info.name,
-        message: `berth could not restart '${info.name}'. Start it again or check its code.`,
-      });
+    const onRestartFailed = ({ info }: { info: ContainerInfo }) => this.record(describeRestartFailed(info));
     const onBroughtBack = ({ info }: { info: ContainerInfo }) => this.record(describeBroughtBack(info));
     const onBringBackFailed = ({ info }: { info: ContainerInfo }) =>
       this.record(describeBringBackFailed(info));

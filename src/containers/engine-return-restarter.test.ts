@@ -6,7 +6,7 @@ import type { EngineMonitorEvents } from "../docker/engine-monitor.ts";
 import { DockerUnavailableError } from "../errors/errors.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ContainerRecord } from "../store/container-repository.ts";
-import type { ContainerManagerEvents } from "./container-manager.ts";
+import type { ContainerManagerEvents, EngineExit } from "./container-manager.ts";
 import { EngineReturnRestarter, type RestarterManager } from "./engine-return-restarter.ts";
 
 /**
@@ -16,6 +16,8 @@ import { EngineReturnRestarter, type RestarterManager } from "./engine-return-re
 class FakeManager extends EventEmitter<ContainerManagerEvents> {
   readonly records = new Map<string, ContainerRecord>();
   readonly engine = new Map<string, ContainerState>();
+  /** How the engine says a container ended; an engine stop's SIGTERM (143) at an unknown time when unset. */
+  readonly engineExit = new Map<string, EngineExit>();
   readonly starts: string[] = [];
   startFails: Error | undefined;
 
@@ -34,7 +36,8 @@ class FakeManager extends EventEmitter<ContainerManagerEvents> {
   }
 
   info(record: ContainerRecord): ContainerInfo {
-    return { id: record.id, owner: record.owner, name: record.name, state: record.state } as ContainerInfo;
+    const { id, owner, name, state, exitCode } = record;
+    return { id, owner, name, state, exitCode } as ContainerInfo;
   }
 
   findById(id: string): ContainerRecord | undefined {
@@ -51,10 +54,15 @@ class FakeManager extends EventEmitter<ContainerManagerEvents> {
     if (from !== to) this.emit("statusChanged", { info: this.info(record), from, reason: "test" });
   }
 
-  async syncFromEngine(id: string): Promise<void> {
+  async syncFromEngine(id: string): Promise<EngineExit | undefined> {
     const truth = this.engine.get(id);
     const record = this.records.get(id);
-    if (record && truth && truth !== record.state) this.set(id, truth, 143);
+    const exit =
+      truth === "running"
+        ? undefined
+        : (this.engineExit.get(id) ?? { exitCode: 143, oomKilled: false, finishedAt: undefined });
+    if (record && truth && truth !== record.state) this.set(id, truth, exit?.exitCode ?? null);
+    return exit;
   }
 
   async start(_actor: unknown, id: string): Promise<ContainerInfo> {
@@ -84,7 +92,9 @@ function setUp(now = () => 1_000_000) {
   });
   const broughtBack: string[] = [];
   restarter.on("broughtBack", ({ info }) => broughtBack.push(info.id));
-  return { engine, manager, restarter, broughtBack, down, probe };
+  const handedBack: string[] = [];
+  restarter.on("handedBack", ({ info }) => handedBack.push(info.id));
+  return { engine, manager, restarter, broughtBack, handedBack, down, probe };
 }
 
 describe("EngineReturnRestarter", () => {
@@ -182,6 +192,76 @@ describe("EngineReturnRestarter", () => {
     manager.startFails = undefined;
     await restarter.bringBack();
     expect(manager.starts).toEqual(["bot"]);
+  });
+
+  it("hands back to the restart policy, unstarted, what ended on its own while berth was not watching: a crash, an out-of-memory kill", async () => {
+    const { manager, restarter, broughtBack, handedBack, down } = setUp();
+    // berth starts while the engine is away: its store says these ran, as they did when the last berth died.
+    manager.add("crashed", "running", "no");
+    manager.add("oom", "running", "always");
+    manager.add("stopped-by-engine", "running", "no");
+    down();
+    manager.engine.set("crashed", "exited");
+    manager.engineExit.set("crashed", { exitCode: 1, oomKilled: false, finishedAt: 1 });
+    manager.engine.set("oom", "exited");
+    manager.engineExit.set("oom", { exitCode: 137, oomKilled: true, finishedAt: 1 });
+    manager.engine.set("stopped-by-engine", "exited");
+    await restarter.bringBack();
+    expect(manager.starts).toEqual(["stopped-by-engine"]);
+    expect(broughtBack).toEqual(["stopped-by-engine"]);
+    expect(handedBack.sort()).toEqual(["crashed", "oom"]);
+    expect(restarter.holds("crashed")).toBe(false);
+  });
+
+  it("hands back what the engine says ended before the outage could have begun, when berth was watching", async () => {
+    let now = 1_000_000;
+    const { manager, restarter, handedBack, down } = setUp(() => now);
+    await restarter.bringBack(); // berth saw the engine answer
+    manager.add("ended-before", "running", "on-failure");
+    manager.add("stopped-by-engine", "running", "on-failure");
+    now += 60_000;
+    down();
+    manager.engine.set("ended-before", "exited");
+    manager.engineExit.set("ended-before", { exitCode: 0, oomKilled: false, finishedAt: now - 30_000 });
+    manager.engine.set("stopped-by-engine", "exited");
+    manager.engineExit.set("stopped-by-engine", { exitCode: 0, oomKilled: false, finishedAt: now - 1_000 });
+    await restarter.bringBack();
+    expect(manager.starts).toEqual(["stopped-by-engine"]);
+    expect(handedBack).toEqual(["ended-before"]);
+  });
+
+  it("does not count an out-of-memory kill seen just before the outage as the outage's", async () => {
+    const { manager, restarter, down } = setUp();
+    manager.add("oom", "running", "always");
+    const record = manager.records.get("oom") as ContainerRecord;
+    Object.assign(record, { state: "exited", exitCode: 137 });
+    manager.engine.set("oom", "exited");
+    manager.emit("statusChanged", {
+      info: manager.info(record),
+      from: "running",
+      reason: "out of memory",
+      oomKilled: true,
+    });
+    expect(await restarter.isOutageExit("oom", true)).toBe(false);
+    down();
+    expect(restarter.holds("oom")).toBe(false);
+    await restarter.bringBack();
+    expect(manager.starts).toEqual([]);
+  });
+
+  it("says nothing was brought back when the start found the container stopped by its owner meanwhile", async () => {
+    const { manager, restarter, broughtBack, down } = setUp();
+    manager.add("bot", "running");
+    down();
+    manager.engine.set("bot", "exited");
+    // The owner's stop got in between the engine's truth and the start: the manager's start leaves it stopped.
+    manager.start = async (_actor: unknown, id: string) => {
+      manager.set(id, "stopped");
+      return manager.info(manager.records.get(id) as ContainerRecord);
+    };
+    await restarter.bringBack();
+    expect(broughtBack).toEqual([]);
+    expect(restarter.holds("bot")).toBe(false);
   });
 
   it("lets go of the engine and the manager when closed, twice", async () => {

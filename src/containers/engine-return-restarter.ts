@@ -6,28 +6,23 @@ import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ContainerRecord } from "../store/container-repository.ts";
 import type { ContainerManager, StatusChange } from "./container-manager.ts";
 import type { OperationOutcome } from "./operation-tracker.ts";
+import { isEngineStopCode, isOutagesExit, OutageExitDetector } from "./outage-exit-detector.ts";
 
 /** States in which a workload runs, or is on its way to: what the engine's going away interrupts. */
 const RUNNING: ReadonlySet<ContainerState> = new Set(["running", "starting", "restarting"]);
 /** States that mean the workload is no longer running on its own (what a bring-back starts again). */
 const STOPPED_BY_ENGINE: ReadonlySet<ContainerState> = new Set(["exited", "failed"]);
-/**
- * Exit codes of a workload that the engine stopped on its way out: 0 (it
- * honoured SIGTERM), 143 (SIGTERM, unhandled), 137 (SIGKILL after the grace).
- */
-const ENGINE_STOP_CODES: ReadonlySet<number> = new Set([0, 143, 137]);
-/**
- * An engine that shuts down stops its containers before berth may have
- * noticed it is gone (berth probes every 5 s while the engine answers, and an
- * exit can still be read through a connection already open): exits with an
- * engine-stop code seen this long before the outage was known count as the
- * outage's.
- */
-const DEFAULT_LOOKBACK_MS = 6_000;
 
 export interface EngineReturnRestarterEvents {
   /** A workload the engine's outage stopped is running again. */
   broughtBack: [{ info: ContainerInfo }];
+  /**
+   * A workload held for the engine's return whose exit, as the engine tells
+   * it, was its own (a crash, an out-of-memory kill, an exit before the
+   * outage): not started, but handed back to the restart policy
+   * (RestartSupervisor.takeExit), which the hold kept away from it.
+   */
+  handedBack: [{ info: ContainerInfo; oomKilled: boolean }];
   /** Starting it again failed for another reason than the engine being away (which is tried on its next return). */
   bringBackFailed: [{ info: ContainerInfo; error: unknown }];
 }
@@ -63,11 +58,15 @@ export interface EngineReturnRestarterOptions {
 export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEvents> {
   readonly #o: EngineReturnRestarterOptions;
   readonly #log: SystemLogger;
-  readonly #now: () => number;
-  /** Containers to bring back when the engine returns; kept across outages until brought back. */
-  readonly #held = new Set<string>();
-  /** Exits that berth saw on its own (not its own stop), by id, when: see DEFAULT_LOOKBACK_MS. */
-  readonly #recentExits = new Map<string, number>();
+  readonly #exits: OutageExitDetector;
+  /**
+   * Containers to bring back when the engine returns, kept across outages until brought back; each
+   * with the earliest time an exit of theirs may be the outage's (undefined: berth cannot tell,
+   * since it was not watching — it started while the engine was away).
+   */
+  readonly #held = new Map<string, number | undefined>();
+  /** Whether berth has seen the engine answer: until then, what the store says ran may be stale. */
+  #sawUp = false;
   #down = false;
   #pass: Promise<void> | undefined;
   #closed = false;
@@ -80,7 +79,7 @@ export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEve
     super();
     this.#o = options;
     this.#log = options.log.child({ component: "EngineReturnRestarter" });
-    this.#now = options.now ?? Date.now;
+    this.#exits = new OutageExitDetector({ lookbackMs: options.lookbackMs, now: options.now ?? Date.now });
     options.engine.on("down", this.#onDown);
     options.engine.on("up", this.#onUp);
     options.manager.on("statusChanged", this.#onStatus);
@@ -95,43 +94,35 @@ export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEve
   /**
    * Whether this exit is the outage's rather than the workload's: held, or
    * — since an engine shutting down stops its containers before berth may
-   * know it is going — one with an engine-stop code while the engine no
-   * longer takes new connections. The restart policy leaves those alone.
+   * know it is going — one with an engine-stop code, not for memory, while
+   * the engine no longer takes new connections. The restart policy leaves
+   * those alone (a held one whose exit proves its own is handed back).
    */
-  async isOutageExit(id: string): Promise<boolean> {
+  async isOutageExit(id: string, oomKilled = false): Promise<boolean> {
     if (this.#held.has(id)) return true;
     const record = this.#o.manager.findById(id);
-    if (record?.state !== "exited" || record.exitCode === null || !ENGINE_STOP_CODES.has(record.exitCode))
-      return false;
+    if (oomKilled || record?.state !== "exited" || !isEngineStopCode(record.exitCode)) return false;
     await this.#o.probe().catch(() => {});
     return this.#held.has(id);
   }
 
   #engineDown(): void {
     this.#down = true;
-    const since = this.#now() - (this.#o.lookbackMs ?? DEFAULT_LOOKBACK_MS);
+    const since = this.#exits.since;
     for (const record of this.#o.records()) {
-      const exitedAt = this.#recentExits.get(record.id);
-      const stoppedWithEngine =
-        record.state === "exited" &&
-        exitedAt !== undefined &&
-        exitedAt >= since &&
-        record.exitCode !== null &&
-        ENGINE_STOP_CODES.has(record.exitCode);
-      if (RUNNING.has(record.state) || stoppedWithEngine) this.#held.add(record.id);
+      if (this.#held.has(record.id)) continue; // held since an earlier outage: its bound stands
+      const stoppedWithEngine = record.state === "exited" && this.#exits.exitedJustBefore(record.id);
+      if (RUNNING.has(record.state) || stoppedWithEngine)
+        this.#held.set(record.id, this.#sawUp ? since : undefined);
     }
-    this.#recentExits.clear();
+    this.#exits.clear();
     if (this.#held.size > 0)
       this.#log.info({ containers: this.#held.size }, "engine went away; will bring its workloads back");
   }
 
-  #statusChanged({ info, from }: StatusChange): void {
-    if (info.state === "exited" && RUNNING.has(from as ContainerState) && !this.#down) {
-      this.#recentExits.set(info.id, this.#now());
-      // Only the last few seconds matter: older entries go, so the map stays as small as the churn.
-      const since = this.#now() - (this.#o.lookbackMs ?? DEFAULT_LOOKBACK_MS);
-      for (const [id, at] of this.#recentExits) if (at < since) this.#recentExits.delete(id);
-    }
+  #statusChanged({ info, from, oomKilled }: StatusChange): void {
+    if (info.state === "exited" && RUNNING.has(from as ContainerState) && !this.#down)
+      this.#exits.noteExit(info.id, info.exitCode, oomKilled === true);
     // Stopped on request, or deleted: not to be undone. (A stop the engine could not carry out changed
     // nothing: the owner was told to try again, and the workload is brought back as it was.)
     if (info.state === "stopped" || info.state === "removing") this.#held.delete(info.id);
@@ -146,6 +137,7 @@ export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEve
   /** Starts again what the outage stopped; runs on each return of the engine (one pass at a time). */
   bringBack(): Promise<void> {
     this.#down = false;
+    this.#sawUp = true;
     const pass = (this.#pass ?? Promise.resolve()).then(() => this.#bringBackPass());
     this.#pass = pass;
     void pass.finally(() => {
@@ -155,7 +147,7 @@ export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEve
   }
 
   async #bringBackPass(): Promise<void> {
-    const ids = [...this.#held];
+    const ids = [...this.#held.keys()];
     if (ids.length === 0) return;
     this.#log.info({ containers: ids.length }, "engine is back; bringing back its workloads");
     await Promise.all(ids.map((id) => this.#bringBackOne(id)));
@@ -166,33 +158,42 @@ export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEve
     const log = this.#log.child({ containerId: id, op: "bring-back" });
     try {
       // The engine's truth first: with live-restore (or a shim that outlived dockerd) it still runs.
-      await this.#o.manager.syncFromEngine(id, "stopped while the Docker engine was away");
+      const exit = await this.#o.manager.syncFromEngine(id, "stopped while the Docker engine was away");
       const record = this.#o.manager.findById(id);
-      if (!record || !this.#held.has(id)) return this.#let(id);
+      const since = this.#held.get(id);
+      if (!record || !this.#held.has(id)) return void this.#held.delete(id);
       if (!STOPPED_BY_ENGINE.has(record.state)) {
         log.debug({ state: record.state }, "nothing to bring back");
-        return this.#let(id);
+        return void this.#held.delete(id);
+      }
+      if (exit && !isOutagesExit(exit, since)) {
+        // Its own exit (a crash, its memory, an end before the outage): its restart policy answers it.
+        this.#held.delete(id);
+        log.info(
+          { exitCode: exit.exitCode, oomKilled: exit.oomKilled },
+          "exited on its own; not brought back",
+        );
+        this.emit("handedBack", { info: this.#o.manager.info(record), oomKilled: exit.oomKilled });
+        return;
       }
       const info = await this.#o.manager.start({ owner: record.owner, admin: true }, id, {
         waitReady: false,
         restart: true,
       });
-      this.#let(id);
+      this.#held.delete(id);
+      // Stopped or started by its owner before this start's turn: nothing was brought back.
+      if (info.state !== "running") return;
       log.info("brought back after the engine's return");
       this.emit("broughtBack", { info });
     } catch (err) {
       // Gone again before the start got through: the next return tries once more.
       if (err instanceof BerthError && err.code === "DOCKER_UNAVAILABLE") return;
-      this.#let(id);
+      this.#held.delete(id);
       if (err instanceof BerthError && err.code === "NOT_FOUND") return;
       const record = this.#o.manager.findById(id);
       log.warn({ err }, "could not bring back after the engine's return");
       if (record) this.emit("bringBackFailed", { info: this.#o.manager.info(record), error: err });
     }
-  }
-
-  #let(id: string): void {
-    this.#held.delete(id);
   }
 
   /** Waits for a pass under way. Safe to call twice. */

@@ -164,6 +164,8 @@ describe("reconcile after a crash", () => {
     docker.exit(dockerId!, 1);
     await manager.syncFromEngine(id, "exited");
     expect(repo.get(id)?.state).toBe("exited");
+    // What the killed berth's RestartSupervisor kept when it decided on the restart.
+    manager.setRestartDue(id, { at: Date.now(), attempts: 1 });
     await run();
     const log = createSystemLogger({
       level: "silent",

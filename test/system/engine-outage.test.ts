@@ -110,13 +110,13 @@ describe.skipIf(NEEDS_ROOT)("when the Docker engine goes away and comes back", (
     expect(list.items.find((c) => c.id === steady.id)?.state).toBe(seen);
     expect(list.items.map((c) => c.name)).not.toContain("during-outage");
 
-    // Stopping what berth believes runs needs the engine; what it saw exit is already stopped.
+    // Stopping what berth believes runs needs the engine; what it saw exit is recorded stopped at once.
     const stop = await timed(() => settled(steady.stop()));
     expect(stop.ms, `stop answered in ${Math.round(stop.ms)} ms`).toBeLessThan(FAIL_FAST_MS);
     expect(stop.res).toMatchObject(
       seen === "running"
         ? { ok: false, error: { code: "DOCKER_UNAVAILABLE", category: "docker", retryable: true } }
-        : { ok: true, data: { state: "exited" } },
+        : { ok: true, data: { state: "stopped" } },
     );
     stoppedDuringOutage = stop.res.ok;
     expect(alice.state).toBe("connected");
@@ -143,7 +143,7 @@ describe.skipIf(NEEDS_ROOT)("when the Docker engine goes away and comes back", (
     if (stoppedDuringOutage) {
       const truth = await engine.docker.getContainer(`berth-${steady.id}`).inspect();
       expect(truth.State).toMatchObject({ Status: "exited", ExitCode: 0 });
-      expect(await steady.status()).toMatchObject({ state: "exited", exitCode: 0 });
+      expect(await steady.status()).toMatchObject({ state: "stopped", exitCode: 0 });
     } else {
       await within(NOTICE_MS, "steady brought back", broughtBack);
       await eventually(NOTICE_MS, "steady running again", async () => {
