@@ -196,9 +196,11 @@ export async function checkRound(c: RoundContext): Promise<number> {
   }
 
   // A restart policy's restart is not lost with berth: a crasher whose restart was due (or whose exit
-  // was not yet decided) when berth died is started again. One whose create failed before it was
-  // ready, or whose policy gave up, stays exited, as it would have with berth alive.
-  const due = new Set(c.snapshot.rows.filter((r) => r.restartDueAt !== null).map((r) => r.id));
+  // was not yet decided) when berth died, or that berth last saw running, is started again. One whose
+  // create failed before it was ready, or whose policy gave up, stays exited, as it would have with berth alive.
+  const due = new Set(
+    c.snapshot.rows.filter((r) => r.restartDueAt !== null || r.state === "running").map((r) => r.id),
+  );
   for (const row of rows.filter((r) => crasher(r.id) && r.state === "exited" && due.has(r.id))) {
     const handle = await ownerOf(row.owner).containers.get(row.id);
     const before = row.restartCount;
