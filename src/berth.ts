@@ -25,8 +25,11 @@ import { newContainerId } from "./containers/container-id.ts";
 import { ContainerManager } from "./containers/container-manager.ts";
 import { ContainerPaths } from "./containers/container-paths.ts";
 import { backfillCpuLimits } from "./containers/cpu-limit-backfill.ts";
+import { CutByCrash } from "./containers/cut-by-crash.ts";
 import { effectiveLimits } from "./containers/effective-limits.ts";
+import { EngineReturnRestarter } from "./containers/engine-return-restarter.ts";
 import { ImageCatalog } from "./containers/image-catalog.ts";
+import { InterruptedOperations } from "./containers/interrupted-operation.ts";
 import { giveBackLeftoverHolds } from "./containers/leftover-holds.ts";
 import { protectOwnerNetworks } from "./containers/owner-network.ts";
 import { reconcile } from "./containers/reconciler.ts";
@@ -62,6 +65,7 @@ import { MetaRepository } from "./store/meta-repository.ts";
 import { OwnerUsageRepository } from "./store/owner-usage-repository.ts";
 import { ReleaseRepository } from "./store/release-repository.ts";
 import { CodeUpdater } from "./updates/code-updater.ts";
+import { recoverUpdates } from "./updates/update-recovery.ts";
 import { BERTH_VERSION } from "./version.ts";
 
 /** How soon a reconciliation that could not finish everything runs again. */
@@ -88,7 +92,7 @@ export interface BerthDebugCounts {
   connections: number;
   /** Stats watches and log follows held open by connections. */
   subscriptions: number;
-  /** Listeners on berth's own emitters (manager, activity, channel hub, health, restarts, tokens, engine monitor). */
+  /** Listeners on berth's own emitters (manager, activity, channel hub, health, restarts, bring-back, tokens, engine monitor). */
   listeners: number;
   /** Requests to workloads not yet answered. */
   workloadCallsInFlight: number;
@@ -115,6 +119,8 @@ export class Berth {
   readonly #pressure: PressureMonitor;
   readonly #channelTally: ChannelTally;
   readonly restarts: RestartSupervisor;
+  /** Starts again, once the engine is back, what its going away stopped. */
+  readonly bringBack: EngineReturnRestarter;
   readonly updater: CodeUpdater;
   readonly health: HealthMonitor;
   readonly activity: UserActivityLogger;
@@ -140,9 +146,16 @@ export class Berth {
   readonly #quotaLimits: (owner: string) => QuotaLimits;
   #closing: Promise<void> | undefined;
   #retryReconcile: NodeJS.Timeout | undefined;
+  /** Taken by start(); empty until then. */
+  #cutByCrash = CutByCrash.of([]);
+  /** What the reconciliation and the update recovery did about operations a crash cut; the feed tells it. */
+  readonly #interrupted = new InterruptedOperations();
+  #releases: ReleaseRepository;
   /** The pass giving back holds an earlier berth left (giveBackLeftoverHolds), while it runs; done once it found no failure. */
   #leftoverHolds: Promise<void> | undefined;
   #leftoverHoldsDone = false;
+  /** Whether the restarts a killed berth had due were taken up (RestartSupervisor.resume). */
+  #resumedRestarts = false;
   /** A host firewall reload (ufw, firewalld) flushes berth's rules while containers run: they are put back within this period. */
   #egressRecheck: NodeJS.Timeout | undefined;
   #protecting: Promise<void> | undefined;
@@ -245,6 +258,7 @@ export class Berth {
       observer: channelTally,
     });
     const releases = new ReleaseRepository(this.#db);
+    this.#releases = releases;
     this.#egressRecheckMs = options.egressRecheckMs ?? 30_000;
     this.#egress = new EgressFirewall({
       iptables: options.iptables ?? new ExecFileIptables(),
@@ -311,6 +325,14 @@ export class Berth {
       log: this.log,
       admission,
     });
+    // Before the restart supervisor: the exits it defers are those this one holds.
+    this.bringBack = new EngineReturnRestarter({
+      engine: this.engine,
+      manager: this.manager,
+      records: () => repo.all(),
+      log: this.log,
+      probe: () => this.engine.check(),
+    });
     this.restarts = new RestartSupervisor(
       this.manager,
       {
@@ -320,7 +342,10 @@ export class Berth {
         maxDelayMs: 60_000,
       },
       this.log,
+      this.bringBack,
     );
+    // A held workload that ended on its own: its restart policy answers it, not the bring-back.
+    this.bringBack.on("handedBack", ({ info, oomKilled }) => this.restarts.takeExit(info, oomKilled));
     this.activity = new UserActivityLogger(new ActivityRepository(this.#db), this.secrets, this.log, {
       maxEntriesPerOwner: config.activityMaxEntries,
       maxAgeMs: config.activityMaxAgeMs,
@@ -379,7 +404,9 @@ export class Berth {
     });
     this.activity.follow({
       manager: this.manager,
+      interrupted: this.#interrupted,
       restarts: this.restarts,
+      bringBack: this.bringBack,
       engine: this.engine,
       health: this.health,
       pressure: this.#pressure,
@@ -489,6 +516,7 @@ export class Berth {
       this.#channel,
       this.health,
       this.restarts,
+      this.bringBack,
       this.tokens,
       this.engine,
       this.#pressure,
@@ -513,14 +541,12 @@ export class Berth {
       if (!this.#protecting) void this.#protectOwnerNetworks();
     }, this.#egressRecheckMs);
     this.#egressRecheck.unref();
+    // What a crash left cut half-way, read before this berth makes any operation of its own.
+    this.#cutByCrash = CutByCrash.of(this.#repo.all());
     // Engine events from before the reconciliation reads the engine: nothing between the two is missed.
     const watchSince = Date.now();
     const status = await this.engine.check();
-    if (status.state === "up") {
-      await Promise.all([this.#reconcile(), this.#reportImages()]);
-      // Restarts a killed berth had due: once, at start-up (the engine's return keeps this berth's own).
-      this.restarts.resume();
-    }
+    if (status.state === "up") await Promise.all([this.#reconcile(), this.#reportImages()]);
     // Every later return of the engine: the first check's own "up" was handled just above.
     this.engine.on("up", () => {
       this.#runtimeOffer.invalidate();
@@ -591,8 +617,19 @@ export class Berth {
         paths: this.#paths,
         instanceId: this.instanceId,
         log: this.log,
+        cut: this.#cutByCrash,
+        interrupted: this.#interrupted,
       });
-      await this.updater.recover();
+      await recoverUpdates(
+        {
+          manager: this.manager,
+          releases: this.#releases,
+          paths: this.#paths,
+          log: this.log.child({ component: "UpdateRecovery" }),
+          interrupted: this.#interrupted,
+        },
+        this.#cutByCrash,
+      );
       // What ran before berth started (or while the engine was away) changed no state: follow it here.
       for (const record of this.#repo.all()) this.#history.follow(record);
       await this.#protectOwnerNetworks();
@@ -604,6 +641,12 @@ export class Berth {
         log: this.log,
       });
       this.#giveBackLeftoverHolds();
+      // Restarts a killed berth had due: once, after the first reconciliation that got through —
+      // at start-up, or when the engine first returns (this berth's own timers outlive an outage).
+      if (!this.#resumedRestarts) {
+        this.#resumedRestarts = true;
+        this.restarts.resume();
+      }
       if (report.failed > 0 && !this.#closing) {
         // Something the engine refused (a container it could not remove, …): try again shortly.
         clearTimeout(this.#retryReconcile);
@@ -698,6 +741,7 @@ export class Berth {
       await this.#imageChecker.close();
       await this.#events.close();
       this.restarts.close();
+      await this.bringBack.close();
       this.health.close();
       await this.manager.drain();
       this.activity.close();

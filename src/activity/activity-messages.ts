@@ -1,3 +1,4 @@
+import type { ContainerInfo } from "#protocol";
 import type { StatusChange } from "../containers/container-manager.ts";
 import type { InterruptedOperation } from "../containers/interrupted-operation.ts";
 import type { OperationOutcome } from "../containers/operation-tracker.ts";
@@ -218,5 +219,41 @@ export function describeInterrupted(i: InterruptedOperation): ActivityDraft {
     action: `container.${i.op}_interrupted`,
     message,
     details: { outcome: i.outcome, ...(i.release !== undefined ? { release: i.release } : {}) },
+  };
+}
+
+/** A workload the Docker engine stopped as it went away (no live-restore), running again now that it is back. */
+export function describeBroughtBack(info: ContainerInfo): ActivityDraft {
+  return {
+    owner: info.owner,
+    containerId: info.id,
+    containerName: info.name,
+    level: "success",
+    action: "container.engine_restarted",
+    message: `Restarted '${info.name}' after the Docker engine came back: it had stopped when the engine went away`,
+  };
+}
+
+/** A workload the engine's outage stopped that berth could not start again once the engine was back (not for the engine being gone again). */
+export function describeBringBackFailed(info: ContainerInfo): ActivityDraft {
+  return {
+    owner: info.owner,
+    containerId: info.id,
+    containerName: info.name,
+    level: "error",
+    action: "container.engine_restart_failed",
+    message: `berth could not start '${info.name}' again after the Docker engine came back. Start it again or check its code.`,
+  };
+}
+
+/** The restart policy's start after an exit failed (RestartSupervisor `restartFailed`): the owner has to act. */
+export function describeRestartFailed(info: Pick<ContainerInfo, "owner" | "id" | "name">): ActivityDraft {
+  return {
+    owner: info.owner,
+    level: "error",
+    action: "container.restart_failed",
+    containerId: info.id,
+    containerName: info.name,
+    message: `berth could not restart '${info.name}'. Start it again or check its code.`,
   };
 }

@@ -1,7 +1,8 @@
 import { EventEmitter } from "node:events";
-import type { ActivityEntry } from "#protocol";
+import type { ActivityEntry, ContainerInfo } from "#protocol";
 import type { ContainerManager, StatusChange } from "../containers/container-manager.ts";
-import type { InterruptedOperation } from "../containers/interrupted-operation.ts";
+import type { EngineReturnRestarter } from "../containers/engine-return-restarter.ts";
+import type { InterruptedOperation, InterruptedOperations } from "../containers/interrupted-operation.ts";
 import type { OperationOutcome } from "../containers/operation-tracker.ts";
 import type { RestartEvent, RestartSupervisor } from "../containers/restart-supervisor.ts";
 import type { EngineMonitor } from "../docker/engine-monitor.ts";
@@ -13,8 +14,11 @@ import type { PressureReport } from "../monitoring/pressure-report.ts";
 import type { ActivityRepository, HistoryQuery } from "../store/activity-repository.ts";
 import { type ActivityDraft, EVERYONE } from "./activity-entry.ts";
 import {
+  describeBringBackFailed,
+  describeBroughtBack,
   describeInterrupted,
   describeOperation,
+  describeRestartFailed,
   describeStatusChange,
   ofLimit,
 } from "./activity-messages.ts";
@@ -95,7 +99,10 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
   /** Listens to everything worth telling users about. */
   follow(sources: {
     manager: ContainerManager;
+    /** Operations a crash of berth cut half-way, and what became of them. */
+    interrupted?: InterruptedOperations;
     restarts: RestartSupervisor;
+    bringBack?: EngineReturnRestarter;
     engine: EngineMonitor;
     health: HealthMonitor;
     /** What a limit did to a workload (CPU throttled, processes refused, output held back). */
@@ -139,15 +146,10 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
       pressure.on("report", onPressure);
       this.#detach.push(() => pressure.off("report", onPressure));
     }
-    const onRestartFailed = ({ info }: { info: { owner: string; id: string; name: string } }) =>
-      this.record({
-        owner: info.owner,
-        level: "error",
-        action: "container.restart_failed",
-        containerId: info.id,
-        containerName: info.name,
-        message: `berth could not restart '${info.name}'. Start it again or check its code.`,
-      });
+    const onRestartFailed = ({ info }: { info: ContainerInfo }) => this.record(describeRestartFailed(info));
+    const onBroughtBack = ({ info }: { info: ContainerInfo }) => this.record(describeBroughtBack(info));
+    const onBringBackFailed = ({ info }: { info: ContainerInfo }) =>
+      this.record(describeBringBackFailed(info));
     let wasDown = false;
     const onDown = () => {
       wasDown = true;
@@ -156,7 +158,7 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
         level: "error",
         action: "engine.unavailable",
         message:
-          "The container engine is unavailable. Running containers keep running, but changes will fail until it is back.",
+          "The container engine is unavailable. Changes will fail until it is back; workloads it stops meanwhile are started again when it returns.",
       });
     };
     const onUp = () => {
@@ -171,15 +173,19 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
     };
     sources.manager.on("operation", onOperation);
     sources.manager.on("statusChanged", onStatus);
-    sources.manager.on("interrupted", onInterrupted);
+    sources.interrupted?.on("interrupted", onInterrupted);
     sources.restarts.on("exit", onExit);
     sources.restarts.on("restartFailed", onRestartFailed);
     sources.engine.on("down", onDown);
     sources.engine.on("up", onUp);
+    sources.bringBack?.on("broughtBack", onBroughtBack);
+    sources.bringBack?.on("bringBackFailed", onBringBackFailed);
     this.#detach.push(() => {
+      sources.bringBack?.off("broughtBack", onBroughtBack);
+      sources.bringBack?.off("bringBackFailed", onBringBackFailed);
       sources.manager.off("operation", onOperation);
       sources.manager.off("statusChanged", onStatus);
-      sources.manager.off("interrupted", onInterrupted);
+      sources.interrupted?.off("interrupted", onInterrupted);
       sources.restarts.off("exit", onExit);
       sources.restarts.off("restartFailed", onRestartFailed);
       sources.engine.off("down", onDown);

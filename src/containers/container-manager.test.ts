@@ -246,6 +246,41 @@ describe("ContainerManager (with a fake engine)", () => {
     await expectNothingLeft();
   });
 
+  it("does not let the restart policy's start undo a stop its owner asked for before that start's turn", async () => {
+    const info = await manager.create(alice, spec());
+    const [dockerId] = docker.containers.keys();
+    docker.exit(dockerId!, 1);
+    await manager.syncFromEngine(info.id, "the process exited");
+    expect(repo.get(info.id)?.state).toBe("exited");
+    // The owner's stop is queued before the automatic start that was decided on the exit.
+    const stopping = manager.stop(alice, info.id);
+    const restarting = manager.start({ owner: "alice", admin: true }, info.id, {
+      waitReady: false,
+      restart: true,
+    });
+    await stopping;
+    await expect(restarting).resolves.toMatchObject({ state: "stopped" });
+    expect(repo.get(info.id)).toMatchObject({ state: "stopped", restartCount: 0 });
+    expect(docker.containers.get(dockerId!)?.state).not.toBe("running");
+    // An exited one is started, and counted.
+    await manager.start(alice, info.id);
+    docker.exit(dockerId!, 1);
+    await manager.syncFromEngine(info.id, "the process exited");
+    await manager.start({ owner: "alice", admin: true }, info.id, { waitReady: false, restart: true });
+    expect(repo.get(info.id)).toMatchObject({ state: "running", restartCount: 1 });
+  });
+
+  it("keeps the restart policy's due restart in the store until a start, a stop or a delete answers the exit", async () => {
+    const info = await manager.create(alice, spec());
+    const [dockerId] = docker.containers.keys();
+    docker.exit(dockerId!, 1);
+    await manager.syncFromEngine(info.id, "the process exited");
+    manager.setRestartDue(info.id, { at: 123, attempts: 2 });
+    expect(repo.get(info.id)).toMatchObject({ restartDueAt: 123, restartAttempts: 2 });
+    await manager.stop(alice, info.id);
+    expect(repo.get(info.id)).toMatchObject({ state: "stopped", restartDueAt: null, restartAttempts: 2 });
+  });
+
   it("serialises operations on one container", async () => {
     const info = await manager.create(alice, spec());
     const order: string[] = [];

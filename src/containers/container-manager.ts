@@ -34,7 +34,6 @@ import { STARTABLE, STOPPABLE, stateFromEngine } from "./container-state.ts";
 import type { EgressGuard } from "./egress-guard.ts";
 import { requireEntryFile } from "./entry-file.ts";
 import { ImageCatalog, ImageNotFoundError } from "./image-catalog.ts";
-import type { InterruptedOp, InterruptedOperation } from "./interrupted-operation.ts";
 import { type ListRequest, listContainers } from "./list-containers.ts";
 import { OperationQueue } from "./operation-queue.ts";
 import { type OperationName, type OperationOutcome, OperationTracker } from "./operation-tracker.ts";
@@ -82,13 +81,23 @@ export interface StatusChange {
 export interface ContainerManagerEvents {
   statusChanged: [StatusChange];
   operation: [OperationOutcome];
-  /** An operation a crash of berth cut half-way, brought to an end at start-up (reconciler, CodeUpdater.recover). */
-  interrupted: [InterruptedOperation];
+}
+
+/** How the workload last ended, as the engine tells (ContainerManager.syncFromEngine). */
+export interface EngineExit {
+  exitCode: number;
+  oomKilled: boolean;
+  /** When it ended; undefined when the engine does not say. */
+  finishedAt: number | undefined;
 }
 
 export interface StartOptions {
   waitReady?: boolean;
-  /** The restart policy's start after an exit: counted in `restartCount` (a client's start is not). */
+  /**
+   * The restart policy's start after an exit: counted in `restartCount` (a client's start is not).
+   * It starts only a container still `exited` or `failed` when its turn comes, and otherwise
+   * answers the container as it is, not started (an owner's stop queued before it stands).
+   */
   restart?: boolean;
 }
 
@@ -364,6 +373,9 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   #start(record: ContainerRecord, options: StartOptions, actor: Actor): Promise<ContainerInfo> {
     return this.#queue.run(record.id, "start", async () => {
       const current = this.#fresh(record.id);
+      // berth's own start after an exit (restart policy, the engine's return) was decided before
+      // this turn: an owner's stop or start queued meanwhile answered the exit, and is not undone.
+      if (options.restart === true && !RESTARTABLE.has(current.state)) return this.info(current);
       this.#require(current, STARTABLE, "start");
       const log = this.#log.child({ containerId: current.id, op: "start" });
       // The filter may have gone since the create (a host firewall reload, a reboot): never start unfiltered.
@@ -535,17 +547,26 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
    * queue, so it never interleaves with an operation berth itself is making
    * (whose own outcome is recorded by that operation).
    */
-  syncFromEngine(id: string, reason: string): Promise<void> {
+  syncFromEngine(id: string, reason: string): Promise<EngineExit | undefined> {
     return this.#queue.run(id, "sync", async () => {
       const record = this.#o.repo.get(id);
-      if (!record || record.state === "removing") return;
+      if (!record || record.state === "removing") return undefined;
       const inspect = record.dockerId ? await this.#o.docker.inspectContainer(record.dockerId) : undefined;
       if (!inspect) {
         if (record.dockerId) this.observe(record, "missing", "engine container vanished");
-        return;
+        return undefined;
       }
+      const finishedAt = Date.parse(inspect.State.FinishedAt ?? "");
+      const exit: EngineExit | undefined = inspect.State.Running
+        ? undefined
+        : {
+            exitCode: inspect.State.ExitCode,
+            oomKilled: inspect.State.OOMKilled === true,
+            // The engine's zero time ("0001-01-01…") for a container that never ran.
+            finishedAt: finishedAt > 0 ? finishedAt : undefined,
+          };
       const to = stateFromEngine(inspect.State.Status, record.state);
-      if (to === record.state) return;
+      if (to === record.state) return exit;
       const changes: Partial<ContainerRecord> = {};
       let why = reason;
       if (to === "exited" || to === "stopped") {
@@ -558,6 +579,20 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         if (STOPPED_BEFORE.has(record.state)) changes.restartCount = record.restartCount + 1;
       }
       this.#setState(record, to, why, changes, { oomKilled: inspect.State.OOMKilled === true });
+      return exit;
+    });
+  }
+
+  /**
+   * The restart policy's bookkeeping (RestartSupervisor): when its start is due (null: none) and
+   * its attempts, kept in the store so that a berth killed during a back-off leaves them to the next.
+   */
+  setRestartDue(id: string, due: { at: number | null; attempts?: number }): void {
+    if (!this.#o.repo.get(id)) return;
+    const { at, attempts } = due;
+    this.#o.repo.update(id, {
+      restartDueAt: at,
+      ...(attempts === undefined ? {} : { restartAttempts: attempts }),
     });
   }
 
@@ -583,6 +618,20 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     const t0 = Date.now();
     await this.#o.docker.startContainer(this.#dockerId(record)).finally(() => turn.release());
     return t0;
+  }
+
+  /**
+   * Starts the process and records it running, for a step berth makes on its
+   * own (a start a crash cut, an update undone): one place that says what a
+   * start leaves in the row. In the caller's queue turn.
+   */
+  async finishStart(
+    record: ContainerRecord,
+    reason: string,
+    changes: Partial<ContainerRecord> = {},
+  ): Promise<void> {
+    await this.startProcess(record);
+    this.observe(record, "running", reason, { startedAt: Date.now(), exitCode: null, ...changes });
   }
 
   /** NOT_READY (with its cause, exit code and output) unless a hello arrives after `since` within `timeoutMs`. */
@@ -638,23 +687,6 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     this.#setState(record, to, reason, changes);
   }
 
-  /** Tells listeners (the activity feed) what became of an operation a crash of berth cut half-way. */
-  interrupted(
-    record: ContainerRecord,
-    op: InterruptedOp,
-    outcome: InterruptedOperation["outcome"],
-    gone = false,
-  ): void {
-    this.emit("interrupted", {
-      owner: record.owner,
-      id: record.id,
-      name: record.name,
-      op,
-      outcome,
-      ...(gone ? {} : { state: record.state, release: record.release }),
-    });
-  }
-
   /**
    * Whether an engine event is the echo of berth's own operation — the `die`
    * of a stop, the `start` of a restart — which that operation records itself.
@@ -676,8 +708,10 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   }
 
   async #stopNow(record: ContainerRecord, timeoutSec: number): Promise<void> {
-    if (record.state === "stopped" || record.state === "created" || record.state === "exited") return;
+    if (record.state === "stopped" || record.state === "created") return;
     const log = this.#log.child({ containerId: record.id, op: "stop" });
+    // Already out, yet its owner wants it down: recorded, so that no automatic start undoes it.
+    if (record.state === "exited") return this.#setState(record, "stopped", "stopped");
     log.info({ timeoutSec }, "stopping container");
     const before = record.state;
     this.#setState(record, "stopping", "stopping");
@@ -769,8 +803,10 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     extra: { oomKilled?: boolean } = {},
   ): void {
     const from = record.state;
-    Object.assign(record, changes, { state: to });
-    this.#o.repo.update(record.id, { ...changes, state: to });
+    // Anything but an exit answers the restart the policy had due (RestartSupervisor): a start, a stop, a delete.
+    const written = to === "exited" ? changes : { ...changes, restartDueAt: null };
+    Object.assign(record, written, { state: to });
+    this.#o.repo.update(record.id, { ...written, state: to });
     if (from !== to) this.#emit(record, from, reason, extra);
   }
 
@@ -783,6 +819,9 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     this.emit("statusChanged", { info: this.info(record), from, reason, ...extra });
   }
 }
+
+/** The states an automatic start (StartOptions.restart) starts from: the workload stopped on its own. */
+const RESTARTABLE: ReadonlySet<ContainerState> = new Set(["exited", "failed"]);
 
 /** States after which the workload running again, started by someone other than berth, counts as a restart. */
 const STOPPED_BEFORE: ReadonlySet<ContainerState> = new Set(["exited", "stopped", "failed"]);

@@ -1,4 +1,6 @@
+import { EventEmitter } from "node:events";
 import type { ContainerState } from "#protocol";
+import type { ContainerRecord } from "../store/container-repository.ts";
 
 /** The operations a crash of berth can cut half-way that a restarted berth brings to an end. */
 export type InterruptedOp = "create" | "start" | "stop" | "restart" | "update" | "delete";
@@ -20,4 +22,29 @@ export interface InterruptedOperation {
   state?: ContainerState;
   /** The release it runs now, for an update. */
   release?: number | null;
+}
+
+/**
+ * Where the reconciler and the update recovery tell what they did about an
+ * operation a crash cut, and the activity feed hears it: one small emitter,
+ * built by the composition root, so that neither has to pass it through the
+ * container manager.
+ */
+export class InterruptedOperations extends EventEmitter<{ interrupted: [InterruptedOperation] }> {
+  /** `gone`: the container no longer exists (a delete finished, a create undone). */
+  tell(
+    record: ContainerRecord,
+    op: InterruptedOp,
+    outcome: InterruptedOperation["outcome"],
+    gone = false,
+  ): void {
+    this.emit("interrupted", {
+      owner: record.owner,
+      id: record.id,
+      name: record.name,
+      op,
+      outcome,
+      ...(gone ? {} : { state: record.state, release: record.release }),
+    });
+  }
 }

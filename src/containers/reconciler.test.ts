@@ -16,7 +16,8 @@ import { ReleaseRepository } from "../store/release-repository.ts";
 import { ContainerManager } from "./container-manager.ts";
 import { ContainerPaths } from "./container-paths.ts";
 import { ContainerSpec } from "./container-spec.ts";
-import type { InterruptedOperation } from "./interrupted-operation.ts";
+import { CutByCrash } from "./cut-by-crash.ts";
+import { type InterruptedOperation, InterruptedOperations } from "./interrupted-operation.ts";
 import { reconcile } from "./reconciler.ts";
 import { RestartSupervisor } from "./restart-supervisor.ts";
 import { FakeWorkloadChannel } from "./testing/fake-workload-channel.ts";
@@ -36,6 +37,8 @@ describe("reconcile after a crash", () => {
   let paths: ContainerPaths;
   let told: InterruptedOperation[];
   let run: () => ReturnType<typeof reconcile>;
+  /** What this berth found at its start; taken at the first reconciliation unless a test took it earlier. */
+  let cut: CutByCrash | undefined;
   let close: () => void;
 
   beforeEach(async () => {
@@ -67,8 +70,13 @@ describe("reconcile after a crash", () => {
       egress: { protect: async () => {}, release: async () => {}, sweep: async () => {} },
     });
     told = [];
-    manager.on("interrupted", (i) => told.push(i));
-    run = () => reconcile({ docker, repo, manager, channel, paths, instanceId: "test", log });
+    const interrupted = new InterruptedOperations();
+    interrupted.on("interrupted", (i) => told.push(i));
+    cut = undefined;
+    run = () => {
+      cut ??= CutByCrash.of(repo.all());
+      return reconcile({ docker, repo, manager, channel, paths, instanceId: "test", log, cut, interrupted });
+    };
   });
   afterEach(async () => {
     close();
@@ -156,6 +164,8 @@ describe("reconcile after a crash", () => {
     docker.exit(dockerId!, 1);
     await manager.syncFromEngine(id, "exited");
     expect(repo.get(id)?.state).toBe("exited");
+    // What the killed berth's RestartSupervisor kept when it decided on the restart.
+    manager.setRestartDue(id, { at: Date.now(), attempts: 1 });
     await run();
     const log = createSystemLogger({
       level: "silent",
@@ -173,5 +183,64 @@ describe("reconcile after a crash", () => {
     } finally {
       restarts.close();
     }
+  });
+
+  describe("at the engine's return, while owners are at work", () => {
+    it("leaves alone a create of this berth whose row has no engine id yet", async () => {
+      cut = CutByCrash.of(repo.all()); // this berth started before the create
+      const { id, dockerId } = await running();
+      repo.update(id, { dockerId: null }); // as the create leaves it until its engine container has started
+      await run();
+      expect(repo.get(id)).toBeDefined();
+      expect(docker.containers.has(dockerId!)).toBe(true);
+      expect(told).toEqual([]);
+    });
+
+    it("does not stop again a container the owner started after the list was read", async () => {
+      const a = await running("a");
+      const b = await running("b");
+      repo.update(a.id, { state: "stopping" });
+      repo.update(b.id, { state: "stopping" });
+      // While `a` is being stopped, `b` is started by its owner: the copy of `b` read earlier is out of date.
+      const stop = docker.stopContainer.bind(docker);
+      docker.stopContainer = async (dockerId, timeoutSec) => {
+        await stop(dockerId, timeoutSec);
+        if (dockerId === a.dockerId) repo.update(b.id, { state: "running" });
+      };
+      await run();
+      expect(repo.get(b.id)?.state).toBe("running");
+      expect(engineState(b.dockerId)).toBe("running");
+      expect(told).toMatchObject([{ id: a.id, op: "stop" }]);
+    });
+
+    it("finishes a delete once, and says so once, when two reconciliations overlap", async () => {
+      const { id } = await running();
+      repo.update(id, { state: "removing" });
+      cut = CutByCrash.of(repo.all());
+      await Promise.all([run(), run()]);
+      expect(repo.get(id)).toBeUndefined();
+      expect(told).toMatchObject([{ id, op: "delete", outcome: "finished" }]);
+    });
+
+    it("restarts a restart cut by the crash once, though the engine returns again", async () => {
+      const { id, dockerId } = await running();
+      await docker.stopContainer(dockerId!, 1);
+      repo.update(id, { state: "restarting" });
+      cut = CutByCrash.of(repo.all());
+      await Promise.all([run(), run()]);
+      await run();
+      expect(repo.get(id)).toMatchObject({ state: "running", restartCount: 1 });
+      expect(told).toHaveLength(1);
+    });
+  });
+
+  it("tells a create whose undo a second crash cut as a create undone, not as a delete", async () => {
+    const { id, dockerId } = await running();
+    // The first restart's undo had set `removing`; the row never learnt its engine id.
+    repo.update(id, { dockerId: null, state: "removing" });
+    await run();
+    expect(repo.get(id)).toBeUndefined();
+    expect(docker.containers.has(dockerId!)).toBe(false);
+    expect(told).toEqual([{ owner: "alice", id, name: "bot", op: "create", outcome: "undone" }]);
   });
 });

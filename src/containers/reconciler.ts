@@ -1,5 +1,4 @@
 import { rm } from "node:fs/promises";
-import type { ContainerState } from "#protocol";
 import type { ContainerSummary, DockerClient } from "../docker/docker-client.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ContainerRecord, ContainerRepository } from "../store/container-repository.ts";
@@ -8,6 +7,9 @@ import { isContainerId } from "./container-id.ts";
 import type { ContainerManager } from "./container-manager.ts";
 import type { ContainerPaths } from "./container-paths.ts";
 import { stateFromEngine } from "./container-state.ts";
+import type { CutByCrash } from "./cut-by-crash.ts";
+import { CUT_BY_STATE, finishInterrupted } from "./finish-interrupted.ts";
+import type { InterruptedOperations } from "./interrupted-operation.ts";
 import type { WorkloadChannel } from "./workload-channel.ts";
 
 export interface ReconcileReport {
@@ -30,6 +32,10 @@ export interface ReconcilerOptions {
   paths: ContainerPaths;
   instanceId: string;
   log: SystemLogger;
+  /** The rows as a crash left them, taken when this process started: only those are finished or undone as cut. */
+  cut: CutByCrash;
+  /** Told what became of each operation the crash cut (the activity feed listens). */
+  interrupted: InterruptedOperations;
 }
 
 /**
@@ -91,95 +97,89 @@ export async function reconcile(o: ReconcilerOptions): Promise<ReconcileReport> 
 
 async function reconcileOne(
   o: ReconcilerOptions,
-  record: ContainerRecord,
+  copy: ContainerRecord,
   found: ContainerSummary | undefined,
   report: ReconcileReport,
   log: SystemLogger,
 ): Promise<void> {
-  // Left half-way by a crash only when this berth has no operation under way on it: the engine's
-  // return reconciles too, while this berth's own operations may be waiting on the engine.
-  const leftByCrash = o.manager.queue.current(record.id) === undefined;
-  if (record.state === "removing") {
-    await o.manager.removeEverything(record, "delete finished after restart");
-    if (leftByCrash) o.manager.interrupted(record, "delete", "finished", true);
-    report.finishedDeletes++;
+  const { manager } = o;
+  // An operation of this berth under way (the engine's return reconciles too) settles the row itself:
+  // waiting for its turn would hold every later row up behind it.
+  if (manager.queue.current(copy.id) !== undefined) return;
+  // The list was read before this row's turn came (and before every earlier row's awaits): each
+  // step re-reads the row in the container's queue turn and leaves it alone if it moved on since.
+  const inTurn = <T>(fn: (record: ContainerRecord) => Promise<T>): Promise<T | undefined> =>
+    manager.queue.run(copy.id, "recover", async () => {
+      const record = o.repo.get(copy.id);
+      if (!record || record.state !== copy.state || record.dockerId !== copy.dockerId) return undefined;
+      return fn(record);
+    });
+
+  if (copy.state === "removing") {
+    await inTurn(async (record) => {
+      const byCrash = o.cut.holds(record);
+      // Its row never learnt its engine id: the create never finished (a crash during its undo).
+      const op = record.dockerId === null ? "create" : "delete";
+      if (found && record.dockerId === null) record.dockerId = found.dockerId;
+      await manager.removeEverything(record, "delete finished after restart");
+      report.finishedDeletes++;
+      if (byCrash) o.interrupted.tell(record, op, op === "create" ? "undone" : "finished", true);
+      o.cut.settle(record.id);
+    });
     return;
   }
-  if (record.dockerId === null) {
-    // A create under way (the engine came back during it) is settled by its own steps or their undo.
-    if (!leftByCrash) return;
-    // The create was interrupted before its engine container was made and started (the row learns
-    // its engine id only then): whatever it made goes, the engine container too if there is one.
-    if (found) record.dockerId = found.dockerId;
-    await o.manager.removeEverything(record, "interrupted create undone");
-    o.manager.interrupted(record, "create", "undone", true);
-    report.abandonedCreates++;
+  if (copy.dockerId === null) {
+    await inTurn(async (record) => {
+      // A create of this process (the engine came back during it) is settled by its own steps or their undo.
+      if (!o.cut.holds(record)) return;
+      // The create was interrupted before its engine container was made and started (the row learns
+      // its engine id only then): whatever it made goes, the engine container too if there is one.
+      if (found) record.dockerId = found.dockerId;
+      await manager.removeEverything(record, "interrupted create undone");
+      o.interrupted.tell(record, "create", "undone", true);
+      o.cut.settle(record.id);
+      report.abandonedCreates++;
+    });
     return;
   }
   if (!found) {
-    if (record.state !== "missing") {
+    await inTurn(async (record) => {
+      if (record.state === "missing") return;
       log.warn("engine container vanished; marking missing");
-      o.manager.observe(record, "missing", "engine container vanished");
+      manager.observe(record, "missing", "engine container vanished");
       report.missing++;
-    }
+    });
     return;
   }
-  if (record.dockerId !== found.dockerId)
-    o.manager.observe(record, record.state, "adopted", { dockerId: found.dockerId });
-  await o.channel.open(record.id, { uid: record.uid, gid: record.uid });
-  const cut = CUT_BY_STATE[record.state];
-  if (cut && leftByCrash) {
-    await finishInterrupted(o, record, found, cut);
-    report.finishedOperations++;
-    report.adopted++;
-    return;
+  if (copy.dockerId !== found.dockerId) {
+    const adopted = await inTurn(async (record) => {
+      manager.observe(record, record.state, "adopted", { dockerId: found.dockerId });
+      return record;
+    });
+    if (!adopted) return;
+    copy = adopted;
+  }
+  await o.channel.open(copy.id, { uid: copy.uid, gid: copy.uid });
+  const op = CUT_BY_STATE[copy.state];
+  if (op) {
+    const finished = await inTurn(async (record) => {
+      if (!o.cut.holds(record)) return false;
+      await finishInterrupted(manager, record, found, op);
+      o.cut.settle(record.id);
+      o.interrupted.tell(record, op, "finished");
+      return true;
+    });
+    if (finished) {
+      log.warn({ op }, "finished an operation a crash interrupted");
+      report.finishedOperations++;
+      report.adopted++;
+      return;
+    }
   }
   // What changed while berth was away (an exit, with its code) is read and reported once —
   // except during an update that a crash interrupted, which the CodeUpdater's recovery finishes.
-  if (record.state !== "updating" && stateFromEngine(found.state, record.state) !== record.state) {
-    await o.manager.syncFromEngine(record.id, "changed while berth was away");
+  if (copy.state !== "updating" && stateFromEngine(found.state, copy.state) !== copy.state) {
+    await manager.syncFromEngine(copy.id, "changed while berth was away");
   }
   report.adopted++;
-}
-
-/** The operation a container's state says was under way; the state is never left behind once it ends. */
-const CUT_BY_STATE: Partial<Record<ContainerState, "start" | "stop" | "restart">> = {
-  starting: "start",
-  stopping: "stop",
-  restarting: "restart",
-};
-
-/**
- * Finishes a start, stop or restart that a crash of berth cut half-way —
- * whichever step it had reached, since the engine may or may not have made
- * it — and tells the owner. Left as the engine had it, the container would
- * read as exited on its own ("stopped unexpectedly"), or stay `starting`.
- */
-async function finishInterrupted(
-  o: ReconcilerOptions,
-  record: ContainerRecord,
-  found: ContainerSummary,
-  op: "start" | "stop" | "restart",
-): Promise<void> {
-  const { manager } = o;
-  await manager.queue.run(record.id, "recover", async () => {
-    if (op === "stop" || op === "restart") {
-      if (found.state === "running") await manager.stopProcess(record);
-    }
-    if (op === "stop") {
-      manager.observe(record, "stopped", "interrupted stop finished");
-      return;
-    }
-    await manager.startProcess(record);
-    manager.observe(record, "running", `interrupted ${op} finished`, {
-      startedAt: Date.now(),
-      exitCode: null,
-      // A restart counts once it is made, as container:restart counts it.
-      ...(op === "restart" ? { restartCount: record.restartCount + 1 } : {}),
-    });
-  });
-  o.log
-    .child({ containerId: record.id, op: "reconcile" })
-    .warn({ op }, "finished an operation a crash interrupted");
-  manager.interrupted(record, op, "finished");
 }

@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { ContainerInfo } from "#protocol";
+import { BerthError } from "../errors/berth-error.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ContainerManager, StatusChange } from "./container-manager.ts";
 
@@ -10,6 +11,18 @@ export interface RestartPolicyOptions {
   baseDelayMs: number;
   maxDelayMs: number;
 }
+
+/** Exits that are not the workload's doing (see EngineReturnRestarter). */
+export interface ExitDeferral {
+  holds(id: string): boolean;
+  isOutageExit(id: string, oomKilled?: boolean): Promise<boolean>;
+}
+
+/**
+ * `restartDueAt` of an exit seen and not yet decided on (the deferral's
+ * answer awaited, or an outage's exit that the engine's return answers).
+ */
+const UNDECIDED = 0;
 
 export type RestartDecision =
   | { kind: "restart"; attempt: number; max: number; delayMs: number }
@@ -42,10 +55,25 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
   readonly #log: SystemLogger;
   readonly #attempts = new Map<string, { count: number; lastStartAt: number }>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
+  /** Exits seen and not yet decided on (the deferral's answer is awaited): `resume()` leaves them be. */
+  readonly #deciding = new Set<string>();
+  #closed = false;
   readonly #onStatus = (change: StatusChange) => this.#onStatusChange(change);
+  readonly #defer: ExitDeferral;
 
-  constructor(manager: ContainerManager, options: RestartPolicyOptions, log: SystemLogger) {
+  /**
+   * `defer` names the containers whose exit another part of berth answers
+   * (the EngineReturnRestarter: the engine stopped them as it went away), so
+   * that it is neither counted as a crash nor restarted twice.
+   */
+  constructor(
+    manager: ContainerManager,
+    options: RestartPolicyOptions,
+    log: SystemLogger,
+    defer: ExitDeferral = { holds: () => false, isOutageExit: async () => false },
+  ) {
     super();
+    this.#defer = defer;
     this.#manager = manager;
     this.#o = options;
     this.#log = log.child({ component: "RestartSupervisor" });
@@ -64,59 +92,114 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
       return;
     }
     if (info.restartPolicy === "no" || reason === "exited before ready") return;
+    // Synchronously, before any await: a `resume()` meanwhile must not take this exit for another,
+    // and a berth killed before the decision leaves it to the next (UNDECIDED in the store).
+    this.#deciding.add(info.id);
+    this.#manager.setRestartDue(info.id, { at: UNDECIDED });
+    void this.#afterExit(info, oomKilled === true, true).finally(() => this.#deciding.delete(info.id));
+  }
+
+  /**
+   * An exit the deferral held for the engine's return and found, once the
+   * engine told how it ended, to be the workload's own (EngineReturnRestarter
+   * `handedBack`): the policy answers it now, as if just seen.
+   */
+  takeExit(info: ContainerInfo, oomKilled: boolean): void {
+    if (info.restartPolicy === "no" || this.#timers.has(info.id) || this.#deciding.has(info.id)) return;
+    this.#deciding.add(info.id);
+    void this.#afterExit(info, oomKilled, false).finally(() => this.#deciding.delete(info.id));
+  }
+
+  async #afterExit(info: ContainerInfo, oomKilled: boolean, askDeferral: boolean): Promise<void> {
+    try {
+      if (askDeferral && (await this.#defer.isOutageExit(info.id, oomKilled))) return;
+    } catch (err) {
+      this.#log.warn({ err, containerId: info.id }, "could not tell whether an exit was the engine's");
+    }
+    // Started, stopped or deleted meanwhile: that answered the exit.
+    if (this.#closed || this.#manager.findById(info.id)?.state !== "exited") return;
     const decision = this.#decide(info);
-    this.emit("exit", { info, exitCode: info.exitCode, oomKilled: oomKilled === true, decision });
+    this.emit("exit", { info, exitCode: info.exitCode, oomKilled, decision });
     if (decision.kind !== "restart") return;
     this.#log.info(
       { containerId: info.id, attempt: decision.attempt, delayMs: decision.delayMs },
       "restarting after exit",
     );
+    this.#schedule(info, decision.delayMs);
+  }
+
+  /** Starts it again after `delayMs`, unless something else answers its exit first. */
+  #schedule(info: ContainerInfo, delayMs: number): void {
     this.#cancel(info.id);
     const timer = setTimeout(() => {
       this.#timers.delete(info.id);
+      // The engine went away meanwhile (its shutdown was this exit's cause): its return brings it back.
+      if (this.#defer.holds(info.id)) return;
       this.#manager
         .start({ owner: info.owner, admin: true }, info.id, { waitReady: false, restart: true })
         .catch((error) => {
+          // Deleted meanwhile: nothing to restart, nothing failed.
+          if (error instanceof BerthError && error.code === "NOT_FOUND") return;
           this.#log.warn({ err: error, containerId: info.id }, "restart failed");
           this.emit("restartFailed", { info, error });
         });
-    }, decision.delayMs);
+    }, delayMs);
     timer.unref();
     this.#timers.set(info.id, timer);
   }
 
   /**
-   * At start-up, after reconciliation: the exits a killed berth saw but had
-   * not acted on yet (its restart waited for its back-off when it died) are
-   * acted on now, as if just seen — an `exited` container stays exited for
-   * good otherwise, since nothing changes to tell anyone. The attempts a
-   * killed berth counted died with it, so the count starts afresh (as it does
-   * after a good run); a container past its limit gets the limit again.
+   * At start-up, after the first reconciliation that got through: the
+   * restarts a killed berth had decided and not yet made (it died during the
+   * back-off) are made now, when they were due — the store keeps them
+   * (`restartDueAt`), since an `exited` container stays exited for good
+   * otherwise: nothing changes to tell anyone — and the exits it saw and died
+   * before deciding on are decided now. Only those: an exit the policy left
+   * alone (no policy, a failed create, past the limit) stays so. The attempts
+   * go on from the killed berth's count; a decided exit was reported then.
    */
   resume(): void {
+    const now = Date.now();
     for (const record of this.#manager.all()) {
-      if (record.state !== "exited" || this.#timers.has(record.id) || this.#attempts.has(record.id)) continue;
-      this.#onStatusChange({
-        info: this.#manager.info(record),
-        from: "running",
-        reason: "exited before berth started",
-      });
+      const { id, restartDueAt } = record;
+      if (record.state !== "exited" || restartDueAt == null) continue;
+      if (this.#timers.has(id) || this.#deciding.has(id)) continue;
+      if (restartDueAt === UNDECIDED) {
+        // Seen by the killed berth, which died before deciding: decided now, as if just seen.
+        this.#deciding.add(id);
+        const info = this.#manager.info(record);
+        void this.#afterExit(info, false, true).finally(() => this.#deciding.delete(id));
+        continue;
+      }
+      this.#attempts.set(id, { count: record.restartAttempts ?? 1, lastStartAt: now });
+      this.#log.info({ containerId: id }, "restart a previous berth had due");
+      this.#schedule(this.#manager.info(record), Math.max(0, restartDueAt - now));
     }
   }
 
   #decide(info: ContainerInfo): RestartDecision {
-    if (info.restartPolicy === "on-failure" && info.exitCode === 0) return { kind: "none" };
+    if (info.restartPolicy === "on-failure" && info.exitCode === 0) {
+      this.#manager.setRestartDue(info.id, { at: null });
+      return { kind: "none" };
+    }
     const now = Date.now();
-    const state = this.#attempts.get(info.id) ?? { count: 0, lastStartAt: 0 };
+    // First exit this berth sees: the count a previous berth kept, since its last start.
+    const record = this.#manager.findById(info.id);
+    const state = this.#attempts.get(info.id) ?? {
+      count: record?.restartAttempts ?? 0,
+      lastStartAt: record?.startedAt ?? 0,
+    };
     const ranSince = state.lastStartAt;
     if (state.count > 0 && now - ranSince >= this.#o.resetAfterMs) state.count = 0;
     if (state.count >= this.#o.maxRestarts) {
+      this.#manager.setRestartDue(info.id, { at: null, attempts: state.count });
       return { kind: "give_up", attempts: state.count };
     }
     state.count++;
     state.lastStartAt = now;
     this.#attempts.set(info.id, state);
     const delayMs = Math.min(this.#o.maxDelayMs, this.#o.baseDelayMs * 2 ** (state.count - 1));
+    this.#manager.setRestartDue(info.id, { at: now + delayMs, attempts: state.count });
     return { kind: "restart", attempt: state.count, max: this.#o.maxRestarts, delayMs };
   }
 
@@ -126,6 +209,7 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
   }
 
   close(): void {
+    this.#closed = true;
     this.#manager.off("statusChanged", this.#onStatus);
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();

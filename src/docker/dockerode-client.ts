@@ -1,3 +1,4 @@
+import { Agent } from "node:http";
 import Dockerode from "dockerode";
 import type { BerthError } from "../errors/berth-error.ts";
 import { DockerUnavailableError } from "../errors/errors.ts";
@@ -53,8 +54,17 @@ export class DockerodeClient implements DockerClient {
 
   constructor(options: DockerodeClientOptions) {
     this.#docker = new Dockerode({ socketPath: options.socketPath });
-    // Its own modem with a short timeout: a probe must answer quickly or count as down.
-    this.#probeDocker = new Dockerode({ socketPath: options.socketPath, timeout: 2_000 });
+    // Its own modem with a short timeout: a probe must answer quickly or count as down. And a new
+    // connection each time: an engine shutting down closes its socket to new connections first and
+    // stops its containers next, while still answering on connections already open (Node's agents
+    // keep them alive) — through those, an engine on its way out looks up.
+    // (docker-modem passes `agent` on to each request; dockerode's types do not name it.)
+    const probeOptions = {
+      socketPath: options.socketPath,
+      timeout: 2_000,
+      agent: new Agent({ keepAlive: false }),
+    };
+    this.#probeDocker = new Dockerode(probeOptions);
     this.#log = options.log;
     this.#gate = options.gate;
     this.#onCall = options.onCall;

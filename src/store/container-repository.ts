@@ -23,6 +23,14 @@ export interface ContainerRecord {
   release: number | null;
   /** Restarts since create (ContainerInfo.restartCount); written with the state that counted it. */
   restartCount: number;
+  /**
+   * When berth's restart policy is due to start it again after an exit (RestartSupervisor), so that
+   * a berth killed during the back-off has its successor start it; null when none is due. Cleared by
+   * any change of state away from `exited` (a start, a stop, a delete answers the exit).
+   */
+  restartDueAt?: number | null;
+  /** The restart policy's attempts since the last good run, kept across restarts of berth. */
+  restartAttempts?: number;
 }
 
 export interface ListQuery {
@@ -50,6 +58,8 @@ interface Row {
   exit_code: number | null;
   release: number | null;
   restart_count: number;
+  restart_due_at: number | null;
+  restart_attempts: number;
 }
 
 const COLUMNS: Record<keyof Omit<ContainerRecord, "id">, string> = {
@@ -67,6 +77,8 @@ const COLUMNS: Record<keyof Omit<ContainerRecord, "id">, string> = {
   exitCode: "exit_code",
   release: "release",
   restartCount: "restart_count",
+  restartDueAt: "restart_due_at",
+  restartAttempts: "restart_attempts",
 };
 
 /**
@@ -101,8 +113,8 @@ export class ContainerRepository {
     this.#byId = db.prepare("SELECT * FROM containers WHERE id = ?");
     this.#byName = db.prepare("SELECT * FROM containers WHERE owner = ? AND name = ?");
     this.#insert = db.prepare(
-      `INSERT INTO containers (id, owner, name, image, spec, docker_id, docker_name, state, health, uid, created_at, started_at, exit_code, release, restart_count)
-       VALUES (:id, :owner, :name, :image, :spec, :docker_id, :docker_name, :state, :health, :uid, :created_at, :started_at, :exit_code, :release, :restart_count)`,
+      `INSERT INTO containers (id, owner, name, image, spec, docker_id, docker_name, state, health, uid, created_at, started_at, exit_code, release, restart_count, restart_due_at, restart_attempts)
+       VALUES (:id, :owner, :name, :image, :spec, :docker_id, :docker_name, :state, :health, :uid, :created_at, :started_at, :exit_code, :release, :restart_count, :restart_due_at, :restart_attempts)`,
     );
     this.#delete = db.prepare("DELETE FROM containers WHERE id = ?");
     this.#all = db.prepare("SELECT * FROM containers ORDER BY created_at, id");
@@ -171,6 +183,8 @@ export class ContainerRepository {
       exit_code: record.exitCode,
       release: record.release,
       restart_count: record.restartCount,
+      restart_due_at: record.restartDueAt ?? null,
+      restart_attempts: record.restartAttempts ?? 0,
     });
   }
 
@@ -274,5 +288,7 @@ function fromRow(row: Row, spec: StoredSpec): ContainerRecord {
     exitCode: row.exit_code,
     release: row.release,
     restartCount: row.restart_count,
+    restartDueAt: row.restart_due_at,
+    restartAttempts: row.restart_attempts,
   };
 }

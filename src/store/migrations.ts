@@ -54,4 +54,8 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE containers ADD COLUMN restart_count INTEGER NOT NULL DEFAULT 0;
   `,
+  `
+  ALTER TABLE containers ADD COLUMN restart_due_at INTEGER;
+  ALTER TABLE containers ADD COLUMN restart_attempts INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

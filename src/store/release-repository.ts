@@ -74,6 +74,25 @@ export class ReleaseRepository {
     ).map(fromRow);
   }
 
+  /** The releases of one container left `pending`. */
+  pendingOf(containerId: string): ReleaseRecord[] {
+    return (
+      this.#db
+        .prepare("SELECT * FROM releases WHERE container_id = ? AND status = 'pending'")
+        .all(containerId) as unknown as Row[]
+    ).map(fromRow);
+  }
+
+  /** Marks a release failed only while it is still `pending` (an update may have committed it since); true when it was. */
+  failPending(containerId: string, number: number): boolean {
+    const { changes } = this.#db
+      .prepare(
+        "UPDATE releases SET status = 'failed' WHERE container_id = ? AND number = ? AND status = 'pending'",
+      )
+      .run(containerId, number);
+    return Number(changes) > 0;
+  }
+
   nextNumber(containerId: string): number {
     const row = this.#db
       .prepare("SELECT MAX(number) AS n FROM releases WHERE container_id = ?")

@@ -13,12 +13,13 @@ import { prepareDataDir } from "../config/data-dir.ts";
 import { ContainerManager } from "../containers/container-manager.ts";
 import { ContainerPaths } from "../containers/container-paths.ts";
 import { ContainerSpec } from "../containers/container-spec.ts";
-import type { InterruptedOperation } from "../containers/interrupted-operation.ts";
+import { CutByCrash } from "../containers/cut-by-crash.ts";
+import { type InterruptedOperation, InterruptedOperations } from "../containers/interrupted-operation.ts";
 import { FakeWorkloadChannel } from "../containers/testing/fake-workload-channel.ts";
 import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
 import { BerthError } from "../errors/berth-error.ts";
 import { SecretRegistry } from "../logging/secret-registry.ts";
-import { createSystemLogger } from "../logging/system-logger.ts";
+import { createSystemLogger, type SystemLogger } from "../logging/system-logger.ts";
 import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
 import { ContainerRepository } from "../store/container-repository.ts";
@@ -27,6 +28,7 @@ import { OwnerUsageRepository } from "../store/owner-usage-repository.ts";
 import { ReleaseRepository } from "../store/release-repository.ts";
 import { CodeUpdater } from "./code-updater.ts";
 import { switchRelease } from "./release-pointer.ts";
+import { recoverUpdates } from "./update-recovery.ts";
 
 /** `rm` as node:fs has it, except under a path a test has made unremovable. */
 const unremovable = new Set<string>();
@@ -52,6 +54,7 @@ describe("CodeUpdater (fake engine)", () => {
   let releases: ReleaseRepository;
   let ledger: QuotaLedger;
   let paths: ContainerPaths;
+  let log: SystemLogger;
   let healthAnswer: () => Promise<unknown>;
   let close: () => void;
 
@@ -76,7 +79,7 @@ describe("CodeUpdater (fake engine)", () => {
       defaults,
     );
     const secrets = new SecretRegistry();
-    const log = createSystemLogger({
+    log = createSystemLogger({
       level: "silent",
       redactor: secrets.system,
       destination: new PassThrough(),
@@ -247,6 +250,61 @@ describe("CodeUpdater (fake engine)", () => {
   });
 
   describe("recovery after a crash (berth killed half-way)", () => {
+    /** What a berth started just now finds: everything so far is the crash's. */
+    const afterCrash = () => CutByCrash.of(manager.all(), Date.now() + 1);
+    let told: InterruptedOperation[];
+    let recover: (cut: CutByCrash) => Promise<void>;
+    beforeEach(() => {
+      told = [];
+      const interrupted = new InterruptedOperations();
+      interrupted.on("interrupted", (i) => told.push(i));
+      recover = (cut) => recoverUpdates({ manager, releases, paths, log, interrupted }, cut);
+    });
+    const pending = (containerId: string, number: number, createdAt = Date.now()) =>
+      releases.insert({
+        containerId,
+        number,
+        status: "pending",
+        createdAt,
+        createdBy: "alice",
+        bytes: 1,
+        files: 1,
+        hash: "x",
+      });
+
+    it("leaves a release an update committed after the list was read active, and tells only of the crash's", async () => {
+      const x = await create(alice, "x", true);
+      pending(x.id, 2); // cut by the crash while it wrote its release
+      const y = await create(bob, "y", true);
+      await updater.update(bob, "y", { code: code("v2") });
+      releases.setStatus(y.id, 2, "pending"); // read so by the recovery, as an update under way then
+      const cut = afterCrash();
+      // …which commits while the recovery works on `x` (whose row it reads first).
+      const findById = manager.findById.bind(manager);
+      let committed = false;
+      vi.spyOn(manager, "findById").mockImplementation((id) => {
+        if (id === x.id && !committed) {
+          committed = true;
+          releases.setStatus(y.id, 2, "active");
+        }
+        return findById(id);
+      });
+      await recover(cut);
+      expect(committed).toBe(true);
+      expect(releases.get(y.id, 2)?.status).toBe("active");
+      expect(releases.get(x.id, 2)?.status).toBe("failed");
+      expect(told).toMatchObject([{ id: x.id, op: "update", outcome: "undone" }]);
+    });
+
+    it("marks failed without a word a pending release this berth's own failed clean-up left", async () => {
+      const { id } = await create(alice, "app", true);
+      const cut = CutByCrash.of(manager.all(), Date.now() - 1);
+      pending(id, 2, Date.now()); // made by this berth, after its start
+      await recover(cut);
+      expect(releases.get(id, 2)?.status).toBe("failed");
+      expect(told).toEqual([]);
+    });
+
     it("undoes a rollback cut after its switch — updating, with no pending release — and says so", async () => {
       const { id } = await create(alice, "app", true);
       await updater.update(alice, "app", { code: code("v2") });
@@ -254,9 +312,7 @@ describe("CodeUpdater (fake engine)", () => {
       // store still on 2, the container `updating`. Nothing is pending: recovery used to look no further.
       await switchRelease(paths.codeDir(id), 1);
       manager.observe(manager.current(id), "updating", "switching to release 1");
-      const told: InterruptedOperation[] = [];
-      manager.on("interrupted", (i) => told.push(i));
-      await updater.recover();
+      await recover(afterCrash());
       expect(await readlink(join(paths.codeDir(id), "current"))).toBe("releases/2");
       expect(manager.current(id)).toMatchObject({ state: "running", release: 2 });
       expect(told).toMatchObject([{ id, op: "update", outcome: "undone", state: "running", release: 2 }]);
@@ -278,9 +334,7 @@ describe("CodeUpdater (fake engine)", () => {
       const staging = join(paths.codeDir(id), "releases", "2.staging-4242-0123456789ab");
       await fs.mkdir(staging, { recursive: true });
       await fs.writeFile(join(staging, "index.js"), "half");
-      const told: InterruptedOperation[] = [];
-      manager.on("interrupted", (i) => told.push(i));
-      await updater.recover();
+      await recover(afterCrash());
       expect(await fs.readdir(join(paths.codeDir(id), "releases"))).toEqual(["1"]);
       expect(releases.get(id, 2)?.status).toBe("failed");
       expect(manager.current(id)).toMatchObject({ state: "running", release: 1 });

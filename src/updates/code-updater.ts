@@ -16,9 +16,8 @@ import type { ContainerRecord } from "../store/container-repository.ts";
 import type { ReleaseRepository } from "../store/release-repository.ts";
 import { asStorageError } from "../store/storage-guard.ts";
 import { partialMatch } from "../util/partial-match.ts";
-import { removeCrashLeftovers } from "./crash-leftovers.ts";
 import { type CodeUpload, readCode } from "./read-code.ts";
-import { currentRelease, switchRelease } from "./release-pointer.ts";
+import { switchRelease } from "./release-pointer.ts";
 import { releaseStats } from "./release-stats.ts";
 import {
   describeGateCause,
@@ -198,63 +197,6 @@ export class CodeUpdater {
   releases(actor: Actor, ref: string): ReleaseInfo[] {
     const record = this.#o.manager.resolve(actor, ref);
     return this.#o.releases.list(record.id).map(({ containerId: _c, ...r }) => r);
-  }
-
-  /**
-   * Undoes the updates and rollbacks that a crash interrupted, and tells the
-   * owner (the `interrupted` event): the pointer goes back to the release the
-   * store holds active, the workload is started again on it if the crash came
-   * after it was stopped for the switch (`updating`), and a `pending` release
-   * is marked failed. A container is `updating` also during a rollback and
-   * during an update's own rollback after a failed gate, with no pending
-   * release: it is undone all the same. Containers with an operation of this
-   * berth under way are left to it (the engine's return calls this too).
-   */
-  async recover(): Promise<void> {
-    const { manager, releases } = this.#o;
-    const pendingOf = new Map<string, number[]>();
-    for (const p of releases.pending())
-      pendingOf.set(p.containerId, [...(pendingOf.get(p.containerId) ?? []), p.number]);
-    const ids = new Set([
-      ...pendingOf.keys(),
-      ...manager
-        .all()
-        .filter((r) => r.state === "updating")
-        .map((r) => r.id),
-    ]);
-    for (const id of ids) {
-      if (manager.queue.current(id) !== undefined) continue;
-      const record = manager.findById(id);
-      if (!record) continue;
-      const log = this.#log.child({ containerId: record.id, op: "recover" });
-      const codeDir = this.#o.paths.codeDir(record.id);
-      // `updating`: the crash came after the workload was stopped for the switch. An update always
-      // ends with the workload running, on the new release or the old one: here, the old one.
-      const interrupted = record.state === "updating";
-      try {
-        await manager.queue.run(record.id, "recover", async () => {
-          const leftovers = await removeCrashLeftovers(codeDir);
-          if (leftovers.length > 0) log.warn({ leftovers }, "removed what a crash left half-written");
-          const pointer = await currentRelease(codeDir);
-          if (record.release !== null && pointer !== record.release) {
-            log.warn({ active: record.release, pointer }, "undoing an update that a crash interrupted");
-            if (interrupted) await manager.stopProcess(record);
-            await switchRelease(codeDir, record.release);
-          }
-          if (interrupted) {
-            await manager.startProcess(record);
-            manager.observe(record, "running", "interrupted update undone", {
-              startedAt: Date.now(),
-              exitCode: null,
-            });
-          }
-        });
-        for (const number of pendingOf.get(id) ?? []) releases.setStatus(record.id, number, "failed");
-        manager.interrupted(record, "update", "undone");
-      } catch (err) {
-        log.error({ err }, "could not undo an interrupted update");
-      }
-    }
   }
 
   /**

@@ -33,6 +33,12 @@ export interface PrivateEngine {
   start(): Promise<void>;
   /** SIGTERM, then waits until dockerd has exited; without live-restore it stops its containers first. */
   stop(): Promise<void>;
+  /**
+   * SIGKILL to dockerd alone, then waits until it has exited: it stops
+   * nothing on its way out. Its containerd and the shims live on; started
+   * again, dockerd reattaches to them (live-restore) or stops what still runs.
+   */
+  kill(): Promise<void>;
   /** Stops it, ends anything it left running, unmounts what it left mounted and removes its roots. Safe to call twice. */
   destroy(): Promise<void>;
   /**
@@ -48,6 +54,8 @@ export interface PrivateEngine {
 export interface PrivateEngineOptions {
   /** Images copied from the shared engine (default: berth's runtime image). */
   images?: readonly string[];
+  /** dockerd's `--live-restore`: its containers keep running while it is stopped or restarted. */
+  liveRestore?: boolean;
 }
 
 const run = promisify(execFile);
@@ -55,7 +63,7 @@ const ANSWER_TIMEOUT_MS = 60_000;
 const EXIT_TIMEOUT_MS = 60_000;
 
 export async function startPrivateEngine(options: PrivateEngineOptions = {}): Promise<PrivateEngine> {
-  const engine = new DockerdProcess(await mkdtemp(join(tmpdir(), "pe-")));
+  const engine = new DockerdProcess(await mkdtemp(join(tmpdir(), "pe-")), options.liveRestore === true);
   try {
     await engine.start();
     for (const image of options.images ?? ["berth/runtime-node:24"]) await engine.loadImage(image);
@@ -77,9 +85,11 @@ class DockerdProcess implements PrivateEngine {
   // If the test process ends without destroy() (a crash, a killed worker), dockerd must not outlive it.
   readonly #onExit = () => this.#child?.kill("SIGTERM");
   readonly #pinned = new Set<string>();
+  readonly #liveRestore: boolean;
 
-  constructor(root: string) {
+  constructor(root: string, liveRestore: boolean) {
     this.#root = root;
+    this.#liveRestore = liveRestore;
     this.socketPath = join(root, "d.sock");
     this.docker = new Dockerode({ socketPath: this.socketPath, timeout: 10_000 });
   }
@@ -116,6 +126,7 @@ class DockerdProcess implements PrivateEngine {
           "--ip-forward=false",
           "--ip-masq=false",
           "--userland-proxy=false",
+          ...(this.#liveRestore ? ["--live-restore"] : []),
         ],
         { detached: true, stdio: ["ignore", logFd, logFd] },
       );
@@ -150,11 +161,42 @@ class DockerdProcess implements PrivateEngine {
     }
   }
 
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    return this.#end("SIGTERM");
+  }
+
+  async kill(): Promise<void> {
+    await this.#end("SIGKILL");
+    await this.#forgetDeadContainerd();
+  }
+
+  /**
+   * dockerd's containerd dies with it (parent-death signal), but here nobody
+   * may reap it: a zombie whose pid is still in containerd.pid makes the next
+   * dockerd take it for a live containerd, and wait for it in vain. On a host
+   * whose init reaps, the pid would be gone; the file goes, as it would there.
+   */
+  async #forgetDeadContainerd(): Promise<void> {
+    const pidFile = join(this.#root, "x", "containerd", "containerd.pid");
+    const pid = (await readFile(pidFile, "utf8").catch(() => "")).trim();
+    if (!/^\d+$/.test(pid)) return;
+    const deadline = Date.now() + EXIT_TIMEOUT_MS;
+    for (;;) {
+      const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+      // The state is the field after the command name in parentheses.
+      const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+      if (stat === "" || state === "Z" || state === "X") break;
+      if (Date.now() > deadline) throw new Error(`containerd ${pid} outlived its dockerd`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await rm(pidFile, { force: true });
+  }
+
+  async #end(signal: NodeJS.Signals): Promise<void> {
     const child = this.#child;
     if (!child) return;
     if (this.running) {
-      child.kill("SIGTERM");
+      child.kill(signal);
       const timer = setTimeout(() => child.kill("SIGKILL"), EXIT_TIMEOUT_MS);
       await this.#exited;
       clearTimeout(timer);

@@ -340,7 +340,9 @@ function readStore(dataDir: string): StoreSnapshot {
   const db = new DatabaseSync(join(dataDir, "berth.db"));
   try {
     const rows = db
-      .prepare("SELECT id, owner, name, state, docker_id AS dockerId, release FROM containers")
+      .prepare(
+        "SELECT id, owner, name, state, docker_id AS dockerId, release, restart_due_at AS restartDueAt FROM containers",
+      )
       .all() as unknown as StoreSnapshot["rows"];
     const pending = db
       .prepare("SELECT container_id AS id, number FROM releases WHERE status = 'pending'")

@@ -14,6 +14,8 @@ export interface StoreSnapshot {
     state: string;
     dockerId: string | null;
     release: number | null;
+    /** When its restart policy had a restart due (0: an exit seen but not yet decided); null when none. */
+    restartDueAt: number | null;
   }[];
   pending: { id: string; number: number }[];
 }
@@ -193,8 +195,13 @@ export async function checkRound(c: RoundContext): Promise<number> {
     checks++;
   }
 
-  // A restart policy's restart is not lost with berth: an exited crasher is started again.
-  for (const row of rows.filter((r) => crasher(r.id) && r.state === "exited")) {
+  // A restart policy's restart is not lost with berth: a crasher whose restart was due (or whose exit
+  // was not yet decided) when berth died, or that berth last saw running, is started again. One whose
+  // create failed before it was ready, or whose policy gave up, stays exited, as it would have with berth alive.
+  const due = new Set(
+    c.snapshot.rows.filter((r) => r.restartDueAt !== null || r.state === "running").map((r) => r.id),
+  );
+  for (const row of rows.filter((r) => crasher(r.id) && r.state === "exited" && due.has(r.id))) {
     const handle = await ownerOf(row.owner).containers.get(row.id);
     const before = row.restartCount;
     await eventually(15_000, `round ${c.round}: '${row.name}' restarted by its policy`, async () => {

@@ -36,6 +36,7 @@ describe.skipIf(NEEDS_ROOT)("when the Docker engine goes away and comes back", (
   let reader: Client;
   let steady: Container;
   let steadyExited: Promise<unknown>;
+  let stoppedDuringOutage = false;
 
   beforeAll(async () => {
     engine = await startPrivateEngine();
@@ -109,19 +110,24 @@ describe.skipIf(NEEDS_ROOT)("when the Docker engine goes away and comes back", (
     expect(list.items.find((c) => c.id === steady.id)?.state).toBe(seen);
     expect(list.items.map((c) => c.name)).not.toContain("during-outage");
 
-    // Stopping what berth believes runs needs the engine; what it saw exit is already stopped.
+    // Stopping what berth believes runs needs the engine; what it saw exit is recorded stopped at once.
     const stop = await timed(() => settled(steady.stop()));
     expect(stop.ms, `stop answered in ${Math.round(stop.ms)} ms`).toBeLessThan(FAIL_FAST_MS);
     expect(stop.res).toMatchObject(
       seen === "running"
         ? { ok: false, error: { code: "DOCKER_UNAVAILABLE", category: "docker", retryable: true } }
-        : { ok: true, data: { state: "exited" } },
+        : { ok: true, data: { state: "stopped" } },
     );
+    stoppedDuringOutage = stop.res.ok;
     expect(alice.state).toBe("connected");
   });
 
   it("once it is back: healthy again without a restart, tells the feed, re-syncs states, and works again", async () => {
     const told = nextActivity(alice, (e) => e.action === "engine.available");
+    const broughtBack = nextActivity(
+      alice,
+      (e) => e.action === "container.engine_restarted" && e.containerId === steady.id,
+    );
     await engine.start();
     const available = await within(NOTICE_MS, "the engine.available activity entry", told);
     expect(available).toMatchObject({ level: "success", action: "engine.available" });
@@ -131,14 +137,20 @@ describe.skipIf(NEEDS_ROOT)("when the Docker engine goes away and comes back", (
     expect(await health.json()).toMatchObject({ status: "ok", engine: { version: expect.any(String) } });
 
     // dockerd without live-restore stopped the container as it went (the echo workload exits 0 on
-    // SIGTERM): berth now reports what the engine says.
+    // SIGTERM), and berth reports it. The owner's stop during the outage answered ok only if berth had
+    // already seen that exit: then it stays stopped; otherwise berth brings it back, and says so.
     await within(NOTICE_MS, "steady reported exited", steadyExited);
-    const truth = await engine.docker.getContainer(`berth-${steady.id}`).inspect();
-    expect(truth.State).toMatchObject({ Status: "exited", ExitCode: 0 });
-    expect(await steady.status()).toMatchObject({
-      state: "exited",
-      exitCode: 0,
-    });
+    if (stoppedDuringOutage) {
+      const truth = await engine.docker.getContainer(`berth-${steady.id}`).inspect();
+      expect(truth.State).toMatchObject({ Status: "exited", ExitCode: 0 });
+      expect(await steady.status()).toMatchObject({ state: "stopped", exitCode: 0 });
+    } else {
+      await within(NOTICE_MS, "steady brought back", broughtBack);
+      await eventually(NOTICE_MS, "steady running again", async () => {
+        const truth = await engine.docker.getContainer(`berth-${steady.id}`).inspect();
+        return truth.State.Status === "running" || truth.State.Status;
+      });
+    }
 
     // The metrics saw it too: the probes the engine did not answer, and the event stream coming back.
     await eventually(NOTICE_MS, "the outage in /metrics", async () => {

@@ -1,0 +1,74 @@
+import type { ContainerManager } from "../containers/container-manager.ts";
+import type { ContainerPaths } from "../containers/container-paths.ts";
+import type { CutByCrash } from "../containers/cut-by-crash.ts";
+import type { InterruptedOperations } from "../containers/interrupted-operation.ts";
+import type { SystemLogger } from "../logging/system-logger.ts";
+import type { ReleaseRepository } from "../store/release-repository.ts";
+import { removeCrashLeftovers } from "./crash-leftovers.ts";
+import { currentRelease, switchRelease } from "./release-pointer.ts";
+
+export interface UpdateRecoveryOptions {
+  manager: ContainerManager;
+  releases: ReleaseRepository;
+  paths: ContainerPaths;
+  log: SystemLogger;
+  /** Told of each update the crash cut (the activity feed listens). */
+  interrupted: InterruptedOperations;
+}
+
+/**
+ * Undoes the updates and rollbacks that a crash interrupted, and tells the
+ * owner: the pointer goes back to the release the store holds active, the
+ * workload is started again on it if the crash came after it was stopped for
+ * the switch (`updating`), and a `pending` release is marked failed. A
+ * container is `updating` also during a rollback and during an update's own
+ * rollback after a failed gate, with no pending release: it is undone all the
+ * same. Containers with an operation of this berth under way are left to it
+ * (the engine's return calls this too); only what `cut` holds, or a release
+ * made before this berth started, is told as interrupted.
+ */
+export async function recoverUpdates(o: UpdateRecoveryOptions, cut: CutByCrash): Promise<void> {
+  const { manager, releases } = o;
+  const ids = new Set([
+    ...releases.pending().map((p) => p.containerId),
+    ...manager
+      .all()
+      .filter((r) => r.state === "updating")
+      .map((r) => r.id),
+  ]);
+  for (const id of ids) {
+    if (manager.queue.current(id) !== undefined) continue;
+    const log = o.log.child({ containerId: id, op: "recover" });
+    try {
+      // The list above was read before earlier containers' awaits: an update may have committed since.
+      // Everything is read again in the container's turn, where no update of this berth runs.
+      const told = await manager.queue.run(id, "recover", async () => {
+        const record = manager.findById(id);
+        if (!record) return undefined;
+        const codeDir = o.paths.codeDir(id);
+        // `updating`: the crash came after the workload was stopped for the switch. An update always
+        // ends with the workload running, on the new release or the old one: here, the old one.
+        const interrupted = record.state === "updating";
+        // A pending release made before this process started is a crash's; one of this process is
+        // an update whose clean-up failed (it answered its error), marked failed without a word.
+        const byCrash =
+          (interrupted && cut.holds(record)) || releases.pendingOf(id).some((p) => p.createdAt < cut.since);
+        const leftovers = await removeCrashLeftovers(codeDir);
+        if (leftovers.length > 0) log.warn({ leftovers }, "removed what a crash left half-written");
+        const pointer = await currentRelease(codeDir);
+        if (record.release !== null && pointer !== record.release) {
+          log.warn({ active: record.release, pointer }, "undoing an update that a crash interrupted");
+          if (interrupted) await manager.stopProcess(record);
+          await switchRelease(codeDir, record.release);
+        }
+        if (interrupted) await manager.finishStart(record, "interrupted update undone");
+        for (const p of releases.pendingOf(id)) releases.failPending(id, p.number);
+        cut.settle(id);
+        return byCrash ? record : undefined;
+      });
+      if (told) o.interrupted.tell(told, "update", "undone");
+    } catch (err) {
+      log.error({ err }, "could not undo an interrupted update");
+    }
+  }
+}
