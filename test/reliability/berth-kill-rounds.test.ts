@@ -9,6 +9,7 @@ import { connect as connectClient, isBerthError } from "../../packages/client/sr
 import { type BerthProcess, secretKeyFileBeside, spawnBerth } from "../helpers/berth-process.ts";
 import { eventually } from "../helpers/deadline.ts";
 import { reportReliability } from "../helpers/reliability-report.ts";
+import { seededRandom } from "../helpers/seeded-random.ts";
 import { ADMISSION_OFF, type Client, removeInstance, TOKENS } from "../helpers/test-server.ts";
 import { versioned } from "../helpers/versioned.ts";
 import { type Entry, KillLedger, type LedgerOp } from "./kill-ledger.ts";
@@ -52,18 +53,6 @@ const ENV: Record<string, string> = {
   BERTH_MAX_RESTARTS: "1000",
 };
 
-/** mulberry32: small, seedable, good enough to pick moments and operations. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** How long the test's workloads (test/fixtures/workloads/versioned.js) wait before they reconnect. */
 const RECONNECT_MS = 200;
 /** The answers admission gives when it refuses (quotas, rates, the engine queue, requests in flight). */
@@ -92,7 +81,7 @@ describe(`berth killed at random moments, ${ROUNDS} rounds`, () => {
   it("comes back each time with everything acknowledged still done, cut operations finished or undone and told, nothing left over", async () => {
     process.stdout.write(`berth kill rounds: seed ${SEED} (BERTH_KILL_SEED=${SEED} replays it)\n`);
     const began = performance.now();
-    const random = generator(SEED);
+    const random = seededRandom(SEED);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
     dataDir = await mkdtemp(join(tmpdir(), "bk-"));
     const env = { ...ENV, BERTH_DATA_DIR: dataDir };

@@ -11,6 +11,7 @@ import { secretKeyFileBeside } from "../helpers/berth-process.ts";
 import { eventually } from "../helpers/deadline.ts";
 import { OpTally } from "../helpers/op-tally.ts";
 import { reportReliability } from "../helpers/reliability-report.ts";
+import { seededRandom } from "../helpers/seeded-random.ts";
 import { ADMISSION_OFF, type Client, call, docker, removeInstance } from "../helpers/test-server.ts";
 
 /**
@@ -70,18 +71,6 @@ async function workloadCode(release: number): Promise<{ files: Record<string, st
     files: {
       "index.js": `// release ${release}\nlet n = 0; setInterval(() => console.log("line " + n++), 1000);\n${echo}`,
     },
-  };
-}
-
-/** mulberry32: a seeded generator, so that a failing mix can be replayed (BERTH_LOAD_SEED). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
@@ -153,7 +142,7 @@ describe(`${CLIENTS} clients of ${OWNERS} owners on ${CONTAINERS} containers, a 
     "answers every client with documented answers only, keeps its memory flat, and leaves nothing behind",
     async () => {
       process.stdout.write(`load: seed ${SEED}\n`);
-      const rand = random(SEED);
+      const rand = seededRandom(SEED);
       dataDir = await mkdtemp(join(tmpdir(), "bl-"));
       berth = await BerthChild.spawn({
         ...LIMITS,
