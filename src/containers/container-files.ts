@@ -1,10 +1,10 @@
 import { mkdir, rm } from "node:fs/promises";
+import type { CodeEntryList } from "../code/code-entry.ts";
+import { switchRelease } from "../code/release-pointer.ts";
+import { releaseStats } from "../code/release-stats.ts";
+import { writeReleaseEntries } from "../code/write-release-entries.ts";
 import type { ReleaseRepository } from "../store/release-repository.ts";
 import { asStorageError } from "../store/storage-guard.ts";
-import type { CodeEntryList } from "../updates/code-entry.ts";
-import { switchRelease } from "../updates/release-pointer.ts";
-import { releaseStats } from "../updates/release-stats.ts";
-import { writeReleaseEntries } from "../updates/write-release-entries.ts";
 import type { ContainerPaths } from "./container-paths.ts";
 import type { UndoStack } from "./undo-stack.ts";
 

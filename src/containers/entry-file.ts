@@ -1,6 +1,6 @@
 import type { Runtime } from "#protocol";
+import type { CodeEntryList } from "../code/code-entry.ts";
 import { ValidationError } from "../errors/errors.ts";
-import type { CodeEntryList } from "../updates/code-entry.ts";
 import type { CatalogImage } from "./image-catalog.ts";
 
 /** Where older images expect the code: /app, a link to the active release. */

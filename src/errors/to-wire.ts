@@ -1,15 +1,23 @@
 import type { z } from "zod";
 import type { WireError } from "#protocol";
-import type { Redactor } from "../logging/redactor.ts";
 import { BerthError } from "./berth-error.ts";
 import { InternalError, ValidationError } from "./errors.ts";
+
+/**
+ * What the wire shape needs of a redactor (logging/redactor.ts has it): named
+ * here so that the error registry depends on nothing of berth's.
+ */
+export interface WireRedactor {
+  redactString(text: string): string;
+  redact<T>(value: T): T;
+}
 
 /**
  * The one mapping from an error to what a client sees. A BerthError keeps its
  * code, message and details (redacted); anything else is an INTERNAL error
  * with a generic message — its text, stack and host paths stay in the system log.
  */
-export function toWireError(err: unknown, redactor: Redactor): WireError {
+export function toWireError(err: unknown, redactor: WireRedactor): WireError {
   const e = err instanceof BerthError ? err : new InternalError({ cause: err });
   const wire: WireError = {
     code: e.code,

@@ -1,5 +1,7 @@
 import type { CodeUpload, ImageCheckResult } from "#protocol";
 import type { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
+import type { CodeEntryList } from "../code/code-entry.ts";
+import { readCode } from "../code/read-code.ts";
 import type { Config } from "../config/config.ts";
 import type { Actor } from "../containers/actor.ts";
 import { newContainerId } from "../containers/container-id.ts";
@@ -10,8 +12,6 @@ import type { DockerClient } from "../docker/docker-client.ts";
 import { ShuttingDownError } from "../errors/errors.ts";
 import type { Redactor } from "../logging/redactor.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
-import type { CodeEntryList } from "../updates/code-entry.ts";
-import { readCode } from "../updates/read-code.ts";
 import { ImageCheckReport } from "./image-check-report.ts";
 import { checkImageConfig } from "./image-config-checks.ts";
 import { runThrowaway } from "./throwaway-run.ts";

@@ -1,8 +1,8 @@
+import type { CodeEntryList } from "../code/code-entry.ts";
 import { defaultCommandOf, entryFileOf, staleEntryLabel } from "../containers/entry-file.ts";
 import { howToBuild } from "../containers/image-catalog.ts";
 import { IMAGE_LABELS, readImageLabels } from "../containers/image-labels.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
-import type { CodeEntryList } from "../updates/code-entry.ts";
 import type { ImageCheckReport } from "./image-check-report.ts";
 import { quoted, readCheckedLabels } from "./image-labels.ts";
 import { DEFAULT_ENTRY, probeCode } from "./image-probes.ts";

@@ -1,5 +1,5 @@
 import type { Runtime } from "#protocol";
-import type { CodeEntryList } from "../updates/code-entry.ts";
+import type { CodeEntryList } from "../code/code-entry.ts";
 
 /** What the probe puts in its hello's meta and in its answer, so that berth knows it is its own. */
 export const PROBE_MARK = "berth-image-check";

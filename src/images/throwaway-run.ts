@@ -1,5 +1,7 @@
 import { mkdir, rm } from "node:fs/promises";
 import { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
+import { switchRelease } from "../code/release-pointer.ts";
+import { writeReleaseEntries } from "../code/write-release-entries.ts";
 import type { Config } from "../config/config.ts";
 import { buildCreateBody, CODE_DIR_IN_CONTAINER } from "../containers/container-config.ts";
 import type { ContainerPaths } from "../containers/container-paths.ts";
@@ -12,8 +14,6 @@ import { presentOutputLine } from "../logging/present-output-line.ts";
 import type { Redactor } from "../logging/redactor.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import { asStorageError } from "../store/storage-guard.ts";
-import { switchRelease } from "../updates/release-pointer.ts";
-import { writeReleaseEntries } from "../updates/write-release-entries.ts";
 import { engineReason, exitedFix } from "./failure-advice.ts";
 import type { ImageCheckReport } from "./image-check-report.ts";
 import type { ImageToRun } from "./image-config-checks.ts";

@@ -8,6 +8,7 @@ import { containerUsage } from "../admission/container-usage.ts";
 import { EngineAdmission } from "../admission/engine-admission.ts";
 import { FairQueue } from "../admission/fair-queue.ts";
 import { QuotaLedger } from "../admission/quota-ledger.ts";
+import { switchRelease } from "../code/release-pointer.ts";
 import { loadConfig } from "../config/config.ts";
 import { prepareDataDir } from "../config/data-dir.ts";
 import { ContainerManager } from "../containers/container-manager.ts";
@@ -27,7 +28,6 @@ import { openDatabase } from "../store/database.ts";
 import { OwnerUsageRepository } from "../store/owner-usage-repository.ts";
 import { ReleaseRepository } from "../store/release-repository.ts";
 import { CodeUpdater } from "./code-updater.ts";
-import { switchRelease } from "./release-pointer.ts";
 import { recoverUpdates } from "./update-recovery.ts";
 
 /** `rm` as node:fs has it, except under a path a test has made unremovable. */

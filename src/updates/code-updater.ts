@@ -3,6 +3,10 @@ import type { z } from "zod";
 import type { ReleaseInfo, UpdateResult, UpdateStep } from "#protocol";
 import { type AdmissionPort, admitEverything } from "../admission/admission.ts";
 import type { QuotaReservation } from "../admission/quota-ledger.ts";
+import { type CodeUpload, readCode } from "../code/read-code.ts";
+import { switchRelease } from "../code/release-pointer.ts";
+import { releaseStats } from "../code/release-stats.ts";
+import { writeReleaseEntries } from "../code/write-release-entries.ts";
 import type { Config } from "../config/config.ts";
 import type { Actor } from "../containers/actor.ts";
 import type { ContainerManager } from "../containers/container-manager.ts";
@@ -16,16 +20,12 @@ import type { ContainerRecord } from "../store/container-repository.ts";
 import type { ReleaseRepository } from "../store/release-repository.ts";
 import { asStorageError } from "../store/storage-guard.ts";
 import { partialMatch } from "../util/partial-match.ts";
-import { type CodeUpload, readCode } from "./read-code.ts";
-import { switchRelease } from "./release-pointer.ts";
-import { releaseStats } from "./release-stats.ts";
 import {
   describeGateCause,
   type GateFailure,
   RollbackFailedError,
   UpdateRolledBackError,
 } from "./update-errors.ts";
-import { writeReleaseEntries } from "./write-release-entries.ts";
 
 type HealthCheckSpec = z.infer<typeof HealthCheck>;
 

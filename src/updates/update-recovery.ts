@@ -1,3 +1,4 @@
+import { currentRelease, switchRelease } from "../code/release-pointer.ts";
 import type { ContainerManager } from "../containers/container-manager.ts";
 import type { ContainerPaths } from "../containers/container-paths.ts";
 import type { CutByCrash } from "../containers/cut-by-crash.ts";
@@ -5,7 +6,6 @@ import type { InterruptedOperations } from "../containers/interrupted-operation.
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ReleaseRepository } from "../store/release-repository.ts";
 import { removeCrashLeftovers } from "./crash-leftovers.ts";
-import { currentRelease, switchRelease } from "./release-pointer.ts";
 
 export interface UpdateRecoveryOptions {
   manager: ContainerManager;

@@ -1,7 +1,7 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { file, symlink, tarArchive, tarGz } from "../../src/updates/testing/tar-writer.ts";
+import { file, symlink, tarArchive, tarGz } from "../../src/code/testing/tar-writer.ts";
 import { type Client, call, docker, useTestServer } from "../helpers/test-server.ts";
 import { versioned } from "../helpers/versioned.ts";
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 // Server code in a test only: the archive must be one berth's own reader accepts.
-import { readCodeArchive } from "../../../../src/updates/read-code-archive.ts";
+import { readCodeArchive } from "../../../../src/code/read-code-archive.ts";
 import { codeFromDirectory } from "../../src/code/code-from-directory.ts";
 
 const LIMITS = { maxBytes: 8 * 1024 * 1024, maxFiles: 10_000 };

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, open, rename, rm, symlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { checkCodePath } from "../containers/code-files.ts";
 import { ValidationError } from "../errors/errors.ts";
 import type { CodeEntryList } from "./code-entry.ts";
+import { checkCodePath } from "./code-files.ts";
 import { parentDirs } from "./parent-dirs.ts";
 import { checkSymlinkTarget } from "./symlink-target.ts";
 

@@ -1,7 +1,7 @@
-import type { CodeLimits } from "../containers/code-files.ts";
 import { archiveError } from "./archive-error.ts";
 import type { CodeEntryList } from "./code-entry.ts";
 import { CodeEntryBuilder } from "./code-entry-builder.ts";
+import type { CodeLimits } from "./code-files.ts";
 import { gunzipBounded, isGzip } from "./gunzip-bounded.ts";
 import { readTarEntries } from "./tar-reader.ts";
 

@@ -1,6 +1,6 @@
-import type { CodeLimits } from "../containers/code-files.ts";
 import { ValidationError } from "../errors/errors.ts";
 import type { CodeEntryList } from "./code-entry.ts";
+import type { CodeLimits } from "./code-files.ts";
 import { codeFromFiles } from "./code-from-files.ts";
 import { readCodeArchive } from "./read-code-archive.ts";
 

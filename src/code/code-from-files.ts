@@ -1,5 +1,5 @@
-import { type CodeLimits, validateCodeFiles } from "../containers/code-files.ts";
 import type { CodeEntryList } from "./code-entry.ts";
+import { type CodeLimits, validateCodeFiles } from "./code-files.ts";
 
 /**
  * Turns a `code.files` map into the same entries an archive gives, with the

@@ -1,4 +1,4 @@
-import { checkCodePath } from "../containers/code-files.ts";
+import { checkCodePath } from "./code-files.ts";
 
 /**
  * Checks that a symlink at `linkPath` (a checked release path) points inside

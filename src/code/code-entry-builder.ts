@@ -1,8 +1,8 @@
-import type { CodeLimits } from "../containers/code-files.ts";
-import { checkCodePath } from "../containers/code-files.ts";
 import { archiveError } from "./archive-error.ts";
 import { isArchiveRoot, normaliseArchivePath } from "./archive-path.ts";
 import type { CodeEntry, CodeEntryList, CodeFile } from "./code-entry.ts";
+import type { CodeLimits } from "./code-files.ts";
+import { checkCodePath } from "./code-files.ts";
 import { checkSymlinkTarget } from "./symlink-target.ts";
 import type { TarEntry } from "./tar-reader.ts";
 

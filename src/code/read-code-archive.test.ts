@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createGzip } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { CodeLimits } from "../containers/code-files.ts";
 import type { BerthError } from "../errors/berth-error.ts";
 import type { ArchiveRejection } from "./archive-error.ts";
 import type { CodeEntryList } from "./code-entry.ts";
+import type { CodeLimits } from "./code-files.ts";
 import { readCodeArchive } from "./read-code-archive.ts";
 import {
   dir,

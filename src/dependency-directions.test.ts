@@ -1,0 +1,107 @@
+import { globSync, readFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { describe, expect, it } from "vitest";
+
+/**
+ * The directions berth's folders depend on each other in, checked over the
+ * real import graph of `src/` (every `import`/`export … from` of a relative
+ * path, types included: a type import couples as much as a value one). A rule
+ * names a folder and the folders of berth it must not import; tests and
+ * `testing/` fakes are left out.
+ *
+ * `KNOWN` lists the edges that still break a rule, each to be removed by the
+ * re-division under way: a new edge fails, and so does a listed edge that is
+ * gone (so that the list only ever shrinks and stays true).
+ */
+const SRC = join(import.meta.dirname);
+
+const RULES: { from: string; mayNotImport: readonly string[] | "anything"; why: string }[] = [
+  {
+    from: "code",
+    mayNotImport: "anything",
+    why: "code and releases are a leaf that lifecycle and updates both import (errors/ alone is allowed)",
+  },
+  {
+    from: "errors",
+    mayNotImport: "anything",
+    why: "the error registry and its wire shape depend on nothing",
+  },
+  { from: "containers", mayNotImport: ["updates"], why: "lifecycle knows nothing of updates" },
+  {
+    from: "api",
+    mayNotImport: ["docker", "store", "channel"],
+    why: "handlers talk to services only, never to the engine adapter, the store's records or the channel",
+  },
+];
+
+/** Folders a leaf may still import. */
+const LEAF_MAY_IMPORT: Record<string, readonly string[]> = { code: ["errors"], errors: [] };
+
+const KNOWN = [
+  "api/channel-handlers.ts → channel/socket-communication-handler.ts",
+  "api/http-routes.ts → docker/engine-monitor.ts",
+  "api/monitoring-handlers.ts → docker/docker-client.ts",
+  "api/monitoring-handlers.ts → store/container-repository.ts",
+  "api/server-info.ts → channel/protocol.ts",
+  "api/socket-io-event-handler.ts → channel/socket-communication-handler.ts",
+];
+
+const IMPORT = /^(?:import|export)\b[^"']*?\bfrom\s+["'](\.{1,2}\/[^"']+)["']/gm;
+
+function edges(): string[] {
+  const found: string[] = [];
+  const files = globSync("**/*.ts", { cwd: SRC }).filter(
+    (f) => !f.endsWith(".test.ts") && !f.split("/").includes("testing"),
+  );
+  for (const file of files) {
+    for (const [, spec] of readFileSync(join(SRC, file), "utf8").matchAll(IMPORT)) {
+      const target = relative(SRC, join(dirname(join(SRC, file)), spec as string));
+      found.push(`${file} → ${target}`);
+    }
+  }
+  return found;
+}
+
+const folderOf = (path: string): string => (path.includes("/") ? (path.split("/")[0] ?? "") : "");
+
+function breaks(edge: string): string | undefined {
+  const [from, to] = edge.split(" → ") as [string, string];
+  const a = folderOf(from);
+  const b = folderOf(to);
+  if (a === b || to.startsWith("..")) return undefined;
+  for (const rule of RULES) {
+    if (rule.from !== a) continue;
+    const barred =
+      rule.mayNotImport === "anything"
+        ? !(LEAF_MAY_IMPORT[a] ?? []).includes(b)
+        : rule.mayNotImport.includes(b);
+    if (barred) return rule.why;
+  }
+  return undefined;
+}
+
+describe("the directions src/ depends in", () => {
+  const all = edges();
+
+  it("reads the import graph (a parse that found nothing would pass every rule)", () => {
+    expect(all.length).toBeGreaterThan(500);
+    expect(all).toContain("containers/container-manager.ts → code/read-code.ts");
+  });
+
+  it("breaks no rule but the edges still listed as known", () => {
+    const broken = all.filter((e) => breaks(e) !== undefined && !KNOWN.includes(e));
+    expect(broken.map((e) => `${e}: ${breaks(e)}`)).toEqual([]);
+  });
+
+  it("lists as known only edges that still exist and still break a rule", () => {
+    expect(KNOWN.filter((e) => !all.includes(e) || breaks(e) === undefined)).toEqual([]);
+  });
+
+  it("would catch a break: lifecycle importing the updater", () => {
+    expect(breaks("containers/container-manager.ts → updates/code-updater.ts")).toBe(
+      "lifecycle knows nothing of updates",
+    );
+    expect(breaks("code/read-code.ts → containers/container-manager.ts")).toBeDefined();
+    expect(breaks("code/read-code.ts → errors/errors.ts")).toBeUndefined();
+  });
+});
