@@ -1,0 +1,152 @@
+import type { ActivityEntry, ContainerState, HealthState, ReleaseStatus } from "#protocol";
+import type { ActivityDraft } from "../activity/activity-entry.ts";
+import type { StoredUsage } from "../admission/container-usage.ts";
+import type { StoredSpec } from "../containers/container-spec.ts";
+
+/**
+ * What berth keeps, as ports with one implementation per database (SQLite by
+ * default, PostgreSQL with BERTH_DATABASE_URL). Every method is async: a
+ * network database answers later, and a service written against these
+ * interfaces must not care which one it has.
+ *
+ * Implementations map their database's own failures: a full or read-only
+ * disk (or an unreachable server) becomes STORAGE_ERROR; a name an owner
+ * already uses becomes `NameTakenError`; anything else passes through.
+ */
+
+/** One container as berth keeps it. */
+export interface ContainerRecord {
+  id: string;
+  owner: string;
+  name: string;
+  image: string;
+  spec: StoredSpec;
+  dockerId: string | null;
+  dockerName: string;
+  state: ContainerState;
+  health: HealthState;
+  uid: number;
+  createdAt: number;
+  startedAt: number | null;
+  exitCode: number | null;
+  release: number | null;
+  /** Restarts since create (ContainerInfo.restartCount); written with the state that counted it. */
+  restartCount: number;
+  /**
+   * When berth's restart policy is due to start it again after an exit (RestartSupervisor), so that
+   * a berth killed during the back-off has its successor start it; null when none is due. Cleared by
+   * any change of state away from `exited` (a start, a stop, a delete answers the exit).
+   */
+  restartDueAt?: number | null;
+  /** The restart policy's attempts since the last good run, kept across restarts of berth. */
+  restartAttempts?: number;
+}
+
+export interface ListQuery {
+  owner?: string;
+  state?: ContainerState;
+  health?: HealthState;
+  namePrefix?: string;
+  after?: { createdAt: number; id: string };
+  limit: number;
+}
+
+export type ContainerChanges = Partial<Omit<ContainerRecord, "id">>;
+
+/** Containers. Secret values are sealed on the way in and opened on the way out: no database holds them in plain text. */
+export interface ContainerStore {
+  get(id: string): Promise<ContainerRecord | undefined>;
+  getByName(owner: string, name: string): Promise<ContainerRecord | undefined>;
+  /** Every container with this name, across owners (for an admin addressing one by name). */
+  findByName(name: string): Promise<ContainerRecord[]>;
+  /** Rejects with `NameTakenError` when the owner already has the name, `UidTakenError` when the uid is taken. */
+  insert(record: ContainerRecord): Promise<void>;
+  update(id: string, changes: ContainerChanges): Promise<void>;
+  delete(id: string): Promise<void>;
+  isUidTaken(uid: number): Promise<boolean>;
+  /** How many containers are in each state and health (no spec is read or unsealed). */
+  tally(): Promise<Array<{ state: ContainerState; health: HealthState; count: number }>>;
+  /** Every container, oldest first. */
+  all(): Promise<ContainerRecord[]>;
+  /** One page, ordered by (createdAt, id). */
+  list(query: ListQuery): Promise<ContainerRecord[]>;
+  /**
+   * Makes `release` the container's active release in one transaction: its
+   * row's `release`, the release's status `active`, and the one it replaces
+   * (when there is one and it differs) `replacedStatus`. Either all of it is
+   * written or none.
+   */
+  switchRelease(id: string, release: number, replacedStatus: "previous" | "rolled-back"): Promise<void>;
+}
+
+export interface ReleaseRecord {
+  containerId: string;
+  number: number;
+  status: ReleaseStatus;
+  createdAt: number;
+  createdBy: string;
+  bytes: number;
+  files: number;
+  hash: string;
+}
+
+/** Release metadata; the trees themselves live on disk under `<data>/code/<id>/releases/<n>/`. */
+export interface ReleaseStore {
+  insert(release: ReleaseRecord): Promise<void>;
+  get(containerId: string, number: number): Promise<ReleaseRecord | undefined>;
+  /** Newest first. */
+  list(containerId: string): Promise<ReleaseRecord[]>;
+  /** Every release left `pending`, across containers: updates a crash interrupted. */
+  pending(): Promise<ReleaseRecord[]>;
+  pendingOf(containerId: string): Promise<ReleaseRecord[]>;
+  /** Marks a release failed only while it is still `pending`; true when it was. */
+  failPending(containerId: string, number: number): Promise<boolean>;
+  nextNumber(containerId: string): Promise<number>;
+  setStatus(containerId: string, number: number, status: ReleaseStatus): Promise<void>;
+  delete(containerId: string, number: number): Promise<void>;
+}
+
+export interface HistoryQuery {
+  /** undefined: every owner (an admin). */
+  owner: string | undefined;
+  containerId?: string | undefined;
+  afterId?: number | undefined;
+  /** The newest `limit` entries (after `afterId`) rather than the first ones; still oldest first. */
+  newest?: boolean | undefined;
+  limit: number;
+}
+
+/**
+ * The activity feed's history. Ids grow in commit order: an entry with a
+ * smaller id is never made visible after one with a larger id, so a client
+ * catching up with `afterId` cannot skip one that committed late.
+ */
+export interface ActivityStore {
+  insert(draft: ActivityDraft, ts: number): Promise<ActivityEntry>;
+  /** Entries after `afterId`, oldest first: exactly what a client missed, in order. */
+  history(query: HistoryQuery): Promise<ActivityEntry[]>;
+  /** Deletes entries older than `olderThan` and all but the newest `keepPerOwner` of each owner; how many went. */
+  prune(olderThan: number, keepPerOwner: number): Promise<number>;
+}
+
+/** Small key/value facts about this berth instance. */
+export interface MetaStore {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
+}
+
+/** What each of an owner's containers holds (state, resources asked for, code bytes kept), for quota checks. */
+export interface OwnerUsageStore {
+  containersOf(owner: string): Promise<StoredUsage[]>;
+}
+
+/** One open database: its repositories, and `close()` (safe to call twice). */
+export interface Store {
+  readonly kind: "sqlite" | "postgres";
+  readonly containers: ContainerStore;
+  readonly releases: ReleaseStore;
+  readonly activity: ActivityStore;
+  readonly meta: MetaStore;
+  readonly usage: OwnerUsageStore;
+  close(): Promise<void>;
+}
