@@ -7,21 +7,22 @@
  */
 export class NameTakenError extends Error {
   override readonly name = "NameTakenError";
-  constructor(
-    readonly owner: string,
-    readonly containerName: string,
-    options?: ErrorOptions,
-  ) {
+  readonly owner: string;
+  readonly containerName: string;
+
+  constructor(owner: string, containerName: string, options?: ErrorOptions) {
     super(`owner ${owner} already has a container named ${containerName}`, options);
+    this.owner = owner;
+    this.containerName = containerName;
   }
 }
 
 export class UidTakenError extends Error {
   override readonly name = "UidTakenError";
-  constructor(
-    readonly uid: number,
-    options?: ErrorOptions,
-  ) {
+  readonly uid: number;
+
+  constructor(uid: number, options?: ErrorOptions) {
     super(`uid ${uid} is taken`, options);
+    this.uid = uid;
   }
 }
