@@ -54,6 +54,8 @@ export class BerthChild {
   static async spawn(
     env: Record<string, string>,
     nodeFlags = process.env.BENCH_BERTH_FLAGS ?? BERTH_NODE_FLAGS,
+    /** The berth source tree to run: another checkout, for a benchmark that compares two versions. */
+    tree = root,
   ): Promise<BerthChild> {
     const child = spawn(
       process.execPath,
@@ -65,7 +67,7 @@ export class BerthChild {
         "src/main.ts",
       ],
       {
-        cwd: root,
+        cwd: tree,
         env: {
           PATH: process.env.PATH ?? "",
           ...(process.env.MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX } : {}),

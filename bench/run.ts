@@ -15,6 +15,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   runtimes: () => import("./runtimes.ts"),
   metrics: () => import("./metrics.ts"),
   dashboard: () => import("./dashboard.ts"),
+  shape: () => import("./shape.ts"),
 };
 
 const name = process.argv[2];
