@@ -78,8 +78,14 @@ export class ContainerTelemetry {
     return this.#o.history.intervalMs;
   }
 
-  /** The container `ref` (an id or a name) names, as `actor` may see it; NOT_FOUND when it may not. */
-  async container(actor: Actor, ref: string): Promise<WatchedContainer> {
+  /**
+   * The container `ref` (an id or a name) names, as `actor` may see it;
+   * NOT_FOUND when it may not. Synchronous, so that a handler finds the
+   * container and takes its place under the connection's caps in the turn
+   * its event arrived, before the next event of the same connection is
+   * handled.
+   */
+  container(actor: Actor, ref: string): WatchedContainer {
     const { sampler, history, logs } = this.#o;
     const record = this.#o.containers.resolve(actor, ref);
     const id = record.id;
