@@ -68,6 +68,7 @@ function setUp() {
         return { usage: usage(located.length), source: "cgroup" };
       },
       watch: (key, target, _intervalMs, listener) => {
+        asked.push(`watching ${key}`);
         void target.resolve().then((where) => {
           located.push(where);
           listener({ usage: usage(0), source: "cgroup" });
@@ -137,7 +138,7 @@ describe("ContainerTelemetry", () => {
     });
     expect(sample.usage).toEqual(usage(0));
     expect(located.map((l) => l.dockerId)).toEqual(["d1"]);
-    expect(asked).toContain("stopped c1");
+    expect(asked).toEqual(["alice:bot", "watching c1", "stopped c1"]);
   });
 
   it("reads the output of the record it found: its last lines and its live output", async () => {
@@ -157,7 +158,7 @@ describe("ContainerTelemetry", () => {
   });
 
   it("samples for an overview by id, and nothing for a container that is gone", async () => {
-    const { telemetry, located } = setUp();
+    const { telemetry, asked, located } = setUp();
     const seen = await new Promise<string>((resolve) =>
       telemetry.watchById("c2", 1_000, () => resolve("c2")),
     );
@@ -167,6 +168,7 @@ describe("ContainerTelemetry", () => {
     );
     stop();
     stop();
+    expect(asked).toEqual(["watching c2"]);
     expect(located.map((l) => l.dockerId)).toEqual(["d2"]);
   });
 
