@@ -44,6 +44,7 @@ import { BerthMetrics } from "./metrics/berth-metrics.ts";
 import { observeBerth } from "./metrics/observe-berth.ts";
 import { ChannelTally } from "./monitoring/channel-tally.ts";
 import { ContainerLogs } from "./monitoring/container-logs.ts";
+import { ContainerTelemetry } from "./monitoring/container-telemetry.ts";
 import { EngineEventWatcher } from "./monitoring/engine-event-watcher.ts";
 import { engineTarget } from "./monitoring/engine-target.ts";
 import { HealthMonitor } from "./monitoring/health-monitor.ts";
@@ -560,12 +561,13 @@ export class Berth {
       httpServer: this.#app.server,
       channel: this.#channel,
       updater: this.updater,
-      monitoring: {
+      telemetry: new ContainerTelemetry({
+        containers: this.manager,
         docker: this.#docker,
         sampler: this.#sampler,
         history: this.#history,
         logs: new ContainerLogs(this.#docker, this.secrets),
-      },
+      }),
       activity: this.activity,
       health: this.health,
       auth: this.tokens,

@@ -1,10 +1,10 @@
-import type { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
 import type { ContainerManager } from "../containers/container-manager.ts";
 import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ConnectionLimits } from "./connection-limits.ts";
 import { type BerthSocket, registerHandler } from "./register-handler.ts";
 import { messagesRoom } from "./rooms.ts";
+import type { WorkloadMessaging } from "./workload-messaging.ts";
 
 /**
  * The channel events: one-way messages and requests to the process inside a
@@ -15,7 +15,7 @@ import { messagesRoom } from "./rooms.ts";
 export function registerChannelHandlers(
   socket: BerthSocket,
   manager: ContainerManager,
-  channel: SocketCommunicationHandler,
+  channel: WorkloadMessaging,
   context: { log: SystemLogger; redactor: OwnerRedactors },
   limits: Pick<ConnectionLimits, "closed" | "inFlight" | "subscriptions">,
 ): void {

@@ -1,15 +1,8 @@
-import { MAX_STATS_HISTORY_CONTAINERS } from "#protocol";
 import type { ContainerManager } from "../containers/container-manager.ts";
 import { MAX_LIST_LIMIT } from "../containers/list-containers.ts";
-import type { DockerClient } from "../docker/docker-client.ts";
 import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
-import type { ContainerLogs } from "../monitoring/container-logs.ts";
-import type { ContainerTarget } from "../monitoring/container-target.ts";
-import { engineTarget } from "../monitoring/engine-target.ts";
-import type { StatsHistory } from "../monitoring/stats-history.ts";
-import type { StatsSampler } from "../monitoring/stats-sampler.ts";
-import type { ContainerRecord } from "../store/container-repository.ts";
+import type { ContainerTelemetry } from "../monitoring/container-telemetry.ts";
 import type { ConnectionLimits } from "./connection-limits.ts";
 import { type BerthSocket, registerHandler } from "./register-handler.ts";
 import { StatsOverview, type StatsOverviews } from "./stats-overview.ts";
@@ -18,12 +11,10 @@ import { Subscriptions } from "./subscriptions.ts";
 const DEFAULT_STATS_INTERVAL_MS = 1_000;
 
 export interface MonitoringServices {
-  manager: ContainerManager;
-  docker: DockerClient;
-  sampler: StatsSampler;
-  /** The last minutes of every running container's samples (`*:stats_history`). */
-  history: StatsHistory;
-  logs: ContainerLogs;
+  /** Lists the running containers an overview starts with. */
+  manager: Pick<ContainerManager, "list">;
+  /** Samples, the short history (`*:stats_history`) and output of the containers a caller may see. */
+  telemetry: ContainerTelemetry;
   subscriptions: Subscriptions;
   overviews: StatsOverviews;
 }
@@ -51,16 +42,14 @@ export function registerMonitoringHandlers(
   limits: Pick<ConnectionLimits, "closed" | "guard" | "reads" | "subscriptions">,
 ): void {
   const { guard } = limits;
-  const { manager, sampler, history, logs, subscriptions, overviews } = services;
-  const target = (record: ContainerRecord): ContainerTarget =>
-    engineTarget(services.docker, () => manager.findById(record.id)?.dockerId);
+  const { manager, telemetry, subscriptions, overviews } = services;
 
   registerHandler(
     socket,
     "container:stats",
     (p, actor) => {
-      const record = manager.resolve(actor, p.id);
-      return limits.reads.run(async () => (await sampler.sampleOnce(record.id, target(record))).usage);
+      const container = telemetry.container(actor, p.id);
+      return limits.reads.run(() => container.usage());
     },
     context,
   );
@@ -68,16 +57,15 @@ export function registerMonitoringHandlers(
     socket,
     "container:watch_stats",
     (p, actor) => {
-      const record = manager.resolve(actor, p.id);
+      const { id, watch } = telemetry.container(actor, p.id);
       const intervalMs = p.intervalMs ?? DEFAULT_STATS_INTERVAL_MS;
-      const key = Subscriptions.key("stats", record.id);
+      const key = Subscriptions.key("stats", id);
       return limits.subscriptions.open(socket, key, () => {
-        const stop = sampler.watch(record.id, target(record), intervalMs, (sample) => {
-          if (guard.admit(record.id, "stats"))
-            socket.emit("container:resource_usage", { id: record.id, ...sample.usage });
+        const stop = watch(intervalMs, (sample) => {
+          if (guard.admit(id, "stats")) socket.emit("container:resource_usage", { id, ...sample.usage });
         });
         subscriptions.add(socket.id, key, stop);
-        return { id: record.id, intervalMs };
+        return { id, intervalMs };
       });
     },
     context,
@@ -86,9 +74,9 @@ export function registerMonitoringHandlers(
     socket,
     "container:unwatch_stats",
     (p, actor) => {
-      const record = manager.resolve(actor, p.id);
-      subscriptions.remove(socket.id, Subscriptions.key("stats", record.id));
-      return { id: record.id, watching: false };
+      const { id } = telemetry.container(actor, p.id);
+      subscriptions.remove(socket.id, Subscriptions.key("stats", id));
+      return { id, watching: false };
     },
     context,
   );
@@ -100,10 +88,7 @@ export function registerMonitoringHandlers(
       const overview = new StatsOverview({
         actor,
         intervalMs,
-        watch: (id, ms, listener) => {
-          const record = manager.findById(id);
-          return record ? sampler.watch(id, target(record), ms, listener) : () => {};
-        },
+        watch: (id, ms, listener) => telemetry.watchById(id, ms, listener),
         push: (event) => {
           const ids = event.samples.map((sample) => sample.id);
           if (guard.admitAll(ids, "stats")) socket.emit("containers:resource_usage", event);
@@ -145,8 +130,8 @@ export function registerMonitoringHandlers(
     socket,
     "container:stats_history",
     (p, actor) => {
-      const record = manager.resolve(actor, p.id);
-      return { id: record.id, intervalMs: history.intervalMs, samples: history.samples(record.id) };
+      const { id, history } = telemetry.container(actor, p.id);
+      return { id, intervalMs: telemetry.historyIntervalMs, samples: history() };
     },
     context,
   );
@@ -155,25 +140,16 @@ export function registerMonitoringHandlers(
     "containers:stats_history",
     (_p, actor) =>
       // Up to MAX_STATS_HISTORY_CONTAINERS × 120 samples (about 2 MB of JSON): a large read.
-      limits.reads.run(async () => {
-        const page = manager.list(actor, {
-          filter: { state: "running" },
-          limit: MAX_STATS_HISTORY_CONTAINERS,
-        });
-        const containers = page.items.map((info) => ({ id: info.id, samples: history.samples(info.id) }));
-        return page.nextCursor === undefined
-          ? { intervalMs: history.intervalMs, containers }
-          : { intervalMs: history.intervalMs, containers, truncated: true as const };
-      }),
+      limits.reads.run(async () => telemetry.historyOverview(actor)),
     context,
   );
   registerHandler(
     socket,
     "container:logs",
     (p, actor) => {
-      const record = manager.resolve(actor, p.id);
+      const container = telemetry.container(actor, p.id);
       return limits.reads.run(async () => {
-        const { lines, truncated } = await logs.recent(record, { tail: p.tail, sinceMs: p.since });
+        const { lines, truncated } = await container.recentLogs({ tail: p.tail, sinceMs: p.since });
         return truncated ? { lines, truncated } : { lines };
       });
     },
@@ -183,11 +159,11 @@ export function registerMonitoringHandlers(
     socket,
     "container:follow_logs",
     async (p, actor) => {
-      const record = manager.resolve(actor, p.id);
-      const key = Subscriptions.key("logs", record.id);
+      const { id, followLogs } = telemetry.container(actor, p.id);
+      const key = Subscriptions.key("logs", id);
       return limits.subscriptions.open(socket, key, async () => {
-        const sub = await logs.follow(record, { tail: p.tail }, (line) => {
-          if (guard.admit(record.id, "logs")) socket.emit("container:log", { id: record.id, ...line });
+        const sub = await followLogs({ tail: p.tail }, (line) => {
+          if (guard.admit(id, "logs")) socket.emit("container:log", { id, ...line });
         });
         // The follow waited on the engine; a connection that left meanwhile has already given back
         // everything it held, so what opened for it now is closed here, never registered.
@@ -199,7 +175,7 @@ export function registerMonitoringHandlers(
         subscriptions.add(socket.id, key, dispose);
         // The stream ends by itself when the container goes away; forget it then (unless a newer follow replaced it).
         void sub.done.then(() => subscriptions.removeIfCurrent(socket.id, key, dispose));
-        return { id: record.id, following: true as const };
+        return { id, following: true as const };
       });
     },
     context,
@@ -208,9 +184,9 @@ export function registerMonitoringHandlers(
     socket,
     "container:unfollow_logs",
     (p, actor) => {
-      const record = manager.resolve(actor, p.id);
-      subscriptions.remove(socket.id, Subscriptions.key("logs", record.id));
-      return { id: record.id, following: false };
+      const { id } = telemetry.container(actor, p.id);
+      subscriptions.remove(socket.id, Subscriptions.key("logs", id));
+      return { id, following: false };
     },
     context,
   );

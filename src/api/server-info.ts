@@ -1,6 +1,5 @@
-import type { QuotaLimits, RuntimeInfo, ServerInfo } from "#protocol";
+import { CHANNEL_PROTOCOL_VERSION, type QuotaLimits, type RuntimeInfo, type ServerInfo } from "#protocol";
 import type { Usage } from "../admission/container-usage.ts";
-import { PROTOCOL_VERSION } from "../channel/protocol.ts";
 import type { Config } from "../config/config.ts";
 import type { Actor } from "../containers/actor.ts";
 
@@ -36,7 +35,7 @@ export async function serverInfo(source: ServerInfoSource, actor: Actor): Promis
   }
   return {
     version: source.version,
-    channelProtocol: PROTOCOL_VERSION,
+    channelProtocol: CHANNEL_PROTOCOL_VERSION,
     limits: {
       maxPayloadBytes: config.maxPayloadBytes,
       maxCodeBytes: config.maxCodeBytes,

@@ -9,11 +9,11 @@ import { ConnectionCounter } from "../auth/connection-counter.ts";
 import { HandshakeLimiter } from "../auth/handshake-limiter.ts";
 import { actorOf, identityOf } from "../auth/identity.ts";
 import type { TokenStore, TokensChange } from "../auth/token-store.ts";
-import type { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
 import type { ContainerManager, StatusChange } from "../containers/container-manager.ts";
 import type { ImageChecker } from "../images/image-checker.ts";
 import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
+import type { ContainerTelemetry } from "../monitoring/container-telemetry.ts";
 import type { HealthChange, HealthMonitor } from "../monitoring/health-monitor.ts";
 import type { CodeUpdater } from "../updates/code-updater.ts";
 import { registerActivityHandlers } from "./activity-handlers.ts";
@@ -30,7 +30,7 @@ import type { InterServerEvents, SocketData } from "./contract.ts";
 import { EngineOutbound } from "./engine-outbound.ts";
 import { registerImageHandlers } from "./image-handlers.ts";
 import { InFlightLimit } from "./in-flight-limit.ts";
-import { type MonitoringServices, registerMonitoringHandlers } from "./monitoring-handlers.ts";
+import { registerMonitoringHandlers } from "./monitoring-handlers.ts";
 import { PreAuthGuard } from "./pre-auth-guard.ts";
 import { RecoveryAdapter } from "./recovery-adapter.ts";
 import type { BerthSocket } from "./register-handler.ts";
@@ -44,14 +44,17 @@ import { SubscriptionCap } from "./subscription-cap.ts";
 import { Subscriptions } from "./subscriptions.ts";
 import { answerUnknownEvents } from "./unknown-events.ts";
 import { registerUpdateHandlers } from "./update-handlers.ts";
+import type { WorkloadMessaging } from "./workload-messaging.ts";
 
 export type BerthServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 export interface SocketIOEventHandlerOptions {
   httpServer: HttpServer;
-  channel: SocketCommunicationHandler;
+  /** Messages and requests to the workloads, and what they send (the channel hub). */
+  channel: WorkloadMessaging;
   updater: CodeUpdater;
-  monitoring: Omit<MonitoringServices, "subscriptions" | "manager" | "overviews">;
+  /** Resource samples, their history and output of the containers a caller may see. */
+  telemetry: ContainerTelemetry;
   activity: UserActivityLogger;
   health: HealthMonitor;
   auth: TokenStore;
@@ -212,7 +215,7 @@ export class SocketIOEventHandler {
       registerMonitoringHandlers(
         socket,
         {
-          ...options.monitoring,
+          telemetry: options.telemetry,
           manager: options.manager,
           subscriptions: this.#subscriptions,
           overviews: this.#overviews,

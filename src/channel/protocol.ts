@@ -1,12 +1,14 @@
+import { CHANNEL_PROTOCOL_VERSION } from "#protocol";
 import { MAX_JSON_DEPTH } from "../util/json-depth.ts";
 
 /**
  * The wire contract between berth and the process inside a container, written
  * once: newline-delimited JSON over one Unix stream socket. docs/protocol.md
  * describes the same frames for workload authors; the workload SDK
- * (packages/workload) speaks them from the other side.
+ * (packages/workload) speaks them from the other side. Its version is the
+ * contract's (CHANNEL_PROTOCOL_VERSION), which `server:info` reports too.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = CHANNEL_PROTOCOL_VERSION;
 
 /**
  * How deep a frame may nest: its own object plus data of at most

@@ -6,6 +6,7 @@
  * SDK (which ships them in its declarations) share one source of truth.
  */
 export type { ActivityEntry, ActivityLevel } from "./activity.ts";
+export { CHANNEL_PROTOCOL_VERSION } from "./channel-protocol.ts";
 export {
   type ChannelInfo,
   CONTAINER_STATES,
