@@ -6,9 +6,10 @@ import type { SystemLogger } from "../logging/system-logger.ts";
 import { ChannelNotConnectedError } from "./channel-errors.ts";
 import type { ContainerTraffic } from "./channel-observer.ts";
 import type { BadHelloInfo, ChannelStatus, DisconnectReason, HelloInfo } from "./channel-types.ts";
+import type { ConnectionLimits } from "./connection-limits.ts";
 import { InboundBudget } from "./inbound-budget.ts";
 import type { BadHelloReason } from "./protocol.ts";
-import { type ConnectionHooks, type ConnectionLimits, WorkloadConnection } from "./workload-connection.ts";
+import { type ConnectionHooks, WorkloadConnection } from "./workload-connection.ts";
 
 /** What the channel tells the hub. */
 export interface ChannelHooks {

@@ -5,9 +5,9 @@ import type { SystemLogger } from "../logging/system-logger.ts";
 import { ChannelNotConnectedError } from "./channel-errors.ts";
 import type { ChannelObserver } from "./channel-observer.ts";
 import type { BadHelloInfo, ChannelStatus, HelloInfo, SocketCommunicationEvents } from "./channel-types.ts";
+import type { ConnectionLimits } from "./connection-limits.ts";
 import { ContainerChannel } from "./container-channel.ts";
 import { assertSocketPathFits } from "./socket-path.ts";
-import type { ConnectionLimits } from "./workload-connection.ts";
 
 export interface SocketCommunicationOptions {
   runDir: string;

@@ -1,46 +1,26 @@
 import type { Socket } from "node:net";
 import type { RepeatedLog } from "../logging/repeated-log.ts";
-import { jsonTextTooDeep, MAX_JSON_DEPTH } from "../util/json-depth.ts";
-import { BadFrameMeter } from "./bad-frame-meter.ts";
-import { ChannelDisconnectedError, ChannelNotConnectedError, WorkloadError } from "./channel-errors.ts";
+import { ChannelDisconnectedError, ChannelNotConnectedError } from "./channel-errors.ts";
 import type { ContainerTraffic } from "./channel-observer.ts";
 import type { DisconnectReason, HelloInfo } from "./channel-types.ts";
+import type { ConnectionLimits } from "./connection-limits.ts";
 import { FrameDecoder } from "./frame-decoder.ts";
 import { FrameWriter } from "./frame-writer.ts";
 import { Heartbeat } from "./heartbeat.ts";
-import { InFlightCalls } from "./in-flight-calls.ts";
 import type { InboundBudget } from "./inbound-budget.ts";
+import { InboundFrames } from "./inbound-frames.ts";
 import {
   type BadHelloReason,
-  checkHello,
   encodeFrame,
   encodeMessage,
-  encodePing,
-  encodePong,
   encodeRequest,
-  MAX_FRAME_DEPTH,
   PROTOCOL_VERSION,
   type ProtocolErrorCode,
 } from "./protocol.ts";
 import { ReadPacer } from "./read-pacer.ts";
-
-export interface ConnectionLimits {
-  maxFrameBytes: number;
-  maxQueuedBytes: number;
-  helloTimeoutMs: number;
-  heartbeatIntervalMs: number;
-  /** Silent heartbeat intervals in a row after which the peer is dead. */
-  heartbeatMisses: number;
-  badFrameLimit: number;
-  badFrameWindowMs: number;
-  /** How long a connection closed with an error frame may take to read it before it is cut. */
-  lingerMs: number;
-  /** Config BERTH_CHANNEL_MESSAGE_RATE / _BYTES_RATE: what a workload may send unasked, a second (0: no limit). */
-  messageRate: number;
-  messageBytesRate: number;
-  /** Bytes read from one socket before it lets the others have a turn. */
-  readSliceBytes: number;
-}
+import { readHello } from "./read-workload-frame.ts";
+import { RoundTrips } from "./round-trips.ts";
+import { WorkloadRequests } from "./workload-requests.ts";
 
 export interface ConnectionHooks {
   onHello(conn: WorkloadConnection, info: HelloInfo): void;
@@ -56,7 +36,9 @@ type ConnectionState = "handshaking" | "ready" | "closed";
 
 /**
  * One accepted socket from a workload: the handshake, framed writes, the
- * requests and pings in flight, the heartbeat and the bad-frame accounting.
+ * requests (WorkloadRequests) and pings (RoundTrips) in flight, and the
+ * heartbeat; what each frame of a ready connection makes happen, bad frames
+ * included, is InboundFrames'.
  * It never throws into the socket's event handlers; a misbehaving peer costs
  * at most one frame of memory and is cut off once it is clearly broken.
  */
@@ -68,9 +50,9 @@ export class WorkloadConnection {
   /** Everything a workload can make happen at will is logged once, then counted, per container. */
   readonly #repeated: RepeatedLog;
   readonly #decoder: FrameDecoder;
-  readonly #requests: InFlightCalls;
-  readonly #pings = new InFlightCalls();
-  readonly #badFrames: BadFrameMeter;
+  readonly #requests: WorkloadRequests;
+  readonly #roundTrips = new RoundTrips();
+  readonly #inbound: InboundFrames;
   readonly #heartbeat: Heartbeat;
   readonly #writer: FrameWriter;
   readonly #traffic: ContainerTraffic | undefined;
@@ -81,14 +63,8 @@ export class WorkloadConnection {
   #closeReason: DisconnectReason | undefined;
   #helloTimer: NodeJS.Timeout | undefined;
   #lingerTimer: NodeJS.Timeout | undefined;
-  /** Request ids are this counter in decimal: short, and a stray id is told from a late one by its value. */
-  #requestSeq = 0;
-  #pingSeq = 0;
-  #heartbeatId = "";
-  #heartbeatSentAt = 0;
   #hello: HelloInfo | undefined;
   #lastSeenAt: number | undefined;
-  #rttMs: number | undefined;
 
   constructor(
     socket: Socket,
@@ -102,13 +78,11 @@ export class WorkloadConnection {
   ) {
     this.#socket = socket;
     this.#traffic = traffic;
-    // Requests are timed where they end, from the send time the call keeps anyway: nothing extra per request.
-    this.#requests = new InFlightCalls(traffic);
+    this.#requests = new WorkloadRequests(traffic);
     this.#containerId = containerId;
     this.#limits = limits;
     this.#hooks = hooks;
     this.#repeated = repeated;
-    this.#badFrames = new BadFrameMeter(limits.badFrameLimit, limits.badFrameWindowMs);
     this.#decoder = new FrameDecoder(limits.maxFrameBytes, {
       onLine: (line) => this.#onLine(line),
       onOversize: (bytes) => this.#onOversize(bytes),
@@ -116,7 +90,7 @@ export class WorkloadConnection {
     this.#heartbeat = new Heartbeat(
       limits.heartbeatIntervalMs,
       limits.heartbeatMisses,
-      () => this.#sendHeartbeat(),
+      () => this.#writer.writeIfRoom(this.#roundTrips.heartbeat()),
       () => {
         this.#repeated.warn(
           `${containerId}:heartbeat_timeout`,
@@ -128,6 +102,17 @@ export class WorkloadConnection {
       },
     );
     this.#writer = new FrameWriter(socket, limits.maxFrameBytes, limits.maxQueuedBytes, traffic);
+    this.#inbound = new InboundFrames({
+      containerId,
+      limits,
+      requests: this.#requests,
+      roundTrips: this.#roundTrips,
+      writer: this.#writer,
+      repeated,
+      traffic,
+      onMessage: (data, ts) => this.#hooks.onMessage(data, ts),
+      close: (reason, error) => this.close(reason, error),
+    });
     this.#budget = budget;
     this.#pacer = new ReadPacer({
       socket,
@@ -176,7 +161,7 @@ export class WorkloadConnection {
 
   /** The last measured round trip in ms (heartbeat or ping). */
   get rttMs(): number | undefined {
-    return this.#rttMs;
+    return this.#roundTrips.rttMs;
   }
 
   get inFlight(): number {
@@ -184,7 +169,7 @@ export class WorkloadConnection {
   }
 
   get badFrames(): number {
-    return this.#badFrames.total;
+    return this.#inbound.badFrames;
   }
 
   /** Resolves once the frame is handed to the kernel. */
@@ -207,31 +192,28 @@ export class WorkloadConnection {
 
   request(data: unknown, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
     let line: string;
-    const id = String(this.#requestSeq + 1);
+    const id = this.#requests.nextId();
     try {
       this.#assertReady();
       if (signal?.aborted) throw signal.reason;
       line = encodeRequest(id, FrameWriter.serialize(data));
       this.#writer.check(line);
     } catch (err) {
-      this.#traffic?.requestEnded(0, err);
-      return Promise.reject(err);
+      return this.#requests.refuse(err);
     }
-    this.#requestSeq++;
     return this.#requests.add(id, timeoutMs, signal, () => this.#writer.write(line));
   }
 
   /** Round-trip time in ms. */
   ping(timeoutMs: number): Promise<number> {
-    const id = `p${++this.#pingSeq}`;
-    const line = encodePing(id);
+    const { id, line } = this.#roundTrips.next();
     try {
       this.#assertReady();
       this.#writer.check(line);
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#pings.add(id, timeoutMs, undefined, () => this.#writer.write(line)) as Promise<number>;
+    return this.#roundTrips.wait(id, timeoutMs, () => this.#writer.write(line));
   }
 
   /**
@@ -248,7 +230,7 @@ export class WorkloadConnection {
     this.#pacer.close();
     this.#decoder.reset();
     this.#requests.failAll(() => new ChannelDisconnectedError(reason));
-    this.#pings.failAll(() => new ChannelDisconnectedError(reason));
+    this.#roundTrips.failAll(() => new ChannelDisconnectedError(reason));
     const socket = this.#socket;
     if (error !== undefined && socket.writable) {
       this.#writer.flush();
@@ -275,7 +257,7 @@ export class WorkloadConnection {
   #onLine(line: string): void {
     if (this.#state === "ready") {
       // Sent unasked: charged to the budget (characters for bytes — exact for ASCII, near enough else).
-      if (!this.#onFrame(line)) this.#budget?.spend(line.length + 1);
+      if (!this.#inbound.frame(line)) this.#budget?.spend(line.length + 1);
     } else if (this.#state === "handshaking") this.#onHello(line);
   }
 
@@ -288,7 +270,7 @@ export class WorkloadConnection {
       );
     } else if (this.#state === "ready") {
       this.#budget?.spend(bytes + 1);
-      this.#badFrame(
+      this.#inbound.bad(
         "FRAME_TOO_LARGE",
         `The frame is ${bytes} bytes; the limit is ${this.#limits.maxFrameBytes}.`,
         bytes,
@@ -297,14 +279,7 @@ export class WorkloadConnection {
   }
 
   #onHello(line: string): void {
-    let value: unknown;
-    try {
-      // A hello too deep to pass on (its meta reaches clients) is no hello.
-      value = jsonTextTooDeep(line, MAX_FRAME_DEPTH) ? undefined : JSON.parse(line);
-    } catch {
-      value = undefined;
-    }
-    const check = checkHello(value);
+    const check = readHello(line);
     if (!check.ok) {
       this.#refuseHello(check.reason, check.code, check.message);
       return;
@@ -337,173 +312,5 @@ export class WorkloadConnection {
     );
     this.#hooks.onBadHello(this, reason, message);
     this.close("closed", { code, message });
-  }
-
-  /** Handles one frame of a ready connection; true when it answered berth (a response or a pong). */
-  #onFrame(line: string): boolean {
-    if (jsonTextTooDeep(line, MAX_FRAME_DEPTH)) {
-      this.#onTooDeep(line);
-      return false;
-    }
-    let frame: Record<string, unknown>;
-    try {
-      frame = JSON.parse(line);
-    } catch {
-      this.#badFrame("BAD_FRAME", "The frame is not valid JSON.", line.length);
-      return false;
-    }
-    if (typeof frame !== "object" || frame === null || typeof frame.type !== "string") {
-      this.#badFrame("BAD_FRAME", "A frame must be a JSON object with a string type.", line.length);
-      return false;
-    }
-    switch (frame.type) {
-      case "response":
-        this.#onResponse(frame, line.length);
-        return true;
-      case "message":
-        this.#hooks.onMessage(frame.data === undefined ? null : frame.data, Date.now());
-        return false;
-      case "ping":
-        if (typeof frame.id !== "string")
-          this.#badFrame("BAD_FRAME", "ping.id must be a string.", line.length);
-        else this.#writer.writeIfRoom(encodePong(frame.id));
-        return false;
-      case "pong":
-        // Only a pong berth was waiting for is an answer: any other is sent unasked, and charged.
-        return typeof frame.id === "string" && this.#onPong(frame.id);
-      case "hello":
-        this.#badFrame("BAD_FRAME", "hello was already received on this connection.", line.length);
-        return false;
-      default:
-        this.#badFrame(
-          "UNKNOWN_TYPE",
-          "A workload may send hello, message, response, ping or pong.",
-          line.length,
-          {
-            type: frame.type.slice(0, 32),
-          },
-        );
-        return false;
-    }
-  }
-
-  /**
-   * A frame nested deeper than any client may receive: dropped before a byte
-   * of it goes on. A response among them still ends its request at once (as
-   * the workload's error) rather than leaving the caller to its timeout: the
-   * parse that finds its id is safe, since V8's JSON.parse does not recurse.
-   */
-  #onTooDeep(line: string): void {
-    const message = `A frame's data may nest at most ${MAX_JSON_DEPTH} levels deep.`;
-    let id: unknown;
-    try {
-      const frame = JSON.parse(line) as { type?: unknown; id?: unknown };
-      if (frame.type === "response") id = frame.id;
-    } catch {
-      // Not JSON either: a bad frame all the same.
-    }
-    if (typeof id === "string") {
-      this.#requests.fail(
-        id,
-        new WorkloadError({ message: `berth refused the answer: ${message}`, code: "BAD_FRAME" }),
-      );
-      this.#badFrame("BAD_FRAME", message, line.length, { id });
-    } else {
-      this.#badFrame("BAD_FRAME", message, line.length);
-    }
-  }
-
-  #onResponse(frame: Record<string, unknown>, bytes: number): void {
-    const id = frame.id;
-    if (typeof id !== "string") {
-      this.#badFrame("BAD_FRAME", "response.id must be a string.", bytes);
-      return;
-    }
-    const error = frame.error as { message?: unknown; code?: unknown } | null | undefined;
-    let settled: boolean;
-    if (error === undefined || error === null) {
-      settled = this.#requests.resolve(id, frame.data === undefined ? null : frame.data);
-    } else {
-      const message =
-        typeof error.message === "string" ? error.message : "The workload sent an error without a message.";
-      const code = typeof error.code === "string" ? error.code : undefined;
-      settled = this.#requests.fail(
-        id,
-        new WorkloadError(code === undefined ? { message } : { message, code }),
-      );
-    }
-    if (settled) return;
-    if (this.#wasIssued(id)) {
-      // The request timed out or was aborted before the answer came: the workload did nothing wrong.
-      const containerId = this.#containerId;
-      this.#repeated.debug(
-        `${containerId}:late_response`,
-        { containerId },
-        { requestId: id },
-        "dropped late response",
-      );
-    } else {
-      this.#badFrame("UNKNOWN_REQUEST", "No request with this id is waiting for an answer.", bytes, { id });
-    }
-  }
-
-  #wasIssued(id: string): boolean {
-    const n = Number(id);
-    return Number.isSafeInteger(n) && n >= 1 && n <= this.#requestSeq && String(n) === id;
-  }
-
-  #sendHeartbeat(): void {
-    this.#heartbeatId = `h${++this.#pingSeq}`;
-    this.#heartbeatSentAt = performance.now();
-    this.#writer.writeIfRoom(encodePing(this.#heartbeatId));
-  }
-
-  /** True when the pong answered a ping in flight. */
-  #onPong(id: string): boolean {
-    if (id === this.#heartbeatId) {
-      this.#rttMs = performance.now() - this.#heartbeatSentAt;
-      this.#heartbeatId = "";
-      return true;
-    }
-    // An unknown pong is an answer to a ping that timed out: harmless.
-    const rtt = this.#pings.resolveWithRtt(id);
-    if (rtt === undefined) return false;
-    this.#rttMs = rtt;
-    return true;
-  }
-
-  /** Counts a bad frame, tells the peer (within reason), and cuts off a peer that keeps doing it. */
-  #badFrame(
-    code: ProtocolErrorCode,
-    message: string,
-    bytes: number,
-    about: { id?: string; type?: string } = {},
-  ): void {
-    this.#traffic?.frameRefused(code);
-    const tooMany = this.#badFrames.record(Date.now());
-    const badFrames = this.#badFrames.total;
-    // Sizes and kinds only: the frame itself may hold application data or secrets.
-    const containerId = this.#containerId;
-    this.#repeated.warn(
-      `${containerId}:bad_frame`,
-      { containerId },
-      { code, bytes, badFrames, type: about.type },
-      "dropped bad frame",
-    );
-    if (tooMany) {
-      const { badFrameLimit, badFrameWindowMs } = this.#limits;
-      this.close("too_many_bad_frames", {
-        code: "TOO_MANY_BAD_FRAMES",
-        message: `More than ${badFrameLimit} bad frames within ${badFrameWindowMs} ms.`,
-      });
-      return;
-    }
-    const frame: { type: "error"; code: ProtocolErrorCode; message: string; id?: string } = {
-      type: "error",
-      code,
-      message,
-    };
-    if (about.id !== undefined) frame.id = about.id;
-    this.#writer.writeIfRoom(encodeFrame(frame));
   }
 }

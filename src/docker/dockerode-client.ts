@@ -1,9 +1,7 @@
 import { Agent } from "node:http";
 import Dockerode from "dockerode";
-import type { BerthError } from "../errors/berth-error.ts";
-import { DockerUnavailableError } from "../errors/errors.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
-import { RetryPolicy } from "../util/retry-policy.ts";
+import type { RetryPolicy } from "../util/retry-policy.ts";
 import type {
   ContainerCreateBody,
   ContainerInspect,
@@ -16,17 +14,12 @@ import type {
   NetworkInfo,
   NetworkSpec,
 } from "./docker-client.ts";
-import { demuxLogs } from "./log-demux.ts";
-import { isTransient, toDockerError } from "./to-docker-error.ts";
-
-/**
- * Lets the client fail fast while the engine is known to be down, instead of
- * spending its whole retry budget on every call; and report an outage it finds.
- */
-export interface OutageGate {
-  isDown(): boolean;
-  reportDown(err: unknown): void;
-}
+import { DockerodeLogs } from "./dockerode-logs.ts";
+import { DockerodeNetworks } from "./dockerode-networks.ts";
+import { EngineCalls } from "./engine-calls.ts";
+import { labelFilters, labelsOf, parseEngineEvent, stringsOf } from "./engine-values.ts";
+import type { OutageGate } from "./outage-gate.ts";
+import { toDockerError } from "./to-docker-error.ts";
 
 export interface DockerodeClientOptions {
   socketPath: string;
@@ -38,19 +31,19 @@ export interface DockerodeClientOptions {
 }
 
 /**
- * The DockerClient over the Engine API, through dockerode. Idempotent calls
- * are retried on transient failures (engine unreachable, connection reset,
- * 5xx) by the retry policy; 404 and 409 never are. `createContainer` is not
- * idempotent, so a retry that meets a 409 for its own name adopts the
- * container the first attempt made.
+ * The DockerClient over the Engine API, through dockerode. Every call but
+ * the probe and the wait goes through EngineCalls: idempotent calls are
+ * retried on transient failures (engine unreachable, connection reset, 5xx);
+ * 404 and 409 never are. `createContainer` is not idempotent, so a retry
+ * that meets a 409 for its own name adopts the container the first attempt
+ * made.
  */
 export class DockerodeClient implements DockerClient {
   readonly #docker: Dockerode;
-  readonly #retry: RetryPolicy;
-  readonly #log: SystemLogger;
-  readonly #gate: OutageGate | undefined;
+  readonly #calls: EngineCalls;
+  readonly #networks: DockerodeNetworks;
+  readonly #logs: DockerodeLogs;
   readonly #probeDocker: Dockerode;
-  readonly #onCall: ((op: string, error: unknown) => void) | undefined;
 
   constructor(options: DockerodeClientOptions) {
     this.#docker = new Dockerode({ socketPath: options.socketPath });
@@ -65,75 +58,39 @@ export class DockerodeClient implements DockerClient {
       agent: new Agent({ keepAlive: false }),
     };
     this.#probeDocker = new Dockerode(probeOptions);
-    this.#log = options.log;
-    this.#gate = options.gate;
-    this.#onCall = options.onCall;
-    this.#retry =
-      options.retry ??
-      new RetryPolicy({
-        maxAttempts: 4,
-        baseDelayMs: 100,
-        maxDelayMs: 1_000,
-        maxTotalMs: 5_000,
-        isRetryable: (err) => isTransient(err),
-        onRetry: ({ attempt, delayMs, err }) =>
-          this.#log.warn({ attempt, delayMs, err }, "engine call failed; retrying"),
-      });
-  }
-
-  async #call<T>(op: string, fn: () => Promise<T>, notFound?: () => T): Promise<T> {
-    if (this.#onCall === undefined) return this.#attempt(op, fn, notFound);
-    try {
-      const result = await this.#attempt(op, fn, notFound);
-      this.#onCall(op, undefined);
-      return result;
-    } catch (err) {
-      this.#onCall(op, err);
-      throw err;
-    }
-  }
-
-  async #attempt<T>(op: string, fn: () => Promise<T>, notFound?: () => T): Promise<T> {
-    if (this.#gate?.isDown()) throw new DockerUnavailableError({ details: { op } });
-    try {
-      return await this.#retry.run(async () => {
-        try {
-          return await fn();
-        } catch (err) {
-          const mapped: BerthError = toDockerError(err, op);
-          if (notFound && (err as { statusCode?: number }).statusCode === 404) return notFound();
-          throw mapped;
-        }
-      });
-    } catch (err) {
-      if (err instanceof DockerUnavailableError) this.#gate?.reportDown(err);
-      throw err;
-    }
+    this.#calls = new EngineCalls({
+      log: options.log,
+      retry: options.retry,
+      gate: options.gate,
+      onCall: options.onCall,
+    });
+    this.#networks = new DockerodeNetworks(this.#docker, this.#calls);
+    this.#logs = new DockerodeLogs(this.#docker, this.#calls);
   }
 
   async probe(): Promise<EngineVersion> {
     try {
       const v = await this.#probeDocker.version();
-      this.#onCall?.("probe", undefined);
+      this.#calls.report("probe", undefined);
       return { version: v.Version, apiVersion: v.ApiVersion };
     } catch (err) {
       const mapped = toDockerError(err, "version");
-      this.#onCall?.("probe", mapped);
+      this.#calls.report("probe", mapped);
       throw mapped;
     }
   }
 
   async ping(): Promise<void> {
-    await this.#call("ping", () => this.#docker.ping());
+    await this.#calls.run("ping", () => this.#docker.ping());
   }
 
   async version(): Promise<EngineVersion> {
-    const v = await this.#call("version", () => this.#docker.version());
+    const v = await this.#calls.run("version", () => this.#docker.version());
     return { version: v.Version, apiVersion: v.ApiVersion };
   }
 
   async inspectImage(ref: string): Promise<ImageFacts | undefined> {
-    return this.#call(
+    return this.#calls.run(
       "image inspect",
       async () => {
         const { Config } = await this.#docker.getImage(ref).inspect();
@@ -149,7 +106,7 @@ export class DockerodeClient implements DockerClient {
 
   async createContainer(body: ContainerCreateBody): Promise<string> {
     let attempts = 0;
-    return this.#call("container create", async () => {
+    return this.#calls.run("container create", async () => {
       attempts++;
       try {
         const c = await this.#docker.createContainer(body);
@@ -166,7 +123,7 @@ export class DockerodeClient implements DockerClient {
   }
 
   async startContainer(dockerId: string): Promise<boolean> {
-    return this.#call("container start", async () => {
+    return this.#calls.run("container start", async () => {
       try {
         await this.#docker.getContainer(dockerId).start();
         return true;
@@ -178,7 +135,7 @@ export class DockerodeClient implements DockerClient {
   }
 
   async stopContainer(dockerId: string, timeoutSec: number): Promise<void> {
-    await this.#call("container stop", async () => {
+    await this.#calls.run("container stop", async () => {
       try {
         await this.#docker.getContainer(dockerId).stop({ t: timeoutSec });
       } catch (err) {
@@ -188,13 +145,13 @@ export class DockerodeClient implements DockerClient {
   }
 
   async updateCpuLimit(dockerId: string, nanoCpus: number): Promise<void> {
-    await this.#call("container update", () =>
+    await this.#calls.run("container update", () =>
       this.#docker.getContainer(dockerId).update({ NanoCpus: nanoCpus }),
     );
   }
 
   async removeContainer(dockerId: string): Promise<void> {
-    await this.#call(
+    await this.#calls.run(
       "container remove",
       () => this.#docker.getContainer(dockerId).remove({ force: true, v: true }),
       () => undefined,
@@ -215,7 +172,7 @@ export class DockerodeClient implements DockerClient {
   }
 
   async inspectContainer(dockerIdOrName: string): Promise<ContainerInspect | undefined> {
-    return this.#call(
+    return this.#calls.run(
       "container inspect",
       () => this.#docker.getContainer(dockerIdOrName).inspect(),
       () => undefined,
@@ -223,7 +180,7 @@ export class DockerodeClient implements DockerClient {
   }
 
   async listContainers(labels: Record<string, string>): Promise<ContainerSummary[]> {
-    const list = await this.#call("container list", () =>
+    const list = await this.#calls.run("container list", () =>
       this.#docker.listContainers({ all: true, filters: { label: labelFilters(labels) } }),
     );
     return list.map((c) => ({ dockerId: c.Id, names: c.Names, labels: c.Labels ?? {}, state: c.State }));
@@ -235,7 +192,7 @@ export class DockerodeClient implements DockerClient {
     onEvent: (e: EngineEvent) => void,
   ): Promise<EventSubscription> {
     const abort = new AbortController();
-    const stream = (await this.#call("events", () =>
+    const stream = (await this.#calls.run("events", () =>
       this.#docker.getEvents({
         since: Math.floor(sinceMs / 1000),
         filters: { type: ["container"], label: labelFilters(labels) },
@@ -262,201 +219,45 @@ export class DockerodeClient implements DockerClient {
     return { done, close: () => abort.abort() };
   }
 
-  async containerLogs(dockerId: string, tail: number, sinceMs?: number): Promise<string[]> {
-    const raw = await this.#call(
-      "container logs",
-      async () =>
-        (await this.#docker.getContainer(dockerId).logs({
-          stdout: true,
-          stderr: true,
-          tail,
-          // "seconds.milliseconds": the engine parses a fraction (as `docker logs --since` sends it), where a
-          // whole second would let in the last lines of a run that ended within the same second.
-          ...(sinceMs === undefined ? {} : { since: (sinceMs / 1000).toFixed(3) as unknown as number }),
-          follow: false,
-        })) as unknown as Buffer,
-      () => Buffer.alloc(0),
-    );
-    return demuxLogs(raw).map((l) => l.text);
+  containerLogs(dockerId: string, tail: number, sinceMs?: number): Promise<string[]> {
+    return this.#logs.lines(dockerId, tail, sinceMs);
   }
 
   async containerStats(dockerId: string): Promise<unknown> {
-    return this.#call("container stats", () => this.#docker.getContainer(dockerId).stats({ stream: false }));
+    return this.#calls.run("container stats", () =>
+      this.#docker.getContainer(dockerId).stats({ stream: false }),
+    );
   }
 
-  async readLogs(
+  readLogs(
     dockerId: string,
     opts: { tail: number; sinceMs?: number },
     onChunk: (chunk: Buffer) => void,
   ): Promise<void> {
-    // As a stream, not dockerode's buffered `logs({ follow: false })`, which holds the engine's whole answer
-    // (5,000 lines of up to 16 KiB: 80 MiB) before anyone looks at it; the caller keeps what it needs as it comes.
-    const container = this.#docker.getContainer(dockerId);
-    const stream = await this.#call(
-      "container logs",
-      () =>
-        new Promise<NodeJS.ReadableStream>((resolve, reject) => {
-          container.modem.dial(
-            {
-              path: `/containers/${dockerId}/logs?`,
-              method: "GET",
-              isStream: true,
-              statusCodes: { 200: true, 404: "no such container", 500: "server error" },
-              options: {
-                stdout: true,
-                stderr: true,
-                timestamps: true,
-                tail: opts.tail,
-                ...(opts.sinceMs === undefined ? {} : { since: Math.floor(opts.sinceMs / 1000) }),
-                follow: false,
-              },
-            },
-            (err: unknown, data: NodeJS.ReadableStream) => (err ? reject(err) : resolve(data)),
-          );
-        }),
-      () => undefined,
-    );
-    if (!stream) return;
-    await new Promise<void>((resolve, reject) => {
-      stream.on("data", (chunk: Buffer) => onChunk(chunk));
-      stream.on("end", () => resolve());
-      stream.on("close", () => resolve());
-      stream.on("error", (err: unknown) => reject(toDockerError(err, "container logs")));
-    });
+    return this.#logs.read(dockerId, opts, onChunk);
   }
 
-  async followLogs(
+  followLogs(
     dockerId: string,
     opts: { tail: number } | { sinceMs: number },
     onChunk: (chunk: Buffer) => void,
   ): Promise<EventSubscription> {
-    const abort = new AbortController();
-    const stream = (await this.#call("container logs", () =>
-      this.#docker.getContainer(dockerId).logs({
-        stdout: true,
-        stderr: true,
-        timestamps: true,
-        ...("sinceMs" in opts ? { since: Math.floor(opts.sinceMs / 1000) } : { tail: opts.tail }),
-        follow: true,
-        abortSignal: abort.signal,
-      }),
-    )) as unknown as NodeJS.ReadableStream;
-    const done = new Promise<void>((resolve) => {
-      stream.on("data", (chunk: Buffer) => onChunk(chunk));
-      stream.on("end", () => resolve());
-      stream.on("close", () => resolve());
-      // A follow that breaks (engine restart) just ends; the client is told by the stream's end.
-      stream.on("error", () => resolve());
-    });
-    return { done, close: () => abort.abort() };
+    return this.#logs.follow(dockerId, opts, onChunk);
   }
 
-  async ensureNetwork(spec: NetworkSpec): Promise<NetworkInfo> {
-    return this.#call("network create", async () => {
-      const existing = await this.#inspectNetwork(spec.name);
-      if (existing) return existing;
-      try {
-        await this.#docker.createNetwork({
-          Name: spec.name,
-          Driver: "bridge",
-          CheckDuplicate: true,
-          // Said outright, so that a daemon defaulting new networks to IPv6 does not open a path the filter does not cover.
-          EnableIPv6: false,
-          Labels: spec.labels,
-          Options: spec.options ?? {},
-        });
-      } catch (err) {
-        if ((err as { statusCode?: number }).statusCode !== 409) throw err; // made meanwhile by a concurrent create
-      }
-      const made = await this.#inspectNetwork(spec.name);
-      if (!made)
-        throw Object.assign(new Error(`network ${spec.name} vanished after its creation`), {
-          statusCode: 404,
-        });
-      return made;
-    });
+  ensureNetwork(spec: NetworkSpec): Promise<NetworkInfo> {
+    return this.#networks.ensure(spec);
   }
 
-  async inspectNetwork(name: string): Promise<NetworkInfo | undefined> {
-    return this.#call("network inspect", () => this.#inspectNetwork(name));
+  inspectNetwork(name: string): Promise<NetworkInfo | undefined> {
+    return this.#networks.inspect(name);
   }
 
-  async #inspectNetwork(name: string): Promise<NetworkInfo | undefined> {
-    try {
-      const n = (await this.#docker.getNetwork(name).inspect()) as {
-        Id: string;
-        Options?: Record<string, string>;
-      };
-      return { id: n.Id, bridge: n.Options?.["com.docker.network.bridge.name"] ?? `br-${n.Id.slice(0, 12)}` };
-    } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
-      throw err;
-    }
+  removeNetwork(name: string): Promise<boolean> {
+    return this.#networks.remove(name);
   }
 
-  async removeNetwork(name: string): Promise<boolean> {
-    return this.#call(
-      "network remove",
-      async () => {
-        try {
-          await this.#docker.getNetwork(name).remove();
-          return true;
-        } catch (err) {
-          // 403: still has endpoints; the last container of its owner removes it later.
-          if ((err as { statusCode?: number }).statusCode === 403) return false;
-          throw err;
-        }
-      },
-      () => true,
-    );
+  listNetworks(labels: Record<string, string>): Promise<string[]> {
+    return this.#networks.list(labels);
   }
-
-  async listNetworks(labels: Record<string, string>): Promise<string[]> {
-    const list = await this.#call("network list", () =>
-      this.#docker.listNetworks({ filters: { label: labelFilters(labels) } }),
-    );
-    return list.map((n) => n.Name);
-  }
-}
-
-function parseEngineEvent(line: string): EngineEvent | undefined {
-  if (line.trim() === "") return undefined;
-  try {
-    const raw = JSON.parse(line) as {
-      Action?: string;
-      Actor?: { ID?: string; Attributes?: Record<string, string> };
-      timeNano?: number;
-      time?: number;
-    };
-    if (!raw.Action || !raw.Actor?.ID) return undefined;
-    const attributes = raw.Actor.Attributes ?? {};
-    const event: EngineEvent = {
-      action: raw.Action,
-      dockerId: raw.Actor.ID,
-      labels: attributes,
-      time: raw.timeNano ? Math.floor(raw.timeNano / 1e6) : (raw.time ?? 0) * 1000,
-    };
-    if (attributes.exitCode !== undefined) event.exitCode = Number(attributes.exitCode);
-    return event;
-  } catch {
-    return undefined;
-  }
-}
-
-function labelFilters(labels: Record<string, string>): string[] {
-  return Object.entries(labels).map(([k, v]) => `${k}=${v}`);
-}
-
-/** An image's Entrypoint or Cmd: a list, a string (in images built long ago), or nothing. */
-/** Only string values: an image is anyone's to build, and its labels are read as untrusted. */
-function labelsOf(value: unknown): Record<string, string> {
-  const labels: Record<string, string> = {};
-  if (value === null || typeof value !== "object") return labels;
-  for (const [key, v] of Object.entries(value)) if (typeof v === "string") labels[key] = v;
-  return labels;
-}
-
-function stringsOf(value: unknown): string[] {
-  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === "string");
-  return typeof value === "string" && value !== "" ? [value] : [];
 }

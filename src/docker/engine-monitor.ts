@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { DockerClient } from "./docker-client.ts";
-import type { OutageGate } from "./dockerode-client.ts";
+import type { OutageGate } from "./outage-gate.ts";
 
 export type EngineStatus =
   | { state: "up"; version: string; apiVersion: string; since: number }

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { PressureMonitor, type PressureMonitorOptions } from "./pressure-monitor.ts";
+import { PressureMonitor } from "./pressure-monitor.ts";
+import type { PressureMonitorOptions } from "./pressure-monitor-options.ts";
 import type { PressureReport } from "./pressure-report.ts";
 import type { PressureReading } from "./resource-usage.ts";
 

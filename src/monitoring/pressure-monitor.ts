@@ -1,78 +1,15 @@
 import { EventEmitter } from "node:events";
-import { EpisodeGate } from "./episode-gate.ts";
-import { LogByteCounter } from "./log-byte-counter.ts";
-import { type HoldEvent, heldNanoCpus, OutputHolds } from "./output-holds.ts";
-import type { PressureKind, PressureReport } from "./pressure-report.ts";
+import { heldNanoCpus, OutputHolds } from "./output-holds.ts";
+import type { PressureMonitorOptions } from "./pressure-monitor-options.ts";
+import type { PressureReport } from "./pressure-report.ts";
+import { delta, PressureTrack } from "./pressure-track.ts";
 import type { PressureReading } from "./resource-usage.ts";
-
-export interface PressureMonitorOptions {
-  /** The CPU limit a container is meant to have (its spec's), given back when a hold ends. */
-  nanoCpusOf: (containerKey: string) => number | undefined;
-  /** Changes a running container's CPU limit in place (the engine's container update). */
-  setCpuLimit: (dockerId: string, nanoCpus: number) => Promise<void>;
-  /**
-   * Output above this many bytes/s over `outputWindowMs` is held back; 0 turns the limit off. A
-   * workload sending more than this over its channel is told of too (a flood costs berth's CPU), not held.
-   */
-  outputRateLimit: number;
-  /**
-   * The channel's budget of frames and bytes a second a workload may send unasked (0: none), for the
-   * report: a workload berth had to hold back to it is told of in the feed, with these numbers.
-   */
-  messageRate?: number;
-  messageBytesRate?: number;
-  /** How far back CPU throttling and refused processes are judged (default 30 s)… */
-  windowMs?: number;
-  /** …once the readings span at least this much (default 10 s): a first report need not wait 30 s. */
-  minWindowMs?: number;
-  /**
-   * The window an output rate is averaged over (default 10 s); berth makes it at least two sample
-   * intervals, or a slow history would have no earlier reading within it and never judge.
-   */
-  outputWindowMs?: number;
-  /** A kind of pressure is reported again only after it has been absent this long (default 60 s). */
-  quietMs?: number;
-  /** Share of CPU periods throttled that counts as "held to its limit" (default 0.5). */
-  throttledShare?: number;
-  /** How long a workload over the output limit is held back (default 30 s), and to how much CPU (0.05). */
-  holdMs?: number;
-  heldCpus?: number;
-  /**
-   * Where a hold steps down to when the workload still writes over the limit at `heldCpus` (default
-   * 0.01, the engine's least): output costs a workload little CPU per byte (measured here: a Node
-   * workload printing lines as fast as it can still logs ~5 MiB/s at 0.05 CPU, ~1.3 MiB/s at 0.01).
-   */
-  leastCpus?: number;
-  /**
-   * The size at which the engine rotates a container's log file (berth creates containers with the
-   * json-file driver's `max-size` of 10 MiB): a file that shrank was rotated, and the bytes written
-   * before the rotation are counted up to it.
-   */
-  logMaxBytes?: number;
-  /** A CPU update failed because the container is gone: not retried (default: every failure is). */
-  isGone?: (err: unknown) => boolean;
-  /** A hold began or ended, or a CPU update failed: for the system log. */
-  onHold?: (event: HoldEvent) => void;
-}
-
-export type { HoldEvent } from "./output-holds.ts";
 
 export interface PressureMonitorEvents {
   report: [PressureReport];
 }
 
 type Settings = Required<Omit<PressureMonitorOptions, "onHold" | "isGone">>;
-
-interface Track {
-  dockerId: string;
-  /** Readings carry the total the workload wrote across the log's rotations, counted here. */
-  logBytes: LogByteCounter;
-  /** Readings of the last window, oldest first (the oldest is the base of every delta). */
-  readings: PressureReading[];
-  gates: Map<PressureKind, EpisodeGate>;
-  /** CPU throttling is not judged until then: a hold throttles the workload on purpose. */
-  cpuQuietUntil: number;
-}
 
 /**
  * Judges the pressure counters every sample carries (StatsSampler's
@@ -93,7 +30,7 @@ interface Track {
  */
 export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
   readonly #settings: Settings;
-  readonly #tracks = new Map<string, Track>();
+  readonly #tracks = new Map<string, PressureTrack>();
   readonly #holds: OutputHolds;
   #closed = false;
 
@@ -152,25 +89,13 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
     let track = this.#tracks.get(containerKey);
     if (track === undefined || track.dockerId !== reading.dockerId) {
       if (track) this.#holds.release(containerKey);
-      track = {
-        dockerId: reading.dockerId,
-        logBytes: new LogByteCounter(this.#settings.logMaxBytes),
-        readings: [],
-        gates: new Map(),
-        cpuQuietUntil: 0,
-      };
+      track = new PressureTrack(reading.dockerId, this.#settings.logMaxBytes, this.#settings.quietMs);
       this.#tracks.set(containerKey, track);
       this.#holds.giveBackLeftover(containerKey, reading.dockerId, reading.nanoCpus);
     }
     this.#holds.retry(containerKey, reading.dockerId);
-    const last = track.readings.at(-1);
-    // A counter that went back belongs to a new cgroup (the container restarted): start over.
-    if (last !== undefined && wentBack(last, reading)) track.readings = [];
-    reading = { ...reading, outputBytes: track.logBytes.count(reading.outputBytes, reading.outputInode) };
-    track.readings.push(reading);
-    const now = reading.atMs;
     const keepMs = Math.max(this.#settings.windowMs, this.#settings.outputWindowMs * 1.2);
-    while (track.readings.length > 2 && now - track.readings[0]!.atMs > keepMs) track.readings.shift();
+    reading = track.add(reading, keepMs);
 
     this.#judgeOutput(containerKey, track, reading);
     this.#judgeChannel(containerKey, track, reading);
@@ -191,7 +116,7 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
     await this.#holds.close();
   }
 
-  #judgeCpu(key: string, track: Track, now: PressureReading): void {
+  #judgeCpu(key: string, track: PressureTrack, now: PressureReading): void {
     if (this.#holds.of(key) || now.atMs < track.cpuQuietUntil) return;
     const base = track.readings[0]!;
     const spanMs = now.atMs - base.atMs;
@@ -200,7 +125,7 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
     if (spanMs < this.#settings.minWindowMs || periods === undefined || throttled === undefined) return;
     // At least a second's worth of the default 100 ms periods, so that a blip is not a share.
     if (periods < 10 || throttled / periods < this.#settings.throttledShare) return;
-    if (!this.#gate(track, "cpu_throttled").active(now.atMs)) return;
+    if (!track.gate("cpu_throttled").active(now.atMs)) return;
     this.emit("report", {
       kind: "cpu_throttled",
       containerKey: key,
@@ -211,10 +136,10 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
     });
   }
 
-  #judgePids(key: string, track: Track, now: PressureReading): void {
+  #judgePids(key: string, track: PressureTrack, now: PressureReading): void {
     const previous = track.readings.at(-2);
     if (previous === undefined || (delta(previous.pidsLimitHits, now.pidsLimitHits) ?? 0) <= 0) return;
-    if (!this.#gate(track, "pids_limit").active(now.atMs)) return;
+    if (!track.gate("pids_limit").active(now.atMs)) return;
     const base = track.readings[0]!;
     this.emit("report", {
       kind: "pids_limit",
@@ -226,15 +151,14 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
     });
   }
 
-  #judgeOutput(key: string, track: Track, now: PressureReading): void {
+  #judgeOutput(key: string, track: PressureTrack, now: PressureReading): void {
     const { outputRateLimit, outputWindowMs, holdMs } = this.#settings;
     if (outputRateLimit <= 0) return;
     const hold = this.#holds.of(key);
     if (hold) {
       // Still over the limit at the held CPU, over half a window of the hold: hold harder (once).
       // Readings from a second into the hold on: the engine applies the update within milliseconds.
-      const rate = rateSince(
-        track,
+      const rate = track.rateSince(
         now,
         (r) => r.atMs >= hold.sinceMs + 1000,
         (r) => r.outputBytes,
@@ -244,8 +168,7 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
       return;
     }
     // The oldest reading within the window (plus a timer's lateness), as the base of the rate.
-    const rate = rateSince(
-      track,
+    const rate = track.rateSince(
       now,
       (r) => now.atMs - r.atMs <= outputWindowMs * 1.2,
       (r) => r.outputBytes,
@@ -254,7 +177,7 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
     if (rate === undefined || rate.spanMs < outputWindowMs * 0.8 || rate.bytesPerSecond <= outputRateLimit)
       return;
     const heldCpus = this.#holds.hold(key, track.dockerId, now.atMs);
-    if (!this.#gate(track, "output_rate_limited").active(now.atMs)) return;
+    if (!track.gate("output_rate_limited").active(now.atMs)) return;
     this.emit("report", {
       kind: "output_rate_limited",
       containerKey: key,
@@ -271,7 +194,7 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
    * A workload sending over its channel faster than the output limit, sending frames berth refuses,
    * or held back to its budget of frames sent unasked (the channel does the holding; this tells of it).
    */
-  #judgeChannel(key: string, track: Track, now: PressureReading): void {
+  #judgeChannel(key: string, track: PressureTrack, now: PressureReading): void {
     const base = track.readings.find((r) => now.atMs - r.atMs <= this.#settings.outputWindowMs * 1.2);
     if (base === undefined || base === now) return;
     const spanMs = now.atMs - base.atMs;
@@ -284,7 +207,7 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
     const overRate = this.#settings.outputRateLimit > 0 && bytesPerSecond > this.#settings.outputRateLimit;
     // A bad frame now and then is a bug the workload's own answers tell of; a hundred a window is a flood.
     if (!overRate && refusedFrames < 100 && holds === 0) return;
-    if (!this.#gate(track, "channel_flooded").active(now.atMs)) return;
+    if (!track.gate("channel_flooded").active(now.atMs)) return;
     this.emit("report", {
       kind: "channel_flooded",
       containerKey: key,
@@ -300,44 +223,8 @@ export class PressureMonitor extends EventEmitter<PressureMonitorEvents> {
     });
   }
 
-  /** A hold ended by its timer. The window still holds output from before the hold, and CPU throttled by it: judge afresh. */
+  /** A hold ended by its timer: judge the container afresh. */
   #afterHold(key: string): void {
-    const track = this.#tracks.get(key);
-    if (track === undefined) return;
-    track.readings = track.readings.slice(-1);
-    track.cpuQuietUntil = (track.readings[0]?.atMs ?? 0) + this.#settings.windowMs;
+    this.#tracks.get(key)?.startAfresh(this.#settings.windowMs);
   }
-
-  #gate(track: Track, kind: PressureKind): EpisodeGate {
-    let gate = track.gates.get(kind);
-    if (gate === undefined) {
-      gate = new EpisodeGate(this.#settings.quietMs);
-      track.gates.set(kind, gate);
-    }
-    return gate;
-  }
-}
-
-/** The rate of `pick`'s counter from the first reading `from` accepts to `now`; undefined without two. */
-function rateSince(
-  track: Track,
-  now: PressureReading,
-  from: (r: PressureReading) => boolean,
-  pick: (r: PressureReading) => number | undefined,
-): { bytes: number; spanMs: number; bytesPerSecond: number } | undefined {
-  const base = track.readings.find(from);
-  if (base === undefined || base === now) return undefined;
-  const bytes = delta(pick(base), pick(now));
-  const spanMs = now.atMs - base.atMs;
-  return bytes === undefined ? undefined : { bytes, spanMs, bytesPerSecond: (bytes * 1000) / spanMs };
-}
-
-function delta(from: number | undefined, to: number | undefined): number | undefined {
-  return from === undefined || to === undefined ? undefined : to - from;
-}
-
-function wentBack(a: PressureReading, b: PressureReading): boolean {
-  const back = (x: number | undefined, y: number | undefined) => x !== undefined && y !== undefined && y < x;
-  // Not the log file's size: it shrinks when the json-file driver rotates it.
-  return back(a.cpuPeriods, b.cpuPeriods) || back(a.pidsLimitHits, b.pidsLimitHits);
 }
