@@ -15,6 +15,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   runtimes: () => import("./runtimes.ts"),
   metrics: () => import("./metrics.ts"),
   dashboard: () => import("./dashboard.ts"),
+  "archive-read": () => import("./archive-read.ts"),
 };
 
 const name = process.argv[2];
