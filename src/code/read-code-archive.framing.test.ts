@@ -126,6 +126,15 @@ describe("readCodeArchive refuses an archive framed wrongly", () => {
       "././@LongLink",
     ],
     ["a pax size that is not a number", [pax({ size: "12x" }), file("a")], "bad-header", "PaxHeaders/x"],
+    // GNU tar reads these as an empty name or link target; the header's own field would be another reading.
+    ["a pax header with an empty path", [pax({ path: "" }), file("a")], "bad-header", "PaxHeaders/x"],
+    [
+      "a pax header with an empty linkpath",
+      [pax({ linkpath: "" }), symlink("s", "t")],
+      "bad-header",
+      "PaxHeaders/x",
+    ],
+    ["a pax header with an empty size", [pax({ size: "" }), file("a", "1")], "bad-header", "PaxHeaders/x"],
     ["a pax size beyond what remains", [pax({ size: "99999999999" }), file("a", "1")], "truncated", "a"],
     [
       "a pax path that is not UTF-8",

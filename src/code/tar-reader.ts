@@ -1,7 +1,7 @@
 /**
  * berth reads tar by hand, not with tar-stream's `extract`. tar-stream 3.2.2
  * was tried in this reader's place, with every check berth could still make on
- * what it hands over (bench/tar-stream-code-reader.ts): 20 of the 76 cases of
+ * what it hands over (bench/tar-stream-code-reader.ts): 23 of the 79 cases of
  * read-code-archive.test.ts and read-code-archive.framing.test.ts then fail.
  * A reader lenient about framing reads other names or other members than
  * `tar` does, and extract is lenient where its caller cannot see:
@@ -18,10 +18,11 @@
  * - Extended headers are consumed inside it: a malformed pax record is skipped
  *   or read in part ("99 path=a\n" gives the path "a\n"), pax values are
  *   decoded as UTF-8 leniently (invalid bytes become U+FFFD, so the path
- *   checked is not the path another tool sees), an invalid pax size is taken,
- *   a second pax or GNU long-name header silently replaces the first, and pax
- *   and long-name data are buffered up to 4 MiB before their size could be
- *   refused (here: 1 MiB and 4 KiB, refused at the header).
+ *   checked is not the path another tool sees), an empty pax path or link
+ *   target gives way to the header's (GNU tar reads it as empty), an invalid
+ *   pax size is taken, a second pax or GNU long-name header silently replaces
+ *   the first, and pax and long-name data are buffered up to 4 MiB before
+ *   their size could be refused (here: 1 MiB and 4 KiB, refused at the header).
  * - Its errors are plain Errors told apart by message text only, and it is
  *   asynchronous, which would make readCode and every caller async.
  * What it would give is a streamed inflate, which berth does not need: an
@@ -156,18 +157,26 @@ function parseFirstHeader(block: Buffer): TarHeader {
   }
 }
 
+/** The pax keys that change what berth reads; an empty value for one is refused (see applyPax). */
+const READ_KEYS = new Set(["path", "linkpath", "size"]);
+
 function applyPax(pending: Pending, records: Map<string, string>, entry: string): void {
   pending.pax = true;
   for (const [key, value] of records) {
-    // An empty value means "use the header's own field".
-    const set = value.length > 0 ? value : undefined;
-    if (key === "path") pending.path = set;
-    else if (key === "linkpath") pending.linkpath = set;
+    // POSIX says an empty value deletes the field, and readers disagree on what
+    // is left: GNU tar reads an empty name (extracting it as '.') and an empty
+    // link target, where the header's own field is another reading. Refusing is
+    // the only reading no tool disagrees with.
+    if (value.length === 0 && READ_KEYS.has(key)) {
+      throw archiveError("bad-header", entry, `has a pax header with an empty ${key}`);
+    }
+    if (key === "path") pending.path = value;
+    else if (key === "linkpath") pending.linkpath = value;
     else if (key === "size") {
-      if (set !== undefined && !/^[0-9]{1,20}$/.test(set)) {
+      if (!/^[0-9]{1,20}$/.test(value)) {
         throw archiveError("bad-header", entry, "has a pax header with an invalid size");
       }
-      pending.size = set === undefined ? undefined : Number(set);
+      pending.size = Number(value);
     } else if (key.startsWith("GNU.sparse.")) {
       pending.sparse = true;
     }
