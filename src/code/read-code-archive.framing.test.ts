@@ -135,6 +135,43 @@ describe("readCodeArchive refuses an archive framed wrongly", () => {
       "PaxHeaders/x",
     ],
     ["a pax header with an empty size", [pax({ size: "" }), file("a", "1")], "bad-header", "PaxHeaders/x"],
+    // GNU tar applies these to every member after them; berth would have read the members' own.
+    [
+      "a pax global header that sets a path",
+      [pax({ path: "x" }, "g"), file("a"), file("b")],
+      "bad-header",
+      "PaxHeaders/x",
+    ],
+    [
+      "a pax global header that sets a size",
+      [pax({ size: "1024" }, "g"), file("a", "1")],
+      "bad-header",
+      "PaxHeaders/x",
+    ],
+    [
+      "a pax global header that sets a link",
+      [pax({ linkpath: "t" }, "g"), symlink("s", "u")],
+      "bad-header",
+      "PaxHeaders/x",
+    ],
+    [
+      "a malformed pax global header",
+      [tarMember({ name: "g", type: "g", data: "99 path=a\n" }), file("a")],
+      "bad-header",
+      "g",
+    ],
+    [
+      "a directory that declares data, which GNU tar would read as members",
+      [tarMember({ name: "d/", type: "5", data: tarArchive([file("hidden", "x")]) }), file("a")],
+      "bad-header",
+      "d/",
+    ],
+    [
+      "a directory given data by a pax size",
+      [pax({ size: "1" }), tarMember({ name: "d/", type: "5", data: "x" })],
+      "bad-header",
+      "d/",
+    ],
     ["a pax size beyond what remains", [pax({ size: "99999999999" }), file("a", "1")], "truncated", "a"],
     [
       "a pax path that is not UTF-8",

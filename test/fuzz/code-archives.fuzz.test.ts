@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { gunzipSync, gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -63,6 +63,11 @@ const target = fc.oneof(
 );
 const content = fc.uint8Array({ maxLength: 1500 }).map((bytes) => Buffer.from(bytes));
 
+const key = fc.constantFrom("path", "linkpath", "size", "comment", "mtime", "GNU.sparse.major");
+const records = fc.dictionary(key, fc.oneof(path, fc.constantFrom("", "0", "1", "600", "12x")), {
+  maxKeys: 2,
+});
+
 const member = fc.oneof(
   {
     weight: 4,
@@ -72,14 +77,27 @@ const member = fc.oneof(
   },
   { weight: 2, arbitrary: path.map((p) => dir(`${p}/`)) },
   { weight: 2, arbitrary: fc.tuple(path, target).map(([p, t]) => symlink(p, t)) },
-  { weight: 1, arbitrary: fc.tuple(path, path).map(([p, t]) => hardLink(p, t)) },
-  { weight: 1, arbitrary: fc.tuple(path, target).map(([p, t]) => pax({ path: p, linkpath: t })) },
-  { weight: 1, arbitrary: path.map((p) => gnuLong(p)) },
+  { weight: 2, arbitrary: fc.tuple(path, path).map(([p, t]) => hardLink(p, t)) },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(records, fc.constantFrom("x", "g")).map(([r, type]) => pax(r, type as "x" | "g")),
+  },
   {
     weight: 1,
     arbitrary: fc
-      .tuple(path, fc.constantFrom("3", "6", "S", "V", "7", "g"))
-      .map(([p, type]) => tarMember({ name: p, type })),
+      .tuple(fc.oneof(path, target), fc.constantFrom("L", "K"))
+      .map(([p, type]) => gnuLong(p, type as "L" | "K")),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(
+        path,
+        fc.constantFrom("0", "1", "2", "3", "5", "6", "7", "S", "V", "D", "M"),
+        content,
+        fc.constantFrom<"ustar" | "gnu" | "v7">("ustar", "gnu", "v7"),
+      )
+      .map(([p, type, data, format]) => tarMember({ name: p, type, data, format })),
   },
 );
 
@@ -161,13 +179,15 @@ describe("code archives, generated", () => {
         // --quoting-style=escape would mangle names; newlines are refused by berth, so lines are members.
         // tar detects compression on files only, not on its standard input.
         const tar = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
-        const listed = execFileSync("tar", ["--quoting-style=literal", "-tf", "-"], { input: tar })
-          .toString("utf8")
+        // Its exit status is not compared: tar lists a member and then fails for a pax record it dislikes (mtime=a).
+        const listed = spawnSync("tar", ["--quoting-style=literal", "-tf", "-"], { input: tar })
+          .stdout.toString("utf8")
           .split("\n")
           .slice(0, -1) // after the last newline; an empty line before it is a member with an empty name
-          .filter((line) => line !== "./")
+          .filter((line) => line !== "./" && line !== ".") // the release root, which berth skips
           .map((line) => line.replace(/^\.\//, "").replace(/\/$/, ""));
-        expect(listed).toEqual(result.map((e) => e.path));
+        if (JSON.stringify(listed) !== JSON.stringify(result.map((e) => e.path)))
+          expect(listed).toEqual(result.map((e) => e.path));
       }),
       fuzzParameters(0.2),
     );
