@@ -8,7 +8,8 @@ import { file, gnuLong, hardLink, pax, symlink, tarArchive, tarGz, tarMember } f
 // extended headers, the end-of-archive marker, gzip. A reader that is lenient
 // here reads different names or different members than `tar` would, so each
 // case pins berth's strict reading (see the header of tar-reader.ts for why
-// these are parsed by hand).
+// these are parsed by hand). About 300 lines because the corpus is one table:
+// a case is easier to find and to add beside its kind than in a file of its own.
 const { upload, expectRefused } = useArchiveUpload();
 
 describe("readCodeArchive refuses an archive framed wrongly", () => {
