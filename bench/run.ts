@@ -16,6 +16,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   metrics: () => import("./metrics.ts"),
   dashboard: () => import("./dashboard.ts"),
   shape: () => import("./shape.ts"),
+  "archive-read": () => import("./archive-read.ts"),
 };
 
 const name = process.argv[2];

@@ -74,3 +74,29 @@ describe("readCodeArchive reads archives made by GNU tar", () => {
     expect(releaseStats(entries)).toMatchObject({ files: 6, hash: expectedHash });
   });
 });
+
+describe("readCodeArchive reads archives made by git archive", () => {
+  // git writes a pax global header carrying the commit id (`comment`) before the first member.
+  it("with its pax global header", async () => {
+    const repo = join(work, "repo");
+    await mkdir(join(repo, "lib"), { recursive: true });
+    await writeFile(join(repo, "index.js"), "require('./lib/a.js')");
+    await writeFile(join(repo, "lib", "a.js"), "module.exports = 1");
+    const git = (...args: string[]) =>
+      execFileSync("git", ["-C", repo, "-c", "user.name=t", "-c", "user.email=t@t", ...args], {
+        maxBuffer: 1 << 24,
+      });
+    git("init", "-q");
+    git("add", ".");
+    git("commit", "-qm", "release");
+    const tar = git("archive", "--format=tar", "HEAD");
+    expect(String.fromCharCode(tar[156] ?? 0)).toBe("g"); // what this test is about
+    for (const archive of [tar, git("archive", "--format=tar.gz", "HEAD")]) {
+      expect(readCodeArchive(archive, limits).map((e) => [e.kind, e.path])).toEqual([
+        ["file", "index.js"],
+        ["dir", "lib"],
+        ["file", "lib/a.js"],
+      ]);
+    }
+  });
+});
