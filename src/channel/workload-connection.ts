@@ -41,6 +41,11 @@ type ConnectionState = "handshaking" | "ready" | "closed";
  * included, is InboundFrames'.
  * It never throws into the socket's event handlers; a misbehaving peer costs
  * at most one frame of memory and is cut off once it is clearly broken.
+ *
+ * A little over 300 lines, kept whole on purpose: the handshake, the state it
+ * moves through and the one close path that every ending (peer gone, bad
+ * frames, heartbeat lost, berth closing) goes through are one idea, and split
+ * up they would have to share the socket and the state behind each other's back.
  */
 export class WorkloadConnection {
   readonly #socket: Socket;
