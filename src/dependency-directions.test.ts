@@ -41,7 +41,7 @@ const KNOWN = [
   "api/channel-handlers.ts → channel/socket-communication-handler.ts",
   "api/http-routes.ts → docker/engine-monitor.ts",
   "api/monitoring-handlers.ts → docker/docker-client.ts",
-  "api/monitoring-handlers.ts → store/container-repository.ts",
+  "api/monitoring-handlers.ts → store/store-ports.ts",
   "api/server-info.ts → channel/protocol.ts",
   "api/socket-io-event-handler.ts → channel/socket-communication-handler.ts",
 ];

@@ -9,7 +9,7 @@ import type { ContainerTarget } from "../monitoring/container-target.ts";
 import { engineTarget } from "../monitoring/engine-target.ts";
 import type { StatsHistory } from "../monitoring/stats-history.ts";
 import type { StatsSampler } from "../monitoring/stats-sampler.ts";
-import type { ContainerRecord } from "../store/container-repository.ts";
+import type { ContainerRecord } from "../store/store-ports.ts";
 import type { ConnectionLimits } from "./connection-limits.ts";
 import { type BerthSocket, registerHandler } from "./register-handler.ts";
 import { StatsOverview, type StatsOverviews } from "./stats-overview.ts";
@@ -52,14 +52,14 @@ export function registerMonitoringHandlers(
 ): void {
   const { guard } = limits;
   const { manager, sampler, history, logs, subscriptions, overviews } = services;
-  const target = (record: ContainerRecord): ContainerTarget =>
-    engineTarget(services.docker, () => manager.findById(record.id)?.dockerId);
+  const target = (record: Pick<ContainerRecord, "id">): ContainerTarget =>
+    engineTarget(services.docker, async () => (await manager.findById(record.id))?.dockerId);
 
   registerHandler(
     socket,
     "container:stats",
-    (p, actor) => {
-      const record = manager.resolve(actor, p.id);
+    async (p, actor) => {
+      const record = await manager.resolve(actor, p.id);
       return limits.reads.run(async () => (await sampler.sampleOnce(record.id, target(record))).usage);
     },
     context,
@@ -67,8 +67,8 @@ export function registerMonitoringHandlers(
   registerHandler(
     socket,
     "container:watch_stats",
-    (p, actor) => {
-      const record = manager.resolve(actor, p.id);
+    async (p, actor) => {
+      const record = await manager.resolve(actor, p.id);
       const intervalMs = p.intervalMs ?? DEFAULT_STATS_INTERVAL_MS;
       const key = Subscriptions.key("stats", record.id);
       return limits.subscriptions.open(socket, key, () => {
@@ -85,8 +85,8 @@ export function registerMonitoringHandlers(
   registerHandler(
     socket,
     "container:unwatch_stats",
-    (p, actor) => {
-      const record = manager.resolve(actor, p.id);
+    async (p, actor) => {
+      const record = await manager.resolve(actor, p.id);
       subscriptions.remove(socket.id, Subscriptions.key("stats", record.id));
       return { id: record.id, watching: false };
     },
@@ -95,15 +95,13 @@ export function registerMonitoringHandlers(
   registerHandler(
     socket,
     "containers:watch_stats",
-    (p, actor) => {
+    async (p, actor) => {
       const intervalMs = p.intervalMs ?? DEFAULT_STATS_INTERVAL_MS;
       const overview = new StatsOverview({
         actor,
         intervalMs,
-        watch: (id, ms, listener) => {
-          const record = manager.findById(id);
-          return record ? sampler.watch(id, target(record), ms, listener) : () => {};
-        },
+        // Containers from the list just read; one deleted since answers NOT_FOUND to the sampler, as it would later.
+        watch: (id, ms, listener) => sampler.watch(id, target({ id }), ms, listener),
         push: (event) => {
           const ids = event.samples.map((sample) => sample.id);
           if (guard.admitAll(ids, "stats")) socket.emit("containers:resource_usage", event);
@@ -114,7 +112,7 @@ export function registerMonitoringHandlers(
       try {
         let cursor: string | undefined;
         do {
-          const page = manager.list(actor, {
+          const page = await manager.list(actor, {
             filter: { state: "running" },
             limit: MAX_LIST_LIMIT,
             ...(cursor === undefined ? {} : { cursor }),
@@ -144,8 +142,8 @@ export function registerMonitoringHandlers(
   registerHandler(
     socket,
     "container:stats_history",
-    (p, actor) => {
-      const record = manager.resolve(actor, p.id);
+    async (p, actor) => {
+      const record = await manager.resolve(actor, p.id);
       return { id: record.id, intervalMs: history.intervalMs, samples: history.samples(record.id) };
     },
     context,
@@ -156,7 +154,7 @@ export function registerMonitoringHandlers(
     (_p, actor) =>
       // Up to MAX_STATS_HISTORY_CONTAINERS × 120 samples (about 2 MB of JSON): a large read.
       limits.reads.run(async () => {
-        const page = manager.list(actor, {
+        const page = await manager.list(actor, {
           filter: { state: "running" },
           limit: MAX_STATS_HISTORY_CONTAINERS,
         });
@@ -170,8 +168,8 @@ export function registerMonitoringHandlers(
   registerHandler(
     socket,
     "container:logs",
-    (p, actor) => {
-      const record = manager.resolve(actor, p.id);
+    async (p, actor) => {
+      const record = await manager.resolve(actor, p.id);
       return limits.reads.run(async () => {
         const { lines, truncated } = await logs.recent(record, { tail: p.tail, sinceMs: p.since });
         return truncated ? { lines, truncated } : { lines };
@@ -183,7 +181,7 @@ export function registerMonitoringHandlers(
     socket,
     "container:follow_logs",
     async (p, actor) => {
-      const record = manager.resolve(actor, p.id);
+      const record = await manager.resolve(actor, p.id);
       const key = Subscriptions.key("logs", record.id);
       return limits.subscriptions.open(socket, key, async () => {
         const sub = await logs.follow(record, { tail: p.tail }, (line) => {
@@ -207,8 +205,8 @@ export function registerMonitoringHandlers(
   registerHandler(
     socket,
     "container:unfollow_logs",
-    (p, actor) => {
-      const record = manager.resolve(actor, p.id);
+    async (p, actor) => {
+      const record = await manager.resolve(actor, p.id);
       subscriptions.remove(socket.id, Subscriptions.key("logs", record.id));
       return { id: record.id, following: false };
     },

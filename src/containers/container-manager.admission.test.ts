@@ -15,10 +15,10 @@ import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
 import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
-import { ContainerRepository } from "../store/container-repository.ts";
+import { ContainerStore } from "../store/store-ports.ts";
 import { openDatabase } from "../store/database.ts";
 import { OwnerUsageRepository } from "../store/owner-usage-repository.ts";
-import { ReleaseRepository } from "../store/release-repository.ts";
+import { ReleaseStore } from "../store/store-ports.ts";
 import { ContainerManager } from "./container-manager.ts";
 import { ContainerPaths } from "./container-paths.ts";
 import { ContainerSpec } from "./container-spec.ts";
@@ -68,8 +68,8 @@ describe("ContainerManager with admission control (fake engine)", () => {
     manager = new ContainerManager({
       config,
       docker,
-      repo: new ContainerRepository(db, new SecretCipher(KeyRing.ephemeral())),
-      releases: new ReleaseRepository(db),
+      repo: new ContainerStore(db, new SecretCipher(KeyRing.ephemeral())),
+      releases: new ReleaseStore(db),
       channel: new FakeWorkloadChannel(),
       egress: { protect: filterStep, release: filterStep, sweep: async () => {} },
       secrets,

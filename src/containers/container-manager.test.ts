@@ -15,9 +15,9 @@ import { egressPolicy } from "../network/egress-policy.ts";
 import { FakeIptables } from "../network/testing/fake-iptables.ts";
 import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
-import { ContainerRepository } from "../store/container-repository.ts";
+import { ContainerStore } from "../store/store-ports.ts";
 import { openDatabase } from "../store/database.ts";
-import { ReleaseRepository } from "../store/release-repository.ts";
+import { ReleaseStore } from "../store/store-ports.ts";
 import { ContainerManager } from "./container-manager.ts";
 import { ContainerPaths } from "./container-paths.ts";
 import { ContainerSpec } from "./container-spec.ts";
@@ -36,7 +36,7 @@ describe("ContainerManager (with a fake engine)", () => {
   let dataDir: string;
   let docker: FakeDockerClient;
   let channel: FakeWorkloadChannel;
-  let repo: ContainerRepository;
+  let repo: ContainerStore;
   let manager: ContainerManager;
   let options: ConstructorParameters<typeof ContainerManager>[0];
   let iptables: FakeIptables;
@@ -53,7 +53,7 @@ describe("ContainerManager (with a fake engine)", () => {
     prepareDataDir(config.dataDir, config.runDir);
     const db = openDatabase(join(dataDir, "berth.db"));
     close = () => db.close();
-    repo = new ContainerRepository(db, new SecretCipher(KeyRing.ephemeral()));
+    repo = new ContainerStore(db, new SecretCipher(KeyRing.ephemeral()));
     docker = new FakeDockerClient();
     channel = new FakeWorkloadChannel();
     const secrets = new SecretRegistry();
@@ -67,7 +67,7 @@ describe("ContainerManager (with a fake engine)", () => {
       config,
       docker,
       repo,
-      releases: new ReleaseRepository(db),
+      releases: new ReleaseStore(db),
       channel,
       secrets,
       log,

@@ -5,7 +5,7 @@ import type { ContainerInfo, ContainerState } from "#protocol";
 import type { EngineMonitorEvents } from "../docker/engine-monitor.ts";
 import { DockerUnavailableError } from "../errors/errors.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
-import type { ContainerRecord } from "../store/container-repository.ts";
+import type { ContainerRecord } from "../store/store-ports.ts";
 import type { ContainerManagerEvents, EngineExit } from "./container-manager.ts";
 import { EngineReturnRestarter, type RestarterManager } from "./engine-return-restarter.ts";
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { ContainerInspect } from "../docker/docker-client.ts";
 import { Redactor } from "../logging/redactor.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
-import type { ContainerRecord } from "../store/container-repository.ts";
+import type { ContainerRecord } from "../store/store-ports.ts";
 import { giveBackLeftoverHolds } from "./leftover-holds.ts";
 
 const defaults = { defaultCpus: 1, defaultMemoryMb: 256, defaultPids: 128 };

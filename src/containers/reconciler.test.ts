@@ -10,9 +10,9 @@ import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
 import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
-import { ContainerRepository } from "../store/container-repository.ts";
+import { ContainerStore } from "../store/store-ports.ts";
 import { openDatabase } from "../store/database.ts";
-import { ReleaseRepository } from "../store/release-repository.ts";
+import { ReleaseStore } from "../store/store-ports.ts";
 import { ContainerManager } from "./container-manager.ts";
 import { ContainerPaths } from "./container-paths.ts";
 import { ContainerSpec } from "./container-spec.ts";
@@ -32,7 +32,7 @@ const alice = { owner: "alice", admin: false };
 describe("reconcile after a crash", () => {
   let dataDir: string;
   let docker: FakeDockerClient;
-  let repo: ContainerRepository;
+  let repo: ContainerStore;
   let manager: ContainerManager;
   let paths: ContainerPaths;
   let told: InterruptedOperation[];
@@ -47,7 +47,7 @@ describe("reconcile after a crash", () => {
     prepareDataDir(config.dataDir, config.runDir);
     const db = openDatabase(join(dataDir, "berth.db"));
     close = () => db.close();
-    repo = new ContainerRepository(db, new SecretCipher(KeyRing.ephemeral()));
+    repo = new ContainerStore(db, new SecretCipher(KeyRing.ephemeral()));
     docker = new FakeDockerClient();
     const channel = new FakeWorkloadChannel();
     const secrets = new SecretRegistry();
@@ -61,7 +61,7 @@ describe("reconcile after a crash", () => {
       config,
       docker,
       repo,
-      releases: new ReleaseRepository(db),
+      releases: new ReleaseStore(db),
       channel,
       secrets,
       log,

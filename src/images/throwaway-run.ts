@@ -13,7 +13,7 @@ import { ShuttingDownError } from "../errors/errors.ts";
 import { presentOutputLine } from "../logging/present-output-line.ts";
 import type { Redactor } from "../logging/redactor.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
-import { asStorageError } from "../store/storage-guard.ts";
+import { asStorageError } from "../errors/as-storage-error.ts";
 import { engineReason, exitedFix } from "./failure-advice.ts";
 import type { ImageCheckReport } from "./image-check-report.ts";
 import type { ImageToRun } from "./image-config-checks.ts";

@@ -18,9 +18,9 @@ import { egressPolicy } from "../network/egress-policy.ts";
 import { FakeIptables } from "../network/testing/fake-iptables.ts";
 import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
-import { ContainerRepository } from "../store/container-repository.ts";
+import { ContainerStore } from "../store/store-ports.ts";
 import { openDatabase } from "../store/database.ts";
-import { ReleaseRepository } from "../store/release-repository.ts";
+import { ReleaseStore } from "../store/store-ports.ts";
 import { BerthMetrics } from "./berth-metrics.ts";
 
 const alice = { owner: "alice", admin: false };
@@ -73,8 +73,8 @@ describe("per-container channel series", () => {
     manager = new ContainerManager({
       config,
       docker,
-      repo: new ContainerRepository(db, new SecretCipher(KeyRing.ephemeral())),
-      releases: new ReleaseRepository(db),
+      repo: new ContainerStore(db, new SecretCipher(KeyRing.ephemeral())),
+      releases: new ReleaseStore(db),
       channel: hub,
       secrets,
       log,

@@ -23,10 +23,10 @@ import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger, type SystemLogger } from "../logging/system-logger.ts";
 import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
-import { ContainerRepository } from "../store/container-repository.ts";
+import { ContainerStore } from "../store/store-ports.ts";
 import { openDatabase } from "../store/database.ts";
 import { OwnerUsageRepository } from "../store/owner-usage-repository.ts";
-import { ReleaseRepository } from "../store/release-repository.ts";
+import { ReleaseStore } from "../store/store-ports.ts";
 import { CodeUpdater } from "./code-updater.ts";
 import { recoverUpdates } from "./update-recovery.ts";
 
@@ -51,7 +51,7 @@ describe("CodeUpdater (fake engine)", () => {
   let dataDir: string;
   let manager: ContainerManager;
   let updater: CodeUpdater;
-  let releases: ReleaseRepository;
+  let releases: ReleaseStore;
   let ledger: QuotaLedger;
   let paths: ContainerPaths;
   let log: SystemLogger;
@@ -84,12 +84,12 @@ describe("CodeUpdater (fake engine)", () => {
       redactor: secrets.system,
       destination: new PassThrough(),
     });
-    releases = new ReleaseRepository(db);
+    releases = new ReleaseStore(db);
     paths = new ContainerPaths(config.dataDir, config.runDir);
     manager = new ContainerManager({
       config,
       docker: new FakeDockerClient(),
-      repo: new ContainerRepository(db, new SecretCipher(KeyRing.ephemeral())),
+      repo: new ContainerStore(db, new SecretCipher(KeyRing.ephemeral())),
       releases,
       channel: new FakeWorkloadChannel(),
       // Nothing here asks for network: 'outbound', so the guard is never consulted.

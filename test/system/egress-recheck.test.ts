@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { FakeIptables } from "../../src/network/testing/fake-iptables.ts";
-import { ContainerRepository } from "../../src/store/container-repository.ts";
+import { ContainerStore } from "../../src/store/store-ports.ts";
 import { eventually } from "../helpers/deadline.ts";
 import { echoCode, startTestServer } from "../helpers/test-server.ts";
 
@@ -23,7 +23,7 @@ describe("the periodic egress re-check", () => {
     try {
       // The seam is the repository's prototype: a real SQLite read error needs a broken database file under
       // an open handle, which SQLite would only notice on pages it has not cached.
-      const all = vi.spyOn(ContainerRepository.prototype, "all").mockImplementation(() => {
+      const all = vi.spyOn(ContainerStore.prototype, "all").mockImplementation(() => {
         throw new Error("SQLITE_IOERR: disk I/O error");
       });
       await eventually(
