@@ -694,7 +694,7 @@ export class Berth {
         this.#resumedRestarts = true;
         await this.restarts.resume();
       }
-      if (report.failed > 0 && !this.#closing) {
+      if (report.failed > 0 && this.#closing === undefined) {
         // Something the engine refused (a container it could not remove, …): try again shortly.
         clearTimeout(this.#retryReconcile);
         this.#retryReconcile = setTimeout(() => void this.#reconcile(), RECONCILE_RETRY_MS);
@@ -758,7 +758,7 @@ export class Berth {
   async #protectPass(): Promise<void> {
     // A server that never ran outbound containers has no rules to keep, and may well have no iptables.
     const outbound = async () => (await this.#repo.all()).some((r) => r.spec.network === "outbound");
-    if (this.#closing) return;
+    if (this.#closing !== undefined) return;
     // The store is read inside the try: this runs from a timer, where a failed read would be an unhandled
     // rejection, and main.ts ends berth on those.
     try {

@@ -31,7 +31,7 @@ export async function layOutContainerFiles(o: {
     if (o.code) {
       await writeReleaseEntries(paths.releaseDir(id, 1), o.code);
       await switchRelease(paths.codeDir(id), 1);
-      o.releases.insert({
+      await o.releases.insert({
         containerId: id,
         number: 1,
         status: "active",
