@@ -15,10 +15,8 @@ import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
 import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
-import { ContainerStore } from "../store/store-ports.ts";
-import { openDatabase } from "../store/database.ts";
-import { OwnerUsageRepository } from "../store/owner-usage-repository.ts";
-import { ReleaseStore } from "../store/store-ports.ts";
+import type { ContainerStore } from "../store/store-ports.ts";
+import { openSqliteStore } from "../store/sqlite/sqlite-store.ts";
 import { ContainerManager } from "./container-manager.ts";
 import { ContainerPaths } from "./container-paths.ts";
 import { ContainerSpec } from "./container-spec.ts";
@@ -36,7 +34,7 @@ describe("ContainerManager with admission control (fake engine)", () => {
   let manager: ContainerManager;
   let ledger: QuotaLedger;
   let queue: FairQueue;
-  let close: () => void;
+  let close: () => Promise<void>;
   /** While set, the egress filter's install and removal wait for `done`, as a slow iptables does. */
   let slowFilter: { entered: PromiseWithResolvers<void>; done: PromiseWithResolvers<void> } | undefined;
   let filterCalls = 0;
@@ -52,11 +50,11 @@ describe("ContainerManager with admission control (fake engine)", () => {
     dataDir = await mkdtemp(join(tmpdir(), "cma-"));
     const config = loadConfig({ BERTH_DATA_DIR: dataDir, BERTH_ALLOW_NETWORK: "true" });
     prepareDataDir(config.dataDir, config.runDir);
-    const db = openDatabase(join(dataDir, "berth.db"));
-    close = () => db.close();
+    const store = openSqliteStore(join(dataDir, "berth.db"), new SecretCipher(KeyRing.ephemeral()));
+    close = () => store.close();
     docker = new FakeDockerClient();
     const defaults = { memoryMb: 256, cpus: 1 };
-    const usage = new OwnerUsageRepository(db);
+    const usage = store.usage;
     ledger = new QuotaLedger(
       {
         usageOf: (o) => usage.containersOf(o).map((u) => ({ id: u.id, usage: containerUsage(u, defaults) })),
@@ -68,8 +66,8 @@ describe("ContainerManager with admission control (fake engine)", () => {
     manager = new ContainerManager({
       config,
       docker,
-      repo: new ContainerStore(db, new SecretCipher(KeyRing.ephemeral())),
-      releases: new ReleaseStore(db),
+      repo: store.containers,
+      releases: store.releases,
       channel: new FakeWorkloadChannel(),
       egress: { protect: filterStep, release: filterStep, sweep: async () => {} },
       secrets,
@@ -80,7 +78,7 @@ describe("ContainerManager with admission control (fake engine)", () => {
     });
   });
   afterEach(async () => {
-    close();
+    await close();
     await rm(dataDir, { recursive: true, force: true });
   });
 

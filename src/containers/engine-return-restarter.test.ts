@@ -40,7 +40,7 @@ class FakeManager extends EventEmitter<ContainerManagerEvents> {
     return { id, owner, name, state, exitCode } as ContainerInfo;
   }
 
-  findById(id: string): ContainerRecord | undefined {
+  async findById(id: string): Promise<ContainerRecord | undefined> {
     return this.records.get(id);
   }
 
@@ -82,7 +82,7 @@ function setUp(now = () => 1_000_000) {
   const restarter = new EngineReturnRestarter({
     engine,
     manager: manager as unknown as RestarterManager,
-    records: () => manager.records.values(),
+    records: async () => manager.records.values(),
     log: pino({ level: "silent" }) as unknown as SystemLogger,
     probe: async () => {
       probe.count++;

@@ -10,9 +10,8 @@ import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
 import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
-import { ContainerStore } from "../store/store-ports.ts";
-import { openDatabase } from "../store/database.ts";
-import { ReleaseStore } from "../store/store-ports.ts";
+import type { ContainerStore } from "../store/store-ports.ts";
+import { openSqliteStore } from "../store/sqlite/sqlite-store.ts";
 import { ContainerManager } from "./container-manager.ts";
 import { ContainerPaths } from "./container-paths.ts";
 import { ContainerSpec } from "./container-spec.ts";
@@ -39,15 +38,15 @@ describe("reconcile after a crash", () => {
   let run: () => ReturnType<typeof reconcile>;
   /** What this berth found at its start; taken at the first reconciliation unless a test took it earlier. */
   let cut: CutByCrash | undefined;
-  let close: () => void;
+  let close: () => Promise<void>;
 
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "rc-"));
     const config = loadConfig({ BERTH_DATA_DIR: dataDir });
     prepareDataDir(config.dataDir, config.runDir);
-    const db = openDatabase(join(dataDir, "berth.db"));
-    close = () => db.close();
-    repo = new ContainerStore(db, new SecretCipher(KeyRing.ephemeral()));
+    const store = openSqliteStore(join(dataDir, "berth.db"), new SecretCipher(KeyRing.ephemeral()));
+    close = () => store.close();
+    repo = store.containers;
     docker = new FakeDockerClient();
     const channel = new FakeWorkloadChannel();
     const secrets = new SecretRegistry();
@@ -61,7 +60,7 @@ describe("reconcile after a crash", () => {
       config,
       docker,
       repo,
-      releases: new ReleaseStore(db),
+      releases: store.releases,
       channel,
       secrets,
       log,
@@ -79,7 +78,7 @@ describe("reconcile after a crash", () => {
     };
   });
   afterEach(async () => {
-    close();
+    await close();
     await rm(dataDir, { recursive: true, force: true });
   });
 

@@ -23,10 +23,8 @@ import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger, type SystemLogger } from "../logging/system-logger.ts";
 import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
-import { ContainerStore } from "../store/store-ports.ts";
-import { openDatabase } from "../store/database.ts";
-import { OwnerUsageRepository } from "../store/owner-usage-repository.ts";
-import { ReleaseStore } from "../store/store-ports.ts";
+import type { ContainerStore, ReleaseStore } from "../store/store-ports.ts";
+import { openSqliteStore } from "../store/sqlite/sqlite-store.ts";
 import { CodeUpdater } from "./code-updater.ts";
 import { recoverUpdates } from "./update-recovery.ts";
 
@@ -56,17 +54,17 @@ describe("CodeUpdater (fake engine)", () => {
   let paths: ContainerPaths;
   let log: SystemLogger;
   let healthAnswer: () => Promise<unknown>;
-  let close: () => void;
+  let close: () => Promise<void>;
 
   beforeEach(async () => {
     unremovable.clear();
     dataDir = await mkdtemp(join(tmpdir(), "cua-"));
     const config = loadConfig({ BERTH_DATA_DIR: dataDir, BERTH_KEEP_RELEASES: "2" });
     prepareDataDir(config.dataDir, config.runDir);
-    const db = openDatabase(join(dataDir, "berth.db"));
-    close = () => db.close();
+    const store = openSqliteStore(join(dataDir, "berth.db"), new SecretCipher(KeyRing.ephemeral()));
+    close = () => store.close();
     const defaults = { memoryMb: 256, cpus: 1 };
-    const usage = new OwnerUsageRepository(db);
+    const usage = store.usage;
     ledger = new QuotaLedger(
       {
         usageOf: (o) => usage.containersOf(o).map((u) => ({ id: u.id, usage: containerUsage(u, defaults) })),
@@ -84,12 +82,12 @@ describe("CodeUpdater (fake engine)", () => {
       redactor: secrets.system,
       destination: new PassThrough(),
     });
-    releases = new ReleaseStore(db);
+    releases = store.releases;
     paths = new ContainerPaths(config.dataDir, config.runDir);
     manager = new ContainerManager({
       config,
       docker: new FakeDockerClient(),
-      repo: new ContainerStore(db, new SecretCipher(KeyRing.ephemeral())),
+      repo: store.containers,
       releases,
       channel: new FakeWorkloadChannel(),
       // Nothing here asks for network: 'outbound', so the guard is never consulted.
@@ -112,7 +110,7 @@ describe("CodeUpdater (fake engine)", () => {
     });
   });
   afterEach(async () => {
-    close();
+    await close();
     await rm(dataDir, { recursive: true, force: true });
   });
 
