@@ -57,7 +57,8 @@ describe("ContainerManager with admission control (fake engine)", () => {
     const usage = store.usage;
     ledger = new QuotaLedger(
       {
-        usageOf: (o) => usage.containersOf(o).map((u) => ({ id: u.id, usage: containerUsage(u, defaults) })),
+        usageOf: async (o) =>
+          (await usage.containersOf(o)).map((u) => ({ id: u.id, usage: containerUsage(u, defaults) })),
       },
       () => ({ containers: 2, running: 1, memoryMb: 1024, cpus: 4, codeMb: 1 }),
     );
@@ -85,17 +86,17 @@ describe("ContainerManager with admission control (fake engine)", () => {
   it("gives the quota back when the engine refuses a create", async () => {
     docker.failNext("createContainer", new DockerError("injected", 500));
     await expect(manager.create(alice, spec("a"))).rejects.toThrow("injected");
-    expect(ledger.usage("alice")).toMatchObject({ containers: 0, running: 0, memoryMb: 0 });
+    expect(await ledger.usage("alice")).toMatchObject({ containers: 0, running: 0, memoryMb: 0 });
     expect(queue.running).toBe(0);
   });
 
   it("counts a started container as running from the store once the create is done, and nothing twice", async () => {
     await manager.create(alice, spec("a"));
-    expect(ledger.usage("alice")).toMatchObject({ containers: 1, running: 1, memoryMb: 256, cpus: 1 });
+    expect(await ledger.usage("alice")).toMatchObject({ containers: 1, running: 1, memoryMb: 256, cpus: 1 });
     await manager.stop(alice, "a");
-    expect(ledger.usage("alice")).toMatchObject({ containers: 1, running: 0, memoryMb: 0 });
+    expect(await ledger.usage("alice")).toMatchObject({ containers: 1, running: 0, memoryMb: 0 });
     await manager.delete(alice, "a");
-    expect(ledger.usage("alice").containers).toBe(0);
+    expect((await ledger.usage("alice")).containers).toBe(0);
   });
 
   it("refuses a start with a full engine queue without touching the container, and gives the quota back", async () => {
@@ -103,7 +104,7 @@ describe("ContainerManager with admission control (fake engine)", () => {
     const held = await queue.acquire("someone-else");
     await expect(manager.start(alice, "a")).rejects.toMatchObject({ code: "RATE_LIMITED" });
     expect((await manager.status(alice, "a")).state).toBe("created");
-    expect(ledger.usage("alice").running).toBe(0);
+    expect((await ledger.usage("alice")).running).toBe(0);
     held.release();
     expect((await manager.start(alice, "a", { waitReady: false })).state).toBe("running");
   });

@@ -140,7 +140,7 @@ describe("ContainerManager (with a fake engine)", () => {
       details: { cause: "exited", exitCode: 3 },
     });
     expect(Date.now() - started).toBeLessThan(1_500); // well before the 3 s ready timeout
-    const [record] = (await repo.all());
+    const [record] = await repo.all();
     expect(record).toMatchObject({ state: "exited", exitCode: 3 });
   });
 
@@ -413,7 +413,7 @@ describe("ContainerManager (with a fake engine)", () => {
 
     it("checks an update's code for the entry file of the container's runtime", async () => {
       const info = await manager.create(alice, py());
-      const record = (await manager.current(info.id));
+      const record = await manager.current(info.id);
       const file = (path: string) => ({
         path,
         kind: "file" as const,
