@@ -214,6 +214,11 @@ export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEve
     }
   }
 
+  /** Resolves once the workloads that an outage which just began holds are known (holds() answers for them). */
+  async settled(): Promise<void> {
+    await this.#holding;
+  }
+
   /** Waits for a pass under way. Safe to call twice. */
   async close(): Promise<void> {
     this.#closed = true;
