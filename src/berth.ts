@@ -431,7 +431,9 @@ export class Berth {
             this.#nanoCpus.delete(info.id);
           }
         })
-        .catch((err: unknown) => this.log.warn({ err, containerId: info.id }, "could not follow a status change"));
+        .catch((err: unknown) =>
+          this.log.warn({ err, containerId: info.id }, "could not follow a status change"),
+        );
     });
     // The manager answers the health written last, also for a record it read before (ContainerManager.info).
     this.health.on("change", ({ id, health }) => this.manager.noteHealth(id, health));

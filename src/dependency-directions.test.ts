@@ -77,7 +77,8 @@ function breaks(edge: string): string | undefined {
   const a = folderOf(from);
   const b = folderOf(to);
   if (a === b || to.startsWith("..")) return undefined;
-  if (b === "store" && !STORE_PORTS.includes(to) && !COMPOSITION.includes(a === "" ? from : a)) return STORE_WHY;
+  if (b === "store" && !STORE_PORTS.includes(to) && !COMPOSITION.includes(a === "" ? from : a))
+    return STORE_WHY;
   for (const rule of RULES) {
     if (rule.from !== a) continue;
     const barred =

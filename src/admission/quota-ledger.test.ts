@@ -50,7 +50,9 @@ describe("QuotaLedger", () => {
     const store = fakeStore();
     const ledger = new QuotaLedger(store, () => LIMITS);
     store.put("alice", "C1", { running: 1, memoryMb: 256, cpus: 0.5 });
-    const err = await refusal(() => ledger.reserve("alice", "C2", { containers: 1, running: 1, memoryMb: 512 }));
+    const err = await refusal(() =>
+      ledger.reserve("alice", "C2", { containers: 1, running: 1, memoryMb: 512 }),
+    );
     expect(err).toMatchObject({
       code: "QUOTA_EXCEEDED",
       category: "validation",
@@ -84,7 +86,9 @@ describe("QuotaLedger", () => {
       held.release();
     };
     const reads = store.reads;
-    const err = await refusal(() => ledger.reserve("alice", "C2", { containers: 1, running: 1, memoryMb: 512 }));
+    const err = await refusal(() =>
+      ledger.reserve("alice", "C2", { containers: 1, running: 1, memoryMb: 512 }),
+    );
     expect(err.details).toMatchObject({ quota: "memoryMb", usage: 256 });
     expect(store.reads - reads).toBe(2);
   });
@@ -113,7 +117,9 @@ describe("QuotaLedger", () => {
     const ledger = new QuotaLedger(store, () => ({ ...LIMITS, running: 1 }));
     store.put("alice", "C1", { running: 1, memoryMb: 256, cpus: 1 });
     (await ledger.reserve("alice", "C1", { running: 1, memoryMb: 256, cpus: 1 })).release();
-    expect((await refusal(() => ledger.reserve("alice", "C2", { running: 1 }))).details?.quota).toBe("running");
+    expect((await refusal(() => ledger.reserve("alice", "C2", { running: 1 }))).details?.quota).toBe(
+      "running",
+    );
   });
 
   it("checks only the quotas a request raises: an owner over a lowered limit may still do the rest", async () => {

@@ -3,8 +3,8 @@ import type { CodeEntryList } from "../code/code-entry.ts";
 import { switchRelease } from "../code/release-pointer.ts";
 import { releaseStats } from "../code/release-stats.ts";
 import { writeReleaseEntries } from "../code/write-release-entries.ts";
-import type { ReleaseStore } from "../store/store-ports.ts";
 import { asStorageError } from "../errors/as-storage-error.ts";
+import type { ReleaseStore } from "../store/store-ports.ts";
 import type { ContainerPaths } from "./container-paths.ts";
 import type { UndoStack } from "./undo-stack.ts";
 

@@ -15,8 +15,8 @@ import { egressPolicy } from "../network/egress-policy.ts";
 import { FakeIptables } from "../network/testing/fake-iptables.ts";
 import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
-import type { ContainerRecord, ContainerStore } from "../store/store-ports.ts";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.ts";
+import type { ContainerRecord, ContainerStore } from "../store/store-ports.ts";
 import { ContainerManager } from "./container-manager.ts";
 import { ContainerPaths } from "./container-paths.ts";
 import { ContainerSpec } from "./container-spec.ts";
@@ -309,7 +309,11 @@ describe("ContainerManager (with a fake engine)", () => {
     await manager.setRestartDue(info.id, { at: 123, attempts: 2 });
     expect(await repo.get(info.id)).toMatchObject({ restartDueAt: 123, restartAttempts: 2 });
     await manager.stop(alice, info.id);
-    expect(await repo.get(info.id)).toMatchObject({ state: "stopped", restartDueAt: null, restartAttempts: 2 });
+    expect(await repo.get(info.id)).toMatchObject({
+      state: "stopped",
+      restartDueAt: null,
+      restartAttempts: 2,
+    });
   });
 
   it("serialises operations on one container", async () => {

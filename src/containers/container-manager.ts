@@ -724,7 +724,8 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     for (let attempt = 1; ; attempt++) {
       const uid = await allocateUid(
         config.uidRange,
-        async (u) => this.#storingUids.has(u) || (await repo.isUidTaken(u)) || this.#o.uidsInUse?.(u) === true,
+        async (u) =>
+          this.#storingUids.has(u) || (await repo.isUidTaken(u)) || this.#o.uidsInUse?.(u) === true,
       );
       if (this.#storingUids.has(uid) || this.#o.uidsInUse?.(uid) === true) continue;
       record.uid = uid;

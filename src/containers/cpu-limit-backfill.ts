@@ -1,8 +1,7 @@
 import type { Config } from "../config/config.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
-import type { ContainerStore } from "../store/store-ports.ts";
-import type { MetaStore } from "../store/store-ports.ts";
+import type { ContainerStore, MetaStore } from "../store/store-ports.ts";
 import { effectiveLimits } from "./effective-limits.ts";
 
 /** Set in the store once every container has a CPU limit; containers made since get one at create. */

@@ -10,8 +10,8 @@ import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
 import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
-import type { ContainerStore } from "../store/store-ports.ts";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.ts";
+import type { ContainerStore } from "../store/store-ports.ts";
 import { ContainerManager } from "./container-manager.ts";
 import { ContainerPaths } from "./container-paths.ts";
 import { ContainerSpec } from "./container-spec.ts";
@@ -164,7 +164,7 @@ describe("reconcile after a crash", () => {
     await manager.syncFromEngine(id, "exited");
     expect((await repo.get(id))?.state).toBe("exited");
     // What the killed berth's RestartSupervisor kept when it decided on the restart.
-    manager.setRestartDue(id, { at: Date.now(), attempts: 1 });
+    await manager.setRestartDue(id, { at: Date.now(), attempts: 1 });
     await run();
     const log = createSystemLogger({
       level: "silent",

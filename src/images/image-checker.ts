@@ -95,7 +95,11 @@ export class ImageChecker {
     let uid: number;
     // Held from the moment it is chosen, with no await in between: another check choosing
     // at the same time (each waits for the store) must not take the same one.
-    do uid = await allocateUid(config.uidRange, async (u) => this.holdsUid(u) || (await this.#o.isUidTaken(u)));
+    do
+      uid = await allocateUid(
+        config.uidRange,
+        async (u) => this.holdsUid(u) || (await this.#o.isUidTaken(u)),
+      );
     while (this.holdsUid(uid));
     const running: Running = { uid, done: Promise.resolve() };
     const run = this.#check(actor, request.image, given, id, running, redactor);

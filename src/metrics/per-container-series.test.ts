@@ -18,7 +18,6 @@ import { egressPolicy } from "../network/egress-policy.ts";
 import { FakeIptables } from "../network/testing/fake-iptables.ts";
 import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
-import type { ContainerStore } from "../store/store-ports.ts";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.ts";
 import { BerthMetrics } from "./berth-metrics.ts";
 

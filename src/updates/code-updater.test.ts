@@ -23,8 +23,8 @@ import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger, type SystemLogger } from "../logging/system-logger.ts";
 import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
-import type { ContainerStore, ReleaseStore } from "../store/store-ports.ts";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.ts";
+import type { ReleaseStore } from "../store/store-ports.ts";
 import { CodeUpdater } from "./code-updater.ts";
 import { recoverUpdates } from "./update-recovery.ts";
 

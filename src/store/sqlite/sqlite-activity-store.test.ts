@@ -41,7 +41,10 @@ describe("SqliteActivityStore", () => {
     await add("bob", "b1");
     expect(await messages({ owner: "alice", newest: true, limit: 2 })).toEqual(["a2", "a3"]);
     const [a1] = await repo.history({ owner: "alice", limit: 1 });
-    expect(await messages({ owner: "alice", afterId: a1?.id, newest: true, limit: 10 })).toEqual(["a2", "a3"]);
+    expect(await messages({ owner: "alice", afterId: a1?.id, newest: true, limit: 10 })).toEqual([
+      "a2",
+      "a3",
+    ]);
     expect(await messages({ owner: "bob", newest: true, limit: 5 })).toEqual(["b1"]);
   });
 

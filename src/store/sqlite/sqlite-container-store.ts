@@ -90,7 +90,9 @@ export class SqliteContainerStore implements ContainerStore {
       "SELECT state, health, COUNT(*) AS count FROM containers GROUP BY state, health",
     );
     this.#setRelease = db.prepare("UPDATE containers SET release = ? WHERE id = ?");
-    this.#setReleaseStatus = db.prepare("UPDATE releases SET status = ? WHERE container_id = ? AND number = ?");
+    this.#setReleaseStatus = db.prepare(
+      "UPDATE releases SET status = ? WHERE container_id = ? AND number = ?",
+    );
   }
 
   async get(id: string): Promise<ContainerRecord | undefined> {
@@ -236,7 +238,11 @@ export class SqliteContainerStore implements ContainerStore {
    * `replacedStatus`, in one transaction; the cache follows only once it
    * committed, so a failed switch leaves no trace in either.
    */
-  async switchRelease(id: string, release: number, replacedStatus: "previous" | "rolled-back"): Promise<void> {
+  async switchRelease(
+    id: string,
+    release: number,
+    replacedStatus: "previous" | "rolled-back",
+  ): Promise<void> {
     const replaced = (this.#byId.get(id) as Row | undefined)?.release ?? null;
     const setStatus = (number: number, status: ReleaseStatus) =>
       this.#setReleaseStatus.run(status, id, number);
