@@ -316,6 +316,18 @@ describe("ContainerManager (with a fake engine)", () => {
     });
   });
 
+  it("records no restart as due once a start answered the exit, however late the policy's decision is written", async () => {
+    const info = await manager.create(alice, spec());
+    const [dockerId] = docker.containers.keys();
+    docker.exit(dockerId!, 1);
+    await manager.syncFromEngine(info.id, "the process exited");
+    const decided = manager.setRestartDue(info.id, { at: 123, attempts: 1 });
+    await manager.start(alice, info.id, { waitReady: false });
+    const late = manager.setRestartDue(info.id, { at: 456, attempts: 2 });
+    await Promise.all([decided, late]);
+    expect(await repo.get(info.id)).toMatchObject({ state: "running", restartDueAt: null });
+  });
+
   it("serialises operations on one container", async () => {
     const info = await manager.create(alice, spec());
     const order: string[] = [];
