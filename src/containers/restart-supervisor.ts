@@ -16,6 +16,8 @@ export interface RestartPolicyOptions {
 export interface ExitDeferral {
   holds(id: string): boolean;
   isOutageExit(id: string, oomKilled?: boolean): Promise<boolean>;
+  /** Resolves once `holds` answers for an outage that has just begun (it reads the store). */
+  settled?(): Promise<void>;
 }
 
 /**
@@ -133,19 +135,27 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
     this.#cancel(info.id);
     const timer = setTimeout(() => {
       this.#timers.delete(info.id);
-      // The engine went away meanwhile (its shutdown was this exit's cause): its return brings it back.
-      if (this.#defer.holds(info.id)) return;
-      this.#manager
-        .start({ owner: info.owner, admin: true }, info.id, { waitReady: false, restart: true })
-        .catch((error) => {
-          // Deleted meanwhile: nothing to restart, nothing failed.
-          if (error instanceof BerthError && error.code === "NOT_FOUND") return;
-          this.#log.warn({ err: error, containerId: info.id }, "restart failed");
-          this.emit("restartFailed", { info, error });
-        });
+      void this.#restartDue(info);
     }, delayMs);
     timer.unref();
     this.#timers.set(info.id, timer);
+  }
+
+  async #restartDue(info: ContainerInfo): Promise<void> {
+    try {
+      await this.#defer.settled?.();
+      // The engine went away meanwhile (its shutdown was this exit's cause): its return brings it back.
+      if (this.#closed || this.#defer.holds(info.id)) return;
+      await this.#manager.start({ owner: info.owner, admin: true }, info.id, {
+        waitReady: false,
+        restart: true,
+      });
+    } catch (error) {
+      // Deleted meanwhile: nothing to restart, nothing failed.
+      if (error instanceof BerthError && error.code === "NOT_FOUND") return;
+      this.#log.warn({ err: error, containerId: info.id }, "restart failed");
+      this.emit("restartFailed", { info, error });
+    }
   }
 
   /**
