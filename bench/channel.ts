@@ -69,7 +69,7 @@ async function latencyPhase(): Promise<LatencyPhase> {
       ...RATE_LIMITS_OFF,
     });
     const docker = new Dockerode({ socketPath: config.dockerSocket });
-    const berth = new Berth(config, { logDestination: new PassThrough().resume() });
+    const berth = await Berth.open(config, { logDestination: new PassThrough().resume() });
     const directLabel = `direct-${berth.instanceId}`;
     cleanup.add("remove direct containers", () => removeLabelled(docker, `berth.instance=${directLabel}`));
     cleanup.add("remove berth's containers", () =>

@@ -40,7 +40,7 @@ export async function startInProcessBerth(env: Record<string, string> = {}): Pro
     ...RATE_LIMITS_OFF,
     ...env,
   });
-  const berth = new Berth(config, { logDestination: new PassThrough().resume() });
+  const berth = await Berth.open(config, { logDestination: new PassThrough().resume() });
   const port = await berth.start();
   const url = `http://127.0.0.1:${port}`;
   const client = io(url, { auth: { token: TOKEN }, transports: ["websocket"] });

@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     BERTH_TOKENS: `alice:${TOKENS.alice},bob:${TOKENS.bob}`,
     BERTH_ADMIN_TOKEN: ADMIN,
   });
-  const berth = new Berth(config, { logDestination: new PassThrough().resume() });
+  const berth = await Berth.open(config, { logDestination: new PassThrough().resume() });
   const clients: BerthClient[] = [];
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",

@@ -1,4 +1,3 @@
-import type { DatabaseSync } from "node:sqlite";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { QuotaLimits } from "#protocol";
 import { UserActivityLogger } from "./activity/user-activity-logger.ts";
@@ -59,15 +58,26 @@ import { ExecFileIptables, type Iptables } from "./network/iptables.ts";
 import { reportEgressFilter } from "./network/report-egress-filter.ts";
 import { adminTokenPath, loadOrCreateAdminToken } from "./secrets/admin-token-file.ts";
 import { openSecretsAtRest, type SecretsAtRest } from "./secrets/secrets-at-rest.ts";
-import { ActivityRepository } from "./store/activity-repository.ts";
-import { ContainerRepository } from "./store/container-repository.ts";
-import { openDatabase } from "./store/database.ts";
-import { MetaRepository } from "./store/meta-repository.ts";
-import { OwnerUsageRepository } from "./store/owner-usage-repository.ts";
-import { ReleaseRepository } from "./store/release-repository.ts";
+import { openStore, sqlitePath } from "./store/open-store.ts";
+import { openDatabase } from "./store/sqlite/database.ts";
+import type { ContainerRecord, ContainerStore, Store } from "./store/store-ports.ts";
 import { CodeUpdater } from "./updates/code-updater.ts";
 import { recoverUpdates } from "./updates/update-recovery.ts";
 import { BERTH_VERSION } from "./version.ts";
+
+/**
+ * The key for secrets at rest, made at the first start, and the plain-text values an earlier
+ * berth stored sealed now. SQLite only (see openSecretsAtRest): it works on the file itself,
+ * before the store opens it.
+ */
+function openSqliteSecretsAtRest(config: Config): SecretsAtRest {
+  const db = openDatabase(sqlitePath(config));
+  try {
+    return openSecretsAtRest(db, config.secretKeyFile);
+  } finally {
+    db.close();
+  }
+}
 
 /** How soon a reconciliation that could not finish everything runs again. */
 const RECONCILE_RETRY_MS = 10_000;
@@ -132,7 +142,11 @@ export class Berth {
   readonly #rates: RateLimiter;
   /** One budget of tries per address, before authentication: Socket.IO's handshakes and /metrics' failed tries. */
   readonly #handshakes: HandshakeLimiter;
-  readonly #db: DatabaseSync;
+  readonly #store: Store;
+  /** Each running container's CPU limit, for the pressure monitor's holds, which ask synchronously. */
+  readonly #nanoCpus = new Map<string, number>();
+  /** Health tracking follows status changes one after the other (each reads the record first). */
+  #healthFollow: Promise<void> = Promise.resolve();
   readonly #channel: SocketCommunicationHandler;
   readonly #app: FastifyInstance;
   readonly #docker: DockerodeClient;
@@ -151,7 +165,6 @@ export class Berth {
   #cutByCrash = CutByCrash.of([]);
   /** What the reconciliation and the update recovery did about operations a crash cut; the feed tells it. */
   readonly #interrupted = new InterruptedOperations();
-  #releases: ReleaseRepository;
   /** The pass giving back holds an earlier berth left (giveBackLeftoverHolds), while it runs; done once it found no failure. */
   #leftoverHolds: Promise<void> | undefined;
   #leftoverHoldsDone = false;
@@ -164,18 +177,41 @@ export class Berth {
   readonly metrics: BerthMetrics | undefined;
   readonly #unobserve: (() => void) | undefined;
 
-  constructor(config: Config, options: BerthOptions = {}) {
+  /**
+   * Opens the store (making the data directory and the key for secrets at rest
+   * at the first start), then builds berth on it. Nothing runs until `start()`;
+   * `close()` closes the store too.
+   *
+   * @example
+   * const berth = await Berth.open(loadConfig(process.env));
+   * await berth.start();
+   */
+  static async open(config: Config, options: BerthOptions = {}): Promise<Berth> {
+    const secrets = options.secrets ?? new SecretRegistry();
+    // Before anything can fail, so that no error message carries a token out (a generated admin token is added later).
+    secrets.setTokens(config.tokens, config.adminToken);
+    prepareDataDir(config.dataDir, config.runDir);
+    const atRest = openSqliteSecretsAtRest(config);
+    const store = await openStore(config, atRest.cipher);
+    try {
+      return new Berth(config, { ...options, secrets }, store, atRest);
+    } catch (err) {
+      await store.close(); // berth does not start: nothing else holds the store
+      throw err;
+    }
+  }
+
+  private constructor(config: Config, options: BerthOptions, store: Store, secrets: SecretsAtRest) {
     this.config = config;
     this.secrets = options.secrets ?? new SecretRegistry();
-    // Before anything can fail, so that no error message carries a token out (a generated admin token is added below).
     this.secrets.setTokens(config.tokens, config.adminToken);
+    this.#store = store;
     this.log = createSystemLogger({
       level: config.logLevel,
       redactor: this.secrets.system,
       pretty: options.logDestination === undefined && process.stdout.isTTY === true,
       ...(options.logDestination ? { destination: options.logDestination } : {}),
     });
-    prepareDataDir(config.dataDir, config.runDir);
     assertSocketPathFits(config.runDir, newContainerId());
     this.instanceId = loadInstanceId(config.dataDir);
 
@@ -207,14 +243,6 @@ export class Berth {
     // Each owner's redactor follows the tokens in force: a new token is hidden from the moment it works.
     this.tokens.on("changed", ({ tokens, adminToken: admin }) => this.secrets.setTokens(tokens, admin));
 
-    this.#db = openDatabase(`${config.dataDir}/berth.db`);
-    let secrets: SecretsAtRest;
-    try {
-      secrets = openSecretsAtRest(this.#db, config.secretKeyFile);
-    } catch (err) {
-      this.#db.close(); // berth does not start: nothing else holds the store
-      throw err;
-    }
     if (secrets.createdKey)
       this.log.info({ file: config.secretKeyFile }, "created the key for secrets at rest");
     if (secrets.sealedNow > 0)
@@ -222,7 +250,7 @@ export class Berth {
         { values: secrets.sealedNow },
         "sealed secret values stored in plain text by an earlier berth",
       );
-    const repo = new ContainerRepository(this.#db, secrets.cipher);
+    const repo = store.containers;
     // The gauges read their sources at scrape time: the store's count, the connections open then.
     this.metrics = config.metrics.enabled
       ? new BerthMetrics({
@@ -258,8 +286,7 @@ export class Berth {
       // The tally adds up each workload's channel traffic for the pressure reports, and passes it on to the metrics.
       observer: channelTally,
     });
-    const releases = new ReleaseRepository(this.#db);
-    this.#releases = releases;
+    const releases = store.releases;
     this.#egressRecheckMs = options.egressRecheckMs ?? 30_000;
     this.#egress = new EgressFirewall({
       iptables: options.iptables ?? new ExecFileIptables(),
@@ -272,15 +299,16 @@ export class Berth {
     // Per-owner quota overrides come from the tokens file, read on every check so a reload applies at once.
     const quotaOverrides: QuotaOverrides = (owner) => this.tokens.overridesFor(owner);
     this.#quotaLimits = quotaLimitsFor(config.quota, quotaOverrides);
-    const usageRepo = new OwnerUsageRepository(this.#db);
+    const usageRepo = store.usage;
     // A spec without resources gets the server's defaults, so it counts as those.
     const resourceDefaults = { memoryMb: config.defaultMemoryMb, cpus: config.defaultCpus };
     this.quotas = new QuotaLedger(
       {
-        usageOf: (owner) =>
-          usageRepo
-            .containersOf(owner)
-            .map((u) => ({ id: u.id, usage: containerUsage(u, resourceDefaults) })),
+        usageOf: async (owner) =>
+          (await usageRepo.containersOf(owner)).map((u) => ({
+            id: u.id,
+            usage: containerUsage(u, resourceDefaults),
+          })),
       },
       this.#quotaLimits,
     );
@@ -294,7 +322,8 @@ export class Berth {
       docker: this.#docker,
       paths: this.#paths,
       instanceId: this.instanceId,
-      isUidTaken: (uid) => repo.isUidTaken(uid),
+      // The manager's answer: a uid a create is storing counts as taken too.
+      isUidTaken: (uid) => this.manager.isUidTaken(uid),
       log: this.log,
     });
     this.manager = new ContainerManager({
@@ -312,15 +341,12 @@ export class Berth {
       egress: this.#egress,
       uidsInUse: (uid) => this.#imageChecker.holdsUid(uid),
     });
-    // Registered before any container is known, so secrets of adopted containers are hidden too.
-    // Values stored by an older berth may exceed today's bounds: they are hidden all the same.
-    for (const record of repo.all())
-      this.secrets.addEnvironment(record.owner, record.spec.env, record.spec.secretEnv);
 
     this.updater = new CodeUpdater({
       config,
       manager: this.manager,
       releases,
+      containers: repo,
       channel: this.#channel,
       paths: this.#paths,
       log: this.log,
@@ -347,7 +373,7 @@ export class Berth {
     );
     // A held workload that ended on its own: its restart policy answers it, not the bring-back.
     this.bringBack.on("handedBack", ({ info, oomKilled }) => this.restarts.takeExit(info, oomKilled));
-    this.activity = new UserActivityLogger(new ActivityRepository(this.#db), this.secrets, this.log, {
+    this.activity = new UserActivityLogger(store.activity, this.secrets, this.log, {
       maxEntriesPerOwner: config.activityMaxEntries,
       maxAgeMs: config.activityMaxAgeMs,
     });
@@ -355,10 +381,7 @@ export class Berth {
       outputRateLimit: config.outputRateLimit,
       messageRate: config.channelMessageRate,
       messageBytesRate: config.channelMessageBytesRate,
-      nanoCpusOf: (id) => {
-        const record = repo.get(id);
-        return record && effectiveLimits(record.spec, config).nanoCpus;
-      },
+      nanoCpusOf: (id) => this.#nanoCpus.get(id),
       setCpuLimit: (dockerId, nanoCpus) => this.#docker.updateCpuLimit(dockerId, nanoCpus),
       // At least two samples of the history in a window, or a slow history would never judge output.
       outputWindowMs: Math.max(10_000, 2 * config.statsHistoryIntervalMs),
@@ -394,15 +417,27 @@ export class Berth {
     this.#history = new StatsHistory({
       sampler: this.#sampler,
       intervalMs: config.statsHistoryIntervalMs,
-      target: (id) => engineTarget(this.#docker, () => repo.get(id)?.dockerId),
+      target: (id) => engineTarget(this.#docker, async () => (await repo.get(id))?.dockerId),
     });
     this.manager.on("statusChanged", ({ info }) => this.#history.follow(info));
     this.health = new HealthMonitor({ repo, channel: this.#channel, log: this.log });
     this.manager.on("statusChanged", ({ info }) => {
-      const record = info.state === "running" ? repo.get(info.id) : undefined;
-      if (record) this.health.track(record);
-      else this.health.untrack(info.id);
+      // In the order the changes came: a start read late must not track a container that has exited since.
+      this.#healthFollow = this.#healthFollow
+        .then(async () => {
+          const record = info.state === "running" ? await repo.get(info.id) : undefined;
+          if (record) this.#followRunning(record);
+          else {
+            this.health.untrack(info.id);
+            this.#nanoCpus.delete(info.id);
+          }
+        })
+        .catch((err: unknown) =>
+          this.log.warn({ err, containerId: info.id }, "could not follow a status change"),
+        );
     });
+    // The manager answers the health written last, also for a record it read before (ContainerManager.info).
+    this.health.on("change", ({ id, health }) => this.manager.noteHealth(id, health));
     this.activity.follow({
       manager: this.manager,
       interrupted: this.#interrupted,
@@ -411,8 +446,8 @@ export class Berth {
       engine: this.engine,
       health: this.health,
       pressure: this.#pressure,
-      memoryLimitOf: (id) => {
-        const record = repo.get(id);
+      memoryLimitOf: async (id) => {
+        const record = await repo.get(id);
         return record && effectiveLimits(record.spec, config).memoryBytes;
       },
     });
@@ -449,9 +484,15 @@ export class Berth {
     this.#repo = repo;
   }
 
+  /** A container that runs: its health is watched, and its CPU limit known to the pressure monitor. */
+  #followRunning(record: ContainerRecord): void {
+    this.#nanoCpus.set(record.id, effectiveLimits(record.spec, this.config).nanoCpus);
+    this.health.track(record);
+  }
+
   /** The tokens in force; with BERTH_TOKENS_FILE, reloaded by `reloadTokens()` (SIGHUP) and when the file changes. */
   readonly tokens: TokenStore;
-  readonly #repo: ContainerRepository;
+  readonly #repo: ContainerStore;
   #tokensWatcher: TokensFileWatcher | undefined;
 
   /**
@@ -542,8 +583,16 @@ export class Berth {
       if (!this.#protecting) void this.#protectOwnerNetworks();
     }, this.#egressRecheckMs);
     this.#egressRecheck.unref();
+    const records = await this.#repo.all();
+    // Registered before any container is known, so secrets of adopted containers are hidden too.
+    // Values stored by an older berth may exceed today's bounds: they are hidden all the same.
+    for (const record of records) {
+      this.secrets.addEnvironment(record.owner, record.spec.env, record.spec.secretEnv);
+      if (record.state === "running")
+        this.#nanoCpus.set(record.id, effectiveLimits(record.spec, this.config).nanoCpus);
+    }
     // What a crash left cut half-way, read before this berth makes any operation of its own.
-    this.#cutByCrash = CutByCrash.of(this.#repo.all());
+    this.#cutByCrash = CutByCrash.of(records);
     // Engine events from before the reconciliation reads the engine: nothing between the two is missed.
     const watchSince = Date.now();
     const status = await this.engine.check();
@@ -625,7 +674,7 @@ export class Berth {
       await recoverUpdates(
         {
           manager: this.manager,
-          releases: this.#releases,
+          releases: this.#store.releases,
           paths: this.#paths,
           log: this.log.child({ component: "UpdateRecovery" }),
           interrupted: this.#interrupted,
@@ -633,12 +682,12 @@ export class Berth {
         this.#cutByCrash,
       );
       // What ran before berth started (or while the engine was away) changed no state: follow it here.
-      for (const record of this.#repo.all()) this.#history.follow(record);
+      for (const record of await this.#repo.all()) this.#history.follow(record);
       await this.#protectOwnerNetworks();
       await backfillCpuLimits({
         docker: this.#docker,
         repo: this.#repo,
-        meta: new MetaRepository(this.#db),
+        meta: this.#store.meta,
         defaults: this.config,
         log: this.log,
       });
@@ -647,9 +696,9 @@ export class Berth {
       // at start-up, or when the engine first returns (this berth's own timers outlive an outage).
       if (!this.#resumedRestarts) {
         this.#resumedRestarts = true;
-        this.restarts.resume();
+        await this.restarts.resume();
       }
-      if (report.failed > 0 && !this.#closing) {
+      if (report.failed > 0 && this.#closing === undefined) {
         // Something the engine refused (a container it could not remove, …): try again shortly.
         clearTimeout(this.#retryReconcile);
         this.#retryReconcile = setTimeout(() => void this.#reconcile(), RECONCILE_RETRY_MS);
@@ -712,12 +761,12 @@ export class Berth {
 
   async #protectPass(): Promise<void> {
     // A server that never ran outbound containers has no rules to keep, and may well have no iptables.
-    const outbound = () => this.#repo.all().some((r) => r.spec.network === "outbound");
-    if (this.#closing) return;
+    const outbound = async () => (await this.#repo.all()).some((r) => r.spec.network === "outbound");
+    if (this.#closing !== undefined) return;
     // The store is read inside the try: this runs from a timer, where a failed read would be an unhandled
     // rejection, and main.ts ends berth on those.
     try {
-      if (!this.config.allowNetwork && !outbound()) return;
+      if (!this.config.allowNetwork && !(await outbound())) return;
       await protectOwnerNetworks(this.#docker, this.#egress, this.instanceId, this.log);
     } catch (err) {
       this.log.error(
@@ -744,16 +793,19 @@ export class Berth {
       await this.#events.close();
       this.restarts.close();
       await this.bringBack.close();
-      this.health.close();
+      await this.health.close();
       await this.manager.drain();
-      this.activity.close();
+      await this.#healthFollow;
+      // Again: the operations drained above untracked what they stopped, and that health is being written.
+      await this.health.close();
+      await this.activity.close();
       this.#history.close();
       this.#unobserve?.();
       await this.#sampler.close();
       await this.#pressure.close();
       await this.#app.close();
       await this.#channel.closeAll();
-      this.#db.close();
+      await this.#store.close();
       removePidFile(this.config.dataDir);
       this.log.info("berth stopped");
       this.log.flush();

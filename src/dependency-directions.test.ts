@@ -32,6 +32,14 @@ const RULES: { from: string; mayNotImport: readonly string[] | "anything"; why: 
   },
 ];
 
+/**
+ * Of the store, berth sees the ports and their errors only; which database
+ * implements them is the composition's choice (berth.ts, main.ts, the CLI).
+ */
+const STORE_PORTS: readonly string[] = ["store/store-ports.ts", "store/store-errors.ts"];
+const COMPOSITION: readonly string[] = ["berth.ts", "main.ts", "cli"];
+const STORE_WHY = "services use the store's ports (store-ports.ts, store-errors.ts), never an implementation";
+
 /** Folders a leaf may still import. */
 const LEAF_MAY_IMPORT: Record<string, readonly string[]> = { code: ["errors"], errors: [] };
 
@@ -58,6 +66,8 @@ function breaks(edge: string): string | undefined {
   const a = folderOf(from);
   const b = folderOf(to);
   if (a === b || to.startsWith("..")) return undefined;
+  if (b === "store" && !STORE_PORTS.includes(to) && !COMPOSITION.includes(a === "" ? from : a))
+    return STORE_WHY;
   for (const rule of RULES) {
     if (rule.from !== a) continue;
     const barred =
@@ -102,5 +112,14 @@ describe("the directions src/ depends in", () => {
       expect(breaks(`api/monitoring-handlers.ts → ${adapter}`), adapter).toBeDefined();
     expect(breaks("api/monitoring-handlers.ts → monitoring/container-telemetry.ts")).toBeUndefined();
     expect(breaks("api/channel-handlers.ts → containers/container-manager.ts")).toBeUndefined();
+  });
+
+  it("would catch a break: a service reaching past the store's ports to SQLite", () => {
+    expect(breaks("containers/reconciler.ts → store/sqlite/sqlite-container-store.ts")).toBe(STORE_WHY);
+    expect(breaks("containers/reconciler.ts → store/open-store.ts")).toBe(STORE_WHY);
+    expect(breaks("containers/reconciler.ts → store/store-ports.ts")).toBeUndefined();
+    expect(breaks("containers/container-manager.ts → store/store-errors.ts")).toBeUndefined();
+    expect(breaks("berth.ts → store/open-store.ts")).toBeUndefined();
+    expect(breaks("cli/rotate-secret-key.ts → store/sqlite/database.ts")).toBeUndefined();
   });
 });

@@ -27,7 +27,7 @@ process.on("unhandledRejection", die("berth crashed: unhandled rejection"));
 async function main(): Promise<void> {
   let berth: Berth;
   try {
-    berth = new Berth(loadConfig(process.env), {
+    berth = await Berth.open(loadConfig(process.env), {
       secrets,
       onAdminTokenCreated: (token, file) => {
         // Printed once, straight to the terminal, never through the logger (which would redact it anyway).

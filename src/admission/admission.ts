@@ -9,9 +9,9 @@ export interface Resources {
 
 /**
  * What the ContainerManager and the CodeUpdater ask of admission control
- * before they make the engine (or the disk) work. The quota checks are
- * synchronous and hold their reservation until `release()`, which the caller
- * makes once the store records the outcome (or once it undid the step); a
+ * before they make the engine (or the disk) work. The quota checks read the
+ * store and hold their reservation until `release()`, which the caller
+ * makes once the store records the outcome (awaited: never before) (or once it undid the step); a
  * turn at the engine is held around the engine calls only, never around a
  * wait for the workload.
  */
@@ -21,11 +21,11 @@ export interface AdmissionPort {
     owner: string,
     id: string,
     request: { resources: Resources | undefined; starts: boolean; codeBytes: number },
-  ): QuotaReservation;
+  ): Promise<QuotaReservation>;
   /** Running the container: `running`, `memoryMb`, `cpus` (nothing more when it already runs). */
-  reserveRun(owner: string, id: string, resources: Resources | undefined): QuotaReservation;
+  reserveRun(owner: string, id: string, resources: Resources | undefined): Promise<QuotaReservation>;
   /** `codeBytes` more on disk for the container: `codeMb`. */
-  reserveCode(owner: string, id: string, codeBytes: number): QuotaReservation;
+  reserveCode(owner: string, id: string, codeBytes: number): Promise<QuotaReservation>;
   /**
    * A turn at the engine in the fair queue of the container's owner.
    * `bounded: false` waits even when the queue is full (the admin, berth's
@@ -38,9 +38,9 @@ const NOTHING_HELD: QuotaReservation & Turn = { release: () => {} };
 
 /** No quotas and no queue: for unit tests of the manager and for tools that build one by hand. */
 export const admitEverything: AdmissionPort = {
-  reserveCreate: () => NOTHING_HELD,
-  reserveRun: () => NOTHING_HELD,
-  reserveCode: () => NOTHING_HELD,
+  reserveCreate: () => Promise.resolve(NOTHING_HELD),
+  reserveRun: () => Promise.resolve(NOTHING_HELD),
+  reserveCode: () => Promise.resolve(NOTHING_HELD),
   engineTurn: () => Promise.resolve(NOTHING_HELD),
 };
 
@@ -59,10 +59,10 @@ export async function admit(
   port: AdmissionPort,
   owner: string,
   bounded: boolean,
-  reserve: (port: AdmissionPort) => QuotaReservation,
+  reserve: (port: AdmissionPort) => Promise<QuotaReservation>,
   beforeTurn?: () => Promise<void>,
 ): Promise<Turn> {
-  const quota = reserve(port);
+  const quota = await reserve(port);
   let turn: Turn;
   try {
     await beforeTurn?.();

@@ -19,7 +19,7 @@ export class EngineAdmission implements AdmissionPort {
     owner: string,
     id: string,
     request: { resources: Resources | undefined; starts: boolean; codeBytes: number },
-  ): QuotaReservation {
+  ): Promise<QuotaReservation> {
     return this.#ledger.reserve(owner, id, {
       containers: 1,
       codeBytes: request.codeBytes,
@@ -27,11 +27,11 @@ export class EngineAdmission implements AdmissionPort {
     });
   }
 
-  reserveRun(owner: string, id: string, resources: Resources | undefined): QuotaReservation {
+  reserveRun(owner: string, id: string, resources: Resources | undefined): Promise<QuotaReservation> {
     return this.#ledger.reserve(owner, id, runningUsage(resources, this.#defaults));
   }
 
-  reserveCode(owner: string, id: string, codeBytes: number): QuotaReservation {
+  reserveCode(owner: string, id: string, codeBytes: number): Promise<QuotaReservation> {
     return this.#ledger.reserve(owner, id, (current) => ({ codeBytes: current.codeBytes + codeBytes }));
   }
 

@@ -5,7 +5,7 @@ import type { QuotaName } from "./quota-limits.ts";
 
 /** Each container's usage as recorded now (the store), for one owner. */
 export interface UsageSource {
-  usageOf(owner: string): Iterable<{ id: string; usage: Usage }>;
+  usageOf(owner: string): Promise<Iterable<{ id: string; usage: Usage }>>;
 }
 
 /** Held while an operation makes its change; `release()` once the store records the outcome. Idempotent. */
@@ -14,6 +14,8 @@ export interface QuotaReservation {
 }
 
 const MiB = 1024 * 1024;
+/** Reads of the store per check at most (see #recorded). */
+const MAX_READS = 5;
 /** Sums of fractional CPUs (0.1 + 0.2) must not fail a check by a rounding error. */
 const EPSILON = 1e-9;
 
@@ -43,11 +45,13 @@ export type Floor = Partial<Usage> | ((current: Usage) => Partial<Usage>);
  * start holds `{ running: 1, memoryMb, cpus }` before the state says so. A
  * container counts as the larger of its recorded usage and its floors, per
  * quota, so a reservation never counts twice once the store catches up, and
- * a start of a container that already runs asks for nothing more. Checking
- * and reserving happen in one synchronous step, so fifty concurrent creates
- * cannot pass a check together; nothing survives a restart because nothing
- * needs to: an operation that was under way either reached the store or was
- * undone.
+ * a start of a container that already runs asks for nothing more. The store
+ * answers later; once it has, checking and reserving happen in one synchronous
+ * step against the floors held then, so fifty concurrent creates cannot pass a
+ * check together. A reservation released while the store was being read may
+ * belong to an outcome that read missed: the store is read again then.
+ * Nothing survives a restart because nothing needs to: an operation that was
+ * under way either reached the store or was undone.
  *
  * Only a quota that the reservation raises is checked: an owner already above
  * a lowered memory quota may still stop, delete, or start within the others.
@@ -56,6 +60,8 @@ export class QuotaLedger {
   readonly #source: UsageSource;
   readonly #limitsFor: (owner: string) => QuotaLimits;
   readonly #held = new Map<string, Set<Held>>();
+  /** Per owner, how many reservations were released so far (see #recorded). */
+  readonly #released = new Map<string, number>();
 
   constructor(source: UsageSource, limitsFor: (owner: string) => QuotaLimits) {
     this.#source = source;
@@ -63,19 +69,21 @@ export class QuotaLedger {
   }
 
   /** What `owner` uses now, reservations included. */
-  usage(owner: string): Usage {
-    return sum(this.#byId(owner));
+  async usage(owner: string): Promise<Usage> {
+    return sum(this.#byId(owner, await this.#recorded(owner)));
   }
 
   /** Reserves `floor` for container `id` of `owner`; QUOTA_EXCEEDED when that would pass a limit. */
-  reserve(owner: string, id: string, floor: Floor): QuotaReservation {
-    const byId = this.#byId(owner);
+  async reserve(owner: string, id: string, floor: Floor): Promise<QuotaReservation> {
+    const recorded = await this.#recorded(owner);
+    // From here to the end, synchronous: no other reservation comes or goes in between.
+    const byId = this.#byId(owner, recorded);
     const held: Held = {
       id,
       floor: typeof floor === "function" ? floor(byId.get(id) ?? { ...NO_USAGE }) : floor,
     };
     const before = sum(byId);
-    const after = sum(this.#byId(owner, held));
+    const after = sum(this.#byId(owner, recorded, held));
     const limits = this.#limitsFor(owner);
     for (const [key, quota, unit] of QUOTA_OF) {
       const limit = limits[quota] * unit;
@@ -97,16 +105,32 @@ export class QuotaLedger {
     const owned = set;
     return {
       release: () => {
+        if (!owned.has(held)) return;
+        this.#released.set(owner, (this.#released.get(owner) ?? 0) + 1);
         owned.delete(held);
         if (owned.size === 0 && this.#held.get(owner) === owned) this.#held.delete(owner);
       },
     };
   }
 
+  /**
+   * The owner's usage as the store records it. A release during the read may be
+   * of an outcome written after the read began (its floor gone, its row not yet
+   * seen): then the read is made again, until none came in between (or a few
+   * tries, so that an owner's steady stream of releases cannot stall a check).
+   */
+  async #recorded(owner: string): Promise<Array<{ id: string; usage: Usage }>> {
+    for (let tries = 1; ; tries++) {
+      const before = this.#released.get(owner) ?? 0;
+      const recorded = [...(await this.#source.usageOf(owner))];
+      if ((this.#released.get(owner) ?? 0) === before || tries === MAX_READS) return recorded;
+    }
+  }
+
   /** Each container's usage: recorded, raised to the floors held for it (and to `extra`). */
-  #byId(owner: string, extra?: Held): Map<string, Usage> {
+  #byId(owner: string, recorded: Iterable<{ id: string; usage: Usage }>, extra?: Held): Map<string, Usage> {
     const byId = new Map<string, Usage>();
-    for (const { id, usage } of this.#source.usageOf(owner)) byId.set(id, { ...usage });
+    for (const { id, usage } of recorded) byId.set(id, { ...usage });
     const floors = [...(this.#held.get(owner) ?? []), ...(extra ? [extra] : [])];
     for (const { id, floor } of floors) {
       const usage = byId.get(id) ?? { ...NO_USAGE };

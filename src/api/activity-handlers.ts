@@ -33,13 +33,13 @@ export function registerActivityHandlers(
         let containerId = p.containerId;
         if (containerId !== undefined) {
           try {
-            containerId = manager.resolve(actor, containerId).id;
+            containerId = (await manager.resolve(actor, containerId)).id;
           } catch {
             // A deleted container: its history stays readable by id, and the owner filter keeps it private.
           }
         }
         const limit = p.limit ?? DEFAULT_HISTORY_LIMIT;
-        const items = activity.history({
+        const items = await activity.history({
           owner: actor.admin ? undefined : actor.owner,
           containerId,
           afterId: p.afterId,

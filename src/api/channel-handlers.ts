@@ -24,7 +24,7 @@ export function registerChannelHandlers(
     "container:send",
     (p, actor) =>
       limits.inFlight.run(async () => {
-        const { id } = manager.resolve(actor, p.id);
+        const { id } = await manager.resolve(actor, p.id);
         await channel.send(id, p.data);
         return { id };
       }),
@@ -34,8 +34,8 @@ export function registerChannelHandlers(
     socket,
     "container:request",
     (p, actor) =>
-      limits.inFlight.run(() => {
-        const { id } = manager.resolve(actor, p.id);
+      limits.inFlight.run(async () => {
+        const { id } = await manager.resolve(actor, p.id);
         // A disconnect cancels the call at once: nobody is left to receive its answer.
         return channel.request(id, p.data, {
           signal: limits.closed,
@@ -48,7 +48,7 @@ export function registerChannelHandlers(
     socket,
     "container:subscribe",
     async (p, actor) => {
-      const { id } = manager.resolve(actor, p.id);
+      const { id } = await manager.resolve(actor, p.id);
       await limits.subscriptions.open(socket, messagesRoom(id), () => socket.join(messagesRoom(id)));
       return { id, subscribed: true as const };
     },
@@ -58,7 +58,7 @@ export function registerChannelHandlers(
     socket,
     "container:unsubscribe",
     async (p, actor) => {
-      const { id } = manager.resolve(actor, p.id);
+      const { id } = await manager.resolve(actor, p.id);
       await socket.leave(messagesRoom(id));
       return { id, subscribed: false as const };
     },

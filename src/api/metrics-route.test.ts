@@ -23,7 +23,7 @@ function serve(
       perContainer: false,
       version: "0.0.0",
       sources: {
-        containers: () => [],
+        containers: async () => [],
         connectedClients: () => 0,
         connectedWorkloads: () => 0,
         listeners: () => 0,

@@ -47,8 +47,8 @@ export function registerMonitoringHandlers(
   registerHandler(
     socket,
     "container:stats",
-    (p, actor) => {
-      const container = telemetry.container(actor, p.id);
+    async (p, actor) => {
+      const container = await telemetry.container(actor, p.id);
       return limits.reads.run(() => container.usage());
     },
     context,
@@ -56,8 +56,8 @@ export function registerMonitoringHandlers(
   registerHandler(
     socket,
     "container:watch_stats",
-    (p, actor) => {
-      const { id, watch } = telemetry.container(actor, p.id);
+    async (p, actor) => {
+      const { id, watch } = await telemetry.container(actor, p.id);
       const intervalMs = p.intervalMs ?? DEFAULT_STATS_INTERVAL_MS;
       const key = Subscriptions.key("stats", id);
       return limits.subscriptions.open(socket, key, () => {
@@ -73,8 +73,8 @@ export function registerMonitoringHandlers(
   registerHandler(
     socket,
     "container:unwatch_stats",
-    (p, actor) => {
-      const { id } = telemetry.container(actor, p.id);
+    async (p, actor) => {
+      const { id } = await telemetry.container(actor, p.id);
       subscriptions.remove(socket.id, Subscriptions.key("stats", id));
       return { id, watching: false };
     },
@@ -83,7 +83,7 @@ export function registerMonitoringHandlers(
   registerHandler(
     socket,
     "containers:watch_stats",
-    (p, actor) => {
+    async (p, actor) => {
       const intervalMs = p.intervalMs ?? DEFAULT_STATS_INTERVAL_MS;
       const overview = new StatsOverview({
         actor,
@@ -99,7 +99,7 @@ export function registerMonitoringHandlers(
       try {
         let cursor: string | undefined;
         do {
-          const page = manager.list(actor, {
+          const page = await manager.list(actor, {
             filter: { state: "running" },
             limit: MAX_LIST_LIMIT,
             ...(cursor === undefined ? {} : { cursor }),
@@ -129,8 +129,8 @@ export function registerMonitoringHandlers(
   registerHandler(
     socket,
     "container:stats_history",
-    (p, actor) => {
-      const { id, history } = telemetry.container(actor, p.id);
+    async (p, actor) => {
+      const { id, history } = await telemetry.container(actor, p.id);
       return { id, intervalMs: telemetry.historyIntervalMs, samples: history() };
     },
     context,
@@ -146,8 +146,8 @@ export function registerMonitoringHandlers(
   registerHandler(
     socket,
     "container:logs",
-    (p, actor) => {
-      const container = telemetry.container(actor, p.id);
+    async (p, actor) => {
+      const container = await telemetry.container(actor, p.id);
       return limits.reads.run(async () => {
         const { lines, truncated } = await container.recentLogs({ tail: p.tail, sinceMs: p.since });
         return truncated ? { lines, truncated } : { lines };
@@ -159,7 +159,7 @@ export function registerMonitoringHandlers(
     socket,
     "container:follow_logs",
     async (p, actor) => {
-      const { id, followLogs } = telemetry.container(actor, p.id);
+      const { id, followLogs } = await telemetry.container(actor, p.id);
       const key = Subscriptions.key("logs", id);
       return limits.subscriptions.open(socket, key, async () => {
         const sub = await followLogs({ tail: p.tail }, (line) => {
@@ -183,8 +183,8 @@ export function registerMonitoringHandlers(
   registerHandler(
     socket,
     "container:unfollow_logs",
-    (p, actor) => {
-      const { id } = telemetry.container(actor, p.id);
+    async (p, actor) => {
+      const { id } = await telemetry.container(actor, p.id);
       subscriptions.remove(socket.id, Subscriptions.key("logs", id));
       return { id, following: false };
     },

@@ -68,5 +68,8 @@ export function registerHandler<E extends ClientEvent>(
     }
   };
   // The typed contract cannot express "any arguments"; the listener checks them itself.
-  (socket as unknown as { on(e: string, l: (...a: unknown[]) => void): void }).on(event, listener);
+  // The listener answers every failure itself: its promise never rejects.
+  (socket as unknown as { on(e: string, l: (...a: unknown[]) => void): void }).on(event, (...args) => {
+    void listener(...args);
+  });
 }

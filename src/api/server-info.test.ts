@@ -22,7 +22,7 @@ describe("serverInfo", () => {
         update: { perMinute: 3, burst: 3 },
       },
     },
-    usage: (owner): Usage => {
+    usage: async (owner): Promise<Usage> => {
       asked.push(owner);
       return { containers: 1, running: 1, memoryMb: 64, cpus: 0.5, codeBytes: 123 };
     },

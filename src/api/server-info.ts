@@ -19,7 +19,7 @@ export interface ServerInfoSource {
     | "rateLimits"
   >;
   /** What `owner` uses now, reservations included. */
-  usage(owner: string): Usage;
+  usage(owner: string): Promise<Usage>;
   /** The quotas that hold for `owner` now (its overrides over the defaults). */
   quotaLimits(owner: string): QuotaLimits;
   /** The runtimes and their images as the engine has them now (containers/runtime-offer.ts); never rejects. */
@@ -31,7 +31,8 @@ export async function serverInfo(source: ServerInfoSource, actor: Actor): Promis
   const { config } = source;
   let quota: ServerInfo["quota"] = null;
   if (!actor.admin) {
-    quota = { limits: { ...source.quotaLimits(actor.owner) }, usage: { ...source.usage(actor.owner) } };
+    const usage = await source.usage(actor.owner);
+    quota = { limits: { ...source.quotaLimits(actor.owner) }, usage: { ...usage } };
   }
   return {
     version: source.version,

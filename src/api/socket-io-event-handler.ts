@@ -331,16 +331,21 @@ export class SocketIOEventHandler {
     this.#subscriptions.removeContainer(change.info.id);
   };
 
+  /** Health changes being pushed, one after the other: each first reads whose container it is. */
+  #healthPushes: Promise<void> = Promise.resolve();
+
   readonly #onHealth = (change: HealthChange) => {
-    const record = this.#o.manager.findById(change.id);
-    if (!record) return;
-    this.io.to([ownerRoom(record.owner), ADMIN_ROOM]).emit("container:health_changed", {
-      id: change.id,
-      name: record.name,
-      health: change.health,
-      previous: change.previous,
-      reason: change.reason,
-      ts: Date.now(),
+    this.#healthPushes = this.#healthPushes.then(async () => {
+      const record = await this.#o.manager.findById(change.id).catch(() => undefined);
+      if (!record) return;
+      this.io.to([ownerRoom(record.owner), ADMIN_ROOM]).emit("container:health_changed", {
+        id: change.id,
+        name: record.name,
+        health: change.health,
+        previous: change.previous,
+        reason: change.reason,
+        ts: Date.now(),
+      });
     });
   };
 

@@ -37,7 +37,7 @@ export function registerUpdateHandlers(
   registerHandler(
     socket,
     "container:releases",
-    (p, actor) => ({ items: updater.releases(actor, p.id) }),
+    async (p, actor) => ({ items: await updater.releases(actor, p.id) }),
     context,
   );
 }

@@ -1,12 +1,13 @@
 import { ConfigError, loadConfig } from "../config/config.ts";
 import { pidFilePath, runningBerthPid } from "../config/pid-file.ts";
 import { rotateSecretKey } from "../secrets/rotate-secret-key.ts";
-import { openDatabase } from "../store/database.ts";
+import { openDatabase } from "../store/sqlite/database.ts";
 
 /**
  * `npm run secrets:rotate-key`: seals every secret in the store with a new
  * key and retires the old ones. Reads the same environment as berth
  * (BERTH_DATA_DIR, BERTH_SECRET_KEY_FILE); run it while berth is stopped.
+ * SQLite only: it opens berth's SQLite file in the data directory.
  */
 function main(): void {
   try {

@@ -3,8 +3,8 @@ import type { CodeEntryList } from "../code/code-entry.ts";
 import { switchRelease } from "../code/release-pointer.ts";
 import { releaseStats } from "../code/release-stats.ts";
 import { writeReleaseEntries } from "../code/write-release-entries.ts";
-import type { ReleaseRepository } from "../store/release-repository.ts";
-import { asStorageError } from "../store/storage-guard.ts";
+import { asStorageError } from "../errors/as-storage-error.ts";
+import type { ReleaseStore } from "../store/store-ports.ts";
 import type { ContainerPaths } from "./container-paths.ts";
 import type { UndoStack } from "./undo-stack.ts";
 
@@ -17,7 +17,7 @@ import type { UndoStack } from "./undo-stack.ts";
  */
 export async function layOutContainerFiles(o: {
   paths: ContainerPaths;
-  releases: ReleaseRepository;
+  releases: ReleaseStore;
   id: string;
   code: CodeEntryList | undefined;
   createdAt: number;
@@ -31,7 +31,7 @@ export async function layOutContainerFiles(o: {
     if (o.code) {
       await writeReleaseEntries(paths.releaseDir(id, 1), o.code);
       await switchRelease(paths.codeDir(id), 1);
-      o.releases.insert({
+      await o.releases.insert({
         containerId: id,
         number: 1,
         status: "active",

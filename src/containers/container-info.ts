@@ -1,5 +1,5 @@
 import type { ChannelInfo, ContainerInfo, ContainerState } from "#protocol";
-import type { ContainerRecord } from "../store/container-repository.ts";
+import type { ContainerRecord } from "../store/store-ports.ts";
 
 /** The states in which the workload's process runs (or is frozen, or winding down), so `startedAt` is shown. */
 const RUNS: ReadonlySet<ContainerState> = new Set(["running", "paused", "stopping", "updating"]);

@@ -15,10 +15,7 @@ import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
 import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
-import { ContainerRepository } from "../store/container-repository.ts";
-import { openDatabase } from "../store/database.ts";
-import { OwnerUsageRepository } from "../store/owner-usage-repository.ts";
-import { ReleaseRepository } from "../store/release-repository.ts";
+import { openSqliteStore } from "../store/sqlite/sqlite-store.ts";
 import { ContainerManager } from "./container-manager.ts";
 import { ContainerPaths } from "./container-paths.ts";
 import { ContainerSpec } from "./container-spec.ts";
@@ -36,7 +33,7 @@ describe("ContainerManager with admission control (fake engine)", () => {
   let manager: ContainerManager;
   let ledger: QuotaLedger;
   let queue: FairQueue;
-  let close: () => void;
+  let close: () => Promise<void>;
   /** While set, the egress filter's install and removal wait for `done`, as a slow iptables does. */
   let slowFilter: { entered: PromiseWithResolvers<void>; done: PromiseWithResolvers<void> } | undefined;
   let filterCalls = 0;
@@ -52,14 +49,15 @@ describe("ContainerManager with admission control (fake engine)", () => {
     dataDir = await mkdtemp(join(tmpdir(), "cma-"));
     const config = loadConfig({ BERTH_DATA_DIR: dataDir, BERTH_ALLOW_NETWORK: "true" });
     prepareDataDir(config.dataDir, config.runDir);
-    const db = openDatabase(join(dataDir, "berth.db"));
-    close = () => db.close();
+    const store = openSqliteStore(join(dataDir, "berth.db"), new SecretCipher(KeyRing.ephemeral()));
+    close = () => store.close();
     docker = new FakeDockerClient();
     const defaults = { memoryMb: 256, cpus: 1 };
-    const usage = new OwnerUsageRepository(db);
+    const usage = store.usage;
     ledger = new QuotaLedger(
       {
-        usageOf: (o) => usage.containersOf(o).map((u) => ({ id: u.id, usage: containerUsage(u, defaults) })),
+        usageOf: async (o) =>
+          (await usage.containersOf(o)).map((u) => ({ id: u.id, usage: containerUsage(u, defaults) })),
       },
       () => ({ containers: 2, running: 1, memoryMb: 1024, cpus: 4, codeMb: 1 }),
     );
@@ -68,8 +66,8 @@ describe("ContainerManager with admission control (fake engine)", () => {
     manager = new ContainerManager({
       config,
       docker,
-      repo: new ContainerRepository(db, new SecretCipher(KeyRing.ephemeral())),
-      releases: new ReleaseRepository(db),
+      repo: store.containers,
+      releases: store.releases,
       channel: new FakeWorkloadChannel(),
       egress: { protect: filterStep, release: filterStep, sweep: async () => {} },
       secrets,
@@ -80,24 +78,24 @@ describe("ContainerManager with admission control (fake engine)", () => {
     });
   });
   afterEach(async () => {
-    close();
+    await close();
     await rm(dataDir, { recursive: true, force: true });
   });
 
   it("gives the quota back when the engine refuses a create", async () => {
     docker.failNext("createContainer", new DockerError("injected", 500));
     await expect(manager.create(alice, spec("a"))).rejects.toThrow("injected");
-    expect(ledger.usage("alice")).toMatchObject({ containers: 0, running: 0, memoryMb: 0 });
+    expect(await ledger.usage("alice")).toMatchObject({ containers: 0, running: 0, memoryMb: 0 });
     expect(queue.running).toBe(0);
   });
 
   it("counts a started container as running from the store once the create is done, and nothing twice", async () => {
     await manager.create(alice, spec("a"));
-    expect(ledger.usage("alice")).toMatchObject({ containers: 1, running: 1, memoryMb: 256, cpus: 1 });
+    expect(await ledger.usage("alice")).toMatchObject({ containers: 1, running: 1, memoryMb: 256, cpus: 1 });
     await manager.stop(alice, "a");
-    expect(ledger.usage("alice")).toMatchObject({ containers: 1, running: 0, memoryMb: 0 });
+    expect(await ledger.usage("alice")).toMatchObject({ containers: 1, running: 0, memoryMb: 0 });
     await manager.delete(alice, "a");
-    expect(ledger.usage("alice").containers).toBe(0);
+    expect((await ledger.usage("alice")).containers).toBe(0);
   });
 
   it("refuses a start with a full engine queue without touching the container, and gives the quota back", async () => {
@@ -105,7 +103,7 @@ describe("ContainerManager with admission control (fake engine)", () => {
     const held = await queue.acquire("someone-else");
     await expect(manager.start(alice, "a")).rejects.toMatchObject({ code: "RATE_LIMITED" });
     expect((await manager.status(alice, "a")).state).toBe("created");
-    expect(ledger.usage("alice").running).toBe(0);
+    expect((await ledger.usage("alice")).running).toBe(0);
     held.release();
     expect((await manager.start(alice, "a", { waitReady: false })).state).toBe("running");
   });

@@ -15,9 +15,8 @@ import { egressPolicy } from "../network/egress-policy.ts";
 import { FakeIptables } from "../network/testing/fake-iptables.ts";
 import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
-import { ContainerRepository } from "../store/container-repository.ts";
-import { openDatabase } from "../store/database.ts";
-import { ReleaseRepository } from "../store/release-repository.ts";
+import { openSqliteStore } from "../store/sqlite/sqlite-store.ts";
+import type { ContainerRecord, ContainerStore } from "../store/store-ports.ts";
 import { ContainerManager } from "./container-manager.ts";
 import { ContainerPaths } from "./container-paths.ts";
 import { ContainerSpec } from "./container-spec.ts";
@@ -36,11 +35,11 @@ describe("ContainerManager (with a fake engine)", () => {
   let dataDir: string;
   let docker: FakeDockerClient;
   let channel: FakeWorkloadChannel;
-  let repo: ContainerRepository;
+  let repo: ContainerStore;
   let manager: ContainerManager;
   let options: ConstructorParameters<typeof ContainerManager>[0];
   let iptables: FakeIptables;
-  let close: () => void;
+  let close: () => Promise<void>;
 
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "cm-"));
@@ -51,9 +50,9 @@ describe("ContainerManager (with a fake engine)", () => {
       BERTH_ALLOW_NETWORK: "true",
     });
     prepareDataDir(config.dataDir, config.runDir);
-    const db = openDatabase(join(dataDir, "berth.db"));
-    close = () => db.close();
-    repo = new ContainerRepository(db, new SecretCipher(KeyRing.ephemeral()));
+    const store = openSqliteStore(join(dataDir, "berth.db"), new SecretCipher(KeyRing.ephemeral()));
+    close = () => store.close();
+    repo = store.containers;
     docker = new FakeDockerClient();
     channel = new FakeWorkloadChannel();
     const secrets = new SecretRegistry();
@@ -67,7 +66,7 @@ describe("ContainerManager (with a fake engine)", () => {
       config,
       docker,
       repo,
-      releases: new ReleaseRepository(db),
+      releases: store.releases,
       channel,
       secrets,
       log,
@@ -78,12 +77,12 @@ describe("ContainerManager (with a fake engine)", () => {
     manager = new ContainerManager(options);
   });
   afterEach(async () => {
-    close();
+    await close();
     await rm(dataDir, { recursive: true, force: true });
   });
 
   async function expectNothingLeft(): Promise<void> {
-    expect(repo.all()).toEqual([]);
+    expect(await repo.all()).toEqual([]);
     expect(docker.containers.size).toBe(0);
     expect(await readdir(join(dataDir, "code"))).toEqual([]);
     expect(await readdir(join(dataDir, "run"))).toEqual([]);
@@ -141,7 +140,7 @@ describe("ContainerManager (with a fake engine)", () => {
       details: { cause: "exited", exitCode: 3 },
     });
     expect(Date.now() - started).toBeLessThan(1_500); // well before the 3 s ready timeout
-    const [record] = repo.all();
+    const [record] = await repo.all();
     expect(record).toMatchObject({ state: "exited", exitCode: 3 });
   });
 
@@ -149,9 +148,9 @@ describe("ContainerManager (with a fake engine)", () => {
     channel.autoHello = false;
     const creating = manager.create(alice, spec());
     await until(() => docker.calls.some((c) => c.method === "waitForExit"));
-    channel.badHello(repo.all()[0]!.id, "wrong protocol version");
+    channel.badHello((await repo.all())[0]!.id, "wrong protocol version");
     await expect(creating).rejects.toMatchObject({ code: "NOT_READY", details: { cause: "bad_hello" } });
-    expect(repo.all()[0]?.state).toBe("running");
+    expect((await repo.all())[0]?.state).toBe("running");
   });
 
   it("answers NOT_READY bad_hello at once when the handshake was refused before the wait for it began", async () => {
@@ -160,7 +159,7 @@ describe("ContainerManager (with a fake engine)", () => {
     const start = docker.startContainer.bind(docker);
     docker.startContainer = async (dockerId) => {
       const started = await start(dockerId);
-      channel.badHello(repo.all()[0]!.id, "wrong protocol version");
+      channel.badHello((await repo.all())[0]!.id, "wrong protocol version");
       return started;
     };
     const started = Date.now();
@@ -171,17 +170,17 @@ describe("ContainerManager (with a fake engine)", () => {
     expect(Date.now() - started).toBeLessThan(1_500); // well before the 3 s ready timeout
   });
 
-  it("gives parallel creates different uids even from a range of two (chosen and stored with no await between)", async () => {
+  it("gives parallel creates different uids even from a range of two (a uid being stored is not chosen again)", async () => {
     const config = loadConfig({ BERTH_DATA_DIR: dataDir, BERTH_UID_RANGE: "5000-5001" });
     const narrow = new ContainerManager({ ...options, config });
-    // Eight rounds: with the uid chosen before the awaits that precede storing it, each pair had
+    // Eight rounds: were a uid chosen while another create stores it free to choose, each pair had
     // an even chance of choosing the same one.
     for (let round = 0; round < 8; round++) {
       const pair = await Promise.all([
         narrow.create(alice, spec({ name: "a" })),
         narrow.create(alice, spec({ name: "b" })),
       ]);
-      expect(new Set(repo.all().map((r) => r.uid))).toEqual(new Set([5000, 5001]));
+      expect(new Set((await repo.all()).map((r) => r.uid))).toEqual(new Set([5000, 5001]));
       for (const c of pair) await narrow.delete(alice, c.id);
     }
   });
@@ -191,7 +190,7 @@ describe("ContainerManager (with a fake engine)", () => {
     const held = new ContainerManager({ ...options, config, uidsInUse: (uid) => uid === 5000 });
     for (let round = 0; round < 4; round++) {
       const c = await held.create(alice, spec({ name: `c${round}` }));
-      expect(repo.get(c.id)?.uid).toBe(5001);
+      expect((await repo.get(c.id))?.uid).toBe(5001);
       await held.delete(alice, c.id);
     }
   });
@@ -214,6 +213,38 @@ describe("ContainerManager (with a fake engine)", () => {
     expect(bobs.id).not.toBe(first.id);
   });
 
+  it("answers NAME_CONFLICT to the second of two creates of one name made at once, and leaves nothing of it", async () => {
+    const [a, b] = await Promise.allSettled([manager.create(alice, spec()), manager.create(alice, spec())]);
+    const won = [a, b].find((r) => r.status === "fulfilled");
+    const lost = [a, b].find((r) => r.status === "rejected");
+    expect(won?.value.name).toBe("bot");
+    expect(lost?.reason).toMatchObject({ code: "NAME_CONFLICT", details: { id: won?.value.id } });
+    expect((await repo.all()).map((r) => r.id)).toEqual([won?.value.id]);
+    expect(docker.containers.size).toBe(1);
+  });
+
+  it("chooses another uid when the one it chose is taken before its row is stored (another berth's create)", async () => {
+    const config = loadConfig({ BERTH_DATA_DIR: dataDir, BERTH_UID_RANGE: "5000-5001" });
+    let taken: number | undefined;
+    // The store answers "free", then another writer stores a row with that uid before this insert lands.
+    const racing = new Proxy(repo, {
+      get(target, prop) {
+        if (prop === "insert" && taken === undefined) {
+          return async (record: ContainerRecord) => {
+            taken = record.uid;
+            await target.insert({ ...record, id: "C0000000OTHER", owner: "bob", dockerName: "other" });
+            return target.insert(record);
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const created = await new ContainerManager({ ...options, config, repo: racing }).create(alice, spec());
+    expect(taken).toBeDefined();
+    expect((await repo.get(created.id))?.uid).toBe(taken === 5000 ? 5001 : 5000);
+  });
+
   it("deletes idempotently, and still cleans up when the engine container is already gone", async () => {
     const info = await manager.create(alice, spec());
     docker.containers.clear(); // vanished behind berth's back
@@ -230,7 +261,7 @@ describe("ContainerManager (with a fake engine)", () => {
     await manager.syncFromEngine(info.id, "the process exited");
     docker.containers.delete(dockerId!);
     await manager.syncFromEngine(info.id, "engine container removed");
-    expect(repo.get(info.id)?.state).toBe("missing");
+    expect((await repo.get(info.id))?.state).toBe("missing");
     await expect(manager.start(alice, info.id)).rejects.toMatchObject({ code: "CONFLICT" });
     expect(await manager.delete(alice, info.id)).toEqual({ id: info.id, deleted: true });
     await expectNothingLeft();
@@ -240,9 +271,9 @@ describe("ContainerManager (with a fake engine)", () => {
     const info = await manager.create(alice, spec());
     docker.down = true;
     await expect(manager.delete(alice, info.id)).rejects.toMatchObject({ code: "DOCKER_UNAVAILABLE" });
-    expect(repo.get(info.id)?.state).toBe("removing");
+    expect((await repo.get(info.id))?.state).toBe("removing");
     docker.down = false;
-    await manager.removeEverything(repo.get(info.id)!, "retried");
+    await manager.removeEverything((await repo.get(info.id))!, "retried");
     await expectNothingLeft();
   });
 
@@ -251,7 +282,7 @@ describe("ContainerManager (with a fake engine)", () => {
     const [dockerId] = docker.containers.keys();
     docker.exit(dockerId!, 1);
     await manager.syncFromEngine(info.id, "the process exited");
-    expect(repo.get(info.id)?.state).toBe("exited");
+    expect((await repo.get(info.id))?.state).toBe("exited");
     // The owner's stop is queued before the automatic start that was decided on the exit.
     const stopping = manager.stop(alice, info.id);
     const restarting = manager.start({ owner: "alice", admin: true }, info.id, {
@@ -260,14 +291,14 @@ describe("ContainerManager (with a fake engine)", () => {
     });
     await stopping;
     await expect(restarting).resolves.toMatchObject({ state: "stopped" });
-    expect(repo.get(info.id)).toMatchObject({ state: "stopped", restartCount: 0 });
+    expect(await repo.get(info.id)).toMatchObject({ state: "stopped", restartCount: 0 });
     expect(docker.containers.get(dockerId!)?.state).not.toBe("running");
     // An exited one is started, and counted.
     await manager.start(alice, info.id);
     docker.exit(dockerId!, 1);
     await manager.syncFromEngine(info.id, "the process exited");
     await manager.start({ owner: "alice", admin: true }, info.id, { waitReady: false, restart: true });
-    expect(repo.get(info.id)).toMatchObject({ state: "running", restartCount: 1 });
+    expect(await repo.get(info.id)).toMatchObject({ state: "running", restartCount: 1 });
   });
 
   it("keeps the restart policy's due restart in the store until a start, a stop or a delete answers the exit", async () => {
@@ -275,10 +306,26 @@ describe("ContainerManager (with a fake engine)", () => {
     const [dockerId] = docker.containers.keys();
     docker.exit(dockerId!, 1);
     await manager.syncFromEngine(info.id, "the process exited");
-    manager.setRestartDue(info.id, { at: 123, attempts: 2 });
-    expect(repo.get(info.id)).toMatchObject({ restartDueAt: 123, restartAttempts: 2 });
+    await manager.setRestartDue(info.id, { at: 123, attempts: 2 });
+    expect(await repo.get(info.id)).toMatchObject({ restartDueAt: 123, restartAttempts: 2 });
     await manager.stop(alice, info.id);
-    expect(repo.get(info.id)).toMatchObject({ state: "stopped", restartDueAt: null, restartAttempts: 2 });
+    expect(await repo.get(info.id)).toMatchObject({
+      state: "stopped",
+      restartDueAt: null,
+      restartAttempts: 2,
+    });
+  });
+
+  it("records no restart as due once a start answered the exit, however late the policy's decision is written", async () => {
+    const info = await manager.create(alice, spec());
+    const [dockerId] = docker.containers.keys();
+    docker.exit(dockerId!, 1);
+    await manager.syncFromEngine(info.id, "the process exited");
+    const decided = manager.setRestartDue(info.id, { at: 123, attempts: 1 });
+    await manager.start(alice, info.id, { waitReady: false });
+    const late = manager.setRestartDue(info.id, { at: 456, attempts: 2 });
+    await Promise.all([decided, late]);
+    expect(await repo.get(info.id)).toMatchObject({ state: "running", restartDueAt: null });
   });
 
   it("serialises operations on one container", async () => {
@@ -309,7 +356,7 @@ describe("ContainerManager (with a fake engine)", () => {
     docker.images = undefined;
     docker.failNext("createContainer", new NotFoundError("engine object"));
     await expect(manager.create(alice, spec())).rejects.toMatchObject({ code: "IMAGE_NOT_FOUND" });
-    expect(repo.all()).toEqual([]);
+    expect(await repo.all()).toEqual([]);
     expect(await readdir(join(dataDir, "code"))).toEqual([]);
   });
 
@@ -358,8 +405,8 @@ describe("ContainerManager (with a fake engine)", () => {
       expect(info).toMatchObject({ image: PYTHON, runtime: "python" });
       expect(bodyOf(info.id)).toMatchObject({ Image: PYTHON, WorkingDir: "/run/berth-code/current" });
       expect(bodyOf(info.id).Cmd).toBeUndefined(); // the image's own CMD, which its berth.command label repeats
-      expect(repo.get(info.id)?.spec.runtime).toBe("python");
-      expect(manager.status(alice, info.id).runtime).toBe("python");
+      expect((await repo.get(info.id))?.spec.runtime).toBe("python");
+      expect((await manager.status(alice, info.id)).runtime).toBe("python");
     });
 
     it("runs node when the spec names neither runtime nor image; a container without code works in /", async () => {
@@ -377,12 +424,12 @@ describe("ContainerManager (with a fake engine)", () => {
       });
       expect(err.message).toContain("The code has no 'main.py', which the python runtime's image");
       expect(err.message).toContain("(python3 main.py)");
-      expect(repo.all()).toEqual([]);
+      expect(await repo.all()).toEqual([]);
     });
 
     it("checks an update's code for the entry file of the container's runtime", async () => {
       const info = await manager.create(alice, py());
-      const record = manager.current(info.id);
+      const record = await manager.current(info.id);
       const file = (path: string) => ({
         path,
         kind: "file" as const,
@@ -424,7 +471,7 @@ describe("ContainerManager (with a fake engine)", () => {
       // Alone, an unlabelled custom image runs as it is, with no runtime to show.
       const plain = await manager.create(alice, spec({ name: "p", image: "acme/plain:1", start: false }));
       expect(plain.runtime).toBeUndefined();
-      expect(repo.get(plain.id)?.spec.runtime).toBeUndefined();
+      expect((await repo.get(plain.id))?.spec.runtime).toBeUndefined();
     });
 
     it("refuses an image whose SDK speaks another channel protocol, with nothing made", async () => {
@@ -436,7 +483,7 @@ describe("ContainerManager (with a fake engine)", () => {
         details: { image: NODE, protocol: 2, supported: [1] },
       });
       expect(docker.calls.some((c) => c.method === "createContainer")).toBe(false);
-      expect(repo.all()).toEqual([]);
+      expect(await repo.all()).toEqual([]);
     });
 
     it("takes an image with malformed labels as one without them, and still checks the old /app command", async () => {

@@ -20,8 +20,8 @@ import { presentOutputLine } from "../logging/present-output-line.ts";
 import type { SecretRegistry } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import { type StepOptions, StepTimer } from "../progress/step-timer.ts";
-import type { ContainerRecord, ContainerRepository } from "../store/container-repository.ts";
-import type { ReleaseRepository } from "../store/release-repository.ts";
+import { NameTakenError, UidTakenError } from "../store/store-errors.ts";
+import type { ContainerRecord, ContainerStore, ReleaseStore } from "../store/store-ports.ts";
 import type { Actor } from "./actor.ts";
 import { buildCreateBody } from "./container-config.ts";
 import { layOutContainerFiles, removeContainerFiles } from "./container-files.ts";
@@ -48,8 +48,8 @@ import type { WorkloadChannel } from "./workload-channel.ts";
 export interface ContainerManagerOptions {
   config: Config;
   docker: DockerClient;
-  repo: ContainerRepository;
-  releases: ReleaseRepository;
+  repo: ContainerStore;
+  releases: ReleaseStore;
   channel: WorkloadChannel;
   /** Where each container's secrets are registered, for its owner's redactor and the system log's. */
   secrets: SecretRegistry;
@@ -121,6 +121,12 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   readonly #images: ImageCatalog;
   /** Each spec as `container:status { spec: true }` shows it, until its owner's secrets change. */
   readonly #specs = new SpecInfoCache();
+  /** The latest health of each container the HealthMonitor has judged (noteHealth); forgotten on delete. */
+  readonly #health = new Map<string, ContainerRecord["health"]>();
+  /** The restart policy's writes under way, per container (setRestartDue). */
+  readonly #restartDueWrites = new Map<string, Promise<void>>();
+  /** Uids of creates storing their row now: chosen, not yet in the store. */
+  readonly #storingUids = new Set<number>();
 
   constructor(options: ContainerManagerOptions) {
     super();
@@ -129,7 +135,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     this.#admission = options.admission ?? admitEverything;
     this.#images = options.images ?? new ImageCatalog(options.docker, options.log);
     this.#operations = new OperationTracker(
-      (id) => options.repo.get(id) !== undefined,
+      async (id) => (await options.repo.get(id)) !== undefined,
       (outcome) => this.emit("operation", outcome),
     );
   }
@@ -139,13 +145,13 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   }
 
   /** Finds a container by berth id or by name, as `actor` may see it; anything else is NOT_FOUND. */
-  resolve(actor: Actor, ref: string): ContainerRecord {
+  async resolve(actor: Actor, ref: string): Promise<ContainerRecord> {
     const { repo } = this.#o;
     let record: ContainerRecord | undefined;
     if (isContainerId(ref)) {
-      record = repo.get(ref);
+      record = await repo.get(ref);
     } else if (actor.admin) {
-      const matches = repo.findByName(ref);
+      const matches = await repo.findByName(ref);
       if (matches.length > 1) {
         throw new ValidationError(`Several owners have a container named '${ref}'; use its id.`, {
           details: { ids: matches.map((m) => m.id) },
@@ -153,32 +159,40 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
       }
       record = matches[0];
     } else {
-      record = repo.getByName(actor.owner, ref);
+      record = await repo.getByName(actor.owner, ref);
     }
     if (!record || (!actor.admin && record.owner !== actor.owner)) throw new NotFoundError();
     return record;
   }
 
   /** The record by berth id, whoever owns it (for berth's own components, never for a client's ref). */
-  findById(id: string): ContainerRecord | undefined {
+  findById(id: string): Promise<ContainerRecord | undefined> {
     return this.#o.repo.get(id);
   }
 
   /** Every container record, whoever owns it (for berth's own recovery at start-up). */
-  all(): ContainerRecord[] {
+  all(): Promise<ContainerRecord[]> {
     return this.#o.repo.all();
   }
 
   info(record: ContainerRecord): ContainerInfo {
     // Health is the HealthMonitor's to write, in the store; a record held through an operation (a create
     // waiting for its hello) has an older copy, and its answer must say what `health_changed` said.
-    const health = this.#o.repo.get(record.id)?.health ?? record.health;
+    const health = this.#health.get(record.id) ?? record.health;
     return toContainerInfo({ ...record, health }, this.#o.channel.status(record.id));
   }
 
+  /**
+   * The health the HealthMonitor has just written to the store (its `change` event), so that
+   * `info` answers it for a record read before — synchronously, as a status change is emitted.
+   */
+  noteHealth(id: string, health: ContainerRecord["health"]): void {
+    this.#health.set(id, health);
+  }
+
   /** The container as berth sees it now (`container:status` without `spec`). */
-  status(actor: Actor, ref: string): ContainerInfo {
-    return this.info(this.resolve(actor, ref));
+  async status(actor: Actor, ref: string): Promise<ContainerInfo> {
+    return this.info(await this.resolve(actor, ref));
   }
 
   /**
@@ -188,8 +202,8 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
    * SecretRegistry.forViewer). The shown form is kept until the owner's
    * secrets change — never because another owner's did.
    */
-  detail(actor: Actor, ref: string): ContainerDetail {
-    const record = this.resolve(actor, ref);
+  async detail(actor: Actor, ref: string): Promise<ContainerDetail> {
+    const record = await this.resolve(actor, ref);
     const { config, secrets } = this.#o;
     const spec = this.#specs.get(record.spec, secrets.generationOf(record.owner), () =>
       toSpecInfo(
@@ -201,7 +215,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     return { ...this.info(record), spec };
   }
 
-  list(actor: Actor, request: ListRequest): ListResult {
+  list(actor: Actor, request: ListRequest): Promise<ListResult> {
     return listContainers(this.#o.repo, actor, request, (r) => this.info(r));
   }
 
@@ -236,7 +250,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
       ? readCode(spec.code, { maxBytes: config.maxCodeBytes, maxFiles: config.maxCodeFiles })
       : undefined;
 
-    const existing = repo.getByName(actor.owner, spec.name);
+    const existing = await repo.getByName(actor.owner, spec.name);
     if (existing) throw new NameConflictError(spec.name, existing.id);
     // Before anything is made: a missing or incompatible image, a runtime the image is not for, or code
     // its default command cannot run, fails here.
@@ -254,7 +268,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     return this.#queue.run(id, "create", async () => {
       let startedAt: number | undefined;
       let networkName: string | undefined;
-      // Released in `finally`, and the state recorded after it with no await between: counted once, never twice or not at all.
+      // Released once the store records the outcome (or the create is undone): counted once, never twice or not at all.
       const admitted = await admit(
         this.#admission,
         actor.owner,
@@ -269,9 +283,6 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
           if (spec.network === "outbound") networkName = await this.#filteredNetwork(actor.owner);
         },
       );
-      // Made here, with no await between choosing its uid and storing it: parallel creates chose
-      // uids before any of them stored one, and two could pick the same (the store's UNIQUE then
-      // failed the second with INTERNAL).
       const record: ContainerRecord = {
         id,
         owner: actor.owner,
@@ -282,7 +293,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         dockerName: `berth-${id}`,
         state: "created",
         health: "none",
-        uid: allocateUid(config.uidRange, (uid) => repo.isUidTaken(uid) || this.#o.uidsInUse?.(uid) === true),
+        uid: 0, // chosen as it is stored (insertWithFreeUid)
         createdAt: Date.now(),
         startedAt: null,
         exitCode: null,
@@ -292,9 +303,11 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
       try {
         timer.start("write");
         try {
-          repo.insert(record);
+          await this.#insertWithFreeUid(record);
         } catch (err) {
-          const taken = repo.getByName(actor.owner, spec.name);
+          if (!(err instanceof NameTakenError)) throw err;
+          // A create of the same name that stored its row first (after the check above): NAME_CONFLICT, as then.
+          const taken = await repo.getByName(actor.owner, spec.name);
           if (taken) throw new NameConflictError(spec.name, taken.id);
           throw err;
         }
@@ -343,22 +356,27 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
           timer.start("start");
           await docker.startContainer(dockerId);
         }
-        // Stored once the engine container is made and started, with no await before its state is:
-        // a row without it is a create that a crash cut half-way, which the next start undoes (reconciler).
-        repo.update(id, { dockerId });
+        // Stored once the engine container is made and started, before its state is: a row
+        // without it is a create that a crash cut half-way, which the next start undoes (reconciler).
+        await repo.update(id, { dockerId });
         timer.done();
       } catch (err) {
         timer.fail();
         log.warn({ err }, "create failed; cleaning up");
         await undo.unwind(log);
+        admitted.release();
         throw err;
+      }
+      try {
+        log.info("created container");
+        this.#emit(record, "new", "created");
+        // Recorded running before the reservation goes: from then on the quota counts it from the store.
+        if (spec.start !== false)
+          await this.#setState(record, "running", "started", { startedAt: Date.now(), exitCode: null });
       } finally {
         admitted.release();
       }
-      log.info("created container");
-      this.#emit(record, "new", "created");
       if (spec.start === false) return created(this.info(record), timer);
-      this.#setState(record, "running", "started", { startedAt: Date.now(), exitCode: null });
       // From here on the container exists: a workload that is not ready is the owner's to inspect, fix or delete.
       if (spec.waitReady !== false) await timer.time("ready", () => this.#waitReady(record, startedAt));
       return created(this.info(record), timer);
@@ -366,13 +384,13 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   }
 
   async start(actor: Actor, ref: string, options: StartOptions = {}): Promise<ContainerInfo> {
-    const record = this.resolve(actor, ref);
+    const record = await this.resolve(actor, ref);
     return this.track("start", record, () => this.#start(record, options, actor));
   }
 
   #start(record: ContainerRecord, options: StartOptions, actor: Actor): Promise<ContainerInfo> {
     return this.#queue.run(record.id, "start", async () => {
-      const current = this.#fresh(record.id);
+      const current = await this.#fresh(record.id);
       // berth's own start after an exit (restart policy, the engine's return) was decided before
       // this turn: an owner's stop or start queued meanwhile answered the exit, and is not undone.
       if (options.restart === true && !RESTARTABLE.has(current.state)) return this.info(current);
@@ -391,27 +409,29 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
       const before = current.state;
       // Asked of the engine even when berth believes it runs: the workload may
       // have exited a moment ago, before the engine's event reached berth.
-      if (before !== "running") {
-        log.info("starting container");
-        this.#setState(current, "starting", "starting");
-      }
       const t0 = Date.now();
       let started: boolean;
       try {
-        started = await this.#o.docker.startContainer(this.#dockerId(current));
-      } catch (err) {
-        this.#setState(current, this.#afterFailure(err, before), "start failed");
-        throw err;
+        if (before !== "running") {
+          log.info("starting container");
+          await this.#setState(current, "starting", "starting");
+        }
+        try {
+          started = await this.#o.docker.startContainer(this.#dockerId(current));
+        } catch (err) {
+          await this.#setState(current, this.#afterFailure(err, before), "start failed");
+          throw err;
+        }
+        if (started || before !== "running") {
+          await this.#setState(current, "running", "started", {
+            startedAt: Date.now(),
+            exitCode: null,
+            ...(options.restart === true && started ? { restartCount: current.restartCount + 1 } : {}),
+          });
+          log.info({ started }, "started container");
+        }
       } finally {
-        admitted.release(); // the state recorded below, before any await
-      }
-      if (started || before !== "running") {
-        this.#setState(current, "running", "started", {
-          startedAt: Date.now(),
-          exitCode: null,
-          ...(options.restart === true && started ? { restartCount: current.restartCount + 1 } : {}),
-        });
-        log.info({ started }, "started container");
+        admitted.release(); // once the store has the outcome
       }
       if (options.waitReady === false) return this.info(current);
       try {
@@ -422,7 +442,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         log.info("workload had just exited; starting it again");
         const t1 = Date.now();
         await this.#o.docker.startContainer(this.#dockerId(current));
-        this.#setState(current, "running", "started", { startedAt: Date.now(), exitCode: null });
+        await this.#setState(current, "running", "started", { startedAt: Date.now(), exitCode: null });
         await this.#waitReady(current, t1);
       }
       return this.info(current);
@@ -430,13 +450,13 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   }
 
   async stop(actor: Actor, ref: string, options: StopOptions = {}): Promise<ContainerInfo> {
-    const record = this.resolve(actor, ref);
+    const record = await this.resolve(actor, ref);
     return this.track("stop", record, () => this.#stop(record, options));
   }
 
   #stop(record: ContainerRecord, options: StopOptions): Promise<ContainerInfo> {
     return this.#queue.run(record.id, "stop", async () => {
-      const current = this.#fresh(record.id);
+      const current = await this.#fresh(record.id);
       this.#require(current, STOPPABLE, "stop");
       await this.#stopNow(current, options.timeoutSec ?? this.#o.config.stopTimeoutSec);
       return this.info(current);
@@ -449,7 +469,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     ref: string,
     options: StopOptions & StartOptions & StepOptions = {},
   ): Promise<ContainerInfo> {
-    const record = this.resolve(actor, ref);
+    const record = await this.resolve(actor, ref);
     return this.track("restart", record, () => this.#restart(record, options));
   }
 
@@ -459,14 +479,14 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   ): Promise<ContainerInfo> {
     const timer = new StepTimer<"stop" | "start" | "ready">(record.id, options.onStep);
     return this.#queue.run(record.id, "restart", async () => {
-      const current = this.#fresh(record.id);
+      const current = await this.#fresh(record.id);
       let startedAt: number | undefined;
       this.#require(current, STOPPABLE, "restart");
       // Checked here and counted by the store from `restarting` on: nothing to hold.
-      this.#admission.reserveRun(current.owner, current.id, current.spec.resources).release();
+      (await this.#admission.reserveRun(current.owner, current.id, current.spec.resources)).release();
       const log = this.#log.child({ containerId: current.id, op: "restart" });
       log.info("restarting container");
-      this.#setState(current, "restarting", "restarting");
+      await this.#setState(current, "restarting", "restarting");
       const dockerId = this.#dockerId(current);
       try {
         if (current.spec.network === "outbound") await this.#filteredNetwork(current.owner);
@@ -475,10 +495,10 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         );
         startedAt = await timer.time("start", () => this.startProcess(current));
       } catch (err) {
-        this.#setState(current, this.#afterFailure(err, "running"), "restart failed");
+        await this.#setState(current, this.#afterFailure(err, "running"), "restart failed");
         throw err;
       }
-      this.#setState(current, "running", "restarted", {
+      await this.#setState(current, "running", "restarted", {
         startedAt: Date.now(),
         exitCode: null,
         restartCount: current.restartCount + 1,
@@ -497,14 +517,14 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   async delete(actor: Actor, ref: string): Promise<{ id?: string; deleted: boolean }> {
     let record: ContainerRecord;
     try {
-      record = this.resolve(actor, ref);
+      record = await this.resolve(actor, ref);
     } catch (err) {
       if (err instanceof NotFoundError) return { deleted: false };
       throw err;
     }
     return this.track("delete", record, () =>
       this.#queue.run(record.id, "delete", async () => {
-        const current = this.#o.repo.get(record.id);
+        const current = await this.#o.repo.get(record.id);
         if (!current) return { id: record.id, deleted: false };
         const turn = await this.#admission.engineTurn(current.owner, { bounded: !actor.admin });
         await this.removeEverything(current, "deleted", turn).finally(() => turn.release());
@@ -523,7 +543,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     const log = this.#log.child({ containerId: record.id, op: "delete" });
     log.info("deleting container");
     const from = record.state;
-    if (record.state !== "removing") this.#setState(record, "removing", reason);
+    if (record.state !== "removing") await this.#setState(record, "removing", reason);
     // The engine container and the host-side files go in parallel: the row,
     // which lets a later reconciliation finish the job, goes only once both have.
     const [engine, files] = await Promise.allSettled([
@@ -535,7 +555,8 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     ]);
     if (engine.status === "rejected") throw engine.reason;
     if (files.status === "rejected") throw files.reason;
-    repo.delete(record.id);
+    await repo.delete(record.id);
+    this.#health.delete(record.id);
     secrets.removeEnvironment(record.owner, record.spec.env, record.spec.secretEnv);
     if (record.spec.network === "outbound") await this.#removeOwnerNetworkIfUnused(record.owner, turn);
     log.info({ from }, "deleted container");
@@ -549,11 +570,11 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
    */
   syncFromEngine(id: string, reason: string): Promise<EngineExit | undefined> {
     return this.#queue.run(id, "sync", async () => {
-      const record = this.#o.repo.get(id);
+      const record = await this.#o.repo.get(id);
       if (!record || record.state === "removing") return undefined;
       const inspect = record.dockerId ? await this.#o.docker.inspectContainer(record.dockerId) : undefined;
       if (!inspect) {
-        if (record.dockerId) this.observe(record, "missing", "engine container vanished");
+        if (record.dockerId) await this.observe(record, "missing", "engine container vanished");
         return undefined;
       }
       const finishedAt = Date.parse(inspect.State.FinishedAt ?? "");
@@ -578,7 +599,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
         // Started outside berth after it had stopped: a restart all the same (see ContainerInfo.restartCount).
         if (STOPPED_BEFORE.has(record.state)) changes.restartCount = record.restartCount + 1;
       }
-      this.#setState(record, to, why, changes, { oomKilled: inspect.State.OOMKilled === true });
+      await this.#setState(record, to, why, changes, { oomKilled: inspect.State.OOMKilled === true });
       return exit;
     });
   }
@@ -587,13 +608,26 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
    * The restart policy's bookkeeping (RestartSupervisor): when its start is due (null: none) and
    * its attempts, kept in the store so that a berth killed during a back-off leaves them to the next.
    */
-  setRestartDue(id: string, due: { at: number | null; attempts?: number }): void {
-    if (!this.#o.repo.get(id)) return;
-    const { at, attempts } = due;
-    this.#o.repo.update(id, {
-      restartDueAt: at,
-      ...(attempts === undefined ? {} : { restartAttempts: attempts }),
+  setRestartDue(id: string, due: { at: number | null; attempts?: number }): Promise<void> {
+    // One write at a time per container, in the order asked: the store answers later, and a
+    // decision must not be overwritten by the mark that preceded it.
+    const write = (this.#restartDueWrites.get(id) ?? Promise.resolve()).then(async () => {
+      const record = await this.#o.repo.get(id);
+      if (!record) return;
+      // A start, a stop or a delete made since answered the exit (and cleared it): nothing is due any more.
+      if (due.at !== null && record.state !== "exited") return;
+      const { at, attempts } = due;
+      await this.#o.repo.update(id, {
+        restartDueAt: at,
+        ...(attempts === undefined ? {} : { restartAttempts: attempts }),
+      });
     });
+    const settled = write.catch(() => {});
+    this.#restartDueWrites.set(id, settled);
+    void settled.then(() => {
+      if (this.#restartDueWrites.get(id) === settled) this.#restartDueWrites.delete(id);
+    });
+    return write;
   }
 
   // ---- The process itself, for berth's own multi-step operations (code updates). ----
@@ -601,7 +635,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   // operation queue and records the outcome of the whole step.
 
   /** The container's current record; NOT_FOUND when it is gone. */
-  current(id: string): ContainerRecord {
+  current(id: string): Promise<ContainerRecord> {
     return this.#fresh(id);
   }
 
@@ -631,7 +665,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     changes: Partial<ContainerRecord> = {},
   ): Promise<void> {
     await this.startProcess(record);
-    this.observe(record, "running", reason, { startedAt: Date.now(), exitCode: null, ...changes });
+    await this.observe(record, "running", reason, { startedAt: Date.now(), exitCode: null, ...changes });
   }
 
   /** NOT_READY (with its cause, exit code and output) unless a hello arrives after `since` within `timeoutMs`. */
@@ -671,20 +705,57 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     return presentOutputLine(text, this.#o.secrets.forOwner(record.owner));
   }
 
+  /**
+   * Whether a container has `uid`, or a create is storing one with it (an image check
+   * asks, to run its throwaway container as a uid no container has or is about to have).
+   */
+  async isUidTaken(uid: number): Promise<boolean> {
+    return this.#storingUids.has(uid) || (await this.#o.repo.isUidTaken(uid));
+  }
+
+  /**
+   * Stores a new container's row with a free uid. The store is asked whether a
+   * uid is free, and answers later: another create (or another berth's) may take
+   * the same one in between, which the store's uniqueness refuses — then another
+   * is chosen. An image check's uid is avoided too (uidsInUse).
+   */
+  async #insertWithFreeUid(record: ContainerRecord): Promise<void> {
+    const { config, repo } = this.#o;
+    for (let attempt = 1; ; attempt++) {
+      const uid = await allocateUid(
+        config.uidRange,
+        async (u) =>
+          this.#storingUids.has(u) || (await repo.isUidTaken(u)) || this.#o.uidsInUse?.(u) === true,
+      );
+      if (this.#storingUids.has(uid) || this.#o.uidsInUse?.(uid) === true) continue;
+      record.uid = uid;
+      this.#storingUids.add(uid);
+      try {
+        await repo.insert(record);
+        return;
+      } catch (err) {
+        if (!(err instanceof UidTakenError) || attempt >= MAX_UID_TRIES) throw err;
+        this.#log.debug({ containerId: record.id, uid }, "uid taken meanwhile; choosing another");
+      } finally {
+        this.#storingUids.delete(uid);
+      }
+    }
+  }
+
   /** Waits for every operation in flight; used at shutdown. */
   drain(): Promise<void> {
     return this.#queue.drain();
   }
 
   /** Records a state that berth observed rather than caused (engine events, reconciliation). */
-  observe(
+  async observe(
     record: ContainerRecord,
     to: ContainerState,
     reason: string,
     changes: Partial<ContainerRecord> = {},
-  ): void {
+  ): Promise<void> {
     if (record.state === to && Object.keys(changes).length === 0) return;
-    this.#setState(record, to, reason, changes);
+    await this.#setState(record, to, reason, changes);
   }
 
   /**
@@ -711,17 +782,17 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     if (record.state === "stopped" || record.state === "created") return;
     const log = this.#log.child({ containerId: record.id, op: "stop" });
     // Already out, yet its owner wants it down: recorded, so that no automatic start undoes it.
-    if (record.state === "exited") return this.#setState(record, "stopped", "stopped");
+    if (record.state === "exited") return await this.#setState(record, "stopped", "stopped");
     log.info({ timeoutSec }, "stopping container");
     const before = record.state;
-    this.#setState(record, "stopping", "stopping");
+    await this.#setState(record, "stopping", "stopping");
     try {
       await this.#o.docker.stopContainer(this.#dockerId(record), timeoutSec);
     } catch (err) {
-      this.#setState(record, this.#afterFailure(err, before), "stop failed");
+      await this.#setState(record, this.#afterFailure(err, before), "stop failed");
       throw err;
     }
-    this.#setState(record, "stopped", "stopped");
+    await this.#setState(record, "stopped", "stopped");
     log.info("stopped container");
   }
 
@@ -740,7 +811,9 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
       // The container exists and is kept: its id lets the client read its output, fix it or delete it.
       if (err instanceof BerthError && err.details) err.details.containerId = record.id;
       if (err instanceof BerthError && err.code === "NOT_READY" && err.details?.cause === "exited") {
-        this.#setState(record, "exited", "exited before ready", { exitCode: Number(err.details.exitCode) });
+        await this.#setState(record, "exited", "exited before ready", {
+          exitCode: Number(err.details.exitCode),
+        });
       }
       throw err;
     }
@@ -754,9 +827,9 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   }
 
   async #removeOwnerNetworkIfUnused(owner: string, turn: Turn | undefined): Promise<void> {
-    const stillUsed = this.#o.repo
-      .list({ owner, limit: 1_000_000 })
-      .some((r) => r.spec.network === "outbound");
+    const stillUsed = (await this.#o.repo.list({ owner, limit: 1_000_000 })).some(
+      (r) => r.spec.network === "outbound",
+    );
     if (stillUsed) return;
     const name = ownerNetworkName(this.#o.instanceId, owner);
     const network = await this.#o.docker.inspectNetwork(name);
@@ -775,8 +848,8 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     return err instanceof BerthError && err.code === "DOCKER_UNAVAILABLE" ? before : "failed";
   }
 
-  #fresh(id: string): ContainerRecord {
-    const record = this.#o.repo.get(id);
+  async #fresh(id: string): Promise<ContainerRecord> {
+    const record = await this.#o.repo.get(id);
     if (!record) throw new NotFoundError();
     return record;
   }
@@ -795,18 +868,19 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     }
   }
 
-  #setState(
+  async #setState(
     record: ContainerRecord,
     to: ContainerState,
     reason: string,
     changes: Partial<ContainerRecord> = {},
     extra: { oomKilled?: boolean } = {},
-  ): void {
+  ): Promise<void> {
     const from = record.state;
     // Anything but an exit answers the restart the policy had due (RestartSupervisor): a start, a stop, a delete.
     const written = to === "exited" ? changes : { ...changes, restartDueAt: null };
+    // The store first: a failed write leaves the record as it was, and tells no one of a change.
+    await this.#o.repo.update(record.id, { ...written, state: to });
     Object.assign(record, written, { state: to });
-    this.#o.repo.update(record.id, { ...written, state: to });
     if (from !== to) this.#emit(record, from, reason, extra);
   }
 
@@ -819,6 +893,9 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     this.emit("statusChanged", { info: this.info(record), from, reason, ...extra });
   }
 }
+
+/** How often a create chooses another uid when the store says the one it chose was taken meanwhile. */
+const MAX_UID_TRIES = 5;
 
 /** The states an automatic start (StartOptions.restart) starts from: the workload stopped on its own. */
 const RESTARTABLE: ReadonlySet<ContainerState> = new Set(["exited", "failed"]);

@@ -3,7 +3,7 @@ import { MAX_SPEC_INFO_LENGTH, MAX_SPEC_VALUE_LENGTH } from "#protocol";
 import { REDACTED } from "../logging/redactor.ts";
 import { TRUNCATION_MARKER } from "../logging/sanitize-log-line.ts";
 import { SecretRegistry } from "../logging/secret-registry.ts";
-import type { ContainerRecord } from "../store/container-repository.ts";
+import type { ContainerRecord } from "../store/store-ports.ts";
 import { toContainerInfo } from "./container-info.ts";
 import type { StoredSpec } from "./container-spec.ts";
 import { toSpecInfo } from "./container-spec-info.ts";

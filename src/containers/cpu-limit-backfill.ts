@@ -1,8 +1,7 @@
 import type { Config } from "../config/config.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
-import type { ContainerRepository } from "../store/container-repository.ts";
-import type { MetaRepository } from "../store/meta-repository.ts";
+import type { ContainerStore, MetaStore } from "../store/store-ports.ts";
 import { effectiveLimits } from "./effective-limits.ts";
 
 /** Set in the store once every container has a CPU limit; containers made since get one at create. */
@@ -10,8 +9,8 @@ const DONE = "cpu-limits-backfilled";
 
 export interface CpuLimitBackfillOptions {
   docker: DockerClient;
-  repo: ContainerRepository;
-  meta: MetaRepository;
+  repo: ContainerStore;
+  meta: MetaStore;
   defaults: Pick<Config, "defaultCpus" | "defaultMemoryMb" | "defaultPids">;
   log: SystemLogger;
 }
@@ -24,11 +23,11 @@ export interface CpuLimitBackfillOptions {
  * to update is logged and tried again at the next reconciliation.
  */
 export async function backfillCpuLimits(o: CpuLimitBackfillOptions): Promise<number> {
-  if (o.meta.get(DONE) !== undefined) return 0;
+  if ((await o.meta.get(DONE)) !== undefined) return 0;
   const log = o.log.child({ component: "CpuLimitBackfill" });
   let updated = 0;
   let failed = 0;
-  for (const record of o.repo.all()) {
+  for (const record of await o.repo.all()) {
     if (!record.dockerId) continue;
     try {
       const inspect = await o.docker.inspectContainer(record.dockerId);
@@ -46,6 +45,6 @@ export async function backfillCpuLimits(o: CpuLimitBackfillOptions): Promise<num
       log.warn({ err, containerId: record.id }, "could not give a container its CPU limit; will try again");
     }
   }
-  if (failed === 0) o.meta.set(DONE, new Date().toISOString());
+  if (failed === 0) await o.meta.set(DONE, new Date().toISOString());
   return updated;
 }

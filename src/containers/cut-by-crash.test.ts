@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ContainerRecord } from "../store/container-repository.ts";
+import type { ContainerRecord } from "../store/store-ports.ts";
 import { CutByCrash } from "./cut-by-crash.ts";
 
 const row = (id: string, state: ContainerRecord["state"], dockerId: string | null = "d"): ContainerRecord =>

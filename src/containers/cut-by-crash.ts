@@ -1,5 +1,5 @@
 import type { ContainerState } from "#protocol";
-import type { ContainerRecord } from "../store/container-repository.ts";
+import type { ContainerRecord } from "../store/store-ports.ts";
 
 /** The states an operation leaves a row in while it runs; never left behind once it ends. */
 const UNDER_WAY = new Set<ContainerState>(["starting", "stopping", "restarting", "updating", "removing"]);
@@ -15,7 +15,7 @@ const UNDER_WAY = new Set<ContainerState>(["starting", "stopping", "restarting",
  * or done twice and told as "interrupted".
  *
  * @example
- *   const cut = CutByCrash.of(repo.all()); // at start-up, before listening
+ *   const cut = CutByCrash.of(await repo.all()); // at start-up, before listening
  *   if (cut.holds(record)) { finish(record); cut.settle(record.id); }
  */
 export class CutByCrash {

@@ -5,7 +5,7 @@ import type { ContainerInfo, ContainerState } from "#protocol";
 import type { EngineMonitorEvents } from "../docker/engine-monitor.ts";
 import { DockerUnavailableError } from "../errors/errors.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
-import type { ContainerRecord } from "../store/container-repository.ts";
+import type { ContainerRecord } from "../store/store-ports.ts";
 import type { ContainerManagerEvents, EngineExit } from "./container-manager.ts";
 import { EngineReturnRestarter, type RestarterManager } from "./engine-return-restarter.ts";
 
@@ -40,7 +40,7 @@ class FakeManager extends EventEmitter<ContainerManagerEvents> {
     return { id, owner, name, state, exitCode } as ContainerInfo;
   }
 
-  findById(id: string): ContainerRecord | undefined {
+  async findById(id: string): Promise<ContainerRecord | undefined> {
     return this.records.get(id);
   }
 
@@ -76,17 +76,22 @@ class FakeManager extends EventEmitter<ContainerManagerEvents> {
 function setUp(now = () => 1_000_000) {
   const engine = new EventEmitter<EngineMonitorEvents>();
   const manager = new FakeManager();
-  const down = () => engine.emit("down", { state: "down", reason: "gone", since: 0 });
+  const goneNow = () => engine.emit("down", { state: "down", reason: "gone", since: 0 });
+  /** The engine goes away; resolves once the restarter has read which workloads that holds. */
+  const down = async () => {
+    goneNow();
+    await restarter.settled();
+  };
   /** Whether a probe finds the engine gone (and says so, as the EngineMonitor does). */
   const probe = { finds: "up" as "up" | "down", count: 0 };
   const restarter = new EngineReturnRestarter({
     engine,
     manager: manager as unknown as RestarterManager,
-    records: () => manager.records.values(),
+    records: async () => manager.records.values(),
     log: pino({ level: "silent" }) as unknown as SystemLogger,
     probe: async () => {
       probe.count++;
-      if (probe.finds === "down") down();
+      if (probe.finds === "down") goneNow();
     },
     now,
   });
@@ -103,7 +108,7 @@ describe("EngineReturnRestarter", () => {
     manager.add("never", "running", "no");
     manager.add("always", "running", "always");
     manager.add("onfail", "running", "on-failure");
-    down();
+    await down();
     // The engine stops them as it goes; berth hears of it late, or once the engine is back.
     for (const id of ["never", "always", "onfail"]) manager.engine.set(id, "exited");
     expect(restarter.holds("never")).toBe(true);
@@ -116,7 +121,7 @@ describe("EngineReturnRestarter", () => {
   it("starts nothing when the workloads kept running (live-restore)", async () => {
     const { manager, restarter, broughtBack, down } = setUp();
     manager.add("kept", "running");
-    down();
+    await down();
     await restarter.bringBack();
     expect(manager.starts).toEqual([]);
     expect(broughtBack).toEqual([]);
@@ -129,7 +134,7 @@ describe("EngineReturnRestarter", () => {
     manager.add("stopped-during", "running");
     manager.add("exited-then-stopped", "running");
     manager.add("deleted-during", "running");
-    down();
+    await down();
     manager.set("stopped-during", "stopped");
     // berth saw it exit, so the owner's stop changed no state; it answered ok all the same.
     manager.set("exited-then-stopped", "exited", 143);
@@ -158,7 +163,7 @@ describe("EngineReturnRestarter", () => {
     manager.set("crashed", "exited", 1);
     manager.set("late-news", "exited", 143);
     now += 2_000;
-    down();
+    await down();
     await restarter.bringBack();
     expect(manager.starts).toEqual(["late-news"]);
   });
@@ -183,12 +188,12 @@ describe("EngineReturnRestarter", () => {
   it("keeps what it could not start while the engine was away again, and brings it back on the next return", async () => {
     const { manager, restarter, down } = setUp();
     manager.add("bot", "running");
-    down();
+    await down();
     manager.engine.set("bot", "exited");
     manager.startFails = new DockerUnavailableError();
     await restarter.bringBack();
     expect(restarter.holds("bot")).toBe(true);
-    down();
+    await down();
     manager.startFails = undefined;
     await restarter.bringBack();
     expect(manager.starts).toEqual(["bot"]);
@@ -200,7 +205,7 @@ describe("EngineReturnRestarter", () => {
     manager.add("crashed", "running", "no");
     manager.add("oom", "running", "always");
     manager.add("stopped-by-engine", "running", "no");
-    down();
+    await down();
     manager.engine.set("crashed", "exited");
     manager.engineExit.set("crashed", { exitCode: 1, oomKilled: false, finishedAt: 1 });
     manager.engine.set("oom", "exited");
@@ -220,7 +225,7 @@ describe("EngineReturnRestarter", () => {
     manager.add("ended-before", "running", "on-failure");
     manager.add("stopped-by-engine", "running", "on-failure");
     now += 60_000;
-    down();
+    await down();
     manager.engine.set("ended-before", "exited");
     manager.engineExit.set("ended-before", { exitCode: 0, oomKilled: false, finishedAt: now - 30_000 });
     manager.engine.set("stopped-by-engine", "exited");
@@ -243,7 +248,7 @@ describe("EngineReturnRestarter", () => {
       oomKilled: true,
     });
     expect(await restarter.isOutageExit("oom", true)).toBe(false);
-    down();
+    await down();
     expect(restarter.holds("oom")).toBe(false);
     await restarter.bringBack();
     expect(manager.starts).toEqual([]);
@@ -252,7 +257,7 @@ describe("EngineReturnRestarter", () => {
   it("says nothing was brought back when the start found the container stopped by its owner meanwhile", async () => {
     const { manager, restarter, broughtBack, down } = setUp();
     manager.add("bot", "running");
-    down();
+    await down();
     manager.engine.set("bot", "exited");
     // The owner's stop got in between the engine's truth and the start: the manager's start leaves it stopped.
     manager.start = async (_actor: unknown, id: string) => {

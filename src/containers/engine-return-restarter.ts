@@ -3,7 +3,7 @@ import type { ContainerInfo, ContainerState } from "#protocol";
 import type { EngineMonitorEvents } from "../docker/engine-monitor.ts";
 import { BerthError } from "../errors/berth-error.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
-import type { ContainerRecord } from "../store/container-repository.ts";
+import type { ContainerRecord } from "../store/store-ports.ts";
 import type { ContainerManager, StatusChange } from "./container-manager.ts";
 import type { OperationOutcome } from "./operation-tracker.ts";
 import { isEngineStopCode, isOutagesExit, OutageExitDetector } from "./outage-exit-detector.ts";
@@ -37,7 +37,7 @@ export interface EngineReturnRestarterOptions {
   engine: Pick<EventEmitter<EngineMonitorEvents>, "on" | "off">;
   manager: RestarterManager;
   /** Every container in the store, as berth recorded it. */
-  records: () => Iterable<ContainerRecord>;
+  records: () => Promise<Iterable<ContainerRecord>>;
   log: SystemLogger;
   /** Asks the engine whether it answers now (EngineMonitor.check): a "down" it finds is told as usual. */
   probe: () => Promise<unknown>;
@@ -69,6 +69,8 @@ export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEve
   #sawUp = false;
   #down = false;
   #pass: Promise<void> | undefined;
+  /** Reading which workloads an outage that just began holds (#engineDown), while it runs. */
+  #holding: Promise<void> | undefined;
   #closed = false;
   readonly #onDown = () => this.#engineDown();
   readonly #onUp = () => void this.bringBack();
@@ -99,8 +101,10 @@ export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEve
    * those alone (a held one whose exit proves its own is handed back).
    */
   async isOutageExit(id: string, oomKilled = false): Promise<boolean> {
+    // The containers the outage holds are being read (the engine just went): wait for them.
+    await this.#holding;
     if (this.#held.has(id)) return true;
-    const record = this.#o.manager.findById(id);
+    const record = await this.#o.manager.findById(id);
     if (oomKilled || record?.state !== "exited" || !isEngineStopCode(record.exitCode)) return false;
     await this.#o.probe().catch(() => {});
     return this.#held.has(id);
@@ -108,14 +112,27 @@ export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEve
 
   #engineDown(): void {
     this.#down = true;
-    const since = this.#exits.since;
-    for (const record of this.#o.records()) {
-      if (this.#held.has(record.id)) continue; // held since an earlier outage: its bound stands
-      const stoppedWithEngine = record.state === "exited" && this.#exits.exitedJustBefore(record.id);
-      if (RUNNING.has(record.state) || stoppedWithEngine)
-        this.#held.set(record.id, this.#sawUp ? since : undefined);
-    }
+    // As they are when it went: a return of the engine may come before the read below is answered.
+    const since = this.#sawUp ? this.#exits.since : undefined;
+    const exited = this.#exits.exitedJustBeforeNow();
     this.#exits.clear();
+    const holding = this.#o
+      .records()
+      .then((records) => this.#hold(records, since, exited))
+      .catch((err: unknown) => this.#log.error({ err }, "could not read which workloads the outage stops"));
+    this.#holding = holding;
+    void holding.finally(() => {
+      if (this.#holding === holding) this.#holding = undefined;
+    });
+  }
+
+  #hold(records: Iterable<ContainerRecord>, since: number | undefined, exited: Set<string>): void {
+    if (this.#closed) return;
+    for (const record of records) {
+      if (this.#held.has(record.id)) continue; // held since an earlier outage: its bound stands
+      const stoppedWithEngine = record.state === "exited" && exited.has(record.id);
+      if (RUNNING.has(record.state) || stoppedWithEngine) this.#held.set(record.id, since);
+    }
     if (this.#held.size > 0)
       this.#log.info({ containers: this.#held.size }, "engine went away; will bring its workloads back");
   }
@@ -138,7 +155,8 @@ export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEve
   bringBack(): Promise<void> {
     this.#down = false;
     this.#sawUp = true;
-    const pass = (this.#pass ?? Promise.resolve()).then(() => this.#bringBackPass());
+    const before = Promise.all([this.#pass, this.#holding]);
+    const pass = before.then(() => this.#bringBackPass());
     this.#pass = pass;
     void pass.finally(() => {
       if (this.#pass === pass) this.#pass = undefined;
@@ -159,7 +177,7 @@ export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEve
     try {
       // The engine's truth first: with live-restore (or a shim that outlived dockerd) it still runs.
       const exit = await this.#o.manager.syncFromEngine(id, "stopped while the Docker engine was away");
-      const record = this.#o.manager.findById(id);
+      const record = await this.#o.manager.findById(id);
       const since = this.#held.get(id);
       if (!record || !this.#held.has(id)) return void this.#held.delete(id);
       if (!STOPPED_BY_ENGINE.has(record.state)) {
@@ -190,10 +208,15 @@ export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEve
       if (err instanceof BerthError && err.code === "DOCKER_UNAVAILABLE") return;
       this.#held.delete(id);
       if (err instanceof BerthError && err.code === "NOT_FOUND") return;
-      const record = this.#o.manager.findById(id);
+      const record = await this.#o.manager.findById(id).catch(() => undefined);
       log.warn({ err }, "could not bring back after the engine's return");
       if (record) this.emit("bringBackFailed", { info: this.#o.manager.info(record), error: err });
     }
+  }
+
+  /** Resolves once the workloads that an outage which just began holds are known (holds() answers for them). */
+  async settled(): Promise<void> {
+    await this.#holding;
   }
 
   /** Waits for a pass under way. Safe to call twice. */
@@ -203,6 +226,7 @@ export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEve
     this.#o.engine.off("up", this.#onUp);
     this.#o.manager.off("statusChanged", this.#onStatus);
     this.#o.manager.off("operation", this.#onOperation);
+    await this.#holding;
     await this.#pass?.catch(() => {});
   }
 }

@@ -1,6 +1,6 @@
 import type { ContainerState } from "#protocol";
 import type { ContainerSummary } from "../docker/docker-client.ts";
-import type { ContainerRecord } from "../store/container-repository.ts";
+import type { ContainerRecord } from "../store/store-ports.ts";
 import type { ContainerManager } from "./container-manager.ts";
 
 /** The operation a container's state says was under way; the state is never left behind once it ends. */
@@ -27,7 +27,7 @@ export async function finishInterrupted(
     if (found.state === "running") await manager.stopProcess(record);
   }
   if (op === "stop") {
-    manager.observe(record, "stopped", "interrupted stop finished");
+    await manager.observe(record, "stopped", "interrupted stop finished");
     return;
   }
   await manager.finishStart(

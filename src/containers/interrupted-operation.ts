@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { ContainerState } from "#protocol";
-import type { ContainerRecord } from "../store/container-repository.ts";
+import type { ContainerRecord } from "../store/store-ports.ts";
 
 /** The operations a crash of berth can cut half-way that a restarted berth brings to an end. */
 export type InterruptedOp = "create" | "start" | "stop" | "restart" | "update" | "delete";

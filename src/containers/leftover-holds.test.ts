@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { ContainerInspect } from "../docker/docker-client.ts";
 import { Redactor } from "../logging/redactor.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
-import type { ContainerRecord } from "../store/container-repository.ts";
+import type { ContainerRecord } from "../store/store-ports.ts";
 import { giveBackLeftoverHolds } from "./leftover-holds.ts";
 
 const defaults = { defaultCpus: 1, defaultMemoryMb: 256, defaultPids: 128 };
@@ -37,7 +37,7 @@ describe("giveBackLeftoverHolds", () => {
     const docker = engine({ "d-a": 5e7, "d-b": 1e7, "d-c": 1e9, "d-d": 5e7 });
     const given = await giveBackLeftoverHolds({
       docker,
-      repo: { all: () => [record("a", 0.5), record("b"), record("c"), record("d", 0.05)] },
+      repo: { all: async () => [record("a", 0.5), record("b"), record("c"), record("d", 0.05)] },
       defaults,
       heldNanoCpus: HELD,
       isHeld: () => false,
@@ -55,7 +55,7 @@ describe("giveBackLeftoverHolds", () => {
     const docker = engine({ "d-a": 5e7 });
     await giveBackLeftoverHolds({
       docker,
-      repo: { all: () => [record("a", 0.5)] },
+      repo: { all: async () => [record("a", 0.5)] },
       defaults,
       heldNanoCpus: HELD,
       isHeld: (id) => id === "a",
@@ -73,7 +73,7 @@ describe("giveBackLeftoverHolds", () => {
     const result = await giveBackLeftoverHolds({
       docker,
       repo: {
-        all: () => [record("a", 0.5), record("b", 0.5)],
+        all: async () => [record("a", 0.5), record("b", 0.5)],
       },
       defaults,
       heldNanoCpus: HELD,

@@ -1,12 +1,12 @@
 import type { Config } from "../config/config.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
-import type { ContainerRepository } from "../store/container-repository.ts";
+import type { ContainerStore } from "../store/store-ports.ts";
 import { effectiveLimits } from "./effective-limits.ts";
 
 export interface LeftoverHoldsOptions {
   docker: Pick<DockerClient, "inspectContainer" | "updateCpuLimit">;
-  repo: Pick<ContainerRepository, "all">;
+  repo: Pick<ContainerStore, "all">;
   defaults: Pick<Config, "defaultCpus" | "defaultMemoryMb" | "defaultPids">;
   /** The CPU limits an output hold sets, in nano-CPUs (PressureMonitor's `heldNanoCpus`). */
   heldNanoCpus: readonly number[];
@@ -32,7 +32,7 @@ export async function giveBackLeftoverHolds(
   const log = o.log.child({ component: "LeftoverHolds" });
   let given = 0;
   let failed = 0;
-  for (const record of o.repo.all()) {
+  for (const record of await o.repo.all()) {
     if (o.stopped?.()) break;
     if (!record.dockerId) continue;
     try {

@@ -1,6 +1,6 @@
 import type { ContainerInfo, ContainerState, HealthState, ListResult } from "#protocol";
 import { ValidationError } from "../errors/errors.ts";
-import type { ContainerRecord, ContainerRepository } from "../store/container-repository.ts";
+import type { ContainerRecord, ContainerStore } from "../store/store-ports.ts";
 import type { Actor } from "./actor.ts";
 
 export interface ListRequest {
@@ -18,12 +18,12 @@ export const MAX_LIST_LIMIT = 500;
  * stable while containers are created and deleted between requests.
  * A `label` filter is `key` (present) or `key=value`.
  */
-export function listContainers(
-  repo: ContainerRepository,
+export async function listContainers(
+  repo: ContainerStore,
   actor: Actor,
   request: ListRequest,
   toInfo: (r: ContainerRecord) => ContainerInfo,
-): ListResult {
+): Promise<ListResult> {
   const limit = request.limit ?? DEFAULT_LIST_LIMIT;
   const after = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
   const label = request.filter?.label;
@@ -33,7 +33,7 @@ export function listContainers(
   let cursor = after;
   // Label filters are applied after the query (labels live in the spec JSON), so read in batches.
   while (items.length < limit) {
-    const batch = repo.list({
+    const batch = await repo.list({
       ...(actor.admin ? {} : { owner: actor.owner }),
       ...(request.filter?.state ? { state: request.filter.state } : {}),
       ...(request.filter?.health ? { health: request.filter.health } : {}),

@@ -7,7 +7,7 @@ function tracker(known: Set<string>) {
   return {
     outcomes,
     ops: new OperationTracker(
-      (id) => known.has(id),
+      async (id) => known.has(id),
       (o) => outcomes.push(o),
     ),
   };

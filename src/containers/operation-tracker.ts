@@ -39,11 +39,11 @@ function isContainerInfo(value: unknown): value is ContainerInfo {
  */
 export class OperationTracker {
   readonly #lastOperation = new Map<string, { op: string; endedAt: number }>();
-  readonly #exists: (id: string) => boolean;
+  readonly #exists: (id: string) => Promise<boolean>;
   readonly #onOutcome: (outcome: OperationOutcome) => void;
 
   /** `exists` tells whether a container is still known (a deleted one is forgotten). */
-  constructor(exists: (id: string) => boolean, onOutcome: (outcome: OperationOutcome) => void) {
+  constructor(exists: (id: string) => Promise<boolean>, onOutcome: (outcome: OperationOutcome) => void) {
     this.#exists = exists;
     this.#onOutcome = onOutcome;
   }
@@ -68,11 +68,11 @@ export class OperationTracker {
     fn: () => Promise<T>,
   ): Promise<T> {
     const started = performance.now();
-    const report = (
+    const report = async (
       id: string | undefined,
       outcome: Pick<OperationOutcome, "ok" | "info" | "result" | "error">,
     ) => {
-      this.#remember(id, op);
+      await this.#remember(id, op);
       this.#onOutcome({
         op,
         ms: performance.now() - started,
@@ -85,21 +85,26 @@ export class OperationTracker {
     try {
       const result = await fn();
       const info = isContainerInfo(result) ? result : undefined;
-      report(info?.id ?? subject.id, { ok: true, info, result });
+      await report(info?.id ?? subject.id, { ok: true, info, result });
       return result;
     } catch (err) {
       const named =
         err instanceof BerthError && typeof err.details?.containerId === "string"
           ? err.details.containerId
           : undefined;
-      report(subject.id ?? named, { ok: false, error: err });
+      await report(subject.id ?? named, { ok: false, error: err });
       throw err;
     }
   }
 
-  #remember(id: string | undefined, op: string): void {
+  async #remember(id: string | undefined, op: string): Promise<void> {
     if (id === undefined) return;
-    if (this.#exists(id)) this.#lastOperation.set(id, { op, endedAt: Date.now() });
-    else this.#lastOperation.delete(id);
+    // Set before the store is asked, so that an engine event read meanwhile finds it; forgotten
+    // once the container turns out gone (a delete, a create undone), unless a later operation replaced it.
+    const last = { op, endedAt: Date.now() };
+    this.#lastOperation.set(id, last);
+    // A store that cannot answer must not turn the operation's outcome into another error.
+    const exists = await this.#exists(id).catch(() => false);
+    if (!exists && this.#lastOperation.get(id) === last) this.#lastOperation.delete(id);
   }
 }

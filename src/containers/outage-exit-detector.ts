@@ -66,6 +66,12 @@ export class OutageExitDetector {
     return at !== undefined && at >= this.since;
   }
 
+  /** Every container whose exit was seen within the look-back of now. */
+  exitedJustBeforeNow(): Set<string> {
+    const since = this.since;
+    return new Set([...this.#recent].filter(([, at]) => at >= since).map(([id]) => id));
+  }
+
   /** Forgets every exit seen: the outage they were weighed for is known. */
   clear(): void {
     this.#recent.clear();

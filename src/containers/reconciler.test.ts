@@ -10,9 +10,8 @@ import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
 import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
-import { ContainerRepository } from "../store/container-repository.ts";
-import { openDatabase } from "../store/database.ts";
-import { ReleaseRepository } from "../store/release-repository.ts";
+import { openSqliteStore } from "../store/sqlite/sqlite-store.ts";
+import type { ContainerStore } from "../store/store-ports.ts";
 import { ContainerManager } from "./container-manager.ts";
 import { ContainerPaths } from "./container-paths.ts";
 import { ContainerSpec } from "./container-spec.ts";
@@ -32,22 +31,22 @@ const alice = { owner: "alice", admin: false };
 describe("reconcile after a crash", () => {
   let dataDir: string;
   let docker: FakeDockerClient;
-  let repo: ContainerRepository;
+  let repo: ContainerStore;
   let manager: ContainerManager;
   let paths: ContainerPaths;
   let told: InterruptedOperation[];
   let run: () => ReturnType<typeof reconcile>;
   /** What this berth found at its start; taken at the first reconciliation unless a test took it earlier. */
   let cut: CutByCrash | undefined;
-  let close: () => void;
+  let close: () => Promise<void>;
 
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "rc-"));
     const config = loadConfig({ BERTH_DATA_DIR: dataDir });
     prepareDataDir(config.dataDir, config.runDir);
-    const db = openDatabase(join(dataDir, "berth.db"));
-    close = () => db.close();
-    repo = new ContainerRepository(db, new SecretCipher(KeyRing.ephemeral()));
+    const store = openSqliteStore(join(dataDir, "berth.db"), new SecretCipher(KeyRing.ephemeral()));
+    close = () => store.close();
+    repo = store.containers;
     docker = new FakeDockerClient();
     const channel = new FakeWorkloadChannel();
     const secrets = new SecretRegistry();
@@ -61,7 +60,7 @@ describe("reconcile after a crash", () => {
       config,
       docker,
       repo,
-      releases: new ReleaseRepository(db),
+      releases: store.releases,
       channel,
       secrets,
       log,
@@ -73,13 +72,13 @@ describe("reconcile after a crash", () => {
     const interrupted = new InterruptedOperations();
     interrupted.on("interrupted", (i) => told.push(i));
     cut = undefined;
-    run = () => {
-      cut ??= CutByCrash.of(repo.all());
+    run = async () => {
+      cut ??= CutByCrash.of(await repo.all());
       return reconcile({ docker, repo, manager, channel, paths, instanceId: "test", log, cut, interrupted });
     };
   });
   afterEach(async () => {
-    close();
+    await close();
     await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -88,33 +87,33 @@ describe("reconcile after a crash", () => {
       alice,
       ContainerSpec.parse({ name, code: { files: { "index.js": "x" } }, waitReady: false }),
     );
-    return repo.get(made.id)!;
+    return (await repo.get(made.id))!;
   };
   const engineState = (dockerId: string | null) => docker.containers.get(dockerId ?? "")?.state;
 
   it("undoes a create whose engine container was made but whose row never learnt it, engine container and all", async () => {
     const { id, dockerId } = await running();
-    repo.update(id, { dockerId: null }); // as a crash between the engine's create (or start) and the row's update leaves it
+    await repo.update(id, { dockerId: null }); // as a crash between the engine's create (or start) and the row's update leaves it
     await run();
-    expect(repo.get(id)).toBeUndefined();
+    expect(await repo.get(id)).toBeUndefined();
     expect(docker.containers.has(dockerId!)).toBe(false);
     expect(told).toEqual([{ owner: "alice", id, name: "bot", op: "create", outcome: "undone" }]);
   });
 
   it("finishes a delete and says so", async () => {
     const { id, dockerId } = await running();
-    repo.update(id, { state: "removing" });
+    await repo.update(id, { state: "removing" });
     await run();
-    expect(repo.get(id)).toBeUndefined();
+    expect(await repo.get(id)).toBeUndefined();
     expect(docker.containers.has(dockerId!)).toBe(false);
     expect(told).toMatchObject([{ id, op: "delete", outcome: "finished" }]);
   });
 
   it("finishes a stop whose workload still runs", async () => {
     const { id, dockerId } = await running();
-    repo.update(id, { state: "stopping" });
+    await repo.update(id, { state: "stopping" });
     await run();
-    expect(repo.get(id)?.state).toBe("stopped");
+    expect((await repo.get(id))?.state).toBe("stopped");
     expect(engineState(dockerId)).toBe("exited");
     expect(told).toMatchObject([{ id, op: "stop", outcome: "finished", state: "stopped" }]);
   });
@@ -122,11 +121,11 @@ describe("reconcile after a crash", () => {
   it("finishes a restart cut after its stop: running again, counted, and not told as an unexpected exit", async () => {
     const { id, dockerId } = await running();
     await docker.stopContainer(dockerId!, 1);
-    repo.update(id, { state: "restarting" });
+    await repo.update(id, { state: "restarting" });
     const states: string[] = [];
     manager.on("statusChanged", (c) => states.push(c.info.state));
     await run();
-    expect(repo.get(id)).toMatchObject({ state: "running", restartCount: 1 });
+    expect(await repo.get(id)).toMatchObject({ state: "running", restartCount: 1 });
     expect(engineState(dockerId)).toBe("running");
     expect(states).toEqual(["running"]);
     expect(told).toMatchObject([{ id, op: "restart", outcome: "finished", state: "running" }]);
@@ -135,9 +134,9 @@ describe("reconcile after a crash", () => {
   it("finishes a start the engine never made", async () => {
     const { id, dockerId } = await running();
     await docker.stopContainer(dockerId!, 1);
-    repo.update(id, { state: "starting" });
+    await repo.update(id, { state: "starting" });
     await run();
-    expect(repo.get(id)?.state).toBe("running");
+    expect((await repo.get(id))?.state).toBe("running");
     expect(engineState(dockerId)).toBe("running");
     expect(told).toMatchObject([{ id, op: "start", outcome: "finished" }]);
   });
@@ -145,7 +144,7 @@ describe("reconcile after a crash", () => {
   it("tells nothing about containers no operation was cutting", async () => {
     const { id } = await running();
     await run();
-    expect(repo.get(id)?.state).toBe("running");
+    expect((await repo.get(id))?.state).toBe("running");
     expect(told).toEqual([]);
   });
 
@@ -159,13 +158,13 @@ describe("reconcile after a crash", () => {
         restartPolicy: "on-failure",
       }),
     );
-    const { id, dockerId } = repo.get(made.id)!;
+    const { id, dockerId } = (await repo.get(made.id))!;
     // The exit was recorded; the restart waited for its back-off when berth died.
     docker.exit(dockerId!, 1);
     await manager.syncFromEngine(id, "exited");
-    expect(repo.get(id)?.state).toBe("exited");
+    expect((await repo.get(id))?.state).toBe("exited");
     // What the killed berth's RestartSupervisor kept when it decided on the restart.
-    manager.setRestartDue(id, { at: Date.now(), attempts: 1 });
+    await manager.setRestartDue(id, { at: Date.now(), attempts: 1 });
     await run();
     const log = createSystemLogger({
       level: "silent",
@@ -178,8 +177,10 @@ describe("reconcile after a crash", () => {
       log,
     );
     try {
-      restarts.resume();
-      await vi.waitFor(() => expect(repo.get(id)).toMatchObject({ state: "running", restartCount: 1 }));
+      await restarts.resume();
+      await vi.waitFor(async () =>
+        expect(await repo.get(id)).toMatchObject({ state: "running", restartCount: 1 }),
+      );
     } finally {
       restarts.close();
     }
@@ -187,11 +188,11 @@ describe("reconcile after a crash", () => {
 
   describe("at the engine's return, while owners are at work", () => {
     it("leaves alone a create of this berth whose row has no engine id yet", async () => {
-      cut = CutByCrash.of(repo.all()); // this berth started before the create
+      cut = CutByCrash.of(await repo.all()); // this berth started before the create
       const { id, dockerId } = await running();
-      repo.update(id, { dockerId: null }); // as the create leaves it until its engine container has started
+      await repo.update(id, { dockerId: null }); // as the create leaves it until its engine container has started
       await run();
-      expect(repo.get(id)).toBeDefined();
+      expect(await repo.get(id)).toBeDefined();
       expect(docker.containers.has(dockerId!)).toBe(true);
       expect(told).toEqual([]);
     });
@@ -199,37 +200,37 @@ describe("reconcile after a crash", () => {
     it("does not stop again a container the owner started after the list was read", async () => {
       const a = await running("a");
       const b = await running("b");
-      repo.update(a.id, { state: "stopping" });
-      repo.update(b.id, { state: "stopping" });
+      await repo.update(a.id, { state: "stopping" });
+      await repo.update(b.id, { state: "stopping" });
       // While `a` is being stopped, `b` is started by its owner: the copy of `b` read earlier is out of date.
       const stop = docker.stopContainer.bind(docker);
       docker.stopContainer = async (dockerId, timeoutSec) => {
         await stop(dockerId, timeoutSec);
-        if (dockerId === a.dockerId) repo.update(b.id, { state: "running" });
+        if (dockerId === a.dockerId) await repo.update(b.id, { state: "running" });
       };
       await run();
-      expect(repo.get(b.id)?.state).toBe("running");
+      expect((await repo.get(b.id))?.state).toBe("running");
       expect(engineState(b.dockerId)).toBe("running");
       expect(told).toMatchObject([{ id: a.id, op: "stop" }]);
     });
 
     it("finishes a delete once, and says so once, when two reconciliations overlap", async () => {
       const { id } = await running();
-      repo.update(id, { state: "removing" });
-      cut = CutByCrash.of(repo.all());
+      await repo.update(id, { state: "removing" });
+      cut = CutByCrash.of(await repo.all());
       await Promise.all([run(), run()]);
-      expect(repo.get(id)).toBeUndefined();
+      expect(await repo.get(id)).toBeUndefined();
       expect(told).toMatchObject([{ id, op: "delete", outcome: "finished" }]);
     });
 
     it("restarts a restart cut by the crash once, though the engine returns again", async () => {
       const { id, dockerId } = await running();
       await docker.stopContainer(dockerId!, 1);
-      repo.update(id, { state: "restarting" });
-      cut = CutByCrash.of(repo.all());
+      await repo.update(id, { state: "restarting" });
+      cut = CutByCrash.of(await repo.all());
       await Promise.all([run(), run()]);
       await run();
-      expect(repo.get(id)).toMatchObject({ state: "running", restartCount: 1 });
+      expect(await repo.get(id)).toMatchObject({ state: "running", restartCount: 1 });
       expect(told).toHaveLength(1);
     });
   });
@@ -237,9 +238,9 @@ describe("reconcile after a crash", () => {
   it("tells a create whose undo a second crash cut as a create undone, not as a delete", async () => {
     const { id, dockerId } = await running();
     // The first restart's undo had set `removing`; the row never learnt its engine id.
-    repo.update(id, { dockerId: null, state: "removing" });
+    await repo.update(id, { dockerId: null, state: "removing" });
     await run();
-    expect(repo.get(id)).toBeUndefined();
+    expect(await repo.get(id)).toBeUndefined();
     expect(docker.containers.has(dockerId!)).toBe(false);
     expect(told).toEqual([{ owner: "alice", id, name: "bot", op: "create", outcome: "undone" }]);
   });

@@ -1,7 +1,7 @@
 import { rm } from "node:fs/promises";
 import type { ContainerSummary, DockerClient } from "../docker/docker-client.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
-import type { ContainerRecord, ContainerRepository } from "../store/container-repository.ts";
+import type { ContainerRecord, ContainerStore } from "../store/store-ports.ts";
 import { managedLabels } from "./container-config.ts";
 import { isContainerId } from "./container-id.ts";
 import type { ContainerManager } from "./container-manager.ts";
@@ -26,7 +26,7 @@ export interface ReconcileReport {
 
 export interface ReconcilerOptions {
   docker: DockerClient;
-  repo: ContainerRepository;
+  repo: ContainerStore;
   manager: ContainerManager;
   channel: WorkloadChannel;
   paths: ContainerPaths;
@@ -60,7 +60,7 @@ export async function reconcile(o: ReconcilerOptions): Promise<ReconcileReport> 
   const byBerthId = new Map(engine.map((c) => [c.labels["berth.id"] ?? "", c]));
   const known = new Set<string>();
 
-  for (const record of o.repo.all()) {
+  for (const record of await o.repo.all()) {
     known.add(record.id);
     const log = o.log.child({ containerId: record.id, op: "reconcile" });
     // One container that cannot be brought in line must not hold up the others.
@@ -110,7 +110,7 @@ async function reconcileOne(
   // step re-reads the row in the container's queue turn and leaves it alone if it moved on since.
   const inTurn = <T>(fn: (record: ContainerRecord) => Promise<T>): Promise<T | undefined> =>
     manager.queue.run(copy.id, "recover", async () => {
-      const record = o.repo.get(copy.id);
+      const record = await o.repo.get(copy.id);
       if (!record || record.state !== copy.state || record.dockerId !== copy.dockerId) return undefined;
       return fn(record);
     });
@@ -146,14 +146,14 @@ async function reconcileOne(
     await inTurn(async (record) => {
       if (record.state === "missing") return;
       log.warn("engine container vanished; marking missing");
-      manager.observe(record, "missing", "engine container vanished");
+      await manager.observe(record, "missing", "engine container vanished");
       report.missing++;
     });
     return;
   }
   if (copy.dockerId !== found.dockerId) {
     const adopted = await inTurn(async (record) => {
-      manager.observe(record, record.state, "adopted", { dockerId: found.dockerId });
+      await manager.observe(record, record.state, "adopted", { dockerId: found.dockerId });
       return record;
     });
     if (!adopted) return;

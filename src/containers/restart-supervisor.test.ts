@@ -16,7 +16,10 @@ class FakeManager extends EventEmitter<ContainerManagerEvents> {
   restartAttempts = 0;
   exitCode = 0;
   readonly starts: string[] = [];
-  findById(id: string) {
+  async findById(id: string) {
+    return this.#record(id);
+  }
+  #record(id: string) {
     return {
       id,
       state: this.state,
@@ -25,8 +28,8 @@ class FakeManager extends EventEmitter<ContainerManagerEvents> {
       restartAttempts: this.restartAttempts,
     };
   }
-  all() {
-    return [this.findById("c1")];
+  async all() {
+    return [this.#record("c1")];
   }
   info(): ContainerInfo {
     return {
@@ -38,7 +41,7 @@ class FakeManager extends EventEmitter<ContainerManagerEvents> {
       exitCode: this.exitCode,
     } as unknown as ContainerInfo;
   }
-  setRestartDue(_id: string, due: { at: number | null; attempts?: number }) {
+  async setRestartDue(_id: string, due: { at: number | null; attempts?: number }) {
     this.restartDueAt = due.at;
     this.restartAttempts = due.attempts ?? this.restartAttempts;
   }
@@ -108,7 +111,7 @@ describe("RestartSupervisor", () => {
     expect(manager.restartAttempts).toBe(1);
     supervisor.close(); // killed during the back-off: its timer dies with it
     const next = setUp({ holds: () => false, isOutageExit: async () => false }, manager);
-    next.supervisor.resume();
+    await next.supervisor.resume();
     await settle();
     expect(manager.starts).toEqual(["c1"]);
     expect(next.exits).toEqual([]); // the killed berth reported the exit
@@ -126,7 +129,7 @@ describe("RestartSupervisor", () => {
     ]) {
       const manager = Object.assign(new FakeManager(), state, { state: "exited" as const, exitCode: 1 });
       const { supervisor, exits } = setUp({ holds: () => false, isOutageExit: async () => false }, manager);
-      supervisor.resume();
+      await supervisor.resume();
       await settle();
       expect(manager.starts).toEqual([]);
       expect(exits).toEqual([]);
@@ -156,7 +159,7 @@ describe("RestartSupervisor", () => {
     });
     manager.exit(143);
     manager.restartDueAt = Date.now(); // as a previous berth may have left it
-    supervisor.resume();
+    await supervisor.resume();
     answer(false);
     await settle();
     expect(exits).toHaveLength(1);
@@ -188,7 +191,7 @@ describe("RestartSupervisor", () => {
     supervisor.close(); // killed while the engine was asked
     answer(false);
     const next = setUp({ holds: () => false, isOutageExit: async () => false }, manager);
-    next.supervisor.resume();
+    await next.supervisor.resume();
     await settle();
     expect(exits).toEqual([]);
     expect(next.exits.map((e) => e.decision.kind)).toEqual(["restart"]);

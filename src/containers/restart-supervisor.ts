@@ -16,6 +16,8 @@ export interface RestartPolicyOptions {
 export interface ExitDeferral {
   holds(id: string): boolean;
   isOutageExit(id: string, oomKilled?: boolean): Promise<boolean>;
+  /** Resolves once `holds` answers for an outage that has just begun (it reads the store). */
+  settled?(): Promise<void>;
 }
 
 /**
@@ -95,7 +97,7 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
     // Synchronously, before any await: a `resume()` meanwhile must not take this exit for another,
     // and a berth killed before the decision leaves it to the next (UNDECIDED in the store).
     this.#deciding.add(info.id);
-    this.#manager.setRestartDue(info.id, { at: UNDECIDED });
+    this.#setRestartDue(info.id, { at: UNDECIDED });
     void this.#afterExit(info, oomKilled === true, true).finally(() => this.#deciding.delete(info.id));
   }
 
@@ -117,8 +119,8 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
       this.#log.warn({ err, containerId: info.id }, "could not tell whether an exit was the engine's");
     }
     // Started, stopped or deleted meanwhile: that answered the exit.
-    if (this.#closed || this.#manager.findById(info.id)?.state !== "exited") return;
-    const decision = this.#decide(info);
+    if (this.#closed || (await this.#manager.findById(info.id))?.state !== "exited") return;
+    const decision = await this.#decide(info);
     this.emit("exit", { info, exitCode: info.exitCode, oomKilled, decision });
     if (decision.kind !== "restart") return;
     this.#log.info(
@@ -133,19 +135,27 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
     this.#cancel(info.id);
     const timer = setTimeout(() => {
       this.#timers.delete(info.id);
-      // The engine went away meanwhile (its shutdown was this exit's cause): its return brings it back.
-      if (this.#defer.holds(info.id)) return;
-      this.#manager
-        .start({ owner: info.owner, admin: true }, info.id, { waitReady: false, restart: true })
-        .catch((error) => {
-          // Deleted meanwhile: nothing to restart, nothing failed.
-          if (error instanceof BerthError && error.code === "NOT_FOUND") return;
-          this.#log.warn({ err: error, containerId: info.id }, "restart failed");
-          this.emit("restartFailed", { info, error });
-        });
+      void this.#restartDue(info);
     }, delayMs);
     timer.unref();
     this.#timers.set(info.id, timer);
+  }
+
+  async #restartDue(info: ContainerInfo): Promise<void> {
+    try {
+      await this.#defer.settled?.();
+      // The engine went away meanwhile (its shutdown was this exit's cause): its return brings it back.
+      if (this.#closed || this.#defer.holds(info.id)) return;
+      await this.#manager.start({ owner: info.owner, admin: true }, info.id, {
+        waitReady: false,
+        restart: true,
+      });
+    } catch (error) {
+      // Deleted meanwhile: nothing to restart, nothing failed.
+      if (error instanceof BerthError && error.code === "NOT_FOUND") return;
+      this.#log.warn({ err: error, containerId: info.id }, "restart failed");
+      this.emit("restartFailed", { info, error });
+    }
   }
 
   /**
@@ -158,9 +168,10 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
    * alone (no policy, a failed create, past the limit) stays so. The attempts
    * go on from the killed berth's count; a decided exit was reported then.
    */
-  resume(): void {
+  async resume(): Promise<void> {
+    const records = await this.#manager.all();
     const now = Date.now();
-    for (const record of this.#manager.all()) {
+    for (const record of records) {
       const { id, restartDueAt } = record;
       if (record.state !== "exited" || restartDueAt == null) continue;
       if (this.#timers.has(id) || this.#deciding.has(id)) continue;
@@ -177,14 +188,14 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
     }
   }
 
-  #decide(info: ContainerInfo): RestartDecision {
+  async #decide(info: ContainerInfo): Promise<RestartDecision> {
     if (info.restartPolicy === "on-failure" && info.exitCode === 0) {
-      this.#manager.setRestartDue(info.id, { at: null });
+      this.#setRestartDue(info.id, { at: null });
       return { kind: "none" };
     }
-    const now = Date.now();
     // First exit this berth sees: the count a previous berth kept, since its last start.
-    const record = this.#manager.findById(info.id);
+    const record = this.#attempts.has(info.id) ? undefined : await this.#manager.findById(info.id);
+    const now = Date.now();
     const state = this.#attempts.get(info.id) ?? {
       count: record?.restartAttempts ?? 0,
       lastStartAt: record?.startedAt ?? 0,
@@ -192,15 +203,25 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
     const ranSince = state.lastStartAt;
     if (state.count > 0 && now - ranSince >= this.#o.resetAfterMs) state.count = 0;
     if (state.count >= this.#o.maxRestarts) {
-      this.#manager.setRestartDue(info.id, { at: null, attempts: state.count });
+      this.#setRestartDue(info.id, { at: null, attempts: state.count });
       return { kind: "give_up", attempts: state.count };
     }
     state.count++;
     state.lastStartAt = now;
     this.#attempts.set(info.id, state);
     const delayMs = Math.min(this.#o.maxDelayMs, this.#o.baseDelayMs * 2 ** (state.count - 1));
-    this.#manager.setRestartDue(info.id, { at: now + delayMs, attempts: state.count });
+    this.#setRestartDue(info.id, { at: now + delayMs, attempts: state.count });
     return { kind: "restart", attempt: state.count, max: this.#o.maxRestarts, delayMs };
+  }
+
+  /**
+   * Records the policy's bookkeeping, in the order decided (the manager writes it in the
+   * container's turn); a store that fails leaves only a restart a successor will not know of.
+   */
+  #setRestartDue(id: string, due: { at: number | null; attempts?: number }): void {
+    this.#manager.setRestartDue(id, due).catch((err: unknown) => {
+      this.#log.warn({ err, containerId: id }, "could not record the restart policy's next start");
+    });
   }
 
   #cancel(id: string): void {

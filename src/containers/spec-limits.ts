@@ -35,14 +35,16 @@ export function checkSpecLimits(spec: ContainerSpec, image: string, config: Conf
  * A random free uid in the configured range. Random rather than the lowest
  * free one, so that containers of different berth instances sharing an engine
  * (which cannot see each other's rows) are unlikely to share one either.
+ * `isTaken` may ask the store; the uid is free when it answered, and the
+ * store's uniqueness (UidTakenError) catches one taken since.
  */
-export function allocateUid(
+export async function allocateUid(
   range: { first: number; last: number },
-  isTaken: (uid: number) => boolean,
-): number {
+  isTaken: (uid: number) => boolean | Promise<boolean>,
+): Promise<number> {
   for (let attempt = 0; attempt < 1000; attempt++) {
     const uid = range.first + Math.floor(Math.random() * (range.last - range.first + 1));
-    if (!isTaken(uid)) return uid;
+    if (!(await isTaken(uid))) return uid;
   }
   throw new ValidationError("No free uid is left in BERTH_UID_RANGE; delete containers or widen the range.");
 }

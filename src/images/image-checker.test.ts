@@ -70,7 +70,7 @@ describe("ImageChecker, over a fake engine", () => {
       docker,
       paths,
       instanceId: "test-instance",
-      isUidTaken: () => false,
+      isUidTaken: async () => false,
       log,
     });
   });

@@ -29,7 +29,7 @@ export interface ImageCheckerOptions {
   paths: ContainerPaths;
   instanceId: string;
   /** Whether a container of the store already runs as this uid: a check runs as a uid of its own. */
-  isUidTaken: (uid: number) => boolean;
+  isUidTaken: (uid: number) => Promise<boolean>;
   log: SystemLogger;
   /** Default 15 s, and never more than BERTH_READY_TIMEOUT_MS. */
   connectTimeoutMs?: number;
@@ -92,7 +92,15 @@ export class ImageChecker {
       ? readCode(request.code, { maxBytes: config.maxCodeBytes, maxFiles: config.maxCodeFiles })
       : undefined;
     const id = newContainerId();
-    const uid = allocateUid(config.uidRange, (u) => this.#o.isUidTaken(u) || this.holdsUid(u));
+    let uid: number;
+    // Held from the moment it is chosen, with no await in between: another check choosing
+    // at the same time (each waits for the store) must not take the same one.
+    do
+      uid = await allocateUid(
+        config.uidRange,
+        async (u) => this.holdsUid(u) || (await this.#o.isUidTaken(u)),
+      );
+    while (this.holdsUid(uid));
     const running: Running = { uid, done: Promise.resolve() };
     const run = this.#check(actor, request.image, given, id, running, redactor);
     running.done = run.catch(() => undefined);

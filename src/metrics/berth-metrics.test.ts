@@ -12,7 +12,7 @@ function metricsWith(sources: Partial<MetricSources> = {}, perContainer = false)
     perContainer,
     version: "9.9.9",
     sources: {
-      containers: () => [],
+      containers: async () => [],
       connectedClients: () => 0,
       connectedWorkloads: () => 0,
       listeners: () => 0,
@@ -24,7 +24,7 @@ function metricsWith(sources: Partial<MetricSources> = {}, perContainer = false)
 describe("BerthMetrics", () => {
   it("reads containers by state and by health from its source at each scrape, every state reported", async () => {
     let tally: Tally = [{ state: "running", health: "healthy", count: 2 }];
-    const metrics = metricsWith({ containers: () => tally });
+    const metrics = metricsWith({ containers: async () => tally });
     let text = await metrics.scrape();
     expect(seriesValue(text, 'berth_containers{state="running"}')).toBe(2);
     expect(seriesValue(text, 'berth_containers{state="failed"}')).toBe(0);

@@ -8,7 +8,7 @@ import { outcomeOf } from "./outcome.ts";
 /** What the gauges read at scrape time, from whoever knows it now. */
 export interface MetricSources {
   /** Containers by state and health (the store's own count). */
-  containers(): Iterable<{ state: ContainerState; health: HealthState; count: number }>;
+  containers(): Promise<Iterable<{ state: ContainerState; health: HealthState; count: number }>>;
   /** Authenticated Socket.IO connections open now. */
   connectedClients(): number;
   /** Workloads whose channel has completed its handshake now. */
@@ -67,9 +67,9 @@ export class BerthMetrics {
       help: "Containers berth manages, by state (every state is reported, 0 included).",
       labelNames: ["state"],
       registers,
-      collect() {
+      async collect() {
         const counts = new Map<string, number>(CONTAINER_STATES.map((s) => [s, 0]));
-        for (const { state, count } of sources.containers())
+        for (const { state, count } of await sources.containers())
           counts.set(state, (counts.get(state) ?? 0) + count);
         for (const [state, count] of counts) this.set({ state }, count);
       },
@@ -79,9 +79,9 @@ export class BerthMetrics {
       help: "Containers berth manages, by health (every health is reported, 0 included).",
       labelNames: ["health"],
       registers,
-      collect() {
+      async collect() {
         const counts = new Map<string, number>(HEALTH_STATES.map((h) => [h, 0]));
-        for (const { health, count } of sources.containers())
+        for (const { health, count } of await sources.containers())
           counts.set(health, (counts.get(health) ?? 0) + count);
         for (const [health, count] of counts) this.set({ health }, count);
       },

@@ -19,7 +19,7 @@ describe("docs/metrics.md", () => {
       perContainer: false,
       version: "0.0.0",
       sources: {
-        containers: () => [],
+        containers: async () => [],
         connectedClients: () => 0,
         connectedWorkloads: () => 0,
         listeners: () => 0,

@@ -18,9 +18,7 @@ import { egressPolicy } from "../network/egress-policy.ts";
 import { FakeIptables } from "../network/testing/fake-iptables.ts";
 import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
-import { ContainerRepository } from "../store/container-repository.ts";
-import { openDatabase } from "../store/database.ts";
-import { ReleaseRepository } from "../store/release-repository.ts";
+import { openSqliteStore } from "../store/sqlite/sqlite-store.ts";
 import { BerthMetrics } from "./berth-metrics.ts";
 
 const alice = { owner: "alice", admin: false };
@@ -38,14 +36,14 @@ describe("per-container channel series", () => {
   let hub: SocketCommunicationHandler;
   let metrics: BerthMetrics;
   let manager: ContainerManager;
-  let closeDb: () => void;
+  let closeDb: () => Promise<void>;
 
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "pcs-"));
     const config = loadConfig({ BERTH_DATA_DIR: dataDir, BERTH_READY_TIMEOUT_MS: "300" });
     prepareDataDir(config.dataDir, config.runDir);
-    const db = openDatabase(join(dataDir, "berth.db"));
-    closeDb = () => db.close();
+    const store = openSqliteStore(join(dataDir, "berth.db"), new SecretCipher(KeyRing.ephemeral()));
+    closeDb = () => store.close();
     const secrets = new SecretRegistry();
     const log = createSystemLogger({
       level: "silent",
@@ -56,7 +54,7 @@ describe("per-container channel series", () => {
       perContainer: true,
       version: "0.0.0",
       sources: {
-        containers: () => [],
+        containers: async () => [],
         connectedClients: () => 0,
         connectedWorkloads: () => 0,
         listeners: () => 0,
@@ -73,8 +71,8 @@ describe("per-container channel series", () => {
     manager = new ContainerManager({
       config,
       docker,
-      repo: new ContainerRepository(db, new SecretCipher(KeyRing.ephemeral())),
-      releases: new ReleaseRepository(db),
+      repo: store.containers,
+      releases: store.releases,
       channel: hub,
       secrets,
       log,
@@ -90,7 +88,7 @@ describe("per-container channel series", () => {
   });
   afterEach(async () => {
     await hub.closeAll();
-    closeDb();
+    await closeDb();
     await rm(dataDir, { recursive: true, force: true });
   });
 

@@ -8,7 +8,7 @@ import { Redactor } from "../logging/redactor.ts";
 import { MAX_LOG_LINE_LENGTH, TRUNCATION_MARKER } from "../logging/sanitize-log-line.ts";
 import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
-import type { ContainerRecord } from "../store/container-repository.ts";
+import type { ContainerRecord } from "../store/store-ports.ts";
 import { ContainerLogs } from "./container-logs.ts";
 import { LogLineSplitter } from "./log-line-splitter.ts";
 import { removeLabelled, startContainer, testLabel } from "./testing/engine-test-helpers.ts";

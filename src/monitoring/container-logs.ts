@@ -2,7 +2,7 @@ import type { LogLine } from "#protocol";
 import type { DockerClient, EventSubscription } from "../docker/docker-client.ts";
 import { presentOutputLine } from "../logging/present-output-line.ts";
 import type { OwnerRedactors } from "../logging/secret-registry.ts";
-import type { ContainerRecord } from "../store/container-repository.ts";
+import type { ContainerRecord } from "../store/store-ports.ts";
 import { LogLineSplitter } from "./log-line-splitter.ts";
 import { NewestLines } from "./newest-lines.ts";
 

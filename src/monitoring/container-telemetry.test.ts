@@ -9,7 +9,7 @@ import type { ContainerLocation, ContainerTarget } from "./container-target.ts";
 import { ContainerTelemetry, type ContainerTelemetryOptions } from "./container-telemetry.ts";
 import type { ResourceSample } from "./resource-usage.ts";
 
-type Record = ReturnType<ContainerManager["resolve"]>;
+type Record = Awaited<ReturnType<ContainerManager["resolve"]>>;
 
 const alice: Actor = { owner: "alice", admin: false };
 const admin: Actor = { owner: "admin", admin: true };
@@ -43,14 +43,14 @@ function setUp() {
   let nextCursor: string | undefined;
   const options: ContainerTelemetryOptions = {
     containers: {
-      resolve: (actor, ref) => {
+      resolve: async (actor, ref) => {
         asked.push(`${actor.owner}:${ref}`);
         const record = [...records.values()].find((r) => r.id === ref || r.name === ref);
         if (!record || (!actor.admin && record.owner !== actor.owner)) throw new NotFoundError();
         return record;
       },
-      findById: (id) => records.get(id),
-      list: (actor, request) => {
+      findById: async (id) => records.get(id),
+      list: async (actor, request) => {
         listed.push({ actor, request });
         const items = [...records.values()]
           .filter((r) => actor.admin || r.owner === actor.owner)
@@ -101,22 +101,24 @@ function setUp() {
 }
 
 describe("ContainerTelemetry", () => {
-  it("finds the container as the caller may see it, by name or id", () => {
+  it("finds the container as the caller may see it, by name or id", async () => {
     const { telemetry, asked } = setUp();
-    expect(telemetry.container(alice, "bot").id).toBe("c1");
-    expect(telemetry.container(admin, "c2").id).toBe("c2");
+    expect((await telemetry.container(alice, "bot")).id).toBe("c1");
+    expect((await telemetry.container(admin, "c2")).id).toBe("c2");
     expect(asked).toEqual(["alice:bot", "admin:c2"]);
   });
 
-  it("answers NOT_FOUND for another owner's container, and reads nothing of it", () => {
+  it("answers NOT_FOUND for another owner's container, and reads nothing of it", async () => {
     const { telemetry, located } = setUp();
-    expect(() => telemetry.container(alice, "c2")).toThrow(expect.objectContaining({ code: "NOT_FOUND" }));
+    await expect(telemetry.container(alice, "c2")).rejects.toThrow(
+      expect.objectContaining({ code: "NOT_FOUND" }),
+    );
     expect(located).toEqual([]);
   });
 
   it("samples the container where the engine runs it now, under its current engine id", async () => {
     const { telemetry, records, located } = setUp();
-    const container = telemetry.container(alice, "bot");
+    const container = await telemetry.container(alice, "bot");
     expect(await container.usage()).toEqual(usage(1));
     // Re-created under a new engine container (an update's switch, an adoption) while the caller holds it.
     records.set("c1", { ...(records.get("c1") as Record), dockerId: "d9" });
@@ -129,7 +131,7 @@ describe("ContainerTelemetry", () => {
 
   it("watches the samples of the container it found, and says how to stop", async () => {
     const { telemetry, asked, located } = setUp();
-    const { watch } = telemetry.container(alice, "bot");
+    const { watch } = await telemetry.container(alice, "bot");
     const sample = await new Promise<ResourceSample>((resolve) => {
       const stop = watch(1_000, (s) => {
         stop();
@@ -143,7 +145,7 @@ describe("ContainerTelemetry", () => {
 
   it("reads the output of the record it found: its last lines and its live output", async () => {
     const { telemetry } = setUp();
-    const container = telemetry.container(alice, "bot");
+    const container = await telemetry.container(alice, "bot");
     expect((await container.recentLogs({ tail: 10 })).lines.map((l) => l.text)).toEqual(["alice's bot"]);
     const lines: string[] = [];
     const follow = await container.followLogs({}, (l) => lines.push(l.text));
@@ -151,9 +153,9 @@ describe("ContainerTelemetry", () => {
     expect(lines).toEqual(["live from d1"]);
   });
 
-  it("keeps the short history of the container it found, at the history's spacing", () => {
+  it("keeps the short history of the container it found, at the history's spacing", async () => {
     const { telemetry } = setUp();
-    expect(telemetry.container(alice, "bot").history()).toEqual([usage(7)]);
+    expect((await telemetry.container(alice, "bot")).history()).toEqual([usage(7)]);
     expect(telemetry.historyIntervalMs).toBe(5_000);
   });
 
@@ -163,24 +165,25 @@ describe("ContainerTelemetry", () => {
       telemetry.watchById("c2", 1_000, () => resolve("c2")),
     );
     expect(seen).toBe("c2");
-    const stop = telemetry.watchById("gone", 1_000, () =>
-      expect.unreachable("a gone container has no samples"),
-    );
+    telemetry.watchById("gone", 1_000, () => expect.unreachable("a gone container has no samples"));
+    // Stopped before the store answered: nothing is ever watched. Stopping twice is safe.
+    const stop = telemetry.watchById("c1", 1_000, () => expect.unreachable("stopped before it began"));
     stop();
     stop();
+    await new Promise((r) => setImmediate(r));
     expect(asked).toEqual(["watching c2"]);
     expect(located.map((l) => l.dockerId)).toEqual(["d2"]);
   });
 
-  it("gives each of the caller's running containers' histories, and says when more did not fit", () => {
+  it("gives each of the caller's running containers' histories, and says when more did not fit", async () => {
     const { telemetry, listed, truncateLists } = setUp();
-    expect(telemetry.historyOverview(alice)).toEqual({
+    expect(await telemetry.historyOverview(alice)).toEqual({
       intervalMs: 5_000,
       containers: [{ id: "c1", samples: [usage(7)] }],
     });
     expect(listed[0]?.request).toEqual({ filter: { state: "running" }, limit: 100 });
     truncateLists();
-    expect(telemetry.historyOverview(admin)).toEqual({
+    expect(await telemetry.historyOverview(admin)).toEqual({
       intervalMs: 5_000,
       containers: [
         { id: "c1", samples: [usage(7)] },

@@ -80,14 +80,11 @@ export class ContainerTelemetry {
 
   /**
    * The container `ref` (an id or a name) names, as `actor` may see it;
-   * NOT_FOUND when it may not. Synchronous, so that a handler finds the
-   * container and takes its place under the connection's caps in the turn
-   * its event arrived, before the next event of the same connection is
-   * handled.
+   * NOT_FOUND when it may not.
    */
-  container(actor: Actor, ref: string): WatchedContainer {
+  async container(actor: Actor, ref: string): Promise<WatchedContainer> {
     const { sampler, history, logs } = this.#o;
-    const record = this.#o.containers.resolve(actor, ref);
+    const record = await this.#o.containers.resolve(actor, ref);
     const id = record.id;
     return {
       id,
@@ -106,8 +103,20 @@ export class ContainerTelemetry {
    * to stop (safe twice).
    */
   watchById(id: string, intervalMs: number, listener: (sample: ResourceSample) => void): () => void {
-    if (this.#o.containers.findById(id) === undefined) return () => {};
-    return this.#o.sampler.watch(id, this.#target(id), intervalMs, listener);
+    let stopped = false;
+    let stopWatch: (() => void) | undefined;
+    // A store that cannot answer leaves nothing to watch, like a container that is gone.
+    this.#o.containers.findById(id).then(
+      (record) => {
+        if (record !== undefined && !stopped)
+          stopWatch = this.#o.sampler.watch(id, this.#target(id), intervalMs, listener);
+      },
+      () => {},
+    );
+    return () => {
+      stopped = true;
+      stopWatch?.();
+    };
   }
 
   /**
@@ -115,9 +124,9 @@ export class ContainerTelemetry {
    * the admin), at most MAX_STATS_HISTORY_CONTAINERS of them (then
    * `truncated`): up to 100 × 120 samples, about 2 MB of JSON.
    */
-  historyOverview(actor: Actor): StatsHistoryOverview {
+  async historyOverview(actor: Actor): Promise<StatsHistoryOverview> {
     const { history } = this.#o;
-    const page = this.#o.containers.list(actor, {
+    const page = await this.#o.containers.list(actor, {
       filter: { state: "running" },
       limit: MAX_STATS_HISTORY_CONTAINERS,
     });
@@ -129,6 +138,6 @@ export class ContainerTelemetry {
 
   /** Where `id` runs, asked of the engine under its current engine id (a re-create or an adoption changes it). */
   #target(id: string): ContainerTarget {
-    return engineTarget(this.#o.docker, () => this.#o.containers.findById(id)?.dockerId);
+    return engineTarget(this.#o.docker, async () => (await this.#o.containers.findById(id))?.dockerId);
   }
 }

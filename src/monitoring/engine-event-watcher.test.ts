@@ -4,7 +4,7 @@ import type { ContainerManager } from "../containers/container-manager.ts";
 import type { DockerClient, EventSubscription } from "../docker/docker-client.ts";
 import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
-import type { ContainerRepository } from "../store/container-repository.ts";
+import type { ContainerStore } from "../store/store-ports.ts";
 import { EngineEventWatcher } from "./engine-event-watcher.ts";
 
 /** An engine whose event stream opens only when the test says so, and ends only when closed. */
@@ -37,7 +37,7 @@ describe("EngineEventWatcher", () => {
     const watcher = new EngineEventWatcher({
       docker: engine.docker,
       manager: {} as ContainerManager,
-      repo: {} as ContainerRepository,
+      repo: {} as ContainerStore,
       instanceId: "test",
       log: createSystemLogger({
         level: "silent",
@@ -67,7 +67,7 @@ describe("EngineEventWatcher", () => {
     const watcher = new EngineEventWatcher({
       docker,
       manager: {} as ContainerManager,
-      repo: {} as ContainerRepository,
+      repo: {} as ContainerStore,
       instanceId: "test",
       log: createSystemLogger({
         level: "silent",

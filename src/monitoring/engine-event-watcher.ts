@@ -3,7 +3,7 @@ import { isContainerId } from "../containers/container-id.ts";
 import type { ContainerManager } from "../containers/container-manager.ts";
 import type { DockerClient, EngineEvent, EventSubscription } from "../docker/docker-client.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
-import type { ContainerRepository } from "../store/container-repository.ts";
+import type { ContainerStore } from "../store/store-ports.ts";
 import { RetryPolicy } from "../util/retry-policy.ts";
 
 /** The engine actions that can change what berth reports about a container. */
@@ -12,7 +12,7 @@ const RELEVANT = new Set(["start", "die", "oom", "pause", "unpause", "destroy", 
 export interface EngineEventWatcherOptions {
   docker: DockerClient;
   manager: ContainerManager;
-  repo: ContainerRepository;
+  repo: ContainerStore;
   instanceId: string;
   log: SystemLogger;
   /** The image's HEALTHCHECK result changed. */
@@ -36,6 +36,8 @@ export class EngineEventWatcher {
   #subscription: EventSubscription | undefined;
   #closed = false;
   #loop: Promise<void> | undefined;
+  /** The events being followed, one after the other (#follow never rejects). */
+  #following: Promise<void> = Promise.resolve();
   #attempt = 0;
   readonly #backoff = new RetryPolicy({ isRetryable: () => true, baseDelayMs: 250, maxDelayMs: 5_000 });
   #wake: (() => void) | undefined;
@@ -106,7 +108,21 @@ export class EngineEventWatcher {
     const base = e.action.split(":")[0] ?? "";
     if (!RELEVANT.has(base) && !e.action.startsWith("health_status")) return;
     const id = e.labels["berth.id"];
-    if (!id || !isContainerId(id) || !this.#o.repo.get(id)) return;
+    if (!id || !isContainerId(id)) return;
+    // Judged as the event arrives, while the operation that may have caused it is still the last one.
+    const caused = !e.action.startsWith("health_status") && this.#o.manager.causedByBerth(id, base, e.time);
+    // One event after the other, in the engine's order: each first asks the store whether berth knows the container.
+    const next = this.#following.then(() => this.#follow(e, id, caused));
+    this.#following = next;
+  }
+
+  async #follow(e: EngineEvent, id: string, caused: boolean): Promise<void> {
+    try {
+      if (!(await this.#o.repo.get(id))) return;
+    } catch (err) {
+      this.#log.warn({ err, containerId: id }, "could not follow an engine event");
+      return;
+    }
     this.#log.debug({ containerId: id, action: e.action }, "engine event");
     if (e.action.startsWith("health_status")) {
       const status = e.action.split(":")[1]?.trim();
@@ -114,7 +130,7 @@ export class EngineEventWatcher {
         this.#o.onDockerHealth?.(id, status);
       return;
     }
-    if (this.#o.manager.causedByBerth(id, base, e.time)) return;
+    if (caused) return;
     this.#o.manager.syncFromEngine(id, describe(e)).catch((err) => {
       this.#log.warn({ err, containerId: id }, "could not follow an engine event");
     });
@@ -124,7 +140,7 @@ export class EngineEventWatcher {
   async resync(reason: string): Promise<void> {
     this.#log.info({ reason }, "resyncing with the engine");
     await Promise.all(
-      this.#o.repo.all().map((r) =>
+      (await this.#o.repo.all()).map((r) =>
         this.#o.manager.syncFromEngine(r.id, reason).catch((err) => {
           this.#log.warn({ err, containerId: r.id }, "resync failed for a container");
         }),
@@ -137,6 +153,7 @@ export class EngineEventWatcher {
     this.#subscription?.close();
     this.#wake?.();
     await this.#loop;
+    await this.#following;
   }
 }
 

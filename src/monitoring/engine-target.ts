@@ -9,17 +9,17 @@ import type { ContainerTarget } from "./container-target.ts";
  * NOT_FOUND when it has none or the engine knows it no more.
  *
  * ```ts
- * const target = engineTarget(docker, () => repo.get(id)?.dockerId);
+ * const target = engineTarget(docker, async () => (await containers.get(id))?.dockerId);
  * const { dockerId, pid } = await target.resolve();
  * ```
  */
 export function engineTarget(
   docker: Pick<DockerClient, "inspectContainer">,
-  dockerIdOf: () => string | null | undefined,
+  dockerIdOf: () => Promise<string | null | undefined>,
 ): ContainerTarget {
   return {
     resolve: async () => {
-      const dockerId = dockerIdOf();
+      const dockerId = await dockerIdOf();
       const inspect = dockerId ? await docker.inspectContainer(dockerId) : undefined;
       if (!inspect) throw new NotFoundError();
       return {

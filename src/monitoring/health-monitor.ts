@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import type { HealthState } from "#protocol";
 import { RepeatedLog } from "../logging/repeated-log.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
-import type { ContainerRecord, ContainerRepository } from "../store/container-repository.ts";
+import type { ContainerRecord, ContainerStore } from "../store/store-ports.ts";
 import { partialMatch } from "../util/partial-match.ts";
 
 /** What the HealthMonitor needs of the channel hub. */
@@ -27,7 +27,7 @@ export interface HealthMonitorEvents {
 }
 
 export interface HealthMonitorOptions {
-  repo: ContainerRepository;
+  repo: ContainerStore;
   channel: HealthChannel;
   log: SystemLogger;
   /** A running workload that has not connected for this long is unhealthy (default 30 s). */
@@ -44,6 +44,8 @@ interface Sources {
   channel: { connected: boolean; reason: string };
   /** The spec's healthCheck request: consecutive misses and the last failure. */
   check: { misses: number; passedOnce: boolean; lastError: string | undefined } | undefined;
+  /** The spec's healthCheck, as the container was tracked (a running container's spec does not change). */
+  healthCheck: ContainerRecord["spec"]["healthCheck"];
   startedAt: number;
   timer: NodeJS.Timeout | undefined;
   graceTimer: NodeJS.Timeout | undefined;
@@ -62,7 +64,11 @@ interface Sources {
 export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
   readonly #o: HealthMonitorOptions;
   readonly #repeated: RepeatedLog;
+  readonly #log: SystemLogger;
   readonly #tracked = new Map<string, Sources>();
+  #closed = false;
+  /** Per container, the health being written (#set): one after the other, in the order judged. */
+  readonly #writes = new Map<string, Promise<void>>();
   readonly #onConnected = (id: string) => this.#channelChanged(id, true, "connected");
   readonly #onDisconnected = (id: string, reason: string) =>
     this.#channelChanged(id, false, `workload disconnected (${reason})`);
@@ -70,19 +76,22 @@ export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
   constructor(options: HealthMonitorOptions) {
     super();
     this.#o = options;
-    this.#repeated = new RepeatedLog(options.log.child({ component: "HealthMonitor" }));
+    this.#log = options.log.child({ component: "HealthMonitor" });
+    this.#repeated = new RepeatedLog(this.#log);
     options.channel.on("connected", this.#onConnected);
     options.channel.on("disconnected", this.#onDisconnected);
   }
 
   /** Starts (or restarts) watching a container that has just started running. */
   track(record: ContainerRecord): void {
+    if (this.#closed) return;
     this.untrack(record.id, false);
     const connected = this.#o.channel.status(record.id).connected;
     const sources: Sources = {
       docker: undefined,
       channel: { connected, reason: connected ? "connected" : "waiting for the workload to connect" },
       check: record.spec.healthCheck ? { misses: 0, passedOnce: false, lastError: undefined } : undefined,
+      healthCheck: record.spec.healthCheck,
       startedAt: Date.now(),
       timer: undefined,
       graceTimer: undefined,
@@ -127,8 +136,7 @@ export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
 
   async #runCheck(id: string): Promise<void> {
     const s = this.#tracked.get(id);
-    const record = this.#o.repo.get(id);
-    const hc = record?.spec.healthCheck;
+    const hc = s?.healthCheck;
     if (!s?.check || !hc || s.inFlight) return;
     s.inFlight = true;
     try {
@@ -151,9 +159,8 @@ export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
 
   #evaluate(id: string): void {
     const s = this.#tracked.get(id);
-    const record = this.#o.repo.get(id);
-    if (!s || !record) return;
-    const retries = record.spec.healthCheck?.retries ?? DEFAULT_RETRIES;
+    if (!s) return;
+    const retries = s.healthCheck?.retries ?? DEFAULT_RETRIES;
     const graceOver = Date.now() - s.startedAt >= (this.#o.connectGraceMs ?? 30_000);
     let health: HealthState = "healthy";
     let reason = "all checks pass";
@@ -176,10 +183,24 @@ export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
     this.#set(id, health, reason);
   }
 
+  /**
+   * Records `health` unless the store has it already, then emits the change. Writes of
+   * one container go one after the other, each reading what the one before wrote.
+   */
   #set(id: string, health: HealthState, reason: string): void {
-    const record = this.#o.repo.get(id);
+    const write = (this.#writes.get(id) ?? Promise.resolve())
+      .then(() => this.#write(id, health, reason))
+      .catch((err: unknown) => this.#log.warn({ err, containerId: id, health }, "could not record health"));
+    this.#writes.set(id, write);
+    void write.then(() => {
+      if (this.#writes.get(id) === write) this.#writes.delete(id);
+    });
+  }
+
+  async #write(id: string, health: HealthState, reason: string): Promise<void> {
+    const record = await this.#o.repo.get(id);
     if (!record || record.health === health) return;
-    this.#o.repo.update(id, { health });
+    await this.#o.repo.update(id, { health });
     // A workload that reconnects in a loop flips its health each time: logged once per kind of flip, then counted.
     this.#repeated.info(
       `${id}:health:${health}`,
@@ -190,10 +211,13 @@ export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
     this.emit("change", { id, health, previous: record.health, reason });
   }
 
-  close(): void {
+  /** Stops watching, and waits for the health being written (the store closes after). Safe to call twice. */
+  async close(): Promise<void> {
+    this.#closed = true;
     this.#o.channel.off("connected", this.#onConnected);
     this.#o.channel.off("disconnected", this.#onDisconnected);
     for (const id of [...this.#tracked.keys()]) this.untrack(id, false);
+    await Promise.all(this.#writes.values());
     this.#repeated.close();
   }
 }

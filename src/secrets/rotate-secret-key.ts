@@ -21,6 +21,8 @@ export interface RotationReport {
  * store as before; after (2), with either key file. Running it again finishes
  * what a crash interrupted. berth must not run meanwhile: it would go on
  * sealing with the key it loaded at start.
+ *
+ * SQLite only: it works on berth's SQLite file itself, not through a Store port.
  */
 export function rotateSecretKey(db: DatabaseSync, keyFile: string): RotationReport {
   const before = KeyRing.load(keyFile);

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openDatabase } from "../store/database.ts";
+import { openDatabase } from "../store/sqlite/database.ts";
 import { KeyRing } from "./key-ring.ts";
 import { rotateSecretKey } from "./rotate-secret-key.ts";
 import { openSpec, sealSpec } from "./sealed-spec.ts";

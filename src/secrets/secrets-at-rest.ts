@@ -24,6 +24,9 @@ interface Row {
  * opens with the keys in the file, and seals — in one transaction — the
  * values an earlier berth kept in plain text. Refuses (SecretKeyError) rather
  * than start with secrets it cannot read.
+ *
+ * SQLite only: it reads and rewrites berth's SQLite file itself (the
+ * composition opens it for this step, before the store), not a Store port.
  */
 export function openSecretsAtRest(db: DatabaseSync, keyFile: string): SecretsAtRest {
   const rows = db.prepare("SELECT id, spec FROM containers").all() as unknown as Row[];

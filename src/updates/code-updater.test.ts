@@ -23,10 +23,8 @@ import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger, type SystemLogger } from "../logging/system-logger.ts";
 import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
-import { ContainerRepository } from "../store/container-repository.ts";
-import { openDatabase } from "../store/database.ts";
-import { OwnerUsageRepository } from "../store/owner-usage-repository.ts";
-import { ReleaseRepository } from "../store/release-repository.ts";
+import { openSqliteStore } from "../store/sqlite/sqlite-store.ts";
+import type { ReleaseStore } from "../store/store-ports.ts";
 import { CodeUpdater } from "./code-updater.ts";
 import { recoverUpdates } from "./update-recovery.ts";
 
@@ -51,25 +49,26 @@ describe("CodeUpdater (fake engine)", () => {
   let dataDir: string;
   let manager: ContainerManager;
   let updater: CodeUpdater;
-  let releases: ReleaseRepository;
+  let releases: ReleaseStore;
   let ledger: QuotaLedger;
   let paths: ContainerPaths;
   let log: SystemLogger;
   let healthAnswer: () => Promise<unknown>;
-  let close: () => void;
+  let close: () => Promise<void>;
 
   beforeEach(async () => {
     unremovable.clear();
     dataDir = await mkdtemp(join(tmpdir(), "cua-"));
     const config = loadConfig({ BERTH_DATA_DIR: dataDir, BERTH_KEEP_RELEASES: "2" });
     prepareDataDir(config.dataDir, config.runDir);
-    const db = openDatabase(join(dataDir, "berth.db"));
-    close = () => db.close();
+    const store = openSqliteStore(join(dataDir, "berth.db"), new SecretCipher(KeyRing.ephemeral()));
+    close = () => store.close();
     const defaults = { memoryMb: 256, cpus: 1 };
-    const usage = new OwnerUsageRepository(db);
+    const usage = store.usage;
     ledger = new QuotaLedger(
       {
-        usageOf: (o) => usage.containersOf(o).map((u) => ({ id: u.id, usage: containerUsage(u, defaults) })),
+        usageOf: async (o) =>
+          (await usage.containersOf(o)).map((u) => ({ id: u.id, usage: containerUsage(u, defaults) })),
       },
       () => ({ containers: 30, running: 1, memoryMb: 1024, cpus: 4, codeMb: 1 }),
     );
@@ -84,12 +83,12 @@ describe("CodeUpdater (fake engine)", () => {
       redactor: secrets.system,
       destination: new PassThrough(),
     });
-    releases = new ReleaseRepository(db);
+    releases = store.releases;
     paths = new ContainerPaths(config.dataDir, config.runDir);
     manager = new ContainerManager({
       config,
       docker: new FakeDockerClient(),
-      repo: new ContainerRepository(db, new SecretCipher(KeyRing.ephemeral())),
+      repo: store.containers,
       releases,
       channel: new FakeWorkloadChannel(),
       // Nothing here asks for network: 'outbound', so the guard is never consulted.
@@ -105,6 +104,7 @@ describe("CodeUpdater (fake engine)", () => {
       config,
       manager,
       releases,
+      containers: store.containers,
       channel: { request: () => healthAnswer() },
       paths,
       log,
@@ -112,7 +112,7 @@ describe("CodeUpdater (fake engine)", () => {
     });
   });
   afterEach(async () => {
-    close();
+    await close();
     await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -130,10 +130,10 @@ describe("CodeUpdater (fake engine)", () => {
         details: { quota: "running", usage: 1, requested: 1, limit: 1 },
       });
       expect((await manager.status(alice, "down")).state).toBe("created");
-      expect(releases.list(stopped.id).map((r) => r.number)).toEqual([1]);
+      expect((await releases.list(stopped.id)).map((r) => r.number)).toEqual([1]);
       expect(await fs.readdir(join(paths.codeDir(stopped.id), "releases"))).toEqual(["1"]);
       expect(await readlink(join(paths.codeDir(stopped.id), "current"))).toBe(pointer);
-      expect(ledger.usage("alice")).toMatchObject({ running: 1, memoryMb: 256 });
+      expect(await ledger.usage("alice")).toMatchObject({ running: 1, memoryMb: 256 });
 
       // bob's quota is his own.
       await create(bob, "bobs", false);
@@ -152,7 +152,7 @@ describe("CodeUpdater (fake engine)", () => {
         details: { quota: "running" },
       });
       expect((await manager.status(alice, "down")).state).toBe("stopped");
-      expect(releases.get(target.id, 2)?.status).toBe("active");
+      expect((await releases.get(target.id, 2))?.status).toBe("active");
       expect(await readlink(join(paths.codeDir(target.id), "current"))).toBe("releases/2");
     });
 
@@ -161,7 +161,7 @@ describe("CodeUpdater (fake engine)", () => {
       await create(alice, "b", false);
       await expect(updater.update(alice, "a", { code: code("v2") })).resolves.toMatchObject({ release: 2 });
       expect((await manager.status(alice, "a")).state).toBe("running");
-      expect(ledger.usage("alice")).toMatchObject({ running: 1, memoryMb: 256, cpus: 1 });
+      expect(await ledger.usage("alice")).toMatchObject({ running: 1, memoryMb: 256, cpus: 1 });
       // One that already runs asks for nothing more.
       await expect(updater.update(alice, "a", { code: code("v3") })).resolves.toMatchObject({ release: 3 });
       await expect(updater.update(alice, "b", { code: code("v2") })).rejects.toMatchObject({
@@ -169,7 +169,7 @@ describe("CodeUpdater (fake engine)", () => {
       });
       await manager.stop(alice, "a");
       await expect(updater.update(alice, "b", { code: code("v2") })).resolves.toMatchObject({ release: 2 });
-      expect(ledger.usage("alice")).toMatchObject({ running: 1, memoryMb: 256 });
+      expect(await ledger.usage("alice")).toMatchObject({ running: 1, memoryMb: 256 });
     });
 
     it("does not let twenty stopped containers be updated into running past it", async () => {
@@ -182,13 +182,13 @@ describe("CodeUpdater (fake engine)", () => {
         await Promise.all(Array.from({ length: 20 }, (_, i) => manager.status(alice, `c${i}`)))
       ).filter((c) => c.state === "running");
       expect(running).toHaveLength(1);
-      expect(ledger.usage("alice").running).toBe(1);
+      expect((await ledger.usage("alice")).running).toBe(1);
     });
   });
 
   describe("the code quota, when a release's directory cannot be removed", () => {
     const healthCheck = { request: { health: true }, expect: { ok: true } };
-    const bytesOf = (id: string) => releases.list(id).reduce((sum, r) => sum + r.bytes, 0);
+    const bytesOf = async (id: string) => (await releases.list(id)).reduce((sum, r) => sum + r.bytes, 0);
 
     it("keeps counting a failed release whose directory stays on disk, and removes it at the next prune", async () => {
       const c = await create(alice, "app", true);
@@ -199,14 +199,14 @@ describe("CodeUpdater (fake engine)", () => {
       // Three releases, two kept: the oldest failed one (2) is pruned, but its directory will not go.
       await expect(failed()).rejects.toMatchObject({ code: "UPDATE_ROLLED_BACK" });
       expect(await fs.readdir(join(paths.codeDir(c.id), "releases"))).toContain("2");
-      expect(releases.get(c.id, 2)?.status).toBe("failed");
-      expect(ledger.usage("alice").codeBytes).toBe(bytesOf(c.id));
+      expect((await releases.get(c.id, 2))?.status).toBe("failed");
+      expect((await ledger.usage("alice")).codeBytes).toBe(await bytesOf(c.id));
 
       unremovable.clear();
       await expect(failed()).rejects.toMatchObject({ code: "UPDATE_ROLLED_BACK" });
-      expect(releases.list(c.id).map((r) => r.number)).toEqual([4, 1]);
+      expect((await releases.list(c.id)).map((r) => r.number)).toEqual([4, 1]);
       expect((await fs.readdir(join(paths.codeDir(c.id), "releases"))).sort()).toEqual(["1", "4"]);
-      expect(ledger.usage("alice").codeBytes).toBe(bytesOf(c.id));
+      expect((await ledger.usage("alice")).codeBytes).toBe(await bytesOf(c.id));
     });
 
     it("keeps counting an old release whose directory stays on disk after a good update", async () => {
@@ -214,11 +214,11 @@ describe("CodeUpdater (fake engine)", () => {
       await updater.update(alice, "app", { code: code("v2") });
       unremovable.add(paths.releaseDir(c.id, 1));
       await updater.update(alice, "app", { code: code("v3") });
-      expect(releases.list(c.id).map((r) => r.number)).toEqual([3, 2, 1]);
-      expect(ledger.usage("alice").codeBytes).toBe(bytesOf(c.id));
+      expect((await releases.list(c.id)).map((r) => r.number)).toEqual([3, 2, 1]);
+      expect((await ledger.usage("alice")).codeBytes).toBe(await bytesOf(c.id));
       unremovable.clear();
       await updater.update(alice, "app", { code: code("v4") });
-      expect(releases.list(c.id).map((r) => r.number)).toEqual([4, 3]);
+      expect((await releases.list(c.id)).map((r) => r.number)).toEqual([4, 3]);
       expect((await fs.readdir(join(paths.codeDir(c.id), "releases"))).sort()).toEqual(["3", "4"]);
     });
   });
@@ -251,7 +251,7 @@ describe("CodeUpdater (fake engine)", () => {
 
   describe("recovery after a crash (berth killed half-way)", () => {
     /** What a berth started just now finds: everything so far is the crash's. */
-    const afterCrash = () => CutByCrash.of(manager.all(), Date.now() + 1);
+    const afterCrash = async () => CutByCrash.of(await manager.all(), Date.now() + 1);
     let told: InterruptedOperation[];
     let recover: (cut: CutByCrash) => Promise<void>;
     beforeEach(() => {
@@ -274,34 +274,34 @@ describe("CodeUpdater (fake engine)", () => {
 
     it("leaves a release an update committed after the list was read active, and tells only of the crash's", async () => {
       const x = await create(alice, "x", true);
-      pending(x.id, 2); // cut by the crash while it wrote its release
+      await pending(x.id, 2); // cut by the crash while it wrote its release
       const y = await create(bob, "y", true);
       await updater.update(bob, "y", { code: code("v2") });
-      releases.setStatus(y.id, 2, "pending"); // read so by the recovery, as an update under way then
-      const cut = afterCrash();
+      await releases.setStatus(y.id, 2, "pending"); // read so by the recovery, as an update under way then
+      const cut = await afterCrash();
       // …which commits while the recovery works on `x` (whose row it reads first).
       const findById = manager.findById.bind(manager);
       let committed = false;
-      vi.spyOn(manager, "findById").mockImplementation((id) => {
+      vi.spyOn(manager, "findById").mockImplementation(async (id) => {
         if (id === x.id && !committed) {
           committed = true;
-          releases.setStatus(y.id, 2, "active");
+          await releases.setStatus(y.id, 2, "active");
         }
         return findById(id);
       });
       await recover(cut);
       expect(committed).toBe(true);
-      expect(releases.get(y.id, 2)?.status).toBe("active");
-      expect(releases.get(x.id, 2)?.status).toBe("failed");
+      expect((await releases.get(y.id, 2))?.status).toBe("active");
+      expect((await releases.get(x.id, 2))?.status).toBe("failed");
       expect(told).toMatchObject([{ id: x.id, op: "update", outcome: "undone" }]);
     });
 
     it("marks failed without a word a pending release this berth's own failed clean-up left", async () => {
       const { id } = await create(alice, "app", true);
-      const cut = CutByCrash.of(manager.all(), Date.now() - 1);
-      pending(id, 2, Date.now()); // made by this berth, after its start
+      const cut = CutByCrash.of(await manager.all(), Date.now() - 1);
+      await pending(id, 2, Date.now()); // made by this berth, after its start
       await recover(cut);
-      expect(releases.get(id, 2)?.status).toBe("failed");
+      expect((await releases.get(id, 2))?.status).toBe("failed");
       expect(told).toEqual([]);
     });
 
@@ -311,16 +311,16 @@ describe("CodeUpdater (fake engine)", () => {
       // What a rollback to release 1 leaves when berth dies after the switch: the pointer on 1, the
       // store still on 2, the container `updating`. Nothing is pending: recovery used to look no further.
       await switchRelease(paths.codeDir(id), 1);
-      manager.observe(manager.current(id), "updating", "switching to release 1");
-      await recover(afterCrash());
+      await manager.observe(await manager.current(id), "updating", "switching to release 1");
+      await recover(await afterCrash());
       expect(await readlink(join(paths.codeDir(id), "current"))).toBe("releases/2");
-      expect(manager.current(id)).toMatchObject({ state: "running", release: 2 });
+      expect(await manager.current(id)).toMatchObject({ state: "running", release: 2 });
       expect(told).toMatchObject([{ id, op: "update", outcome: "undone", state: "running", release: 2 }]);
     });
 
     it("undoes an update cut while it wrote its release, and marks that release failed", async () => {
       const { id } = await create(alice, "app", true);
-      releases.insert({
+      await releases.insert({
         containerId: id,
         number: 2,
         status: "pending",
@@ -334,10 +334,10 @@ describe("CodeUpdater (fake engine)", () => {
       const staging = join(paths.codeDir(id), "releases", "2.staging-4242-0123456789ab");
       await fs.mkdir(staging, { recursive: true });
       await fs.writeFile(join(staging, "index.js"), "half");
-      await recover(afterCrash());
+      await recover(await afterCrash());
       expect(await fs.readdir(join(paths.codeDir(id), "releases"))).toEqual(["1"]);
-      expect(releases.get(id, 2)?.status).toBe("failed");
-      expect(manager.current(id)).toMatchObject({ state: "running", release: 1 });
+      expect((await releases.get(id, 2))?.status).toBe("failed");
+      expect(await manager.current(id)).toMatchObject({ state: "running", release: 1 });
       expect(told).toMatchObject([{ id, op: "update", outcome: "undone", release: 1 }]);
     });
   });

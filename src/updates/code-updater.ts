@@ -12,13 +12,12 @@ import type { Actor } from "../containers/actor.ts";
 import type { ContainerManager } from "../containers/container-manager.ts";
 import type { ContainerPaths } from "../containers/container-paths.ts";
 import type { HealthCheck } from "../containers/container-spec.ts";
+import { asStorageError } from "../errors/as-storage-error.ts";
 import { BerthError } from "../errors/berth-error.ts";
 import { NotFoundError, ValidationError } from "../errors/errors.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import { type StepOptions, StepTimer } from "../progress/step-timer.ts";
-import type { ContainerRecord } from "../store/container-repository.ts";
-import type { ReleaseRepository } from "../store/release-repository.ts";
-import { asStorageError } from "../store/storage-guard.ts";
+import type { ContainerRecord, ContainerStore, ReleaseStore } from "../store/store-ports.ts";
 import { partialMatch } from "../util/partial-match.ts";
 import {
   describeGateCause,
@@ -37,7 +36,9 @@ export interface GateChannel {
 export interface CodeUpdaterOptions {
   config: Config;
   manager: ContainerManager;
-  releases: ReleaseRepository;
+  releases: ReleaseStore;
+  /** Where a committed switch is recorded (the container's release with the release rows, in one transaction). */
+  containers: Pick<ContainerStore, "switchRelease">;
   channel: GateChannel;
   paths: ContainerPaths;
   log: SystemLogger;
@@ -77,14 +78,14 @@ export class CodeUpdater {
     this.#log = options.log.child({ component: "CodeUpdater" });
   }
 
-  update(
+  async update(
     actor: Actor,
     ref: string,
     request: UpdateRequest,
     options: StepOptions = {},
   ): Promise<UpdateResult> {
     const { manager, config } = this.#o;
-    const record = manager.resolve(actor, ref);
+    const record = await manager.resolve(actor, ref);
     return manager.track("update", record, async () => {
       const timer = new StepTimer<UpdateStep>(record.id, options.onStep);
       // Checked before anything is written, and before taking the container's turn.
@@ -94,24 +95,24 @@ export class CodeUpdater {
         return read;
       });
       return manager.queue.runExclusive(record.id, "update", async () => {
-        const current = manager.current(record.id);
+        const current = await manager.current(record.id);
         this.#requireUpdatable(current);
-        const run = this.#reserveRun(current);
+        const run = await this.#reserveRun(current);
         try {
-          const number = this.#o.releases.nextNumber(current.id);
+          const number = await this.#o.releases.nextNumber(current.id);
           const log = this.#log.child({ containerId: current.id, op: "update", release: number });
           log.info("updating container");
           const dir = this.#o.paths.releaseDir(current.id, number);
           const stats = releaseStats(entries);
           // Held until the release row counts the bytes (or is gone again).
-          const quota = (this.#o.admission ?? admitEverything).reserveCode(
+          const quota = await (this.#o.admission ?? admitEverything).reserveCode(
             current.owner,
             current.id,
             stats.bytes,
           );
           timer.start("write");
           try {
-            this.#o.releases.insert({
+            await this.#o.releases.insert({
               containerId: current.id,
               number,
               status: "pending",
@@ -139,7 +140,7 @@ export class CodeUpdater {
             previousRelease: current.release,
             timings: updateTimings(timer),
           };
-          this.#commit(current, number, "previous");
+          await this.#commit(current, number, "previous");
           await this.#prune(current.id, number);
           log.info({ timings: result.timings }, "updated container");
           return result;
@@ -151,23 +152,23 @@ export class CodeUpdater {
   }
 
   /** Goes back to the previous release, or to a named one, through the same gate. */
-  rollback(
+  async rollback(
     actor: Actor,
     ref: string,
     release: number | undefined,
     options: StepOptions = {},
   ): Promise<UpdateResult> {
     const { manager } = this.#o;
-    const record = manager.resolve(actor, ref);
+    const record = await manager.resolve(actor, ref);
     return manager.track("rollback", record, () =>
       manager.queue.runExclusive(record.id, "rollback", async () => {
         // Nothing to validate or write: a rollback reports its gate's steps only (validate and write are 0).
         const timer = new StepTimer<UpdateStep>(record.id, options.onStep);
-        const current = manager.current(record.id);
+        const current = await manager.current(record.id);
         this.#requireUpdatable(current);
         const target =
-          release ?? this.#o.releases.list(current.id).find((r) => r.status === "previous")?.number;
-        const row = target === undefined ? undefined : this.#o.releases.get(current.id, target);
+          release ?? (await this.#o.releases.list(current.id)).find((r) => r.status === "previous")?.number;
+        const row = target === undefined ? undefined : await this.#o.releases.get(current.id, target);
         if (!row || row.status === "pending") throw new NotFoundError("release");
         if (row.number === current.release) {
           throw new ValidationError(`Release ${row.number} is already active.`, {
@@ -177,10 +178,10 @@ export class CodeUpdater {
         const log = this.#log.child({ containerId: current.id, op: "rollback", release: row.number });
         log.info("rolling back");
         const replaced = current.release;
-        const run = this.#reserveRun(current);
+        const run = await this.#reserveRun(current);
         try {
           await this.#gatedSwitch(current, row.number, {}, log, timer);
-          this.#commit(current, row.number, "rolled-back");
+          await this.#commit(current, row.number, "rolled-back");
           return {
             id: current.id,
             release: row.number,
@@ -194,9 +195,9 @@ export class CodeUpdater {
     );
   }
 
-  releases(actor: Actor, ref: string): ReleaseInfo[] {
-    const record = this.#o.manager.resolve(actor, ref);
-    return this.#o.releases.list(record.id).map(({ containerId: _c, ...r }) => r);
+  async releases(actor: Actor, ref: string): Promise<ReleaseInfo[]> {
+    const record = await this.#o.manager.resolve(actor, ref);
+    return (await this.#o.releases.list(record.id)).map(({ containerId: _c, ...r }) => r);
   }
 
   /**
@@ -215,7 +216,7 @@ export class CodeUpdater {
     const previous = record.release;
     const readyTimeoutMs = request.readyTimeoutMs ?? this.#o.config.readyTimeoutMs;
     const healthCheck = request.healthCheck ?? record.spec.healthCheck;
-    manager.observe(record, "updating", `switching to release ${release}`);
+    await manager.observe(record, "updating", `switching to release ${release}`);
     try {
       await timer.time("stop", () => manager.stopProcess(record));
       await timer.time("switch", () =>
@@ -226,13 +227,13 @@ export class CodeUpdater {
     } catch (err) {
       // Nothing switched yet: the old release is still in place; bring it back up.
       await this.#restartQuietly(record, readyTimeoutMs, log, timer);
-      this.#o.releases.setStatus(record.id, release, "failed");
+      await this.#o.releases.setStatus(record.id, release, "failed");
       throw err;
     }
     const failure = await this.#gate(record, readyTimeoutMs, healthCheck, timer, "");
     if (!failure) {
       // The release number is recorded by #commit, with the release rows, in one transaction.
-      manager.observe(record, "running", `release ${release} is running`, {
+      await manager.observe(record, "running", `release ${release} is running`, {
         startedAt: Date.now(),
         exitCode: null,
       });
@@ -242,14 +243,14 @@ export class CodeUpdater {
       { failedStep: failure.failedStep, cause: failure.cause },
       "new release failed its gate; rolling back",
     );
-    this.#o.releases.setStatus(record.id, release, "failed");
+    await this.#o.releases.setStatus(record.id, release, "failed");
     const rollback = await this.#restore(record, previous, readyTimeoutMs, timer);
     if (rollback) {
       log.error({ cause: rollback.cause }, "rollback failed too");
-      manager.observe(record, "failed", "rollback failed");
+      await manager.observe(record, "failed", "rollback failed");
       throw new RollbackFailedError(release, previous, failure, rollback);
     }
-    manager.observe(record, "running", `rolled back to release ${previous ?? "none"}`, {
+    await manager.observe(record, "running", `rolled back to release ${previous ?? "none"}`, {
       startedAt: Date.now(),
       exitCode: null,
     });
@@ -363,22 +364,20 @@ export class CodeUpdater {
     const failure = await this.#gate(record, readyTimeoutMs, undefined, timer, "rollback:");
     if (failure) {
       log.error({ cause: failure.cause }, "could not bring the old release back after a failed switch");
-      this.#o.manager.observe(record, "failed", "update failed");
+      await this.#o.manager.observe(record, "failed", "update failed");
     } else {
-      this.#o.manager.observe(record, "running", "update abandoned");
+      await this.#o.manager.observe(record, "running", "update abandoned");
     }
   }
 
   /** Records the switch to `release` in one transaction; the release it replaces gets `replacedStatus`. */
-  #commit(record: ContainerRecord, release: number, replacedStatus: "previous" | "rolled-back"): void {
-    const { releases, manager } = this.#o;
-    releases.transaction(() => {
-      if (record.release !== null && record.release !== release) {
-        releases.setStatus(record.id, record.release, replacedStatus);
-      }
-      releases.setStatus(record.id, release, "active");
-      manager.observe(record, record.state, `release ${release} is active`, { release });
-    });
+  async #commit(
+    record: ContainerRecord,
+    release: number,
+    replacedStatus: "previous" | "rolled-back",
+  ): Promise<void> {
+    await this.#o.containers.switchRelease(record.id, release, replacedStatus);
+    record.release = release;
   }
 
   /**
@@ -388,7 +387,7 @@ export class CodeUpdater {
    * updates keep failing would fill the disk (or its code quota) without this.
    */
   async #pruneFailed(id: string): Promise<void> {
-    const all = this.#o.releases.list(id);
+    const all = await this.#o.releases.list(id);
     let excess = all.length - this.#o.config.keepReleases;
     for (const r of all.toReversed()) {
       if (excess <= 0) return;
@@ -401,7 +400,7 @@ export class CodeUpdater {
   /** Keeps the newest BERTH_KEEP_RELEASES releases (and always the active one). */
   async #prune(id: string, active: number): Promise<void> {
     const keep = this.#o.config.keepReleases;
-    const all = this.#o.releases.list(id);
+    const all = await this.#o.releases.list(id);
     for (const r of all.slice(keep)) {
       if (r.number === active) continue;
       await this.#removeRelease(id, r.number, "could not remove an old release");
@@ -420,7 +419,7 @@ export class CodeUpdater {
       this.#log.warn({ err, containerId: id, release }, failure);
       return;
     }
-    this.#o.releases.delete(id, release);
+    await this.#o.releases.delete(id, release);
   }
 
   /**
@@ -434,7 +433,7 @@ export class CodeUpdater {
    * its own, and holding one across the disk writes and the readiness wait
    * would stall every owner's engine operations.
    */
-  #reserveRun(record: ContainerRecord): QuotaReservation {
+  #reserveRun(record: ContainerRecord): Promise<QuotaReservation> {
     return (this.#o.admission ?? admitEverything).reserveRun(record.owner, record.id, record.spec.resources);
   }
 

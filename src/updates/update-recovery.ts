@@ -4,12 +4,12 @@ import type { ContainerPaths } from "../containers/container-paths.ts";
 import type { CutByCrash } from "../containers/cut-by-crash.ts";
 import type { InterruptedOperations } from "../containers/interrupted-operation.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
-import type { ReleaseRepository } from "../store/release-repository.ts";
+import type { ReleaseStore } from "../store/store-ports.ts";
 import { removeCrashLeftovers } from "./crash-leftovers.ts";
 
 export interface UpdateRecoveryOptions {
   manager: ContainerManager;
-  releases: ReleaseRepository;
+  releases: ReleaseStore;
   paths: ContainerPaths;
   log: SystemLogger;
   /** Told of each update the crash cut (the activity feed listens). */
@@ -30,11 +30,8 @@ export interface UpdateRecoveryOptions {
 export async function recoverUpdates(o: UpdateRecoveryOptions, cut: CutByCrash): Promise<void> {
   const { manager, releases } = o;
   const ids = new Set([
-    ...releases.pending().map((p) => p.containerId),
-    ...manager
-      .all()
-      .filter((r) => r.state === "updating")
-      .map((r) => r.id),
+    ...(await releases.pending()).map((p) => p.containerId),
+    ...(await manager.all()).filter((r) => r.state === "updating").map((r) => r.id),
   ]);
   for (const id of ids) {
     if (manager.queue.current(id) !== undefined) continue;
@@ -43,7 +40,7 @@ export async function recoverUpdates(o: UpdateRecoveryOptions, cut: CutByCrash):
       // The list above was read before earlier containers' awaits: an update may have committed since.
       // Everything is read again in the container's turn, where no update of this berth runs.
       const told = await manager.queue.run(id, "recover", async () => {
-        const record = manager.findById(id);
+        const record = await manager.findById(id);
         if (!record) return undefined;
         const codeDir = o.paths.codeDir(id);
         // `updating`: the crash came after the workload was stopped for the switch. An update always
@@ -51,8 +48,8 @@ export async function recoverUpdates(o: UpdateRecoveryOptions, cut: CutByCrash):
         const interrupted = record.state === "updating";
         // A pending release made before this process started is a crash's; one of this process is
         // an update whose clean-up failed (it answered its error), marked failed without a word.
-        const byCrash =
-          (interrupted && cut.holds(record)) || releases.pendingOf(id).some((p) => p.createdAt < cut.since);
+        const pending = await releases.pendingOf(id);
+        const byCrash = (interrupted && cut.holds(record)) || pending.some((p) => p.createdAt < cut.since);
         const leftovers = await removeCrashLeftovers(codeDir);
         if (leftovers.length > 0) log.warn({ leftovers }, "removed what a crash left half-written");
         const pointer = await currentRelease(codeDir);
@@ -62,7 +59,7 @@ export async function recoverUpdates(o: UpdateRecoveryOptions, cut: CutByCrash):
           await switchRelease(codeDir, record.release);
         }
         if (interrupted) await manager.finishStart(record, "interrupted update undone");
-        for (const p of releases.pendingOf(id)) releases.failPending(id, p.number);
+        for (const p of pending) await releases.failPending(id, p.number);
         cut.settle(id);
         return byCrash ? record : undefined;
       });

@@ -167,7 +167,7 @@ describe("generated frame streams stay in their workload's channel", () => {
           n++;
 
           await bad.destroy();
-          if (pending) {
+          if (pending !== undefined) {
             const settled = await within(5_000, "the pending request settling", pending);
             if (!settled.ok) expect((settled as { e: { code?: unknown } }).e.code).toBeTypeOf("string");
           }

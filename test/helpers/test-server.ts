@@ -139,7 +139,7 @@ export async function startTestServer(
   const config = loadConfig(configEnv);
   let berth: Berth;
   try {
-    berth = new Berth(config, { logDestination: logStream, ...options });
+    berth = await Berth.open(config, { logDestination: logStream, ...options });
   } catch (err) {
     // A berth that refuses to start (a test of its refusals) leaves nothing behind either.
     await rm(dataDir, { recursive: true, force: true });
@@ -187,7 +187,7 @@ export async function startTestServer(
     },
     async restart() {
       await berth.close();
-      berth = new Berth(loadConfig({ ...configEnv, BERTH_PORT: String(port) }), {
+      berth = await Berth.open(loadConfig({ ...configEnv, BERTH_PORT: String(port) }), {
         logDestination: logStream,
         ...options,
       });

@@ -16,7 +16,7 @@ describe("activity:history's pages are bounded in bytes", () => {
   beforeAll(async () => {
     [alice, bob] = await Promise.all([server.connect("alice"), server.connect("bob")]);
     for (let i = 0; i < BIG_ENTRIES; i++) {
-      const entry = server.berth.activity.record({
+      const entry = await server.berth.activity.record({
         owner: "alice",
         level: "error",
         action: "container.update_rolled_back",

@@ -64,14 +64,14 @@ describe("activity feed", () => {
     const lastSeen = before.items.at(-1)?.id ?? 0;
     await bob.close();
     for (let i = 0; i < 1000; i++) {
-      server.berth.activity.record({
+      await server.berth.activity.record({
         owner: "bob",
         level: "info",
         action: "test.tick",
         message: `tick ${i}`,
       });
       if (i % 100 === 0)
-        server.berth.activity.record({
+        await server.berth.activity.record({
           owner: "alice",
           level: "info",
           action: "test.other",

@@ -26,7 +26,7 @@ describe("the admin token berth generates (no BERTH_ADMIN_TOKEN)", () => {
   /** Builds a berth with a tokens file and no admin token, hands it to `use`, and closes it. */
   async function withBerth(use: (berth: Berth, generated: string[]) => void): Promise<void> {
     const generated: string[] = [];
-    const berth = new Berth(
+    const berth = await Berth.open(
       loadConfig({
         BERTH_DATA_DIR: dataDir,
         BERTH_SECRET_KEY_FILE: keyFile,

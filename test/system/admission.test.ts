@@ -217,7 +217,7 @@ describe("code kept on disk after failed updates", () => {
     ]);
     const onDisk = await readdir(join(server.dataDir, "code", c.id, "releases"));
     expect(onDisk.sort()).toEqual(["1", "5"]);
-    expect(server.berth.quotas.usage("alice").codeBytes).toBe(items.reduce((n, r) => n + r.bytes, 0));
+    expect((await server.berth.quotas.usage("alice")).codeBytes).toBe(items.reduce((n, r) => n + r.bytes, 0));
     await deleteAll(alice);
   });
 });

@@ -264,7 +264,7 @@ describe.skipIf(NEEDS_ROOT)("egress filter for network 'outbound'", () => {
         await firewall.protect("br-feedfacecafe");
         expect(await rulesOf(server)).toHaveLength(2);
 
-        second = new Berth(server.berth.config, { logDestination: new PassThrough() });
+        second = await Berth.open(server.berth.config, { logDestination: new PassThrough() });
         const port = await second.start();
         const rules = await rulesOf(server);
         expect(rules).toHaveLength(2);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { FakeIptables } from "../../src/network/testing/fake-iptables.ts";
-import { ContainerRepository } from "../../src/store/container-repository.ts";
+import { SqliteContainerStore } from "../../src/store/sqlite/sqlite-container-store.ts";
 import { eventually } from "../helpers/deadline.ts";
 import { echoCode, startTestServer } from "../helpers/test-server.ts";
 
@@ -23,9 +23,9 @@ describe("the periodic egress re-check", () => {
     try {
       // The seam is the repository's prototype: a real SQLite read error needs a broken database file under
       // an open handle, which SQLite would only notice on pages it has not cached.
-      const all = vi.spyOn(ContainerRepository.prototype, "all").mockImplementation(() => {
-        throw new Error("SQLITE_IOERR: disk I/O error");
-      });
+      const all = vi
+        .spyOn(SqliteContainerStore.prototype, "all")
+        .mockRejectedValue(new Error("SQLITE_IOERR: disk I/O error"));
       await eventually(
         5_000,
         "the failed re-check is logged twice (so it ran again after the failure)",

@@ -132,7 +132,7 @@ describe(`${PER_ROUND} concurrent creates then ${PER_ROUND} concurrent deletes, 
       `mass create/delete: ${ROUNDS} rounds of ${PER_ROUND}, ${answers} answers, ${refused} refused (${((100 * refused) / answers).toFixed(1)}%)\n`,
     );
     expect(refused).toBe(0);
-    for (const o of owners) o.close();
+    for (const o of owners) void o.close();
     const seconds = (ms: number[]) =>
       `p50 ${(percentile(ms, 50) / 1000).toFixed(1)} s, max ${(Math.max(...ms) / 1000).toFixed(1)} s`;
     await reportReliability(import.meta.filename, {

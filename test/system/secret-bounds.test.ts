@@ -8,8 +8,8 @@ import { prepareDataDir } from "../../src/config/data-dir.ts";
 import { MAX_SECRET_TOTAL_LENGTH, MAX_SECRET_VALUE_LENGTH } from "../../src/logging/secret-limits.ts";
 import { KeyRing } from "../../src/secrets/key-ring.ts";
 import { SecretCipher } from "../../src/secrets/secret-cipher.ts";
-import { ContainerRepository } from "../../src/store/container-repository.ts";
-import { openDatabase } from "../../src/store/database.ts";
+import { openDatabase } from "../../src/store/sqlite/database.ts";
+import { SqliteContainerStore } from "../../src/store/sqlite/sqlite-container-store.ts";
 import { type BerthProcess, secretKeyFileBeside, spawnBerth } from "../helpers/berth-process.ts";
 import { eventually } from "../helpers/deadline.ts";
 import { refused } from "../helpers/refused.ts";
@@ -138,7 +138,7 @@ describe("a data directory holding a secret stored by an older berth, above toda
       const unshowable = "\udc00canary-stored-esc-\x1b[31m-value\ud800";
       const spec = { name: "old", secretEnv: { K: stored, E: unshowable }, env: { DB_PASSWORD: storedEnv } };
       // An id of berth's own shape, so that the container's handle (which acts by id) finds it.
-      new ContainerRepository(db, new SecretCipher(KeyRing.ephemeral())).insert({
+      await new SqliteContainerStore(db, new SecretCipher(KeyRing.ephemeral())).insert({
         id: "C00000SECRET",
         owner: "alice",
         name: "old",

@@ -115,11 +115,13 @@ describe("secrets at rest", () => {
     expect(existsSync(keyFile)).toBe(true);
     expect((await import("node:fs")).statSync(keyFile).mode & 0o777).toBe(0o600);
     const { alice } = await start();
-    expect(server?.berth.manager.findById(ids.alice!)?.spec).toMatchObject({
+    expect((await server?.berth.manager.findById(ids.alice!))?.spec).toMatchObject({
       secretEnv: { STRIPE_KEY: ALICE_SECRET },
       env: { API_TOKEN: ALICE_ENV_TOKEN },
     });
-    expect(server?.berth.manager.findById(ids.bob!)?.spec.secretEnv).toEqual({ STRIPE_KEY: BOB_SECRET });
+    expect((await server?.berth.manager.findById(ids.bob!))?.spec.secretEnv).toEqual({
+      STRIPE_KEY: BOB_SECRET,
+    });
     // While berth runs, what it just wrote sits in the WAL: no secret there either.
     const extra = await alice.containers.create({
       name: "vault-2",
@@ -187,7 +189,9 @@ describe("secrets at rest", () => {
     }
     expect(leaks(await filesUnder(dataDir))).toEqual([]);
     const { alice } = await start();
-    expect(server?.berth.manager.findById(ids.alice!)?.spec.secretEnv).toEqual({ STRIPE_KEY: ALICE_SECRET });
+    expect((await server?.berth.manager.findById(ids.alice!))?.spec.secretEnv).toEqual({
+      STRIPE_KEY: ALICE_SECRET,
+    });
     expect((await alice.containers.get("vault")).id).toBe(ids.alice);
   });
 
@@ -210,7 +214,9 @@ describe("secrets at rest", () => {
     expect(leaks(await filesUnder(dataDir))).not.toEqual([]);
     await start();
     expect(server?.logs()).toMatch(/sealed secret values stored in plain text by an earlier berth/);
-    expect(server?.berth.manager.findById(ids.bob!)?.spec.secretEnv).toEqual({ STRIPE_KEY: BOB_SECRET });
+    expect((await server?.berth.manager.findById(ids.bob!))?.spec.secretEnv).toEqual({
+      STRIPE_KEY: BOB_SECRET,
+    });
     await stop();
     expect(leaks(await filesUnder(dataDir))).toEqual([]);
   });

@@ -239,7 +239,7 @@ describe("berth at start-up", () => {
     // The key, and the admin token berth generates without BERTH_ADMIN_TOKEN, beside it: never in $HOME.
     const keyDir = mkdtempSync(join(tmpdir(), "bk-"));
     try {
-      const berth = new Berth(
+      const berth = await Berth.open(
         loadConfig({
           BERTH_DATA_DIR: dataDir,
           BERTH_SECRET_KEY_FILE: join(keyDir, "secret.key"),

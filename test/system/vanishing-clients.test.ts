@@ -84,7 +84,7 @@ describe("clients that vanish mid-operation", () => {
     const cleaner = await server.connect("alice");
     const { items } = await ok(cleaner, "container:list", { limit: 500 });
     for (const c of items) await call(cleaner, "container:delete", { id: c.id });
-    cleaner.close();
+    void cleaner.close();
   });
 
   /** What berth holds when nobody but `observer` is connected and nothing runs. */
@@ -176,7 +176,7 @@ describe("clients that vanish mid-operation", () => {
     });
     await deleteAndCheck(observer, ticking.id, slow.id);
     await backTo(before);
-    observer.close();
+    void observer.close();
   });
 
   for (const [how, vanish] of VANISHES) {
@@ -208,7 +208,7 @@ describe("clients that vanish mid-operation", () => {
           await deleteAndCheck(observer, id);
         }
         await backTo(before);
-        observer.close();
+        void observer.close();
       });
 
       it("right after sending a create, before berth has begun it: the same, either way", async () => {
@@ -235,7 +235,7 @@ describe("clients that vanish mid-operation", () => {
           await deleteAndCheck(observer, id);
         }
         await backTo(before);
-        observer.close();
+        void observer.close();
       });
 
       it("during twenty creates and a restart, stop and delete of others at once: each finished or undone, all agreeing", async () => {
@@ -293,7 +293,7 @@ describe("clients that vanish mid-operation", () => {
         }
         await deleteAndCheck(observer, ...items.map((c) => c.id));
         await backTo(before);
-        observer.close();
+        void observer.close();
       });
 
       it("during an update that waits for a slow workload: the container runs on one release, the same everywhere", async () => {
@@ -329,7 +329,7 @@ describe("clients that vanish mid-operation", () => {
         });
         await deleteAndCheck(observer, created.id);
         await backTo(before);
-        observer.close();
+        void observer.close();
       });
 
       it("during an update that then fails its gate: the previous release is put back and runs, as if the client had stayed", async () => {
@@ -370,7 +370,7 @@ describe("clients that vanish mid-operation", () => {
         });
         await deleteAndCheck(observer, created.id);
         await backTo(before);
-        observer.close();
+        void observer.close();
       });
 
       it("during a request to a workload that answers late: the call is cancelled at once, not held until the answer", async () => {
@@ -401,7 +401,7 @@ describe("clients that vanish mid-operation", () => {
         );
         await deleteAndCheck(observer, created.id);
         await backTo(before);
-        observer.close();
+        void observer.close();
       });
 
       it.each([
@@ -441,7 +441,7 @@ describe("clients that vanish mid-operation", () => {
         );
         await deleteAndCheck(observer, created.id);
         await backTo(before);
-        observer.close();
+        void observer.close();
       });
     });
   }

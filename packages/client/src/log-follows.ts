@@ -114,7 +114,7 @@ export class LogFollows implements LiveStream {
    * (a `running` that came meanwhile means the engine may have ended the follow being opened).
    */
   #reopen(id: string, followed: Followed, since?: number): Promise<void> {
-    if (followed.reopening) {
+    if (followed.reopening !== undefined) {
       // The earlier `since` (when the container first left running) is the one a stream with no line reads from.
       followed.again = { since: followed.again?.since ?? since };
       return followed.reopening;

@@ -1,17 +1,8 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { ActivityEntry, ActivityLevel } from "#protocol";
-import type { ActivityDraft } from "../activity/activity-entry.ts";
-import { EVERYONE } from "../activity/activity-entry.ts";
-
-export interface HistoryQuery {
-  /** undefined: every owner (an admin). */
-  owner: string | undefined;
-  containerId?: string | undefined;
-  afterId?: number | undefined;
-  /** The newest `limit` entries (after `afterId`) rather than the first ones; still oldest first. */
-  newest?: boolean | undefined;
-  limit: number;
-}
+import type { ActivityDraft } from "../../activity/activity-entry.ts";
+import { EVERYONE } from "../../activity/activity-entry.ts";
+import type { ActivityStore, HistoryQuery } from "../store-ports.ts";
 
 interface Row {
   id: number;
@@ -25,8 +16,12 @@ interface Row {
   details: string | null;
 }
 
-/** The activity feed's history in SQLite, with retention by count (per owner) and by age. */
-export class ActivityRepository {
+/**
+ * The activity feed's history in SQLite, with retention by count (per owner)
+ * and by age. One connection writes one statement at a time, so ids follow
+ * commit order (the port's promise) without more.
+ */
+export class SqliteActivityStore implements ActivityStore {
   readonly #db: DatabaseSync;
   readonly #insert: StatementSync;
 
@@ -38,7 +33,7 @@ export class ActivityRepository {
     );
   }
 
-  insert(draft: ActivityDraft, ts: number): ActivityEntry {
+  async insert(draft: ActivityDraft, ts: number): Promise<ActivityEntry> {
     const row = this.#insert.get(
       ts,
       draft.owner,
@@ -53,7 +48,7 @@ export class ActivityRepository {
   }
 
   /** Entries after `afterId`, oldest first: exactly what a client missed, in order. */
-  history(query: HistoryQuery): ActivityEntry[] {
+  async history(query: HistoryQuery): Promise<ActivityEntry[]> {
     const where = ["id > ?"];
     const params: Array<string | number> = [query.afterId ?? 0];
     if (query.owner !== undefined) {
@@ -72,7 +67,7 @@ export class ActivityRepository {
   }
 
   /** Deletes entries older than `olderThan` and all but the newest `keepPerOwner` of each owner. */
-  prune(olderThan: number, keepPerOwner: number): number {
+  async prune(olderThan: number, keepPerOwner: number): Promise<number> {
     let removed = Number(this.#db.prepare("DELETE FROM activity WHERE ts < ?").run(olderThan).changes);
     const owners = this.#db
       .prepare("SELECT owner, COUNT(*) AS n FROM activity GROUP BY owner HAVING n > ?")

@@ -1,6 +1,7 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { ContainerState } from "#protocol";
-import type { StoredUsage } from "../admission/container-usage.ts";
+import type { StoredUsage } from "../../admission/container-usage.ts";
+import type { OwnerUsageStore } from "../store-ports.ts";
 
 interface Row {
   id: string;
@@ -16,7 +17,7 @@ interface Row {
  * disk. One indexed query per quota check (on `containers_by_owner` and the
  * releases' primary key); the spec's JSON is read in SQLite, not parsed here.
  */
-export class OwnerUsageRepository {
+export class SqliteOwnerUsageStore implements OwnerUsageStore {
   readonly #byOwner: StatementSync;
 
   constructor(db: DatabaseSync) {
@@ -29,7 +30,7 @@ export class OwnerUsageRepository {
     );
   }
 
-  containersOf(owner: string): StoredUsage[] {
+  async containersOf(owner: string): Promise<StoredUsage[]> {
     return (this.#byOwner.all(owner) as unknown as Row[]).map((row) => ({
       id: row.id,
       state: row.state as ContainerState,

@@ -1,24 +1,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import type { ReleaseStatus } from "#protocol";
+import type { ReleaseRecord, ReleaseStore } from "../store-ports.ts";
 import { guardStorage } from "./storage-guard.ts";
-
-/**
- * `pending` while an update is under way (a crash leaves it for start-up to
- * finish or undo); `active` is what runs; `previous` was active once and can
- * be rolled back to; `failed` never passed its gate; `rolled-back` was active
- * until a rollback replaced it.
- */
-
-export interface ReleaseRecord {
-  containerId: string;
-  number: number;
-  status: ReleaseStatus;
-  createdAt: number;
-  createdBy: string;
-  bytes: number;
-  files: number;
-  hash: string;
-}
 
 interface Row {
   container_id: string;
@@ -31,15 +14,22 @@ interface Row {
   hash: string;
 }
 
-/** Release metadata; the trees themselves live on disk under `<data>/code/<id>/releases/<n>/`. */
-export class ReleaseRepository {
+/**
+ * Release metadata in SQLite; the trees themselves live on disk under `<data>/code/<id>/releases/<n>/`.
+ *
+ * `pending` while an update is under way (a crash leaves it for start-up to
+ * finish or undo); `active` is what runs; `previous` was active once and can
+ * be rolled back to; `failed` never passed its gate; `rolled-back` was active
+ * until a rollback replaced it.
+ */
+export class SqliteReleaseStore implements ReleaseStore {
   readonly #db: DatabaseSync;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
   }
 
-  insert(r: ReleaseRecord): void {
+  async insert(r: ReleaseRecord): Promise<void> {
     guardStorage(() => this.#insertRow(r));
   }
 
@@ -51,7 +41,7 @@ export class ReleaseRepository {
       .run(r.containerId, r.number, r.status, r.createdAt, r.createdBy, r.bytes, r.files, r.hash);
   }
 
-  get(containerId: string, number: number): ReleaseRecord | undefined {
+  async get(containerId: string, number: number): Promise<ReleaseRecord | undefined> {
     const row = this.#db
       .prepare("SELECT * FROM releases WHERE container_id = ? AND number = ?")
       .get(containerId, number) as Row | undefined;
@@ -59,7 +49,7 @@ export class ReleaseRepository {
   }
 
   /** Newest first. */
-  list(containerId: string): ReleaseRecord[] {
+  async list(containerId: string): Promise<ReleaseRecord[]> {
     return (
       this.#db
         .prepare("SELECT * FROM releases WHERE container_id = ? ORDER BY number DESC")
@@ -68,14 +58,14 @@ export class ReleaseRepository {
   }
 
   /** Every release left `pending`, across containers: updates a crash interrupted. */
-  pending(): ReleaseRecord[] {
+  async pending(): Promise<ReleaseRecord[]> {
     return (
       this.#db.prepare("SELECT * FROM releases WHERE status = 'pending'").all() as unknown as Row[]
     ).map(fromRow);
   }
 
   /** The releases of one container left `pending`. */
-  pendingOf(containerId: string): ReleaseRecord[] {
+  async pendingOf(containerId: string): Promise<ReleaseRecord[]> {
     return (
       this.#db
         .prepare("SELECT * FROM releases WHERE container_id = ? AND status = 'pending'")
@@ -84,7 +74,7 @@ export class ReleaseRepository {
   }
 
   /** Marks a release failed only while it is still `pending` (an update may have committed it since); true when it was. */
-  failPending(containerId: string, number: number): boolean {
+  async failPending(containerId: string, number: number): Promise<boolean> {
     const { changes } = this.#db
       .prepare(
         "UPDATE releases SET status = 'failed' WHERE container_id = ? AND number = ? AND status = 'pending'",
@@ -93,7 +83,7 @@ export class ReleaseRepository {
     return Number(changes) > 0;
   }
 
-  nextNumber(containerId: string): number {
+  async nextNumber(containerId: string): Promise<number> {
     const row = this.#db
       .prepare("SELECT MAX(number) AS n FROM releases WHERE container_id = ?")
       .get(containerId) as {
@@ -102,28 +92,16 @@ export class ReleaseRepository {
     return (row.n ?? 0) + 1;
   }
 
-  setStatus(containerId: string, number: number, status: ReleaseStatus): void {
+  async setStatus(containerId: string, number: number, status: ReleaseStatus): Promise<void> {
     this.#db
       .prepare("UPDATE releases SET status = ? WHERE container_id = ? AND number = ?")
       .run(status, containerId, number);
   }
 
-  delete(containerId: string, number: number): void {
+  async delete(containerId: string, number: number): Promise<void> {
     guardStorage(() =>
       this.#db.prepare("DELETE FROM releases WHERE container_id = ? AND number = ?").run(containerId, number),
     );
-  }
-
-  /** Runs `fn` in one transaction: the statuses of a switch change together or not at all. */
-  transaction(fn: () => void): void {
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      fn();
-      this.#db.exec("COMMIT");
-    } catch (err) {
-      this.#db.exec("ROLLBACK");
-      throw err;
-    }
   }
 }
 

@@ -1,46 +1,10 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import type { ContainerState, HealthState } from "#protocol";
-import type { StoredSpec } from "../containers/container-spec.ts";
-import { openSpec, sealSpec } from "../secrets/sealed-spec.ts";
-import type { SecretCipher } from "../secrets/secret-cipher.ts";
-import { guardStorage } from "./storage-guard.ts";
-
-/** One container as berth keeps it. */
-export interface ContainerRecord {
-  id: string;
-  owner: string;
-  name: string;
-  image: string;
-  spec: StoredSpec;
-  dockerId: string | null;
-  dockerName: string;
-  state: ContainerState;
-  health: HealthState;
-  uid: number;
-  createdAt: number;
-  startedAt: number | null;
-  exitCode: number | null;
-  release: number | null;
-  /** Restarts since create (ContainerInfo.restartCount); written with the state that counted it. */
-  restartCount: number;
-  /**
-   * When berth's restart policy is due to start it again after an exit (RestartSupervisor), so that
-   * a berth killed during the back-off has its successor start it; null when none is due. Cleared by
-   * any change of state away from `exited` (a start, a stop, a delete answers the exit).
-   */
-  restartDueAt?: number | null;
-  /** The restart policy's attempts since the last good run, kept across restarts of berth. */
-  restartAttempts?: number;
-}
-
-export interface ListQuery {
-  owner?: string;
-  state?: ContainerState;
-  health?: HealthState;
-  namePrefix?: string;
-  after?: { createdAt: number; id: string };
-  limit: number;
-}
+import type { ContainerState, HealthState, ReleaseStatus } from "#protocol";
+import type { StoredSpec } from "../../containers/container-spec.ts";
+import { openSpec, sealSpec } from "../../secrets/sealed-spec.ts";
+import type { SecretCipher } from "../../secrets/secret-cipher.ts";
+import type { ContainerChanges, ContainerRecord, ContainerStore, ListQuery } from "../store-ports.ts";
+import { asUniquenessError, guardStorage } from "./storage-guard.ts";
 
 interface Row {
   id: string;
@@ -82,7 +46,8 @@ const COLUMNS: Record<keyof Omit<ContainerRecord, "id">, string> = {
 };
 
 /**
- * SQLite access for containers. Every method is synchronous: node:sqlite is.
+ * SQLite access for containers. node:sqlite answers synchronously; the
+ * methods are async only to implement the port (ContainerStore).
  *
  * Reads by id and by name are served from a write-through cache: every
  * request a client makes resolves its container first, and a SELECT plus the
@@ -94,7 +59,7 @@ const COLUMNS: Record<keyof Omit<ContainerRecord, "id">, string> = {
  * with `cipher` on the way in and opened on the way out: the database file
  * never holds them in plain text.
  */
-export class ContainerRepository {
+export class SqliteContainerStore implements ContainerStore {
   readonly #cache = new Map<string, ContainerRecord>();
   readonly #idByName = new Map<string, string>();
   readonly #db: DatabaseSync;
@@ -105,6 +70,8 @@ export class ContainerRepository {
   readonly #all: StatementSync;
   readonly #uidTaken: StatementSync;
   readonly #tally: StatementSync;
+  readonly #setRelease: StatementSync;
+  readonly #setReleaseStatus: StatementSync;
   readonly #cipher: SecretCipher;
 
   constructor(db: DatabaseSync, cipher: SecretCipher) {
@@ -122,9 +89,17 @@ export class ContainerRepository {
     this.#tally = db.prepare(
       "SELECT state, health, COUNT(*) AS count FROM containers GROUP BY state, health",
     );
+    this.#setRelease = db.prepare("UPDATE containers SET release = ? WHERE id = ?");
+    this.#setReleaseStatus = db.prepare(
+      "UPDATE releases SET status = ? WHERE container_id = ? AND number = ?",
+    );
   }
 
-  get(id: string): ContainerRecord | undefined {
+  async get(id: string): Promise<ContainerRecord | undefined> {
+    return this.#get(id);
+  }
+
+  #get(id: string): ContainerRecord | undefined {
     let record = this.#cache.get(id);
     if (!record) {
       const row = this.#byId.get(id) as Row | undefined;
@@ -134,9 +109,9 @@ export class ContainerRepository {
     return { ...record };
   }
 
-  getByName(owner: string, name: string): ContainerRecord | undefined {
+  async getByName(owner: string, name: string): Promise<ContainerRecord | undefined> {
     const id = this.#idByName.get(nameKey(owner, name));
-    if (id !== undefined) return this.get(id);
+    if (id !== undefined) return this.#get(id);
     const row = this.#byName.get(owner, name) as Row | undefined;
     return row && { ...this.#remember(this.#fromRow(row)) };
   }
@@ -153,16 +128,19 @@ export class ContainerRepository {
     this.#cache.delete(id);
   }
 
-  /** Every container with this name, across owners (for an admin addressing one by name). */
-  findByName(name: string): ContainerRecord[] {
+  async findByName(name: string): Promise<ContainerRecord[]> {
     return (this.#db.prepare("SELECT * FROM containers WHERE name = ?").all(name) as unknown as Row[]).map(
       (row) => this.#fromRow(row),
     );
   }
 
-  /** Throws SQLite's UNIQUE error when the owner already has the name or the uid is taken. */
-  insert(record: ContainerRecord): void {
-    guardStorage(() => this.#insertRow(record));
+  /** Rejects with NameTakenError when the owner already has the name, UidTakenError when the uid is taken. */
+  async insert(record: ContainerRecord): Promise<void> {
+    try {
+      guardStorage(() => this.#insertRow(record));
+    } catch (err) {
+      throw asUniquenessError(err, record.owner, record.name, record.uid);
+    }
     this.#remember({ ...record });
   }
 
@@ -188,7 +166,7 @@ export class ContainerRepository {
     });
   }
 
-  update(id: string, changes: Partial<Omit<ContainerRecord, "id">>): void {
+  async update(id: string, changes: ContainerChanges): Promise<void> {
     const keys = Object.keys(changes) as Array<keyof typeof COLUMNS>;
     if (keys.length === 0) return;
     const sets = keys.map((k) => `${COLUMNS[k]} = ?`).join(", ");
@@ -203,17 +181,17 @@ export class ContainerRepository {
     if (cached) Object.assign(cached, changes);
   }
 
-  delete(id: string): void {
+  async delete(id: string): Promise<void> {
     guardStorage(() => this.#delete.run(id));
     this.#forget(id);
   }
 
-  isUidTaken(uid: number): boolean {
+  async isUidTaken(uid: number): Promise<boolean> {
     return this.#uidTaken.get(uid) !== undefined;
   }
 
   /** How many containers are in each state and health, in one query (no spec is read or unsealed). */
-  tally(): Array<{ state: ContainerState; health: HealthState; count: number }> {
+  async tally(): Promise<Array<{ state: ContainerState; health: HealthState; count: number }>> {
     return this.#tally.all() as unknown as Array<{
       state: ContainerState;
       health: HealthState;
@@ -221,11 +199,11 @@ export class ContainerRepository {
     }>;
   }
 
-  all(): ContainerRecord[] {
+  async all(): Promise<ContainerRecord[]> {
     return (this.#all.all() as unknown as Row[]).map((row) => this.#fromRow(row));
   }
 
-  list(query: ListQuery): ContainerRecord[] {
+  async list(query: ListQuery): Promise<ContainerRecord[]> {
     const where: string[] = [];
     const params: Array<string | number> = [];
     if (query.owner !== undefined) {
@@ -253,6 +231,35 @@ export class ContainerRepository {
     return (this.#db.prepare(sql).all(...params, query.limit) as unknown as Row[]).map((row) =>
       this.#fromRow(row),
     );
+  }
+
+  /**
+   * The row's `release`, the release `active` and the one it replaces
+   * `replacedStatus`, in one transaction; the cache follows only once it
+   * committed, so a failed switch leaves no trace in either.
+   */
+  async switchRelease(
+    id: string,
+    release: number,
+    replacedStatus: "previous" | "rolled-back",
+  ): Promise<void> {
+    const replaced = (this.#byId.get(id) as Row | undefined)?.release ?? null;
+    const setStatus = (number: number, status: ReleaseStatus) =>
+      this.#setReleaseStatus.run(status, id, number);
+    guardStorage(() => {
+      this.#db.exec("BEGIN IMMEDIATE");
+      try {
+        this.#setRelease.run(release, id);
+        if (replaced !== null && replaced !== release) setStatus(replaced, replacedStatus);
+        setStatus(release, "active");
+        this.#db.exec("COMMIT");
+      } catch (err) {
+        this.#db.exec("ROLLBACK");
+        throw err;
+      }
+    });
+    const cached = this.#cache.get(id);
+    if (cached) cached.release = release;
   }
 
   /**

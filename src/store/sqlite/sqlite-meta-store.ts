@@ -1,21 +1,22 @@
 import type { DatabaseSync } from "node:sqlite";
+import type { MetaStore } from "../store-ports.ts";
 
 /** Small key/value facts about this berth instance. */
-export class MetaRepository {
+export class SqliteMetaStore implements MetaStore {
   readonly #db: DatabaseSync;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
   }
 
-  get(key: string): string | undefined {
+  async get(key: string): Promise<string | undefined> {
     const row = this.#db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as
       | { value: string }
       | undefined;
     return row?.value;
   }
 
-  set(key: string, value: string): void {
+  async set(key: string, value: string): Promise<void> {
     this.#db
       .prepare(
         "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -2,31 +2,21 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { KeyRing } from "../secrets/key-ring.ts";
-import { SecretCipher } from "../secrets/secret-cipher.ts";
-import type { ContainerRecord } from "./container-repository.ts";
-import { ContainerRepository } from "./container-repository.ts";
-import { openDatabase } from "./database.ts";
-import { OwnerUsageRepository } from "./owner-usage-repository.ts";
-import { ReleaseRepository } from "./release-repository.ts";
+import { KeyRing } from "../../secrets/key-ring.ts";
+import { SecretCipher } from "../../secrets/secret-cipher.ts";
+import type { ContainerRecord, Store } from "../store-ports.ts";
+import { openSqliteStore } from "./sqlite-store.ts";
 
-describe("OwnerUsageRepository", () => {
+describe("SqliteOwnerUsageStore", () => {
   let dir: string;
-  let close: () => void;
-  let containers: ContainerRepository;
-  let releases: ReleaseRepository;
-  let usage: OwnerUsageRepository;
+  let store: Store;
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), "usage-"));
-    const db = openDatabase(join(dir, "berth.db"));
-    close = () => db.close();
-    containers = new ContainerRepository(db, new SecretCipher(KeyRing.ephemeral()));
-    releases = new ReleaseRepository(db);
-    usage = new OwnerUsageRepository(db);
+    store = openSqliteStore(join(dir, "berth.db"), new SecretCipher(KeyRing.ephemeral()));
   });
   afterEach(async () => {
-    close();
+    await store.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -50,7 +40,7 @@ describe("OwnerUsageRepository", () => {
     ...extra,
   });
   const release = (containerId: string, number: number, bytes: number) =>
-    releases.insert({
+    store.releases.insert({
       containerId,
       number,
       status: "previous",
@@ -61,23 +51,23 @@ describe("OwnerUsageRepository", () => {
       hash: "h",
     });
 
-  it("reads each of an owner's containers: state, its own resources (or none), and every release's bytes", () => {
-    containers.insert(
+  it("reads each of an owner's containers: state, its own resources (or none), and every release's bytes", async () => {
+    await store.containers.insert(
       container("alice", "C1", {
         state: "running",
         spec: { name: "c1", resources: { memoryMb: 128, cpus: 0.5 } },
       }),
     );
-    containers.insert(container("alice", "C2"));
-    containers.insert(container("bob", "C3", { state: "running" }));
-    release("C1", 1, 1000);
-    release("C1", 2, 500);
-    release("C3", 1, 7);
-    const rows = usage.containersOf("alice").sort((a, b) => a.id.localeCompare(b.id));
+    await store.containers.insert(container("alice", "C2"));
+    await store.containers.insert(container("bob", "C3", { state: "running" }));
+    await release("C1", 1, 1000);
+    await release("C1", 2, 500);
+    await release("C3", 1, 7);
+    const rows = (await store.usage.containersOf("alice")).sort((a, b) => a.id.localeCompare(b.id));
     expect(rows).toEqual([
       { id: "C1", state: "running", memoryMb: 128, cpus: 0.5, codeBytes: 1500 },
       { id: "C2", state: "created", memoryMb: null, cpus: null, codeBytes: 0 },
     ]);
-    expect(usage.containersOf("carol")).toEqual([]);
+    expect(await store.usage.containersOf("carol")).toEqual([]);
   });
 });
