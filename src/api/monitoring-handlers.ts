@@ -47,10 +47,8 @@ export function registerMonitoringHandlers(
   registerHandler(
     socket,
     "container:stats",
-    async (p, actor) => {
-      const container = await telemetry.container(actor, p.id);
-      return limits.reads.run(() => container.usage());
-    },
+    // The cap is taken as the event arrives, before the container is looked up, as every large read does.
+    (p, actor) => limits.reads.run(async () => (await telemetry.container(actor, p.id)).usage()),
     context,
   );
   registerHandler(
@@ -146,13 +144,12 @@ export function registerMonitoringHandlers(
   registerHandler(
     socket,
     "container:logs",
-    async (p, actor) => {
-      const container = await telemetry.container(actor, p.id);
-      return limits.reads.run(async () => {
+    (p, actor) =>
+      limits.reads.run(async () => {
+        const container = await telemetry.container(actor, p.id);
         const { lines, truncated } = await container.recentLogs({ tail: p.tail, sinceMs: p.since });
         return truncated ? { lines, truncated } : { lines };
-      });
-    },
+      }),
     context,
   );
   registerHandler(
