@@ -1,3 +1,4 @@
+import type { PoolClient } from "pg";
 import type { PgDatabase } from "./pg-database.ts";
 
 /**
@@ -82,42 +83,45 @@ export async function migratePostgres(db: PgDatabase, migrations = PG_MIGRATIONS
   const client = await db.connect();
   let broken: Error | undefined;
   try {
-    await db.run("migrate-lock", "SELECT pg_advisory_lock($1)", [MIGRATION_LOCK], client);
+    await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
     try {
-      await db.run(
-        "migrate-table",
-        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
-        [],
-        client,
+      // Read before anything is created: a database already up to date opens even when it is
+      // read-only (a standby), and fails only on its first write.
+      const { rows: found } = await client.query<{ name: string | null }>(
+        "SELECT to_regclass('schema_version')::text AS name",
       );
-      const { rows } = await db.run<{ version: number }>(
-        "migrate-read",
-        "SELECT version FROM schema_version",
-        [],
-        client,
-      );
-      let version = rows[0]?.version ?? 0;
-      if (rows.length === 0)
-        await db.run("migrate-init", "INSERT INTO schema_version (version) VALUES (0)", [], client);
-      for (; version < migrations.length; version++) {
-        await client.query("BEGIN");
-        try {
-          await client.query(migrations[version]!);
-          await client.query("UPDATE schema_version SET version = $1", [version + 1]);
-          await client.query("COMMIT");
-        } catch (err) {
-          await client.query("ROLLBACK");
-          throw db.mapError(err);
-        }
+      if (found[0]?.name == null) {
+        await inTransaction(client, [
+          "CREATE TABLE schema_version (version INTEGER NOT NULL)",
+          "INSERT INTO schema_version (version) VALUES (0)",
+        ]);
+      }
+      const { rows } = await client.query<{ version: number }>("SELECT version FROM schema_version");
+      for (let version = rows[0]?.version ?? 0; version < migrations.length; version++) {
+        await inTransaction(client, [
+          migrations[version]!,
+          `UPDATE schema_version SET version = ${version + 1}`,
+        ]);
       }
     } finally {
-      await db.run("migrate-unlock", "SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK], client);
+      // A connection that broke cannot unlock; destroying it (below) ends its session and its lock.
+      await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK]).catch(() => undefined);
     }
   } catch (err) {
     broken = err as Error;
-    throw err;
+    throw db.mapError(err);
   } finally {
-    // A connection that failed is destroyed rather than reused (it may still hold the lock).
     client.release(broken);
+  }
+}
+
+async function inTransaction(client: PoolClient, statements: string[]): Promise<void> {
+  await client.query("BEGIN");
+  try {
+    for (const sql of statements) await client.query(sql);
+    await client.query("COMMIT");
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
   }
 }

@@ -341,7 +341,7 @@ export function describeStoreContract(kind: string, harness: StoreHarness): void
         const first = await store.activity.insert(
           {
             owner: "alice",
-            level: "warn",
+            level: "warning",
             action: "container.exited",
             containerId: "C1",
             containerName: "web",
@@ -356,7 +356,7 @@ export function describeStoreContract(kind: string, harness: StoreHarness): void
         expect(first).toEqual({
           id: first.id,
           ts: 1_234,
-          level: "warn",
+          level: "warning",
           action: "container.exited",
           containerId: "C1",
           containerName: "web",
