@@ -168,6 +168,7 @@ export class Berth {
     this.secrets = options.secrets ?? new SecretRegistry();
     // Before anything can fail, so that no error message carries a token out (a generated admin token is added below).
     this.secrets.setTokens(config.tokens, config.adminToken);
+    this.secrets.setServerSecrets(config.database?.secrets() ?? []);
     this.log = createSystemLogger({
       level: config.logLevel,
       redactor: this.secrets.system,
