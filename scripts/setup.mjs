@@ -19,7 +19,6 @@
 //      is neither created nor left running.
 import { spawn, spawnSync } from "node:child_process";
 import {
-  appendFileSync,
   existsSync,
   mkdirSync,
   openSync,
@@ -292,21 +291,21 @@ function postgresInstalled() {
  * throwaway cluster per run, as a non-root user, on a socket in a temporary
  * directory. Only the binaries are needed. Debian's package would also make
  * and start a cluster of its own ("main", on port 5432) — a server nobody
- * asked for — so createcluster.conf tells postgresql-common not to make it,
+ * asked for — so a createcluster.d drop-in tells postgresql-common not to make it,
  * and one made anyway (an older postgresql-common) is stopped and set to
  * start by hand only.
  */
 function ensurePostgres() {
   if (postgresInstalled()) return;
-  const conf = "/etc/postgresql-common/createcluster.conf";
+  // A drop-in (createcluster.conf includes createcluster.d/), not an edit of the package's own
+  // conffile, which dpkg would then ask about.
   if (isRoot) {
-    mkdirSync(dirname(conf), { recursive: true });
-    const current = existsSync(conf) ? readFileSync(conf, "utf8") : "";
-    if (!/^\s*create_main_cluster\s*=\s*false/m.test(current))
-      appendFileSync(
-        conf,
-        "\n# berth: the tests start throwaway clusters of their own\ncreate_main_cluster = false\n",
-      );
+    const dropIn = "/etc/postgresql-common/createcluster.d/berth.conf";
+    mkdirSync(dirname(dropIn), { recursive: true });
+    writeFileSync(
+      dropIn,
+      "# berth: the tests start throwaway clusters of their own\ncreate_main_cluster = false\n",
+    );
   }
   aptInstall(
     "postgresql",
