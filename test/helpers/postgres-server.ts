@@ -181,6 +181,25 @@ export class PostgresDatabases {
     return db;
   }
 
+  /** The database `name`, made (owned by `berth`) unless it exists; for a name that must outlive one process. */
+  async ensureDatabase(name: string): Promise<{ name: string; url: string }> {
+    await this.admin(async (client) => {
+      try {
+        await client.query(`CREATE DATABASE ${name} OWNER berth`);
+      } catch (err) {
+        if ((err as { code?: string }).code !== "42P04") throw err; // duplicate_database: made before
+      }
+    });
+    return { name, url: this.url("berth", this.#info.berthPassword, name) };
+  }
+
+  /** Drops the database `name` if it exists, ending connections a killed berth left behind. */
+  async dropDatabase(name: string): Promise<void> {
+    await this.admin(async (client) => {
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    });
+  }
+
   /** Drops every database made here and not dropped yet. */
   async close(): Promise<void> {
     await Promise.all([...this.#made].map((db) => db.drop()));
