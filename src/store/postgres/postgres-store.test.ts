@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { eventually, within } from "../../../test/helpers/deadline.ts";
@@ -9,11 +12,13 @@ import {
 import { StorageError } from "../../errors/errors.ts";
 import { KeyRing } from "../../secrets/key-ring.ts";
 import { SecretCipher } from "../../secrets/secret-cipher.ts";
+import { SecretKeyError } from "../../secrets/secret-key-error.ts";
 import type { Store } from "../store-ports.ts";
 import { describeStoreContract } from "../testing/store-contract.ts";
 import { ACTIVITY_LOCK, PgActivityStore } from "./pg-activity-store.ts";
 import { PgDatabase } from "./pg-database.ts";
 import { asPgStorageError } from "./pg-errors.ts";
+import { openPostgresSecretsAtRest } from "./postgres-secrets-at-rest.ts";
 import { openPostgresStore } from "./postgres-store.ts";
 
 // One throwaway server for the file (Debian's PostgreSQL, see test/helpers/postgres-server.ts),
@@ -192,6 +197,83 @@ describe("the PostgreSQL store", () => {
       expect(JSON.stringify((err as StorageError).details)).not.toContain(password);
       expect((err as Error).message).not.toContain(password);
     }
+  });
+});
+
+describe("secrets at rest in PostgreSQL", () => {
+  let dir: string;
+  let database: FreshDatabase;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "berth-pg-key-"));
+    database = await server.freshDatabase();
+  });
+  afterEach(async () => {
+    await database.drop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const spec = { name: "web", secretEnv: { TOKEN: "plain-secret-value" } };
+  const insertRaw = (url: string, json: unknown) =>
+    onConnection(url, (c) =>
+      c.query(
+        `INSERT INTO containers (id, owner, name, image, spec, docker_name, state, uid, created_at)
+         VALUES ('C1', 'alice', 'web', 'img', $1, 'berth-C1', 'created', 200000, 1)`,
+        [JSON.stringify(json)],
+      ),
+    );
+
+  it("makes the key at the first start, and the store seals with it", async () => {
+    const keyFile = join(dir, "secret.key");
+    const atRest = await openPostgresSecretsAtRest(database.url, keyFile);
+    expect(atRest).toMatchObject({ createdKey: true, sealedNow: 0 });
+    const store = await openPostgresStore(database.url, atRest.cipher);
+    await store.containers.insert({
+      id: "C1",
+      owner: "alice",
+      name: "web",
+      image: "img",
+      spec,
+      dockerId: null,
+      dockerName: "berth-C1",
+      state: "created",
+      health: "none",
+      uid: 200_000,
+      createdAt: 1,
+      startedAt: null,
+      exitCode: null,
+      release: null,
+      restartCount: 0,
+    });
+    await store.close();
+    const again = await openPostgresSecretsAtRest(database.url, keyFile);
+    expect(again).toMatchObject({ createdKey: false, sealedNow: 0 });
+  });
+
+  it("refuses to start when the key file is gone and the database holds sealed values", async () => {
+    const keyFile = join(dir, "secret.key");
+    const atRest = await openPostgresSecretsAtRest(database.url, keyFile);
+    await insertRaw(database.url, {
+      ...spec,
+      secretEnv: { TOKEN: { $sealed: atRest.cipher.seal("x", "C1/secretEnv/TOKEN") } },
+    });
+    await rm(keyFile);
+    await expect(openPostgresSecretsAtRest(database.url, keyFile)).rejects.toBeInstanceOf(SecretKeyError);
+    await expect(openPostgresSecretsAtRest(database.url, join(dir, "other.key"))).rejects.toThrow(
+      /is missing/,
+    );
+  });
+
+  it("seals values stored in plain text by other means, in the database itself", async () => {
+    await openPostgresSecretsAtRest(database.url, join(dir, "secret.key")); // the tables
+    await insertRaw(database.url, spec);
+    const atRest = await openPostgresSecretsAtRest(database.url, join(dir, "secret.key"));
+    expect(atRest.sealedNow).toBe(1);
+    const raw = await onConnection(database.url, (c) =>
+      c.query<{ spec: string }>("SELECT spec::text AS spec FROM containers"),
+    );
+    expect(raw.rows[0]?.spec).not.toContain("plain-secret-value");
+    const store = await openPostgresStore(database.url, atRest.cipher);
+    expect((await store.containers.get("C1"))?.spec).toEqual(spec);
+    await store.close();
   });
 });
 
