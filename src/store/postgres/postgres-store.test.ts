@@ -18,6 +18,7 @@ import { describeStoreContract } from "../testing/store-contract.ts";
 import { ACTIVITY_LOCK, PgActivityStore } from "./pg-activity-store.ts";
 import { PgDatabase } from "./pg-database.ts";
 import { asPgStorageError } from "./pg-errors.ts";
+import { rotatePostgresSecretKey } from "./postgres-rotate-secret-key.ts";
 import { openPostgresSecretsAtRest } from "./postgres-secrets-at-rest.ts";
 import { openPostgresStore } from "./postgres-store.ts";
 
@@ -274,6 +275,52 @@ describe("secrets at rest in PostgreSQL", () => {
     const store = await openPostgresStore(database.url, atRest.cipher);
     expect((await store.containers.get("C1"))?.spec).toEqual(spec);
     await store.close();
+  });
+});
+
+describe("rotating the key of secrets at rest in PostgreSQL", () => {
+  it("seals every value with the new key alone, and berth reads them all with the rewritten key file", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "berth-pg-key-"));
+    const database = await server.freshDatabase();
+    try {
+      const keyFile = join(dir, "secret.key");
+      const atRest = await openPostgresSecretsAtRest(database.url, keyFile);
+      const store = await openPostgresStore(database.url, atRest.cipher);
+      const spec = { name: "web", env: { API_KEY: "k-1" }, secretEnv: { A: "a-1", B: "b-1" } };
+      await store.containers.insert({
+        id: "C1",
+        owner: "alice",
+        name: "web",
+        image: "img",
+        spec,
+        dockerId: null,
+        dockerName: "berth-C1",
+        state: "created",
+        health: "none",
+        uid: 200_000,
+        createdAt: 1,
+        startedAt: null,
+        exitCode: null,
+        release: null,
+        restartCount: 0,
+      });
+      await store.close();
+      const oldKey = atRest.cipher.currentKeyId;
+      const report = await rotatePostgresSecretKey(database.url, keyFile);
+      expect(report).toMatchObject({ from: [oldKey], containers: 1, values: 3 });
+      expect(report.to).not.toBe(oldKey);
+      const raw = await onConnection(database.url, (c) =>
+        c.query<{ spec: string }>("SELECT spec::text AS spec FROM containers"),
+      );
+      expect(raw.rows[0]?.spec).not.toContain(`:${oldKey}:`);
+      const reopened = await openPostgresSecretsAtRest(database.url, keyFile);
+      const after = await openPostgresStore(database.url, reopened.cipher);
+      expect((await after.containers.get("C1"))?.spec).toEqual(spec);
+      await after.close();
+    } finally {
+      await database.drop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
