@@ -235,3 +235,14 @@ function serverUser(): { uid: number; gid: number } | undefined {
     "running as root, and neither the postgres nor the nobody user exists to run PostgreSQL as",
   );
 }
+
+/** Runs `fn` on a connection of its own to the database at `url` (what another berth, or psql, would do). */
+export async function onConnection<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
