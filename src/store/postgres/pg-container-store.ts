@@ -12,7 +12,8 @@ interface Row {
   owner: string;
   name: string;
   image: string;
-  spec: SpecJson;
+  /** As text (`spec::text`): compared with the text last opened, and parsed only when it changed. */
+  spec: string;
   docker_id: string | null;
   docker_name: string;
   state: string;
@@ -46,16 +47,28 @@ const COLUMNS: Record<keyof ContainerChanges, string> = {
   restartAttempts: "restart_attempts",
 };
 
+/** Every column, the spec as the text the database keeps. */
+const ROW = `id, owner, name, image, spec::text AS spec, docker_id, docker_name, state, health, uid, created_at,
+             started_at, exit_code, release, restart_count, restart_due_at, restart_attempts`;
+
 /**
- * Containers in PostgreSQL. No cache: several berths will share one
- * database, so a row read here may have been written by another; reads stay
- * cheap as named statements on indexed columns (by id, by owner and name).
+ * Containers in PostgreSQL. No write-through cache: several berths will
+ * share one database, so a row read here may have been written by another;
+ * every read asks the database, and stays cheap as a named statement on
+ * indexed columns (by id, by owner and name).
+ *
  * Secret values are sealed with `cipher` on the way in and opened on the way
- * out, exactly as in the SQLite store.
+ * out, exactly as in the SQLite store. Opening costs a decryption per value,
+ * so the opened spec of each container is kept with the text it came from
+ * and handed out again while the row's text is the same: a read still reads
+ * the row, and a spec another berth changed is opened anew. It also keeps
+ * the spec object the same across reads while the spec is, as the SQLite
+ * store does — SpecInfoCache keys the shown form on that object.
  */
 export class PgContainerStore implements ContainerStore {
   readonly #db: PgDatabase;
   readonly #cipher: SecretCipher;
+  readonly #opened = new Map<string, { text: string; spec: StoredSpec }>();
 
   constructor(db: PgDatabase, cipher: SecretCipher) {
     this.#db = db;
@@ -63,14 +76,14 @@ export class PgContainerStore implements ContainerStore {
   }
 
   async get(id: string): Promise<ContainerRecord | undefined> {
-    const { rows } = await this.#db.run<Row>("c-get", "SELECT * FROM containers WHERE id = $1", [id]);
+    const { rows } = await this.#db.run<Row>("c-get", `SELECT ${ROW} FROM containers WHERE id = $1`, [id]);
     return rows[0] && this.#fromRow(rows[0]);
   }
 
   async getByName(owner: string, name: string): Promise<ContainerRecord | undefined> {
     const { rows } = await this.#db.run<Row>(
       "c-by-name",
-      "SELECT * FROM containers WHERE owner = $1 AND name = $2",
+      `SELECT ${ROW} FROM containers WHERE owner = $1 AND name = $2`,
       [owner, name],
     );
     return rows[0] && this.#fromRow(rows[0]);
@@ -79,7 +92,7 @@ export class PgContainerStore implements ContainerStore {
   async findByName(name: string): Promise<ContainerRecord[]> {
     const { rows } = await this.#db.run<Row>(
       "c-find-name",
-      "SELECT * FROM containers WHERE name = $1 ORDER BY created_at, id",
+      `SELECT ${ROW} FROM containers WHERE name = $1 ORDER BY created_at, id`,
       [name],
     );
     return rows.map((row) => this.#fromRow(row));
@@ -151,6 +164,7 @@ export class PgContainerStore implements ContainerStore {
 
   async delete(id: string): Promise<void> {
     await this.#db.run("c-delete", "DELETE FROM containers WHERE id = $1", [id]);
+    this.#opened.delete(id);
   }
 
   async isUidTaken(uid: number): Promise<boolean> {
@@ -167,8 +181,15 @@ export class PgContainerStore implements ContainerStore {
   }
 
   async all(): Promise<ContainerRecord[]> {
-    const { rows } = await this.#db.run<Row>("c-all", "SELECT * FROM containers ORDER BY created_at, id");
-    return rows.map((row) => this.#fromRow(row));
+    const { rows } = await this.#db.run<Row>(
+      "c-all",
+      `SELECT ${ROW} FROM containers ORDER BY created_at, id`,
+    );
+    const records = rows.map((row) => this.#fromRow(row));
+    // Whatever another berth deleted is forgotten here too.
+    const present = new Set(rows.map((row) => row.id));
+    for (const id of this.#opened.keys()) if (!present.has(id)) this.#opened.delete(id);
+    return records;
   }
 
   async list(query: ListQuery): Promise<ContainerRecord[]> {
@@ -200,7 +221,7 @@ export class PgContainerStore implements ContainerStore {
       where.push(`(created_at, id) > (${param(query.after.createdAt)}, ${param(query.after.id)})`);
       shape.push("a");
     }
-    const sql = `SELECT * FROM containers ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at, id LIMIT ${param(query.limit)}`;
+    const sql = `SELECT ${ROW} FROM containers ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at, id LIMIT ${param(query.limit)}`;
     const { rows } = await this.#db.run<Row>(`c-list:${shape.join("")}`, sql, values);
     return rows.map((row) => this.#fromRow(row));
   }
@@ -244,13 +265,21 @@ export class PgContainerStore implements ContainerStore {
     });
   }
 
+  #openSpec(id: string, text: string): StoredSpec {
+    const kept = this.#opened.get(id);
+    if (kept?.text === text) return kept.spec;
+    const spec = openSpec(JSON.parse(text) as SpecJson, id, this.#cipher);
+    this.#opened.set(id, { text, spec });
+    return spec;
+  }
+
   #fromRow(row: Row): ContainerRecord {
     return {
       id: row.id,
       owner: row.owner,
       name: row.name,
       image: row.image,
-      spec: openSpec(row.spec, row.id, this.#cipher),
+      spec: this.#openSpec(row.id, row.spec),
       dockerId: row.docker_id,
       dockerName: row.docker_name,
       state: row.state as ContainerState,

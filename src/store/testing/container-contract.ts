@@ -102,6 +102,22 @@ export function containerContract(ctx: ContractContext): void {
       expect((await ctx.store().containers.list({ limit: 10 }))[0]?.spec).toEqual(spec);
     });
 
+    it("hands out one spec object while the stored spec is unchanged, and a new one once it changes", async () => {
+      // SpecInfoCache keys a container's shown spec on this object: a new one at every read would
+      // rebuild (and redact again) the shown form at every `container:status { spec: true }`.
+      await ctx
+        .store()
+        .containers.insert(ctx.container("C1", { spec: { name: "c1", secretEnv: { K: "v" } } }));
+      const first = (await ctx.store().containers.get("C1"))?.spec;
+      await ctx.store().containers.update("C1", { state: "running" });
+      expect((await ctx.store().containers.get("C1"))?.spec).toBe(first);
+      expect((await ctx.store().containers.list({ limit: 5 }))[0]?.spec).toBe(first);
+      await ctx.store().containers.update("C1", { spec: { name: "c1", secretEnv: { K: "w" } } });
+      const changed = (await ctx.store().containers.get("C1"))?.spec;
+      expect(changed).not.toBe(first);
+      expect(changed?.secretEnv).toEqual({ K: "w" });
+    });
+
     it("deletes a container and its releases", async () => {
       await ctx.store().containers.insert(ctx.container("C1"));
       await ctx.store().releases.insert(ctx.release("C1", 1));
