@@ -1,6 +1,6 @@
 import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { chown, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -54,7 +54,10 @@ export interface PostgresServer extends PostgresDatabases {
  */
 export async function startPostgresServer(): Promise<PostgresServer> {
   const bin = postgresBinaries();
-  const dir = await mkdtemp(join(tmpdir(), "berth-pg-"));
+  removeOrphans(bin);
+  const dir = await mkdtemp(join(tmpdir(), PREFIX));
+  // Who started it: a later run ends the server if this process died without its exit hook (SIGKILL).
+  await writeFile(join(dir, "started-by"), String(process.pid));
   const owner = serverUser();
   const as = owner ? { uid: owner.uid, gid: owner.gid } : {};
   const data = join(dir, "data");
@@ -203,6 +206,46 @@ export class PostgresDatabases {
   /** Drops every database made here and not dropped yet. */
   async close(): Promise<void> {
     await Promise.all([...this.#made].map((db) => db.drop()));
+  }
+}
+
+const PREFIX = "berth-pg-";
+
+/** Stops and removes the servers of test processes that are gone (killed before their exit hook ran). */
+function removeOrphans(bin: string): void {
+  for (const name of readdirSync(tmpdir()).filter((n) => n.startsWith(PREFIX))) {
+    const dir = join(tmpdir(), name);
+    let pid: number;
+    try {
+      pid = Number(readFileSync(join(dir, "started-by"), "utf8"));
+    } catch {
+      continue; // still being made, or not one of ours
+    }
+    if (isAlive(pid)) continue;
+    const data = join(dir, "data");
+    const owner = statSync(dir);
+    spawnSync(join(bin, "pg_ctl"), ["stop", "-D", data, "-m", "immediate"], {
+      uid: owner.uid,
+      gid: owner.gid,
+      stdio: "ignore",
+    });
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Whether the process runs (a zombie, killed and not yet reaped, does not). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) S …"; the state follows the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return true;
   }
 }
 
