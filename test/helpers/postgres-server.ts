@@ -211,6 +211,13 @@ export class PostgresDatabases {
 
 const PREFIX = "berth-pg-";
 
+const NUMBERS: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === 20 || oid === 1700
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format as "text")) as pg.CustomTypesConfig["getTypeParser"],
+};
+
 /** Stops and removes the servers of test processes that are gone (killed before their exit hook ran). */
 function removeOrphans(bin: string): void {
   for (const name of readdirSync(tmpdir()).filter((n) => n.startsWith(PREFIX))) {
@@ -279,9 +286,13 @@ function serverUser(): { uid: number; gid: number } | undefined {
   );
 }
 
-/** Runs `fn` on a connection of its own to the database at `url` (what another berth, or psql, would do). */
+/**
+ * Runs `fn` on a connection of its own to the database at `url` (what another
+ * berth, or psql, would do). BIGINT and numeric come back as numbers, as berth
+ * reads them (times in ms, byte counts), so rows compare with its records.
+ */
 export async function onConnection<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
+  const client = new pg.Client({ connectionString: url, types: NUMBERS });
   await client.connect();
   try {
     return await fn(client);

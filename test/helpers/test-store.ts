@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { inject } from "vitest";
 import "./postgres-global-setup.ts";
-import { PostgresDatabases } from "./postgres-server.ts";
+import { onConnection, PostgresDatabases } from "./postgres-server.ts";
 
 /**
  * Which store the berths of a system test use: SQLite in their data
@@ -51,4 +52,23 @@ export async function storeEnvFor(dataDir: string): Promise<Record<string, strin
 export async function removeStoreFor(dataDir: string): Promise<void> {
   if (TEST_STORE === "sqlite") return;
   await server().dropDatabase(databaseName(dataDir));
+}
+
+/**
+ * Runs one statement (SQL both databases read alike; quote camel-case
+ * aliases, which PostgreSQL would fold) on the store of the berth with this
+ * data directory, as another process would — to read what a killed berth
+ * left, or to set a row back as an older berth wrote it.
+ */
+export async function queryStore<T>(dataDir: string, sql: string): Promise<T[]> {
+  if (TEST_STORE === "sqlite") {
+    const db = new DatabaseSync(join(dataDir, "berth.db"));
+    try {
+      return db.prepare(sql).all() as T[];
+    } finally {
+      db.close();
+    }
+  }
+  const { BERTH_DATABASE_URL: url } = await storeEnvFor(dataDir);
+  return onConnection(url!, async (client) => (await client.query(sql)).rows as T[]);
 }
