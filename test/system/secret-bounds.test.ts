@@ -121,78 +121,72 @@ describe("secret sizes are bounded at create", () => {
   });
 });
 
-// An older berth's SQLite file, written here before berth starts; no older berth kept its store in PostgreSQL.
-describe.skipIf(TEST_STORE === "postgres")(
-  "a data directory holding a secret stored by an older berth, above today's bounds",
-  () => {
-    const stored = bigSecret("canary-stored-old-", OLD_MAXIMUM);
-    const storedEnv = bigSecret("canary-stored-env-", OLD_MAXIMUM);
-    let dataDir: string;
-    let berth: BerthProcess | undefined;
-    let alice: Client | undefined;
+// An older berth's SQLite file, written before berth starts: no older berth kept its store in PostgreSQL.
+const onSqlite = TEST_STORE === "postgres" ? describe.skip : describe;
+onSqlite("a data directory holding a secret stored by an older berth, above today's bounds", () => {
+  const stored = bigSecret("canary-stored-old-", OLD_MAXIMUM);
+  const storedEnv = bigSecret("canary-stored-env-", OLD_MAXIMUM);
+  let dataDir: string;
+  let berth: BerthProcess | undefined;
+  let alice: Client | undefined;
 
-    beforeAll(async () => {
-      dataDir = await mkdtemp(join(tmpdir(), "bs-"));
-      const config = loadConfig({ BERTH_DATA_DIR: dataDir });
-      prepareDataDir(config.dataDir, config.runDir);
-      const db = openDatabase(join(dataDir, "berth.db"));
-      try {
-        // Inserted, then rewritten as an older berth stored it: in plain text (the next start seals it).
-        // An escape and lone surrogates in a value, too: refused at create today, still loaded and hidden.
-        const unshowable = "\udc00canary-stored-esc-\x1b[31m-value\ud800";
-        const spec = {
-          name: "old",
-          secretEnv: { K: stored, E: unshowable },
-          env: { DB_PASSWORD: storedEnv },
-        };
-        // An id of berth's own shape, so that the container's handle (which acts by id) finds it.
-        new ContainerRepository(db, new SecretCipher(KeyRing.ephemeral())).insert({
-          id: "C00000SECRET",
-          owner: "alice",
-          name: "old",
-          image: config.defaultImage,
-          spec,
-          dockerId: "0".repeat(64),
-          dockerName: "berth-C00000SECRET",
-          state: "missing",
-          health: "none",
-          uid: 299_001,
-          createdAt: Date.now(),
-          startedAt: null,
-          exitCode: null,
-          release: null,
-          restartCount: 0,
-        });
-        db.prepare("UPDATE containers SET spec = ? WHERE id = ?").run(JSON.stringify(spec), "C00000SECRET");
-      } finally {
-        db.close();
-      }
-    });
-    afterAll(async () => {
-      await alice?.close();
-      await berth?.kill("SIGKILL");
-      const instanceId = (await readFile(join(dataDir, "instance-id"), "utf8").catch(() => "")).trim();
-      if (instanceId) await removeInstance(instanceId);
-      await rm(dataDir, { recursive: true, force: true });
-      await rm(secretKeyFileBeside(dataDir), { force: true });
-    });
-
-    it("starts, keeps the container visible and deletable, and never prints the secret", async () => {
-      berth = await spawnBerth({
-        BERTH_DATA_DIR: dataDir,
-        BERTH_TOKENS: `alice:${TOKENS.alice}`,
-        BERTH_ADMIN_TOKEN: TOKENS.admin,
-        BERTH_LOG_LEVEL: "debug",
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "bs-"));
+    const config = loadConfig({ BERTH_DATA_DIR: dataDir });
+    prepareDataDir(config.dataDir, config.runDir);
+    const db = openDatabase(join(dataDir, "berth.db"));
+    try {
+      // Inserted, then rewritten as an older berth stored it: in plain text (the next start seals it).
+      // An escape and lone surrogates in a value, too: refused at create today, still loaded and hidden.
+      const unshowable = "\udc00canary-stored-esc-\x1b[31m-value\ud800";
+      const spec = { name: "old", secretEnv: { K: stored, E: unshowable }, env: { DB_PASSWORD: storedEnv } };
+      // An id of berth's own shape, so that the container's handle (which acts by id) finds it.
+      new ContainerRepository(db, new SecretCipher(KeyRing.ephemeral())).insert({
+        id: "C00000SECRET",
+        owner: "alice",
+        name: "old",
+        image: config.defaultImage,
+        spec,
+        dockerId: "0".repeat(64),
+        dockerName: "berth-C00000SECRET",
+        state: "missing",
+        health: "none",
+        uid: 299_001,
+        createdAt: Date.now(),
+        startedAt: null,
+        exitCode: null,
+        release: null,
+        restartCount: 0,
       });
-      const client = await connect(berth.url, { token: TOKENS.alice, reconnect: false });
-      alice = client;
-      expect((await client.containers.list().page()).items.map((c) => [c.name, c.state])).toEqual([
-        ["old", "missing"],
-      ]);
-      expect(await (await client.containers.get("old")).delete()).toMatchObject({ deleted: true });
-      const printed = berth.lines.join("\n");
-      expect(printed).not.toContain("canary-stored");
-      expect(printed).not.toContain(TOKENS.alice);
+      db.prepare("UPDATE containers SET spec = ? WHERE id = ?").run(JSON.stringify(spec), "C00000SECRET");
+    } finally {
+      db.close();
+    }
+  });
+  afterAll(async () => {
+    await alice?.close();
+    await berth?.kill("SIGKILL");
+    const instanceId = (await readFile(join(dataDir, "instance-id"), "utf8").catch(() => "")).trim();
+    if (instanceId) await removeInstance(instanceId);
+    await rm(dataDir, { recursive: true, force: true });
+    await rm(secretKeyFileBeside(dataDir), { force: true });
+  });
+
+  it("starts, keeps the container visible and deletable, and never prints the secret", async () => {
+    berth = await spawnBerth({
+      BERTH_DATA_DIR: dataDir,
+      BERTH_TOKENS: `alice:${TOKENS.alice}`,
+      BERTH_ADMIN_TOKEN: TOKENS.admin,
+      BERTH_LOG_LEVEL: "debug",
     });
-  },
-);
+    const client = await connect(berth.url, { token: TOKENS.alice, reconnect: false });
+    alice = client;
+    expect((await client.containers.list().page()).items.map((c) => [c.name, c.state])).toEqual([
+      ["old", "missing"],
+    ]);
+    expect(await (await client.containers.get("old")).delete()).toMatchObject({ deleted: true });
+    const printed = berth.lines.join("\n");
+    expect(printed).not.toContain("canary-stored");
+    expect(printed).not.toContain(TOKENS.alice);
+  });
+});

@@ -188,53 +188,42 @@ describe.skipIf(NEEDS_ROOT)("when berth's disk is full", () => {
     await created.delete();
   });
 
-  // These two fill the disk the store is on: with PostgreSQL it is elsewhere, and its own failures are
-  // tested in src/store/postgres/ (a read-only, a stopped, a cut-off server).
-  it.skipIf(TEST_STORE === "postgres")(
-    "leaves a running container as it was when it cannot record a stop or a delete",
-    async () => {
-      const kept = await alice.containers.create({ name: "kept", code: await echoCode() });
-      fillToTheBrim(filler);
-      try {
-        for (const [op, attempt] of Object.entries({
-          stop: () => kept.stop(),
-          delete: () => kept.delete(),
-        })) {
-          await expect(attempt(), op).rejects.toMatchObject({
-            code: "STORAGE_ERROR",
-            category: "system",
-            retryable: true,
-          });
-        }
-      } finally {
-        await rm(filler);
+  // This and the next fill the disk the store is on: with PostgreSQL it is elsewhere, and that store's
+  // own failures are tested in src/store/postgres/ (a read-only, a stopped, a cut-off server).
+  const onSqlite = TEST_STORE === "postgres" ? it.skip : it;
+  onSqlite("leaves a running container as it was when it cannot record a stop or a delete", async () => {
+    const kept = await alice.containers.create({ name: "kept", code: await echoCode() });
+    fillToTheBrim(filler);
+    try {
+      for (const [op, attempt] of Object.entries({ stop: () => kept.stop(), delete: () => kept.delete() })) {
+        await expect(attempt(), op).rejects.toMatchObject({
+          code: "STORAGE_ERROR",
+          category: "system",
+          retryable: true,
+        });
       }
-      expect(await kept.status()).toMatchObject({ state: "running" });
-      expect((await docker.getContainer(`berth-${kept.id}`).inspect()).State.Running).toBe(true);
-      expect(await holdings(server, alice, docker)).toEqual(agreeing([kept.id]));
-      await kept.delete();
-    },
-  );
+    } finally {
+      await rm(filler);
+    }
+    expect(await kept.status()).toMatchObject({ state: "running" });
+    expect((await docker.getContainer(`berth-${kept.id}`).inspect()).State.Running).toBe(true);
+    expect(await holdings(server, alice, docker)).toEqual(agreeing([kept.id]));
+    await kept.delete();
+  });
 
   // Every store write goes through guardStorage, so a full disk is STORAGE_ERROR whatever the operation.
-  it.skipIf(TEST_STORE === "postgres")(
-    "answers STORAGE_ERROR, not INTERNAL, to a stop or a delete it cannot record",
-    async () => {
-      const kept = await alice.containers.create({ name: "kept-2", code: await echoCode() });
-      fillToTheBrim(filler);
-      try {
-        for (const [op, attempt] of Object.entries({
-          stop: () => kept.stop(),
-          delete: () => kept.delete(),
-        })) {
-          await expect(attempt(), op).rejects.toMatchObject({ code: "STORAGE_ERROR", category: "system" });
-        }
-      } finally {
-        await rm(filler);
-        await settled(kept.delete());
+  onSqlite("answers STORAGE_ERROR, not INTERNAL, to a stop or a delete it cannot record", async () => {
+    const kept = await alice.containers.create({ name: "kept-2", code: await echoCode() });
+    fillToTheBrim(filler);
+    try {
+      for (const [op, attempt] of Object.entries({ stop: () => kept.stop(), delete: () => kept.delete() })) {
+        await expect(attempt(), op).rejects.toMatchObject({ code: "STORAGE_ERROR", category: "system" });
       }
-    },
-  );
+    } finally {
+      await rm(filler);
+      await settled(kept.delete());
+    }
+  });
 
   it("undoes a create that runs out of room halfway through its files", async () => {
     // Room for the row and the small files, not for the 600 KiB one written after them.
