@@ -11,7 +11,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ["berth-source", "module", "node", "development|production"] } },
   test: {
     // Builds the compiled packages once, before any file of either project (each runs it; the later ones find it done).
-    globalSetup: ["./test/helpers/global-setup.ts"],
+    // With BERTH_TEST_STORE=postgres, also one throwaway PostgreSQL server for the run (each berth gets a database on it).
+    globalSetup: ["./test/helpers/global-setup.ts", "./test/helpers/postgres-global-setup.ts"],
     pool: "forks",
     reporters: ["default", "./test/helpers/summary-reporter.ts"],
     maxWorkers: 4,

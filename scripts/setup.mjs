@@ -13,9 +13,21 @@
 //   5. the web dashboard (packages/dashboard/dist), built with Vite on Node.js 24 when its sources
 //      or the client's changed;
 //   6. with --with-browser (npm test, npm run bench): Debian's Chromium (/usr/bin/chromium),
-//      which the browser tests and the dashboard's benchmark drive, when missing.
+//      which the browser tests and the dashboard's benchmark drive, when missing;
+//   7. with --with-postgres (npm test): Debian's PostgreSQL binaries, which the tests of the
+//      PostgreSQL store run as throwaway servers of their own, when missing; Debian's own cluster
+//      is neither created nor left running.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, openSync, readFileSync, statfsSync, statSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statfsSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -267,6 +279,50 @@ function ensureChromium() {
   );
 }
 
+// ---------- 7. PostgreSQL for the store's tests ----------
+/** Whether some version of Debian's PostgreSQL server binaries is installed (/usr/lib/postgresql/<v>/bin). */
+function postgresInstalled() {
+  const base = "/usr/lib/postgresql";
+  return existsSync(base) && readdirSync(base).some((v) => existsSync(join(base, v, "bin", "initdb")));
+}
+
+/**
+ * The tests start PostgreSQL themselves (test/helpers/postgres-server.ts): a
+ * throwaway cluster per run, as a non-root user, on a socket in a temporary
+ * directory. Only the binaries are needed. Debian's package would also make
+ * and start a cluster of its own ("main", on port 5432) — a server nobody
+ * asked for — so a createcluster.d drop-in tells postgresql-common not to make it,
+ * and one made anyway (an older postgresql-common) is stopped and set to
+ * start by hand only.
+ */
+function ensurePostgres() {
+  if (postgresInstalled()) return;
+  // A drop-in (createcluster.conf includes createcluster.d/), not an edit of the package's own
+  // conffile, which dpkg would then ask about.
+  if (isRoot) {
+    const dropIn = "/etc/postgresql-common/createcluster.d/berth.conf";
+    mkdirSync(dirname(dropIn), { recursive: true });
+    writeFileSync(
+      dropIn,
+      "# berth: the tests start throwaway clusters of their own\ncreate_main_cluster = false\n",
+    );
+  }
+  aptInstall(
+    "postgresql",
+    "PostgreSQL (which the tests of berth's PostgreSQL store start)",
+    "install PostgreSQL's server binaries (initdb, pg_ctl, postgres), then run the command again",
+  );
+  const clusters = "/etc/postgresql";
+  if (!existsSync(clusters)) return;
+  for (const version of readdirSync(clusters, { withFileTypes: true }).filter((d) => d.isDirectory())) {
+    const main = join(clusters, version.name, "main");
+    if (!existsSync(main)) continue;
+    spawnSync("pg_ctlcluster", [version.name, "main", "stop"], { stdio: "ignore" });
+    writeFileSync(join(main, "start.conf"), "manual\n");
+    say(`stopped Debian's PostgreSQL cluster ${version.name}/main, and set it to start by hand only`);
+  }
+}
+
 try {
   ensureDependencies();
   await ensureEngine();
@@ -284,6 +340,7 @@ try {
   }
   // Only where a browser is driven (npm test, npm run bench): `npm start` needs none.
   if (process.argv.includes("--with-browser")) ensureChromium();
+  if (process.argv.includes("--with-postgres")) ensurePostgres();
 } catch (err) {
   say(err instanceof SetupError ? err.message : `failed: ${err?.stack ?? err}`);
   process.exit(1);

@@ -59,6 +59,7 @@ import { reportEgressFilter } from "./network/report-egress-filter.ts";
 import { adminTokenPath, loadOrCreateAdminToken } from "./secrets/admin-token-file.ts";
 import { openSecretsAtRest, type SecretsAtRest } from "./secrets/secrets-at-rest.ts";
 import { openStore, sqlitePath } from "./store/open-store.ts";
+import { openPostgresSecretsAtRest } from "./store/postgres/postgres-secrets-at-rest.ts";
 import { openDatabase } from "./store/sqlite/database.ts";
 import type { ContainerRecord, ContainerStore, Store } from "./store/store-ports.ts";
 import { CodeUpdater } from "./updates/code-updater.ts";
@@ -190,8 +191,12 @@ export class Berth {
     const secrets = options.secrets ?? new SecretRegistry();
     // Before anything can fail, so that no error message carries a token out (a generated admin token is added later).
     secrets.setTokens(config.tokens, config.adminToken);
+    // The database URL's password too: a store that cannot be reached must not say it in its error.
+    secrets.setServerSecrets(config.database?.secrets() ?? []);
     prepareDataDir(config.dataDir, config.runDir);
-    const atRest = openSqliteSecretsAtRest(config);
+    const atRest = config.database
+      ? await openPostgresSecretsAtRest(config.database.reveal(), config.secretKeyFile)
+      : openSqliteSecretsAtRest(config);
     const store = await openStore(config, atRest.cipher);
     try {
       return new Berth(config, { ...options, secrets }, store, atRest);

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { QuotaLimits, RateLimits } from "#protocol";
 import { checkOwnerName, MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH } from "../auth/owner-name.ts";
 import { type Ipv4Cidr, parseIpv4Cidr } from "../network/ipv4-cidr.ts";
+import { DatabaseUrl } from "./database-url.ts";
 import { parseRuntimeImages, type RuntimeImages } from "./runtime-images.ts";
 
 /**
@@ -39,6 +40,8 @@ const EnvSchema = z.object({
   BERTH_HOST: z.string().default(DEFAULT_HOST),
   BERTH_PORT: int(DEFAULT_PORT, 0, 65535),
   BERTH_DATA_DIR: z.string().default("./data"),
+  // Checked in loadConfig, whose message never quotes the value: it holds the password.
+  BERTH_DATABASE_URL: z.string().optional(),
   BERTH_RUN_DIR: z.string().optional(),
   BERTH_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   // Left unset rather than defaulted: parseRuntimeImages must tell "not said" from "said", to refuse a contradiction.
@@ -124,6 +127,8 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly dataDir: string;
+  /** BERTH_DATABASE_URL: the store in PostgreSQL; undefined: SQLite at `<dataDir>/berth.db`. */
+  readonly database: DatabaseUrl | undefined;
   readonly runDir: string;
   readonly logLevel: string;
   /** The image of a spec that names neither `runtime` nor `image`: the node runtime's. */
@@ -287,6 +292,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const dataDir = resolve(e.BERTH_DATA_DIR);
+  let database: DatabaseUrl | undefined;
+  if (e.BERTH_DATABASE_URL !== undefined && e.BERTH_DATABASE_URL !== "") {
+    const parsed = DatabaseUrl.parse(e.BERTH_DATABASE_URL);
+    if (!(parsed instanceof DatabaseUrl))
+      throw new ConfigError(`invalid configuration:\n  BERTH_DATABASE_URL: ${parsed.problem}`);
+    database = parsed;
+  }
   const dockerHost = e.DOCKER_HOST?.startsWith("unix://") ? e.DOCKER_HOST.slice(7) : undefined;
   const secretKeyFile = resolve(e.BERTH_SECRET_KEY_FILE ?? defaultSecretKeyFile(e.XDG_CONFIG_HOME, e.HOME));
   if (secretKeyFile.startsWith(dataDir + sep)) {
@@ -298,6 +310,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.BERTH_HOST,
     port: e.BERTH_PORT,
     dataDir,
+    database,
     runDir: resolve(e.BERTH_RUN_DIR ?? `${dataDir}/run`),
     logLevel: e.BERTH_LOG_LEVEL,
     defaultImage: runtimeImages.node,

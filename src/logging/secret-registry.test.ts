@@ -198,3 +198,19 @@ describe("SecretRegistry", () => {
     expect(secrets.forOwner("bob").redactString(line)).toBe(line);
   });
 });
+
+describe("berth's own secrets (the database URL's password)", () => {
+  it("are hidden from the system log and the admin, not shown to owners' redactors, and replaced as a whole", () => {
+    const secrets = new SecretRegistry();
+    secrets.setServerSecrets(["db-pass-0123456789"]);
+    // Not in a URL: the fixed rules already hide the credentials of one.
+    const line = "the server said: db-pass-0123456789 is wrong";
+    expect(secrets.system.redactString(line)).not.toContain("db-pass-0123456789");
+    expect(secrets.forViewer({ owner: "root", admin: true }).redactString(line)).not.toContain("db-pass");
+    // An owner's redactor holds that owner's secrets alone (no oracle for another's).
+    expect(secrets.forOwner("alice").redactString(line)).toBe(line);
+    secrets.setServerSecrets(["other-pass-0123456789"]);
+    expect(secrets.system.redactString(line)).toBe(line);
+    expect(secrets.system.redactString("other-pass-0123456789")).toBe(REDACTED);
+  });
+});

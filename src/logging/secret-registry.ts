@@ -49,6 +49,7 @@ export class SecretRegistry implements OwnerRedactors {
   readonly #admin = new SecretSet();
   #tokens: ReadonlyMap<string, string> = new Map();
   #adminToken: string | undefined;
+  #serverSecrets: readonly string[] = [];
   /** Each owner's generation: a value of one clock shared by all, so that no owner's ever comes back. */
   readonly #generations = new Map<string, number>();
   #clock = 0;
@@ -164,6 +165,24 @@ export class SecretRegistry implements OwnerRedactors {
       this.#forgetIfEmpty(owner);
     }
     for (const form of previousAdmin ? secretForms(previousAdmin) : []) {
+      this.#admin.remove(form);
+      this.#all.remove(form);
+    }
+  }
+
+  /**
+   * Secrets of berth's own, known to no owner (the database URL's password):
+   * hidden from the system log and from the admin's view, in every form a
+   * token is. Replaces the ones given before.
+   */
+  setServerSecrets(values: readonly string[]): void {
+    const previous = this.#serverSecrets;
+    this.#serverSecrets = [...values];
+    for (const form of this.#serverSecrets.flatMap((v) => secretForms(v))) {
+      this.#admin.add(form);
+      this.#all.add(form);
+    }
+    for (const form of previous.flatMap((v) => secretForms(v))) {
       this.#admin.remove(form);
       this.#all.remove(form);
     }

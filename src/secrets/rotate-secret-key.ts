@@ -1,5 +1,5 @@
 import type { DatabaseSync } from "node:sqlite";
-import { KeyRing } from "./key-ring.ts";
+import { KeyRing, type SecretKey } from "./key-ring.ts";
 import { isSealed, rewriteSecrets, type SpecJson } from "./sealed-spec.ts";
 import { SecretCipher } from "./secret-cipher.ts";
 
@@ -42,10 +42,7 @@ export function rotateSecretKey(db: DatabaseSync, keyFile: string): RotationRepo
   try {
     for (const row of rows) {
       const json = JSON.parse(row.spec) as SpecJson;
-      const changed = rewriteSecrets(json, row.id, (value, context) => {
-        const plain = isSealed(value) ? cipher.open(value.$sealed, context) : value;
-        return { $sealed: cipher.seal(plain, context, added) };
-      });
+      const changed = resealSpec(json, row.id, cipher, added);
       if (changed === 0) continue;
       update.run(JSON.stringify(json), row.id);
       values += changed;
@@ -59,4 +56,12 @@ export function rotateSecretKey(db: DatabaseSync, keyFile: string): RotationRepo
   db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   ring.retireAllBut(added.id);
   return { from: before.ids, to: added.id, containers, values };
+}
+
+/** Seals every secret value of one spec again with `key` (opening it with whichever key sealed it); how many. */
+export function resealSpec(json: SpecJson, id: string, cipher: SecretCipher, key: SecretKey): number {
+  return rewriteSecrets(json, id, (value, context) => {
+    const plain = isSealed(value) ? cipher.open(value.$sealed, context) : value;
+    return { $sealed: cipher.seal(plain, context, key) };
+  });
 }

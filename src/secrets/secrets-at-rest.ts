@@ -31,6 +31,46 @@ interface Row {
 export function openSecretsAtRest(db: DatabaseSync, keyFile: string): SecretsAtRest {
   const rows = db.prepare("SELECT id, spec FROM containers").all() as unknown as Row[];
   const specs = rows.map((r) => ({ id: r.id, json: JSON.parse(r.spec) as SpecJson }));
+  const { cipher, createdKey, plain } = keyForSpecs(specs, keyFile);
+  let sealedNow = 0;
+  const update = db.prepare("UPDATE containers SET spec = ? WHERE id = ?");
+  if (plain.length > 0) {
+    // Overwrite what is replaced instead of leaving it in free space, and push the
+    // change out of the WAL into the main file: no plain-text copy outlives this step.
+    db.exec("PRAGMA secure_delete = ON");
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      for (const spec of plain) {
+        sealedNow += sealPlainValues(spec, cipher);
+        update.run(JSON.stringify(spec.json), spec.id);
+      }
+      db.exec("COMMIT");
+    } catch (err) {
+      db.exec("ROLLBACK");
+      throw err;
+    }
+    db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+  return { cipher, createdKey, sealedNow };
+}
+
+/** A container's spec as a store holds it, secret values sealed (or, from an earlier berth, plain). */
+export interface StoredSpecJson {
+  id: string;
+  json: SpecJson;
+}
+
+/**
+ * The rules of openSecretsAtRest, for every store: the key file made at the
+ * first start (only when no stored value is sealed, which a new key could
+ * never open), every sealed value checked to open with the keys in the file
+ * (SecretKeyError otherwise), and the specs that still hold a plain value
+ * named, for the store to seal in one transaction of its own.
+ */
+export function keyForSpecs(
+  specs: readonly StoredSpecJson[],
+  keyFile: string,
+): { cipher: SecretCipher; createdKey: boolean; plain: StoredSpecJson[] } {
   const sealedWith = new Set<string>();
   for (const { id, json } of specs) {
     rewriteSecrets(json, id, (value) => {
@@ -51,9 +91,7 @@ export function openSecretsAtRest(db: DatabaseSync, keyFile: string): SecretsAtR
   }
   const cipher = new SecretCipher(KeyRing.load(keyFile));
 
-  let sealedNow = 0;
-  const update = db.prepare("UPDATE containers SET spec = ? WHERE id = ?");
-  const plain: Array<{ id: string; json: SpecJson }> = [];
+  const plain: StoredSpecJson[] = [];
   for (const spec of specs) {
     let hasPlain = false;
     rewriteSecrets(spec.json, spec.id, (value, context) => {
@@ -64,24 +102,12 @@ export function openSecretsAtRest(db: DatabaseSync, keyFile: string): SecretsAtR
     });
     if (hasPlain) plain.push(spec);
   }
-  if (plain.length > 0) {
-    // Overwrite what is replaced instead of leaving it in free space, and push the
-    // change out of the WAL into the main file: no plain-text copy outlives this step.
-    db.exec("PRAGMA secure_delete = ON");
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      for (const { id, json } of plain) {
-        sealedNow += rewriteSecrets(json, id, (value, context) =>
-          isSealed(value) ? value : { $sealed: cipher.seal(value, context) },
-        );
-        update.run(JSON.stringify(json), id);
-      }
-      db.exec("COMMIT");
-    } catch (err) {
-      db.exec("ROLLBACK");
-      throw err;
-    }
-    db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  }
-  return { cipher, createdKey, sealedNow };
+  return { cipher, createdKey, plain };
+}
+
+/** Seals the plain values of one spec in place; how many it sealed. */
+export function sealPlainValues(spec: StoredSpecJson, cipher: SecretCipher): number {
+  return rewriteSecrets(spec.json, spec.id, (value, context) =>
+    isSealed(value) ? value : { $sealed: cipher.seal(value, context) },
+  );
 }

@@ -1,5 +1,6 @@
 import type { Config } from "../config/config.ts";
 import type { SecretCipher } from "../secrets/secret-cipher.ts";
+import { openPostgresStore } from "./postgres/postgres-store.ts";
 import { openSqliteStore } from "./sqlite/sqlite-store.ts";
 import type { Store } from "./store-ports.ts";
 
@@ -9,10 +10,11 @@ export function sqlitePath(config: Pick<Config, "dataDir">): string {
 }
 
 /**
- * Opens the store the config names, its schema brought up to date: SQLite in
- * the data directory (the only one so far). Secret values are sealed with
- * `cipher`. The caller closes it.
+ * Opens the store the config names, its schema brought up to date: the
+ * PostgreSQL database of BERTH_DATABASE_URL when it is set, else SQLite in the
+ * data directory. Secret values are sealed with `cipher`. The caller closes it.
  */
 export async function openStore(config: Config, cipher: SecretCipher): Promise<Store> {
+  if (config.database) return openPostgresStore(config.database.reveal(), cipher);
   return openSqliteStore(sqlitePath(config), cipher);
 }

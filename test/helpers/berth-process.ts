@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
+import { storeEnvFor } from "./test-store.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const END_WITH_PARENT = new URL("../../bench/end-with-parent.ts", import.meta.url).pathname;
@@ -31,6 +32,8 @@ export function secretKeyFileBeside(dataDir: string): string {
  */
 export async function spawnBerth(env: Record<string, string>): Promise<BerthProcess> {
   const keyFile = env.BERTH_DATA_DIR ? secretKeyFileBeside(env.BERTH_DATA_DIR) : undefined;
+  // With BERTH_TEST_STORE=postgres, the data directory's database (the same one for every start on it).
+  const storeEnv = env.BERTH_DATA_DIR ? await storeEnvFor(env.BERTH_DATA_DIR) : {};
   // Ended with the test's worker, however it ends (a worker killed by a signal runs no exit hook).
   const child = spawn(process.execPath, ["--import", END_WITH_PARENT, "src/main.ts"], {
     cwd: root,
@@ -39,6 +42,7 @@ export async function spawnBerth(env: Record<string, string>): Promise<BerthProc
       BERTH_PORT: "0",
       BERTH_LOG_LEVEL: "info",
       ...(keyFile ? { BERTH_SECRET_KEY_FILE: keyFile } : {}),
+      ...storeEnv,
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

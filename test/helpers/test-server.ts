@@ -27,6 +27,7 @@ import { egressPolicy } from "../../src/network/egress-policy.ts";
 import { ExecFileIptables } from "../../src/network/iptables.ts";
 import { secretKeyFileBeside } from "./berth-process.ts";
 import { settled } from "./settled.ts";
+import { removeStoreFor, storeEnvFor } from "./test-store.ts";
 
 export const docker = new Dockerode({ socketPath: "/var/run/docker.sock" });
 
@@ -119,6 +120,10 @@ export async function startTestServer(
   // The key for secrets at rest lives outside the data directory, as in production — but never in /etc;
   // beside the data directory, so that a berth started again on the same directory finds the same key.
   const keyFile = env.BERTH_SECRET_KEY_FILE ? undefined : secretKeyFileBeside(env.BERTH_DATA_DIR ?? dataDir);
+  // The store follows the data directory berth uses: a test's own (kept by stop(), for a berth started
+  // again on it) or the helper's (removed by close(), and its database with it).
+  const storeDir = env.BERTH_DATA_DIR ?? dataDir;
+  const removeStore = () => (env.BERTH_DATA_DIR ? Promise.resolve() : removeStoreFor(dataDir));
   const logStream = new PassThrough();
   let logText = "";
   logStream.on("data", (c: Buffer) => {
@@ -134,6 +139,7 @@ export async function startTestServer(
     BERTH_STOP_TIMEOUT_SEC: "2",
     ...ADMISSION_OFF,
     ...(keyFile ? { BERTH_SECRET_KEY_FILE: keyFile } : {}),
+    ...(await storeEnvFor(storeDir)),
     ...env,
   };
   const config = loadConfig(configEnv);
@@ -144,6 +150,7 @@ export async function startTestServer(
     // A berth that refuses to start (a test of its refusals) leaves nothing behind either.
     await rm(dataDir, { recursive: true, force: true });
     if (keyFile) await rm(keyFile, { force: true });
+    await removeStore();
     throw err;
   }
   const port = await berth.start();
@@ -178,6 +185,7 @@ export async function startTestServer(
       await removeInstance(berth.instanceId);
       await rm(dataDir, { recursive: true, force: true });
       if (keyFile) await rm(keyFile, { force: true });
+      await removeStore();
     },
     async stop() {
       for (const c of clients) c.close();

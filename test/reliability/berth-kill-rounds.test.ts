@@ -1,7 +1,6 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import { afterAll, describe, expect, it } from "vitest";
 import { percentile } from "../../bench/stats.ts";
 import { isConnectionLoss } from "../../packages/client/src/connection-loss.ts";
@@ -11,6 +10,7 @@ import { eventually } from "../helpers/deadline.ts";
 import { reportReliability } from "../helpers/reliability-report.ts";
 import { seededRandom } from "../helpers/seeded-random.ts";
 import { ADMISSION_OFF, type Client, removeInstance, TOKENS } from "../helpers/test-server.ts";
+import { queryStore } from "../helpers/test-store.ts";
 import { versioned } from "../helpers/versioned.ts";
 import { type Entry, KillLedger, type LedgerOp } from "./kill-ledger.ts";
 import { checkRound, type StoreSnapshot } from "./kill-round-checks.ts";
@@ -264,7 +264,7 @@ describe(`berth killed at random moments, ${ROUNDS} rounds`, () => {
       for (const c of clients) await c.close();
 
       // What the next berth finds: the rows as the killed one left them.
-      const snapshot = readStore(dataDir);
+      const snapshot = await readStore(dataDir);
 
       const restartedAt = Date.now();
       const spawnedAt = performance.now();
@@ -325,19 +325,14 @@ describe(`berth killed at random moments, ${ROUNDS} rounds`, () => {
 });
 
 /** The rows a killed berth left, read straight from its database before the next one starts. */
-function readStore(dataDir: string): StoreSnapshot {
-  const db = new DatabaseSync(join(dataDir, "berth.db"));
-  try {
-    const rows = db
-      .prepare(
-        "SELECT id, owner, name, state, docker_id AS dockerId, release, restart_due_at AS restartDueAt FROM containers",
-      )
-      .all() as unknown as StoreSnapshot["rows"];
-    const pending = db
-      .prepare("SELECT container_id AS id, number FROM releases WHERE status = 'pending'")
-      .all() as unknown as StoreSnapshot["pending"];
-    return { rows, pending };
-  } finally {
-    db.close();
-  }
+async function readStore(dataDir: string): Promise<StoreSnapshot> {
+  const rows = await queryStore<StoreSnapshot["rows"][number]>(
+    dataDir,
+    `SELECT id, owner, name, state, docker_id AS "dockerId", release, restart_due_at AS "restartDueAt" FROM containers`,
+  );
+  const pending = await queryStore<StoreSnapshot["pending"][number]>(
+    dataDir,
+    "SELECT container_id AS id, number FROM releases WHERE status = 'pending'",
+  );
+  return { rows, pending };
 }

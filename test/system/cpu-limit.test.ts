@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../helpers/deadline.ts";
 import { helloThen } from "../helpers/events.ts";
@@ -13,6 +12,7 @@ import {
   type TestServer,
   useTestServer,
 } from "../helpers/test-server.ts";
+import { queryStore } from "../helpers/test-store.ts";
 
 interface CpuReading {
   usageNs: number;
@@ -152,9 +152,7 @@ describe("containers that an earlier berth made without a CPU limit", () => {
     await server.stop(); // the containers keep running, the data directory and its key stay
     await withoutCpuLimit(`berth-${a.id}`);
     await withoutCpuLimit(`berth-${b.id}`);
-    const db = new DatabaseSync(join(dataDir, "berth.db"));
-    db.prepare("DELETE FROM meta WHERE key = 'cpu-limits-backfilled'").run(); // as before limits existed
-    db.close();
+    await queryStore(dataDir, "DELETE FROM meta WHERE key = 'cpu-limits-backfilled'"); // as before limits existed
 
     server = await startTestServer(env);
     expect((await docker.getContainer(`berth-${a.id}`).inspect()).HostConfig.NanoCpus).toBe(1_000_000_000);

@@ -243,15 +243,18 @@ export class SqliteContainerStore implements ContainerStore {
     release: number,
     replacedStatus: "previous" | "rolled-back",
   ): Promise<void> {
-    const replaced = (this.#byId.get(id) as Row | undefined)?.release ?? null;
+    const current = this.#byId.get(id) as Row | undefined;
+    if (!current) throw new Error(`no container ${id} to switch`);
+    const replaced = current.release;
     const setStatus = (number: number, status: ReleaseStatus) =>
-      this.#setReleaseStatus.run(status, id, number);
+      Number(this.#setReleaseStatus.run(status, id, number).changes);
     guardStorage(() => {
       this.#db.exec("BEGIN IMMEDIATE");
       try {
         this.#setRelease.run(release, id);
         if (replaced !== null && replaced !== release) setStatus(replaced, replacedStatus);
-        setStatus(release, "active");
+        // A release that is not there: a bug in the caller, and nothing of the switch may stay.
+        if (setStatus(release, "active") !== 1) throw new Error(`container ${id} has no release ${release}`);
         this.#db.exec("COMMIT");
       } catch (err) {
         this.#db.exec("ROLLBACK");

@@ -1,0 +1,26 @@
+import type { MetaStore } from "../store-ports.ts";
+import type { PgDatabase } from "./pg-database.ts";
+
+/** Small key/value facts about this berth instance, in PostgreSQL. */
+export class PgMetaStore implements MetaStore {
+  readonly #db: PgDatabase;
+
+  constructor(db: PgDatabase) {
+    this.#db = db;
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    const { rows } = await this.#db.run<{ value: string }>("m-get", "SELECT value FROM meta WHERE key = $1", [
+      key,
+    ]);
+    return rows[0]?.value;
+  }
+
+  async set(key: string, value: string): Promise<void> {
+    await this.#db.run(
+      "m-set",
+      "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      [key, value],
+    );
+  }
+}
