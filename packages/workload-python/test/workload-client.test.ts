@@ -244,12 +244,13 @@ describe("berth_workload (Python) against berth's channel", () => {
   it("serves sync handlers in threads with the blocking run(), and stops cleanly on SIGTERM", async () => {
     const w = start("blocking_workload.py");
     await within(10_000, `the blocking workload's hello (stderr: ${w.stderr})`, h.hub.waitForHello(TEST_ID));
-    // 20 handlers that each block their thread for 200 ms: in threads, far less than 20 × 200 ms in all.
+    // 20 handlers that each block their thread for 200 ms: one at a time they take 4 s at the least, however
+    // fast the machine; in threads (a handful at once) about 1 s, and less than 4 s however loaded it is.
     const began = performance.now();
     const answers = await Promise.all(
       Array.from({ length: 20 }, (_, n) => h.hub.request(TEST_ID, { op: "sleep", n, ms: 200 })),
     );
-    expect(performance.now() - began).toBeLessThan(2_000);
+    expect(performance.now() - began).toBeLessThan(3_600);
     expect(answers.map((a) => (a as { n: number }).n)).toEqual(Array.from({ length: 20 }, (_, n) => n));
     expect(await h.hub.ping(TEST_ID)).toBeGreaterThan(0);
     await expect(
