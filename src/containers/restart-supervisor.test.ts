@@ -1,8 +1,8 @@
 import { EventEmitter } from "node:events";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { within } from "../../test/helpers/deadline.ts";
 import type { ContainerInfo, ContainerState } from "#protocol";
+import { within } from "../../test/helpers/deadline.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ContainerManager, ContainerManagerEvents } from "./container-manager.ts";
 import { type ExitDeferral, type RestartEvent, RestartSupervisor } from "./restart-supervisor.ts";
