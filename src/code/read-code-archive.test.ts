@@ -369,7 +369,7 @@ describe("readCodeArchive accepts", () => {
     // The best of three, in CPU time rather than on the wall clock, which a loaded machine stretches.
     let best = Number.POSITIVE_INFINITY;
     for (let i = 0; i < 3; i++) {
-      let read: unknown[] = [];
+      let read: readonly unknown[] = [];
       best = Math.min(
         best,
         cpuMs(() => {

@@ -108,7 +108,8 @@ describe("image:check — can berth run workloads in this image?", () => {
     expect(result.checks.find((c) => c.name === "connect")?.summary).toContain(
       `did not connect to BERTH_SOCKET within ${CONNECT_BOUND_MS} ms`,
     );
-    expect(result.ms).toBeLessThan(CONNECT_BOUND_MS + 5_000);
+    // Bounded by that wait, plus starting and removing a container, which a loaded machine can take seconds for.
+    expect(result.ms).toBeLessThan(CONNECT_BOUND_MS + 15_000);
     expect(await leftBehind(server.berth.instanceId, server.dataDir)).toEqual([]);
   });
 
