@@ -183,7 +183,7 @@ describe.skipIf(NEEDS_ROOT)("egress filter for network 'outbound'", () => {
       expect(reached).toMatchObject({ connected: true });
       // The namespace's listener reports over a pipe, a moment after the workload's answer.
       await eventually(
-        2000,
+        15_000, // a moment on a quiet machine, more on a loaded one
         "the namespace's listener saw the connection",
         () => netns.accepted.length === 1,
       );
@@ -232,13 +232,14 @@ describe.skipIf(NEEDS_ROOT)("egress filter for network 'outbound'", () => {
         const firewall = firewallOf(server);
         // berth re-checks every 200 ms and may link its chain again between the sweep's unlink and its
         // delete (iptables: "Device or resource busy"); a sweep that went through removed every rule.
-        await eventually(5000, "a sweep that removes the rules", async () =>
+        // iptables waits for its lock, which a loaded machine can hold for seconds.
+        await eventually(20_000, "a sweep that removes the rules", async () =>
           firewall.sweep(new Set()).then(
             () => true,
             () => false,
           ),
         );
-        await eventually(5000, "the rules are back", async () => (await rulesOf(server)).length === 2);
+        await eventually(20_000, "the rules are back", async () => (await rulesOf(server)).length === 2);
         expect(await rulesOf(server)).toEqual(before);
         expectRejectedAtOnce(await connectFrom(bot, await gatewayOf(id), hostPort));
       } finally {
