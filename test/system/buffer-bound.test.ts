@@ -71,6 +71,27 @@ describe("a client that stays over its bound", () => {
     stuck.disconnect();
     bob.disconnect();
   }, 60_000);
+});
+
+describe("a client that reaches twice its bound", () => {
+  let server: TestServer;
+  let alice: RawClient;
+  let id: string;
+
+  beforeAll(async () => {
+    server = await startTestServer({
+      BERTH_CLIENT_BUFFER_BYTES: String(256 * 1024),
+      BERTH_CLIENT_BUFFER_MAX_BYTES: String(2 * MiB),
+      // A grace far longer than the answers take to pile up, on a loaded machine too: only the ceiling can
+      // end this connection within the test.
+      BERTH_CLIENT_BUFFER_GRACE_MS: "60000",
+    });
+    alice = await server.connectRaw("alice");
+    id = (await ok(alice, "container:create", { name: "echo", code: await floodCode() })).id;
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
 
   it("is disconnected at once when it reaches twice the bound", async () => {
     const stuck = await server.connectRaw("alice");
@@ -79,7 +100,7 @@ describe("a client that stays over its bound", () => {
     const data = { pad: "z".repeat(512 * 1024) };
     for (let i = 0; i < 40; i++) emitRaw(stuck, "container:request", { id, data }, () => {});
     await eventually(
-      20_000,
+      30_000,
       "the stuck client is disconnected",
       () => server.berth.clientBufferedBytes(stuckId) === undefined,
     );
