@@ -179,7 +179,10 @@ describe("reconcile after a crash", () => {
     );
     try {
       restarts.resume();
-      await vi.waitFor(() => expect(repo.get(id)).toMatchObject({ state: "running", restartCount: 1 }));
+      // vi.waitFor's own 1 s is short for a loaded machine.
+      await vi.waitFor(() => expect(repo.get(id)).toMatchObject({ state: "running", restartCount: 1 }), {
+        timeout: 10_000,
+      });
     } finally {
       restarts.close();
     }
