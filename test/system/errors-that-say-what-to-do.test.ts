@@ -36,7 +36,9 @@ const MISSING_IMAGE = "berth-test/not-built:0";
 describe("errors that say what to do", () => {
   const server = useTestServer({
     BERTH_ALLOWED_IMAGES: `berth/runtime-node:24,${MISSING_IMAGE}`,
-    BERTH_READY_TIMEOUT_MS: "3000",
+    // Waited out by the one workload that never connects (whose lines must be printed by then), and raced
+    // by every other create: long enough for a loaded machine to start a container and hear its hello.
+    BERTH_READY_TIMEOUT_MS: "10000",
   });
   let alice: Client;
   let bob: Client;
