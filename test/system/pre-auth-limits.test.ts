@@ -9,7 +9,15 @@ const MiB = 1024 * 1024;
 
 async function message(messages: string[], match: (m: string) => boolean, what: string): Promise<string> {
   let found: string | undefined;
-  await eventually(10_000, what, () => (found = messages.find(match)) !== undefined, 20);
+  await eventually(
+    10_000,
+    what,
+    () => {
+      found = messages.find(match);
+      return found !== undefined;
+    },
+    20,
+  );
   return found as string;
 }
 
