@@ -79,12 +79,16 @@ describe("the channel's traffic, as told to its observer", () => {
     const failed = h.hub.request(TEST_ID, "fail").catch(() => {});
     workload.send({ type: "response", id: (await workload.next("request")).id, error: { message: "no" } });
     await failed;
-    await h.hub.request(TEST_ID, "never answered", { timeoutMs: 50 }).catch(() => {});
+    await h.hub.request(TEST_ID, "never answered", { timeoutMs: 200 }).catch(() => {});
     expect(seen.requests.map((r) => r.code)).toEqual(["ok", "WORKLOAD_ERROR", "CHANNEL_TIMEOUT"]);
     expect(seen.requests[0]?.seconds).toBeGreaterThan(0);
-    expect(seen.requests[0]?.seconds).toBeLessThan(1);
-    // Timers fire on the event loop's millisecond clock, the latency is read from a finer one: allow 1 ms.
-    expect(seen.requests[2]?.seconds).toBeGreaterThanOrEqual(0.049);
+    // An answer in the same process, with room for a loaded machine.
+    expect(seen.requests[0]?.seconds).toBeLessThan(5);
+    // The timed-out request's latency is its wait. Not to the millisecond: its timer starts from the event
+    // loop's cached clock, which lags performance.now() by however long the current turn has run — CI read
+    // 49.9 ms for 50, and a loaded machine can lag by tens of ms. Half the timeout still tells a wait
+    // measured from the send from one measured from anywhere else.
+    expect(seen.requests[2]?.seconds).toBeGreaterThanOrEqual(0.1);
   });
 
   it("counts the bytes each way, multi-byte text as its UTF-8 bytes", async () => {

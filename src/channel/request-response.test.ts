@@ -81,18 +81,29 @@ describe("requests, messages and pings", () => {
     const started = performance.now();
     await w.destroy();
     for (const p of pending) await expect(p).rejects.toMatchObject({ code: "CHANNEL_DISCONNECTED" });
-    expect(performance.now() - started).toBeLessThan(1000);
+    // The code says it was the disconnect; the bound says none of them waited for a timeout (the ping's is
+    // the shortest, 5 s), with room for a loaded machine.
+    expect(performance.now() - started).toBeLessThan(4_000);
     expect(h.hub.status(TEST_ID)).toMatchObject({ connected: false });
   });
 
   it("fails with CHANNEL_TIMEOUT when the workload never answers", async () => {
     const w = await connected();
     const started = performance.now();
-    const err = await h.hub.request(TEST_ID, 1, { timeoutMs: 150 }).catch((e: unknown) => e);
-    const elapsed = performance.now() - started;
+    const failed = h.hub.request(TEST_ID, 1, { timeoutMs: 150 }).catch((e: unknown) => e);
+    // Not failed early, read on the request's own clock: a timer starts from the event loop's cached time,
+    // which on a loaded machine lags performance.now() by however long the current turn has run, so a
+    // wall-clock lower bound would be flaky. A 149 ms timer set now, from the same or an earlier cached
+    // time, must have fired before the 150 ms request fails.
+    let earlierTimerFired = false;
+    setTimeout(() => {
+      earlierTimerFired = true;
+    }, 149);
+    const err = await failed;
+    expect(earlierTimerFired).toBe(true);
     expect(err).toMatchObject({ code: "CHANNEL_TIMEOUT", details: { timeoutMs: 150 } });
-    expect(elapsed).toBeGreaterThanOrEqual(145);
-    expect(elapsed).toBeLessThan(1000);
+    // Nowhere near the 30 s default timeout, with room for a loaded machine.
+    expect(performance.now() - started).toBeLessThan(10_000);
     // The late answer is dropped quietly: it is not the workload's fault.
     const r = await w.next("request");
     w.send({ type: "response", id: r.id, data: "late" });
@@ -110,7 +121,8 @@ describe("requests, messages and pings", () => {
       code: "CHANNEL_TIMEOUT",
       details: { timeoutMs: 100 },
     });
-    expect(performance.now() - started).toBeLessThan(1000);
+    // Capped: nowhere near the 60 s asked for, with room for a loaded machine.
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 
   it("fails a request with the signal's reason when it is aborted", async () => {

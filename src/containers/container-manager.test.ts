@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { eventually } from "../../test/helpers/deadline.ts";
 import { loadConfig } from "../config/config.ts";
 import { prepareDataDir } from "../config/data-dir.ts";
 import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
@@ -24,10 +25,14 @@ import { FakeWorkloadChannel } from "./testing/fake-workload-channel.ts";
 
 const alice = { owner: "alice", admin: false };
 
-/** Waits (on the event loop, never on a fixed sleep) until the fake engine has been asked for something. */
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((r) => setImmediate(r));
-}
+/** Waits (asking again at once, never on a fixed sleep) until the fake engine has been asked to wait for an exit. */
+const askedToWaitForExit = (docker: FakeDockerClient) =>
+  eventually(
+    10_000,
+    "the engine asked to wait for the exit",
+    () => docker.calls.some((c) => c.method === "waitForExit"),
+    0,
+  );
 const spec = (extra: Record<string, unknown> = {}) =>
   ContainerSpec.parse({ name: "bot", code: { files: { "index.js": "x" } }, ...extra });
 
@@ -46,7 +51,7 @@ describe("ContainerManager (with a fake engine)", () => {
     const config = loadConfig({
       BERTH_DATA_DIR: dataDir,
       // Long enough that an answer before it cannot be the timeout, whatever the machine's load.
-      BERTH_READY_TIMEOUT_MS: "3000",
+      BERTH_READY_TIMEOUT_MS: "30000",
       BERTH_ALLOW_NETWORK: "true",
     });
     prepareDataDir(config.dataDir, config.runDir);
@@ -132,14 +137,14 @@ describe("ContainerManager (with a fake engine)", () => {
     channel.autoHello = false;
     const started = Date.now();
     const creating = manager.create(alice, spec());
-    await until(() => docker.calls.some((c) => c.method === "waitForExit"));
+    await askedToWaitForExit(docker);
     const [dockerId] = docker.containers.keys();
     docker.exit(dockerId!, 3);
     await expect(creating).rejects.toMatchObject({
       code: "NOT_READY",
       details: { cause: "exited", exitCode: 3 },
     });
-    expect(Date.now() - started).toBeLessThan(1_500); // well before the 3 s ready timeout
+    expect(Date.now() - started).toBeLessThan(15_000); // well before the 30 s ready timeout
     const [record] = await repo.all();
     expect(record).toMatchObject({ state: "exited", exitCode: 3 });
   });
@@ -147,7 +152,7 @@ describe("ContainerManager (with a fake engine)", () => {
   it("answers NOT_READY bad_hello at once when the handshake is refused", async () => {
     channel.autoHello = false;
     const creating = manager.create(alice, spec());
-    await until(() => docker.calls.some((c) => c.method === "waitForExit"));
+    await askedToWaitForExit(docker);
     channel.badHello((await repo.all())[0]!.id, "wrong protocol version");
     await expect(creating).rejects.toMatchObject({ code: "NOT_READY", details: { cause: "bad_hello" } });
     expect((await repo.all())[0]?.state).toBe("running");
@@ -167,7 +172,7 @@ describe("ContainerManager (with a fake engine)", () => {
       code: "NOT_READY",
       details: { cause: "bad_hello" },
     });
-    expect(Date.now() - started).toBeLessThan(1_500); // well before the 3 s ready timeout
+    expect(Date.now() - started).toBeLessThan(15_000); // well before the 30 s ready timeout
   });
 
   it("gives parallel creates different uids even from a range of two (a uid being stored is not chosen again)", async () => {
@@ -197,6 +202,13 @@ describe("ContainerManager (with a fake engine)", () => {
 
   it("answers NOT_READY never_connected when the workload never connects", async () => {
     channel.autoHello = false;
+    // A ready timeout of its own: the others are long, so that an answer before them cannot be the timeout.
+    const config = loadConfig({
+      BERTH_DATA_DIR: dataDir,
+      BERTH_READY_TIMEOUT_MS: "300",
+      BERTH_ALLOW_NETWORK: "true",
+    });
+    manager = new ContainerManager({ ...options, config });
     await expect(manager.create(alice, spec())).rejects.toMatchObject({
       code: "NOT_READY",
       details: { cause: "never_connected" },

@@ -178,8 +178,10 @@ describe("reconcile after a crash", () => {
     );
     try {
       await restarts.resume();
-      await vi.waitFor(async () =>
-        expect(await repo.get(id)).toMatchObject({ state: "running", restartCount: 1 }),
+      // vi.waitFor's own 1 s is short for a loaded machine.
+      await vi.waitFor(
+        async () => expect(await repo.get(id)).toMatchObject({ state: "running", restartCount: 1 }),
+        { timeout: 10_000 },
       );
     } finally {
       restarts.close();

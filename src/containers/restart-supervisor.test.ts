@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import type { ContainerInfo, ContainerState } from "#protocol";
+import { within } from "../../test/helpers/deadline.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ContainerManager, ContainerManagerEvents } from "./container-manager.ts";
 import { type ExitDeferral, type RestartEvent, RestartSupervisor } from "./restart-supervisor.ts";
@@ -16,6 +17,7 @@ class FakeManager extends EventEmitter<ContainerManagerEvents> {
   restartAttempts = 0;
   exitCode = 0;
   readonly starts: string[] = [];
+  #startWaiters: Array<() => void> = [];
   async findById(id: string) {
     return this.#record(id);
   }
@@ -47,6 +49,11 @@ class FakeManager extends EventEmitter<ContainerManagerEvents> {
   }
   async start(_actor: unknown, id: string) {
     this.starts.push(id);
+    for (const resolve of this.#startWaiters.splice(0)) resolve();
+  }
+  /** The next start(): a restart awaited as the event it is, however long the machine takes. */
+  nextStart(): Promise<void> {
+    return within(5_000, "a start", new Promise<void>((resolve) => this.#startWaiters.push(resolve)));
   }
   exit(exitCode: number, reason = "exited"): ContainerInfo {
     this.state = "exited";
@@ -69,14 +76,22 @@ function setUp(defer: ExitDeferral, manager = new FakeManager()) {
   return { manager, supervisor, exits };
 }
 
-/** Lets the supervisor's asynchronous look at the exit, and a short back-off, run out. */
-const settle = () => new Promise((r) => setTimeout(r, 50));
+/**
+ * For a restart that must NOT happen: waits past any back-off the supervisor
+ * could have scheduled since. Here its look at an exit takes only microtasks
+ * (the fakes answer at once), so its timer is set in this turn of the event
+ * loop, from the same clock; timers fire in the order they fall due, so one
+ * due after the longest back-off fires after any restart it scheduled,
+ * however loaded the machine.
+ */
+const afterAnyBackOff = () => new Promise((r) => setTimeout(r, POLICY.maxDelayMs + 1));
 
 describe("RestartSupervisor", () => {
   it("restarts an `always` container after an exit of its own, and says so", async () => {
     const { manager, supervisor, exits } = setUp({ holds: () => false, isOutageExit: async () => false });
+    const restarted = manager.nextStart();
     manager.exit(1);
-    await settle();
+    await restarted;
     expect(exits.map((e) => e.decision.kind)).toEqual(["restart"]);
     expect(manager.starts).toEqual(["c1"]);
     supervisor.close();
@@ -85,7 +100,7 @@ describe("RestartSupervisor", () => {
   it("leaves alone an exit the engine's going away caused: no crash counted, no restart of its own", async () => {
     const { manager, supervisor, exits } = setUp({ holds: () => true, isOutageExit: async () => true });
     manager.exit(143);
-    await settle();
+    await afterAnyBackOff();
     expect(exits).toEqual([]);
     expect(manager.starts).toEqual([]);
     supervisor.close();
@@ -97,7 +112,7 @@ describe("RestartSupervisor", () => {
     manager.exit(1);
     await new Promise((r) => setImmediate(r));
     held = true; // the engine went away during the back-off
-    await settle();
+    await afterAnyBackOff();
     expect(exits).toHaveLength(1);
     expect(manager.starts).toEqual([]);
     supervisor.close();
@@ -111,13 +126,15 @@ describe("RestartSupervisor", () => {
     expect(manager.restartAttempts).toBe(1);
     supervisor.close(); // killed during the back-off: its timer dies with it
     const next = setUp({ holds: () => false, isOutageExit: async () => false }, manager);
+    const resumed = manager.nextStart();
     await next.supervisor.resume();
-    await settle();
+    await resumed;
     expect(manager.starts).toEqual(["c1"]);
     expect(next.exits).toEqual([]); // the killed berth reported the exit
     manager.state = "running";
+    const restarted = manager.nextStart();
     manager.exit(1);
-    await settle();
+    await restarted;
     expect(next.exits.map((e) => e.decision)).toMatchObject([{ kind: "restart", attempt: 2 }]);
     next.supervisor.close();
   });
@@ -130,7 +147,7 @@ describe("RestartSupervisor", () => {
       const manager = Object.assign(new FakeManager(), state, { state: "exited" as const, exitCode: 1 });
       const { supervisor, exits } = setUp({ holds: () => false, isOutageExit: async () => false }, manager);
       await supervisor.resume();
-      await settle();
+      await afterAnyBackOff();
       expect(manager.starts).toEqual([]);
       expect(exits).toEqual([]);
       supervisor.close();
@@ -141,7 +158,7 @@ describe("RestartSupervisor", () => {
     const manager = Object.assign(new FakeManager(), { restartAttempts: POLICY.maxRestarts });
     const { supervisor, exits } = setUp({ holds: () => false, isOutageExit: async () => false }, manager);
     manager.exit(1);
-    await settle();
+    await afterAnyBackOff();
     expect(exits.map((e) => e.decision.kind)).toEqual(["give_up"]);
     expect(manager.starts).toEqual([]);
     supervisor.close();
@@ -159,9 +176,11 @@ describe("RestartSupervisor", () => {
     });
     manager.exit(143);
     manager.restartDueAt = Date.now(); // as a previous berth may have left it
+    const restarted = manager.nextStart();
     await supervisor.resume();
     answer(false);
-    await settle();
+    await restarted;
+    await afterAnyBackOff(); // no second start for the same exit
     expect(exits).toHaveLength(1);
     expect(exits[0]?.decision).toMatchObject({ kind: "restart", attempt: 1 });
     expect(manager.starts).toEqual(["c1"]);
@@ -171,10 +190,11 @@ describe("RestartSupervisor", () => {
   it("answers an exit handed back by the engine's return as its own: counted and restarted", async () => {
     const { manager, supervisor, exits } = setUp({ holds: () => false, isOutageExit: async () => true });
     const info = manager.exit(1); // held for the engine's return: left alone
-    await settle();
+    await afterAnyBackOff();
     expect(exits).toEqual([]);
+    const restarted = manager.nextStart();
     supervisor.takeExit(info, false); // the engine said it crashed
-    await settle();
+    await restarted;
     expect(exits.map((e) => e.decision.kind)).toEqual(["restart"]);
     expect(manager.starts).toEqual(["c1"]);
     supervisor.close();
@@ -191,8 +211,9 @@ describe("RestartSupervisor", () => {
     supervisor.close(); // killed while the engine was asked
     answer(false);
     const next = setUp({ holds: () => false, isOutageExit: async () => false }, manager);
+    const restarted = manager.nextStart();
     await next.supervisor.resume();
-    await settle();
+    await restarted;
     expect(exits).toEqual([]);
     expect(next.exits.map((e) => e.decision.kind)).toEqual(["restart"]);
     expect(manager.starts).toEqual(["c1"]);
@@ -204,7 +225,7 @@ describe("RestartSupervisor", () => {
     manager.state = "exited";
     const onFailure = Object.assign(manager.info(), { restartPolicy: "on-failure" });
     manager.emit("statusChanged", { info: onFailure, from: "running", reason: "exited" });
-    await settle();
+    await afterAnyBackOff();
     expect(exits.map((e) => e.decision.kind)).toEqual(["none"]);
     expect(manager.restartDueAt).toBeNull();
     supervisor.close();

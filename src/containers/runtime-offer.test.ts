@@ -36,7 +36,8 @@ describe("the runtimes server:info offers", () => {
     const never = { describe: () => new Promise<never>(() => {}) };
     const started = Date.now();
     expect((await describeRuntimes(never, IMAGES)).map((r) => r.available)).toEqual([null, null]);
-    expect(Date.now() - started).toBeLessThan(5_000);
+    // It gives up after 1.5 s rather than wait for ever; the margin is for a loaded machine.
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it("leave out a runtime the operator turned off", async () => {

@@ -43,7 +43,8 @@ describe("berth image check's probes, against a real channel", () => {
     try {
       const hello = await h.hub.waitForHello(TEST_ID, { signal: AbortSignal.timeout(10_000) });
       expect(hello.meta).toEqual({ probe: "berth-image-check" });
-      const answer = await h.hub.request(TEST_ID, { probe: "berth-image-check" }, { timeoutMs: 5_000 });
+      // A bound for a hung probe, not a speed check: a loaded machine can take seconds to schedule it.
+      const answer = await h.hub.request(TEST_ID, { probe: "berth-image-check" }, { timeoutMs: 15_000 });
       expect(isProbeAnswer(answer)).toBe(true);
       expect(answer).toMatchObject({ runtime: "node", cwd: dir, uid: process.getuid?.(), entries: 1 });
       expect(stderr).toBe("");
@@ -62,7 +63,8 @@ describe("berth image check's probes, against a real channel", () => {
     try {
       const hello = await h.hub.waitForHello(TEST_ID, { signal: AbortSignal.timeout(15_000) });
       expect(hello.meta).toEqual({ probe: "berth-image-check" });
-      const answer = await h.hub.request(TEST_ID, { probe: "berth-image-check" }, { timeoutMs: 5_000 });
+      // A bound for a hung probe, not a speed check: a loaded machine can take seconds to schedule it.
+      const answer = await h.hub.request(TEST_ID, { probe: "berth-image-check" }, { timeoutMs: 15_000 });
       expect(isProbeAnswer(answer)).toBe(true);
       // PythonWorkload runs as uid 0 (capabilities dropped) in the image's working directory.
       expect(answer).toMatchObject({ runtime: "python", cwd: "/run/berth-code/current", uid: 0 });

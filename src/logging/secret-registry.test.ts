@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { cpuMs } from "../../test/helpers/cpu-time.ts";
 import { presentOutputLine } from "./present-output-line.ts";
 import { REDACTED } from "./redactor.ts";
 import { SecretRegistry } from "./secret-registry.ts";
@@ -124,9 +125,11 @@ describe("SecretRegistry", () => {
     expect(alice.redactString(`<${big}>`)).toBe(`<${REDACTED}>`);
     expect(alice.redactString(`<${huge}>`)).toBe(`<${REDACTED}>`);
     const line = "x".repeat(4096);
-    const started = performance.now();
-    for (let i = 0; i < 100; i++) alice.redactString(line);
-    expect((performance.now() - started) / 100).toBeLessThan(20);
+    // CPU time, not the wall clock, which a loaded machine stretches.
+    const ms = cpuMs(() => {
+      for (let i = 0; i < 100; i++) alice.redactString(line);
+    });
+    expect(ms / 100).toBeLessThan(20);
     expect(secrets.system.redactString(big)).toBe(REDACTED);
   });
 
@@ -143,9 +146,13 @@ describe("SecretRegistry", () => {
     const values: Record<string, string> = {};
     for (let n = 4; n < 200; n++) values[`K${n}`] = "a".repeat(n);
     secrets.addEnvironment("alice", undefined, values);
-    const started = performance.now();
-    expect(secrets.forOwner("alice").redactString("a".repeat(16_384))).toBe(REDACTED);
-    expect(performance.now() - started).toBeLessThan(500);
+    let redacted: unknown;
+    // CPU time, not the wall clock, which a loaded machine stretches.
+    const ms = cpuMs(() => {
+      redacted = secrets.forOwner("alice").redactString("a".repeat(16_384));
+    });
+    expect(redacted).toBe(REDACTED);
+    expect(ms).toBeLessThan(500);
   });
 
   it("forgets an owner whose last secret and token are gone", () => {

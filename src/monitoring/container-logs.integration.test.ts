@@ -2,7 +2,7 @@ import { PassThrough } from "node:stream";
 import Dockerode from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LogLine } from "#protocol";
-import { within } from "../../test/helpers/deadline.ts";
+import { eventually, within } from "../../test/helpers/deadline.ts";
 import { DockerodeClient } from "../docker/dockerode-client.ts";
 import { Redactor } from "../logging/redactor.ts";
 import { MAX_LOG_LINE_LENGTH, TRUNCATION_MARKER } from "../logging/sanitize-log-line.ts";
@@ -106,7 +106,12 @@ describe("following a container's output from now on", () => {
       new DockerodeClient({ socketPath: "/var/run/docker.sock", log }),
       new SecretRegistry(),
     );
-    await new Promise((r) => setTimeout(r, 300)); // lines from before the follow, in the same second
+    // Lines from before the follow, which it must not replay (the engine's `since` counts whole seconds):
+    // awaited rather than slept for, since a loaded machine may take longer to start writing them.
+    await eventually(15_000, "lines written before the follow", async () => {
+      const before = await container.logs({ stdout: true, tail: 1 });
+      return before.length > 0;
+    });
     const asked = Date.now();
     const seen: LogLine[] = [];
     const enough = Promise.withResolvers<void>();

@@ -77,7 +77,8 @@ describe("EngineEventWatcher", () => {
     });
     const beforeReconciling = Date.now() - 5_000;
     watcher.start(beforeReconciling);
-    await vi.waitFor(() => expect(asked).toEqual([beforeReconciling]));
+    // vi.waitFor's own 1 s is short for a loaded machine.
+    await vi.waitFor(() => expect(asked).toEqual([beforeReconciling]), { timeout: 10_000 });
     await watcher.close();
   });
 });

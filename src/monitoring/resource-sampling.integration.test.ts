@@ -1,5 +1,6 @@
 import Dockerode from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../../test/helpers/deadline.ts";
 import type { CgroupFs } from "./cgroup-fs.ts";
 import { NodeCgroupFs } from "./node-cgroup-fs.ts";
 import type { ResourceSample } from "./resource-usage.ts";
@@ -53,11 +54,12 @@ function sampleUntil(
 }
 
 /**
- * A busy loop reads as a whole core on a quiet machine; a quarter of one is
- * still far from an idle workload's < 5 %, and is what a busy container gets
- * even on this 2-core machine with other suites (or other work) beside it.
+ * A busy loop reads as a whole core on a quiet machine, but only its share of
+ * the two cores beside the rest of the suite (about 200 / N % with N runnable
+ * tasks: 20 % was seen at a load of 12). 12 % is still far from an idle
+ * workload's < 5 %, and a busy container gets it within the 20 s wait.
  */
-const BUSY_PERCENT = 25;
+const BUSY_PERCENT = 12;
 const busyEnough = (s: ResourceSample) => s.usage.cpuPercent > BUSY_PERCENT;
 const idleEnough = (s: ResourceSample) => s.usage.cpuPercent < 5;
 
@@ -93,7 +95,9 @@ describe("resource sampling against the real engine", () => {
       expect(busy.source).toBe("cgroup");
       expect(idle.source).toBe("cgroup");
       expect(busy.usage.cpuPercent).toBeGreaterThan(BUSY_PERCENT);
-      expect(busy.usage.cpuPercent).toBeLessThan(130);
+      // A loop keeps at most one core busy (100 %); the margin is for a window whose two ends a loaded machine
+      // read a little apart from their timestamps. A misread unit or core count would be 200 % or more.
+      expect(busy.usage.cpuPercent).toBeLessThan(160);
       expect(idle.usage.cpuPercent).toBeLessThan(5);
       for (const { usage } of [busy, idle]) {
         expect(usage.memoryBytes).toBeGreaterThan(0);
@@ -121,18 +125,30 @@ describe("resource sampling against the real engine", () => {
           if (wanted(sample) || Date.now() > deadline) return sample;
         }
       };
-      const [busyEngine, idleEngine, busyCgroup, idleCgroup] = await Promise.all([
-        engineUntil(busyId, busyEnough),
+      const [idleEngine, idleCgroup] = await Promise.all([
         engineUntil(idleId, idleEnough),
-        sampleUntil(cgroup, busyId, busyEnough),
         sampleUntil(cgroup, idleId, idleEnough),
       ]);
+      // Both measure one core's worth of busy loop, over different seconds, which a loaded machine can starve
+      // unevenly (one read 100 %, the other 30 %): read again until a pair comes from seconds alike.
+      const readBusy = () =>
+        Promise.all([engineUntil(busyId, busyEnough), sampleUntil(cgroup, busyId, busyEnough)]);
+      let [busyEngine, busyCgroup] = await readBusy();
+      await eventually(
+        60_000,
+        "engine and cgroup readings of the busy loop within 50 points",
+        async () => {
+          if (Math.abs(busyEngine.usage.cpuPercent - busyCgroup.usage.cpuPercent) < 50) return true;
+          const last = `engine ${busyEngine.usage.cpuPercent} %, cgroup ${busyCgroup.usage.cpuPercent} %`;
+          [busyEngine, busyCgroup] = await readBusy();
+          return last;
+        },
+        0,
+      );
       expect(busyEngine.source).toBe("engine");
       expect(idleEngine.source).toBe("engine");
       expect(busyEngine.usage.cpuPercent).toBeGreaterThan(BUSY_PERCENT);
       expect(idleEngine.usage.cpuPercent).toBeLessThan(5);
-      // Both measure one core's worth of busy loop, over different seconds.
-      expect(Math.abs(busyEngine.usage.cpuPercent - busyCgroup.usage.cpuPercent)).toBeLessThan(50);
       for (const [e, c] of [
         [busyEngine, busyCgroup],
         [idleEngine, idleCgroup],
@@ -149,5 +165,5 @@ describe("resource sampling against the real engine", () => {
     } finally {
       await Promise.all([cgroup.close(), engine.close()]);
     }
-  }, 60_000);
+  }, 120_000);
 });

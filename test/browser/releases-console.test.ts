@@ -203,9 +203,10 @@ describe("the container page's releases and message console", () => {
     await releaseItem(page, 1).getByRole("button", { name: "Roll back to release 1" }).click();
     const dialog = page.getByRole("dialog", { name: "Roll back to release 1?" });
 
-    // A release that takes its time to say hello: the update holds the container meanwhile.
+    // A release that takes its time to say hello: the update holds the container meanwhile — long enough
+    // that a loaded machine still has the page ask for the rollback before it is over.
     const slow = consoleCode("3");
-    slow.files["index.js"] = `setTimeout(() => {\n${slow.files["index.js"]}\n}, 3000);`;
+    slow.files["index.js"] = `setTimeout(() => {\n${slow.files["index.js"]}\n}, 12_000);`;
     const updating = bot.update(slow);
     await page.locator('main [data-state="updating"]').waitFor({ timeout: PAGE_WAIT_MS });
     await dialog.getByRole("button", { name: "Yes, roll back to release 1" }).click();

@@ -170,7 +170,7 @@ const NOISY: Noisy[] = [
         /output rate-limited: wrote [\d.]+ [KMG]iB in \d+ s \([\d.]+ [KMG]iB\/s; limit 1 MiB\/s\); held to 0\.05 CPU for 30 s/,
       );
       // The hold is real: the engine runs the workload at 0.05 CPU (or 0.01, if it still wrote too much at 0.05).
-      await eventually(5_000, "the workload held at 0.05 CPU or less", async () => {
+      await eventually(20_000, "the workload held at 0.05 CPU or less", async () => {
         const id = entry.containerId ?? "";
         const nanoCpus = (await docker.getContainer(`berth-${id}`).inspect()).HostConfig.NanoCpus ?? 0;
         return nanoCpus === 5e7 || nanoCpus === 1e7 || `NanoCpus ${nanoCpus}`;

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect as connectClient } from "../../packages/client/src/index.ts";
 import { type BerthProcess, secretKeyFileBeside, spawnBerth } from "../helpers/berth-process.ts";
+import { eventually } from "../helpers/deadline.ts";
 import { type Client, removeInstance, TOKENS } from "../helpers/test-server.ts";
 import { versioned } from "../helpers/versioned.ts";
 
@@ -60,11 +61,10 @@ describe("berth killed with SIGKILL and started again", () => {
     const survivor = await alice.containers.get(a.id);
     const died = await alice.containers.get(b.id);
     let answer: unknown;
-    for (let i = 0; i < 50 && answer === undefined; i++) {
-      answer = await survivor.request("after", { timeoutMs: 4000 }).catch(() => undefined);
-      if (answer === undefined) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(answer).toBe("after");
+    await eventually(60_000, "an answer from the survivor through the new berth", async () => {
+      answer = await survivor.request("after", { timeoutMs: 4000 }).catch((e: unknown) => `${e}`);
+      return answer === "after" || String(answer);
+    });
     expect(await survivor.status()).toMatchObject({ state: "running", channel: { connected: true } });
     expect(await died.status()).toMatchObject({ state: "exited", exitCode: 137 });
     const history = await alice.activity.history({ containerId: b.id });
@@ -104,14 +104,12 @@ describe("berth killed with SIGKILL in the middle of an update", () => {
     const updating = (await alice.containers.get(id))
       .update(versioned("v2", { prelude: "const until = Date.now() + 3000; while (Date.now() < until) {}" }))
       .catch(() => undefined);
-    await new Promise<void>((resolve) => {
-      const check = () =>
-        readlink(join(dataDir, "code", id, "current")).then(
-          (target) => (target === "releases/2" ? resolve() : setTimeout(check, 20)),
-          () => setTimeout(check, 20),
-        );
-      check();
-    });
+    await eventually(
+      60_000,
+      "the release pointer on release 2",
+      async () => (await readlink(join(dataDir, "code", id, "current")).catch(() => "")) === "releases/2",
+      20,
+    );
     await berth.kill("SIGKILL");
     await updating;
 
@@ -120,10 +118,10 @@ describe("berth killed with SIGKILL in the middle of an update", () => {
     clients.push(alice);
     const bot = await alice.containers.get(id);
     let answer: unknown;
-    for (let i = 0; i < 100 && answer === undefined; i++) {
+    await eventually(60_000, "an answer from the workload through the new berth", async () => {
       answer = await bot.request({ version: true }, { timeoutMs: 4000 }).catch(() => undefined);
-      if (answer === undefined) await new Promise((r) => setTimeout(r, 100));
-    }
+      return answer !== undefined || "no answer yet";
+    });
     expect(answer).toBe("v1");
     expect(await readlink(join(dataDir, "code", id, "current"))).toBe("releases/1");
     const items = await bot.releases();

@@ -2,6 +2,7 @@ import { io } from "socket.io-client";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { HealthChangedEvent, WireError } from "#protocol";
 import { connect } from "../../packages/client/src/index.ts";
+import { cpuTime } from "../helpers/cpu-time.ts";
 import { refused } from "../helpers/refused.ts";
 import {
   type Client,
@@ -35,7 +36,9 @@ const MISSING_IMAGE = "berth-test/not-built:0";
 describe("errors that say what to do", () => {
   const server = useTestServer({
     BERTH_ALLOWED_IMAGES: `berth/runtime-node:24,${MISSING_IMAGE}`,
-    BERTH_READY_TIMEOUT_MS: "3000",
+    // Waited out by the one workload that never connects (whose lines must be printed by then), and raced
+    // by every other create: long enough for a loaded machine to start a container and hear its hello.
+    BERTH_READY_TIMEOUT_MS: "10000",
   });
   let alice: Client;
   let bob: Client;
@@ -68,9 +71,12 @@ describe("errors that say what to do", () => {
 
     it("looks at the first 64 characters of a huge name only, and answers every owner alike", async () => {
       const rawBob = await server.connectRaw("bob");
-      const started = performance.now();
-      const res = await emitRaw(rawBob, `containers:watch_stat${"s".repeat(200_000)}`, {});
-      expect(performance.now() - started).toBeLessThan(2_000);
+      // CPU time (client and berth share this process), not the wall clock, which a loaded machine stretches:
+      // comparing all 200,000 characters with every event name would cost seconds.
+      const { ms, value: res } = await cpuTime(() =>
+        emitRaw(rawBob, `containers:watch_stat${"s".repeat(200_000)}`, {}),
+      );
+      expect(ms).toBeLessThan(2_000);
       expect(res.error?.code).toBe("UNKNOWN_EVENT");
       expect(String(res.error?.details?.event)).toHaveLength(64);
       expect(res.error?.details?.suggestions).toContain("containers:watch_stats");

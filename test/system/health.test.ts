@@ -35,13 +35,14 @@ describe("health", () => {
     );
     const flaky = await alice.containers.create({
       name: "flaky",
-      env: { HEALTHY_MS: "2500" },
+      env: { HEALTHY_ANSWERS: "2" },
       healthCheck: {
         request: { health: true },
         expect: { ok: true },
         intervalMs: 1000,
         retries: 2,
-        timeoutMs: 500,
+        // Long enough that a loaded machine's slow answer is no miss: the misses here are wrong answers.
+        timeoutMs: 5000,
       },
       code: { files: { "index.js": code } },
     });

@@ -22,8 +22,11 @@ ${NO_LABELS}
 CMD ["node", "-e", "setTimeout(() => {}, 1e9)"]
 `;
 
-/** How long a check waits for the workload here: the test server's ready timeout bounds it. */
-const CONNECT_BOUND_MS = 6_000;
+/**
+ * How long a check waits for the workload here: the test server's ready timeout bounds it. Waited out by the
+ * silent image, and raced by the good ones: long enough for a loaded machine to start one and hear it.
+ */
+const CONNECT_BOUND_MS = 12_000;
 
 function statuses(result: ImageCheckResult): Record<string, string> {
   return Object.fromEntries(result.checks.map((c) => [c.name, c.status]));
@@ -108,7 +111,8 @@ describe("image:check — can berth run workloads in this image?", () => {
     expect(result.checks.find((c) => c.name === "connect")?.summary).toContain(
       `did not connect to BERTH_SOCKET within ${CONNECT_BOUND_MS} ms`,
     );
-    expect(result.ms).toBeLessThan(CONNECT_BOUND_MS + 5_000);
+    // Bounded by that wait, plus starting and removing a container, which a loaded machine can take seconds for.
+    expect(result.ms).toBeLessThan(CONNECT_BOUND_MS + 15_000);
     expect(await leftBehind(server.berth.instanceId, server.dataDir)).toEqual([]);
   });
 

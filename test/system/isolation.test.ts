@@ -73,7 +73,7 @@ describe("owners", () => {
     await c.delete();
     // Alice's pushes and the admin's come on connections of their own: waited for, not slept on.
     await eventually(
-      5000,
+      20_000, // pushes of a container's create, stop and delete, through a loaded machine's engine
       "alice's and the admin's five pushes",
       () => events.length >= 5 && seenByAdmin.length >= 5,
     );

@@ -5,16 +5,15 @@ import type {
   ResourceUsageEvent,
   StatsOverviewEvent,
 } from "../../packages/client/src/index.ts";
+import { eventually } from "../helpers/deadline.ts";
 import { helloThen } from "../helpers/events.ts";
 import { type Client, call, ok, useTestServer } from "../helpers/test-server.ts";
 
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/**
+ * For what no event announces (berth's own count of subscriptions, a number of pushes): asked again every
+ * 25 ms; 20 s, since samples come from the engine, which a loaded machine can make slow to answer.
+ */
+const until = (what: string, condition: () => boolean) => eventually(20_000, what, condition, 25);
 
 describe("resource usage and output", () => {
   const server = useTestServer();
@@ -49,17 +48,19 @@ describe("resource usage and output", () => {
   });
 
   it("reports high CPU for a busy loop and near zero for an idle workload", async () => {
-    // The whole suite shares two cores and a busy container can go without half a core for several
-    // seconds (CI read 49.5 % at best over 10 s), so look for one half-second window in 20 s in which
-    // it gets a quarter of a core: still far from the idle workload's < 10 %.
+    // A busy loop gets a whole core on a quiet machine, but only its share of the two cores beside the
+    // rest of the suite: about 200 / N % with N runnable tasks (CI read 49.5 % at best over 10 s, and
+    // 20 % over 20 s at a load of 12). So the best half-second window in 20 s is judged against the idle
+    // workload, which sleeps: more than twice its reading and at least 5 %, which a sleeping
+    // process never shows.
     let busyCpu = 0;
-    for (let i = 0; i < 40 && busyCpu <= 25; i++) {
+    for (let i = 0; i < 40 && busyCpu <= 50; i++) {
       await new Promise((r) => setTimeout(r, 500));
       busyCpu = Math.max(busyCpu, (await busyBot.stats()).cpuPercent);
     }
-    expect(busyCpu).toBeGreaterThan(25);
     const quiet = await idleBot.stats();
-    expect(quiet.cpuPercent).toBeLessThan(10);
+    expect(busyCpu).toBeGreaterThan(5);
+    expect(quiet.cpuPercent).toBeLessThan(Math.min(10, busyCpu / 2));
     const busyStats = await busyBot.stats();
     expect(busyStats).toMatchObject({ memoryLimitBytes: 128 * 1024 * 1024, netRxBytes: 0, netTxBytes: 0 });
     expect(busyStats.memoryBytes).toBeGreaterThan(0);
@@ -89,10 +90,12 @@ describe("resource usage and output", () => {
     }
     expect(got[0]).toMatchObject({ id: idle, cpuPercent: expect.any(Number), ts: expect.any(Number) });
     // The break asks berth to stop; once it has, at most one sample was already on its way.
-    await until(() => server.berth.activeSubscriptions <= subscriptions);
+    await until("berth stopped the watch", () => server.berth.activeSubscriptions <= subscriptions);
     let late = 0;
     const off = alice.on("container:resource_usage", () => late++);
-    await new Promise((r) => setTimeout(r, 700));
+    await new Promise((r) => setTimeout(r, 700)); // ticks of 250 ms: a watch still running would push
+    // A barrier: whatever berth pushed before this answer has arrived, however slowly the machine delivers it.
+    await ok(alice, "container:list", {});
     off();
     expect(late).toBeLessThanOrEqual(1);
   });
@@ -125,10 +128,10 @@ describe("resource usage and output", () => {
     busyThere.watchStats();
     busyThere.followLogs();
     other.stats.watchAll();
-    await until(() => server.berth.activeSubscriptions >= 3);
+    await until("three subscriptions", () => server.berth.activeSubscriptions >= 3);
     const before = server.berth.activeSubscriptions;
     await other.close();
-    await until(() => server.berth.activeSubscriptions <= before - 3);
+    await until("the three subscriptions gone", () => server.berth.activeSubscriptions <= before - 3);
   });
 
   it("pushes an overview of the owner's running containers, one event per tick, following stops and starts", async () => {
@@ -145,7 +148,7 @@ describe("resource usage and output", () => {
     const pumped = (async () => {
       for await (const b of overview) batches.push(b);
     })();
-    await until(() => batches.some((b) => ids(b).has(busy) && ids(b).has(idle)));
+    await until("an overview with both", () => batches.some((b) => ids(b).has(busy) && ids(b).has(idle)));
     const both = batches.find((b) => ids(b).has(busy) && ids(b).has(idle))!;
     expect(both.samples.find((s) => s.id === busy)).toMatchObject({
       cpuPercent: expect.any(Number),
@@ -153,7 +156,7 @@ describe("resource usage and output", () => {
     });
     // Once both are sampled, a tick's samples travel together: far fewer events than samples.
     const steadyFrom = batches.indexOf(both);
-    await until(() => batches.length >= steadyFrom + 6);
+    await until("six more overviews", () => batches.length >= steadyFrom + 6);
     const steady = batches.slice(steadyFrom);
     const sampled = steady.reduce((n, b) => n + b.samples.length, 0);
     expect(steady.length).toBeLessThanOrEqual(0.75 * sampled);
@@ -163,19 +166,21 @@ describe("resource usage and output", () => {
 
     await idleBot.stop();
     const stoppedAt = batches.length;
-    await until(() => batches.length >= stoppedAt + 3);
+    await until("three overviews after the stop", () => batches.length >= stoppedAt + 3);
     // The first one may have been on its way.
     expect(batches.slice(stoppedAt + 1).some((b) => ids(b).has(idle))).toBe(false);
     await idleBot.start();
-    await until(() => ids(batches.at(-1)).has(idle));
+    await until("the idle one in the overview again", () => ids(batches.at(-1)).has(idle));
 
     await overview.return?.();
     await pumped;
     // Once berth has stopped the overview, at most one tick was already on its way.
-    await until(() => server.berth.activeSubscriptions <= subscriptions);
+    await until("berth stopped the overview", () => server.berth.activeSubscriptions <= subscriptions);
     let late = 0;
     const off = alice.on("containers:resource_usage", () => late++);
-    await new Promise((r) => setTimeout(r, 700));
+    await new Promise((r) => setTimeout(r, 700)); // ticks of 250 ms: an overview still running would push
+    // A barrier: whatever berth pushed before this answer has arrived, however slowly the machine delivers it.
+    await ok(alice, "container:list", {});
     off();
     expect(late).toBeLessThanOrEqual(1);
     await bobs.delete();

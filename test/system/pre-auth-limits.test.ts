@@ -8,17 +8,17 @@ import { call, type RawClient, type TestServer, TOKENS, useTestServer } from "..
 const MiB = 1024 * 1024;
 
 async function message(messages: string[], match: (m: string) => boolean, what: string): Promise<string> {
-  return within(
-    5_000,
+  let found: string | undefined;
+  await eventually(
+    10_000,
     what,
-    (async () => {
-      for (;;) {
-        const found = messages.find(match);
-        if (found) return found;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })(),
+    () => {
+      found = messages.find(match);
+      return found !== undefined;
+    },
+    20,
   );
+  return found as string;
 }
 
 describe("what an unauthenticated connection may send", () => {
@@ -103,12 +103,15 @@ describe("what an unauthenticated connection may send", () => {
   });
 
   it("closes a connection that never authenticates within the connect timeout", async () => {
-    const idle = await rawSocket(server.url);
+    // Read before connecting: berth's 10 s start once the connection is there, after this, however slow the
+    // machine is to open it.
     const opened = Date.now();
-    const closedAt = await within(15_000, "berth closes the idle connection", idle.closed);
-    expect(closedAt - opened).toBeGreaterThan(9_000);
-    expect(closedAt - opened).toBeLessThan(12_000);
-  }, 20_000);
+    const idle = await rawSocket(server.url);
+    const closedAt = await within(20_000, "berth closes the idle connection", idle.closed);
+    expect(closedAt - opened).toBeGreaterThan(9_900);
+    // Not long after: the margin is for a loaded machine's late timers and slow connects.
+    expect(closedAt - opened).toBeLessThan(15_000);
+  }, 30_000);
 });
 
 describe("one try at the token per connection", () => {

@@ -43,7 +43,8 @@ describe("@berth/client: connecting", () => {
     expect(err.message).toMatch(/auth: \{ token/);
     expect(err.category).toBe("auth");
     expect(err.retryable).toBe(false);
-    expect(Date.now() - started).toBeLessThan(3_000);
+    // Given up on the refusal, not on the 10 s connect timeout after retries; the margin is for a loaded machine.
+    expect(Date.now() - started).toBeLessThan(8_000);
   });
 
   it("rejects at once with CONNECTION_FAILED, saying what to do, when nothing listens", async () => {
@@ -54,7 +55,8 @@ describe("@berth/client: connecting", () => {
     expect((err as Error).message).toContain(`nothing answered at ${url}: connection refused`);
     expect((err as Error).message).toContain("is berth running? Start it with `npm start` or `berth serve`");
     expect((err as { retryable: boolean }).retryable).toBe(true);
-    expect(Date.now() - started).toBeLessThan(2_000);
+    // At once: not on the 10 s connect timeout; the margin is for a loaded machine.
+    expect(Date.now() - started).toBeLessThan(8_000);
   });
 
   it("gives up with CONNECTION_FAILED after timeoutMs when the peer never answers", async () => {
@@ -67,7 +69,8 @@ describe("@berth/client: connecting", () => {
       const err = await refused(connect(`http://127.0.0.1:${port}`, { token: TOKENS.alice, timeoutMs: 500 }));
       expect(isBerthError(err, "CONNECTION_FAILED")).toBe(true);
       expect((err as Error).message).toContain("within 500 ms");
-      expect(Date.now() - started).toBeLessThan(3_000);
+      // Its own 500 ms, not the 10 s default; the margin is for a loaded machine.
+      expect(Date.now() - started).toBeLessThan(8_000);
     } finally {
       silent.close();
     }

@@ -7,10 +7,16 @@ import { eventually, within } from "../../../test/helpers/deadline.ts";
 import { PythonWorkload } from "./python-workload.ts";
 
 const FRAME_LIMIT = 4096;
+/**
+ * How long to wait for what the workload does: it runs in a container, through the engine, which a loaded
+ * machine can make take seconds; a wait ends as soon as the awaited line or event comes.
+ */
+const WAIT_MS = 15_000;
 /** Reconnect quickly in tests: 50 ms, doubling up to 400 ms. */
 const FAST_BACKOFF = { BERTH_TEST_BACKOFF: "0.05,0.4" };
 
-describe("berth_workload (Python) against berth's channel", () => {
+// Each test starts a container: the unit project's 20 s is short for one on a loaded machine.
+describe("berth_workload (Python) against berth's channel", { timeout: 60_000 }, () => {
   let h: ChannelHarness;
   const workloads: PythonWorkload[] = [];
 
@@ -30,8 +36,8 @@ describe("berth_workload (Python) against berth's channel", () => {
   }
 
   async function ready(w: PythonWorkload): Promise<void> {
-    await within(10_000, `the workload's welcome (stderr: ${w.stderr})`, h.hub.waitForHello(TEST_ID));
-    await within(5_000, "the workload's welcome line", w.line(/^welcome /));
+    await within(WAIT_MS, `the workload's welcome (stderr: ${w.stderr})`, h.hub.waitForHello(TEST_ID));
+    await within(WAIT_MS, "the workload's welcome line", w.line(/^welcome /));
   }
 
   it("says hello with its meta and is welcomed with berth's frame limit", async () => {
@@ -52,7 +58,7 @@ describe("berth_workload (Python) against berth's channel", () => {
     const big = await openHarness({ maxFrameBytes: 256 * 1024 });
     const w = new PythonWorkload("async_workload.py", big.path, FAST_BACKOFF);
     try {
-      await within(10_000, `the workload's welcome (stderr: ${w.stderr})`, big.hub.waitForHello(TEST_ID));
+      await within(WAIT_MS, `the workload's welcome (stderr: ${w.stderr})`, big.hub.waitForHello(TEST_ID));
       for (const chars of [16_000, 60_000]) {
         const text = "ü✓𝄞a".repeat(Math.ceil(chars / 5)).slice(0, chars);
         await expect(big.hub.request(TEST_ID, { op: "echo", data: text })).resolves.toEqual({ echo: text });
@@ -93,12 +99,12 @@ describe("berth_workload (Python) against berth's channel", () => {
     await ready(w);
     const echoed = new Promise((resolve) => h.hub.once("message", (_id, data) => resolve(data)));
     await h.hub.send(TEST_ID, { hello: "from berth", n: 1 });
-    expect(await within(5_000, "the echoed message", echoed)).toEqual({
+    expect(await within(WAIT_MS, "the echoed message", echoed)).toEqual({
       echoed: { hello: "from berth", n: 1 },
     });
     const sent = new Promise((resolve) => h.hub.once("message", (_id, data) => resolve(data)));
     await expect(h.hub.request(TEST_ID, { op: "send", data: "from the workload" })).resolves.toBe(true);
-    expect(await within(5_000, "the workload's message", sent)).toBe("from the workload");
+    expect(await within(WAIT_MS, "the workload's message", sent)).toBe("from the workload");
   });
 
   it("turns a handler's exception into WORKLOAD_ERROR with its message and code, never its traceback", async () => {
@@ -159,14 +165,14 @@ describe("berth_workload (Python) against berth's channel", () => {
     const w = start();
     await ready(w);
     await h.hub.close(TEST_ID);
-    await within(5_000, "the disconnect", w.line(/^disconnect DISCONNECTED$/));
+    await within(WAIT_MS, "the disconnect", w.line(/^disconnect DISCONNECTED$/));
     // While the socket is gone, the attempts fail (ENOENT) and the waits between them grow.
-    await eventually(10_000, "three failed attempts", () => countRetries(w) >= 3);
+    await eventually(WAIT_MS, "three failed attempts", () => countRetries(w) >= 3);
     const waits = retryDelays(w);
     expect(waits[2]).toBeGreaterThanOrEqual(0.1); // the third wait: at least half of 4 × 50 ms
     await h.hub.open(TEST_ID, { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 });
-    await within(10_000, "the second welcome", h.hub.waitForHello(TEST_ID));
-    await eventually(5_000, "the second welcome line", () => w.count(/^welcome /) === 2);
+    await within(WAIT_MS, "the second welcome", h.hub.waitForHello(TEST_ID));
+    await eventually(WAIT_MS, "the second welcome line", () => w.count(/^welcome /) === 2);
     await expect(h.hub.request(TEST_ID, { op: "echo", data: "again" })).resolves.toEqual({ echo: "again" });
     expect(w.running).toBe(true);
   });
@@ -174,7 +180,7 @@ describe("berth_workload (Python) against berth's channel", () => {
   it("waits, with back-off, for a socket that is not there yet", async () => {
     await h.hub.close(TEST_ID);
     const w = start();
-    await eventually(10_000, "two failed attempts", () => countRetries(w) >= 2);
+    await eventually(WAIT_MS, "two failed attempts", () => countRetries(w) >= 2);
     await h.hub.open(TEST_ID, { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 });
     await ready(w);
     await expect(h.hub.request(TEST_ID, { op: "echo", data: "late" })).resolves.toEqual({ echo: "late" });
@@ -184,7 +190,7 @@ describe("berth_workload (Python) against berth's channel", () => {
     const w = start();
     await ready(w);
     await h.hub.closeAll();
-    await within(5_000, "the disconnect", w.line(/^disconnect /));
+    await within(WAIT_MS, "the disconnect", w.line(/^disconnect /));
     const restarted = new SocketCommunicationHandler({
       runDir: h.runDir,
       maxFrameBytes: FRAME_LIMIT,
@@ -193,7 +199,7 @@ describe("berth_workload (Python) against berth's channel", () => {
     });
     try {
       await restarted.open(TEST_ID, { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 });
-      await within(10_000, "the welcome from the new berth", restarted.waitForHello(TEST_ID));
+      await within(WAIT_MS, "the welcome from the new berth", restarted.waitForHello(TEST_ID));
       await expect(restarted.request(TEST_ID, { op: "echo", data: "back" })).resolves.toEqual({
         echo: "back",
       });
@@ -208,7 +214,7 @@ describe("berth_workload (Python) against berth's channel", () => {
     await ready(w);
     const intruder = await RawWorkload.hello(h.path);
     try {
-      expect(await within(5_000, "the workload's exit", w.exited)).toBe(3);
+      expect(await within(WAIT_MS, "the workload's exit", w.exited)).toBe(3);
       expect(w.lines).toContain("closed REPLACED");
       expect(w.stderr).toMatch(/REPLACED/);
       intruder.serve(() => "intruder");
@@ -229,7 +235,7 @@ describe("berth_workload (Python) against berth's channel", () => {
     const dropped: string[] = [];
     quick.hub.on("disconnected", (_id, reason) => dropped.push(reason));
     try {
-      await within(10_000, `the workload's hello (stderr: ${w.stderr})`, quick.hub.waitForHello(TEST_ID));
+      await within(WAIT_MS, `the workload's hello (stderr: ${w.stderr})`, quick.hub.waitForHello(TEST_ID));
       await expect(quick.hub.request(TEST_ID, { op: "sleep", n: 1, ms: 600 })).resolves.toMatchObject({
         n: 1,
       });
@@ -243,13 +249,14 @@ describe("berth_workload (Python) against berth's channel", () => {
 
   it("serves sync handlers in threads with the blocking run(), and stops cleanly on SIGTERM", async () => {
     const w = start("blocking_workload.py");
-    await within(10_000, `the blocking workload's hello (stderr: ${w.stderr})`, h.hub.waitForHello(TEST_ID));
-    // 20 handlers that each block their thread for 200 ms: in threads, far less than 20 × 200 ms in all.
+    await within(WAIT_MS, `the blocking workload's hello (stderr: ${w.stderr})`, h.hub.waitForHello(TEST_ID));
+    // 20 handlers that each block their thread for 200 ms: one at a time they take 4 s at the least, however
+    // fast the machine; in threads (a handful at once) about 1 s, and less than 4 s however loaded it is.
     const began = performance.now();
     const answers = await Promise.all(
       Array.from({ length: 20 }, (_, n) => h.hub.request(TEST_ID, { op: "sleep", n, ms: 200 })),
     );
-    expect(performance.now() - began).toBeLessThan(2_000);
+    expect(performance.now() - began).toBeLessThan(3_600);
     expect(answers.map((a) => (a as { n: number }).n)).toEqual(Array.from({ length: 20 }, (_, n) => n));
     expect(await h.hub.ping(TEST_ID)).toBeGreaterThan(0);
     await expect(
@@ -258,9 +265,9 @@ describe("berth_workload (Python) against berth's channel", () => {
       details: { message: "nope", code: "E_NO" },
     });
     await h.hub.send(TEST_ID, { note: 1 });
-    await within(5_000, "the message", w.line(/^message \{'note': 1\}$/));
+    await within(WAIT_MS, "the message", w.line(/^message \{'note': 1\}$/));
     w.signal("SIGTERM");
-    expect(await within(5_000, "the exit after SIGTERM", w.exited)).toBe(0);
+    expect(await within(WAIT_MS, "the exit after SIGTERM", w.exited)).toBe(0);
     expect(w.lines).toContain("stopped");
   });
 });
