@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { ClientEvent, ServerToClientEvents } from "#protocol";
 import { MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH } from "../auth/owner-name.ts";
-import { DEFAULT_HOST, DEFAULT_PORT } from "../config/config.ts";
+import { DEFAULT_HOST, DEFAULT_PORT } from "../config/sections/server-config.ts";
 import { BERTH_VERSION } from "../version.ts";
 import { RequestSchemas } from "./contract.ts";
 import { CLIENT_EVENT_DESCRIPTIONS, SERVER_EVENT_DESCRIPTIONS } from "./event-descriptions.ts";
