@@ -24,7 +24,8 @@ export { MIN_CPUS } from "./sections/workload-config.ts";
  * The variables come in sections (sections/), each one part of berth's
  * settings: its variables with their defaults and bounds, the fields they
  * become, and the checks among them. A new setting goes into its section;
- * only a check that spans two sections lives here.
+ * only a check that spans two sections lives here. A variable belongs to one
+ * section only (sections/sections.test.ts).
  */
 const EnvSchema = z.object({
   ...ServerEnv,
