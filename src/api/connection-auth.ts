@@ -28,7 +28,7 @@ export interface ConnectionAuthOptions {
  * does not carry the session along).
  *
  * @example
- *   const io = createBerthServer(httpServer, limits);
+ *   const io = createBerthServer(httpServer, { maxPayloadBytes, handshakes });
  *   const auth = new ConnectionAuth(io, { auth: tokens, log, maxConnectionsPerOwner: 32 });
  *   io.on("connection", (socket) => socket.data.owner); // authenticated
  *   auth.close();
