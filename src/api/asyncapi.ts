@@ -1,19 +1,15 @@
 import { z } from "zod";
 import type { ClientEvent, ServerToClientEvents } from "#protocol";
 import { MAX_TOKEN_LENGTH, MIN_TOKEN_LENGTH } from "../auth/owner-name.ts";
-import { DEFAULT_HOST, DEFAULT_PORT } from "../config/config.ts";
+import { DEFAULT_HOST, DEFAULT_PORT } from "../config/sections/server-config.ts";
 import { BERTH_VERSION } from "../version.ts";
+import { ContainerInfoSchema } from "./container-schemas.ts";
 import { RequestSchemas } from "./contract.ts";
 import { CLIENT_EVENT_DESCRIPTIONS, SERVER_EVENT_DESCRIPTIONS } from "./event-descriptions.ts";
 import { jsonSchemaOverrides, type OverrideOptions } from "./json-schema-overrides.ts";
-import {
-  ContainerInfoSchema,
-  ErrorEnvelopeSchema,
-  EventSchemas,
-  ResourceUsageSchema,
-  ResultSchemas,
-  WireErrorSchema,
-} from "./wire-schemas.ts";
+import { ResourceUsageSchema } from "./monitoring-schemas.ts";
+import { ErrorEnvelopeSchema, WireErrorSchema } from "./wire-error-schemas.ts";
+import { EventSchemas, ResultSchemas } from "./wire-schemas.ts";
 
 type ServerEvent = keyof ServerToClientEvents;
 type JsonObject = Record<string, unknown>;

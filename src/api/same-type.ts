@@ -22,3 +22,6 @@ type SameKeys<A, B> = [A] extends [readonly (infer X)[]]
         : false
       : false
     : true;
+
+/** Requires every check in T to be `true`: `tsc` fails on the one that is not, naming it. */
+export type AllTrue<T extends Record<string, true>> = T;

@@ -1,0 +1,56 @@
+import type { Server as HttpServer } from "node:http";
+import { Server } from "socket.io";
+import type { ClientToServerEvents, ServerToClientEvents } from "#protocol";
+import type { HandshakeLimiter } from "../auth/handshake-limiter.ts";
+import type { InterServerEvents, SocketData } from "./contract.ts";
+import { RecoveryAdapter } from "./recovery-adapter.ts";
+
+export type BerthServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+/**
+ * How long a connection may stay without a successful namespace connect.
+ * Socket.IO's default (45 s) lets an unauthenticated peer hold a connection
+ * for long; a client that can reach berth sends its CONNECT within a round
+ * trip of opening, so 10 s is generous even on a slow mobile link.
+ */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * berth's Socket.IO server, on the HTTP server fastify owns: one transport
+ * limit, handshakes rate-limited per remote address, connection state
+ * recovery for two minutes (RecoveryAdapter keeps what it may), no client
+ * bundle served and no cross-origin requests.
+ */
+export function createBerthServer(
+  httpServer: HttpServer,
+  options: { maxPayloadBytes: number; handshakes: HandshakeLimiter },
+): BerthServer {
+  return new Server(httpServer, {
+    // One transport limit for authenticated connections; a message above it closes that connection
+    // (Socket.IO's own behaviour). Before authentication the PreAuthGuard holds a connection to far less.
+    maxHttpBufferSize: options.maxPayloadBytes,
+    // Middlewares run for recovered sessions too: the connection cap counts them, and the token is checked
+    // again (ConnectionAuth's session recovery guard has already made sure it is the session's own token).
+    connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: false },
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    allowRequest: (req, callback) => {
+      if (options.handshakes.allow(req.socket.remoteAddress)) return callback(null, true);
+      callback("too many handshakes from this address", false);
+    },
+    adapter: RecoveryAdapter,
+    serveClient: false,
+    cors: { origin: false },
+  });
+}
+
+/** Disconnects every client and closes the engine, leaving the HTTP server (fastify's) open. */
+export function closeBerthServer(io: BerthServer): void {
+  io.disconnectSockets(true);
+  // io.close() would also close the shared HTTP server; fastify owns that, so only the engine is closed here.
+  io.engine.close();
+}
+
+/** Packets stored for connection-state recovery now. */
+export function storedRecoveryPackets(io: BerthServer): number {
+  return (io.of("/").adapter as unknown as RecoveryAdapter).storedPackets;
+}
