@@ -162,7 +162,10 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
         return draft && this.#redacted(draft);
       });
     };
-    const onHealth = (change: HealthChange) =>
+    const onHealth = (change: HealthChange) => {
+      // The reason may quote the workload (a failed check's answer): redacted now, with the secrets
+      // in force when health changed, as record() does; a delete forgets them before the entry is made.
+      const reason = this.#redactors.forOwner(change.owner).redactString(change.reason);
       later(async () => {
         const record = await sources.manager.findById(change.id);
         if (!record) return undefined;
@@ -172,7 +175,7 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
             ...base,
             level: "warning",
             action: "container.unhealthy",
-            message: `'${record.name}' is unhealthy: ${change.reason}`,
+            message: `'${record.name}' is unhealthy: ${reason}`,
           };
         }
         if (change.health === "healthy" && change.previous === "unhealthy") {
@@ -185,6 +188,7 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
         }
         return undefined;
       });
+    };
     sources.health.on("change", onHealth);
     this.#detach.push(() => sources.health.off("change", onHealth));
     const onOperation = (o: OperationOutcome) => this.#maybe(describeOperation(o));

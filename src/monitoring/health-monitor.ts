@@ -17,6 +17,8 @@ export interface HealthChannel {
 
 export interface HealthChange {
   id: string;
+  /** Whose container it is: the reason may quote the workload (a failed check's answer), to be redacted for them. */
+  owner: string;
   health: HealthState;
   previous: HealthState;
   reason: string;
@@ -208,7 +210,7 @@ export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
       { previous: record.health, reason },
       "health changed",
     );
-    this.emit("change", { id, health, previous: record.health, reason });
+    this.emit("change", { id, owner: record.owner, health, previous: record.health, reason });
   }
 
   /** Stops watching, and waits for the health being written (the store closes after). Safe to call twice. */
