@@ -25,6 +25,8 @@ class FakeHealthChannel extends EventEmitter implements HealthChannel {
 
   request(id: string, data: unknown, opts?: { timeoutMs?: number }): Promise<unknown> {
     this.requests.push({ id, data, timeoutMs: opts?.timeoutMs });
+    // As the hub does: nothing is sent to a workload that is not connected.
+    if (!this.#connected.has(id)) return Promise.reject(new Error("The workload is not connected."));
     return new Promise((resolve, reject) => {
       const settle = (answer: { ok: unknown } | { fail: Error }) =>
         "ok" in answer ? resolve(answer.ok) : reject(answer.fail);
@@ -272,6 +274,34 @@ describe("HealthMonitor: the spec's health check", () => {
     await flush();
     expect(said().at(-1)).toBe("C1=unhealthy: the health check failed 3 times in a row: timed out");
     expect(channel.requests[0]?.timeoutMs).toBe(5_000);
+  });
+
+  it("sends no check before the workload connects: a workload still booting is starting, not failing its checks", async () => {
+    track("C1", { request: "ping", intervalMs: 1_000, retries: 2 });
+    await vi.advanceTimersByTimeAsync(5_000);
+    await flush();
+    expect(channel.requests).toEqual([]);
+    expect(said()).toEqual(["C1=starting: waiting for the workload to connect"]);
+    channel.connect("C1");
+    channel.answers.push({ ok: "pong" });
+    await vi.advanceTimersByTimeAsync(1_000);
+    await flush();
+    expect(said()).toEqual([
+      "C1=starting: waiting for the workload to connect",
+      "C1=healthy: all checks pass",
+    ]);
+  });
+
+  it("does not count checks while the workload is disconnected, which the connection alone judges", async () => {
+    channel.connect("C1");
+    track("C1", { request: "ping", intervalMs: 1_000, retries: 2 });
+    channel.answers.push({ ok: "pong" });
+    await vi.advanceTimersByTimeAsync(1_000);
+    channel.disconnect("C1", "heartbeat timeout");
+    await vi.advanceTimersByTimeAsync(5_000);
+    await flush();
+    expect(channel.requests).toHaveLength(1);
+    expect(said().at(-1)).toBe("C1=unhealthy: workload disconnected (heartbeat timeout)");
   });
 
   it("does not send a check while the one before is still unanswered", async () => {

@@ -139,7 +139,9 @@ export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
   async #runCheck(id: string): Promise<void> {
     const s = this.#tracked.get(id);
     const hc = s?.healthCheck;
-    if (!s?.check || !hc || s.inFlight) return;
+    // Not while the workload is not connected: the channel judges that, with the connect grace. A check sent
+    // to a workload still booting fails and would count, turning it unhealthy before the grace is over.
+    if (!s?.check || !hc || s.inFlight || !s.channel.connected) return;
     s.inFlight = true;
     try {
       const answer = await this.#o.channel.request(id, hc.request, {
