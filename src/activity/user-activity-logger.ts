@@ -20,9 +20,9 @@ import {
   describeOperation,
   describeRestartFailed,
   describeStatusChange,
-  ofLimit,
 } from "./activity-messages.ts";
 import { describePressure } from "./pressure-messages.ts";
+import { describeRestart } from "./restart-messages.ts";
 
 export interface RetentionOptions {
   maxEntriesPerOwner: number;
@@ -271,53 +271,5 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
   async close(): Promise<void> {
     for (const detach of this.#detach.splice(0)) detach();
     await this.#writes;
-  }
-}
-
-function describeRestart(
-  { info, exitCode, oomKilled, decision }: RestartEvent,
-  memoryLimitBytes: number | undefined,
-): ActivityDraft | undefined {
-  const base = { owner: info.owner, containerId: info.id, containerName: info.name };
-  const what = oomKilled
-    ? `'${info.name}' ran out of memory${ofLimit(memoryLimitBytes)}`
-    : `'${info.name}' stopped unexpectedly (exit code ${exitCode ?? "unknown"})`;
-  switch (decision.kind) {
-    case "restart":
-      return {
-        ...base,
-        level: "warning",
-        action: oomKilled ? "container.oom_restarted" : "container.crash_restarted",
-        message: `${what} and is being restarted (attempt ${decision.attempt} of ${decision.max})`,
-        details: {
-          exitCode,
-          oomKilled,
-          ...(oomKilled ? { memoryLimitBytes } : {}),
-          attempt: decision.attempt,
-          maxAttempts: decision.max,
-          delayMs: decision.delayMs,
-        },
-      };
-    case "give_up":
-      return {
-        ...base,
-        level: "error",
-        action: "container.restart_gave_up",
-        message: `${what}. berth stopped restarting it after ${decision.attempts} attempts; check its output, fix its code, then start it again.`,
-        details: {
-          exitCode,
-          oomKilled,
-          ...(oomKilled ? { memoryLimitBytes } : {}),
-          attempts: decision.attempts,
-        },
-      };
-    default:
-      return {
-        ...base,
-        level: "info",
-        action: "container.exited",
-        message: `'${info.name}' finished (exit code ${exitCode ?? 0})`,
-        details: { exitCode },
-      };
   }
 }
