@@ -20,9 +20,9 @@ import {
   describeOperation,
   describeRestartFailed,
   describeStatusChange,
-  ofLimit,
 } from "./activity-messages.ts";
 import { describePressure } from "./pressure-messages.ts";
+import { describeRestart } from "./restart-messages.ts";
 
 export interface RetentionOptions {
   maxEntriesPerOwner: number;
@@ -162,7 +162,10 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
         return draft && this.#redacted(draft);
       });
     };
-    const onHealth = (change: HealthChange) =>
+    const onHealth = (change: HealthChange) => {
+      // The reason may quote the workload (a failed check's answer): redacted now, with the secrets
+      // in force when health changed, as record() does; a delete forgets them before the entry is made.
+      const reason = this.#redactors.forOwner(change.owner).redactString(change.reason);
       later(async () => {
         const record = await sources.manager.findById(change.id);
         if (!record) return undefined;
@@ -172,7 +175,7 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
             ...base,
             level: "warning",
             action: "container.unhealthy",
-            message: `'${record.name}' is unhealthy: ${change.reason}`,
+            message: `'${record.name}' is unhealthy: ${reason}`,
           };
         }
         if (change.health === "healthy" && change.previous === "unhealthy") {
@@ -185,6 +188,7 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
         }
         return undefined;
       });
+    };
     sources.health.on("change", onHealth);
     this.#detach.push(() => sources.health.off("change", onHealth));
     const onOperation = (o: OperationOutcome) => this.#maybe(describeOperation(o));
@@ -267,53 +271,5 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
   async close(): Promise<void> {
     for (const detach of this.#detach.splice(0)) detach();
     await this.#writes;
-  }
-}
-
-function describeRestart(
-  { info, exitCode, oomKilled, decision }: RestartEvent,
-  memoryLimitBytes: number | undefined,
-): ActivityDraft | undefined {
-  const base = { owner: info.owner, containerId: info.id, containerName: info.name };
-  const what = oomKilled
-    ? `'${info.name}' ran out of memory${ofLimit(memoryLimitBytes)}`
-    : `'${info.name}' stopped unexpectedly (exit code ${exitCode ?? "unknown"})`;
-  switch (decision.kind) {
-    case "restart":
-      return {
-        ...base,
-        level: "warning",
-        action: oomKilled ? "container.oom_restarted" : "container.crash_restarted",
-        message: `${what} and is being restarted (attempt ${decision.attempt} of ${decision.max})`,
-        details: {
-          exitCode,
-          oomKilled,
-          ...(oomKilled ? { memoryLimitBytes } : {}),
-          attempt: decision.attempt,
-          maxAttempts: decision.max,
-          delayMs: decision.delayMs,
-        },
-      };
-    case "give_up":
-      return {
-        ...base,
-        level: "error",
-        action: "container.restart_gave_up",
-        message: `${what}. berth stopped restarting it after ${decision.attempts} attempts; check its output, fix its code, then start it again.`,
-        details: {
-          exitCode,
-          oomKilled,
-          ...(oomKilled ? { memoryLimitBytes } : {}),
-          attempts: decision.attempts,
-        },
-      };
-    default:
-      return {
-        ...base,
-        level: "info",
-        action: "container.exited",
-        message: `'${info.name}' finished (exit code ${exitCode ?? 0})`,
-        details: { exitCode },
-      };
   }
 }

@@ -17,6 +17,8 @@ export interface HealthChannel {
 
 export interface HealthChange {
   id: string;
+  /** Whose container it is: the reason may quote the workload (a failed check's answer), to be redacted for them. */
+  owner: string;
   health: HealthState;
   previous: HealthState;
   reason: string;
@@ -137,7 +139,9 @@ export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
   async #runCheck(id: string): Promise<void> {
     const s = this.#tracked.get(id);
     const hc = s?.healthCheck;
-    if (!s?.check || !hc || s.inFlight) return;
+    // Not while the workload is not connected: the channel judges that, with the connect grace. A check sent
+    // to a workload still booting fails and would count, turning it unhealthy before the grace is over.
+    if (!s?.check || !hc || s.inFlight || !s.channel.connected) return;
     s.inFlight = true;
     try {
       const answer = await this.#o.channel.request(id, hc.request, {
@@ -208,7 +212,7 @@ export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
       { previous: record.health, reason },
       "health changed",
     );
-    this.emit("change", { id, health, previous: record.health, reason });
+    this.emit("change", { id, owner: record.owner, health, previous: record.health, reason });
   }
 
   /** Stops watching, and waits for the health being written (the store closes after). Safe to call twice. */
