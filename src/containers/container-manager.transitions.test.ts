@@ -42,7 +42,7 @@ describe("ContainerManager's state writes, against the transition table", () => 
     const update = async (id: string, c: ContainerChanges) => {
       if (c.state !== undefined && c.state === failWriteOf) {
         failWriteOf = undefined;
-        throw new StorageError("disk full");
+        throw new StorageError();
       }
       return real.update(id, c);
     };

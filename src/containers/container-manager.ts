@@ -179,7 +179,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   async create(actor: Actor, spec: ContainerSpec, options: StepOptions = {}): Promise<CreatedContainer> {
     const id = newContainerId();
     const timer = new StepTimer<CreateStep>(id, options.onStep);
-    return this.track("create", { owner: actor.owner, name: spec.name }, () =>
+    return this.#track("create", { owner: actor.owner, name: spec.name }, () =>
       createContainer(this.#ctx, this.#uids, actor, spec, id, timer).catch((err: unknown) => {
         timer.fail();
         throw err;
@@ -189,12 +189,12 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
 
   async start(actor: Actor, ref: string, options: StartOptions = {}): Promise<ContainerInfo> {
     const record = await this.resolve(actor, ref);
-    return this.track("start", record, () => startContainer(this.#ctx, record, options, actor));
+    return this.#track("start", record, () => startContainer(this.#ctx, record, options, actor));
   }
 
   async stop(actor: Actor, ref: string, options: StopOptions = {}): Promise<ContainerInfo> {
     const record = await this.resolve(actor, ref);
-    return this.track("stop", record, () => stopContainer(this.#ctx, record, options));
+    return this.#track("stop", record, () => stopContainer(this.#ctx, record, options));
   }
 
   /** Stops and starts the workload; `onStep` hears of each step (stop, start, ready) as it starts and ends. */
@@ -204,7 +204,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     options: StopOptions & StartOptions & StepOptions = {},
   ): Promise<ContainerInfo> {
     const record = await this.resolve(actor, ref);
-    return this.track("restart", record, () => restartContainer(this.#ctx, record, options));
+    return this.#track("restart", record, () => restartContainer(this.#ctx, record, options));
   }
 
   /**
@@ -220,11 +220,11 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
       if (err instanceof NotFoundError) return { deleted: false };
       throw err;
     }
-    return this.track("delete", record, () => deleteContainer(this.#ctx, record, actor));
+    return this.#track("delete", record, () => deleteContainer(this.#ctx, record, actor));
   }
 
   /** Runs an operation and tells listeners (the activity feed) how it went and how long it took. */
-  track<T>(
+  #track<T>(
     op: OperationName,
     subject: { id?: string; owner: string; name: string },
     fn: () => Promise<T>,

@@ -54,13 +54,13 @@ export interface UpdateRequest extends GateRequest {
  * pending one failed, so the store and the disk agree.
  */
 export class CodeUpdater {
-  readonly #o: CodeUpdaterOptions;
+  readonly #options: CodeUpdaterOptions;
   readonly #log: SystemLogger;
   readonly #admission: AdmissionPort;
   readonly #pruning: ReleasePruning;
 
   constructor(options: CodeUpdaterOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#log = options.log.child({ component: "CodeUpdater" });
     this.#admission = options.admission ?? admitEverything;
     this.#pruning = new ReleasePruning(
@@ -77,7 +77,7 @@ export class CodeUpdater {
     request: UpdateRequest,
     options: StepOptions = {},
   ): Promise<UpdateResult> {
-    const { lifecycle, config } = this.#o;
+    const { lifecycle, config } = this.#options;
     const record = await lifecycle.resolve(actor, ref);
     const timer = new StepTimer<UpdateStep>(record.id, options.onStep);
     return lifecycle.runOperation("update", record, {
@@ -95,16 +95,16 @@ export class CodeUpdater {
         this.#requireUpdatable(current);
         const run = await this.#reserveRun(current);
         try {
-          const number = await this.#o.releases.nextNumber(current.id);
+          const number = await this.#options.releases.nextNumber(current.id);
           const log = this.#log.child({ containerId: current.id, op: "update", release: number });
           log.info("updating container");
-          const dir = this.#o.paths.releaseDir(current.id, number);
+          const dir = this.#options.paths.releaseDir(current.id, number);
           const stats = releaseStats(entries);
           // Held until the release row counts the bytes (or is gone again).
           const quota = await this.#admission.reserveCode(current.owner, current.id, stats.bytes);
           timer.start("write");
           try {
-            await this.#o.releases.insert({
+            await this.#options.releases.insert({
               containerId: current.id,
               number,
               status: "pending",
@@ -150,7 +150,7 @@ export class CodeUpdater {
     release: number | undefined,
     options: StepOptions = {},
   ): Promise<UpdateResult> {
-    const { lifecycle } = this.#o;
+    const { lifecycle } = this.#options;
     const record = await lifecycle.resolve(actor, ref);
     return lifecycle.runOperation("rollback", record, {
       inTurn: async (current) => {
@@ -158,8 +158,9 @@ export class CodeUpdater {
         const timer = new StepTimer<UpdateStep>(record.id, options.onStep);
         this.#requireUpdatable(current);
         const target =
-          release ?? (await this.#o.releases.list(current.id)).find((r) => r.status === "previous")?.number;
-        const row = target === undefined ? undefined : await this.#o.releases.get(current.id, target);
+          release ??
+          (await this.#options.releases.list(current.id)).find((r) => r.status === "previous")?.number;
+        const row = target === undefined ? undefined : await this.#options.releases.get(current.id, target);
         if (!row || row.status === "pending") throw new NotFoundError("release");
         if (row.number === current.release) {
           throw new ValidationError(`Release ${row.number} is already active.`, {
@@ -187,8 +188,8 @@ export class CodeUpdater {
   }
 
   async releases(actor: Actor, ref: string): Promise<ReleaseInfo[]> {
-    const record = await this.#o.lifecycle.resolve(actor, ref);
-    return (await this.#o.releases.list(record.id)).map(({ containerId: _c, ...r }) => r);
+    const record = await this.#options.lifecycle.resolve(actor, ref);
+    return (await this.#options.releases.list(record.id)).map(({ containerId: _c, ...r }) => r);
   }
 
   #switch(
@@ -198,7 +199,7 @@ export class CodeUpdater {
     log: SystemLogger,
     timer: StepTimer<UpdateStep>,
   ): Promise<void> {
-    const { lifecycle, channel, releases, paths, config } = this.#o;
+    const { lifecycle, channel, releases, paths, config } = this.#options;
     return gatedSwitch(
       { lifecycle, channel, releases, paths, readyTimeoutMs: config.readyTimeoutMs },
       record,
@@ -215,7 +216,7 @@ export class CodeUpdater {
     release: number,
     replacedStatus: "previous" | "rolled-back",
   ): Promise<void> {
-    await this.#o.containers.switchRelease(record.id, release, replacedStatus);
+    await this.#options.containers.switchRelease(record.id, release, replacedStatus);
     record.release = release;
   }
 
