@@ -349,7 +349,7 @@ export class Berth {
 
     this.updater = new CodeUpdater({
       config,
-      manager: this.manager,
+      lifecycle: this.manager.steps,
       releases,
       containers: repo,
       channel: this.#channel,
@@ -576,7 +576,7 @@ export class Berth {
       subscriptions: this.activeSubscriptions,
       listeners,
       workloadCallsInFlight: this.#channel.inFlightCount,
-      operationsUnderWay: this.manager.queue.busyKeys,
+      operationsUnderWay: this.manager.operationsUnderWay,
     };
   }
 
@@ -678,7 +678,7 @@ export class Berth {
       });
       await recoverUpdates(
         {
-          manager: this.manager,
+          lifecycle: this.manager.steps,
           releases: this.#store.releases,
           paths: this.#paths,
           log: this.log.child({ component: "UpdateRecovery" }),

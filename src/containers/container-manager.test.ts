@@ -441,15 +441,16 @@ describe("ContainerManager (with a fake engine)", () => {
 
     it("checks an update's code for the entry file of the container's runtime", async () => {
       const info = await manager.create(alice, py());
-      const record = await manager.current(info.id);
+      const record = await repo.get(info.id);
+      if (!record) throw new Error("the created container has no row");
       const file = (path: string) => ({
         path,
         kind: "file" as const,
         content: Buffer.from("x"),
         mode: 0o644 as const,
       });
-      await expect(manager.checkEntryFile(record, [file("main.py")])).resolves.toBeUndefined();
-      await expect(manager.checkEntryFile(record, [file("index.js")])).rejects.toMatchObject({
+      await expect(manager.steps.checkEntryFile(record, [file("main.py")])).resolves.toBeUndefined();
+      await expect(manager.steps.checkEntryFile(record, [file("index.js")])).rejects.toMatchObject({
         code: "VALIDATION_FAILED",
         details: { field: "code", missing: "main.py", runtime: "python" },
       });

@@ -103,13 +103,14 @@ async function reconcileOne(
   log: SystemLogger,
 ): Promise<void> {
   const { manager } = o;
+  const { steps } = manager;
   // An operation of this berth under way (the engine's return reconciles too) settles the row itself:
   // waiting for its turn would hold every later row up behind it.
-  if (manager.queue.current(copy.id) !== undefined) return;
+  if (steps.underWay(copy.id)) return;
   // The list was read before this row's turn came (and before every earlier row's awaits): each
   // step re-reads the row in the container's queue turn and leaves it alone if it moved on since.
   const inTurn = <T>(fn: (record: ContainerRecord) => Promise<T>): Promise<T | undefined> =>
-    manager.queue.run(copy.id, "recover", async () => {
+    steps.recoveryTurn(copy.id, async () => {
       const record = await o.repo.get(copy.id);
       if (!record || record.state !== copy.state || record.dockerId !== copy.dockerId) return undefined;
       return fn(record);
@@ -164,7 +165,7 @@ async function reconcileOne(
   if (op) {
     const finished = await inTurn(async (record) => {
       if (!o.cut.holds(record)) return false;
-      await finishInterrupted(manager, record, found, op);
+      await finishInterrupted(steps, record, found, op);
       o.cut.settle(record.id);
       o.interrupted.tell(record, op, "finished");
       return true;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CONTAINER_STATES, type ContainerState } from "#protocol";
 import { BerthError } from "../errors/berth-error.ts";
+import { STARTABLE, STOPPABLE } from "./container-state.ts";
 import { assertTransition, isAllowedTransition } from "./state-transitions.ts";
 
 /**
@@ -26,6 +27,7 @@ const SEEN_FROM_OPERATIONS: ReadonlyArray<[ContainerState, ContainerState, strin
   ["starting", "exited", "start failed (engine unreachable: back to where it was)"],
   ["starting", "running", "started"],
   ["starting", "stopped", "start failed (engine unreachable: back to where it was)"],
+  ["starting", "stopping", "stopping (a start the store could not finish recording)"],
   ["stopped", "removing", "deleted"],
   ["stopped", "restarting", "restarting"],
   ["stopped", "starting", "starting"],
@@ -55,6 +57,33 @@ describe("container state transitions", () => {
 
   it.each(SEEN_FROM_ENGINE)("lets the engine move %s → %s", (from, to) => {
     expect(isAllowedTransition(from, to, "engine")).toBe(true);
+  });
+
+  it("lets each operation begin from every state it may begin from, and go back there when the engine is away", () => {
+    const refused: string[] = [];
+    const check = (from: ContainerState, to: ContainerState) => {
+      if (!isAllowedTransition(from, to, "operation")) refused.push(`${from} → ${to}`);
+    };
+    for (const from of STARTABLE) {
+      if (from === "running") continue; // a start of a running container asks the engine and records running
+      check(from, "starting");
+      check("starting", from);
+    }
+    for (const from of STOPPABLE) {
+      check(from, "restarting");
+      if (from === "stopped" || from === "created") continue; // nothing to stop
+      if (from === "exited") {
+        check(from, "stopped");
+        continue;
+      }
+      check(from, "stopping");
+      check("stopping", from);
+    }
+    for (const from of CONTAINER_STATES) {
+      if (from !== "removing") check(from, "removing");
+      if (from !== "removing" && from !== "missing") check(from, "updating");
+    }
+    expect(refused).toEqual([]);
   });
 
   it("lets any state be written again with new facts", () => {

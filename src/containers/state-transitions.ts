@@ -26,11 +26,26 @@ export type TransitionCause = "operation" | "engine";
  * - `→ running` from `stopped`, `exited`, `failed`, `updating`, `restarting`
  *   and `starting` is a start berth makes as one step (an update's gate, a
  *   cut start or update finished at start-up);
- * - `stopping → stopped` also finishes a stop a crash cut.
+ * - `stopping → stopped` also finishes a stop a crash cut;
+ * - every state an operation may begin from (STARTABLE, STOPPABLE in
+ *   container-state.ts) leads to the state it enters first: `starting →
+ *   stopping` is a stop of a container whose start the store could not
+ *   finish recording (a full disk left it `starting`), which its owner must
+ *   still be able to stop.
  */
 const BY_OPERATION: { readonly [S in ContainerState]: readonly ContainerState[] } = {
   created: ["starting", "running", "restarting", "updating", "removing", "failed", "exited"],
-  starting: ["running", "failed", "exited", "created", "stopped", "restarting", "updating", "removing"],
+  starting: [
+    "running",
+    "failed",
+    "exited",
+    "created",
+    "stopped",
+    "stopping",
+    "restarting",
+    "updating",
+    "removing",
+  ],
   running: ["stopping", "restarting", "updating", "removing", "exited", "failed"],
   stopping: ["stopped", "failed", "running", "starting", "paused", "restarting", "updating", "removing"],
   stopped: ["starting", "running", "restarting", "updating", "removing"],

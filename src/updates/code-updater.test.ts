@@ -102,7 +102,7 @@ describe("CodeUpdater (fake engine)", () => {
     healthAnswer = async () => ({ ok: true });
     updater = new CodeUpdater({
       config,
-      manager,
+      lifecycle: manager.steps,
       releases,
       containers: store.containers,
       channel: { request: () => healthAnswer() },
@@ -116,6 +116,12 @@ describe("CodeUpdater (fake engine)", () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
+  /** The container's row as it is now. */
+  const current = async (id: string) => {
+    const record = await manager.findById(id);
+    if (!record) throw new Error(`no container ${id}`);
+    return record;
+  };
   const create = (actor: typeof alice, name: string, start: boolean) =>
     manager.create(actor, ContainerSpec.parse({ name, code: code("v1"), start, waitReady: false }));
 
@@ -258,7 +264,7 @@ describe("CodeUpdater (fake engine)", () => {
       told = [];
       const interrupted = new InterruptedOperations();
       interrupted.on("interrupted", (i) => told.push(i));
-      recover = (cut) => recoverUpdates({ manager, releases, paths, log, interrupted }, cut);
+      recover = (cut) => recoverUpdates({ lifecycle: manager.steps, releases, paths, log, interrupted }, cut);
     });
     const pending = (containerId: string, number: number, createdAt = Date.now()) =>
       releases.insert({
@@ -280,9 +286,9 @@ describe("CodeUpdater (fake engine)", () => {
       await releases.setStatus(y.id, 2, "pending"); // read so by the recovery, as an update under way then
       const cut = await afterCrash();
       // …which commits while the recovery works on `x` (whose row it reads first).
-      const findById = manager.findById.bind(manager);
+      const findById = manager.steps.findById.bind(manager.steps);
       let committed = false;
-      vi.spyOn(manager, "findById").mockImplementation(async (id) => {
+      vi.spyOn(manager.steps, "findById").mockImplementation(async (id) => {
         if (id === x.id && !committed) {
           committed = true;
           await releases.setStatus(y.id, 2, "active");
@@ -311,10 +317,10 @@ describe("CodeUpdater (fake engine)", () => {
       // What a rollback to release 1 leaves when berth dies after the switch: the pointer on 1, the
       // store still on 2, the container `updating`. Nothing is pending: recovery used to look no further.
       await switchRelease(paths.codeDir(id), 1);
-      await manager.observe(await manager.current(id), "updating", "switching to release 1");
+      await manager.steps.reach(await current(id), "updating", "switching to release 1");
       await recover(await afterCrash());
       expect(await readlink(join(paths.codeDir(id), "current"))).toBe("releases/2");
-      expect(await manager.current(id)).toMatchObject({ state: "running", release: 2 });
+      expect(await current(id)).toMatchObject({ state: "running", release: 2 });
       expect(told).toMatchObject([{ id, op: "update", outcome: "undone", state: "running", release: 2 }]);
     });
 
@@ -337,7 +343,7 @@ describe("CodeUpdater (fake engine)", () => {
       await recover(await afterCrash());
       expect(await fs.readdir(join(paths.codeDir(id), "releases"))).toEqual(["1"]);
       expect((await releases.get(id, 2))?.status).toBe("failed");
-      expect(await manager.current(id)).toMatchObject({ state: "running", release: 1 });
+      expect(await current(id)).toMatchObject({ state: "running", release: 1 });
       expect(told).toMatchObject([{ id, op: "update", outcome: "undone", release: 1 }]);
     });
   });

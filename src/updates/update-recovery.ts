@@ -1,14 +1,15 @@
 import { currentRelease, switchRelease } from "../code/release-pointer.ts";
-import type { ContainerManager } from "../containers/container-manager.ts";
 import type { ContainerPaths } from "../containers/container-paths.ts";
 import type { CutByCrash } from "../containers/cut-by-crash.ts";
 import type { InterruptedOperations } from "../containers/interrupted-operation.ts";
+import type { LifecycleSteps } from "../containers/lifecycle-steps.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ReleaseStore } from "../store/store-ports.ts";
 import { removeCrashLeftovers } from "./crash-leftovers.ts";
 
 export interface UpdateRecoveryOptions {
-  manager: ContainerManager;
+  /** The lifecycle's steps: the container's turn, stop, start. */
+  lifecycle: LifecycleSteps;
   releases: ReleaseStore;
   paths: ContainerPaths;
   log: SystemLogger;
@@ -28,19 +29,19 @@ export interface UpdateRecoveryOptions {
  * made before this berth started, is told as interrupted.
  */
 export async function recoverUpdates(o: UpdateRecoveryOptions, cut: CutByCrash): Promise<void> {
-  const { manager, releases } = o;
+  const { lifecycle, releases } = o;
   const ids = new Set([
     ...(await releases.pending()).map((p) => p.containerId),
-    ...(await manager.all()).filter((r) => r.state === "updating").map((r) => r.id),
+    ...(await lifecycle.all()).filter((r) => r.state === "updating").map((r) => r.id),
   ]);
   for (const id of ids) {
-    if (manager.queue.current(id) !== undefined) continue;
+    if (lifecycle.underWay(id)) continue;
     const log = o.log.child({ containerId: id, op: "recover" });
     try {
       // The list above was read before earlier containers' awaits: an update may have committed since.
       // Everything is read again in the container's turn, where no update of this berth runs.
-      const told = await manager.queue.run(id, "recover", async () => {
-        const record = await manager.findById(id);
+      const told = await lifecycle.recoveryTurn(id, async () => {
+        const record = await lifecycle.findById(id);
         if (!record) return undefined;
         const codeDir = o.paths.codeDir(id);
         // `updating`: the crash came after the workload was stopped for the switch. An update always
@@ -55,10 +56,10 @@ export async function recoverUpdates(o: UpdateRecoveryOptions, cut: CutByCrash):
         const pointer = await currentRelease(codeDir);
         if (record.release !== null && pointer !== record.release) {
           log.warn({ active: record.release, pointer }, "undoing an update that a crash interrupted");
-          if (interrupted) await manager.stopProcess(record);
+          if (interrupted) await lifecycle.stop(record);
           await switchRelease(codeDir, record.release);
         }
-        if (interrupted) await manager.finishStart(record, "interrupted update undone");
+        if (interrupted) await lifecycle.startRunning(record, "interrupted update undone");
         for (const p of pending) await releases.failPending(id, p.number);
         cut.settle(id);
         return byCrash ? record : undefined;

@@ -1,0 +1,72 @@
+import type { ContainerInfo, ContainerState } from "#protocol";
+import type { AdmissionPort } from "../admission/admission.ts";
+import type { Config } from "../config/config.ts";
+import type { DockerClient } from "../docker/docker-client.ts";
+import type { SecretRegistry } from "../logging/secret-registry.ts";
+import type { SystemLogger } from "../logging/system-logger.ts";
+import type { ContainerStore, ReleaseStore } from "../store/store-ports.ts";
+import type { ContainerPaths } from "./container-paths.ts";
+import type { EgressGuard } from "./egress-guard.ts";
+import type { ImageCatalog } from "./image-catalog.ts";
+import type { OperationOutcome } from "./operation-tracker.ts";
+import type { WorkloadChannel } from "./workload-channel.ts";
+
+export interface ContainerManagerOptions {
+  config: Config;
+  docker: DockerClient;
+  repo: ContainerStore;
+  releases: ReleaseStore;
+  channel: WorkloadChannel;
+  /** Where each container's secrets are registered, for its owner's redactor and the system log's. */
+  secrets: SecretRegistry;
+  log: SystemLogger;
+  instanceId: string;
+  paths: ContainerPaths;
+  /** Quotas and the fair engine queue; none when left out. */
+  admission?: AdmissionPort;
+  /** Filters what `network: 'outbound'` containers can reach; consulted before each of them starts. */
+  egress: EgressGuard;
+  /** Whether the engine has an image, and what it runs by default; one over `docker` when left out. */
+  images?: ImageCatalog;
+  /**
+   * Uids taken outside the store (an image check's throwaway container): a
+   * new container never shares one, since its socket is chowned to its uid.
+   */
+  uidsInUse?: (uid: number) => boolean;
+}
+
+export interface StatusChange {
+  info: ContainerInfo;
+  /** "new" for a container that did not exist before. */
+  from: ContainerState | "new";
+  reason: string;
+  /** Set when the engine killed the workload for using more memory than its limit. */
+  oomKilled?: boolean;
+}
+
+export interface ContainerManagerEvents {
+  statusChanged: [StatusChange];
+  operation: [OperationOutcome];
+}
+
+/** How the workload last ended, as the engine tells (ContainerManager.syncFromEngine). */
+export interface EngineExit {
+  exitCode: number;
+  oomKilled: boolean;
+  /** When it ended; undefined when the engine does not say. */
+  finishedAt: number | undefined;
+}
+
+export interface StartOptions {
+  waitReady?: boolean;
+  /**
+   * The restart policy's start after an exit: counted in `restartCount` (a client's start is not).
+   * It starts only a container still `exited` or `failed` when its turn comes, and otherwise
+   * answers the container as it is, not started (an owner's stop queued before it stands).
+   */
+  restart?: boolean;
+}
+
+export interface StopOptions {
+  timeoutSec?: number;
+}

@@ -1,0 +1,71 @@
+import type { Turn } from "../admission/fair-queue.ts";
+import type { ContainerRecord } from "../store/store-ports.ts";
+import type { Actor } from "./actor.ts";
+import { removeContainerFiles } from "./container-files.ts";
+import type { LifecycleContext } from "./lifecycle-context.ts";
+import { ownerNetworkName } from "./owner-network.ts";
+
+/** Deletes the container in its turn, with a turn at the engine; `{ deleted: false }` when it is gone already. */
+export function deleteContainer(
+  ctx: LifecycleContext,
+  record: ContainerRecord,
+  actor: Actor,
+): Promise<{ id?: string; deleted: boolean }> {
+  return ctx.queue.run(record.id, "delete", async () => {
+    const current = await ctx.options.repo.get(record.id);
+    if (!current) return { id: record.id, deleted: false };
+    const turn = await ctx.admission.engineTurn(current.owner, { bounded: !actor.admin });
+    await removeEverything(ctx, current, "deleted", turn).finally(() => turn.release());
+    return { id: current.id, deleted: true };
+  });
+}
+
+/**
+ * Tears a container down completely; also used by reconciliation to finish
+ * an interrupted delete. A `turn` at the engine is given back before the
+ * egress filter of the owner's last outbound container goes (iptables).
+ */
+export async function removeEverything(
+  ctx: LifecycleContext,
+  record: ContainerRecord,
+  reason: string,
+  turn?: Turn,
+): Promise<void> {
+  const { docker, repo, paths, channel, secrets } = ctx.options;
+  const log = ctx.log.child({ containerId: record.id, op: "delete" });
+  log.info("deleting container");
+  const from = record.state;
+  if (record.state !== "removing") await ctx.states.write(record, "removing", reason, "operation");
+  // The engine container and the host-side files go in parallel: the row,
+  // which lets a later reconciliation finish the job, goes only once both have.
+  const [engine, files] = await Promise.allSettled([
+    record.dockerId ? docker.removeContainer(record.dockerId) : Promise.resolve(),
+    (async () => {
+      await channel.close(record.id);
+      await removeContainerFiles(paths, record.id);
+    })(),
+  ]);
+  if (engine.status === "rejected") throw engine.reason;
+  if (files.status === "rejected") throw files.reason;
+  await repo.delete(record.id);
+  ctx.forget(record.id);
+  secrets.removeEnvironment(record.owner, record.spec.env, record.spec.secretEnv);
+  if (record.spec.network === "outbound") await removeOwnerNetworkIfUnused(ctx, record.owner, turn);
+  log.info({ from }, "deleted container");
+}
+
+async function removeOwnerNetworkIfUnused(
+  ctx: LifecycleContext,
+  owner: string,
+  turn: Turn | undefined,
+): Promise<void> {
+  const { repo, docker, egress, instanceId } = ctx.options;
+  const stillUsed = (await repo.list({ owner, limit: 1_000_000 })).some((r) => r.spec.network === "outbound");
+  if (stillUsed) return;
+  const name = ownerNetworkName(instanceId, owner);
+  const network = await docker.inspectNetwork(name);
+  const removed = await docker.removeNetwork(name);
+  turn?.release(); // the engine's part is done; iptables can take seconds, and needs no turn
+  // The rules go only once the network has: a bridge that still has containers stays filtered.
+  if (removed && network) await egress.release(network.bridge);
+}
