@@ -2,6 +2,7 @@ import type { ActivityEntry } from "#protocol";
 import { EVERYONE } from "../activity/activity-entry.ts";
 import type { UserActivityLogger } from "../activity/user-activity-logger.ts";
 import type { ContainerManager, StatusChange } from "../containers/container-manager.ts";
+import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { HealthChange, HealthMonitor } from "../monitoring/health-monitor.ts";
 import type { BerthServer } from "./berth-server.ts";
 import { ADMIN_ROOM, messagesRoom, ownerRoom } from "./rooms.ts";
@@ -16,6 +17,8 @@ export interface ServerPushesSources {
   health: HealthMonitor;
   /** Messages the workloads send. */
   channel: WorkloadMessaging;
+  /** A health reason may quote the workload (a failed check's answer): hidden for its owner as everything else is. */
+  redactor: Pick<OwnerRedactors, "forOwner">;
   /** Let go of a deleted container's watches and follows. */
   subscriptions: Subscriptions;
   /** Told every status change, to sample the containers that run. */
@@ -82,6 +85,8 @@ export class ServerPushes {
   };
 
   readonly #onHealth = (change: HealthChange) => {
+    // Redacted now, while the owner's secrets are known: a container deleted during the lookup below forgets them.
+    const reason = this.#sources.redactor.forOwner(change.owner).redactString(change.reason);
     this.#healthPushes = this.#healthPushes.then(async () => {
       const record = await this.#sources.manager.findById(change.id).catch(() => undefined);
       if (!record) return;
@@ -90,7 +95,7 @@ export class ServerPushes {
         name: record.name,
         health: change.health,
         previous: change.previous,
-        reason: change.reason,
+        reason,
         ts: Date.now(),
       });
     });

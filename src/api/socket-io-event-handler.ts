@@ -96,6 +96,7 @@ export class SocketIOEventHandler {
       activity: options.activity,
       health: options.health,
       channel: options.channel,
+      redactor: options.redactor,
       subscriptions: this.#subscriptions,
       overviews: this.#overviews,
       guardOf: (socketId) => this.#bounds.guardOf(socketId),

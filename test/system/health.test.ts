@@ -58,4 +58,31 @@ describe("health", () => {
     expect(bobSaw).toEqual([]);
     await flaky.delete();
   });
+
+  // The reason names the failure in berth's words today; it is redacted all the same (ServerPushes), so that a
+  // reason quoting the workload later cannot carry a secret out. This holds either way.
+  it("never shows the owner's secrets in a health reason, even when the workload's failed answer holds one", async () => {
+    const secret = "health-canary-7f3a9c2e51";
+    const unhealthy = nextHealth(alice, (e) => e.name === "leaky-health" && e.health === "unhealthy");
+    const told = nextActivity(
+      alice,
+      (e) => e.containerName === "leaky-health" && e.action === "container.unhealthy",
+    );
+    const leaky = await alice.containers.create({
+      name: "leaky-health",
+      secretEnv: { DB_PASSWORD: secret },
+      healthCheck: { request: { health: true }, intervalMs: 1000, retries: 1, timeoutMs: 5000 },
+      code: {
+        files: {
+          // Every health check fails with an error that quotes the secret, as a careless workload's might.
+          "index.js": `require("@berth/workload").connect().onRequest(() => { throw new Error("cannot reach the db with " + process.env.DB_PASSWORD); });`,
+        },
+      },
+    });
+    const bad = await unhealthy;
+    expect(bad.reason).toMatch(/failed 1 times in a row: The workload answered with an error/);
+    expect(bad.reason).not.toContain(secret);
+    expect((await told).message).not.toContain(secret);
+    await leaky.delete();
+  });
 });
