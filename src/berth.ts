@@ -6,7 +6,9 @@ import { TokensFileError } from "./auth/tokens-file.ts";
 import { TokensFileWatcher } from "./auth/tokens-file-watcher.ts";
 import type { SocketCommunicationHandler } from "./channel/socket-communication-handler.ts";
 import type { BerthOptions } from "./composition/berth-options.ts";
-import { type BerthParts, composeBerth } from "./composition/compose-berth.ts";
+import type { BerthParts } from "./composition/berth-parts.ts";
+import { composeBerth } from "./composition/compose-berth.ts";
+import { countListeners } from "./composition/count-listeners.ts";
 import type { Config } from "./config/config.ts";
 import type { ContainerManager } from "./containers/container-manager.ts";
 import { CutByCrash } from "./containers/cut-by-crash.ts";
@@ -159,13 +161,10 @@ export class Berth {
    * expect(berth.debugCounts()).toEqual(before);
    */
   debugCounts(): BerthDebugCounts {
-    let listeners = 0;
-    for (const emitter of this.#parts.emitters)
-      for (const event of emitter.eventNames()) listeners += emitter.listenerCount(event);
     return {
       connections: this.#parts.sockets.io.of("/").sockets.size,
       subscriptions: this.activeSubscriptions,
-      listeners,
+      listeners: countListeners(this.#parts.emitters),
       workloadCallsInFlight: this.#parts.channel.inFlightCount,
       operationsUnderWay: this.manager.queue.busyKeys,
     };

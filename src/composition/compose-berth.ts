@@ -1,27 +1,16 @@
-import type { EventEmitter } from "node:events";
-import Fastify, { type FastifyInstance } from "fastify";
-import type { QuotaLimits } from "#protocol";
+import Fastify from "fastify";
 import { UserActivityLogger } from "../activity/user-activity-logger.ts";
-import type { FairQueue } from "../admission/fair-queue.ts";
-import type { QuotaLedger } from "../admission/quota-ledger.ts";
 import { DASHBOARD_DIR, registerDashboardRoutes } from "../api/dashboard-routes.ts";
 import { registerHttpRoutes } from "../api/http-routes.ts";
 import { registerMetricsRoute } from "../api/metrics-route.ts";
-import { SocketIOEventHandler } from "../api/socket-io-event-handler.ts";
 import { HandshakeLimiter } from "../auth/handshake-limiter.ts";
-import type { TokenStore } from "../auth/token-store.ts";
 import { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
 import type { Config } from "../config/config.ts";
 import { ContainerPaths } from "../containers/container-paths.ts";
-import { backfillCpuLimits } from "../containers/cpu-limit-backfill.ts";
 import { effectiveLimits } from "../containers/effective-limits.ts";
 import { EngineReturnRestarter } from "../containers/engine-return-restarter.ts";
 import { ImageCatalog } from "../containers/image-catalog.ts";
 import { InterruptedOperations } from "../containers/interrupted-operation.ts";
-import { LeftoverHolds } from "../containers/leftover-holds.ts";
-import { OwnerNetworkGuard } from "../containers/owner-network-guard.ts";
-import { reconcile } from "../containers/reconciler.ts";
-import { Reconciliation } from "../containers/reconciliation.ts";
 import { RestartSupervisor } from "../containers/restart-supervisor.ts";
 import { RuntimeOffer } from "../containers/runtime-offer.ts";
 import { DockerodeClient } from "../docker/dockerode-client.ts";
@@ -29,53 +18,24 @@ import { EngineMonitor } from "../docker/engine-monitor.ts";
 import { BerthMetrics } from "../metrics/berth-metrics.ts";
 import { observeBerth } from "../metrics/observe-berth.ts";
 import { ChannelTally } from "../monitoring/channel-tally.ts";
-import { ContainerLogs } from "../monitoring/container-logs.ts";
-import { ContainerTelemetry } from "../monitoring/container-telemetry.ts";
 import { EngineEventWatcher } from "../monitoring/engine-event-watcher.ts";
 import { HealthMonitor } from "../monitoring/health-monitor.ts";
 import { EgressFirewall } from "../network/egress-firewall.ts";
 import { egressPolicy } from "../network/egress-policy.ts";
 import { ExecFileIptables } from "../network/iptables.ts";
-import { recoverUpdates } from "../updates/update-recovery.ts";
 import { BERTH_VERSION } from "../version.ts";
 import type { BerthOptions } from "./berth-options.ts";
+import type { BerthParts } from "./berth-parts.ts";
 import { buildAdmission } from "./build-admission.ts";
-import { buildLifecycle, type LifecycleParts } from "./build-lifecycle.ts";
-import { buildSampling, type SamplingParts } from "./build-sampling.ts";
+import { buildBackground } from "./build-background.ts";
+import { buildLifecycle } from "./build-lifecycle.ts";
+import { buildSampling } from "./build-sampling.ts";
+import { buildSocketApi } from "./build-socket-api.ts";
+import { countListeners } from "./count-listeners.ts";
 import { DisposalStack } from "./disposal-stack.ts";
 import { type BerthBase, openBase } from "./open-base.ts";
 import { openTokens } from "./open-tokens.ts";
 import { RunningFollower } from "./running-follower.ts";
-
-/** Everything berth is made of, built by `composeBerth`; `Berth` runs it. */
-export interface BerthParts extends BerthBase, SamplingParts, Omit<LifecycleParts, "imageChecker"> {
-  config: Config;
-  /** What close() runs: every part below, newest first. */
-  stack: DisposalStack;
-  tokens: TokenStore;
-  metrics: BerthMetrics | undefined;
-  engine: EngineMonitor;
-  channel: SocketCommunicationHandler;
-  app: FastifyInstance;
-  sockets: SocketIOEventHandler;
-  egress: EgressFirewall;
-  quotas: QuotaLedger;
-  engineQueue: FairQueue;
-  quotaLimits: (owner: string) => QuotaLimits;
-  images: ImageCatalog;
-  runtimeOffer: RuntimeOffer;
-  activity: UserActivityLogger;
-  health: HealthMonitor;
-  running: RunningFollower;
-  restarts: RestartSupervisor;
-  bringBack: EngineReturnRestarter;
-  events: EngineEventWatcher;
-  reconciliation: Reconciliation;
-  ownerNetworks: OwnerNetworkGuard;
-  leftoverHolds: LeftoverHolds;
-  /** berth's own emitters, whose listeners `debugCounts()` adds up. */
-  emitters: readonly EventEmitter[];
-}
 
 /**
  * Builds every part of berth, in order, each pushed on the disposal stack the
@@ -265,94 +225,43 @@ function build(config: Config, options: BerthOptions, base: BerthBase, stack: Di
     },
   });
 
-  const sockets = new SocketIOEventHandler({
-    httpServer: app.server,
+  const sockets = buildSocketApi(config, {
+    app,
     channel,
     updater,
-    telemetry: new ContainerTelemetry({
-      containers: manager,
-      docker,
-      sampler,
-      history,
-      logs: new ContainerLogs(docker, secrets),
-    }),
+    docker,
+    sampler,
+    history,
     activity,
     health,
-    auth: tokens,
+    tokens,
     manager,
-    redactor: secrets,
+    secrets,
     log,
-    maxPayloadBytes: config.maxPayloadBytes,
     rates,
-    maxConnectionsPerOwner: config.maxConnectionsPerOwner,
     handshakes,
-    images: imageChecker,
-    serverInfo: {
-      version: BERTH_VERSION,
-      config,
-      usage: (owner) => quotas.usage(owner),
-      quotaLimits,
-      runtimes: () => runtimeOffer.runtimes(),
-    },
-    limits: {
-      bufferBytes: config.clientBufferBytes,
-      maxBufferBytes: config.clientBufferMaxBytes,
-      graceMs: config.clientBufferGraceMs,
-      maxRequestsInFlight: config.maxRequestsInFlight,
-      maxSubscriptions: config.maxSubscriptions,
-    },
+    imageChecker,
+    quotas,
+    quotaLimits,
+    runtimeOffer,
   });
   stack.defer("Socket.IO server", () => sockets.close());
 
   // The background services: each started by Berth.start(), and stopped first at close.
-  const ownerNetworks = new OwnerNetworkGuard({
+  const background = buildBackground(config, options, {
     docker,
-    egress,
+    store,
+    manager,
+    channel,
+    paths,
     instanceId,
     log,
-    allowNetwork: config.allowNetwork,
-    hasOutbound: async () => (await repo.all()).some((r) => r.spec.network === "outbound"),
-    ...(options.egressRecheckMs !== undefined ? { recheckMs: options.egressRecheckMs } : {}),
+    interrupted,
+    egress,
+    pressure,
+    history,
+    restarts,
   });
-  const leftoverHolds = new LeftoverHolds({
-    docker,
-    repo,
-    defaults: config,
-    heldNanoCpus: pressure.heldNanoCpus,
-    isHeld: (id) => pressure.isHeld(id),
-    log,
-  });
-  const reconciliation = new Reconciliation({
-    reconcile: (cut) =>
-      reconcile({ docker, repo, manager, channel, paths, instanceId, log, cut, interrupted }),
-    afterPass: [
-      (cut) =>
-        recoverUpdates(
-          {
-            manager,
-            releases: store.releases,
-            paths,
-            log: log.child({ component: "UpdateRecovery" }),
-            interrupted,
-          },
-          cut,
-        ),
-      // What ran before berth started (or while the engine was away) changed no state: follow it here.
-      async () => {
-        for (const record of await repo.all()) history.follow(record);
-      },
-      () => ownerNetworks.protect(),
-      async () => {
-        await backfillCpuLimits({ docker, repo, meta: store.meta, defaults: config, log });
-      },
-      async () => leftoverHolds.giveBack(),
-    ],
-    // The restarts a killed berth had due: once, after the first reconciliation that got through —
-    // at start-up, or when the engine first returns (this berth's own timers outlive an outage).
-    afterFirstPass: () => restarts.resume(),
-    log,
-  });
-
   const emitters = [manager, activity, channel, health, restarts, bringBack, tokens, engine, pressure];
   return {
     ...base,
@@ -379,17 +288,7 @@ function build(config: Config, options: BerthOptions, base: BerthBase, stack: Di
     restarts,
     bringBack,
     events,
-    reconciliation,
-    ownerNetworks,
-    leftoverHolds,
+    ...background,
     emitters,
   };
-}
-
-/** Listeners on the emitters given, all events together. */
-function countListeners(emitters: readonly EventEmitter[]): number {
-  let listeners = 0;
-  for (const emitter of emitters)
-    for (const event of emitter.eventNames()) listeners += emitter.listenerCount(event);
-  return listeners;
 }
