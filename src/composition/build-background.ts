@@ -97,7 +97,10 @@ export function buildBackground(
       async () => {
         await backfillCpuLimits({ docker, repo, meta: store.meta, defaults: config, log });
       },
-      async () => leftoverHolds.giveBack(),
+      // In the background (an inspect a container): start-up must not wait for a thousand.
+      async () => {
+        void leftoverHolds.giveBack();
+      },
     ],
     // The restarts a killed berth had due: once, after the first reconciliation that got through —
     // at start-up, or when the engine first returns (this berth's own timers outlive an outage).

@@ -66,9 +66,13 @@ export class LeftoverHolds {
     this.#o = options;
   }
 
-  /** Starts a pass unless one runs, a pass found nothing left to give back, or berth is closing. */
-  giveBack(): void {
-    if (this.#pass !== undefined || this.#done || this.#closed) return;
+  /**
+   * Starts a pass unless one runs, a pass found nothing left to give back, or berth is closing.
+   * Resolves (never rejects) when the pass under way ends: berth itself does not wait for it.
+   */
+  giveBack(): Promise<void> {
+    if (this.#pass !== undefined) return this.#pass;
+    if (this.#done || this.#closed) return Promise.resolve();
     this.#pass = giveBackLeftoverHolds({ ...this.#o, stopped: () => this.#closed })
       .then(
         ({ failed }) => {
@@ -80,6 +84,7 @@ export class LeftoverHolds {
       .finally(() => {
         this.#pass = undefined;
       });
+    return this.#pass;
   }
 
   /** Safe to call twice. */
