@@ -40,6 +40,9 @@ const STORE_PORTS: readonly string[] = ["store/store-ports.ts", "store/store-err
 const COMPOSITION: readonly string[] = ["berth.ts", "main.ts", "cli", "composition"];
 const STORE_WHY = "services use the store's ports (store-ports.ts, store-errors.ts), never an implementation";
 
+/** The composition root builds every part of berth: it imports them all, and only berth.ts imports it. */
+const COMPOSITION_WHY = "only berth.ts builds berth: no part of berth imports the composition root";
+
 /** Folders a leaf may still import. */
 const LEAF_MAY_IMPORT: Record<string, readonly string[]> = { code: ["errors"], errors: [] };
 
@@ -66,6 +69,7 @@ function breaks(edge: string): string | undefined {
   const a = folderOf(from);
   const b = folderOf(to);
   if (a === b || to.startsWith("..")) return undefined;
+  if (b === "composition" && a !== "") return COMPOSITION_WHY;
   if (b === "store" && !STORE_PORTS.includes(to) && !COMPOSITION.includes(a === "" ? from : a))
     return STORE_WHY;
   for (const rule of RULES) {
@@ -112,6 +116,13 @@ describe("the directions src/ depends in", () => {
       expect(breaks(`api/monitoring-handlers.ts → ${adapter}`), adapter).toBeDefined();
     expect(breaks("api/monitoring-handlers.ts → monitoring/container-telemetry.ts")).toBeUndefined();
     expect(breaks("api/channel-handlers.ts → containers/container-manager.ts")).toBeUndefined();
+  });
+
+  it("would catch a break: a part of berth importing the composition root", () => {
+    expect(breaks("containers/reconciler.ts → composition/compose-berth.ts")).toBe(COMPOSITION_WHY);
+    expect(breaks("api/socket-io-event-handler.ts → composition/berth-parts.ts")).toBe(COMPOSITION_WHY);
+    expect(breaks("berth.ts → composition/compose-berth.ts")).toBeUndefined();
+    expect(breaks("composition/compose-berth.ts → composition/open-base.ts")).toBeUndefined();
   });
 
   it("would catch a break: a service reaching past the store's ports to SQLite", () => {
