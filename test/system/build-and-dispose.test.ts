@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Berth } from "../../src/berth.ts";
 import { loadConfig } from "../../src/config/config.ts";
+import { runningBerthPid } from "../../src/config/pid-file.ts";
 import { removeInstance, TOKENS } from "../helpers/test-server.ts";
 import { queryStore, removeStoreFor, storeEnvFor, TEST_STORE } from "../helpers/test-store.ts";
 import { writeTokensFile } from "../helpers/tokens-file.ts";
@@ -102,5 +103,24 @@ describe("berth built half-way", () => {
       }
       await expectNothingLeft(timersBefore);
     });
+  });
+
+  it("leaves the pid file of the berth serving the directory when a second one on it fails to start and closes", async () => {
+    const first = await Berth.open(loadConfig({ ...env, BERTH_HOST: "127.0.0.1" }));
+    try {
+      const port = await first.start();
+      expect(runningBerthPid(dataDir)).toBe(process.pid);
+      const second = await Berth.open(
+        loadConfig({ ...env, BERTH_HOST: "127.0.0.1", BERTH_PORT: String(port) }),
+      );
+      await expect(second.start()).rejects.toThrow(/EADDRINUSE/);
+      await second.close();
+      // The key rotation refuses to run while this file names a live berth: the first one still serves.
+      expect(runningBerthPid(dataDir)).toBe(process.pid);
+    } finally {
+      await first.close();
+      await removeInstance(first.instanceId);
+    }
+    expect(existsSync(join(dataDir, "berth.pid"))).toBe(false);
   });
 });
