@@ -18,7 +18,7 @@ export interface HubPath {
  * Berth keeps its hub in a private field (`#channel`), so a benchmark cannot
  * reach it. When Berth exposes it as `channel`, (b) uses berth's own hub and
  * the container berth made for (c). Until then (b) builds a hub of the same
- * class with the options src/berth.ts gives its own (frame limit, request
+ * class with the options berth gives its own (src/composition/compose-berth.ts: frame limit, request
  * timeout cap, logger; default heartbeat and queue bound), and a container made
  * with berth's create body whose socket that hub opens, as berth would.
  */

@@ -34,10 +34,10 @@ const RULES: { from: string; mayNotImport: readonly string[] | "anything"; why: 
 
 /**
  * Of the store, berth sees the ports and their errors only; which database
- * implements them is the composition's choice (berth.ts, main.ts, the CLI).
+ * implements them is the composition's choice (src/composition, berth.ts, main.ts, the CLI).
  */
 const STORE_PORTS: readonly string[] = ["store/store-ports.ts", "store/store-errors.ts"];
-const COMPOSITION: readonly string[] = ["berth.ts", "main.ts", "cli"];
+const COMPOSITION: readonly string[] = ["berth.ts", "main.ts", "cli", "composition"];
 const STORE_WHY = "services use the store's ports (store-ports.ts, store-errors.ts), never an implementation";
 
 /**
@@ -46,6 +46,8 @@ const STORE_WHY = "services use the store's ports (store-ports.ts, store-errors.
  */
 const LIFECYCLE_FACADE: readonly string[] = ["containers/container-manager.ts"];
 const PORT_WHY = "the updater drives lifecycle through LifecycleSteps, never the ContainerManager";
+/** The composition root builds every part of berth: it imports them all, and only berth.ts imports it. */
+const COMPOSITION_WHY = "only berth.ts builds berth: no part of berth imports the composition root";
 
 /** Folders a leaf may still import. */
 const LEAF_MAY_IMPORT: Record<string, readonly string[]> = { code: ["errors"], errors: [] };
@@ -74,6 +76,7 @@ function breaks(edge: string): string | undefined {
   const b = folderOf(to);
   if (a === b || to.startsWith("..")) return undefined;
   if (a === "updates" && LIFECYCLE_FACADE.includes(to)) return PORT_WHY;
+  if (b === "composition" && a !== "") return COMPOSITION_WHY;
   if (b === "store" && !STORE_PORTS.includes(to) && !COMPOSITION.includes(a === "" ? from : a))
     return STORE_WHY;
   for (const rule of RULES) {
@@ -125,6 +128,13 @@ describe("the directions src/ depends in", () => {
       expect(breaks(`api/monitoring-handlers.ts → ${adapter}`), adapter).toBeDefined();
     expect(breaks("api/monitoring-handlers.ts → monitoring/container-telemetry.ts")).toBeUndefined();
     expect(breaks("api/channel-handlers.ts → containers/container-manager.ts")).toBeUndefined();
+  });
+
+  it("would catch a break: a part of berth importing the composition root", () => {
+    expect(breaks("containers/reconciler.ts → composition/compose-berth.ts")).toBe(COMPOSITION_WHY);
+    expect(breaks("api/socket-io-event-handler.ts → composition/berth-parts.ts")).toBe(COMPOSITION_WHY);
+    expect(breaks("berth.ts → composition/compose-berth.ts")).toBeUndefined();
+    expect(breaks("composition/compose-berth.ts → composition/open-base.ts")).toBeUndefined();
   });
 
   it("would catch a break: a service reaching past the store's ports to SQLite", () => {

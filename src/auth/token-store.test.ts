@@ -28,7 +28,7 @@ describe("TokenStore", () => {
 
   it("reloads the file: a new token works, a removed or replaced one no longer does, and says so", () => {
     write("alice:alice-token-1\nbob:bob-token-001\n");
-    const store = new TokenStore({ file, adminToken: "admin-token-1" });
+    const store = TokenStore.open({ file, adminToken: "admin-token-1" });
     const alice = store.authenticate("alice-token-1");
     const bob = store.authenticate("bob-token-001");
     if (!alice || !bob) throw new Error("not authenticated");
@@ -63,7 +63,7 @@ describe("TokenStore", () => {
 
   it("keeps the tokens in force when the file is refused", () => {
     write("alice:alice-token-1\n");
-    const store = new TokenStore({ file });
+    const store = TokenStore.open({ file });
     write("alice:alice-token-1\nbroken line\n");
     expect(() => store.reload()).toThrow(TokensFileError);
     write("bob:bob-token-001\n");
@@ -76,7 +76,7 @@ describe("TokenStore", () => {
   it("tells every listener of a change, even when one throws, and reports the one that threw", () => {
     write("alice:alice-token-1\n");
     const failures: unknown[] = [];
-    const store = new TokenStore({ file, onListenerError: (err) => failures.push(err) });
+    const store = TokenStore.open({ file, onListenerError: (err) => failures.push(err) });
     const heard: string[][] = [];
     store.on("changed", () => {
       throw new Error("the redactor's listener failed");
@@ -93,7 +93,7 @@ describe("TokenStore", () => {
 
   it("without onListenerError, throws the listeners' failures once all of them ran, with the new tokens in force", () => {
     write("alice:alice-token-1\n");
-    const store = new TokenStore({ file });
+    const store = TokenStore.open({ file });
     let later = 0;
     store.on("changed", () => {
       throw new Error("first listener failed");
@@ -108,7 +108,7 @@ describe("TokenStore", () => {
   it("refuses to start from a file others can read", () => {
     write("alice:alice-token-1\n");
     chmodSync(file, 0o644);
-    expect(() => new TokenStore({ file })).toThrow(
+    expect(() => TokenStore.open({ file })).toThrow(
       /BERTH_TOKENS_FILE: .* group and others must have no access/,
     );
   });

@@ -46,7 +46,7 @@ interface Entry {
  * keeps the set in force and throws why.
  *
  * @example
- * const store = new TokenStore({ file: "/etc/berth/tokens", adminToken });
+ * const store = TokenStore.open({ file: "/etc/berth/tokens", adminToken });
  * store.on("changed", ({ revoked }) => closeConnectionsOf(revoked));
  * store.authenticate(handshake.auth.token); // { identity, digest } | undefined
  */
@@ -57,13 +57,23 @@ export class TokenStore extends EventEmitter<{ changed: [TokensChange] }> {
   #owners: ReadonlyMap<string, OwnerEntry>;
   #entries: readonly Entry[];
 
-  /** Throws TokensFileError when the file cannot be used: at start-up berth stops. */
-  constructor(options: TokenStoreOptions) {
+  /**
+   * Reads the tokens file, when there is one, and puts its tokens in force. Throws TokensFileError when
+   * the file cannot be used: at start-up berth stops.
+   */
+  static open(options: TokenStoreOptions): TokenStore {
+    return new TokenStore(options, readOwners(options.file, options.tokens, options.adminToken));
+  }
+
+  /** `owners`: what `open()` read (the constructor reads nothing); without it, `options.tokens`. */
+  constructor(options: TokenStoreOptions, owners?: ReadonlyMap<string, OwnerEntry>) {
     super();
+    if (options.file !== undefined && owners === undefined)
+      throw new TypeError("TokenStore: a tokens file is read by TokenStore.open()");
     this.#file = options.file;
     this.#adminToken = options.adminToken;
     this.#onListenerError = options.onListenerError;
-    this.#owners = this.#read(options.tokens);
+    this.#owners = owners ?? readOwners(undefined, options.tokens, undefined);
     this.#entries = this.#build();
   }
 
@@ -112,7 +122,7 @@ export class TokenStore extends EventEmitter<{ changed: [TokensChange] }> {
    */
   reload(): TokensChange | undefined {
     if (this.#file === undefined) return undefined;
-    const next = this.#read(undefined);
+    const next = readOwners(this.#file, undefined, this.#adminToken);
     const added: string[] = [];
     const revoked: string[] = [];
     for (const [owner, entry] of next) if (this.#owners.get(owner)?.token !== entry.token) added.push(owner);
@@ -144,11 +154,6 @@ export class TokenStore extends EventEmitter<{ changed: [TokensChange] }> {
     if (failures.length > 0) throw new AggregateError(failures, "a listener of the tokens change failed");
   }
 
-  #read(fixed: ReadonlyMap<string, string> | undefined): ReadonlyMap<string, OwnerEntry> {
-    if (this.#file !== undefined) return readTokensFile(this.#file, this.#adminToken);
-    return new Map([...(fixed ?? [])].map(([owner, token]) => [owner, { token, overrides: {} }]));
-  }
-
   #build(): Entry[] {
     const entries: Entry[] = [...this.#owners].map(([owner, e]) => ({
       digest: digest(e.token),
@@ -157,6 +162,16 @@ export class TokenStore extends EventEmitter<{ changed: [TokensChange] }> {
     if (this.#adminToken) entries.push({ digest: digest(this.#adminToken), identity: { kind: "admin" } });
     return entries;
   }
+}
+
+/** The owners in force: the tokens file's when there is one (read now), else the fixed tokens. */
+function readOwners(
+  file: string | undefined,
+  fixed: ReadonlyMap<string, string> | undefined,
+  adminToken: string | undefined,
+): ReadonlyMap<string, OwnerEntry> {
+  if (file !== undefined) return readTokensFile(file, adminToken);
+  return new Map([...(fixed ?? [])].map(([owner, token]) => [owner, { token, overrides: {} }]));
 }
 
 function digest(token: string): Buffer {

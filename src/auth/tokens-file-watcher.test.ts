@@ -31,7 +31,7 @@ describe("TokensFileWatcher", () => {
           notify = resolve;
         }),
       );
-    watcher = new TokensFileWatcher(
+    watcher = TokensFileWatcher.start(
       file,
       () => {
         changes++;

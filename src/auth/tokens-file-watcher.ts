@@ -25,24 +25,37 @@ export class TokensFileWatcher {
   /** Whether an event within the debounce window named the file itself. */
   #named = false;
 
-  constructor(file: string, onChange: () => void, onError: (err: Error) => void) {
-    this.#file = file;
-    this.#seen = fingerprint(file);
+  /** Starts watching `file` (its directory, and what the file looks like now). */
+  static start(file: string, onChange: () => void, onError: (err: Error) => void): TokensFileWatcher {
+    const seen = fingerprint(file);
     const name = basename(file);
-    this.#watcher = watch(dirname(file), { persistent: false }, (_event, changed) => {
-      // Some platforms give no file name; then any change in the directory may be ours.
-      if (changed === null || changed === name) this.#named = true;
-      clearTimeout(this.#timer);
-      this.#timer = setTimeout(() => {
-        if (this.#closed) return;
-        const now = fingerprint(this.#file);
-        const changedNow = this.#named || now !== this.#seen;
-        this.#seen = now;
-        this.#named = false;
-        if (changedNow) onChange();
-      }, TOKENS_FILE_DEBOUNCE_MS);
+    let watcher: TokensFileWatcher | undefined;
+    const fsWatcher = watch(dirname(file), { persistent: false }, (_event, changed) => {
+      if (watcher) watcher.#changed(changed === null || changed === name, onChange);
     });
-    this.#watcher.on("error", onError);
+    fsWatcher.on("error", onError);
+    watcher = new TokensFileWatcher(file, fsWatcher, seen);
+    return watcher;
+  }
+
+  private constructor(file: string, watcher: FSWatcher, seen: string) {
+    this.#file = file;
+    this.#watcher = watcher;
+    this.#seen = seen;
+  }
+
+  /** `named`: the event named the file itself (some platforms give no name: then any change may be ours). */
+  #changed(named: boolean, onChange: () => void): void {
+    if (named) this.#named = true;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      if (this.#closed) return;
+      const now = fingerprint(this.#file);
+      const changedNow = this.#named || now !== this.#seen;
+      this.#seen = now;
+      this.#named = false;
+      if (changedNow) onChange();
+    }, TOKENS_FILE_DEBOUNCE_MS);
   }
 
   close(): void {

@@ -40,3 +40,29 @@ export function runningBerthPid(dataDir: string): number | undefined {
     return (err as NodeJS.ErrnoException).code === "EPERM" ? pid : undefined;
   }
 }
+
+/**
+ * This berth's pid file: written once it listens; removed at close only when
+ * this berth wrote it, so that a berth that never started (a refused start,
+ * a second one built on the same directory) leaves another's file alone.
+ */
+export class PidFile {
+  readonly #dataDir: string;
+  #written = false;
+
+  constructor(dataDir: string) {
+    this.#dataDir = dataDir;
+  }
+
+  write(): void {
+    writePidFile(this.#dataDir);
+    this.#written = true;
+  }
+
+  /** Best effort (see removePidFile). Safe to call twice. */
+  remove(): void {
+    if (!this.#written) return;
+    this.#written = false;
+    removePidFile(this.#dataDir);
+  }
+}

@@ -50,3 +50,46 @@ export async function giveBackLeftoverHolds(
   }
   return { given, failed };
 }
+
+/**
+ * The background pass of `giveBackLeftoverHolds` (an inspect a container: start-up must not wait for
+ * a thousand), run after a reconciliation until one pass found none it could not give back; one pass
+ * at a time. `close()` ends the pass under way at the next container and waits for it.
+ */
+export class LeftoverHolds {
+  readonly #o: Omit<LeftoverHoldsOptions, "stopped">;
+  #pass: Promise<void> | undefined;
+  #done = false;
+  #closed = false;
+
+  constructor(options: Omit<LeftoverHoldsOptions, "stopped">) {
+    this.#o = options;
+  }
+
+  /**
+   * Starts a pass unless one runs, a pass found nothing left to give back, or berth is closing.
+   * Resolves (never rejects) when the pass under way ends: berth itself does not wait for it.
+   */
+  giveBack(): Promise<void> {
+    if (this.#pass !== undefined) return this.#pass;
+    if (this.#done || this.#closed) return Promise.resolve();
+    this.#pass = giveBackLeftoverHolds({ ...this.#o, stopped: () => this.#closed })
+      .then(
+        ({ failed }) => {
+          this.#done = failed === 0;
+        },
+        (err: unknown) =>
+          this.#o.log.warn({ err }, "could not give back the CPU limits an earlier berth held"),
+      )
+      .finally(() => {
+        this.#pass = undefined;
+      });
+    return this.#pass;
+  }
+
+  /** Safe to call twice. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#pass;
+  }
+}

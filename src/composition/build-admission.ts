@@ -1,0 +1,43 @@
+import type { QuotaLimits } from "#protocol";
+import { containerUsage } from "../admission/container-usage.ts";
+import { EngineAdmission } from "../admission/engine-admission.ts";
+import { FairQueue } from "../admission/fair-queue.ts";
+import { QuotaLedger } from "../admission/quota-ledger.ts";
+import { type QuotaOverrides, quotaLimitsFor } from "../admission/quota-limits.ts";
+import { RateLimiter } from "../admission/rate-limiter.ts";
+import type { TokenStore } from "../auth/token-store.ts";
+import type { Config } from "../config/config.ts";
+import type { Store } from "../store/store-ports.ts";
+
+export interface AdmissionParts {
+  /** Per-owner quota usage (the store plus operations under way). */
+  quotas: QuotaLedger;
+  /** The bounded, fair queue of engine operations. */
+  engineQueue: FairQueue;
+  admission: EngineAdmission;
+  rates: RateLimiter;
+  quotaLimits: (owner: string) => QuotaLimits;
+}
+
+/** What lets work in: quotas per owner (with the tokens file's overrides), the fair engine queue, rate limits. */
+export function buildAdmission(config: Config, store: Store, tokens: TokenStore): AdmissionParts {
+  // Per-owner quota overrides come from the tokens file, read on every check so a reload applies at once.
+  const quotaOverrides: QuotaOverrides = (owner) => tokens.overridesFor(owner);
+  const quotaLimits = quotaLimitsFor(config.quota, quotaOverrides);
+  const usageRepo = store.usage;
+  // A spec without resources gets the server's defaults, so it counts as those.
+  const resourceDefaults = { memoryMb: config.defaultMemoryMb, cpus: config.defaultCpus };
+  const quotas = new QuotaLedger(
+    {
+      usageOf: async (owner) =>
+        (await usageRepo.containersOf(owner)).map((u) => ({
+          id: u.id,
+          usage: containerUsage(u, resourceDefaults),
+        })),
+    },
+    quotaLimits,
+  );
+  const engineQueue = new FairQueue(config.engineQueue);
+  const admission = new EngineAdmission(quotas, engineQueue, resourceDefaults);
+  return { quotas, engineQueue, admission, rates: new RateLimiter(config.rateLimits), quotaLimits };
+}

@@ -1,0 +1,82 @@
+import type { EngineAdmission } from "../admission/engine-admission.ts";
+import type { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
+import type { Config } from "../config/config.ts";
+import { ContainerManager } from "../containers/container-manager.ts";
+import type { ContainerPaths } from "../containers/container-paths.ts";
+import type { ImageCatalog } from "../containers/image-catalog.ts";
+import type { DockerodeClient } from "../docker/dockerode-client.ts";
+import { ImageChecker } from "../images/image-checker.ts";
+import type { SecretRegistry } from "../logging/secret-registry.ts";
+import type { SystemLogger } from "../logging/system-logger.ts";
+import type { EgressFirewall } from "../network/egress-firewall.ts";
+import type { Store } from "../store/store-ports.ts";
+import { CodeUpdater } from "../updates/code-updater.ts";
+
+export interface LifecycleParts {
+  manager: ContainerManager;
+  /** Throwaway containers that check an image (`image:check`). */
+  imageChecker: ImageChecker;
+  updater: CodeUpdater;
+}
+
+export interface LifecycleDeps {
+  docker: DockerodeClient;
+  images: ImageCatalog;
+  store: Store;
+  channel: SocketCommunicationHandler;
+  secrets: SecretRegistry;
+  log: SystemLogger;
+  instanceId: string;
+  paths: ContainerPaths;
+  admission: EngineAdmission;
+  egress: EgressFirewall;
+}
+
+/**
+ * The container lifecycle, the image checks beside it (the two hand out
+ * workload uids, and each asks the other which are taken), and the updater,
+ * which drives the lifecycle. Constructors only: the caller pushes their
+ * disposal where shutdown needs it (the operations drain after the intake
+ * closed, before the feed and the store do).
+ */
+export function buildLifecycle(config: Config, deps: LifecycleDeps): LifecycleParts {
+  const { docker, store, channel, secrets, log, instanceId, paths, admission, egress } = deps;
+  const repo = store.containers;
+  const releases = store.releases;
+  const imageChecker: ImageChecker = new ImageChecker({
+    config,
+    docker,
+    paths,
+    instanceId,
+    // The manager's answer: a uid a create is storing counts as taken too.
+    isUidTaken: (uid) => manager.isUidTaken(uid),
+    log,
+  });
+  const manager = new ContainerManager({
+    config,
+    images: deps.images,
+    docker,
+    repo,
+    releases,
+    channel,
+    secrets,
+    log,
+    instanceId,
+    paths,
+    admission,
+    egress,
+    uidsInUse: (uid) => imageChecker.holdsUid(uid),
+  });
+
+  const updater = new CodeUpdater({
+    config,
+    lifecycle: manager.steps,
+    releases,
+    containers: repo,
+    channel,
+    paths,
+    log,
+    admission,
+  });
+  return { manager, imageChecker, updater };
+}

@@ -1,0 +1,80 @@
+import type { Config } from "../config/config.ts";
+import type { DockerodeClient } from "../docker/dockerode-client.ts";
+import type { SystemLogger } from "../logging/system-logger.ts";
+import type { ChannelTally } from "../monitoring/channel-tally.ts";
+import { engineTarget } from "../monitoring/engine-target.ts";
+import { isContainerGone, logHoldEvent } from "../monitoring/hold-event-log.ts";
+import { NodeCgroupFs } from "../monitoring/node-cgroup-fs.ts";
+import { PressureMonitor } from "../monitoring/pressure-monitor.ts";
+import { StatsHistory } from "../monitoring/stats-history.ts";
+import { StatsSampler } from "../monitoring/stats-sampler.ts";
+import type { ContainerStore } from "../store/store-ports.ts";
+import type { DisposalStack } from "./disposal-stack.ts";
+
+export interface SamplingParts {
+  pressure: PressureMonitor;
+  sampler: StatsSampler;
+  /** Every running container sampled at a low rate, always, so that a chart opens with a past. */
+  history: StatsHistory;
+}
+
+/**
+ * Resource sampling: the sampler (cgroup files, the engine as a fallback),
+ * the pressure monitor it feeds with each workload's channel traffic (output
+ * holds set CPU limits through the engine), and the history behind the charts.
+ */
+export function buildSampling(
+  config: Config,
+  o: {
+    docker: DockerodeClient;
+    repo: ContainerStore;
+    channelTally: ChannelTally;
+    /** A running container's CPU limit, for the holds, which ask synchronously. */
+    nanoCpusOf: (id: string) => number | undefined;
+    log: SystemLogger;
+  },
+  stack: DisposalStack,
+): SamplingParts {
+  const { docker, channelTally, log } = o;
+  const pressure = new PressureMonitor({
+    outputRateLimit: config.outputRateLimit,
+    messageRate: config.channelMessageRate,
+    messageBytesRate: config.channelMessageBytesRate,
+    nanoCpusOf: o.nanoCpusOf,
+    setCpuLimit: (dockerId, nanoCpus) => docker.updateCpuLimit(dockerId, nanoCpus),
+    // At least two samples of the history in a window, or a slow history would never judge output.
+    outputWindowMs: Math.max(10_000, 2 * config.statsHistoryIntervalMs),
+    isGone: isContainerGone,
+    onHold: logHoldEvent(log.child({ component: "PressureMonitor" })),
+  });
+  stack.defer("pressure monitor", () => pressure.close());
+  const samplerLog = log.child({ component: "StatsSampler" });
+  const sampler = new StatsSampler({
+    onSample: (id, sample) => {
+      if (sample.pressure === undefined) return;
+      const channel = channelTally.totals(id);
+      pressure.observe(id, {
+        ...sample.pressure,
+        channelBytes: channel?.receivedBytes,
+        channelRefused: channel?.refusedFrames,
+        channelHolds: channel?.holds,
+        channelHeldMs: channel?.heldMs,
+      });
+    },
+    fs: new NodeCgroupFs(),
+    engine: { stats: (dockerId) => docker.containerStats(dockerId) },
+    // Without an output limit, nobody reads the log files' sizes: not a stat() for them.
+    ...(config.outputRateLimit > 0 ? {} : { fileSize: null }),
+    onError: (containerId, err) => samplerLog.warn({ containerId, err }, "sampling failed"),
+    onFallback: (containerId, cause) =>
+      samplerLog.debug({ containerId, cause }, "sampling through the engine"),
+  });
+  stack.defer("stats sampler", () => sampler.close());
+  const history = new StatsHistory({
+    sampler,
+    intervalMs: config.statsHistoryIntervalMs,
+    target: (id) => engineTarget(docker, async () => (await o.repo.get(id))?.dockerId),
+  });
+  stack.defer("stats history", () => history.close());
+  return { pressure, sampler, history };
+}

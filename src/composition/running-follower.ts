@@ -1,0 +1,61 @@
+import type { Config } from "../config/config.ts";
+import { effectiveLimits } from "../containers/effective-limits.ts";
+import type { SystemLogger } from "../logging/system-logger.ts";
+import type { HealthMonitor } from "../monitoring/health-monitor.ts";
+import type { ContainerRecord, ContainerStore } from "../store/store-ports.ts";
+
+export interface RunningFollowerOptions {
+  repo: Pick<ContainerStore, "get">;
+  health: Pick<HealthMonitor, "track" | "untrack">;
+  defaults: Pick<Config, "defaultCpus" | "defaultMemoryMb" | "defaultPids">;
+  log: SystemLogger;
+}
+
+/**
+ * Follows the manager's status changes, in the order they came (each reads
+ * the record first, and a start read late must not track a container that
+ * has exited since): a running container has its health watched and its CPU
+ * limit known to the pressure monitor, whose holds ask synchronously; one
+ * that no longer runs, neither. `settled()` waits for the changes being
+ * followed (berth's close, before the health monitor's last writes).
+ */
+export class RunningFollower {
+  readonly #o: RunningFollowerOptions;
+  readonly #nanoCpus = new Map<string, number>();
+  #following: Promise<void> = Promise.resolve();
+
+  constructor(options: RunningFollowerOptions) {
+    this.#o = options;
+  }
+
+  /** The CPU limit of a running container, in nano-CPUs. */
+  nanoCpusOf(id: string): number | undefined {
+    return this.#nanoCpus.get(id);
+  }
+
+  /** A container found running at start-up: its CPU limit is known before any status change. */
+  noteRunning(record: ContainerRecord): void {
+    this.#nanoCpus.set(record.id, effectiveLimits(record.spec, this.#o.defaults).nanoCpus);
+  }
+
+  follow(info: { id: string; state: string }): void {
+    const { repo, health, log } = this.#o;
+    this.#following = this.#following
+      .then(async () => {
+        const record = info.state === "running" ? await repo.get(info.id) : undefined;
+        if (record) {
+          this.noteRunning(record);
+          health.track(record);
+        } else {
+          health.untrack(info.id);
+          this.#nanoCpus.delete(info.id);
+        }
+      })
+      .catch((err: unknown) => log.warn({ err, containerId: info.id }, "could not follow a status change"));
+  }
+
+  /** Resolves once every change followed so far is done. */
+  settled(): Promise<void> {
+    return this.#following;
+  }
+}
