@@ -107,7 +107,8 @@ export class SocketIOEventHandler {
     this.#preAuth.trust(socket.conn);
     const log = this.#log.child({ connection: socket.id, owner: socket.data.owner });
     if (!socket.recovered) {
-      socket.join(socket.data.admin ? ADMIN_ROOM : ownerRoom(socket.data.owner));
+      // In-memory rooms: joined at once (the adapter answers a promise only in a cluster).
+      void socket.join(socket.data.admin ? ADMIN_ROOM : ownerRoom(socket.data.owner));
       log.info({ admin: socket.data.admin }, "client connected");
     } else {
       log.info("client reconnected with its state");
