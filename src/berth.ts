@@ -34,7 +34,7 @@ export interface BerthDebugCounts {
   listeners: number;
   /** Requests to workloads not yet answered. */
   workloadCallsInFlight: number;
-  /** Containers with a lifecycle operation running or waiting. */
+  /** Lifecycle work under way: 0 when none (see ContainerManager.operationsUnderWay). */
   operationsUnderWay: number;
 }
 

@@ -3,7 +3,7 @@ import { SubscriptionCap } from "./subscription-cap.ts";
 import { Subscriptions } from "./subscriptions.ts";
 
 function connection(id: string) {
-  return { id, rooms: new Set<string>([id]) };
+  return { id, rooms: new Set<string>([id]), connected: true };
 }
 
 describe("SubscriptionCap", () => {
@@ -51,5 +51,17 @@ describe("SubscriptionCap", () => {
     );
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(3);
     expect(subs.countOf("a", ["logs"])).toBe(3);
+  });
+
+  it("opens nothing for a connection that has gone while its handler awaited", async () => {
+    const cap = new SubscriptionCap(3, new Subscriptions());
+    const gone = { ...connection("a"), connected: false };
+    let opened = false;
+    await expect(
+      cap.open(gone, "stats:C1", () => {
+        opened = true;
+      }),
+    ).rejects.toMatchObject({ code: "CONNECTION_CLOSED" });
+    expect(opened).toBe(false);
   });
 });

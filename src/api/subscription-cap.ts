@@ -1,4 +1,4 @@
-import { TooManySubscriptionsError } from "./connection-limit-errors.ts";
+import { ConnectionClosedError, TooManySubscriptionsError } from "./connection-limit-errors.ts";
 import { MESSAGES_ROOM_PREFIX } from "./rooms.ts";
 import { Subscriptions } from "./subscriptions.ts";
 
@@ -6,6 +6,8 @@ import { Subscriptions } from "./subscriptions.ts";
 interface Connection {
   readonly id: string;
   readonly rooms: ReadonlySet<string>;
+  /** False once the connection has gone: its subscriptions were given back, and no new one may be made for it. */
+  readonly connected: boolean;
 }
 
 /** Subscriptions kinds that count: one container's stats watch, one log follow. */
@@ -39,6 +41,9 @@ export class SubscriptionCap {
    * Throws TOO_MANY_SUBSCRIPTIONS otherwise.
    */
   async open<T>(connection: Connection, key: string, open: () => Promise<T> | T): Promise<T> {
+    // A handler that awaited (the container's lookup in the store) may get here after its connection left,
+    // when everything it held was given back: what it would open now would be held by nobody.
+    if (!connection.connected) throw new ConnectionClosedError();
     const held = connection.rooms.has(key) || this.#subscriptions.has(connection.id, key);
     if (!held && this.#count(connection) >= this.#limit) throw new TooManySubscriptionsError(this.#limit);
     this.#opening.set(connection.id, (this.#opening.get(connection.id) ?? 0) + 1);

@@ -104,8 +104,14 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   }
 
   /** How many containers have an operation running or waiting now (a diagnostic count: zero when berth is idle). */
+  /**
+   * Zero when no lifecycle work is under way: neither an operation a caller
+   * asked for that has not answered (a create has no turn of its container
+   * until its row exists) nor a turn berth took itself (an engine sync, a
+   * recovery). Otherwise the larger of the two counts.
+   */
   get operationsUnderWay(): number {
-    return this.#ctx.queue.busyKeys;
+    return Math.max(this.#ctx.queue.busyKeys, this.#ctx.operations.inFlight);
   }
 
   // ---- Finding and showing containers. ----

@@ -61,8 +61,28 @@ export class OperationTracker {
     return last !== undefined && causes.has(last.op) && time <= last.endedAt;
   }
 
+  /** Operations asked for and not yet answered (a create counts from its start, before its container has a turn). */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  #inFlight = 0;
+
   /** Runs an operation and reports how it went and how long it took. */
   async track<T>(
+    op: OperationName,
+    subject: { id?: string; owner: string; name: string },
+    fn: () => Promise<T>,
+  ): Promise<T> {
+    this.#inFlight++;
+    try {
+      return await this.#track(op, subject, fn);
+    } finally {
+      this.#inFlight--;
+    }
+  }
+
+  async #track<T>(
     op: OperationName,
     subject: { id?: string; owner: string; name: string },
     fn: () => Promise<T>,

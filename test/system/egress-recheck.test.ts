@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { FakeIptables } from "../../src/network/testing/fake-iptables.ts";
+import { PgContainerStore } from "../../src/store/postgres/pg-container-store.ts";
 import { SqliteContainerStore } from "../../src/store/sqlite/sqlite-container-store.ts";
 import { eventually } from "../helpers/deadline.ts";
 import { echoCode, startTestServer } from "../helpers/test-server.ts";
+import { TEST_STORE } from "../helpers/test-store.ts";
 
 /** A filter table whose every command takes a while, as iptables does waiting for its lock. */
 class SlowIptables extends FakeIptables {
@@ -21,11 +23,10 @@ describe("the periodic egress re-check", () => {
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on("unhandledRejection", onUnhandled);
     try {
-      // The seam is the repository's prototype: a real SQLite read error needs a broken database file under
-      // an open handle, which SQLite would only notice on pages it has not cached.
-      const all = vi
-        .spyOn(SqliteContainerStore.prototype, "all")
-        .mockRejectedValue(new Error("SQLITE_IOERR: disk I/O error"));
+      // The seam is the store's prototype (the one this run uses): a real SQLite read error needs a broken
+      // database file under an open handle, which SQLite would only notice on pages it has not cached.
+      const store = TEST_STORE === "postgres" ? PgContainerStore.prototype : SqliteContainerStore.prototype;
+      const all = vi.spyOn(store, "all").mockRejectedValue(new Error("disk I/O error"));
       await eventually(
         5_000,
         "the failed re-check is logged twice (so it ran again after the failure)",
