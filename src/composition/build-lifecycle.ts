@@ -4,6 +4,7 @@ import type { Config } from "../config/config.ts";
 import { ContainerManager } from "../containers/container-manager.ts";
 import type { ContainerPaths } from "../containers/container-paths.ts";
 import type { ImageCatalog } from "../containers/image-catalog.ts";
+import { UidClaims } from "../containers/uid-claims.ts";
 import type { DockerodeClient } from "../docker/dockerode-client.ts";
 import { ImageChecker } from "../images/image-checker.ts";
 import type { SecretRegistry } from "../logging/secret-registry.ts";
@@ -34,7 +35,7 @@ export interface LifecycleDeps {
 
 /**
  * The container lifecycle, the image checks beside it (the two hand out
- * workload uids, and each asks the other which are taken), and the updater,
+ * workload uids from one claim set), and the updater,
  * which drives the lifecycle. Constructors only: the caller pushes their
  * disposal where shutdown needs it (the operations drain after the intake
  * closed, before the feed and the store do).
@@ -43,13 +44,14 @@ export function buildLifecycle(config: Config, deps: LifecycleDeps): LifecyclePa
   const { docker, store, channel, secrets, log, instanceId, paths, admission, egress } = deps;
   const repo = store.containers;
   const releases = store.releases;
+  // One claim set for both: a uid chosen by a create or a check is held before the store is asked.
+  const uids = new UidClaims(repo, config.uidRange, log);
   const imageChecker: ImageChecker = new ImageChecker({
     config,
     docker,
     paths,
     instanceId,
-    // The manager's answer: a uid a create is storing counts as taken too.
-    isUidTaken: (uid) => manager.isUidTaken(uid),
+    uids,
     log,
   });
   const manager = new ContainerManager({
@@ -65,7 +67,7 @@ export function buildLifecycle(config: Config, deps: LifecycleDeps): LifecyclePa
     paths,
     admission,
     egress,
-    uidsInUse: (uid) => imageChecker.holdsUid(uid),
+    uids,
   });
 
   const updater = new CodeUpdater({

@@ -22,6 +22,7 @@ import { ContainerManager } from "./container-manager.ts";
 import { ContainerPaths } from "./container-paths.ts";
 import { ContainerSpec } from "./container-spec.ts";
 import { FakeWorkloadChannel } from "./testing/fake-workload-channel.ts";
+import { UidClaims } from "./uid-claims.ts";
 
 const alice = { owner: "alice", admin: false };
 
@@ -192,7 +193,10 @@ describe("ContainerManager (with a fake engine)", () => {
 
   it("never gives a container a uid that an image check holds, even when it is the only one left", async () => {
     const config = loadConfig({ BERTH_DATA_DIR: dataDir, BERTH_UID_RANGE: "5000-5001" });
-    const held = new ContainerManager({ ...options, config, uidsInUse: (uid) => uid === 5000 });
+    const uids = new UidClaims(repo, config.uidRange, options.log);
+    const both = [await uids.claim(), await uids.claim()];
+    both.find((c) => c.uid === 5001)?.release(); // an image check holds 5000
+    const held = new ContainerManager({ ...options, config, uids });
     for (let round = 0; round < 4; round++) {
       const c = await held.create(alice, spec({ name: `c${round}` }));
       expect((await repo.get(c.id))?.uid).toBe(5001);

@@ -98,7 +98,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
       info,
       forget: (id) => this.#health.delete(id),
     };
-    this.#uids = new UidClaims(options.repo, options.config.uidRange, log, options.uidsInUse);
+    this.#uids = options.uids ?? new UidClaims(options.repo, options.config.uidRange, log);
     this.#restartDue = new RestartDueWrites(options.repo);
     this.steps = new ContainerLifecycleSteps(this.#ctx);
   }
@@ -286,14 +286,6 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
    */
   setRestartDue(id: string, due: { at: number | null; attempts?: number }): Promise<void> {
     return this.#restartDue.set(id, due);
-  }
-
-  /**
-   * Whether a container has `uid`, or a create is storing one with it (an image check
-   * asks, to run its throwaway container as a uid no container has or is about to have).
-   */
-  isUidTaken(uid: number): Promise<boolean> {
-    return this.#uids.isTaken(uid);
   }
 
   /** Waits for every operation in flight; used at shutdown. */

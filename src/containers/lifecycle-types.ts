@@ -9,6 +9,7 @@ import type { ContainerPaths } from "./container-paths.ts";
 import type { EgressGuard } from "./egress-guard.ts";
 import type { ImageCatalog } from "./image-catalog.ts";
 import type { OperationOutcome } from "./operation-tracker.ts";
+import type { UidClaims } from "./uid-claims.ts";
 import type { WorkloadChannel } from "./workload-channel.ts";
 
 export interface ContainerManagerOptions {
@@ -29,10 +30,10 @@ export interface ContainerManagerOptions {
   /** Whether the engine has an image, and what it runs by default; one over `docker` when left out. */
   images?: ImageCatalog;
   /**
-   * Uids taken outside the store (an image check's throwaway container): a
-   * new container never shares one, since its socket is chowned to its uid.
+   * The uids this berth hands out, shared with the image checks (their
+   * throwaway containers run as a uid of their own); one of its own when left out.
    */
-  uidsInUse?: (uid: number) => boolean;
+  uids?: UidClaims;
 }
 
 export interface StatusChange {

@@ -7,62 +7,84 @@ import { allocateUid } from "./spec-limits.ts";
 /** How often a create chooses another uid when the store says the one it chose was taken meanwhile. */
 const MAX_UID_TRIES = 5;
 
+/** A uid held for one holder until release() (idempotent). */
+export interface UidClaim {
+  readonly uid: number;
+  release(): void;
+}
+
 /**
- * The uids of new containers: each create stores its row with a uid no other
- * container has, is storing, or an image check holds (its socket is chowned
- * to that uid, so two containers must never share one).
+ * The workload uids this berth hands out, to new containers and to image
+ * checks' throwaway containers alike (a socket is chowned to its container's
+ * uid, so two containers must never share one). One instance serves both:
+ * a uid is claimed synchronously, BEFORE the store is asked whether a row has
+ * it, so that no other create or check choosing meanwhile (each waiting for
+ * its own answer) can choose it too; it is released if the store says taken.
  */
 export class UidClaims {
-  readonly #repo: ContainerStore;
+  readonly #repo: Pick<ContainerStore, "isUidTaken" | "insert">;
   readonly #range: Config["uidRange"];
   readonly #log: SystemLogger;
-  readonly #inUseElsewhere: (uid: number) => boolean;
-  /** Uids of creates storing their row now: chosen, not yet in the store. */
-  readonly #storing = new Set<number>();
+  /** Uids held now: a create storing its row, or an image check running. */
+  readonly #claimed = new Set<number>();
 
   constructor(
-    repo: ContainerStore,
+    repo: Pick<ContainerStore, "isUidTaken" | "insert">,
     range: Config["uidRange"],
     log: SystemLogger,
-    inUseElsewhere: (uid: number) => boolean = () => false,
   ) {
     this.#repo = repo;
     this.#range = range;
     this.#log = log;
-    this.#inUseElsewhere = inUseElsewhere;
+  }
+
+  /** Whether `uid` is held now (by a create storing its row, or an image check). */
+  holds(uid: number): boolean {
+    return this.#claimed.has(uid);
+  }
+
+  /** A uid no container of the store has and no create or check of this berth holds, held until released. */
+  async claim(): Promise<UidClaim> {
+    const uid = await allocateUid(this.#range, async (u) => {
+      if (this.#claimed.has(u)) return true;
+      this.#claimed.add(u); // no await before this: a chooser meanwhile sees it held
+      try {
+        if (!(await this.#repo.isUidTaken(u))) return false;
+      } catch (err) {
+        this.#claimed.delete(u);
+        throw err;
+      }
+      this.#claimed.delete(u);
+      return true;
+    });
+    let held = true;
+    return {
+      uid,
+      release: () => {
+        if (held) this.#claimed.delete(uid);
+        held = false;
+      },
+    };
   }
 
   /**
-   * Whether a container has `uid`, or a create is storing one with it (an image check
-   * asks, to run its throwaway container as a uid no container has or is about to have).
-   */
-  async isTaken(uid: number): Promise<boolean> {
-    return this.#storing.has(uid) || (await this.#repo.isUidTaken(uid));
-  }
-
-  /**
-   * Stores a new container's row with a free uid. The store is asked whether a
-   * uid is free, and answers later: another create (or another berth's) may take
-   * the same one in between, which the store's uniqueness refuses — then another
-   * is chosen. An image check's uid is avoided too (uidsInUse).
+   * Stores a new container's row with a free uid. Another berth's create may
+   * store a row with the same uid between the store's answer and this insert,
+   * which the store's uniqueness refuses — then another is chosen. Once the row
+   * is stored, the store itself answers for the uid.
    */
   async insertWithFreeUid(record: ContainerRecord): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      const uid = await allocateUid(
-        this.#range,
-        async (u) => this.#storing.has(u) || (await this.#repo.isUidTaken(u)) || this.#inUseElsewhere(u),
-      );
-      if (this.#storing.has(uid) || this.#inUseElsewhere(uid)) continue;
-      record.uid = uid;
-      this.#storing.add(uid);
+      const claim = await this.claim();
+      record.uid = claim.uid;
       try {
         await this.#repo.insert(record);
         return;
       } catch (err) {
         if (!(err instanceof UidTakenError) || attempt >= MAX_UID_TRIES) throw err;
-        this.#log.debug({ containerId: record.id, uid }, "uid taken meanwhile; choosing another");
+        this.#log.debug({ containerId: record.id, uid: claim.uid }, "uid taken meanwhile; choosing another");
       } finally {
-        this.#storing.delete(uid);
+        claim.release();
       }
     }
   }

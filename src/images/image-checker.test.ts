@@ -6,6 +6,7 @@ import { connect } from "@berth/workload";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../config/config.ts";
 import { ContainerPaths } from "../containers/container-paths.ts";
+import { UidClaims } from "../containers/uid-claims.ts";
 import type { ContainerCreateBody } from "../docker/docker-client.ts";
 import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
 import { DockerError } from "../errors/errors.ts";
@@ -70,7 +71,7 @@ describe("ImageChecker, over a fake engine", () => {
       docker,
       paths,
       instanceId: "test-instance",
-      isUidTaken: async () => false,
+      uids: new UidClaims({ isUidTaken: async () => false, insert: async () => {} }, config.uidRange, log),
       log,
     });
   });

@@ -6,7 +6,7 @@ import type { Config } from "../config/config.ts";
 import type { Actor } from "../containers/actor.ts";
 import { newContainerId } from "../containers/container-id.ts";
 import type { ContainerPaths } from "../containers/container-paths.ts";
-import { allocateUid } from "../containers/spec-limits.ts";
+import type { UidClaims } from "../containers/uid-claims.ts";
 import { UndoStack } from "../containers/undo-stack.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
 import { ShuttingDownError } from "../errors/errors.ts";
@@ -28,8 +28,8 @@ export interface ImageCheckerOptions {
   docker: DockerClient;
   paths: ContainerPaths;
   instanceId: string;
-  /** Whether a container of the store already runs as this uid: a check runs as a uid of its own. */
-  isUidTaken: (uid: number) => Promise<boolean>;
+  /** The uids berth hands out (shared with creates): a check runs as a uid of its own, held until it ends. */
+  uids: Pick<UidClaims, "claim">;
   log: SystemLogger;
   /** Default 15 s, and never more than BERTH_READY_TIMEOUT_MS. */
   connectTimeoutMs?: number;
@@ -92,16 +92,10 @@ export class ImageChecker {
       ? readCode(request.code, { maxBytes: config.maxCodeBytes, maxFiles: config.maxCodeFiles })
       : undefined;
     const id = newContainerId();
-    let uid: number;
-    // Held from the moment it is chosen, with no await in between: another check choosing
-    // at the same time (each waits for the store) must not take the same one.
-    do
-      uid = await allocateUid(
-        config.uidRange,
-        async (u) => this.holdsUid(u) || (await this.#o.isUidTaken(u)),
-      );
-    while (this.holdsUid(uid));
-    const running: Running = { uid, done: Promise.resolve() };
+    // Held from the moment it is chosen until the check ends (its container removed): no
+    // create or other check choosing meanwhile takes the same one.
+    const claim = await this.#o.uids.claim();
+    const running: Running = { uid: claim.uid, done: Promise.resolve() };
     const run = this.#check(actor, request.image, given, id, running, redactor);
     running.done = run.catch(() => undefined);
     this.#running.set(id, running);
@@ -113,13 +107,8 @@ export class ImageChecker {
       throw err;
     } finally {
       this.#running.delete(id);
+      claim.release();
     }
-  }
-
-  /** Whether a check under way runs as `uid` (creates avoid it: a socket is chowned to its container's uid). */
-  holdsUid(uid: number): boolean {
-    for (const r of this.#running.values()) if (r.uid === uid) return true;
-    return false;
   }
 
   /** Refuses new checks, ends those under way (their clean-up runs) and waits for them. Idempotent. */
