@@ -99,7 +99,7 @@ function setUp(now = () => 1_000_000) {
   restarter.on("broughtBack", ({ info }) => broughtBack.push(info.id));
   const handedBack: string[] = [];
   restarter.on("handedBack", ({ info }) => handedBack.push(info.id));
-  return { engine, manager, restarter, broughtBack, handedBack, down, probe };
+  return { engine, manager, restarter, broughtBack, handedBack, down, goneNow, probe };
 }
 
 describe("EngineReturnRestarter", () => {
@@ -166,6 +166,22 @@ describe("EngineReturnRestarter", () => {
     await down();
     await restarter.bringBack();
     expect(manager.starts).toEqual(["late-news"]);
+  });
+
+  it("holds a workload whose exit is written while it reads which workloads the outage stops, but not a crash", async () => {
+    const { manager, restarter, goneNow } = setUp();
+    manager.add("never", "running", "no");
+    manager.add("crashed", "running", "no");
+    goneNow();
+    // Written before the read is answered: the answer already says "exited".
+    manager.set("never", "exited", 143);
+    manager.set("crashed", "exited", 1);
+    await restarter.settled();
+    expect(restarter.holds("never")).toBe(true);
+    expect(await restarter.isOutageExit("never")).toBe(true);
+    expect(restarter.holds("crashed")).toBe(false);
+    await restarter.bringBack();
+    expect(manager.starts).toEqual(["never"]);
   });
 
   it("tells the restart policy which exits are the engine's: those it holds, and those the engine's shutdown caused before berth knew", async () => {

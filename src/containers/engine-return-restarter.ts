@@ -71,6 +71,11 @@ export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEve
   #pass: Promise<void> | undefined;
   /** Reading which workloads an outage that just began holds (#engineDown), while it runs. */
   #holding: Promise<void> | undefined;
+  /**
+   * While that read is pending: the containers whose exit is the outage's (seen just before
+   * it, or while the read waits for its answer, which already says "exited" for them).
+   */
+  #exitedWithEngine: Set<string> | undefined;
   #closed = false;
   readonly #onDown = () => this.#engineDown();
   readonly #onUp = () => void this.bringBack();
@@ -116,6 +121,9 @@ export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEve
     const since = this.#sawUp ? this.#exits.since : undefined;
     const exited = this.#exits.exitedJustBeforeNow();
     this.#exits.clear();
+    // Exits written while the read below waits are added (#statusChanged): its answer may
+    // already say "exited" for them, and they would be taken for crashes.
+    this.#exitedWithEngine = exited;
     const holding = this.#o
       .records()
       .then((records) => this.#hold(records, since, exited))
@@ -123,6 +131,7 @@ export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEve
     this.#holding = holding;
     void holding.finally(() => {
       if (this.#holding === holding) this.#holding = undefined;
+      if (this.#exitedWithEngine === exited) this.#exitedWithEngine = undefined;
     });
   }
 
@@ -138,8 +147,11 @@ export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEve
   }
 
   #statusChanged({ info, from, oomKilled }: StatusChange): void {
-    if (info.state === "exited" && RUNNING.has(from as ContainerState) && !this.#down)
-      this.#exits.noteExit(info.id, info.exitCode, oomKilled === true);
+    if (info.state === "exited" && RUNNING.has(from as ContainerState)) {
+      if (!this.#down) this.#exits.noteExit(info.id, info.exitCode, oomKilled === true);
+      else if (this.#exitedWithEngine && !oomKilled && isEngineStopCode(info.exitCode))
+        this.#exitedWithEngine.add(info.id);
+    }
     // Stopped on request, or deleted: not to be undone. (A stop the engine could not carry out changed
     // nothing: the owner was told to try again, and the workload is brought back as it was.)
     if (info.state === "stopped" || info.state === "removing") this.#held.delete(info.id);
