@@ -344,6 +344,42 @@ describe("ContainerManager (with a fake engine)", () => {
     expect(await repo.get(info.id)).toMatchObject({ state: "running", restartDueAt: null });
   });
 
+  it("records no restart as due when the owner's stop is written while the policy's decision is on its way", async () => {
+    const info = await manager.create(alice, spec());
+    const [dockerId] = docker.containers.keys();
+    docker.exit(dockerId!, 1);
+    await manager.syncFromEngine(info.id, "the process exited");
+    // The stop's state write (in the container's turn, which the decision's write is not in)
+    // lands while the write is under way: after any read it makes, before its own write.
+    let stopWritten = false;
+    const stop = async () => {
+      if (stopWritten) return;
+      stopWritten = true;
+      await repo.update(info.id, { state: "stopped", restartDueAt: null });
+    };
+    const racing = new Proxy(repo, {
+      get(target, prop) {
+        if (prop === "get")
+          return async (id: string) => {
+            const record = await target.get(id);
+            const asRead = record && { ...record };
+            await stop();
+            return asRead;
+          };
+        if (prop === "setRestartDue")
+          return async (id: string, due: { at: number | null; attempts?: number }) => {
+            await stop();
+            return target.setRestartDue(id, due);
+          };
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    await new ContainerManager({ ...options, repo: racing }).setRestartDue(info.id, { at: 0, attempts: 1 });
+    expect(stopWritten).toBe(true);
+    expect(await repo.get(info.id)).toMatchObject({ state: "stopped", restartDueAt: null });
+  });
+
   it("serialises operations on one container", async () => {
     const info = await manager.create(alice, spec());
     const order: string[] = [];

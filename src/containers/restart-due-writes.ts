@@ -8,25 +8,19 @@ import type { ContainerStore } from "../store/store-ports.ts";
  * not be overwritten by the mark that preceded it.
  */
 export class RestartDueWrites {
-  readonly #repo: ContainerStore;
+  readonly #repo: Pick<ContainerStore, "setRestartDue">;
   /** The writes under way, per container. */
   readonly #writes = new Map<string, Promise<void>>();
 
-  constructor(repo: ContainerStore) {
+  constructor(repo: Pick<ContainerStore, "setRestartDue">) {
     this.#repo = repo;
   }
 
   set(id: string, due: { at: number | null; attempts?: number }): Promise<void> {
     const write = (this.#writes.get(id) ?? Promise.resolve()).then(async () => {
-      const record = await this.#repo.get(id);
-      if (!record) return;
-      // A start, a stop or a delete made since answered the exit (and cleared it): nothing is due any more.
-      if (due.at !== null && record.state !== "exited") return;
-      const { at, attempts } = due;
-      await this.#repo.update(id, {
-        restartDueAt: at,
-        ...(attempts === undefined ? {} : { restartAttempts: attempts }),
-      });
+      // Only while exited, in the store's one statement: a start, a stop or a delete written
+      // since (in the container's turn, which this write is not in) answered the exit.
+      await this.#repo.setRestartDue(id, due);
     });
     const settled = write.catch(() => {});
     this.#writes.set(id, settled);

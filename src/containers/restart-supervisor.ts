@@ -215,8 +215,9 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
   }
 
   /**
-   * Records the policy's bookkeeping, in the order decided (the manager writes it in the
-   * container's turn); a store that fails leaves only a restart a successor will not know of.
+   * Records the policy's bookkeeping, in the order decided (outside the container's turn: a
+   * due start is written only while the store says exited, in one statement with that check);
+   * a store that fails leaves only a restart a successor will not know of.
    */
   #setRestartDue(id: string, due: { at: number | null; attempts?: number }): void {
     this.#manager.setRestartDue(id, due).catch((err: unknown) => {

@@ -63,6 +63,13 @@ export interface ContainerStore {
   insert(record: ContainerRecord): Promise<void>;
   update(id: string, changes: ContainerChanges): Promise<void>;
   delete(id: string): Promise<void>;
+  /**
+   * The restart policy's bookkeeping, in one atomic write: `restartDueAt` (and
+   * `restartAttempts` when given). A due start (`at` not null) is written only
+   * while the container is `exited`, checked in the same statement: a stop, a
+   * start or a delete written meanwhile answered the exit. Answers whether it wrote.
+   */
+  setRestartDue(id: string, due: { at: number | null; attempts?: number }): Promise<boolean>;
   isUidTaken(uid: number): Promise<boolean>;
   /** How many containers are in each state and health (no spec is read or unsealed). */
   tally(): Promise<Array<{ state: ContainerState; health: HealthState; count: number }>>;

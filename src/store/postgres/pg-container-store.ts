@@ -167,6 +167,19 @@ export class PgContainerStore implements ContainerStore {
     this.#opened.delete(id);
   }
 
+  async setRestartDue(id: string, due: { at: number | null; attempts?: number }): Promise<boolean> {
+    const { at, attempts } = due;
+    const sets =
+      attempts === undefined ? "restart_due_at = $2" : "restart_due_at = $2, restart_attempts = $3";
+    const onlyExited = at === null ? "" : " AND state = 'exited'";
+    const { rowCount } = await this.#db.run(
+      `c-restart-due:${attempts === undefined ? "" : "a"}${at === null ? "" : "x"}`,
+      `UPDATE containers SET ${sets} WHERE id = $1${onlyExited}`,
+      attempts === undefined ? [id, at] : [id, at, attempts],
+    );
+    return (rowCount ?? 0) > 0;
+  }
+
   async isUidTaken(uid: number): Promise<boolean> {
     const { rowCount } = await this.#db.run("c-uid-taken", "SELECT 1 FROM containers WHERE uid = $1", [uid]);
     return (rowCount ?? 0) > 0;

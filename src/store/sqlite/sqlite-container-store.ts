@@ -186,6 +186,25 @@ export class SqliteContainerStore implements ContainerStore {
     this.#forget(id);
   }
 
+  async setRestartDue(id: string, due: { at: number | null; attempts?: number }): Promise<boolean> {
+    const { at, attempts } = due;
+    const sets = attempts === undefined ? "restart_due_at = ?" : "restart_due_at = ?, restart_attempts = ?";
+    const values = attempts === undefined ? [at] : [at, attempts];
+    const onlyExited = at === null ? "" : " AND state = 'exited'";
+    const { changes } = guardStorage(() =>
+      this.#db.prepare(`UPDATE containers SET ${sets} WHERE id = ?${onlyExited}`).run(...values, id),
+    );
+    if (Number(changes) === 0) return false;
+    const cached = this.#cache.get(id);
+    if (cached)
+      Object.assign(
+        cached,
+        { restartDueAt: at },
+        attempts === undefined ? {} : { restartAttempts: attempts },
+      );
+    return true;
+  }
+
   async isUidTaken(uid: number): Promise<boolean> {
     return this.#uidTaken.get(uid) !== undefined;
   }

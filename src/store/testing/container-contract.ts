@@ -86,6 +86,22 @@ export function containerContract(ctx: ContractContext): void {
       expect(await ctx.store().containers.get("C1")).toEqual(got);
     });
 
+    it("writes a due restart only while the container is exited, and clears one whatever its state", async () => {
+      const containers = ctx.store().containers;
+      await containers.insert(ctx.container("C1", { state: "exited", restartDueAt: null }));
+      expect(await containers.setRestartDue("C1", { at: 7_000, attempts: 2 })).toBe(true);
+      expect(await containers.get("C1")).toMatchObject({ restartDueAt: 7_000, restartAttempts: 2 });
+      expect(await containers.setRestartDue("C1", { at: 8_000 })).toBe(true);
+      expect(await containers.get("C1")).toMatchObject({ restartDueAt: 8_000, restartAttempts: 2 });
+      // The owner's stop answered the exit: a decision written after it changes nothing.
+      await containers.update("C1", { state: "stopped", restartDueAt: null });
+      expect(await containers.setRestartDue("C1", { at: 9_000, attempts: 3 })).toBe(false);
+      expect(await containers.get("C1")).toMatchObject({ restartDueAt: null, restartAttempts: 2 });
+      expect(await containers.setRestartDue("C1", { at: null, attempts: 0 })).toBe(true);
+      expect(await containers.get("C1")).toMatchObject({ restartDueAt: null, restartAttempts: 0 });
+      expect(await containers.setRestartDue("C404", { at: null })).toBe(false);
+    });
+
     it("keeps secret values sealed at rest and opens them on the way out", async () => {
       const spec = {
         name: "c1",
