@@ -117,14 +117,28 @@ export class PgDatabase {
   }
 }
 
-/** The password a connection URL carries, as written and decoded; none when it has none. */
+/**
+ * The password a connection URL carries, as written and decoded; none when it
+ * has none. The form as written is kept whatever its escapes: a malformed one
+ * (`ab%zz`) cannot be decoded, and must be hidden all the same.
+ */
 export function passwordForms(url: string): string[] {
+  let raw: string;
   try {
-    const raw = new URL(url).password;
-    if (!raw) return [];
-    const decoded = decodeURIComponent(raw);
-    return decoded === raw ? [raw] : [raw, decoded];
+    raw = new URL(url).password;
   } catch {
-    return [];
+    // Not a URL `URL` reads: the text between "user:" and the last "@" of the authority, if any.
+    raw = /^[^:/?#]+:\/\/[^:/?#@]*:([^/?#]*)@/.exec(url)?.[1] ?? "";
+  }
+  if (!raw) return [];
+  const decoded = safeDecode(raw);
+  return decoded === undefined || decoded === raw ? [raw] : [raw, decoded];
+}
+
+function safeDecode(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
   }
 }
