@@ -51,9 +51,9 @@ export async function openBase(
   const pidFile = new PidFile(config.dataDir);
   stack.defer("pid file", () => pidFile.remove());
   const atRest = config.database
-    ? await openPostgresSecretsAtRest(config.database.reveal(), config.secretKeyFile)
+    ? await openPostgresSecretsAtRest(config.database.reveal(), config.secretKeyFile, log)
     : openSqliteSecretsAtRest(config);
-  const store = await openStore(config, atRest.cipher);
+  const store = await openStore(config, atRest.cipher, log);
   stack.defer("store", () => store.close());
   if (atRest.createdKey) log.info({ file: config.secretKeyFile }, "created the key for secrets at rest");
   if (atRest.sealedNow > 0)

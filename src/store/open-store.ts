@@ -1,4 +1,5 @@
 import type { Config } from "../config/config.ts";
+import type { SystemLogger } from "../logging/system-logger.ts";
 import type { SecretCipher } from "../secrets/secret-cipher.ts";
 import { openPostgresStore } from "./postgres/postgres-store.ts";
 import { openSqliteStore } from "./sqlite/sqlite-store.ts";
@@ -12,9 +13,11 @@ export function sqlitePath(config: Pick<Config, "dataDir">): string {
 /**
  * Opens the store the config names, its schema brought up to date: the
  * PostgreSQL database of BERTH_DATABASE_URL when it is set, else SQLite in the
- * data directory. Secret values are sealed with `cipher`. The caller closes it.
+ * data directory. Secret values are sealed with `cipher`; `log` hears of what
+ * the store recovers from on its own (an idle connection the server dropped).
+ * The caller closes it.
  */
-export async function openStore(config: Config, cipher: SecretCipher): Promise<Store> {
-  if (config.database) return openPostgresStore(config.database.reveal(), cipher);
+export async function openStore(config: Config, cipher: SecretCipher, log: SystemLogger): Promise<Store> {
+  if (config.database) return openPostgresStore(config.database.reveal(), cipher, log);
   return openSqliteStore(sqlitePath(config), cipher);
 }

@@ -1,3 +1,4 @@
+import { PassThrough } from "node:stream";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { eventually, within } from "../../../test/helpers/deadline.ts";
 import {
@@ -6,9 +7,13 @@ import {
   type PostgresServer,
   startPostgresServer,
 } from "../../../test/helpers/postgres-server.ts";
+import { loadConfig } from "../../config/config.ts";
 import { StorageError } from "../../errors/errors.ts";
+import { Redactor } from "../../logging/redactor.ts";
+import { createSystemLogger } from "../../logging/system-logger.ts";
 import { KeyRing } from "../../secrets/key-ring.ts";
 import { SecretCipher } from "../../secrets/secret-cipher.ts";
+import { openStore } from "../open-store.ts";
 import type { Store } from "../store-ports.ts";
 import { describeStoreContract } from "../testing/store-contract.ts";
 import { ACTIVITY_LOCK, PgActivityStore } from "./pg-activity-store.ts";
@@ -162,6 +167,34 @@ describe("the PostgreSQL store", () => {
       2,
     );
     expect((await store.activity.history({ owner: "alice", limit: 5 })).map((e) => e.id)).toEqual([after.id]);
+  });
+
+  it("tells the system log of an idle connection the server dropped, when opened as berth opens its store", async () => {
+    const lines = new PassThrough();
+    let written = "";
+    lines.on("data", (chunk: Buffer) => {
+      written += chunk.toString();
+    });
+    const log = createSystemLogger({ level: "warn", redactor: new Redactor(), destination: lines });
+    const config = loadConfig({
+      BERTH_DATA_DIR: "/nonexistent-berth-data",
+      BERTH_DATABASE_URL: store.database.url,
+    });
+    const opened = await openStore(config, cipher, log);
+    try {
+      await opened.containers.all(); // leaves a connection idle in the pool
+      await onConnection(store.database.url, (admin) =>
+        admin.query(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        ),
+      );
+      await eventually(5_000, "the system log tells of the lost connection", async () =>
+        written.includes("lost an idle connection to the database"),
+      );
+      expect(written).not.toContain(server.info.berthPassword);
+    } finally {
+      await opened.close();
+    }
   });
 
   it("fails to open on a server that is not there with STORAGE_ERROR, the URL's password nowhere", async () => {
