@@ -73,7 +73,7 @@ class FakeManager extends EventEmitter<ContainerManagerEvents> {
   }
 }
 
-function setUp(now = () => 1_000_000) {
+function setUp(now = () => 1_000_000, recordsDelayMs = 0) {
   const engine = new EventEmitter<EngineMonitorEvents>();
   const manager = new FakeManager();
   const goneNow = () => engine.emit("down", { state: "down", reason: "gone", since: 0 });
@@ -87,7 +87,11 @@ function setUp(now = () => 1_000_000) {
   const restarter = new EngineReturnRestarter({
     engine,
     manager: manager as unknown as RestarterManager,
-    records: async () => manager.records.values(),
+    // A network store answers a few milliseconds later than the engine's probe does.
+    records: async () => {
+      if (recordsDelayMs > 0) await new Promise((r) => setTimeout(r, recordsDelayMs));
+      return manager.records.values();
+    },
     log: pino({ level: "silent" }) as unknown as SystemLogger,
     probe: async () => {
       probe.count++;
@@ -182,6 +186,15 @@ describe("EngineReturnRestarter", () => {
     expect(restarter.holds("crashed")).toBe(false);
     await restarter.bringBack();
     expect(manager.starts).toEqual(["never"]);
+  });
+
+  it("waits for the read of what the outage holds that its own probe began, however slowly the store answers", async () => {
+    const { manager, restarter, probe } = setUp(() => 1_000_000, 50);
+    manager.add("stopped-by-engine", "running", "always");
+    probe.finds = "down";
+    manager.set("stopped-by-engine", "exited", 143);
+    expect(await restarter.isOutageExit("stopped-by-engine")).toBe(true);
+    expect(restarter.holds("stopped-by-engine")).toBe(true);
   });
 
   it("tells the restart policy which exits are the engine's: those it holds, and those the engine's shutdown caused before berth knew", async () => {

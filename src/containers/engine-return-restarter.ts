@@ -112,6 +112,9 @@ export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEve
     const record = await this.#o.manager.findById(id);
     if (oomKilled || record?.state !== "exited" || !isEngineStopCode(record.exitCode)) return false;
     await this.#o.probe().catch(() => {});
+    // The probe may have found the engine gone and begun reading what the outage holds: wait for that read
+    // too (an answer from a network store comes a few milliseconds later, after the probe's).
+    await this.#holding;
     return this.#held.has(id);
   }
 
