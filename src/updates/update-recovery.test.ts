@@ -68,6 +68,24 @@ describe("recovering updates a crash cut", () => {
     expect(told).toMatchObject([{ id: c.id, op: "update", outcome: "undone" }]);
   });
 
+  it("starts again on the active release a workload recorded running on the new one before its switch was committed", async () => {
+    // Cut between the gate's "running" and the commit: running, pointer on 2, store on 1, release 2 pending.
+    const c = await f.container({
+      state: "running",
+      releases: [
+        { number: 1, status: "active" },
+        { number: 2, status: "pending" },
+      ],
+    });
+    await switchRelease(f.paths.codeDir(c.id), 2);
+    await recover(await afterCrash());
+    expect(f.lifecycle.steps).toEqual(["stop@2", "start@1", "reach running: interrupted update undone"]);
+    expect(await readlink(join(f.paths.codeDir(c.id), "current"))).toBe("releases/1");
+    expect((await f.store.releases.get(c.id, 2))?.status).toBe("failed");
+    expect(await f.store.containers.get(c.id)).toMatchObject({ state: "running", release: 1 });
+    expect(told).toMatchObject([{ id: c.id, op: "update", outcome: "undone" }]);
+  });
+
   it("leaves a container with an operation of this berth under way to that operation", async () => {
     const c = await cutAfterSwitch();
     f.lifecycle.busy.add(c.id);

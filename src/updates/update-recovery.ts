@@ -54,12 +54,17 @@ export async function recoverUpdates(o: UpdateRecoveryOptions, cut: CutByCrash):
         const leftovers = await removeCrashLeftovers(codeDir);
         if (leftovers.length > 0) log.warn({ leftovers }, "removed what a crash left half-written");
         const pointer = await currentRelease(codeDir);
+        // `running` with the pointer moved: the crash came after the new release passed its gate and was
+        // recorded running, before its switch was committed. The workload runs the release the pointer
+        // names, not the active one: it is started again on the active one, like an `updating` one.
+        const runsPointer =
+          record.state === "running" && record.release !== null && pointer !== record.release;
         if (record.release !== null && pointer !== record.release) {
           log.warn({ active: record.release, pointer }, "undoing an update that a crash interrupted");
-          if (interrupted) await lifecycle.stop(record);
+          if (interrupted || runsPointer) await lifecycle.stop(record);
           await switchRelease(codeDir, record.release);
         }
-        if (interrupted) await lifecycle.startRunning(record, "interrupted update undone");
+        if (interrupted || runsPointer) await lifecycle.startRunning(record, "interrupted update undone");
         for (const p of pending) await releases.failPending(id, p.number);
         cut.settle(id);
         return byCrash ? record : undefined;
