@@ -46,6 +46,13 @@ const STORE_WHY = "services use the store's ports (store-ports.ts, store-errors.
  */
 const LIFECYCLE_FACADE: readonly string[] = ["containers/container-manager.ts"];
 const PORT_WHY = "the updater drives lifecycle through LifecycleSteps, never the ContainerManager";
+/**
+ * Of the engine, services see the port (DockerClient: create, start, stop,
+ * remove, inspect, events, stats, logs …) and the engine's health, never the
+ * dockerode adapter: a second engine (a cluster's) changes no service.
+ */
+const ENGINE_PORTS: readonly string[] = ["docker/docker-client.ts", "docker/engine-monitor.ts"];
+const ENGINE_WHY = "services use the engine's port (docker-client.ts), never the dockerode adapter";
 /** The composition root builds every part of berth: it imports them all, and only berth.ts imports it. */
 const COMPOSITION_WHY = "only berth.ts builds berth: no part of berth imports the composition root";
 
@@ -79,6 +86,8 @@ function breaks(edge: string): string | undefined {
   if (b === "composition" && a !== "") return COMPOSITION_WHY;
   if (b === "store" && !STORE_PORTS.includes(to) && !COMPOSITION.includes(a === "" ? from : a))
     return STORE_WHY;
+  if (b === "docker" && !ENGINE_PORTS.includes(to) && !COMPOSITION.includes(a === "" ? from : a))
+    return ENGINE_WHY;
   for (const rule of RULES) {
     if (rule.from !== a) continue;
     const barred =
@@ -135,6 +144,13 @@ describe("the directions src/ depends in", () => {
     expect(breaks("api/socket-io-event-handler.ts → composition/berth-parts.ts")).toBe(COMPOSITION_WHY);
     expect(breaks("berth.ts → composition/compose-berth.ts")).toBeUndefined();
     expect(breaks("composition/compose-berth.ts → composition/open-base.ts")).toBeUndefined();
+  });
+
+  it("would catch a break: a service reaching past the engine's port to the dockerode adapter", () => {
+    expect(breaks("containers/create-container.ts → docker/dockerode-client.ts")).toBe(ENGINE_WHY);
+    expect(breaks("monitoring/stats-sampler.ts → docker/engine-calls.ts")).toBe(ENGINE_WHY);
+    expect(breaks("containers/create-container.ts → docker/docker-client.ts")).toBeUndefined();
+    expect(breaks("composition/build-lifecycle.ts → docker/dockerode-client.ts")).toBeUndefined();
   });
 
   it("would catch a break: a service reaching past the store's ports to SQLite", () => {
