@@ -4,7 +4,7 @@ import type { DockerClient } from "../docker/docker-client.ts";
 import { Redactor } from "../logging/redactor.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
 import type { EgressGuard } from "./egress-guard.ts";
-import { OwnerNetworkGuard } from "./owner-network-guard.ts";
+import { OwnerNetworkGuard, type OwnerNetworkGuardOptions } from "./owner-network-guard.ts";
 
 function logged() {
   const lines: string[] = [];
@@ -44,16 +44,28 @@ function fakes() {
   };
 }
 
+/** A guard over `f`'s engine and filter, on instance i1; `options` says what the store and config hold. */
+function guardOver(
+  f: ReturnType<typeof fakes>,
+  options: Pick<OwnerNetworkGuardOptions, "allowNetwork" | "hasOutbound" | "recheckMs"> &
+    Partial<Pick<OwnerNetworkGuardOptions, "log">>,
+): OwnerNetworkGuard {
+  return new OwnerNetworkGuard({
+    docker: f.docker,
+    egress: f.egress,
+    instanceId: "i1",
+    log: logged().log,
+    ...options,
+  });
+}
+
 describe("OwnerNetworkGuard", () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
   it("puts the owner networks' rules back every recheckMs once started, and no more once closed", async () => {
     const f = fakes();
-    const guard = new OwnerNetworkGuard({
-      ...f,
-      instanceId: "i1",
-      log: logged().log,
+    const guard = guardOver(f, {
       allowNetwork: true,
       hasOutbound: async () => false,
       recheckMs: 1_000,
@@ -72,10 +84,7 @@ describe("OwnerNetworkGuard", () => {
   it("has nothing to keep (and runs no iptables) where outbound is not allowed and no container asks for it", async () => {
     const f = fakes();
     let outbound = false;
-    const guard = new OwnerNetworkGuard({
-      ...f,
-      instanceId: "i1",
-      log: logged().log,
+    const guard = guardOver(f, {
       allowNetwork: false,
       hasOutbound: async () => outbound,
     });
@@ -88,10 +97,7 @@ describe("OwnerNetworkGuard", () => {
 
   it("runs passes one after the other, skips the periodic turn while one is under way, and close() waits for it", async () => {
     const f = fakes();
-    const guard = new OwnerNetworkGuard({
-      ...f,
-      instanceId: "i1",
-      log: logged().log,
+    const guard = guardOver(f, {
       allowNetwork: true,
       hasOutbound: async () => true,
       recheckMs: 100,
@@ -118,9 +124,7 @@ describe("OwnerNetworkGuard", () => {
   it("logs a store that cannot be read and carries on: a pass never rejects", async () => {
     const f = fakes();
     const { lines, log } = logged();
-    const guard = new OwnerNetworkGuard({
-      ...f,
-      instanceId: "i1",
+    const guard = guardOver(f, {
       log,
       allowNetwork: false,
       hasOutbound: async () => {

@@ -26,20 +26,13 @@ import { SecretCipher } from "../secrets/secret-cipher.ts";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.ts";
 import type { ReleaseStore } from "../store/store-ports.ts";
 import { CodeUpdater } from "./code-updater.ts";
+import { unremovable } from "./testing/unremovable-paths.ts";
 import { recoverUpdates } from "./update-recovery.ts";
 
-/** `rm` as node:fs has it, except under a path a test has made unremovable. */
-const unremovable = new Set<string>();
-vi.mock("node:fs/promises", async (importOriginal) => {
-  const real = await importOriginal<typeof import("node:fs/promises")>();
-  return {
-    ...real,
-    rm: (path: string, options?: Parameters<typeof real.rm>[1]) =>
-      unremovable.has(String(path))
-        ? Promise.reject(Object.assign(new Error(`EBUSY: resource busy, rm '${path}'`), { code: "EBUSY" }))
-        : real.rm(path, options),
-  };
-});
+// `rm` as node:fs has it, except under a path a test has made unremovable.
+vi.mock("node:fs/promises", async (importOriginal) =>
+  (await import("./testing/unremovable-paths.ts")).withUnremovablePaths(importOriginal),
+);
 
 const alice = { owner: "alice", admin: false };
 const bob = { owner: "bob", admin: false };

@@ -3,20 +3,13 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ReleaseStatus } from "#protocol";
 import type { ContainerRecord } from "../store/store-ports.ts";
 import { ReleasePruning } from "./release-pruning.ts";
+import { unremovable } from "./testing/unremovable-paths.ts";
 import { type UpdaterFixture, updaterFixture } from "./testing/updater-fixture.ts";
 
-/** `rm` as node:fs has it, except under a path a test has made unremovable. */
-const unremovable = new Set<string>();
-vi.mock("node:fs/promises", async (importOriginal) => {
-  const real = await importOriginal<typeof import("node:fs/promises")>();
-  return {
-    ...real,
-    rm: (path: string, options?: Parameters<typeof real.rm>[1]) =>
-      unremovable.has(String(path))
-        ? Promise.reject(Object.assign(new Error(`EBUSY: resource busy, rm '${path}'`), { code: "EBUSY" }))
-        : real.rm(path, options),
-  };
-});
+// `rm` as node:fs has it, except under a path a test has made unremovable.
+vi.mock("node:fs/promises", async (importOriginal) =>
+  (await import("./testing/unremovable-paths.ts")).withUnremovablePaths(importOriginal),
+);
 
 describe("pruning releases (BERTH_KEEP_RELEASES=2)", () => {
   let f: UpdaterFixture;

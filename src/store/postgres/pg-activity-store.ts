@@ -1,19 +1,14 @@
-import type { ActivityEntry, ActivityLevel } from "#protocol";
+import type { ActivityEntry } from "#protocol";
 import { type ActivityDraft, EVERYONE } from "../../activity/activity-entry.ts";
+import {
+  ACTIVITY_INSERT_COLUMNS,
+  type ActivityRow,
+  activityEntryFromRow,
+  activityInsert,
+  insertedActivityEntry,
+} from "../rows/activity-row.ts";
 import type { ActivityStore, HistoryQuery } from "../store-ports.ts";
 import type { PgDatabase, PgQueryable } from "./pg-database.ts";
-
-interface Row {
-  id: number;
-  ts: number;
-  owner: string;
-  level: string;
-  action: string;
-  container_id: string | null;
-  container_name: string | null;
-  message: string;
-  details: Record<string, unknown> | null;
-}
 
 /**
  * Transaction-level advisory lock taken by every insert ("berth" in ASCII,
@@ -49,34 +44,14 @@ export class PgActivityStore implements ActivityStore {
   }
 
   async insert(draft: ActivityDraft, ts: number): Promise<ActivityEntry> {
-    const details = draft.details === undefined ? null : JSON.stringify(draft.details);
+    const insert = activityInsert(draft, ts);
     const { rows } = await this.#db.run<{ id: number }>(
       "a-insert",
       INSERT_ACTIVITY,
-      [
-        ts,
-        draft.owner,
-        draft.level,
-        draft.action,
-        draft.containerId ?? null,
-        draft.containerName ?? null,
-        draft.message,
-        details,
-      ],
+      ACTIVITY_INSERT_COLUMNS.map((column) => insert[column]),
       this.#on,
     );
-    return toEntry({
-      id: rows[0]!.id,
-      ts,
-      owner: draft.owner,
-      level: draft.level,
-      action: draft.action,
-      container_id: draft.containerId ?? null,
-      container_name: draft.containerName ?? null,
-      message: draft.message,
-      // As a reader will get them: through JSON, like the stored copy.
-      details: details === null ? null : (JSON.parse(details) as Record<string, unknown>),
-    });
+    return insertedActivityEntry(insert, rows[0]!.id);
   }
 
   async history(query: HistoryQuery): Promise<ActivityEntry[]> {
@@ -100,8 +75,8 @@ export class PgActivityStore implements ActivityStore {
       ? `SELECT * FROM (${select} ORDER BY id DESC LIMIT ${limit}) newest ORDER BY id`
       : `${select} ORDER BY id LIMIT ${limit}`;
     const name = `a-history:${shape.join("")}${query.newest ? ":newest" : ""}`;
-    const { rows } = await this.#db.run<Row>(name, sql, values);
-    return rows.map(toEntry);
+    const { rows } = await this.#db.run<ActivityRow>(name, sql, values);
+    return rows.map(activityEntryFromRow);
   }
 
   async prune(olderThan: number, keepPerOwner: number): Promise<number> {
@@ -119,18 +94,4 @@ export class PgActivityStore implements ActivityStore {
       return (aged.rowCount ?? 0) + (excess.rowCount ?? 0);
     });
   }
-}
-
-function toEntry(row: Row): ActivityEntry {
-  const entry: ActivityEntry = {
-    id: row.id,
-    ts: row.ts,
-    level: row.level as ActivityLevel,
-    action: row.action,
-    message: row.message,
-  };
-  if (row.container_id !== null) entry.containerId = row.container_id;
-  if (row.container_name !== null) entry.containerName = row.container_name;
-  if (row.details !== null) entry.details = row.details;
-  return entry;
 }

@@ -1,55 +1,27 @@
 import type { ContainerState, HealthState } from "#protocol";
 import type { StoredSpec } from "../../containers/container-spec.ts";
-import { openSpec, type SpecJson, sealSpec } from "../../secrets/sealed-spec.ts";
 import type { SecretCipher } from "../../secrets/secret-cipher.ts";
+import {
+  CONTAINER_COLUMNS,
+  CONTAINER_ROW_COLUMNS,
+  type ContainerRow,
+  containerFromRow,
+  containerToRow,
+  openSpecText,
+  sealedSpecText,
+} from "../rows/container-row.ts";
 import { NameTakenError, UidTakenError } from "../store-errors.ts";
 import type { ContainerChanges, ContainerRecord, ContainerStore, ListQuery } from "../store-ports.ts";
 import type { PgDatabase } from "./pg-database.ts";
 import { uniqueViolation } from "./pg-errors.ts";
 
-interface Row {
-  id: string;
-  owner: string;
-  name: string;
-  image: string;
-  /** As text (`spec::text`): compared with the text last opened, and parsed only when it changed. */
-  spec: string;
-  docker_id: string | null;
-  docker_name: string;
-  state: string;
-  health: string;
-  uid: number;
-  created_at: number;
-  started_at: number | null;
-  exit_code: number | null;
-  release: number | null;
-  restart_count: number;
-  restart_due_at: number | null;
-  restart_attempts: number;
-}
-
-const COLUMNS: Record<keyof ContainerChanges, string> = {
-  owner: "owner",
-  name: "name",
-  image: "image",
-  spec: "spec",
-  dockerId: "docker_id",
-  dockerName: "docker_name",
-  state: "state",
-  health: "health",
-  uid: "uid",
-  createdAt: "created_at",
-  startedAt: "started_at",
-  exitCode: "exit_code",
-  release: "release",
-  restartCount: "restart_count",
-  restartDueAt: "restart_due_at",
-  restartAttempts: "restart_attempts",
-};
-
 /** Every column, the spec as the text the database keeps. */
-const ROW = `id, owner, name, image, spec::text AS spec, docker_id, docker_name, state, health, uid, created_at,
-             started_at, exit_code, release, restart_count, restart_due_at, restart_attempts`;
+const ROW = CONTAINER_ROW_COLUMNS.map((column) => (column === "spec" ? "spec::text AS spec" : column)).join(
+  ", ",
+);
+
+const INSERT = `INSERT INTO containers (${CONTAINER_ROW_COLUMNS.join(", ")})
+  VALUES (${CONTAINER_ROW_COLUMNS.map((_, i) => `$${i + 1}`).join(", ")})`;
 
 /**
  * Containers in PostgreSQL. No write-through cache: several berths will
@@ -76,12 +48,16 @@ export class PgContainerStore implements ContainerStore {
   }
 
   async get(id: string): Promise<ContainerRecord | undefined> {
-    const { rows } = await this.#db.run<Row>("c-get", `SELECT ${ROW} FROM containers WHERE id = $1`, [id]);
+    const { rows } = await this.#db.run<ContainerRow>(
+      "c-get",
+      `SELECT ${ROW} FROM containers WHERE id = $1`,
+      [id],
+    );
     return rows[0] && this.#fromRow(rows[0]);
   }
 
   async getByName(owner: string, name: string): Promise<ContainerRecord | undefined> {
-    const { rows } = await this.#db.run<Row>(
+    const { rows } = await this.#db.run<ContainerRow>(
       "c-by-name",
       `SELECT ${ROW} FROM containers WHERE owner = $1 AND name = $2`,
       [owner, name],
@@ -90,7 +66,7 @@ export class PgContainerStore implements ContainerStore {
   }
 
   async findByName(name: string): Promise<ContainerRecord[]> {
-    const { rows } = await this.#db.run<Row>(
+    const { rows } = await this.#db.run<ContainerRow>(
       "c-find-name",
       `SELECT ${ROW} FROM containers WHERE name = $1 ORDER BY created_at, id`,
       [name],
@@ -100,30 +76,11 @@ export class PgContainerStore implements ContainerStore {
 
   async insert(record: ContainerRecord): Promise<void> {
     try {
+      const row = containerToRow(record, sealedSpecText(record.spec, record.id, this.#cipher));
       await this.#db.run(
         "c-insert",
-        `INSERT INTO containers (id, owner, name, image, spec, docker_id, docker_name, state, health, uid, created_at,
-                                 started_at, exit_code, release, restart_count, restart_due_at, restart_attempts)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
-        [
-          record.id,
-          record.owner,
-          record.name,
-          record.image,
-          JSON.stringify(sealSpec(record.spec, record.id, this.#cipher)),
-          record.dockerId,
-          record.dockerName,
-          record.state,
-          record.health,
-          record.uid,
-          record.createdAt,
-          record.startedAt,
-          record.exitCode,
-          record.release,
-          record.restartCount,
-          record.restartDueAt ?? null,
-          record.restartAttempts ?? 0,
-        ],
+        INSERT,
+        CONTAINER_ROW_COLUMNS.map((column) => row[column]),
       );
     } catch (err) {
       const constraint = uniqueViolation(err);
@@ -139,10 +96,10 @@ export class PgContainerStore implements ContainerStore {
       (k) => changes[k] !== undefined,
     );
     if (keys.length === 0) return;
-    const sets = keys.map((k, i) => `${COLUMNS[k]} = $${i + 2}`).join(", ");
+    const sets = keys.map((k, i) => `${CONTAINER_COLUMNS[k]} = $${i + 2}`).join(", ");
     const values = keys.map((k) => {
       const v = changes[k];
-      return k === "spec" ? JSON.stringify(sealSpec(v as StoredSpec, id, this.#cipher)) : v;
+      return k === "spec" ? sealedSpecText(v as StoredSpec, id, this.#cipher) : v;
     });
     // Named by the columns it sets: each shape is prepared once per connection.
     try {
@@ -194,7 +151,7 @@ export class PgContainerStore implements ContainerStore {
   }
 
   async all(): Promise<ContainerRecord[]> {
-    const { rows } = await this.#db.run<Row>(
+    const { rows } = await this.#db.run<ContainerRow>(
       "c-all",
       `SELECT ${ROW} FROM containers ORDER BY created_at, id`,
     );
@@ -235,7 +192,7 @@ export class PgContainerStore implements ContainerStore {
       shape.push("a");
     }
     const sql = `SELECT ${ROW} FROM containers ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at, id LIMIT ${param(query.limit)}`;
-    const { rows } = await this.#db.run<Row>(`c-list:${shape.join("")}`, sql, values);
+    const { rows } = await this.#db.run<ContainerRow>(`c-list:${shape.join("")}`, sql, values);
     return rows.map((row) => this.#fromRow(row));
   }
 
@@ -281,30 +238,12 @@ export class PgContainerStore implements ContainerStore {
   #openSpec(id: string, text: string): StoredSpec {
     const kept = this.#opened.get(id);
     if (kept?.text === text) return kept.spec;
-    const spec = openSpec(JSON.parse(text) as SpecJson, id, this.#cipher);
+    const spec = openSpecText(text, id, this.#cipher);
     this.#opened.set(id, { text, spec });
     return spec;
   }
 
-  #fromRow(row: Row): ContainerRecord {
-    return {
-      id: row.id,
-      owner: row.owner,
-      name: row.name,
-      image: row.image,
-      spec: this.#openSpec(row.id, row.spec),
-      dockerId: row.docker_id,
-      dockerName: row.docker_name,
-      state: row.state as ContainerState,
-      health: row.health as HealthState,
-      uid: row.uid,
-      createdAt: row.created_at,
-      startedAt: row.started_at,
-      exitCode: row.exit_code,
-      release: row.release,
-      restartCount: row.restart_count,
-      restartDueAt: row.restart_due_at,
-      restartAttempts: row.restart_attempts,
-    };
+  #fromRow(row: ContainerRow): ContainerRecord {
+    return containerFromRow(row, this.#openSpec(row.id, row.spec));
   }
 }

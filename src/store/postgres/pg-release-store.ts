@@ -1,17 +1,7 @@
 import type { ReleaseStatus } from "#protocol";
+import { RELEASE_COLUMNS, type ReleaseRow, releaseFromRow, releaseValues } from "../rows/release-row.ts";
 import type { ReleaseRecord, ReleaseStore } from "../store-ports.ts";
 import type { PgDatabase } from "./pg-database.ts";
-
-interface Row {
-  container_id: string;
-  number: number;
-  status: string;
-  created_at: number;
-  created_by: string;
-  bytes: number;
-  files: number;
-  hash: string;
-}
 
 /** Release metadata in PostgreSQL; the trees themselves live on disk under `<data>/code/<id>/releases/<n>/`. */
 export class PgReleaseStore implements ReleaseStore {
@@ -24,45 +14,44 @@ export class PgReleaseStore implements ReleaseStore {
   async insert(r: ReleaseRecord): Promise<void> {
     await this.#db.run(
       "r-insert",
-      `INSERT INTO releases (container_id, number, status, created_at, created_by, bytes, files, hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [r.containerId, r.number, r.status, r.createdAt, r.createdBy, r.bytes, r.files, r.hash],
+      `INSERT INTO releases (${RELEASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      releaseValues(r),
     );
   }
 
   async get(containerId: string, number: number): Promise<ReleaseRecord | undefined> {
-    const { rows } = await this.#db.run<Row>(
+    const { rows } = await this.#db.run<ReleaseRow>(
       "r-get",
       "SELECT * FROM releases WHERE container_id = $1 AND number = $2",
       [containerId, number],
     );
-    return rows[0] && fromRow(rows[0]);
+    return rows[0] && releaseFromRow(rows[0]);
   }
 
   async list(containerId: string): Promise<ReleaseRecord[]> {
-    const { rows } = await this.#db.run<Row>(
+    const { rows } = await this.#db.run<ReleaseRow>(
       "r-list",
       "SELECT * FROM releases WHERE container_id = $1 ORDER BY number DESC",
       [containerId],
     );
-    return rows.map(fromRow);
+    return rows.map(releaseFromRow);
   }
 
   async pending(): Promise<ReleaseRecord[]> {
-    const { rows } = await this.#db.run<Row>(
+    const { rows } = await this.#db.run<ReleaseRow>(
       "r-pending",
       "SELECT * FROM releases WHERE status = 'pending' ORDER BY container_id, number",
     );
-    return rows.map(fromRow);
+    return rows.map(releaseFromRow);
   }
 
   async pendingOf(containerId: string): Promise<ReleaseRecord[]> {
-    const { rows } = await this.#db.run<Row>(
+    const { rows } = await this.#db.run<ReleaseRow>(
       "r-pending-of",
       "SELECT * FROM releases WHERE container_id = $1 AND status = 'pending' ORDER BY number",
       [containerId],
     );
-    return rows.map(fromRow);
+    return rows.map(releaseFromRow);
   }
 
   async failPending(containerId: string, number: number): Promise<boolean> {
@@ -97,17 +86,4 @@ export class PgReleaseStore implements ReleaseStore {
       number,
     ]);
   }
-}
-
-function fromRow(row: Row): ReleaseRecord {
-  return {
-    containerId: row.container_id,
-    number: row.number,
-    status: row.status as ReleaseStatus,
-    createdAt: row.created_at,
-    createdBy: row.created_by,
-    bytes: row.bytes,
-    files: row.files,
-    hash: row.hash,
-  };
 }

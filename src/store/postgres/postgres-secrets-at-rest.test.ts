@@ -8,7 +8,9 @@ import {
   type PostgresServer,
   startPostgresServer,
 } from "../../../test/helpers/postgres-server.ts";
+import type { StoredSpec } from "../../containers/container-spec.ts";
 import { SecretKeyError } from "../../secrets/secret-key-error.ts";
+import type { ContainerRecord } from "../store-ports.ts";
 import { rotatePostgresSecretKey } from "./postgres-rotate-secret-key.ts";
 import { openPostgresSecretsAtRest } from "./postgres-secrets-at-rest.ts";
 import { openPostgresStore } from "./postgres-store.ts";
@@ -21,6 +23,27 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
 });
+
+/** Container C1 of alice, named web, with `spec`: the one container these tests keep secrets for. */
+function webContainer(spec: StoredSpec): ContainerRecord {
+  return {
+    id: "C1",
+    owner: "alice",
+    name: "web",
+    image: "img",
+    spec,
+    dockerId: null,
+    dockerName: "berth-C1",
+    state: "created",
+    health: "none",
+    uid: 200_000,
+    createdAt: 1,
+    startedAt: null,
+    exitCode: null,
+    release: null,
+    restartCount: 0,
+  };
+}
 
 describe("secrets at rest in PostgreSQL", () => {
   let dir: string;
@@ -48,23 +71,7 @@ describe("secrets at rest in PostgreSQL", () => {
     const atRest = await openPostgresSecretsAtRest(database.url, keyFile);
     expect(atRest).toMatchObject({ createdKey: true, sealedNow: 0 });
     const store = await openPostgresStore(database.url, atRest.cipher);
-    await store.containers.insert({
-      id: "C1",
-      owner: "alice",
-      name: "web",
-      image: "img",
-      spec,
-      dockerId: null,
-      dockerName: "berth-C1",
-      state: "created",
-      health: "none",
-      uid: 200_000,
-      createdAt: 1,
-      startedAt: null,
-      exitCode: null,
-      release: null,
-      restartCount: 0,
-    });
+    await store.containers.insert(webContainer(spec));
     await store.close();
     const again = await openPostgresSecretsAtRest(database.url, keyFile);
     expect(again).toMatchObject({ createdKey: false, sealedNow: 0 });
@@ -108,23 +115,7 @@ describe("rotating the key of secrets at rest in PostgreSQL", () => {
       const atRest = await openPostgresSecretsAtRest(database.url, keyFile);
       const store = await openPostgresStore(database.url, atRest.cipher);
       const spec = { name: "web", env: { API_KEY: "k-1" }, secretEnv: { A: "a-1", B: "b-1" } };
-      await store.containers.insert({
-        id: "C1",
-        owner: "alice",
-        name: "web",
-        image: "img",
-        spec,
-        dockerId: null,
-        dockerName: "berth-C1",
-        state: "created",
-        health: "none",
-        uid: 200_000,
-        createdAt: 1,
-        startedAt: null,
-        exitCode: null,
-        release: null,
-        restartCount: 0,
-      });
+      await store.containers.insert(webContainer(spec));
       await store.close();
       const oldKey = atRest.cipher.currentKeyId;
       const report = await rotatePostgresSecretKey(database.url, keyFile);

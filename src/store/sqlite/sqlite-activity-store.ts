@@ -1,20 +1,20 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import type { ActivityEntry, ActivityLevel } from "#protocol";
+import type { ActivityEntry } from "#protocol";
 import type { ActivityDraft } from "../../activity/activity-entry.ts";
 import { EVERYONE } from "../../activity/activity-entry.ts";
-import type { ActivityStore, HistoryQuery } from "../store-ports.ts";
+import {
+  ACTIVITY_INSERT_COLUMNS,
+  type ActivityRow,
+  activityEntryFromRow,
+  activityInsert,
+  insertedActivityEntry,
+  parseActivityDetails,
+} from "../rows/activity-row.ts";
 
-interface Row {
-  id: number;
-  ts: number;
-  owner: string;
-  level: string;
-  action: string;
-  container_id: string | null;
-  container_name: string | null;
-  message: string;
-  details: string | null;
-}
+/** A row as SQLite hands it back: `details` is JSON text. */
+type SqliteActivityRow = Omit<ActivityRow, "details"> & { details: string | null };
+
+import type { ActivityStore, HistoryQuery } from "../store-ports.ts";
 
 /**
  * The activity feed's history in SQLite, with retention by count (per owner)
@@ -34,17 +34,11 @@ export class SqliteActivityStore implements ActivityStore {
   }
 
   async insert(draft: ActivityDraft, ts: number): Promise<ActivityEntry> {
-    const row = this.#insert.get(
-      ts,
-      draft.owner,
-      draft.level,
-      draft.action,
-      draft.containerId ?? null,
-      draft.containerName ?? null,
-      draft.message,
-      draft.details === undefined ? null : JSON.stringify(draft.details),
-    ) as { id: number };
-    return toEntry({ ...rowFromDraft(draft, ts), id: row.id });
+    const insert = activityInsert(draft, ts);
+    const row = this.#insert.get(...ACTIVITY_INSERT_COLUMNS.map((column) => insert[column])) as {
+      id: number;
+    };
+    return insertedActivityEntry(insert, row.id);
   }
 
   /** Entries after `afterId`, oldest first: exactly what a client missed, in order. */
@@ -63,7 +57,9 @@ export class SqliteActivityStore implements ActivityStore {
     const sql = query.newest
       ? `SELECT * FROM (${select} ORDER BY id DESC LIMIT ?) ORDER BY id`
       : `${select} ORDER BY id LIMIT ?`;
-    return (this.#db.prepare(sql).all(...params, query.limit) as unknown as Row[]).map(toEntry);
+    return (this.#db.prepare(sql).all(...params, query.limit) as unknown as SqliteActivityRow[]).map((row) =>
+      activityEntryFromRow({ ...row, details: parseActivityDetails(row.details) }),
+    );
   }
 
   /** Deletes entries older than `olderThan` and all but the newest `keepPerOwner` of each owner. */
@@ -85,31 +81,4 @@ export class SqliteActivityStore implements ActivityStore {
     }
     return removed;
   }
-}
-
-function rowFromDraft(d: ActivityDraft, ts: number): Omit<Row, "id"> {
-  return {
-    ts,
-    owner: d.owner,
-    level: d.level,
-    action: d.action,
-    container_id: d.containerId ?? null,
-    container_name: d.containerName ?? null,
-    message: d.message,
-    details: d.details === undefined ? null : JSON.stringify(d.details),
-  };
-}
-
-function toEntry(row: Row): ActivityEntry {
-  const entry: ActivityEntry = {
-    id: row.id,
-    ts: row.ts,
-    level: row.level as ActivityLevel,
-    action: row.action,
-    message: row.message,
-  };
-  if (row.container_id !== null) entry.containerId = row.container_id;
-  if (row.container_name !== null) entry.containerName = row.container_name;
-  if (row.details !== null) entry.details = JSON.parse(row.details) as Record<string, unknown>;
-  return entry;
 }

@@ -1,49 +1,18 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { ContainerState, HealthState, ReleaseStatus } from "#protocol";
 import type { StoredSpec } from "../../containers/container-spec.ts";
-import { openSpec, sealSpec } from "../../secrets/sealed-spec.ts";
 import type { SecretCipher } from "../../secrets/secret-cipher.ts";
+import {
+  CONTAINER_COLUMNS,
+  CONTAINER_ROW_COLUMNS,
+  type ContainerRow,
+  containerFromRow,
+  containerToRow,
+  openSpecText,
+  sealedSpecText,
+} from "../rows/container-row.ts";
 import type { ContainerChanges, ContainerRecord, ContainerStore, ListQuery } from "../store-ports.ts";
 import { asUniquenessError, guardStorage } from "./storage-guard.ts";
-
-interface Row {
-  id: string;
-  owner: string;
-  name: string;
-  image: string;
-  spec: string;
-  docker_id: string | null;
-  docker_name: string;
-  state: string;
-  health: string;
-  uid: number;
-  created_at: number;
-  started_at: number | null;
-  exit_code: number | null;
-  release: number | null;
-  restart_count: number;
-  restart_due_at: number | null;
-  restart_attempts: number;
-}
-
-const COLUMNS: Record<keyof Omit<ContainerRecord, "id">, string> = {
-  owner: "owner",
-  name: "name",
-  image: "image",
-  spec: "spec",
-  dockerId: "docker_id",
-  dockerName: "docker_name",
-  state: "state",
-  health: "health",
-  uid: "uid",
-  createdAt: "created_at",
-  startedAt: "started_at",
-  exitCode: "exit_code",
-  release: "release",
-  restartCount: "restart_count",
-  restartDueAt: "restart_due_at",
-  restartAttempts: "restart_attempts",
-};
 
 /**
  * SQLite access for containers. node:sqlite answers synchronously; the
@@ -80,8 +49,8 @@ export class SqliteContainerStore implements ContainerStore {
     this.#byId = db.prepare("SELECT * FROM containers WHERE id = ?");
     this.#byName = db.prepare("SELECT * FROM containers WHERE owner = ? AND name = ?");
     this.#insert = db.prepare(
-      `INSERT INTO containers (id, owner, name, image, spec, docker_id, docker_name, state, health, uid, created_at, started_at, exit_code, release, restart_count, restart_due_at, restart_attempts)
-       VALUES (:id, :owner, :name, :image, :spec, :docker_id, :docker_name, :state, :health, :uid, :created_at, :started_at, :exit_code, :release, :restart_count, :restart_due_at, :restart_attempts)`,
+      `INSERT INTO containers (${CONTAINER_ROW_COLUMNS.join(", ")})
+       VALUES (${CONTAINER_ROW_COLUMNS.map((column) => `:${column}`).join(", ")})`,
     );
     this.#delete = db.prepare("DELETE FROM containers WHERE id = ?");
     this.#all = db.prepare("SELECT * FROM containers ORDER BY created_at, id");
@@ -102,7 +71,7 @@ export class SqliteContainerStore implements ContainerStore {
   #get(id: string): ContainerRecord | undefined {
     let record = this.#cache.get(id);
     if (!record) {
-      const row = this.#byId.get(id) as Row | undefined;
+      const row = this.#byId.get(id) as ContainerRow | undefined;
       if (!row) return undefined;
       record = this.#remember(this.#fromRow(row));
     }
@@ -112,7 +81,7 @@ export class SqliteContainerStore implements ContainerStore {
   async getByName(owner: string, name: string): Promise<ContainerRecord | undefined> {
     const id = this.#idByName.get(nameKey(owner, name));
     if (id !== undefined) return this.#get(id);
-    const row = this.#byName.get(owner, name) as Row | undefined;
+    const row = this.#byName.get(owner, name) as ContainerRow | undefined;
     return row && { ...this.#remember(this.#fromRow(row)) };
   }
 
@@ -129,9 +98,9 @@ export class SqliteContainerStore implements ContainerStore {
   }
 
   async findByName(name: string): Promise<ContainerRecord[]> {
-    return (this.#db.prepare("SELECT * FROM containers WHERE name = ?").all(name) as unknown as Row[]).map(
-      (row) => this.#fromRow(row),
-    );
+    return (
+      this.#db.prepare("SELECT * FROM containers WHERE name = ?").all(name) as unknown as ContainerRow[]
+    ).map((row) => this.#fromRow(row));
   }
 
   /** Rejects with NameTakenError when the owner already has the name, UidTakenError when the uid is taken. */
@@ -145,36 +114,18 @@ export class SqliteContainerStore implements ContainerStore {
   }
 
   #insertRow(record: ContainerRecord): void {
-    this.#insert.run({
-      id: record.id,
-      owner: record.owner,
-      name: record.name,
-      image: record.image,
-      spec: JSON.stringify(sealSpec(record.spec, record.id, this.#cipher)),
-      docker_id: record.dockerId,
-      docker_name: record.dockerName,
-      state: record.state,
-      health: record.health,
-      uid: record.uid,
-      created_at: record.createdAt,
-      started_at: record.startedAt,
-      exit_code: record.exitCode,
-      release: record.release,
-      restart_count: record.restartCount,
-      restart_due_at: record.restartDueAt ?? null,
-      restart_attempts: record.restartAttempts ?? 0,
-    });
+    const row = containerToRow(record, sealedSpecText(record.spec, record.id, this.#cipher));
+    // Spread: node:sqlite's named parameters are typed as an index signature, which an interface is not.
+    this.#insert.run({ ...row });
   }
 
   async update(id: string, changes: ContainerChanges): Promise<void> {
-    const keys = Object.keys(changes) as Array<keyof typeof COLUMNS>;
+    const keys = Object.keys(changes) as Array<keyof typeof CONTAINER_COLUMNS>;
     if (keys.length === 0) return;
-    const sets = keys.map((k) => `${COLUMNS[k]} = ?`).join(", ");
+    const sets = keys.map((k) => `${CONTAINER_COLUMNS[k]} = ?`).join(", ");
     const values = keys.map((k) => {
       const v = changes[k];
-      return k === "spec"
-        ? JSON.stringify(sealSpec(v as StoredSpec, id, this.#cipher))
-        : (v as string | number | null);
+      return k === "spec" ? sealedSpecText(v as StoredSpec, id, this.#cipher) : (v as string | number | null);
     });
     guardStorage(() => this.#db.prepare(`UPDATE containers SET ${sets} WHERE id = ?`).run(...values, id));
     const cached = this.#cache.get(id);
@@ -219,7 +170,7 @@ export class SqliteContainerStore implements ContainerStore {
   }
 
   async all(): Promise<ContainerRecord[]> {
-    return (this.#all.all() as unknown as Row[]).map((row) => this.#fromRow(row));
+    return (this.#all.all() as unknown as ContainerRow[]).map((row) => this.#fromRow(row));
   }
 
   async list(query: ListQuery): Promise<ContainerRecord[]> {
@@ -247,7 +198,7 @@ export class SqliteContainerStore implements ContainerStore {
       params.push(query.after.createdAt, query.after.id);
     }
     const sql = `SELECT * FROM containers ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at, id LIMIT ?`;
-    return (this.#db.prepare(sql).all(...params, query.limit) as unknown as Row[]).map((row) =>
+    return (this.#db.prepare(sql).all(...params, query.limit) as unknown as ContainerRow[]).map((row) =>
       this.#fromRow(row),
     );
   }
@@ -262,7 +213,7 @@ export class SqliteContainerStore implements ContainerStore {
     release: number,
     replacedStatus: "previous" | "rolled-back",
   ): Promise<void> {
-    const current = this.#byId.get(id) as Row | undefined;
+    const current = this.#byId.get(id) as ContainerRow | undefined;
     if (!current) throw new Error(`no container ${id} to switch`);
     const replaced = current.release;
     const setStatus = (number: number, status: ReleaseStatus) =>
@@ -289,35 +240,13 @@ export class SqliteContainerStore implements ContainerStore {
    * wrote it (berth is the only writer), so its copy is used: opening the
    * sealed secrets again for every listed row would cost a decryption each.
    */
-  #fromRow(row: Row): ContainerRecord {
+  #fromRow(row: ContainerRow): ContainerRecord {
     const cached = this.#cache.get(row.id);
     if (cached) return { ...cached };
-    return fromRow(row, openSpec(JSON.parse(row.spec), row.id, this.#cipher));
+    return containerFromRow(row, openSpecText(row.spec, row.id, this.#cipher));
   }
 }
 
 function nameKey(owner: string, name: string): string {
   return `${owner}\u0000${name}`;
-}
-
-function fromRow(row: Row, spec: StoredSpec): ContainerRecord {
-  return {
-    id: row.id,
-    owner: row.owner,
-    name: row.name,
-    image: row.image,
-    spec,
-    dockerId: row.docker_id,
-    dockerName: row.docker_name,
-    state: row.state as ContainerState,
-    health: row.health as HealthState,
-    uid: row.uid,
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    exitCode: row.exit_code,
-    release: row.release,
-    restartCount: row.restart_count,
-    restartDueAt: row.restart_due_at,
-    restartAttempts: row.restart_attempts,
-  };
 }

@@ -1,18 +1,8 @@
 import type { DatabaseSync } from "node:sqlite";
 import type { ReleaseStatus } from "#protocol";
+import { RELEASE_COLUMNS, type ReleaseRow, releaseFromRow, releaseValues } from "../rows/release-row.ts";
 import type { ReleaseRecord, ReleaseStore } from "../store-ports.ts";
 import { guardStorage } from "./storage-guard.ts";
-
-interface Row {
-  container_id: string;
-  number: number;
-  status: string;
-  created_at: number;
-  created_by: string;
-  bytes: number;
-  files: number;
-  hash: string;
-}
 
 /**
  * Release metadata in SQLite; the trees themselves live on disk under `<data>/code/<id>/releases/<n>/`.
@@ -35,17 +25,15 @@ export class SqliteReleaseStore implements ReleaseStore {
 
   #insertRow(r: ReleaseRecord): void {
     this.#db
-      .prepare(
-        "INSERT INTO releases (container_id, number, status, created_at, created_by, bytes, files, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      )
-      .run(r.containerId, r.number, r.status, r.createdAt, r.createdBy, r.bytes, r.files, r.hash);
+      .prepare(`INSERT INTO releases (${RELEASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(...releaseValues(r));
   }
 
   async get(containerId: string, number: number): Promise<ReleaseRecord | undefined> {
     const row = this.#db
       .prepare("SELECT * FROM releases WHERE container_id = ? AND number = ?")
-      .get(containerId, number) as Row | undefined;
-    return row && fromRow(row);
+      .get(containerId, number) as ReleaseRow | undefined;
+    return row && releaseFromRow(row);
   }
 
   /** Newest first. */
@@ -53,15 +41,15 @@ export class SqliteReleaseStore implements ReleaseStore {
     return (
       this.#db
         .prepare("SELECT * FROM releases WHERE container_id = ? ORDER BY number DESC")
-        .all(containerId) as unknown as Row[]
-    ).map(fromRow);
+        .all(containerId) as unknown as ReleaseRow[]
+    ).map(releaseFromRow);
   }
 
   /** Every release left `pending`, across containers: updates a crash interrupted. */
   async pending(): Promise<ReleaseRecord[]> {
     return (
-      this.#db.prepare("SELECT * FROM releases WHERE status = 'pending'").all() as unknown as Row[]
-    ).map(fromRow);
+      this.#db.prepare("SELECT * FROM releases WHERE status = 'pending'").all() as unknown as ReleaseRow[]
+    ).map(releaseFromRow);
   }
 
   /** The releases of one container left `pending`. */
@@ -69,8 +57,8 @@ export class SqliteReleaseStore implements ReleaseStore {
     return (
       this.#db
         .prepare("SELECT * FROM releases WHERE container_id = ? AND status = 'pending'")
-        .all(containerId) as unknown as Row[]
-    ).map(fromRow);
+        .all(containerId) as unknown as ReleaseRow[]
+    ).map(releaseFromRow);
   }
 
   /** Marks a release failed only while it is still `pending` (an update may have committed it since); true when it was. */
@@ -103,17 +91,4 @@ export class SqliteReleaseStore implements ReleaseStore {
       this.#db.prepare("DELETE FROM releases WHERE container_id = ? AND number = ?").run(containerId, number),
     );
   }
-}
-
-function fromRow(row: Row): ReleaseRecord {
-  return {
-    containerId: row.container_id,
-    number: row.number,
-    status: row.status as ReleaseStatus,
-    createdAt: row.created_at,
-    createdBy: row.created_by,
-    bytes: row.bytes,
-    files: row.files,
-    hash: row.hash,
-  };
 }
