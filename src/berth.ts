@@ -15,6 +15,7 @@ import { CutByCrash } from "./containers/cut-by-crash.ts";
 import type { EngineReturnRestarter } from "./containers/engine-return-restarter.ts";
 import type { RestartSupervisor } from "./containers/restart-supervisor.ts";
 import type { EngineMonitor } from "./docker/engine-monitor.ts";
+import { ShuttingDownError } from "./errors/errors.ts";
 import type { SecretRegistry } from "./logging/secret-registry.ts";
 import type { SystemLogger } from "./logging/system-logger.ts";
 import type { BerthMetrics } from "./metrics/berth-metrics.ts";
@@ -173,28 +174,36 @@ export class Berth {
   /**
    * Reconciles with the engine (when it answers), starts the background
    * services, then listens. Resolves with the bound port. What it starts is
-   * pushed on the disposal stack as it starts, so `close()` stops it first.
+   * pushed on the disposal stack before it starts, so `close()` stops it first.
+   * A `close()` that comes while it awaits (a SIGTERM during the reconciliation)
+   * makes it start nothing more and reject SHUTTING_DOWN: the stack that would
+   * stop what it started is being, or has been, disposed of.
    */
   async start(): Promise<number> {
     const { config, log, stack, engine, reconciliation, ownerNetworks, leftoverHolds, events } = this.#parts;
+    this.#refuseIfClosing();
     if (config.allowNetwork) await reportEgressFilter(this.#parts.egress, log);
-    ownerNetworks.start();
+    this.#refuseIfClosing();
     stack.defer("owner networks' egress re-check", () => ownerNetworks.close());
+    ownerNetworks.start();
     const records = await this.#parts.store.containers.all();
+    this.#refuseIfClosing();
     // Registered before any container is known, so secrets of adopted containers are hidden too.
     // Values stored by an older berth may exceed today's bounds: they are hidden all the same.
     for (const record of records) {
       this.secrets.addEnvironment(record.owner, record.spec.env, record.spec.secretEnv);
       if (record.state === "running") this.#parts.running.noteRunning(record);
     }
-    // What a crash left cut half-way, read before this berth makes any operation of its own.
-    reconciliation.start(CutByCrash.of(records));
     stack.defer("leftover CPU holds", () => leftoverHolds.close());
     stack.defer("reconciliation retries", () => reconciliation.close());
+    // What a crash left cut half-way, read before this berth makes any operation of its own.
+    reconciliation.start(CutByCrash.of(records));
     // Engine events from before the reconciliation reads the engine: nothing between the two is missed.
     const watchSince = Date.now();
     const status = await engine.check();
+    this.#refuseIfClosing();
     if (status.state === "up") await Promise.all([reconciliation.run(), this.#reportImages()]);
+    this.#refuseIfClosing();
     // Every later return of the engine: the first check's own "up" was handled just above.
     engine.on("up", () => {
       this.#parts.runtimeOffer.invalidate();
@@ -202,8 +211,8 @@ export class Berth {
       void this.#reportImages();
       events.nudge();
     });
-    engine.start();
     stack.defer("engine monitor", () => engine.stop());
+    engine.start();
     events.start(watchSince);
     if (config.tokensFile !== undefined) {
       const watcher = TokensFileWatcher.start(
@@ -214,11 +223,22 @@ export class Berth {
       stack.defer("tokens file watch", () => watcher.close());
     }
     await this.#parts.app.listen({ host: config.host, port: config.port });
+    if (this.#closing !== undefined) {
+      // Fastify's close() during a pending listen() resolves and leaves the server bound once the
+      // listen ends: unbound here. The pid file, removed by then, is not written back.
+      const { server } = this.#parts.app;
+      if (server.listening) await new Promise((resolve) => server.close(resolve));
+      throw new ShuttingDownError();
+    }
     this.#parts.pidFile.write();
     const address = this.#parts.app.server.address();
     const port = typeof address === "object" && address ? address.port : config.port;
     log.info({ host: config.host, port, instance: this.instanceId }, "berth is listening");
     return port;
+  }
+
+  #refuseIfClosing(): void {
+    if (this.#closing !== undefined) throw new ShuttingDownError();
   }
 
   /** Logs each allowed image the engine lacks, with how to build it; berth serves on without it. */

@@ -68,6 +68,8 @@ async function main(): Promise<void> {
   try {
     await berth.start();
   } catch (err) {
+    // A signal during the start: the start gave up (SHUTTING_DOWN), and stop() exits once berth is closed.
+    if (stopping) return;
     berth.log.fatal({ err }, "berth could not start");
     await berth.close().catch(() => {});
     process.exit(1);

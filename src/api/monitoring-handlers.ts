@@ -3,6 +3,7 @@ import { MAX_LIST_LIMIT } from "../containers/list-containers.ts";
 import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ContainerTelemetry } from "../monitoring/container-telemetry.ts";
+import { ConnectionClosedError } from "./connection-limit-errors.ts";
 import type { ConnectionLimits } from "./connection-limits.ts";
 import { type BerthSocket, registerHandler } from "./register-handler.ts";
 import { StatsOverview, type StatsOverviews } from "./stats-overview.ts";
@@ -105,6 +106,9 @@ export function registerMonitoringHandlers(
           for (const info of page.items) overview.follow(info);
           cursor = page.nextCursor;
         } while (cursor !== undefined);
+        // The list waited on the store; a connection that left meanwhile has already given back everything
+        // it held, so an overview registered now would follow every later container for nobody.
+        if (limits.closed.aborted || !socket.connected) throw new ConnectionClosedError();
       } catch (err) {
         overview.close();
         throw err;

@@ -392,6 +392,43 @@ describe("ContainerManager (with a fake engine)", () => {
     expect(order).toEqual(["stopping", "stopped", "starting", "running", "restarting", "running"]);
   });
 
+  it("at shutdown waits for an operation still reading the store, then refuses its turn SHUTTING_DOWN, and refuses new ones at once", async () => {
+    const info = await manager.create(alice, spec());
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    let reads = 0;
+    // The store's answer to the stop's lookup is held, as a slow database would hold it.
+    const slowRepo = new Proxy(repo, {
+      get(target, key) {
+        if (key === "get") {
+          return async (id: string) => {
+            reads++;
+            await held;
+            return target.get(id);
+          };
+        }
+        const value = Reflect.get(target, key, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const shuttingDown = new ContainerManager({ ...options, repo: slowRepo });
+    const order: string[] = [];
+    const stop = shuttingDown.stop(alice, info.id).then(
+      () => order.push("stopped"),
+      (err: unknown) => order.push((err as { code: string }).code),
+    );
+    await eventually(10_000, "the stop asked the store", () => reads === 1, 0);
+    const drained = shuttingDown.drain().then(() => order.push("drained"));
+    await expect(shuttingDown.start(alice, info.id)).rejects.toMatchObject({ code: "SHUTTING_DOWN" });
+    release();
+    await Promise.all([stop, drained]);
+    expect(order).toEqual(["SHUTTING_DOWN", "drained"]);
+    expect(docker.calls.some((c) => c.method === "stopContainer")).toBe(false);
+    expect(await repo.get(info.id)).toMatchObject({ state: "running" });
+  });
+
   it("writes release 1 and never writes outside the code directory", async () => {
     const info = await manager.create(alice, spec({ code: { files: { "index.js": "1", "lib/a.js": "2" } } }));
     expect(existsSync(join(dataDir, "code", info.id, "releases", "1", "lib", "a.js"))).toBe(true);

@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
 import type {
   ContainerDetail,
   ContainerInfo,
@@ -13,6 +14,7 @@ import { NotFoundError } from "../errors/errors.ts";
 import { type StepOptions, StepTimer } from "../progress/step-timer.ts";
 import type { ContainerRecord } from "../store/store-ports.ts";
 import type { Actor } from "./actor.ts";
+import { AskedOperations } from "./asked-operations.ts";
 import { newContainerId } from "./container-id.ts";
 import { toContainerInfo } from "./container-info.ts";
 import { ContainerLifecycleSteps } from "./container-lifecycle-steps.ts";
@@ -66,6 +68,9 @@ export type {
  * berth's own multi-step operations (code updates, the recovery of what a
  * crash cut) drive lifecycle through `steps`, a narrow port; engine events
  * and reconciliation record what they saw through `observe` and `syncFromEngine`.
+ *
+ * A little over 300 lines on purpose: it is the one façade, and each method is
+ * the few lines that resolve, track and hand over to the file that holds the idea.
  */
 export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   readonly #options: ContainerManagerOptions;
@@ -76,6 +81,8 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   readonly #specs = new SpecInfoCache();
   /** The latest health of each container the HealthMonitor has judged (noteHealth); forgotten on delete. */
   readonly #health = new Map<string, ContainerRecord["health"]>();
+  /** Closed by drain(): operations asked for from then on are refused SHUTTING_DOWN. */
+  readonly #asked = new AskedOperations();
   /** The lifecycle steps berth's own multi-step operations take (the updater, the recovery of cut operations). */
   readonly steps: LifecycleSteps;
 
@@ -103,7 +110,6 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     this.steps = new ContainerLifecycleSteps(this.#ctx);
   }
 
-  /** How many containers have an operation running or waiting now (a diagnostic count: zero when berth is idle). */
   /**
    * Zero when no lifecycle work is under way: neither an operation a caller
    * asked for that has not answered (a create has no turn of its container
@@ -111,7 +117,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
    * recovery). Otherwise the larger of the two counts.
    */
   get operationsUnderWay(): number {
-    return Math.max(this.#ctx.queue.busyKeys, this.#ctx.operations.inFlight);
+    return Math.max(this.#ctx.queue.busyKeys, this.#ctx.operations.inFlight, this.#asked.count);
   }
 
   // ---- Finding and showing containers. ----
@@ -183,24 +189,30 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
    * hears of each step (validate, write, create, start, ready) as it starts and ends.
    */
   async create(actor: Actor, spec: ContainerSpec, options: StepOptions = {}): Promise<CreatedContainer> {
-    const id = newContainerId();
-    const timer = new StepTimer<CreateStep>(id, options.onStep);
-    return this.#track("create", { owner: actor.owner, name: spec.name }, () =>
-      createContainer(this.#ctx, this.#uids, actor, spec, id, timer).catch((err: unknown) => {
-        timer.fail();
-        throw err;
-      }),
-    );
+    return this.#asked.run(() => {
+      const id = newContainerId();
+      const timer = new StepTimer<CreateStep>(id, options.onStep);
+      return this.#track("create", { owner: actor.owner, name: spec.name }, () =>
+        createContainer(this.#ctx, this.#uids, actor, spec, id, timer).catch((err: unknown) => {
+          timer.fail();
+          throw err;
+        }),
+      );
+    });
   }
 
   async start(actor: Actor, ref: string, options: StartOptions = {}): Promise<ContainerInfo> {
-    const record = await this.resolve(actor, ref);
-    return this.#track("start", record, () => startContainer(this.#ctx, record, options, actor));
+    return this.#asked.run(async () => {
+      const record = await this.resolve(actor, ref);
+      return this.#track("start", record, () => startContainer(this.#ctx, record, options, actor));
+    });
   }
 
   async stop(actor: Actor, ref: string, options: StopOptions = {}): Promise<ContainerInfo> {
-    const record = await this.resolve(actor, ref);
-    return this.#track("stop", record, () => stopContainer(this.#ctx, record, options));
+    return this.#asked.run(async () => {
+      const record = await this.resolve(actor, ref);
+      return this.#track("stop", record, () => stopContainer(this.#ctx, record, options));
+    });
   }
 
   /** Stops and starts the workload; `onStep` hears of each step (stop, start, ready) as it starts and ends. */
@@ -209,8 +221,10 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     ref: string,
     options: StopOptions & StartOptions & StepOptions = {},
   ): Promise<ContainerInfo> {
-    const record = await this.resolve(actor, ref);
-    return this.#track("restart", record, () => restartContainer(this.#ctx, record, options));
+    return this.#asked.run(async () => {
+      const record = await this.resolve(actor, ref);
+      return this.#track("restart", record, () => restartContainer(this.#ctx, record, options));
+    });
   }
 
   /**
@@ -219,14 +233,16 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
    * an acknowledgement can simply ask again.
    */
   async delete(actor: Actor, ref: string): Promise<{ id?: string; deleted: boolean }> {
-    let record: ContainerRecord;
-    try {
-      record = await this.resolve(actor, ref);
-    } catch (err) {
-      if (err instanceof NotFoundError) return { deleted: false };
-      throw err;
-    }
-    return this.#track("delete", record, () => deleteContainer(this.#ctx, record, actor));
+    return this.#asked.run(async () => {
+      let record: ContainerRecord;
+      try {
+        record = await this.resolve(actor, ref);
+      } catch (err) {
+        if (err instanceof NotFoundError) return { deleted: false };
+        throw err;
+      }
+      return this.#track("delete", record, () => deleteContainer(this.#ctx, record, actor));
+    });
   }
 
   /** Runs an operation and tells listeners (the activity feed) how it went and how long it took. */
@@ -288,8 +304,16 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     return this.#restartDue.set(id, due);
   }
 
-  /** Waits for every operation in flight; used at shutdown. */
-  drain(): Promise<void> {
-    return this.#ctx.queue.drain();
+  /**
+   * Used at shutdown: refuses operations asked for from now on, and turns asked for from now on
+   * (SHUTTING_DOWN), then waits until nothing is under way — neither a turn nor an operation still
+   * on its way to the queue (reading the store, checking its image, preparing an update), which
+   * then meets the closed queue rather than parts being disposed.
+   */
+  async drain(): Promise<void> {
+    this.#asked.close();
+    this.#ctx.queue.close();
+    // Polled: shutdown waits once, and the counts change in many places (the queue, the tracker, the asks).
+    while (this.operationsUnderWay > 0) await sleep(10);
   }
 }

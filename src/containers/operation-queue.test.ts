@@ -74,4 +74,23 @@ describe("OperationQueue with background syncs", () => {
     await expect(q.runExclusive("a", "update", async () => "ok")).resolves.toBe("ok");
     await sync;
   });
+
+  it("after close, runs the turns already running or waiting and refuses new ones SHUTTING_DOWN", async () => {
+    const q = new OperationQueue();
+    const ran: string[] = [];
+    const first = q.run("a", "stop", async () => {
+      await tick();
+      ran.push("stop");
+    });
+    const waiting = q.run("a", "start", async () => {
+      ran.push("start");
+    });
+    q.close();
+    await expect(q.run("a", "delete", async () => ran.push("delete"))).rejects.toMatchObject({
+      code: "SHUTTING_DOWN",
+    });
+    await Promise.all([first, waiting]);
+    expect(ran).toEqual(["stop", "start"]);
+    expect(q.busyKeys).toBe(0);
+  });
 });

@@ -1,4 +1,4 @@
-import { ConflictError } from "../errors/errors.ts";
+import { ConflictError, ShuttingDownError } from "../errors/errors.ts";
 
 /** Background work (following engine events) that clients' operations go ahead of, and that never causes a CONFLICT. */
 const BACKGROUND = new Set(["sync"]);
@@ -29,6 +29,7 @@ interface Lane {
  */
 export class OperationQueue {
   readonly #lanes = new Map<string, Lane>();
+  #closed = false;
 
   /** Keys with an operation running or waiting now (a diagnostic count: zero when berth is idle). */
   get busyKeys(): number {
@@ -47,7 +48,17 @@ export class OperationQueue {
     return lane.waiting.find((e) => !BACKGROUND.has(e.op))?.op;
   }
 
+  /**
+   * Refuses every turn asked for from now on with SHUTTING_DOWN; turns already running or waiting
+   * still run. At shutdown an operation that was still on its way to the queue (reading the store,
+   * checking the image) must not start its turn against parts that are being disposed.
+   */
+  close(): void {
+    this.#closed = true;
+  }
+
   run<T>(key: string, op: string, fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new ShuttingDownError());
     let lane = this.#lanes.get(key);
     if (!lane) {
       lane = { running: undefined, waiting: [], background: new Map() };
@@ -106,10 +117,5 @@ export class OperationQueue {
     const entry = lane.waiting.shift();
     if (entry) entry.run();
     else if (this.#lanes.get(key) === lane) this.#lanes.delete(key);
-  }
-
-  /** Resolves when every queued operation has settled (for shutdown). */
-  async drain(): Promise<void> {
-    while (this.#lanes.size > 0) await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -105,6 +105,22 @@ describe("berth built half-way", () => {
     });
   });
 
+  it("starts nothing more once close() comes while start() awaits, rejects SHUTTING_DOWN, and leaves nothing open", async () => {
+    const timersBefore = timers();
+    const berth = await Berth.open(loadConfig({ ...env, BERTH_HOST: "127.0.0.1" }));
+    try {
+      // start() awaits the store's containers before it reconciles: close() comes then, as a SIGTERM would.
+      const starting = berth.start();
+      const closing = berth.close();
+      await expect(starting).rejects.toMatchObject({ code: "SHUTTING_DOWN" });
+      await closing;
+    } finally {
+      await berth.close();
+      await removeInstance(berth.instanceId);
+    }
+    await expectNothingLeft(timersBefore);
+  });
+
   it("leaves the pid file of the berth serving the directory when a second one on it fails to start and closes", async () => {
     const first = await Berth.open(loadConfig({ ...env, BERTH_HOST: "127.0.0.1" }));
     try {
