@@ -17,7 +17,7 @@ export function registerChannelHandlers(
   manager: ContainerManager,
   channel: WorkloadMessaging,
   context: { log: SystemLogger; redactor: OwnerRedactors },
-  limits: Pick<ConnectionLimits, "closed" | "inFlight" | "subscriptions">,
+  limits: Pick<ConnectionLimits, "closed" | "inFlight" | "subscriptions" | "inOrder">,
 ): void {
   registerHandler(
     socket,
@@ -47,21 +47,23 @@ export function registerChannelHandlers(
   registerHandler(
     socket,
     "container:subscribe",
-    async (p, actor) => {
-      const { id } = await manager.resolve(actor, p.id);
-      await limits.subscriptions.open(socket, messagesRoom(id), () => socket.join(messagesRoom(id)));
-      return { id, subscribed: true as const };
-    },
+    (p, actor) =>
+      limits.inOrder.run(`messages:${p.id}`, async () => {
+        const { id } = await manager.resolve(actor, p.id);
+        await limits.subscriptions.open(socket, messagesRoom(id), () => socket.join(messagesRoom(id)));
+        return { id, subscribed: true as const };
+      }),
     context,
   );
   registerHandler(
     socket,
     "container:unsubscribe",
-    async (p, actor) => {
-      const { id } = await manager.resolve(actor, p.id);
-      await socket.leave(messagesRoom(id));
-      return { id, subscribed: false as const };
-    },
+    (p, actor) =>
+      limits.inOrder.run(`messages:${p.id}`, async () => {
+        const { id } = await manager.resolve(actor, p.id);
+        await socket.leave(messagesRoom(id));
+        return { id, subscribed: false as const };
+      }),
     context,
   );
 }

@@ -7,6 +7,7 @@ import {
 } from "./connection-limits.ts";
 import { EngineOutbound } from "./engine-outbound.ts";
 import { InFlightLimit } from "./in-flight-limit.ts";
+import { InOrder } from "./in-order.ts";
 import type { BerthSocket } from "./register-handler.ts";
 import { StreamGuard } from "./stream-guard.ts";
 import { SubscriptionCap } from "./subscription-cap.ts";
@@ -63,6 +64,7 @@ export class ConnectionBounds {
       inFlight: new InFlightLimit(this.#limits.maxRequestsInFlight),
       reads: new InFlightLimit(MAX_READS_IN_FLIGHT, (max) => new ReadsInFlightError(max)),
       subscriptions: this.#subscriptionCap,
+      inOrder: new InOrder(),
     };
   }
 

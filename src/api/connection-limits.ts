@@ -1,4 +1,5 @@
 import type { InFlightLimit } from "./in-flight-limit.ts";
+import type { InOrder } from "./in-order.ts";
 import type { StreamGuard, StreamGuardLimits } from "./stream-guard.ts";
 import type { SubscriptionCap } from "./subscription-cap.ts";
 
@@ -28,4 +29,6 @@ export interface ConnectionLimits {
   /** Its large reads under way (MAX_READS_IN_FLIGHT; RATE_LIMITED beyond). */
   reads: InFlightLimit;
   subscriptions: SubscriptionCap;
+  /** Its subscribes and unsubscribes (messages, stats, logs, the overview), applied in the order it sent them. */
+  inOrder: InOrder;
 }

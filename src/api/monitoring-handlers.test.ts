@@ -5,48 +5,16 @@ import { eventually } from "../../test/helpers/deadline.ts";
 import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
 import type { ContainerTelemetry } from "../monitoring/container-telemetry.ts";
-import { ConnectionClosedError } from "./connection-limit-errors.ts";
 import type { ConnectionLimits } from "./connection-limits.ts";
+import { InOrder } from "./in-order.ts";
 import { type MonitoringServices, registerMonitoringHandlers } from "./monitoring-handlers.ts";
 import type { BerthSocket } from "./register-handler.ts";
 import { StatsOverviews } from "./stats-overview.ts";
 import { SubscriptionCap } from "./subscription-cap.ts";
 import { Subscriptions } from "./subscriptions.ts";
+import { FakeConnection } from "./testing/fake-connection.ts";
 
 const running = (id: string) => ({ id, owner: "alice", state: "running" }) as ContainerInfo;
-
-/** Just enough of a Socket.IO connection for the handlers: events in with an acknowledgement, a disconnect. */
-class FakeConnection {
-  readonly id = "socket-1";
-  readonly data = { owner: "alice", admin: false };
-  readonly rooms = new Set<string>();
-  connected = true;
-  readonly #listeners = new Map<string, ((...args: unknown[]) => void)[]>();
-  readonly #closed = new AbortController();
-  readonly signal = this.#closed.signal;
-
-  on(event: string, listener: (...args: unknown[]) => void): this {
-    this.#listeners.set(event, [...(this.#listeners.get(event) ?? []), listener]);
-    return this;
-  }
-
-  emit(): boolean {
-    return true;
-  }
-
-  ask(event: string, payload: unknown): Promise<{ ok: boolean; error?: { code: string } }> {
-    return new Promise((answer) => {
-      for (const listener of this.#listeners.get(event) ?? []) listener(payload, answer);
-    });
-  }
-
-  /** As Socket.IO and ConnectionBounds do it: no longer connected, the signal aborted, then `disconnect`. */
-  disconnect(): void {
-    this.connected = false;
-    this.#closed.abort(new ConnectionClosedError());
-    for (const listener of this.#listeners.get("disconnect") ?? []) listener("client namespace disconnect");
-  }
-}
 
 describe("containers:watch_stats", () => {
   it("opens no overview for a connection that left while its containers were being listed", async () => {
@@ -86,6 +54,7 @@ describe("containers:watch_stats", () => {
       guard: { admit: () => true, admitAll: () => true },
       reads: { run: (fn: () => unknown) => fn() },
       subscriptions: new SubscriptionCap(10, subscriptions),
+      inOrder: new InOrder(),
     } as unknown as ConnectionLimits;
     registerMonitoringHandlers(
       connection as unknown as BerthSocket,

@@ -1,6 +1,6 @@
 import { ConnectionClosedError, TooManySubscriptionsError } from "./connection-limit-errors.ts";
 import { MESSAGES_ROOM_PREFIX } from "./rooms.ts";
-import { Subscriptions } from "./subscriptions.ts";
+import { OVERVIEW_KEY, type Subscriptions } from "./subscriptions.ts";
 
 /** The parts of a connection the cap reads: its id and the rooms it is in (`messages:<id>` for subscriptions). */
 interface Connection {
@@ -13,7 +13,6 @@ interface Connection {
 /** Subscriptions kinds that count: one container's stats watch, one log follow. */
 const COUNTED_KINDS = ["stats", "logs"] as const;
 /** The overview (`containers:watch_stats`) is kept as `stats:*`; one per connection, so not counted. */
-const OVERVIEW_KEY = Subscriptions.key("stats", "*");
 
 /**
  * The per-connection cap on what a connection listens to: workload-message

@@ -81,3 +81,6 @@ export class Subscriptions {
     for (const id of [...this.#bySocket.keys()]) this.removeSocket(id);
   }
 }
+
+/** The key of a connection's overview of all its containers' stats (`containers:watch_stats`). */
+export const OVERVIEW_KEY = Subscriptions.key("stats", "*");

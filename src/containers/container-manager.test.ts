@@ -18,9 +18,10 @@ import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.ts";
 import type { ContainerRecord, ContainerStore } from "../store/store-ports.ts";
-import { ContainerManager } from "./container-manager.ts";
+import { ContainerManager, type StatusChange } from "./container-manager.ts";
 import { ContainerPaths } from "./container-paths.ts";
 import { ContainerSpec } from "./container-spec.ts";
+import { LATE_OOM_FLAG_WAIT_MS } from "./engine-sync.ts";
 import { FakeWorkloadChannel } from "./testing/fake-workload-channel.ts";
 import { UidClaims } from "./uid-claims.ts";
 
@@ -315,6 +316,41 @@ describe("ContainerManager (with a fake engine)", () => {
     await manager.syncFromEngine(info.id, "the process exited");
     await manager.start({ owner: "alice", admin: true }, info.id, { waitReady: false, restart: true });
     expect(await repo.get(info.id)).toMatchObject({ state: "running", restartCount: 1 });
+  });
+
+  it("gives the engine a moment to flag an exit by SIGKILL as an OOM kill, and pushes it as one", async () => {
+    const info = await manager.create(alice, spec());
+    const [dockerId] = docker.containers.keys();
+    const pushed: StatusChange[] = [];
+    manager.on("statusChanged", (c) => pushed.push(c));
+    // The engine's OOM notice comes after the exit, as containerd sometimes delivers it.
+    docker.exit(dockerId!, 137);
+    setTimeout(() => {
+      docker.containers.get(dockerId!)!.oomKilled = true;
+    }, 100);
+    await manager.syncFromEngine(info.id, "the process exited with code 137");
+    expect(pushed).toMatchObject([
+      { from: "running", info: { state: "exited", exitCode: 137 }, oomKilled: true },
+    ]);
+  });
+
+  it("records an exit by SIGKILL that the engine never flags as a plain exit, once the moment has passed", async () => {
+    const info = await manager.create(alice, spec());
+    const [dockerId] = docker.containers.keys();
+    const pushed: StatusChange[] = [];
+    manager.on("statusChanged", (c) => pushed.push(c));
+    docker.exit(dockerId!, 137);
+    const started = performance.now();
+    await manager.syncFromEngine(info.id, "the process exited with code 137");
+    expect(performance.now() - started).toBeGreaterThanOrEqual(LATE_OOM_FLAG_WAIT_MS - 10);
+    expect(pushed).toMatchObject([
+      { from: "running", info: { state: "exited", exitCode: 137 }, oomKilled: false },
+    ]);
+    // An exit found later (berth was down) is not waited for again: it is recorded as it is.
+    pushed.length = 0;
+    const calls = docker.calls.length;
+    await manager.syncFromEngine(info.id, "resync");
+    expect(docker.calls.slice(calls).filter((c) => c.method === "inspectContainer")).toHaveLength(1);
   });
 
   it("keeps the restart policy's due restart in the store until a start, a stop or a delete answers the exit", async () => {

@@ -34,6 +34,11 @@ export interface ContainerManagerOptions {
    * throwaway containers run as a uid of their own); one of its own when left out.
    */
   uids?: UidClaims;
+  /**
+   * How long an exit by SIGKILL (137) that the engine does not (yet) call an OOM kill is given for the
+   * engine's flag to arrive (LATE_OOM_FLAG_WAIT_MS when left out; see engine-sync.ts).
+   */
+  oomFlagWaitMs?: number;
 }
 
 export interface StatusChange {

@@ -59,7 +59,8 @@ export async function createTestNetns(
     await inNs("route", "add", "default", "via", net.host);
     for (const a of extraAddresses) await ip("route", "add", `${a}/32`, "via", net.address, "dev", outside);
 
-    const script = `const s=require("node:net").createServer((c)=>{console.log("conn "+c.remoteAddress);c.end("hi\\n")});s.listen(0,"0.0.0.0",()=>console.log("port "+s.address().port));`;
+    // A workload's probe may reset its connection: the test host hears the error rather than dying of it.
+    const script = `const s=require("node:net").createServer((c)=>{c.on("error",()=>{});console.log("conn "+c.remoteAddress);c.end("hi\\n")});s.listen(0,"0.0.0.0",()=>console.log("port "+s.address().port));`;
     const child = spawn("ip", ["netns", "exec", ns, process.execPath, "-e", script], {
       stdio: ["ignore", "pipe", "inherit"],
     });

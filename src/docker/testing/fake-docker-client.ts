@@ -19,6 +19,9 @@ interface FakeContainer {
   /** `removing`: a `docker rm -f` from outside is under way (the engine reports this between kill and destroy). */
   state: "created" | "running" | "exited" | "removing";
   exitCode: number;
+  /** As the engine's `State.OOMKilled`, which it may set a moment after the exit. */
+  oomKilled?: boolean;
+  finishedAt?: string;
   exitWaiters: Array<(code: number) => void>;
 }
 
@@ -44,10 +47,12 @@ export class FakeDockerClient implements DockerClient {
   }
 
   /** Simulates the workload exiting by itself. */
-  exit(dockerId: string, code: number): void {
+  exit(dockerId: string, code: number, opts: { oomKilled?: boolean } = {}): void {
     const c = this.#get(dockerId);
     c.state = "exited";
     c.exitCode = code;
+    c.oomKilled = opts.oomKilled === true;
+    c.finishedAt = new Date().toISOString();
     for (const w of c.exitWaiters.splice(0)) w(code);
   }
 
@@ -99,6 +104,7 @@ export class FakeDockerClient implements DockerClient {
     const c = this.#get(dockerId);
     if (c.state === "running") return false;
     c.state = "running";
+    c.oomKilled = false;
     return true;
   }
 
@@ -136,7 +142,14 @@ export class FakeDockerClient implements DockerClient {
     return {
       Id: c.id,
       Name: `/${c.body.name}`,
-      State: { Status: c.state, Running: c.state === "running", ExitCode: c.exitCode, Pid: 0 },
+      State: {
+        Status: c.state,
+        Running: c.state === "running",
+        ExitCode: c.exitCode,
+        OOMKilled: c.oomKilled === true,
+        ...(c.finishedAt === undefined ? {} : { FinishedAt: c.finishedAt }),
+        Pid: 0,
+      },
       Config: { Labels: c.body.Labels ?? {} },
       HostConfig: { ...c.body.HostConfig },
     } as unknown as ContainerInspect;

@@ -49,6 +49,13 @@ export class PgDatabase {
     this.#pool.on("error", (err) =>
       log?.warn({ reason: this.#hide(err.message) }, "lost an idle connection to the database"),
     );
+    // The pool hears a connection's errors only while it is idle: one held by a transaction or a migration
+    // that the server ends between two statements would emit an 'error' nobody hears, and end the process.
+    // Heard here, it is not lost: the statement running on it fails, the next one on it fails as not
+    // queryable, and the holder releases it as broken.
+    this.#pool.on("connect", (client) => {
+      client.on("error", () => {});
+    });
   }
 
   /** Blanks the URL's password from a text. */

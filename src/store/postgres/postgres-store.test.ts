@@ -169,6 +169,35 @@ describe("the PostgreSQL store", () => {
     expect((await store.activity.history({ owner: "alice", limit: 5 })).map((e) => e.id)).toEqual([after.id]);
   });
 
+  it("fails a transaction whose connection is cut between two statements, and the process lives on", async () => {
+    // A connection held by a transaction is out of the pool, which no longer listens for its errors: the
+    // server ending it while no statement runs there would be an 'error' event nobody hears (the process ends).
+    const db = new PgDatabase(store.database.url);
+    try {
+      let backend = 0;
+      const cut = db.transaction(async (tx) => {
+        backend = (await db.run<{ pid: number }>("pid", "SELECT pg_backend_pid() AS pid", [], tx)).rows[0]!
+          .pid;
+        await onConnection(store.database.url, (admin) =>
+          admin.query("SELECT pg_terminate_backend($1)", [backend]),
+        );
+        // The server's goodbye reaches the connection while the transaction does something else.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await db.run("probe", "SELECT 1", [], tx);
+      });
+      await expect(cut).rejects.toMatchObject({ code: "STORAGE_ERROR" });
+      expect(backend).toBeGreaterThan(0);
+      // The broken connection left the pool: the next transaction runs on a new one.
+      const next = await db.transaction(
+        async (tx) =>
+          (await db.run<{ pid: number }>("pid", "SELECT pg_backend_pid() AS pid", [], tx)).rows[0]!.pid,
+      );
+      expect(next).not.toBe(backend);
+    } finally {
+      await db.close();
+    }
+  });
+
   it("tells the system log of an idle connection the server dropped, when opened as berth opens its store", async () => {
     const lines = new PassThrough();
     let written = "";
