@@ -76,6 +76,39 @@ describe("UserActivityLogger", () => {
     await feed.close();
   });
 
+  it("reads the history only once the entries recorded before it are stored", async () => {
+    const { store, answers } = slowStore();
+    const stored: string[] = [];
+    const insert = store.insert;
+    store.insert = async (d, ts) => {
+      const entry = await insert(d, ts);
+      stored.push(entry.message);
+      return entry;
+    };
+    let readAfter: string[] | undefined;
+    store.history = async () => {
+      readAfter = [...stored];
+      return [];
+    };
+    const secrets = new SecretRegistry();
+    const log = createSystemLogger({
+      level: "silent",
+      redactor: secrets.system,
+      destination: new PassThrough(),
+    });
+    const feed = new UserActivityLogger(store, secrets, log, { maxEntriesPerOwner: 100, maxAgeMs: 60_000 });
+
+    // An operation's entry is recorded before its answer goes out; the client then asks for the history.
+    void feed.record(draft("Created and started 'holder'"));
+    const history = feed.history({ owner: "alice", limit: 10 });
+    await new Promise((r) => setImmediate(r));
+    expect(readAfter).toBeUndefined();
+    answers.shift()?.();
+    await history;
+    expect(readAfter).toEqual(["Created and started 'holder'"]);
+    await feed.close();
+  });
+
   it("redacts an entry with the secrets in force when it was recorded, not when it is stored", async () => {
     const { store, answers } = slowStore();
     const secrets = new SecretRegistry();

@@ -76,8 +76,13 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
     return this.#enqueue(() => safe);
   }
 
-  /** Entries after `afterId`, oldest first (see ActivityStore.history). */
-  history(query: HistoryQuery): Promise<ActivityEntry[]> {
+  /**
+   * Entries after `afterId`, oldest first (see ActivityStore.history), read once the entries recorded
+   * before the call are stored: an operation's entry is recorded before its answer goes out, so a client
+   * that reads the history after the answer finds it there, however slowly the store writes.
+   */
+  async history(query: HistoryQuery): Promise<ActivityEntry[]> {
+    await this.#writes;
     return this.#repo.history(query);
   }
 
