@@ -119,6 +119,35 @@ describe("LeaderLease", () => {
     expect(said[3]).toMatch(/^[ab] elected$/);
   });
 
+  it("sits out its next try once deposed, so that another server takes over rather than it again", async () => {
+    const a = lease("a").start();
+    await settle();
+    clock.advance(EVERY_MS / 2);
+    const b = lease("b").start(); // b tries half an interval after a, from now on
+    await settle();
+    server.terminate(sessionOf(a));
+    const opened = server.opened.length;
+    clock.advance(EVERY_MS / 2); // a's turn: it sits it out
+    await settle();
+    expect(server.opened).toHaveLength(opened);
+    expect(said).toEqual(["a elected", "a deposed connection_lost"]);
+    clock.advance(EVERY_MS / 2); // b's turn
+    await settle();
+    expect(said).toEqual(["a elected", "a deposed connection_lost", "b elected"]);
+    await interval();
+    expect([a.isLeader, b.isLeader]).toEqual([false, true]);
+  });
+
+  it("takes the lock back itself after sitting out a try, when no other server is there", async () => {
+    const a = lease("a").start();
+    await settle();
+    server.terminate(sessionOf(a));
+    await interval();
+    expect(a.isLeader).toBe(false);
+    await interval();
+    expect(said).toEqual(["a elected", "a deposed connection_lost", "a elected"]);
+  });
+
   it("steps down when its check finds the lock gone", async () => {
     const a = lease("a").start();
     await settle();
@@ -134,12 +163,8 @@ describe("LeaderLease", () => {
     server.stop();
     expect(said).toEqual(["a elected", "a deposed connection_lost"]);
     await interval(2);
-    expect(said.slice(2).sort()).toEqual([
-      "a unreachable",
-      "a unreachable",
-      "b unreachable",
-      "b unreachable",
-    ]);
+    // a, deposed, sits its first try out.
+    expect(said.slice(2).sort()).toEqual(["a unreachable", "b unreachable", "b unreachable"]);
     expect([a.isLeader, b.isLeader]).toEqual([false, false]);
 
     server.down = false;

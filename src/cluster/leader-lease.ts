@@ -43,7 +43,8 @@ class NoAnswerError extends Error {
  * a session-level advisory lock held on a connection of its own. Every server
  * tries for it every `tryEveryMs`; whoever holds it is the leader. When the
  * leader's process dies or its connection drops, PostgreSQL frees the lock,
- * and another server takes it at its next try — within one interval.
+ * and another server takes it at its next try — within one interval (the
+ * deposed server sits its next try out, so that another wins if there is one).
  *
  * The leader must stop before another can start, or two servers would run
  * the reconciler, the restart supervisor or re-placement at once (two
@@ -81,6 +82,8 @@ export class LeaderLease extends EventEmitter<LeaderLeaseEvents> {
   #session: LockSession | undefined;
   /** Set while this server is the leader; aborted when it stops being one. */
   #term: AbortController | undefined;
+  /** Tries to sit out: a server just deposed lets the others try first. */
+  #sitOut = 0;
   #loop: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
@@ -130,6 +133,10 @@ export class LeaderLease extends EventEmitter<LeaderLeaseEvents> {
   }
 
   async #attempt(): Promise<void> {
+    if (this.#sitOut > 0) {
+      this.#sitOut--;
+      return;
+    }
     try {
       const session = this.#session ?? (await this.#connect());
       if (session === undefined) return; // closed meanwhile
@@ -214,6 +221,9 @@ export class LeaderLease extends EventEmitter<LeaderLeaseEvents> {
     const term = this.#term;
     if (!term) return;
     this.#term = undefined;
+    // A server that just lost its connection or its check is the likelier culprit: it sits out one try, so
+    // another server takes over (within an interval) rather than it winning the lock straight back.
+    if (reason !== "closed") this.#sitOut = 1;
     term.abort(new Error(`no longer the leader of ${this.name} (${reason})`));
     this.#log?.warn({ reason }, "deposed as leader");
     this.emit("deposed", reason);
