@@ -47,7 +47,12 @@ async function firstElected(...candidates: LeaderLease[]): Promise<LeaderLease> 
   return within(
     EVERY_MS + SLACK_MS,
     "a leader elected",
-    Promise.any(candidates.map(async (l) => (await once(l, "elected"), l))),
+    Promise.any(
+      candidates.map(async (l) => {
+        await once(l, "elected");
+        return l;
+      }),
+    ),
   );
 }
 
