@@ -233,6 +233,18 @@ describe("LeaderLease", () => {
     expect(said).toEqual(["a elected"]);
   });
 
+  it("stays leader when a listener of its election throws (a listener's bug is not the database's failure)", async () => {
+    const a = lease("a");
+    a.on("elected", () => {
+      throw new Error("the reconciler failed to start");
+    });
+    a.start();
+    await settle();
+    await interval(2);
+    expect(said).toEqual(["a elected"]);
+    expect(a.isLeader).toBe(true);
+  });
+
   it("tries nothing once closed", async () => {
     const a = lease("a");
     await a.close();

@@ -158,7 +158,7 @@ export class LeaderLease extends EventEmitter<LeaderLeaseEvents> {
       if (this.#term) this.#depose("check_failed");
       await this.#drop();
       this.#log?.warn({ err }, "could not reach the database for the leader lease");
-      this.emit("unreachable", err);
+      this.#tell("unreachable", err);
     }
   }
 
@@ -214,7 +214,7 @@ export class LeaderLease extends EventEmitter<LeaderLeaseEvents> {
   #elect(): void {
     this.#term = new AbortController();
     this.#log?.info("elected leader");
-    this.emit("elected", this.#term.signal);
+    this.#tell("elected", this.#term.signal);
   }
 
   #depose(reason: DeposedReason): void {
@@ -226,7 +226,19 @@ export class LeaderLease extends EventEmitter<LeaderLeaseEvents> {
     if (reason !== "closed") this.#sitOut = 1;
     term.abort(new Error(`no longer the leader of ${this.name} (${reason})`));
     this.#log?.warn({ reason }, "deposed as leader");
-    this.emit("deposed", reason);
+    this.#tell("deposed", reason);
+  }
+
+  /**
+   * Emits `event`; a listener that throws is logged, not taken for a failure of the database (nor let
+   * into the `pg` client's event handler that reported a lost connection).
+   */
+  #tell<E extends keyof LeaderLeaseEvents>(event: E, ...args: LeaderLeaseEvents[E]): void {
+    try {
+      (this.emit as (e: E, ...a: LeaderLeaseEvents[E]) => boolean)(event, ...args);
+    } catch (err) {
+      this.#log?.error({ err, event }, "a listener of the leader lease failed");
+    }
   }
 
   async #drop(): Promise<void> {
