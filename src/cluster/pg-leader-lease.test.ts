@@ -82,6 +82,51 @@ async function followersThatTried(): Promise<number> {
   });
 }
 
+describe("PgLockSession", () => {
+  const key = leaseKey("reconciler");
+  const options = { endAfterSilenceMs: 4_000 };
+
+  it("takes a free lock, knows it holds it, and refuses it to another session until closed", async () => {
+    const one = await PgLockSession.open(db.url, options);
+    const two = await PgLockSession.open(db.url, options);
+    try {
+      expect(await one.tryLock(key)).toBe(true);
+      expect(await one.holds(key)).toBe(true);
+      expect(await two.tryLock(key)).toBe(false);
+      expect(await two.holds(key)).toBe(false);
+      expect(await one.holds(leaseKey("restart-supervisor"))).toBe(false);
+      await one.close();
+      expect(await two.tryLock(key)).toBe(true); // released by close(), before it returned
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
+    await one.close(); // twice is fine
+  });
+
+  it("says at once when the server ends its connection, with a retryable STORAGE_ERROR", async () => {
+    const session = await PgLockSession.open(db.url, options);
+    try {
+      expect(await session.tryLock(key)).toBe(true);
+      const lost = new Promise<Error>((resolve) => session.onLost(resolve));
+      const pid = await holderPid("reconciler");
+      await server.admin((client) => client.query("SELECT pg_terminate_backend($1)", [pid]));
+      expect(await within(5_000, "the session lost", lost)).toMatchObject({
+        code: "STORAGE_ERROR",
+        retryable: true,
+      });
+      await expect(session.holds(key)).rejects.toMatchObject({ code: "STORAGE_ERROR" });
+    } finally {
+      await session.close();
+    }
+  });
+
+  it("fails to open as a retryable STORAGE_ERROR when the database cannot be reached", async () => {
+    const url = db.url.replace(/host=[^&]+/, "host=%2Fnonexistent");
+    const err = await PgLockSession.open(url, options).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "STORAGE_ERROR", retryable: true });
+  });
+});
+
 describe("LeaderLease on PostgreSQL", () => {
   it("elects exactly one of two servers trying for one name", async () => {
     const a = lease().start();
@@ -137,7 +182,7 @@ describe("LeaderLease on PostgreSQL", () => {
     await leader.close(); // twice is fine
   });
 
-  it("keeps its keys apart from berth's bigint locks (the activity feed's and the migrations')", async () => {
+  it("keeps its keys apart from berth's bigint locks: the activity feed's, and a bigint of the very same bits", async () => {
     const { space, id } = leaseKey("reconciler");
     // The bigint whose halves are the lease's two keys: the same numbers, another key space.
     const sameBits = ((BigInt(space >>> 0) << 32n) | BigInt(id >>> 0)).toString();
