@@ -24,6 +24,11 @@ const RULES: { from: string; mayNotImport: readonly string[] | "anything"; why: 
   },
   { from: "containers", mayNotImport: ["updates"], why: "lifecycle knows nothing of updates" },
   {
+    from: "cluster",
+    mayNotImport: "anything",
+    why: "cluster's locks and leases are an adapter over PostgreSQL: errors/, util/, logging/ and the store's PostgreSQL plumbing only",
+  },
+  {
     from: "api",
     // Every adapter of the outside world (the engine, the store and the secrets it keeps sealed, the
     // workloads' channel, the host's firewall) and the command line, another entry point beside the API.
@@ -57,7 +62,25 @@ const ENGINE_WHY = "services use the engine's port (docker-client.ts), never the
 const COMPOSITION_WHY = "only berth.ts builds berth: no part of berth imports the composition root";
 
 /** Folders a leaf may still import. */
-const LEAF_MAY_IMPORT: Record<string, readonly string[]> = { code: ["errors"], errors: [] };
+const LEAF_MAY_IMPORT: Record<string, readonly string[]> = {
+  code: ["errors"],
+  errors: [],
+  cluster: ["errors", "util", "logging", "store"],
+};
+
+/**
+ * The store's PostgreSQL plumbing that cluster's locks and leases connect
+ * through (a pool, its errors, the password kept out of them): one way of
+ * talking to PostgreSQL, not two.
+ */
+const PG_PLUMBING: readonly string[] = ["store/postgres/pg-database.ts", "store/postgres/pg-errors.ts"];
+/**
+ * Of cluster/, services see the ports (ContainerLocks, LeaderLease over a
+ * LockSession) and the in-process implementation; which database holds the
+ * locks is the composition's choice.
+ */
+const CLUSTER_ADAPTERS = /^cluster\/pg-/;
+const CLUSTER_WHY = "services use cluster's ports, never its PostgreSQL adapters";
 
 const IMPORT = /^(?:import|export)\b[^"']*?\bfrom\s+["'](\.{1,2}\/[^"']+)["']/gm;
 
@@ -84,8 +107,11 @@ function breaks(edge: string): string | undefined {
   if (a === b || to.startsWith("..")) return undefined;
   if (a === "updates" && LIFECYCLE_FACADE.includes(to)) return PORT_WHY;
   if (b === "composition" && a !== "") return COMPOSITION_WHY;
+  if (a === "cluster" && PG_PLUMBING.includes(to)) return undefined;
   if (b === "store" && !STORE_PORTS.includes(to) && !COMPOSITION.includes(a === "" ? from : a))
     return STORE_WHY;
+  if (b === "cluster" && CLUSTER_ADAPTERS.test(to) && !COMPOSITION.includes(a === "" ? from : a))
+    return CLUSTER_WHY;
   if (b === "docker" && !ENGINE_PORTS.includes(to) && !COMPOSITION.includes(a === "" ? from : a))
     return ENGINE_WHY;
   for (const rule of RULES) {
@@ -151,6 +177,23 @@ describe("the directions src/ depends in", () => {
     expect(breaks("monitoring/stats-sampler.ts → docker/engine-calls.ts")).toBe(ENGINE_WHY);
     expect(breaks("containers/create-container.ts → docker/docker-client.ts")).toBeUndefined();
     expect(breaks("composition/build-lifecycle.ts → docker/dockerode-client.ts")).toBeUndefined();
+  });
+
+  it("would catch a break: cluster's locks reaching into the API or a service, or past the PostgreSQL plumbing", () => {
+    expect(breaks("cluster/leader-lease.ts → api/socket-io-event-handler.ts")).toBeDefined();
+    expect(breaks("cluster/leader-lease.ts → containers/container-manager.ts")).toBeDefined();
+    expect(breaks("cluster/pg-container-locks.ts → store/postgres/pg-container-store.ts")).toBe(STORE_WHY);
+    expect(breaks("cluster/pg-container-locks.ts → store/postgres/pg-database.ts")).toBeUndefined();
+    expect(breaks("cluster/pg-lock-session.ts → store/postgres/pg-errors.ts")).toBeUndefined();
+    expect(breaks("cluster/pg-container-locks.ts → errors/errors.ts")).toBeUndefined();
+    expect(breaks("cluster/leader-lease.ts → util/clock.ts")).toBeUndefined();
+  });
+
+  it("would catch a break: a service reaching past cluster's ports to PostgreSQL", () => {
+    expect(breaks("containers/container-manager.ts → cluster/pg-container-locks.ts")).toBe(CLUSTER_WHY);
+    expect(breaks("api/socket-io-event-handler.ts → cluster/pg-lock-session.ts")).toBe(CLUSTER_WHY);
+    expect(breaks("containers/container-manager.ts → cluster/container-locks.ts")).toBeUndefined();
+    expect(breaks("composition/build-lifecycle.ts → cluster/pg-container-locks.ts")).toBeUndefined();
   });
 
   it("would catch a break: a service reaching past the store's ports to SQLite", () => {

@@ -33,6 +33,13 @@ export interface FreshDatabase {
 export interface PostgresServer extends PostgresDatabases {
   readonly info: PostgresServerInfo;
   stop(): Promise<void>;
+  /**
+   * Stops the server as a crash would (immediate shutdown: every connection
+   * ends at once, its socket goes away), keeping its data and its databases.
+   */
+  halt(): Promise<void>;
+  /** Starts a halted server again, on the same socket, with the same data (after crash recovery). */
+  resume(): Promise<void>;
 }
 
 /**
@@ -104,14 +111,12 @@ export async function startPostgresServer(): Promise<PostgresServer> {
       // Every berth of a system run holds a pool of up to 10.
       "-c max_connections=400",
     ].join(" ");
-    await run(
-      join(bin, "pg_ctl"),
-      ["start", "-w", "-D", data, "-l", join(dir, "server.log"), "-o", options],
-      {
+    const start = () =>
+      run(join(bin, "pg_ctl"), ["start", "-w", "-D", data, "-l", join(dir, "server.log"), "-o", options], {
         ...as,
         cwd: dir,
-      },
-    );
+      });
+    await start();
     const databases = new PostgresDatabases(info);
     await databases.admin(async (client) => {
       await client.query(`CREATE ROLE berth LOGIN PASSWORD '${info.berthPassword}'`);
@@ -119,6 +124,12 @@ export async function startPostgresServer(): Promise<PostgresServer> {
     let stopping: Promise<void> | undefined;
     return Object.assign(databases, {
       info,
+      async halt(): Promise<void> {
+        await run(join(bin, "pg_ctl"), ["stop", "-w", "-D", data, "-m", "immediate"], as);
+      },
+      async resume(): Promise<void> {
+        await start();
+      },
       stop(): Promise<void> {
         stopping ??= (async () => {
           await databases.close();

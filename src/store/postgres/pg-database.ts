@@ -33,7 +33,8 @@ export class PgDatabase {
   readonly #hide: (text: string) => string;
   #closing: Promise<void> | undefined;
 
-  constructor(url: string, log?: SystemLogger) {
+  /** `max`: connections at most (default 10); a pool of another purpose (cluster locks) sizes its own. */
+  constructor(url: string, log?: SystemLogger, options: { max?: number } = {}) {
     // Both forms: as written in the URL (percent-encoded) and as the server receives it.
     const forms = passwordForms(url);
     this.#hide = (text) => forms.reduce((t, form) => t.split(form).join("[REDACTED]"), text);
@@ -42,7 +43,7 @@ export class PgDatabase {
       types,
       // A server that does not answer fails the request with STORAGE_ERROR rather than hanging it.
       connectionTimeoutMillis: 10_000,
-      max: 10,
+      max: options.max ?? 10,
     });
     // An idle connection the server dropped (a restart, a terminated backend): the pool discards it
     // and the next statement opens another. Without a listener the error would end the process.

@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { CONTAINER_SPACE, containerKey, LEASE_SPACE, leaseKey } from "./lock-key.ts";
+
+describe("lock keys", () => {
+  it("are the same for a name in every process and every version (every server must agree)", () => {
+    // Pinned: a change here splits a cluster whose servers run two versions into two leaders.
+    expect(leaseKey("reconciler")).toEqual({ space: LEASE_SPACE, id: 1110457389 });
+    expect(containerKey("reconciler")).toEqual({ space: CONTAINER_SPACE, id: 1110457389 });
+  });
+
+  it("keep leases and containers in spaces of their own, berth's and fixed", () => {
+    expect(LEASE_SPACE).toBe(0x62657201);
+    expect(CONTAINER_SPACE).toBe(0x62657202);
+    expect(leaseKey("x").space).not.toBe(containerKey("x").space);
+  });
+
+  it("are integers PostgreSQL's two-key form takes (signed 32-bit)", () => {
+    for (const name of ["reconciler", "restart-supervisor", "re-placement", "", "ü".repeat(100)]) {
+      const { space, id } = leaseKey(name);
+      for (const n of [space, id]) {
+        expect(Number.isInteger(n)).toBe(true);
+        expect(n).toBeGreaterThanOrEqual(-(2 ** 31));
+        expect(n).toBeLessThan(2 ** 31);
+      }
+    }
+  });
+
+  it("give berth's singletons distinct keys", () => {
+    const ids = ["reconciler", "restart-supervisor", "re-placement"].map((n) => leaseKey(n).id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});

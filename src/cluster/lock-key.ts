@@ -1,0 +1,47 @@
+import { createHash } from "node:crypto";
+
+/**
+ * A PostgreSQL advisory lock's key in its two-integer form
+ * (`pg_advisory_lock(space, id)`). PostgreSQL keeps the two-integer keys
+ * apart from the single-bigint ones (`objsubid` 2 against 1 in `pg_locks`),
+ * so no key made here can ever collide with berth's bigint locks — the
+ * migration lock and the activity feed's `ACTIVITY_LOCK` — whatever the hash
+ * gives.
+ */
+export interface LockKey {
+  /** What kind of thing is locked: one of berth's reserved spaces below. */
+  readonly space: number;
+  /** Which one: a stable hash of its name. */
+  readonly id: number;
+}
+
+/**
+ * berth's reserved spaces: "ber" in ASCII, then the kind. Another
+ * application sharing the database would have to pick these very first
+ * integers to meet berth's keys.
+ */
+export const LEASE_SPACE = 0x626572_01;
+export const CONTAINER_SPACE = 0x626572_02;
+
+/**
+ * The key of `name` in `space`: the first 32 bits of its SHA-256, signed as
+ * PostgreSQL's `integer` is. Stable across processes, versions and machines
+ * (every berth sharing a database must derive the same key). Two names of one
+ * space meeting on one key (about one pair in four billion) only serialise
+ * what did not need it: for containers a wait, for leases a singleton that
+ * shares its leader with another — never two leaders.
+ */
+export function lockKey(space: number, name: string): LockKey {
+  const id = createHash("sha256").update(name, "utf8").digest().readInt32BE(0);
+  return { space, id };
+}
+
+/** The lease named `name` (one per singleton kind: "reconciler", "restart-supervisor" …). */
+export function leaseKey(name: string): LockKey {
+  return lockKey(LEASE_SPACE, name);
+}
+
+/** The key that serialises operations on one container across servers. */
+export function containerKey(containerId: string): LockKey {
+  return lockKey(CONTAINER_SPACE, containerId);
+}

@@ -1,0 +1,133 @@
+import type pg from "pg";
+import { ConflictError, StorageError } from "../errors/errors.ts";
+import type { SystemLogger } from "../logging/system-logger.ts";
+import { PgDatabase } from "../store/postgres/pg-database.ts";
+import type { ContainerLocks } from "./container-locks.ts";
+import { containerKey } from "./lock-key.ts";
+
+/** SQLSTATE lock_not_available: `lock_timeout` passed while waiting. */
+const LOCK_NOT_AVAILABLE = "55P03";
+/** Beyond the wait itself, how long the database may take to answer before it counts as unreachable. */
+const ANSWER_GRACE_MS = 5_000;
+
+export interface PgContainerLocksOptions {
+  /** The database's URL (BERTH_DATABASE_URL). */
+  url: string;
+  /**
+   * How long `run` waits for another server's operation on the container
+   * before it fails with CONFLICT (default 30 s: most operations — a stop, a
+   * start until ready — finish within it; a client retries after that).
+   */
+  waitMs?: number;
+  /** Connections of its own (default 20): operations on distinct containers this server runs at once. */
+  connections?: number;
+  log?: SystemLogger;
+}
+
+/**
+ * ContainerLocks over PostgreSQL: a transaction-scoped advisory lock on the
+ * container id's key (lock-key.ts), held for the whole of `fn` by a
+ * transaction left open on a connection of a pool of its own. Its own: an
+ * operation holds its lock connection while it writes through the store, so
+ * sharing the store's pool would let ten waiting operations starve the ten
+ * holding ones of a connection to finish with. Transaction-scoped: whatever
+ * happens to berth — an exception, a crash, a dropped connection — the lock
+ * goes with the transaction, never outliving its operation.
+ *
+ * The wait is PostgreSQL's `lock_timeout` (set for this transaction only),
+ * so waiters queue fairly at the server and a free lock is taken at once.
+ */
+export class PgContainerLocks implements ContainerLocks {
+  readonly #db: PgDatabase;
+  readonly #waitMs: number;
+  readonly #log: SystemLogger | undefined;
+
+  constructor(options: PgContainerLocksOptions) {
+    this.#waitMs = Math.max(1, Math.round(options.waitMs ?? 30_000));
+    this.#log = options.log;
+    this.#db = new PgDatabase(options.url, options.log, { max: options.connections ?? 20 });
+  }
+
+  async run<T>(containerId: string, fn: (lost: AbortSignal) => Promise<T>): Promise<T> {
+    const client = await this.#lock(containerId);
+    const lost = new AbortController();
+    const onEnd = (err?: Error) =>
+      lost.abort(
+        new StorageError({
+          cause: err,
+          details: { reason: "the connection holding the container's lock was lost" },
+        }),
+      );
+    client.on("error", onEnd);
+    client.on("end", onEnd);
+    let broken: Error | undefined;
+    try {
+      return await fn(lost.signal);
+    } finally {
+      client.off("error", onEnd);
+      client.off("end", onEnd);
+      if (lost.signal.aborted) {
+        broken = lost.signal.reason as Error;
+        this.#log?.warn({ containerId }, "lost the container's lock while an operation ran");
+      } else {
+        // The transaction holds nothing but the lock: ending it releases the lock. A failure here cannot
+        // undo what fn did; the broken connection is discarded, and the server frees the lock with it.
+        try {
+          await client.query("ROLLBACK");
+        } catch (err) {
+          broken = err as Error;
+        }
+      }
+      client.release(broken);
+    }
+  }
+
+  /** Closes every lock connection (their locks go with them); safe to call twice. */
+  close(): Promise<void> {
+    return this.#db.close();
+  }
+
+  /** A connection whose open transaction holds the container's lock. */
+  async #lock(containerId: string): Promise<pg.PoolClient> {
+    const { space, id } = containerKey(containerId);
+    const client = await this.#db.connect();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // One round trip; the key and the timeout are integers of berth's own making, never a client's text.
+      const locking = client.query(
+        `BEGIN; SET LOCAL lock_timeout = ${this.#waitMs}; SELECT pg_advisory_xact_lock(${space}, ${id})`,
+      );
+      // lock_timeout bounds a wait the server knows of; a server cut off never answers at all.
+      const unanswered = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new StorageError({
+                details: {
+                  reason: `the database did not answer within ${this.#waitMs + ANSWER_GRACE_MS} ms`,
+                },
+              }),
+            ),
+          this.#waitMs + ANSWER_GRACE_MS,
+        );
+      });
+      await Promise.race([locking, unanswered]);
+      return client;
+    } catch (err) {
+      if ((err as { code?: unknown }).code === LOCK_NOT_AVAILABLE) {
+        const ended = await client.query("ROLLBACK").then(
+          () => undefined,
+          (rollbackErr: Error) => rollbackErr,
+        );
+        client.release(ended);
+        throw new ConflictError("Another operation is in progress on this container on another server.", {
+          details: { waitedMs: this.#waitMs },
+        });
+      }
+      client.release(err as Error);
+      throw this.#db.mapError(err);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
