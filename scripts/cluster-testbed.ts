@@ -23,7 +23,14 @@ if (verb === "up") {
   const { nodes, swarm, leftovers } = await Testbed.attach().status();
   console.table(nodes);
   if (typeof swarm === "string") console.log(`swarm: ${swarm}`);
-  else console.table(swarm.map(({ manager, ...n }) => ({ ...n, leader: manager?.leader, reachability: manager?.reachability })));
+  else
+    console.table(
+      swarm.map(({ manager, ...n }) => ({
+        ...n,
+        leader: manager?.leader,
+        reachability: manager?.reachability,
+      })),
+    );
   console.log("found by name:", JSON.stringify(leftovers));
 } else {
   console.error("usage: cluster-testbed.ts up|down|status");

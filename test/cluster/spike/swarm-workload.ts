@@ -28,7 +28,12 @@ export interface SwarmWorkloadOptions {
  * again as memory), no IpcMode.
  */
 export function swarmWorkloadSpec(o: SwarmWorkloadOptions): object {
-  const labels = { "berth.managed": "true", "berth.instance": "spike", "berth.id": o.name, "berth.name": o.name };
+  const labels = {
+    "berth.managed": "true",
+    "berth.instance": "spike",
+    "berth.id": o.name,
+    "berth.name": o.name,
+  };
   return {
     Name: o.name,
     Labels: labels,
@@ -45,7 +50,12 @@ export function swarmWorkloadSpec(o: SwarmWorkloadOptions): object {
         CapabilityDrop: ["ALL"],
         StopGracePeriod: 10e9,
         Mounts: [
-          { Type: "bind", Source: o.socketDirSource ?? SOCKET_DIR_TEMPLATE, Target: "/run/berth", ReadOnly: true },
+          {
+            Type: "bind",
+            Source: o.socketDirSource ?? SOCKET_DIR_TEMPLATE,
+            Target: "/run/berth",
+            ReadOnly: true,
+          },
           { Type: "tmpfs", Target: "/tmp", TmpfsOptions: { SizeBytes: 64 * 1024 * 1024, Mode: 0o1777 } },
         ],
       },

@@ -56,30 +56,45 @@ async function tasksOf(serviceId: string, from: Dockerode = manager): Promise<Ta
 }
 
 /** Polls until a task of the service runs (other than `not`), every 20 ms; resolves with it. */
-async function runningTask(serviceId: string, timeoutMs: number, not?: string, from?: Dockerode): Promise<Task> {
+async function runningTask(
+  serviceId: string,
+  timeoutMs: number,
+  not?: string,
+  from?: Dockerode,
+): Promise<Task> {
   const deadline = Date.now() + timeoutMs;
   let last: Task[] = [];
   for (;;) {
     last = await tasksOf(serviceId, from).catch(() => last);
     const task = last.find((t) => t.Status.State === "running" && t.ID !== not);
     if (task) return task;
-    if (Date.now() > deadline) throw new Error(`no task running within ${timeoutMs} ms: ${JSON.stringify(last.map((t) => t.Status))}`);
+    if (Date.now() > deadline)
+      throw new Error(`no task running within ${timeoutMs} ms: ${JSON.stringify(last.map((t) => t.Status))}`);
     await sleep(20);
   }
 }
 
 async function removeService(id: string, node: NodeEngine = target): Promise<void> {
-  await manager.getService(id).remove().catch(() => {});
+  await manager
+    .getService(id)
+    .remove()
+    .catch(() => {});
   // Until its containers are gone from the node, so that one round does not load the next.
   for (let i = 0; i < 300; i++) {
-    const left = await node.docker.listContainers({ all: true, filters: { label: [`com.docker.swarm.service.id=${id}`] } });
+    const left = await node.docker.listContainers({
+      all: true,
+      filters: { label: [`com.docker.swarm.service.id=${id}`] },
+    });
     if (left.length === 0) return;
     await sleep(100);
   }
 }
 
 async function createService(spec: object): Promise<string> {
-  const created = (await manager.createService(spec as Dockerode.CreateServiceOptions)) as { id?: string; ID?: string };
+  const created = (await manager.createService(spec as Dockerode.CreateServiceOptions)) as {
+    id?: string;
+    ID?: string;
+  };
   return (created.id ?? created.ID)!;
 }
 
@@ -123,11 +138,19 @@ try {
     log("hardening: a service task on node 3");
     await socketDirFor("berthc-n3", "spike-hardening");
     const serviceId = await createService(
-      swarmWorkloadSpec({ name: "spike-hardening", uid: UID, image: RUNTIME_IMAGE, constraints: ["node.hostname==berthc-n3"] }),
+      swarmWorkloadSpec({
+        name: "spike-hardening",
+        uid: UID,
+        image: RUNTIME_IMAGE,
+        constraints: ["node.hostname==berthc-n3"],
+      }),
     );
     const task = await runningTask(serviceId, 60_000);
     const taskContainer = task.Status.ContainerStatus!.ContainerID!;
-    const swarmTask = { inside: await probeOutput(target.docker, taskContainer), engine: await engineView(target.docker, taskContainer) };
+    const swarmTask = {
+      inside: await probeOutput(target.docker, taskContainer),
+      engine: await engineView(target.docker, taskContainer),
+    };
     await removeService(serviceId);
 
     log("hardening: a plain container on node 3, berth's create body");
@@ -142,12 +165,20 @@ try {
       codeDir: join(plainDirs, "code"),
     });
     await plain.start();
-    const plainContainer = { inside: await probeOutput(target.docker, plain.id), engine: await engineView(target.docker, plain.id) };
+    const plainContainer = {
+      inside: await probeOutput(target.docker, plain.id),
+      engine: await engineView(target.docker, plain.id),
+    };
     await plain.remove({ force: true });
 
     log("hardening: a service asking for network none");
     const noNetwork = await createService({
-      ...swarmWorkloadSpec({ name: "spike-network-none", uid: UID, image: RUNTIME_IMAGE, constraints: ["node.hostname==berthc-n3"] }),
+      ...swarmWorkloadSpec({
+        name: "spike-network-none",
+        uid: UID,
+        image: RUNTIME_IMAGE,
+        constraints: ["node.hostname==berthc-n3"],
+      }),
       Networks: [{ Target: "none" }],
     }).then(
       (id) => `accepted (${id})`,
@@ -167,7 +198,12 @@ try {
     for (let i = 0; i < ROUNDS; i++) {
       const name = `spike-create-${i}`;
       await socketDirFor("berthc-n3", name);
-      const spec = swarmWorkloadSpec({ name, uid: UID, image: RUNTIME_IMAGE, constraints: ["node.hostname==berthc-n3"] });
+      const spec = swarmWorkloadSpec({
+        name,
+        uid: UID,
+        image: RUNTIME_IMAGE,
+        constraints: ["node.hostname==berthc-n3"],
+      });
       const t0 = performance.now();
       const id = await createService(spec);
       await runningTask(id, 60_000);
@@ -185,7 +221,9 @@ try {
       await c.start();
       plainCreate.push(performance.now() - t1);
       await c.remove({ force: true });
-      log(`create round ${i}: service ${create.at(-1)!.toFixed(0)} ms, plain ${plainCreate.at(-1)!.toFixed(0)} ms`);
+      log(
+        `create round ${i}: service ${create.at(-1)!.toFixed(0)} ms, plain ${plainCreate.at(-1)!.toFixed(0)} ms`,
+      );
     }
 
     const envUpdate: number[] = [];
@@ -203,14 +241,21 @@ try {
       current = await runningTask(id, 60_000, current.ID);
       return performance.now() - t0;
     };
+    // Each update changes one thing: the env var, or the socket directory's source (between the
+    // template and a literal path — a template can name only node and service, so another
+    // directory for the same service must be a literal path).
+    let source: string | undefined;
     for (let i = 0; i < ROUNDS; i++) {
-      envUpdate.push(await update(swarmWorkloadSpec({ ...base, env: [`ROUND=${i}`] })));
-      // The socket directory's source moved: a template can name only node and service, so a new
-      // directory for the same service is a literal path.
-      mountUpdate.push(
-        await update(swarmWorkloadSpec({ ...base, env: [`ROUND=${i}`], socketDirSource: i % 2 === 0 ? altDir : undefined })),
+      envUpdate.push(
+        await update(swarmWorkloadSpec({ ...base, env: [`ROUND=${i}`], socketDirSource: source })),
       );
-      log(`update round ${i}: env ${envUpdate.at(-1)!.toFixed(0)} ms, mount ${mountUpdate.at(-1)!.toFixed(0)} ms`);
+      source = source === undefined ? altDir : undefined;
+      mountUpdate.push(
+        await update(swarmWorkloadSpec({ ...base, env: [`ROUND=${i}`], socketDirSource: source })),
+      );
+      log(
+        `update round ${i}: env ${envUpdate.at(-1)!.toFixed(0)} ms, mount ${mountUpdate.at(-1)!.toFixed(0)} ms`,
+      );
     }
     await removeService(id);
 
@@ -283,7 +328,11 @@ async function cut(kind: "link down" | "off the bridge"): Promise<Record<string,
     }
   };
   const copyRunning = async () =>
-    (await cutNode.docker.getContainer(copy).inspect().then((c) => c.State.Running).catch(() => false)) === true;
+    (await cutNode.docker
+      .getContainer(copy)
+      .inspect()
+      .then((c) => c.State.Running)
+      .catch(() => false)) === true;
   const t0 = performance.now();
   if (kind === "link down") await bed.setLinkDown(index);
   else await bed.partition(index);

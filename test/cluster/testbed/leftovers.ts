@@ -1,8 +1,8 @@
 import { readdir, rm, rmdir } from "node:fs/promises";
 import { unmountAllUnder } from "../../helpers/mounts.ts";
 import { ip } from "./command.ts";
-import { NodeEngine } from "./node-engine.ts";
 import { ALL_NODES, PREFIX, ROOT_DIR } from "./names.ts";
+import { NodeEngine } from "./node-engine.ts";
 import { pidsInCgroup, pidsMentioning, signal, waitForExit } from "./processes.ts";
 
 const CGROUP_ROOT = "/sys/fs/cgroup";

@@ -30,7 +30,19 @@ export async function createSwitch(): Promise<void> {
 export async function createNodeNetwork(node: NodeNames): Promise<void> {
   await ip("netns", "add", node.netns);
   await ipIn(node.netns, "link", "set", "lo", "up");
-  await ipIn(SWITCH_NETNS, "link", "add", node.hostLink, "type", "veth", "peer", "name", node.nodeLink, "netns", node.netns);
+  await ipIn(
+    SWITCH_NETNS,
+    "link",
+    "add",
+    node.hostLink,
+    "type",
+    "veth",
+    "peer",
+    "name",
+    node.nodeLink,
+    "netns",
+    node.netns,
+  );
   await ipIn(SWITCH_NETNS, "link", "set", node.hostLink, "master", BRIDGE, "up");
   await ipIn(node.netns, "addr", "add", `${node.address}/${SUBNET_BITS}`, "dev", node.nodeLink);
   await ipIn(node.netns, "link", "set", node.nodeLink, "up");

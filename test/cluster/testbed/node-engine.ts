@@ -87,13 +87,16 @@ export class NodeEngine {
     for (;;) {
       if (spawnError) throw spawnError;
       if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`${this.node.hostname}: dockerd exited (${child.exitCode ?? child.signalCode})\n${await this.logTail()}`);
+        throw new Error(
+          `${this.node.hostname}: dockerd exited (${child.exitCode ?? child.signalCode})\n${await this.logTail()}`,
+        );
       }
       try {
         await this.docker.ping();
         return;
       } catch {
-        if (Date.now() > deadline) throw new Error(`${this.node.hostname}: dockerd did not answer within ${ANSWER_TIMEOUT_MS} ms`);
+        if (Date.now() > deadline)
+          throw new Error(`${this.node.hostname}: dockerd did not answer within ${ANSWER_TIMEOUT_MS} ms`);
         await new Promise((r) => setTimeout(r, 25));
       }
     }

@@ -38,7 +38,8 @@ export async function pidsMentioning(text: string): Promise<number[]> {
   for (const entry of await readdir("/proc")) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
-    if (cmdline.replaceAll("\0", " ").includes(text) && (await isAlive(Number(entry)))) found.push(Number(entry));
+    if (cmdline.replaceAll("\0", " ").includes(text) && (await isAlive(Number(entry))))
+      found.push(Number(entry));
   }
   return found;
 }
@@ -49,6 +50,7 @@ export async function pidsInCgroup(cgroupDir: string): Promise<number[]> {
   const procs = await readFile(`${cgroupDir}/cgroup.procs`, "utf8").catch(() => "");
   for (const line of procs.split("\n")) if (/^\d+$/.test(line)) pids.push(Number(line));
   const entries = await readdir(cgroupDir, { withFileTypes: true }).catch(() => []);
-  for (const entry of entries) if (entry.isDirectory()) pids.push(...(await pidsInCgroup(`${cgroupDir}/${entry.name}`)));
+  for (const entry of entries)
+    if (entry.isDirectory()) pids.push(...(await pidsInCgroup(`${cgroupDir}/${entry.name}`)));
   return pids;
 }

@@ -50,7 +50,12 @@ export async function initSwarm(docker: Dockerode, address: string): Promise<str
   return info.JoinTokens.Manager;
 }
 
-export async function joinSwarm(docker: Dockerode, address: string, leader: string, token: string): Promise<void> {
+export async function joinSwarm(
+  docker: Dockerode,
+  address: string,
+  leader: string,
+  token: string,
+): Promise<void> {
   await docker.swarmJoin({
     ListenAddr: `${address}:2377`,
     AdvertiseAddr: address,

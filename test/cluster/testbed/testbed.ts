@@ -39,7 +39,9 @@ export class Testbed {
     try {
       await bed.#up(options.images ?? [RUNTIME_IMAGE]);
     } catch (err) {
-      const logs = await Promise.all(bed.engines.map(async (e) => `${e.node.hostname}:\n${await e.logTail(15)}`));
+      const logs = await Promise.all(
+        bed.engines.map(async (e) => `${e.node.hostname}:\n${await e.logTail(15)}`),
+      );
       await removeLeftovers();
       throw new Error(`the test bed did not come up: ${(err as Error).message}\n${logs.join("\n")}`, {
         cause: err,
@@ -71,10 +73,14 @@ export class Testbed {
     });
     const tars = await saved;
     const loaded = t.step("load images", () =>
-      Promise.all(this.engines.flatMap((e) => images.map((image, i) => loadImage(e.docker, tars[i]!, image)))),
+      Promise.all(
+        this.engines.flatMap((e) => images.map((image, i) => loadImage(e.docker, tars[i]!, image))),
+      ),
     );
     await Promise.all([swarm, loaded]);
-    await t.step("all nodes ready", () => this.waitForNodes((nodes) => allReady(nodes), SWARM_READY_TIMEOUT_MS));
+    await t.step("all nodes ready", () =>
+      this.waitForNodes((nodes) => allReady(nodes), SWARM_READY_TIMEOUT_MS),
+    );
   }
 
   /** Tears everything down (engines, their containers, namespaces, links, cgroups, files). Safe to call twice. */
@@ -118,7 +124,8 @@ export class Testbed {
       } catch (err) {
         last = (err as Error).message;
       }
-      if (Date.now() > deadline) throw new Error(`swarm nodes not as expected within ${timeoutMs} ms: ${JSON.stringify(last)}`);
+      if (Date.now() > deadline)
+        throw new Error(`swarm nodes not as expected within ${timeoutMs} ms: ${JSON.stringify(last)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -176,6 +183,8 @@ export class Testbed {
 export function allReady(nodes: SwarmNode[]): boolean {
   return (
     nodes.length === ALL_NODES.length &&
-    nodes.every((n) => n.status === "ready" && n.role === "manager" && n.manager?.reachability === "reachable")
+    nodes.every(
+      (n) => n.status === "ready" && n.role === "manager" && n.manager?.reachability === "reachable",
+    )
   );
 }
