@@ -15,6 +15,10 @@ export interface SwarmWorkloadOptions {
   env?: string[];
   /** The socket directory's source (default: SOCKET_DIR_TEMPLATE). */
   socketDirSource?: string;
+  /** Swarm's update order: stop the old task first (the default, one copy at a time) or start the new one first. */
+  updateOrder?: "stop-first" | "start-first";
+  /** Swarm's delay before it starts a task again after one ended (default 1 s). */
+  restartDelayMs?: number;
 }
 
 /**
@@ -60,10 +64,11 @@ export function swarmWorkloadSpec(o: SwarmWorkloadOptions): object {
         ],
       },
       Resources: { Limits: { MemoryBytes: 256 * 1024 * 1024, NanoCPUs: 1e9, Pids: 256 } },
-      RestartPolicy: { Condition: "any", Delay: 1e9 },
+      RestartPolicy: { Condition: "any", Delay: (o.restartDelayMs ?? 1000) * 1e6 },
       Placement: { Constraints: o.constraints },
       LogDriver: { Name: "json-file", Options: { "max-size": "10m", "max-file": "3" } },
     },
     Mode: { Replicated: { Replicas: 1 } },
+    UpdateConfig: { Order: o.updateOrder ?? "stop-first", Parallelism: 1 },
   };
 }

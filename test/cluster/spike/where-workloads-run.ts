@@ -9,6 +9,8 @@
 //   partition  what Swarm does when the node running a task loses its link, then gets it back:
 //              once with the link down (carrier lost), once cut off the bridge (silence).
 // Prints the figures, and writes them as JSON to $TMPDIR/berthc-spike-results.json.
+// SPIKE_ROUNDS (default 12) rounds of each timing; SPIKE_UPDATE_ORDER=start-first and
+// SPIKE_RESTART_DELAY_MS (default 1000) change the services' update order and restart delay.
 import { mkdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,6 +29,11 @@ const sections = args.filter((a) => !a.startsWith("--"));
 const wanted = (s: string) => sections.length === 0 || sections.includes(s);
 const ROUNDS = Number(process.env.SPIKE_ROUNDS ?? 12);
 const UID = 200123;
+const SWARM_OPTIONS = {
+  updateOrder:
+    process.env.SPIKE_UPDATE_ORDER === "start-first" ? ("start-first" as const) : ("stop-first" as const),
+  restartDelayMs: Number(process.env.SPIKE_RESTART_DELAY_MS ?? 1000),
+};
 const log = (...a: unknown[]) => console.error(new Date().toISOString().slice(11, 23), ...a);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const results: Record<string, unknown> = {};
@@ -55,18 +62,21 @@ async function tasksOf(serviceId: string, from: Dockerode = manager): Promise<Ta
   return (await from.listTasks({ filters: { service: [serviceId] } })) as Task[];
 }
 
-/** Polls until a task of the service runs (other than `not`), every 20 ms; resolves with it. */
+/** Polls until a task of the service runs (none of `known`, e.g. the tasks from before an update), every 20 ms. */
 async function runningTask(
   serviceId: string,
   timeoutMs: number,
-  not?: string,
+  known: ReadonlySet<string> = new Set(),
   from?: Dockerode,
 ): Promise<Task> {
   const deadline = Date.now() + timeoutMs;
   let last: Task[] = [];
   for (;;) {
     last = await tasksOf(serviceId, from).catch(() => last);
-    const task = last.find((t) => t.Status.State === "running" && t.ID !== not);
+    // Desired to run as well: with start-first, the task being replaced still runs a while.
+    const task = last.find(
+      (t) => t.Status.State === "running" && t.DesiredState === "running" && !known.has(t.ID),
+    );
     if (task) return task;
     if (Date.now() > deadline)
       throw new Error(`no task running within ${timeoutMs} ms: ${JSON.stringify(last.map((t) => t.Status))}`);
@@ -121,6 +131,11 @@ async function engineView(docker: Dockerode, id: string): Promise<Record<string,
     Mounts: c.Mounts.map((m) => `${m.Type} ${m.Source} -> ${m.Destination} ${m.RW ? "rw" : "ro"}`),
     Labels: Object.keys(c.Config.Labels ?? {}).sort(),
   };
+}
+
+async function probeLines(docker: Dockerode, id: string): Promise<number> {
+  const out = (await docker.getContainer(id).logs({ stdout: true, stderr: true })).toString();
+  return out.split("BERTH-HARDENING ").length - 1;
 }
 
 async function probeOutput(docker: Dockerode, id: string): Promise<Record<string, unknown>> {
@@ -231,15 +246,26 @@ try {
     const name = "spike-update";
     await socketDirFor("berthc-n3", name);
     const altDir = await socketDirFor("berthc-n3", name, "-b");
-    const base = { name, uid: UID, image: RUNTIME_IMAGE, constraints: ["node.hostname==berthc-n3"] };
+    const base = {
+      name,
+      uid: UID,
+      image: RUNTIME_IMAGE,
+      constraints: ["node.hostname==berthc-n3"],
+      ...SWARM_OPTIONS,
+    };
     const id = await createService(swarmWorkloadSpec(base));
-    let current = await runningTask(id, 60_000);
+    await runningTask(id, 60_000);
     const update = async (spec: object) => {
       const info = (await manager.getService(id).inspect()) as { Version: { Index: number } };
+      const before = new Set((await tasksOf(id)).map((t) => t.ID));
       const t0 = performance.now();
       await manager.getService(id).update({ version: info.Version.Index, ...spec });
-      current = await runningTask(id, 60_000, current.ID);
-      return performance.now() - t0;
+      const current = await runningTask(id, 60_000, before);
+      const ms = performance.now() - t0;
+      // Up before the next round, as berth waits for a workload's hello: a stop that came while the
+      // workload was still starting could wait out the grace period and measure that instead.
+      await probeOutput(target.docker, current.Status.ContainerStatus!.ContainerID!);
+      return ms;
     };
     // Each update changes one thing: the env var, or the socket directory's source (between the
     // template and a literal path — a template can name only node and service, so another
@@ -274,9 +300,12 @@ try {
       await c.stop({ t: 10 });
       await c.start();
       restart.push(performance.now() - t0);
+      // Up before the next round (see above): the probe's line of this start is its (i + 2)th.
+      for (let j = 0; j < 100 && (await probeLines(target.docker, c.id)) < i + 2; j++) await sleep(50);
     }
     await c.remove({ force: true });
     results.timing = {
+      swarmOptions: SWARM_OPTIONS,
       serviceCreateUntilRunning: summarise(create),
       plainCreateAndStart: summarise(plainCreate),
       serviceEnvUpdateUntilNewTaskRuns: summarise(envUpdate),
