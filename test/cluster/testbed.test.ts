@@ -98,6 +98,13 @@ describe.skipIf(NEEDS_ROOT)("the cluster test bed", () => {
     await bed!.waitForNodes(allReady, 60_000);
   });
 
+  it("kills a node's engine with SIGKILL and starts it again, and the node is back in the swarm", async () => {
+    await bed!.killEngine(3);
+    expect(await bed!.node(3).pid()).toBeUndefined();
+    await bed!.startEngine(3);
+    await bed!.waitForNodes(allReady, 60_000);
+  });
+
   it("leaves no namespace, link, cgroup or process behind when torn down", async () => {
     await bed!.down();
     expect(await findLeftovers()).toEqual({ netns: [], links: [], processes: [], cgroups: [] });

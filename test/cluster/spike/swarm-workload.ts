@@ -1,3 +1,4 @@
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { ROOT_DIR } from "../testbed/names.ts";
 import { PROBE_SCRIPT } from "./hardening-probe.ts";
@@ -5,6 +6,13 @@ import { PROBE_SCRIPT } from "./hardening-probe.ts";
 /** Where a node's socket directories are, per node and service: the engine fills in the templates on the node. */
 export const SOCKET_DIRS = join(ROOT_DIR, "run");
 export const SOCKET_DIR_TEMPLATE = join(SOCKET_DIRS, "{{.Node.ID}}", "{{.Service.Name}}");
+
+/** Makes the socket directory the template names for a service on a node: a bind mount's source must exist. */
+export async function makeSocketDir(nodeId: string, service: string, suffix = ""): Promise<string> {
+  const dir = join(SOCKET_DIRS, nodeId, `${service}${suffix}`);
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  return dir;
+}
 
 export interface SwarmWorkloadOptions {
   name: string;
