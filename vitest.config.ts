@@ -30,7 +30,7 @@ export default defineConfig({
         test: {
           name: "system",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/browser/**", "test/fuzz/**"],
+          exclude: ["test/browser/**", "test/fuzz/**", "test/cluster/**"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },
@@ -55,6 +55,23 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      // The cluster test bed (test/cluster/: three dockerd in network namespaces, one Swarm),
+      // only when asked for (`npm run test:cluster`): it needs root, holds fixed names (one
+      // test bed per machine) and takes about a minute.
+      ...(process.env.BERTH_TEST_CLUSTER === "1"
+        ? [
+            {
+              extends: true,
+              test: {
+                name: "cluster",
+                include: ["test/cluster/**/*.test.ts"],
+                fileParallelism: false,
+                testTimeout: 120_000,
+                hookTimeout: 180_000,
+              },
+            },
+          ]
+        : []),
     ],
   },
 });
