@@ -13,6 +13,7 @@ import { ConnectionAuth } from "./connection-auth.ts";
 import { ConnectionBounds } from "./connection-bounds.ts";
 import { type HandlerServices, registerConnectionHandlers } from "./connection-handlers.ts";
 import type { ConnectionLimitsConfig } from "./connection-limits.ts";
+import type { AdapterFactory } from "./local-telemetry.ts";
 import { PreAuthGuard } from "./pre-auth-guard.ts";
 import type { BerthSocket } from "./register-handler.ts";
 import { ADMIN_ROOM, ownerRoom } from "./rooms.ts";
@@ -36,6 +37,12 @@ export interface SocketIOEventHandlerOptions extends HandlerServices {
   handshakes?: HandshakeLimiter;
   /** Per-connection bounds: bytes buffered for the client, channel calls in flight, subscriptions. */
   limits: ConnectionLimitsConfig;
+  /**
+   * Fan-out across API servers (BERTH_REDIS_URL): the cluster adapter that
+   * carries pushes and sessions to the other servers. Without it, this
+   * server's memory holds them.
+   */
+  fanOut?: AdapterFactory | undefined;
 }
 
 /**
@@ -55,7 +62,10 @@ export interface SocketIOEventHandlerOptions extends HandlerServices {
  * activity entries it missed — only with the same token it connected with,
  * and only while that token is in force; telemetry (logs, stats, workload
  * messages) is not kept for it (RecoveryAdapter), and what falls behind on a
- * live connection is dropped and counted (StreamGuard).
+ * live connection is dropped and counted (StreamGuard). With fan-out
+ * (BERTH_REDIS_URL) the pushes and sessions go through Redis, so a client
+ * recovers its session on any API server, and telemetry stays on the server
+ * it is emitted on (keepTelemetryLocal).
  *
  * Before authentication a connection is held to little: handshakes per
  * remote address are rate-limited, it may send PRE_AUTH_MAX_BYTES, and it is
@@ -72,6 +82,7 @@ export class SocketIOEventHandler {
   readonly #revocation: TokenRevocation;
   readonly #bounds: ConnectionBounds;
   readonly #pushes: ServerPushes;
+  readonly #handOver: boolean;
   #closed = false;
 
   constructor(options: SocketIOEventHandlerOptions) {
@@ -81,7 +92,10 @@ export class SocketIOEventHandler {
     this.io = createBerthServer(options.httpServer, {
       maxPayloadBytes: options.maxPayloadBytes,
       handshakes: options.handshakes ?? new HandshakeLimiter({ perMinute: 0 }),
+      fanOut: options.fanOut,
     });
+    // Among other API servers, a closing one hands its clients over to them with their sessions.
+    this.#handOver = options.fanOut !== undefined;
     this.#preAuth = new PreAuthGuard(options.httpServer, { pollingLimitAfterAuth: options.maxPayloadBytes });
     this.io.engine.on("connection", this.#preAuth.onEngineConnection);
     this.#connectionAuth = new ConnectionAuth(this.io, {
@@ -149,6 +163,6 @@ export class SocketIOEventHandler {
     this.#preAuth.close();
     this.#connectionAuth.close();
     this.#subscriptions.closeAll();
-    closeBerthServer(this.io);
+    closeBerthServer(this.io, { handOver: this.#handOver });
   }
 }
