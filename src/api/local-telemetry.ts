@@ -25,7 +25,8 @@ interface AdapterPacket {
  * off Redis too.
  */
 export function keepTelemetryLocal(factory: AdapterFactory): AdapterFactory {
-  return (nsp) => {
+  // A function, not an arrow: Socket.IO calls the factory with `new` (and takes the object it returns).
+  return function telemetryStaysLocal(nsp) {
     const adapter = factory(nsp);
     const broadcast = adapter.broadcast.bind(adapter);
     adapter.broadcast = (packet: AdapterPacket, opts: BroadcastOptions) => {

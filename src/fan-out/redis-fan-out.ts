@@ -97,13 +97,13 @@ export class RedisFanOut {
   }
 
   /** The adapter factory for Socket.IO's `adapter` option (after `open()`). */
-  readonly adapter: AdapterFactory = (nsp) => {
+  readonly adapter: AdapterFactory = newable((nsp) => {
     if (!this.#factory) throw new Error("RedisFanOut.adapter used before open()");
     const adapter = this.#factory(nsp) as unknown as RedisStreamsAdapter;
     this.#failFastWhileDown(adapter);
     this.#adapters.add(adapter);
     return adapter;
-  };
+  });
 
   /**
    * Closes the adapters (their stream reader and subscriber let go within
@@ -179,5 +179,12 @@ export class RedisFanOut {
     this.#state = "up";
     if (was === "down") this.#log.info("Redis is back: pushes reach every API server again");
     else this.#log.info("connected to Redis: pushes reach every API server sharing it");
+  };
+}
+
+/** Socket.IO calls its adapter factory with `new`, which an arrow function refuses; a plain function takes it. */
+function newable(make: AdapterFactory): AdapterFactory {
+  return function adapterOf(nsp) {
+    return make(nsp);
   };
 }
