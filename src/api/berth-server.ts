@@ -59,7 +59,10 @@ export function createBerthServer(
  * transport dropped, so that the client reconnects by itself — through the
  * load balancer, to another server — and recovers its session there.
  */
-export function closeBerthServer(io: BerthServer, options: { handOver: boolean } = { handOver: false }): void {
+export function closeBerthServer(
+  io: BerthServer,
+  options: { handOver: boolean } = { handOver: false },
+): void {
   if (options.handOver) {
     // `_onclose` is what io.close() calls (private in socket.io's docs, declared on Socket's type).
     for (const socket of io.of("/").sockets.values()) socket._onclose("server shutting down");

@@ -44,10 +44,7 @@ function namespace(lookups: Lookup[]) {
   return { nsp, restored, lookUps: () => calls };
 }
 
-async function reconnect(
-  lookups: Lookup[],
-  mayRestore: () => boolean,
-): Promise<Array<Session | null>> {
+async function reconnect(lookups: Lookup[], mayRestore: () => boolean): Promise<Array<Session | null>> {
   return (await reconnectCounting(lookups, mayRestore)).restored;
 }
 
@@ -95,7 +92,11 @@ describe("guardSessionRecovery", () => {
   });
 
   it("restores the very session it checked, never another a second look-up would find", async () => {
-    const bobs: Session = { ...ALICE_SESSION, rooms: ["owner:bob"], data: { ...ALICE_SESSION.data, owner: "bob" } };
+    const bobs: Session = {
+      ...ALICE_SESSION,
+      rooms: ["owner:bob"],
+      data: { ...ALICE_SESSION.data, owner: "bob" },
+    };
     expect(await reconnect([found, async () => bobs], () => true)).toEqual([ALICE_SESSION]);
   });
 });

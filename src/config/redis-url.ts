@@ -25,7 +25,8 @@ export class RedisUrl extends SecretUrl {
     }
     if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:")
       return { problem: `expected a redis:// or rediss:// URL, not ${parsed.protocol}//` };
-    if (parsed.hostname === "") return { problem: "names no host; expected redis://[USER]:PASSWORD@HOST:PORT[/DB]" };
+    if (parsed.hostname === "")
+      return { problem: "names no host; expected redis://[USER]:PASSWORD@HOST:PORT[/DB]" };
     // The Redis client reads a database number from the path, and nothing else.
     if (parsed.pathname.length > 1 && !/^\/\d+$/.test(parsed.pathname))
       return { problem: "the path must be a database number (redis://HOST:PORT/0), or nothing" };

@@ -131,7 +131,8 @@ export class RedisFanOut {
     const publish = adapter.doPublish.bind(adapter);
     const restore = adapter.restoreSession.bind(adapter);
     const persist = adapter.persistSession.bind(adapter);
-    adapter.doPublish = (message) => (this.#client.isReady ? publish(message) : Promise.reject(new FanOutUnavailableError()));
+    adapter.doPublish = (message) =>
+      this.#client.isReady ? publish(message) : Promise.reject(new FanOutUnavailableError());
     adapter.restoreSession = (pid, offset) =>
       this.#client.isReady ? restore(pid, offset) : Promise.reject(new FanOutUnavailableError());
     adapter.persistSession = (session) => {
@@ -153,7 +154,10 @@ export class RedisFanOut {
     return Object.assign(publisher, {
       set: (...args: Parameters<typeof set>) =>
         set(...args).catch((err: unknown) => {
-          this.#log.debug({ err }, "could not keep a session in Redis: it will not be recovered on another server");
+          this.#log.debug(
+            { err },
+            "could not keep a session in Redis: it will not be recovered on another server",
+          );
           return null;
         }),
       duplicate: () => client.duplicate(),

@@ -90,7 +90,10 @@ export async function startRedisServer(): Promise<RedisServer> {
     child = started;
     await new Promise<void>((resolve, reject) => {
       let output = "";
-      const timer = setTimeout(() => fail(new Error(`redis-server did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => fail(new Error(`redis-server did not start within ${START_TIMEOUT_MS} ms`)),
+        START_TIMEOUT_MS,
+      );
       const fail = (err: Error) => {
         clearTimeout(timer);
         started.kill("SIGKILL");

@@ -9,7 +9,7 @@ import { nextActivity, nextStatus } from "../helpers/events.ts";
 import { type FreshDatabase, PostgresDatabases } from "../helpers/postgres-server.ts";
 import { REDIS_AVAILABLE, type RedisServer, startRedisServer } from "../helpers/redis-server.ts";
 import { startTcpBalancer, type TcpBalancer } from "../helpers/tcp-balancer.ts";
-import { ok, type RawClient, startTestServer, TOKENS, type TestServer } from "../helpers/test-server.ts";
+import { ok, type RawClient, startTestServer, type TestServer, TOKENS } from "../helpers/test-server.ts";
 import { TEST_STORE } from "../helpers/test-store.ts";
 
 /** Every status change and activity entry a connection is pushed, as text, to look for a container's id in. */
@@ -30,180 +30,195 @@ const portOf = (server: TestServer): number => Number(new URL(server.url).port);
 // exists and the engine is not restarted here: a berth's reconciliation (at its start and at each return of the
 // engine) takes every row of the shared store whose container it does not find among its own instance's as
 // missing, so a server started after the other made containers would mark them so (cluster mode's singletons).
-describe.skipIf(TEST_STORE !== "postgres" || !REDIS_AVAILABLE)("fan-out across two API servers through Redis", () => {
-  let redis: RedisServer;
-  let database: FreshDatabase;
-  let keyDir: string;
-  let one: TestServer;
-  let two: TestServer;
-  let oneClosed = false;
-  const opened: RawClient[] = [];
+describe.skipIf(TEST_STORE !== "postgres" || !REDIS_AVAILABLE)(
+  "fan-out across two API servers through Redis",
+  () => {
+    let redis: RedisServer;
+    let database: FreshDatabase;
+    let keyDir: string;
+    let one: TestServer;
+    let two: TestServer;
+    let oneClosed = false;
+    const opened: RawClient[] = [];
 
-  beforeAll(async () => {
-    redis = await startRedisServer();
-    const info = inject("berthPostgres");
-    if (!info) throw new Error("no PostgreSQL server for this run");
-    database = await new PostgresDatabases(info).freshDatabase();
-    // One key for secrets at rest, as every API server of a cluster has.
-    keyDir = await mkdtemp(join(tmpdir(), "bt-key-"));
-    const env = {
-      BERTH_DATABASE_URL: database.url,
-      BERTH_REDIS_URL: redis.url,
-      BERTH_SECRET_KEY_FILE: join(keyDir, "secret.key"),
-    };
-    one = await startTestServer(env);
-    two = await startTestServer(env);
-  });
-
-  afterAll(async () => {
-    for (const client of opened) client.disconnect();
-    if (!oneClosed) await one?.close();
-    await two?.close();
-    await redis?.close();
-    await database?.drop();
-    if (keyDir) await rm(keyDir, { recursive: true, force: true });
-  });
-
-  async function connect(server: TestServer, who: keyof typeof TOKENS): Promise<RawClient> {
-    const client = await server.connectRaw(who);
-    opened.push(client);
-    return client;
-  }
-
-  /** Pushes follow one another through the one stream: bob's own push arriving means alice's earlier ones have passed. */
-  async function bobsOwnPush(bobs: RawClient[], via: RawClient): Promise<void> {
-    const name = `bob-marker-${Date.now()}`;
-    const seen = bobs.map((bob) => nextStatus(bob, (e) => e.name === name && e.to === "created"));
-    const made = await ok(via, "container:create", { name, start: false });
-    await within(15_000, "bob's own push on both servers", Promise.all(seen));
-    await ok(via, "container:delete", { id: made.id });
-  }
-
-  it("pushes alice's operation on server 1 to her connection on server 2 (and the admin's), and nothing of it to bob's", async () => {
-    const aliceOn1 = await connect(one, "alice");
-    const aliceOn2 = await connect(two, "alice");
-    const adminOn2 = await connect(two, "admin");
-    const bobOn1 = await connect(one, "bob");
-    const bobOn2 = await connect(two, "bob");
-    const bobSawOn = [recordPushes(bobOn1), recordPushes(bobOn2)];
-
-    const name = "fanned-out";
-    const status = nextStatus(aliceOn2, (e) => e.name === name && e.to === "created");
-    const activity = nextActivity(aliceOn2, (e) => e.containerName === name);
-    const adminStatus = nextStatus(adminOn2, (e) => e.name === name && e.to === "created");
-    const made = await ok(aliceOn1, "container:create", { name, start: false });
-
-    const [pushed, entry] = await within(15_000, "alice's pushes on server 2", Promise.all([status, activity]));
-    expect(pushed.id).toBe(made.id);
-    expect(entry.containerId).toBe(made.id);
-    expect((await within(15_000, "the admin's push on server 2", adminStatus)).id).toBe(made.id);
-
-    await bobsOwnPush([bobOn1, bobOn2], bobOn2);
-    // bob's connections heard pushes (their own), and not one of them is alice's.
-    for (const seen of bobSawOn) expect(seen.length).toBeGreaterThan(0);
-    const bobSaw = bobSawOn.flat().join("\n");
-    expect(bobSaw).not.toContain(made.id);
-    expect(bobSaw).not.toContain(`"${name}"`);
-    await ok(aliceOn1, "container:delete", { id: made.id });
-  });
-
-  it("keeps serving each server's own clients while Redis is down, and fans out again once it is back", async () => {
-    const aliceOn1 = await connect(one, "alice");
-    const aliceOn2 = await connect(two, "alice");
-
-    await redis.stop();
-    await eventually(15_000, "both servers saying Redis is unreachable", () =>
-      [one, two].every((s) => s.logs().includes("Redis unreachable")),
-    );
-    // Down: alice's operation on server 1 still reaches her connection there, at once — not after a publish to
-    // Redis has timed out (2 s): the push is emitted before the create answers, so a second after is plenty.
-    const local = nextStatus(aliceOn1, (e) => e.name === "while-down" && e.to === "created");
-    const whileDown = await ok(aliceOn1, "container:create", { name: "while-down", start: false });
-    await within(1_000, "the push to server 1's own client while Redis is down", local);
-
-    await redis.start();
-    await eventually(15_000, "both servers saying Redis is back", () =>
-      [one, two].every((s) => s.logs().includes("Redis is back")),
-    );
-    // Back: the adapter's stream reader and subscriber reconnected too, not the publishing client only.
-    await eventually(20_000, "a push from server 1 reaching server 2 again", async () => {
-      const name = `after-restart-${Date.now()}`;
-      const seen = nextStatus(aliceOn2, (e) => e.name === name && e.to === "created");
-      const made = await ok(aliceOn1, "container:create", { name, start: false });
-      const arrived = await within(2_000, "fan-out", seen).then(
-        () => true,
-        () => false,
-      );
-      await ok(aliceOn1, "container:delete", { id: made.id });
-      return arrived || "not yet";
+    beforeAll(async () => {
+      redis = await startRedisServer();
+      const info = inject("berthPostgres");
+      if (!info) throw new Error("no PostgreSQL server for this run");
+      database = await new PostgresDatabases(info).freshDatabase();
+      // One key for secrets at rest, as every API server of a cluster has.
+      keyDir = await mkdtemp(join(tmpdir(), "bt-key-"));
+      const env = {
+        BERTH_DATABASE_URL: database.url,
+        BERTH_REDIS_URL: redis.url,
+        BERTH_SECRET_KEY_FILE: join(keyDir, "secret.key"),
+      };
+      one = await startTestServer(env);
+      two = await startTestServer(env);
     });
-    const back = nextStatus(aliceOn1, (e) => e.name === "from-two" && e.to === "created");
-    const fromTwo = await ok(aliceOn2, "container:create", { name: "from-two", start: false });
-    await within(10_000, "a push from server 2 reaching server 1", back);
-    await ok(aliceOn1, "container:delete", { id: whileDown.id });
-    await ok(aliceOn2, "container:delete", { id: fromTwo.id });
-  });
 
-  it("lets a client whose server closes reconnect to the other, through the load balancer, and recover its session with what it missed", async () => {
-    let balancer: TcpBalancer | undefined;
-    try {
-      balancer = await startTcpBalancer([portOf(one)]);
-      const alice: RawClient = io(balancer.url, {
-        auth: { token: TOKENS.alice },
-        transports: ["websocket"],
-        reconnectionDelay: 100,
-        reconnectionDelayMax: 500,
-      });
-      opened.push(alice);
-      await within(10_000, "alice's connection through the balancer", new Promise((r) => alice.once("connect", () => r(undefined))));
+    afterAll(async () => {
+      for (const client of opened) client.disconnect();
+      if (!oneClosed) await one?.close();
+      await two?.close();
+      await redis?.close();
+      await database?.drop();
+      if (keyDir) await rm(keyDir, { recursive: true, force: true });
+    });
+
+    async function connect(server: TestServer, who: keyof typeof TOKENS): Promise<RawClient> {
+      const client = await server.connectRaw(who);
+      opened.push(client);
+      return client;
+    }
+
+    /** Pushes follow one another through the one stream: bob's own push arriving means alice's earlier ones have passed. */
+    async function bobsOwnPush(bobs: RawClient[], via: RawClient): Promise<void> {
+      const name = `bob-marker-${Date.now()}`;
+      const seen = bobs.map((bob) => nextStatus(bob, (e) => e.name === name && e.to === "created"));
+      const made = await ok(via, "container:create", { name, start: false });
+      await within(15_000, "bob's own push on both servers", Promise.all(seen));
+      await ok(via, "container:delete", { id: made.id });
+    }
+
+    it("pushes alice's operation on server 1 to her connection on server 2 (and the admin's), and nothing of it to bob's", async () => {
+      const aliceOn1 = await connect(one, "alice");
+      const aliceOn2 = await connect(two, "alice");
+      const adminOn2 = await connect(two, "admin");
+      const bobOn1 = await connect(one, "bob");
+      const bobOn2 = await connect(two, "bob");
+      const bobSawOn = [recordPushes(bobOn1), recordPushes(bobOn2)];
+
+      const name = "fanned-out";
+      const status = nextStatus(aliceOn2, (e) => e.name === name && e.to === "created");
+      const activity = nextActivity(aliceOn2, (e) => e.containerName === name);
+      const adminStatus = nextStatus(adminOn2, (e) => e.name === name && e.to === "created");
+      const made = await ok(aliceOn1, "container:create", { name, start: false });
+
+      const [pushed, entry] = await within(
+        15_000,
+        "alice's pushes on server 2",
+        Promise.all([status, activity]),
+      );
+      expect(pushed.id).toBe(made.id);
+      expect(entry.containerId).toBe(made.id);
+      expect((await within(15_000, "the admin's push on server 2", adminStatus)).id).toBe(made.id);
+
+      await bobsOwnPush([bobOn1, bobOn2], bobOn2);
+      // bob's connections heard pushes (their own), and not one of them is alice's.
+      for (const seen of bobSawOn) expect(seen.length).toBeGreaterThan(0);
+      const bobSaw = bobSawOn.flat().join("\n");
+      expect(bobSaw).not.toContain(made.id);
+      expect(bobSaw).not.toContain(`"${name}"`);
+      await ok(aliceOn1, "container:delete", { id: made.id });
+    });
+
+    it("keeps serving each server's own clients while Redis is down, and fans out again once it is back", async () => {
+      const aliceOn1 = await connect(one, "alice");
       const aliceOn2 = await connect(two, "alice");
 
-      // A push from server 2 gives alice's client (on server 1) an offset in the shared stream to resume from.
-      const first = nextStatus(alice, (e) => e.name === "recover-across" && e.to === "created");
-      const made = await ok(aliceOn2, "container:create", { name: "recover-across", start: false });
-      await within(15_000, "the push that gives alice an offset", first);
-      const sessionId = alice.id;
+      await redis.stop();
+      await eventually(15_000, "both servers saying Redis is unreachable", () =>
+        [one, two].every((s) => s.logs().includes("Redis unreachable")),
+      );
+      // Down: alice's operation on server 1 still reaches her connection there, at once — not after a publish to
+      // Redis has timed out (2 s): the push is emitted before the create answers, so a second after is plenty.
+      const local = nextStatus(aliceOn1, (e) => e.name === "while-down" && e.to === "created");
+      const whileDown = await ok(aliceOn1, "container:create", { name: "while-down", start: false });
+      await within(1_000, "the push to server 1's own client while Redis is down", local);
 
-      // Server 1 leaves: out of the balancer, then closed. alice is cut off until server 2 takes her.
-      balancer.backends = [];
-      const dropped = new Promise((r) => alice.once("disconnect", r));
-      await one.close();
-      oneClosed = true;
-      await within(10_000, "alice's disconnect", dropped);
+      await redis.start();
+      await eventually(15_000, "both servers saying Redis is back", () =>
+        [one, two].every((s) => s.logs().includes("Redis is back")),
+      );
+      // Back: the adapter's stream reader and subscriber reconnected too, not the publishing client only.
+      await eventually(20_000, "a push from server 1 reaching server 2 again", async () => {
+        const name = `after-restart-${Date.now()}`;
+        const seen = nextStatus(aliceOn2, (e) => e.name === name && e.to === "created");
+        const made = await ok(aliceOn1, "container:create", { name, start: false });
+        const arrived = await within(2_000, "fan-out", seen).then(
+          () => true,
+          () => false,
+        );
+        await ok(aliceOn1, "container:delete", { id: made.id });
+        return arrived || "not yet";
+      });
+      const back = nextStatus(aliceOn1, (e) => e.name === "from-two" && e.to === "created");
+      const fromTwo = await ok(aliceOn2, "container:create", { name: "from-two", start: false });
+      await within(10_000, "a push from server 2 reaching server 1", back);
+      await ok(aliceOn1, "container:delete", { id: whileDown.id });
+      await ok(aliceOn2, "container:delete", { id: fromTwo.id });
+    });
 
-      // While she is away, her container is deleted through server 2.
-      const missed = nextStatus(alice, (e) => e.id === made.id && e.to === "removing");
-      const sawIt = nextStatus(aliceOn2, (e) => e.id === made.id && e.to === "removing");
-      await ok(aliceOn2, "container:delete", { id: made.id });
-      await within(10_000, "the delete's push on server 2", sawIt);
+    it("lets a client whose server closes reconnect to the other, through the load balancer, and recover its session with what it missed", async () => {
+      let balancer: TcpBalancer | undefined;
+      try {
+        balancer = await startTcpBalancer([portOf(one)]);
+        const alice: RawClient = io(balancer.url, {
+          auth: { token: TOKENS.alice },
+          transports: ["websocket"],
+          reconnectionDelay: 100,
+          reconnectionDelayMax: 500,
+        });
+        opened.push(alice);
+        await within(
+          10_000,
+          "alice's connection through the balancer",
+          new Promise((r) => alice.once("connect", () => r(undefined))),
+        );
+        const aliceOn2 = await connect(two, "alice");
 
-      balancer.backends = [portOf(two)];
-      await within(15_000, "alice back, through server 2", new Promise((r) => alice.once("connect", () => r(undefined))));
-      expect(alice.recovered).toBe(true);
-      expect(alice.id).toBe(sessionId);
-      await within(5_000, "the push alice missed while away", missed);
-    } finally {
-      await balancer?.close();
-    }
-  });
+        // A push from server 2 gives alice's client (on server 1) an offset in the shared stream to resume from.
+        const first = nextStatus(alice, (e) => e.name === "recover-across" && e.to === "created");
+        const made = await ok(aliceOn2, "container:create", { name: "recover-across", start: false });
+        await within(15_000, "the push that gives alice an offset", first);
+        const sessionId = alice.id;
 
-  it("never shows BERTH_REDIS_URL's password: no log line, no server:info, no activity entry", async () => {
-    expect(redis.password.length).toBeGreaterThan(10);
-    const alice = await two.connect("alice");
-    const admin = await two.connect("admin");
-    const seen = [
-      one.logs(),
-      two.logs(),
-      JSON.stringify(alice.info),
-      JSON.stringify(admin.info),
-      JSON.stringify(await alice.activity.history()),
-      JSON.stringify(await admin.activity.history()),
-    ];
-    // The servers did log about Redis (connected, lost, back): the lines exist and hold no password.
-    expect(seen[0]).toContain("Redis unreachable");
-    for (const text of seen) {
-      expect(text).not.toContain(redis.password);
-      expect(text).not.toContain(encodeURIComponent(redis.password));
-    }
-  });
-});
+        // Server 1 leaves: out of the balancer, then closed. alice is cut off until server 2 takes her.
+        balancer.backends = [];
+        const dropped = new Promise((r) => alice.once("disconnect", r));
+        await one.close();
+        oneClosed = true;
+        await within(10_000, "alice's disconnect", dropped);
+
+        // While she is away, her container is deleted through server 2.
+        const missed = nextStatus(alice, (e) => e.id === made.id && e.to === "removing");
+        const sawIt = nextStatus(aliceOn2, (e) => e.id === made.id && e.to === "removing");
+        await ok(aliceOn2, "container:delete", { id: made.id });
+        await within(10_000, "the delete's push on server 2", sawIt);
+
+        balancer.backends = [portOf(two)];
+        await within(
+          15_000,
+          "alice back, through server 2",
+          new Promise((r) => alice.once("connect", () => r(undefined))),
+        );
+        expect(alice.recovered).toBe(true);
+        expect(alice.id).toBe(sessionId);
+        await within(5_000, "the push alice missed while away", missed);
+      } finally {
+        await balancer?.close();
+      }
+    });
+
+    it("never shows BERTH_REDIS_URL's password: no log line, no server:info, no activity entry", async () => {
+      expect(redis.password.length).toBeGreaterThan(10);
+      const alice = await two.connect("alice");
+      const admin = await two.connect("admin");
+      const seen = [
+        one.logs(),
+        two.logs(),
+        JSON.stringify(alice.info),
+        JSON.stringify(admin.info),
+        JSON.stringify(await alice.activity.history()),
+        JSON.stringify(await admin.activity.history()),
+      ];
+      // The servers did log about Redis (connected, lost, back): the lines exist and hold no password.
+      expect(seen[0]).toContain("Redis unreachable");
+      for (const text of seen) {
+        expect(text).not.toContain(redis.password);
+        expect(text).not.toContain(encodeURIComponent(redis.password));
+      }
+    });
+  },
+);
