@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createClient } from "redis";
 import { io } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { ActivityEntry, StatusChangedEvent } from "#protocol";
@@ -9,7 +10,7 @@ import { nextActivity, nextStatus } from "../helpers/events.ts";
 import { type FreshDatabase, PostgresDatabases } from "../helpers/postgres-server.ts";
 import { REDIS_AVAILABLE, type RedisServer, startRedisServer } from "../helpers/redis-server.ts";
 import { startTcpBalancer, type TcpBalancer } from "../helpers/tcp-balancer.ts";
-import { ok, type RawClient, startTestServer, type TestServer, TOKENS } from "../helpers/test-server.ts";
+import { ok, type RawClient, startTestServer, type TestServer, TOKENS, tickingCode } from "../helpers/test-server.ts";
 import { TEST_STORE } from "../helpers/test-store.ts";
 
 /** Every status change and activity entry a connection is pushed, as text, to look for a container's id in. */
@@ -113,7 +114,36 @@ describe.skipIf(TEST_STORE !== "postgres" || !REDIS_AVAILABLE)(
       await ok(aliceOn1, "container:delete", { id: made.id });
     });
 
-    it("keeps serving each server's own clients while Redis is down, and fans out again once it is back", async () => {
+    it("keeps workload messages, logs and progress steps off Redis: only status changes and activity enter its stream", async () => {
+    const alice = await connect(one, "alice");
+    const made = await ok(alice, "container:create", {
+      name: "talks-locally",
+      code: await tickingCode(),
+      progress: { opId: "talks-locally-create" },
+    });
+    await ok(alice, "container:subscribe", { id: made.id });
+    const logged = new Promise((resolve) => alice.once("container:log", resolve));
+    await ok(alice, "container:follow_logs", { id: made.id });
+    await within(10_000, "a followed log line", logged);
+    const echoed = new Promise((resolve) => alice.once("container:message", resolve));
+    await ok(alice, "container:send", { id: made.id, data: "over here" });
+    expect(await within(10_000, "the workload's message", echoed)).toMatchObject({ data: { echo: "over here" } });
+
+    // What went through Redis: the adapter's stream ("socket.io"), read as another server would.
+    const reader = createClient({ url: redis.url });
+    await reader.connect();
+    try {
+      const entries = JSON.stringify(await reader.xRange("socket.io", "-", "+"));
+      expect(entries).toContain(made.id); // the status changes and activity entries of the create did go
+      for (const event of ["container:message", "container:log", "container:progress", "resource_usage"])
+        expect(entries).not.toContain(event);
+    } finally {
+      await reader.close();
+    }
+    await ok(alice, "container:delete", { id: made.id });
+  });
+
+  it("keeps serving each server's own clients while Redis is down, and fans out again once it is back", async () => {
       const aliceOn1 = await connect(one, "alice");
       const aliceOn2 = await connect(two, "alice");
 
