@@ -18,6 +18,7 @@ import { PreAuthGuard } from "./pre-auth-guard.ts";
 import type { BerthSocket } from "./register-handler.ts";
 import { ADMIN_ROOM, ownerRoom } from "./rooms.ts";
 import { ServerPushes } from "./server-pushes.ts";
+import { SessionKeeper } from "./session-keeper.ts";
 import { StatsOverviews } from "./stats-overview.ts";
 import { Subscriptions } from "./subscriptions.ts";
 import { TokenRevocation } from "./token-revocation.ts";
@@ -83,6 +84,8 @@ export class SocketIOEventHandler {
   readonly #bounds: ConnectionBounds;
   readonly #pushes: ServerPushes;
   readonly #handOver: boolean;
+  /** With fan-out: every connection's session kept in Redis while it lasts, for a server that is killed. */
+  readonly #sessions: SessionKeeper | undefined;
   #closed = false;
 
   constructor(options: SocketIOEventHandlerOptions) {
@@ -94,8 +97,10 @@ export class SocketIOEventHandler {
       handshakes: options.handshakes ?? new HandshakeLimiter({ perMinute: 0 }),
       fanOut: options.fanOut,
     });
-    // Among other API servers, a closing one hands its clients over to them with their sessions.
+    // Among other API servers, a closing one hands its clients over to them with their sessions,
+    // and one killed has kept them all along.
     this.#handOver = options.fanOut !== undefined;
+    this.#sessions = options.fanOut ? new SessionKeeper(this.io) : undefined;
     this.#preAuth = new PreAuthGuard(options.httpServer, { pollingLimitAfterAuth: options.maxPayloadBytes });
     this.io.engine.on("connection", this.#preAuth.onEngineConnection);
     this.#connectionAuth = new ConnectionAuth(this.io, {
@@ -127,6 +132,7 @@ export class SocketIOEventHandler {
     } else {
       log.info("client reconnected with its state");
     }
+    this.#sessions?.keep(socket);
     const limits = this.#bounds.setUp(socket, log);
     const watches = { subscriptions: this.#subscriptions, overviews: this.#overviews };
     registerConnectionHandlers(socket, this.#services, watches, limits, log);
@@ -159,6 +165,7 @@ export class SocketIOEventHandler {
     if (this.#closed) return;
     this.#closed = true;
     this.#pushes.close();
+    this.#sessions?.close();
     this.#revocation.close();
     this.#preAuth.close();
     this.#connectionAuth.close();

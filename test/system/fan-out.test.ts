@@ -5,12 +5,20 @@ import { createClient } from "redis";
 import { io } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { ActivityEntry, StatusChangedEvent } from "#protocol";
+import { spawnBerth } from "../helpers/berth-process.ts";
 import { eventually, within } from "../helpers/deadline.ts";
 import { nextActivity, nextStatus } from "../helpers/events.ts";
 import { type FreshDatabase, PostgresDatabases } from "../helpers/postgres-server.ts";
 import { REDIS_AVAILABLE, type RedisServer, startRedisServer } from "../helpers/redis-server.ts";
 import { startTcpBalancer, type TcpBalancer } from "../helpers/tcp-balancer.ts";
-import { ok, type RawClient, startTestServer, type TestServer, TOKENS, tickingCode } from "../helpers/test-server.ts";
+import {
+  ok,
+  type RawClient,
+  startTestServer,
+  type TestServer,
+  TOKENS,
+  tickingCode,
+} from "../helpers/test-server.ts";
 import { TEST_STORE } from "../helpers/test-store.ts";
 
 /** Every status change and activity entry a connection is pushed, as text, to look for a container's id in. */
@@ -39,6 +47,7 @@ describe.skipIf(TEST_STORE !== "postgres" || !REDIS_AVAILABLE)(
     let keyDir: string;
     let one: TestServer;
     let two: TestServer;
+    let env: Record<string, string>;
     let oneClosed = false;
     const opened: RawClient[] = [];
 
@@ -49,7 +58,7 @@ describe.skipIf(TEST_STORE !== "postgres" || !REDIS_AVAILABLE)(
       database = await new PostgresDatabases(info).freshDatabase();
       // One key for secrets at rest, as every API server of a cluster has.
       keyDir = await mkdtemp(join(tmpdir(), "bt-key-"));
-      const env = {
+      env = {
         BERTH_DATABASE_URL: database.url,
         BERTH_REDIS_URL: redis.url,
         BERTH_SECRET_KEY_FILE: join(keyDir, "secret.key"),
@@ -115,35 +124,37 @@ describe.skipIf(TEST_STORE !== "postgres" || !REDIS_AVAILABLE)(
     });
 
     it("keeps workload messages, logs and progress steps off Redis: only status changes and activity enter its stream", async () => {
-    const alice = await connect(one, "alice");
-    const made = await ok(alice, "container:create", {
-      name: "talks-locally",
-      code: await tickingCode(),
-      progress: { opId: "talks-locally-create" },
+      const alice = await connect(one, "alice");
+      const made = await ok(alice, "container:create", {
+        name: "talks-locally",
+        code: await tickingCode(),
+        progress: { opId: "talks-locally-create" },
+      });
+      await ok(alice, "container:subscribe", { id: made.id });
+      const logged = new Promise((resolve) => alice.once("container:log", resolve));
+      await ok(alice, "container:follow_logs", { id: made.id });
+      await within(10_000, "a followed log line", logged);
+      const echoed = new Promise((resolve) => alice.once("container:message", resolve));
+      await ok(alice, "container:send", { id: made.id, data: "over here" });
+      expect(await within(10_000, "the workload's message", echoed)).toMatchObject({
+        data: { echo: "over here" },
+      });
+
+      // What went through Redis: the adapter's stream ("socket.io"), read as another server would.
+      const reader = createClient({ url: redis.url });
+      await reader.connect();
+      try {
+        const entries = JSON.stringify(await reader.xRange("socket.io", "-", "+"));
+        expect(entries).toContain(made.id); // the status changes and activity entries of the create did go
+        for (const event of ["container:message", "container:log", "container:progress", "resource_usage"])
+          expect(entries).not.toContain(event);
+      } finally {
+        await reader.close();
+      }
+      await ok(alice, "container:delete", { id: made.id });
     });
-    await ok(alice, "container:subscribe", { id: made.id });
-    const logged = new Promise((resolve) => alice.once("container:log", resolve));
-    await ok(alice, "container:follow_logs", { id: made.id });
-    await within(10_000, "a followed log line", logged);
-    const echoed = new Promise((resolve) => alice.once("container:message", resolve));
-    await ok(alice, "container:send", { id: made.id, data: "over here" });
-    expect(await within(10_000, "the workload's message", echoed)).toMatchObject({ data: { echo: "over here" } });
 
-    // What went through Redis: the adapter's stream ("socket.io"), read as another server would.
-    const reader = createClient({ url: redis.url });
-    await reader.connect();
-    try {
-      const entries = JSON.stringify(await reader.xRange("socket.io", "-", "+"));
-      expect(entries).toContain(made.id); // the status changes and activity entries of the create did go
-      for (const event of ["container:message", "container:log", "container:progress", "resource_usage"])
-        expect(entries).not.toContain(event);
-    } finally {
-      await reader.close();
-    }
-    await ok(alice, "container:delete", { id: made.id });
-  });
-
-  it("keeps serving each server's own clients while Redis is down, and fans out again once it is back", async () => {
+    it("keeps serving each server's own clients while Redis is down, and fans out again once it is back", async () => {
       const aliceOn1 = await connect(one, "alice");
       const aliceOn2 = await connect(two, "alice");
 
@@ -180,22 +191,73 @@ describe.skipIf(TEST_STORE !== "postgres" || !REDIS_AVAILABLE)(
       await ok(aliceOn2, "container:delete", { id: fromTwo.id });
     });
 
+    /** alice through the balancer, reconnecting by herself (quickly) whenever her connection drops. */
+    async function aliceThrough(balancer: TcpBalancer): Promise<RawClient> {
+      const alice: RawClient = io(balancer.url, {
+        auth: { token: TOKENS.alice },
+        transports: ["websocket"],
+        reconnectionDelay: 100,
+        reconnectionDelayMax: 500,
+      });
+      opened.push(alice);
+      await within(
+        10_000,
+        "alice's connection through the balancer",
+        new Promise((r) => alice.once("connect", () => r(undefined))),
+      );
+      return alice;
+    }
+
+    it("lets a client whose server is killed reconnect to the other and recover its session with what it missed", async () => {
+      // A third API server, as a process of its own, to kill: its sessions are in Redis before it dies.
+      const dataDir = await mkdtemp(join(tmpdir(), "bt-"));
+      const doomed = await spawnBerth({
+        ...env,
+        BERTH_DATA_DIR: dataDir,
+        BERTH_TOKENS: `alice:${TOKENS.alice},bob:${TOKENS.bob}`,
+        BERTH_ADMIN_TOKEN: TOKENS.admin,
+      });
+      let balancer: TcpBalancer | undefined;
+      try {
+        balancer = await startTcpBalancer([doomed.port]);
+        const alice = await aliceThrough(balancer);
+        const aliceOn2 = await connect(two, "alice");
+        const first = nextStatus(alice, (e) => e.name === "outlives-its-server" && e.to === "created");
+        const made = await ok(aliceOn2, "container:create", { name: "outlives-its-server", start: false });
+        await within(15_000, "the push that gives alice an offset", first);
+        const sessionId = alice.id;
+
+        balancer.backends = [];
+        const dropped = new Promise((r) => alice.once("disconnect", r));
+        await doomed.kill("SIGKILL");
+        await within(10_000, "alice's disconnect", dropped);
+
+        const missed = nextStatus(alice, (e) => e.id === made.id && e.to === "removing");
+        const sawIt = nextStatus(aliceOn2, (e) => e.id === made.id && e.to === "removing");
+        await ok(aliceOn2, "container:delete", { id: made.id });
+        await within(10_000, "the delete's push on server 2", sawIt);
+
+        balancer.backends = [portOf(two)];
+        await within(
+          15_000,
+          "alice back, through server 2",
+          new Promise((r) => alice.once("connect", () => r(undefined))),
+        );
+        expect(alice.recovered).toBe(true);
+        expect(alice.id).toBe(sessionId);
+        await within(5_000, "the push alice missed while away", missed);
+      } finally {
+        await balancer?.close();
+        await doomed.kill("SIGKILL");
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    });
+
     it("lets a client whose server closes reconnect to the other, through the load balancer, and recover its session with what it missed", async () => {
       let balancer: TcpBalancer | undefined;
       try {
         balancer = await startTcpBalancer([portOf(one)]);
-        const alice: RawClient = io(balancer.url, {
-          auth: { token: TOKENS.alice },
-          transports: ["websocket"],
-          reconnectionDelay: 100,
-          reconnectionDelayMax: 500,
-        });
-        opened.push(alice);
-        await within(
-          10_000,
-          "alice's connection through the balancer",
-          new Promise((r) => alice.once("connect", () => r(undefined))),
-        );
+        const alice = await aliceThrough(balancer);
         const aliceOn2 = await connect(two, "alice");
 
         // A push from server 2 gives alice's client (on server 1) an offset in the shared stream to resume from.
