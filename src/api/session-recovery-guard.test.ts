@@ -30,8 +30,14 @@ function namespace(lookups: Lookup[]) {
       return lookup(pid, offset);
     }) as Lookup,
   };
+  const persisted: unknown[] = [];
   const nsp = {
-    adapter,
+    adapter: {
+      ...adapter,
+      persistSession: (session: unknown) => {
+        persisted.push(session);
+      },
+    },
     async _add(_client: unknown, auth: Record<string, unknown>) {
       const { pid, offset } = auth;
       const session =
@@ -41,7 +47,7 @@ function namespace(lookups: Lookup[]) {
       restored.push(session);
     },
   };
-  return { nsp, restored, lookUps: () => calls };
+  return { nsp, restored, persisted, lookUps: () => calls };
 }
 
 async function reconnect(lookups: Lookup[], mayRestore: () => boolean): Promise<Array<Session | null>> {
@@ -49,10 +55,10 @@ async function reconnect(lookups: Lookup[], mayRestore: () => boolean): Promise<
 }
 
 async function reconnectCounting(lookups: Lookup[], mayRestore: () => boolean) {
-  const { nsp, restored, lookUps } = namespace(lookups);
+  const { nsp, restored, persisted, lookUps } = namespace(lookups);
   guardSessionRecovery(nsp as unknown as Parameters<typeof guardSessionRecovery>[0], mayRestore);
   await nsp._add({}, { token: "mallory-token", pid: "pid-1", offset: "0-0" });
-  return { restored, lookUps: lookUps() };
+  return { restored, persisted, lookUps: lookUps() };
 }
 
 describe("guardSessionRecovery", () => {
@@ -66,8 +72,11 @@ describe("guardSessionRecovery", () => {
     expect(await reconnect([found], () => true)).toEqual([ALICE_SESSION]);
   });
 
-  it("does not restore a session the guard refused", async () => {
-    expect(await reconnect([found], () => false)).toEqual([null]);
+  it("does not restore a session the guard refused, and leaves it to its owner (a look-up may have consumed it)", async () => {
+    const { restored, persisted } = await reconnectCounting([found], () => false);
+    expect(restored).toEqual([null]);
+    const { sid, pid, rooms, data } = ALICE_SESSION;
+    expect(persisted).toEqual([{ sid, pid, rooms, data }]);
   });
 
   it("does not restore a session the guard could not see, when the store answers null first and the session second", async () => {

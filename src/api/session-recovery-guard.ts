@@ -54,7 +54,14 @@ export function guardSessionRecovery(
     } catch {
       session = null;
     }
-    if (!session || !mayRestore(auth.token, session.data as SocketData)) return add(client, fresh, fn);
+    if (!session) return add(client, fresh, fn);
+    if (!mayRestore(auth.token, session.data as SocketData)) {
+      // Left to its owner: the Redis-streams adapter's look-up consumed it, and a refused attempt (another
+      // owner's token, a revoked one) must not cost the owner its session.
+      const { sid, pid: owned, rooms, data } = session;
+      adapter.persistSession({ sid, pid: owned, rooms, data });
+      return add(client, fresh, fn);
+    }
     handed = { pid, offset, session };
     try {
       return add(client, auth, fn);

@@ -30,6 +30,29 @@ function recordPushes(client: RawClient): string[] {
   return seen;
 }
 
+/** A fresh client presenting `auth` as is (a session id and offset too), recording every packet it receives. */
+async function presenting(
+  server: TestServer,
+  auth: Record<string, unknown>,
+): Promise<{ client: RawClient; packets: string[] }> {
+  const client: RawClient = io(server.url, { auth, transports: ["websocket"], reconnection: false });
+  const packets: string[] = [];
+  client.io.on("open", () => {
+    client.io.engine.on("packet", (p: { type: string; data?: unknown }) => {
+      if (p.type === "message") packets.push(String(p.data));
+    });
+  });
+  await within(
+    10_000,
+    "the handshake's answer",
+    new Promise((resolve, reject) => {
+      client.once("connect", () => resolve(undefined));
+      client.once("connect_error", reject);
+    }),
+  );
+  return { client, packets };
+}
+
 const portOf = (server: TestServer): number => Number(new URL(server.url).port);
 
 // Two berth API servers on one PostgreSQL database and one Redis: with BERTH_TEST_STORE=postgres (npm run
@@ -189,6 +212,32 @@ describe.skipIf(TEST_STORE !== "postgres" || !REDIS_AVAILABLE)(
       await within(10_000, "a push from server 2 reaching server 1", back);
       await ok(aliceOn1, "container:delete", { id: whileDown.id });
       await ok(aliceOn2, "container:delete", { id: fromTwo.id });
+    });
+
+    it("recovers a session on the other server for its own token only: bob presenting alice's gets a fresh one, and alice hers after", async () => {
+      const alice = await connect(one, "alice");
+      const adminOn2 = await connect(two, "admin");
+      const created = nextStatus(alice, (e) => e.name === "guarded-across" && e.to === "created");
+      const made = await ok(alice, "container:create", { name: "guarded-across", start: false });
+      await within(10_000, "alice's status push", created);
+      const { _pid: pid, _lastOffset: offset } = alice as unknown as { _pid: string; _lastOffset: string };
+      const aliceId = alice.id;
+
+      // alice's transport drops (server 1 keeps her session in Redis); her container is deleted meanwhile.
+      alice.io.engine.close();
+      const deleted = nextStatus(adminOn2, (e) => e.id === made.id && e.to === "removing");
+      await ok(adminOn2, "container:delete", { id: made.id });
+      await within(10_000, "the delete's push", deleted);
+
+      const asBob = await presenting(two, { token: TOKENS.bob, pid, offset });
+      expect(asBob.client.id).not.toBe(aliceId);
+      expect(asBob.packets.join("\n")).not.toContain(made.id);
+      asBob.client.disconnect();
+
+      const back = await presenting(two, { token: TOKENS.alice, pid, offset });
+      expect(back.client.id).toBe(aliceId);
+      expect(back.packets.join("\n")).toContain(made.id);
+      back.client.disconnect();
     });
 
     /** alice through the balancer, reconnecting by herself (quickly) whenever her connection drops. */
