@@ -109,6 +109,12 @@ export class RedisFanOut {
    * Closes the adapters (their stream reader and subscriber let go within
    * READ_BLOCK_MS) and the client, after the commands under way (the sessions
    * a closing Socket.IO server just wrote). Safe to call twice.
+   *
+   * Closed while Redis is unreachable, the adapter's reader and subscriber go
+   * on trying to reconnect until the process ends: the adapter lets them go
+   * only from a read or connection that finishes, and closing them here
+   * instead would make its read loop throw an unhandled rejection (which ends
+   * berth). berth's process ends after close, so this costs nothing there.
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {

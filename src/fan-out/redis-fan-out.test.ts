@@ -1,0 +1,89 @@
+import { PassThrough } from "node:stream";
+import { pino } from "pino";
+import { createClient } from "redis";
+import { Server } from "socket.io";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../../test/helpers/deadline.ts";
+import { REDIS_AVAILABLE, type RedisServer, startRedisServer } from "../../test/helpers/redis-server.ts";
+import { RedisUrl } from "../config/redis-url.ts";
+import { RedisFanOut } from "./redis-fan-out.ts";
+
+/** A logger whose lines a test reads back. */
+function recordingLog(): { log: pino.Logger; lines: () => Array<{ level: number; msg: string }> } {
+  const out = new PassThrough();
+  const lines: Array<{ level: number; msg: string }> = [];
+  out.on("data", (chunk: Buffer) => {
+    for (const line of chunk.toString().split("\n").filter(Boolean)) lines.push(JSON.parse(line));
+  });
+  return { log: pino({ level: "debug" }, out), lines: () => lines };
+}
+
+// With a real redis-server (Debian's, which scripts/setup.mjs --with-redis installs).
+describe.skipIf(!REDIS_AVAILABLE)("RedisFanOut", () => {
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+  });
+  afterAll(async () => {
+    await redis?.close();
+  });
+
+  /** The connections Redis has now, the asking one included. */
+  async function connectedClients(): Promise<number> {
+    const admin = createClient({ url: redis.url });
+    await admin.connect();
+    try {
+      return (await admin.clientList()).length;
+    } finally {
+      await admin.close();
+    }
+  }
+
+  it("lets go of every connection it made once closed (safe to call twice)", async () => {
+    const before = await connectedClients();
+    const { log } = recordingLog();
+    const fanOut = new RedisFanOut(RedisUrl.parse(redis.url) as RedisUrl, log);
+    await fanOut.open();
+    const io = new Server({ adapter: fanOut.adapter, connectionStateRecovery: {} });
+    // The publisher, the stream reader and the subscriber.
+    await eventually(
+      5_000,
+      "three connections of the fan-out",
+      async () => (await connectedClients()) === before + 3,
+    );
+    // berth closes the Socket.IO server's engine only (fastify owns the HTTP server): the adapters are the fan-out's to close.
+    await fanOut.close();
+    await fanOut.close();
+    expect(io.of("/").adapter).toBeDefined();
+    await eventually(
+      5_000,
+      "the fan-out's connections gone",
+      async () => (await connectedClients()) === before,
+    );
+    expect(fanOut.state).toBe("closed");
+  });
+
+  it("says once that Redis is unreachable however often it retries, and says when it is back", async () => {
+    const { log, lines } = recordingLog();
+    const fanOut = new RedisFanOut(RedisUrl.parse(redis.url) as RedisUrl, log);
+    await fanOut.open();
+    const io = new Server({ adapter: fanOut.adapter, connectionStateRecovery: {} });
+    try {
+      expect(fanOut.state).toBe("up");
+      await redis.stop();
+      await eventually(5_000, "the fan-out down", () => fanOut.state === "down");
+      // node-redis retries with a back-off up to 2 s, and reports each failed try: a few of them, logged once.
+      await eventually(
+        10_000,
+        "a few failed tries",
+        () => lines().filter((l) => l.msg === "Redis still unreachable").length >= 2,
+      );
+      expect(lines().filter((l) => l.level === 40 && l.msg.startsWith("Redis unreachable"))).toHaveLength(1);
+      await redis.start();
+      await eventually(10_000, "the fan-out up again", () => fanOut.state === "up");
+      expect(lines().map((l) => l.msg)).toContain("Redis is back: pushes reach every API server again");
+    } finally {
+      await fanOut.close();
+    }
+  });
+});
