@@ -67,7 +67,6 @@ describe.skipIf(!REDIS_AVAILABLE)("RedisFanOut", () => {
     const { log, lines } = recordingLog();
     const fanOut = new RedisFanOut(RedisUrl.parse(redis.url) as RedisUrl, log);
     await fanOut.open();
-    const io = new Server({ adapter: fanOut.adapter, connectionStateRecovery: {} });
     try {
       expect(fanOut.state).toBe("up");
       await redis.stop();
