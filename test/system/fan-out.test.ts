@@ -92,11 +92,21 @@ describe.skipIf(TEST_STORE !== "postgres" || !REDIS_AVAILABLE)(
 
     afterAll(async () => {
       for (const client of opened) client.disconnect();
-      if (!oneClosed) await one?.close();
-      await two?.close();
-      await redis?.close();
-      await database?.drop();
-      if (keyDir) await rm(keyDir, { recursive: true, force: true });
+      // Every step, whatever an earlier one did: a server that fails to close must not leave Redis running.
+      const steps = [
+        () => (oneClosed ? undefined : one?.close()),
+        () => two?.close(),
+        () => redis?.close(),
+        () => database?.drop(),
+        () => (keyDir ? rm(keyDir, { recursive: true, force: true }) : undefined),
+      ];
+      const failures: unknown[] = [];
+      for (const step of steps)
+        await Promise.resolve()
+          .then(step)
+          .catch((err: unknown) => failures.push(err));
+      if (failures.length > 0)
+        throw new AggregateError(failures, "could not clean up after the fan-out tests");
     });
 
     async function connect(server: TestServer, who: keyof typeof TOKENS): Promise<RawClient> {
