@@ -19,6 +19,12 @@ export type FanOutState = "connecting" | "up" | "down" | "closed";
  * server until TCP gives up, minutes later.
  */
 const COMMAND_TIMEOUT_MS = 2_000;
+/**
+ * Pushes kept in the stream for recovery, about: as many as one server keeps
+ * in memory (api/recovery-adapter.ts, MAX_RECOVERY_PACKETS), now for all
+ * servers together; a client whose offset was trimmed starts a fresh session.
+ */
+const STREAM_MAX_ENTRIES = 10_000;
 /** How long berth waits at start-up for Redis before it serves its own clients only (and keeps trying). */
 const FIRST_CONNECT_WAIT_MS = 5_000;
 /**
@@ -91,9 +97,10 @@ export class RedisFanOut {
     });
     const inTime = await Promise.race([connected, waited]);
     clearTimeout(timer);
-    if (!inTime && this.#state !== "closed")
-      this.#log.warn("Redis does not answer yet: pushes reach this server's clients only until it does");
-    this.#factory = createAdapter(this.#publisher(), { maxLen: 10_000, blockTimeInMs: READ_BLOCK_MS });
+    // Closed while it waited (berth stopped during its start): no adapter, whose clients would outlive it.
+    if (this.#state === "closed") return;
+    if (!inTime) this.#log.warn("Redis does not answer yet: pushes reach this server's clients only until it does");
+    this.#factory = createAdapter(this.#publisher(), { maxLen: STREAM_MAX_ENTRIES, blockTimeInMs: READ_BLOCK_MS });
   }
 
   /** The adapter factory for Socket.IO's `adapter` option (after `open()`). */
