@@ -99,8 +99,12 @@ export class RedisFanOut {
     clearTimeout(timer);
     // Closed while it waited (berth stopped during its start): no adapter, whose clients would outlive it.
     if (this.#state === "closed") return;
-    if (!inTime) this.#log.warn("Redis does not answer yet: pushes reach this server's clients only until it does");
-    this.#factory = createAdapter(this.#publisher(), { maxLen: STREAM_MAX_ENTRIES, blockTimeInMs: READ_BLOCK_MS });
+    if (!inTime)
+      this.#log.warn("Redis does not answer yet: pushes reach this server's clients only until it does");
+    this.#factory = createAdapter(this.#publisher(), {
+      maxLen: STREAM_MAX_ENTRIES,
+      blockTimeInMs: READ_BLOCK_MS,
+    });
   }
 
   /** The adapter factory for Socket.IO's `adapter` option (after `open()`). */
