@@ -1,9 +1,12 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { PassThrough } from "node:stream";
 import { pino } from "pino";
 import { createClient } from "redis";
 import { Server } from "socket.io";
+import { io as connectClient } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually } from "../../test/helpers/deadline.ts";
+import { eventually, within } from "../../test/helpers/deadline.ts";
 import { REDIS_AVAILABLE, type RedisServer, startRedisServer } from "../../test/helpers/redis-server.ts";
 import { RedisUrl } from "../config/redis-url.ts";
 import { RedisFanOut } from "./redis-fan-out.ts";
@@ -62,6 +65,58 @@ describe.skipIf(!REDIS_AVAILABLE)("RedisFanOut", () => {
     );
     expect(fanOut.state).toBe("closed");
   });
+
+  it("starts without Redis, and fans out once Redis comes (its reader and subscriber connect late)", async () => {
+    await redis.stop();
+    const servers: Array<{ fanOut: RedisFanOut; io: Server; close(): Promise<void> }> = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        const { log } = recordingLog();
+        const fanOut = new RedisFanOut(RedisUrl.parse(redis.url) as RedisUrl, log);
+        await fanOut.open(); // gives up waiting after a few seconds
+        expect(fanOut.state).toBe("down");
+        const http = createServer();
+        const io = new Server(http, { adapter: fanOut.adapter, transports: ["websocket"] });
+        await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+        servers.push({
+          fanOut,
+          io,
+          close: async () => {
+            await io.close();
+            await fanOut.close();
+          },
+        });
+      }
+      await redis.start();
+      await eventually(10_000, "both fan-outs up", () => servers.every((s) => s.fanOut.state === "up"));
+      const [first, second] = servers as [(typeof servers)[0], (typeof servers)[0]];
+      const port = (first.io.httpServer.address() as AddressInfo).port;
+      const client = connectClient(`http://127.0.0.1:${port}`, {
+        transports: ["websocket"],
+        reconnection: false,
+      });
+      try {
+        await within(
+          5_000,
+          "the client's connection",
+          new Promise((r) => client.once("connect", () => r(undefined))),
+        );
+        // Emitted on the other server until one arrives: the reader may still be connecting.
+        const heard = new Promise((resolve) => client.on("news", resolve));
+        await eventually(10_000, "a broadcast from the other server", async () => {
+          second.io.emit("news", "from the other server");
+          return within(500, "news", heard).then(
+            () => true,
+            () => "not yet",
+          );
+        });
+      } finally {
+        client.disconnect();
+      }
+    } finally {
+      for (const server of servers) await server.close();
+    }
+  }, 30_000);
 
   it("says once that Redis is unreachable however often it retries, and says when it is back", async () => {
     const { log, lines } = recordingLog();
