@@ -13,10 +13,12 @@ import { ConnectionAuth } from "./connection-auth.ts";
 import { ConnectionBounds } from "./connection-bounds.ts";
 import { type HandlerServices, registerConnectionHandlers } from "./connection-handlers.ts";
 import type { ConnectionLimitsConfig } from "./connection-limits.ts";
+import type { AdapterFactory } from "./local-telemetry.ts";
 import { PreAuthGuard } from "./pre-auth-guard.ts";
 import type { BerthSocket } from "./register-handler.ts";
 import { ADMIN_ROOM, ownerRoom } from "./rooms.ts";
 import { ServerPushes } from "./server-pushes.ts";
+import { SessionKeeper } from "./session-keeper.ts";
 import { StatsOverviews } from "./stats-overview.ts";
 import { Subscriptions } from "./subscriptions.ts";
 import { TokenRevocation } from "./token-revocation.ts";
@@ -36,6 +38,12 @@ export interface SocketIOEventHandlerOptions extends HandlerServices {
   handshakes?: HandshakeLimiter;
   /** Per-connection bounds: bytes buffered for the client, channel calls in flight, subscriptions. */
   limits: ConnectionLimitsConfig;
+  /**
+   * Fan-out across API servers (BERTH_REDIS_URL): the cluster adapter that
+   * carries pushes and sessions to the other servers. Without it, this
+   * server's memory holds them.
+   */
+  fanOut?: AdapterFactory | undefined;
 }
 
 /**
@@ -55,7 +63,10 @@ export interface SocketIOEventHandlerOptions extends HandlerServices {
  * activity entries it missed — only with the same token it connected with,
  * and only while that token is in force; telemetry (logs, stats, workload
  * messages) is not kept for it (RecoveryAdapter), and what falls behind on a
- * live connection is dropped and counted (StreamGuard).
+ * live connection is dropped and counted (StreamGuard). With fan-out
+ * (BERTH_REDIS_URL) the pushes and sessions go through Redis, so a client
+ * recovers its session on any API server, and telemetry stays on the server
+ * it is emitted on (keepTelemetryLocal).
  *
  * Before authentication a connection is held to little: handshakes per
  * remote address are rate-limited, it may send PRE_AUTH_MAX_BYTES, and it is
@@ -72,6 +83,9 @@ export class SocketIOEventHandler {
   readonly #revocation: TokenRevocation;
   readonly #bounds: ConnectionBounds;
   readonly #pushes: ServerPushes;
+  readonly #handOver: boolean;
+  /** With fan-out: every connection's session kept in Redis while it lasts, for a server that is killed. */
+  readonly #sessions: SessionKeeper | undefined;
   #closed = false;
 
   constructor(options: SocketIOEventHandlerOptions) {
@@ -81,7 +95,12 @@ export class SocketIOEventHandler {
     this.io = createBerthServer(options.httpServer, {
       maxPayloadBytes: options.maxPayloadBytes,
       handshakes: options.handshakes ?? new HandshakeLimiter({ perMinute: 0 }),
+      fanOut: options.fanOut,
     });
+    // Among other API servers, a closing one hands its clients over to them with their sessions,
+    // and one killed has kept them all along.
+    this.#handOver = options.fanOut !== undefined;
+    this.#sessions = options.fanOut ? new SessionKeeper(this.io) : undefined;
     this.#preAuth = new PreAuthGuard(options.httpServer, { pollingLimitAfterAuth: options.maxPayloadBytes });
     this.io.engine.on("connection", this.#preAuth.onEngineConnection);
     this.#connectionAuth = new ConnectionAuth(this.io, {
@@ -113,6 +132,7 @@ export class SocketIOEventHandler {
     } else {
       log.info("client reconnected with its state");
     }
+    this.#sessions?.keep(socket);
     const limits = this.#bounds.setUp(socket, log);
     const watches = { subscriptions: this.#subscriptions, overviews: this.#overviews };
     registerConnectionHandlers(socket, this.#services, watches, limits, log);
@@ -145,10 +165,11 @@ export class SocketIOEventHandler {
     if (this.#closed) return;
     this.#closed = true;
     this.#pushes.close();
+    this.#sessions?.close();
     this.#revocation.close();
     this.#preAuth.close();
     this.#connectionAuth.close();
     this.#subscriptions.closeAll();
-    closeBerthServer(this.io);
+    closeBerthServer(this.io, { handOver: this.#handOver });
   }
 }

@@ -36,8 +36,8 @@ export async function openBase(
 ): Promise<BerthBase> {
   const secrets = options.secrets ?? new SecretRegistry();
   secrets.setTokens(config.tokens, config.adminToken);
-  // The database URL's password too: a store that cannot be reached must not say it in its error.
-  secrets.setServerSecrets(config.database?.secrets() ?? []);
+  // The database URL's password and Redis's too: a store or a Redis that cannot be reached must not say it in its error.
+  secrets.setServerSecrets([...(config.database?.secrets() ?? []), ...(config.redis?.secrets() ?? [])]);
   const log = createSystemLogger({
     level: config.logLevel,
     redactor: secrets.system,

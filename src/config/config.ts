@@ -5,6 +5,7 @@ import { type ActivityConfig, ActivityEnv, activityConfig } from "./sections/act
 import { type ChannelConfig, ChannelEnv, channelConfig } from "./sections/channel-config.ts";
 import { type CodeConfig, CodeEnv, codeConfig } from "./sections/code-config.ts";
 import { type ConnectionConfig, ConnectionEnv, connectionConfig } from "./sections/connection-config.ts";
+import { type FanOutConfig, FanOutEnv, fanOutConfig } from "./sections/fan-out-config.ts";
 import { type ImageConfig, ImageEnv, imageConfig } from "./sections/image-config.ts";
 import { type MonitoringConfig, MonitoringEnv, monitoringConfig } from "./sections/monitoring-config.ts";
 import { type NetworkConfig, NetworkEnv, networkConfig } from "./sections/network-config.ts";
@@ -39,6 +40,7 @@ const EnvSchema = z.object({
   ...ConnectionEnv,
   ...MonitoringEnv,
   ...ActivityEnv,
+  ...FanOutEnv,
 });
 
 /** berth's whole configuration: every section's fields, flat (`config.maxPayloadBytes`), frozen. */
@@ -53,7 +55,8 @@ export interface Config
     OwnerLimitsConfig,
     ConnectionConfig,
     MonitoringConfig,
-    ActivityConfig {}
+    ActivityConfig,
+    FanOutConfig {}
 
 /** Reads berth's configuration from `env`; throws a ConfigError that names the variable in question. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -88,5 +91,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ...connection,
     ...monitoring,
     ...activityConfig(e),
+    ...fanOutConfig(e),
   });
 }

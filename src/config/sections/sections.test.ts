@@ -4,6 +4,7 @@ import { ActivityEnv } from "./activity-config.ts";
 import { ChannelEnv } from "./channel-config.ts";
 import { CodeEnv } from "./code-config.ts";
 import { ConnectionEnv } from "./connection-config.ts";
+import { FanOutEnv } from "./fan-out-config.ts";
 import { ImageEnv } from "./image-config.ts";
 import { MonitoringEnv } from "./monitoring-config.ts";
 import { NetworkEnv } from "./network-config.ts";
@@ -23,6 +24,7 @@ const SECTIONS = {
   ConnectionEnv,
   MonitoringEnv,
   ActivityEnv,
+  FanOutEnv,
 };
 
 describe("the sections of the config", () => {
