@@ -29,6 +29,13 @@ export class ConflictError extends BerthError {
   }
 }
 
+/** Cluster mode: no ready node has room for the workload (or matches its constraints); retry once one has. */
+export class NoCapacityError extends BerthError {
+  constructor(options?: BerthErrorOptions) {
+    super("NO_CAPACITY", undefined, options);
+  }
+}
+
 export class UnauthorizedError extends BerthError {
   constructor(message?: string) {
     super("UNAUTHORIZED", message);

@@ -130,6 +130,11 @@ export const ERROR_CODES = {
     retryable: false,
     message: "The owner's quota does not allow this.",
   },
+  NO_CAPACITY: {
+    category: "system",
+    retryable: true,
+    message: "No node of the cluster has room for this workload now.",
+  },
   RATE_LIMITED: {
     category: "system",
     retryable: true,
