@@ -3,6 +3,8 @@ import { HandshakeLimiter } from "../auth/handshake-limiter.ts";
 import type { TokenStore } from "../auth/token-store.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { HealthMonitor } from "../monitoring/health-monitor.ts";
+import type { AgentRegistry } from "../node-agents/agent-registry.ts";
+import { AgentNamespace } from "./agent-namespace.ts";
 import {
   type BerthServer,
   closeBerthServer,
@@ -36,6 +38,11 @@ export interface SocketIOEventHandlerOptions extends HandlerServices {
   handshakes?: HandshakeLimiter;
   /** Per-connection bounds: bytes buffered for the client, channel calls in flight, subscriptions. */
   limits: ConnectionLimitsConfig;
+  /**
+   * Cluster mode: node agents connect to the `/agents` namespace with this token, into this
+   * registry. Left out (single-host mode), the namespace does not exist.
+   */
+  agents?: { token: string; registry: AgentRegistry } | undefined;
 }
 
 /**
@@ -72,6 +79,7 @@ export class SocketIOEventHandler {
   readonly #revocation: TokenRevocation;
   readonly #bounds: ConnectionBounds;
   readonly #pushes: ServerPushes;
+  readonly #agents: AgentNamespace | undefined;
   #closed = false;
 
   constructor(options: SocketIOEventHandlerOptions) {
@@ -90,6 +98,13 @@ export class SocketIOEventHandler {
       maxConnectionsPerOwner: options.maxConnectionsPerOwner ?? 0,
     });
     this.#revocation = new TokenRevocation(this.io, options.auth, options.log);
+    this.#agents =
+      options.agents &&
+      new AgentNamespace(this.io, {
+        ...options.agents,
+        log: options.log,
+        onAdmitted: (socket) => this.#preAuth.trust(socket.conn),
+      });
     this.io.on("connection", this.#onConnection);
     this.#pushes = new ServerPushes(this.io, {
       manager: options.manager,
@@ -145,6 +160,7 @@ export class SocketIOEventHandler {
     if (this.#closed) return;
     this.#closed = true;
     this.#pushes.close();
+    this.#agents?.close();
     this.#revocation.close();
     this.#preAuth.close();
     this.#connectionAuth.close();

@@ -23,6 +23,7 @@ import { HealthMonitor } from "../monitoring/health-monitor.ts";
 import { EgressFirewall } from "../network/egress-firewall.ts";
 import { egressPolicy } from "../network/egress-policy.ts";
 import { ExecFileIptables } from "../network/iptables.ts";
+import { AgentRegistry } from "../node-agents/agent-registry.ts";
 import { BERTH_VERSION } from "../version.ts";
 import type { BerthOptions } from "./berth-options.ts";
 import type { BerthParts } from "./berth-parts.ts";
@@ -225,6 +226,8 @@ function build(config: Config, options: BerthOptions, base: BerthBase, stack: Di
     },
   });
 
+  // Cluster mode only: node agents connect with BERTH_AGENT_TOKEN; nothing in single-host mode reaches one.
+  const agents = config.agentToken === undefined ? undefined : new AgentRegistry();
   const sockets = buildSocketApi(config, {
     app,
     channel,
@@ -244,6 +247,7 @@ function build(config: Config, options: BerthOptions, base: BerthBase, stack: Di
     quotas,
     quotaLimits,
     runtimeOffer,
+    agents,
   });
   stack.defer("Socket.IO server", () => sockets.close());
 
@@ -288,6 +292,7 @@ function build(config: Config, options: BerthOptions, base: BerthBase, stack: Di
     restarts,
     bringBack,
     events,
+    agents,
     ...background,
     emitters,
   };
