@@ -126,15 +126,23 @@ export class RemoteDockerClient implements DockerClient {
     return this.#call("containerLogs", [dockerId, tail, sinceMs ?? null]);
   }
 
-  containerStats(): Promise<unknown> {
+  containerStats(_dockerId: string): Promise<unknown> {
     return notForwarded("containerStats");
   }
 
-  readLogs(): Promise<void> {
+  readLogs(
+    _dockerId: string,
+    _opts: { tail: number; sinceMs?: number },
+    _onChunk: (chunk: Buffer) => void,
+  ): Promise<void> {
     return notForwarded("readLogs");
   }
 
-  followLogs(): Promise<EventSubscription> {
+  followLogs(
+    _dockerId: string,
+    _opts: { tail: number } | { sinceMs: number },
+    _onChunk: (chunk: Buffer) => void,
+  ): Promise<EventSubscription> {
     return notForwarded("followLogs");
   }
 
@@ -142,15 +150,15 @@ export class RemoteDockerClient implements DockerClient {
     return notForwarded("ensureNetwork");
   }
 
-  inspectNetwork(): Promise<NetworkInfo | undefined> {
+  inspectNetwork(_name: string): Promise<NetworkInfo | undefined> {
     return notForwarded("inspectNetwork");
   }
 
-  removeNetwork(): Promise<boolean> {
+  removeNetwork(_name: string): Promise<boolean> {
     return notForwarded("removeNetwork");
   }
 
-  listNetworks(): Promise<string[]> {
+  listNetworks(_labels: Record<string, string>): Promise<string[]> {
     return notForwarded("listNetworks");
   }
 }
