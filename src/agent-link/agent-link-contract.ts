@@ -68,10 +68,21 @@ export const PushSchema = z.discriminatedUnion("kind", [
 ]);
 export type Push = z.output<typeof PushSchema>;
 
+/**
+ * Why the API server ends an agent's connection, told just before it does:
+ * `replaced` — a newer connection says the same node id, so another agent
+ * process serves this node there (the one told should not dial straight
+ * back, or the two would take turns without end); `closing` — the server is
+ * shutting down.
+ */
+export const GoodbyeSchema = z.strictObject({ reason: z.enum(["replaced", "closing"]) });
+export type Goodbye = z.output<typeof GoodbyeSchema>;
+
 /** Events the API server sends to an agent (the agent validates every one: `unknown` until it has). */
 export interface ApiToAgentEvents {
   call: (call: Call, ack: (answer: CallAnswer) => void) => void;
   cancel: (cancel: Cancel) => void;
+  goodbye: (goodbye: Goodbye) => void;
 }
 
 /** Events an agent sends to the API server. */

@@ -3,6 +3,8 @@ import {
   AGENTS_NAMESPACE,
   type AgentIdentity,
   type AgentToApiEvents,
+  type Goodbye,
+  GoodbyeSchema,
 } from "../agent-link/agent-link-contract.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
@@ -13,6 +15,7 @@ import { EngineCallServer } from "./engine-call-server.ts";
 interface Inbound {
   call: (raw: unknown, ack: unknown) => void;
   cancel: (raw: unknown) => void;
+  goodbye: (raw: unknown) => void;
 }
 
 type LinkSocket = Socket<Inbound, AgentToApiEvents>;
@@ -53,6 +56,8 @@ export class ServerLink {
   #server: EngineCallServer | undefined;
   #refusals = 0;
   #retry: NodeJS.Timeout | undefined;
+  /** Why the server said it is ending the connection, if it said. */
+  #goodbye: Goodbye["reason"] | undefined;
   #closed = false;
 
   constructor(options: ServerLinkOptions) {
@@ -76,6 +81,9 @@ export class ServerLink {
     this.#socket.on("connect_error", this.#onConnectError);
     this.#socket.on("call", (raw, ack) => void this.#server?.call(raw, ack));
     this.#socket.on("cancel", (raw) => this.#server?.cancel(raw));
+    this.#socket.on("goodbye", (raw) => {
+      this.#goodbye = GoodbyeSchema.safeParse(raw).data?.reason;
+    });
   }
 
   /** Whether the server has this agent connected now. */
@@ -98,9 +106,19 @@ export class ServerLink {
     this.#server?.close();
     this.#server = undefined;
     if (!this.#closed) this.#log.warn({ reason }, "lost the API server; connecting again");
-    // Told to go by the server (a newer connection of this node replaced this one, or the server is
-    // shutting down): Socket.IO's client does not reconnect by itself then.
-    if (reason === "io server disconnect") this.#later(this.#backoff.delayFor(1));
+    const goodbye = this.#goodbye;
+    this.#goodbye = undefined;
+    // Ended by the server: Socket.IO's client does not reconnect by itself then. Replaced by another
+    // agent process of this node: back at the longest delay, so that two such processes (a
+    // misconfiguration, or an old one still alive) take turns slowly and visibly in the log.
+    if (reason !== "io server disconnect") return;
+    if (goodbye === "replaced") {
+      this.#log.error(
+        { node: this.#o.identity.nodeId },
+        "another agent process of this node connected to the API server in this one's place",
+      );
+      this.#later(this.#longDelay());
+    } else this.#later(this.#backoff.delayFor(1));
   };
 
   readonly #onConnectError = (err: ConnectError) => {
@@ -112,12 +130,17 @@ export class ServerLink {
         { code: err.data.code, refusals: this.#refusals },
         "the API server refused this agent; check BERTH_AGENT_TOKEN on both sides",
       );
-      // Between half the longest delay and all of it: a refusal is not fixed within seconds.
-      this.#later(this.#maxDelayMs * (0.5 + Math.random() / 2));
+      // A refusal is not fixed within seconds.
+      this.#later(this.#longDelay());
       return;
     }
     this.#log.warn({ err: err.message }, "could not reach the API server; trying again");
   };
+
+  /** Between half the longest delay and all of it. */
+  #longDelay(): number {
+    return this.#maxDelayMs * (0.5 + Math.random() / 2);
+  }
 
   #later(delayMs: number): void {
     clearTimeout(this.#retry);

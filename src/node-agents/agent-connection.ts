@@ -3,6 +3,7 @@ import {
   type AgentIdentity,
   type ApiToAgentEvents,
   CallAnswerSchema,
+  type Goodbye,
   PushSchema,
 } from "../agent-link/agent-link-contract.ts";
 import {
@@ -49,8 +50,8 @@ export class AgentConnection {
   readonly connectedAt: number;
   readonly #socket: AgentSocket;
   readonly #log: SystemLogger;
-  /** Calls awaiting their answer, by id: how to fail each. */
-  readonly #pending = new Map<string, (err: BerthError) => void>();
+  /** Calls awaiting their answer, by id: how to fail each when the connection ends (`reason`). */
+  readonly #pending = new Map<string, (reason: string) => void>();
   readonly #subscriptions = new Map<string, Subscription>();
   #nextId = 0;
   #closed: string | undefined;
@@ -94,6 +95,8 @@ export class AgentConnection {
     const done = new Promise<void>((resolve, reject) => {
       subscription.settle = (err) => (err ? reject(err) : resolve());
     });
+    // As the local adapter's: an end before the subscriber awaits `done` is not an unhandled rejection.
+    done.catch(() => {});
     if (subscription.ended) subscription.settle?.(subscription.ended.err);
     return {
       done,
@@ -113,15 +116,16 @@ export class AgentConnection {
     if (this.#closed !== undefined) return;
     this.#closed = reason;
     this.#socket.off("push", this.#onPush);
-    for (const fail of [...this.#pending.values()]) fail(this.#unavailable("link", reason));
+    for (const fail of [...this.#pending.values()]) fail(reason);
     this.#pending.clear();
     for (const [id, subscription] of this.#subscriptions)
       this.#end(id, subscription, this.#unavailable("events", reason));
   }
 
-  /** Ends the connection from this side (a newer one of the same node replaced it, or berth is closing). */
-  disconnect(reason: string): void {
+  /** Ends the connection from this side, telling the agent why (see Goodbye). */
+  disconnect(goodbye: Goodbye["reason"], reason: string): void {
     this.closed(reason);
+    this.#socket.emit("goodbye", { reason: goodbye });
     this.#socket.disconnect(true);
   }
 
@@ -148,7 +152,7 @@ export class AgentConnection {
         finish(() => reject(signal?.reason));
       };
       signal?.addEventListener("abort", onAbort, { once: true });
-      this.#pending.set(id, (err) => finish(() => reject(err)));
+      this.#pending.set(id, (reason) => finish(() => reject(this.#unavailable(method, reason))));
       const schema = ENGINE_METHODS[method];
       const onAnswer = (raw: unknown) =>
         finish(() => {

@@ -37,7 +37,7 @@ export class AgentRegistry extends EventEmitter<AgentRegistryEvents> {
     const previous = this.#byNode.get(agent.nodeId);
     this.#byNode.set(agent.nodeId, agent);
     if (previous) {
-      previous.disconnect("replaced by a newer connection of the same node");
+      previous.disconnect("replaced", "replaced by a newer connection of the same node");
       this.emit("disconnected", previous, "replaced by a newer connection of the same node");
     }
     this.emit("connected", agent);
@@ -54,7 +54,7 @@ export class AgentRegistry extends EventEmitter<AgentRegistryEvents> {
   /** Ends every agent's connection (berth is closing). */
   close(): void {
     for (const agent of this.agents) {
-      agent.disconnect("the API server is closing");
+      agent.disconnect("closing", "the API server is closing");
       this.remove(agent, "the API server is closing");
     }
   }

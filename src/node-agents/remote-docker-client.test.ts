@@ -80,7 +80,7 @@ async function apiServer() {
 function startAgent(
   url: string,
   docker = new WatchedEngine(),
-  options: { token?: string; identity?: AgentIdentity } = {},
+  options: { token?: string; identity?: AgentIdentity; maxDelayMs?: number } = {},
 ) {
   const log = createSystemLogger({
     level: "silent",
@@ -94,7 +94,7 @@ function startAgent(
     docker,
     log,
     minDelayMs: 50,
-    maxDelayMs: 200,
+    maxDelayMs: options.maxDelayMs ?? 200,
   });
   agent.start();
   closers.push(() => agent.close());
@@ -224,16 +224,21 @@ describe("RemoteDockerClient, the engine port of a node served by its agent", ()
 
   it("takes a second connection of the same node in place of the first, which it ends", async () => {
     const { url, registry } = await apiServer();
-    const first = startAgent(url);
+    // Its longest delay long, so that a first agent dialling back after its goodbye could not be missed.
+    const first = startAgent(url, new WatchedEngine(), { maxDelayMs: 60_000 });
     const old = await connected(registry);
     const second = startAgent(url);
     await expect.poll(() => registry.agentFor(NODE.nodeId) !== old).toBe(true);
-    first.agent.close();
     expect(registry.agents).toHaveLength(1);
     const remote = new RemoteDockerClient(registry, NODE.nodeId);
     await remote.ping();
     expect(second.docker.calls.map((c) => c.method)).toEqual(["ping"]);
     await expect(old.call("ping", [])).rejects.toBeInstanceOf(DockerUnavailableError);
+    // Told it was replaced, the first does not dial straight back (its shortest delay is 50 ms here): the
+    // two would otherwise take the node from each other without end. An absence, so waited for.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(first.agent.connectedServers).toBe(0);
+    expect(registry.agentFor(NODE.nodeId)).not.toBe(old);
   });
 
   it("refuses an agent with a wrong token, and logs the refusal without the token", async () => {
