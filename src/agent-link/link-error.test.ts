@@ -59,6 +59,7 @@ describe("an error crossing the agent link", () => {
     const wire = toLinkError(new Error(secretPath));
     expect(wire).toEqual({
       code: "INTERNAL",
+      category: "system",
       message: "Something went wrong inside berth.",
       retryable: false,
     });

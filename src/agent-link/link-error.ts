@@ -13,7 +13,7 @@ import {
 
 /**
  * An error as it crosses the link between a node agent and an API server:
- * berth's wire error (code, message, retryable, details) plus the engine's
+ * berth's wire error (code, category, message, retryable, details) plus the engine's
  * HTTP status of a DockerError — so that the API side rebuilds the very class
  * the local engine adapter would have thrown (`instanceof DockerError`,
  * `statusCode` 409, …). `cause` never travels: it holds the engine's own
@@ -21,6 +21,7 @@ import {
  */
 export const LinkErrorSchema = z.object({
   code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
+  category: z.enum(["validation", "docker", "communication", "system", "auth"]),
   message: z.string().max(4096),
   retryable: z.boolean(),
   details: z.record(z.string(), z.unknown()).optional(),
@@ -32,7 +33,7 @@ export type LinkError = z.output<typeof LinkErrorSchema>;
 /** What the agent answers a failed call with; anything that is not a BerthError becomes INTERNAL (its text stays behind). */
 export function toLinkError(err: unknown): LinkError {
   const e = err instanceof BerthError ? err : new InternalError({ cause: err });
-  const wire: LinkError = { code: e.code, message: e.message, retryable: e.retryable };
+  const wire: LinkError = { code: e.code, category: e.category, message: e.message, retryable: e.retryable };
   if (e.details !== undefined) wire.details = e.details;
   if (e instanceof DockerError && e.statusCode !== undefined) wire.statusCode = e.statusCode;
   return wire;

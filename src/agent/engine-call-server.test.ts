@@ -80,6 +80,7 @@ describe("EngineCallServer, serving an API server's engine calls on the agent", 
       ok: false,
       error: {
         code: "DOCKER_ERROR",
+        category: "docker",
         message: "The container engine could not start the container.",
         retryable: false,
         statusCode: 409,
