@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { Namespace } from "socket.io";
 import { AGENTS_NAMESPACE, AgentHelloSchema } from "../agent-link/agent-link-contract.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
-import { AgentConnection, type AgentSocket } from "../node-agents/agent-connection.ts";
+import { AgentConnection, type AgentSocket, type CallTimeouts } from "../node-agents/agent-connection.ts";
 import type { AgentRegistry } from "../node-agents/agent-registry.ts";
 import type { BerthServer } from "./berth-server.ts";
 import { ConnectRefusals } from "./connect-refusals.ts";
@@ -14,6 +14,8 @@ export interface AgentNamespaceOptions {
   log: SystemLogger;
   /** Told of each connection let in (the pre-auth guard then lets it send more than a handshake). */
   onAdmitted: (socket: AgentSocket) => void;
+  /** How long a call waits for its answer: each method's own timeout unless a test says. */
+  timeouts?: CallTimeouts;
 }
 
 /**
@@ -75,7 +77,7 @@ export class AgentNamespace {
     const { agent: identity } = socket.data as { agent: AgentConnection["identity"] };
     const log = this.#o.log.child({ node: identity.nodeId, hostname: identity.hostname });
     this.#o.onAdmitted(socket);
-    const agent = new AgentConnection(socket, identity, log);
+    const agent = new AgentConnection(socket, identity, log, this.#o.timeouts);
     this.#o.registry.add(agent);
     log.info({ version: identity.version, address: socket.handshake.address }, "node agent connected");
     socket.on("disconnect", (reason) => {

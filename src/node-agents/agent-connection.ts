@@ -18,6 +18,13 @@ import type { BerthError } from "../errors/berth-error.ts";
 import { DockerUnavailableError, InternalError } from "../errors/errors.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 
+/** How long the API side waits for the answer to a call; undefined: as long as the connection lasts. */
+export type CallTimeouts = (method: EngineMethod, args: unknown) => number | undefined;
+
+/** Each method's own timeout (ENGINE_METHODS). */
+export const methodTimeouts: CallTimeouts = (method, args) =>
+  (ENGINE_METHODS[method].timeoutMs as (a: unknown) => number | undefined)(args);
+
 /** What an API server hears from an agent: untyped until checked here. */
 interface Inbound {
   push: (raw: unknown) => void;
@@ -53,11 +60,13 @@ export class AgentConnection {
   /** Calls awaiting their answer, by id: how to fail each when the connection ends (`reason`). */
   readonly #pending = new Map<string, (reason: string) => void>();
   readonly #subscriptions = new Map<string, Subscription>();
+  readonly #timeouts: CallTimeouts;
   #nextId = 0;
   #closed: string | undefined;
 
-  constructor(socket: AgentSocket, identity: AgentIdentity, log: SystemLogger) {
+  constructor(socket: AgentSocket, identity: AgentIdentity, log: SystemLogger, timeouts = methodTimeouts) {
     this.#socket = socket;
+    this.#timeouts = timeouts;
     this.identity = identity;
     this.connectedAt = Date.now();
     this.#log = log;
@@ -153,7 +162,6 @@ export class AgentConnection {
       };
       signal?.addEventListener("abort", onAbort, { once: true });
       this.#pending.set(id, (reason) => finish(() => reject(this.#unavailable(method, reason))));
-      const schema = ENGINE_METHODS[method];
       const onAnswer = (raw: unknown) =>
         finish(() => {
           try {
@@ -164,7 +172,7 @@ export class AgentConnection {
         });
       beforeSend?.(id);
       const call = { kind: "engine" as const, id, method, args: args as unknown[] };
-      const timeoutMs = (schema.timeoutMs as (a: unknown) => number | undefined)(args);
+      const timeoutMs = this.#timeouts(method, args);
       if (timeoutMs === undefined) {
         this.#socket.emit("call", call, onAnswer);
         return;

@@ -15,6 +15,7 @@ import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
 import { DockerError, DockerUnavailableError, InternalError, NotSupportedError } from "../errors/errors.ts";
 import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
+import type { CallTimeouts } from "./agent-connection.ts";
 import { AgentRegistry } from "./agent-registry.ts";
 import { RemoteDockerClient } from "./remote-docker-client.ts";
 
@@ -41,7 +42,7 @@ afterEach(async () => {
 });
 
 /** An API server's Socket.IO server with the /agents namespace, as berth builds it (pre-auth guard included). */
-async function apiServer() {
+async function apiServer(timeouts?: CallTimeouts) {
   const secrets = new SecretRegistry();
   secrets.setServerSecrets([TOKEN]);
   let logText = "";
@@ -63,6 +64,7 @@ async function apiServer() {
     registry,
     log,
     onAdmitted: (socket) => preAuth.trust(socket.conn),
+    ...(timeouts ? { timeouts } : {}),
   });
   http.listen(0, "127.0.0.1");
   await once(http, "listening");
@@ -268,6 +270,27 @@ describe("RemoteDockerClient, the engine port of a node served by its agent", ()
     const err = await refusal(socket);
     expect(err.data?.code).toBe("VALIDATION_FAILED");
     expect(registry.agents).toEqual([]);
+  });
+
+  it("fails a call the agent does not answer in time with DOCKER_UNAVAILABLE, and cancels it on the agent", async () => {
+    const { url, registry } = await apiServer((method) => (method === "version" ? 100 : undefined));
+    const socket = dial(new URL(AGENTS_NAMESPACE, url).href, {
+      transports: ["websocket"],
+      reconnection: false,
+      auth: { token: TOKEN, ...NODE },
+    });
+    closers.push(() => socket.disconnect());
+    const cancelled: unknown[] = [];
+    socket.on("call", () => {}); // never answered
+    socket.on("cancel", (c: unknown) => cancelled.push(c));
+    await connected(registry);
+    const remote = new RemoteDockerClient(registry, NODE.nodeId);
+    await expect(remote.version()).rejects.toMatchObject({
+      code: "DOCKER_UNAVAILABLE",
+      details: { op: "version" },
+    });
+    await expect.poll(() => cancelled).toEqual([{ id: "1" }]);
+    expect(registry.agentFor(NODE.nodeId)?.open).toEqual({ calls: 0, subscriptions: 0 });
   });
 
   it("takes an answer out of the method's contract for an internal error, not for the engine's word", async () => {
