@@ -42,7 +42,7 @@ afterEach(async () => {
 });
 
 /** An API server's Socket.IO server with the /agents namespace, as berth builds it (pre-auth guard included). */
-async function apiServer(timeouts?: CallTimeouts) {
+async function apiServer(timeouts?: CallTimeouts, port = 0) {
   const secrets = new SecretRegistry();
   secrets.setServerSecrets([TOKEN]);
   let logText = "";
@@ -66,17 +66,24 @@ async function apiServer(timeouts?: CallTimeouts) {
     onAdmitted: (socket) => preAuth.trust(socket.conn),
     ...(timeouts ? { timeouts } : {}),
   });
-  http.listen(0, "127.0.0.1");
+  http.listen(port, "127.0.0.1");
   await once(http, "listening");
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  closers.push(async () => {
-    agents.close();
-    preAuth.close();
-    io.disconnectSockets(true);
-    io.engine.close();
-    await new Promise((r) => http.close(r));
-  });
-  return { url, registry, logs: () => logText, log };
+  let closing: Promise<unknown> | undefined;
+  // As berth closes its Socket.IO server: the agents told, every connection ended, the engine closed.
+  const close = () => {
+    closing ??= (async () => {
+      agents.close();
+      preAuth.close();
+      io.disconnectSockets(true);
+      io.engine.close();
+      http.closeAllConnections();
+      await new Promise((r) => http.close(r));
+    })();
+    return closing;
+  };
+  closers.push(close);
+  return { url, registry, logs: () => logText, log, close };
 }
 
 function startAgent(
@@ -241,6 +248,16 @@ describe("RemoteDockerClient, the engine port of a node served by its agent", ()
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(first.agent.connectedServers).toBe(0);
     expect(registry.agentFor(NODE.nodeId)).not.toBe(old);
+  });
+
+  it("dials an API server again after it closed, and is back once a server listens there again", async () => {
+    const first = await apiServer();
+    startAgent(first.url);
+    await connected(first.registry);
+    await first.close();
+    const second = await apiServer(undefined, Number(new URL(first.url).port));
+    await connected(second.registry);
+    await new RemoteDockerClient(second.registry, NODE.nodeId).ping();
   });
 
   it("refuses an agent with a wrong token, and logs the refusal without the token", async () => {
