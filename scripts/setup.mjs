@@ -16,7 +16,10 @@
 //      which the browser tests and the dashboard's benchmark drive, when missing;
 //   7. with --with-postgres (npm test): Debian's PostgreSQL binaries, which the tests of the
 //      PostgreSQL store run as throwaway servers of their own, when missing; Debian's own cluster
-//      is neither created nor left running.
+//      is neither created nor left running;
+//   8. with --with-redis (the tests of fan-out across API servers): Debian's redis-server, which
+//      those tests run as throwaway servers of their own, when missing; Debian's own service is
+//      stopped and not started at boot.
 import { spawn, spawnSync } from "node:child_process";
 import {
   existsSync,
@@ -323,6 +326,29 @@ function ensurePostgres() {
   }
 }
 
+// ---------- 8. Redis for the fan-out's tests ----------
+/**
+ * The tests start redis-server themselves (test/helpers/redis-server.ts): a
+ * throwaway server per test, without persistence, on a loopback port in a
+ * temporary directory. Only the binary is needed. Debian's package also
+ * starts a server of its own (on port 6379, saving to /var/lib/redis) where
+ * its service may start — a server nobody asked for — so it is stopped and
+ * set not to start at boot.
+ */
+function ensureRedis() {
+  if (existsSync("/usr/bin/redis-server")) return;
+  aptInstall(
+    "redis-server",
+    "Redis (which the tests of fan-out across berth API servers start)",
+    "install redis-server (Debian's package, or Redis 6.2 or later on the PATH at /usr/bin/redis-server), then run the command again",
+  );
+  // Where there is systemd, it started the service; elsewhere invoke-rc.d did, unless a policy-rc.d refused.
+  spawnSync("systemctl", ["disable", "--now", "redis-server"], { stdio: "ignore" });
+  spawnSync("service", ["redis-server", "stop"], { stdio: "ignore" });
+  spawnSync("update-rc.d", ["redis-server", "disable"], { stdio: "ignore" });
+  say("stopped Debian's redis-server service, and set it not to start at boot");
+}
+
 try {
   ensureDependencies();
   await ensureEngine();
@@ -341,6 +367,7 @@ try {
   // Only where a browser is driven (npm test, npm run bench): `npm start` needs none.
   if (process.argv.includes("--with-browser")) ensureChromium();
   if (process.argv.includes("--with-postgres")) ensurePostgres();
+  if (process.argv.includes("--with-redis")) ensureRedis();
 } catch (err) {
   say(err instanceof SetupError ? err.message : `failed: ${err?.stack ?? err}`);
   process.exit(1);

@@ -47,8 +47,13 @@ const RULES: { from: string; mayNotImport: readonly string[] | "anything"; why: 
     from: "api",
     // Every adapter of the outside world (the engine, the store and the secrets it keeps sealed, the
     // workloads' channel, the host's firewall) and the command line, another entry point beside the API.
-    mayNotImport: ["docker", "store", "secrets", "channel", "network", "cli"],
-    why: "handlers talk to services only, never to an adapter (engine, store, channel, firewall) or the CLI",
+    mayNotImport: ["docker", "store", "secrets", "channel", "network", "cli", "fan-out"],
+    why: "handlers talk to services only, never to an adapter (engine, store, channel, firewall, Redis) or the CLI",
+  },
+  {
+    from: "fan-out",
+    mayNotImport: ["api", "containers", "updates", "monitoring", "activity", "store", "docker", "channel"],
+    why: "the fan-out is Redis's adapter: it gives Socket.IO an adapter and knows nothing of berth's services",
   },
 ];
 

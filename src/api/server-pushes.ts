@@ -110,9 +110,11 @@ export class ServerPushes {
     for (const socketId of members) {
       if (this.#sources.guardOf(socketId)?.admit(id, "messages") === false) behind.push(socketId);
     }
-    if (behind.length === 0) this.#io.to(room).emit("container:message", { id, data, ts });
+    // This server's subscribers only (`local`): with fan-out, every API server gets the workload's messages
+    // itself, and they must not go through Redis's recovery stream (keepTelemetryLocal).
+    if (behind.length === 0) this.#io.local.to(room).emit("container:message", { id, data, ts });
     else if (behind.length < members.size)
-      this.#io.to(room).except(behind).emit("container:message", { id, data, ts });
+      this.#io.local.to(room).except(behind).emit("container:message", { id, data, ts });
   };
 
   /** Stops pushing: the services' events are no longer listened to. */

@@ -15,36 +15,50 @@ const ALICE_SESSION: Session = {
 
 /**
  * A namespace whose `_add` does what socket.io 4.8's does with the auth it is
- * given: it looks the session up again, by `pid` and `offset`, and restores
- * whatever that second look-up returns. Resolves with what it restored.
+ * given: it asks its adapter for the session, by `pid` and `offset`, at once
+ * (before any await), and restores whatever that look-up returns. The
+ * adapter answers each look-up with the next of `lookups`. Resolves with what
+ * `_add` restored; `lookUps()` counts the adapter's look-ups.
  */
 function namespace(lookups: Lookup[]) {
   const restored: Array<Session | null> = [];
   let calls = 0;
-  const restoreSession: Lookup = (pid, offset) => {
-    const lookup = lookups[Math.min(calls++, lookups.length - 1)];
-    if (!lookup) throw new Error("no look-up given");
-    return lookup(pid, offset);
+  const adapter = {
+    restoreSession: ((pid, offset) => {
+      const lookup = lookups[Math.min(calls++, lookups.length - 1)];
+      if (!lookup) throw new Error("no look-up given");
+      return lookup(pid, offset);
+    }) as Lookup,
   };
+  const persisted: unknown[] = [];
   const nsp = {
-    adapter: { restoreSession },
+    adapter: {
+      ...adapter,
+      persistSession: (session: unknown) => {
+        persisted.push(session);
+      },
+    },
     async _add(_client: unknown, auth: Record<string, unknown>) {
       const { pid, offset } = auth;
       const session =
         typeof pid === "string" && typeof offset === "string"
-          ? await restoreSession(pid, offset).catch(() => null)
+          ? await nsp.adapter.restoreSession(pid, offset).catch(() => null)
           : null;
       restored.push(session);
     },
   };
-  return { nsp, restored };
+  return { nsp, restored, persisted, lookUps: () => calls };
 }
 
 async function reconnect(lookups: Lookup[], mayRestore: () => boolean): Promise<Array<Session | null>> {
-  const { nsp, restored } = namespace(lookups);
+  return (await reconnectCounting(lookups, mayRestore)).restored;
+}
+
+async function reconnectCounting(lookups: Lookup[], mayRestore: () => boolean) {
+  const { nsp, restored, persisted, lookUps } = namespace(lookups);
   guardSessionRecovery(nsp as unknown as Parameters<typeof guardSessionRecovery>[0], mayRestore);
   await nsp._add({}, { token: "mallory-token", pid: "pid-1", offset: "0-0" });
-  return restored;
+  return { restored, persisted, lookUps: lookUps() };
 }
 
 describe("guardSessionRecovery", () => {
@@ -58,8 +72,11 @@ describe("guardSessionRecovery", () => {
     expect(await reconnect([found], () => true)).toEqual([ALICE_SESSION]);
   });
 
-  it("does not restore a session the guard refused", async () => {
-    expect(await reconnect([found], () => false)).toEqual([null]);
+  it("does not restore a session the guard refused, and leaves it to its owner (a look-up may have consumed it)", async () => {
+    const { restored, persisted } = await reconnectCounting([found], () => false);
+    expect(restored).toEqual([null]);
+    const { sid, pid, rooms, data } = ALICE_SESSION;
+    expect(persisted).toEqual([{ sid, pid, rooms, data }]);
   });
 
   it("does not restore a session the guard could not see, when the store answers null first and the session second", async () => {
@@ -74,5 +91,21 @@ describe("guardSessionRecovery", () => {
 
   it("does not restore a session the guard could not see, when the store fails first and answers second", async () => {
     expect(await reconnect([failing, found], () => true)).toEqual([null]);
+  });
+
+  it("looks the session up once: a store whose look-up consumes it (Redis's GETDEL) still restores it", async () => {
+    // The Redis-streams adapter deletes the session as it reads it: a second look-up finds nothing.
+    const { restored, lookUps } = await reconnectCounting([found, missing], () => true);
+    expect(restored).toEqual([ALICE_SESSION]);
+    expect(lookUps).toBe(1);
+  });
+
+  it("restores the very session it checked, never another a second look-up would find", async () => {
+    const bobs: Session = {
+      ...ALICE_SESSION,
+      rooms: ["owner:bob"],
+      data: { ...ALICE_SESSION.data, owner: "bob" },
+    };
+    expect(await reconnect([found, async () => bobs], () => true)).toEqual([ALICE_SESSION]);
   });
 });

@@ -3,6 +3,7 @@ import type { ClientToServerEvents, ServerToClientEvents } from "#protocol";
 import type { InterServerEvents, SocketData } from "./contract.ts";
 
 type BerthNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+type Session = NonNullable<Awaited<ReturnType<BerthNamespace["adapter"]["restoreSession"]>>>;
 
 /**
  * Lets a reconnect restore a session only when `mayRestore` says the token it
@@ -18,27 +19,56 @@ type BerthNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, Inte
  * on the wire. So the decision is made before `_add` (declared on the
  * Namespace's public type, though marked private in its docs), by looking at
  * the stored session through the adapter's own `restoreSession`.
+ *
+ * The session is looked up once: `_add` is handed the very session checked
+ * here, never one of its own look-up. The Redis-streams adapter's look-up
+ * consumes the session (GETDEL), so a second one would find nothing and no
+ * session would ever be recovered across servers; and a store that answered
+ * differently the second time (null first, a session then) could otherwise
+ * restore a session nobody checked.
  */
 export function guardSessionRecovery(
   nsp: BerthNamespace,
   mayRestore: (token: unknown, session: SocketData) => boolean,
 ): void {
   const add = nsp._add.bind(nsp);
+  const adapter = nsp.adapter;
+  const lookUp = adapter.restoreSession.bind(adapter);
+  /** The session checked and allowed, for the `_add` called next (which asks for it synchronously). */
+  let handed: { pid: string; offset: string; session: Session } | undefined;
+  // socket.io's type says a session always comes back; null (none) is what its in-memory adapter answers too.
+  adapter.restoreSession = ((pid: string, offset: string) => {
+    const checked = handed;
+    handed = undefined;
+    return Promise.resolve(checked?.pid === pid && checked.offset === offset ? checked.session : null);
+  }) as typeof adapter.restoreSession;
   nsp._add = async (client, auth, fn) => {
     const { pid, offset, ...fresh } = auth;
     if (typeof pid !== "string" || typeof offset !== "string") return add(client, fresh, fn);
     // The adapter answers a promise, or plain null for a session it never held (socket.io-adapter's
     // in-memory one after a berth restart): `.catch` on that threw, the handshake never ended, and every
     // client that came back after a restart with its old session id waited for ever.
-    let session: Awaited<ReturnType<typeof nsp.adapter.restoreSession>> | null = null;
+    let session: Session | null = null;
     try {
-      session = await nsp.adapter.restoreSession(pid, offset);
+      session = await lookUp(pid, offset);
     } catch {
       session = null;
     }
-    // Fails closed: `_add` looks the session up again, and an adapter that could not show it here (null, an
-    // error, a store that answers differently the second time) must not get to restore it there unchecked.
-    if (!session || !mayRestore(auth.token, session.data as SocketData)) return add(client, fresh, fn);
-    return add(client, auth, fn);
+    if (!session) return add(client, fresh, fn);
+    if (!mayRestore(auth.token, session.data as SocketData)) {
+      // Left to its owner: the Redis-streams adapter's look-up consumed it, and a refused attempt (another
+      // owner's token, a revoked one) must not cost the owner its session.
+      const { sid, pid: owned, rooms, data } = session;
+      adapter.persistSession({ sid, pid: owned, rooms, data });
+      return add(client, fresh, fn);
+    }
+    handed = { pid, offset, session };
+    try {
+      return add(client, auth, fn);
+    } finally {
+      // Taken by then: `_add` asks the adapter before its first await. Should a later socket.io ask
+      // after one, nothing is restored (fails closed), and the recovery tests say so.
+      handed = undefined;
+    }
   };
 }

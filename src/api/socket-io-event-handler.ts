@@ -15,10 +15,12 @@ import { ConnectionAuth } from "./connection-auth.ts";
 import { ConnectionBounds } from "./connection-bounds.ts";
 import { type HandlerServices, registerConnectionHandlers } from "./connection-handlers.ts";
 import type { ConnectionLimitsConfig } from "./connection-limits.ts";
+import type { AdapterFactory } from "./local-telemetry.ts";
 import { PreAuthGuard } from "./pre-auth-guard.ts";
 import type { BerthSocket } from "./register-handler.ts";
 import { ADMIN_ROOM, ownerRoom } from "./rooms.ts";
 import { ServerPushes } from "./server-pushes.ts";
+import { SessionKeeper } from "./session-keeper.ts";
 import { StatsOverviews } from "./stats-overview.ts";
 import { Subscriptions } from "./subscriptions.ts";
 import { TokenRevocation } from "./token-revocation.ts";
@@ -43,6 +45,12 @@ export interface SocketIOEventHandlerOptions extends HandlerServices {
    * registry. Left out (single-host mode), the namespace does not exist.
    */
   agents?: { token: string; registry: AgentRegistry } | undefined;
+  /**
+   * Fan-out across API servers (BERTH_REDIS_URL): the cluster adapter that
+   * carries pushes and sessions to the other servers. Without it, this
+   * server's memory holds them.
+   */
+  fanOut?: AdapterFactory | undefined;
 }
 
 /**
@@ -62,7 +70,10 @@ export interface SocketIOEventHandlerOptions extends HandlerServices {
  * activity entries it missed — only with the same token it connected with,
  * and only while that token is in force; telemetry (logs, stats, workload
  * messages) is not kept for it (RecoveryAdapter), and what falls behind on a
- * live connection is dropped and counted (StreamGuard).
+ * live connection is dropped and counted (StreamGuard). With fan-out
+ * (BERTH_REDIS_URL) the pushes and sessions go through Redis, so a client
+ * recovers its session on any API server, and telemetry stays on the server
+ * it is emitted on (keepTelemetryLocal).
  *
  * Before authentication a connection is held to little: handshakes per
  * remote address are rate-limited, it may send PRE_AUTH_MAX_BYTES, and it is
@@ -80,6 +91,9 @@ export class SocketIOEventHandler {
   readonly #bounds: ConnectionBounds;
   readonly #pushes: ServerPushes;
   readonly #agents: AgentNamespace | undefined;
+  readonly #handOver: boolean;
+  /** With fan-out: every connection's session kept in Redis while it lasts, for a server that is killed. */
+  readonly #sessions: SessionKeeper | undefined;
   #closed = false;
 
   constructor(options: SocketIOEventHandlerOptions) {
@@ -89,7 +103,12 @@ export class SocketIOEventHandler {
     this.io = createBerthServer(options.httpServer, {
       maxPayloadBytes: options.maxPayloadBytes,
       handshakes: options.handshakes ?? new HandshakeLimiter({ perMinute: 0 }),
+      fanOut: options.fanOut,
     });
+    // Among other API servers, a closing one hands its clients over to them with their sessions,
+    // and one killed has kept them all along.
+    this.#handOver = options.fanOut !== undefined;
+    this.#sessions = options.fanOut ? new SessionKeeper(this.io) : undefined;
     this.#preAuth = new PreAuthGuard(options.httpServer, { pollingLimitAfterAuth: options.maxPayloadBytes });
     this.io.engine.on("connection", this.#preAuth.onEngineConnection);
     this.#connectionAuth = new ConnectionAuth(this.io, {
@@ -128,6 +147,7 @@ export class SocketIOEventHandler {
     } else {
       log.info("client reconnected with its state");
     }
+    this.#sessions?.keep(socket);
     const limits = this.#bounds.setUp(socket, log);
     const watches = { subscriptions: this.#subscriptions, overviews: this.#overviews };
     registerConnectionHandlers(socket, this.#services, watches, limits, log);
@@ -161,10 +181,11 @@ export class SocketIOEventHandler {
     this.#closed = true;
     this.#pushes.close();
     this.#agents?.close();
+    this.#sessions?.close();
     this.#revocation.close();
     this.#preAuth.close();
     this.#connectionAuth.close();
     this.#subscriptions.closeAll();
-    closeBerthServer(this.io);
+    closeBerthServer(this.io, { handOver: this.#handOver });
   }
 }

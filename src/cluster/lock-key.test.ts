@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CONTAINER_SPACE, containerKey, LEASE_SPACE, leaseKey } from "./lock-key.ts";
+import { CONTAINER_SPACE, containerKey, LEASE_NAMES, LEASE_SPACE, leaseKey } from "./lock-key.ts";
 
 describe("lock keys", () => {
   it("are the same for a name in every process and every version (every server must agree)", () => {
@@ -26,7 +26,7 @@ describe("lock keys", () => {
   });
 
   it("give berth's singletons distinct keys", () => {
-    const ids = ["reconciler", "restart-supervisor", "re-placement"].map((n) => leaseKey(n).id);
+    const ids = LEASE_NAMES.map((n) => leaseKey(n).id);
     expect(new Set(ids).size).toBe(ids.length);
   });
 });

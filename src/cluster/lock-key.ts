@@ -26,15 +26,21 @@ export const CONTAINER_SPACE = 0x626572_02;
 /**
  * The key of `name` in `space`: the first 32 bits of its SHA-256, signed as
  * PostgreSQL's `integer` is. Stable across processes, versions and machines
- * (every berth sharing a database must derive the same key). Two names of one
- * space meeting on one key (about one pair in four billion) only serialise
- * what did not need it: for containers a wait, for leases a singleton that
- * shares its leader with another — never two leaders.
+ * (every berth sharing a database must derive the same key). Two container
+ * ids meeting on one key (about one pair in four billion) only serialise what
+ * did not need it: a wait. Two lease names meeting on one key would be worse —
+ * each lease holds its own connection, so one of the two singletons would
+ * never have a leader — which is why the lease names are fixed in
+ * LEASE_NAMES and a test keeps their keys distinct.
  */
 export function lockKey(space: number, name: string): LockKey {
   const id = createHash("sha256").update(name, "utf8").digest().readInt32BE(0);
   return { space, id };
 }
+
+/** The singletons that run on one server at a time, each under a lease of its own. */
+export const LEASE_NAMES = ["reconciler", "restart-supervisor", "re-placement"] as const;
+export type LeaseName = (typeof LEASE_NAMES)[number];
 
 /** The lease named `name` (one per singleton kind: "reconciler", "restart-supervisor" …). */
 export function leaseKey(name: string): LockKey {

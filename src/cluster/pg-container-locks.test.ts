@@ -189,4 +189,43 @@ describe("PgContainerLocks", () => {
     }
     expect(await a.run("c1", async () => "after")).toBe("after");
   });
+
+  it("tells the operation its lock is lost when the lock's connection stops answering (a silent network)", async () => {
+    const a = locks();
+    const started = gate();
+    const seen = a.run("c1", async (lost) => {
+      started.open();
+      await new Promise<void>((resolve) => lost.addEventListener("abort", () => resolve(), { once: true }));
+      return (lost.reason as BerthError).code;
+    });
+    await started.opened;
+    const pid = await holderPid("c1");
+    expect(pid).toBeGreaterThan(0);
+    // The backend stopped: its socket stays open and nothing answers, as behind a network that drops everything.
+    process.kill(pid!, "SIGSTOP");
+    try {
+      expect(await within(10_000, "the holder gives the lock up", seen)).toBe("STORAGE_ERROR");
+    } finally {
+      process.kill(pid!, "SIGCONT");
+    }
+  });
+
+  it("says at once, as a retryable CONFLICT, that every lock connection is busy, and leaves the others running", async () => {
+    const a = new PgContainerLocks({ url: db.url, waitMs: 10_000, connections: 1 });
+    made.push(a);
+    const holding = gate();
+    const release = gate();
+    const first = a.run("c1", async () => {
+      holding.open();
+      await release.opened;
+      return "first";
+    });
+    await holding.opened;
+    const err = await a.run("c2", async () => "second").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BerthError);
+    expect(err).toMatchObject({ code: "CONFLICT", details: { connections: 1 } });
+    release.open();
+    expect(await first).toBe("first");
+    expect(await a.run("c2", async () => "then")).toBe("then");
+  });
 });

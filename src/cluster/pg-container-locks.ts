@@ -9,6 +9,22 @@ import { containerKey } from "./lock-key.ts";
 const LOCK_NOT_AVAILABLE = "55P03";
 /** Beyond the wait itself, how long the database may take to answer before it counts as unreachable. */
 const ANSWER_GRACE_MS = 5_000;
+/**
+ * While an operation holds its lock, the lock's connection is asked to answer
+ * every HOLD_CHECK_EVERY_MS within HOLD_CHECK_WITHIN_MS; one that does not is
+ * taken as lost. The server, for its part, ends a session whose peer has been
+ * silent for SERVER_ENDS_AFTER_S + 2 s (keepalives, set per session), and so
+ * frees the lock — later than the holder gives it up (at most 5 s after the
+ * last answer), so two servers never act on one container at once. Without the
+ * server's side, a holder cut off by the network would keep the container
+ * locked for the operating system's default of two hours.
+ */
+const HOLD_CHECK_EVERY_MS = 2_000;
+const HOLD_CHECK_WITHIN_MS = 3_000;
+const SERVER_ENDS_AFTER_S = 10;
+const KEEPALIVES =
+  `SET tcp_keepalives_idle = ${SERVER_ENDS_AFTER_S}; SET tcp_keepalives_interval = 1; ` +
+  `SET tcp_keepalives_count = 2; SET tcp_user_timeout = ${(SERVER_ENDS_AFTER_S + 2) * 1000}`;
 
 export interface PgContainerLocksOptions {
   /** The database's URL (BERTH_DATABASE_URL). */
@@ -40,15 +56,35 @@ export interface PgContainerLocksOptions {
 export class PgContainerLocks implements ContainerLocks {
   readonly #db: PgDatabase;
   readonly #waitMs: number;
+  readonly #connections: number;
   readonly #log: SystemLogger | undefined;
+  /** Lock connections taken or being taken now; never more than `#connections`. */
+  #inUse = 0;
 
   constructor(options: PgContainerLocksOptions) {
     this.#waitMs = Math.max(1, Math.round(options.waitMs ?? 30_000));
+    this.#connections = options.connections ?? 20;
     this.#log = options.log;
-    this.#db = new PgDatabase(options.url, options.log, { max: options.connections ?? 20 });
+    this.#db = new PgDatabase(options.url, options.log, { max: this.#connections });
   }
 
   async run<T>(containerId: string, fn: (lost: AbortSignal) => Promise<T>): Promise<T> {
+    // Every lock connection waiting or holding: the pool's own wait would end as a "lost connection"
+    // after 10 s, which it is not. Busy is said at once, as the retryable CONFLICT it is.
+    if (this.#inUse >= this.#connections) {
+      throw new ConflictError("Too many operations are waiting for containers on this server; try again.", {
+        details: { connections: this.#connections },
+      });
+    }
+    this.#inUse++;
+    try {
+      return await this.#runLocked(containerId, fn);
+    } finally {
+      this.#inUse--;
+    }
+  }
+
+  async #runLocked<T>(containerId: string, fn: (lost: AbortSignal) => Promise<T>): Promise<T> {
     const client = await this.#lock(containerId);
     const lost = new AbortController();
     const onEnd = (err?: Error) =>
@@ -60,10 +96,12 @@ export class PgContainerLocks implements ContainerLocks {
       );
     client.on("error", onEnd);
     client.on("end", onEnd);
+    const checks = this.#checkHold(client, lost.signal, onEnd);
     let broken: Error | undefined;
     try {
       return await fn(lost.signal);
     } finally {
+      await checks.stop();
       client.off("error", onEnd);
       client.off("end", onEnd);
       if (lost.signal.aborted) {
@@ -82,6 +120,41 @@ export class PgContainerLocks implements ContainerLocks {
     }
   }
 
+  /**
+   * Asks the lock's connection to answer every HOLD_CHECK_EVERY_MS while `fn` runs; calls `onLost` when it
+   * does not within HOLD_CHECK_WITHIN_MS (a network that drops everything silently never ends the socket).
+   */
+  #checkHold(
+    client: pg.PoolClient,
+    lost: AbortSignal,
+    onLost: (err: Error) => void,
+  ): { stop(): Promise<void> } {
+    let checking: Promise<void> = Promise.resolve();
+    const timer = setInterval(() => {
+      if (lost.aborted) return;
+      let deadline: NodeJS.Timeout | undefined;
+      const unanswered = new Promise<never>((_, reject) => {
+        deadline = setTimeout(
+          () => reject(new Error(`the lock's connection did not answer within ${HOLD_CHECK_WITHIN_MS} ms`)),
+          HOLD_CHECK_WITHIN_MS,
+        );
+      });
+      checking = Promise.race([client.query("SELECT 1"), unanswered])
+        .then(
+          () => {},
+          (err: Error) => onLost(err),
+        )
+        .finally(() => clearTimeout(deadline));
+    }, HOLD_CHECK_EVERY_MS);
+    timer.unref();
+    return {
+      stop: async () => {
+        clearInterval(timer);
+        await checking;
+      },
+    };
+  }
+
   /** Closes every lock connection (their locks go with them); safe to call twice. */
   close(): Promise<void> {
     return this.#db.close();
@@ -95,7 +168,7 @@ export class PgContainerLocks implements ContainerLocks {
     try {
       // One round trip; the key and the timeout are integers of berth's own making, never a client's text.
       const locking = client.query(
-        `BEGIN; SET LOCAL lock_timeout = ${this.#waitMs}; SELECT pg_advisory_xact_lock(${space}, ${id})`,
+        `${KEEPALIVES}; BEGIN; SET LOCAL lock_timeout = ${this.#waitMs}; SELECT pg_advisory_xact_lock(${space}, ${id})`,
       );
       // lock_timeout bounds a wait the server knows of; a server cut off never answers at all.
       const unanswered = new Promise<never>((_, reject) => {

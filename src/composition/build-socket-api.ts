@@ -3,6 +3,7 @@ import type { QuotaLimits } from "#protocol";
 import type { UserActivityLogger } from "../activity/user-activity-logger.ts";
 import type { QuotaLedger } from "../admission/quota-ledger.ts";
 import type { RateLimiter } from "../admission/rate-limiter.ts";
+import type { AdapterFactory } from "../api/local-telemetry.ts";
 import { SocketIOEventHandler } from "../api/socket-io-event-handler.ts";
 import type { HandshakeLimiter } from "../auth/handshake-limiter.ts";
 import type { TokenStore } from "../auth/token-store.ts";
@@ -44,6 +45,8 @@ export interface SocketApiDeps {
   runtimeOffer: RuntimeOffer;
   /** Cluster mode (BERTH_AGENT_TOKEN): where the node agents that connect are kept. */
   agents: AgentRegistry | undefined;
+  /** With BERTH_REDIS_URL: the adapter that fans pushes and sessions out to the other API servers. */
+  fanOut?: AdapterFactory | undefined;
 }
 
 /**
@@ -74,6 +77,7 @@ export function buildSocketApi(config: Config, deps: SocketApiDeps): SocketIOEve
     rates: deps.rates,
     maxConnectionsPerOwner: config.maxConnectionsPerOwner,
     handshakes: deps.handshakes,
+    fanOut: deps.fanOut,
     images: deps.imageChecker,
     serverInfo: {
       version: BERTH_VERSION,

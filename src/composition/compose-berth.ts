@@ -15,6 +15,7 @@ import { RestartSupervisor } from "../containers/restart-supervisor.ts";
 import { RuntimeOffer } from "../containers/runtime-offer.ts";
 import { DockerodeClient } from "../docker/dockerode-client.ts";
 import { EngineMonitor } from "../docker/engine-monitor.ts";
+import type { RedisFanOut } from "../fan-out/redis-fan-out.ts";
 import { BerthMetrics } from "../metrics/berth-metrics.ts";
 import { observeBerth } from "../metrics/observe-berth.ts";
 import { ChannelTally } from "../monitoring/channel-tally.ts";
@@ -35,6 +36,7 @@ import { buildSocketApi } from "./build-socket-api.ts";
 import { countListeners } from "./count-listeners.ts";
 import { DisposalStack } from "./disposal-stack.ts";
 import { type BerthBase, openBase } from "./open-base.ts";
+import { openFanOut } from "./open-fan-out.ts";
 import { openTokens } from "./open-tokens.ts";
 import { RunningFollower } from "./running-follower.ts";
 
@@ -54,7 +56,8 @@ export async function composeBerth(config: Config, options: BerthOptions): Promi
   let base: BerthBase | undefined;
   try {
     base = await openBase(config, options, stack);
-    return build(config, options, base, stack);
+    const fanOut = await openFanOut(config, base.log, stack);
+    return build(config, options, base, stack, fanOut);
   } catch (err) {
     // berth does not start: what was built goes, and the error that stopped it is the one to tell.
     await stack
@@ -66,7 +69,13 @@ export async function composeBerth(config: Config, options: BerthOptions): Promi
   }
 }
 
-function build(config: Config, options: BerthOptions, base: BerthBase, stack: DisposalStack): BerthParts {
+function build(
+  config: Config,
+  options: BerthOptions,
+  base: BerthBase,
+  stack: DisposalStack,
+  fanOut: RedisFanOut | undefined,
+): BerthParts {
   const { secrets, log, store, instanceId } = base;
   const repo = store.containers;
   const tokens = openTokens(config, options, base);
@@ -248,6 +257,7 @@ function build(config: Config, options: BerthOptions, base: BerthBase, stack: Di
     quotaLimits,
     runtimeOffer,
     agents,
+    fanOut: fanOut?.adapter,
   });
   stack.defer("Socket.IO server", () => sockets.close());
 

@@ -6,6 +6,7 @@ import { type AgentLinkConfig, AgentLinkEnv, agentLinkConfig } from "./sections/
 import { type ChannelConfig, ChannelEnv, channelConfig } from "./sections/channel-config.ts";
 import { type CodeConfig, CodeEnv, codeConfig } from "./sections/code-config.ts";
 import { type ConnectionConfig, ConnectionEnv, connectionConfig } from "./sections/connection-config.ts";
+import { type FanOutConfig, FanOutEnv, fanOutConfig } from "./sections/fan-out-config.ts";
 import { type ImageConfig, ImageEnv, imageConfig } from "./sections/image-config.ts";
 import { type MonitoringConfig, MonitoringEnv, monitoringConfig } from "./sections/monitoring-config.ts";
 import { type NetworkConfig, NetworkEnv, networkConfig } from "./sections/network-config.ts";
@@ -41,6 +42,7 @@ const EnvSchema = z.object({
   ...MonitoringEnv,
   ...ActivityEnv,
   ...AgentLinkEnv,
+  ...FanOutEnv,
 });
 
 /** berth's whole configuration: every section's fields, flat (`config.maxPayloadBytes`), frozen. */
@@ -56,7 +58,8 @@ export interface Config
     ConnectionConfig,
     MonitoringConfig,
     ActivityConfig,
-    AgentLinkConfig {}
+    AgentLinkConfig,
+    FanOutConfig {}
 
 /** Reads berth's configuration from `env`; throws a ConfigError that names the variable in question. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -100,5 +103,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ...monitoring,
     ...activityConfig(e),
     ...agentLink,
+    ...fanOutConfig(e),
   });
 }

@@ -18,6 +18,13 @@ export function sqlitePath(config: Pick<Config, "dataDir">): string {
  * The caller closes it.
  */
 export async function openStore(config: Config, cipher: SecretCipher, log: SystemLogger): Promise<Store> {
-  if (config.database) return openPostgresStore(config.database.reveal(), cipher, log);
-  return openSqliteStore(sqlitePath(config), cipher);
+  // Said once at start, so that an operator reading the log knows where berth keeps its state.
+  if (config.database) {
+    const store = await openPostgresStore(config.database.reveal(), cipher, log);
+    log.info({ store: "postgres", url: config.database.redacted }, "store opened");
+    return store;
+  }
+  const store = await openSqliteStore(sqlitePath(config), cipher);
+  log.info({ store: "sqlite", path: sqlitePath(config) }, "store opened");
+  return store;
 }

@@ -157,11 +157,13 @@ describe("the dashboard's actions in a browser", () => {
 
     const restart = row(page, "act-row").getByRole("button", { name: "Restart act-row" });
     await restart.click();
-    // Under way: the pressed button says so (a stop, a start and the workload's hello take a moment), the others wait.
-    await row(page, "act-row")
-      .locator('button[data-action="restart"][aria-busy="true"]')
+    // Under way: the pressed button says so (a stop, a start and the workload's hello take a moment), the others
+    // wait — seen together in one look at the page: read one after the other, the restart could end between them.
+    await page
+      .locator(
+        'tr[data-container="act-row"]:has(button[data-action="restart"][aria-busy="true"]):has(button[data-action="delete"][disabled])',
+      )
       .waitFor({ timeout: PAGE_WAIT_MS });
-    expect(await row(page, "act-row").locator('button[data-action="delete"]').isDisabled()).toBe(true);
     await row(page, "act-row")
       .locator('td[data-column="restarts"]')
       .filter({ hasText: /^1$/ })

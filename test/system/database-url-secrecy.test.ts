@@ -22,6 +22,13 @@ describe.skipIf(TEST_STORE !== "postgres")("the database URL's password", () => 
       JSON.stringify(await admin.activity.history()),
     ];
     for (const text of seen) expect(text).not.toContain(password);
+    // The log says where berth keeps its state, the password blanked.
+    const opened = server
+      .logs()
+      .split("\n")
+      .filter((line) => line.includes('"store opened"'))
+      .map((line) => JSON.parse(line) as { store?: string; url?: string });
+    expect(opened).toMatchObject([{ store: "postgres", url: expect.stringContaining("[REDACTED]@") }]);
     await c.delete();
   });
 });

@@ -5,6 +5,7 @@ import { AgentLinkEnv } from "./agent-link-config.ts";
 import { ChannelEnv } from "./channel-config.ts";
 import { CodeEnv } from "./code-config.ts";
 import { ConnectionEnv } from "./connection-config.ts";
+import { FanOutEnv } from "./fan-out-config.ts";
 import { ImageEnv } from "./image-config.ts";
 import { MonitoringEnv } from "./monitoring-config.ts";
 import { NetworkEnv } from "./network-config.ts";
@@ -25,6 +26,7 @@ const SECTIONS = {
   MonitoringEnv,
   ActivityEnv,
   AgentLinkEnv,
+  FanOutEnv,
 };
 
 describe("the sections of the config", () => {

@@ -1,0 +1,201 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** Where Debian's package puts the server (scripts/setup.mjs --with-redis installs it). */
+const REDIS_SERVER = "/usr/bin/redis-server";
+const PREFIX = "berth-redis-";
+const READY = "Ready to accept connections";
+const START_TIMEOUT_MS = 10_000;
+
+/** Whether the tests that need Redis can run here: Debian's redis-server is installed. */
+export const REDIS_AVAILABLE = existsSync(REDIS_SERVER);
+
+/**
+ * A throwaway redis-server; `stop()` kills it (as a crash would: it keeps
+ * nothing anyway), `start()` starts it again on the same port and password,
+ * empty, and `close()` kills it and removes its directory (safe to call twice).
+ */
+export interface RedisServer {
+  /** redis://:<password>@127.0.0.1:<port>, as BERTH_REDIS_URL. */
+  readonly url: string;
+  readonly password: string;
+  readonly port: number;
+  /** Whether it runs now. */
+  readonly running: boolean;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts Debian's redis-server as a throwaway server: no persistence (no RDB
+ * snapshot, no append-only file), a password, listening on a private
+ * loopback port chosen here and kept across `stop()`/`start()` so that a test
+ * can restart Redis under berths that hold its URL. Its directory is in a
+ * temporary directory; the process is killed by `close()`, and by an exit
+ * hook should the test's process end first. A later run kills the server of
+ * a test process that died without its hook (SIGKILL).
+ *
+ * @example
+ *   const redis = await startRedisServer();
+ *   const server = await startTestServer({ BERTH_REDIS_URL: redis.url });
+ *   await redis.stop(); // … berth serves its own clients only
+ *   await redis.start(); // … and fans out again
+ *   await redis.close();
+ */
+export async function startRedisServer(): Promise<RedisServer> {
+  if (!REDIS_AVAILABLE)
+    throw new Error(`no ${REDIS_SERVER}: scripts/setup.mjs --with-redis installs Debian's redis-server`);
+  removeOrphans();
+  const dir = await mkdtemp(join(tmpdir(), PREFIX));
+  await writeFile(join(dir, "started-by"), String(process.pid));
+  const password = randomBytes(18).toString("base64url");
+  const port = await freeLoopbackPort();
+  let child: ChildProcess | undefined;
+  const killNow = () => {
+    child?.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once("exit", killNow);
+
+  async function start(): Promise<void> {
+    if (child) return;
+    // The password is given on the command line: a throwaway server on a machine the test owns.
+    const args = [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--requirepass",
+      password,
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--dir",
+      dir,
+      "--pidfile",
+      join(dir, "redis.pid"),
+      "--daemonize",
+      "no",
+      "--logfile",
+      "",
+    ];
+    const started = spawn(REDIS_SERVER, args, { stdio: ["ignore", "pipe", "pipe"] });
+    child = started;
+    await new Promise<void>((resolve, reject) => {
+      let output = "";
+      const timer = setTimeout(
+        () => fail(new Error(`redis-server did not start within ${START_TIMEOUT_MS} ms`)),
+        START_TIMEOUT_MS,
+      );
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        started.kill("SIGKILL");
+        reject(new Error(`${err.message}\n${output}`));
+      };
+      started.stdout?.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes(READY)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      started.stderr?.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      started.once("error", fail);
+      started.once("exit", (code) => fail(new Error(`redis-server exited with ${code} before it was ready`)));
+    });
+    // Read on: a pipe nobody reads would fill and stall the server.
+    started.stdout?.resume();
+    started.stderr?.resume();
+  }
+
+  async function stop(): Promise<void> {
+    const running = child;
+    if (!running) return;
+    child = undefined;
+    if (running.exitCode === null && running.signalCode === null) {
+      const exited = new Promise((resolve) => running.once("exit", resolve));
+      running.kill("SIGKILL");
+      await exited;
+    }
+  }
+
+  try {
+    await start();
+  } catch (err) {
+    killNow();
+    process.off("exit", killNow);
+    throw err;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    url: `redis://:${encodeURIComponent(password)}@127.0.0.1:${port}`,
+    password,
+    port,
+    get running() {
+      return child !== undefined;
+    },
+    stop,
+    start,
+    close(): Promise<void> {
+      closing ??= (async () => {
+        await stop();
+        await rm(dir, { recursive: true, force: true });
+        process.off("exit", killNow);
+      })();
+      return closing;
+    },
+  };
+}
+
+/** A port on 127.0.0.1 that nothing listens on now (the kernel's choice, let go at once). */
+async function freeLoopbackPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", resolve);
+  });
+  const address = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  if (address === null || typeof address === "string") throw new Error("no loopback port");
+  return address.port;
+}
+
+/** Kills the servers of test processes that are gone (killed before their exit hook ran), and removes their directories. */
+function removeOrphans(): void {
+  for (const name of readdirSync(tmpdir()).filter((n) => n.startsWith(PREFIX))) {
+    const dir = join(tmpdir(), name);
+    let owner: number;
+    try {
+      owner = Number(readFileSync(join(dir, "started-by"), "utf8"));
+    } catch {
+      continue; // still being made, or not one of ours
+    }
+    if (isAlive(owner)) continue;
+    try {
+      const pid = Number(readFileSync(join(dir, "redis.pid"), "utf8"));
+      // A pid file left by a killed server may name a process that reuses its number since.
+      if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "redis-server") process.kill(pid, "SIGKILL");
+    } catch {
+      // gone already
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
