@@ -94,11 +94,13 @@ export class AgentConnection {
     onEvent: (e: EngineEvent) => void,
   ): Promise<EventSubscription> {
     const subscription: Subscription = { onEvent };
-    const { id } = await this.#call("streamEvents", [labels, sinceMs], undefined, (callId) =>
+    let callId: string | undefined;
+    const { id } = await this.#call("streamEvents", [labels, sinceMs], undefined, (sent) => {
       // Before the call is sent: an event pushed right after the agent subscribed is not lost.
-      this.#subscriptions.set(callId, subscription),
-    ).catch((err: unknown) => {
-      for (const [key, s] of this.#subscriptions) if (s === subscription) this.#subscriptions.delete(key);
+      callId = sent;
+      this.#subscriptions.set(sent, subscription);
+    }).catch((err: unknown) => {
+      if (callId !== undefined) this.#subscriptions.delete(callId);
       throw err;
     });
     const done = new Promise<void>((resolve, reject) => {
