@@ -21,6 +21,7 @@ import type { SystemLogger } from "./logging/system-logger.ts";
 import type { BerthMetrics } from "./metrics/berth-metrics.ts";
 import type { HealthMonitor } from "./monitoring/health-monitor.ts";
 import { reportEgressFilter } from "./network/report-egress-filter.ts";
+import type { AgentRegistry } from "./node-agents/agent-registry.ts";
 import type { CodeUpdater } from "./updates/code-updater.ts";
 
 export type { BerthOptions } from "./composition/berth-options.ts";
@@ -67,6 +68,8 @@ export class Berth {
   readonly metrics: BerthMetrics | undefined;
   /** The tokens in force; with BERTH_TOKENS_FILE, reloaded by `reloadTokens()` (SIGHUP) and when the file changes. */
   readonly tokens: TokenStore;
+  /** The node agents connected now (cluster mode, BERTH_AGENT_TOKEN); undefined in single-host mode. */
+  readonly agents: AgentRegistry | undefined;
   readonly #parts: BerthParts;
   #closing: Promise<void> | undefined;
 
@@ -102,6 +105,7 @@ export class Berth {
       engineQueue: this.engineQueue,
       metrics: this.metrics,
       tokens: this.tokens,
+      agents: this.agents,
     } = parts);
   }
 

@@ -29,6 +29,21 @@ const RULES: { from: string; mayNotImport: readonly string[] | "anything"; why: 
     why: "cluster's locks and leases are an adapter over PostgreSQL: errors/, util/, logging/ and the store's PostgreSQL plumbing only",
   },
   {
+    from: "agent",
+    mayNotImport: "anything",
+    why: "the node agent is a program of its own on each node: the engine, config, logging, errors, util and the agent link only — never the API, lifecycle or the store",
+  },
+  {
+    from: "agent-link",
+    mayNotImport: "anything",
+    why: "the wire between API servers and agents, imported by both ends: errors/ and the engine's port only",
+  },
+  {
+    from: "node-agents",
+    mayNotImport: "anything",
+    why: "the API side of node agents is an adapter of the engine port: the agent link, the port, errors, logging and util only",
+  },
+  {
     from: "api",
     // Every adapter of the outside world (the engine, the store and the secrets it keeps sealed, the
     // workloads' channel, the host's firewall) and the command line, another entry point beside the API.
@@ -47,7 +62,7 @@ const RULES: { from: string; mayNotImport: readonly string[] | "anything"; why: 
  * implements them is the composition's choice (src/composition, berth.ts, main.ts, the CLI).
  */
 const STORE_PORTS: readonly string[] = ["store/store-ports.ts", "store/store-errors.ts"];
-const COMPOSITION: readonly string[] = ["berth.ts", "main.ts", "cli", "composition"];
+const COMPOSITION: readonly string[] = ["berth.ts", "main.ts", "cli", "composition", "agent/main.ts"];
 const STORE_WHY = "services use the store's ports (store-ports.ts, store-errors.ts), never an implementation";
 
 /**
@@ -71,7 +86,13 @@ const LEAF_MAY_IMPORT: Record<string, readonly string[]> = {
   code: ["errors"],
   errors: [],
   cluster: ["errors", "util", "logging", "store"],
+  agent: ["docker", "config", "logging", "errors", "util", "agent-link"],
+  "agent-link": ["errors", "docker"],
+  "node-agents": ["agent-link", "docker", "errors", "logging", "util"],
 };
+
+/** berth's version (version.ts, read from package.json): any part of berth may say it. */
+const SHARED_ROOT_FILES: readonly string[] = ["version.ts"];
 
 /**
  * The store's PostgreSQL plumbing that cluster's locks and leases connect
@@ -109,16 +130,15 @@ function breaks(edge: string): string | undefined {
   const [from, to] = edge.split(" → ") as [string, string];
   const a = folderOf(from);
   const b = folderOf(to);
-  if (a === b || to.startsWith("..")) return undefined;
+  if (a === b || to.startsWith("..") || SHARED_ROOT_FILES.includes(to)) return undefined;
+  // The composition roots: a folder of them, a file at the top, or a program's entry (the node agent's).
+  const composes = COMPOSITION.includes(a === "" ? from : a) || COMPOSITION.includes(from);
   if (a === "updates" && LIFECYCLE_FACADE.includes(to)) return PORT_WHY;
   if (b === "composition" && a !== "") return COMPOSITION_WHY;
   if (a === "cluster" && PG_PLUMBING.includes(to)) return undefined;
-  if (b === "store" && !STORE_PORTS.includes(to) && !COMPOSITION.includes(a === "" ? from : a))
-    return STORE_WHY;
-  if (b === "cluster" && CLUSTER_ADAPTERS.test(to) && !COMPOSITION.includes(a === "" ? from : a))
-    return CLUSTER_WHY;
-  if (b === "docker" && !ENGINE_PORTS.includes(to) && !COMPOSITION.includes(a === "" ? from : a))
-    return ENGINE_WHY;
+  if (b === "store" && !STORE_PORTS.includes(to) && !composes) return STORE_WHY;
+  if (b === "cluster" && CLUSTER_ADAPTERS.test(to) && !composes) return CLUSTER_WHY;
+  if (b === "docker" && !ENGINE_PORTS.includes(to) && !composes) return ENGINE_WHY;
   for (const rule of RULES) {
     if (rule.from !== a) continue;
     const barred =
@@ -199,6 +219,26 @@ describe("the directions src/ depends in", () => {
     expect(breaks("api/socket-io-event-handler.ts → cluster/pg-lock-session.ts")).toBe(CLUSTER_WHY);
     expect(breaks("containers/container-manager.ts → cluster/container-locks.ts")).toBeUndefined();
     expect(breaks("composition/build-lifecycle.ts → cluster/pg-container-locks.ts")).toBeUndefined();
+  });
+
+  it("would catch a break: the node agent reaching into the API, lifecycle or the store", () => {
+    expect(breaks("agent/server-link.ts → api/agent-namespace.ts")).toBeDefined();
+    expect(breaks("agent/engine-call-server.ts → containers/container-config.ts")).toBeDefined();
+    expect(breaks("agent/main.ts → store/store-ports.ts")).toBeDefined();
+    expect(breaks("agent/node-agent.ts → node-agents/agent-registry.ts")).toBeDefined();
+    expect(breaks("agent/engine-call-server.ts → docker/dockerode-client.ts")).toBe(ENGINE_WHY);
+    expect(breaks("agent/main.ts → docker/dockerode-client.ts")).toBeUndefined();
+    expect(breaks("agent/engine-call-server.ts → agent-link/engine-methods.ts")).toBeUndefined();
+    expect(breaks("agent/main.ts → config/agent-config.ts")).toBeUndefined();
+  });
+
+  it("would catch a break: the agent link or the API's side of agents reaching past the engine's port", () => {
+    expect(breaks("agent-link/engine-methods.ts → containers/container-config.ts")).toBeDefined();
+    expect(breaks("agent-link/link-error.ts → errors/errors.ts")).toBeUndefined();
+    expect(breaks("node-agents/agent-connection.ts → api/berth-server.ts")).toBeDefined();
+    expect(breaks("node-agents/remote-docker-client.ts → containers/container-manager.ts")).toBeDefined();
+    expect(breaks("node-agents/remote-docker-client.ts → docker/docker-client.ts")).toBeUndefined();
+    expect(breaks("node-agents/remote-docker-client.ts → docker/dockerode-client.ts")).toBe(ENGINE_WHY);
   });
 
   it("would catch a break: a service reaching past the store's ports to SQLite", () => {

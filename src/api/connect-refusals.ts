@@ -5,7 +5,9 @@ import { handshakeError } from "./handshake-error.ts";
 import type { BerthSocket } from "./register-handler.ts";
 
 type EngineSocket = BerthSocket["conn"];
-type Middleware = (socket: BerthSocket, next: (err?: Error) => void) => void;
+/** What a refusal needs of a socket, on any namespace (the clients' or the agents'). */
+type RefusableSocket = Pick<BerthSocket, "conn" | "handshake">;
+type Middleware = (socket: RefusableSocket, next: (err?: Error) => void) => void;
 
 /**
  * How long a refused polling connection may take to fetch its connect_error.
@@ -17,7 +19,10 @@ type Middleware = (socket: BerthSocket, next: (err?: Error) => void) => void;
 export const REFUSED_DRAIN_MS = 2_000;
 
 /** The codes a namespace middleware refuses a CONNECT with. */
-export type ConnectRefusalCode = Extract<ErrorCode, "UNAUTHORIZED" | "TOO_MANY_CONNECTIONS">;
+export type ConnectRefusalCode = Extract<
+  ErrorCode,
+  "UNAUTHORIZED" | "TOO_MANY_CONNECTIONS" | "VALIDATION_FAILED"
+>;
 
 /**
  * One try at the token per connection (ConnectRefusals). Socket.IO keeps the
@@ -73,7 +78,7 @@ export class ConnectRefusals {
    * `details` go to the client in the error's data, and to the log.
    */
   refuse(
-    socket: BerthSocket,
+    socket: RefusableSocket,
     code: ConnectRefusalCode,
     msg: string,
     options: { owner?: string; details?: Record<string, unknown> } = {},

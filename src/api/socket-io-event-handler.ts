@@ -3,6 +3,8 @@ import { HandshakeLimiter } from "../auth/handshake-limiter.ts";
 import type { TokenStore } from "../auth/token-store.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { HealthMonitor } from "../monitoring/health-monitor.ts";
+import type { AgentRegistry } from "../node-agents/agent-registry.ts";
+import { AgentNamespace } from "./agent-namespace.ts";
 import {
   type BerthServer,
   closeBerthServer,
@@ -38,6 +40,11 @@ export interface SocketIOEventHandlerOptions extends HandlerServices {
   handshakes?: HandshakeLimiter;
   /** Per-connection bounds: bytes buffered for the client, channel calls in flight, subscriptions. */
   limits: ConnectionLimitsConfig;
+  /**
+   * Cluster mode: node agents connect to the `/agents` namespace with this token, into this
+   * registry. Left out (single-host mode), the namespace does not exist.
+   */
+  agents?: { token: string; registry: AgentRegistry } | undefined;
   /**
    * Fan-out across API servers (BERTH_REDIS_URL): the cluster adapter that
    * carries pushes and sessions to the other servers. Without it, this
@@ -83,6 +90,7 @@ export class SocketIOEventHandler {
   readonly #revocation: TokenRevocation;
   readonly #bounds: ConnectionBounds;
   readonly #pushes: ServerPushes;
+  readonly #agents: AgentNamespace | undefined;
   readonly #handOver: boolean;
   /** With fan-out: every connection's session kept in Redis while it lasts, for a server that is killed. */
   readonly #sessions: SessionKeeper | undefined;
@@ -109,6 +117,13 @@ export class SocketIOEventHandler {
       maxConnectionsPerOwner: options.maxConnectionsPerOwner ?? 0,
     });
     this.#revocation = new TokenRevocation(this.io, options.auth, options.log);
+    this.#agents =
+      options.agents &&
+      new AgentNamespace(this.io, {
+        ...options.agents,
+        log: options.log,
+        onAdmitted: (socket) => this.#preAuth.trust(socket.conn),
+      });
     this.io.on("connection", this.#onConnection);
     this.#pushes = new ServerPushes(this.io, {
       manager: options.manager,
@@ -165,6 +180,7 @@ export class SocketIOEventHandler {
     if (this.#closed) return;
     this.#closed = true;
     this.#pushes.close();
+    this.#agents?.close();
     this.#sessions?.close();
     this.#revocation.close();
     this.#preAuth.close();

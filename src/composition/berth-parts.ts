@@ -17,6 +17,7 @@ import type { BerthMetrics } from "../metrics/berth-metrics.ts";
 import type { EngineEventWatcher } from "../monitoring/engine-event-watcher.ts";
 import type { HealthMonitor } from "../monitoring/health-monitor.ts";
 import type { EgressFirewall } from "../network/egress-firewall.ts";
+import type { AgentRegistry } from "../node-agents/agent-registry.ts";
 import type { BackgroundParts } from "./build-background.ts";
 import type { LifecycleParts } from "./build-lifecycle.ts";
 import type { SamplingParts } from "./build-sampling.ts";
@@ -51,6 +52,8 @@ export interface BerthParts
   restarts: RestartSupervisor;
   bringBack: EngineReturnRestarter;
   events: EngineEventWatcher;
+  /** The node agents connected now (cluster mode, BERTH_AGENT_TOKEN); undefined in single-host mode. */
+  agents: AgentRegistry | undefined;
   /** berth's own emitters, whose listeners `debugCounts()` adds up. */
   emitters: readonly EventEmitter[];
 }

@@ -20,6 +20,7 @@ import { ContainerTelemetry } from "../monitoring/container-telemetry.ts";
 import type { HealthMonitor } from "../monitoring/health-monitor.ts";
 import type { StatsHistory } from "../monitoring/stats-history.ts";
 import type { StatsSampler } from "../monitoring/stats-sampler.ts";
+import type { AgentRegistry } from "../node-agents/agent-registry.ts";
 import type { CodeUpdater } from "../updates/code-updater.ts";
 import { BERTH_VERSION } from "../version.ts";
 
@@ -42,6 +43,8 @@ export interface SocketApiDeps {
   quotas: QuotaLedger;
   quotaLimits: (owner: string) => QuotaLimits;
   runtimeOffer: RuntimeOffer;
+  /** Cluster mode (BERTH_AGENT_TOKEN): where the node agents that connect are kept. */
+  agents: AgentRegistry | undefined;
   /** With BERTH_REDIS_URL: the adapter that fans pushes and sessions out to the other API servers. */
   fanOut?: AdapterFactory | undefined;
 }
@@ -90,5 +93,7 @@ export function buildSocketApi(config: Config, deps: SocketApiDeps): SocketIOEve
       maxRequestsInFlight: config.maxRequestsInFlight,
       maxSubscriptions: config.maxSubscriptions,
     },
+    agents:
+      config.agentToken && deps.agents ? { token: config.agentToken, registry: deps.agents } : undefined,
   });
 }

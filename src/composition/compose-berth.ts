@@ -24,6 +24,7 @@ import { HealthMonitor } from "../monitoring/health-monitor.ts";
 import { EgressFirewall } from "../network/egress-firewall.ts";
 import { egressPolicy } from "../network/egress-policy.ts";
 import { ExecFileIptables } from "../network/iptables.ts";
+import { AgentRegistry } from "../node-agents/agent-registry.ts";
 import { BERTH_VERSION } from "../version.ts";
 import type { BerthOptions } from "./berth-options.ts";
 import type { BerthParts } from "./berth-parts.ts";
@@ -234,6 +235,8 @@ function build(
     },
   });
 
+  // Cluster mode only: node agents connect with BERTH_AGENT_TOKEN; nothing in single-host mode reaches one.
+  const agents = config.agentToken === undefined ? undefined : new AgentRegistry();
   const sockets = buildSocketApi(config, {
     app,
     channel,
@@ -253,6 +256,7 @@ function build(
     quotas,
     quotaLimits,
     runtimeOffer,
+    agents,
     fanOut: fanOut?.adapter,
   });
   stack.defer("Socket.IO server", () => sockets.close());
@@ -298,6 +302,7 @@ function build(
     restarts,
     bringBack,
     events,
+    agents,
     ...background,
     emitters,
   };

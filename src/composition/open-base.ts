@@ -36,8 +36,13 @@ export async function openBase(
 ): Promise<BerthBase> {
   const secrets = options.secrets ?? new SecretRegistry();
   secrets.setTokens(config.tokens, config.adminToken);
-  // The database URL's password and Redis's too: a store or a Redis that cannot be reached must not say it in its error.
-  secrets.setServerSecrets([...(config.database?.secrets() ?? []), ...(config.redis?.secrets() ?? [])]);
+  // The database URL's password and Redis's too: a store or a Redis that cannot be reached must not say it in
+  // its error. And the node agents' token, which no line of the system log may hold.
+  secrets.setServerSecrets([
+    ...(config.database?.secrets() ?? []),
+    ...(config.redis?.secrets() ?? []),
+    ...(config.agentToken === undefined ? [] : [config.agentToken]),
+  ]);
   const log = createSystemLogger({
     level: config.logLevel,
     redactor: secrets.system,

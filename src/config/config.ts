@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ConfigError } from "./config-error.ts";
 import { type AccessConfig, AccessEnv, accessConfig } from "./sections/access-config.ts";
 import { type ActivityConfig, ActivityEnv, activityConfig } from "./sections/activity-config.ts";
+import { type AgentLinkConfig, AgentLinkEnv, agentLinkConfig } from "./sections/agent-link-config.ts";
 import { type ChannelConfig, ChannelEnv, channelConfig } from "./sections/channel-config.ts";
 import { type CodeConfig, CodeEnv, codeConfig } from "./sections/code-config.ts";
 import { type ConnectionConfig, ConnectionEnv, connectionConfig } from "./sections/connection-config.ts";
@@ -40,6 +41,7 @@ const EnvSchema = z.object({
   ...ConnectionEnv,
   ...MonitoringEnv,
   ...ActivityEnv,
+  ...AgentLinkEnv,
   ...FanOutEnv,
 });
 
@@ -56,6 +58,7 @@ export interface Config
     ConnectionConfig,
     MonitoringConfig,
     ActivityConfig,
+    AgentLinkConfig,
     FanOutConfig {}
 
 /** Reads berth's configuration from `env`; throws a ConfigError that names the variable in question. */
@@ -79,6 +82,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const network = networkConfig(e);
   const images = imageConfig(e);
   const connection = connectionConfig(e);
+  const agentLink = agentLinkConfig(e);
+  // One credential, one holder: a client holding the agents' token could pass for a node agent, and the reverse.
+  if (
+    agentLink.agentToken !== undefined &&
+    (agentLink.agentToken === access.adminToken || [...access.tokens.values()].includes(agentLink.agentToken))
+  ) {
+    throw ConfigError.invalid("BERTH_AGENT_TOKEN must differ from the admin's and every owner's token");
+  }
   return Object.freeze({
     ...serverConfig(e),
     ...access,
@@ -91,6 +102,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ...connection,
     ...monitoring,
     ...activityConfig(e),
+    ...agentLink,
     ...fanOutConfig(e),
   });
 }

@@ -1,6 +1,7 @@
 import { rename } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
 import { createServer } from "node:net";
+import { inspect } from "node:util";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DockerError, DockerUnavailableError, NotFoundError } from "../errors/errors.ts";
@@ -277,6 +278,23 @@ describe("the dockerode client when a stream from the engine breaks", () => {
       ["d1", 3],
       ["d2", 3],
     ]);
+  });
+
+  it("fails a subscription whose stream broke before anyone awaited it without an unhandled rejection", async () => {
+    engine.route("GET", /^\/events$/, breaksAfter([event("d1")]));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const subscription = await client().streamEvents({}, 0, () => {});
+      // Watched without a handler of its own (inspect attaches none), as a subscriber busy elsewhere leaves it.
+      await expect.poll(() => inspect(subscription.done), { timeout: 5_000 }).toContain("<rejected>");
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+      await expect(subscription.done).rejects.toBeInstanceOf(DockerUnavailableError);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
   });
 
   it("ends a subscription closed by berth without an error", async () => {

@@ -216,6 +216,9 @@ export class DockerodeClient implements DockerClient {
         abort.signal.aborted ? resolve() : reject(toDockerError(err, "events")),
       );
     });
+    // A stream lost before its subscriber awaits `done` (the engine gone while the event watcher resyncs)
+    // must not count as an unhandled rejection, which ends berth: the subscriber still sees it when it awaits.
+    done.catch(() => {});
     return { done, close: () => abort.abort() };
   }
 

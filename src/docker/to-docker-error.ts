@@ -31,6 +31,7 @@ const OPS: Record<string, string> = {
   "image inspect": "find the image",
   events: "follow its events",
   version: "report its version",
+  info: "report which node it is",
   ping: "answer",
 };
 

@@ -81,3 +81,14 @@ export class InternalError extends BerthError {
     super("INTERNAL", undefined, options);
   }
 }
+
+/**
+ * berth cannot do this here yet — e.g. an engine call that the node agents do
+ * not forward yet (`details.op`). Never a condition a client can cause: a
+ * client that meets it has met a gap in berth, so it travels as INTERNAL.
+ */
+export class NotSupportedError extends BerthError {
+  constructor(message: string, options?: BerthErrorOptions) {
+    super("INTERNAL", message, options);
+  }
+}

@@ -154,7 +154,10 @@ export async function startTestServer(
     throw err;
   }
   const port = await berth.start();
-  const url = `http://127.0.0.1:${port}`;
+  // Where berth listens (BERTH_HOST: e.g. the cluster test bed's bridge address, which its nodes reach), or
+  // the loopback when it listens everywhere.
+  const host = ["0.0.0.0", "::"].includes(config.host) ? "127.0.0.1" : config.host;
+  const url = `http://${host}:${port}`;
   const clients: { close(): unknown }[] = [];
   return {
     get berth() {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AccessEnv } from "./access-config.ts";
 import { ActivityEnv } from "./activity-config.ts";
+import { AgentLinkEnv } from "./agent-link-config.ts";
 import { ChannelEnv } from "./channel-config.ts";
 import { CodeEnv } from "./code-config.ts";
 import { ConnectionEnv } from "./connection-config.ts";
@@ -24,6 +25,7 @@ const SECTIONS = {
   ConnectionEnv,
   MonitoringEnv,
   ActivityEnv,
+  AgentLinkEnv,
   FanOutEnv,
 };
 

@@ -1,0 +1,91 @@
+import { z } from "zod";
+import { EngineEventSchema } from "./engine-methods.ts";
+import { type LinkError, LinkErrorSchema } from "./link-error.ts";
+
+/**
+ * The wire between berth's API servers and its node agents. A node agent
+ * dials out to every API server (nodes have no inbound port) and connects to
+ * this Socket.IO namespace of the server's own Socket.IO server; clients never
+ * reach it, and agents never reach the clients' namespace.
+ *
+ * Messages are envelopes with a `kind`, so that later kinds (a workload's
+ * channel, a release to materialise, a fence) travel beside the engine's
+ * calls on the same connection:
+ * - API → agent `call` (acknowledged with a CallAnswer), and `cancel` of a
+ *   call in flight (a wait) or of an event subscription;
+ * - agent → API `push`: what the agent sends unasked (engine events of a subscription, and its end).
+ */
+export const AGENTS_NAMESPACE = "/agents";
+
+/** A call's id, unique among the calls and subscriptions of one connection. */
+const CallId = z.string().min(1).max(32);
+
+/**
+ * What an agent says when it connects (the handshake's `auth`): the agent
+ * token, and which node it serves — the Swarm node id its engine reports
+ * (`docker info`: Swarm.NodeID) and its hostname. Unknown fields are dropped,
+ * not refused: Socket.IO's client adds its own (`pid`, `offset`) on a reconnect.
+ */
+export const AgentHelloSchema = z.object({
+  token: z.string().max(1024),
+  nodeId: z.string().regex(/^[a-z0-9]{1,64}$/, "must be a Swarm node id"),
+  hostname: z.string().min(1).max(253),
+  version: z.string().min(1).max(64),
+});
+export type AgentHello = z.output<typeof AgentHelloSchema>;
+
+/** The node an agent serves, as the API side knows it (the hello without its token). */
+export type AgentIdentity = Omit<AgentHello, "token">;
+
+export const EngineCallSchema = z.strictObject({
+  kind: z.literal("engine"),
+  id: CallId,
+  /** A method of the engine port; the agent checks it against ENGINE_METHODS. */
+  method: z.string().min(1).max(64),
+  args: z.array(z.unknown()).max(8),
+});
+
+export const CallSchema = z.discriminatedUnion("kind", [EngineCallSchema]);
+export type Call = z.output<typeof CallSchema>;
+
+export const CancelSchema = z.strictObject({ id: CallId });
+export type Cancel = z.output<typeof CancelSchema>;
+
+export const CallAnswerSchema = z.discriminatedUnion("ok", [
+  z.strictObject({ ok: z.literal(true), value: z.unknown() }),
+  z.strictObject({ ok: z.literal(false), error: LinkErrorSchema }),
+]);
+export type CallAnswer = { ok: true; value: unknown } | { ok: false; error: LinkError };
+
+export const PushSchema = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("engine-event"), subscription: CallId, event: EngineEventSchema }),
+  /** The agent's event stream of a subscription ended: closed, or lost (`error`). */
+  z.strictObject({
+    kind: z.literal("engine-events-ended"),
+    subscription: CallId,
+    error: LinkErrorSchema.optional(),
+  }),
+]);
+export type Push = z.output<typeof PushSchema>;
+
+/**
+ * Why the API server ends an agent's connection, told just before it does:
+ * `replaced` — a newer connection says the same node id, so another agent
+ * process serves this node there (the one told should not dial straight
+ * back, or the two would take turns without end); `closing` — the server is
+ * shutting down.
+ */
+export const GoodbyeSchema = z.strictObject({ reason: z.enum(["replaced", "closing"]) });
+export type Goodbye = z.output<typeof GoodbyeSchema>;
+
+/** Events the API server sends to an agent (the agent validates every one: `unknown` until it has). */
+export interface ApiToAgentEvents {
+  call: (call: Call, ack: (answer: CallAnswer) => void) => void;
+  cancel: (cancel: Cancel) => void;
+  goodbye: (goodbye: Goodbye) => void;
+}
+
+/** Events an agent sends to the API server. */
+export interface AgentToApiEvents {
+  push: (push: Push) => void;
+}

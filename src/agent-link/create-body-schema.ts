@@ -1,0 +1,68 @@
+import { z } from "zod";
+
+/**
+ * The only create body a node agent accepts: berth's hardened workload
+ * (containers/container-config.ts, `buildCreateBody`), field for field. The
+ * agent holds its node's engine socket — root on that node — so it does not
+ * take an API server's word for what a container may be: anything beside or
+ * beyond the hardening (a privileged flag, a capability kept, a host path
+ * mounted writable, the host's network or pid namespace, swap) is refused
+ * before the engine sees it. Unknown fields are refused at every level.
+ *
+ * For now the network is `none` only: an owner's outbound network needs the
+ * egress filter that single-host berth sets on its own host's firewall, and
+ * the agent does not hold one for its node yet.
+ */
+const hostPath = z
+  .string()
+  .max(4096)
+  .regex(/^\/[^\0]*$/, "must be an absolute path")
+  .refine((p) => !p.split("/").includes(".."), "must not climb with '..'");
+
+const ReadOnlyBind = z.strictObject({
+  Type: z.literal("bind"),
+  Source: hostPath,
+  Target: z.enum(["/run/berth", "/run/berth-code"]),
+  ReadOnly: z.literal(true),
+});
+
+const positiveInt = z.number().int().positive();
+
+const HardenedHostConfig = z
+  .strictObject({
+    Init: z.literal(true),
+    Privileged: z.literal(false),
+    ReadonlyRootfs: z.literal(true),
+    CapDrop: z.tuple([z.literal("ALL")]),
+    SecurityOpt: z.tuple([z.literal("no-new-privileges")]),
+    IpcMode: z.literal("private"),
+    Tmpfs: z.strictObject({ "/tmp": z.string().regex(/^rw,nosuid,nodev,size=\d+[kmg]?,mode=1777$/) }),
+    Memory: positiveInt,
+    MemorySwap: positiveInt,
+    PidsLimit: positiveInt,
+    NanoCpus: positiveInt,
+    LogConfig: z.strictObject({
+      Type: z.literal("json-file"),
+      Config: z.strictObject({ "max-size": z.string().max(16), "max-file": z.string().max(8) }),
+    }),
+    NetworkMode: z.literal("none"),
+    RestartPolicy: z.strictObject({ Name: z.literal("no") }),
+    Mounts: z.array(ReadOnlyBind).max(2),
+  })
+  .refine((h) => h.MemorySwap === h.Memory, {
+    message: "MemorySwap must equal Memory (no swap)",
+    path: ["MemorySwap"],
+  });
+
+export const CreateBodySchema = z.strictObject({
+  name: z.string().regex(/^berth-[A-Za-z0-9_.-]{1,120}$/),
+  Image: z.string().min(1).max(512),
+  Cmd: z.array(z.string().max(65_536)).max(1024).optional(),
+  Env: z.array(z.string().max(65_536)).max(1024),
+  Labels: z.record(z.string().max(256), z.string().max(4096)),
+  // A uid of its own, never root's.
+  User: z.string().regex(/^[1-9]\d{0,9}:[1-9]\d{0,9}$/, "must be a non-root uid:gid"),
+  WorkingDir: z.string().max(4096),
+  NetworkDisabled: z.literal(true),
+  HostConfig: HardenedHostConfig,
+});

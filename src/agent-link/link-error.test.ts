@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { BerthError } from "../errors/berth-error.ts";
+import {
+  ConflictError,
+  DockerError,
+  DockerUnavailableError,
+  InternalError,
+  NotFoundError,
+  NotSupportedError,
+} from "../errors/errors.ts";
+import { fromLinkError, LinkErrorSchema, toLinkError } from "./link-error.ts";
+
+/** What the API side holds after the error crossed the link (through JSON, as Socket.IO sends it). */
+function across(err: unknown): BerthError {
+  const wire = LinkErrorSchema.parse(JSON.parse(JSON.stringify(toLinkError(err))));
+  return fromLinkError(wire, "node1");
+}
+
+describe("an error crossing the agent link", () => {
+  it("comes back as DockerUnavailableError, retryable, with its details", () => {
+    const back = across(new DockerUnavailableError({ details: { op: "container start" } }));
+    expect(back).toBeInstanceOf(DockerUnavailableError);
+    expect(back).toMatchObject({
+      code: "DOCKER_UNAVAILABLE",
+      retryable: true,
+      details: { op: "container start" },
+    });
+  });
+
+  it("comes back as a DockerError with the engine's status and message", () => {
+    const sent = new DockerError("The container engine could not create the container.", 409, {
+      details: { op: "container create", statusCode: 409 },
+    });
+    const back = across(sent);
+    expect(back).toBeInstanceOf(DockerError);
+    expect((back as DockerError).statusCode).toBe(409);
+    expect(back.message).toBe(sent.message);
+    expect(back.retryable).toBe(false);
+  });
+
+  it("keeps a 5xx's retryable flag", () => {
+    expect(across(new DockerError("x", 503, { retryable: true })).retryable).toBe(true);
+  });
+
+  it("comes back as NotFoundError", () => {
+    const back = across(new NotFoundError("engine object", { details: { op: "container inspect" } }));
+    expect(back).toBeInstanceOf(NotFoundError);
+    expect(back.message).toBe("No such engine object.");
+  });
+
+  it("comes back as ConflictError and as the class of any other code", () => {
+    expect(across(new ConflictError("busy"))).toBeInstanceOf(ConflictError);
+    const other = across(new BerthError("RATE_LIMITED", "slow down"));
+    expect(other).toMatchObject({ code: "RATE_LIMITED", message: "slow down" });
+  });
+
+  it("never carries a cause, nor the text of an error that is not berth's", () => {
+    const secretPath = "/var/lib/docker/overlay2/abc: permission denied";
+    const wire = toLinkError(new Error(secretPath));
+    expect(wire).toEqual({
+      code: "INTERNAL",
+      category: "system",
+      message: "Something went wrong inside berth.",
+      retryable: false,
+    });
+    const withCause = toLinkError(new DockerUnavailableError({ cause: new Error(secretPath) }));
+    expect(JSON.stringify(withCause)).not.toContain("overlay2");
+    expect(across(new Error(secretPath))).toBeInstanceOf(InternalError);
+  });
+
+  it("says which node answered, in the cause only", () => {
+    const back = across(new DockerUnavailableError());
+    expect(String((back.cause as Error).message)).toContain("node1");
+    expect(back.details).toBeUndefined();
+  });
+
+  it("travels a NotSupportedError as INTERNAL with its message", () => {
+    const back = across(new NotSupportedError("not yet", { details: { op: "followLogs" } }));
+    expect(back).toMatchObject({ code: "INTERNAL", message: "not yet", details: { op: "followLogs" } });
+  });
+
+  it("is refused when it names a code berth does not have", () => {
+    expect(LinkErrorSchema.safeParse({ code: "NOPE", message: "", retryable: false }).success).toBe(false);
+  });
+});

@@ -1,0 +1,70 @@
+import { z } from "zod";
+import { ERROR_CODES, type ErrorCode } from "#protocol";
+import { BerthError, type BerthErrorOptions } from "../errors/berth-error.ts";
+import {
+  ConflictError,
+  DockerError,
+  DockerUnavailableError,
+  InternalError,
+  NotFoundError,
+  StorageError,
+  ValidationError,
+} from "../errors/errors.ts";
+
+/**
+ * An error as it crosses the link between a node agent and an API server:
+ * berth's wire error (code, category, message, retryable, details) plus the engine's
+ * HTTP status of a DockerError — so that the API side rebuilds the very class
+ * the local engine adapter would have thrown (`instanceof DockerError`,
+ * `statusCode` 409, …). `cause` never travels: it holds the engine's own
+ * text and host paths, which stay in the agent's log.
+ */
+export const LinkErrorSchema = z.object({
+  code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
+  category: z.enum(["validation", "docker", "communication", "system", "auth"]),
+  message: z.string().max(4096),
+  retryable: z.boolean(),
+  details: z.record(z.string(), z.unknown()).optional(),
+  statusCode: z.number().int().min(100).max(599).optional(),
+});
+
+export type LinkError = z.output<typeof LinkErrorSchema>;
+
+/** What the agent answers a failed call with; anything that is not a BerthError becomes INTERNAL (its text stays behind). */
+export function toLinkError(err: unknown): LinkError {
+  const e = err instanceof BerthError ? err : new InternalError({ cause: err });
+  const wire: LinkError = { code: e.code, category: e.category, message: e.message, retryable: e.retryable };
+  if (e.details !== undefined) wire.details = e.details;
+  if (e instanceof DockerError && e.statusCode !== undefined) wire.statusCode = e.statusCode;
+  return wire;
+}
+
+type Rebuild = (wire: LinkError, options: BerthErrorOptions) => BerthError;
+
+/** The classes the engine port throws, rebuilt as themselves; every other code as a plain BerthError of that code. */
+const CLASSES: Partial<Record<ErrorCode, Rebuild>> = {
+  DOCKER_UNAVAILABLE: (_, o) => new DockerUnavailableError(o),
+  DOCKER_ERROR: (w, o) => new DockerError(w.message, w.statusCode, o),
+  NOT_FOUND: (_, o) => new NotFoundError("engine object", o),
+  VALIDATION_FAILED: (w, o) => new ValidationError(w.message, o),
+  CONFLICT: (w, o) => new ConflictError(w.message, o),
+  STORAGE_ERROR: (_, o) => new StorageError(o),
+  INTERNAL: (_, o) => new InternalError(o),
+};
+
+/**
+ * The API side's view of an agent's error: the same class, code, message,
+ * retryable flag and details as on the agent, `cause` naming the node it came from.
+ */
+export function fromLinkError(wire: LinkError, nodeId: string): BerthError {
+  const options: BerthErrorOptions = {
+    retryable: wire.retryable,
+    cause: new Error(`answered by the node agent of node ${nodeId}`),
+    ...(wire.details === undefined ? {} : { details: wire.details }),
+  };
+  const rebuild = CLASSES[wire.code];
+  const err = rebuild ? rebuild(wire, options) : new BerthError(wire.code, wire.message, options);
+  // The agent's own message (e.g. "The container engine could not start the container."), not the class's default.
+  err.message = wire.message;
+  return err;
+}

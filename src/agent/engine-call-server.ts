@@ -1,0 +1,172 @@
+import { type CallAnswer, CallSchema, CancelSchema, type Push } from "../agent-link/agent-link-contract.ts";
+import {
+  ENGINE_METHODS,
+  type EngineMethod,
+  isEngineMethod,
+  type ParsedArgsOf,
+} from "../agent-link/engine-methods.ts";
+import { toLinkError } from "../agent-link/link-error.ts";
+import type { DockerClient, EventSubscription } from "../docker/docker-client.ts";
+import { ValidationError } from "../errors/errors.ts";
+import { fromZodError } from "../errors/to-wire.ts";
+import type { SystemLogger } from "../logging/system-logger.ts";
+
+interface CallContext {
+  id: string;
+  signal: AbortSignal;
+}
+
+type Invokers = {
+  [M in EngineMethod]: (args: ParsedArgsOf<M>, ctx: CallContext) => Promise<unknown>;
+};
+
+/**
+ * Serves one API server's engine calls on this node's engine, for the life of
+ * one connection to it. Every call is checked before the engine sees it: an
+ * envelope of a known kind, a method of the allow-list (ENGINE_METHODS), its
+ * arguments by that method's schema — a create body must be berth's hardened
+ * one. A `cancel` aborts a wait in flight or closes an event subscription.
+ * `close()` (the connection ended) aborts every wait and closes every
+ * subscription it made: nothing it started outlives the connection, while the
+ * containers themselves run on.
+ *
+ * @example
+ *   const server = new EngineCallServer(docker, (push) => socket.emit("push", push), log);
+ *   socket.on("call", (call, ack) => void server.call(call, ack));
+ *   socket.on("cancel", (c) => server.cancel(c));
+ *   socket.on("disconnect", () => server.close());
+ */
+export class EngineCallServer {
+  readonly #docker: DockerClient;
+  readonly #push: (push: Push) => void;
+  readonly #log: SystemLogger;
+  readonly #inFlight = new Map<string, AbortController>();
+  readonly #subscriptions = new Map<string, EventSubscription>();
+  #closed = false;
+
+  constructor(docker: DockerClient, push: (push: Push) => void, log: SystemLogger) {
+    this.#docker = docker;
+    this.#push = push;
+    this.#log = log;
+  }
+
+  /** Answers one `call` through `ack`; a call without an acknowledgement is dropped (no caller waits for it). */
+  async call(raw: unknown, ack: unknown): Promise<void> {
+    if (typeof ack !== "function") {
+      this.#log.warn("dropped a call without an acknowledgement");
+      return;
+    }
+    (ack as (answer: CallAnswer) => void)(await this.#answer(raw));
+  }
+
+  cancel(raw: unknown): void {
+    const parsed = CancelSchema.safeParse(raw);
+    if (!parsed.success) return;
+    const { id } = parsed.data;
+    this.#inFlight.get(id)?.abort(new Error("cancelled by the API server"));
+    const subscription = this.#subscriptions.get(id);
+    this.#subscriptions.delete(id);
+    subscription?.close();
+  }
+
+  /** Waits in flight and event subscriptions this connection made: aborted and closed. Safe to call twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const abort of this.#inFlight.values()) abort.abort(new Error("the API server's connection ended"));
+    this.#inFlight.clear();
+    for (const subscription of this.#subscriptions.values()) subscription.close();
+    this.#subscriptions.clear();
+  }
+
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  get subscriptions(): number {
+    return this.#subscriptions.size;
+  }
+
+  async #answer(raw: unknown): Promise<CallAnswer> {
+    const call = CallSchema.safeParse(raw);
+    if (!call.success) return failed(fromZodError(call.error));
+    const { id, method, args } = call.data;
+    if (!isEngineMethod(method))
+      return failed(new ValidationError(`The node agent forwards no engine call named '${method}'.`));
+    const parsed = ENGINE_METHODS[method].args.safeParse(args);
+    if (!parsed.success) {
+      this.#log.warn(
+        { op: method, issues: parsed.error.issues.length },
+        "refused an engine call's arguments",
+      );
+      return failed(fromZodError(parsed.error));
+    }
+    if (this.#inFlight.has(id) || this.#subscriptions.has(id))
+      return failed(new ValidationError(`The call id '${id}' is in use on this connection.`));
+    if (this.#closed) return failed(new ValidationError("The connection has ended."));
+    const abort = new AbortController();
+    this.#inFlight.set(id, abort);
+    try {
+      const invoke = this.#invokers[method] as (args: unknown, ctx: CallContext) => Promise<unknown>;
+      const value = await invoke(parsed.data, { id, signal: abort.signal });
+      return { ok: true, value: value ?? null };
+    } catch (err) {
+      if (!abort.signal.aborted) this.#log.debug({ err, op: method }, "engine call failed");
+      return failed(err);
+    } finally {
+      this.#inFlight.delete(id);
+    }
+  }
+
+  readonly #invokers: Invokers = {
+    ping: () => this.#docker.ping(),
+    version: () => this.#docker.version(),
+    probe: () => this.#docker.probe(),
+    inspectImage: ([ref]) => this.#docker.inspectImage(ref),
+    createContainer: ([body]) => this.#docker.createContainer(body),
+    startContainer: ([ref]) => this.#docker.startContainer(ref),
+    stopContainer: ([ref, timeoutSec]) => this.#docker.stopContainer(ref, timeoutSec),
+    removeContainer: ([ref]) => this.#docker.removeContainer(ref),
+    updateCpuLimit: ([ref, nanoCpus]) => this.#docker.updateCpuLimit(ref, nanoCpus),
+    waitForExit: ([ref], { signal }) => this.#docker.waitForExit(ref, signal),
+    inspectContainer: ([ref]) => this.#docker.inspectContainer(ref),
+    listContainers: ([labels]) => this.#docker.listContainers(labels),
+    containerLogs: ([ref, tail, sinceMs]) => this.#docker.containerLogs(ref, tail, sinceMs ?? undefined),
+    streamEvents: ([labels, sinceMs], ctx) => this.#subscribe(labels, sinceMs, ctx),
+  };
+
+  async #subscribe(
+    labels: Record<string, string>,
+    sinceMs: number,
+    { id, signal }: CallContext,
+  ): Promise<void> {
+    const subscription = await this.#docker.streamEvents(labels, sinceMs, (event) =>
+      this.#push({ kind: "engine-event", subscription: id, event }),
+    );
+    // Cancelled, or the connection ended, while the stream was being opened: nobody wants its events.
+    if (signal.aborted) {
+      subscription.close();
+      return;
+    }
+    this.#subscriptions.set(id, subscription);
+    subscription.done.then(
+      () => this.#ended(id, undefined),
+      (err: unknown) => this.#ended(id, err),
+    );
+  }
+
+  #ended(id: string, err: unknown): void {
+    // Closed by a cancel or by close(): the API side already knows.
+    if (!this.#subscriptions.delete(id)) return;
+    if (err !== undefined) this.#log.warn({ err }, "engine event stream lost");
+    this.#push({
+      kind: "engine-events-ended",
+      subscription: id,
+      ...(err === undefined ? {} : { error: toLinkError(err) }),
+    });
+  }
+}
+
+function failed(err: unknown): CallAnswer {
+  return { ok: false, error: toLinkError(err) };
+}

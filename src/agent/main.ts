@@ -1,0 +1,96 @@
+import { type AgentConfig, loadAgentConfig } from "../config/agent-config.ts";
+import { ConfigError } from "../config/config-error.ts";
+import { DockerodeClient } from "../docker/dockerode-client.ts";
+import { type EngineIdentity, readEngineIdentity } from "../docker/engine-identity.ts";
+import { fatalReport } from "../logging/fatal-report.ts";
+import { SecretRegistry } from "../logging/secret-registry.ts";
+import { createSystemLogger, type SystemLogger } from "../logging/system-logger.ts";
+import { RetryPolicy } from "../util/retry-policy.ts";
+import { BERTH_VERSION } from "../version.ts";
+import { NodeAgent } from "./node-agent.ts";
+
+/**
+ * The node agent's composition root (`npm run agent`): read its config, learn
+ * which node its engine is, dial every API server, and on SIGTERM or SIGINT
+ * disconnect and exit. The node's containers run on while it is down.
+ */
+const secrets = new SecretRegistry();
+
+function die(msg: string): (err: unknown) => void {
+  return (err) => {
+    try {
+      process.stderr.write(fatalReport(err, msg, secrets.system));
+    } finally {
+      process.exit(1);
+    }
+  };
+}
+process.on("uncaughtException", die("berth agent crashed: uncaught exception"));
+process.on("unhandledRejection", die("berth agent crashed: unhandled rejection"));
+
+/** The engine may start after the agent (both started with the host): its identity is asked again until it answers. */
+async function identityOf(
+  config: AgentConfig,
+  log: SystemLogger,
+  stopping: AbortSignal,
+): Promise<EngineIdentity> {
+  const policy = new RetryPolicy({
+    maxAttempts: Number.MAX_SAFE_INTEGER,
+    maxTotalMs: Number.MAX_SAFE_INTEGER,
+    baseDelayMs: 500,
+    maxDelayMs: 10_000,
+    isRetryable: () => !stopping.aborted,
+    onRetry: ({ err, delayMs }) =>
+      log.warn(
+        { err, delayMs, socket: config.dockerSocket },
+        "could not read this node's engine; trying again",
+      ),
+  });
+  return policy.run(() => readEngineIdentity(config.dockerSocket), stopping);
+}
+
+async function main(): Promise<void> {
+  let config: AgentConfig;
+  try {
+    config = loadAgentConfig(process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`berth agent: ${err.message}\n`);
+    process.exit(2);
+  }
+  // The token is hidden from every line the agent logs, in every form a token is.
+  secrets.setServerSecrets([config.agentToken]);
+  const log = createSystemLogger({
+    level: config.logLevel,
+    redactor: secrets.system,
+    pretty: process.stdout.isTTY === true,
+  }).child({ component: "agent" });
+  const stopping = new AbortController();
+  let agent: NodeAgent | undefined;
+  const stop = (signal: string) => {
+    log.info({ signal }, "received signal");
+    stopping.abort();
+    agent?.close();
+    log.flush();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+
+  const identity = await identityOf(config, log, stopping.signal);
+  const docker = new DockerodeClient({ socketPath: config.dockerSocket, log });
+  agent = new NodeAgent({
+    servers: config.servers,
+    token: config.agentToken,
+    identity: { ...identity, version: BERTH_VERSION },
+    docker,
+    log,
+  });
+  log.info(
+    { node: identity.nodeId, hostname: identity.hostname, servers: config.servers },
+    "node agent starting",
+  );
+  agent.start();
+}
+
+await main().catch(die("berth agent could not start"));

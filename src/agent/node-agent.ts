@@ -1,0 +1,67 @@
+import type { AgentIdentity } from "../agent-link/agent-link-contract.ts";
+import type { DockerClient } from "../docker/docker-client.ts";
+import type { SystemLogger } from "../logging/system-logger.ts";
+import { ServerLink } from "./server-link.ts";
+
+export interface NodeAgentOptions {
+  /** Every API server of the cluster (BERTH_AGENT_SERVERS): the agent dials each. */
+  servers: readonly string[];
+  token: string;
+  identity: AgentIdentity;
+  /** This node's own engine. */
+  docker: DockerClient;
+  log: SystemLogger;
+  minDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+/**
+ * berth's node agent: one per Docker host, connected out to every API server
+ * (so a request from any server reaches this node without another hop), and
+ * serving their engine calls on its own node's engine. It holds no state of
+ * its own: the containers it made are the engine's, and run on whether the
+ * agent is there or not — an agent restarted finds them where they were.
+ *
+ * @example
+ *   const agent = new NodeAgent({ servers, token, identity, docker, log });
+ *   agent.start();
+ *   process.on("SIGTERM", () => agent.close());
+ */
+export class NodeAgent {
+  readonly #links: readonly ServerLink[];
+  readonly #log: SystemLogger;
+  #closed = false;
+
+  constructor(options: NodeAgentOptions) {
+    this.#log = options.log;
+    this.#links = options.servers.map(
+      (url) =>
+        new ServerLink({
+          url,
+          token: options.token,
+          identity: options.identity,
+          docker: options.docker,
+          log: options.log,
+          ...(options.minDelayMs === undefined ? {} : { minDelayMs: options.minDelayMs }),
+          ...(options.maxDelayMs === undefined ? {} : { maxDelayMs: options.maxDelayMs }),
+        }),
+    );
+  }
+
+  start(): void {
+    for (const link of this.#links) link.start();
+  }
+
+  /** How many API servers have this agent connected now. */
+  get connectedServers(): number {
+    return this.#links.filter((l) => l.connected).length;
+  }
+
+  /** Disconnects from every server; the node's containers run on. Safe to call twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const link of this.#links) link.close();
+    this.#log.info("node agent closed");
+  }
+}

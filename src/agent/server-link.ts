@@ -1,0 +1,159 @@
+import { io, type Socket } from "socket.io-client";
+import {
+  AGENTS_NAMESPACE,
+  type AgentIdentity,
+  type AgentToApiEvents,
+  type Goodbye,
+  GoodbyeSchema,
+} from "../agent-link/agent-link-contract.ts";
+import type { DockerClient } from "../docker/docker-client.ts";
+import type { SystemLogger } from "../logging/system-logger.ts";
+import { RetryPolicy } from "../util/retry-policy.ts";
+import { EngineCallServer } from "./engine-call-server.ts";
+
+/** What the agent listens for: untyped until EngineCallServer has checked it. */
+interface Inbound {
+  call: (raw: unknown, ack: unknown) => void;
+  cancel: (raw: unknown) => void;
+  goodbye: (raw: unknown) => void;
+}
+
+type LinkSocket = Socket<Inbound, AgentToApiEvents>;
+
+export interface ServerLinkOptions {
+  /** The API server's base URL (http or https); the agent connects to its `/agents` namespace. */
+  url: string;
+  token: string;
+  identity: AgentIdentity;
+  docker: DockerClient;
+  log: SystemLogger;
+  /** First and longest wait between tries to connect (default 0.5 s and 15 s, with jitter). */
+  minDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+/** A refused handshake as socket.io-client reports it: the server's middleware error with berth's `data`. */
+interface ConnectError extends Error {
+  data?: { code?: unknown };
+}
+
+/**
+ * The agent's connection to one API server: it dials out (the node needs no
+ * inbound port), says which node it serves and proves it holds the agent
+ * token, then serves that server's engine calls (EngineCallServer, one per
+ * connection) until the connection ends — and dials again, with backoff and
+ * jitter, for as long as the agent runs. A server that refused it (a wrong
+ * token, say) is tried again at the longest delay; Socket.IO's client would
+ * not try again at all, and an agent whose token is fixed on the server
+ * side must get back in without a restart.
+ */
+export class ServerLink {
+  readonly #o: ServerLinkOptions;
+  readonly #log: SystemLogger;
+  readonly #socket: LinkSocket;
+  readonly #backoff: RetryPolicy;
+  readonly #maxDelayMs: number;
+  #server: EngineCallServer | undefined;
+  #refusals = 0;
+  #retry: NodeJS.Timeout | undefined;
+  /** Why the server said it is ending the connection, if it said. */
+  #goodbye: Goodbye["reason"] | undefined;
+  #closed = false;
+
+  constructor(options: ServerLinkOptions) {
+    this.#o = options;
+    this.#log = options.log.child({ server: options.url });
+    const minDelayMs = options.minDelayMs ?? 500;
+    const maxDelayMs = options.maxDelayMs ?? 15_000;
+    this.#maxDelayMs = maxDelayMs;
+    this.#backoff = new RetryPolicy({ isRetryable: () => true, baseDelayMs: minDelayMs, maxDelayMs });
+    const { token, identity } = options;
+    this.#socket = io(new URL(AGENTS_NAMESPACE, options.url).href, {
+      autoConnect: false,
+      transports: ["websocket"],
+      auth: { token, ...identity },
+      reconnectionDelay: minDelayMs,
+      reconnectionDelayMax: maxDelayMs,
+      randomizationFactor: 0.5,
+    });
+    this.#socket.on("connect", this.#onConnect);
+    this.#socket.on("disconnect", this.#onDisconnect);
+    this.#socket.on("connect_error", this.#onConnectError);
+    this.#socket.on("call", (raw, ack) => void this.#server?.call(raw, ack));
+    this.#socket.on("cancel", (raw) => this.#server?.cancel(raw));
+    this.#socket.on("goodbye", (raw) => {
+      this.#goodbye = GoodbyeSchema.safeParse(raw).data?.reason;
+    });
+  }
+
+  /** Whether the server has this agent connected now. */
+  get connected(): boolean {
+    return this.#socket.connected;
+  }
+
+  start(): void {
+    if (!this.#closed) this.#socket.connect();
+  }
+
+  readonly #onConnect = () => {
+    this.#refusals = 0;
+    this.#server?.close();
+    this.#server = new EngineCallServer(this.#o.docker, (push) => this.#socket.emit("push", push), this.#log);
+    this.#log.info({ node: this.#o.identity.nodeId }, "connected to the API server");
+  };
+
+  readonly #onDisconnect = (reason: string) => {
+    this.#server?.close();
+    this.#server = undefined;
+    if (!this.#closed) this.#log.warn({ reason }, "lost the API server; connecting again");
+    const goodbye = this.#goodbye;
+    this.#goodbye = undefined;
+    // Ended by the server: Socket.IO's client does not reconnect by itself then. Replaced by another
+    // agent process of this node: back at the longest delay, so that two such processes (a
+    // misconfiguration, or an old one still alive) take turns slowly and visibly in the log.
+    if (reason !== "io server disconnect") return;
+    if (goodbye === "replaced") {
+      this.#log.error(
+        { node: this.#o.identity.nodeId },
+        "another agent process of this node connected to the API server in this one's place",
+      );
+      this.#later(this.#longDelay());
+    } else this.#later(this.#backoff.delayFor(1));
+  };
+
+  readonly #onConnectError = (err: ConnectError) => {
+    if (this.#closed) return;
+    // Refused by the server's handshake check: Socket.IO's client gives up; this link does not.
+    if (err.data?.code !== undefined && !this.#socket.active) {
+      this.#refusals++;
+      this.#log.error(
+        { code: err.data.code, refusals: this.#refusals },
+        "the API server refused this agent; check BERTH_AGENT_TOKEN on both sides",
+      );
+      // A refusal is not fixed within seconds.
+      this.#later(this.#longDelay());
+      return;
+    }
+    this.#log.warn({ err: err.message }, "could not reach the API server; trying again");
+  };
+
+  /** Between half the longest delay and all of it. */
+  #longDelay(): number {
+    return this.#maxDelayMs * (0.5 + Math.random() / 2);
+  }
+
+  #later(delayMs: number): void {
+    clearTimeout(this.#retry);
+    this.#retry = setTimeout(() => this.start(), delayMs);
+  }
+
+  /** Disconnects and stops dialling; waits in flight are aborted, subscriptions closed. Safe to call twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#retry);
+    this.#socket.disconnect();
+    this.#server?.close();
+    this.#server = undefined;
+  }
+}

@@ -1,0 +1,57 @@
+import { z } from "zod";
+import { ConfigError } from "./config-error.ts";
+import { envList } from "./env-values.ts";
+import { checkAgentToken } from "./sections/agent-link-config.ts";
+import { ServerEnv } from "./sections/server-config.ts";
+
+/**
+ * The node agent's configuration (`npm run agent`, src/agent/main.ts): a
+ * program of its own beside the API server, with far fewer settings — where
+ * the API servers are, the token it proves itself with, and its node's engine.
+ */
+const AgentEnvSchema = z.object({
+  BERTH_AGENT_SERVERS: envList,
+  BERTH_AGENT_TOKEN: z.string().optional(),
+  BERTH_DOCKER_SOCKET: ServerEnv.BERTH_DOCKER_SOCKET,
+  DOCKER_HOST: ServerEnv.DOCKER_HOST,
+  BERTH_LOG_LEVEL: ServerEnv.BERTH_LOG_LEVEL,
+});
+
+export interface AgentConfig {
+  /** BERTH_AGENT_SERVERS: every API server's base URL (http or https), each dialled. */
+  readonly servers: readonly string[];
+  readonly agentToken: string;
+  /** This node's engine: BERTH_DOCKER_SOCKET, else DOCKER_HOST's unix socket, else /var/run/docker.sock. */
+  readonly dockerSocket: string;
+  readonly logLevel: string;
+}
+
+export function loadAgentConfig(env: Record<string, string | undefined> = process.env): AgentConfig {
+  const parsed = AgentEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  if (e.BERTH_AGENT_TOKEN === undefined || e.BERTH_AGENT_TOKEN === "")
+    throw ConfigError.invalid(
+      "BERTH_AGENT_TOKEN is required: the token the API servers expect of node agents",
+    );
+  checkAgentToken(e.BERTH_AGENT_TOKEN);
+  if (e.BERTH_AGENT_SERVERS.length === 0)
+    throw ConfigError.invalid("BERTH_AGENT_SERVERS is required: the API servers' URLs, comma-separated");
+  for (const server of e.BERTH_AGENT_SERVERS) {
+    const url = URL.parse(server);
+    if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || url.username || url.password)
+      throw ConfigError.invalid(
+        `BERTH_AGENT_SERVERS: '${server}' is not an http(s) URL without credentials (e.g. http://10.0.0.5:7300)`,
+      );
+  }
+  const dockerHost = e.DOCKER_HOST?.startsWith("unix://") ? e.DOCKER_HOST.slice(7) : undefined;
+  return Object.freeze({
+    servers: Object.freeze([...e.BERTH_AGENT_SERVERS]),
+    agentToken: e.BERTH_AGENT_TOKEN,
+    dockerSocket: e.BERTH_DOCKER_SOCKET ?? dockerHost ?? "/var/run/docker.sock",
+    logLevel: e.BERTH_LOG_LEVEL,
+  });
+}

@@ -1,0 +1,43 @@
+import { z } from "zod";
+import { ConfigError } from "../config-error.ts";
+import type { EnvOf } from "../env-values.ts";
+
+/**
+ * The agent token's least length in bytes. It is the one credential of every
+ * node agent, and an agent holds its node's engine: 32 bytes of randomness
+ * (`openssl rand -hex 32` gives 64 characters) put it beyond guessing, as the
+ * handshake limit bounds the tries of any one address but not of many.
+ */
+export const MIN_AGENT_TOKEN_BYTES = 32;
+const MAX_AGENT_TOKEN_BYTES = 1024;
+
+/** The link to node agents (cluster mode): the token they connect with. */
+export const AgentLinkEnv = {
+  // Checked in agentLinkConfig, whose messages never quote the value.
+  BERTH_AGENT_TOKEN: z.string().optional(),
+};
+
+export interface AgentLinkConfig {
+  /**
+   * BERTH_AGENT_TOKEN: node agents connect to the `/agents` namespace with it;
+   * undefined (single-host mode): the namespace does not exist.
+   */
+  readonly agentToken: string | undefined;
+}
+
+export function agentLinkConfig(e: EnvOf<typeof AgentLinkEnv>): AgentLinkConfig {
+  const token = e.BERTH_AGENT_TOKEN;
+  if (token === undefined || token === "") return { agentToken: undefined };
+  checkAgentToken(token);
+  return { agentToken: token };
+}
+
+/** Throws a ConfigError when the agent token is too short or too long (the message never quotes it). */
+export function checkAgentToken(token: string): void {
+  const bytes = Buffer.byteLength(token);
+  if (bytes < MIN_AGENT_TOKEN_BYTES || bytes > MAX_AGENT_TOKEN_BYTES) {
+    throw ConfigError.invalid(
+      `BERTH_AGENT_TOKEN must have ${MIN_AGENT_TOKEN_BYTES}–${MAX_AGENT_TOKEN_BYTES} bytes (e.g. \`openssl rand -hex 32\`)`,
+    );
+  }
+}

@@ -1,0 +1,60 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import type { NodeNames } from "./testbed/names.ts";
+
+const root = new URL("../../", import.meta.url).pathname;
+const END_WITH_PARENT = new URL("../../bench/end-with-parent.ts", import.meta.url).pathname;
+
+/**
+ * berth's node agent (`src/agent/main.ts`, as `npm run agent` runs it) as a
+ * process of its own inside a test bed node's network namespace, serving that
+ * node's engine: it reaches the API servers on the bridge address, as an
+ * agent on a real host reaches them over its network. Ended with the test's
+ * worker, however that ends (bench/end-with-parent.ts).
+ */
+export class AgentProcess {
+  readonly child: ChildProcess;
+  /** Every line it wrote so far, stdout and stderr. */
+  readonly lines: string[] = [];
+  readonly exited: Promise<unknown>;
+
+  constructor(node: NodeNames, env: { servers: string; token: string }) {
+    // nsenter execs the program (no fork): the child's pid is the agent's, so a signal reaches it.
+    this.child = spawn(
+      "nsenter",
+      [
+        `--net=/var/run/netns/${node.netns}`,
+        process.execPath,
+        "--import",
+        END_WITH_PARENT,
+        "src/agent/main.ts",
+      ],
+      {
+        cwd: root,
+        env: {
+          PATH: process.env.PATH ?? "",
+          BERTH_AGENT_SERVERS: env.servers,
+          BERTH_AGENT_TOKEN: env.token,
+          BERTH_DOCKER_SOCKET: node.socketPath,
+          BERTH_LOG_LEVEL: "debug",
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    this.exited = once(this.child, "exit");
+    for (const stream of [this.child.stdout!, this.child.stderr!])
+      createInterface({ input: stream }).on("line", (line) => this.lines.push(line));
+  }
+
+  get output(): string {
+    return this.lines.join("\n");
+  }
+
+  /** Sends `signal` and waits for the process to be gone. Safe when it already is. */
+  async kill(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill(signal);
+    await this.exited;
+  }
+}
