@@ -3,6 +3,9 @@ import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { connect, createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Membership } from "../../src/cluster/membership.ts";
+import { choosePlacement } from "../../src/cluster/placement.ts";
+import { engineSwarmNodes } from "../../src/cluster/swarm-nodes.ts";
 import { NEEDS_ROOT } from "../helpers/needs-root.ts";
 import { findLeftovers } from "./testbed/leftovers.ts";
 import { BRIDGE_ADDRESS } from "./testbed/names.ts";
@@ -92,8 +95,32 @@ describe.skipIf(NEEDS_ROOT)("the cluster test bed", () => {
     await bed!.waitForNodes(allReady, 60_000);
   });
 
-  it("reports a node whose link is down as down within Swarm's failure detection", async () => {
+  it("reports a node whose link is down as down within Swarm's failure detection; berth's membership and placement follow", async () => {
     const nodeId = (await bed!.nodeLs()).find((n) => n.hostname === "berthc-n2")!.id;
+    // berth's view of the cluster, read from node 1's manager as an API server reads it.
+    const manager = bed!.engines[0]!.docker;
+    const membership = new Membership({ source: engineSwarmNodes(() => manager.listNodes()) });
+    const changes: string[] = [];
+    membership.on("changed", (now, before) =>
+      changes.push(`${now?.hostname}: ${before?.state} → ${now?.state}`),
+    );
+    await membership.refresh();
+    expect(membership.view()).toMatchObject({ fresh: true });
+    expect(
+      membership
+        .view()
+        .nodes.map((n) => `${n.hostname} ${n.state}`)
+        .sort(),
+    ).toEqual(["berthc-n1 ready", "berthc-n2 ready", "berthc-n3 ready"]);
+    const need = { memoryBytes: 64 << 20, cpus: 0.5 };
+    // With nothing placed, the tie goes to the smallest node id: make node 2 the one it would choose.
+    const loads = new Map(
+      membership
+        .view()
+        .nodes.map((n) => [n.id, { memoryBytes: 0, cpus: 0, workloads: n.id === nodeId ? 0 : 1 }]),
+    );
+    expect(choosePlacement(need, membership.view().nodes, loads).id).toBe(nodeId);
+
     await bed!.setLinkDown(2);
     const down = await bed!.waitForNodes(
       (nodes) => nodes.find((n) => n.id === nodeId)?.status === "down",
@@ -101,6 +128,9 @@ describe.skipIf(NEEDS_ROOT)("the cluster test bed", () => {
       [2],
     );
     expect(down.find((n) => n.id === nodeId)?.manager?.reachability).toBe("unreachable");
+    await membership.refresh();
+    expect(changes.slice(3)).toEqual(["berthc-n2: ready → down"]);
+    expect(choosePlacement(need, membership.view().nodes, loads).id).not.toBe(nodeId);
     // Back up, but not waited for: a node whose link comes back is ready again after 0.3 to about
     // 50 s here (its agent's reconnection backs off), too long to wait for in every run.
     await bed!.setLinkUp(2);
