@@ -177,7 +177,14 @@ export class RedisFanOut {
           );
           return null;
         }),
-      duplicate: () => client.duplicate(),
+      duplicate: () => {
+        const copy = client.duplicate();
+        // The adapter lets its stream reader and subscriber go with disconnect(), which is node-redis's
+        // destroy(): it rejects the commands still pending on them, promises the adapter holds no handler
+        // for — an unhandled rejection, which would end berth at close. close() lets them finish instead.
+        copy.disconnect = () => copy.close();
+        return copy;
+      },
     });
   }
 
