@@ -33,7 +33,11 @@ async function revokedConnectionHears(adapter: ConstructorParameters<typeof Serv
     next();
   });
   const store = new RevokingStore();
-  const revocation = new TokenRevocation(io as never, store as unknown as TokenStore, pino({ level: "silent" }));
+  const revocation = new TokenRevocation(
+    io as never,
+    store as unknown as TokenStore,
+    pino({ level: "silent" }),
+  );
   await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
   const client = connectClient(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, {
     transports: ["websocket"],
