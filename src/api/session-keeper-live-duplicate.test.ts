@@ -1,0 +1,90 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { pino } from "pino";
+import { Server, type Socket } from "socket.io";
+import { io as connectClient, type Socket as ClientSocket } from "socket.io-client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { within } from "../../test/helpers/deadline.ts";
+import { REDIS_AVAILABLE, type RedisServer, startRedisServer } from "../../test/helpers/redis-server.ts";
+import { RedisUrl } from "../config/redis-url.ts";
+import { RedisFanOut } from "../fan-out/redis-fan-out.ts";
+import type { BerthServer } from "./berth-server.ts";
+import { keepTelemetryLocal } from "./local-telemetry.ts";
+import { SessionKeeper } from "./session-keeper.ts";
+
+const connected = (c: ClientSocket) =>
+  within(5_000, "connect", new Promise((r) => c.once("connect", () => r(undefined))));
+
+describe.skipIf(!REDIS_AVAILABLE)("SessionKeeper (fan-out)", () => {
+  let redis: RedisServer;
+  let fanOut: RedisFanOut;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    fanOut = new RedisFanOut(RedisUrl.parse(redis.url) as RedisUrl, pino({ level: "silent" }));
+    await fanOut.open();
+  });
+  afterAll(async () => {
+    await fanOut?.close();
+    await redis?.close();
+  });
+
+  // Fails on e5b5845. A client whose transport died without the server noticing yet (a phone changing
+  // networks: the server learns of it at its ping timeout, up to 45 s later) reconnects at once, with its
+  // pid, to the same server: the session SessionKeeper keeps for the live connection is restored onto the
+  // same socket id. When the old socket's end is finally seen, its clean-up removes that id from every
+  // room and from the namespace: the recovered connection stays open and hears no push again.
+  it("keeps a session recovered while its old connection still lingers on the same server in its rooms", async () => {
+    const http = createServer();
+    const io = new Server(http, {
+      adapter: keepTelemetryLocal(fanOut.adapter),
+      transports: ["websocket"],
+      connectionStateRecovery: { maxDisconnectionDuration: 120_000, skipMiddlewares: false },
+    });
+    const keeper = new SessionKeeper(io as unknown as BerthServer);
+    const serverSockets: Socket[] = [];
+    io.on("connection", (socket) => {
+      serverSockets.push(socket);
+      if (!socket.recovered) socket.join("owner:alice");
+      keeper.keep(socket as never);
+    });
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    const first = connectClient(url, { transports: ["websocket"], reconnection: false });
+    let second: ClientSocket | undefined;
+    try {
+      await connected(first);
+      const news = new Promise((r) => first.once("news", r));
+      io.to("owner:alice").emit("news" as never, 1 as never); // gives the client an offset
+      await within(5_000, "first news", news);
+      const { _pid: pid, _lastOffset: offset } = first as unknown as { _pid: string; _lastOffset: string };
+
+      // The same client, back on a new transport; the server has not noticed the old one's death yet.
+      second = connectClient(url, { transports: ["websocket"], reconnection: false, auth: { pid, offset } });
+      await connected(second);
+      // Restored on the server (the client's own `recovered` compares with a pid of its own, which it has not).
+      expect(second.id).toBe(first.id);
+      expect(serverSockets[1]?.recovered).toBe(true);
+
+      const before = new Promise((r) => second?.once("news", r));
+      io.to("owner:alice").emit("news" as never, "before" as never);
+      expect(await within(3_000, "news before the old socket ends", before)).toBe("before");
+
+      // The server notices the old transport's end (its ping timeout).
+      const old = serverSockets[0];
+      if (!old) throw new Error("no first socket");
+      old.conn.close();
+      await new Promise((r) => setTimeout(r, 200));
+
+      expect(second.connected).toBe(true);
+      const heard = new Promise((r) => second?.once("news", r));
+      io.to("owner:alice").emit("news" as never, 2 as never);
+      expect(await within(3_000, "news on the recovered connection", heard)).toBe(2);
+    } finally {
+      first.disconnect();
+      second?.disconnect();
+      keeper.close();
+      io.engine.close();
+      await new Promise((r) => http.close(r));
+    }
+  });
+});
