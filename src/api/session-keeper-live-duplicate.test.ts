@@ -87,4 +87,49 @@ describe.skipIf(!REDIS_AVAILABLE)("SessionKeeper (fan-out)", () => {
       await new Promise((r) => http.close(r));
     }
   });
+  // Fails on e5b5845. Socket.IO keeps no session for a connection that ends for good (the server's
+  // disconnect(true): a client over its buffer bound; the client's own disconnect(): signing out), and
+  // single-host berth restores none. With fan-out the copy SessionKeeper wrote while it was connected stays
+  // in Redis for two minutes, and a reconnect with its pid restores it, with every push since.
+  it("restores no session of a connection the server ended for good", async () => {
+    const http = createServer();
+    const io = new Server(http, {
+      adapter: keepTelemetryLocal(fanOut.adapter),
+      transports: ["websocket"],
+      connectionStateRecovery: { maxDisconnectionDuration: 120_000, skipMiddlewares: false },
+    });
+    const keeper = new SessionKeeper(io as unknown as BerthServer);
+    const serverSockets: Socket[] = [];
+    io.on("connection", (socket) => {
+      serverSockets.push(socket);
+      if (!socket.recovered) socket.join("owner:alice");
+      keeper.keep(socket as never);
+    });
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    const first = connectClient(url, { transports: ["websocket"], reconnection: false });
+    let second: ClientSocket | undefined;
+    try {
+      await connected(first);
+      const news = new Promise((r) => first.once("news", r));
+      io.to("owner:alice").emit("news" as never, 1 as never);
+      await within(5_000, "first news", news);
+      const { _pid: pid, _lastOffset: offset } = first as unknown as { _pid: string; _lastOffset: string };
+      const firstId = first.id;
+      const gone = new Promise((r) => first.once("disconnect", r));
+      serverSockets[0]?.disconnect(true);
+      await within(5_000, "the server's disconnect", gone);
+
+      second = connectClient(url, { transports: ["websocket"], reconnection: false, auth: { pid, offset } });
+      await connected(second);
+      expect(serverSockets[1]?.recovered).toBe(false);
+      expect(second.id).not.toBe(firstId);
+    } finally {
+      first.disconnect();
+      second?.disconnect();
+      keeper.close();
+      io.engine.close();
+      await new Promise((r) => http.close(r));
+    }
+  });
 });
