@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pino } from "pino";
 import { Server, type Socket } from "socket.io";
-import { io as connectClient, type Socket as ClientSocket } from "socket.io-client";
+import { type Socket as ClientSocket, io as connectClient } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { within } from "../../test/helpers/deadline.ts";
 import { REDIS_AVAILABLE, type RedisServer, startRedisServer } from "../../test/helpers/redis-server.ts";
@@ -11,6 +11,7 @@ import { RedisFanOut } from "../fan-out/redis-fan-out.ts";
 import type { BerthServer } from "./berth-server.ts";
 import { keepTelemetryLocal } from "./local-telemetry.ts";
 import { SessionKeeper } from "./session-keeper.ts";
+import { guardSessionRecovery } from "./session-recovery-guard.ts";
 
 const connected = (c: ClientSocket) =>
   within(5_000, "connect", new Promise((r) => c.once("connect", () => r(undefined))));
@@ -40,7 +41,9 @@ describe.skipIf(!REDIS_AVAILABLE)("SessionKeeper (fan-out)", () => {
       transports: ["websocket"],
       connectionStateRecovery: { maxDisconnectionDuration: 120_000, skipMiddlewares: false },
     });
-    const keeper = new SessionKeeper(io as unknown as BerthServer);
+    // As berth has it: the recovery guard (here letting every token restore) and the keeper, over the fan-out.
+    guardSessionRecovery(io.of("/") as never, () => true, fanOut);
+    const keeper = new SessionKeeper(io as unknown as BerthServer, fanOut);
     const serverSockets: Socket[] = [];
     io.on("connection", (socket) => {
       serverSockets.push(socket);
@@ -57,12 +60,13 @@ describe.skipIf(!REDIS_AVAILABLE)("SessionKeeper (fan-out)", () => {
       io.to("owner:alice").emit("news" as never, 1 as never); // gives the client an offset
       await within(5_000, "first news", news);
       const { _pid: pid, _lastOffset: offset } = first as unknown as { _pid: string; _lastOffset: string };
+      const firstId = first.id;
 
       // The same client, back on a new transport; the server has not noticed the old one's death yet.
       second = connectClient(url, { transports: ["websocket"], reconnection: false, auth: { pid, offset } });
       await connected(second);
       // Restored on the server (the client's own `recovered` compares with a pid of its own, which it has not).
-      expect(second.id).toBe(first.id);
+      expect(second.id).toBe(firstId);
       expect(serverSockets[1]?.recovered).toBe(true);
 
       const before = new Promise((r) => second?.once("news", r));
@@ -72,8 +76,10 @@ describe.skipIf(!REDIS_AVAILABLE)("SessionKeeper (fan-out)", () => {
       // The server notices the old transport's end (its ping timeout).
       const old = serverSockets[0];
       if (!old) throw new Error("no first socket");
+      // (berth has ended it already, as the new one came: then this changes nothing.)
+      const oldGone = old.disconnected ? Promise.resolve() : new Promise((r) => old.once("disconnect", r));
       old.conn.close();
-      await new Promise((r) => setTimeout(r, 200));
+      await within(3_000, "the old socket's end", oldGone);
 
       expect(second.connected).toBe(true);
       const heard = new Promise((r) => second?.once("news", r));
@@ -98,7 +104,9 @@ describe.skipIf(!REDIS_AVAILABLE)("SessionKeeper (fan-out)", () => {
       transports: ["websocket"],
       connectionStateRecovery: { maxDisconnectionDuration: 120_000, skipMiddlewares: false },
     });
-    const keeper = new SessionKeeper(io as unknown as BerthServer);
+    // As berth has it: the recovery guard (here letting every token restore) and the keeper, over the fan-out.
+    guardSessionRecovery(io.of("/") as never, () => true, fanOut);
+    const keeper = new SessionKeeper(io as unknown as BerthServer, fanOut);
     const serverSockets: Socket[] = [];
     io.on("connection", (socket) => {
       serverSockets.push(socket);

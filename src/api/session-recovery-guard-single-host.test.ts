@@ -16,9 +16,10 @@ describe("guardSessionRecovery with single-host's in-memory adapter", () => {
       connectionStateRecovery: { maxDisconnectionDuration: 120_000 },
     });
     const nsp = io.of("/");
-    const adapter = nsp.adapter as unknown as RecoveryAdapter & {
+    const adapter = nsp.adapter as unknown as {
       sessions: Map<string, Stored>;
       packets: Array<{ id: string }>;
+      persistSession: RecoveryAdapter["persistSession"];
     };
     nsp._add = (async () => undefined) as unknown as typeof nsp._add; // stands for socket.io's own: nothing to build here
     guardSessionRecovery(nsp as never, () => false);

@@ -9,11 +9,11 @@ import {
   createBerthServer,
   storedRecoveryPackets,
 } from "./berth-server.ts";
+import type { FanOut } from "./cluster-sessions.ts";
 import { ConnectionAuth } from "./connection-auth.ts";
 import { ConnectionBounds } from "./connection-bounds.ts";
 import { type HandlerServices, registerConnectionHandlers } from "./connection-handlers.ts";
 import type { ConnectionLimitsConfig } from "./connection-limits.ts";
-import type { AdapterFactory } from "./local-telemetry.ts";
 import { PreAuthGuard } from "./pre-auth-guard.ts";
 import type { BerthSocket } from "./register-handler.ts";
 import { ADMIN_ROOM, ownerRoom } from "./rooms.ts";
@@ -40,10 +40,10 @@ export interface SocketIOEventHandlerOptions extends HandlerServices {
   limits: ConnectionLimitsConfig;
   /**
    * Fan-out across API servers (BERTH_REDIS_URL): the cluster adapter that
-   * carries pushes and sessions to the other servers. Without it, this
-   * server's memory holds them.
+   * carries pushes and sessions to the other servers, and those sessions.
+   * Without it, this server's memory holds them.
    */
-  fanOut?: AdapterFactory | undefined;
+  fanOut?: FanOut | undefined;
 }
 
 /**
@@ -95,18 +95,19 @@ export class SocketIOEventHandler {
     this.io = createBerthServer(options.httpServer, {
       maxPayloadBytes: options.maxPayloadBytes,
       handshakes: options.handshakes ?? new HandshakeLimiter({ perMinute: 0 }),
-      fanOut: options.fanOut,
+      fanOut: options.fanOut?.adapter,
     });
     // Among other API servers, a closing one hands its clients over to them with their sessions,
     // and one killed has kept them all along.
     this.#handOver = options.fanOut !== undefined;
-    this.#sessions = options.fanOut ? new SessionKeeper(this.io) : undefined;
+    this.#sessions = options.fanOut ? new SessionKeeper(this.io, options.fanOut) : undefined;
     this.#preAuth = new PreAuthGuard(options.httpServer, { pollingLimitAfterAuth: options.maxPayloadBytes });
     this.io.engine.on("connection", this.#preAuth.onEngineConnection);
     this.#connectionAuth = new ConnectionAuth(this.io, {
       auth: options.auth,
       log: options.log,
       maxConnectionsPerOwner: options.maxConnectionsPerOwner ?? 0,
+      sessions: options.fanOut,
     });
     this.#revocation = new TokenRevocation(this.io, options.auth, options.log);
     this.io.on("connection", this.#onConnection);

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { within } from "../../test/helpers/deadline.ts";
 import { REDIS_AVAILABLE, type RedisServer, startRedisServer } from "../../test/helpers/redis-server.ts";
 import type { TokenStore } from "../auth/token-store.ts";
-import { RedisFanOut } from "../fan-out/redis-fan-out.ts";
 import { RedisUrl } from "../config/redis-url.ts";
+import { RedisFanOut } from "../fan-out/redis-fan-out.ts";
 import { keepTelemetryLocal } from "./local-telemetry.ts";
 import { RecoveryAdapter } from "./recovery-adapter.ts";
 import { TokenRevocation } from "./token-revocation.ts";
@@ -21,7 +21,9 @@ class RevokingStore extends EventEmitter {
   }
 }
 
-async function revokedConnectionHears(adapter: ConstructorParameters<typeof Server>[1]["adapter"]) {
+async function revokedConnectionHears(
+  adapter: NonNullable<ConstructorParameters<typeof Server>[1]>["adapter"],
+) {
   const http = createServer();
   const io = new Server(http, {
     adapter,

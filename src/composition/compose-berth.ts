@@ -253,7 +253,7 @@ function build(
     quotas,
     quotaLimits,
     runtimeOffer,
-    fanOut: fanOut?.adapter,
+    fanOut,
   });
   stack.defer("Socket.IO server", () => sockets.close());
 

@@ -33,11 +33,30 @@ const FIRST_CONNECT_WAIT_MS = 5_000;
  * `close()`; one idle read a second costs Redis nothing.
  */
 const READ_BLOCK_MS = 1_000;
+/**
+ * Where the adapter keeps each session (its default, named here so that
+ * `forget` deletes the very key the adapter writes).
+ */
+const SESSION_KEY_PREFIX = "sio:session:";
 
 /** The adapter's methods berth wraps; socket.io-adapter's ClusterAdapter declares them, the Redis one fills them in. */
 interface RedisStreamsAdapter extends Adapter {
   doPublish(message: unknown): Promise<string>;
   restoreSession(pid: string, offset: string): Promise<Session>;
+}
+
+/** A session the adapter's look-up consumed: what it had left of its lifetime then, and where to write it back. */
+interface ConsumedSession {
+  adapter: RedisStreamsAdapter;
+  ttlMs: number;
+  at: number;
+}
+
+/** Of a MULTI the adapter builds, what berth adds a command to. */
+interface SessionLookUpMulti {
+  del(key: string): SessionLookUpMulti;
+  pTTL(key: string): SessionLookUpMulti;
+  exec(...args: unknown[]): Promise<unknown[]>;
 }
 
 /**
@@ -68,12 +87,21 @@ export class RedisFanOut {
   #factory: AdapterFactory | undefined;
   #state: FanOutState = "connecting";
   #closing: Promise<void> | undefined;
+  /** The client with COMMAND_TIMEOUT_MS, for the adapter's commands and berth's own. */
+  readonly #commands;
+  /** The lifetime left of each session a look-up consumed, until berth restores it or gives it back. */
+  readonly #consumed = new WeakMap<Session, ConsumedSession>();
+  /** Set during the synchronous start of one look-up, whose one MULTI (the adapter's GETDEL) reads the lifetime too. */
+  #lookUp: { ttlMs?: number } | undefined;
+  /** Set during one returnSession's write: the expiry the adapter's SET gets instead of a full window. */
+  #returnTtlMs: number | undefined;
 
   constructor(url: RedisUrl, log: SystemLogger) {
     this.#log = log.child({ component: "fan-out" });
     this.#client = createClient({ url: url.reveal(), socket: { connectTimeout: COMMAND_TIMEOUT_MS } });
     this.#client.on("error", this.#onError);
     this.#client.on("ready", this.#onReady);
+    this.#commands = this.#client.withCommandOptions({ timeout: COMMAND_TIMEOUT_MS });
   }
 
   /** Where the link to Redis stands now. */
@@ -104,7 +132,45 @@ export class RedisFanOut {
     this.#factory = createAdapter(this.#publisher(), {
       maxLen: STREAM_MAX_ENTRIES,
       blockTimeInMs: READ_BLOCK_MS,
+      sessionKeyPrefix: SESSION_KEY_PREFIX,
     });
+  }
+
+  /**
+   * Deletes the session kept for `pid` (a connection that ended for good:
+   * SessionKeeper wrote it while the connection lasted). While Redis is
+   * unreachable nothing is deleted: the session then lives out its two
+   * minutes there, and is recovered only with the token it was made with,
+   * while that token is in force (the recovery guard's rule).
+   */
+  forget(pid: string): void {
+    if (!this.#client.isReady) return;
+    this.#commands.del(SESSION_KEY_PREFIX + pid).catch((err: unknown) => {
+      this.#log.debug({ err }, "could not delete a session that ended for good");
+    });
+  }
+
+  /**
+   * Writes back a session that the adapter's look-up consumed (GETDEL) and
+   * berth refused to restore, with the expiry it had left (read in the
+   * look-up's own MULTI, less the time since): a refused try neither costs
+   * its owner the session nor gives it a new two minutes. A session this
+   * fan-out did not look up, or whose time is over, is not written.
+   */
+  returnSession(session: Session): void {
+    const consumed = this.#consumed.get(session);
+    if (!consumed) return;
+    this.#consumed.delete(session);
+    const left = consumed.ttlMs - (Date.now() - consumed.at);
+    if (left <= 0) return;
+    const { sid, pid, rooms, data } = session;
+    // The adapter writes the session as it always does (its encoding, its key); only the expiry is berth's.
+    this.#returnTtlMs = left;
+    try {
+      consumed.adapter.persistSession({ sid, pid, rooms, data });
+    } finally {
+      this.#returnTtlMs = undefined;
+    }
   }
 
   /** The adapter factory for Socket.IO's `adapter` option (after `open()`). */
@@ -146,15 +212,41 @@ export class RedisFanOut {
    */
   #failFastWhileDown(adapter: RedisStreamsAdapter): void {
     const publish = adapter.doPublish.bind(adapter);
-    const restore = adapter.restoreSession.bind(adapter);
     const persist = adapter.persistSession.bind(adapter);
+    const restore = adapter.restoreSession.bind(adapter);
     adapter.doPublish = (message) =>
       this.#client.isReady ? publish(message) : Promise.reject(new FanOutUnavailableError());
     adapter.restoreSession = (pid, offset) =>
-      this.#client.isReady ? restore(pid, offset) : Promise.reject(new FanOutUnavailableError());
+      this.#client.isReady
+        ? this.#lookUpSession(adapter, () => restore(pid, offset))
+        : Promise.reject(new FanOutUnavailableError());
     adapter.persistSession = (session) => {
       if (this.#client.isReady) persist(session);
     };
+  }
+
+  /**
+   * The adapter's look-up, noting the lifetime the session had left (for
+   * `returnSession`). The adapter makes its one MULTI (GET, DEL) before its
+   * first await; `#publisher`'s `multi` adds a PTTL to the MULTI made while
+   * `#lookUp` is set, so the lifetime is read atomically with the GETDEL. Should
+   * a later adapter make it after an await, no lifetime is noted and a refused
+   * session is not written back (its owner starts afresh), which a test says.
+   */
+  async #lookUpSession(adapter: RedisStreamsAdapter, restore: () => Promise<Session>): Promise<Session> {
+    const lookUp: { ttlMs?: number } = {};
+    const at = Date.now();
+    this.#lookUp = lookUp;
+    let restoring: Promise<Session>;
+    try {
+      restoring = restore();
+    } finally {
+      this.#lookUp = undefined;
+    }
+    const session = await restoring;
+    if (session && lookUp.ttlMs !== undefined && lookUp.ttlMs > 0)
+      this.#consumed.set(session, { adapter, ttlMs: lookUp.ttlMs, at });
+    return session;
   }
 
   /**
@@ -166,11 +258,15 @@ export class RedisFanOut {
    */
   #publisher() {
     const client = this.#client;
-    const publisher = client.withCommandOptions({ timeout: COMMAND_TIMEOUT_MS });
+    const publisher = this.#commands;
     const set = publisher.set.bind(publisher);
+    const multi = publisher.multi.bind(publisher);
     return Object.assign(publisher, {
       set: (...args: Parameters<typeof set>) =>
-        set(...args).catch((err: unknown) => {
+        (this.#returnTtlMs === undefined
+          ? set(...args)
+          : set(args[0], args[1], { PX: this.#returnTtlMs })
+        ).catch((err: unknown) => {
           this.#log.debug(
             { err },
             "could not keep a session in Redis: it will not be recovered on another server",
@@ -178,6 +274,26 @@ export class RedisFanOut {
           return null;
         }),
       duplicate: () => client.duplicate(),
+      multi: () => {
+        const made = multi();
+        const lookUp = this.#lookUp;
+        if (!lookUp) return made;
+        // The adapter's GETDEL: GET, DEL. A PTTL before the DEL reads the lifetime the session had.
+        const m = made as unknown as SessionLookUpMulti;
+        const del = m.del.bind(m);
+        m.del = (key) => {
+          m.pTTL(key);
+          return del(key);
+        };
+        const exec = m.exec.bind(m);
+        m.exec = async (...args) => {
+          const replies = await exec(...args);
+          lookUp.ttlMs = Number(replies[1]);
+          replies.splice(1, 1); // the adapter reads GET's reply first, and knows of no PTTL
+          return replies;
+        };
+        return made;
+      },
     });
   }
 
