@@ -5,7 +5,7 @@ import { Server, type Socket } from "socket.io";
 import { type Socket as ClientSocket, io as connectClient } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { within } from "../../test/helpers/deadline.ts";
-import { REDIS_AVAILABLE, type RedisServer, startRedisServer } from "../../test/helpers/redis-server.ts";
+import { REDIS_TESTS_RUN, type RedisServer, startRedisServer } from "../../test/helpers/redis-server.ts";
 import { RedisUrl } from "../config/redis-url.ts";
 import { RedisFanOut } from "../fan-out/redis-fan-out.ts";
 import type { BerthServer } from "./berth-server.ts";
@@ -16,7 +16,7 @@ import { guardSessionRecovery } from "./session-recovery-guard.ts";
 const connected = (c: ClientSocket) =>
   within(5_000, "connect", new Promise((r) => c.once("connect", () => r(undefined))));
 
-describe.skipIf(!REDIS_AVAILABLE)("SessionKeeper (fan-out)", () => {
+describe.skipIf(!REDIS_TESTS_RUN)("SessionKeeper (fan-out)", () => {
   let redis: RedisServer;
   let fanOut: RedisFanOut;
   beforeAll(async () => {

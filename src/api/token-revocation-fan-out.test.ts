@@ -6,7 +6,7 @@ import { Server } from "socket.io";
 import { io as connectClient } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { within } from "../../test/helpers/deadline.ts";
-import { REDIS_AVAILABLE, type RedisServer, startRedisServer } from "../../test/helpers/redis-server.ts";
+import { REDIS_TESTS_RUN, type RedisServer, startRedisServer } from "../../test/helpers/redis-server.ts";
 import type { TokenStore } from "../auth/token-store.ts";
 import { RedisUrl } from "../config/redis-url.ts";
 import { RedisFanOut } from "../fan-out/redis-fan-out.ts";
@@ -68,7 +68,7 @@ describe("TokenRevocation", () => {
     expect(await revokedConnectionHears(RecoveryAdapter)).toBe(true);
   });
 
-  describe.skipIf(!REDIS_AVAILABLE)("with fan-out through Redis", () => {
+  describe.skipIf(!REDIS_TESTS_RUN)("with fan-out through Redis", () => {
     let redis: RedisServer;
     let fanOut: RedisFanOut;
     beforeAll(async () => {

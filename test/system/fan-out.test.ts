@@ -9,7 +9,7 @@ import { spawnBerth } from "../helpers/berth-process.ts";
 import { eventually, within } from "../helpers/deadline.ts";
 import { nextActivity, nextStatus } from "../helpers/events.ts";
 import { type FreshDatabase, PostgresDatabases } from "../helpers/postgres-server.ts";
-import { REDIS_AVAILABLE, type RedisServer, startRedisServer } from "../helpers/redis-server.ts";
+import { REDIS_TESTS_RUN, type RedisServer, startRedisServer } from "../helpers/redis-server.ts";
 import { startTcpBalancer, type TcpBalancer } from "../helpers/tcp-balancer.ts";
 import {
   ok,
@@ -62,7 +62,7 @@ const portOf = (server: TestServer): number => Number(new URL(server.url).port);
 // exists and the engine is not restarted here: a berth's reconciliation (at its start and at each return of the
 // engine) takes every row of the shared store whose container it does not find among its own instance's as
 // missing, so a server started after the other made containers would mark them so (cluster mode's singletons).
-describe.skipIf(TEST_STORE !== "postgres" || !REDIS_AVAILABLE)(
+describe.skipIf(TEST_STORE !== "postgres" || !REDIS_TESTS_RUN)(
   "fan-out across two API servers through Redis",
   () => {
     let redis: RedisServer;
