@@ -1,10 +1,11 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pino } from "pino";
+import { createClient } from "redis";
 import { Server, type Socket } from "socket.io";
 import { type Socket as ClientSocket, io as connectClient } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { within } from "../../test/helpers/deadline.ts";
+import { eventually, within } from "../../test/helpers/deadline.ts";
 import { REDIS_TESTS_RUN, type RedisServer, startRedisServer } from "../../test/helpers/redis-server.ts";
 import { RedisUrl } from "../config/redis-url.ts";
 import { RedisFanOut } from "../fan-out/redis-fan-out.ts";
@@ -138,6 +139,89 @@ describe.skipIf(!REDIS_TESTS_RUN)("SessionKeeper (fan-out)", () => {
       keeper.close();
       io.engine.close();
       await new Promise((r) => http.close(r));
+    }
+  });
+
+  /** An API server as berth has it (guard letting every token restore, keeper), on a fan-out of its own. */
+  async function apiServer(keepEveryMs?: number) {
+    const own = new RedisFanOut(RedisUrl.parse(redis.url) as RedisUrl, pino({ level: "silent" }));
+    await own.open();
+    const http = createServer();
+    const io = new Server(http, {
+      adapter: keepTelemetryLocal(own.adapter),
+      transports: ["websocket"],
+      connectionStateRecovery: { maxDisconnectionDuration: 120_000, skipMiddlewares: false },
+    });
+    guardSessionRecovery(io.of("/") as never, () => true, own);
+    const keeper = new SessionKeeper(io as unknown as BerthServer, own, keepEveryMs);
+    const sockets: Socket[] = [];
+    io.on("connection", (socket) => {
+      sockets.push(socket);
+      if (!socket.recovered) socket.join("owner:alice");
+      keeper.keep(socket as never);
+    });
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    return {
+      io,
+      sockets,
+      url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+      async close() {
+        keeper.close();
+        io.engine.close();
+        await new Promise((r) => http.close(r));
+        await own.close();
+      },
+    };
+  }
+
+  // The same, across servers: the session restored on B while its old socket still lingers on A. A's end of
+  // it (here for good, which also deletes the session in Redis) leaves B's connection in its rooms — rooms
+  // are per server — and B writes the session again at its next refresh.
+  it("keeps a session recovered on another server while its old connection lingers on the first in its rooms", async () => {
+    const a = await apiServer();
+    const b = await apiServer(200);
+    const first = connectClient(a.url, { transports: ["websocket"], reconnection: false });
+    let second: ClientSocket | undefined;
+    const admin = createClient({ url: redis.url });
+    await admin.connect();
+    try {
+      await connected(first);
+      const news = new Promise((r) => first.once("news", r));
+      a.io.to("owner:alice").emit("news" as never, 1 as never);
+      await within(5_000, "first news", news);
+      const { _pid: pid, _lastOffset: offset } = first as unknown as { _pid: string; _lastOffset: string };
+      const firstId = first.id;
+
+      second = connectClient(b.url, {
+        transports: ["websocket"],
+        reconnection: false,
+        auth: { pid, offset },
+      });
+      await connected(second);
+      expect(second.id).toBe(firstId);
+      expect(b.sockets[0]?.recovered).toBe(true);
+      const old = a.sockets[0];
+      if (!old) throw new Error("no socket on A");
+      expect(old.connected).toBe(true); // B cannot see A's sockets: it lingers there
+
+      old.disconnect(true);
+      const fromA = new Promise((r) => second?.once("news", r));
+      a.io.to("owner:alice").emit("news" as never, "from A" as never);
+      expect(await within(3_000, "A's push on B's connection", fromA)).toBe("from A");
+      const fromB = new Promise((r) => second?.once("news", r));
+      b.io.to("owner:alice").emit("news" as never, "from B" as never);
+      expect(await within(3_000, "B's push on B's connection", fromB)).toBe("from B");
+      await eventually(
+        5_000,
+        "B's session written again",
+        async () => (await admin.exists(`sio:session:${pid}`)) === 1,
+      );
+    } finally {
+      await admin.close();
+      first.disconnect();
+      second?.disconnect();
+      await a.close();
+      await b.close();
     }
   });
 });
