@@ -1,6 +1,7 @@
 import type { BerthServer } from "./berth-server.ts";
 import type { ClusterSessions } from "./cluster-sessions.ts";
 import type { BerthSocket } from "./register-handler.ts";
+import { forgetWhenEndedForGood } from "./session-end.ts";
 
 /**
  * How often each connection's session is written again. The adapter keeps a
@@ -8,22 +9,6 @@ import type { BerthSocket } from "./register-handler.ts";
  * session written every 30 s outlives its server by 90 s at least.
  */
 export const SESSION_REFRESH_MS = 30_000;
-
-/**
- * The reasons of a disconnect that Socket.IO keeps a session for (socket.io
- * 4.8's `RECOVERABLE_DISCONNECT_REASONS`, which it does not export; a test
- * reads socket.io's source to keep the two the same). Any other end is for
- * good: the server's `disconnect(true)` (a buffer bound, a revoked token), the
- * client's own `disconnect()`.
- */
-export const RECOVERABLE_DISCONNECT_REASONS: ReadonlySet<string> = new Set([
-  "transport error",
-  "transport close",
-  "forced close",
-  "ping timeout",
-  "server shutting down",
-  "forced server close",
-]);
 
 /**
  * Keeps every connection's session in the cluster adapter (Redis) while the
@@ -71,9 +56,7 @@ export class SessionKeeper {
       .adapter.persistSession({ sid: socket.id, pid, rooms: [...socket.rooms], data: socket.data });
     if (this.#watched.has(socket)) return;
     this.#watched.add(socket);
-    socket.once("disconnect", (reason) => {
-      if (!RECOVERABLE_DISCONNECT_REASONS.has(reason)) this.#sessions.forget(pid);
-    });
+    forgetWhenEndedForGood(socket, (ended) => this.#sessions.forget(ended));
   }
 
   close(): void {

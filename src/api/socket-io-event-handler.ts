@@ -15,9 +15,11 @@ import { ConnectionBounds } from "./connection-bounds.ts";
 import { type HandlerServices, registerConnectionHandlers } from "./connection-handlers.ts";
 import type { ConnectionLimitsConfig } from "./connection-limits.ts";
 import { PreAuthGuard } from "./pre-auth-guard.ts";
+import { RecoveryAdapter } from "./recovery-adapter.ts";
 import type { BerthSocket } from "./register-handler.ts";
 import { ADMIN_ROOM, ownerRoom } from "./rooms.ts";
 import { ServerPushes } from "./server-pushes.ts";
+import { forgetWhenEndedForGood } from "./session-end.ts";
 import { SessionKeeper } from "./session-keeper.ts";
 import { StatsOverviews } from "./stats-overview.ts";
 import { Subscriptions } from "./subscriptions.ts";
@@ -133,7 +135,13 @@ export class SocketIOEventHandler {
     } else {
       log.info("client reconnected with its state");
     }
-    this.#sessions?.keep(socket);
+    if (this.#sessions) this.#sessions.keep(socket);
+    else {
+      // Alone: the in-memory adapter still holds the session of an earlier recovery (SessionKeeper forgets with fan-out).
+      const adapter = this.io.of("/").adapter;
+      if (adapter instanceof RecoveryAdapter)
+        forgetWhenEndedForGood(socket, (pid) => adapter.forgetSession(pid));
+    }
     const limits = this.#bounds.setUp(socket, log);
     const watches = { subscriptions: this.#subscriptions, overviews: this.#overviews };
     registerConnectionHandlers(socket, this.#services, watches, limits, log);

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { RECOVERABLE_DISCONNECT_REASONS } from "./session-keeper.ts";
+import { RECOVERABLE_DISCONNECT_REASONS } from "./session-end.ts";
 
 describe("RECOVERABLE_DISCONNECT_REASONS", () => {
   // socket.io does not export its set: read from its source, so that an upgrade that changes it fails here
