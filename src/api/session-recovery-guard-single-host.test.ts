@@ -36,6 +36,6 @@ describe("guardSessionRecovery with single-host's in-memory adapter", () => {
     await nsp._add({} as never, { token: "revoked", pid: "pid-1", offset } as never, () => undefined);
 
     expect(adapter.sessions.get("pid-1")?.disconnectedAt).toBe(longAgo);
-    io.close();
+    await nsp.adapter.close(); // (io.close() would close an engine this server, without an HTTP server, has not)
   });
 });

@@ -4,6 +4,7 @@ import type { Namespace } from "socket.io";
 import type { Adapter, Session } from "socket.io-adapter";
 import type { RedisUrl } from "../config/redis-url.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
+import { ConsumedSessions } from "./consumed-sessions.ts";
 import { FanOutUnavailableError } from "./fan-out-unavailable-error.ts";
 
 /** What Socket.IO's `adapter` option takes: one adapter per namespace. */
@@ -45,20 +46,6 @@ interface RedisStreamsAdapter extends Adapter {
   restoreSession(pid: string, offset: string): Promise<Session>;
 }
 
-/** A session the adapter's look-up consumed: what it had left of its lifetime then, and where to write it back. */
-interface ConsumedSession {
-  adapter: RedisStreamsAdapter;
-  ttlMs: number;
-  at: number;
-}
-
-/** Of a MULTI the adapter builds, what berth adds a command to. */
-interface SessionLookUpMulti {
-  del(key: string): SessionLookUpMulti;
-  pTTL(key: string): SessionLookUpMulti;
-  exec(...args: unknown[]): Promise<unknown[]>;
-}
-
 /**
  * Fan-out across berth's API servers (BERTH_REDIS_URL): Socket.IO's
  * Redis-streams adapter over one Redis client, so that a push to a room
@@ -89,12 +76,8 @@ export class RedisFanOut {
   #closing: Promise<void> | undefined;
   /** The client with COMMAND_TIMEOUT_MS, for the adapter's commands and berth's own. */
   readonly #commands;
-  /** The lifetime left of each session a look-up consumed, until berth restores it or gives it back. */
-  readonly #consumed = new WeakMap<Session, ConsumedSession>();
-  /** Set during the synchronous start of one look-up, whose one MULTI (the adapter's GETDEL) reads the lifetime too. */
-  #lookUp: { ttlMs?: number } | undefined;
-  /** Set during one returnSession's write: the expiry the adapter's SET gets instead of a full window. */
-  #returnTtlMs: number | undefined;
+  /** The sessions a look-up consumed, with the lifetime each had left (for `returnSession`). */
+  readonly #consumed = new ConsumedSessions();
 
   constructor(url: RedisUrl, log: SystemLogger) {
     this.#log = log.child({ component: "fan-out" });
@@ -158,19 +141,7 @@ export class RedisFanOut {
    * fan-out did not look up, or whose time is over, is not written.
    */
   returnSession(session: Session): void {
-    const consumed = this.#consumed.get(session);
-    if (!consumed) return;
-    this.#consumed.delete(session);
-    const left = consumed.ttlMs - (Date.now() - consumed.at);
-    if (left <= 0) return;
-    const { sid, pid, rooms, data } = session;
-    // The adapter writes the session as it always does (its encoding, its key); only the expiry is berth's.
-    this.#returnTtlMs = left;
-    try {
-      consumed.adapter.persistSession({ sid, pid, rooms, data });
-    } finally {
-      this.#returnTtlMs = undefined;
-    }
+    this.#consumed.giveBack(session);
   }
 
   /** The adapter factory for Socket.IO's `adapter` option (after `open()`). */
@@ -218,35 +189,11 @@ export class RedisFanOut {
       this.#client.isReady ? publish(message) : Promise.reject(new FanOutUnavailableError());
     adapter.restoreSession = (pid, offset) =>
       this.#client.isReady
-        ? this.#lookUpSession(adapter, () => restore(pid, offset))
+        ? this.#consumed.lookUp(adapter, () => restore(pid, offset))
         : Promise.reject(new FanOutUnavailableError());
     adapter.persistSession = (session) => {
       if (this.#client.isReady) persist(session);
     };
-  }
-
-  /**
-   * The adapter's look-up, noting the lifetime the session had left (for
-   * `returnSession`). The adapter makes its one MULTI (GET, DEL) before its
-   * first await; `#publisher`'s `multi` adds a PTTL to the MULTI made while
-   * `#lookUp` is set, so the lifetime is read atomically with the GETDEL. Should
-   * a later adapter make it after an await, no lifetime is noted and a refused
-   * session is not written back (its owner starts afresh), which a test says.
-   */
-  async #lookUpSession(adapter: RedisStreamsAdapter, restore: () => Promise<Session>): Promise<Session> {
-    const lookUp: { ttlMs?: number } = {};
-    const at = Date.now();
-    this.#lookUp = lookUp;
-    let restoring: Promise<Session>;
-    try {
-      restoring = restore();
-    } finally {
-      this.#lookUp = undefined;
-    }
-    const session = await restoring;
-    if (session && lookUp.ttlMs !== undefined && lookUp.ttlMs > 0)
-      this.#consumed.set(session, { adapter, ttlMs: lookUp.ttlMs, at });
-    return session;
   }
 
   /**
@@ -263,9 +210,9 @@ export class RedisFanOut {
     const multi = publisher.multi.bind(publisher);
     return Object.assign(publisher, {
       set: (...args: Parameters<typeof set>) =>
-        (this.#returnTtlMs === undefined
+        (this.#consumed.setExpiry === undefined
           ? set(...args)
-          : set(args[0], args[1], { PX: this.#returnTtlMs })
+          : set(args[0], args[1], { PX: this.#consumed.setExpiry })
         ).catch((err: unknown) => {
           this.#log.debug(
             { err },
@@ -274,26 +221,7 @@ export class RedisFanOut {
           return null;
         }),
       duplicate: () => client.duplicate(),
-      multi: () => {
-        const made = multi();
-        const lookUp = this.#lookUp;
-        if (!lookUp) return made;
-        // The adapter's GETDEL: GET, DEL. A PTTL before the DEL reads the lifetime the session had.
-        const m = made as unknown as SessionLookUpMulti;
-        const del = m.del.bind(m);
-        m.del = (key) => {
-          m.pTTL(key);
-          return del(key);
-        };
-        const exec = m.exec.bind(m);
-        m.exec = async (...args) => {
-          const replies = await exec(...args);
-          lookUp.ttlMs = Number(replies[1]);
-          replies.splice(1, 1); // the adapter reads GET's reply first, and knows of no PTTL
-          return replies;
-        };
-        return made;
-      },
+      multi: () => this.#consumed.multi(multi()),
     });
   }
 
