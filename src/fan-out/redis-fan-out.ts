@@ -220,9 +220,26 @@ export class RedisFanOut {
           );
           return null;
         }),
-      duplicate: () => client.duplicate(),
+      duplicate: () => this.#settledSubscriptions(client.duplicate()),
       multi: () => this.#consumed.multi(multi()),
     });
+  }
+
+  /**
+   * A duplicate (the adapter's subscriber, its stream reader) whose SUBSCRIBE
+   * cannot reject unhandled: the adapter drops its promise, and one still
+   * waiting for Redis's answer when the fan-out closes (the adapter destroys
+   * that client) rejected with "Disconnects client" — an unhandled rejection,
+   * which ends berth, seen when a fan-out closed right after it opened.
+   */
+  #settledSubscriptions<C>(copy: C): C {
+    const subscriber = copy as unknown as { subscribe(...args: unknown[]): Promise<unknown> };
+    const subscribe = subscriber.subscribe.bind(subscriber);
+    subscriber.subscribe = (...args) =>
+      subscribe(...args).catch((err: unknown) => {
+        this.#log.debug({ err }, "a subscription ended before Redis confirmed it");
+      });
+    return copy;
   }
 
   readonly #onError = (err: Error) => {
