@@ -17,7 +17,7 @@
 //   7. with --with-postgres (npm test): Debian's PostgreSQL binaries, which the tests of the
 //      PostgreSQL store run as throwaway servers of their own, when missing; Debian's own cluster
 //      is neither created nor left running;
-//   8. with --with-redis (the tests of fan-out across API servers): Debian's redis-server, which
+//   8. with --with-redis (npm test, npm run test:postgres: the tests of fan-out across API servers): Debian's redis-server, which
 //      those tests run as throwaway servers of their own, when missing; Debian's own service is
 //      stopped and not started at boot.
 import { spawn, spawnSync } from "node:child_process";

@@ -4,6 +4,7 @@ import { actorOf } from "../auth/identity.ts";
 import type { TokenStore } from "../auth/token-store.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { BerthServer } from "./berth-server.ts";
+import type { ClusterSessions } from "./cluster-sessions.ts";
 import { ConnectRefusals } from "./connect-refusals.ts";
 import type { SocketData } from "./contract.ts";
 import type { BerthSocket } from "./register-handler.ts";
@@ -16,6 +17,8 @@ export interface ConnectionAuthOptions {
   log: SystemLogger;
   /** Connections per owner at once (0: no cap); the admin is not capped. */
   maxConnectionsPerOwner: number;
+  /** With fan-out: the sessions kept in Redis, where a refused recovery gives back the one its look-up consumed. */
+  sessions?: ClusterSessions | undefined;
 }
 
 /**
@@ -43,7 +46,7 @@ export class ConnectionAuth {
     this.#auth = options.auth;
     this.#maxConnectionsPerOwner = options.maxConnectionsPerOwner;
     this.#connections = new ConnectionCounter(options.maxConnectionsPerOwner);
-    guardSessionRecovery(io.of("/"), this.#mayRestore);
+    guardSessionRecovery(io.of("/"), this.#mayRestore, options.sessions);
     // One try at the token per connection: a refused CONNECT closes it (see ConnectRefusals).
     this.#refusals = new ConnectRefusals(options.log);
     io.use(this.#refusals.oneAttempt);

@@ -43,6 +43,16 @@ export class RecoveryAdapter extends SessionAwareAdapter {
     this.#trim();
   }
 
+  /**
+   * Deletes the session kept for `pid`. Socket.IO's in-memory adapter keeps a
+   * session after restoring it, until its two minutes are over; a connection
+   * recovered once and then ended for good (forgetWhenEndedForGood) must not
+   * be restored from it.
+   */
+  forgetSession(pid: string): void {
+    (this as unknown as { sessions: Map<string, unknown> }).sessions.delete(pid);
+  }
+
   /** How many packets are stored for recovery now (for tests and metrics). */
   get storedPackets(): number {
     return this.#packets().length;

@@ -38,6 +38,8 @@ function namespace(lookups: Lookup[]) {
         persisted.push(session);
       },
     },
+    /** The live sockets by id: none here. */
+    sockets: new Map<string, { disconnect(close: boolean): void }>(),
     async _add(_client: unknown, auth: Record<string, unknown>) {
       const { pid, offset } = auth;
       const session =
@@ -54,11 +56,24 @@ async function reconnect(lookups: Lookup[], mayRestore: () => boolean): Promise<
   return (await reconnectCounting(lookups, mayRestore)).restored;
 }
 
-async function reconnectCounting(lookups: Lookup[], mayRestore: () => boolean) {
+async function reconnectCounting(lookups: Lookup[], mayRestore: () => boolean, live: string[] = []) {
   const { nsp, restored, persisted, lookUps } = namespace(lookups);
-  guardSessionRecovery(nsp as unknown as Parameters<typeof guardSessionRecovery>[0], mayRestore);
+  /** What happened, in order: a live socket's end, and each `_add`. */
+  const events: string[] = [];
+  for (const sid of live)
+    nsp.sockets.set(sid, { disconnect: (close: boolean) => events.push(`ended ${sid} ${close}`) });
+  const add = nsp._add.bind(nsp);
+  nsp._add = async (client, auth) => {
+    events.push("added");
+    return add(client, auth);
+  };
+  /** What the fan-out is handed back: sessions whose look-up consumed them. */
+  const returned: unknown[] = [];
+  guardSessionRecovery(nsp as unknown as Parameters<typeof guardSessionRecovery>[0], mayRestore, {
+    returnSession: (session) => returned.push(session),
+  });
   await nsp._add({}, { token: "mallory-token", pid: "pid-1", offset: "0-0" });
-  return { restored, persisted, lookUps: lookUps() };
+  return { restored, persisted, returned, events, lookUps: lookUps() };
 }
 
 describe("guardSessionRecovery", () => {
@@ -68,15 +83,27 @@ describe("guardSessionRecovery", () => {
     throw new Error("the session store did not answer");
   };
 
+  it("ends a live socket that still holds the restored session's id before restoring it (its end would empty the id's rooms)", async () => {
+    const { restored, events } = await reconnectCounting([found], () => true, ["sid-1", "sid-other"]);
+    expect(restored).toEqual([ALICE_SESSION]);
+    expect(events).toEqual(["ended sid-1 true", "added"]);
+  });
+
+  it("leaves a live socket alone when the session is refused", async () => {
+    const { events } = await reconnectCounting([found], () => false, ["sid-1"]);
+    expect(events).toEqual(["added"]);
+  });
+
   it("restores a session the guard saw and allowed", async () => {
     expect(await reconnect([found], () => true)).toEqual([ALICE_SESSION]);
   });
 
-  it("does not restore a session the guard refused, and leaves it to its owner (a look-up may have consumed it)", async () => {
-    const { restored, persisted } = await reconnectCounting([found], () => false);
+  it("does not restore a session the guard refused, and gives it back to the fan-out whose look-up consumed it", async () => {
+    const { restored, persisted, returned } = await reconnectCounting([found], () => false);
     expect(restored).toEqual([null]);
-    const { sid, pid, rooms, data } = ALICE_SESSION;
-    expect(persisted).toEqual([{ sid, pid, rooms, data }]);
+    expect(returned).toEqual([ALICE_SESSION]);
+    // Never through the adapter's own write, which would give the session a new lifetime.
+    expect(persisted).toEqual([]);
   });
 
   it("does not restore a session the guard could not see, when the store answers null first and the session second", async () => {

@@ -1,5 +1,6 @@
 import type { Namespace } from "socket.io";
 import type { ClientToServerEvents, ServerToClientEvents } from "#protocol";
+import type { ClusterSessions } from "./cluster-sessions.ts";
 import type { InterServerEvents, SocketData } from "./contract.ts";
 
 type BerthNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -26,10 +27,35 @@ type Session = NonNullable<Awaited<ReturnType<BerthNamespace["adapter"]["restore
  * session would ever be recovered across servers; and a store that answered
  * differently the second time (null first, a session then) could otherwise
  * restore a session nobody checked.
+ *
+ * A refused session is written back only where the look-up consumed it
+ * (`sessions`, the fan-out's: Redis's GETDEL), with the lifetime it had left;
+ * the in-memory adapter's look-up leaves it where it was, and writing it there
+ * would stamp it as a new disconnect. Two tries at once with one pid (its
+ * owner's and a refused one): the first look-up takes the session, the other
+ * finds none and starts fresh; if the refused try took it, its owner starts a
+ * fresh session and catches up with `activity:history` as after any gap. It
+ * takes the secret pid to race, and it never shows anyone's pushes to
+ * another, so it is left as it is.
+ *
+ * A restored session's socket id may still be live here: a client whose
+ * transport died unnoticed (a phone changing networks; the server learns of
+ * it at its ping timeout) comes back at once with its pid, and SessionKeeper
+ * (fan-out) or the in-memory adapter (a session is kept there after its
+ * recovery) still holds the session. That old socket is disconnected before
+ * the new one is added: its end would otherwise remove the shared id from
+ * every room and from the namespace, and with it the new connection's pushes
+ * (and its subscriptions and bounds, which berth keys by socket id). The
+ * newest connection is the one its client uses; refusing the recovery instead
+ * would cost the client its missed pushes and leave the dead one counted
+ * against its owner's cap until the ping timeout. A live socket with that id
+ * on another API server is left alone: rooms are per server, so its end
+ * touches only that server's (it ends at its own ping timeout).
  */
 export function guardSessionRecovery(
   nsp: BerthNamespace,
   mayRestore: (token: unknown, session: SocketData) => boolean,
+  sessions?: Pick<ClusterSessions, "returnSession">,
 ): void {
   const add = nsp._add.bind(nsp);
   const adapter = nsp.adapter;
@@ -56,12 +82,13 @@ export function guardSessionRecovery(
     }
     if (!session) return add(client, fresh, fn);
     if (!mayRestore(auth.token, session.data as SocketData)) {
-      // Left to its owner: the Redis-streams adapter's look-up consumed it, and a refused attempt (another
-      // owner's token, a revoked one) must not cost the owner its session.
-      const { sid, pid: owned, rooms, data } = session;
-      adapter.persistSession({ sid, pid: owned, rooms, data });
+      // Left to its owner: a refused attempt (another owner's token, a revoked one) must not cost the owner
+      // its session where the look-up consumed it, nor give it a new lifetime.
+      sessions?.returnSession(session);
       return add(client, fresh, fn);
     }
+    // Synchronously, before `add` restores the session onto the same id and joins its rooms.
+    nsp.sockets.get(session.sid)?.disconnect(true);
     handed = { pid, offset, session };
     try {
       return add(client, auth, fn);

@@ -11,15 +11,17 @@ import {
   createBerthServer,
   storedRecoveryPackets,
 } from "./berth-server.ts";
+import type { FanOut } from "./cluster-sessions.ts";
 import { ConnectionAuth } from "./connection-auth.ts";
 import { ConnectionBounds } from "./connection-bounds.ts";
 import { type HandlerServices, registerConnectionHandlers } from "./connection-handlers.ts";
 import type { ConnectionLimitsConfig } from "./connection-limits.ts";
-import type { AdapterFactory } from "./local-telemetry.ts";
 import { PreAuthGuard } from "./pre-auth-guard.ts";
+import { RecoveryAdapter } from "./recovery-adapter.ts";
 import type { BerthSocket } from "./register-handler.ts";
 import { ADMIN_ROOM, ownerRoom } from "./rooms.ts";
 import { ServerPushes } from "./server-pushes.ts";
+import { forgetWhenEndedForGood } from "./session-end.ts";
 import { SessionKeeper } from "./session-keeper.ts";
 import { StatsOverviews } from "./stats-overview.ts";
 import { Subscriptions } from "./subscriptions.ts";
@@ -47,10 +49,10 @@ export interface SocketIOEventHandlerOptions extends HandlerServices {
   agents?: { token: string; registry: AgentRegistry } | undefined;
   /**
    * Fan-out across API servers (BERTH_REDIS_URL): the cluster adapter that
-   * carries pushes and sessions to the other servers. Without it, this
-   * server's memory holds them.
+   * carries pushes and sessions to the other servers, and those sessions.
+   * Without it, this server's memory holds them.
    */
-  fanOut?: AdapterFactory | undefined;
+  fanOut?: FanOut | undefined;
 }
 
 /**
@@ -103,18 +105,19 @@ export class SocketIOEventHandler {
     this.io = createBerthServer(options.httpServer, {
       maxPayloadBytes: options.maxPayloadBytes,
       handshakes: options.handshakes ?? new HandshakeLimiter({ perMinute: 0 }),
-      fanOut: options.fanOut,
+      fanOut: options.fanOut?.adapter,
     });
     // Among other API servers, a closing one hands its clients over to them with their sessions,
     // and one killed has kept them all along.
     this.#handOver = options.fanOut !== undefined;
-    this.#sessions = options.fanOut ? new SessionKeeper(this.io) : undefined;
+    this.#sessions = options.fanOut ? new SessionKeeper(this.io, options.fanOut) : undefined;
     this.#preAuth = new PreAuthGuard(options.httpServer, { pollingLimitAfterAuth: options.maxPayloadBytes });
     this.io.engine.on("connection", this.#preAuth.onEngineConnection);
     this.#connectionAuth = new ConnectionAuth(this.io, {
       auth: options.auth,
       log: options.log,
       maxConnectionsPerOwner: options.maxConnectionsPerOwner ?? 0,
+      sessions: options.fanOut,
     });
     this.#revocation = new TokenRevocation(this.io, options.auth, options.log);
     this.#agents =
@@ -147,7 +150,13 @@ export class SocketIOEventHandler {
     } else {
       log.info("client reconnected with its state");
     }
-    this.#sessions?.keep(socket);
+    if (this.#sessions) this.#sessions.keep(socket);
+    else {
+      // Alone: the in-memory adapter still holds the session of an earlier recovery (SessionKeeper forgets with fan-out).
+      const adapter = this.io.of("/").adapter;
+      if (adapter instanceof RecoveryAdapter)
+        forgetWhenEndedForGood(socket, (pid) => adapter.forgetSession(pid));
+    }
     const limits = this.#bounds.setUp(socket, log);
     const watches = { subscriptions: this.#subscriptions, overviews: this.#overviews };
     registerConnectionHandlers(socket, this.#services, watches, limits, log);

@@ -8,6 +8,10 @@ import type { BerthServer } from "./berth-server.ts";
  * tokens change (the tokens file re-read), each connection whose token was
  * revoked is told (`session:revoked`) and closed at once; connections with
  * other tokens are left alone.
+ *
+ * Each API server closes its own connections when its own tokens file
+ * changes: with several servers, the file must change on every one of them
+ * together (docs/cluster.md).
  */
 export class TokenRevocation {
   readonly #io: BerthServer;
@@ -29,7 +33,11 @@ export class TokenRevocation {
         { connection: socket.id, owner: socket.data.owner, revoked: change.revoked.length },
         "closing connection: its token was revoked",
       );
-      socket.emit("session:revoked", { reason: "token_revoked", ts: Date.now() });
+      // Written to this connection at once (`local`), not through the adapter: with connection-state
+      // recovery every `socket.emit` is a broadcast to the socket's own room, and the cluster adapter's
+      // (BERTH_REDIS_URL) writes it only once Redis has stored it — after the disconnect below has removed
+      // the socket. A farewell is worth nothing to recover anyway.
+      this.#io.local.to(socket.id).emit("session:revoked", { reason: "token_revoked", ts: Date.now() });
       socket.disconnect(true);
     }
   };

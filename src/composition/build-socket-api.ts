@@ -3,7 +3,7 @@ import type { QuotaLimits } from "#protocol";
 import type { UserActivityLogger } from "../activity/user-activity-logger.ts";
 import type { QuotaLedger } from "../admission/quota-ledger.ts";
 import type { RateLimiter } from "../admission/rate-limiter.ts";
-import type { AdapterFactory } from "../api/local-telemetry.ts";
+import type { FanOut } from "../api/cluster-sessions.ts";
 import { SocketIOEventHandler } from "../api/socket-io-event-handler.ts";
 import type { HandshakeLimiter } from "../auth/handshake-limiter.ts";
 import type { TokenStore } from "../auth/token-store.ts";
@@ -45,8 +45,8 @@ export interface SocketApiDeps {
   runtimeOffer: RuntimeOffer;
   /** Cluster mode (BERTH_AGENT_TOKEN): where the node agents that connect are kept. */
   agents: AgentRegistry | undefined;
-  /** With BERTH_REDIS_URL: the adapter that fans pushes and sessions out to the other API servers. */
-  fanOut?: AdapterFactory | undefined;
+  /** With BERTH_REDIS_URL: the adapter that fans pushes and sessions out to the other API servers, and those sessions. */
+  fanOut?: FanOut | undefined;
 }
 
 /**

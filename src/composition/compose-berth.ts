@@ -257,7 +257,7 @@ function build(
     quotaLimits,
     runtimeOffer,
     agents,
-    fanOut: fanOut?.adapter,
+    fanOut,
   });
   stack.defer("Socket.IO server", () => sockets.close());
 

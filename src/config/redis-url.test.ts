@@ -21,6 +21,9 @@ describe("BERTH_REDIS_URL", () => {
     ["http://:s3cr%40t-pw@redis.internal:6379", /redis:\/\/ or rediss:\/\//],
     ["redis://:s3cr%40t-pw@redis.internal:6379/berth", /database number/],
     ["s3cr%40t-pw", /not a URL/],
+    // The Redis client decodes the user and password at connect: a malformed escape threw a URIError at start-up.
+    ["redis://:s3cr%zzt-pw@redis.internal:6379", /BERTH_REDIS_URL: .*percent-escape/],
+    ["redis://s3cr%zz:pw@redis.internal:6379", /BERTH_REDIS_URL: .*percent-escape/],
   ])("refuses %s without quoting it", (value, message) => {
     let thrown: unknown;
     try {

@@ -30,6 +30,21 @@ export class RedisUrl extends SecretUrl {
     // The Redis client reads a database number from the path, and nothing else.
     if (parsed.pathname.length > 1 && !/^\/\d+$/.test(parsed.pathname))
       return { problem: "the path must be a database number (redis://HOST:PORT/0), or nothing" };
+    // The Redis client decodes both at connect (decodeURIComponent): a malformed escape would be a URIError
+    // at start-up, naming neither the variable nor what to change.
+    if (!decodes(parsed.username) || !decodes(parsed.password))
+      return {
+        problem: "the user or password holds a malformed percent-escape; write a literal % as %25",
+      };
     return new RedisUrl(value, parsed);
+  }
+}
+
+function decodes(text: string): boolean {
+  try {
+    decodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
   }
 }

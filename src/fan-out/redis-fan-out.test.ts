@@ -7,7 +7,7 @@ import { Server } from "socket.io";
 import { io as connectClient } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, within } from "../../test/helpers/deadline.ts";
-import { REDIS_AVAILABLE, type RedisServer, startRedisServer } from "../../test/helpers/redis-server.ts";
+import { REDIS_TESTS_RUN, type RedisServer, startRedisServer } from "../../test/helpers/redis-server.ts";
 import { RedisUrl } from "../config/redis-url.ts";
 import { RedisFanOut } from "./redis-fan-out.ts";
 
@@ -22,7 +22,7 @@ function recordingLog(): { log: pino.Logger; lines: () => Array<{ level: number;
 }
 
 // With a real redis-server (Debian's, which scripts/setup.mjs --with-redis installs).
-describe.skipIf(!REDIS_AVAILABLE)("RedisFanOut", () => {
+describe.skipIf(!REDIS_TESTS_RUN)("RedisFanOut", () => {
   let redis: RedisServer;
   beforeAll(async () => {
     redis = await startRedisServer();

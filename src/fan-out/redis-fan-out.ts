@@ -4,6 +4,7 @@ import type { Namespace } from "socket.io";
 import type { Adapter, Session } from "socket.io-adapter";
 import type { RedisUrl } from "../config/redis-url.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
+import { ConsumedSessions } from "./consumed-sessions.ts";
 import { FanOutUnavailableError } from "./fan-out-unavailable-error.ts";
 
 /** What Socket.IO's `adapter` option takes: one adapter per namespace. */
@@ -33,6 +34,11 @@ const FIRST_CONNECT_WAIT_MS = 5_000;
  * `close()`; one idle read a second costs Redis nothing.
  */
 const READ_BLOCK_MS = 1_000;
+/**
+ * Where the adapter keeps each session (its default, named here so that
+ * `forget` deletes the very key the adapter writes).
+ */
+const SESSION_KEY_PREFIX = "sio:session:";
 
 /** The adapter's methods berth wraps; socket.io-adapter's ClusterAdapter declares them, the Redis one fills them in. */
 interface RedisStreamsAdapter extends Adapter {
@@ -68,12 +74,17 @@ export class RedisFanOut {
   #factory: AdapterFactory | undefined;
   #state: FanOutState = "connecting";
   #closing: Promise<void> | undefined;
+  /** The client with COMMAND_TIMEOUT_MS, for the adapter's commands and berth's own. */
+  readonly #commands;
+  /** The sessions a look-up consumed, with the lifetime each had left (for `returnSession`). */
+  readonly #consumed = new ConsumedSessions();
 
   constructor(url: RedisUrl, log: SystemLogger) {
     this.#log = log.child({ component: "fan-out" });
     this.#client = createClient({ url: url.reveal(), socket: { connectTimeout: COMMAND_TIMEOUT_MS } });
     this.#client.on("error", this.#onError);
     this.#client.on("ready", this.#onReady);
+    this.#commands = this.#client.withCommandOptions({ timeout: COMMAND_TIMEOUT_MS });
   }
 
   /** Where the link to Redis stands now. */
@@ -104,7 +115,33 @@ export class RedisFanOut {
     this.#factory = createAdapter(this.#publisher(), {
       maxLen: STREAM_MAX_ENTRIES,
       blockTimeInMs: READ_BLOCK_MS,
+      sessionKeyPrefix: SESSION_KEY_PREFIX,
     });
+  }
+
+  /**
+   * Deletes the session kept for `pid` (a connection that ended for good:
+   * SessionKeeper wrote it while the connection lasted). While Redis is
+   * unreachable nothing is deleted: the session then lives out its two
+   * minutes there, and is recovered only with the token it was made with,
+   * while that token is in force (the recovery guard's rule).
+   */
+  forget(pid: string): void {
+    if (!this.#client.isReady) return;
+    this.#commands.del(SESSION_KEY_PREFIX + pid).catch((err: unknown) => {
+      this.#log.debug({ err }, "could not delete a session that ended for good");
+    });
+  }
+
+  /**
+   * Writes back a session that the adapter's look-up consumed (GETDEL) and
+   * berth refused to restore, with the expiry it had left (read in the
+   * look-up's own MULTI, less the time since): a refused try neither costs
+   * its owner the session nor gives it a new two minutes. A session this
+   * fan-out did not look up, or whose time is over, is not written.
+   */
+  returnSession(session: Session): void {
+    this.#consumed.giveBack(session);
   }
 
   /** The adapter factory for Socket.IO's `adapter` option (after `open()`). */
@@ -146,12 +183,14 @@ export class RedisFanOut {
    */
   #failFastWhileDown(adapter: RedisStreamsAdapter): void {
     const publish = adapter.doPublish.bind(adapter);
-    const restore = adapter.restoreSession.bind(adapter);
     const persist = adapter.persistSession.bind(adapter);
+    const restore = adapter.restoreSession.bind(adapter);
     adapter.doPublish = (message) =>
       this.#client.isReady ? publish(message) : Promise.reject(new FanOutUnavailableError());
     adapter.restoreSession = (pid, offset) =>
-      this.#client.isReady ? restore(pid, offset) : Promise.reject(new FanOutUnavailableError());
+      this.#client.isReady
+        ? this.#consumed.lookUp(adapter, () => restore(pid, offset))
+        : Promise.reject(new FanOutUnavailableError());
     adapter.persistSession = (session) => {
       if (this.#client.isReady) persist(session);
     };
@@ -166,26 +205,41 @@ export class RedisFanOut {
    */
   #publisher() {
     const client = this.#client;
-    const publisher = client.withCommandOptions({ timeout: COMMAND_TIMEOUT_MS });
+    const publisher = this.#commands;
     const set = publisher.set.bind(publisher);
+    const multi = publisher.multi.bind(publisher);
     return Object.assign(publisher, {
       set: (...args: Parameters<typeof set>) =>
-        set(...args).catch((err: unknown) => {
+        (this.#consumed.setExpiry === undefined
+          ? set(...args)
+          : set(args[0], args[1], { PX: this.#consumed.setExpiry })
+        ).catch((err: unknown) => {
           this.#log.debug(
             { err },
             "could not keep a session in Redis: it will not be recovered on another server",
           );
           return null;
         }),
-      duplicate: () => {
-        const copy = client.duplicate();
-        // The adapter lets its stream reader and subscriber go with disconnect(), which is node-redis's
-        // destroy(): it rejects the commands still pending on them, promises the adapter holds no handler
-        // for — an unhandled rejection, which would end berth at close. close() lets them finish instead.
-        copy.disconnect = () => copy.close();
-        return copy;
-      },
+      duplicate: () => this.#settledSubscriptions(client.duplicate()),
+      multi: () => this.#consumed.multi(multi()),
     });
+  }
+
+  /**
+   * A duplicate (the adapter's subscriber, its stream reader) whose SUBSCRIBE
+   * cannot reject unhandled: the adapter drops its promise, and one still
+   * waiting for Redis's answer when the fan-out closes (the adapter destroys
+   * that client) rejected with "Disconnects client" — an unhandled rejection,
+   * which ends berth, seen when a fan-out closed right after it opened.
+   */
+  #settledSubscriptions<C>(copy: C): C {
+    const subscriber = copy as unknown as { subscribe(...args: unknown[]): Promise<unknown> };
+    const subscribe = subscriber.subscribe.bind(subscriber);
+    subscriber.subscribe = (...args) =>
+      subscribe(...args).catch((err: unknown) => {
+        this.#log.debug({ err }, "a subscription ended before Redis confirmed it");
+      });
+    return copy;
   }
 
   readonly #onError = (err: Error) => {

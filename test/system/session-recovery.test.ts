@@ -1,6 +1,6 @@
 import { io } from "socket.io-client";
 import { describe, expect, it } from "vitest";
-import { within } from "../helpers/deadline.ts";
+import { eventually, within } from "../helpers/deadline.ts";
 import { nextStatus } from "../helpers/events.ts";
 import { ok, type RawClient, TOKENS, useTestServer } from "../helpers/test-server.ts";
 
@@ -84,5 +84,32 @@ describe("connection-state recovery", () => {
     expect(back.client.connected).toBe(true);
     expect(await ok(back.client, "container:list", {})).toMatchObject({ items: expect.any(Array) });
     back.client.disconnect();
+  });
+
+  it("restores no session of a connection that ended for good after it was recovered once", async () => {
+    const alice = await server.connectRaw("alice");
+    const aliceId = alice.id ?? "";
+    const created = nextStatus(alice, (e) => e.to === "created" && e.name === "ended-for-good");
+    const info = await ok(alice, "container:create", { name: "ended-for-good", start: false });
+    await within(10_000, "alice's status push", created);
+    const session = sessionOf(alice);
+    alice.io.engine.close(); // a recoverable drop: berth keeps the session
+
+    const back = await reconnectWith(server.url, { token: TOKENS.alice, ...session });
+    expect(back.client.id).toBe(aliceId);
+    // Signing out: the client's own disconnect, after which Socket.IO keeps no session (and berth must keep none).
+    back.client.disconnect();
+    await eventually(10_000, "berth seeing alice sign out", () =>
+      server
+        .logs()
+        .split("\n")
+        .some((line) => line.includes(aliceId) && line.includes("client namespace disconnect")),
+    );
+
+    const again = await reconnectWith(server.url, { token: TOKENS.alice, ...session });
+    expect(again.error).toBeUndefined();
+    expect(again.client.id).not.toBe(aliceId);
+    again.client.disconnect();
+    await ok(await server.connectRaw("alice"), "container:delete", { id: info.id });
   });
 });
