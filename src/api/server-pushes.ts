@@ -37,8 +37,6 @@ export interface ServerPushesSources {
 export class ServerPushes {
   readonly #io: BerthServer;
   readonly #sources: ServerPushesSources;
-  /** Health changes being pushed, one after the other: each first reads whose container it is. */
-  #healthPushes: Promise<void> = Promise.resolve();
 
   constructor(io: BerthServer, sources: ServerPushesSources) {
     this.#io = io;
@@ -85,19 +83,18 @@ export class ServerPushes {
   };
 
   readonly #onHealth = (change: HealthChange) => {
-    // Redacted now, while the owner's secrets are known: a container deleted during the lookup below forgets them.
+    // Pushed in the same turn as the change, with nothing read from the store: the lifecycle answers with
+    // the health this change says (ContainerManager.noteHealth, on the same event), and an answer must not
+    // reach a client before the push it reflects — with a store that answers later (PostgreSQL), a read here
+    // would let a create's answer overtake its own health_changed.
     const reason = this.#sources.redactor.forOwner(change.owner).redactString(change.reason);
-    this.#healthPushes = this.#healthPushes.then(async () => {
-      const record = await this.#sources.manager.findById(change.id).catch(() => undefined);
-      if (!record) return;
-      this.#io.to([ownerRoom(record.owner), ADMIN_ROOM]).emit("container:health_changed", {
-        id: change.id,
-        name: record.name,
-        health: change.health,
-        previous: change.previous,
-        reason,
-        ts: Date.now(),
-      });
+    this.#io.to([ownerRoom(change.owner), ADMIN_ROOM]).emit("container:health_changed", {
+      id: change.id,
+      name: change.name,
+      health: change.health,
+      previous: change.previous,
+      reason,
+      ts: Date.now(),
     });
   };
 

@@ -98,6 +98,10 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
       operations: new OperationTracker(
         async (id) => (await options.repo.get(id)) !== undefined,
         (outcome) => this.emit("operation", outcome),
+        (latest) => {
+          const health = this.#health.get(latest.id);
+          return health === undefined || health === latest.health ? latest : { ...latest, health };
+        },
       ),
       states: new StateWriter(options.repo, info, (change) => this.emit("statusChanged", change)),
       admission: options.admission ?? admitEverything,

@@ -30,6 +30,25 @@ describe("OperationTracker", () => {
     expect(outcomes.every((o) => o.ms >= 0)).toBe(true);
   });
 
+  it("answers with the container as it is when the answer goes out, after the report waited on the store", async () => {
+    let health = "starting";
+    let answer!: (known: boolean) => void;
+    const ops = new OperationTracker(
+      () => new Promise<boolean>((resolve) => (answer = resolve)),
+      () => {},
+      (latest) => ({ ...latest, health }) as typeof latest,
+    );
+    const answered = ops.track("create", { owner: "alice", name: "bot" }, async () => ({
+      ...info,
+      health: "starting",
+    }));
+    // While the report waits on the store, the health monitor judges the workload healthy (and pushes it).
+    await new Promise((resolve) => setImmediate(resolve));
+    health = "healthy";
+    answer(true);
+    expect(await answered).toMatchObject({ id: "C1", health: "healthy" });
+  });
+
   it("takes an engine event for the echo of berth's operation while it runs, or if it is not later than its end", async () => {
     const { ops } = tracker(new Set(["C1"]));
     expect(ops.causedByBerth("C1", "die", Date.now(), "stop")).toBe(true);

@@ -41,11 +41,21 @@ export class OperationTracker {
   readonly #lastOperation = new Map<string, { op: string; endedAt: number }>();
   readonly #exists: (id: string) => Promise<boolean>;
   readonly #onOutcome: (outcome: OperationOutcome) => void;
+  readonly #latest: (info: ContainerInfo) => ContainerInfo;
 
-  /** `exists` tells whether a container is still known (a deleted one is forgotten). */
-  constructor(exists: (id: string) => Promise<boolean>, onOutcome: (outcome: OperationOutcome) => void) {
+  /**
+   * `exists` tells whether a container is still known (a deleted one is forgotten); `latest` brings a
+   * container's answer up to date as it goes out (its health), since the outcome's report waits on the
+   * store and pushes may be sent meanwhile: an answer must not be older than a push its client already has.
+   */
+  constructor(
+    exists: (id: string) => Promise<boolean>,
+    onOutcome: (outcome: OperationOutcome) => void,
+    latest: (info: ContainerInfo) => ContainerInfo = (info) => info,
+  ) {
     this.#exists = exists;
     this.#onOutcome = onOutcome;
+    this.#latest = latest;
   }
 
   /**
@@ -106,7 +116,7 @@ export class OperationTracker {
       const result = await fn();
       const info = isContainerInfo(result) ? result : undefined;
       await report(info?.id ?? subject.id, { ok: true, info, result });
-      return result;
+      return info ? (this.#latest(info) as T) : result;
     } catch (err) {
       const named =
         err instanceof BerthError && typeof err.details?.containerId === "string"

@@ -19,6 +19,8 @@ export interface HealthChange {
   id: string;
   /** Whose container it is: the reason may quote the workload (a failed check's answer), to be redacted for them. */
   owner: string;
+  /** Its name, for the push: carried here so that the push needs no read of the store (see ServerPushes). */
+  name: string;
   health: HealthState;
   previous: HealthState;
   reason: string;
@@ -212,7 +214,14 @@ export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
       { previous: record.health, reason },
       "health changed",
     );
-    this.emit("change", { id, owner: record.owner, health, previous: record.health, reason });
+    this.emit("change", {
+      id,
+      owner: record.owner,
+      name: record.name,
+      health,
+      previous: record.health,
+      reason,
+    });
   }
 
   /** Stops watching, and waits for the health being written (the store closes after). Safe to call twice. */
