@@ -35,10 +35,11 @@ export const IN_USE_STATES: ReadonlySet<ContainerState> = new Set([
 /**
  * The states in which a container placed on a cluster node reserves its
  * memory and CPUs there (PlacementStore.loads): the quotas' IN_USE_STATES,
- * and `created` besides — a create is placed before the engine container
- * exists and records `created` until its start is written, so a placement
- * made meanwhile must already see the room it takes. A stopped or exited
- * container holds nothing; starting it again needs room then.
+ * and `created` besides: a create records `created` from its row until its
+ * start is written (the quotas cover that gap with an in-memory reservation,
+ * which another API server cannot see), so a placement made meanwhile must
+ * already count the room it takes. A stopped or exited container holds
+ * nothing; starting it again needs room then.
  */
 export const RESERVING_STATES: ReadonlySet<ContainerState> = new Set([...IN_USE_STATES, "created"]);
 
