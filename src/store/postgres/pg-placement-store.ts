@@ -1,6 +1,8 @@
 import { RESERVING_STATES, type ResourceDefaults } from "../../admission/container-usage.ts";
 import type { NodeLoad } from "../../cluster/placement.ts";
 import {
+  AFTER_REFUSAL_SELECT,
+  type AfterRefusalRow,
   checkExpectedGeneration,
   loadsFromRows,
   type NodeLoadRow,
@@ -32,48 +34,49 @@ export class PgPlacementStore implements PlacementStore {
 
   async place(containerId: string, nodeId: string, expectedGeneration: number): Promise<Placement> {
     checkExpectedGeneration(expectedGeneration);
-    let rows: PlacementRow[];
+    const placed = placementFromRow(await this.#compareAndSet(containerId, nodeId, expectedGeneration));
+    if (placed) return placed;
+    const { rows } = await this.#db.run<AfterRefusalRow>("p-after-refusal", `${AFTER_REFUSAL_SELECT}$1`, [
+      containerId,
+    ]);
+    throw refusal(containerId, expectedGeneration, rows[0]);
+  }
+
+  /** The new placement's row, or none when the generation had moved on. */
+  async #compareAndSet(
+    containerId: string,
+    nodeId: string,
+    expected: number,
+  ): Promise<PlacementRow | undefined> {
     try {
-      ({ rows } =
-        expectedGeneration === 0
-          ? // Not placed: no row yet, or a removed one whose generation goes on from where it was.
-            await this.#db.run<PlacementRow>(
-              "p-place-first",
-              `INSERT INTO placements (container_id, node_id, generation, placed_at) VALUES ($1, $2, 1, ${NOW_MS})
-               ON CONFLICT (container_id) DO UPDATE
-                 SET node_id = EXCLUDED.node_id, generation = placements.generation + 1, placed_at = EXCLUDED.placed_at
-                 WHERE placements.node_id IS NULL
-               RETURNING ${PLACEMENT_COLUMNS}`,
-              [containerId, nodeId],
-            )
-          : await this.#db.run<PlacementRow>(
-              "p-place-next",
-              `UPDATE placements SET node_id = $2, generation = generation + 1, placed_at = ${NOW_MS}
-                WHERE container_id = $1 AND generation = $3 AND node_id IS NOT NULL
-               RETURNING ${PLACEMENT_COLUMNS}`,
-              [containerId, nodeId, expectedGeneration],
-            ));
+      if (expected === 0) {
+        // Not placed: no row yet, or a removed one whose generation goes on from where it was.
+        const { rows } = await this.#db.run<PlacementRow>(
+          "p-place-first",
+          `INSERT INTO placements (container_id, node_id, generation, placed_at) VALUES ($1, $2, 1, ${NOW_MS})
+           ON CONFLICT (container_id) DO UPDATE
+             SET node_id = EXCLUDED.node_id, generation = placements.generation + 1, placed_at = EXCLUDED.placed_at
+             WHERE placements.node_id IS NULL
+           RETURNING ${PLACEMENT_COLUMNS}`,
+          [containerId, nodeId],
+        );
+        return rows[0];
+      }
+      const { rows } = await this.#db.run<PlacementRow>(
+        "p-place-next",
+        `UPDATE placements SET node_id = $2, generation = generation + 1, placed_at = ${NOW_MS}
+          WHERE container_id = $1 AND generation = $3 AND node_id IS NOT NULL
+         RETURNING ${PLACEMENT_COLUMNS}`,
+        [containerId, nodeId, expected],
+      );
+      return rows[0];
     } catch (err) {
-      if ((err as { code?: unknown } | null)?.code === "23503")
+      // foreign_key_violation: the container has no row (never stored, or deleted meanwhile).
+      if ((err as { code?: unknown } | null)?.code === "23503") {
         throw new ContainerGoneError(containerId, { cause: err });
+      }
       throw err;
     }
-    const placed = placementFromRow(rows[0]);
-    if (placed) return placed;
-    const { rows: found } = await this.#db.run<PlacementRow & { id: string }>(
-      "p-after-refusal",
-      `SELECT c.id, p.container_id, p.node_id, p.generation, p.placed_at
-         FROM containers c LEFT JOIN placements p ON p.container_id = c.id WHERE c.id = $1`,
-      [containerId],
-    );
-    const row = found[0];
-    throw refusal(
-      containerId,
-      expectedGeneration,
-      row
-        ? { container: true, placement: row.container_id === null ? undefined : row }
-        : { container: false },
-    );
   }
 
   async current(containerId: string): Promise<Placement | undefined> {

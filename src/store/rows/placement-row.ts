@@ -48,13 +48,21 @@ export function loadsFromRows(rows: readonly NodeLoadRow[]): Map<string, NodeLoa
   );
 }
 
-/** What the container's row and placement were found to be after a refused compare-and-set. */
-export type AfterRefusal = { container: false } | { container: true; placement: PlacementRow | undefined };
+/**
+ * What is read after a refused compare-and-set, the same in both databases:
+ * the container's row left-joined to its placement (no row at all: the
+ * container has none; `container_id` null: it has no placement row).
+ */
+export const AFTER_REFUSAL_SELECT = `SELECT c.id, p.container_id, p.node_id, p.generation, p.placed_at
+  FROM containers c LEFT JOIN placements p ON p.container_id = c.id WHERE c.id = `;
+
+export type AfterRefusalRow = { id: string } & (PlacementRow | { [K in keyof PlacementRow]: null });
 
 /** The error a refused compare-and-set rejects with, from what was read just after it. */
-export function refusal(containerId: string, expected: number, found: AfterRefusal): Error {
-  if (!found.container) return new ContainerGoneError(containerId);
-  return new StalePlacementError(containerId, expected, placementFromRow(found.placement)?.generation ?? 0);
+export function refusal(containerId: string, expected: number, found: AfterRefusalRow | undefined): Error {
+  if (!found) return new ContainerGoneError(containerId);
+  const current = found.container_id === null ? undefined : placementFromRow(found);
+  return new StalePlacementError(containerId, expected, current?.generation ?? 0);
 }
 
 /** `expectedGeneration` is a count: a negative or fractional one is a bug of the caller's, not a lost race. */

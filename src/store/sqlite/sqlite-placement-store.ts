@@ -2,6 +2,8 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { RESERVING_STATES, type ResourceDefaults } from "../../admission/container-usage.ts";
 import type { NodeLoad } from "../../cluster/placement.ts";
 import {
+  AFTER_REFUSAL_SELECT,
+  type AfterRefusalRow,
   checkExpectedGeneration,
   loadsFromRows,
   type NodeLoadRow,
@@ -47,10 +49,7 @@ export class SqlitePlacementStore implements PlacementStore {
         WHERE container_id = ? AND generation = ? AND node_id IS NOT NULL
        RETURNING ${PLACEMENT_COLUMNS}`,
     );
-    this.#afterRefusal = db.prepare(
-      `SELECT c.id, p.container_id, p.node_id, p.generation, p.placed_at
-         FROM containers c LEFT JOIN placements p ON p.container_id = c.id WHERE c.id = ?`,
-    );
+    this.#afterRefusal = db.prepare(`${AFTER_REFUSAL_SELECT}?`);
     this.#current = db.prepare(`SELECT ${PLACEMENT_COLUMNS} FROM placements WHERE container_id = ?`);
     this.#onNode = db.prepare(
       `SELECT ${PLACEMENT_COLUMNS} FROM placements WHERE node_id = ? ORDER BY container_id`,
@@ -88,13 +87,10 @@ export class SqlitePlacementStore implements PlacementStore {
     });
     const placed = placementFromRow(row);
     if (placed) return placed;
-    const found = this.#afterRefusal.get(containerId) as (PlacementRow & { id: string }) | undefined;
     throw refusal(
       containerId,
       expectedGeneration,
-      found
-        ? { container: true, placement: found.container_id === null ? undefined : found }
-        : { container: false },
+      this.#afterRefusal.get(containerId) as AfterRefusalRow | undefined,
     );
   }
 
