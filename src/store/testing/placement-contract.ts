@@ -1,6 +1,9 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { ContainerState } from "#protocol";
+import { choosePlacement } from "../../cluster/placement.ts";
+import type { SwarmNode } from "../../cluster/swarm-nodes.ts";
 import type { StoredSpec } from "../../containers/container-spec.ts";
+import { NoCapacityError } from "../../errors/errors.ts";
 import { ContainerGoneError, StalePlacementError } from "../store-errors.ts";
 import type { Placement } from "../store-ports.ts";
 import type { ContractContext } from "./contract-context.ts";
@@ -173,6 +176,31 @@ export function placementContract(ctx: ContractContext): void {
         cpus: 7.5,
         workloads: 4,
       });
+    });
+
+    it("gives choosePlacement the loads it picks a node with room by", async () => {
+      const node = (id: string): SwarmNode => ({
+        id,
+        hostname: id,
+        state: "ready",
+        availability: "active",
+        cpus: 2,
+        memoryBytes: 1024 * MIB,
+        labels: {},
+      });
+      const nodes = [node("node-a"), node("node-b")];
+      const need = (memoryMb: number) => ({ memoryBytes: memoryMb * MIB, cpus: 0.5 });
+      await ctx.store().containers.update("C1", { spec: { name: "c1", resources: { memoryMb: 768 } } });
+      await placements().place("C1", "node-a", 0);
+      expect(choosePlacement(need(512), nodes, await placements().loads(DEFAULTS)).id).toBe("node-b");
+      await ctx.store().containers.update("C2", { spec: { name: "c2", resources: { memoryMb: 512 } } });
+      await placements().place("C2", "node-b", 0);
+      // 256 MiB left on node a, 512 on node b; a stopped workload leaves its room free.
+      const loads = await placements().loads(DEFAULTS);
+      expect(choosePlacement(need(300), nodes, loads).id).toBe("node-b");
+      expect(() => choosePlacement(need(600), nodes, loads)).toThrow(NoCapacityError);
+      await ctx.store().containers.update("C1", { state: "stopped" });
+      expect(choosePlacement(need(600), nodes, await placements().loads(DEFAULTS)).id).toBe("node-a");
     });
 
     it("lets exactly one of two placements with the same expectation win, from two connections at once", async () => {
