@@ -32,6 +32,17 @@ export const IN_USE_STATES: ReadonlySet<ContainerState> = new Set([
   "paused",
 ]);
 
+/**
+ * The states in which a container placed on a cluster node reserves its
+ * memory and CPUs there (PlacementStore.loads): the quotas' IN_USE_STATES,
+ * and `created` besides: a create records `created` from its row until its
+ * start is written (the quotas cover that gap with an in-memory reservation,
+ * which another API server cannot see), so a placement made meanwhile must
+ * already count the room it takes. A stopped or exited container holds
+ * nothing; starting it again needs room then.
+ */
+export const RESERVING_STATES: ReadonlySet<ContainerState> = new Set([...IN_USE_STATES, "created"]);
+
 /** One container as the store knows it, with what its spec leaves to the server's defaults still unset. */
 export interface StoredUsage {
   id: string;

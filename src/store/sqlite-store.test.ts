@@ -11,7 +11,7 @@ import { describeStoreContract } from "./testing/store-contract.ts";
 
 // The shared contract on SQLite, each test on a new file; raw rows are read through a connection of the test's own.
 const dirs: string[] = [];
-const paths = new WeakMap<Store, string>();
+const opened = new WeakMap<Store, { path: string; cipher: SecretCipher }>();
 
 afterAll(async () => {
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
@@ -22,12 +22,18 @@ describeStoreContract("SQLite", {
     const dir = await mkdtemp(join(tmpdir(), "berth-store-"));
     dirs.push(dir);
     const path = join(dir, "berth.db");
-    const store = openSqliteStore(path, new SecretCipher(KeyRing.ephemeral()));
-    paths.set(store, path);
+    const cipher = new SecretCipher(KeyRing.ephemeral());
+    const store = openSqliteStore(path, cipher);
+    opened.set(store, { path, cipher });
     return store;
   },
+  async reopen(store) {
+    const of = opened.get(store);
+    if (!of) throw new Error("not a store of this file");
+    return openSqliteStore(of.path, of.cipher);
+  },
   async rawSpec(store, id) {
-    const db = new DatabaseSync(paths.get(store) ?? "");
+    const db = new DatabaseSync(opened.get(store)?.path ?? "");
     try {
       const row = db.prepare("SELECT spec FROM containers WHERE id = ?").get(id) as
         | { spec: string }

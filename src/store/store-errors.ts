@@ -26,3 +26,43 @@ export class UidTakenError extends Error {
     this.uid = uid;
   }
 }
+
+/**
+ * A placement's compare-and-set lost: the container's generation was no
+ * longer the one the caller read (another API server placed it, or removed
+ * its placement, meanwhile). Nothing was written. The caller reads `current`
+ * again and decides anew; it never retries with the same expectation.
+ */
+export class StalePlacementError extends Error {
+  override readonly name = "StalePlacementError";
+  readonly containerId: string;
+  readonly expectedGeneration: number;
+  /** The generation as read just after the refusal (0: not placed); for logs, not to retry with. */
+  readonly currentGeneration: number;
+
+  constructor(
+    containerId: string,
+    expectedGeneration: number,
+    currentGeneration: number,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `container ${containerId} is no longer at generation ${expectedGeneration} (now ${currentGeneration})`,
+      options,
+    );
+    this.containerId = containerId;
+    this.expectedGeneration = expectedGeneration;
+    this.currentGeneration = currentGeneration;
+  }
+}
+
+/** A container the store was asked to place has no row: never stored, or deleted meanwhile. Nothing was written. */
+export class ContainerGoneError extends Error {
+  override readonly name = "ContainerGoneError";
+  readonly containerId: string;
+
+  constructor(containerId: string, options?: ErrorOptions) {
+    super(`container ${containerId} has no row to place`, options);
+    this.containerId = containerId;
+  }
+}

@@ -1,6 +1,7 @@
 import type { ActivityEntry, ContainerState, HealthState, ReleaseStatus } from "#protocol";
 import type { ActivityDraft } from "../activity/activity-entry.ts";
-import type { StoredUsage } from "../admission/container-usage.ts";
+import type { ResourceDefaults, StoredUsage } from "../admission/container-usage.ts";
+import type { NodeLoad } from "../cluster/placement.ts";
 import type { StoredSpec } from "../containers/container-spec.ts";
 
 /**
@@ -147,6 +148,60 @@ export interface OwnerUsageStore {
   containersOf(owner: string): Promise<StoredUsage[]>;
 }
 
+/**
+ * Where a workload runs in a cluster, and under which generation. The
+ * generation is the fencing token: 1 at a container's first placement, one
+ * more at every placement after it, never given twice for one container (a
+ * removal keeps the count), so a copy left running under a lower generation
+ * is known to be stale.
+ */
+export interface Placement {
+  containerId: string;
+  /** The Swarm node id (`docker node ls`) of the node it runs on. */
+  nodeId: string;
+  generation: number;
+  /** When this generation was placed, in ms since the epoch (on PostgreSQL the database's clock, one for every API server). */
+  placedAt: number;
+}
+
+/**
+ * Placements (cluster mode). Every change is a compare-and-set on the
+ * generation, made in one statement, so that two API servers placing one
+ * container at once end with exactly one placement: the other is refused
+ * with `StalePlacementError` and writes nothing. A placement never outlives
+ * its container: deleting the container's row takes it along.
+ */
+export interface PlacementStore {
+  /**
+   * Places the container on `nodeId` under the next generation, only while
+   * its current generation is still `expectedGeneration` (0: not placed now,
+   * as `current` answers undefined). Answers the new placement. Rejects with
+   * `StalePlacementError` when another placement (or a removal) came first,
+   * `ContainerGoneError` when the container has no row.
+   *
+   * @example
+   *   const now = await store.placements.current(id);
+   *   await store.placements.place(id, node.id, now?.generation ?? 0);
+   */
+  place(containerId: string, nodeId: string, expectedGeneration: number): Promise<Placement>;
+  current(containerId: string): Promise<Placement | undefined>;
+  /** The containers placed on a node, by container id: what a lost node's re-placement moves. */
+  onNode(nodeId: string): Promise<Placement[]>;
+  /**
+   * Per node, the workloads placed there that reserve room (in a state of
+   * `RESERVING_STATES`), with their memory and CPU limits summed: their
+   * specs' own, or `defaults` where a spec leaves them to the server. Nodes
+   * where nothing reserves room are left out. The map `choosePlacement` takes.
+   */
+  loads(defaults: ResourceDefaults): Promise<Map<string, NodeLoad>>;
+  /**
+   * Takes the container's placement away (it runs nowhere now); its
+   * generation is kept, so that a later placement goes on counting from it.
+   * Answers whether it was placed.
+   */
+  remove(containerId: string): Promise<boolean>;
+}
+
 /** One open database: its repositories, and `close()` (safe to call twice). */
 export interface Store {
   readonly kind: "sqlite" | "postgres";
@@ -155,5 +210,6 @@ export interface Store {
   readonly activity: ActivityStore;
   readonly meta: MetaStore;
   readonly usage: OwnerUsageStore;
+  readonly placements: PlacementStore;
   close(): Promise<void>;
 }

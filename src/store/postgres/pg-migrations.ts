@@ -67,6 +67,17 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX releases_pending ON releases (container_id) WHERE status = 'pending';
   `,
+  // Cluster mode's placements (PgPlacementStore). A removed placement keeps its row with no node,
+  // so that its generation goes on counting; the row goes with its container's.
+  `
+  CREATE TABLE placements (
+    container_id TEXT COLLATE "C" PRIMARY KEY REFERENCES containers (id) ON DELETE CASCADE,
+    node_id      TEXT COLLATE "C",
+    generation   BIGINT NOT NULL CONSTRAINT placements_generation_positive CHECK (generation > 0),
+    placed_at    BIGINT NOT NULL
+  );
+  CREATE INDEX placements_by_node ON placements (node_id, container_id) WHERE node_id IS NOT NULL;
+  `,
 ];
 
 /**

@@ -18,6 +18,7 @@ import type { Store } from "../store-ports.ts";
 import { describeStoreContract } from "../testing/store-contract.ts";
 import { ACTIVITY_LOCK, PgActivityStore } from "./pg-activity-store.ts";
 import { PgDatabase } from "./pg-database.ts";
+import { PG_MIGRATIONS } from "./pg-migrations.ts";
 import { openPostgresStore } from "./postgres-store.ts";
 
 // One throwaway server for the file (Debian's PostgreSQL, see test/helpers/postgres-server.ts),
@@ -51,6 +52,11 @@ async function freshStore(): Promise<Store & { database: FreshDatabase }> {
 
 describeStoreContract("PostgreSQL", {
   open: freshStore,
+  async reopen(store) {
+    const url = urls.get(store);
+    if (!url) throw new Error("not a store of this file");
+    return openPostgresStore(url, cipher);
+  },
   async rawSpec(store, id) {
     const url = urls.get(store);
     if (!url) throw new Error("not a store of this file");
@@ -122,7 +128,7 @@ describe("the PostgreSQL store", () => {
       expect(await both[1].meta.get("k")).toBe("v");
       await Promise.all(both.map((s) => s.close()));
       const version = await onConnection(database.url, (c) => c.query("SELECT version FROM schema_version"));
-      expect(version.rows).toEqual([{ version: 1 }]);
+      expect(version.rows).toEqual([{ version: PG_MIGRATIONS.length }]);
     } finally {
       await database.drop();
     }

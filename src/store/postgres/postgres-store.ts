@@ -7,6 +7,7 @@ import { PgDatabase } from "./pg-database.ts";
 import { PgMetaStore } from "./pg-meta-store.ts";
 import { migratePostgres } from "./pg-migrations.ts";
 import { PgOwnerUsageStore } from "./pg-owner-usage-store.ts";
+import { PgPlacementStore } from "./pg-placement-store.ts";
 import { PgReleaseStore } from "./pg-release-store.ts";
 
 /**
@@ -38,6 +39,7 @@ export async function openPostgresStore(
     activity: new PgActivityStore(db),
     meta: new PgMetaStore(db),
     usage: new PgOwnerUsageStore(db),
+    placements: new PgPlacementStore(db),
     close: () => db.close(),
   };
 }

@@ -58,4 +58,15 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE containers ADD COLUMN restart_due_at INTEGER;
   ALTER TABLE containers ADD COLUMN restart_attempts INTEGER NOT NULL DEFAULT 0;
   `,
+  // Placements (SqlitePlacementStore): the same table as PostgreSQL's. A removed placement keeps its
+  // row with no node, so that its generation goes on counting; the row goes with its container's.
+  `
+  CREATE TABLE placements (
+    container_id TEXT PRIMARY KEY REFERENCES containers (id) ON DELETE CASCADE,
+    node_id      TEXT,
+    generation   INTEGER NOT NULL CHECK (generation > 0),
+    placed_at    INTEGER NOT NULL
+  );
+  CREATE INDEX placements_by_node ON placements (node_id, container_id) WHERE node_id IS NOT NULL;
+  `,
 ];

@@ -6,6 +6,7 @@ import { SqliteActivityStore } from "./sqlite-activity-store.ts";
 import { SqliteContainerStore } from "./sqlite-container-store.ts";
 import { SqliteMetaStore } from "./sqlite-meta-store.ts";
 import { SqliteOwnerUsageStore } from "./sqlite-owner-usage-store.ts";
+import { SqlitePlacementStore } from "./sqlite-placement-store.ts";
 import { SqliteReleaseStore } from "./sqlite-release-store.ts";
 
 /**
@@ -29,6 +30,7 @@ class SqliteStore implements Store {
   readonly activity: SqliteActivityStore;
   readonly meta: SqliteMetaStore;
   readonly usage: SqliteOwnerUsageStore;
+  readonly placements: SqlitePlacementStore;
   readonly #db: DatabaseSync;
   #closed = false;
 
@@ -39,6 +41,7 @@ class SqliteStore implements Store {
     this.activity = new SqliteActivityStore(db);
     this.meta = new SqliteMetaStore(db);
     this.usage = new SqliteOwnerUsageStore(db);
+    this.placements = new SqlitePlacementStore(db);
   }
 
   async close(): Promise<void> {

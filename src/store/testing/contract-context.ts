@@ -6,6 +6,8 @@ export interface StoreHarness {
   open(): Promise<Store>;
   /** A container row's spec exactly as the database holds it (no cipher, no parsing). */
   rawSpec(store: Store, id: string): Promise<string>;
+  /** A second store on the same database, with connections of its own (as another API server opens it); the caller closes it. */
+  reopen(store: Store): Promise<Store>;
 }
 
 /** What each part of the contract is given: the current test's store, and record factories. */

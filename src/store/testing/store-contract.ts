@@ -3,6 +3,7 @@ import type { ContainerRecord, ReleaseRecord, Store } from "../store-ports.ts";
 import { activityContract } from "./activity-contract.ts";
 import { containerContract } from "./container-contract.ts";
 import type { ContractContext, StoreHarness } from "./contract-context.ts";
+import { placementContract } from "./placement-contract.ts";
 import { releaseContract } from "./release-contract.ts";
 
 export type { StoreHarness } from "./contract-context.ts";
@@ -64,6 +65,7 @@ export function describeStoreContract(kind: string, harness: StoreHarness): void
     containerContract(ctx);
     releaseContract(ctx);
     activityContract(ctx);
+    placementContract(ctx);
 
     it("closes twice without complaint", async () => {
       await ctx.store().close();
