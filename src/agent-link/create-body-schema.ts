@@ -36,11 +36,13 @@ const HardenedHostConfig = z
     CapDrop: z.tuple([z.literal("ALL")]),
     SecurityOpt: z.tuple([z.literal("no-new-privileges")]),
     IpcMode: z.literal("private"),
-    Tmpfs: z.strictObject({ "/tmp": z.string().regex(/^rw,nosuid,nodev,size=\d+[kmg]?,mode=1777$/) }),
-    Memory: positiveInt,
-    MemorySwap: positiveInt,
-    PidsLimit: positiveInt,
-    NanoCpus: positiveInt,
+    // size=0 would be no limit at all.
+    Tmpfs: z.strictObject({ "/tmp": z.string().regex(/^rw,nosuid,nodev,size=[1-9]\d*[kmg]?,mode=1777$/) }),
+    // Bounded: a limit of 2^53 is no limit (berth's own configuration stays far below these).
+    Memory: positiveInt.max(1024 * 2 ** 30),
+    MemorySwap: positiveInt.max(1024 * 2 ** 30),
+    PidsLimit: positiveInt.max(65_536),
+    NanoCpus: positiveInt.max(256 * 1e9),
     LogConfig: z.strictObject({
       Type: z.literal("json-file"),
       Config: z.strictObject({ "max-size": z.string().max(16), "max-file": z.string().max(8) }),
@@ -60,8 +62,12 @@ export const CreateBodySchema = z.strictObject({
   Cmd: z.array(z.string().max(65_536)).max(1024).optional(),
   Env: z.array(z.string().max(65_536)).max(1024),
   Labels: z.record(z.string().max(256), z.string().max(4096)),
-  // A uid of its own, never root's.
-  User: z.string().regex(/^[1-9]\d{0,9}:[1-9]\d{0,9}$/, "must be a non-root uid:gid"),
+  // A uid of its own, never root's, and its own group: another (the docker group, shadow) would hand it
+  // whatever that group may open.
+  User: z
+    .string()
+    .regex(/^[1-9]\d{0,9}:[1-9]\d{0,9}$/, "must be a non-root uid:gid")
+    .refine((u) => u.split(":")[0] === u.split(":")[1], "the group must be the workload's own uid"),
   WorkingDir: z.string().max(4096),
   NetworkDisabled: z.literal(true),
   HostConfig: HardenedHostConfig,

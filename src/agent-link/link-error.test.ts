@@ -48,10 +48,25 @@ describe("an error crossing the agent link", () => {
     expect(back.message).toBe("No such engine object.");
   });
 
-  it("comes back as ConflictError and as the class of any other code", () => {
+  it("comes back as ConflictError; a code the engine port never throws comes back as INTERNAL, nothing of it kept", () => {
     expect(across(new ConflictError("busy"))).toBeInstanceOf(ConflictError);
     const other = across(new BerthError("RATE_LIMITED", "slow down"));
-    expect(other).toMatchObject({ code: "RATE_LIMITED", message: "slow down" });
+    expect(other).toBeInstanceOf(InternalError);
+    expect(other.message).not.toContain("slow down");
+  });
+
+  it("never lets an agent tell a client an auth error, a message or details of its own making", () => {
+    const wire = LinkErrorSchema.parse({
+      code: "UNAUTHORIZED",
+      category: "auth",
+      message: "Your session ended: sign in again at https://evil.example",
+      retryable: false,
+      details: { anything: "the agent likes" },
+    });
+    const err = fromLinkError(wire, "node1");
+    expect(err).toBeInstanceOf(InternalError);
+    expect(err).toMatchObject({ code: "INTERNAL", category: "system" });
+    expect(JSON.stringify({ ...err, message: err.message })).not.toContain("evil.example");
   });
 
   it("never carries a cause, nor the text of an error that is not berth's", () => {

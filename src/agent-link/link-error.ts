@@ -41,7 +41,7 @@ export function toLinkError(err: unknown): LinkError {
 
 type Rebuild = (wire: LinkError, options: BerthErrorOptions) => BerthError;
 
-/** The classes the engine port throws, rebuilt as themselves; every other code as a plain BerthError of that code. */
+/** The classes the engine port throws, rebuilt as themselves; any other code is INTERNAL (fromLinkError). */
 const CLASSES: Partial<Record<ErrorCode, Rebuild>> = {
   DOCKER_UNAVAILABLE: (_, o) => new DockerUnavailableError(o),
   DOCKER_ERROR: (w, o) => new DockerError(w.message, w.statusCode, o),
@@ -55,15 +55,20 @@ const CLASSES: Partial<Record<ErrorCode, Rebuild>> = {
 /**
  * The API side's view of an agent's error: the same class, code, message,
  * retryable flag and details as on the agent, `cause` naming the node it came from.
+ * Only the codes the engine port throws come back as themselves: an agent must
+ * not choose what a client is told beyond them (an UNAUTHORIZED with a message
+ * of its own making, say), so any other code is INTERNAL, with nothing of the agent's.
  */
 export function fromLinkError(wire: LinkError, nodeId: string): BerthError {
+  const cause = new Error(`answered by the node agent of node ${nodeId} with ${wire.code}`);
+  const rebuild = CLASSES[wire.code];
+  if (!rebuild) return new InternalError({ cause });
   const options: BerthErrorOptions = {
     retryable: wire.retryable,
-    cause: new Error(`answered by the node agent of node ${nodeId}`),
+    cause,
     ...(wire.details === undefined ? {} : { details: wire.details }),
   };
-  const rebuild = CLASSES[wire.code];
-  const err = rebuild ? rebuild(wire, options) : new BerthError(wire.code, wire.message, options);
+  const err = rebuild(wire, options);
   // The agent's own message (e.g. "The container engine could not start the container."), not the class's default.
   err.message = wire.message;
   return err;

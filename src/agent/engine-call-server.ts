@@ -56,7 +56,18 @@ export class EngineCallServer {
       this.#log.warn("dropped a call without an acknowledgement");
       return;
     }
-    (ack as (answer: CallAnswer) => void)(await this.#answer(raw));
+    const answer = await this.#answer(raw);
+    // Its connection ended meanwhile: nobody waits for it there, and socket.io-client would write the
+    // acknowledgement on whatever connection it holds now — after a reconnect a new one, whose server
+    // (restarted, its ack ids counting from 0 again) could take it for the answer to another call.
+    if (this.#closed) {
+      this.#log.debug(
+        { op: (raw as { method?: unknown })?.method },
+        "dropped the answer of a call whose connection ended",
+      );
+      return;
+    }
+    (ack as (answer: CallAnswer) => void)(answer);
   }
 
   cancel(raw: unknown): void {

@@ -8,6 +8,7 @@ import { createSystemLogger, type SystemLogger } from "../logging/system-logger.
 import { RetryPolicy } from "../util/retry-policy.ts";
 import { BERTH_VERSION } from "../version.ts";
 import { NodeAgent } from "./node-agent.ts";
+import { WorkloadsOnlyEngine } from "./workloads-only-engine.ts";
 
 /**
  * The node agent's composition root (`npm run agent`): read its config, learn
@@ -78,7 +79,10 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => stop("SIGINT"));
 
   const identity = await identityOf(config, log, stopping.signal);
-  const docker = new DockerodeClient({ socketPath: config.dockerSocket, log });
+  // berth's workloads only, mounting only under the agent's own root, whatever an API server asks.
+  const docker = new WorkloadsOnlyEngine(new DockerodeClient({ socketPath: config.dockerSocket, log }), {
+    mountRoot: config.mountRoot,
+  });
   agent = new NodeAgent({
     servers: config.servers,
     token: config.agentToken,

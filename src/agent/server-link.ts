@@ -135,6 +135,9 @@ export class ServerLink {
       return;
     }
     this.#log.warn({ err: err.message }, "could not reach the API server; trying again");
+    // A refusal without berth's code (a server with no /agents namespace yet: "Invalid namespace") also
+    // leaves Socket.IO's client inactive: without this, "trying again" would be the last thing it did.
+    if (!this.#socket.active) this.#later(this.#backoff.delayFor(1));
   };
 
   /** Between half the longest delay and all of it. */

@@ -26,7 +26,12 @@ describe("the node agent's configuration", () => {
       agentToken: TOKEN,
       dockerSocket: "/run/d.sock",
       logLevel: "info",
+      mountRoot: "/var/lib/berth-agent",
     });
+    expect(loadAgentConfig({ ...AGENT, BERTH_AGENT_MOUNT_ROOT: "/srv/berth" }).mountRoot).toBe("/srv/berth");
+    expect(refusal(() => loadAgentConfig({ ...AGENT, BERTH_AGENT_MOUNT_ROOT: "/" }))).toContain(
+      "BERTH_AGENT_MOUNT_ROOT",
+    );
     expect(loadAgentConfig({ ...AGENT, BERTH_DOCKER_SOCKET: "/x.sock" }).dockerSocket).toBe("/x.sock");
   });
 

@@ -15,6 +15,10 @@ const AgentEnvSchema = z.object({
   BERTH_DOCKER_SOCKET: ServerEnv.BERTH_DOCKER_SOCKET,
   DOCKER_HOST: ServerEnv.DOCKER_HOST,
   BERTH_LOG_LEVEL: ServerEnv.BERTH_LOG_LEVEL,
+  BERTH_AGENT_MOUNT_ROOT: z
+    .string()
+    .regex(/^\/./, "must be an absolute path other than /")
+    .default("/var/lib/berth-agent"),
 });
 
 export interface AgentConfig {
@@ -24,6 +28,8 @@ export interface AgentConfig {
   /** This node's engine: BERTH_DOCKER_SOCKET, else DOCKER_HOST's unix socket, else /var/run/docker.sock. */
   readonly dockerSocket: string;
   readonly logLevel: string;
+  /** BERTH_AGENT_MOUNT_ROOT: the only directory under which a workload's mounts may lie (WorkloadsOnlyEngine). */
+  readonly mountRoot: string;
 }
 
 export function loadAgentConfig(env: Record<string, string | undefined> = process.env): AgentConfig {
@@ -53,5 +59,6 @@ export function loadAgentConfig(env: Record<string, string | undefined> = proces
     agentToken: e.BERTH_AGENT_TOKEN,
     dockerSocket: e.BERTH_DOCKER_SOCKET ?? dockerHost ?? "/var/run/docker.sock",
     logLevel: e.BERTH_LOG_LEVEL,
+    mountRoot: e.BERTH_AGENT_MOUNT_ROOT,
   });
 }

@@ -195,11 +195,13 @@ export interface PlacementStore {
    */
   loads(defaults: ResourceDefaults): Promise<Map<string, NodeLoad>>;
   /**
-   * Takes the container's placement away (it runs nowhere now); its
-   * generation is kept, so that a later placement goes on counting from it.
-   * Answers whether it was placed.
+   * Takes the container's placement away (it runs nowhere now), only if it is
+   * still at `expectedGeneration` — the one the caller read: a server acting
+   * on an old view must not take away a newer placement another made
+   * (StalePlacementError, nothing written). Its generation is kept, so that a
+   * later placement goes on counting from it. Answers false when it was not placed.
    */
-  remove(containerId: string): Promise<boolean>;
+  remove(containerId: string, expectedGeneration: number): Promise<boolean>;
 }
 
 /** One open database: its repositories, and `close()` (safe to call twice). */

@@ -19,7 +19,7 @@ export class AgentProcess {
   readonly lines: string[] = [];
   readonly exited: Promise<unknown>;
 
-  constructor(node: NodeNames, env: { servers: string; token: string }) {
+  constructor(node: NodeNames, env: { servers: string; token: string; mountRoot: string }) {
     // nsenter execs the program (no fork): the child's pid is the agent's, so a signal reaches it.
     this.child = spawn(
       "nsenter",
@@ -37,6 +37,7 @@ export class AgentProcess {
           BERTH_AGENT_SERVERS: env.servers,
           BERTH_AGENT_TOKEN: env.token,
           BERTH_DOCKER_SOCKET: node.socketPath,
+          BERTH_AGENT_MOUNT_ROOT: env.mountRoot,
           BERTH_LOG_LEVEL: "debug",
         },
         stdio: ["ignore", "pipe", "pipe"],

@@ -72,7 +72,11 @@ describe.skipIf(NEEDS_ROOT)("a node agent on node 3 of the test bed, serving ber
   let subscription: EventSubscription | undefined;
 
   const startAgent = (token = AGENT_TOKEN) => {
-    const agent = new AgentProcess(bed.node(3).node, { servers: server.url, token });
+    const agent = new AgentProcess(bed.node(3).node, {
+      servers: server.url,
+      token,
+      mountRoot: join(bed.node(3).node.dir, "agent-test"),
+    });
     agents.push(agent);
     return agent;
   };

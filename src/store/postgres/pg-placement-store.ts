@@ -11,7 +11,7 @@ import {
   placementFromRow,
   refusal,
 } from "../rows/placement-row.ts";
-import { ContainerGoneError } from "../store-errors.ts";
+import { ContainerGoneError, StalePlacementError } from "../store-errors.ts";
 import type { Placement, PlacementStore } from "../store-ports.ts";
 import type { PgDatabase } from "./pg-database.ts";
 
@@ -112,12 +112,15 @@ export class PgPlacementStore implements PlacementStore {
     return loadsFromRows(rows);
   }
 
-  async remove(containerId: string): Promise<boolean> {
+  async remove(containerId: string, expectedGeneration: number): Promise<boolean> {
     const { rowCount } = await this.#db.run(
       "p-remove",
-      "UPDATE placements SET node_id = NULL WHERE container_id = $1 AND node_id IS NOT NULL",
-      [containerId],
+      "UPDATE placements SET node_id = NULL WHERE container_id = $1 AND generation = $2 AND node_id IS NOT NULL",
+      [containerId, expectedGeneration],
     );
-    return (rowCount ?? 0) > 0;
+    if ((rowCount ?? 0) > 0) return true;
+    const now = await this.current(containerId);
+    if (now) throw new StalePlacementError(containerId, expectedGeneration, now.generation);
+    return false;
   }
 }

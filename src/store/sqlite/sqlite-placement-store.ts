@@ -12,7 +12,7 @@ import {
   placementFromRow,
   refusal,
 } from "../rows/placement-row.ts";
-import { ContainerGoneError } from "../store-errors.ts";
+import { ContainerGoneError, StalePlacementError } from "../store-errors.ts";
 import type { Placement, PlacementStore } from "../store-ports.ts";
 import { guardStorage } from "./storage-guard.ts";
 
@@ -64,7 +64,7 @@ export class SqlitePlacementStore implements PlacementStore {
         GROUP BY p.node_id ORDER BY p.node_id`,
     );
     this.#remove = db.prepare(
-      "UPDATE placements SET node_id = NULL WHERE container_id = ? AND node_id IS NOT NULL",
+      "UPDATE placements SET node_id = NULL WHERE container_id = ? AND generation = ? AND node_id IS NOT NULL",
     );
   }
 
@@ -113,8 +113,11 @@ export class SqlitePlacementStore implements PlacementStore {
     return loadsFromRows(rows);
   }
 
-  async remove(containerId: string): Promise<boolean> {
-    const { changes } = guardStorage(() => this.#remove.run(containerId));
-    return Number(changes) > 0;
+  async remove(containerId: string, expectedGeneration: number): Promise<boolean> {
+    const { changes } = guardStorage(() => this.#remove.run(containerId, expectedGeneration));
+    if (Number(changes) > 0) return true;
+    const now = await this.current(containerId);
+    if (now) throw new StalePlacementError(containerId, expectedGeneration, now.generation);
+    return false;
   }
 }

@@ -107,15 +107,24 @@ export function placementContract(ctx: ContractContext): void {
     it("takes a placement away, and never gives one of its generations again", async () => {
       await placements().place("C1", "node-a", 0);
       await placements().place("C1", "node-b", 1);
-      expect(await placements().remove("C1")).toBe(true);
-      expect(await placements().remove("C1")).toBe(false);
-      expect(await placements().remove("C2")).toBe(false);
+      expect(await placements().remove("C1", 2)).toBe(true);
+      expect(await placements().remove("C1", 2)).toBe(false);
+      expect(await placements().remove("C2", 0)).toBe(false);
       expect(await placements().current("C1")).toBeUndefined();
       expect(await placements().onNode("node-b")).toEqual([]);
       expect(await placements().loads(DEFAULTS)).toEqual(new Map());
       // A copy left from generation 2 must stay stale: the next placement is 3, not 1 again.
       await expect(placements().place("C1", "node-a", 2)).rejects.toBeInstanceOf(StalePlacementError);
       expect(await placements().place("C1", "node-a", 0)).toMatchObject({ nodeId: "node-a", generation: 3 });
+    });
+
+    it("takes a placement away only at the generation the caller read", async () => {
+      // Server A read generation 1 on node-a and decides to take it away; meanwhile server B moved it to node-b.
+      const read = await placements().place("C1", "node-a", 0);
+      const moved = await placements().place("C1", "node-b", read.generation);
+      // A's remove, made from what it read, must not take away B's newer placement.
+      await expect(placements().remove("C1", read.generation)).rejects.toBeInstanceOf(StalePlacementError);
+      expect(await placements().current("C1")).toEqual(moved);
     });
 
     it("goes with its container's row", async () => {
