@@ -90,6 +90,11 @@ async function main(): Promise<void> {
     docker,
     log,
   });
+  if (config.allowHttp)
+    log.warn(
+      { servers: config.servers },
+      "BERTH_AGENT_ALLOW_HTTP: the agent token crosses to the API servers unencrypted; keep this network your own",
+    );
   log.info(
     { node: identity.nodeId, hostname: identity.hostname, servers: config.servers },
     "node agent starting",

@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from "./config.ts";
 
 const TOKEN = "a".repeat(64);
 const AGENT = {
-  BERTH_AGENT_SERVERS: "http://10.0.0.5:7300, https://api.example:443",
+  BERTH_AGENT_SERVERS: "https://10.0.0.5:7300, https://api.example:443, http://127.0.0.1:7300",
   BERTH_AGENT_TOKEN: TOKEN,
 };
 
@@ -22,17 +22,24 @@ function refusal(load: () => unknown): string {
 describe("the node agent's configuration", () => {
   it("reads the servers, the token and its node's engine", () => {
     expect(loadAgentConfig({ ...AGENT, DOCKER_HOST: "unix:///run/d.sock" })).toEqual({
-      servers: ["http://10.0.0.5:7300", "https://api.example:443"],
+      servers: ["https://10.0.0.5:7300", "https://api.example:443", "http://127.0.0.1:7300"],
       agentToken: TOKEN,
       dockerSocket: "/run/d.sock",
       logLevel: "info",
       mountRoot: "/var/lib/berth-agent",
+      allowHttp: false,
     });
     expect(loadAgentConfig({ ...AGENT, BERTH_AGENT_MOUNT_ROOT: "/srv/berth" }).mountRoot).toBe("/srv/berth");
     expect(refusal(() => loadAgentConfig({ ...AGENT, BERTH_AGENT_MOUNT_ROOT: "/" }))).toContain(
       "BERTH_AGENT_MOUNT_ROOT",
     );
     expect(loadAgentConfig({ ...AGENT, BERTH_DOCKER_SOCKET: "/x.sock" }).dockerSocket).toBe("/x.sock");
+  });
+
+  it("refuses plain http to another host, unless the operator says the network is its own", () => {
+    const plain = { ...AGENT, BERTH_AGENT_SERVERS: "http://10.0.0.5:7300" };
+    expect(refusal(() => loadAgentConfig(plain))).toContain("use https");
+    expect(loadAgentConfig({ ...plain, BERTH_AGENT_ALLOW_HTTP: "true" })).toMatchObject({ allowHttp: true });
   });
 
   it("needs servers and a token", () => {

@@ -15,11 +15,14 @@ const AgentEnvSchema = z.object({
   BERTH_DOCKER_SOCKET: ServerEnv.BERTH_DOCKER_SOCKET,
   DOCKER_HOST: ServerEnv.DOCKER_HOST,
   BERTH_LOG_LEVEL: ServerEnv.BERTH_LOG_LEVEL,
+  BERTH_AGENT_ALLOW_HTTP: z.enum(["true", "false"]).default("false"),
   BERTH_AGENT_MOUNT_ROOT: z
     .string()
     .regex(/^\/./, "must be an absolute path other than /")
     .default("/var/lib/berth-agent"),
 });
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 export interface AgentConfig {
   /** BERTH_AGENT_SERVERS: every API server's base URL (http or https), each dialled. */
@@ -30,6 +33,8 @@ export interface AgentConfig {
   readonly logLevel: string;
   /** BERTH_AGENT_MOUNT_ROOT: the only directory under which a workload's mounts may lie (WorkloadsOnlyEngine). */
   readonly mountRoot: string;
+  /** BERTH_AGENT_ALLOW_HTTP: plain http to servers that are not on loopback (said loudly at start). */
+  readonly allowHttp: boolean;
 }
 
 export function loadAgentConfig(env: Record<string, string | undefined> = process.env): AgentConfig {
@@ -50,7 +55,14 @@ export function loadAgentConfig(env: Record<string, string | undefined> = proces
     const url = URL.parse(server);
     if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || url.username || url.password)
       throw ConfigError.invalid(
-        `BERTH_AGENT_SERVERS: '${server}' is not an http(s) URL without credentials (e.g. http://10.0.0.5:7300)`,
+        `BERTH_AGENT_SERVERS: '${server}' is not an http(s) URL without credentials (e.g. https://10.0.0.5:7300)`,
+      );
+    // The agent token crosses to each server, and whoever answers there drives this node's engine: over
+    // plain http anyone on the path could read the one or pose as the other. Loopback, or when the operator
+    // says the network is its own (a private link, a TLS tunnel in front), by BERTH_AGENT_ALLOW_HTTP.
+    if (url.protocol === "http:" && !LOOPBACK.has(url.hostname) && e.BERTH_AGENT_ALLOW_HTTP !== "true")
+      throw ConfigError.invalid(
+        `BERTH_AGENT_SERVERS: '${server}' is plain http to another host: use https, or set BERTH_AGENT_ALLOW_HTTP=true on a network of your own`,
       );
   }
   const dockerHost = e.DOCKER_HOST?.startsWith("unix://") ? e.DOCKER_HOST.slice(7) : undefined;
@@ -60,5 +72,6 @@ export function loadAgentConfig(env: Record<string, string | undefined> = proces
     dockerSocket: e.BERTH_DOCKER_SOCKET ?? dockerHost ?? "/var/run/docker.sock",
     logLevel: e.BERTH_LOG_LEVEL,
     mountRoot: e.BERTH_AGENT_MOUNT_ROOT,
+    allowHttp: e.BERTH_AGENT_ALLOW_HTTP === "true",
   });
 }

@@ -38,6 +38,8 @@ export class AgentProcess {
           BERTH_AGENT_TOKEN: env.token,
           BERTH_DOCKER_SOCKET: node.socketPath,
           BERTH_AGENT_MOUNT_ROOT: env.mountRoot,
+          // The test bed's bridge is a network of the test's own.
+          BERTH_AGENT_ALLOW_HTTP: "true",
           BERTH_LOG_LEVEL: "debug",
         },
         stdio: ["ignore", "pipe", "pipe"],
