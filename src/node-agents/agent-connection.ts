@@ -151,9 +151,11 @@ export class AgentConnection {
       if (signal?.aborted) return reject(signal.reason);
       const id = String(++this.#nextId);
       let settled = false;
+      let timer: NodeJS.Timeout | undefined;
       const finish = (settle: () => void) => {
         if (settled) return;
         settled = true;
+        clearTimeout(timer);
         this.#pending.delete(id);
         signal?.removeEventListener("abort", onAbort);
         settle();
@@ -175,16 +177,16 @@ export class AgentConnection {
       beforeSend?.(id);
       const call = { kind: "engine" as const, id, method, args: args as unknown[] };
       const timeoutMs = this.#timeouts(method, args);
-      if (timeoutMs === undefined) {
-        this.#socket.emit("call", call, onAnswer);
-        return;
-      }
-      this.#socket.timeout(timeoutMs).emit("call", call, (err: Error | null, raw: unknown) => {
-        if (!err) return onAnswer(raw);
+      this.#socket.emit("call", call, onAnswer);
+      if (timeoutMs === undefined) return;
+      // A timer of berth's own, cleared when the call settles: Socket.IO's per-emit timeout keeps its timer
+      // (and with it this connection) until it fires, even for a call that was answered, aborted or failed
+      // with the connection long before (up to a stop's own timeout plus its margin).
+      timer = setTimeout(() => {
         // The agent may still be at it: a wait or a subscription is cancelled, anything else ends on its own.
         this.#socket.emit("cancel", { id });
         finish(() => reject(this.#unavailable(method, `no answer within ${timeoutMs} ms`)));
-      });
+      }, timeoutMs);
     });
   }
 
