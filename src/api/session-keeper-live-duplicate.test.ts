@@ -19,40 +19,21 @@ const connected = (c: ClientSocket) =>
 
 describe.skipIf(!REDIS_TESTS_RUN)("SessionKeeper (fan-out)", () => {
   let redis: RedisServer;
-  let fanOut: RedisFanOut;
   beforeAll(async () => {
     redis = await startRedisServer();
-    fanOut = new RedisFanOut(RedisUrl.parse(redis.url) as RedisUrl, pino({ level: "silent" }));
-    await fanOut.open();
   });
   afterAll(async () => {
-    await fanOut?.close();
     await redis?.close();
   });
 
-  // Fails on e5b5845. A client whose transport died without the server noticing yet (a phone changing
+  // A client whose transport died without the server noticing yet (a phone changing
   // networks: the server learns of it at its ping timeout, up to 45 s later) reconnects at once, with its
   // pid, to the same server: the session SessionKeeper keeps for the live connection is restored onto the
   // same socket id. When the old socket's end is finally seen, its clean-up removes that id from every
   // room and from the namespace: the recovered connection stays open and hears no push again.
   it("keeps a session recovered while its old connection still lingers on the same server in its rooms", async () => {
-    const http = createServer();
-    const io = new Server(http, {
-      adapter: keepTelemetryLocal(fanOut.adapter),
-      transports: ["websocket"],
-      connectionStateRecovery: { maxDisconnectionDuration: 120_000, skipMiddlewares: false },
-    });
-    // As berth has it: the recovery guard (here letting every token restore) and the keeper, over the fan-out.
-    guardSessionRecovery(io.of("/") as never, () => true, fanOut);
-    const keeper = new SessionKeeper(io as unknown as BerthServer, fanOut);
-    const serverSockets: Socket[] = [];
-    io.on("connection", (socket) => {
-      serverSockets.push(socket);
-      if (!socket.recovered) socket.join("owner:alice");
-      keeper.keep(socket as never);
-    });
-    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    const server = await apiServer();
+    const { io, sockets: serverSockets, url } = server;
     const first = connectClient(url, { transports: ["websocket"], reconnection: false });
     let second: ClientSocket | undefined;
     try {
@@ -89,33 +70,16 @@ describe.skipIf(!REDIS_TESTS_RUN)("SessionKeeper (fan-out)", () => {
     } finally {
       first.disconnect();
       second?.disconnect();
-      keeper.close();
-      io.engine.close();
-      await new Promise((r) => http.close(r));
+      await server.close();
     }
   });
-  // Fails on e5b5845. Socket.IO keeps no session for a connection that ends for good (the server's
+  // Socket.IO keeps no session for a connection that ends for good (the server's
   // disconnect(true): a client over its buffer bound; the client's own disconnect(): signing out), and
   // single-host berth restores none. With fan-out the copy SessionKeeper wrote while it was connected stays
   // in Redis for two minutes, and a reconnect with its pid restores it, with every push since.
   it("restores no session of a connection the server ended for good", async () => {
-    const http = createServer();
-    const io = new Server(http, {
-      adapter: keepTelemetryLocal(fanOut.adapter),
-      transports: ["websocket"],
-      connectionStateRecovery: { maxDisconnectionDuration: 120_000, skipMiddlewares: false },
-    });
-    // As berth has it: the recovery guard (here letting every token restore) and the keeper, over the fan-out.
-    guardSessionRecovery(io.of("/") as never, () => true, fanOut);
-    const keeper = new SessionKeeper(io as unknown as BerthServer, fanOut);
-    const serverSockets: Socket[] = [];
-    io.on("connection", (socket) => {
-      serverSockets.push(socket);
-      if (!socket.recovered) socket.join("owner:alice");
-      keeper.keep(socket as never);
-    });
-    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    const server = await apiServer();
+    const { io, sockets: serverSockets, url } = server;
     const first = connectClient(url, { transports: ["websocket"], reconnection: false });
     let second: ClientSocket | undefined;
     try {
@@ -136,9 +100,7 @@ describe.skipIf(!REDIS_TESTS_RUN)("SessionKeeper (fan-out)", () => {
     } finally {
       first.disconnect();
       second?.disconnect();
-      keeper.close();
-      io.engine.close();
-      await new Promise((r) => http.close(r));
+      await server.close();
     }
   });
 

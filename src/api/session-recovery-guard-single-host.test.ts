@@ -7,7 +7,7 @@ import { guardSessionRecovery } from "./session-recovery-guard.ts";
 type Stored = { disconnectedAt: number };
 
 describe("guardSessionRecovery with single-host's in-memory adapter", () => {
-  // Fails on e5b5845: the refusal writes the session back (for Redis, whose look-up consumed it), and the
+  // Without the fix: the refusal writes the session back (for Redis, whose look-up consumed it), and the
   // in-memory adapter stamps every write as a new disconnect, so each refused try restarts the
   // session's two minutes. A client retrying with a revoked token keeps its session alive for ever.
   it("leaves a refused session's expiry as it was", async () => {

@@ -81,7 +81,7 @@ describe("TokenRevocation", () => {
       await redis?.close();
     });
 
-    // Fails on e5b5845: socket.emit goes through the cluster adapter (connection-state recovery
+    // Without the fix: socket.emit goes through the cluster adapter (connection-state recovery
     // stores every emit), which waits for Redis's XADD before writing to the socket; the
     // disconnect(true) that follows synchronously has removed the socket by then.
     it("tells a revoked connection session:revoked before closing it", async () => {
