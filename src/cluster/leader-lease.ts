@@ -33,6 +33,14 @@ export interface LeaderLeaseOptions {
   log?: SystemLogger;
 }
 
+/**
+ * How long a connection or a follower's try may take before it counts as unanswered. Neither needs the
+ * interval's bound (nothing is held until a try answers), and a database just back from a restart, or a
+ * loaded one, can take longer than an interval to open a session: bounding them by the interval would
+ * keep every server failing to connect, and the cluster leaderless, for as long as that lasts.
+ */
+const PATIENCE_MS = 10_000;
+
 /** Why a step of an attempt did not answer in time. */
 class NoAnswerError extends Error {
   override readonly name = "NoAnswerError";
@@ -141,13 +149,14 @@ export class LeaderLease extends EventEmitter<LeaderLeaseEvents> {
       const session = this.#session ?? (await this.#connect());
       if (session === undefined) return; // closed meanwhile
       if (this.#term) {
-        const held = await this.#answer(session.holds(this.#key));
+        // Only this step is bounded by the interval: a leader must step down before the database frees its lock.
+        const held = await this.#answer(session.holds(this.#key), this.#everyMs);
         if (!held && this.#session === session) {
           this.#depose("check_failed");
           await this.#drop();
         }
       } else {
-        const got = await this.#answer(session.tryLock(this.#key));
+        const got = await this.#answer(session.tryLock(this.#key), this.#patienceMs);
         // A lock won after close() began, or on a session lost meanwhile, is not leadership: close() releases it.
         if (got && this.#session === session && !this.#stop.signal.aborted) this.#elect();
       }
@@ -168,7 +177,7 @@ export class LeaderLease extends EventEmitter<LeaderLeaseEvents> {
     const opening = this.#open({ endAfterSilenceMs: 2 * this.#everyMs });
     let session: LockSession;
     try {
-      session = await this.#answer(opening);
+      session = await this.#answer(opening, this.#patienceMs);
     } catch (err) {
       // One that connects after all is of no use: end it.
       opening.then((late) => late.close()).catch(() => undefined);
@@ -190,15 +199,19 @@ export class LeaderLease extends EventEmitter<LeaderLeaseEvents> {
     return session;
   }
 
+  get #patienceMs(): number {
+    return Math.max(this.#everyMs, PATIENCE_MS);
+  }
+
   /**
-   * `step`, or a NoAnswerError after an interval (a database cut off never answers, and never says so),
+   * `step`, or a NoAnswerError after `ms` (a database cut off never answers, and never says so),
    * or a rejection as soon as the lease closes.
    */
-  async #answer<T>(step: Promise<T>): Promise<T> {
+  async #answer<T>(step: Promise<T>, ms: number): Promise<T> {
     const answered = new AbortController();
     const timeout = new Promise<never>((_, reject) => {
-      this.#clock.sleep(this.#everyMs, AbortSignal.any([answered.signal, this.#stop.signal])).then(
-        () => reject(new NoAnswerError(`the database did not answer within ${this.#everyMs} ms`)),
+      this.#clock.sleep(ms, AbortSignal.any([answered.signal, this.#stop.signal])).then(
+        () => reject(new NoAnswerError(`the database did not answer within ${ms} ms`)),
         () => {
           if (this.#stop.signal.aborted) reject(new Error("the lease was closed"));
         },

@@ -42,10 +42,13 @@ function lease(name = "reconciler"): LeaderLease {
   return l;
 }
 
-/** The first of `candidates` to be elected. */
+/**
+ * The first of `candidates` to be elected. Not a bound on how soon (the takeover test measures that): the
+ * first sessions are opened here too, which a loaded machine can make slow.
+ */
 async function firstElected(...candidates: LeaderLease[]): Promise<LeaderLease> {
   return within(
-    EVERY_MS + SLACK_MS,
+    30_000,
     "a leader elected",
     Promise.any(
       candidates.map(async (l) => {
@@ -217,6 +220,7 @@ describe("LeaderLease on PostgreSQL", () => {
     } finally {
       await server.resume();
     }
+    // A server just out of crash recovery, on a loaded machine, can open sessions slowly (see firstElected).
     await firstElected(a, b);
     expect([a.isLeader, b.isLeader].filter(Boolean)).toHaveLength(1);
   });
