@@ -104,7 +104,8 @@ export async function createContainer(
         if (taken) throw new NameConflictError(spec.name, taken.id);
         throw err;
       }
-      undo.push("delete row", () => repo.delete(id));
+      undo.push("delete row", () => repo.delete(id)); // and with it the placement, should there be one
+      await ctx.options.placement?.place(id, spec.resources);
       secrets.addEnvironment(actor.owner, spec.env, spec.secretEnv);
       undo.push("forget secrets", () => secrets.removeEnvironment(actor.owner, spec.env, spec.secretEnv));
 

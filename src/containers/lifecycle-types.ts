@@ -11,6 +11,7 @@ import type { ImageCatalog } from "./image-catalog.ts";
 import type { OperationOutcome } from "./operation-tracker.ts";
 import type { UidClaims } from "./uid-claims.ts";
 import type { WorkloadChannel } from "./workload-channel.ts";
+import type { WorkloadPlacement } from "./workload-placement.ts";
 
 export interface ContainerManagerOptions {
   config: Config;
@@ -39,6 +40,8 @@ export interface ContainerManagerOptions {
    * engine's flag to arrive (LATE_OOM_FLAG_WAIT_MS when left out; see engine-sync.ts).
    */
   oomFlagWaitMs?: number;
+  /** Cluster mode: puts each new workload on a node before its files and container are made there. */
+  placement?: WorkloadPlacement;
 }
 
 export interface StatusChange {
