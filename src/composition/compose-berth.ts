@@ -6,7 +6,6 @@ import { registerMetricsRoute } from "../api/metrics-route.ts";
 import { HandshakeLimiter } from "../auth/handshake-limiter.ts";
 import { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
 import type { Config } from "../config/config.ts";
-import { ContainerPaths } from "../containers/container-paths.ts";
 import { effectiveLimits } from "../containers/effective-limits.ts";
 import { EngineReturnRestarter } from "../containers/engine-return-restarter.ts";
 import { ImageCatalog } from "../containers/image-catalog.ts";
@@ -39,6 +38,8 @@ import { type BerthBase, openBase } from "./open-base.ts";
 import { openFanOut } from "./open-fan-out.ts";
 import { openTokens } from "./open-tokens.ts";
 import { RunningFollower } from "./running-follower.ts";
+import { ContainerPaths } from "../workload-files/container-paths.ts";
+import { LocalWorkloadFiles } from "../workload-files/local-workload-files.ts";
 
 /**
  * Builds every part of berth, in order, each pushed on the disposal stack the
@@ -137,7 +138,7 @@ function build(
     log,
   });
   const { quotas, engineQueue, admission, rates, quotaLimits } = buildAdmission(config, store, tokens);
-  const paths = new ContainerPaths(config.dataDir, config.runDir);
+  const files = new LocalWorkloadFiles(new ContainerPaths(config.dataDir, config.runDir));
   const images = new ImageCatalog(docker, log);
   const runtimeOffer = new RuntimeOffer(images, config.runtimeImages);
 
@@ -167,7 +168,7 @@ function build(
     secrets,
     log,
     instanceId,
-    paths,
+    files,
     admission,
     egress,
   });
@@ -267,7 +268,7 @@ function build(
     store,
     manager,
     channel,
-    paths,
+    files,
     instanceId,
     log,
     interrupted,
