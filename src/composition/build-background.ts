@@ -15,8 +15,8 @@ import type { StatsHistory } from "../monitoring/stats-history.ts";
 import type { EgressFirewall } from "../network/egress-firewall.ts";
 import type { Store } from "../store/store-ports.ts";
 import { recoverUpdates } from "../updates/update-recovery.ts";
-import type { BerthOptions } from "./berth-options.ts";
 import type { WorkloadFiles } from "../workload-files/workload-files.ts";
+import type { BerthOptions } from "./berth-options.ts";
 
 export interface BackgroundParts {
   /** Store and engine brought into agreement at start-up and at every return of the engine; retried itself. */

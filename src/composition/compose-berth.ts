@@ -25,6 +25,8 @@ import { egressPolicy } from "../network/egress-policy.ts";
 import { ExecFileIptables } from "../network/iptables.ts";
 import { AgentRegistry } from "../node-agents/agent-registry.ts";
 import { BERTH_VERSION } from "../version.ts";
+import { ContainerPaths } from "../workload-files/container-paths.ts";
+import { LocalWorkloadFiles } from "../workload-files/local-workload-files.ts";
 import type { BerthOptions } from "./berth-options.ts";
 import type { BerthParts } from "./berth-parts.ts";
 import { buildAdmission } from "./build-admission.ts";
@@ -38,8 +40,6 @@ import { type BerthBase, openBase } from "./open-base.ts";
 import { openFanOut } from "./open-fan-out.ts";
 import { openTokens } from "./open-tokens.ts";
 import { RunningFollower } from "./running-follower.ts";
-import { ContainerPaths } from "../workload-files/container-paths.ts";
-import { LocalWorkloadFiles } from "../workload-files/local-workload-files.ts";
 
 /**
  * Builds every part of berth, in order, each pushed on the disposal stack the

@@ -16,11 +16,11 @@ import { createSystemLogger } from "../logging/system-logger.ts";
 import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.ts";
-import { ContainerManager } from "./container-manager.ts";
 import { ContainerPaths } from "../workload-files/container-paths.ts";
+import { LocalWorkloadFiles } from "../workload-files/local-workload-files.ts";
+import { ContainerManager } from "./container-manager.ts";
 import { ContainerSpec } from "./container-spec.ts";
 import { FakeWorkloadChannel } from "./testing/fake-workload-channel.ts";
-import { LocalWorkloadFiles } from "../workload-files/local-workload-files.ts";
 
 const alice = { owner: "alice", admin: false };
 const bob = { owner: "bob", admin: false };

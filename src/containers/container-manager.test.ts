@@ -18,13 +18,13 @@ import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.ts";
 import type { ContainerRecord, ContainerStore } from "../store/store-ports.ts";
-import { ContainerManager, type StatusChange } from "./container-manager.ts";
 import { ContainerPaths } from "../workload-files/container-paths.ts";
+import { LocalWorkloadFiles } from "../workload-files/local-workload-files.ts";
+import { ContainerManager, type StatusChange } from "./container-manager.ts";
 import { ContainerSpec } from "./container-spec.ts";
 import { LATE_OOM_FLAG_WAIT_MS } from "./engine-sync.ts";
 import { FakeWorkloadChannel } from "./testing/fake-workload-channel.ts";
 import { UidClaims } from "./uid-claims.ts";
-import { LocalWorkloadFiles } from "../workload-files/local-workload-files.ts";
 
 const alice = { owner: "alice", admin: false };
 

@@ -13,11 +13,11 @@ import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.ts";
 import type { ContainerChanges, ContainerStore } from "../store/store-ports.ts";
-import { ContainerManager, type StatusChange } from "./container-manager.ts";
 import { ContainerPaths } from "../workload-files/container-paths.ts";
+import { LocalWorkloadFiles } from "../workload-files/local-workload-files.ts";
+import { ContainerManager, type StatusChange } from "./container-manager.ts";
 import { ContainerSpec } from "./container-spec.ts";
 import { FakeWorkloadChannel } from "./testing/fake-workload-channel.ts";
-import { LocalWorkloadFiles } from "../workload-files/local-workload-files.ts";
 
 const alice = { owner: "alice", admin: false };
 const spec = ContainerSpec.parse({ name: "bot", code: { files: { "index.js": "x" } }, start: false });

@@ -12,15 +12,15 @@ import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.ts";
 import type { ContainerStore } from "../store/store-ports.ts";
-import { ContainerManager } from "./container-manager.ts";
 import { ContainerPaths } from "../workload-files/container-paths.ts";
+import { LocalWorkloadFiles } from "../workload-files/local-workload-files.ts";
+import { ContainerManager } from "./container-manager.ts";
 import { ContainerSpec } from "./container-spec.ts";
 import { CutByCrash } from "./cut-by-crash.ts";
 import { type InterruptedOperation, InterruptedOperations } from "./interrupted-operation.ts";
 import { reconcile } from "./reconciler.ts";
 import { RestartSupervisor } from "./restart-supervisor.ts";
 import { FakeWorkloadChannel } from "./testing/fake-workload-channel.ts";
-import { LocalWorkloadFiles } from "../workload-files/local-workload-files.ts";
 
 const alice = { owner: "alice", admin: false };
 
@@ -75,7 +75,17 @@ describe("reconcile after a crash", () => {
     cut = undefined;
     run = async () => {
       cut ??= CutByCrash.of(await repo.all());
-      return reconcile({ docker, repo, manager, channel, files: new LocalWorkloadFiles(paths), instanceId: "test", log, cut, interrupted });
+      return reconcile({
+        docker,
+        repo,
+        manager,
+        channel,
+        files: new LocalWorkloadFiles(paths),
+        instanceId: "test",
+        log,
+        cut,
+        interrupted,
+      });
     };
   });
   afterEach(async () => {

@@ -5,17 +5,17 @@ import { PassThrough } from "node:stream";
 import { connect } from "@berth/workload";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../config/config.ts";
-import { ContainerPaths } from "../workload-files/container-paths.ts";
 import { UidClaims } from "../containers/uid-claims.ts";
 import type { ContainerCreateBody } from "../docker/docker-client.ts";
 import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
 import { DockerError } from "../errors/errors.ts";
 import { Redactor } from "../logging/redactor.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
+import { ContainerPaths } from "../workload-files/container-paths.ts";
+import { LocalWorkloadFiles } from "../workload-files/local-workload-files.ts";
 import { MAX_CHECK_TEXT } from "./image-check-report.ts";
 import { ImageChecker } from "./image-checker.ts";
 import { PROBE_MARK } from "./image-probes.ts";
-import { LocalWorkloadFiles } from "../workload-files/local-workload-files.ts";
 
 /** What a terminal obeys or reorders by: C0 but tab, DEL, C1, bidi overrides and isolates. */
 function unsafeIn(text: string): string[] {

@@ -1,4 +1,4 @@
-import { mkdir, rm } from "node:fs/promises";
+import { chmod, mkdir, rm } from "node:fs/promises";
 import type { CodeEntryList } from "../code/code-entry.ts";
 import { currentRelease, switchRelease } from "../code/release-pointer.ts";
 import { writeReleaseEntries } from "../code/write-release-entries.ts";
@@ -26,12 +26,16 @@ export class LocalWorkloadFiles implements WorkloadFiles {
     try {
       undo.push("remove code", () => rm(paths.codeDir(id), { recursive: true, force: true }));
       await mkdir(paths.codeDir(id), { recursive: true, mode: 0o755 });
+      // mkdir's mode is cut by the umask: under 077 the workload's own uid could not enter its code
+      // (the directory is the mount's root) nor reach its socket.
+      await chmod(paths.codeDir(id), 0o755);
       if (code) {
         await writeReleaseEntries(paths.releaseDir(id, 1), code);
         await switchRelease(paths.codeDir(id), 1);
       }
       undo.push("remove socket directory", () => rm(paths.socketDir(id), { recursive: true, force: true }));
       await mkdir(paths.socketDir(id), { recursive: true, mode: 0o755 });
+      await chmod(paths.socketDir(id), 0o755);
     } catch (err) {
       throw asStorageError(err);
     }
