@@ -23,7 +23,8 @@ type Invokers = {
 
 /**
  * Serves one API server's engine calls on this node's engine, for the life of
- * one connection to it (and hands its `files` calls to a FilesCallServer). Every call is checked before the engine sees it: an
+ * one connection to it, and hands its `files` calls to a FilesCallServer.
+ * Every engine call is checked before the engine sees it: an
  * envelope of a known kind, a method of the allow-list (ENGINE_METHODS), its
  * arguments by that method's schema — a create body must be berth's hardened
  * one. A `cancel` aborts a wait in flight or closes an event subscription.
