@@ -18,8 +18,9 @@ import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.ts";
 import type { ContainerRecord, ContainerStore } from "../store/store-ports.ts";
+import { ContainerPaths } from "../workload-files/container-paths.ts";
+import { LocalWorkloadFiles } from "../workload-files/local-workload-files.ts";
 import { ContainerManager, type StatusChange } from "./container-manager.ts";
-import { ContainerPaths } from "./container-paths.ts";
 import { ContainerSpec } from "./container-spec.ts";
 import { LATE_OOM_FLAG_WAIT_MS } from "./engine-sync.ts";
 import { FakeWorkloadChannel } from "./testing/fake-workload-channel.ts";
@@ -78,7 +79,7 @@ describe("ContainerManager (with a fake engine)", () => {
       secrets,
       log,
       instanceId: "test",
-      paths: new ContainerPaths(config.dataDir, config.runDir),
+      files: new LocalWorkloadFiles(new ContainerPaths(config.dataDir, config.runDir)),
       egress: new EgressFirewall({ iptables, policy: egressPolicy([], []), instanceId: "test", log }),
     };
     manager = new ContainerManager(options);

@@ -5,7 +5,7 @@ import type { DockerClient } from "../docker/docker-client.ts";
 import type { SecretRegistry } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ContainerStore, ReleaseStore } from "../store/store-ports.ts";
-import type { ContainerPaths } from "./container-paths.ts";
+import type { WorkloadFiles } from "../workload-files/workload-files.ts";
 import type { EgressGuard } from "./egress-guard.ts";
 import type { ImageCatalog } from "./image-catalog.ts";
 import type { OperationOutcome } from "./operation-tracker.ts";
@@ -23,7 +23,8 @@ export interface ContainerManagerOptions {
   secrets: SecretRegistry;
   log: SystemLogger;
   instanceId: string;
-  paths: ContainerPaths;
+  /** The workload's code and socket directories on the host it runs on. */
+  files: WorkloadFiles;
   /** Quotas and the fair engine queue; none when left out. */
   admission?: AdmissionPort;
   /** Filters what `network: 'outbound'` containers can reach; consulted before each of them starts. */
