@@ -217,6 +217,8 @@ export class Berth {
     });
     stack.defer("engine monitor", () => engine.stop());
     engine.start();
+    // Cluster mode: which nodes are up, as the Swarm's manager says (stopped by the stack, from the build).
+    this.#parts.cluster?.membership.start();
     events.start(watchSince);
     if (config.tokensFile !== undefined) {
       const watcher = TokensFileWatcher.start(

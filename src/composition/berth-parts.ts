@@ -19,6 +19,7 @@ import type { HealthMonitor } from "../monitoring/health-monitor.ts";
 import type { EgressFirewall } from "../network/egress-firewall.ts";
 import type { AgentRegistry } from "../node-agents/agent-registry.ts";
 import type { BackgroundParts } from "./build-background.ts";
+import type { ClusterParts } from "./build-cluster.ts";
 import type { LifecycleParts } from "./build-lifecycle.ts";
 import type { SamplingParts } from "./build-sampling.ts";
 import type { DisposalStack } from "./disposal-stack.ts";
@@ -54,6 +55,8 @@ export interface BerthParts
   events: EngineEventWatcher;
   /** The node agents connected now (cluster mode, BERTH_AGENT_TOKEN); undefined in single-host mode. */
   agents: AgentRegistry | undefined;
+  /** Cluster mode's parts (BERTH_CLUSTER); undefined in single-host mode. */
+  cluster: ClusterParts | undefined;
   /** berth's own emitters, whose listeners `debugCounts()` adds up. */
   emitters: readonly EventEmitter[];
 }

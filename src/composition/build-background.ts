@@ -8,7 +8,7 @@ import { OwnerNetworkGuard } from "../containers/owner-network-guard.ts";
 import { reconcile } from "../containers/reconciler.ts";
 import { Reconciliation } from "../containers/reconciliation.ts";
 import type { RestartSupervisor } from "../containers/restart-supervisor.ts";
-import type { DockerodeClient } from "../docker/dockerode-client.ts";
+import type { DockerClient } from "../docker/docker-client.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { PressureMonitor } from "../monitoring/pressure-monitor.ts";
 import type { StatsHistory } from "../monitoring/stats-history.ts";
@@ -28,7 +28,7 @@ export interface BackgroundParts {
 }
 
 export interface BackgroundDeps {
-  docker: DockerodeClient;
+  docker: DockerClient;
   store: Store;
   manager: ContainerManager;
   channel: SocketCommunicationHandler;

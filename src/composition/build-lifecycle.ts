@@ -4,7 +4,8 @@ import type { Config } from "../config/config.ts";
 import { ContainerManager } from "../containers/container-manager.ts";
 import type { ImageCatalog } from "../containers/image-catalog.ts";
 import { UidClaims } from "../containers/uid-claims.ts";
-import type { DockerodeClient } from "../docker/dockerode-client.ts";
+import type { WorkloadPlacement } from "../containers/workload-placement.ts";
+import type { DockerClient } from "../docker/docker-client.ts";
 import { ImageChecker } from "../images/image-checker.ts";
 import type { SecretRegistry } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
@@ -21,7 +22,7 @@ export interface LifecycleParts {
 }
 
 export interface LifecycleDeps {
-  docker: DockerodeClient;
+  docker: DockerClient;
   images: ImageCatalog;
   store: Store;
   channel: SocketCommunicationHandler;
@@ -31,6 +32,8 @@ export interface LifecycleDeps {
   files: WorkloadFiles;
   admission: EngineAdmission;
   egress: EgressFirewall;
+  /** Cluster mode: where each new workload is placed (build-cluster.ts). */
+  placement?: WorkloadPlacement | undefined;
 }
 
 /**
@@ -68,6 +71,7 @@ export function buildLifecycle(config: Config, deps: LifecycleDeps): LifecyclePa
     admission,
     egress,
     uids,
+    ...(deps.placement ? { placement: deps.placement } : {}),
   });
 
   const updater = new CodeUpdater({

@@ -1,5 +1,5 @@
 import type { Config } from "../config/config.ts";
-import type { DockerodeClient } from "../docker/dockerode-client.ts";
+import type { DockerClient } from "../docker/docker-client.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ChannelTally } from "../monitoring/channel-tally.ts";
 import { engineTarget } from "../monitoring/engine-target.ts";
@@ -26,7 +26,9 @@ export interface SamplingParts {
 export function buildSampling(
   config: Config,
   o: {
-    docker: DockerodeClient;
+    docker: DockerClient;
+    /** Where a container's pid and files are found: the engine, or (cluster mode) nothing here (build-cluster.ts). */
+    targets: Pick<DockerClient, "inspectContainer">;
     repo: ContainerStore;
     channelTally: ChannelTally;
     /** A running container's CPU limit, for the holds, which ask synchronously. */
@@ -73,7 +75,7 @@ export function buildSampling(
   const history = new StatsHistory({
     sampler,
     intervalMs: config.statsHistoryIntervalMs,
-    target: (id) => engineTarget(docker, async () => (await o.repo.get(id))?.dockerId),
+    target: (id) => engineTarget(o.targets, async () => (await o.repo.get(id))?.dockerId),
   });
   stack.defer("stats history", () => history.close());
   return { pressure, sampler, history };

@@ -11,7 +11,7 @@ import type { SocketCommunicationHandler } from "../channel/socket-communication
 import type { Config } from "../config/config.ts";
 import type { ContainerManager } from "../containers/container-manager.ts";
 import type { RuntimeOffer } from "../containers/runtime-offer.ts";
-import type { DockerodeClient } from "../docker/dockerode-client.ts";
+import type { DockerClient } from "../docker/docker-client.ts";
 import type { ImageChecker } from "../images/image-checker.ts";
 import type { SecretRegistry } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
@@ -28,7 +28,9 @@ export interface SocketApiDeps {
   app: FastifyInstance;
   channel: SocketCommunicationHandler;
   updater: CodeUpdater;
-  docker: DockerodeClient;
+  docker: DockerClient;
+  /** Where a container's pid and files are found: the engine, or (cluster mode) nothing here (build-cluster.ts). */
+  targets: Pick<DockerClient, "inspectContainer">;
   sampler: StatsSampler;
   history: StatsHistory;
   activity: UserActivityLogger;
@@ -62,7 +64,7 @@ export function buildSocketApi(config: Config, deps: SocketApiDeps): SocketIOEve
     updater: deps.updater,
     telemetry: new ContainerTelemetry({
       containers: deps.manager,
-      docker,
+      docker: deps.targets,
       sampler: deps.sampler,
       history: deps.history,
       logs: new ContainerLogs(docker, secrets),

@@ -12,6 +12,7 @@ import { ImageCatalog } from "../containers/image-catalog.ts";
 import { InterruptedOperations } from "../containers/interrupted-operation.ts";
 import { RestartSupervisor } from "../containers/restart-supervisor.ts";
 import { RuntimeOffer } from "../containers/runtime-offer.ts";
+import type { DockerClient } from "../docker/docker-client.ts";
 import { DockerodeClient } from "../docker/dockerode-client.ts";
 import { EngineMonitor } from "../docker/engine-monitor.ts";
 import type { RedisFanOut } from "../fan-out/redis-fan-out.ts";
@@ -31,6 +32,7 @@ import type { BerthOptions } from "./berth-options.ts";
 import type { BerthParts } from "./berth-parts.ts";
 import { buildAdmission } from "./build-admission.ts";
 import { buildBackground } from "./build-background.ts";
+import { buildCluster, NOT_SAMPLED_HERE } from "./build-cluster.ts";
 import { buildLifecycle } from "./build-lifecycle.ts";
 import { buildSampling } from "./build-sampling.ts";
 import { buildSocketApi } from "./build-socket-api.ts";
@@ -93,14 +95,22 @@ function build(
         },
       })
     : undefined;
+  // Cluster mode only: node agents connect with BERTH_AGENT_TOKEN; nothing in single-host mode reaches one.
+  const agents = config.agentToken === undefined ? undefined : new AgentRegistry();
+  const cluster =
+    config.cluster && agents ? buildCluster(config, { store, registry: agents, log }, stack) : undefined;
   const engine = new EngineMonitor(log);
-  const docker = new DockerodeClient({
-    socketPath: config.dockerSocket,
-    log,
-    gate: engine,
-    ...(metrics ? { onCall: (op: string, err: unknown) => metrics.engineCall(op, err) } : {}),
-  });
+  // In cluster mode "the engine" is every node's, through its agent: down while no agent at all is connected.
+  const docker: DockerClient =
+    cluster?.docker ??
+    new DockerodeClient({
+      socketPath: config.dockerSocket,
+      log,
+      gate: engine,
+      ...(metrics ? { onCall: (op: string, err: unknown) => metrics.engineCall(op, err) } : {}),
+    });
   engine.attach(docker);
+  const targets = cluster ? NOT_SAMPLED_HERE : docker;
   const channelTally = new ChannelTally(metrics?.channel);
   const channel = new SocketCommunicationHandler({
     runDir: config.runDir,
@@ -155,7 +165,7 @@ function build(
   stack.defer("status changes being followed", () => running.settled());
   const sampling = buildSampling(
     config,
-    { docker, repo, channelTally, nanoCpusOf: (id) => running.nanoCpusOf(id), log },
+    { docker, targets, repo, channelTally, nanoCpusOf: (id) => running.nanoCpusOf(id), log },
     stack,
   );
   const { pressure, sampler, history } = sampling;
@@ -171,6 +181,7 @@ function build(
     files,
     admission,
     egress,
+    placement: cluster?.placement,
   });
   const unobserve = metrics && observeBerth(metrics, { manager, activity });
   if (unobserve) stack.defer("metrics observation", unobserve);
@@ -218,7 +229,8 @@ function build(
     if (info.state !== "running") pressure.forget(info.id);
   });
   manager.on("statusChanged", ({ info }) => sampler.invalidate(info.id));
-  manager.on("statusChanged", ({ info }) => history.follow(info));
+  // Nothing is sampled here in cluster mode (NOT_SAMPLED_HERE): no history to follow.
+  if (!cluster) manager.on("statusChanged", ({ info }) => history.follow(info));
   manager.on("statusChanged", ({ info }) => running.follow(info));
   // The manager answers the health written last, also for a record it read before (ContainerManager.info).
   health.on("change", ({ id, health: now }) => manager.noteHealth(id, now));
@@ -236,13 +248,12 @@ function build(
     },
   });
 
-  // Cluster mode only: node agents connect with BERTH_AGENT_TOKEN; nothing in single-host mode reaches one.
-  const agents = config.agentToken === undefined ? undefined : new AgentRegistry();
   const sockets = buildSocketApi(config, {
     app,
     channel,
     updater,
     docker,
+    targets,
     sampler,
     history,
     activity,
@@ -304,6 +315,7 @@ function build(
     bringBack,
     events,
     agents,
+    cluster,
     ...background,
     emitters,
   };

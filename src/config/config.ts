@@ -4,6 +4,7 @@ import { type AccessConfig, AccessEnv, accessConfig } from "./sections/access-co
 import { type ActivityConfig, ActivityEnv, activityConfig } from "./sections/activity-config.ts";
 import { type AgentLinkConfig, AgentLinkEnv, agentLinkConfig } from "./sections/agent-link-config.ts";
 import { type ChannelConfig, ChannelEnv, channelConfig } from "./sections/channel-config.ts";
+import { type ClusterConfig, ClusterEnv, clusterConfig } from "./sections/cluster-config.ts";
 import { type CodeConfig, CodeEnv, codeConfig } from "./sections/code-config.ts";
 import { type ConnectionConfig, ConnectionEnv, connectionConfig } from "./sections/connection-config.ts";
 import { type FanOutConfig, FanOutEnv, fanOutConfig } from "./sections/fan-out-config.ts";
@@ -43,6 +44,7 @@ const EnvSchema = z.object({
   ...ActivityEnv,
   ...AgentLinkEnv,
   ...FanOutEnv,
+  ...ClusterEnv,
 });
 
 /** berth's whole configuration: every section's fields, flat (`config.maxPayloadBytes`), frozen. */
@@ -59,7 +61,8 @@ export interface Config
     MonitoringConfig,
     ActivityConfig,
     AgentLinkConfig,
-    FanOutConfig {}
+    FanOutConfig,
+    ClusterConfig {}
 
 /** Reads berth's configuration from `env`; throws a ConfigError that names the variable in question. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -90,8 +93,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   ) {
     throw ConfigError.invalid("BERTH_AGENT_TOKEN must differ from the admin's and every owner's token");
   }
+  const server = serverConfig(e);
+  const cluster = clusterConfig(e, {
+    database: server.database !== undefined,
+    agentToken: agentLink.agentToken !== undefined,
+  });
   return Object.freeze({
-    ...serverConfig(e),
+    ...server,
     ...access,
     ...images,
     ...workload,
@@ -104,5 +112,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ...activityConfig(e),
     ...agentLink,
     ...fanOutConfig(e),
+    ...cluster,
   });
 }

@@ -1,0 +1,79 @@
+import Dockerode from "dockerode";
+import { Membership } from "../cluster/membership.ts";
+import { Placer } from "../cluster/placer.ts";
+import { engineSwarmNodes } from "../cluster/swarm-nodes.ts";
+import type { Config } from "../config/config.ts";
+import type { WorkloadPlacement } from "../containers/workload-placement.ts";
+import type { DockerClient } from "../docker/docker-client.ts";
+import { NotSupportedError } from "../errors/errors.ts";
+import type { SystemLogger } from "../logging/system-logger.ts";
+import type { AgentRegistry } from "../node-agents/agent-registry.ts";
+import { ClusterDockerClient } from "../node-agents/cluster-docker-client.ts";
+import { AgentNodeEngines } from "../node-agents/node-engines.ts";
+import type { Store } from "../store/store-ports.ts";
+import type { DisposalStack } from "./disposal-stack.ts";
+
+/**
+ * Resource sampling, as single-host berth does it, reads a container's cgroup
+ * and log files on this host, found by the pid the engine reports. In cluster
+ * mode that pid is another host's: read here, it would be a stranger
+ * process's. So nothing is sampled here; a client asking for a workload's
+ * usage is told so, until the agents sample their own nodes.
+ */
+export const NOT_SAMPLED_HERE: Pick<DockerClient, "inspectContainer"> = {
+  inspectContainer: () =>
+    Promise.reject(
+      new NotSupportedError("the resource usage of a workload on another node is not sampled yet", {
+        details: { op: "sample" },
+      }),
+    ),
+};
+
+export interface ClusterParts {
+  /** The engine port over every node, through its agent: what the lifecycle drives in cluster mode. */
+  docker: ClusterDockerClient;
+  /** The create path's placement step. */
+  placement: WorkloadPlacement;
+  /** The nodes as the Swarm's manager reports them; started by Berth.start(). */
+  membership: Membership;
+  /** The node a workload is placed on now. */
+  nodeOf(containerId: string): Promise<string | undefined>;
+}
+
+/**
+ * Cluster mode's parts (BERTH_CLUSTER): the nodes as the Swarm's manager
+ * (the local engine, BERTH_DOCKER_SOCKET) reports them, each node's engine
+ * through its agent, and placement over the store every API server shares.
+ */
+export function buildCluster(
+  config: Config,
+  deps: { store: Store; registry: AgentRegistry; log: SystemLogger },
+  stack: DisposalStack,
+): ClusterParts {
+  const { store, registry, log } = deps;
+  // Asked only which nodes are up; berth's own engine calls in cluster mode all go through agents.
+  const manager = new Dockerode({ socketPath: config.dockerSocket });
+  const membership = new Membership({ source: engineSwarmNodes(() => manager.listNodes()), log });
+  stack.defer("cluster membership", () => membership.close());
+  const engines = new AgentNodeEngines(registry);
+  stack.defer("node engines", () => engines.close());
+  const nodeOf = async (id: string) => (await store.placements.current(id))?.nodeId;
+  const docker = new ClusterDockerClient({
+    engines,
+    nodeOf,
+    nodesWithWorkloads: () => store.placements.nodes(),
+  });
+  const placer = new Placer({
+    membership,
+    placements: store.placements,
+    reachable: (nodeId) => registry.agentFor(nodeId) !== undefined,
+    defaults: { memoryMb: config.defaultMemoryMb, cpus: config.defaultCpus },
+    log,
+  });
+  const placement: WorkloadPlacement = {
+    async place(containerId, resources) {
+      await placer.place(containerId, resources);
+    },
+  };
+  return { docker, placement, membership, nodeOf };
+}

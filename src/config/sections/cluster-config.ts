@@ -1,0 +1,33 @@
+import { ConfigError } from "../config-error.ts";
+import { type EnvOf, envBool } from "../env-values.ts";
+
+/** Cluster mode: workloads on many Docker hosts, each driven through its node agent. */
+export const ClusterEnv = {
+  BERTH_CLUSTER: envBool(false),
+};
+
+export interface ClusterConfig {
+  /**
+   * BERTH_CLUSTER: workloads are placed on the Swarm's nodes and driven through
+   * their agents; the local engine (BERTH_DOCKER_SOCKET) must be a Swarm
+   * manager's, asked only which nodes are up. False: single-host mode.
+   */
+  readonly cluster: boolean;
+}
+
+/**
+ * Cluster mode's needs, checked at start: the store every API server shares
+ * (PostgreSQL: placements, generations and locks must be one for all of
+ * them), and the agents' token (nothing else can reach a node's engine).
+ */
+export function clusterConfig(
+  e: EnvOf<typeof ClusterEnv>,
+  has: { database: boolean; agentToken: boolean },
+): ClusterConfig {
+  if (!e.BERTH_CLUSTER) return { cluster: false };
+  if (!has.database)
+    throw ConfigError.invalid("BERTH_CLUSTER needs BERTH_DATABASE_URL (the store every API server shares)");
+  if (!has.agentToken)
+    throw ConfigError.invalid("BERTH_CLUSTER needs BERTH_AGENT_TOKEN (the node agents' token)");
+  return { cluster: true };
+}
