@@ -10,6 +10,7 @@ import type { SystemLogger } from "../logging/system-logger.ts";
 import type { AgentRegistry } from "../node-agents/agent-registry.ts";
 import { ClusterDockerClient } from "../node-agents/cluster-docker-client.ts";
 import { AgentNodeEngines } from "../node-agents/node-engines.ts";
+import { RemoteWorkloadFiles } from "../node-agents/remote-workload-files.ts";
 import type { Store } from "../store/store-ports.ts";
 import type { DisposalStack } from "./disposal-stack.ts";
 
@@ -38,6 +39,8 @@ export interface ClusterParts {
   membership: Membership;
   /** The node a workload is placed on now. */
   nodeOf(containerId: string): Promise<string | undefined>;
+  /** A workload's files, made on its node by that node's agent. */
+  files: RemoteWorkloadFiles;
 }
 
 /**
@@ -52,6 +55,8 @@ export function buildCluster(
 ): ClusterParts {
   const { store, registry, log } = deps;
   // Asked only which nodes are up; berth's own engine calls in cluster mode all go through agents.
+  // Every placement is read from the store at each call (nodeOf), never from a cache: another API server
+  // may have moved the workload since, and a call routed by an old placement would reach a stale copy.
   const manager = new Dockerode({ socketPath: config.dockerSocket });
   const membership = new Membership({ source: engineSwarmNodes(() => manager.listNodes()), log });
   stack.defer("cluster membership", () => membership.close());
@@ -75,5 +80,6 @@ export function buildCluster(
       await placer.place(containerId, resources);
     },
   };
-  return { docker, placement, membership, nodeOf };
+  const files = new RemoteWorkloadFiles({ registry, nodeOf, mountRoot: config.agentMountRoot });
+  return { docker, placement, membership, nodeOf, files };
 }

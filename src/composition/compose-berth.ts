@@ -148,7 +148,7 @@ function build(
     log,
   });
   const { quotas, engineQueue, admission, rates, quotaLimits } = buildAdmission(config, store, tokens);
-  const files = new LocalWorkloadFiles(new ContainerPaths(config.dataDir, config.runDir));
+  const files = cluster?.files ?? new LocalWorkloadFiles(new ContainerPaths(config.dataDir, config.runDir));
   const images = new ImageCatalog(docker, log);
   const runtimeOffer = new RuntimeOffer(images, config.runtimeImages);
 

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ConfigError } from "./config-error.ts";
 import { envList } from "./env-values.ts";
 import { checkAgentToken } from "./sections/agent-link-config.ts";
+import { ClusterEnv } from "./sections/cluster-config.ts";
 import { ServerEnv } from "./sections/server-config.ts";
 
 /**
@@ -16,10 +17,7 @@ const AgentEnvSchema = z.object({
   DOCKER_HOST: ServerEnv.DOCKER_HOST,
   BERTH_LOG_LEVEL: ServerEnv.BERTH_LOG_LEVEL,
   BERTH_AGENT_ALLOW_HTTP: z.enum(["true", "false"]).default("false"),
-  BERTH_AGENT_MOUNT_ROOT: z
-    .string()
-    .regex(/^\/./, "must be an absolute path other than /")
-    .default("/var/lib/berth-agent"),
+  BERTH_AGENT_MOUNT_ROOT: ClusterEnv.BERTH_AGENT_MOUNT_ROOT,
 });
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);

@@ -94,7 +94,7 @@ async function cluster(placed = new Set([ID])) {
   await within(5_000, "the agent connected", connected);
   const files = new RemoteWorkloadFiles({
     registry,
-    nodeOf: (id) => (placed.has(id) ? NODE.nodeId : undefined),
+    nodeOf: async (id) => (placed.has(id) ? NODE.nodeId : undefined),
     mountRoot: root,
   });
   return { files, registry, agent };

@@ -8,8 +8,11 @@ import type { AgentRegistry } from "./agent-registry.ts";
 
 export interface RemoteWorkloadFilesOptions {
   registry: AgentRegistry;
-  /** The node a workload is placed on (the composition passes the placement lookup); undefined when none. */
-  nodeOf: (containerId: string) => string | undefined;
+  /**
+   * The node a workload is placed on now (the composition passes the store's placement lookup: read at
+   * every call, so that no server routes by a placement another server has moved since); undefined when none.
+   */
+  nodeOf: (containerId: string) => Promise<string | undefined>;
   /** The agents' BERTH_AGENT_MOUNT_ROOT, the same on every node: where the engine of a node finds the files. */
   mountRoot: string;
 }
@@ -29,7 +32,7 @@ export interface RemoteWorkloadFilesOptions {
  */
 export class RemoteWorkloadFiles implements WorkloadFiles {
   readonly #registry: AgentRegistry;
-  readonly #nodeOf: (containerId: string) => string | undefined;
+  readonly #nodeOf: (containerId: string) => Promise<string | undefined>;
   readonly #paths: ContainerPaths;
 
   constructor(options: RemoteWorkloadFilesOptions) {
@@ -77,20 +80,19 @@ export class RemoteWorkloadFiles implements WorkloadFiles {
     return this.#paths.codeDir(id);
   }
 
-  #call<O extends FilesOp>(id: string, op: O, args: FilesArgsOf<O>): Promise<FilesAnswerOf<O>> {
-    const nodeId = this.#nodeOf(id);
+  async #call<O extends FilesOp>(id: string, op: O, args: FilesArgsOf<O>): Promise<FilesAnswerOf<O>> {
+    const nodeId = await this.#nodeOf(id);
     const agent = nodeId === undefined ? undefined : this.#registry.agentFor(nodeId);
-    if (!agent)
-      return Promise.reject(
-        new DockerUnavailableError({
-          details: { op: `files.${op}` },
-          cause: new Error(
-            nodeId === undefined
-              ? `container ${id} is placed on no node`
-              : `no node agent of node ${nodeId} is connected`,
-          ),
-        }),
-      );
+    if (!agent) {
+      throw new DockerUnavailableError({
+        details: { op: `files.${op}` },
+        cause: new Error(
+          nodeId === undefined
+            ? `container ${id} is placed on no node`
+            : `no node agent of node ${nodeId} is connected`,
+        ),
+      });
+    }
     return agent.callFiles(op, args);
   }
 }
