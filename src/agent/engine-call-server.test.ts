@@ -9,6 +9,8 @@ import { createSystemLogger } from "../logging/system-logger.ts";
 import { EngineCallServer } from "./engine-call-server.ts";
 
 const log = createSystemLogger({ level: "silent", redactor: new Redactor(), destination: new PassThrough() });
+/** A guard against waiting for ever, with room for a busy machine (expect.poll's own default is one second). */
+const GUARD = { timeout: 15_000 };
 
 function setUp() {
   const docker = new FakeDockerClient();
@@ -93,7 +95,7 @@ describe("EngineCallServer, serving an API server's engine calls on the agent", 
     const created = (await call("createContainer", [workloadBody()])) as { value: string };
     await call("startContainer", [created.value]);
     const waiting = call("waitForExit", [created.value], "w1");
-    await expect.poll(() => server.inFlight).toBe(1);
+    await expect.poll(() => server.inFlight, GUARD).toBe(1);
     server.cancel({ id: "w1" });
     expect(await waiting).toMatchObject({ ok: false });
     expect(server.inFlight).toBe(0);
@@ -122,7 +124,9 @@ describe("EngineCallServer, serving an API server's engine calls on the agent", 
     const { docker, pushes, call } = setUp();
     await call("streamEvents", [{}, 0], "s1");
     docker.dropEventStreams();
-    await expect.poll(() => pushes.at(-1)).toEqual({ kind: "engine-events-ended", subscription: "s1" });
+    await expect
+      .poll(() => pushes.at(-1), GUARD)
+      .toEqual({ kind: "engine-events-ended", subscription: "s1" });
   });
 
   it("aborts every wait and closes every subscription when the connection ends", async () => {
@@ -131,11 +135,11 @@ describe("EngineCallServer, serving an API server's engine calls on the agent", 
     await call("startContainer", [created.value]);
     await call("streamEvents", [{}, 0], "s1");
     const waiting = call("waitForExit", [created.value], "w1");
-    await expect.poll(() => server.inFlight).toBe(1);
+    await expect.poll(() => server.inFlight, GUARD).toBe(1);
     server.close();
     server.close();
     // The wait is aborted, and its answer never sent: nobody waits for it on the connection that ended.
-    await expect.poll(() => server.inFlight).toBe(0);
+    await expect.poll(() => server.inFlight, GUARD).toBe(0);
     const answered = await Promise.race([
       waiting.then(() => "answered"),
       new Promise((r) => setTimeout(r, 50, "none")),

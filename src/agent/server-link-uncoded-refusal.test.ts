@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { PassThrough } from "node:stream";
 import { Server } from "socket.io";
 import { afterEach, describe, expect, it } from "vitest";
-import { eventually } from "../../test/helpers/deadline.ts";
+import { eventually, within } from "../../test/helpers/deadline.ts";
 import { AGENTS_NAMESPACE } from "../agent-link/agent-link-contract.ts";
 import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
 import { Redactor } from "../logging/redactor.ts";
@@ -39,13 +39,18 @@ describe("ServerLink after a refusal without a code", () => {
     });
     cleanups.push(() => link.close());
     // An API server started before its BERTH_AGENT_TOKEN was set, or one being upgraded: "Invalid namespace".
+    // A matcher that allows no namespace is asked, and refuses, as a server without one does (Socket.IO then
+    // sends the same refusal): the test knows the first dial was refused before the namespace is there.
     const refused = new Promise<void>((resolve) =>
-      io.engine.once("connection", () => setTimeout(resolve, 200)),
+      io.of((_name, _auth, next) => {
+        next(null, false);
+        resolve();
+      }),
     );
     link.start();
-    await refused;
+    await within(15_000, "the first dial refused", refused);
     expect(link.connected).toBe(false);
     io.of(AGENTS_NAMESPACE);
-    await eventually(3_000, "the link connected once the namespace is there", () => link.connected);
+    await eventually(15_000, "the link connected once the namespace is there", () => link.connected);
   });
 });

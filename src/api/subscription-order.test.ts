@@ -1,6 +1,7 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import type { ContainerInfo, ListResult } from "#protocol";
+import { eventually } from "../../test/helpers/deadline.ts";
 import type { ContainerManager } from "../containers/container-manager.ts";
 import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
@@ -66,6 +67,23 @@ function setUp() {
 /** Lets every answer released so far run to its end. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
 
+/**
+ * Releases whatever lookups wait, newest first, until `answer` has come: a poll with a deadline, so that an
+ * answer that never comes fails as such, not as the test's timeout.
+ */
+async function releasingUntil(answer: Promise<unknown>, lookups: HeldLookups): Promise<void> {
+  await eventually(
+    15_000,
+    "the last change answered",
+    async () => {
+      if (await Promise.race([answer.then(() => true), settle().then(() => false)])) return true;
+      lookups.releaseNewestFirst();
+      return false;
+    },
+    0,
+  );
+}
+
 describe("a connection's subscription changes, when the store answers its lookups out of order", () => {
   it("leaves it subscribed to a container's messages after an unsubscribe and then a subscribe", async () => {
     const { connection, socket, context, limits } = setUp();
@@ -77,8 +95,7 @@ describe("a connection's subscription changes, when the store answers its lookup
     const left = connection.ask("container:unsubscribe", { id: ID });
     const joined = connection.ask("container:subscribe", { id: ID });
     // The second lookup can only be asked once the first change is done; release whatever waits, newest first.
-    while ((await Promise.race([joined.then(() => "done"), settle().then(() => "waiting")])) === "waiting")
-      lookups.releaseNewestFirst();
+    await releasingUntil(joined, lookups);
 
     expect(await left).toMatchObject({ ok: true, data: { subscribed: false } });
     expect(await joined).toMatchObject({ ok: true, data: { subscribed: true } });
@@ -110,8 +127,7 @@ describe("a connection's subscription changes, when the store answers its lookup
 
     const watched = connection.ask("container:watch_stats", { id: ID });
     const unwatched = connection.ask("container:unwatch_stats", { id: ID });
-    while ((await Promise.race([unwatched.then(() => "done"), settle().then(() => "waiting")])) === "waiting")
-      lookups.releaseNewestFirst();
+    await releasingUntil(unwatched, lookups);
 
     expect(await watched).toMatchObject({ ok: true, data: { id: ID } });
     expect(await unwatched).toMatchObject({ ok: true, data: { watching: false } });

@@ -90,7 +90,11 @@ describe("PgContainerLocks", () => {
       order.push("b starts");
       return "b";
     });
-    await eventually(5_000, "b waiting for the container's lock", async () => (await waitingForLock()) === 1);
+    await eventually(
+      15_000,
+      "b waiting for the container's lock",
+      async () => (await waitingForLock()) === 1,
+    );
     expect(order).toEqual(["a starts"]);
 
     aMayFinish.open();
@@ -107,11 +111,15 @@ describe("PgContainerLocks", () => {
       await aMayFinish.opened;
     });
     await aStarted.opened;
-    await within(
-      5_000,
-      "b's operation on another container",
-      b.run("c2", async () => "b"),
-    );
+    // a holds c1 until b has finished: b's finishing at all is the claim (behind a, it would wait its 10 s
+    // and fail with CONFLICT). The bound only guards against waiting for ever.
+    expect(
+      await within(
+        30_000,
+        "b's operation on another container",
+        b.run("c2", async () => "b"),
+      ),
+    ).toBe("b");
     aMayFinish.open();
     await first;
   });
@@ -165,7 +173,7 @@ describe("PgContainerLocks", () => {
     await held.opened;
     const pid = await holderPid("c1");
     await server.admin((client) => client.query("SELECT pg_terminate_backend($1)", [pid]));
-    expect(await within(5_000, "a told of its lost lock", first)).toBe("a finished all the same");
+    expect(await within(15_000, "a told of its lost lock", first)).toBe("a finished all the same");
     expect(reason).toMatchObject({ code: "STORAGE_ERROR", retryable: true });
     expect(await b.run("c1", async () => "b")).toBe("b");
     expect(await a.run("c1", async () => "a again")).toBe("a again");

@@ -26,7 +26,7 @@ describe.skipIf(!REDIS_TESTS_RUN)("RedisFanOut", () => {
   let redis: RedisServer;
   beforeAll(async () => {
     redis = await startRedisServer();
-  });
+  }, 60_000);
   afterAll(async () => {
     await redis?.close();
   });
@@ -50,7 +50,7 @@ describe.skipIf(!REDIS_TESTS_RUN)("RedisFanOut", () => {
     const io = new Server({ adapter: fanOut.adapter, connectionStateRecovery: {} });
     // The publisher, the stream reader and the subscriber.
     await eventually(
-      5_000,
+      15_000,
       "three connections of the fan-out",
       async () => (await connectedClients()) === before + 3,
     );
@@ -59,7 +59,7 @@ describe.skipIf(!REDIS_TESTS_RUN)("RedisFanOut", () => {
     await fanOut.close();
     expect(io.of("/").adapter).toBeDefined();
     await eventually(
-      5_000,
+      15_000,
       "the fan-out's connections gone",
       async () => (await connectedClients()) === before,
     );
@@ -97,7 +97,7 @@ describe.skipIf(!REDIS_TESTS_RUN)("RedisFanOut", () => {
       });
       try {
         await within(
-          5_000,
+          15_000,
           "the client's connection",
           new Promise((r) => client.once("connect", () => r(undefined))),
         );
@@ -116,7 +116,7 @@ describe.skipIf(!REDIS_TESTS_RUN)("RedisFanOut", () => {
     } finally {
       for (const server of servers) await server.close();
     }
-  }, 30_000);
+  }, 90_000); // two opens that wait 5 s each for a Redis that is not there, then the guards above
 
   it("says once that Redis is unreachable however often it retries, and says when it is back", async () => {
     const { log, lines } = recordingLog();
@@ -125,7 +125,7 @@ describe.skipIf(!REDIS_TESTS_RUN)("RedisFanOut", () => {
     try {
       expect(fanOut.state).toBe("up");
       await redis.stop();
-      await eventually(5_000, "the fan-out down", () => fanOut.state === "down");
+      await eventually(15_000, "the fan-out down", () => fanOut.state === "down");
       // node-redis retries with a back-off up to 2 s, and reports each failed try: a few of them, logged once.
       await eventually(
         10_000,

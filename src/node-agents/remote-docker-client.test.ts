@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { PassThrough } from "node:stream";
 import { io as dial } from "socket.io-client";
 import { afterEach, describe, expect, it } from "vitest";
+import { within } from "../../test/helpers/deadline.ts";
 import { NodeAgent } from "../agent/node-agent.ts";
 import { AGENTS_NAMESPACE, type AgentIdentity } from "../agent-link/agent-link-contract.ts";
 import { workloadBody } from "../agent-link/testing/workload-body.ts";
@@ -15,7 +16,7 @@ import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
 import { DockerError, DockerUnavailableError, InternalError, NotSupportedError } from "../errors/errors.ts";
 import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
-import type { CallTimeouts } from "./agent-connection.ts";
+import type { AgentConnection, CallTimeouts } from "./agent-connection.ts";
 import { AgentRegistry } from "./agent-registry.ts";
 import { RemoteDockerClient } from "./remote-docker-client.ts";
 
@@ -110,9 +111,29 @@ function startAgent(
   return { agent, docker };
 }
 
-async function connected(registry: AgentRegistry, nodeId = NODE.nodeId) {
-  await expect.poll(() => registry.agentFor(nodeId)).toBeDefined();
-  return registry.agentFor(nodeId)!;
+/**
+ * For what a test awaits but does not claim to be quick: a guard against waiting for ever, with room for a
+ * machine busy with other test files (expect.poll's own default, one second, is not).
+ */
+const GUARD = { timeout: 15_000 };
+
+/** The agent of `nodeId`, once it is connected (awaited as the registry's event, not polled for). */
+async function connected(registry: AgentRegistry, nodeId = NODE.nodeId): Promise<AgentConnection> {
+  return (
+    registry.agentFor(nodeId) ??
+    within(
+      GUARD.timeout,
+      `the agent of ${nodeId} connected`,
+      new Promise<AgentConnection>((resolve) => {
+        const onConnected = (agent: AgentConnection) => {
+          if (agent.nodeId !== nodeId) return;
+          registry.off("connected", onConnected);
+          resolve(agent);
+        };
+        registry.on("connected", onConnected);
+      }),
+    )
+  );
 }
 
 describe("RemoteDockerClient, the engine port of a node served by its agent", () => {
@@ -189,10 +210,10 @@ describe("RemoteDockerClient, the engine port of a node served by its agent", ()
     );
     docker.emitEvent({ action: "start", dockerId: "d1", labels: {}, time: 1 });
     docker.emitEvent({ action: "die", dockerId: "d1", labels: {}, time: 2, exitCode: 0 });
-    await expect.poll(() => seen).toEqual(["start", "die"]);
+    await expect.poll(() => seen, GUARD).toEqual(["start", "die"]);
     subscription.close();
     await subscription.done;
-    await expect.poll(() => docker.eventListeners.size).toBe(0);
+    await expect.poll(() => docker.eventListeners.size, GUARD).toBe(0);
   });
 
   it("cancels a wait on the agent when the caller aborts it", async () => {
@@ -204,10 +225,10 @@ describe("RemoteDockerClient, the engine port of a node served by its agent", ()
     await remote.startContainer(id);
     const abort = new AbortController();
     const waiting = remote.waitForExit(id, abort.signal);
-    await expect.poll(() => docker.waits.length).toBe(1);
+    await expect.poll(() => docker.waits.length, GUARD).toBe(1);
     abort.abort(new Error("no longer needed"));
     await expect(waiting).rejects.toThrow("no longer needed");
-    await expect.poll(() => docker.waits[0]?.aborted).toBe(true);
+    await expect.poll(() => docker.waits[0]?.aborted, GUARD).toBe(true);
   });
 
   it("fails a wait and ends a subscription with DOCKER_UNAVAILABLE the moment the agent's connection ends", async () => {
@@ -219,7 +240,7 @@ describe("RemoteDockerClient, the engine port of a node served by its agent", ()
     await remote.startContainer(id);
     const subscription = await remote.streamEvents({}, 0, () => {});
     const waiting = remote.waitForExit(id, new AbortController().signal);
-    await expect.poll(() => docker.waits.length).toBe(1);
+    await expect.poll(() => docker.waits.length, GUARD).toBe(1);
     const gone = once(registry, "disconnected");
     agent.close();
     await expect(waiting).rejects.toBeInstanceOf(DockerUnavailableError);
@@ -237,7 +258,7 @@ describe("RemoteDockerClient, the engine port of a node served by its agent", ()
     const first = startAgent(url, new WatchedEngine(), { maxDelayMs: 60_000 });
     const old = await connected(registry);
     const second = startAgent(url);
-    await expect.poll(() => registry.agentFor(NODE.nodeId) !== old).toBe(true);
+    await expect.poll(() => registry.agentFor(NODE.nodeId) !== old, GUARD).toBe(true);
     expect(registry.agents).toHaveLength(1);
     const remote = new RemoteDockerClient(registry, NODE.nodeId);
     await remote.ping();
@@ -306,7 +327,7 @@ describe("RemoteDockerClient, the engine port of a node served by its agent", ()
       code: "DOCKER_UNAVAILABLE",
       details: { op: "version" },
     });
-    await expect.poll(() => cancelled).toEqual([{ id: "1" }]);
+    await expect.poll(() => cancelled, GUARD).toEqual([{ id: "1" }]);
     expect(registry.agentFor(NODE.nodeId)?.open).toEqual({ calls: 0, subscriptions: 0 });
   });
 

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomInt } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -172,17 +172,53 @@ export async function startRedisServer(options: { password?: string } = {}): Pro
   };
 }
 
-/** A port on 127.0.0.1 that nothing listens on now (the kernel's choice, let go at once). */
+/**
+ * A port on 127.0.0.1 that nothing listens on now, below the kernel's ephemeral range. The server lets it
+ * go while stopped (stop() and start() keep it), and a port in that range could meanwhile become the local
+ * port of any outgoing connection on the machine (a full test run makes thousands), or of a client's own
+ * try to reach it (TCP's self-connect): the restart would then fail with EADDRINUSE. The kernel never
+ * hands out a port outside the range on its own.
+ */
 async function freeLoopbackPort(): Promise<number> {
+  const [low] = ephemeralPorts();
+  for (let tries = 0; low > LOWEST_PORT + 1 && tries < 50; tries++) {
+    const port = randomInt(LOWEST_PORT, low);
+    if ((await listenOnce(port)) !== undefined) return port;
+  }
+  // No room below the range (an unusual set-up): the kernel's choice.
+  const port = await listenOnce(0);
+  if (port === undefined) throw new Error("no loopback port");
+  return port;
+}
+
+/** Above the ports that services on a developer's machine commonly take. */
+const LOWEST_PORT = 10_000;
+
+/** The kernel's range of ports for outgoing connections and listen(0). */
+function ephemeralPorts(): [number, number] {
+  try {
+    const [low, high] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8")
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (low && high) return [low, high];
+  } catch {
+    // not Linux: its default
+  }
+  return [32_768, 60_999];
+}
+
+/** Listens on `port` of 127.0.0.1 and lets go at once: the port it got, or undefined when it is taken. */
+async function listenOnce(port: number): Promise<number | undefined> {
   const probe = createServer();
-  await new Promise<void>((resolve, reject) => {
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", resolve);
+  const got = await new Promise<boolean>((resolve) => {
+    probe.once("error", () => resolve(false));
+    probe.listen(port, "127.0.0.1", () => resolve(true));
   });
+  if (!got) return undefined;
   const address = probe.address();
   await new Promise((resolve) => probe.close(resolve));
-  if (address === null || typeof address === "string") throw new Error("no loopback port");
-  return address.port;
+  return address !== null && typeof address !== "string" ? address.port : undefined;
 }
 
 /** Kills the servers of test processes that are gone (killed before their exit hook ran), and removes their directories. */

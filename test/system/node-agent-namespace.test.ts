@@ -74,7 +74,7 @@ describe("the /agents namespace of a berth with BERTH_AGENT_TOKEN", () => {
     const connected = once(registry, "connected");
     agent.start();
     try {
-      await within(10_000, "the agent connected", connected);
+      await within(30_000, "the agent connected", connected);
       const remote = new RemoteDockerClient(registry, NODE.nodeId);
       expect((await remote.version()).apiVersion).toMatch(/^1\.\d+$/);
       expect(await remote.inspectImage("berth/runtime-node:24")).toMatchObject({ cmd: expect.any(Array) });
@@ -94,7 +94,7 @@ describe("the /agents namespace of a berth with BERTH_AGENT_TOKEN", () => {
     } finally {
       const gone = once(registry, "disconnected");
       agent.close();
-      await within(10_000, "the agent's connection ended", gone);
+      await within(30_000, "the agent's connection ended", gone);
     }
     expect(registry.agents).toEqual([]);
   });

@@ -64,7 +64,7 @@ async function placeAtOnce(expected: number): Promise<PromiseSettledResult<Place
       servers[0]!.placements.place("C1", "node-a", expected),
       servers[1]!.placements.place("C1", "node-b", expected),
     ]);
-    await eventually(5_000, "both placements wait for the table", async () => {
+    await eventually(15_000, "both placements wait for the table", async () => {
       const { rows } = await holder.query<{ n: number | string }>(
         "SELECT count(*) AS n FROM pg_locks WHERE relation = 'placements'::regclass AND NOT granted",
       );

@@ -1,4 +1,5 @@
 import { PassThrough } from "node:stream";
+import type pg from "pg";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { eventually, within } from "../../../test/helpers/deadline.ts";
 import {
@@ -100,14 +101,14 @@ describe("the PostgreSQL store", () => {
         });
         // Until B has either committed or is waiting for the lock A holds.
         await eventually(
-          5_000,
+          15_000,
           "B committed or waiting for A",
           async () => bDone || (await waitingForActivityLock(db)),
         );
         visibleWhileAOpen = (await store.activity.history({ owner: undefined, limit: 10 })).map((e) => e.id);
         return entry;
       });
-      const later = await within(5_000, "B committed once A did", b!);
+      const later = await within(15_000, "B committed once A did", b!);
       const final = (await store.activity.history({ owner: undefined, limit: 10 })).map((e) => e.id);
       expect(final).toEqual([a.id, later.id]);
       // What a reader saw at any moment is where the final order begins: nothing was skipped.
@@ -159,7 +160,7 @@ describe("the PostgreSQL store", () => {
       await admin.query("SELECT pg_advisory_xact_lock($1)", [ACTIVITY_LOCK]);
       const insert = store.activity.insert({ owner: "alice", level: "info", action: "t", message: "cut" }, 1);
       const failed = expect(insert).rejects.toMatchObject({ code: "STORAGE_ERROR" });
-      await eventually(5_000, "the insert waits for the lock", async () => {
+      await eventually(15_000, "the insert waits for the lock", async () => {
         const { rows } = await admin.query(
           "SELECT pg_terminate_backend(pid) AS ended FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
         );
@@ -184,11 +185,14 @@ describe("the PostgreSQL store", () => {
       const cut = db.transaction(async (tx) => {
         backend = (await db.run<{ pid: number }>("pid", "SELECT pg_backend_pid() AS pid", [], tx)).rows[0]!
           .pid;
+        // The connection's end, awaited: a probe sent before it would fail as its own query, and the
+        // 'error' event between statements, which this is about, would not be tried at all.
+        const ended = new Promise((resolve) => (tx as pg.PoolClient).once("end", resolve));
         await onConnection(store.database.url, (admin) =>
           admin.query("SELECT pg_terminate_backend($1)", [backend]),
         );
         // The server's goodbye reaches the connection while the transaction does something else.
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        await within(15_000, "the connection ended by the server", ended);
         await db.run("probe", "SELECT 1", [], tx);
       });
       await expect(cut).rejects.toMatchObject({ code: "STORAGE_ERROR" });
@@ -223,7 +227,7 @@ describe("the PostgreSQL store", () => {
           "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
         ),
       );
-      await eventually(5_000, "the system log tells of the lost connection", async () =>
+      await eventually(15_000, "the system log tells of the lost connection", async () =>
         written.includes("lost an idle connection to the database"),
       );
       expect(written).not.toContain(server.info.berthPassword);
