@@ -16,6 +16,9 @@ export default defineConfig({
     pool: "forks",
     reporters: ["default", "./test/helpers/summary-reporter.ts"],
     maxWorkers: 4,
+    // expect.poll's default of 1 s is shorter than a busy machine can take to make a connection or a
+    // container: a poll is a guard against hanging, never a measurement, so it gets room.
+    expect: { poll: { timeout: 15_000 } },
     projects: [
       {
         extends: true,
