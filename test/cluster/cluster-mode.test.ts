@@ -1,0 +1,113 @@
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AgentRegistry } from "../../src/node-agents/agent-registry.ts";
+import { parseEngineHandle } from "../../src/node-agents/engine-handle.ts";
+import { eventually } from "../helpers/deadline.ts";
+import { NEEDS_ROOT } from "../helpers/needs-root.ts";
+import { type FreshDatabase, type PostgresServer, startPostgresServer } from "../helpers/postgres-server.ts";
+import { type Client, echoCode, startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { AgentProcess } from "./agent-process.ts";
+import { BRIDGE_ADDRESS, ROOT_DIR } from "./testbed/names.ts";
+import { Testbed } from "./testbed/testbed.ts";
+
+const AGENT_TOKEN = randomBytes(32).toString("hex");
+/** One root for the agents of nodes 2 and 3: the nodes share the host's file system, and each workload's directories are its own. */
+const MOUNT_ROOT = join(ROOT_DIR, "agent-root");
+const CONNECT_WITHIN_MS = 30_000;
+
+/**
+ * berth in cluster mode, end to end on the test bed: a client creates a
+ * workload through an API server whose engine is the Swarm (node 1, a
+ * manager, asked only which nodes are up), and berth places it on a worker
+ * node whose agent makes its files, its engine container and its channel.
+ */
+describe.skipIf(NEEDS_ROOT)("berth in cluster mode on the test bed", () => {
+  let bed: Testbed;
+  let pg: PostgresServer;
+  let db: FreshDatabase;
+  let server: TestServer;
+  let registry: AgentRegistry;
+  let alice: Client;
+  const agents: AgentProcess[] = [];
+  /** Swarm node id → test bed node index, for the workers whose agents run. */
+  const workers = new Map<string, number>();
+
+  beforeAll(async () => {
+    bed = await Testbed.up();
+    pg = await startPostgresServer();
+    db = await pg.freshDatabase();
+    server = await startTestServer({
+      BERTH_HOST: BRIDGE_ADDRESS,
+      BERTH_CLUSTER: "true",
+      BERTH_DATABASE_URL: db.url,
+      BERTH_AGENT_TOKEN: AGENT_TOKEN,
+      BERTH_AGENT_MOUNT_ROOT: MOUNT_ROOT,
+      // Node 1's engine: a manager of the Swarm, which berth asks which nodes are up.
+      BERTH_DOCKER_SOCKET: bed.node(1).node.socketPath,
+    });
+    registry = server.berth.agents!;
+    for (const index of [2, 3]) {
+      const node = bed.node(index).node;
+      workers.set((await bed.nodeLs()).find((n) => n.hostname === node.hostname)!.id, index);
+      agents.push(new AgentProcess(node, { servers: server.url, token: AGENT_TOKEN, mountRoot: MOUNT_ROOT }));
+    }
+    await eventually(CONNECT_WITHIN_MS, "both workers' agents connected", () => registry.agents.length === 2);
+    alice = await server.connect("alice");
+  });
+
+  afterAll(async () => {
+    for (const agent of agents) await agent.kill("SIGKILL");
+    await server?.close();
+    await db?.drop();
+    await pg?.stop();
+    await bed?.down();
+  });
+
+  it("creates a workload on a worker node, ready when its hello came through the node's agent, and answers a request", async () => {
+    const bot = await alice.containers.create({ name: "echo", code: await echoCode() });
+    expect(bot.info.state).toBe("running");
+
+    // Placed on a worker whose agent runs, under generation 1, and made on that node's engine only.
+    const placement = await server.berth.store.placements.current(bot.id);
+    expect(placement).toMatchObject({ generation: 1 });
+    const index = workers.get(placement!.nodeId);
+    expect(index).toBeDefined();
+    const handle = parseEngineHandle((await server.berth.store.containers.get(bot.id))!.dockerId!);
+    expect(handle?.nodeId).toBe(placement!.nodeId);
+    const onNode = await bed.node(index!).docker.getContainer(handle!.engineId).inspect();
+    expect(onNode.State.Running).toBe(true);
+    expect(onNode.HostConfig.NetworkMode).toBe("none");
+    const other = index === 2 ? 3 : 2;
+    await expect(bed.node(other).docker.getContainer(handle!.engineId).inspect()).rejects.toMatchObject({
+      statusCode: 404,
+    });
+
+    // Client → API server → agent → workload, and back.
+    expect(await bot.request({ hello: "from another node" })).toEqual({ hello: "from another node" });
+    expect((await bot.status()).channel.connected).toBe(true);
+  });
+
+  it("keeps owners apart: bob neither sees nor reaches alice's workload on the cluster", async () => {
+    const bob = await server.connect("bob");
+    expect((await bob.containers.list()).map((c) => c.name)).toEqual([]);
+    await expect(bob.containers.get("echo")).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+
+  it("stops and deletes it: its engine container gone from its node, its files from the agents' root", async () => {
+    const bot = await alice.containers.get("echo");
+    const placement = (await server.berth.store.placements.current(bot.id))!;
+    const handle = parseEngineHandle((await server.berth.store.containers.get(bot.id))!.dockerId!)!;
+    expect(existsSync(join(MOUNT_ROOT, "data", "code", bot.id))).toBe(true);
+    await bot.stop();
+    await bot.delete();
+    const index = workers.get(placement.nodeId)!;
+    await expect(bed.node(index).docker.getContainer(handle.engineId).inspect()).rejects.toMatchObject({
+      statusCode: 404,
+    });
+    expect(existsSync(join(MOUNT_ROOT, "data", "code", bot.id))).toBe(false);
+    expect(existsSync(join(MOUNT_ROOT, "run", bot.id))).toBe(false);
+    expect(await server.berth.store.placements.current(bot.id)).toBeUndefined();
+  });
+});
