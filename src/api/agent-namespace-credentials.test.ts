@@ -59,7 +59,11 @@ async function namespace() {
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   /** Connects with this hello; resolves with "connected" or the refusal's code. */
   const connect = (auth: Record<string, unknown>) => {
-    const socket = dial(new URL(AGENTS_NAMESPACE, url).href, { transports: ["websocket"], reconnection: false, auth });
+    const socket = dial(new URL(AGENTS_NAMESPACE, url).href, {
+      transports: ["websocket"],
+      reconnection: false,
+      auth,
+    });
     closers.push(() => socket.disconnect());
     return new Promise<string>((resolve) => {
       socket.once("connect", () => resolve("connected"));

@@ -64,7 +64,9 @@ describe("the /agents namespace of a berth with BERTH_AGENT_TOKEN", () => {
       "UNAUTHORIZED",
     );
     const other = deriveAgentCredential(AGENT_TOKEN, "othernodeforthetest000002");
-    expect(await tryConnect(server.url, AGENTS_NAMESPACE, { credential: other, ...NODE })).toBe("UNAUTHORIZED");
+    expect(await tryConnect(server.url, AGENTS_NAMESPACE, { credential: other, ...NODE })).toBe(
+      "UNAUTHORIZED",
+    );
     expect(server.berth.agents?.agents).toEqual([]);
   });
 
