@@ -2,7 +2,12 @@ import type { Namespace } from "socket.io";
 import { isAgentCredential } from "../agent-link/agent-credential.ts";
 import { AGENTS_NAMESPACE, AgentHelloSchema } from "../agent-link/agent-link-contract.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
-import { AgentConnection, type AgentSocket, type CallTimeouts } from "../node-agents/agent-connection.ts";
+import {
+  AgentConnection,
+  type AgentConnectionLimits,
+  type AgentSocket,
+  type CallTimeouts,
+} from "../node-agents/agent-connection.ts";
 import type { AgentRegistry } from "../node-agents/agent-registry.ts";
 import type { BerthServer } from "./berth-server.ts";
 import { ConnectRefusals } from "./connect-refusals.ts";
@@ -18,6 +23,8 @@ export interface AgentNamespaceOptions {
   onAdmitted: (socket: AgentSocket) => void;
   /** How long a call waits for its answer: each method's own timeout unless a test says. */
   timeouts?: CallTimeouts;
+  /** What one agent connection may hold open (waits, subscriptions): DEFAULT_AGENT_CONNECTION_LIMITS unless a test says. */
+  limits?: AgentConnectionLimits;
 }
 
 /**
@@ -85,7 +92,7 @@ export class AgentNamespace {
     const { agent: identity } = socket.data as { agent: AgentConnection["identity"] };
     const log = this.#o.log.child({ node: identity.nodeId, hostname: identity.hostname });
     this.#o.onAdmitted(socket);
-    const agent = new AgentConnection(socket, identity, log, this.#o.timeouts);
+    const agent = new AgentConnection(socket, identity, log, this.#o.timeouts, this.#o.limits);
     this.#o.registry.add(agent);
     log.info({ version: identity.version, address: socket.handshake.address }, "node agent connected");
     socket.on("disconnect", (reason) => {

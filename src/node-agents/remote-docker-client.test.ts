@@ -230,7 +230,7 @@ describe("RemoteDockerClient, the engine port of a node served by its agent", ()
     await expect(subscription.done).rejects.toBeInstanceOf(DockerUnavailableError);
     expect((await gone)[0]).toBe(connection);
     expect(registry.agentFor(NODE.nodeId)).toBeUndefined();
-    expect(connection.open).toEqual({ calls: 0, subscriptions: 0 });
+    expect(connection.open).toEqual({ calls: 0, waits: 0, subscriptions: 0 });
     // The container runs on: an agent's going is not its workloads'.
     expect(docker.containers.get(id)?.state).toBe("running");
   });
@@ -295,7 +295,7 @@ describe("RemoteDockerClient, the engine port of a node served by its agent", ()
       details: { op: "version" },
     });
     await expect.poll(() => cancelled).toEqual([{ id: "1" }]);
-    expect(registry.agentFor(NODE.nodeId)?.open).toEqual({ calls: 0, subscriptions: 0 });
+    expect(registry.agentFor(NODE.nodeId)?.open).toEqual({ calls: 0, waits: 0, subscriptions: 0 });
   });
 
   it("takes an answer out of the method's contract for an internal error, not for the engine's word", async () => {
