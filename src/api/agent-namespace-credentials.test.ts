@@ -118,9 +118,12 @@ describe("the /agents namespace, checking each node's credential", () => {
     expect(registry.agents).toEqual([]);
   });
 
-  it("refuses a hello without a credential as malformed", async () => {
+  it("refuses a hello without a credential (a client's token, an older agent's) as unauthorized", async () => {
     const { registry, connect } = await namespace();
-    expect(await connect({ token: deriveAgentCredential(MASTER, A), ...hello(A) })).toBe("VALIDATION_FAILED");
+    expect(await connect({ token: deriveAgentCredential(MASTER, A), ...hello(A) })).toBe("UNAUTHORIZED");
+    expect(await connect({ credential: deriveAgentCredential(MASTER, A), nodeId: "Not/A/Node" })).toBe(
+      "VALIDATION_FAILED",
+    );
     expect(registry.agents).toEqual([]);
   });
 });

@@ -58,7 +58,11 @@ export class AgentNamespace {
   }
 
   readonly #authenticate = (socket: AgentSocket, next: (err?: Error) => void) => {
-    const hello = AgentHelloSchema.safeParse(socket.handshake.auth);
+    // No credential at all (a client's token, an agent of an older berth): unauthorized, not a malformed hello.
+    const auth = socket.handshake.auth as { credential?: unknown } | undefined;
+    if (typeof auth?.credential !== "string")
+      return next(this.#refusals.refuse(socket, "UNAUTHORIZED", "refused agent connection: no credential"));
+    const hello = AgentHelloSchema.safeParse(auth);
     if (!hello.success) {
       const fields = hello.error.issues.map((i) => i.path.join(".")).join(", ");
       return next(
