@@ -79,8 +79,8 @@ export class AgentConnection {
   readonly #limits: AgentConnectionLimits;
   /** Waits (`waitForExit`) sent and not settled yet. */
   #waits = 0;
-  /** Whether a refusal at the limits was logged since the last time this connection was under them. */
-  #overLogged = false;
+  /** The limits ("waits", "subscriptions") at which a refusal was logged since the connection was last under them. */
+  readonly #overLogged = new Set<string>();
   #nextId = 0;
   #closed: string | undefined;
 
@@ -284,15 +284,15 @@ export class AgentConnection {
     limit: number,
   ): DockerUnavailableError | undefined {
     if (open < limit) {
-      this.#overLogged = false;
+      this.#overLogged.delete(what);
       return undefined;
     }
-    if (!this.#overLogged)
+    if (!this.#overLogged.has(what))
       this.#log.warn(
         { node: this.nodeId, op, open, limit },
         `refused a call: this agent connection holds as many ${what} as it may`,
       );
-    this.#overLogged = true;
+    this.#overLogged.add(what);
     return this.#unavailable(op, `${open} ${what} open, the most one agent connection may hold`);
   }
 
