@@ -24,6 +24,11 @@ const RULES: { from: string; mayNotImport: readonly string[] | "anything"; why: 
   },
   { from: "containers", mayNotImport: ["updates"], why: "lifecycle knows nothing of updates" },
   {
+    from: "workload-files",
+    mayNotImport: "anything",
+    why: "a workload's files on its host are a port that lifecycle, updates, the node agent and its API side all import: code/ and errors/ only",
+  },
+  {
     from: "cluster",
     mayNotImport: "anything",
     why: "cluster's locks and leases are an adapter over PostgreSQL: errors/, util/, logging/ and the store's PostgreSQL plumbing only",
@@ -31,17 +36,17 @@ const RULES: { from: string; mayNotImport: readonly string[] | "anything"; why: 
   {
     from: "agent",
     mayNotImport: "anything",
-    why: "the node agent is a program of its own on each node: the engine, config, logging, errors, util and the agent link only — never the API, lifecycle or the store",
+    why: "the node agent is a program of its own on each node: the engine, config, logging, errors, util, the agent link, code and a workload's files only — never the API, lifecycle or the store",
   },
   {
     from: "agent-link",
     mayNotImport: "anything",
-    why: "the wire between API servers and agents, imported by both ends: errors/ and the engine's port only",
+    why: "the wire between API servers and agents, imported by both ends: errors/, the engine's port and code's checks only",
   },
   {
     from: "node-agents",
     mayNotImport: "anything",
-    why: "the API side of node agents is an adapter of the engine port: the agent link, the port, errors, logging and util only",
+    why: "the API side of node agents is an adapter of the engine and files ports: the agent link, the ports, code, errors, logging and util only",
   },
   {
     from: "api",
@@ -86,9 +91,10 @@ const LEAF_MAY_IMPORT: Record<string, readonly string[]> = {
   code: ["errors"],
   errors: [],
   cluster: ["errors", "util", "logging", "store"],
-  agent: ["docker", "config", "logging", "errors", "util", "agent-link"],
-  "agent-link": ["errors", "docker"],
-  "node-agents": ["agent-link", "docker", "errors", "logging", "util"],
+  "workload-files": ["code", "errors"],
+  agent: ["docker", "config", "logging", "errors", "util", "agent-link", "workload-files", "code"],
+  "agent-link": ["errors", "docker", "code"],
+  "node-agents": ["agent-link", "docker", "errors", "logging", "util", "workload-files", "code"],
 };
 
 /** berth's version (version.ts, read from package.json): any part of berth may say it. */
@@ -169,6 +175,14 @@ describe("the directions src/ depends in", () => {
     );
     expect(breaks("code/read-code.ts → containers/container-manager.ts")).toBeDefined();
     expect(breaks("code/read-code.ts → errors/errors.ts")).toBeUndefined();
+  });
+
+  it("would catch a break: a workload's files reaching into lifecycle or the updater", () => {
+    expect(breaks("workload-files/local-workload-files.ts → containers/undo-stack.ts")).toBeDefined();
+    expect(breaks("workload-files/local-workload-files.ts → updates/code-updater.ts")).toBeDefined();
+    expect(breaks("workload-files/local-workload-files.ts → code/release-pointer.ts")).toBeUndefined();
+    expect(breaks("updates/gated-switch.ts → workload-files/workload-files.ts")).toBeUndefined();
+    expect(breaks("agent/agent-workload-files.ts → workload-files/local-workload-files.ts")).toBeUndefined();
   });
 
   it("would catch a break: the updater reaching past its port into the manager", () => {

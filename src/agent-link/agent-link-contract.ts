@@ -12,7 +12,8 @@ import { type LinkError, LinkErrorSchema } from "./link-error.ts";
  * Messages are envelopes with a `kind`, so that later kinds (a workload's
  * channel, a release to materialise, a fence) travel beside the engine's
  * calls on the same connection:
- * - API → agent `call` (acknowledged with a CallAnswer), and `cancel` of a
+ * - API → agent `call` (acknowledged with a CallAnswer): of the engine port
+ *   (`engine`) or of a workload's files on the node (`files`); and `cancel` of a
  *   call in flight (a wait) or of an event subscription;
  * - agent → API `push`: what the agent sends unasked (engine events of a subscription, and its end).
  */
@@ -47,7 +48,15 @@ export const EngineCallSchema = z.strictObject({
   args: z.array(z.unknown()).max(8),
 });
 
-export const CallSchema = z.discriminatedUnion("kind", [EngineCallSchema]);
+/** A workload's files on the agent's node; the agent checks `op` against FILES_OPS (files-ops.ts). */
+export const FilesCallSchema = z.strictObject({
+  kind: z.literal("files"),
+  id: CallId,
+  op: z.string().min(1).max(64),
+  args: z.array(z.unknown()).max(4),
+});
+
+export const CallSchema = z.discriminatedUnion("kind", [EngineCallSchema, FilesCallSchema]);
 export type Call = z.output<typeof CallSchema>;
 
 export const CancelSchema = z.strictObject({ id: CallId });

@@ -10,6 +10,7 @@ import type { DockerClient, EventSubscription } from "../docker/docker-client.ts
 import { ValidationError } from "../errors/errors.ts";
 import { fromZodError } from "../errors/to-wire.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
+import type { FilesCallServer } from "./files-call-server.ts";
 
 interface CallContext {
   id: string;
@@ -22,7 +23,8 @@ type Invokers = {
 
 /**
  * Serves one API server's engine calls on this node's engine, for the life of
- * one connection to it. Every call is checked before the engine sees it: an
+ * one connection to it, and hands its `files` calls to a FilesCallServer.
+ * Every engine call is checked before the engine sees it: an
  * envelope of a known kind, a method of the allow-list (ENGINE_METHODS), its
  * arguments by that method's schema — a create body must be berth's hardened
  * one. A `cancel` aborts a wait in flight or closes an event subscription.
@@ -40,14 +42,17 @@ export class EngineCallServer {
   readonly #docker: DockerClient;
   readonly #push: (push: Push) => void;
   readonly #log: SystemLogger;
+  readonly #files: FilesCallServer | undefined;
   readonly #inFlight = new Map<string, AbortController>();
   readonly #subscriptions = new Map<string, EventSubscription>();
   #closed = false;
 
-  constructor(docker: DockerClient, push: (push: Push) => void, log: SystemLogger) {
+  /** `files`: where `files` calls go (a workload's files on this node); without it they are refused. */
+  constructor(docker: DockerClient, push: (push: Push) => void, log: SystemLogger, files?: FilesCallServer) {
     this.#docker = docker;
     this.#push = push;
     this.#log = log;
+    this.#files = files;
   }
 
   /** Answers one `call` through `ack`; a call without an acknowledgement is dropped (no caller waits for it). */
@@ -101,6 +106,11 @@ export class EngineCallServer {
   async #answer(raw: unknown): Promise<CallAnswer> {
     const call = CallSchema.safeParse(raw);
     if (!call.success) return failed(fromZodError(call.error));
+    if (call.data.kind === "files") {
+      if (this.#closed) return failed(new ValidationError("The connection has ended."));
+      if (!this.#files) return failed(new ValidationError("This node agent serves no files calls."));
+      return this.#files.answer(call.data.op, call.data.args);
+    }
     const { id, method, args } = call.data;
     if (!isEngineMethod(method))
       return failed(new ValidationError(`The node agent forwards no engine call named '${method}'.`));

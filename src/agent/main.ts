@@ -7,6 +7,7 @@ import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger, type SystemLogger } from "../logging/system-logger.ts";
 import { RetryPolicy } from "../util/retry-policy.ts";
 import { BERTH_VERSION } from "../version.ts";
+import { AgentWorkloadFiles } from "./agent-workload-files.ts";
 import { NodeAgent } from "./node-agent.ts";
 import { WorkloadsOnlyEngine } from "./workloads-only-engine.ts";
 
@@ -89,6 +90,7 @@ async function main(): Promise<void> {
     ca: config.ca,
     identity: { ...identity, version: BERTH_VERSION },
     docker,
+    files: new AgentWorkloadFiles(config.mountRoot),
     log,
   });
   if (config.allowHttp)

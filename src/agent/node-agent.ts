@@ -1,6 +1,7 @@
 import type { AgentIdentity } from "../agent-link/agent-link-contract.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
+import type { WorkloadFiles } from "../workload-files/workload-files.ts";
 import { ServerLink } from "./server-link.ts";
 
 export interface NodeAgentOptions {
@@ -13,6 +14,8 @@ export interface NodeAgentOptions {
   identity: AgentIdentity;
   /** This node's own engine. */
   docker: DockerClient;
+  /** This node's workload files (AgentWorkloadFiles): code and socket directories under the agent's root. */
+  files?: WorkloadFiles;
   log: SystemLogger;
   minDelayMs?: number;
   maxDelayMs?: number;
@@ -21,7 +24,8 @@ export interface NodeAgentOptions {
 /**
  * berth's node agent: one per Docker host, connected out to every API server
  * (so a request from any server reaches this node without another hop), and
- * serving their engine calls on its own node's engine. It holds no state of
+ * serving their engine calls on its own node's engine and their files calls
+ * on its own disk (a workload's code and socket directories). It holds no state of
  * its own: the containers it made are the engine's, and run on whether the
  * agent is there or not — an agent restarted finds them where they were.
  *
@@ -45,6 +49,7 @@ export class NodeAgent {
           ca: options.ca,
           identity: options.identity,
           docker: options.docker,
+          ...(options.files === undefined ? {} : { files: options.files }),
           log: options.log,
           ...(options.minDelayMs === undefined ? {} : { minDelayMs: options.minDelayMs }),
           ...(options.maxDelayMs === undefined ? {} : { maxDelayMs: options.maxDelayMs }),

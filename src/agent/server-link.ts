@@ -9,7 +9,9 @@ import {
 import type { DockerClient } from "../docker/docker-client.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import { RetryPolicy } from "../util/retry-policy.ts";
+import type { WorkloadFiles } from "../workload-files/workload-files.ts";
 import { EngineCallServer } from "./engine-call-server.ts";
+import { FilesCallServer } from "./files-call-server.ts";
 
 /** What the agent listens for: untyped until EngineCallServer has checked it. */
 interface Inbound {
@@ -29,6 +31,8 @@ export interface ServerLinkOptions {
   ca?: string | undefined;
   identity: AgentIdentity;
   docker: DockerClient;
+  /** This node's workload files (AgentWorkloadFiles); without them `files` calls are refused. */
+  files?: WorkloadFiles;
   log: SystemLogger;
   /** First and longest wait between tries to connect (default 0.5 s and 15 s, with jitter). */
   minDelayMs?: number;
@@ -47,7 +51,7 @@ interface ConnectError extends Error {
  * connection) until the connection ends — and dials again, with backoff and
  * jitter, for as long as the agent runs. A server that refused it (a wrong
  * credential, say) is tried again at the longest delay; Socket.IO's client would
- * not try again at all, and an agent whose token is fixed on the server
+ * not try again at all, and an agent whose credential is fixed on the server
  * side must get back in without a restart. With a CA pinned, only a server
  * certificate that CA signed is accepted (and never an unverified one).
  */
@@ -105,7 +109,13 @@ export class ServerLink {
   readonly #onConnect = () => {
     this.#refusals = 0;
     this.#server?.close();
-    this.#server = new EngineCallServer(this.#o.docker, (push) => this.#socket.emit("push", push), this.#log);
+    const { files } = this.#o;
+    this.#server = new EngineCallServer(
+      this.#o.docker,
+      (push) => this.#socket.emit("push", push),
+      this.#log,
+      files && new FilesCallServer(files, this.#log),
+    );
     this.#log.info({ node: this.#o.identity.nodeId }, "connected to the API server");
   };
 

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { workloadBody } from "../agent-link/testing/workload-body.ts";
 import type { ContainerCreateBody } from "../docker/docker-client.ts";
 import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
+import { AgentWorkloadFiles } from "./agent-workload-files.ts";
 import { WorkloadsOnlyEngine } from "./workloads-only-engine.ts";
 
 const ID = "Cagentlinktest01";
@@ -81,6 +82,28 @@ describe("the node's engine as an agent serves it (WorkloadsOnlyEngine)", () => 
       code: "VALIDATION_FAILED",
     });
     expect(docker.containers.size).toBe(1);
+  });
+
+  it("accepts the directories its own files are laid out in, and refuses another workload's", async () => {
+    // The agent's files and its engine agree: what AgentWorkloadFiles lays out is what a create may mount.
+    const files = new AgentWorkloadFiles(root);
+    const [mine, other] = ["C0123456789A", "C0123456789B"];
+    await files.layOut(mine, undefined, { push: () => {} });
+    await files.layOut(other, undefined, { push: () => {} });
+    expect(files.codeDir(mine)).toBe(join(root, "data", "code", mine));
+    expect(files.socketDir(mine)).toBe(join(root, "run", mine));
+    const body = (socketDir: string, codeDir: string) =>
+      workloadBody({ id: mine, socketDir, codeDir, hasCode: true });
+    await expect(
+      engine.createContainer(body(files.socketDir(mine), files.codeDir(mine))),
+    ).resolves.toBeTypeOf("string");
+    await expect(
+      engine.createContainer(body(files.socketDir(other), files.codeDir(mine))),
+    ).rejects.toMatchObject({ code: "VALIDATION_FAILED" });
+    await expect(
+      engine.createContainer(body(files.socketDir(mine), files.codeDir(other))),
+    ).rejects.toMatchObject({ code: "VALIDATION_FAILED" });
+    expect(docker.containers.size).toBe(2); // the node's own container and the one accepted
   });
 
   it("refuses a container without berth's label", async () => {

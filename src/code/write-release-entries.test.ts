@@ -37,6 +37,7 @@ describe("writeReleaseEntries", () => {
     const dir = join(root, "releases", "2");
     expect(await readdir(join(root, "releases"))).toEqual(["2"]); // no staging directory left behind
     expect((await lstat(dir)).mode & 0o777).toBe(0o755);
+    expect((await lstat(join(root, "releases"))).mode & 0o777).toBe(0o755);
     expect((await lstat(join(dir, "empty"))).mode & 0o777).toBe(0o755);
     expect((await lstat(join(dir, "lib"))).mode & 0o777).toBe(0o755);
     expect((await lstat(join(dir, "lib", "a.js"))).mode & 0o777).toBe(0o644);

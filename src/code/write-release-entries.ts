@@ -25,6 +25,8 @@ export async function writeReleaseEntries(dir: string, entries: CodeEntryList): 
   checkEntries(entries);
   const staging = `${dir}.staging-${process.pid}-${randomBytes(6).toString("hex")}`;
   await mkdir(dirname(dir), { recursive: true, mode: 0o755 });
+  // `releases/`, which the workload passes through to its release: 0755 whatever the umask, as the rest.
+  await chmod(dirname(dir), 0o755);
   await mkdir(staging, { mode: 0o755 });
   try {
     await chmod(staging, 0o755);

@@ -1,7 +1,6 @@
 import type { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
 import type { Config } from "../config/config.ts";
 import type { ContainerManager } from "../containers/container-manager.ts";
-import type { ContainerPaths } from "../containers/container-paths.ts";
 import { backfillCpuLimits } from "../containers/cpu-limit-backfill.ts";
 import type { InterruptedOperations } from "../containers/interrupted-operation.ts";
 import { LeftoverHolds } from "../containers/leftover-holds.ts";
@@ -16,6 +15,7 @@ import type { StatsHistory } from "../monitoring/stats-history.ts";
 import type { EgressFirewall } from "../network/egress-firewall.ts";
 import type { Store } from "../store/store-ports.ts";
 import { recoverUpdates } from "../updates/update-recovery.ts";
+import type { WorkloadFiles } from "../workload-files/workload-files.ts";
 import type { BerthOptions } from "./berth-options.ts";
 
 export interface BackgroundParts {
@@ -32,7 +32,7 @@ export interface BackgroundDeps {
   store: Store;
   manager: ContainerManager;
   channel: SocketCommunicationHandler;
-  paths: ContainerPaths;
+  files: WorkloadFiles;
   instanceId: string;
   log: SystemLogger;
   /** Told what became of each operation a crash cut (the activity feed listens). */
@@ -55,7 +55,7 @@ export function buildBackground(
   options: BerthOptions,
   deps: BackgroundDeps,
 ): BackgroundParts {
-  const { docker, store, manager, channel, paths, instanceId, log, interrupted, pressure, history } = deps;
+  const { docker, store, manager, channel, files, instanceId, log, interrupted, pressure, history } = deps;
   const repo = store.containers;
   const ownerNetworks = new OwnerNetworkGuard({
     docker,
@@ -76,14 +76,14 @@ export function buildBackground(
   });
   const reconciliation = new Reconciliation({
     reconcile: (cut) =>
-      reconcile({ docker, repo, manager, channel, paths, instanceId, log, cut, interrupted }),
+      reconcile({ docker, repo, manager, channel, files, instanceId, log, cut, interrupted }),
     afterPass: [
       (cut) =>
         recoverUpdates(
           {
             lifecycle: manager.steps,
             releases: store.releases,
-            paths,
+            files,
             log: log.child({ component: "UpdateRecovery" }),
             interrupted,
           },

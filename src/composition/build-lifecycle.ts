@@ -2,7 +2,6 @@ import type { EngineAdmission } from "../admission/engine-admission.ts";
 import type { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
 import type { Config } from "../config/config.ts";
 import { ContainerManager } from "../containers/container-manager.ts";
-import type { ContainerPaths } from "../containers/container-paths.ts";
 import type { ImageCatalog } from "../containers/image-catalog.ts";
 import { UidClaims } from "../containers/uid-claims.ts";
 import type { DockerodeClient } from "../docker/dockerode-client.ts";
@@ -12,6 +11,7 @@ import type { SystemLogger } from "../logging/system-logger.ts";
 import type { EgressFirewall } from "../network/egress-firewall.ts";
 import type { Store } from "../store/store-ports.ts";
 import { CodeUpdater } from "../updates/code-updater.ts";
+import type { WorkloadFiles } from "../workload-files/workload-files.ts";
 
 export interface LifecycleParts {
   manager: ContainerManager;
@@ -28,7 +28,7 @@ export interface LifecycleDeps {
   secrets: SecretRegistry;
   log: SystemLogger;
   instanceId: string;
-  paths: ContainerPaths;
+  files: WorkloadFiles;
   admission: EngineAdmission;
   egress: EgressFirewall;
 }
@@ -41,7 +41,7 @@ export interface LifecycleDeps {
  * closed, before the feed and the store do).
  */
 export function buildLifecycle(config: Config, deps: LifecycleDeps): LifecycleParts {
-  const { docker, store, channel, secrets, log, instanceId, paths, admission, egress } = deps;
+  const { docker, store, channel, secrets, log, instanceId, files, admission, egress } = deps;
   const repo = store.containers;
   const releases = store.releases;
   // One claim set for both: a uid chosen by a create or a check is held before the store is asked.
@@ -49,7 +49,7 @@ export function buildLifecycle(config: Config, deps: LifecycleDeps): LifecyclePa
   const imageChecker: ImageChecker = new ImageChecker({
     config,
     docker,
-    paths,
+    files,
     instanceId,
     uids,
     log,
@@ -64,7 +64,7 @@ export function buildLifecycle(config: Config, deps: LifecycleDeps): LifecyclePa
     secrets,
     log,
     instanceId,
-    paths,
+    files,
     admission,
     egress,
     uids,
@@ -76,7 +76,7 @@ export function buildLifecycle(config: Config, deps: LifecycleDeps): LifecyclePa
     releases,
     containers: repo,
     channel,
-    paths,
+    files,
     log,
     admission,
   });

@@ -6,7 +6,6 @@ import { registerMetricsRoute } from "../api/metrics-route.ts";
 import { HandshakeLimiter } from "../auth/handshake-limiter.ts";
 import { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
 import type { Config } from "../config/config.ts";
-import { ContainerPaths } from "../containers/container-paths.ts";
 import { effectiveLimits } from "../containers/effective-limits.ts";
 import { EngineReturnRestarter } from "../containers/engine-return-restarter.ts";
 import { ImageCatalog } from "../containers/image-catalog.ts";
@@ -26,6 +25,8 @@ import { egressPolicy } from "../network/egress-policy.ts";
 import { ExecFileIptables } from "../network/iptables.ts";
 import { AgentRegistry } from "../node-agents/agent-registry.ts";
 import { BERTH_VERSION } from "../version.ts";
+import { ContainerPaths } from "../workload-files/container-paths.ts";
+import { LocalWorkloadFiles } from "../workload-files/local-workload-files.ts";
 import type { BerthOptions } from "./berth-options.ts";
 import type { BerthParts } from "./berth-parts.ts";
 import { buildAdmission } from "./build-admission.ts";
@@ -137,7 +138,7 @@ function build(
     log,
   });
   const { quotas, engineQueue, admission, rates, quotaLimits } = buildAdmission(config, store, tokens);
-  const paths = new ContainerPaths(config.dataDir, config.runDir);
+  const files = new LocalWorkloadFiles(new ContainerPaths(config.dataDir, config.runDir));
   const images = new ImageCatalog(docker, log);
   const runtimeOffer = new RuntimeOffer(images, config.runtimeImages);
 
@@ -167,7 +168,7 @@ function build(
     secrets,
     log,
     instanceId,
-    paths,
+    files,
     admission,
     egress,
   });
@@ -267,7 +268,7 @@ function build(
     store,
     manager,
     channel,
-    paths,
+    files,
     instanceId,
     log,
     interrupted,

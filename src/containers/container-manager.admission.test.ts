@@ -16,8 +16,9 @@ import { createSystemLogger } from "../logging/system-logger.ts";
 import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.ts";
+import { ContainerPaths } from "../workload-files/container-paths.ts";
+import { LocalWorkloadFiles } from "../workload-files/local-workload-files.ts";
 import { ContainerManager } from "./container-manager.ts";
-import { ContainerPaths } from "./container-paths.ts";
 import { ContainerSpec } from "./container-spec.ts";
 import { FakeWorkloadChannel } from "./testing/fake-workload-channel.ts";
 
@@ -73,7 +74,7 @@ describe("ContainerManager with admission control (fake engine)", () => {
       secrets,
       log: createSystemLogger({ level: "silent", redactor: secrets.system, destination: new PassThrough() }),
       instanceId: "test",
-      paths: new ContainerPaths(config.dataDir, config.runDir),
+      files: new LocalWorkloadFiles(new ContainerPaths(config.dataDir, config.runDir)),
       admission: new EngineAdmission(ledger, queue, defaults),
     });
   });

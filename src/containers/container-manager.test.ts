@@ -8,7 +8,7 @@ import { eventually } from "../../test/helpers/deadline.ts";
 import { loadConfig } from "../config/config.ts";
 import { prepareDataDir } from "../config/data-dir.ts";
 import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
-import { DockerError, NotFoundError } from "../errors/errors.ts";
+import { DockerError, NoCapacityError, NotFoundError } from "../errors/errors.ts";
 import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
 import { EgressFirewall } from "../network/egress-firewall.ts";
@@ -18,8 +18,9 @@ import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.ts";
 import type { ContainerRecord, ContainerStore } from "../store/store-ports.ts";
+import { ContainerPaths } from "../workload-files/container-paths.ts";
+import { LocalWorkloadFiles } from "../workload-files/local-workload-files.ts";
 import { ContainerManager, type StatusChange } from "./container-manager.ts";
-import { ContainerPaths } from "./container-paths.ts";
 import { ContainerSpec } from "./container-spec.ts";
 import { LATE_OOM_FLAG_WAIT_MS } from "./engine-sync.ts";
 import { FakeWorkloadChannel } from "./testing/fake-workload-channel.ts";
@@ -78,7 +79,7 @@ describe("ContainerManager (with a fake engine)", () => {
       secrets,
       log,
       instanceId: "test",
-      paths: new ContainerPaths(config.dataDir, config.runDir),
+      files: new LocalWorkloadFiles(new ContainerPaths(config.dataDir, config.runDir)),
       egress: new EgressFirewall({ iptables, policy: egressPolicy([], []), instanceId: "test", log }),
     };
     manager = new ContainerManager(options);
@@ -105,6 +106,41 @@ describe("ContainerManager (with a fake engine)", () => {
       await expectNothingLeft();
     },
   );
+
+  it("places a new workload (cluster mode) after its row is stored and before its files and container are made", async () => {
+    const seen: Array<{
+      id: string;
+      rowStored: boolean;
+      files: string[];
+      engineCalls: number;
+      resources: unknown;
+    }> = [];
+    manager = new ContainerManager({
+      ...options,
+      placement: {
+        place: async (id, resources) => {
+          seen.push({
+            id,
+            rowStored: (await repo.get(id)) !== undefined,
+            files: await readdir(join(dataDir, "code")),
+            engineCalls: docker.calls.filter((c) => c.method === "createContainer").length,
+            resources,
+          });
+        },
+      },
+    });
+    const created = await manager.create(alice, spec({ resources: { memoryMb: 64 } }));
+    expect(seen).toEqual([
+      { id: created.id, rowStored: true, files: [], engineCalls: 0, resources: { memoryMb: 64 } },
+    ]);
+  });
+
+  it("undoes a create whose placement fails (no node has room), and rethrows the placement's error", async () => {
+    const refused = new NoCapacityError({ details: { readyNodes: 2, matchingNodes: 2 } });
+    manager = new ContainerManager({ ...options, placement: { place: () => Promise.reject(refused) } });
+    await expect(manager.create(alice, spec())).rejects.toBe(refused);
+    await expectNothingLeft();
+  });
 
   it("filters an outbound container's bridge before the container starts, and unfilters it with the network", async () => {
     const run = iptables.run.bind(iptables);

@@ -13,8 +13,9 @@ import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.ts";
 import type { ContainerChanges, ContainerStore } from "../store/store-ports.ts";
+import { ContainerPaths } from "../workload-files/container-paths.ts";
+import { LocalWorkloadFiles } from "../workload-files/local-workload-files.ts";
 import { ContainerManager, type StatusChange } from "./container-manager.ts";
-import { ContainerPaths } from "./container-paths.ts";
 import { ContainerSpec } from "./container-spec.ts";
 import { FakeWorkloadChannel } from "./testing/fake-workload-channel.ts";
 
@@ -68,7 +69,7 @@ describe("ContainerManager's state writes, against the transition table", () => 
       secrets,
       log,
       instanceId: "test",
-      paths: new ContainerPaths(config.dataDir, config.runDir),
+      files: new LocalWorkloadFiles(new ContainerPaths(config.dataDir, config.runDir)),
       egress: { protect: async () => {}, release: async () => {}, sweep: async () => {} },
     });
     changes = [];

@@ -1,14 +1,13 @@
 import type { ContainerInfo, CreatedContainer, CreateStep } from "#protocol";
 import { admit } from "../admission/admission.ts";
 import { readCode } from "../code/read-code.ts";
-import { codeBytes } from "../code/release-stats.ts";
+import { codeBytes, releaseStats } from "../code/release-stats.ts";
 import { NameConflictError, NotFoundError } from "../errors/errors.ts";
 import type { StepTimer } from "../progress/step-timer.ts";
 import { NameTakenError } from "../store/store-errors.ts";
 import type { ContainerRecord } from "../store/store-ports.ts";
 import type { Actor } from "./actor.ts";
 import { buildCreateBody } from "./container-config.ts";
-import { layOutContainerFiles } from "./container-files.ts";
 import { type ContainerSpec, toStoredSpec } from "./container-spec.ts";
 import { requireEntryFile } from "./entry-file.ts";
 import { ImageNotFoundError } from "./image-catalog.ts";
@@ -34,7 +33,7 @@ export async function createContainer(
   id: string,
   timer: StepTimer<CreateStep>,
 ): Promise<CreatedContainer> {
-  const { config, repo, docker, paths, secrets } = ctx.options;
+  const { config, repo, docker, files, secrets } = ctx.options;
   timer.start("validate");
   const image = imageOfSpec(spec, config);
   checkSpecLimits(spec, image, config);
@@ -104,19 +103,23 @@ export async function createContainer(
         if (taken) throw new NameConflictError(spec.name, taken.id);
         throw err;
       }
-      undo.push("delete row", () => repo.delete(id));
+      undo.push("delete row", () => repo.delete(id)); // and with it the placement, should there be one
+      await ctx.options.placement?.place(id, spec.resources);
       secrets.addEnvironment(actor.owner, spec.env, spec.secretEnv);
       undo.push("forget secrets", () => secrets.removeEnvironment(actor.owner, spec.env, spec.secretEnv));
 
-      await layOutContainerFiles({
-        paths,
-        releases: ctx.options.releases,
-        id,
-        code: entries,
-        createdAt: record.createdAt,
-        createdBy: actor.owner,
-        undo,
-      });
+      await files.layOut(id, entries, undo);
+      // Its row once its files are there (the code quota counts the row); the container's row, deleted
+      // by the undo above, takes its release rows with it.
+      if (entries)
+        await ctx.options.releases.insert({
+          containerId: id,
+          number: 1,
+          status: "active",
+          createdAt: record.createdAt,
+          createdBy: actor.owner,
+          ...releaseStats(entries),
+        });
       undo.push("close channel", () => ctx.options.channel.close(id));
       await ctx.options.channel.open(id, { uid: record.uid, gid: record.uid });
 
@@ -130,8 +133,8 @@ export async function createContainer(
             uid: record.uid,
             spec: record.spec,
             image,
-            socketDir: paths.socketDir(id),
-            codeDir: paths.codeDir(id),
+            socketDir: files.socketDir(id),
+            codeDir: files.codeDir(id),
             hasCode: entries !== undefined,
             networkName,
             config,

@@ -5,12 +5,13 @@ import type { DockerClient } from "../docker/docker-client.ts";
 import type { SecretRegistry } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ContainerStore, ReleaseStore } from "../store/store-ports.ts";
-import type { ContainerPaths } from "./container-paths.ts";
+import type { WorkloadFiles } from "../workload-files/workload-files.ts";
 import type { EgressGuard } from "./egress-guard.ts";
 import type { ImageCatalog } from "./image-catalog.ts";
 import type { OperationOutcome } from "./operation-tracker.ts";
 import type { UidClaims } from "./uid-claims.ts";
 import type { WorkloadChannel } from "./workload-channel.ts";
+import type { WorkloadPlacement } from "./workload-placement.ts";
 
 export interface ContainerManagerOptions {
   config: Config;
@@ -22,7 +23,8 @@ export interface ContainerManagerOptions {
   secrets: SecretRegistry;
   log: SystemLogger;
   instanceId: string;
-  paths: ContainerPaths;
+  /** The workload's code and socket directories on the host it runs on. */
+  files: WorkloadFiles;
   /** Quotas and the fair engine queue; none when left out. */
   admission?: AdmissionPort;
   /** Filters what `network: 'outbound'` containers can reach; consulted before each of them starts. */
@@ -39,6 +41,8 @@ export interface ContainerManagerOptions {
    * engine's flag to arrive (LATE_OOM_FLAG_WAIT_MS when left out; see engine-sync.ts).
    */
   oomFlagWaitMs?: number;
+  /** Cluster mode: puts each new workload on a node before its files and container are made there. */
+  placement?: WorkloadPlacement;
 }
 
 export interface StatusChange {

@@ -12,8 +12,9 @@ import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.ts";
 import type { ContainerStore } from "../store/store-ports.ts";
+import { ContainerPaths } from "../workload-files/container-paths.ts";
+import { LocalWorkloadFiles } from "../workload-files/local-workload-files.ts";
 import { ContainerManager } from "./container-manager.ts";
-import { ContainerPaths } from "./container-paths.ts";
 import { ContainerSpec } from "./container-spec.ts";
 import { CutByCrash } from "./cut-by-crash.ts";
 import { type InterruptedOperation, InterruptedOperations } from "./interrupted-operation.ts";
@@ -65,7 +66,7 @@ describe("reconcile after a crash", () => {
       secrets,
       log,
       instanceId: "test",
-      paths,
+      files: new LocalWorkloadFiles(paths),
       egress: { protect: async () => {}, release: async () => {}, sweep: async () => {} },
     });
     told = [];
@@ -74,7 +75,17 @@ describe("reconcile after a crash", () => {
     cut = undefined;
     run = async () => {
       cut ??= CutByCrash.of(await repo.all());
-      return reconcile({ docker, repo, manager, channel, paths, instanceId: "test", log, cut, interrupted });
+      return reconcile({
+        docker,
+        repo,
+        manager,
+        channel,
+        files: new LocalWorkloadFiles(paths),
+        instanceId: "test",
+        log,
+        cut,
+        interrupted,
+      });
     };
   });
   afterEach(async () => {

@@ -1,11 +1,10 @@
-import { rm } from "node:fs/promises";
 import type { ContainerSummary, DockerClient } from "../docker/docker-client.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ContainerRecord, ContainerStore } from "../store/store-ports.ts";
+import type { WorkloadFiles } from "../workload-files/workload-files.ts";
 import { managedLabels } from "./container-config.ts";
 import { isContainerId } from "./container-id.ts";
 import type { ContainerManager } from "./container-manager.ts";
-import type { ContainerPaths } from "./container-paths.ts";
 import { stateFromEngine } from "./container-state.ts";
 import type { CutByCrash } from "./cut-by-crash.ts";
 import { CUT_BY_STATE, finishInterrupted } from "./finish-interrupted.ts";
@@ -29,7 +28,7 @@ export interface ReconcilerOptions {
   repo: ContainerStore;
   manager: ContainerManager;
   channel: WorkloadChannel;
-  paths: ContainerPaths;
+  files: WorkloadFiles;
   instanceId: string;
   log: SystemLogger;
   /** The rows as a crash left them, taken when this process started: only those are finished or undone as cut. */
@@ -79,8 +78,7 @@ export async function reconcile(o: ReconcilerOptions): Promise<ReconcileReport> 
     try {
       await o.docker.removeContainer(c.dockerId);
       if (id && isContainerId(id)) {
-        await rm(o.paths.socketDir(id), { recursive: true, force: true });
-        await rm(o.paths.codeDir(id), { recursive: true, force: true });
+        await o.files.removeAll(id);
       }
       report.orphansRemoved++;
     } catch (err) {

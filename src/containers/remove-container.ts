@@ -1,7 +1,6 @@
 import type { Turn } from "../admission/fair-queue.ts";
 import type { ContainerRecord } from "../store/store-ports.ts";
 import type { Actor } from "./actor.ts";
-import { removeContainerFiles } from "./container-files.ts";
 import type { LifecycleContext } from "./lifecycle-context.ts";
 import { ownerNetworkName } from "./owner-network.ts";
 
@@ -31,22 +30,22 @@ export async function removeEverything(
   reason: string,
   turn?: Turn,
 ): Promise<void> {
-  const { docker, repo, paths, channel, secrets } = ctx.options;
+  const { docker, repo, files, channel, secrets } = ctx.options;
   const log = ctx.log.child({ containerId: record.id, op: "delete" });
   log.info("deleting container");
   const from = record.state;
   if (record.state !== "removing") await ctx.states.write(record, "removing", reason, "operation");
   // The engine container and the host-side files go in parallel: the row,
   // which lets a later reconciliation finish the job, goes only once both have.
-  const [engine, files] = await Promise.allSettled([
+  const [engine, removed] = await Promise.allSettled([
     record.dockerId ? docker.removeContainer(record.dockerId) : Promise.resolve(),
     (async () => {
       await channel.close(record.id);
-      await removeContainerFiles(paths, record.id);
+      await files.removeAll(record.id);
     })(),
   ]);
   if (engine.status === "rejected") throw engine.reason;
-  if (files.status === "rejected") throw files.reason;
+  if (removed.status === "rejected") throw removed.reason;
   await repo.delete(record.id);
   ctx.forget(record.id);
   secrets.removeEnvironment(record.owner, record.spec.env, record.spec.secretEnv);

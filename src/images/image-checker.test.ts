@@ -5,13 +5,14 @@ import { PassThrough } from "node:stream";
 import { connect } from "@berth/workload";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../config/config.ts";
-import { ContainerPaths } from "../containers/container-paths.ts";
 import { UidClaims } from "../containers/uid-claims.ts";
 import type { ContainerCreateBody } from "../docker/docker-client.ts";
 import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
 import { DockerError } from "../errors/errors.ts";
 import { Redactor } from "../logging/redactor.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
+import { ContainerPaths } from "../workload-files/container-paths.ts";
+import { LocalWorkloadFiles } from "../workload-files/local-workload-files.ts";
 import { MAX_CHECK_TEXT } from "./image-check-report.ts";
 import { ImageChecker } from "./image-checker.ts";
 import { PROBE_MARK } from "./image-probes.ts";
@@ -69,7 +70,7 @@ describe("ImageChecker, over a fake engine", () => {
     checker = new ImageChecker({
       config,
       docker,
-      paths,
+      files: new LocalWorkloadFiles(paths),
       instanceId: "test-instance",
       uids: new UidClaims({ isUidTaken: async () => false, insert: async () => {} }, config.uidRange, log),
       log,

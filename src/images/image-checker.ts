@@ -5,13 +5,13 @@ import { readCode } from "../code/read-code.ts";
 import type { Config } from "../config/config.ts";
 import type { Actor } from "../containers/actor.ts";
 import { newContainerId } from "../containers/container-id.ts";
-import type { ContainerPaths } from "../containers/container-paths.ts";
 import type { UidClaims } from "../containers/uid-claims.ts";
 import { UndoStack } from "../containers/undo-stack.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
 import { ShuttingDownError } from "../errors/errors.ts";
 import type { Redactor } from "../logging/redactor.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
+import type { WorkloadFiles } from "../workload-files/workload-files.ts";
 import { ImageCheckReport } from "./image-check-report.ts";
 import { checkImageConfig } from "./image-config-checks.ts";
 import { runThrowaway } from "./throwaway-run.ts";
@@ -26,7 +26,7 @@ const CONNECT_TIMEOUT_MS = 15_000;
 export interface ImageCheckerOptions {
   config: Config;
   docker: DockerClient;
-  paths: ContainerPaths;
+  files: WorkloadFiles;
   instanceId: string;
   /** The uids berth hands out (shared with creates): a check runs as a uid of its own, held until it ends. */
   uids: Pick<UidClaims, "claim">;

@@ -1,19 +1,15 @@
-import { mkdir, rm } from "node:fs/promises";
 import { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
-import { switchRelease } from "../code/release-pointer.ts";
-import { writeReleaseEntries } from "../code/write-release-entries.ts";
 import type { Config } from "../config/config.ts";
 import { buildCreateBody, CODE_DIR_IN_CONTAINER } from "../containers/container-config.ts";
-import type { ContainerPaths } from "../containers/container-paths.ts";
 import { NotReadyError, waitUntilReady } from "../containers/readiness.ts";
 import type { UndoStack } from "../containers/undo-stack.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
-import { asStorageError } from "../errors/as-storage-error.ts";
 import { BerthError } from "../errors/berth-error.ts";
 import { ShuttingDownError } from "../errors/errors.ts";
 import { presentOutputLine } from "../logging/present-output-line.ts";
 import type { Redactor } from "../logging/redactor.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
+import type { WorkloadFiles } from "../workload-files/workload-files.ts";
 import { engineReason, exitedFix } from "./failure-advice.ts";
 import type { ImageCheckReport } from "./image-check-report.ts";
 import type { ImageToRun } from "./image-config-checks.ts";
@@ -29,7 +25,7 @@ const OUTPUT_LINES = 20;
 export interface ThrowawayRun {
   config: Config;
   docker: DockerClient;
-  paths: ContainerPaths;
+  files: WorkloadFiles;
   instanceId: string;
   /** The check's id: a container id, so that a berth killed mid-check removes what it left as an orphan. */
   id: string;
@@ -50,24 +46,15 @@ export interface ThrowawayRun {
 
 /**
  * The checks that run the image, once, in a throwaway container made as
- * berth makes a workload's — its files laid out as container-files.ts lays
+ * berth makes a workload's — its files laid out as WorkloadFiles lays
  * them out, its create body from buildCreateBody — with the working
  * directory at the code's current release: `start`, `workdir`, `connect`,
  * `request`. Marks each in the report; throws only for berth's own
  * failures (storage, the engine unreachable, shutdown).
  */
 export async function runThrowaway(o: ThrowawayRun): Promise<void> {
-  const { config, docker, paths, id, uid, report, redactor, undo } = o;
-  try {
-    undo.push("remove code", () => rm(paths.codeDir(id), { recursive: true, force: true }));
-    await mkdir(paths.codeDir(id), { recursive: true, mode: 0o755 });
-    await writeReleaseEntries(paths.releaseDir(id, 1), o.toRun.code);
-    await switchRelease(paths.codeDir(id), 1);
-    undo.push("remove socket directory", () => rm(paths.socketDir(id), { recursive: true, force: true }));
-    await mkdir(paths.socketDir(id), { recursive: true, mode: 0o755 });
-  } catch (err) {
-    throw asStorageError(err);
-  }
+  const { config, docker, files, id, uid, report, redactor, undo } = o;
+  await files.layOut(id, o.toRun.code, undo);
   // A hub of its own: the check's channel events must not reach the services that follow real containers.
   const hub = new SocketCommunicationHandler({
     runDir: config.runDir,
@@ -87,8 +74,8 @@ export async function runThrowaway(o: ThrowawayRun): Promise<void> {
     uid,
     spec: { name: "image-check" },
     image: o.image,
-    socketDir: paths.socketDir(id),
-    codeDir: paths.codeDir(id),
+    socketDir: files.socketDir(id),
+    codeDir: files.codeDir(id),
     hasCode: true,
     networkName: undefined,
     config,
@@ -109,8 +96,8 @@ export async function runThrowaway(o: ThrowawayRun): Promise<void> {
     const reason = engineReason(
       err,
       {
-        socketDir: paths.socketDir(id),
-        codeDir: paths.codeDir(id),
+        socketDir: files.socketDir(id),
+        codeDir: files.codeDir(id),
         runDir: config.runDir,
         dataDir: config.dataDir,
       },

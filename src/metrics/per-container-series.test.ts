@@ -7,7 +7,6 @@ import { SocketCommunicationHandler } from "../channel/socket-communication-hand
 import { loadConfig } from "../config/config.ts";
 import { prepareDataDir } from "../config/data-dir.ts";
 import { ContainerManager } from "../containers/container-manager.ts";
-import { ContainerPaths } from "../containers/container-paths.ts";
 import { ContainerSpec } from "../containers/container-spec.ts";
 import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
 import { DockerError } from "../errors/errors.ts";
@@ -19,6 +18,8 @@ import { FakeIptables } from "../network/testing/fake-iptables.ts";
 import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.ts";
+import { ContainerPaths } from "../workload-files/container-paths.ts";
+import { LocalWorkloadFiles } from "../workload-files/local-workload-files.ts";
 import { BerthMetrics } from "./berth-metrics.ts";
 
 const alice = { owner: "alice", admin: false };
@@ -77,7 +78,7 @@ describe("per-container channel series", () => {
       secrets,
       log,
       instanceId: "test",
-      paths: new ContainerPaths(config.dataDir, config.runDir),
+      files: new LocalWorkloadFiles(new ContainerPaths(config.dataDir, config.runDir)),
       egress: new EgressFirewall({
         iptables: new FakeIptables(),
         policy: egressPolicy([], []),

@@ -2,6 +2,7 @@ import type { Socket } from "socket.io";
 import {
   type AgentIdentity,
   type ApiToAgentEvents,
+  type Call,
   CallAnswerSchema,
   type Goodbye,
   PushSchema,
@@ -12,6 +13,7 @@ import {
   ENGINE_METHODS,
   type EngineMethod,
 } from "../agent-link/engine-methods.ts";
+import { FILES_OPS, type FilesAnswerOf, type FilesArgsOf, type FilesOp } from "../agent-link/files-ops.ts";
 import { fromLinkError } from "../agent-link/link-error.ts";
 import type { EngineEvent, EventSubscription } from "../docker/docker-client.ts";
 import type { BerthError } from "../errors/berth-error.ts";
@@ -38,6 +40,8 @@ export interface AgentConnectionLimits {
 }
 
 export const DEFAULT_AGENT_CONNECTION_LIMITS: AgentConnectionLimits = { waits: 4096, subscriptions: 4096 };
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** What an API server hears from an agent: untyped until checked here. */
 interface Inbound {
@@ -127,6 +131,18 @@ export class AgentConnection {
     );
   }
 
+  /** Asks the agent to do one thing to a workload's files on its node; rejects with berth's errors. */
+  callFiles<O extends FilesOp>(op: O, args: FilesArgsOf<O>): Promise<FilesAnswerOf<O>> {
+    const call = { kind: "files" as const, op, args: args as unknown[] };
+    return this.#send(
+      `files.${op}`,
+      call,
+      FILES_OPS[op].timeoutMs,
+      (raw) => this.#readFiles(op, raw),
+      undefined,
+    ).then((answer) => answer.value as FilesAnswerOf<O>);
+  }
+
   /** Follows the node engine's container events with these labels, from `sinceMs` on. */
   async subscribe(
     labels: Record<string, string>,
@@ -193,6 +209,30 @@ export class AgentConnection {
     signal: AbortSignal | undefined,
     beforeSend?: (id: string) => void,
   ): Promise<{ id: string; value: AnswerOf<M> }> {
+    const call = { kind: "engine" as const, method, args: args as unknown[] };
+    return this.#send(
+      method,
+      call,
+      this.#timeouts(method, args),
+      (raw) => this.#read(method, raw) as AnswerOf<M>,
+      signal,
+      beforeSend,
+    );
+  }
+
+  /**
+   * Sends one call (`call`, given its id here) and awaits its answer, read by `read`: failed at once on a
+   * closed connection, by `signal` (which cancels on the agent too), after `timeoutMs`, or when the
+   * connection ends.
+   */
+  #send<T>(
+    method: string,
+    call: DistributiveOmit<Call, "id">,
+    timeoutMs: number | undefined,
+    read: (raw: unknown) => T,
+    signal: AbortSignal | undefined,
+    beforeSend?: (id: string) => void,
+  ): Promise<{ id: string; value: T }> {
     return new Promise((resolve, reject) => {
       if (this.#closed !== undefined) return reject(this.#unavailable(method, this.#closed));
       if (signal?.aborted) return reject(signal.reason);
@@ -216,15 +256,13 @@ export class AgentConnection {
       const onAnswer = (raw: unknown) =>
         finish(() => {
           try {
-            resolve({ id, value: this.#read(method, raw) as AnswerOf<M> });
+            resolve({ id, value: read(raw) });
           } catch (err) {
             reject(err);
           }
         });
       beforeSend?.(id);
-      const call = { kind: "engine" as const, id, method, args: args as unknown[] };
-      const timeoutMs = this.#timeouts(method, args);
-      this.#socket.emit("call", call, onAnswer);
+      this.#socket.emit("call", { ...call, id }, onAnswer);
       if (timeoutMs === undefined) return;
       // A timer of berth's own, cleared when the call settles: Socket.IO's per-emit timeout keeps its timer
       // (and with it this connection) until it fires, even for a call that was answered, aborted or failed
@@ -245,6 +283,16 @@ export class AgentConnection {
     const value = ENGINE_METHODS[method].answer.safeParse(answer.data.value);
     if (!value.success) throw this.#malformed(method, value.error);
     // null on the wire is the port's `undefined` ("no such image", "nothing to return").
+    return value.data ?? undefined;
+  }
+
+  /** The agent's answer to a files call: its value, checked; or its error, rebuilt. */
+  #readFiles(op: FilesOp, raw: unknown): unknown {
+    const answer = CallAnswerSchema.safeParse(raw);
+    if (!answer.success) throw this.#malformed(`files.${op}`, answer.error);
+    if (!answer.data.ok) throw fromLinkError(answer.data.error, this.nodeId);
+    const value = FILES_OPS[op].answer.safeParse(answer.data.value);
+    if (!value.success) throw this.#malformed(`files.${op}`, value.error);
     return value.data ?? undefined;
   }
 
@@ -296,7 +344,7 @@ export class AgentConnection {
     return this.#unavailable(op, `${open} ${what} open, the most one agent connection may hold`);
   }
 
-  #malformed(method: EngineMethod, cause: unknown): InternalError {
+  #malformed(method: string, cause: unknown): InternalError {
     this.#log.warn(
       { node: this.nodeId, op: method, err: cause },
       "a node agent answered out of its contract",

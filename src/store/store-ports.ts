@@ -187,6 +187,8 @@ export interface PlacementStore {
   current(containerId: string): Promise<Placement | undefined>;
   /** The containers placed on a node, by container id: what a lost node's re-placement moves. */
   onNode(nodeId: string): Promise<Placement[]>;
+  /** Every node that holds a placement now (any state: a stopped workload's container is still there), by id. */
+  nodes(): Promise<string[]>;
   /**
    * Per node, the workloads placed there that reserve room (in a state of
    * `RESERVING_STATES`), with their memory and CPU limits summed: their

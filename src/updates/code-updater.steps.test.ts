@@ -21,7 +21,7 @@ describe("CodeUpdater through its port of lifecycle steps", () => {
       releases: f.store.releases,
       containers: f.store.containers,
       channel: { request: async () => ({ ok: true }) },
-      paths: f.paths,
+      files: f.files,
       log: f.log,
     });
   });

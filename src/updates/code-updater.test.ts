@@ -12,7 +12,6 @@ import { switchRelease } from "../code/release-pointer.ts";
 import { loadConfig } from "../config/config.ts";
 import { prepareDataDir } from "../config/data-dir.ts";
 import { ContainerManager } from "../containers/container-manager.ts";
-import { ContainerPaths } from "../containers/container-paths.ts";
 import { ContainerSpec } from "../containers/container-spec.ts";
 import { CutByCrash } from "../containers/cut-by-crash.ts";
 import { type InterruptedOperation, InterruptedOperations } from "../containers/interrupted-operation.ts";
@@ -25,6 +24,8 @@ import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.ts";
 import type { ReleaseStore } from "../store/store-ports.ts";
+import { ContainerPaths } from "../workload-files/container-paths.ts";
+import { LocalWorkloadFiles } from "../workload-files/local-workload-files.ts";
 import { CodeUpdater } from "./code-updater.ts";
 import { unremovable } from "./testing/unremovable-paths.ts";
 import { recoverUpdates } from "./update-recovery.ts";
@@ -89,7 +90,7 @@ describe("CodeUpdater (fake engine)", () => {
       secrets,
       log,
       instanceId: "test",
-      paths,
+      files: new LocalWorkloadFiles(paths),
       admission,
     });
     healthAnswer = async () => ({ ok: true });
@@ -99,7 +100,7 @@ describe("CodeUpdater (fake engine)", () => {
       releases,
       containers: store.containers,
       channel: { request: () => healthAnswer() },
-      paths,
+      files: new LocalWorkloadFiles(paths),
       log,
       admission,
     });
@@ -257,7 +258,11 @@ describe("CodeUpdater (fake engine)", () => {
       told = [];
       const interrupted = new InterruptedOperations();
       interrupted.on("interrupted", (i) => told.push(i));
-      recover = (cut) => recoverUpdates({ lifecycle: manager.steps, releases, paths, log, interrupted }, cut);
+      recover = (cut) =>
+        recoverUpdates(
+          { lifecycle: manager.steps, releases, files: new LocalWorkloadFiles(paths), log, interrupted },
+          cut,
+        );
     });
     const pending = (containerId: string, number: number, createdAt = Date.now()) =>
       releases.insert({

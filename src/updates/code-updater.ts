@@ -3,10 +3,8 @@ import { type AdmissionPort, admitEverything } from "../admission/admission.ts";
 import type { QuotaReservation } from "../admission/quota-ledger.ts";
 import { type CodeUpload, readCode } from "../code/read-code.ts";
 import { releaseStats } from "../code/release-stats.ts";
-import { writeReleaseEntries } from "../code/write-release-entries.ts";
 import type { Config } from "../config/config.ts";
 import type { Actor } from "../containers/actor.ts";
-import type { ContainerPaths } from "../containers/container-paths.ts";
 import type { LifecycleSteps } from "../containers/lifecycle-steps.ts";
 import { asStorageError } from "../errors/as-storage-error.ts";
 import { BerthError } from "../errors/berth-error.ts";
@@ -14,6 +12,7 @@ import { NotFoundError, ValidationError } from "../errors/errors.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import { type StepOptions, StepTimer } from "../progress/step-timer.ts";
 import type { ContainerRecord, ContainerStore, ReleaseStore } from "../store/store-ports.ts";
+import type { WorkloadFiles } from "../workload-files/workload-files.ts";
 import { type GateRequest, gatedSwitch } from "./gated-switch.ts";
 import type { GateChannel } from "./release-gate.ts";
 import { ReleasePruning } from "./release-pruning.ts";
@@ -28,7 +27,8 @@ export interface CodeUpdaterOptions {
   /** Where a committed switch is recorded (the container's release with the release rows, in one transaction). */
   containers: Pick<ContainerStore, "switchRelease">;
   channel: GateChannel;
-  paths: ContainerPaths;
+  /** The workload's releases and pointer on the host it runs on. */
+  files: WorkloadFiles;
   log: SystemLogger;
   /** The owner's code and running quotas; none when left out. */
   admission?: AdmissionPort;
@@ -65,7 +65,7 @@ export class CodeUpdater {
     this.#admission = options.admission ?? admitEverything;
     this.#pruning = new ReleasePruning(
       options.releases,
-      options.paths,
+      options.files,
       options.config.keepReleases,
       this.#log,
     );
@@ -98,7 +98,6 @@ export class CodeUpdater {
           const number = await this.#options.releases.nextNumber(current.id);
           const log = this.#log.child({ containerId: current.id, op: "update", release: number });
           log.info("updating container");
-          const dir = this.#options.paths.releaseDir(current.id, number);
           const stats = releaseStats(entries);
           // Held until the release row counts the bytes (or is gone again).
           const quota = await this.#admission.reserveCode(current.owner, current.id, stats.bytes);
@@ -112,7 +111,7 @@ export class CodeUpdater {
               createdBy: actor.owner,
               ...stats,
             });
-            await writeReleaseEntries(dir, entries);
+            await this.#options.files.writeRelease(current.id, number, entries);
           } catch (err) {
             timer.fail();
             // A row whose bytes could not go stays `pending`, still counted; recovery marks it failed at the next start.
@@ -199,9 +198,9 @@ export class CodeUpdater {
     log: SystemLogger,
     timer: StepTimer<UpdateStep>,
   ): Promise<void> {
-    const { lifecycle, channel, releases, paths, config } = this.#options;
+    const { lifecycle, channel, releases, files, config } = this.#options;
     return gatedSwitch(
-      { lifecycle, channel, releases, paths, readyTimeoutMs: config.readyTimeoutMs },
+      { lifecycle, channel, releases, files, readyTimeoutMs: config.readyTimeoutMs },
       record,
       release,
       request,

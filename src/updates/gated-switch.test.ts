@@ -37,7 +37,7 @@ describe("the gated switch (stop, switch, start, ready, health; or back)", () =>
       lifecycle: f.lifecycle,
       channel: { request: () => health() },
       releases: f.store.releases,
-      paths: f.paths,
+      files: f.files,
       readyTimeoutMs: 1_000,
     };
   });

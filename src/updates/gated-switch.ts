@@ -1,11 +1,10 @@
 import type { UpdateStep } from "#protocol";
-import { switchRelease } from "../code/release-pointer.ts";
-import type { ContainerPaths } from "../containers/container-paths.ts";
 import type { LifecycleSteps } from "../containers/lifecycle-steps.ts";
 import { asStorageError } from "../errors/as-storage-error.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { StepTimer } from "../progress/step-timer.ts";
 import type { ContainerRecord, ReleaseStore } from "../store/store-ports.ts";
+import type { WorkloadFiles } from "../workload-files/workload-files.ts";
 import { type GateChannel, gateErrorText, type HealthCheckSpec, passGate } from "./release-gate.ts";
 import { type GateFailure, RollbackFailedError, UpdateRolledBackError } from "./update-errors.ts";
 
@@ -13,7 +12,7 @@ export interface GatedSwitchOptions {
   lifecycle: LifecycleSteps;
   channel: GateChannel;
   releases: Pick<ReleaseStore, "setStatus">;
-  paths: Pick<ContainerPaths, "codeDir">;
+  files: Pick<WorkloadFiles, "switchRelease">;
   /** How long a workload has to say hello when the request does not say (BERTH_READY_TIMEOUT_MS). */
   readyTimeoutMs: number;
 }
@@ -41,7 +40,6 @@ export async function gatedSwitch(
   timer: StepTimer<UpdateStep>,
 ): Promise<void> {
   const { lifecycle } = o;
-  const codeDir = o.paths.codeDir(record.id);
   const previous = record.release;
   const readyTimeoutMs = request.readyTimeoutMs ?? o.readyTimeoutMs;
   const healthCheck = request.healthCheck ?? record.spec.healthCheck;
@@ -49,7 +47,7 @@ export async function gatedSwitch(
   try {
     await timer.time("stop", () => lifecycle.stop(record));
     await timer.time("switch", () =>
-      switchRelease(codeDir, release).catch((err) => {
+      o.files.switchRelease(record.id, release).catch((err) => {
         throw asStorageError(err);
       }),
     );
@@ -97,7 +95,7 @@ async function restore(
   try {
     await timer.time("rollback:stop", () => o.lifecycle.stop(record));
     if (previous !== null) {
-      await timer.time("rollback:switch", () => switchRelease(o.paths.codeDir(record.id), previous));
+      await timer.time("rollback:switch", () => o.files.switchRelease(record.id, previous));
     }
   } catch (err) {
     return {

@@ -26,7 +26,7 @@ describe("pruning releases (BERTH_KEEP_RELEASES=2)", () => {
   beforeEach(async () => {
     unremovable.clear();
     f = await updaterFixture();
-    pruning = new ReleasePruning(f.store.releases, f.paths, 2, f.log);
+    pruning = new ReleasePruning(f.store.releases, f.files, 2, f.log);
   });
   afterEach(() => f.close());
 

@@ -1,7 +1,6 @@
-import { rm } from "node:fs/promises";
-import type { ContainerPaths } from "../containers/container-paths.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ReleaseStore } from "../store/store-ports.ts";
+import type { WorkloadFiles } from "../workload-files/workload-files.ts";
 
 /**
  * Keeps a container's releases to BERTH_KEEP_RELEASES: the oldest go after a
@@ -12,18 +11,18 @@ import type { ReleaseStore } from "../store/store-ports.ts";
  */
 export class ReleasePruning {
   readonly #releases: Pick<ReleaseStore, "list" | "delete">;
-  readonly #paths: Pick<ContainerPaths, "releaseDir">;
+  readonly #files: Pick<WorkloadFiles, "removeRelease">;
   readonly #keep: number;
   readonly #log: SystemLogger;
 
   constructor(
     releases: Pick<ReleaseStore, "list" | "delete">,
-    paths: Pick<ContainerPaths, "releaseDir">,
+    files: Pick<WorkloadFiles, "removeRelease">,
     keep: number,
     log: SystemLogger,
   ) {
     this.#releases = releases;
-    this.#paths = paths;
+    this.#files = files;
     this.#keep = keep;
     this.#log = log;
   }
@@ -57,7 +56,7 @@ export class ReleasePruning {
   /** Removes a release's directory, then its row; a directory that will not go is logged with `failure` and kept. */
   async remove(id: string, release: number, failure: string): Promise<void> {
     try {
-      await rm(this.#paths.releaseDir(id, release), { recursive: true, force: true });
+      await this.#files.removeRelease(id, release);
     } catch (err) {
       this.#log.warn({ err, containerId: id, release }, failure);
       return;

@@ -16,7 +16,7 @@ describe("recovering updates a crash cut", () => {
     const interrupted = new InterruptedOperations();
     interrupted.on("interrupted", (i) => told.push(i));
     return recoverUpdates(
-      { lifecycle: f.lifecycle, releases: f.store.releases, paths: f.paths, log: f.log, interrupted },
+      { lifecycle: f.lifecycle, releases: f.store.releases, files: f.files, log: f.log, interrupted },
       cut,
     );
   };

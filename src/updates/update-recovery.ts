@@ -1,17 +1,15 @@
-import { currentRelease, switchRelease } from "../code/release-pointer.ts";
-import type { ContainerPaths } from "../containers/container-paths.ts";
 import type { CutByCrash } from "../containers/cut-by-crash.ts";
 import type { InterruptedOperations } from "../containers/interrupted-operation.ts";
 import type { LifecycleSteps } from "../containers/lifecycle-steps.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ReleaseStore } from "../store/store-ports.ts";
-import { removeCrashLeftovers } from "./crash-leftovers.ts";
+import type { WorkloadFiles } from "../workload-files/workload-files.ts";
 
 export interface UpdateRecoveryOptions {
   /** The lifecycle's steps: the container's turn, stop, start. */
   lifecycle: LifecycleSteps;
   releases: ReleaseStore;
-  paths: ContainerPaths;
+  files: WorkloadFiles;
   log: SystemLogger;
   /** Told of each update the crash cut (the activity feed listens). */
   interrupted: InterruptedOperations;
@@ -43,7 +41,6 @@ export async function recoverUpdates(o: UpdateRecoveryOptions, cut: CutByCrash):
       const told = await lifecycle.recoveryTurn(id, async () => {
         const record = await lifecycle.findById(id);
         if (!record) return undefined;
-        const codeDir = o.paths.codeDir(id);
         // `updating`: the crash came after the workload was stopped for the switch. An update always
         // ends with the workload running, on the new release or the old one: here, the old one.
         const interrupted = record.state === "updating";
@@ -51,9 +48,9 @@ export async function recoverUpdates(o: UpdateRecoveryOptions, cut: CutByCrash):
         // an update whose clean-up failed (it answered its error), marked failed without a word.
         const pending = await releases.pendingOf(id);
         const byCrash = (interrupted && cut.holds(record)) || pending.some((p) => p.createdAt < cut.since);
-        const leftovers = await removeCrashLeftovers(codeDir);
+        const leftovers = await o.files.sweepCrashLeftovers(id);
         if (leftovers.length > 0) log.warn({ leftovers }, "removed what a crash left half-written");
-        const pointer = await currentRelease(codeDir);
+        const pointer = await o.files.currentRelease(id);
         // `running` with the pointer moved: the crash came after the new release passed its gate and was
         // recorded running, before its switch was committed. The workload runs the release the pointer
         // names, not the active one: it is started again on the active one, like an `updating` one.
@@ -62,7 +59,7 @@ export async function recoverUpdates(o: UpdateRecoveryOptions, cut: CutByCrash):
         if (record.release !== null && pointer !== record.release) {
           log.warn({ active: record.release, pointer }, "undoing an update that a crash interrupted");
           if (interrupted || runsPointer) await lifecycle.stop(record);
-          await switchRelease(codeDir, record.release);
+          await o.files.switchRelease(id, record.release);
         }
         if (interrupted || runsPointer) await lifecycle.startRunning(record, "interrupted update undone");
         for (const p of pending) await releases.failPending(id, p.number);

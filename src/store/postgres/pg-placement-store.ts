@@ -97,6 +97,15 @@ export class PgPlacementStore implements PlacementStore {
     return rows.map((row) => placementFromRow(row)).filter((p): p is Placement => p !== undefined);
   }
 
+  async nodes(): Promise<string[]> {
+    const { rows } = await this.#db.run<{ node_id: string }>(
+      "p-nodes",
+      "SELECT DISTINCT node_id FROM placements WHERE node_id IS NOT NULL ORDER BY node_id",
+      [],
+    );
+    return rows.map((r) => r.node_id);
+  }
+
   async loads(defaults: ResourceDefaults): Promise<Map<string, NodeLoad>> {
     // The limits are read from the spec's JSON in SQL, as quota checks read them (PgOwnerUsageStore).
     const { rows } = await this.#db.run<NodeLoadRow>(

@@ -33,6 +33,7 @@ export class SqlitePlacementStore implements PlacementStore {
   readonly #current: StatementSync;
   readonly #onNode: StatementSync;
   readonly #loads: StatementSync;
+  readonly #nodes: StatementSync;
   readonly #remove: StatementSync;
 
   constructor(db: DatabaseSync) {
@@ -62,6 +63,9 @@ export class SqlitePlacementStore implements PlacementStore {
          FROM placements p JOIN containers c ON c.id = p.container_id
         WHERE p.node_id IS NOT NULL AND c.state IN (SELECT value FROM json_each(?))
         GROUP BY p.node_id ORDER BY p.node_id`,
+    );
+    this.#nodes = db.prepare(
+      "SELECT DISTINCT node_id FROM placements WHERE node_id IS NOT NULL ORDER BY node_id",
     );
     this.#remove = db.prepare(
       "UPDATE placements SET node_id = NULL WHERE container_id = ? AND generation = ? AND node_id IS NOT NULL",
@@ -102,6 +106,10 @@ export class SqlitePlacementStore implements PlacementStore {
     return (this.#onNode.all(nodeId) as unknown as PlacementRow[])
       .map((row) => placementFromRow(row))
       .filter((p): p is Placement => p !== undefined);
+  }
+
+  async nodes(): Promise<string[]> {
+    return (this.#nodes.all() as Array<{ node_id: string }>).map((r) => r.node_id);
   }
 
   async loads(defaults: ResourceDefaults): Promise<Map<string, NodeLoad>> {

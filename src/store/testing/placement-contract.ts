@@ -104,6 +104,16 @@ export function placementContract(ctx: ContractContext): void {
       expect(await placements().onNode("node-z")).toEqual([]);
     });
 
+    it("names every node that holds a placement, once each, and not a node whose placements were taken away", async () => {
+      expect(await placements().nodes()).toEqual([]);
+      await placements().place("C1", "node-b", 0);
+      await placements().place("C2", "node-a", 0);
+      await placements().place("C3", "node-b", 0);
+      expect(await placements().nodes()).toEqual(["node-a", "node-b"]);
+      await placements().remove("C2", 1);
+      expect(await placements().nodes()).toEqual(["node-b"]);
+    });
+
     it("takes a placement away, and never gives one of its generations again", async () => {
       await placements().place("C1", "node-a", 0);
       await placements().place("C1", "node-b", 1);

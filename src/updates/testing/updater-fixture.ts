@@ -6,7 +6,6 @@ import type { ContainerState, ReleaseStatus } from "#protocol";
 import { switchRelease } from "../../code/release-pointer.ts";
 import { loadConfig } from "../../config/config.ts";
 import { newContainerId } from "../../containers/container-id.ts";
-import { ContainerPaths } from "../../containers/container-paths.ts";
 import { ContainerSpec, toStoredSpec } from "../../containers/container-spec.ts";
 import { FakeLifecycleSteps } from "../../containers/testing/fake-lifecycle-steps.ts";
 import { SecretRegistry } from "../../logging/secret-registry.ts";
@@ -15,6 +14,8 @@ import { KeyRing } from "../../secrets/key-ring.ts";
 import { SecretCipher } from "../../secrets/secret-cipher.ts";
 import { openSqliteStore } from "../../store/sqlite/sqlite-store.ts";
 import type { ContainerRecord, Store } from "../../store/store-ports.ts";
+import { ContainerPaths } from "../../workload-files/container-paths.ts";
+import { LocalWorkloadFiles } from "../../workload-files/local-workload-files.ts";
 
 /**
  * What a unit test of the updater's steps stands on: the real SQLite store on
@@ -24,6 +25,8 @@ import type { ContainerRecord, Store } from "../../store/store-ports.ts";
 export interface UpdaterFixture {
   store: Store;
   paths: ContainerPaths;
+  /** The files port over `paths`, as single-host berth builds it. */
+  files: LocalWorkloadFiles;
   lifecycle: FakeLifecycleSteps;
   log: SystemLogger;
   config: ReturnType<typeof loadConfig>;
@@ -52,6 +55,7 @@ export async function updaterFixture(env: Record<string, string> = {}): Promise<
   return {
     store,
     paths,
+    files: new LocalWorkloadFiles(paths),
     lifecycle,
     log,
     config,

@@ -1,0 +1,77 @@
+import type { CallAnswer } from "../agent-link/agent-link-contract.ts";
+import { FILES_OPS, type FilesOp, isFilesOp, type ParsedFilesArgsOf } from "../agent-link/files-ops.ts";
+import { toLinkError } from "../agent-link/link-error.ts";
+import type { CodeEntryList } from "../code/code-entry.ts";
+import { asStorageError } from "../errors/as-storage-error.ts";
+import { ValidationError } from "../errors/errors.ts";
+import { fromZodError } from "../errors/to-wire.ts";
+import type { SystemLogger } from "../logging/system-logger.ts";
+import type { WorkloadFiles } from "../workload-files/workload-files.ts";
+
+type Invokers = { [O in FilesOp]: (args: ParsedFilesArgsOf<O>) => Promise<unknown> };
+
+/**
+ * Serves API servers' `files` calls on this node's workload files. Every
+ * call is checked before anything is written: an operation of the allow-list
+ * (FILES_OPS), a berth container id, a positive release number, and entries
+ * that pass berth's own upload checks (files-ops.ts) — an API server's word
+ * for a path is never taken. A failure of the file system travels as
+ * STORAGE_ERROR (its text and the node's paths stay in this log).
+ */
+export class FilesCallServer {
+  readonly #files: WorkloadFiles;
+  readonly #log: SystemLogger;
+
+  constructor(files: WorkloadFiles, log: SystemLogger) {
+    this.#files = files;
+    this.#log = log;
+  }
+
+  async answer(op: string, args: unknown[]): Promise<CallAnswer> {
+    if (!isFilesOp(op))
+      return failed(new ValidationError(`The node agent has no files operation named '${op}'.`));
+    const parsed = FILES_OPS[op].args.safeParse(args);
+    if (!parsed.success) {
+      this.#log.warn({ op, issues: parsed.error.issues.length }, "refused a files call's arguments");
+      return failed(fromZodError(parsed.error));
+    }
+    try {
+      const invoke = this.#invokers[op] as (args: unknown) => Promise<unknown>;
+      return { ok: true, value: (await invoke(parsed.data)) ?? null };
+    } catch (err) {
+      this.#log.warn({ err, op, containerId: parsed.data[0] }, "files call failed");
+      return failed(asStorageError(err));
+    }
+  }
+
+  readonly #invokers: Invokers = {
+    layOut: ([id, entries]) => this.#layOut(id, entries ?? undefined),
+    writeRelease: ([id, release, entries]) => this.#files.writeRelease(id, release, entries),
+    switchRelease: ([id, release]) => this.#files.switchRelease(id, release),
+    currentRelease: ([id]) => this.#files.currentRelease(id),
+    removeRelease: ([id, release]) => this.#files.removeRelease(id, release),
+    removeAll: ([id]) => this.#files.removeAll(id),
+    sweepCrashLeftovers: ([id]) => this.#files.sweepCrashLeftovers(id),
+  };
+
+  /** Lays the files out, and on a failure half-way undoes what it made here: nothing is left behind. */
+  async #layOut(id: string, entries: CodeEntryList | undefined): Promise<void> {
+    const undo: Array<() => Promise<void> | void> = [];
+    try {
+      await this.#files.layOut(id, entries, { push: (_what, step) => undo.push(step) });
+    } catch (err) {
+      for (let step = undo.pop(); step; step = undo.pop()) {
+        try {
+          await step();
+        } catch (cleanup) {
+          this.#log.error({ err: cleanup, containerId: id }, "could not undo a lay-out that failed");
+        }
+      }
+      throw err;
+    }
+  }
+}
+
+function failed(err: unknown): CallAnswer {
+  return { ok: false, error: toLinkError(err) };
+}

@@ -1,0 +1,116 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { NoCapacityError } from "../errors/errors.ts";
+import { KeyRing } from "../secrets/key-ring.ts";
+import { SecretCipher } from "../secrets/secret-cipher.ts";
+import { openSqliteStore } from "../store/sqlite/sqlite-store.ts";
+import { StalePlacementError } from "../store/store-errors.ts";
+import type { ContainerRecord, Store } from "../store/store-ports.ts";
+import { Placer } from "./placer.ts";
+import type { SwarmNode } from "./swarm-nodes.ts";
+
+const GIB = 1024 ** 3;
+
+function node(id: string, over: Partial<SwarmNode> = {}): SwarmNode {
+  return {
+    id,
+    hostname: `host-${id}`,
+    state: "ready",
+    availability: "active",
+    cpus: 2,
+    memoryBytes: GIB,
+    labels: {},
+    ...over,
+  };
+}
+
+let dir: string;
+let store: Store;
+let nodes: SwarmNode[];
+let fresh: boolean;
+let reachable: Set<string>;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "berth-placer-"));
+  store = openSqliteStore(join(dir, "berth.db"), new SecretCipher(KeyRing.ephemeral()));
+  nodes = [node("n1"), node("n2"), node("n3")];
+  fresh = true;
+  reachable = new Set(["n1", "n2", "n3"]);
+  for (const id of ["C1", "C2", "C3", "C4"]) await store.containers.insert(record(id));
+});
+afterEach(async () => {
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function record(id: string): ContainerRecord {
+  const n = Number(id.slice(1));
+  return {
+    id,
+    owner: "alice",
+    name: id.toLowerCase(),
+    image: "berth/runtime-node:24",
+    spec: { name: id.toLowerCase() },
+    dockerId: null,
+    dockerName: `berth-${id}`,
+    state: "created",
+    health: "none",
+    uid: 20_000 + n,
+    createdAt: 1_000 + n,
+    startedAt: null,
+    exitCode: null,
+    release: null,
+    restartCount: 0,
+  };
+}
+
+function placer(): Placer {
+  return new Placer({
+    membership: { view: () => ({ nodes, fresh, answeredAt: 1 }) },
+    placements: store.placements,
+    reachable: (id) => reachable.has(id),
+    defaults: { memoryMb: 256, cpus: 1 },
+  });
+}
+
+describe("Placer", () => {
+  it("spreads new workloads over the nodes with the most room, and records each under generation 1", async () => {
+    const placed = [];
+    for (const id of ["C1", "C2", "C3"]) placed.push(await placer().place(id, undefined));
+    expect(placed.map((p) => p.nodeId).sort()).toEqual(["n1", "n2", "n3"]);
+    expect(placed.every((p) => p.generation === 1)).toBe(true);
+    expect(await store.placements.current("C2")).toEqual(placed[1]);
+  });
+
+  it("places nothing on a node whose agent this server does not reach, nor on one Swarm calls down", async () => {
+    reachable.delete("n1");
+    nodes[1] = node("n2", { state: "down" });
+    for (const id of ["C1", "C2"]) expect((await placer().place(id, undefined)).nodeId).toBe("n3");
+  });
+
+  it("fails as retryable, placing nothing, while the Swarm's view is stale", async () => {
+    fresh = false;
+    await expect(placer().place("C1", undefined)).rejects.toMatchObject({
+      code: "DOCKER_UNAVAILABLE",
+      retryable: true,
+    });
+    expect(await store.placements.current("C1")).toBeUndefined();
+  });
+
+  it("fails with NO_CAPACITY when no node has room for the workload's own limits", async () => {
+    await expect(placer().place("C1", { memoryMb: 2048 })).rejects.toBeInstanceOf(NoCapacityError);
+    expect(await store.placements.current("C1")).toBeUndefined();
+  });
+
+  it("places a workload again elsewhere, from the generation read, and refuses a move another server made first", async () => {
+    const first = await placer().place("C1", undefined);
+    const again = await placer().place("C1", undefined, first);
+    expect(again.nodeId).not.toBe(first.nodeId);
+    expect(again.generation).toBe(2);
+    // A second server acting on the same old read loses.
+    await expect(placer().place("C1", undefined, first)).rejects.toBeInstanceOf(StalePlacementError);
+    expect(await store.placements.current("C1")).toEqual(again);
+  });
+});

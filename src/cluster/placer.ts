@@ -1,0 +1,72 @@
+import { DockerUnavailableError } from "../errors/errors.ts";
+import type { SystemLogger } from "../logging/system-logger.ts";
+import type { Placement, PlacementStore } from "../store/store-ports.ts";
+import type { Membership } from "./membership.ts";
+import { choosePlacement, type PlacementPolicy } from "./placement.ts";
+
+const MIB = 1024 * 1024;
+
+/** A workload's limits as its spec gives them; unset ones count as the server's defaults. */
+export interface WorkloadLimits {
+  memoryMb?: number | undefined;
+  cpus?: number | undefined;
+}
+
+export interface PlacerOptions {
+  membership: Pick<Membership, "view">;
+  placements: PlacementStore;
+  /** Whether the node's agent is connected to this server now: a node berth cannot reach takes no workload. */
+  reachable(nodeId: string): boolean;
+  /** The server's limits for a spec that names none (BERTH_DEFAULT_MEMORY_MB, BERTH_DEFAULT_CPUS). */
+  defaults: { memoryMb: number; cpus: number };
+  policy?: PlacementPolicy;
+  log?: SystemLogger;
+}
+
+/**
+ * Puts workloads on nodes: the policy (choosePlacement) over Swarm's view of
+ * the nodes, narrowed to those whose agent this server reaches, and the loads
+ * the placements in the store sum; then the placement itself, a
+ * compare-and-set on the workload's generation (PlacementStore.place).
+ *
+ * Nothing is placed on the strength of a stale view: while the Swarm's
+ * manager cannot be asked, berth does not know which nodes are up, and a
+ * create fails as DOCKER_UNAVAILABLE (retryable) rather than placing a
+ * workload on a node that may be gone.
+ */
+export class Placer {
+  readonly #o: PlacerOptions;
+
+  constructor(options: PlacerOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * Places a new workload (one placed nowhere now, as a create's is), or places again one whose
+   * placement the caller read as `from` (re-placement: never back on `from`'s node). A
+   * StalePlacementError means another server moved it first: read it again, decide anew.
+   */
+  async place(containerId: string, limits: WorkloadLimits | undefined, from?: Placement): Promise<Placement> {
+    const view = this.#o.membership.view();
+    if (!view.fresh) {
+      throw new DockerUnavailableError({
+        details: { op: "place" },
+        cause: new Error("the Swarm's managers cannot be asked which nodes are up"),
+      });
+    }
+    const nodes = view.nodes.filter((n) => this.#o.reachable(n.id) && n.id !== from?.nodeId);
+    const { defaults } = this.#o;
+    const need = {
+      memoryBytes: (limits?.memoryMb ?? defaults.memoryMb) * MIB,
+      cpus: limits?.cpus ?? defaults.cpus,
+    };
+    const loads = await this.#o.placements.loads(defaults);
+    const node = choosePlacement(need, nodes, loads, this.#o.policy);
+    const placed = await this.#o.placements.place(containerId, node.id, from?.generation ?? 0);
+    this.#o.log?.info(
+      { containerId, node: node.hostname, nodeId: node.id, generation: placed.generation },
+      from ? "workload placed again" : "workload placed",
+    );
+    return placed;
+  }
+}

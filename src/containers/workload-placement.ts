@@ -1,0 +1,14 @@
+/**
+ * Where a new workload runs, in cluster mode: it is placed on a node (a row
+ * in the store's placements, under generation 1) after its own row is stored
+ * and before anything is made for it — its files and its engine container
+ * are then made on that node. Single-host berth has none: everything runs on
+ * its one engine. The placement goes with the container's row (the store
+ * cascades), so a create undone takes it away too.
+ */
+export interface WorkloadPlacement {
+  place(
+    containerId: string,
+    resources: { memoryMb?: number | undefined; cpus?: number | undefined } | undefined,
+  ): Promise<void>;
+}
