@@ -51,8 +51,8 @@ interface ConnectError extends Error {
  * connection) until the connection ends — and dials again, with backoff and
  * jitter, for as long as the agent runs. A server that refused it (a wrong
  * credential, say) is tried again at the longest delay; Socket.IO's client would
- * not try again at all, and an agent whose credential is fixed on the server
- * side must get back in without a restart. With a CA pinned, only a server
+ * not try again at all, and an agent must get back in without a restart
+ * once its credential, or the servers' master key, is put right. With a CA pinned, only a server
  * certificate that CA signed is accepted (and never an unverified one).
  */
 export class ServerLink {
