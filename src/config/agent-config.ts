@@ -63,7 +63,7 @@ export function loadAgentConfig(env: Record<string, string | undefined> = proces
       throw ConfigError.invalid(
         `BERTH_AGENT_SERVERS: '${server}' is not an http(s) URL without credentials (e.g. https://10.0.0.5:7300)`,
       );
-    // The agent token crosses to each server, and whoever answers there drives this node's engine: over
+    // This node's credential crosses to each server, and whoever answers there drives this node's engine: over
     // plain http anyone on the path could read the one or pose as the other. Loopback, or when the operator
     // says the network is its own (a private link, a TLS tunnel in front), by BERTH_AGENT_ALLOW_HTTP.
     if (url.protocol === "http:" && !LOOPBACK.has(url.hostname) && e.BERTH_AGENT_ALLOW_HTTP !== "true")
