@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { SWARM_NODE_ID } from "./agent-credential.ts";
 import { EngineEventSchema } from "./engine-methods.ts";
 import { type LinkError, LinkErrorSchema } from "./link-error.ts";
 
@@ -22,21 +23,22 @@ export const AGENTS_NAMESPACE = "/agents";
 const CallId = z.string().min(1).max(32);
 
 /**
- * What an agent says when it connects (the handshake's `auth`): the agent
- * token, and which node it serves — the Swarm node id its engine reports
- * (`docker info`: Swarm.NodeID) and its hostname. Unknown fields are dropped,
+ * What an agent says when it connects (the handshake's `auth`): its node's
+ * credential (agent-credential.ts), and which node it serves — the Swarm node
+ * id its engine reports (`docker info`: Swarm.NodeID), which the credential
+ * must be the one of, and its hostname. Unknown fields are dropped,
  * not refused: Socket.IO's client adds its own (`pid`, `offset`) on a reconnect.
  */
 export const AgentHelloSchema = z.object({
-  token: z.string().max(1024),
-  nodeId: z.string().regex(/^[a-z0-9]{1,64}$/, "must be a Swarm node id"),
+  credential: z.string().max(1024),
+  nodeId: z.string().regex(SWARM_NODE_ID, "must be a Swarm node id"),
   hostname: z.string().min(1).max(253),
   version: z.string().min(1).max(64),
 });
 export type AgentHello = z.output<typeof AgentHelloSchema>;
 
-/** The node an agent serves, as the API side knows it (the hello without its token). */
-export type AgentIdentity = Omit<AgentHello, "token">;
+/** The node an agent serves, as the API side knows it (the hello without its credential). */
+export type AgentIdentity = Omit<AgentHello, "credential">;
 
 export const EngineCallSchema = z.strictObject({
   kind: z.literal("engine"),

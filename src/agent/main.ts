@@ -60,8 +60,8 @@ async function main(): Promise<void> {
     process.stderr.write(`berth agent: ${err.message}\n`);
     process.exit(2);
   }
-  // The token is hidden from every line the agent logs, in every form a token is.
-  secrets.setServerSecrets([config.agentToken]);
+  // The credential is hidden from every line the agent logs, in every form a token is.
+  secrets.setServerSecrets([config.credential]);
   const log = createSystemLogger({
     level: config.logLevel,
     redactor: secrets.system,
@@ -86,7 +86,8 @@ async function main(): Promise<void> {
   });
   agent = new NodeAgent({
     servers: config.servers,
-    token: config.agentToken,
+    credential: config.credential,
+    ca: config.ca,
     identity: { ...identity, version: BERTH_VERSION },
     docker,
     files: new AgentWorkloadFiles(config.mountRoot),
@@ -95,10 +96,15 @@ async function main(): Promise<void> {
   if (config.allowHttp)
     log.warn(
       { servers: config.servers },
-      "BERTH_AGENT_ALLOW_HTTP: the agent token crosses to the API servers unencrypted; keep this network your own",
+      "BERTH_AGENT_ALLOW_HTTP: this node's credential crosses to the API servers unencrypted; keep this network your own",
     );
   log.info(
-    { node: identity.nodeId, hostname: identity.hostname, servers: config.servers },
+    {
+      node: identity.nodeId,
+      hostname: identity.hostname,
+      servers: config.servers,
+      pinnedCa: config.ca !== undefined,
+    },
     "node agent starting",
   );
   agent.start();

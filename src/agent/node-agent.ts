@@ -7,7 +7,10 @@ import { ServerLink } from "./server-link.ts";
 export interface NodeAgentOptions {
   /** Every API server of the cluster (BERTH_AGENT_SERVERS): the agent dials each. */
   servers: readonly string[];
-  token: string;
+  /** This node's credential (BERTH_AGENT_CREDENTIAL[_FILE]). */
+  credential: string;
+  /** BERTH_AGENT_CA_FILE's PEM: the only CAs trusted for the servers' certificates. */
+  ca?: string | undefined;
   identity: AgentIdentity;
   /** This node's own engine. */
   docker: DockerClient;
@@ -27,7 +30,7 @@ export interface NodeAgentOptions {
  * agent is there or not — an agent restarted finds them where they were.
  *
  * @example
- *   const agent = new NodeAgent({ servers, token, identity, docker, log });
+ *   const agent = new NodeAgent({ servers, credential, identity, docker, log });
  *   agent.start();
  *   process.on("SIGTERM", () => agent.close());
  */
@@ -42,7 +45,8 @@ export class NodeAgent {
       (url) =>
         new ServerLink({
           url,
-          token: options.token,
+          credential: options.credential,
+          ca: options.ca,
           identity: options.identity,
           docker: options.docker,
           ...(options.files === undefined ? {} : { files: options.files }),

@@ -5,6 +5,7 @@ import { PassThrough } from "node:stream";
 import { Server } from "socket.io";
 import { afterEach, describe, expect, it } from "vitest";
 import { eventually, within } from "../../test/helpers/deadline.ts";
+import { deriveAgentCredential } from "../agent-link/agent-credential.ts";
 import { AGENTS_NAMESPACE } from "../agent-link/agent-link-contract.ts";
 import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
 import { Redactor } from "../logging/redactor.ts";
@@ -12,7 +13,7 @@ import { createSystemLogger } from "../logging/system-logger.ts";
 import { ServerLink } from "./server-link.ts";
 
 const log = createSystemLogger({ level: "silent", redactor: new Redactor(), destination: new PassThrough() });
-const TOKEN = "agent-token-for-the-uncoded-refusal-0123456789";
+const CREDENTIAL = deriveAgentCredential("agent-token-for-the-uncoded-refusal-0123456789", "node1");
 
 /** A refusal without berth's code (no /agents namespace yet) must not end the link's dialling for good. */
 describe("ServerLink after a refusal without a code", () => {
@@ -30,7 +31,7 @@ describe("ServerLink after a refusal without a code", () => {
     const { port } = http.address() as AddressInfo;
     const link = new ServerLink({
       url: `http://127.0.0.1:${port}`,
-      token: TOKEN,
+      credential: CREDENTIAL,
       identity: { nodeId: "node1", hostname: "h", version: "t" },
       docker: new FakeDockerClient(),
       log,

@@ -25,7 +25,10 @@ type LinkSocket = Socket<Inbound, AgentToApiEvents>;
 export interface ServerLinkOptions {
   /** The API server's base URL (http or https); the agent connects to its `/agents` namespace. */
   url: string;
-  token: string;
+  /** This node's credential (agent-credential.ts): good for its own node id only. */
+  credential: string;
+  /** PEM of the only CAs trusted for the server's certificate (BERTH_AGENT_CA_FILE); undefined: Node's own. */
+  ca?: string | undefined;
   identity: AgentIdentity;
   docker: DockerClient;
   /** This node's workload files (AgentWorkloadFiles); without them `files` calls are refused. */
@@ -43,13 +46,14 @@ interface ConnectError extends Error {
 
 /**
  * The agent's connection to one API server: it dials out (the node needs no
- * inbound port), says which node it serves and proves it holds the agent
- * token, then serves that server's engine calls (EngineCallServer, one per
+ * inbound port), says which node it serves and proves it with that node's
+ * credential, then serves that server's engine calls (EngineCallServer, one per
  * connection) until the connection ends — and dials again, with backoff and
  * jitter, for as long as the agent runs. A server that refused it (a wrong
- * token, say) is tried again at the longest delay; Socket.IO's client would
- * not try again at all, and an agent whose token is fixed on the server
- * side must get back in without a restart.
+ * credential, say) is tried again at the longest delay; Socket.IO's client would
+ * not try again at all, and an agent must get back in without a restart
+ * once its credential, or the servers' master key, is put right. With a CA pinned, only a server
+ * certificate that CA signed is accepted (and never an unverified one).
  */
 export class ServerLink {
   readonly #o: ServerLinkOptions;
@@ -71,11 +75,14 @@ export class ServerLink {
     const maxDelayMs = options.maxDelayMs ?? 15_000;
     this.#maxDelayMs = maxDelayMs;
     this.#backoff = new RetryPolicy({ isRetryable: () => true, baseDelayMs: minDelayMs, maxDelayMs });
-    const { token, identity } = options;
+    const { credential, identity } = options;
     this.#socket = io(new URL(AGENTS_NAMESPACE, options.url).href, {
       autoConnect: false,
       transports: ["websocket"],
-      auth: { token, ...identity },
+      auth: { credential, ...identity },
+      // Handed to the websocket's TLS connection: `ca` replaces Node's trust store, it does not add to it.
+      ...(options.ca === undefined ? {} : { ca: options.ca }),
+      rejectUnauthorized: true,
       reconnectionDelay: minDelayMs,
       reconnectionDelayMax: maxDelayMs,
       randomizationFactor: 0.5,
@@ -138,7 +145,7 @@ export class ServerLink {
       this.#refusals++;
       this.#log.error(
         { code: err.data.code, refusals: this.#refusals },
-        "the API server refused this agent; check BERTH_AGENT_TOKEN on both sides",
+        "the API server refused this agent; check that its credential is this node's, derived from the servers' BERTH_AGENT_TOKEN",
       );
       // A refusal is not fixed within seconds.
       this.#later(this.#longDelay());

@@ -19,8 +19,9 @@ const MANAGED = "berth.managed";
 
 /**
  * The node's engine as an agent serves it: berth's workloads only. The agent
- * holds its node's engine socket — root on the node — and answers whoever
- * holds the agent token, so it narrows what it will do to what berth's
+ * holds its node's engine socket — root on the node — and answers whichever
+ * API server it reached (one that holds the master key, or that poses as
+ * one where its certificate is not checked), so it narrows what it will do to what berth's
  * lifecycle needs, whatever an API server asks:
  * - only containers labelled as berth's are seen, listed, followed, started,
  *   stopped, removed or read (another container of the node — the operator's

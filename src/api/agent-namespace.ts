@@ -1,44 +1,54 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { Namespace } from "socket.io";
+import { isAgentCredential } from "../agent-link/agent-credential.ts";
 import { AGENTS_NAMESPACE, AgentHelloSchema } from "../agent-link/agent-link-contract.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
-import { AgentConnection, type AgentSocket, type CallTimeouts } from "../node-agents/agent-connection.ts";
+import {
+  AgentConnection,
+  type AgentConnectionLimits,
+  type AgentSocket,
+  type CallTimeouts,
+} from "../node-agents/agent-connection.ts";
 import type { AgentRegistry } from "../node-agents/agent-registry.ts";
 import type { BerthServer } from "./berth-server.ts";
 import { ConnectRefusals } from "./connect-refusals.ts";
 
 export interface AgentNamespaceOptions {
-  /** BERTH_AGENT_TOKEN: what every node agent proves itself with. */
-  token: string;
+  /** BERTH_AGENT_TOKEN: the master key each node's credential is derived from (agent-credential.ts). */
+  masterKey: string;
+  /** Told each credential that let an agent in, to hide it from every log line (the secret registry). */
+  onCredential?: (credential: string) => void;
   registry: AgentRegistry;
   log: SystemLogger;
   /** Told of each connection let in (the pre-auth guard then lets it send more than a handshake). */
   onAdmitted: (socket: AgentSocket) => void;
   /** How long a call waits for its answer: each method's own timeout unless a test says. */
   timeouts?: CallTimeouts;
+  /** What one agent connection may hold open (waits, subscriptions): DEFAULT_AGENT_CONNECTION_LIMITS unless a test says. */
+  limits?: AgentConnectionLimits;
 }
 
 /**
  * The `/agents` namespace of berth's Socket.IO server, where node agents
  * connect (cluster mode only: without BERTH_AGENT_TOKEN it does not exist).
- * A CONNECT must carry the agent token — compared in constant time, by
- * digest so that its length does not show either — and say which node it
- * serves (AgentHelloSchema); one try per connection, refusals logged by
- * address without the token, as on the clients' namespace. Owners' and the
- * admin's tokens open nothing here, and the agent token opens nothing on the
- * clients' namespace (ConnectionAuth knows only client tokens).
+ * A CONNECT must say which node it serves and carry that node's credential
+ * (AgentHelloSchema), derived here from the master key for the node id
+ * claimed and compared in constant time, by digest so that its length does
+ * not show either: a credential is good for its own node id only, so an
+ * agent cannot take another node's calls. One try per connection, refusals
+ * logged by address and node id claimed, never with the credential, as on the
+ * clients' namespace. Owners' and the admin's tokens, and the master key
+ * itself, open nothing here; nothing of this namespace opens the clients'
+ * (ConnectionAuth knows only client tokens).
  * Each agent let in is handed to the registry as an AgentConnection.
  */
 export class AgentNamespace {
   readonly #nsp: Namespace;
-  readonly #digest: Buffer;
   readonly #o: AgentNamespaceOptions;
   readonly #refusals: ConnectRefusals;
   #closed = false;
 
   constructor(io: BerthServer, options: AgentNamespaceOptions) {
     this.#o = options;
-    this.#digest = digest(options.token);
     // The server's types are the clients' contract; this namespace has its own (agent-link-contract.ts).
     this.#nsp = io.of(AGENTS_NAMESPACE) as unknown as Namespace;
     this.#refusals = new ConnectRefusals(options.log);
@@ -48,12 +58,10 @@ export class AgentNamespace {
   }
 
   readonly #authenticate = (socket: AgentSocket, next: (err?: Error) => void) => {
-    const auth = socket.handshake.auth as { token?: unknown } | undefined;
-    const token = typeof auth?.token === "string" ? auth.token : undefined;
-    if (token === undefined || !timingSafeEqual(digest(token), this.#digest))
-      return next(
-        this.#refusals.refuse(socket, "UNAUTHORIZED", "refused agent connection: bad or missing agent token"),
-      );
+    // No credential at all (a client's token, an agent of an older berth): unauthorized, not a malformed hello.
+    const auth = socket.handshake.auth as { credential?: unknown } | undefined;
+    if (typeof auth?.credential !== "string")
+      return next(this.#refusals.refuse(socket, "UNAUTHORIZED", "refused agent connection: no credential"));
     const hello = AgentHelloSchema.safeParse(auth);
     if (!hello.success) {
       const fields = hello.error.issues.map((i) => i.path.join(".")).join(", ");
@@ -63,7 +71,18 @@ export class AgentNamespace {
         }),
       );
     }
-    const { token: _, ...identity } = hello.data;
+    const { credential, ...identity } = hello.data;
+    // Another node's credential, the master key, a guess: the node id claimed goes to the log, not the credential.
+    if (!isAgentCredential(this.#o.masterKey, identity.nodeId, credential))
+      return next(
+        this.#refusals.refuse(
+          socket,
+          "UNAUTHORIZED",
+          "refused agent connection: not the credential of the node id claimed",
+          { node: identity.nodeId },
+        ),
+      );
+    this.#o.onCredential?.(credential);
     socket.data = { agent: identity };
     next();
   };
@@ -77,7 +96,7 @@ export class AgentNamespace {
     const { agent: identity } = socket.data as { agent: AgentConnection["identity"] };
     const log = this.#o.log.child({ node: identity.nodeId, hostname: identity.hostname });
     this.#o.onAdmitted(socket);
-    const agent = new AgentConnection(socket, identity, log, this.#o.timeouts);
+    const agent = new AgentConnection(socket, identity, log, this.#o.timeouts, this.#o.limits);
     this.#o.registry.add(agent);
     log.info({ version: identity.version, address: socket.handshake.address }, "node agent connected");
     socket.on("disconnect", (reason) => {
@@ -95,8 +114,4 @@ export class AgentNamespace {
     this.#o.registry.close();
     this.#refusals.close();
   }
-}
-
-function digest(token: string): Buffer {
-  return createHash("sha256").update(token).digest();
 }

@@ -73,20 +73,24 @@ export class ConnectRefusals {
 
   /**
    * The error to pass to `next()` for a refused CONNECT; logs the refusal
-   * (repeats of it from the address, and for the owner if one is named, only
-   * counted) and closes the connection after the `connect_error` is written.
+   * (repeats of it from the address, and for the owner or the node id claimed
+   * if one is named, only counted) and closes the connection after the `connect_error` is written.
    * `details` go to the client in the error's data, and to the log.
    */
   refuse(
     socket: RefusableSocket,
     code: ConnectRefusalCode,
     msg: string,
-    options: { owner?: string; details?: Record<string, unknown> } = {},
+    options: { owner?: string; node?: string; details?: Record<string, unknown> } = {},
   ): Error {
     const address = socket.handshake.address;
-    const context = options.owner === undefined ? { address } : { address, owner: options.owner };
+    const context = {
+      address,
+      ...(options.owner === undefined ? {} : { owner: options.owner }),
+      ...(options.node === undefined ? {} : { node: options.node }),
+    };
     this.#log.info(
-      `${msg}\u0000${address}\u0000${options.owner ?? ""}`,
+      `${msg}\u0000${address}\u0000${options.owner ?? ""}\u0000${options.node ?? ""}`,
       context,
       { code, ...options.details },
       msg,

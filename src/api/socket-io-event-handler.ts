@@ -43,10 +43,13 @@ export interface SocketIOEventHandlerOptions extends HandlerServices {
   /** Per-connection bounds: bytes buffered for the client, channel calls in flight, subscriptions. */
   limits: ConnectionLimitsConfig;
   /**
-   * Cluster mode: node agents connect to the `/agents` namespace with this token, into this
-   * registry. Left out (single-host mode), the namespace does not exist.
+   * Cluster mode: node agents connect to the `/agents` namespace, each with its node's credential
+   * derived from this master key, into this registry; each credential that let one in is told to
+   * `onCredential`. Left out (single-host mode), the namespace does not exist.
    */
-  agents?: { token: string; registry: AgentRegistry } | undefined;
+  agents?:
+    | { masterKey: string; registry: AgentRegistry; onCredential?: (credential: string) => void }
+    | undefined;
   /**
    * Fan-out across API servers (BERTH_REDIS_URL): the cluster adapter that
    * carries pushes and sessions to the other servers, and those sessions.

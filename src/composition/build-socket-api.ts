@@ -96,6 +96,13 @@ export function buildSocketApi(config: Config, deps: SocketApiDeps): SocketIOEve
       maxSubscriptions: config.maxSubscriptions,
     },
     agents:
-      config.agentToken && deps.agents ? { token: config.agentToken, registry: deps.agents } : undefined,
+      config.agentToken && deps.agents
+        ? {
+            masterKey: config.agentToken,
+            registry: deps.agents,
+            // Each node's credential, as the master key it is derived from: in no line of the system log.
+            onCredential: (credential: string) => secrets.addServerSecret(credential),
+          }
+        : undefined,
   });
 }

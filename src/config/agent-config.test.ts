@@ -1,12 +1,28 @@
-import { describe, expect, it } from "vitest";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { deriveAgentCredential } from "../agent-link/agent-credential.ts";
 import { loadAgentConfig } from "./agent-config.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 
 const TOKEN = "a".repeat(64);
+const CREDENTIAL = deriveAgentCredential(TOKEN, "node1");
 const AGENT = {
   BERTH_AGENT_SERVERS: "https://10.0.0.5:7300, https://api.example:443, http://127.0.0.1:7300",
-  BERTH_AGENT_TOKEN: TOKEN,
+  BERTH_AGENT_CREDENTIAL: CREDENTIAL,
 };
+
+const dir = mkdtempSync(join(tmpdir(), "berth-agent-config-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A file in the test's directory with this text and mode. */
+function file(name: string, text: string, mode: number): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  chmodSync(path, mode);
+  return path;
+}
 
 /** The message of the ConfigError that `load` throws. */
 function refusal(load: () => unknown): string {
@@ -20,10 +36,11 @@ function refusal(load: () => unknown): string {
 }
 
 describe("the node agent's configuration", () => {
-  it("reads the servers, the token and its node's engine", () => {
+  it("reads the servers, its node's credential and its node's engine", () => {
     expect(loadAgentConfig({ ...AGENT, DOCKER_HOST: "unix:///run/d.sock" })).toEqual({
       servers: ["https://10.0.0.5:7300", "https://api.example:443", "http://127.0.0.1:7300"],
-      agentToken: TOKEN,
+      credential: CREDENTIAL,
+      ca: undefined,
       dockerSocket: "/run/d.sock",
       logLevel: "info",
       mountRoot: "/var/lib/berth-agent",
@@ -42,20 +59,53 @@ describe("the node agent's configuration", () => {
     expect(loadAgentConfig({ ...plain, BERTH_AGENT_ALLOW_HTTP: "true" })).toMatchObject({ allowHttp: true });
   });
 
-  it("needs servers and a token", () => {
-    expect(refusal(() => loadAgentConfig({ BERTH_AGENT_TOKEN: TOKEN }))).toContain(
+  it("needs servers and a credential", () => {
+    expect(refusal(() => loadAgentConfig({ BERTH_AGENT_CREDENTIAL: CREDENTIAL }))).toContain(
       "BERTH_AGENT_SERVERS is required",
     );
-    expect(refusal(() => loadAgentConfig({ BERTH_AGENT_SERVERS: "http://a:1" }))).toContain(
-      "BERTH_AGENT_TOKEN is required",
+    expect(refusal(() => loadAgentConfig({ BERTH_AGENT_SERVERS: "http://127.0.0.1:1" }))).toContain(
+      "BERTH_AGENT_CREDENTIAL_FILE (or BERTH_AGENT_CREDENTIAL) is required",
     );
   });
 
-  it("refuses a short token without quoting it", () => {
-    const short = "short-token-0123456789";
-    const message = refusal(() => loadAgentConfig({ ...AGENT, BERTH_AGENT_TOKEN: short }));
-    expect(message).toContain("BERTH_AGENT_TOKEN must have 32–1024 bytes");
-    expect(message).not.toContain(short);
+  it("refuses to start with the master key, BERTH_AGENT_TOKEN, set, saying what to do instead", () => {
+    const message = refusal(() => loadAgentConfig({ ...AGENT, BERTH_AGENT_TOKEN: TOKEN }));
+    expect(message).toContain("BERTH_AGENT_TOKEN is set: a node agent must not hold the master key");
+    expect(message).toContain("npm run agent:credential");
+    expect(message).not.toContain(TOKEN);
+  });
+
+  it("refuses what is not a credential (the master key given as one, say) without quoting it", () => {
+    const message = refusal(() => loadAgentConfig({ ...AGENT, BERTH_AGENT_CREDENTIAL: TOKEN }));
+    expect(message).toContain("BERTH_AGENT_CREDENTIAL is not a node agent's credential");
+    expect(message).not.toContain(TOKEN);
+  });
+
+  it("reads the credential from a file that only its owner may open, trimmed", () => {
+    const { BERTH_AGENT_SERVERS } = AGENT;
+    const fromFile = (path: string) =>
+      loadAgentConfig({ BERTH_AGENT_SERVERS, BERTH_AGENT_CREDENTIAL_FILE: path });
+    const path = file("credential", `${CREDENTIAL}\n`, 0o600);
+    expect(fromFile(path).credential).toBe(CREDENTIAL);
+    expect(fromFile(file("read-only", CREDENTIAL, 0o400)).credential).toBe(CREDENTIAL);
+    for (const mode of [0o640, 0o604, 0o660, 0o644, 0o610, 0o601]) {
+      const message = refusal(() => fromFile(file(`open-${mode.toString(8)}`, CREDENTIAL, mode)));
+      expect(message, mode.toString(8)).toContain(`has mode 0${mode.toString(8)}`);
+      expect(message).not.toContain(CREDENTIAL);
+    }
+    expect(refusal(() => fromFile(join(dir, "absent")))).toContain("cannot read");
+    expect(refusal(() => loadAgentConfig({ ...AGENT, BERTH_AGENT_CREDENTIAL_FILE: path }))).toContain(
+      "not both",
+    );
+  });
+
+  it("reads the CA to pin from BERTH_AGENT_CA_FILE, and refuses a file with no certificate", () => {
+    const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    expect(loadAgentConfig({ ...AGENT, BERTH_AGENT_CA_FILE: file("ca.pem", pem, 0o644) }).ca).toBe(pem);
+    const none = file("none.pem", "not a certificate", 0o644);
+    expect(refusal(() => loadAgentConfig({ ...AGENT, BERTH_AGENT_CA_FILE: none }))).toContain(
+      "holds no PEM certificate",
+    );
   });
 
   it("refuses a server that is not an http(s) URL, or one with credentials", () => {

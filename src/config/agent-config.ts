@@ -1,18 +1,25 @@
 import { z } from "zod";
+import { AGENT_CREDENTIAL } from "../agent-link/agent-credential.ts";
+import { readCaFile, readCredentialFile } from "./agent-credential-file.ts";
 import { ConfigError } from "./config-error.ts";
 import { envList } from "./env-values.ts";
-import { checkAgentToken } from "./sections/agent-link-config.ts";
 import { ClusterEnv } from "./sections/cluster-config.ts";
 import { ServerEnv } from "./sections/server-config.ts";
 
 /**
  * The node agent's configuration (`npm run agent`, src/agent/main.ts): a
  * program of its own beside the API server, with far fewer settings — where
- * the API servers are, the token it proves itself with, and its node's engine.
+ * the API servers are, the credential of its own node it proves itself with
+ * (never the master key, BERTH_AGENT_TOKEN, which stays on the API servers),
+ * the CA it trusts for them, and its node's engine.
  */
 const AgentEnvSchema = z.object({
   BERTH_AGENT_SERVERS: envList,
+  // Checked in loadAgentConfig, whose messages never quote them.
   BERTH_AGENT_TOKEN: z.string().optional(),
+  BERTH_AGENT_CREDENTIAL: z.string().optional(),
+  BERTH_AGENT_CREDENTIAL_FILE: z.string().optional(),
+  BERTH_AGENT_CA_FILE: z.string().optional(),
   BERTH_DOCKER_SOCKET: ServerEnv.BERTH_DOCKER_SOCKET,
   DOCKER_HOST: ServerEnv.DOCKER_HOST,
   BERTH_LOG_LEVEL: ServerEnv.BERTH_LOG_LEVEL,
@@ -25,7 +32,10 @@ const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 export interface AgentConfig {
   /** BERTH_AGENT_SERVERS: every API server's base URL (http or https), each dialled. */
   readonly servers: readonly string[];
-  readonly agentToken: string;
+  /** Its own node's credential (BERTH_AGENT_CREDENTIAL, or the file BERTH_AGENT_CREDENTIAL_FILE names). */
+  readonly credential: string;
+  /** BERTH_AGENT_CA_FILE's PEM: the only CAs trusted for the API servers' certificates; undefined: Node's own. */
+  readonly ca: string | undefined;
   /** This node's engine: BERTH_DOCKER_SOCKET, else DOCKER_HOST's unix socket, else /var/run/docker.sock. */
   readonly dockerSocket: string;
   readonly logLevel: string;
@@ -42,11 +52,7 @@ export function loadAgentConfig(env: Record<string, string | undefined> = proces
     throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
   }
   const e = parsed.data;
-  if (e.BERTH_AGENT_TOKEN === undefined || e.BERTH_AGENT_TOKEN === "")
-    throw ConfigError.invalid(
-      "BERTH_AGENT_TOKEN is required: the token the API servers expect of node agents",
-    );
-  checkAgentToken(e.BERTH_AGENT_TOKEN);
+  const credential = credentialOf(e);
   if (e.BERTH_AGENT_SERVERS.length === 0)
     throw ConfigError.invalid("BERTH_AGENT_SERVERS is required: the API servers' URLs, comma-separated");
   for (const server of e.BERTH_AGENT_SERVERS) {
@@ -55,7 +61,7 @@ export function loadAgentConfig(env: Record<string, string | undefined> = proces
       throw ConfigError.invalid(
         `BERTH_AGENT_SERVERS: '${server}' is not an http(s) URL without credentials (e.g. https://10.0.0.5:7300)`,
       );
-    // The agent token crosses to each server, and whoever answers there drives this node's engine: over
+    // This node's credential crosses to each server, and whoever answers there drives this node's engine: over
     // plain http anyone on the path could read the one or pose as the other. Loopback, or when the operator
     // says the network is its own (a private link, a TLS tunnel in front), by BERTH_AGENT_ALLOW_HTTP.
     if (url.protocol === "http:" && !LOOPBACK.has(url.hostname) && e.BERTH_AGENT_ALLOW_HTTP !== "true")
@@ -66,10 +72,34 @@ export function loadAgentConfig(env: Record<string, string | undefined> = proces
   const dockerHost = e.DOCKER_HOST?.startsWith("unix://") ? e.DOCKER_HOST.slice(7) : undefined;
   return Object.freeze({
     servers: Object.freeze([...e.BERTH_AGENT_SERVERS]),
-    agentToken: e.BERTH_AGENT_TOKEN,
+    credential,
+    ca: e.BERTH_AGENT_CA_FILE ? readCaFile(e.BERTH_AGENT_CA_FILE) : undefined,
     dockerSocket: e.BERTH_DOCKER_SOCKET ?? dockerHost ?? "/var/run/docker.sock",
     logLevel: e.BERTH_LOG_LEVEL,
     mountRoot: e.BERTH_AGENT_MOUNT_ROOT,
     allowHttp: e.BERTH_AGENT_ALLOW_HTTP === "true",
   });
+}
+
+/** The node's credential, from the variable or the file (not both), checked for its shape. */
+function credentialOf(e: z.output<typeof AgentEnvSchema>): string {
+  // The master key opens every node's credential: it stays on the API servers, never on a node.
+  if (e.BERTH_AGENT_TOKEN)
+    throw ConfigError.invalid(
+      "BERTH_AGENT_TOKEN is set: a node agent must not hold the master key. Give it its own node's credential instead (`npm run agent:credential -- NODE_ID` on an API server's host; BERTH_AGENT_CREDENTIAL_FILE or BERTH_AGENT_CREDENTIAL), and unset BERTH_AGENT_TOKEN here",
+    );
+  const fromVariable = e.BERTH_AGENT_CREDENTIAL || undefined;
+  const file = e.BERTH_AGENT_CREDENTIAL_FILE || undefined;
+  if (fromVariable !== undefined && file !== undefined)
+    throw ConfigError.invalid("set BERTH_AGENT_CREDENTIAL or BERTH_AGENT_CREDENTIAL_FILE, not both");
+  const credential = file === undefined ? fromVariable : readCredentialFile(file);
+  if (credential === undefined)
+    throw ConfigError.invalid(
+      "BERTH_AGENT_CREDENTIAL_FILE (or BERTH_AGENT_CREDENTIAL) is required: this node's credential, from `npm run agent:credential -- NODE_ID`",
+    );
+  if (!AGENT_CREDENTIAL.test(credential))
+    throw ConfigError.invalid(
+      `${file === undefined ? "BERTH_AGENT_CREDENTIAL" : `BERTH_AGENT_CREDENTIAL_FILE (${file})`} is not a node agent's credential (43 characters of base64url, from \`npm run agent:credential -- NODE_ID\`)`,
+    );
+  return credential;
 }

@@ -188,6 +188,20 @@ export class SecretRegistry implements OwnerRedactors {
     }
   }
 
+  /**
+   * One more secret of berth's own, kept with those of setServerSecrets (a
+   * node agent's credential, once it let the agent in). Adding one already
+   * known does nothing.
+   */
+  addServerSecret(value: string): void {
+    if (this.#serverSecrets.includes(value)) return;
+    this.#serverSecrets = [...this.#serverSecrets, value];
+    for (const form of secretForms(value)) {
+      this.#admin.add(form);
+      this.#all.add(form);
+    }
+  }
+
   #touch(owner: string): void {
     this.#generations.set(owner, ++this.#clock);
   }

@@ -27,6 +27,20 @@ export type CallTimeouts = (method: EngineMethod, args: unknown) => number | und
 export const methodTimeouts: CallTimeouts = (method, args) =>
   (ENGINE_METHODS[method].timeoutMs as (a: unknown) => number | undefined)(args);
 
+/**
+ * What one agent connection may hold open on the API side at once: waits
+ * (`waitForExit`, which last as long as their container runs) and event
+ * subscriptions. berth holds one of each per container at most, so a count
+ * in the thousands is a leak on this side; the cap keeps it from piling up
+ * on the agent (and on its engine) without bound.
+ */
+export interface AgentConnectionLimits {
+  waits: number;
+  subscriptions: number;
+}
+
+export const DEFAULT_AGENT_CONNECTION_LIMITS: AgentConnectionLimits = { waits: 4096, subscriptions: 4096 };
+
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** What an API server hears from an agent: untyped until checked here. */
@@ -54,7 +68,8 @@ interface Subscription {
  * DOCKER_UNAVAILABLE (Socket.IO does not fail an acknowledgement awaited on a
  * socket that disconnected: it would wait forever) and every event
  * subscription ends the same way, as the local adapter's stream does when the
- * engine goes.
+ * engine goes. A wait or a subscription over the connection's limits fails
+ * at once with DOCKER_UNAVAILABLE (retryable), without being sent.
  */
 export class AgentConnection {
   readonly identity: AgentIdentity;
@@ -65,12 +80,24 @@ export class AgentConnection {
   readonly #pending = new Map<string, (reason: string) => void>();
   readonly #subscriptions = new Map<string, Subscription>();
   readonly #timeouts: CallTimeouts;
+  readonly #limits: AgentConnectionLimits;
+  /** Waits (`waitForExit`) sent and not settled yet. */
+  #waits = 0;
+  /** The limits ("waits", "subscriptions") at which a refusal was logged since the connection was last under them. */
+  readonly #overLogged = new Set<string>();
   #nextId = 0;
   #closed: string | undefined;
 
-  constructor(socket: AgentSocket, identity: AgentIdentity, log: SystemLogger, timeouts = methodTimeouts) {
+  constructor(
+    socket: AgentSocket,
+    identity: AgentIdentity,
+    log: SystemLogger,
+    timeouts = methodTimeouts,
+    limits = DEFAULT_AGENT_CONNECTION_LIMITS,
+  ) {
     this.#socket = socket;
     this.#timeouts = timeouts;
+    this.#limits = limits;
     this.identity = identity;
     this.connectedAt = Date.now();
     this.#log = log;
@@ -81,14 +108,27 @@ export class AgentConnection {
     return this.identity.nodeId;
   }
 
-  /** Calls and event subscriptions open now. */
-  get open(): { calls: number; subscriptions: number } {
-    return { calls: this.#pending.size, subscriptions: this.#subscriptions.size };
+  /** Calls (waits among them) and event subscriptions open now. */
+  get open(): { calls: number; waits: number; subscriptions: number } {
+    return { calls: this.#pending.size, waits: this.#waits, subscriptions: this.#subscriptions.size };
   }
 
   /** Asks the agent to run one engine call on its node; rejects with berth's errors (see the class). */
   call<M extends EngineMethod>(method: M, args: ArgsOf<M>, signal?: AbortSignal): Promise<AnswerOf<M>> {
-    return this.#call(method, args, signal).then((answer) => answer.value);
+    if (method !== "waitForExit") return this.#call(method, args, signal).then((answer) => answer.value);
+    const full = this.#overLimit(method, "waits", this.#waits, this.#limits.waits);
+    if (full) return Promise.reject(full);
+    this.#waits++;
+    return this.#call(method, args, signal).then(
+      (answer) => {
+        this.#waits--;
+        return answer.value;
+      },
+      (err: unknown) => {
+        this.#waits--;
+        throw err;
+      },
+    );
   }
 
   /** Asks the agent to do one thing to a workload's files on its node; rejects with berth's errors. */
@@ -109,6 +149,13 @@ export class AgentConnection {
     sinceMs: number,
     onEvent: (e: EngineEvent) => void,
   ): Promise<EventSubscription> {
+    const full = this.#overLimit(
+      "streamEvents",
+      "subscriptions",
+      this.#subscriptions.size,
+      this.#limits.subscriptions,
+    );
+    if (full) throw full;
     const subscription: Subscription = { onEvent };
     let callId: string | undefined;
     const { id } = await this.#call("streamEvents", [labels, sinceMs], undefined, (sent) => {
@@ -272,6 +319,29 @@ export class AgentConnection {
     this.#subscriptions.delete(id);
     if (subscription.settle) subscription.settle(err);
     else subscription.ended = { err };
+  }
+
+  /**
+   * The error for one more of `what` when `open` are open already, or undefined while under the limit.
+   * Logged once each time the connection reaches a limit, not at every refusal: a leak would flood the log.
+   */
+  #overLimit(
+    op: EngineMethod,
+    what: string,
+    open: number,
+    limit: number,
+  ): DockerUnavailableError | undefined {
+    if (open < limit) {
+      this.#overLogged.delete(what);
+      return undefined;
+    }
+    if (!this.#overLogged.has(what))
+      this.#log.warn(
+        { node: this.nodeId, op, open, limit },
+        `refused a call: this agent connection holds as many ${what} as it may`,
+      );
+    this.#overLogged.add(what);
+    return this.#unavailable(op, `${open} ${what} open, the most one agent connection may hold`);
   }
 
   #malformed(method: string, cause: unknown): InternalError {

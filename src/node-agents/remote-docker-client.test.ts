@@ -6,6 +6,7 @@ import { io as dial } from "socket.io-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { within } from "../../test/helpers/deadline.ts";
 import { NodeAgent } from "../agent/node-agent.ts";
+import { deriveAgentCredential } from "../agent-link/agent-credential.ts";
 import { AGENTS_NAMESPACE, type AgentIdentity } from "../agent-link/agent-link-contract.ts";
 import { workloadBody } from "../agent-link/testing/workload-body.ts";
 import { AgentNamespace } from "../api/agent-namespace.ts";
@@ -20,8 +21,10 @@ import type { AgentConnection, CallTimeouts } from "./agent-connection.ts";
 import { AgentRegistry } from "./agent-registry.ts";
 import { RemoteDockerClient } from "./remote-docker-client.ts";
 
-const TOKEN = "agent-token-0123456789abcdef0123456789abcdef";
+/** The API servers' master key (BERTH_AGENT_TOKEN), and the credential of NODE derived from it. */
+const MASTER = "agent-token-0123456789abcdef0123456789abcdef";
 const NODE: AgentIdentity = { nodeId: "n3abcdefghijklmnopqrstuvw", hostname: "node-3", version: "0.1.0" };
+const CREDENTIAL = deriveAgentCredential(MASTER, NODE.nodeId);
 
 /** A fake engine that remembers the signal of each wait, to see a cancel arrive. */
 class WatchedEngine extends FakeDockerClient {
@@ -45,7 +48,7 @@ afterEach(async () => {
 /** An API server's Socket.IO server with the /agents namespace, as berth builds it (pre-auth guard included). */
 async function apiServer(timeouts?: CallTimeouts, port = 0) {
   const secrets = new SecretRegistry();
-  secrets.setServerSecrets([TOKEN]);
+  secrets.setServerSecrets([MASTER]);
   let logText = "";
   const destination = new PassThrough();
   destination.on("data", (c: Buffer) => {
@@ -61,8 +64,9 @@ async function apiServer(timeouts?: CallTimeouts, port = 0) {
   io.engine.on("connection", preAuth.onEngineConnection);
   const registry = new AgentRegistry();
   const agents = new AgentNamespace(io, {
-    token: TOKEN,
+    masterKey: MASTER,
     registry,
+    onCredential: (credential) => secrets.addServerSecret(credential),
     log,
     onAdmitted: (socket) => preAuth.trust(socket.conn),
     ...(timeouts ? { timeouts } : {}),
@@ -90,7 +94,7 @@ async function apiServer(timeouts?: CallTimeouts, port = 0) {
 function startAgent(
   url: string,
   docker = new WatchedEngine(),
-  options: { token?: string; identity?: AgentIdentity; maxDelayMs?: number } = {},
+  options: { credential?: string; identity?: AgentIdentity; maxDelayMs?: number } = {},
 ) {
   const log = createSystemLogger({
     level: "silent",
@@ -99,7 +103,7 @@ function startAgent(
   });
   const agent = new NodeAgent({
     servers: [url],
-    token: options.token ?? TOKEN,
+    credential: options.credential ?? CREDENTIAL,
     identity: options.identity ?? NODE,
     docker,
     log,
@@ -247,7 +251,7 @@ describe("RemoteDockerClient, the engine port of a node served by its agent", ()
     await expect(subscription.done).rejects.toBeInstanceOf(DockerUnavailableError);
     expect((await gone)[0]).toBe(connection);
     expect(registry.agentFor(NODE.nodeId)).toBeUndefined();
-    expect(connection.open).toEqual({ calls: 0, subscriptions: 0 });
+    expect(connection.open).toEqual({ calls: 0, waits: 0, subscriptions: 0 });
     // The container runs on: an agent's going is not its workloads'.
     expect(docker.containers.get(id)?.state).toBe("running");
   });
@@ -281,28 +285,12 @@ describe("RemoteDockerClient, the engine port of a node served by its agent", ()
     await new RemoteDockerClient(second.registry, NODE.nodeId).ping();
   });
 
-  it("refuses an agent with a wrong token, and logs the refusal without the token", async () => {
-    const { url, registry, logs } = await apiServer();
-    const wrong = "wrong-token-0123456789abcdef0123456789abcdef";
-    const socket = dial(new URL(AGENTS_NAMESPACE, url).href, {
-      transports: ["websocket"],
-      reconnection: false,
-      auth: { token: wrong, ...NODE },
-    });
-    closers.push(() => socket.disconnect());
-    const err = await refusal(socket);
-    expect(err.data?.code).toBe("UNAUTHORIZED");
-    expect(registry.agents).toEqual([]);
-    expect(logs()).toContain("refused agent connection: bad or missing agent token");
-    expect(logs()).not.toContain(wrong);
-  });
-
   it("refuses a hello that does not say which node the agent serves", async () => {
     const { url, registry } = await apiServer();
     const socket = dial(new URL(AGENTS_NAMESPACE, url).href, {
       transports: ["websocket"],
       reconnection: false,
-      auth: { token: TOKEN, hostname: "x", version: "1" },
+      auth: { credential: CREDENTIAL, hostname: "x", version: "1" },
     });
     closers.push(() => socket.disconnect());
     const err = await refusal(socket);
@@ -315,7 +303,7 @@ describe("RemoteDockerClient, the engine port of a node served by its agent", ()
     const socket = dial(new URL(AGENTS_NAMESPACE, url).href, {
       transports: ["websocket"],
       reconnection: false,
-      auth: { token: TOKEN, ...NODE },
+      auth: { credential: CREDENTIAL, ...NODE },
     });
     closers.push(() => socket.disconnect());
     const cancelled: unknown[] = [];
@@ -328,7 +316,7 @@ describe("RemoteDockerClient, the engine port of a node served by its agent", ()
       details: { op: "version" },
     });
     await expect.poll(() => cancelled, GUARD).toEqual([{ id: "1" }]);
-    expect(registry.agentFor(NODE.nodeId)?.open).toEqual({ calls: 0, subscriptions: 0 });
+    expect(registry.agentFor(NODE.nodeId)?.open).toEqual({ calls: 0, waits: 0, subscriptions: 0 });
   });
 
   it("takes an answer out of the method's contract for an internal error, not for the engine's word", async () => {
@@ -336,7 +324,7 @@ describe("RemoteDockerClient, the engine port of a node served by its agent", ()
     const socket = dial(new URL(AGENTS_NAMESPACE, url).href, {
       transports: ["websocket"],
       reconnection: false,
-      auth: { token: TOKEN, ...NODE },
+      auth: { credential: CREDENTIAL, ...NODE },
     });
     closers.push(() => socket.disconnect());
     socket.on("call", (_call: unknown, ack: (a: unknown) => void) =>

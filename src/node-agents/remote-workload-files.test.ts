@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { within } from "../../test/helpers/deadline.ts";
 import { AgentWorkloadFiles } from "../agent/agent-workload-files.ts";
 import { NodeAgent } from "../agent/node-agent.ts";
+import { deriveAgentCredential } from "../agent-link/agent-credential.ts";
 import type { AgentIdentity } from "../agent-link/agent-link-contract.ts";
 import { AgentNamespace } from "../api/agent-namespace.ts";
 import { createBerthServer } from "../api/berth-server.ts";
@@ -22,8 +23,10 @@ import { createSystemLogger } from "../logging/system-logger.ts";
 import { AgentRegistry } from "./agent-registry.ts";
 import { RemoteWorkloadFiles } from "./remote-workload-files.ts";
 
-const TOKEN = "agent-token-0123456789abcdef0123456789abcdef";
+/** The API servers' master key (BERTH_AGENT_TOKEN), and NODE's credential derived from it. */
+const MASTER = "agent-token-0123456789abcdef0123456789abcdef";
 const NODE: AgentIdentity = { nodeId: "n3abcdefghijklmnopqrstuvw", hostname: "node-3", version: "0.1.0" };
+const CREDENTIAL = deriveAgentCredential(MASTER, NODE.nodeId);
 const ID = "C0123456789A";
 const log = createSystemLogger({
   level: "silent",
@@ -63,7 +66,7 @@ async function cluster(placed = new Set([ID])) {
   io.engine.on("connection", preAuth.onEngineConnection);
   const registry = new AgentRegistry();
   const agents = new AgentNamespace(io, {
-    token: TOKEN,
+    masterKey: MASTER,
     registry,
     log,
     onAdmitted: (socket) => preAuth.trust(socket.conn),
@@ -80,7 +83,7 @@ async function cluster(placed = new Set([ID])) {
   });
   const agent = new NodeAgent({
     servers: [`http://127.0.0.1:${(http.address() as AddressInfo).port}`],
-    token: TOKEN,
+    credential: CREDENTIAL,
     identity: NODE,
     docker: new FakeDockerClient(),
     files: new AgentWorkloadFiles(root),

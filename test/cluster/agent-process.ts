@@ -19,7 +19,8 @@ export class AgentProcess {
   readonly lines: string[] = [];
   readonly exited: Promise<unknown>;
 
-  constructor(node: NodeNames, env: { servers: string; token: string; mountRoot: string }) {
+  /** `credential`: the one of the node id it will claim (its engine's), or, in a test of refusals, another's. */
+  constructor(node: NodeNames, env: { servers: string; credential: string; mountRoot: string }) {
     // nsenter execs the program (no fork): the child's pid is the agent's, so a signal reaches it.
     this.child = spawn(
       "nsenter",
@@ -35,7 +36,7 @@ export class AgentProcess {
         env: {
           PATH: process.env.PATH ?? "",
           BERTH_AGENT_SERVERS: env.servers,
-          BERTH_AGENT_TOKEN: env.token,
+          BERTH_AGENT_CREDENTIAL: env.credential,
           BERTH_DOCKER_SOCKET: node.socketPath,
           BERTH_AGENT_MOUNT_ROOT: env.mountRoot,
           // The test bed's bridge is a network of the test's own.

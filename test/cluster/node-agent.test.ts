@@ -4,6 +4,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { io } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deriveAgentCredential } from "../../src/agent-link/agent-credential.ts";
 import { AGENTS_NAMESPACE } from "../../src/agent-link/agent-link-contract.ts";
 import { workloadBody } from "../../src/agent-link/testing/workload-body.ts";
 import { newContainerId } from "../../src/containers/container-id.ts";
@@ -71,11 +72,12 @@ describe.skipIf(NEEDS_ROOT)("a node agent on node 3 of the test bed, serving ber
   const events: EngineEvent[] = [];
   let subscription: EventSubscription | undefined;
 
-  const startAgent = (token = AGENT_TOKEN) => {
-    const agent = new AgentProcess(bed.node(3).node, {
+  /** An agent on node `on` (3 unless said), with node 3's credential unless said. */
+  const startAgent = (credential = deriveAgentCredential(AGENT_TOKEN, nodeId), on: 2 | 3 = 3) => {
+    const agent = new AgentProcess(bed.node(on).node, {
       servers: server.url,
-      token,
-      mountRoot: join(bed.node(3).node.dir, "agent-test"),
+      credential,
+      mountRoot: join(bed.node(on).node.dir, "agent-test"),
     });
     agents.push(agent);
     return agent;
@@ -165,20 +167,40 @@ describe.skipIf(NEEDS_ROOT)("a node agent on node 3 of the test bed, serving ber
     startedAt = info!.State.StartedAt;
   });
 
-  it("refuses an agent with a wrong token, and logs the refusal without the token", async () => {
-    const wrongToken = randomBytes(32).toString("hex");
-    const wrong = startAgent(wrongToken);
+  it("refuses an agent whose credential was derived from another master key, and logs the refusal without it", async () => {
+    const wrongCredential = deriveAgentCredential(randomBytes(32).toString("hex"), nodeId);
+    const wrong = startAgent(wrongCredential);
     await eventually(CONNECT_WITHIN_MS, "the refusal in berth's log", () =>
-      server.logs().includes("refused agent connection: bad or missing agent token"),
+      server.logs().includes("refused agent connection: not the credential of the node id claimed"),
     );
     await eventually(CONNECT_WITHIN_MS, "the refusal in the agent's log", () =>
       wrong.output.includes("the API server refused this agent"),
     );
     await wrong.kill();
-    expect(server.logs()).not.toContain(wrongToken);
+    expect(server.logs()).not.toContain(wrongCredential);
     expect(server.logs()).not.toContain(AGENT_TOKEN);
-    expect(wrong.output).not.toContain(wrongToken);
+    expect(wrong.output).not.toContain(wrongCredential);
     expect(registry.agents).toHaveLength(1);
+  });
+
+  it("refuses an agent on node 2 that holds node 3's credential: a node cannot take another's calls", async () => {
+    const node2 = (await bed.nodeLs()).find((n) => n.hostname === "berthc-n2")!.id;
+    const credential = deriveAgentCredential(AGENT_TOKEN, nodeId);
+    const impostor = startAgent(credential, 2);
+    await eventually(CONNECT_WITHIN_MS, "the refusal of node 2's id in berth's log", () =>
+      server
+        .logs()
+        .split("\n")
+        .some((l) => l.includes("not the credential of the node id claimed") && l.includes(node2)),
+    );
+    await eventually(CONNECT_WITHIN_MS, "the refusal in the agent's log", () =>
+      impostor.output.includes("the API server refused this agent"),
+    );
+    await impostor.kill();
+    expect(server.logs()).not.toContain(credential);
+    expect(registry.agentFor(node2)).toBeUndefined();
+    // Node 3's own agent still serves node 3.
+    expect(registry.agents.map((a) => a.nodeId)).toEqual([nodeId]);
   });
 
   it("killed (SIGKILL), fails the calls waiting and the next ones at once with DOCKER_UNAVAILABLE; the workload runs on", async () => {

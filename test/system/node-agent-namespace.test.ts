@@ -6,6 +6,7 @@ import { PassThrough } from "node:stream";
 import { io } from "socket.io-client";
 import { describe, expect, it } from "vitest";
 import { NodeAgent } from "../../src/agent/node-agent.ts";
+import { deriveAgentCredential } from "../../src/agent-link/agent-credential.ts";
 import { AGENTS_NAMESPACE } from "../../src/agent-link/agent-link-contract.ts";
 import { workloadBody } from "../../src/agent-link/testing/workload-body.ts";
 import { PRE_AUTH_MAX_BYTES } from "../../src/api/pre-auth-guard.ts";
@@ -19,6 +20,7 @@ import { TOKENS, useTestServer } from "../helpers/test-server.ts";
 
 const AGENT_TOKEN = "agent-token-for-the-namespace-test-0123456789";
 const NODE = { nodeId: "localnodeforthetest000001", hostname: "this-host", version: "test" };
+const CREDENTIAL = deriveAgentCredential(AGENT_TOKEN, NODE.nodeId);
 
 /** A bare Socket.IO connection to `namespace`; resolves with the refusal's code, or "connected". */
 function tryConnect(url: string, namespace: string, auth: Record<string, unknown>): Promise<string> {
@@ -38,10 +40,10 @@ describe("the /agents namespace of a berth with BERTH_AGENT_TOKEN", () => {
   const server = useTestServer({ BERTH_AGENT_TOKEN: AGENT_TOKEN });
 
   it("refuses a client's token, the admin's included", async () => {
-    expect(await tryConnect(server.url, AGENTS_NAMESPACE, { token: TOKENS.alice, ...NODE })).toBe(
+    expect(await tryConnect(server.url, AGENTS_NAMESPACE, { credential: TOKENS.alice, ...NODE })).toBe(
       "UNAUTHORIZED",
     );
-    expect(await tryConnect(server.url, AGENTS_NAMESPACE, { token: TOKENS.admin, ...NODE })).toBe(
+    expect(await tryConnect(server.url, AGENTS_NAMESPACE, { credential: TOKENS.admin, ...NODE })).toBe(
       "UNAUTHORIZED",
     );
     expect(server.berth.agents?.agents).toEqual([]);
@@ -49,7 +51,7 @@ describe("the /agents namespace of a berth with BERTH_AGENT_TOKEN", () => {
 
   it("refuses a client already connected that tries the agents' namespace on its connection", async () => {
     const alice = await server.connectRaw("alice");
-    const agents = alice.io.socket(AGENTS_NAMESPACE, { auth: { token: TOKENS.alice, ...NODE } });
+    const agents = alice.io.socket(AGENTS_NAMESPACE, { auth: { credential: TOKENS.alice, ...NODE } });
     const code = await new Promise<string | undefined>((resolve) =>
       agents.once("connect_error", (err: Error & { data?: { code?: string } }) => resolve(err.data?.code)),
     );
@@ -57,15 +59,27 @@ describe("the /agents namespace of a berth with BERTH_AGENT_TOKEN", () => {
     expect(server.berth.agents?.agents).toEqual([]);
   });
 
-  it("refuses the agent token on the clients' namespace", async () => {
+  it("refuses the master key itself, and another node's credential", async () => {
+    expect(await tryConnect(server.url, AGENTS_NAMESPACE, { credential: AGENT_TOKEN, ...NODE })).toBe(
+      "UNAUTHORIZED",
+    );
+    const other = deriveAgentCredential(AGENT_TOKEN, "othernodeforthetest000002");
+    expect(await tryConnect(server.url, AGENTS_NAMESPACE, { credential: other, ...NODE })).toBe(
+      "UNAUTHORIZED",
+    );
+    expect(server.berth.agents?.agents).toEqual([]);
+  });
+
+  it("refuses the agent token, and a node's credential, on the clients' namespace", async () => {
     expect(await tryConnect(server.url, "/", { token: AGENT_TOKEN })).toBe("UNAUTHORIZED");
+    expect(await tryConnect(server.url, "/", { token: CREDENTIAL })).toBe("UNAUTHORIZED");
   });
 
   it("lets a node agent in, and serves berth's engine calls through it", async () => {
     const log = silent();
     const agent = new NodeAgent({
       servers: [server.url],
-      token: AGENT_TOKEN,
+      credential: CREDENTIAL,
       identity: NODE,
       docker: new DockerodeClient({ socketPath: "/var/run/docker.sock", log }),
       log,
@@ -99,9 +113,12 @@ describe("the /agents namespace of a berth with BERTH_AGENT_TOKEN", () => {
     expect(registry.agents).toEqual([]);
   });
 
-  it("never writes the agent token to its log", () => {
+  it("never writes the agent token, or a credential that let an agent in, to its log", () => {
     expect(server.logs()).toContain("refused agent connection");
     expect(server.logs()).not.toContain(AGENT_TOKEN);
+    expect(server.logs()).not.toContain(CREDENTIAL);
+    // Known to the secret registry once it let its agent in: no later line holds it either.
+    expect(server.berth.secrets.system.redactString(`credential ${CREDENTIAL}`)).not.toContain(CREDENTIAL);
   });
 });
 

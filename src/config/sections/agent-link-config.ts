@@ -3,15 +3,15 @@ import { ConfigError } from "../config-error.ts";
 import type { EnvOf } from "../env-values.ts";
 
 /**
- * The agent token's least length in bytes. It is the one credential of every
- * node agent, and an agent holds its node's engine: 32 bytes of randomness
- * (`openssl rand -hex 32` gives 64 characters) put it beyond guessing, as the
- * handshake limit bounds the tries of any one address but not of many.
+ * The agent token's least length in bytes. It is the master key every node
+ * agent's credential is derived from (agent-link/agent-credential.ts), and an
+ * agent holds its node's engine: 32 bytes of randomness (`openssl rand -hex
+ * 32` gives 64 characters) put it beyond guessing.
  */
 export const MIN_AGENT_TOKEN_BYTES = 32;
 const MAX_AGENT_TOKEN_BYTES = 1024;
 
-/** The link to node agents (cluster mode): the token they connect with. */
+/** The link to node agents (cluster mode): the master key their credentials are derived from. */
 export const AgentLinkEnv = {
   // Checked in agentLinkConfig, whose messages never quote the value.
   BERTH_AGENT_TOKEN: z.string().optional(),
@@ -19,7 +19,8 @@ export const AgentLinkEnv = {
 
 export interface AgentLinkConfig {
   /**
-   * BERTH_AGENT_TOKEN: node agents connect to the `/agents` namespace with it;
+   * BERTH_AGENT_TOKEN: the master key; node agents connect to the `/agents` namespace each with
+   * its node's credential derived from it;
    * undefined (single-host mode): the namespace does not exist.
    */
   readonly agentToken: string | undefined;
