@@ -1,4 +1,4 @@
-import type { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
+import type { ChannelPort } from "../channel/channel-port.ts";
 import type { Config } from "../config/config.ts";
 import type { ContainerManager } from "../containers/container-manager.ts";
 import type { ContainerPaths } from "../containers/container-paths.ts";
@@ -31,7 +31,7 @@ export interface BackgroundDeps {
   docker: DockerodeClient;
   store: Store;
   manager: ContainerManager;
-  channel: SocketCommunicationHandler;
+  channel: ChannelPort;
   paths: ContainerPaths;
   instanceId: string;
   log: SystemLogger;

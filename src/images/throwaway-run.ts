@@ -1,4 +1,5 @@
 import { mkdir, rm } from "node:fs/promises";
+import type { ChannelPort } from "../channel/channel-port.ts";
 import { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
 import { switchRelease } from "../code/release-pointer.ts";
 import { writeReleaseEntries } from "../code/write-release-entries.ts";
@@ -44,7 +45,7 @@ export interface ThrowawayRun {
   undo: UndoStack;
   log: SystemLogger;
   /** Hands the check's channel hub to whoever may have to close it (shutdown). */
-  onHub: (hub: SocketCommunicationHandler) => void;
+  onHub: (hub: ChannelPort) => void;
   closed: () => boolean;
 }
 
@@ -203,7 +204,7 @@ function checkWorkdir(
 /** The `connect` check, through berth's own readiness wait; false (with the report marked) when it failed. */
 async function connects(
   o: ThrowawayRun,
-  hub: SocketCommunicationHandler,
+  hub: ChannelPort,
   dockerId: string,
   startedAt: number,
   output: () => Promise<string[]>,
