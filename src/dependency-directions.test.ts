@@ -31,17 +31,17 @@ const RULES: { from: string; mayNotImport: readonly string[] | "anything"; why: 
   {
     from: "agent",
     mayNotImport: "anything",
-    why: "the node agent is a program of its own on each node: the engine, config, logging, errors, util and the agent link only — never the API, lifecycle or the store",
+    why: "the node agent is a program of its own on each node: the engine, the workload channel, config, logging, errors, util and the agent link only — never the API, lifecycle or the store",
   },
   {
     from: "agent-link",
     mayNotImport: "anything",
-    why: "the wire between API servers and agents, imported by both ends: errors/ and the engine's port only",
+    why: "the wire between API servers and agents, imported by both ends: errors/, the engine's port and the channel's errors only",
   },
   {
     from: "node-agents",
     mayNotImport: "anything",
-    why: "the API side of node agents is an adapter of the engine port: the agent link, the port, errors, logging and util only",
+    why: "the API side of node agents is an adapter of the engine and channel ports: the agent link, the ports, errors, logging and util only",
   },
   {
     from: "api",
@@ -86,9 +86,9 @@ const LEAF_MAY_IMPORT: Record<string, readonly string[]> = {
   code: ["errors"],
   errors: [],
   cluster: ["errors", "util", "logging", "store"],
-  agent: ["docker", "config", "logging", "errors", "util", "agent-link"],
-  "agent-link": ["errors", "docker"],
-  "node-agents": ["agent-link", "docker", "errors", "logging", "util"],
+  agent: ["docker", "channel", "config", "logging", "errors", "util", "agent-link"],
+  "agent-link": ["errors", "docker", "channel"],
+  "node-agents": ["agent-link", "docker", "channel", "errors", "logging", "util"],
 };
 
 /** berth's version (version.ts, read from package.json): any part of berth may say it. */

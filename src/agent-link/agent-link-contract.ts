@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ChannelCallSchema, ChannelPushSchemas } from "./channel-ops.ts";
 import { EngineEventSchema } from "./engine-methods.ts";
 import { type LinkError, LinkErrorSchema } from "./link-error.ts";
 
@@ -13,7 +14,8 @@ import { type LinkError, LinkErrorSchema } from "./link-error.ts";
  * calls on the same connection:
  * - API → agent `call` (acknowledged with a CallAnswer), and `cancel` of a
  *   call in flight (a wait) or of an event subscription;
- * - agent → API `push`: what the agent sends unasked (engine events of a subscription, and its end).
+ * - agent → API `push`: what the agent sends unasked (engine events of a subscription, and its end;
+ *   a workload channel's events and snapshots, to every server it is connected to — channel-ops.ts).
  */
 export const AGENTS_NAMESPACE = "/agents";
 
@@ -45,7 +47,7 @@ export const EngineCallSchema = z.strictObject({
   args: z.array(z.unknown()).max(8),
 });
 
-export const CallSchema = z.discriminatedUnion("kind", [EngineCallSchema]);
+export const CallSchema = z.discriminatedUnion("kind", [EngineCallSchema, ChannelCallSchema]);
 export type Call = z.output<typeof CallSchema>;
 
 export const CancelSchema = z.strictObject({ id: CallId });
@@ -65,6 +67,7 @@ export const PushSchema = z.discriminatedUnion("kind", [
     subscription: CallId,
     error: LinkErrorSchema.optional(),
   }),
+  ...ChannelPushSchemas,
 ]);
 export type Push = z.output<typeof PushSchema>;
 

@@ -1,4 +1,9 @@
-import { type CallAnswer, CallSchema, CancelSchema, type Push } from "../agent-link/agent-link-contract.ts";
+import {
+  type CallAnswer,
+  CancelSchema,
+  EngineCallSchema,
+  type Push,
+} from "../agent-link/agent-link-contract.ts";
 import {
   ENGINE_METHODS,
   type EngineMethod,
@@ -99,7 +104,7 @@ export class EngineCallServer {
   }
 
   async #answer(raw: unknown): Promise<CallAnswer> {
-    const call = CallSchema.safeParse(raw);
+    const call = EngineCallSchema.safeParse(raw);
     if (!call.success) return failed(fromZodError(call.error));
     const { id, method, args } = call.data;
     if (!isEngineMethod(method))

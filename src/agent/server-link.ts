@@ -5,10 +5,13 @@ import {
   type AgentToApiEvents,
   type Goodbye,
   GoodbyeSchema,
+  type Push,
 } from "../agent-link/agent-link-contract.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import { RetryPolicy } from "../util/retry-policy.ts";
+import { ChannelCallServer } from "./channel-call-server.ts";
+import { type AgentChannels, channelSnapshot } from "./channel-pushes.ts";
 import { EngineCallServer } from "./engine-call-server.ts";
 
 /** What the agent listens for: untyped until EngineCallServer has checked it. */
@@ -26,6 +29,8 @@ export interface ServerLinkOptions {
   token: string;
   identity: AgentIdentity;
   docker: DockerClient;
+  /** This node's workload channels (absent: the agent serves its engine only, and refuses channel calls). */
+  channels?: AgentChannels;
   log: SystemLogger;
   /** First and longest wait between tries to connect (default 0.5 s and 15 s, with jitter). */
   minDelayMs?: number;
@@ -54,6 +59,7 @@ export class ServerLink {
   readonly #backoff: RetryPolicy;
   readonly #maxDelayMs: number;
   #server: EngineCallServer | undefined;
+  #channelServer: ChannelCallServer | undefined;
   #refusals = 0;
   #retry: NodeJS.Timeout | undefined;
   /** Why the server said it is ending the connection, if it said. */
@@ -79,8 +85,15 @@ export class ServerLink {
     this.#socket.on("connect", this.#onConnect);
     this.#socket.on("disconnect", this.#onDisconnect);
     this.#socket.on("connect_error", this.#onConnectError);
-    this.#socket.on("call", (raw, ack) => void this.#server?.call(raw, ack));
-    this.#socket.on("cancel", (raw) => this.#server?.cancel(raw));
+    this.#socket.on("call", (raw, ack) => {
+      const channel = (raw as { kind?: unknown } | null)?.kind === "channel";
+      if (channel && this.#channelServer) void this.#channelServer.call(raw, ack);
+      else void this.#server?.call(raw, ack); // it refuses a kind it does not serve
+    });
+    this.#socket.on("cancel", (raw) => {
+      this.#server?.cancel(raw);
+      this.#channelServer?.cancel(raw);
+    });
     this.#socket.on("goodbye", (raw) => {
       this.#goodbye = GoodbyeSchema.safeParse(raw).data?.reason;
     });
@@ -91,6 +104,14 @@ export class ServerLink {
     return this.#socket.connected;
   }
 
+  /**
+   * Sends a push to this server if it is connected now; dropped otherwise (socket.io-client would
+   * buffer it and send it late on the next connection, which begins with a fresh snapshot anyway).
+   */
+  push(push: Push): void {
+    if (this.#socket.connected) this.#socket.emit("push", push);
+  }
+
   start(): void {
     if (!this.#closed) this.#socket.connect();
   }
@@ -99,12 +120,21 @@ export class ServerLink {
     this.#refusals = 0;
     this.#server?.close();
     this.#server = new EngineCallServer(this.#o.docker, (push) => this.#socket.emit("push", push), this.#log);
+    this.#channelServer?.close();
+    const { channels } = this.#o;
+    if (channels) {
+      this.#channelServer = new ChannelCallServer(channels, this.#log);
+      // First on every connection: the server's `status(id)` of this node's channels is right from here on.
+      this.#socket.emit("push", channelSnapshot(channels));
+    }
     this.#log.info({ node: this.#o.identity.nodeId }, "connected to the API server");
   };
 
   readonly #onDisconnect = (reason: string) => {
     this.#server?.close();
     this.#server = undefined;
+    this.#channelServer?.close();
+    this.#channelServer = undefined;
     if (!this.#closed) this.#log.warn({ reason }, "lost the API server; connecting again");
     const goodbye = this.#goodbye;
     this.#goodbye = undefined;
@@ -158,5 +188,7 @@ export class ServerLink {
     this.#socket.disconnect();
     this.#server?.close();
     this.#server = undefined;
+    this.#channelServer?.close();
+    this.#channelServer = undefined;
   }
 }

@@ -219,6 +219,11 @@ export class SocketCommunicationHandler
     return conn.request(data, Math.min(timeoutMs, this.#maxRequestTimeoutMs), opts?.signal);
   }
 
+  /** The ids of the channels open now (a node agent's snapshot for an API server that connects). */
+  get openIds(): string[] {
+    return [...this.#channels.keys()];
+  }
+
   /** Workloads connected now (their handshake done), across all channels. */
   get connectedCount(): number {
     let n = 0;

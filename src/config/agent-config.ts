@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ConfigError } from "./config-error.ts";
 import { envList } from "./env-values.ts";
 import { checkAgentToken } from "./sections/agent-link-config.ts";
+import { type ChannelConfig, ChannelEnv, channelConfig } from "./sections/channel-config.ts";
 import { ServerEnv } from "./sections/server-config.ts";
 
 /**
@@ -20,18 +21,23 @@ const AgentEnvSchema = z.object({
     .string()
     .regex(/^\/./, "must be an absolute path other than /")
     .default("/var/lib/berth-agent"),
+  // The workload channels of this node run in the agent, with the same limits as on a single host.
+  ...ChannelEnv,
 });
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
-export interface AgentConfig {
+export interface AgentConfig extends ChannelConfig {
   /** BERTH_AGENT_SERVERS: every API server's base URL (http or https), each dialled. */
   readonly servers: readonly string[];
   readonly agentToken: string;
   /** This node's engine: BERTH_DOCKER_SOCKET, else DOCKER_HOST's unix socket, else /var/run/docker.sock. */
   readonly dockerSocket: string;
   readonly logLevel: string;
-  /** BERTH_AGENT_MOUNT_ROOT: the only directory under which a workload's mounts may lie (WorkloadsOnlyEngine). */
+  /**
+   * BERTH_AGENT_MOUNT_ROOT: the only directory under which a workload's mounts may lie (WorkloadsOnlyEngine);
+   * the workloads' socket directories are `<root>/run/<id>`.
+   */
   readonly mountRoot: string;
   /** BERTH_AGENT_ALLOW_HTTP: plain http to servers that are not on loopback (said loudly at start). */
   readonly allowHttp: boolean;
@@ -73,5 +79,6 @@ export function loadAgentConfig(env: Record<string, string | undefined> = proces
     logLevel: e.BERTH_LOG_LEVEL,
     mountRoot: e.BERTH_AGENT_MOUNT_ROOT,
     allowHttp: e.BERTH_AGENT_ALLOW_HTTP === "true",
+    ...channelConfig(e),
   });
 }

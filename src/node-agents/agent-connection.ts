@@ -1,11 +1,21 @@
 import type { Socket } from "socket.io";
+import { EventEmitter } from "node:events";
 import {
   type AgentIdentity,
   type ApiToAgentEvents,
+  type Call,
   CallAnswerSchema,
   type Goodbye,
+  type Push,
   PushSchema,
 } from "../agent-link/agent-link-contract.ts";
+import {
+  CHANNEL_OPS,
+  type ChannelAnswerOf,
+  type ChannelArgsOf,
+  type ChannelOp,
+  channelOpTimeoutMs,
+} from "../agent-link/channel-ops.ts";
 import {
   type AnswerOf,
   type ArgsOf,
@@ -31,6 +41,26 @@ interface Inbound {
 }
 
 export type AgentSocket = Socket<Inbound, ApiToAgentEvents>;
+
+/** A push of a workload's channel (channel-ops.ts), checked. */
+export type ChannelPush = Extract<Push, { kind: "channel-event" | "channel-snapshot" }>;
+
+/** What a channel op fails with when the agent's connection ends, or no answer comes in time. */
+export interface ChannelCallFailures {
+  lost: (reason: string) => Error;
+  timedOut: (timeoutMs: number) => Error;
+}
+
+interface OutgoingCall<T> {
+  envelope: (id: string) => Call;
+  timeoutMs: number | undefined;
+  signal: AbortSignal | undefined;
+  read: (raw: unknown) => T;
+  lost: (reason: string) => Error;
+  timedOut: () => Error;
+  /** Told the call's id before it is sent. */
+  beforeSend?: (id: string) => void;
+}
 
 interface Subscription {
   onEvent: (e: EngineEvent) => void;
@@ -61,6 +91,7 @@ export class AgentConnection {
   readonly #pending = new Map<string, (reason: string) => void>();
   readonly #subscriptions = new Map<string, Subscription>();
   readonly #timeouts: CallTimeouts;
+  readonly #channelPushes = new EventEmitter<{ push: [ChannelPush] }>();
   #nextId = 0;
   #closed: string | undefined;
 
@@ -85,6 +116,12 @@ export class AgentConnection {
   /** Asks the agent to run one engine call on its node; rejects with berth's errors (see the class). */
   call<M extends EngineMethod>(method: M, args: ArgsOf<M>, signal?: AbortSignal): Promise<AnswerOf<M>> {
     return this.#call(method, args, signal).then((answer) => answer.value);
+  }
+
+  /** Hears every channel push of this connection (checked against the contract; not yet against placements). */
+  onChannelPush(listener: (push: ChannelPush) => void): () => void {
+    this.#channelPushes.on("push", listener);
+    return () => this.#channelPushes.off("push", listener);
   }
 
   /** Follows the node engine's container events with these labels, from `sinceMs` on. */
@@ -127,6 +164,7 @@ export class AgentConnection {
     if (this.#closed !== undefined) return;
     this.#closed = reason;
     this.#socket.off("push", this.#onPush);
+    this.#channelPushes.removeAllListeners();
     for (const fail of [...this.#pending.values()]) fail(reason);
     this.#pending.clear();
     for (const [id, subscription] of this.#subscriptions)
@@ -140,14 +178,50 @@ export class AgentConnection {
     this.#socket.disconnect(true);
   }
 
+  /**
+   * Asks the agent to run one op on a workload's channel (channel-ops.ts). Its answer is checked, its
+   * error rebuilt as the channel's own class; `failures` says what a lost connection or a missing
+   * answer is for this op (the channel's errors, not the engine's).
+   */
+  channel<O extends ChannelOp>(
+    op: O,
+    args: ChannelArgsOf<O>,
+    failures: ChannelCallFailures,
+    signal?: AbortSignal,
+  ): Promise<ChannelAnswerOf<O>> {
+    const timeoutMs = channelOpTimeoutMs(op, args as unknown[]);
+    return this.#send({
+      envelope: (id) => ({ kind: "channel", id, op, args: args as unknown[] }),
+      timeoutMs,
+      signal,
+      read: (raw) => this.#readChannel(op, raw),
+      lost: failures.lost,
+      timedOut: () => failures.timedOut(timeoutMs ?? 0),
+    }).then((answer) => answer.value as ChannelAnswerOf<O>);
+  }
+
   #call<M extends EngineMethod>(
     method: M,
     args: ArgsOf<M>,
     signal: AbortSignal | undefined,
     beforeSend?: (id: string) => void,
   ): Promise<{ id: string; value: AnswerOf<M> }> {
+    const timeoutMs = this.#timeouts(method, args);
+    return this.#send({
+      envelope: (id) => ({ kind: "engine", id, method, args: args as unknown[] }),
+      timeoutMs,
+      signal,
+      read: (raw) => this.#read(method, raw) as AnswerOf<M>,
+      lost: (reason) => this.#unavailable(method, reason),
+      timedOut: () => this.#unavailable(method, `no answer within ${timeoutMs} ms`),
+      ...(beforeSend ? { beforeSend } : {}),
+    });
+  }
+
+  #send<T>(call: OutgoingCall<T>): Promise<{ id: string; value: T }> {
+    const { signal } = call;
     return new Promise((resolve, reject) => {
-      if (this.#closed !== undefined) return reject(this.#unavailable(method, this.#closed));
+      if (this.#closed !== undefined) return reject(call.lost(this.#closed));
       if (signal?.aborted) return reject(signal.reason);
       const id = String(++this.#nextId);
       let settled = false;
@@ -165,19 +239,18 @@ export class AgentConnection {
         finish(() => reject(signal?.reason));
       };
       signal?.addEventListener("abort", onAbort, { once: true });
-      this.#pending.set(id, (reason) => finish(() => reject(this.#unavailable(method, reason))));
+      this.#pending.set(id, (reason) => finish(() => reject(call.lost(reason))));
       const onAnswer = (raw: unknown) =>
         finish(() => {
           try {
-            resolve({ id, value: this.#read(method, raw) as AnswerOf<M> });
+            resolve({ id, value: call.read(raw) });
           } catch (err) {
             reject(err);
           }
         });
-      beforeSend?.(id);
-      const call = { kind: "engine" as const, id, method, args: args as unknown[] };
-      const timeoutMs = this.#timeouts(method, args);
-      this.#socket.emit("call", call, onAnswer);
+      call.beforeSend?.(id);
+      const { timeoutMs } = call;
+      this.#socket.emit("call", call.envelope(id), onAnswer);
       if (timeoutMs === undefined) return;
       // A timer of berth's own, cleared when the call settles: Socket.IO's per-emit timeout keeps its timer
       // (and with it this connection) until it fires, even for a call that was answered, aborted or failed
@@ -185,9 +258,19 @@ export class AgentConnection {
       timer = setTimeout(() => {
         // The agent may still be at it: a wait or a subscription is cancelled, anything else ends on its own.
         this.#socket.emit("cancel", { id });
-        finish(() => reject(this.#unavailable(method, `no answer within ${timeoutMs} ms`)));
+        finish(() => reject(call.timedOut()));
       }, timeoutMs);
     });
+  }
+
+  /** The agent's answer to a channel op: its value, checked; or its error, rebuilt as the channel's. */
+  #readChannel(op: ChannelOp, raw: unknown): unknown {
+    const answer = CallAnswerSchema.safeParse(raw);
+    if (!answer.success) throw this.#malformed(op, answer.error);
+    if (!answer.data.ok) throw fromLinkError(answer.data.error, this.nodeId, "channel");
+    const value = CHANNEL_OPS[op].answer.safeParse(answer.data.value);
+    if (!value.success) throw this.#malformed(op, value.error);
+    return value.data;
   }
 
   /** The agent's answer to `method`: its value, checked; or its error, rebuilt. */
@@ -210,14 +293,19 @@ export class AgentConnection {
       );
       return;
     }
-    const subscription = this.#subscriptions.get(push.data.subscription);
-    if (!subscription) return; // closed here while the agent was still sending
-    if (push.data.kind === "engine-event") {
-      subscription.onEvent(push.data.event);
+    const p = push.data;
+    if (p.kind === "channel-event" || p.kind === "channel-snapshot") {
+      this.#channelPushes.emit("push", p);
       return;
     }
-    const err = push.data.error && fromLinkError(push.data.error, this.nodeId);
-    this.#end(push.data.subscription, subscription, err);
+    const subscription = this.#subscriptions.get(p.subscription);
+    if (!subscription) return; // closed here while the agent was still sending
+    if (p.kind === "engine-event") {
+      subscription.onEvent(p.event);
+      return;
+    }
+    const err = p.error && fromLinkError(p.error, this.nodeId);
+    this.#end(p.subscription, subscription, err);
   };
 
   #end(id: string, subscription: Subscription, err: BerthError | undefined): void {
@@ -226,7 +314,7 @@ export class AgentConnection {
     else subscription.ended = { err };
   }
 
-  #malformed(method: EngineMethod, cause: unknown): InternalError {
+  #malformed(method: EngineMethod | ChannelOp, cause: unknown): InternalError {
     this.#log.warn(
       { node: this.nodeId, op: method, err: cause },
       "a node agent answered out of its contract",
