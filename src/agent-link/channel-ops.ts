@@ -19,13 +19,19 @@ import { z } from "zod";
  * test keeps the two in step): the only names a channel may have on a node,
  * so no call can name a path of the agent's choosing.
  */
-export const ContainerIdSchema = z.string().regex(/^C[0-9A-HJKMNP-TV-Z]{11}$/, "must be a berth container id");
+export const ContainerIdSchema = z
+  .string()
+  .regex(/^C[0-9A-HJKMNP-TV-Z]{11}$/, "must be a berth container id");
 
 /** Limits a server may send; the agent's own BERTH_MAX_REQUEST_TIMEOUT_MS still caps each. */
 const TimeoutMs = z.number().int().positive().max(3_600_000);
 
 // A workload's uid and group: its own, never root's (as the create body's User).
-const Uid = z.number().int().min(1).max(2 ** 31 - 1);
+const Uid = z
+  .number()
+  .int()
+  .min(1)
+  .max(2 ** 31 - 1);
 const OwnerSchema = z
   .strictObject({ uid: Uid, gid: Uid })
   .refine((o) => o.uid === o.gid, "the group must be the workload's own uid");
@@ -113,7 +119,14 @@ const ChannelEventSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("connected"), info: HelloInfoSchema, status: ChannelStatusSchema }),
   z.strictObject({
     type: z.literal("disconnected"),
-    reason: z.enum(["closed", "replaced", "heartbeat_timeout", "too_many_bad_frames", "channel_closed", "socket_error"]),
+    reason: z.enum([
+      "closed",
+      "replaced",
+      "heartbeat_timeout",
+      "too_many_bad_frames",
+      "channel_closed",
+      "socket_error",
+    ]),
     status: ChannelStatusSchema,
   }),
   z.strictObject({ type: z.literal("bad_hello"), bad: BadHelloInfoSchema }),
@@ -129,7 +142,11 @@ export type ChannelSnapshotEntry = z.output<typeof ChannelSnapshotEntrySchema>;
 
 /** Pushes of the channel, beside the engine's in PushSchema (agent-link-contract.ts). */
 export const ChannelPushSchemas = [
-  z.strictObject({ kind: z.literal("channel-event"), containerId: ContainerIdSchema, event: ChannelEventSchema }),
+  z.strictObject({
+    kind: z.literal("channel-event"),
+    containerId: ContainerIdSchema,
+    event: ChannelEventSchema,
+  }),
   /** Every channel the agent holds: sent when a connection to a server begins, so `status(id)` is right there. */
   z.strictObject({
     kind: z.literal("channel-snapshot"),

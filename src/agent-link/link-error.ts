@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { ERROR_CODES, type ErrorCode } from "#protocol";
-import { BerthError, type BerthErrorOptions } from "../errors/berth-error.ts";
 import {
   ChannelBusyError,
   ChannelDisconnectedError,
@@ -9,6 +8,7 @@ import {
   FrameTooLargeError,
   WorkloadError,
 } from "../channel/channel-errors.ts";
+import { BerthError, type BerthErrorOptions } from "../errors/berth-error.ts";
 import {
   ConflictError,
   DockerError,
@@ -102,7 +102,11 @@ export type LinkErrorClasses = "engine" | "channel";
  * not choose what a client is told beyond them (an UNAUTHORIZED with a message
  * of its own making, say), so any other code is INTERNAL, with nothing of the agent's.
  */
-export function fromLinkError(wire: LinkError, nodeId: string, classes: LinkErrorClasses = "engine"): BerthError {
+export function fromLinkError(
+  wire: LinkError,
+  nodeId: string,
+  classes: LinkErrorClasses = "engine",
+): BerthError {
   const cause = new Error(`answered by the node agent of node ${nodeId} with ${wire.code}`);
   const table = classes === "engine" ? CLASSES : CHANNEL_CLASSES;
   const rebuild = table[wire.code];

@@ -47,7 +47,10 @@ export function forwardChannelEvents(channels: AgentChannels, push: (p: ChannelP
       push({
         kind: "channel-event",
         containerId,
-        event: { type: "bad_hello", bad: channels.lastBadHello(containerId) ?? { reason, message, at: Date.now() } },
+        event: {
+          type: "bad_hello",
+          bad: channels.lastBadHello(containerId) ?? { reason, message, at: Date.now() },
+        },
       }),
   };
   for (const [event, listener] of Object.entries(listeners))

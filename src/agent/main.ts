@@ -1,6 +1,6 @@
-import { type AgentConfig, loadAgentConfig } from "../config/agent-config.ts";
 import { join } from "node:path";
 import { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
+import { type AgentConfig, loadAgentConfig } from "../config/agent-config.ts";
 import { ConfigError } from "../config/config-error.ts";
 import { DockerodeClient } from "../docker/dockerode-client.ts";
 import { type EngineIdentity, readEngineIdentity } from "../docker/engine-identity.ts";

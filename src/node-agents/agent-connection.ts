@@ -1,5 +1,5 @@
-import type { Socket } from "socket.io";
 import { EventEmitter } from "node:events";
+import type { Socket } from "socket.io";
 import {
   type AgentIdentity,
   type ApiToAgentEvents,

@@ -1,0 +1,337 @@
+import { EventEmitter } from "node:events";
+import type { ChannelSnapshotEntry } from "../agent-link/channel-ops.ts";
+import {
+  ChannelDisconnectedError,
+  ChannelNotConnectedError,
+  ChannelTimeoutError,
+} from "../channel/channel-errors.ts";
+import type { ChannelPort, RequestOptions } from "../channel/channel-port.ts";
+import type {
+  BadHelloInfo,
+  ChannelStatus,
+  HelloInfo,
+  SocketCommunicationEvents,
+} from "../channel/channel-types.ts";
+import { DockerUnavailableError, ShuttingDownError, ValidationError } from "../errors/errors.ts";
+import type { SystemLogger } from "../logging/system-logger.ts";
+import type { AgentConnection, ChannelCallFailures, ChannelPush } from "./agent-connection.ts";
+import type { AgentRegistry } from "./agent-registry.ts";
+
+export interface RemoteChannelsOptions {
+  registry: AgentRegistry;
+  /** The node a container is placed on now (its placement), undefined when none. */
+  nodeOf: (containerId: string) => string | undefined;
+  /** This server's BERTH_MAX_FRAME_BYTES: no message or answer from an agent is larger. */
+  maxFrameBytes: number;
+  /** This server's BERTH_MAX_REQUEST_TIMEOUT_MS (the agent's own caps it again). */
+  maxRequestTimeoutMs: number;
+  log: SystemLogger;
+}
+
+/** What this server knows of one channel it opened or heard of, from its node's agent. */
+interface Known {
+  nodeId: string;
+  status: ChannelStatus;
+  lastBadHello?: BadHelloInfo;
+  /** Set when this server opened it: reopened on an agent that comes back without it. */
+  owner?: { uid: number; gid: number };
+}
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const DEFAULT_PING_TIMEOUT_MS = 5_000;
+/** An agent lost: its workloads' `disconnected` reason. */
+const AGENT_LOST = "agent_lost";
+
+/**
+ * The workload channels of a cluster, each served by the node agent of the
+ * node its container is placed on (`nodeOf`): the same port as the local
+ * SocketCommunicationHandler, so lifecycle, health and the API cannot tell
+ * them apart. Each call goes to that node's agent at the moment of the call
+ * (as RemoteDockerClient's); with none connected it fails as the local
+ * channel fails for a workload that is not connected (CHANNEL_NOT_CONNECTED).
+ *
+ * `status(id)` and `lastBadHello(id)` answer synchronously from what the
+ * agent pushed: each change, and a snapshot of all its channels whenever its
+ * connection begins. When an agent's connection ends, its node's channels
+ * are marked disconnected here (with the `disconnected` events the local hub
+ * would emit) and every call waiting on it fails at once. Workload messages
+ * are emitted as the local hub emits them. An agent is believed only about
+ * containers placed on its own node: a push for another is logged and dropped.
+ *
+ * @example
+ *   const channels = new RemoteChannels({ registry, nodeOf: (id) => placements.nodeOf(id), maxFrameBytes, maxRequestTimeoutMs, log });
+ *   channels.on("message", (id, data, ts) => forward(id, data, ts));
+ *   await channels.open(id, { uid, gid: uid });
+ */
+export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> implements ChannelPort {
+  readonly #o: RemoteChannelsOptions;
+  readonly #known = new Map<string, Known>();
+  /** How to stop hearing each connected agent's pushes. */
+  readonly #listening = new Map<AgentConnection, () => void>();
+  #inFlight = 0;
+  #closed = false;
+
+  constructor(options: RemoteChannelsOptions) {
+    super();
+    this.#o = options;
+    options.registry.on("connected", this.#onAgent);
+    options.registry.on("disconnected", this.#onAgentGone);
+    for (const agent of options.registry.agents) this.#onAgent(agent);
+  }
+
+  async open(id: string, owner: { uid: number; gid: number }): Promise<void> {
+    if (this.#closed) throw new ShuttingDownError();
+    const nodeId = this.#o.nodeOf(id);
+    if (nodeId === undefined) throw new ValidationError("The container is not placed on any node.");
+    const agent = this.#o.registry.agentFor(nodeId);
+    if (!agent) throw unreachable(nodeId, "open");
+    await agent.channel("open", [id, owner], this.#engineFailures(nodeId, "open"));
+    const known = this.#known.get(id);
+    if (known?.nodeId === nodeId) known.owner = owner;
+    else this.#known.set(id, { nodeId, status: { connected: false }, owner });
+  }
+
+  async close(id: string): Promise<void> {
+    const known = this.#known.get(id);
+    const nodeId = this.#o.nodeOf(id) ?? known?.nodeId;
+    if (nodeId === undefined) return;
+    const agent = this.#o.registry.agentFor(nodeId);
+    if (!agent) throw unreachable(nodeId, "close");
+    await agent.channel("close", [id], this.#engineFailures(nodeId, "close"));
+    this.#known.delete(id);
+  }
+
+  /**
+   * This server stops using the channels. The agents' channels stay open: they serve the workloads
+   * and the other API servers, and outlive any one server.
+   */
+  closeAll(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    this.#o.registry.off("connected", this.#onAgent);
+    this.#o.registry.off("disconnected", this.#onAgentGone);
+    for (const stop of this.#listening.values()) stop();
+    this.#listening.clear();
+    return Promise.resolve();
+  }
+
+  async send(id: string, data: unknown): Promise<void> {
+    const [agent] = this.#agentOf(id);
+    await agent.channel("send", [id, data], CHANNEL_FAILURES);
+  }
+
+  async request(id: string, data: unknown, opts?: RequestOptions): Promise<unknown> {
+    const timeoutMs = opts?.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    if (!(timeoutMs > 0)) throw new ValidationError("timeoutMs must be a positive number.");
+    const [agent] = this.#agentOf(id);
+    const capped = Math.min(Math.ceil(timeoutMs), this.#o.maxRequestTimeoutMs);
+    this.#inFlight++;
+    try {
+      const answer = await agent.channel("request", [id, data, capped], CHANNEL_FAILURES, opts?.signal);
+      this.#checkSize(answer, agent.nodeId, "an answer");
+      return answer;
+    } finally {
+      this.#inFlight--;
+    }
+  }
+
+  async ping(id: string, timeoutMs = DEFAULT_PING_TIMEOUT_MS): Promise<number> {
+    if (!(timeoutMs > 0)) throw new ValidationError("timeoutMs must be a positive number.");
+    const [agent] = this.#agentOf(id);
+    const capped = Math.min(Math.ceil(timeoutMs), this.#o.maxRequestTimeoutMs);
+    return agent.channel("ping", [id, capped], CHANNEL_FAILURES);
+  }
+
+  status(id: string): ChannelStatus {
+    return this.#known.get(id)?.status ?? { connected: false };
+  }
+
+  async waitForHello(id: string, opts?: { signal?: AbortSignal; fresh?: boolean }): Promise<HelloInfo> {
+    const known = this.#known.get(id);
+    if (!opts?.fresh && known?.status.connected) return helloOf(known.status);
+    const [agent] = this.#agentOf(id);
+    return agent.channel("waitForHello", [id, opts?.fresh === true], HELLO_FAILURES, opts?.signal);
+  }
+
+  lastBadHello(id: string): BadHelloInfo | undefined {
+    return this.#known.get(id)?.lastBadHello;
+  }
+
+  get connectedCount(): number {
+    let n = 0;
+    for (const known of this.#known.values()) if (known.status.connected) n++;
+    return n;
+  }
+
+  get inFlightCount(): number {
+    return this.#inFlight;
+  }
+
+  /** The agent of the container's node now; CHANNEL_NOT_CONNECTED when it has no node or its agent is gone. */
+  #agentOf(id: string): [AgentConnection] {
+    if (this.#closed) throw new ShuttingDownError();
+    const nodeId = this.#o.nodeOf(id);
+    const agent = nodeId === undefined ? undefined : this.#o.registry.agentFor(nodeId);
+    if (!agent)
+      throw new ChannelNotConnectedError(undefined, {
+        cause: new Error(`no node agent is connected for node ${nodeId ?? "(none)"}`),
+      });
+    return [agent];
+  }
+
+  /** Opening and closing a socket is the node's business, as its engine is: DOCKER_UNAVAILABLE when it cannot be reached. */
+  #engineFailures(nodeId: string, op: string): ChannelCallFailures {
+    return {
+      lost: (reason) => unreachable(nodeId, op, reason),
+      timedOut: (ms) => unreachable(nodeId, op, `no answer within ${ms} ms`),
+    };
+  }
+
+  readonly #onAgent = (agent: AgentConnection) => {
+    if (this.#closed) return;
+    this.#listening.get(agent)?.();
+    this.#listening.set(
+      agent,
+      agent.onChannelPush((push) => this.#onPush(agent, push)),
+    );
+  };
+
+  readonly #onAgentGone = (agent: AgentConnection) => {
+    this.#listening.get(agent)?.();
+    this.#listening.delete(agent);
+    // Replaced by a newer connection of its node: that one's snapshot says how things stand.
+    for (const [id, known] of this.#known)
+      if (known.nodeId === agent.nodeId)
+        this.#setStatus(id, known, { ...known.status, connected: false }, AGENT_LOST);
+  };
+
+  #onPush(agent: AgentConnection, push: ChannelPush): void {
+    try {
+      if (push.kind === "channel-snapshot") this.#onSnapshot(agent, push.channels);
+      else this.#onEvent(agent, push);
+    } catch (err) {
+      this.#o.log.error({ err, node: agent.nodeId }, "a channel push could not be delivered");
+    }
+  }
+
+  #onEvent(agent: AgentConnection, push: Extract<ChannelPush, { kind: "channel-event" }>): void {
+    const { containerId: id, event } = push;
+    if (!this.#placedOn(agent, id)) return;
+    if (event.type === "message") {
+      if (!this.#checkSize(event.data, agent.nodeId, "a message", false)) return;
+      this.emit("message", id, event.data, event.ts);
+      return;
+    }
+    const known = this.#knownOn(id, agent.nodeId);
+    if (event.type === "bad_hello") {
+      known.lastBadHello = event.bad;
+      this.emit("bad_hello", id, event.bad.reason, event.bad.message);
+      return;
+    }
+    if (event.type === "connected") {
+      delete known.lastBadHello; // cleared by a good one, as locally
+      known.status = event.status;
+      this.emit("connected", id, event.info);
+      return;
+    }
+    this.#setStatus(id, known, event.status, event.reason);
+  }
+
+  /** All of an agent's channels as it holds them now: what changed since is told as the events it makes. */
+  #onSnapshot(agent: AgentConnection, entries: ChannelSnapshotEntry[]): void {
+    const seen = new Set<string>();
+    for (const entry of entries) {
+      if (!this.#placedOn(agent, entry.containerId)) continue;
+      seen.add(entry.containerId);
+      const known = this.#knownOn(entry.containerId, agent.nodeId);
+      if (entry.lastBadHello) known.lastBadHello = entry.lastBadHello;
+      else delete known.lastBadHello;
+      const was = known.status.connected;
+      if (entry.status.connected && !was) {
+        known.status = entry.status;
+        this.emit("connected", entry.containerId, helloOf(entry.status));
+      } else this.#setStatus(entry.containerId, known, entry.status, "closed");
+    }
+    for (const [id, known] of this.#known) {
+      if (known.nodeId !== agent.nodeId || seen.has(id)) continue;
+      this.#setStatus(id, known, { ...known.status, connected: false }, AGENT_LOST);
+      // An agent that restarted holds nothing: the channels this server opened there are opened again.
+      if (known.owner) this.#reopen(agent, id, known.owner);
+      else this.#known.delete(id);
+    }
+  }
+
+  #reopen(agent: AgentConnection, id: string, owner: { uid: number; gid: number }): void {
+    agent.channel("open", [id, owner], this.#engineFailures(agent.nodeId, "open")).catch((err: unknown) => {
+      this.#o.log.warn(
+        { err, containerId: id, node: agent.nodeId },
+        "could not open a channel again on its node",
+      );
+    });
+  }
+
+  /** The status `next`, with a `disconnected` event when it ends a connection (as the local hub's). */
+  #setStatus(id: string, known: Known, next: ChannelStatus, reason: string): void {
+    const was = known.status.connected;
+    known.status = next;
+    if (was && !next.connected)
+      (this.emit as (e: "disconnected", id: string, reason: string) => boolean)("disconnected", id, reason);
+  }
+
+  #knownOn(id: string, nodeId: string): Known {
+    let known = this.#known.get(id);
+    if (known?.nodeId !== nodeId) {
+      known = { nodeId, status: { connected: false } };
+      this.#known.set(id, known);
+    }
+    return known;
+  }
+
+  /** An agent speaks only of containers placed on its own node (a hostile one must not speak for others). */
+  #placedOn(agent: AgentConnection, id: string): boolean {
+    if (this.#o.nodeOf(id) === agent.nodeId) return true;
+    this.#o.log.warn(
+      { containerId: id, node: agent.nodeId },
+      "dropped a channel push for a container not placed on the agent's node",
+    );
+    return false;
+  }
+
+  /** An agent's message or answer is no larger than a workload may send here (BERTH_MAX_FRAME_BYTES). */
+  #checkSize(data: unknown, nodeId: string, what: string, raise = true): boolean {
+    const bytes = Buffer.byteLength(JSON.stringify(data) ?? "");
+    if (bytes <= this.#o.maxFrameBytes) return true;
+    this.#o.log.warn(
+      { node: nodeId, bytes, limitBytes: this.#o.maxFrameBytes },
+      `dropped ${what} from a node agent over the frame limit`,
+    );
+    if (raise) throw new ChannelDisconnectedError("frame_too_large");
+    return false;
+  }
+}
+
+/** A request, message or ping whose agent went: as the local hub fails a call whose workload went. */
+const CHANNEL_FAILURES: ChannelCallFailures = {
+  lost: () => new ChannelDisconnectedError(AGENT_LOST),
+  timedOut: (ms) => new ChannelTimeoutError(ms),
+};
+
+/** A wait for a hello whose agent went: as the local hub fails a wait whose channel is closed. */
+const HELLO_FAILURES: ChannelCallFailures = {
+  lost: (reason) =>
+    new ChannelNotConnectedError(undefined, { cause: new Error(`node agent lost: ${reason}`) }),
+  timedOut: (ms) => new ChannelTimeoutError(ms),
+};
+
+function unreachable(nodeId: string, op: string, reason = "not connected"): DockerUnavailableError {
+  return new DockerUnavailableError({
+    details: { op: `channel ${op}` },
+    cause: new Error(`node agent of node ${nodeId}: ${reason}`),
+  });
+}
+
+function helloOf(status: ChannelStatus): HelloInfo {
+  const info: HelloInfo = { protocol: status.protocol ?? 0, connectedAt: status.connectedAt ?? 0 };
+  if (status.meta !== undefined) info.meta = status.meta;
+  return info;
+}
