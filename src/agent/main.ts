@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
 import { type AgentConfig, loadAgentConfig } from "../config/agent-config.ts";
 import { ConfigError } from "../config/config-error.ts";
@@ -9,6 +8,7 @@ import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger, type SystemLogger } from "../logging/system-logger.ts";
 import { RetryPolicy } from "../util/retry-policy.ts";
 import { BERTH_VERSION } from "../version.ts";
+import { agentRunDir } from "./agent-run-dir.ts";
 import { NodeAgent } from "./node-agent.ts";
 import { WorkloadsOnlyEngine } from "./workloads-only-engine.ts";
 
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   // The workload channels of this node: berth's own channel code, with sockets under the mount root
   // (`<root>/run/<id>/berth.sock`), where WorkloadsOnlyEngine lets a workload mount its own directory.
   const channels = new SocketCommunicationHandler({
-    runDir: join(config.mountRoot, "run"),
+    runDir: agentRunDir(config.mountRoot),
     maxFrameBytes: config.maxFrameBytes,
     maxRequestTimeoutMs: config.maxRequestTimeoutMs,
     messageRate: config.channelMessageRate,
