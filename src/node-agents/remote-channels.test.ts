@@ -31,6 +31,8 @@ const OTHER_NODE = "n1otherotherotherotherothe";
 // A workload's own uid, as berth hands out; the test runs as root, so it still connects to the socket.
 const OWNER = { uid: 100_123, gid: 100_123 };
 const MAX_FRAME_BYTES = 64 * 1024;
+/** The API server's own limit, lower than the agent's here: what an agent passes on is bounded by it. */
+const API_MAX_FRAME_BYTES = 4 * 1024;
 
 const silent = () =>
   createSystemLogger({
@@ -91,7 +93,7 @@ async function bed(): Promise<Bed> {
   const channels = new RemoteChannels({
     registry: server.registry,
     nodeOf: (id) => placements.get(id),
-    maxFrameBytes: MAX_FRAME_BYTES,
+    maxFrameBytes: API_MAX_FRAME_BYTES,
     maxRequestTimeoutMs: 30_000,
     log: server.log,
   });
@@ -191,14 +193,25 @@ describe("RemoteChannels, a workload's channel through its node's agent", () => 
   it("ignores, and logs, a push for a container not placed on the pushing agent's node", async () => {
     b.placements.set(ID, OTHER_NODE);
     b.workload.send({ type: "message", data: "not for this node" });
-    // The socket keeps order: once the next message is heard, the one before it was dropped.
     await expect.poll(() => b.server.logs()).toContain("not placed on the agent's node");
     b.placements.set(ID, TEST_NODE.nodeId);
+    // The socket keeps order: once this one is heard, the one before it was dropped, not late.
     b.workload.send({ type: "message", data: "placed" });
     await expect.poll(() => b.events.filter(([e]) => e === "message").length).toBe(1);
     expect(b.events.filter(([e]) => e === "message")).toEqual([
       ["message", ID, "placed", expect.any(Number)],
     ]);
+  });
+
+  it("takes no message or answer from the agent over the API server's frame limit", async () => {
+    const big = "x".repeat(API_MAX_FRAME_BYTES + 1);
+    b.workload.send({ type: "message", data: big });
+    b.workload.send({ type: "message", data: "small" });
+    await expect.poll(() => b.events.filter(([e]) => e === "message").length).toBe(1);
+    expect(b.events.filter(([e]) => e === "message")).toEqual([["message", ID, "small", expect.any(Number)]]);
+    expect(b.server.logs()).toContain("over the frame limit");
+    b.workload.serve(() => big);
+    await expect(b.channels.request(ID, "x")).rejects.toMatchObject({ code: "FRAME_TOO_LARGE" });
   });
 
   it("reaches only what the agent was asked to open, on the node of the placement", async () => {

@@ -4,6 +4,7 @@ import {
   ChannelDisconnectedError,
   ChannelNotConnectedError,
   ChannelTimeoutError,
+  FrameTooLargeError,
 } from "../channel/channel-errors.ts";
 import type { ChannelPort, RequestOptions } from "../channel/channel-port.ts";
 import type {
@@ -305,7 +306,7 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
       { node: nodeId, bytes, limitBytes: this.#o.maxFrameBytes },
       `dropped ${what} from a node agent over the frame limit`,
     );
-    if (raise) throw new ChannelDisconnectedError("frame_too_large");
+    if (raise) throw new FrameTooLargeError(bytes, this.#o.maxFrameBytes);
     return false;
   }
 }
