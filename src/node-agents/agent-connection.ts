@@ -27,6 +27,7 @@ import type { EngineEvent, EventSubscription } from "../docker/docker-client.ts"
 import type { BerthError } from "../errors/berth-error.ts";
 import { DockerUnavailableError, InternalError } from "../errors/errors.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
+import { LinkCalls } from "./link-calls.ts";
 
 /** How long the API side waits for the answer to a call; undefined: as long as the connection lasts. */
 export type CallTimeouts = (method: EngineMethod, args: unknown) => number | undefined;
@@ -49,17 +50,6 @@ export type ChannelPush = Extract<Push, { kind: "channel-event" | "channel-snaps
 export interface ChannelCallFailures {
   lost: (reason: string) => Error;
   timedOut: (timeoutMs: number) => Error;
-}
-
-interface OutgoingCall<T> {
-  envelope: (id: string) => Call;
-  timeoutMs: number | undefined;
-  signal: AbortSignal | undefined;
-  read: (raw: unknown) => T;
-  lost: (reason: string) => Error;
-  timedOut: () => Error;
-  /** Told the call's id before it is sent. */
-  beforeSend?: (id: string) => void;
 }
 
 interface Subscription {
@@ -88,15 +78,15 @@ export class AgentConnection {
   readonly #socket: AgentSocket;
   readonly #log: SystemLogger;
   /** Calls awaiting their answer, by id: how to fail each when the connection ends (`reason`). */
-  readonly #pending = new Map<string, (reason: string) => void>();
   readonly #subscriptions = new Map<string, Subscription>();
   readonly #timeouts: CallTimeouts;
+  readonly #calls: LinkCalls;
   readonly #channelPushes = new EventEmitter<{ push: [ChannelPush] }>();
-  #nextId = 0;
   #closed: string | undefined;
 
   constructor(socket: AgentSocket, identity: AgentIdentity, log: SystemLogger, timeouts = methodTimeouts) {
     this.#socket = socket;
+    this.#calls = new LinkCalls(socket);
     this.#timeouts = timeouts;
     this.identity = identity;
     this.connectedAt = Date.now();
@@ -110,7 +100,7 @@ export class AgentConnection {
 
   /** Calls and event subscriptions open now. */
   get open(): { calls: number; subscriptions: number } {
-    return { calls: this.#pending.size, subscriptions: this.#subscriptions.size };
+    return { calls: this.#calls.size, subscriptions: this.#subscriptions.size };
   }
 
   /** Asks the agent to run one engine call on its node; rejects with berth's errors (see the class). */
@@ -165,8 +155,7 @@ export class AgentConnection {
     this.#closed = reason;
     this.#socket.off("push", this.#onPush);
     this.#channelPushes.removeAllListeners();
-    for (const fail of [...this.#pending.values()]) fail(reason);
-    this.#pending.clear();
+    this.#calls.fail(reason);
     for (const [id, subscription] of this.#subscriptions)
       this.#end(id, subscription, this.#unavailable("events", reason));
   }
@@ -190,14 +179,16 @@ export class AgentConnection {
     signal?: AbortSignal,
   ): Promise<ChannelAnswerOf<O>> {
     const timeoutMs = channelOpTimeoutMs(op, args as unknown[]);
-    return this.#send({
-      envelope: (id) => ({ kind: "channel", id, op, args: args as unknown[] }),
-      timeoutMs,
-      signal,
-      read: (raw) => this.#readChannel(op, raw),
-      lost: failures.lost,
-      timedOut: () => failures.timedOut(timeoutMs ?? 0),
-    }).then((answer) => answer.value as ChannelAnswerOf<O>);
+    return this.#calls
+      .send({
+        envelope: (id) => ({ kind: "channel", id, op, args: args as unknown[] }),
+        timeoutMs,
+        signal,
+        read: (raw) => this.#readChannel(op, raw),
+        lost: failures.lost,
+        timedOut: () => failures.timedOut(timeoutMs ?? 0),
+      })
+      .then((answer) => answer.value as ChannelAnswerOf<O>);
   }
 
   #call<M extends EngineMethod>(
@@ -207,7 +198,7 @@ export class AgentConnection {
     beforeSend?: (id: string) => void,
   ): Promise<{ id: string; value: AnswerOf<M> }> {
     const timeoutMs = this.#timeouts(method, args);
-    return this.#send({
+    return this.#calls.send({
       envelope: (id) => ({ kind: "engine", id, method, args: args as unknown[] }),
       timeoutMs,
       signal,
@@ -215,51 +206,6 @@ export class AgentConnection {
       lost: (reason) => this.#unavailable(method, reason),
       timedOut: () => this.#unavailable(method, `no answer within ${timeoutMs} ms`),
       ...(beforeSend ? { beforeSend } : {}),
-    });
-  }
-
-  #send<T>(call: OutgoingCall<T>): Promise<{ id: string; value: T }> {
-    const { signal } = call;
-    return new Promise((resolve, reject) => {
-      if (this.#closed !== undefined) return reject(call.lost(this.#closed));
-      if (signal?.aborted) return reject(signal.reason);
-      const id = String(++this.#nextId);
-      let settled = false;
-      let timer: NodeJS.Timeout | undefined;
-      const finish = (settle: () => void) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        this.#pending.delete(id);
-        signal?.removeEventListener("abort", onAbort);
-        settle();
-      };
-      const onAbort = () => {
-        this.#socket.emit("cancel", { id });
-        finish(() => reject(signal?.reason));
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.#pending.set(id, (reason) => finish(() => reject(call.lost(reason))));
-      const onAnswer = (raw: unknown) =>
-        finish(() => {
-          try {
-            resolve({ id, value: call.read(raw) });
-          } catch (err) {
-            reject(err);
-          }
-        });
-      call.beforeSend?.(id);
-      const { timeoutMs } = call;
-      this.#socket.emit("call", call.envelope(id), onAnswer);
-      if (timeoutMs === undefined) return;
-      // A timer of berth's own, cleared when the call settles: Socket.IO's per-emit timeout keeps its timer
-      // (and with it this connection) until it fires, even for a call that was answered, aborted or failed
-      // with the connection long before (up to a stop's own timeout plus its margin).
-      timer = setTimeout(() => {
-        // The agent may still be at it: a wait or a subscription is cancelled, anything else ends on its own.
-        this.#socket.emit("cancel", { id });
-        finish(() => reject(call.timedOut()));
-      }, timeoutMs);
     });
   }
 

@@ -17,6 +17,7 @@ import { DockerUnavailableError, ShuttingDownError, ValidationError } from "../e
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { AgentConnection, ChannelCallFailures, ChannelPush } from "./agent-connection.ts";
 import type { AgentRegistry } from "./agent-registry.ts";
+import { AGENT_LOST, helloOf, PushedChannelStates } from "./pushed-channel-states.ts";
 
 export interface RemoteChannelsOptions {
   registry: AgentRegistry;
@@ -29,19 +30,8 @@ export interface RemoteChannelsOptions {
   log: SystemLogger;
 }
 
-/** What this server knows of one channel it opened or heard of, from its node's agent. */
-interface Known {
-  nodeId: string;
-  status: ChannelStatus;
-  lastBadHello?: BadHelloInfo;
-  /** Set when this server opened it: reopened on an agent that comes back without it. */
-  owner?: { uid: number; gid: number };
-}
-
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const DEFAULT_PING_TIMEOUT_MS = 5_000;
-/** An agent lost: its workloads' `disconnected` reason. */
-const AGENT_LOST = "agent_lost";
 
 /**
  * The workload channels of a cluster, each served by the node agent of the
@@ -66,7 +56,7 @@ const AGENT_LOST = "agent_lost";
  */
 export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> implements ChannelPort {
   readonly #o: RemoteChannelsOptions;
-  readonly #known = new Map<string, Known>();
+  readonly #states = new PushedChannelStates((event, ...args) => this.#emitSafely(event, ...args));
   /** How to stop hearing each connected agent's pushes. */
   readonly #listening = new Map<AgentConnection, () => void>();
   #inFlight = 0;
@@ -87,19 +77,17 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
     const agent = this.#o.registry.agentFor(nodeId);
     if (!agent) throw unreachable(nodeId, "open");
     await agent.channel("open", [id, owner], this.#engineFailures(nodeId, "open"));
-    const known = this.#known.get(id);
-    if (known?.nodeId === nodeId) known.owner = owner;
-    else this.#known.set(id, { nodeId, status: { connected: false }, owner });
+    this.#states.opened(id, nodeId, owner);
   }
 
   async close(id: string): Promise<void> {
-    const known = this.#known.get(id);
-    const nodeId = this.#o.nodeOf(id) ?? known?.nodeId;
+    // The node it was opened on, if its placement is gone already (a delete may end the placement first).
+    const nodeId = this.#o.nodeOf(id) ?? this.#states.nodeOf(id);
     if (nodeId === undefined) return;
     const agent = this.#o.registry.agentFor(nodeId);
     if (!agent) throw unreachable(nodeId, "close");
     await agent.channel("close", [id], this.#engineFailures(nodeId, "close"));
-    this.#known.delete(id);
+    this.#states.closed(id);
   }
 
   /**
@@ -144,24 +132,22 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
   }
 
   status(id: string): ChannelStatus {
-    return this.#known.get(id)?.status ?? { connected: false };
+    return this.#states.status(id);
   }
 
   async waitForHello(id: string, opts?: { signal?: AbortSignal; fresh?: boolean }): Promise<HelloInfo> {
-    const known = this.#known.get(id);
-    if (!opts?.fresh && known?.status.connected) return helloOf(known.status);
+    const status = this.#states.status(id);
+    if (!opts?.fresh && status.connected) return helloOf(status);
     const [agent] = this.#agentOf(id);
     return agent.channel("waitForHello", [id, opts?.fresh === true], HELLO_FAILURES, opts?.signal);
   }
 
   lastBadHello(id: string): BadHelloInfo | undefined {
-    return this.#known.get(id)?.lastBadHello;
+    return this.#states.lastBadHello(id);
   }
 
   get connectedCount(): number {
-    let n = 0;
-    for (const known of this.#known.values()) if (known.status.connected) n++;
-    return n;
+    return this.#states.connectedCount;
   }
 
   get inFlightCount(): number {
@@ -200,10 +186,8 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
   readonly #onAgentGone = (agent: AgentConnection) => {
     this.#listening.get(agent)?.();
     this.#listening.delete(agent);
-    // Replaced by a newer connection of its node: that one's snapshot says how things stand.
-    for (const [id, known] of this.#known)
-      if (known.nodeId === agent.nodeId)
-        this.#setStatus(id, known, { ...known.status, connected: false }, AGENT_LOST);
+    // Also when replaced by a newer connection of its node: that one's snapshot says how things stand.
+    this.#states.agentGone(agent.nodeId);
   };
 
   #onPush(agent: AgentConnection, push: ChannelPush): void {
@@ -218,74 +202,33 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
   #onEvent(agent: AgentConnection, push: Extract<ChannelPush, { kind: "channel-event" }>): void {
     const { containerId: id, event } = push;
     if (!this.#placedOn(agent, id)) return;
-    if (event.type === "message") {
-      if (!this.#checkSize(event.data, agent.nodeId, "a message", false)) return;
+    if (event.type !== "message") this.#states.changed(id, agent.nodeId, event);
+    else if (this.#checkSize(event.data, agent.nodeId, "a message", false))
       this.emit("message", id, event.data, event.ts);
-      return;
-    }
-    const known = this.#knownOn(id, agent.nodeId);
-    if (event.type === "bad_hello") {
-      known.lastBadHello = event.bad;
-      this.emit("bad_hello", id, event.bad.reason, event.bad.message);
-      return;
-    }
-    if (event.type === "connected") {
-      delete known.lastBadHello; // cleared by a good one, as locally
-      known.status = event.status;
-      this.emit("connected", id, event.info);
-      return;
-    }
-    this.#setStatus(id, known, event.status, event.reason);
   }
 
-  /** All of an agent's channels as it holds them now: what changed since is told as the events it makes. */
+  /** All of an agent's channels as it holds them now; those this server opened and it lost, opened again. */
   #onSnapshot(agent: AgentConnection, entries: ChannelSnapshotEntry[]): void {
-    const seen = new Set<string>();
-    for (const entry of entries) {
-      if (!this.#placedOn(agent, entry.containerId)) continue;
-      seen.add(entry.containerId);
-      const known = this.#knownOn(entry.containerId, agent.nodeId);
-      if (entry.lastBadHello) known.lastBadHello = entry.lastBadHello;
-      else delete known.lastBadHello;
-      const was = known.status.connected;
-      if (entry.status.connected && !was) {
-        known.status = entry.status;
-        this.emit("connected", entry.containerId, helloOf(entry.status));
-      } else this.#setStatus(entry.containerId, known, entry.status, "closed");
-    }
-    for (const [id, known] of this.#known) {
-      if (known.nodeId !== agent.nodeId || seen.has(id)) continue;
-      this.#setStatus(id, known, { ...known.status, connected: false }, AGENT_LOST);
-      // An agent that restarted holds nothing: the channels this server opened there are opened again.
-      if (known.owner) this.#reopen(agent, id, known.owner);
-      else this.#known.delete(id);
-    }
+    const placed = entries.filter((e) => this.#placedOn(agent, e.containerId));
+    for (const { id, owner } of this.#states.snapshot(agent.nodeId, placed))
+      agent.channel("open", [id, owner], this.#engineFailures(agent.nodeId, "open")).catch((err: unknown) => {
+        this.#o.log.warn(
+          { err, containerId: id, node: agent.nodeId },
+          "could not open a channel again on its node",
+        );
+      });
   }
 
-  #reopen(agent: AgentConnection, id: string, owner: { uid: number; gid: number }): void {
-    agent.channel("open", [id, owner], this.#engineFailures(agent.nodeId, "open")).catch((err: unknown) => {
-      this.#o.log.warn(
-        { err, containerId: id, node: agent.nodeId },
-        "could not open a channel again on its node",
-      );
-    });
-  }
-
-  /** The status `next`, with a `disconnected` event when it ends a connection (as the local hub's). */
-  #setStatus(id: string, known: Known, next: ChannelStatus, reason: string): void {
-    const was = known.status.connected;
-    known.status = next;
-    if (was && !next.connected)
-      (this.emit as (e: "disconnected", id: string, reason: string) => boolean)("disconnected", id, reason);
-  }
-
-  #knownOn(id: string, nodeId: string): Known {
-    let known = this.#known.get(id);
-    if (known?.nodeId !== nodeId) {
-      known = { nodeId, status: { connected: false } };
-      this.#known.set(id, known);
+  /** A listener that throws must not stop the other changes of a push from being taken. */
+  #emitSafely<K extends keyof SocketCommunicationEvents>(
+    event: K,
+    ...args: SocketCommunicationEvents[K]
+  ): void {
+    try {
+      (this.emit as (event: K, ...args: SocketCommunicationEvents[K]) => boolean)(event, ...args);
+    } catch (err) {
+      this.#o.log.error({ containerId: args[0], event, err }, "channel event listener threw");
     }
-    return known;
   }
 
   /** An agent speaks only of containers placed on its own node (a hostile one must not speak for others). */
@@ -329,10 +272,4 @@ function unreachable(nodeId: string, op: string, reason = "not connected"): Dock
     details: { op: `channel ${op}` },
     cause: new Error(`node agent of node ${nodeId}: ${reason}`),
   });
-}
-
-function helloOf(status: ChannelStatus): HelloInfo {
-  const info: HelloInfo = { protocol: status.protocol ?? 0, connectedAt: status.connectedAt ?? 0 };
-  if (status.meta !== undefined) info.meta = status.meta;
-  return info;
 }
