@@ -3,7 +3,6 @@ import type { Socket } from "socket.io";
 import {
   type AgentIdentity,
   type ApiToAgentEvents,
-  type Call,
   CallAnswerSchema,
   type Goodbye,
   type Push,

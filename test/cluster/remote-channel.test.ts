@@ -31,7 +31,12 @@ function agentOf(registry: AgentRegistry, nodeId: string): Promise<AgentConnecti
     new Promise<AgentConnection>((resolve) => {
       const now = registry.agentFor(nodeId);
       if (now) return resolve(now);
-      registry.on("connected", (agent) => agent.nodeId === nodeId && resolve(agent));
+      const onConnected = (agent: AgentConnection) => {
+        if (agent.nodeId !== nodeId) return;
+        registry.off("connected", onConnected);
+        resolve(agent);
+      };
+      registry.on("connected", onConnected);
     }),
   );
 }
