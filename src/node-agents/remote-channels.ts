@@ -14,6 +14,7 @@ import type {
   SocketCommunicationEvents,
 } from "../channel/channel-types.ts";
 import { DockerUnavailableError, ShuttingDownError, ValidationError } from "../errors/errors.ts";
+import { RepeatedLog } from "../logging/repeated-log.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { AgentConnection, ChannelCallFailures, ChannelPush } from "./agent-connection.ts";
 import type { AgentRegistry } from "./agent-registry.ts";
@@ -56,6 +57,8 @@ const DEFAULT_PING_TIMEOUT_MS = 5_000;
  */
 export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> implements ChannelPort {
   readonly #o: RemoteChannelsOptions;
+  /** What an agent can cause at will (pushes out of bounds) is logged once, then counted. */
+  readonly #repeated: RepeatedLog;
   readonly #states = new PushedChannelStates((event, ...args) => this.#emitSafely(event, ...args));
   /** How to stop hearing each connected agent's pushes. */
   readonly #listening = new Map<AgentConnection, () => void>();
@@ -65,6 +68,7 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
   constructor(options: RemoteChannelsOptions) {
     super();
     this.#o = options;
+    this.#repeated = new RepeatedLog(options.log);
     options.registry.on("connected", this.#onAgent);
     options.registry.on("disconnected", this.#onAgentGone);
     for (const agent of options.registry.agents) this.#onAgent(agent);
@@ -101,22 +105,25 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
     this.#o.registry.off("disconnected", this.#onAgentGone);
     for (const stop of this.#listening.values()) stop();
     this.#listening.clear();
+    this.#repeated.close();
     return Promise.resolve();
   }
 
   async send(id: string, data: unknown): Promise<void> {
-    const [agent] = this.#agentOf(id);
+    const agent = this.#agentOf(id);
     await agent.channel("send", [id, data], CHANNEL_FAILURES);
   }
 
   async request(id: string, data: unknown, opts?: RequestOptions): Promise<unknown> {
     const timeoutMs = opts?.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     if (!(timeoutMs > 0)) throw new ValidationError("timeoutMs must be a positive number.");
-    const [agent] = this.#agentOf(id);
+    const agent = this.#agentOf(id);
     const capped = Math.min(Math.ceil(timeoutMs), this.#o.maxRequestTimeoutMs);
     this.#inFlight++;
     try {
-      const answer = await agent.channel("request", [id, data, capped], CHANNEL_FAILURES, opts?.signal);
+      // Timed out here only if the agent's own CHANNEL_TIMEOUT never came: said with the request's own timeout.
+      const failures = { ...CHANNEL_FAILURES, timedOut: () => new ChannelTimeoutError(capped) };
+      const answer = await agent.channel("request", [id, data, capped], failures, opts?.signal);
       this.#checkSize(answer, agent.nodeId, "an answer");
       return answer;
     } finally {
@@ -126,7 +133,7 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
 
   async ping(id: string, timeoutMs = DEFAULT_PING_TIMEOUT_MS): Promise<number> {
     if (!(timeoutMs > 0)) throw new ValidationError("timeoutMs must be a positive number.");
-    const [agent] = this.#agentOf(id);
+    const agent = this.#agentOf(id);
     const capped = Math.min(Math.ceil(timeoutMs), this.#o.maxRequestTimeoutMs);
     return agent.channel("ping", [id, capped], CHANNEL_FAILURES);
   }
@@ -138,7 +145,7 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
   async waitForHello(id: string, opts?: { signal?: AbortSignal; fresh?: boolean }): Promise<HelloInfo> {
     const status = this.#states.status(id);
     if (!opts?.fresh && status.connected) return helloOf(status);
-    const [agent] = this.#agentOf(id);
+    const agent = this.#agentOf(id);
     return agent.channel("waitForHello", [id, opts?.fresh === true], HELLO_FAILURES, opts?.signal);
   }
 
@@ -155,7 +162,7 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
   }
 
   /** The agent of the container's node now; CHANNEL_NOT_CONNECTED when it has no node or its agent is gone. */
-  #agentOf(id: string): [AgentConnection] {
+  #agentOf(id: string): AgentConnection {
     if (this.#closed) throw new ShuttingDownError();
     const nodeId = this.#o.nodeOf(id);
     const agent = nodeId === undefined ? undefined : this.#o.registry.agentFor(nodeId);
@@ -163,7 +170,7 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
       throw new ChannelNotConnectedError(undefined, {
         cause: new Error(`no node agent is connected for node ${nodeId ?? "(none)"}`),
       });
-    return [agent];
+    return agent;
   }
 
   /** Opening and closing a socket is the node's business, as its engine is: DOCKER_UNAVAILABLE when it cannot be reached. */
@@ -204,7 +211,7 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
     if (!this.#placedOn(agent, id)) return;
     if (event.type !== "message") this.#states.changed(id, agent.nodeId, event);
     else if (this.#checkSize(event.data, agent.nodeId, "a message", false))
-      this.emit("message", id, event.data, event.ts);
+      this.#emitSafely("message", id, event.data, event.ts);
   }
 
   /** All of an agent's channels as it holds them now; those this server opened and it lost, opened again. */
@@ -234,8 +241,10 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
   /** An agent speaks only of containers placed on its own node (a hostile one must not speak for others). */
   #placedOn(agent: AgentConnection, id: string): boolean {
     if (this.#o.nodeOf(id) === agent.nodeId) return true;
-    this.#o.log.warn(
+    this.#repeated.warn(
+      `${agent.nodeId}:${id}:not-placed`,
       { containerId: id, node: agent.nodeId },
+      {},
       "dropped a channel push for a container not placed on the agent's node",
     );
     return false;
@@ -245,8 +254,10 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
   #checkSize(data: unknown, nodeId: string, what: string, raise = true): boolean {
     const bytes = Buffer.byteLength(JSON.stringify(data) ?? "");
     if (bytes <= this.#o.maxFrameBytes) return true;
-    this.#o.log.warn(
-      { node: nodeId, bytes, limitBytes: this.#o.maxFrameBytes },
+    this.#repeated.warn(
+      `${nodeId}:too-large`,
+      { node: nodeId },
+      { bytes, limitBytes: this.#o.maxFrameBytes },
       `dropped ${what} from a node agent over the frame limit`,
     );
     if (raise) throw new FrameTooLargeError(bytes, this.#o.maxFrameBytes);
