@@ -4,7 +4,7 @@ import type { QuotaLedger } from "./admission/quota-ledger.ts";
 import type { TokenStore } from "./auth/token-store.ts";
 import { TokensFileError } from "./auth/tokens-file.ts";
 import { TokensFileWatcher } from "./auth/tokens-file-watcher.ts";
-import type { SocketCommunicationHandler } from "./channel/socket-communication-handler.ts";
+import type { ChannelPort } from "./channel/channel-port.ts";
 import type { BerthOptions } from "./composition/berth-options.ts";
 import type { BerthParts } from "./composition/berth-parts.ts";
 import { composeBerth } from "./composition/compose-berth.ts";
@@ -136,7 +136,7 @@ export class Berth {
   }
 
   /** The channel hub (for benchmarks and tests that talk to workloads without Socket.IO). */
-  get channel(): SocketCommunicationHandler {
+  get channel(): ChannelPort {
     return this.#parts.channel;
   }
 

@@ -36,17 +36,17 @@ const RULES: { from: string; mayNotImport: readonly string[] | "anything"; why: 
   {
     from: "agent",
     mayNotImport: "anything",
-    why: "the node agent is a program of its own on each node: the engine, config, logging, errors, util, the agent link, code and a workload's files only — never the API, lifecycle or the store",
+    why: "the node agent is a program of its own on each node: the engine, the workload channel, config, logging, errors, util, the agent link, code and a workload's files only — never the API, lifecycle or the store",
   },
   {
     from: "agent-link",
     mayNotImport: "anything",
-    why: "the wire between API servers and agents, imported by both ends: errors/, the engine's port and code's checks only",
+    why: "the wire between API servers and agents, imported by both ends: errors/, the engine's port, the channel's errors and code's checks only",
   },
   {
     from: "node-agents",
     mayNotImport: "anything",
-    why: "the API side of node agents is an adapter of the engine and files ports: the agent link, the ports, code, errors, logging and util only",
+    why: "the API side of node agents is an adapter of the engine, files and channel ports: the agent link, the ports, code, errors, logging and util only",
   },
   {
     from: "api",
@@ -92,9 +92,9 @@ const LEAF_MAY_IMPORT: Record<string, readonly string[]> = {
   errors: [],
   cluster: ["errors", "util", "logging", "store"],
   "workload-files": ["code", "errors"],
-  agent: ["docker", "config", "logging", "errors", "util", "agent-link", "workload-files", "code"],
-  "agent-link": ["errors", "docker", "code"],
-  "node-agents": ["agent-link", "docker", "errors", "logging", "util", "workload-files", "code"],
+  agent: ["docker", "channel", "config", "logging", "errors", "util", "agent-link", "workload-files", "code"],
+  "agent-link": ["errors", "docker", "channel", "code"],
+  "node-agents": ["agent-link", "docker", "channel", "errors", "logging", "util", "workload-files", "code"],
 };
 
 /** berth's version (version.ts, read from package.json): any part of berth may say it. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SWARM_NODE_ID } from "./agent-credential.ts";
+import { ChannelCallSchema, ChannelPushSchemas } from "./channel-ops.ts";
 import { EngineEventSchema } from "./engine-methods.ts";
 import { type LinkError, LinkErrorSchema } from "./link-error.ts";
 
@@ -15,7 +16,8 @@ import { type LinkError, LinkErrorSchema } from "./link-error.ts";
  * - API → agent `call` (acknowledged with a CallAnswer): of the engine port
  *   (`engine`) or of a workload's files on the node (`files`); and `cancel` of a
  *   call in flight (a wait) or of an event subscription;
- * - agent → API `push`: what the agent sends unasked (engine events of a subscription, and its end).
+ * - agent → API `push`: what the agent sends unasked (engine events of a subscription, and its end;
+ *   a workload channel's events and snapshots, to every server it is connected to — channel-ops.ts).
  */
 export const AGENTS_NAMESPACE = "/agents";
 
@@ -56,7 +58,11 @@ export const FilesCallSchema = z.strictObject({
   args: z.array(z.unknown()).max(4),
 });
 
-export const CallSchema = z.discriminatedUnion("kind", [EngineCallSchema, FilesCallSchema]);
+export const CallSchema = z.discriminatedUnion("kind", [
+  EngineCallSchema,
+  FilesCallSchema,
+  ChannelCallSchema,
+]);
 export type Call = z.output<typeof CallSchema>;
 
 export const CancelSchema = z.strictObject({ id: CallId });
@@ -76,6 +82,7 @@ export const PushSchema = z.discriminatedUnion("kind", [
     subscription: CallId,
     error: LinkErrorSchema.optional(),
   }),
+  ...ChannelPushSchemas,
 ]);
 export type Push = z.output<typeof PushSchema>;
 

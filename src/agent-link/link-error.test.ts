@@ -1,4 +1,12 @@
 import { describe, expect, it } from "vitest";
+import {
+  ChannelBusyError,
+  ChannelDisconnectedError,
+  ChannelNotConnectedError,
+  ChannelTimeoutError,
+  FrameTooLargeError,
+  WorkloadError,
+} from "../channel/channel-errors.ts";
 import { BerthError } from "../errors/berth-error.ts";
 import {
   ConflictError,
@@ -11,9 +19,9 @@ import {
 import { fromLinkError, LinkErrorSchema, toLinkError } from "./link-error.ts";
 
 /** What the API side holds after the error crossed the link (through JSON, as Socket.IO sends it). */
-function across(err: unknown): BerthError {
+function across(err: unknown, classes: "engine" | "channel" = "engine"): BerthError {
   const wire = LinkErrorSchema.parse(JSON.parse(JSON.stringify(toLinkError(err))));
-  return fromLinkError(wire, "node1");
+  return fromLinkError(wire, "node1", classes);
 }
 
 describe("an error crossing the agent link", () => {
@@ -96,5 +104,39 @@ describe("an error crossing the agent link", () => {
 
   it("is refused when it names a code berth does not have", () => {
     expect(LinkErrorSchema.safeParse({ code: "NOPE", message: "", retryable: false }).success).toBe(false);
+  });
+
+  it("of a workload's channel comes back as the channel's own class, message and flag", () => {
+    const sent = [
+      new ChannelNotConnectedError(),
+      new ChannelDisconnectedError("closed"),
+      new ChannelTimeoutError(250),
+      new ChannelBusyError(10, 5),
+      new FrameTooLargeError(70_000, 65_536),
+      new WorkloadError({ message: "no such op", code: "E_OP" }),
+    ];
+    for (const err of sent) {
+      const back = across(err, "channel");
+      expect(back).toBeInstanceOf(err.constructor);
+      expect({ ...back, message: back.message }).toEqual({ ...err, message: err.message });
+      expect(back.retryable).toBe(err.retryable);
+    }
+    // The engine's classes are not the channel's, nor the other way round.
+    expect(across(new ChannelTimeoutError(1))).toBeInstanceOf(InternalError);
+    expect(across(new DockerError("x", 500), "channel")).toBeInstanceOf(InternalError);
+  });
+
+  it("of a channel is INTERNAL when its details are not the class's (an agent does not shape them)", () => {
+    const wire = LinkErrorSchema.parse({
+      code: "CHANNEL_TIMEOUT",
+      category: "communication",
+      message: "Sign in again at https://evil.example",
+      retryable: false,
+      details: { timeoutMs: 5, link: "https://evil.example" },
+    });
+    expect(fromLinkError(wire, "node1", "channel")).toBeInstanceOf(InternalError);
+    const said = fromLinkError({ ...wire, details: { timeoutMs: 5 } }, "node1", "channel");
+    expect(said).toBeInstanceOf(ChannelTimeoutError);
+    expect(said.message).not.toContain("evil");
   });
 });

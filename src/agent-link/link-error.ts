@@ -1,5 +1,13 @@
 import { z } from "zod";
 import { ERROR_CODES, type ErrorCode } from "#protocol";
+import {
+  ChannelBusyError,
+  ChannelDisconnectedError,
+  ChannelNotConnectedError,
+  ChannelTimeoutError,
+  FrameTooLargeError,
+  WorkloadError,
+} from "../channel/channel-errors.ts";
 import { BerthError, type BerthErrorOptions } from "../errors/berth-error.ts";
 import {
   ConflictError,
@@ -53,15 +61,55 @@ const CLASSES: Partial<Record<ErrorCode, Rebuild>> = {
 };
 
 /**
+ * The classes a workload's channel throws, rebuilt from their details (each
+ * checked: an agent's word is not taken for their shape) with the class's own
+ * message, so that a client sees exactly what the local channel would have
+ * said. NOT_FOUND and VALIDATION_FAILED come back as themselves too.
+ */
+const Reason = z.strictObject({ reason: z.string().max(64) });
+const Timeout = z.strictObject({ timeoutMs: z.number().nonnegative() });
+const Sizes = z.strictObject({ queuedBytes: z.number().nonnegative(), limitBytes: z.number().nonnegative() });
+const Frame = z.strictObject({ bytes: z.number().nonnegative(), limitBytes: z.number().nonnegative() });
+const Said = z.strictObject({ message: z.string().max(4096), code: z.string().max(256).optional() });
+
+function fromDetails<T>(schema: z.ZodType<T>, make: (d: T) => BerthError): Rebuild {
+  return (w, o) => {
+    const details = schema.safeParse(w.details);
+    if (!details.success) return new InternalError({ cause: o.cause });
+    return make(details.data);
+  };
+}
+
+const CHANNEL_CLASSES: Partial<Record<ErrorCode, Rebuild>> = {
+  CHANNEL_NOT_CONNECTED: (_, o) => new ChannelNotConnectedError(undefined, { cause: o.cause }),
+  CHANNEL_DISCONNECTED: fromDetails(Reason, (d) => new ChannelDisconnectedError(d.reason)),
+  CHANNEL_TIMEOUT: fromDetails(Timeout, (d) => new ChannelTimeoutError(d.timeoutMs)),
+  CHANNEL_BUSY: fromDetails(Sizes, (d) => new ChannelBusyError(d.queuedBytes, d.limitBytes)),
+  FRAME_TOO_LARGE: fromDetails(Frame, (d) => new FrameTooLargeError(d.bytes, d.limitBytes)),
+  WORKLOAD_ERROR: fromDetails(Said, (d) => new WorkloadError(d)),
+  NOT_FOUND: (_, o) => new NotFoundError("channel", o),
+  VALIDATION_FAILED: (w, o) => new ValidationError(w.message, o),
+  INTERNAL: (_, o) => new InternalError(o),
+};
+
+/** Which port's errors a call may answer with: the engine's (the default) or a workload channel's. */
+export type LinkErrorClasses = "engine" | "channel";
+
+/**
  * The API side's view of an agent's error: the same class, code, message,
  * retryable flag and details as on the agent, `cause` naming the node it came from.
- * Only the codes the engine port throws come back as themselves: an agent must
+ * Only the codes the port called throws come back as themselves: an agent must
  * not choose what a client is told beyond them (an UNAUTHORIZED with a message
  * of its own making, say), so any other code is INTERNAL, with nothing of the agent's.
  */
-export function fromLinkError(wire: LinkError, nodeId: string): BerthError {
+export function fromLinkError(
+  wire: LinkError,
+  nodeId: string,
+  classes: LinkErrorClasses = "engine",
+): BerthError {
   const cause = new Error(`answered by the node agent of node ${nodeId} with ${wire.code}`);
-  const rebuild = CLASSES[wire.code];
+  const table = classes === "engine" ? CLASSES : CHANNEL_CLASSES;
+  const rebuild = table[wire.code];
   if (!rebuild) return new InternalError({ cause });
   const options: BerthErrorOptions = {
     retryable: wire.retryable,
@@ -69,6 +117,11 @@ export function fromLinkError(wire: LinkError, nodeId: string): BerthError {
     ...(wire.details === undefined ? {} : { details: wire.details }),
   };
   const err = rebuild(wire, options);
+  if (classes === "channel") {
+    // The class's own message and flag: a channel error's text is berth's, not the agent's.
+    if (!(err.cause instanceof Error)) Object.defineProperty(err, "cause", { value: cause });
+    return err;
+  }
   // The agent's own message (e.g. "The container engine could not start the container."), not the class's default.
   err.message = wire.message;
   return err;

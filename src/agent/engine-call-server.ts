@@ -106,6 +106,9 @@ export class EngineCallServer {
   async #answer(raw: unknown): Promise<CallAnswer> {
     const call = CallSchema.safeParse(raw);
     if (!call.success) return failed(fromZodError(call.error));
+    // Channel calls go to the ChannelCallServer (ServerLink dispatches them), never here.
+    if (call.data.kind === "channel")
+      return failed(new ValidationError("This node agent serves no channel calls."));
     if (call.data.kind === "files") {
       if (this.#closed) return failed(new ValidationError("The connection has ended."));
       if (!this.#files) return failed(new ValidationError("This node agent serves no files calls."));

@@ -1,3 +1,4 @@
+import { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
 import { type AgentConfig, loadAgentConfig } from "../config/agent-config.ts";
 import { ConfigError } from "../config/config-error.ts";
 import { DockerodeClient } from "../docker/dockerode-client.ts";
@@ -7,14 +8,15 @@ import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger, type SystemLogger } from "../logging/system-logger.ts";
 import { RetryPolicy } from "../util/retry-policy.ts";
 import { BERTH_VERSION } from "../version.ts";
+import { agentRunDir } from "./agent-run-dir.ts";
 import { AgentWorkloadFiles } from "./agent-workload-files.ts";
 import { NodeAgent } from "./node-agent.ts";
 import { WorkloadsOnlyEngine } from "./workloads-only-engine.ts";
 
 /**
  * The node agent's composition root (`npm run agent`): read its config, learn
- * which node its engine is, dial every API server, and on SIGTERM or SIGINT
- * disconnect and exit. The node's containers run on while it is down.
+ * which node its engine is, hold its node's workload channels, dial every API
+ * server, and on SIGTERM or SIGINT disconnect, close the channels and exit. The node's containers run on while it is down.
  */
 const secrets = new SecretRegistry();
 
@@ -69,12 +71,27 @@ async function main(): Promise<void> {
   }).child({ component: "agent" });
   const stopping = new AbortController();
   let agent: NodeAgent | undefined;
+  // The workload channels of this node: berth's own channel code, with sockets under the mount root
+  // (`<root>/run/<id>/berth.sock`), where WorkloadsOnlyEngine lets a workload mount its own directory.
+  const channels = new SocketCommunicationHandler({
+    runDir: agentRunDir(config.mountRoot),
+    maxFrameBytes: config.maxFrameBytes,
+    maxRequestTimeoutMs: config.maxRequestTimeoutMs,
+    messageRate: config.channelMessageRate,
+    messageBytesRate: config.channelMessageBytesRate,
+    log,
+  });
   const stop = (signal: string) => {
     log.info({ signal }, "received signal");
     stopping.abort();
     agent?.close();
-    log.flush();
-    process.exit(0);
+    // The sockets go with the agent (the next one makes them again); a hung close does not hold the exit.
+    const exit = () => {
+      log.flush();
+      process.exit(0);
+    };
+    setTimeout(exit, 2_000).unref();
+    channels.closeAll().then(exit, exit);
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
@@ -91,6 +108,7 @@ async function main(): Promise<void> {
     identity: { ...identity, version: BERTH_VERSION },
     docker,
     files: new AgentWorkloadFiles(config.mountRoot),
+    channels,
     log,
   });
   if (config.allowHttp)

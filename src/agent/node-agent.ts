@@ -2,6 +2,7 @@ import type { AgentIdentity } from "../agent-link/agent-link-contract.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { WorkloadFiles } from "../workload-files/workload-files.ts";
+import { type AgentChannels, forwardChannelEvents } from "./channel-pushes.ts";
 import { ServerLink } from "./server-link.ts";
 
 export interface NodeAgentOptions {
@@ -16,6 +17,12 @@ export interface NodeAgentOptions {
   docker: DockerClient;
   /** This node's workload files (AgentWorkloadFiles): code and socket directories under the agent's root. */
   files?: WorkloadFiles;
+  /**
+   * This node's workload channels (a SocketCommunicationHandler under `<mount root>/run`): the agent
+   * serves every server's channel calls on them and pushes their events to every server. Closed by
+   * whoever made it, after the agent.
+   */
+  channels?: AgentChannels;
   log: SystemLogger;
   minDelayMs?: number;
   maxDelayMs?: number;
@@ -24,10 +31,13 @@ export interface NodeAgentOptions {
 /**
  * berth's node agent: one per Docker host, connected out to every API server
  * (so a request from any server reaches this node without another hop), and
- * serving their engine calls on its own node's engine and their files calls
- * on its own disk (a workload's code and socket directories). It holds no state of
- * its own: the containers it made are the engine's, and run on whether the
- * agent is there or not — an agent restarted finds them where they were.
+ * serving their engine calls on its own node's engine, their files calls on
+ * its own disk (a workload's code and socket directories), and their calls on the
+ * workload channels of its node (the sockets live on this node, so the
+ * channel code runs here). It holds no state of its own: the containers it
+ * made are the engine's, and run on whether the agent is there or not — an
+ * agent restarted finds them where they were, and their workloads reconnect
+ * once a server has the channel opened again.
  *
  * @example
  *   const agent = new NodeAgent({ servers, credential, identity, docker, log });
@@ -37,6 +47,7 @@ export interface NodeAgentOptions {
 export class NodeAgent {
   readonly #links: readonly ServerLink[];
   readonly #log: SystemLogger;
+  readonly #stopForwarding: (() => void) | undefined;
   #closed = false;
 
   constructor(options: NodeAgentOptions) {
@@ -50,11 +61,18 @@ export class NodeAgent {
           identity: options.identity,
           docker: options.docker,
           ...(options.files === undefined ? {} : { files: options.files }),
+          ...(options.channels === undefined ? {} : { channels: options.channels }),
           log: options.log,
           ...(options.minDelayMs === undefined ? {} : { minDelayMs: options.minDelayMs }),
           ...(options.maxDelayMs === undefined ? {} : { maxDelayMs: options.maxDelayMs }),
         }),
     );
+    // One listener for all servers: each event goes to every server connected now.
+    this.#stopForwarding =
+      options.channels &&
+      forwardChannelEvents(options.channels, (push) => {
+        for (const link of this.#links) link.push(push);
+      });
   }
 
   start(): void {
@@ -70,6 +88,7 @@ export class NodeAgent {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#stopForwarding?.();
     for (const link of this.#links) link.close();
     this.#log.info("node agent closed");
   }

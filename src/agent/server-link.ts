@@ -5,11 +5,14 @@ import {
   type AgentToApiEvents,
   type Goodbye,
   GoodbyeSchema,
+  type Push,
 } from "../agent-link/agent-link-contract.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import { RetryPolicy } from "../util/retry-policy.ts";
 import type { WorkloadFiles } from "../workload-files/workload-files.ts";
+import { ChannelCallServer } from "./channel-call-server.ts";
+import { type AgentChannels, channelSnapshot } from "./channel-pushes.ts";
 import { EngineCallServer } from "./engine-call-server.ts";
 import { FilesCallServer } from "./files-call-server.ts";
 
@@ -33,6 +36,8 @@ export interface ServerLinkOptions {
   docker: DockerClient;
   /** This node's workload files (AgentWorkloadFiles); without them `files` calls are refused. */
   files?: WorkloadFiles;
+  /** This node's workload channels (absent: the agent serves its engine only, and refuses channel calls). */
+  channels?: AgentChannels;
   log: SystemLogger;
   /** First and longest wait between tries to connect (default 0.5 s and 15 s, with jitter). */
   minDelayMs?: number;
@@ -62,6 +67,7 @@ export class ServerLink {
   readonly #backoff: RetryPolicy;
   readonly #maxDelayMs: number;
   #server: EngineCallServer | undefined;
+  #channelServer: ChannelCallServer | undefined;
   #refusals = 0;
   #retry: NodeJS.Timeout | undefined;
   /** Why the server said it is ending the connection, if it said. */
@@ -90,8 +96,15 @@ export class ServerLink {
     this.#socket.on("connect", this.#onConnect);
     this.#socket.on("disconnect", this.#onDisconnect);
     this.#socket.on("connect_error", this.#onConnectError);
-    this.#socket.on("call", (raw, ack) => void this.#server?.call(raw, ack));
-    this.#socket.on("cancel", (raw) => this.#server?.cancel(raw));
+    this.#socket.on("call", (raw, ack) => {
+      const channel = (raw as { kind?: unknown } | null)?.kind === "channel";
+      if (channel && this.#channelServer) void this.#channelServer.call(raw, ack);
+      else void this.#server?.call(raw, ack); // it refuses a kind it does not serve
+    });
+    this.#socket.on("cancel", (raw) => {
+      this.#server?.cancel(raw);
+      this.#channelServer?.cancel(raw);
+    });
     this.#socket.on("goodbye", (raw) => {
       this.#goodbye = GoodbyeSchema.safeParse(raw).data?.reason;
     });
@@ -102,6 +115,14 @@ export class ServerLink {
     return this.#socket.connected;
   }
 
+  /**
+   * Sends a push to this server if it is connected now; dropped otherwise (socket.io-client would
+   * buffer it and send it late on the next connection, which begins with a fresh snapshot anyway).
+   */
+  push(push: Push): void {
+    if (this.#socket.connected) this.#socket.emit("push", push);
+  }
+
   start(): void {
     if (!this.#closed) this.#socket.connect();
   }
@@ -109,19 +130,27 @@ export class ServerLink {
   readonly #onConnect = () => {
     this.#refusals = 0;
     this.#server?.close();
-    const { files } = this.#o;
+    const { files, channels } = this.#o;
     this.#server = new EngineCallServer(
       this.#o.docker,
       (push) => this.#socket.emit("push", push),
       this.#log,
       files && new FilesCallServer(files, this.#log),
     );
+    this.#channelServer?.close();
+    if (channels) {
+      this.#channelServer = new ChannelCallServer(channels, this.#log);
+      // First on every connection: the server's `status(id)` of this node's channels is right from here on.
+      this.#socket.emit("push", channelSnapshot(channels));
+    }
     this.#log.info({ node: this.#o.identity.nodeId }, "connected to the API server");
   };
 
   readonly #onDisconnect = (reason: string) => {
     this.#server?.close();
     this.#server = undefined;
+    this.#channelServer?.close();
+    this.#channelServer = undefined;
     if (!this.#closed) this.#log.warn({ reason }, "lost the API server; connecting again");
     const goodbye = this.#goodbye;
     this.#goodbye = undefined;
@@ -175,5 +204,7 @@ export class ServerLink {
     this.#socket.disconnect();
     this.#server?.close();
     this.#server = undefined;
+    this.#channelServer?.close();
+    this.#channelServer = undefined;
   }
 }

@@ -20,7 +20,9 @@ export type DisconnectReason =
   | "too_many_bad_frames"
   /** berth closed the channel (container stopped, berth shutting down) */
   | "channel_closed"
-  | "socket_error";
+  | "socket_error"
+  /** cluster mode: the connection to the node agent that holds the workload's socket ended */
+  | "agent_lost";
 
 /** A container's channel as berth sees it (times in epoch ms). */
 export interface ChannelStatus {

@@ -4,6 +4,7 @@ import { RepeatedLog } from "../logging/repeated-log.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import { ChannelNotConnectedError } from "./channel-errors.ts";
 import type { ChannelObserver } from "./channel-observer.ts";
+import type { ChannelPort, RequestOptions } from "./channel-port.ts";
 import type { BadHelloInfo, ChannelStatus, HelloInfo, SocketCommunicationEvents } from "./channel-types.ts";
 import type { ConnectionLimits } from "./connection-limits.ts";
 import { ContainerChannel } from "./container-channel.ts";
@@ -42,12 +43,7 @@ export interface SocketCommunicationOptions {
   observer?: ChannelObserver;
 }
 
-export interface RequestOptions {
-  /** Default 30 s, never more than maxRequestTimeoutMs. */
-  timeoutMs?: number;
-  /** Aborting fails the request at once with the signal's reason; a late answer is dropped. */
-  signal?: AbortSignal;
-}
+export type { RequestOptions } from "./channel-port.ts";
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export const DEFAULT_PING_TIMEOUT_MS = 5_000;
@@ -71,7 +67,10 @@ const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
  *   const answer = await channels.request(id, { op: "sum", args: [1, 2] }, { timeoutMs: 5_000 });
  *   await channels.closeAll();
  */
-export class SocketCommunicationHandler extends EventEmitter<SocketCommunicationEvents> {
+export class SocketCommunicationHandler
+  extends EventEmitter<SocketCommunicationEvents>
+  implements ChannelPort
+{
   readonly #runDir: string;
   readonly #maxRequestTimeoutMs: number;
   readonly #limits: ConnectionLimits;
@@ -218,6 +217,11 @@ export class SocketCommunicationHandler extends EventEmitter<SocketCommunication
     const timeoutMs = opts?.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     if (!(timeoutMs > 0)) return Promise.reject(new ValidationError("timeoutMs must be a positive number."));
     return conn.request(data, Math.min(timeoutMs, this.#maxRequestTimeoutMs), opts?.signal);
+  }
+
+  /** The ids of the channels open now (a node agent's snapshot for an API server that connects). */
+  get openIds(): string[] {
+    return [...this.#channels.keys()];
   }
 
   /** Workloads connected now (their handshake done), across all channels. */

@@ -6,7 +6,7 @@ import type { FairQueue } from "../admission/fair-queue.ts";
 import type { QuotaLedger } from "../admission/quota-ledger.ts";
 import type { SocketIOEventHandler } from "../api/socket-io-event-handler.ts";
 import type { TokenStore } from "../auth/token-store.ts";
-import type { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
+import type { ChannelPort } from "../channel/channel-port.ts";
 import type { Config } from "../config/config.ts";
 import type { EngineReturnRestarter } from "../containers/engine-return-restarter.ts";
 import type { ImageCatalog } from "../containers/image-catalog.ts";
@@ -38,7 +38,7 @@ export interface BerthParts
   tokens: TokenStore;
   metrics: BerthMetrics | undefined;
   engine: EngineMonitor;
-  channel: SocketCommunicationHandler;
+  channel: ChannelPort;
   app: FastifyInstance;
   sockets: SocketIOEventHandler;
   egress: EgressFirewall;

@@ -1,4 +1,4 @@
-import type { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
+import type { ChannelPort } from "../channel/channel-port.ts";
 import type { Config } from "../config/config.ts";
 import type { ContainerManager } from "../containers/container-manager.ts";
 import { backfillCpuLimits } from "../containers/cpu-limit-backfill.ts";
@@ -31,7 +31,7 @@ export interface BackgroundDeps {
   docker: DockerClient;
   store: Store;
   manager: ContainerManager;
-  channel: SocketCommunicationHandler;
+  channel: ChannelPort;
   files: WorkloadFiles;
   instanceId: string;
   log: SystemLogger;

@@ -1,5 +1,5 @@
 import type { EngineAdmission } from "../admission/engine-admission.ts";
-import type { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
+import type { ChannelPort } from "../channel/channel-port.ts";
 import type { Config } from "../config/config.ts";
 import { ContainerManager } from "../containers/container-manager.ts";
 import type { ImageCatalog } from "../containers/image-catalog.ts";
@@ -25,7 +25,7 @@ export interface LifecycleDeps {
   docker: DockerClient;
   images: ImageCatalog;
   store: Store;
-  channel: SocketCommunicationHandler;
+  channel: ChannelPort;
   secrets: SecretRegistry;
   log: SystemLogger;
   instanceId: string;

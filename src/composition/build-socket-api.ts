@@ -7,7 +7,7 @@ import type { FanOut } from "../api/cluster-sessions.ts";
 import { SocketIOEventHandler } from "../api/socket-io-event-handler.ts";
 import type { HandshakeLimiter } from "../auth/handshake-limiter.ts";
 import type { TokenStore } from "../auth/token-store.ts";
-import type { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
+import type { ChannelPort } from "../channel/channel-port.ts";
 import type { Config } from "../config/config.ts";
 import type { ContainerManager } from "../containers/container-manager.ts";
 import type { RuntimeOffer } from "../containers/runtime-offer.ts";
@@ -26,7 +26,7 @@ import { BERTH_VERSION } from "../version.ts";
 
 export interface SocketApiDeps {
   app: FastifyInstance;
-  channel: SocketCommunicationHandler;
+  channel: ChannelPort;
   updater: CodeUpdater;
   docker: DockerClient;
   /** Where a container's pid and files are found: the engine, or (cluster mode) nothing here (build-cluster.ts). */

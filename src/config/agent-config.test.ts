@@ -45,7 +45,13 @@ describe("the node agent's configuration", () => {
       logLevel: "info",
       mountRoot: "/var/lib/berth-agent",
       allowHttp: false,
+      // Its node's workload channels, with the API server's defaults.
+      maxFrameBytes: 1024 * 1024,
+      maxRequestTimeoutMs: 30_000,
+      channelMessageRate: 5_000,
+      channelMessageBytesRate: 8 * 1024 * 1024,
     });
+    expect(loadAgentConfig({ ...AGENT, BERTH_MAX_FRAME_BYTES: "65536" }).maxFrameBytes).toBe(65_536);
     expect(loadAgentConfig({ ...AGENT, BERTH_AGENT_MOUNT_ROOT: "/srv/berth" }).mountRoot).toBe("/srv/berth");
     expect(refusal(() => loadAgentConfig({ ...AGENT, BERTH_AGENT_MOUNT_ROOT: "/" }))).toContain(
       "BERTH_AGENT_MOUNT_ROOT",

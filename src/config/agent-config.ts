@@ -3,6 +3,7 @@ import { AGENT_CREDENTIAL } from "../agent-link/agent-credential.ts";
 import { readCaFile, readCredentialFile } from "./agent-credential-file.ts";
 import { ConfigError } from "./config-error.ts";
 import { envList } from "./env-values.ts";
+import { type ChannelConfig, ChannelEnv, channelConfig } from "./sections/channel-config.ts";
 import { ClusterEnv } from "./sections/cluster-config.ts";
 import { ServerEnv } from "./sections/server-config.ts";
 
@@ -25,11 +26,13 @@ const AgentEnvSchema = z.object({
   BERTH_LOG_LEVEL: ServerEnv.BERTH_LOG_LEVEL,
   BERTH_AGENT_ALLOW_HTTP: z.enum(["true", "false"]).default("false"),
   BERTH_AGENT_MOUNT_ROOT: ClusterEnv.BERTH_AGENT_MOUNT_ROOT,
+  // The workload channels of this node run in the agent, with the same limits as on a single host.
+  ...ChannelEnv,
 });
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
-export interface AgentConfig {
+export interface AgentConfig extends ChannelConfig {
   /** BERTH_AGENT_SERVERS: every API server's base URL (http or https), each dialled. */
   readonly servers: readonly string[];
   /** Its own node's credential (BERTH_AGENT_CREDENTIAL, or the file BERTH_AGENT_CREDENTIAL_FILE names). */
@@ -39,7 +42,10 @@ export interface AgentConfig {
   /** This node's engine: BERTH_DOCKER_SOCKET, else DOCKER_HOST's unix socket, else /var/run/docker.sock. */
   readonly dockerSocket: string;
   readonly logLevel: string;
-  /** BERTH_AGENT_MOUNT_ROOT: the only directory under which a workload's mounts may lie (WorkloadsOnlyEngine). */
+  /**
+   * BERTH_AGENT_MOUNT_ROOT: the only directory under which a workload's mounts may lie (WorkloadsOnlyEngine);
+   * the workloads' socket directories are `<root>/run/<id>`.
+   */
   readonly mountRoot: string;
   /** BERTH_AGENT_ALLOW_HTTP: plain http to servers that are not on loopback (said loudly at start). */
   readonly allowHttp: boolean;
@@ -78,6 +84,7 @@ export function loadAgentConfig(env: Record<string, string | undefined> = proces
     logLevel: e.BERTH_LOG_LEVEL,
     mountRoot: e.BERTH_AGENT_MOUNT_ROOT,
     allowHttp: e.BERTH_AGENT_ALLOW_HTTP === "true",
+    ...channelConfig(e),
   });
 }
 

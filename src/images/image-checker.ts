@@ -1,5 +1,5 @@
 import type { CodeUpload, ImageCheckResult } from "#protocol";
-import type { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
+import type { ChannelPort } from "../channel/channel-port.ts";
 import type { CodeEntryList } from "../code/code-entry.ts";
 import { readCode } from "../code/read-code.ts";
 import type { Config } from "../config/config.ts";
@@ -42,7 +42,7 @@ export interface CheckRequest {
 
 interface Running {
   uid: number;
-  hub?: SocketCommunicationHandler;
+  hub?: ChannelPort;
   done: Promise<unknown>;
 }
 

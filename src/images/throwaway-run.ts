@@ -1,3 +1,4 @@
+import type { ChannelPort } from "../channel/channel-port.ts";
 import { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
 import type { Config } from "../config/config.ts";
 import { buildCreateBody, CODE_DIR_IN_CONTAINER } from "../containers/container-config.ts";
@@ -40,7 +41,7 @@ export interface ThrowawayRun {
   undo: UndoStack;
   log: SystemLogger;
   /** Hands the check's channel hub to whoever may have to close it (shutdown). */
-  onHub: (hub: SocketCommunicationHandler) => void;
+  onHub: (hub: ChannelPort) => void;
   closed: () => boolean;
 }
 
@@ -190,7 +191,7 @@ function checkWorkdir(
 /** The `connect` check, through berth's own readiness wait; false (with the report marked) when it failed. */
 async function connects(
   o: ThrowawayRun,
-  hub: SocketCommunicationHandler,
+  hub: ChannelPort,
   dockerId: string,
   startedAt: number,
   output: () => Promise<string[]>,

@@ -1,12 +1,20 @@
+import { EventEmitter } from "node:events";
 import type { Socket } from "socket.io";
 import {
   type AgentIdentity,
   type ApiToAgentEvents,
-  type Call,
   CallAnswerSchema,
   type Goodbye,
+  type Push,
   PushSchema,
 } from "../agent-link/agent-link-contract.ts";
+import {
+  CHANNEL_OPS,
+  type ChannelAnswerOf,
+  type ChannelArgsOf,
+  type ChannelOp,
+  channelOpTimeoutMs,
+} from "../agent-link/channel-ops.ts";
 import {
   type AnswerOf,
   type ArgsOf,
@@ -19,6 +27,7 @@ import type { EngineEvent, EventSubscription } from "../docker/docker-client.ts"
 import type { BerthError } from "../errors/berth-error.ts";
 import { DockerUnavailableError, InternalError } from "../errors/errors.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
+import { LinkCalls } from "./link-calls.ts";
 
 /** How long the API side waits for the answer to a call; undefined: as long as the connection lasts. */
 export type CallTimeouts = (method: EngineMethod, args: unknown) => number | undefined;
@@ -41,14 +50,21 @@ export interface AgentConnectionLimits {
 
 export const DEFAULT_AGENT_CONNECTION_LIMITS: AgentConnectionLimits = { waits: 4096, subscriptions: 4096 };
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
 /** What an API server hears from an agent: untyped until checked here. */
 interface Inbound {
   push: (raw: unknown) => void;
 }
 
 export type AgentSocket = Socket<Inbound, ApiToAgentEvents>;
+
+/** A push of a workload's channel (channel-ops.ts), checked. */
+export type ChannelPush = Extract<Push, { kind: "channel-event" | "channel-snapshot" }>;
+
+/** What a channel op fails with when the agent's connection ends, or no answer comes in time. */
+export interface ChannelCallFailures {
+  lost: (reason: string) => Error;
+  timedOut: (timeoutMs: number) => Error;
+}
 
 interface Subscription {
   onEvent: (e: EngineEvent) => void;
@@ -77,7 +93,6 @@ export class AgentConnection {
   readonly #socket: AgentSocket;
   readonly #log: SystemLogger;
   /** Calls awaiting their answer, by id: how to fail each when the connection ends (`reason`). */
-  readonly #pending = new Map<string, (reason: string) => void>();
   readonly #subscriptions = new Map<string, Subscription>();
   readonly #timeouts: CallTimeouts;
   readonly #limits: AgentConnectionLimits;
@@ -85,7 +100,8 @@ export class AgentConnection {
   #waits = 0;
   /** The limits ("waits", "subscriptions") at which a refusal was logged since the connection was last under them. */
   readonly #overLogged = new Set<string>();
-  #nextId = 0;
+  readonly #calls: LinkCalls;
+  readonly #channelPushes = new EventEmitter<{ push: [ChannelPush] }>();
   #closed: string | undefined;
 
   constructor(
@@ -96,6 +112,7 @@ export class AgentConnection {
     limits = DEFAULT_AGENT_CONNECTION_LIMITS,
   ) {
     this.#socket = socket;
+    this.#calls = new LinkCalls(socket);
     this.#timeouts = timeouts;
     this.#limits = limits;
     this.identity = identity;
@@ -110,7 +127,7 @@ export class AgentConnection {
 
   /** Calls (waits among them) and event subscriptions open now. */
   get open(): { calls: number; waits: number; subscriptions: number } {
-    return { calls: this.#pending.size, waits: this.#waits, subscriptions: this.#subscriptions.size };
+    return { calls: this.#calls.size, waits: this.#waits, subscriptions: this.#subscriptions.size };
   }
 
   /** Asks the agent to run one engine call on its node; rejects with berth's errors (see the class). */
@@ -133,14 +150,24 @@ export class AgentConnection {
 
   /** Asks the agent to do one thing to a workload's files on its node; rejects with berth's errors. */
   callFiles<O extends FilesOp>(op: O, args: FilesArgsOf<O>): Promise<FilesAnswerOf<O>> {
-    const call = { kind: "files" as const, op, args: args as unknown[] };
-    return this.#send(
-      `files.${op}`,
-      call,
-      FILES_OPS[op].timeoutMs,
-      (raw) => this.#readFiles(op, raw),
-      undefined,
-    ).then((answer) => answer.value as FilesAnswerOf<O>);
+    const method = `files.${op}`;
+    const timeoutMs = FILES_OPS[op].timeoutMs;
+    return this.#calls
+      .send({
+        envelope: (id) => ({ kind: "files", id, op, args: args as unknown[] }),
+        timeoutMs,
+        signal: undefined,
+        read: (raw) => this.#readFiles(op, raw),
+        lost: (reason) => this.#unavailable(method, reason),
+        timedOut: () => this.#unavailable(method, `no answer within ${timeoutMs} ms`),
+      })
+      .then((answer) => answer.value as FilesAnswerOf<O>);
+  }
+
+  /** Hears every channel push of this connection (checked against the contract; not yet against placements). */
+  onChannelPush(listener: (push: ChannelPush) => void): () => void {
+    this.#channelPushes.on("push", listener);
+    return () => this.#channelPushes.off("push", listener);
   }
 
   /** Follows the node engine's container events with these labels, from `sinceMs` on. */
@@ -190,8 +217,8 @@ export class AgentConnection {
     if (this.#closed !== undefined) return;
     this.#closed = reason;
     this.#socket.off("push", this.#onPush);
-    for (const fail of [...this.#pending.values()]) fail(reason);
-    this.#pending.clear();
+    this.#channelPushes.removeAllListeners();
+    this.#calls.fail(reason);
     for (const [id, subscription] of this.#subscriptions)
       this.#end(id, subscription, this.#unavailable("events", reason));
   }
@@ -203,76 +230,56 @@ export class AgentConnection {
     this.#socket.disconnect(true);
   }
 
+  /**
+   * Asks the agent to run one op on a workload's channel (channel-ops.ts). Its answer is checked, its
+   * error rebuilt as the channel's own class; `failures` says what a lost connection or a missing
+   * answer is for this op (the channel's errors, not the engine's).
+   */
+  channel<O extends ChannelOp>(
+    op: O,
+    args: ChannelArgsOf<O>,
+    failures: ChannelCallFailures,
+    signal?: AbortSignal,
+  ): Promise<ChannelAnswerOf<O>> {
+    const timeoutMs = channelOpTimeoutMs(op, args as unknown[]);
+    return this.#calls
+      .send({
+        envelope: (id) => ({ kind: "channel", id, op, args: args as unknown[] }),
+        timeoutMs,
+        signal,
+        read: (raw) => this.#readChannel(op, raw),
+        lost: failures.lost,
+        timedOut: () => failures.timedOut(timeoutMs ?? 0),
+      })
+      .then((answer) => answer.value as ChannelAnswerOf<O>);
+  }
+
   #call<M extends EngineMethod>(
     method: M,
     args: ArgsOf<M>,
     signal: AbortSignal | undefined,
     beforeSend?: (id: string) => void,
   ): Promise<{ id: string; value: AnswerOf<M> }> {
-    const call = { kind: "engine" as const, method, args: args as unknown[] };
-    return this.#send(
-      method,
-      call,
-      this.#timeouts(method, args),
-      (raw) => this.#read(method, raw) as AnswerOf<M>,
+    const timeoutMs = this.#timeouts(method, args);
+    return this.#calls.send({
+      envelope: (id) => ({ kind: "engine", id, method, args: args as unknown[] }),
+      timeoutMs,
       signal,
-      beforeSend,
-    );
+      read: (raw) => this.#read(method, raw) as AnswerOf<M>,
+      lost: (reason) => this.#unavailable(method, reason),
+      timedOut: () => this.#unavailable(method, `no answer within ${timeoutMs} ms`),
+      ...(beforeSend ? { beforeSend } : {}),
+    });
   }
 
-  /**
-   * Sends one call (`call`, given its id here) and awaits its answer, read by `read`: failed at once on a
-   * closed connection, by `signal` (which cancels on the agent too), after `timeoutMs`, or when the
-   * connection ends.
-   */
-  #send<T>(
-    method: string,
-    call: DistributiveOmit<Call, "id">,
-    timeoutMs: number | undefined,
-    read: (raw: unknown) => T,
-    signal: AbortSignal | undefined,
-    beforeSend?: (id: string) => void,
-  ): Promise<{ id: string; value: T }> {
-    return new Promise((resolve, reject) => {
-      if (this.#closed !== undefined) return reject(this.#unavailable(method, this.#closed));
-      if (signal?.aborted) return reject(signal.reason);
-      const id = String(++this.#nextId);
-      let settled = false;
-      let timer: NodeJS.Timeout | undefined;
-      const finish = (settle: () => void) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        this.#pending.delete(id);
-        signal?.removeEventListener("abort", onAbort);
-        settle();
-      };
-      const onAbort = () => {
-        this.#socket.emit("cancel", { id });
-        finish(() => reject(signal?.reason));
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.#pending.set(id, (reason) => finish(() => reject(this.#unavailable(method, reason))));
-      const onAnswer = (raw: unknown) =>
-        finish(() => {
-          try {
-            resolve({ id, value: read(raw) });
-          } catch (err) {
-            reject(err);
-          }
-        });
-      beforeSend?.(id);
-      this.#socket.emit("call", { ...call, id }, onAnswer);
-      if (timeoutMs === undefined) return;
-      // A timer of berth's own, cleared when the call settles: Socket.IO's per-emit timeout keeps its timer
-      // (and with it this connection) until it fires, even for a call that was answered, aborted or failed
-      // with the connection long before (up to a stop's own timeout plus its margin).
-      timer = setTimeout(() => {
-        // The agent may still be at it: a wait or a subscription is cancelled, anything else ends on its own.
-        this.#socket.emit("cancel", { id });
-        finish(() => reject(this.#unavailable(method, `no answer within ${timeoutMs} ms`)));
-      }, timeoutMs);
-    });
+  /** The agent's answer to a channel op: its value, checked; or its error, rebuilt as the channel's. */
+  #readChannel(op: ChannelOp, raw: unknown): unknown {
+    const answer = CallAnswerSchema.safeParse(raw);
+    if (!answer.success) throw this.#malformed(op, answer.error);
+    if (!answer.data.ok) throw fromLinkError(answer.data.error, this.nodeId, "channel");
+    const value = CHANNEL_OPS[op].answer.safeParse(answer.data.value);
+    if (!value.success) throw this.#malformed(op, value.error);
+    return value.data;
   }
 
   /** The agent's answer to `method`: its value, checked; or its error, rebuilt. */
@@ -305,14 +312,19 @@ export class AgentConnection {
       );
       return;
     }
-    const subscription = this.#subscriptions.get(push.data.subscription);
-    if (!subscription) return; // closed here while the agent was still sending
-    if (push.data.kind === "engine-event") {
-      subscription.onEvent(push.data.event);
+    const p = push.data;
+    if (p.kind === "channel-event" || p.kind === "channel-snapshot") {
+      this.#channelPushes.emit("push", p);
       return;
     }
-    const err = push.data.error && fromLinkError(push.data.error, this.nodeId);
-    this.#end(push.data.subscription, subscription, err);
+    const subscription = this.#subscriptions.get(p.subscription);
+    if (!subscription) return; // closed here while the agent was still sending
+    if (p.kind === "engine-event") {
+      subscription.onEvent(p.event);
+      return;
+    }
+    const err = p.error && fromLinkError(p.error, this.nodeId);
+    this.#end(p.subscription, subscription, err);
   };
 
   #end(id: string, subscription: Subscription, err: BerthError | undefined): void {

@@ -1,30 +1,27 @@
 import { once } from "node:events";
-import { createServer, type Server as HttpServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { PassThrough } from "node:stream";
 import { io as dial } from "socket.io-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { within } from "../../test/helpers/deadline.ts";
 import { NodeAgent } from "../agent/node-agent.ts";
-import { deriveAgentCredential } from "../agent-link/agent-credential.ts";
 import { AGENTS_NAMESPACE, type AgentIdentity } from "../agent-link/agent-link-contract.ts";
 import { workloadBody } from "../agent-link/testing/workload-body.ts";
-import { AgentNamespace } from "../api/agent-namespace.ts";
-import { createBerthServer } from "../api/berth-server.ts";
-import { PreAuthGuard } from "../api/pre-auth-guard.ts";
-import { HandshakeLimiter } from "../auth/handshake-limiter.ts";
 import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
 import { DockerError, DockerUnavailableError, InternalError, NotSupportedError } from "../errors/errors.ts";
 import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
 import type { AgentConnection, CallTimeouts } from "./agent-connection.ts";
-import { AgentRegistry } from "./agent-registry.ts";
+import type { AgentRegistry } from "./agent-registry.ts";
 import { RemoteDockerClient } from "./remote-docker-client.ts";
+import {
+  startAgentsTestServer,
+  TEST_CREDENTIAL,
+  TEST_NODE,
+} from "./testing/agents-test-server.ts";
 
-/** The API servers' master key (BERTH_AGENT_TOKEN), and the credential of NODE derived from it. */
-const MASTER = "agent-token-0123456789abcdef0123456789abcdef";
-const NODE: AgentIdentity = { nodeId: "n3abcdefghijklmnopqrstuvw", hostname: "node-3", version: "0.1.0" };
-const CREDENTIAL = deriveAgentCredential(MASTER, NODE.nodeId);
+/** NODE's credential, derived from the test server's master key. */
+const NODE: AgentIdentity = TEST_NODE;
+const CREDENTIAL = TEST_CREDENTIAL;
 
 /** A fake engine that remembers the signal of each wait, to see a cancel arrive. */
 class WatchedEngine extends FakeDockerClient {
@@ -45,50 +42,11 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-/** An API server's Socket.IO server with the /agents namespace, as berth builds it (pre-auth guard included). */
+/** An API server with the /agents namespace (testing/agents-test-server.ts), closed after each test. */
 async function apiServer(timeouts?: CallTimeouts, port = 0) {
-  const secrets = new SecretRegistry();
-  secrets.setServerSecrets([MASTER]);
-  let logText = "";
-  const destination = new PassThrough();
-  destination.on("data", (c: Buffer) => {
-    logText += c.toString();
-  });
-  const log = createSystemLogger({ level: "debug", redactor: secrets.system, destination });
-  const http: HttpServer = createServer();
-  const io = createBerthServer(http, {
-    maxPayloadBytes: 1024 * 1024,
-    handshakes: new HandshakeLimiter({ perMinute: 0 }),
-  });
-  const preAuth = new PreAuthGuard(http, { pollingLimitAfterAuth: 1024 * 1024 });
-  io.engine.on("connection", preAuth.onEngineConnection);
-  const registry = new AgentRegistry();
-  const agents = new AgentNamespace(io, {
-    masterKey: MASTER,
-    registry,
-    onCredential: (credential) => secrets.addServerSecret(credential),
-    log,
-    onAdmitted: (socket) => preAuth.trust(socket.conn),
-    ...(timeouts ? { timeouts } : {}),
-  });
-  http.listen(port, "127.0.0.1");
-  await once(http, "listening");
-  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  let closing: Promise<unknown> | undefined;
-  // As berth closes its Socket.IO server: the agents told, every connection ended, the engine closed.
-  const close = () => {
-    closing ??= (async () => {
-      agents.close();
-      preAuth.close();
-      io.disconnectSockets(true);
-      io.engine.close();
-      http.closeAllConnections();
-      await new Promise((r) => http.close(r));
-    })();
-    return closing;
-  };
-  closers.push(close);
-  return { url, registry, logs: () => logText, log, close };
+  const server = await startAgentsTestServer({ timeouts, port });
+  closers.push(server.close);
+  return server;
 }
 
 function startAgent(

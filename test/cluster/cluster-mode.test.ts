@@ -3,10 +3,16 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentRegistry } from "../../src/node-agents/agent-registry.ts";
-import { parseEngineHandle } from "../../src/node-agents/engine-handle.ts";
+import { deriveAgentCredential } from "../../src/agent-link/agent-credential.ts";
+import { type EngineHandle, parseEngineHandle } from "../../src/node-agents/engine-handle.ts";
 import { eventually } from "../helpers/deadline.ts";
 import { NEEDS_ROOT } from "../helpers/needs-root.ts";
-import { type FreshDatabase, type PostgresServer, startPostgresServer } from "../helpers/postgres-server.ts";
+import {
+  type FreshDatabase,
+  onConnection,
+  type PostgresServer,
+  startPostgresServer,
+} from "../helpers/postgres-server.ts";
 import { type Client, echoCode, startTestServer, type TestServer } from "../helpers/test-server.ts";
 import { AgentProcess } from "./agent-process.ts";
 import { BRIDGE_ADDRESS, ROOT_DIR } from "./testbed/names.ts";
@@ -51,11 +57,34 @@ describe.skipIf(NEEDS_ROOT)("berth in cluster mode on the test bed", () => {
     for (const index of [2, 3]) {
       const node = bed.node(index).node;
       workers.set((await bed.nodeLs()).find((n) => n.hostname === node.hostname)!.id, index);
-      agents.push(new AgentProcess(node, { servers: server.url, token: AGENT_TOKEN, mountRoot: MOUNT_ROOT }));
+      const nodeId = [...workers].find(([, i]) => i === index)![0];
+      agents.push(
+        new AgentProcess(node, {
+          servers: server.url,
+          credential: deriveAgentCredential(AGENT_TOKEN, nodeId),
+          mountRoot: MOUNT_ROOT,
+        }),
+      );
     }
     await eventually(CONNECT_WITHIN_MS, "both workers' agents connected", () => registry.agents.length === 2);
     alice = await server.connect("alice");
   });
+
+  /** Where the store says a workload runs: its placement, and the handle of its engine container. */
+  async function whereIs(id: string): Promise<{ nodeId: string; generation: number; handle: EngineHandle } | undefined> {
+    return onConnection(db.url, async (client) => {
+      const { rows } = await client.query<{ node_id: string; generation: number; docker_id: string }>(
+        `SELECT p.node_id, p.generation, c.docker_id FROM placements p JOIN containers c ON c.id = p.container_id
+          WHERE p.container_id = $1 AND p.node_id IS NOT NULL`,
+        [id],
+      );
+      const row = rows[0];
+      if (!row) return undefined;
+      const handle = parseEngineHandle(row.docker_id);
+      if (!handle) throw new Error(`not an engine handle: ${row.docker_id}`);
+      return { nodeId: row.node_id, generation: row.generation, handle };
+    });
+  }
 
   afterAll(async () => {
     for (const agent of agents) await agent.kill("SIGKILL");
@@ -70,44 +99,43 @@ describe.skipIf(NEEDS_ROOT)("berth in cluster mode on the test bed", () => {
     expect(bot.info.state).toBe("running");
 
     // Placed on a worker whose agent runs, under generation 1, and made on that node's engine only.
-    const placement = await server.berth.store.placements.current(bot.id);
-    expect(placement).toMatchObject({ generation: 1 });
-    const index = workers.get(placement!.nodeId);
+    const where = (await whereIs(bot.id))!;
+    expect(where.generation).toBe(1);
+    const index = workers.get(where.nodeId);
     expect(index).toBeDefined();
-    const handle = parseEngineHandle((await server.berth.store.containers.get(bot.id))!.dockerId!);
-    expect(handle?.nodeId).toBe(placement!.nodeId);
-    const onNode = await bed.node(index!).docker.getContainer(handle!.engineId).inspect();
+    const handle = where.handle;
+    expect(handle.nodeId).toBe(where.nodeId);
+    const onNode = await bed.node(index!).docker.getContainer(handle.engineId).inspect();
     expect(onNode.State.Running).toBe(true);
     expect(onNode.HostConfig.NetworkMode).toBe("none");
     const other = index === 2 ? 3 : 2;
-    await expect(bed.node(other).docker.getContainer(handle!.engineId).inspect()).rejects.toMatchObject({
+    await expect(bed.node(other).docker.getContainer(handle.engineId).inspect()).rejects.toMatchObject({
       statusCode: 404,
     });
 
     // Client → API server → agent → workload, and back.
     expect(await bot.request({ hello: "from another node" })).toEqual({ hello: "from another node" });
-    expect((await bot.status()).channel.connected).toBe(true);
+    expect((await bot.status()).channel?.connected).toBe(true);
   });
 
   it("keeps owners apart: bob neither sees nor reaches alice's workload on the cluster", async () => {
     const bob = await server.connect("bob");
-    expect((await bob.containers.list()).map((c) => c.name)).toEqual([]);
+    expect((await bob.containers.list().page()).items).toEqual([]);
     await expect(bob.containers.get("echo")).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 
   it("stops and deletes it: its engine container gone from its node, its files from the agents' root", async () => {
     const bot = await alice.containers.get("echo");
-    const placement = (await server.berth.store.placements.current(bot.id))!;
-    const handle = parseEngineHandle((await server.berth.store.containers.get(bot.id))!.dockerId!)!;
+    const { nodeId, handle } = (await whereIs(bot.id))!;
     expect(existsSync(join(MOUNT_ROOT, "data", "code", bot.id))).toBe(true);
     await bot.stop();
     await bot.delete();
-    const index = workers.get(placement.nodeId)!;
+    const index = workers.get(nodeId)!;
     await expect(bed.node(index).docker.getContainer(handle.engineId).inspect()).rejects.toMatchObject({
       statusCode: 404,
     });
     expect(existsSync(join(MOUNT_ROOT, "data", "code", bot.id))).toBe(false);
     expect(existsSync(join(MOUNT_ROOT, "run", bot.id))).toBe(false);
-    expect(await server.berth.store.placements.current(bot.id)).toBeUndefined();
+    expect(await whereIs(bot.id)).toBeUndefined();
   });
 });

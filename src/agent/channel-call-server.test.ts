@@ -1,0 +1,121 @@
+import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { PassThrough } from "node:stream";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { CallAnswer } from "../agent-link/agent-link-contract.ts";
+import { ContainerIdSchema } from "../agent-link/channel-ops.ts";
+import { workloadBody } from "../agent-link/testing/workload-body.ts";
+import { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
+import { socketPathFor } from "../channel/socket-path.ts";
+import { CONTAINER_ID_PATTERN, newContainerId } from "../containers/container-id.ts";
+import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
+import { SecretRegistry } from "../logging/secret-registry.ts";
+import { createSystemLogger } from "../logging/system-logger.ts";
+import { agentRunDir } from "./agent-run-dir.ts";
+import { ChannelCallServer } from "./channel-call-server.ts";
+import { WorkloadsOnlyEngine } from "./workloads-only-engine.ts";
+
+const ID = "C0123456789A";
+const OWNER = { uid: 100_123, gid: 100_123 };
+
+describe("the channel calls a node agent serves (ChannelCallServer)", () => {
+  let root: string;
+  let hub: SocketCommunicationHandler;
+  let server: ChannelCallServer;
+  let next = 0;
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), "berth-agent-channels-"));
+    const log = createSystemLogger({
+      level: "silent",
+      redactor: new SecretRegistry().system,
+      destination: new PassThrough(),
+    });
+    hub = new SocketCommunicationHandler({
+      runDir: agentRunDir(root),
+      maxFrameBytes: 64 * 1024,
+      maxRequestTimeoutMs: 30_000,
+      heartbeatIntervalMs: 0,
+      log,
+    });
+    server = new ChannelCallServer(hub, log);
+  });
+  afterEach(async () => {
+    server.close();
+    await hub.closeAll();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  /** The answer to one call (`op`, `args`) under a fresh id. */
+  function call(op: string, args: unknown[], id = String(++next)): Promise<CallAnswer> {
+    return new Promise((resolve) => void server.call({ kind: "channel", id, op, args }, resolve));
+  }
+
+  it("opens a socket whose directory the agent's engine lets that container, and only it, mount", async () => {
+    expect(await call("open", [ID, OWNER])).toEqual({ ok: true, value: null });
+    const socketDir = dirname(socketPathFor(agentRunDir(root), ID));
+    expect((await stat(socketDir)).isDirectory()).toBe(true);
+    // The code directories exist, so that only the socket directory is judged.
+    for (const id of [ID, "C0123456789B"]) await mkdir(join(root, "code", id), { recursive: true });
+    const engine = new WorkloadsOnlyEngine(new FakeDockerClient(), { mountRoot: root });
+    const body = (id: string) =>
+      workloadBody({ id, socketDir, codeDir: join(root, "code", id), hasCode: false });
+    await expect(engine.createContainer(body(ID))).resolves.toEqual(expect.any(String));
+    await expect(engine.createContainer(body("C0123456789B"))).rejects.toMatchObject({
+      code: "VALIDATION_FAILED",
+    });
+  });
+
+  it("refuses, before the hub sees it, a name that is not a berth container id, root's uid, another group", async () => {
+    for (const args of [
+      ["../../etc", OWNER],
+      ["C0123456789A/../x", OWNER],
+      [ID, { uid: 0, gid: 0 }],
+      [ID, { uid: 100_123, gid: 999 }],
+      [ID, OWNER, "extra", "args", "beyond"],
+    ]) {
+      const answer = await call("open", args);
+      expect(answer, JSON.stringify(args)).toMatchObject({ ok: false, error: { code: "VALIDATION_FAILED" } });
+    }
+    expect(await call("constructor", [ID])).toMatchObject({
+      ok: false,
+      error: { code: "VALIDATION_FAILED" },
+    });
+    expect(hub.openIds).toEqual([]);
+  });
+
+  it("answers a call for a channel it was not asked to open as the local hub does", async () => {
+    expect(await call("send", [ID, "x"])).toMatchObject({
+      ok: false,
+      error: { code: "CHANNEL_NOT_CONNECTED" },
+    });
+    expect(await call("request", [ID, "x", 1_000])).toMatchObject({
+      ok: false,
+      error: { code: "CHANNEL_NOT_CONNECTED" },
+    });
+  });
+
+  it("stops a wait for a hello on cancel, and every wait when its connection ends", async () => {
+    await call("open", [ID, OWNER]);
+    const cancelled = call("waitForHello", [ID, true], "w1");
+    const ended = call("waitForHello", [ID, true], "w2");
+    await expect.poll(() => server.inFlight).toBe(2);
+    server.cancel({ id: "w1" });
+    expect(await cancelled).toMatchObject({ ok: false });
+    expect(server.inFlight).toBe(1);
+    server.close();
+    await expect.poll(() => server.inFlight).toBe(0);
+    // The answer of a call whose connection ended is never sent.
+    expect(await Promise.race([ended, new Promise((r) => setImmediate(() => r("unanswered")))])).toBe(
+      "unanswered",
+    );
+  });
+
+  it("names channels as berth names containers (the link's pattern is lifecycle's own)", () => {
+    for (let i = 0; i < 50; i++) expect(ContainerIdSchema.safeParse(newContainerId()).success).toBe(true);
+    expect(ContainerIdSchema.safeParse("Cagentlinktest01").success).toBe(
+      CONTAINER_ID_PATTERN.test("Cagentlinktest01"),
+    );
+  });
+});

@@ -1,0 +1,233 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { NodeAgent } from "../agent/node-agent.ts";
+import {
+  ChannelDisconnectedError,
+  ChannelNotConnectedError,
+  ChannelTimeoutError,
+  WorkloadError,
+} from "../channel/channel-errors.ts";
+import type { SocketCommunicationEvents } from "../channel/channel-types.ts";
+import { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
+import { socketPathFor } from "../channel/socket-path.ts";
+import { RawWorkload } from "../channel/testing/raw-workload.ts";
+import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
+import { SecretRegistry } from "../logging/secret-registry.ts";
+import { createSystemLogger } from "../logging/system-logger.ts";
+import { RemoteChannels } from "./remote-channels.ts";
+import {
+  type AgentsTestServer,
+  startAgentsTestServer,
+  TEST_CREDENTIAL,
+  TEST_NODE,
+} from "./testing/agents-test-server.ts";
+
+const ID = "C0123456789A";
+const OTHER_ID = "C0123456789B";
+const OTHER_NODE = "n1otherotherotherotherothe";
+// A workload's own uid, as berth hands out; the test runs as root, so it still connects to the socket.
+const OWNER = { uid: 100_123, gid: 100_123 };
+const MAX_FRAME_BYTES = 64 * 1024;
+/** The API server's own limit, lower than the agent's here: what an agent passes on is bounded by it. */
+const API_MAX_FRAME_BYTES = 4 * 1024;
+
+const silent = () =>
+  createSystemLogger({
+    level: "silent",
+    redactor: new SecretRegistry().system,
+    destination: new PassThrough(),
+  });
+
+const closers: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+interface Bed {
+  server: AgentsTestServer;
+  hub: SocketCommunicationHandler;
+  runDir: string;
+  placements: Map<string, string>;
+  channels: RemoteChannels;
+  startAgent: () => NodeAgent;
+  /** Every event RemoteChannels emitted, in order. */
+  events: Array<[keyof SocketCommunicationEvents, ...unknown[]]>;
+}
+
+/**
+ * An API server's RemoteChannels, and a node agent whose channel side is a real
+ * SocketCommunicationHandler on a temp run directory: workloads connect to its real Unix sockets.
+ */
+async function bed(): Promise<Bed> {
+  const server = await startAgentsTestServer();
+  closers.push(server.close);
+  const runDir = await mkdtemp(join(tmpdir(), "berth-rc-"));
+  closers.push(() => rm(runDir, { recursive: true, force: true }));
+  const hub = new SocketCommunicationHandler({
+    runDir,
+    maxFrameBytes: MAX_FRAME_BYTES,
+    maxRequestTimeoutMs: 30_000,
+    heartbeatIntervalMs: 0,
+    log: silent(),
+  });
+  closers.push(() => hub.closeAll());
+  const startAgent = () => {
+    const agent = new NodeAgent({
+      servers: [server.url],
+      credential: TEST_CREDENTIAL,
+      identity: TEST_NODE,
+      docker: new FakeDockerClient(),
+      channels: hub,
+      log: silent(),
+      minDelayMs: 50,
+      maxDelayMs: 200,
+    });
+    agent.start();
+    closers.push(() => agent.close());
+    return agent;
+  };
+  const placements = new Map<string, string>();
+  const channels = new RemoteChannels({
+    registry: server.registry,
+    nodeOf: (id) => placements.get(id),
+    maxFrameBytes: API_MAX_FRAME_BYTES,
+    maxRequestTimeoutMs: 30_000,
+    log: server.log,
+  });
+  closers.push(() => channels.closeAll());
+  const events: Bed["events"] = [];
+  for (const event of ["message", "connected", "disconnected", "bad_hello"] as const)
+    channels.on(event, (...args: unknown[]) => events.push([event, ...args]));
+  return { server, hub, runDir, placements, channels, startAgent, events };
+}
+
+/** A bed whose agent is connected, with ID placed on its node and opened, and a workload said hello on it. */
+async function connectedBed() {
+  const b = await bed();
+  const agent = b.startAgent();
+  await expect.poll(() => b.server.registry.agentFor(TEST_NODE.nodeId)).toBeDefined();
+  b.placements.set(ID, TEST_NODE.nodeId);
+  await b.channels.open(ID, OWNER);
+  const hello = b.channels.waitForHello(ID, { fresh: true });
+  const workload = await RawWorkload.hello(socketPathFor(b.runDir, ID), { app: "probe" });
+  closers.push(() => workload.destroy());
+  return { ...b, agent, workload, hello: await hello };
+}
+
+describe("RemoteChannels, a workload's channel through its node's agent", () => {
+  let b: Awaited<ReturnType<typeof connectedBed>>;
+  beforeEach(async () => {
+    b = await connectedBed();
+  });
+
+  it("opens the socket on the agent's node, and hears the workload's hello there", async () => {
+    expect(b.hub.openIds).toEqual([ID]);
+    expect(b.hello).toMatchObject({ protocol: 1, meta: { app: "probe" } });
+    await expect.poll(() => b.channels.status(ID)).toMatchObject({ connected: true, meta: { app: "probe" } });
+    expect(b.events).toContainEqual(["connected", ID, expect.objectContaining({ protocol: 1 })]);
+    expect(b.channels.connectedCount).toBe(1);
+    // Connected now: a wait that is not fresh answers at once, from the pushed status.
+    await expect(b.channels.waitForHello(ID)).resolves.toMatchObject({ meta: { app: "probe" } });
+  });
+
+  it("round-trips a request and a ping", async () => {
+    b.workload.serve((data) => ({ echo: data }));
+    await expect(b.channels.request(ID, { sum: [1, 2] })).resolves.toEqual({ echo: { sum: [1, 2] } });
+    expect(await b.channels.ping(ID)).toBeGreaterThanOrEqual(0);
+    expect(b.channels.inFlightCount).toBe(0);
+  });
+
+  it("carries messages both ways, emitted as the local hub emits them", async () => {
+    await b.channels.send(ID, { down: 1 });
+    expect(await b.workload.next("message")).toEqual({ type: "message", data: { down: 1 } });
+    b.workload.send({ type: "message", data: { up: 2 } });
+    await expect
+      .poll(() => b.events.filter(([e]) => e === "message"))
+      .toEqual([["message", ID, { up: 2 }, expect.any(Number)]]);
+  });
+
+  it("fails a request the workload does not answer in time with CHANNEL_TIMEOUT, and its own error as WORKLOAD_ERROR", async () => {
+    const late = b.channels.request(ID, "slow", { timeoutMs: 100 });
+    await expect(late).rejects.toBeInstanceOf(ChannelTimeoutError);
+    await expect(late).rejects.toMatchObject({ code: "CHANNEL_TIMEOUT", details: { timeoutMs: 100 } });
+    expect(await b.workload.next("request")).toMatchObject({ data: "slow" });
+    const request = b.channels.request(ID, "bad");
+    const frame = await b.workload.next("request");
+    b.workload.send({ type: "response", id: frame.id, error: { message: "no such op", code: "E_OP" } });
+    await expect(request).rejects.toBeInstanceOf(WorkloadError);
+    await expect(request).rejects.toMatchObject({ details: { message: "no such op", code: "E_OP" } });
+  });
+
+  it("when the agent's connection ends: pending requests fail at once, the channel is disconnected", async () => {
+    await expect.poll(() => b.channels.status(ID).connected).toBe(true);
+    const pending = b.channels.request(ID, "never answered", { timeoutMs: 30_000 });
+    await b.workload.next("request");
+    const started = Date.now();
+    b.agent.close();
+    await expect(pending).rejects.toBeInstanceOf(ChannelDisconnectedError);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    await expect.poll(() => b.channels.status(ID).connected).toBe(false);
+    expect(b.events).toContainEqual(["disconnected", ID, "agent_lost"]);
+    // No agent for the node: as a workload that is not connected, locally.
+    const next = b.channels.request(ID, "x");
+    await expect(next).rejects.toBeInstanceOf(ChannelNotConnectedError);
+    await expect(next).rejects.toMatchObject({
+      code: "CHANNEL_NOT_CONNECTED",
+      retryable: new ChannelNotConnectedError().retryable,
+    });
+  });
+
+  it("is told how the agent's channels stand when the agent connects again (a snapshot, no new hello)", async () => {
+    b.agent.close();
+    await expect.poll(() => b.channels.status(ID).connected).toBe(false);
+    b.startAgent();
+    await expect.poll(() => b.channels.status(ID).connected).toBe(true);
+    expect(b.events.filter(([e]) => e === "connected")).toHaveLength(2);
+    b.workload.serve(() => "again");
+    await expect(b.channels.request(ID, "x")).resolves.toBe("again");
+  });
+
+  it("ignores, and logs, a push for a container not placed on the pushing agent's node", async () => {
+    b.placements.set(ID, OTHER_NODE);
+    b.workload.send({ type: "message", data: "not for this node" });
+    await expect.poll(() => b.server.logs()).toContain("not placed on the agent's node");
+    b.placements.set(ID, TEST_NODE.nodeId);
+    // The socket keeps order: once this one is heard, the one before it was dropped, not late.
+    b.workload.send({ type: "message", data: "placed" });
+    await expect.poll(() => b.events.filter(([e]) => e === "message").length).toBe(1);
+    expect(b.events.filter(([e]) => e === "message")).toEqual([
+      ["message", ID, "placed", expect.any(Number)],
+    ]);
+  });
+
+  it("takes no message or answer from the agent over the API server's frame limit", async () => {
+    const big = "x".repeat(API_MAX_FRAME_BYTES + 1);
+    b.workload.send({ type: "message", data: big });
+    b.workload.send({ type: "message", data: "small" });
+    await expect.poll(() => b.events.filter(([e]) => e === "message").length).toBe(1);
+    expect(b.events.filter(([e]) => e === "message")).toEqual([["message", ID, "small", expect.any(Number)]]);
+    expect(b.server.logs()).toContain("over the frame limit");
+    b.workload.serve(() => big);
+    await expect(b.channels.request(ID, "x")).rejects.toMatchObject({ code: "FRAME_TOO_LARGE" });
+  });
+
+  it("reaches only what the agent was asked to open, on the node of the placement", async () => {
+    b.placements.set(OTHER_ID, TEST_NODE.nodeId);
+    await expect(b.channels.send(OTHER_ID, "x")).rejects.toBeInstanceOf(ChannelNotConnectedError);
+    await expect(b.channels.waitForHello(OTHER_ID)).rejects.toBeInstanceOf(ChannelNotConnectedError);
+    expect(b.hub.openIds).toEqual([ID]);
+    // Placed on a node with no agent: not connected, and nothing asked of this node's agent.
+    b.placements.set(OTHER_ID, OTHER_NODE);
+    await expect(b.channels.request(OTHER_ID, "x")).rejects.toBeInstanceOf(ChannelNotConnectedError);
+  });
+
+  it("closes the socket on the agent's node", async () => {
+    await b.channels.close(ID);
+    expect(b.hub.openIds).toEqual([]);
+    await b.workload.closed;
+    expect(b.channels.status(ID).connected).toBe(false);
+  });
+});

@@ -1,0 +1,286 @@
+import { EventEmitter } from "node:events";
+import type { ChannelSnapshotEntry } from "../agent-link/channel-ops.ts";
+import {
+  ChannelDisconnectedError,
+  ChannelNotConnectedError,
+  ChannelTimeoutError,
+  FrameTooLargeError,
+} from "../channel/channel-errors.ts";
+import type { ChannelPort, RequestOptions } from "../channel/channel-port.ts";
+import type {
+  BadHelloInfo,
+  ChannelStatus,
+  HelloInfo,
+  SocketCommunicationEvents,
+} from "../channel/channel-types.ts";
+import { DockerUnavailableError, ShuttingDownError, ValidationError } from "../errors/errors.ts";
+import { RepeatedLog } from "../logging/repeated-log.ts";
+import type { SystemLogger } from "../logging/system-logger.ts";
+import type { AgentConnection, ChannelCallFailures, ChannelPush } from "./agent-connection.ts";
+import type { AgentRegistry } from "./agent-registry.ts";
+import { AGENT_LOST, helloOf, PushedChannelStates } from "./pushed-channel-states.ts";
+
+export interface RemoteChannelsOptions {
+  registry: AgentRegistry;
+  /** The node a container is placed on now (its placement), undefined when none. */
+  nodeOf: (containerId: string) => string | undefined;
+  /** This server's BERTH_MAX_FRAME_BYTES: no message or answer from an agent is larger. */
+  maxFrameBytes: number;
+  /** This server's BERTH_MAX_REQUEST_TIMEOUT_MS (the agent's own caps it again). */
+  maxRequestTimeoutMs: number;
+  log: SystemLogger;
+}
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const DEFAULT_PING_TIMEOUT_MS = 5_000;
+
+/**
+ * The workload channels of a cluster, each served by the node agent of the
+ * node its container is placed on (`nodeOf`): the same port as the local
+ * SocketCommunicationHandler, so lifecycle, health and the API cannot tell
+ * them apart. Each call goes to that node's agent at the moment of the call
+ * (as RemoteDockerClient's); with none connected it fails as the local
+ * channel fails for a workload that is not connected (CHANNEL_NOT_CONNECTED).
+ *
+ * `status(id)` and `lastBadHello(id)` answer synchronously from what the
+ * agent pushed: each change, and a snapshot of all its channels whenever its
+ * connection begins. When an agent's connection ends, its node's channels
+ * are marked disconnected here (with the `disconnected` events the local hub
+ * would emit) and every call waiting on it fails at once. Workload messages
+ * are emitted as the local hub emits them. An agent is believed only about
+ * containers placed on its own node: a push for another is logged and dropped.
+ *
+ * @example
+ *   const channels = new RemoteChannels({ registry, nodeOf: (id) => placements.nodeOf(id), maxFrameBytes, maxRequestTimeoutMs, log });
+ *   channels.on("message", (id, data, ts) => forward(id, data, ts));
+ *   await channels.open(id, { uid, gid: uid });
+ */
+export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> implements ChannelPort {
+  readonly #o: RemoteChannelsOptions;
+  /** What an agent can cause at will (pushes out of bounds) is logged once, then counted. */
+  readonly #repeated: RepeatedLog;
+  readonly #states = new PushedChannelStates((event, ...args) => this.#emitSafely(event, ...args));
+  /** How to stop hearing each connected agent's pushes. */
+  readonly #listening = new Map<AgentConnection, () => void>();
+  #inFlight = 0;
+  #closed = false;
+
+  constructor(options: RemoteChannelsOptions) {
+    super();
+    this.#o = options;
+    this.#repeated = new RepeatedLog(options.log);
+    options.registry.on("connected", this.#onAgent);
+    options.registry.on("disconnected", this.#onAgentGone);
+    for (const agent of options.registry.agents) this.#onAgent(agent);
+  }
+
+  async open(id: string, owner: { uid: number; gid: number }): Promise<void> {
+    if (this.#closed) throw new ShuttingDownError();
+    const nodeId = this.#o.nodeOf(id);
+    if (nodeId === undefined) throw new ValidationError("The container is not placed on any node.");
+    const agent = this.#o.registry.agentFor(nodeId);
+    if (!agent) throw unreachable(nodeId, "open");
+    await agent.channel("open", [id, owner], this.#engineFailures(nodeId, "open"));
+    this.#states.opened(id, nodeId, owner);
+  }
+
+  async close(id: string): Promise<void> {
+    // The node it was opened on, if its placement is gone already (a delete may end the placement first).
+    const nodeId = this.#o.nodeOf(id) ?? this.#states.nodeOf(id);
+    if (nodeId === undefined) return;
+    const agent = this.#o.registry.agentFor(nodeId);
+    if (!agent) throw unreachable(nodeId, "close");
+    await agent.channel("close", [id], this.#engineFailures(nodeId, "close"));
+    this.#states.closed(id);
+  }
+
+  /**
+   * This server stops using the channels. The agents' channels stay open: they serve the workloads
+   * and the other API servers, and outlive any one server.
+   */
+  closeAll(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    this.#o.registry.off("connected", this.#onAgent);
+    this.#o.registry.off("disconnected", this.#onAgentGone);
+    for (const stop of this.#listening.values()) stop();
+    this.#listening.clear();
+    this.#repeated.close();
+    return Promise.resolve();
+  }
+
+  async send(id: string, data: unknown): Promise<void> {
+    const agent = this.#agentOf(id);
+    await agent.channel("send", [id, data], CHANNEL_FAILURES);
+  }
+
+  async request(id: string, data: unknown, opts?: RequestOptions): Promise<unknown> {
+    const timeoutMs = opts?.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    if (!(timeoutMs > 0)) throw new ValidationError("timeoutMs must be a positive number.");
+    const agent = this.#agentOf(id);
+    const capped = Math.min(Math.ceil(timeoutMs), this.#o.maxRequestTimeoutMs);
+    this.#inFlight++;
+    try {
+      // Timed out here only if the agent's own CHANNEL_TIMEOUT never came: said with the request's own timeout.
+      const failures = { ...CHANNEL_FAILURES, timedOut: () => new ChannelTimeoutError(capped) };
+      const answer = await agent.channel("request", [id, data, capped], failures, opts?.signal);
+      this.#checkSize(answer, agent.nodeId, "an answer");
+      return answer;
+    } finally {
+      this.#inFlight--;
+    }
+  }
+
+  async ping(id: string, timeoutMs = DEFAULT_PING_TIMEOUT_MS): Promise<number> {
+    if (!(timeoutMs > 0)) throw new ValidationError("timeoutMs must be a positive number.");
+    const agent = this.#agentOf(id);
+    const capped = Math.min(Math.ceil(timeoutMs), this.#o.maxRequestTimeoutMs);
+    return agent.channel("ping", [id, capped], CHANNEL_FAILURES);
+  }
+
+  status(id: string): ChannelStatus {
+    return this.#states.status(id);
+  }
+
+  async waitForHello(id: string, opts?: { signal?: AbortSignal; fresh?: boolean }): Promise<HelloInfo> {
+    const status = this.#states.status(id);
+    if (!opts?.fresh && status.connected) return helloOf(status);
+    const agent = this.#agentOf(id);
+    return agent.channel("waitForHello", [id, opts?.fresh === true], HELLO_FAILURES, opts?.signal);
+  }
+
+  lastBadHello(id: string): BadHelloInfo | undefined {
+    return this.#states.lastBadHello(id);
+  }
+
+  get connectedCount(): number {
+    return this.#states.connectedCount;
+  }
+
+  get inFlightCount(): number {
+    return this.#inFlight;
+  }
+
+  /** The agent of the container's node now; CHANNEL_NOT_CONNECTED when it has no node or its agent is gone. */
+  #agentOf(id: string): AgentConnection {
+    if (this.#closed) throw new ShuttingDownError();
+    const nodeId = this.#o.nodeOf(id);
+    const agent = nodeId === undefined ? undefined : this.#o.registry.agentFor(nodeId);
+    if (!agent)
+      throw new ChannelNotConnectedError(undefined, {
+        cause: new Error(`no node agent is connected for node ${nodeId ?? "(none)"}`),
+      });
+    return agent;
+  }
+
+  /** Opening and closing a socket is the node's business, as its engine is: DOCKER_UNAVAILABLE when it cannot be reached. */
+  #engineFailures(nodeId: string, op: string): ChannelCallFailures {
+    return {
+      lost: (reason) => unreachable(nodeId, op, reason),
+      timedOut: (ms) => unreachable(nodeId, op, `no answer within ${ms} ms`),
+    };
+  }
+
+  readonly #onAgent = (agent: AgentConnection) => {
+    if (this.#closed) return;
+    this.#listening.get(agent)?.();
+    this.#listening.set(
+      agent,
+      agent.onChannelPush((push) => this.#onPush(agent, push)),
+    );
+  };
+
+  readonly #onAgentGone = (agent: AgentConnection) => {
+    this.#listening.get(agent)?.();
+    this.#listening.delete(agent);
+    // Also when replaced by a newer connection of its node: that one's snapshot says how things stand.
+    this.#states.agentGone(agent.nodeId);
+  };
+
+  #onPush(agent: AgentConnection, push: ChannelPush): void {
+    try {
+      if (push.kind === "channel-snapshot") this.#onSnapshot(agent, push.channels);
+      else this.#onEvent(agent, push);
+    } catch (err) {
+      this.#o.log.error({ err, node: agent.nodeId }, "a channel push could not be delivered");
+    }
+  }
+
+  #onEvent(agent: AgentConnection, push: Extract<ChannelPush, { kind: "channel-event" }>): void {
+    const { containerId: id, event } = push;
+    if (!this.#placedOn(agent, id)) return;
+    if (event.type !== "message") this.#states.changed(id, agent.nodeId, event);
+    else if (this.#checkSize(event.data, agent.nodeId, "a message", false))
+      this.#emitSafely("message", id, event.data, event.ts);
+  }
+
+  /** All of an agent's channels as it holds them now; those this server opened and it lost, opened again. */
+  #onSnapshot(agent: AgentConnection, entries: ChannelSnapshotEntry[]): void {
+    const placed = entries.filter((e) => this.#placedOn(agent, e.containerId));
+    for (const { id, owner } of this.#states.snapshot(agent.nodeId, placed))
+      agent.channel("open", [id, owner], this.#engineFailures(agent.nodeId, "open")).catch((err: unknown) => {
+        this.#o.log.warn(
+          { err, containerId: id, node: agent.nodeId },
+          "could not open a channel again on its node",
+        );
+      });
+  }
+
+  /** A listener that throws must not stop the other changes of a push from being taken. */
+  #emitSafely<K extends keyof SocketCommunicationEvents>(
+    event: K,
+    ...args: SocketCommunicationEvents[K]
+  ): void {
+    try {
+      (this.emit as (event: K, ...args: SocketCommunicationEvents[K]) => boolean)(event, ...args);
+    } catch (err) {
+      this.#o.log.error({ containerId: args[0], event, err }, "channel event listener threw");
+    }
+  }
+
+  /** An agent speaks only of containers placed on its own node (a hostile one must not speak for others). */
+  #placedOn(agent: AgentConnection, id: string): boolean {
+    if (this.#o.nodeOf(id) === agent.nodeId) return true;
+    this.#repeated.warn(
+      `${agent.nodeId}:${id}:not-placed`,
+      { containerId: id, node: agent.nodeId },
+      {},
+      "dropped a channel push for a container not placed on the agent's node",
+    );
+    return false;
+  }
+
+  /** An agent's message or answer is no larger than a workload may send here (BERTH_MAX_FRAME_BYTES). */
+  #checkSize(data: unknown, nodeId: string, what: string, raise = true): boolean {
+    const bytes = Buffer.byteLength(JSON.stringify(data) ?? "");
+    if (bytes <= this.#o.maxFrameBytes) return true;
+    this.#repeated.warn(
+      `${nodeId}:too-large`,
+      { node: nodeId },
+      { bytes, limitBytes: this.#o.maxFrameBytes },
+      `dropped ${what} from a node agent over the frame limit`,
+    );
+    if (raise) throw new FrameTooLargeError(bytes, this.#o.maxFrameBytes);
+    return false;
+  }
+}
+
+/** A request, message or ping whose agent went: as the local hub fails a call whose workload went. */
+const CHANNEL_FAILURES: ChannelCallFailures = {
+  lost: () => new ChannelDisconnectedError(AGENT_LOST),
+  timedOut: (ms) => new ChannelTimeoutError(ms),
+};
+
+/** A wait for a hello whose agent went: as the local hub fails a wait whose channel is closed. */
+const HELLO_FAILURES: ChannelCallFailures = {
+  lost: (reason) =>
+    new ChannelNotConnectedError(undefined, { cause: new Error(`node agent lost: ${reason}`) }),
+  timedOut: (ms) => new ChannelTimeoutError(ms),
+};
+
+function unreachable(nodeId: string, op: string, reason = "not connected"): DockerUnavailableError {
+  return new DockerUnavailableError({
+    details: { op: `channel ${op}` },
+    cause: new Error(`node agent of node ${nodeId}: ${reason}`),
+  });
+}
