@@ -13,11 +13,7 @@ import { createSystemLogger } from "../logging/system-logger.ts";
 import type { AgentConnection, CallTimeouts } from "./agent-connection.ts";
 import type { AgentRegistry } from "./agent-registry.ts";
 import { RemoteDockerClient } from "./remote-docker-client.ts";
-import {
-  startAgentsTestServer,
-  TEST_CREDENTIAL,
-  TEST_NODE,
-} from "./testing/agents-test-server.ts";
+import { startAgentsTestServer, TEST_CREDENTIAL, TEST_NODE } from "./testing/agents-test-server.ts";
 
 /** NODE's credential, derived from the test server's master key. */
 const NODE: AgentIdentity = TEST_NODE;

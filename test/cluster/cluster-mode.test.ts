@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AgentRegistry } from "../../src/node-agents/agent-registry.ts";
 import { deriveAgentCredential } from "../../src/agent-link/agent-credential.ts";
+import type { AgentRegistry } from "../../src/node-agents/agent-registry.ts";
 import { type EngineHandle, parseEngineHandle } from "../../src/node-agents/engine-handle.ts";
 import { eventually } from "../helpers/deadline.ts";
 import { NEEDS_ROOT } from "../helpers/needs-root.ts";
@@ -71,7 +71,9 @@ describe.skipIf(NEEDS_ROOT)("berth in cluster mode on the test bed", () => {
   });
 
   /** Where the store says a workload runs: its placement, and the handle of its engine container. */
-  async function whereIs(id: string): Promise<{ nodeId: string; generation: number; handle: EngineHandle } | undefined> {
+  async function whereIs(
+    id: string,
+  ): Promise<{ nodeId: string; generation: number; handle: EngineHandle } | undefined> {
     return onConnection(db.url, async (client) => {
       const { rows } = await client.query<{ node_id: string; generation: number; docker_id: string }>(
         `SELECT p.node_id, p.generation, c.docker_id FROM placements p JOIN containers c ON c.id = p.container_id
