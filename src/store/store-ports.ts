@@ -160,9 +160,11 @@ export interface ReleaseContentStore {
    * Drops every content no release row names that was last put at least
    * `graceMs` ago (CONTENT_SWEEP_GRACE_MS by default); answers how many went.
    * The grace keeps a content that was just put for a release row about to
-   * be inserted (put first, then the row). Should a row name a content the
-   * sweep is dropping at that very moment, one of the two fails and writes
-   * nothing (the row's reference is a foreign key): never a row whose content is gone.
+   * be inserted: put first (again, even when `has` says it is there: a put
+   * moves its grace on), then the row. Should a row name a content the sweep
+   * is dropping at that very moment, the row's reference (a foreign key)
+   * decides: a row that came first keeps the content, and a row that came
+   * second is refused and written not at all — never a row whose content is gone.
    */
   sweepUnreferenced(options?: { graceMs?: number }): Promise<number>;
 }

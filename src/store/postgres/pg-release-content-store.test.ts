@@ -76,6 +76,44 @@ describe("release contents on PostgreSQL, two API servers at the same moment", (
   });
 });
 
+describe("a sweep on PostgreSQL while a release row comes to name a content", () => {
+  it("keeps the content the row names, and the row stands", async () => {
+    const store = await openPostgresStore(database.url, cipher);
+    try {
+      await insertContainer(database.url);
+      const x = content("named at the last moment");
+      const other = content("named by nothing");
+      await store.releaseContents.put(x.digest, x.bytes);
+      await store.releaseContents.put(other.digest, other.bytes);
+      const swept = await onConnection(database.url, async (writer) => {
+        // The row is written (its key check holds the content's row) but not yet committed: the sweep
+        // does not see it, finds the content named by nothing, and waits for that row.
+        await writer.query("BEGIN");
+        await writer.query(
+          `INSERT INTO releases (container_id, number, status, created_at, created_by, bytes, files, hash, content_digest)
+           VALUES ('C1', 1, 'pending', 2000, 'alice', 10, 1, 'h1', $1)`,
+          [x.digest],
+        );
+        const sweeping = store.releaseContents.sweepUnreferenced({ graceMs: 0 });
+        await eventually(5_000, "the sweep waits for the row being written", async () => {
+          const { rows } = await writer.query<{ n: string }>(
+            "SELECT count(*) AS n FROM pg_locks WHERE NOT granted",
+          );
+          return Number(rows[0]?.n) > 0;
+        });
+        await writer.query("COMMIT");
+        return sweeping;
+      });
+      expect(await store.releaseContents.has(x.digest)).toBe(true);
+      expect(await store.releaseContents.has(other.digest)).toBe(false);
+      expect(swept).toBe(1);
+      expect(await store.releases.get("C1", 1)).toMatchObject({ contentDigest: x.digest });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe("a database made before release contents were kept", () => {
   it("migrates with its releases naming no content, and takes contents from then on", async () => {
     const before = PG_MIGRATIONS.findIndex((m) => m.includes("release_contents"));
@@ -86,11 +124,8 @@ describe("a database made before release contents were kept", () => {
     } finally {
       await db.close();
     }
+    await insertContainer(database.url);
     await onConnection(database.url, async (c) => {
-      await c.query(
-        `INSERT INTO containers (id, owner, name, image, spec, docker_name, state, uid, created_at)
-         VALUES ('C1', 'alice', 'web', 'berth/runtime-node:24', '{"name":"web"}', 'berth-C1', 'running', 200001, 1000)`,
-      );
       await c.query(
         `INSERT INTO releases (container_id, number, status, created_at, created_by, bytes, files, hash)
          VALUES ('C1', 1, 'active', 2000, 'alice', 10, 1, 'h1')`,
@@ -118,3 +153,13 @@ describe("a database made before release contents were kept", () => {
     }
   });
 });
+
+/** Container C1's row, written as any schema since the first has it. */
+async function insertContainer(url: string): Promise<void> {
+  await onConnection(url, (c) =>
+    c.query(
+      `INSERT INTO containers (id, owner, name, image, spec, docker_name, state, uid, created_at)
+       VALUES ('C1', 'alice', 'web', 'berth/runtime-node:24', '{"name":"web"}', 'berth-C1', 'running', 200001, 1000)`,
+    ),
+  );
+}

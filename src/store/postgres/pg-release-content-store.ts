@@ -3,6 +3,10 @@ import { CONTENT_SWEEP_GRACE_MS, type ReleaseContentStore } from "../store-ports
 import type { PgDatabase } from "./pg-database.ts";
 import { NOW_MS } from "./pg-now.ts";
 
+const FOREIGN_KEY_VIOLATION = "23503";
+/** Sweeps tried at most, each failing only because a writer named a content meanwhile. */
+const SWEEP_ATTEMPTS = 5;
+
 /**
  * Releases' contents in PostgreSQL (see ReleaseContentStore). A put is one
  * `INSERT … ON CONFLICT DO UPDATE`: two API servers putting one digest at
@@ -45,12 +49,24 @@ export class PgReleaseContentStore implements ReleaseContentStore {
   }
 
   async sweepUnreferenced(options: { graceMs?: number } = {}): Promise<number> {
-    const { rowCount } = await this.#db.run(
-      "rc-sweep",
-      `DELETE FROM release_contents c WHERE c.put_at <= ${NOW_MS} - $1
-         AND NOT EXISTS (SELECT 1 FROM releases r WHERE r.content_digest = c.digest)`,
-      [options.graceMs ?? CONTENT_SWEEP_GRACE_MS],
-    );
-    return rowCount ?? 0;
+    // A release row naming a content, committed after this statement's snapshot was taken (so its
+    // NOT EXISTS did not see it) but before the content's row was deleted, fails the whole statement
+    // on the foreign key, and nothing is dropped. The next statement sees the row: try again, a few
+    // times, since each failure means a writer just named a content.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { rowCount } = await this.#db.run(
+          "rc-sweep",
+          `DELETE FROM release_contents c WHERE c.put_at <= ${NOW_MS} - $1
+             AND NOT EXISTS (SELECT 1 FROM releases r WHERE r.content_digest = c.digest)`,
+          [options.graceMs ?? CONTENT_SWEEP_GRACE_MS],
+        );
+        return rowCount ?? 0;
+      } catch (err) {
+        if (attempt >= SWEEP_ATTEMPTS || (err as { code?: unknown } | null)?.code !== FOREIGN_KEY_VIOLATION) {
+          throw err;
+        }
+      }
+    }
   }
 }
