@@ -66,3 +66,22 @@ export class ContainerGoneError extends Error {
     this.containerId = containerId;
   }
 }
+
+/**
+ * Release content whose bytes are not the ones its digest names: a put given
+ * the wrong digest (nothing was written), or a stored row that no longer
+ * matches its name (corruption, or a write around berth). Internal: a client
+ * sees INTERNAL, since a digest is computed by berth, never given by a client.
+ */
+export class ContentDigestMismatchError extends Error {
+  override readonly name = "ContentDigestMismatchError";
+  readonly digest: string;
+  /** The digest of the bytes at hand. */
+  readonly actual: string;
+
+  constructor(digest: string, actual: string, options?: ErrorOptions) {
+    super(`release content named ${digest.slice(0, 80)} has the digest ${actual}`, options);
+    this.digest = digest;
+    this.actual = actual;
+  }
+}

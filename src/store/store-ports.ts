@@ -96,9 +96,18 @@ export interface ReleaseRecord {
   bytes: number;
   files: number;
   hash: string;
+  /**
+   * The digest (`sha256:<hex>`) of the release's packed content in `Store.releaseContents`, which
+   * must have been put first; null when its content is kept on its host only. May be left out
+   * when inserting (null); always read back.
+   */
+  contentDigest?: string | null;
 }
 
-/** Release metadata; the trees themselves live on disk under `<data>/code/<id>/releases/<n>/`. */
+/**
+ * Release metadata; the trees themselves live on disk under `<data>/code/<id>/releases/<n>/`, and
+ * (cluster mode) packed in `Store.releaseContents` under the row's `contentDigest`.
+ */
 export interface ReleaseStore {
   insert(release: ReleaseRecord): Promise<void>;
   get(containerId: string, number: number): Promise<ReleaseRecord | undefined>;
@@ -112,6 +121,52 @@ export interface ReleaseStore {
   nextNumber(containerId: string): Promise<number>;
   setStatus(containerId: string, number: number, status: ReleaseStatus): Promise<void>;
   delete(containerId: string, number: number): Promise<void>;
+}
+
+/** How long `sweepUnreferenced` leaves an unreferenced content after its last put, by default. */
+export const CONTENT_SWEEP_GRACE_MS = 10 * 60_000;
+
+/**
+ * Releases' contents, content-addressed: the packed form of a release
+ * (packRelease) under its digest (`sha256:<hex>` of the bytes), one row per
+ * digest however many releases name it — so a release moved to another node,
+ * or rolled back to, is fetched by its name and checked against it. A
+ * release row names its content (`ReleaseRecord.contentDigest`), and a
+ * content stays while a release row names it: the database refuses to drop
+ * it, and the sweep never tries.
+ *
+ * @example
+ *   const { bytes, digest } = packRelease(entries);
+ *   await store.releaseContents.put(digest, bytes);
+ *   await store.releases.insert({ ...release, contentDigest: digest });
+ *   const back = await store.releaseContents.get(digest); // on another node's behalf
+ */
+export interface ReleaseContentStore {
+  /**
+   * Stores `bytes` under `digest`, which the store checks against the bytes
+   * itself: a digest that is not theirs is refused with
+   * `ContentDigestMismatchError`, and nothing is written. Idempotent: the
+   * same digest again (from this server or another, at the same moment)
+   * keeps one row, and counts as its last put for the sweep's grace.
+   */
+  put(digest: string, bytes: Buffer): Promise<void>;
+  /**
+   * The bytes stored under `digest`, checked against it on the way out (a row
+   * that no longer matches is `ContentDigestMismatchError`); undefined when none.
+   */
+  get(digest: string): Promise<Buffer | undefined>;
+  has(digest: string): Promise<boolean>;
+  /**
+   * Drops every content no release row names that was last put at least
+   * `graceMs` ago (CONTENT_SWEEP_GRACE_MS by default); answers how many went.
+   * The grace keeps a content that was just put for a release row about to
+   * be inserted: put first (again, even when `has` says it is there: a put
+   * moves its grace on), then the row. Should a row name a content the sweep
+   * is dropping at that very moment, the row's reference (a foreign key)
+   * decides: a row that came first keeps the content, and a row that came
+   * second is refused and written not at all — never a row whose content is gone.
+   */
+  sweepUnreferenced(options?: { graceMs?: number }): Promise<number>;
 }
 
 export interface HistoryQuery {
@@ -211,6 +266,7 @@ export interface Store {
   readonly kind: "sqlite" | "postgres";
   readonly containers: ContainerStore;
   readonly releases: ReleaseStore;
+  readonly releaseContents: ReleaseContentStore;
   readonly activity: ActivityStore;
   readonly meta: MetaStore;
   readonly usage: OwnerUsageStore;

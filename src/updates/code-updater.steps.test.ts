@@ -1,6 +1,7 @@
 import { readFile, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { packRelease } from "../code/pack-release.ts";
 import type { StepReport } from "../progress/step-timer.ts";
 import { CodeUpdater } from "./code-updater.ts";
 import { type UpdaterFixture, updaterFixture } from "./testing/updater-fixture.ts";
@@ -162,6 +163,45 @@ describe("CodeUpdater through its port of lifecycle steps", () => {
     ]);
     await expect(updater.releases({ owner: "bob", admin: false }, c.id)).rejects.toMatchObject({
       code: "NOT_FOUND",
+    });
+  });
+
+  it("shows a release's own fields only: not its container's id, nor its content's digest", async () => {
+    const c = await f.container();
+    const packed = packRelease([{ path: "index.js", kind: "file", mode: 0o644, content: Buffer.from("v2") }]);
+    await f.store.releaseContents.put(packed.digest, packed.bytes);
+    await f.store.releases.insert({
+      containerId: c.id,
+      number: 2,
+      status: "failed",
+      createdAt: 5_000,
+      createdBy: "alice",
+      bytes: 2,
+      files: 1,
+      hash: "h2",
+      contentDigest: packed.digest,
+    });
+    const shown = await updater.releases(alice, c.name);
+    expect(shown).toHaveLength(2);
+    for (const release of shown) {
+      expect(Object.keys(release).sort()).toEqual([
+        "bytes",
+        "createdAt",
+        "createdBy",
+        "files",
+        "hash",
+        "number",
+        "status",
+      ]);
+    }
+    expect(shown[0]).toEqual({
+      number: 2,
+      status: "failed",
+      createdAt: 5_000,
+      createdBy: "alice",
+      bytes: 2,
+      files: 1,
+      hash: "h2",
     });
   });
 });

@@ -188,7 +188,16 @@ export class CodeUpdater {
 
   async releases(actor: Actor, ref: string): Promise<ReleaseInfo[]> {
     const record = await this.#options.lifecycle.resolve(actor, ref);
-    return (await this.#options.releases.list(record.id)).map(({ containerId: _c, ...r }) => r);
+    // Field by field: a record carries what clients are not shown (its container, its content's digest).
+    return (await this.#options.releases.list(record.id)).map((r) => ({
+      number: r.number,
+      status: r.status,
+      createdAt: r.createdAt,
+      createdBy: r.createdBy,
+      bytes: r.bytes,
+      files: r.files,
+      hash: r.hash,
+    }));
   }
 
   #switch(

@@ -78,6 +78,20 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX placements_by_node ON placements (node_id, container_id) WHERE node_id IS NOT NULL;
   `,
+  // Releases' contents, content-addressed (PgReleaseContentStore): one row per digest, named by the
+  // releases that use it through a foreign key (a content cannot go while a row names it). The index
+  // serves the sweep's "named by no release" and the key's check when a content is deleted.
+  // `bytes` is compressed by PostgreSQL itself past about 2 kB (TOAST); packed releases are not.
+  `
+  CREATE TABLE release_contents (
+    digest TEXT COLLATE "C" PRIMARY KEY,
+    bytes  BYTEA NOT NULL,
+    size   BIGINT NOT NULL,
+    put_at BIGINT NOT NULL
+  );
+  ALTER TABLE releases ADD COLUMN content_digest TEXT COLLATE "C" REFERENCES release_contents (digest);
+  CREATE INDEX releases_by_content ON releases (content_digest) WHERE content_digest IS NOT NULL;
+  `,
 ];
 
 /**

@@ -14,9 +14,7 @@ import {
 import { ContainerGoneError, StalePlacementError } from "../store-errors.ts";
 import type { Placement, PlacementStore } from "../store-ports.ts";
 import type { PgDatabase } from "./pg-database.ts";
-
-/** The database's clock in ms: one clock for every API server, whichever one places. */
-const NOW_MS = "floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
+import { NOW_MS } from "./pg-now.ts";
 
 /**
  * Placements in PostgreSQL. Each compare-and-set is one statement, so the

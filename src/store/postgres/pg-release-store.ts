@@ -14,7 +14,7 @@ export class PgReleaseStore implements ReleaseStore {
   async insert(r: ReleaseRecord): Promise<void> {
     await this.#db.run(
       "r-insert",
-      `INSERT INTO releases (${RELEASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      `INSERT INTO releases (${RELEASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
       releaseValues(r),
     );
   }

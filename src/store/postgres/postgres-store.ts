@@ -8,6 +8,7 @@ import { PgMetaStore } from "./pg-meta-store.ts";
 import { migratePostgres } from "./pg-migrations.ts";
 import { PgOwnerUsageStore } from "./pg-owner-usage-store.ts";
 import { PgPlacementStore } from "./pg-placement-store.ts";
+import { PgReleaseContentStore } from "./pg-release-content-store.ts";
 import { PgReleaseStore } from "./pg-release-store.ts";
 
 /**
@@ -36,6 +37,7 @@ export async function openPostgresStore(
     kind: "postgres",
     containers: new PgContainerStore(db, cipher),
     releases: new PgReleaseStore(db),
+    releaseContents: new PgReleaseContentStore(db),
     activity: new PgActivityStore(db),
     meta: new PgMetaStore(db),
     usage: new PgOwnerUsageStore(db),

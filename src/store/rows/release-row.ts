@@ -11,14 +11,26 @@ export interface ReleaseRow {
   bytes: number;
   files: number;
   hash: string;
+  content_digest: string | null;
 }
 
 /** The columns an insert lists, in the order of `releaseValues`. */
-export const RELEASE_COLUMNS = "container_id, number, status, created_at, created_by, bytes, files, hash";
+export const RELEASE_COLUMNS =
+  "container_id, number, status, created_at, created_by, bytes, files, hash, content_digest";
 
 /** A record as an insert's values, in the order of RELEASE_COLUMNS. */
-export function releaseValues(r: ReleaseRecord): Array<string | number> {
-  return [r.containerId, r.number, r.status, r.createdAt, r.createdBy, r.bytes, r.files, r.hash];
+export function releaseValues(r: ReleaseRecord): Array<string | number | null> {
+  return [
+    r.containerId,
+    r.number,
+    r.status,
+    r.createdAt,
+    r.createdBy,
+    r.bytes,
+    r.files,
+    r.hash,
+    r.contentDigest ?? null,
+  ];
 }
 
 export function releaseFromRow(row: ReleaseRow): ReleaseRecord {
@@ -31,5 +43,6 @@ export function releaseFromRow(row: ReleaseRow): ReleaseRecord {
     bytes: row.bytes,
     files: row.files,
     hash: row.hash,
+    contentDigest: row.content_digest,
   };
 }

@@ -69,4 +69,16 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX placements_by_node ON placements (node_id, container_id) WHERE node_id IS NOT NULL;
   `,
+  // Releases' contents, content-addressed (SqliteReleaseContentStore): the same tables as PostgreSQL's.
+  // A release row names its content by a foreign key, so a content cannot go while a row names it.
+  `
+  CREATE TABLE release_contents (
+    digest TEXT PRIMARY KEY,
+    bytes  BLOB NOT NULL,
+    size   INTEGER NOT NULL,
+    put_at INTEGER NOT NULL
+  );
+  ALTER TABLE releases ADD COLUMN content_digest TEXT REFERENCES release_contents (digest);
+  CREATE INDEX releases_by_content ON releases (content_digest) WHERE content_digest IS NOT NULL;
+  `,
 ];

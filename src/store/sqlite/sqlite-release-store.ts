@@ -25,7 +25,7 @@ export class SqliteReleaseStore implements ReleaseStore {
 
   #insertRow(r: ReleaseRecord): void {
     this.#db
-      .prepare(`INSERT INTO releases (${RELEASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+      .prepare(`INSERT INTO releases (${RELEASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(...releaseValues(r));
   }
 

@@ -7,6 +7,7 @@ import { SqliteContainerStore } from "./sqlite-container-store.ts";
 import { SqliteMetaStore } from "./sqlite-meta-store.ts";
 import { SqliteOwnerUsageStore } from "./sqlite-owner-usage-store.ts";
 import { SqlitePlacementStore } from "./sqlite-placement-store.ts";
+import { SqliteReleaseContentStore } from "./sqlite-release-content-store.ts";
 import { SqliteReleaseStore } from "./sqlite-release-store.ts";
 
 /**
@@ -27,6 +28,7 @@ class SqliteStore implements Store {
   readonly kind = "sqlite";
   readonly containers: SqliteContainerStore;
   readonly releases: SqliteReleaseStore;
+  readonly releaseContents: SqliteReleaseContentStore;
   readonly activity: SqliteActivityStore;
   readonly meta: SqliteMetaStore;
   readonly usage: SqliteOwnerUsageStore;
@@ -38,6 +40,7 @@ class SqliteStore implements Store {
     this.#db = db;
     this.containers = new SqliteContainerStore(db, cipher);
     this.releases = new SqliteReleaseStore(db);
+    this.releaseContents = new SqliteReleaseContentStore(db);
     this.activity = new SqliteActivityStore(db);
     this.meta = new SqliteMetaStore(db);
     this.usage = new SqliteOwnerUsageStore(db);

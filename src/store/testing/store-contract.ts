@@ -4,6 +4,7 @@ import { activityContract } from "./activity-contract.ts";
 import { containerContract } from "./container-contract.ts";
 import type { ContractContext, StoreHarness } from "./contract-context.ts";
 import { placementContract } from "./placement-contract.ts";
+import { releaseContentContract } from "./release-content-contract.ts";
 import { releaseContract } from "./release-contract.ts";
 
 export type { StoreHarness } from "./contract-context.ts";
@@ -58,12 +59,14 @@ export function describeStoreContract(kind: string, harness: StoreHarness): void
         bytes: 100 * number,
         files: number,
         hash: `h${number}`,
+        contentDigest: null,
         ...extra,
       }),
     };
 
     containerContract(ctx);
     releaseContract(ctx);
+    releaseContentContract(ctx);
     activityContract(ctx);
     placementContract(ctx);
 
