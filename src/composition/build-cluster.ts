@@ -10,6 +10,7 @@ import type { SystemLogger } from "../logging/system-logger.ts";
 import type { AgentRegistry } from "../node-agents/agent-registry.ts";
 import { ClusterDockerClient } from "../node-agents/cluster-docker-client.ts";
 import { AgentNodeEngines } from "../node-agents/node-engines.ts";
+import { RemoteChannels } from "../node-agents/remote-channels.ts";
 import { RemoteWorkloadFiles } from "../node-agents/remote-workload-files.ts";
 import type { Store } from "../store/store-ports.ts";
 import type { DisposalStack } from "./disposal-stack.ts";
@@ -41,6 +42,8 @@ export interface ClusterParts {
   nodeOf(containerId: string): Promise<string | undefined>;
   /** A workload's files, made on its node by that node's agent. */
   files: RemoteWorkloadFiles;
+  /** The workloads' channels, each held by the agent of its node. */
+  channels(config: Config, log: SystemLogger): RemoteChannels;
 }
 
 /**
@@ -81,5 +84,13 @@ export function buildCluster(
     },
   };
   const files = new RemoteWorkloadFiles({ registry, nodeOf, mountRoot: config.agentMountRoot });
-  return { docker, placement, membership, nodeOf, files };
+  const channels = () =>
+    new RemoteChannels({
+      registry,
+      nodeOf,
+      maxFrameBytes: config.maxFrameBytes,
+      maxRequestTimeoutMs: config.maxRequestTimeoutMs,
+      log,
+    });
+  return { docker, placement, membership, nodeOf, files, channels };
 }

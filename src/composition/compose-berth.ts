@@ -1,9 +1,11 @@
+import type { EventEmitter } from "node:events";
 import Fastify from "fastify";
 import { UserActivityLogger } from "../activity/user-activity-logger.ts";
 import { DASHBOARD_DIR, registerDashboardRoutes } from "../api/dashboard-routes.ts";
 import { registerHttpRoutes } from "../api/http-routes.ts";
 import { registerMetricsRoute } from "../api/metrics-route.ts";
 import { HandshakeLimiter } from "../auth/handshake-limiter.ts";
+import type { ChannelPort } from "../channel/channel-port.ts";
 import { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
 import type { Config } from "../config/config.ts";
 import { effectiveLimits } from "../containers/effective-limits.ts";
@@ -112,16 +114,19 @@ function build(
   engine.attach(docker);
   const targets = cluster ? NOT_SAMPLED_HERE : docker;
   const channelTally = new ChannelTally(metrics?.channel);
-  const channel = new SocketCommunicationHandler({
-    runDir: config.runDir,
-    maxFrameBytes: config.maxFrameBytes,
-    maxRequestTimeoutMs: config.maxRequestTimeoutMs,
-    messageRate: config.channelMessageRate,
-    messageBytesRate: config.channelMessageBytesRate,
-    log,
-    // The tally adds up each workload's channel traffic for the pressure reports, and passes it on to the metrics.
-    observer: channelTally,
-  });
+  // In cluster mode the workloads' sockets are on their nodes, and the channel code runs in each node's agent.
+  const channel: ChannelPort & EventEmitter =
+    cluster?.channels(config, log) ??
+    new SocketCommunicationHandler({
+      runDir: config.runDir,
+      maxFrameBytes: config.maxFrameBytes,
+      maxRequestTimeoutMs: config.maxRequestTimeoutMs,
+      messageRate: config.channelMessageRate,
+      messageBytesRate: config.channelMessageBytesRate,
+      log,
+      // The tally adds up each workload's channel traffic for the pressure reports, and passes it on to the metrics.
+      observer: channelTally,
+    });
   // One 'bad_hello' listener per container waiting to become ready; hundreds may wait at once.
   channel.setMaxListeners(0);
   stack.defer("workload channels", () => channel.closeAll());

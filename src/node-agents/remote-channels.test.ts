@@ -92,7 +92,9 @@ async function bed(): Promise<Bed> {
   const placements = new Map<string, string>();
   const channels = new RemoteChannels({
     registry: server.registry,
-    nodeOf: (id) => placements.get(id),
+    nodeOf: async (id) => placements.get(id),
+    // Every push judged by the placement as it is now: the tests move placements and expect the move heard.
+    placementFreshMs: 0,
     maxFrameBytes: API_MAX_FRAME_BYTES,
     maxRequestTimeoutMs: 30_000,
     log: server.log,

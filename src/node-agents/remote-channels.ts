@@ -18,12 +18,21 @@ import { RepeatedLog } from "../logging/repeated-log.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { AgentConnection, ChannelCallFailures, ChannelPush } from "./agent-connection.ts";
 import type { AgentRegistry } from "./agent-registry.ts";
+import { PlacementGate } from "./placement-gate.ts";
 import { AGENT_LOST, helloOf, PushedChannelStates } from "./pushed-channel-states.ts";
 
 export interface RemoteChannelsOptions {
   registry: AgentRegistry;
-  /** The node a container is placed on now (its placement), undefined when none. */
-  nodeOf: (containerId: string) => string | undefined;
+  /**
+   * The node a container is placed on now (its placement, read from the store every API server shares:
+   * another server may have moved it), undefined when none.
+   */
+  nodeOf: (containerId: string) => Promise<string | undefined>;
+  /**
+   * How long a placement read for a push is taken as known (default 1 s): a workload moved by another
+   * API server can be heard on its old node for at most this long after the move. 0: read for every push.
+   */
+  placementFreshMs?: number;
   /** This server's BERTH_MAX_FRAME_BYTES: no message or answer from an agent is larger. */
   maxFrameBytes: number;
   /** This server's BERTH_MAX_REQUEST_TIMEOUT_MS (the agent's own caps it again). */
@@ -49,6 +58,11 @@ const DEFAULT_PING_TIMEOUT_MS = 5_000;
  * would emit) and every call waiting on it fails at once. Workload messages
  * are emitted as the local hub emits them. An agent is believed only about
  * containers placed on its own node: a push for another is logged and dropped.
+ * Every call reads the container's placement from the store, and a push is
+ * judged by a placement read at most a second before (PlacementGate): a
+ * workload moved to another node by another API server is not reached, nor
+ * heard, on its old node. An agent's pushes are taken in the order it sent
+ * them: one that must wait for a read holds the ones after it.
  *
  * @example
  *   const channels = new RemoteChannels({ registry, nodeOf: (id) => placements.nodeOf(id), maxFrameBytes, maxRequestTimeoutMs, log });
@@ -62,12 +76,16 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
   readonly #states = new PushedChannelStates((event, ...args) => this.#emitSafely(event, ...args));
   /** How to stop hearing each connected agent's pushes. */
   readonly #listening = new Map<AgentConnection, () => void>();
+  /** Per agent connection, its pushes waiting behind a read of a placement, in the order they came. */
+  readonly #pushQueues = new Map<AgentConnection, Promise<void>>();
+  readonly #placements: PlacementGate;
   #inFlight = 0;
   #closed = false;
 
   constructor(options: RemoteChannelsOptions) {
     super();
     this.#o = options;
+    this.#placements = new PlacementGate(options.nodeOf, { freshMs: options.placementFreshMs ?? 1_000 });
     this.#repeated = new RepeatedLog(options.log);
     options.registry.on("connected", this.#onAgent);
     options.registry.on("disconnected", this.#onAgentGone);
@@ -76,7 +94,7 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
 
   async open(id: string, owner: { uid: number; gid: number }): Promise<void> {
     if (this.#closed) throw new ShuttingDownError();
-    const nodeId = this.#o.nodeOf(id);
+    const nodeId = await this.#placements.nodeOf(id);
     if (nodeId === undefined) throw new ValidationError("The container is not placed on any node.");
     const agent = this.#o.registry.agentFor(nodeId);
     if (!agent) throw unreachable(nodeId, "open");
@@ -86,7 +104,8 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
 
   async close(id: string): Promise<void> {
     // The node it was opened on, if its placement is gone already (a delete may end the placement first).
-    const nodeId = this.#o.nodeOf(id) ?? this.#states.nodeOf(id);
+    const nodeId = (await this.#placements.nodeOf(id)) ?? this.#states.nodeOf(id);
+    this.#placements.forget(id);
     if (nodeId === undefined) return;
     const agent = this.#o.registry.agentFor(nodeId);
     if (!agent) throw unreachable(nodeId, "close");
@@ -110,14 +129,14 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
   }
 
   async send(id: string, data: unknown): Promise<void> {
-    const agent = this.#agentOf(id);
+    const agent = await this.#agentOf(id);
     await agent.channel("send", [id, data], CHANNEL_FAILURES);
   }
 
   async request(id: string, data: unknown, opts?: RequestOptions): Promise<unknown> {
     const timeoutMs = opts?.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     if (!(timeoutMs > 0)) throw new ValidationError("timeoutMs must be a positive number.");
-    const agent = this.#agentOf(id);
+    const agent = await this.#agentOf(id);
     const capped = Math.min(Math.ceil(timeoutMs), this.#o.maxRequestTimeoutMs);
     this.#inFlight++;
     try {
@@ -133,7 +152,7 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
 
   async ping(id: string, timeoutMs = DEFAULT_PING_TIMEOUT_MS): Promise<number> {
     if (!(timeoutMs > 0)) throw new ValidationError("timeoutMs must be a positive number.");
-    const agent = this.#agentOf(id);
+    const agent = await this.#agentOf(id);
     const capped = Math.min(Math.ceil(timeoutMs), this.#o.maxRequestTimeoutMs);
     return agent.channel("ping", [id, capped], CHANNEL_FAILURES);
   }
@@ -145,7 +164,7 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
   async waitForHello(id: string, opts?: { signal?: AbortSignal; fresh?: boolean }): Promise<HelloInfo> {
     const status = this.#states.status(id);
     if (!opts?.fresh && status.connected) return helloOf(status);
-    const agent = this.#agentOf(id);
+    const agent = await this.#agentOf(id);
     return agent.channel("waitForHello", [id, opts?.fresh === true], HELLO_FAILURES, opts?.signal);
   }
 
@@ -162,9 +181,9 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
   }
 
   /** The agent of the container's node now; CHANNEL_NOT_CONNECTED when it has no node or its agent is gone. */
-  #agentOf(id: string): AgentConnection {
+  async #agentOf(id: string): Promise<AgentConnection> {
     if (this.#closed) throw new ShuttingDownError();
-    const nodeId = this.#o.nodeOf(id);
+    const nodeId = await this.#placements.nodeOf(id);
     const agent = nodeId === undefined ? undefined : this.#o.registry.agentFor(nodeId);
     if (!agent)
       throw new ChannelNotConnectedError(undefined, {
@@ -193,14 +212,44 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
   readonly #onAgentGone = (agent: AgentConnection) => {
     this.#listening.get(agent)?.();
     this.#listening.delete(agent);
+    this.#pushQueues.delete(agent);
     // Also when replaced by a newer connection of its node: that one's snapshot says how things stand.
     this.#states.agentGone(agent.nodeId);
   };
 
   #onPush(agent: AgentConnection, push: ChannelPush): void {
+    const ids =
+      push.kind === "channel-snapshot" ? push.channels.map((e) => e.containerId) : [push.containerId];
+    const queued = this.#pushQueues.get(agent);
+    // The common case at once: nothing of this agent waits, and every placement it needs is known.
+    if (!queued && ids.every((id) => this.#placements.known(id) !== "ask")) {
+      this.#take(agent, push, (id) => (this.#placements.known(id) as { nodeId: string | undefined }).nodeId);
+      return;
+    }
+    const next = (queued ?? Promise.resolve())
+      .then(async () => {
+        const nodes = new Map<string, string | undefined>();
+        for (const id of ids) {
+          const known = this.#placements.known(id);
+          nodes.set(id, known === "ask" ? await this.#placements.nodeOf(id) : known.nodeId);
+        }
+        if (this.#listening.has(agent)) this.#take(agent, push, (id) => nodes.get(id));
+      })
+      .catch((err: unknown) => {
+        for (const id of ids) this.#notPlaced(agent, id, err);
+      })
+      .finally(() => {
+        if (this.#pushQueues.get(agent) === next) this.#pushQueues.delete(agent);
+      });
+    this.#pushQueues.set(agent, next);
+  }
+
+  /** Applies one push, knowing where each of its containers is placed (`nodeOf`). */
+  #take(agent: AgentConnection, push: ChannelPush, nodeOf: (id: string) => string | undefined): void {
     try {
-      if (push.kind === "channel-snapshot") this.#onSnapshot(agent, push.channels);
-      else this.#onEvent(agent, push);
+      if (push.kind === "channel-snapshot") this.#onSnapshot(agent, push.channels, nodeOf);
+      else if (nodeOf(push.containerId) === agent.nodeId) this.#onEvent(agent, push);
+      else this.#notPlaced(agent, push.containerId);
     } catch (err) {
       this.#o.log.error({ err, node: agent.nodeId }, "a channel push could not be delivered");
     }
@@ -208,15 +257,22 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
 
   #onEvent(agent: AgentConnection, push: Extract<ChannelPush, { kind: "channel-event" }>): void {
     const { containerId: id, event } = push;
-    if (!this.#placedOn(agent, id)) return;
     if (event.type !== "message") this.#states.changed(id, agent.nodeId, event);
     else if (this.#checkSize(event.data, agent.nodeId, "a message", false))
       this.#emitSafely("message", id, event.data, event.ts);
   }
 
   /** All of an agent's channels as it holds them now; those this server opened and it lost, opened again. */
-  #onSnapshot(agent: AgentConnection, entries: ChannelSnapshotEntry[]): void {
-    const placed = entries.filter((e) => this.#placedOn(agent, e.containerId));
+  #onSnapshot(
+    agent: AgentConnection,
+    entries: ChannelSnapshotEntry[],
+    nodeOf: (id: string) => string | undefined,
+  ): void {
+    const placed = entries.filter((e) => {
+      if (nodeOf(e.containerId) === agent.nodeId) return true;
+      this.#notPlaced(agent, e.containerId);
+      return false;
+    });
     for (const { id, owner } of this.#states.snapshot(agent.nodeId, placed))
       agent.channel("open", [id, owner], this.#engineFailures(agent.nodeId, "open")).catch((err: unknown) => {
         this.#o.log.warn(
@@ -239,15 +295,15 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
   }
 
   /** An agent speaks only of containers placed on its own node (a hostile one must not speak for others). */
-  #placedOn(agent: AgentConnection, id: string): boolean {
-    if (this.#o.nodeOf(id) === agent.nodeId) return true;
+  #notPlaced(agent: AgentConnection, id: string, err?: unknown): void {
     this.#repeated.warn(
       `${agent.nodeId}:${id}:not-placed`,
-      { containerId: id, node: agent.nodeId },
+      { containerId: id, node: agent.nodeId, ...(err === undefined ? {} : { err }) },
       {},
-      "dropped a channel push for a container not placed on the agent's node",
+      err === undefined
+        ? "dropped a channel push for a container not placed on the agent's node"
+        : "dropped a channel push: the container's placement could not be read",
     );
-    return false;
   }
 
   /** An agent's message or answer is no larger than a workload may send here (BERTH_MAX_FRAME_BYTES). */

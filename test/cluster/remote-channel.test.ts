@@ -70,7 +70,7 @@ describe.skipIf(NEEDS_ROOT)("a workload on node 3 reached through node 3's agent
     remote = new RemoteDockerClient(registry, nodeId);
     channels = new RemoteChannels({
       registry,
-      nodeOf: (c) => placements.get(c),
+      nodeOf: async (c) => placements.get(c),
       maxFrameBytes: 1024 * 1024,
       maxRequestTimeoutMs: 30_000,
       log: createSystemLogger({
