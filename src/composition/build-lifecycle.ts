@@ -71,7 +71,8 @@ export function buildLifecycle(config: Config, deps: LifecycleDeps): LifecyclePa
     admission,
     egress,
     uids,
-    ...(deps.placement ? { placement: deps.placement } : {}),
+    // Cluster mode: each workload is placed on a node, and its releases' contents kept for the nodes it may move to.
+    ...(deps.placement ? { placement: deps.placement, releaseContents: store.releaseContents } : {}),
   });
 
   const updater = new CodeUpdater({
@@ -83,6 +84,7 @@ export function buildLifecycle(config: Config, deps: LifecycleDeps): LifecyclePa
     files,
     log,
     admission,
+    ...(deps.placement ? { releaseContents: store.releaseContents } : {}),
   });
   return { manager, imageChecker, updater };
 }

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { eventually } from "../../test/helpers/deadline.ts";
+import { unpackRelease } from "../code/unpack-release.ts";
 import { loadConfig } from "../config/config.ts";
 import { prepareDataDir } from "../config/data-dir.ts";
 import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
@@ -17,7 +18,7 @@ import { FakeIptables } from "../network/testing/fake-iptables.ts";
 import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.ts";
-import type { ContainerRecord, ContainerStore } from "../store/store-ports.ts";
+import type { ContainerRecord, ContainerStore, Store } from "../store/store-ports.ts";
 import { ContainerPaths } from "../workload-files/container-paths.ts";
 import { LocalWorkloadFiles } from "../workload-files/local-workload-files.ts";
 import { ContainerManager, type StatusChange } from "./container-manager.ts";
@@ -48,6 +49,7 @@ describe("ContainerManager (with a fake engine)", () => {
   let options: ConstructorParameters<typeof ContainerManager>[0];
   let iptables: FakeIptables;
   let close: () => Promise<void>;
+  let store: Store;
 
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "cm-"));
@@ -58,7 +60,7 @@ describe("ContainerManager (with a fake engine)", () => {
       BERTH_ALLOW_NETWORK: "true",
     });
     prepareDataDir(config.dataDir, config.runDir);
-    const store = openSqliteStore(join(dataDir, "berth.db"), new SecretCipher(KeyRing.ephemeral()));
+    store = openSqliteStore(join(dataDir, "berth.db"), new SecretCipher(KeyRing.ephemeral()));
     close = () => store.close();
     repo = store.containers;
     docker = new FakeDockerClient();
@@ -133,6 +135,24 @@ describe("ContainerManager (with a fake engine)", () => {
     expect(seen).toEqual([
       { id: created.id, rowStored: true, files: [], engineCalls: 0, resources: { memoryMb: 64 } },
     ]);
+  });
+
+  it("keeps a release's contents in the store (cluster mode), named by the release's row, to give a node it moves to", async () => {
+    manager = new ContainerManager({ ...options, releaseContents: store.releaseContents });
+    const created = await manager.create(alice, spec());
+    const [release] = await store.releases.list(created.id);
+    expect(release?.contentDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const packed = await store.releaseContents.get(release!.contentDigest!);
+    const entries = unpackRelease(packed!, { maxBytes: 1024 * 1024, maxFiles: 100 });
+    expect(entries.map((e) => [e.path, e.kind === "file" ? e.content.toString() : e.kind])).toEqual([
+      ["index.js", "x"],
+    ]);
+  });
+
+  it("keeps no release contents in single-host mode: its releases live on its one disk", async () => {
+    const created = await manager.create(alice, spec());
+    const [release] = await store.releases.list(created.id);
+    expect(release?.contentDigest ?? null).toBeNull();
   });
 
   it("undoes a create whose placement fails (no node has room), and rethrows the placement's error", async () => {

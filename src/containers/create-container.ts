@@ -13,6 +13,7 @@ import { requireEntryFile } from "./entry-file.ts";
 import { ImageNotFoundError } from "./image-catalog.ts";
 import type { LifecycleContext } from "./lifecycle-context.ts";
 import { awaitReady, filteredNetwork } from "./process-steps.ts";
+import { keepReleaseContent } from "./release-content.ts";
 import { imageOfSpec, runtimeOfImage } from "./runtime-choice.ts";
 import { checkSpecLimits } from "./spec-limits.ts";
 import type { UidClaims } from "./uid-claims.ts";
@@ -119,6 +120,7 @@ export async function createContainer(
           createdAt: record.createdAt,
           createdBy: actor.owner,
           ...releaseStats(entries),
+          ...(await keepReleaseContent(ctx.options.releaseContents, entries)),
         });
       undo.push("close channel", () => ctx.options.channel.close(id));
       await ctx.options.channel.open(id, { uid: record.uid, gid: record.uid });

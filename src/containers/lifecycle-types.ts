@@ -4,7 +4,7 @@ import type { Config } from "../config/config.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
 import type { SecretRegistry } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
-import type { ContainerStore, ReleaseStore } from "../store/store-ports.ts";
+import type { ContainerStore, ReleaseContentStore, ReleaseStore } from "../store/store-ports.ts";
 import type { WorkloadFiles } from "../workload-files/workload-files.ts";
 import type { EgressGuard } from "./egress-guard.ts";
 import type { ImageCatalog } from "./image-catalog.ts";
@@ -43,6 +43,8 @@ export interface ContainerManagerOptions {
   oomFlagWaitMs?: number;
   /** Cluster mode: puts each new workload on a node before its files and container are made there. */
   placement?: WorkloadPlacement;
+  /** Cluster mode: where each release's contents are kept for the nodes a workload may move to (release-content.ts). */
+  releaseContents?: ReleaseContentStore;
 }
 
 export interface StatusChange {

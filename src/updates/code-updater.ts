@@ -6,12 +6,18 @@ import { releaseStats } from "../code/release-stats.ts";
 import type { Config } from "../config/config.ts";
 import type { Actor } from "../containers/actor.ts";
 import type { LifecycleSteps } from "../containers/lifecycle-steps.ts";
+import { keepReleaseContent } from "../containers/release-content.ts";
 import { asStorageError } from "../errors/as-storage-error.ts";
 import { BerthError } from "../errors/berth-error.ts";
 import { NotFoundError, ValidationError } from "../errors/errors.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import { type StepOptions, StepTimer } from "../progress/step-timer.ts";
-import type { ContainerRecord, ContainerStore, ReleaseStore } from "../store/store-ports.ts";
+import type {
+  ContainerRecord,
+  ContainerStore,
+  ReleaseContentStore,
+  ReleaseStore,
+} from "../store/store-ports.ts";
 import type { WorkloadFiles } from "../workload-files/workload-files.ts";
 import { type GateRequest, gatedSwitch } from "./gated-switch.ts";
 import type { GateChannel } from "./release-gate.ts";
@@ -32,6 +38,8 @@ export interface CodeUpdaterOptions {
   log: SystemLogger;
   /** The owner's code and running quotas; none when left out. */
   admission?: AdmissionPort;
+  /** Cluster mode: where each release's contents are kept for the nodes a workload may move to. */
+  releaseContents?: ReleaseContentStore;
 }
 
 export interface UpdateRequest extends GateRequest {
@@ -110,6 +118,7 @@ export class CodeUpdater {
               createdAt: Date.now(),
               createdBy: actor.owner,
               ...stats,
+              ...(await keepReleaseContent(this.#options.releaseContents, entries)),
             });
             await this.#options.files.writeRelease(current.id, number, entries);
           } catch (err) {
