@@ -61,6 +61,8 @@ export function startBerth(
   child.stderr.on("data", (c: Buffer) => {
     stderr += c.toString();
   });
+  // A CLI that exits before it read its input closes the pipe: the EPIPE says nothing its exit code does not.
+  child.stdin.on("error", () => {});
   child.stdin.end(input ?? "");
   const exited = new Promise<CliResult>((resolve, reject) => {
     child.once("error", reject);

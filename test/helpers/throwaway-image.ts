@@ -41,6 +41,9 @@ function docker(args: string[], input = ""): Promise<string> {
     child.once("close", (code) =>
       code === 0 ? resolve(out) : reject(new Error(`docker ${args.join(" ")} failed (${code}): ${err}`)),
     );
+    // A docker that exits before it read its input (most commands read none) closes the pipe: the write's
+    // EPIPE says nothing the exit code does not, and unheard it would end the test worker.
+    child.stdin.on("error", () => {});
     child.stdin.end(input);
   });
 }
