@@ -217,8 +217,9 @@ export class Berth {
     });
     stack.defer("engine monitor", () => engine.stop());
     engine.start();
-    // Cluster mode: which nodes are up, as the Swarm's manager says (stopped by the stack, from the build).
-    this.#parts.cluster?.membership.start();
+    // Cluster mode: which nodes are up, as the Swarm's manager says, and the lead of re-placement (both
+    // stopped by the stack, from the build).
+    this.#parts.cluster?.start();
     events.start(watchSince);
     if (config.tokensFile !== undefined) {
       const watcher = TokensFileWatcher.start(

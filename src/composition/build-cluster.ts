@@ -1,6 +1,9 @@
 import Dockerode from "dockerode";
+import { LeaderLease } from "../cluster/leader-lease.ts";
 import { Membership } from "../cluster/membership.ts";
+import { PgLockSession } from "../cluster/pg-lock-session.ts";
 import { Placer } from "../cluster/placer.ts";
+import { Replacement } from "../cluster/replacement.ts";
 import { engineSwarmNodes } from "../cluster/swarm-nodes.ts";
 import type { Config } from "../config/config.ts";
 import type { WorkloadPlacement } from "../containers/workload-placement.ts";
@@ -12,6 +15,7 @@ import { ClusterDockerClient } from "../node-agents/cluster-docker-client.ts";
 import { AgentNodeEngines } from "../node-agents/node-engines.ts";
 import { RemoteChannels } from "../node-agents/remote-channels.ts";
 import { RemoteWorkloadFiles } from "../node-agents/remote-workload-files.ts";
+import { StalePlacementError } from "../store/store-errors.ts";
 import type { Store } from "../store/store-ports.ts";
 import type { DisposalStack } from "./disposal-stack.ts";
 
@@ -44,6 +48,10 @@ export interface ClusterParts {
   files: RemoteWorkloadFiles;
   /** The workloads' channels, each held by the agent of its node. */
   channels(config: Config, log: SystemLogger): RemoteChannels;
+  /** Re-placement (led by one API server at a time): how a workload is moved off a lost node. */
+  moveWith(relocate: (containerId: string, lostNode: string) => Promise<boolean>): void;
+  /** Starts asking Swarm for its nodes, and trying for the lead of re-placement (Berth.start). */
+  start(): void;
 }
 
 /**
@@ -82,6 +90,18 @@ export function buildCluster(
     async place(containerId, resources) {
       await placer.place(containerId, resources);
     },
+    async placeAgain(containerId, resources, from) {
+      const current = await store.placements.current(containerId);
+      if (current?.nodeId !== from) return undefined;
+      try {
+        const placed = await placer.place(containerId, resources, current);
+        return { nodeId: placed.nodeId, generation: placed.generation };
+      } catch (err) {
+        // Another server moved it between the read and the move: its move stands.
+        if (err instanceof StalePlacementError) return undefined;
+        throw err;
+      }
+    },
   };
   const files = new RemoteWorkloadFiles({ registry, nodeOf, mountRoot: config.agentMountRoot });
   const channels = () =>
@@ -92,5 +112,20 @@ export function buildCluster(
       maxRequestTimeoutMs: config.maxRequestTimeoutMs,
       log,
     });
-  return { docker, placement, membership, nodeOf, files, channels };
+  // One server at a time moves the workloads of lost nodes: the holder of the "re-placement" lease.
+  const url = config.database?.reveal();
+  if (url === undefined) throw new Error("cluster mode without BERTH_DATABASE_URL"); // refused by the config first
+  const lease = new LeaderLease({ name: "re-placement", open: (o) => PgLockSession.open(url, o), log });
+  stack.defer("re-placement lease", () => lease.close());
+  const moveWith = (relocate: (containerId: string, lostNode: string) => Promise<boolean>) => {
+    const replacement = new Replacement({ membership, placements: store.placements, relocate, log });
+    lease.on("elected", (term) => replacement.lead(term));
+    // Before the operations drain: a move under way finishes (or fails) while the lifecycle still runs.
+    stack.defer("re-placement under way", () => replacement.settled());
+  };
+  const start = () => {
+    membership.start();
+    lease.start();
+  };
+  return { docker, placement, membership, nodeOf, files, channels, moveWith, start };
 }

@@ -188,6 +188,7 @@ function build(
     egress,
     placement: cluster?.placement,
   });
+  cluster?.moveWith((id, lostNode) => manager.relocate(id, lostNode));
   const unobserve = metrics && observeBerth(metrics, { manager, activity });
   if (unobserve) stack.defer("metrics observation", unobserve);
   stack.defer("operations under way", () => manager.drain());

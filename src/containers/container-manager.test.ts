@@ -129,6 +129,7 @@ describe("ContainerManager (with a fake engine)", () => {
             resources,
           });
         },
+        placeAgain: async () => undefined,
       },
     });
     const created = await manager.create(alice, spec({ resources: { memoryMb: 64 } }));
@@ -157,7 +158,10 @@ describe("ContainerManager (with a fake engine)", () => {
 
   it("undoes a create whose placement fails (no node has room), and rethrows the placement's error", async () => {
     const refused = new NoCapacityError({ details: { readyNodes: 2, matchingNodes: 2 } });
-    manager = new ContainerManager({ ...options, placement: { place: () => Promise.reject(refused) } });
+    manager = new ContainerManager({
+      ...options,
+      placement: { place: () => Promise.reject(refused), placeAgain: async () => undefined },
+    });
     await expect(manager.create(alice, spec())).rejects.toBe(refused);
     await expectNothingLeft();
   });

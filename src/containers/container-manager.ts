@@ -35,6 +35,7 @@ import type {
 import { type ListRequest, listContainers } from "./list-containers.ts";
 import { OperationQueue } from "./operation-queue.ts";
 import { type OperationName, OperationTracker } from "./operation-tracker.ts";
+import { relocateContainer } from "./relocate-container.ts";
 import { deleteContainer, removeEverything } from "./remove-container.ts";
 import { resolveContainer } from "./resolve-container.ts";
 import { restartContainer } from "./restart-container.ts";
@@ -217,6 +218,14 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
       const record = await this.resolve(actor, ref);
       return this.#track("stop", record, () => stopContainer(this.#ctx, record, options));
     });
+  }
+
+  /**
+   * Cluster mode: moves a workload off a node Swarm calls down to another node (relocate-container.ts);
+   * false when there was nothing to move. Run by the leader of re-placement, not asked for by a client.
+   */
+  relocate(id: string, lostNode: string): Promise<boolean> {
+    return relocateContainer(this.#ctx, id, lostNode);
   }
 
   /** Stops and starts the workload; `onStep` hears of each step (stop, start, ready) as it starts and ends. */

@@ -11,4 +11,13 @@ export interface WorkloadPlacement {
     containerId: string,
     resources: { memoryMb?: number | undefined; cpus?: number | undefined } | undefined,
   ): Promise<void>;
+  /**
+   * Places a workload again, on another node than `from` (a node that was lost), under the next
+   * generation; undefined when it is not placed on `from` any more (another server moved it first).
+   */
+  placeAgain(
+    containerId: string,
+    resources: { memoryMb?: number | undefined; cpus?: number | undefined } | undefined,
+    from: string,
+  ): Promise<{ nodeId: string; generation: number } | undefined>;
 }

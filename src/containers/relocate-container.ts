@@ -1,0 +1,111 @@
+import type { CodeEntryList } from "../code/code-entry.ts";
+import { unpackRelease } from "../code/unpack-release.ts";
+import { StorageError } from "../errors/errors.ts";
+import type { ContainerRecord } from "../store/store-ports.ts";
+import { buildCreateBody } from "./container-config.ts";
+import { freshRecord, type LifecycleContext } from "./lifecycle-context.ts";
+import { UndoStack } from "./undo-stack.ts";
+
+/** The states of a workload that was running, or on its way to: it runs again on its new node. */
+const RUNS = new Set(["running", "starting", "restarting", "updating"]);
+
+/**
+ * Cluster mode: moves a workload whose node was lost (Swarm calls it down) to
+ * another node, in its own turn. It is placed again (the next generation, on
+ * another node with room), its files are made there from the release
+ * contents the store keeps, its channel is opened there, and its engine
+ * container is made there with exactly the body a create gives; a workload
+ * that ran is started, and its owner is told ("restarting" with the reason,
+ * then "running" again) by status pushes and the feed. Its old copy is left
+ * to the node it was on: unreachable through berth from the move on (calls
+ * route by the new placement), and removed when that node's agent is back.
+ *
+ * Answers false when there was nothing to move (not placed, or placed on
+ * another node than `lostNode` by now: another server moved it first).
+ */
+export async function relocateContainer(
+  ctx: LifecycleContext,
+  id: string,
+  lostNode: string,
+): Promise<boolean> {
+  const placement = ctx.options.placement;
+  if (!placement) return false;
+  return ctx.queue.run(id, "relocate", async () => {
+    const record = await freshRecord(ctx, id);
+    const log = ctx.log.child({ containerId: id, op: "relocate" });
+    const wasRunning = RUNS.has(record.state);
+    const moved = await placement.placeAgain(id, record.spec.resources, lostNode);
+    if (!moved) return false;
+    log.warn(
+      { from: lostNode, to: moved.nodeId, generation: moved.generation },
+      "moving a workload off a lost node",
+    );
+    if (wasRunning) await ctx.states.write(record, "restarting", "its node was lost", "operation");
+    const undo = new UndoStack();
+    try {
+      await makeOnNewNode(ctx, record, undo);
+      if (wasRunning) {
+        await ctx.options.docker.startContainer(record.dockerId!);
+        await ctx.states.write(record, "running", "moved to another node", "operation", {
+          startedAt: Date.now(),
+          exitCode: null,
+        });
+      }
+    } catch (err) {
+      log.error({ err }, "could not move the workload to another node");
+      await undo.unwind(log);
+      if (record.state === "restarting")
+        await ctx.states.write(record, "failed", "could not be moved", "operation");
+      throw err;
+    }
+    log.info({ node: moved.nodeId }, "workload moved");
+    return true;
+  });
+}
+
+/** Its files, channel and engine container on the node it is placed on now; the new engine handle stored. */
+async function makeOnNewNode(ctx: LifecycleContext, record: ContainerRecord, undo: UndoStack): Promise<void> {
+  const { files, channel, docker, config, instanceId } = ctx.options;
+  const id = record.id;
+  const entries = record.release === null ? undefined : await releaseEntries(ctx, record);
+  await files.layOut(id, undefined, undo);
+  if (entries && record.release !== null) {
+    await files.writeRelease(id, record.release, entries);
+    await files.switchRelease(id, record.release);
+  }
+  await channel.open(id, { uid: record.uid, gid: record.uid });
+  undo.push("close channel", () => channel.close(id));
+  const dockerId = await docker.createContainer(
+    buildCreateBody({
+      id,
+      owner: record.owner,
+      instanceId,
+      uid: record.uid,
+      spec: record.spec,
+      image: record.image,
+      socketDir: files.socketDir(id),
+      codeDir: files.codeDir(id),
+      hasCode: entries !== undefined,
+      networkName: undefined,
+      config,
+    }),
+  );
+  undo.push("remove engine container", () => docker.removeContainer(dockerId));
+  await ctx.options.repo.update(id, { dockerId });
+  record.dockerId = dockerId;
+}
+
+/** The workload's current release, from the contents the store keeps (cluster mode keeps every release's). */
+async function releaseEntries(ctx: LifecycleContext, record: ContainerRecord): Promise<CodeEntryList> {
+  const release = await ctx.options.releases.get(record.id, record.release!);
+  const digest = release?.contentDigest;
+  const bytes = digest ? await ctx.options.releaseContents?.get(digest) : undefined;
+  if (!bytes) {
+    throw new StorageError({
+      details: { release: record.release },
+      cause: new Error(`release ${record.release} of ${record.id} has no contents in the store to move`),
+    });
+  }
+  const { maxCodeBytes, maxCodeFiles } = ctx.options.config;
+  return unpackRelease(bytes, { maxBytes: maxCodeBytes, maxFiles: maxCodeFiles });
+}
