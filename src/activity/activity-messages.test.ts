@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { StatusChange } from "../containers/container-manager.ts";
+import { MOVED, NODE_LOST } from "../containers/relocation-reasons.ts";
 import { describeStatusChange } from "./activity-messages.ts";
 
 const exited = (oomKilled: boolean): StatusChange =>
@@ -22,5 +23,25 @@ describe("describeStatusChange", () => {
 
   it("still tells an out-of-memory exit when the limit is not known", () => {
     expect(describeStatusChange(exited(true))?.message).toBe("'hog' ran out of memory and was stopped");
+  });
+
+  it("tells a workload's move off a lost host (cluster mode) in two steps, in plain words", () => {
+    const change = (state: string, from: string, reason: string) =>
+      ({
+        info: { id: "c-2", name: "bot", owner: "alice", state, restartPolicy: "no" },
+        from,
+        reason,
+      }) as unknown as StatusChange;
+    expect(describeStatusChange(change("restarting", "running", NODE_LOST))).toMatchObject({
+      owner: "alice",
+      level: "warning",
+      action: "container.host_lost",
+      message: "The host 'bot' ran on was lost; berth is starting it on another host",
+    });
+    expect(describeStatusChange(change("running", "restarting", MOVED))).toMatchObject({
+      level: "info",
+      action: "container.moved",
+      message: "'bot' runs again, on another host",
+    });
   });
 });

@@ -2,6 +2,7 @@ import type { ContainerInfo } from "#protocol";
 import type { StatusChange } from "../containers/container-manager.ts";
 import type { InterruptedOperation } from "../containers/interrupted-operation.ts";
 import type { OperationOutcome } from "../containers/operation-tracker.ts";
+import { MOVED, NODE_LOST } from "../containers/relocation-reasons.ts";
 import { BerthError } from "../errors/berth-error.ts";
 import { describeGateCause } from "../updates/update-errors.ts";
 import type { ActivityDraft } from "./activity-entry.ts";
@@ -141,6 +142,23 @@ export function describeStatusChange(
 ): ActivityDraft | undefined {
   const { info, from } = change;
   const base = { owner: info.owner, containerId: info.id, containerName: info.name };
+  // Cluster mode: a workload moved off a host that was lost (relocate-container.ts).
+  if (change.reason === NODE_LOST) {
+    return {
+      ...base,
+      level: "warning",
+      action: "container.host_lost",
+      message: `The host '${info.name}' ran on was lost; berth is starting it on another host`,
+    };
+  }
+  if (change.reason === MOVED) {
+    return {
+      ...base,
+      level: "info",
+      action: "container.moved",
+      message: `'${info.name}' runs again, on another host`,
+    };
+  }
   if (info.state === "exited" && from !== "new") {
     // Exits of containers with a restart policy are told by the RestartSupervisor, with what it does about them.
     if (info.restartPolicy !== "no") return undefined;

@@ -4,6 +4,7 @@ import { StorageError } from "../errors/errors.ts";
 import type { ContainerRecord } from "../store/store-ports.ts";
 import { buildCreateBody } from "./container-config.ts";
 import { freshRecord, type LifecycleContext } from "./lifecycle-context.ts";
+import { MOVED, NODE_LOST } from "./relocation-reasons.ts";
 import { UndoStack } from "./undo-stack.ts";
 
 /** The states of a workload that was running, or on its way to: it runs again on its new node. */
@@ -40,13 +41,13 @@ export async function relocateContainer(
       { from: lostNode, to: moved.nodeId, generation: moved.generation },
       "moving a workload off a lost node",
     );
-    if (wasRunning) await ctx.states.write(record, "restarting", "its node was lost", "operation");
+    if (wasRunning) await ctx.states.write(record, "restarting", NODE_LOST, "operation");
     const undo = new UndoStack();
     try {
       await makeOnNewNode(ctx, record, undo);
       if (wasRunning) {
         await ctx.options.docker.startContainer(record.dockerId!);
-        await ctx.states.write(record, "running", "moved to another node", "operation", {
+        await ctx.states.write(record, "running", MOVED, "operation", {
           startedAt: Date.now(),
           exitCode: null,
         });

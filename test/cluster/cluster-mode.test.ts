@@ -22,6 +22,8 @@ const AGENT_TOKEN = randomBytes(32).toString("hex");
 /** One root for the agents of nodes 2 and 3: the nodes share the host's file system, and each workload's directories are its own. */
 const MOUNT_ROOT = join(ROOT_DIR, "agent-root");
 const CONNECT_WITHIN_MS = 30_000;
+/** Swarm's failure detection (10–15 s here) and one create on the other worker, with room for a loaded machine. */
+const MOVE_WITHIN_MS = 90_000;
 
 /**
  * berth in cluster mode, end to end on the test bed: a client creates a
@@ -124,6 +126,49 @@ describe.skipIf(NEEDS_ROOT)("berth in cluster mode on the test bed", () => {
     const bob = await server.connect("bob");
     expect((await bob.containers.list().page()).items).toEqual([]);
     await expect(bob.containers.get("echo")).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+
+  it("moves it off a worker whose link is cut: placed on the other worker, its owner told, answering again", async () => {
+    const bot = await alice.containers.get("echo");
+    const before = (await whereIs(bot.id))!;
+    const lost = workers.get(before.nodeId)!;
+    const kept = lost === 2 ? 3 : 2;
+    const seen: string[] = [];
+    alice.on("container:status_changed", (e) => {
+      if (e.id === bot.id) seen.push(`${e.from} → ${e.to}: ${e.reason}`);
+    });
+    const cutAt = Date.now();
+    await bed.setLinkDown(lost);
+    try {
+      // Swarm calls the node down (10–15 s), then the leader of re-placement moves the workload.
+      await eventually(MOVE_WITHIN_MS, "placed again on the other worker, running", async () => {
+        const now = await whereIs(bot.id);
+        return now?.generation === 2 && (await bot.status()).state === "running";
+      });
+      await eventually(30_000, "answering again", async () => {
+        const answer = await bot.request({ again: true }, { timeoutMs: 2_000 }).catch(() => undefined);
+        return (answer as { again?: boolean } | undefined)?.again === true;
+      });
+      const tookMs = Date.now() - cutAt;
+      process.stdout.write(
+        `cluster: a node lost → its workload answering again on another node in ${tookMs} ms\n`,
+      );
+
+      const after = (await whereIs(bot.id))!;
+      expect(workers.get(after.nodeId)).toBe(kept);
+      const onKept = await bed.node(kept).docker.getContainer(after.handle.engineId).inspect();
+      expect(onKept.State.Running).toBe(true);
+      expect(seen).toEqual([
+        "running → restarting: its node was lost",
+        "restarting → running: moved to another node",
+      ]);
+      const history = await alice.activity.history({ containerId: bot.id });
+      expect(history.items.map((e) => e.action)).toEqual(
+        expect.arrayContaining(["container.host_lost", "container.moved"]),
+      );
+    } finally {
+      await bed.setLinkUp(lost);
+    }
   });
 
   it("stops and deletes it: its engine container gone from its node, its files from the agents' root", async () => {
