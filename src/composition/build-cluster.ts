@@ -90,6 +90,11 @@ export function buildCluster(
     async place(containerId, resources) {
       await placer.place(containerId, resources);
     },
+    async putBack(containerId, nodeId, generation) {
+      await store.placements.place(containerId, nodeId, generation).catch((err: unknown) => {
+        if (!(err instanceof StalePlacementError)) throw err;
+      });
+    },
     async placeAgain(containerId, resources, from) {
       const current = await store.placements.current(containerId);
       if (current?.nodeId !== from) return undefined;

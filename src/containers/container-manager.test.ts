@@ -130,6 +130,7 @@ describe("ContainerManager (with a fake engine)", () => {
           });
         },
         placeAgain: async () => undefined,
+        putBack: async () => undefined,
       },
     });
     const created = await manager.create(alice, spec({ resources: { memoryMb: 64 } }));
@@ -160,7 +161,11 @@ describe("ContainerManager (with a fake engine)", () => {
     const refused = new NoCapacityError({ details: { readyNodes: 2, matchingNodes: 2 } });
     manager = new ContainerManager({
       ...options,
-      placement: { place: () => Promise.reject(refused), placeAgain: async () => undefined },
+      placement: {
+        place: () => Promise.reject(refused),
+        placeAgain: async () => undefined,
+        putBack: async () => undefined,
+      },
     });
     await expect(manager.create(alice, spec())).rejects.toBe(refused);
     await expectNothingLeft();

@@ -41,7 +41,9 @@ export async function relocateContainer(
       { from: lostNode, to: moved.nodeId, generation: moved.generation },
       "moving a workload off a lost node",
     );
-    if (wasRunning) await ctx.states.write(record, "restarting", NODE_LOST, "operation");
+    // (Already so when an earlier try failed half-way.)
+    if (wasRunning && record.state !== "restarting")
+      await ctx.states.write(record, "restarting", NODE_LOST, "operation");
     const undo = new UndoStack();
     try {
       await makeOnNewNode(ctx, record, undo);
@@ -55,8 +57,9 @@ export async function relocateContainer(
     } catch (err) {
       log.error({ err }, "could not move the workload to another node");
       await undo.unwind(log);
-      if (record.state === "restarting")
-        await ctx.states.write(record, "failed", "could not be moved", "operation");
+      // Back where re-placement looks for workloads to move (the lost node), to be tried again. Its state
+      // stays "restarting" (its owner was told berth is starting it on another host), so the next try starts it.
+      await placement.putBack(id, lostNode, moved.generation);
       throw err;
     }
     log.info({ node: moved.nodeId }, "workload moved");
@@ -69,6 +72,8 @@ async function makeOnNewNode(ctx: LifecycleContext, record: ContainerRecord, und
   const { files, channel, docker, config, instanceId } = ctx.options;
   const id = record.id;
   const entries = record.release === null ? undefined : await releaseEntries(ctx, record);
+  // What an earlier placement on this node left (a workload moved A → B → A finds A's old directories).
+  await files.removeAll(id);
   await files.layOut(id, undefined, undo);
   if (entries && record.release !== null) {
     await files.writeRelease(id, record.release, entries);

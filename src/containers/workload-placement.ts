@@ -20,4 +20,10 @@ export interface WorkloadPlacement {
     resources: { memoryMb?: number | undefined; cpus?: number | undefined } | undefined,
     from: string,
   ): Promise<{ nodeId: string; generation: number } | undefined>;
+  /**
+   * Puts a workload back on the node it was moved off (under the next generation) when its move failed
+   * half-way, so that re-placement finds it there and tries again; nothing when another server moved
+   * it since (its generation is no longer `generation`).
+   */
+  putBack(containerId: string, nodeId: string, generation: number): Promise<void>;
 }

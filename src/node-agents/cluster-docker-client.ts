@@ -47,9 +47,10 @@ const NAME_PREFIX = "berth-";
  * create path places it before it lays out its files there); by name
  * (`berth-<id>`) an inspect goes to the node it is placed on now.
  *
- * Node-wide questions (ping, version, images) go to the first connected
- * node: every node must have berth's runtime images (set-up on each node),
- * and a create on a node without one fails with the engine's 404.
+ * Node-wide questions (ping, version, images) go to every connected node
+ * and take the first answer: every node must have berth's runtime images
+ * (set-up on each node), and a create on a node without one fails with the
+ * engine's 404.
  */
 export class ClusterDockerClient implements DockerClient {
   readonly #o: ClusterDockerClientOptions;
@@ -59,19 +60,28 @@ export class ClusterDockerClient implements DockerClient {
   }
 
   async ping(): Promise<void> {
-    await this.#anyNode("ping").ping();
+    await this.#anyNode("ping", (e) => e.ping());
   }
 
   async version(): Promise<EngineVersion> {
-    return this.#anyNode("version").version();
+    return this.#anyNode("version", (e) => e.version());
   }
 
   async probe(): Promise<EngineVersion> {
-    return this.#anyNode("probe").probe();
+    return this.#anyNode("probe", (e) => e.probe());
   }
 
   async inspectImage(ref: string): Promise<ImageFacts | undefined> {
-    return this.#anyNode("inspectImage").inspectImage(ref);
+    // The first node that has it answers; undefined only when every node that answered has it not.
+    const NONE = Symbol("no such image");
+    const facts = await this.#anyNode(
+      "inspectImage",
+      async (e) => (await e.inspectImage(ref)) ?? Promise.reject(NONE),
+    ).catch((err: unknown) => {
+      if (err === NONE) return undefined;
+      throw err;
+    });
+    return facts;
   }
 
   async createContainer(body: ContainerCreateBody): Promise<string> {
@@ -253,13 +263,21 @@ export class ClusterDockerClient implements DockerClient {
     return h;
   }
 
-  /** The engine of the first connected node (by id, so every server asks the same one). */
-  #anyNode(op: string): DockerClient {
-    const [first] = [...this.#o.engines.connected()].sort();
-    if (first === undefined) {
+  /**
+   * `ask` of every connected node at once, answered by the first that answers: a node whose link is down
+   * but whose agent's connection has not ended yet must not make the whole cluster's engine look down.
+   */
+  async #anyNode<T>(op: string, ask: (engine: DockerClient) => Promise<T>): Promise<T> {
+    const nodes = [...this.#o.engines.connected()].sort();
+    if (nodes.length === 0) {
       throw new DockerUnavailableError({ details: { op }, cause: new Error("no node agent is connected") });
     }
-    return this.#o.engines.engineOf(first);
+    try {
+      return await Promise.any(nodes.map((n) => ask(this.#o.engines.engineOf(n))));
+    } catch (err) {
+      const first = (err as AggregateError).errors?.[0];
+      throw first ?? err;
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { deriveAgentCredential } from "../../src/agent-link/agent-credential.ts";
 import type { AgentRegistry } from "../../src/node-agents/agent-registry.ts";
 import { type EngineHandle, parseEngineHandle } from "../../src/node-agents/engine-handle.ts";
@@ -89,6 +89,17 @@ describe.skipIf(NEEDS_ROOT)("berth in cluster mode on the test bed", () => {
       return { nodeId: row.node_id, generation: row.generation, handle };
     });
   }
+
+  // A failed test says why from berth's own log: its warnings and errors since the test began.
+  let logged = 0;
+  afterEach((context) => {
+    const text = server?.logs() ?? "";
+    const since = text.slice(logged);
+    logged = text.length;
+    if (context.task.result?.state !== "fail") return;
+    const lines = since.split("\n").filter((line) => /"level":(40|50|60)/.test(line));
+    process.stderr.write(`berth's warnings and errors during "${context.task.name}":\n${lines.join("\n")}\n`);
+  });
 
   afterAll(async () => {
     for (const agent of agents) await agent.kill("SIGKILL");
