@@ -6,6 +6,7 @@ import { Placer } from "../cluster/placer.ts";
 import { Replacement } from "../cluster/replacement.ts";
 import { engineSwarmNodes } from "../cluster/swarm-nodes.ts";
 import type { Config } from "../config/config.ts";
+import { managedLabels } from "../containers/container-config.ts";
 import type { WorkloadPlacement } from "../containers/workload-placement.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
 import { NotSupportedError } from "../errors/errors.ts";
@@ -15,6 +16,7 @@ import { ClusterDockerClient } from "../node-agents/cluster-docker-client.ts";
 import { AgentNodeEngines } from "../node-agents/node-engines.ts";
 import { RemoteChannels } from "../node-agents/remote-channels.ts";
 import { RemoteWorkloadFiles } from "../node-agents/remote-workload-files.ts";
+import { StaleCopies } from "../node-agents/stale-copies.ts";
 import { StalePlacementError } from "../store/store-errors.ts";
 import type { Store } from "../store/store-ports.ts";
 import type { DisposalStack } from "./disposal-stack.ts";
@@ -61,7 +63,7 @@ export interface ClusterParts {
  */
 export function buildCluster(
   config: Config,
-  deps: { store: Store; registry: AgentRegistry; log: SystemLogger },
+  deps: { store: Store; registry: AgentRegistry; instanceId: string; log: SystemLogger },
   stack: DisposalStack,
 ): ClusterParts {
   const { store, registry, log } = deps;
@@ -128,6 +130,17 @@ export function buildCluster(
     // Before the operations drain: a move under way finishes (or fails) while the lifecycle still runs.
     stack.defer("re-placement under way", () => replacement.settled());
   };
+  // Copies a node kept of workloads moved off it while it was cut off: removed when its agent is back.
+  const stale = new StaleCopies({
+    registry,
+    labels: managedLabels(deps.instanceId),
+    whereabouts: async (id) => ({
+      nodeId: await nodeOf(id),
+      dockerId: (await store.containers.get(id))?.dockerId ?? null,
+    }),
+    log,
+  });
+  stack.defer("stale copies", () => stale.close());
   const start = () => {
     membership.start();
     lease.start();

@@ -100,7 +100,9 @@ function build(
   // Cluster mode only: node agents connect with BERTH_AGENT_TOKEN; nothing in single-host mode reaches one.
   const agents = config.agentToken === undefined ? undefined : new AgentRegistry();
   const cluster =
-    config.cluster && agents ? buildCluster(config, { store, registry: agents, log }, stack) : undefined;
+    config.cluster && agents
+      ? buildCluster(config, { store, registry: agents, instanceId, log }, stack)
+      : undefined;
   const engine = new EngineMonitor(log);
   // In cluster mode "the engine" is every node's, through its agent: down while no agent at all is connected.
   const docker: DockerClient =

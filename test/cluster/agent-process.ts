@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { NodeNames } from "./testbed/names.ts";
 
@@ -21,11 +23,14 @@ export class AgentProcess {
 
   /** `credential`: the one of the node id it will claim (its engine's), or, in a test of refusals, another's. */
   constructor(node: NodeNames, env: { servers: string; credential: string; mountRoot: string }) {
-    // nsenter execs the program (no fork): the child's pid is the agent's, so a signal reaches it.
+    // nsenter execs the program (no fork): the child's pid is the agent's, so a signal reaches it. It joins
+    // the node's dockerd in its mount namespace too, where AGENT_ROOT is the node's own disk (names.ts).
+    const dockerd = readFileSync(join(node.dir, "dockerd.pid"), "utf8").trim();
     this.child = spawn(
       "nsenter",
       [
         `--net=/var/run/netns/${node.netns}`,
+        `--mount=/proc/${dockerd}/ns/mnt`,
         process.execPath,
         "--import",
         END_WITH_PARENT,

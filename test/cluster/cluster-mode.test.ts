@@ -15,12 +15,12 @@ import {
 } from "../helpers/postgres-server.ts";
 import { type Client, echoCode, startTestServer, type TestServer } from "../helpers/test-server.ts";
 import { AgentProcess } from "./agent-process.ts";
-import { BRIDGE_ADDRESS, ROOT_DIR } from "./testbed/names.ts";
+import { AGENT_ROOT, BRIDGE_ADDRESS } from "./testbed/names.ts";
 import { Testbed } from "./testbed/testbed.ts";
 
 const AGENT_TOKEN = randomBytes(32).toString("hex");
-/** One root for the agents of nodes 2 and 3: the nodes share the host's file system, and each workload's directories are its own. */
-const MOUNT_ROOT = join(ROOT_DIR, "agent-root");
+/** Every node's agent root: one path, each node's own disk behind it (testbed/names.ts). */
+const MOUNT_ROOT = AGENT_ROOT;
 const CONNECT_WITHIN_MS = 30_000;
 /** Swarm's failure detection (10–15 s here) and one create on the other worker, with room for a loaded machine. */
 const MOVE_WITHIN_MS = 90_000;
@@ -177,23 +177,43 @@ describe.skipIf(NEEDS_ROOT)("berth in cluster mode on the test bed", () => {
       expect(history.items.map((e) => e.action)).toEqual(
         expect.arrayContaining(["container.host_lost", "container.moved"]),
       );
+      // Its code came from the store to the other worker's own disk.
+      expect(existsSync(join(bed.node(kept).node.agentDisk, "data", "code", bot.id, "current"))).toBe(true);
     } finally {
       await bed.setLinkUp(lost);
     }
+
+    // The lost node was cut off, not dead: its copy ran on. Once its agent is back, the copy goes.
+    await eventually(MOVE_WITHIN_MS, "the stale copy removed from the node that was cut off", async () =>
+      bed
+        .node(lost)
+        .docker.getContainer(before.handle.engineId)
+        .inspect()
+        .then(
+          () => false,
+          (err: { statusCode?: number }) => err.statusCode === 404,
+        ),
+    );
+    expect(existsSync(join(bed.node(lost).node.agentDisk, "data", "code", bot.id))).toBe(false);
+    expect(existsSync(join(bed.node(lost).node.agentDisk, "run", bot.id))).toBe(false);
+    // And the workload answers where it runs now, never through its old node.
+    expect(await bot.request({ still: "here" })).toEqual({ still: "here" });
+    expect((await whereIs(bot.id))?.generation).toBe(2);
   });
 
   it("stops and deletes it: its engine container gone from its node, its files from the agents' root", async () => {
     const bot = await alice.containers.get("echo");
     const { nodeId, handle } = (await whereIs(bot.id))!;
-    expect(existsSync(join(MOUNT_ROOT, "data", "code", bot.id))).toBe(true);
+    const index = workers.get(nodeId)!;
+    const disk = bed.node(index).node.agentDisk;
+    expect(existsSync(join(disk, "data", "code", bot.id))).toBe(true);
     await bot.stop();
     await bot.delete();
-    const index = workers.get(nodeId)!;
     await expect(bed.node(index).docker.getContainer(handle.engineId).inspect()).rejects.toMatchObject({
       statusCode: 404,
     });
-    expect(existsSync(join(MOUNT_ROOT, "data", "code", bot.id))).toBe(false);
-    expect(existsSync(join(MOUNT_ROOT, "run", bot.id))).toBe(false);
+    expect(existsSync(join(disk, "data", "code", bot.id))).toBe(false);
+    expect(existsSync(join(disk, "run", bot.id))).toBe(false);
     expect(await whereIs(bot.id)).toBeUndefined();
   });
 });

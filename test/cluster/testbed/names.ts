@@ -51,6 +51,11 @@ export interface NodeNames {
   /** dockerd's own files: data and exec roots, socket, pid file, log, daemon.json. */
   readonly dir: string;
   readonly socketPath: string;
+  /**
+   * The node's own disk for berth's node agent: bound, inside the node's mount namespace (dockerd's, which
+   * its agent joins), onto AGENT_ROOT — one path on every node, as on real hosts, each with its own files.
+   */
+  readonly agentDisk: string;
   /** The cgroup parent of its containers, so that a clean-up finds their processes by name. */
   readonly cgroupParent: string;
 }
@@ -67,9 +72,13 @@ export function nodeNames(index: number): NodeNames {
     address: `10.231.0.${10 + index}`,
     dir,
     socketPath: join(dir, "d.sock"),
+    agentDisk: join(dir, "agent-disk"),
     cgroupParent: hostname,
   };
 }
+
+/** BERTH_AGENT_MOUNT_ROOT of every node's agent: the same path on each node, backed by the node's agentDisk. */
+export const AGENT_ROOT = join(ROOT_DIR, "agent-root");
 
 export const NODE_COUNT = 3;
 export const ALL_NODES: readonly NodeNames[] = Array.from({ length: NODE_COUNT }, (_, i) => nodeNames(i + 1));

@@ -3,7 +3,7 @@ import { closeSync, openSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import Dockerode from "dockerode";
-import type { NodeNames } from "./names.ts";
+import { AGENT_ROOT, type NodeNames } from "./names.ts";
 import { isAlive, signal, waitForExit } from "./processes.ts";
 
 const ANSWER_TIMEOUT_MS = 60_000;
@@ -61,10 +61,16 @@ export class NodeEngine {
           `--net=/var/run/netns/${this.node.netns}`,
           "unshare",
           "--uts",
+          // A mount namespace of its own: AGENT_ROOT is this node's own disk in it (see NodeNames.agentDisk).
+          "--mount",
+          "--propagation",
+          "private",
           "sh",
           "-c",
-          'hostname "$0" && exec "$@"',
+          'hostname "$0" && mkdir -p "$1" "$2" && mount --bind "$1" "$2" && shift 2 && exec "$@"',
           this.node.hostname,
+          this.node.agentDisk,
+          AGENT_ROOT,
           "dockerd",
           `--config-file=${join(dir, "daemon.json")}`,
           `--data-root=${join(dir, "d")}`,
