@@ -31,6 +31,8 @@ export class AgentProcess {
       [
         `--net=/var/run/netns/${node.netns}`,
         `--mount=/proc/${dockerd}/ns/mnt`,
+        // Entering a mount namespace moves to its root directory: back to berth's.
+        `--wd=${root}`,
         process.execPath,
         "--import",
         END_WITH_PARENT,
