@@ -4,7 +4,7 @@ import { Membership } from "../cluster/membership.ts";
 import { PgLockSession } from "../cluster/pg-lock-session.ts";
 import { Placer } from "../cluster/placer.ts";
 import { Replacement } from "../cluster/replacement.ts";
-import { engineSwarmNodes } from "../cluster/swarm-nodes.ts";
+import { engineSwarmNodes, type SwarmNode } from "../cluster/swarm-nodes.ts";
 import type { Config } from "../config/config.ts";
 import { managedLabels } from "../containers/container-config.ts";
 import type { WorkloadPlacement } from "../containers/workload-placement.ts";
@@ -140,7 +140,14 @@ export function buildCluster(
     }),
     log,
   });
-  stack.defer("stale copies", () => stale.close());
+  const onNodeChange = (node: SwarmNode | undefined, before: SwarmNode | undefined) => {
+    if (node?.state === "ready" && before !== undefined && before.state !== "ready") stale.sweepNode(node.id);
+  };
+  membership.on("changed", onNodeChange);
+  stack.defer("stale copies", () => {
+    membership.off("changed", onNodeChange);
+    stale.close();
+  });
   const start = () => {
     membership.start();
     lease.start();

@@ -51,6 +51,15 @@ export class StaleCopies {
     this.#o.registry.off("connected", this.#onConnected);
   }
 
+  /**
+   * Sweeps `nodeId` (Swarm calls it ready again) if its agent is connected. A link down for less than
+   * Socket.IO's heartbeat (45 s) never ends the agent's connection, so its coming back is no new connection.
+   */
+  sweepNode(nodeId: string): void {
+    const agent = this.#o.registry.agentFor(nodeId);
+    if (agent) this.#onConnected(agent);
+  }
+
   readonly #onConnected = (agent: AgentConnection): void => {
     this.sweep(agent).catch((err: unknown) =>
       this.#log.warn({ err, node: agent.nodeId }, "could not look for stale copies on a node"),

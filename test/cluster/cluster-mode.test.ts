@@ -99,6 +99,7 @@ describe.skipIf(NEEDS_ROOT)("berth in cluster mode on the test bed", () => {
     if (context.task.result?.state !== "fail") return;
     const lines = since.split("\n").filter((line) => /"level":(40|50|60)/.test(line));
     process.stderr.write(`berth's warnings and errors during "${context.task.name}":\n${lines.join("\n")}\n`);
+    for (const agent of agents) process.stderr.write(`agent:\n${agent.lines.slice(-40).join("\n")}\n`);
   });
 
   afterAll(async () => {
