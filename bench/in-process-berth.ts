@@ -42,7 +42,9 @@ export async function startInProcessBerth(env: Record<string, string> = {}): Pro
   });
   const berth = await Berth.open(config, { logDestination: new PassThrough().resume() });
   const port = await berth.start();
-  const url = `http://127.0.0.1:${port}`;
+  // Where berth listens (BERTH_HOST: e.g. the cluster test bed's bridge address), or the loopback when everywhere.
+  const host = ["0.0.0.0", "::"].includes(config.host) ? "127.0.0.1" : config.host;
+  const url = `http://${host}:${port}`;
   const client = io(url, { auth: { token: TOKEN }, transports: ["websocket"] });
   await new Promise<void>((r) => client.once("connect", () => r()));
   const echo = await readFile(new URL("../test/fixtures/workloads/echo.js", import.meta.url), "utf8");

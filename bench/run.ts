@@ -17,6 +17,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   dashboard: () => import("./dashboard.ts"),
   shape: () => import("./shape.ts"),
   "archive-read": () => import("./archive-read.ts"),
+  cluster: () => import("./cluster.ts"),
 };
 
 const name = process.argv[2];

@@ -1,0 +1,180 @@
+import { randomBytes } from "node:crypto";
+import { deriveAgentCredential } from "../src/agent-link/agent-credential.ts";
+import { AgentProcess } from "../test/cluster/agent-process.ts";
+import { AGENT_ROOT, BRIDGE_ADDRESS } from "../test/cluster/testbed/names.ts";
+import { Testbed } from "../test/cluster/testbed/testbed.ts";
+import { onConnection, startPostgresServer } from "../test/helpers/postgres-server.ts";
+import { type InProcessBerth, startInProcessBerth } from "./in-process-berth.ts";
+import { CLK_TCK, cpuTicks } from "./proc-stat.ts";
+import { percentile, printTable } from "./stats.ts";
+
+/**
+ * Cluster mode beside single-host mode, in the same run, on the multi-node
+ * test bed (test/cluster/testbed: three dockerd in network namespaces, one
+ * Swarm; root): create until ready, a request's round trip through an API
+ * server to a workload on another node, berth's CPU per request on the API
+ * server and on the agent, and the time from a node lost (its link cut) to
+ * its workload answering again on another node.
+ */
+const CREATE_ROUNDS = 10;
+const REQUESTS = 2_000;
+const BATCH = 100;
+const LOSS_ROUNDS = 3;
+
+export async function run(): Promise<void> {
+  const bed = await Testbed.up();
+  const pg = await startPostgresServer();
+  const agents: AgentProcess[] = [];
+  let cluster: InProcessBerth | undefined;
+  let single: InProcessBerth | undefined;
+  try {
+    const db = await pg.freshDatabase();
+    const master = randomBytes(32).toString("hex");
+    cluster = await startInProcessBerth({
+      BERTH_HOST: BRIDGE_ADDRESS,
+      BERTH_CLUSTER: "true",
+      BERTH_DATABASE_URL: db.url,
+      BERTH_AGENT_TOKEN: master,
+      BERTH_AGENT_MOUNT_ROOT: AGENT_ROOT,
+      BERTH_DOCKER_SOCKET: bed.node(1).node.socketPath,
+    });
+    single = await startInProcessBerth();
+    const nodes = await bed.nodeLs();
+    const workers = new Map<string, number>();
+    for (const index of [2, 3]) {
+      const node = bed.node(index).node;
+      const id = nodes.find((n) => n.hostname === node.hostname)!.id;
+      workers.set(id, index);
+      agents.push(
+        new AgentProcess(node, {
+          servers: cluster.url,
+          credential: deriveAgentCredential(master, id),
+          mountRoot: AGENT_ROOT,
+        }),
+      );
+    }
+    const registry = cluster.berth.agents!;
+    await until(30_000, "both agents connected", () => registry.agents.length === 2);
+    await until(30_000, "the cluster's engine up", () => cluster!.berth.engine.status.state === "up");
+
+    // Create until ready, alternating the two modes round by round so both see the same noise.
+    const createCluster: number[] = [];
+    const createSingle: number[] = [];
+    for (let round = 0; round < CREATE_ROUNDS; round++) {
+      for (const [b, into] of [
+        [cluster, createCluster],
+        [single, createSingle],
+      ] as const) {
+        const t = performance.now();
+        const info = await b.ack("container:create", {
+          name: `c-${round}`,
+          code: { files: { "index.js": b.echo } },
+        });
+        into.push(performance.now() - t);
+        await b.ack("container:delete", { id: info.id });
+      }
+    }
+    printTable("Create until ready (cluster: placed on a worker node, through its agent)", "ms", [
+      { what: "create, waitReady", berth: createCluster, baseline: createSingle },
+    ]);
+
+    // Request round trips, and the CPU each costs.
+    const onCluster = await cluster.ack("container:create", {
+      name: "rt",
+      code: { files: { "index.js": cluster.echo } },
+    });
+    const onSingle = await single.ack("container:create", {
+      name: "rt",
+      code: { files: { "index.js": single.echo } },
+    });
+    const rtCluster: number[] = [];
+    const rtSingle: number[] = [];
+    let cpuCluster = 0;
+    let cpuSingle = 0;
+    let agentTicks = 0;
+    // The agent of the worker the workload was placed on (agents[0] serves node 2, agents[1] node 3).
+    const agentOf = agents[workers.get(await placedOn(db.url, onCluster.id)) === 2 ? 0 : 1];
+    for (let done = 0; done < REQUESTS; done += BATCH) {
+      for (const [b, id, into] of [
+        [cluster, onCluster.id, rtCluster],
+        [single, onSingle.id, rtSingle],
+      ] as const) {
+        const cpu = process.cpuUsage();
+        const ticks = b === cluster && agentOf?.child.pid ? cpuTicks(agentOf.child.pid) : 0;
+        for (let i = 0; i < BATCH; i++) {
+          const t = performance.now();
+          await b.ack("container:request", { id, data: { n: i } });
+          into.push(performance.now() - t);
+        }
+        const used = process.cpuUsage(cpu);
+        const micros = used.user + used.system;
+        if (b === cluster) {
+          cpuCluster += micros;
+          if (agentOf?.child.pid) agentTicks += cpuTicks(agentOf.child.pid) - ticks;
+        } else cpuSingle += micros;
+      }
+    }
+    printTable("Request round trip (cluster: client → API server → agent on another node → workload)", "ms", [
+      { what: "container:request", berth: rtCluster, baseline: rtSingle },
+    ]);
+    console.log(
+      `\nCPU per request: API server process (berth and this benchmark's client) ${(cpuCluster / REQUESTS).toFixed(0)} µs in cluster mode, ${(cpuSingle / REQUESTS).toFixed(0)} µs single-host (${(cpuCluster / cpuSingle).toFixed(2)}×); the node agent ${(((agentTicks / CLK_TCK) * 1e6) / REQUESTS).toFixed(0)} µs`,
+    );
+
+    // A node lost: its link cut, until its workload answers again from the other worker.
+    const lossMs: number[] = [];
+    for (let round = 0; round < LOSS_ROUNDS; round++) {
+      const info = await cluster.ack("container:create", {
+        name: `loss-${round}`,
+        code: { files: { "index.js": cluster.echo } },
+      });
+      const lost = workers.get(await placedOn(db.url, info.id))!;
+      const cutAt = performance.now();
+      await bed.setLinkDown(lost);
+      try {
+        await until(120_000, "answering again", async () =>
+          cluster!
+            .ack("container:request", { id: info.id, data: "again", timeoutMs: 1_000 })
+            .then((a) => a === "again")
+            .catch(() => false),
+        );
+        lossMs.push(performance.now() - cutAt);
+      } finally {
+        await bed.setLinkUp(lost);
+      }
+      await cluster.ack("container:delete", { id: info.id });
+      // The node ready again in Swarm's view before the next round cuts one.
+      await bed.waitForNodes((ns) => ns.every((n) => n.status === "ready"), 120_000);
+    }
+    console.log(
+      `\nNode lost → its workload answering again on another node (${LOSS_ROUNDS} rounds): p50 ${(percentile(lossMs, 50) / 1000).toFixed(1)} s, max ${(Math.max(...lossMs) / 1000).toFixed(1)} s`,
+    );
+  } finally {
+    for (const agent of agents) await agent.kill("SIGKILL");
+    await cluster?.close().catch(() => undefined);
+    await single?.close().catch(() => undefined);
+    await pg.stop();
+    await bed.down();
+  }
+}
+
+/** The node the store (PostgreSQL at `url`) says a workload is placed on. */
+async function placedOn(url: string, id: string): Promise<string> {
+  const rows = await onConnection(
+    url,
+    async (c) =>
+      (await c.query<{ node_id: string }>("SELECT node_id FROM placements WHERE container_id = $1", [id]))
+        .rows,
+  );
+  const nodeId = rows[0]?.node_id;
+  if (!nodeId) throw new Error(`${id} is placed nowhere`);
+  return nodeId;
+}
+
+async function until(ms: number, what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
