@@ -150,4 +150,33 @@ describe("ClusterDockerClient, berth's engine port over a cluster's nodes", () =
     nodes.leave("node2");
     await expect(docker.version()).rejects.toBeInstanceOf(DockerUnavailableError);
   });
+
+  it("ends, with no unhandled rejection, a merged stream whose agents change while its node streams are being opened", async () => {
+    const { docker, nodes, n2 } = setup();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      let opened!: () => void;
+      const slow = new Promise<void>((resolve) => {
+        opened = resolve;
+      });
+      const streamEvents = n2.streamEvents.bind(n2);
+      n2.streamEvents = async (...args) => {
+        await slow; // node2's agent is slow to answer the subscription
+        return streamEvents(...args);
+      };
+      const subscribing = docker.streamEvents({}, 0, () => undefined);
+      await new Promise((r) => setImmediate(r));
+      nodes.leave("node1"); // the agents change meanwhile
+      await new Promise((r) => setTimeout(r, 20)); // a turn for Node to see an unhandled rejection
+      opened();
+      const sub = await subscribing;
+      await expect(sub.done).rejects.toBeInstanceOf(DockerUnavailableError);
+      expect(n2.eventListeners.size).toBe(0); // the stream opened late was closed at once
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
 });

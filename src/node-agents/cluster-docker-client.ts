@@ -168,6 +168,9 @@ export class ClusterDockerClient implements DockerClient {
     const done = new Promise<void>((resolve, reject) => {
       end = (err) => (err === undefined ? resolve() : reject(err));
     });
+    // Ended before anyone awaits it — the agents changed while the node streams were still being opened,
+    // or at once after — is not an unhandled rejection (which would end berth).
+    done.catch(() => undefined);
     const subscriptions: EventSubscription[] = [];
     const finish = (err?: unknown) => {
       if (closed) return;
@@ -202,8 +205,6 @@ export class ClusterDockerClient implements DockerClient {
       finish();
       throw err;
     }
-    // Ended before anyone awaits it (an agent gone at once) is not an unhandled rejection.
-    done.catch(() => undefined);
     return { done, close: () => finish() };
   }
 
