@@ -2,6 +2,8 @@ import Dockerode from "dockerode";
 import { LeaderLease } from "../cluster/leader-lease.ts";
 import { Membership } from "../cluster/membership.ts";
 import { PgLockSession } from "../cluster/pg-lock-session.ts";
+import { PgPlacementNotices } from "../cluster/pg-placement-notices.ts";
+import { PlacementCache } from "../cluster/placement-cache.ts";
 import { Placer } from "../cluster/placer.ts";
 import { Replacement } from "../cluster/replacement.ts";
 import { engineSwarmNodes, type SwarmNode } from "../cluster/swarm-nodes.ts";
@@ -68,14 +70,18 @@ export function buildCluster(
 ): ClusterParts {
   const { store, registry, log } = deps;
   // Asked only which nodes are up; berth's own engine calls in cluster mode all go through agents.
-  // Every placement is read from the store at each call (nodeOf), never from a cache: another API server
-  // may have moved the workload since, and a call routed by an old placement would reach a stale copy.
   const manager = new Dockerode({ socketPath: config.dockerSocket });
   const membership = new Membership({ source: engineSwarmNodes(() => manager.listNodes()), log });
   stack.defer("cluster membership", () => membership.close());
   const engines = new AgentNodeEngines(registry);
   stack.defer("node engines", () => engines.close());
-  const nodeOf = async (id: string) => (await store.placements.current(id))?.nodeId;
+  const url = config.database?.reveal();
+  if (url === undefined) throw new Error("cluster mode without BERTH_DATABASE_URL"); // refused by the config first
+  // Placements as this server routes by them: read once, forgotten the moment the store says they changed.
+  const notices = new PgPlacementNotices(url, log);
+  stack.defer("placement notices", () => notices.close());
+  const placements = new PlacementCache(async (id) => (await store.placements.current(id))?.nodeId, notices);
+  const nodeOf = (id: string) => placements.nodeOf(id);
   const docker = new ClusterDockerClient({
     engines,
     nodeOf,
@@ -91,17 +97,20 @@ export function buildCluster(
   const placement: WorkloadPlacement = {
     async place(containerId, resources) {
       await placer.place(containerId, resources);
+      placements.forget(containerId);
     },
     async putBack(containerId, nodeId, generation) {
       await store.placements.place(containerId, nodeId, generation).catch((err: unknown) => {
         if (!(err instanceof StalePlacementError)) throw err;
       });
+      placements.forget(containerId);
     },
     async placeAgain(containerId, resources, from) {
       const current = await store.placements.current(containerId);
       if (current?.nodeId !== from) return undefined;
       try {
         const placed = await placer.place(containerId, resources, current);
+        placements.forget(containerId);
         return { nodeId: placed.nodeId, generation: placed.generation };
       } catch (err) {
         // Another server moved it between the read and the move: its move stands.
@@ -115,13 +124,13 @@ export function buildCluster(
     new RemoteChannels({
       registry,
       nodeOf,
+      // The placement cache is kept fresh by the store's notices: pushes are judged by it as it is now.
+      placementFreshMs: 0,
       maxFrameBytes: config.maxFrameBytes,
       maxRequestTimeoutMs: config.maxRequestTimeoutMs,
       log,
     });
   // One server at a time moves the workloads of lost nodes: the holder of the "re-placement" lease.
-  const url = config.database?.reveal();
-  if (url === undefined) throw new Error("cluster mode without BERTH_DATABASE_URL"); // refused by the config first
   const lease = new LeaderLease({ name: "re-placement", open: (o) => PgLockSession.open(url, o), log });
   stack.defer("re-placement lease", () => lease.close());
   const moveWith = (relocate: (containerId: string, lostNode: string) => Promise<boolean>) => {
@@ -149,6 +158,7 @@ export function buildCluster(
     stale.close();
   });
   const start = () => {
+    notices.start();
     membership.start();
     lease.start();
   };

@@ -92,6 +92,18 @@ export const PG_MIGRATIONS: readonly string[] = [
   ALTER TABLE releases ADD COLUMN content_digest TEXT COLLATE "C" REFERENCES release_contents (digest);
   CREATE INDEX releases_by_content ON releases (content_digest) WHERE content_digest IS NOT NULL;
   `,
+  // Every change of a placement is told on the channel berth_placements (the container's id), at commit:
+  // each API server keeps the placements it routes by in memory and forgets one the moment it changes
+  // (cluster/placement-cache.ts), so no request waits on the database and none routes by a moved one.
+  `
+  CREATE FUNCTION berth_placement_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    PERFORM pg_notify('berth_placements', COALESCE(NEW.container_id, OLD.container_id));
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER placements_changed AFTER INSERT OR UPDATE OR DELETE ON placements
+    FOR EACH ROW EXECUTE FUNCTION berth_placement_changed();
+  `,
 ];
 
 /**

@@ -1,0 +1,132 @@
+import { EventEmitter } from "node:events";
+import pg from "pg";
+import type { SystemLogger } from "../logging/system-logger.ts";
+import { passwordForms } from "../store/postgres/pg-database.ts";
+import { asPgStorageError } from "../store/postgres/pg-errors.ts";
+
+export interface PlacementNoticesEvents {
+  /** A container's placement changed (placed, moved, removed), told at the commit that changed it. */
+  changed: [containerId: string];
+  /**
+   * The notices may have missed changes (the connection ended) or begin again (listening again):
+   * whatever was learnt of placements before cannot be trusted now.
+   */
+  reset: [listening: boolean];
+}
+
+/** Why a placement notice is at most this long: a berth container id (container-id.ts), with room. */
+const MAX_PAYLOAD = 64;
+
+/**
+ * The placements' change notices (channel `berth_placements`, sent by a
+ * trigger of the PostgreSQL store at each commit that changes a placement),
+ * heard on a connection of its own — never one of the pool's, which is
+ * handed to others between queries and would take the LISTEN with it. When
+ * the connection ends, `reset` (not listening) is told at once and the
+ * connection is made again with back-off; `reset` (listening) once it is.
+ */
+export class PgPlacementNotices extends EventEmitter<PlacementNoticesEvents> {
+  readonly #url: string;
+  readonly #hide: (text: string) => string;
+  readonly #log: SystemLogger;
+  readonly #stop = new AbortController();
+  #client: pg.Client | undefined;
+  #listening = false;
+  #loop: Promise<void> | undefined;
+
+  constructor(url: string, log: SystemLogger) {
+    super();
+    this.#url = url;
+    const forms = passwordForms(url);
+    this.#hide = (text) => forms.reduce((t, form) => t.split(form).join("[REDACTED]"), text);
+    this.#log = log.child({ component: "PlacementNotices" });
+  }
+
+  get listening(): boolean {
+    return this.#listening;
+  }
+
+  start(): this {
+    this.#loop ??= this.#run();
+    return this;
+  }
+
+  async close(): Promise<void> {
+    this.#stop.abort();
+    await this.#client?.end().catch(() => undefined);
+    await this.#loop;
+  }
+
+  async #run(): Promise<void> {
+    let delayMs = 250;
+    while (!this.#stop.signal.aborted) {
+      const ended = await this.#listenOnce().catch((err: unknown) => {
+        this.#log.warn({ err: asPgStorageError(err, this.#hide) }, "cannot listen for placement changes");
+        return undefined;
+      });
+      if (ended) {
+        delayMs = 250;
+        await ended;
+      }
+      if (this.#stop.signal.aborted) return;
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, delayMs);
+        this.#stop.signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          resolve(undefined);
+        });
+      });
+      delayMs = Math.min(delayMs * 2, 5_000);
+    }
+  }
+
+  /** Connects and listens; answers a promise that settles when the connection ends. */
+  async #listenOnce(): Promise<Promise<void>> {
+    const client = new pg.Client({
+      connectionString: this.#url,
+      application_name: "berth placements",
+      connectionTimeoutMillis: 10_000,
+    });
+    let end!: () => void;
+    const ended = new Promise<void>((resolve) => {
+      end = resolve;
+    });
+    const onEnd = (err?: Error) => {
+      if (this.#client !== client) return;
+      this.#client = undefined;
+      if (this.#listening) {
+        this.#listening = false;
+        if (!this.#stop.signal.aborted) {
+          this.#log.warn(
+            { err: err && asPgStorageError(err, this.#hide) },
+            "stopped hearing placement changes",
+          );
+          this.emit("reset", false);
+        }
+      }
+      end();
+    };
+    client.on("error", onEnd);
+    client.on("end", () => onEnd());
+    client.on("notification", (n) => {
+      if (n.channel !== "berth_placements" || !n.payload || n.payload.length > MAX_PAYLOAD) return;
+      this.emit("changed", n.payload);
+    });
+    this.#client = client;
+    try {
+      await client.connect();
+      await client.query("LISTEN berth_placements");
+    } catch (err) {
+      this.#client = undefined;
+      await client.end().catch(() => undefined);
+      throw err;
+    }
+    if (this.#stop.signal.aborted) {
+      await client.end().catch(() => undefined);
+      return ended;
+    }
+    this.#listening = true;
+    this.emit("reset", true);
+    return ended;
+  }
+}

@@ -1,0 +1,70 @@
+import type { EventEmitter } from "node:events";
+import type { PlacementNoticesEvents } from "./pg-placement-notices.ts";
+
+/**
+ * Where each workload is placed, as this API server routes by it: read from
+ * the store once, then kept in memory until the store says it changed (a
+ * notice at the commit that changed it, PgPlacementNotices) — so that no
+ * request waits on the database, and none is routed by a placement another
+ * server has moved since (but for the notice's own travel time, milliseconds).
+ * While the notices are not heard (their connection ended, and is being made
+ * again), nothing is kept: every lookup reads the store.
+ *
+ * A read that began before a notice of its container and ends after it is
+ * not kept: what it read may be the older placement.
+ */
+export class PlacementCache {
+  readonly #read: (containerId: string) => Promise<string | undefined>;
+  readonly #known = new Map<string, string | undefined>();
+  /** Per container with reads under way, how many notices came: a read keeps its answer only if none did. */
+  readonly #reading = new Map<string, { reads: number; notices: number }>();
+  /** Every reset counts too: a read across one keeps nothing. */
+  #resets = 0;
+  #listening = false;
+
+  constructor(
+    read: (containerId: string) => Promise<string | undefined>,
+    notices: Pick<EventEmitter<PlacementNoticesEvents>, "on">,
+  ) {
+    this.#read = read;
+    notices.on("changed", (id) => this.forget(id));
+    notices.on("reset", (listening) => {
+      this.#known.clear();
+      this.#resets++;
+      this.#listening = listening;
+    });
+  }
+
+  /** The node the workload is placed on now; undefined when it is placed nowhere. */
+  async nodeOf(containerId: string): Promise<string | undefined> {
+    if (this.#known.has(containerId)) return this.#known.get(containerId);
+    const reading = this.#reading.get(containerId) ?? { reads: 0, notices: 0 };
+    this.#reading.set(containerId, reading);
+    reading.reads++;
+    const [notices, resets] = [reading.notices, this.#resets];
+    let nodeId: string | undefined;
+    try {
+      nodeId = await this.#read(containerId);
+    } finally {
+      if (--reading.reads === 0) this.#reading.delete(containerId);
+    }
+    if (this.#listening && resets === this.#resets && notices === reading.notices)
+      this.#known.set(containerId, nodeId);
+    return nodeId;
+  }
+
+  /**
+   * Forgets a placement this server just changed itself: its notice comes back a moment after the
+   * commit, and what this server does next for the workload must already go by the new placement.
+   */
+  forget(containerId: string): void {
+    this.#known.delete(containerId);
+    const reading = this.#reading.get(containerId);
+    if (reading) reading.notices++;
+  }
+
+  /** How many placements are kept (tests). The store tells the removal of each, so this is bounded by the workloads. */
+  get size(): number {
+    return this.#known.size;
+  }
+}
