@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { deriveAgentCredential } from "../src/agent-link/agent-credential.ts";
+import { RemoteDockerClient } from "../src/node-agents/remote-docker-client.ts";
 import { AgentProcess } from "../test/cluster/agent-process.ts";
 import { AGENT_ROOT, BRIDGE_ADDRESS } from "../test/cluster/testbed/names.ts";
 import { Testbed } from "../test/cluster/testbed/testbed.ts";
@@ -143,8 +144,18 @@ export async function run(): Promise<void> {
         await bed.setLinkUp(lost);
       }
       await cluster.ack("container:delete", { id: info.id });
-      // The node ready again in Swarm's view before the next round cuts one.
+      // A steady cluster before the next round cuts a node: every node ready in Swarm's view, and each
+      // worker's agent answering this server (a connection that outlived the cut is live again).
       await bed.waitForNodes((ns) => ns.every((n) => n.status === "ready"), 120_000);
+      for (const nodeId of workers.keys()) {
+        const engine = new RemoteDockerClient(registry, nodeId);
+        await until(120_000, `node ${nodeId}'s agent answering`, () =>
+          engine.ping().then(
+            () => true,
+            () => false,
+          ),
+        );
+      }
     }
     console.log(
       `\nNode lost → its workload answering again on another node (${LOSS_ROUNDS} rounds): p50 ${(percentile(lossMs, 50) / 1000).toFixed(1)} s, max ${(Math.max(...lossMs) / 1000).toFixed(1)} s`,
