@@ -124,7 +124,25 @@ export async function run(): Promise<void> {
 
     // A node lost: its link cut, until its workload answers again from the other worker.
     const lossMs: number[] = [];
+    // A steady cluster before each round cuts a node: every node ready in Swarm's view (on this shared
+    // 2-core machine a burst of load can make Swarm miss a node's heartbeats), and each worker's agent
+    // answering this server (a connection that outlived a cut is live again).
+    const steady = async () => {
+      await bed.waitForNodes((ns) => ns.every((n) => n.status === "ready"), 120_000);
+      for (const nodeId of workers.keys()) {
+        const engine = new RemoteDockerClient(registry, nodeId);
+        await until(120_000, `node ${nodeId}'s agent answering`, () =>
+          engine.ping().then(
+            () => true,
+            () => false,
+          ),
+        );
+      }
+      // berth asks Swarm every 2 s: its view has caught up after one more ask.
+      await new Promise((r) => setTimeout(r, 2_500));
+    };
     for (let round = 0; round < LOSS_ROUNDS; round++) {
+      await steady();
       const info = await cluster.ack("container:create", {
         name: `loss-${round}`,
         code: { files: { "index.js": cluster.echo } },
@@ -144,18 +162,6 @@ export async function run(): Promise<void> {
         await bed.setLinkUp(lost);
       }
       await cluster.ack("container:delete", { id: info.id });
-      // A steady cluster before the next round cuts a node: every node ready in Swarm's view, and each
-      // worker's agent answering this server (a connection that outlived the cut is live again).
-      await bed.waitForNodes((ns) => ns.every((n) => n.status === "ready"), 120_000);
-      for (const nodeId of workers.keys()) {
-        const engine = new RemoteDockerClient(registry, nodeId);
-        await until(120_000, `node ${nodeId}'s agent answering`, () =>
-          engine.ping().then(
-            () => true,
-            () => false,
-          ),
-        );
-      }
     }
     console.log(
       `\nNode lost → its workload answering again on another node (${LOSS_ROUNDS} rounds): p50 ${(percentile(lossMs, 50) / 1000).toFixed(1)} s, max ${(Math.max(...lossMs) / 1000).toFixed(1)} s`,
