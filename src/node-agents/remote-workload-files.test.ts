@@ -1,7 +1,5 @@
 import { once } from "node:events";
 import { mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from "node:fs/promises";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -9,24 +7,17 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { within } from "../../test/helpers/deadline.ts";
 import { AgentWorkloadFiles } from "../agent/agent-workload-files.ts";
 import { NodeAgent } from "../agent/node-agent.ts";
-import { deriveAgentCredential } from "../agent-link/agent-credential.ts";
 import type { AgentIdentity } from "../agent-link/agent-link-contract.ts";
-import { AgentNamespace } from "../api/agent-namespace.ts";
-import { createBerthServer } from "../api/berth-server.ts";
-import { PreAuthGuard } from "../api/pre-auth-guard.ts";
-import { HandshakeLimiter } from "../auth/handshake-limiter.ts";
 import type { CodeEntry } from "../code/code-entry.ts";
 import { UndoStack } from "../containers/undo-stack.ts";
 import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
 import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
-import { AgentRegistry } from "./agent-registry.ts";
 import { RemoteWorkloadFiles } from "./remote-workload-files.ts";
+import { startAgentsTestServer, TEST_CREDENTIAL, TEST_NODE } from "./testing/agents-test-server.ts";
 
-/** The API servers' master key (BERTH_AGENT_TOKEN), and NODE's credential derived from it. */
-const MASTER = "agent-token-0123456789abcdef0123456789abcdef";
-const NODE: AgentIdentity = { nodeId: "n3abcdefghijklmnopqrstuvw", hostname: "node-3", version: "0.1.0" };
-const CREDENTIAL = deriveAgentCredential(MASTER, NODE.nodeId);
+const NODE: AgentIdentity = TEST_NODE;
+const CREDENTIAL = TEST_CREDENTIAL;
 const ID = "C0123456789A";
 const log = createSystemLogger({
   level: "silent",
@@ -57,32 +48,11 @@ afterEach(async () => {
  * fake: only its files matter here). `placed`: the workloads placed on the node.
  */
 async function cluster(placed = new Set([ID])) {
-  const http = createServer();
-  const io = createBerthServer(http, {
-    maxPayloadBytes: 1024 * 1024,
-    handshakes: new HandshakeLimiter({ perMinute: 0 }),
-  });
-  const preAuth = new PreAuthGuard(http, { pollingLimitAfterAuth: 1024 * 1024 });
-  io.engine.on("connection", preAuth.onEngineConnection);
-  const registry = new AgentRegistry();
-  const agents = new AgentNamespace(io, {
-    masterKey: MASTER,
-    registry,
-    log,
-    onAdmitted: (socket) => preAuth.trust(socket.conn),
-  });
-  http.listen(0, "127.0.0.1");
-  await once(http, "listening");
-  closers.push(async () => {
-    agents.close();
-    preAuth.close();
-    io.disconnectSockets(true);
-    io.engine.close();
-    http.closeAllConnections();
-    await new Promise((r) => http.close(r));
-  });
+  const server = await startAgentsTestServer();
+  closers.push(server.close);
+  const { registry } = server;
   const agent = new NodeAgent({
-    servers: [`http://127.0.0.1:${(http.address() as AddressInfo).port}`],
+    servers: [server.url],
     credential: CREDENTIAL,
     identity: NODE,
     docker: new FakeDockerClient(),
