@@ -1,7 +1,7 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it, vi } from "vitest";
 import type { ContainerManager } from "../containers/container-manager.ts";
-import type { DockerClient, EventSubscription } from "../docker/docker-client.ts";
+import type { DockerClient, EngineEvent, EventSubscription } from "../docker/docker-client.ts";
 import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
 import type { ContainerStore } from "../store/store-ports.ts";
@@ -79,6 +79,51 @@ describe("EngineEventWatcher", () => {
     watcher.start(beforeReconciling);
     // vi.waitFor's own 1 s is short for a loaded machine.
     await vi.waitFor(() => expect(asked).toEqual([beforeReconciling]), { timeout: 10_000 });
+    await watcher.close();
+  });
+
+  it("takes no event of another engine container than the one berth drives for the workload (a stale copy's, a made-up one)", async () => {
+    let deliver: ((e: EngineEvent) => void) | undefined;
+    const docker = {
+      streamEvents: async (_labels: unknown, _since: number, onEvent: (e: EngineEvent) => void) => {
+        deliver = onEvent;
+        let end: () => void = () => {};
+        const done = new Promise<void>((r) => {
+          end = r;
+        });
+        return { done, close: () => end() };
+      },
+    } as unknown as DockerClient;
+    const health: string[] = [];
+    const synced: string[] = [];
+    const watcher = new EngineEventWatcher({
+      docker,
+      manager: {
+        causedByBerth: () => false,
+        syncFromEngine: async (id: string) => {
+          synced.push(id);
+        },
+      } as unknown as ContainerManager,
+      repo: { get: async (id: string) => ({ id, dockerId: "node2:live" }) } as unknown as ContainerStore,
+      instanceId: "test",
+      onDockerHealth: (id, status) => health.push(`${id} ${status}`),
+      log: createSystemLogger({
+        level: "silent",
+        redactor: new SecretRegistry().system,
+        destination: new PassThrough(),
+      }),
+    });
+    watcher.start();
+    await vi.waitFor(() => expect(deliver).toBeDefined(), { timeout: 10_000 });
+    const send = deliver!;
+    const labels = { "berth.id": "C0123456789A" };
+    send({ action: "health_status: unhealthy", dockerId: "node3:stale", labels, time: 1 });
+    send({ action: "die", dockerId: "node3:stale", labels, time: 2 });
+    send({ action: "health_status: healthy", dockerId: "node2:live", labels, time: 3 });
+    send({ action: "die", dockerId: "node2:live", labels, time: 4 });
+    await vi.waitFor(() => expect(synced).toHaveLength(1), { timeout: 10_000 });
+    expect(health).toEqual(["C0123456789A healthy"]);
+    expect(synced).toEqual(["C0123456789A"]);
     await watcher.close();
   });
 });

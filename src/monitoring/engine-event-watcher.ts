@@ -118,7 +118,11 @@ export class EngineEventWatcher {
 
   async #follow(e: EngineEvent, id: string, caused: boolean): Promise<void> {
     try {
-      if (!(await this.#o.repo.get(id))) return;
+      const record = await this.#o.repo.get(id);
+      if (!record) return;
+      // Another engine container than the one berth drives for it (a stale copy on a node that was cut
+      // off, or one a node's agent made up): what it says is not the workload's health or state.
+      if (record.dockerId !== null && record.dockerId !== e.dockerId) return;
     } catch (err) {
       this.#log.warn({ err, containerId: id }, "could not follow an engine event");
       return;

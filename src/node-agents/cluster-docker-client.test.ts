@@ -179,4 +179,18 @@ describe("ClusterDockerClient, berth's engine port over a cluster's nodes", () =
       process.off("unhandledRejection", onUnhandled);
     }
   });
+
+  it("lists a node's containers only for the workloads placed on it, and orphans: never another node's workload", async () => {
+    const { docker, n1, n2 } = setup();
+    await docker.createContainer(body("c1")); // placed on node1
+    // node2 (a stale copy, or a compromised agent) lists a container labelled as node1's workload, and an orphan.
+    await n2.createContainer(body("c1"));
+    await n2.createContainer(body("orphan"));
+    const listed = await docker.listContainers({ "berth.managed": "true" });
+    expect(listed.map((c) => [c.labels["berth.id"], parseEngineHandle(c.dockerId)?.nodeId]).sort()).toEqual([
+      ["c1", "node1"],
+      ["orphan", "node2"],
+    ]);
+    expect(n1.containers.size).toBe(1);
+  });
 });

@@ -142,12 +142,22 @@ export class ClusterDockerClient implements DockerClient {
       });
     }
     const lists = await Promise.all(
-      connected.map(async (nodeId) =>
-        (await this.#o.engines.engineOf(nodeId).listContainers(labels)).map((c) => ({
-          ...c,
-          dockerId: engineHandle(nodeId, c.dockerId),
-        })),
-      ),
+      connected.map(async (nodeId) => {
+        const listed = await this.#o.engines.engineOf(nodeId).listContainers(labels);
+        // A node speaks only for the workloads placed on it (or on none: orphans, for the reconciler to
+        // remove): an entry labelled with a workload placed elsewhere — a stale copy not swept yet, or a
+        // compromised agent's fabrication — is not listed, so nothing can adopt it in place of the real one.
+        const kept = await Promise.all(
+          listed.map(async (c) => {
+            const id = c.labels[ID_LABEL];
+            const placed = id === undefined ? undefined : await this.#o.nodeOf(id);
+            return placed === undefined || placed === nodeId
+              ? { ...c, dockerId: engineHandle(nodeId, c.dockerId) }
+              : undefined;
+          }),
+        );
+        return kept.filter((c): c is ContainerSummary => c !== undefined);
+      }),
     );
     return lists.flat();
   }
