@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { open, readlink, rename, rm, symlink } from "node:fs/promises";
+import { access, open, readlink, rename, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
 
 /**
@@ -14,6 +14,9 @@ import { join } from "node:path";
 export const POINTER = "current";
 
 export async function switchRelease(codeDir: string, release: number): Promise<void> {
+  // A pointer to a release that is not there would start the workload with no code at all (a rollback to a
+  // release a node never had): refused, before anything changes.
+  await access(join(codeDir, "releases", String(release)));
   const temp = join(codeDir, `.current-${randomBytes(6).toString("hex")}`);
   await symlink(`releases/${release}`, temp);
   try {

@@ -134,7 +134,18 @@ export function buildCluster(
   const lease = new LeaderLease({ name: "re-placement", open: (o) => PgLockSession.open(url, o), log });
   stack.defer("re-placement lease", () => lease.close());
   const moveWith = (relocate: (containerId: string, lostNode: string) => Promise<boolean>) => {
-    const replacement = new Replacement({ membership, placements: store.placements, relocate, log });
+    const replacement = new Replacement({
+      membership,
+      placements: store.placements,
+      // Once a move is done, the copy its old node kept is stale: swept now if that node's agent is
+      // connected (cut off, not dead), or when it connects again or Swarm calls the node ready.
+      relocate: async (id, lostNode) => {
+        const moved = await relocate(id, lostNode);
+        if (moved) stale.sweepNode(lostNode);
+        return moved;
+      },
+      log,
+    });
     lease.on("elected", (term) => replacement.lead(term));
     // Before the operations drain: a move under way finishes (or fails) while the lifecycle still runs.
     stack.defer("re-placement under way", () => replacement.settled());
@@ -143,8 +154,9 @@ export function buildCluster(
   const stale = new StaleCopies({
     registry,
     labels: managedLabels(deps.instanceId),
+    // From the store itself, not this server's cache: whether a copy goes is decided on the latest word.
     whereabouts: async (id) => ({
-      nodeId: await nodeOf(id),
+      nodeId: (await store.placements.current(id))?.nodeId,
       dockerId: (await store.containers.get(id))?.dockerId ?? null,
     }),
     log,

@@ -71,16 +71,24 @@ export async function relocateContainer(
 async function makeOnNewNode(ctx: LifecycleContext, record: ContainerRecord, undo: UndoStack): Promise<void> {
   const { files, channel, docker, config, instanceId } = ctx.options;
   const id = record.id;
-  const entries = record.release === null ? undefined : await releaseEntries(ctx, record);
+  const releases = record.release === null ? [] : await keptReleases(ctx, record);
   // What an earlier placement on this node left (a workload moved A → B → A finds A's old directories).
   await files.removeAll(id);
   await files.layOut(id, undefined, undo);
-  if (entries && record.release !== null) {
-    await files.writeRelease(id, record.release, entries);
-    await files.switchRelease(id, record.release);
-  }
+  // Every release kept on the old node, not only the current one: a later update must be able to roll back.
+  for (const { number, entries } of releases) await files.writeRelease(id, number, entries);
+  if (record.release !== null) await files.switchRelease(id, record.release);
   await channel.open(id, { uid: record.uid, gid: record.uid });
   undo.push("close channel", () => channel.close(id));
+  // No handle while the new copy is being made: a sweep of stale copies (stale-copies.ts) leaves a
+  // workload without one alone, on its new node and on its old, until the move is done or undone.
+  const oldHandle = record.dockerId;
+  await ctx.options.repo.update(id, { dockerId: null });
+  record.dockerId = null;
+  undo.push("restore the old handle", async () => {
+    await ctx.options.repo.update(id, { dockerId: oldHandle });
+    record.dockerId = oldHandle;
+  });
   const dockerId = await docker.createContainer(
     buildCreateBody({
       id,
@@ -91,7 +99,7 @@ async function makeOnNewNode(ctx: LifecycleContext, record: ContainerRecord, und
       image: record.image,
       socketDir: files.socketDir(id),
       codeDir: files.codeDir(id),
-      hasCode: entries !== undefined,
+      hasCode: record.release !== null,
       networkName: undefined,
       config,
     }),
@@ -101,17 +109,39 @@ async function makeOnNewNode(ctx: LifecycleContext, record: ContainerRecord, und
   record.dockerId = dockerId;
 }
 
-/** The workload's current release, from the contents the store keeps (cluster mode keeps every release's). */
-async function releaseEntries(ctx: LifecycleContext, record: ContainerRecord): Promise<CodeEntryList> {
-  const release = await ctx.options.releases.get(record.id, record.release!);
-  const digest = release?.contentDigest;
-  const bytes = digest ? await ctx.options.releaseContents?.get(digest) : undefined;
-  if (!bytes) {
-    throw new StorageError({
-      details: { release: record.release },
-      cause: new Error(`release ${record.release} of ${record.id} has no contents in the store to move`),
+/**
+ * The workload's releases kept in the store (active, previous, rolled back: those a rollback or the
+ * release list may name), each from the contents the store keeps (cluster mode keeps every release's).
+ * The current one must be among them.
+ */
+async function keptReleases(
+  ctx: LifecycleContext,
+  record: ContainerRecord,
+): Promise<Array<{ number: number; entries: CodeEntryList }>> {
+  const { maxCodeBytes, maxCodeFiles } = ctx.options.config;
+  const kept: Array<{ number: number; entries: CodeEntryList }> = [];
+  for (const release of await ctx.options.releases.list(record.id)) {
+    if (release.status === "pending" || release.status === "failed") continue;
+    const bytes = release.contentDigest
+      ? await ctx.options.releaseContents?.get(release.contentDigest)
+      : undefined;
+    if (!bytes) {
+      if (release.number !== record.release) continue; // an older release without contents: not kept here
+      throw new StorageError({
+        details: { release: record.release },
+        cause: new Error(`release ${record.release} of ${record.id} has no contents in the store to move`),
+      });
+    }
+    kept.push({
+      number: release.number,
+      entries: unpackRelease(bytes, { maxBytes: maxCodeBytes, maxFiles: maxCodeFiles }),
     });
   }
-  const { maxCodeBytes, maxCodeFiles } = ctx.options.config;
-  return unpackRelease(bytes, { maxBytes: maxCodeBytes, maxFiles: maxCodeFiles });
+  if (!kept.some((r) => r.number === record.release)) {
+    throw new StorageError({
+      details: { release: record.release },
+      cause: new Error(`release ${record.release} of ${record.id} is not in the store`),
+    });
+  }
+  return kept;
 }
