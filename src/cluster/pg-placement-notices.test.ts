@@ -113,4 +113,26 @@ describe("PgPlacementNotices", () => {
     );
     expect(count).toBe(1);
   });
+
+  it("takes a connection that went silent (its server process stopped, the socket still open) for dead, and says so", async () => {
+    const quick = new PgPlacementNotices(db.url, log, { checkEveryMs: 200, answerWithinMs: 500 });
+    const listening = once(quick, "reset");
+    quick.start();
+    await within(GUARD_MS, "listening", listening);
+    const [pid] = await onConnection(db.url, async (c) =>
+      (
+        await c.query<{ pid: number }>(
+          "SELECT pid FROM pg_stat_activity WHERE application_name = 'berth placements' ORDER BY backend_start DESC LIMIT 1",
+        )
+      ).rows.map((r) => r.pid),
+    );
+    const stopped = once(quick, "reset");
+    process.kill(pid!, "SIGSTOP");
+    try {
+      expect(await within(GUARD_MS, "the silence noticed", stopped)).toEqual([false]);
+    } finally {
+      process.kill(pid!, "SIGCONT");
+      await quick.close();
+    }
+  });
 });

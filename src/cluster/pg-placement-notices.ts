@@ -16,6 +16,13 @@ export interface PlacementNoticesEvents {
 
 /** Why a placement notice is at most this long: a berth container id (container-id.ts), with room. */
 const MAX_PAYLOAD = 64;
+/**
+ * A connection that only listens never writes, so one that died silently (a NAT's timeout, a failover that
+ * moved the address) would look alive for ever while no notice comes: it is asked a round trip this
+ * often, and taken for dead when the answer does not come within ANSWER_WITHIN_MS.
+ */
+const CHECK_EVERY_MS = 10_000;
+const ANSWER_WITHIN_MS = 5_000;
 
 /**
  * The placements' change notices (channel `berth_placements`, sent by a
@@ -29,13 +36,21 @@ export class PgPlacementNotices extends EventEmitter<PlacementNoticesEvents> {
   readonly #url: string;
   readonly #hide: (text: string) => string;
   readonly #log: SystemLogger;
+  readonly #checkEveryMs: number;
+  readonly #answerWithinMs: number;
   readonly #stop = new AbortController();
   #client: pg.Client | undefined;
   #listening = false;
   #loop: Promise<void> | undefined;
 
-  constructor(url: string, log: SystemLogger) {
+  constructor(
+    url: string,
+    log: SystemLogger,
+    options: { checkEveryMs?: number; answerWithinMs?: number } = {},
+  ) {
     super();
+    this.#checkEveryMs = options.checkEveryMs ?? CHECK_EVERY_MS;
+    this.#answerWithinMs = options.answerWithinMs ?? ANSWER_WITHIN_MS;
     this.#url = url;
     const forms = passwordForms(url);
     this.#hide = (text) => forms.reduce((t, form) => t.split(form).join("[REDACTED]"), text);
@@ -69,12 +84,16 @@ export class PgPlacementNotices extends EventEmitter<PlacementNoticesEvents> {
         await ended;
       }
       if (this.#stop.signal.aborted) return;
-      await new Promise((resolve) => {
-        const timer = setTimeout(resolve, delayMs);
-        this.#stop.signal.addEventListener("abort", () => {
+      await new Promise<void>((resolve) => {
+        const onAbort = () => {
           clearTimeout(timer);
-          resolve(undefined);
-        });
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          this.#stop.signal.removeEventListener("abort", onAbort);
+          resolve();
+        }, delayMs);
+        this.#stop.signal.addEventListener("abort", onAbort, { once: true });
       });
       delayMs = Math.min(delayMs * 2, 5_000);
     }
@@ -86,12 +105,15 @@ export class PgPlacementNotices extends EventEmitter<PlacementNoticesEvents> {
       connectionString: this.#url,
       application_name: "berth placements",
       connectionTimeoutMillis: 10_000,
+      keepAlive: true,
     });
     let end!: () => void;
     const ended = new Promise<void>((resolve) => {
       end = resolve;
     });
+    let check: NodeJS.Timeout | undefined;
     const onEnd = (err?: Error) => {
+      clearInterval(check);
       if (this.#client !== client) return;
       this.#client = undefined;
       if (this.#listening) {
@@ -127,6 +149,26 @@ export class PgPlacementNotices extends EventEmitter<PlacementNoticesEvents> {
     }
     this.#listening = true;
     this.emit("reset", true);
+    check = setInterval(() => {
+      let answered = false;
+      const timer = setTimeout(() => {
+        if (answered) return;
+        // No answer: end it the hard way (a polite end would wait on the same dead socket).
+        client.connection.stream.destroy();
+        onEnd(new Error(`no answer within ${this.#answerWithinMs} ms`));
+      }, this.#answerWithinMs);
+      client
+        .query("SELECT 1")
+        .then(
+          () => undefined,
+          () => undefined, // an ended connection says so through 'error'/'end'
+        )
+        .finally(() => {
+          answered = true;
+          clearTimeout(timer);
+        });
+    }, this.#checkEveryMs);
+    check.unref();
     return ended;
   }
 }

@@ -15,7 +15,7 @@ import type { PlacementNoticesEvents } from "./pg-placement-notices.ts";
  */
 export class PlacementCache {
   readonly #read: (containerId: string) => Promise<string | undefined>;
-  readonly #known = new Map<string, string | undefined>();
+  readonly #known = new Map<string, string>();
   /** Per container with reads under way, how many notices came: a read keeps its answer only if none did. */
   readonly #reading = new Map<string, { reads: number; notices: number }>();
   /** Every reset counts too: a read across one keeps nothing. */
@@ -48,7 +48,9 @@ export class PlacementCache {
     } finally {
       if (--reading.reads === 0) this.#reading.delete(containerId);
     }
-    if (this.#listening && resets === this.#resets && notices === reading.notices)
+    // "Placed nowhere" is not kept: nothing would ever tell its end for an id that is never placed (any
+    // id an agent names), and the map would grow with them.
+    if (nodeId !== undefined && this.#listening && resets === this.#resets && notices === reading.notices)
       this.#known.set(containerId, nodeId);
     return nodeId;
   }

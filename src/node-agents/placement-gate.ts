@@ -26,7 +26,8 @@ export class PlacementGate {
   /** The container's node now, read from the store (and known for `freshMs` after). */
   async nodeOf(containerId: string): Promise<string | undefined> {
     const nodeId = await this.#read(containerId);
-    this.#known.set(containerId, { nodeId, at: this.#now() });
+    // With no freshness nothing is kept (a map of every id an agent ever named would only grow).
+    if (this.#freshMs > 0) this.#known.set(containerId, { nodeId, at: this.#now() });
     return nodeId;
   }
 
