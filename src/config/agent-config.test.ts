@@ -53,8 +53,13 @@ describe("the node agent's configuration", () => {
     });
     expect(loadAgentConfig({ ...AGENT, BERTH_MAX_FRAME_BYTES: "65536" }).maxFrameBytes).toBe(65_536);
     expect(loadAgentConfig({ ...AGENT, BERTH_AGENT_MOUNT_ROOT: "/srv/berth" }).mountRoot).toBe("/srv/berth");
-    expect(refusal(() => loadAgentConfig({ ...AGENT, BERTH_AGENT_MOUNT_ROOT: "/" }))).toContain(
-      "BERTH_AGENT_MOUNT_ROOT",
+    // Judged as resolved: each of these is `/`, under which a workload could mount anything.
+    for (const root of ["/", "//", "/srv/..", "/./", "relative/path"])
+      expect(refusal(() => loadAgentConfig({ ...AGENT, BERTH_AGENT_MOUNT_ROOT: root }))).toContain(
+        "BERTH_AGENT_MOUNT_ROOT",
+      );
+    expect(loadAgentConfig({ ...AGENT, BERTH_AGENT_MOUNT_ROOT: "/srv//berth/" }).mountRoot).toBe(
+      "/srv/berth",
     );
     expect(loadAgentConfig({ ...AGENT, BERTH_DOCKER_SOCKET: "/x.sock" }).dockerSocket).toBe("/x.sock");
   });

@@ -274,12 +274,26 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
       return false;
     });
     for (const { id, owner } of this.#states.snapshot(agent.nodeId, placed))
-      agent.channel("open", [id, owner], this.#engineFailures(agent.nodeId, "open")).catch((err: unknown) => {
-        this.#o.log.warn(
-          { err, containerId: id, node: agent.nodeId },
-          "could not open a channel again on its node",
-        );
-      });
+      void this.#reopen(agent, id, owner);
+  }
+
+  /**
+   * Opens again on its node a channel this server had opened there and the agent lost — only while the
+   * workload is still placed on that node: one moved meanwhile must not get a socket on its old node.
+   */
+  async #reopen(agent: AgentConnection, id: string, owner: { uid: number; gid: number }): Promise<void> {
+    try {
+      if ((await this.#placements.nodeOf(id)) !== agent.nodeId) {
+        this.#states.closed(id);
+        return;
+      }
+      await agent.channel("open", [id, owner], this.#engineFailures(agent.nodeId, "open"));
+    } catch (err) {
+      this.#o.log.warn(
+        { err, containerId: id, node: agent.nodeId },
+        "could not open a channel again on its node",
+      );
+    }
   }
 
   /** A listener that throws must not stop the other changes of a push from being taken. */

@@ -1,3 +1,4 @@
+import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { ConfigError } from "../config-error.ts";
 import { type EnvOf, envBool } from "../env-values.ts";
@@ -8,7 +9,9 @@ export const ClusterEnv = {
   /** Read by the API servers and by every node agent alike: where a node's engine finds a workload's files. */
   BERTH_AGENT_MOUNT_ROOT: z
     .string()
-    .regex(/^\/./, "must be an absolute path other than /")
+    // Judged as resolved: `//` or `/x/..` are `/`, and a root of `/` would let a workload mount anything.
+    .refine((p) => isAbsolute(p) && resolve(p) !== "/", "must be an absolute path other than /")
+    .transform((p) => resolve(p))
     .default("/var/lib/berth-agent"),
 };
 
