@@ -21,6 +21,12 @@ export interface ReconcileReport {
   finishedOperations: number;
   /** Steps that failed this time (the engine refused, a file could not go); the caller tries again later. */
   failed: number;
+  /**
+   * Rows left to an operation of this berth under way. The caller looks again later too: what that
+   * operation leaves when it fails (a create undone while the engine was away, its engine container
+   * still there) is for a pass after it to find.
+   */
+  busy: number;
 }
 
 export interface ReconcilerOptions {
@@ -54,6 +60,7 @@ export async function reconcile(o: ReconcilerOptions): Promise<ReconcileReport> 
     abandonedCreates: 0,
     finishedOperations: 0,
     failed: 0,
+    busy: 0,
   };
   const engine = await o.docker.listContainers(managedLabels(o.instanceId));
   const byBerthId = new Map(engine.map((c) => [c.labels["berth.id"] ?? "", c]));
@@ -104,7 +111,10 @@ async function reconcileOne(
   const { steps } = manager;
   // An operation of this berth under way (the engine's return reconciles too) settles the row itself:
   // waiting for its turn would hold every later row up behind it.
-  if (steps.underWay(copy.id)) return;
+  if (steps.underWay(copy.id)) {
+    report.busy++;
+    return;
+  }
   // The list was read before this row's turn came (and before every earlier row's awaits): each
   // step re-reads the row in the container's queue turn and leaves it alone if it moved on since.
   const inTurn = <T>(fn: (record: ContainerRecord) => Promise<T>): Promise<T | undefined> =>

@@ -49,6 +49,24 @@ describe("Reconciliation", () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it("looks again 10 s after a pass that left a row to an operation under way (its failure may leave an engine container)", async () => {
+    const reports = [
+      { failed: 0, busy: 1 },
+      { failed: 0, busy: 0 },
+    ];
+    let passesRun = 0;
+    const reconciliation = new Reconciliation({
+      reconcile: async () => reports[Math.min(passesRun++, reports.length - 1)]!,
+      afterPass: [],
+      log: logged().log,
+    });
+    await reconciliation.run();
+    await vi.advanceTimersByTimeAsync(RECONCILE_RETRY_MS);
+    expect(passesRun).toBe(2);
+    await vi.advanceTimersByTimeAsync(10 * RECONCILE_RETRY_MS);
+    expect(passesRun).toBe(2);
+  });
+
   it("stops retrying once closed, and runs no pass after", async () => {
     const engine = passes([1]);
     const reconciliation = new Reconciliation({

@@ -6,7 +6,8 @@ export const RECONCILE_RETRY_MS = 10_000;
 
 export interface ReconciliationOptions {
   /** One pass of bringing the store and the engine into agreement (`reconcile()`); `failed` counts refused steps. */
-  reconcile: (cut: CutByCrash) => Promise<{ failed: number }>;
+  /** `busy`: rows left to an operation under way, which a later pass looks at again (ReconcileReport). */
+  reconcile: (cut: CutByCrash) => Promise<{ failed: number; busy?: number }>;
   /**
    * What follows every pass that got through, in order (the updates a crash cut, the owner networks'
    * filter, the CPU limits to backfill, …). One that throws ends the pass as a failed one.
@@ -23,7 +24,8 @@ export interface ReconciliationOptions {
  * Berth's reconciliation as a service: a pass when berth starts and at every
  * return of the engine (`run()`, called by whoever sees the engine come
  * back), and a retry of its own, `retryMs` later, while a pass left steps the
- * engine refused. A pass that throws (the engine went away during it) is
+ * engine refused, or rows to an operation under way (a create undone while
+ * the engine was away can leave its engine container for a later pass). A pass that throws (the engine went away during it) is
  * logged and waits for the engine's next return. `close()` stops the retries;
  * a pass under way ends by itself (it may wait on an engine that does not
  * answer, which a shutdown must not wait for), and schedules nothing more.
@@ -64,7 +66,7 @@ export class Reconciliation {
         this.#firstPassDone = true;
         await this.#o.afterFirstPass?.();
       }
-      if (report.failed > 0 && !this.#closed) {
+      if ((report.failed > 0 || (report.busy ?? 0) > 0) && !this.#closed) {
         clearTimeout(this.#retry);
         this.#retry = setTimeout(() => void this.run(), this.#retryMs);
         this.#retry.unref();

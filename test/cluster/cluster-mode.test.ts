@@ -140,6 +140,56 @@ describe.skipIf(NEEDS_ROOT)("berth in cluster mode on the test bed", () => {
     await expect(bob.containers.get("echo")).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 
+  it("rolls back an update that fails on a worker, as on one host, and takes one that works", async () => {
+    const bot = await alice.containers.get("echo");
+    await expect(bot.update({ files: { "index.js": "throw new Error('boom');" } })).rejects.toMatchObject({
+      code: "UPDATE_ROLLED_BACK",
+      details: { failedStep: "ready", cause: "exited" },
+    });
+    expect(await bot.request({ after: "rollback" })).toEqual({ after: "rollback" });
+    const echo = (await echoCode()).files["index.js"]!;
+    await bot.update({ files: { "index.js": `${echo}\n// release 3` } });
+    expect(await bot.request({ after: "update" })).toEqual({ after: "update" });
+    const releases = await bot.releases();
+    expect(releases.map((r) => [r.number, r.status])).toEqual(
+      expect.arrayContaining([
+        [1, "previous"],
+        [2, "failed"],
+        [3, "active"],
+      ]),
+    );
+  });
+
+  it("keeps a workload running while its node's agent is killed, and reaches it again through the next agent", async () => {
+    const bot = await alice.containers.get("echo");
+    const { nodeId, handle } = (await whereIs(bot.id))!;
+    const index = workers.get(nodeId)!;
+    const agent = agents[index - 2]!;
+    await agent.kill("SIGKILL");
+    await eventually(
+      CONNECT_WITHIN_MS,
+      "the agent's connection seen ended",
+      () => registry.agentFor(nodeId) === undefined,
+    );
+    await expect(bot.request({ now: "no agent" }, { timeoutMs: 2_000 })).rejects.toMatchObject({
+      code: expect.stringMatching(/^CHANNEL_/),
+    });
+    const running = await bed.node(index).docker.getContainer(handle.engineId).inspect();
+    expect(running.State.Running).toBe(true);
+
+    agents[index - 2] = new AgentProcess(bed.node(index).node, {
+      servers: server.url,
+      credential: deriveAgentCredential(AGENT_TOKEN, nodeId),
+      mountRoot: MOUNT_ROOT,
+    });
+    await eventually(CONNECT_WITHIN_MS, "answering through the next agent", async () => {
+      const answer = await bot.request({ back: true }, { timeoutMs: 2_000 }).catch(() => undefined);
+      return (answer as { back?: boolean } | undefined)?.back === true;
+    });
+    const after = await bed.node(index).docker.getContainer(handle.engineId).inspect();
+    expect(after.State.StartedAt).toBe(running.State.StartedAt); // the same run, never restarted
+  });
+
   it("moves it off a worker whose link is cut: placed on the other worker, its owner told, answering again", async () => {
     const bot = await alice.containers.get("echo");
     const before = (await whereIs(bot.id))!;
