@@ -210,6 +210,19 @@ describe("reconcile after a crash", () => {
       expect(told).toEqual([]);
     });
 
+    it("does not mark missing a container whose engine copy was made after the list was read (a move, a slow node)", async () => {
+      const { id, dockerId } = await running();
+      // The list comes back without it (read before the copy the row names now was made)…
+      const list = docker.listContainers.bind(docker);
+      docker.listContainers = async (labels) => (await list(labels)).filter((c) => c.dockerId !== dockerId);
+      await run();
+      // …but the engine has it: not vanished.
+      expect((await repo.get(id))?.state).toBe("running");
+      docker.containers.delete(dockerId!);
+      await run();
+      expect((await repo.get(id))?.state).toBe("missing");
+    });
+
     it("does not stop again a container the owner started after the list was read", async () => {
       const a = await running("a");
       const b = await running("b");

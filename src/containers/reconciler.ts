@@ -154,6 +154,9 @@ async function reconcileOne(
   if (!found) {
     await inTurn(async (record) => {
       if (record.state === "missing") return;
+      // The list may be older than the row: read before a create or a move made the engine container the
+      // row names now (a list waiting on a slow node, in cluster mode). Asked once more, in the row's turn.
+      if (record.dockerId && (await o.docker.inspectContainer(record.dockerId))) return;
       log.warn("engine container vanished; marking missing");
       await manager.observe(record, "missing", "engine container vanished");
       report.missing++;

@@ -60,10 +60,21 @@ export class StaleCopies {
     if (agent) this.#onConnected(agent);
   }
 
+  /** Per node, the sweep under way: one asked for meanwhile runs after it, never beside it. */
+  readonly #sweeps = new Map<string, Promise<void>>();
+
   readonly #onConnected = (agent: AgentConnection): void => {
-    this.sweep(agent).catch((err: unknown) =>
-      this.#log.warn({ err, node: agent.nodeId }, "could not look for stale copies on a node"),
-    );
+    const nodeId = agent.nodeId;
+    const next = (this.#sweeps.get(nodeId) ?? Promise.resolve())
+      .then(() => this.sweep(agent))
+      .then(
+        () => undefined,
+        (err: unknown) => this.#log.warn({ err, node: nodeId }, "could not look for stale copies on a node"),
+      )
+      .finally(() => {
+        if (this.#sweeps.get(nodeId) === next) this.#sweeps.delete(nodeId);
+      });
+    this.#sweeps.set(nodeId, next);
   };
 
   /** Removes the stale copies on `agent`'s node; answers the ids of the workloads whose copy went. */
