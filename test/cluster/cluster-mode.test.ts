@@ -90,18 +90,14 @@ describe.skipIf(NEEDS_ROOT)("berth in cluster mode on the test bed", () => {
     });
   }
 
-  // A failed test says why from berth's own log: its warnings and errors since the test began.
-  let logged = 0;
+  // A failed test says why from berth's own log (all of it: what went wrong may have begun in an earlier
+  // test of this file), and from the agents'.
   afterEach((context) => {
-    const text = server?.logs() ?? "";
-    const since = text.slice(logged);
-    logged = text.length;
     if (context.task.result?.state !== "fail") return;
-    // The whole log's: what went wrong may have begun in an earlier test of this file.
-    const lines = text
+    const lines = (server?.logs() ?? "")
       .split("\n")
       .filter((line) => /"level":(30|40|50|60)/.test(line) && !line.includes('"event":"container:request"'));
-    process.stderr.write(`berth's warnings and errors during "${context.task.name}":\n${lines.join("\n")}\n`);
+    process.stderr.write(`berth's log up to "${context.task.name}":\n${lines.slice(-300).join("\n")}\n`);
     for (const agent of agents) process.stderr.write(`agent:\n${agent.lines.slice(-40).join("\n")}\n`);
   });
 
