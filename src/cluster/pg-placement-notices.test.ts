@@ -14,6 +14,7 @@ import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
 import { openPostgresStore } from "../store/postgres/postgres-store.ts";
 import type { Store } from "../store/store-ports.ts";
+import { containerRecord } from "../store/testing/container-record.ts";
 import { PgPlacementNotices } from "./pg-placement-notices.ts";
 
 const log = createSystemLogger({
@@ -38,23 +39,7 @@ afterAll(async () => {
 beforeEach(async () => {
   db = await server.freshDatabase();
   store = await openPostgresStore(db.url, new SecretCipher(KeyRing.ephemeral()));
-  await store.containers.insert({
-    id: "C1",
-    owner: "alice",
-    name: "c1",
-    image: "berth/runtime-node:24",
-    spec: { name: "c1" },
-    dockerId: null,
-    dockerName: "berth-C1",
-    state: "created",
-    health: "none",
-    uid: 20_001,
-    createdAt: 1,
-    startedAt: null,
-    exitCode: null,
-    release: null,
-    restartCount: 0,
-  });
+  await store.containers.insert(containerRecord("C1", 20_001));
   notices = new PgPlacementNotices(db.url, log);
   const listening = once(notices, "reset");
   notices.start();

@@ -7,7 +7,8 @@ import { KeyRing } from "../secrets/key-ring.ts";
 import { SecretCipher } from "../secrets/secret-cipher.ts";
 import { openSqliteStore } from "../store/sqlite/sqlite-store.ts";
 import { StalePlacementError } from "../store/store-errors.ts";
-import type { ContainerRecord, Store } from "../store/store-ports.ts";
+import type { Store } from "../store/store-ports.ts";
+import { containerRecord } from "../store/testing/container-record.ts";
 import { Placer } from "./placer.ts";
 import type { SwarmNode } from "./swarm-nodes.ts";
 
@@ -38,33 +39,13 @@ beforeEach(async () => {
   nodes = [node("n1"), node("n2"), node("n3")];
   fresh = true;
   reachable = new Set(["n1", "n2", "n3"]);
-  for (const id of ["C1", "C2", "C3", "C4"]) await store.containers.insert(record(id));
+  for (const id of ["C1", "C2", "C3", "C4"])
+    await store.containers.insert(containerRecord(id, 20_000 + Number(id.slice(1))));
 });
 afterEach(async () => {
   await store.close();
   await rm(dir, { recursive: true, force: true });
 });
-
-function record(id: string): ContainerRecord {
-  const n = Number(id.slice(1));
-  return {
-    id,
-    owner: "alice",
-    name: id.toLowerCase(),
-    image: "berth/runtime-node:24",
-    spec: { name: id.toLowerCase() },
-    dockerId: null,
-    dockerName: `berth-${id}`,
-    state: "created",
-    health: "none",
-    uid: 20_000 + n,
-    createdAt: 1_000 + n,
-    startedAt: null,
-    exitCode: null,
-    release: null,
-    restartCount: 0,
-  };
-}
 
 function placer(): Placer {
   return new Placer({

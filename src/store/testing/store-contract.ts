@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, it } from "vitest";
 import type { ContainerRecord, ReleaseRecord, Store } from "../store-ports.ts";
 import { activityContract } from "./activity-contract.ts";
 import { containerContract } from "./container-contract.ts";
+import { containerRecord } from "./container-record.ts";
 import type { ContractContext, StoreHarness } from "./contract-context.ts";
 import { placementContract } from "./placement-contract.ts";
 import { releaseContentContract } from "./release-content-contract.ts";
@@ -32,24 +33,8 @@ export function describeStoreContract(kind: string, harness: StoreHarness): void
         if (!current) throw new Error("no store open");
         return current;
       },
-      container: (id: string, extra: Partial<ContainerRecord> = {}): ContainerRecord => ({
-        id,
-        owner: "alice",
-        name: id.toLowerCase(),
-        image: "berth/runtime-node:24",
-        spec: { name: id.toLowerCase() },
-        dockerId: null,
-        dockerName: `berth-${id}`,
-        state: "created",
-        health: "none",
-        uid: uid++,
-        createdAt: 1_000,
-        startedAt: null,
-        exitCode: null,
-        release: null,
-        restartCount: 0,
-        ...extra,
-      }),
+      container: (id: string, extra: Partial<ContainerRecord> = {}): ContainerRecord =>
+        containerRecord(id, uid++, extra),
       release: (containerId: string, number: number, extra: Partial<ReleaseRecord> = {}): ReleaseRecord => ({
         containerId,
         number,
