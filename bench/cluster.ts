@@ -168,8 +168,10 @@ export async function run(): Promise<void> {
     );
   } finally {
     for (const agent of agents) await agent.kill("SIGKILL");
-    await cluster?.close().catch(() => undefined);
-    await single?.close().catch(() => undefined);
+    await cluster?.close().catch((err: unknown) => process.stderr.write(`cluster berth: ${String(err)}\n`));
+    await single
+      ?.close()
+      .catch((err: unknown) => process.stderr.write(`single-host berth: ${String(err)}\n`));
     await pg.stop();
     await bed.down();
   }
