@@ -55,6 +55,9 @@ import { RunningFollower } from "./running-follower.ts";
  * the store) is built first and closed after the operations drained.
  * Constructors do no I/O: that happens here, in `openBase`/`openTokens`, and in
  * `Berth.start()`.
+ *
+ * A little over 300 lines: the one composition root, whose order is the point;
+ * each part with ideas of its own is built in a build-*.ts beside it.
  */
 export async function composeBerth(config: Config, options: BerthOptions): Promise<BerthParts> {
   const stack = new DisposalStack();

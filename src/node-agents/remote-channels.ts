@@ -64,6 +64,10 @@ const DEFAULT_PING_TIMEOUT_MS = 5_000;
  * heard, on its old node. An agent's pushes are taken in the order it sent
  * them: one that must wait for a read holds the ones after it.
  *
+ * Over 300 lines: the port's calls and the judging of the agents' pushes share
+ * one state (which channels this server opened, on which node); the push queue
+ * is the part to move out first.
+ *
  * @example
  *   const channels = new RemoteChannels({ registry, nodeOf: (id) => placements.nodeOf(id), maxFrameBytes, maxRequestTimeoutMs, log });
  *   channels.on("message", (id, data, ts) => forward(id, data, ts));
