@@ -1,10 +1,10 @@
 import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
-import type { PlacementNoticesEvents } from "./pg-placement-notices.ts";
+import type { ChangeNoticesEvents } from "./pg-change-notices.ts";
 import { PlacementCache } from "./placement-cache.ts";
 
 function setup() {
-  const notices = new EventEmitter<PlacementNoticesEvents>();
+  const notices = new EventEmitter<ChangeNoticesEvents>();
   const placed = new Map<string, string>([["C1", "n1"]]);
   let reads = 0;
   let gate: Promise<void> | undefined;

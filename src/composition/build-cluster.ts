@@ -1,8 +1,10 @@
 import Dockerode from "dockerode";
+import type { ContainerLocks } from "../cluster/container-locks.ts";
 import { LeaderLease } from "../cluster/leader-lease.ts";
 import { Membership } from "../cluster/membership.ts";
+import { PgChangeNotices } from "../cluster/pg-change-notices.ts";
+import { PgContainerLocks } from "../cluster/pg-container-locks.ts";
 import { PgLockSession } from "../cluster/pg-lock-session.ts";
-import { PgPlacementNotices } from "../cluster/pg-placement-notices.ts";
 import { PlacementCache } from "../cluster/placement-cache.ts";
 import { Placer } from "../cluster/placer.ts";
 import { Replacement } from "../cluster/replacement.ts";
@@ -44,6 +46,8 @@ export interface ClusterParts {
   docker: ClusterDockerClient;
   /** The create path's placement step. */
   placement: WorkloadPlacement;
+  /** Each container's operations, one server at a time across every API server of the cluster. */
+  locks: ContainerLocks;
   /** The nodes as the Swarm's manager reports them; started by Berth.start(). */
   membership: Membership;
   /** The node a workload is placed on now. */
@@ -78,8 +82,11 @@ export function buildCluster(
   const url = config.database?.reveal();
   if (url === undefined) throw new Error("cluster mode without BERTH_DATABASE_URL"); // refused by the config first
   // Placements as this server routes by them: read once, forgotten the moment the store says they changed.
-  const notices = new PgPlacementNotices(url, log);
+  const notices = new PgChangeNotices(url, "placements", log);
   stack.defer("placement notices", () => notices.close());
+  // Closed after the operations drained (built before them): a turn under way keeps its lock to the end.
+  const locks = new PgContainerLocks({ url, log });
+  stack.defer("container locks", () => locks.close());
   const placements = new PlacementCache(async (id) => (await store.placements.current(id))?.nodeId, notices);
   const nodeOf = (id: string) => placements.nodeOf(id);
   const docker = new ClusterDockerClient({
@@ -174,5 +181,5 @@ export function buildCluster(
     membership.start();
     lease.start();
   };
-  return { docker, placement, membership, nodeOf, files, channels, moveWith, start };
+  return { docker, locks, placement, membership, nodeOf, files, channels, moveWith, start };
 }

@@ -192,6 +192,7 @@ function build(
     admission,
     egress,
     placement: cluster?.placement,
+    locks: cluster?.locks,
   });
   cluster?.moveWith((id, lostNode) => manager.relocate(id, lostNode));
   const unobserve = metrics && observeBerth(metrics, { manager, activity });
