@@ -56,9 +56,13 @@ export interface ClusterParts {
   files: RemoteWorkloadFiles;
   /** The workloads' channels, each held by the agent of its node. */
   channels(config: Config, log: SystemLogger): RemoteChannels;
+  /** Every container's state changes, told by the store (started by start()). */
+  states: PgChangeNotices;
+  /** Runs `duty` at each term of this server's lead of the cluster, until the term's signal aborts. */
+  whileLeading(duty: (term: AbortSignal) => void): void;
   /** Re-placement (led by one API server at a time): how a workload is moved off a lost node. */
   moveWith(relocate: (containerId: string, lostNode: string) => Promise<boolean>): void;
-  /** Starts asking Swarm for its nodes, and trying for the lead of re-placement (Berth.start). */
+  /** Starts asking Swarm for its nodes, hearing the store's notices, and trying for the lead (Berth.start). */
   start(): void;
 }
 
@@ -137,9 +141,14 @@ export function buildCluster(
       maxRequestTimeoutMs: config.maxRequestTimeoutMs,
       log,
     });
-  // One server at a time moves the workloads of lost nodes: the holder of the "re-placement" lease.
-  const lease = new LeaderLease({ name: "re-placement", open: (o) => PgLockSession.open(url, o), log });
-  stack.defer("re-placement lease", () => lease.close());
+  // One server at a time leads the cluster (ClusterSteward) and moves the workloads of lost nodes: the
+  // holder of the "steward" lease.
+  const lease = new LeaderLease({ name: "steward", open: (o) => PgLockSession.open(url, o), log });
+  stack.defer("steward lease", () => lease.close());
+  // Every container's state changes, whichever server wrote them: the leader watches health by them.
+  const states = new PgChangeNotices(url, "states", log);
+  stack.defer("container state notices", () => states.close());
+  const whileLeading = (duty: (term: AbortSignal) => void) => lease.on("elected", duty);
   const moveWith = (relocate: (containerId: string, lostNode: string) => Promise<boolean>) => {
     const replacement = new Replacement({
       membership,
@@ -178,8 +187,21 @@ export function buildCluster(
   });
   const start = () => {
     notices.start();
+    states.start();
     membership.start();
     lease.start();
   };
-  return { docker, locks, placement, membership, nodeOf, files, channels, moveWith, start };
+  return {
+    docker,
+    locks,
+    states,
+    whileLeading,
+    placement,
+    membership,
+    nodeOf,
+    files,
+    channels,
+    moveWith,
+    start,
+  };
 }

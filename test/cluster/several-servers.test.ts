@@ -6,11 +6,17 @@ import { io } from "socket.io-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { deriveAgentCredential } from "../../src/agent-link/agent-credential.ts";
 import type { AgentRegistry } from "../../src/node-agents/agent-registry.ts";
+import { parseEngineHandle } from "../../src/node-agents/engine-handle.ts";
 import { type BerthProcess, spawnBerth } from "../helpers/berth-process.ts";
 import { eventually, within } from "../helpers/deadline.ts";
 import { nextStatus } from "../helpers/events.ts";
 import { NEEDS_ROOT } from "../helpers/needs-root.ts";
-import { type FreshDatabase, type PostgresServer, startPostgresServer } from "../helpers/postgres-server.ts";
+import {
+  type FreshDatabase,
+  onConnection,
+  type PostgresServer,
+  startPostgresServer,
+} from "../helpers/postgres-server.ts";
 import { type RedisServer, startRedisServer } from "../helpers/redis-server.ts";
 import { startTcpBalancer, type TcpBalancer } from "../helpers/tcp-balancer.ts";
 import {
@@ -80,6 +86,7 @@ describe.skipIf(NEEDS_ROOT)("several API servers on one cluster", () => {
     for (const index of [2, 3]) {
       const node = bed.node(index).node;
       const nodeId = nodes.find((n) => n.hostname === node.hostname)!.id;
+      indexOf.set(nodeId, index);
       agents.push(
         new AgentProcess(node, {
           servers: `${one.url},${twoUrl}`,
@@ -134,6 +141,35 @@ describe.skipIf(NEEDS_ROOT)("several API servers on one cluster", () => {
 
   let alice: Client;
   let made: { id: string };
+  /** Swarm node id → test bed node index. */
+  const indexOf = new Map<string, number>();
+
+  /** The node a workload runs on (its test bed index) and its engine container there, as the store says. */
+  async function whereIs(id: string): Promise<{ index: number; engineId: string }> {
+    const row = await onConnection(db.url, async (client) => {
+      const { rows } = await client.query<{ docker_id: string }>(
+        "SELECT docker_id FROM containers WHERE id = $1",
+        [id],
+      );
+      return rows[0];
+    });
+    const handle = parseEngineHandle(row?.docker_id ?? "");
+    if (!handle) throw new Error(`no engine handle for ${id}`);
+    return { index: indexOf.get(handle.nodeId)!, engineId: handle.engineId };
+  }
+
+  /** Which servers say they lead the cluster now (the last of their "leading"/"no longer leading" lines). */
+  function leaders(): string[] {
+    const leads = (lines: string[]) =>
+      lines
+        .filter((l) => l.includes("leading the cluster"))
+        .at(-1)
+        ?.includes('"leading the cluster:') === true;
+    return [
+      ...(leads(one.logs().split("\n")) ? ["one"] : []),
+      ...(leads(two.lines) && two.child.exitCode === null && two.child.signalCode === null ? ["two"] : []),
+    ];
+  }
 
   it("share one instance id, and each serves a workload the other made, its pushes reaching both servers' clients", async () => {
     const instance = (lines: string[]) =>
@@ -145,7 +181,11 @@ describe.skipIf(NEEDS_ROOT)("several API servers on one cluster", () => {
     alice = await one.connect("alice");
     const onTwo = await rawClient(twoUrl);
     const pushedToTwo = nextStatus(onTwo, (e) => e.name === "shared" && e.to === "running");
-    const bot = await alice.containers.create({ name: "shared", code: await echoCode() });
+    const bot = await alice.containers.create({
+      name: "shared",
+      code: await echoCode(),
+      restartPolicy: "on-failure",
+    });
     made = { id: bot.id };
     await within(10_000, "server one's push reaching alice on server two", pushedToTwo);
 
@@ -245,6 +285,43 @@ describe.skipIf(NEEDS_ROOT)("several API servers on one cluster", () => {
     });
   });
 
+  it("answers a workload's exit once, on the leading server: one restart, one feed entry, each push once to every client", async () => {
+    await eventually(30_000, "one server leading the cluster", () => leaders().length === 1);
+    const onTwo = await rawClient(twoUrl);
+    const bot = await alice.containers.get(made.id);
+    const before = await bot.status();
+    expect(before.state).toBe("running");
+    const seenOnOne: string[] = [];
+    const seenOnTwo: string[] = [];
+    alice.on("container:status_changed", (e) => {
+      if (e.id === made.id) seenOnOne.push(`${e.from} → ${e.to}`);
+    });
+    onTwo.on("container:status_changed", (e) => {
+      if (e.id === made.id) seenOnTwo.push(`${e.from} → ${e.to}`);
+    });
+    const killedAt = Date.now();
+    const { index, engineId } = await whereIs(made.id);
+    // Killed by its node's engine, not through berth: only the engine's events tell.
+    await bed.node(index).docker.getContainer(engineId).kill();
+    await eventually(60_000, "restarted by its policy", async () => {
+      const now = await bot.status();
+      return now.state === "running" && now.restartCount === before.restartCount + 1;
+    });
+    // Pushes through Redis may trail the answer a moment.
+    await eventually(10_000, "both clients told of the exit and the restart", () =>
+      [seenOnOne, seenOnTwo].every(
+        (seen) => seen.includes("running → exited") && seen.at(-1)?.endsWith("→ running"),
+      ),
+    );
+    for (const seen of [seenOnOne, seenOnTwo]) {
+      expect(seen.filter((s) => s === "running → exited")).toHaveLength(1);
+    }
+    const history = await alice.activity.history({ containerId: made.id });
+    const exits = history.items.filter((e) => e.action === "container.crash_restarted" && e.ts >= killedAt);
+    expect(exits).toHaveLength(1);
+    expect((await bot.status()).restartCount).toBe(before.restartCount + 1);
+  });
+
   it("lets a client whose server is killed reconnect to the other through the balancer and recover its session", async () => {
     let balancer: TcpBalancer | undefined;
     try {
@@ -278,6 +355,15 @@ describe.skipIf(NEEDS_ROOT)("several API servers on one cluster", () => {
       expect(registry.agents.length).toBe(2);
       const answer = await ok(client, "container:request", { id: made.id, data: { after: "the kill" } });
       expect(answer).toEqual({ after: "the kill" });
+      // Whichever led before, server one leads now: a workload's exit is still answered.
+      await eventually(30_000, "server one leading the cluster", () => leaders().join() === "one");
+      const before = await bot.status();
+      const { index, engineId } = await whereIs(made.id);
+      await bed.node(index).docker.getContainer(engineId).kill();
+      await eventually(60_000, "restarted by its policy, by server one", async () => {
+        const now = await bot.status();
+        return now.state === "running" && now.restartCount === before.restartCount + 1;
+      });
     } finally {
       await balancer?.close();
     }
