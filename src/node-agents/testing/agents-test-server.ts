@@ -35,7 +35,7 @@ export interface AgentsTestServer {
 
 /** An API server's Socket.IO server with the /agents namespace, as berth builds it (pre-auth guard included). */
 export async function startAgentsTestServer(
-  options: { timeouts?: CallTimeouts | undefined; port?: number } = {},
+  options: { timeouts?: CallTimeouts | undefined; port?: number; logLevel?: "debug" | "warn" } = {},
 ): Promise<AgentsTestServer> {
   const secrets = new SecretRegistry();
   secrets.setServerSecrets([TEST_MASTER_KEY]);
@@ -44,7 +44,7 @@ export async function startAgentsTestServer(
   destination.on("data", (c: Buffer) => {
     logText += c.toString();
   });
-  const log = createSystemLogger({ level: "debug", redactor: secrets.system, destination });
+  const log = createSystemLogger({ level: options.logLevel ?? "debug", redactor: secrets.system, destination });
   const http: HttpServer = createServer();
   const io = createBerthServer(http, {
     maxPayloadBytes: 1024 * 1024,
