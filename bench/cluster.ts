@@ -14,8 +14,9 @@ import { percentile, printTable } from "./stats.ts";
  * test bed (test/cluster/testbed: three dockerd in network namespaces, one
  * Swarm; root): create until ready, a request's round trip through an API
  * server to a workload on another node, berth's CPU per request on the API
- * server and on the agent, and the time from a node lost (its link cut) to
- * its workload answering again on another node.
+ * server and on the agent (and where a round trip's time goes: the store's
+ * read of the container, the channel's request), and the time from a node
+ * lost (its link cut) to its workload answering again on another node.
  */
 const CREATE_ROUNDS = 10;
 const REQUESTS = 2_000;
@@ -115,8 +116,39 @@ export async function run(): Promise<void> {
         } else cpuSingle += micros;
       }
     }
-    printTable("Request round trip (cluster: client → API server → agent on another node → workload)", "ms", [
-      { what: "container:request", berth: rtCluster, baseline: rtSingle },
+    // Where a round trip's time goes, on the same workloads: the store's read that finds the container for
+    // the client (by id, as `container:request` resolves it), and the channel's request alone (cluster: the
+    // API server → its agent → the workload; single-host: the hub → the workload).
+    const readCluster: number[] = [];
+    const readSingle: number[] = [];
+    const hopCluster: number[] = [];
+    const hopSingle: number[] = [];
+    for (let done = 0; done < REQUESTS; done += BATCH) {
+      for (const [b, id, reads, hops] of [
+        [cluster, onCluster.id, readCluster, hopCluster],
+        [single, onSingle.id, readSingle, hopSingle],
+      ] as const) {
+        for (let i = 0; i < BATCH; i++) {
+          const t = performance.now();
+          await b.berth.manager.findById(id);
+          reads.push(performance.now() - t);
+        }
+        for (let i = 0; i < BATCH; i++) {
+          const t = performance.now();
+          await b.berth.channel.request(id, { n: i });
+          hops.push(performance.now() - t);
+        }
+      }
+    }
+    const micros = (ms: number[]) => ms.map((m) => m * 1000);
+    printTable("Request round trip (cluster: client → API server → agent on another node → workload)", "µs", [
+      { what: "container:request", berth: micros(rtCluster), baseline: micros(rtSingle) },
+      {
+        what: "of it: the store's read of the container",
+        berth: micros(readCluster),
+        baseline: micros(readSingle),
+      },
+      { what: "of it: the channel's request", berth: micros(hopCluster), baseline: micros(hopSingle) },
     ]);
     console.log(
       `\nCPU per request: API server process (berth and this benchmark's client) ${(cpuCluster / REQUESTS).toFixed(0)} µs in cluster mode, ${(cpuSingle / REQUESTS).toFixed(0)} µs single-host (${(cpuCluster / cpuSingle).toFixed(2)}×); the node agent ${(((agentTicks / CLK_TCK) * 1e6) / REQUESTS).toFixed(0)} µs`,
