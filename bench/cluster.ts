@@ -96,48 +96,37 @@ export async function run(): Promise<void> {
     let agentTicks = 0;
     // The agent of the worker the workload was placed on (agents[0] serves node 2, agents[1] node 3).
     const agentOf = agents[workers.get(await placedOn(db.url, onCluster.id)) === 2 ? 0 : 1];
+    // Where a round trip's time goes, measured in the same batches (this machine's load moves from minute to
+    // minute): the store's read that finds the container for the client (by id, as `container:request`
+    // resolves it), and the channel's request alone (cluster: the API server → its agent → the workload;
+    // single-host: the hub → the workload). Outside the CPU count.
+    const readCluster: number[] = [];
+    const readSingle: number[] = [];
+    const hopCluster: number[] = [];
+    const hopSingle: number[] = [];
+    const timed = async (into: number[], call: (i: number) => Promise<unknown>) => {
+      for (let i = 0; i < BATCH; i++) {
+        const t = performance.now();
+        await call(i);
+        into.push(performance.now() - t);
+      }
+    };
     for (let done = 0; done < REQUESTS; done += BATCH) {
-      for (const [b, id, into] of [
-        [cluster, onCluster.id, rtCluster],
-        [single, onSingle.id, rtSingle],
+      for (const [b, id, into, reads, hops] of [
+        [cluster, onCluster.id, rtCluster, readCluster, hopCluster],
+        [single, onSingle.id, rtSingle, readSingle, hopSingle],
       ] as const) {
         const cpu = process.cpuUsage();
         const ticks = b === cluster && agentOf?.child.pid ? cpuTicks(agentOf.child.pid) : 0;
-        for (let i = 0; i < BATCH; i++) {
-          const t = performance.now();
-          await b.ack("container:request", { id, data: { n: i } });
-          into.push(performance.now() - t);
-        }
+        await timed(into, (i) => b.ack("container:request", { id, data: { n: i } }));
         const used = process.cpuUsage(cpu);
         const micros = used.user + used.system;
         if (b === cluster) {
           cpuCluster += micros;
           if (agentOf?.child.pid) agentTicks += cpuTicks(agentOf.child.pid) - ticks;
         } else cpuSingle += micros;
-      }
-    }
-    // Where a round trip's time goes, on the same workloads: the store's read that finds the container for
-    // the client (by id, as `container:request` resolves it), and the channel's request alone (cluster: the
-    // API server → its agent → the workload; single-host: the hub → the workload).
-    const readCluster: number[] = [];
-    const readSingle: number[] = [];
-    const hopCluster: number[] = [];
-    const hopSingle: number[] = [];
-    for (let done = 0; done < REQUESTS; done += BATCH) {
-      for (const [b, id, reads, hops] of [
-        [cluster, onCluster.id, readCluster, hopCluster],
-        [single, onSingle.id, readSingle, hopSingle],
-      ] as const) {
-        for (let i = 0; i < BATCH; i++) {
-          const t = performance.now();
-          await b.berth.manager.findById(id);
-          reads.push(performance.now() - t);
-        }
-        for (let i = 0; i < BATCH; i++) {
-          const t = performance.now();
-          await b.berth.channel.request(id, { n: i });
-          hops.push(performance.now() - t);
-        }
+        await timed(reads, () => b.berth.manager.findById(id));
+        await timed(hops, (i) => b.berth.channel.request(id, { n: i }));
       }
     }
     const micros = (ms: number[]) => ms.map((m) => m * 1000);
