@@ -23,9 +23,9 @@ type Invokers = {
  * `channel` kind. Every call is checked before the node's channel hub sees
  * it — an op of CHANNEL_OPS, its arguments by that op's schema (ids are berth
  * container ids, owners non-root); a well-formed request, the hot call, by
- * hand first (channel-request-check.ts), with the same result. The hub is berth's own channel code, so a
- * call for a container this agent was not asked to open fails as it does on
- * a single host (CHANNEL_NOT_CONNECTED). A `cancel` aborts a request or a
+ * hand first (channel-request-check.ts), with the same result. The hub is
+ * berth's own channel code, so a call for a container this agent was not
+ * asked to open fails as it does on a single host (CHANNEL_NOT_CONNECTED). A `cancel` aborts a request or a
  * wait for a hello; `close()` (the connection ended) aborts every one, while
  * the channels themselves stay open for the workloads and the other servers.
  */
