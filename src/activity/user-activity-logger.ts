@@ -5,7 +5,7 @@ import type { EngineReturnRestarter } from "../containers/engine-return-restarte
 import type { InterruptedOperation, InterruptedOperations } from "../containers/interrupted-operation.ts";
 import type { OperationOutcome } from "../containers/operation-tracker.ts";
 import type { RestartEvent, RestartSupervisor } from "../containers/restart-supervisor.ts";
-import type { EngineMonitor } from "../docker/engine-monitor.ts";
+import type { EngineMonitorEvents } from "../docker/engine-monitor.ts";
 import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { HealthChange, HealthMonitor } from "../monitoring/health-monitor.ts";
@@ -152,7 +152,8 @@ export class UserActivityLogger extends EventEmitter<UserActivityLoggerEvents> {
     interrupted?: InterruptedOperations;
     restarts: RestartSupervisor;
     bringBack?: EngineReturnRestarter;
-    engine: EngineMonitor;
+    /** The engine going away and coming back (what an EngineMonitor tells). */
+    engine: Pick<EventEmitter<EngineMonitorEvents>, "on" | "off">;
     health: HealthMonitor;
     /** What a limit did to a workload (CPU throttled, processes refused, output held back). */
     pressure?: PressureMonitor;

@@ -23,9 +23,18 @@ export interface ContainerLocks {
    * whole wait, and with STORAGE_ERROR (retryable) when the database cannot be
    * reached; `fn` has not run then.
    */
-  run<T>(containerId: string, fn: (lost: AbortSignal) => Promise<T>): Promise<T>;
+  run<T>(containerId: string, fn: (lost: AbortSignal) => Promise<T>, options?: LockOptions): Promise<T>;
   /** Safe to call twice. */
   close(): Promise<void>;
+}
+
+export interface LockOptions {
+  /**
+   * false: fail with CONFLICT at once when another server holds the lock, instead of waiting — for
+   * work that another server's operation makes moot or that must not queue behind one (a sync after an
+   * engine event, the recovery of a row, an update, which on one server is refused while another runs).
+   */
+  wait?: boolean;
 }
 
 /** A signal that never aborts: a lock held in this process cannot be lost. */
@@ -36,7 +45,7 @@ const NEVER_LOST = new AbortController().signal;
  * container's operations, so `run` passes straight through.
  */
 export class LocalContainerLocks implements ContainerLocks {
-  run<T>(_containerId: string, fn: (lost: AbortSignal) => Promise<T>): Promise<T> {
+  run<T>(_containerId: string, fn: (lost: AbortSignal) => Promise<T>, _options?: LockOptions): Promise<T> {
     return fn(NEVER_LOST);
   }
 

@@ -150,6 +150,35 @@ describe("PgContainerLocks", () => {
     expect(await b.run("c1", async () => "b")).toBe("b");
   });
 
+  it("refuses at once, without waiting, a turn that must not wait while another server holds the lock", async () => {
+    const [a, b] = [locks(), locks(60_000)];
+    const aMayFinish = gate();
+    const aStarted = gate();
+    const first = a.run("c1", async () => {
+      aStarted.open();
+      await aMayFinish.opened;
+    });
+    await aStarted.opened;
+    let ran = false;
+    const err = await b
+      .run(
+        "c1",
+        async () => {
+          ran = true;
+        },
+        { wait: false },
+      )
+      .catch((e: unknown) => e);
+    // Not the minute of b's wait: a refusal, and nobody left waiting at PostgreSQL.
+    expect(err).toMatchObject({ code: "CONFLICT", retryable: true, details: { waitedMs: 0 } });
+    expect(ran).toBe(false);
+    expect(await waitingForLock()).toBe(0);
+    aMayFinish.open();
+    await first;
+    // Free now: taken at once, and the refused connection was left clean.
+    expect(await b.run("c1", async () => "b", { wait: false })).toBe("b");
+  });
+
   it("releases the lock when the operation fails", async () => {
     const [a, b] = [locks(), locks(2_000)];
     await expect(

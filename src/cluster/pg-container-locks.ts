@@ -2,7 +2,7 @@ import type pg from "pg";
 import { ConflictError, StorageError } from "../errors/errors.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import { PgDatabase } from "../store/postgres/pg-database.ts";
-import type { ContainerLocks } from "./container-locks.ts";
+import type { ContainerLocks, LockOptions } from "./container-locks.ts";
 import { containerKey } from "./lock-key.ts";
 
 /** SQLSTATE lock_not_available: `lock_timeout` passed while waiting. */
@@ -68,7 +68,11 @@ export class PgContainerLocks implements ContainerLocks {
     this.#db = new PgDatabase(options.url, options.log, { max: this.#connections });
   }
 
-  async run<T>(containerId: string, fn: (lost: AbortSignal) => Promise<T>): Promise<T> {
+  async run<T>(
+    containerId: string,
+    fn: (lost: AbortSignal) => Promise<T>,
+    options: LockOptions = {},
+  ): Promise<T> {
     // Every lock connection waiting or holding: the pool's own wait would end as a "lost connection"
     // after 10 s, which it is not. Busy is said at once, as the retryable CONFLICT it is.
     if (this.#inUse >= this.#connections) {
@@ -78,14 +82,14 @@ export class PgContainerLocks implements ContainerLocks {
     }
     this.#inUse++;
     try {
-      return await this.#runLocked(containerId, fn);
+      return await this.#runLocked(containerId, fn, options.wait !== false);
     } finally {
       this.#inUse--;
     }
   }
 
-  async #runLocked<T>(containerId: string, fn: (lost: AbortSignal) => Promise<T>): Promise<T> {
-    const client = await this.#lock(containerId);
+  async #runLocked<T>(containerId: string, fn: (lost: AbortSignal) => Promise<T>, wait: boolean): Promise<T> {
+    const client = await this.#lock(containerId, wait);
     const lost = new AbortController();
     const onEnd = (err?: Error) =>
       lost.abort(
@@ -161,14 +165,16 @@ export class PgContainerLocks implements ContainerLocks {
   }
 
   /** A connection whose open transaction holds the container's lock. */
-  async #lock(containerId: string): Promise<pg.PoolClient> {
+  async #lock(containerId: string, wait: boolean): Promise<pg.PoolClient> {
     const { space, id } = containerKey(containerId);
     const client = await this.#db.connect();
     let timer: NodeJS.Timeout | undefined;
     try {
       // One round trip; the key and the timeout are integers of berth's own making, never a client's text.
       const locking = client.query(
-        `${KEEPALIVES}; BEGIN; SET LOCAL lock_timeout = ${this.#waitMs}; SELECT pg_advisory_xact_lock(${space}, ${id})`,
+        wait
+          ? `${KEEPALIVES}; BEGIN; SET LOCAL lock_timeout = ${this.#waitMs}; SELECT pg_advisory_xact_lock(${space}, ${id})`
+          : `${KEEPALIVES}; BEGIN; SELECT pg_try_advisory_xact_lock(${space}, ${id}) AS got`,
       );
       // lock_timeout bounds a wait the server knows of; a server cut off never answers at all.
       const unanswered = new Promise<never>((_, reject) => {
@@ -184,7 +190,12 @@ export class PgContainerLocks implements ContainerLocks {
           this.#waitMs + ANSWER_GRACE_MS,
         );
       });
-      await Promise.race([locking, unanswered]);
+      const answers = await Promise.race([locking, unanswered]);
+      // A multi-statement query answers one result per statement: the try's is the last.
+      const last = Array.isArray(answers) ? answers.at(-1) : answers;
+      if (!wait && (last?.rows[0] as { got?: boolean } | undefined)?.got !== true) {
+        throw Object.assign(new Error("held by another server"), { code: LOCK_NOT_AVAILABLE });
+      }
       return client;
     } catch (err) {
       if ((err as { code?: unknown }).code === LOCK_NOT_AVAILABLE) {
@@ -194,7 +205,7 @@ export class PgContainerLocks implements ContainerLocks {
         );
         client.release(ended);
         throw new ConflictError("Another operation is in progress on this container on another server.", {
-          details: { waitedMs: this.#waitMs },
+          details: { waitedMs: wait ? this.#waitMs : 0 },
         });
       }
       client.release(err as Error);

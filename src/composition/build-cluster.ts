@@ -60,6 +60,8 @@ export interface ClusterParts {
   states: PgChangeNotices;
   /** Runs `duty` at each term of this server's lead of the cluster, until the term's signal aborts. */
   whileLeading(duty: (term: AbortSignal) => void): void;
+  /** Gives the lead up for good (shutdown), so that another server takes it at its next try. */
+  resign(): Promise<void>;
   /** Re-placement (led by one API server at a time): how a workload is moved off a lost node. */
   moveWith(relocate: (containerId: string, lostNode: string) => Promise<boolean>): void;
   /** Starts asking Swarm for its nodes, hearing the store's notices, and trying for the lead (Berth.start). */
@@ -191,11 +193,13 @@ export function buildCluster(
     membership.start();
     lease.start();
   };
+  const resign = () => lease.close();
   return {
     docker,
     locks,
     states,
     whileLeading,
+    resign,
     placement,
     membership,
     nodeOf,

@@ -48,6 +48,7 @@ function stewardOver(rows: ContainerRecord[], passEveryMs = 60_000) {
       forgetAll: () => calls.push("restarts.forgetAll"),
     } as unknown as RestartSupervisor,
     health: { untrackAll: () => calls.push("health.untrackAll") },
+    forgetHealth: () => calls.push("forgetHealth"),
     running: {
       recheck: (id: string) => calls.push(`recheck ${id}`),
       // The follower's changes end when the test says: the health watch must be dropped after them.
@@ -107,7 +108,7 @@ describe("ClusterSteward", () => {
     expect(calls).not.toContain("health.untrackAll");
     settleFollower();
     await tick();
-    expect(calls.at(-1)).toBe("health.untrackAll");
+    expect(calls.slice(-2)).toEqual(["health.untrackAll", "forgetHealth"]);
     const before = calls.length;
     states.emit("changed", "C10");
     expect(calls).toHaveLength(before);

@@ -21,6 +21,8 @@ export interface ClusterStewardOptions {
   events: EngineEventWatcher;
   restarts: RestartSupervisor;
   health: Pick<HealthMonitor, "untrackAll">;
+  /** The health this server noted for its answers (ContainerManager.forgetHealth): stale once it no longer leads. */
+  forgetHealth: () => void;
   running: Pick<RunningFollower, "recheck" | "settled">;
   repo: Pick<ContainerStore, "all">;
   /** Every container's state changes, told by the store at each commit (PgChangeNotices "states"). */
@@ -90,7 +92,10 @@ export class ClusterSteward {
       restarts.forgetAll();
       void events.stop();
       // After the changes being followed: a recheck that ends late must not leave a watch behind.
-      void running.settled().then(() => health.untrackAll());
+      void running.settled().then(() => {
+        health.untrackAll();
+        this.#o.forgetHealth();
+      });
       this.#log.info("no longer leading the cluster");
     };
     this.#term = during;

@@ -257,7 +257,9 @@ function build(
     interrupted,
     restarts,
     bringBack,
-    engine,
+    // Cluster mode: "the engine" down here means no agent is connected to this server — not news for
+    // every owner, from every server; a node lost is told per workload (container.host_lost).
+    engine: cluster ? new EventEmitter<EngineMonitorEvents>() : engine,
     health,
     pressure,
     memoryLimitOf: async (id) => {
@@ -312,15 +314,23 @@ function build(
       events,
       restarts,
       health,
+      forgetHealth: () => manager.forgetHealth(),
       running,
       repo,
       states: cluster.states,
       log,
     });
+    // One server answers exits: the leader (a deposed one leaves the store's word to the next).
+    restarts.actOnlyWhile(() => steward.leading);
     cluster.whileLeading((term) => steward.lead(term));
     // First of all that it drives: a shutdown stops the lead before the health watch, the restarts and the
     // event stream close, and waits for a pass under way.
-    stack.defer("cluster steward", () => steward.close());
+    stack.defer("cluster steward", async () => {
+      await steward.close();
+      // And the lead itself, at once: another server leads from its next try (2 s), not after this
+      // server's whole shutdown.
+      await cluster.resign();
+    });
   }
   const emitters = [manager, activity, channel, health, restarts, bringBack, tokens, engine, pressure];
   return {

@@ -16,19 +16,20 @@ const log = createSystemLogger({
 function follower() {
   const rows = new Map<string, ContainerRecord>();
   const asked: string[] = [];
-  const watched = new Set<string>();
+  const watched = new Map<string, number | null>();
   const running = new RunningFollower({
     repo: { get: async (id) => rows.get(id) },
     health: {
       track: (record) => {
         asked.push(`track ${record.id}`);
-        watched.add(record.id);
+        watched.set(record.id, record.startedAt);
       },
       untrack: (id) => {
         asked.push(`untrack ${id}`);
         watched.delete(id);
       },
       watches: (id) => watched.has(id),
+      watchedRun: (id) => watched.get(id),
     },
     defaults: { defaultCpus: 1, defaultMemoryMb: 256, defaultPids: 256 },
     log,
@@ -45,6 +46,17 @@ describe("RunningFollower.recheck (cluster mode: the leader follows the store's 
     await running.settled();
     expect(asked).toEqual(["track C1"]);
     expect(running.nanoCpusOf("C1")).toBe(1e9);
+  });
+
+  it("watches a container afresh when it runs again (a restart whose state notices came together)", async () => {
+    const { running, rows, asked } = follower();
+    rows.set("C1", containerRecord("C1", 20_001, { state: "running", dockerId: "n1:a", startedAt: 1_000 }));
+    running.recheck("C1");
+    await running.settled();
+    rows.set("C1", { ...rows.get("C1")!, startedAt: 2_000 });
+    running.recheck("C1");
+    await running.settled();
+    expect(asked).toEqual(["track C1", "track C1"]);
   });
 
   it("drops the watch of a container that no longer runs, or is gone, and never watches one that does not run", async () => {

@@ -6,7 +6,7 @@ import type { ContainerRecord, ContainerStore } from "../store/store-ports.ts";
 
 export interface RunningFollowerOptions {
   repo: Pick<ContainerStore, "get">;
-  health: Pick<HealthMonitor, "track" | "untrack" | "watches">;
+  health: Pick<HealthMonitor, "track" | "untrack" | "watches" | "watchedRun">;
   defaults: Pick<Config, "defaultCpus" | "defaultMemoryMb" | "defaultPids">;
   log: SystemLogger;
 }
@@ -66,7 +66,8 @@ export class RunningFollower {
         const record = await repo.get(id);
         if (record?.state === "running") {
           this.noteRunning(record);
-          if (!health.watches(id)) health.track(record);
+          // Not watched yet, or watched in an earlier run (a restart whose notices came together): afresh.
+          if (!health.watches(id) || health.watchedRun(id) !== record.startedAt) health.track(record);
         } else if (health.watches(id)) {
           health.untrack(id);
           this.#nanoCpus.delete(id);

@@ -25,6 +25,10 @@ export class ContainerLifecycleSteps implements LifecycleSteps {
     return resolveContainer(this.#ctx.options.repo, actor, ref);
   }
 
+  assertHeld(record: ContainerRecord): void {
+    this.#ctx.queue.assertHeld(record.id);
+  }
+
   runOperation<T, P = undefined>(
     op: SteppedOperation,
     record: ContainerRecord,

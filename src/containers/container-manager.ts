@@ -92,10 +92,11 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     this.#options = options;
     const log = options.log.child({ component: "ContainerManager" });
     const info = (record: ContainerRecord) => this.info(record);
+    const queue = new OperationQueue(options.locks);
     this.#ctx = {
       options,
       log,
-      queue: new OperationQueue(options.locks),
+      queue,
       operations: new OperationTracker(
         async (id) => (await options.repo.get(id)) !== undefined,
         (outcome) => this.emit("operation", outcome),
@@ -104,7 +105,12 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
           return health === undefined || health === latest.health ? latest : { ...latest, health };
         },
       ),
-      states: new StateWriter(options.repo, info, (change) => this.emit("statusChanged", change)),
+      states: new StateWriter(
+        options.repo,
+        info,
+        (change) => this.emit("statusChanged", change),
+        (id) => queue.assertHeld(id),
+      ),
       admission: options.admission ?? admitEverything,
       images: options.images ?? new ImageCatalog(options.docker, options.log),
       info,
@@ -155,6 +161,13 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
    */
   noteHealth(id: string, health: ContainerRecord["health"]): void {
     this.#health.set(id, health);
+  }
+  /**
+   * Forgets every health noted: from now on the store's word is answered. Cluster mode: the server that
+   * stops leading stops watching health, and another server writes it from then on.
+   */
+  forgetHealth(): void {
+    this.#health.clear();
   }
 
   /** The container as berth sees it now (`container:status` without `spec`). */

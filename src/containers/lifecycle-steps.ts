@@ -43,6 +43,11 @@ export interface LifecycleSteps {
   /** Finds a container by id or name as `actor` may see it (NOT_FOUND otherwise). */
   resolve(actor: Actor, ref: string): Promise<ContainerRecord>;
   /**
+   * CONFLICT when the operation running on the container lost its cluster-wide lock (cluster mode): a
+   * fence before a write that is not a state write (the switch of a release). Never throws on one host.
+   */
+  assertHeld(record: ContainerRecord): void;
+  /**
    * Runs `op` on the container: its outcome and time reported (the activity
    * feed), `inTurn` alone in the container's turn — CONFLICT at once when
    * another operation is running or waiting, NOT_FOUND when it is gone by then.

@@ -154,3 +154,46 @@ describe("OperationQueue with the cluster's container locks", () => {
     expect(q.busyKeys).toBe(0);
   });
 });
+
+describe("OperationQueue's turns that must not wait, and its fence (cluster mode)", () => {
+  /** Locks that record each turn's wait option and hand it a signal the test can abort. */
+  function signallingLocks() {
+    const waits: [string, boolean][] = [];
+    const lost = new AbortController();
+    const locks: ContainerLocks = {
+      run: (key, fn, options) => {
+        waits.push([key, options?.wait !== false]);
+        return fn(lost.signal);
+      },
+      close: async () => {},
+    };
+    return { locks, waits, lose: () => lost.abort() };
+  }
+
+  it("lets syncs, recoveries and exclusive operations refuse at once, and clients' operations wait", async () => {
+    const { locks, waits } = signallingLocks();
+    const q = new OperationQueue(locks);
+    await q.run("c1", "sync", async () => {});
+    await q.run("c2", "recover", async () => {});
+    await q.runExclusive("c3", "update", async () => {});
+    await q.run("c4", "stop", async () => {});
+    expect(waits).toEqual([
+      ["c1", false],
+      ["c2", false],
+      ["c3", false],
+      ["c4", true],
+    ]);
+  });
+
+  it("fences the turn whose lock was lost: nothing more may be written for it, and the next turn is clean", async () => {
+    const { locks, lose } = signallingLocks();
+    const q = new OperationQueue(locks);
+    await q.run("c1", "restart", async () => {
+      expect(() => q.assertHeld("c1")).not.toThrow();
+      lose();
+      expect(() => q.assertHeld("c1")).toThrow(expect.objectContaining({ code: "CONFLICT" }));
+      expect(() => q.assertHeld("c2")).not.toThrow(); // another container's turn is not this one's
+    });
+    expect(() => q.assertHeld("c1")).not.toThrow(); // no turn now: nothing to fence
+  });
+});

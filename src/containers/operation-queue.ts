@@ -3,6 +3,12 @@ import { ConflictError, ShuttingDownError } from "../errors/errors.ts";
 
 /** Background work (following engine events) that clients' operations go ahead of, and that never causes a CONFLICT. */
 const BACKGROUND = new Set(["sync"]);
+/**
+ * Turns that do not wait for another server's operation on the container (cluster mode): a sync after an
+ * engine event (the operation under way writes what it does; the leader's next pass reads the rest), and
+ * the recovery of a row, which another server's live operation holds and is not a crash's to finish.
+ */
+const NO_WAIT = new Set(["sync", "recover"]);
 
 interface Entry {
   op: string;
@@ -37,6 +43,8 @@ interface Lane {
 export class OperationQueue {
   readonly #lanes = new Map<string, Lane>();
   readonly #locks: ContainerLocks | undefined;
+  /** Per key, the signal that the running turn lost its cluster-wide lock (cluster mode). */
+  readonly #lost = new Map<string, AbortSignal>();
   #closed = false;
 
   constructor(locks?: ContainerLocks) {
@@ -69,7 +77,25 @@ export class OperationQueue {
     this.#closed = true;
   }
 
+  /**
+   * Throws when the turn running for `key` has lost its cluster-wide lock (its connection to the database
+   * dropped): another server may be acting on the container now, so this turn must write nothing more.
+   * The state writes call it; in single-host mode it never throws.
+   */
+  assertHeld(key: string): void {
+    const lost = this.#lost.get(key);
+    if (lost?.aborted) {
+      throw new ConflictError("This server lost the container's lock during the operation; try again.", {
+        details: { reason: "lock lost" },
+      });
+    }
+  }
+
   run<T>(key: string, op: string, fn: () => Promise<T>): Promise<T> {
+    return this.#enqueue(key, op, fn, NO_WAIT.has(op));
+  }
+
+  #enqueue<T>(key: string, op: string, fn: () => Promise<T>, noWait: boolean): Promise<T> {
     if (this.#closed) return Promise.reject(new ShuttingDownError());
     let lane = this.#lanes.get(key);
     if (!lane) {
@@ -87,7 +113,16 @@ export class OperationQueue {
           if (background) l.background.delete(op);
           l.running = op;
           // The lane moves on before the caller hears the outcome, so that it finds the lane free.
-          const turn = this.#locks ? this.#locks.run(key, () => fn()) : fn();
+          const turn = this.#locks
+            ? this.#locks.run(
+                key,
+                (lost) => {
+                  this.#lost.set(key, lost);
+                  return fn();
+                },
+                { wait: !noWait },
+              )
+            : fn();
           turn.then(
             (value) => {
               this.#next(key, l);
@@ -122,11 +157,13 @@ export class OperationQueue {
         }),
       );
     }
-    return this.run(key, op, fn);
+    // Across servers too: an exclusive operation does not queue behind another server's.
+    return this.#enqueue(key, op, fn, true);
   }
 
   #next(key: string, lane: Lane): void {
     lane.running = undefined;
+    this.#lost.delete(key);
     const entry = lane.waiting.shift();
     if (entry) entry.run();
     else if (this.#lanes.get(key) === lane) this.#lanes.delete(key);

@@ -1,4 +1,5 @@
 import type { ContainerSummary, DockerClient } from "../docker/docker-client.ts";
+import { BerthError } from "../errors/berth-error.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ContainerRecord, ContainerStore } from "../store/store-ports.ts";
 import type { WorkloadFiles } from "../workload-files/workload-files.ts";
@@ -73,8 +74,13 @@ export async function reconcile(o: ReconcilerOptions): Promise<ReconcileReport> 
     try {
       await reconcileOne(o, record, byBerthId.get(record.id), report, log);
     } catch (err) {
-      report.failed++;
-      log.warn({ err }, "could not reconcile this container; will try again");
+      // Cluster mode: another server's operation holds the row (its turn does not wait for it); a later
+      // pass looks at it again, as at a row this server's own operation holds.
+      if (err instanceof BerthError && err.code === "CONFLICT") report.busy++;
+      else {
+        report.failed++;
+        log.warn({ err }, "could not reconcile this container; will try again");
+      }
     }
   }
 
@@ -171,7 +177,12 @@ async function reconcileOne(
     if (!adopted) return;
     copy = adopted;
   }
-  await o.channel.open(copy.id, { uid: copy.uid, gid: copy.uid });
+  // In its turn, on the row as it is: a delete under way on another server (cluster mode) must not have
+  // the channel it closed opened again here.
+  const { uid } = copy;
+  await inTurn(async () => {
+    await o.channel.open(copy.id, { uid, gid: uid });
+  });
   const op = CUT_BY_STATE[copy.state];
   if (op) {
     const finished = await inTurn(async (record) => {

@@ -60,6 +60,8 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
   /** Exits seen and not yet decided on (the deferral's answer is awaited): `resume()` leaves them be. */
   readonly #deciding = new Set<string>();
   #closed = false;
+  /** Whether this server answers exits now (cluster mode: while it leads the cluster); always, on one host. */
+  #acting: () => boolean = () => true;
   readonly #onStatus = (change: StatusChange) => this.#onStatusChange(change);
   readonly #defer: ExitDeferral;
 
@@ -82,6 +84,15 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
     manager.on("statusChanged", this.#onStatus);
   }
 
+  /**
+   * Cluster mode: this server answers exits only while `acting` says so (it leads the cluster). A server
+   * that no longer leads may still write an exit (a sync under way as its term ended); the next leader
+   * decides on it from the store (`resume()`), so that one server restarts a workload, never two.
+   */
+  actOnlyWhile(acting: () => boolean): void {
+    this.#acting = acting;
+  }
+
   #onStatusChange({ info, reason, oomKilled }: StatusChange): void {
     // `startedAt` is null once it has exited: remember when the run began, for the reset after a good run.
     const attempts = this.#attempts.get(info.id);
@@ -93,7 +104,7 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
       if (info.state === "removing") this.#attempts.delete(info.id);
       return;
     }
-    if (info.restartPolicy === "no" || reason === "exited before ready") return;
+    if (info.restartPolicy === "no" || reason === "exited before ready" || !this.#acting()) return;
     // Synchronously, before any await: a `resume()` meanwhile must not take this exit for another,
     // and a berth killed before the decision leaves it to the next (UNDECIDED in the store).
     this.#deciding.add(info.id);
@@ -119,10 +130,13 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
       this.#log.warn({ err, containerId: info.id }, "could not tell whether an exit was the engine's");
     }
     // Started, stopped or deleted meanwhile: that answered the exit.
-    if (this.#closed || (await this.#manager.findById(info.id))?.state !== "exited") return;
+    if (this.#closed || !this.#acting() || (await this.#manager.findById(info.id))?.state !== "exited")
+      return;
     const decision = await this.#decide(info);
+    // Decided and stored: told once, here, even if this server's lead ended meanwhile (the next leader's
+    // resume() makes the restart the store now has due, without telling it again).
     this.emit("exit", { info, exitCode: info.exitCode, oomKilled, decision });
-    if (decision.kind !== "restart") return;
+    if (decision.kind !== "restart" || !this.#acting()) return;
     this.#log.info(
       { containerId: info.id, attempt: decision.attempt, delayMs: decision.delayMs },
       "restarting after exit",
@@ -145,7 +159,7 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
     try {
       await this.#defer.settled?.();
       // The engine went away meanwhile (its shutdown was this exit's cause): its return brings it back.
-      if (this.#closed || this.#defer.holds(info.id)) return;
+      if (this.#closed || !this.#acting() || this.#defer.holds(info.id)) return;
       await this.#manager.start({ owner: info.owner, admin: true }, info.id, {
         waitReady: false,
         restart: true,
@@ -169,6 +183,7 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
    * go on from the killed berth's count; a decided exit was reported then.
    */
   async resume(): Promise<void> {
+    if (!this.#acting()) return;
     const records = await this.#manager.all();
     const now = Date.now();
     for (const record of records) {

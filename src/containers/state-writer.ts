@@ -14,12 +14,19 @@ export class StateWriter {
   readonly #repo: ContainerStore;
   readonly #info: (record: ContainerRecord) => ContainerInfo;
   readonly #tell: (change: StatusChange) => void;
+  readonly #assertHeld: (id: string) => void;
 
+  /**
+   * `assertHeld` throws when this server may no longer write the container (cluster mode: its turn lost
+   * the container's lock, and another server may be acting on it): a fence before every write.
+   */
   constructor(
     repo: ContainerStore,
     info: (record: ContainerRecord) => ContainerInfo,
     tell: (change: StatusChange) => void,
+    assertHeld: (id: string) => void = () => {},
   ) {
+    this.#assertHeld = assertHeld;
     this.#repo = repo;
     this.#info = info;
     this.#tell = tell;
@@ -39,6 +46,7 @@ export class StateWriter {
   ): Promise<void> {
     const from = record.state;
     assertTransition(from, to, cause);
+    this.#assertHeld(record.id);
     // Anything but an exit answers the restart the policy had due (RestartSupervisor): a start, a stop, a delete.
     const written = to === "exited" ? changes : { ...changes, restartDueAt: null };
     // The store first: a failed write leaves the record as it was, and tells no one of a change.

@@ -4,7 +4,11 @@ import type { ContainerManager } from "../containers/container-manager.ts";
 import type { DockerClient, EngineEvent, EventSubscription } from "../docker/docker-client.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ContainerStore } from "../store/store-ports.ts";
+import { eachLimited } from "../util/each-limited.ts";
 import { RetryPolicy } from "../util/retry-policy.ts";
+
+/** How many containers a resync compares with the engine at once. */
+const RESYNC_AT_ONCE = 4;
 
 /** The engine actions that can change what berth reports about a container. */
 const RELEVANT = new Set(["start", "die", "oom", "pause", "unpause", "destroy", "kill", "stop", "restart"]);
@@ -164,16 +168,18 @@ export class EngineEventWatcher {
     });
   }
 
-  /** Compares every container with the engine and records what changed. */
+  /**
+   * Compares every container with the engine and records what changed, RESYNC_AT_ONCE at a time: each
+   * sync holds a connection of the container locks' pool in cluster mode (20 a server), which a burst of
+   * hundreds would exhaust, refusing the clients' own operations meanwhile.
+   */
   async resync(reason: string): Promise<void> {
     this.#log.info({ reason }, "resyncing with the engine");
-    await Promise.all(
-      (await this.#o.repo.all()).map((r) =>
-        this.#o.manager.syncFromEngine(r.id, reason).catch((err) => {
-          this.#log.warn({ err, containerId: r.id }, "resync failed for a container");
-        }),
-      ),
-    );
+    await eachLimited(await this.#o.repo.all(), RESYNC_AT_ONCE, async (r) => {
+      await this.#o.manager.syncFromEngine(r.id, reason).catch((err) => {
+        this.#log.warn({ err, containerId: r.id }, "resync failed for a container");
+      });
+    });
   }
 
   async close(): Promise<void> {

@@ -51,6 +51,8 @@ interface Sources {
   /** The spec's healthCheck, as the container was tracked (a running container's spec does not change). */
   healthCheck: ContainerRecord["spec"]["healthCheck"];
   startedAt: number;
+  /** The run watched (the record's `startedAt`): a later run of the container is watched afresh. */
+  run: number | null;
   timer: NodeJS.Timeout | undefined;
   graceTimer: NodeJS.Timeout | undefined;
   inFlight: boolean;
@@ -97,6 +99,7 @@ export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
       check: record.spec.healthCheck ? { misses: 0, passedOnce: false, lastError: undefined } : undefined,
       healthCheck: record.spec.healthCheck,
       startedAt: Date.now(),
+      run: record.startedAt,
       timer: undefined,
       graceTimer: undefined,
       inFlight: false,
@@ -234,6 +237,11 @@ export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
 
   watches(id: string): boolean {
     return this.#tracked.has(id);
+  }
+
+  /** The run of `id` being watched (its record's `startedAt` then); undefined when it is not watched. */
+  watchedRun(id: string): number | null | undefined {
+    return this.#tracked.get(id)?.run;
   }
 
   /** How many containers are watched now (a diagnostic: in cluster mode, only the leading server watches). */

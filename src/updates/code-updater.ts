@@ -233,6 +233,8 @@ export class CodeUpdater {
     release: number,
     replacedStatus: "previous" | "rolled-back",
   ): Promise<void> {
+    // Cluster mode: a server whose lock dropped mid-update must not commit over what the leader recovered.
+    this.#options.lifecycle.assertHeld(record);
     await this.#options.containers.switchRelease(record.id, release, replacedStatus);
     record.release = release;
   }

@@ -1,6 +1,7 @@
 import type { CutByCrash } from "../containers/cut-by-crash.ts";
 import type { InterruptedOperations } from "../containers/interrupted-operation.ts";
 import type { LifecycleSteps } from "../containers/lifecycle-steps.ts";
+import { BerthError } from "../errors/berth-error.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ReleaseStore } from "../store/store-ports.ts";
 import type { WorkloadFiles } from "../workload-files/workload-files.ts";
@@ -68,6 +69,8 @@ export async function recoverUpdates(o: UpdateRecoveryOptions, cut: CutByCrash):
       });
       if (told) o.interrupted.tell(told, "update", "undone");
     } catch (err) {
+      // Cluster mode: another server's update or rollback holds it, alive: not a crash's to undo.
+      if (err instanceof BerthError && err.code === "CONFLICT") continue;
       log.error({ err }, "could not undo an interrupted update");
     }
   }

@@ -200,12 +200,25 @@ describe.skipIf(NEEDS_ROOT)("several API servers on one cluster", () => {
   it("runs one container's operations one server at a time: two restarts at once through two servers both finish", async () => {
     const onTwo = await rawClient(twoUrl);
     const bot = await alice.containers.get(made.id);
+    const seen: string[] = [];
+    alice.on("container:status_changed", (e) => {
+      if (e.id === made.id) seen.push(`${e.from} → ${e.to}`);
+    });
     const [first, second] = await Promise.all([
       bot.restart(),
       ok(onTwo, "container:restart", { id: made.id }),
     ]);
     expect(first.state).toBe("running");
     expect(second.state).toBe("running");
+    // One after the other, never interleaved: each restart goes from running and back before the next.
+    await eventually(
+      10_000,
+      "both restarts' pushes",
+      () => seen.filter((t) => t.endsWith("→ running")).length >= 2,
+    );
+    const restarts = seen.join(", ");
+    expect(seen.filter((t) => t === "running → restarting")).toHaveLength(2);
+    expect(restarts).not.toMatch(/restarting, [^,]*→ restarting/);
     expect(await bot.request({ after: "both restarts" })).toEqual({ after: "both restarts" });
   });
 

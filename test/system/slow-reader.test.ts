@@ -77,10 +77,10 @@ describe("a client that does not read", () => {
     // Nothing of the flood is kept for connection-state recovery.
     expect(server.berth.recoveryPackets).toBeLessThan(100);
     // Other connections' round trips still answer, and promptly: a loop held up by the flood would take
-    // seconds. The floor is for a loaded machine (2 cores, other suites beside this one and the flood in
-    // this very process), where a round trip's median can reach tens of ms while berth is fine.
-    expect(during.aliceMs).toBeLessThan(Math.max(200, 20 * before.aliceMs));
-    expect(during.bobMs).toBeLessThan(Math.max(200, 20 * before.bobMs));
+    // seconds. The floor (1 s, still well under that) is for a loaded machine (2 cores, other suites and
+    // the flood in this very process), where a round trip's median reached 235 ms while berth was fine.
+    expect(during.aliceMs).toBeLessThan(Math.max(1_000, 20 * before.aliceMs));
+    expect(during.bobMs).toBeLessThan(Math.max(1_000, 20 * before.bobMs));
 
     tcpOf(reader).resume();
     const notice = await within(20_000, "container:dropped", dropped);

@@ -44,6 +44,13 @@ export class FakeLifecycleSteps implements LifecycleSteps {
     return resolveContainer(this.#repo, actor, ref);
   }
 
+  /** The ids whose lock a test says was lost: a fenced write on them fails CONFLICT. */
+  readonly lockLost = new Set<string>();
+
+  assertHeld(record: ContainerRecord): void {
+    if (this.lockLost.has(record.id)) throw new ConflictError("lost the container's lock");
+  }
+
   async runOperation<T, P = undefined>(
     op: SteppedOperation,
     record: ContainerRecord,
