@@ -34,7 +34,7 @@ import type { BerthOptions } from "./berth-options.ts";
 import type { BerthParts } from "./berth-parts.ts";
 import { buildAdmission } from "./build-admission.ts";
 import { buildBackground } from "./build-background.ts";
-import { buildCluster, NOT_SAMPLED_HERE } from "./build-cluster.ts";
+import { buildCluster } from "./build-cluster.ts";
 import { buildLifecycle } from "./build-lifecycle.ts";
 import { buildSampling } from "./build-sampling.ts";
 import { buildSocketApi } from "./build-socket-api.ts";
@@ -117,7 +117,6 @@ function build(
       ...(metrics ? { onCall: (op: string, err: unknown) => metrics.engineCall(op, err) } : {}),
     });
   engine.attach(docker);
-  const targets = cluster ? NOT_SAMPLED_HERE : docker;
   const channelTally = new ChannelTally(metrics?.channel);
   // In cluster mode the workloads' sockets are on their nodes, and the channel code runs in each node's agent.
   const channel: ChannelPort & EventEmitter =
@@ -175,7 +174,15 @@ function build(
   stack.defer("status changes being followed", () => running.settled());
   const sampling = buildSampling(
     config,
-    { docker, targets, repo, channelTally, nanoCpusOf: (id) => running.nanoCpusOf(id), log },
+    {
+      docker,
+      // In cluster mode a workload's cgroup files are its node's: its agent samples them.
+      elsewhere: cluster && ((id, handle, fresh) => cluster.usage.sample(id, handle, fresh)),
+      repo,
+      channelTally,
+      nanoCpusOf: (id) => running.nanoCpusOf(id),
+      log,
+    },
     stack,
   );
   const { pressure, sampler, history } = sampling;
@@ -240,8 +247,7 @@ function build(
     if (info.state !== "running") pressure.forget(info.id);
   });
   manager.on("statusChanged", ({ info }) => sampler.invalidate(info.id));
-  // Nothing is sampled here in cluster mode (NOT_SAMPLED_HERE): no history to follow.
-  if (!cluster) manager.on("statusChanged", ({ info }) => history.follow(info));
+  manager.on("statusChanged", ({ info }) => history.follow(info));
   manager.on("statusChanged", ({ info }) => running.follow(info));
   // The manager answers the health written last, also for a record it read before (ContainerManager.info).
   health.on("change", ({ id, health: now }) => manager.noteHealth(id, now));
@@ -264,7 +270,6 @@ function build(
     channel,
     updater,
     docker,
-    targets,
     sampler,
     history,
     activity,

@@ -5,7 +5,7 @@ import { ShuttingDownError } from "../errors/errors.ts";
 import type { ContainerLocation, ContainerTarget } from "./container-target.ts";
 import type { EngineStats } from "./engine-stats.ts";
 import type { ResourceSample } from "./resource-usage.ts";
-import { StatsSampler, type StatsSamplerOptions } from "./stats-sampler.ts";
+import { StatsSampler, type StatsSamplerTuning } from "./stats-sampler.ts";
 import { MemoryCgroupFs } from "./testing/memory-cgroup-fs.ts";
 
 const PID = 13058;
@@ -44,7 +44,9 @@ let errors: unknown[];
 let fallbacks: unknown[];
 const samplers: StatsSampler[] = [];
 
-function newSampler(options: Partial<StatsSamplerOptions> = {}): StatsSampler {
+function newSampler(
+  options: StatsSamplerTuning & { fs?: MemoryCgroupFs; engine?: FakeEngine } = {},
+): StatsSampler {
   const sampler = new StatsSampler({
     fs,
     engine,
