@@ -49,8 +49,8 @@ export const EngineEventSchema = z.strictObject({
 
 /**
  * One piece of a workload's raw output (the engine's multiplexed log stream), as a push carries it: binary
- * (a Socket.IO attachment), at most OUTPUT_CHUNK_BYTES — well under what the API server takes in one
- * message (BERTH_MAX_PAYLOAD_BYTES, 1 MiB by default).
+ * (a Socket.IO attachment), at most OUTPUT_CHUNK_BYTES: small beside what the API server takes in one
+ * message (BERTH_MAX_PAYLOAD_BYTES, 16 MiB by default), and a follow's pieces go as the engine sends them.
  */
 export const OUTPUT_CHUNK_BYTES = 64 * 1024;
 export const OutputChunkSchema = z

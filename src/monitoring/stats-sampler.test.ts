@@ -105,6 +105,26 @@ describe("StatsSampler", () => {
     expect(fs.openFiles).toEqual([]);
   });
 
+  it("samples through the probe it is given (cluster mode: a container's node samples it), reading nothing here", async () => {
+    const made: string[] = [];
+    const sample: ResourceSample = { source: "cgroup", usage: { ...engineUsage(), ts: Date.now() } };
+    const sampler = new StatsSampler({
+      probe: (key) => {
+        made.push(key);
+        return { sample: async () => sample, invalidate: () => {}, close: () => {} };
+      },
+    });
+    samplers.push(sampler);
+    const seen: ResourceSample[] = [];
+    sampler.watch("c1", target, 1000, (s) => seen.push(s));
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    expect(seen[0]).toBe(sample);
+    expect(made).toEqual(["c1"]);
+    expect(fs.reads).toEqual([]);
+    expect(engine.calls).toBe(0);
+  });
+
   it("samples a watched container at the smallest interval its watchers ask for, from one loop", async () => {
     const sampler = newSampler();
     const slow: ResourceSample[] = [];
@@ -362,3 +382,17 @@ describe("StatsSampler", () => {
     await expect(sampler.sampleOnce("c1", target)).rejects.toThrow(ShuttingDownError);
   });
 });
+
+/** Plausible usage figures, for a probe of the test's own. */
+function engineUsage(): Omit<ResourceSample["usage"], "ts"> {
+  return {
+    cpuPercent: 3,
+    memoryBytes: 1024,
+    memoryLimitBytes: 4096,
+    pids: 2,
+    netRxBytes: 0,
+    netTxBytes: 0,
+    blockReadBytes: 0,
+    blockWriteBytes: 0,
+  };
+}
