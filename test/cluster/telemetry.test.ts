@@ -146,6 +146,9 @@ describe.skipIf(NEEDS_ROOT)("a workload's usage and output on a worker node, thr
     }
     // Each a new reading, not one answer repeated.
     expect(new Set(seen.map((s) => s.ts)).size).toBe(3);
+    // Read from the node's cgroup files by its agent, not through its engine's stats (the fallback).
+    const agentLog = [...agents.values()].map((a) => a.output).join("\n");
+    expect(agentLog).not.toContain("sampling through the engine");
   });
 
   it("answers one sample now (container:stats) and keeps a history of its samples", async () => {
