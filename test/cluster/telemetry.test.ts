@@ -24,6 +24,8 @@ const CONNECT_WITHIN_MS = 30_000;
 const SAMPLES_WITHIN_MS = 30_000;
 const MEMORY_MB = 96;
 const SECRET = "telemetry-canary-0123456789";
+/** Swarm's failure detection (10–15 s here) and one create on the other worker, with room for a loaded machine. */
+const MOVE_WITHIN_MS = 90_000;
 
 /**
  * A workload's resource usage and output in cluster mode, on the test bed:
@@ -232,6 +234,51 @@ describe.skipIf(NEEDS_ROOT)("a workload's usage and output on a worker node, thr
     } finally {
       await watch.return?.(undefined);
       await watching;
+    }
+  });
+
+  it("follows its output and watches its usage across a move off a worker whose link is cut, from its new node", async () => {
+    const lost = await nodeOfBot();
+    const kept = [...workers.keys()].find((n) => n !== lost)!;
+    const samples: ResourceUsageEvent[] = [];
+    const ticks: number[] = [];
+    const watch = bot.watchStats({ intervalMs: 250 });
+    const follow = bot.followLogs();
+    const watching = (async () => {
+      for await (const usage of watch) samples.push(usage);
+    })();
+    const following = (async () => {
+      for await (const line of follow) {
+        const n = /^tick (\d+) /.exec(line.text)?.[1];
+        if (n !== undefined) ticks.push(Number(n));
+      }
+    })();
+    try {
+      await eventually(
+        SAMPLES_WITHIN_MS,
+        "samples and lines coming",
+        () => samples.length > 0 && ticks.length > 0,
+      );
+      await bed.setLinkDown(workers.get(lost)!);
+      try {
+        await eventually(MOVE_WITHIN_MS, "moved to the other worker, running", async () => {
+          return (await nodeOfBot()) === kept && (await bot.status()).state === "running";
+        });
+        const movedAt = samples.length;
+        // Its new run counts its ticks from 0 again: lines of the copy on its new node.
+        await eventually(SAMPLES_WITHIN_MS, "lines of its new run", () =>
+          ticks.some((n, i) => i > 0 && n < ticks[i - 1]!),
+        );
+        await eventually(SAMPLES_WITHIN_MS, "samples from its new node", () => samples.length >= movedAt + 2);
+        expectPlausible(samples.at(-1)!);
+        expect((await bot.logs({ tail: 5 })).length).toBeGreaterThan(0);
+      } finally {
+        await bed.setLinkUp(workers.get(lost)!);
+      }
+    } finally {
+      await watch.return?.(undefined);
+      await follow.return?.(undefined);
+      await Promise.all([watching, following]);
     }
   });
 });
