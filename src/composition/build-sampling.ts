@@ -1,5 +1,6 @@
 import type { Config } from "../config/config.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
+import { RepeatedLog } from "../logging/repeated-log.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ChannelTally } from "../monitoring/channel-tally.ts";
 import { engineTarget } from "../monitoring/engine-target.ts";
@@ -57,6 +58,14 @@ export function buildSampling(
   stack.defer("pressure monitor", () => pressure.close());
   const samplerLog = log.child({ component: "StatsSampler" });
   const { elsewhere } = o;
+  // A node away (its agent gone, its link cut) fails every sample of each of its workloads, the history's
+  // every interval, until they are moved: in cluster mode once per workload, then counted once a minute.
+  const repeated = elsewhere && new RepeatedLog(samplerLog);
+  if (repeated) stack.defer("sampling failures' log", () => repeated.close());
+  const failed = (containerId: string, err: unknown) =>
+    repeated
+      ? repeated.warn(`${containerId}:sampling`, { containerId }, { err }, "sampling failed")
+      : samplerLog.warn({ containerId, err }, "sampling failed");
   const sampler = new StatsSampler({
     ...(elsewhere === undefined
       ? { fs: new NodeCgroupFs(), engine: { stats: (dockerId: string) => docker.containerStats(dockerId) } }
@@ -74,7 +83,7 @@ export function buildSampling(
     },
     // Without an output limit, nobody reads the log files' sizes: not a stat() for them.
     ...(config.outputRateLimit > 0 ? {} : { fileSize: null }),
-    onError: (containerId, err) => samplerLog.warn({ containerId, err }, "sampling failed"),
+    onError: failed,
     onFallback: (containerId, cause) =>
       samplerLog.debug({ containerId, cause }, "sampling through the engine"),
   });
