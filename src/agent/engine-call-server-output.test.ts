@@ -75,6 +75,29 @@ describe("a workload's output served by the agent (readLogs, followLogs)", () =>
     expect(pushes).toHaveLength(1);
   });
 
+  it("sends nothing more of a read the API server cancelled (it stopped waiting for it)", async () => {
+    const { docker, server, pushes, call } = setUp();
+    let more!: () => void;
+    let finished!: () => void;
+    const readEnded = new Promise<void>((resolve) => {
+      finished = resolve;
+    });
+    docker.read = async (onChunk) => {
+      onChunk(Buffer.from("before"));
+      await new Promise<void>((resolve) => {
+        more = resolve;
+      });
+      onChunk(Buffer.from("after the cancel"));
+      finished();
+    };
+    void call("r1", "readLogs", ["abc", { tail: 1 }]);
+    await expect.poll(() => pushes.length).toBe(1);
+    server.cancel({ id: "r1" });
+    more();
+    await readEnded;
+    expect(pushes).toHaveLength(1);
+  });
+
   it("follows output as it comes, until cancelled, and tells nothing more", async () => {
     const { docker, pushes, server, call, output } = setUp();
     expect(await call("f1", "followLogs", ["abc", { sinceMs: 1_000 }])).toEqual({ ok: true, value: null });

@@ -178,19 +178,20 @@ export class EngineCallServer {
     listContainers: ([labels]) => this.#docker.listContainers(labels),
     containerLogs: ([ref, tail, sinceMs]) => this.#docker.containerLogs(ref, tail, sinceMs ?? undefined),
     streamEvents: ([labels, sinceMs], ctx) => this.#subscribe(labels, sinceMs, ctx),
-    readLogs: ([ref, opts], { id }) => this.#docker.readLogs(ref, opts, this.#output(id)),
+    readLogs: ([ref, opts], ctx) => this.#docker.readLogs(ref, opts, this.#output(ctx)),
     followLogs: async ([ref, opts], ctx) =>
-      this.#keep(await this.#docker.followLogs(ref, opts, this.#output(ctx.id)), ctx),
+      this.#keep(await this.#docker.followLogs(ref, opts, this.#output(ctx)), ctx),
   };
 
   /**
-   * Pushes a workload's output under call `id`, in pieces a push may carry. Nothing once the connection
-   * ended: a read still under way must not send its output to the next connection (whose calls are
-   * numbered afresh, so an id of this one may name another call there).
+   * Pushes a workload's output under the call's id, in pieces a push may carry. Nothing once the call was
+   * cancelled (a read the API side stopped waiting for: the engine's read itself cannot be stopped), nor
+   * once the connection ended: a read still under way must not send its output to the next connection
+   * (whose calls are numbered afresh, so an id of this one may name another call there).
    */
-  #output(id: string): (chunk: Buffer) => void {
+  #output({ id, signal }: CallContext): (chunk: Buffer) => void {
     return (chunk) => {
-      for (let at = 0; at < chunk.length && !this.#closed; at += OUTPUT_CHUNK_BYTES)
+      for (let at = 0; at < chunk.length && !this.#closed && !signal.aborted; at += OUTPUT_CHUNK_BYTES)
         this.#push({
           kind: "engine-output",
           subscription: id,
