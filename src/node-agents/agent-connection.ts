@@ -93,7 +93,7 @@ interface Subscription {
  * A workload's output (`readLogs`, `followLogs`) arrives as pushes under the
  * call's id, routed to its reader as engine events are to their listener.
  *
- * About 400 lines: the four kinds of call one connection carries (engine,
+ * About 450 lines: the four kinds of call one connection carries (engine,
  * files, channel, usage) share its sending (LinkCalls), its end and its
  * answers' checks; splitting them by kind, each reading its own answers, is
  * the next step.
