@@ -91,17 +91,29 @@ describe.skipIf(NEEDS_ROOT)("a workload's usage and output on a worker node, thr
     });
   });
 
-  /** The node the workload runs on, as the store says (its engine handle). */
-  async function nodeOfBot(): Promise<string> {
+  /**
+   * The node the workload runs on, as the store says (its engine handle); undefined for the moment a move
+   * makes its new copy (the old handle is let go first).
+   */
+  async function nodeOfBot(): Promise<string | undefined> {
     return onConnection(db.url, async (client) => {
-      const { rows } = await client.query<{ docker_id: string }>(
+      const { rows } = await client.query<{ docker_id: string | null }>(
         "SELECT docker_id FROM containers WHERE id = $1",
         [bot.id],
       );
-      const handle = parseEngineHandle(rows[0]?.docker_id ?? "");
-      if (!handle) throw new Error(`not an engine handle: ${rows[0]?.docker_id}`);
+      const dockerId = rows[0]?.docker_id;
+      if (dockerId === null || dockerId === undefined) return undefined;
+      const handle = parseEngineHandle(dockerId);
+      if (!handle) throw new Error(`not an engine handle: ${dockerId}`);
       return handle.nodeId;
     });
+  }
+
+  /** Where the workload runs now, when no move is under way. */
+  async function nodeOfSettledBot(): Promise<string> {
+    const nodeId = await nodeOfBot();
+    if (nodeId === undefined) throw new Error(`${bot.id} has no engine copy`);
+    return nodeId;
   }
 
   afterEach((context) => {
@@ -133,7 +145,7 @@ describe.skipIf(NEEDS_ROOT)("a workload's usage and output on a worker node, thr
   }
 
   it("runs the workload on a worker node, not on the API server's", async () => {
-    expect(workers.has(await nodeOfBot())).toBe(true);
+    expect(workers.has(await nodeOfSettledBot())).toBe(true);
   });
 
   it("pushes its resource usage to a watcher over container:watch_stats, sampled on its node", async () => {
@@ -210,7 +222,7 @@ describe.skipIf(NEEDS_ROOT)("a workload's usage and output on a worker node, thr
   });
 
   it("samples it again, and reads its output, through the next agent once its node's agent was killed", async () => {
-    const nodeId = await nodeOfBot();
+    const nodeId = await nodeOfSettledBot();
     const seen: ResourceUsageEvent[] = [];
     const watch = bot.watchStats({ intervalMs: 250 });
     const watching = (async () => {
@@ -238,7 +250,7 @@ describe.skipIf(NEEDS_ROOT)("a workload's usage and output on a worker node, thr
   });
 
   it("follows its output and watches its usage across a move off a worker whose link is cut, from its new node", async () => {
-    const lost = await nodeOfBot();
+    const lost = await nodeOfSettledBot();
     const kept = [...workers.keys()].find((n) => n !== lost)!;
     const samples: ResourceUsageEvent[] = [];
     const ticks: number[] = [];
