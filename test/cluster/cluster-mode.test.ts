@@ -245,8 +245,14 @@ describe.skipIf(NEEDS_ROOT)("berth in cluster mode on the test bed", () => {
           (err: { statusCode?: number }) => err.statusCode === 404,
         ),
     );
-    expect(existsSync(join(bed.node(lost).node.agentDisk, "data", "code", bot.id))).toBe(false);
-    expect(existsSync(join(bed.node(lost).node.agentDisk, "run", bot.id))).toBe(false);
+    // Its channel and files there go right after its engine container (StaleCopies.sweep, in that order).
+    await eventually(
+      CONNECT_WITHIN_MS,
+      "the stale copy's files removed from that node's disk",
+      () =>
+        !existsSync(join(bed.node(lost).node.agentDisk, "data", "code", bot.id)) &&
+        !existsSync(join(bed.node(lost).node.agentDisk, "run", bot.id)),
+    );
     // And the workload answers where it runs now, never through its old node.
     expect(await bot.request({ still: "here" })).toEqual({ still: "here" });
     expect((await whereIs(bot.id))?.generation).toBe(2);
