@@ -36,7 +36,7 @@ const RULES: { from: string; mayNotImport: readonly string[] | "anything"; why: 
   {
     from: "agent",
     mayNotImport: "anything",
-    why: "the node agent is a program of its own on each node: the engine, the workload channel, config, logging, errors, util, the agent link, code and a workload's files only — never the API, lifecycle or the store",
+    why: "the node agent is a program of its own on each node: the engine, the workload channel, config, logging, errors, util, the agent link, code, a workload's files and the resource sampler's probes only — never the API, lifecycle or the store",
   },
   {
     from: "agent-link",
@@ -92,7 +92,18 @@ const LEAF_MAY_IMPORT: Record<string, readonly string[]> = {
   errors: [],
   cluster: ["errors", "util", "logging", "store"],
   "workload-files": ["code", "errors"],
-  agent: ["docker", "channel", "config", "logging", "errors", "util", "agent-link", "workload-files", "code"],
+  agent: [
+    "docker",
+    "channel",
+    "config",
+    "logging",
+    "errors",
+    "util",
+    "agent-link",
+    "workload-files",
+    "code",
+    "monitoring",
+  ],
   "agent-link": ["errors", "docker", "channel", "code"],
   "node-agents": ["agent-link", "docker", "channel", "errors", "logging", "util", "workload-files", "code"],
 };

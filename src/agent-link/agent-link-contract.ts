@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { SWARM_NODE_ID } from "./agent-credential.ts";
 import { ChannelCallSchema, ChannelPushSchemas } from "./channel-ops.ts";
-import { EngineEventSchema } from "./engine-methods.ts";
+import { EngineEventSchema, OutputChunkSchema } from "./engine-methods.ts";
 import { type LinkError, LinkErrorSchema } from "./link-error.ts";
+import { UsageCallSchema } from "./usage-ops.ts";
 
 /**
  * The wire between berth's API servers and its node agents. A node agent
@@ -14,9 +15,11 @@ import { type LinkError, LinkErrorSchema } from "./link-error.ts";
  * channel, a release to materialise, a fence) travel beside the engine's
  * calls on the same connection:
  * - API → agent `call` (acknowledged with a CallAnswer): of the engine port
- *   (`engine`) or of a workload's files on the node (`files`); and `cancel` of a
- *   call in flight (a wait) or of an event subscription;
+ *   (`engine`), of a workload's files on the node (`files`), or a sample of a
+ *   workload's resource usage (`usage`, usage-ops.ts); and `cancel` of a
+ *   call in flight (a wait) or of an event subscription or output follow;
  * - agent → API `push`: what the agent sends unasked (engine events of a subscription, and its end;
+ *   a workload's output of a `readLogs` or `followLogs` call, and a follow's end;
  *   a workload channel's events and snapshots, to every server it is connected to — channel-ops.ts).
  */
 export const AGENTS_NAMESPACE = "/agents";
@@ -62,6 +65,7 @@ export const CallSchema = z.discriminatedUnion("kind", [
   EngineCallSchema,
   FilesCallSchema,
   ChannelCallSchema,
+  UsageCallSchema,
 ]);
 export type Call = z.output<typeof CallSchema>;
 
@@ -76,7 +80,9 @@ export type CallAnswer = { ok: true; value: unknown } | { ok: false; error: Link
 
 export const PushSchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("engine-event"), subscription: CallId, event: EngineEventSchema }),
-  /** The agent's event stream of a subscription ended: closed, or lost (`error`). */
+  /** Output of a `readLogs` or `followLogs` call (its id), as the engine sent it: raw, in order. */
+  z.strictObject({ kind: z.literal("engine-output"), subscription: CallId, data: OutputChunkSchema }),
+  /** The agent's event stream of a subscription, or an output follow, ended: closed, or lost (`error`). */
   z.strictObject({
     kind: z.literal("engine-events-ended"),
     subscription: CallId,

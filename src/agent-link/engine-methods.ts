@@ -12,7 +12,7 @@ import { CreateBodySchema } from "./create-body-schema.ts";
  * `undefined`) answers `null`. A call's `AbortSignal` does not travel: the
  * API side sends `cancel` with the call's id instead.
  *
- * The rest of the port is not forwarded yet (see NOT_FORWARDED).
+ * The rest of the port is not forwarded (see NOT_FORWARDED).
  */
 
 /** An engine container id or a name berth gave (`berth-…`): what the port's methods take. */
@@ -47,7 +47,31 @@ export const EngineEventSchema = z.strictObject({
   time: EpochMs,
 });
 
+/**
+ * One piece of a workload's raw output (the engine's multiplexed log stream), as a push carries it: binary
+ * (a Socket.IO attachment), at most OUTPUT_CHUNK_BYTES: small beside what the API server takes in one
+ * message (BERTH_MAX_PAYLOAD_BYTES, 16 MiB by default), and a follow's pieces go as the engine sends them.
+ */
+export const OUTPUT_CHUNK_BYTES = 64 * 1024;
+export const OutputChunkSchema = z
+  .custom<Uint8Array | ArrayBuffer>(
+    (b) => b instanceof Uint8Array || b instanceof ArrayBuffer,
+    "must be binary",
+  )
+  .refine((b) => b.byteLength > 0 && b.byteLength <= OUTPUT_CHUNK_BYTES, "must be 1 to 65536 bytes")
+  .transform((b) =>
+    b instanceof ArrayBuffer ? Buffer.from(b) : Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+  );
+
+/** ContainerLogs' MAX_LOG_TAIL (monitoring/container-logs.ts; a test keeps the two in step): the most lines a read or a follow starts with. */
+export const MAX_OUTPUT_TAIL = 5_000;
+
 const DEFAULT_TIMEOUT_MS = 30_000;
+/**
+ * A read of the last lines streams up to MAX_OUTPUT_TAIL of up to 16 KiB each through the link (80 MiB at
+ * the very most) before its answer.
+ */
+const READ_LOGS_TIMEOUT_MS = 60_000;
 /**
  * A create can take a while on a busy node (the engine sets up the container's
  * file system layers); the local adapter's own retries take up to 5 s on top.
@@ -112,6 +136,26 @@ export const ENGINE_METHODS = {
     z.tuple([EngineRef, z.number().int().min(0).max(100_000), EpochMs.nullable().optional()]),
     z.array(z.string()),
   ),
+  // The output is pushed under the call's id ("engine-output"), in order, and the answer follows the last of it.
+  readLogs: method(
+    z.tuple([
+      EngineRef,
+      z.strictObject({ tail: z.number().int().min(0).max(MAX_OUTPUT_TAIL), sinceMs: EpochMs.optional() }),
+    ]),
+    z.null(),
+    () => READ_LOGS_TIMEOUT_MS,
+  ),
+  // Answers once following; the output follows as pushes under the call's id, until `cancel` or its end.
+  followLogs: method(
+    z.tuple([
+      EngineRef,
+      z.union([
+        z.strictObject({ tail: z.number().int().min(0).max(MAX_OUTPUT_TAIL) }),
+        z.strictObject({ sinceMs: EpochMs }),
+      ]),
+    ]),
+    z.null(),
+  ),
 } as const;
 
 export type EngineMethod = keyof typeof ENGINE_METHODS;
@@ -124,14 +168,13 @@ export function isEngineMethod(name: string): name is EngineMethod {
 }
 
 /**
- * The port's methods that are not forwarded yet, and why: each answers
+ * The port's methods that are not forwarded, and why: each answers
  * NotSupportedError on the API side without reaching an agent. Single-host
  * berth never builds a RemoteDockerClient, so it never meets them.
  */
 export const NOT_FORWARDED = {
-  containerStats: "resource sampling will be the node agent's own (its cgroup files)",
-  readLogs: "workload output will be read and streamed by the node agent",
-  followLogs: "workload output will be read and streamed by the node agent",
+  containerStats:
+    "a node's agent samples its workloads itself, from its cgroup files, the engine's stats as its fallback (usage-ops.ts)",
   ensureNetwork: "an owner's network needs an egress filter on its node, which the agent does not hold yet",
   inspectNetwork: "an owner's network needs an egress filter on its node, which the agent does not hold yet",
   removeNetwork: "an owner's network needs an egress filter on its node, which the agent does not hold yet",

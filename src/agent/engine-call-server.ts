@@ -3,6 +3,7 @@ import {
   ENGINE_METHODS,
   type EngineMethod,
   isEngineMethod,
+  OUTPUT_CHUNK_BYTES,
   type ParsedArgsOf,
 } from "../agent-link/engine-methods.ts";
 import { toLinkError } from "../agent-link/link-error.ts";
@@ -11,6 +12,7 @@ import { ValidationError } from "../errors/errors.ts";
 import { fromZodError } from "../errors/to-wire.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { FilesCallServer } from "./files-call-server.ts";
+import type { UsageCallServer } from "./usage-call-server.ts";
 
 interface CallContext {
   id: string;
@@ -23,11 +25,14 @@ type Invokers = {
 
 /**
  * Serves one API server's engine calls on this node's engine, for the life of
- * one connection to it, and hands its `files` calls to a FilesCallServer.
+ * one connection to it, and hands its `files` calls to a FilesCallServer and
+ * its `usage` calls to a UsageCallServer.
  * Every engine call is checked before the engine sees it: an
  * envelope of a known kind, a method of the allow-list (ENGINE_METHODS), its
  * arguments by that method's schema — a create body must be berth's hardened
- * one. A `cancel` aborts a wait in flight or closes an event subscription.
+ * one. A `cancel` aborts a wait in flight or closes an event subscription or
+ * an output follow. A workload's output (`readLogs`, `followLogs`) is pushed
+ * raw, in pieces of at most OUTPUT_CHUNK_BYTES, under the call's id.
  * `close()` (the connection ended) aborts every wait and closes every
  * subscription it made: nothing it started outlives the connection, while the
  * containers themselves run on.
@@ -43,16 +48,27 @@ export class EngineCallServer {
   readonly #push: (push: Push) => void;
   readonly #log: SystemLogger;
   readonly #files: FilesCallServer | undefined;
+  readonly #usage: UsageCallServer | undefined;
   readonly #inFlight = new Map<string, AbortController>();
   readonly #subscriptions = new Map<string, EventSubscription>();
   #closed = false;
 
-  /** `files`: where `files` calls go (a workload's files on this node); without it they are refused. */
-  constructor(docker: DockerClient, push: (push: Push) => void, log: SystemLogger, files?: FilesCallServer) {
+  /**
+   * `files`: where `files` calls go (a workload's files on this node); `usage`: where `usage` calls go (its
+   * workloads' resource usage). Without them, such calls are refused.
+   */
+  constructor(
+    docker: DockerClient,
+    push: (push: Push) => void,
+    log: SystemLogger,
+    files?: FilesCallServer,
+    usage?: UsageCallServer,
+  ) {
     this.#docker = docker;
     this.#push = push;
     this.#log = log;
     this.#files = files;
+    this.#usage = usage;
   }
 
   /** Answers one `call` through `ack`; a call without an acknowledgement is dropped (no caller waits for it). */
@@ -114,6 +130,11 @@ export class EngineCallServer {
       if (!this.#files) return failed(new ValidationError("This node agent serves no files calls."));
       return this.#files.answer(call.data.op, call.data.args);
     }
+    if (call.data.kind === "usage") {
+      if (this.#closed) return failed(new ValidationError("The connection has ended."));
+      if (!this.#usage) return failed(new ValidationError("This node agent serves no usage calls."));
+      return this.#usage.answer(call.data.op, call.data.args);
+    }
     const { id, method, args } = call.data;
     if (!isEngineMethod(method))
       return failed(new ValidationError(`The node agent forwards no engine call named '${method}'.`));
@@ -157,17 +178,38 @@ export class EngineCallServer {
     listContainers: ([labels]) => this.#docker.listContainers(labels),
     containerLogs: ([ref, tail, sinceMs]) => this.#docker.containerLogs(ref, tail, sinceMs ?? undefined),
     streamEvents: ([labels, sinceMs], ctx) => this.#subscribe(labels, sinceMs, ctx),
+    readLogs: ([ref, opts], ctx) => this.#docker.readLogs(ref, opts, this.#output(ctx)),
+    followLogs: async ([ref, opts], ctx) =>
+      this.#keep(await this.#docker.followLogs(ref, opts, this.#output(ctx)), ctx),
   };
 
-  async #subscribe(
-    labels: Record<string, string>,
-    sinceMs: number,
-    { id, signal }: CallContext,
-  ): Promise<void> {
+  /**
+   * Pushes a workload's output under the call's id, in pieces a push may carry. Nothing once the call was
+   * cancelled (a read the API side stopped waiting for: the engine's read itself cannot be stopped), nor
+   * once the connection ended: a read still under way must not send its output to the next connection
+   * (whose calls are numbered afresh, so an id of this one may name another call there).
+   */
+  #output({ id, signal }: CallContext): (chunk: Buffer) => void {
+    return (chunk) => {
+      for (let at = 0; at < chunk.length && !this.#closed && !signal.aborted; at += OUTPUT_CHUNK_BYTES)
+        this.#push({
+          kind: "engine-output",
+          subscription: id,
+          data: chunk.subarray(at, at + OUTPUT_CHUNK_BYTES),
+        });
+    };
+  }
+
+  async #subscribe(labels: Record<string, string>, sinceMs: number, ctx: CallContext): Promise<void> {
     const subscription = await this.#docker.streamEvents(labels, sinceMs, (event) =>
-      this.#push({ kind: "engine-event", subscription: id, event }),
+      this.#push({ kind: "engine-event", subscription: ctx.id, event }),
     );
-    // Cancelled, or the connection ended, while the stream was being opened: nobody wants its events.
+    this.#keep(subscription, ctx);
+  }
+
+  /** Keeps an event stream or an output follow open under its call's id, until cancelled or ended. */
+  #keep(subscription: EventSubscription, { id, signal }: CallContext): void {
+    // Cancelled, or the connection ended, while the stream was being opened: nobody wants what it sends.
     if (signal.aborted) {
       subscription.close();
       return;

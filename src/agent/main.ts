@@ -11,6 +11,7 @@ import { BERTH_VERSION } from "../version.ts";
 import { agentRunDir } from "./agent-run-dir.ts";
 import { AgentWorkloadFiles } from "./agent-workload-files.ts";
 import { NodeAgent } from "./node-agent.ts";
+import { NodeUsage } from "./node-usage.ts";
 import { WorkloadsOnlyEngine } from "./workloads-only-engine.ts";
 
 /**
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
   }).child({ component: "agent" });
   const stopping = new AbortController();
   let agent: NodeAgent | undefined;
+  let usage: NodeUsage | undefined;
   // The workload channels of this node: berth's own channel code, with sockets under the mount root
   // (`<root>/run/<id>/berth.sock`), where WorkloadsOnlyEngine lets a workload mount its own directory.
   const channels = new SocketCommunicationHandler({
@@ -85,6 +87,7 @@ async function main(): Promise<void> {
     log.info({ signal }, "received signal");
     stopping.abort();
     agent?.close();
+    usage?.close();
     // The sockets go with the agent (the next one makes them again); a hung close does not hold the exit.
     const exit = () => {
       log.flush();
@@ -101,6 +104,8 @@ async function main(): Promise<void> {
   const docker = new WorkloadsOnlyEngine(new DockerodeClient({ socketPath: config.dockerSocket, log }), {
     mountRoot: config.mountRoot,
   });
+  // This node's workloads' usage, from its own cgroup files: an API server's host could not read them.
+  usage = new NodeUsage({ docker, log });
   agent = new NodeAgent({
     servers: config.servers,
     credential: config.credential,
@@ -109,6 +114,7 @@ async function main(): Promise<void> {
     docker,
     files: new AgentWorkloadFiles(config.mountRoot),
     channels,
+    usage,
     log,
   });
   if (config.allowHttp)

@@ -3,6 +3,7 @@ import type { DockerClient } from "../docker/docker-client.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { WorkloadFiles } from "../workload-files/workload-files.ts";
 import { type AgentChannels, forwardChannelEvents } from "./channel-pushes.ts";
+import type { NodeUsage } from "./node-usage.ts";
 import { ServerLink } from "./server-link.ts";
 
 export interface NodeAgentOptions {
@@ -23,6 +24,8 @@ export interface NodeAgentOptions {
    * whoever made it, after the agent.
    */
   channels?: AgentChannels;
+  /** This node's workloads' resource usage, sampled here for every server (NodeUsage). Closed by whoever made it. */
+  usage?: NodeUsage;
   log: SystemLogger;
   minDelayMs?: number;
   maxDelayMs?: number;
@@ -32,9 +35,10 @@ export interface NodeAgentOptions {
  * berth's node agent: one per Docker host, connected out to every API server
  * (so a request from any server reaches this node without another hop), and
  * serving their engine calls on its own node's engine, their files calls on
- * its own disk (a workload's code and socket directories), and their calls on the
+ * its own disk (a workload's code and socket directories), their calls on the
  * workload channels of its node (the sockets live on this node, so the
- * channel code runs here). It holds no state of its own: the containers it
+ * channel code runs here), and samples of its workloads' resource usage (their
+ * cgroup files are this node's). It holds no state of its own: the containers it
  * made are the engine's, and run on whether the agent is there or not — an
  * agent restarted finds them where they were, and their workloads reconnect
  * once a server has the channel opened again.
@@ -62,6 +66,7 @@ export class NodeAgent {
           docker: options.docker,
           ...(options.files === undefined ? {} : { files: options.files }),
           ...(options.channels === undefined ? {} : { channels: options.channels }),
+          ...(options.usage === undefined ? {} : { usage: options.usage }),
           log: options.log,
           ...(options.minDelayMs === undefined ? {} : { minDelayMs: options.minDelayMs }),
           ...(options.maxDelayMs === undefined ? {} : { maxDelayMs: options.maxDelayMs }),

@@ -15,6 +15,8 @@ import { ChannelCallServer } from "./channel-call-server.ts";
 import { type AgentChannels, channelSnapshot } from "./channel-pushes.ts";
 import { EngineCallServer } from "./engine-call-server.ts";
 import { FilesCallServer } from "./files-call-server.ts";
+import type { NodeUsage } from "./node-usage.ts";
+import { UsageCallServer } from "./usage-call-server.ts";
 
 /** What the agent listens for: untyped until EngineCallServer has checked it. */
 interface Inbound {
@@ -38,6 +40,8 @@ export interface ServerLinkOptions {
   files?: WorkloadFiles;
   /** This node's workload channels (absent: the agent serves its engine only, and refuses channel calls). */
   channels?: AgentChannels;
+  /** This node's workloads' resource usage (absent: `usage` calls are refused). */
+  usage?: NodeUsage;
   log: SystemLogger;
   /** First and longest wait between tries to connect (default 0.5 s and 15 s, with jitter). */
   minDelayMs?: number;
@@ -130,12 +134,13 @@ export class ServerLink {
   readonly #onConnect = () => {
     this.#refusals = 0;
     this.#server?.close();
-    const { files, channels } = this.#o;
+    const { files, channels, usage } = this.#o;
     this.#server = new EngineCallServer(
       this.#o.docker,
       (push) => this.#socket.emit("push", push),
       this.#log,
       files && new FilesCallServer(files, this.#log),
+      usage && new UsageCallServer(usage, this.#log),
     );
     this.#channelServer?.close();
     if (channels) {

@@ -12,34 +12,17 @@ import { engineSwarmNodes, type SwarmNode } from "../cluster/swarm-nodes.ts";
 import type { Config } from "../config/config.ts";
 import { managedLabels } from "../containers/container-config.ts";
 import type { WorkloadPlacement } from "../containers/workload-placement.ts";
-import type { DockerClient } from "../docker/docker-client.ts";
-import { NotSupportedError } from "../errors/errors.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { AgentRegistry } from "../node-agents/agent-registry.ts";
 import { ClusterDockerClient } from "../node-agents/cluster-docker-client.ts";
 import { AgentNodeEngines } from "../node-agents/node-engines.ts";
 import { RemoteChannels } from "../node-agents/remote-channels.ts";
+import { RemoteUsage } from "../node-agents/remote-usage.ts";
 import { RemoteWorkloadFiles } from "../node-agents/remote-workload-files.ts";
 import { StaleCopies } from "../node-agents/stale-copies.ts";
 import { StalePlacementError } from "../store/store-errors.ts";
 import type { Store } from "../store/store-ports.ts";
 import type { DisposalStack } from "./disposal-stack.ts";
-
-/**
- * Resource sampling, as single-host berth does it, reads a container's cgroup
- * and log files on this host, found by the pid the engine reports. In cluster
- * mode that pid is another host's: read here, it would be a stranger
- * process's. So nothing is sampled here; a client asking for a workload's
- * usage is told so, until the agents sample their own nodes.
- */
-export const NOT_SAMPLED_HERE: Pick<DockerClient, "inspectContainer"> = {
-  inspectContainer: () =>
-    Promise.reject(
-      new NotSupportedError("the resource usage of a workload on another node is not sampled yet", {
-        details: { op: "sample" },
-      }),
-    ),
-};
 
 export interface ClusterParts {
   /** The engine port over every node, through its agent: what the lifecycle drives in cluster mode. */
@@ -54,6 +37,8 @@ export interface ClusterParts {
   nodeOf(containerId: string): Promise<string | undefined>;
   /** A workload's files, made on its node by that node's agent. */
   files: RemoteWorkloadFiles;
+  /** A workload's resource usage, sampled by the agent of its node from that node's cgroup files. */
+  usage: RemoteUsage;
   /** The workloads' channels, each held by the agent of its node. */
   channels(config: Config, log: SystemLogger): RemoteChannels;
   /** Every container's state changes, told by the store (started by start()). */
@@ -133,6 +118,7 @@ export function buildCluster(
     },
   };
   const files = new RemoteWorkloadFiles({ registry, nodeOf, mountRoot: config.agentMountRoot });
+  const usage = new RemoteUsage({ registry, nodeOf });
   const channels = () =>
     new RemoteChannels({
       registry,
@@ -204,6 +190,7 @@ export function buildCluster(
     membership,
     nodeOf,
     files,
+    usage,
     channels,
     moveWith,
     start,

@@ -29,8 +29,6 @@ export interface SocketApiDeps {
   channel: ChannelPort;
   updater: CodeUpdater;
   docker: DockerClient;
-  /** Where a container's pid and files are found: the engine, or (cluster mode) nothing here (build-cluster.ts). */
-  targets: Pick<DockerClient, "inspectContainer">;
   sampler: StatsSampler;
   history: StatsHistory;
   activity: UserActivityLogger;
@@ -64,7 +62,7 @@ export function buildSocketApi(config: Config, deps: SocketApiDeps): SocketIOEve
     updater: deps.updater,
     telemetry: new ContainerTelemetry({
       containers: deps.manager,
-      docker: deps.targets,
+      docker,
       sampler: deps.sampler,
       history: deps.history,
       logs: new ContainerLogs(docker, secrets),

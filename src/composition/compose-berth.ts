@@ -34,7 +34,7 @@ import type { BerthOptions } from "./berth-options.ts";
 import type { BerthParts } from "./berth-parts.ts";
 import { buildAdmission } from "./build-admission.ts";
 import { buildBackground } from "./build-background.ts";
-import { buildCluster, NOT_SAMPLED_HERE } from "./build-cluster.ts";
+import { buildCluster } from "./build-cluster.ts";
 import { buildLifecycle } from "./build-lifecycle.ts";
 import { buildSampling } from "./build-sampling.ts";
 import { buildSocketApi } from "./build-socket-api.ts";
@@ -118,7 +118,6 @@ function build(
       ...(metrics ? { onCall: (op: string, err: unknown) => metrics.engineCall(op, err) } : {}),
     });
   engine.attach(docker);
-  const targets = cluster ? NOT_SAMPLED_HERE : docker;
   const channelTally = new ChannelTally(metrics?.channel);
   // In cluster mode the workloads' sockets are on their nodes, and the channel code runs in each node's agent.
   const channel: ChannelPort & EventEmitter =
@@ -176,7 +175,15 @@ function build(
   stack.defer("status changes being followed", () => running.settled());
   const sampling = buildSampling(
     config,
-    { docker, targets, repo, channelTally, nanoCpusOf: (id) => running.nanoCpusOf(id), log },
+    {
+      docker,
+      // In cluster mode a workload's cgroup files are its node's: its agent samples them.
+      elsewhere: cluster && ((id, handle, fresh) => cluster.usage.sample(id, handle, fresh)),
+      repo,
+      channelTally,
+      nanoCpusOf: (id) => running.nanoCpusOf(id),
+      log,
+    },
     stack,
   );
   const { pressure, sampler, history } = sampling;
@@ -245,8 +252,8 @@ function build(
     if (info.state !== "running") pressure.forget(info.id);
   });
   manager.on("statusChanged", ({ info }) => sampler.invalidate(info.id));
-  // Nothing is sampled here in cluster mode (NOT_SAMPLED_HERE): no history to follow.
-  if (!cluster) manager.on("statusChanged", ({ info }) => history.follow(info));
+  // The history follows what this server changed (each server samples for its own clients).
+  manager.on("statusChanged", ({ info }) => history.follow(info));
   // Cluster mode: the health of running workloads is watched by the leading server, by the store's notices
   // (ClusterSteward below), whichever server changed their state.
   if (!cluster) manager.on("statusChanged", ({ info }) => running.follow(info));
@@ -273,7 +280,6 @@ function build(
     channel,
     updater,
     docker,
-    targets,
     sampler,
     history,
     activity,

@@ -7,6 +7,7 @@ import type { EngineStats } from "./engine-stats.ts";
 import { usageFromEngineStats } from "./engine-stats-usage.ts";
 import type { LogFileStat } from "./log-byte-counter.ts";
 import type { ResourceSample } from "./resource-usage.ts";
+import type { UsageProbe } from "./usage-probe.ts";
 
 export interface ProbeContext {
   reader: CgroupReader;
@@ -41,7 +42,7 @@ export interface ProbeContext {
  *
  * Not safe for concurrent calls; the sampler never overlaps them.
  */
-export class ContainerProbe {
+export class ContainerProbe implements UsageProbe {
   readonly #target: ContainerTarget;
   readonly #ctx: ProbeContext;
   #dockerId: string | undefined;

@@ -5,7 +5,7 @@ import { ShuttingDownError } from "../errors/errors.ts";
 import type { ContainerLocation, ContainerTarget } from "./container-target.ts";
 import type { EngineStats } from "./engine-stats.ts";
 import type { ResourceSample } from "./resource-usage.ts";
-import { StatsSampler, type StatsSamplerOptions } from "./stats-sampler.ts";
+import { StatsSampler, type StatsSamplerTuning } from "./stats-sampler.ts";
 import { MemoryCgroupFs } from "./testing/memory-cgroup-fs.ts";
 
 const PID = 13058;
@@ -44,7 +44,9 @@ let errors: unknown[];
 let fallbacks: unknown[];
 const samplers: StatsSampler[] = [];
 
-function newSampler(options: Partial<StatsSamplerOptions> = {}): StatsSampler {
+function newSampler(
+  options: StatsSamplerTuning & { fs?: MemoryCgroupFs; engine?: FakeEngine } = {},
+): StatsSampler {
   const sampler = new StatsSampler({
     fs,
     engine,
@@ -101,6 +103,26 @@ describe("StatsSampler", () => {
     expect(engine.calls).toBe(0);
     // Nobody watches the container: its files are closed again.
     expect(fs.openFiles).toEqual([]);
+  });
+
+  it("samples through the probe it is given (cluster mode: a container's node samples it), reading nothing here", async () => {
+    const made: string[] = [];
+    const sample: ResourceSample = { source: "cgroup", usage: { ...engineUsage(), ts: Date.now() } };
+    const sampler = new StatsSampler({
+      probe: (key) => {
+        made.push(key);
+        return { sample: async () => sample, invalidate: () => {}, close: () => {} };
+      },
+    });
+    samplers.push(sampler);
+    const seen: ResourceSample[] = [];
+    sampler.watch("c1", target, 1000, (s) => seen.push(s));
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    expect(seen[0]).toBe(sample);
+    expect(made).toEqual(["c1"]);
+    expect(fs.reads).toEqual([]);
+    expect(engine.calls).toBe(0);
   });
 
   it("samples a watched container at the smallest interval its watchers ask for, from one loop", async () => {
@@ -360,3 +382,17 @@ describe("StatsSampler", () => {
     await expect(sampler.sampleOnce("c1", target)).rejects.toThrow(ShuttingDownError);
   });
 });
+
+/** Plausible usage figures, for a probe of the test's own. */
+function engineUsage(): Omit<ResourceSample["usage"], "ts"> {
+  return {
+    cpuPercent: 3,
+    memoryBytes: 1024,
+    memoryLimitBytes: 4096,
+    pids: 2,
+    netRxBytes: 0,
+    netTxBytes: 0,
+    blockReadBytes: 0,
+    blockWriteBytes: 0,
+  };
+}

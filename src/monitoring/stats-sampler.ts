@@ -1,4 +1,3 @@
-import { statSync } from "node:fs";
 import { totalmem } from "node:os";
 import { ShuttingDownError } from "../errors/errors.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
@@ -10,12 +9,32 @@ import { DueTimers } from "./due-timers.ts";
 import type { EngineStats } from "./engine-stats.ts";
 import type { LogFileStat } from "./log-byte-counter.ts";
 import type { ResourceSample } from "./resource-usage.ts";
+import { statFile } from "./stat-file.ts";
+import type { UsageProbe } from "./usage-probe.ts";
 
 export type UsageListener = (sample: ResourceSample) => void;
 
-export interface StatsSamplerOptions {
+/** Samples read on this host: a container's cgroup files, the engine's stats API as the fallback. */
+interface LocalSampling {
   fs: CgroupFs;
   engine: EngineStats;
+  probe?: never;
+}
+
+/**
+ * Samples taken elsewhere (cluster mode: by the agent of the node a container runs on, ForwardedProbe):
+ * `probe` makes the probe of each container, and nothing is read on this host.
+ */
+interface ForwardedSampling {
+  probe: (containerKey: string, target: ContainerTarget) => UsageProbe;
+  fs?: never;
+  engine?: never;
+}
+
+export type StatsSamplerOptions = (LocalSampling | ForwardedSampling) & StatsSamplerTuning;
+
+/** What every sampler may be given, wherever its samples are taken. */
+export interface StatsSamplerTuning {
   clock?: Clock;
   monotonicMs?: () => number;
   /** Reported as the limit of a container without one (default: os.totalmem()). */
@@ -50,7 +69,7 @@ interface Watcher {
 
 interface Entry {
   key: string;
-  probe: ContainerProbe;
+  probe: UsageProbe;
   watchers: Set<Watcher>;
   inFlight: Promise<ResourceSample> | undefined;
   /** When the last scheduled sample started (monotonic ms); the next one is due an interval later. */
@@ -75,7 +94,8 @@ interface Entry {
 export class StatsSampler {
   readonly #entries = new Map<string, Entry>();
   readonly #timers: DueTimers<Entry>;
-  readonly #ctx: ProbeContext;
+  /** How a container's probe is made: on this host's cgroup files, or forwarded (ForwardedSampling). */
+  readonly #probe: (key: string, target: ContainerTarget) => UsageProbe;
   readonly #clock: Clock;
   readonly #monotonicMs: () => number;
   readonly #minIntervalMs: number;
@@ -94,7 +114,11 @@ export class StatsSampler {
     this.#onError = options.onError ?? (() => {});
     this.#onFallback = options.onFallback ?? (() => {});
     this.#onSample = options.onSample ?? (() => {});
-    this.#ctx = {
+    if (options.probe !== undefined) {
+      this.#probe = options.probe;
+      return;
+    }
+    const ctx: ProbeContext = {
       reader: new CgroupReader(options.fs, options.hostMemoryBytes ?? totalmem()),
       engine: options.engine,
       clock: this.#clock,
@@ -104,6 +128,8 @@ export class StatsSampler {
       onFallback: () => {},
       fileSize: options.fileSize === null ? undefined : (options.fileSize ?? statFile),
     };
+    this.#probe = (key, target) =>
+      new ContainerProbe(target, { ...ctx, onFallback: (cause) => this.#onFallback(key, cause) });
   }
 
   /**
@@ -177,10 +203,9 @@ export class StatsSampler {
   #entry(key: string, target: ContainerTarget): Entry {
     let entry = this.#entries.get(key);
     if (entry === undefined) {
-      const ctx: ProbeContext = { ...this.#ctx, onFallback: (cause) => this.#onFallback(key, cause) };
       entry = {
         key,
-        probe: new ContainerProbe(target, ctx),
+        probe: this.#probe(key, target),
         watchers: new Set(),
         inFlight: undefined,
         lastTickAt: Number.NEGATIVE_INFINITY,
@@ -265,20 +290,5 @@ export class StatsSampler {
     if (!Number.isFinite(intervalMs))
       throw new RangeError(`interval must be a finite number of ms: ${intervalMs}`);
     return Math.min(this.#maxIntervalMs, Math.max(this.#minIntervalMs, intervalMs));
-  }
-}
-
-/**
- * A file's size and inode, or undefined when it is gone (the engine removed the container's log).
- * A stat() of a local file takes a few µs, less than the trip to the thread pool an asynchronous one
- * costs (as with the cgroup files, read synchronously for the same reason: node-cgroup-fs.ts).
- */
-async function statFile(path: string): Promise<LogFileStat | undefined> {
-  try {
-    const { size, ino } = statSync(path);
-    return { size, ino };
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
   }
 }

@@ -24,6 +24,7 @@ import {
 } from "../agent-link/engine-methods.ts";
 import { FILES_OPS, type FilesAnswerOf, type FilesArgsOf, type FilesOp } from "../agent-link/files-ops.ts";
 import { fromLinkError } from "../agent-link/link-error.ts";
+import { USAGE_OPS, type UsageAnswerOf, type UsageArgsOf, type UsageOp } from "../agent-link/usage-ops.ts";
 import type { EngineEvent, EventSubscription } from "../docker/docker-client.ts";
 import type { BerthError } from "../errors/berth-error.ts";
 import { DockerUnavailableError, InternalError } from "../errors/errors.ts";
@@ -67,8 +68,10 @@ export interface ChannelCallFailures {
   timedOut: (timeoutMs: number) => Error;
 }
 
+/** An event subscription, an output follow, or a read of output under way: where its pushes go. */
 interface Subscription {
-  onEvent: (e: EngineEvent) => void;
+  onEvent?: (e: EngineEvent) => void;
+  onOutput?: (chunk: Buffer) => void;
   /** Set once the subscription is handed out; until then, an end is kept in `ended`. */
   settle?: (err: BerthError | undefined) => void;
   ended?: { err: BerthError | undefined };
@@ -88,9 +91,13 @@ interface Subscription {
  * engine goes. A wait or a subscription over the connection's limits fails
  * at once with DOCKER_UNAVAILABLE (retryable), without being sent.
  *
- * A little over 300 lines: the three kinds of call one connection carries
- * (engine, files, channel) share its sending (LinkCalls), its end and its
- * answers' checks; splitting them by kind is the next step should a fourth come.
+ * A workload's output (`readLogs`, `followLogs`) arrives as pushes under the
+ * call's id, routed to its reader as engine events are to their listener.
+ *
+ * About 450 lines: the four kinds of call one connection carries (engine,
+ * files, channel, usage) share its sending (LinkCalls), its end and its
+ * answers' checks; splitting them by kind, each reading its own answers, is
+ * the next step.
  */
 export class AgentConnection {
   readonly identity: AgentIdentity;
@@ -169,6 +176,66 @@ export class AgentConnection {
       .then((answer) => answer.value as FilesAnswerOf<O>);
   }
 
+  /** Asks the agent for one sample of a workload's resource usage on its node; rejects with berth's errors. */
+  callUsage<O extends UsageOp>(op: O, args: UsageArgsOf<O>): Promise<UsageAnswerOf<O>> {
+    const method = `usage.${op}`;
+    const { timeoutMs, answer: schema } = USAGE_OPS[op];
+    return this.#calls
+      .send({
+        envelope: (id) => ({ kind: "usage", id, op, args: args as unknown[] }),
+        timeoutMs,
+        signal: undefined,
+        read: (raw) => {
+          const answer = CallAnswerSchema.safeParse(raw);
+          if (!answer.success) throw this.#malformed(method, answer.error);
+          if (!answer.data.ok) throw fromLinkError(answer.data.error, this.nodeId);
+          const value = schema.safeParse(answer.data.value);
+          if (!value.success) throw this.#malformed(method, value.error);
+          return value.data;
+        },
+        lost: (reason) => this.#unavailable(method, reason),
+        timedOut: () => this.#unavailable(method, `no answer within ${timeoutMs} ms`),
+      })
+      .then((answer) => answer.value as UsageAnswerOf<O>);
+  }
+
+  /**
+   * Reads a workload's last output on the node (the engine's raw log stream): each piece to `onChunk`, in
+   * order, and resolves once the last has come.
+   */
+  async readOutput(
+    dockerId: string,
+    opts: ArgsOf<"readLogs">[1],
+    onChunk: (chunk: Buffer) => void,
+  ): Promise<void> {
+    const full = this.#overLimit(
+      "readLogs",
+      "subscriptions",
+      this.#subscriptions.size,
+      this.#limits.subscriptions,
+    );
+    if (full) throw full;
+    let callId: string | undefined;
+    try {
+      await this.#call("readLogs", [dockerId, opts], undefined, (sent) => {
+        // Before the call is sent: its output comes before its answer.
+        callId = sent;
+        this.#subscriptions.set(sent, { onOutput: onChunk });
+      });
+    } finally {
+      if (callId !== undefined) this.#subscriptions.delete(callId);
+    }
+  }
+
+  /** Follows a workload's output on the node: each piece to `onChunk` as the engine sends it, until closed or ended. */
+  followOutput(
+    dockerId: string,
+    opts: ArgsOf<"followLogs">[1],
+    onChunk: (chunk: Buffer) => void,
+  ): Promise<EventSubscription> {
+    return this.#open("followLogs", [dockerId, opts], { onOutput: onChunk });
+  }
+
   /** Hears every channel push of this connection (checked against the contract; not yet against placements). */
   onChannelPush(listener: (push: ChannelPush) => void): () => void {
     this.#channelPushes.on("push", listener);
@@ -176,21 +243,29 @@ export class AgentConnection {
   }
 
   /** Follows the node engine's container events with these labels, from `sinceMs` on. */
-  async subscribe(
+  subscribe(
     labels: Record<string, string>,
     sinceMs: number,
     onEvent: (e: EngineEvent) => void,
   ): Promise<EventSubscription> {
+    return this.#open("streamEvents", [labels, sinceMs], { onEvent });
+  }
+
+  /** A call whose answer opens a stream of pushes under its id (events, output), until closed or ended. */
+  async #open<M extends "streamEvents" | "followLogs">(
+    method: M,
+    args: ArgsOf<M>,
+    subscription: Subscription,
+  ): Promise<EventSubscription> {
     const full = this.#overLimit(
-      "streamEvents",
+      method,
       "subscriptions",
       this.#subscriptions.size,
       this.#limits.subscriptions,
     );
     if (full) throw full;
-    const subscription: Subscription = { onEvent };
     let callId: string | undefined;
-    const { id } = await this.#call("streamEvents", [labels, sinceMs], undefined, (sent) => {
+    const { id } = await this.#call(method, args, undefined, (sent) => {
       // Before the call is sent: an event pushed right after the agent subscribed is not lost.
       callId = sent;
       this.#subscriptions.set(sent, subscription);
@@ -330,7 +405,11 @@ export class AgentConnection {
     const subscription = this.#subscriptions.get(p.subscription);
     if (!subscription) return; // closed here while the agent was still sending
     if (p.kind === "engine-event") {
-      subscription.onEvent(p.event);
+      subscription.onEvent?.(p.event);
+      return;
+    }
+    if (p.kind === "engine-output") {
+      subscription.onOutput?.(p.data);
       return;
     }
     const err = p.error && fromLinkError(p.error, this.nodeId);

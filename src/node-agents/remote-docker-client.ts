@@ -16,7 +16,7 @@ import type {
   NetworkInfo,
   NetworkSpec,
 } from "../docker/docker-client.ts";
-import { DockerUnavailableError, NotSupportedError } from "../errors/errors.ts";
+import { DockerUnavailableError, NotFoundError, NotSupportedError } from "../errors/errors.ts";
 import type { AgentConnection } from "./agent-connection.ts";
 import type { AgentRegistry } from "./agent-registry.ts";
 
@@ -28,8 +28,10 @@ import type { AgentRegistry } from "./agent-registry.ts";
  * engine is down. So the ContainerManager drives a container on another node
  * exactly as it drives one on its own.
  *
- * What is not forwarded yet (NOT_FORWARDED: stats, raw logs, networks)
- * answers NotSupportedError without reaching the agent.
+ * What is not forwarded (NOT_FORWARDED: the engine's stats, which the
+ * agent's own sampling replaces, and networks) answers NotSupportedError
+ * without reaching the agent. A workload's output comes through the agent
+ * as the engine sends it, raw, for the API side to split and redact.
  *
  * @example
  *   const docker = new RemoteDockerClient(registry, "ysbk1nh4…");
@@ -130,20 +132,34 @@ export class RemoteDockerClient implements DockerClient {
     return notForwarded("containerStats");
   }
 
-  readLogs(
-    _dockerId: string,
-    _opts: { tail: number; sinceMs?: number },
-    _onChunk: (chunk: Buffer) => void,
+  async readLogs(
+    dockerId: string,
+    opts: { tail: number; sinceMs?: number },
+    onChunk: (chunk: Buffer) => void,
   ): Promise<void> {
-    return notForwarded("readLogs");
+    // As the local adapter's: no such container (the agent's NOT_FOUND) is nothing to read, not an error.
+    await this.#agent("readLogs")
+      .readOutput(dockerId, opts, onChunk)
+      .catch((err: unknown) => {
+        if (!(err instanceof NotFoundError)) throw err;
+      });
   }
 
-  followLogs(
-    _dockerId: string,
-    _opts: { tail: number } | { sinceMs: number },
-    _onChunk: (chunk: Buffer) => void,
+  async followLogs(
+    dockerId: string,
+    opts: { tail: number } | { sinceMs: number },
+    onChunk: (chunk: Buffer) => void,
   ): Promise<EventSubscription> {
-    return notForwarded("followLogs");
+    let sub: EventSubscription;
+    try {
+      sub = await this.#agent("followLogs").followOutput(dockerId, opts, onChunk);
+    } catch (err) {
+      if (err instanceof NotFoundError) return { done: Promise.resolve(), close: () => {} };
+      throw err;
+    }
+    // As the local adapter's follow, which just ends when its engine goes: the agent's connection lost
+    // ends it, and its reader learns so from `done`, never from a rejection nobody may be awaiting.
+    return { done: sub.done.catch(() => undefined), close: () => sub.close() };
   }
 
   ensureNetwork(_spec: NetworkSpec): Promise<NetworkInfo> {
@@ -165,7 +181,7 @@ export class RemoteDockerClient implements DockerClient {
 
 function notForwarded(op: keyof typeof NOT_FORWARDED): Promise<never> {
   return Promise.reject(
-    new NotSupportedError(`A node agent does not forward this engine call yet: ${NOT_FORWARDED[op]}.`, {
+    new NotSupportedError(`A node agent does not forward this engine call: ${NOT_FORWARDED[op]}.`, {
       details: { op },
     }),
   );

@@ -77,13 +77,14 @@ describe.skipIf(NEEDS_ROOT)("berth in cluster mode on the test bed", () => {
     id: string,
   ): Promise<{ nodeId: string; generation: number; handle: EngineHandle } | undefined> {
     return onConnection(db.url, async (client) => {
-      const { rows } = await client.query<{ node_id: string; generation: number; docker_id: string }>(
+      const { rows } = await client.query<{ node_id: string; generation: number; docker_id: string | null }>(
         `SELECT p.node_id, p.generation, c.docker_id FROM placements p JOIN containers c ON c.id = p.container_id
           WHERE p.container_id = $1 AND p.node_id IS NOT NULL`,
         [id],
       );
       const row = rows[0];
-      if (!row) return undefined;
+      // No engine copy for a moment while a move makes the new one (the old handle is let go first).
+      if (!row || row.docker_id === null) return undefined;
       const handle = parseEngineHandle(row.docker_id);
       if (!handle) throw new Error(`not an engine handle: ${row.docker_id}`);
       return { nodeId: row.node_id, generation: row.generation, handle };
@@ -244,8 +245,14 @@ describe.skipIf(NEEDS_ROOT)("berth in cluster mode on the test bed", () => {
           (err: { statusCode?: number }) => err.statusCode === 404,
         ),
     );
-    expect(existsSync(join(bed.node(lost).node.agentDisk, "data", "code", bot.id))).toBe(false);
-    expect(existsSync(join(bed.node(lost).node.agentDisk, "run", bot.id))).toBe(false);
+    // Its channel and files there go right after its engine container (StaleCopies.sweep, in that order).
+    await eventually(
+      CONNECT_WITHIN_MS,
+      "the stale copy's files removed from that node's disk",
+      () =>
+        !existsSync(join(bed.node(lost).node.agentDisk, "data", "code", bot.id)) &&
+        !existsSync(join(bed.node(lost).node.agentDisk, "run", bot.id)),
+    );
     // And the workload answers where it runs now, never through its old node.
     expect(await bot.request({ still: "here" })).toEqual({ still: "here" });
     expect((await whereIs(bot.id))?.generation).toBe(2);

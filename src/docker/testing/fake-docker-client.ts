@@ -207,11 +207,19 @@ export class FakeDockerClient implements DockerClient {
     return {};
   }
 
-  async readLogs(dockerId: string): Promise<void> {
+  async readLogs(
+    dockerId: string,
+    _opts?: { tail: number; sinceMs?: number },
+    _onChunk?: (chunk: Buffer) => void,
+  ): Promise<void> {
     this.#enter("readLogs", dockerId);
   }
 
-  async followLogs(dockerId: string): Promise<EventSubscription> {
+  async followLogs(
+    dockerId: string,
+    _opts?: { tail: number } | { sinceMs: number },
+    _onChunk?: (chunk: Buffer) => void,
+  ): Promise<EventSubscription> {
     this.#enter("followLogs", dockerId);
     return { done: new Promise(() => {}), close: () => {} };
   }
