@@ -68,7 +68,13 @@ export async function buildAgentImage(
     for await (const chunk of progress) text += chunk.toString();
     if (/"error"/.test(text))
       throw new Error(`the engine refused to import ${AGENT_IMAGE}: ${text.slice(0, 300)}`);
-    const { Size } = await docker.getImage(AGENT_IMAGE).inspect();
+    const { Id, Size } = await docker.getImage(AGENT_IMAGE).inspect();
+    // The build it replaces would stay behind untagged, 150 MB a time; one a container still uses stays.
+    if (have && have.Id !== Id)
+      await docker
+        .getImage(have.Id)
+        .remove()
+        .catch(() => {});
     return { image: AGENT_IMAGE, built: true, hash, bytes: Size, ms: performance.now() - started };
   } finally {
     rmSync(stage, { recursive: true, force: true });
