@@ -222,6 +222,28 @@ describe.skipIf(NEEDS_ROOT)("the node agents as a Swarm global service", () => {
     });
   });
 
+  it("keeps a paused node's agent, while draining a node stops its agent (so docs/cluster.md says pause)", async () => {
+    const [[pausedId], [drainedId]] = [...workers] as [[string, number], [string, number]];
+    const pausedTask = (await runningTaskOn(pausedId))!;
+    await dockerOnManager("node", "update", "--availability", "pause", pausedId);
+    await dockerOnManager("node", "update", "--availability", "drain", drainedId);
+    try {
+      // Swarm shuts a global service's task down on a drained node: that node's workloads would lose their agent.
+      await eventually(
+        CONNECT_WITHIN_MS,
+        "the drained node's agent gone",
+        () => !registry.agentFor(drainedId),
+      );
+      // By then both updates were taken; the paused node's agent is the same task, still connected.
+      expect((await runningTaskOn(pausedId))?.ID).toBe(pausedTask.ID);
+      expect(registry.agentFor(pausedId)).toBeDefined();
+    } finally {
+      for (const id of [pausedId, drainedId])
+        await dockerOnManager("node", "update", "--availability", "active", id);
+    }
+    await eventually(CONNECT_WITHIN_MS, "the drained node's agent back", () => registry.agents.length === 2);
+  });
+
   it("takes every agent away with the service: no agent container on any node, none connected", async () => {
     await dockerOnManager("service", "rm", SERVICE);
     await eventually(CONNECT_WITHIN_MS, "no agent connected", () => registry.agents.length === 0);
