@@ -48,7 +48,9 @@ export async function buildAgentImage(
     const root = join(stage, "root");
     layOutAgentRoot(ROOT, agentClosure(ROOT), root);
     const runtime = nodeRuntime(ROOT);
-    const hash = treeHash(root, runtime.identity);
+    const config = imageConfig();
+    // The same files, the same Node.js and the same configuration: the same image.
+    const hash = treeHash(root, `${runtime.identity}\0${JSON.stringify(config)}`);
     const have = await docker
       .getImage(AGENT_IMAGE)
       .inspect()
@@ -62,7 +64,7 @@ export async function buildAgentImage(
     const progress = (await docker.importImage(tar, {
       repo,
       tag,
-      changes: imageConfig(hash),
+      changes: [...config, `LABEL ${BUILD_LABEL}=${JSON.stringify(hash)}`],
     })) as NodeJS.ReadableStream;
     let text = "";
     for await (const chunk of progress) text += chunk.toString();
@@ -87,7 +89,7 @@ export async function buildAgentImage(
  * root — it holds the node's engine socket and hands each workload's socket
  * to the workload's own uid — from the read-only files under /opt/berth.
  */
-function imageConfig(hash: string): string[] {
+function imageConfig(): string[] {
   const flags = MANIFEST.config.nodeFlags.split(/\s+/).filter(Boolean);
   return [
     `ENTRYPOINT ${JSON.stringify([NODE_IN_IMAGE, ...flags, `${APP_DIR}/${AGENT_ENTRY}`])}`,
@@ -95,14 +97,13 @@ function imageConfig(hash: string): string[] {
     "ENV PATH=/usr/local/bin",
     "ENV NODE_ENV=production",
     `LABEL berth.version=${JSON.stringify(MANIFEST.version)}`,
-    `LABEL ${BUILD_LABEL}=${JSON.stringify(hash)}`,
   ];
 }
 
-/** A hash of every path, mode and content under `dir`, in a fixed order, with Node.js's identity. */
-function treeHash(dir: string, nodeIdentity: string): string {
+/** A hash of every path, mode and content under `dir`, in a fixed order, after `preamble`. */
+function treeHash(dir: string, preamble: string): string {
   const hash = createHash("sha256");
-  hash.update(`${nodeIdentity}\0`);
+  hash.update(`${preamble}\0`);
   const walk = (path: string, name: string) => {
     const st = statSync(path);
     hash.update(`${name}\0${st.mode.toString(8)}\0`);
