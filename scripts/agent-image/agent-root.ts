@@ -17,7 +17,8 @@ export const APP_DIR = "/opt/berth";
 export const NODE_IN_IMAGE = "/usr/local/bin/node";
 
 /** Files of a package that nothing loads at run time: type declarations, source maps, read-mes and change logs. */
-const UNUSED_AT_RUN_TIME = /(\.d\.[cm]?ts|\.map|^(readme|changelog|history)(\.[a-z]+)?)$/i;
+const UNUSED_AT_RUN_TIME =
+  /(\.d\.[cm]?ts|\.[cm]?js\.map|^(readme|changelog|history)(\.(md|markdown|txt))?)$/i;
 
 /** The Node.js binary berth already has (`node_modules/node`) and the shared libraries it is linked against. */
 export interface NodeRuntime {
