@@ -177,7 +177,7 @@ describe.skipIf(NEEDS_ROOT)("the node agents as a Swarm global service", () => {
     }
   });
 
-  it("places a workload on a worker, made there by that node's agent, and it answers a request", async () => {
+  it("places a workload on a worker, made there by that node's agent, answering a request, before and after an update", async () => {
     const bot = await alice.containers.create({ name: "echo", code: await echoCode() });
     expect(bot.info.state).toBe("running");
     const { nodeId, engineId } = await whereIs(bot.id);
@@ -188,6 +188,10 @@ describe.skipIf(NEEDS_ROOT)("the node agents as a Swarm global service", () => {
     expect(onNode.HostConfig.NetworkMode).toBe("none");
     // Client → API server → the agent in its service task → the workload's socket under the agents' root, and back.
     expect(await bot.request({ through: "the agent's service" })).toEqual({ through: "the agent's service" });
+    // A new release written on the node's disk by the agent in its container (read-only root, root's file powers only).
+    const echo = (await echoCode()).files["index.js"]!;
+    await bot.update({ files: { "index.js": `${echo}\n// release 2` } });
+    expect(await bot.request({ after: "update" })).toEqual({ after: "update" });
   });
 
   it("has Swarm start the agent again when it dies, and the workload runs on and answers through the new one", async () => {
