@@ -192,6 +192,11 @@ describe.skipIf(NEEDS_ROOT)("the node agents as a Swarm global service", () => {
     const echo = (await echoCode()).files["index.js"]!;
     await bot.update({ files: { "index.js": `${echo}\n// release 2` } });
     expect(await bot.request({ after: "update" })).toEqual({ after: "update" });
+    // Its usage, sampled by the agent in its service task: no host pid namespace there, so through the
+    // engine's stats (docs/cluster.md says so).
+    const usage = await bot.stats();
+    expect(usage.memoryBytes).toBeGreaterThan(1024 * 1024);
+    expect(usage.memoryLimitBytes).toBeGreaterThan(usage.memoryBytes);
   });
 
   it("has Swarm start the agent again when it dies, and the workload runs on and answers through the new one", async () => {
