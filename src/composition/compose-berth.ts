@@ -325,6 +325,7 @@ function build(
       repo,
       states: cluster.states,
       log,
+      ...(options.stewardPassMs !== undefined ? { passEveryMs: options.stewardPassMs } : {}),
     });
     // One server answers exits: the leader (a deposed one leaves the store's word to the next).
     restarts.actOnlyWhile(() => steward.leading);
