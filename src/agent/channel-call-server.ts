@@ -11,6 +11,7 @@ import type { ChannelPort } from "../channel/channel-port.ts";
 import { ValidationError } from "../errors/errors.ts";
 import { fromZodError } from "../errors/to-wire.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
+import type { GenerationFence } from "./generation-fence.ts";
 
 type Invokers = {
   [O in ChannelOp]: (args: ParsedChannelArgsOf<O>, signal: AbortSignal) => Promise<unknown>;
@@ -31,11 +32,14 @@ export class ChannelCallServer {
   readonly #channels: ChannelPort;
   readonly #log: SystemLogger;
   readonly #inFlight = new Map<string, AbortController>();
+  readonly #generations: GenerationFence | undefined;
   #closed = false;
 
-  constructor(channels: ChannelPort, log: SystemLogger) {
+  /** `generations`: the agent's fence; a call stamped with an older generation than it knows is refused. */
+  constructor(channels: ChannelPort, log: SystemLogger, generations?: GenerationFence) {
     this.#channels = channels;
     this.#log = log;
+    this.#generations = generations;
   }
 
   /** Answers one `call` through `ack`; a call without an acknowledgement is dropped. */
@@ -84,6 +88,8 @@ export class ChannelCallServer {
     const abort = new AbortController();
     this.#inFlight.set(id, abort);
     try {
+      // Routed by an older placement than this node was told of: refused (STALE_PLACEMENT), never served.
+      this.#generations?.check(parsed.data[0], call.data.generation);
       const invoke = this.#invokers[op] as (args: unknown, signal: AbortSignal) => Promise<unknown>;
       const value = await invoke(parsed.data, abort.signal);
       return { ok: true, value: value ?? null };

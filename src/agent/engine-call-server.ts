@@ -10,6 +10,7 @@ import type { DockerClient, EventSubscription } from "../docker/docker-client.ts
 import { ValidationError } from "../errors/errors.ts";
 import { fromZodError } from "../errors/to-wire.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
+import type { EngineFence } from "./engine-fence.ts";
 import type { FilesCallServer } from "./files-call-server.ts";
 
 interface CallContext {
@@ -43,16 +44,27 @@ export class EngineCallServer {
   readonly #push: (push: Push) => void;
   readonly #log: SystemLogger;
   readonly #files: FilesCallServer | undefined;
+  readonly #fence: EngineFence | undefined;
   readonly #inFlight = new Map<string, AbortController>();
   readonly #subscriptions = new Map<string, EventSubscription>();
   #closed = false;
 
-  /** `files`: where `files` calls go (a workload's files on this node); without it they are refused. */
-  constructor(docker: DockerClient, push: (push: Push) => void, log: SystemLogger, files?: FilesCallServer) {
+  /**
+   * `files`: where `files` calls go (a workload's files on this node); without it they are refused.
+   * `fence`: what a create or a start must pass first (the agent's lease, the copy's generation).
+   */
+  constructor(
+    docker: DockerClient,
+    push: (push: Push) => void,
+    log: SystemLogger,
+    files?: FilesCallServer,
+    fence?: EngineFence,
+  ) {
     this.#docker = docker;
     this.#push = push;
     this.#log = log;
     this.#files = files;
+    this.#fence = fence;
   }
 
   /** Answers one `call` through `ack`; a call without an acknowledgement is dropped (no caller waits for it). */
@@ -112,7 +124,7 @@ export class EngineCallServer {
     if (call.data.kind === "files") {
       if (this.#closed) return failed(new ValidationError("The connection has ended."));
       if (!this.#files) return failed(new ValidationError("This node agent serves no files calls."));
-      return this.#files.answer(call.data.op, call.data.args);
+      return this.#files.answer(call.data.op, call.data.args, call.data.generation);
     }
     const { id, method, args } = call.data;
     if (!isEngineMethod(method))
@@ -147,8 +159,14 @@ export class EngineCallServer {
     version: () => this.#docker.version(),
     probe: () => this.#docker.probe(),
     inspectImage: ([ref]) => this.#docker.inspectImage(ref),
-    createContainer: ([body]) => this.#docker.createContainer(body),
-    startContainer: ([ref]) => this.#docker.startContainer(ref),
+    createContainer: async ([body]) => {
+      this.#fence?.create(body);
+      return this.#docker.createContainer(body);
+    },
+    startContainer: async ([ref]) => {
+      await this.#fence?.start(ref);
+      return this.#docker.startContainer(ref);
+    },
     stopContainer: ([ref, timeoutSec]) => this.#docker.stopContainer(ref, timeoutSec),
     removeContainer: ([ref]) => this.#docker.removeContainer(ref),
     updateCpuLimit: ([ref, nanoCpus]) => this.#docker.updateCpuLimit(ref, nanoCpus),

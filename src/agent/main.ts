@@ -109,6 +109,7 @@ async function main(): Promise<void> {
     docker,
     files: new AgentWorkloadFiles(config.mountRoot),
     channels,
+    fencing: { leaseMs: config.leaseMs, graceMs: config.fenceGraceMs, stopTimeoutSec: config.stopTimeoutSec },
     log,
   });
   if (config.allowHttp)
@@ -122,6 +123,8 @@ async function main(): Promise<void> {
       hostname: identity.hostname,
       servers: config.servers,
       pinnedCa: config.ca !== undefined,
+      leaseMs: config.leaseMs,
+      fenceGraceMs: config.fenceGraceMs,
     },
     "node agent starting",
   );

@@ -5,6 +5,7 @@ import {
   type AgentToApiEvents,
   type Goodbye,
   GoodbyeSchema,
+  LeaseSchema,
   type Push,
 } from "../agent-link/agent-link-contract.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
@@ -14,13 +15,16 @@ import type { WorkloadFiles } from "../workload-files/workload-files.ts";
 import { ChannelCallServer } from "./channel-call-server.ts";
 import { type AgentChannels, channelSnapshot } from "./channel-pushes.ts";
 import { EngineCallServer } from "./engine-call-server.ts";
+import type { EngineFence } from "./engine-fence.ts";
 import { FilesCallServer } from "./files-call-server.ts";
+import type { GenerationFence } from "./generation-fence.ts";
 
 /** What the agent listens for: untyped until EngineCallServer has checked it. */
 interface Inbound {
   call: (raw: unknown, ack: unknown) => void;
   cancel: (raw: unknown) => void;
   goodbye: (raw: unknown) => void;
+  lease: (raw: unknown) => void;
 }
 
 type LinkSocket = Socket<Inbound, AgentToApiEvents>;
@@ -38,6 +42,12 @@ export interface ServerLinkOptions {
   files?: WorkloadFiles;
   /** This node's workload channels (absent: the agent serves its engine only, and refuses channel calls). */
   channels?: AgentChannels;
+  /** The newest placement generation known per workload, shared by every server's link: stamped calls are checked. */
+  generations?: GenerationFence;
+  /** What a create or a start passes first (the lease, the copy's generation). */
+  engineFence?: EngineFence;
+  /** The server renewed this agent's lease for `ttlMs` (its store answers). */
+  onLease?: (ttlMs: number) => void;
   log: SystemLogger;
   /** First and longest wait between tries to connect (default 0.5 s and 15 s, with jitter). */
   minDelayMs?: number;
@@ -105,6 +115,11 @@ export class ServerLink {
       this.#server?.cancel(raw);
       this.#channelServer?.cancel(raw);
     });
+    this.#socket.on("lease", (raw) => {
+      const lease = LeaseSchema.safeParse(raw);
+      if (lease.success) this.#o.onLease?.(lease.data.ttlMs);
+      else this.#log.warn("dropped a malformed lease from the API server");
+    });
     this.#socket.on("goodbye", (raw) => {
       this.#goodbye = GoodbyeSchema.safeParse(raw).data?.reason;
     });
@@ -130,16 +145,17 @@ export class ServerLink {
   readonly #onConnect = () => {
     this.#refusals = 0;
     this.#server?.close();
-    const { files, channels } = this.#o;
+    const { files, channels, generations } = this.#o;
     this.#server = new EngineCallServer(
       this.#o.docker,
       (push) => this.#socket.emit("push", push),
       this.#log,
-      files && new FilesCallServer(files, this.#log),
+      files && new FilesCallServer(files, this.#log, generations),
+      this.#o.engineFence,
     );
     this.#channelServer?.close();
     if (channels) {
-      this.#channelServer = new ChannelCallServer(channels, this.#log);
+      this.#channelServer = new ChannelCallServer(channels, this.#log, generations);
       // First on every connection: the server's `status(id)` of this node's channels is right from here on.
       this.#socket.emit("push", channelSnapshot(channels));
     }

@@ -1,0 +1,91 @@
+import type { DockerClient } from "../docker/docker-client.ts";
+import type { SystemLogger } from "../logging/system-logger.ts";
+import type { AgentLease, LeaseState } from "./agent-lease.ts";
+import type { FencedChannels } from "./fenced-channels.ts";
+import { type GenerationFence, generationOfLabels } from "./generation-fence.ts";
+
+export interface NodeFenceOptions {
+  lease: AgentLease;
+  channels: FencedChannels | undefined;
+  /** This node's engine (berth's workloads only). */
+  docker: Pick<DockerClient, "listContainers" | "stopContainer">;
+  generations: GenerationFence;
+  /** The grace an engine stop gives a workload before it kills it (BERTH_STOP_TIMEOUT_SEC). */
+  stopTimeoutSec: number;
+  log: SystemLogger;
+}
+
+/** The labels of every berth workload on a node (container-config.ts's managedLabels, any instance). */
+const WORKLOADS = { "berth.managed": "true" };
+
+/**
+ * What an agent does as its lease changes (AgentLease): `lapsed` → every
+ * workload channel of the node closed and channel calls refused
+ * (FencedChannels); `fenced` → every running workload of the node stopped,
+ * with the usual grace; `held` again → the channels opened again (their
+ * workloads reconnect by themselves). Workloads it stopped stay stopped:
+ * whether they come back is berth's to decide (docs/cluster.md, "Fencing").
+ * Each step goes to the agent's system log.
+ */
+export class NodeFence {
+  readonly #o: NodeFenceOptions;
+  readonly #log: SystemLogger;
+  #stopping: Promise<void> | undefined;
+
+  constructor(options: NodeFenceOptions) {
+    this.#o = options;
+    this.#log = options.log.child({ component: "fence" });
+    options.lease.on("changed", this.#onChanged);
+  }
+
+  /** Learns the generation of every berth workload on the engine (at start: an agent restarted knows them again). */
+  async learnGenerations(): Promise<void> {
+    for (const c of await this.#o.docker.listContainers(WORKLOADS)) {
+      const id = c.labels["berth.id"];
+      const generation = generationOfLabels(c.labels);
+      if (id !== undefined && generation !== undefined) this.#o.generations.learn(id, generation);
+    }
+  }
+
+  /** The workloads' stop under way, if any (tests). */
+  get stopping(): Promise<void> | undefined {
+    return this.#stopping;
+  }
+
+  close(): void {
+    this.#o.lease.off("changed", this.#onChanged);
+  }
+
+  readonly #onChanged = (state: LeaseState, before: LeaseState, silentMs: number): void => {
+    if (state === "lapsed") {
+      this.#log.warn({ silentMs }, "no API server has renewed this agent's lease: fencing its channels");
+      void this.#o.channels?.fence();
+    } else if (state === "fenced") {
+      this.#log.error({ silentMs }, "still no renewal after the grace: stopping this node's workloads");
+      this.#stopping = this.#stopAll();
+    } else {
+      this.#log.info({ was: before, silentMs }, "lease renewed: serving this node's channels again");
+      void this.#o.channels?.lift();
+    }
+  };
+
+  async #stopAll(): Promise<void> {
+    try {
+      const running = (await this.#o.docker.listContainers(WORKLOADS)).filter((c) => c.state === "running");
+      await Promise.all(
+        running.map(async (c) => {
+          const containerId = c.labels["berth.id"];
+          try {
+            await this.#o.docker.stopContainer(c.dockerId, this.#o.stopTimeoutSec);
+            this.#log.warn({ containerId, dockerId: c.dockerId }, "stopped a workload: fenced");
+          } catch (err) {
+            this.#log.error({ err, containerId }, "could not stop a fenced workload");
+          }
+        }),
+      );
+      this.#log.error({ stopped: running.length }, "this node's workloads are stopped until berth decides");
+    } catch (err) {
+      this.#log.error({ err }, "could not list this node's workloads to stop them");
+    }
+  }
+}
