@@ -12,7 +12,7 @@ function setup() {
     reads++;
     const answer = placed.get(id);
     await gate;
-    return answer;
+    return answer === undefined ? undefined : { nodeId: answer, generation: 1 };
   }, notices);
   return {
     notices,

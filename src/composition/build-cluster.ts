@@ -13,6 +13,7 @@ import type { WorkloadPlacement } from "../containers/workload-placement.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
 import { NotSupportedError } from "../errors/errors.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
+import { AgentLeaseRenewer } from "../node-agents/agent-lease-renewer.ts";
 import type { AgentRegistry } from "../node-agents/agent-registry.ts";
 import { ClusterDockerClient } from "../node-agents/cluster-docker-client.ts";
 import { AgentNodeEngines } from "../node-agents/node-engines.ts";
@@ -80,11 +81,17 @@ export function buildCluster(
   // Placements as this server routes by them: read once, forgotten the moment the store says they changed.
   const notices = new PgPlacementNotices(url, log);
   stack.defer("placement notices", () => notices.close());
-  const placements = new PlacementCache(async (id) => (await store.placements.current(id))?.nodeId, notices);
+  const placements = new PlacementCache(async (id) => {
+    const placed = await store.placements.current(id);
+    return placed && { nodeId: placed.nodeId, generation: placed.generation };
+  }, notices);
   const nodeOf = (id: string) => placements.nodeOf(id);
+  // Every call about a workload is routed by its placement and stamped with its generation (the agent checks it).
+  const placementOf = (id: string) => placements.placementOf(id);
   const docker = new ClusterDockerClient({
     engines,
     nodeOf,
+    placementOf,
     nodesWithWorkloads: () => store.placements.nodes(),
   });
   const placer = new Placer({
@@ -96,8 +103,9 @@ export function buildCluster(
   });
   const placement: WorkloadPlacement = {
     async place(containerId, resources) {
-      await placer.place(containerId, resources);
+      const placed = await placer.place(containerId, resources);
       placements.forget(containerId);
+      return { generation: placed.generation };
     },
     async putBack(containerId, nodeId, generation) {
       await store.placements.place(containerId, nodeId, generation).catch((err: unknown) => {
@@ -119,11 +127,12 @@ export function buildCluster(
       }
     },
   };
-  const files = new RemoteWorkloadFiles({ registry, nodeOf, mountRoot: config.agentMountRoot });
+  const files = new RemoteWorkloadFiles({ registry, nodeOf, placementOf, mountRoot: config.agentMountRoot });
   const channels = () =>
     new RemoteChannels({
       registry,
       nodeOf,
+      placementOf,
       // The placement cache is kept fresh by the store's notices: pushes are judged by it as it is now.
       placementFreshMs: 0,
       maxFrameBytes: config.maxFrameBytes,
@@ -169,7 +178,15 @@ export function buildCluster(
     membership.off("changed", onNodeChange);
     stale.close();
   });
+  // The agents' leases, renewed while this server's store answers (one row read by its key, every second).
+  const leases = new AgentLeaseRenewer({
+    registry,
+    storeAnswers: () => store.meta.get("agent-lease-check"),
+    log,
+  });
+  stack.defer("agent leases", () => leases.close());
   const start = () => {
+    leases.start();
     notices.start();
     membership.start();
     lease.start();

@@ -10,7 +10,13 @@ import type {
   NetworkInfo,
   NetworkSpec,
 } from "../docker/docker-client.ts";
-import { DockerError, DockerUnavailableError, InternalError, NotSupportedError } from "../errors/errors.ts";
+import {
+  ConflictError,
+  DockerError,
+  DockerUnavailableError,
+  InternalError,
+  NotSupportedError,
+} from "../errors/errors.ts";
 import { type EngineHandle, engineHandle, parseEngineHandle } from "./engine-handle.ts";
 import type { NodeEngines } from "./node-engines.ts";
 
@@ -19,6 +25,12 @@ export interface ClusterDockerClientOptions {
   engines: NodeEngines;
   /** The node a workload is placed on now (its placement's node), undefined when it is placed nowhere. */
   nodeOf(containerId: string): Promise<string | undefined>;
+  /**
+   * The workload's placement now, with its generation: when given, a create body labelled with another
+   * generation (`berth.generation`) than the placement's is refused (CONFLICT, retryable) without reaching
+   * a node — the workload was placed anew since the body was made.
+   */
+  placementOf?(containerId: string): Promise<{ nodeId: string; generation: number } | undefined>;
   /**
    * The nodes that hold workloads now. A list of berth's containers is whole only when each of these
    * answers: a node holding workloads whose agent is away cannot be listed, and its workloads must not
@@ -29,6 +41,8 @@ export interface ClusterDockerClientOptions {
 
 /** The label every berth container carries: its berth id (container-config.ts's managedLabels). */
 const ID_LABEL = "berth.id";
+/** A copy's placement generation (container-config.ts): its node's agent learns it from the create. */
+const GENERATION_LABEL = "berth.generation";
 const NAME_PREFIX = "berth-";
 
 /**
@@ -88,12 +102,28 @@ export class ClusterDockerClient implements DockerClient {
     const id = body.Labels?.[ID_LABEL];
     if (id === undefined)
       throw new InternalError({ cause: new Error("a container without berth's id label") });
-    const nodeId = await this.#o.nodeOf(id);
-    if (nodeId === undefined)
+    const nodeId = await this.#nodeToCreateOn(id, body.Labels?.[GENERATION_LABEL]);
+    return engineHandle(nodeId, await this.#o.engines.engineOf(nodeId).createContainer(body));
+  }
+
+  /** The node a create goes to: the workload's placement's, under the generation the body is labelled with. */
+  async #nodeToCreateOn(id: string, generation: string | undefined): Promise<string> {
+    const placed =
+      this.#o.placementOf && generation !== undefined
+        ? await this.#o.placementOf(id)
+        : await this.#o.nodeOf(id).then((nodeId) => (nodeId === undefined ? undefined : { nodeId }));
+    if (placed === undefined)
       throw new InternalError({
         cause: new Error(`container ${id} is placed on no node; it cannot be created`),
       });
-    return engineHandle(nodeId, await this.#o.engines.engineOf(nodeId).createContainer(body));
+    if ("generation" in placed && String(placed.generation) !== generation)
+      throw new ConflictError("The container was placed on another node meanwhile; try again.", {
+        details: { reason: "stale_placement" },
+        cause: new Error(
+          `create of ${id} under generation ${generation}; its placement is at ${placed.generation}`,
+        ),
+      });
+    return placed.nodeId;
   }
 
   async startContainer(dockerId: string): Promise<boolean> {
