@@ -132,9 +132,16 @@ describe("a node agent fencing itself as its lease lapses (NodeFence)", () => {
     await before.closed;
     await fence.stopping;
     lease.renew(30_000);
-    await expect.poll(() => hub.openIds).toEqual([ID]);
     // The socket is made again for the workload's own uid: the workload reconnects by itself.
-    expect((await stat(socketPathFor(root, ID))).uid).toBe(OWNER.uid);
+    await expect
+      .poll(() =>
+        stat(socketPathFor(root, ID)).then(
+          (s) => s.uid,
+          () => undefined,
+        ),
+      )
+      .toBe(OWNER.uid);
+    expect(hub.openIds).toEqual([ID]);
     const again = await connected();
     again.serve((data) => ({ back: data }));
     await expect(channels.request(ID, 1)).resolves.toEqual({ back: 1 });
