@@ -18,17 +18,18 @@ type Owner = { uid: number; gid: number };
  * agent's restart — and every call but `close` fails with
  * CHANNEL_NOT_CONNECTED (`details.reason: "fenced"`): a copy this node holds
  * may be stale by now, moved elsewhere under a newer placement, and must not
- * be reachable through berth. When the lease is renewed, the channels it
- * closed are opened again with their owners, and their workloads reconnect by
- * themselves. The hub's events pass through unchanged.
+ * be reachable through berth. Lifting the fence opens nothing by itself: the
+ * agent then tells every server how its channels stand (a snapshot, as when
+ * a connection begins), and each server opens again the channels it opened
+ * here whose workloads are still placed on this node — never one moved away
+ * meanwhile. Their workloads reconnect by themselves. The hub's events pass
+ * through unchanged.
  */
 export class FencedChannels implements AgentChannels {
   readonly #hub: AgentChannels;
   readonly #log: SystemLogger;
-  /** Each channel opened through here, with its owner: what a fence closes and a renewal opens again. */
-  readonly #owners = new Map<string, Owner>();
   #fenced = false;
-  /** The fence's own closing or opening under way: the next waits for it. */
+  /** The fence's closing under way: an open waits for it. */
   #turn: Promise<void> = Promise.resolve();
 
   constructor(hub: AgentChannels, log: SystemLogger) {
@@ -44,7 +45,7 @@ export class FencedChannels implements AgentChannels {
   fence(): Promise<void> {
     if (this.#fenced) return this.#turn;
     this.#fenced = true;
-    const ids = [...this.#owners.keys()];
+    const ids = [...this.#hub.openIds];
     this.#log.warn({ channels: ids.length }, "lease lapsed: closing every workload channel of this node");
     this.#turn = this.#turn.then(async () => {
       await Promise.all(ids.map((id) => this.#hub.close(id).catch(() => undefined)));
@@ -53,24 +54,10 @@ export class FencedChannels implements AgentChannels {
     return this.#turn;
   }
 
-  /** Opens again the channels the fence closed (those not closed by a server meanwhile), and serves calls. */
+  /** Serves calls again once the fence's closing is done; resolves then (the agent's snapshot follows). */
   lift(): Promise<void> {
     if (!this.#fenced) return this.#turn;
     this.#fenced = false;
-    const owners = [...this.#owners];
-    this.#turn = this.#turn.then(async () => {
-      let opened = 0;
-      for (const [id, owner] of owners) {
-        if (this.#fenced || this.#owners.get(id) !== owner) continue;
-        try {
-          await this.#hub.open(id, owner);
-          opened++;
-        } catch (err) {
-          this.#log.warn({ err, containerId: id }, "could not open a workload channel again after the fence");
-        }
-      }
-      this.#log.info({ channels: opened }, "lease renewed: workload channels open again");
-    });
     return this.#turn;
   }
 
@@ -83,16 +70,13 @@ export class FencedChannels implements AgentChannels {
     await this.#turn;
     this.#refuseIfFenced();
     await this.#hub.open(id, owner);
-    this.#owners.set(id, owner);
   }
 
-  async close(id: string): Promise<void> {
-    this.#owners.delete(id);
-    await this.#hub.close(id);
+  close(id: string): Promise<void> {
+    return this.#hub.close(id);
   }
 
   closeAll(): Promise<void> {
-    this.#owners.clear();
     return this.#hub.closeAll();
   }
 

@@ -3,7 +3,7 @@ import type { DockerClient } from "../docker/docker-client.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { WorkloadFiles } from "../workload-files/workload-files.ts";
 import { AgentLease, type LeaseClock } from "./agent-lease.ts";
-import { type AgentChannels, forwardChannelEvents } from "./channel-pushes.ts";
+import { type AgentChannels, channelSnapshot, forwardChannelEvents } from "./channel-pushes.ts";
 import { EngineFence } from "./engine-fence.ts";
 import { FencedChannels } from "./fenced-channels.ts";
 import { GenerationFence } from "./generation-fence.ts";
@@ -88,6 +88,10 @@ export class NodeAgent {
         docker: options.docker,
         generations: this.generations,
         stopTimeoutSec: fencing.stopTimeoutSec,
+        // Each server opens again, on this snapshot, the channels of its workloads still placed here.
+        onLifted: () => {
+          if (channels) for (const link of this.#links) link.push(channelSnapshot(channels));
+        },
         log: options.log,
       });
     const lease = this.#lease;

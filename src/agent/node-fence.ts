@@ -12,6 +12,11 @@ export interface NodeFenceOptions {
   generations: GenerationFence;
   /** The grace an engine stop gives a workload before it kills it (BERTH_STOP_TIMEOUT_SEC). */
   stopTimeoutSec: number;
+  /**
+   * The fence on the channels is lifted: the agent tells every server how its channels stand (a snapshot),
+   * and each opens again those it opened here whose workloads are still placed on this node.
+   */
+  onLifted?: () => void;
   log: SystemLogger;
 }
 
@@ -22,8 +27,10 @@ const WORKLOADS = { "berth.managed": "true" };
  * What an agent does as its lease changes (AgentLease): `lapsed` → every
  * workload channel of the node closed and channel calls refused
  * (FencedChannels); `fenced` → every running workload of the node stopped,
- * with the usual grace; `held` again → the channels opened again (their
- * workloads reconnect by themselves). Workloads it stopped stay stopped:
+ * with the usual grace; `held` again → channel calls served again, and every
+ * server told how the channels stand, so that each opens again those of its
+ * workloads still placed here (they reconnect by themselves; one moved away
+ * meanwhile gets no socket here again). Workloads it stopped stay stopped:
  * whether they come back is berth's to decide (docs/cluster.md, "Fencing").
  * Each step goes to the agent's system log.
  */
@@ -65,7 +72,7 @@ export class NodeFence {
       this.#stopping = this.#stopAll();
     } else {
       this.#log.info({ was: before, silentMs }, "lease renewed: serving this node's channels again");
-      void this.#o.channels?.lift();
+      void this.#o.channels?.lift().then(() => this.#o.onLifted?.());
     }
   };
 
