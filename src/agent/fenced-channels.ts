@@ -32,6 +32,9 @@ export class FencedChannels implements AgentChannels {
   /** The fence's closing under way: an open waits for it. */
   #turn: Promise<void> = Promise.resolve();
 
+  /** Told of every channel opened through here (NodeFence.channelOpened). */
+  onOpened: ((id: string) => void) | undefined;
+
   constructor(hub: AgentChannels, log: SystemLogger) {
     this.#hub = hub;
     this.#log = log;
@@ -70,6 +73,7 @@ export class FencedChannels implements AgentChannels {
     await this.#turn;
     this.#refuseIfFenced();
     await this.#hub.open(id, owner);
+    this.onOpened?.(id);
   }
 
   close(id: string): Promise<void> {

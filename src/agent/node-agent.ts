@@ -94,6 +94,10 @@ export class NodeAgent {
         },
         log: options.log,
       });
+    if (channels instanceof FencedChannels && this.#fence) {
+      const fence = this.#fence;
+      channels.onOpened = (id) => void fence.channelOpened(id);
+    }
     const lease = this.#lease;
     const engineFence = new EngineFence(lease ?? { held: true }, this.generations, options.docker);
     this.#links = options.servers.map(

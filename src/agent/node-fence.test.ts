@@ -157,6 +157,32 @@ describe("a node agent fencing itself as its lease lapses (NodeFence)", () => {
     expect(logs.join("")).toContain("lease renewed: serving this node's channels again");
   });
 
+  it("starts a copy it stopped again once a server opens its channel under that copy's generation, and not one placed anew", async () => {
+    const here = await running("Cfencetest001", 2);
+    const movedBack = await running("Cfencetest002", 1);
+    const generations = new GenerationFence();
+    fence.close();
+    fence = new NodeFence({ lease, channels, docker, generations, stopTimeoutSec: 7, log: logsOf() });
+    channels.onOpened = (id) => void fence.channelOpened(id);
+    await fence.learnGenerations();
+    clock.advance(LEASE_MS + GRACE_MS);
+    await fence.stopping;
+    lease.renew(30_000);
+    await channels.lift();
+    // A server routing by the current placement: generation 2 for the first (as its copy), 3 for the second
+    // (placed here anew, say moved away and back, while its old copy was stopped).
+    generations.check("Cfencetest001", 2);
+    await channels.open("Cfencetest001", OWNER);
+    generations.check("Cfencetest002", 3);
+    await channels.open("Cfencetest002", OWNER);
+    await expect.poll(() => docker.containers.get(here)?.state).toBe("running");
+    expect(docker.containers.get(movedBack)?.state).toBe("exited");
+    // Once only: a later open of the same channel starts nothing.
+    await docker.stopContainer(here, 1);
+    await channels.open("Cfencetest001", OWNER);
+    expect(docker.containers.get(here)?.state).toBe("exited");
+  });
+
   it("learns the generations of the copies already on its engine", async () => {
     const generations = new GenerationFence();
     await running("Cfencetest001", 4);

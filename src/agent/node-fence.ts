@@ -8,7 +8,7 @@ export interface NodeFenceOptions {
   lease: AgentLease;
   channels: FencedChannels | undefined;
   /** This node's engine (berth's workloads only). */
-  docker: Pick<DockerClient, "listContainers" | "stopContainer">;
+  docker: Pick<DockerClient, "listContainers" | "stopContainer" | "startContainer">;
   generations: GenerationFence;
   /** The grace an engine stop gives a workload before it kills it (BERTH_STOP_TIMEOUT_SEC). */
   stopTimeoutSec: number;
@@ -30,14 +30,19 @@ const WORKLOADS = { "berth.managed": "true" };
  * with the usual grace; `held` again → channel calls served again, and every
  * server told how the channels stand, so that each opens again those of its
  * workloads still placed here (they reconnect by themselves; one moved away
- * meanwhile gets no socket here again). Workloads it stopped stay stopped:
- * whether they come back is berth's to decide (docs/cluster.md, "Fencing").
- * Each step goes to the agent's system log.
+ * meanwhile gets no socket here again). A workload it stopped is started
+ * again only when berth says it is still placed here under the very
+ * generation of the stopped copy: a server, routing by the current
+ * placement, opens its channel again (`channelOpened`). One moved away
+ * meanwhile gets no such call, stays stopped, and is removed by the sweep of
+ * stale copies. Each step goes to the agent's system log.
  */
 export class NodeFence {
   readonly #o: NodeFenceOptions;
   readonly #log: SystemLogger;
   #stopping: Promise<void> | undefined;
+  /** The copies the fence stopped, by workload: started again only on berth's word (channelOpened). */
+  readonly #stopped = new Map<string, { dockerId: string; generation: number | undefined }>();
 
   constructor(options: NodeFenceOptions) {
     this.#o = options;
@@ -51,6 +56,34 @@ export class NodeFence {
       const id = c.labels["berth.id"];
       const generation = generationOfLabels(c.labels);
       if (id !== undefined && generation !== undefined) this.#o.generations.learn(id, generation);
+    }
+  }
+
+  /**
+   * A server opened the channel of `containerId` on this node, with a call that passed the generation
+   * check: berth places the workload here now. If the fence stopped its copy and that copy's generation is
+   * the newest known (not an older copy of a workload placed here anew), the copy is started again.
+   */
+  async channelOpened(containerId: string): Promise<void> {
+    const stopped = this.#stopped.get(containerId);
+    if (!stopped) return;
+    this.#stopped.delete(containerId);
+    const known = this.#o.generations.known(containerId);
+    if (stopped.generation !== known) {
+      this.#log.warn(
+        { containerId, generation: stopped.generation, known },
+        "a workload the fence stopped is placed here anew: its old copy stays stopped",
+      );
+      return;
+    }
+    try {
+      await this.#o.docker.startContainer(stopped.dockerId);
+      this.#log.warn(
+        { containerId, dockerId: stopped.dockerId, generation: known },
+        "started again a workload the fence stopped: berth still places it on this node",
+      );
+    } catch (err) {
+      this.#log.error({ err, containerId }, "could not start again a workload the fence stopped");
     }
   }
 
@@ -84,6 +117,11 @@ export class NodeFence {
           const containerId = c.labels["berth.id"];
           try {
             await this.#o.docker.stopContainer(c.dockerId, this.#o.stopTimeoutSec);
+            if (containerId !== undefined)
+              this.#stopped.set(containerId, {
+                dockerId: c.dockerId,
+                generation: generationOfLabels(c.labels),
+              });
             this.#log.warn({ containerId, dockerId: c.dockerId }, "stopped a workload: fenced");
           } catch (err) {
             this.#log.error({ err, containerId }, "could not stop a fenced workload");
