@@ -161,14 +161,19 @@ export class EngineCallServer {
     inspectImage: ([ref]) => this.#docker.inspectImage(ref),
     createContainer: async ([body]) => {
       this.#fence?.create(body);
-      return this.#docker.createContainer(body);
+      const engineId = await this.#docker.createContainer(body);
+      this.#fence?.created(body, engineId);
+      return engineId;
     },
     startContainer: async ([ref]) => {
       await this.#fence?.start(ref);
       return this.#docker.startContainer(ref);
     },
     stopContainer: ([ref, timeoutSec]) => this.#docker.stopContainer(ref, timeoutSec),
-    removeContainer: ([ref]) => this.#docker.removeContainer(ref),
+    removeContainer: async ([ref]) => {
+      await this.#docker.removeContainer(ref);
+      this.#fence?.removed(ref);
+    },
     updateCpuLimit: ([ref, nanoCpus]) => this.#docker.updateCpuLimit(ref, nanoCpus),
     waitForExit: ([ref], { signal }) => this.#docker.waitForExit(ref, signal),
     inspectContainer: ([ref]) => this.#docker.inspectContainer(ref),

@@ -55,6 +55,17 @@ describe("the agent's fence on creates and starts (EngineFence)", () => {
     expect(await call("removeContainer", [first])).toEqual({ ok: true, value: null });
   });
 
+  it("reads the generation of a copy it did not make (an agent restarted) from the copy's labels before a start", async () => {
+    const { docker, call, created } = setUp();
+    const old = await docker.createContainer(workloadBody({ id: ID, generation: 1 }));
+    await created(2);
+    expect(await call("startContainer", [old])).toMatchObject({
+      ok: false,
+      error: { code: "STALE_PLACEMENT" },
+    });
+    expect(docker.calls.filter((c) => c.method === "inspectContainer").map((c) => c.arg)).toEqual([old]);
+  });
+
   it("makes and starts nothing while its lease has lapsed (retryable), and stops and removes still", async () => {
     const { docker, lease, call, created } = setUp();
     const running = await created(1);

@@ -19,6 +19,8 @@ export class EngineFence {
   readonly #lease: { readonly held: boolean };
   readonly #generations: GenerationFence;
   readonly #engine: Pick<DockerClient, "inspectContainer">;
+  /** The copies this agent made, by engine id: a start needs no inspect for them. Forgotten at removal. */
+  readonly #made = new Map<string, { id: string; generation: number | undefined }>();
 
   constructor(
     lease: { readonly held: boolean },
@@ -38,12 +40,28 @@ export class EngineFence {
     if (id !== undefined) this.#generations.check(id, generationOfLabels(labels));
   }
 
+  /** After a create: the copy's workload and generation, so that its start costs no inspect. */
+  created(body: ContainerCreateBody, engineId: string): void {
+    const id = body.Labels?.[ID_LABEL];
+    if (id !== undefined) this.#made.set(engineId, { id, generation: generationOfLabels(body.Labels) });
+  }
+
+  /** After a removal: forgotten. */
+  removed(ref: string): void {
+    this.#made.delete(ref);
+  }
+
   /** Before a start: the lease held, and the copy no older than the newest generation known. */
   async start(ref: string): Promise<void> {
     this.#held("startContainer");
-    const labels = (await this.#engine.inspectContainer(ref))?.Config?.Labels ?? undefined;
-    const id = labels?.[ID_LABEL];
-    if (id !== undefined) this.#generations.check(id, generationOfLabels(labels));
+    let copy = this.#made.get(ref);
+    if (copy === undefined) {
+      // A copy made before this agent started, or named by its name: its labels say.
+      const labels = (await this.#engine.inspectContainer(ref))?.Config?.Labels ?? undefined;
+      const id = labels?.[ID_LABEL];
+      copy = id === undefined ? undefined : { id, generation: generationOfLabels(labels) };
+    }
+    if (copy !== undefined) this.#generations.check(copy.id, copy.generation);
   }
 
   #held(op: string): void {

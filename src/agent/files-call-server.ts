@@ -46,8 +46,9 @@ export class FilesCallServer {
       this.#log.warn({ err, op, containerId: id }, "refused a files call routed by an older placement");
       return failed(err);
     }
-    // Unstamped, a removal is a stale copy's clearing away (StaleCopies): its generation goes with its files.
-    if (op === "removeAll" && generation === undefined) this.#generations?.forget(id);
+    // The workload's files leave this node: its generation goes with them (the next stamped call, or a
+    // create, tells it again), so that the fence holds one entry per workload on the node, not per one ever seen.
+    if (op === "removeAll") this.#generations?.forget(id);
     try {
       const invoke = this.#invokers[op] as (args: unknown) => Promise<unknown>;
       return { ok: true, value: (await invoke(parsed.data)) ?? null };
