@@ -222,4 +222,37 @@ describe.skipIf(NEEDS_ROOT)("fencing at the node agents, on the test bed", () =>
       agent.channel("request", [bot.id, { current: true }, 2_000], failures, undefined, 2),
     ).resolves.toEqual({ current: true });
   });
+
+  it("starts again, once PostgreSQL is back, a workload the fence stopped on the node it is still placed on", async () => {
+    const bot = await alice.containers.get("echo");
+    const before = (await whereIs(bot.id))!;
+    const index = workers.get(before.nodeId)!;
+    const agent = agents.get(index)!;
+    const haltedAt = Date.now();
+    // No API server can ask its store now: none renews a lease, and every node fences itself.
+    await pg.halt();
+    try {
+      await eventually(LEASE_MS + GRACE_MS + 30_000, "the workload stopped by its node's fence", async () => {
+        const copy = await onEngine(index, before.handle);
+        return copy !== undefined && !copy.State.Running;
+      });
+      expect(Date.now() - haltedAt).toBeGreaterThanOrEqual(LEASE_MS + GRACE_MS - RENEWAL_MS);
+    } finally {
+      await pg.resume();
+    }
+    // Renewed again: the server opens the channel of a workload still placed there, and the agent starts
+    // the copy it stopped (same copy, same generation: nothing was moved).
+    await eventually(60_000, "the same copy running again on its node", async () => {
+      const copy = await onEngine(index, before.handle);
+      return copy?.State.Running === true;
+    });
+    await eventually(60_000, "answering again", async () => {
+      const answer = await bot.request({ back: true }, { timeoutMs: 2_000 }).catch(() => undefined);
+      return (answer as { back?: boolean } | undefined)?.back === true;
+    });
+    expect(agent.output).toContain(
+      "started again a workload the fence stopped: berth still places it on this node",
+    );
+    expect(await whereIs(bot.id)).toEqual(before);
+  });
 });
