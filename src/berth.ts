@@ -220,6 +220,8 @@ export class Berth {
     // Cluster mode: which nodes are up, as the Swarm's manager says, and the lead of re-placement (both
     // stopped by the stack, from the build).
     this.#parts.cluster?.start();
+    // The node agents connected here: their leases renewed while the store answers (stopped by the stack).
+    this.#parts.agentLeases?.start();
     events.start(watchSince);
     if (config.tokensFile !== undefined) {
       const watcher = TokensFileWatcher.start(

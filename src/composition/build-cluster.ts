@@ -13,7 +13,6 @@ import type { WorkloadPlacement } from "../containers/workload-placement.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
 import { NotSupportedError } from "../errors/errors.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
-import { AgentLeaseRenewer } from "../node-agents/agent-lease-renewer.ts";
 import type { AgentRegistry } from "../node-agents/agent-registry.ts";
 import { ClusterDockerClient } from "../node-agents/cluster-docker-client.ts";
 import { AgentNodeEngines } from "../node-agents/node-engines.ts";
@@ -178,15 +177,7 @@ export function buildCluster(
     membership.off("changed", onNodeChange);
     stale.close();
   });
-  // The agents' leases, renewed while this server's store answers (one row read by its key, every second).
-  const leases = new AgentLeaseRenewer({
-    registry,
-    storeAnswers: () => store.meta.get("agent-lease-check"),
-    log,
-  });
-  stack.defer("agent leases", () => leases.close());
   const start = () => {
-    leases.start();
     notices.start();
     membership.start();
     lease.start();
