@@ -10,17 +10,12 @@ import type {
   NetworkInfo,
   NetworkSpec,
 } from "../docker/docker-client.ts";
-import {
-  ConflictError,
-  DockerError,
-  DockerUnavailableError,
-  InternalError,
-  NotSupportedError,
-} from "../errors/errors.ts";
+import { DockerError, DockerUnavailableError, NotSupportedError } from "../errors/errors.ts";
+import { createTarget, type PlacementLookup } from "./create-target.ts";
 import { type EngineHandle, engineHandle, parseEngineHandle } from "./engine-handle.ts";
 import type { NodeEngines } from "./node-engines.ts";
 
-export interface ClusterDockerClientOptions {
+export interface ClusterDockerClientOptions extends PlacementLookup {
   /** The engine of each node whose agent is connected now, and news when that set changes. */
   engines: NodeEngines;
   /** The node a workload is placed on now (its placement's node), undefined when it is placed nowhere. */
@@ -41,8 +36,6 @@ export interface ClusterDockerClientOptions {
 
 /** The label every berth container carries: its berth id (container-config.ts's managedLabels). */
 const ID_LABEL = "berth.id";
-/** A copy's placement generation (container-config.ts): its node's agent learns it from the create. */
-const GENERATION_LABEL = "berth.generation";
 const NAME_PREFIX = "berth-";
 
 /**
@@ -99,31 +92,8 @@ export class ClusterDockerClient implements DockerClient {
   }
 
   async createContainer(body: ContainerCreateBody): Promise<string> {
-    const id = body.Labels?.[ID_LABEL];
-    if (id === undefined)
-      throw new InternalError({ cause: new Error("a container without berth's id label") });
-    const nodeId = await this.#nodeToCreateOn(id, body.Labels?.[GENERATION_LABEL]);
+    const nodeId = await createTarget(body, this.#o);
     return engineHandle(nodeId, await this.#o.engines.engineOf(nodeId).createContainer(body));
-  }
-
-  /** The node a create goes to: the workload's placement's, under the generation the body is labelled with. */
-  async #nodeToCreateOn(id: string, generation: string | undefined): Promise<string> {
-    const placed =
-      this.#o.placementOf && generation !== undefined
-        ? await this.#o.placementOf(id)
-        : await this.#o.nodeOf(id).then((nodeId) => (nodeId === undefined ? undefined : { nodeId }));
-    if (placed === undefined)
-      throw new InternalError({
-        cause: new Error(`container ${id} is placed on no node; it cannot be created`),
-      });
-    if ("generation" in placed && String(placed.generation) !== generation)
-      throw new ConflictError("The container was placed on another node meanwhile; try again.", {
-        details: { reason: "stale_placement" },
-        cause: new Error(
-          `create of ${id} under generation ${generation}; its placement is at ${placed.generation}`,
-        ),
-      });
-    return placed.nodeId;
   }
 
   async startContainer(dockerId: string): Promise<boolean> {
