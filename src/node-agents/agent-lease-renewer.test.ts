@@ -38,9 +38,12 @@ class FakeStore {
   asked = 0;
   #hanging: Array<() => void> = [];
   hang = false;
+  /** How long each answer takes (a pool busy with long operations). */
+  slowMs = 0;
 
   answer = (): Promise<unknown> => {
     this.asked++;
+    if (this.slowMs > 0) return new Promise((resolve) => setTimeout(resolve, this.slowMs));
     if (!this.hang) return Promise.resolve(undefined);
     return new Promise((resolve) => this.#hanging.push(() => resolve(undefined)));
   };
@@ -127,6 +130,15 @@ describe("the agents' leases, renewed by an API server while its store answers (
     await new Promise((resolve) => setTimeout(resolve, LEASE_MS * 3));
     expect(b.agent.leaseState).toBe("held");
     await expect(b.channels.request(ID, 1)).resolves.toEqual({ echo: 1 });
+  });
+
+  it("renews on a slow answer too: only a store that answers nothing for a whole lease fences the agents", async () => {
+    const b = await bed();
+    await b.hello();
+    b.store.slowMs = RENEW_MS * 5; // each answer five renewal intervals late, well inside the lease
+    await new Promise((resolve) => setTimeout(resolve, LEASE_MS * 3));
+    expect(b.agent.leaseState).toBe("held");
+    await expect(b.channels.request(ID, "still")).resolves.toEqual({ echo: "still" });
   });
 
   it("stops renewing when its store stops answering: the agent closes its channels; back when the store answers", async () => {

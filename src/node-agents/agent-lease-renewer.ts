@@ -22,14 +22,14 @@ export interface AgentLeaseRenewerOptions {
 /**
  * Renews the lease of every node agent connected to this API server, and
  * only while this server's own store answers: each interval it asks the
- * store one cheap question, and an answer within the interval renews every
+ * store one cheap question (one at a time), and each answer renews every
  * agent's lease (the link's `lease` message). A server cut off from
  * PostgreSQL — which can no longer tell where a workload is placed now —
  * stops vouching for the agents, and an agent that no server vouches for
  * fences itself (docs/cluster.md, "Fencing"). Agents never get database
  * credentials: this is how they learn, second hand, that the store is there.
  * An agent that connects is renewed at once when the store answered within
- * the last interval.
+ * the last two intervals.
  */
 export class AgentLeaseRenewer {
   readonly #o: AgentLeaseRenewerOptions;
@@ -41,8 +41,9 @@ export class AgentLeaseRenewer {
   #answeredAt = 0;
   /** Whether the last check failed (logged once per outage, not every second). */
   #failing = false;
-  /** The store's answer awaited now, if any. */
+  /** The store's answer awaited now, if any, and since when. */
   #asking: Promise<unknown> | undefined;
+  #askedAt = 0;
   #closed = false;
 
   constructor(options: AgentLeaseRenewerOptions) {
@@ -68,38 +69,31 @@ export class AgentLeaseRenewer {
   }
 
   readonly #onConnected = (agent: AgentConnection): void => {
-    if (!this.#closed && Date.now() - this.#answeredAt <= this.#intervalMs) agent.renewLease(this.#ttlMs);
+    if (!this.#closed && Date.now() - this.#answeredAt <= 2 * this.#intervalMs) agent.renewLease(this.#ttlMs);
   };
 
   async #tick(): Promise<void> {
     if (this.#closed) return;
-    // A question still unanswered from an earlier tick (a link to PostgreSQL cut silently) is not stacked
-    // on: no renewal until it ends, and no second question meanwhile.
-    if (this.#asking !== undefined)
-      return this.#failed(new Error("the store's answer to an earlier check is still awaited"));
-    const began = Date.now();
-    const asking = this.#o.storeAnswers().finally(() => {
-      if (this.#asking === asking) this.#asking = undefined;
-    });
+    // One question at a time, however long it takes: a slow answer (a pool busy with long operations) still
+    // renews when it comes, and only a store that answers nothing for a whole lease lets the agents fence
+    // themselves. A question unanswered (PostgreSQL cut off silently) is not stacked on.
+    if (this.#asking !== undefined) {
+      const waitedMs = Date.now() - this.#askedAt;
+      if (waitedMs > 2 * this.#intervalMs) this.#failed(new Error(`no answer for ${waitedMs} ms`));
+      return;
+    }
+    this.#askedAt = Date.now();
+    const asking = this.#o.storeAnswers();
     this.#asking = asking;
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        asking,
-        new Promise((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`no answer within ${this.#intervalMs} ms`)),
-            this.#intervalMs,
-          );
-        }),
-      ]);
+      await asking;
     } catch (err) {
       return this.#failed(err);
     } finally {
-      clearTimeout(timer);
+      this.#asking = undefined;
     }
     if (this.#closed) return;
-    this.#answeredAt = began;
+    this.#answeredAt = Date.now();
     if (this.#failing) this.#log.info("the store answers again: renewing the node agents' leases");
     this.#failing = false;
     for (const agent of this.#o.registry.agents) agent.renewLease(this.#ttlMs);
