@@ -14,8 +14,9 @@ import { percentile, printTable } from "./stats.ts";
  * test bed (test/cluster/testbed: three dockerd in network namespaces, one
  * Swarm; root): create until ready, a request's round trip through an API
  * server to a workload on another node, berth's CPU per request on the API
- * server and on the agent, and the time from a node lost (its link cut) to
- * its workload answering again on another node.
+ * server and on the agent (and where a round trip's time goes: the store's
+ * read of the container, the channel's request), and the time from a node
+ * lost (its link cut) to its workload answering again on another node.
  */
 const CREATE_ROUNDS = 10;
 const REQUESTS = 2_000;
@@ -28,6 +29,7 @@ export async function run(): Promise<void> {
   const agents: AgentProcess[] = [];
   let cluster: InProcessBerth | undefined;
   let single: InProcessBerth | undefined;
+  let singlePg: InProcessBerth | undefined;
   try {
     const db = await pg.freshDatabase();
     const master = randomBytes(32).toString("hex");
@@ -79,47 +81,60 @@ export async function run(): Promise<void> {
       { what: "create, waitReady", berth: createCluster, baseline: createSingle },
     ]);
 
-    // Request round trips, and the CPU each costs.
-    const onCluster = await cluster.ack("container:create", {
-      name: "rt",
-      code: { files: { "index.js": cluster.echo } },
-    });
-    const onSingle = await single.ack("container:create", {
-      name: "rt",
-      code: { files: { "index.js": single.echo } },
-    });
-    const rtCluster: number[] = [];
-    const rtSingle: number[] = [];
-    let cpuCluster = 0;
-    let cpuSingle = 0;
+    // Request round trips, and the CPU each costs; beside them a third berth, single-host on PostgreSQL
+    // (the same server as the cluster's), which waits on the store for each request as the cluster does but
+    // has no agent: it tells the store's share of the cluster's round trip from the agent's.
+    singlePg = await startInProcessBerth({ BERTH_DATABASE_URL: (await pg.freshDatabase()).url });
+    const side = async (b: InProcessBerth): Promise<Side> => {
+      const { id } = await b.ack("container:create", { name: "rt", code: { files: { "index.js": b.echo } } });
+      return { b, id, rt: [], reads: [], hops: [], cpu: 0 };
+    };
+    const onCluster = await side(cluster);
+    const onSingle = await side(single);
+    const onSinglePg = await side(singlePg);
+    const sides = [onCluster, onSingle, onSinglePg];
     let agentTicks = 0;
     // The agent of the worker the workload was placed on (agents[0] serves node 2, agents[1] node 3).
     const agentOf = agents[workers.get(await placedOn(db.url, onCluster.id)) === 2 ? 0 : 1];
+    const timed = async (into: number[], call: (i: number) => Promise<unknown>) => {
+      for (let i = 0; i < BATCH; i++) {
+        const t = performance.now();
+        await call(i);
+        into.push(performance.now() - t);
+      }
+    };
     for (let done = 0; done < REQUESTS; done += BATCH) {
-      for (const [b, id, into] of [
-        [cluster, onCluster.id, rtCluster],
-        [single, onSingle.id, rtSingle],
-      ] as const) {
+      for (const at of sides) {
+        const { b, id } = at;
         const cpu = process.cpuUsage();
-        const ticks = b === cluster && agentOf?.child.pid ? cpuTicks(agentOf.child.pid) : 0;
-        for (let i = 0; i < BATCH; i++) {
-          const t = performance.now();
-          await b.ack("container:request", { id, data: { n: i } });
-          into.push(performance.now() - t);
-        }
+        const ticks = at === onCluster && agentOf?.child.pid ? cpuTicks(agentOf.child.pid) : 0;
+        await timed(at.rt, (i) => b.ack("container:request", { id, data: { n: i } }));
         const used = process.cpuUsage(cpu);
-        const micros = used.user + used.system;
-        if (b === cluster) {
-          cpuCluster += micros;
-          if (agentOf?.child.pid) agentTicks += cpuTicks(agentOf.child.pid) - ticks;
-        } else cpuSingle += micros;
+        at.cpu += used.user + used.system;
+        if (at === onCluster && agentOf?.child.pid) agentTicks += cpuTicks(agentOf.child.pid) - ticks;
+        // Its parts alone, in the same batch (this machine's load moves from minute to minute), outside the
+        // CPU count: the store's read that finds the container for the client (by id, as `container:request`
+        // resolves it), and the channel's request (cluster: API server → agent → workload; else hub → workload).
+        await timed(at.reads, () => b.berth.manager.findById(id));
+        await timed(at.hops, (i) => b.berth.channel.request(id, { n: i }));
       }
     }
-    printTable("Request round trip (cluster: client → API server → agent on another node → workload)", "ms", [
-      { what: "container:request", berth: rtCluster, baseline: rtSingle },
+    const micros = (ms: number[]) => ms.map((m) => m * 1000);
+    const row = (what: string, of: Side, beside: Side, part: "rt" | "reads" | "hops" = "rt") => ({
+      what,
+      berth: micros(of[part]),
+      baseline: micros(beside[part]),
+    });
+    printTable("Request round trip (cluster: client → API server → agent on another node → workload)", "µs", [
+      row("container:request: cluster ÷ single-host", onCluster, onSingle),
+      row("the store's wait: single-host on PostgreSQL ÷ single-host", onSinglePg, onSingle),
+      row("the agent's hop: cluster ÷ single-host on PostgreSQL", onCluster, onSinglePg),
+      row("alone: the store's read of the container, cluster ÷ single-host", onCluster, onSingle, "reads"),
+      row("alone: the channel's request, cluster ÷ single-host", onCluster, onSingle, "hops"),
     ]);
+    const per = (side: Side) => (side.cpu / REQUESTS).toFixed(0);
     console.log(
-      `\nCPU per request: API server process (berth and this benchmark's client) ${(cpuCluster / REQUESTS).toFixed(0)} µs in cluster mode, ${(cpuSingle / REQUESTS).toFixed(0)} µs single-host (${(cpuCluster / cpuSingle).toFixed(2)}×); the node agent ${(((agentTicks / CLK_TCK) * 1e6) / REQUESTS).toFixed(0)} µs`,
+      `\nCPU per request: API server process (berth and this benchmark's client) ${per(onCluster)} µs in cluster mode, ${per(onSingle)} µs single-host (${(onCluster.cpu / onSingle.cpu).toFixed(2)}×), ${per(onSinglePg)} µs single-host on PostgreSQL; the node agent ${(((agentTicks / CLK_TCK) * 1e6) / REQUESTS).toFixed(0)} µs`,
     );
 
     // A node lost: its link cut, until its workload answers again from the other worker.
@@ -172,9 +187,22 @@ export async function run(): Promise<void> {
     await single
       ?.close()
       .catch((err: unknown) => process.stderr.write(`single-host berth: ${String(err)}\n`));
+    await singlePg
+      ?.close()
+      .catch((err: unknown) => process.stderr.write(`single-host berth on PostgreSQL: ${String(err)}\n`));
     await pg.stop();
     await bed.down();
   }
+}
+
+/** One berth of the round-trip comparison: its samples (ms) and the CPU its requests cost this process (µs). */
+interface Side {
+  b: InProcessBerth;
+  id: string;
+  rt: number[];
+  reads: number[];
+  hops: number[];
+  cpu: number;
 }
 
 /** The node the store (PostgreSQL at `url`) says a workload is placed on. */

@@ -18,6 +18,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   shape: () => import("./shape.ts"),
   "archive-read": () => import("./archive-read.ts"),
   cluster: () => import("./cluster.ts"),
+  "agent-link": () => import("./agent-link.ts"),
 };
 
 const name = process.argv[2];

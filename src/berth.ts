@@ -200,8 +200,10 @@ export class Berth {
     }
     stack.defer("leftover CPU holds", () => leftoverHolds.close());
     stack.defer("reconciliation retries", () => reconciliation.close());
-    // What a crash left cut half-way, read before this berth makes any operation of its own.
-    reconciliation.start(CutByCrash.of(records));
+    // What a crash left cut half-way, read before this berth makes any operation of its own. In cluster
+    // mode the leading server does it, at each term (ClusterSteward): other servers' operations run on.
+    const cluster = this.#parts.cluster;
+    if (!cluster) reconciliation.start(CutByCrash.of(records));
     // Engine events from before the reconciliation reads the engine: nothing between the two is missed.
     const watchSince = Date.now();
     const status = await engine.check();
@@ -217,12 +219,12 @@ export class Berth {
     });
     stack.defer("engine monitor", () => engine.stop());
     engine.start();
-    // Cluster mode: which nodes are up, as the Swarm's manager says, and the lead of re-placement (both
-    // stopped by the stack, from the build).
-    this.#parts.cluster?.start();
+    // Cluster mode: which nodes are up, as the Swarm's manager says, and the lead of the cluster (both
+    // stopped by the stack, from the build); the leader follows the engines' events.
+    if (cluster) cluster.start();
+    else events.start(watchSince);
     // The node agents connected here: their leases renewed while the store answers (stopped by the stack).
     this.#parts.agentLeases?.start();
-    events.start(watchSince);
     if (config.tokensFile !== undefined) {
       const watcher = TokensFileWatcher.start(
         config.tokensFile,

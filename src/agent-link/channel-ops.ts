@@ -19,12 +19,12 @@ import { z } from "zod";
  * test keeps the two in step): the only names a channel may have on a node,
  * so no call can name a path of the agent's choosing.
  */
-export const ContainerIdSchema = z
-  .string()
-  .regex(/^C[0-9A-HJKMNP-TV-Z]{11}$/, "must be a berth container id");
+export const CHANNEL_CONTAINER_ID = /^C[0-9A-HJKMNP-TV-Z]{11}$/;
+export const ContainerIdSchema = z.string().regex(CHANNEL_CONTAINER_ID, "must be a berth container id");
 
-/** Limits a server may send; the agent's own BERTH_MAX_REQUEST_TIMEOUT_MS still caps each. */
-const TimeoutMs = z.number().int().positive().max(3_600_000);
+/** The longest timeout a server may send; the agent's own BERTH_MAX_REQUEST_TIMEOUT_MS still caps each. */
+export const MAX_CHANNEL_TIMEOUT_MS = 3_600_000;
+const TimeoutMs = z.number().int().positive().max(MAX_CHANNEL_TIMEOUT_MS);
 
 // A workload's uid and group: its own, never root's (as the create body's User).
 const Uid = z
@@ -103,7 +103,9 @@ export function channelOpTimeoutMs(op: ChannelOp, args: readonly unknown[]): num
   return DEFAULT_TIMEOUT_MS;
 }
 
-const CallId = z.string().min(1).max(32);
+/** A call's id on one connection (as agent-link-contract.ts's). */
+export const MAX_CALL_ID_LENGTH = 32;
+const CallId = z.string().min(1).max(MAX_CALL_ID_LENGTH);
 
 /** A placement's generation (the store's fencing token): 1, 2, 3 … */
 export const PlacementGeneration = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);

@@ -90,6 +90,35 @@ describe("the channel calls a node agent serves (ChannelCallServer)", () => {
     expect(hub.openIds).toEqual([]);
   });
 
+  it("refuses a malformed request as its schemas say, with the issue's path, before the hub sees it", async () => {
+    await call("open", [ID, OWNER]);
+    const refused = (raw: Record<string, unknown>) =>
+      new Promise<CallAnswer>(
+        (resolve) => void server.call({ kind: "channel", id: String(++next), ...raw }, resolve),
+      );
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ op: "request", args: ["../../etc", "x", 1_000] }, "0"],
+      [{ op: "request", args: [ID, "x", 0] }, "2"],
+      [{ op: "request", args: [ID, "x", 3_600_001] }, "2"],
+      [{ op: "request", args: [ID, "x", 1.5] }, "2"],
+      [{ op: "request", args: [ID, "x"] }, ""],
+      [{ op: "request", args: [ID, "x", 1_000], extra: 3 }, ""],
+      [{ op: "request", args: [ID, "x", 1_000], generation: 0 }, "generation"],
+    ];
+    for (const [raw, path] of cases) {
+      const answer = await refused(raw);
+      expect(answer, JSON.stringify(raw)).toMatchObject({ ok: false, error: { code: "VALIDATION_FAILED" } });
+      const { issues } = (answer as unknown as { error: { details: { issues: Array<{ path: string }> } } })
+        .error.details;
+      if (path) expect(issues[0]?.path).toBe(path);
+    }
+    // The hub would have answered a request it saw with CHANNEL_NOT_CONNECTED (no workload said hello).
+    expect(await refused({ op: "request", args: [ID, "x", 1_000] })).toMatchObject({
+      ok: false,
+      error: { code: "CHANNEL_NOT_CONNECTED" },
+    });
+  });
+
   it("answers a call for a channel it was not asked to open as the local hub does", async () => {
     expect(await call("send", [ID, "x"])).toMatchObject({
       ok: false,

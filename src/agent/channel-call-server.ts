@@ -6,6 +6,7 @@ import {
   isChannelOp,
   type ParsedChannelArgsOf,
 } from "../agent-link/channel-ops.ts";
+import { asChannelRequest } from "../agent-link/channel-request-check.ts";
 import { toLinkError } from "../agent-link/link-error.ts";
 import type { ChannelPort } from "../channel/channel-port.ts";
 import { ValidationError } from "../errors/errors.ts";
@@ -22,9 +23,10 @@ type Invokers = {
  * the life of one connection to it: the twin of EngineCallServer for the
  * `channel` kind. Every call is checked before the node's channel hub sees
  * it — an op of CHANNEL_OPS, its arguments by that op's schema (ids are berth
- * container ids, owners non-root). The hub is berth's own channel code, so a
- * call for a container this agent was not asked to open fails as it does on
- * a single host (CHANNEL_NOT_CONNECTED). A `cancel` aborts a request or a
+ * container ids, owners non-root); a well-formed request, the hot call, by
+ * hand first (channel-request-check.ts), with the same result. The hub is
+ * berth's own channel code, so a call for a container this agent was not
+ * asked to open fails as it does on a single host (CHANNEL_NOT_CONNECTED). A `cancel` aborts a request or a
  * wait for a hello; `close()` (the connection ended) aborts every one, while
  * the channels themselves stay open for the workloads and the other servers.
  */
@@ -72,6 +74,9 @@ export class ChannelCallServer {
   }
 
   async #answer(raw: unknown): Promise<CallAnswer> {
+    // A request, well formed: checked by hand (channel-request-check.ts); anything else by the schemas.
+    const request = asChannelRequest(raw);
+    if (request) return this.#run(request.id, "request", request.args, request.generation);
     const call = ChannelCallSchema.safeParse(raw);
     if (!call.success) return failed(fromZodError(call.error));
     const { id, op, args } = call.data;
@@ -82,6 +87,10 @@ export class ChannelCallServer {
       this.#log.warn({ op, issues: parsed.error.issues.length }, "refused a channel call's arguments");
       return failed(fromZodError(parsed.error));
     }
+    return this.#run(id, op, parsed.data, call.data.generation);
+  }
+
+  async #run(id: string, op: ChannelOp, args: unknown, generation: number | undefined): Promise<CallAnswer> {
     if (this.#inFlight.has(id))
       return failed(new ValidationError(`The call id '${id}' is in use on this connection.`));
     if (this.#closed) return failed(new ValidationError("The connection has ended."));
@@ -89,9 +98,9 @@ export class ChannelCallServer {
     this.#inFlight.set(id, abort);
     try {
       // Routed by an older placement than this node was told of: refused (STALE_PLACEMENT), never served.
-      this.#generations?.check(parsed.data[0], call.data.generation);
+      this.#generations?.check((args as [string])[0], generation);
       const invoke = this.#invokers[op] as (args: unknown, signal: AbortSignal) => Promise<unknown>;
-      const value = await invoke(parsed.data, abort.signal);
+      const value = await invoke(args, abort.signal);
       return { ok: true, value: value ?? null };
     } catch (err) {
       if (!abort.signal.aborted) this.#log.debug({ err, op }, "channel call failed");

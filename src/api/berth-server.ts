@@ -2,6 +2,7 @@ import type { Server as HttpServer } from "node:http";
 import { Server } from "socket.io";
 import type { ClientToServerEvents, ServerToClientEvents } from "#protocol";
 import type { HandshakeLimiter } from "../auth/handshake-limiter.ts";
+import { keepAgentLinkApart } from "./agent-link-adapter.ts";
 import type { InterServerEvents, SocketData } from "./contract.ts";
 import { type AdapterFactory, keepTelemetryLocal } from "./local-telemetry.ts";
 import { RecoveryAdapter } from "./recovery-adapter.ts";
@@ -20,7 +21,8 @@ const CONNECT_TIMEOUT_MS = 10_000;
  * berth's Socket.IO server, on the HTTP server fastify owns: one transport
  * limit, handshakes rate-limited per remote address, connection state
  * recovery for two minutes (RecoveryAdapter keeps what it may, or with
- * `fanOut` the cluster adapter, with telemetry kept off it), no client
+ * `fanOut` the cluster adapter, with telemetry kept off it; the node agents'
+ * namespace on neither), no client
  * bundle served and no cross-origin requests.
  */
 export function createBerthServer(
@@ -44,7 +46,8 @@ export function createBerthServer(
       if (options.handshakes.allow(req.socket.remoteAddress)) return callback(null, true);
       callback("too many handshakes from this address", false);
     },
-    adapter: options.fanOut ? keepTelemetryLocal(options.fanOut) : RecoveryAdapter,
+    // The node agents' namespace (cluster mode) on neither: agent-link-adapter.ts says why.
+    adapter: keepAgentLinkApart(options.fanOut ? keepTelemetryLocal(options.fanOut) : RecoveryAdapter),
     serveClient: false,
     cors: { origin: false },
   });

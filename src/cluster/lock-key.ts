@@ -38,11 +38,15 @@ export function lockKey(space: number, name: string): LockKey {
   return { space, id };
 }
 
-/** The singletons that run on one server at a time, each under a lease of its own. */
-export const LEASE_NAMES = ["reconciler", "restart-supervisor", "re-placement"] as const;
+/**
+ * The leases of the singletons that run on one server at a time. One for all of cluster mode's: the
+ * engines' events, the reconciliation, the restart policy, the health watch and re-placement follow one
+ * another (a restart answers an exit an event wrote; a move is reconciled), so one server leads them all.
+ */
+export const LEASE_NAMES = ["steward"] as const;
 export type LeaseName = (typeof LEASE_NAMES)[number];
 
-/** The lease named `name` (one per singleton kind: "reconciler", "restart-supervisor" …). */
+/** The lease named `name` (LEASE_NAMES). */
 export function leaseKey(name: string): LockKey {
   return lockKey(LEASE_SPACE, name);
 }

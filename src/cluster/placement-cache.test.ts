@@ -1,10 +1,10 @@
 import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
-import type { PlacementNoticesEvents } from "./pg-placement-notices.ts";
+import type { ChangeNoticesEvents } from "./pg-change-notices.ts";
 import { PlacementCache } from "./placement-cache.ts";
 
 function setup() {
-  const notices = new EventEmitter<PlacementNoticesEvents>();
+  const notices = new EventEmitter<ChangeNoticesEvents>();
   const placed = new Map<string, string>([["C1", "n1"]]);
   let reads = 0;
   let gate: Promise<void> | undefined;
@@ -58,7 +58,7 @@ describe("PlacementCache", () => {
   });
 
   it("answers each placement's generation with its node, the one calls are stamped with", async () => {
-    const notices = new EventEmitter<PlacementNoticesEvents>();
+    const notices = new EventEmitter<ChangeNoticesEvents>();
     let placed = { nodeId: "n1", generation: 1 };
     const cache = new PlacementCache(async () => placed, notices);
     notices.emit("reset", true);

@@ -1,5 +1,5 @@
 import type { EventEmitter } from "node:events";
-import type { PlacementNoticesEvents } from "./pg-placement-notices.ts";
+import type { ChangeNoticesEvents } from "./pg-change-notices.ts";
 
 /** Where a workload runs, as a server routes by it: the node, and the generation it is stamped with. */
 export interface PlacedOn {
@@ -10,7 +10,7 @@ export interface PlacedOn {
 /**
  * Where each workload is placed, as this API server routes by it: read from
  * the store once, then kept in memory until the store says it changed (a
- * notice at the commit that changed it, PgPlacementNotices) — so that no
+ * notice at the commit that changed it, PgChangeNotices) — so that no
  * request waits on the database, and none is routed by a placement another
  * server has moved since (but for the notice's own travel time, milliseconds).
  * While the notices are not heard (their connection ended, and is being made
@@ -30,7 +30,7 @@ export class PlacementCache {
 
   constructor(
     read: (containerId: string) => Promise<PlacedOn | undefined>,
-    notices: Pick<EventEmitter<PlacementNoticesEvents>, "on">,
+    notices: Pick<EventEmitter<ChangeNoticesEvents>, "on">,
   ) {
     this.#read = read;
     notices.on("changed", (id) => this.forget(id));

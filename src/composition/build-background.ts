@@ -106,6 +106,8 @@ export function buildBackground(
     // at start-up, or when the engine first returns (this berth's own timers outlive an outage).
     afterFirstPass: () => deps.restarts.resume(),
     log,
+    // Cluster mode: only the leading server reconciles (ClusterSteward starts and stops it).
+    onlyWhenStarted: config.cluster,
   });
   return { reconciliation, ownerNetworks, leftoverHolds };
 }

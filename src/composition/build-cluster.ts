@@ -1,8 +1,10 @@
 import Dockerode from "dockerode";
+import type { ContainerLocks } from "../cluster/container-locks.ts";
 import { LeaderLease } from "../cluster/leader-lease.ts";
 import { Membership } from "../cluster/membership.ts";
+import { PgChangeNotices } from "../cluster/pg-change-notices.ts";
+import { PgContainerLocks } from "../cluster/pg-container-locks.ts";
 import { PgLockSession } from "../cluster/pg-lock-session.ts";
-import { PgPlacementNotices } from "../cluster/pg-placement-notices.ts";
 import { PlacementCache } from "../cluster/placement-cache.ts";
 import { Placer } from "../cluster/placer.ts";
 import { Replacement } from "../cluster/replacement.ts";
@@ -44,6 +46,8 @@ export interface ClusterParts {
   docker: ClusterDockerClient;
   /** The create path's placement step. */
   placement: WorkloadPlacement;
+  /** Each container's operations, one server at a time across every API server of the cluster. */
+  locks: ContainerLocks;
   /** The nodes as the Swarm's manager reports them; started by Berth.start(). */
   membership: Membership;
   /** The node a workload is placed on now. */
@@ -52,9 +56,13 @@ export interface ClusterParts {
   files: RemoteWorkloadFiles;
   /** The workloads' channels, each held by the agent of its node. */
   channels(config: Config, log: SystemLogger): RemoteChannels;
+  /** Every container's state changes, told by the store (started by start()). */
+  states: PgChangeNotices;
+  /** Runs `duty` at each term of this server's lead of the cluster, until the term's signal aborts. */
+  whileLeading(duty: (term: AbortSignal) => void): void;
   /** Re-placement (led by one API server at a time): how a workload is moved off a lost node. */
   moveWith(relocate: (containerId: string, lostNode: string) => Promise<boolean>): void;
-  /** Starts asking Swarm for its nodes, and trying for the lead of re-placement (Berth.start). */
+  /** Starts asking Swarm for its nodes, hearing the store's notices, and trying for the lead (Berth.start). */
   start(): void;
 }
 
@@ -78,8 +86,11 @@ export function buildCluster(
   const url = config.database?.reveal();
   if (url === undefined) throw new Error("cluster mode without BERTH_DATABASE_URL"); // refused by the config first
   // Placements as this server routes by them: read once, forgotten the moment the store says they changed.
-  const notices = new PgPlacementNotices(url, log);
+  const notices = new PgChangeNotices(url, "placements", log);
   stack.defer("placement notices", () => notices.close());
+  // Closed after the operations drained (built before them): a turn under way keeps its lock to the end.
+  const locks = new PgContainerLocks({ url, log });
+  stack.defer("container locks", () => locks.close());
   const placements = new PlacementCache(async (id) => {
     const placed = await store.placements.current(id);
     return placed && { nodeId: placed.nodeId, generation: placed.generation };
@@ -138,9 +149,14 @@ export function buildCluster(
       maxRequestTimeoutMs: config.maxRequestTimeoutMs,
       log,
     });
-  // One server at a time moves the workloads of lost nodes: the holder of the "re-placement" lease.
-  const lease = new LeaderLease({ name: "re-placement", open: (o) => PgLockSession.open(url, o), log });
-  stack.defer("re-placement lease", () => lease.close());
+  // One server at a time leads the cluster (ClusterSteward) and moves the workloads of lost nodes: the
+  // holder of the "steward" lease.
+  const lease = new LeaderLease({ name: "steward", open: (o) => PgLockSession.open(url, o), log });
+  stack.defer("steward lease", () => lease.close());
+  // Every container's state changes, whichever server wrote them: the leader watches health by them.
+  const states = new PgChangeNotices(url, "states", log);
+  stack.defer("container state notices", () => states.close());
+  const whileLeading = (duty: (term: AbortSignal) => void) => lease.on("elected", duty);
   const moveWith = (relocate: (containerId: string, lostNode: string) => Promise<boolean>) => {
     const replacement = new Replacement({
       membership,
@@ -179,8 +195,21 @@ export function buildCluster(
   });
   const start = () => {
     notices.start();
+    states.start();
     membership.start();
     lease.start();
   };
-  return { docker, placement, membership, nodeOf, files, channels, moveWith, start };
+  return {
+    docker,
+    locks,
+    states,
+    whileLeading,
+    placement,
+    membership,
+    nodeOf,
+    files,
+    channels,
+    moveWith,
+    start,
+  };
 }

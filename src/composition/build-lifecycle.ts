@@ -1,5 +1,6 @@
 import type { EngineAdmission } from "../admission/engine-admission.ts";
 import type { ChannelPort } from "../channel/channel-port.ts";
+import type { ContainerLocks } from "../cluster/container-locks.ts";
 import type { Config } from "../config/config.ts";
 import { ContainerManager } from "../containers/container-manager.ts";
 import type { ImageCatalog } from "../containers/image-catalog.ts";
@@ -34,6 +35,8 @@ export interface LifecycleDeps {
   egress: EgressFirewall;
   /** Cluster mode: where each new workload is placed (build-cluster.ts). */
   placement?: WorkloadPlacement | undefined;
+  /** Cluster mode: each container's turns held across the API servers (PgContainerLocks). */
+  locks?: ContainerLocks | undefined;
 }
 
 /**
@@ -73,6 +76,7 @@ export function buildLifecycle(config: Config, deps: LifecycleDeps): LifecyclePa
     uids,
     // Cluster mode: each workload is placed on a node, and its releases' contents kept for the nodes it may move to.
     ...(deps.placement ? { placement: deps.placement, releaseContents: store.releaseContents } : {}),
+    ...(deps.locks ? { locks: deps.locks } : {}),
   });
 
   const updater = new CodeUpdater({

@@ -1,4 +1,4 @@
-import type { EventEmitter } from "node:events";
+import { EventEmitter } from "node:events";
 import Fastify from "fastify";
 import { UserActivityLogger } from "../activity/user-activity-logger.ts";
 import { DASHBOARD_DIR, registerDashboardRoutes } from "../api/dashboard-routes.ts";
@@ -16,7 +16,7 @@ import { RestartSupervisor } from "../containers/restart-supervisor.ts";
 import { RuntimeOffer } from "../containers/runtime-offer.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
 import { DockerodeClient } from "../docker/dockerode-client.ts";
-import { EngineMonitor } from "../docker/engine-monitor.ts";
+import { EngineMonitor, type EngineMonitorEvents } from "../docker/engine-monitor.ts";
 import type { RedisFanOut } from "../fan-out/redis-fan-out.ts";
 import { BerthMetrics } from "../metrics/berth-metrics.ts";
 import { observeBerth } from "../metrics/observe-berth.ts";
@@ -39,6 +39,7 @@ import { buildCluster, NOT_SAMPLED_HERE } from "./build-cluster.ts";
 import { buildLifecycle } from "./build-lifecycle.ts";
 import { buildSampling } from "./build-sampling.ts";
 import { buildSocketApi } from "./build-socket-api.ts";
+import { ClusterSteward } from "./cluster-steward.ts";
 import { countListeners } from "./count-listeners.ts";
 import { DisposalStack } from "./disposal-stack.ts";
 import { type BerthBase, openBase } from "./open-base.ts";
@@ -199,6 +200,7 @@ function build(
     admission,
     egress,
     placement: cluster?.placement,
+    locks: cluster?.locks,
   });
   cluster?.moveWith((id, lostNode) => manager.relocate(id, lostNode));
   const unobserve = metrics && observeBerth(metrics, { manager, activity });
@@ -207,7 +209,10 @@ function build(
   stack.defer("health checks", () => health.close());
   // Before the restart supervisor: the exits it defers are those this one holds.
   const bringBack = new EngineReturnRestarter({
-    engine,
+    // Cluster mode has no one engine to go away: "the engine" is every node's, down here when no agent is
+    // connected to this server, which stops no workload. A node that is lost has its workloads moved
+    // (re-placement); one whose engine restarted has their exits answered by their restart policies.
+    engine: cluster ? new EventEmitter<EngineMonitorEvents>() : engine,
     manager,
     records: () => repo.all(),
     log,
@@ -249,7 +254,9 @@ function build(
   manager.on("statusChanged", ({ info }) => sampler.invalidate(info.id));
   // Nothing is sampled here in cluster mode (NOT_SAMPLED_HERE): no history to follow.
   if (!cluster) manager.on("statusChanged", ({ info }) => history.follow(info));
-  manager.on("statusChanged", ({ info }) => running.follow(info));
+  // Cluster mode: the health of running workloads is watched by the leading server, by the store's notices
+  // (ClusterSteward below), whichever server changed their state.
+  if (!cluster) manager.on("statusChanged", ({ info }) => running.follow(info));
   // The manager answers the health written last, also for a record it read before (ContainerManager.info).
   health.on("change", ({ id, health: now }) => manager.noteHealth(id, now));
   activity.follow({
@@ -306,6 +313,22 @@ function build(
     history,
     restarts,
   });
+  if (cluster) {
+    const steward = new ClusterSteward({
+      reconciliation: background.reconciliation,
+      events,
+      restarts,
+      health,
+      running,
+      repo,
+      states: cluster.states,
+      log,
+    });
+    cluster.whileLeading((term) => steward.lead(term));
+    // First of all that it drives: a shutdown stops the lead before the health watch, the restarts and the
+    // event stream close, and waits for a pass under way.
+    stack.defer("cluster steward", () => steward.close());
+  }
   const emitters = [manager, activity, channel, health, restarts, bringBack, tokens, engine, pressure];
   return {
     ...base,

@@ -64,7 +64,7 @@ export async function openBase(
   if (atRest.sealedNow > 0)
     log.info({ values: atRest.sealedNow }, "sealed secret values stored in plain text by an earlier berth");
   assertSocketPathFits(config.runDir, newContainerId());
-  return { secrets, log, store, instanceId: loadInstanceId(config.dataDir), pidFile };
+  return { secrets, log, store, instanceId: await instanceIdOf(config, store), pidFile };
 }
 
 /**
@@ -80,3 +80,17 @@ function openSqliteSecretsAtRest(config: Config): SecretsAtRest {
     db.close();
   }
 }
+
+/**
+ * The id berth labels its engine objects with, and lists them by. A single
+ * host's berth keeps its own in its data directory. The API servers of one
+ * cluster share the workloads, so they must recognise each other's
+ * containers: they share one id, kept in the store — the first server's own
+ * (so that a cluster grown from one server keeps the labels it made).
+ */
+async function instanceIdOf(config: Config, store: Store): Promise<string> {
+  const own = loadInstanceId(config.dataDir);
+  return config.cluster ? store.meta.claim(CLUSTER_INSTANCE_KEY, own) : own;
+}
+
+const CLUSTER_INSTANCE_KEY = "cluster-instance";

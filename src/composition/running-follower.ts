@@ -6,7 +6,7 @@ import type { ContainerRecord, ContainerStore } from "../store/store-ports.ts";
 
 export interface RunningFollowerOptions {
   repo: Pick<ContainerStore, "get">;
-  health: Pick<HealthMonitor, "track" | "untrack">;
+  health: Pick<HealthMonitor, "track" | "untrack" | "watches">;
   defaults: Pick<Config, "defaultCpus" | "defaultMemoryMb" | "defaultPids">;
   log: SystemLogger;
 }
@@ -52,6 +52,27 @@ export class RunningFollower {
         }
       })
       .catch((err: unknown) => log.warn({ err, containerId: info.id }, "could not follow a status change"));
+  }
+
+  /**
+   * Cluster mode, on the leading API server: the container's state changed, by this server or another
+   * (a notice from the store says which container, not what became of it). Read in order with the
+   * other changes followed: a running one is watched (from now, if it was not), any other is not.
+   */
+  recheck(id: string): void {
+    const { repo, health, log } = this.#o;
+    this.#following = this.#following
+      .then(async () => {
+        const record = await repo.get(id);
+        if (record?.state === "running") {
+          this.noteRunning(record);
+          if (!health.watches(id)) health.track(record);
+        } else if (health.watches(id)) {
+          health.untrack(id);
+          this.#nanoCpus.delete(id);
+        }
+      })
+      .catch((err: unknown) => log.warn({ err, containerId: id }, "could not follow a state change"));
   }
 
   /** Resolves once every change followed so far is done. */

@@ -95,7 +95,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     this.#ctx = {
       options,
       log,
-      queue: new OperationQueue(),
+      queue: new OperationQueue(options.locks),
       operations: new OperationTracker(
         async (id) => (await options.repo.get(id)) !== undefined,
         (outcome) => this.emit("operation", outcome),

@@ -1,5 +1,6 @@
 import type { ContainerInfo, ContainerState } from "#protocol";
 import type { AdmissionPort } from "../admission/admission.ts";
+import type { ContainerLocks } from "../cluster/container-locks.ts";
 import type { Config } from "../config/config.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
 import type { SecretRegistry } from "../logging/secret-registry.ts";
@@ -41,6 +42,11 @@ export interface ContainerManagerOptions {
    * engine's flag to arrive (LATE_OOM_FLAG_WAIT_MS when left out; see engine-sync.ts).
    */
   oomFlagWaitMs?: number;
+  /**
+   * Cluster mode: every operation's turn on a container also holds that container's lock across the API
+   * servers sharing the database (PgContainerLocks); none when left out — one server's queue is enough.
+   */
+  locks?: ContainerLocks;
   /** Cluster mode: puts each new workload on a node before its files and container are made there. */
   placement?: WorkloadPlacement;
   /** Cluster mode: where each release's contents are kept for the nodes a workload may move to (release-content.ts). */

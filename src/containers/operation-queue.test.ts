@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import type { ContainerLocks } from "../cluster/container-locks.ts";
+import { ConflictError } from "../errors/errors.ts";
 import { OperationQueue } from "./operation-queue.ts";
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -91,6 +93,64 @@ describe("OperationQueue with background syncs", () => {
     });
     await Promise.all([first, waiting]);
     expect(ran).toEqual(["stop", "start"]);
+    expect(q.busyKeys).toBe(0);
+  });
+});
+
+describe("OperationQueue with the cluster's container locks", () => {
+  /** Locks that record what they hold, and refuse the keys in `refuse` as another server's. */
+  function recordingLocks(refuse: Set<string> = new Set()) {
+    const held: string[] = [];
+    const log: string[] = [];
+    const locks: ContainerLocks = {
+      async run(key, fn) {
+        if (refuse.has(key)) throw new ConflictError("held by another server");
+        held.push(key);
+        log.push(`lock ${key}`);
+        try {
+          return await fn(new AbortController().signal);
+        } finally {
+          held.splice(held.indexOf(key), 1);
+          log.push(`unlock ${key}`);
+        }
+      },
+      close: async () => {},
+    };
+    return { locks, held, log };
+  }
+
+  it("holds the container's lock for the whole of each turn, taken once the turn is this server's", async () => {
+    const { locks, held, log } = recordingLocks();
+    const q = new OperationQueue(locks);
+    const seen: string[][] = [];
+    await Promise.all([
+      q.run("c1", "stop", async () => {
+        seen.push([...held]);
+        log.push("stop");
+      }),
+      q.run("c1", "start", async () => {
+        seen.push([...held]);
+        log.push("start");
+      }),
+    ]);
+    expect(seen).toEqual([["c1"], ["c1"]]);
+    // One lock per turn, never two at once for one key: the second turn takes it after the first gave it back.
+    expect(log).toEqual(["lock c1", "stop", "unlock c1", "lock c1", "start", "unlock c1"]);
+  });
+
+  it("fails a turn whose lock another server holds, without running it, and moves on to the next", async () => {
+    const refuse = new Set(["c1"]);
+    const { locks } = recordingLocks(refuse);
+    const q = new OperationQueue(locks);
+    let ran = false;
+    const refused = q.run("c1", "stop", async () => {
+      ran = true;
+    });
+    const next = q.run("c1", "start", async () => "started");
+    refuse.delete("c1");
+    await expect(refused).rejects.toMatchObject({ code: "CONFLICT" });
+    expect(ran).toBe(false);
+    await expect(next).resolves.toBe("started");
     expect(q.busyKeys).toBe(0);
   });
 });

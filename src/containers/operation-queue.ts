@@ -1,3 +1,4 @@
+import type { ContainerLocks } from "../cluster/container-locks.ts";
 import { ConflictError, ShuttingDownError } from "../errors/errors.ts";
 
 /** Background work (following engine events) that clients' operations go ahead of, and that never causes a CONFLICT. */
@@ -22,6 +23,12 @@ interface Lane {
  * operations such as an update, where waiting behind another would surprise
  * the caller.
  *
+ * With `locks` (cluster mode: PgContainerLocks), each turn also holds the
+ * container's lock across every API server sharing the database, taken once
+ * the turn is this server's: the same order across servers that the queue
+ * gives within one. A turn whose lock cannot be had in time fails with the
+ * lock's CONFLICT (or STORAGE_ERROR), without running.
+ *
  * Background syncs (checking the engine after one of its events) are
  * coalesced — a stop brings `kill`, `die` and `stop` events, which need one
  * look at the engine, not three — and a client's operation that arrives while
@@ -29,7 +36,12 @@ interface Lane {
  */
 export class OperationQueue {
   readonly #lanes = new Map<string, Lane>();
+  readonly #locks: ContainerLocks | undefined;
   #closed = false;
+
+  constructor(locks?: ContainerLocks) {
+    this.#locks = locks;
+  }
 
   /** Keys with an operation running or waiting now (a diagnostic count: zero when berth is idle). */
   get busyKeys(): number {
@@ -75,7 +87,8 @@ export class OperationQueue {
           if (background) l.background.delete(op);
           l.running = op;
           // The lane moves on before the caller hears the outcome, so that it finds the lane free.
-          fn().then(
+          const turn = this.#locks ? this.#locks.run(key, () => fn()) : fn();
+          turn.then(
             (value) => {
               this.#next(key, l);
               resolve(value);

@@ -142,3 +142,38 @@ describe("Reconciliation", () => {
     expect(calls).toBe(2);
   });
 });
+
+describe("Reconciliation that runs only while started (cluster mode: on the leading server)", () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it("passes only between start() and stop(), and stop() drops the retry it had timed", async () => {
+    const engine = passes([1, 1, 1]);
+    const reconciliation = new Reconciliation({
+      reconcile: engine.reconcile,
+      afterPass: [],
+      log: logged().log,
+      onlyWhenStarted: true,
+    });
+    // A server that does not lead: the engine's return asks for a pass, and none runs.
+    await reconciliation.run();
+    expect(engine.seen).toHaveLength(0);
+
+    const cut = CutByCrash.of([]);
+    reconciliation.start(cut);
+    await reconciliation.run();
+    expect(engine.seen).toEqual([cut]);
+    expect(vi.getTimerCount()).toBe(1); // a step was refused: retried in 10 s
+
+    reconciliation.stop();
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(10 * RECONCILE_RETRY_MS);
+    await reconciliation.run();
+    expect(engine.seen).toHaveLength(1);
+
+    reconciliation.start(cut);
+    await reconciliation.run();
+    expect(engine.seen).toHaveLength(2);
+    reconciliation.close();
+  });
+});

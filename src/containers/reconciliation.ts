@@ -18,6 +18,11 @@ export interface ReconciliationOptions {
   log: SystemLogger;
   /** Default RECONCILE_RETRY_MS. */
   retryMs?: number;
+  /**
+   * Passes only between a start() and a stop() (cluster mode: while this API server leads the cluster);
+   * otherwise `run()` always runs, as a single host's berth is the one to bring its engine in line.
+   */
+  onlyWhenStarted?: boolean;
 }
 
 /**
@@ -44,20 +49,34 @@ export class Reconciliation {
   #retry: NodeJS.Timeout | undefined;
   #firstPassDone = false;
   #closed = false;
+  #started: boolean;
 
   constructor(options: ReconciliationOptions) {
     this.#o = options;
     this.#retryMs = options.retryMs ?? RECONCILE_RETRY_MS;
+    this.#started = options.onlyWhenStarted !== true;
   }
 
-  /** Takes what the crash left (the rows as this process found them), for every later pass. */
+  /**
+   * Takes what the crash left (the rows as this process found them), for every later pass. In cluster
+   * mode, at each term of this server's lead: what the last leader or a killed server left cut, found
+   * as rows in the midst of an operation whose lock nobody holds (each is looked at in its turn, under it).
+   */
   start(cut: CutByCrash): void {
     this.#cut = cut;
+    this.#started = true;
   }
 
-  /** One pass now; never rejects. After close() it does nothing. */
+  /** No pass and no retry until the next start() (cluster mode: this server no longer leads). */
+  stop(): void {
+    this.#started = false;
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
+  }
+
+  /** One pass now; never rejects. After close(), or stop() with `onlyWhenStarted`, it does nothing. */
   async run(): Promise<void> {
-    if (this.#closed) return;
+    if (this.#closed || !this.#started) return;
     try {
       const report = await this.#o.reconcile(this.#cut);
       for (const step of this.#o.afterPass) await step(this.#cut);
@@ -66,7 +85,7 @@ export class Reconciliation {
         this.#firstPassDone = true;
         await this.#o.afterFirstPass?.();
       }
-      if ((report.failed > 0 || (report.busy ?? 0) > 0) && !this.#closed) {
+      if ((report.failed > 0 || (report.busy ?? 0) > 0) && !this.#closed && this.#started) {
         clearTimeout(this.#retry);
         this.#retry = setTimeout(() => void this.run(), this.#retryMs);
         this.#retry.unref();

@@ -230,6 +230,17 @@ export class RestartSupervisor extends EventEmitter<RestartSupervisorEvents> {
     this.#timers.delete(id);
   }
 
+  /**
+   * Drops every restart timed here, and the counts, without deciding anything: in cluster mode the API
+   * server that no longer leads leaves them to the next leader, whose `resume()` finds them in the store
+   * (`restartDueAt`, `restartAttempts`), so that one server restarts a workload, never two.
+   */
+  forgetAll(): void {
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+    this.#attempts.clear();
+  }
+
   close(): void {
     this.#closed = true;
     this.#manager.off("statusChanged", this.#onStatus);

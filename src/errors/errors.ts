@@ -65,8 +65,9 @@ export class DockerError extends BerthError {
 }
 
 export class StorageError extends BerthError {
-  constructor(options?: BerthErrorOptions) {
-    super("STORAGE_ERROR", undefined, options);
+  /** `message` replaces the registry's, which speaks of the data directory: e.g. for a database server. */
+  constructor(options?: BerthErrorOptions, message?: string) {
+    super("STORAGE_ERROR", message, options);
   }
 }
 

@@ -127,3 +127,63 @@ describe("EngineEventWatcher", () => {
     await watcher.close();
   });
 });
+
+describe("EngineEventWatcher stopped and started again (cluster mode: only the leading server watches)", () => {
+  it("closes its stream at stop(), follows no event after it, and watches again at the next start()", async () => {
+    const streams: { emit: (e: EngineEvent) => void; closed: boolean }[] = [];
+    const docker = {
+      streamEvents: async (_labels: unknown, _since: number, onEvent: (e: EngineEvent) => void) => {
+        let end: () => void = () => {};
+        const done = new Promise<void>((r) => {
+          end = r;
+        });
+        const stream = { emit: onEvent, closed: false };
+        streams.push(stream);
+        return {
+          done,
+          close: () => {
+            stream.closed = true;
+            end();
+          },
+        };
+      },
+    } as unknown as DockerClient;
+    const synced: string[] = [];
+    const watcher = new EngineEventWatcher({
+      docker,
+      manager: {
+        causedByBerth: () => false,
+        syncFromEngine: async (id: string) => {
+          synced.push(id);
+        },
+      } as unknown as ContainerManager,
+      repo: { get: async (id: string) => ({ id, dockerId: "d1" }) } as unknown as ContainerStore,
+      instanceId: "test",
+      log: createSystemLogger({
+        level: "silent",
+        redactor: new SecretRegistry().system,
+        destination: new PassThrough(),
+      }),
+    });
+    const die = (id: string): EngineEvent => ({
+      action: "die",
+      dockerId: "d1",
+      labels: { "berth.id": id },
+      time: Date.now(),
+    });
+    watcher.start();
+    await vi.waitFor(() => expect(streams).toHaveLength(1), { timeout: 10_000 });
+    streams[0]!.emit(die("C00000000001"));
+    await vi.waitFor(() => expect(synced).toEqual(["C00000000001"]), { timeout: 10_000 });
+
+    await watcher.stop();
+    expect(streams[0]!.closed).toBe(true);
+    streams[0]!.emit(die("C00000000002")); // a late event of the closed stream
+    watcher.start();
+    await vi.waitFor(() => expect(streams).toHaveLength(2), { timeout: 10_000 });
+    streams[1]!.emit(die("C00000000003"));
+    await vi.waitFor(() => expect(synced).toEqual(["C00000000001", "C00000000003"]), { timeout: 10_000 });
+    await watcher.close();
+    expect(streams[1]!.closed).toBe(true);
+  });
+});

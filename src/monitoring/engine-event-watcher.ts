@@ -33,14 +33,12 @@ export interface EngineEventWatcherOptions {
 export class EngineEventWatcher {
   readonly #o: EngineEventWatcherOptions;
   readonly #log: SystemLogger;
-  #subscription: EventSubscription | undefined;
+  /** The watch under way, from start() until stop() or close(); a later start() begins another. */
+  #watch: Watch | undefined;
   #closed = false;
-  #loop: Promise<void> | undefined;
   /** The events being followed, one after the other (#follow never rejects). */
   #following: Promise<void> = Promise.resolve();
-  #attempt = 0;
   readonly #backoff = new RetryPolicy({ isRetryable: () => true, baseDelayMs: 250, maxDelayMs: 5_000 });
-  #wake: (() => void) | undefined;
 
   constructor(options: EngineEventWatcherOptions) {
     this.#o = options;
@@ -54,53 +52,79 @@ export class EngineEventWatcher {
    * just then — is not lost, which would leave it `running` for good.
    */
   start(sinceMs?: number): void {
-    this.#loop ??= this.#run(sinceMs);
+    if (this.#closed || this.#watch) return;
+    const watch: Watch = {
+      stopped: false,
+      subscription: undefined,
+      wake: undefined,
+      loop: Promise.resolve(),
+    };
+    this.#watch = watch;
+    watch.loop = this.#run(watch, sinceMs);
+  }
+
+  /**
+   * Stops watching until the next start(): in cluster mode only the API
+   * server that leads the cluster follows the engines' events, and one that
+   * steps down stops at once. Resolves once the stream is closed.
+   */
+  async stop(): Promise<void> {
+    const watch = this.#watch;
+    if (!watch) return;
+    this.#watch = undefined;
+    watch.stopped = true;
+    watch.subscription?.close();
+    watch.wake?.();
+    await watch.loop;
   }
 
   /** Reconnects now instead of waiting out the back-off (the engine monitor saw the engine come back). */
   nudge(): void {
-    this.#wake?.();
+    this.#watch?.wake?.();
   }
 
-  async #run(firstSinceMs: number | undefined): Promise<void> {
+  async #run(watch: Watch, firstSinceMs: number | undefined): Promise<void> {
     let resyncNeeded = false;
-    while (!this.#closed) {
+    let attempt = 0;
+    while (!watch.stopped) {
       const since = firstSinceMs ?? Date.now();
       firstSinceMs = undefined;
       try {
-        this.#subscription = await this.#o.docker.streamEvents(
+        watch.subscription = await this.#o.docker.streamEvents(
           managedLabels(this.#o.instanceId),
           since,
-          (e) => this.#onEvent(e),
+          (e) => {
+            if (!watch.stopped) this.#onEvent(e);
+          },
         );
-        // close() may have run while the stream was being opened: it could not close a
+        // stop() may have run while the stream was being opened: it could not close a
         // subscription it did not have yet, and `done` would then never settle.
-        if (this.#closed) {
-          this.#subscription.close();
+        if (watch.stopped) {
+          watch.subscription.close();
           break;
         }
         if (resyncNeeded) {
           this.#o.onReconnected?.();
           await this.resync("event stream reconnected");
         }
-        this.#attempt = 0;
-        await this.#subscription.done;
-        if (!this.#closed) this.#log.warn("engine event stream ended; reconnecting");
+        attempt = 0;
+        await watch.subscription.done;
+        if (!watch.stopped) this.#log.warn("engine event stream ended; reconnecting");
       } catch (err) {
-        if (this.#closed) break;
+        if (watch.stopped) break;
         this.#log.warn({ err }, "engine event stream failed; reconnecting");
       }
       resyncNeeded = true;
-      if (this.#closed) break;
-      const delay = this.#backoff.delayFor(++this.#attempt);
+      if (watch.stopped) break;
+      const delay = this.#backoff.delayFor(++attempt);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
-        this.#wake = () => {
+        watch.wake = () => {
           clearTimeout(timer);
           resolve();
         };
       });
-      this.#wake = undefined;
+      watch.wake = undefined;
     }
   }
 
@@ -154,11 +178,17 @@ export class EngineEventWatcher {
 
   async close(): Promise<void> {
     this.#closed = true;
-    this.#subscription?.close();
-    this.#wake?.();
-    await this.#loop;
+    await this.stop();
     await this.#following;
   }
+}
+
+/** One watch, from a start() to its stop(): its own stream, and its own wake-up from the back-off. */
+interface Watch {
+  stopped: boolean;
+  subscription: EventSubscription | undefined;
+  wake: (() => void) | undefined;
+  loop: Promise<void>;
 }
 
 function describe(e: EngineEvent): string {

@@ -224,12 +224,29 @@ export class HealthMonitor extends EventEmitter<HealthMonitorEvents> {
     });
   }
 
+  /**
+   * Stops watching every container, leaving the health the store holds as it is: in cluster mode the
+   * API server that no longer leads hands the watch to the next, which takes the store's word from there.
+   */
+  untrackAll(): void {
+    for (const id of [...this.#tracked.keys()]) this.untrack(id, false);
+  }
+
+  watches(id: string): boolean {
+    return this.#tracked.has(id);
+  }
+
+  /** How many containers are watched now (a diagnostic: in cluster mode, only the leading server watches). */
+  get tracked(): number {
+    return this.#tracked.size;
+  }
+
   /** Stops watching, and waits for the health being written (the store closes after). Safe to call twice. */
   async close(): Promise<void> {
     this.#closed = true;
     this.#o.channel.off("connected", this.#onConnected);
     this.#o.channel.off("disconnected", this.#onDisconnected);
-    for (const id of [...this.#tracked.keys()]) this.untrack(id, false);
+    this.untrackAll();
     await Promise.all(this.#writes.values());
     this.#repeated.close();
   }

@@ -15,6 +15,7 @@ import {
   type ChannelOp,
   channelOpTimeoutMs,
 } from "../agent-link/channel-ops.ts";
+import { asOkAnswer } from "../agent-link/channel-request-check.ts";
 import {
   type AnswerOf,
   type ArgsOf,
@@ -297,6 +298,11 @@ export class AgentConnection {
 
   /** The agent's answer to a channel op: its value, checked; or its error, rebuilt as the channel's. */
   #readChannel(op: ChannelOp, raw: unknown): unknown {
+    // A request's answer is any JSON value (its size is RemoteChannels' to check): a success needs no schema.
+    if (op === "request") {
+      const ok = asOkAnswer(raw);
+      if (ok) return ok.value;
+    }
     const answer = CallAnswerSchema.safeParse(raw);
     if (!answer.success) throw this.#malformed(op, answer.error);
     if (!answer.data.ok) throw fromLinkError(answer.data.error, this.nodeId, "channel");

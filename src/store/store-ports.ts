@@ -196,6 +196,12 @@ export interface ActivityStore {
 export interface MetaStore {
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string): Promise<void>;
+  /**
+   * Sets `key` to `value` unless it has a value already, and returns the value
+   * it has now: of several berth servers claiming at once, the first write
+   * wins and every one of them reads the same value back.
+   */
+  claim(key: string, value: string): Promise<string>;
 }
 
 /** What each of an owner's containers holds (state, resources asked for, code bytes kept), for quota checks. */

@@ -18,7 +18,8 @@ export interface TcpBalancer {
   close(): Promise<void>;
 }
 
-export async function startTcpBalancer(backends: number[]): Promise<TcpBalancer> {
+/** `host` is where the backends listen (loopback unless said: the cluster test bed's servers are on its bridge). */
+export async function startTcpBalancer(backends: number[], host = "127.0.0.1"): Promise<TcpBalancer> {
   const open = new Set<Socket>();
   const balancer = { backends: [...backends] };
   const server = createServer((client) => {
@@ -32,7 +33,7 @@ export async function startTcpBalancer(backends: number[]): Promise<TcpBalancer>
   /** Tries the backends in order; a client no backend takes is closed, as a balancer with none up does. */
   async function pipeToFirst(client: Socket, ports: number[]): Promise<void> {
     for (const port of ports) {
-      const upstream = await reach(port);
+      const upstream = await reach(port, host);
       if (!upstream) continue;
       if (client.destroyed) {
         upstream.destroy();
@@ -79,9 +80,9 @@ export async function startTcpBalancer(backends: number[]): Promise<TcpBalancer>
 }
 
 /** A connection to the backend on `port`, or undefined when nothing accepts there. */
-function reach(port: number): Promise<Socket | undefined> {
+function reach(port: number, host: string): Promise<Socket | undefined> {
   return new Promise((resolve) => {
-    const upstream = connect(port, "127.0.0.1");
+    const upstream = connect(port, host);
     upstream.once("connect", () => {
       upstream.removeAllListeners("error");
       resolve(upstream);

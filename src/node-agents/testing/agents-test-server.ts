@@ -6,6 +6,7 @@ import { deriveAgentCredential } from "../../agent-link/agent-credential.ts";
 import type { AgentIdentity } from "../../agent-link/agent-link-contract.ts";
 import { AgentNamespace } from "../../api/agent-namespace.ts";
 import { createBerthServer } from "../../api/berth-server.ts";
+import type { AdapterFactory } from "../../api/local-telemetry.ts";
 import { PreAuthGuard } from "../../api/pre-auth-guard.ts";
 import { HandshakeLimiter } from "../../auth/handshake-limiter.ts";
 import { SecretRegistry } from "../../logging/secret-registry.ts";
@@ -35,7 +36,13 @@ export interface AgentsTestServer {
 
 /** An API server's Socket.IO server with the /agents namespace, as berth builds it (pre-auth guard included). */
 export async function startAgentsTestServer(
-  options: { timeouts?: CallTimeouts | undefined; port?: number } = {},
+  options: {
+    timeouts?: CallTimeouts | undefined;
+    port?: number;
+    logLevel?: "debug" | "warn";
+    /** A fan-out adapter for the clients' namespace, as BERTH_REDIS_URL gives one. */
+    fanOut?: AdapterFactory;
+  } = {},
 ): Promise<AgentsTestServer> {
   const secrets = new SecretRegistry();
   secrets.setServerSecrets([TEST_MASTER_KEY]);
@@ -44,11 +51,16 @@ export async function startAgentsTestServer(
   destination.on("data", (c: Buffer) => {
     logText += c.toString();
   });
-  const log = createSystemLogger({ level: "debug", redactor: secrets.system, destination });
+  const log = createSystemLogger({
+    level: options.logLevel ?? "debug",
+    redactor: secrets.system,
+    destination,
+  });
   const http: HttpServer = createServer();
   const io = createBerthServer(http, {
     maxPayloadBytes: 1024 * 1024,
     handshakes: new HandshakeLimiter({ perMinute: 0 }),
+    fanOut: options.fanOut,
   });
   const preAuth = new PreAuthGuard(http, { pollingLimitAfterAuth: 1024 * 1024 });
   io.engine.on("connection", preAuth.onEngineConnection);

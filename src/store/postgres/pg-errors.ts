@@ -42,6 +42,9 @@ interface PgErrorLike {
  * connection URL's password from the reason: whatever the server or the
  * driver said, the password never travels in an error.
  */
+/** What a client is told when the database failed it: not the registry's words, which speak of a data directory. */
+export const PG_STORAGE_MESSAGE = "berth could not read or write its database.";
+
 export function asPgStorageError(err: unknown, hide: (text: string) => string): unknown {
   if (err instanceof BerthError || typeof err !== "object" || err === null) return err;
   const e = err as PgErrorLike;
@@ -58,7 +61,7 @@ export function asPgStorageError(err: unknown, hide: (text: string) => string): 
     reason = `the connection to the database was lost (${message})`;
   }
   if (reason === undefined) return err;
-  return new StorageError({ cause: err, details: { reason: hide(reason) } });
+  return new StorageError({ cause: err, details: { reason: hide(reason) } }, PG_STORAGE_MESSAGE);
 }
 
 /** The SQLSTATE of a unique violation, and the constraint it names. */

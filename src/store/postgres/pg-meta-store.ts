@@ -23,4 +23,16 @@ export class PgMetaStore implements MetaStore {
       [key, value],
     );
   }
+
+  async claim(key: string, value: string): Promise<string> {
+    // DO UPDATE of nothing, so that RETURNING yields the row that won whether this insert did or not.
+    const { rows } = await this.#db.run<{ value: string }>(
+      "m-claim",
+      "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = meta.value RETURNING value",
+      [key, value],
+    );
+    const kept = rows[0]?.value;
+    if (kept === undefined) throw new Error(`meta claim of '${key}' returned no row`);
+    return kept;
+  }
 }

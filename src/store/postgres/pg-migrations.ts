@@ -104,6 +104,20 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER placements_changed AFTER INSERT OR UPDATE OR DELETE ON placements
     FOR EACH ROW EXECUTE FUNCTION berth_placement_changed();
   `,
+  // Every change of a container's state (and every row made or removed) is told on berth_container_states:
+  // the API server that leads a cluster follows what every server's operations did (the workloads whose
+  // health it watches), not only its own.
+  `
+  CREATE FUNCTION berth_container_state_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    PERFORM pg_notify('berth_container_states', COALESCE(NEW.id, OLD.id));
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER container_made_or_removed AFTER INSERT OR DELETE ON containers
+    FOR EACH ROW EXECUTE FUNCTION berth_container_state_changed();
+  CREATE TRIGGER container_state_changed AFTER UPDATE OF state ON containers
+    FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state) EXECUTE FUNCTION berth_container_state_changed();
+  `,
 ];
 
 /**

@@ -23,4 +23,13 @@ export class SqliteMetaStore implements MetaStore {
       )
       .run(key, value);
   }
+
+  async claim(key: string, value: string): Promise<string> {
+    this.#db
+      .prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING")
+      .run(key, value);
+    const kept = await this.get(key);
+    if (kept === undefined) throw new Error(`meta claim of '${key}' left no row`);
+    return kept;
+  }
 }

@@ -109,6 +109,14 @@ export function activityContract(ctx: ContractContext): void {
       expect(await ctx.store().meta.get("instance")).toBe("two");
       expect(await ctx.store().meta.get("other")).toBe("x");
     });
+
+    it("claims a key once: the first value stays, and every claimant reads it back", async () => {
+      const claims = await Promise.all(["a", "b", "c"].map((v) => ctx.store().meta.claim("cluster", v)));
+      expect(new Set(claims).size).toBe(1);
+      expect(["a", "b", "c"]).toContain(claims[0]);
+      expect(await ctx.store().meta.claim("cluster", "later")).toBe(claims[0]);
+      expect(await ctx.store().meta.get("cluster")).toBe(claims[0]);
+    });
   });
 
   describe("owner usage", () => {

@@ -15,7 +15,7 @@ import { SecretCipher } from "../secrets/secret-cipher.ts";
 import { openPostgresStore } from "../store/postgres/postgres-store.ts";
 import type { Store } from "../store/store-ports.ts";
 import { containerRecord } from "../store/testing/container-record.ts";
-import { PgPlacementNotices } from "./pg-placement-notices.ts";
+import { PgChangeNotices } from "./pg-change-notices.ts";
 
 const log = createSystemLogger({
   level: "silent",
@@ -28,7 +28,7 @@ const GUARD_MS = 15_000;
 let server: PostgresServer;
 let db: FreshDatabase;
 let store: Store;
-let notices: PgPlacementNotices;
+let notices: PgChangeNotices;
 
 beforeAll(async () => {
   server = await startPostgresServer();
@@ -40,7 +40,7 @@ beforeEach(async () => {
   db = await server.freshDatabase();
   store = await openPostgresStore(db.url, new SecretCipher(KeyRing.ephemeral()));
   await store.containers.insert(containerRecord("C1", 20_001));
-  notices = new PgPlacementNotices(db.url, log);
+  notices = new PgChangeNotices(db.url, "placements", log);
   const listening = once(notices, "reset");
   notices.start();
   expect(await within(GUARD_MS, "listening", listening)).toEqual([true]);
@@ -51,7 +51,7 @@ afterEach(async () => {
   await db.drop();
 });
 
-describe("PgPlacementNotices", () => {
+describe("PgChangeNotices", () => {
   it("tells every placement change of a container at its commit: placed, moved, removed, and gone with its row", async () => {
     const heard: string[] = [];
     notices.on("changed", (id) => heard.push(id));
@@ -70,6 +70,41 @@ describe("PgPlacementNotices", () => {
       }),
     );
     expect(heard).toEqual(["C1", "C1", "C1", "C1", "C1"]);
+  });
+
+  it("tells, on its own channel, every change of a container's state, and its row made or removed — not other writes", async () => {
+    const states = new PgChangeNotices(db.url, "states", log);
+    try {
+      const listening = once(states, "reset");
+      states.start();
+      expect(await within(GUARD_MS, "listening", listening)).toEqual([true]);
+      const heard: string[] = [];
+      states.on("changed", (id) => heard.push(id));
+      const placementsHeard: string[] = [];
+      notices.on("changed", (id) => placementsHeard.push(id));
+      await store.containers.insert(containerRecord("C2", 20_002));
+      await store.containers.update("C2", { state: "running" });
+      // Between them, writes that change no state, to another row: a notice of theirs would say C1, and
+      // come in commit order, before the last of C2's.
+      await store.containers.update("C1", { health: "healthy" });
+      const c1 = await store.containers.get("C1");
+      await store.containers.update("C1", { state: c1!.state });
+      await store.containers.update("C2", { state: "stopped" });
+      await store.containers.delete("C2");
+      await within(
+        GUARD_MS,
+        "four notices",
+        new Promise<void>((resolve) => {
+          const check = () => heard.length >= 4 && resolve();
+          check();
+          states.on("changed", check);
+        }),
+      );
+      expect(heard).toEqual(["C2", "C2", "C2", "C2"]);
+      expect(placementsHeard).toEqual([]);
+    } finally {
+      await states.close();
+    }
   });
 
   it("says it stopped hearing when its connection is ended, and listens again by itself", async () => {
@@ -100,7 +135,7 @@ describe("PgPlacementNotices", () => {
   });
 
   it("takes a connection that went silent (its server process stopped, the socket still open) for dead, and says so", async () => {
-    const quick = new PgPlacementNotices(db.url, log, { checkEveryMs: 200, answerWithinMs: 500 });
+    const quick = new PgChangeNotices(db.url, "placements", log, { checkEveryMs: 200, answerWithinMs: 500 });
     const listening = once(quick, "reset");
     quick.start();
     await within(GUARD_MS, "listening", listening);

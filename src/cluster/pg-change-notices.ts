@@ -4,17 +4,28 @@ import type { SystemLogger } from "../logging/system-logger.ts";
 import { passwordForms } from "../store/postgres/pg-database.ts";
 import { asPgStorageError } from "../store/postgres/pg-errors.ts";
 
-export interface PlacementNoticesEvents {
-  /** A container's placement changed (placed, moved, removed), told at the commit that changed it. */
+export interface ChangeNoticesEvents {
+  /** A container's row of the kind listened to changed, told at the commit that changed it. */
   changed: [containerId: string];
   /**
    * The notices may have missed changes (the connection ended) or begin again (listening again):
-   * whatever was learnt of placements before cannot be trusted now.
+   * whatever was learnt from them before cannot be trusted now.
    */
   reset: [listening: boolean];
 }
 
-/** Why a placement notice is at most this long: a berth container id (container-id.ts), with room. */
+/**
+ * The channels berth's PostgreSQL store notifies on (triggers in pg-migrations.ts), each notice's payload
+ * a container id: its placement changed (placed, moved, removed), or its state (written, or the row made
+ * or removed).
+ */
+export const NOTICE_CHANNELS = {
+  placements: { channel: "berth_placements", what: "placement changes" },
+  states: { channel: "berth_container_states", what: "container state changes" },
+} as const;
+export type NoticeKind = keyof typeof NOTICE_CHANNELS;
+
+/** Why a notice is at most this long: a berth container id (container-id.ts), with room. */
 const MAX_PAYLOAD = 64;
 /**
  * A connection that only listens never writes, so one that died silently (a NAT's timeout, a failover that
@@ -25,15 +36,17 @@ const CHECK_EVERY_MS = 10_000;
 const ANSWER_WITHIN_MS = 5_000;
 
 /**
- * The placements' change notices (channel `berth_placements`, sent by a
- * trigger of the PostgreSQL store at each commit that changes a placement),
- * heard on a connection of its own — never one of the pool's, which is
+ * One kind of change notices (NOTICE_CHANNELS: sent by a trigger of the
+ * PostgreSQL store at each commit that changes a placement, or a container's
+ * state), heard on a connection of its own — never one of the pool's, which is
  * handed to others between queries and would take the LISTEN with it. When
  * the connection ends, `reset` (not listening) is told at once and the
  * connection is made again with back-off; `reset` (listening) once it is.
  */
-export class PgPlacementNotices extends EventEmitter<PlacementNoticesEvents> {
+export class PgChangeNotices extends EventEmitter<ChangeNoticesEvents> {
   readonly #url: string;
+  readonly #channel: string;
+  readonly #what: string;
   readonly #hide: (text: string) => string;
   readonly #log: SystemLogger;
   readonly #checkEveryMs: number;
@@ -45,16 +58,19 @@ export class PgPlacementNotices extends EventEmitter<PlacementNoticesEvents> {
 
   constructor(
     url: string,
+    kind: NoticeKind,
     log: SystemLogger,
     options: { checkEveryMs?: number; answerWithinMs?: number } = {},
   ) {
     super();
+    this.#channel = NOTICE_CHANNELS[kind].channel;
+    this.#what = NOTICE_CHANNELS[kind].what;
     this.#checkEveryMs = options.checkEveryMs ?? CHECK_EVERY_MS;
     this.#answerWithinMs = options.answerWithinMs ?? ANSWER_WITHIN_MS;
     this.#url = url;
     const forms = passwordForms(url);
     this.#hide = (text) => forms.reduce((t, form) => t.split(form).join("[REDACTED]"), text);
-    this.#log = log.child({ component: "PlacementNotices" });
+    this.#log = log.child({ component: "ChangeNotices", channel: this.#channel });
   }
 
   get listening(): boolean {
@@ -76,7 +92,7 @@ export class PgPlacementNotices extends EventEmitter<PlacementNoticesEvents> {
     let delayMs = 250;
     while (!this.#stop.signal.aborted) {
       const ended = await this.#listenOnce().catch((err: unknown) => {
-        this.#log.warn({ err: asPgStorageError(err, this.#hide) }, "cannot listen for placement changes");
+        this.#log.warn({ err: asPgStorageError(err, this.#hide) }, `cannot listen for ${this.#what}`);
         return undefined;
       });
       if (ended) {
@@ -103,7 +119,8 @@ export class PgPlacementNotices extends EventEmitter<PlacementNoticesEvents> {
   async #listenOnce(): Promise<Promise<void>> {
     const client = new pg.Client({
       connectionString: this.#url,
-      application_name: "berth placements",
+      // One name per kind: an operator sees what each of berth's listening sessions is for.
+      application_name: `berth ${kind(this.#channel)}`,
       connectionTimeoutMillis: 10_000,
       keepAlive: true,
     });
@@ -119,10 +136,7 @@ export class PgPlacementNotices extends EventEmitter<PlacementNoticesEvents> {
       if (this.#listening) {
         this.#listening = false;
         if (!this.#stop.signal.aborted) {
-          this.#log.warn(
-            { err: err && asPgStorageError(err, this.#hide) },
-            "stopped hearing placement changes",
-          );
+          this.#log.warn({ err: err && asPgStorageError(err, this.#hide) }, `stopped hearing ${this.#what}`);
           this.emit("reset", false);
         }
       }
@@ -131,13 +145,13 @@ export class PgPlacementNotices extends EventEmitter<PlacementNoticesEvents> {
     client.on("error", onEnd);
     client.on("end", () => onEnd());
     client.on("notification", (n) => {
-      if (n.channel !== "berth_placements" || !n.payload || n.payload.length > MAX_PAYLOAD) return;
+      if (n.channel !== this.#channel || !n.payload || n.payload.length > MAX_PAYLOAD) return;
       this.emit("changed", n.payload);
     });
     this.#client = client;
     try {
       await client.connect();
-      await client.query("LISTEN berth_placements");
+      await client.query(`LISTEN ${this.#channel}`);
     } catch (err) {
       this.#client = undefined;
       await client.end().catch(() => undefined);
@@ -171,4 +185,9 @@ export class PgPlacementNotices extends EventEmitter<PlacementNoticesEvents> {
     check.unref();
     return ended;
   }
+}
+
+/** `berth_placements` → `placements`: the session's name beside "berth". */
+function kind(channel: string): string {
+  return channel.replace(/^berth_/, "").replace(/_/g, " ");
 }
