@@ -75,29 +75,10 @@ export class NodeAgent {
 
   constructor(options: NodeAgentOptions) {
     this.#log = options.log;
-    const { fencing } = options;
-    this.#lease = fencing && new AgentLease({ ...fencing });
-    const channels =
-      options.channels && this.#lease ? new FencedChannels(options.channels, options.log) : options.channels;
-    this.#fence =
-      fencing &&
-      this.#lease &&
-      new NodeFence({
-        lease: this.#lease,
-        channels: channels instanceof FencedChannels ? channels : undefined,
-        docker: options.docker,
-        generations: this.generations,
-        stopTimeoutSec: fencing.stopTimeoutSec,
-        // Each server opens again, on this snapshot, the channels of its workloads still placed here.
-        onLifted: () => {
-          if (channels) for (const link of this.#links) link.push(channelSnapshot(channels));
-        },
-        log: options.log,
-      });
-    if (channels instanceof FencedChannels && this.#fence) {
-      const fence = this.#fence;
-      channels.onOpened = (id) => void fence.channelOpened(id);
-    }
+    const fencing = options.fencing && this.#fencing(options, options.fencing);
+    this.#lease = fencing?.lease;
+    this.#fence = fencing?.fence;
+    const channels = fencing?.channels ?? options.channels;
     const lease = this.#lease;
     const engineFence = new EngineFence(lease ?? { held: true }, this.generations, options.docker);
     this.#links = options.servers.map(
@@ -124,6 +105,29 @@ export class NodeAgent {
       forwardChannelEvents(options.channels, (push) => {
         for (const link of this.#links) link.push(push);
       });
+  }
+
+  /** The lease, the fence around the node's channels, and what each change of the lease does (NodeFence). */
+  #fencing(
+    options: NodeAgentOptions,
+    settings: NonNullable<NodeAgentOptions["fencing"]>,
+  ): { lease: AgentLease; channels: FencedChannels | undefined; fence: NodeFence } {
+    const lease = new AgentLease(settings);
+    const channels = options.channels && new FencedChannels(options.channels, options.log);
+    const fence = new NodeFence({
+      lease,
+      channels,
+      docker: options.docker,
+      generations: this.generations,
+      stopTimeoutSec: settings.stopTimeoutSec,
+      // Each server opens again, on this snapshot, the channels of its workloads still placed here.
+      onLifted: () => {
+        if (channels) for (const link of this.#links) link.push(channelSnapshot(channels));
+      },
+      log: options.log,
+    });
+    if (channels) channels.onOpened = (id) => void fence.channelOpened(id);
+    return { lease, channels, fence };
   }
 
   start(): void {
