@@ -113,6 +113,11 @@ describe.skipIf(NEEDS_ROOT)("fencing at the node agents, on the test bed", () =>
       });
   }
 
+  /** The agent's log holds `line` (its output comes through a pipe, a moment after the agent wrote it). */
+  function saidByAgent(agent: AgentProcess, line: string, withinMs = 5_000): Promise<unknown> {
+    return eventually(withinMs, `the agent's log saying "${line}"`, () => agent.output.includes(line));
+  }
+
   afterEach((context) => {
     if (context.task.result?.state !== "fail") return;
     const lines = (server?.logs() ?? "")
@@ -159,7 +164,7 @@ describe.skipIf(NEEDS_ROOT)("fencing at the node agents, on the test bed", () =>
       );
       const closedAfterMs = Date.now() - cutAt;
       expect(closedAfterMs).toBeGreaterThanOrEqual(LEASE_MS - RENEWAL_MS);
-      expect(agent.output).toContain("no API server has renewed this agent's lease: fencing its channels");
+      await saidByAgent(agent, "no API server has renewed this agent's lease: fencing its channels");
       // The copy itself runs on until the grace is over.
       expect((await onEngine(lost, before.handle))?.State.Running).toBe(true);
 
@@ -169,7 +174,7 @@ describe.skipIf(NEEDS_ROOT)("fencing at the node agents, on the test bed", () =>
         return copy !== undefined && !copy.State.Running;
       });
       expect(Date.now() - cutAt).toBeGreaterThanOrEqual(LEASE_MS + GRACE_MS - RENEWAL_MS);
-      expect(agent.output).toContain("still no renewal after the grace: stopping this node's workloads");
+      await saidByAgent(agent, "still no renewal after the grace: stopping this node's workloads");
 
       // Meanwhile berth moved the workload to the other worker, under the next generation; it answers there.
       await eventually(MOVE_WITHIN_MS, "placed again on the other worker, running", async () => {
@@ -193,9 +198,7 @@ describe.skipIf(NEEDS_ROOT)("fencing at the node agents, on the test bed", () =>
       "the stale copy removed from the node that was cut off",
       async () => (await onEngine(lost, before.handle)) === undefined,
     );
-    await eventually(CONNECT_WITHIN_MS, "the cut-off agent's lease renewed", () =>
-      agent.output.includes("lease renewed: serving this node's channels again"),
-    );
+    await saidByAgent(agent, "lease renewed: serving this node's channels again", CONNECT_WITHIN_MS);
     expect(existsSync(socket)).toBe(false);
     expect(await bot.request({ still: "here" })).toEqual({ still: "here" });
   });
@@ -250,7 +253,8 @@ describe.skipIf(NEEDS_ROOT)("fencing at the node agents, on the test bed", () =>
       const answer = await bot.request({ back: true }, { timeoutMs: 2_000 }).catch(() => undefined);
       return (answer as { back?: boolean } | undefined)?.back === true;
     });
-    expect(agent.output).toContain(
+    await saidByAgent(
+      agent,
       "started again a workload the fence stopped: berth still places it on this node",
     );
     expect(await whereIs(bot.id)).toEqual(before);
