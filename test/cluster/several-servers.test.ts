@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -108,6 +109,12 @@ describe.skipIf(NEEDS_ROOT)("several API servers on one cluster", () => {
 
   afterEach((context) => {
     if (context.task.result?.state !== "fail") return;
+    // Every line, of every level, beside what is printed below: a failure under load is read from them.
+    const dump = join(tmpdir(), `berth-several-servers-${Date.now()}`);
+    writeFileSync(`${dump}-one.log`, one?.logs() ?? "");
+    writeFileSync(`${dump}-two.log`, (two?.lines ?? []).join("\n"));
+    writeFileSync(`${dump}-agents.log`, agents.map((a) => a.lines.join("\n")).join("\n=====\n"));
+    process.stderr.write(`all of the servers' and agents' lines: ${dump}-*.log\n`);
     const important = (text: string[]) => text.filter((l) => /"level":(40|50|60)/.test(l)).slice(-150);
     process.stderr.write(`server one:\n${important((one?.logs() ?? "").split("\n")).join("\n")}\n`);
     process.stderr.write(`server two:\n${important(two?.lines ?? []).join("\n")}\n`);
