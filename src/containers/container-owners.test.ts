@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
+import { WorkloadError } from "../channel/channel-errors.ts";
 import { NotFoundError, ValidationError } from "../errors/errors.ts";
 import type { ContainerRecord } from "../store/store-ports.ts";
 import { type ContainerChangeEvents, ContainerOwners } from "./container-owners.ts";
@@ -164,6 +165,21 @@ describe("ContainerOwners", () => {
     expect(await owners.find(ALICE, C1)).toEqual({ id: C1, remembered: true });
   });
 
+  it("keeps nothing a read brought back once the notices noted during reads overflowed (bounded notes)", async () => {
+    const store = fakeStore();
+    const { owners, notices } = server(store);
+    const open = store.hold();
+    const reading = owners.find(ALICE, C1);
+    // Its container deleted meanwhile, and its notice followed by ten thousand others, which drop the notes.
+    store.rows.delete(C1);
+    notices.emit("changed", C1);
+    for (let i = 0; i < 10_000; i++) notices.emit("changed", `C${String(i).padStart(11, "0")}`);
+    open();
+    await reading;
+    expect(owners.size).toBe(0);
+    await expect(owners.find(ALICE, C1)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
   describe("reach", () => {
     it("passes a call's failure on as it is when the store answered who owns the container", async () => {
       const store = fakeStore();
@@ -193,6 +209,16 @@ describe("ContainerOwners", () => {
       await expect(owners.reach(ALICE, C1, () => Promise.reject(timedOut))).rejects.toBe(timedOut);
       store.fail(true);
       await expect(owners.reach(ALICE, C1, () => Promise.reject(timedOut))).rejects.toBe(timedOut);
+    });
+
+    it("passes the workload's own error on without asking the store: the workload was there to answer", async () => {
+      const store = fakeStore();
+      const { owners } = server(store);
+      await owners.find(ALICE, C1);
+      const before = store.reads();
+      const answered = new WorkloadError({ message: "no such user" });
+      await expect(owners.reach(ALICE, C1, () => Promise.reject(answered))).rejects.toBe(answered);
+      expect(store.reads()).toBe(before);
     });
 
     it("answers the call from memory, without the store", async () => {

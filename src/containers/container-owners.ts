@@ -1,4 +1,5 @@
 import type { EventEmitter } from "node:events";
+import { BerthError } from "../errors/berth-error.ts";
 import { NotFoundError } from "../errors/errors.ts";
 import type { ContainerStore } from "../store/store-ports.ts";
 import type { Actor } from "./actor.ts";
@@ -16,6 +17,13 @@ export interface ContainerChangeEvents {
   reset: [listening: boolean];
 }
 export type ContainerChangeNotices = Pick<EventEmitter<ContainerChangeEvents>, "on">;
+
+/**
+ * How many containers' latest notices are noted while reads are under way. Under load reads may overlap
+ * for a long time; past this many, the notes are dropped and the reads under way keep nothing (a read
+ * costs what it did before memory): the notes stay bounded whatever the store tells.
+ */
+const MAX_NOTED = 10_000;
 
 /** What is kept of a container: the two facts that never change while its row lives. */
 interface Known {
@@ -51,8 +59,8 @@ export class ContainerOwners {
   /** `owner \0 name` → id, for an owner naming their own container. */
   readonly #byName = new Map<string, string>();
   #listening = false;
-  /** Every reset counts: a read across one keeps nothing. */
-  #resets = 0;
+  /** Every reset counts, and every dropping of the notes: a read across one keeps nothing. */
+  #epoch = 0;
   /** Every notice counts; while reads are under way, the count at each container's latest notice is noted. */
   #notices = 0;
   #reads = 0;
@@ -67,7 +75,7 @@ export class ContainerOwners {
     notices?.on("reset", (listening) => {
       this.#byId.clear();
       this.#byName.clear();
-      this.#resets++;
+      this.#epoch++;
       this.#listening = listening;
     });
   }
@@ -88,7 +96,8 @@ export class ContainerOwners {
    * it. When memory answered and the call fails, the store is asked whether the
    * container is still there: memory may be a notice behind a delete made on
    * another server, and a call to a deleted container answers NOT_FOUND, not
-   * the channel's error for a workload that is gone.
+   * the channel's error for a workload that is gone. Not when the workload
+   * itself answered with an error (WORKLOAD_ERROR): it was there to answer.
    */
   async reach<T>(actor: Actor, ref: string, call: (id: string) => Promise<T>): Promise<T> {
     const { id, remembered } = await this.find(actor, ref);
@@ -96,6 +105,7 @@ export class ContainerOwners {
     try {
       return await call(id);
     } catch (err) {
+      if (err instanceof BerthError && err.code === "WORKLOAD_ERROR") throw err;
       // A store that cannot answer now leaves the call's own error to tell.
       const gone = await this.#repo.get(id).then(
         (record) => record === undefined,
@@ -110,7 +120,13 @@ export class ContainerOwners {
   /** Forgets a container (its row was removed, or changed): told by the store, or by this server at its own delete. */
   forget(containerId: string): void {
     this.#notices++;
-    if (this.#reads > 0) this.#noticedAt.set(containerId, this.#notices);
+    if (this.#reads > 0) {
+      if (this.#noticedAt.size >= MAX_NOTED) {
+        this.#noticedAt.clear();
+        this.#epoch++;
+      }
+      this.#noticedAt.set(containerId, this.#notices);
+    }
     const known = this.#byId.get(containerId);
     if (!known) return;
     this.#byId.delete(containerId);
@@ -135,11 +151,11 @@ export class ContainerOwners {
 
   async #read(actor: Actor, ref: string): Promise<string> {
     this.#reads++;
-    const [notices, resets] = [this.#notices, this.#resets];
+    const [notices, epoch] = [this.#notices, this.#epoch];
     try {
       const { id, owner, name } = await resolveContainer(this.#repo, actor, ref);
       const overtaken = (this.#noticedAt.get(id) ?? 0) > notices;
-      if (this.#listening && resets === this.#resets && !overtaken) {
+      if (this.#listening && epoch === this.#epoch && !overtaken) {
         this.#byId.set(id, { owner, name });
         this.#byName.set(nameKey(owner, name), id);
       }
