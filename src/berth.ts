@@ -219,6 +219,9 @@ export class Berth {
     });
     stack.defer("engine monitor", () => engine.stop());
     engine.start();
+    // PostgreSQL: the store's notices of container changes, which the owners kept in memory and the leader's
+    // health watch go by (stopped by the stack, from the build).
+    this.#parts.containerChanges?.start();
     // Cluster mode: which nodes are up, as the Swarm's manager says, and the lead of the cluster (both
     // stopped by the stack, from the build); the leader follows the engines' events.
     if (cluster) cluster.start();

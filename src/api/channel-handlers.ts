@@ -11,6 +11,11 @@ import type { WorkloadMessaging } from "./workload-messaging.ts";
  * container, and subscriptions to what it sends. The data is application data
  * and passes through untouched (never redacted, never logged). Calls waiting
  * for an answer and subscriptions are capped per connection (`limits`).
+ *
+ * A request and a message are the hot calls: the caller's right to reach the
+ * container is checked from memory where the store's notices allow it
+ * (`manager.reach`), with the same answers as the store's. A subscription is
+ * made once per session, and reads the store.
  */
 export function registerChannelHandlers(
   socket: BerthSocket,
@@ -24,8 +29,10 @@ export function registerChannelHandlers(
     "container:send",
     (p, actor) =>
       limits.inFlight.run(async () => {
-        const { id } = await manager.resolve(actor, p.id);
-        await channel.send(id, p.data);
+        const id = await manager.reach(actor, p.id, async (id) => {
+          await channel.send(id, p.data);
+          return id;
+        });
         return { id };
       }),
     context,
@@ -35,12 +42,13 @@ export function registerChannelHandlers(
     "container:request",
     (p, actor) =>
       limits.inFlight.run(async () => {
-        const { id } = await manager.resolve(actor, p.id);
         // A disconnect cancels the call at once: nobody is left to receive its answer.
-        return channel.request(id, p.data, {
-          signal: limits.closed,
-          ...(p.timeoutMs === undefined ? {} : { timeoutMs: p.timeoutMs }),
-        });
+        return manager.reach(actor, p.id, (id) =>
+          channel.request(id, p.data, {
+            signal: limits.closed,
+            ...(p.timeoutMs === undefined ? {} : { timeoutMs: p.timeoutMs }),
+          }),
+        );
       }),
     context,
   );

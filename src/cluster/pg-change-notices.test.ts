@@ -134,6 +134,16 @@ describe("PgChangeNotices", () => {
     expect(count).toBe(1);
   });
 
+  it("closes at once when closed while its connection is being made (a start that failed, then shutdown)", async () => {
+    const early = new PgChangeNotices(db.url, "placements", log);
+    const resets: boolean[] = [];
+    early.on("reset", (listening) => resets.push(listening));
+    early.start();
+    await within(GUARD_MS, "closed", early.close());
+    expect(resets).toEqual([]);
+    expect(early.listening).toBe(false);
+  });
+
   it("takes a connection that went silent (its server process stopped, the socket still open) for dead, and says so", async () => {
     const quick = new PgChangeNotices(db.url, "placements", log, { checkEveryMs: 200, answerWithinMs: 500 });
     const listening = once(quick, "reset");

@@ -53,6 +53,8 @@ export class PgChangeNotices extends EventEmitter<ChangeNoticesEvents> {
   readonly #answerWithinMs: number;
   readonly #stop = new AbortController();
   #client: pg.Client | undefined;
+  /** Whether `#client` has connected (it is being connected until then). */
+  #connected = false;
   #listening = false;
   #loop: Promise<void> | undefined;
 
@@ -84,7 +86,11 @@ export class PgChangeNotices extends EventEmitter<ChangeNoticesEvents> {
 
   async close(): Promise<void> {
     this.#stop.abort();
-    await this.#client?.end().catch(() => undefined);
+    const client = this.#client;
+    // A connection still being made is cut by its socket, as pg's own connect timeout cuts it: pg's end()
+    // then leaves the connect unsettled for ever (pg 8.x), and the loop waits on that connect.
+    if (client && !this.#connected) client.connection.stream.destroy();
+    else await client?.end().catch(() => undefined);
     await this.#loop;
   }
 
@@ -92,7 +98,9 @@ export class PgChangeNotices extends EventEmitter<ChangeNoticesEvents> {
     let delayMs = 250;
     while (!this.#stop.signal.aborted) {
       const ended = await this.#listenOnce().catch((err: unknown) => {
-        this.#log.warn({ err: asPgStorageError(err, this.#hide) }, `cannot listen for ${this.#what}`);
+        // A connection cut by close() is no failure to tell.
+        if (!this.#stop.signal.aborted)
+          this.#log.warn({ err: asPgStorageError(err, this.#hide) }, `cannot listen for ${this.#what}`);
         return undefined;
       });
       if (ended) {
@@ -149,8 +157,10 @@ export class PgChangeNotices extends EventEmitter<ChangeNoticesEvents> {
       this.emit("changed", n.payload);
     });
     this.#client = client;
+    this.#connected = false;
     try {
       await client.connect();
+      this.#connected = true;
       await client.query(`LISTEN ${this.#channel}`);
     } catch (err) {
       this.#client = undefined;

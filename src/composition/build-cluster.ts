@@ -41,7 +41,7 @@ export interface ClusterParts {
   usage: RemoteUsage;
   /** The workloads' channels, each held by the agent of its node. */
   channels(config: Config, log: SystemLogger): RemoteChannels;
-  /** Every container's state changes, told by the store (started by start()). */
+  /** Every container's state changes, whichever server wrote them: the leader watches health by them. */
   states: PgChangeNotices;
   /** Runs `duty` at each term of this server's lead of the cluster, until the term's signal aborts. */
   whileLeading(duty: (term: AbortSignal) => void): void;
@@ -60,7 +60,14 @@ export interface ClusterParts {
  */
 export function buildCluster(
   config: Config,
-  deps: { store: Store; registry: AgentRegistry; instanceId: string; log: SystemLogger },
+  deps: {
+    store: Store;
+    registry: AgentRegistry;
+    instanceId: string;
+    log: SystemLogger;
+    /** Every container's state changes (openBase's, started by Berth.start()). */
+    states: PgChangeNotices | undefined;
+  },
   stack: DisposalStack,
 ): ClusterParts {
   const { store, registry, log } = deps;
@@ -71,7 +78,9 @@ export function buildCluster(
   const engines = new AgentNodeEngines(registry);
   stack.defer("node engines", () => engines.close());
   const url = config.database?.reveal();
-  if (url === undefined) throw new Error("cluster mode without BERTH_DATABASE_URL"); // refused by the config first
+  const states = deps.states;
+  // Refused by the config first.
+  if (url === undefined || states === undefined) throw new Error("cluster mode without BERTH_DATABASE_URL");
   // Placements as this server routes by them: read once, forgotten the moment the store says they changed.
   const notices = new PgChangeNotices(url, "placements", log);
   stack.defer("placement notices", () => notices.close());
@@ -141,9 +150,6 @@ export function buildCluster(
   // holder of the "steward" lease.
   const lease = new LeaderLease({ name: "steward", open: (o) => PgLockSession.open(url, o), log });
   stack.defer("steward lease", () => lease.close());
-  // Every container's state changes, whichever server wrote them: the leader watches health by them.
-  const states = new PgChangeNotices(url, "states", log);
-  stack.defer("container state notices", () => states.close());
   const whileLeading = (duty: (term: AbortSignal) => void) => lease.on("elected", duty);
   const moveWith = (relocate: (containerId: string, lostNode: string) => Promise<boolean>) => {
     const replacement = new Replacement({
@@ -183,7 +189,6 @@ export function buildCluster(
   });
   const start = () => {
     notices.start();
-    states.start();
     membership.start();
     lease.start();
   };

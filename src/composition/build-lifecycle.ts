@@ -3,6 +3,7 @@ import type { ChannelPort } from "../channel/channel-port.ts";
 import type { ContainerLocks } from "../cluster/container-locks.ts";
 import type { Config } from "../config/config.ts";
 import { ContainerManager } from "../containers/container-manager.ts";
+import type { ContainerChangeNotices } from "../containers/container-owners.ts";
 import type { ImageCatalog } from "../containers/image-catalog.ts";
 import { UidClaims } from "../containers/uid-claims.ts";
 import type { WorkloadPlacement } from "../containers/workload-placement.ts";
@@ -37,6 +38,8 @@ export interface LifecycleDeps {
   placement?: WorkloadPlacement | undefined;
   /** Cluster mode: each container's turns held across the API servers (PgContainerLocks). */
   locks?: ContainerLocks | undefined;
+  /** PostgreSQL: the store's notices of container changes, by which owners are kept in memory (openBase). */
+  changes?: ContainerChangeNotices | undefined;
 }
 
 /**
@@ -77,6 +80,7 @@ export function buildLifecycle(config: Config, deps: LifecycleDeps): LifecyclePa
     // Cluster mode: each workload is placed on a node, and its releases' contents kept for the nodes it may move to.
     ...(deps.placement ? { placement: deps.placement, releaseContents: store.releaseContents } : {}),
     ...(deps.locks ? { locks: deps.locks } : {}),
+    ...(deps.changes ? { changes: deps.changes } : {}),
   });
 
   const updater = new CodeUpdater({

@@ -112,7 +112,11 @@ function build(
   if (agentLeases) stack.defer("agent leases", () => agentLeases.close());
   const cluster =
     config.cluster && agents
-      ? buildCluster(config, { store, registry: agents, instanceId, log }, stack)
+      ? buildCluster(
+          config,
+          { store, registry: agents, instanceId, log, states: base.containerChanges },
+          stack,
+        )
       : undefined;
   const engine = new EngineMonitor(log);
   // In cluster mode "the engine" is every node's, through its agent: down while no agent at all is connected.
@@ -208,6 +212,7 @@ function build(
     egress,
     placement: cluster?.placement,
     locks: cluster?.locks,
+    changes: base.containerChanges,
   });
   cluster?.moveWith((id, lostNode) => manager.relocate(id, lostNode));
   const unobserve = metrics && observeBerth(metrics, { manager, activity });

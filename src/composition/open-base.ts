@@ -1,4 +1,5 @@
 import { assertSocketPathFits } from "../channel/socket-path.ts";
+import { PgChangeNotices } from "../cluster/pg-change-notices.ts";
 import type { Config } from "../config/config.ts";
 import { loadInstanceId, prepareDataDir } from "../config/data-dir.ts";
 import { PidFile } from "../config/pid-file.ts";
@@ -19,6 +20,12 @@ export interface BerthBase {
   secrets: SecretRegistry;
   log: SystemLogger;
   store: Store;
+  /**
+   * PostgreSQL only: a notice at each commit that makes or removes a container row or changes its state, on
+   * every API server (the owners kept in memory for the hot calls, the leader's health watch). Started by
+   * Berth.start(); undefined with SQLite, which one server alone uses.
+   */
+  containerChanges: PgChangeNotices | undefined;
   instanceId: string;
   pidFile: PidFile;
 }
@@ -60,11 +67,14 @@ export async function openBase(
     : openSqliteSecretsAtRest(config);
   const store = await openStore(config, atRest.cipher, log);
   stack.defer("store", () => store.close());
+  const url = config.database?.reveal();
+  const containerChanges = url === undefined ? undefined : new PgChangeNotices(url, "states", log);
+  if (containerChanges) stack.defer("container state notices", () => containerChanges.close());
   if (atRest.createdKey) log.info({ file: config.secretKeyFile }, "created the key for secrets at rest");
   if (atRest.sealedNow > 0)
     log.info({ values: atRest.sealedNow }, "sealed secret values stored in plain text by an earlier berth");
   assertSocketPathFits(config.runDir, newContainerId());
-  return { secrets, log, store, instanceId: await instanceIdOf(config, store), pidFile };
+  return { secrets, log, store, containerChanges, instanceId: await instanceIdOf(config, store), pidFile };
 }
 
 /**

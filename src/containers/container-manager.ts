@@ -18,6 +18,7 @@ import { AskedOperations } from "./asked-operations.ts";
 import { newContainerId } from "./container-id.ts";
 import { toContainerInfo } from "./container-info.ts";
 import { ContainerLifecycleSteps } from "./container-lifecycle-steps.ts";
+import { ContainerOwners } from "./container-owners.ts";
 import type { ContainerSpec } from "./container-spec.ts";
 import { toSpecInfo } from "./container-spec-info.ts";
 import { createContainer } from "./create-container.ts";
@@ -82,6 +83,8 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   readonly #specs = new SpecInfoCache();
   /** The latest health of each container the HealthMonitor has judged (noteHealth); forgotten on delete. */
   readonly #health = new Map<string, ContainerRecord["health"]>();
+  /** Who owns each container, for the hot per-workload calls (reach); forgotten on delete. */
+  readonly #owners: ContainerOwners;
   /** Closed by drain(): operations asked for from then on are refused SHUTTING_DOWN. */
   readonly #asked = new AskedOperations();
   /** The lifecycle steps berth's own multi-step operations take (the updater, the recovery of cut operations). */
@@ -93,6 +96,7 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
     const log = options.log.child({ component: "ContainerManager" });
     const info = (record: ContainerRecord) => this.info(record);
     const queue = new OperationQueue(options.locks);
+    this.#owners = new ContainerOwners(options.repo, options.changes);
     this.#ctx = {
       options,
       log,
@@ -114,7 +118,10 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
       admission: options.admission ?? admitEverything,
       images: options.images ?? new ImageCatalog(options.docker, options.log),
       info,
-      forget: (id) => this.#health.delete(id),
+      forget: (id) => {
+        this.#health.delete(id);
+        this.#owners.forget(id);
+      },
     };
     this.#uids = options.uids ?? new UidClaims(options.repo, options.config.uidRange, log);
     this.#restartDue = new RestartDueWrites(options.repo);
@@ -136,6 +143,15 @@ export class ContainerManager extends EventEmitter<ContainerManagerEvents> {
   /** Finds a container by berth id or by name, as `actor` may see it; anything else is NOT_FOUND. */
   resolve(actor: Actor, ref: string): Promise<ContainerRecord> {
     return resolveContainer(this.#options.repo, actor, ref);
+  }
+
+  /**
+   * Runs `call` with the id of the container `ref` names, as `actor` may reach it (NOT_FOUND otherwise, as
+   * `resolve`), for the calls that need nothing of the container but that: a request, a message. With
+   * PostgreSQL the owner is kept in memory until the store tells the container's removal (container-owners.ts).
+   */
+  reach<T>(actor: Actor, ref: string, call: (id: string) => Promise<T>): Promise<T> {
+    return this.#owners.reach(actor, ref, call);
   }
 
   /** The record by berth id, whoever owns it (for berth's own components, never for a client's ref). */

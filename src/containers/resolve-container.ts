@@ -10,7 +10,7 @@ import { isContainerId } from "./container-id.ts";
  * container of another owner, so that its existence is not told.
  */
 export async function resolveContainer(
-  repo: ContainerStore,
+  repo: Pick<ContainerStore, "get" | "getByName" | "findByName">,
   actor: Actor,
   ref: string,
 ): Promise<ContainerRecord> {

@@ -232,6 +232,28 @@ describe.skipIf(NEEDS_ROOT)("several API servers on one cluster", () => {
     expect(await bot.request({ after: "both restarts" })).toEqual({ after: "both restarts" });
   });
 
+  it("answers a request to a workload deleted through the other server NOT_FOUND at once, as to one that never was", async () => {
+    const onTwo = await rawClient(twoUrl);
+    const brief = await alice.containers.create({ name: "brief", code: await echoCode() });
+    // Asked through both servers, by id and by name: each keeps who owns it from then on.
+    for (const ref of [brief.id, brief.id, "brief"]) {
+      expect(await ok(onTwo, "container:request", { id: ref, data: ref })).toEqual(ref);
+      expect(await brief.request(ref)).toEqual(ref);
+    }
+    await brief.delete();
+    for (const ref of [brief.id, "brief"]) {
+      expect(await call(onTwo, "container:request", { id: ref, data: 1 })).toMatchObject({
+        ok: false,
+        error: { code: "NOT_FOUND" },
+      });
+      expect(await call(onTwo, "container:send", { id: ref, data: 1 })).toMatchObject({
+        ok: false,
+        error: { code: "NOT_FOUND" },
+      });
+      await expect(alice.containers.get(ref)).rejects.toMatchObject({ code: "NOT_FOUND" });
+    }
+  });
+
   it("fails operations and requests as retryable while PostgreSQL is down, and serves both again once it is back", async () => {
     const bot = await alice.containers.get(made.id);
     await pg.halt();
