@@ -111,6 +111,27 @@ describe("reconcile after a crash", () => {
     expect(told).toEqual([{ owner: "alice", id, name: "bot", op: "create", outcome: "undone" }]);
   });
 
+  it("leaves an image check's throwaway under way to its check, and removes one past its time as an orphan", async () => {
+    const throwaway = (id: string, until: number) =>
+      docker.createContainer({
+        name: `berth-${id}`,
+        Image: "acme/bot:1",
+        Labels: {
+          "berth.managed": "true",
+          "berth.instance": "test",
+          "berth.id": id,
+          "berth.check": "image",
+          "berth.check-until": String(until),
+        },
+      });
+    const underWay = await throwaway("C0000000000A", Date.now() + 60_000);
+    const leftOver = await throwaway("C0000000000B", Date.now() - 1);
+    const report = await run();
+    expect(docker.containers.has(underWay)).toBe(true);
+    expect(docker.containers.has(leftOver)).toBe(false);
+    expect(report.orphansRemoved).toBe(1);
+  });
+
   it("finishes a delete and says so", async () => {
     const { id, dockerId } = await running();
     await repo.update(id, { state: "removing" });

@@ -18,6 +18,12 @@ export interface StaleCopiesOptions {
   /** berth's containers on a node (its managed labels). */
   labels: Record<string, string>;
   whereabouts(containerId: string): Promise<WorkloadWhereabouts>;
+  /**
+   * Whether a container with these labels is an image check's throwaway still under way (placed by the
+   * server running the check, not in the store): left to its check, which removes it. One past its time
+   * is removed as any copy of a workload placed nowhere.
+   */
+  checkUnderWay(labels: Readonly<Record<string, string>>): boolean;
   log: SystemLogger;
 }
 
@@ -84,7 +90,7 @@ export class StaleCopies {
     const removed: string[] = [];
     for (const c of await engine.listContainers(this.#o.labels)) {
       const id = c.labels["berth.id"];
-      if (id === undefined) continue;
+      if (id === undefined || this.#o.checkUnderWay(c.labels)) continue;
       const now = await this.#o.whereabouts(id);
       const placedHere = now.nodeId === nodeId;
       if (placedHere && now.dockerId === engineHandle(nodeId, c.dockerId)) continue; // the copy berth drives
