@@ -85,6 +85,8 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
   readonly #placements: PlacementGate;
   #inFlight = 0;
   #closed = false;
+  /** Aborted by closeAll(): a wait for a hello under way ends then, as the local hub's waits end when it closes. */
+  readonly #closing = new AbortController();
 
   constructor(options: RemoteChannelsOptions) {
     super();
@@ -124,6 +126,7 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
   closeAll(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
+    this.#closing.abort(new ShuttingDownError());
     this.#o.registry.off("connected", this.#onAgent);
     this.#o.registry.off("disconnected", this.#onAgentGone);
     for (const stop of this.#listening.values()) stop();
@@ -169,7 +172,8 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
     const status = this.#states.status(id);
     if (!opts?.fresh && status.connected) return helloOf(status);
     const agent = await this.#agentOf(id);
-    return agent.channel("waitForHello", [id, opts?.fresh === true], HELLO_FAILURES, opts?.signal);
+    const signal = opts?.signal ? AbortSignal.any([opts.signal, this.#closing.signal]) : this.#closing.signal;
+    return agent.channel("waitForHello", [id, opts?.fresh === true], HELLO_FAILURES, signal);
   }
 
   lastBadHello(id: string): BadHelloInfo | undefined {

@@ -46,7 +46,7 @@ afterEach(async () => {
  * An API server's image checker in cluster mode (RemoteThrowaways as its site), and one node: its agent
  * with a fake engine that has the image, its real channel hub and its real files under a temp root.
  */
-async function bed(options: { choose?: () => Promise<string> } = {}) {
+async function bed(options: { choose?: () => Promise<string>; readyTimeoutMs?: number } = {}) {
   const server: AgentsTestServer = await startAgentsTestServer();
   closers.push(server.close);
   const root = await mkdtemp(join(tmpdir(), "berth-rt-"));
@@ -87,7 +87,10 @@ async function bed(options: { choose?: () => Promise<string> } = {}) {
     return agent;
   };
   const log = silent();
-  const config = loadConfig({ BERTH_DATA_DIR: root, BERTH_READY_TIMEOUT_MS: "5000" });
+  const config = loadConfig({
+    BERTH_DATA_DIR: root,
+    BERTH_READY_TIMEOUT_MS: String(options.readyTimeoutMs ?? 5_000),
+  });
   const engines = new AgentNodeEngines(server.registry);
   closers.push(() => engines.close());
   const throwaways = new RemoteThrowaways({
@@ -227,6 +230,23 @@ describe("image checks in cluster mode (RemoteThrowaways)", () => {
     fresh.startAgent();
     await expect.poll(() => fresh.leftOnNode(), { timeout: 5_000 }).toEqual([]);
     await expect.poll(() => fresh.throwaways.underWay()).toEqual([]);
+  });
+});
+
+describe("image checks in cluster mode at shutdown", () => {
+  it("ends a check under way at once, and removes what it made on its node before the agents' links close", async () => {
+    // The check would wait 15 s for a hello that never comes.
+    const b = await bed({ readyTimeoutMs: 30_000 });
+    b.startAgent();
+    await expect.poll(() => b.server.registry.agentFor(TEST_NODE.nodeId)).toBeDefined();
+    const checking = b.checker.check(admin, { image: IMAGE }, new Redactor());
+    checking.catch(() => undefined);
+    await expect.poll(() => b.engine.containers.size).toBe(1);
+    const asked = Date.now();
+    await b.checker.close();
+    expect(Date.now() - asked).toBeLessThan(5_000);
+    await expect(checking).rejects.toMatchObject({ code: "SHUTTING_DOWN" });
+    expect(await b.leftOnNode()).toEqual([]);
   });
 });
 
