@@ -61,7 +61,11 @@ interface Running {
  * The container, its socket and its code directory are removed on every
  * path, and by close() for checks under way at shutdown; they carry berth's
  * labels and a container id, so that a berth killed during a check removes
- * them at its next reconciliation, as any orphan.
+ * them at its next reconciliation, as any orphan — once the check's time,
+ * written on the container (`berth.check-until`), is up: until then no
+ * reconciliation takes a check under way for an orphan. Where the check runs
+ * is its `site`'s: berth's own engine, or in cluster mode a node placed for
+ * it (ThrowawaySite).
  *
  * @example
  *   const result = await checker.check(actor, { image: "acme/bot:1" }, redactor);
