@@ -17,6 +17,7 @@ import type { SystemLogger } from "../logging/system-logger.ts";
 import type { AgentRegistry } from "../node-agents/agent-registry.ts";
 import { ClusterDockerClient } from "../node-agents/cluster-docker-client.ts";
 import { AgentNodeEngines } from "../node-agents/node-engines.ts";
+import { removeOrphanLeftovers } from "../node-agents/node-leftovers.ts";
 import { RemoteChannels } from "../node-agents/remote-channels.ts";
 import { RemoteThrowaways } from "../node-agents/remote-throwaways.ts";
 import { RemoteUsage } from "../node-agents/remote-usage.ts";
@@ -41,6 +42,8 @@ export interface ClusterParts {
   files: RemoteWorkloadFiles;
   /** A workload's resource usage, sampled by the agent of its node from that node's cgroup files. */
   usage: RemoteUsage;
+  /** An orphan's files and channel on the node its engine handle names (the reconciler's, after its container). */
+  orphanLeftovers(containerId: string, dockerId: string): Promise<void>;
   /** Where image checks run: each on a node placed for it, as a create's workload would be. */
   throwaways: RemoteThrowaways;
   /** The workloads' channels, each held by the agent of its node. */
@@ -210,6 +213,7 @@ export function buildCluster(
     files,
     usage,
     throwaways,
+    orphanLeftovers: (id, dockerId) => removeOrphanLeftovers(registry, id, dockerId),
     channels,
     moveWith,
     start,

@@ -315,6 +315,7 @@ function build(
     pressure,
     history,
     restarts,
+    orphanLeftovers: cluster?.orphanLeftovers,
   });
   if (cluster) {
     const steward = new ClusterSteward({

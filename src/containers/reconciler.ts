@@ -43,6 +43,12 @@ export interface ReconcilerOptions {
   cut: CutByCrash;
   /** Told what became of each operation the crash cut (the activity feed listens). */
   interrupted: InterruptedOperations;
+  /**
+   * What an orphan leaves beside its engine container, removed after it: by default its files
+   * (`files.removeAll`). In cluster mode its files and its channel on the node its engine handle names —
+   * an orphan has no placement for the files port to route by.
+   */
+  orphanLeftovers?: (containerId: string, dockerId: string) => Promise<void>;
 }
 
 /**
@@ -95,7 +101,7 @@ export async function reconcile(o: ReconcilerOptions): Promise<ReconcileReport> 
     try {
       await o.docker.removeContainer(c.dockerId);
       if (id && isContainerId(id)) {
-        await o.files.removeAll(id);
+        await (o.orphanLeftovers ? o.orphanLeftovers(id, c.dockerId) : o.files.removeAll(id));
       }
       report.orphansRemoved++;
     } catch (err) {

@@ -1,11 +1,11 @@
 import type { ChannelPort } from "../channel/channel-port.ts";
-import { DockerUnavailableError } from "../errors/errors.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { WorkloadFiles } from "../workload-files/workload-files.ts";
 import type { AgentConnection } from "./agent-connection.ts";
 import type { AgentRegistry } from "./agent-registry.ts";
 import { ClusterDockerClient } from "./cluster-docker-client.ts";
 import type { NodeEngines } from "./node-engines.ts";
+import { removeFromNode } from "./node-leftovers.ts";
 import { RemoteChannels } from "./remote-channels.ts";
 import { RemoteDockerClient } from "./remote-docker-client.ts";
 import { RemoteWorkloadFiles } from "./remote-workload-files.ts";
@@ -28,11 +28,6 @@ export interface RemoteThrowawaysOptions {
 
 /** How long a clean-up left over waits for its node's agent before it is left to the sweeps (stale copies, reconciliation). */
 const LEFT_OVER_FOR_MS = 60 * 60_000;
-
-const FAILURES = {
-  lost: (reason: string) => new DockerUnavailableError({ cause: new Error(reason) }),
-  timedOut: (ms: number) => new DockerUnavailableError({ cause: new Error(`no answer within ${ms} ms`) }),
-};
 
 /**
  * Where image checks run in a cluster (images/ThrowawaySite): each check is
@@ -150,8 +145,7 @@ export class RemoteThrowaways {
       const engine = new RemoteDockerClient(this.#o.registry, agent.nodeId);
       for (const c of await engine.listContainers({ "berth.id": id }))
         await engine.removeContainer(c.dockerId);
-      await agent.channel("close", [id], FAILURES);
-      await agent.callFiles("removeAll", [id]);
+      await removeFromNode(agent, id);
       if (this.#leftOver.delete(id)) this.#placed.delete(id);
       this.#log.info({ checkId: id, nodeId: agent.nodeId }, "removed what an image check left on its node");
     } catch (err) {

@@ -1,8 +1,8 @@
-import { DockerUnavailableError } from "../errors/errors.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { AgentConnection } from "./agent-connection.ts";
 import type { AgentRegistry } from "./agent-registry.ts";
 import { engineHandle } from "./engine-handle.ts";
+import { removeFromNode } from "./node-leftovers.ts";
 import { RemoteDockerClient } from "./remote-docker-client.ts";
 
 /** What berth knows of one of its workloads now: where it is placed, and the engine copy it drives. */
@@ -26,11 +26,6 @@ export interface StaleCopiesOptions {
   checkUnderWay(labels: Readonly<Record<string, string>>): boolean;
   log: SystemLogger;
 }
-
-const FAILURES = {
-  lost: (reason: string) => new DockerUnavailableError({ cause: new Error(reason) }),
-  timedOut: (ms: number) => new DockerUnavailableError({ cause: new Error(`no answer within ${ms} ms`) }),
-};
 
 /**
  * Removes the copies a node kept of workloads that berth moved elsewhere
@@ -101,10 +96,7 @@ export class StaleCopies {
         "removing a stale copy of a workload",
       );
       await engine.removeContainer(c.dockerId);
-      if (!placedHere) {
-        await agent.channel("close", [id], FAILURES);
-        await agent.callFiles("removeAll", [id]);
-      }
+      if (!placedHere) await removeFromNode(agent, id);
       removed.push(id);
     }
     return removed;
