@@ -168,7 +168,7 @@ describe.skipIf(NEEDS_ROOT)("image checks in cluster mode on the test bed", () =
     }
   });
 
-  it("fails as retryable when its node's agent is killed mid-check, and leaves nothing once an agent is back", async () => {
+  it("runs hardened on its node; fails as retryable when that node's agent is killed mid-check, and leaves nothing once an agent is back", async () => {
     const checking = admin.images.check(RUNTIME_IMAGE, { code: SILENT });
     checking.catch(() => undefined);
     let on: number | undefined;
@@ -176,6 +176,19 @@ describe.skipIf(NEEDS_ROOT)("image checks in cluster mode on the test bed", () =
       on = await checkOn();
       return on !== undefined;
     });
+    // Made on that node's engine with berth's hardening, exactly as a workload's container.
+    const [throwaway] = await bed.node(on!).docker.listContainers({ filters: { label: ["berth.check"] } });
+    const made = await bed.node(on!).docker.getContainer(throwaway!.Id).inspect();
+    expect(made.Config.User).toMatch(/^(\d+):\1$/);
+    expect(made.HostConfig).toMatchObject({
+      NetworkMode: "none",
+      ReadonlyRootfs: true,
+      CapDrop: ["ALL"],
+      SecurityOpt: ["no-new-privileges"],
+      Privileged: false,
+    });
+    expect(made.HostConfig.MemorySwap).toBe(made.HostConfig.Memory);
+
     await agents.get(on!)!.kill("SIGKILL");
     await expect(checking).rejects.toMatchObject({ code: "DOCKER_UNAVAILABLE", retryable: true });
     // The engine container ran on without its agent, and its directories are on the node's disk.
