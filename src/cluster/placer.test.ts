@@ -47,12 +47,13 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function placer(): Placer {
+function placer(unstored: Array<{ nodeId: string; limits?: { memoryMb?: number } }> = []): Placer {
   return new Placer({
     membership: { view: () => ({ nodes, fresh, answeredAt: 1 }) },
     placements: store.placements,
     reachable: (id) => reachable.has(id),
     defaults: { memoryMb: 256, cpus: 1 },
+    unstored: () => unstored,
   });
 }
 
@@ -93,5 +94,26 @@ describe("Placer", () => {
     // A second server acting on the same old read loses.
     await expect(placer().place("C1", undefined, first)).rejects.toBeInstanceOf(StalePlacementError);
     expect(await store.placements.current("C1")).toEqual(again);
+  });
+
+  it("chooses a node for what has no row (an image check's throwaway) by the same policy, placing nothing", async () => {
+    await placer().place("C1", undefined); // n1: the ties go to the node id
+    const node = await placer().choose(undefined);
+    expect(node.id).toBe("n2");
+    expect(await store.placements.nodes()).toEqual(["n1"]);
+    // And fails as a create's placement does.
+    await expect(placer().choose({ memoryMb: 2048 })).rejects.toBeInstanceOf(NoCapacityError);
+  });
+
+  it("counts what this server runs without a row (its image checks under way) in the nodes' loads", async () => {
+    // n1 and n2 each hold a check of 768 MiB: only n3 has room for a workload of 512 MiB.
+    const checks = [
+      { nodeId: "n1", limits: { memoryMb: 768 } },
+      { nodeId: "n2", limits: { memoryMb: 768 } },
+    ];
+    expect((await placer(checks).place("C1", { memoryMb: 512 })).nodeId).toBe("n3");
+    // One more on n3: no node has room.
+    const more = [...checks, { nodeId: "n3", limits: { memoryMb: 768 } }];
+    await expect(placer(more).place("C2", { memoryMb: 512 })).rejects.toBeInstanceOf(NoCapacityError);
   });
 });

@@ -2,7 +2,8 @@ import { DockerUnavailableError } from "../errors/errors.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { Placement, PlacementStore } from "../store/store-ports.ts";
 import type { Membership } from "./membership.ts";
-import { choosePlacement, type PlacementPolicy } from "./placement.ts";
+import { choosePlacement, type NodeLoad, type PlacementPolicy } from "./placement.ts";
+import type { SwarmNode } from "./swarm-nodes.ts";
 
 const MIB = 1024 * 1024;
 
@@ -20,6 +21,11 @@ export interface PlacerOptions {
   /** The server's limits for a spec that names none (BERTH_DEFAULT_MEMORY_MB, BERTH_DEFAULT_CPUS). */
   defaults: { memoryMb: number; cpus: number };
   policy?: PlacementPolicy;
+  /**
+   * What this server has running on nodes beside the store's placements (its image checks' throwaway
+   * containers, for the seconds a check lasts): counted in the nodes' loads, as a workload would be.
+   */
+  unstored?: () => Iterable<{ nodeId: string; limits?: WorkloadLimits | undefined }>;
   log?: SystemLogger;
 }
 
@@ -47,6 +53,20 @@ export class Placer {
    * StalePlacementError means another server moved it first: read it again, decide anew.
    */
   async place(containerId: string, limits: WorkloadLimits | undefined, from?: Placement): Promise<Placement> {
+    const node = await this.choose(limits, from?.nodeId);
+    const placed = await this.#o.placements.place(containerId, node.id, from?.generation ?? 0);
+    this.#o.log?.info(
+      { containerId, node: node.hostname, nodeId: node.id, generation: placed.generation },
+      from ? "workload placed again" : "workload placed",
+    );
+    return placed;
+  }
+
+  /**
+   * The node a workload with `limits` would be placed on now (never `not`), by the same policy, without
+   * placing anything: what an image check's throwaway container, which has no row, runs on.
+   */
+  async choose(limits: WorkloadLimits | undefined, not?: string): Promise<SwarmNode> {
     const view = this.#o.membership.view();
     if (!view.fresh) {
       throw new DockerUnavailableError({
@@ -54,19 +74,25 @@ export class Placer {
         cause: new Error("the Swarm's managers cannot be asked which nodes are up"),
       });
     }
-    const nodes = view.nodes.filter((n) => this.#o.reachable(n.id) && n.id !== from?.nodeId);
+    const nodes = view.nodes.filter((n) => this.#o.reachable(n.id) && n.id !== not);
+    const loads = await this.#o.placements.loads(this.#o.defaults);
+    for (const { nodeId, limits: theirs } of this.#o.unstored?.() ?? []) {
+      const load: NodeLoad = loads.get(nodeId) ?? { memoryBytes: 0, cpus: 0, workloads: 0 };
+      const need = this.#need(theirs);
+      loads.set(nodeId, {
+        memoryBytes: load.memoryBytes + need.memoryBytes,
+        cpus: load.cpus + need.cpus,
+        workloads: load.workloads + 1,
+      });
+    }
+    return choosePlacement(this.#need(limits), nodes, loads, this.#o.policy);
+  }
+
+  #need(limits: WorkloadLimits | undefined): { memoryBytes: number; cpus: number } {
     const { defaults } = this.#o;
-    const need = {
+    return {
       memoryBytes: (limits?.memoryMb ?? defaults.memoryMb) * MIB,
       cpus: limits?.cpus ?? defaults.cpus,
     };
-    const loads = await this.#o.placements.loads(defaults);
-    const node = choosePlacement(need, nodes, loads, this.#o.policy);
-    const placed = await this.#o.placements.place(containerId, node.id, from?.generation ?? 0);
-    this.#o.log?.info(
-      { containerId, node: node.hostname, nodeId: node.id, generation: placed.generation },
-      from ? "workload placed again" : "workload placed",
-    );
-    return placed;
   }
 }

@@ -41,6 +41,8 @@ export interface BackgroundDeps {
   pressure: PressureMonitor;
   history: StatsHistory;
   restarts: RestartSupervisor;
+  /** Cluster mode: an orphan's files and channel, on the node its engine handle names (reconciler.ts). */
+  orphanLeftovers?: ((containerId: string, dockerId: string) => Promise<void>) | undefined;
 }
 
 /**
@@ -76,7 +78,18 @@ export function buildBackground(
   });
   const reconciliation = new Reconciliation({
     reconcile: (cut) =>
-      reconcile({ docker, repo, manager, channel, files, instanceId, log, cut, interrupted }),
+      reconcile({
+        docker,
+        repo,
+        manager,
+        channel,
+        files,
+        instanceId,
+        log,
+        cut,
+        interrupted,
+        ...(deps.orphanLeftovers ? { orphanLeftovers: deps.orphanLeftovers } : {}),
+      }),
     afterPass: [
       (cut) =>
         recoverUpdates(

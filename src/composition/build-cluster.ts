@@ -10,13 +10,16 @@ import { Placer } from "../cluster/placer.ts";
 import { Replacement } from "../cluster/replacement.ts";
 import { engineSwarmNodes, type SwarmNode } from "../cluster/swarm-nodes.ts";
 import type { Config } from "../config/config.ts";
+import { checkUnderWay } from "../containers/check-container.ts";
 import { managedLabels } from "../containers/container-config.ts";
 import type { WorkloadPlacement } from "../containers/workload-placement.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { AgentRegistry } from "../node-agents/agent-registry.ts";
 import { ClusterDockerClient } from "../node-agents/cluster-docker-client.ts";
 import { AgentNodeEngines } from "../node-agents/node-engines.ts";
+import { removeOrphanLeftovers } from "../node-agents/node-leftovers.ts";
 import { RemoteChannels } from "../node-agents/remote-channels.ts";
+import { RemoteThrowaways } from "../node-agents/remote-throwaways.ts";
 import { RemoteUsage } from "../node-agents/remote-usage.ts";
 import { RemoteWorkloadFiles } from "../node-agents/remote-workload-files.ts";
 import { StaleCopies } from "../node-agents/stale-copies.ts";
@@ -39,6 +42,10 @@ export interface ClusterParts {
   files: RemoteWorkloadFiles;
   /** A workload's resource usage, sampled by the agent of its node from that node's cgroup files. */
   usage: RemoteUsage;
+  /** An orphan's files and channel on the node its engine handle names (the reconciler's, after its container). */
+  orphanLeftovers(containerId: string, dockerId: string): Promise<void>;
+  /** Where image checks run: each on a node placed for it, as a create's workload would be. */
+  throwaways: RemoteThrowaways;
   /** The workloads' channels, each held by the agent of its node. */
   channels(config: Config, log: SystemLogger): RemoteChannels;
   /** Every container's state changes, whichever server wrote them: the leader watches health by them. */
@@ -105,8 +112,21 @@ export function buildCluster(
     placements: store.placements,
     reachable: (nodeId) => registry.agentFor(nodeId) !== undefined,
     defaults: { memoryMb: config.defaultMemoryMb, cpus: config.defaultCpus },
+    // This server's image checks under way take room on their nodes too, for the seconds they last.
+    unstored: () => throwaways.underWay(),
     log,
   });
+  // A check's throwaway has the server's default limits (buildCreateBody with a spec that names none).
+  const throwaways = new RemoteThrowaways({
+    registry,
+    engines,
+    choose: async () => (await placer.choose(undefined)).id,
+    mountRoot: config.agentMountRoot,
+    maxFrameBytes: config.maxFrameBytes,
+    maxRequestTimeoutMs: config.maxRequestTimeoutMs,
+    log,
+  });
+  stack.defer("image checks' left-over clean-ups", () => throwaways.close());
   const placement: WorkloadPlacement = {
     async place(containerId, resources) {
       const placed = await placer.place(containerId, resources);
@@ -172,6 +192,7 @@ export function buildCluster(
   const stale = new StaleCopies({
     registry,
     labels: managedLabels(deps.instanceId),
+    checkUnderWay: (labels) => checkUnderWay(labels, Date.now()),
     // From the store itself, not this server's cache: whether a copy goes is decided on the latest word.
     whereabouts: async (id) => ({
       nodeId: (await store.placements.current(id))?.nodeId,
@@ -204,6 +225,8 @@ export function buildCluster(
     nodeOf,
     files,
     usage,
+    throwaways,
+    orphanLeftovers: (id, dockerId) => removeOrphanLeftovers(registry, id, dockerId),
     channels,
     moveWith,
     start,

@@ -9,6 +9,7 @@ import { UidClaims } from "../containers/uid-claims.ts";
 import type { WorkloadPlacement } from "../containers/workload-placement.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
 import { ImageChecker } from "../images/image-checker.ts";
+import type { ThrowawaySite } from "../images/throwaway-site.ts";
 import type { SecretRegistry } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { EgressFirewall } from "../network/egress-firewall.ts";
@@ -40,6 +41,8 @@ export interface LifecycleDeps {
   locks?: ContainerLocks | undefined;
   /** PostgreSQL: the store's notices of container changes, by which owners are kept in memory (openBase). */
   changes?: ContainerChangeNotices | undefined;
+  /** Cluster mode: where image checks run (a node placed for each, reached through its agent). */
+  checks?: ThrowawaySite | undefined;
 }
 
 /**
@@ -59,6 +62,7 @@ export function buildLifecycle(config: Config, deps: LifecycleDeps): LifecyclePa
     config,
     docker,
     files,
+    site: deps.checks,
     instanceId,
     uids,
     log,

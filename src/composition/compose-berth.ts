@@ -213,6 +213,7 @@ function build(
     placement: cluster?.placement,
     locks: cluster?.locks,
     changes: base.containerChanges,
+    checks: cluster?.throwaways,
   });
   cluster?.moveWith((id, lostNode) => manager.relocate(id, lostNode));
   const unobserve = metrics && observeBerth(metrics, { manager, activity });
@@ -243,8 +244,6 @@ function build(
     bringBack,
   );
   stack.defer("restart timers", () => restarts.close());
-  // Checks under way end, and remove their containers and directories, before the engine client goes.
-  stack.defer("image checks", () => imageChecker.close());
   const events = new EngineEventWatcher({
     docker,
     manager,
@@ -310,6 +309,9 @@ function build(
     fanOut,
   });
   stack.defer("Socket.IO server", () => sockets.close());
+  // Checks under way end, and remove their containers and directories, before the engine client goes —
+  // in cluster mode the node agents' links, which the Socket.IO server's close ends: so before it.
+  stack.defer("image checks", () => imageChecker.close());
 
   // The background services: each started by Berth.start(), and stopped first at close.
   const background = buildBackground(config, options, {
@@ -325,6 +327,7 @@ function build(
     pressure,
     history,
     restarts,
+    orphanLeftovers: cluster?.orphanLeftovers,
   });
   if (cluster) {
     const steward = new ClusterSteward({

@@ -37,6 +37,8 @@ describe("reconcile after a crash", () => {
   let paths: ContainerPaths;
   let told: InterruptedOperation[];
   let run: () => ReturnType<typeof reconcile>;
+  /** Cluster mode's route for an orphan's leftovers, when a test sets one. */
+  let orphanLeftovers: ((id: string, dockerId: string) => Promise<void>) | undefined;
   /** What this berth found at its start; taken at the first reconciliation unless a test took it earlier. */
   let cut: CutByCrash | undefined;
   let close: () => Promise<void>;
@@ -73,6 +75,7 @@ describe("reconcile after a crash", () => {
     const interrupted = new InterruptedOperations();
     interrupted.on("interrupted", (i) => told.push(i));
     cut = undefined;
+    orphanLeftovers = undefined;
     run = async () => {
       cut ??= CutByCrash.of(await repo.all());
       return reconcile({
@@ -85,6 +88,7 @@ describe("reconcile after a crash", () => {
         log,
         cut,
         interrupted,
+        ...(orphanLeftovers ? { orphanLeftovers } : {}),
       });
     };
   });
@@ -109,6 +113,43 @@ describe("reconcile after a crash", () => {
     expect(await repo.get(id)).toBeUndefined();
     expect(docker.containers.has(dockerId!)).toBe(false);
     expect(told).toEqual([{ owner: "alice", id, name: "bot", op: "create", outcome: "undone" }]);
+  });
+
+  it("leaves an image check's throwaway under way to its check, and removes one past its time as an orphan", async () => {
+    const throwaway = (id: string, until: number) =>
+      docker.createContainer({
+        name: `berth-${id}`,
+        Image: "acme/bot:1",
+        Labels: {
+          "berth.managed": "true",
+          "berth.instance": "test",
+          "berth.id": id,
+          "berth.check": "image",
+          "berth.check-until": String(until),
+        },
+      });
+    const underWay = await throwaway("C0000000000A", Date.now() + 60_000);
+    const leftOver = await throwaway("C0000000000B", Date.now() - 1);
+    const report = await run();
+    expect(docker.containers.has(underWay)).toBe(true);
+    expect(docker.containers.has(leftOver)).toBe(false);
+    expect(report.orphansRemoved).toBe(1);
+  });
+
+  it("removes an orphan's leftovers by its engine handle where a route is given (cluster mode: the node's agent)", async () => {
+    const id = "C0000000000C";
+    const dockerId = await docker.createContainer({
+      name: `berth-${id}`,
+      Image: "acme/bot:1",
+      Labels: { "berth.managed": "true", "berth.instance": "test", "berth.id": id },
+    });
+    const routed: Array<[string, string]> = [];
+    orphanLeftovers = async (orphan, handle) => {
+      routed.push([orphan, handle]);
+    };
+    await run();
+    expect(docker.containers.has(dockerId)).toBe(false);
+    expect(routed).toEqual([[id, dockerId]]);
   });
 
   it("finishes a delete and says so", async () => {

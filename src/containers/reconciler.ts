@@ -3,6 +3,7 @@ import { BerthError } from "../errors/berth-error.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ContainerRecord, ContainerStore } from "../store/store-ports.ts";
 import type { WorkloadFiles } from "../workload-files/workload-files.ts";
+import { checkUnderWay } from "./check-container.ts";
 import { managedLabels } from "./container-config.ts";
 import { isContainerId } from "./container-id.ts";
 import type { ContainerManager } from "./container-manager.ts";
@@ -42,6 +43,12 @@ export interface ReconcilerOptions {
   cut: CutByCrash;
   /** Told what became of each operation the crash cut (the activity feed listens). */
   interrupted: InterruptedOperations;
+  /**
+   * What an orphan leaves beside its engine container, removed after it: by default its files
+   * (`files.removeAll`). In cluster mode its files and its channel on the node its engine handle names —
+   * an orphan has no placement for the files port to route by.
+   */
+  orphanLeftovers?: (containerId: string, dockerId: string) => Promise<void>;
 }
 
 /**
@@ -87,11 +94,14 @@ export async function reconcile(o: ReconcilerOptions): Promise<ReconcileReport> 
   for (const c of engine) {
     const id = c.labels["berth.id"];
     if (id && known.has(id)) continue;
+    // An image check's throwaway has no row: until its time is up it is a check under way (in a cluster,
+    // maybe another server's), which removes it itself.
+    if (checkUnderWay(c.labels, Date.now())) continue;
     o.log.warn({ dockerId: c.dockerId, containerId: id }, "removing engine container that no row knows");
     try {
       await o.docker.removeContainer(c.dockerId);
       if (id && isContainerId(id)) {
-        await o.files.removeAll(id);
+        await (o.orphanLeftovers ? o.orphanLeftovers(id, c.dockerId) : o.files.removeAll(id));
       }
       report.orphansRemoved++;
     } catch (err) {

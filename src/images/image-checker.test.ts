@@ -118,7 +118,12 @@ describe("ImageChecker, over a fake engine", () => {
       "berth.managed": "true",
       "berth.instance": "test-instance",
       "berth.check": "image",
+      // Past this, a reconciliation may take it for an orphan: the check's bounds and a margin.
+      "berth.check-until": expect.stringMatching(/^\d+$/),
     });
+    const until = Number(body.Labels?.["berth.check-until"]);
+    expect(until).toBeGreaterThan(Date.now() + 60_000);
+    expect(until).toBeLessThan(Date.now() + 2 * 60_000);
     expect(body.HostConfig).toMatchObject({
       ReadonlyRootfs: true,
       CapDrop: ["ALL"],

@@ -8,13 +8,14 @@ import { newContainerId } from "../containers/container-id.ts";
 import type { UidClaims } from "../containers/uid-claims.ts";
 import { UndoStack } from "../containers/undo-stack.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
-import { ShuttingDownError } from "../errors/errors.ts";
+import { DockerUnavailableError, ShuttingDownError } from "../errors/errors.ts";
 import type { Redactor } from "../logging/redactor.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { WorkloadFiles } from "../workload-files/workload-files.ts";
 import { ImageCheckReport } from "./image-check-report.ts";
 import { checkImageConfig } from "./image-config-checks.ts";
 import { runThrowaway } from "./throwaway-run.ts";
+import { LocalThrowawaySite, type ThrowawaySite } from "./throwaway-site.ts";
 
 /**
  * How long the workload has to connect: long enough for an interpreter to
@@ -25,8 +26,11 @@ const CONNECT_TIMEOUT_MS = 15_000;
 
 export interface ImageCheckerOptions {
   config: Config;
+  /** One host's engine and files: where checks run unless a `site` is given. */
   docker: DockerClient;
   files: WorkloadFiles;
+  /** Where checks run, when not on berth's own engine (cluster mode: a node placed for each check). */
+  site?: ThrowawaySite | undefined;
   instanceId: string;
   /** The uids berth hands out (shared with creates): a check runs as a uid of its own, held until it ends. */
   uids: Pick<UidClaims, "claim">;
@@ -57,7 +61,11 @@ interface Running {
  * The container, its socket and its code directory are removed on every
  * path, and by close() for checks under way at shutdown; they carry berth's
  * labels and a container id, so that a berth killed during a check removes
- * them at its next reconciliation, as any orphan.
+ * them at its next reconciliation, as any orphan — once the check's time,
+ * written on the container (`berth.check-until`), is up: until then no
+ * reconciliation takes a check under way for an orphan. Where the check runs
+ * is its `site`'s: berth's own engine, or in cluster mode a node placed for
+ * it (ThrowawaySite).
  *
  * @example
  *   const result = await checker.check(actor, { image: "acme/bot:1" }, redactor);
@@ -65,6 +73,7 @@ interface Running {
  */
 export class ImageChecker {
   readonly #o: ImageCheckerOptions;
+  readonly #site: ThrowawaySite;
   readonly #log: SystemLogger;
   readonly #connectTimeoutMs: number;
   /** Checks under way: their uids (taken while they run) and their channel hubs (closed at shutdown). */
@@ -73,6 +82,7 @@ export class ImageChecker {
 
   constructor(options: ImageCheckerOptions) {
     this.#o = options;
+    this.#site = options.site ?? new LocalThrowawaySite(options.config, options.docker, options.files);
     this.#log = options.log.child({ component: "ImageChecker" });
     this.#connectTimeoutMs = Math.min(
       options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
@@ -130,12 +140,23 @@ export class ImageChecker {
     const report = new ImageCheckReport(image, this.#o.config.allowedImages.includes(image), redactor);
     const log = this.#log.child({ checkId: id, op: "image check" });
     log.info({ image }, "checking image");
-    const toRun = await checkImageConfig(this.#o.docker, image, given, report);
+    const site = this.#site;
+    const toRun = await checkImageConfig(site.docker, image, given, report);
     if (toRun) {
       const undo = new UndoStack();
+      let placed = false;
+      let failure: { err: unknown } | undefined;
       try {
+        // Placed like a workload (a cluster: a ready node with room), before anything is made for it.
+        await site.place(id);
+        placed = true;
+        const hub = site.channel(log);
+        running.hub = hub;
         await runThrowaway({
           ...this.#o,
+          docker: site.docker,
+          files: site.files,
+          hub,
           id,
           uid: running.uid,
           owner: actor.owner,
@@ -146,14 +167,22 @@ export class ImageChecker {
           redactor,
           undo,
           log,
-          onHub: (hub) => {
-            running.hub = hub;
-          },
           closed: () => this.#closed,
         });
-      } finally {
-        await undo.unwind(log);
+      } catch (err) {
+        failure = { err };
       }
+      // Judged before the clean-up: a node lost under the check (its agent gone) says nothing of the image.
+      const lost = placed && !site.reachable(id);
+      const all = await undo.unwind(log);
+      if (placed) site.end(id, !all);
+      if (lost && !this.#closed) {
+        throw new DockerUnavailableError({
+          details: { op: "image check" },
+          cause: new Error("the node the check ran on could not be reached any more"),
+        });
+      }
+      if (failure) throw failure.err;
     }
     const result = report.result();
     log.info(

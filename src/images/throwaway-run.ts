@@ -1,6 +1,6 @@
 import type { ChannelPort } from "../channel/channel-port.ts";
-import { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
 import type { Config } from "../config/config.ts";
+import { CHECK_LABEL, CHECK_MARGIN_MS, CHECK_UNTIL_LABEL } from "../containers/check-container.ts";
 import { buildCreateBody, CODE_DIR_IN_CONTAINER } from "../containers/container-config.ts";
 import { NotReadyError, waitUntilReady } from "../containers/readiness.ts";
 import type { UndoStack } from "../containers/undo-stack.ts";
@@ -40,8 +40,8 @@ export interface ThrowawayRun {
   /** Everything made is pushed here; the caller unwinds it on every path. */
   undo: UndoStack;
   log: SystemLogger;
-  /** Hands the check's channel hub to whoever may have to close it (shutdown). */
-  onHub: (hub: ChannelPort) => void;
+  /** The check's own channel hub (ThrowawaySite.channel): closed by the undo, and by a shutdown to cut the check short. */
+  hub: ChannelPort;
   closed: () => boolean;
 }
 
@@ -54,17 +54,19 @@ export interface ThrowawayRun {
  * failures (storage, the engine unreachable, shutdown).
  */
 export async function runThrowaway(o: ThrowawayRun): Promise<void> {
-  const { config, docker, files, id, uid, report, redactor, undo } = o;
+  const { config, docker, files, id, uid, report, redactor, undo, hub } = o;
+  // When the check is over at the latest: written on its container, so that no reconciliation or sweep
+  // (another API server's, in a cluster) takes it for an orphan before then.
+  const until = Date.now() + o.connectTimeoutMs + REQUEST_TIMEOUT_MS + CHECK_MARGIN_MS;
   await files.layOut(id, o.toRun.code, undo);
-  // A hub of its own: the check's channel events must not reach the services that follow real containers.
-  const hub = new SocketCommunicationHandler({
-    runDir: config.runDir,
-    maxFrameBytes: config.maxFrameBytes,
-    maxRequestTimeoutMs: config.maxRequestTimeoutMs,
-    log: o.log,
+  // Its own channel closed (a cluster's hub leaves the node's channels open when it stops), then the hub.
+  undo.push("close channel", async () => {
+    try {
+      await hub.close(id);
+    } finally {
+      await hub.closeAll();
+    }
   });
-  o.onHub(hub);
-  undo.push("close channel", () => hub.closeAll());
   if (o.closed()) throw new ShuttingDownError();
   await hub.open(id, { uid, gid: uid });
 
@@ -83,7 +85,7 @@ export async function runThrowaway(o: ThrowawayRun): Promise<void> {
   });
   // Explicit, whatever berth's default is: the check is of an image that needs no /app link.
   body.WorkingDir = CHECK_WORKDIR;
-  body.Labels = { ...body.Labels, "berth.check": "image" };
+  body.Labels = { ...body.Labels, [CHECK_LABEL]: "image", [CHECK_UNTIL_LABEL]: String(until) };
   const hardening = `uid ${uid}:${uid}, read-only root, no capabilities, no network`;
   let dockerId: string;
   let startedAt: number;

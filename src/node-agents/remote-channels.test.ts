@@ -192,6 +192,15 @@ describe("RemoteChannels, a workload's channel through its node's agent", () => 
     await expect(b.channels.request(ID, "x")).resolves.toBe("again");
   });
 
+  it("ends a wait for a hello under way when this server stops using the channels (shutdown)", async () => {
+    const waiting = b.channels.waitForHello(ID, { fresh: true });
+    waiting.catch(() => undefined);
+    await b.channels.closeAll();
+    await expect(waiting).rejects.toBeDefined();
+    // The node's channel stays open: it serves the workload and the other servers.
+    expect(b.hub.openIds).toEqual([ID]);
+  });
+
   it("ignores, and logs, a push for a container not placed on the pushing agent's node", async () => {
     b.placements.set(ID, OTHER_NODE);
     b.workload.send({ type: "message", data: "not for this node" });

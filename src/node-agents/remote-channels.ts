@@ -91,6 +91,8 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
   readonly #placements: PlacementGate;
   #inFlight = 0;
   #closed = false;
+  /** Aborted by closeAll(): a wait for a hello under way ends then, as the local hub's waits end when it closes. */
+  readonly #closing = new AbortController();
 
   constructor(options: RemoteChannelsOptions) {
     super();
@@ -132,6 +134,7 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
   closeAll(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
+    this.#closing.abort(new ShuttingDownError());
     this.#o.registry.off("connected", this.#onAgent);
     this.#o.registry.off("disconnected", this.#onAgentGone);
     for (const stop of this.#listening.values()) stop();
@@ -178,7 +181,8 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
     if (!opts?.fresh && status.connected) return helloOf(status);
     const [agent, generation] = await this.#agentOf(id);
     const args: [string, boolean] = [id, opts?.fresh === true];
-    return agent.channel("waitForHello", args, HELLO_FAILURES, opts?.signal, generation);
+    const signal = opts?.signal ? AbortSignal.any([opts.signal, this.#closing.signal]) : this.#closing.signal;
+    return agent.channel("waitForHello", args, HELLO_FAILURES, signal, generation);
   }
 
   lastBadHello(id: string): BadHelloInfo | undefined {
@@ -271,7 +275,7 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
     try {
       if (push.kind === "channel-snapshot") this.#onSnapshot(agent, push.channels, nodeOf);
       else if (nodeOf(push.containerId) === agent.nodeId) this.#onEvent(agent, push);
-      else this.#notPlaced(agent, push.containerId);
+      else this.#notPlaced(agent, push.containerId, undefined, nodeOf(push.containerId) === undefined);
     } catch (err) {
       this.#o.log.error({ err, node: agent.nodeId }, "a channel push could not be delivered");
     }
@@ -292,7 +296,7 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
   ): void {
     const placed = entries.filter((e) => {
       if (nodeOf(e.containerId) === agent.nodeId) return true;
-      this.#notPlaced(agent, e.containerId);
+      this.#notPlaced(agent, e.containerId, undefined, nodeOf(e.containerId) === undefined);
       return false;
     });
     for (const { id, owner } of this.#states.snapshot(agent.nodeId, placed))
@@ -337,8 +341,22 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
     }
   }
 
-  /** An agent speaks only of containers placed on its own node (a hostile one must not speak for others). */
-  #notPlaced(agent: AgentConnection, id: string, err?: unknown): void {
+  /**
+   * An agent speaks only of containers placed on its own node (a hostile one must not speak for others).
+   * One placed on no node at all is no workload any server routes to — another server's image check
+   * (whose throwaway is placed by that server alone), or a workload whose delete has just ended its
+   * placement — so dropping its push is routine, said at debug level only.
+   */
+  #notPlaced(agent: AgentConnection, id: string, err?: unknown, placedNowhere = false): void {
+    if (placedNowhere) {
+      this.#repeated.debug(
+        `${agent.nodeId}:${id}:not-placed`,
+        { containerId: id, node: agent.nodeId },
+        {},
+        "dropped a channel push for a container placed on no node",
+      );
+      return;
+    }
     this.#repeated.warn(
       `${agent.nodeId}:${id}:not-placed`,
       { containerId: id, node: agent.nodeId, ...(err === undefined ? {} : { err }) },

@@ -1,8 +1,8 @@
-import { DockerUnavailableError } from "../errors/errors.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { AgentConnection } from "./agent-connection.ts";
 import type { AgentRegistry } from "./agent-registry.ts";
 import { engineHandle } from "./engine-handle.ts";
+import { removeFromNode } from "./node-leftovers.ts";
 import { RemoteDockerClient } from "./remote-docker-client.ts";
 
 /** What berth knows of one of its workloads now: where it is placed, and the engine copy it drives. */
@@ -18,13 +18,14 @@ export interface StaleCopiesOptions {
   /** berth's containers on a node (its managed labels). */
   labels: Record<string, string>;
   whereabouts(containerId: string): Promise<WorkloadWhereabouts>;
+  /**
+   * Whether a container with these labels is an image check's throwaway still under way (placed by the
+   * server running the check, not in the store): left to its check, which removes it. One past its time
+   * is removed as any copy of a workload placed nowhere.
+   */
+  checkUnderWay(labels: Readonly<Record<string, string>>): boolean;
   log: SystemLogger;
 }
-
-const FAILURES = {
-  lost: (reason: string) => new DockerUnavailableError({ cause: new Error(reason) }),
-  timedOut: (ms: number) => new DockerUnavailableError({ cause: new Error(`no answer within ${ms} ms`) }),
-};
 
 /**
  * Removes the copies a node kept of workloads that berth moved elsewhere
@@ -84,7 +85,7 @@ export class StaleCopies {
     const removed: string[] = [];
     for (const c of await engine.listContainers(this.#o.labels)) {
       const id = c.labels["berth.id"];
-      if (id === undefined) continue;
+      if (id === undefined || this.#o.checkUnderWay(c.labels)) continue;
       const now = await this.#o.whereabouts(id);
       const placedHere = now.nodeId === nodeId;
       if (placedHere && now.dockerId === engineHandle(nodeId, c.dockerId)) continue; // the copy berth drives
@@ -95,10 +96,7 @@ export class StaleCopies {
         "removing a stale copy of a workload",
       );
       await engine.removeContainer(c.dockerId);
-      if (!placedHere) {
-        await agent.channel("close", [id], FAILURES);
-        await agent.callFiles("removeAll", [id]);
-      }
+      if (!placedHere) await removeFromNode(agent, id);
       removed.push(id);
     }
     return removed;
