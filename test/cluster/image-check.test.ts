@@ -28,6 +28,9 @@ const SILENT = { files: { "index.js": "setTimeout(() => {}, 1e9);\n" } };
 /** A check's answer with what differs between two runs taken out: its times and the uid it ran as. */
 function comparable(result: ImageCheckResult) {
   const { ms: _ms, ...rest } = result;
+  // A workload's stdout and stderr lines written in the same moment come back in either order (the
+  // engine's log keeps two streams): compared as a set of lines, on either side.
+  if (rest.output) rest.output = [...rest.output].sort();
   const text = JSON.stringify(rest)
     .replace(/uid \d+(:\d+)?/g, "uid N")
     .replace(/answered in \d+ ms/g, "answered in N ms");
