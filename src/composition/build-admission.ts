@@ -4,9 +4,11 @@ import { EngineAdmission } from "../admission/engine-admission.ts";
 import { FairQueue } from "../admission/fair-queue.ts";
 import { QuotaLedger } from "../admission/quota-ledger.ts";
 import { type QuotaOverrides, quotaLimitsFor } from "../admission/quota-limits.ts";
-import { RateLimiter } from "../admission/rate-limiter.ts";
+import { type RateGate, RateLimiter } from "../admission/rate-limiter.ts";
+import { SharedRateLimiter } from "../admission/shared-rate-limiter.ts";
 import type { TokenStore } from "../auth/token-store.ts";
 import { PgOwnerLocks } from "../cluster/pg-owner-locks.ts";
+import { PgRateBuckets } from "../cluster/pg-rate-buckets.ts";
 import type { Config } from "../config/config.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { Store } from "../store/store-ports.ts";
@@ -18,7 +20,8 @@ export interface AdmissionParts {
   /** The bounded, fair queue of engine operations. */
   engineQueue: FairQueue;
   admission: EngineAdmission;
-  rates: RateLimiter;
+  /** Per-owner rate limits: this server's memory (SQLite), or buckets every server shares (PostgreSQL). */
+  rates: RateGate;
   quotaLimits: (owner: string) => QuotaLimits;
 }
 
@@ -54,5 +57,12 @@ export function buildAdmission(
   );
   const engineQueue = new FairQueue(config.engineQueue);
   const admission = new EngineAdmission(quotas, engineQueue, resourceDefaults);
-  return { quotas, engineQueue, admission, rates: new RateLimiter(config.rateLimits), quotaLimits };
+  let rates: RateGate = new RateLimiter(config.rateLimits);
+  if (url !== undefined) {
+    // Any server may take an owner's request: the buckets are the database's, so the rate is the owner's.
+    const buckets = new PgRateBuckets({ url, log });
+    stack.defer("shared rate buckets", () => buckets.close());
+    rates = new SharedRateLimiter(config.rateLimits, buckets);
+  }
+  return { quotas, engineQueue, admission, rates, quotaLimits };
 }
