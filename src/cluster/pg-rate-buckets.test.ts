@@ -51,13 +51,22 @@ describe("PgRateBuckets", () => {
     expect(wait).toBeLessThanOrEqual(60_000);
   });
 
-  it("shares one bucket between servers: two servers' takes together get the burst, not twice it", async () => {
-    const [a, b] = [buckets(), buckets()];
+  it("shares one bucket between servers: their takes at once together get the burst, not a burst each", async () => {
+    const servers = [buckets(), buckets(), buckets(), buckets()];
+    const owners = ["o1", "o2", "o3", "o4", "o5"];
+    // Every take of every owner at once, each owner's first takes racing to make its bucket's row.
     const answers = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).take("alice", "create", SLOW)),
+      owners.flatMap((owner) =>
+        Array.from({ length: 12 }, (_, i) =>
+          servers[i % servers.length]!.take(owner, "create", SLOW).then((wait) => ({ owner, wait })),
+        ),
+      ),
     );
-    expect(answers.filter((w) => w === 0)).toHaveLength(3);
-    expect(answers.filter((w) => w > 0)).toHaveLength(7);
+    for (const owner of owners) {
+      const mine = answers.filter((a) => a.owner === owner);
+      expect(mine.filter((a) => a.wait === 0)).toHaveLength(3);
+      expect(mine.filter((a) => a.wait > 0)).toHaveLength(9);
+    }
   });
 
   it("keeps each owner's and each kind's bucket apart", async () => {

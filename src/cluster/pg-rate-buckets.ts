@@ -26,24 +26,29 @@ export class PgRateBuckets implements SharedRateBuckets {
   async take(owner: string, kind: string, rate: { perMinute: number; burst: number }): Promise<number> {
     const intervalMs = 60_000 / rate.perMinute;
     const burstMs = rate.burst * intervalMs + EPSILON_MS;
-    const { rows } = await this.#db.run<{ wait_ms: number }>(
+    const values = [owner, kind, intervalMs, burstMs];
+    const { rows } = await this.#db.run<{ taken: boolean }>(
       "rate-take",
-      // Always one row: the take, or — when the update's WHERE refused — the wait read from the row as it is.
-      `WITH now AS (SELECT extract(epoch FROM clock_timestamp())::float8 * 1000 AS ms),
-       taken AS (
-         INSERT INTO rate_buckets AS b (owner, kind, tat_ms)
-         SELECT $1, $2, now.ms + $3::float8 FROM now
-         ON CONFLICT (owner, kind) DO UPDATE SET tat_ms = GREATEST(b.tat_ms, EXCLUDED.tat_ms - $3::float8) + $3::float8
-           WHERE GREATEST(b.tat_ms, EXCLUDED.tat_ms - $3::float8) + $3::float8 - (EXCLUDED.tat_ms - $3::float8) <= $4::float8
-         RETURNING 0::float8 AS wait_ms
-       )
-       SELECT wait_ms FROM taken
-       UNION ALL
-       SELECT GREATEST(1, GREATEST(b.tat_ms, now.ms) + $3::float8 - now.ms - $4::float8) AS wait_ms FROM rate_buckets b, now
-         WHERE b.owner = $1 AND b.kind = $2 AND NOT EXISTS (SELECT 1 FROM taken)`,
-      [owner, kind, intervalMs, burstMs],
+      // A row when taken; none when the update's WHERE refused.
+      `INSERT INTO rate_buckets AS b (owner, kind, tat_ms)
+       SELECT $1, $2, extract(epoch FROM clock_timestamp())::float8 * 1000 + $3::float8
+       ON CONFLICT (owner, kind) DO UPDATE SET tat_ms = GREATEST(b.tat_ms, EXCLUDED.tat_ms - $3::float8) + $3::float8
+         WHERE GREATEST(b.tat_ms, EXCLUDED.tat_ms - $3::float8) + $3::float8 - (EXCLUDED.tat_ms - $3::float8) <= $4::float8
+       RETURNING true AS taken`,
+      values,
     );
-    return Math.max(0, rows[0]?.wait_ms ?? 0);
+    if (rows.length > 0) return 0;
+    // Refused: how long until one would pass, read in a statement of its own. (Within the take's statement, a
+    // row another server committed after it began is one the update waited for and saw, but a read does not.)
+    const { rows: waits } = await this.#db.run<{ wait_ms: number }>(
+      "rate-wait",
+      `SELECT GREATEST(tat_ms, now.ms) + $3::float8 - now.ms - $4::float8 AS wait_ms
+       FROM rate_buckets, (SELECT extract(epoch FROM clock_timestamp())::float8 * 1000 AS ms) AS now
+       WHERE owner = $1 AND kind = $2`,
+      values,
+    );
+    // At least 1 ms: refused is refused, however the bucket filled since.
+    return Math.max(1, waits[0]?.wait_ms ?? intervalMs);
   }
 
   close(): Promise<void> {
