@@ -223,6 +223,8 @@ export class Berth {
     // stopped by the stack, from the build); the leader follows the engines' events.
     if (cluster) cluster.start();
     else events.start(watchSince);
+    // The node agents connected here: their leases renewed while the store answers (stopped by the stack).
+    this.#parts.agentLeases?.start();
     if (config.tokensFile !== undefined) {
       const watcher = TokensFileWatcher.start(
         config.tokensFile,

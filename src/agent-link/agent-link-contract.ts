@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { SWARM_NODE_ID } from "./agent-credential.ts";
-import { ChannelCallSchema, ChannelPushSchemas } from "./channel-ops.ts";
+import { ChannelCallSchema, ChannelPushSchemas, PlacementGeneration } from "./channel-ops.ts";
 import { EngineEventSchema, OutputChunkSchema } from "./engine-methods.ts";
 import { type LinkError, LinkErrorSchema } from "./link-error.ts";
 import { UsageCallSchema } from "./usage-ops.ts";
@@ -17,7 +17,8 @@ import { UsageCallSchema } from "./usage-ops.ts";
  * - API → agent `call` (acknowledged with a CallAnswer): of the engine port
  *   (`engine`), of a workload's files on the node (`files`), or a sample of a
  *   workload's resource usage (`usage`, usage-ops.ts); and `cancel` of a
- *   call in flight (a wait) or of an event subscription or output follow;
+ *   call in flight (a wait) or of an event subscription or output follow; `lease`, renewing the
+ *   agent's lease while the server reaches its store;
  * - agent → API `push`: what the agent sends unasked (engine events of a subscription, and its end;
  *   a workload's output of a `readLogs` or `followLogs` call, and a follow's end;
  *   a workload channel's events and snapshots, to every server it is connected to — channel-ops.ts).
@@ -59,6 +60,8 @@ export const FilesCallSchema = z.strictObject({
   id: CallId,
   op: z.string().min(1).max(64),
   args: z.array(z.unknown()).max(4),
+  /** The placement generation the server routes by (generation-fence.ts): older than the agent knows, refused. */
+  generation: PlacementGeneration.optional(),
 });
 
 export const CallSchema = z.discriminatedUnion("kind", [
@@ -99,6 +102,16 @@ export type Push = z.output<typeof PushSchema>;
  * back, or the two would take turns without end); `closing` — the server is
  * shutting down.
  */
+/**
+ * An API server's word that it reaches its store (PostgreSQL) now, and so
+ * speaks for the placements: the agent's lease (agent-lease.ts) runs for
+ * `ttlMs` (at most its own BERTH_AGENT_LEASE_MS) from each one. A server
+ * whose store does not answer sends none, and an agent no server vouches for
+ * fences itself: its channels closed, then its workloads stopped.
+ */
+export const LeaseSchema = z.strictObject({ ttlMs: z.number().int().positive().max(3_600_000) });
+export type Lease = z.output<typeof LeaseSchema>;
+
 export const GoodbyeSchema = z.strictObject({ reason: z.enum(["replaced", "closing"]) });
 export type Goodbye = z.output<typeof GoodbyeSchema>;
 
@@ -107,6 +120,7 @@ export interface ApiToAgentEvents {
   call: (call: Call, ack: (answer: CallAnswer) => void) => void;
   cancel: (cancel: Cancel) => void;
   goodbye: (goodbye: Goodbye) => void;
+  lease: (lease: Lease) => void;
 }
 
 /** Events an agent sends to the API server. */

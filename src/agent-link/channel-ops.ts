@@ -107,12 +107,17 @@ export function channelOpTimeoutMs(op: ChannelOp, args: readonly unknown[]): num
 export const MAX_CALL_ID_LENGTH = 32;
 const CallId = z.string().min(1).max(MAX_CALL_ID_LENGTH);
 
+/** A placement's generation (the store's fencing token): 1, 2, 3 … */
+export const PlacementGeneration = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
 export const ChannelCallSchema = z.strictObject({
   kind: z.literal("channel"),
   id: CallId,
   /** An op of CHANNEL_OPS; the agent checks it. */
   op: z.string().min(1).max(64),
   args: z.array(z.unknown()).max(4),
+  /** The placement generation the server routes by (generation-fence.ts): older than the agent knows, refused. */
+  generation: PlacementGeneration.optional(),
 });
 
 /** One change on one channel, as the agent's hub emitted it. */

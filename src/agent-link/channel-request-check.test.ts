@@ -7,11 +7,13 @@ const ID = "C0123456789A";
 const GOOD = { kind: "channel", id: "17", op: "request", args: [ID, { any: ["json", 1] }, 5_000] };
 
 /** What the schemas make of a call: its id and arguments, or undefined when they refuse it. */
-function bySchemas(raw: unknown): { id: string; args: unknown } | undefined {
+function bySchemas(raw: unknown): { id: string; args: unknown; generation?: number } | undefined {
   const call = ChannelCallSchema.safeParse(raw);
   if (!call.success || call.data.op !== "request") return undefined;
   const args = CHANNEL_OPS.request.args.safeParse(call.data.args);
-  return args.success ? { id: call.data.id, args: args.data } : undefined;
+  if (!args.success) return undefined;
+  const { generation } = call.data;
+  return { id: call.data.id, args: args.data, ...(generation === undefined ? {} : { generation }) };
 }
 
 /** The good request with one field changed (`undefined`: removed). */
@@ -52,6 +54,16 @@ const CALLS: unknown[] = [
   withField("args", "x"),
   withField("args", { 0: ID, 1: "x", 2: 5_000, length: 3 }),
   withField("extra", true),
+  // The placement generation the server routed it by (fencing): optional, a positive safe integer.
+  withField("generation", 2),
+  withField("generation", Number.MAX_SAFE_INTEGER),
+  withField("generation", 2 ** 53),
+  withField("generation", 0),
+  withField("generation", -1),
+  withField("generation", 1.5),
+  withField("generation", "2"),
+  withField("generation", null),
+  { ...GOOD, generation: 2, extra: true },
   { ...GOOD, args: [ID, "x"] },
   { ...GOOD, args: [ID, "x", 5_000, "more"] },
   { ...GOOD, args: [] },
@@ -85,7 +97,7 @@ describe("a request on the agent link, checked by hand (channel-request-check.ts
       expect(fast, JSON.stringify(raw)).toEqual(schemas);
     }
     // The corpus holds both: a check that took nothing, or everything, would pass no test above by chance.
-    expect(CALLS.filter((raw) => asChannelRequest(raw) !== undefined)).toHaveLength(6);
+    expect(CALLS.filter((raw) => asChannelRequest(raw) !== undefined)).toHaveLength(8);
   });
 
   it("reads a success as the schema does, and leaves every other answer to it", () => {

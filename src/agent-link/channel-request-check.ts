@@ -11,6 +11,8 @@ const ENVELOPE = ["kind", "id", "op", "args"] as const;
 export interface ChannelRequestCall {
   id: string;
   args: ChannelArgsOf<"request">;
+  /** The placement generation the server routed it by (the agent's GenerationFence checks it). */
+  generation?: number;
 }
 
 /**
@@ -29,9 +31,14 @@ export interface ChannelRequestCall {
 export function asChannelRequest(raw: unknown): ChannelRequestCall | undefined {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return undefined;
   const call = raw as Record<string, unknown>;
-  // Exactly the envelope's four fields, its own (a strict object): no room for one the agent would not read.
-  if (call.kind !== "channel" || call.op !== "request" || Object.keys(call).length !== 4) return undefined;
+  // Exactly the envelope's four fields, its own (a strict object), and the optional fifth, `generation`: no
+  // room for one the agent would not read.
+  if (call.kind !== "channel" || call.op !== "request") return undefined;
+  const stamped = Object.hasOwn(call, "generation");
+  if (Object.keys(call).length !== (stamped ? 5 : 4)) return undefined;
   if (!ENVELOPE.every((key) => Object.hasOwn(call, key))) return undefined;
+  const { generation } = call;
+  if (stamped && !(Number.isSafeInteger(generation) && (generation as number) > 0)) return undefined;
   const { id, args } = call;
   if (typeof id !== "string" || id.length < 1 || id.length > MAX_CALL_ID_LENGTH) return undefined;
   if (!Array.isArray(args) || args.length !== 3) return undefined;
@@ -39,7 +46,9 @@ export function asChannelRequest(raw: unknown): ChannelRequestCall | undefined {
   if (typeof containerId !== "string" || !CHANNEL_CONTAINER_ID.test(containerId)) return undefined;
   if (!Number.isInteger(timeoutMs) || (timeoutMs as number) <= 0) return undefined;
   if ((timeoutMs as number) > MAX_CHANNEL_TIMEOUT_MS) return undefined;
-  return { id, args: args as ChannelArgsOf<"request"> };
+  const request: ChannelRequestCall = { id, args: args as ChannelArgsOf<"request"> };
+  if (stamped) request.generation = generation as number;
+  return request;
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   NotSupportedError,
 } from "../errors/errors.ts";
 import { fromLinkError, LinkErrorSchema, toLinkError } from "./link-error.ts";
+import { StalePlacementRefusal } from "./stale-placement-refusal.ts";
 
 /** What the API side holds after the error crossed the link (through JSON, as Socket.IO sends it). */
 function across(err: unknown, classes: "engine" | "channel" = "engine"): BerthError {
@@ -138,5 +139,26 @@ describe("an error crossing the agent link", () => {
     const said = fromLinkError({ ...wire, details: { timeoutMs: 5 } }, "node1", "channel");
     expect(said).toBeInstanceOf(ChannelTimeoutError);
     expect(said.message).not.toContain("evil");
+  });
+
+  it("of a call routed by an older placement is STALE_PLACEMENT on the link, retryable on the API side as each port says it", () => {
+    const wire = LinkErrorSchema.parse(
+      JSON.parse(JSON.stringify(toLinkError(new StalePlacementRefusal("C1", 1, 2)))),
+    );
+    expect(wire).toMatchObject({
+      code: "STALE_PLACEMENT",
+      retryable: true,
+      details: { containerId: "C1", generation: 1, known: 2 },
+    });
+    const channel = fromLinkError(wire, "node1", "channel");
+    expect(channel).toBeInstanceOf(ChannelNotConnectedError);
+    expect(channel).toMatchObject({ retryable: true, details: { reason: "stale_placement" } });
+    const engine = fromLinkError(wire, "node1");
+    expect(engine).toBeInstanceOf(ConflictError);
+    expect(engine).toMatchObject({
+      code: "CONFLICT",
+      retryable: true,
+      details: { reason: "stale_placement" },
+    });
   });
 });

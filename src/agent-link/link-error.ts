@@ -18,6 +18,7 @@ import {
   StorageError,
   ValidationError,
 } from "../errors/errors.ts";
+import { STALE_PLACEMENT, StalePlacementRefusal } from "./stale-placement-refusal.ts";
 
 /**
  * An error as it crosses the link between a node agent and an API server:
@@ -28,7 +29,11 @@ import {
  * text and host paths, which stay in the agent's log.
  */
 export const LinkErrorSchema = z.object({
-  code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
+  // berth's codes, and the link's own (STALE_PLACEMENT), which no client ever sees as such.
+  code: z.enum([STALE_PLACEMENT, ...(Object.keys(ERROR_CODES) as ErrorCode[])] as [
+    typeof STALE_PLACEMENT,
+    ...ErrorCode[],
+  ]),
   category: z.enum(["validation", "docker", "communication", "system", "auth"]),
   message: z.string().max(4096),
   retryable: z.boolean(),
@@ -40,6 +45,14 @@ export type LinkError = z.output<typeof LinkErrorSchema>;
 
 /** What the agent answers a failed call with; anything that is not a BerthError becomes INTERNAL (its text stays behind). */
 export function toLinkError(err: unknown): LinkError {
+  if (err instanceof StalePlacementRefusal)
+    return {
+      code: STALE_PLACEMENT,
+      category: "communication",
+      message: "The call was routed by an older placement of the container than this node knows.",
+      retryable: true,
+      details: { containerId: err.containerId, generation: err.generation, known: err.known },
+    };
   const e = err instanceof BerthError ? err : new InternalError({ cause: err });
   const wire: LinkError = { code: e.code, category: e.category, message: e.message, retryable: e.retryable };
   if (e.details !== undefined) wire.details = e.details;
@@ -108,6 +121,7 @@ export function fromLinkError(
   classes: LinkErrorClasses = "engine",
 ): BerthError {
   const cause = new Error(`answered by the node agent of node ${nodeId} with ${wire.code}`);
+  if (wire.code === STALE_PLACEMENT) return staleRoute(classes, cause);
   const table = classes === "engine" ? CLASSES : CHANNEL_CLASSES;
   const rebuild = table[wire.code];
   if (!rebuild) return new InternalError({ cause });
@@ -125,4 +139,18 @@ export function fromLinkError(
   // The agent's own message (e.g. "The container engine could not start the container."), not the class's default.
   err.message = wire.message;
   return err;
+}
+
+/**
+ * A call the agent refused as routed by an older placement (STALE_PLACEMENT): the workload was placed
+ * anew meanwhile, so a retry, routed by the newer placement, may succeed. A channel says so as a
+ * workload that is not connected (here) does; the engine and files as another operation on the container.
+ */
+function staleRoute(classes: LinkErrorClasses, cause: Error): BerthError {
+  const details = { reason: "stale_placement" };
+  if (classes === "channel") return new ChannelNotConnectedError(undefined, { cause, details });
+  return new ConflictError("The container was placed on another node meanwhile; try again.", {
+    cause,
+    details,
+  });
 }

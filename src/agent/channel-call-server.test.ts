@@ -8,12 +8,14 @@ import { ContainerIdSchema } from "../agent-link/channel-ops.ts";
 import { workloadBody } from "../agent-link/testing/workload-body.ts";
 import { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
 import { socketPathFor } from "../channel/socket-path.ts";
+import { RawWorkload } from "../channel/testing/raw-workload.ts";
 import { CONTAINER_ID_PATTERN, newContainerId } from "../containers/container-id.ts";
 import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
 import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
 import { agentRunDir } from "./agent-run-dir.ts";
 import { ChannelCallServer } from "./channel-call-server.ts";
+import { GenerationFence } from "./generation-fence.ts";
 import { WorkloadsOnlyEngine } from "./workloads-only-engine.ts";
 
 const ID = "C0123456789A";
@@ -23,6 +25,7 @@ describe("the channel calls a node agent serves (ChannelCallServer)", () => {
   let root: string;
   let hub: SocketCommunicationHandler;
   let server: ChannelCallServer;
+  let generations: GenerationFence;
   let next = 0;
 
   beforeEach(async () => {
@@ -39,7 +42,8 @@ describe("the channel calls a node agent serves (ChannelCallServer)", () => {
       heartbeatIntervalMs: 0,
       log,
     });
-    server = new ChannelCallServer(hub, log);
+    generations = new GenerationFence();
+    server = new ChannelCallServer(hub, log, generations);
   });
   afterEach(async () => {
     server.close();
@@ -47,9 +51,10 @@ describe("the channel calls a node agent serves (ChannelCallServer)", () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  /** The answer to one call (`op`, `args`) under a fresh id. */
-  function call(op: string, args: unknown[], id = String(++next)): Promise<CallAnswer> {
-    return new Promise((resolve) => void server.call({ kind: "channel", id, op, args }, resolve));
+  /** The answer to one call (`op`, `args`) under a fresh id, stamped with `generation` if given. */
+  function call(op: string, args: unknown[], id = String(++next), generation?: number): Promise<CallAnswer> {
+    const envelope = { kind: "channel", id, op, args, ...(generation === undefined ? {} : { generation }) };
+    return new Promise((resolve) => void server.call(envelope, resolve));
   }
 
   it("opens a socket whose directory the agent's engine lets that container, and only it, mount", async () => {
@@ -97,7 +102,8 @@ describe("the channel calls a node agent serves (ChannelCallServer)", () => {
       [{ op: "request", args: [ID, "x", 3_600_001] }, "2"],
       [{ op: "request", args: [ID, "x", 1.5] }, "2"],
       [{ op: "request", args: [ID, "x"] }, ""],
-      [{ op: "request", args: [ID, "x", 1_000], generation: 3 }, ""],
+      [{ op: "request", args: [ID, "x", 1_000], extra: 3 }, ""],
+      [{ op: "request", args: [ID, "x", 1_000], generation: 0 }, "generation"],
     ];
     for (const [raw, path] of cases) {
       const answer = await refused(raw);
@@ -138,6 +144,40 @@ describe("the channel calls a node agent serves (ChannelCallServer)", () => {
     expect(await Promise.race([ended, new Promise((r) => setImmediate(() => r("unanswered")))])).toBe(
       "unanswered",
     );
+  });
+
+  it("refuses a call routed by an older placement than it was told of, before the hub sees it", async () => {
+    expect(await call("open", [ID, OWNER], undefined, 2)).toEqual({ ok: true, value: null });
+    expect(generations.known(ID)).toBe(2);
+    const hello = hub.waitForHello(ID, { fresh: true });
+    const workload = await RawWorkload.hello(socketPathFor(agentRunDir(root), ID));
+    await hello;
+    workload.serve((data) => ({ echo: data }));
+    expect(await call("request", [ID, "stale", 1_000], undefined, 1)).toMatchObject({
+      ok: false,
+      error: {
+        code: "STALE_PLACEMENT",
+        retryable: true,
+        details: { containerId: ID, generation: 1, known: 2 },
+      },
+    });
+    expect(await call("send", [ID, "stale"], undefined, 1)).toMatchObject({
+      error: { code: "STALE_PLACEMENT" },
+    });
+    // The current placement's calls, and a newer one's, are served; the newer one is learnt.
+    expect(await call("request", [ID, "now", 1_000], undefined, 2)).toEqual({
+      ok: true,
+      value: { echo: "now" },
+    });
+    expect(await call("request", [ID, "newer", 1_000], undefined, 3)).toEqual({
+      ok: true,
+      value: { echo: "newer" },
+    });
+    expect(await call("request", [ID, "stale", 1_000], undefined, 2)).toMatchObject({
+      error: { code: "STALE_PLACEMENT" },
+    });
+    expect(workload.frames).toEqual([]);
+    await workload.destroy();
   });
 
   it("names channels as berth names containers (the link's pattern is lifecycle's own)", () => {

@@ -12,6 +12,7 @@ import type { ChannelPort } from "../channel/channel-port.ts";
 import { ValidationError } from "../errors/errors.ts";
 import { fromZodError } from "../errors/to-wire.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
+import type { GenerationFence } from "./generation-fence.ts";
 
 type Invokers = {
   [O in ChannelOp]: (args: ParsedChannelArgsOf<O>, signal: AbortSignal) => Promise<unknown>;
@@ -33,11 +34,14 @@ export class ChannelCallServer {
   readonly #channels: ChannelPort;
   readonly #log: SystemLogger;
   readonly #inFlight = new Map<string, AbortController>();
+  readonly #generations: GenerationFence | undefined;
   #closed = false;
 
-  constructor(channels: ChannelPort, log: SystemLogger) {
+  /** `generations`: the agent's fence; a call stamped with an older generation than it knows is refused. */
+  constructor(channels: ChannelPort, log: SystemLogger, generations?: GenerationFence) {
     this.#channels = channels;
     this.#log = log;
+    this.#generations = generations;
   }
 
   /** Answers one `call` through `ack`; a call without an acknowledgement is dropped. */
@@ -72,7 +76,7 @@ export class ChannelCallServer {
   async #answer(raw: unknown): Promise<CallAnswer> {
     // A request, well formed: checked by hand (channel-request-check.ts); anything else by the schemas.
     const request = asChannelRequest(raw);
-    if (request) return this.#run(request.id, "request", request.args);
+    if (request) return this.#run(request.id, "request", request.args, request.generation);
     const call = ChannelCallSchema.safeParse(raw);
     if (!call.success) return failed(fromZodError(call.error));
     const { id, op, args } = call.data;
@@ -83,16 +87,18 @@ export class ChannelCallServer {
       this.#log.warn({ op, issues: parsed.error.issues.length }, "refused a channel call's arguments");
       return failed(fromZodError(parsed.error));
     }
-    return this.#run(id, op, parsed.data);
+    return this.#run(id, op, parsed.data, call.data.generation);
   }
 
-  async #run(id: string, op: ChannelOp, args: unknown): Promise<CallAnswer> {
+  async #run(id: string, op: ChannelOp, args: unknown, generation: number | undefined): Promise<CallAnswer> {
     if (this.#inFlight.has(id))
       return failed(new ValidationError(`The call id '${id}' is in use on this connection.`));
     if (this.#closed) return failed(new ValidationError("The connection has ended."));
     const abort = new AbortController();
     this.#inFlight.set(id, abort);
     try {
+      // Routed by an older placement than this node was told of: refused (STALE_PLACEMENT), never served.
+      this.#generations?.check((args as [string])[0], generation);
       const invoke = this.#invokers[op] as (args: unknown, signal: AbortSignal) => Promise<unknown>;
       const value = await invoke(args, abort.signal);
       return { ok: true, value: value ?? null };

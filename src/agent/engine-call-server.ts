@@ -11,6 +11,7 @@ import type { DockerClient, EventSubscription } from "../docker/docker-client.ts
 import { ValidationError } from "../errors/errors.ts";
 import { fromZodError } from "../errors/to-wire.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
+import type { EngineFence } from "./engine-fence.ts";
 import type { FilesCallServer } from "./files-call-server.ts";
 import type { UsageCallServer } from "./usage-call-server.ts";
 
@@ -49,6 +50,7 @@ export class EngineCallServer {
   readonly #log: SystemLogger;
   readonly #files: FilesCallServer | undefined;
   readonly #usage: UsageCallServer | undefined;
+  readonly #fence: EngineFence | undefined;
   readonly #inFlight = new Map<string, AbortController>();
   readonly #subscriptions = new Map<string, EventSubscription>();
   #closed = false;
@@ -56,6 +58,7 @@ export class EngineCallServer {
   /**
    * `files`: where `files` calls go (a workload's files on this node); `usage`: where `usage` calls go (its
    * workloads' resource usage). Without them, such calls are refused.
+   * `fence`: what a create or a start must pass first (the agent's lease, the copy's generation).
    */
   constructor(
     docker: DockerClient,
@@ -63,12 +66,14 @@ export class EngineCallServer {
     log: SystemLogger,
     files?: FilesCallServer,
     usage?: UsageCallServer,
+    fence?: EngineFence,
   ) {
     this.#docker = docker;
     this.#push = push;
     this.#log = log;
     this.#files = files;
     this.#usage = usage;
+    this.#fence = fence;
   }
 
   /** Answers one `call` through `ack`; a call without an acknowledgement is dropped (no caller waits for it). */
@@ -128,7 +133,7 @@ export class EngineCallServer {
     if (call.data.kind === "files") {
       if (this.#closed) return failed(new ValidationError("The connection has ended."));
       if (!this.#files) return failed(new ValidationError("This node agent serves no files calls."));
-      return this.#files.answer(call.data.op, call.data.args);
+      return this.#files.answer(call.data.op, call.data.args, call.data.generation);
     }
     if (call.data.kind === "usage") {
       if (this.#closed) return failed(new ValidationError("The connection has ended."));
@@ -168,10 +173,21 @@ export class EngineCallServer {
     version: () => this.#docker.version(),
     probe: () => this.#docker.probe(),
     inspectImage: ([ref]) => this.#docker.inspectImage(ref),
-    createContainer: ([body]) => this.#docker.createContainer(body),
-    startContainer: ([ref]) => this.#docker.startContainer(ref),
+    createContainer: async ([body]) => {
+      this.#fence?.create(body);
+      const engineId = await this.#docker.createContainer(body);
+      this.#fence?.created(body, engineId);
+      return engineId;
+    },
+    startContainer: async ([ref]) => {
+      await this.#fence?.start(ref);
+      return this.#docker.startContainer(ref);
+    },
     stopContainer: ([ref, timeoutSec]) => this.#docker.stopContainer(ref, timeoutSec),
-    removeContainer: ([ref]) => this.#docker.removeContainer(ref),
+    removeContainer: async ([ref]) => {
+      await this.#docker.removeContainer(ref);
+      this.#fence?.removed(ref);
+    },
     updateCpuLimit: ([ref, nanoCpus]) => this.#docker.updateCpuLimit(ref, nanoCpus),
     waitForExit: ([ref], { signal }) => this.#docker.waitForExit(ref, signal),
     inspectContainer: ([ref]) => this.#docker.inspectContainer(ref),

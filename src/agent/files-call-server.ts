@@ -7,6 +7,7 @@ import { ValidationError } from "../errors/errors.ts";
 import { fromZodError } from "../errors/to-wire.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { WorkloadFiles } from "../workload-files/workload-files.ts";
+import type { GenerationFence } from "./generation-fence.ts";
 
 type Invokers = { [O in FilesOp]: (args: ParsedFilesArgsOf<O>) => Promise<unknown> };
 
@@ -21,13 +22,16 @@ type Invokers = { [O in FilesOp]: (args: ParsedFilesArgsOf<O>) => Promise<unknow
 export class FilesCallServer {
   readonly #files: WorkloadFiles;
   readonly #log: SystemLogger;
+  readonly #generations: GenerationFence | undefined;
 
-  constructor(files: WorkloadFiles, log: SystemLogger) {
+  /** `generations`: the agent's fence; a call stamped with an older generation than it knows is refused. */
+  constructor(files: WorkloadFiles, log: SystemLogger, generations?: GenerationFence) {
     this.#files = files;
     this.#log = log;
+    this.#generations = generations;
   }
 
-  async answer(op: string, args: unknown[]): Promise<CallAnswer> {
+  async answer(op: string, args: unknown[], generation?: number): Promise<CallAnswer> {
     if (!isFilesOp(op))
       return failed(new ValidationError(`The node agent has no files operation named '${op}'.`));
     const parsed = FILES_OPS[op].args.safeParse(args);
@@ -35,6 +39,16 @@ export class FilesCallServer {
       this.#log.warn({ op, issues: parsed.error.issues.length }, "refused a files call's arguments");
       return failed(fromZodError(parsed.error));
     }
+    const id = parsed.data[0];
+    try {
+      this.#generations?.check(id, generation);
+    } catch (err) {
+      this.#log.warn({ err, op, containerId: id }, "refused a files call routed by an older placement");
+      return failed(err);
+    }
+    // The workload's files leave this node: its generation goes with them (the next stamped call, or a
+    // create, tells it again), so that the fence holds one entry per workload on the node, not per one ever seen.
+    if (op === "removeAll") this.#generations?.forget(id);
     try {
       const invoke = this.#invokers[op] as (args: unknown) => Promise<unknown>;
       return { ok: true, value: (await invoke(parsed.data)) ?? null };

@@ -115,6 +115,7 @@ async function main(): Promise<void> {
     files: new AgentWorkloadFiles(config.mountRoot),
     channels,
     usage,
+    fencing: { leaseMs: config.leaseMs, graceMs: config.fenceGraceMs, stopTimeoutSec: config.stopTimeoutSec },
     log,
   });
   if (config.allowHttp)
@@ -128,6 +129,8 @@ async function main(): Promise<void> {
       hostname: identity.hostname,
       servers: config.servers,
       pinnedCa: config.ca !== undefined,
+      leaseMs: config.leaseMs,
+      fenceGraceMs: config.fenceGraceMs,
     },
     "node agent starting",
   );

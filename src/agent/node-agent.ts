@@ -2,7 +2,12 @@ import type { AgentIdentity } from "../agent-link/agent-link-contract.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { WorkloadFiles } from "../workload-files/workload-files.ts";
-import { type AgentChannels, forwardChannelEvents } from "./channel-pushes.ts";
+import { AgentLease, type LeaseClock } from "./agent-lease.ts";
+import { type AgentChannels, channelSnapshot, forwardChannelEvents } from "./channel-pushes.ts";
+import { EngineFence } from "./engine-fence.ts";
+import { FencedChannels } from "./fenced-channels.ts";
+import { GenerationFence } from "./generation-fence.ts";
+import { NodeFence } from "./node-fence.ts";
 import type { NodeUsage } from "./node-usage.ts";
 import { ServerLink } from "./server-link.ts";
 
@@ -26,6 +31,20 @@ export interface NodeAgentOptions {
   channels?: AgentChannels;
   /** This node's workloads' resource usage, sampled here for every server (NodeUsage). Closed by whoever made it. */
   usage?: NodeUsage;
+  /**
+   * The agent's lease (absent: no fencing, as before cluster mode had it — tests of other parts). Its
+   * channels are served, and its workloads made and started, only while an API server that reaches the
+   * store renews it; see AgentLease and NodeFence.
+   */
+  fencing?: {
+    /** BERTH_AGENT_LEASE_MS. */
+    leaseMs: number;
+    /** BERTH_AGENT_FENCE_GRACE_MS. */
+    graceMs: number;
+    /** BERTH_STOP_TIMEOUT_SEC: the grace a fenced workload's stop gives it. */
+    stopTimeoutSec: number;
+    clock?: LeaseClock;
+  };
   log: SystemLogger;
   minDelayMs?: number;
   maxDelayMs?: number;
@@ -52,10 +71,20 @@ export class NodeAgent {
   readonly #links: readonly ServerLink[];
   readonly #log: SystemLogger;
   readonly #stopForwarding: (() => void) | undefined;
+  readonly #lease: AgentLease | undefined;
+  readonly #fence: NodeFence | undefined;
+  /** The newest placement generation this node was told of, per workload (every server's link checks it). */
+  readonly generations = new GenerationFence();
   #closed = false;
 
   constructor(options: NodeAgentOptions) {
     this.#log = options.log;
+    const fencing = options.fencing && this.#fencing(options, options.fencing);
+    this.#lease = fencing?.lease;
+    this.#fence = fencing?.fence;
+    const channels = fencing?.channels ?? options.channels;
+    const lease = this.#lease;
+    const engineFence = new EngineFence(lease ?? { held: true }, this.generations, options.docker);
     this.#links = options.servers.map(
       (url) =>
         new ServerLink({
@@ -65,8 +94,11 @@ export class NodeAgent {
           identity: options.identity,
           docker: options.docker,
           ...(options.files === undefined ? {} : { files: options.files }),
-          ...(options.channels === undefined ? {} : { channels: options.channels }),
+          ...(channels === undefined ? {} : { channels }),
           ...(options.usage === undefined ? {} : { usage: options.usage }),
+          generations: this.generations,
+          engineFence,
+          ...(lease ? { onLease: (ttlMs: number) => lease.renew(ttlMs) } : {}),
           log: options.log,
           ...(options.minDelayMs === undefined ? {} : { minDelayMs: options.minDelayMs }),
           ...(options.maxDelayMs === undefined ? {} : { maxDelayMs: options.maxDelayMs }),
@@ -80,8 +112,42 @@ export class NodeAgent {
       });
   }
 
+  /** The lease, the fence around the node's channels, and what each change of the lease does (NodeFence). */
+  #fencing(
+    options: NodeAgentOptions,
+    settings: NonNullable<NodeAgentOptions["fencing"]>,
+  ): { lease: AgentLease; channels: FencedChannels | undefined; fence: NodeFence } {
+    const lease = new AgentLease(settings);
+    const channels = options.channels && new FencedChannels(options.channels, options.log);
+    const fence = new NodeFence({
+      lease,
+      channels,
+      docker: options.docker,
+      generations: this.generations,
+      stopTimeoutSec: settings.stopTimeoutSec,
+      // Each server opens again, on this snapshot, the channels of its workloads still placed here.
+      onLifted: () => {
+        if (channels) for (const link of this.#links) link.push(channelSnapshot(channels));
+      },
+      log: options.log,
+    });
+    if (channels) channels.onOpened = (id) => void fence.channelOpened(id);
+    return { lease, channels, fence };
+  }
+
   start(): void {
+    // The generations of the copies already on this node (an agent restarted knows them again).
+    this.#fence
+      ?.learnGenerations()
+      .catch((err: unknown) =>
+        this.#log.warn({ err }, "could not read the generations of this node's workloads"),
+      );
     for (const link of this.#links) link.start();
+  }
+
+  /** Where the lease stands (undefined without fencing). */
+  get leaseState(): AgentLease["state"] | undefined {
+    return this.#lease?.state;
   }
 
   /** How many API servers have this agent connected now. */
@@ -94,6 +160,8 @@ export class NodeAgent {
     if (this.#closed) return;
     this.#closed = true;
     this.#stopForwarding?.();
+    this.#fence?.close();
+    this.#lease?.close();
     for (const link of this.#links) link.close();
     this.#log.info("node agent closed");
   }

@@ -5,6 +5,7 @@ import {
   type AgentToApiEvents,
   type Goodbye,
   GoodbyeSchema,
+  LeaseSchema,
   type Push,
 } from "../agent-link/agent-link-contract.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
@@ -14,7 +15,9 @@ import type { WorkloadFiles } from "../workload-files/workload-files.ts";
 import { ChannelCallServer } from "./channel-call-server.ts";
 import { type AgentChannels, channelSnapshot } from "./channel-pushes.ts";
 import { EngineCallServer } from "./engine-call-server.ts";
+import type { EngineFence } from "./engine-fence.ts";
 import { FilesCallServer } from "./files-call-server.ts";
+import type { GenerationFence } from "./generation-fence.ts";
 import type { NodeUsage } from "./node-usage.ts";
 import { UsageCallServer } from "./usage-call-server.ts";
 
@@ -23,6 +26,7 @@ interface Inbound {
   call: (raw: unknown, ack: unknown) => void;
   cancel: (raw: unknown) => void;
   goodbye: (raw: unknown) => void;
+  lease: (raw: unknown) => void;
 }
 
 type LinkSocket = Socket<Inbound, AgentToApiEvents>;
@@ -42,6 +46,12 @@ export interface ServerLinkOptions {
   channels?: AgentChannels;
   /** This node's workloads' resource usage (absent: `usage` calls are refused). */
   usage?: NodeUsage;
+  /** The newest placement generation known per workload, shared by every server's link: stamped calls are checked. */
+  generations?: GenerationFence;
+  /** What a create or a start passes first (the lease, the copy's generation). */
+  engineFence?: EngineFence;
+  /** The server renewed this agent's lease for `ttlMs` (its store answers). */
+  onLease?: (ttlMs: number) => void;
   log: SystemLogger;
   /** First and longest wait between tries to connect (default 0.5 s and 15 s, with jitter). */
   minDelayMs?: number;
@@ -109,6 +119,11 @@ export class ServerLink {
       this.#server?.cancel(raw);
       this.#channelServer?.cancel(raw);
     });
+    this.#socket.on("lease", (raw) => {
+      const lease = LeaseSchema.safeParse(raw);
+      if (lease.success) this.#o.onLease?.(lease.data.ttlMs);
+      else this.#log.warn("dropped a malformed lease from the API server");
+    });
     this.#socket.on("goodbye", (raw) => {
       this.#goodbye = GoodbyeSchema.safeParse(raw).data?.reason;
     });
@@ -134,17 +149,18 @@ export class ServerLink {
   readonly #onConnect = () => {
     this.#refusals = 0;
     this.#server?.close();
-    const { files, channels, usage } = this.#o;
+    const { files, channels, usage, generations } = this.#o;
     this.#server = new EngineCallServer(
       this.#o.docker,
       (push) => this.#socket.emit("push", push),
       this.#log,
-      files && new FilesCallServer(files, this.#log),
+      files && new FilesCallServer(files, this.#log, generations),
       usage && new UsageCallServer(usage, this.#log),
+      this.#o.engineFence,
     );
     this.#channelServer?.close();
     if (channels) {
-      this.#channelServer = new ChannelCallServer(channels, this.#log);
+      this.#channelServer = new ChannelCallServer(channels, this.#log, generations);
       // First on every connection: the server's `status(id)` of this node's channels is right from here on.
       this.#socket.emit("push", channelSnapshot(channels));
     }

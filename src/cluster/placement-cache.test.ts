@@ -12,7 +12,7 @@ function setup() {
     reads++;
     const answer = placed.get(id);
     await gate;
-    return answer;
+    return answer === undefined ? undefined : { nodeId: answer, generation: 1 };
   }, notices);
   return {
     notices,
@@ -55,6 +55,19 @@ describe("PlacementCache", () => {
     notices.emit("changed", "C1");
     expect(await cache.nodeOf("C1")).toBe("n2");
     expect(reads()).toBe(4);
+  });
+
+  it("answers each placement's generation with its node, the one calls are stamped with", async () => {
+    const notices = new EventEmitter<ChangeNoticesEvents>();
+    let placed = { nodeId: "n1", generation: 1 };
+    const cache = new PlacementCache(async () => placed, notices);
+    notices.emit("reset", true);
+    expect(await cache.placementOf("C1")).toEqual({ nodeId: "n1", generation: 1 });
+    placed = { nodeId: "n2", generation: 2 };
+    expect(await cache.placementOf("C1")).toEqual({ nodeId: "n1", generation: 1 }); // kept until told
+    notices.emit("changed", "C1");
+    expect(await cache.placementOf("C1")).toEqual({ nodeId: "n2", generation: 2 });
+    expect(await cache.nodeOf("C1")).toBe("n2");
   });
 
   it("keeps nothing a read brought back after a notice of its container came while it read", async () => {

@@ -1,6 +1,12 @@
 import type { EventEmitter } from "node:events";
 import type { ChangeNoticesEvents } from "./pg-change-notices.ts";
 
+/** Where a workload runs, as a server routes by it: the node, and the generation it is stamped with. */
+export interface PlacedOn {
+  nodeId: string;
+  generation: number;
+}
+
 /**
  * Where each workload is placed, as this API server routes by it: read from
  * the store once, then kept in memory until the store says it changed (a
@@ -14,8 +20,8 @@ import type { ChangeNoticesEvents } from "./pg-change-notices.ts";
  * not kept: what it read may be the older placement.
  */
 export class PlacementCache {
-  readonly #read: (containerId: string) => Promise<string | undefined>;
-  readonly #known = new Map<string, string>();
+  readonly #read: (containerId: string) => Promise<PlacedOn | undefined>;
+  readonly #known = new Map<string, PlacedOn>();
   /** Per container with reads under way, how many notices came: a read keeps its answer only if none did. */
   readonly #reading = new Map<string, { reads: number; notices: number }>();
   /** Every reset counts too: a read across one keeps nothing. */
@@ -23,7 +29,7 @@ export class PlacementCache {
   #listening = false;
 
   constructor(
-    read: (containerId: string) => Promise<string | undefined>,
+    read: (containerId: string) => Promise<PlacedOn | undefined>,
     notices: Pick<EventEmitter<ChangeNoticesEvents>, "on">,
   ) {
     this.#read = read;
@@ -37,22 +43,28 @@ export class PlacementCache {
 
   /** The node the workload is placed on now; undefined when it is placed nowhere. */
   async nodeOf(containerId: string): Promise<string | undefined> {
-    if (this.#known.has(containerId)) return this.#known.get(containerId);
+    return (await this.placementOf(containerId))?.nodeId;
+  }
+
+  /** The workload's placement now (its node and generation); undefined when it is placed nowhere. */
+  async placementOf(containerId: string): Promise<PlacedOn | undefined> {
+    const known = this.#known.get(containerId);
+    if (known !== undefined) return known;
     const reading = this.#reading.get(containerId) ?? { reads: 0, notices: 0 };
     this.#reading.set(containerId, reading);
     reading.reads++;
     const [notices, resets] = [reading.notices, this.#resets];
-    let nodeId: string | undefined;
+    let placed: PlacedOn | undefined;
     try {
-      nodeId = await this.#read(containerId);
+      placed = await this.#read(containerId);
     } finally {
       if (--reading.reads === 0) this.#reading.delete(containerId);
     }
     // "Placed nowhere" is not kept: nothing would ever tell its end for an id that is never placed (any
     // id an agent names), and the map would grow with them.
-    if (nodeId !== undefined && this.#listening && resets === this.#resets && notices === reading.notices)
-      this.#known.set(containerId, nodeId);
-    return nodeId;
+    if (placed !== undefined && this.#listening && resets === this.#resets && notices === reading.notices)
+      this.#known.set(containerId, placed);
+    return placed;
   }
 
   /**

@@ -10,6 +10,11 @@ export interface BerthOptions {
   iptables?: Iptables;
   /** How often the owner bridges' egress rules are checked and put back if lost (default 30 s). */
   egressRecheckMs?: number;
+  /**
+   * Cluster mode: how often the leading server runs its own pass over every row (default STEWARD_PASS_MS,
+   * a minute): what a killed server left is finished within it. Tests shorten it.
+   */
+  stewardPassMs?: number;
   /** Where the built dashboard is (default packages/dashboard/dist, which set-up builds). */
   dashboardDir?: string;
   /** The registry to fill; main.ts passes its own, so that its fatal-error report hides what berth registered. */

@@ -17,6 +17,7 @@ import type { BerthMetrics } from "../metrics/berth-metrics.ts";
 import type { EngineEventWatcher } from "../monitoring/engine-event-watcher.ts";
 import type { HealthMonitor } from "../monitoring/health-monitor.ts";
 import type { EgressFirewall } from "../network/egress-firewall.ts";
+import type { AgentLeaseRenewer } from "../node-agents/agent-lease-renewer.ts";
 import type { AgentRegistry } from "../node-agents/agent-registry.ts";
 import type { BackgroundParts } from "./build-background.ts";
 import type { ClusterParts } from "./build-cluster.ts";
@@ -55,6 +56,8 @@ export interface BerthParts
   events: EngineEventWatcher;
   /** The node agents connected now (cluster mode, BERTH_AGENT_TOKEN); undefined in single-host mode. */
   agents: AgentRegistry | undefined;
+  /** Renews the leases of the agents connected here while the store answers; with `agents` only. */
+  agentLeases: AgentLeaseRenewer | undefined;
   /** Cluster mode's parts (BERTH_CLUSTER); undefined in single-host mode. */
   cluster: ClusterParts | undefined;
   /** berth's own emitters, whose listeners `debugCounts()` adds up. */

@@ -78,11 +78,17 @@ export function buildCluster(
   // Closed after the operations drained (built before them): a turn under way keeps its lock to the end.
   const locks = new PgContainerLocks({ url, log });
   stack.defer("container locks", () => locks.close());
-  const placements = new PlacementCache(async (id) => (await store.placements.current(id))?.nodeId, notices);
+  const placements = new PlacementCache(async (id) => {
+    const placed = await store.placements.current(id);
+    return placed && { nodeId: placed.nodeId, generation: placed.generation };
+  }, notices);
   const nodeOf = (id: string) => placements.nodeOf(id);
+  // Every call about a workload is routed by its placement and stamped with its generation (the agent checks it).
+  const placementOf = (id: string) => placements.placementOf(id);
   const docker = new ClusterDockerClient({
     engines,
     nodeOf,
+    placementOf,
     nodesWithWorkloads: () => store.placements.nodes(),
   });
   const placer = new Placer({
@@ -94,8 +100,9 @@ export function buildCluster(
   });
   const placement: WorkloadPlacement = {
     async place(containerId, resources) {
-      await placer.place(containerId, resources);
+      const placed = await placer.place(containerId, resources);
       placements.forget(containerId);
+      return { generation: placed.generation };
     },
     async putBack(containerId, nodeId, generation) {
       await store.placements.place(containerId, nodeId, generation).catch((err: unknown) => {
@@ -117,12 +124,13 @@ export function buildCluster(
       }
     },
   };
-  const files = new RemoteWorkloadFiles({ registry, nodeOf, mountRoot: config.agentMountRoot });
+  const files = new RemoteWorkloadFiles({ registry, nodeOf, placementOf, mountRoot: config.agentMountRoot });
   const usage = new RemoteUsage({ registry, nodeOf });
   const channels = () =>
     new RemoteChannels({
       registry,
       nodeOf,
+      placementOf,
       // The placement cache is kept fresh by the store's notices: pushes are judged by it as it is now.
       placementFreshMs: 0,
       maxFrameBytes: config.maxFrameBytes,

@@ -26,6 +26,7 @@ import { HealthMonitor } from "../monitoring/health-monitor.ts";
 import { EgressFirewall } from "../network/egress-firewall.ts";
 import { egressPolicy } from "../network/egress-policy.ts";
 import { ExecFileIptables } from "../network/iptables.ts";
+import { AgentLeaseRenewer } from "../node-agents/agent-lease-renewer.ts";
 import { AgentRegistry } from "../node-agents/agent-registry.ts";
 import { BERTH_VERSION } from "../version.ts";
 import { ContainerPaths } from "../workload-files/container-paths.ts";
@@ -103,6 +104,12 @@ function build(
     : undefined;
   // Cluster mode only: node agents connect with BERTH_AGENT_TOKEN; nothing in single-host mode reaches one.
   const agents = config.agentToken === undefined ? undefined : new AgentRegistry();
+  // The agents' leases, renewed while this server's store answers (one row read by its key, every second):
+  // an agent no server vouches for fences itself (docs/cluster.md, "Fencing"). Started by Berth.start().
+  const agentLeases =
+    agents &&
+    new AgentLeaseRenewer({ registry: agents, storeAnswers: () => store.meta.get("agent-lease-check"), log });
+  if (agentLeases) stack.defer("agent leases", () => agentLeases.close());
   const cluster =
     config.cluster && agents
       ? buildCluster(config, { store, registry: agents, instanceId, log }, stack)
@@ -329,6 +336,7 @@ function build(
       repo,
       states: cluster.states,
       log,
+      ...(options.stewardPassMs !== undefined ? { passEveryMs: options.stewardPassMs } : {}),
     });
     // One server answers exits: the leader (a deposed one leaves the store's word to the next).
     restarts.actOnlyWhile(() => steward.leading);
@@ -369,6 +377,7 @@ function build(
     bringBack,
     events,
     agents,
+    agentLeases,
     cluster,
     ...background,
     emitters,

@@ -50,6 +50,10 @@ describe("the node agent's configuration", () => {
       maxRequestTimeoutMs: 30_000,
       channelMessageRate: 5_000,
       channelMessageBytesRate: 8 * 1024 * 1024,
+      // Its lease: shorter than Swarm's failure detection; the workloads stopped a minute after it lapsed.
+      leaseMs: 8_000,
+      fenceGraceMs: 60_000,
+      stopTimeoutSec: 10,
     });
     expect(loadAgentConfig({ ...AGENT, BERTH_MAX_FRAME_BYTES: "65536" }).maxFrameBytes).toBe(65_536);
     expect(loadAgentConfig({ ...AGENT, BERTH_AGENT_MOUNT_ROOT: "/srv/berth" }).mountRoot).toBe("/srv/berth");
@@ -62,6 +66,19 @@ describe("the node agent's configuration", () => {
       "/srv/berth",
     );
     expect(loadAgentConfig({ ...AGENT, BERTH_DOCKER_SOCKET: "/x.sock" }).dockerSocket).toBe("/x.sock");
+  });
+
+  it("takes a lease and a fence grace, and refuses a lease too short to be renewed in time", () => {
+    const fencing = loadAgentConfig({
+      ...AGENT,
+      BERTH_AGENT_LEASE_MS: "3000",
+      BERTH_AGENT_FENCE_GRACE_MS: "0",
+    });
+    expect(fencing).toMatchObject({ leaseMs: 3_000, fenceGraceMs: 0 });
+    // The API servers renew every second: a lease shorter than two renewals would lapse on a late one.
+    expect(refusal(() => loadAgentConfig({ ...AGENT, BERTH_AGENT_LEASE_MS: "1500" }))).toContain(
+      "BERTH_AGENT_LEASE_MS",
+    );
   });
 
   it("refuses plain http to another host, unless the operator says the network is its own", () => {

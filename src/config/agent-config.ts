@@ -2,10 +2,11 @@ import { z } from "zod";
 import { AGENT_CREDENTIAL } from "../agent-link/agent-credential.ts";
 import { readCaFile, readCredentialFile } from "./agent-credential-file.ts";
 import { ConfigError } from "./config-error.ts";
-import { envList } from "./env-values.ts";
+import { envInt, envList } from "./env-values.ts";
 import { type ChannelConfig, ChannelEnv, channelConfig } from "./sections/channel-config.ts";
 import { ClusterEnv } from "./sections/cluster-config.ts";
 import { ServerEnv } from "./sections/server-config.ts";
+import { WorkloadEnv } from "./sections/workload-config.ts";
 
 /**
  * The node agent's configuration (`npm run agent`, src/agent/main.ts): a
@@ -26,6 +27,14 @@ const AgentEnvSchema = z.object({
   BERTH_LOG_LEVEL: ServerEnv.BERTH_LOG_LEVEL,
   BERTH_AGENT_ALLOW_HTTP: z.enum(["true", "false"]).default("false"),
   BERTH_AGENT_MOUNT_ROOT: ClusterEnv.BERTH_AGENT_MOUNT_ROOT,
+  // Shorter than Swarm's failure detection (a lost node is called down 10.9–15 s after the cut here): the
+  // lease runs from the last renewal (at most a second before the cut), so a cut-off node's channels are
+  // closed before its workloads can be placed anew elsewhere. At least two renewal intervals (1 s each).
+  BERTH_AGENT_LEASE_MS: envInt(8_000, 2_000, 600_000),
+  // A minute more before the workloads are stopped: a PostgreSQL restart or a short cut costs channels
+  // that reconnect by themselves, not workloads that berth must decide to start again.
+  BERTH_AGENT_FENCE_GRACE_MS: envInt(60_000, 0, 3_600_000),
+  BERTH_STOP_TIMEOUT_SEC: WorkloadEnv.BERTH_STOP_TIMEOUT_SEC,
   // The workload channels of this node run in the agent, with the same limits as on a single host.
   ...ChannelEnv,
 });
@@ -49,6 +58,12 @@ export interface AgentConfig extends ChannelConfig {
   readonly mountRoot: string;
   /** BERTH_AGENT_ALLOW_HTTP: plain http to servers that are not on loopback (said loudly at start). */
   readonly allowHttp: boolean;
+  /** BERTH_AGENT_LEASE_MS: no renewal from any API server for this long → the node's channels are fenced. */
+  readonly leaseMs: number;
+  /** BERTH_AGENT_FENCE_GRACE_MS: still none this much later → the node's workloads are stopped. */
+  readonly fenceGraceMs: number;
+  /** BERTH_STOP_TIMEOUT_SEC: the grace a fenced workload's stop gives it. */
+  readonly stopTimeoutSec: number;
 }
 
 export function loadAgentConfig(env: Record<string, string | undefined> = process.env): AgentConfig {
@@ -84,6 +99,9 @@ export function loadAgentConfig(env: Record<string, string | undefined> = proces
     logLevel: e.BERTH_LOG_LEVEL,
     mountRoot: e.BERTH_AGENT_MOUNT_ROOT,
     allowHttp: e.BERTH_AGENT_ALLOW_HTTP === "true",
+    leaseMs: e.BERTH_AGENT_LEASE_MS,
+    fenceGraceMs: e.BERTH_AGENT_FENCE_GRACE_MS,
+    stopTimeoutSec: e.BERTH_STOP_TIMEOUT_SEC,
     ...channelConfig(e),
   });
 }

@@ -30,6 +30,11 @@ export interface CreateBodyInput {
   /** The owner's own bridge network, for `network: 'outbound'`. */
   networkName: string | undefined;
   config: Config;
+  /**
+   * Cluster mode: the placement generation this copy is made under, as the label `berth.generation` —
+   * the node's agent learns it, and refuses calls routed by an older one. Single-host berth has none.
+   */
+  generation?: number | undefined;
 }
 
 /** The labels that make a container berth's, and this berth instance's. */
@@ -70,6 +75,7 @@ export function buildCreateBody(input: CreateBodyInput): ContainerCreateBody {
       "berth.id": input.id,
       "berth.owner": input.owner,
       "berth.name": spec.name,
+      ...(input.generation === undefined ? {} : { "berth.generation": String(input.generation) }),
     },
     User: `${input.uid}:${input.uid}`,
     WorkingDir: input.hasCode ? CODE_WORKDIR_IN_CONTAINER : "/",

@@ -128,6 +128,7 @@ describe("ContainerManager (with a fake engine)", () => {
             engineCalls: docker.calls.filter((c) => c.method === "createContainer").length,
             resources,
           });
+          return { generation: 3 };
         },
         placeAgain: async () => undefined,
         putBack: async () => undefined,
@@ -137,6 +138,19 @@ describe("ContainerManager (with a fake engine)", () => {
     expect(seen).toEqual([
       { id: created.id, rowStored: true, files: [], engineCalls: 0, resources: { memoryMb: 64 } },
     ]);
+    // Its engine container carries the placement's generation: the node's agent learns it from the create.
+    const made = docker.calls.find((c) => c.method === "createContainer")?.arg as {
+      Labels: Record<string, string>;
+    };
+    expect(made.Labels["berth.generation"]).toBe("3");
+  });
+
+  it("labels no generation in single-host mode", async () => {
+    await manager.create(alice, spec());
+    const made = docker.calls.find((c) => c.method === "createContainer")?.arg as {
+      Labels: Record<string, string>;
+    };
+    expect(made.Labels).not.toHaveProperty("berth.generation");
   });
 
   it("keeps a release's contents in the store (cluster mode), named by the release's row, to give a node it moves to", async () => {

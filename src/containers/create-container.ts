@@ -105,7 +105,7 @@ export async function createContainer(
         throw err;
       }
       undo.push("delete row", () => repo.delete(id)); // and with it the placement, should there be one
-      await ctx.options.placement?.place(id, spec.resources);
+      const generation = (await ctx.options.placement?.place(id, spec.resources))?.generation;
       secrets.addEnvironment(actor.owner, spec.env, spec.secretEnv);
       undo.push("forget secrets", () => secrets.removeEnvironment(actor.owner, spec.env, spec.secretEnv));
 
@@ -140,6 +140,7 @@ export async function createContainer(
             hasCode: entries !== undefined,
             networkName,
             config,
+            generation,
           }),
         )
         .catch((err: unknown) => {

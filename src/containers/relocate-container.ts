@@ -46,7 +46,7 @@ export async function relocateContainer(
       await ctx.states.write(record, "restarting", NODE_LOST, "operation");
     const undo = new UndoStack();
     try {
-      await makeOnNewNode(ctx, record, undo);
+      await makeOnNewNode(ctx, record, moved.generation, undo);
       if (wasRunning) {
         await ctx.options.docker.startContainer(record.dockerId!);
         await ctx.states.write(record, "running", MOVED, "operation", {
@@ -68,7 +68,12 @@ export async function relocateContainer(
 }
 
 /** Its files, channel and engine container on the node it is placed on now; the new engine handle stored. */
-async function makeOnNewNode(ctx: LifecycleContext, record: ContainerRecord, undo: UndoStack): Promise<void> {
+async function makeOnNewNode(
+  ctx: LifecycleContext,
+  record: ContainerRecord,
+  generation: number,
+  undo: UndoStack,
+): Promise<void> {
   const { files, channel, docker, config, instanceId } = ctx.options;
   const id = record.id;
   const releases = record.release === null ? [] : await keptReleases(ctx, record);
@@ -102,6 +107,7 @@ async function makeOnNewNode(ctx: LifecycleContext, record: ContainerRecord, und
       hasCode: record.release !== null,
       networkName: undefined,
       config,
+      generation,
     }),
   );
   undo.push("remove engine container", () => docker.removeContainer(dockerId));

@@ -7,10 +7,15 @@
  * cascades), so a create undone takes it away too.
  */
 export interface WorkloadPlacement {
+  /**
+   * Places a new workload; answers its placement's generation, which its engine container is labelled
+   * with (`berth.generation`): the node's agent learns it from the create, and refuses calls routed by
+   * an older one.
+   */
   place(
     containerId: string,
     resources: { memoryMb?: number | undefined; cpus?: number | undefined } | undefined,
-  ): Promise<void>;
+  ): Promise<{ generation: number } | undefined>;
   /**
    * Places a workload again, on another node than `from` (a node that was lost), under the next
    * generation; undefined when it is not placed on `from` any more (another server moved it first).

@@ -160,13 +160,22 @@ export class AgentConnection {
     );
   }
 
-  /** Asks the agent to do one thing to a workload's files on its node; rejects with berth's errors. */
-  callFiles<O extends FilesOp>(op: O, args: FilesArgsOf<O>): Promise<FilesAnswerOf<O>> {
+  /**
+   * Asks the agent to do one thing to a workload's files on its node; rejects with berth's errors.
+   * `generation`: the placement this server routes by (the agent refuses one older than it knows).
+   */
+  callFiles<O extends FilesOp>(op: O, args: FilesArgsOf<O>, generation?: number): Promise<FilesAnswerOf<O>> {
     const method = `files.${op}`;
     const timeoutMs = FILES_OPS[op].timeoutMs;
     return this.#calls
       .send({
-        envelope: (id) => ({ kind: "files", id, op, args: args as unknown[] }),
+        envelope: (id) => ({
+          kind: "files",
+          id,
+          op,
+          args: args as unknown[],
+          ...(generation === undefined ? {} : { generation }),
+        }),
         timeoutMs,
         signal: undefined,
         read: (raw) => this.#readFiles(op, raw),
@@ -303,6 +312,11 @@ export class AgentConnection {
       this.#end(id, subscription, this.#unavailable("events", reason));
   }
 
+  /** Renews the agent's lease for `ttlMs`: this server reaches its store now (AgentLeaseRenewer). */
+  renewLease(ttlMs: number): void {
+    if (this.#closed === undefined) this.#socket.emit("lease", { ttlMs });
+  }
+
   /** Ends the connection from this side, telling the agent why (see Goodbye). */
   disconnect(goodbye: Goodbye["reason"], reason: string): void {
     this.closed(reason);
@@ -313,18 +327,23 @@ export class AgentConnection {
   /**
    * Asks the agent to run one op on a workload's channel (channel-ops.ts). Its answer is checked, its
    * error rebuilt as the channel's own class; `failures` says what a lost connection or a missing
-   * answer is for this op (the channel's errors, not the engine's).
+   * answer is for this op (the channel's errors, not the engine's). `generation`: the placement this
+   * server routes by, which the agent checks (a call routed by an older one than it knows is refused).
    */
   channel<O extends ChannelOp>(
     op: O,
     args: ChannelArgsOf<O>,
     failures: ChannelCallFailures,
     signal?: AbortSignal,
+    generation?: number,
   ): Promise<ChannelAnswerOf<O>> {
     const timeoutMs = channelOpTimeoutMs(op, args as unknown[]);
     return this.#calls
       .send({
-        envelope: (id) => ({ kind: "channel", id, op, args: args as unknown[] }),
+        envelope: (id) =>
+          generation === undefined
+            ? { kind: "channel", id, op, args: args as unknown[] }
+            : { kind: "channel", id, op, args: args as unknown[], generation },
         timeoutMs,
         signal,
         read: (raw) => this.#readChannel(op, raw),

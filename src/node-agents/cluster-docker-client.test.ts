@@ -51,6 +51,34 @@ function body(id: string) {
 }
 
 describe("ClusterDockerClient, berth's engine port over a cluster's nodes", () => {
+  it("sends a create labelled with its placement's generation, and refuses one labelled with another (moved meanwhile)", async () => {
+    const nodes = new FakeNodeEngines();
+    const placements: Record<string, { nodeId: string; generation: number }> = {
+      c1: { nodeId: "node2", generation: 2 },
+    };
+    const docker = new ClusterDockerClient({
+      engines: nodes,
+      nodeOf: async (id) => placements[id]?.nodeId,
+      placementOf: async (id) => placements[id],
+      nodesWithWorkloads: async () => ["node2"],
+    });
+    const labelled = (generation: number) => {
+      const b = body("c1");
+      return { ...b, Labels: { ...b.Labels, "berth.generation": String(generation) } };
+    };
+    await expect(docker.createContainer(labelled(1))).rejects.toMatchObject({
+      code: "CONFLICT",
+      retryable: true,
+      details: { reason: "stale_placement" },
+    });
+    expect([...nodes.engines.values()].map((e) => e.containers.size)).toEqual([0, 0]);
+    const handle = await docker.createContainer(labelled(2));
+    expect(parseEngineHandle(handle)?.nodeId).toBe("node2");
+    expect([...nodes.engines.get("node2")!.containers.values()][0]?.body.Labels?.["berth.generation"]).toBe(
+      "2",
+    );
+  });
+
   it("creates each workload on the node it is placed on, and routes every later call by the handle it gave", async () => {
     const { docker, n1, n2 } = setup();
     const h1 = await docker.createContainer(body("c1"));

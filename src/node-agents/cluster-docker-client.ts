@@ -10,15 +10,22 @@ import type {
   NetworkInfo,
   NetworkSpec,
 } from "../docker/docker-client.ts";
-import { DockerError, DockerUnavailableError, InternalError, NotSupportedError } from "../errors/errors.ts";
+import { DockerError, DockerUnavailableError, NotSupportedError } from "../errors/errors.ts";
+import { createTarget, type PlacementLookup } from "./create-target.ts";
 import { type EngineHandle, engineHandle, parseEngineHandle } from "./engine-handle.ts";
 import type { NodeEngines } from "./node-engines.ts";
 
-export interface ClusterDockerClientOptions {
+export interface ClusterDockerClientOptions extends PlacementLookup {
   /** The engine of each node whose agent is connected now, and news when that set changes. */
   engines: NodeEngines;
   /** The node a workload is placed on now (its placement's node), undefined when it is placed nowhere. */
   nodeOf(containerId: string): Promise<string | undefined>;
+  /**
+   * The workload's placement now, with its generation: when given, a create body labelled with another
+   * generation (`berth.generation`) than the placement's is refused (CONFLICT, retryable) without reaching
+   * a node — the workload was placed anew since the body was made.
+   */
+  placementOf?(containerId: string): Promise<{ nodeId: string; generation: number } | undefined>;
   /**
    * The nodes that hold workloads now. A list of berth's containers is whole only when each of these
    * answers: a node holding workloads whose agent is away cannot be listed, and its workloads must not
@@ -85,14 +92,7 @@ export class ClusterDockerClient implements DockerClient {
   }
 
   async createContainer(body: ContainerCreateBody): Promise<string> {
-    const id = body.Labels?.[ID_LABEL];
-    if (id === undefined)
-      throw new InternalError({ cause: new Error("a container without berth's id label") });
-    const nodeId = await this.#o.nodeOf(id);
-    if (nodeId === undefined)
-      throw new InternalError({
-        cause: new Error(`container ${id} is placed on no node; it cannot be created`),
-      });
+    const nodeId = await createTarget(body, this.#o);
     return engineHandle(nodeId, await this.#o.engines.engineOf(nodeId).createContainer(body));
   }
 

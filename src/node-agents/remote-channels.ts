@@ -29,6 +29,12 @@ export interface RemoteChannelsOptions {
    */
   nodeOf: (containerId: string) => Promise<string | undefined>;
   /**
+   * The container's placement now, with its generation (the composition's PlacementCache): when given,
+   * calls are routed by it and stamped with the generation, which the agent checks (a call routed by an
+   * older placement than it knows is refused, and fails here as CHANNEL_NOT_CONNECTED, retryable).
+   */
+  placementOf?: (containerId: string) => Promise<{ nodeId: string; generation: number } | undefined>;
+  /**
    * How long a placement read for a push is taken as known (default 1 s): a workload moved by another
    * API server can be heard on its old node for at most this long after the move. 0: read for every push.
    */
@@ -98,22 +104,24 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
 
   async open(id: string, owner: { uid: number; gid: number }): Promise<void> {
     if (this.#closed) throw new ShuttingDownError();
-    const nodeId = await this.#placements.nodeOf(id);
+    const { nodeId, generation } = await this.#route(id);
     if (nodeId === undefined) throw new ValidationError("The container is not placed on any node.");
     const agent = this.#o.registry.agentFor(nodeId);
     if (!agent) throw unreachable(nodeId, "open");
-    await agent.channel("open", [id, owner], this.#engineFailures(nodeId, "open"));
+    await agent.channel("open", [id, owner], this.#engineFailures(nodeId, "open"), undefined, generation);
     this.#states.opened(id, nodeId, owner);
   }
 
   async close(id: string): Promise<void> {
     // The node it was opened on, if its placement is gone already (a delete may end the placement first).
-    const nodeId = (await this.#placements.nodeOf(id)) ?? this.#states.nodeOf(id);
+    const route = await this.#route(id);
+    const nodeId = route.nodeId ?? this.#states.nodeOf(id);
     this.#placements.forget(id);
     if (nodeId === undefined) return;
     const agent = this.#o.registry.agentFor(nodeId);
     if (!agent) throw unreachable(nodeId, "close");
-    await agent.channel("close", [id], this.#engineFailures(nodeId, "close"));
+    const generation = route.nodeId === undefined ? undefined : route.generation;
+    await agent.channel("close", [id], this.#engineFailures(nodeId, "close"), undefined, generation);
     this.#states.closed(id);
   }
 
@@ -133,20 +141,20 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
   }
 
   async send(id: string, data: unknown): Promise<void> {
-    const agent = await this.#agentOf(id);
-    await agent.channel("send", [id, data], CHANNEL_FAILURES);
+    const [agent, generation] = await this.#agentOf(id);
+    await agent.channel("send", [id, data], CHANNEL_FAILURES, undefined, generation);
   }
 
   async request(id: string, data: unknown, opts?: RequestOptions): Promise<unknown> {
     const timeoutMs = opts?.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     if (!(timeoutMs > 0)) throw new ValidationError("timeoutMs must be a positive number.");
-    const agent = await this.#agentOf(id);
+    const [agent, generation] = await this.#agentOf(id);
     const capped = Math.min(Math.ceil(timeoutMs), this.#o.maxRequestTimeoutMs);
     this.#inFlight++;
     try {
       // Timed out here only if the agent's own CHANNEL_TIMEOUT never came: said with the request's own timeout.
       const failures = { ...CHANNEL_FAILURES, timedOut: () => new ChannelTimeoutError(capped) };
-      const answer = await agent.channel("request", [id, data, capped], failures, opts?.signal);
+      const answer = await agent.channel("request", [id, data, capped], failures, opts?.signal, generation);
       this.#checkSize(answer, agent.nodeId, "an answer");
       return answer;
     } finally {
@@ -156,9 +164,9 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
 
   async ping(id: string, timeoutMs = DEFAULT_PING_TIMEOUT_MS): Promise<number> {
     if (!(timeoutMs > 0)) throw new ValidationError("timeoutMs must be a positive number.");
-    const agent = await this.#agentOf(id);
+    const [agent, generation] = await this.#agentOf(id);
     const capped = Math.min(Math.ceil(timeoutMs), this.#o.maxRequestTimeoutMs);
-    return agent.channel("ping", [id, capped], CHANNEL_FAILURES);
+    return agent.channel("ping", [id, capped], CHANNEL_FAILURES, undefined, generation);
   }
 
   status(id: string): ChannelStatus {
@@ -168,8 +176,9 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
   async waitForHello(id: string, opts?: { signal?: AbortSignal; fresh?: boolean }): Promise<HelloInfo> {
     const status = this.#states.status(id);
     if (!opts?.fresh && status.connected) return helloOf(status);
-    const agent = await this.#agentOf(id);
-    return agent.channel("waitForHello", [id, opts?.fresh === true], HELLO_FAILURES, opts?.signal);
+    const [agent, generation] = await this.#agentOf(id);
+    const args: [string, boolean] = [id, opts?.fresh === true];
+    return agent.channel("waitForHello", args, HELLO_FAILURES, opts?.signal, generation);
   }
 
   lastBadHello(id: string): BadHelloInfo | undefined {
@@ -184,16 +193,25 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
     return this.#inFlight;
   }
 
-  /** The agent of the container's node now; CHANNEL_NOT_CONNECTED when it has no node or its agent is gone. */
-  async #agentOf(id: string): Promise<AgentConnection> {
+  /**
+   * The agent of the container's node now, and the generation to stamp its calls with;
+   * CHANNEL_NOT_CONNECTED when it has no node or its agent is gone.
+   */
+  async #agentOf(id: string): Promise<[AgentConnection, number | undefined]> {
     if (this.#closed) throw new ShuttingDownError();
-    const nodeId = await this.#placements.nodeOf(id);
+    const { nodeId, generation } = await this.#route(id);
     const agent = nodeId === undefined ? undefined : this.#o.registry.agentFor(nodeId);
     if (!agent)
       throw new ChannelNotConnectedError(undefined, {
         cause: new Error(`no node agent is connected for node ${nodeId ?? "(none)"}`),
       });
-    return agent;
+    return [agent, generation];
+  }
+
+  /** Where a call for the container goes: its node now, with its generation when placements are given. */
+  async #route(id: string): Promise<{ nodeId: string | undefined; generation?: number | undefined }> {
+    if (this.#o.placementOf === undefined) return { nodeId: await this.#placements.nodeOf(id) };
+    return (await this.#o.placementOf(id)) ?? { nodeId: undefined };
   }
 
   /** Opening and closing a socket is the node's business, as its engine is: DOCKER_UNAVAILABLE when it cannot be reached. */
@@ -287,11 +305,18 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
    */
   async #reopen(agent: AgentConnection, id: string, owner: { uid: number; gid: number }): Promise<void> {
     try {
-      if ((await this.#placements.nodeOf(id)) !== agent.nodeId) {
+      const { nodeId, generation } = await this.#route(id);
+      if (nodeId !== agent.nodeId) {
         this.#states.closed(id);
         return;
       }
-      await agent.channel("open", [id, owner], this.#engineFailures(agent.nodeId, "open"));
+      await agent.channel(
+        "open",
+        [id, owner],
+        this.#engineFailures(agent.nodeId, "open"),
+        undefined,
+        generation,
+      );
     } catch (err) {
       this.#o.log.warn(
         { err, containerId: id, node: agent.nodeId },

@@ -13,6 +13,11 @@ export interface RemoteWorkloadFilesOptions {
    * every call, so that no server routes by a placement another server has moved since); undefined when none.
    */
   nodeOf: (containerId: string) => Promise<string | undefined>;
+  /**
+   * The placement now with its generation: when given, calls are routed by it and stamped with the
+   * generation, which the agent checks (one older than it knows is refused: CONFLICT, retryable).
+   */
+  placementOf?: (containerId: string) => Promise<{ nodeId: string; generation: number } | undefined>;
   /** The agents' BERTH_AGENT_MOUNT_ROOT, the same on every node: where the engine of a node finds the files. */
   mountRoot: string;
 }
@@ -33,11 +38,13 @@ export interface RemoteWorkloadFilesOptions {
 export class RemoteWorkloadFiles implements WorkloadFiles {
   readonly #registry: AgentRegistry;
   readonly #nodeOf: (containerId: string) => Promise<string | undefined>;
+  readonly #placementOf: RemoteWorkloadFilesOptions["placementOf"];
   readonly #paths: ContainerPaths;
 
   constructor(options: RemoteWorkloadFilesOptions) {
     this.#registry = options.registry;
     this.#nodeOf = options.nodeOf;
+    this.#placementOf = options.placementOf;
     this.#paths = nodePaths(options.mountRoot);
   }
 
@@ -81,7 +88,8 @@ export class RemoteWorkloadFiles implements WorkloadFiles {
   }
 
   async #call<O extends FilesOp>(id: string, op: O, args: FilesArgsOf<O>): Promise<FilesAnswerOf<O>> {
-    const nodeId = await this.#nodeOf(id);
+    const placed = this.#placementOf ? await this.#placementOf(id) : { nodeId: await this.#nodeOf(id) };
+    const nodeId = placed?.nodeId;
     const agent = nodeId === undefined ? undefined : this.#registry.agentFor(nodeId);
     if (!agent) {
       throw new DockerUnavailableError({
@@ -93,6 +101,6 @@ export class RemoteWorkloadFiles implements WorkloadFiles {
         ),
       });
     }
-    return agent.callFiles(op, args);
+    return agent.callFiles(op, args, placed && "generation" in placed ? placed.generation : undefined);
   }
 }

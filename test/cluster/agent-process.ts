@@ -22,7 +22,16 @@ export class AgentProcess {
   readonly exited: Promise<unknown>;
 
   /** `credential`: the one of the node id it will claim (its engine's), or, in a test of refusals, another's. */
-  constructor(node: NodeNames, env: { servers: string; credential: string; mountRoot: string }) {
+  /** `fencing`: the agent's BERTH_AGENT_LEASE_MS and BERTH_AGENT_FENCE_GRACE_MS (its defaults otherwise). */
+  constructor(
+    node: NodeNames,
+    env: {
+      servers: string;
+      credential: string;
+      mountRoot: string;
+      fencing?: { leaseMs: number; graceMs: number };
+    },
+  ) {
     // nsenter execs the program (no fork): the child's pid is the agent's, so a signal reaches it. It joins
     // the node's dockerd in its mount namespace too, where AGENT_ROOT is the node's own disk (names.ts).
     const dockerd = readFileSync(join(node.dir, "dockerd.pid"), "utf8").trim();
@@ -49,6 +58,12 @@ export class AgentProcess {
           // The test bed's bridge is a network of the test's own.
           BERTH_AGENT_ALLOW_HTTP: "true",
           BERTH_LOG_LEVEL: "debug",
+          ...(env.fencing === undefined
+            ? {}
+            : {
+                BERTH_AGENT_LEASE_MS: String(env.fencing.leaseMs),
+                BERTH_AGENT_FENCE_GRACE_MS: String(env.fencing.graceMs),
+              }),
         },
         stdio: ["ignore", "pipe", "pipe"],
       },

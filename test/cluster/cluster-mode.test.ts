@@ -160,6 +160,26 @@ describe.skipIf(NEEDS_ROOT)("berth in cluster mode on the test bed", () => {
     );
   });
 
+  it("rolls back an update whose health request fails on a worker, as on one host", async () => {
+    const bot = await alice.containers.get("echo");
+    const echo = (await echoCode()).files["index.js"]!;
+    // The new code starts and says hello; the gate's health request is answered with an error.
+    await expect(
+      bot.update(
+        { files: { "index.js": `${echo}\n// release 4` } },
+        { healthCheck: { request: { fail: "not healthy" }, timeoutMs: 5_000 } },
+      ),
+    ).rejects.toMatchObject({
+      code: "UPDATE_ROLLED_BACK",
+      details: { failedStep: "health", cause: "health_error" },
+    });
+    expect(await bot.request({ after: "health rollback" })).toEqual({ after: "health rollback" });
+    const releases = await bot.releases();
+    expect(releases.find((r) => r.number === 4)?.status).toBe("failed");
+    expect(releases.find((r) => r.number === 3)?.status).toBe("active");
+    expect((await bot.status()).state).toBe("running");
+  });
+
   it("keeps a workload running while its node's agent is killed, and reaches it again through the next agent", async () => {
     const bot = await alice.containers.get("echo");
     const { nodeId, handle } = (await whereIs(bot.id))!;

@@ -9,7 +9,7 @@ import type { AgentRegistry } from "../../src/node-agents/agent-registry.ts";
 import { parseEngineHandle } from "../../src/node-agents/engine-handle.ts";
 import { type BerthProcess, spawnBerth } from "../helpers/berth-process.ts";
 import { eventually, within } from "../helpers/deadline.ts";
-import { nextStatus } from "../helpers/events.ts";
+import { helloThen, nextStatus } from "../helpers/events.ts";
 import { NEEDS_ROOT } from "../helpers/needs-root.ts";
 import {
   type FreshDatabase,
@@ -21,6 +21,7 @@ import { type RedisServer, startRedisServer } from "../helpers/redis-server.ts";
 import { startTcpBalancer, type TcpBalancer } from "../helpers/tcp-balancer.ts";
 import {
   type Client,
+  call,
   echoCode,
   ok,
   type RawClient,
@@ -72,7 +73,9 @@ describe.skipIf(NEEDS_ROOT)("several API servers on one cluster", () => {
       // Node 1's engine: a manager of the Swarm, asked only which nodes are up.
       BERTH_DOCKER_SOCKET: bed.node(1).node.socketPath,
     };
-    one = await startTestServer(cluster);
+    // Its own pass over every row every 3 s once it leads (a minute by default): what a killed server left
+    // is finished within the test's patience.
+    one = await startTestServer(cluster, { stewardPassMs: 3_000 });
     registry = one.berth.agents!;
     twoDataDir = await mkdtemp(join(tmpdir(), "bt-two-"));
     two = await spawnBerth({
@@ -335,7 +338,7 @@ describe.skipIf(NEEDS_ROOT)("several API servers on one cluster", () => {
     expect((await bot.status()).restartCount).toBe(before.restartCount + 1);
   });
 
-  it("lets a client whose server is killed reconnect to the other through the balancer and recover its session", async () => {
+  it("lets a client whose server is killed reconnect to the other and recover its session; the leader finishes the stop it cut", async () => {
     let balancer: TcpBalancer | undefined;
     try {
       balancer = await startTcpBalancer([two.port], BRIDGE_ADDRESS);
@@ -346,10 +349,23 @@ describe.skipIf(NEEDS_ROOT)("several API servers on one cluster", () => {
       await within(15_000, "the push that gives alice an offset", first);
       const sessionId = client.id;
 
+      // A workload that ignores SIGTERM, stopped through server two with a minute's grace: server two is
+      // killed in the midst of that stop, its row left \`stopping\` and its lock gone with its session.
+      const stubborn = await alice.containers.create({
+        name: "stubborn",
+        code: helloThen('process.on("SIGTERM", () => {}); setInterval(() => {}, 1000);'),
+      });
+      const onTwo = await rawClient(twoUrl);
+      const stopping = nextStatus(alice, (e) => e.id === stubborn.id && e.to === "stopping");
+      // Its answer never comes (its server is gone): the call's end is heard here, not left unhandled.
+      const cut = call(onTwo, "container:stop", { id: stubborn.id, timeoutSec: 60 }).catch(() => undefined);
+      await within(15_000, "the stop under way on server two", stopping);
+
       balancer.backends = [];
       const dropped = new Promise((r) => client.once("disconnect", r));
       await two.kill("SIGKILL");
       await within(10_000, "alice's disconnect", dropped);
+      await cut;
 
       // Made while alice is away, through server one: the push she must get once recovered.
       const missed = nextStatus(client, (e) => e.id === made.id && e.to === "running");
@@ -377,6 +393,15 @@ describe.skipIf(NEEDS_ROOT)("several API servers on one cluster", () => {
         const now = await bot.status();
         return now.state === "running" && now.restartCount === before.restartCount + 1;
       });
+      // The stop server two was making when it died: finished by the leader's pass, its owner told.
+      await eventually(60_000, "the cut stop finished by server one", async () => {
+        return (await stubborn.status()).state === "stopped";
+      });
+      const history = await alice.activity.history({ containerId: stubborn.id });
+      expect(history.items.map((e) => e.action)).toContain("container.stop_interrupted");
+      const stubbornCopy = await whereIs(stubborn.id);
+      const onNode = await bed.node(stubbornCopy.index).docker.getContainer(stubbornCopy.engineId).inspect();
+      expect(onNode.State.Running).toBe(false);
     } finally {
       await balancer?.close();
     }

@@ -113,7 +113,7 @@ export const ADMISSION_OFF: Record<string, string> = {
  */
 export async function startTestServer(
   env: Record<string, string> = {},
-  options: Pick<BerthOptions, "iptables" | "egressRecheckMs"> = {},
+  options: Pick<BerthOptions, "iptables" | "egressRecheckMs" | "stewardPassMs"> = {},
 ): Promise<TestServer> {
   // Short paths: a Unix socket path may have at most 107 bytes.
   const dataDir = await mkdtemp(join(tmpdir(), "bt-"));
@@ -214,7 +214,7 @@ export async function startTestServer(
  */
 export function useTestServer(
   env: Record<string, string> = {},
-  options: Pick<BerthOptions, "iptables" | "egressRecheckMs"> = {},
+  options: Pick<BerthOptions, "iptables" | "egressRecheckMs" | "stewardPassMs"> = {},
 ): TestServer {
   let server: TestServer | undefined;
   beforeAll(async () => {
