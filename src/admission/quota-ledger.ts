@@ -69,7 +69,7 @@ export type Floor = Partial<Usage> | ((current: Usage) => Partial<Usage>);
  * one server counts. The window is no wider than the reservations' own, which
  * every caller already ends the moment the store shows what it reserved: a
  * create's once its row and state are written (after the engine started it),
- * a start's once `running` is, an update's when it ends. A narrower one would
+ * a start's once `running` is, an update's once `updating` is. A narrower one would
  * not be exact: a server that let go of the lock while it still held a floor
  * (a container it will start, recorded as stopped) would let another server
  * admit into that room. Without `ownerLocks` (SQLite: one server) no lock is

@@ -20,8 +20,9 @@ export interface PgOwnerLocksOptions {
    * How long `hold` waits while another server admits the owner's operations
    * before it fails with CONFLICT (default 30 s: another server holds it
    * until its operations under way for that owner are recorded — a create or
-   * a start until the engine has started the container, an update until it
-   * ends).
+   * a start until the engine has started the container, an update until its
+   * code is written and its switch begun: seconds at most, unless the
+   * engine's queue is long).
    */
   waitMs?: number;
   /** Connections of its own (default 10): owners this server admits operations of at once. */
