@@ -133,17 +133,23 @@ describe("PgOwnerLocks", () => {
     lost.release();
   });
 
-  it("says at once, as a retryable CONFLICT, that every lock connection is busy, and admits held owners still", async () => {
-    const a = locks({ connections: 1 });
+  it("lets an owner wait for a lock connection another owner's hold has, and fails it as a retryable CONFLICT after the wait", async () => {
+    const a = locks({ connections: 1, waitMs: 500 });
     const alices = await a.hold("alice");
-    await expect(a.hold("bob")).rejects.toMatchObject({ code: "CONFLICT", retryable: true });
+    // Holds of an owner this server holds already need no connection of their own.
     (await a.hold("alice")).release();
+    // Bob's hold waits for alice's connection, and gets it once her hold ends.
+    const bobs = a.hold("bob");
     alices.release();
-    // The connection is free again once alice's hold is given back.
-    await eventually(10_000, "a lock connection free again", async () => {
-      const bobs = await a.hold("bob").catch(() => undefined);
-      bobs?.release();
-      return bobs !== undefined;
+    (await bobs).release();
+    // Held past the wait: refused, nothing left behind.
+    const carols = await a.hold("carol");
+    await expect(a.hold("dave")).rejects.toMatchObject({ code: "CONFLICT", retryable: true });
+    carols.release();
+    await eventually(10_000, "dave let in once carol's hold ends", async () => {
+      const daves = await a.hold("dave").catch(() => undefined);
+      daves?.release();
+      return daves !== undefined;
     });
   });
 });

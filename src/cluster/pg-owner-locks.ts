@@ -25,7 +25,7 @@ export interface PgOwnerLocksOptions {
    * engine's queue is long).
    */
   waitMs?: number;
-  /** Connections of its own (default 10): owners this server admits operations of at once. */
+  /** Connections of its own (default 10): owners this server admits operations of at once; more wait their turn. */
   connections?: number;
   log?: SystemLogger;
 }
@@ -62,6 +62,8 @@ export class PgOwnerLocks implements OwnerLocks {
   readonly #ending = new Set<Promise<void>>();
   /** Connections taken or being taken: one per owner held, never more than `#connections`. */
   #inUse = 0;
+  /** Owners' new holds waiting for a lock connection to come free. */
+  readonly #slotWaiters: Array<() => void> = [];
 
   constructor(options: PgOwnerLocksOptions) {
     this.#waitMs = Math.max(1, Math.round(options.waitMs ?? 30_000));
@@ -100,19 +102,7 @@ export class PgOwnerLocks implements OwnerLocks {
 
   /** A new hold of `owner`'s lock, shared by whoever asks until it ends. */
   #take(owner: string): Hold {
-    // Every lock connection in use: said at once, as the retryable CONFLICT it is (the pool's own wait
-    // would end as a "lost connection" after 10 s, which it is not).
-    if (this.#inUse >= this.#connections) {
-      const busy = new ConflictError(
-        "Too many owners' operations are being admitted on this server; try again.",
-        {
-          details: { connections: this.#connections },
-        },
-      );
-      return { holders: 0, client: Promise.reject(busy) };
-    }
-    this.#inUse++;
-    const hold: Hold = { holders: 0, client: this.#lock(owner) };
+    const hold: Hold = { holders: 0, client: this.#connect(owner) };
     this.#holds.set(owner, hold);
     hold.client.then(
       (client) => {
@@ -126,11 +116,57 @@ export class PgOwnerLocks implements OwnerLocks {
         client.on("end", hold.onEnd);
       },
       () => {
-        this.#inUse--;
         if (this.#holds.get(owner) === hold) this.#holds.delete(owner);
       },
     );
     return hold;
+  }
+
+  /** A lock connection (waiting for one to come free), its transaction holding `owner`'s lock; within the wait in all. */
+  async #connect(owner: string): Promise<pg.PoolClient> {
+    const began = Date.now();
+    await this.#slot();
+    try {
+      return await this.#lock(owner, Math.max(1, this.#waitMs - (Date.now() - began)));
+    } catch (err) {
+      this.#freeSlot();
+      throw err;
+    }
+  }
+
+  /**
+   * One of the `#connections` lock connections, first come first served: an owner waits for another
+   * owner's hold on this server to end (a hold lasts while an operation is admitted: about a second), then
+   * fails with CONFLICT after the wait. The pool's own wait would end as a "lost connection" after 10 s,
+   * which it is not.
+   */
+  #slot(): Promise<void> {
+    if (this.#inUse < this.#connections) {
+      this.#inUse++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const waiter = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.#slotWaiters.splice(this.#slotWaiters.indexOf(waiter), 1);
+        reject(
+          new ConflictError("Too many owners' operations are being admitted on this server; try again.", {
+            details: { connections: this.#connections, waitedMs: this.#waitMs },
+          }),
+        );
+      }, this.#waitMs);
+      this.#slotWaiters.push(waiter);
+    });
+  }
+
+  /** Passes a lock connection on to the next owner waiting for one, or frees it. */
+  #freeSlot(): void {
+    const next = this.#slotWaiters.shift();
+    if (next) next();
+    else this.#inUse--;
   }
 
   /** Gives the lock back: its transaction holds nothing but the lock, so ending it releases the lock. */
@@ -155,21 +191,21 @@ export class PgOwnerLocks implements OwnerLocks {
     })()
       .catch(() => undefined)
       .finally(() => {
-        this.#inUse--;
+        this.#freeSlot();
         this.#ending.delete(ending);
       });
     this.#ending.add(ending);
   }
 
   /** A connection whose open transaction holds the owner's lock. */
-  async #lock(owner: string): Promise<pg.PoolClient> {
+  async #lock(owner: string, waitMs: number): Promise<pg.PoolClient> {
     const { space, id } = ownerKey(owner);
     const client = await this.#db.connect();
     let timer: NodeJS.Timeout | undefined;
     try {
       // One round trip; the key and the timeout are integers of berth's own making, never a client's text.
       const locking = client.query(
-        `${KEEPALIVES}; BEGIN; SET LOCAL lock_timeout = ${this.#waitMs}; SELECT pg_advisory_xact_lock(${space}, ${id})`,
+        `${KEEPALIVES}; BEGIN; SET LOCAL lock_timeout = ${waitMs}; SELECT pg_advisory_xact_lock(${space}, ${id})`,
       );
       // lock_timeout bounds a wait the server knows of; a server cut off never answers at all.
       const unanswered = new Promise<never>((_, reject) => {
@@ -178,11 +214,11 @@ export class PgOwnerLocks implements OwnerLocks {
             reject(
               new StorageError({
                 details: {
-                  reason: `the database did not answer within ${this.#waitMs + ANSWER_GRACE_MS} ms`,
+                  reason: `the database did not answer within ${waitMs + ANSWER_GRACE_MS} ms`,
                 },
               }),
             ),
-          this.#waitMs + ANSWER_GRACE_MS,
+          waitMs + ANSWER_GRACE_MS,
         );
       });
       await Promise.race([locking, unanswered]);
