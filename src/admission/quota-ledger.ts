@@ -1,4 +1,5 @@
 import type { QuotaLimits } from "#protocol";
+import type { OwnerHold, OwnerLocks } from "../cluster/owner-locks.ts";
 import { QuotaExceededError } from "./admission-errors.ts";
 import { NO_USAGE, type Usage } from "./container-usage.ts";
 import type { QuotaName } from "./quota-limits.ts";
@@ -55,6 +56,24 @@ export type Floor = Partial<Usage> | ((current: Usage) => Partial<Usage>);
  *
  * Only a quota that the reservation raises is checked: an owner already above
  * a lowered memory quota may still stop, delete, or start within the others.
+ *
+ * Several servers on one database (PostgreSQL): another server's reservations
+ * are in its memory, not in the store, so with `ownerLocks` each check first
+ * holds the owner's lock (OwnerLocks), and the reservation keeps holding it
+ * until released. This is exact: a server holds the lock from its check until
+ * the last reservation it holds for the owner is released, and a reservation
+ * is released only once the store records what it reserved (or the step was
+ * undone). So while a server holds the lock, no other server holds any
+ * reservation of that owner's: everything they admitted is in the store this
+ * check reads, and this server's own are its floors — which is exactly what
+ * one server counts. The window is no wider than the reservations' own, which
+ * every caller already ends the moment the store shows what it reserved: a
+ * create's once its row and state are written (after the engine started it),
+ * a start's once `running` is, an update's once `updating` is. A narrower one would
+ * not be exact: a server that let go of the lock while it still held a floor
+ * (a container it will start, recorded as stopped) would let another server
+ * admit into that room. Without `ownerLocks` (SQLite: one server) no lock is
+ * taken and a check costs what it always did.
  */
 export class QuotaLedger {
   readonly #source: UsageSource;
@@ -63,9 +82,12 @@ export class QuotaLedger {
   /** Per owner, how many reservations were released so far (see #recorded). */
   readonly #released = new Map<string, number>();
 
-  constructor(source: UsageSource, limitsFor: (owner: string) => QuotaLimits) {
+  readonly #ownerLocks: OwnerLocks | undefined;
+
+  constructor(source: UsageSource, limitsFor: (owner: string) => QuotaLimits, ownerLocks?: OwnerLocks) {
     this.#source = source;
     this.#limitsFor = limitsFor;
+    this.#ownerLocks = ownerLocks;
   }
 
   /** What `owner` uses now, reservations included. */
@@ -73,8 +95,27 @@ export class QuotaLedger {
     return sum(this.#byId(owner, await this.#recorded(owner)));
   }
 
-  /** Reserves `floor` for container `id` of `owner`; QUOTA_EXCEEDED when that would pass a limit. */
+  /**
+   * Reserves `floor` for container `id` of `owner`; QUOTA_EXCEEDED when that would pass a limit (and
+   * CONFLICT, retryable, when another server admitted the owner's operations for the whole of the wait).
+   */
   async reserve(owner: string, id: string, floor: Floor): Promise<QuotaReservation> {
+    if (this.#ownerLocks === undefined) return this.#reserve(owner, id, floor, undefined);
+    const hold = await this.#ownerLocks.hold(owner);
+    try {
+      return await this.#reserve(owner, id, floor, hold);
+    } catch (err) {
+      hold.release();
+      throw err;
+    }
+  }
+
+  async #reserve(
+    owner: string,
+    id: string,
+    floor: Floor,
+    hold: OwnerHold | undefined,
+  ): Promise<QuotaReservation> {
     const recorded = await this.#recorded(owner);
     // From here to the end, synchronous: no other reservation comes or goes in between.
     const byId = this.#byId(owner, recorded);
@@ -109,6 +150,8 @@ export class QuotaLedger {
         this.#released.set(owner, (this.#released.get(owner) ?? 0) + 1);
         owned.delete(held);
         if (owned.size === 0 && this.#held.get(owner) === owned) this.#held.delete(owner);
+        // After the floor is gone: the caller releases once the store records the outcome, so it is there.
+        hold?.release();
       },
     };
   }

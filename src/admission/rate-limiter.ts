@@ -5,6 +5,17 @@ import { RateLimitedError } from "./admission-errors.ts";
 import { TokenBucket } from "./token-bucket.ts";
 
 /**
+ * What the API asks before an operation that makes the engine work: throws
+ * RATE_LIMITED (with `retryAfterMs`) when the owner is over the rate of
+ * `kind`. RateLimiter answers at once from this server's memory (one server);
+ * SharedRateLimiter asks the buckets every server shares (several servers on
+ * one PostgreSQL database).
+ */
+export interface RateGate {
+  take(actor: Actor, kind: RateKind): void | Promise<void>;
+}
+
+/**
  * Per-owner token buckets for the operations that make the engine work:
  * creates, lifecycle operations (start, stop, restart, delete) and code
  * updates (update, rollback). Over the rate: RATE_LIMITED with `retryAfterMs`.
@@ -18,7 +29,7 @@ import { TokenBucket } from "./token-bucket.ts";
  * @example
  *   limiter.take(actor, "create"); // throws RateLimitedError when alice is over her create rate
  */
-export class RateLimiter {
+export class RateLimiter implements RateGate {
   readonly #limits: RateLimits;
   readonly #clock: Pick<Clock, "now">;
   readonly #buckets = new Map<string, TokenBucket>();

@@ -1,5 +1,5 @@
 import type { UserActivityLogger } from "../activity/user-activity-logger.ts";
-import type { RateLimiter } from "../admission/rate-limiter.ts";
+import type { RateGate } from "../admission/rate-limiter.ts";
 import type { ContainerManager } from "../containers/container-manager.ts";
 import type { ImageChecker } from "../images/image-checker.ts";
 import type { OwnerRedactors } from "../logging/secret-registry.ts";
@@ -32,7 +32,7 @@ export interface HandlerServices {
   manager: ContainerManager;
   redactor: OwnerRedactors;
   /** Per-owner rate limits on creates, lifecycle operations and updates; none when left out. */
-  rates?: RateLimiter;
+  rates?: RateGate;
   /** What `server:info` answers from: version, limits, each owner's own quotas. */
   serverInfo: ServerInfoSource;
   /** Runs `image:check` (the admin's only). */

@@ -1,5 +1,5 @@
 import type { RateKind } from "#protocol";
-import type { RateLimiter } from "../admission/rate-limiter.ts";
+import type { RateGate } from "../admission/rate-limiter.ts";
 import type { Actor } from "../containers/actor.ts";
 import type { ContainerManager } from "../containers/container-manager.ts";
 import type { OwnerRedactors } from "../logging/secret-registry.ts";
@@ -19,15 +19,15 @@ import { type BerthSocket, registerHandler } from "./register-handler.ts";
 export function registerContainerHandlers(
   socket: BerthSocket,
   manager: ContainerManager,
-  context: { log: SystemLogger; redactor: OwnerRedactors; rates?: RateLimiter | undefined },
+  context: { log: SystemLogger; redactor: OwnerRedactors; rates?: RateGate | undefined },
   limits: Pick<ConnectionLimits, "reads">,
 ): void {
   const take = (actor: Actor, kind: RateKind) => context.rates?.take(actor, kind);
   registerHandler(
     socket,
     "container:create",
-    (spec, actor) => {
-      take(actor, "create");
+    async (spec, actor) => {
+      await take(actor, "create");
       return manager.create(actor, spec, { onStep: progressTo(socket, spec.progress) });
     },
     context,
@@ -35,8 +35,8 @@ export function registerContainerHandlers(
   registerHandler(
     socket,
     "container:start",
-    (p, actor) => {
-      take(actor, "lifecycle");
+    async (p, actor) => {
+      await take(actor, "lifecycle");
       return manager.start(actor, p.id, p.waitReady === undefined ? {} : { waitReady: p.waitReady });
     },
     context,
@@ -44,8 +44,8 @@ export function registerContainerHandlers(
   registerHandler(
     socket,
     "container:stop",
-    (p, actor) => {
-      take(actor, "lifecycle");
+    async (p, actor) => {
+      await take(actor, "lifecycle");
       return manager.stop(actor, p.id, p.timeoutSec === undefined ? {} : { timeoutSec: p.timeoutSec });
     },
     context,
@@ -53,8 +53,8 @@ export function registerContainerHandlers(
   registerHandler(
     socket,
     "container:restart",
-    (p, actor) => {
-      take(actor, "lifecycle");
+    async (p, actor) => {
+      await take(actor, "lifecycle");
       return manager.restart(actor, p.id, {
         ...(p.timeoutSec === undefined ? {} : { timeoutSec: p.timeoutSec }),
         ...(p.waitReady === undefined ? {} : { waitReady: p.waitReady }),
@@ -66,8 +66,8 @@ export function registerContainerHandlers(
   registerHandler(
     socket,
     "container:delete",
-    (p, actor) => {
-      take(actor, "lifecycle");
+    async (p, actor) => {
+      await take(actor, "lifecycle");
       return manager.delete(actor, p.id);
     },
     context,

@@ -1,4 +1,4 @@
-import type { RateLimiter } from "../admission/rate-limiter.ts";
+import type { RateGate } from "../admission/rate-limiter.ts";
 import type { OwnerRedactors } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { CodeUpdater } from "../updates/code-updater.ts";
@@ -9,13 +9,13 @@ import { type BerthSocket, registerHandler } from "./register-handler.ts";
 export function registerUpdateHandlers(
   socket: BerthSocket,
   updater: CodeUpdater,
-  context: { log: SystemLogger; redactor: OwnerRedactors; rates?: RateLimiter | undefined },
+  context: { log: SystemLogger; redactor: OwnerRedactors; rates?: RateGate | undefined },
 ): void {
   registerHandler(
     socket,
     "container:update",
-    (p, actor) => {
-      context.rates?.take(actor, "update");
+    async (p, actor) => {
+      await context.rates?.take(actor, "update");
       return updater.update(
         actor,
         p.id,
@@ -28,8 +28,8 @@ export function registerUpdateHandlers(
   registerHandler(
     socket,
     "container:rollback",
-    (p, actor) => {
-      context.rates?.take(actor, "update");
+    async (p, actor) => {
+      await context.rates?.take(actor, "update");
       return updater.rollback(actor, p.id, p.release, { onStep: progressTo(socket, p.progress) });
     },
     context,

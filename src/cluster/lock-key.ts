@@ -22,6 +22,7 @@ export interface LockKey {
  */
 export const LEASE_SPACE = 0x626572_01;
 export const CONTAINER_SPACE = 0x626572_02;
+export const OWNER_SPACE = 0x626572_03;
 
 /**
  * The key of `name` in `space`: the first 32 bits of its SHA-256, signed as
@@ -54,4 +55,12 @@ export function leaseKey(name: string): LockKey {
 /** The key that serialises operations on one container across servers. */
 export function containerKey(containerId: string): LockKey {
   return lockKey(CONTAINER_SPACE, containerId);
+}
+
+/**
+ * The key that serialises an owner's quota admissions across servers (PgOwnerLocks). Two owners meeting on
+ * one key only wait for each other's admissions: each is still counted against its own quotas.
+ */
+export function ownerKey(owner: string): LockKey {
+  return lockKey(OWNER_SPACE, owner);
 }

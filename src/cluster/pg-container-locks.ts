@@ -22,7 +22,7 @@ const ANSWER_GRACE_MS = 5_000;
 const HOLD_CHECK_EVERY_MS = 2_000;
 const HOLD_CHECK_WITHIN_MS = 3_000;
 const SERVER_ENDS_AFTER_S = 10;
-const KEEPALIVES =
+export const KEEPALIVES =
   `SET tcp_keepalives_idle = ${SERVER_ENDS_AFTER_S}; SET tcp_keepalives_interval = 1; ` +
   `SET tcp_keepalives_count = 2; SET tcp_user_timeout = ${(SERVER_ENDS_AFTER_S + 2) * 1000}`;
 

@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { QuotaLimits } from "#protocol";
 import type { UserActivityLogger } from "../activity/user-activity-logger.ts";
 import type { QuotaLedger } from "../admission/quota-ledger.ts";
-import type { RateLimiter } from "../admission/rate-limiter.ts";
+import type { RateGate } from "../admission/rate-limiter.ts";
 import type { FanOut } from "../api/cluster-sessions.ts";
 import { SocketIOEventHandler } from "../api/socket-io-event-handler.ts";
 import type { HandshakeLimiter } from "../auth/handshake-limiter.ts";
@@ -37,7 +37,7 @@ export interface SocketApiDeps {
   manager: ContainerManager;
   secrets: SecretRegistry;
   log: SystemLogger;
-  rates: RateLimiter;
+  rates: RateGate;
   handshakes: HandshakeLimiter;
   imageChecker: ImageChecker;
   quotas: QuotaLedger;

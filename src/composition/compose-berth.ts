@@ -168,7 +168,11 @@ function build(
     instanceId,
     log,
   });
-  const { quotas, engineQueue, admission, rates, quotaLimits } = buildAdmission(config, store, tokens);
+  const { quotas, engineQueue, admission, rates, quotaLimits } = buildAdmission(
+    config,
+    { store, tokens, log },
+    stack,
+  );
   const files = cluster?.files ?? new LocalWorkloadFiles(new ContainerPaths(config.dataDir, config.runDir));
   const images = new ImageCatalog(docker, log);
   const runtimeOffer = new RuntimeOffer(images, config.runtimeImages);

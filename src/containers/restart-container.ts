@@ -23,11 +23,16 @@ export function restartContainer(
     const current = await freshRecord(ctx, record.id);
     let startedAt: number | undefined;
     requireState(current, STOPPABLE, "restart");
-    // Checked here and counted by the store from `restarting` on: nothing to hold.
-    (await ctx.admission.reserveRun(current.owner, current.id, current.spec.resources)).release();
+    // Counted by the store from `restarting` on: held until that is written, so that a start checked in
+    // between (here, or on another server) cannot take the same room (a stopped container restarted).
+    const quota = await ctx.admission.reserveRun(current.owner, current.id, current.spec.resources);
     const log = ctx.log.child({ containerId: current.id, op: "restart" });
     log.info("restarting container");
-    await ctx.states.write(current, "restarting", "restarting", "operation");
+    try {
+      await ctx.states.write(current, "restarting", "restarting", "operation");
+    } finally {
+      quota.release();
+    }
     const dockerId = dockerIdOf(current);
     try {
       if (current.spec.network === "outbound") await filteredNetwork(ctx, current.owner);

@@ -8,6 +8,7 @@ import { containerUsage } from "../admission/container-usage.ts";
 import { EngineAdmission } from "../admission/engine-admission.ts";
 import { FairQueue } from "../admission/fair-queue.ts";
 import { QuotaLedger } from "../admission/quota-ledger.ts";
+import { FakeOwnerLockServer } from "../cluster/testing/fake-owner-locks.ts";
 import { switchRelease } from "../code/release-pointer.ts";
 import { loadConfig } from "../config/config.ts";
 import { prepareDataDir } from "../config/data-dir.ts";
@@ -45,6 +46,8 @@ describe("CodeUpdater (fake engine)", () => {
   let updater: CodeUpdater;
   let releases: ReleaseStore;
   let ledger: QuotaLedger;
+  /** The owners' admission locks, as one of several servers on a database holds them (one server here). */
+  let ownerLocks: FakeOwnerLockServer;
   let paths: ContainerPaths;
   let log: SystemLogger;
   let healthAnswer: () => Promise<unknown>;
@@ -59,12 +62,14 @@ describe("CodeUpdater (fake engine)", () => {
     close = () => store.close();
     const defaults = { memoryMb: 256, cpus: 1 };
     const usage = store.usage;
+    ownerLocks = new FakeOwnerLockServer();
     ledger = new QuotaLedger(
       {
         usageOf: async (o) =>
           (await usage.containersOf(o)).map((u) => ({ id: u.id, usage: containerUsage(u, defaults) })),
       },
       () => ({ containers: 30, running: 1, memoryMb: 1024, cpus: 4, codeMb: 1 }),
+      ownerLocks.server(),
     );
     const admission = new EngineAdmission(
       ledger,
@@ -170,6 +175,30 @@ describe("CodeUpdater (fake engine)", () => {
       await manager.stop(alice, "a");
       await expect(updater.update(alice, "b", { code: code("v2") })).resolves.toMatchObject({ release: 2 });
       expect(await ledger.usage("alice")).toMatchObject({ running: 1, memoryMb: 256 });
+    });
+
+    it("is held until `updating` is written, not through the readiness wait and health check", async () => {
+      await create(alice, "app", false);
+      const asked = Promise.withResolvers<void>();
+      const answer = Promise.withResolvers<unknown>();
+      healthAnswer = () => {
+        asked.resolve();
+        return answer.promise;
+      };
+      const updating = updater.update(alice, "app", {
+        code: code("v2"),
+        healthCheck: { request: { health: true } },
+      });
+      await asked.promise;
+      // In the health check: the store counts the container as running, and the owner's lock is free for
+      // another server's checks.
+      expect((await manager.status(alice, "app")).state).toBe("updating");
+      expect(await ledger.usage("alice")).toMatchObject({ running: 1 });
+      expect(ownerLocks.holderOf("alice")).toBeUndefined();
+      await create(alice, "other", false);
+      await expect(manager.start(alice, "other")).rejects.toMatchObject({ code: "QUOTA_EXCEEDED" });
+      answer.resolve({ ok: true });
+      await expect(updating).resolves.toMatchObject({ release: 2 });
     });
 
     it("does not let twenty stopped containers be updated into running past it", async () => {

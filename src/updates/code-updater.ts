@@ -130,7 +130,7 @@ export class CodeUpdater {
             quota.release();
           }
           timer.done();
-          await this.#switch(current, number, request, log, timer).catch(async (err: unknown) => {
+          await this.#switch(current, number, request, log, timer, run).catch(async (err: unknown) => {
             await this.#pruning.pruneFailed(current.id);
             throw err;
           });
@@ -180,7 +180,7 @@ export class CodeUpdater {
         const replaced = current.release;
         const run = await this.#reserveRun(current);
         try {
-          await this.#switch(current, row.number, {}, log, timer);
+          await this.#switch(current, row.number, {}, log, timer, run);
           await this.#commit(current, row.number, "rolled-back");
           return {
             id: current.id,
@@ -215,10 +215,20 @@ export class CodeUpdater {
     request: GateRequest,
     log: SystemLogger,
     timer: StepTimer<UpdateStep>,
+    run: QuotaReservation,
   ): Promise<void> {
     const { lifecycle, channel, releases, files, config } = this.#options;
     return gatedSwitch(
-      { lifecycle, channel, releases, files, readyTimeoutMs: config.readyTimeoutMs },
+      {
+        lifecycle,
+        channel,
+        releases,
+        files,
+        readyTimeoutMs: config.readyTimeoutMs,
+        // Counted by the store from `updating` on: the reservation (and, on several servers, the owner's
+        // admission lock with it) need not be held through the readiness wait and the health check.
+        onUpdating: () => run.release(),
+      },
       record,
       release,
       request,
@@ -244,8 +254,12 @@ export class CodeUpdater {
    * before: a stopped container is held to the `running`, `memoryMb` and
    * `cpus` quotas as a start is (QUOTA_EXCEEDED before anything is written
    * or switched); one that already runs asks for nothing more. Held until the
-   * operation ends, after the store records its outcome (`updating` counts
-   * from the switch on, and so does the `running` or `failed` it ends in).
+   * store records `updating`, the switch's first step (gatedSwitch's
+   * `onUpdating`), which counts as running from then on — as does the
+   * `running` the update ends in — or until the operation fails before it.
+   * No longer: on several servers the owner's admission lock goes with it,
+   * and the readiness wait and health check would hold up the owner's
+   * operations on every other server.
    * No turn at the engine is held with it: the start inside the gate takes
    * its own, and holding one across the disk writes and the readiness wait
    * would stall every owner's engine operations.

@@ -15,6 +15,13 @@ export interface GatedSwitchOptions {
   files: Pick<WorkloadFiles, "switchRelease">;
   /** How long a workload has to say hello when the request does not say (BERTH_READY_TIMEOUT_MS). */
   readyTimeoutMs: number;
+  /**
+   * Called once the store records `updating`, the switch's first step: from then on the store counts the
+   * container as running until the switch writes `running` or `failed` (an engine sync waits for the
+   * update's turn, so nothing else writes its state meanwhile), and the caller's run quota reservation
+   * has done its work.
+   */
+  onUpdating?: () => void;
 }
 
 /** What a switch may be told beyond its release: its own readiness timeout and health check. */
@@ -44,6 +51,7 @@ export async function gatedSwitch(
   const readyTimeoutMs = request.readyTimeoutMs ?? o.readyTimeoutMs;
   const healthCheck = request.healthCheck ?? record.spec.healthCheck;
   await lifecycle.reach(record, "updating", `switching to release ${release}`);
+  o.onUpdating?.();
   try {
     await timer.time("stop", () => lifecycle.stop(record));
     await timer.time("switch", () =>

@@ -118,6 +118,16 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER container_state_changed AFTER UPDATE OF state ON containers
     FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state) EXECUTE FUNCTION berth_container_state_changed();
   `,
+  // Each owner's rate limits, shared by every API server on the database (cluster/pg-rate-buckets.ts): per
+  // owner and kind, the theoretical arrival time of the next request (GCRA) on the database's clock.
+  `
+  CREATE TABLE rate_buckets (
+    owner TEXT COLLATE "C" NOT NULL,
+    kind TEXT COLLATE "C" NOT NULL,
+    tat_ms DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (owner, kind)
+  );
+  `,
 ];
 
 /**
