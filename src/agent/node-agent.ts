@@ -3,6 +3,7 @@ import type { DockerClient } from "../docker/docker-client.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { WorkloadFiles } from "../workload-files/workload-files.ts";
 import { type AgentChannels, forwardChannelEvents } from "./channel-pushes.ts";
+import type { NodeNetworks } from "./node-networks.ts";
 import type { NodeUsage } from "./node-usage.ts";
 import { ServerLink } from "./server-link.ts";
 
@@ -26,6 +27,8 @@ export interface NodeAgentOptions {
   channels?: AgentChannels;
   /** This node's workloads' resource usage, sampled here for every server (NodeUsage). Closed by whoever made it. */
   usage?: NodeUsage;
+  /** This node's owner networks and their egress filter (`network: 'outbound'`). Closed by whoever made it. */
+  networks?: NodeNetworks;
   log: SystemLogger;
   minDelayMs?: number;
   maxDelayMs?: number;
@@ -38,7 +41,8 @@ export interface NodeAgentOptions {
  * its own disk (a workload's code and socket directories), their calls on the
  * workload channels of its node (the sockets live on this node, so the
  * channel code runs here), and samples of its workloads' resource usage (their
- * cgroup files are this node's). It holds no state of its own: the containers it
+ * cgroup files are this node's), and its owners' networks with its own
+ * firewall's egress filter on them (node-networks.ts). It holds no state of its own: the containers it
  * made are the engine's, and run on whether the agent is there or not — an
  * agent restarted finds them where they were, and their workloads reconnect
  * once a server has the channel opened again.
@@ -67,6 +71,7 @@ export class NodeAgent {
           ...(options.files === undefined ? {} : { files: options.files }),
           ...(options.channels === undefined ? {} : { channels: options.channels }),
           ...(options.usage === undefined ? {} : { usage: options.usage }),
+          ...(options.networks === undefined ? {} : { networks: options.networks }),
           log: options.log,
           ...(options.minDelayMs === undefined ? {} : { minDelayMs: options.minDelayMs }),
           ...(options.maxDelayMs === undefined ? {} : { maxDelayMs: options.maxDelayMs }),

@@ -15,6 +15,8 @@ import { ChannelCallServer } from "./channel-call-server.ts";
 import { type AgentChannels, channelSnapshot } from "./channel-pushes.ts";
 import { EngineCallServer } from "./engine-call-server.ts";
 import { FilesCallServer } from "./files-call-server.ts";
+import { NetworkCallServer } from "./network-call-server.ts";
+import type { NodeNetworks } from "./node-networks.ts";
 import type { NodeUsage } from "./node-usage.ts";
 import { UsageCallServer } from "./usage-call-server.ts";
 
@@ -42,6 +44,8 @@ export interface ServerLinkOptions {
   channels?: AgentChannels;
   /** This node's workloads' resource usage (absent: `usage` calls are refused). */
   usage?: NodeUsage;
+  /** This node's owner networks and their egress filter (absent: `network` calls are refused). */
+  networks?: NodeNetworks;
   log: SystemLogger;
   /** First and longest wait between tries to connect (default 0.5 s and 15 s, with jitter). */
   minDelayMs?: number;
@@ -72,6 +76,7 @@ export class ServerLink {
   readonly #maxDelayMs: number;
   #server: EngineCallServer | undefined;
   #channelServer: ChannelCallServer | undefined;
+  #networkServer: NetworkCallServer | undefined;
   #refusals = 0;
   #retry: NodeJS.Timeout | undefined;
   /** Why the server said it is ending the connection, if it said. */
@@ -101,8 +106,9 @@ export class ServerLink {
     this.#socket.on("disconnect", this.#onDisconnect);
     this.#socket.on("connect_error", this.#onConnectError);
     this.#socket.on("call", (raw, ack) => {
-      const channel = (raw as { kind?: unknown } | null)?.kind === "channel";
-      if (channel && this.#channelServer) void this.#channelServer.call(raw, ack);
+      const kind = (raw as { kind?: unknown } | null)?.kind;
+      if (kind === "channel" && this.#channelServer) void this.#channelServer.call(raw, ack);
+      else if (kind === "network" && this.#networkServer) void this.#networkServer.call(raw, ack);
       else void this.#server?.call(raw, ack); // it refuses a kind it does not serve
     });
     this.#socket.on("cancel", (raw) => {
@@ -142,6 +148,8 @@ export class ServerLink {
       files && new FilesCallServer(files, this.#log),
       usage && new UsageCallServer(usage, this.#log),
     );
+    this.#networkServer?.close();
+    this.#networkServer = this.#o.networks && new NetworkCallServer(this.#o.networks, this.#log);
     this.#channelServer?.close();
     if (channels) {
       this.#channelServer = new ChannelCallServer(channels, this.#log);
@@ -156,6 +164,8 @@ export class ServerLink {
     this.#server = undefined;
     this.#channelServer?.close();
     this.#channelServer = undefined;
+    this.#networkServer?.close();
+    this.#networkServer = undefined;
     if (!this.#closed) this.#log.warn({ reason }, "lost the API server; connecting again");
     const goodbye = this.#goodbye;
     this.#goodbye = undefined;
@@ -211,5 +221,7 @@ export class ServerLink {
     this.#server = undefined;
     this.#channelServer?.close();
     this.#channelServer = undefined;
+    this.#networkServer?.close();
+    this.#networkServer = undefined;
   }
 }

@@ -1,10 +1,12 @@
 import { z } from "zod";
+import type { Ipv4Cidr } from "../network/ipv4-cidr.ts";
 import { AGENT_CREDENTIAL } from "../agent-link/agent-credential.ts";
 import { readCaFile, readCredentialFile } from "./agent-credential-file.ts";
 import { ConfigError } from "./config-error.ts";
 import { envList } from "./env-values.ts";
 import { type ChannelConfig, ChannelEnv, channelConfig } from "./sections/channel-config.ts";
 import { ClusterEnv } from "./sections/cluster-config.ts";
+import { NetworkEnv, networkConfig } from "./sections/network-config.ts";
 import { ServerEnv } from "./sections/server-config.ts";
 
 /**
@@ -28,6 +30,9 @@ const AgentEnvSchema = z.object({
   BERTH_AGENT_MOUNT_ROOT: ClusterEnv.BERTH_AGENT_MOUNT_ROOT,
   // The workload channels of this node run in the agent, with the same limits as on a single host.
   ...ChannelEnv,
+  // The egress filter of this node's owner networks is the agent's, with the node's own policy.
+  BERTH_EGRESS_ALLOW: NetworkEnv.BERTH_EGRESS_ALLOW,
+  BERTH_EGRESS_BLOCK: NetworkEnv.BERTH_EGRESS_BLOCK,
 });
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
@@ -49,6 +54,12 @@ export interface AgentConfig extends ChannelConfig {
   readonly mountRoot: string;
   /** BERTH_AGENT_ALLOW_HTTP: plain http to servers that are not on loopback (said loudly at start). */
   readonly allowHttp: boolean;
+  /**
+   * BERTH_EGRESS_ALLOW / BERTH_EGRESS_BLOCK of this node: what its outbound workloads may reach despite the
+   * blocks, and what they may not on top of the defaults. The node's own, never an API server's word.
+   */
+  readonly egressAllow: readonly Ipv4Cidr[];
+  readonly egressBlock: readonly Ipv4Cidr[];
 }
 
 export function loadAgentConfig(env: Record<string, string | undefined> = process.env): AgentConfig {
@@ -85,7 +96,13 @@ export function loadAgentConfig(env: Record<string, string | undefined> = proces
     mountRoot: e.BERTH_AGENT_MOUNT_ROOT,
     allowHttp: e.BERTH_AGENT_ALLOW_HTTP === "true",
     ...channelConfig(e),
+    ...egressOf(e),
   });
+}
+
+function egressOf(e: z.output<typeof AgentEnvSchema>): Pick<AgentConfig, "egressAllow" | "egressBlock"> {
+  const { egressAllow, egressBlock } = networkConfig({ ...e, BERTH_ALLOW_NETWORK: false });
+  return { egressAllow, egressBlock };
 }
 
 /** The node's credential, from the variable or the file (not both), checked for its shape. */
