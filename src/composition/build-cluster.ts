@@ -17,6 +17,7 @@ import type { AgentRegistry } from "../node-agents/agent-registry.ts";
 import { ClusterDockerClient } from "../node-agents/cluster-docker-client.ts";
 import { AgentNodeEngines } from "../node-agents/node-engines.ts";
 import { RemoteChannels } from "../node-agents/remote-channels.ts";
+import { RemoteNetworks } from "../node-agents/remote-networks.ts";
 import { RemoteUsage } from "../node-agents/remote-usage.ts";
 import { RemoteWorkloadFiles } from "../node-agents/remote-workload-files.ts";
 import { StaleCopies } from "../node-agents/stale-copies.ts";
@@ -39,6 +40,8 @@ export interface ClusterParts {
   files: RemoteWorkloadFiles;
   /** A workload's resource usage, sampled by the agent of its node from that node's cgroup files. */
   usage: RemoteUsage;
+  /** Owner networks (`network: 'outbound'`), made and filtered on each node by its agent. */
+  networks: RemoteNetworks;
   /** The workloads' channels, each held by the agent of its node. */
   channels(config: Config, log: SystemLogger): RemoteChannels;
   /** Every container's state changes, told by the store (started by start()). */
@@ -119,6 +122,7 @@ export function buildCluster(
   };
   const files = new RemoteWorkloadFiles({ registry, nodeOf, mountRoot: config.agentMountRoot });
   const usage = new RemoteUsage({ registry, nodeOf });
+  const networks = new RemoteNetworks({ registry, nodeOf, instanceId: deps.instanceId, log });
   const channels = () =>
     new RemoteChannels({
       registry,
@@ -191,6 +195,7 @@ export function buildCluster(
     nodeOf,
     files,
     usage,
+    networks,
     channels,
     moveWith,
     start,

@@ -6,6 +6,7 @@ import { ContainerManager } from "../containers/container-manager.ts";
 import type { ImageCatalog } from "../containers/image-catalog.ts";
 import { UidClaims } from "../containers/uid-claims.ts";
 import type { WorkloadPlacement } from "../containers/workload-placement.ts";
+import type { ClusterNetworks } from "../containers/cluster-networks.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
 import { ImageChecker } from "../images/image-checker.ts";
 import type { SecretRegistry } from "../logging/secret-registry.ts";
@@ -37,6 +38,8 @@ export interface LifecycleDeps {
   placement?: WorkloadPlacement | undefined;
   /** Cluster mode: each container's turns held across the API servers (PgContainerLocks). */
   locks?: ContainerLocks | undefined;
+  /** Cluster mode: owner networks made and filtered on their nodes by the nodes' agents (RemoteNetworks). */
+  networks?: ClusterNetworks | undefined;
 }
 
 /**
@@ -77,6 +80,7 @@ export function buildLifecycle(config: Config, deps: LifecycleDeps): LifecyclePa
     // Cluster mode: each workload is placed on a node, and its releases' contents kept for the nodes it may move to.
     ...(deps.placement ? { placement: deps.placement, releaseContents: store.releaseContents } : {}),
     ...(deps.locks ? { locks: deps.locks } : {}),
+    ...(deps.networks ? { networks: deps.networks } : {}),
   });
 
   const updater = new CodeUpdater({

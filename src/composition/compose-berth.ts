@@ -201,6 +201,7 @@ function build(
     egress,
     placement: cluster?.placement,
     locks: cluster?.locks,
+    networks: cluster?.networks,
   });
   cluster?.moveWith((id, lostNode) => manager.relocate(id, lostNode));
   const unobserve = metrics && observeBerth(metrics, { manager, activity });

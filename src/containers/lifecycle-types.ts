@@ -7,6 +7,7 @@ import type { SecretRegistry } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ContainerStore, ReleaseContentStore, ReleaseStore } from "../store/store-ports.ts";
 import type { WorkloadFiles } from "../workload-files/workload-files.ts";
+import type { ClusterNetworks } from "./cluster-networks.ts";
 import type { EgressGuard } from "./egress-guard.ts";
 import type { ImageCatalog } from "./image-catalog.ts";
 import type { OperationOutcome } from "./operation-tracker.ts";
@@ -49,6 +50,8 @@ export interface ContainerManagerOptions {
   locks?: ContainerLocks;
   /** Cluster mode: puts each new workload on a node before its files and container are made there. */
   placement?: WorkloadPlacement;
+  /** Cluster mode: each owner's network made, filtered and removed on its workloads' nodes by their agents. */
+  networks?: ClusterNetworks;
   /** Cluster mode: where each release's contents are kept for the nodes a workload may move to (release-content.ts). */
   releaseContents?: ReleaseContentStore;
 }

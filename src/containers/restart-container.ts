@@ -30,7 +30,7 @@ export function restartContainer(
     await ctx.states.write(current, "restarting", "restarting", "operation");
     const dockerId = dockerIdOf(current);
     try {
-      if (current.spec.network === "outbound") await filteredNetwork(ctx, current.owner);
+      if (current.spec.network === "outbound") await filteredNetwork(ctx, current.owner, current.id);
       await timer.time("stop", () =>
         ctx.options.docker.stopContainer(dockerId, options.timeoutSec ?? ctx.options.config.stopTimeoutSec),
       );
