@@ -62,35 +62,49 @@ const HardenedHostConfig = z
     path: ["MemorySwap"],
   });
 
-export const CreateBodySchema = z.strictObject({
-  name: z.string().regex(/^berth-[A-Za-z0-9_.-]{1,120}$/),
-  Image: z.string().min(1).max(512),
-  Cmd: z.array(z.string().max(65_536)).max(1024).optional(),
-  Env: z.array(z.string().max(65_536)).max(1024),
-  Labels: z.record(z.string().max(256), z.string().max(4096)),
-  // A uid of its own, never root's, and its own group: another (the docker group, shadow) would hand it
-  // whatever that group may open.
-  User: z
-    .string()
-    .regex(/^[1-9]\d{0,9}:[1-9]\d{0,9}$/, "must be a non-root uid:gid")
-    .refine((u) => u.split(":")[0] === u.split(":")[1], "the group must be the workload's own uid"),
-  WorkingDir: z.string().max(4096),
-  NetworkDisabled: z.boolean(),
-  HostConfig: HardenedHostConfig,
-}).superRefine((body, ctx) => {
-  const mode = body.HostConfig.NetworkMode;
-  if (mode === "none") {
-    if (!body.NetworkDisabled)
-      ctx.addIssue({ code: "custom", path: ["NetworkDisabled"], message: "a workload without a network has it disabled" });
-    return;
-  }
-  const own = ownerNetworkName(body.Labels["berth.instance"] ?? "", body.Labels["berth.owner"] ?? "");
-  if (mode !== own || body.Labels["berth.instance"] === undefined || body.Labels["berth.owner"] === undefined)
-    ctx.addIssue({
-      code: "custom",
-      path: ["HostConfig", "NetworkMode"],
-      message: "a workload's network is 'none' or its own owner's bridge",
-    });
-  if (body.NetworkDisabled)
-    ctx.addIssue({ code: "custom", path: ["NetworkDisabled"], message: "an outbound workload's network is enabled" });
-});
+export const CreateBodySchema = z
+  .strictObject({
+    name: z.string().regex(/^berth-[A-Za-z0-9_.-]{1,120}$/),
+    Image: z.string().min(1).max(512),
+    Cmd: z.array(z.string().max(65_536)).max(1024).optional(),
+    Env: z.array(z.string().max(65_536)).max(1024),
+    Labels: z.record(z.string().max(256), z.string().max(4096)),
+    // A uid of its own, never root's, and its own group: another (the docker group, shadow) would hand it
+    // whatever that group may open.
+    User: z
+      .string()
+      .regex(/^[1-9]\d{0,9}:[1-9]\d{0,9}$/, "must be a non-root uid:gid")
+      .refine((u) => u.split(":")[0] === u.split(":")[1], "the group must be the workload's own uid"),
+    WorkingDir: z.string().max(4096),
+    NetworkDisabled: z.boolean(),
+    HostConfig: HardenedHostConfig,
+  })
+  .superRefine((body, ctx) => {
+    const mode = body.HostConfig.NetworkMode;
+    if (mode === "none") {
+      if (!body.NetworkDisabled)
+        ctx.addIssue({
+          code: "custom",
+          path: ["NetworkDisabled"],
+          message: "a workload without a network has it disabled",
+        });
+      return;
+    }
+    const own = ownerNetworkName(body.Labels["berth.instance"] ?? "", body.Labels["berth.owner"] ?? "");
+    if (
+      mode !== own ||
+      body.Labels["berth.instance"] === undefined ||
+      body.Labels["berth.owner"] === undefined
+    )
+      ctx.addIssue({
+        code: "custom",
+        path: ["HostConfig", "NetworkMode"],
+        message: "a workload's network is 'none' or its own owner's bridge",
+      });
+    if (body.NetworkDisabled)
+      ctx.addIssue({
+        code: "custom",
+        path: ["NetworkDisabled"],
+        message: "an outbound workload's network is enabled",
+      });
+  });

@@ -121,6 +121,7 @@ async function main(): Promise<void> {
       log,
     }),
     log,
+    recheckMs: config.egressRecheckMs,
   });
   networks.start();
   // This node's workloads' usage, from its own cgroup files: an API server's host could not read them.

@@ -2,9 +2,9 @@ import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import type { CallAnswer } from "../agent-link/agent-link-contract.ts";
 import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
-import { EgressFilterUnavailableError } from "../network/egress-filter-unavailable-error.ts";
 import { Redactor } from "../logging/redactor.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
+import { EgressFilterUnavailableError } from "../network/egress-filter-unavailable-error.ts";
 import { EngineCallServer } from "./engine-call-server.ts";
 import { NetworkCallServer } from "./network-call-server.ts";
 import type { NodeNetworks } from "./node-networks.ts";
@@ -28,7 +28,8 @@ function setUp(filters = true) {
   } as unknown as NodeNetworks;
   const server = new NetworkCallServer(networks, log);
   let next = 0;
-  const call = (raw: unknown): Promise<CallAnswer> => new Promise((resolve) => void server.call(raw, resolve));
+  const call = (raw: unknown): Promise<CallAnswer> =>
+    new Promise((resolve) => void server.call(raw, resolve));
   const op = (name: string, args: unknown[]) => call({ kind: "network", id: String(++next), op: name, args });
   return { server, call, op, asked };
 }
@@ -72,7 +73,13 @@ describe("network calls on the agent (NetworkCallServer)", () => {
 
   it("refuses an envelope with a field beside the call's", async () => {
     const { call, asked } = setUp();
-    const answer = await call({ kind: "network", id: "1", op: "ensure", args: [INSTANCE, "a"], name: "host" });
+    const answer = await call({
+      kind: "network",
+      id: "1",
+      op: "ensure",
+      args: [INSTANCE, "a"],
+      name: "host",
+    });
     expect(answer).toMatchObject({ ok: false, error: { code: "VALIDATION_FAILED" } });
     expect(asked).toEqual([]);
   });
@@ -91,7 +98,8 @@ describe("network calls on the agent (NetworkCallServer)", () => {
   it("is not served by the engine's call server: an agent without networks refuses network calls", async () => {
     const engine = new EngineCallServer(new FakeDockerClient(), () => {}, log);
     const answer = await new Promise<CallAnswer>(
-      (resolve) => void engine.call({ kind: "network", id: "1", op: "ensure", args: [INSTANCE, "alice"] }, resolve),
+      (resolve) =>
+        void engine.call({ kind: "network", id: "1", op: "ensure", args: [INSTANCE, "alice"] }, resolve),
     );
     expect(answer).toMatchObject({ ok: false, error: { code: "VALIDATION_FAILED" } });
   });

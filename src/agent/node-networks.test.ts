@@ -8,7 +8,14 @@ import { EgressFirewall } from "../network/egress-firewall.ts";
 import { egressPolicy } from "../network/egress-policy.ts";
 import { ownerNetworkName } from "../network/owner-network-spec.ts";
 import { FakeIptables } from "../network/testing/fake-iptables.ts";
-import { AGENT_NETWORK_LABEL, NodeNetworks, UNUSED_GRACE_MS } from "./node-networks.ts";
+import {
+  AGENT_NETWORK_LABEL,
+  NODE_NETWORK_RECHECK_MS,
+  NodeNetworks,
+  UNUSED_GRACE_INTERVALS,
+} from "./node-networks.ts";
+
+const UNUSED_GRACE_MS = UNUSED_GRACE_INTERVALS * NODE_NETWORK_RECHECK_MS;
 
 const log = createSystemLogger({ level: "silent", redactor: new Redactor(), destination: new PassThrough() });
 const INSTANCE = "c0ffee00c0ffee00";
@@ -17,7 +24,9 @@ const ALICE = ownerNetworkName(INSTANCE, "alice");
 /** The bridges the node's firewall has berth's jumps for, in its forward and its host hook. */
 function hooked(iptables: FakeIptables): { forward: string[]; host: string[] } {
   const bridges = (chain: string) =>
-    (iptables.chains.get(chain) ?? []).filter((r) => r.includes("berth:node-agent")).map((r) => r[1] as string);
+    (iptables.chains.get(chain) ?? [])
+      .filter((r) => r.includes("berth:node-agent"))
+      .map((r) => r[1] as string);
   return { forward: bridges("DOCKER-USER"), host: bridges("INPUT") };
 }
 

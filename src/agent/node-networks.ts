@@ -6,13 +6,14 @@ import { ownerNetworkName, ownerNetworkSpec } from "../network/owner-network-spe
 
 /** Marks the owner networks a node agent made, so that its re-check finds its own and no other's. */
 export const AGENT_NETWORK_LABEL = "berth.node-agent";
-/** How often the node's owner networks are re-checked (their rules put back, unused ones removed). */
+/** How often the node's owner networks are re-checked (their rules put back, unused ones removed), by default. */
 export const NODE_NETWORK_RECHECK_MS = 30_000;
 /**
  * An owner network no container uses is removed by the re-check only once it was last asked for longer
- * ago than this: between an `ensure` and the create that puts a workload on it there is no container yet.
+ * ago than this many re-check intervals (2 minutes by default): between an `ensure` and the create that
+ * puts a workload on it there is no container yet.
  */
-export const UNUSED_GRACE_MS = 120_000;
+export const UNUSED_GRACE_INTERVALS = 4;
 
 export interface NodeNetworksOptions {
   /** This node's own engine (networks are made here, never through the workloads-only view's refusal). */
@@ -20,6 +21,7 @@ export interface NodeNetworksOptions {
   /** This node's egress filter, with this node's policy (BERTH_EGRESS_ALLOW/BLOCK of the agent). */
   firewall: EgressFirewall;
   log: SystemLogger;
+  /** NODE_NETWORK_RECHECK_MS by default (BERTH_AGENT_EGRESS_RECHECK_MS). */
   recheckMs?: number;
   now?: () => number;
 }
@@ -35,11 +37,11 @@ export interface NodeNetworksOptions {
  * makes nothing: never an unfiltered outbound workload.
  *
  * The agent owns its node's firewall, so it also keeps the rules there: every
- * 30 s (and at start) it puts the filter back on each owner network it made
+ * 30 s by default (and at start) it puts the filter back on each owner network it made
  * (a firewall reload, ufw or firewalld, flushes them while workloads run),
  * removes the rules of bridges that went, and removes an owner network no
  * container of the node uses any more (a workload moved off this node, its
- * stale copy swept) once it was not asked for within UNUSED_GRACE_MS. Every
+ * stale copy swept) once it was not asked for within four such intervals. Every
  * name, label and option is built here from an owner and an instance id the
  * link checked (agent-link/network-ops.ts); nothing free-form is taken.
  *
@@ -123,7 +125,10 @@ export class NodeNetworks {
   async #pass(): Promise<void> {
     if (this.#closed) return;
     try {
-      const names = await this.#o.docker.listNetworks({ "berth.managed": "true", [AGENT_NETWORK_LABEL]: "true" });
+      const names = await this.#o.docker.listNetworks({
+        "berth.managed": "true",
+        [AGENT_NETWORK_LABEL]: "true",
+      });
       // A node that never had an owner network has no rules to keep, and may well have no iptables.
       if (names.length === 0 && this.#asked.size === 0) return;
       const inUse = await this.#networksInUse({});
@@ -165,7 +170,7 @@ export class NodeNetworks {
 
   #idleLongEnough(name: string): boolean {
     const since = this.#asked.get(name) ?? this.#startedAt;
-    return this.#now() - since >= UNUSED_GRACE_MS;
+    return this.#now() - since >= UNUSED_GRACE_INTERVALS * (this.#o.recheckMs ?? NODE_NETWORK_RECHECK_MS);
   }
 
   async #remove(name: string, bridge: string): Promise<boolean> {

@@ -64,8 +64,7 @@ export function buildBackground(
     log,
     // Cluster mode: this server's host holds no owner network; each node's agent keeps its own filter.
     allowNetwork: config.allowNetwork && !config.cluster,
-    hasOutbound: async () =>
-      !config.cluster && (await repo.all()).some((r) => r.spec.network === "outbound"),
+    hasOutbound: async () => !config.cluster && (await repo.all()).some((r) => r.spec.network === "outbound"),
     ...(options.egressRecheckMs !== undefined ? { recheckMs: options.egressRecheckMs } : {}),
   });
   const leftoverHolds = new LeftoverHolds({

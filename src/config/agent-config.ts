@@ -1,9 +1,9 @@
 import { z } from "zod";
-import type { Ipv4Cidr } from "../network/ipv4-cidr.ts";
 import { AGENT_CREDENTIAL } from "../agent-link/agent-credential.ts";
+import type { Ipv4Cidr } from "../network/ipv4-cidr.ts";
 import { readCaFile, readCredentialFile } from "./agent-credential-file.ts";
 import { ConfigError } from "./config-error.ts";
-import { envList } from "./env-values.ts";
+import { envInt, envList } from "./env-values.ts";
 import { type ChannelConfig, ChannelEnv, channelConfig } from "./sections/channel-config.ts";
 import { ClusterEnv } from "./sections/cluster-config.ts";
 import { NetworkEnv, networkConfig } from "./sections/network-config.ts";
@@ -33,6 +33,8 @@ const AgentEnvSchema = z.object({
   // The egress filter of this node's owner networks is the agent's, with the node's own policy.
   BERTH_EGRESS_ALLOW: NetworkEnv.BERTH_EGRESS_ALLOW,
   BERTH_EGRESS_BLOCK: NetworkEnv.BERTH_EGRESS_BLOCK,
+  // How often the node's owner networks are re-checked (rules put back after a firewall reload).
+  BERTH_AGENT_EGRESS_RECHECK_MS: envInt(30_000, 500, 3_600_000),
 });
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
@@ -60,6 +62,8 @@ export interface AgentConfig extends ChannelConfig {
    */
   readonly egressAllow: readonly Ipv4Cidr[];
   readonly egressBlock: readonly Ipv4Cidr[];
+  /** BERTH_AGENT_EGRESS_RECHECK_MS: how often the node's owner networks' filter is checked and put back. */
+  readonly egressRecheckMs: number;
 }
 
 export function loadAgentConfig(env: Record<string, string | undefined> = process.env): AgentConfig {
@@ -97,6 +101,7 @@ export function loadAgentConfig(env: Record<string, string | undefined> = proces
     allowHttp: e.BERTH_AGENT_ALLOW_HTTP === "true",
     ...channelConfig(e),
     ...egressOf(e),
+    egressRecheckMs: e.BERTH_AGENT_EGRESS_RECHECK_MS,
   });
 }
 

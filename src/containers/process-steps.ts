@@ -10,12 +10,18 @@ import { waitUntilReady } from "./readiness.ts";
  * cluster mode, on the node the workload `containerId` is placed on, by that node's agent: it must have been
  * placed first.
  */
-export async function filteredNetwork(ctx: LifecycleContext, owner: string, containerId: string): Promise<string> {
+export async function filteredNetwork(
+  ctx: LifecycleContext,
+  owner: string,
+  containerId: string,
+): Promise<string> {
   const { docker, egress, instanceId, networks } = ctx.options;
   if (networks) {
     const nodeId = await networks.nodeOf(containerId);
     if (nodeId === undefined)
-      throw new InternalError({ cause: new Error(`container ${containerId} is placed on no node: no network`) });
+      throw new InternalError({
+        cause: new Error(`container ${containerId} is placed on no node: no network`),
+      });
     return networks.ensure(nodeId, owner);
   }
   const network = await ensureOwnerNetwork(docker, instanceId, owner);

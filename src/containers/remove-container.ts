@@ -52,6 +52,7 @@ export async function removeEverything(
   await repo.delete(record.id);
   ctx.forget(record.id);
   secrets.removeEnvironment(record.owner, record.spec.env, record.spec.secretEnv);
-  if (record.spec.network === "outbound") await releaseOwnerNetwork(ctx, record.owner, nodeId, record.id, turn);
+  if (record.spec.network === "outbound")
+    await releaseOwnerNetwork(ctx, record.owner, nodeId, record.id, turn);
   log.info({ from }, "deleted container");
 }

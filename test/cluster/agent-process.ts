@@ -22,7 +22,10 @@ export class AgentProcess {
   readonly exited: Promise<unknown>;
 
   /** `credential`: the one of the node id it will claim (its engine's), or, in a test of refusals, another's. */
-  constructor(node: NodeNames, env: { servers: string; credential: string; mountRoot: string }) {
+  constructor(
+    node: NodeNames,
+    env: { servers: string; credential: string; mountRoot: string; extra?: Record<string, string> },
+  ) {
     // nsenter execs the program (no fork): the child's pid is the agent's, so a signal reaches it. It joins
     // the node's dockerd in its mount namespace too, where AGENT_ROOT is the node's own disk (names.ts).
     const dockerd = readFileSync(join(node.dir, "dockerd.pid"), "utf8").trim();
@@ -49,6 +52,7 @@ export class AgentProcess {
           // The test bed's bridge is a network of the test's own.
           BERTH_AGENT_ALLOW_HTTP: "true",
           BERTH_LOG_LEVEL: "debug",
+          ...env.extra,
         },
         stdio: ["ignore", "pipe", "pipe"],
       },
