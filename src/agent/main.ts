@@ -9,6 +9,7 @@ import { createSystemLogger, type SystemLogger } from "../logging/system-logger.
 import { EgressFirewall } from "../network/egress-firewall.ts";
 import { egressPolicy } from "../network/egress-policy.ts";
 import { ExecFileIptables } from "../network/iptables.ts";
+import { reportEgressFilter } from "../network/report-egress-filter.ts";
 import { RetryPolicy } from "../util/retry-policy.ts";
 import { BERTH_VERSION } from "../version.ts";
 import { agentRunDir } from "./agent-run-dir.ts";
@@ -112,18 +113,16 @@ async function main(): Promise<void> {
   // This node's owner networks, filtered by this node's firewall with this node's policy. The rules carry
   // a tag of the agent's own, so that an API server of single-host berth on the same host (its own
   // instance's tag) never sweeps them, nor they its.
-  networks = new NodeNetworks({
-    docker: engine,
-    firewall: new EgressFirewall({
-      iptables: new ExecFileIptables(),
-      policy: egressPolicy(config.egressAllow, config.egressBlock),
-      instanceId: "node-agent",
-      log,
-    }),
+  const firewall = new EgressFirewall({
+    iptables: new ExecFileIptables(),
+    policy: egressPolicy(config.egressAllow, config.egressBlock),
+    instanceId: "node-agent",
     log,
-    recheckMs: config.egressRecheckMs,
   });
+  networks = new NodeNetworks({ docker: engine, firewall, log, recheckMs: config.egressRecheckMs });
   networks.start();
+  // Said once at start, as a single host says it: whether this node takes outbound workloads.
+  await reportEgressFilter(firewall, log);
   // This node's workloads' usage, from its own cgroup files: an API server's host could not read them.
   usage = new NodeUsage({ docker, log });
   agent = new NodeAgent({

@@ -35,7 +35,10 @@ class FakeClusterNetworks implements ClusterNetworks {
   readonly unfiltered = new Set<string>();
   /** How many engine calls had been made at each `ensure`. */
   readonly engineCallsAtEnsures: number[] = [];
-  constructor(readonly docker: FakeDockerClient) {}
+  readonly docker: FakeDockerClient;
+  constructor(docker: FakeDockerClient) {
+    this.docker = docker;
+  }
 
   async nodeOf(id: string): Promise<string | undefined> {
     return this.placed.get(id);
