@@ -9,7 +9,6 @@ import { createSystemLogger, type SystemLogger } from "../logging/system-logger.
 import { EgressFirewall } from "../network/egress-firewall.ts";
 import { egressPolicy } from "../network/egress-policy.ts";
 import { ExecFileIptables } from "../network/iptables.ts";
-import { reportEgressFilter } from "../network/report-egress-filter.ts";
 import { RetryPolicy } from "../util/retry-policy.ts";
 import { BERTH_VERSION } from "../version.ts";
 import { agentRunDir } from "./agent-run-dir.ts";
@@ -122,7 +121,7 @@ async function main(): Promise<void> {
   networks = new NodeNetworks({ docker: engine, firewall, log, recheckMs: config.egressRecheckMs });
   networks.start();
   // Said once at start, as a single host says it: whether this node takes outbound workloads.
-  await reportEgressFilter(firewall, log);
+  await networks.report();
   // This node's workloads' usage, from its own cgroup files: an API server's host could not read them.
   usage = new NodeUsage({ docker, log });
   agent = new NodeAgent({

@@ -144,6 +144,24 @@ describe("NodeNetworks: a node's owner networks and their egress filter, kept by
     expect(hooked(iptables)).toEqual({ forward: [], host: [] });
   });
 
+  it("says at start whether the node can filter", async () => {
+    const lines: string[] = [];
+    const out = new PassThrough();
+    out.on("data", (chunk: Buffer) => lines.push(chunk.toString()));
+    const said = createSystemLogger({ level: "info", redactor: new Redactor(), destination: out });
+    const firewall = new EgressFirewall({
+      iptables,
+      policy: egressPolicy([], []),
+      instanceId: "node-agent",
+      log,
+    });
+    await new NodeNetworks({ docker, firewall, log: said }).report();
+    iptables.broken = "iptables: not found";
+    await new NodeNetworks({ docker, firewall, log: said }).report();
+    expect(lines.join("")).toContain("this node takes outbound workloads");
+    expect(lines.join("")).toContain("this node refuses outbound workloads");
+  });
+
   it("touches no firewall on a node that never had an owner network (it may have no iptables at all)", async () => {
     iptables.broken = "iptables: not found";
     await networks.recheck();

@@ -95,6 +95,21 @@ export class NodeNetworks {
     return this.#remove(name, info.bridge);
   }
 
+  /**
+   * Says once whether this node can filter, so that an operator sees it at the agent's start. A warning, not
+   * an error: a cluster that never asks for outbound workloads needs no filter on its nodes.
+   */
+  async report(): Promise<void> {
+    const status = await this.#o.firewall.check();
+    if (status.available)
+      this.#log.info("egress filter available: this node takes outbound workloads, filtered");
+    else
+      this.#log.warn(
+        { reason: status.reason },
+        "egress filter unavailable (iptables with Docker's DOCKER-USER chain is needed, as root): this node refuses outbound workloads",
+      );
+  }
+
   /** Starts the periodic re-check, with a first pass now. Safe to call twice. */
   start(): void {
     if (this.#closed || this.#timer) return;
