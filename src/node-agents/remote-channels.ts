@@ -168,8 +168,36 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
   async waitForHello(id: string, opts?: { signal?: AbortSignal; fresh?: boolean }): Promise<HelloInfo> {
     const status = this.#states.status(id);
     if (!opts?.fresh && status.connected) return helloOf(status);
-    const agent = await this.#agentOf(id);
-    return agent.channel("waitForHello", [id, opts?.fresh === true], HELLO_FAILURES, opts?.signal);
+    if (!opts?.fresh) {
+      const agent = await this.#agentOf(id);
+      return agent.channel("waitForHello", [id, false], HELLO_FAILURES, opts?.signal);
+    }
+    // A fresh hello may reach the agent before this wait does (a quick workload, one hop more than on one
+    // host): the agent, which waits for a hello after the call comes, would then wait in vain, and the
+    // caller (readiness, after a start) would time out. That hello's push comes here: one heard from now
+    // on is fresh too (it was sent after the caller's start, whose answer it may overtake only in that order).
+    const abort = new AbortController();
+    const onAbort = () => abort.abort(opts.signal?.reason);
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    let heardHere: ((cid: string, info: HelloInfo) => void) | undefined;
+    const heard = new Promise<HelloInfo>((resolve) => {
+      heardHere = (cid, info) => {
+        if (cid === id) resolve(info);
+      };
+      this.on("connected", heardHere);
+    });
+    try {
+      return await Promise.race([
+        heard,
+        this.#agentOf(id).then((agent) =>
+          agent.channel("waitForHello", [id, true], HELLO_FAILURES, abort.signal),
+        ),
+      ]);
+    } finally {
+      if (heardHere) this.off("connected", heardHere);
+      opts.signal?.removeEventListener("abort", onAbort);
+      if (!abort.signal.aborted) abort.abort(new Error("settled"));
+    }
   }
 
   lastBadHello(id: string): BadHelloInfo | undefined {
