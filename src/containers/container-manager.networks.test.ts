@@ -196,4 +196,14 @@ describe("ContainerManager: outbound workloads in cluster mode, on their owner's
     expect((await store.containers.get(created.id))!.dockerId).toBe(before);
     expect(docker.containers.size).toBe(1);
   });
+
+  it("releases the owner's network it made on the new node when the move fails after it", async () => {
+    const created = await manager.create(alice, outbound());
+    nextNode = "node-b";
+    networks.asked.length = 0;
+    docker.failNext("createContainer", new DockerError("injected", 500));
+    await expect(manager.relocate(created.id, "node-a")).rejects.toMatchObject({ code: "DOCKER_ERROR" });
+    expect(networks.asked).toEqual(["ensure node-b alice", "release node-b alice"]);
+    expect(networks.placed.get(created.id)).toBe("node-a");
+  });
 });

@@ -5,6 +5,7 @@ import type { ContainerRecord } from "../store/store-ports.ts";
 import { buildCreateBody } from "./container-config.ts";
 import { freshRecord, type LifecycleContext } from "./lifecycle-context.ts";
 import { filteredNetwork } from "./process-steps.ts";
+import { releaseOwnerNetwork } from "./release-owner-network.ts";
 import { MOVED, NODE_LOST } from "./relocation-reasons.ts";
 import { UndoStack } from "./undo-stack.ts";
 
@@ -95,8 +96,12 @@ async function makeOnNewNode(ctx: LifecycleContext, record: ContainerRecord, und
     record.dockerId = oldHandle;
   });
   // Its owner's network on the new node, filtered there by that node's agent, before the copy is made on it.
-  const networkName =
-    record.spec.network === "outbound" ? await filteredNetwork(ctx, record.owner, id) : undefined;
+  let networkName: string | undefined;
+  if (record.spec.network === "outbound") {
+    const nodeId = await ctx.options.networks?.nodeOf(id);
+    networkName = await filteredNetwork(ctx, record.owner, id);
+    undo.push("release the owner's network", () => releaseOwnerNetwork(ctx, record.owner, nodeId, id));
+  }
   const dockerId = await docker.createContainer(
     buildCreateBody({
       id,
