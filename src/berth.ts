@@ -186,7 +186,8 @@ export class Berth {
   async start(): Promise<number> {
     const { config, log, stack, engine, reconciliation, ownerNetworks, leftoverHolds, events } = this.#parts;
     this.#refuseIfClosing();
-    if (config.allowNetwork) await reportEgressFilter(this.#parts.egress, log);
+    // Cluster mode: outbound workloads are filtered by their nodes' agents, never by this host's firewall.
+    if (config.allowNetwork && !config.cluster) await reportEgressFilter(this.#parts.egress, log);
     this.#refuseIfClosing();
     stack.defer("owner networks' egress re-check", () => ownerNetworks.close());
     ownerNetworks.start();

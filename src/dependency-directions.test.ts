@@ -36,12 +36,12 @@ const RULES: { from: string; mayNotImport: readonly string[] | "anything"; why: 
   {
     from: "agent",
     mayNotImport: "anything",
-    why: "the node agent is a program of its own on each node: the engine, the workload channel, config, logging, errors, util, the agent link, code, a workload's files and the resource sampler's probes only — never the API, lifecycle or the store",
+    why: "the node agent is a program of its own on each node: the engine, the workload channel, config, logging, errors, util, the agent link, code, a workload's files, the resource sampler's probes and the egress filter only — never the API, lifecycle or the store",
   },
   {
     from: "agent-link",
     mayNotImport: "anything",
-    why: "the wire between API servers and agents, imported by both ends: errors/, the engine's port, the channel's errors and code's checks only",
+    why: "the wire between API servers and agents, imported by both ends: errors/, the engine's port, the channel's errors, code's checks and the egress filter's refusal only",
   },
   {
     from: "node-agents",
@@ -103,8 +103,11 @@ const LEAF_MAY_IMPORT: Record<string, readonly string[]> = {
     "workload-files",
     "code",
     "monitoring",
+    // The node's firewall: the agent keeps the egress filter of its node's owner networks.
+    "network",
   ],
-  "agent-link": ["errors", "docker", "channel", "code"],
+  // The egress filter's refusal, rebuilt as itself on the API side (link-error.ts).
+  "agent-link": ["errors", "docker", "channel", "code", "network"],
   "node-agents": ["agent-link", "docker", "channel", "errors", "logging", "util", "workload-files", "code"],
 };
 

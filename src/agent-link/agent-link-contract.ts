@@ -3,6 +3,7 @@ import { SWARM_NODE_ID } from "./agent-credential.ts";
 import { ChannelCallSchema, ChannelPushSchemas, PlacementGeneration } from "./channel-ops.ts";
 import { EngineEventSchema, OutputChunkSchema } from "./engine-methods.ts";
 import { type LinkError, LinkErrorSchema } from "./link-error.ts";
+import { NetworkCallSchema } from "./network-ops.ts";
 import { UsageCallSchema } from "./usage-ops.ts";
 
 /**
@@ -16,7 +17,8 @@ import { UsageCallSchema } from "./usage-ops.ts";
  * calls on the same connection:
  * - API → agent `call` (acknowledged with a CallAnswer): of the engine port
  *   (`engine`), of a workload's files on the node (`files`), or a sample of a
- *   workload's resource usage (`usage`, usage-ops.ts); and `cancel` of a
+ *   workload's resource usage (`usage`, usage-ops.ts), or an owner's network
+ *   on the node (`network`, network-ops.ts); and `cancel` of a
  *   call in flight (a wait) or of an event subscription or output follow; `lease`, renewing the
  *   agent's lease while the server reaches its store;
  * - agent → API `push`: what the agent sends unasked (engine events of a subscription, and its end;
@@ -69,6 +71,7 @@ export const CallSchema = z.discriminatedUnion("kind", [
   FilesCallSchema,
   ChannelCallSchema,
   UsageCallSchema,
+  NetworkCallSchema,
 ]);
 export type Call = z.output<typeof CallSchema>;
 

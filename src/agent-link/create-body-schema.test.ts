@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ContainerCreateBody } from "../docker/docker-client.ts";
+import { ownerNetworkName } from "../network/owner-network-spec.ts";
 import { CreateBodySchema } from "./create-body-schema.ts";
 import { workloadBody } from "./testing/workload-body.ts";
 
@@ -68,8 +69,28 @@ describe("the create body a node agent accepts", () => {
     expect(refusedAt(changed(edit))).toContain(path);
   });
 
-  it("refuses an owner's outbound network until the agent filters its node's egress", () => {
-    const body = workloadBody({ networkName: "berth-agentlin-0123456789ab" });
-    expect(refusedAt(body)).toEqual(expect.arrayContaining(["NetworkDisabled", "HostConfig.NetworkMode"]));
+  it("takes an outbound workload on its own owner's bridge, as the agent names it from the body's labels", () => {
+    const body = workloadBody({ networkName: ownerNetworkName("agent-link-test", "alice") });
+    expect(body.HostConfig?.NetworkMode).toMatch(/^berth-agent-li-[0-9a-f]{12}$/);
+    expect(CreateBodySchema.parse(body)).toEqual(body);
+  });
+
+  it.each([
+    ["another owner's bridge", ownerNetworkName("agent-link-test", "bob"), false],
+    ["another instance's bridge", ownerNetworkName("other-instance", "alice"), false],
+    ["Docker's default bridge", "bridge", false],
+    ["the host's network", "host", false],
+    ["another container's network", "container:berth-Cother", false],
+    ["its own bridge, with the network disabled", ownerNetworkName("agent-link-test", "alice"), true],
+  ])("refuses an outbound workload on %s", (_what, network, disabled) => {
+    const body = changed((b, h) => {
+      h.NetworkMode = network;
+      b.NetworkDisabled = disabled;
+    });
+    expect(refusedAt(body).length).toBeGreaterThan(0);
+  });
+
+  it("refuses no network with the network enabled", () => {
+    expect(refusedAt(changed((b) => (b.NetworkDisabled = false)))).toContain("NetworkDisabled");
   });
 });

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { ownerNetworkName } from "../network/owner-network-spec.ts";
+import { NETWORK_NAME_PATTERN } from "./network-ops.ts";
 
 /**
  * The only create body a node agent accepts: berth's hardened workload
@@ -9,9 +11,12 @@ import { z } from "zod";
  * mounted writable, the host's network or pid namespace, swap) is refused
  * before the engine sees it. Unknown fields are refused at every level.
  *
- * For now the network is `none` only: an owner's outbound network needs the
- * egress filter that single-host berth sets on its own host's firewall, and
- * the agent does not hold one for its node yet.
+ * The network is `none`, or for `network: 'outbound'` the owner's own bridge
+ * on the node — exactly the one whose name the agent derives from the body's
+ * own `berth.instance` and `berth.owner` labels (network/owner-network-spec.ts),
+ * which only the agent makes, with its node's egress filter on it
+ * (agent/node-networks.ts): never the host's network, another container's,
+ * Docker's default bridge or another owner's bridge.
  */
 const hostPath = z
   .string()
@@ -47,7 +52,8 @@ const HardenedHostConfig = z
       Type: z.literal("json-file"),
       Config: z.strictObject({ "max-size": z.string().max(16), "max-file": z.string().max(8) }),
     }),
-    NetworkMode: z.literal("none"),
+    // "none", or the owner's bridge (checked against the body's labels below); no other mode.
+    NetworkMode: z.union([z.literal("none"), z.string().regex(NETWORK_NAME_PATTERN)]),
     RestartPolicy: z.strictObject({ Name: z.literal("no") }),
     Mounts: z.array(ReadOnlyBind).max(2),
   })
@@ -56,19 +62,49 @@ const HardenedHostConfig = z
     path: ["MemorySwap"],
   });
 
-export const CreateBodySchema = z.strictObject({
-  name: z.string().regex(/^berth-[A-Za-z0-9_.-]{1,120}$/),
-  Image: z.string().min(1).max(512),
-  Cmd: z.array(z.string().max(65_536)).max(1024).optional(),
-  Env: z.array(z.string().max(65_536)).max(1024),
-  Labels: z.record(z.string().max(256), z.string().max(4096)),
-  // A uid of its own, never root's, and its own group: another (the docker group, shadow) would hand it
-  // whatever that group may open.
-  User: z
-    .string()
-    .regex(/^[1-9]\d{0,9}:[1-9]\d{0,9}$/, "must be a non-root uid:gid")
-    .refine((u) => u.split(":")[0] === u.split(":")[1], "the group must be the workload's own uid"),
-  WorkingDir: z.string().max(4096),
-  NetworkDisabled: z.literal(true),
-  HostConfig: HardenedHostConfig,
-});
+export const CreateBodySchema = z
+  .strictObject({
+    name: z.string().regex(/^berth-[A-Za-z0-9_.-]{1,120}$/),
+    Image: z.string().min(1).max(512),
+    Cmd: z.array(z.string().max(65_536)).max(1024).optional(),
+    Env: z.array(z.string().max(65_536)).max(1024),
+    Labels: z.record(z.string().max(256), z.string().max(4096)),
+    // A uid of its own, never root's, and its own group: another (the docker group, shadow) would hand it
+    // whatever that group may open.
+    User: z
+      .string()
+      .regex(/^[1-9]\d{0,9}:[1-9]\d{0,9}$/, "must be a non-root uid:gid")
+      .refine((u) => u.split(":")[0] === u.split(":")[1], "the group must be the workload's own uid"),
+    WorkingDir: z.string().max(4096),
+    NetworkDisabled: z.boolean(),
+    HostConfig: HardenedHostConfig,
+  })
+  .superRefine((body, ctx) => {
+    const mode = body.HostConfig.NetworkMode;
+    if (mode === "none") {
+      if (!body.NetworkDisabled)
+        ctx.addIssue({
+          code: "custom",
+          path: ["NetworkDisabled"],
+          message: "a workload without a network has it disabled",
+        });
+      return;
+    }
+    const own = ownerNetworkName(body.Labels["berth.instance"] ?? "", body.Labels["berth.owner"] ?? "");
+    if (
+      mode !== own ||
+      body.Labels["berth.instance"] === undefined ||
+      body.Labels["berth.owner"] === undefined
+    )
+      ctx.addIssue({
+        code: "custom",
+        path: ["HostConfig", "NetworkMode"],
+        message: "a workload's network is 'none' or its own owner's bridge",
+      });
+    if (body.NetworkDisabled)
+      ctx.addIssue({
+        code: "custom",
+        path: ["NetworkDisabled"],
+        message: "an outbound workload's network is enabled",
+      });
+  });

@@ -175,8 +175,8 @@ export function isEngineMethod(name: string): name is EngineMethod {
 export const NOT_FORWARDED = {
   containerStats:
     "a node's agent samples its workloads itself, from its cgroup files, the engine's stats as its fallback (usage-ops.ts)",
-  ensureNetwork: "an owner's network needs an egress filter on its node, which the agent does not hold yet",
-  inspectNetwork: "an owner's network needs an egress filter on its node, which the agent does not hold yet",
-  removeNetwork: "an owner's network needs an egress filter on its node, which the agent does not hold yet",
-  listNetworks: "an owner's network needs an egress filter on its node, which the agent does not hold yet",
+  ensureNetwork: "an owner's network is made by the agent itself, as a network call (network-ops.ts)",
+  inspectNetwork: "an owner's network is made by the agent itself, as a network call (network-ops.ts)",
+  removeNetwork: "an owner's network is made by the agent itself, as a network call (network-ops.ts)",
+  listNetworks: "an owner's network is made by the agent itself, as a network call (network-ops.ts)",
 } as const;

@@ -18,6 +18,7 @@ import {
   StorageError,
   ValidationError,
 } from "../errors/errors.ts";
+import { EgressFilterUnavailableError } from "../network/egress-filter-unavailable-error.ts";
 import { STALE_PLACEMENT, StalePlacementRefusal } from "./stale-placement-refusal.ts";
 
 /**
@@ -71,6 +72,8 @@ const CLASSES: Partial<Record<ErrorCode, Rebuild>> = {
   CONFLICT: (w, o) => new ConflictError(w.message, o),
   STORAGE_ERROR: (_, o) => new StorageError(o),
   INTERNAL: (_, o) => new InternalError(o),
+  // A node agent that cannot filter its node's owner networks (network-ops.ts): refused as on one host.
+  EGRESS_FILTER_UNAVAILABLE: (_, o) => new EgressFilterUnavailableError({ cause: o.cause }),
 };
 
 /**

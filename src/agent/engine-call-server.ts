@@ -130,6 +130,9 @@ export class EngineCallServer {
     // Channel calls go to the ChannelCallServer (ServerLink dispatches them), never here.
     if (call.data.kind === "channel")
       return failed(new ValidationError("This node agent serves no channel calls."));
+    // Network calls likewise go to the NetworkCallServer; here only when this agent serves none.
+    if (call.data.kind === "network")
+      return failed(new ValidationError("This node agent serves no network calls."));
     if (call.data.kind === "files") {
       if (this.#closed) return failed(new ValidationError("The connection has ended."));
       if (!this.#files) return failed(new ValidationError("This node agent serves no files calls."));

@@ -6,11 +6,15 @@ import { type EngineIdentity, readEngineIdentity } from "../docker/engine-identi
 import { fatalReport } from "../logging/fatal-report.ts";
 import { SecretRegistry } from "../logging/secret-registry.ts";
 import { createSystemLogger, type SystemLogger } from "../logging/system-logger.ts";
+import { EgressFirewall } from "../network/egress-firewall.ts";
+import { egressPolicy } from "../network/egress-policy.ts";
+import { ExecFileIptables } from "../network/iptables.ts";
 import { RetryPolicy } from "../util/retry-policy.ts";
 import { BERTH_VERSION } from "../version.ts";
 import { agentRunDir } from "./agent-run-dir.ts";
 import { AgentWorkloadFiles } from "./agent-workload-files.ts";
 import { NodeAgent } from "./node-agent.ts";
+import { NodeNetworks } from "./node-networks.ts";
 import { NodeUsage } from "./node-usage.ts";
 import { WorkloadsOnlyEngine } from "./workloads-only-engine.ts";
 
@@ -73,6 +77,7 @@ async function main(): Promise<void> {
   const stopping = new AbortController();
   let agent: NodeAgent | undefined;
   let usage: NodeUsage | undefined;
+  let networks: NodeNetworks | undefined;
   // The workload channels of this node: berth's own channel code, with sockets under the mount root
   // (`<root>/run/<id>/berth.sock`), where WorkloadsOnlyEngine lets a workload mount its own directory.
   const channels = new SocketCommunicationHandler({
@@ -88,6 +93,7 @@ async function main(): Promise<void> {
     stopping.abort();
     agent?.close();
     usage?.close();
+    void networks?.close();
     // The sockets go with the agent (the next one makes them again); a hung close does not hold the exit.
     const exit = () => {
       log.flush();
@@ -100,10 +106,22 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => stop("SIGINT"));
 
   const identity = await identityOf(config, log, stopping.signal);
+  const engine = new DockerodeClient({ socketPath: config.dockerSocket, log });
   // berth's workloads only, mounting only under the agent's own root, whatever an API server asks.
-  const docker = new WorkloadsOnlyEngine(new DockerodeClient({ socketPath: config.dockerSocket, log }), {
-    mountRoot: config.mountRoot,
+  const docker = new WorkloadsOnlyEngine(engine, { mountRoot: config.mountRoot });
+  // This node's owner networks, filtered by this node's firewall with this node's policy. The rules carry
+  // a tag of the agent's own, so that an API server of single-host berth on the same host (its own
+  // instance's tag) never sweeps them, nor they its.
+  const firewall = new EgressFirewall({
+    iptables: new ExecFileIptables(),
+    policy: egressPolicy(config.egressAllow, config.egressBlock),
+    instanceId: "node-agent",
+    log,
   });
+  networks = new NodeNetworks({ docker: engine, firewall, log, recheckMs: config.egressRecheckMs });
+  networks.start();
+  // Said once at start, as a single host says it: whether this node takes outbound workloads.
+  await networks.report();
   // This node's workloads' usage, from its own cgroup files: an API server's host could not read them.
   usage = new NodeUsage({ docker, log });
   agent = new NodeAgent({
@@ -116,6 +134,7 @@ async function main(): Promise<void> {
     channels,
     usage,
     fencing: { leaseMs: config.leaseMs, graceMs: config.fenceGraceMs, stopTimeoutSec: config.stopTimeoutSec },
+    networks,
     log,
   });
   if (config.allowHttp)

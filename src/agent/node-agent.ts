@@ -8,6 +8,7 @@ import { EngineFence } from "./engine-fence.ts";
 import { FencedChannels } from "./fenced-channels.ts";
 import { GenerationFence } from "./generation-fence.ts";
 import { NodeFence } from "./node-fence.ts";
+import type { NodeNetworks } from "./node-networks.ts";
 import type { NodeUsage } from "./node-usage.ts";
 import { ServerLink } from "./server-link.ts";
 
@@ -45,6 +46,8 @@ export interface NodeAgentOptions {
     stopTimeoutSec: number;
     clock?: LeaseClock;
   };
+  /** This node's owner networks and their egress filter (`network: 'outbound'`). Closed by whoever made it. */
+  networks?: NodeNetworks;
   log: SystemLogger;
   minDelayMs?: number;
   maxDelayMs?: number;
@@ -57,7 +60,8 @@ export interface NodeAgentOptions {
  * its own disk (a workload's code and socket directories), their calls on the
  * workload channels of its node (the sockets live on this node, so the
  * channel code runs here), and samples of its workloads' resource usage (their
- * cgroup files are this node's). It holds no state of its own: the containers it
+ * cgroup files are this node's), and its owners' networks with its own
+ * firewall's egress filter on them (node-networks.ts). It holds no state of its own: the containers it
  * made are the engine's, and run on whether the agent is there or not — an
  * agent restarted finds them where they were, and their workloads reconnect
  * once a server has the channel opened again.
@@ -99,6 +103,7 @@ export class NodeAgent {
           generations: this.generations,
           engineFence,
           ...(lease ? { onLease: (ttlMs: number) => lease.renew(ttlMs) } : {}),
+          ...(options.networks === undefined ? {} : { networks: options.networks }),
           log: options.log,
           ...(options.minDelayMs === undefined ? {} : { minDelayMs: options.minDelayMs }),
           ...(options.maxDelayMs === undefined ? {} : { maxDelayMs: options.maxDelayMs }),

@@ -18,6 +18,8 @@ import { EngineCallServer } from "./engine-call-server.ts";
 import type { EngineFence } from "./engine-fence.ts";
 import { FilesCallServer } from "./files-call-server.ts";
 import type { GenerationFence } from "./generation-fence.ts";
+import { NetworkCallServer } from "./network-call-server.ts";
+import type { NodeNetworks } from "./node-networks.ts";
 import type { NodeUsage } from "./node-usage.ts";
 import { UsageCallServer } from "./usage-call-server.ts";
 
@@ -52,6 +54,8 @@ export interface ServerLinkOptions {
   engineFence?: EngineFence;
   /** The server renewed this agent's lease for `ttlMs` (its store answers). */
   onLease?: (ttlMs: number) => void;
+  /** This node's owner networks and their egress filter (absent: `network` calls are refused). */
+  networks?: NodeNetworks;
   log: SystemLogger;
   /** First and longest wait between tries to connect (default 0.5 s and 15 s, with jitter). */
   minDelayMs?: number;
@@ -82,6 +86,7 @@ export class ServerLink {
   readonly #maxDelayMs: number;
   #server: EngineCallServer | undefined;
   #channelServer: ChannelCallServer | undefined;
+  #networkServer: NetworkCallServer | undefined;
   #refusals = 0;
   #retry: NodeJS.Timeout | undefined;
   /** Why the server said it is ending the connection, if it said. */
@@ -111,8 +116,9 @@ export class ServerLink {
     this.#socket.on("disconnect", this.#onDisconnect);
     this.#socket.on("connect_error", this.#onConnectError);
     this.#socket.on("call", (raw, ack) => {
-      const channel = (raw as { kind?: unknown } | null)?.kind === "channel";
-      if (channel && this.#channelServer) void this.#channelServer.call(raw, ack);
+      const kind = (raw as { kind?: unknown } | null)?.kind;
+      if (kind === "channel" && this.#channelServer) void this.#channelServer.call(raw, ack);
+      else if (kind === "network" && this.#networkServer) void this.#networkServer.call(raw, ack);
       else void this.#server?.call(raw, ack); // it refuses a kind it does not serve
     });
     this.#socket.on("cancel", (raw) => {
@@ -158,6 +164,8 @@ export class ServerLink {
       usage && new UsageCallServer(usage, this.#log),
       this.#o.engineFence,
     );
+    this.#networkServer?.close();
+    this.#networkServer = this.#o.networks && new NetworkCallServer(this.#o.networks, this.#log);
     this.#channelServer?.close();
     if (channels) {
       this.#channelServer = new ChannelCallServer(channels, this.#log, generations);
@@ -172,6 +180,8 @@ export class ServerLink {
     this.#server = undefined;
     this.#channelServer?.close();
     this.#channelServer = undefined;
+    this.#networkServer?.close();
+    this.#networkServer = undefined;
     if (!this.#closed) this.#log.warn({ reason }, "lost the API server; connecting again");
     const goodbye = this.#goodbye;
     this.#goodbye = undefined;
@@ -227,5 +237,7 @@ export class ServerLink {
     this.#server = undefined;
     this.#channelServer?.close();
     this.#channelServer = undefined;
+    this.#networkServer?.close();
+    this.#networkServer = undefined;
   }
 }

@@ -124,18 +124,19 @@ export class WorkloadsOnlyEngine implements DockerClient {
     await this.#ours(ref);
     return this.#inner.followLogs(ref, opts, onChunk);
   }
-  // Networks are not served over the agent link yet (no egress filter on the node): refused here too.
+  // No network is made or removed through the engine port: an owner's network is the agent's own to build,
+  // with its node's egress filter (node-networks.ts, served as `network` calls). Refused here too.
   ensureNetwork(_spec: NetworkSpec): Promise<NetworkInfo> {
-    return Promise.reject(new ValidationError("A node agent makes no networks yet."));
+    return Promise.reject(new ValidationError("A node agent makes no networks through the engine port."));
   }
   inspectNetwork(_name: string): Promise<NetworkInfo | undefined> {
-    return Promise.reject(new ValidationError("A node agent makes no networks yet."));
+    return Promise.reject(new ValidationError("A node agent makes no networks through the engine port."));
   }
   removeNetwork(_name: string): Promise<boolean> {
-    return Promise.reject(new ValidationError("A node agent makes no networks yet."));
+    return Promise.reject(new ValidationError("A node agent makes no networks through the engine port."));
   }
   listNetworks(_labels: Record<string, string>): Promise<string[]> {
-    return Promise.reject(new ValidationError("A node agent makes no networks yet."));
+    return Promise.reject(new ValidationError("A node agent makes no networks through the engine port."));
   }
 
   /** NOT_FOUND unless `ref` is one of berth's containers on this node. */

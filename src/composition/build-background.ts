@@ -64,8 +64,9 @@ export function buildBackground(
     egress: deps.egress,
     instanceId,
     log,
-    allowNetwork: config.allowNetwork,
-    hasOutbound: async () => (await repo.all()).some((r) => r.spec.network === "outbound"),
+    // Cluster mode: this server's host holds no owner network; each node's agent keeps its own filter.
+    allowNetwork: config.allowNetwork && !config.cluster,
+    hasOutbound: async () => !config.cluster && (await repo.all()).some((r) => r.spec.network === "outbound"),
     ...(options.egressRecheckMs !== undefined ? { recheckMs: options.egressRecheckMs } : {}),
   });
   const leftoverHolds = new LeftoverHolds({

@@ -19,6 +19,7 @@ import { ClusterDockerClient } from "../node-agents/cluster-docker-client.ts";
 import { AgentNodeEngines } from "../node-agents/node-engines.ts";
 import { removeOrphanLeftovers } from "../node-agents/node-leftovers.ts";
 import { RemoteChannels } from "../node-agents/remote-channels.ts";
+import { RemoteNetworks } from "../node-agents/remote-networks.ts";
 import { RemoteThrowaways } from "../node-agents/remote-throwaways.ts";
 import { RemoteUsage } from "../node-agents/remote-usage.ts";
 import { RemoteWorkloadFiles } from "../node-agents/remote-workload-files.ts";
@@ -46,6 +47,8 @@ export interface ClusterParts {
   orphanLeftovers(containerId: string, dockerId: string): Promise<void>;
   /** Where image checks run: each on a node placed for it, as a create's workload would be. */
   throwaways: RemoteThrowaways;
+  /** Owner networks (`network: 'outbound'`), made and filtered on each node by its agent. */
+  networks: RemoteNetworks;
   /** The workloads' channels, each held by the agent of its node. */
   channels(config: Config, log: SystemLogger): RemoteChannels;
   /** Every container's state changes, whichever server wrote them: the leader watches health by them. */
@@ -155,6 +158,7 @@ export function buildCluster(
   };
   const files = new RemoteWorkloadFiles({ registry, nodeOf, placementOf, mountRoot: config.agentMountRoot });
   const usage = new RemoteUsage({ registry, nodeOf });
+  const networks = new RemoteNetworks({ registry, nodeOf, instanceId: deps.instanceId, log });
   const channels = () =>
     new RemoteChannels({
       registry,
@@ -227,6 +231,7 @@ export function buildCluster(
     usage,
     throwaways,
     orphanLeftovers: (id, dockerId) => removeOrphanLeftovers(registry, id, dockerId),
+    networks,
     channels,
     moveWith,
     start,

@@ -2,6 +2,7 @@ import type { EngineAdmission } from "../admission/engine-admission.ts";
 import type { ChannelPort } from "../channel/channel-port.ts";
 import type { ContainerLocks } from "../cluster/container-locks.ts";
 import type { Config } from "../config/config.ts";
+import type { ClusterNetworks } from "../containers/cluster-networks.ts";
 import { ContainerManager } from "../containers/container-manager.ts";
 import type { ContainerChangeNotices } from "../containers/container-owners.ts";
 import type { ImageCatalog } from "../containers/image-catalog.ts";
@@ -43,6 +44,8 @@ export interface LifecycleDeps {
   changes?: ContainerChangeNotices | undefined;
   /** Cluster mode: where image checks run (a node placed for each, reached through its agent). */
   checks?: ThrowawaySite | undefined;
+  /** Cluster mode: owner networks made and filtered on their nodes by the nodes' agents (RemoteNetworks). */
+  networks?: ClusterNetworks | undefined;
 }
 
 /**
@@ -85,6 +88,7 @@ export function buildLifecycle(config: Config, deps: LifecycleDeps): LifecyclePa
     ...(deps.placement ? { placement: deps.placement, releaseContents: store.releaseContents } : {}),
     ...(deps.locks ? { locks: deps.locks } : {}),
     ...(deps.changes ? { changes: deps.changes } : {}),
+    ...(deps.networks ? { networks: deps.networks } : {}),
   });
 
   const updater = new CodeUpdater({

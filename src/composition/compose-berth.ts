@@ -218,6 +218,7 @@ function build(
     locks: cluster?.locks,
     changes: base.containerChanges,
     checks: cluster?.throwaways,
+    networks: cluster?.networks,
   });
   cluster?.moveWith((id, lostNode) => manager.relocate(id, lostNode));
   const unobserve = metrics && observeBerth(metrics, { manager, activity });

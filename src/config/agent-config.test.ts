@@ -54,6 +54,10 @@ describe("the node agent's configuration", () => {
       leaseMs: 8_000,
       fenceGraceMs: 60_000,
       stopTimeoutSec: 10,
+      // Its node's egress filter: the defaults' blocks alone, checked every 30 s.
+      egressAllow: [],
+      egressBlock: [],
+      egressRecheckMs: 30_000,
     });
     expect(loadAgentConfig({ ...AGENT, BERTH_MAX_FRAME_BYTES: "65536" }).maxFrameBytes).toBe(65_536);
     expect(loadAgentConfig({ ...AGENT, BERTH_AGENT_MOUNT_ROOT: "/srv/berth" }).mountRoot).toBe("/srv/berth");
@@ -78,6 +82,21 @@ describe("the node agent's configuration", () => {
     // The API servers renew every second: a lease shorter than two renewals would lapse on a late one.
     expect(refusal(() => loadAgentConfig({ ...AGENT, BERTH_AGENT_LEASE_MS: "1500" }))).toContain(
       "BERTH_AGENT_LEASE_MS",
+    );
+  });
+
+  it("reads its node's own egress policy, and refuses what is not an IPv4 range", () => {
+    const config = loadAgentConfig({
+      ...AGENT,
+      BERTH_EGRESS_ALLOW: "10.9.0.53, 192.168.1.0/24",
+      BERTH_EGRESS_BLOCK: "203.0.113.0/24",
+      BERTH_AGENT_EGRESS_RECHECK_MS: "5000",
+    });
+    expect(config.egressAllow).toEqual(["10.9.0.53/32", "192.168.1.0/24"]);
+    expect(config.egressBlock).toEqual(["203.0.113.0/24"]);
+    expect(config.egressRecheckMs).toBe(5_000);
+    expect(refusal(() => loadAgentConfig({ ...AGENT, BERTH_EGRESS_ALLOW: "0.0.0.0/99" }))).toContain(
+      "BERTH_EGRESS_ALLOW",
     );
   });
 

@@ -1,10 +1,12 @@
 import { z } from "zod";
 import { AGENT_CREDENTIAL } from "../agent-link/agent-credential.ts";
+import type { Ipv4Cidr } from "../network/ipv4-cidr.ts";
 import { readCaFile, readCredentialFile } from "./agent-credential-file.ts";
 import { ConfigError } from "./config-error.ts";
 import { envInt, envList } from "./env-values.ts";
 import { type ChannelConfig, ChannelEnv, channelConfig } from "./sections/channel-config.ts";
 import { ClusterEnv } from "./sections/cluster-config.ts";
+import { NetworkEnv, networkConfig } from "./sections/network-config.ts";
 import { ServerEnv } from "./sections/server-config.ts";
 import { WorkloadEnv } from "./sections/workload-config.ts";
 
@@ -37,6 +39,11 @@ const AgentEnvSchema = z.object({
   BERTH_STOP_TIMEOUT_SEC: WorkloadEnv.BERTH_STOP_TIMEOUT_SEC,
   // The workload channels of this node run in the agent, with the same limits as on a single host.
   ...ChannelEnv,
+  // The egress filter of this node's owner networks is the agent's, with the node's own policy.
+  BERTH_EGRESS_ALLOW: NetworkEnv.BERTH_EGRESS_ALLOW,
+  BERTH_EGRESS_BLOCK: NetworkEnv.BERTH_EGRESS_BLOCK,
+  // How often the node's owner networks are re-checked (rules put back after a firewall reload).
+  BERTH_AGENT_EGRESS_RECHECK_MS: envInt(30_000, 500, 3_600_000),
 });
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
@@ -64,6 +71,14 @@ export interface AgentConfig extends ChannelConfig {
   readonly fenceGraceMs: number;
   /** BERTH_STOP_TIMEOUT_SEC: the grace a fenced workload's stop gives it. */
   readonly stopTimeoutSec: number;
+  /**
+   * BERTH_EGRESS_ALLOW / BERTH_EGRESS_BLOCK of this node: what its outbound workloads may reach despite the
+   * blocks, and what they may not on top of the defaults. The node's own, never an API server's word.
+   */
+  readonly egressAllow: readonly Ipv4Cidr[];
+  readonly egressBlock: readonly Ipv4Cidr[];
+  /** BERTH_AGENT_EGRESS_RECHECK_MS: how often the node's owner networks' filter is checked and put back. */
+  readonly egressRecheckMs: number;
 }
 
 export function loadAgentConfig(env: Record<string, string | undefined> = process.env): AgentConfig {
@@ -103,7 +118,14 @@ export function loadAgentConfig(env: Record<string, string | undefined> = proces
     fenceGraceMs: e.BERTH_AGENT_FENCE_GRACE_MS,
     stopTimeoutSec: e.BERTH_STOP_TIMEOUT_SEC,
     ...channelConfig(e),
+    ...egressOf(e),
+    egressRecheckMs: e.BERTH_AGENT_EGRESS_RECHECK_MS,
   });
+}
+
+function egressOf(e: z.output<typeof AgentEnvSchema>): Pick<AgentConfig, "egressAllow" | "egressBlock"> {
+  const { egressAllow, egressBlock } = networkConfig({ ...e, BERTH_ALLOW_NETWORK: false });
+  return { egressAllow, egressBlock };
 }
 
 /** The node's credential, from the variable or the file (not both), checked for its shape. */

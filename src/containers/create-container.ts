@@ -14,6 +14,7 @@ import { ImageNotFoundError } from "./image-catalog.ts";
 import type { LifecycleContext } from "./lifecycle-context.ts";
 import { awaitReady, filteredNetwork } from "./process-steps.ts";
 import { keepReleaseContent } from "./release-content.ts";
+import { releaseOwnerNetwork } from "./release-owner-network.ts";
 import { imageOfSpec, runtimeOfImage } from "./runtime-choice.ts";
 import { checkSpecLimits } from "./spec-limits.ts";
 import type { UidClaims } from "./uid-claims.ts";
@@ -73,7 +74,9 @@ export async function createContainer(
           codeBytes: entries ? codeBytes(entries) : 0,
         }),
       async () => {
-        if (spec.network === "outbound") networkName = await filteredNetwork(ctx, actor.owner);
+        // Single host: before anything is stored. Cluster mode: once placed, on that node (below).
+        if (spec.network === "outbound" && !ctx.options.networks)
+          networkName = await filteredNetwork(ctx, actor.owner, id);
       },
     );
     const record: ContainerRecord = {
@@ -106,6 +109,11 @@ export async function createContainer(
       }
       undo.push("delete row", () => repo.delete(id)); // and with it the placement, should there be one
       const generation = (await ctx.options.placement?.place(id, spec.resources))?.generation;
+      if (spec.network === "outbound" && ctx.options.networks) {
+        const nodeId = await ctx.options.networks.nodeOf(id);
+        networkName = await filteredNetwork(ctx, actor.owner, id);
+        undo.push("release the owner's network", () => releaseOwnerNetwork(ctx, actor.owner, nodeId, id));
+      }
       secrets.addEnvironment(actor.owner, spec.env, spec.secretEnv);
       undo.push("forget secrets", () => secrets.removeEnvironment(actor.owner, spec.env, spec.secretEnv));
 

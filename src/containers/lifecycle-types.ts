@@ -7,6 +7,7 @@ import type { SecretRegistry } from "../logging/secret-registry.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { ContainerStore, ReleaseContentStore, ReleaseStore } from "../store/store-ports.ts";
 import type { WorkloadFiles } from "../workload-files/workload-files.ts";
+import type { ClusterNetworks } from "./cluster-networks.ts";
 import type { ContainerChangeNotices } from "./container-owners.ts";
 import type { EgressGuard } from "./egress-guard.ts";
 import type { ImageCatalog } from "./image-catalog.ts";
@@ -56,6 +57,8 @@ export interface ContainerManagerOptions {
    * of a row costs less than keeping one.
    */
   changes?: ContainerChangeNotices;
+  /** Cluster mode: each owner's network made, filtered and removed on its workloads' nodes by their agents. */
+  networks?: ClusterNetworks;
   /** Cluster mode: where each release's contents are kept for the nodes a workload may move to (release-content.ts). */
   releaseContents?: ReleaseContentStore;
 }

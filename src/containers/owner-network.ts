@@ -1,20 +1,10 @@
-import { createHash } from "node:crypto";
 import type { DockerClient, NetworkInfo } from "../docker/docker-client.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
+import { ownerNetworkSpec } from "../network/owner-network-spec.ts";
 import { managedLabels } from "./container-config.ts";
 import type { EgressGuard } from "./egress-guard.ts";
 
-/**
- * Containers with `network: 'outbound'` join their owner's own bridge, so
- * that owners cannot reach each other; inter-container traffic is off even
- * within it. The name is derived from the owner (hashed: owner names need not
- * be valid network names) and the instance, so test runs sharing an engine
- * never share one.
- */
-export function ownerNetworkName(instanceId: string, owner: string): string {
-  const slug = createHash("sha256").update(owner).digest("hex").slice(0, 12);
-  return `berth-${instanceId.slice(0, 8)}-${slug}`;
-}
+export { ownerNetworkName } from "../network/owner-network-spec.ts";
 
 /** Creates the owner's bridge if missing; its interface is what the egress filter hooks onto. */
 export async function ensureOwnerNetwork(
@@ -22,13 +12,9 @@ export async function ensureOwnerNetwork(
   instanceId: string,
   owner: string,
 ): Promise<NetworkInfo & { name: string }> {
-  const name = ownerNetworkName(instanceId, owner);
-  const info = await docker.ensureNetwork({
-    name,
-    labels: { ...managedLabels(instanceId), "berth.owner": owner },
-    options: { "com.docker.network.bridge.enable_icc": "false" },
-  });
-  return { ...info, name };
+  const spec = ownerNetworkSpec(instanceId, owner);
+  const info = await docker.ensureNetwork(spec);
+  return { ...info, name: spec.name };
 }
 
 /**

@@ -1,12 +1,29 @@
 import { BerthError } from "../errors/berth-error.ts";
+import { InternalError } from "../errors/errors.ts";
 import type { ContainerRecord } from "../store/store-ports.ts";
 import { dockerIdOf, type LifecycleContext } from "./lifecycle-context.ts";
 import { ensureOwnerNetwork } from "./owner-network.ts";
 import { waitUntilReady } from "./readiness.ts";
 
-/** The owner's bridge, created if missing, with its egress filter in place (or EGRESS_FILTER_UNAVAILABLE). */
-export async function filteredNetwork(ctx: LifecycleContext, owner: string): Promise<string> {
-  const { docker, egress, instanceId } = ctx.options;
+/**
+ * The owner's bridge, created if missing, with its egress filter in place (or EGRESS_FILTER_UNAVAILABLE). In
+ * cluster mode, on the node the workload `containerId` is placed on, by that node's agent: it must have been
+ * placed first.
+ */
+export async function filteredNetwork(
+  ctx: LifecycleContext,
+  owner: string,
+  containerId: string,
+): Promise<string> {
+  const { docker, egress, instanceId, networks } = ctx.options;
+  if (networks) {
+    const nodeId = await networks.nodeOf(containerId);
+    if (nodeId === undefined)
+      throw new InternalError({
+        cause: new Error(`container ${containerId} is placed on no node: no network`),
+      });
+    return networks.ensure(nodeId, owner);
+  }
   const network = await ensureOwnerNetwork(docker, instanceId, owner);
   await egress.protect(network.bridge);
   return network.name;
@@ -18,7 +35,7 @@ export async function filteredNetwork(ctx: LifecycleContext, owner: string): Pro
  */
 export async function startProcess(ctx: LifecycleContext, record: ContainerRecord): Promise<number> {
   // The filter first, so no turn at the engine is held while iptables runs.
-  if (record.spec.network === "outbound") await filteredNetwork(ctx, record.owner);
+  if (record.spec.network === "outbound") await filteredNetwork(ctx, record.owner, record.id);
   // A step of an operation already admitted: it waits for its turn, never refused half-way.
   const turn = await ctx.admission.engineTurn(record.owner, { bounded: false });
   const t0 = Date.now();

@@ -4,6 +4,8 @@ import { StorageError } from "../errors/errors.ts";
 import type { ContainerRecord } from "../store/store-ports.ts";
 import { buildCreateBody } from "./container-config.ts";
 import { freshRecord, type LifecycleContext } from "./lifecycle-context.ts";
+import { filteredNetwork } from "./process-steps.ts";
+import { releaseOwnerNetwork } from "./release-owner-network.ts";
 import { MOVED, NODE_LOST } from "./relocation-reasons.ts";
 import { UndoStack } from "./undo-stack.ts";
 
@@ -63,6 +65,10 @@ export async function relocateContainer(
       throw err;
     }
     log.info({ node: moved.nodeId }, "workload moved");
+    // The lost node's agent keeps its owner's network while the stale copy is there, and removes it once
+    // unused; should that node answer and nothing use it any more, it goes now. Not awaited: a node cut
+    // off may take a call's whole timeout to fail, and the move is done.
+    if (record.spec.network === "outbound") void ctx.options.networks?.release(lostNode, record.owner);
     return true;
   });
 }
@@ -94,6 +100,13 @@ async function makeOnNewNode(
     await ctx.options.repo.update(id, { dockerId: oldHandle });
     record.dockerId = oldHandle;
   });
+  // Its owner's network on the new node, filtered there by that node's agent, before the copy is made on it.
+  let networkName: string | undefined;
+  if (record.spec.network === "outbound") {
+    const nodeId = await ctx.options.networks?.nodeOf(id);
+    networkName = await filteredNetwork(ctx, record.owner, id);
+    undo.push("release the owner's network", () => releaseOwnerNetwork(ctx, record.owner, nodeId, id));
+  }
   const dockerId = await docker.createContainer(
     buildCreateBody({
       id,
@@ -105,7 +118,7 @@ async function makeOnNewNode(
       socketDir: files.socketDir(id),
       codeDir: files.codeDir(id),
       hasCode: record.release !== null,
-      networkName: undefined,
+      networkName,
       config,
       generation,
     }),

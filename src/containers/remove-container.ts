@@ -2,7 +2,7 @@ import type { Turn } from "../admission/fair-queue.ts";
 import type { ContainerRecord } from "../store/store-ports.ts";
 import type { Actor } from "./actor.ts";
 import type { LifecycleContext } from "./lifecycle-context.ts";
-import { ownerNetworkName } from "./owner-network.ts";
+import { releaseOwnerNetwork } from "./release-owner-network.ts";
 
 /** Deletes the container in its turn, with a turn at the engine; `{ deleted: false }` when it is gone already. */
 export function deleteContainer(
@@ -34,6 +34,9 @@ export async function removeEverything(
   const log = ctx.log.child({ containerId: record.id, op: "delete" });
   log.info("deleting container");
   const from = record.state;
+  // Cluster mode: where its owner's network is, read before the row (and its placement with it) goes.
+  const nodeId =
+    record.spec.network === "outbound" ? await ctx.options.networks?.nodeOf(record.id) : undefined;
   if (record.state !== "removing") await ctx.states.write(record, "removing", reason, "operation");
   // The engine container and the host-side files go in parallel: the row,
   // which lets a later reconciliation finish the job, goes only once both have.
@@ -49,22 +52,7 @@ export async function removeEverything(
   await repo.delete(record.id);
   ctx.forget(record.id);
   secrets.removeEnvironment(record.owner, record.spec.env, record.spec.secretEnv);
-  if (record.spec.network === "outbound") await removeOwnerNetworkIfUnused(ctx, record.owner, turn);
+  if (record.spec.network === "outbound")
+    await releaseOwnerNetwork(ctx, record.owner, nodeId, record.id, turn);
   log.info({ from }, "deleted container");
-}
-
-async function removeOwnerNetworkIfUnused(
-  ctx: LifecycleContext,
-  owner: string,
-  turn: Turn | undefined,
-): Promise<void> {
-  const { repo, docker, egress, instanceId } = ctx.options;
-  const stillUsed = (await repo.list({ owner, limit: 1_000_000 })).some((r) => r.spec.network === "outbound");
-  if (stillUsed) return;
-  const name = ownerNetworkName(instanceId, owner);
-  const network = await docker.inspectNetwork(name);
-  const removed = await docker.removeNetwork(name);
-  turn?.release(); // the engine's part is done; iptables can take seconds, and needs no turn
-  // The rules go only once the network has: a bridge that still has containers stays filtered.
-  if (removed && network) await egress.release(network.bridge);
 }

@@ -35,7 +35,7 @@ export function restartContainer(
     }
     const dockerId = dockerIdOf(current);
     try {
-      if (current.spec.network === "outbound") await filteredNetwork(ctx, current.owner);
+      if (current.spec.network === "outbound") await filteredNetwork(ctx, current.owner, current.id);
       await timer.time("stop", () =>
         ctx.options.docker.stopContainer(dockerId, options.timeoutSec ?? ctx.options.config.stopTimeoutSec),
       );

@@ -38,7 +38,7 @@ export function startContainer(
       !actor.admin,
       (a) => a.reserveRun(current.owner, current.id, current.spec.resources),
       async () => {
-        if (current.spec.network === "outbound") await filteredNetwork(ctx, current.owner);
+        if (current.spec.network === "outbound") await filteredNetwork(ctx, current.owner, current.id);
       },
     );
     const { docker } = ctx.options;

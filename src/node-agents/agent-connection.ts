@@ -24,6 +24,12 @@ import {
 } from "../agent-link/engine-methods.ts";
 import { FILES_OPS, type FilesAnswerOf, type FilesArgsOf, type FilesOp } from "../agent-link/files-ops.ts";
 import { fromLinkError } from "../agent-link/link-error.ts";
+import {
+  NETWORK_OPS,
+  type NetworkAnswerOf,
+  type NetworkArgsOf,
+  type NetworkOp,
+} from "../agent-link/network-ops.ts";
 import { USAGE_OPS, type UsageAnswerOf, type UsageArgsOf, type UsageOp } from "../agent-link/usage-ops.ts";
 import type { EngineEvent, EventSubscription } from "../docker/docker-client.ts";
 import type { BerthError } from "../errors/berth-error.ts";
@@ -94,8 +100,8 @@ interface Subscription {
  * A workload's output (`readLogs`, `followLogs`) arrives as pushes under the
  * call's id, routed to its reader as engine events are to their listener.
  *
- * About 450 lines: the four kinds of call one connection carries (engine,
- * files, channel, usage) share its sending (LinkCalls), its end and its
+ * About 470 lines: the five kinds of call one connection carries (engine,
+ * files, channel, usage, network) share its sending (LinkCalls), its end and its
  * answers' checks; splitting them by kind, each reading its own answers, is
  * the next step.
  */
@@ -206,6 +212,29 @@ export class AgentConnection {
         timedOut: () => this.#unavailable(method, `no answer within ${timeoutMs} ms`),
       })
       .then((answer) => answer.value as UsageAnswerOf<O>);
+  }
+
+  /** Asks the agent to make or remove an owner's network on its node (network-ops.ts); rejects with berth's errors. */
+  callNetwork<O extends NetworkOp>(op: O, args: NetworkArgsOf<O>): Promise<NetworkAnswerOf<O>> {
+    const method = `network.${op}`;
+    const { timeoutMs, answer: schema } = NETWORK_OPS[op];
+    return this.#calls
+      .send({
+        envelope: (id) => ({ kind: "network", id, op, args: args as unknown[] }),
+        timeoutMs,
+        signal: undefined,
+        read: (raw) => {
+          const answer = CallAnswerSchema.safeParse(raw);
+          if (!answer.success) throw this.#malformed(method, answer.error);
+          if (!answer.data.ok) throw fromLinkError(answer.data.error, this.nodeId);
+          const value = schema.safeParse(answer.data.value);
+          if (!value.success) throw this.#malformed(method, value.error);
+          return value.data;
+        },
+        lost: (reason) => this.#unavailable(method, reason),
+        timedOut: () => this.#unavailable(method, `no answer within ${timeoutMs} ms`),
+      })
+      .then((answer) => answer.value as NetworkAnswerOf<O>);
   }
 
   /**

@@ -246,7 +246,8 @@ export class ClusterDockerClient implements DockerClient {
     return this.#engine(h).followLogs(h.engineId, opts, onChunk);
   }
 
-  // An owner's network needs an egress filter on every node its workloads run on: not in cluster mode yet.
+  // An owner's network is made by the agent of each node its workloads run on, with that node's egress filter
+  // (RemoteNetworks, as `network` calls whose names the agent builds itself): never through the engine port.
   async ensureNetwork(_spec: NetworkSpec): Promise<NetworkInfo> {
     throw new NotSupportedError("owner networks in cluster mode", { details: { op: "ensureNetwork" } });
   }

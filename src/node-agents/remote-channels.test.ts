@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { within } from "../../test/helpers/deadline.ts";
 import { NodeAgent } from "../agent/node-agent.ts";
 import {
   ChannelDisconnectedError,
@@ -55,6 +56,8 @@ interface Bed {
   startAgent: () => NodeAgent;
   /** Every event RemoteChannels emitted, in order. */
   events: Array<[keyof SocketCommunicationEvents, ...unknown[]]>;
+  /** While `until` is pending, the API side's reads of a placement wait (a slow store). */
+  hold: { until: Promise<void> };
 }
 
 /**
@@ -90,9 +93,13 @@ async function bed(): Promise<Bed> {
     return agent;
   };
   const placements = new Map<string, string>();
+  const hold = { until: Promise.resolve() };
   const channels = new RemoteChannels({
     registry: server.registry,
-    nodeOf: async (id) => placements.get(id),
+    nodeOf: async (id) => {
+      await hold.until;
+      return placements.get(id);
+    },
     // Every push judged by the placement as it is now: the tests move placements and expect the move heard.
     placementFreshMs: 0,
     maxFrameBytes: API_MAX_FRAME_BYTES,
@@ -103,7 +110,7 @@ async function bed(): Promise<Bed> {
   const events: Bed["events"] = [];
   for (const event of ["message", "connected", "disconnected", "bad_hello"] as const)
     channels.on(event, (...args: unknown[]) => events.push([event, ...args]));
-  return { server, hub, runDir, placements, channels, startAgent, events };
+  return { server, hub, runDir, placements, channels, startAgent, events, hold };
 }
 
 /** A bed whose agent is connected, with ID placed on its node and opened, and a workload said hello on it. */
@@ -240,5 +247,30 @@ describe("RemoteChannels, a workload's channel through its node's agent", () => 
     expect(b.hub.openIds).toEqual([]);
     await b.workload.closed;
     expect(b.channels.status(ID).connected).toBe(false);
+  });
+});
+
+describe("RemoteChannels: a fresh hello that reached the agent before the wait for it did", () => {
+  it("is heard from its push, not waited for in vain on the agent (readiness right after a quick start)", async () => {
+    const b = await bed();
+    b.startAgent();
+    await expect.poll(() => b.server.registry.agentFor(TEST_NODE.nodeId)).toBeDefined();
+    b.placements.set(ID, TEST_NODE.nodeId);
+    await b.channels.open(ID, OWNER);
+    // The API side's placement reads held: the hello's push waits here, as it does behind a slow read.
+    let release!: () => void;
+    b.hold.until = new Promise((resolve) => (release = resolve));
+    const workload = await RawWorkload.hello(socketPathFor(b.runDir, ID), { app: "quick" });
+    closers.push(() => workload.destroy());
+    await expect.poll(() => b.hub.status(ID).connected).toBe(true); // on the agent's node
+    expect(b.channels.status(ID).connected).toBe(false); // not yet heard on the API side
+    // What readiness asks after a start it just made: a hello from a connection made from now on.
+    const hello = b.channels.waitForHello(ID, { fresh: true });
+    release();
+    await expect(within(5_000, "the workload's hello", hello)).resolves.toMatchObject({
+      meta: { app: "quick" },
+    });
+    // The agent's own wait was cancelled with it, nothing left waiting there.
+    await expect.poll(() => b.channels.status(ID).connected).toBe(true);
   });
 });

@@ -179,10 +179,38 @@ export class RemoteChannels extends EventEmitter<SocketCommunicationEvents> impl
   async waitForHello(id: string, opts?: { signal?: AbortSignal; fresh?: boolean }): Promise<HelloInfo> {
     const status = this.#states.status(id);
     if (!opts?.fresh && status.connected) return helloOf(status);
-    const [agent, generation] = await this.#agentOf(id);
-    const args: [string, boolean] = [id, opts?.fresh === true];
     const signal = opts?.signal ? AbortSignal.any([opts.signal, this.#closing.signal]) : this.#closing.signal;
-    return agent.channel("waitForHello", args, HELLO_FAILURES, signal, generation);
+    if (!opts?.fresh) {
+      const [agent, generation] = await this.#agentOf(id);
+      return agent.channel("waitForHello", [id, false], HELLO_FAILURES, signal, generation);
+    }
+    // A fresh hello may reach the agent before this wait does (a quick workload, one hop more than on one
+    // host): the agent, which waits for a hello after the call comes, would then wait in vain, and the
+    // caller (readiness, after a start) would time out. That hello's push comes here: one heard from now
+    // on is fresh too (it was sent after the caller's start, whose answer it may overtake only in that order).
+    const abort = new AbortController();
+    const onAbort = () => abort.abort(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    let heardHere: ((cid: string, info: HelloInfo) => void) | undefined;
+    const heard = new Promise<HelloInfo>((resolve) => {
+      heardHere = (cid, info) => {
+        if (cid === id) resolve(info);
+      };
+      this.on("connected", heardHere);
+    });
+    try {
+      return await Promise.race([
+        heard,
+        this.#agentOf(id).then(([agent, generation]) =>
+          agent.channel("waitForHello", [id, true], HELLO_FAILURES, abort.signal, generation),
+        ),
+      ]);
+    } finally {
+      if (heardHere) this.off("connected", heardHere);
+      signal.removeEventListener("abort", onAbort);
+      if (!abort.signal.aborted) abort.abort(new Error("settled"));
+    }
   }
 
   lastBadHello(id: string): BadHelloInfo | undefined {

@@ -22,7 +22,7 @@ export class AgentProcess {
   readonly exited: Promise<unknown>;
 
   /** `credential`: the one of the node id it will claim (its engine's), or, in a test of refusals, another's. */
-  /** `fencing`: the agent's BERTH_AGENT_LEASE_MS and BERTH_AGENT_FENCE_GRACE_MS (its defaults otherwise). */
+  /** `fencing`: the agent's BERTH_AGENT_LEASE_MS and BERTH_AGENT_FENCE_GRACE_MS (its defaults otherwise); `extra`: more of its environment. */
   constructor(
     node: NodeNames,
     env: {
@@ -30,6 +30,7 @@ export class AgentProcess {
       credential: string;
       mountRoot: string;
       fencing?: { leaseMs: number; graceMs: number };
+      extra?: Record<string, string>;
     },
   ) {
     // nsenter execs the program (no fork): the child's pid is the agent's, so a signal reaches it. It joins
@@ -64,6 +65,7 @@ export class AgentProcess {
                 BERTH_AGENT_LEASE_MS: String(env.fencing.leaseMs),
                 BERTH_AGENT_FENCE_GRACE_MS: String(env.fencing.graceMs),
               }),
+          ...env.extra,
         },
         stdio: ["ignore", "pipe", "pipe"],
       },

@@ -22,6 +22,11 @@ const STOP_TIMEOUT_MS = 20_000;
 export class NodeEngine {
   readonly node: NodeNames;
   readonly docker: Dockerode;
+  /**
+   * Whether the engine keeps its firewall rules (`--iptables`), in the node's own namespace: what an egress
+   * filter needs (Docker's DOCKER-USER chain, NAT of its bridges). Off unless a test asks for it.
+   */
+  iptables = false;
 
   constructor(node: NodeNames) {
     this.node = node;
@@ -77,7 +82,7 @@ export class NodeEngine {
           `--exec-root=${join(dir, "x")}`,
           `--pidfile=${this.#pidFile}`,
           `--host=unix://${this.node.socketPath}`,
-          "--iptables=false",
+          `--iptables=${this.iptables}`,
         ],
         { detached: true, stdio: ["ignore", log, log] },
       );

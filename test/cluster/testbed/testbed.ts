@@ -33,9 +33,13 @@ export class Testbed {
   /** How long each step of the last `up` or `down` took. */
   readonly timer = new StepTimer();
 
-  /** Brings the test bed up from nothing, after clearing what an earlier run may have left. */
-  static async up(options: { images?: readonly string[] } = {}): Promise<Testbed> {
+  /**
+   * Brings the test bed up from nothing, after clearing what an earlier run may have left. `iptables`: the
+   * engines keep their firewall rules, each in its node's namespace (an egress filter needs them).
+   */
+  static async up(options: { images?: readonly string[]; iptables?: boolean } = {}): Promise<Testbed> {
     const bed = new Testbed();
+    for (const engine of bed.engines) engine.iptables = options.iptables === true;
     try {
       await bed.#up(options.images ?? [RUNTIME_IMAGE]);
     } catch (err) {
