@@ -1,3 +1,4 @@
+import { createWriteStream } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,12 +36,17 @@ export async function startInProcessBerth(env: Record<string, string> = {}): Pro
     BERTH_DATA_DIR: dataDir,
     BERTH_SECRET_KEY_FILE: secretKeyFileBeside(dataDir),
     BERTH_PORT: "0",
-    BERTH_LOG_LEVEL: "warn",
+    BERTH_LOG_LEVEL: process.env.BENCH_BERTH_LOG ? "info" : "warn",
     BERTH_TOKENS: `bench:${TOKEN}`,
     ...RATE_LIMITS_OFF,
     ...env,
   });
-  const berth = await Berth.open(config, { logDestination: new PassThrough().resume() });
+  // BENCH_BERTH_LOG=FILE keeps berth's log lines (at BERTH_LOG_LEVEL, given in `env` or the environment):
+  // a figure that looks wrong is read from them.
+  const logFile = process.env.BENCH_BERTH_LOG;
+  const berth = await Berth.open(config, {
+    logDestination: logFile ? createWriteStream(logFile, { flags: "a" }) : new PassThrough().resume(),
+  });
   const port = await berth.start();
   // Where berth listens (BERTH_HOST: e.g. the cluster test bed's bridge address), or the loopback when everywhere.
   const host = ["0.0.0.0", "::"].includes(config.host) ? "127.0.0.1" : config.host;
