@@ -162,7 +162,11 @@ export async function run(): Promise<void> {
         name: `loss-${round}`,
         code: { files: { "index.js": cluster.echo } },
       });
-      const lost = workers.get(await placedOn(db.url, info.id))!;
+      const lostNodeId = await placedOn(db.url, info.id);
+      const lost = workers.get(lostNodeId)!;
+      // Whether the node about to be cut leads the Swarm's managers (the test bed's nodes are all managers):
+      // losing the Raft leader costs an election before Swarm's failure detection can call it down.
+      const ledRaft = (await bed.nodeLs()).find((n) => n.id === lostNodeId)?.manager?.leader === true;
       const cutAt = performance.now();
       await bed.setLinkDown(lost);
       try {
@@ -173,6 +177,9 @@ export async function run(): Promise<void> {
             .catch(() => false),
         );
         lossMs.push(performance.now() - cutAt);
+        console.log(
+          `  round ${round + 1}: ${((performance.now() - cutAt) / 1000).toFixed(1)} s (the cut node ${ledRaft ? "led" : "did not lead"} the Swarm's managers)`,
+        );
       } finally {
         await bed.setLinkUp(lost);
       }

@@ -187,12 +187,10 @@ async function reconcileOne(
     if (!adopted) return;
     copy = adopted;
   }
-  // In its turn, on the row as it is: a delete under way on another server (cluster mode) must not have
-  // the channel it closed opened again here.
-  const { uid } = copy;
-  await inTurn(async () => {
-    await o.channel.open(copy.id, { uid, gid: uid });
-  });
+  // Outside the row's turn, as before: opened in it, a row whose state moved on meanwhile (a bring-back
+  // after the engine's return) was left without its channel. A delete under way on another server may
+  // see the channel it closed opened again here (cluster mode; left, see docs/cluster.md).
+  await o.channel.open(copy.id, { uid: copy.uid, gid: copy.uid });
   const op = CUT_BY_STATE[copy.state];
   if (op) {
     const finished = await inTurn(async (record) => {
