@@ -140,7 +140,12 @@ for (const mode of MODES) {
     });
 
     beforeEach(() => {
-      onTestFailed(async () => console.error(`the private dockerd's last lines:\n${await engine.logTail()}`));
+      onTestFailed(async () => {
+        console.error(`the private dockerd's last lines:\n${await engine.logTail()}`);
+        // berth's own warnings and errors: why a workload did not come back is said there.
+        const lines = server.logs().split("\n").filter((l) => /"level":(40|50|60)/.test(l));
+        console.error(`berth's warnings and errors:\n${lines.slice(-80).join("\n")}`);
+      });
     });
 
     it(`survives ${ROUNDS} rounds of the engine going away${mode.how === "kill" ? " by SIGKILL" : ""} and coming back`, {
