@@ -143,7 +143,10 @@ for (const mode of MODES) {
       onTestFailed(async () => {
         console.error(`the private dockerd's last lines:\n${await engine.logTail()}`);
         // berth's own warnings and errors: why a workload did not come back is said there.
-        const lines = server.logs().split("\n").filter((l) => /"level":(40|50|60)/.test(l));
+        const lines = server
+          .logs()
+          .split("\n")
+          .filter((l) => /"level":(40|50|60)/.test(l));
         console.error(`berth's warnings and errors:\n${lines.slice(-80).join("\n")}`);
       });
     });
