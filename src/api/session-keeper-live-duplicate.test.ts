@@ -15,7 +15,7 @@ import { SessionKeeper } from "./session-keeper.ts";
 import { guardSessionRecovery } from "./session-recovery-guard.ts";
 
 const connected = (c: ClientSocket) =>
-  within(5_000, "connect", new Promise((r) => c.once("connect", () => r(undefined))));
+  within(15_000, "connect", new Promise((r) => c.once("connect", () => r(undefined))));
 
 describe.skipIf(!REDIS_TESTS_RUN)("SessionKeeper (fan-out)", () => {
   let redis: RedisServer;
