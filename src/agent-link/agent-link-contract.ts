@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SWARM_NODE_ID } from "./agent-credential.ts";
+import type { LaneOffer } from "./channel-lane.ts";
 import { ChannelCallSchema, ChannelPushSchemas, PlacementGeneration } from "./channel-ops.ts";
 import { EngineEventSchema, OutputChunkSchema } from "./engine-methods.ts";
 import { type LinkError, LinkErrorSchema } from "./link-error.ts";
@@ -20,7 +21,8 @@ import { UsageCallSchema } from "./usage-ops.ts";
  *   workload's resource usage (`usage`, usage-ops.ts), or an owner's network
  *   on the node (`network`, network-ops.ts); and `cancel` of a
  *   call in flight (a wait) or of an event subscription or output follow; `lease`, renewing the
- *   agent's lease while the server reaches its store;
+ *   agent's lease while the server reaches its store; `lane`, the offer of a
+ *   channel lane, the faster wire of workload channels (channel-lane.ts);
  * - agent → API `push`: what the agent sends unasked (engine events of a subscription, and its end;
  *   a workload's output of a `readLogs` or `followLogs` call, and a follow's end;
  *   a workload channel's events and snapshots, to every server it is connected to — channel-ops.ts).
@@ -124,6 +126,8 @@ export interface ApiToAgentEvents {
   cancel: (cancel: Cancel) => void;
   goodbye: (goodbye: Goodbye) => void;
   lease: (lease: Lease) => void;
+  /** A channel lane offered (channel-lane.ts): the agent opens it with this token. */
+  lane: (offer: LaneOffer) => void;
 }
 
 /** Events an agent sends to the API server. */

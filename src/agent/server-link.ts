@@ -8,11 +8,13 @@ import {
   LeaseSchema,
   type Push,
 } from "../agent-link/agent-link-contract.ts";
+import { LaneOfferSchema } from "../agent-link/channel-lane.ts";
 import type { DockerClient } from "../docker/docker-client.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import { RetryPolicy } from "../util/retry-policy.ts";
 import type { WorkloadFiles } from "../workload-files/workload-files.ts";
 import { ChannelCallServer } from "./channel-call-server.ts";
+import { ChannelLaneClient } from "./channel-lane-client.ts";
 import { type AgentChannels, channelSnapshot } from "./channel-pushes.ts";
 import { EngineCallServer } from "./engine-call-server.ts";
 import type { EngineFence } from "./engine-fence.ts";
@@ -29,6 +31,7 @@ interface Inbound {
   cancel: (raw: unknown) => void;
   goodbye: (raw: unknown) => void;
   lease: (raw: unknown) => void;
+  lane: (raw: unknown) => void;
 }
 
 type LinkSocket = Socket<Inbound, AgentToApiEvents>;
@@ -87,6 +90,8 @@ export class ServerLink {
   #server: EngineCallServer | undefined;
   #channelServer: ChannelCallServer | undefined;
   #networkServer: NetworkCallServer | undefined;
+  /** The channel lane to this server (channel-lane.ts), once it offered one, for this connection. */
+  #lane: ChannelLaneClient | undefined;
   #refusals = 0;
   #retry: NodeJS.Timeout | undefined;
   /** Why the server said it is ending the connection, if it said. */
@@ -130,6 +135,7 @@ export class ServerLink {
       if (lease.success) this.#o.onLease?.(lease.data.ttlMs);
       else this.#log.warn("dropped a malformed lease from the API server");
     });
+    this.#socket.on("lane", (raw) => this.#openLane(raw));
     this.#socket.on("goodbye", (raw) => {
       this.#goodbye = GoodbyeSchema.safeParse(raw).data?.reason;
     });
@@ -145,7 +151,35 @@ export class ServerLink {
    * buffer it and send it late on the next connection, which begins with a fresh snapshot anyway).
    */
   push(push: Push): void {
-    if (this.#socket.connected) this.#socket.emit("push", push);
+    if (this.#lane?.open) this.#lane.push(push);
+    else if (this.#socket.connected) this.#socket.emit("push", push);
+  }
+
+  /** Whether a channel lane to this server is open now. */
+  get laneOpen(): boolean {
+    return this.#lane?.open === true;
+  }
+
+  /** Opens the channel lane the server offered (an agent without channels, or a malformed offer: none). */
+  #openLane(raw: unknown): void {
+    const offer = LaneOfferSchema.safeParse(raw);
+    const channels = this.#o.channels;
+    const calls = this.#channelServer;
+    if (!offer.success || !channels || !calls) {
+      if (!offer.success) this.#log.warn("dropped a malformed channel lane offer from the API server");
+      return;
+    }
+    this.#lane?.close();
+    const lane = new ChannelLaneClient({
+      url: this.#o.url,
+      offer: offer.data,
+      ca: this.#o.ca,
+      calls,
+      log: this.#log,
+      // First on the lane, as first on the link: the channels as they stand, then every change after it.
+      onOpen: () => lane.push(channelSnapshot(channels)),
+    });
+    this.#lane = lane;
   }
 
   start(): void {
@@ -154,6 +188,8 @@ export class ServerLink {
 
   readonly #onConnect = () => {
     this.#refusals = 0;
+    this.#lane?.close();
+    this.#lane = undefined;
     this.#server?.close();
     const { files, channels, usage, generations } = this.#o;
     this.#server = new EngineCallServer(
@@ -176,6 +212,8 @@ export class ServerLink {
   };
 
   readonly #onDisconnect = (reason: string) => {
+    this.#lane?.close();
+    this.#lane = undefined;
     this.#server?.close();
     this.#server = undefined;
     this.#channelServer?.close();
@@ -233,6 +271,8 @@ export class ServerLink {
     this.#closed = true;
     clearTimeout(this.#retry);
     this.#socket.disconnect();
+    this.#lane?.close();
+    this.#lane = undefined;
     this.#server?.close();
     this.#server = undefined;
     this.#channelServer?.close();

@@ -1,3 +1,4 @@
+import type { Server as HttpServer } from "node:http";
 import type { Namespace } from "socket.io";
 import { isAgentCredential } from "../agent-link/agent-credential.ts";
 import { AGENTS_NAMESPACE, AgentHelloSchema } from "../agent-link/agent-link-contract.ts";
@@ -10,6 +11,7 @@ import {
 } from "../node-agents/agent-connection.ts";
 import type { AgentRegistry } from "../node-agents/agent-registry.ts";
 import type { BerthServer } from "./berth-server.ts";
+import { ChannelLaneAcceptor } from "./channel-lane-acceptor.ts";
 import { ConnectRefusals } from "./connect-refusals.ts";
 
 export interface AgentNamespaceOptions {
@@ -25,6 +27,8 @@ export interface AgentNamespaceOptions {
   timeouts?: CallTimeouts;
   /** What one agent connection may hold open (waits, subscriptions): DEFAULT_AGENT_CONNECTION_LIMITS unless a test says. */
   limits?: AgentConnectionLimits;
+  /** Whether agents are offered a channel lane (agent-link/channel-lane.ts); default true. */
+  channelLanes?: boolean;
 }
 
 /**
@@ -39,12 +43,15 @@ export interface AgentNamespaceOptions {
  * clients' namespace. Owners' and the admin's tokens, and the master key
  * itself, open nothing here; nothing of this namespace opens the clients'
  * (ConnectionAuth knows only client tokens).
- * Each agent let in is handed to the registry as an AgentConnection.
+ * Each agent let in is handed to the registry as an AgentConnection, and
+ * offered a channel lane for its workloads' channel traffic
+ * (ChannelLaneAcceptor), on the same HTTP server.
  */
 export class AgentNamespace {
   readonly #nsp: Namespace;
   readonly #o: AgentNamespaceOptions;
   readonly #refusals: ConnectRefusals;
+  readonly #lanes: ChannelLaneAcceptor | undefined;
   #closed = false;
 
   constructor(io: BerthServer, options: AgentNamespaceOptions) {
@@ -55,6 +62,14 @@ export class AgentNamespace {
     this.#nsp.use(this.#refusals.oneAttempt);
     this.#nsp.use((socket, next) => this.#authenticate(socket as unknown as AgentSocket, next));
     this.#nsp.on("connection", this.#onConnection);
+    this.#lanes =
+      options.channelLanes === false
+        ? undefined
+        : // berth's Socket.IO server is on fastify's node:http server (berth-server.ts).
+          new ChannelLaneAcceptor(io.httpServer as HttpServer, {
+            maxPayloadBytes: io.engine.opts.maxHttpBufferSize ?? 1024 * 1024,
+            log: options.log,
+          });
   }
 
   readonly #authenticate = (socket: AgentSocket, next: (err?: Error) => void) => {
@@ -98,6 +113,7 @@ export class AgentNamespace {
     this.#o.onAdmitted(socket);
     const agent = new AgentConnection(socket, identity, log, this.#o.timeouts, this.#o.limits);
     this.#o.registry.add(agent);
+    if (this.#lanes) agent.offerLane(this.#lanes.offer(agent));
     log.info({ version: identity.version, address: socket.handshake.address }, "node agent connected");
     socket.on("disconnect", (reason) => {
       this.#o.registry.remove(agent, reason);
@@ -111,6 +127,7 @@ export class AgentNamespace {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#lanes?.close();
     this.#o.registry.close();
     this.#refusals.close();
   }

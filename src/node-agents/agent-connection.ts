@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { Socket } from "socket.io";
+import type { WebSocket } from "ws";
 import {
   type AgentIdentity,
   type ApiToAgentEvents,
@@ -8,6 +9,7 @@ import {
   type Push,
   PushSchema,
 } from "../agent-link/agent-link-contract.ts";
+import type { LaneOffer } from "../agent-link/channel-lane.ts";
 import {
   CHANNEL_OPS,
   type ChannelAnswerOf,
@@ -35,6 +37,7 @@ import type { EngineEvent, EventSubscription } from "../docker/docker-client.ts"
 import type { BerthError } from "../errors/berth-error.ts";
 import { DockerUnavailableError, InternalError } from "../errors/errors.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
+import { ChannelLane } from "./channel-lane.ts";
 import { LinkCalls } from "./link-calls.ts";
 
 /** How long the API side waits for the answer to a call; undefined: as long as the connection lasts. */
@@ -120,6 +123,8 @@ export class AgentConnection {
   readonly #overLogged = new Set<string>();
   readonly #calls: LinkCalls;
   readonly #channelPushes = new EventEmitter<{ push: [ChannelPush] }>();
+  /** The agent's channel lane (channel-lane.ts), while one is open. */
+  #lane: ChannelLane | undefined;
   #closed: string | undefined;
 
   constructor(
@@ -334,11 +339,57 @@ export class AgentConnection {
   closed(reason: string): void {
     if (this.#closed !== undefined) return;
     this.#closed = reason;
+    this.#lane?.close();
     this.#socket.off("push", this.#onPush);
     this.#channelPushes.removeAllListeners();
     this.#calls.fail(reason);
     for (const [id, subscription] of this.#subscriptions)
       this.#end(id, subscription, this.#unavailable("events", reason));
+  }
+
+  /** Whether the connection has ended. */
+  get isClosed(): boolean {
+    return this.#closed !== undefined;
+  }
+
+  /** Offers the agent a channel lane (ChannelLaneAcceptor): it opens it with the offer's token. */
+  offerLane(offer: LaneOffer): void {
+    if (this.#closed === undefined) this.#socket.emit("lane", offer);
+  }
+
+  /** Whether a channel lane is open now. */
+  get hasLane(): boolean {
+    return this.#lane !== undefined;
+  }
+
+  /**
+   * The agent opened the channel lane this connection offered it (ChannelLaneAcceptor): channel calls go on
+   * it from now on, and what the agent sends there is read as on the link. `onClosed`: told when it closes
+   * while this connection lasts. A lane for a connection that has ended is closed at once.
+   */
+  attachLane(ws: WebSocket, onClosed?: () => void): void {
+    const lane = new ChannelLane(
+      ws,
+      {
+        answer: (from, id, raw) => this.#calls.answer(from, id, raw),
+        push: this.#onPush,
+        closed: (from, reason) => {
+          this.#calls.dropLane(from, reason);
+          if (this.#lane !== from) return;
+          this.#lane = undefined;
+          if (this.#closed === undefined) onClosed?.();
+        },
+      },
+      this.#log,
+    );
+    if (this.#closed !== undefined) {
+      lane.close();
+      return;
+    }
+    const previous = this.#lane;
+    this.#lane = lane;
+    this.#calls.useLane(lane);
+    previous?.close();
   }
 
   /** Renews the agent's lease for `ttlMs`: this server reaches its store now (AgentLeaseRenewer). */
@@ -375,6 +426,7 @@ export class AgentConnection {
             : { kind: "channel", id, op, args: args as unknown[], generation },
         timeoutMs,
         signal,
+        lane: (args as unknown[])[0] as string,
         read: (raw) => this.#readChannel(op, raw),
         lost: failures.lost,
         timedOut: () => failures.timedOut(timeoutMs ?? 0),

@@ -42,6 +42,8 @@ export async function startAgentsTestServer(
     logLevel?: "debug" | "warn";
     /** A fan-out adapter for the clients' namespace, as BERTH_REDIS_URL gives one. */
     fanOut?: AdapterFactory;
+    /** Whether agents are offered a channel lane (default true, as berth does). */
+    channelLanes?: boolean;
   } = {},
 ): Promise<AgentsTestServer> {
   const secrets = new SecretRegistry();
@@ -72,6 +74,7 @@ export async function startAgentsTestServer(
     log,
     onAdmitted: (socket) => preAuth.trust(socket.conn),
     ...(options.timeouts ? { timeouts: options.timeouts } : {}),
+    ...(options.channelLanes === undefined ? {} : { channelLanes: options.channelLanes }),
   });
   http.listen(options.port ?? 0, "127.0.0.1");
   await once(http, "listening");

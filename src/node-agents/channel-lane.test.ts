@@ -1,0 +1,167 @@
+import { once } from "node:events";
+import { io, type Socket } from "socket.io-client";
+import { afterEach, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
+import { AGENTS_NAMESPACE } from "../agent-link/agent-link-contract.ts";
+import { LANE_PATH } from "../agent-link/channel-lane.ts";
+import { ChannelDisconnectedError } from "../channel/channel-errors.ts";
+import { RemoteChannels } from "./remote-channels.ts";
+import {
+  type AgentsTestServer,
+  startAgentsTestServer,
+  TEST_CREDENTIAL,
+  TEST_NODE,
+} from "./testing/agents-test-server.ts";
+import { type Closers, connectedBed, ID } from "./testing/remote-channels-bed.ts";
+
+const closers: Closers = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+describe("the channel lane, with a real node agent", () => {
+  it("is opened by every agent let in, and carries requests, messages and the channel's pushes", async () => {
+    const b = await connectedBed(closers);
+    const agent = () => b.server.registry.agentFor(TEST_NODE.nodeId);
+    await expect.poll(() => agent()?.hasLane).toBe(true);
+    b.workload.serve((data) => ({ echo: data }));
+    await expect(b.channels.request(ID, { n: 1 })).resolves.toEqual({ echo: { n: 1 } });
+    await b.channels.send(ID, { down: 1 });
+    expect(await b.workload.next("message")).toEqual({ type: "message", data: { down: 1 } });
+    b.workload.send({ type: "message", data: { up: 2 } });
+    await expect.poll(() => b.events.filter(([e]) => e === "message")).toHaveLength(1);
+    expect(agent()?.open.calls).toBe(0);
+    // A workload gone: the agent's push of it, on the lane, reaches the API side.
+    await b.workload.destroy();
+    await expect.poll(() => b.channels.status(ID).connected).toBe(false);
+  });
+
+  it("is closed with its link: a request waiting on it fails at once as the channel's, not a timeout", async () => {
+    const b = await connectedBed(closers);
+    await expect.poll(() => b.server.registry.agentFor(TEST_NODE.nodeId)?.hasLane).toBe(true);
+    const pending = b.channels.request(ID, "never answered", { timeoutMs: 30_000 });
+    await b.workload.next("request");
+    b.agent.close();
+    await expect(pending).rejects.toBeInstanceOf(ChannelDisconnectedError);
+  });
+
+  it("is not needed: with no lane offered, the link carries the channel as before", async () => {
+    const b = await connectedBed(closers, { channelLanes: false });
+    b.workload.serve(() => "over the link");
+    await expect(b.channels.request(ID, "x")).resolves.toBe("over the link");
+    expect(b.server.registry.agentFor(TEST_NODE.nodeId)?.hasLane).toBe(false);
+  });
+});
+
+/** A node agent of this test's own, speaking the link and the lane by hand. */
+async function handAgent(server: AgentsTestServer): Promise<{ link: Socket; offers: string[] }> {
+  const link = io(new URL(AGENTS_NAMESPACE, server.url).href, {
+    transports: ["websocket"],
+    reconnection: false,
+    auth: { credential: TEST_CREDENTIAL, ...TEST_NODE },
+  });
+  closers.push(() => link.disconnect());
+  const offers: string[] = [];
+  link.on("lane", (offer: { token: string }) => offers.push(offer.token));
+  await expect.poll(() => offers.length).toBe(1);
+  return { link, offers };
+}
+
+/** Opens LANE_PATH with `authorization`; resolves with the open lane, or the HTTP status it was refused with. */
+async function openLane(server: AgentsTestServer, authorization?: string): Promise<WebSocket | number> {
+  const ws = new WebSocket(new URL(LANE_PATH, server.url.replace("http:", "ws:")), {
+    headers: authorization === undefined ? {} : { authorization },
+  });
+  closers.push(() => ws.terminate());
+  const refused = new Promise<number>((resolve) =>
+    ws.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0)),
+  );
+  ws.on("error", () => {});
+  return Promise.race([once(ws, "open").then(() => ws), refused]);
+}
+
+describe("the channel lane's way in", () => {
+  it("opens only with a token this server offered, once", async () => {
+    const server = await startAgentsTestServer({ logLevel: "warn" });
+    closers.push(server.close);
+    const { offers } = await handAgent(server);
+    const token = offers[0] as string;
+    expect(await openLane(server)).toBe(401);
+    expect(await openLane(server, `Bearer ${"A".repeat(43)}`)).toBe(401);
+    expect(await openLane(server, `Bearer ${TEST_CREDENTIAL}`)).toBe(401);
+    expect(await openLane(server, token)).toBe(401); // not as a bearer token
+    expect(await openLane(server, `Bearer ${token}`)).toBeInstanceOf(WebSocket);
+    await expect.poll(() => server.registry.agentFor(TEST_NODE.nodeId)?.hasLane).toBe(true);
+    // Used once: gone.
+    expect(await openLane(server, `Bearer ${token}`)).toBe(401);
+    expect(server.logs()).toContain("refused a channel lane");
+    expect(server.logs()).not.toContain(token);
+  });
+
+  it("is offered only to a connection that is still open", async () => {
+    const server = await startAgentsTestServer({ logLevel: "warn" });
+    closers.push(server.close);
+    const { link, offers } = await handAgent(server);
+    link.disconnect();
+    await expect.poll(() => server.registry.agentFor(TEST_NODE.nodeId)).toBeUndefined();
+    expect(await openLane(server, `Bearer ${offers[0]}`)).toBe(401);
+  });
+
+  it("carries calls out and answers back, and closes on a malformed frame; a new one is offered", async () => {
+    const server = await startAgentsTestServer({ logLevel: "warn" });
+    closers.push(server.close);
+    const { offers } = await handAgent(server);
+    const lane = (await openLane(server, `Bearer ${offers[0]}`)) as WebSocket;
+    const agent = () => server.registry.agentFor(TEST_NODE.nodeId);
+    await expect.poll(() => agent()?.hasLane).toBe(true);
+    const channels = new RemoteChannels({
+      registry: server.registry,
+      nodeOf: async () => TEST_NODE.nodeId,
+      placementFreshMs: 0,
+      maxFrameBytes: 4096,
+      maxRequestTimeoutMs: 30_000,
+      log: server.log,
+    });
+    closers.push(() => channels.closeAll());
+    const frames: unknown[] = [];
+    lane.on("message", (data) => {
+      const frame = JSON.parse(String(data));
+      frames.push(frame);
+      if (frame[0] === "c") lane.send(JSON.stringify(["a", frame[1].id, { ok: true, value: "by hand" }]));
+    });
+    await expect(channels.request(ID, { n: 1 })).resolves.toBe("by hand");
+    expect(frames).toEqual([
+      ["c", { kind: "channel", id: expect.any(String), op: "request", args: [ID, { n: 1 }, 30_000] }],
+    ]);
+    lane.send("not a frame");
+    await expect.poll(() => agent()?.hasLane).toBe(false);
+    expect(server.logs()).toContain("a malformed frame");
+    await expect.poll(() => offers.length, { timeout: 5_000 }).toBe(2);
+  });
+
+  it("fails the calls on a lane the agent closed as lost, and the link takes the next", async () => {
+    const server = await startAgentsTestServer({ logLevel: "warn" });
+    closers.push(server.close);
+    const { link, offers } = await handAgent(server);
+    const lane = (await openLane(server, `Bearer ${offers[0]}`)) as WebSocket;
+    const agent = () => server.registry.agentFor(TEST_NODE.nodeId);
+    await expect.poll(() => agent()?.hasLane).toBe(true);
+    const calls: unknown[] = [];
+    lane.on("message", (data) => calls.push(JSON.parse(String(data))));
+    link.on("call", (_call: unknown, ack: (a: unknown) => void) => ack({ ok: true, value: null }));
+    const owner = { uid: 100_123, gid: 100_123 };
+    const pending = agent()?.channel("open", [ID, owner], {
+      lost: (reason) => new Error(`lost: ${reason}`),
+      timedOut: () => new Error("timed out"),
+    });
+    await expect.poll(() => calls.length).toBe(1);
+    lane.close();
+    await expect(pending).rejects.toThrow(/lost: the channel lane closed/);
+    await expect(
+      agent()?.channel("open", [ID, owner], {
+        lost: () => new Error("lost"),
+        timedOut: () => new Error("t"),
+      }),
+    ).resolves.toBeNull();
+  });
+});
