@@ -1,9 +1,11 @@
 import { EventEmitter } from "node:events";
 import type { Socket } from "socket.io";
 import type { WebSocket } from "ws";
+import type { z } from "zod";
 import {
   type AgentIdentity,
   type ApiToAgentEvents,
+  type Call,
   CallAnswerSchema,
   type Goodbye,
   type Push,
@@ -103,10 +105,11 @@ interface Subscription {
  * A workload's output (`readLogs`, `followLogs`) arrives as pushes under the
  * call's id, routed to its reader as engine events are to their listener.
  *
- * About 470 lines: the five kinds of call one connection carries (engine,
- * files, channel, usage, network) share its sending (LinkCalls), its end and its
- * answers' checks; splitting them by kind, each reading its own answers, is
- * the next step.
+ * About 530 lines: the five kinds of call one connection carries (engine,
+ * files, channel, usage, network) share its sending (LinkCalls, on the link or
+ * the channel lane), its end and one check of their answers (`#checked`);
+ * what is left to split out is the streams (event subscriptions, output
+ * reads and follows, and their limits), which share the push routing.
  */
 export class AgentConnection {
   readonly identity: AgentIdentity;
@@ -176,70 +179,43 @@ export class AgentConnection {
    * `generation`: the placement this server routes by (the agent refuses one older than it knows).
    */
   callFiles<O extends FilesOp>(op: O, args: FilesArgsOf<O>, generation?: number): Promise<FilesAnswerOf<O>> {
-    const method = `files.${op}`;
-    const timeoutMs = FILES_OPS[op].timeoutMs;
-    return this.#calls
-      .send({
-        envelope: (id) => ({
-          kind: "files",
-          id,
-          op,
-          args: args as unknown[],
-          ...(generation === undefined ? {} : { generation }),
-        }),
-        timeoutMs,
-        signal: undefined,
-        read: (raw) => this.#readFiles(op, raw),
-        lost: (reason) => this.#unavailable(method, reason),
-        timedOut: () => this.#unavailable(method, `no answer within ${timeoutMs} ms`),
-      })
-      .then((answer) => answer.value as FilesAnswerOf<O>);
+    // null on the wire is the port's `undefined`, as for the engine's calls.
+    return this.#opCall("files", op, args, FILES_OPS[op], generation).then(
+      (value) => value ?? undefined,
+    ) as Promise<FilesAnswerOf<O>>;
   }
 
   /** Asks the agent for one sample of a workload's resource usage on its node; rejects with berth's errors. */
   callUsage<O extends UsageOp>(op: O, args: UsageArgsOf<O>): Promise<UsageAnswerOf<O>> {
-    const method = `usage.${op}`;
-    const { timeoutMs, answer: schema } = USAGE_OPS[op];
-    return this.#calls
-      .send({
-        envelope: (id) => ({ kind: "usage", id, op, args: args as unknown[] }),
-        timeoutMs,
-        signal: undefined,
-        read: (raw) => {
-          const answer = CallAnswerSchema.safeParse(raw);
-          if (!answer.success) throw this.#malformed(method, answer.error);
-          if (!answer.data.ok) throw fromLinkError(answer.data.error, this.nodeId);
-          const value = schema.safeParse(answer.data.value);
-          if (!value.success) throw this.#malformed(method, value.error);
-          return value.data;
-        },
-        lost: (reason) => this.#unavailable(method, reason),
-        timedOut: () => this.#unavailable(method, `no answer within ${timeoutMs} ms`),
-      })
-      .then((answer) => answer.value as UsageAnswerOf<O>);
+    return this.#opCall("usage", op, args, USAGE_OPS[op]) as Promise<UsageAnswerOf<O>>;
   }
 
   /** Asks the agent to make or remove an owner's network on its node (network-ops.ts); rejects with berth's errors. */
   callNetwork<O extends NetworkOp>(op: O, args: NetworkArgsOf<O>): Promise<NetworkAnswerOf<O>> {
-    const method = `network.${op}`;
-    const { timeoutMs, answer: schema } = NETWORK_OPS[op];
+    return this.#opCall("network", op, args, NETWORK_OPS[op]) as Promise<NetworkAnswerOf<O>>;
+  }
+
+  /** One call of a kind whose ops each name their timeout and answer schema (files, usage, network). */
+  #opCall(
+    kind: "files" | "usage" | "network",
+    op: string,
+    args: readonly unknown[],
+    spec: { timeoutMs: number; answer: z.ZodType },
+    generation?: number,
+  ): Promise<unknown> {
+    const method = `${kind}.${op}`;
+    const { timeoutMs } = spec;
     return this.#calls
       .send({
-        envelope: (id) => ({ kind: "network", id, op, args: args as unknown[] }),
+        envelope: (id) =>
+          ({ kind, id, op, args, ...(generation === undefined ? {} : { generation }) }) as Call,
         timeoutMs,
         signal: undefined,
-        read: (raw) => {
-          const answer = CallAnswerSchema.safeParse(raw);
-          if (!answer.success) throw this.#malformed(method, answer.error);
-          if (!answer.data.ok) throw fromLinkError(answer.data.error, this.nodeId);
-          const value = schema.safeParse(answer.data.value);
-          if (!value.success) throw this.#malformed(method, value.error);
-          return value.data;
-        },
+        read: (raw) => this.#checked(method, raw, spec.answer),
         lost: (reason) => this.#unavailable(method, reason),
         timedOut: () => this.#unavailable(method, `no answer within ${timeoutMs} ms`),
       })
-      .then((answer) => answer.value as NetworkAnswerOf<O>);
+      .then((answer) => answer.value);
   }
 
   /**
@@ -459,33 +435,26 @@ export class AgentConnection {
       const ok = asOkAnswer(raw);
       if (ok) return ok.value;
     }
-    const answer = CallAnswerSchema.safeParse(raw);
-    if (!answer.success) throw this.#malformed(op, answer.error);
-    if (!answer.data.ok) throw fromLinkError(answer.data.error, this.nodeId, "channel");
-    const value = CHANNEL_OPS[op].answer.safeParse(answer.data.value);
-    if (!value.success) throw this.#malformed(op, value.error);
-    return value.data;
+    return this.#checked(op, raw, CHANNEL_OPS[op].answer, "channel");
   }
 
   /** The agent's answer to `method`: its value, checked; or its error, rebuilt. */
   #read(method: EngineMethod, raw: unknown): unknown {
-    const answer = CallAnswerSchema.safeParse(raw);
-    if (!answer.success) throw this.#malformed(method, answer.error);
-    if (!answer.data.ok) throw fromLinkError(answer.data.error, this.nodeId);
-    const value = ENGINE_METHODS[method].answer.safeParse(answer.data.value);
-    if (!value.success) throw this.#malformed(method, value.error);
     // null on the wire is the port's `undefined` ("no such image", "nothing to return").
-    return value.data ?? undefined;
+    return this.#checked(method, raw, ENGINE_METHODS[method].answer) ?? undefined;
   }
 
-  /** The agent's answer to a files call: its value, checked; or its error, rebuilt. */
-  #readFiles(op: FilesOp, raw: unknown): unknown {
+  /**
+   * An answer from the agent: its value, checked against `schema`; or its error, rebuilt as berth's class
+   * (as the channel's, for `errorsOf` "channel"). An answer outside the contract is INTERNAL, logged.
+   */
+  #checked(what: string, raw: unknown, schema: z.ZodType, errorsOf?: "channel"): unknown {
     const answer = CallAnswerSchema.safeParse(raw);
-    if (!answer.success) throw this.#malformed(`files.${op}`, answer.error);
-    if (!answer.data.ok) throw fromLinkError(answer.data.error, this.nodeId);
-    const value = FILES_OPS[op].answer.safeParse(answer.data.value);
-    if (!value.success) throw this.#malformed(`files.${op}`, value.error);
-    return value.data ?? undefined;
+    if (!answer.success) throw this.#malformed(what, answer.error);
+    if (!answer.data.ok) throw fromLinkError(answer.data.error, this.nodeId, errorsOf);
+    const value = schema.safeParse(answer.data.value);
+    if (!value.success) throw this.#malformed(what, value.error);
+    return value.data;
   }
 
   readonly #onPush = (raw: unknown) => {
