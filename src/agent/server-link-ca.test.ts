@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import type { Server as HttpServer } from "node:http";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -11,9 +12,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../../test/helpers/deadline.ts";
 import { deriveAgentCredential } from "../agent-link/agent-credential.ts";
 import { AGENTS_NAMESPACE } from "../agent-link/agent-link-contract.ts";
+import { ChannelLaneAcceptor } from "../api/channel-lane-acceptor.ts";
+import { SocketCommunicationHandler } from "../channel/socket-communication-handler.ts";
 import { FakeDockerClient } from "../docker/testing/fake-docker-client.ts";
 import { Redactor } from "../logging/redactor.ts";
 import { createSystemLogger } from "../logging/system-logger.ts";
+import type { AgentConnection } from "../node-agents/agent-connection.ts";
+import type { AgentChannels } from "./channel-pushes.ts";
 import { ServerLink } from "./server-link.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "berth-agent-ca-"));
@@ -88,11 +93,11 @@ async function httpsServer() {
   https.listen(0, "127.0.0.1");
   await once(https, "listening");
   cleanups.push(() => new Promise((resolve) => io.close(resolve)));
-  return { url: `https://127.0.0.1:${(https.address() as AddressInfo).port}`, admitted };
+  return { url: `https://127.0.0.1:${(https.address() as AddressInfo).port}`, admitted, https, io };
 }
 
 /** A link to `url` trusting `ca` (or Node's own store); its log as text. */
-function link(url: string, ca: string | undefined) {
+function link(url: string, ca: string | undefined, channels?: AgentChannels) {
   let logText = "";
   const destination = new PassThrough();
   destination.on("data", (c: Buffer) => {
@@ -104,6 +109,7 @@ function link(url: string, ca: string | undefined) {
     ca,
     identity: { nodeId: "node1", hostname: "h", version: "t" },
     docker: new FakeDockerClient(),
+    ...(channels ? { channels } : {}),
     log: createSystemLogger({ level: "debug", redactor: new Redactor(), destination }),
     minDelayMs: 50,
     maxDelayMs: 200,
@@ -135,5 +141,35 @@ describe("the agent's https to an API server, with a CA pinned (BERTH_AGENT_CA_F
       l.close();
     }
     expect(admitted).toEqual([]);
+  });
+
+  it("opens its channel lane on the same server, trusting the same pinned CA", async () => {
+    const { url, https, io } = await httpsServer();
+    const log = createSystemLogger({
+      level: "silent",
+      redactor: new Redactor(),
+      destination: new PassThrough(),
+    });
+    const lanes = new ChannelLaneAcceptor(https as unknown as HttpServer, {
+      maxPayloadBytes: 1024 * 1024,
+      log,
+    });
+    cleanups.push(() => lanes.close());
+    const attached: unknown[] = [];
+    const agent = { nodeId: "node1", isClosed: false, attachLane: (ws: unknown) => attached.push(ws) };
+    io.of(AGENTS_NAMESPACE).on("connection", (socket) =>
+      socket.emit("lane", lanes.offer(agent as unknown as AgentConnection)),
+    );
+    const runDir = mkdtempSync(join(dir, "run-"));
+    const channels = new SocketCommunicationHandler({
+      runDir,
+      maxFrameBytes: 1024,
+      maxRequestTimeoutMs: 1000,
+      log,
+    });
+    cleanups.push(() => channels.closeAll());
+    const { link: l } = link(url, pinned, channels);
+    await eventually(5_000, "the lane open", () => l.laneOpen);
+    expect(attached).toHaveLength(1);
   });
 });
