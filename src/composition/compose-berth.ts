@@ -46,6 +46,7 @@ import { type BerthBase, openBase } from "./open-base.ts";
 import { openFanOut } from "./open-fan-out.ts";
 import { openTokens } from "./open-tokens.ts";
 import { RunningFollower } from "./running-follower.ts";
+import { StoreStateFollower } from "./store-state-follower.ts";
 
 /**
  * Builds every part of berth, in order, each pushed on the disposal stack the
@@ -268,8 +269,21 @@ function build(
     if (info.state !== "running") pressure.forget(info.id);
   });
   manager.on("statusChanged", ({ info }) => sampler.invalidate(info.id));
-  // The history follows what this server changed (each server samples for its own clients).
+  // The history follows what this server changed (each server samples for its own clients) at once, and with
+  // several servers on one store, what the others changed too, by the store's notices.
   manager.on("statusChanged", ({ info }) => history.follow(info));
+  if (base.containerChanges) {
+    const states = new StoreStateFollower({
+      notices: base.containerChanges,
+      repo,
+      follow: (info) => {
+        sampler.invalidate(info.id);
+        history.follow(info);
+      },
+      log,
+    });
+    stack.defer("store state notices being followed", () => states.close());
+  }
   // Cluster mode: the health of running workloads is watched by the leading server, by the store's notices
   // (ClusterSteward below), whichever server changed their state.
   if (!cluster) manager.on("statusChanged", ({ info }) => running.follow(info));

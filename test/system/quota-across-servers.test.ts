@@ -1,17 +1,6 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type FreshDatabase, PostgresDatabases } from "../helpers/postgres-server.ts";
-import {
-  call,
-  docker,
-  echoCode,
-  ok,
-  type RawClient,
-  startTestServer,
-  type TestServer,
-} from "../helpers/test-server.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ServersOnOneDatabase, serversOnOneDatabase } from "../helpers/servers-on-one-database.ts";
+import { call, docker, echoCode, ok, type RawClient, type TestServer } from "../helpers/test-server.ts";
 import { TEST_STORE } from "../helpers/test-store.ts";
 
 // Two berth API servers on one PostgreSQL database (BERTH_TEST_STORE=postgres, npm run test:postgres), on this
@@ -21,44 +10,22 @@ import { TEST_STORE } from "../helpers/test-store.ts";
 describe.skipIf(TEST_STORE !== "postgres")(
   "quotas and rate limits across two API servers on one database",
   () => {
-    let database: FreshDatabase;
-    let keyDir: string;
+    let bed: ServersOnOneDatabase;
     let one: TestServer;
     let two: TestServer;
 
     beforeAll(async () => {
-      const info = inject("berthPostgres");
-      if (!info) throw new Error("no PostgreSQL server for this run");
-      database = await new PostgresDatabases(info).freshDatabase();
-      keyDir = await mkdtemp(join(tmpdir(), "bt-key-"));
-      const env = {
-        BERTH_DATABASE_URL: database.url,
-        // One key for secrets at rest, as every API server sharing a database has.
-        BERTH_SECRET_KEY_FILE: join(keyDir, "secret.key"),
+      bed = await serversOnOneDatabase(2, {
         BERTH_QUOTA_CONTAINERS: "2",
         BERTH_QUOTA_RUNNING: "1",
         // One lifecycle operation a minute, for the rate limit's case (the quotas' cases take none).
         BERTH_RATE_LIFECYCLE_PER_MIN: "1",
         BERTH_RATE_LIFECYCLE_BURST: "1",
-      };
-      one = await startTestServer(env);
-      two = await startTestServer(env);
+      });
+      [one, two] = bed.servers as [TestServer, TestServer];
     });
 
-    afterAll(async () => {
-      const steps = [
-        () => one?.close(),
-        () => two?.close(),
-        () => database?.drop(),
-        () => (keyDir ? rm(keyDir, { recursive: true, force: true }) : undefined),
-      ];
-      const failures: unknown[] = [];
-      for (const step of steps)
-        await Promise.resolve()
-          .then(step)
-          .catch((err: unknown) => failures.push(err));
-      if (failures.length > 0) throw new AggregateError(failures, "could not clean up after the quota tests");
-    });
+    afterAll(() => bed?.close());
 
     /** The owner's containers in the engine, made by either server. */
     async function engineContainers(owner: string): Promise<number> {

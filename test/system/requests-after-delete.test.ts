@@ -1,16 +1,7 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type FreshDatabase, onConnection, PostgresDatabases } from "../helpers/postgres-server.ts";
-import {
-  call,
-  echoCode,
-  ok,
-  type RawClient,
-  startTestServer,
-  type TestServer,
-} from "../helpers/test-server.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { onConnection } from "../helpers/postgres-server.ts";
+import { type ServersOnOneDatabase, serversOnOneDatabase } from "../helpers/servers-on-one-database.ts";
+import { call, echoCode, ok, type RawClient, type TestServer } from "../helpers/test-server.ts";
 import { TEST_STORE } from "../helpers/test-store.ts";
 
 /** A well-formed container id that no container has. */
@@ -23,30 +14,16 @@ const NO_SUCH_ID = "C00000000000";
 describe.skipIf(TEST_STORE !== "postgres")(
   "requests and messages on two API servers sharing one database",
   () => {
-    let database: FreshDatabase;
-    let keyDir: string;
+    let bed: ServersOnOneDatabase;
     let one: TestServer;
     let two: TestServer;
 
     beforeAll(async () => {
-      const info = inject("berthPostgres");
-      if (!info) throw new Error("no PostgreSQL server for this run");
-      database = await new PostgresDatabases(info).freshDatabase();
-      // One key for secrets at rest, as every API server sharing a database has.
-      keyDir = await mkdtemp(join(tmpdir(), "bt-key-"));
-      const env = { BERTH_DATABASE_URL: database.url, BERTH_SECRET_KEY_FILE: join(keyDir, "secret.key") };
-      // Both start before any container exists (see fan-out.test.ts: a server's reconciliation takes the
-      // other's containers for missing).
-      one = await startTestServer(env);
-      two = await startTestServer(env);
+      bed = await serversOnOneDatabase(2);
+      [one, two] = bed.servers as [TestServer, TestServer];
     });
 
-    afterAll(async () => {
-      await one?.close();
-      await two?.close();
-      await database?.drop();
-      if (keyDir) await rm(keyDir, { recursive: true, force: true });
-    });
+    afterAll(() => bed?.close());
 
     /** Asks `event` of the container `ref` on `client`, answering the error's code (or "ok"). */
     async function codeOf(
@@ -106,7 +83,7 @@ describe.skipIf(TEST_STORE !== "postgres")(
 
     /** The PostgreSQL processes of both servers' sessions listening for container changes (PgChangeNotices). */
     function listeningSessions(): Promise<number[]> {
-      return onConnection(database.url, async (c) =>
+      return onConnection(bed.databaseUrl, async (c) =>
         (
           await c.query<{ pid: number }>(
             "SELECT pid FROM pg_stat_activity WHERE application_name = 'berth container states' AND datname = current_database()",
