@@ -101,13 +101,6 @@ export const PushSchema = z.discriminatedUnion("kind", [
 export type Push = z.output<typeof PushSchema>;
 
 /**
- * Why the API server ends an agent's connection, told just before it does:
- * `replaced` — a newer connection says the same node id, so another agent
- * process serves this node there (the one told should not dial straight
- * back, or the two would take turns without end); `closing` — the server is
- * shutting down.
- */
-/**
  * An API server's word that it reaches its store (PostgreSQL) now, and so
  * speaks for the placements: the agent's lease (agent-lease.ts) runs for
  * `ttlMs` (at most its own BERTH_AGENT_LEASE_MS) from each one. A server
@@ -117,7 +110,16 @@ export type Push = z.output<typeof PushSchema>;
 export const LeaseSchema = z.strictObject({ ttlMs: z.number().int().positive().max(3_600_000) });
 export type Lease = z.output<typeof LeaseSchema>;
 
-export const GoodbyeSchema = z.strictObject({ reason: z.enum(["replaced", "closing"]) });
+/**
+ * Why the API server ends an agent's connection, told just before it does:
+ * `replaced` — a newer connection says the same node id, so another agent
+ * process serves this node there (the one told should not dial straight
+ * back, or the two would take turns without end); `closing` — the server is
+ * shutting down; `node_down` — Swarm calls the agent's node down, and its
+ * workloads are being moved (the calls waiting on it fail at once; an agent
+ * that hears this is alive, and dials again as after `closing`).
+ */
+export const GoodbyeSchema = z.strictObject({ reason: z.enum(["replaced", "closing", "node_down"]) });
 export type Goodbye = z.output<typeof GoodbyeSchema>;
 
 /** Events the API server sends to an agent (the agent validates every one: `unknown` until it has). */

@@ -233,7 +233,14 @@ export class ServerLink {
         "another agent process of this node connected to the API server in this one's place",
       );
       this.#later(this.#longDelay());
-    } else this.#later(this.#backoff.delayFor(1));
+      return;
+    }
+    if (goodbye === "node_down")
+      this.#log.warn(
+        { node: this.#o.identity.nodeId },
+        "the API server ended this link: Swarm calls this node down (is its Swarm link cut while this one is not?)",
+      );
+    this.#later(this.#backoff.delayFor(1));
   };
 
   readonly #onConnectError = (err: ConnectError) => {

@@ -27,6 +27,7 @@ import { StaleCopies } from "../node-agents/stale-copies.ts";
 import { StalePlacementError } from "../store/store-errors.ts";
 import type { Store } from "../store/store-ports.ts";
 import type { DisposalStack } from "./disposal-stack.ts";
+import { dropAgentsOfDownNodes } from "./down-node-agents.ts";
 
 export interface ClusterParts {
   /** The engine port over every node, through its agent: what the lifecycle drives in cluster mode. */
@@ -85,6 +86,7 @@ export function buildCluster(
   const manager = new Dockerode({ socketPath: config.dockerSocket });
   const membership = new Membership({ source: engineSwarmNodes(() => manager.listNodes()), log });
   stack.defer("cluster membership", () => membership.close());
+  stack.defer("down nodes' agents", dropAgentsOfDownNodes(membership, registry, log));
   const engines = new AgentNodeEngines(registry);
   stack.defer("node engines", () => engines.close());
   const url = config.database?.reveal();

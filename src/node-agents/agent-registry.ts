@@ -51,6 +51,19 @@ export class AgentRegistry extends EventEmitter<AgentRegistryEvents> {
     this.emit("disconnected", agent, reason);
   }
 
+  /**
+   * Ends the connection of the node's agent, if one is connected (Swarm calls the node down, and its
+   * workloads are being moved): every call waiting on it fails at once, as when the agent goes, rather
+   * than when its own timeout runs out. An agent still alive connects again and is taken as any other.
+   */
+  dropNode(nodeId: string, reason: string): boolean {
+    const agent = this.#byNode.get(nodeId);
+    if (!agent) return false;
+    agent.disconnect("node_down", reason);
+    this.remove(agent, reason);
+    return true;
+  }
+
   /** Ends every agent's connection (berth is closing). */
   close(): void {
     for (const agent of this.agents) {

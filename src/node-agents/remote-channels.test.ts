@@ -90,6 +90,18 @@ describe("RemoteChannels, a workload's channel through its node's agent", () => 
     });
   });
 
+  it("when its node is called down: a request waiting on its agent fails at once, and a live agent comes back", async () => {
+    const pending = b.channels.request(ID, "never answered", { timeoutMs: 30_000 });
+    await b.workload.next("request");
+    expect(b.server.registry.dropNode(TEST_NODE.nodeId, "Swarm calls its node down")).toBe(true);
+    await expect(pending).rejects.toBeInstanceOf(ChannelDisconnectedError);
+    expect(b.server.registry.dropNode(TEST_NODE.nodeId, "again")).toBe(false);
+    // The agent was alive (only its node's Swarm link was cut, say): it dials again, and is taken.
+    await expect.poll(() => b.server.registry.agentFor(TEST_NODE.nodeId)).toBeDefined();
+    b.workload.serve(() => "back");
+    await expect.poll(() => b.channels.request(ID, "x").catch((err: Error) => err.name)).toBe("back");
+  });
+
   it("is told how the agent's channels stand when the agent connects again (a snapshot, no new hello)", async () => {
     b.agent.close();
     await expect.poll(() => b.channels.status(ID).connected).toBe(false);
