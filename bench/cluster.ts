@@ -153,8 +153,8 @@ export async function run(): Promise<void> {
           ),
         );
       }
-      // berth asks Swarm every 2 s: its view has caught up after one more ask.
-      await new Promise((r) => setTimeout(r, 2_500));
+      // berth asks Swarm every second (Membership): its view has caught up after one more ask.
+      await new Promise((r) => setTimeout(r, 1_500));
     };
     for (let round = 0; round < LOSS_ROUNDS; round++) {
       await steady();
