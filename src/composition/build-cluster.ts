@@ -83,7 +83,10 @@ export function buildCluster(
   const { store, registry, log } = deps;
   // Asked only which nodes are up; berth's own engine calls in cluster mode all go through agents.
   const manager = new Dockerode({ socketPath: config.dockerSocket });
-  const membership = new Membership({ source: engineSwarmNodes((signal) => manager.listNodes({ abortSignal: signal })), log });
+  const membership = new Membership({
+    source: engineSwarmNodes((signal) => manager.listNodes({ abortSignal: signal })),
+    log,
+  });
   stack.defer("cluster membership", () => membership.close());
   const engines = new AgentNodeEngines(registry);
   stack.defer("node engines", () => engines.close());
