@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { copyFile, mkdir } from "node:fs/promises";
+import { join } from "node:path";
 import { deriveAgentCredential } from "../src/agent-link/agent-credential.ts";
 import { RemoteDockerClient } from "../src/node-agents/remote-docker-client.ts";
 import { AgentProcess } from "../test/cluster/agent-process.ts";
@@ -153,8 +155,21 @@ export async function run(): Promise<void> {
           ),
         );
       }
-      // berth asks Swarm every 2 s: its view has caught up after one more ask.
-      await new Promise((r) => setTimeout(r, 2_500));
+      // A manager cut off and back rejoins with the higher Raft term of the elections it held alone, and so
+      // unseats the leader (swarmkit's Raft has no pre-vote): the Swarm elects again, then waits for every
+      // node. A round starts once one leader has held for 5 s with every node ready (which also lets berth,
+      // asking every second, catch up).
+      let since = performance.now();
+      let leader: string | undefined;
+      await until(120_000, "one Raft leader for 5 s, every node ready", async () => {
+        const nodes = await bed.nodeLs().catch(() => []);
+        const now = nodes.find((n) => n.manager?.leader)?.id;
+        if (now === undefined || now !== leader || !nodes.every((n) => n.status === "ready")) {
+          leader = now;
+          since = performance.now();
+        }
+        return performance.now() - since >= 5_000;
+      });
     };
     for (let round = 0; round < LOSS_ROUNDS; round++) {
       await steady();
@@ -166,9 +181,11 @@ export async function run(): Promise<void> {
       const lost = workers.get(lostNodeId)!;
       // Whether the node about to be cut leads the Swarm's managers (the test bed's nodes are all managers):
       // losing the Raft leader costs an election before Swarm's failure detection can call it down.
-      const ledRaft = (await bed.nodeLs()).find((n) => n.id === lostNodeId)?.manager?.leader === true;
+      const leaderAtCut = (await bed.nodeLs()).find((n) => n.manager?.leader)?.id;
+      const ledRaft = leaderAtCut === lostNodeId;
       const cutAt = performance.now();
       await bed.setLinkDown(lost);
+      const swarm = watchTheLoss(bed, lost, lostNodeId, leaderAtCut, () => placedOn(db.url, info.id), cutAt);
       try {
         await until(120_000, "answering again", async () =>
           cluster!
@@ -176,11 +193,16 @@ export async function run(): Promise<void> {
             .then((a) => a === "again")
             .catch(() => false),
         );
-        lossMs.push(performance.now() - cutAt);
+        const answeredMs = performance.now() - cutAt;
+        lossMs.push(answeredMs);
+        const seen = await swarm.stop();
+        const at = (ms: number | undefined) =>
+          ms === undefined ? "not seen" : `${(ms / 1000).toFixed(1)} s`;
         console.log(
-          `  round ${round + 1}: ${((performance.now() - cutAt) / 1000).toFixed(1)} s (the cut node ${ledRaft ? "led" : "did not lead"} the Swarm's managers)`,
+          `  round ${round + 1}: ${(answeredMs / 1000).toFixed(1)} s (the cut node ${ledRaft ? "led" : "did not lead"} the Swarm's managers${seen.electedMs === undefined ? "" : `; a new Raft leader at ${at(seen.electedMs)}`}; Swarm said down at ${at(seen.downMs)}, berth had moved it at ${at(seen.movedMs)})`,
         );
       } finally {
+        await swarm.stop();
         await bed.setLinkUp(lost);
       }
       await cluster.ack("container:delete", { id: info.id });
@@ -198,8 +220,60 @@ export async function run(): Promise<void> {
       ?.close()
       .catch((err: unknown) => process.stderr.write(`single-host berth on PostgreSQL: ${String(err)}\n`));
     await pg.stop();
+    // BENCH_TESTBED_LOGS=DIR keeps the nodes' dockerd logs (Swarm's own account of each loss: Raft, dispatcher).
+    const keep = process.env.BENCH_TESTBED_LOGS;
+    if (keep) {
+      await mkdir(keep, { recursive: true });
+      for (const e of bed.engines)
+        await copyFile(join(e.node.dir, "dockerd.log"), join(keep, `${e.node.hostname}.log`)).catch(() => {});
+    }
     await bed.down();
   }
+}
+
+/**
+ * Swarm's side of a node-loss round, asked of the other managers every 250 ms from the cut (each ask given up
+ * after 3 s, as berth's Membership gives one up): when Swarm first said the node was down, when it had elected a
+ * Raft leader anew (another manager leads than at the cut, or a node still there is `unknown`: a new leader's
+ * dispatcher marks every node so until it hears from it), and when berth had moved the workload (its placement
+ * left the lost node). Times in ms after the cut.
+ */
+function watchTheLoss(
+  bed: Testbed,
+  lostIndex: number,
+  lostNodeId: string,
+  leaderAtCut: string | undefined,
+  placement: () => Promise<string>,
+  cutAt: number,
+): { stop(): Promise<{ downMs?: number; electedMs?: number; movedMs?: number }> } {
+  const seen: { downMs?: number; electedMs?: number; movedMs?: number } = {};
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const nodes = await Promise.race([
+        bed.nodeLs([lostIndex]),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error("no answer")), 3_000).unref()),
+      ]).catch(() => undefined);
+      const ms = performance.now() - cutAt;
+      const leads = nodes?.find((n) => n.manager?.leader)?.id;
+      const anew =
+        (leads !== undefined && leads !== leaderAtCut) ||
+        nodes?.some((n) => n.id !== lostNodeId && n.status === "unknown") === true;
+      if (anew && seen.electedMs === undefined) seen.electedMs = ms;
+      if (seen.downMs === undefined && nodes?.find((n) => n.id === lostNodeId)?.status === "down")
+        seen.downMs = ms;
+      if (seen.movedMs === undefined && (await placement().catch(() => lostNodeId)) !== lostNodeId)
+        seen.movedMs = performance.now() - cutAt;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      return seen;
+    },
+  };
 }
 
 /** One berth of the round-trip comparison: its samples (ms) and the CPU its requests cost this process (µs). */

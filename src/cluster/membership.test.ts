@@ -83,14 +83,48 @@ describe("Membership", () => {
     expect(told).toEqual(["n1", "n1"]);
   });
 
+  it("gives up an ask the manager holds (a Raft leader gone), stale meanwhile, and asks again at the next interval", async () => {
+    const clock = new ManualClock();
+    const m = manager([node("n1")]);
+    const held: AbortSignal[] = [];
+    const source = {
+      // The second ask is held, as a manager holds one while the Swarm has no leader; the others answer.
+      listNodes: (signal?: AbortSignal) =>
+        m.asked() === 1 && held.length === 0
+          ? new Promise<SwarmNode[]>(() => held.push(signal!))
+          : m.source.listNodes(),
+    };
+    const membership = new Membership({ source, everyMs: 1_000, askTimeoutMs: 3_000, clock }).start();
+    const unreachable: unknown[] = [];
+    membership.on("unreachable", (err) => unreachable.push(err));
+    await clock.sleeping(1, 1_000);
+    expect(membership.view().fresh).toBe(true);
+    clock.advance(1_000); // the interval: the second ask, which the manager holds
+    await clock.sleeping(1, 3_000);
+    expect(held).toHaveLength(1);
+    clock.advance(2_999);
+    expect(held[0]!.aborted).toBe(false);
+    clock.advance(1); // its timeout
+    await clock.sleeping(1, 1_000);
+    expect(held[0]!.aborted).toBe(true);
+    expect(unreachable).toEqual([expect.objectContaining({ code: "DOCKER_UNAVAILABLE" })]);
+    expect(membership.view()).toMatchObject({ fresh: false, nodes: [{ id: "n1", state: "ready" }] });
+
+    m.answer([node("n1", "down")]);
+    clock.advance(1_000); // the next interval: answered
+    await clock.sleeping(1, 1_000);
+    expect(membership.view()).toMatchObject({ fresh: true, nodes: [{ id: "n1", state: "down" }] });
+    await membership.close();
+  });
+
   it("asks every interval once started, and stops asking when closed", async () => {
     const clock = new ManualClock();
     const m = manager([node("n1")]);
     const membership = new Membership({ source: m.source, everyMs: 2_000, clock }).start();
-    await clock.sleeping();
+    await clock.sleeping(1, 2_000);
     expect(m.asked()).toBe(1);
     clock.advance(2_000);
-    await clock.sleeping();
+    await clock.sleeping(1, 2_000);
     expect(m.asked()).toBe(2);
     await membership.close();
     clock.advance(10_000);

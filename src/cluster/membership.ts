@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import { DockerUnavailableError } from "../errors/errors.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import type { SwarmNode, SwarmNodeSource } from "./swarm-nodes.ts";
@@ -12,8 +13,19 @@ export interface MembershipEvents {
 
 export interface MembershipOptions {
   source: SwarmNodeSource;
-  /** How often the manager is asked (default 2 s: Swarm itself takes 10–15 s to call a lost node down). */
+  /**
+   * How often the manager is asked (default 1 s). Swarm calls a lost node down 3–7.5 s after it is cut off,
+   * with the dispatcher heartbeat of 2 s that docs/cluster.md has operators set: a change waits up to one
+   * interval on top of that before anything moves, and an ask costs the manager one `GET /nodes` (milliseconds).
+   */
   everyMs?: number;
+  /**
+   * How long one ask may take before it counts as unanswered (default 3 s). A manager that is not the Raft
+   * leader forwards the question to it, and holds it for about 20 s once the leader is gone, whatever happens
+   * meanwhile; asked again, it answers as soon as the other managers have elected another. So an ask is given
+   * up (the view stale, as when the manager cannot be reached) and the next one made at the next interval.
+   */
+  askTimeoutMs?: number;
   clock?: Clock;
   log?: SystemLogger;
 }
@@ -31,6 +43,7 @@ export interface MembershipOptions {
 export class Membership extends EventEmitter<MembershipEvents> {
   readonly #source: SwarmNodeSource;
   readonly #everyMs: number;
+  readonly #askTimeoutMs: number;
   readonly #clock: Clock;
   readonly #log: SystemLogger | undefined;
   readonly #stop = new AbortController();
@@ -42,7 +55,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
   constructor(options: MembershipOptions) {
     super();
     this.#source = options.source;
-    this.#everyMs = options.everyMs ?? 2_000;
+    this.#everyMs = options.everyMs ?? 1_000;
+    this.#askTimeoutMs = options.askTimeoutMs ?? 3_000;
     this.#clock = options.clock ?? systemClock;
     this.#log = options.log?.child({ component: "Membership" });
   }
@@ -55,14 +69,22 @@ export class Membership extends EventEmitter<MembershipEvents> {
   /** Asks the manager once now and applies its answer (what the loop does each interval). */
   async refresh(): Promise<void> {
     let nodes: SwarmNode[];
+    const ask = new AbortController();
     try {
-      nodes = await this.#source.listNodes();
+      const timedOut = this.#clock.sleep(this.#askTimeoutMs, ask.signal).then(() => {
+        throw new DockerUnavailableError({
+          details: { reason: `the Swarm manager did not answer within ${this.#askTimeoutMs} ms` },
+        });
+      });
+      nodes = await Promise.race([this.#source.listNodes(ask.signal), timedOut]);
     } catch (err) {
       if (this.#fresh || this.#answeredAt === undefined)
         this.#log?.warn({ err }, "cannot ask the Swarm for its nodes; keeping the last view");
       this.#fresh = false;
       this.emit("unreachable", err);
       return;
+    } finally {
+      ask.abort(); // ends the timer, or the question left unanswered
     }
     if (!this.#fresh && this.#answeredAt !== undefined) this.#log?.info("the Swarm answers again");
     this.#fresh = true;

@@ -23,8 +23,11 @@ export interface SwarmNode {
 
 /** Where the nodes are read: one of the Swarm's managers. */
 export interface SwarmNodeSource {
-  /** Every node; DOCKER_UNAVAILABLE when the manager cannot be asked or does not answer as Swarm does. */
-  listNodes(): Promise<SwarmNode[]>;
+  /**
+   * Every node; DOCKER_UNAVAILABLE when the manager cannot be asked or does not answer as Swarm does.
+   * `signal` aborts a question the asker no longer waits for.
+   */
+  listNodes(signal?: AbortSignal): Promise<SwarmNode[]>;
 }
 
 /** A node that may be given a new workload: up, and the operator has not paused or drained it. */
@@ -83,12 +86,12 @@ export function parseSwarmNodes(raw: unknown): SwarmNode[] {
  * handed in by the composition, so that this folder needs nothing of the
  * engine adapter). A manager that fails or is not in a Swarm is DOCKER_UNAVAILABLE.
  */
-export function engineSwarmNodes(listNodes: () => Promise<unknown>): SwarmNodeSource {
+export function engineSwarmNodes(listNodes: (signal?: AbortSignal) => Promise<unknown>): SwarmNodeSource {
   return {
-    async listNodes() {
+    async listNodes(signal) {
       let raw: unknown;
       try {
-        raw = await listNodes();
+        raw = await listNodes(signal);
       } catch (err) {
         throw new DockerUnavailableError({
           cause: err,

@@ -84,7 +84,10 @@ export function buildCluster(
   const { store, registry, log } = deps;
   // Asked only which nodes are up; berth's own engine calls in cluster mode all go through agents.
   const manager = new Dockerode({ socketPath: config.dockerSocket });
-  const membership = new Membership({ source: engineSwarmNodes(() => manager.listNodes()), log });
+  const membership = new Membership({
+    source: engineSwarmNodes((signal) => manager.listNodes({ abortSignal: signal })),
+    log,
+  });
   stack.defer("cluster membership", () => membership.close());
   stack.defer("down nodes' agents", dropAgentsOfDownNodes(membership, registry, log));
   const engines = new AgentNodeEngines(registry);

@@ -7,7 +7,7 @@ import type { Clock } from "../../util/clock.ts";
  */
 export class ManualClock implements Clock {
   #now = 0;
-  #sleepers: { until: number; wake: () => void }[] = [];
+  #sleepers: { until: number; ms: number; wake: () => void }[] = [];
   #onSleep: (() => void)[] = [];
 
   now(): number {
@@ -19,6 +19,7 @@ export class ManualClock implements Clock {
       if (signal?.aborted) return reject(signal.reason);
       const sleeper = {
         until: this.#now + ms,
+        ms,
         wake: () => {
           signal?.removeEventListener("abort", onAbort);
           resolve();
@@ -39,9 +40,13 @@ export class ManualClock implements Clock {
     return this.#sleepers.length;
   }
 
-  /** Resolves once `count` sleeps are pending (a loop has come round to its wait). */
-  async sleeping(count = 1): Promise<void> {
-    while (this.#sleepers.length < count) await new Promise<void>((r) => this.#onSleep.push(r));
+  /**
+   * Resolves once `count` sleeps are pending (a loop has come round to its wait); with `ms`, only sleeps of
+   * that length count (code that waits on the clock for two things, e.g. an interval and a timeout).
+   */
+  async sleeping(count = 1, ms?: number): Promise<void> {
+    const pending = () => this.#sleepers.filter((s) => ms === undefined || s.ms === ms).length;
+    while (pending() < count) await new Promise<void>((r) => this.#onSleep.push(r));
   }
 
   /** Moves time on by `ms`, waking every sleep due by then, earliest first. */
