@@ -61,6 +61,28 @@ describe("NodeNetworks: a node's owner networks and their egress filter, kept by
     return docker.createContainer(body);
   }
 
+  it("makes no ensure wait for nothing, and lets no re-check pass under way sweep the rules of a bridge made meanwhile", async () => {
+    await networks.ensure(INSTANCE, "bob");
+    // A pass that has listed the networks (bob's alone) and waits on the engine for the rest.
+    const listNetworks = docker.listNetworks.bind(docker);
+    let listed = () => {};
+    const held = new Promise<void>((r) => {
+      listed = r;
+    });
+    docker.listNetworks = async () => {
+      const names = await listNetworks();
+      await held;
+      return names;
+    };
+    const pass = networks.recheck();
+    const ensured = networks.ensure(INSTANCE, "alice");
+    listed();
+    await Promise.all([pass, ensured]);
+    const bridge = (await docker.inspectNetwork(ALICE))!.bridge;
+    expect(hooked(iptables).forward).toContain(bridge);
+    expect(hooked(iptables).host).toContain(bridge);
+  });
+
   it("makes the owner's bridge, named and labelled by the agent itself, with the filter on it before it answers", async () => {
     const { name } = await networks.ensure(INSTANCE, "alice");
     expect(name).toBe(ALICE);

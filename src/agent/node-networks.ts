@@ -60,6 +60,12 @@ export class NodeNetworks {
   readonly #startedAt: number;
   #timer: NodeJS.Timeout | undefined;
   #passing: Promise<void> | undefined;
+  /**
+   * Ensures, releases and re-check passes, one at a time: a pass that listed the networks before an ensure
+   * made one would sweep that new bridge's rules (its workloads unfiltered until the next pass), and one
+   * that inspected a network before a release removed it would put its rules back.
+   */
+  #serial: Promise<unknown> = Promise.resolve();
   #closed = false;
 
   constructor(options: NodeNetworksOptions) {
@@ -70,7 +76,11 @@ export class NodeNetworks {
   }
 
   /** The owner's bridge on this node, filtered; EGRESS_FILTER_UNAVAILABLE (nothing made) when it cannot be. */
-  async ensure(instanceId: string, owner: string): Promise<{ name: string }> {
+  ensure(instanceId: string, owner: string): Promise<{ name: string }> {
+    return this.#oneAtATime(() => this.#ensure(instanceId, owner));
+  }
+
+  async #ensure(instanceId: string, owner: string): Promise<{ name: string }> {
     const status = await this.#o.firewall.check();
     if (!status.available) {
       this.#log.error(
@@ -87,7 +97,11 @@ export class NodeNetworks {
   }
 
   /** Removes the owner's bridge and its rules unless a container of this node uses it; true when it is gone. */
-  async release(instanceId: string, owner: string): Promise<boolean> {
+  release(instanceId: string, owner: string): Promise<boolean> {
+    return this.#oneAtATime(() => this.#release(instanceId, owner));
+  }
+
+  async #release(instanceId: string, owner: string): Promise<boolean> {
     const name = ownerNetworkName(instanceId, owner);
     const info = await this.#o.docker.inspectNetwork(name);
     if (!info) return true;
@@ -122,7 +136,7 @@ export class NodeNetworks {
 
   /** One pass of the re-check, after any pass under way. Never rejects: a failure is logged, the next pass tries again. */
   recheck(): Promise<void> {
-    const pass = (this.#passing ?? Promise.resolve()).then(() => this.#pass());
+    const pass = this.#oneAtATime(() => this.#pass());
     this.#passing = pass;
     void pass.finally(() => {
       if (this.#passing === pass) this.#passing = undefined;
@@ -134,12 +148,19 @@ export class NodeNetworks {
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#timer);
-    await this.#passing;
+    await this.#serial;
+  }
+
+  #oneAtATime<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.#serial.then(step, step);
+    this.#serial = run.catch(() => {});
+    return run;
   }
 
   async #pass(): Promise<void> {
     if (this.#closed) return;
     try {
+      const since = this.#o.firewall.mark();
       const names = await this.#o.docker.listNetworks({
         "berth.managed": "true",
         [AGENT_NETWORK_LABEL]: "true",
@@ -164,7 +185,7 @@ export class NodeNetworks {
           );
         }
       }
-      await this.#o.firewall.sweep(bridges);
+      await this.#o.firewall.sweep(bridges, since);
     } catch (err) {
       this.#log.error({ err }, "could not check this node's owner networks; they are checked again shortly");
     }

@@ -70,7 +70,7 @@ describe("ContainerManager with admission control (fake engine)", () => {
       repo: store.containers,
       releases: store.releases,
       channel: new FakeWorkloadChannel(),
-      egress: { protect: filterStep, release: filterStep, sweep: async () => {} },
+      egress: { protect: filterStep, release: filterStep, mark: () => 0, sweep: async () => {} },
       secrets,
       log: createSystemLogger({ level: "silent", redactor: secrets.system, destination: new PassThrough() }),
       instanceId: "test",

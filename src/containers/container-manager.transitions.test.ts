@@ -70,7 +70,7 @@ describe("ContainerManager's state writes, against the transition table", () => 
       log,
       instanceId: "test",
       files: new LocalWorkloadFiles(new ContainerPaths(config.dataDir, config.runDir)),
-      egress: { protect: async () => {}, release: async () => {}, sweep: async () => {} },
+      egress: { protect: async () => {}, release: async () => {}, mark: () => 0, sweep: async () => {} },
     });
     changes = [];
     manager.on("statusChanged", (c) => changes.push(c));

@@ -8,6 +8,8 @@
 export interface EgressGuard {
   protect(bridge: string): Promise<void>;
   release(bridge: string): Promise<void>;
-  /** Removes the rules of every bridge not in `keep` (networks that went while berth was away). */
-  sweep(keep: ReadonlySet<string>): Promise<void>;
+  /** Where a pass begins: its sweep spares the bridges protected from here on (EgressFirewall.mark). */
+  mark(): number;
+  /** Removes the rules of every bridge not in `keep` (networks that went while berth was away), but those protected after `since`. */
+  sweep(keep: ReadonlySet<string>, since?: number): Promise<void>;
 }

@@ -24,6 +24,7 @@ function fakes() {
       await gate;
     },
     release: async () => {},
+    mark: () => 0,
     sweep: async () => {},
   };
   const docker = {

@@ -31,6 +31,7 @@ export async function protectOwnerNetworks(
   instanceId: string,
   log: SystemLogger,
 ): Promise<void> {
+  const since = egress.mark();
   const names = await docker.listNetworks(managedLabels(instanceId));
   const bridges = new Set<string>();
   for (const name of names) {
@@ -46,5 +47,5 @@ export async function protectOwnerNetworks(
       );
     }
   }
-  await egress.sweep(bridges);
+  await egress.sweep(bridges, since);
 }

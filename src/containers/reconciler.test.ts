@@ -69,7 +69,7 @@ describe("reconcile after a crash", () => {
       log,
       instanceId: "test",
       files: new LocalWorkloadFiles(paths),
-      egress: { protect: async () => {}, release: async () => {}, sweep: async () => {} },
+      egress: { protect: async () => {}, release: async () => {}, mark: () => 0, sweep: async () => {} },
     });
     told = [];
     const interrupted = new InterruptedOperations();

@@ -86,6 +86,21 @@ describe("EgressFirewall", () => {
     expect([...iptables.chains.keys()].filter((c) => c.startsWith("B"))).toHaveLength(2);
   });
 
+  it("spares in a sweep the bridges protected since its pass began (a network made while the pass listed them)", async () => {
+    const fw = firewall(iptables);
+    await fw.protect("br-aaaaaaaaaaaa");
+    // A re-check pass begins, and lists the networks: only a's.
+    const since = fw.mark();
+    // Meanwhile a workload's network is made and protected.
+    await fw.protect("br-bbbbbbbbbbbb");
+    await fw.sweep(new Set(["br-aaaaaaaaaaaa"]), since);
+    const hooked = (iptables.chains.get("DOCKER-USER") ?? []).map((r) => r[1]);
+    expect(hooked).toEqual(expect.arrayContaining(["br-aaaaaaaaaaaa", "br-bbbbbbbbbbbb"]));
+    // The next pass, which lists b's network too, keeps it; one whose network went sweeps it.
+    await fw.sweep(new Set(["br-aaaaaaaaaaaa"]), fw.mark());
+    expect((iptables.chains.get("DOCKER-USER") ?? []).map((r) => r[1])).not.toContain("br-bbbbbbbbbbbb");
+  });
+
   it("moves a bridge to a new policy without a moment unfiltered: new chains are hooked before old ones go", async () => {
     await firewall(iptables, "inst1").protect("br-aaaaaaaaaaaa");
     const [oldJump] = iptables.chains.get("DOCKER-USER") ?? [];

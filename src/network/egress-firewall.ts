@@ -42,6 +42,9 @@ export class EgressFirewall {
   readonly #policyHash: string;
   readonly #log: SystemLogger;
   #tail: Promise<unknown> = Promise.resolve();
+  /** Protects so far, and the count at each bridge's last: what a sweep must spare (see `mark`). */
+  #protects = 0;
+  readonly #protectedAt = new Map<string, number>();
 
   constructor(options: { iptables: Iptables; policy: EgressPolicy; instanceId: string; log: SystemLogger }) {
     this.#iptables = options.iptables;
@@ -71,6 +74,7 @@ export class EgressFirewall {
    * EgressFilterUnavailableError when the rules could not be installed.
    */
   protect(bridge: string): Promise<void> {
+    this.#protectedAt.set(bridge, ++this.#protects);
     return this.#serial(async () => {
       assertBridge(bridge);
       try {
@@ -84,17 +88,34 @@ export class EgressFirewall {
 
   /** Removes this instance's rules and chains for one bridge (its network is gone). */
   release(bridge: string): Promise<void> {
+    this.#protectedAt.delete(bridge);
     return this.#serial(async () => {
       assertBridge(bridge);
       await this.#unhook(bridge, () => true);
     });
   }
 
-  /** Removes this instance's rules for every bridge not in `keep` (networks removed while berth was away). */
-  sweep(keep: ReadonlySet<string>): Promise<void> {
+  /**
+   * Where a re-check pass begins, before it lists the networks: its sweep spares every bridge protected
+   * from here on. A network made (and its bridge protected) while the pass ran is not in the pass's list,
+   * and its rules must not be swept — its workload would run unfiltered until the next pass.
+   */
+  mark(): number {
+    return this.#protects;
+  }
+
+  /**
+   * Removes this instance's rules for every bridge not in `keep` (networks removed while berth was away),
+   * but those protected after `since` (a `mark`).
+   */
+  sweep(keep: ReadonlySet<string>, since = Number.POSITIVE_INFINITY): Promise<void> {
     return this.#serial(async () => {
       const hooked = new Set((await this.#hooks()).map((h) => h.bridge));
-      for (const bridge of hooked) if (!keep.has(bridge)) await this.#unhook(bridge, () => true);
+      for (const bridge of hooked) {
+        if (keep.has(bridge) || (this.#protectedAt.get(bridge) ?? 0) > since) continue;
+        await this.#unhook(bridge, () => true);
+        this.#protectedAt.delete(bridge);
+      }
     });
   }
 

@@ -91,7 +91,7 @@ describe("CodeUpdater (fake engine)", () => {
       releases,
       channel: new FakeWorkloadChannel(),
       // Nothing here asks for network: 'outbound', so the guard is never consulted.
-      egress: { protect: async () => {}, release: async () => {}, sweep: async () => {} },
+      egress: { protect: async () => {}, release: async () => {}, mark: () => 0, sweep: async () => {} },
       secrets,
       log,
       instanceId: "test",
