@@ -202,6 +202,8 @@ describe("EngineReturnRestarter", () => {
     const { manager, restarter, goneNow } = setUp();
     manager.add("never", "running", "no");
     manager.add("crashed", "running", "no");
+    const ended = manager.add("ended-long-ago", "exited", "no");
+    ended.exitCode = 0;
     // Read from the engine as it went, and committed; the writers hear back after the read below is answered.
     const tellNever = manager.writeUntold("never", "exited", 143);
     const tellCrashed = manager.writeUntold("crashed", "exited", 1);
@@ -209,10 +211,14 @@ describe("EngineReturnRestarter", () => {
     await restarter.settled();
     tellNever();
     tellCrashed();
+    // Its owner's start, refused as the engine is away, puts back the state it began from: no exit.
+    manager.set("ended-long-ago", "starting", 0);
+    manager.set("ended-long-ago", "exited", 0);
     expect(restarter.holds("never")).toBe(true);
     expect(await restarter.isOutageExit("never")).toBe(true);
     // A crash stays the restart policy's, told late or not.
     expect(restarter.holds("crashed")).toBe(false);
+    expect(restarter.holds("ended-long-ago")).toBe(false);
     await restarter.bringBack();
     expect(manager.starts).toEqual(["never"]);
   });

@@ -150,8 +150,14 @@ export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEve
       // Told while the engine is known away: an exit read from the engine as it went, whose write was
       // under way. The read of what the outage holds may have been answered before this is told, and yet
       // have seen the row "exited" already (a network store commits before its writer hears back): held
-      // here, or it would pass for the workload's own exit — left stopped, or restarted as a crash.
-      else if (!oomKilled && isEngineStopCode(info.exitCode) && !this.#held.has(info.id))
+      // here, or it would pass for the workload's own exit — left stopped, or restarted as a crash. Not
+      // from `starting`: that is a start the outage cut putting back the state it began from, no exit.
+      else if (
+        from !== "starting" &&
+        !oomKilled &&
+        isEngineStopCode(info.exitCode) &&
+        !this.#held.has(info.id)
+      )
         this.#held.set(info.id, this.#outageSince);
     }
     // Stopped on request, or deleted: not to be undone. (A stop the engine could not carry out changed
