@@ -46,12 +46,22 @@ class FakeManager extends EventEmitter<ContainerManagerEvents> {
 
   /** What the engine's event stream would make berth record. */
   set(id: string, to: ContainerState, exitCode: number | null = null): void {
+    this.writeUntold(id, to, exitCode)();
+  }
+
+  /**
+   * Writes the change to the store, and tells it only when the returned function is called: a network
+   * store's row says it for every reader before its writer hears back and tells the listeners.
+   */
+  writeUntold(id: string, to: ContainerState, exitCode: number | null = null): () => void {
     const record = this.records.get(id);
     if (!record) throw new Error(id);
     const from = record.state;
     Object.assign(record, { state: to, exitCode });
     this.engine.set(id, to);
-    if (from !== to) this.emit("statusChanged", { info: this.info(record), from, reason: "test" });
+    return () => {
+      if (from !== to) this.emit("statusChanged", { info: this.info(record), from, reason: "test" });
+    };
   }
 
   async syncFromEngine(id: string): Promise<EngineExit | undefined> {
@@ -184,6 +194,31 @@ describe("EngineReturnRestarter", () => {
     expect(restarter.holds("never")).toBe(true);
     expect(await restarter.isOutageExit("never")).toBe(true);
     expect(restarter.holds("crashed")).toBe(false);
+    await restarter.bringBack();
+    expect(manager.starts).toEqual(["never"]);
+  });
+
+  it("holds a workload whose exit the read of what the outage holds saw written, though it was told only after that read", async () => {
+    const { manager, restarter, goneNow } = setUp();
+    manager.add("never", "running", "no");
+    manager.add("crashed", "running", "no");
+    const ended = manager.add("ended-long-ago", "exited", "no");
+    ended.exitCode = 0;
+    // Read from the engine as it went, and committed; the writers hear back after the read below is answered.
+    const tellNever = manager.writeUntold("never", "exited", 143);
+    const tellCrashed = manager.writeUntold("crashed", "exited", 1);
+    goneNow();
+    await restarter.settled();
+    tellNever();
+    tellCrashed();
+    // Its owner's start, refused as the engine is away, puts back the state it began from: no exit.
+    manager.set("ended-long-ago", "starting", 0);
+    manager.set("ended-long-ago", "exited", 0);
+    expect(restarter.holds("never")).toBe(true);
+    expect(await restarter.isOutageExit("never")).toBe(true);
+    // A crash stays the restart policy's, told late or not.
+    expect(restarter.holds("crashed")).toBe(false);
+    expect(restarter.holds("ended-long-ago")).toBe(false);
     await restarter.bringBack();
     expect(manager.starts).toEqual(["never"]);
   });

@@ -71,11 +71,8 @@ export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEve
   #pass: Promise<void> | undefined;
   /** Reading which workloads an outage that just began holds (#engineDown), while it runs. */
   #holding: Promise<void> | undefined;
-  /**
-   * While that read is pending: the containers whose exit is the outage's (seen just before
-   * it, or while the read waits for its answer, which already says "exited" for them).
-   */
-  #exitedWithEngine: Set<string> | undefined;
+  /** While the engine is known away: the earliest time an exit may be this outage's (the bound #held keeps). */
+  #outageSince: number | undefined;
   #closed = false;
   readonly #onDown = () => this.#engineDown();
   readonly #onUp = () => void this.bringBack();
@@ -122,11 +119,10 @@ export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEve
     this.#down = true;
     // As they are when it went: a return of the engine may come before the read below is answered.
     const since = this.#sawUp ? this.#exits.since : undefined;
+    this.#outageSince = since;
     const exited = this.#exits.exitedJustBeforeNow();
     this.#exits.clear();
-    // Exits written while the read below waits are added (#statusChanged): its answer may
-    // already say "exited" for them, and they would be taken for crashes.
-    this.#exitedWithEngine = exited;
+    // Exits told from now on are held as they are told (#statusChanged), before or after this read.
     const holding = this.#o
       .records()
       .then((records) => this.#hold(records, since, exited))
@@ -134,7 +130,6 @@ export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEve
     this.#holding = holding;
     void holding.finally(() => {
       if (this.#holding === holding) this.#holding = undefined;
-      if (this.#exitedWithEngine === exited) this.#exitedWithEngine = undefined;
     });
   }
 
@@ -152,8 +147,18 @@ export class EngineReturnRestarter extends EventEmitter<EngineReturnRestarterEve
   #statusChanged({ info, from, oomKilled }: StatusChange): void {
     if (info.state === "exited" && RUNNING.has(from as ContainerState)) {
       if (!this.#down) this.#exits.noteExit(info.id, info.exitCode, oomKilled === true);
-      else if (this.#exitedWithEngine && !oomKilled && isEngineStopCode(info.exitCode))
-        this.#exitedWithEngine.add(info.id);
+      // Told while the engine is known away: an exit read from the engine as it went, whose write was
+      // under way. The read of what the outage holds may have been answered before this is told, and yet
+      // have seen the row "exited" already (a network store commits before its writer hears back): held
+      // here, or it would pass for the workload's own exit — left stopped, or restarted as a crash. Not
+      // from `starting`: that is a start the outage cut putting back the state it began from, no exit.
+      else if (
+        from !== "starting" &&
+        !oomKilled &&
+        isEngineStopCode(info.exitCode) &&
+        !this.#held.has(info.id)
+      )
+        this.#held.set(info.id, this.#outageSince);
     }
     // Stopped on request, or deleted: not to be undone. (A stop the engine could not carry out changed
     // nothing: the owner was told to try again, and the workload is brought back as it was.)

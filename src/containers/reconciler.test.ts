@@ -32,6 +32,7 @@ const alice = { owner: "alice", admin: false };
 describe("reconcile after a crash", () => {
   let dataDir: string;
   let docker: FakeDockerClient;
+  let channel: FakeWorkloadChannel;
   let repo: ContainerStore;
   let manager: ContainerManager;
   let paths: ContainerPaths;
@@ -51,7 +52,7 @@ describe("reconcile after a crash", () => {
     close = () => store.close();
     repo = store.containers;
     docker = new FakeDockerClient();
-    const channel = new FakeWorkloadChannel();
+    channel = new FakeWorkloadChannel();
     const secrets = new SecretRegistry();
     const log = createSystemLogger({
       level: "silent",
@@ -279,6 +280,39 @@ describe("reconcile after a crash", () => {
       expect((await repo.get(b.id))?.state).toBe("running");
       expect(engineState(b.dockerId)).toBe("running");
       expect(told).toMatchObject([{ id: a.id, op: "stop" }]);
+    });
+
+    it("does not open again the channel of a container deleted after the list was read (on another server)", async () => {
+      const { id } = await running();
+      await channel.close(id); // as at berth's start: a channel is open once a reconciliation opened it
+      cut = CutByCrash.of(await repo.all());
+      const all = repo.all.bind(repo);
+      repo.all = async () => {
+        const rows = await all();
+        // Deleted before this row's turn comes: its channel closed, its row gone (another server's delete).
+        await channel.close(id);
+        await repo.delete(id);
+        return rows;
+      };
+      await run();
+      expect(channel.open_.has(id)).toBe(false);
+    });
+
+    it("opens the channel of a container whose state moved on after the list was read (started again)", async () => {
+      const { id, dockerId } = await running();
+      await channel.close(id);
+      docker.exit(dockerId!, 0);
+      await repo.update(id, { state: "exited", exitCode: 0 });
+      cut = CutByCrash.of(await repo.all());
+      const all = repo.all.bind(repo);
+      repo.all = async () => {
+        const rows = await all();
+        // Started again before this row's turn comes (the engine's return brings it back).
+        await repo.update(id, { state: "running", exitCode: null });
+        return rows;
+      };
+      await run();
+      expect(channel.open_.has(id)).toBe(true);
     });
 
     it("finishes a delete once, and says so once, when two reconciliations overlap", async () => {

@@ -187,10 +187,14 @@ async function reconcileOne(
     if (!adopted) return;
     copy = adopted;
   }
-  // Outside the row's turn, as before: opened in it, a row whose state moved on meanwhile (a bring-back
-  // after the engine's return) was left without its channel. A delete under way on another server may
-  // see the channel it closed opened again here (cluster mode; left, see docs/cluster.md).
-  await o.channel.open(copy.id, { uid: copy.uid, gid: copy.uid });
+  // In the row's turn, on the row as it is then: a delete made meanwhile (on another server, in cluster
+  // mode) must not have the channel it closed opened again here. Not `inTurn`: a row whose state moved
+  // on since the list (a bring-back after the engine's return started it) still needs its channel.
+  await steps.recoveryTurn(copy.id, async () => {
+    const record = await o.repo.get(copy.id);
+    if (!record || record.state === "removing") return;
+    await o.channel.open(record.id, { uid: record.uid, gid: record.uid });
+  });
   const op = CUT_BY_STATE[copy.state];
   if (op) {
     const finished = await inTurn(async (record) => {

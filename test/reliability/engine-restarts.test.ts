@@ -185,7 +185,11 @@ for (const mode of MODES) {
             eventually(
               RECOVER_MS,
               `round ${round}: ${c.name} answers a request`,
-              async () => (await settled(c.request({ round }, { timeoutMs: 1_000 }))).ok,
+              async () => {
+                const res = await settled(c.request({ round }, { timeoutMs: 1_000 }));
+                // Said when it fails: the last refusal.
+                return res.ok || res.error.code;
+              },
               20,
             ),
           ),
