@@ -16,8 +16,8 @@ import {
 } from "../helpers/postgres-server.ts";
 import { type Client, startTestServer, type TestServer } from "../helpers/test-server.ts";
 import { AgentProcess } from "./agent-process.ts";
+import { agentRules, iptablesOn } from "./node-firewall.ts";
 import { type SwitchHost, startSwitchHost } from "./switch-host.ts";
-import { command } from "./testbed/command.ts";
 import { AGENT_ROOT, BRIDGE_ADDRESS } from "./testbed/names.ts";
 import { Testbed } from "./testbed/testbed.ts";
 
@@ -51,20 +51,6 @@ function expectRejectedAtOnce(probe: Probe, what: string): void {
   expect(probe.connected, what).toBe(false);
   expect(["EHOSTUNREACH", "ECONNREFUSED"], what).toContain(probe.error);
   expect(probe.ms, what).toBeLessThan(PROBE_TIMEOUT_MS / 2);
-}
-
-/** `iptables …` in a node's own namespace (its own firewall, which its engine and its agent keep). */
-function iptablesOn(bed: Testbed, index: number, ...args: string[]): Promise<string> {
-  return command("ip", ["netns", "exec", bed.node(index).node.netns, "iptables", "-w", "5", ...args]);
-}
-
-/** berth's node agent's rules in a node's firewall: its jumps from DOCKER-USER and INPUT. */
-async function agentRules(bed: Testbed, index: number): Promise<string[]> {
-  const lines = [
-    ...(await iptablesOn(bed, index, "-S", "DOCKER-USER").catch(() => "")).split("\n"),
-    ...(await iptablesOn(bed, index, "-S", "INPUT")).split("\n"),
-  ];
-  return lines.filter((l) => l.includes("berth:node-agent"));
 }
 
 /**
