@@ -164,6 +164,8 @@ describe.skipIf(NEEDS_ROOT)("the node agents as a Swarm global service", () => {
       expect(log).toContain(`"node":"${nodeId}"`);
       expect(log).toContain("node agent starting");
       expect(log).toContain("egress filter available");
+      // …and says so in its hello, by which the API servers place outbound workloads.
+      expect(registry.agentFor(nodeId)?.identity.egressFilter).toBe(true);
     }
     // Node 1 carries no label: no agent there.
     expect((await tasks()).filter((t) => !workers.has(t.NodeID))).toEqual([]);
