@@ -100,7 +100,8 @@ export function sharedLibraries(binary: string): string[] {
   return [...paths].sort();
 }
 
-function put(from: string, to: string, mode: number): void {
+/** Copies one file into the image's root, its directories made, with the mode given. */
+export function put(from: string, to: string, mode: number): void {
   mkdirSync(dirname(to), { recursive: true });
   copyFileSync(from, to);
   chmodSync(to, mode);

@@ -1,7 +1,8 @@
 // berth's node agent as an image, built offline (no registry, no network): the
 // Node.js binary berth already has, the libraries it links, the agent's own
-// files and the npm packages it loads — nothing else (agent-closure.ts,
-// agent-root.ts) — imported into the engine as `berth/agent:<version>`.
+// files and the npm packages it loads, and the host's iptables (its binary,
+// modules and libraries, for the egress filter) — nothing else (agent-closure.ts,
+// agent-root.ts, iptables-runtime.ts) — imported into the engine as `berth/agent:<version>`.
 //   npm run build:agent-image             build it, unless the image there was built from the same files
 //   npm run build:agent-image -- --force  build it again anyway
 // The engine is DOCKER_HOST's unix socket, else /var/run/docker.sock. Not part of
@@ -10,11 +11,17 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import Dockerode from "dockerode";
 import { AGENT_ENTRY, agentClosure } from "./agent-closure.ts";
 import { APP_DIR, addNodeRuntime, layOutAgentRoot, NODE_IN_IMAGE, nodeRuntime } from "./agent-root.ts";
+import {
+  addIptablesRuntime,
+  IPTABLES_IN_IMAGE,
+  type IptablesBackend,
+  iptablesRuntime,
+} from "./iptables-runtime.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const MANIFEST = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
@@ -26,12 +33,19 @@ const MANIFEST = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as
 export const AGENT_IMAGE = `berth/agent:${MANIFEST.version}`;
 /** The label holding a hash of every file in the image: the same hash, the same image (no rebuild). */
 export const BUILD_LABEL = "berth.agent-build";
+/**
+ * The label saying which iptables back end the image carries (`nft`, `legacy`), or `none`: the
+ * agents' service needs the capabilities and the lock of that back end (deploy-agent-service.ts).
+ */
+export const IPTABLES_LABEL = "berth.iptables";
 
 export interface AgentImageBuild {
   readonly image: string;
   /** False when the engine already had an image built from the same files. */
   readonly built: boolean;
   readonly hash: string;
+  /** The iptables back end the image carries, as the building host's `iptables` resolves; none without one. */
+  readonly iptables: IptablesBackend | "none";
   /** The image's size, as the engine tells it. */
   readonly bytes: number;
   readonly ms: number;
@@ -48,16 +62,29 @@ export async function buildAgentImage(
     const root = join(stage, "root");
     layOutAgentRoot(ROOT, agentClosure(ROOT), root);
     const runtime = nodeRuntime(ROOT);
-    const config = imageConfig();
-    // The same files, the same Node.js and the same configuration: the same image.
-    const hash = treeHash(root, `${runtime.identity}\0${JSON.stringify(config)}`);
+    const iptables = iptablesRuntime();
+    const backend = iptables?.backend ?? "none";
+    const config = imageConfig(backend);
+    // The same files, the same Node.js and iptables, and the same configuration: the same image.
+    const hash = treeHash(
+      root,
+      `${runtime.identity}\0${iptables?.identity ?? "no iptables"}\0${JSON.stringify(config)}`,
+    );
     const have = await docker
       .getImage(AGENT_IMAGE)
       .inspect()
       .catch(() => undefined);
     if (have?.Config?.Labels?.[BUILD_LABEL] === hash && !options.force)
-      return { image: AGENT_IMAGE, built: false, hash, bytes: have.Size, ms: performance.now() - started };
+      return {
+        image: AGENT_IMAGE,
+        built: false,
+        hash,
+        iptables: backend,
+        bytes: have.Size,
+        ms: performance.now() - started,
+      };
     addNodeRuntime(runtime, root);
+    if (iptables) addIptablesRuntime(iptables, root);
     const tar = join(stage, "root.tar");
     await writeTar(root, tar);
     const [repo, tag] = AGENT_IMAGE.split(":") as [string, string];
@@ -77,7 +104,14 @@ export async function buildAgentImage(
         .getImage(have.Id)
         .remove()
         .catch(() => {});
-    return { image: AGENT_IMAGE, built: true, hash, bytes: Size, ms: performance.now() - started };
+    return {
+      image: AGENT_IMAGE,
+      built: true,
+      hash,
+      iptables: backend,
+      bytes: Size,
+      ms: performance.now() - started,
+    };
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }
@@ -88,15 +122,17 @@ export async function buildAgentImage(
  * as its entrypoint (with the Node.js flags `npm run agent` gives it), run as
  * root — it holds the node's engine socket and hands each workload's socket
  * to the workload's own uid — from the read-only files under /opt/berth.
+ * `iptables` is on its PATH, where the agent's egress filter finds it.
  */
-function imageConfig(): string[] {
+function imageConfig(iptables: IptablesBackend | "none"): string[] {
   const flags = MANIFEST.config.nodeFlags.split(/\s+/).filter(Boolean);
   return [
     `ENTRYPOINT ${JSON.stringify([NODE_IN_IMAGE, ...flags, `${APP_DIR}/${AGENT_ENTRY}`])}`,
     `WORKDIR ${APP_DIR}`,
-    "ENV PATH=/usr/local/bin",
+    `ENV PATH=/usr/local/bin:${dirname(IPTABLES_IN_IMAGE)}`,
     "ENV NODE_ENV=production",
     `LABEL berth.version=${JSON.stringify(MANIFEST.version)}`,
+    `LABEL ${IPTABLES_LABEL}=${iptables}`,
   ];
 }
 
@@ -144,4 +180,8 @@ if (import.meta.main) {
       ? `built ${build.image} (${size}, build ${build.hash}) in ${(build.ms / 1000).toFixed(1)} s\n`
       : `${build.image} is up to date (build ${build.hash})\n`,
   );
+  if (build.iptables === "none")
+    process.stdout.write(
+      "this host has no iptables: the image carries none, and its agents refuse outbound workloads\n",
+    );
 }

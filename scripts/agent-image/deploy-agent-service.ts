@@ -7,14 +7,17 @@
 // Options (each with its default): --mount-root /var/lib/berth-agent, --credential-file
 // /etc/berth/agent-credential, --ca-file PATH, --engine-socket /var/run/docker.sock,
 // --constraint node.labels.berth.agent==true, --name berth-agent, --image berth/agent:<version>,
-// --log-level info, --allow-http (plain http to the API servers, on a network of your own).
+// --log-level info, --allow-http (plain http to the API servers, on a network of your own),
+// --iptables-backend nft|legacy|none (by default the image's label berth.iptables, as the engine
+// `docker` reaches has it: what the image's iptables needs, see agentServiceArgs).
 //
 // Each node's credential stays a file on that node, mounted read-only: it is
 // never in the service's spec (which every manager's operator reads), never a
 // Swarm secret (which would reach every node's task, and a credential is one node's).
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
-import { AGENT_IMAGE } from "./build-agent-image.ts";
+import { AGENT_IMAGE, IPTABLES_LABEL } from "./build-agent-image.ts";
+import type { IptablesBackend } from "./iptables-runtime.ts";
 
 export interface AgentServiceOptions {
   /** BERTH_AGENT_SERVERS: every API server's URL, each dialled directly. */
@@ -33,7 +36,12 @@ export interface AgentServiceOptions {
   readonly image?: string;
   readonly logLevel?: string;
   readonly allowHttp?: boolean;
+  /** The iptables back end the image carries (its label berth.iptables): nft by default, as Debian 12's. */
+  readonly iptablesBackend?: IptablesBackend | "none";
 }
+
+/** iptables-legacy serialises every writer of the host's rules (Docker's engine among them) with this file's lock. */
+export const XTABLES_LOCK = "/run/xtables.lock";
 
 /** Where the agent finds its credential and CA inside its container (whatever their paths on the node). */
 export const CREDENTIAL_IN_CONTAINER = "/etc/berth/agent-credential";
@@ -47,6 +55,7 @@ export const AGENT_SERVICE_DEFAULTS = {
   constraint: "node.labels.berth.agent==true",
   name: "berth-agent",
   logLevel: "info",
+  iptablesBackend: "nft",
 } as const;
 
 /**
@@ -55,8 +64,13 @@ export const AGENT_SERVICE_DEFAULTS = {
  * on the node's own network (it dials out to the API servers and listens on
  * nothing; a task on the default bridge would need the node's NAT to reach
  * them); a read-only root, and of root's powers only those over files (the
- * channel sockets are handed to each workload's uid): the agent holds the
- * node's engine socket, which is the node, so this is depth, not the fence.
+ * channel sockets are handed to each workload's uid) and, for the egress
+ * filter of outbound workloads, over the node's firewall: CAP_NET_ADMIN on the
+ * host network it already has (nf_tables speaks netlink; iptables-legacy also
+ * opens a raw socket, CAP_NET_RAW, and takes the host's xtables lock, mounted
+ * from the node so that the agent and the engine never write at once). The
+ * agent holds the node's engine socket, which is the node, so this is depth,
+ * not the fence.
  */
 export function agentServiceArgs(options: AgentServiceOptions): string[] {
   const o = { ...AGENT_SERVICE_DEFAULTS, image: AGENT_IMAGE, ...options };
@@ -77,6 +91,10 @@ export function agentServiceArgs(options: AgentServiceOptions): string[] {
     bind(o.mountRoot, o.mountRoot),
     bind(o.credentialFile, CREDENTIAL_IN_CONTAINER, true),
     ...(o.caFile ? [bind(o.caFile, CA_IN_CONTAINER, true)] : []),
+    ...(o.iptablesBackend === "legacy" ? [bind(XTABLES_LOCK, XTABLES_LOCK)] : []),
+  ];
+  const firewallCaps = { nft: ["CAP_NET_ADMIN"], legacy: ["CAP_NET_ADMIN", "CAP_NET_RAW"], none: [] }[
+    o.iptablesBackend
   ];
   return [
     "service",
@@ -90,7 +108,7 @@ export function agentServiceArgs(options: AgentServiceOptions): string[] {
     "--network=host",
     "--read-only",
     "--cap-drop=ALL",
-    ...["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"].map((cap) => `--cap-add=${cap}`),
+    ...["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", ...firewallCaps].map((cap) => `--cap-add=${cap}`),
     ...mounts.map((m) => `--mount=${m}`),
     ...Object.entries(env).map(([k, v]) => `--env=${k}=${v}`),
     // Started again whenever it exits, after a short pause (an API server away is the agent's own retry).
@@ -100,6 +118,27 @@ export function agentServiceArgs(options: AgentServiceOptions): string[] {
     "--update-order=stop-first",
     o.image,
   ];
+}
+
+/**
+ * The back end named, else the one the image's label says (on the engine `docker` reaches, when it has
+ * the image), else nft. A wrong guess fails closed: the agent's filter check fails and its node refuses
+ * outbound workloads, saying why.
+ */
+function iptablesBackendOf(named: string | undefined, image: string): IptablesBackend | "none" {
+  const known = (value: string | undefined) =>
+    value === "nft" || value === "legacy" || value === "none" ? value : undefined;
+  if (named !== undefined) {
+    const backend = known(named);
+    if (backend === undefined) throw new Error(`--iptables-backend is nft, legacy or none, not ${named}`);
+    return backend;
+  }
+  const r = spawnSync(
+    "docker",
+    ["image", "inspect", "--format", `{{index .Config.Labels "${IPTABLES_LABEL}"}}`, image],
+    { encoding: "utf8" },
+  );
+  return (r.status === 0 ? known(r.stdout.trim()) : undefined) ?? AGENT_SERVICE_DEFAULTS.iptablesBackend;
 }
 
 function shellQuote(arg: string): string {
@@ -119,6 +158,7 @@ if (import.meta.main) {
       image: { type: "string" },
       "log-level": { type: "string" },
       "allow-http": { type: "boolean" },
+      "iptables-backend": { type: "string" },
       print: { type: "boolean" },
     },
   });
@@ -135,6 +175,7 @@ if (import.meta.main) {
       ...(values.image ? { image: values.image } : {}),
       ...(values["log-level"] ? { logLevel: values["log-level"] } : {}),
       ...(values["allow-http"] ? { allowHttp: true } : {}),
+      iptablesBackend: iptablesBackendOf(values["iptables-backend"], values.image ?? AGENT_IMAGE),
     });
   } catch (err) {
     process.stderr.write(`agent:deploy: ${(err as Error).message}\n`);

@@ -36,7 +36,8 @@ const CallId = z.string().min(1).max(32);
  * What an agent says when it connects (the handshake's `auth`): its node's
  * credential (agent-credential.ts), and which node it serves — the Swarm node
  * id its engine reports (`docker info`: Swarm.NodeID), which the credential
- * must be the one of, and its hostname. Unknown fields are dropped,
+ * must be the one of, its hostname, and whether it can filter outbound
+ * workloads. Unknown fields are dropped,
  * not refused: Socket.IO's client adds its own (`pid`, `offset`) on a reconnect.
  */
 export const AgentHelloSchema = z.object({
@@ -44,6 +45,12 @@ export const AgentHelloSchema = z.object({
   nodeId: z.string().regex(SWARM_NODE_ID, "must be a Swarm node id"),
   hostname: z.string().min(1).max(253),
   version: z.string().min(1).max(64),
+  /**
+   * Whether the node can filter outbound workloads (`network: "outbound"`), as the agent found at its
+   * start: iptables with the engine's DOCKER-USER chain. The API servers place outbound workloads on
+   * nodes that said true. Optional: an agent of an older berth does not say, and still connects.
+   */
+  egressFilter: z.boolean().optional(),
 });
 export type AgentHello = z.output<typeof AgentHelloSchema>;
 

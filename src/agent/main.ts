@@ -120,15 +120,16 @@ async function main(): Promise<void> {
   });
   networks = new NodeNetworks({ docker: engine, firewall, log, recheckMs: config.egressRecheckMs });
   networks.start();
-  // Said once at start, as a single host says it: whether this node takes outbound workloads.
-  await networks.report();
+  // Said once at start, as a single host says it: whether this node takes outbound workloads; and said
+  // to the API servers in the hello, which place outbound workloads on nodes that can filter them.
+  const egressFilter = await networks.report();
   // This node's workloads' usage, from its own cgroup files: an API server's host could not read them.
   usage = new NodeUsage({ docker, log });
   agent = new NodeAgent({
     servers: config.servers,
     credential: config.credential,
     ca: config.ca,
-    identity: { ...identity, version: BERTH_VERSION },
+    identity: { ...identity, version: BERTH_VERSION, egressFilter },
     docker,
     files: new AgentWorkloadFiles(config.mountRoot),
     channels,

@@ -166,7 +166,7 @@ describe("NodeNetworks: a node's owner networks and their egress filter, kept by
     expect(hooked(iptables)).toEqual({ forward: [], host: [] });
   });
 
-  it("says at start whether the node can filter", async () => {
+  it("says at start whether the node can filter, and answers it", async () => {
     const lines: string[] = [];
     const out = new PassThrough();
     out.on("data", (chunk: Buffer) => lines.push(chunk.toString()));
@@ -177,9 +177,10 @@ describe("NodeNetworks: a node's owner networks and their egress filter, kept by
       instanceId: "node-agent",
       log,
     });
-    await new NodeNetworks({ docker, firewall, log: said }).report();
+    // The answer goes into the agent's hello: the API servers place outbound workloads by it.
+    expect(await new NodeNetworks({ docker, firewall, log: said }).report()).toBe(true);
     iptables.broken = "iptables: not found";
-    await new NodeNetworks({ docker, firewall, log: said }).report();
+    expect(await new NodeNetworks({ docker, firewall, log: said }).report()).toBe(false);
     expect(lines.join("")).toContain("this node takes outbound workloads");
     expect(lines.join("")).toContain("this node refuses outbound workloads");
   });

@@ -110,10 +110,11 @@ export class NodeNetworks {
   }
 
   /**
-   * Says once whether this node can filter, so that an operator sees it at the agent's start. A warning, not
-   * an error: a cluster that never asks for outbound workloads needs no filter on its nodes.
+   * Says once whether this node can filter, so that an operator sees it at the agent's start, and answers
+   * it (the agent's hello carries it, so that outbound workloads are placed where they can run). A
+   * warning, not an error: a cluster that never asks for outbound workloads needs no filter on its nodes.
    */
-  async report(): Promise<void> {
+  async report(): Promise<boolean> {
     const status = await this.#o.firewall.check();
     if (status.available)
       this.#log.info("egress filter available: this node takes outbound workloads, filtered");
@@ -122,6 +123,7 @@ export class NodeNetworks {
         { reason: status.reason },
         "egress filter unavailable (iptables with Docker's DOCKER-USER chain is needed, as root): this node refuses outbound workloads",
       );
+    return status.available;
   }
 
   /** Starts the periodic re-check, with a first pass now. Safe to call twice. */

@@ -96,6 +96,21 @@ describe("the /agents namespace, checking each node's credential", () => {
     expect(told).toEqual([credential]);
   });
 
+  it("carries whether the agent's node can filter outbound workloads, which an older agent's hello leaves out", async () => {
+    const { registry, connect } = await namespace();
+    const C = "nodeccccccccccccccccccccc";
+    const withCredential = (nodeId: string) => ({
+      credential: deriveAgentCredential(MASTER, nodeId),
+      ...hello(nodeId),
+    });
+    expect(await connect({ ...withCredential(A), egressFilter: false })).toBe("connected");
+    expect(registry.agentFor(A)?.identity.egressFilter).toBe(false);
+    expect(await connect(withCredential(B))).toBe("connected");
+    expect(registry.agentFor(B)?.identity.egressFilter).toBeUndefined();
+    expect(await connect({ ...withCredential(C), egressFilter: "yes" })).toBe("VALIDATION_FAILED");
+    expect(registry.agentFor(C)).toBeUndefined();
+  });
+
   it("refuses A's credential for node B, logging the address and the node id claimed, never the credential", async () => {
     const { registry, connect, told, logs } = await namespace();
     const credential = deriveAgentCredential(MASTER, A);

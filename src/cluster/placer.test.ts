@@ -32,6 +32,8 @@ let store: Store;
 let nodes: SwarmNode[];
 let fresh: boolean;
 let reachable: Set<string>;
+/** What each node's agent said in its hello about filtering outbound workloads (absent: it did not say). */
+let filters: Map<string, boolean>;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "berth-placer-"));
@@ -39,6 +41,7 @@ beforeEach(async () => {
   nodes = [node("n1"), node("n2"), node("n3")];
   fresh = true;
   reachable = new Set(["n1", "n2", "n3"]);
+  filters = new Map();
   for (const id of ["C1", "C2", "C3", "C4"])
     await store.containers.insert(containerRecord(id, 20_000 + Number(id.slice(1))));
 });
@@ -52,6 +55,7 @@ function placer(unstored: Array<{ nodeId: string; limits?: { memoryMb?: number }
     membership: { view: () => ({ nodes, fresh, answeredAt: 1 }) },
     placements: store.placements,
     reachable: (id) => reachable.has(id),
+    canFilter: (id) => filters.get(id),
     defaults: { memoryMb: 256, cpus: 1 },
     unstored: () => unstored,
   });
@@ -115,5 +119,64 @@ describe("Placer", () => {
     // One more on n3: no node has room.
     const more = [...checks, { nodeId: "n3", limits: { memoryMb: 768 } }];
     await expect(placer(more).place("C2", { memoryMb: 512 })).rejects.toBeInstanceOf(NoCapacityError);
+  });
+
+  describe("outbound workloads", () => {
+    const outbound = { egressFilter: true };
+
+    it("go only to nodes whose agent can filter them, however much room the others have", async () => {
+      filters = new Map([
+        ["n1", false],
+        ["n2", true],
+        ["n3", false],
+      ]);
+      for (const id of ["C1", "C2", "C3"])
+        expect((await placer().place(id, undefined, undefined, outbound)).nodeId).toBe("n2");
+      // A workload without a network still goes where there is most room.
+      expect((await placer().place("C4", undefined)).nodeId).toBe("n1");
+    });
+
+    it("count an agent that did not say (an older berth's) as able: its node's own check decides", async () => {
+      filters = new Map([
+        ["n1", false],
+        ["n2", false],
+      ]);
+      expect((await placer().place("C1", undefined, undefined, outbound)).nodeId).toBe("n3");
+    });
+
+    it("are moved only to another node that can filter them, never back to the lost one", async () => {
+      filters = new Map([
+        ["n1", true],
+        ["n2", false],
+        ["n3", true],
+      ]);
+      const first = await placer().place("C1", undefined, undefined, outbound);
+      expect(["n1", "n3"]).toContain(first.nodeId);
+      const again = await placer().place("C1", undefined, first, outbound);
+      expect(again.nodeId).toBe(first.nodeId === "n1" ? "n3" : "n1");
+    });
+
+    it("fail with NO_CAPACITY when the nodes that can filter are full, rather than go where they would be refused", async () => {
+      filters = new Map([
+        ["n1", false],
+        ["n2", true],
+        ["n3", false],
+      ]);
+      const full = [{ nodeId: "n2", limits: { memoryMb: 1024 } }];
+      await expect(placer(full).place("C1", undefined, undefined, outbound)).rejects.toBeInstanceOf(
+        NoCapacityError,
+      );
+      expect(await store.placements.current("C1")).toBeUndefined();
+    });
+
+    it("are placed as any other when no node can filter, so that the node's agent refuses them (EGRESS_FILTER_UNAVAILABLE)", async () => {
+      filters = new Map([
+        ["n1", false],
+        ["n2", false],
+        ["n3", false],
+      ]);
+      const placed = await placer().place("C1", undefined, undefined, outbound);
+      expect(["n1", "n2", "n3"]).toContain(placed.nodeId);
+    });
   });
 });

@@ -119,6 +119,8 @@ export function buildCluster(
     membership,
     placements: store.placements,
     reachable: (nodeId) => registry.agentFor(nodeId) !== undefined,
+    // What the node's agent said in its hello: outbound workloads go to nodes that can filter them.
+    canFilter: (nodeId) => registry.agentFor(nodeId)?.identity.egressFilter,
     defaults: { memoryMb: config.defaultMemoryMb, cpus: config.defaultCpus },
     // This server's image checks under way take room on their nodes too, for the seconds they last.
     unstored: () => throwaways.underWay(),
@@ -136,8 +138,8 @@ export function buildCluster(
   });
   stack.defer("image checks' left-over clean-ups", () => throwaways.close());
   const placement: WorkloadPlacement = {
-    async place(containerId, resources) {
-      const placed = await placer.place(containerId, resources);
+    async place(containerId, resources, needs) {
+      const placed = await placer.place(containerId, resources, undefined, needs);
       placements.forget(containerId);
       return { generation: placed.generation };
     },
@@ -147,11 +149,11 @@ export function buildCluster(
       });
       placements.forget(containerId);
     },
-    async placeAgain(containerId, resources, from) {
+    async placeAgain(containerId, resources, from, needs) {
       const current = await store.placements.current(containerId);
       if (current?.nodeId !== from) return undefined;
       try {
-        const placed = await placer.place(containerId, resources, current);
+        const placed = await placer.place(containerId, resources, current, needs);
         placements.forget(containerId);
         return { nodeId: placed.nodeId, generation: placed.generation };
       } catch (err) {

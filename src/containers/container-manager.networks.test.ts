@@ -63,6 +63,8 @@ describe("ContainerManager: outbound workloads in cluster mode, on their owner's
   let manager: ContainerManager;
   /** Where the next placement goes. */
   let nextNode: string;
+  /** What each placement asked of its node beyond room: "place C egressFilter". */
+  let needs: string[];
 
   beforeEach(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "cmn-"));
@@ -77,6 +79,7 @@ describe("ContainerManager: outbound workloads in cluster mode, on their owner's
     iptables = new FakeIptables();
     networks = new FakeClusterNetworks(docker);
     nextNode = "node-a";
+    needs = [];
     const secrets = new SecretRegistry();
     const log = createSystemLogger({
       level: "silent",
@@ -98,10 +101,12 @@ describe("ContainerManager: outbound workloads in cluster mode, on their owner's
       networks,
       releaseContents: store.releaseContents,
       placement: {
-        place: async (id) => {
+        place: async (id, _resources, asked) => {
+          needs.push(`place ${id} ${asked?.egressFilter === true}`);
           networks.placed.set(id, nextNode);
         },
-        placeAgain: async (id, _resources, from) => {
+        placeAgain: async (id, _resources, from, asked) => {
+          needs.push(`placeAgain ${id} ${asked?.egressFilter === true}`);
           if (networks.placed.get(id) !== from) return undefined;
           networks.placed.set(id, nextNode);
           return { nodeId: nextNode, generation: 2 };
@@ -182,6 +187,20 @@ describe("ContainerManager: outbound workloads in cluster mode, on their owner's
     expect(await manager.relocate(created.id, "node-a")).toBe(true);
     expect(networks.asked).toEqual(["ensure node-b alice", "release node-a alice"]);
     expect(networkModeOf((await store.containers.get(created.id))!.dockerId)).toBe("net-of-alice-on-node-b");
+  });
+
+  it("asks placement for a node that can filter it, at its create and at its move; a workload without a network asks not", async () => {
+    const filtered = await manager.create(alice, outbound());
+    expect(await manager.relocate(filtered.id, "node-a")).toBe(true);
+    const plain = await manager.create(
+      alice,
+      ContainerSpec.parse({ name: "plain", code: { files: { "index.js": "x" } } }),
+    );
+    expect(needs).toEqual([
+      `place ${filtered.id} true`,
+      `placeAgain ${filtered.id} true`,
+      `place ${plain.id} false`,
+    ]);
   });
 
   it("puts a move back, making nothing on the new node, when that node cannot filter", async () => {

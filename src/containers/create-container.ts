@@ -108,7 +108,9 @@ export async function createContainer(
         throw err;
       }
       undo.push("delete row", () => repo.delete(id)); // and with it the placement, should there be one
-      const generation = (await ctx.options.placement?.place(id, spec.resources))?.generation;
+      const generation = (
+        await ctx.options.placement?.place(id, spec.resources, { egressFilter: spec.network === "outbound" })
+      )?.generation;
       if (spec.network === "outbound" && ctx.options.networks) {
         const nodeId = await ctx.options.networks.nodeOf(id);
         networkName = await filteredNetwork(ctx, actor.owner, id);

@@ -37,7 +37,9 @@ export async function relocateContainer(
     const record = await freshRecord(ctx, id);
     const log = ctx.log.child({ containerId: id, op: "relocate" });
     const wasRunning = RUNS.has(record.state);
-    const moved = await placement.placeAgain(id, record.spec.resources, lostNode);
+    const moved = await placement.placeAgain(id, record.spec.resources, lostNode, {
+      egressFilter: record.spec.network === "outbound",
+    });
     if (!moved) return false;
     log.warn(
       { from: lostNode, to: moved.nodeId, generation: moved.generation },

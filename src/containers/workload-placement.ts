@@ -6,6 +6,11 @@
  * its one engine. The placement goes with the container's row (the store
  * cascades), so a create undone takes it away too.
  */
+/** What a workload asks of its node beyond room: `network: "outbound"` asks for one that can filter it. */
+export interface WorkloadNeeds {
+  egressFilter?: boolean;
+}
+
 export interface WorkloadPlacement {
   /**
    * Places a new workload; answers its placement's generation, which its engine container is labelled
@@ -15,6 +20,7 @@ export interface WorkloadPlacement {
   place(
     containerId: string,
     resources: { memoryMb?: number | undefined; cpus?: number | undefined } | undefined,
+    needs?: WorkloadNeeds,
   ): Promise<{ generation: number } | undefined>;
   /**
    * Places a workload again, on another node than `from` (a node that was lost), under the next
@@ -24,6 +30,7 @@ export interface WorkloadPlacement {
     containerId: string,
     resources: { memoryMb?: number | undefined; cpus?: number | undefined } | undefined,
     from: string,
+    needs?: WorkloadNeeds,
   ): Promise<{ nodeId: string; generation: number } | undefined>;
   /**
    * Puts a workload back on the node it was moved off (under the next generation) when its move failed

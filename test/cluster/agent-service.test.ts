@@ -1,11 +1,13 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { AGENT_IMAGE, buildAgentImage } from "../../scripts/agent-image/build-agent-image.ts";
 import { CREDENTIAL_IN_CONTAINER } from "../../scripts/agent-image/deploy-agent-service.ts";
 import { deriveAgentCredential } from "../../src/agent-link/agent-credential.ts";
+import { ownerNetworkName } from "../../src/network/owner-network-spec.ts";
 import type { AgentRegistry } from "../../src/node-agents/agent-registry.ts";
 import { parseEngineHandle } from "../../src/node-agents/engine-handle.ts";
 import { eventually } from "../helpers/deadline.ts";
@@ -17,6 +19,7 @@ import {
   startPostgresServer,
 } from "../helpers/postgres-server.ts";
 import { type Client, echoCode, startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { agentRules } from "./node-firewall.ts";
 import { giveNodeHostFiles, NODE_ENGINE_SOCKET, NODE_ETC } from "./node-host-files.ts";
 import { command } from "./testbed/command.ts";
 import { AGENT_ROOT, BRIDGE_ADDRESS } from "./testbed/names.ts";
@@ -30,6 +33,8 @@ const DEPLOY = new URL("../../scripts/agent-image/deploy-agent-service.ts", impo
 const CONNECT_WITHIN_MS = 60_000;
 /** Building the image (seconds, or one inspect when it is fresh), the test bed with two images on three engines. */
 const SET_UP_MS = 420_000;
+const PROBE_TIMEOUT_MS = 10_000;
+const probeWorkload = readFile(new URL("../fixtures/workloads/probe.js", import.meta.url), "utf8");
 
 interface SwarmTask {
   ID: string;
@@ -45,6 +50,9 @@ interface SwarmTask {
  * manager) — a global service on the nodes labelled berth.agent=true (the
  * workers, 2 and 3), each agent with its own node's engine socket, the
  * agents' root and its node's credential file, bind-mounted from that node.
+ * The nodes' engines keep their firewall rules (as outbound.test.ts has
+ * them), so that the agents, with the iptables their image carries, filter
+ * outbound workloads there.
  */
 describe.skipIf(NEEDS_ROOT)("the node agents as a Swarm global service", () => {
   let bed: Testbed;
@@ -68,7 +76,7 @@ describe.skipIf(NEEDS_ROOT)("the node agents as a Swarm global service", () => {
   beforeAll(async () => {
     // Built into the machine's engine (skipped when it holds this build), from which the test bed loads it.
     await buildAgentImage();
-    bed = await Testbed.up({ images: [RUNTIME_IMAGE, AGENT_IMAGE] });
+    bed = await Testbed.up({ images: [RUNTIME_IMAGE, AGENT_IMAGE], iptables: true });
     pg = await startPostgresServer();
     db = await pg.freshDatabase();
     server = await startTestServer({
@@ -78,6 +86,7 @@ describe.skipIf(NEEDS_ROOT)("the node agents as a Swarm global service", () => {
       BERTH_AGENT_TOKEN: AGENT_TOKEN,
       BERTH_AGENT_MOUNT_ROOT: AGENT_ROOT,
       BERTH_DOCKER_SOCKET: manager().node.socketPath,
+      BERTH_ALLOW_NETWORK: "true",
     });
     registry = server.berth.agents!;
     const nodes = await bed.nodeLs();
@@ -141,6 +150,8 @@ describe.skipIf(NEEDS_ROOT)("the node agents as a Swarm global service", () => {
       // Hardened as far as an agent can be: read-only root, root's powers over files alone, the node's network.
       expect(container.HostConfig.ReadonlyRootfs).toBe(true);
       expect(container.HostConfig.CapDrop).toEqual(["ALL"]);
+      // …and over the node's firewall, for the egress filter (the test bed's iptables is nf_tables).
+      expect(container.HostConfig.CapAdd).toContain("CAP_NET_ADMIN");
       expect(container.HostConfig.NetworkMode).toBe("host");
       const credentialMount = container.Mounts.find((m) => m.Destination === CREDENTIAL_IN_CONTAINER);
       expect(credentialMount).toMatchObject({ Type: "bind", RW: false });
@@ -152,6 +163,9 @@ describe.skipIf(NEEDS_ROOT)("the node agents as a Swarm global service", () => {
       ]);
       expect(log).toContain(`"node":"${nodeId}"`);
       expect(log).toContain("node agent starting");
+      expect(log).toContain("egress filter available");
+      // …and says so in its hello, by which the API servers place outbound workloads.
+      expect(registry.agentFor(nodeId)?.identity.egressFilter).toBe(true);
     }
     // Node 1 carries no label: no agent there.
     expect((await tasks()).filter((t) => !workers.has(t.NodeID))).toEqual([]);
@@ -229,6 +243,39 @@ describe.skipIf(NEEDS_ROOT)("the node agents as a Swarm global service", () => {
     ).rejects.toMatchObject({
       statusCode: 404,
     });
+  });
+
+  it("places an outbound workload on a worker, on its owner's bridge there, filtered by the agent in its service task", async () => {
+    const probe = await alice.containers.create({
+      name: "probe",
+      network: "outbound",
+      code: { files: { "index.js": await probeWorkload } },
+    });
+    expect(probe.info.state).toBe("running");
+    const { nodeId, engineId } = await whereIs(probe.id);
+    const index = workers.get(nodeId)!;
+    const network = ownerNetworkName(server.berth.instanceId, "alice");
+    const onNode = await bed.node(index).docker.getContainer(engineId).inspect();
+    expect(onNode.HostConfig.NetworkMode).toBe(network);
+    const made = await bed.node(index).docker.getNetwork(network).inspect();
+    expect(made.Labels).toMatchObject({ "berth.owner": "alice", "berth.node-agent": "true" });
+    const bridge = `br-${String(made.Id).slice(0, 12)}`;
+    // The agent's two jumps for that bridge, from DOCKER-USER and INPUT, in its node's firewall.
+    expect((await agentRules(bed, index)).filter((r) => r.includes(`-i ${bridge} `))).toHaveLength(2);
+    // And they hold: the API server, a private address, is refused at once, not reached.
+    const apiPort = Number(new URL(server.url).port);
+    const tried = await probe.request<{ connected: boolean; error?: string; ms: number }>({
+      connect: { host: BRIDGE_ADDRESS, port: apiPort, timeoutMs: PROBE_TIMEOUT_MS },
+    });
+    expect(tried.connected).toBe(false);
+    expect(["EHOSTUNREACH", "ECONNREFUSED"]).toContain(tried.error);
+    expect(tried.ms).toBeLessThan(PROBE_TIMEOUT_MS / 2);
+
+    await probe.delete();
+    await expect(bed.node(index).docker.getNetwork(network).inspect()).rejects.toMatchObject({
+      statusCode: 404,
+    });
+    expect(await agentRules(bed, index)).toEqual([]);
   });
 
   it("keeps a paused node's agent, while draining a node stops its agent (so docs/cluster.md says pause)", async () => {

@@ -16,8 +16,8 @@ import {
 } from "../helpers/postgres-server.ts";
 import { type Client, startTestServer, type TestServer } from "../helpers/test-server.ts";
 import { AgentProcess } from "./agent-process.ts";
+import { agentRules, iptablesOn } from "./node-firewall.ts";
 import { type SwitchHost, startSwitchHost } from "./switch-host.ts";
-import { command } from "./testbed/command.ts";
 import { AGENT_ROOT, BRIDGE_ADDRESS } from "./testbed/names.ts";
 import { Testbed } from "./testbed/testbed.ts";
 
@@ -51,20 +51,6 @@ function expectRejectedAtOnce(probe: Probe, what: string): void {
   expect(probe.connected, what).toBe(false);
   expect(["EHOSTUNREACH", "ECONNREFUSED"], what).toContain(probe.error);
   expect(probe.ms, what).toBeLessThan(PROBE_TIMEOUT_MS / 2);
-}
-
-/** `iptables …` in a node's own namespace (its own firewall, which its engine and its agent keep). */
-function iptablesOn(bed: Testbed, index: number, ...args: string[]): Promise<string> {
-  return command("ip", ["netns", "exec", bed.node(index).node.netns, "iptables", "-w", "5", ...args]);
-}
-
-/** berth's node agent's rules in a node's firewall: its jumps from DOCKER-USER and INPUT. */
-async function agentRules(bed: Testbed, index: number): Promise<string[]> {
-  const lines = [
-    ...(await iptablesOn(bed, index, "-S", "DOCKER-USER").catch(() => "")).split("\n"),
-    ...(await iptablesOn(bed, index, "-S", "INPUT")).split("\n"),
-  ];
-  return lines.filter((l) => l.includes("berth:node-agent"));
 }
 
 /**
@@ -111,14 +97,7 @@ describe.skipIf(NEEDS_ROOT)("owner networks in cluster mode on the test bed", ()
       const node = bed.node(index).node;
       const nodeId = nodes.find((n) => n.hostname === node.hostname)!.id;
       workers.set(nodeId, index);
-      agents.push(
-        new AgentProcess(node, {
-          servers: server.url,
-          credential: deriveAgentCredential(AGENT_TOKEN, nodeId),
-          mountRoot: AGENT_ROOT,
-          extra: { BERTH_EGRESS_ALLOW: `${ALLOWED}/32`, BERTH_AGENT_EGRESS_RECHECK_MS: String(RECHECK_MS) },
-        }),
-      );
+      startAgent(nodeId);
     }
     await eventually(CONNECT_WITHIN_MS, "both workers' agents connected", () => registry.agents.length === 2);
     alice = await server.connect("alice");
@@ -139,6 +118,44 @@ describe.skipIf(NEEDS_ROOT)("owner networks in cluster mode on the test bed", ()
     await host?.destroy();
     await bed?.down();
   });
+
+  /**
+   * A create, tried again while berth answers DOCKER_UNAVAILABLE (retryable), as a client would: after
+   * the link tests the Swarm's managers may be slow to say which nodes are up for a while, and berth
+   * places nothing on a stale view.
+   */
+  async function createWhenPlaceable(
+    spec: Parameters<Client["containers"]["create"]>[0],
+  ): Promise<Container> {
+    let made: Container | undefined;
+    await eventually(
+      60_000,
+      `${spec.name} created`,
+      async () => {
+        try {
+          made = await alice.containers.create(spec);
+          return true;
+        } catch (err) {
+          if ((err as { code?: string }).code === "DOCKER_UNAVAILABLE") return "DOCKER_UNAVAILABLE";
+          throw err;
+        }
+      },
+      500,
+    );
+    return made!;
+  }
+
+  /** Starts the agent of a worker (by its Swarm node id) in that node's namespace. */
+  function startAgent(nodeId: string): void {
+    agents.push(
+      new AgentProcess(bed.node(workers.get(nodeId)!).node, {
+        servers: server.url,
+        credential: deriveAgentCredential(AGENT_TOKEN, nodeId),
+        mountRoot: AGENT_ROOT,
+        extra: { BERTH_EGRESS_ALLOW: `${ALLOWED}/32`, BERTH_AGENT_EGRESS_RECHECK_MS: String(RECHECK_MS) },
+      }),
+    );
+  }
 
   /** The test bed node a workload runs on now, and its engine id there. */
   async function whereIs(id: string): Promise<{ index: number; engineId: string; generation: number }> {
@@ -280,5 +297,34 @@ describe.skipIf(NEEDS_ROOT)("owner networks in cluster mode on the test bed", ()
           .docker.listContainers({ all: true, filters: { label: ["berth.managed=true"] } }),
       ).toEqual([]);
     }
+  });
+
+  it("places outbound workloads only on the worker whose agent said, at its start, that it can filter", async () => {
+    // Worker 3's engine chain back (as its engine makes it), worker 2 still without: the agents started
+    // again say so in their hellos.
+    const able = 3;
+    await iptablesOn(bed, able, "-N", "DOCKER-USER");
+    await iptablesOn(bed, able, "-A", "DOCKER-USER", "-j", "RETURN");
+    await iptablesOn(bed, able, "-I", "FORWARD", "1", "-j", "DOCKER-USER");
+    for (const agent of agents.splice(0)) await agent.kill("SIGTERM");
+    await eventually(CONNECT_WITHIN_MS, "no agent connected", () => registry.agents.length === 0);
+    for (const nodeId of workers.keys()) startAgent(nodeId);
+    await eventually(CONNECT_WITHIN_MS, "both agents connected again", () => registry.agents.length === 2);
+    for (const [nodeId, index] of workers)
+      expect(registry.agentFor(nodeId)?.identity.egressFilter).toBe(index === able);
+
+    // Spread by room, three workloads would not all go to one of two workers: these do, and run filtered.
+    const bots: Container[] = [];
+    for (const name of ["steered-1", "steered-2", "steered-3"])
+      bots.push(await createWhenPlaceable({ name, network: "outbound", code: await probeCode() }));
+    for (const steered of bots) {
+      expect(steered.info.state).toBe("running");
+      expect((await whereIs(steered.id)).index).toBe(able);
+    }
+    expect(await networkOn(able === 3 ? 2 : 3)).toBeUndefined();
+    // A workload without a network goes where there is room: the other worker, which holds none.
+    const plain = await createWhenPlaceable({ name: "plain", code: await probeCode() });
+    expect((await whereIs(plain.id)).index).not.toBe(able);
+    for (const bot of [...bots, plain]) await bot.delete();
   });
 });
