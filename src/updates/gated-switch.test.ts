@@ -90,6 +90,20 @@ describe("the gated switch (stop, switch, start, ready, health; or back)", () =>
     expect(await state()).toBe("running");
   });
 
+  it("gives the release it rolls back to at least the server's readiness wait, however short the new one's", async () => {
+    f.lifecycle.onReady = async (release) => {
+      if (release === 2) await notReady();
+    };
+    await expect(switchTo(2, { readyTimeoutMs: 200 })).rejects.toMatchObject({ code: "UPDATE_ROLLED_BACK" });
+    expect(f.lifecycle.readyTimeouts).toEqual([200, 1_000]);
+    // A longer one asked for is kept for both.
+    f.lifecycle.readyTimeouts.length = 0;
+    await expect(switchTo(2, { readyTimeoutMs: 5_000 })).rejects.toMatchObject({
+      code: "UPDATE_ROLLED_BACK",
+    });
+    expect(f.lifecycle.readyTimeouts).toEqual([5_000, 5_000]);
+  });
+
   it("rolls back when the health check the request names is not answered as expected", async () => {
     health = async () => ({ ok: false });
     await expect(switchTo(2, { healthCheck: { request: {}, expect: { ok: true } } })).rejects.toMatchObject({

@@ -49,6 +49,10 @@ export async function gatedSwitch(
   const { lifecycle } = o;
   const previous = record.release;
   const readyTimeoutMs = request.readyTimeoutMs ?? o.readyTimeoutMs;
+  // The release that ran before worked: it gets at least the server's readiness wait however short the
+  // request asked for its new release's — a short wait is the owner's bound on the new code, and must not
+  // turn a slow (loaded) return of the old code into ROLLBACK_FAILED and a `failed` container.
+  const backReadyMs = Math.max(readyTimeoutMs, o.readyTimeoutMs);
   const healthCheck = request.healthCheck ?? record.spec.healthCheck;
   await lifecycle.reach(record, "updating", `switching to release ${release}`);
   o.onUpdating?.();
@@ -61,7 +65,7 @@ export async function gatedSwitch(
     );
   } catch (err) {
     // Nothing switched yet: the old release is still in place; bring it back up.
-    await restartQuietly(o, record, readyTimeoutMs, log, timer);
+    await restartQuietly(o, record, backReadyMs, log, timer);
     await o.releases.setStatus(record.id, release, "failed");
     throw err;
   }
@@ -79,7 +83,7 @@ export async function gatedSwitch(
     "new release failed its gate; rolling back",
   );
   await o.releases.setStatus(record.id, release, "failed");
-  const rollback = await restore(o, record, previous, readyTimeoutMs, timer);
+  const rollback = await restore(o, record, previous, backReadyMs, timer);
   if (rollback) {
     log.error({ cause: rollback.cause }, "rollback failed too");
     await lifecycle.reach(record, "failed", "rollback failed");

@@ -19,7 +19,7 @@ export interface OperationSteps {
   ready?: { readyTimeoutMs?: number | undefined };
   /** It asks the new release's health check. */
   health?: HealthCheck | undefined;
-  /** A failed attempt is undone the same way (an update's automatic rollback): the steps count twice. */
+  /** A failed attempt is undone (an update's automatic rollback): a stop and a readiness wait more. */
   undoable?: boolean;
 }
 
@@ -44,6 +44,9 @@ export function operationOptions(core: ClientCore, options: CallOptions, steps: 
   const ready = steps.ready ? (steps.ready.readyTimeoutMs ?? timeouts?.readyMs ?? MAX_READY_WAIT_MS) : 0;
   const health = steps.health ? (steps.health.timeoutMs ?? DEFAULT_HEALTH_WAIT_MS) : 0;
   const once = stop + ready + health;
-  const wait = (steps.undoable ? 2 * once : once) + OPERATION_MARGIN_MS;
+  // An undo (the automatic rollback) brings back code that worked: berth gives it at least its own readiness
+  // wait, however short the caller asked for the new code's, and no health check.
+  const undo = steps.undoable ? stop + Math.max(ready, timeouts?.readyMs ?? MAX_READY_WAIT_MS) : 0;
+  const wait = once + undo + OPERATION_MARGIN_MS;
   return { ...options, timeoutMs: Math.max(core.requestTimeoutMs, wait) };
 }

@@ -47,14 +47,15 @@ describe("long operations: how long the client waits for berth", () => {
     expect(waitOf(fake, "container:delete")).toBe(MAX_STOP_WAIT_MS + OPERATION_MARGIN_MS);
   });
 
-  it("waits for an update through its own ready timeout and health check, twice over (the automatic rollback)", async () => {
+  it("waits for an update through its own ready timeout and health check, then its automatic rollback (a stop, and at least berth's readiness wait)", async () => {
     const { fake, bot } = handles();
     await bot.update(
       { files: {} },
       { readyTimeoutMs: 120_000, healthCheck: { request: {}, timeoutMs: 2_000 } },
     );
+    // berth does not say its readiness wait here: its longest.
     expect(waitOf(fake, "container:update")).toBe(
-      2 * (MAX_STOP_WAIT_MS + 120_000 + 2_000) + OPERATION_MARGIN_MS,
+      MAX_STOP_WAIT_MS + 120_000 + 2_000 + MAX_STOP_WAIT_MS + MAX_READY_WAIT_MS + OPERATION_MARGIN_MS,
     );
     await bot.rollback();
     expect(waitOf(fake, "container:rollback")).toBe(
@@ -81,5 +82,8 @@ describe("long operations: how long the client waits for berth", () => {
     );
     await bot.update({ files: {} });
     expect(waitOf(fake, "container:update")).toBe(2 * (10_000 + 15_000) + OPERATION_MARGIN_MS);
+    // A short wait for the new code: its rollback still gets berth's own.
+    await bot.update({ files: {} }, { readyTimeoutMs: 1_500 });
+    expect(waitOf(fake, "container:update")).toBe(10_000 + 1_500 + 10_000 + 15_000 + OPERATION_MARGIN_MS);
   });
 });

@@ -86,7 +86,11 @@ export class FakeLifecycleSteps implements LifecycleSteps {
     return since;
   }
 
-  async waitUntilReady(record: ContainerRecord): Promise<void> {
+  /** The readiness wait each `waitUntilReady` was given, in order. */
+  readonly readyTimeouts: number[] = [];
+
+  async waitUntilReady(record: ContainerRecord, _since?: number, timeoutMs?: number): Promise<void> {
+    if (timeoutMs !== undefined) this.readyTimeouts.push(timeoutMs);
     await this.#step("ready", record, this.onReady);
   }
 
