@@ -61,6 +61,12 @@ export interface AgentConnectionLimits {
   subscriptions: number;
 }
 
+/**
+ * How long the calls of a channel lane that closed wait for its link's end before they fail as the lane's
+ * loss: both connections of an agent that died close at once, and are heard within the same few ticks.
+ */
+const LANE_LOSS_GRACE_MS = 250;
+
 export const DEFAULT_AGENT_CONNECTION_LIMITS: AgentConnectionLimits = { waits: 4096, subscriptions: 4096 };
 
 /** What an API server hears from an agent: untyped until checked here. */
@@ -350,7 +356,11 @@ export class AgentConnection {
         answer: (from, id, raw) => this.#calls.answer(from, id, raw),
         push: this.#onPush,
         closed: (from, reason) => {
-          this.#calls.dropLane(from, reason);
+          // New calls go on the link at once. Those waiting on the lane fail a moment later, unless the link's
+          // own end fails them first: an agent that dies closes both connections, in either order, and its calls
+          // should fail as an agent lost does (a node's engine unreachable), not as a lane lost.
+          this.#calls.leaveLane(from);
+          setTimeout(() => this.#calls.dropLane(from, reason), LANE_LOSS_GRACE_MS).unref();
           if (this.#lane !== from) return;
           this.#lane = undefined;
           if (this.#closed === undefined) onClosed?.();

@@ -164,4 +164,27 @@ describe("the channel lane's way in", () => {
       }),
     ).resolves.toBeNull();
   });
+
+  it("fails the calls on a lane as its link's end says when both close (an agent that died), in either order", async () => {
+    const server = await startAgentsTestServer({ logLevel: "warn" });
+    closers.push(server.close);
+    const { link, offers } = await handAgent(server);
+    const lane = (await openLane(server, `Bearer ${offers[0]}`)) as WebSocket;
+    const agent = () => server.registry.agentFor(TEST_NODE.nodeId);
+    await expect.poll(() => agent()?.hasLane).toBe(true);
+    const calls: unknown[] = [];
+    lane.on("message", (data) => calls.push(data));
+    const pending = agent()?.channel("open", [ID, { uid: 100_123, gid: 100_123 }], {
+      lost: (reason) => new Error(`lost: ${reason}`),
+      timedOut: () => new Error("timed out"),
+    });
+    await expect.poll(() => calls.length).toBe(1);
+    // The lane's end is heard first, the link's just after.
+    lane.terminate();
+    await expect.poll(() => agent()?.hasLane).toBe(false);
+    link.disconnect();
+    const err = (await pending?.catch((e: Error) => e)) as Error;
+    expect(err.message).toMatch(/^lost: /);
+    expect(err.message).not.toMatch(/channel lane/);
+  });
 });

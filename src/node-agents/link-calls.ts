@@ -79,9 +79,14 @@ export class LinkCalls {
     if (sent?.lane === lane) sent.onAnswer(raw);
   }
 
+  /** `lane` closed: no call goes on it from now on (they go on the link); those waiting on it wait for `dropLane`. */
+  leaveLane(lane: CallLane): void {
+    if (this.#lane === lane) this.#lane = undefined;
+  }
+
   /** `lane` closed: the calls waiting on it fail as lost (`reason`); later ones go on the link. */
   dropLane(lane: CallLane, reason: string): void {
-    if (this.#lane === lane) this.#lane = undefined;
+    this.leaveLane(lane);
     for (const [id, sent] of [...this.#onLane]) if (sent.lane === lane) this.#pending.get(id)?.(reason);
   }
 
