@@ -69,7 +69,8 @@ export async function run(): Promise<void> {
       },
     );
     children.push(agent);
-    await until(() => server.registry.agentFor(TEST_NODE.nodeId) !== undefined);
+    // Measured as berth runs: over the channel lane the server offers once the link is in.
+    await until(() => server.registry.agentFor(TEST_NODE.nodeId)?.hasLane === true);
     const workload = (socket: string) => {
       const child = spawn(process.execPath, [echo], {
         env: { BERTH_SOCKET: socket },
@@ -139,7 +140,8 @@ export async function run(): Promise<void> {
 async function until(check: () => boolean): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error("the agent did not connect within 10 s");
+    if (Date.now() > deadline)
+      throw new Error("the agent (and its channel lane) did not connect within 10 s");
     await new Promise((r) => setTimeout(r, 20));
   }
 }

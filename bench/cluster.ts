@@ -40,6 +40,8 @@ export async function run(): Promise<void> {
       BERTH_CLUSTER: "true",
       BERTH_DATABASE_URL: db.url,
       BERTH_AGENT_TOKEN: master,
+      // BENCH_CLUSTER_LANES=false: the agents' channel traffic on their Socket.IO link alone (a before/after).
+      BERTH_AGENT_CHANNEL_LANES: process.env.BENCH_CLUSTER_LANES ?? "true",
       BERTH_AGENT_MOUNT_ROOT: AGENT_ROOT,
       BERTH_DOCKER_SOCKET: bed.node(1).node.socketPath,
     });

@@ -45,10 +45,16 @@ export interface SocketIOEventHandlerOptions extends HandlerServices {
   /**
    * Cluster mode: node agents connect to the `/agents` namespace, each with its node's credential
    * derived from this master key, into this registry; each credential that let one in is told to
-   * `onCredential`. Left out (single-host mode), the namespace does not exist.
+   * `onCredential`; `channelLanes`: whether they are offered a channel lane (default true). Left out
+   * (single-host mode), the namespace does not exist.
    */
   agents?:
-    | { masterKey: string; registry: AgentRegistry; onCredential?: (credential: string) => void }
+    | {
+        masterKey: string;
+        registry: AgentRegistry;
+        onCredential?: (credential: string) => void;
+        channelLanes?: boolean;
+      }
     | undefined;
   /**
    * Fan-out across API servers (BERTH_REDIS_URL): the cluster adapter that

@@ -98,6 +98,7 @@ export function buildSocketApi(config: Config, deps: SocketApiDeps): SocketIOEve
         ? {
             masterKey: config.agentToken,
             registry: deps.agents,
+            channelLanes: config.agentChannelLanes,
             // Each node's credential, as the master key it is derived from: in no line of the system log.
             onCredential: (credential: string) => secrets.addServerSecret(credential),
           }

@@ -25,3 +25,13 @@ describe("BERTH_CLUSTER", () => {
     expect(() => loadConfig({ BERTH_CLUSTER: "true", BERTH_DATABASE_URL: DB })).toThrow(/BERTH_AGENT_TOKEN/);
   });
 });
+
+describe("BERTH_AGENT_CHANNEL_LANES", () => {
+  it("offers the agents a channel lane unless told not to, and takes nothing but a boolean", () => {
+    expect(loadConfig({ BERTH_AGENT_TOKEN: AGENT_TOKEN }).agentChannelLanes).toBe(true);
+    expect(
+      loadConfig({ BERTH_AGENT_TOKEN: AGENT_TOKEN, BERTH_AGENT_CHANNEL_LANES: "false" }).agentChannelLanes,
+    ).toBe(false);
+    expect(() => loadConfig({ BERTH_AGENT_CHANNEL_LANES: "sometimes" })).toThrow(ConfigError);
+  });
+});

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ConfigError } from "../config-error.ts";
-import type { EnvOf } from "../env-values.ts";
+import { type EnvOf, envBool } from "../env-values.ts";
 
 /**
  * The agent token's least length in bytes. It is the master key every node
@@ -15,6 +15,7 @@ const MAX_AGENT_TOKEN_BYTES = 1024;
 export const AgentLinkEnv = {
   // Checked in agentLinkConfig, whose messages never quote the value.
   BERTH_AGENT_TOKEN: z.string().optional(),
+  BERTH_AGENT_CHANNEL_LANES: envBool(true),
 };
 
 export interface AgentLinkConfig {
@@ -24,13 +25,19 @@ export interface AgentLinkConfig {
    * undefined (single-host mode): the namespace does not exist.
    */
   readonly agentToken: string | undefined;
+  /**
+   * BERTH_AGENT_CHANNEL_LANES: whether node agents are offered a channel lane (agent-link/channel-lane.ts),
+   * a plain WebSocket beside their link for workload channel traffic; off, the link carries all of it.
+   */
+  readonly agentChannelLanes: boolean;
 }
 
 export function agentLinkConfig(e: EnvOf<typeof AgentLinkEnv>): AgentLinkConfig {
   const token = e.BERTH_AGENT_TOKEN;
-  if (token === undefined || token === "") return { agentToken: undefined };
+  const agentChannelLanes = e.BERTH_AGENT_CHANNEL_LANES;
+  if (token === undefined || token === "") return { agentToken: undefined, agentChannelLanes };
   checkAgentToken(token);
-  return { agentToken: token };
+  return { agentToken: token, agentChannelLanes };
 }
 
 /** Throws a ConfigError when the agent token is too short or too long (the message never quotes it). */
