@@ -67,7 +67,8 @@ export class ChannelLaneAcceptor {
   }
 
   readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    if (new URL(req.url ?? "/", "http://berth").pathname !== LANE_PATH) return;
+    // URL.parse, not `new URL`: a target it cannot parse (`http://[`) must not throw in an event listener.
+    if (URL.parse(req.url ?? "/", "http://berth")?.pathname !== LANE_PATH) return;
     const token = /^Bearer ([A-Za-z0-9_-]{1,128})$/.exec(req.headers.authorization ?? "")?.[1];
     const offer = token === undefined ? undefined : this.#offers.get(token);
     if (token !== undefined) this.#offers.delete(token);

@@ -87,7 +87,10 @@ export class PreAuthGuard {
   }
 
   readonly #onUpgrade = (req: IncomingMessage, socket: Duplex): void => {
-    const url = new URL(req.url ?? "/", "http://berth");
+    // Not a path (an absolute-form target such as `http://[`, which URL cannot parse): not engine.io's either.
+    // Thrown here, it would be an uncaught exception from an unauthenticated peer, and end berth.
+    const url = URL.parse(req.url ?? "/", "http://berth");
+    if (url === null) return;
     if (!url.pathname.startsWith("/socket.io/")) return;
     const sid = url.searchParams.get("sid");
     if (sid !== null && this.#trusted.has(sid)) return;

@@ -1,4 +1,5 @@
 import { once } from "node:events";
+import { connect } from "node:net";
 import { io, type Socket } from "socket.io-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
@@ -96,6 +97,24 @@ describe("the channel lane's way in", () => {
     expect(await openLane(server, `Bearer ${token}`)).toBe(401);
     expect(server.logs()).toContain("refused a channel lane");
     expect(server.logs()).not.toContain(token);
+  });
+
+  it("takes an upgrade whose target is no path (absolute-form, unparsable) without a throw, and goes on", async () => {
+    const server = await startAgentsTestServer({ logLevel: "warn" });
+    closers.push(server.close);
+    const { port } = new URL(server.url);
+    for (const target of ["http://[", `http://berth${LANE_PATH}`, "*"]) {
+      const socket = connect(Number(port), "127.0.0.1").resume();
+      closers.push(() => socket.destroy());
+      await once(socket, "connect");
+      socket.write(
+        `GET ${target} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+      );
+      // Answered or dropped, by engine.io's or the lane's refusal: never an uncaught exception (vitest fails on one).
+      await once(socket, "close");
+    }
+    // And the server still lets an agent in, with its lane.
+    await handAgent(server);
   });
 
   it("is offered only to a connection that is still open", async () => {

@@ -1,3 +1,5 @@
+import { once } from "node:events";
+import { connect } from "node:net";
 import { io } from "socket.io-client";
 import { describe, expect, it } from "vitest";
 import { REFUSED_DRAIN_MS } from "../../src/api/connect-refusals.ts";
@@ -43,6 +45,21 @@ describe("what an unauthenticated connection may send", () => {
     );
     expect(answer).toContain("VALIDATION_FAILED");
     authenticated.ws.close();
+  });
+
+  it("stays up when an upgrade's target is not a path (absolute-form, unparsable: it threw and ended berth)", async () => {
+    const { port } = new URL(server.url);
+    for (const target of ["http://[", "http://berth/socket.io/?EIO=4&transport=websocket", "*"]) {
+      const socket = connect(Number(port), "127.0.0.1").resume();
+      await once(socket, "connect");
+      socket.write(
+        `GET ${target} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+      );
+      await within(5_000, `berth done with the upgrade to ${target}`, once(socket, "close"));
+    }
+    const client = await server.connectRaw("alice");
+    expect((await call(client, "container:list", {})).ok).toBe(true);
+    client.disconnect();
   });
 
   it("caps a polling request's body before authentication", async () => {
