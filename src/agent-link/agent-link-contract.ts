@@ -103,6 +103,12 @@ export const PushSchema = z.discriminatedUnion("kind", [
     subscription: CallId,
     error: LinkErrorSchema.optional(),
   }),
+  /**
+   * On the link, when the agent's channel lane opens: its channel pushes go on the lane from here on. The
+   * server holds what the lane brings until it reads this, so that a push still on its way on the link is
+   * taken before the lane's (two connections are read in no set order).
+   */
+  z.strictObject({ kind: z.literal("channel-pushes-on-lane") }),
   ...ChannelPushSchemas,
 ]);
 export type Push = z.output<typeof PushSchema>;

@@ -39,6 +39,9 @@ export class ChannelLaneClient {
   readonly #ws: WebSocket;
   readonly #calls: ChannelCallServer;
   readonly #log: SystemLogger;
+  /** Calls that came on the lane and are not answered yet: cancelled if the lane ends first. */
+  readonly #inFlight = new Set<string>();
+  #ready = false;
   #closed = false;
 
   constructor(options: ChannelLaneClientOptions) {
@@ -54,11 +57,16 @@ export class ChannelLaneClient {
       maxPayload: MAX_FRAME_BYTES,
     });
     this.#ws.on("open", () => {
-      if (!this.#closed) options.onOpen();
+      if (this.#closed) return;
+      options.onOpen();
+      this.#ready = true;
     });
     this.#ws.on("message", this.#onMessage);
     this.#ws.on("close", () => {
       this.#closed = true;
+      // The server fails them on its side; nothing would read their answers: stop them here too.
+      for (const id of this.#inFlight) this.#calls.cancel({ id });
+      this.#inFlight.clear();
     });
     // A lane that cannot open or that fails is only slower: the link carries the channel's traffic.
     this.#ws.on("error", (err: Error) =>
@@ -66,9 +74,9 @@ export class ChannelLaneClient {
     );
   }
 
-  /** Whether the lane is open (pushes may go on it). */
+  /** Whether the lane is open and told to the server (pushes go on it). */
   get open(): boolean {
-    return !this.#closed && this.#ws.readyState === WebSocket.OPEN;
+    return this.#ready && !this.#closed && this.#ws.readyState === WebSocket.OPEN;
   }
 
   push(push: Push): void {
@@ -82,7 +90,7 @@ export class ChannelLaneClient {
   }
 
   #send(frame: AgentLaneFrame): void {
-    if (this.open) this.#ws.send(JSON.stringify(frame));
+    if (!this.#closed && this.#ws.readyState === WebSocket.OPEN) this.#ws.send(JSON.stringify(frame));
   }
 
   readonly #onMessage = (data: Buffer, isBinary: boolean) => {
@@ -92,7 +100,11 @@ export class ChannelLaneClient {
       const frame = readServerFrame(data.toString());
       if (frame[0] === "x") return this.#calls.cancel({ id: frame[1] });
       const id = (frame[1] as { id: string }).id;
-      void this.#calls.call(frame[1], (answer: CallAnswer) => this.#send(["a", id, answer]));
+      this.#inFlight.add(id);
+      void this.#calls.call(frame[1], (answer: CallAnswer) => {
+        this.#inFlight.delete(id);
+        this.#send(["a", id, answer]);
+      });
     } catch (err) {
       if (!(err instanceof LaneFrameError)) throw err;
       this.#log.warn({ err: err.message }, "closed the channel lane: the API server sent a malformed frame");

@@ -61,9 +61,9 @@ export class NodeNetworks {
   #timer: NodeJS.Timeout | undefined;
   #passing: Promise<void> | undefined;
   /**
-   * Ensures, releases and re-check passes, one at a time: a pass that listed the networks before an ensure
-   * made one would sweep that new bridge's rules (its workloads unfiltered until the next pass), and one
-   * that inspected a network before a release removed it would put its rules back.
+   * Releases and re-check passes, one at a time: a pass that inspected a network before a release removed
+   * it would put its rules back. (A pass that listed the networks before an ensure made one spares that
+   * bridge's rules: EgressFirewall.mark.)
    */
   #serial: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -77,7 +77,9 @@ export class NodeNetworks {
 
   /** The owner's bridge on this node, filtered; EGRESS_FILTER_UNAVAILABLE (nothing made) when it cannot be. */
   ensure(instanceId: string, owner: string): Promise<{ name: string }> {
-    return this.#oneAtATime(() => this.#ensure(instanceId, owner));
+    // Beside a pass, not behind it: a pass spares what is protected while it runs (EgressFirewall.mark),
+    // and a start must not wait for a pass over every network of a busy node.
+    return this.#ensure(instanceId, owner);
   }
 
   async #ensure(instanceId: string, owner: string): Promise<{ name: string }> {

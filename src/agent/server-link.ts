@@ -176,8 +176,12 @@ export class ServerLink {
       ca: this.#o.ca,
       calls,
       log: this.#log,
-      // First on the lane, as first on the link: the channels as they stand, then every change after it.
-      onOpen: () => lane.push(channelSnapshot(channels)),
+      // The link's last channel push says the rest come on the lane (the server holds the lane's until it
+      // reads that); first on the lane, as first on the link, the channels as they stand.
+      onOpen: () => {
+        this.#socket.emit("push", { kind: "channel-pushes-on-lane" });
+        lane.push(channelSnapshot(channels));
+      },
     });
     this.#lane = lane;
   }

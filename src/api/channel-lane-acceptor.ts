@@ -7,8 +7,9 @@ import { RepeatedLog } from "../logging/repeated-log.ts";
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { AgentConnection } from "../node-agents/agent-connection.ts";
 
-/** How long after a lane closed under a live link the agent is offered another. */
+/** How long after a lane closed under a live link the agent is offered another (the first time). */
 const REOFFER_DELAY_MS = 1_000;
+const MAX_REOFFER_DELAY_MS = 60_000;
 
 interface Offer {
   agent: AgentConnection;
@@ -36,6 +37,9 @@ export class ChannelLaneAcceptor {
   readonly #offers = new Map<string, Offer>();
   readonly #now: () => number;
   readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #maxPayloadBytes: number;
+  /** Lanes re-offered so far, per connection: each re-offer waits twice as long as the one before. */
+  readonly #reoffers = new WeakMap<AgentConnection, number>();
   #closed = false;
 
   constructor(http: HttpServer, options: { maxPayloadBytes: number; log: SystemLogger; now?: () => number }) {
@@ -43,6 +47,7 @@ export class ChannelLaneAcceptor {
     this.#log = options.log;
     this.#now = options.now ?? Date.now;
     this.#refusals = new RepeatedLog(options.log);
+    this.#maxPayloadBytes = options.maxPayloadBytes;
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxPayloadBytes,
@@ -85,18 +90,28 @@ export class ChannelLaneAcceptor {
       return;
     }
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      offer.agent.attachLane(ws, () => this.#reoffer(offer.agent));
+      offer.agent.attachLane(ws, {
+        // A request as large as the link takes, and as much again waiting behind it.
+        maxBufferedBytes: 2 * this.#maxPayloadBytes,
+        onClosed: () => this.#reoffer(offer.agent),
+      });
       this.#log.debug({ node: offer.agent.nodeId }, "node agent opened its channel lane");
     });
   };
 
-  /** A lane closed under a live link: another is offered a moment later, if the link lasts. */
+  /**
+   * A lane closed under a live link: another is offered a moment later, if the link lasts — 1 s, then twice
+   * as long each time (at most a minute), so that an agent whose lanes keep failing costs little.
+   */
   #reoffer(agent: AgentConnection): void {
     if (this.#closed) return;
+    const tries = this.#reoffers.get(agent) ?? 0;
+    this.#reoffers.set(agent, tries + 1);
+    const delayMs = Math.min(REOFFER_DELAY_MS * 2 ** tries, MAX_REOFFER_DELAY_MS);
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
       if (!this.#closed && !agent.isClosed) agent.offerLane(this.offer(agent));
-    }, REOFFER_DELAY_MS);
+    }, delayMs);
     timer.unref();
     this.#timers.add(timer);
   }

@@ -33,6 +33,9 @@ describe("dropAgentsOfDownNodes", () => {
     expect(dropped).toEqual([]);
     membership.emit("changed", node("down"), node("ready"));
     expect(dropped).toEqual(["n1abcdefghijklmnopqrstuvw"]);
+    // Drained while down: its agent, back meanwhile, is not dropped again.
+    membership.emit("changed", { ...node("down"), availability: "drain" }, node("down"));
+    expect(dropped).toHaveLength(1);
     stop();
     membership.emit("changed", node("down"), node("ready"));
     expect(dropped).toHaveLength(1);

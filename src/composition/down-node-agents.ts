@@ -19,8 +19,9 @@ export function dropAgentsOfDownNodes(
   registry: Pick<AgentRegistry, "dropNode">,
   log: SystemLogger,
 ): () => void {
-  const onChanged = (node: MembershipEvents["changed"][0]) => {
-    if (node?.state !== "down") return;
+  const onChanged = (node: MembershipEvents["changed"][0], before: MembershipEvents["changed"][1]) => {
+    // Called down now, not a change of availability (a drain) of a node down already, whose agent may be back.
+    if (node?.state !== "down" || before?.state === "down") return;
     if (registry.dropNode(node.id, "Swarm calls its node down"))
       log.warn({ node: node.hostname }, "ended the link of a node agent whose node Swarm calls down");
   };

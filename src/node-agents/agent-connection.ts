@@ -67,6 +67,9 @@ export interface AgentConnectionLimits {
  */
 const LANE_LOSS_GRACE_MS = 250;
 
+/** Lane pushes held for the link's word at most (a snapshot and the changes of a moment). */
+const MAX_HELD_LANE_PUSHES = 10_000;
+
 export const DEFAULT_AGENT_CONNECTION_LIMITS: AgentConnectionLimits = { waits: 4096, subscriptions: 4096 };
 
 /** What an API server hears from an agent: untyped until checked here. */
@@ -134,6 +137,8 @@ export class AgentConnection {
   readonly #channelPushes = new EventEmitter<{ push: [ChannelPush] }>();
   /** The agent's channel lane (channel-lane.ts), while one is open. */
   #lane: ChannelLane | undefined;
+  /** What lanes brought before the link said the agent's channel pushes moved there (`channel-pushes-on-lane`). */
+  #heldLanePushes: unknown[] | undefined;
   #closed: string | undefined;
 
   constructor(
@@ -349,12 +354,13 @@ export class AgentConnection {
    * it from now on, and what the agent sends there is read as on the link. `onClosed`: told when it closes
    * while this connection lasts. A lane for a connection that has ended is closed at once.
    */
-  attachLane(ws: WebSocket, onClosed?: () => void): void {
+  attachLane(ws: WebSocket, options: { maxBufferedBytes: number; onClosed?: () => void }): void {
+    const { onClosed } = options;
     const lane = new ChannelLane(
       ws,
       {
         answer: (from, id, raw) => this.#calls.answer(from, id, raw),
-        push: this.#onPush,
+        push: (raw) => this.#fromLane(lane, raw),
         closed: (from, reason) => {
           // New calls go on the link at once. Those waiting on the lane fail a moment later, unless the link's
           // own end fails them first: an agent that dies closes both connections, in either order, and its calls
@@ -367,15 +373,37 @@ export class AgentConnection {
         },
       },
       this.#log,
+      { maxBufferedBytes: options.maxBufferedBytes },
     );
     if (this.#closed !== undefined) {
       lane.close();
       return;
     }
+    this.#heldLanePushes ??= [];
     const previous = this.#lane;
     this.#lane = lane;
     this.#calls.useLane(lane);
     previous?.close();
+  }
+
+  /**
+   * A push that came on `lane`: taken now, or held until the link says the agent's pushes moved to the lane
+   * (its `channel-pushes-on-lane`), after whatever the link still carried. A lane that holds more than an
+   * agent would send while its word crosses the link is broken: closed (its pushes then come on the link).
+   */
+  #fromLane(lane: ChannelLane, raw: unknown): void {
+    const held = this.#heldLanePushes;
+    if (held === undefined) return this.#onPush(raw);
+    if (held.length < MAX_HELD_LANE_PUSHES) {
+      held.push(raw);
+      return;
+    }
+    this.#log.warn(
+      { held: held.length },
+      "closed a node agent's channel lane: its pushes came without the link's word",
+    );
+    this.#heldLanePushes = undefined;
+    lane.close();
   }
 
   /** Renews the agent's lease for `ttlMs`: this server reaches its store now (AgentLeaseRenewer). */
@@ -477,6 +505,12 @@ export class AgentConnection {
       return;
     }
     const p = push.data;
+    if (p.kind === "channel-pushes-on-lane") {
+      const held = this.#heldLanePushes ?? [];
+      this.#heldLanePushes = undefined;
+      for (const raw of held) this.#onPush(raw);
+      return;
+    }
     if (p.kind === "channel-event" || p.kind === "channel-snapshot") {
       this.#channelPushes.emit("push", p);
       return;

@@ -1,11 +1,13 @@
 import { once } from "node:events";
+import type { AddressInfo } from "node:net";
 import { connect } from "node:net";
 import { io, type Socket } from "socket.io-client";
 import { afterEach, describe, expect, it } from "vitest";
-import { WebSocket } from "ws";
+import { WebSocket, WebSocketServer } from "ws";
 import { AGENTS_NAMESPACE } from "../agent-link/agent-link-contract.ts";
 import { LANE_PATH } from "../agent-link/channel-lane.ts";
 import { ChannelDisconnectedError } from "../channel/channel-errors.ts";
+import { ChannelLane } from "./channel-lane.ts";
 import { RemoteChannels } from "./remote-channels.ts";
 import {
   type AgentsTestServer,
@@ -205,5 +207,75 @@ describe("the channel lane's way in", () => {
     const err = (await pending?.catch((e: Error) => e)) as Error;
     expect(err.message).toMatch(/^lost: /);
     expect(err.message).not.toMatch(/channel lane/);
+  });
+
+  it("holds what the lane brings until the link says the agent's pushes moved there, then takes it in order", async () => {
+    const server = await startAgentsTestServer({ logLevel: "warn" });
+    closers.push(server.close);
+    const { link, offers } = await handAgent(server);
+    const lane = (await openLane(server, `Bearer ${offers[0]}`)) as WebSocket;
+    const agent = () => server.registry.agentFor(TEST_NODE.nodeId);
+    await expect.poll(() => agent()?.hasLane).toBe(true);
+    const heard: string[] = [];
+    agent()?.onChannelPush((push) => heard.push(push.kind));
+    lane.send(JSON.stringify(["p", { kind: "channel-snapshot", channels: [] }]));
+    // A push still on its way on the link, sent before the agent's word: taken first.
+    link.emit("push", { kind: "channel-event", containerId: ID, event: { type: "message", data: 1, ts: 1 } });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(heard).toEqual(["channel-event"]);
+    link.emit("push", { kind: "channel-pushes-on-lane" });
+    await expect.poll(() => heard).toEqual(["channel-event", "channel-snapshot"]);
+    // From then on, the lane's pushes are taken as they come.
+    lane.send(JSON.stringify(["p", { kind: "channel-snapshot", channels: [] }]));
+    await expect.poll(() => heard).toHaveLength(3);
+  });
+
+  it("is closed when the agent reads nothing of what waits for it, and the link takes the calls again", async () => {
+    const server = await startAgentsTestServer({ logLevel: "warn" });
+    closers.push(server.close);
+    const { offers } = await handAgent(server);
+    const lane = (await openLane(server, `Bearer ${offers[0]}`)) as WebSocket;
+    const agent = () => server.registry.agentFor(TEST_NODE.nodeId);
+    await expect.poll(() => agent()?.hasLane).toBe(true);
+    // An agent that stops reading its lane (its link answers on: its pings are the link's).
+    (lane as unknown as { _socket: { pause(): void } })._socket.pause();
+    const failures = { lost: () => new Error("lost"), timedOut: () => new Error("timed out") };
+    const sent: Array<Promise<unknown>> = [];
+    const big = "x".repeat(512 * 1024);
+    for (let i = 0; i < 64 && agent()?.hasLane; i++) {
+      sent.push(
+        agent()!
+          .channel("send", [ID, big], failures)
+          .catch((err: Error) => err.message),
+      );
+      await new Promise((r) => setImmediate(r));
+    }
+    await expect.poll(() => agent()?.hasLane).toBe(false);
+    expect(server.logs()).toContain("it read nothing of what waits for it");
+    await Promise.all(sent);
+  });
+});
+
+describe("ChannelLane's heartbeat", () => {
+  it("drops a lane that does not answer its pings (a flow a NAT forgot), and says so once", async () => {
+    const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+    closers.push(() => new Promise((r) => wss.close(r)));
+    await once(wss, "listening");
+    const accepted = once(wss, "connection");
+    const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, {
+      autoPong: false,
+    });
+    closers.push(() => client.terminate());
+    const [ws] = (await accepted) as [WebSocket];
+    const closed: string[] = [];
+    const server = await startAgentsTestServer({ logLevel: "warn" });
+    closers.push(server.close);
+    new ChannelLane(
+      ws,
+      { answer: () => {}, push: () => {}, closed: (_lane, reason) => closed.push(reason) },
+      server.log,
+      { maxBufferedBytes: 1024 * 1024, pingMs: 50 },
+    );
+    await expect.poll(() => closed).toEqual(["the channel lane stopped answering"]);
   });
 });

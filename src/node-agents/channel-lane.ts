@@ -4,6 +4,12 @@ import { LaneFrameError, readAgentFrame, type ServerLaneFrame } from "../agent-l
 import type { SystemLogger } from "../logging/system-logger.ts";
 import type { CallLane } from "./link-calls.ts";
 
+/**
+ * How often the server pings a lane, and drops one that did not answer the last ping (as Socket.IO's
+ * heartbeat does for the link, whose pings would not show a lane whose flow a NAT or firewall dropped).
+ */
+export const LANE_PING_MS = 25_000;
+
 /** Where what an agent sends on its lane goes (its AgentConnection), and who is told the lane closed. */
 export interface ChannelLaneHandlers {
   answer: (lane: ChannelLane, id: string, raw: unknown) => void;
@@ -23,16 +29,38 @@ export class ChannelLane implements CallLane {
   readonly #ws: WebSocket;
   readonly #handlers: ChannelLaneHandlers;
   readonly #log: SystemLogger;
+  readonly #maxBufferedBytes: number;
+  readonly #ping: NodeJS.Timeout;
+  #ponged = true;
   #ended = false;
 
-  constructor(ws: WebSocket, handlers: ChannelLaneHandlers, log: SystemLogger) {
+  /**
+   * `maxBufferedBytes`: what may wait unsent to a peer that does not read; past it the lane is closed
+   * (its calls then go on the link, whose own heartbeat ends a peer that reads nothing).
+   */
+  constructor(
+    ws: WebSocket,
+    handlers: ChannelLaneHandlers,
+    log: SystemLogger,
+    options: { maxBufferedBytes: number; pingMs?: number },
+  ) {
     this.#ws = ws;
     this.#handlers = handlers;
     this.#log = log;
+    this.#maxBufferedBytes = options.maxBufferedBytes;
     ws.on("message", this.#onMessage);
     ws.on("close", (code: number) => this.#end(`the channel lane closed (${code})`));
     // An error is followed by `close`; heard here so that it is not thrown.
     ws.on("error", (err: Error) => this.#log.debug({ err }, "channel lane error"));
+    ws.on("pong", () => {
+      this.#ponged = true;
+    });
+    this.#ping = setInterval(() => {
+      if (!this.#ponged) return this.#drop("it did not answer a ping", "the channel lane stopped answering");
+      this.#ponged = false;
+      ws.ping();
+    }, options.pingMs ?? LANE_PING_MS);
+    this.#ping.unref();
   }
 
   call(envelope: Call): void {
@@ -51,7 +79,17 @@ export class ChannelLane implements CallLane {
 
   #send(frame: ServerLaneFrame): void {
     // A lane that is closing has its calls failed by `closed`; nothing more is written to it.
-    if (!this.#ended) this.#ws.send(JSON.stringify(frame));
+    if (this.#ended) return;
+    if (this.#ws.bufferedAmount > this.#maxBufferedBytes)
+      return this.#drop("it read nothing of what waits for it", "the channel lane's peer does not read");
+    this.#ws.send(JSON.stringify(frame));
+  }
+
+  /** Ends the lane from this side, for a reason the log says. */
+  #drop(why: string, reason: string): void {
+    this.#log.warn({ why }, "closed a node agent's channel lane");
+    this.#ws.terminate();
+    this.#end(reason);
   }
 
   readonly #onMessage = (data: Buffer, isBinary: boolean) => {
@@ -72,6 +110,7 @@ export class ChannelLane implements CallLane {
   #end(reason: string): void {
     if (this.#ended) return;
     this.#ended = true;
+    clearInterval(this.#ping);
     this.#handlers.closed(this, reason);
   }
 }
