@@ -393,7 +393,10 @@ export class AgentConnection {
    */
   #fromLane(lane: ChannelLane, raw: unknown): void {
     const held = this.#heldLanePushes;
-    if (held === undefined) return this.#onPush(raw);
+    if (held === undefined) {
+      this.#onPush(raw);
+      return;
+    }
     if (held.length < MAX_HELD_LANE_PUSHES) {
       held.push(raw);
       return;

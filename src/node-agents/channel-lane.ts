@@ -80,8 +80,10 @@ export class ChannelLane implements CallLane {
   #send(frame: ServerLaneFrame): void {
     // A lane that is closing has its calls failed by `closed`; nothing more is written to it.
     if (this.#ended) return;
-    if (this.#ws.bufferedAmount > this.#maxBufferedBytes)
-      return this.#drop("it read nothing of what waits for it", "the channel lane's peer does not read");
+    if (this.#ws.bufferedAmount > this.#maxBufferedBytes) {
+      this.#drop("it read nothing of what waits for it", "the channel lane's peer does not read");
+      return;
+    }
     this.#ws.send(JSON.stringify(frame));
   }
 
