@@ -114,11 +114,13 @@ interface Subscription {
  * A workload's output (`readLogs`, `followLogs`) arrives as pushes under the
  * call's id, routed to its reader as engine events are to their listener.
  *
- * About 530 lines: the five kinds of call one connection carries (engine,
+ * About 580 lines: the five kinds of call one connection carries (engine,
  * files, channel, usage, network) share its sending (LinkCalls, on the link or
- * the channel lane), its end and one check of their answers (`#checked`);
- * what is left to split out is the streams (event subscriptions, output
- * reads and follows, and their limits), which share the push routing.
+ * the channel lane — whose frames are ChannelLane's, and whose pushes this
+ * class orders against the link's), its end and one check of their answers
+ * (`#checked`); what is left to split out is the streams (event
+ * subscriptions, output reads and follows, and their limits), which share the
+ * push routing.
  */
 export class AgentConnection {
   readonly identity: AgentIdentity;

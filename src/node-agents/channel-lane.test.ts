@@ -83,6 +83,17 @@ async function openLane(server: AgentsTestServer, authorization?: string): Promi
   return Promise.race([once(ws, "open").then(() => ws), refused]);
 }
 
+/** A server, a hand agent let in on it, and the lane it was offered, open. */
+async function handLane() {
+  const server = await startAgentsTestServer({ logLevel: "warn" });
+  closers.push(server.close);
+  const { link, offers } = await handAgent(server);
+  const lane = (await openLane(server, `Bearer ${offers[0]}`)) as WebSocket;
+  const agent = () => server.registry.agentFor(TEST_NODE.nodeId);
+  await expect.poll(() => agent()?.hasLane).toBe(true);
+  return { server, link, offers, lane, agent };
+}
+
 describe("the channel lane's way in", () => {
   it("opens only with a token this server offered, once", async () => {
     const server = await startAgentsTestServer({ logLevel: "warn" });
@@ -129,12 +140,7 @@ describe("the channel lane's way in", () => {
   });
 
   it("carries calls out and answers back, and closes on a malformed frame; a new one is offered", async () => {
-    const server = await startAgentsTestServer({ logLevel: "warn" });
-    closers.push(server.close);
-    const { offers } = await handAgent(server);
-    const lane = (await openLane(server, `Bearer ${offers[0]}`)) as WebSocket;
-    const agent = () => server.registry.agentFor(TEST_NODE.nodeId);
-    await expect.poll(() => agent()?.hasLane).toBe(true);
+    const { server, offers, lane, agent } = await handLane();
     const channels = new RemoteChannels({
       registry: server.registry,
       nodeOf: async () => TEST_NODE.nodeId,
@@ -161,12 +167,7 @@ describe("the channel lane's way in", () => {
   });
 
   it("fails the calls on a lane the agent closed as lost, and the link takes the next", async () => {
-    const server = await startAgentsTestServer({ logLevel: "warn" });
-    closers.push(server.close);
-    const { link, offers } = await handAgent(server);
-    const lane = (await openLane(server, `Bearer ${offers[0]}`)) as WebSocket;
-    const agent = () => server.registry.agentFor(TEST_NODE.nodeId);
-    await expect.poll(() => agent()?.hasLane).toBe(true);
+    const { link, lane, agent } = await handLane();
     const calls: unknown[] = [];
     lane.on("message", (data) => calls.push(JSON.parse(String(data))));
     link.on("call", (_call: unknown, ack: (a: unknown) => void) => ack({ ok: true, value: null }));
@@ -187,12 +188,7 @@ describe("the channel lane's way in", () => {
   });
 
   it("fails the calls on a lane as its link's end says when both close (an agent that died), in either order", async () => {
-    const server = await startAgentsTestServer({ logLevel: "warn" });
-    closers.push(server.close);
-    const { link, offers } = await handAgent(server);
-    const lane = (await openLane(server, `Bearer ${offers[0]}`)) as WebSocket;
-    const agent = () => server.registry.agentFor(TEST_NODE.nodeId);
-    await expect.poll(() => agent()?.hasLane).toBe(true);
+    const { link, lane, agent } = await handLane();
     const calls: unknown[] = [];
     lane.on("message", (data) => calls.push(data));
     const pending = agent()?.channel("open", [ID, { uid: 100_123, gid: 100_123 }], {
@@ -210,12 +206,7 @@ describe("the channel lane's way in", () => {
   });
 
   it("holds what the lane brings until the link says the agent's pushes moved there, then takes it in order", async () => {
-    const server = await startAgentsTestServer({ logLevel: "warn" });
-    closers.push(server.close);
-    const { link, offers } = await handAgent(server);
-    const lane = (await openLane(server, `Bearer ${offers[0]}`)) as WebSocket;
-    const agent = () => server.registry.agentFor(TEST_NODE.nodeId);
-    await expect.poll(() => agent()?.hasLane).toBe(true);
+    const { link, lane, agent } = await handLane();
     const heard: string[] = [];
     agent()?.onChannelPush((push) => heard.push(push.kind));
     lane.send(JSON.stringify(["p", { kind: "channel-snapshot", channels: [] }]));
@@ -231,12 +222,7 @@ describe("the channel lane's way in", () => {
   });
 
   it("is closed when the agent reads nothing of what waits for it, and the link takes the calls again", async () => {
-    const server = await startAgentsTestServer({ logLevel: "warn" });
-    closers.push(server.close);
-    const { offers } = await handAgent(server);
-    const lane = (await openLane(server, `Bearer ${offers[0]}`)) as WebSocket;
-    const agent = () => server.registry.agentFor(TEST_NODE.nodeId);
-    await expect.poll(() => agent()?.hasLane).toBe(true);
+    const { server, lane, agent } = await handLane();
     // An agent that stops reading its lane (its link answers on: its pings are the link's).
     (lane as unknown as { _socket: { pause(): void } })._socket.pause();
     const failures = { lost: () => new Error("lost"), timedOut: () => new Error("timed out") };
